@@ -1,0 +1,229 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/store"
+)
+
+// Role is what a token may do.
+type Role string
+
+// The roles.
+const (
+	StreetAdmin     Role = "STREET_ADMIN"
+	CommunityStaff  Role = "COMMUNITY_STAFF"
+	CommitteeMember Role = "COMMITTEE_MEMBER"
+	Platform        Role = "PLATFORM"
+	Auditor         Role = "AUDITOR"
+)
+
+// Roles lists every role.
+func Roles() []Role {
+	return []Role{StreetAdmin, CommunityStaff, CommitteeMember, Platform, Auditor}
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
+
+// ParseRole accepts a role's name in any case, with or without "ROLE_",
+// and with '-' for '_'.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.TrimPrefix(strings.ReplaceAll(strings.ToUpper(strings.TrimSpace(s)), "-", "_"), "ROLE_"))
+	if !r.Valid() {
+		return "", fmt.Errorf("%w: role %q is not one of street-admin, community-staff, committee-member, platform, auditor", ErrInvalid, s)
+	}
+	return r, nil
+}
+
+// Staff reports whether the role may see owners' names.
+func (r Role) Staff() bool { return r == StreetAdmin || r == CommunityStaff }
+
+// Token is a bearer token's record; it never holds the secret.
+type Token struct {
+	ID string
+	// Role is what the token may do.
+	Role Role
+	// CommunityID is the one community the token acts in; "" for all.
+	CommunityID string
+	Label       string
+	Created     time.Time
+	Revoked     time.Time
+}
+
+// Active reports whether the token may be used.
+func (t Token) Active() bool { return t.Revoked.IsZero() }
+
+// InScope reports whether the token may act in community id.
+func (t Token) InScope(id string) bool { return t.CommunityID == "" || t.CommunityID == id }
+
+// Sentinel errors.
+var (
+	ErrUnauthenticated  = errors.New("auth: missing, unknown or revoked token")
+	ErrPermissionDenied = errors.New("auth: permission denied")
+	ErrTokenNotFound    = errors.New("auth: token not found")
+	ErrInvalid          = errors.New("auth: invalid argument")
+)
+
+// Config configures Tokens.
+type Config struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Tokens keeps tokens in a store.
+type Tokens struct {
+	st  store.Store
+	now func() time.Time
+}
+
+// NewTokens returns Tokens over st.
+func NewTokens(st store.Store, cfg Config) *Tokens {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{st: st, now: now}
+}
+
+type tokenRecord struct {
+	ID          string    `json:"id"`
+	Role        Role      `json:"role"`
+	CommunityID string    `json:"community_id,omitempty"`
+	Label       string    `json:"label"`
+	Created     time.Time `json:"created"`
+	Revoked     time.Time `json:"revoked,omitzero"`
+}
+
+// secretPrefix starts every token secret, so that leaked secrets are easy to
+// recognise and scan for.
+const secretPrefix = "ovt_"
+
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// Create issues a token and returns it with its secret, which is not stored.
+func (t *Tokens) Create(ctx context.Context, role Role, communityID, label string) (Token, string, error) {
+	label = strings.TrimSpace(label)
+	switch {
+	case !role.Valid():
+		return Token{}, "", fmt.Errorf("%w: role %q is not one of %v", ErrInvalid, role, Roles())
+	case label == "":
+		return Token{}, "", fmt.Errorf("%w: label: say who holds the token", ErrInvalid)
+	case len([]rune(label)) > 100:
+		return Token{}, "", fmt.Errorf("%w: label: at most 100 characters", ErrInvalid)
+	case communityID == "" && (role == CommunityStaff || role == CommitteeMember):
+		return Token{}, "", fmt.Errorf("%w: community_id: a %s token acts in one community; name it", ErrInvalid, role)
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	secret := secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	var idb [6]byte
+	rand.Read(idb[:])
+	tok := Token{ID: "tok-" + hex.EncodeToString(idb[:]), Role: role, CommunityID: communityID, Label: label, Created: t.now().UTC()}
+	err := t.st.Update(ctx, func(tx store.Tx) error {
+		if communityID != "" && tx.Get(store.Communities, []byte(communityID)) == nil {
+			return fmt.Errorf("%w: community_id: no community %q", ErrInvalid, communityID)
+		}
+		rec, err := json.Marshal(tokenRecord(tok))
+		if err != nil {
+			return err
+		}
+		h := hashSecret(secret)
+		if err := tx.Put(store.Tokens, h, rec); err != nil {
+			return err
+		}
+		return tx.Put(store.TokenIDs, []byte(tok.ID), h)
+	})
+	if err != nil {
+		return Token{}, "", err
+	}
+	return tok, secret, nil
+}
+
+// Authenticate returns the active token whose secret this is.
+func (t *Tokens) Authenticate(ctx context.Context, secret string) (Token, error) {
+	if !strings.HasPrefix(secret, secretPrefix) || len(secret) > 100 {
+		return Token{}, ErrUnauthenticated
+	}
+	var tok Token
+	err := t.st.View(ctx, func(tx store.Tx) error {
+		raw := tx.Get(store.Tokens, hashSecret(secret))
+		if raw == nil {
+			return ErrUnauthenticated
+		}
+		var r tokenRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("auth: corrupt token record: %w", err)
+		}
+		tok = Token(r)
+		return nil
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if !tok.Active() {
+		return Token{}, fmt.Errorf("%w: token %s was revoked", ErrUnauthenticated, tok.ID)
+	}
+	return tok, nil
+}
+
+// List returns every token, oldest first.
+func (t *Tokens) List(ctx context.Context) ([]Token, error) {
+	var out []Token
+	err := t.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(store.Tokens, nil, nil, func(_, v []byte) (bool, error) {
+			var r tokenRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("auth: corrupt token record: %w", err)
+			}
+			out = append(out, Token(r))
+			return true, nil
+		})
+	})
+	slices.SortFunc(out, func(a, b Token) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, err
+}
+
+// Revoke revokes a token at once. Revoking a revoked token changes nothing.
+func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
+	var tok Token
+	err := t.st.Update(ctx, func(tx store.Tx) error {
+		h := tx.Get(store.TokenIDs, []byte(id))
+		if h == nil {
+			return fmt.Errorf("%w: %q", ErrTokenNotFound, id)
+		}
+		h = slices.Clone(h)
+		var r tokenRecord
+		if err := json.Unmarshal(tx.Get(store.Tokens, h), &r); err != nil {
+			return fmt.Errorf("auth: corrupt token record: %w", err)
+		}
+		if r.Revoked.IsZero() {
+			r.Revoked = t.now().UTC()
+		}
+		tok = Token(r)
+		rec, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return tx.Put(store.Tokens, h, rec)
+	})
+	return tok, err
+}

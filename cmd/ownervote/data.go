@@ -1,0 +1,65 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/ownervote/ownervote/store"
+)
+
+// The files of a data directory.
+const (
+	dbFile     = "ownervote.db"
+	secretFile = "identity.secret"
+)
+
+// openData opens the database in dir (creating dir and the file if needed)
+// and loads the identity secret, generating it on first use.
+func openData(dir string) (*store.Bolt, []byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
+	secret, err := loadOrCreateSecret(filepath.Join(dir, secretFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, secret, nil
+}
+
+// loadOrCreateSecret reads a 32-byte secret, or writes a new random one with
+// mode 0600 (fsynced) when the file does not exist.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if len(b) != 32 {
+			return nil, fmt.Errorf("%s: want 32 bytes, found %d; restore it from backup (owners cannot be matched without it)", path, len(b))
+		}
+		return b, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(secret); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return secret, f.Close()
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/demo"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/server"
+)
+
+func init() {
+	commands["serve"] = command{summary: "run the platform: gRPC and the JSON API", run: runServe}
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	dataDir := fl.String("data", "./data", "directory of the database and the identity secret")
+	grpcAddr := fl.String("grpc-addr", "127.0.0.1:7700", "gRPC listen address")
+	httpAddr := fl.String("http-addr", "127.0.0.1:7780", "JSON API (HTTP) listen address")
+	seed := fl.Bool("demo", false, "seed the demo community on an empty database and print an admin token")
+	level := fl.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fl.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+
+	st, secret, err := openData(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close() // for the early returns; closed explicitly after shutdown
+	book, err := roll.NewBook(st, roll.Config{Secret: secret})
+	if err != nil {
+		return err
+	}
+	tokens := auth.NewTokens(st, auth.Config{})
+
+	var demoToken string
+	if *seed {
+		created, err := demo.Seed(ctx, book)
+		if err != nil {
+			return err
+		}
+		if created {
+			log.InfoContext(ctx, "demo community seeded", "community", demo.CommunityID, "units", demo.Households)
+		}
+		_, demoToken, err = tokens.Create(ctx, auth.StreetAdmin, "", "演示管理员 demo admin")
+		if err != nil {
+			return err
+		}
+	}
+
+	srv, err := server.Start(ctx, server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Book: book, Tokens: tokens, Logger: log})
+	if err != nil {
+		return err
+	}
+	if demoToken != "" {
+		printDemo(stdout, srv, demoToken)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests in flight")
+	case err := <-srv.Err():
+		log.Error("listener failed, shutting down", "err", err)
+		srv.Shutdown(context.Background())
+		return err
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	log.Info("stopped; database closed")
+	return nil
+}
+
+func printDemo(w io.Writer, srv *server.Server, token string) {
+	base := "http://" + srv.HTTPAddr()
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n演示小区已就绪 / demo community ready: %s (%s)\n", demo.Community.Name, demo.CommunityID)
+	fmt.Fprintf(&b, "管理员令牌 / admin token (shown once, keep it private):\n  %s\n\n", token)
+	fmt.Fprintf(&b, "JSON API:   %s/v1/communities\n", base)
+	fmt.Fprintf(&b, "OpenAPI:    %s/openapi.json\n", base)
+	fmt.Fprintf(&b, "gRPC:       %s\n\n", srv.GRPCAddr())
+	fmt.Fprintf(&b, "Try:\n  curl -H \"Authorization: Bearer %s\" %s/v1/communities/%s\n\n", token, base, demo.CommunityID)
+	io.WriteString(w, b.String())
+}

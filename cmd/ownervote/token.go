@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ownervote/ownervote/auth"
+)
+
+func init() {
+	commands["token"] = command{summary: "create, list or revoke access tokens (create|list|revoke)", run: runToken}
+}
+
+// runToken manages tokens directly in the data directory; the server must
+// not be running on it (use the TokenService API then).
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: token create|list|revoke [flags]", errUsage)
+	}
+	fl := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	dataDir := fl.String("data", "./data", "data directory")
+	switch args[0] {
+	case "create":
+		role := fl.String("role", "", "street-admin, community-staff, committee-member, platform or auditor")
+		community := fl.String("community", "", "community id the token acts in (empty: all communities)")
+		label := fl.String("label", "", "who holds the token")
+		if err := fl.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		r, err := auth.ParseRole(*role)
+		if err != nil {
+			return fmt.Errorf("%w: --role: %v", errUsage, err)
+		}
+		return withTokens(*dataDir, func(ts *auth.Tokens) error {
+			t, secret, err := ts.Create(ctx, r, *community, *label)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "created %s (%s, %s); the secret below is shown once:\n", t.ID, t.Role, scopeText(t))
+			fmt.Fprintln(stdout, secret)
+			return nil
+		})
+	case "list":
+		if err := fl.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return withTokens(*dataDir, func(ts *auth.Tokens) error {
+			list, err := ts.List(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tLABEL\tCREATED\tREVOKED")
+			for _, t := range list {
+				revoked := "-"
+				if !t.Active() {
+					revoked = t.Revoked.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), t.Label, t.Created.Format(time.RFC3339), revoked)
+			}
+			return tw.Flush()
+		})
+	case "revoke":
+		if err := fl.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if fl.NArg() != 1 {
+			return fmt.Errorf("%w: token revoke [--data DIR] TOKEN_ID", errUsage)
+		}
+		return withTokens(*dataDir, func(ts *auth.Tokens) error {
+			t, err := ts.Revoke(ctx, fl.Arg(0))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked %s at %s\n", t.ID, t.Revoked.Format(time.RFC3339))
+			return nil
+		})
+	}
+	return fmt.Errorf("%w: unknown token command %q (create, list, revoke)", errUsage, args[0])
+}
+
+func scopeText(t auth.Token) string {
+	if t.CommunityID == "" {
+		return "all communities"
+	}
+	return "community " + t.CommunityID
+}
+
+func withTokens(dir string, fn func(*auth.Tokens) error) error {
+	st, _, err := openData(dir)
+	if err != nil {
+		return err
+	}
+	err = fn(auth.NewTokens(st, auth.Config{}))
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

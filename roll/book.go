@@ -1,0 +1,756 @@
+package roll
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// Config configures a Book.
+type Config struct {
+	// Secret keys the identity-number hash; at least 32 bytes. Changing it
+	// makes existing owners unrecognisable at the next import.
+	Secret []byte
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Book is the owner roll kept in a store.
+type Book struct {
+	st    store.Store
+	ident *Identifier
+	now   func() time.Time
+}
+
+// NewBook returns a Book over st.
+func NewBook(st store.Store, cfg Config) (*Book, error) {
+	ident, err := NewIdentifier(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Book{st: st, ident: ident, now: now}, nil
+}
+
+// Identifier returns the book's identity hasher.
+func (b *Book) Identifier() *Identifier { return b.ident }
+
+// Stored records. Field names are part of the file format: change them only
+// with a schema migration.
+type communityRecord struct {
+	ID                 string    `json:"id"`
+	Name               string    `json:"name"`
+	StreetOffice       string    `json:"street_office"`
+	ResidentsCommittee string    `json:"residents_committee"`
+	HasOwnersCommittee bool      `json:"has_owners_committee"`
+	Created            time.Time `json:"created"`
+	Figures            figRecord `json:"figures"`
+}
+
+type figRecord struct {
+	Units           int64 `json:"units"`
+	Area            int64 `json:"area"`
+	Head            int64 `json:"head"`
+	DeveloperUnits  int64 `json:"developer_units"`
+	DeveloperArea   int64 `json:"developer_area"`
+	MultiUnitOwners int64 `json:"multi_unit_owners"`
+	CoOwnedUnits    int64 `json:"co_owned_units"`
+}
+
+type unitRecord struct {
+	ID         string        `json:"id"`
+	Registered *tally.Area   `json:"registered,omitempty"`
+	Surveyed   *tally.Area   `json:"surveyed,omitempty"`
+	Contract   *tally.Area   `json:"contract,omitempty"`
+	Kind       Kind          `json:"kind"`
+	Owners     []ownerOfUnit `json:"owners,omitempty"`
+}
+
+type ownerOfUnit struct {
+	OwnerID        string `json:"owner_id"`
+	Representative bool   `json:"representative,omitempty"`
+}
+
+type ownerRecord struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Phone  string   `json:"phone,omitempty"`
+	IDHash []byte   `json:"id_hash"`
+	Units  []string `json:"units"`
+}
+
+type keyRecord struct {
+	ID           string    `json:"id"`
+	OwnerID      string    `json:"owner_id"`
+	PublicKey    []byte    `json:"public_key"`
+	Created      time.Time `json:"created"`
+	Revoked      time.Time `json:"revoked,omitzero"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
+	ReplacedBy   string    `json:"replaced_by,omitempty"`
+	RegisteredBy string    `json:"registered_by,omitempty"`
+}
+
+type accessRecord struct {
+	Time        time.Time `json:"time"`
+	Action      string    `json:"action"`
+	TokenID     string    `json:"token_id"`
+	Label       string    `json:"label"`
+	CommunityID string    `json:"community_id"`
+	OwnerID     string    `json:"owner_id"`
+	Reason      string    `json:"reason"`
+}
+
+func getJSON(tx store.Tx, bk store.Bucket, key []byte, v any) (bool, error) {
+	raw := tx.Get(bk, key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("roll: corrupt record in %s: %w", bk, err)
+	}
+	return true, nil
+}
+
+func putJSON(tx store.Tx, bk store.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bk, key, raw)
+}
+
+var communityIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
+
+// CreateCommunity stores a new community. An empty ID is generated.
+func (b *Book) CreateCommunity(ctx context.Context, c Community) (Community, error) {
+	c.Name = strings.TrimSpace(c.Name)
+	c.StreetOffice = strings.TrimSpace(c.StreetOffice)
+	c.ResidentsCommittee = strings.TrimSpace(c.ResidentsCommittee)
+	if c.ID == "" {
+		var r [4]byte
+		rand.Read(r[:])
+		c.ID = "c-" + hex.EncodeToString(r[:])
+	}
+	switch {
+	case !communityIDPattern.MatchString(c.ID):
+		return Community{}, fmt.Errorf("%w: community_id %q: want 3 to 40 of a-z, 0-9 and '-', not starting or ending with '-'", ErrInvalid, c.ID)
+	case c.Name == "":
+		return Community{}, fmt.Errorf("%w: name: the community's name is required", ErrInvalid)
+	case len([]rune(c.Name)) > 100:
+		return Community{}, fmt.Errorf("%w: name: at most 100 characters", ErrInvalid)
+	case c.StreetOffice == "":
+		return Community{}, fmt.Errorf("%w: street_office: the street office (街道) is required", ErrInvalid)
+	case len([]rune(c.StreetOffice)) > 100 || len([]rune(c.ResidentsCommittee)) > 100:
+		return Community{}, fmt.Errorf("%w: street_office, residents_committee: at most 100 characters", ErrInvalid)
+	}
+	c.Created = b.now().UTC()
+	c.Figures = Figures{}
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		key := []byte(c.ID)
+		if tx.Get(store.Communities, key) != nil {
+			return fmt.Errorf("%w: %s", ErrCommunityExists, c.ID)
+		}
+		return putJSON(tx, store.Communities, key, toCommunityRecord(c))
+	})
+	if err != nil {
+		return Community{}, err
+	}
+	return c, nil
+}
+
+func toCommunityRecord(c Community) communityRecord {
+	f := c.Figures
+	return communityRecord{
+		ID: c.ID, Name: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
+		HasOwnersCommittee: c.HasOwnersCommittee, Created: c.Created,
+		Figures: figRecord{Units: f.Units, Area: int64(f.Total.Area), Head: f.Total.Head, DeveloperUnits: f.DeveloperUnits,
+			DeveloperArea: int64(f.DeveloperArea), MultiUnitOwners: f.MultiUnitOwners, CoOwnedUnits: f.CoOwnedUnits},
+	}
+}
+
+func (r communityRecord) community() Community {
+	f := r.Figures
+	return Community{
+		ID: r.ID, Name: r.Name, StreetOffice: r.StreetOffice, ResidentsCommittee: r.ResidentsCommittee,
+		HasOwnersCommittee: r.HasOwnersCommittee, Created: r.Created,
+		Figures: Figures{Units: f.Units, Total: tally.Figures{Area: tally.Area(f.Area), Head: f.Head}, DeveloperUnits: f.DeveloperUnits,
+			DeveloperArea: tally.Area(f.DeveloperArea), MultiUnitOwners: f.MultiUnitOwners, CoOwnedUnits: f.CoOwnedUnits},
+	}
+}
+
+func getCommunity(tx store.Tx, id string) (communityRecord, error) {
+	var r communityRecord
+	ok, err := getJSON(tx, store.Communities, []byte(id), &r)
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, fmt.Errorf("%w: %q", ErrCommunityNotFound, id)
+	}
+	return r, nil
+}
+
+// Community returns one community.
+func (b *Book) Community(ctx context.Context, id string) (Community, error) {
+	var c Community
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		r, err := getCommunity(tx, id)
+		c = r.community()
+		return err
+	})
+	return c, err
+}
+
+// Communities lists communities in id order after the id after, at most
+// limit of them, those for which visible returns true. next is the last id
+// returned when more may follow.
+func (b *Book) Communities(ctx context.Context, visible func(id string) bool, after string, limit int) (cs []Community, next string, err error) {
+	err = b.st.View(ctx, func(tx store.Tx) error {
+		var afterKey []byte
+		if after != "" {
+			afterKey = []byte(after)
+		}
+		return tx.Scan(store.Communities, nil, afterKey, func(k, v []byte) (bool, error) {
+			if !visible(string(k)) {
+				return true, nil
+			}
+			if len(cs) == limit {
+				next = cs[len(cs)-1].ID
+				return false, nil
+			}
+			var r communityRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("roll: corrupt community %q: %w", k, err)
+			}
+			cs = append(cs, r.community())
+			return true, nil
+		})
+	})
+	return cs, next, err
+}
+
+// ImportResult summarises an import.
+type ImportResult struct {
+	Units     int
+	NewOwners int
+	Figures   Figures
+}
+
+// Import adds units and their owners to a community in one transaction.
+// Every problem, within the input or against the stored roll (a unit that is
+// already there, an owner whose name or phone differs from the record), is
+// reported at once in an *ImportError and nothing is written.
+func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInput) (ImportResult, error) {
+	if len(inputs) == 0 {
+		return ImportResult{}, fmt.Errorf("%w: units: nothing to import", ErrInvalid)
+	}
+	batch, err := Build(b.ident, inputs)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	index := make(map[string]int, len(inputs)) // unit id -> input index
+	for i, in := range inputs {
+		index[strings.TrimSpace(in.ID)] = i
+	}
+	var res ImportResult
+	err = b.st.Update(ctx, func(tx store.Tx) error {
+		cr, err := getCommunity(tx, communityID)
+		if err != nil {
+			return err
+		}
+		var probs []Problem
+		for _, u := range batch.Units {
+			if tx.Get(store.Units, store.Key(communityID, u.ID)) != nil {
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: -1, Field: "unit_id", Err: ErrDuplicateUnit,
+					Reason: fmt.Sprintf("unit %s is already on the roll of %s", u.ID, communityID)})
+			}
+		}
+		stored := make(map[string]*ownerRecord)
+		for _, u := range batch.Units {
+			for j, uo := range u.Owners {
+				if _, done := stored[uo.OwnerID]; done {
+					continue
+				}
+				o := batch.Owners[uo.OwnerID]
+				var rec ownerRecord
+				ok, err := getJSON(tx, store.Owners, store.Key(communityID, o.ID), &rec)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					stored[o.ID] = nil
+					continue
+				}
+				switch {
+				case rec.Name != o.Name:
+					probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner,
+						Reason: fmt.Sprintf("the roll has this identity number under the name %q (units %s)", rec.Name, strings.Join(rec.Units, ", "))})
+				case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
+					probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner,
+						Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
+				}
+				stored[o.ID] = &rec
+			}
+		}
+		if len(probs) > 0 {
+			slices.SortStableFunc(probs, func(a, b Problem) int { return a.Unit - b.Unit })
+			return &ImportError{Problems: probs}
+		}
+		for _, u := range batch.Units {
+			rec := unitRecord{ID: u.ID, Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract, Kind: u.Kind}
+			for _, o := range u.Owners {
+				rec.Owners = append(rec.Owners, ownerOfUnit(o))
+			}
+			if err := putJSON(tx, store.Units, store.Key(communityID, u.ID), rec); err != nil {
+				return err
+			}
+		}
+		for id, o := range batch.Owners {
+			rec := stored[id]
+			if rec == nil {
+				rec = &ownerRecord{ID: o.ID, Name: o.Name, Phone: o.Phone, IDHash: o.IDHash}
+				res.NewOwners++
+			} else if rec.Phone == "" {
+				rec.Phone = o.Phone
+			}
+			rec.Units = append(rec.Units, o.Units...)
+			slices.Sort(rec.Units)
+			if err := putJSON(tx, store.Owners, store.Key(communityID, id), rec); err != nil {
+				return err
+			}
+		}
+		units, err := loadUnits(tx, communityID)
+		if err != nil {
+			return err
+		}
+		f, err := ComputeFigures(units)
+		if err != nil {
+			return err
+		}
+		c := cr.community()
+		c.Figures = f
+		res.Units = len(batch.Units)
+		res.Figures = f
+		return putJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+func (r unitRecord) unit() Unit {
+	u := Unit{ID: r.ID, Building: BuildingOf(r.ID), Registered: r.Registered, Surveyed: r.Surveyed, Contract: r.Contract, Kind: r.Kind}
+	for _, o := range r.Owners {
+		u.Owners = append(u.Owners, UnitOwner(o))
+	}
+	return u
+}
+
+func loadUnits(tx store.Tx, communityID string) ([]Unit, error) {
+	var units []Unit
+	err := tx.Scan(store.Units, store.Prefix(communityID), nil, func(k, v []byte) (bool, error) {
+		var r unitRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return false, fmt.Errorf("roll: corrupt unit %q: %w", k, err)
+		}
+		units = append(units, r.unit())
+		return true, nil
+	})
+	return units, err
+}
+
+// Units returns all units of a community in unit-id order (byte order).
+func (b *Book) Units(ctx context.Context, communityID string) ([]Unit, error) {
+	var units []Unit
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getCommunity(tx, communityID); err != nil {
+			return err
+		}
+		var err error
+		units, err = loadUnits(tx, communityID)
+		return err
+	})
+	return units, err
+}
+
+// UnitPage is a page of units with their owners' records.
+type UnitPage struct {
+	Units  []Unit
+	Owners map[string]Owner
+	Next   string
+	Total  int64
+}
+
+// UnitPage lists a community's units after the unit id after, at most limit,
+// of one building if building is not empty.
+func (b *Book) UnitPage(ctx context.Context, communityID, building, after string, limit int) (UnitPage, error) {
+	p := UnitPage{Owners: make(map[string]Owner)}
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		cr, err := getCommunity(tx, communityID)
+		if err != nil {
+			return err
+		}
+		p.Total = cr.Figures.Units
+		prefix := store.Prefix(communityID)
+		var afterKey []byte
+		if after != "" {
+			afterKey = store.Key(communityID, after)
+		}
+		return tx.Scan(store.Units, prefix, afterKey, func(k, v []byte) (bool, error) {
+			var r unitRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("roll: corrupt unit %q: %w", k, err)
+			}
+			if building != "" && BuildingOf(r.ID) != building {
+				return true, nil
+			}
+			if len(p.Units) == limit {
+				p.Next = p.Units[len(p.Units)-1].ID
+				return false, nil
+			}
+			u := r.unit()
+			p.Units = append(p.Units, u)
+			for _, o := range u.Owners {
+				if _, ok := p.Owners[o.OwnerID]; ok {
+					continue
+				}
+				rec, err := getOwner(tx, communityID, o.OwnerID)
+				if err != nil {
+					return false, err
+				}
+				p.Owners[o.OwnerID] = rec.owner()
+			}
+			return true, nil
+		})
+	})
+	return p, err
+}
+
+func getOwner(tx store.Tx, communityID, ownerID string) (ownerRecord, error) {
+	var r ownerRecord
+	ok, err := getJSON(tx, store.Owners, store.Key(communityID, ownerID), &r)
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, fmt.Errorf("%w: %q in community %q", ErrOwnerNotFound, ownerID, communityID)
+	}
+	return r, nil
+}
+
+func (r ownerRecord) owner() Owner {
+	return Owner{ID: r.ID, Name: r.Name, Phone: r.Phone, IDHash: r.IDHash, Units: r.Units}
+}
+
+// OwnerEntry is an owner with the units they vote for and their number of
+// active keys.
+type OwnerEntry struct {
+	Owner
+	VotingUnits []string
+	ActiveKeys  int
+}
+
+// Owners lists a community's owners after the owner id after, at most limit.
+func (b *Book) Owners(ctx context.Context, communityID, after string, limit int) (entries []OwnerEntry, next string, err error) {
+	err = b.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getCommunity(tx, communityID); err != nil {
+			return err
+		}
+		var afterKey []byte
+		if after != "" {
+			afterKey = store.Key(communityID, after)
+		}
+		return tx.Scan(store.Owners, store.Prefix(communityID), afterKey, func(k, v []byte) (bool, error) {
+			if len(entries) == limit {
+				next = entries[len(entries)-1].ID
+				return false, nil
+			}
+			var r ownerRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("roll: corrupt owner %q: %w", k, err)
+			}
+			e, err := ownerEntry(tx, communityID, r)
+			if err != nil {
+				return false, err
+			}
+			entries = append(entries, e)
+			return true, nil
+		})
+	})
+	return entries, next, err
+}
+
+func ownerEntry(tx store.Tx, communityID string, r ownerRecord) (OwnerEntry, error) {
+	e := OwnerEntry{Owner: r.owner()}
+	for _, uid := range r.Units {
+		var ur unitRecord
+		if _, err := getJSON(tx, store.Units, store.Key(communityID, uid), &ur); err != nil {
+			return e, err
+		}
+		if ur.unit().Voter() == r.ID {
+			e.VotingUnits = append(e.VotingUnits, uid)
+		}
+	}
+	keys, err := loadKeys(tx, communityID, r.ID)
+	if err != nil {
+		return e, err
+	}
+	for _, k := range keys {
+		if k.Active() {
+			e.ActiveKeys++
+		}
+	}
+	return e, nil
+}
+
+// Owner returns one owner with voting units and active keys.
+func (b *Book) Owner(ctx context.Context, communityID, ownerID string) (OwnerEntry, error) {
+	var e OwnerEntry
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		r, err := getOwner(tx, communityID, ownerID)
+		if err != nil {
+			return err
+		}
+		e, err = ownerEntry(tx, communityID, r)
+		return err
+	})
+	return e, err
+}
+
+// RevealPhone returns an owner's full phone number and records, in the same
+// transaction, who asked and why. The number itself is not recorded.
+func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", fmt.Errorf("%w: reason: say why the full number is needed; it is recorded", ErrInvalid)
+	}
+	if len([]rune(reason)) > 200 {
+		return "", fmt.Errorf("%w: reason: at most 200 characters", ErrInvalid)
+	}
+	var phone string
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		r, err := getOwner(tx, communityID, ownerID)
+		if err != nil {
+			return err
+		}
+		if r.Phone == "" {
+			return fmt.Errorf("%w: owner %s", ErrNoPhone, ownerID)
+		}
+		phone = r.Phone
+		seq, err := tx.NextSequence(store.AccessLog)
+		if err != nil {
+			return err
+		}
+		return putJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{
+			Time: b.now().UTC(), Action: "reveal_phone", TokenID: actor.TokenID, Label: actor.Label,
+			CommunityID: communityID, OwnerID: ownerID, Reason: reason,
+		})
+	})
+	return phone, err
+}
+
+// AccessEntry is one recorded sensitive read.
+type AccessEntry struct {
+	Seq         uint64
+	Time        time.Time
+	Action      string
+	TokenID     string
+	Label       string
+	CommunityID string
+	OwnerID     string
+	Reason      string
+}
+
+// AccessLog returns the recorded sensitive reads, oldest first.
+func (b *Book) AccessLog(ctx context.Context) ([]AccessEntry, error) {
+	var out []AccessEntry
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(store.AccessLog, nil, nil, func(k, v []byte) (bool, error) {
+			var r accessRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, err
+			}
+			out = append(out, AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
+				CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason})
+			return true, nil
+		})
+	})
+	return out, err
+}
+
+func beUint64(b []byte) uint64 {
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n
+}
+
+// KeyID is the id of a public key: hex of the first 16 bytes of its SHA-256.
+func KeyID(pub []byte) string {
+	h := sha256.Sum256(pub)
+	return hex.EncodeToString(h[:16])
+}
+
+func loadKeys(tx store.Tx, communityID, ownerID string) ([]Key, error) {
+	var keys []Key
+	err := tx.Scan(store.OwnerKeys, store.Prefix(communityID, ownerID), nil, func(k, v []byte) (bool, error) {
+		var r keyRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return false, fmt.Errorf("roll: corrupt key %q: %w", k, err)
+		}
+		keys = append(keys, Key(r))
+		return true, nil
+	})
+	slices.SortStableFunc(keys, func(a, b Key) int { return a.Created.Compare(b.Created) })
+	return keys, err
+}
+
+func checkPublicKey(pub []byte, field string) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("%w: %s: an ed25519 public key is %d bytes, got %d", ErrInvalid, field, ed25519.PublicKeySize, len(pub))
+	}
+	if bytes.Equal(pub, make([]byte, ed25519.PublicKeySize)) {
+		return fmt.Errorf("%w: %s: all-zero key", ErrInvalid, field)
+	}
+	return nil
+}
+
+// addKey registers pub for an owner who votes for a unit.
+func (b *Book) addKey(tx store.Tx, communityID string, owner ownerRecord, pub []byte, actor Actor, now time.Time) (Key, error) {
+	e, err := ownerEntry(tx, communityID, owner)
+	if err != nil {
+		return Key{}, err
+	}
+	if len(e.VotingUnits) == 0 {
+		return Key{}, fmt.Errorf("%w: owner %s is a co-owner but not the representative of any unit; register the representative instead", ErrNotVoter, owner.ID)
+	}
+	h := sha256.Sum256(pub)
+	if tx.Get(store.KeyIndex, h[:]) != nil {
+		return Key{}, fmt.Errorf("%w: key %s", ErrKeyInUse, KeyID(pub))
+	}
+	k := Key{ID: KeyID(pub), OwnerID: owner.ID, PublicKey: slices.Clone(pub), Created: now, RegisteredBy: actor.Label}
+	if err := putJSON(tx, store.OwnerKeys, store.Key(communityID, owner.ID, k.ID), keyRecord(k)); err != nil {
+		return Key{}, err
+	}
+	if err := tx.Put(store.KeyIndex, h[:], store.Key(communityID, owner.ID, k.ID)); err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// RegisterKey binds an ed25519 public key to an owner who votes for a unit
+// (sole owner or a co-owned unit's representative). A key can belong to one
+// owner only, ever.
+func (b *Book) RegisterKey(ctx context.Context, communityID, ownerID string, pub []byte, actor Actor) (Key, error) {
+	if err := checkPublicKey(pub, "public_key"); err != nil {
+		return Key{}, err
+	}
+	var k Key
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		o, err := getOwner(tx, communityID, ownerID)
+		if err != nil {
+			return err
+		}
+		k, err = b.addKey(tx, communityID, o, pub, actor, b.now().UTC())
+		return err
+	})
+	return k, err
+}
+
+func getKey(tx store.Tx, communityID, ownerID, keyID string) (Key, error) {
+	var r keyRecord
+	ok, err := getJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), &r)
+	if err != nil {
+		return Key{}, err
+	}
+	if !ok {
+		return Key{}, fmt.Errorf("%w: %q of owner %q", ErrKeyNotFound, keyID, ownerID)
+	}
+	return Key(r), nil
+}
+
+// RotateKey revokes an active key and registers its replacement in one
+// transaction.
+func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string, newPub []byte, actor Actor) (Key, error) {
+	if err := checkPublicKey(newPub, "new_public_key"); err != nil {
+		return Key{}, err
+	}
+	var nk Key
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		o, err := getOwner(tx, communityID, ownerID)
+		if err != nil {
+			return err
+		}
+		old, err := getKey(tx, communityID, ownerID, keyID)
+		if err != nil {
+			return err
+		}
+		if !old.Active() {
+			return fmt.Errorf("%w: %s (revoked %s)", ErrKeyRevoked, keyID, old.Revoked.Format(time.RFC3339))
+		}
+		now := b.now().UTC()
+		nk, err = b.addKey(tx, communityID, o, newPub, actor, now)
+		if err != nil {
+			return err
+		}
+		old.Revoked, old.RevokeReason, old.ReplacedBy = now, "rotated", nk.ID
+		return putJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(old))
+	})
+	return nk, err
+}
+
+// RevokeKey revokes a key; it stays in the history.
+func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reason string) (Key, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Key{}, fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid)
+	}
+	var k Key
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := getOwner(tx, communityID, ownerID); err != nil {
+			return err
+		}
+		var err error
+		k, err = getKey(tx, communityID, ownerID, keyID)
+		if err != nil {
+			return err
+		}
+		if !k.Active() {
+			return fmt.Errorf("%w: %s", ErrKeyRevoked, keyID)
+		}
+		k.Revoked, k.RevokeReason = b.now().UTC(), reason
+		return putJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(k))
+	})
+	return k, err
+}
+
+// Keys returns an owner's keys, oldest first, revoked ones included.
+func (b *Book) Keys(ctx context.Context, communityID, ownerID string) ([]Key, error) {
+	var keys []Key
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getOwner(tx, communityID, ownerID); err != nil {
+			return err
+		}
+		var err error
+		keys, err = loadKeys(tx, communityID, ownerID)
+		return err
+	})
+	return keys, err
+}

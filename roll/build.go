@@ -1,0 +1,321 @@
+package roll
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ownervote/ownervote/tally"
+)
+
+// UnitInput is a unit to import, as given by a roster or the API.
+type UnitInput struct {
+	ID string
+	// Areas in m² with at most two decimals; "" where the roster has none.
+	Registered, Surveyed, Contract string
+	// Kind defaults to Person when empty.
+	Kind   Kind
+	Owners []OwnerInput
+}
+
+// OwnerInput is an owner of record as given at import.
+type OwnerInput struct {
+	Name           string
+	IDNumber       string
+	Phone          string
+	Representative bool
+}
+
+// Problem is one reason an import is refused.
+type Problem struct {
+	// Unit is the index of the unit in the input.
+	Unit int
+	// Owner is the index of the owner within the unit, or -1 for the unit's
+	// own fields.
+	Owner int
+	// Field is the input field: unit_id, registered_area_m2,
+	// surveyed_area_m2, contract_area_m2, kind, owners, name, id_number,
+	// phone or representative.
+	Field string
+	// Reason says what is wrong, in English.
+	Reason string
+	// Err is the sentinel error for the kind of problem.
+	Err error
+}
+
+// Path names the problem's place in an API request, e.g.
+// "units[3].owners[0].id_number".
+func (p Problem) Path() string {
+	if p.Owner >= 0 {
+		return fmt.Sprintf("units[%d].owners[%d].%s", p.Unit, p.Owner, p.Field)
+	}
+	return fmt.Sprintf("units[%d].%s", p.Unit, p.Field)
+}
+
+func (p Problem) String() string { return p.Path() + ": " + p.Reason }
+
+// ImportError lists every problem of a refused import. It matches
+// ErrInvalidImport and the sentinel of each problem under errors.Is.
+type ImportError struct {
+	Problems []Problem
+}
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "import refused, %d problem(s), nothing written", len(e.Problems))
+	for i, p := range e.Problems {
+		if i == 10 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-10)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrInvalidImport and the problems' sentinels.
+func (e *ImportError) Unwrap() []error {
+	errs := []error{ErrInvalidImport}
+	for _, p := range e.Problems {
+		if p.Err != nil && !slices.Contains(errs, p.Err) {
+			errs = append(errs, p.Err)
+		}
+	}
+	return errs
+}
+
+// Batch is a validated import: units and the owners they name.
+type Batch struct {
+	Units []Unit
+	// Owners by owner id, with the units of this batch only.
+	Owners map[string]*Owner
+}
+
+const maxNameLen = 64
+
+// Build validates inputs and returns the units and owners to store. Every
+// problem is reported at once in an *ImportError; nothing is guessed.
+func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
+	b := &Batch{Owners: make(map[string]*Owner)}
+	var probs []Problem
+	add := func(unit, owner int, field string, err error, format string, args ...any) {
+		probs = append(probs, Problem{Unit: unit, Owner: owner, Field: field, Reason: fmt.Sprintf(format, args...), Err: err})
+	}
+	firstUnit := make(map[string]int)
+	type seen struct{ unit, owner int }
+	firstOwner := make(map[string]seen)
+
+	for i, in := range inputs {
+		u := Unit{ID: strings.TrimSpace(in.ID), Kind: in.Kind}
+		if u.Kind == "" {
+			u.Kind = Person
+		}
+		okUnit := true
+		switch {
+		case u.ID == "":
+			add(i, -1, "unit_id", ErrInvalid, "unit id is empty")
+			okUnit = false
+		case !validUnitID(u.ID):
+			add(i, -1, "unit_id", ErrInvalid, "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", u.ID)
+			okUnit = false
+		default:
+			if j, dup := firstUnit[u.ID]; dup {
+				add(i, -1, "unit_id", ErrDuplicateUnit, "unit %s appears again (first at units[%d])", u.ID, j)
+				okUnit = false
+			} else {
+				firstUnit[u.ID] = i
+			}
+		}
+		u.Building = BuildingOf(u.ID)
+		if !u.Kind.Valid() {
+			add(i, -1, "kind", ErrInvalid, "kind %q is not PERSON, DEVELOPER_UNSOLD or SOLD_UNDELIVERED", in.Kind)
+			okUnit = false
+		}
+		for _, f := range []struct {
+			name string
+			in   string
+			out  **tally.Area
+		}{
+			{"registered_area_m2", in.Registered, &u.Registered},
+			{"surveyed_area_m2", in.Surveyed, &u.Surveyed},
+			{"contract_area_m2", in.Contract, &u.Contract},
+		} {
+			s := strings.TrimSpace(f.in)
+			if s == "" {
+				continue
+			}
+			a, err := tally.ParseArea(s)
+			switch {
+			case err != nil:
+				add(i, -1, f.name, ErrBadArea, "area %q is not a decimal number of m² with at most two decimals", s)
+				okUnit = false
+			case a <= 0:
+				add(i, -1, f.name, ErrBadArea, "area %q must be greater than zero", s)
+				okUnit = false
+			default:
+				*f.out = &a
+			}
+		}
+		if strings.TrimSpace(in.Registered) == "" && strings.TrimSpace(in.Surveyed) == "" && strings.TrimSpace(in.Contract) == "" {
+			add(i, -1, "registered_area_m2", ErrBadArea, "no area: give the registered, surveyed or contract area")
+			okUnit = false
+		}
+
+		switch {
+		case u.Kind.Developer() && len(in.Owners) > 0:
+			add(i, -1, "owners", ErrInvalid, "a %s unit is held by the developer and takes no owner of record", u.Kind)
+			okUnit = false
+		case u.Kind == Person && len(in.Owners) == 0:
+			add(i, -1, "owners", ErrMissingOwner, "unit %s has no owner of record", u.ID)
+			okUnit = false
+		case len(in.Owners) > 1:
+			reps := 0
+			for _, o := range in.Owners {
+				if o.Representative {
+					reps++
+				}
+			}
+			if reps != 1 {
+				add(i, -1, "owners", ErrInvalid, "a co-owned unit needs exactly one representative, found %d", reps)
+				okUnit = false
+			}
+		}
+
+		unitOwners := make(map[string]bool)
+		for j, oin := range in.Owners {
+			okOwner := true
+			name := strings.TrimSpace(oin.Name)
+			switch {
+			case name == "":
+				add(i, j, "name", ErrMissingOwner, "owner's name is empty")
+				okOwner = false
+			case len([]rune(name)) > maxNameLen:
+				add(i, j, "name", ErrInvalid, "owner's name is longer than %d characters", maxNameLen)
+				okOwner = false
+			}
+			var number string
+			if strings.TrimSpace(oin.IDNumber) == "" {
+				add(i, j, "id_number", ErrMissingOwner, "owner's identity number is empty")
+				okOwner = false
+			} else if n, err := NormalizeIDNumber(oin.IDNumber); err != nil {
+				// The number itself is never echoed back.
+				add(i, j, "id_number", ErrInvalid, "identity number %v", err)
+				okOwner = false
+			} else {
+				number = n
+			}
+			var phone string
+			if strings.TrimSpace(oin.Phone) != "" {
+				p, err := NormalizePhone(oin.Phone)
+				if err != nil {
+					add(i, j, "phone", ErrInvalid, "phone %v", err)
+					okOwner = false
+				}
+				phone = p
+			}
+			if !okOwner {
+				okUnit = false
+				continue
+			}
+			h := ident.Hash(number)
+			id := OwnerID(h)
+			if unitOwners[id] {
+				add(i, j, "id_number", ErrConflictingOwner, "the same owner is listed twice for unit %s", u.ID)
+				okUnit = false
+				continue
+			}
+			unitOwners[id] = true
+			if o, ok := b.Owners[id]; ok {
+				first := firstOwner[id]
+				if o.Name != name {
+					add(i, j, "name", ErrConflictingOwner, "the same identity number has name %q at units[%d].owners[%d] and %q here", o.Name, first.unit, first.owner, name)
+					okUnit = false
+					continue
+				}
+				if phone != "" && o.Phone != "" && o.Phone != phone {
+					add(i, j, "phone", ErrConflictingOwner, "the same owner has phone %s at units[%d].owners[%d] and %s here", MaskPhone(o.Phone), first.unit, first.owner, MaskPhone(phone))
+					okUnit = false
+					continue
+				}
+				if o.Phone == "" {
+					o.Phone = phone
+				}
+			} else {
+				b.Owners[id] = &Owner{ID: id, Name: name, Phone: phone, IDHash: h}
+				firstOwner[id] = seen{i, j}
+			}
+			u.Owners = append(u.Owners, UnitOwner{OwnerID: id, Representative: len(in.Owners) > 1 && oin.Representative})
+		}
+		if okUnit {
+			b.Units = append(b.Units, u)
+		}
+	}
+	if len(probs) > 0 {
+		return nil, &ImportError{Problems: probs}
+	}
+	for _, u := range b.Units {
+		for _, o := range u.Owners {
+			b.Owners[o.OwnerID].Units = append(b.Owners[o.OwnerID].Units, u.ID)
+		}
+	}
+	for _, o := range b.Owners {
+		slices.Sort(o.Units)
+	}
+	return b, nil
+}
+
+func validUnitID(s string) bool {
+	if len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// Figures are a roll's totals under the statutory counting rules.
+type Figures struct {
+	Units           int64
+	Total           tally.Figures
+	DeveloperUnits  int64
+	DeveloperArea   tally.Area
+	MultiUnitOwners int64
+	CoOwnedUnits    int64
+}
+
+// ComputeFigures counts a whole roll. Area and headcount come from
+// tally.Totals, the one implementation of SPC interpretation arts. 8–9.
+func ComputeFigures(units []Unit) (Figures, error) {
+	f := Figures{Units: int64(len(units))}
+	tu := make([]tally.Unit, len(units))
+	perOwner := make(map[string]int)
+	for i, u := range units {
+		tu[i] = u.TallyUnit()
+		if u.Kind.Developer() {
+			f.DeveloperUnits++
+			f.DeveloperArea += u.Area()
+		}
+		if len(u.Owners) > 1 {
+			f.CoOwnedUnits++
+		}
+		if v := u.Voter(); v != "" {
+			perOwner[v]++
+		}
+	}
+	for _, n := range perOwner {
+		if n > 1 {
+			f.MultiUnitOwners++
+		}
+	}
+	t, err := tally.Totals(tu)
+	if err != nil {
+		return Figures{}, errors.Join(ErrInvalid, err)
+	}
+	f.Total = t
+	return f, nil
+}

@@ -1,0 +1,378 @@
+package roll
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// A roster file has a header row and one row per owner of a unit. The
+// columns may come in any order and may be named in English or Chinese:
+//
+//	unit_id             房号
+//	registered_area_m2  登记面积
+//	surveyed_area_m2    实测面积
+//	contract_area_m2    合同面积
+//	kind                类型      PERSON/个人 (default), DEVELOPER_UNSOLD/未售, SOLD_UNDELIVERED/已售未交付
+//	owner_name          业主姓名
+//	id_number           身份证号
+//	phone               联系电话
+//	representative      代表      是/否 (yes/no): only for co-owned units
+//
+// A co-owned unit takes one row per co-owner, with the same unit_id and
+// areas, and 是 in the representative column of exactly one of them. Rows
+// with the same unit_id and an empty representative column are duplicates.
+var columns = []struct {
+	field string
+	names []string
+}{
+	{"unit_id", []string{"unit_id", "房号", "房屋编号", "专有部分"}},
+	{"registered_area_m2", []string{"registered_area_m2", "登记面积"}},
+	{"surveyed_area_m2", []string{"surveyed_area_m2", "实测面积"}},
+	{"contract_area_m2", []string{"contract_area_m2", "合同面积"}},
+	{"kind", []string{"kind", "类型", "房屋类型"}},
+	{"name", []string{"owner_name", "业主姓名", "姓名"}},
+	{"id_number", []string{"id_number", "身份证号", "证件号码"}},
+	{"phone", []string{"phone", "联系电话", "电话"}},
+	{"representative", []string{"representative", "代表"}},
+}
+
+var kindNames = map[string]Kind{
+	"": Person, "PERSON": Person, "个人": Person, "业主": Person,
+	"DEVELOPER_UNSOLD": DeveloperUnsold, "未售": DeveloperUnsold,
+	"SOLD_UNDELIVERED": SoldUndelivered, "已售未交付": SoldUndelivered,
+}
+
+// Place is a cell of a roster file.
+type Place struct {
+	File   string
+	Row    int // 1-based, the header is row 1
+	Column string
+}
+
+func (p Place) String() string {
+	return fmt.Sprintf("%s:%d: column %s", p.File, p.Row, p.Column)
+}
+
+// FileProblem is one problem of a roster file, with its place.
+type FileProblem struct {
+	Place  Place
+	Reason string
+	Err    error
+}
+
+func (p FileProblem) String() string { return p.Place.String() + ": " + p.Reason }
+
+// FileError lists every problem of a roster file. It matches
+// ErrInvalidImport and each problem's sentinel under errors.Is.
+type FileError struct {
+	Problems []FileProblem
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problem(s), nothing imported:", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrInvalidImport and the problems' sentinels.
+func (e *FileError) Unwrap() []error {
+	errs := []error{ErrInvalidImport}
+	for _, p := range e.Problems {
+		if p.Err != nil {
+			errs = append(errs, p.Err)
+		}
+	}
+	return errs
+}
+
+// Roster is a parsed roster file.
+type Roster struct {
+	File  string
+	Units []UnitInput
+	// rows[i] are the file rows of Units[i]: the unit's first row, then one
+	// per owner.
+	unitRow  []int
+	ownerRow [][]int
+	header   map[string]string // field -> column name as written
+}
+
+// Place maps a problem found in Units (by Build or by the server) back to
+// the file.
+func (r *Roster) Place(p Problem) Place {
+	row := 0
+	if p.Unit >= 0 && p.Unit < len(r.unitRow) {
+		row = r.unitRow[p.Unit]
+		if p.Owner >= 0 && p.Owner < len(r.ownerRow[p.Unit]) {
+			row = r.ownerRow[p.Unit][p.Owner]
+		}
+	}
+	col := r.header[p.Field]
+	if col == "" {
+		col = p.Field
+	}
+	return Place{File: r.File, Row: row, Column: col}
+}
+
+// FileErrorFor converts an *ImportError about r.Units into a *FileError
+// naming file rows and columns; other errors are returned as they are.
+func (r *Roster) FileErrorFor(err error) error {
+	var ie *ImportError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	fe := &FileError{}
+	for _, p := range ie.Problems {
+		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: p.Reason, Err: p.Err})
+	}
+	return fe
+}
+
+// CheckFile parses a roster file and validates it as Build would, with a
+// throwaway identity secret (identity numbers are compared within the file
+// only). It reports every problem of the file at once, in row order.
+func CheckFile(name string, r io.Reader) (*Roster, error) {
+	ro, err := ParseFile(name, r)
+	if ro == nil {
+		return nil, err
+	}
+	var fe *FileError
+	if err != nil && !errors.As(err, &fe) {
+		return nil, err
+	}
+	if fe == nil {
+		fe = &FileError{}
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	ident, _ := NewIdentifier(secret)
+	if _, berr := Build(ident, ro.Units); berr != nil {
+		var bfe *FileError
+		if !errors.As(ro.FileErrorFor(berr), &bfe) {
+			return nil, berr
+		}
+		fe.Problems = append(fe.Problems, bfe.Problems...)
+	}
+	if len(fe.Problems) == 0 {
+		return ro, nil
+	}
+	slices.SortStableFunc(fe.Problems, func(a, b FileProblem) int { return a.Place.Row - b.Place.Row })
+	return nil, fe
+}
+
+// ParseFile reads a roster from CSV (UTF-8, optionally with a BOM) or Excel
+// .xlsx (first sheet), chosen by the file name's extension. It reports every
+// problem of form at once in a *FileError; when the header was readable it
+// also returns the units of the rows without such problems, so that Build
+// can check them too (see CheckFile).
+func ParseFile(name string, r io.Reader) (*Roster, error) {
+	var rows [][]string
+	var err error
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".txt":
+		rows, err = readCSV(r)
+	case ".xlsx", ".xlsm":
+		rows, err = readXLSX(r)
+	default:
+		return nil, fmt.Errorf("%w: %s: unknown roster format %q, want .csv or .xlsx", ErrInvalidImport, name, filepath.Ext(name))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidImport, name, err)
+	}
+	return parseRows(name, rows)
+}
+
+func readCSV(r io.Reader) ([][]string, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("not UTF-8 text (save the sheet as \"CSV UTF-8\", or import the .xlsx itself)")
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("CSV: %v", err)
+	}
+	return rows, nil
+}
+
+func readXLSX(r io.Reader) ([][]string, error) {
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("not a readable .xlsx workbook: %v", err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, fmt.Errorf("workbook has no sheet")
+	}
+	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
+	}
+	return rows, nil
+}
+
+func parseRows(name string, rows [][]string) (*Roster, error) {
+	ro := &Roster{File: name, header: make(map[string]string)}
+	fe := &FileError{}
+	add := func(row int, col, format string, err error, args ...any) {
+		fe.Problems = append(fe.Problems, FileProblem{Place: Place{File: name, Row: row, Column: col}, Reason: fmt.Sprintf(format, args...), Err: err})
+	}
+	if len(rows) == 0 {
+		add(1, "-", "file is empty: a header row is required", ErrInvalid)
+		return nil, fe
+	}
+	colIdx := make(map[string]int)
+	for i, h := range rows[0] {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		found := false
+		for _, c := range columns {
+			for _, n := range c.names {
+				if strings.EqualFold(h, n) {
+					if _, dup := colIdx[c.field]; dup {
+						add(1, h, "column for %s appears twice", ErrInvalid, c.field)
+					}
+					colIdx[c.field] = i
+					ro.header[c.field] = h
+					found = true
+				}
+			}
+		}
+		if !found {
+			add(1, h, "unknown column %q", ErrInvalid, h)
+		}
+	}
+	for _, need := range []string{"unit_id", "name", "id_number"} {
+		if _, ok := colIdx[need]; !ok {
+			add(1, need, "required column %s (%s) is missing", ErrInvalid, need, strings.Join(columnNames(need), " / "))
+		}
+	}
+	if _, ok := colIdx["registered_area_m2"]; !ok {
+		if _, ok := colIdx["surveyed_area_m2"]; !ok {
+			if _, ok := colIdx["contract_area_m2"]; !ok {
+				add(1, "registered_area_m2", "no area column: give registered_area_m2, surveyed_area_m2 or contract_area_m2", ErrInvalid)
+			}
+		}
+	}
+	if len(fe.Problems) > 0 {
+		return nil, fe
+	}
+	cell := func(row []string, field string) string {
+		i, ok := colIdx[field]
+		if !ok || i >= len(row) {
+			return ""
+		}
+		return strings.TrimSpace(row[i])
+	}
+
+	byID := make(map[string]int)
+	repFlag := make(map[int][]string) // unit index -> representative column per owner
+	for n, row := range rows[1:] {
+		line := n + 2
+		if blank(row) {
+			continue
+		}
+		id := cell(row, "unit_id")
+		kindText := cell(row, "kind")
+		kind, ok := kindNames[strings.ToUpper(kindText)]
+		if !ok {
+			kind, ok = kindNames[kindText]
+		}
+		if !ok {
+			add(line, ro.header["kind"], "kind %q is not PERSON/个人, DEVELOPER_UNSOLD/未售 or SOLD_UNDELIVERED/已售未交付", ErrInvalid, kindText)
+			continue
+		}
+		rep := cell(row, "representative")
+		isRep, okRep := parseYesNo(rep)
+		if !okRep {
+			add(line, ro.header["representative"], "representative %q is not 是/否 (yes/no)", ErrInvalid, rep)
+			continue
+		}
+		var owner *OwnerInput
+		if cell(row, "name") != "" || cell(row, "id_number") != "" || cell(row, "phone") != "" {
+			owner = &OwnerInput{Name: cell(row, "name"), IDNumber: cell(row, "id_number"), Phone: cell(row, "phone"), Representative: isRep}
+		}
+		in := UnitInput{ID: id, Registered: cell(row, "registered_area_m2"), Surveyed: cell(row, "surveyed_area_m2"), Contract: cell(row, "contract_area_m2"), Kind: kind}
+		if i, seen := byID[id]; seen && id != "" {
+			prev := &ro.Units[i]
+			if rep == "" || repFlag[i][0] == "" || owner == nil {
+				add(line, ro.header["unit_id"], "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, id, ro.unitRow[i])
+				continue
+			}
+			if prev.Registered != in.Registered || prev.Surveyed != in.Surveyed || prev.Contract != in.Contract || prev.Kind != in.Kind {
+				add(line, ro.header["unit_id"], "co-owner row of unit %s has other areas or kind than row %d", ErrDuplicateUnit, id, ro.unitRow[i])
+				continue
+			}
+			prev.Owners = append(prev.Owners, *owner)
+			ro.ownerRow[i] = append(ro.ownerRow[i], line)
+			repFlag[i] = append(repFlag[i], rep)
+			continue
+		}
+		if owner != nil {
+			in.Owners = []OwnerInput{*owner}
+		}
+		byID[id] = len(ro.Units)
+		repFlag[len(ro.Units)] = []string{rep}
+		ro.Units = append(ro.Units, in)
+		ro.unitRow = append(ro.unitRow, line)
+		ro.ownerRow = append(ro.ownerRow, []int{line})
+	}
+	if len(ro.Units) == 0 && len(fe.Problems) == 0 {
+		add(2, ro.header["unit_id"], "no units: the file has a header row only", ErrInvalid)
+	}
+	if len(fe.Problems) > 0 {
+		return ro, fe
+	}
+	return ro, nil
+}
+
+func columnNames(field string) []string {
+	for _, c := range columns {
+		if c.field == field {
+			return c.names
+		}
+	}
+	return nil
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func parseYesNo(s string) (yes, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return false, true
+	case "是", "y", "yes", "true", "1", "代表":
+		return true, true
+	case "否", "n", "no", "false", "0":
+		return false, true
+	}
+	return false, false
+}

@@ -1,0 +1,125 @@
+package roll
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Identifier turns identity document numbers into keyed hashes. The same
+// number always gives the same owner id under the same secret; without the
+// secret the number cannot be recovered or checked.
+type Identifier struct {
+	secret []byte
+}
+
+// NewIdentifier returns an Identifier keyed by secret (at least 32 bytes).
+func NewIdentifier(secret []byte) (*Identifier, error) {
+	if len(secret) < 32 {
+		return nil, fmt.Errorf("%w: identity secret must be at least 32 bytes, got %d", ErrInvalid, len(secret))
+	}
+	return &Identifier{secret: append([]byte(nil), secret...)}, nil
+}
+
+// Hash returns the keyed hash of a normalised identity number.
+func (id *Identifier) Hash(number string) []byte {
+	m := hmac.New(sha256.New, id.secret)
+	m.Write([]byte("ownervote id-number v1\x00"))
+	m.Write([]byte(number))
+	return m.Sum(nil)
+}
+
+// OwnerID derives the public owner id from an identity hash.
+func OwnerID(idHash []byte) string {
+	return "o" + hex.EncodeToString(idHash[:8])
+}
+
+// NormalizeIDNumber checks an identity document number and returns its
+// canonical form. An 18-character resident ID (居民身份证) must carry a
+// valid GB 11643 check digit, so that a mistyped digit is caught at import;
+// other documents (15-digit old IDs, passports, permits) are 5 to 32 letters,
+// digits or hyphens.
+func NormalizeIDNumber(s string) (string, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if s == "" {
+		return "", fmt.Errorf("is empty")
+	}
+	if len(s) < 5 || len(s) > 32 {
+		return "", fmt.Errorf("must be 5 to 32 characters")
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r == '-') {
+			return "", fmt.Errorf("may hold only letters, digits and hyphens")
+		}
+	}
+	if len(s) == 18 && allDigits(s[:17]) {
+		if want := residentIDCheck(s[:17]); s[17] != want {
+			return "", fmt.Errorf("resident ID check digit is wrong (a digit may be mistyped)")
+		}
+	}
+	return s, nil
+}
+
+// residentIDCheck computes the GB 11643-1999 check character.
+func residentIDCheck(first17 string) byte {
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i := range 17 {
+		sum += int(first17[i]-'0') * weights[i]
+	}
+	return "10X98765432"[sum%11]
+}
+
+// ResidentIDCheck returns the check character for the first 17 digits of a
+// resident ID; it is exported for generating test and demo data.
+func ResidentIDCheck(first17 string) byte { return residentIDCheck(first17) }
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// NormalizePhone checks a phone number and returns it as digits (a mobile
+// number of 11 digits, or a landline with its area code, 10 to 12 digits),
+// dropping spaces, hyphens and a +86 or 0086 prefix.
+func NormalizePhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "+86")
+	s = strings.TrimPrefix(s, "0086")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("may hold only digits, spaces and hyphens")
+		}
+	}
+	d := b.String()
+	switch {
+	case len(d) == 11 && d[0] == '1':
+		return d, nil
+	case len(d) >= 10 && len(d) <= 12 && d[0] == '0':
+		return d, nil
+	}
+	return "", fmt.Errorf("must be an 11-digit mobile number or a landline with area code")
+}
+
+// MaskPhone shows the first three and last four digits of a phone number,
+// e.g. 138****5678.
+func MaskPhone(p string) string {
+	if p == "" {
+		return ""
+	}
+	if len(p) <= 7 {
+		return strings.Repeat("*", len(p))
+	}
+	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
+}

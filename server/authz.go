@@ -1,0 +1,178 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+)
+
+// scope says how a method's community is checked against the token's.
+type scope int
+
+const (
+	// scopeAll: the token must act in all communities.
+	scopeAll scope = iota
+	// scopeRequest: the request's community_id must be in the token's scope.
+	scopeRequest
+	// scopeFiltered: any token of the roles; the handler shows only what is
+	// in the token's scope.
+	scopeFiltered
+)
+
+// access is who may call a method.
+type access struct {
+	roles []auth.Role
+	scope scope
+}
+
+var (
+	everyone  = auth.Roles()
+	adminOnly = []auth.Role{auth.StreetAdmin}
+	staff     = []auth.Role{auth.StreetAdmin, auth.CommunityStaff}
+	keepers   = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.Platform}
+)
+
+// policy is the one table of which roles may call which RPC. A method
+// missing here is refused to everyone.
+var policy = map[string]access{
+	ov.RollService_CreateCommunity_FullMethodName:  {adminOnly, scopeAll},
+	ov.RollService_GetCommunity_FullMethodName:     {everyone, scopeRequest},
+	ov.RollService_ListCommunities_FullMethodName:  {everyone, scopeFiltered},
+	ov.RollService_ImportUnits_FullMethodName:      {staff, scopeRequest},
+	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
+	ov.RollService_GetRollFigures_FullMethodName:   {everyone, scopeRequest},
+	ov.RollService_ListOwners_FullMethodName:       {everyone, scopeRequest},
+	ov.RollService_RevealOwnerPhone_FullMethodName: {staff, scopeRequest},
+	ov.RollService_RegisterOwnerKey_FullMethodName: {keepers, scopeRequest},
+	ov.RollService_RotateOwnerKey_FullMethodName:   {keepers, scopeRequest},
+	ov.RollService_RevokeOwnerKey_FullMethodName:   {keepers, scopeRequest},
+	ov.RollService_ListOwnerKeys_FullMethodName:    {everyone, scopeRequest},
+
+	ov.TokenService_CreateToken_FullMethodName: {adminOnly, scopeAll},
+	ov.TokenService_ListTokens_FullMethodName:  {adminOnly, scopeAll},
+	ov.TokenService_RevokeToken_FullMethodName: {adminOnly, scopeAll},
+	ov.TokenService_WhoAmI_FullMethodName:      {everyone, scopeFiltered},
+}
+
+// public methods need no token: health checks and reflection.
+func public(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.Health/") ||
+		strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+type tokenKey struct{}
+
+// tokenFrom returns the caller's token; handlers run only after authorize
+// put it there.
+func tokenFrom(ctx context.Context) auth.Token {
+	t, _ := ctx.Value(tokenKey{}).(auth.Token)
+	return t
+}
+
+// communityScoped is every request that names a community.
+type communityScoped interface {
+	GetCommunityId() string
+}
+
+type authorizer struct {
+	tokens *auth.Tokens
+	log    *slog.Logger
+}
+
+// authenticate finds the caller's token and checks its role for method.
+func (a *authorizer) authenticate(ctx context.Context, method string) (context.Context, access, error) {
+	acc, ok := policy[method]
+	if !ok {
+		return nil, acc, fmt.Errorf("%w: %s is not open to any role", auth.ErrPermissionDenied, method)
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get("authorization")
+	if len(vals) != 1 {
+		return nil, acc, fmt.Errorf("%w: send the header \"authorization: Bearer <token>\"", auth.ErrUnauthenticated)
+	}
+	secret, ok := strings.CutPrefix(vals[0], "Bearer ")
+	if !ok {
+		return nil, acc, fmt.Errorf("%w: the authorization header must read \"Bearer <token>\"", auth.ErrUnauthenticated)
+	}
+	tok, err := a.tokens.Authenticate(ctx, strings.TrimSpace(secret))
+	if err != nil {
+		return nil, acc, err
+	}
+	if !slices.Contains(acc.roles, tok.Role) {
+		return nil, acc, fmt.Errorf("%w: role %s may not call %s", auth.ErrPermissionDenied, tok.Role, shortMethod(method))
+	}
+	if acc.scope == scopeAll && tok.CommunityID != "" {
+		return nil, acc, fmt.Errorf("%w: %s needs a token for all communities; this one acts in %s", auth.ErrPermissionDenied, shortMethod(method), tok.CommunityID)
+	}
+	return context.WithValue(ctx, tokenKey{}, tok), acc, nil
+}
+
+// checkScope checks a request's community against the token's scope.
+func checkScope(tok auth.Token, acc access, req any) error {
+	if acc.scope != scopeRequest {
+		return nil
+	}
+	cs, ok := req.(communityScoped)
+	if !ok {
+		return fmt.Errorf("%w: request names no community", auth.ErrPermissionDenied)
+	}
+	if !tok.InScope(cs.GetCommunityId()) {
+		return fmt.Errorf("%w: this token acts in community %s only", auth.ErrPermissionDenied, tok.CommunityID)
+	}
+	return nil
+}
+
+func shortMethod(m string) string { return m[strings.LastIndex(m, "/")+1:] }
+
+func (a *authorizer) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if public(info.FullMethod) {
+		return handler(ctx, req)
+	}
+	ctx, acc, err := a.authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, toStatus(ctx, a.log, err)
+	}
+	if err := checkScope(tokenFrom(ctx), acc, req); err != nil {
+		return nil, toStatus(ctx, a.log, err)
+	}
+	return handler(ctx, req)
+}
+
+func (a *authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if public(info.FullMethod) {
+		return handler(srv, ss)
+	}
+	ctx, acc, err := a.authenticate(ss.Context(), info.FullMethod)
+	if err != nil {
+		return toStatus(ss.Context(), a.log, err)
+	}
+	return handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log})
+}
+
+// scopedStream checks each received message's community.
+type scopedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+	acc access
+	log *slog.Logger
+}
+
+func (s *scopedStream) Context() context.Context { return s.ctx }
+
+func (s *scopedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if err := checkScope(tokenFrom(s.ctx), s.acc, m); err != nil {
+		return toStatus(s.ctx, s.log, err)
+	}
+	return nil
+}

@@ -1,0 +1,306 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// Page sizes of list calls.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// pageSize validates a requested page size.
+func pageSize(n int32) (int, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("%w: page_size must not be negative", roll.ErrInvalid)
+	case n == 0:
+		return defaultPageSize, nil
+	case n > maxPageSize:
+		return maxPageSize, nil
+	}
+	return int(n), nil
+}
+
+// Page tokens are the last key of the previous page, base64url-encoded.
+func encodePageToken(last string) string {
+	if last == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(last))
+}
+
+func decodePageToken(tok string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid)
+	}
+	return string(b), nil
+}
+
+type rollService struct {
+	ov.UnsafeRollServiceServer
+	book *roll.Book
+	log  *slog.Logger
+}
+
+func (s *rollService) err(ctx context.Context, err error) error { return toStatus(ctx, s.log, err) }
+
+func (s *rollService) CreateCommunity(ctx context.Context, req *ov.CreateCommunityRequest) (*ov.Community, error) {
+	c := req.GetCommunity()
+	if c == nil {
+		return nil, s.err(ctx, fmt.Errorf("%w: community is required", roll.ErrInvalid))
+	}
+	got, err := s.book.CreateCommunity(ctx, roll.Community{
+		ID: c.GetCommunityId(), Name: c.GetName(), StreetOffice: c.GetStreetOffice(),
+		ResidentsCommittee: c.GetResidentsCommittee(), HasOwnersCommittee: c.GetHasOwnersCommittee(),
+	})
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	tok := tokenFrom(ctx)
+	s.log.InfoContext(ctx, "community created", "community", got.ID, "token", tok.ID)
+	return communityProto(got), nil
+}
+
+func (s *rollService) GetCommunity(ctx context.Context, req *ov.GetCommunityRequest) (*ov.Community, error) {
+	c, err := s.book.Community(ctx, req.GetCommunityId())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	return communityProto(c), nil
+}
+
+func (s *rollService) ListCommunities(ctx context.Context, req *ov.ListCommunitiesRequest) (*ov.ListCommunitiesResponse, error) {
+	n, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	after, err := decodePageToken(req.GetPageToken())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	tok := tokenFrom(ctx)
+	cs, next, err := s.book.Communities(ctx, tok.InScope, after, n)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListCommunitiesResponse{NextPageToken: encodePageToken(next)}
+	for _, c := range cs {
+		resp.Communities = append(resp.Communities, communityProto(c))
+	}
+	return resp, nil
+}
+
+func (s *rollService) ImportUnits(ctx context.Context, req *ov.ImportUnitsRequest) (*ov.ImportUnitsResponse, error) {
+	inputs := make([]roll.UnitInput, len(req.GetUnits()))
+	for i, u := range req.GetUnits() {
+		kind, err := kindFromProto(u.GetKind())
+		if err != nil {
+			return nil, s.err(ctx, fmt.Errorf("%w: units[%d].kind: %v", roll.ErrInvalid, i, err))
+		}
+		in := roll.UnitInput{ID: u.GetUnitId(), Registered: u.GetRegisteredAreaM2(), Surveyed: u.GetSurveyedAreaM2(), Contract: u.GetContractAreaM2(), Kind: kind}
+		for _, o := range u.GetOwners() {
+			in.Owners = append(in.Owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
+		}
+		inputs[i] = in
+	}
+	res, err := s.book.Import(ctx, req.GetCommunityId(), inputs)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "units imported", "community", req.GetCommunityId(), "units", res.Units, "new_owners", res.NewOwners, "token", tokenFrom(ctx).ID)
+	return &ov.ImportUnitsResponse{ImportedUnits: int32(res.Units), NewOwners: int32(res.NewOwners), Figures: figuresProto(res.Figures)}, nil
+}
+
+func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (*ov.ListUnitsResponse, error) {
+	n, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	after, err := decodePageToken(req.GetPageToken())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	p, err := s.book.UnitPage(ctx, req.GetCommunityId(), req.GetBuilding(), after, n)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	showNames := tokenFrom(ctx).Role.Staff()
+	resp := &ov.ListUnitsResponse{NextPageToken: encodePageToken(p.Next), TotalSize: int32(p.Total)}
+	for _, u := range p.Units {
+		pu := &ov.Unit{
+			UnitId: u.ID, Building: u.Building, RegisteredAreaM2: areaString(u.Registered), SurveyedAreaM2: areaString(u.Surveyed),
+			ContractAreaM2: areaString(u.Contract), EffectiveAreaM2: u.Area().String(), Kind: kindProto(u.Kind), VoterOwnerId: u.Voter(),
+		}
+		for _, uo := range u.Owners {
+			o := p.Owners[uo.OwnerID]
+			po := &ov.UnitOwner{OwnerId: uo.OwnerID, MaskedPhone: roll.MaskPhone(o.Phone), Representative: uo.Representative}
+			if showNames {
+				po.Name = o.Name
+			}
+			pu.Owners = append(pu.Owners, po)
+		}
+		resp.Units = append(resp.Units, pu)
+	}
+	return resp, nil
+}
+
+func (s *rollService) GetRollFigures(ctx context.Context, req *ov.GetRollFiguresRequest) (*ov.RollFigures, error) {
+	c, err := s.book.Community(ctx, req.GetCommunityId())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	return figuresProto(c.Figures), nil
+}
+
+func (s *rollService) ListOwners(ctx context.Context, req *ov.ListOwnersRequest) (*ov.ListOwnersResponse, error) {
+	n, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	after, err := decodePageToken(req.GetPageToken())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	entries, next, err := s.book.Owners(ctx, req.GetCommunityId(), after, n)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	showNames := tokenFrom(ctx).Role.Staff()
+	resp := &ov.ListOwnersResponse{NextPageToken: encodePageToken(next)}
+	for _, e := range entries {
+		po := &ov.Owner{OwnerId: e.ID, MaskedPhone: roll.MaskPhone(e.Phone), UnitIds: e.Units, VotingUnitIds: e.VotingUnits, ActiveKeys: int32(e.ActiveKeys)}
+		if showNames {
+			po.Name = e.Name
+		}
+		resp.Owners = append(resp.Owners, po)
+	}
+	return resp, nil
+}
+
+func (s *rollService) RevealOwnerPhone(ctx context.Context, req *ov.RevealOwnerPhoneRequest) (*ov.RevealOwnerPhoneResponse, error) {
+	tok := tokenFrom(ctx)
+	phone, err := s.book.RevealPhone(ctx, req.GetCommunityId(), req.GetOwnerId(), actorOf(tok), req.GetReason())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "phone revealed", "community", req.GetCommunityId(), "owner", req.GetOwnerId(), "token", tok.ID)
+	return &ov.RevealOwnerPhoneResponse{Phone: phone}, nil
+}
+
+func actorOf(t auth.Token) roll.Actor { return roll.Actor{TokenID: t.ID, Label: t.Label} }
+
+func (s *rollService) RegisterOwnerKey(ctx context.Context, req *ov.RegisterOwnerKeyRequest) (*ov.OwnerKey, error) {
+	k, err := s.book.RegisterKey(ctx, req.GetCommunityId(), req.GetOwnerId(), req.GetPublicKey(), actorOf(tokenFrom(ctx)))
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "owner key registered", "community", req.GetCommunityId(), "owner", req.GetOwnerId(), "key", k.ID)
+	return keyProto(k), nil
+}
+
+func (s *rollService) RotateOwnerKey(ctx context.Context, req *ov.RotateOwnerKeyRequest) (*ov.OwnerKey, error) {
+	k, err := s.book.RotateKey(ctx, req.GetCommunityId(), req.GetOwnerId(), req.GetKeyId(), req.GetNewPublicKey(), actorOf(tokenFrom(ctx)))
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "owner key rotated", "community", req.GetCommunityId(), "owner", req.GetOwnerId(), "old_key", req.GetKeyId(), "key", k.ID)
+	return keyProto(k), nil
+}
+
+func (s *rollService) RevokeOwnerKey(ctx context.Context, req *ov.RevokeOwnerKeyRequest) (*ov.OwnerKey, error) {
+	k, err := s.book.RevokeKey(ctx, req.GetCommunityId(), req.GetOwnerId(), req.GetKeyId(), req.GetReason())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "owner key revoked", "community", req.GetCommunityId(), "owner", req.GetOwnerId(), "key", k.ID)
+	return keyProto(k), nil
+}
+
+func (s *rollService) ListOwnerKeys(ctx context.Context, req *ov.ListOwnerKeysRequest) (*ov.ListOwnerKeysResponse, error) {
+	keys, err := s.book.Keys(ctx, req.GetCommunityId(), req.GetOwnerId())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListOwnerKeysResponse{}
+	for _, k := range keys {
+		resp.Keys = append(resp.Keys, keyProto(k))
+	}
+	return resp, nil
+}
+
+func communityProto(c roll.Community) *ov.Community {
+	return &ov.Community{
+		CommunityId: c.ID, Name: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
+		HasOwnersCommittee: c.HasOwnersCommittee, CreateTime: timestamppb.New(c.Created), Figures: figuresProto(c.Figures),
+	}
+}
+
+// figuresBasis explains the figures to people.
+const figuresBasis = "总面积为全部专有部分面积之和（含建设单位）；人数按一套专有部分一人计，同一业主多套计一人，" +
+	"建设单位未售及已售未交付部分合计一人，共有房屋计一人（《民法典》第278条，最高法建筑物区分所有权解释第8、9条）。" +
+	" Total area is the sum of all exclusive units, the developer's included; headcount is one per unit, " +
+	"one owner with several units counts once, all developer-held units together count once, a co-owned unit counts once."
+
+func figuresProto(f roll.Figures) *ov.RollFigures {
+	return &ov.RollFigures{
+		UnitCount: int32(f.Units), TotalAreaM2: f.Total.Area.String(), TotalHead: int32(f.Total.Head),
+		DeveloperUnitCount: int32(f.DeveloperUnits), DeveloperAreaM2: f.DeveloperArea.String(),
+		MultiUnitOwnerCount: int32(f.MultiUnitOwners), CoOwnedUnitCount: int32(f.CoOwnedUnits), Basis: figuresBasis,
+	}
+}
+
+func keyProto(k roll.Key) *ov.OwnerKey {
+	pk := &ov.OwnerKey{
+		KeyId: k.ID, OwnerId: k.OwnerID, PublicKey: k.PublicKey, Status: ov.KeyStatus_KEY_STATUS_ACTIVE,
+		CreateTime: timestamppb.New(k.Created), RevokeReason: k.RevokeReason, ReplacedBy: k.ReplacedBy, RegisteredBy: k.RegisteredBy,
+	}
+	if !k.Active() {
+		pk.Status = ov.KeyStatus_KEY_STATUS_REVOKED
+		pk.RevokeTime = timestamppb.New(k.Revoked)
+	}
+	return pk
+}
+
+func areaString(a *tally.Area) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+var kinds = map[ov.UnitKind]roll.Kind{
+	ov.UnitKind_UNIT_KIND_UNSPECIFIED:      roll.Person,
+	ov.UnitKind_UNIT_KIND_PERSON:           roll.Person,
+	ov.UnitKind_UNIT_KIND_DEVELOPER_UNSOLD: roll.DeveloperUnsold,
+	ov.UnitKind_UNIT_KIND_SOLD_UNDELIVERED: roll.SoldUndelivered,
+}
+
+func kindFromProto(k ov.UnitKind) (roll.Kind, error) {
+	rk, ok := kinds[k]
+	if !ok {
+		return "", fmt.Errorf("unknown unit kind %d", k)
+	}
+	return rk, nil
+}
+
+func kindProto(k roll.Kind) ov.UnitKind {
+	for pk, rk := range kinds {
+		if rk == k && pk != ov.UnitKind_UNIT_KIND_UNSPECIFIED {
+			return pk
+		}
+	}
+	return ov.UnitKind_UNIT_KIND_UNSPECIFIED
+}

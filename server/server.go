@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ownervote/ownervote"
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/roll"
+)
+
+// Config configures a Server.
+type Config struct {
+	// GRPCAddr and HTTPAddr are the listen addresses, e.g. "127.0.0.1:7700";
+	// port 0 picks a free port.
+	GRPCAddr string
+	HTTPAddr string
+	Book     *roll.Book
+	Tokens   *auth.Tokens
+	Logger   *slog.Logger
+	// ShutdownTimeout bounds how long Shutdown waits for requests in flight;
+	// 10 s when zero.
+	ShutdownTimeout time.Duration
+}
+
+// Server is a running ownervote server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	grpc    *grpc.Server
+	health  *health.Server
+	http    *http.Server
+	conn    *grpc.ClientConn
+	grpcLn  net.Listener
+	httpLn  net.Listener
+	wg      sync.WaitGroup
+	errOnce sync.Once
+	errc    chan error
+}
+
+// Start listens on both addresses and serves until Shutdown.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Book == nil || cfg.Tokens == nil {
+		return nil, errors.New("server: Book and Tokens are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, errc: make(chan error, 1)}
+	az := &authorizer{tokens: cfg.Tokens, log: s.log}
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, az.unary),
+		grpc.ChainStreamInterceptor(s.recoverStream, az.stream),
+		grpc.MaxRecvMsgSize(64<<20),
+	)
+	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
+	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+
+	var err error
+	if s.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("server: gRPC listener: %w", err)
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.grpcLn.Close()
+		return nil, fmt.Errorf("server: HTTP listener: %w", err)
+	}
+	// The gateway calls the gRPC listener like any client, so the same
+	// interceptors authorize JSON requests.
+	s.conn, err = grpc.NewClient(dialAddr(s.grpcLn.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	if err != nil {
+		s.grpcLn.Close()
+		s.httpLn.Close()
+		return nil, fmt.Errorf("server: gateway connection: %w", err)
+	}
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(s.conn)),
+	)
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		ov.RegisterRollServiceHandler, ov.RegisterTokenServiceHandler,
+	} {
+		if err := register(ctx, gw, s.conn); err != nil {
+			s.conn.Close()
+			s.grpcLn.Close()
+			s.httpLn.Close()
+			return nil, fmt.Errorf("server: gateway: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", gw)
+	mux.Handle("/healthz", gw)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(ownervote.OpenAPI)
+	})
+	s.http = &http.Server{
+		Handler:           http.MaxBytesHandler(mux, 64<<20),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, svc := range []string{ov.RollService_ServiceDesc.ServiceName, ov.TokenService_ServiceDesc.ServiceName} {
+		s.health.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
+	}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.grpc.Serve(s.grpcLn); err != nil {
+			s.fail(fmt.Errorf("server: gRPC: %w", err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.fail(fmt.Errorf("server: HTTP: %w", err))
+		}
+	}()
+	s.log.InfoContext(ctx, "serving", "grpc", s.grpcLn.Addr().String(), "http", s.httpLn.Addr().String())
+	return s, nil
+}
+
+func (s *Server) fail(err error) {
+	s.errOnce.Do(func() { s.errc <- err })
+}
+
+// Err delivers the first error that stopped a listener.
+func (s *Server) Err() <-chan error { return s.errc }
+
+// dialAddr turns a listen address into one to dial: an unspecified host
+// becomes loopback.
+func dialAddr(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || !ta.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(ta.Port))
+}
+
+// GRPCAddr is the gRPC listener's address.
+func (s *Server) GRPCAddr() string { return s.grpcLn.Addr().String() }
+
+// HTTPAddr is the JSON listener's address.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// Shutdown stops accepting requests, lets those in flight finish (up to the
+// configured timeout) and returns when both listeners are closed. The caller
+// closes the store afterwards.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.health.Shutdown()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+	defer cancel()
+	httpErr := s.http.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.grpc.Stop()
+		<-done
+	}
+	s.conn.Close()
+	s.wg.Wait()
+	return httpErr
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "panic in handler", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+		}
+	}()
+	return handler(ctx, req)
+}
+
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ss.Context(), "panic in handler", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+		}
+	}()
+	return handler(srv, ss)
+}
+
+// logUnary logs each call's method, code and duration; never its payload.
+func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	code := status.Code(err)
+	level := slog.LevelDebug
+	if code != codes.OK {
+		level = slog.LevelInfo
+	}
+	s.log.Log(ctx, level, "rpc", "method", info.FullMethod, "code", code.String(), "ms", time.Since(start).Milliseconds())
+	return resp, err
+}

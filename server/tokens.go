@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+)
+
+type tokenService struct {
+	ov.UnsafeTokenServiceServer
+	tokens *auth.Tokens
+	log    *slog.Logger
+}
+
+func (s *tokenService) err(ctx context.Context, err error) error { return toStatus(ctx, s.log, err) }
+
+var roles = map[ov.Role]auth.Role{
+	ov.Role_ROLE_STREET_ADMIN:     auth.StreetAdmin,
+	ov.Role_ROLE_COMMUNITY_STAFF:  auth.CommunityStaff,
+	ov.Role_ROLE_COMMITTEE_MEMBER: auth.CommitteeMember,
+	ov.Role_ROLE_PLATFORM:         auth.Platform,
+	ov.Role_ROLE_AUDITOR:          auth.Auditor,
+}
+
+func roleProto(r auth.Role) ov.Role {
+	for pr, ar := range roles {
+		if ar == r {
+			return pr
+		}
+	}
+	return ov.Role_ROLE_UNSPECIFIED
+}
+
+func tokenProto(t auth.Token) *ov.Token {
+	pt := &ov.Token{TokenId: t.ID, Role: roleProto(t.Role), CommunityId: t.CommunityID, Label: t.Label, CreateTime: timestamppb.New(t.Created)}
+	if !t.Active() {
+		pt.RevokeTime = timestamppb.New(t.Revoked)
+	}
+	return pt
+}
+
+func (s *tokenService) CreateToken(ctx context.Context, req *ov.CreateTokenRequest) (*ov.CreateTokenResponse, error) {
+	role, ok := roles[req.GetRole()]
+	if !ok {
+		return nil, s.err(ctx, fmt.Errorf("%w: role is required: one of ROLE_STREET_ADMIN, ROLE_COMMUNITY_STAFF, ROLE_COMMITTEE_MEMBER, ROLE_PLATFORM, ROLE_AUDITOR", auth.ErrInvalid))
+	}
+	t, secret, err := s.tokens.Create(ctx, role, req.GetCommunityId(), req.GetLabel())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "token created", "token", t.ID, "role", t.Role, "community", t.CommunityID, "by", tokenFrom(ctx).ID)
+	return &ov.CreateTokenResponse{Token: tokenProto(t), Secret: secret}, nil
+}
+
+func (s *tokenService) ListTokens(ctx context.Context, _ *ov.ListTokensRequest) (*ov.ListTokensResponse, error) {
+	ts, err := s.tokens.List(ctx)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListTokensResponse{}
+	for _, t := range ts {
+		resp.Tokens = append(resp.Tokens, tokenProto(t))
+	}
+	return resp, nil
+}
+
+func (s *tokenService) RevokeToken(ctx context.Context, req *ov.RevokeTokenRequest) (*ov.Token, error) {
+	t, err := s.tokens.Revoke(ctx, req.GetTokenId())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "token revoked", "token", t.ID, "by", tokenFrom(ctx).ID)
+	return tokenProto(t), nil
+}
+
+func (s *tokenService) WhoAmI(ctx context.Context, _ *ov.WhoAmIRequest) (*ov.Token, error) {
+	return tokenProto(tokenFrom(ctx)), nil
+}

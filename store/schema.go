@@ -1,0 +1,106 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// The buckets of schema version 1. Keys inside community-scoped buckets start
+// with the community id and a zero byte (see Key).
+const (
+	// Meta holds the schema version under "schema_version".
+	Meta Bucket = "meta"
+	// Communities maps community id to its record.
+	Communities Bucket = "communities"
+	// Units maps community id, 0, unit id to a unit record.
+	Units Bucket = "units"
+	// Owners maps community id, 0, owner id to an owner record.
+	Owners Bucket = "owners"
+	// OwnerKeys maps community id, 0, owner id, 0, key id to a key record.
+	OwnerKeys Bucket = "owner_keys"
+	// KeyIndex maps a public key's SHA-256 to community id, 0, owner id, 0, key id.
+	KeyIndex Bucket = "key_index"
+	// Tokens maps a token secret's SHA-256 to a token record.
+	Tokens Bucket = "tokens"
+	// TokenIDs maps a token id to its secret's SHA-256.
+	TokenIDs Bucket = "token_ids"
+	// AccessLog maps a big-endian sequence number to a record of a
+	// sensitive read (such as a phone number reveal).
+	AccessLog Bucket = "access_log"
+)
+
+// SchemaVersion is the version this program writes.
+const SchemaVersion = 1
+
+var schemaVersionKey = []byte("schema_version")
+
+// buckets lists every bucket of SchemaVersion; Open creates missing ones.
+var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog}
+
+// migrations[v] upgrades a database from version v to v+1 inside one
+// transaction. Version 0 is an empty file.
+var migrations = map[uint64]func(Tx) error{
+	0: func(Tx) error { return nil },
+}
+
+// migrate brings the database to SchemaVersion, or fails with ErrSchemaTooNew.
+func migrate(tx Tx) error {
+	v, err := readVersion(tx)
+	if err != nil {
+		return err
+	}
+	for ; v < SchemaVersion; v++ {
+		m, ok := migrations[v]
+		if !ok {
+			return fmt.Errorf("store: no migration from schema version %d", v)
+		}
+		if err := m(tx); err != nil {
+			return fmt.Errorf("store: migration from schema version %d: %w", v, err)
+		}
+	}
+	return tx.Put(Meta, schemaVersionKey, binary.BigEndian.AppendUint64(nil, SchemaVersion))
+}
+
+// readVersion returns the file's schema version (0 for a new file), or
+// ErrSchemaTooNew.
+func readVersion(tx Tx) (uint64, error) {
+	raw := tx.Get(Meta, schemaVersionKey)
+	if raw == nil {
+		return 0, nil
+	}
+	if len(raw) != 8 {
+		return 0, fmt.Errorf("store: corrupt schema version (%d bytes)", len(raw))
+	}
+	v := binary.BigEndian.Uint64(raw)
+	if v > SchemaVersion {
+		return 0, fmt.Errorf("%w: file has schema version %d, this ownervote reads up to %d; use a newer ownervote", ErrSchemaTooNew, v, SchemaVersion)
+	}
+	return v, nil
+}
+
+// Key joins parts with zero bytes: the layout of community-scoped keys.
+// Parts must not contain a zero byte.
+func Key(parts ...string) []byte {
+	n := len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, p...)
+	}
+	return k
+}
+
+// Prefix is Key(parts...) followed by a zero byte: every key below parts.
+func Prefix(parts ...string) []byte {
+	return append(Key(parts...), 0)
+}
+
+// Seq encodes a sequence number as a key that sorts numerically.
+func Seq(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, n)
+}
