@@ -1,0 +1,492 @@
+package roll_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+var testSecret = bytes.Repeat([]byte{7}, 32)
+
+// idNumber makes a valid resident ID from a small number.
+func idNumber(n int) string {
+	first := "99000019800101" + string(rune('0'+n/100%10)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+	return first + string(roll.ResidentIDCheck(first))
+}
+
+func owner(n int, name string) roll.OwnerInput {
+	return roll.OwnerInput{Name: name, IDNumber: idNumber(n), Phone: "10012345" + string(rune('0'+n/100%10)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))}
+}
+
+func person(id, area string, o ...roll.OwnerInput) roll.UnitInput {
+	return roll.UnitInput{ID: id, Registered: area, Kind: roll.Person, Owners: o}
+}
+
+func ident(t *testing.T) *roll.Identifier {
+	t.Helper()
+	id, err := roll.NewIdentifier(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func figures(t *testing.T, inputs ...roll.UnitInput) roll.Figures {
+	t.Helper()
+	b, err := roll.Build(ident(t), inputs)
+	if err != nil {
+		t.Fatalf("Build = %v", err)
+	}
+	f, err := roll.ComputeFigures(b.Units)
+	if err != nil {
+		t.Fatalf("ComputeFigures = %v", err)
+	}
+	return f
+}
+
+// TestFiguresStatutoryRules checks each rule of SPC interpretation arts. 8–9
+// on the roll's total area and headcount.
+func TestFiguresStatutoryRules(t *testing.T) {
+	rep := owner(3, "王三")
+	rep.Representative = true
+	tests := []struct {
+		name  string
+		units []roll.UnitInput
+		want  tally.Figures
+	}{
+		{
+			name:  "one unit one person, areas add",
+			units: []roll.UnitInput{person("1-1-101", "80.25", owner(1, "甲")), person("1-1-102", "60.10", owner(2, "乙"))},
+			want:  tally.Figures{Area: 14035, Head: 2},
+		},
+		{
+			name:  "owner of several units counts once, areas add",
+			units: []roll.UnitInput{person("1-1-101", "80.25", owner(1, "甲")), person("1-1-102", "60.10", owner(1, "甲")), person("1-1-201", "50.00", owner(2, "乙"))},
+			want:  tally.Figures{Area: 19035, Head: 2},
+		},
+		{
+			name: "developer units unsold and undelivered count as one person, area counts",
+			units: []roll.UnitInput{
+				person("1-1-101", "80.00", owner(1, "甲")),
+				{ID: "1-1-102", Registered: "70.00", Kind: roll.DeveloperUnsold},
+				{ID: "1-1-201", Registered: "70.00", Kind: roll.DeveloperUnsold},
+				{ID: "1-1-202", Registered: "65.50", Kind: roll.SoldUndelivered},
+			},
+			want: tally.Figures{Area: 28550, Head: 2},
+		},
+		{
+			name:  "co-owned unit counts once",
+			units: []roll.UnitInput{person("1-1-101", "90.00", rep, owner(4, "李四")), person("1-1-102", "60.00", owner(5, "赵五"))},
+			want:  tally.Figures{Area: 15000, Head: 2},
+		},
+		{
+			name: "area precedence: registered, then surveyed, then contract",
+			units: []roll.UnitInput{
+				{ID: "a", Registered: "80.00", Surveyed: "81.00", Contract: "82.00", Owners: []roll.OwnerInput{owner(1, "甲")}},
+				{ID: "b", Surveyed: "71.00", Contract: "72.00", Owners: []roll.OwnerInput{owner(2, "乙")}},
+				{ID: "c", Contract: "62.00", Owners: []roll.OwnerInput{owner(3, "丙")}},
+			},
+			want: tally.Figures{Area: 8000 + 7100 + 6200, Head: 3},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := figures(t, tc.units...).Total
+			if got != tc.want {
+				t.Errorf("ComputeFigures(...).Total = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildReportsEveryProblem(t *testing.T) {
+	dupName := owner(1, "冒名")
+	badID := owner(9, "错号")
+	badID.IDNumber = idNumber(9)[:17] + "0"
+	if strings.HasSuffix(idNumber(9), "0") {
+		badID.IDNumber = idNumber(9)[:17] + "1"
+	}
+	badPhone := owner(8, "错电话")
+	badPhone.Phone = "12345"
+	co1, co2 := owner(6, "共一"), owner(7, "共二")
+	inputs := []roll.UnitInput{
+		person("1-1-101", "80.00", owner(1, "甲")),                       // 0 fine
+		person("1-1-101", "80.00", owner(2, "乙")),                       // 1 duplicate unit
+		person("1-1-102", "80.123", owner(3, "丙")),                      // 2 three decimals
+		person("1-1-103", "-5", owner(4, "丁")),                          // 3 negative
+		{ID: "1-1-104", Owners: []roll.OwnerInput{owner(5, "戊")}},        // 4 no area
+		person("1-1-105", "70.00"),                                      // 5 missing owner
+		person("1-1-106", "70.00", dupName),                             // 6 same ID, other name
+		person("1-1-107", "70.00", badID),                               // 7 bad check digit
+		person("1-1-108", "70.00", badPhone),                            // 8 bad phone
+		person("1-1-109", "70.00", co1, co2),                            // 9 no representative
+		{ID: "1-1-110", Registered: "70", Kind: roll.DeveloperUnsold, Owners: []roll.OwnerInput{owner(10, "开发")}}, // 10 developer with owner
+		{ID: "1-1-111", Registered: "70", Kind: "RENTED", Owners: []roll.OwnerInput{owner(11, "租")}},                  // 11 bad kind
+	}
+	_, err := roll.Build(ident(t), inputs)
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Build = %v, want *ImportError", err)
+	}
+	type key struct {
+		path string
+		err  error
+	}
+	var got []key
+	for _, p := range ie.Problems {
+		got = append(got, key{p.Path(), p.Err})
+	}
+	want := []key{
+		{"units[1].unit_id", roll.ErrDuplicateUnit},
+		{"units[2].registered_area_m2", roll.ErrBadArea},
+		{"units[3].registered_area_m2", roll.ErrBadArea},
+		{"units[4].registered_area_m2", roll.ErrBadArea},
+		{"units[5].owners", roll.ErrMissingOwner},
+		{"units[6].owners[0].name", roll.ErrConflictingOwner},
+		{"units[7].owners[0].id_number", roll.ErrInvalid},
+		{"units[8].owners[0].phone", roll.ErrInvalid},
+		{"units[9].owners", roll.ErrInvalid},
+		{"units[10].owners", roll.ErrInvalid},
+		{"units[11].kind", roll.ErrInvalid},
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b key) bool { return a.path == b.path && a.err == b.err })); diff != "" {
+		t.Errorf("Build problems (-want +got):\n%s", diff)
+	}
+	for _, s := range []error{roll.ErrInvalidImport, roll.ErrDuplicateUnit, roll.ErrBadArea, roll.ErrMissingOwner, roll.ErrConflictingOwner} {
+		if !errors.Is(err, s) {
+			t.Errorf("errors.Is(Build error, %v) = false", s)
+		}
+	}
+	for _, p := range ie.Problems {
+		if strings.Contains(p.Reason, badID.IDNumber) || strings.Contains(err.Error(), badID.IDNumber) {
+			t.Errorf("problem %q echoes the identity number", p)
+		}
+	}
+}
+
+func TestIdentityAndPhone(t *testing.T) {
+	if _, err := roll.NormalizeIDNumber(idNumber(42)); err != nil {
+		t.Errorf("NormalizeIDNumber(valid) = %v", err)
+	}
+	if got, err := roll.NormalizeIDNumber(" " + strings.ToLower("E12345678") + " "); err != nil || got != "E12345678" {
+		t.Errorf("NormalizeIDNumber(passport) = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "12", "11010519491231002Y", "110105194912310021!"} {
+		if _, err := roll.NormalizeIDNumber(bad); err == nil {
+			t.Errorf("NormalizeIDNumber(%q) = nil error", bad)
+		}
+	}
+	// GB 11643 example number.
+	if c := roll.ResidentIDCheck("11010519491231002"); c != 'X' {
+		t.Errorf("ResidentIDCheck(11010519491231002) = %c, want X", c)
+	}
+	for in, want := range map[string]string{"138 1234 5678": "13812345678", "+86-138-1234-5678": "13812345678", "0532-88886666": "053288886666"} {
+		if got, err := roll.NormalizePhone(in); err != nil || got != want {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got := roll.MaskPhone("13812345678"); got != "138****5678" {
+		t.Errorf("MaskPhone = %q, want 138****5678", got)
+	}
+	id := ident(t)
+	other, _ := roll.NewIdentifier(bytes.Repeat([]byte{8}, 32))
+	n := idNumber(1)
+	if !bytes.Equal(id.Hash(n), id.Hash(n)) || bytes.Equal(id.Hash(n), other.Hash(n)) {
+		t.Error("identity hash must be stable under one secret and differ under another")
+	}
+	if _, err := roll.NewIdentifier([]byte("short")); !errors.Is(err, roll.ErrInvalid) {
+		t.Errorf("NewIdentifier(short) = %v, want ErrInvalid", err)
+	}
+}
+
+const csvRoster = "房号,登记面积,实测面积,合同面积,类型,业主姓名,身份证号,联系电话,代表\n" +
+	"1-1-101,80.25,,,个人,甲,%ID1%,13800000001,\n" +
+	"1-1-102,60.10,,,,甲,%ID1%,13800000001,\n" +
+	"1-1-201,,71.00,,,乙,%ID2%,,是\n" +
+	"1-1-201,,71.00,,,丙,%ID3%,,否\n" +
+	"1-1-202,70.00,,,未售,,,,\n"
+
+func roster(s string) string {
+	return strings.NewReplacer("%ID1%", idNumber(1), "%ID2%", idNumber(2), "%ID3%", idNumber(3)).Replace(s)
+}
+
+func TestParseCSVRoster(t *testing.T) {
+	ro, err := roll.CheckFile("roster.csv", strings.NewReader("\ufeff"+roster(csvRoster)))
+	if err != nil {
+		t.Fatalf("CheckFile = %v", err)
+	}
+	if len(ro.Units) != 4 {
+		t.Fatalf("%d units, want 4", len(ro.Units))
+	}
+	co := ro.Units[2]
+	if len(co.Owners) != 2 || !co.Owners[0].Representative || co.Owners[1].Representative {
+		t.Errorf("co-owned unit owners = %+v", co.Owners)
+	}
+	if ro.Units[3].Kind != roll.DeveloperUnsold {
+		t.Errorf("kind of 1-1-202 = %s, want DEVELOPER_UNSOLD", ro.Units[3].Kind)
+	}
+	f := figures(t, ro.Units...)
+	if want := (tally.Figures{Area: 8025 + 6010 + 7100 + 7000, Head: 3}); f.Total != want {
+		t.Errorf("figures = %+v, want %+v", f.Total, want)
+	}
+}
+
+func TestParseFileReportsEveryBadRow(t *testing.T) {
+	bad := roster("unit_id,registered_area_m2,kind,owner_name,id_number,phone,representative\n" +
+		"1-1-101,80.00,,甲,%ID1%,,\n" +
+		"1-1-101,80.00,,乙,%ID2%,,\n" + // row 3 duplicate unit
+		"1-1-102,8O.00,,丙,%ID3%,,\n" + // row 4 letter O
+		"1-1-103,70.00,,,,,\n" + // row 5 missing owner
+		"1-1-104,70.00,,冒名,%ID1%,,\n" + // row 6 conflicting owner
+		"1-1-105,70.00,出租,丁,%ID3%,,\n" + // row 7 bad kind
+		"1-1-106,70.00,,戊,12345678901234567X,,\n") // row 8 bad check digit
+	_, err := roll.CheckFile("bad.csv", strings.NewReader(bad))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("CheckFile = %v, want *FileError", err)
+	}
+	var got []string
+	for _, p := range fe.Problems {
+		got = append(got, p.Place.String())
+	}
+	want := []string{
+		"bad.csv:3: column unit_id",
+		"bad.csv:4: column registered_area_m2",
+		"bad.csv:5: column owners",
+		"bad.csv:6: column owner_name",
+		"bad.csv:7: column kind",
+		"bad.csv:8: column id_number",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problem places (-want +got):\n%s\n%v", diff, err)
+	}
+	for _, s := range []error{roll.ErrDuplicateUnit, roll.ErrBadArea, roll.ErrMissingOwner, roll.ErrConflictingOwner} {
+		if !errors.Is(err, s) {
+			t.Errorf("errors.Is(err, %v) = false", s)
+		}
+	}
+}
+
+func TestParseFileHeaderProblems(t *testing.T) {
+	_, err := roll.CheckFile("h.csv", strings.NewReader("unit,area\n1,2\n"))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) < 3 {
+		t.Fatalf("CheckFile(bad header) = %v, want unknown-column and missing-column problems", err)
+	}
+	if _, err := roll.CheckFile("r.ods", strings.NewReader("x")); !errors.Is(err, roll.ErrInvalidImport) {
+		t.Errorf("CheckFile(.ods) = %v, want ErrInvalidImport", err)
+	}
+	if _, err := roll.CheckFile("r.csv", strings.NewReader("unit_id,registered_area_m2,owner_name,id_number\n")); !errors.Is(err, roll.ErrInvalidImport) {
+		t.Errorf("CheckFile(header only) = %v, want ErrInvalidImport", err)
+	}
+	if _, err := roll.CheckFile("r.csv", strings.NewReader("\xff\xfeu")); !errors.Is(err, roll.ErrInvalidImport) {
+		t.Errorf("CheckFile(UTF-16) = %v, want ErrInvalidImport", err)
+	}
+}
+
+// writeXLSX writes rows to the first sheet of a workbook.
+func writeXLSX(t *testing.T, rows [][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestParseXLSXRoster(t *testing.T) {
+	data := writeXLSX(t, [][]any{
+		{"房号", "登记面积", "业主姓名", "身份证号", "联系电话"},
+		{"1-1-101", 80.25, "甲", idNumber(1), "13800000001"},
+		{"1-1-102", "60.1", "乙", idNumber(2), 13800000002},
+		{"1-1-103", "abc", "丙", idNumber(3), ""},
+		{"1-1-104", 50, "", "", ""},
+	})
+	_, err := roll.CheckFile("roster.xlsx", bytes.NewReader(data))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("CheckFile(xlsx) = %v, want *FileError", err)
+	}
+	var got []string
+	for _, p := range fe.Problems {
+		got = append(got, p.Place.String())
+	}
+	want := []string{"roster.xlsx:4: column 登记面积", "roster.xlsx:5: column owners"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("xlsx problems (-want +got):\n%s", diff)
+	}
+	good := writeXLSX(t, [][]any{
+		{"房号", "登记面积", "业主姓名", "身份证号"},
+		{"1-1-101", 80.25, "甲", idNumber(1)},
+		{"1-1-102", "60.1", "乙", idNumber(2)},
+	})
+	ro, err := roll.CheckFile("roster.xlsx", bytes.NewReader(good))
+	if err != nil {
+		t.Fatalf("CheckFile(good xlsx) = %v", err)
+	}
+	if f := figures(t, ro.Units...); f.Total != (tally.Figures{Area: 14035, Head: 2}) {
+		t.Errorf("xlsx figures = %+v", f.Total)
+	}
+}
+
+func newBook(t *testing.T) (*roll.Book, store.Store) {
+	t.Helper()
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "roll.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	b, err := roll.NewBook(st, roll.Config{Secret: testSecret, Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, st
+}
+
+func TestBookImportIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", owner(1, "甲"))}); err != nil {
+		t.Fatal(err)
+	}
+	// A second import with a good new unit, a unit already on the roll and
+	// an owner whose name differs from the record: refused whole.
+	_, err := b.Import(ctx, "cm1", []roll.UnitInput{
+		person("1-1-102", "70.00", owner(2, "乙")),
+		person("1-1-101", "80.00", owner(3, "丙")),
+		person("1-1-103", "60.00", owner(1, "甲改名")),
+	})
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 2 {
+		t.Fatalf("Import = %v, want two problems", err)
+	}
+	if !errors.Is(err, roll.ErrDuplicateUnit) || !errors.Is(err, roll.ErrConflictingOwner) {
+		t.Errorf("Import error %v should match ErrDuplicateUnit and ErrConflictingOwner", err)
+	}
+	units, err := b.Units(ctx, "cm1")
+	if err != nil || len(units) != 1 {
+		t.Fatalf("Units after refused import = %d, %v; want 1 (nothing written)", len(units), err)
+	}
+	c, _ := b.Community(ctx, "cm1")
+	if c.Figures.Units != 1 || c.Figures.Total.Head != 1 {
+		t.Errorf("figures after refused import = %+v", c.Figures)
+	}
+	// The same owner's second unit, imported later, joins the owner.
+	res, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-102", "70.00", owner(1, "甲"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewOwners != 0 || res.Figures.Total != (tally.Figures{Area: 15000, Head: 1}) {
+		t.Errorf("Import of second unit = %+v, want no new owner, 150.00 m², 1 head", res)
+	}
+	if _, err := b.Import(ctx, "nope", []roll.UnitInput{person("x", "1", owner(1, "甲"))}); !errors.Is(err, roll.ErrCommunityNotFound) {
+		t.Errorf("Import(unknown community) = %v, want ErrCommunityNotFound", err)
+	}
+}
+
+func TestBookKeys(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"})
+	rep := owner(1, "代表")
+	rep.Representative = true
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", rep, owner(2, "共有人"))}); err != nil {
+		t.Fatal(err)
+	}
+	id := ident(t)
+	repID, coID := roll.OwnerID(id.Hash(idNumber(1))), roll.OwnerID(id.Hash(idNumber(2)))
+	pub1, _, _ := ed25519.GenerateKey(nil)
+	pub2, _, _ := ed25519.GenerateKey(nil)
+	actor := roll.Actor{TokenID: "tok-1", Label: "平台"}
+
+	if _, err := b.RegisterKey(ctx, "cm1", coID, pub1, actor); !errors.Is(err, roll.ErrNotVoter) {
+		t.Errorf("RegisterKey(non-representative co-owner) = %v, want ErrNotVoter", err)
+	}
+	if _, err := b.RegisterKey(ctx, "cm1", repID, pub1[:31], actor); !errors.Is(err, roll.ErrInvalid) {
+		t.Errorf("RegisterKey(short key) = %v, want ErrInvalid", err)
+	}
+	k1, err := b.RegisterKey(ctx, "cm1", repID, pub1, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RegisterKey(ctx, "cm1", repID, pub1, actor); !errors.Is(err, roll.ErrKeyInUse) {
+		t.Errorf("RegisterKey(same key again) = %v, want ErrKeyInUse", err)
+	}
+	k2, err := b.RotateKey(ctx, "cm1", repID, k1.ID, pub2, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RotateKey(ctx, "cm1", repID, k1.ID, pub1, actor); !errors.Is(err, roll.ErrKeyRevoked) {
+		t.Errorf("RotateKey(revoked key) = %v, want ErrKeyRevoked", err)
+	}
+	if _, err := b.RevokeKey(ctx, "cm1", repID, k2.ID, ""); !errors.Is(err, roll.ErrInvalid) {
+		t.Errorf("RevokeKey(no reason) = %v, want ErrInvalid", err)
+	}
+	if _, err := b.RevokeKey(ctx, "cm1", repID, k2.ID, "手机丢失"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := b.Keys(ctx, "cm1", repID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type view struct {
+		ID, ReplacedBy, Reason string
+		Active                 bool
+	}
+	var got []view
+	for _, k := range keys {
+		got = append(got, view{k.ID, k.ReplacedBy, k.RevokeReason, k.Active()})
+	}
+	want := []view{{k1.ID, k2.ID, "rotated", false}, {k2.ID, "", "手机丢失", false}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("key history (-want +got):\n%s", diff)
+	}
+}
+
+func TestBookRevealPhoneIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"})
+	o := owner(1, "甲")
+	b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", o)})
+	oid := roll.OwnerID(ident(t).Hash(idNumber(1)))
+	actor := roll.Actor{TokenID: "tok-9", Label: "社区 张"}
+	if _, err := b.RevealPhone(ctx, "cm1", oid, actor, " "); !errors.Is(err, roll.ErrInvalid) {
+		t.Errorf("RevealPhone(no reason) = %v, want ErrInvalid", err)
+	}
+	phone, err := b.RevealPhone(ctx, "cm1", oid, actor, "电话动员")
+	if err != nil || phone != o.Phone {
+		t.Fatalf("RevealPhone = %q, %v; want %q", phone, err, o.Phone)
+	}
+	log, err := b.AccessLog(ctx)
+	if err != nil || len(log) != 1 {
+		t.Fatalf("AccessLog = %v, %v; want one entry", log, err)
+	}
+	if e := log[0]; e.TokenID != "tok-9" || e.OwnerID != oid || e.Reason != "电话动员" || e.Action != "reveal_phone" {
+		t.Errorf("access entry = %+v", e)
+	}
+}

@@ -1,0 +1,178 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/server"
+	"github.com/ownervote/ownervote/store"
+)
+
+var testSecret = bytes.Repeat([]byte{5}, 32)
+
+// env is a real server on a real bbolt file in a temp dir, with real gRPC
+// and HTTP listeners on loopback.
+type env struct {
+	t      *testing.T
+	dir    string
+	st     *store.Bolt
+	book   *roll.Book
+	tokens *auth.Tokens
+	srv    *server.Server
+	conn   *grpc.ClientConn
+	admin  string // all-community street-admin token
+	logs   *bytes.Buffer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), logs: &bytes.Buffer{}}
+	e.start()
+	_, secret, err := e.tokens.Create(context.Background(), auth.StreetAdmin, "", "test admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = secret
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *env) start() {
+	t := e.t
+	t.Helper()
+	var err error
+	e.st, err = store.OpenBolt(filepath.Join(e.dir, "ownervote.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.book, err = roll.NewBook(e.st, roll.Config{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens = auth.NewTokens(e.st, auth.Config{})
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.srv, err = server.Start(context.Background(), server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Book: e.book, Tokens: e.tokens, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.conn, err = grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) stop() {
+	if e.srv == nil {
+		return
+	}
+	e.conn.Close()
+	if err := e.srv.Shutdown(context.Background()); err != nil {
+		e.t.Errorf("Shutdown: %v", err)
+	}
+	if err := e.st.Close(); err != nil {
+		e.t.Errorf("store Close: %v", err)
+	}
+	e.srv = nil
+}
+
+// restart stops the server, closes the database and opens both again.
+func (e *env) restart() {
+	e.stop()
+	e.start()
+}
+
+// ctx returns a context that carries token as bearer credentials.
+func (e *env) ctx(token string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.t.Cleanup(cancel)
+	if token == "" {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
+// token creates a token directly in the store.
+func (e *env) token(role auth.Role, community string) string {
+	e.t.Helper()
+	_, secret, err := e.tokens.Create(context.Background(), role, community, string(role)+" "+community)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// do sends a JSON request through the gateway and decodes the reply into
+// out (if not nil); it returns the HTTP status.
+func (e *env) do(method, path, token string, body any, out any) int {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+e.srv.HTTPAddr()+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			e.t.Fatalf("%s %s: decoding %q: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// apiError is the JSON body of an error reply.
+type apiError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Details []struct {
+		Type            string `json:"@type"`
+		Reason          string `json:"reason"`
+		Locale          string `json:"locale"`
+		Message         string `json:"message"`
+		FieldViolations []struct {
+			Field       string `json:"field"`
+			Description string `json:"description"`
+			Reason      string `json:"reason"`
+		} `json:"field_violations"`
+	} `json:"details"`
+}
+
+func (a apiError) reason() string {
+	for _, d := range a.Details {
+		if d.Type == "type.googleapis.com/google.rpc.ErrorInfo" {
+			return d.Reason
+		}
+	}
+	return ""
+}

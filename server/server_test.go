@@ -1,0 +1,421 @@
+package server_test
+
+import (
+	"crypto/ed25519"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/server"
+)
+
+func idNumber(n int) string {
+	first := "990000198001010" + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+	return first + string(roll.ResidentIDCheck(first))
+}
+
+func ownerJSON(n int, name string, extra ...any) map[string]any {
+	o := map[string]any{"name": name, "id_number": idNumber(n), "phone": "1380000000" + string(rune('0'+n%10))}
+	for i := 0; i+1 < len(extra); i += 2 {
+		o[extra[i].(string)] = extra[i+1]
+	}
+	return o
+}
+
+func unitJSON(id, area string, owners ...map[string]any) map[string]any {
+	return map[string]any{"unit_id": id, "registered_area_m2": area, "owners": owners}
+}
+
+func (e *env) createCommunity(id string) {
+	e.t.Helper()
+	code := e.do("POST", "/v1/communities", e.admin, map[string]any{"community_id": id, "name": "小区 " + id, "street_office": "金家岭街道", "residents_committee": "惠都社区"}, nil)
+	if code != http.StatusOK {
+		e.t.Fatalf("create community %s: HTTP %d", id, code)
+	}
+}
+
+// statutoryRoll exercises every SPC art. 8–9 rule: a two-unit owner, a
+// co-owned unit, developer units unsold and undelivered, and area
+// precedence.
+var statutoryRoll = []map[string]any{
+	unitJSON("1-1-101", "80.00", ownerJSON(1, "甲")),
+	unitJSON("1-1-102", "60.50", ownerJSON(1, "甲")),                                                                      // same owner: one person
+	unitJSON("1-1-201", "90.00", ownerJSON(2, "乙", "representative", true), ownerJSON(3, "丙")),                           // co-owned: one person
+	{"unit_id": "1-1-202", "surveyed_area_m2": "70.25", "contract_area_m2": "71.00", "owners": []any{ownerJSON(4, "丁")}}, // surveyed wins over contract
+	{"unit_id": "2-1-101", "contract_area_m2": "50.00", "kind": "UNIT_KIND_DEVELOPER_UNSOLD"},
+	{"unit_id": "2-1-102", "registered_area_m2": "55.00", "kind": "UNIT_KIND_SOLD_UNDELIVERED"}, // developer units: one person together
+}
+
+func TestHealth(t *testing.T) {
+	e := newEnv(t)
+	resp, err := healthpb.NewHealthClient(e.conn).Check(e.ctx(""), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("Health.Check = %v, %v; want SERVING", resp, err)
+	}
+	if code := e.do("GET", "/healthz", "", nil, nil); code != http.StatusOK {
+		t.Errorf("GET /healthz = %d, want 200", code)
+	}
+	var spec map[string]any
+	if code := e.do("GET", "/openapi.json", "", nil, &spec); code != http.StatusOK || spec["paths"] == nil {
+		t.Errorf("GET /openapi.json = %d with paths %v", code, spec["paths"] != nil)
+	}
+}
+
+func TestRollFiguresOverJSONAndGRPC(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("sushe")
+	var imp struct {
+		ImportedUnits int `json:"imported_units"`
+		NewOwners     int `json:"new_owners"`
+		Figures       struct {
+			TotalAreaM2 string `json:"total_area_m2"`
+			TotalHead   int    `json:"total_head"`
+		} `json:"figures"`
+	}
+	if code := e.do("POST", "/v1/communities/sushe/units:import", e.admin, map[string]any{"units": statutoryRoll}, &imp); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	// 80.00 + 60.50 + 90.00 + 70.25 + 50.00 + 55.00 = 405.75 m²;
+	// heads: 甲 (two units), the co-owned unit, 丁, the developer = 4.
+	if imp.ImportedUnits != 6 || imp.NewOwners != 4 || imp.Figures.TotalAreaM2 != "405.75" || imp.Figures.TotalHead != 4 {
+		t.Errorf("import reply = %+v, want 6 units, 4 new owners, 405.75 m², 4 heads", imp)
+	}
+	got, err := ov.NewRollServiceClient(e.conn).GetRollFigures(e.ctx(e.admin), &ov.GetRollFiguresRequest{CommunityId: "sushe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &ov.RollFigures{UnitCount: 6, TotalAreaM2: "405.75", TotalHead: 4, DeveloperUnitCount: 2, DeveloperAreaM2: "105.00", MultiUnitOwnerCount: 1, CoOwnedUnitCount: 1}
+	if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&ov.RollFigures{}, "basis")); diff != "" {
+		t.Errorf("GetRollFigures (-want +got):\n%s", diff)
+	}
+
+	var units struct {
+		Units []struct {
+			UnitID          string `json:"unit_id"`
+			EffectiveAreaM2 string `json:"effective_area_m2"`
+			VoterOwnerID    string `json:"voter_owner_id"`
+			Owners          []struct {
+				Name        string `json:"name"`
+				MaskedPhone string `json:"masked_phone"`
+			} `json:"owners"`
+		} `json:"units"`
+		TotalSize int `json:"total_size"`
+	}
+	e.do("GET", "/v1/communities/sushe/units?building=1", e.admin, nil, &units)
+	if len(units.Units) != 4 || units.TotalSize != 6 {
+		t.Fatalf("building 1 has %d units (total %d), want 4 of 6", len(units.Units), units.TotalSize)
+	}
+	if u := units.Units[3]; u.UnitID != "1-1-202" || u.EffectiveAreaM2 != "70.25" {
+		t.Errorf("unit 1-1-202 = %+v, want surveyed area 70.25 to count", u)
+	}
+	if units.Units[0].VoterOwnerID != units.Units[1].VoterOwnerID {
+		t.Error("the two units of one owner have different voters")
+	}
+	if o := units.Units[0].Owners[0]; o.Name != "甲" || o.MaskedPhone != "138****0001" {
+		t.Errorf("staff view of owner = %+v, want name and masked phone", o)
+	}
+
+	// Paging returns every unit exactly once.
+	var seen []string
+	tok := ""
+	for {
+		var page struct {
+			Units []struct {
+				UnitID string `json:"unit_id"`
+			} `json:"units"`
+			Next string `json:"next_page_token"`
+		}
+		e.do("GET", "/v1/communities/sushe/units?page_size=4&page_token="+tok, e.admin, nil, &page)
+		for _, u := range page.Units {
+			seen = append(seen, u.UnitID)
+		}
+		if page.Next == "" {
+			break
+		}
+		tok = page.Next
+	}
+	if diff := cmp.Diff([]string{"1-1-101", "1-1-102", "1-1-201", "1-1-202", "2-1-101", "2-1-102"}, seen); diff != "" {
+		t.Errorf("paged units (-want +got):\n%s", diff)
+	}
+}
+
+func TestImportErrorsOverJSONWriteNothing(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("sushe")
+	bad := []map[string]any{
+		unitJSON("1-1-101", "80.00", ownerJSON(1, "甲")),
+		unitJSON("1-1-101", "80.00", ownerJSON(2, "乙")),   // duplicate unit
+		unitJSON("1-1-102", "80,5", ownerJSON(3, "丙")),    // bad area
+		unitJSON("1-1-103", "70.00"),                      // missing owner
+		unitJSON("1-1-104", "70.00", ownerJSON(1, "不是甲")), // conflicting owner
+	}
+	var ae apiError
+	code := e.do("POST", "/v1/communities/sushe/units:import", e.admin, map[string]any{"units": bad}, &ae)
+	if code != http.StatusBadRequest || ae.reason() != "INVALID_IMPORT" {
+		t.Fatalf("bad import: HTTP %d reason %q, want 400 INVALID_IMPORT", code, ae.reason())
+	}
+	type fv struct{ Field, Reason string }
+	var got []fv
+	for _, d := range ae.Details {
+		for _, v := range d.FieldViolations {
+			got = append(got, fv{v.Field, v.Reason})
+			if v.Description == "" {
+				t.Errorf("violation %s has no description", v.Field)
+			}
+		}
+	}
+	want := []fv{
+		{"units[1].unit_id", "DUPLICATE_UNIT"},
+		{"units[2].registered_area_m2", "BAD_AREA"},
+		{"units[3].owners", "MISSING_OWNER"},
+		{"units[4].owners[0].name", "CONFLICTING_OWNER"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("field violations (-want +got):\n%s", diff)
+	}
+	var units struct {
+		Units []any `json:"units"`
+	}
+	e.do("GET", "/v1/communities/sushe/units", e.admin, nil, &units)
+	if len(units.Units) != 0 {
+		t.Errorf("%d units after a refused import, want 0", len(units.Units))
+	}
+	var owners struct {
+		Owners []any `json:"owners"`
+	}
+	e.do("GET", "/v1/communities/sushe/owners", e.admin, nil, &owners)
+	if len(owners.Owners) != 0 {
+		t.Errorf("%d owners after a refused import, want 0", len(owners.Owners))
+	}
+
+	// Unknown JSON fields are refused, not ignored.
+	code = e.do("POST", "/v1/communities/sushe/units:import", e.admin, map[string]any{"unitz": bad}, &ae)
+	if code != http.StatusBadRequest {
+		t.Errorf("import with unknown field: HTTP %d, want 400", code)
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	rs := ov.NewRollServiceClient(e.conn)
+	_, err := rs.GetCommunity(e.ctx(""), &ov.GetCommunityRequest{CommunityId: "east"})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("GetCommunity without token = %v, want Unauthenticated", err)
+	}
+	_, err = rs.GetCommunity(e.ctx("ovt_not-a-real-token"), &ov.GetCommunityRequest{CommunityId: "east"})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("GetCommunity with unknown token = %v, want Unauthenticated", err)
+	}
+	var ae apiError
+	if code := e.do("GET", "/v1/communities/east", "", nil, &ae); code != http.StatusUnauthorized || ae.reason() != "UNAUTHENTICATED" {
+		t.Errorf("JSON without token: HTTP %d %q, want 401 UNAUTHENTICATED", code, ae.reason())
+	}
+	staff := e.token(auth.CommunityStaff, "east")
+	if code := e.do("GET", "/v1/communities/east", staff, nil, nil); code != http.StatusOK {
+		t.Fatalf("staff GET own community: HTTP %d", code)
+	}
+	ts := ov.NewTokenServiceClient(e.conn)
+	list, err := ts.ListTokens(e.ctx(e.admin), &ov.ListTokensRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staffID string
+	for _, tk := range list.GetTokens() {
+		if tk.GetCommunityId() == "east" {
+			staffID = tk.GetTokenId()
+		}
+	}
+	if _, err := ts.RevokeToken(e.ctx(e.admin), &ov.RevokeTokenRequest{TokenId: staffID}); err != nil {
+		t.Fatal(err)
+	}
+	if code := e.do("GET", "/v1/communities/east", staff, nil, nil); code != http.StatusUnauthorized {
+		t.Errorf("revoked token: HTTP %d, want 401", code)
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	e.createCommunity("west")
+	rs := ov.NewRollServiceClient(e.conn)
+	eastStaff := e.token(auth.CommunityStaff, "east")
+	auditor := e.token(auth.Auditor, "")
+	committee := e.token(auth.CommitteeMember, "east")
+
+	// Wrong role.
+	_, err := rs.ImportUnits(e.ctx(auditor), &ov.ImportUnitsRequest{CommunityId: "east"})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("auditor ImportUnits = %v, want PermissionDenied", err)
+	}
+	var ae apiError
+	if code := e.do("POST", "/v1/communities", eastStaff, map[string]any{"name": "x", "street_office": "y"}, &ae); code != http.StatusForbidden || ae.reason() != "PERMISSION_DENIED" {
+		t.Errorf("staff creates community over JSON: HTTP %d %q, want 403 PERMISSION_DENIED", code, ae.reason())
+	}
+	if _, err := ov.NewTokenServiceClient(e.conn).CreateToken(e.ctx(committee), &ov.CreateTokenRequest{Role: ov.Role_ROLE_STREET_ADMIN, Label: "x"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("committee CreateToken = %v, want PermissionDenied", err)
+	}
+	// Other community, over gRPC and JSON.
+	_, err = rs.GetCommunity(e.ctx(eastStaff), &ov.GetCommunityRequest{CommunityId: "west"})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("east staff GetCommunity(west) = %v, want PermissionDenied", err)
+	}
+	if code := e.do("POST", "/v1/communities/west/units:import", eastStaff, map[string]any{"units": statutoryRoll}, nil); code != http.StatusForbidden {
+		t.Errorf("east staff imports into west over JSON: HTTP %d, want 403", code)
+	}
+	var units struct {
+		Units []any `json:"units"`
+	}
+	e.do("GET", "/v1/communities/west/units", e.admin, nil, &units)
+	if len(units.Units) != 0 {
+		t.Errorf("west has %d units after a refused import, want 0", len(units.Units))
+	}
+	// Lists show only the token's communities.
+	got, err := rs.ListCommunities(e.ctx(eastStaff), &ov.ListCommunitiesRequest{})
+	if err != nil || len(got.GetCommunities()) != 1 || got.GetCommunities()[0].GetCommunityId() != "east" {
+		t.Errorf("east staff ListCommunities = %v, %v; want only east", got, err)
+	}
+	all, err := rs.ListCommunities(e.ctx(auditor), &ov.ListCommunitiesRequest{})
+	if err != nil || len(all.GetCommunities()) != 2 {
+		t.Errorf("auditor ListCommunities = %v, %v; want both", all, err)
+	}
+	// Names are for staff only.
+	if _, err := rs.ImportUnits(e.ctx(eastStaff), &ov.ImportUnitsRequest{CommunityId: "east", Units: []*ov.UnitInput{{
+		UnitId: "1-1-101", RegisteredAreaM2: "80", Owners: []*ov.OwnerInput{{Name: "甲", IdNumber: idNumber(1), Phone: "13800000001"}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		token    string
+		wantName string
+	}{{eastStaff, "甲"}, {auditor, ""}, {committee, ""}} {
+		owners, err := rs.ListOwners(e.ctx(tc.token), &ov.ListOwnersRequest{CommunityId: "east"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := owners.GetOwners()[0]; o.GetName() != tc.wantName || o.GetMaskedPhone() != "138****0001" {
+			t.Errorf("owner seen as %s = name %q phone %q, want name %q, masked phone", tc.token[:8], o.GetName(), o.GetMaskedPhone(), tc.wantName)
+		}
+	}
+}
+
+func TestRevealPhoneAndKeysOverAPI(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	if code := e.do("POST", "/v1/communities/east/units:import", e.admin, map[string]any{"units": statutoryRoll}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	rs := ov.NewRollServiceClient(e.conn)
+	owners, err := rs.ListOwners(e.ctx(e.admin), &ov.ListOwnersRequest{CommunityId: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jia, bing *ov.Owner
+	for _, o := range owners.GetOwners() {
+		switch o.GetName() {
+		case "甲":
+			jia = o
+		case "丙":
+			bing = o
+		}
+	}
+	if len(jia.GetVotingUnitIds()) != 2 || len(bing.GetVotingUnitIds()) != 0 {
+		t.Fatalf("voting units: 甲 %v, 丙 %v; want two and none", jia.GetVotingUnitIds(), bing.GetVotingUnitIds())
+	}
+	platform := e.token(auth.Platform, "")
+	if _, err := rs.RevealOwnerPhone(e.ctx(platform), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: jia.GetOwnerId(), Reason: "x"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("platform RevealOwnerPhone = %v, want PermissionDenied", err)
+	}
+	var rev struct {
+		Phone string `json:"phone"`
+	}
+	if code := e.do("POST", "/v1/communities/east/owners/"+jia.GetOwnerId()+":revealPhone", e.admin, map[string]any{"reason": "电话动员"}, &rev); code != http.StatusOK || rev.Phone != "13800000001" {
+		t.Errorf("reveal phone: HTTP %d %q", code, rev.Phone)
+	}
+	if log, _ := e.book.AccessLog(e.ctx("")); len(log) != 1 || log[0].Reason != "电话动员" {
+		t.Errorf("access log = %+v, want the reveal recorded", log)
+	}
+	if strings.Contains(e.logs.String(), "13800000001") {
+		t.Error("the server log contains a full phone number")
+	}
+
+	pub, _, _ := ed25519.GenerateKey(nil)
+	k, err := rs.RegisterOwnerKey(e.ctx(platform), &ov.RegisterOwnerKeyRequest{CommunityId: "east", OwnerId: jia.GetOwnerId(), PublicKey: pub})
+	if err != nil || k.GetStatus() != ov.KeyStatus_KEY_STATUS_ACTIVE {
+		t.Fatalf("RegisterOwnerKey = %v, %v", k, err)
+	}
+	_, err = rs.RegisterOwnerKey(e.ctx(platform), &ov.RegisterOwnerKeyRequest{CommunityId: "east", OwnerId: bing.GetOwnerId(), PublicKey: pub})
+	if status.Code(err) != codes.FailedPrecondition && status.Code(err) != codes.AlreadyExists {
+		t.Errorf("RegisterOwnerKey(non-representative) = %v, want refused", err)
+	}
+	var keys struct {
+		Keys []struct {
+			KeyID  string `json:"key_id"`
+			Status string `json:"status"`
+		} `json:"keys"`
+	}
+	pub2, _, _ := ed25519.GenerateKey(nil)
+	if _, err := rs.RotateOwnerKey(e.ctx(platform), &ov.RotateOwnerKeyRequest{CommunityId: "east", OwnerId: jia.GetOwnerId(), KeyId: k.GetKeyId(), NewPublicKey: pub2}); err != nil {
+		t.Fatal(err)
+	}
+	e.do("GET", "/v1/communities/east/owners/"+jia.GetOwnerId()+"/keys", e.admin, nil, &keys)
+	if len(keys.Keys) != 2 || keys.Keys[0].Status != "KEY_STATUS_REVOKED" || keys.Keys[1].Status != "KEY_STATUS_ACTIVE" {
+		t.Errorf("key history = %+v, want the old key revoked and the new one active", keys.Keys)
+	}
+}
+
+func TestRestartKeepsData(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	if code := e.do("POST", "/v1/communities/east/units:import", e.admin, map[string]any{"units": statutoryRoll}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	e.restart()
+	var c struct {
+		Figures struct {
+			UnitCount   int    `json:"unit_count"`
+			TotalAreaM2 string `json:"total_area_m2"`
+			TotalHead   int    `json:"total_head"`
+		} `json:"figures"`
+	}
+	if code := e.do("GET", "/v1/communities/east", e.admin, nil, &c); code != http.StatusOK {
+		t.Fatalf("after restart: HTTP %d", code)
+	}
+	if c.Figures.UnitCount != 6 || c.Figures.TotalAreaM2 != "405.75" || c.Figures.TotalHead != 4 {
+		t.Errorf("figures after restart = %+v, want 6 units, 405.75 m², 4 heads", c.Figures)
+	}
+	if err := e.st.Check(); err != nil {
+		t.Errorf("bbolt check after restart: %v", err)
+	}
+}
+
+func TestUnknownMethodIsDenied(t *testing.T) {
+	// Every RPC of every service must be in the policy table: a method
+	// missing from it would be refused to everyone, so this checks that
+	// none is missing.
+	for _, sd := range []struct {
+		name    string
+		methods []string
+	}{
+		{ov.RollService_ServiceDesc.ServiceName, methodNames(ov.RollService_ServiceDesc.Methods)},
+		{ov.TokenService_ServiceDesc.ServiceName, methodNames(ov.TokenService_ServiceDesc.Methods)},
+	} {
+		for _, m := range sd.methods {
+			if !server.HasPolicy("/" + sd.name + "/" + m) {
+				t.Errorf("no access rule for %s/%s", sd.name, m)
+			}
+		}
+	}
+	if server.HasPolicy("/ownervote.v1.RollService/NoSuchMethod") {
+		t.Error("HasPolicy(unknown method) = true")
+	}
+}
