@@ -24,6 +24,27 @@ const (
 	Tokens Bucket = "tokens"
 	// TokenIDs maps a token id to its secret's SHA-256.
 	TokenIDs Bucket = "token_ids"
+	// Signers maps a key id to a platform, staff or committee signing key.
+	Signers Bucket = "signers"
+	// Assemblies maps assembly id to its record.
+	Assemblies Bucket = "assemblies"
+	// AssemblyUnits maps assembly id, 0, unit id to the frozen roll's unit.
+	AssemblyUnits Bucket = "assembly_units"
+	// AssemblyVoters maps assembly id, 0, voter to the voter's frozen
+	// figures and the sequence number of their counted ballot.
+	AssemblyVoters Bucket = "assembly_voters"
+	// Ballots maps assembly id, 0, big-endian sequence number to a ballot
+	// record: accepted, pending, superseded or refused with its reason.
+	Ballots Bucket = "ballots"
+	// BallotIDs maps assembly id, 0, ballot id to the ballot's sequence
+	// number (idempotent resubmission).
+	BallotIDs Bucket = "ballot_ids"
+	// Progress maps assembly id to its live counters.
+	Progress Bucket = "progress"
+	// Proxies maps assembly id, 0, voter to a recorded proxy authorisation.
+	Proxies Bucket = "proxies"
+	// CallLog maps assembly id, 0, voter, 0, sequence to a call attempt.
+	CallLog Bucket = "call_log"
 	// AccessLog maps a big-endian sequence number to a record of a
 	// sensitive read (such as a phone number reveal).
 	AccessLog Bucket = "access_log"
@@ -35,7 +56,8 @@ const SchemaVersion = 1
 var schemaVersionKey = []byte("schema_version")
 
 // buckets lists every bucket of SchemaVersion; Open creates missing ones.
-var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog}
+var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog,
+	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog}
 
 // migrations[v] upgrades a database from version v to v+1 inside one
 // transaction. Version 0 is an empty file.
