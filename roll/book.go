@@ -375,6 +375,33 @@ func loadUnits(tx store.Tx, communityID string) ([]Unit, error) {
 	return units, err
 }
 
+// UnitsTx returns all units of a community inside a transaction of the
+// caller's, in unit-id order (byte order).
+func UnitsTx(tx store.Tx, communityID string) ([]Unit, error) {
+	if _, err := getCommunity(tx, communityID); err != nil {
+		return nil, err
+	}
+	return loadUnits(tx, communityID)
+}
+
+// OwnerKeyTx returns an owner's key inside a transaction of the caller's.
+func OwnerKeyTx(tx store.Tx, communityID, ownerID, keyID string) (Key, error) {
+	return getKey(tx, communityID, ownerID, keyID)
+}
+
+// OwnerPhoneTx returns an owner's phone number ("" if none) inside a
+// transaction of the caller's; callers show it masked.
+func OwnerPhoneTx(tx store.Tx, communityID, ownerID string) (string, error) {
+	o, err := getOwner(tx, communityID, ownerID)
+	return o.Phone, err
+}
+
+// CommunityTx returns a community inside a transaction of the caller's.
+func CommunityTx(tx store.Tx, id string) (Community, error) {
+	r, err := getCommunity(tx, id)
+	return r.community(), err
+}
+
 // Units returns all units of a community in unit-id order (byte order).
 func (b *Book) Units(ctx context.Context, communityID string) ([]Unit, error) {
 	var units []Unit
@@ -642,7 +669,7 @@ func (b *Book) addKey(tx store.Tx, communityID string, owner ownerRecord, pub []
 		return Key{}, fmt.Errorf("%w: owner %s is a co-owner but not the representative of any unit; register the representative instead", ErrNotVoter, owner.ID)
 	}
 	h := sha256.Sum256(pub)
-	if tx.Get(store.KeyIndex, h[:]) != nil {
+	if tx.Get(store.KeyIndex, h[:]) != nil || tx.Get(store.Signers, []byte(KeyID(pub))) != nil {
 		return Key{}, fmt.Errorf("%w: key %s", ErrKeyInUse, KeyID(pub))
 	}
 	k := Key{ID: KeyID(pub), OwnerID: owner.ID, PublicKey: slices.Clone(pub), Created: now, RegisteredBy: actor.Label}

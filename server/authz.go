@@ -38,6 +38,7 @@ var (
 	adminOnly = []auth.Role{auth.StreetAdmin}
 	staff     = []auth.Role{auth.StreetAdmin, auth.CommunityStaff}
 	keepers   = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.Platform}
+	overseers = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember, auth.Auditor}
 )
 
 // policy is the one table of which roles may call which RPC. A method
@@ -55,6 +56,27 @@ var policy = map[string]access{
 	ov.RollService_RotateOwnerKey_FullMethodName:   {keepers, scopeRequest},
 	ov.RollService_RevokeOwnerKey_FullMethodName:   {keepers, scopeRequest},
 	ov.RollService_ListOwnerKeys_FullMethodName:    {everyone, scopeRequest},
+
+	ov.AssemblyService_CreateAssembly_FullMethodName:   {staff, scopeRequest},
+	ov.AssemblyService_GetAssembly_FullMethodName:      {everyone, scopeRequest},
+	ov.AssemblyService_ListAssemblies_FullMethodName:   {everyone, scopeRequest},
+	ov.AssemblyService_PublishAssembly_FullMethodName:  {staff, scopeRequest},
+	ov.AssemblyService_CancelAssembly_FullMethodName:   {staff, scopeRequest},
+	ov.AssemblyService_CloseAssembly_FullMethodName:    {adminOnly, scopeRequest},
+	ov.AssemblyService_SubmitBallot_FullMethodName:     {keepers, scopeRequest},
+	ov.AssemblyService_ConfirmBallot_FullMethodName:    {staff, scopeRequest},
+	ov.AssemblyService_GetBallotReceipt_FullMethodName: {everyone, scopeRequest},
+	ov.AssemblyService_ListBallots_FullMethodName:      {overseers, scopeRequest},
+	ov.AssemblyService_RecordProxy_FullMethodName:      {staff, scopeRequest},
+	ov.AssemblyService_GetProgress_FullMethodName:      {everyone, scopeRequest},
+	ov.AssemblyService_WatchProgress_FullMethodName:    {everyone, scopeRequest},
+	ov.AssemblyService_ListNonVoters_FullMethodName:    {staff, scopeRequest},
+	ov.AssemblyService_GetResult_FullMethodName:        {everyone, scopeRequest},
+
+	ov.SignerService_RegisterSigner_FullMethodName: {adminOnly, scopeAll},
+	ov.SignerService_ListSigners_FullMethodName:    {everyone, scopeFiltered},
+	ov.SignerService_RevokeSigner_FullMethodName:   {adminOnly, scopeAll},
+	ov.SignerService_GetServerKeys_FullMethodName:  {everyone, scopeFiltered},
 
 	ov.TokenService_CreateToken_FullMethodName: {adminOnly, scopeAll},
 	ov.TokenService_ListTokens_FullMethodName:  {adminOnly, scopeAll},

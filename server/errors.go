@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
 
+	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
@@ -43,6 +44,32 @@ var errorTable = []errorMapping{
 	{roll.ErrKeyInUse, codes.AlreadyExists, "KEY_IN_USE", "该公钥已登记，不能重复使用"},
 	{roll.ErrNotVoter, codes.FailedPrecondition, "NOT_VOTER", "该业主不代表任何房屋投票（共有房屋请登记代表人）"},
 	{roll.ErrNoPhone, codes.FailedPrecondition, "NO_PHONE", "该业主未登记联系电话"},
+	{assembly.ErrNotOpen, codes.FailedPrecondition, "VOTING_NOT_OPEN", "投票尚未开始，选票已登记为拒收"},
+	{assembly.ErrVotingClosed, codes.FailedPrecondition, "VOTING_CLOSED", "投票已结束，选票已登记为拒收"},
+	{assembly.ErrChannelNotAccepted, codes.FailedPrecondition, "CHANNEL_NOT_ACCEPTED", "本次会议不接受该投票渠道"},
+	{assembly.ErrRollMismatch, codes.FailedPrecondition, "ROLL_MISMATCH", "选票所依据的业主名册与本次会议冻结的名册不一致"},
+	{assembly.ErrNotOnRoll, codes.FailedPrecondition, "NOT_ON_ROLL", "投票人不在本次会议冻结的业主名册上"},
+	{assembly.ErrNoRight, codes.FailedPrecondition, "NO_RIGHT_TO_SIGN", "签名人无权代该业主投票"},
+	{assembly.ErrKeyRevoked, codes.FailedPrecondition, "KEY_REVOKED", "签名密钥已吊销"},
+	{assembly.ErrNotOnAgenda, codes.InvalidArgument, "NOT_ON_AGENDA", "选票含有未列入已公告议程的事项"},
+	{assembly.ErrBadChoice, codes.InvalidArgument, "BAD_CHOICE", "选票中的选择不符合该事项"},
+	{assembly.ErrAlreadyVoted, codes.AlreadyExists, "ALREADY_VOTED", "该业主已有计票的选票，本票不计入并已登记"},
+	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
+	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
+	{assembly.ErrBadSignature, codes.InvalidArgument, "BAD_SIGNATURE", "选票签名验证失败"},
+	{assembly.ErrUnknownSignerKey, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY", "签名密钥未登记"},
+	{assembly.ErrInvalid, codes.InvalidArgument, "INVALID_ARGUMENT", "请求参数有误"},
+	{assembly.ErrNotFound, codes.NotFound, "ASSEMBLY_NOT_FOUND", "会议不存在"},
+	{assembly.ErrExists, codes.AlreadyExists, "ALREADY_EXISTS", "已存在"},
+	{assembly.ErrWrongState, codes.FailedPrecondition, "WRONG_STATE", "会议当前状态不允许此操作"},
+	{assembly.ErrShortNotice, codes.FailedPrecondition, "SHORT_NOTICE", "公告期不足15日，须记录理由方可发布"},
+	{assembly.ErrEmptyRoll, codes.FailedPrecondition, "EMPTY_ROLL", "小区业主名册为空"},
+	{assembly.ErrSignerNotFound, codes.NotFound, "SIGNER_NOT_FOUND", "签名人不存在"},
+	{assembly.ErrSignerExists, codes.AlreadyExists, "SIGNER_EXISTS", "该公钥已登记"},
+	{assembly.ErrBallotNotFound, codes.NotFound, "BALLOT_NOT_FOUND", "选票不存在"},
+	{assembly.ErrProxyCap, codes.FailedPrecondition, "PROXY_CAP", "受托人代理的业主数已达上限"},
+	{assembly.ErrNotPending, codes.FailedPrecondition, "NOT_PENDING", "该选票不在待复核状态"},
+	{assembly.ErrSameStaff, codes.FailedPrecondition, "SAME_STAFF", "复核人须与录入人不同"},
 	{store.ErrSchemaTooNew, codes.FailedPrecondition, "SCHEMA_TOO_NEW", "数据库版本高于本程序"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "请求超时"},
 	{context.Canceled, codes.Canceled, "CANCELLED", "请求已取消"},

@@ -3,11 +3,13 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,13 +17,35 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/server"
 	"github.com/ownervote/ownervote/store"
 )
 
-var testSecret = bytes.Repeat([]byte{5}, 32)
+var (
+	testSecret = bytes.Repeat([]byte{5}, 32)
+	receiptKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{6}, 32))
+)
+
+// clock is the server's clock in tests, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
 
 // env is a real server on a real bbolt file in a temp dir, with real gRPC
 // and HTTP listeners on loopback.
@@ -31,6 +55,8 @@ type env struct {
 	st     *store.Bolt
 	book   *roll.Book
 	tokens *auth.Tokens
+	reg    *assembly.Registry
+	clock  *clock
 	srv    *server.Server
 	conn   *grpc.ClientConn
 	admin  string // all-community street-admin token
@@ -39,7 +65,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), logs: &bytes.Buffer{}}
+	e := &env{t: t, dir: t.TempDir(), logs: &bytes.Buffer{}, clock: &clock{now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}}
 	e.start()
 	_, secret, err := e.tokens.Create(context.Background(), auth.StreetAdmin, "", "test admin")
 	if err != nil {
@@ -63,8 +89,12 @@ func (e *env) start() {
 		t.Fatal(err)
 	}
 	e.tokens = auth.NewTokens(e.st, auth.Config{})
+	e.reg, err = assembly.NewRegistry(e.st, assembly.Config{ReceiptKey: receiptKey, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.srv, err = server.Start(context.Background(), server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Book: e.book, Tokens: e.tokens, Logger: log})
+	e.srv, err = server.Start(context.Background(), server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Book: e.book, Tokens: e.tokens, Registry: e.reg, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

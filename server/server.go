@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ownervote/ownervote"
+	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/roll"
@@ -35,6 +36,7 @@ type Config struct {
 	HTTPAddr string
 	Book     *roll.Book
 	Tokens   *auth.Tokens
+	Registry *assembly.Registry
 	Logger   *slog.Logger
 	// ShutdownTimeout bounds how long Shutdown waits for requests in flight;
 	// 10 s when zero.
@@ -53,13 +55,16 @@ type Server struct {
 	httpLn  net.Listener
 	wg      sync.WaitGroup
 	errOnce sync.Once
-	errc    chan error
+	// stopCloser stops the loop that closes assemblies at the end of their
+	// window.
+	stopCloser context.CancelFunc
+	errc       chan error
 }
 
 // Start listens on both addresses and serves until Shutdown.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Book == nil || cfg.Tokens == nil {
-		return nil, errors.New("server: Book and Tokens are required")
+	if cfg.Book == nil || cfg.Tokens == nil || cfg.Registry == nil {
+		return nil, errors.New("server: Book, Tokens and Registry are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -76,6 +81,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	)
 	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
+	ov.RegisterAssemblyServiceServer(s.grpc, &assemblyService{reg: cfg.Registry, log: s.log})
+	ov.RegisterSignerServiceServer(s.grpc, &signerService{reg: cfg.Registry, log: s.log})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -105,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(s.conn)),
 	)
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		ov.RegisterRollServiceHandler, ov.RegisterTokenServiceHandler,
+		ov.RegisterRollServiceHandler, ov.RegisterTokenServiceHandler, ov.RegisterAssemblyServiceHandler, ov.RegisterSignerServiceHandler,
 	} {
 		if err := register(ctx, gw, s.conn); err != nil {
 			s.conn.Close()
@@ -127,10 +134,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, svc := range []string{ov.RollService_ServiceDesc.ServiceName, ov.TokenService_ServiceDesc.ServiceName} {
+	for _, svc := range []string{ov.RollService_ServiceDesc.ServiceName, ov.TokenService_ServiceDesc.ServiceName,
+		ov.AssemblyService_ServiceDesc.ServiceName, ov.SignerService_ServiceDesc.ServiceName} {
 		s.health.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
 	}
-	s.wg.Add(2)
+	closerCtx, stopCloser := context.WithCancel(context.Background())
+	s.stopCloser = stopCloser
+	s.wg.Add(3)
+	go func() {
+		defer s.wg.Done()
+		s.closeDueLoop(closerCtx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.grpc.Serve(s.grpcLn); err != nil {
@@ -190,8 +204,34 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	s.conn.Close()
+	s.stopCloser()
 	s.wg.Wait()
 	return httpErr
+}
+
+// CloseInterval is how often the server looks for assemblies whose voting
+// window has ended.
+const CloseInterval = time.Second
+
+// closeDueLoop closes assemblies at the end of their window and stores
+// their preliminary results.
+func (s *Server) closeDueLoop(ctx context.Context) {
+	t := time.NewTicker(CloseInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		closed, err := s.cfg.Registry.CloseDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "closing assemblies", "err", err)
+		}
+		for _, id := range closed {
+			s.log.InfoContext(ctx, "assembly closed; preliminary result stored", "assembly", id)
+		}
+	}
 }
 
 func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -15,23 +16,36 @@ import (
 const (
 	dbFile     = "ownervote.db"
 	secretFile = "identity.secret"
+	// receiptKeyFile holds the ed25519 seed of the key that signs receipts.
+	receiptKeyFile = "receipt.key"
 )
+
+// data is an open data directory.
+type data struct {
+	st         *store.Bolt
+	secret     []byte
+	receiptKey ed25519.PrivateKey
+}
 
 // openData opens the database in dir (creating dir and the file if needed)
 // and loads the identity secret, generating it on first use.
-func openData(dir string) (*store.Bolt, []byte, error) {
+func openData(dir string) (*data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("data directory: %w", err)
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	secret, err := loadOrCreateSecret(filepath.Join(dir, secretFile))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	seed, err := loadOrCreateSecret(filepath.Join(dir, receiptKeyFile))
+	if err != nil {
+		return nil, err
 	}
 	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return st, secret, nil
+	return &data{st: st, secret: secret, receiptKey: ed25519.NewKeyFromSeed(seed)}, nil
 }
 
 // loadOrCreateSecret reads a 32-byte secret, or writes a new random one with

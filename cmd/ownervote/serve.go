@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/demo"
 	"github.com/ownervote/ownervote/roll"
@@ -38,16 +39,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 
-	st, secret, err := openData(*dataDir)
+	d, err := openData(*dataDir)
 	if err != nil {
 		return err
 	}
+	st := d.st
 	defer st.Close() // for the early returns; closed explicitly after shutdown
-	book, err := roll.NewBook(st, roll.Config{Secret: secret})
+	book, err := roll.NewBook(st, roll.Config{Secret: d.secret})
 	if err != nil {
 		return err
 	}
 	tokens := auth.NewTokens(st, auth.Config{})
+	reg, err := assembly.NewRegistry(st, assembly.Config{ReceiptKey: d.receiptKey, Logger: log})
+	if err != nil {
+		return err
+	}
 
 	var demoToken string
 	if *seed {
@@ -64,7 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	srv, err := server.Start(ctx, server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Book: book, Tokens: tokens, Logger: log})
+	srv, err := server.Start(ctx, server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Book: book, Tokens: tokens, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}

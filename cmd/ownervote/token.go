@@ -92,12 +92,12 @@ func scopeText(t auth.Token) string {
 }
 
 func withTokens(dir string, fn func(*auth.Tokens) error) error {
-	st, _, err := openData(dir)
+	d, err := openData(dir)
 	if err != nil {
 		return err
 	}
-	err = fn(auth.NewTokens(st, auth.Config{}))
-	if cerr := st.Close(); err == nil {
+	err = fn(auth.NewTokens(d.st, auth.Config{}))
+	if cerr := d.st.Close(); err == nil {
 		err = cerr
 	}
 	return err

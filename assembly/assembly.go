@@ -1,0 +1,278 @@
+package assembly
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// State is where an assembly is in its lifecycle.
+type State string
+
+// The states. OPEN and CLOSED follow from PUBLISHED and the clock.
+const (
+	Draft       State = "DRAFT"
+	Published   State = "PUBLISHED"
+	Open        State = "OPEN"
+	Closed      State = "CLOSED"
+	Preliminary State = "PRELIMINARY"
+	Certified   State = "CERTIFIED"
+	Cancelled   State = "CANCELLED"
+)
+
+// ConvenerKind is who convenes the assembly.
+type ConvenerKind string
+
+// The conveners.
+const (
+	OwnersCommittee    ConvenerKind = "OWNERS_COMMITTEE"
+	ResidentsCommittee ConvenerKind = "RESIDENTS_COMMITTEE"
+)
+
+// MinNotice is the least time between publishing the notice and opening the
+// vote (DESIGN §2 "Procedure").
+const MinNotice = 15 * 24 * time.Hour
+
+// Option is a candidate of a motion.
+type Option struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Motion is an item on the agenda.
+type Motion struct {
+	ID     string       `json:"id"`
+	Title  string       `json:"title"`
+	Matter tally.Matter `json:"matter"`
+	// Options are the candidates; none for an agree/oppose motion.
+	Options []Option `json:"options,omitempty"`
+	// Seats is the number of seats of a committee election.
+	Seats int `json:"seats,omitempty"`
+}
+
+// TallyMotion is the motion as the tally package sees it.
+func (m Motion) TallyMotion() tally.Motion {
+	tm := tally.Motion{ID: m.ID, Matter: m.Matter, Seats: m.Seats}
+	for _, o := range m.Options {
+		tm.Options = append(tm.Options, o.ID)
+	}
+	return tm
+}
+
+// Settings are the per-assembly choices where practice differs.
+type Settings struct {
+	Abstention                tally.Abstention `json:"abstention"`
+	InvalidCountsTowardQuorum bool             `json:"invalid_counts_toward_quorum"`
+	DeemedConsent             bool             `json:"deemed_consent"`
+	// AllowRevote lets a voter change their vote until closing: the last
+	// ballot counts. By default the first counted ballot stands.
+	AllowRevote bool `json:"allow_revote"`
+	// MakerChecker makes phone and visit ballots wait for a second staff
+	// member's confirmation before they count.
+	MakerChecker bool `json:"maker_checker"`
+	// ProxyCap is the most voters one proxy holder may act for; 0 means no
+	// cap.
+	ProxyCap int `json:"proxy_cap"`
+}
+
+// Committee is who certifies the result: k of the members' signatures.
+type Committee struct {
+	// Members are the key ids of COMMITTEE signers.
+	Members []string `json:"members"`
+	K       int      `json:"k"`
+}
+
+// Convener is who convenes the assembly.
+type Convener struct {
+	Kind ConvenerKind `json:"kind"`
+	Name string       `json:"name"`
+}
+
+// Assembly is an owners' assembly and its state.
+type Assembly struct {
+	ID          string           `json:"id"`
+	CommunityID string           `json:"community_id"`
+	Title       string           `json:"title"`
+	Motions     []Motion         `json:"motions"`
+	Opens       time.Time        `json:"opens"`
+	Closes      time.Time        `json:"closes"`
+	Channels    []ballot.Channel `json:"channels"`
+	RuleSet     tally.RuleSet    `json:"rule_set"`
+	Settings    Settings         `json:"settings"`
+	Convener    Convener         `json:"convener"`
+	Committee   Committee        `json:"committee"`
+	// ShortNoticeReason records why the notice is shorter than MinNotice;
+	// without it such a publication is refused.
+	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
+
+	State        State     `json:"state"`
+	Created      time.Time `json:"created"`
+	CreatedBy    string    `json:"created_by"`
+	Published    time.Time `json:"published,omitzero"`
+	RollDigest   string    `json:"roll_digest,omitempty"`
+	RollUnits    int       `json:"roll_units,omitempty"`
+	RollTotal    Figures   `json:"roll_total,omitzero"`
+	ClosedAt     time.Time `json:"closed_at,omitzero"`
+	CloseReason  string    `json:"close_reason,omitempty"`
+	ClosedBy     string    `json:"closed_by,omitempty"`
+	CancelledAt  time.Time `json:"cancelled_at,omitzero"`
+	CancelReason string    `json:"cancel_reason,omitempty"`
+}
+
+// Figures are an area (0.01 m²) and a headcount, as stored.
+type Figures struct {
+	Area int64 `json:"area"`
+	Head int64 `json:"head"`
+}
+
+func figuresOf(f tally.Figures) Figures { return Figures{Area: int64(f.Area), Head: f.Head} }
+
+// Tally returns f as the tally package's figures.
+func (f Figures) Tally() tally.Figures { return tally.Figures{Area: tally.Area(f.Area), Head: f.Head} }
+
+func (f Figures) add(g Figures) Figures { return Figures{f.Area + g.Area, f.Head + g.Head} }
+func (f Figures) sub(g Figures) Figures { return Figures{f.Area - g.Area, f.Head - g.Head} }
+
+// StateAt is the assembly's state at time now: a published assembly is
+// OPEN inside its window and CLOSED after it until the tally is stored.
+func (a *Assembly) StateAt(now time.Time) State {
+	if a.State != Published {
+		return a.State
+	}
+	switch {
+	case !now.Before(a.Closes):
+		return Closed
+	case !now.Before(a.Opens):
+		return Open
+	}
+	return Published
+}
+
+// TallyAssembly is the assembly as the tally package sees it.
+func (a *Assembly) TallyAssembly() tally.Assembly {
+	ta := tally.Assembly{
+		RuleSet: a.RuleSet, Abstention: a.Settings.Abstention,
+		InvalidCountsTowardQuorum: a.Settings.InvalidCountsTowardQuorum, DeemedConsent: a.Settings.DeemedConsent,
+	}
+	for _, m := range a.Motions {
+		ta.Motions = append(ta.Motions, m.TallyMotion())
+	}
+	return ta
+}
+
+// Motion returns the motion with the given id.
+func (a *Assembly) Motion(id string) (Motion, bool) {
+	for _, m := range a.Motions {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Motion{}, false
+}
+
+// Accepts reports whether the assembly takes ballots from channel c.
+func (a *Assembly) Accepts(c ballot.Channel) bool { return slices.Contains(a.Channels, c) }
+
+// Sentinel errors.
+var (
+	ErrInvalid          = errors.New("assembly: invalid argument")
+	ErrNotFound         = errors.New("assembly: not found")
+	ErrExists           = errors.New("assembly: already exists")
+	ErrWrongState       = errors.New("assembly: not allowed in this state")
+	ErrShortNotice      = errors.New("assembly: notice shorter than 15 days")
+	ErrEmptyRoll        = errors.New("assembly: the community's roll is empty")
+	ErrSignerNotFound   = errors.New("assembly: signer not found")
+	ErrSignerExists     = errors.New("assembly: signer key already registered")
+	ErrBallotNotFound   = errors.New("assembly: ballot not found")
+	ErrProxyCap         = errors.New("assembly: proxy holder has reached the cap")
+	ErrNotPending       = errors.New("assembly: ballot is not waiting for confirmation")
+	ErrSameStaff        = errors.New("assembly: the confirming staff member must differ from the recorder")
+	ErrMalformedBallot  = errors.New("assembly: malformed ballot")
+	ErrBadSignature     = errors.New("assembly: signature does not verify")
+	ErrUnknownSignerKey = errors.New("assembly: signing key not registered")
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// allChannels are the channels an assembly may accept.
+var allChannels = []ballot.Channel{ballot.Online, ballot.Platform, ballot.Phone, ballot.Visit, ballot.Paper, ballot.Proxy}
+
+// validate checks a new assembly's definition.
+func (a *Assembly) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+	}
+	a.Title = strings.TrimSpace(a.Title)
+	switch {
+	case a.ID != "" && !idPattern.MatchString(a.ID):
+		return bad("assembly_id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", a.ID)
+	case a.Title == "":
+		return bad("title", "the assembly needs a title")
+	case len([]rune(a.Title)) > 200:
+		return bad("title", "at most 200 characters")
+	case len(a.Motions) == 0:
+		return bad("motions", "the agenda has no motion")
+	case len(a.Motions) > 50:
+		return bad("motions", "at most 50 motions")
+	case a.Opens.IsZero() || a.Closes.IsZero():
+		return bad("opens_at", "the voting window needs an opening and a closing time")
+	case !a.Closes.After(a.Opens):
+		return bad("closes_at", "closing (%s) must be after opening (%s)", a.Closes.Format(time.RFC3339), a.Opens.Format(time.RFC3339))
+	case len(a.Channels) == 0:
+		return bad("channels", "accept at least one channel")
+	case a.Settings.ProxyCap < 0:
+		return bad("settings.proxy_cap", "must not be negative")
+	}
+	for i, c := range a.Channels {
+		if !slices.Contains(allChannels, c) {
+			return bad(fmt.Sprintf("channels[%d]", i), "%q is not one of %v", c, allChannels)
+		}
+		if slices.Index(a.Channels, c) != i {
+			return bad(fmt.Sprintf("channels[%d]", i), "%s listed twice", c)
+		}
+	}
+	for i, m := range a.Motions {
+		f := fmt.Sprintf("motions[%d]", i)
+		if !idPattern.MatchString(m.ID) {
+			return bad(f+".id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", m.ID)
+		}
+		if strings.TrimSpace(m.Title) == "" {
+			return bad(f+".title", "the motion needs a title (what owners vote on)")
+		}
+		for j, o := range m.Options {
+			if !idPattern.MatchString(o.ID) {
+				return bad(fmt.Sprintf("%s.options[%d].id", f, j), "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", o.ID)
+			}
+			if strings.TrimSpace(o.Name) == "" {
+				return bad(fmt.Sprintf("%s.options[%d].name", f, j), "the candidate needs a name")
+			}
+		}
+	}
+	if err := a.TallyAssembly().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	switch a.Convener.Kind {
+	case OwnersCommittee, ResidentsCommittee:
+	default:
+		return bad("convener.kind", "%q is not OWNERS_COMMITTEE or RESIDENTS_COMMITTEE", a.Convener.Kind)
+	}
+	c := a.Committee
+	switch {
+	case len(c.Members) == 0:
+		return bad("committee.members", "name the committee members who will certify the result (their signer key ids)")
+	case c.K < 1 || c.K > len(c.Members):
+		return bad("committee.k", "%d signatures of %d members: want 1 ≤ k ≤ n", c.K, len(c.Members))
+	}
+	for i, m := range c.Members {
+		if slices.Index(c.Members, m) != i {
+			return bad(fmt.Sprintf("committee.members[%d]", i), "%s listed twice", m)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,646 @@
+package assembly
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// Refusals: an authentic ballot that does not count. Each is stored with
+// the ballot and its reason before the refusal is returned.
+var (
+	ErrNotOpen             = errors.New("voting is not open yet")
+	ErrVotingClosed        = errors.New("voting has closed")
+	ErrChannelNotAccepted  = errors.New("the assembly does not accept this channel")
+	ErrRollMismatch        = errors.New("the ballot names another roll than the assembly's frozen roll")
+	ErrNotOnRoll           = errors.New("the voter is not on the frozen roll")
+	ErrNoRight             = errors.New("the signer may not sign for this voter")
+	ErrKeyRevoked          = errors.New("the signing key is revoked")
+	ErrNotOnAgenda         = errors.New("a motion is not on the published agenda")
+	ErrBadChoice           = errors.New("a choice is not allowed on its motion")
+	ErrAlreadyVoted        = errors.New("the voter already has a counted ballot")
+	ErrFutureBallot        = errors.New("the ballot's time is in the future")
+	errRefusedSentinelList = []error{ErrNotOpen, ErrVotingClosed, ErrChannelNotAccepted, ErrRollMismatch, ErrNotOnRoll,
+		ErrNoRight, ErrKeyRevoked, ErrNotOnAgenda, ErrBadChoice, ErrAlreadyVoted, ErrFutureBallot}
+)
+
+// ErrRefused matches every refusal.
+var ErrRefused = errors.New("ballot refused")
+
+// Refusal is a refused ballot's error: it matches ErrRefused and the
+// specific reason under errors.Is.
+type Refusal struct {
+	Reason   error
+	Detail   string
+	BallotID string
+	Seq      uint64
+}
+
+func (e *Refusal) Error() string {
+	s := fmt.Sprintf("ballot %s refused: %v", short(e.BallotID), e.Reason)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// Unwrap returns ErrRefused and the reason.
+func (e *Refusal) Unwrap() []error { return []error{ErrRefused, e.Reason} }
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// BallotStatus is what became of a ballot.
+type BallotStatus string
+
+// The statuses.
+const (
+	Accepted   BallotStatus = "ACCEPTED"
+	Pending    BallotStatus = "PENDING_CONFIRMATION"
+	Superseded BallotStatus = "SUPERSEDED"
+	Refused    BallotStatus = "REFUSED"
+)
+
+// BallotRecord is a stored ballot with its outcome.
+type BallotRecord struct {
+	Seq       uint64         `json:"seq"`
+	ID        string         `json:"id"`
+	Voter     string         `json:"voter"`
+	Channel   ballot.Channel `json:"channel"`
+	KeyID     string         `json:"key_id"`
+	Canonical []byte         `json:"canonical"`
+	Signature []byte         `json:"signature"`
+	Status    BallotStatus   `json:"status"`
+	// Reason is the refusal reason, or why a ballot was superseded.
+	Reason       string    `json:"reason,omitempty"`
+	Received     time.Time `json:"received"`
+	SubmittedBy  string    `json:"submitted_by"`
+	ConfirmedBy  string    `json:"confirmed_by,omitempty"`
+	ConfirmedAt  time.Time `json:"confirmed_at,omitzero"`
+	SupersededBy uint64    `json:"superseded_by,omitempty"`
+}
+
+// Submission is a ballot as received.
+type Submission struct {
+	Assembly  string
+	Canonical []byte
+	Signature []byte
+	// By is the submitting token's id, for the record.
+	By string
+}
+
+// Outcome is an accepted or pending ballot's answer.
+type Outcome struct {
+	Record BallotRecord
+	// Receipt and its signature, for a counted ballot; nil while pending.
+	Receipt          *ballot.Receipt
+	ReceiptCanonical []byte
+	ReceiptSignature []byte
+	// Replayed is true when this exact ballot had been submitted before.
+	Replayed bool
+}
+
+// signerKey finds the public key a ballot claims to be signed with. It
+// fails only when no such key is on record (the ballot is then not stored:
+// anyone can send bytes, and only authentic ballots are kept).
+func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, error) {
+	var pub []byte
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		switch b.Signer {
+		case ballot.SignerOwner:
+			k, err := roll.OwnerKeyTx(tx, a.CommunityID, b.Voter, b.KeyID)
+			if err != nil {
+				return fmt.Errorf("%w: %s is not a registered key of voter %s", ErrUnknownSignerKey, b.KeyID, b.Voter)
+			}
+			pub = k.PublicKey
+		case ballot.SignerPlatform, ballot.SignerStaff:
+			s, err := getSigner(tx, b.KeyID)
+			if err != nil {
+				return fmt.Errorf("%w: %s", ErrUnknownSignerKey, b.KeyID)
+			}
+			pub = s.PublicKey
+		case ballot.SignerProxy:
+			var p Proxy
+			ok, err := getJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
+			if err != nil {
+				return err
+			}
+			if !ok || p.HolderKeyID != b.KeyID {
+				return fmt.Errorf("%w: no proxy authorisation for voter %s with key %s", ErrUnknownSignerKey, b.Voter, b.KeyID)
+			}
+			pub = p.HolderPublicKey
+		default:
+			return fmt.Errorf("%w: unknown signer %q", ErrMalformedBallot, b.Signer)
+		}
+		return nil
+	})
+	return pub, err
+}
+
+// Submit takes a signed ballot through intake. The signature is checked
+// first, outside any write; then one group-committed transaction decides
+// the ballot's fate and stores it, fsynced before Submit returns. A refused
+// ballot is stored too and returned as a *Refusal. Resubmitting the same
+// bytes returns the first answer again and counts nothing twice.
+func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
+	b, err := ballot.Parse(s.Canonical)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
+	}
+	if b.Assembly != s.Assembly {
+		return Outcome{}, fmt.Errorf("%w: ballot is for assembly %q, submitted to %q", ErrInvalid, b.Assembly, s.Assembly)
+	}
+	a, err := r.Get(ctx, s.Assembly)
+	if err != nil {
+		return Outcome{}, err
+	}
+	pub, err := r.signerKey(ctx, &a, b)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if _, err := ballot.Verify(s.Canonical, s.Signature, pub); err != nil {
+		return Outcome{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	id := ballot.ID(s.Canonical)
+
+	var out Outcome
+	var refusal *Refusal
+	err = r.st.Batch(ctx, func(tx store.Tx) error {
+		out, refusal = Outcome{}, nil
+		rec, err := getRecord(tx, s.Assembly)
+		if err != nil {
+			return err
+		}
+		if raw := tx.Get(store.BallotIDs, store.Key(s.Assembly, id)); raw != nil {
+			br, err := getBallot(tx, s.Assembly, binary.BigEndian.Uint64(raw))
+			if err != nil {
+				return err
+			}
+			out.Record, out.Replayed = br, true
+			if br.Status == Refused {
+				refusal = &Refusal{Reason: reasonSentinel(br.Reason), Detail: br.Reason, BallotID: id, Seq: br.Seq}
+			}
+			return nil
+		}
+		now := r.now().UTC()
+		p := newProgress(&rec.Assembly)
+		if _, err := getJSON(tx, store.Progress, []byte(s.Assembly), p); err != nil {
+			return err
+		}
+		br := BallotRecord{Seq: p.NextSeq, ID: id, Voter: b.Voter, Channel: b.Channel, KeyID: b.KeyID,
+			Canonical: s.Canonical, Signature: s.Signature, Received: now, SubmittedBy: s.By}
+		p.NextSeq++
+		vr, reason, detail, err := r.check(tx, &rec.Assembly, b, now)
+		if err != nil {
+			return err
+		}
+		if reason == nil && vr.Counted != 0 && !rec.Settings.AllowRevote {
+			reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
+		}
+		switch {
+		case reason != nil:
+			br.Status, br.Reason = Refused, reasonText(reason, detail)
+			p.Refused++
+			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
+		case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
+			br.Status = Pending
+			p.Pending++
+		default:
+			br.Status = Accepted
+			if err := r.count(tx, &rec.Assembly, p, vr, b, &br); err != nil {
+				return err
+			}
+		}
+		if err := putBallot(tx, s.Assembly, &br); err != nil {
+			return err
+		}
+		if err := putJSON(tx, store.Progress, []byte(s.Assembly), p); err != nil {
+			return err
+		}
+		out.Record = br
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !out.Replayed {
+		r.notify(s.Assembly)
+	}
+	if refusal != nil {
+		return out, refusal
+	}
+	if out.Record.Status == Accepted || out.Record.Status == Superseded {
+		if err := r.sign(&out, s.Assembly); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return out, nil
+}
+
+// check applies every intake rule but the one-ballot rule and returns the
+// voter's record. A broken rule is returned as reason (with detail); err is
+// for storage failures only.
+func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, now time.Time) (vr *voterRecord, reason error, detail string, err error) {
+	switch st := a.StateAt(now); st {
+	case Open:
+	case Draft, Published:
+		return nil, ErrNotOpen, fmt.Sprintf("assembly is %s; voting opens %s", st, a.Opens.Format(time.RFC3339)), nil
+	default:
+		return nil, ErrVotingClosed, fmt.Sprintf("assembly is %s", st), nil
+	}
+	if !a.Accepts(b.Channel) {
+		return nil, ErrChannelNotAccepted, fmt.Sprintf("%s is not among %v", b.Channel, a.Channels), nil
+	}
+	if b.RollDigest != a.RollDigest {
+		return nil, ErrRollMismatch, "", nil
+	}
+	if b.Time.After(now.Add(5 * time.Minute)) {
+		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", b.Time.Format(time.RFC3339), now.Format(time.RFC3339)), nil
+	}
+	vr = &voterRecord{}
+	ok, err := getJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if !ok {
+		return nil, ErrNotOnRoll, b.Voter, nil
+	}
+	if reason, detail, err := r.checkSigner(tx, a, b); reason != nil || err != nil {
+		return nil, reason, detail, err
+	}
+	if reason, detail := checkChoices(a, b); reason != nil {
+		return nil, reason, detail, nil
+	}
+	return vr, nil, "", nil
+}
+
+// checkSigner checks the signer's right to sign for the voter on this
+// channel, now.
+func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (error, string, error) {
+	switch b.Signer {
+	case ballot.SignerOwner:
+		k, err := roll.OwnerKeyTx(tx, a.CommunityID, b.Voter, b.KeyID)
+		if err != nil {
+			return ErrNoRight, "key is not the voter's", nil
+		}
+		if !k.Active() {
+			return ErrKeyRevoked, fmt.Sprintf("owner key %s revoked %s", b.KeyID, k.Revoked.Format(time.RFC3339)), nil
+		}
+	case ballot.SignerPlatform, ballot.SignerStaff:
+		s, err := getSigner(tx, b.KeyID)
+		if err != nil {
+			return ErrNoRight, "signer not registered", nil
+		}
+		want := PlatformSigner
+		if b.Signer == ballot.SignerStaff {
+			want = StaffSigner
+		}
+		switch {
+		case s.Kind != want:
+			return ErrNoRight, fmt.Sprintf("key %s belongs to a %s signer, not %s", b.KeyID, s.Kind, want), nil
+		case !s.Active():
+			return ErrKeyRevoked, fmt.Sprintf("signer key %s revoked %s", b.KeyID, s.Revoked.Format(time.RFC3339)), nil
+		case !s.InScope(a.CommunityID):
+			return ErrNoRight, fmt.Sprintf("signer %s acts in community %s only", s.ID, s.CommunityID), nil
+		case b.Signer == ballot.SignerStaff && b.Attestation.StaffID != s.ID:
+			return ErrNoRight, fmt.Sprintf("attestation names staff %s but the key is %s's", b.Attestation.StaffID, s.ID), nil
+		}
+	case ballot.SignerProxy:
+		var p Proxy
+		ok, err := getJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
+		if err != nil {
+			return nil, "", err
+		}
+		switch {
+		case !ok || p.HolderKeyID != b.KeyID:
+			return ErrNoRight, "no proxy authorisation on record for this holder", nil
+		case !p.Revoked.IsZero():
+			return ErrKeyRevoked, "proxy authorisation withdrawn", nil
+		case p.DocumentSHA256 != b.ProxyAuthorization:
+			return ErrNoRight, "the ballot names another authorisation document than the one on record", nil
+		}
+	}
+	return nil, "", nil
+}
+
+// checkChoices checks every choice against the published agenda.
+func checkChoices(a *Assembly, b *ballot.Ballot) (error, string) {
+	for _, c := range b.Choices {
+		m, ok := a.Motion(c.Motion)
+		if !ok {
+			return ErrNotOnAgenda, fmt.Sprintf("motion %q", c.Motion)
+		}
+		if len(c.Values) == 1 && (c.Values[0] == string(tally.Abstain) || c.Values[0] == string(tally.Invalid)) {
+			continue
+		}
+		if len(m.Options) == 0 {
+			if len(c.Values) != 1 || (c.Values[0] != string(tally.Agree) && c.Values[0] != string(tally.Oppose)) {
+				return ErrBadChoice, fmt.Sprintf("motion %s takes one of AGREE, OPPOSE, ABSTAIN, INVALID; got %s", m.ID, strings.Join(c.Values, ","))
+			}
+			continue
+		}
+		maxMarks := 1
+		if m.Seats > 0 {
+			maxMarks = m.Seats
+		}
+		if len(c.Values) > maxMarks {
+			return ErrBadChoice, fmt.Sprintf("motion %s takes at most %d candidates; got %d", m.ID, maxMarks, len(c.Values))
+		}
+		for _, v := range c.Values {
+			if !slices.ContainsFunc(m.Options, func(o Option) bool { return o.ID == v }) {
+				return ErrBadChoice, fmt.Sprintf("motion %s has no candidate %q", m.ID, v)
+			}
+		}
+	}
+	return nil, ""
+}
+
+// count makes br the voter's counted ballot, superseding an earlier one.
+func (r *Registry) count(tx store.Tx, a *Assembly, p *progressRecord, vr *voterRecord, b *ballot.Ballot, br *BallotRecord) error {
+	if vr.Counted != 0 {
+		old, err := getBallot(tx, a.ID, vr.Counted)
+		if err != nil {
+			return err
+		}
+		ob, err := ballot.Parse(old.Canonical)
+		if err != nil {
+			return fmt.Errorf("assembly: stored ballot %d unreadable: %w", old.Seq, err)
+		}
+		p.apply(ob, vr.Figures, old.Received, -1)
+		old.Status, old.SupersededBy, old.Reason = Superseded, br.Seq, fmt.Sprintf("superseded by ballot %d", br.Seq)
+		p.Superseded++
+		if err := putBallot(tx, a.ID, &old); err != nil {
+			return err
+		}
+	}
+	p.apply(b, vr.Figures, br.Received, +1)
+	vr.Counted = br.Seq
+	return putJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
+}
+
+func (r *Registry) sign(out *Outcome, assemblyID string) error {
+	rc := &ballot.Receipt{BallotID: out.Record.ID, Assembly: assemblyID, Seq: out.Record.Seq, Status: "ACCEPTED",
+		Received: out.Record.Received.Truncate(time.Millisecond), ServerKeyID: r.receiptID}
+	if !out.Record.ConfirmedAt.IsZero() {
+		rc.Received = out.Record.ConfirmedAt.Truncate(time.Millisecond)
+	}
+	c, sig, err := ballot.SignReceipt(rc, r.receiptKey)
+	if err != nil {
+		return err
+	}
+	out.Receipt, out.ReceiptCanonical, out.ReceiptSignature = rc, c, sig
+	return nil
+}
+
+func reasonText(reason error, detail string) string {
+	if detail == "" {
+		return reason.Error()
+	}
+	return reason.Error() + ": " + detail
+}
+
+// reasonSentinel recovers a stored refusal's sentinel from its text.
+func reasonSentinel(text string) error {
+	for _, e := range errRefusedSentinelList {
+		if strings.HasPrefix(text, e.Error()) {
+			return e
+		}
+	}
+	return ErrRefused
+}
+
+func getBallot(tx store.Tx, assemblyID string, seq uint64) (BallotRecord, error) {
+	var br BallotRecord
+	ok, err := getJSON(tx, store.Ballots, ballotKey(assemblyID, seq), &br)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: %s #%d", ErrBallotNotFound, assemblyID, seq)
+	}
+	return br, err
+}
+
+func ballotKey(assemblyID string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(store.Prefix(assemblyID), seq)
+}
+
+func putBallot(tx store.Tx, assemblyID string, br *BallotRecord) error {
+	if err := putJSON(tx, store.Ballots, ballotKey(assemblyID, br.Seq), br); err != nil {
+		return err
+	}
+	return tx.Put(store.BallotIDs, store.Key(assemblyID, br.ID), binary.BigEndian.AppendUint64(nil, br.Seq))
+}
+
+// Confirm counts a phone or visit ballot that waits for a second staff
+// member (maker-checker). by must differ from the submitter.
+func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string) (Outcome, error) {
+	var out Outcome
+	var refusal *Refusal
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		raw := tx.Get(store.BallotIDs, store.Key(assemblyID, ballotID))
+		if raw == nil {
+			return fmt.Errorf("%w: %s in %s", ErrBallotNotFound, ballotID, assemblyID)
+		}
+		br, err := getBallot(tx, assemblyID, binary.BigEndian.Uint64(raw))
+		if err != nil {
+			return err
+		}
+		if br.Status != Pending {
+			return fmt.Errorf("%w: ballot %s is %s", ErrNotPending, short(ballotID), br.Status)
+		}
+		if br.SubmittedBy == by {
+			return ErrSameStaff
+		}
+		b, err := ballot.Parse(br.Canonical)
+		if err != nil {
+			return fmt.Errorf("assembly: stored ballot %d unreadable: %w", br.Seq, err)
+		}
+		now := r.now().UTC()
+		p := newProgress(&rec.Assembly)
+		if _, err := getJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+			return err
+		}
+		p.Pending--
+		vr, reason, detail, err := r.check(tx, &rec.Assembly, b, now)
+		if err != nil {
+			return err
+		}
+		if reason == nil && vr.Counted != 0 && !rec.Settings.AllowRevote {
+			reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
+		}
+		br.ConfirmedBy, br.ConfirmedAt = by, now
+		if reason != nil {
+			br.Status, br.Reason = Refused, reasonText(reason, detail)
+			p.Refused++
+			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
+		} else {
+			br.Status = Accepted
+			if err := r.count(tx, &rec.Assembly, p, vr, b, &br); err != nil {
+				return err
+			}
+		}
+		if err := putBallot(tx, assemblyID, &br); err != nil {
+			return err
+		}
+		out.Record = br
+		return putJSON(tx, store.Progress, []byte(assemblyID), p)
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	r.notify(assemblyID)
+	if refusal != nil {
+		return out, refusal
+	}
+	return out, r.sign(&out, assemblyID)
+}
+
+// Ballots lists an assembly's ballots in arrival order after sequence
+// number after, at most limit, with their status and reason: refused and
+// superseded ones included.
+func (r *Registry) Ballots(ctx context.Context, assemblyID string, after uint64, limit int) ([]BallotRecord, error) {
+	var out []BallotRecord
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getRecord(tx, assemblyID); err != nil {
+			return err
+		}
+		var afterKey []byte
+		if after > 0 {
+			afterKey = ballotKey(assemblyID, after)
+		}
+		return tx.Scan(store.Ballots, store.Prefix(assemblyID), afterKey, func(k, v []byte) (bool, error) {
+			if len(out) == limit {
+				return false, nil
+			}
+			var br BallotRecord
+			if err := json.Unmarshal(v, &br); err != nil {
+				return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
+			}
+			out = append(out, br)
+			return true, nil
+		})
+	})
+	return out, err
+}
+
+// Receipt returns the signed receipt of a counted ballot.
+func (r *Registry) Receipt(ctx context.Context, assemblyID, ballotID string) (Outcome, error) {
+	var out Outcome
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		raw := tx.Get(store.BallotIDs, store.Key(assemblyID, ballotID))
+		if raw == nil {
+			return fmt.Errorf("%w: %s in %s", ErrBallotNotFound, ballotID, assemblyID)
+		}
+		br, err := getBallot(tx, assemblyID, binary.BigEndian.Uint64(raw))
+		out.Record = br
+		return err
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if out.Record.Status != Accepted && out.Record.Status != Superseded {
+		return out, nil
+	}
+	return out, r.sign(&out, assemblyID)
+}
+
+// countedBallots returns the tally's ballots: one per voter and motion of
+// every counted ballot.
+func countedBallots(tx store.Tx, assemblyID string) ([]tally.Ballot, error) {
+	var out []tally.Ballot
+	err := tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
+		var vr voterRecord
+		if err := json.Unmarshal(v, &vr); err != nil {
+			return false, fmt.Errorf("assembly: corrupt voter %q: %w", k, err)
+		}
+		if vr.Counted == 0 {
+			return true, nil
+		}
+		br, err := getBallot(tx, assemblyID, vr.Counted)
+		if err != nil {
+			return false, err
+		}
+		b, err := ballot.Parse(br.Canonical)
+		if err != nil {
+			return false, fmt.Errorf("assembly: stored ballot %d unreadable: %w", br.Seq, err)
+		}
+		for _, c := range b.Choices {
+			tb := tally.Ballot{Voter: TallyVoter(b.Voter), Motion: c.Motion}
+			for _, v := range c.Values {
+				tb.Choices = append(tb.Choices, tally.Choice(v))
+			}
+			out = append(out, tb)
+		}
+		return true, nil
+	})
+	return out, err
+}
+
+// CountedBallots returns the ballots that count, as the tally takes them.
+func (r *Registry) CountedBallots(ctx context.Context, assemblyID string) ([]tally.Ballot, error) {
+	var out []tally.Ballot
+	err := r.st.View(ctx, func(tx store.Tx) (err error) {
+		if _, err := getRecord(tx, assemblyID); err != nil {
+			return err
+		}
+		out, err = countedBallots(tx, assemblyID)
+		return err
+	})
+	return out, err
+}
+
+// NonVoter is a voter without a counted ballot.
+type NonVoter struct {
+	Voter   string
+	Units   []string
+	Figures tally.Figures
+	// Phone is the full number for the caller to mask.
+	Phone string
+}
+
+// NonVoters lists the voters who have not voted yet, in voter order.
+func (r *Registry) NonVoters(ctx context.Context, assemblyID string) ([]NonVoter, error) {
+	var out []NonVoter
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		return tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
+			var vr voterRecord
+			if err := json.Unmarshal(v, &vr); err != nil {
+				return false, fmt.Errorf("assembly: corrupt voter %q: %w", k, err)
+			}
+			if vr.Counted != 0 {
+				return true, nil
+			}
+			voter := string(k[len(assemblyID)+1:])
+			nv := NonVoter{Voter: voter, Units: vr.Units, Figures: vr.Figures.Tally()}
+			if voter != DeveloperVoter {
+				if nv.Phone, err = roll.OwnerPhoneTx(tx, rec.CommunityID, voter); err != nil && !errors.Is(err, roll.ErrOwnerNotFound) {
+					return false, err
+				}
+			}
+			out = append(out, nv)
+			return true, nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,276 @@
+package assembly
+
+import (
+	"context"
+	"math/big"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// progressRecord holds an assembly's live counters, updated in the same
+// transaction as every ballot.
+type progressRecord struct {
+	// NextSeq is the sequence number of the next ballot.
+	NextSeq    uint64           `json:"next_seq"`
+	Counted    int64            `json:"counted"`
+	Pending    int64            `json:"pending"`
+	Refused    int64            `json:"refused"`
+	Superseded int64            `json:"superseded"`
+	ByChannel  map[string]int64 `json:"by_channel"`
+	// Hourly counts counted ballots by the UTC hour they arrived in
+	// ("2026-05-08T09").
+	Hourly  map[string]int64          `json:"hourly"`
+	Motions map[string]*motionCounter `json:"motions"`
+}
+
+// motionCounter is one motion's counters over the counted ballots.
+type motionCounter struct {
+	// Choices holds the figures behind AGREE, OPPOSE or each option.
+	Choices map[string]Figures `json:"choices"`
+	// Decided is the figures of voters who chose AGREE, OPPOSE or options.
+	Decided Figures `json:"decided"`
+	Abstain Figures `json:"abstain"`
+	Invalid Figures `json:"invalid"`
+}
+
+func newProgress(a *Assembly) *progressRecord {
+	p := &progressRecord{NextSeq: 1, ByChannel: map[string]int64{}, Hourly: map[string]int64{}, Motions: map[string]*motionCounter{}}
+	for _, m := range a.Motions {
+		p.Motions[m.ID] = &motionCounter{Choices: map[string]Figures{}}
+	}
+	return p
+}
+
+// apply adds (sign +1) or removes (sign −1) a voter's counted ballot.
+func (p *progressRecord) apply(b *ballot.Ballot, f Figures, received time.Time, sign int64) {
+	p.Counted += sign
+	p.ByChannel[string(b.Channel)] += sign
+	if sign > 0 {
+		p.Hourly[received.UTC().Format("2006-01-02T15")]++
+	}
+	for _, c := range b.Choices {
+		mc := p.Motions[c.Motion]
+		if mc == nil {
+			continue
+		}
+		add := func(g Figures) Figures {
+			if sign > 0 {
+				return g.add(f)
+			}
+			return g.sub(f)
+		}
+		switch v := c.Values[0]; {
+		case len(c.Values) == 1 && v == string(tally.Abstain):
+			mc.Abstain = add(mc.Abstain)
+		case len(c.Values) == 1 && v == string(tally.Invalid):
+			mc.Invalid = add(mc.Invalid)
+		default:
+			mc.Decided = add(mc.Decided)
+			for _, v := range c.Values {
+				mc.Choices[v] = add(mc.Choices[v])
+			}
+		}
+	}
+}
+
+// Line is a threshold on both axes with what is still missing to reach it.
+type Line struct {
+	// Required is the least area and headcount that meet the threshold
+	// (for approval: if every further voter agrees).
+	Required tally.Figures
+	// Remaining is what is still missing: zero once the line is reached.
+	Remaining tally.Figures
+	// Reachable is false when the owners who have not voted cannot close
+	// the gap any more.
+	Reachable bool
+}
+
+// ChoiceProgress is the support behind one choice with its approval line.
+type ChoiceProgress struct {
+	Choice  string
+	Figures tally.Figures
+	// Line is the approval line for AGREE or an option; absent for OPPOSE.
+	Line *Line
+}
+
+// MotionProgress is the live state of one motion.
+type MotionProgress struct {
+	Motion        Motion
+	Requirement   tally.Requirement
+	Total         tally.Figures
+	Participating tally.Figures
+	Quorum        Line
+	Choices       []ChoiceProgress
+	Abstain       tally.Figures
+	Invalid       tally.Figures
+	NotVoted      tally.Figures
+}
+
+// Progress is the live state of an assembly.
+type Progress struct {
+	Assembly   Assembly
+	State      State
+	Counted    int64
+	Pending    int64
+	Refused    int64
+	Superseded int64
+	ByChannel  map[string]int64
+	Hourly     map[string]int64
+	Motions    []MotionProgress
+	// Version changes whenever the counters change.
+	Version uint64
+}
+
+// Progress reads an assembly's live counters: a constant number of reads,
+// whatever the number of ballots.
+func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
+	var out Progress
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		out.Assembly = rec.Assembly
+		out.State = rec.StateAt(r.now())
+		p := newProgress(&rec.Assembly)
+		if _, err := getJSON(tx, store.Progress, []byte(id), p); err != nil {
+			return err
+		}
+		out.Counted, out.Pending, out.Refused, out.Superseded = p.Counted, p.Pending, p.Refused, p.Superseded
+		out.ByChannel, out.Hourly, out.Version = p.ByChannel, p.Hourly, p.NextSeq
+		total := rec.RollTotal.Tally()
+		for _, m := range rec.Motions {
+			out.Motions = append(out.Motions, motionProgress(&rec.Assembly, m, total, p.Motions[m.ID]))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func motionProgress(a *Assembly, m Motion, total tally.Figures, mc *motionCounter) MotionProgress {
+	if mc == nil {
+		mc = &motionCounter{Choices: map[string]Figures{}}
+	}
+	mp := MotionProgress{Motion: m, Total: total, Requirement: a.RuleSet.RequirementFor(m.Matter),
+		Abstain: mc.Abstain.Tally(), Invalid: mc.Invalid.Tally()}
+	part := mc.Decided
+	if a.Settings.Abstention != tally.AbstentionNotParticipating {
+		part = part.add(mc.Abstain)
+	}
+	if a.Settings.InvalidCountsTowardQuorum {
+		part = part.add(mc.Invalid)
+	}
+	mp.Participating = part.Tally()
+	voted := mc.Decided.add(mc.Abstain).add(mc.Invalid)
+	mp.NotVoted = Figures{Area: int64(total.Area) - voted.Area, Head: total.Head - voted.Head}.Tally()
+	mp.Quorum = quorumLine(a.RuleSet.Quorum, total, mp.Participating, mp.NotVoted)
+
+	// The approval base: participants (less abstainers when they are left
+	// out of the denominator), or all owners.
+	base := part
+	if a.Settings.Abstention == tally.AbstentionExcludedFromDenominator {
+		base = base.sub(mc.Abstain)
+	}
+	names := []string{string(tally.Agree), string(tally.Oppose)}
+	if len(m.Options) > 0 {
+		names = names[:0]
+		for _, o := range m.Options {
+			names = append(names, o.ID)
+		}
+	}
+	for _, n := range names {
+		cp := ChoiceProgress{Choice: n, Figures: mc.Choices[n].Tally()}
+		if n != string(tally.Oppose) {
+			l := approvalLine(mp.Requirement, total, base.Tally(), cp.Figures, mp.NotVoted)
+			cp.Line = &l
+		}
+		mp.Choices = append(mp.Choices, cp)
+	}
+	return mp
+}
+
+// minMeeting returns the least x ≥ 0 with x/base meeting t, for a fixed
+// base: x·den ≥ num·base (or > when strict).
+func minMeeting(t tally.Threshold, base int64) int64 {
+	prod := new(big.Int).Mul(big.NewInt(t.Num), big.NewInt(base))
+	q, m := new(big.Int).QuoRem(prod, big.NewInt(t.Den), new(big.Int))
+	x := q.Int64()
+	if m.Sign() != 0 || t.Strict {
+		x++
+	}
+	return x
+}
+
+func quorumLine(t tally.Threshold, total, part, notVoted tally.Figures) Line {
+	req := tally.Figures{Area: tally.Area(minMeeting(t, int64(total.Area))), Head: minMeeting(t, total.Head)}
+	rem := tally.Figures{Area: max(0, req.Area-part.Area), Head: max(0, req.Head-part.Head)}
+	return Line{Required: req, Remaining: rem, Reachable: rem.Area <= notVoted.Area && rem.Head <= notVoted.Head}
+}
+
+// approvalLine is the approval threshold for support have over base: for a
+// share of all owners the line is fixed; for a share of participants each
+// new supporter also joins the base, so x must satisfy
+// (have+x)·den ⋚ num·(base+x), i.e. x·(den−num) ⋚ num·base − den·have.
+func approvalLine(req tally.Requirement, total, base, have, notVoted tally.Figures) Line {
+	axis := func(totalV, baseV, haveV, free int64) (required, remaining int64, ok bool) {
+		t := req.Threshold
+		if req.Of == tally.OfAll {
+			required = minMeeting(t, totalV)
+			remaining = max(0, required-haveV)
+			return required, remaining, remaining <= free
+		}
+		if t.Den == t.Num { // unanimity of participants
+			if haveV == baseV && haveV > 0 {
+				return baseV, 0, true
+			}
+			return baseV + 1, 1, false
+		}
+		need := new(big.Int).Sub(new(big.Int).Mul(big.NewInt(t.Num), big.NewInt(baseV)), new(big.Int).Mul(big.NewInt(t.Den), big.NewInt(haveV)))
+		d := big.NewInt(t.Den - t.Num)
+		var x int64
+		switch {
+		case need.Sign() < 0 || (need.Sign() == 0 && !t.Strict):
+			x = 0
+		case t.Strict: // least x with x·d > need
+			x = new(big.Int).Quo(need, d).Int64() + 1
+		default: // least x with x·d ≥ need
+			q, m := new(big.Int).QuoRem(need, d, new(big.Int))
+			x = q.Int64()
+			if m.Sign() != 0 {
+				x++
+			}
+		}
+		if baseV+x == 0 { // a share of nobody is never met
+			x = 1
+		}
+		return haveV + x, x, x <= free
+	}
+	ra, xa, oka := axis(int64(total.Area), int64(base.Area), int64(have.Area), int64(notVoted.Area))
+	rh, xh, okh := axis(total.Head, base.Head, have.Head, notVoted.Head)
+	return Line{Required: tally.Figures{Area: tally.Area(ra), Head: rh}, Remaining: tally.Figures{Area: tally.Area(xa), Head: xh}, Reachable: oka && okh}
+}
+
+// Watch returns a channel that is closed at the next change of the
+// assembly's progress or state.
+func (r *Registry) Watch(id string) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.watchers[id]
+	if !ok {
+		ch = make(chan struct{})
+		r.watchers[id] = ch
+	}
+	return ch
+}
+
+func (r *Registry) notify(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.watchers[id]; ok {
+		close(ch)
+		delete(r.watchers, id)
+	}
+}

@@ -1,0 +1,87 @@
+package assembly
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/store"
+)
+
+// Proxy is a written authorisation for a holder to vote for a voter in one
+// assembly (委托书), recorded before the proxy votes.
+type Proxy struct {
+	Voter           string    `json:"voter"`
+	HolderName      string    `json:"holder_name"`
+	HolderKeyID     string    `json:"holder_key_id"`
+	HolderPublicKey []byte    `json:"holder_public_key"`
+	DocumentSHA256  string    `json:"document_sha256"`
+	Recorded        time.Time `json:"recorded"`
+	RecordedBy      string    `json:"recorded_by"`
+	Revoked         time.Time `json:"revoked,omitzero"`
+}
+
+// RecordProxy records a proxy authorisation for a voter of a published
+// assembly. A voter has at most one proxy; a holder acts for at most the
+// assembly's proxy cap of voters.
+func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, by string) (Proxy, error) {
+	p.HolderName = strings.TrimSpace(p.HolderName)
+	switch {
+	case p.HolderName == "" || len([]rune(p.HolderName)) > 64:
+		return Proxy{}, fmt.Errorf("%w: holder_name: 1 to 64 characters", ErrInvalid)
+	case len(p.HolderPublicKey) != ed25519.PublicKeySize:
+		return Proxy{}, fmt.Errorf("%w: holder_public_key: an ed25519 public key is %d bytes", ErrInvalid, ed25519.PublicKeySize)
+	case len(p.DocumentSHA256) != 64 || strings.ToLower(p.DocumentSHA256) != p.DocumentSHA256:
+		return Proxy{}, fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the signed authorisation", ErrInvalid)
+	}
+	if _, err := hex.DecodeString(p.DocumentSHA256); err != nil {
+		return Proxy{}, fmt.Errorf("%w: document_sha256: not hex", ErrInvalid)
+	}
+	p.HolderKeyID = ballot.KeyID(p.HolderPublicKey)
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if s := rec.StateAt(now); s != Published && s != Open {
+			return fmt.Errorf("%w: %s is %s; proxies are recorded between publication and closing", ErrWrongState, assemblyID, s)
+		}
+		if !rec.Accepts(ballot.Proxy) {
+			return fmt.Errorf("%w: %s does not accept PROXY ballots", ErrWrongState, assemblyID)
+		}
+		if tx.Get(store.AssemblyVoters, store.Key(assemblyID, p.Voter)) == nil {
+			return fmt.Errorf("%w: voter: %q is not on the frozen roll", ErrInvalid, p.Voter)
+		}
+		if tx.Get(store.Proxies, store.Key(assemblyID, p.Voter)) != nil {
+			return fmt.Errorf("%w: voter %s already has a proxy on record", ErrExists, p.Voter)
+		}
+		if limit := rec.Settings.ProxyCap; limit > 0 {
+			n := 0
+			err := tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
+				var q Proxy
+				if err := json.Unmarshal(v, &q); err != nil {
+					return false, err
+				}
+				if q.HolderKeyID == p.HolderKeyID && q.Revoked.IsZero() {
+					n++
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+			if n >= limit {
+				return fmt.Errorf("%w: %s already acts for %d voters (cap %d)", ErrProxyCap, p.HolderName, n, limit)
+			}
+		}
+		p.Recorded, p.RecordedBy = now, by
+		return putJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p)
+	})
+	return p, err
+}

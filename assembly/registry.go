@@ -1,0 +1,441 @@
+package assembly
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// Config configures a Registry.
+type Config struct {
+	// ReceiptKey signs ballot receipts.
+	ReceiptKey ed25519.PrivateKey
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger receives operational messages; slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// Registry keeps assemblies, signers and ballots in a store.
+type Registry struct {
+	st         store.Store
+	now        func() time.Time
+	receiptKey ed25519.PrivateKey
+	receiptID  string
+	log        *slog.Logger
+
+	mu       sync.Mutex
+	watchers map[string]chan struct{}
+}
+
+// NewRegistry returns a Registry over st.
+func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
+	if len(cfg.ReceiptKey) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("%w: receipt key must be an ed25519 private key", ErrInvalid)
+	}
+	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, log: cfg.Logger, watchers: make(map[string]chan struct{})}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	r.receiptID = ballot.KeyID(cfg.ReceiptKey.Public().(ed25519.PublicKey))
+	return r, nil
+}
+
+// ReceiptPublicKey is the public key that verifies receipts.
+func (r *Registry) ReceiptPublicKey() ed25519.PublicKey {
+	return r.receiptKey.Public().(ed25519.PublicKey)
+}
+
+// Now is the registry's clock.
+func (r *Registry) Now() time.Time { return r.now() }
+
+func getJSON(tx store.Tx, bk store.Bucket, key []byte, v any) (bool, error) {
+	raw := tx.Get(bk, key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("assembly: corrupt record in %s: %w", bk, err)
+	}
+	return true, nil
+}
+
+func putJSON(tx store.Tx, bk store.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bk, key, raw)
+}
+
+func keyHash(pub []byte) []byte {
+	h := sha256.Sum256(pub)
+	return h[:]
+}
+
+// record is the stored assembly with its preliminary result.
+type record struct {
+	Assembly
+	Result       *tally.Result `json:"result,omitempty"`
+	ResultDigest string        `json:"result_digest,omitempty"`
+}
+
+func getRecord(tx store.Tx, id string) (*record, error) {
+	var rec record
+	ok, err := getJSON(tx, store.Assemblies, []byte(id), &rec)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: assembly %q", ErrNotFound, id)
+	}
+	return &rec, nil
+}
+
+// Create stores a new assembly as a DRAFT. An empty ID is generated; an
+// empty convener is the owners' committee where the community has one, the
+// residents' committee otherwise.
+func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly, error) {
+	if a.ID == "" {
+		var b [5]byte
+		rand.Read(b[:])
+		a.ID = "a-" + hex.EncodeToString(b[:])
+	}
+	a.Opens, a.Closes = a.Opens.UTC(), a.Closes.UTC()
+	a.ShortNoticeReason = strings.TrimSpace(a.ShortNoticeReason)
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		c, err := roll.CommunityTx(tx, a.CommunityID)
+		if err != nil {
+			return err
+		}
+		if a.Convener.Kind == "" {
+			a.Convener.Kind = ResidentsCommittee
+			if c.HasOwnersCommittee {
+				a.Convener.Kind = OwnersCommittee
+			}
+		}
+		if a.Convener.Name == "" {
+			a.Convener.Name = c.ResidentsCommittee
+			if a.Convener.Kind == OwnersCommittee {
+				a.Convener.Name = c.Name + "业主委员会"
+			}
+		}
+		if err := a.validate(); err != nil {
+			return err
+		}
+		for i, m := range a.Committee.Members {
+			s, err := getSigner(tx, m)
+			switch {
+			case errors.Is(err, ErrSignerNotFound):
+				return fmt.Errorf("%w: committee.members[%d]: no signer with key id %q", ErrInvalid, i, m)
+			case err != nil:
+				return err
+			case s.Kind != CommitteeSigner || !s.Active() || !s.InScope(a.CommunityID):
+				return fmt.Errorf("%w: committee.members[%d]: %s is not an active committee member of %s", ErrInvalid, i, m, a.CommunityID)
+			}
+		}
+		if tx.Get(store.Assemblies, []byte(a.ID)) != nil {
+			return fmt.Errorf("%w: %s", ErrExists, a.ID)
+		}
+		a.State = Draft
+		a.Created = r.now().UTC()
+		a.CreatedBy = by
+		return putJSON(tx, store.Assemblies, []byte(a.ID), record{Assembly: a})
+	})
+	if err != nil {
+		return Assembly{}, err
+	}
+	return a, nil
+}
+
+// Get returns an assembly with its stored state (see Assembly.StateAt).
+func (r *Registry) Get(ctx context.Context, id string) (Assembly, error) {
+	var a Assembly
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, id)
+		if err == nil {
+			a = rec.Assembly
+		}
+		return err
+	})
+	return a, err
+}
+
+// List returns the assemblies of a community, newest first.
+func (r *Registry) List(ctx context.Context, communityID string) ([]Assembly, error) {
+	var out []Assembly
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if _, err := roll.CommunityTx(tx, communityID); err != nil {
+			return err
+		}
+		return tx.Scan(store.Assemblies, nil, nil, func(_, v []byte) (bool, error) {
+			var rec record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return false, fmt.Errorf("assembly: corrupt assembly: %w", err)
+			}
+			if rec.CommunityID == communityID {
+				out = append(out, rec.Assembly)
+			}
+			return true, nil
+		})
+	})
+	slices.SortFunc(out, func(a, b Assembly) int { return b.Created.Compare(a.Created) })
+	return out, err
+}
+
+// voterRecord is a voter of a frozen roll.
+type voterRecord struct {
+	Figures Figures  `json:"figures"`
+	Units   []string `json:"units"`
+	// Counted is the sequence number of the voter's counted ballot, 0 if
+	// none.
+	Counted uint64 `json:"counted,omitempty"`
+}
+
+// Publish freezes the roll and the agenda and publishes the notice. The
+// vote must open at least MinNotice later, unless the assembly records why
+// the notice is shorter.
+func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
+	var a Assembly
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		if rec.State != Draft {
+			return fmt.Errorf("%w: %s is %s; only a DRAFT can be published", ErrWrongState, id, rec.State)
+		}
+		now := r.now().UTC()
+		if !rec.Opens.After(now) {
+			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, rec.Opens.Format(time.RFC3339))
+		}
+		if rec.Opens.Sub(now) < MinNotice && rec.ShortNoticeReason == "" {
+			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days; record short_notice_reason to publish anyway",
+				ErrShortNotice, rec.Opens.Sub(now).Round(time.Minute))
+		}
+		units, err := roll.UnitsTx(tx, rec.CommunityID)
+		if err != nil {
+			return err
+		}
+		if len(units) == 0 {
+			return fmt.Errorf("%w: %s", ErrEmptyRoll, rec.CommunityID)
+		}
+		tu := make([]tally.Unit, len(units))
+		for i, u := range units {
+			tu[i] = u.TallyUnit()
+		}
+		total, err := tally.Totals(tu)
+		if err != nil {
+			return fmt.Errorf("%w: roll of %s: %v", ErrInvalid, rec.CommunityID, err)
+		}
+		voters := make(map[string]*voterRecord)
+		for _, u := range tu {
+			if err := putJSON(tx, store.AssemblyUnits, store.Key(id, u.ID), u); err != nil {
+				return err
+			}
+			v := BallotVoter(tally.VoterOf(u))
+			vr := voters[v]
+			if vr == nil {
+				vr = &voterRecord{Figures: Figures{Head: 1}}
+				voters[v] = vr
+			}
+			vr.Figures.Area += int64(u.Area)
+			vr.Units = append(vr.Units, u.ID)
+		}
+		for v, vr := range voters {
+			if err := putJSON(tx, store.AssemblyVoters, store.Key(id, v), vr); err != nil {
+				return err
+			}
+		}
+		rec.RollDigest = RollDigest(tu)
+		rec.RollUnits = len(tu)
+		rec.RollTotal = figuresOf(total)
+		rec.State = Published
+		rec.Published = now
+		if err := putJSON(tx, store.Progress, []byte(id), newProgress(&rec.Assembly)); err != nil {
+			return err
+		}
+		a = rec.Assembly
+		return putJSON(tx, store.Assemblies, []byte(id), rec)
+	})
+	return a, err
+}
+
+// Cancel cancels an assembly that has not closed, with a reason.
+func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Assembly{}, fmt.Errorf("%w: reason: say why the assembly is cancelled", ErrInvalid)
+	}
+	var a Assembly
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if s := rec.StateAt(now); s != Draft && s != Published && s != Open {
+			return fmt.Errorf("%w: %s is %s; only an assembly that has not closed can be cancelled", ErrWrongState, id, s)
+		}
+		rec.State, rec.CancelledAt, rec.CancelReason = Cancelled, now, reason
+		a = rec.Assembly
+		return putJSON(tx, store.Assemblies, []byte(id), rec)
+	})
+	if err == nil {
+		r.notify(id)
+	}
+	return a, err
+}
+
+// CloseEarly closes an open vote before its window ends, with a reason,
+// and stores the preliminary result.
+func (r *Registry) CloseEarly(ctx context.Context, id, reason, by string) (Assembly, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Assembly{}, fmt.Errorf("%w: reason: say why the vote closes early", ErrInvalid)
+	}
+	var a Assembly
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if s := rec.StateAt(now); s != Open {
+			return fmt.Errorf("%w: %s is %s; only an OPEN vote can be closed early", ErrWrongState, id, s)
+		}
+		rec.Closes, rec.CloseReason, rec.ClosedBy = now, reason, by
+		if err := r.closeTx(tx, rec, now); err != nil {
+			return err
+		}
+		a = rec.Assembly
+		return nil
+	})
+	if err == nil {
+		r.notify(id)
+	}
+	return a, err
+}
+
+// CloseDue closes every published assembly whose window has ended and
+// stores its preliminary result. It returns the ids it closed.
+func (r *Registry) CloseDue(ctx context.Context) ([]string, error) {
+	now := r.now().UTC()
+	var due []string
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(store.Assemblies, nil, nil, func(k, v []byte) (bool, error) {
+			var rec record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return false, fmt.Errorf("assembly: corrupt assembly %q: %w", k, err)
+			}
+			if rec.StateAt(now) == Closed {
+				due = append(due, rec.ID)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	var closed []string
+	for _, id := range due {
+		err := r.st.Update(ctx, func(tx store.Tx) error {
+			rec, err := getRecord(tx, id)
+			if err != nil {
+				return err
+			}
+			if rec.StateAt(now) != Closed {
+				return nil // closed meanwhile
+			}
+			return r.closeTx(tx, rec, now)
+		})
+		if err != nil {
+			return closed, fmt.Errorf("closing %s: %w", id, err)
+		}
+		closed = append(closed, id)
+		r.notify(id)
+	}
+	return closed, nil
+}
+
+// closeTx tallies the counted ballots and stores the preliminary result.
+func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
+	units, err := frozenUnits(tx, rec.ID)
+	if err != nil {
+		return err
+	}
+	ballots, err := countedBallots(tx, rec.ID)
+	if err != nil {
+		return err
+	}
+	res, err := tally.Count(units, rec.TallyAssembly(), ballots)
+	if err != nil {
+		return fmt.Errorf("assembly: tally of %s: %w", rec.ID, err)
+	}
+	d := res.Digest()
+	rec.Result, rec.ResultDigest = &res, hex.EncodeToString(d[:])
+	rec.State, rec.ClosedAt = Preliminary, now
+	return putJSON(tx, store.Assemblies, []byte(rec.ID), rec)
+}
+
+func frozenUnits(tx store.Tx, id string) ([]tally.Unit, error) {
+	var units []tally.Unit
+	err := tx.Scan(store.AssemblyUnits, store.Prefix(id), nil, func(k, v []byte) (bool, error) {
+		var u tally.Unit
+		if err := json.Unmarshal(v, &u); err != nil {
+			return false, fmt.Errorf("assembly: corrupt frozen unit %q: %w", k, err)
+		}
+		units = append(units, u)
+		return true, nil
+	})
+	return units, err
+}
+
+// FrozenRoll returns the roll an assembly froze at publication.
+func (r *Registry) FrozenRoll(ctx context.Context, id string) ([]tally.Unit, error) {
+	var units []tally.Unit
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getRecord(tx, id); err != nil {
+			return err
+		}
+		var err error
+		units, err = frozenUnits(tx, id)
+		return err
+	})
+	return units, err
+}
+
+// Result returns an assembly's preliminary (or certified) result and its
+// digest.
+func (r *Registry) Result(ctx context.Context, id string) (Assembly, *tally.Result, string, error) {
+	var rec *record
+	err := r.st.View(ctx, func(tx store.Tx) (err error) {
+		rec, err = getRecord(tx, id)
+		return err
+	})
+	if err != nil {
+		return Assembly{}, nil, "", err
+	}
+	if rec.Result == nil {
+		return rec.Assembly, nil, "", fmt.Errorf("%w: %s is %s; the result exists once the vote has closed", ErrWrongState, id, rec.StateAt(r.now()))
+	}
+	return rec.Assembly, rec.Result, rec.ResultDigest, nil
+}

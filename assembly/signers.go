@@ -1,0 +1,154 @@
+package assembly
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/store"
+)
+
+// SignerKind is what a registered signing key may sign.
+type SignerKind string
+
+// The kinds of signer. Owners' own keys live in the roll.
+const (
+	// PlatformSigner: the city smart-property platform, for PLATFORM ballots.
+	PlatformSigner SignerKind = "PLATFORM"
+	// StaffSigner: a street or community staff member, for PHONE, VISIT and
+	// PAPER ballots.
+	StaffSigner SignerKind = "STAFF"
+	// CommitteeSigner: a committee member, for certifying results.
+	CommitteeSigner SignerKind = "COMMITTEE"
+)
+
+// Signer is a registered signing key of a person or system other than an
+// owner.
+type Signer struct {
+	KeyID string     `json:"key_id"`
+	Kind  SignerKind `json:"kind"`
+	// ID is the signer's own identifier: the staff id written in
+	// attestations, the platform's name, a committee member's id.
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// CommunityID is the one community the signer acts in; "" for all.
+	CommunityID  string    `json:"community_id,omitempty"`
+	PublicKey    []byte    `json:"public_key"`
+	Created      time.Time `json:"created"`
+	RegisteredBy string    `json:"registered_by"`
+	Revoked      time.Time `json:"revoked,omitzero"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
+}
+
+// Active reports whether the signer may sign.
+func (s Signer) Active() bool { return s.Revoked.IsZero() }
+
+// InScope reports whether the signer may act in a community.
+func (s Signer) InScope(community string) bool { return s.CommunityID == "" || s.CommunityID == community }
+
+// RegisterSigner records a signing key. A key can be registered once, ever.
+func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Signer, error) {
+	s.ID = strings.TrimSpace(s.ID)
+	s.Name = strings.TrimSpace(s.Name)
+	switch {
+	case s.Kind != PlatformSigner && s.Kind != StaffSigner && s.Kind != CommitteeSigner:
+		return Signer{}, fmt.Errorf("%w: kind: %q is not PLATFORM, STAFF or COMMITTEE", ErrInvalid, s.Kind)
+	case !idPattern.MatchString(s.ID):
+		return Signer{}, fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, s.ID)
+	case s.Name == "" || len([]rune(s.Name)) > 100:
+		return Signer{}, fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid)
+	case len(s.PublicKey) != ed25519.PublicKeySize:
+		return Signer{}, fmt.Errorf("%w: public_key: an ed25519 public key is %d bytes, got %d", ErrInvalid, ed25519.PublicKeySize, len(s.PublicKey))
+	case s.Kind == CommitteeSigner && s.CommunityID == "":
+		return Signer{}, fmt.Errorf("%w: community_id: a committee member belongs to one community", ErrInvalid)
+	}
+	s.KeyID = ballot.KeyID(s.PublicKey)
+	s.Created = r.now().UTC()
+	s.RegisteredBy = by
+	s.Revoked, s.RevokeReason = time.Time{}, ""
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		if s.CommunityID != "" && tx.Get(store.Communities, []byte(s.CommunityID)) == nil {
+			return fmt.Errorf("%w: community_id: no community %q", ErrInvalid, s.CommunityID)
+		}
+		if tx.Get(store.Signers, []byte(s.KeyID)) != nil {
+			return fmt.Errorf("%w: %s", ErrSignerExists, s.KeyID)
+		}
+		if tx.Get(store.KeyIndex, keyHash(s.PublicKey)) != nil {
+			return fmt.Errorf("%w: %s is an owner's key", ErrSignerExists, s.KeyID)
+		}
+		return putJSON(tx, store.Signers, []byte(s.KeyID), s)
+	})
+	return s, err
+}
+
+// RevokeSigner revokes a signing key; it stays on record.
+func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Signer, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Signer{}, fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid)
+	}
+	var s Signer
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if s, err = getSigner(tx, keyID); err != nil {
+			return err
+		}
+		if s.Active() {
+			s.Revoked, s.RevokeReason = r.now().UTC(), reason
+		}
+		return putJSON(tx, store.Signers, []byte(keyID), s)
+	})
+	return s, err
+}
+
+// Signers lists the signers visible in a community scope ("" for all), by
+// kind and id.
+func (r *Registry) Signers(ctx context.Context, visible func(community string) bool) ([]Signer, error) {
+	var out []Signer
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(store.Signers, nil, nil, func(_, v []byte) (bool, error) {
+			var s Signer
+			if err := json.Unmarshal(v, &s); err != nil {
+				return false, fmt.Errorf("assembly: corrupt signer: %w", err)
+			}
+			if visible(s.CommunityID) {
+				out = append(out, s)
+			}
+			return true, nil
+		})
+	})
+	slices.SortFunc(out, func(a, b Signer) int {
+		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, err
+}
+
+// Signer returns one signer by key id.
+func (r *Registry) Signer(ctx context.Context, keyID string) (Signer, error) {
+	var s Signer
+	err := r.st.View(ctx, func(tx store.Tx) (err error) {
+		s, err = getSigner(tx, keyID)
+		return err
+	})
+	return s, err
+}
+
+func getSigner(tx store.Tx, keyID string) (Signer, error) {
+	var s Signer
+	ok, err := getJSON(tx, store.Signers, []byte(keyID), &s)
+	if err != nil {
+		return s, err
+	}
+	if !ok {
+		return s, fmt.Errorf("%w: %q", ErrSignerNotFound, keyID)
+	}
+	return s, nil
+}

@@ -1,0 +1,704 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/ballot"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/recount"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// The seed story: a 166-household dormitory, a five-day window 8–12 May.
+var (
+	cst        = time.FixedZone("CST", 8*3600)
+	opensAt    = time.Date(2026, 5, 8, 0, 0, 0, 0, cst)
+	closesAt   = time.Date(2026, 5, 13, 0, 0, 0, 0, cst)
+	publishAt  = time.Date(2026, 4, 20, 9, 0, 0, 0, cst)
+	duringVote = time.Date(2026, 5, 9, 10, 0, 0, 0, cst)
+)
+
+const households = 166
+
+// signer is a key with the id it signs as.
+type signer struct {
+	id   string
+	priv ed25519.PrivateKey
+}
+
+func newSigner(id string, n byte) signer {
+	return signer{id: id, priv: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{n}, 32))}
+}
+
+func (s signer) pub() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
+func (s signer) keyID() string          { return ballot.KeyID(s.pub()) }
+
+// vote is the seed-story fixture: the community, its signers and an open
+// assembly.
+type vote struct {
+	e          *env
+	rs         ov.RollServiceClient
+	as         ov.AssemblyServiceClient
+	community  string
+	assembly   string
+	rollDigest string
+	owners     []string // owner id per household, in unit order
+	ownerKeys  map[string]signer
+	platform   signer
+	staff      signer
+	staff2     signer
+	committee  signer
+	staffTok   string
+	staff2Tok  string
+	platTok    string
+}
+
+func (v *vote) ctx(tok string) context.Context { return v.e.ctx(tok) }
+
+// newVote builds a community of 166 households of 80.00 m² each, one owner
+// each, registers the signers and owners' keys, and creates and publishes
+// the selection assembly with the given settings. The clock is left inside
+// the voting window.
+func newVote(t *testing.T, settings *ov.Settings) *vote {
+	e := newEnv(t)
+	v := &vote{e: e, rs: ov.NewRollServiceClient(e.conn), as: ov.NewAssemblyServiceClient(e.conn), community: "dorm",
+		ownerKeys: map[string]signer{}, platform: newSigner("city-platform", 200), staff: newSigner("staff-wang", 201),
+		staff2: newSigner("staff-li", 202), committee: newSigner("member-zhao", 203)}
+	e.createCommunity(v.community)
+	units := make([]*ov.UnitInput, households)
+	for i := range units {
+		units[i] = &ov.UnitInput{UnitId: fmt.Sprintf("%d-1-%d%02d", 1+i/24, 1+i%24/2, 1+i%2), RegisteredAreaM2: "80.00",
+			Owners: []*ov.OwnerInput{{Name: fmt.Sprintf("业主%03d", i), IdNumber: idNumberN(i), Phone: fmt.Sprintf("138%08d", i)}}}
+	}
+	if _, err := v.rs.ImportUnits(v.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: v.community, Units: units}); err != nil {
+		t.Fatal(err)
+	}
+	for tok := ""; ; {
+		page, err := v.rs.ListUnits(v.ctx(e.admin), &ov.ListUnitsRequest{CommunityId: v.community, PageToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range page.GetUnits() {
+			v.owners = append(v.owners, u.GetVoterOwnerId())
+		}
+		if tok = page.GetNextPageToken(); tok == "" {
+			break
+		}
+	}
+	// Owners 0–39 vote online with their own keys.
+	for i := range 40 {
+		k := newSigner(v.owners[i], byte(i+1))
+		if _, err := v.rs.RegisterOwnerKey(v.ctx(e.admin), &ov.RegisterOwnerKeyRequest{CommunityId: v.community, OwnerId: v.owners[i], PublicKey: k.pub()}); err != nil {
+			t.Fatal(err)
+		}
+		v.ownerKeys[v.owners[i]] = k
+	}
+	ss := ov.NewSignerServiceClient(e.conn)
+	for _, s := range []struct {
+		sg        signer
+		kind, cid string
+	}{{v.platform, "PLATFORM", ""}, {v.staff, "STAFF", v.community}, {v.staff2, "STAFF", v.community}, {v.committee, "COMMITTEE", v.community}} {
+		if _, err := ss.RegisterSigner(v.ctx(e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: s.kind, SignerId: s.sg.id, Name: s.sg.id, CommunityId: s.cid, PublicKey: s.sg.pub()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.staffTok = e.token(auth.CommunityStaff, v.community)
+	v.staff2Tok = e.token(auth.CommunityStaff, v.community)
+	v.platTok = e.token(auth.Platform, "")
+
+	e.clock.Set(publishAt)
+	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "select-2026",
+		Title:      "关于选聘物业服务企业的业主大会会议",
+		Motions:    []*ov.Motion{{MotionId: "m1", Title: "选聘青岛天泰爱家物业服务有限公司为本小区物业服务企业", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+		OpensAt:    timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt),
+		Channels:  []ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PAPER, ov.Channel_CHANNEL_PROXY},
+		Settings:  settings,
+		Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.GetConvener().GetKind() != "RESIDENTS_COMMITTEE" {
+		t.Errorf("convener of a community without owners' committee = %q, want RESIDENTS_COMMITTEE", a.GetConvener().GetKind())
+	}
+	a, err = v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.assembly, v.rollDigest = a.GetAssemblyId(), a.GetRollDigest()
+	if a.GetRollTotal().GetHead() != households || a.GetRollTotal().GetAreaM2() != "13280.00" {
+		t.Fatalf("frozen roll = %v, want 166 heads, 13280.00 m²", a.GetRollTotal())
+	}
+	e.clock.Set(duringVote)
+	return v
+}
+
+func idNumberN(n int) string {
+	first := fmt.Sprintf("99000019600101%03d", n)
+	return first + string(roll.ResidentIDCheck(first))
+}
+
+var nonceCounter struct {
+	sync.Mutex
+	n int
+}
+
+func nonce() string {
+	nonceCounter.Lock()
+	defer nonceCounter.Unlock()
+	nonceCounter.n++
+	h := sha256.Sum256([]byte(fmt.Sprint(nonceCounter.n)))
+	return hex.EncodeToString(h[:16])
+}
+
+// ballotFor builds a ballot of voter i through channel c with one choice.
+func (v *vote) ballotFor(i int, c ballot.Channel, choice string) (*ballot.Ballot, signer) {
+	voter := v.owners[i]
+	b := &ballot.Ballot{Assembly: v.assembly, RollDigest: v.rollDigest, Voter: voter, Channel: c, Signer: c.Signer(), Nonce: nonce(),
+		Time: v.e.clock.Now().UTC().Truncate(time.Second), Choices: []ballot.Choice{{Motion: "m1", Values: []string{choice}}}}
+	at := v.e.clock.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	var s signer
+	switch c {
+	case ballot.Online:
+		s = v.ownerKeys[voter]
+	case ballot.Platform:
+		s = v.platform
+		b.PlatformVoteID = fmt.Sprintf("qd-wy-%d", i)
+	case ballot.Phone:
+		s = v.staff
+		b.Attestation = &ballot.Attestation{StaffID: s.id, At: at, MaskedPhone: fmt.Sprintf("138****%04d", i), RecordingSHA256: strings.Repeat("ab", 32)}
+	case ballot.Visit:
+		s = v.staff
+		b.Attestation = &ballot.Attestation{StaffID: s.id, At: at, Note: "入户走访，业主本人当面表决"}
+	case ballot.Paper:
+		s = v.staff
+		b.Attestation = &ballot.Attestation{StaffID: s.id, At: at, PaperSerial: fmt.Sprintf("P-%04d", i), ScanSHA256: strings.Repeat("cd", 32)}
+	case ballot.Proxy:
+		s = newSigner("holder", byte(100+i%50))
+		b.ProxyAuthorization = proxyDoc(i)
+	}
+	b.KeyID = s.keyID()
+	return b, s
+}
+
+func proxyDoc(i int) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("委托书 %d", i)))
+	return hex.EncodeToString(h[:])
+}
+
+func (v *vote) sign(t *testing.T, b *ballot.Ballot, s signer) (canonical, sig []byte) {
+	t.Helper()
+	c, sg, err := ballot.Sign(b, s.priv)
+	if err != nil {
+		t.Fatalf("ballot.Sign: %v", err)
+	}
+	return c, sg
+}
+
+// submit sends a ballot over gRPC with the token that fits its channel.
+func (v *vote) submit(t *testing.T, canonical, sig []byte, c ballot.Channel) (*ov.BallotReceipt, error) {
+	tok := v.staffTok
+	if c == ballot.Online || c == ballot.Platform {
+		tok = v.platTok
+	}
+	return v.as.SubmitBallot(v.ctx(tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: canonical, Signature: sig})
+}
+
+// cast signs and submits voter i's ballot and fails the test if it is not
+// accepted.
+func (v *vote) cast(t *testing.T, i int, c ballot.Channel, choice string) *ov.BallotReceipt {
+	t.Helper()
+	if c == ballot.Proxy {
+		holder := newSigner("holder", byte(100+i%50))
+		_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
+			HolderName: "受托人", HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i)})
+		if err != nil {
+			t.Fatalf("RecordProxy(%d): %v", i, err)
+		}
+	}
+	b, s := v.ballotFor(i, c, choice)
+	canonical, sig := v.sign(t, b, s)
+	r, err := v.submit(t, canonical, sig, c)
+	if err != nil {
+		t.Fatalf("SubmitBallot(voter %d, %s): %v", i, c, err)
+	}
+	if r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("SubmitBallot(voter %d, %s) status %v", i, c, r.GetStatus())
+	}
+	if r.GetBallotId() != ballot.ID(canonical) {
+		t.Errorf("receipt ballot id %s, want %s", r.GetBallotId(), ballot.ID(canonical))
+	}
+	if _, err := ballot.VerifyReceipt(r.GetReceipt(), r.GetReceiptSignature(), receiptKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("receipt of voter %d does not verify: %v", i, err)
+	}
+	return r
+}
+
+// channelOf spreads voters over the channels: online for those with keys.
+func channelOf(i int) ballot.Channel {
+	if i < 40 {
+		return ballot.Online
+	}
+	return []ballot.Channel{ballot.Platform, ballot.Phone, ballot.Visit, ballot.Paper, ballot.Proxy}[i%5]
+}
+
+func (v *vote) closeAndResult(t *testing.T) *ov.AssemblyResult {
+	t.Helper()
+	v.e.clock.Set(closesAt)
+	if _, err := v.e.reg.CloseDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.as.GetResult(v.ctx(v.e.admin), &ov.GetResultRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
+// TestSeedStory: 166 equal households. 111 participants reach the 2/3
+// quorum (110 do not); of 111, 56 agreeing is more than half and 55 is not.
+func TestSeedStory(t *testing.T) {
+	tests := []struct {
+		name          string
+		participants  int
+		agree         int
+		wantOutcome   string
+		wantQuorumMet bool
+	}{
+		{"111 participants, 56 agree", 111, 56, "PASSED", true},
+		{"111 participants, 55 agree", 111, 55, "FAILED", true},
+		{"110 participants, 110 agree", 110, 110, "NO_QUORUM", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := newVote(t, nil)
+			for i := range tc.participants {
+				choice := "OPPOSE"
+				if i < tc.agree {
+					choice = "AGREE"
+				}
+				v.cast(t, i, channelOf(i), choice)
+			}
+			p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.GetMotions()[0].GetParticipating().GetHead(); got != int64(tc.participants) {
+				t.Errorf("progress participating head = %d, want %d", got, tc.participants)
+			}
+			res := v.closeAndResult(t)
+			m := res.GetMotions()[0]
+			if m.GetDecision().GetOutcome() != tc.wantOutcome || m.GetQuorumMet() != tc.wantQuorumMet {
+				t.Errorf("result = %s (quorum %v), want %s (quorum %v)\n%s", m.GetDecision().GetOutcome(), m.GetQuorumMet(), tc.wantOutcome, tc.wantQuorumMet, m.GetDecision().GetExplanationZh())
+			}
+			if res.GetState() != ov.AssemblyState_ASSEMBLY_STATE_PRELIMINARY {
+				t.Errorf("state after close = %v, want PRELIMINARY", res.GetState())
+			}
+			v.checkRecount(t, res)
+		})
+	}
+}
+
+// checkRecount exports the frozen roll and the counted ballots in the
+// recount formats and checks that `ownervote recount` gets the same result.
+func (v *vote) checkRecount(t *testing.T, res *ov.AssemblyResult) {
+	t.Helper()
+	ctx := context.Background()
+	units, err := v.e.reg.FrozenRoll(ctx, v.assembly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rollCSV, votesCSV bytes.Buffer
+	rollCSV.WriteString("unit_id,owner_id,owner_kind,registered_area_m2,surveyed_area_m2,contract_area_m2\n")
+	for _, u := range units {
+		kind := "PERSON"
+		if u.Developer {
+			kind = "DEVELOPER"
+		}
+		fmt.Fprintf(&rollCSV, "%s,%s,%s,%s,,\n", u.ID, u.OwnerID, kind, u.Area)
+	}
+	ballots, err := v.e.reg.CountedBallots(ctx, v.assembly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	votesCSV.WriteString("owner_id,motion_id,choice\n")
+	for _, b := range ballots {
+		fmt.Fprintf(&votesCSV, "%s,%s,%s\n", b.Voter, b.Motion, b.Choices[0])
+	}
+	asm := `{"rule_set": "civil-code-2021", "motions": [{"id": "m1", "matter": "SELECT_PROPERTY_FIRM"}]}`
+	got, err := recount.Recount(recount.Source{Name: "roll.csv", R: &rollCSV}, recount.Source{Name: "assembly.json", R: strings.NewReader(asm)},
+		recount.Source{Name: "votes.csv", R: &votesCSV})
+	if err != nil {
+		t.Fatalf("recount: %v", err)
+	}
+	if d := got.Digest(); hex.EncodeToString(d[:]) != res.GetResultDigest() {
+		t.Errorf("recount digest %s != server result digest %s", d, res.GetResultDigest())
+	}
+}
+
+func TestBallotChecks(t *testing.T) {
+	v := newVote(t, nil)
+
+	t.Run("every channel verified", func(t *testing.T) {
+		for i, c := range []ballot.Channel{ballot.Online, ballot.Platform, ballot.Phone, ballot.Visit, ballot.Paper, ballot.Proxy} {
+			voter := i
+			if c != ballot.Online {
+				voter = 100 + i
+			}
+			v.cast(t, voter, c, "AGREE")
+		}
+	})
+
+	refused := func(t *testing.T, canonical, sig []byte, c ballot.Channel, wantCode codes.Code, wantReason string) {
+		t.Helper()
+		_, err := v.submit(t, canonical, sig, c)
+		if status.Code(err) != wantCode || reasonOf(err) != wantReason {
+			t.Errorf("submit = %v (%s), want %v %s", status.Code(err), reasonOf(err), wantCode, wantReason)
+		}
+	}
+
+	t.Run("altered ballot", func(t *testing.T) {
+		b, s := v.ballotFor(110, ballot.Platform, "AGREE")
+		canonical, sig := v.sign(t, b, s)
+		altered := bytes.Replace(canonical, []byte("AGREE"), []byte("OPPOS"), 1)
+		refused(t, altered, sig, ballot.Platform, codes.InvalidArgument, "BAD_SIGNATURE")
+		flipped := bytes.Clone(canonical)
+		flipped[len(flipped)/2] ^= 1
+		_, err := v.submit(t, flipped, sig, ballot.Platform)
+		if r := reasonOf(err); r != "BAD_SIGNATURE" && r != "MALFORMED_BALLOT" && r != "UNKNOWN_SIGNER_KEY" {
+			t.Errorf("one flipped bit: %v (%s), want refused", err, r)
+		}
+	})
+	t.Run("forged by an unregistered key", func(t *testing.T) {
+		b, _ := v.ballotFor(111, ballot.Phone, "AGREE")
+		forger := newSigner("staff-wang", 250)
+		b.KeyID = forger.keyID()
+		canonical, sig := v.sign(t, b, forger)
+		refused(t, canonical, sig, ballot.Phone, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY")
+		// A registered staff key signing in another staff member's name.
+		b, _ = v.ballotFor(111, ballot.Phone, "AGREE")
+		b.Attestation.StaffID = v.staff2.id
+		canonical, sig = v.sign(t, b, v.staff)
+		refused(t, canonical, sig, ballot.Phone, codes.FailedPrecondition, "NO_RIGHT_TO_SIGN")
+		// An owner's key signing for another owner.
+		b, _ = v.ballotFor(5, ballot.Online, "AGREE")
+		b.Voter = v.owners[120]
+		canonical, sig = v.sign(t, b, v.ownerKeys[v.owners[5]])
+		refused(t, canonical, sig, ballot.Online, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY")
+	})
+	t.Run("motion not on the agenda", func(t *testing.T) {
+		b, s := v.ballotFor(112, ballot.Platform, "AGREE")
+		b.Choices = append(b.Choices, ballot.Choice{Motion: "m9", Values: []string{"AGREE"}})
+		canonical, sig := v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Platform, codes.InvalidArgument, "NOT_ON_AGENDA")
+		b, s = v.ballotFor(112, ballot.Platform, "firm-x")
+		canonical, sig = v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Platform, codes.InvalidArgument, "BAD_CHOICE")
+	})
+	t.Run("revoked key", func(t *testing.T) {
+		owner := v.owners[30]
+		if _, err := v.rs.RevokeOwnerKey(v.ctx(v.e.admin), &ov.RevokeOwnerKeyRequest{CommunityId: v.community, OwnerId: owner, KeyId: v.ownerKeys[owner].keyID(), Reason: "手机丢失"}); err != nil {
+			t.Fatal(err)
+		}
+		b, s := v.ballotFor(30, ballot.Online, "AGREE")
+		canonical, sig := v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Online, codes.FailedPrecondition, "KEY_REVOKED")
+	})
+	t.Run("duplicate across channels is refused and logged", func(t *testing.T) {
+		v.cast(t, 113, ballot.Platform, "AGREE")
+		b, s := v.ballotFor(113, ballot.Phone, "OPPOSE")
+		canonical, sig := v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Phone, codes.AlreadyExists, "ALREADY_VOTED")
+		list, err := v.as.ListBallots(v.ctx(v.e.admin), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly, PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range list.GetBallots() {
+			if e.GetBallotId() == ballot.ID(canonical) {
+				found = e.GetStatus() == ov.BallotStatus_BALLOT_STATUS_REFUSED && strings.Contains(e.GetReason(), "already")
+			}
+		}
+		if !found {
+			t.Error("the refused duplicate is not in the ballot list with its reason")
+		}
+	})
+	t.Run("identical resubmission is idempotent", func(t *testing.T) {
+		b, s := v.ballotFor(114, ballot.Platform, "AGREE")
+		canonical, sig := v.sign(t, b, s)
+		first, err := v.submit(t, canonical, sig, ballot.Platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+		again, err := v.submit(t, canonical, sig, ballot.Platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.GetReplayed() || !bytes.Equal(again.GetReceipt(), first.GetReceipt()) || !bytes.Equal(again.GetReceiptSignature(), first.GetReceiptSignature()) {
+			t.Errorf("resubmission: replayed %v, same receipt %v", again.GetReplayed(), bytes.Equal(again.GetReceipt(), first.GetReceipt()))
+		}
+		after, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+		if after.GetCounted() != before.GetCounted() {
+			t.Errorf("counted %d → %d after a resubmission", before.GetCounted(), after.GetCounted())
+		}
+	})
+	t.Run("64 concurrent submissions for one voter count once", func(t *testing.T) {
+		const voter = 20 // has an owner key: online, platform, phone all possible
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		accepted := 0
+		codesSeen := map[codes.Code]int{}
+		for n := range 64 {
+			c := []ballot.Channel{ballot.Online, ballot.Platform, ballot.Phone, ballot.Visit}[n%4]
+			b, s := v.ballotFor(voter, c, "AGREE")
+			canonical, sig := v.sign(t, b, s)
+			wg.Go(func() {
+				_, err := v.submit(t, canonical, sig, c)
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					accepted++
+				}
+				codesSeen[status.Code(err)]++
+			})
+		}
+		wg.Wait()
+		if accepted != 1 || codesSeen[codes.AlreadyExists] != 63 {
+			t.Errorf("accepted %d, outcomes %v; want exactly 1 accepted and 63 ALREADY_VOTED", accepted, codesSeen)
+		}
+		ballots, _ := v.e.reg.CountedBallots(context.Background(), v.assembly)
+		n := 0
+		for _, b := range ballots {
+			if b.Voter == v.owners[voter] {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("voter has %d counted ballots, want 1", n)
+		}
+	})
+	t.Run("outside the window", func(t *testing.T) {
+		v.e.clock.Set(opensAt.Add(-time.Hour))
+		b, s := v.ballotFor(115, ballot.Platform, "AGREE")
+		canonical, sig := v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_NOT_OPEN")
+		v.e.clock.Set(closesAt.Add(time.Second))
+		b, s = v.ballotFor(116, ballot.Platform, "AGREE")
+		canonical, sig = v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_CLOSED")
+		v.e.clock.Set(duringVote)
+	})
+}
+
+func TestBallotOverJSON(t *testing.T) {
+	v := newVote(t, nil)
+	b, s := v.ballotFor(50, ballot.Platform, "AGREE")
+	canonical, sig := v.sign(t, b, s)
+	var got struct {
+		BallotID string `json:"ballot_id"`
+		Status   string `json:"status"`
+		Receipt  string `json:"receipt"`
+		Sig      string `json:"receipt_signature"`
+	}
+	path := "/v1/communities/dorm/assemblies/" + v.assembly + "/ballots"
+	body := map[string]any{"ballot": base64.StdEncoding.EncodeToString(canonical), "signature": base64.StdEncoding.EncodeToString(sig)}
+	if code := v.e.do("POST", path, v.platTok, body, &got); code != http.StatusOK {
+		t.Fatalf("POST ballot over JSON: HTTP %d", code)
+	}
+	rc, _ := base64.StdEncoding.DecodeString(got.Receipt)
+	rs, _ := base64.StdEncoding.DecodeString(got.Sig)
+	r, err := ballot.VerifyReceipt(rc, rs, receiptKey.Public().(ed25519.PublicKey))
+	if err != nil || got.Status != "BALLOT_STATUS_ACCEPTED" || r.BallotID != ballot.ID(canonical) {
+		t.Errorf("JSON receipt: status %s, verify %v", got.Status, err)
+	}
+	// A tampered ballot over JSON: 400 with the reason.
+	b, s = v.ballotFor(51, ballot.Platform, "AGREE")
+	canonical, sig = v.sign(t, b, s)
+	sig[0] ^= 1
+	var ae apiError
+	body = map[string]any{"ballot": base64.StdEncoding.EncodeToString(canonical), "signature": base64.StdEncoding.EncodeToString(sig)}
+	if code := v.e.do("POST", path, v.platTok, body, &ae); code != http.StatusBadRequest || ae.reason() != "BAD_SIGNATURE" {
+		t.Errorf("tampered JSON ballot: HTTP %d %s, want 400 BAD_SIGNATURE", code, ae.reason())
+	}
+	// An auditor may read progress but not submit.
+	auditor := v.e.token(auth.Auditor, "")
+	if code := v.e.do("POST", path, auditor, body, nil); code != http.StatusForbidden {
+		t.Errorf("auditor submits: HTTP %d, want 403", code)
+	}
+	var prog struct {
+		Counted int `json:"counted,string"`
+	}
+	if code := v.e.do("GET", "/v1/communities/dorm/assemblies/"+v.assembly+"/progress", auditor, nil, &prog); code != http.StatusOK || prog.Counted != 1 {
+		t.Errorf("auditor progress: HTTP %d counted %d", code, prog.Counted)
+	}
+}
+
+func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true, AllowRevote: true, ProxyCap: 1})
+	b, s := v.ballotFor(60, ballot.Phone, "AGREE")
+	canonical, sig := v.sign(t, b, s)
+	r, err := v.submit(t, canonical, sig, ballot.Phone)
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION || len(r.GetReceipt()) != 0 {
+		t.Fatalf("phone ballot with maker-checker: %v %v, want pending without receipt", r.GetStatus(), err)
+	}
+	req := &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: r.GetBallotId()}
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), req); reasonOf(err) != "SAME_STAFF" {
+		t.Errorf("confirm by the recorder: %v, want SAME_STAFF", err)
+	}
+	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), req)
+	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("confirm by a second staff member: %v %v", c.GetStatus(), err)
+	}
+	// Revote: the last ballot counts, the first is superseded.
+	v.cast(t, 60, ballot.Platform, "OPPOSE")
+	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	agree, oppose := p.GetMotions()[0].GetChoices()[0], p.GetMotions()[0].GetChoices()[1]
+	if agree.GetFigures().GetHead() != 0 || oppose.GetFigures().GetHead() != 1 || p.GetSuperseded() != 1 {
+		t.Errorf("after revote: agree %v oppose %v superseded %d; want 0, 1, 1", agree.GetFigures(), oppose.GetFigures(), p.GetSuperseded())
+	}
+	// Proxy cap 1: one holder cannot take a second voter.
+	holder := newSigner("holder", 99)
+	rec := func(i int) error {
+		_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
+			HolderName: "受托人", HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i)})
+		return err
+	}
+	if err := rec(70); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec(71); reasonOf(err) != "PROXY_CAP" {
+		t.Errorf("second proxy of one holder: %v, want PROXY_CAP", err)
+	}
+}
+
+func TestNoticeAndLifecycle(t *testing.T) {
+	v := newVote(t, nil)
+	ctx := v.ctx(v.staffTok)
+	v.e.clock.Set(publishAt)
+	short := &ov.Assembly{AssemblyId: "short", Title: "短公告", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(publishAt.Add(10 * 24 * time.Hour)), ClosesAt: timestamppb.New(publishAt.Add(12 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1}}
+	if _, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: short}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "short"})
+	if reasonOf(err) != "SHORT_NOTICE" {
+		t.Errorf("publish with a 10-day notice: %v, want SHORT_NOTICE", err)
+	}
+	short.AssemblyId, short.ShortNoticeReason = "short2", "物业撤场，应急选聘"
+	if _, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: short}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "short2"}); err != nil {
+		t.Errorf("publish with a recorded reason: %v", err)
+	}
+	// Early close needs an admin.
+	v.e.clock.Set(duringVote)
+	if _, err := v.as.CloseAssembly(ctx, &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "x"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("staff closes early: %v, want PermissionDenied", err)
+	}
+	a, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "全部业主已表决"})
+	if err != nil || a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_PRELIMINARY {
+		t.Errorf("admin closes early: %v %v", a.GetState(), err)
+	}
+	// Another community's staff sees nothing of this one.
+	v.e.createCommunity("other")
+	otherStaff := v.e.token(auth.CommunityStaff, "other")
+	if _, err := v.as.GetAssembly(v.ctx(otherStaff), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("other community's staff: %v, want PermissionDenied", err)
+	}
+	if _, err := v.as.GetAssembly(v.ctx(otherStaff), &ov.GetAssemblyRequest{CommunityId: "other", AssemblyId: v.assembly}); status.Code(err) != codes.NotFound {
+		t.Errorf("other community's staff through its own community: %v, want NotFound", err)
+	}
+}
+
+func TestRestartMidVoteKeepsBallotsAndProgress(t *testing.T) {
+	v := newVote(t, nil)
+	for i := range 30 {
+		v.cast(t, 40+i, channelOf(40+i), []string{"AGREE", "OPPOSE", "ABSTAIN"}[i%3])
+	}
+	get := func() *ov.Progress {
+		p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	before := get()
+	v.e.restart()
+	v.rs, v.as = ov.NewRollServiceClient(v.e.conn), ov.NewAssemblyServiceClient(v.e.conn)
+	after := get()
+	if diff := cmp.Diff(before.String(), after.String()); diff != "" {
+		t.Errorf("progress changed across a restart:\n%s", diff)
+	}
+	if after.GetCounted() != 30 {
+		t.Errorf("counted after restart = %d, want 30", after.GetCounted())
+	}
+	// The counters equal a full recount of the stored ballots.
+	ballots, _ := v.e.reg.CountedBallots(context.Background(), v.assembly)
+	agree := 0
+	for _, b := range ballots {
+		if b.Choices[0] == tally.Agree {
+			agree++
+		}
+	}
+	if got := after.GetMotions()[0].GetChoices()[0].GetFigures().GetHead(); got != int64(agree) || len(ballots) != 30 {
+		t.Errorf("progress agree %d, stored ballots %d agreeing of %d", got, agree, len(ballots))
+	}
+	// Voting goes on after the restart.
+	v.cast(t, 90, ballot.Platform, "AGREE")
+}
+
+func TestProgressLines(t *testing.T) {
+	v := newVote(t, nil)
+	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	q := p.GetMotions()[0].GetQuorum()
+	// 2/3 of 166 heads is 110.67: 111 are needed; 2/3 of 13280.00 m² is
+	// 8853.33…: 8853.34 m².
+	if q.GetRequired().GetHead() != 111 || q.GetRequired().GetAreaM2() != "8853.34" || q.GetRemaining().GetHead() != 111 {
+		t.Errorf("quorum line = %v", q)
+	}
+	for i := range 100 {
+		v.cast(t, 40+i%126, channelOf(40+i%126), "AGREE")
+	}
+	p, _ = v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	m := p.GetMotions()[0]
+	if m.GetQuorum().GetRemaining().GetHead() != 11 || m.GetQuorum().GetRemaining().GetAreaM2() != "853.34" {
+		t.Errorf("after 100 voters, quorum remaining = %v, want 11 heads, 853.34 m²", m.GetQuorum().GetRemaining())
+	}
+	// All 100 agree: the approval line (more than half of participants) is
+	// met.
+	if r := m.GetChoices()[0].GetApproval().GetRemaining(); r.GetHead() != 0 || r.GetAreaM2() != "0.00" {
+		t.Errorf("approval remaining with 100 of 100 agreeing = %v, want 0", r)
+	}
+}
