@@ -1,0 +1,132 @@
+package recount
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// csvFile reads a CSV file with a header row: it checks the header and gives
+// each record with its fields' line numbers.
+type csvFile struct {
+	r    *csv.Reader
+	errs *errorList
+	cols []string // the expected columns, in the order records are returned
+	idx  []int    // idx[i] is the file's column of cols[i]
+	n    int      // the number of columns of the file
+	rec  []string
+	line []int
+}
+
+// openCSV reads the header row of a CSV file and checks that it has exactly
+// the columns cols, in any order. A UTF-8 byte order mark, as spreadsheets
+// write, is skipped.
+func openCSV(rd io.Reader, cols []string, errs *errorList) (*csvFile, bool) {
+	br := bufio.NewReader(rd)
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\uFEFF")) {
+		br.Discard(3)
+	}
+	f := &csvFile{r: csv.NewReader(br), errs: errs, cols: cols}
+	f.r.FieldsPerRecord = -1
+	f.r.ReuseRecord = true
+	header, err := f.r.Read()
+	if err == io.EOF {
+		errs.addf(0, "", ErrEmptyFile, "empty file: want a header row %s", strings.Join(cols, ","))
+		return nil, false
+	}
+	if err != nil {
+		f.syntax(err)
+		return nil, false
+	}
+	f.n = len(header)
+	pos := map[string]int{}
+	ok := true
+	for i, h := range header {
+		switch _, dup := pos[h]; {
+		case !slicesContains(cols, h):
+			errs.addf(1, "", ErrHeader, "unknown column %q in the header row; want %s", h, strings.Join(cols, ","))
+			ok = false
+		case dup:
+			errs.addf(1, "", ErrHeader, "column %q twice in the header row", h)
+			ok = false
+		}
+		pos[h] = i
+	}
+	for _, c := range cols {
+		i, found := pos[c]
+		if !found {
+			errs.addf(1, "", ErrHeader, "no column %q in the header row; want %s", c, strings.Join(cols, ","))
+			ok = false
+		}
+		f.idx = append(f.idx, i)
+	}
+	return f, ok
+}
+
+func slicesContains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// next reads the next record and returns its fields in the order of cols
+// and their line numbers, skipping (and reporting) records with the wrong
+// number of fields. ok is false at the end of the file or after a syntax
+// error.
+func (f *csvFile) next() (fields []string, lines []int, recLine int, ok bool) {
+	for {
+		rec, err := f.r.Read()
+		if err == io.EOF {
+			return nil, nil, 0, false
+		}
+		if err != nil {
+			f.syntax(err)
+			return nil, nil, 0, false
+		}
+		recLine, _ = f.r.FieldPos(0)
+		if len(rec) != f.n {
+			f.errs.addf(recLine, "", ErrBadField, "%d fields, want %d like the header row (%s)", len(rec), f.n, strings.Join(f.cols, ","))
+			continue
+		}
+		f.rec, f.line = f.rec[:0], f.line[:0]
+		for _, i := range f.idx {
+			l, _ := f.r.FieldPos(i)
+			f.rec = append(f.rec, rec[i])
+			f.line = append(f.line, l)
+		}
+		return f.rec, f.line, recLine, true
+	}
+}
+
+func (f *csvFile) syntax(err error) {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		f.errs.addf(pe.Line, "", ErrSyntax, "malformed CSV: %v", pe.Err)
+		return
+	}
+	f.errs.addf(0, "", ErrSyntax, "reading: %v", err)
+}
+
+// checkText reports why s is not acceptable as an identifier or keyword:
+// invalid UTF-8, surrounding spaces, or control characters. It returns ""
+// for an acceptable s.
+func checkText(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return fmt.Sprintf("%q is not valid UTF-8", s)
+	case strings.TrimSpace(s) != s:
+		return fmt.Sprintf("%q has leading or trailing spaces", s)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return fmt.Sprintf("%q has a control character", s)
+	}
+	return ""
+}
