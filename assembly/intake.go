@@ -41,18 +41,15 @@ var ErrRefused = errors.New("ballot refused")
 // Refusal is a refused ballot's error: it matches ErrRefused and the
 // specific reason under errors.Is.
 type Refusal struct {
-	Reason   error
+	Reason error
+	// Detail is the stored reason text: the reason and its particulars.
 	Detail   string
 	BallotID string
 	Seq      uint64
 }
 
 func (e *Refusal) Error() string {
-	s := fmt.Sprintf("ballot %s refused: %v", short(e.BallotID), e.Reason)
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	return s
+	return fmt.Sprintf("ballot %s refused: %s", short(e.BallotID), e.Detail)
 }
 
 // Unwrap returns ErrRefused and the reason.

@@ -251,3 +251,20 @@ func TestRollImportCLI(t *testing.T) {
 		t.Errorf("second import: exit %d, stderr %q; want refused at roster.xlsx:2", code, errOut.String())
 	}
 }
+
+// TestDemoVoteWalkthrough runs `ownervote demo vote` against `serve --demo`:
+// the seed story through the JSON API from several channels, closed and
+// tallied.
+func TestDemoVoteWalkthrough(t *testing.T) {
+	ds := startDemo(t, t.TempDir())
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"demo", "vote", "--api", "http://" + ds.httpAddr, "--token", ds.token}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("demo vote: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"20 online, 60 platform, 28 phone, 5 visit, 3 paper, 2 proxy", "ALREADY_VOTED", ": PASSED", "参与表决人数 118"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo vote output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
