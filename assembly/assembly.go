@@ -111,18 +111,20 @@ type Assembly struct {
 	// without it such a publication is refused.
 	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
 
-	State        State     `json:"state"`
-	Created      time.Time `json:"created"`
-	CreatedBy    string    `json:"created_by"`
-	Published    time.Time `json:"published,omitzero"`
-	RollDigest   string    `json:"roll_digest,omitempty"`
-	RollUnits    int       `json:"roll_units,omitempty"`
-	RollTotal    Figures   `json:"roll_total,omitzero"`
-	ClosedAt     time.Time `json:"closed_at,omitzero"`
-	CloseReason  string    `json:"close_reason,omitempty"`
-	ClosedBy     string    `json:"closed_by,omitempty"`
-	CancelledAt  time.Time `json:"cancelled_at,omitzero"`
-	CancelReason string    `json:"cancel_reason,omitempty"`
+	State      State     `json:"state"`
+	Created    time.Time `json:"created"`
+	CreatedBy  string    `json:"created_by"`
+	Published  time.Time `json:"published,omitzero"`
+	RollDigest string    `json:"roll_digest,omitempty"`
+	RollUnits  int       `json:"roll_units,omitempty"`
+	RollTotal  Figures   `json:"roll_total,omitzero"`
+	// Amendments are the roll changes recorded during the vote.
+	Amendments   []Amendment `json:"amendments,omitempty"`
+	ClosedAt     time.Time   `json:"closed_at,omitzero"`
+	CloseReason  string      `json:"close_reason,omitempty"`
+	ClosedBy     string      `json:"closed_by,omitempty"`
+	CancelledAt  time.Time   `json:"cancelled_at,omitzero"`
+	CancelReason string      `json:"cancel_reason,omitempty"`
 }
 
 // Figures are an area (0.01 m²) and a headcount, as stored.

@@ -51,6 +51,12 @@ func (p *progressRecord) apply(b *ballot.Ballot, f Figures, received time.Time, 
 	if sign > 0 {
 		p.Hourly[received.UTC().Format("2006-01-02T15")]++
 	}
+	p.applyFigures(b, f, sign)
+}
+
+// applyFigures adds (sign +1) or removes (sign −1) figures f behind every
+// choice of b.
+func (p *progressRecord) applyFigures(b *ballot.Ballot, f Figures, sign int64) {
 	for _, c := range b.Choices {
 		mc := p.Motions[c.Motion]
 		if mc == nil {

@@ -49,7 +49,9 @@ type Signer struct {
 func (s Signer) Active() bool { return s.Revoked.IsZero() }
 
 // InScope reports whether the signer may act in a community.
-func (s Signer) InScope(community string) bool { return s.CommunityID == "" || s.CommunityID == community }
+func (s Signer) InScope(community string) bool {
+	return s.CommunityID == "" || s.CommunityID == community
+}
 
 // RegisterSigner records a signing key. A key can be registered once, ever.
 func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Signer, error) {

@@ -269,8 +269,7 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 	}
 	var res ImportResult
 	err = b.st.Update(ctx, func(tx store.Tx) error {
-		cr, err := getCommunity(tx, communityID)
-		if err != nil {
+		if _, err := getCommunity(tx, communityID); err != nil {
 			return err
 		}
 		var probs []Problem
@@ -280,78 +279,138 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 					Reason: fmt.Sprintf("unit %s is already on the roll of %s", u.ID, communityID)})
 			}
 		}
-		stored := make(map[string]*ownerRecord)
-		for _, u := range batch.Units {
-			for j, uo := range u.Owners {
-				if _, done := stored[uo.OwnerID]; done {
-					continue
-				}
-				o := batch.Owners[uo.OwnerID]
-				var rec ownerRecord
-				ok, err := getJSON(tx, store.Owners, store.Key(communityID, o.ID), &rec)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					stored[o.ID] = nil
-					continue
-				}
-				switch {
-				case rec.Name != o.Name:
-					probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner,
-						Reason: fmt.Sprintf("the roll has this identity number under the name %q (units %s)", rec.Name, strings.Join(rec.Units, ", "))})
-				case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
-					probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner,
-						Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
-				}
-				stored[o.ID] = &rec
-			}
-		}
-		if len(probs) > 0 {
-			slices.SortStableFunc(probs, func(a, b Problem) int { return a.Unit - b.Unit })
-			return &ImportError{Problems: probs}
-		}
-		for _, u := range batch.Units {
-			rec := unitRecord{ID: u.ID, Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract, Kind: u.Kind}
-			for _, o := range u.Owners {
-				rec.Owners = append(rec.Owners, ownerOfUnit(o))
-			}
-			if err := putJSON(tx, store.Units, store.Key(communityID, u.ID), rec); err != nil {
-				return err
-			}
-		}
-		for id, o := range batch.Owners {
-			rec := stored[id]
-			if rec == nil {
-				rec = &ownerRecord{ID: o.ID, Name: o.Name, Phone: o.Phone, IDHash: o.IDHash}
-				res.NewOwners++
-			} else if rec.Phone == "" {
-				rec.Phone = o.Phone
-			}
-			rec.Units = append(rec.Units, o.Units...)
-			slices.Sort(rec.Units)
-			if err := putJSON(tx, store.Owners, store.Key(communityID, id), rec); err != nil {
-				return err
-			}
-		}
-		units, err := loadUnits(tx, communityID)
-		if err != nil {
-			return err
-		}
-		f, err := ComputeFigures(units)
-		if err != nil {
-			return err
-		}
-		c := cr.community()
-		c.Figures = f
-		res.Units = len(batch.Units)
-		res.Figures = f
-		return putJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
+		var err error
+		res, err = storeBatch(tx, communityID, batch, index, probs)
+		return err
 	})
 	if err != nil {
 		return ImportResult{}, err
 	}
 	return res, nil
+}
+
+// storeBatch writes a validated batch: it checks its owners against the
+// stored ones (refusing with every problem, probs included, in an
+// *ImportError), writes units and owners, and updates the community's
+// figures. index maps unit ids to input positions for the problems.
+func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]int, probs []Problem) (ImportResult, error) {
+	var res ImportResult
+	cr, err := getCommunity(tx, communityID)
+	if err != nil {
+		return res, err
+	}
+	stored := make(map[string]*ownerRecord)
+	for _, u := range batch.Units {
+		for j, uo := range u.Owners {
+			if _, done := stored[uo.OwnerID]; done {
+				continue
+			}
+			o := batch.Owners[uo.OwnerID]
+			var rec ownerRecord
+			ok, err := getJSON(tx, store.Owners, store.Key(communityID, o.ID), &rec)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				stored[o.ID] = nil
+				continue
+			}
+			switch {
+			case rec.Name != o.Name:
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner,
+					Reason: fmt.Sprintf("the roll has this identity number under the name %q (units %s)", rec.Name, strings.Join(rec.Units, ", "))})
+			case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner,
+					Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
+			}
+			stored[o.ID] = &rec
+		}
+	}
+	if len(probs) > 0 {
+		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Unit - b.Unit })
+		return res, &ImportError{Problems: probs}
+	}
+	for _, u := range batch.Units {
+		rec := unitRecord{ID: u.ID, Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract, Kind: u.Kind}
+		for _, o := range u.Owners {
+			rec.Owners = append(rec.Owners, ownerOfUnit(o))
+		}
+		if err := putJSON(tx, store.Units, store.Key(communityID, u.ID), rec); err != nil {
+			return res, err
+		}
+	}
+	for id, o := range batch.Owners {
+		rec := stored[id]
+		if rec == nil {
+			rec = &ownerRecord{ID: o.ID, Name: o.Name, Phone: o.Phone, IDHash: o.IDHash}
+			res.NewOwners++
+		} else if rec.Phone == "" {
+			rec.Phone = o.Phone
+		}
+		for _, u := range o.Units {
+			if !slices.Contains(rec.Units, u) {
+				rec.Units = append(rec.Units, u)
+			}
+		}
+		slices.Sort(rec.Units)
+		if err := putJSON(tx, store.Owners, store.Key(communityID, id), rec); err != nil {
+			return res, err
+		}
+	}
+	units, err := loadUnits(tx, communityID)
+	if err != nil {
+		return res, err
+	}
+	f, err := ComputeFigures(units)
+	if err != nil {
+		return res, err
+	}
+	c := cr.community()
+	c.Figures = f
+	res.Units = len(batch.Units)
+	res.Figures = f
+	return res, putJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
+}
+
+// TransferTx records, inside a transaction of the caller's, that a unit
+// changed hands: the unit becomes person-owned by the new owners (validated
+// like an import; problems come back as an *ImportError about units[0]),
+// the previous owners no longer hold it, and the community's figures are
+// updated. It returns the unit as it is now.
+func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []OwnerInput) (Unit, error) {
+	var old unitRecord
+	ok, err := getJSON(tx, store.Units, store.Key(communityID, unitID), &old)
+	if err != nil {
+		return Unit{}, err
+	}
+	if !ok {
+		return Unit{}, fmt.Errorf("%w: unit %q is not on the roll of %s", ErrInvalid, unitID, communityID)
+	}
+	area := func(a *tally.Area) string {
+		if a == nil {
+			return ""
+		}
+		return a.String()
+	}
+	in := UnitInput{ID: unitID, Registered: area(old.Registered), Surveyed: area(old.Surveyed), Contract: area(old.Contract), Kind: Person, Owners: owners}
+	batch, err := Build(b.ident, []UnitInput{in})
+	if err != nil {
+		return Unit{}, err
+	}
+	for _, o := range old.Owners {
+		rec, err := getOwner(tx, communityID, o.OwnerID)
+		if err != nil {
+			return Unit{}, err
+		}
+		rec.Units = slices.DeleteFunc(rec.Units, func(u string) bool { return u == unitID })
+		if err := putJSON(tx, store.Owners, store.Key(communityID, o.OwnerID), rec); err != nil {
+			return Unit{}, err
+		}
+	}
+	if _, err := storeBatch(tx, communityID, batch, map[string]int{unitID: 0}, nil); err != nil {
+		return Unit{}, err
+	}
+	return batch.Units[0], nil
 }
 
 func (r unitRecord) unit() Unit {

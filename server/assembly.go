@@ -21,8 +21,9 @@ import (
 
 type assemblyService struct {
 	ov.UnsafeAssemblyServiceServer
-	reg *assembly.Registry
-	log *slog.Logger
+	reg  *assembly.Registry
+	book *roll.Book
+	log  *slog.Logger
 }
 
 func (s *assemblyService) err(ctx context.Context, err error) error { return toStatus(ctx, s.log, err) }
@@ -189,6 +190,27 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	}
 	s.log.InfoContext(ctx, "proxy recorded", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
 	return &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256, RecordTime: timestamppb.New(p.Recorded)}, nil
+}
+
+func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollRequest) (*ov.RollAmendment, error) {
+	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
+	var owners []roll.OwnerInput
+	for _, o := range req.GetNewOwners() {
+		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
+	}
+	am, err := s.reg.Amend(ctx, s.book, req.GetAssemblyId(), req.GetUnitId(), owners, req.GetDocumentSha256(), tokenFrom(ctx).ID)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "roll amended", "assembly", req.GetAssemblyId(), "unit", am.UnitID, "effect", am.Effect, "token", tokenFrom(ctx).ID)
+	return amendmentProto(am), nil
+}
+
+func amendmentProto(am assembly.Amendment) *ov.RollAmendment {
+	return &ov.RollAmendment{UnitId: am.UnitID, PreviousVoter: am.PreviousVoter, NewVoter: am.NewVoter, Effect: string(am.Effect),
+		DocumentSha256: am.DocumentSHA256, RecordTime: timestamppb.New(am.Recorded)}
 }
 
 func (s *assemblyService) GetProgress(ctx context.Context, req *ov.GetProgressRequest) (*ov.Progress, error) {
@@ -363,6 +385,9 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 	}
 	for _, c := range a.Channels {
 		pa.Channels = append(pa.Channels, channelProto(c))
+	}
+	for _, am := range a.Amendments {
+		pa.Amendments = append(pa.Amendments, amendmentProto(am))
 	}
 	if !a.Published.IsZero() {
 		pa.PublishTime = timestamppb.New(a.Published)

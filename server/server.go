@@ -81,7 +81,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	)
 	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
-	ov.RegisterAssemblyServiceServer(s.grpc, &assemblyService{reg: cfg.Registry, log: s.log})
+	ov.RegisterAssemblyServiceServer(s.grpc, &assemblyService{reg: cfg.Registry, book: cfg.Book, log: s.log})
 	ov.RegisterSignerServiceServer(s.grpc, &signerService{reg: cfg.Registry, log: s.log})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)

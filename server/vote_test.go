@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -61,7 +62,8 @@ type vote struct {
 	community  string
 	assembly   string
 	rollDigest string
-	owners     []string // owner id per household, in unit order
+	owners     []string // owner id per household, in unit-id order
+	units      []string // the households' unit ids, same order
 	ownerKeys  map[string]signer
 	platform   signer
 	staff      signer
@@ -99,6 +101,7 @@ func newVote(t *testing.T, settings *ov.Settings) *vote {
 		}
 		for _, u := range page.GetUnits() {
 			v.owners = append(v.owners, u.GetVoterOwnerId())
+			v.units = append(v.units, u.GetUnitId())
 		}
 		if tok = page.GetNextPageToken(); tok == "" {
 			break
@@ -700,5 +703,109 @@ func TestProgressLines(t *testing.T) {
 	// met.
 	if r := m.GetChoices()[0].GetApproval().GetRemaining(); r.GetHead() != 0 || r.GetAreaM2() != "0.00" {
 		t.Errorf("approval remaining with 100 of 100 agreeing = %v, want 0", r)
+	}
+}
+
+func TestWatchProgressAndNonVoters(t *testing.T) {
+	v := newVote(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stream, err := v.as.WatchProgress(metadataCtx(ctx, v.e.admin), &ov.WatchProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := stream.Recv()
+	if err != nil || first.GetCounted() != 0 {
+		t.Fatalf("first progress = %v, %v", first.GetCounted(), err)
+	}
+	v.cast(t, 41, ballot.Platform, "AGREE")
+	next, err := stream.Recv()
+	if err != nil || next.GetCounted() != 1 || next.GetMotions()[0].GetChoices()[0].GetFigures().GetAreaM2() != "80.00" {
+		t.Fatalf("progress after a ballot = %v, %v; want 1 counted, 80.00 m² agreeing", next, err)
+	}
+
+	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nv.GetNonVoters()) != households-1 {
+		t.Errorf("%d non-voters, want %d", len(nv.GetNonVoters()), households-1)
+	}
+	for _, n := range nv.GetNonVoters() {
+		if n.GetVoter() == v.owners[41] {
+			t.Error("a voter who voted is on the call list")
+		}
+		if !strings.Contains(n.GetMaskedPhone(), "****") || n.GetFigures().GetAreaM2() != "80.00" || len(n.GetUnitIds()) != 1 {
+			t.Errorf("non-voter entry %v: want masked phone, area and unit", n)
+			break
+		}
+	}
+	b1, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly, Building: "1"})
+	if err != nil || len(b1.GetNonVoters()) != 24 {
+		t.Errorf("non-voters of building 1 = %d, %v; want 24", len(b1.GetNonVoters()), err)
+	}
+	if _, err := v.as.ListNonVoters(v.ctx(v.platTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("platform lists non-voters: %v, want PermissionDenied", err)
+	}
+}
+
+func metadataCtx(ctx context.Context, tok string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+}
+
+// TestRollAmendmentDuringVote: a unit sold during the vote keeps its
+// earlier ballot; if none was cast, the new owner may vote once the
+// amendment is recorded.
+func TestRollAmendmentDuringVote(t *testing.T) {
+	v := newVote(t, nil)
+	doc := strings.Repeat("ef", 32)
+	buyer := func(n int) []*ov.OwnerInput {
+		return []*ov.OwnerInput{{Name: fmt.Sprintf("买受人%d", n), IdNumber: idNumberN(500 + n), Phone: fmt.Sprintf("139%08d", n)}}
+	}
+
+	// Voter 50 voted, then sold: the ballot stays, the buyer cannot vote.
+	v.cast(t, 50, ballot.Platform, "AGREE")
+	am, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[50], NewOwners: buyer(1), DocumentSha256: doc})
+	if err != nil || am.GetEffect() != "BALLOT_KEPT" {
+		t.Fatalf("AmendRoll after a ballot = %v, %v; want BALLOT_KEPT", am.GetEffect(), err)
+	}
+	b, s := v.ballotFor(50, ballot.Platform, "OPPOSE")
+	b.Voter = am.GetNewVoter()
+	canonical, sig := v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); reasonOf(err) != "NOT_ON_ROLL" {
+		t.Errorf("buyer of a unit that had voted: %v, want NOT_ON_ROLL", err)
+	}
+
+	// Voter 51 had not voted: the buyer votes for the unit.
+	am, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[51], NewOwners: buyer(2), DocumentSha256: doc})
+	if err != nil || am.GetEffect() != "VOTER_CHANGED" {
+		t.Fatalf("AmendRoll before a ballot = %v, %v; want VOTER_CHANGED", am.GetEffect(), err)
+	}
+	b, s = v.ballotFor(51, ballot.Platform, "AGREE")
+	canonical, sig = v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); reasonOf(err) != "NOT_ON_ROLL" {
+		t.Errorf("seller of an amended unit: %v, want NOT_ON_ROLL", err)
+	}
+	b.Voter, b.Nonce = am.GetNewVoter(), nonce()
+	canonical, sig = v.sign(t, b, s)
+	if r, err := v.submit(t, canonical, sig, ballot.Platform); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("buyer's ballot: %v %v", r.GetStatus(), err)
+	}
+	// Headcount unchanged (one seller out, one buyer in); the tally agrees
+	// with the progress and with the amended roll.
+	a, _ := v.as.GetAssembly(v.ctx(v.e.admin), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if len(a.GetAmendments()) != 2 {
+		t.Errorf("assembly lists %d amendments, want 2", len(a.GetAmendments()))
+	}
+	res := v.closeAndResult(t)
+	m := res.GetMotions()[0]
+	if m.GetTotal().GetHead() != households || m.GetParticipating().GetHead() != 2 {
+		t.Errorf("total %v participating %v; want 166 heads total, 2 participating", m.GetTotal(), m.GetParticipating())
+	}
+	v.checkRecount(t, res)
+	// The community's roll follows the sale.
+	owners, _ := v.rs.ListOwnerKeys(v.ctx(v.e.admin), &ov.ListOwnerKeysRequest{CommunityId: v.community, OwnerId: am.GetNewVoter()})
+	if owners == nil {
+		t.Error("the buyer is not an owner of the community roll")
 	}
 }

@@ -946,6 +946,7 @@ type Assembly struct {
 	CancelTime    *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
 	CancelReason  string                 `protobuf:"bytes,29,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
 	ResultDigest  string                 `protobuf:"bytes,30,opt,name=result_digest,json=resultDigest,proto3" json:"result_digest,omitempty"`
+	Amendments    []*RollAmendment       `protobuf:"bytes,31,rep,name=amendments,proto3" json:"amendments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1139,6 +1140,13 @@ func (x *Assembly) GetResultDigest() string {
 		return x.ResultDigest
 	}
 	return ""
+}
+
+func (x *Assembly) GetAmendments() []*RollAmendment {
+	if x != nil {
+		return x.Amendments
+	}
+	return nil
 }
 
 type CreateAssemblyRequest struct {
@@ -2201,6 +2209,169 @@ func (x *ProxyAuthorization) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+type AmendRollRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	UnitId      string                 `protobuf:"bytes,3,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The new owners of record (exactly one representative if several).
+	NewOwners []*OwnerInput `protobuf:"bytes,4,rep,name=new_owners,json=newOwners,proto3" json:"new_owners,omitempty"`
+	// SHA-256 (hex) of the transfer registration on file.
+	DocumentSha256 string `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AmendRollRequest) Reset() {
+	*x = AmendRollRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmendRollRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmendRollRequest) ProtoMessage() {}
+
+func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmendRollRequest.ProtoReflect.Descriptor instead.
+func (*AmendRollRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AmendRollRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *AmendRollRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *AmendRollRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *AmendRollRequest) GetNewOwners() []*OwnerInput {
+	if x != nil {
+		return x.NewOwners
+	}
+	return nil
+}
+
+func (x *AmendRollRequest) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+type RollAmendment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UnitId        string                 `protobuf:"bytes,1,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	PreviousVoter string                 `protobuf:"bytes,2,opt,name=previous_voter,json=previousVoter,proto3" json:"previous_voter,omitempty"`
+	NewVoter      string                 `protobuf:"bytes,3,opt,name=new_voter,json=newVoter,proto3" json:"new_voter,omitempty"`
+	// BALLOT_KEPT or VOTER_CHANGED.
+	Effect         string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"`
+	DocumentSha256 string                 `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RollAmendment) Reset() {
+	*x = RollAmendment{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollAmendment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollAmendment) ProtoMessage() {}
+
+func (x *RollAmendment) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
+func (*RollAmendment) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RollAmendment) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetPreviousVoter() string {
+	if x != nil {
+		return x.PreviousVoter
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetNewVoter() string {
+	if x != nil {
+		return x.NewVoter
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
 type GetProgressRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -2211,7 +2382,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2394,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2407,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetProgressRequest) GetCommunityId() string {
@@ -2263,7 +2434,7 @@ type WatchProgressRequest struct {
 
 func (x *WatchProgressRequest) Reset() {
 	*x = WatchProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2446,7 @@ func (x *WatchProgressRequest) String() string {
 func (*WatchProgressRequest) ProtoMessage() {}
 
 func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2459,7 @@ func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgressRequest.ProtoReflect.Descriptor instead.
 func (*WatchProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchProgressRequest) GetCommunityId() string {
@@ -2318,7 +2489,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2330,7 +2501,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2343,7 +2514,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Line) GetRequired() *Figures {
@@ -2380,7 +2551,7 @@ type ChoiceProgress struct {
 
 func (x *ChoiceProgress) Reset() {
 	*x = ChoiceProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2392,7 +2563,7 @@ func (x *ChoiceProgress) String() string {
 func (*ChoiceProgress) ProtoMessage() {}
 
 func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2405,7 +2576,7 @@ func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceProgress.ProtoReflect.Descriptor instead.
 func (*ChoiceProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChoiceProgress) GetChoice() string {
@@ -2448,7 +2619,7 @@ type MotionProgress struct {
 
 func (x *MotionProgress) Reset() {
 	*x = MotionProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2460,7 +2631,7 @@ func (x *MotionProgress) String() string {
 func (*MotionProgress) ProtoMessage() {}
 
 func (x *MotionProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2473,7 +2644,7 @@ func (x *MotionProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionProgress.ProtoReflect.Descriptor instead.
 func (*MotionProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MotionProgress) GetMotionId() string {
@@ -2556,7 +2727,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2739,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2752,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChannelCount) GetChannel() Channel {
@@ -2608,7 +2779,7 @@ type HourCount struct {
 
 func (x *HourCount) Reset() {
 	*x = HourCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2620,7 +2791,7 @@ func (x *HourCount) String() string {
 func (*HourCount) ProtoMessage() {}
 
 func (x *HourCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2633,7 +2804,7 @@ func (x *HourCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HourCount.ProtoReflect.Descriptor instead.
 func (*HourCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HourCount) GetHour() *timestamppb.Timestamp {
@@ -2669,7 +2840,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2681,7 +2852,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2694,7 +2865,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Progress) GetAssemblyId() string {
@@ -2779,7 +2950,7 @@ type ListNonVotersRequest struct {
 
 func (x *ListNonVotersRequest) Reset() {
 	*x = ListNonVotersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2962,7 @@ func (x *ListNonVotersRequest) String() string {
 func (*ListNonVotersRequest) ProtoMessage() {}
 
 func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +2975,7 @@ func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersRequest.ProtoReflect.Descriptor instead.
 func (*ListNonVotersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListNonVotersRequest) GetCommunityId() string {
@@ -2841,7 +3012,7 @@ type NonVoter struct {
 
 func (x *NonVoter) Reset() {
 	*x = NonVoter{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2853,7 +3024,7 @@ func (x *NonVoter) String() string {
 func (*NonVoter) ProtoMessage() {}
 
 func (x *NonVoter) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2866,7 +3037,7 @@ func (x *NonVoter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NonVoter.ProtoReflect.Descriptor instead.
 func (*NonVoter) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *NonVoter) GetVoter() string {
@@ -2906,7 +3077,7 @@ type ListNonVotersResponse struct {
 
 func (x *ListNonVotersResponse) Reset() {
 	*x = ListNonVotersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3089,7 @@ func (x *ListNonVotersResponse) String() string {
 func (*ListNonVotersResponse) ProtoMessage() {}
 
 func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3102,7 @@ func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersResponse.ProtoReflect.Descriptor instead.
 func (*ListNonVotersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListNonVotersResponse) GetNonVoters() []*NonVoter {
@@ -2951,7 +3122,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2963,7 +3134,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2976,7 +3147,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetResultRequest) GetCommunityId() string {
@@ -3003,7 +3174,7 @@ type ChoiceTally struct {
 
 func (x *ChoiceTally) Reset() {
 	*x = ChoiceTally{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +3186,7 @@ func (x *ChoiceTally) String() string {
 func (*ChoiceTally) ProtoMessage() {}
 
 func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +3199,7 @@ func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceTally.ProtoReflect.Descriptor instead.
 func (*ChoiceTally) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChoiceTally) GetChoice() string {
@@ -3061,7 +3232,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3073,7 +3244,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3086,7 +3257,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -3156,7 +3327,7 @@ type MotionResult struct {
 
 func (x *MotionResult) Reset() {
 	*x = MotionResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3168,7 +3339,7 @@ func (x *MotionResult) String() string {
 func (*MotionResult) ProtoMessage() {}
 
 func (x *MotionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3181,7 +3352,7 @@ func (x *MotionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionResult.ProtoReflect.Descriptor instead.
 func (*MotionResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *MotionResult) GetMotionId() string {
@@ -3264,7 +3435,7 @@ type AssemblyResult struct {
 
 func (x *AssemblyResult) Reset() {
 	*x = AssemblyResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3276,7 +3447,7 @@ func (x *AssemblyResult) String() string {
 func (*AssemblyResult) ProtoMessage() {}
 
 func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3289,7 +3460,7 @@ func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssemblyResult.ProtoReflect.Descriptor instead.
 func (*AssemblyResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AssemblyResult) GetAssemblyId() string {
@@ -3370,7 +3541,7 @@ type Signer struct {
 
 func (x *Signer) Reset() {
 	*x = Signer{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3382,7 +3553,7 @@ func (x *Signer) String() string {
 func (*Signer) ProtoMessage() {}
 
 func (x *Signer) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3395,7 +3566,7 @@ func (x *Signer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signer.ProtoReflect.Descriptor instead.
 func (*Signer) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Signer) GetKeyId() string {
@@ -3470,7 +3641,7 @@ type RegisterSignerRequest struct {
 
 func (x *RegisterSignerRequest) Reset() {
 	*x = RegisterSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3482,7 +3653,7 @@ func (x *RegisterSignerRequest) String() string {
 func (*RegisterSignerRequest) ProtoMessage() {}
 
 func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3495,7 +3666,7 @@ func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSignerRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RegisterSignerRequest) GetSigner() *Signer {
@@ -3514,7 +3685,7 @@ type ListSignersRequest struct {
 
 func (x *ListSignersRequest) Reset() {
 	*x = ListSignersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3526,7 +3697,7 @@ func (x *ListSignersRequest) String() string {
 func (*ListSignersRequest) ProtoMessage() {}
 
 func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3539,7 +3710,7 @@ func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersRequest.ProtoReflect.Descriptor instead.
 func (*ListSignersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListSignersRequest) GetCommunityId() string {
@@ -3558,7 +3729,7 @@ type ListSignersResponse struct {
 
 func (x *ListSignersResponse) Reset() {
 	*x = ListSignersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +3741,7 @@ func (x *ListSignersResponse) String() string {
 func (*ListSignersResponse) ProtoMessage() {}
 
 func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +3754,7 @@ func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersResponse.ProtoReflect.Descriptor instead.
 func (*ListSignersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListSignersResponse) GetSigners() []*Signer {
@@ -3603,7 +3774,7 @@ type RevokeSignerRequest struct {
 
 func (x *RevokeSignerRequest) Reset() {
 	*x = RevokeSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3615,7 +3786,7 @@ func (x *RevokeSignerRequest) String() string {
 func (*RevokeSignerRequest) ProtoMessage() {}
 
 func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3628,7 +3799,7 @@ func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSignerRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RevokeSignerRequest) GetKeyId() string {
@@ -3653,7 +3824,7 @@ type GetServerKeysRequest struct {
 
 func (x *GetServerKeysRequest) Reset() {
 	*x = GetServerKeysRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3665,7 +3836,7 @@ func (x *GetServerKeysRequest) String() string {
 func (*GetServerKeysRequest) ProtoMessage() {}
 
 func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3678,7 +3849,7 @@ func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerKeysRequest.ProtoReflect.Descriptor instead.
 func (*GetServerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
 }
 
 type ServerKeys struct {
@@ -3692,7 +3863,7 @@ type ServerKeys struct {
 
 func (x *ServerKeys) Reset() {
 	*x = ServerKeys{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3704,7 +3875,7 @@ func (x *ServerKeys) String() string {
 func (*ServerKeys) ProtoMessage() {}
 
 func (x *ServerKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3717,7 +3888,7 @@ func (x *ServerKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerKeys.ProtoReflect.Descriptor instead.
 func (*ServerKeys) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ServerKeys) GetReceiptPublicKey() []byte {
@@ -3738,7 +3909,7 @@ var File_ownervote_v1_assembly_proto protoreflect.FileDescriptor
 
 const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\n" +
-	"\x1bownervote/v1/assembly.proto\x12\fownervote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"9\n" +
+	"\x1bownervote/v1/assembly.proto\x12\fownervote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ownervote/v1/roll.proto\"9\n" +
 	"\x06Option\x12\x1b\n" +
 	"\toption_id\x18\x01 \x01(\tR\boptionId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"\xaf\x01\n" +
@@ -3778,7 +3949,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x01k\x18\x02 \x01(\x05R\x01k\"6\n" +
 	"\aFigures\x12\x17\n" +
 	"\aarea_m2\x18\x01 \x01(\tR\x06areaM2\x12\x12\n" +
-	"\x04head\x18\x02 \x01(\x03R\x04head\"\xcb\b\n" +
+	"\x04head\x18\x02 \x01(\x03R\x04head\"\x88\t\n" +
 	"\bAssembly\x12\x1f\n" +
 	"\vassembly_id\x18\x01 \x01(\tR\n" +
 	"assemblyId\x12!\n" +
@@ -3809,7 +3980,10 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vcancel_time\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"cancelTime\x12#\n" +
 	"\rcancel_reason\x18\x1d \x01(\tR\fcancelReason\x12#\n" +
-	"\rresult_digest\x18\x1e \x01(\tR\fresultDigest\"n\n" +
+	"\rresult_digest\x18\x1e \x01(\tR\fresultDigest\x12;\n" +
+	"\n" +
+	"amendments\x18\x1f \x03(\v2\x1b.ownervote.v1.RollAmendmentR\n" +
+	"amendments\"n\n" +
 	"\x15CreateAssemblyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x122\n" +
 	"\bassembly\x18\x02 \x01(\v2\x16.ownervote.v1.AssemblyR\bassembly\"X\n" +
@@ -3899,6 +4073,22 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\rholder_key_id\x18\x03 \x01(\tR\vholderKeyId\x12'\n" +
 	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\"\xd1\x01\n" +
+	"\x10AmendRollRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x17\n" +
+	"\aunit_id\x18\x03 \x01(\tR\x06unitId\x127\n" +
+	"\n" +
+	"new_owners\x18\x04 \x03(\v2\x18.ownervote.v1.OwnerInputR\tnewOwners\x12'\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\"\xea\x01\n" +
+	"\rRollAmendment\x12\x17\n" +
+	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12%\n" +
+	"\x0eprevious_voter\x18\x02 \x01(\tR\rpreviousVoter\x12\x1b\n" +
+	"\tnew_voter\x18\x03 \x01(\tR\bnewVoter\x12\x16\n" +
+	"\x06effect\x18\x04 \x01(\tR\x06effect\x12'\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\x12;\n" +
+	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\"X\n" +
 	"\x12GetProgressRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
@@ -4070,7 +4260,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x16BALLOT_STATUS_ACCEPTED\x10\x01\x12&\n" +
 	"\"BALLOT_STATUS_PENDING_CONFIRMATION\x10\x02\x12\x1c\n" +
 	"\x18BALLOT_STATUS_SUPERSEDED\x10\x03\x12\x19\n" +
-	"\x15BALLOT_STATUS_REFUSED\x10\x042\xd1\t\n" +
+	"\x15BALLOT_STATUS_REFUSED\x10\x042\x9b\n" +
+	"\n" +
 	"\x0fAssemblyService\x12M\n" +
 	"\x0eCreateAssembly\x12#.ownervote.v1.CreateAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12G\n" +
 	"\vGetAssembly\x12 .ownervote.v1.GetAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
@@ -4082,7 +4273,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\rConfirmBallot\x12\".ownervote.v1.ConfirmBallotRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12V\n" +
 	"\x10GetBallotReceipt\x12%.ownervote.v1.GetBallotReceiptRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12R\n" +
 	"\vListBallots\x12 .ownervote.v1.ListBallotsRequest\x1a!.ownervote.v1.ListBallotsResponse\x12Q\n" +
-	"\vRecordProxy\x12 .ownervote.v1.RecordProxyRequest\x1a .ownervote.v1.ProxyAuthorization\x12G\n" +
+	"\vRecordProxy\x12 .ownervote.v1.RecordProxyRequest\x1a .ownervote.v1.ProxyAuthorization\x12H\n" +
+	"\tAmendRoll\x12\x1e.ownervote.v1.AmendRollRequest\x1a\x1b.ownervote.v1.RollAmendment\x12G\n" +
 	"\vGetProgress\x12 .ownervote.v1.GetProgressRequest\x1a\x16.ownervote.v1.Progress\x12M\n" +
 	"\rWatchProgress\x12\".ownervote.v1.WatchProgressRequest\x1a\x16.ownervote.v1.Progress0\x01\x12X\n" +
 	"\rListNonVoters\x12\".ownervote.v1.ListNonVotersRequest\x1a#.ownervote.v1.ListNonVotersResponse\x12I\n" +
@@ -4106,7 +4298,7 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(Matter)(0),                     // 0: ownervote.v1.Matter
 	(Channel)(0),                    // 1: ownervote.v1.Channel
@@ -4139,30 +4331,33 @@ var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(*ListBallotsResponse)(nil),     // 28: ownervote.v1.ListBallotsResponse
 	(*RecordProxyRequest)(nil),      // 29: ownervote.v1.RecordProxyRequest
 	(*ProxyAuthorization)(nil),      // 30: ownervote.v1.ProxyAuthorization
-	(*GetProgressRequest)(nil),      // 31: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),    // 32: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                    // 33: ownervote.v1.Line
-	(*ChoiceProgress)(nil),          // 34: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),          // 35: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),            // 36: ownervote.v1.ChannelCount
-	(*HourCount)(nil),               // 37: ownervote.v1.HourCount
-	(*Progress)(nil),                // 38: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),    // 39: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                // 40: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),   // 41: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),        // 42: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),             // 43: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                // 44: ownervote.v1.Decision
-	(*MotionResult)(nil),            // 45: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),          // 46: ownervote.v1.AssemblyResult
-	(*Signer)(nil),                  // 47: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),   // 48: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),      // 49: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),     // 50: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),     // 51: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),    // 52: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),              // 53: ownervote.v1.ServerKeys
-	(*timestamppb.Timestamp)(nil),   // 54: google.protobuf.Timestamp
+	(*AmendRollRequest)(nil),        // 31: ownervote.v1.AmendRollRequest
+	(*RollAmendment)(nil),           // 32: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),      // 33: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),    // 34: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                    // 35: ownervote.v1.Line
+	(*ChoiceProgress)(nil),          // 36: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),          // 37: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),            // 38: ownervote.v1.ChannelCount
+	(*HourCount)(nil),               // 39: ownervote.v1.HourCount
+	(*Progress)(nil),                // 40: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),    // 41: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                // 42: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),   // 43: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),        // 44: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),             // 45: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                // 46: ownervote.v1.Decision
+	(*MotionResult)(nil),            // 47: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),          // 48: ownervote.v1.AssemblyResult
+	(*Signer)(nil),                  // 49: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),   // 50: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),      // 51: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),     // 52: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),     // 53: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),    // 54: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),              // 55: ownervote.v1.ServerKeys
+	(*timestamppb.Timestamp)(nil),   // 56: google.protobuf.Timestamp
+	(*OwnerInput)(nil),              // 57: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,  // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
@@ -4174,105 +4369,110 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,  // 6: ownervote.v1.RuleSet.special_matters:type_name -> ownervote.v1.Matter
 	3,  // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
 	6,  // 8: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	54, // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	54, // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	56, // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	56, // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
 	1,  // 11: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
 	9,  // 12: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
 	10, // 13: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
 	11, // 14: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
 	12, // 15: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
 	2,  // 16: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	54, // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	54, // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	56, // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	56, // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
 	13, // 19: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	54, // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	54, // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	14, // 22: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
-	14, // 23: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
-	4,  // 24: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	54, // 25: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	1,  // 26: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
-	4,  // 27: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	54, // 28: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	27, // 29: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	54, // 30: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	13, // 31: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	13, // 32: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	13, // 33: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	33, // 34: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	13, // 35: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	13, // 36: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	33, // 37: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	34, // 38: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	13, // 39: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	13, // 40: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	13, // 41: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,  // 42: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	54, // 43: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,  // 44: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	36, // 45: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	37, // 46: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	35, // 47: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	13, // 48: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	40, // 49: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	13, // 50: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	13, // 51: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	13, // 52: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	13, // 53: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	43, // 54: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	44, // 55: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	44, // 56: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,  // 57: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	13, // 58: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	45, // 59: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	54, // 60: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	54, // 61: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	54, // 62: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	47, // 63: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	47, // 64: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	15, // 65: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	16, // 66: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	17, // 67: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	19, // 68: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	20, // 69: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	21, // 70: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	22, // 71: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	24, // 72: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	25, // 73: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	26, // 74: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	29, // 75: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	31, // 76: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	32, // 77: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	39, // 78: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	42, // 79: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	48, // 80: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	49, // 81: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	51, // 82: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	52, // 83: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	14, // 84: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	14, // 85: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	18, // 86: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	14, // 87: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	14, // 88: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	14, // 89: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	23, // 90: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	23, // 91: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	23, // 92: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	28, // 93: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	30, // 94: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	38, // 95: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	38, // 96: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	41, // 97: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	46, // 98: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	47, // 99: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	50, // 100: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	47, // 101: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	53, // 102: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	84, // [84:103] is the sub-list for method output_type
-	65, // [65:84] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	56, // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	56, // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	32, // 22: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	14, // 23: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
+	14, // 24: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
+	4,  // 25: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
+	56, // 26: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	1,  // 27: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
+	4,  // 28: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
+	56, // 29: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	27, // 30: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	56, // 31: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	57, // 32: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	56, // 33: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	13, // 34: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	13, // 35: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	13, // 36: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	35, // 37: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	13, // 38: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	13, // 39: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	35, // 40: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	36, // 41: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	13, // 42: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	13, // 43: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	13, // 44: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,  // 45: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	56, // 46: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,  // 47: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	38, // 48: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	39, // 49: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	37, // 50: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	13, // 51: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	42, // 52: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	13, // 53: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	13, // 54: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	13, // 55: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	13, // 56: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	45, // 57: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	46, // 58: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	46, // 59: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,  // 60: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	13, // 61: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	47, // 62: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	56, // 63: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	56, // 64: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	56, // 65: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	49, // 66: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	49, // 67: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	15, // 68: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	16, // 69: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	17, // 70: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	19, // 71: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	20, // 72: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	21, // 73: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	22, // 74: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	24, // 75: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	25, // 76: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	26, // 77: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	29, // 78: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	31, // 79: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	33, // 80: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	34, // 81: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	41, // 82: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	44, // 83: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	50, // 84: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	51, // 85: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	53, // 86: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	54, // 87: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	14, // 88: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	14, // 89: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	18, // 90: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	14, // 91: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	14, // 92: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	14, // 93: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	23, // 94: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	23, // 95: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	23, // 96: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	28, // 97: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	30, // 98: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	32, // 99: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	40, // 100: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	40, // 101: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	43, // 102: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	48, // 103: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	49, // 104: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	52, // 105: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	49, // 106: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	55, // 107: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	88, // [88:108] is the sub-list for method output_type
+	68, // [68:88] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }
@@ -4280,13 +4480,14 @@ func file_ownervote_v1_assembly_proto_init() {
 	if File_ownervote_v1_assembly_proto != nil {
 		return
 	}
+	file_ownervote_v1_roll_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   49,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -30,6 +30,7 @@ const (
 	AssemblyService_GetBallotReceipt_FullMethodName = "/ownervote.v1.AssemblyService/GetBallotReceipt"
 	AssemblyService_ListBallots_FullMethodName      = "/ownervote.v1.AssemblyService/ListBallots"
 	AssemblyService_RecordProxy_FullMethodName      = "/ownervote.v1.AssemblyService/RecordProxy"
+	AssemblyService_AmendRoll_FullMethodName        = "/ownervote.v1.AssemblyService/AmendRoll"
 	AssemblyService_GetProgress_FullMethodName      = "/ownervote.v1.AssemblyService/GetProgress"
 	AssemblyService_WatchProgress_FullMethodName    = "/ownervote.v1.AssemblyService/WatchProgress"
 	AssemblyService_ListNonVoters_FullMethodName    = "/ownervote.v1.AssemblyService/ListNonVoters"
@@ -71,6 +72,10 @@ type AssemblyServiceClient interface {
 	// RecordProxy records a written proxy authorisation before the proxy
 	// votes.
 	RecordProxy(ctx context.Context, in *RecordProxyRequest, opts ...grpc.CallOption) (*ProxyAuthorization, error)
+	// AmendRoll records that a unit of the frozen roll was sold during the
+	// vote: it keeps its earlier ballot, or, if none was cast, the new owner
+	// may vote for it from now on.
+	AmendRoll(ctx context.Context, in *AmendRollRequest, opts ...grpc.CallOption) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(ctx context.Context, in *GetProgressRequest, opts ...grpc.CallOption) (*Progress, error)
 	// WatchProgress sends the progress now and again at every change until
@@ -201,6 +206,16 @@ func (c *assemblyServiceClient) RecordProxy(ctx context.Context, in *RecordProxy
 	return out, nil
 }
 
+func (c *assemblyServiceClient) AmendRoll(ctx context.Context, in *AmendRollRequest, opts ...grpc.CallOption) (*RollAmendment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RollAmendment)
+	err := c.cc.Invoke(ctx, AssemblyService_AmendRoll_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *assemblyServiceClient) GetProgress(ctx context.Context, in *GetProgressRequest, opts ...grpc.CallOption) (*Progress, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Progress)
@@ -285,6 +300,10 @@ type AssemblyServiceServer interface {
 	// RecordProxy records a written proxy authorisation before the proxy
 	// votes.
 	RecordProxy(context.Context, *RecordProxyRequest) (*ProxyAuthorization, error)
+	// AmendRoll records that a unit of the frozen roll was sold during the
+	// vote: it keeps its earlier ballot, or, if none was cast, the new owner
+	// may vote for it from now on.
+	AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(context.Context, *GetProgressRequest) (*Progress, error)
 	// WatchProgress sends the progress now and again at every change until
@@ -337,6 +356,9 @@ func (UnimplementedAssemblyServiceServer) ListBallots(context.Context, *ListBall
 }
 func (UnimplementedAssemblyServiceServer) RecordProxy(context.Context, *RecordProxyRequest) (*ProxyAuthorization, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordProxy not implemented")
+}
+func (UnimplementedAssemblyServiceServer) AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error) {
+	return nil, status.Error(codes.Unimplemented, "method AmendRoll not implemented")
 }
 func (UnimplementedAssemblyServiceServer) GetProgress(context.Context, *GetProgressRequest) (*Progress, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetProgress not implemented")
@@ -569,6 +591,24 @@ func _AssemblyService_RecordProxy_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssemblyService_AmendRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AmendRollRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).AmendRoll(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_AmendRoll_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).AmendRoll(ctx, req.(*AmendRollRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AssemblyService_GetProgress_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetProgressRequest)
 	if err := dec(in); err != nil {
@@ -684,6 +724,10 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordProxy",
 			Handler:    _AssemblyService_RecordProxy_Handler,
+		},
+		{
+			MethodName: "AmendRoll",
+			Handler:    _AssemblyService_AmendRoll_Handler,
 		},
 		{
 			MethodName: "GetProgress",

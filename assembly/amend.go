@@ -1,0 +1,147 @@
+package assembly
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// AmendmentEffect is what a roll amendment did to a running vote.
+type AmendmentEffect string
+
+// The effects (DESIGN §2: a unit sold during the vote keeps its earlier
+// ballot; if none was cast, the new owner may vote once the amendment is
+// recorded).
+const (
+	// BallotKept: the previous owner had voted; the unit stays with that
+	// ballot for this assembly and the new owner does not vote for it.
+	BallotKept AmendmentEffect = "BALLOT_KEPT"
+	// VoterChanged: nobody had voted for the unit; the new owner votes
+	// for it from now on.
+	VoterChanged AmendmentEffect = "VOTER_CHANGED"
+)
+
+// Amendment is a recorded change of a unit's owner during a vote.
+type Amendment struct {
+	UnitID         string          `json:"unit_id"`
+	PreviousVoter  string          `json:"previous_voter"`
+	NewVoter       string          `json:"new_voter"`
+	Effect         AmendmentEffect `json:"effect"`
+	DocumentSHA256 string          `json:"document_sha256"`
+	Recorded       time.Time       `json:"recorded"`
+	RecordedBy     string          `json:"recorded_by"`
+}
+
+// Amend records that a unit of the frozen roll was sold during the vote.
+// The community's roll takes the new owners at once. For this assembly, the
+// unit keeps the previous owner's counted ballot if there is one; otherwise
+// the new owner becomes the unit's voter (one more voter, or more area for
+// an owner who already votes). docSHA256 is the hash of the transfer
+// registration on file.
+func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256, by string) (Amendment, error) {
+	if len(docSHA256) != 64 || strings.ToLower(docSHA256) != docSHA256 || strings.Trim(docSHA256, "0123456789abcdef") != "" {
+		return Amendment{}, fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid)
+	}
+	var am Amendment
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if s := rec.StateAt(now); s != Published && s != Open {
+			return fmt.Errorf("%w: %s is %s; the frozen roll is amended between publication and closing", ErrWrongState, assemblyID, s)
+		}
+		var u tally.Unit
+		ok, err := getJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), &u)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID)
+		}
+		nu, err := book.TransferTx(tx, rec.CommunityID, unitID, owners)
+		if err != nil {
+			return err
+		}
+		prev := BallotVoter(tally.VoterOf(u))
+		am = Amendment{UnitID: unitID, PreviousVoter: prev, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by}
+		var pv voterRecord
+		if _, err := getJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
+			return err
+		}
+		if pv.Counted != 0 || am.NewVoter == prev {
+			am.Effect = BallotKept
+			return r.saveAmendment(tx, rec, am)
+		}
+		am.Effect = VoterChanged
+		area := Figures{Area: int64(u.Area)}
+		// The previous voter gives up the unit, and is no voter any more
+		// without another one.
+		pv.Units = slices.DeleteFunc(pv.Units, func(id string) bool { return id == unitID })
+		pv.Figures = pv.Figures.sub(area)
+		if len(pv.Units) == 0 {
+			if err := tx.Delete(store.AssemblyVoters, store.Key(assemblyID, prev)); err != nil {
+				return err
+			}
+			rec.RollTotal.Head--
+		} else if err := putJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
+			return err
+		}
+		var nv voterRecord
+		ok, err = getJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), &nv)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			nv.Figures.Head = 1
+			rec.RollTotal.Head++
+		}
+		nv.Units = append(nv.Units, unitID)
+		nv.Figures = nv.Figures.add(area)
+		if nv.Counted != 0 {
+			// The new owner already voted for another unit: their ballot now
+			// carries this unit's area as well.
+			p := newProgress(&rec.Assembly)
+			if _, err := getJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+				return err
+			}
+			br, err := getBallot(tx, assemblyID, nv.Counted)
+			if err != nil {
+				return err
+			}
+			b, err := ballot.Parse(br.Canonical)
+			if err != nil {
+				return err
+			}
+			p.applyFigures(b, area, +1)
+			if err := putJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), nv); err != nil {
+			return err
+		}
+		u.OwnerID, u.Developer = am.NewVoter, false
+		if err := putJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), u); err != nil {
+			return err
+		}
+		return r.saveAmendment(tx, rec, am)
+	})
+	if err == nil {
+		r.notify(assemblyID)
+	}
+	return am, err
+}
+
+func (r *Registry) saveAmendment(tx store.Tx, rec *record, am Amendment) error {
+	rec.Amendments = append(rec.Amendments, am)
+	return putJSON(tx, store.Assemblies, []byte(rec.ID), rec)
+}
