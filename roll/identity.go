@@ -112,14 +112,16 @@ func NormalizePhone(s string) (string, error) {
 	return "", fmt.Errorf("must be an 11-digit mobile number or a landline with area code")
 }
 
-// MaskPhone shows the first three and last four digits of a phone number,
-// e.g. 138****5678.
+// MaskPhone hides at least four middle digits of a phone number and shows
+// at most the first three and the last four, e.g. 138****5678.
 func MaskPhone(p string) string {
 	if p == "" {
 		return ""
 	}
-	if len(p) <= 7 {
+	if len(p) <= 8 {
 		return strings.Repeat("*", len(p))
 	}
-	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
+	stars := max(4, len(p)-7)
+	first := len(p) - stars - 4
+	return p[:first] + strings.Repeat("*", stars) + p[len(p)-4:]
 }

@@ -197,8 +197,10 @@ func TestIdentityAndPhone(t *testing.T) {
 			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if got := roll.MaskPhone("13812345678"); got != "138****5678" {
-		t.Errorf("MaskPhone = %q, want 138****5678", got)
+	for in, want := range map[string]string{"13812345678": "138****5678", "0532888866": "05****8866", "053288886666": "053*****6666"} {
+		if got := roll.MaskPhone(in); got != want {
+			t.Errorf("MaskPhone(%s) = %q, want %q", in, got, want)
+		}
 	}
 	id := ident(t)
 	other, _ := roll.NewIdentifier(bytes.Repeat([]byte{8}, 32))

@@ -1,0 +1,275 @@
+package ballot
+
+import (
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// The rules of the format's values. Each check returns "" when the value is
+// good, or the reason it is not; Validate and Parse share them.
+
+const maxIDLen = 64
+
+// checkID checks an id: 1–64 characters of A-Z a-z 0-9 . _ : -.
+func checkID(s string) string {
+	if s == "" {
+		return "required"
+	}
+	if len(s) > maxIDLen {
+		return fmt.Sprintf("has %d characters, at most %d allowed", len(s), maxIDLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIDByte(s[i]) {
+			return fmt.Sprintf("byte %d (%q) is not one of A-Z a-z 0-9 . _ : -", i, s[i])
+		}
+	}
+	return ""
+}
+
+func isIDByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '_' || c == ':' || c == '-'
+}
+
+// checkHex checks n lowercase hexadecimal digits.
+func checkHex(s string, n int) string {
+	if s == "" {
+		return "required"
+	}
+	if len(s) != n {
+		return fmt.Sprintf("has %d characters, want %d lowercase hex digits", len(s), n)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return fmt.Sprintf("byte %d (%q) is not a lowercase hex digit", i, c)
+		}
+	}
+	return ""
+}
+
+func checkChannel(c Channel) string {
+	if c == "" {
+		return "required"
+	}
+	if c.Signer() == "" {
+		return fmt.Sprintf("unknown channel %q (ONLINE, PLATFORM, PHONE, VISIT, PAPER, PROXY)", string(c))
+	}
+	return ""
+}
+
+func checkSigner(s SignerRole, c Channel) string {
+	if s == "" {
+		return "required"
+	}
+	if want := c.Signer(); want != "" && s != want {
+		return fmt.Sprintf("is %q, channel %s is signed by %s", string(s), c, want)
+	}
+	switch s {
+	case SignerOwner, SignerPlatform, SignerStaff, SignerProxy:
+		return ""
+	}
+	return fmt.Sprintf("unknown signer role %q", string(s))
+}
+
+// Earliest and latest times the format can carry.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
+)
+
+// checkTime checks a time: set, in UTC, a whole number of units (a second or
+// a millisecond), between 1970 and 9999.
+func checkTime(t time.Time, unit time.Duration) string {
+	switch {
+	case t.IsZero():
+		return "required"
+	case t.Location() != time.UTC:
+		return fmt.Sprintf("must be in UTC, not %s", t.Location())
+	case t.Nanosecond()%int(unit) != 0:
+		if unit == time.Second {
+			return "must be a whole number of seconds"
+		}
+		return "must be a whole number of milliseconds"
+	case t.Before(minTime) || t.After(maxTime):
+		return "must be between 1970-01-01 and 9999-12-31"
+	}
+	return ""
+}
+
+// parseTime parses a time written in layout (secondsLayout or millisLayout)
+// and accepts only what Format writes.
+func parseTime(s, layout string) (time.Time, string) {
+	form := "YYYY-MM-DDTHH:MM:SSZ"
+	if layout == millisLayout {
+		form = "YYYY-MM-DDTHH:MM:SS.mmmZ"
+	}
+	if len(s) != len(layout) {
+		return time.Time{}, fmt.Sprintf("%q is not of the form %s", s, form)
+	}
+	for i := 0; i < len(s); i++ {
+		digit := '0' <= s[i] && s[i] <= '9'
+		l := layout[i]
+		if '0' <= l && l <= '9' {
+			if !digit {
+				return time.Time{}, fmt.Sprintf("%q is not of the form %s", s, form)
+			}
+		} else if s[i] != l {
+			return time.Time{}, fmt.Sprintf("%q is not of the form %s", s, form)
+		}
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil || t.Format(layout) != s {
+		return time.Time{}, fmt.Sprintf("%q is not a valid time", s)
+	}
+	unit := time.Second
+	if layout == millisLayout {
+		unit = time.Millisecond
+	}
+	if r := checkTime(t, unit); r != "" {
+		return time.Time{}, r
+	}
+	return t, ""
+}
+
+// presence checks a field that is required for the channels in required,
+// allowed for those in optional and must be absent for the others; reason is
+// the value's own check, used when the field is present.
+func presence(c Channel, present bool, reason string, required, optional []Channel) string {
+	switch {
+	case slices.Contains(required, c) && !present:
+		return "required for channel " + string(c)
+	case !present:
+		return ""
+	case !slices.Contains(required, c) && !slices.Contains(optional, c):
+		return "must be absent for channel " + string(c)
+	}
+	return reason
+}
+
+func checkPresence(c Channel, present bool, reason string, only Channel) string {
+	return presence(c, present, reason, []Channel{only}, nil)
+}
+
+func checkOptional(c Channel, present bool, reason string, required, optional []Channel) string {
+	return presence(c, present, reason, required, optional)
+}
+
+// checkMaskedPhone checks a masked phone number: 7–15 characters of digits
+// and '*', at least 4 '*' and at most 8 digits, so that no full number can
+// be written.
+func checkMaskedPhone(s string) string {
+	if len(s) < 7 || len(s) > 15 {
+		return fmt.Sprintf("has %d characters, want 7 to 15", len(s))
+	}
+	stars, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '*':
+			stars++
+		case '0' <= c && c <= '9':
+			digits++
+		default:
+			return fmt.Sprintf("byte %d (%q) is neither a digit nor '*'", i, c)
+		}
+	}
+	if stars < 4 {
+		return fmt.Sprintf("has %d '*', at least 4 required: never write a full phone number", stars)
+	}
+	if digits > 8 {
+		return fmt.Sprintf("shows %d digits, at most 8 allowed: never write a full phone number", digits)
+	}
+	return ""
+}
+
+// checkNote checks an attestation note: UTF-8 text of at most MaxNoteBytes
+// bytes without the forbidden code points (notAllowedInNote) and without
+// white space at either end.
+func checkNote(s string) string {
+	if s == "" {
+		return "must not be empty when present"
+	}
+	if len(s) > MaxNoteBytes {
+		return fmt.Sprintf("has %d bytes, at most %d allowed", len(s), MaxNoteBytes)
+	}
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return fmt.Sprintf("byte %d is not valid UTF-8", i)
+			}
+		}
+		if notAllowedInNote(r) {
+			return fmt.Sprintf("byte %d: U+%04X is not allowed (control, line or paragraph separator, bidirectional format or byte order mark)", i, r)
+		}
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if isWhiteSpace(first) || isWhiteSpace(last) {
+		return "must not begin or end with white space"
+	}
+	return ""
+}
+
+// notAllowedInNote reports the code points a note must not contain: C0
+// controls, DEL and C1 controls (which include every line break but U+2028
+// and U+2029), U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR, the
+// bidirectional formatting characters U+061C, U+200E, U+200F, U+202A–U+202E,
+// U+2066–U+2069, and U+FEFF (byte order mark). The list is fixed, so it does
+// not depend on a Unicode version.
+func notAllowedInNote(r rune) bool {
+	switch {
+	case r <= 0x1f, 0x7f <= r && r <= 0x9f:
+		return true
+	case r == 0x2028, r == 0x2029:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, 0x202a <= r && r <= 0x202e, 0x2066 <= r && r <= 0x2069:
+		return true
+	case r == 0xfeff:
+		return true
+	}
+	return false
+}
+
+// isWhiteSpace reports the Unicode White_Space characters that a note may
+// contain inside but not at either end (the others are controls or line
+// separators, which it may not contain at all): U+0020, U+00A0, U+1680,
+// U+2000–U+200A, U+202F, U+205F and U+3000.
+func isWhiteSpace(r rune) bool {
+	switch {
+	case r == 0x20, r == 0xa0, r == 0x1680, 0x2000 <= r && r <= 0x200a, r == 0x202f, r == 0x205f, r == 0x3000:
+		return true
+	}
+	return false
+}
+
+func isKeyword(v string) bool {
+	return v == Agree || v == Oppose || v == Abstain || v == Invalid
+}
+
+// checkValues checks the values of one choice: one keyword alone, or one or
+// more distinct option ids.
+func checkValues(values []string) string {
+	switch {
+	case len(values) == 0:
+		return "at least one value is required"
+	case len(values) > MaxValues:
+		return fmt.Sprintf("%d values, at most %d allowed", len(values), MaxValues)
+	}
+	for _, v := range values {
+		if isKeyword(v) && len(values) > 1 {
+			return v + " must be the only value"
+		}
+		if r := checkID(v); r != "" {
+			return fmt.Sprintf("value %q: %s", v, r)
+		}
+	}
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] == sorted[i-1] {
+			return fmt.Sprintf("value %q appears more than once", sorted[i])
+		}
+	}
+	return ""
+}
