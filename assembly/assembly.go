@@ -35,6 +35,9 @@ const (
 	ResidentsCommittee ConvenerKind = "RESIDENTS_COMMITTEE"
 )
 
+// DefaultObjectionDays is the objection window when an assembly sets none.
+const DefaultObjectionDays = 3
+
 // MinNotice is the least time between publishing the notice and opening the
 // vote (DESIGN §2 "Procedure").
 const MinNotice = 15 * 24 * time.Hour
@@ -110,6 +113,10 @@ type Assembly struct {
 	// ShortNoticeReason records why the notice is shorter than MinNotice;
 	// without it such a publication is refused.
 	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
+	// ObjectionDays is the length of the objection window (询异) after the
+	// preliminary result, in days; DefaultObjectionDays when zero at
+	// creation.
+	ObjectionDays int `json:"objection_days"`
 
 	State      State     `json:"state"`
 	Created    time.Time `json:"created"`
@@ -125,6 +132,12 @@ type Assembly struct {
 	ClosedBy     string      `json:"closed_by,omitempty"`
 	CancelledAt  time.Time   `json:"cancelled_at,omitzero"`
 	CancelReason string      `json:"cancel_reason,omitempty"`
+	// Objections to the preliminary result, with responses.
+	Objections []Objection `json:"objections,omitempty"`
+	// Certificate holds the committee's signatures; CertifiedAt is set when
+	// k of them are in.
+	Certificate []CertSignature `json:"certificate,omitempty"`
+	CertifiedAt time.Time       `json:"certified_at,omitzero"`
 }
 
 // Figures are an area (0.01 m²) and a headcount, as stored.
@@ -230,6 +243,8 @@ func (a *Assembly) validate() error {
 		return bad("channels", "accept at least one channel")
 	case a.Settings.ProxyCap < 0:
 		return bad("settings.proxy_cap", "must not be negative")
+	case a.ObjectionDays < 0 || a.ObjectionDays > 30:
+		return bad("objection_days", "0 to 30 days")
 	}
 	for i, c := range a.Channels {
 		if !slices.Contains(allChannels, c) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
@@ -90,6 +91,10 @@ type BallotRecord struct {
 	ConfirmedBy  string    `json:"confirmed_by,omitempty"`
 	ConfirmedAt  time.Time `json:"confirmed_at,omitzero"`
 	SupersededBy uint64    `json:"superseded_by,omitempty"`
+	// LogIndex is the index of the ballot's BALLOT log entry;
+	// ConfirmLogIndex that of its confirmation, if any.
+	LogIndex        uint64 `json:"log_index"`
+	ConfirmLogIndex uint64 `json:"confirm_log_index,omitempty"`
 }
 
 // Submission is a ballot as received.
@@ -110,13 +115,21 @@ type Outcome struct {
 	ReceiptSignature []byte
 	// Replayed is true when this exact ballot had been submitted before.
 	Replayed bool
+	// LogEntry is the log entry that records the ballot's outcome (its
+	// confirmation for a maker-checker ballot), at LogIndex; InclusionProof
+	// proves it is in the log of LogSize entries that Checkpoint signs.
+	LogEntry       []byte
+	LogIndex       uint64
+	LogSize        uint64
+	Checkpoint     []byte
+	InclusionProof [][]byte
 }
 
 // signerKey finds the public key a ballot claims to be signed with. It
 // fails only when no such key is on record (the ballot is then not stored:
 // anyone can send bytes, and only authentic ballots are kept).
-func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, error) {
-	var pub []byte
+func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, audit.KeyEntry, error) {
+	var ke audit.KeyEntry
 	err := r.st.View(ctx, func(tx store.Tx) error {
 		switch b.Signer {
 		case ballot.SignerOwner:
@@ -124,13 +137,14 @@ func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot)
 			if err != nil {
 				return fmt.Errorf("%w: %s is not a registered key of voter %s", ErrUnknownSignerKey, b.KeyID, b.Voter)
 			}
-			pub = k.PublicKey
+			ke = audit.KeyEntry{KeyID: k.ID, PublicKey: k.PublicKey, Role: string(ballot.SignerOwner), Holder: k.OwnerID, Community: a.CommunityID, Registered: k.Created}
 		case ballot.SignerPlatform, ballot.SignerStaff:
 			s, err := getSigner(tx, b.KeyID)
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrUnknownSignerKey, b.KeyID)
 			}
-			pub = s.PublicKey
+			role := map[SignerKind]string{PlatformSigner: string(ballot.SignerPlatform), StaffSigner: string(ballot.SignerStaff), CommitteeSigner: "COMMITTEE"}[s.Kind]
+			ke = audit.KeyEntry{KeyID: s.KeyID, PublicKey: s.PublicKey, Role: role, Holder: s.ID, Community: s.CommunityID, Registered: s.Created}
 		case ballot.SignerProxy:
 			var p Proxy
 			ok, err := getJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
@@ -140,13 +154,13 @@ func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot)
 			if !ok || p.HolderKeyID != b.KeyID {
 				return fmt.Errorf("%w: no proxy authorisation for voter %s with key %s", ErrUnknownSignerKey, b.Voter, b.KeyID)
 			}
-			pub = p.HolderPublicKey
+			ke = audit.KeyEntry{KeyID: p.HolderKeyID, PublicKey: p.HolderPublicKey, Role: string(ballot.SignerProxy), Holder: p.Voter, Registered: p.Recorded}
 		default:
 			return fmt.Errorf("%w: unknown signer %q", ErrMalformedBallot, b.Signer)
 		}
 		return nil
 	})
-	return pub, err
+	return ke.PublicKey, ke, err
 }
 
 // Submit takes a signed ballot through intake. The signature is checked
@@ -166,7 +180,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	pub, err := r.signerKey(ctx, &a, b)
+	pub, keyEntry, err := r.signerKey(ctx, &a, b)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -195,8 +209,25 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 			return nil
 		}
 		now := r.now().UTC()
+		switch st := rec.StateAt(now); st {
+		case Published, Open:
+		case Draft:
+			refusal = &Refusal{Reason: ErrNotOpen, Detail: fmt.Sprintf("%v: assembly is a DRAFT", ErrNotOpen), BallotID: id}
+			return nil
+		default:
+			// The log of a closed assembly takes no more ballots.
+			refusal = &Refusal{Reason: ErrVotingClosed, Detail: fmt.Sprintf("%v: assembly is %s; the ballot was not stored", ErrVotingClosed, st), BallotID: id}
+			return nil
+		}
 		p := newProgress(&rec.Assembly)
 		if _, err := getJSON(tx, store.Progress, []byte(s.Assembly), p); err != nil {
+			return err
+		}
+		lw, err := r.logWriter(tx, s.Assembly, now)
+		if err != nil {
+			return err
+		}
+		if err := lw.logKey(keyEntry); err != nil {
 			return err
 		}
 		br := BallotRecord{Seq: p.NextSeq, ID: id, Voter: b.Voter, Channel: b.Channel, KeyID: b.KeyID,
@@ -219,7 +250,14 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 			p.Pending++
 		default:
 			br.Status = Accepted
-			if err := r.count(tx, &rec.Assembly, p, vr, b, &br); err != nil {
+		}
+		br.LogIndex, err = lw.add(audit.Entry{Kind: audit.KindBallot, Ballot: &audit.BallotEntry{Seq: br.Seq, ID: id, Ballot: s.Canonical,
+			Signature: s.Signature, Status: string(br.Status), Reason: br.Reason, SubmittedBy: s.By}})
+		if err != nil {
+			return err
+		}
+		if br.Status == Accepted {
+			if err := r.count(tx, lw, &rec.Assembly, p, vr, b, &br, s.By); err != nil {
 				return err
 			}
 		}
@@ -230,23 +268,48 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 			return err
 		}
 		out.Record = br
-		return nil
+		return lw.finish()
 	})
 	if err != nil {
 		return Outcome{}, err
 	}
-	if !out.Replayed {
+	if !out.Replayed && out.Record.ID != "" {
 		r.notify(s.Assembly)
 	}
 	if refusal != nil {
 		return out, refusal
 	}
-	if out.Record.Status == Accepted || out.Record.Status == Superseded {
-		if err := r.sign(&out, s.Assembly); err != nil {
-			return Outcome{}, err
-		}
+	if err := r.finishOutcome(ctx, &out, s.Assembly); err != nil {
+		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// finishOutcome signs the receipt of a counted ballot and adds the log
+// entry's inclusion proof against the latest checkpoint.
+func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID string) error {
+	if out.Record.Status == Accepted || out.Record.Status == Superseded {
+		if err := r.sign(out, assemblyID); err != nil {
+			return err
+		}
+	}
+	return r.st.View(ctx, func(tx store.Tx) error {
+		var st logState
+		if _, err := getJSON(tx, store.LogState, []byte(assemblyID), &st); err != nil {
+			return err
+		}
+		idx := out.Record.LogIndex
+		if out.Record.ConfirmLogIndex != 0 {
+			idx = out.Record.ConfirmLogIndex
+		}
+		p, err := audit.InclusionProof(idx, st.Tree.Size, fetcher(tx, assemblyID))
+		if err != nil {
+			return err
+		}
+		out.LogIndex, out.LogSize, out.Checkpoint, out.InclusionProof = idx, st.Tree.Size, st.Checkpoint, p
+		out.LogEntry = append([]byte(nil), tx.Get(store.LogEntries, seqKey(assemblyID, idx))...)
+		return nil
+	})
 }
 
 // check applies every intake rule but the one-ballot rule and returns the
@@ -367,8 +430,9 @@ func checkChoices(a *Assembly, b *ballot.Ballot) (error, string) {
 	return nil, ""
 }
 
-// count makes br the voter's counted ballot, superseding an earlier one.
-func (r *Registry) count(tx store.Tx, a *Assembly, p *progressRecord, vr *voterRecord, b *ballot.Ballot, br *BallotRecord) error {
+// count makes br the voter's counted ballot, superseding (and logging the
+// supersession of) an earlier one.
+func (r *Registry) count(tx store.Tx, lw *logWriter, a *Assembly, p *progressRecord, vr *voterRecord, b *ballot.Ballot, br *BallotRecord, by string) error {
 	if vr.Counted != 0 {
 		old, err := getBallot(tx, a.ID, vr.Counted)
 		if err != nil {
@@ -381,6 +445,9 @@ func (r *Registry) count(tx store.Tx, a *Assembly, p *progressRecord, vr *voterR
 		p.apply(ob, vr.Figures, old.Received, -1)
 		old.Status, old.SupersededBy, old.Reason = Superseded, br.Seq, fmt.Sprintf("superseded by ballot %d", br.Seq)
 		p.Superseded++
+		if _, err := lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: old.Seq, ID: old.ID, Status: string(Superseded), Reason: old.Reason, By: by}}); err != nil {
+			return err
+		}
 		if err := putBallot(tx, a.ID, &old); err != nil {
 			return err
 		}
@@ -465,6 +532,9 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 		if br.SubmittedBy == by {
 			return ErrSameStaff
 		}
+		if st := rec.StateAt(r.now()); st != Open {
+			return fmt.Errorf("%w: %s is %s; ballots are confirmed while voting is open", ErrWrongState, assemblyID, st)
+		}
 		b, err := ballot.Parse(br.Canonical)
 		if err != nil {
 			return fmt.Errorf("assembly: stored ballot %d unreadable: %w", br.Seq, err)
@@ -489,7 +559,17 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
 		} else {
 			br.Status = Accepted
-			if err := r.count(tx, &rec.Assembly, p, vr, b, &br); err != nil {
+		}
+		lw, err := r.logWriter(tx, assemblyID, now)
+		if err != nil {
+			return err
+		}
+		br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: br.Seq, ID: br.ID, Status: string(br.Status), Reason: br.Reason, By: by}})
+		if err != nil {
+			return err
+		}
+		if br.Status == Accepted {
+			if err := r.count(tx, lw, &rec.Assembly, p, vr, b, &br, by); err != nil {
 				return err
 			}
 		}
@@ -497,7 +577,10 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 			return err
 		}
 		out.Record = br
-		return putJSON(tx, store.Progress, []byte(assemblyID), p)
+		if err := putJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+			return err
+		}
+		return lw.finish()
 	})
 	if err != nil {
 		return Outcome{}, err
@@ -506,7 +589,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 	if refusal != nil {
 		return out, refusal
 	}
-	return out, r.sign(&out, assemblyID)
+	return out, r.finishOutcome(ctx, &out, assemblyID)
 }
 
 // Ballots lists an assembly's ballots in arrival order after sequence
@@ -552,10 +635,7 @@ func (r *Registry) Receipt(ctx context.Context, assemblyID, ballotID string) (Ou
 	if err != nil {
 		return Outcome{}, err
 	}
-	if out.Record.Status != Accepted && out.Record.Status != Superseded {
-		return out, nil
-	}
-	return out, r.sign(&out, assemblyID)
+	return out, r.finishOutcome(ctx, &out, assemblyID)
 }
 
 // countedBallots returns the tally's ballots: one per voter and motion of

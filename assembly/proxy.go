@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 )
@@ -81,7 +82,18 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			}
 		}
 		p.Recorded, p.RecordedBy = now, by
-		return putJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p)
+		if err := putJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
+			return err
+		}
+		lw, err := r.logWriter(tx, assemblyID, now)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter, HolderName: p.HolderName,
+			HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}}); err != nil {
+			return err
+		}
+		return lw.finish()
 	})
 	return p, err
 }

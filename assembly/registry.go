@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
@@ -25,6 +28,10 @@ import (
 type Config struct {
 	// ReceiptKey signs ballot receipts.
 	ReceiptKey ed25519.PrivateKey
+	// LogSigner signs log checkpoints; LogVerifierKey is its public
+	// verifier key (note format), given out with exports.
+	LogSigner      note.Signer
+	LogVerifierKey string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Logger receives operational messages; slog.Default when nil.
@@ -37,6 +44,8 @@ type Registry struct {
 	now        func() time.Time
 	receiptKey ed25519.PrivateKey
 	receiptID  string
+	logSigner  note.Signer
+	logVKey    string
 	log        *slog.Logger
 
 	mu       sync.Mutex
@@ -48,7 +57,14 @@ func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
 	if len(cfg.ReceiptKey) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("%w: receipt key must be an ed25519 private key", ErrInvalid)
 	}
-	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, log: cfg.Logger, watchers: make(map[string]chan struct{})}
+	if cfg.LogSigner == nil {
+		return nil, fmt.Errorf("%w: a log signer is required", ErrInvalid)
+	}
+	if v, err := note.NewVerifier(cfg.LogVerifierKey); err != nil || v.KeyHash() != cfg.LogSigner.KeyHash() || v.Name() != cfg.LogSigner.Name() {
+		return nil, fmt.Errorf("%w: the log verifier key does not match the log signer", ErrInvalid)
+	}
+	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, logSigner: cfg.LogSigner, logVKey: cfg.LogVerifierKey,
+		log: cfg.Logger, watchers: make(map[string]chan struct{})}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -58,6 +74,9 @@ func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
 	r.receiptID = ballot.KeyID(cfg.ReceiptKey.Public().(ed25519.PublicKey))
 	return r, nil
 }
+
+// LogVerifierKey is the note verifier key of the log's checkpoints.
+func (r *Registry) LogVerifierKey() string { return r.logVKey }
 
 // ReceiptPublicKey is the public key that verifies receipts.
 func (r *Registry) ReceiptPublicKey() ed25519.PublicKey {
@@ -140,6 +159,9 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 		}
 		if err := a.validate(); err != nil {
 			return err
+		}
+		if a.ObjectionDays == 0 {
+			a.ObjectionDays = DefaultObjectionDays
 		}
 		for i, m := range a.Committee.Members {
 			s, err := getSigner(tx, m)
@@ -273,6 +295,24 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		if err := putJSON(tx, store.Progress, []byte(id), newProgress(&rec.Assembly)); err != nil {
 			return err
 		}
+		lw, err := r.logWriter(tx, id, now)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindRoll, Roll: &audit.RollEntry{Digest: rec.RollDigest, Units: len(tu),
+			TotalArea: total.Area.String(), TotalHead: total.Head}}); err != nil {
+			return err
+		}
+		ag, err := agendaEntry(tx, &rec.Assembly)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindAgenda, Agenda: ag}); err != nil {
+			return err
+		}
+		if err := lw.finish(); err != nil {
+			return err
+		}
 		a = rec.Assembly
 		return putJSON(tx, store.Assemblies, []byte(id), rec)
 	})
@@ -294,6 +334,18 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 		now := r.now().UTC()
 		if s := rec.StateAt(now); s != Draft && s != Published && s != Open {
 			return fmt.Errorf("%w: %s is %s; only an assembly that has not closed can be cancelled", ErrWrongState, id, s)
+		}
+		if rec.State == Published {
+			lw, err := r.logWriter(tx, id, now)
+			if err != nil {
+				return err
+			}
+			if _, err := lw.add(audit.Entry{Kind: audit.KindCancel, Cancel: &audit.CancelEntry{Reason: reason}}); err != nil {
+				return err
+			}
+			if err := lw.finish(); err != nil {
+				return err
+			}
 		}
 		rec.State, rec.CancelledAt, rec.CancelReason = Cancelled, now, reason
 		a = rec.Assembly
@@ -393,6 +445,19 @@ func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
 	d := res.Digest()
 	rec.Result, rec.ResultDigest = &res, hex.EncodeToString(d[:])
 	rec.State, rec.ClosedAt = Preliminary, now
+	lw, err := r.logWriter(tx, rec.ID, now)
+	if err != nil {
+		return err
+	}
+	if _, err := lw.add(audit.Entry{Kind: audit.KindClose, Close: &audit.CloseEntry{Early: rec.CloseReason != "", Reason: rec.CloseReason, By: rec.ClosedBy}}); err != nil {
+		return err
+	}
+	if _, err := lw.add(audit.Entry{Kind: audit.KindResult, Result: &audit.ResultEntry{Digest: rec.ResultDigest}}); err != nil {
+		return err
+	}
+	if err := lw.finish(); err != nil {
+		return err
+	}
 	return putJSON(tx, store.Assemblies, []byte(rec.ID), rec)
 }
 

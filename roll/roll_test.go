@@ -122,18 +122,18 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 	badPhone.Phone = "12345"
 	co1, co2 := owner(6, "共一"), owner(7, "共二")
 	inputs := []roll.UnitInput{
-		person("1-1-101", "80.00", owner(1, "甲")),                       // 0 fine
-		person("1-1-101", "80.00", owner(2, "乙")),                       // 1 duplicate unit
-		person("1-1-102", "80.123", owner(3, "丙")),                      // 2 three decimals
-		person("1-1-103", "-5", owner(4, "丁")),                          // 3 negative
-		{ID: "1-1-104", Owners: []roll.OwnerInput{owner(5, "戊")}},        // 4 no area
-		person("1-1-105", "70.00"),                                      // 5 missing owner
-		person("1-1-106", "70.00", dupName),                             // 6 same ID, other name
-		person("1-1-107", "70.00", badID),                               // 7 bad check digit
-		person("1-1-108", "70.00", badPhone),                            // 8 bad phone
-		person("1-1-109", "70.00", co1, co2),                            // 9 no representative
+		person("1-1-101", "80.00", owner(1, "甲")),                 // 0 fine
+		person("1-1-101", "80.00", owner(2, "乙")),                 // 1 duplicate unit
+		person("1-1-102", "80.123", owner(3, "丙")),                // 2 three decimals
+		person("1-1-103", "-5", owner(4, "丁")),                    // 3 negative
+		{ID: "1-1-104", Owners: []roll.OwnerInput{owner(5, "戊")}}, // 4 no area
+		person("1-1-105", "70.00"),                                // 5 missing owner
+		person("1-1-106", "70.00", dupName),                       // 6 same ID, other name
+		person("1-1-107", "70.00", badID),                         // 7 bad check digit
+		person("1-1-108", "70.00", badPhone),                      // 8 bad phone
+		person("1-1-109", "70.00", co1, co2),                      // 9 no representative
 		{ID: "1-1-110", Registered: "70", Kind: roll.DeveloperUnsold, Owners: []roll.OwnerInput{owner(10, "开发")}}, // 10 developer with owner
-		{ID: "1-1-111", Registered: "70", Kind: "RENTED", Owners: []roll.OwnerInput{owner(11, "租")}},                  // 11 bad kind
+		{ID: "1-1-111", Registered: "70", Kind: "RENTED", Owners: []roll.OwnerInput{owner(11, "租")}},              // 11 bad kind
 	}
 	_, err := roll.Build(ident(t), inputs)
 	var ie *roll.ImportError

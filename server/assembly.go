@@ -283,7 +283,8 @@ func (s *assemblyService) GetResult(ctx context.Context, req *ov.GetResultReques
 		return nil, s.err(ctx, err)
 	}
 	out := &ov.AssemblyResult{AssemblyId: a.ID, State: stateProto(a.StateAt(s.reg.Now())), RuleSet: res.RuleSet.Name, Total: figures(res.Total),
-		ResultDigest: digest, RollDigest: a.RollDigest, CloseTime: timestamppb.New(a.ClosedAt)}
+		ResultDigest: digest, RollDigest: a.RollDigest, CloseTime: timestamppb.New(a.ClosedAt),
+		CertificationStatement: string(a.Statement(digest)), ObjectionDeadline: timestamppb.New(a.ObjectionDeadline())}
 	for _, mr := range res.Motions {
 		m, _ := a.Motion(mr.Motion.ID)
 		pm := &ov.MotionResult{MotionId: m.ID, Title: m.Title, Requirement: requirementText(mr.Requirement), Total: figures(mr.Total),
@@ -321,9 +322,9 @@ func requirementText(r tally.Requirement) string {
 
 func receiptProto(out assembly.Outcome) *ov.BallotReceipt {
 	br := out.Record
-	r := &ov.BallotReceipt{BallotId: br.ID, Seq: br.Seq, Status: statusProto(br.Status), ReceiveTime: timestamppb.New(br.Received),
-		Receipt: out.ReceiptCanonical, ReceiptSignature: out.ReceiptSignature, Replayed: out.Replayed, Reason: br.Reason}
-	return r
+	return &ov.BallotReceipt{BallotId: br.ID, Seq: br.Seq, Status: statusProto(br.Status), ReceiveTime: timestamppb.New(br.Received),
+		Receipt: out.ReceiptCanonical, ReceiptSignature: out.ReceiptSignature, Replayed: out.Replayed, Reason: br.Reason,
+		LogEntry: out.LogEntry, LogIndex: out.LogIndex, LogSize: out.LogSize, Checkpoint: string(out.Checkpoint), InclusionProof: out.InclusionProof}
 }
 
 func progressProto(p assembly.Progress) *ov.Progress {
@@ -373,7 +374,7 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 			DeemedConsent: a.Settings.DeemedConsent, AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: int32(a.Settings.ProxyCap)},
 		Convener:  &ov.Convener{Kind: string(a.Convener.Kind), Name: a.Convener.Name},
 		Committee: &ov.Committee{MemberKeyIds: a.Committee.Members, K: int32(a.Committee.K)},
-		State:     stateProto(a.StateAt(s.reg.Now())), CreateTime: timestamppb.New(a.Created), RollDigest: a.RollDigest,
+		State:     stateProto(a.StateAt(s.reg.Now())), CreateTime: timestamppb.New(a.Created), RollDigest: a.RollDigest, ObjectionDays: int32(a.ObjectionDays),
 		RollUnitCount: int32(a.RollUnits), CloseReason: a.CloseReason, CancelReason: a.CancelReason,
 	}
 	for _, m := range a.Motions {
@@ -388,6 +389,15 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 	}
 	for _, am := range a.Amendments {
 		pa.Amendments = append(pa.Amendments, amendmentProto(am))
+	}
+	for _, o := range a.Objections {
+		pa.Objections = append(pa.Objections, objectionProto(o))
+	}
+	for _, c := range a.Certificate {
+		pa.Certificate = append(pa.Certificate, &ov.CertificationSignature{KeyId: c.KeyID, Signature: c.Signature, SignTime: timestamppb.New(c.At)})
+	}
+	if !a.CertifiedAt.IsZero() {
+		pa.CertifyTime = timestamppb.New(a.CertifiedAt)
 	}
 	if !a.Published.IsZero() {
 		pa.PublishTime = timestamppb.New(a.Published)
@@ -418,7 +428,7 @@ func ruleSetProto(rs tally.RuleSet) *ov.RuleSet {
 
 func assemblyFromProto(communityID string, pa *ov.Assembly) (assembly.Assembly, error) {
 	a := assembly.Assembly{
-		ID: pa.GetAssemblyId(), CommunityID: communityID, Title: pa.GetTitle(),
+		ID: pa.GetAssemblyId(), CommunityID: communityID, Title: pa.GetTitle(), ObjectionDays: int(pa.GetObjectionDays()),
 		Opens: pa.GetOpensAt().AsTime(), Closes: pa.GetClosesAt().AsTime(), ShortNoticeReason: pa.GetShortNoticeReason(),
 		Convener:  assembly.Convener{Kind: assembly.ConvenerKind(pa.GetConvener().GetKind()), Name: strings.TrimSpace(pa.GetConvener().GetName())},
 		Committee: assembly.Committee{Members: pa.GetCommittee().GetMemberKeyIds(), K: int(pa.GetCommittee().GetK())},
@@ -560,5 +570,5 @@ func (s *signerService) RevokeSigner(ctx context.Context, req *ov.RevokeSignerRe
 
 func (s *signerService) GetServerKeys(ctx context.Context, _ *ov.GetServerKeysRequest) (*ov.ServerKeys, error) {
 	pub := s.reg.ReceiptPublicKey()
-	return &ov.ServerKeys{ReceiptPublicKey: pub, ReceiptKeyId: ballot.KeyID(pub)}, nil
+	return &ov.ServerKeys{ReceiptPublicKey: pub, ReceiptKeyId: ballot.KeyID(pub), LogVerifierKey: s.reg.LogVerifierKey()}, nil
 }

@@ -34,11 +34,12 @@ type access struct {
 }
 
 var (
-	everyone  = auth.Roles()
-	adminOnly = []auth.Role{auth.StreetAdmin}
-	staff     = []auth.Role{auth.StreetAdmin, auth.CommunityStaff}
-	keepers   = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.Platform}
-	overseers = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember, auth.Auditor}
+	everyone   = auth.Roles()
+	adminOnly  = []auth.Role{auth.StreetAdmin}
+	staff      = []auth.Role{auth.StreetAdmin, auth.CommunityStaff}
+	keepers    = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.Platform}
+	overseers  = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember, auth.Auditor}
+	certifiers = []auth.Role{auth.StreetAdmin, auth.CommitteeMember}
 )
 
 // policy is the one table of which roles may call which RPC. A method
@@ -73,6 +74,15 @@ var policy = map[string]access{
 	ov.AssemblyService_WatchProgress_FullMethodName:    {everyone, scopeRequest},
 	ov.AssemblyService_ListNonVoters_FullMethodName:    {staff, scopeRequest},
 	ov.AssemblyService_GetResult_FullMethodName:        {everyone, scopeRequest},
+
+	ov.AssemblyService_GetCheckpoint_FullMethodName:       {everyone, scopeRequest},
+	ov.AssemblyService_GetInclusionProof_FullMethodName:   {everyone, scopeRequest},
+	ov.AssemblyService_GetConsistencyProof_FullMethodName: {everyone, scopeRequest},
+	ov.AssemblyService_ListLogEntries_FullMethodName:      {overseers, scopeRequest},
+	ov.AssemblyService_RecordObjection_FullMethodName:     {overseers, scopeRequest},
+	ov.AssemblyService_RespondObjection_FullMethodName:    {staff, scopeRequest},
+	ov.AssemblyService_CertifyResult_FullMethodName:       {certifiers, scopeRequest},
+	ov.AssemblyService_ExportAssembly_FullMethodName:      {overseers, scopeRequest},
 
 	ov.SignerService_RegisterSigner_FullMethodName: {adminOnly, scopeAll},
 	ov.SignerService_ListSigners_FullMethodName:    {everyone, scopeFiltered},

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/server"
@@ -89,7 +90,11 @@ func (e *env) start() {
 		t.Fatal(err)
 	}
 	e.tokens = auth.NewTokens(e.st, auth.Config{})
-	e.reg, err = assembly.NewRegistry(e.st, assembly.Config{ReceiptKey: receiptKey, Now: e.clock.Now})
+	logSigner, logVKey, err := audit.LogKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reg, err = assembly.NewRegistry(e.st, assembly.Config{ReceiptKey: receiptKey, LogSigner: logSigner, LogVerifierKey: logVKey, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

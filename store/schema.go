@@ -45,6 +45,21 @@ const (
 	Proxies Bucket = "proxies"
 	// CallLog maps assembly id, 0, voter, 0, sequence to a call attempt.
 	CallLog Bucket = "call_log"
+	// LogEntries maps assembly id, 0, big-endian index to a log entry's
+	// leaf data.
+	LogEntries Bucket = "log_entries"
+	// LogNodes maps assembly id, 0, level byte, big-endian index to the
+	// hash of a perfect subtree of the assembly's Merkle tree.
+	LogNodes Bucket = "log_nodes"
+	// LogState maps assembly id to the tree's compact range and latest
+	// signed checkpoint.
+	LogState Bucket = "log_state"
+	// LogCheckpoints maps assembly id, 0, big-endian size to the signed
+	// checkpoint of that size.
+	LogCheckpoints Bucket = "log_checkpoints"
+	// LogKeys maps assembly id, 0, key id to the index of the key's KEY
+	// entry.
+	LogKeys Bucket = "log_keys"
 	// AccessLog maps a big-endian sequence number to a record of a
 	// sensitive read (such as a phone number reveal).
 	AccessLog Bucket = "access_log"
@@ -57,7 +72,8 @@ var schemaVersionKey = []byte("schema_version")
 
 // buckets lists every bucket of SchemaVersion; Open creates missing ones.
 var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog,
-	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog}
+	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog,
+	LogEntries, LogNodes, LogState, LogCheckpoints, LogKeys}
 
 // migrations[v] upgrades a database from version v to v+1 inside one
 // transaction. Version 0 is an empty file.

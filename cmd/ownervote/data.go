@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -18,6 +21,9 @@ const (
 	secretFile = "identity.secret"
 	// receiptKeyFile holds the ed25519 seed of the key that signs receipts.
 	receiptKeyFile = "receipt.key"
+	// logKeyFile holds the ed25519 seed of the key that signs log
+	// checkpoints.
+	logKeyFile = "log.key"
 )
 
 // data is an open data directory.
@@ -25,6 +31,8 @@ type data struct {
 	st         *store.Bolt
 	secret     []byte
 	receiptKey ed25519.PrivateKey
+	logSigner  note.Signer
+	logVKey    string
 }
 
 // openData opens the database in dir (creating dir and the file if needed)
@@ -41,11 +49,19 @@ func openData(dir string) (*data, error) {
 	if err != nil {
 		return nil, err
 	}
+	logSeed, err := loadOrCreateSecret(filepath.Join(dir, logKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	logSigner, logVKey, err := audit.LogKey(logSeed)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return &data{st: st, secret: secret, receiptKey: ed25519.NewKeyFromSeed(seed)}, nil
+	return &data{st: st, secret: secret, receiptKey: ed25519.NewKeyFromSeed(seed), logSigner: logSigner, logVKey: logVKey}, nil
 }
 
 // loadOrCreateSecret reads a 32-byte secret, or writes a new random one with

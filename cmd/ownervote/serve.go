@@ -50,7 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	tokens := auth.NewTokens(st, auth.Config{})
-	reg, err := assembly.NewRegistry(st, assembly.Config{ReceiptKey: d.receiptKey, Logger: log})
+	reg, err := assembly.NewRegistry(st, assembly.Config{ReceiptKey: d.receiptKey, LogSigner: d.logSigner, LogVerifierKey: d.logVKey, Logger: log})
 	if err != nil {
 		return err
 	}

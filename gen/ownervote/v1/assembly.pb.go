@@ -947,6 +947,11 @@ type Assembly struct {
 	CancelReason  string                 `protobuf:"bytes,29,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
 	ResultDigest  string                 `protobuf:"bytes,30,opt,name=result_digest,json=resultDigest,proto3" json:"result_digest,omitempty"`
 	Amendments    []*RollAmendment       `protobuf:"bytes,31,rep,name=amendments,proto3" json:"amendments,omitempty"`
+	// Days of the objection window after the preliminary result (default 3).
+	ObjectionDays int32                     `protobuf:"varint,32,opt,name=objection_days,json=objectionDays,proto3" json:"objection_days,omitempty"`
+	Objections    []*Objection              `protobuf:"bytes,33,rep,name=objections,proto3" json:"objections,omitempty"`
+	Certificate   []*CertificationSignature `protobuf:"bytes,34,rep,name=certificate,proto3" json:"certificate,omitempty"`
+	CertifyTime   *timestamppb.Timestamp    `protobuf:"bytes,35,opt,name=certify_time,json=certifyTime,proto3" json:"certify_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1149,6 +1154,172 @@ func (x *Assembly) GetAmendments() []*RollAmendment {
 	return nil
 }
 
+func (x *Assembly) GetObjectionDays() int32 {
+	if x != nil {
+		return x.ObjectionDays
+	}
+	return 0
+}
+
+func (x *Assembly) GetObjections() []*Objection {
+	if x != nil {
+		return x.Objections
+	}
+	return nil
+}
+
+func (x *Assembly) GetCertificate() []*CertificationSignature {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+func (x *Assembly) GetCertifyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CertifyTime
+	}
+	return nil
+}
+
+// Objection is an objection to the preliminary result and its response.
+type Objection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ObjectionId   string                 `protobuf:"bytes,1,opt,name=objection_id,json=objectionId,proto3" json:"objection_id,omitempty"`
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	Response      string                 `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
+	ResponseTime  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=response_time,json=responseTime,proto3" json:"response_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Objection) Reset() {
+	*x = Objection{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Objection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Objection) ProtoMessage() {}
+
+func (x *Objection) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Objection.ProtoReflect.Descriptor instead.
+func (*Objection) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Objection) GetObjectionId() string {
+	if x != nil {
+		return x.ObjectionId
+	}
+	return ""
+}
+
+func (x *Objection) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Objection) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *Objection) GetResponse() string {
+	if x != nil {
+		return x.Response
+	}
+	return ""
+}
+
+func (x *Objection) GetResponseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResponseTime
+	}
+	return nil
+}
+
+// CertificationSignature is a committee member's signature of the result.
+type CertificationSignature struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	SignTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=sign_time,json=signTime,proto3" json:"sign_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CertificationSignature) Reset() {
+	*x = CertificationSignature{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CertificationSignature) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CertificationSignature) ProtoMessage() {}
+
+func (x *CertificationSignature) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CertificationSignature.ProtoReflect.Descriptor instead.
+func (*CertificationSignature) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CertificationSignature) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *CertificationSignature) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *CertificationSignature) GetSignTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SignTime
+	}
+	return nil
+}
+
 type CreateAssemblyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1159,7 +1330,7 @@ type CreateAssemblyRequest struct {
 
 func (x *CreateAssemblyRequest) Reset() {
 	*x = CreateAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1342,7 @@ func (x *CreateAssemblyRequest) String() string {
 func (*CreateAssemblyRequest) ProtoMessage() {}
 
 func (x *CreateAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1355,7 @@ func (x *CreateAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*CreateAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{10}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateAssemblyRequest) GetCommunityId() string {
@@ -1211,7 +1382,7 @@ type GetAssemblyRequest struct {
 
 func (x *GetAssemblyRequest) Reset() {
 	*x = GetAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1394,7 @@ func (x *GetAssemblyRequest) String() string {
 func (*GetAssemblyRequest) ProtoMessage() {}
 
 func (x *GetAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1407,7 @@ func (x *GetAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*GetAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{11}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetAssemblyRequest) GetCommunityId() string {
@@ -1262,7 +1433,7 @@ type ListAssembliesRequest struct {
 
 func (x *ListAssembliesRequest) Reset() {
 	*x = ListAssembliesRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1445,7 @@ func (x *ListAssembliesRequest) String() string {
 func (*ListAssembliesRequest) ProtoMessage() {}
 
 func (x *ListAssembliesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1458,7 @@ func (x *ListAssembliesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssembliesRequest.ProtoReflect.Descriptor instead.
 func (*ListAssembliesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{12}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListAssembliesRequest) GetCommunityId() string {
@@ -1306,7 +1477,7 @@ type ListAssembliesResponse struct {
 
 func (x *ListAssembliesResponse) Reset() {
 	*x = ListAssembliesResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1489,7 @@ func (x *ListAssembliesResponse) String() string {
 func (*ListAssembliesResponse) ProtoMessage() {}
 
 func (x *ListAssembliesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1502,7 @@ func (x *ListAssembliesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssembliesResponse.ProtoReflect.Descriptor instead.
 func (*ListAssembliesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{13}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListAssembliesResponse) GetAssemblies() []*Assembly {
@@ -1351,7 +1522,7 @@ type PublishAssemblyRequest struct {
 
 func (x *PublishAssemblyRequest) Reset() {
 	*x = PublishAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1534,7 @@ func (x *PublishAssemblyRequest) String() string {
 func (*PublishAssemblyRequest) ProtoMessage() {}
 
 func (x *PublishAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1547,7 @@ func (x *PublishAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*PublishAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{14}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PublishAssemblyRequest) GetCommunityId() string {
@@ -1404,7 +1575,7 @@ type CancelAssemblyRequest struct {
 
 func (x *CancelAssemblyRequest) Reset() {
 	*x = CancelAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1416,7 +1587,7 @@ func (x *CancelAssemblyRequest) String() string {
 func (*CancelAssemblyRequest) ProtoMessage() {}
 
 func (x *CancelAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1429,7 +1600,7 @@ func (x *CancelAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*CancelAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{15}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelAssemblyRequest) GetCommunityId() string {
@@ -1464,7 +1635,7 @@ type CloseAssemblyRequest struct {
 
 func (x *CloseAssemblyRequest) Reset() {
 	*x = CloseAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1476,7 +1647,7 @@ func (x *CloseAssemblyRequest) String() string {
 func (*CloseAssemblyRequest) ProtoMessage() {}
 
 func (x *CloseAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1489,7 +1660,7 @@ func (x *CloseAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*CloseAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{16}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CloseAssemblyRequest) GetCommunityId() string {
@@ -1527,7 +1698,7 @@ type SubmitBallotRequest struct {
 
 func (x *SubmitBallotRequest) Reset() {
 	*x = SubmitBallotRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1710,7 @@ func (x *SubmitBallotRequest) String() string {
 func (*SubmitBallotRequest) ProtoMessage() {}
 
 func (x *SubmitBallotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1723,7 @@ func (x *SubmitBallotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitBallotRequest.ProtoReflect.Descriptor instead.
 func (*SubmitBallotRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubmitBallotRequest) GetCommunityId() string {
@@ -1595,15 +1766,23 @@ type BallotReceipt struct {
 	Receipt          []byte `protobuf:"bytes,5,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	ReceiptSignature []byte `protobuf:"bytes,6,opt,name=receipt_signature,json=receiptSignature,proto3" json:"receipt_signature,omitempty"`
 	// True when this exact ballot had been received before.
-	Replayed      bool   `protobuf:"varint,7,opt,name=replayed,proto3" json:"replayed,omitempty"`
-	Reason        string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replayed bool   `protobuf:"varint,7,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	Reason   string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The log entry that records the ballot (its confirmation, for a
+	// maker-checker ballot), its index, and the proof that it is in the log
+	// of log_size entries signed by checkpoint.
+	LogEntry       []byte   `protobuf:"bytes,9,opt,name=log_entry,json=logEntry,proto3" json:"log_entry,omitempty"`
+	LogIndex       uint64   `protobuf:"varint,10,opt,name=log_index,json=logIndex,proto3" json:"log_index,omitempty"`
+	LogSize        uint64   `protobuf:"varint,11,opt,name=log_size,json=logSize,proto3" json:"log_size,omitempty"`
+	Checkpoint     string   `protobuf:"bytes,12,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	InclusionProof [][]byte `protobuf:"bytes,13,rep,name=inclusion_proof,json=inclusionProof,proto3" json:"inclusion_proof,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *BallotReceipt) Reset() {
 	*x = BallotReceipt{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1794,7 @@ func (x *BallotReceipt) String() string {
 func (*BallotReceipt) ProtoMessage() {}
 
 func (x *BallotReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +1807,7 @@ func (x *BallotReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BallotReceipt.ProtoReflect.Descriptor instead.
 func (*BallotReceipt) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *BallotReceipt) GetBallotId() string {
@@ -1687,6 +1866,41 @@ func (x *BallotReceipt) GetReason() string {
 	return ""
 }
 
+func (x *BallotReceipt) GetLogEntry() []byte {
+	if x != nil {
+		return x.LogEntry
+	}
+	return nil
+}
+
+func (x *BallotReceipt) GetLogIndex() uint64 {
+	if x != nil {
+		return x.LogIndex
+	}
+	return 0
+}
+
+func (x *BallotReceipt) GetLogSize() uint64 {
+	if x != nil {
+		return x.LogSize
+	}
+	return 0
+}
+
+func (x *BallotReceipt) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+func (x *BallotReceipt) GetInclusionProof() [][]byte {
+	if x != nil {
+		return x.InclusionProof
+	}
+	return nil
+}
+
 type ConfirmBallotRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1698,7 +1912,7 @@ type ConfirmBallotRequest struct {
 
 func (x *ConfirmBallotRequest) Reset() {
 	*x = ConfirmBallotRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1924,7 @@ func (x *ConfirmBallotRequest) String() string {
 func (*ConfirmBallotRequest) ProtoMessage() {}
 
 func (x *ConfirmBallotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1937,7 @@ func (x *ConfirmBallotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmBallotRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmBallotRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ConfirmBallotRequest) GetCommunityId() string {
@@ -1758,7 +1972,7 @@ type GetBallotReceiptRequest struct {
 
 func (x *GetBallotReceiptRequest) Reset() {
 	*x = GetBallotReceiptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +1984,7 @@ func (x *GetBallotReceiptRequest) String() string {
 func (*GetBallotReceiptRequest) ProtoMessage() {}
 
 func (x *GetBallotReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +1997,7 @@ func (x *GetBallotReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBallotReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetBallotReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetBallotReceiptRequest) GetCommunityId() string {
@@ -1820,7 +2034,7 @@ type ListBallotsRequest struct {
 
 func (x *ListBallotsRequest) Reset() {
 	*x = ListBallotsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +2046,7 @@ func (x *ListBallotsRequest) String() string {
 func (*ListBallotsRequest) ProtoMessage() {}
 
 func (x *ListBallotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +2059,7 @@ func (x *ListBallotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBallotsRequest.ProtoReflect.Descriptor instead.
 func (*ListBallotsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListBallotsRequest) GetCommunityId() string {
@@ -1895,7 +2109,7 @@ type BallotEntry struct {
 
 func (x *BallotEntry) Reset() {
 	*x = BallotEntry{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +2121,7 @@ func (x *BallotEntry) String() string {
 func (*BallotEntry) ProtoMessage() {}
 
 func (x *BallotEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1920,7 +2134,7 @@ func (x *BallotEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BallotEntry.ProtoReflect.Descriptor instead.
 func (*BallotEntry) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BallotEntry) GetSeq() uint64 {
@@ -2004,7 +2218,7 @@ type ListBallotsResponse struct {
 
 func (x *ListBallotsResponse) Reset() {
 	*x = ListBallotsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2230,7 @@ func (x *ListBallotsResponse) String() string {
 func (*ListBallotsResponse) ProtoMessage() {}
 
 func (x *ListBallotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2243,7 @@ func (x *ListBallotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBallotsResponse.ProtoReflect.Descriptor instead.
 func (*ListBallotsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListBallotsResponse) GetBallots() []*BallotEntry {
@@ -2063,7 +2277,7 @@ type RecordProxyRequest struct {
 
 func (x *RecordProxyRequest) Reset() {
 	*x = RecordProxyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2075,7 +2289,7 @@ func (x *RecordProxyRequest) String() string {
 func (*RecordProxyRequest) ProtoMessage() {}
 
 func (x *RecordProxyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2088,7 +2302,7 @@ func (x *RecordProxyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordProxyRequest.ProtoReflect.Descriptor instead.
 func (*RecordProxyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RecordProxyRequest) GetCommunityId() string {
@@ -2146,7 +2360,7 @@ type ProxyAuthorization struct {
 
 func (x *ProxyAuthorization) Reset() {
 	*x = ProxyAuthorization{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2372,7 @@ func (x *ProxyAuthorization) String() string {
 func (*ProxyAuthorization) ProtoMessage() {}
 
 func (x *ProxyAuthorization) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2385,7 @@ func (x *ProxyAuthorization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProxyAuthorization.ProtoReflect.Descriptor instead.
 func (*ProxyAuthorization) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ProxyAuthorization) GetVoter() string {
@@ -2224,7 +2438,7 @@ type AmendRollRequest struct {
 
 func (x *AmendRollRequest) Reset() {
 	*x = AmendRollRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2450,7 @@ func (x *AmendRollRequest) String() string {
 func (*AmendRollRequest) ProtoMessage() {}
 
 func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2463,7 @@ func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendRollRequest.ProtoReflect.Descriptor instead.
 func (*AmendRollRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AmendRollRequest) GetCommunityId() string {
@@ -2302,7 +2516,7 @@ type RollAmendment struct {
 
 func (x *RollAmendment) Reset() {
 	*x = RollAmendment{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2314,7 +2528,7 @@ func (x *RollAmendment) String() string {
 func (*RollAmendment) ProtoMessage() {}
 
 func (x *RollAmendment) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2541,7 @@ func (x *RollAmendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
 func (*RollAmendment) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RollAmendment) GetUnitId() string {
@@ -2382,7 +2596,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2608,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2621,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetProgressRequest) GetCommunityId() string {
@@ -2434,7 +2648,7 @@ type WatchProgressRequest struct {
 
 func (x *WatchProgressRequest) Reset() {
 	*x = WatchProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2660,7 @@ func (x *WatchProgressRequest) String() string {
 func (*WatchProgressRequest) ProtoMessage() {}
 
 func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2459,7 +2673,7 @@ func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgressRequest.ProtoReflect.Descriptor instead.
 func (*WatchProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WatchProgressRequest) GetCommunityId() string {
@@ -2489,7 +2703,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2501,7 +2715,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2514,7 +2728,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Line) GetRequired() *Figures {
@@ -2551,7 +2765,7 @@ type ChoiceProgress struct {
 
 func (x *ChoiceProgress) Reset() {
 	*x = ChoiceProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2777,7 @@ func (x *ChoiceProgress) String() string {
 func (*ChoiceProgress) ProtoMessage() {}
 
 func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2790,7 @@ func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceProgress.ProtoReflect.Descriptor instead.
 func (*ChoiceProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChoiceProgress) GetChoice() string {
@@ -2619,7 +2833,7 @@ type MotionProgress struct {
 
 func (x *MotionProgress) Reset() {
 	*x = MotionProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +2845,7 @@ func (x *MotionProgress) String() string {
 func (*MotionProgress) ProtoMessage() {}
 
 func (x *MotionProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +2858,7 @@ func (x *MotionProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionProgress.ProtoReflect.Descriptor instead.
 func (*MotionProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *MotionProgress) GetMotionId() string {
@@ -2727,7 +2941,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +2953,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +2966,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChannelCount) GetChannel() Channel {
@@ -2779,7 +2993,7 @@ type HourCount struct {
 
 func (x *HourCount) Reset() {
 	*x = HourCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +3005,7 @@ func (x *HourCount) String() string {
 func (*HourCount) ProtoMessage() {}
 
 func (x *HourCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +3018,7 @@ func (x *HourCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HourCount.ProtoReflect.Descriptor instead.
 func (*HourCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *HourCount) GetHour() *timestamppb.Timestamp {
@@ -2840,7 +3054,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2852,7 +3066,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2865,7 +3079,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Progress) GetAssemblyId() string {
@@ -2950,7 +3164,7 @@ type ListNonVotersRequest struct {
 
 func (x *ListNonVotersRequest) Reset() {
 	*x = ListNonVotersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2962,7 +3176,7 @@ func (x *ListNonVotersRequest) String() string {
 func (*ListNonVotersRequest) ProtoMessage() {}
 
 func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2975,7 +3189,7 @@ func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersRequest.ProtoReflect.Descriptor instead.
 func (*ListNonVotersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListNonVotersRequest) GetCommunityId() string {
@@ -3012,7 +3226,7 @@ type NonVoter struct {
 
 func (x *NonVoter) Reset() {
 	*x = NonVoter{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3238,7 @@ func (x *NonVoter) String() string {
 func (*NonVoter) ProtoMessage() {}
 
 func (x *NonVoter) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3251,7 @@ func (x *NonVoter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NonVoter.ProtoReflect.Descriptor instead.
 func (*NonVoter) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *NonVoter) GetVoter() string {
@@ -3077,7 +3291,7 @@ type ListNonVotersResponse struct {
 
 func (x *ListNonVotersResponse) Reset() {
 	*x = ListNonVotersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3303,7 @@ func (x *ListNonVotersResponse) String() string {
 func (*ListNonVotersResponse) ProtoMessage() {}
 
 func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3316,7 @@ func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersResponse.ProtoReflect.Descriptor instead.
 func (*ListNonVotersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListNonVotersResponse) GetNonVoters() []*NonVoter {
@@ -3122,7 +3336,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3134,7 +3348,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3147,7 +3361,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetResultRequest) GetCommunityId() string {
@@ -3174,7 +3388,7 @@ type ChoiceTally struct {
 
 func (x *ChoiceTally) Reset() {
 	*x = ChoiceTally{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3186,7 +3400,7 @@ func (x *ChoiceTally) String() string {
 func (*ChoiceTally) ProtoMessage() {}
 
 func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3199,7 +3413,7 @@ func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceTally.ProtoReflect.Descriptor instead.
 func (*ChoiceTally) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ChoiceTally) GetChoice() string {
@@ -3232,7 +3446,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3244,7 +3458,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3257,7 +3471,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -3327,7 +3541,7 @@ type MotionResult struct {
 
 func (x *MotionResult) Reset() {
 	*x = MotionResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3339,7 +3553,7 @@ func (x *MotionResult) String() string {
 func (*MotionResult) ProtoMessage() {}
 
 func (x *MotionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3352,7 +3566,7 @@ func (x *MotionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionResult.ProtoReflect.Descriptor instead.
 func (*MotionResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *MotionResult) GetMotionId() string {
@@ -3426,16 +3640,19 @@ type AssemblyResult struct {
 	Total      *Figures               `protobuf:"bytes,4,opt,name=total,proto3" json:"total,omitempty"`
 	Motions    []*MotionResult        `protobuf:"bytes,5,rep,name=motions,proto3" json:"motions,omitempty"`
 	// SHA-256 (hex) of the canonical result; the committee signs it.
-	ResultDigest  string                 `protobuf:"bytes,6,opt,name=result_digest,json=resultDigest,proto3" json:"result_digest,omitempty"`
-	RollDigest    string                 `protobuf:"bytes,7,opt,name=roll_digest,json=rollDigest,proto3" json:"roll_digest,omitempty"`
-	CloseTime     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ResultDigest string                 `protobuf:"bytes,6,opt,name=result_digest,json=resultDigest,proto3" json:"result_digest,omitempty"`
+	RollDigest   string                 `protobuf:"bytes,7,opt,name=roll_digest,json=rollDigest,proto3" json:"roll_digest,omitempty"`
+	CloseTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
+	// The bytes committee members sign to certify this result.
+	CertificationStatement string                 `protobuf:"bytes,9,opt,name=certification_statement,json=certificationStatement,proto3" json:"certification_statement,omitempty"`
+	ObjectionDeadline      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=objection_deadline,json=objectionDeadline,proto3" json:"objection_deadline,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *AssemblyResult) Reset() {
 	*x = AssemblyResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3447,7 +3664,7 @@ func (x *AssemblyResult) String() string {
 func (*AssemblyResult) ProtoMessage() {}
 
 func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3460,7 +3677,7 @@ func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssemblyResult.ProtoReflect.Descriptor instead.
 func (*AssemblyResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *AssemblyResult) GetAssemblyId() string {
@@ -3519,6 +3736,805 @@ func (x *AssemblyResult) GetCloseTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *AssemblyResult) GetCertificationStatement() string {
+	if x != nil {
+		return x.CertificationStatement
+	}
+	return ""
+}
+
+func (x *AssemblyResult) GetObjectionDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ObjectionDeadline
+	}
+	return nil
+}
+
+type GetCheckpointRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCheckpointRequest) Reset() {
+	*x = GetCheckpointRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCheckpointRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCheckpointRequest) ProtoMessage() {}
+
+func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
+func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *GetCheckpointRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *GetCheckpointRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+// Checkpoint is a signed checkpoint (a signed note: origin, size, root).
+type Checkpoint struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Checkpoint string                 `protobuf:"bytes,1,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Size       uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// The note verifier key that checks it.
+	LogVerifierKey string `protobuf:"bytes,3,opt,name=log_verifier_key,json=logVerifierKey,proto3" json:"log_verifier_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Checkpoint) Reset() {
+	*x = Checkpoint{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Checkpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Checkpoint) ProtoMessage() {}
+
+func (x *Checkpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
+func (*Checkpoint) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *Checkpoint) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+func (x *Checkpoint) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Checkpoint) GetLogVerifierKey() string {
+	if x != nil {
+		return x.LogVerifierKey
+	}
+	return ""
+}
+
+type GetInclusionProofRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	Index         uint64                 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInclusionProofRequest) Reset() {
+	*x = GetInclusionProofRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInclusionProofRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInclusionProofRequest) ProtoMessage() {}
+
+func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
+func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *GetInclusionProofRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *GetInclusionProofRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *GetInclusionProofRequest) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *GetInclusionProofRequest) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+type InclusionProof struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Size          uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	Hashes        [][]byte               `protobuf:"bytes,3,rep,name=hashes,proto3" json:"hashes,omitempty"`
+	Entry         []byte                 `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InclusionProof) Reset() {
+	*x = InclusionProof{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InclusionProof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InclusionProof) ProtoMessage() {}
+
+func (x *InclusionProof) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InclusionProof.ProtoReflect.Descriptor instead.
+func (*InclusionProof) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *InclusionProof) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *InclusionProof) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *InclusionProof) GetHashes() [][]byte {
+	if x != nil {
+		return x.Hashes
+	}
+	return nil
+}
+
+func (x *InclusionProof) GetEntry() []byte {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+type GetConsistencyProofRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	Size1         uint64                 `protobuf:"varint,3,opt,name=size1,proto3" json:"size1,omitempty"`
+	Size2         uint64                 `protobuf:"varint,4,opt,name=size2,proto3" json:"size2,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsistencyProofRequest) Reset() {
+	*x = GetConsistencyProofRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsistencyProofRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsistencyProofRequest) ProtoMessage() {}
+
+func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
+func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GetConsistencyProofRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *GetConsistencyProofRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *GetConsistencyProofRequest) GetSize1() uint64 {
+	if x != nil {
+		return x.Size1
+	}
+	return 0
+}
+
+func (x *GetConsistencyProofRequest) GetSize2() uint64 {
+	if x != nil {
+		return x.Size2
+	}
+	return 0
+}
+
+type ConsistencyProof struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Size1         uint64                 `protobuf:"varint,1,opt,name=size1,proto3" json:"size1,omitempty"`
+	Size2         uint64                 `protobuf:"varint,2,opt,name=size2,proto3" json:"size2,omitempty"`
+	Hashes        [][]byte               `protobuf:"bytes,3,rep,name=hashes,proto3" json:"hashes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsistencyProof) Reset() {
+	*x = ConsistencyProof{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsistencyProof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsistencyProof) ProtoMessage() {}
+
+func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
+func (*ConsistencyProof) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ConsistencyProof) GetSize1() uint64 {
+	if x != nil {
+		return x.Size1
+	}
+	return 0
+}
+
+func (x *ConsistencyProof) GetSize2() uint64 {
+	if x != nil {
+		return x.Size2
+	}
+	return 0
+}
+
+func (x *ConsistencyProof) GetHashes() [][]byte {
+	if x != nil {
+		return x.Hashes
+	}
+	return nil
+}
+
+type ListLogEntriesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	FromIndex     uint64                 `protobuf:"varint,3,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	PageSize      int32                  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLogEntriesRequest) Reset() {
+	*x = ListLogEntriesRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLogEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLogEntriesRequest) ProtoMessage() {}
+
+func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLogEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ListLogEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ListLogEntriesRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListLogEntriesRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *ListLogEntriesRequest) GetFromIndex() uint64 {
+	if x != nil {
+		return x.FromIndex
+	}
+	return 0
+}
+
+func (x *ListLogEntriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListLogEntriesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       [][]byte               `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLogEntriesResponse) Reset() {
+	*x = ListLogEntriesResponse{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLogEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLogEntriesResponse) ProtoMessage() {}
+
+func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLogEntriesResponse.ProtoReflect.Descriptor instead.
+func (*ListLogEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListLogEntriesResponse) GetEntries() [][]byte {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+type RecordObjectionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	Text          string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordObjectionRequest) Reset() {
+	*x = RecordObjectionRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordObjectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordObjectionRequest) ProtoMessage() {}
+
+func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordObjectionRequest.ProtoReflect.Descriptor instead.
+func (*RecordObjectionRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *RecordObjectionRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *RecordObjectionRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *RecordObjectionRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type RespondObjectionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	ObjectionId   string                 `protobuf:"bytes,3,opt,name=objection_id,json=objectionId,proto3" json:"objection_id,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RespondObjectionRequest) Reset() {
+	*x = RespondObjectionRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RespondObjectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RespondObjectionRequest) ProtoMessage() {}
+
+func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RespondObjectionRequest.ProtoReflect.Descriptor instead.
+func (*RespondObjectionRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *RespondObjectionRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *RespondObjectionRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *RespondObjectionRequest) GetObjectionId() string {
+	if x != nil {
+		return x.ObjectionId
+	}
+	return ""
+}
+
+func (x *RespondObjectionRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type CertifyResultRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	// The committee member's signing key id.
+	KeyId string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// ed25519 signature of AssemblyResult.certification_statement.
+	Signature     []byte `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CertifyResultRequest) Reset() {
+	*x = CertifyResultRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CertifyResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CertifyResultRequest) ProtoMessage() {}
+
+func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CertifyResultRequest.ProtoReflect.Descriptor instead.
+func (*CertifyResultRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *CertifyResultRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *CertifyResultRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *CertifyResultRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *CertifyResultRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+type ExportAssemblyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportAssemblyRequest) Reset() {
+	*x = ExportAssemblyRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportAssemblyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportAssemblyRequest) ProtoMessage() {}
+
+func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportAssemblyRequest.ProtoReflect.Descriptor instead.
+func (*ExportAssemblyRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ExportAssemblyRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ExportAssemblyRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+type ExportAssemblyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// File name to content.
+	Files         map[string][]byte `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportAssemblyResponse) Reset() {
+	*x = ExportAssemblyResponse{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportAssemblyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportAssemblyResponse) ProtoMessage() {}
+
+func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportAssemblyResponse.ProtoReflect.Descriptor instead.
+func (*ExportAssemblyResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ExportAssemblyResponse) GetFiles() map[string][]byte {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
 // Signer is a registered signing key of the platform, a staff member or a
 // committee member.
 type Signer struct {
@@ -3541,7 +4557,7 @@ type Signer struct {
 
 func (x *Signer) Reset() {
 	*x = Signer{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3553,7 +4569,7 @@ func (x *Signer) String() string {
 func (*Signer) ProtoMessage() {}
 
 func (x *Signer) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3566,7 +4582,7 @@ func (x *Signer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signer.ProtoReflect.Descriptor instead.
 func (*Signer) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Signer) GetKeyId() string {
@@ -3641,7 +4657,7 @@ type RegisterSignerRequest struct {
 
 func (x *RegisterSignerRequest) Reset() {
 	*x = RegisterSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +4669,7 @@ func (x *RegisterSignerRequest) String() string {
 func (*RegisterSignerRequest) ProtoMessage() {}
 
 func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +4682,7 @@ func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSignerRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RegisterSignerRequest) GetSigner() *Signer {
@@ -3685,7 +4701,7 @@ type ListSignersRequest struct {
 
 func (x *ListSignersRequest) Reset() {
 	*x = ListSignersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3697,7 +4713,7 @@ func (x *ListSignersRequest) String() string {
 func (*ListSignersRequest) ProtoMessage() {}
 
 func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3710,7 +4726,7 @@ func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersRequest.ProtoReflect.Descriptor instead.
 func (*ListSignersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListSignersRequest) GetCommunityId() string {
@@ -3729,7 +4745,7 @@ type ListSignersResponse struct {
 
 func (x *ListSignersResponse) Reset() {
 	*x = ListSignersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3741,7 +4757,7 @@ func (x *ListSignersResponse) String() string {
 func (*ListSignersResponse) ProtoMessage() {}
 
 func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3754,7 +4770,7 @@ func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersResponse.ProtoReflect.Descriptor instead.
 func (*ListSignersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListSignersResponse) GetSigners() []*Signer {
@@ -3774,7 +4790,7 @@ type RevokeSignerRequest struct {
 
 func (x *RevokeSignerRequest) Reset() {
 	*x = RevokeSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3786,7 +4802,7 @@ func (x *RevokeSignerRequest) String() string {
 func (*RevokeSignerRequest) ProtoMessage() {}
 
 func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3799,7 +4815,7 @@ func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSignerRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RevokeSignerRequest) GetKeyId() string {
@@ -3824,7 +4840,7 @@ type GetServerKeysRequest struct {
 
 func (x *GetServerKeysRequest) Reset() {
 	*x = GetServerKeysRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3836,7 +4852,7 @@ func (x *GetServerKeysRequest) String() string {
 func (*GetServerKeysRequest) ProtoMessage() {}
 
 func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3849,7 +4865,7 @@ func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerKeysRequest.ProtoReflect.Descriptor instead.
 func (*GetServerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
 }
 
 type ServerKeys struct {
@@ -3857,13 +4873,15 @@ type ServerKeys struct {
 	// ed25519 public key that signs ballot receipts.
 	ReceiptPublicKey []byte `protobuf:"bytes,1,opt,name=receipt_public_key,json=receiptPublicKey,proto3" json:"receipt_public_key,omitempty"`
 	ReceiptKeyId     string `protobuf:"bytes,2,opt,name=receipt_key_id,json=receiptKeyId,proto3" json:"receipt_key_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Note verifier key of the transparency logs' checkpoints.
+	LogVerifierKey string `protobuf:"bytes,3,opt,name=log_verifier_key,json=logVerifierKey,proto3" json:"log_verifier_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ServerKeys) Reset() {
 	*x = ServerKeys{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3875,7 +4893,7 @@ func (x *ServerKeys) String() string {
 func (*ServerKeys) ProtoMessage() {}
 
 func (x *ServerKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3888,7 +4906,7 @@ func (x *ServerKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerKeys.ProtoReflect.Descriptor instead.
 func (*ServerKeys) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ServerKeys) GetReceiptPublicKey() []byte {
@@ -3901,6 +4919,13 @@ func (x *ServerKeys) GetReceiptPublicKey() []byte {
 func (x *ServerKeys) GetReceiptKeyId() string {
 	if x != nil {
 		return x.ReceiptKeyId
+	}
+	return ""
+}
+
+func (x *ServerKeys) GetLogVerifierKey() string {
+	if x != nil {
+		return x.LogVerifierKey
 	}
 	return ""
 }
@@ -3949,7 +4974,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x01k\x18\x02 \x01(\x05R\x01k\"6\n" +
 	"\aFigures\x12\x17\n" +
 	"\aarea_m2\x18\x01 \x01(\tR\x06areaM2\x12\x12\n" +
-	"\x04head\x18\x02 \x01(\x03R\x04head\"\x88\t\n" +
+	"\x04head\x18\x02 \x01(\x03R\x04head\"\xef\n" +
+	"\n" +
 	"\bAssembly\x12\x1f\n" +
 	"\vassembly_id\x18\x01 \x01(\tR\n" +
 	"assemblyId\x12!\n" +
@@ -3983,7 +5009,24 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\rresult_digest\x18\x1e \x01(\tR\fresultDigest\x12;\n" +
 	"\n" +
 	"amendments\x18\x1f \x03(\v2\x1b.ownervote.v1.RollAmendmentR\n" +
-	"amendments\"n\n" +
+	"amendments\x12%\n" +
+	"\x0eobjection_days\x18  \x01(\x05R\robjectionDays\x127\n" +
+	"\n" +
+	"objections\x18! \x03(\v2\x17.ownervote.v1.ObjectionR\n" +
+	"objections\x12F\n" +
+	"\vcertificate\x18\" \x03(\v2$.ownervote.v1.CertificationSignatureR\vcertificate\x12=\n" +
+	"\fcertify_time\x18# \x01(\v2\x1a.google.protobuf.TimestampR\vcertifyTime\"\xdc\x01\n" +
+	"\tObjection\x12!\n" +
+	"\fobjection_id\x18\x01 \x01(\tR\vobjectionId\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12;\n" +
+	"\vrecord_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\x12\x1a\n" +
+	"\bresponse\x18\x04 \x01(\tR\bresponse\x12?\n" +
+	"\rresponse_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\fresponseTime\"\x86\x01\n" +
+	"\x16CertificationSignature\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\x127\n" +
+	"\tsign_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTime\"n\n" +
 	"\x15CreateAssemblyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x122\n" +
 	"\bassembly\x18\x02 \x01(\v2\x16.ownervote.v1.AssemblyR\bassembly\"X\n" +
@@ -4016,7 +5059,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x16\n" +
 	"\x06ballot\x18\x03 \x01(\fR\x06ballot\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\fR\tsignature\"\xac\x02\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\"\xca\x03\n" +
 	"\rBallotReceipt\x12\x1b\n" +
 	"\tballot_id\x18\x01 \x01(\tR\bballotId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x122\n" +
@@ -4025,7 +5068,15 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\areceipt\x18\x05 \x01(\fR\areceipt\x12+\n" +
 	"\x11receipt_signature\x18\x06 \x01(\fR\x10receiptSignature\x12\x1a\n" +
 	"\breplayed\x18\a \x01(\bR\breplayed\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\"w\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x12\x1b\n" +
+	"\tlog_entry\x18\t \x01(\fR\blogEntry\x12\x1b\n" +
+	"\tlog_index\x18\n" +
+	" \x01(\x04R\blogIndex\x12\x19\n" +
+	"\blog_size\x18\v \x01(\x04R\alogSize\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\f \x01(\tR\n" +
+	"checkpoint\x12'\n" +
+	"\x0finclusion_proof\x18\r \x03(\fR\x0einclusionProof\"w\n" +
 	"\x14ConfirmBallotRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -4178,7 +5229,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"quorum_met\x18\x06 \x01(\bR\tquorumMet\x123\n" +
 	"\atallies\x18\a \x03(\v2\x19.ownervote.v1.ChoiceTallyR\atallies\x122\n" +
 	"\bdecision\x18\b \x01(\v2\x16.ownervote.v1.DecisionR\bdecision\x12L\n" +
-	"\x16without_deemed_consent\x18\t \x01(\v2\x16.ownervote.v1.DecisionR\x14withoutDeemedConsent\"\xe3\x02\n" +
+	"\x16without_deemed_consent\x18\t \x01(\v2\x16.ownervote.v1.DecisionR\x14withoutDeemedConsent\"\xe7\x03\n" +
 	"\x0eAssemblyResult\x12\x1f\n" +
 	"\vassembly_id\x18\x01 \x01(\tR\n" +
 	"assemblyId\x121\n" +
@@ -4190,7 +5241,78 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vroll_digest\x18\a \x01(\tR\n" +
 	"rollDigest\x129\n" +
 	"\n" +
-	"close_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\"\xc5\x02\n" +
+	"close_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x127\n" +
+	"\x17certification_statement\x18\t \x01(\tR\x16certificationStatement\x12I\n" +
+	"\x12objection_deadline\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x11objectionDeadline\"Z\n" +
+	"\x14GetCheckpointRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\"j\n" +
+	"\n" +
+	"Checkpoint\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x01 \x01(\tR\n" +
+	"checkpoint\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12(\n" +
+	"\x10log_verifier_key\x18\x03 \x01(\tR\x0elogVerifierKey\"\x88\x01\n" +
+	"\x18GetInclusionProofRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x04R\x04size\"h\n" +
+	"\x0eInclusionProof\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n" +
+	"\x06hashes\x18\x03 \x03(\fR\x06hashes\x12\x14\n" +
+	"\x05entry\x18\x04 \x01(\fR\x05entry\"\x8c\x01\n" +
+	"\x1aGetConsistencyProofRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x14\n" +
+	"\x05size1\x18\x03 \x01(\x04R\x05size1\x12\x14\n" +
+	"\x05size2\x18\x04 \x01(\x04R\x05size2\"V\n" +
+	"\x10ConsistencyProof\x12\x14\n" +
+	"\x05size1\x18\x01 \x01(\x04R\x05size1\x12\x14\n" +
+	"\x05size2\x18\x02 \x01(\x04R\x05size2\x12\x16\n" +
+	"\x06hashes\x18\x03 \x03(\fR\x06hashes\"\x97\x01\n" +
+	"\x15ListLogEntriesRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x1d\n" +
+	"\n" +
+	"from_index\x18\x03 \x01(\x04R\tfromIndex\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\"2\n" +
+	"\x16ListLogEntriesResponse\x12\x18\n" +
+	"\aentries\x18\x01 \x03(\fR\aentries\"p\n" +
+	"\x16RecordObjectionRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\"\x94\x01\n" +
+	"\x17RespondObjectionRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12!\n" +
+	"\fobjection_id\x18\x03 \x01(\tR\vobjectionId\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\x8f\x01\n" +
+	"\x14CertifyResultRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\"[\n" +
+	"\x15ExportAssemblyRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\"\x99\x01\n" +
+	"\x16ExportAssemblyResponse\x12E\n" +
+	"\x05files\x18\x01 \x03(\v2/.ownervote.v1.ExportAssemblyResponse.FilesEntryR\x05files\x1a8\n" +
+	"\n" +
+	"FilesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xc5\x02\n" +
 	"\x06Signer\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
@@ -4213,11 +5335,12 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x13RevokeSignerRequest\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x16\n" +
-	"\x14GetServerKeysRequest\"`\n" +
+	"\x14GetServerKeysRequest\"\x8a\x01\n" +
 	"\n" +
 	"ServerKeys\x12,\n" +
 	"\x12receipt_public_key\x18\x01 \x01(\fR\x10receiptPublicKey\x12$\n" +
-	"\x0ereceipt_key_id\x18\x02 \x01(\tR\freceiptKeyId*\xf0\x02\n" +
+	"\x0ereceipt_key_id\x18\x02 \x01(\tR\freceiptKeyId\x12(\n" +
+	"\x10log_verifier_key\x18\x03 \x01(\tR\x0elogVerifierKey*\xf0\x02\n" +
 	"\x06Matter\x12\x16\n" +
 	"\x12MATTER_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bMATTER_SELECT_PROPERTY_FIRM\x10\x01\x12\x1e\n" +
@@ -4260,8 +5383,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x16BALLOT_STATUS_ACCEPTED\x10\x01\x12&\n" +
 	"\"BALLOT_STATUS_PENDING_CONFIRMATION\x10\x02\x12\x1c\n" +
 	"\x18BALLOT_STATUS_SUPERSEDED\x10\x03\x12\x19\n" +
-	"\x15BALLOT_STATUS_REFUSED\x10\x042\x9b\n" +
-	"\n" +
+	"\x15BALLOT_STATUS_REFUSED\x10\x042\xd3\x0f\n" +
 	"\x0fAssemblyService\x12M\n" +
 	"\x0eCreateAssembly\x12#.ownervote.v1.CreateAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12G\n" +
 	"\vGetAssembly\x12 .ownervote.v1.GetAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
@@ -4278,7 +5400,15 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vGetProgress\x12 .ownervote.v1.GetProgressRequest\x1a\x16.ownervote.v1.Progress\x12M\n" +
 	"\rWatchProgress\x12\".ownervote.v1.WatchProgressRequest\x1a\x16.ownervote.v1.Progress0\x01\x12X\n" +
 	"\rListNonVoters\x12\".ownervote.v1.ListNonVotersRequest\x1a#.ownervote.v1.ListNonVotersResponse\x12I\n" +
-	"\tGetResult\x12\x1e.ownervote.v1.GetResultRequest\x1a\x1c.ownervote.v1.AssemblyResult2\xc8\x02\n" +
+	"\tGetResult\x12\x1e.ownervote.v1.GetResultRequest\x1a\x1c.ownervote.v1.AssemblyResult\x12M\n" +
+	"\rGetCheckpoint\x12\".ownervote.v1.GetCheckpointRequest\x1a\x18.ownervote.v1.Checkpoint\x12Y\n" +
+	"\x11GetInclusionProof\x12&.ownervote.v1.GetInclusionProofRequest\x1a\x1c.ownervote.v1.InclusionProof\x12_\n" +
+	"\x13GetConsistencyProof\x12(.ownervote.v1.GetConsistencyProofRequest\x1a\x1e.ownervote.v1.ConsistencyProof\x12[\n" +
+	"\x0eListLogEntries\x12#.ownervote.v1.ListLogEntriesRequest\x1a$.ownervote.v1.ListLogEntriesResponse\x12P\n" +
+	"\x0fRecordObjection\x12$.ownervote.v1.RecordObjectionRequest\x1a\x17.ownervote.v1.Objection\x12R\n" +
+	"\x10RespondObjection\x12%.ownervote.v1.RespondObjectionRequest\x1a\x17.ownervote.v1.Objection\x12K\n" +
+	"\rCertifyResult\x12\".ownervote.v1.CertifyResultRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
+	"\x0eExportAssembly\x12#.ownervote.v1.ExportAssemblyRequest\x1a$.ownervote.v1.ExportAssemblyResponse2\xc8\x02\n" +
 	"\rSignerService\x12K\n" +
 	"\x0eRegisterSigner\x12#.ownervote.v1.RegisterSignerRequest\x1a\x14.ownervote.v1.Signer\x12R\n" +
 	"\vListSigners\x12 .ownervote.v1.ListSignersRequest\x1a!.ownervote.v1.ListSignersResponse\x12G\n" +
@@ -4298,181 +5428,221 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
-	(Matter)(0),                     // 0: ownervote.v1.Matter
-	(Channel)(0),                    // 1: ownervote.v1.Channel
-	(AssemblyState)(0),              // 2: ownervote.v1.AssemblyState
-	(Abstention)(0),                 // 3: ownervote.v1.Abstention
-	(BallotStatus)(0),               // 4: ownervote.v1.BallotStatus
-	(*Option)(nil),                  // 5: ownervote.v1.Option
-	(*Motion)(nil),                  // 6: ownervote.v1.Motion
-	(*Fraction)(nil),                // 7: ownervote.v1.Fraction
-	(*Requirement)(nil),             // 8: ownervote.v1.Requirement
-	(*RuleSet)(nil),                 // 9: ownervote.v1.RuleSet
-	(*Settings)(nil),                // 10: ownervote.v1.Settings
-	(*Convener)(nil),                // 11: ownervote.v1.Convener
-	(*Committee)(nil),               // 12: ownervote.v1.Committee
-	(*Figures)(nil),                 // 13: ownervote.v1.Figures
-	(*Assembly)(nil),                // 14: ownervote.v1.Assembly
-	(*CreateAssemblyRequest)(nil),   // 15: ownervote.v1.CreateAssemblyRequest
-	(*GetAssemblyRequest)(nil),      // 16: ownervote.v1.GetAssemblyRequest
-	(*ListAssembliesRequest)(nil),   // 17: ownervote.v1.ListAssembliesRequest
-	(*ListAssembliesResponse)(nil),  // 18: ownervote.v1.ListAssembliesResponse
-	(*PublishAssemblyRequest)(nil),  // 19: ownervote.v1.PublishAssemblyRequest
-	(*CancelAssemblyRequest)(nil),   // 20: ownervote.v1.CancelAssemblyRequest
-	(*CloseAssemblyRequest)(nil),    // 21: ownervote.v1.CloseAssemblyRequest
-	(*SubmitBallotRequest)(nil),     // 22: ownervote.v1.SubmitBallotRequest
-	(*BallotReceipt)(nil),           // 23: ownervote.v1.BallotReceipt
-	(*ConfirmBallotRequest)(nil),    // 24: ownervote.v1.ConfirmBallotRequest
-	(*GetBallotReceiptRequest)(nil), // 25: ownervote.v1.GetBallotReceiptRequest
-	(*ListBallotsRequest)(nil),      // 26: ownervote.v1.ListBallotsRequest
-	(*BallotEntry)(nil),             // 27: ownervote.v1.BallotEntry
-	(*ListBallotsResponse)(nil),     // 28: ownervote.v1.ListBallotsResponse
-	(*RecordProxyRequest)(nil),      // 29: ownervote.v1.RecordProxyRequest
-	(*ProxyAuthorization)(nil),      // 30: ownervote.v1.ProxyAuthorization
-	(*AmendRollRequest)(nil),        // 31: ownervote.v1.AmendRollRequest
-	(*RollAmendment)(nil),           // 32: ownervote.v1.RollAmendment
-	(*GetProgressRequest)(nil),      // 33: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),    // 34: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                    // 35: ownervote.v1.Line
-	(*ChoiceProgress)(nil),          // 36: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),          // 37: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),            // 38: ownervote.v1.ChannelCount
-	(*HourCount)(nil),               // 39: ownervote.v1.HourCount
-	(*Progress)(nil),                // 40: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),    // 41: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                // 42: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),   // 43: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),        // 44: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),             // 45: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                // 46: ownervote.v1.Decision
-	(*MotionResult)(nil),            // 47: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),          // 48: ownervote.v1.AssemblyResult
-	(*Signer)(nil),                  // 49: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),   // 50: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),      // 51: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),     // 52: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),     // 53: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),    // 54: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),              // 55: ownervote.v1.ServerKeys
-	(*timestamppb.Timestamp)(nil),   // 56: google.protobuf.Timestamp
-	(*OwnerInput)(nil),              // 57: ownervote.v1.OwnerInput
+	(Matter)(0),                        // 0: ownervote.v1.Matter
+	(Channel)(0),                       // 1: ownervote.v1.Channel
+	(AssemblyState)(0),                 // 2: ownervote.v1.AssemblyState
+	(Abstention)(0),                    // 3: ownervote.v1.Abstention
+	(BallotStatus)(0),                  // 4: ownervote.v1.BallotStatus
+	(*Option)(nil),                     // 5: ownervote.v1.Option
+	(*Motion)(nil),                     // 6: ownervote.v1.Motion
+	(*Fraction)(nil),                   // 7: ownervote.v1.Fraction
+	(*Requirement)(nil),                // 8: ownervote.v1.Requirement
+	(*RuleSet)(nil),                    // 9: ownervote.v1.RuleSet
+	(*Settings)(nil),                   // 10: ownervote.v1.Settings
+	(*Convener)(nil),                   // 11: ownervote.v1.Convener
+	(*Committee)(nil),                  // 12: ownervote.v1.Committee
+	(*Figures)(nil),                    // 13: ownervote.v1.Figures
+	(*Assembly)(nil),                   // 14: ownervote.v1.Assembly
+	(*Objection)(nil),                  // 15: ownervote.v1.Objection
+	(*CertificationSignature)(nil),     // 16: ownervote.v1.CertificationSignature
+	(*CreateAssemblyRequest)(nil),      // 17: ownervote.v1.CreateAssemblyRequest
+	(*GetAssemblyRequest)(nil),         // 18: ownervote.v1.GetAssemblyRequest
+	(*ListAssembliesRequest)(nil),      // 19: ownervote.v1.ListAssembliesRequest
+	(*ListAssembliesResponse)(nil),     // 20: ownervote.v1.ListAssembliesResponse
+	(*PublishAssemblyRequest)(nil),     // 21: ownervote.v1.PublishAssemblyRequest
+	(*CancelAssemblyRequest)(nil),      // 22: ownervote.v1.CancelAssemblyRequest
+	(*CloseAssemblyRequest)(nil),       // 23: ownervote.v1.CloseAssemblyRequest
+	(*SubmitBallotRequest)(nil),        // 24: ownervote.v1.SubmitBallotRequest
+	(*BallotReceipt)(nil),              // 25: ownervote.v1.BallotReceipt
+	(*ConfirmBallotRequest)(nil),       // 26: ownervote.v1.ConfirmBallotRequest
+	(*GetBallotReceiptRequest)(nil),    // 27: ownervote.v1.GetBallotReceiptRequest
+	(*ListBallotsRequest)(nil),         // 28: ownervote.v1.ListBallotsRequest
+	(*BallotEntry)(nil),                // 29: ownervote.v1.BallotEntry
+	(*ListBallotsResponse)(nil),        // 30: ownervote.v1.ListBallotsResponse
+	(*RecordProxyRequest)(nil),         // 31: ownervote.v1.RecordProxyRequest
+	(*ProxyAuthorization)(nil),         // 32: ownervote.v1.ProxyAuthorization
+	(*AmendRollRequest)(nil),           // 33: ownervote.v1.AmendRollRequest
+	(*RollAmendment)(nil),              // 34: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),         // 35: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),       // 36: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                       // 37: ownervote.v1.Line
+	(*ChoiceProgress)(nil),             // 38: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),             // 39: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),               // 40: ownervote.v1.ChannelCount
+	(*HourCount)(nil),                  // 41: ownervote.v1.HourCount
+	(*Progress)(nil),                   // 42: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),       // 43: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                   // 44: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),      // 45: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),           // 46: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),                // 47: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                   // 48: ownervote.v1.Decision
+	(*MotionResult)(nil),               // 49: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),             // 50: ownervote.v1.AssemblyResult
+	(*GetCheckpointRequest)(nil),       // 51: ownervote.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 52: ownervote.v1.Checkpoint
+	(*GetInclusionProofRequest)(nil),   // 53: ownervote.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 54: ownervote.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 55: ownervote.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 56: ownervote.v1.ConsistencyProof
+	(*ListLogEntriesRequest)(nil),      // 57: ownervote.v1.ListLogEntriesRequest
+	(*ListLogEntriesResponse)(nil),     // 58: ownervote.v1.ListLogEntriesResponse
+	(*RecordObjectionRequest)(nil),     // 59: ownervote.v1.RecordObjectionRequest
+	(*RespondObjectionRequest)(nil),    // 60: ownervote.v1.RespondObjectionRequest
+	(*CertifyResultRequest)(nil),       // 61: ownervote.v1.CertifyResultRequest
+	(*ExportAssemblyRequest)(nil),      // 62: ownervote.v1.ExportAssemblyRequest
+	(*ExportAssemblyResponse)(nil),     // 63: ownervote.v1.ExportAssemblyResponse
+	(*Signer)(nil),                     // 64: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),      // 65: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),         // 66: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),        // 67: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),        // 68: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),       // 69: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),                 // 70: ownervote.v1.ServerKeys
+	nil,                                // 71: ownervote.v1.ExportAssemblyResponse.FilesEntry
+	(*timestamppb.Timestamp)(nil),      // 72: google.protobuf.Timestamp
+	(*OwnerInput)(nil),                 // 73: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
-	0,  // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
-	5,  // 1: ownervote.v1.Motion.options:type_name -> ownervote.v1.Option
-	7,  // 2: ownervote.v1.Requirement.fraction:type_name -> ownervote.v1.Fraction
-	7,  // 3: ownervote.v1.RuleSet.quorum:type_name -> ownervote.v1.Fraction
-	8,  // 4: ownervote.v1.RuleSet.ordinary:type_name -> ownervote.v1.Requirement
-	8,  // 5: ownervote.v1.RuleSet.special:type_name -> ownervote.v1.Requirement
-	0,  // 6: ownervote.v1.RuleSet.special_matters:type_name -> ownervote.v1.Matter
-	3,  // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
-	6,  // 8: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	56, // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	56, // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
-	1,  // 11: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
-	9,  // 12: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
-	10, // 13: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
-	11, // 14: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
-	12, // 15: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
-	2,  // 16: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	56, // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	56, // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
-	13, // 19: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	56, // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	56, // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	32, // 22: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
-	14, // 23: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
-	14, // 24: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
-	4,  // 25: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	56, // 26: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	1,  // 27: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
-	4,  // 28: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	56, // 29: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	27, // 30: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	56, // 31: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	57, // 32: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	56, // 33: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
-	13, // 34: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	13, // 35: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	13, // 36: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	35, // 37: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	13, // 38: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	13, // 39: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	35, // 40: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	36, // 41: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	13, // 42: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	13, // 43: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	13, // 44: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,  // 45: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	56, // 46: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,  // 47: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	38, // 48: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	39, // 49: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	37, // 50: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	13, // 51: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	42, // 52: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	13, // 53: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	13, // 54: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	13, // 55: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	13, // 56: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	45, // 57: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	46, // 58: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	46, // 59: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,  // 60: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	13, // 61: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	47, // 62: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	56, // 63: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	56, // 64: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	56, // 65: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	49, // 66: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	49, // 67: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	15, // 68: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	16, // 69: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	17, // 70: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	19, // 71: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	20, // 72: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	21, // 73: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	22, // 74: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	24, // 75: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	25, // 76: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	26, // 77: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	29, // 78: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	31, // 79: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	33, // 80: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	34, // 81: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	41, // 82: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	44, // 83: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	50, // 84: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	51, // 85: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	53, // 86: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	54, // 87: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	14, // 88: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	14, // 89: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	18, // 90: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	14, // 91: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	14, // 92: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	14, // 93: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	23, // 94: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	23, // 95: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	23, // 96: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	28, // 97: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	30, // 98: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	32, // 99: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	40, // 100: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	40, // 101: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	43, // 102: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	48, // 103: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	49, // 104: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	52, // 105: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	49, // 106: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	55, // 107: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	88, // [88:108] is the sub-list for method output_type
-	68, // [68:88] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	0,   // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
+	5,   // 1: ownervote.v1.Motion.options:type_name -> ownervote.v1.Option
+	7,   // 2: ownervote.v1.Requirement.fraction:type_name -> ownervote.v1.Fraction
+	7,   // 3: ownervote.v1.RuleSet.quorum:type_name -> ownervote.v1.Fraction
+	8,   // 4: ownervote.v1.RuleSet.ordinary:type_name -> ownervote.v1.Requirement
+	8,   // 5: ownervote.v1.RuleSet.special:type_name -> ownervote.v1.Requirement
+	0,   // 6: ownervote.v1.RuleSet.special_matters:type_name -> ownervote.v1.Matter
+	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
+	6,   // 8: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
+	72,  // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	72,  // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	1,   // 11: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
+	9,   // 12: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
+	10,  // 13: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
+	11,  // 14: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
+	12,  // 15: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
+	2,   // 16: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
+	72,  // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	72,  // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	13,  // 19: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
+	72,  // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	72,  // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	34,  // 22: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	15,  // 23: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
+	16,  // 24: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
+	72,  // 25: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	72,  // 26: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	72,  // 27: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	72,  // 28: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	14,  // 29: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
+	14,  // 30: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
+	4,   // 31: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
+	72,  // 32: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	1,   // 33: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
+	4,   // 34: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
+	72,  // 35: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	29,  // 36: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	72,  // 37: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	73,  // 38: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	72,  // 39: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	13,  // 40: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	13,  // 41: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	13,  // 42: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	37,  // 43: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	13,  // 44: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	13,  // 45: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	37,  // 46: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	38,  // 47: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	13,  // 48: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	13,  // 49: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	13,  // 50: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,   // 51: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	72,  // 52: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,   // 53: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	40,  // 54: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	41,  // 55: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	39,  // 56: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	13,  // 57: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	44,  // 58: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	13,  // 59: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	13,  // 60: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	13,  // 61: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	13,  // 62: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	47,  // 63: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	48,  // 64: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	48,  // 65: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,   // 66: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	13,  // 67: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	49,  // 68: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	72,  // 69: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	72,  // 70: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	71,  // 71: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	72,  // 72: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	72,  // 73: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	64,  // 74: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	64,  // 75: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	17,  // 76: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	18,  // 77: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	19,  // 78: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	21,  // 79: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	22,  // 80: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	23,  // 81: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	24,  // 82: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	26,  // 83: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	27,  // 84: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	28,  // 85: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	31,  // 86: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	33,  // 87: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	35,  // 88: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	36,  // 89: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	43,  // 90: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	46,  // 91: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	51,  // 92: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	53,  // 93: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	55,  // 94: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	57,  // 95: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	59,  // 96: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	60,  // 97: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	61,  // 98: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	62,  // 99: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	65,  // 100: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	66,  // 101: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	68,  // 102: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	69,  // 103: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	14,  // 104: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	14,  // 105: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	20,  // 106: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	14,  // 107: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	14,  // 108: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	14,  // 109: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	25,  // 110: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	25,  // 111: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	25,  // 112: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	30,  // 113: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	32,  // 114: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	34,  // 115: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	42,  // 116: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	42,  // 117: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	45,  // 118: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	50,  // 119: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	52,  // 120: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	54,  // 121: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	56,  // 122: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	58,  // 123: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	15,  // 124: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	15,  // 125: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	14,  // 126: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	63,  // 127: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	64,  // 128: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	67,  // 129: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	64,  // 130: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	70,  // 131: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	104, // [104:132] is the sub-list for method output_type
+	76,  // [76:104] is the sub-list for method input_type
+	76,  // [76:76] is the sub-list for extension type_name
+	76,  // [76:76] is the sub-list for extension extendee
+	0,   // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }
@@ -4487,7 +5657,7 @@ func file_ownervote_v1_assembly_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   51,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -19,22 +19,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AssemblyService_CreateAssembly_FullMethodName   = "/ownervote.v1.AssemblyService/CreateAssembly"
-	AssemblyService_GetAssembly_FullMethodName      = "/ownervote.v1.AssemblyService/GetAssembly"
-	AssemblyService_ListAssemblies_FullMethodName   = "/ownervote.v1.AssemblyService/ListAssemblies"
-	AssemblyService_PublishAssembly_FullMethodName  = "/ownervote.v1.AssemblyService/PublishAssembly"
-	AssemblyService_CancelAssembly_FullMethodName   = "/ownervote.v1.AssemblyService/CancelAssembly"
-	AssemblyService_CloseAssembly_FullMethodName    = "/ownervote.v1.AssemblyService/CloseAssembly"
-	AssemblyService_SubmitBallot_FullMethodName     = "/ownervote.v1.AssemblyService/SubmitBallot"
-	AssemblyService_ConfirmBallot_FullMethodName    = "/ownervote.v1.AssemblyService/ConfirmBallot"
-	AssemblyService_GetBallotReceipt_FullMethodName = "/ownervote.v1.AssemblyService/GetBallotReceipt"
-	AssemblyService_ListBallots_FullMethodName      = "/ownervote.v1.AssemblyService/ListBallots"
-	AssemblyService_RecordProxy_FullMethodName      = "/ownervote.v1.AssemblyService/RecordProxy"
-	AssemblyService_AmendRoll_FullMethodName        = "/ownervote.v1.AssemblyService/AmendRoll"
-	AssemblyService_GetProgress_FullMethodName      = "/ownervote.v1.AssemblyService/GetProgress"
-	AssemblyService_WatchProgress_FullMethodName    = "/ownervote.v1.AssemblyService/WatchProgress"
-	AssemblyService_ListNonVoters_FullMethodName    = "/ownervote.v1.AssemblyService/ListNonVoters"
-	AssemblyService_GetResult_FullMethodName        = "/ownervote.v1.AssemblyService/GetResult"
+	AssemblyService_CreateAssembly_FullMethodName      = "/ownervote.v1.AssemblyService/CreateAssembly"
+	AssemblyService_GetAssembly_FullMethodName         = "/ownervote.v1.AssemblyService/GetAssembly"
+	AssemblyService_ListAssemblies_FullMethodName      = "/ownervote.v1.AssemblyService/ListAssemblies"
+	AssemblyService_PublishAssembly_FullMethodName     = "/ownervote.v1.AssemblyService/PublishAssembly"
+	AssemblyService_CancelAssembly_FullMethodName      = "/ownervote.v1.AssemblyService/CancelAssembly"
+	AssemblyService_CloseAssembly_FullMethodName       = "/ownervote.v1.AssemblyService/CloseAssembly"
+	AssemblyService_SubmitBallot_FullMethodName        = "/ownervote.v1.AssemblyService/SubmitBallot"
+	AssemblyService_ConfirmBallot_FullMethodName       = "/ownervote.v1.AssemblyService/ConfirmBallot"
+	AssemblyService_GetBallotReceipt_FullMethodName    = "/ownervote.v1.AssemblyService/GetBallotReceipt"
+	AssemblyService_ListBallots_FullMethodName         = "/ownervote.v1.AssemblyService/ListBallots"
+	AssemblyService_RecordProxy_FullMethodName         = "/ownervote.v1.AssemblyService/RecordProxy"
+	AssemblyService_AmendRoll_FullMethodName           = "/ownervote.v1.AssemblyService/AmendRoll"
+	AssemblyService_GetProgress_FullMethodName         = "/ownervote.v1.AssemblyService/GetProgress"
+	AssemblyService_WatchProgress_FullMethodName       = "/ownervote.v1.AssemblyService/WatchProgress"
+	AssemblyService_ListNonVoters_FullMethodName       = "/ownervote.v1.AssemblyService/ListNonVoters"
+	AssemblyService_GetResult_FullMethodName           = "/ownervote.v1.AssemblyService/GetResult"
+	AssemblyService_GetCheckpoint_FullMethodName       = "/ownervote.v1.AssemblyService/GetCheckpoint"
+	AssemblyService_GetInclusionProof_FullMethodName   = "/ownervote.v1.AssemblyService/GetInclusionProof"
+	AssemblyService_GetConsistencyProof_FullMethodName = "/ownervote.v1.AssemblyService/GetConsistencyProof"
+	AssemblyService_ListLogEntries_FullMethodName      = "/ownervote.v1.AssemblyService/ListLogEntries"
+	AssemblyService_RecordObjection_FullMethodName     = "/ownervote.v1.AssemblyService/RecordObjection"
+	AssemblyService_RespondObjection_FullMethodName    = "/ownervote.v1.AssemblyService/RespondObjection"
+	AssemblyService_CertifyResult_FullMethodName       = "/ownervote.v1.AssemblyService/CertifyResult"
+	AssemblyService_ExportAssembly_FullMethodName      = "/ownervote.v1.AssemblyService/ExportAssembly"
 )
 
 // AssemblyServiceClient is the client API for AssemblyService service.
@@ -86,6 +94,25 @@ type AssemblyServiceClient interface {
 	ListNonVoters(ctx context.Context, in *ListNonVotersRequest, opts ...grpc.CallOption) (*ListNonVotersResponse, error)
 	// GetResult returns the result once the vote has closed.
 	GetResult(ctx context.Context, in *GetResultRequest, opts ...grpc.CallOption) (*AssemblyResult, error)
+	// GetCheckpoint returns the latest signed checkpoint of the assembly's
+	// transparency log.
+	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*Checkpoint, error)
+	// GetInclusionProof proves that a log entry is in the log of a size.
+	GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*InclusionProof, error)
+	// GetConsistencyProof proves that the log of size1 is a prefix of size2.
+	GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error)
+	// ListLogEntries returns log entries in order.
+	ListLogEntries(ctx context.Context, in *ListLogEntriesRequest, opts ...grpc.CallOption) (*ListLogEntriesResponse, error)
+	// RecordObjection records an objection (询异) to the preliminary result.
+	RecordObjection(ctx context.Context, in *RecordObjectionRequest, opts ...grpc.CallOption) (*Objection, error)
+	// RespondObjection records the response to an objection.
+	RespondObjection(ctx context.Context, in *RespondObjectionRequest, opts ...grpc.CallOption) (*Objection, error)
+	// CertifyResult adds a committee member's signature of the result; k of
+	// them certify it, and the assembly is final from then on.
+	CertifyResult(ctx context.Context, in *CertifyResultRequest, opts ...grpc.CallOption) (*Assembly, error)
+	// ExportAssembly returns the files that let anyone verify the assembly
+	// offline (docs/export-format.md).
+	ExportAssembly(ctx context.Context, in *ExportAssemblyRequest, opts ...grpc.CallOption) (*ExportAssemblyResponse, error)
 }
 
 type assemblyServiceClient struct {
@@ -265,6 +292,86 @@ func (c *assemblyServiceClient) GetResult(ctx context.Context, in *GetResultRequ
 	return out, nil
 }
 
+func (c *assemblyServiceClient) GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*Checkpoint, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Checkpoint)
+	err := c.cc.Invoke(ctx, AssemblyService_GetCheckpoint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*InclusionProof, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InclusionProof)
+	err := c.cc.Invoke(ctx, AssemblyService_GetInclusionProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsistencyProof)
+	err := c.cc.Invoke(ctx, AssemblyService_GetConsistencyProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) ListLogEntries(ctx context.Context, in *ListLogEntriesRequest, opts ...grpc.CallOption) (*ListLogEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLogEntriesResponse)
+	err := c.cc.Invoke(ctx, AssemblyService_ListLogEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) RecordObjection(ctx context.Context, in *RecordObjectionRequest, opts ...grpc.CallOption) (*Objection, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Objection)
+	err := c.cc.Invoke(ctx, AssemblyService_RecordObjection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) RespondObjection(ctx context.Context, in *RespondObjectionRequest, opts ...grpc.CallOption) (*Objection, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Objection)
+	err := c.cc.Invoke(ctx, AssemblyService_RespondObjection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) CertifyResult(ctx context.Context, in *CertifyResultRequest, opts ...grpc.CallOption) (*Assembly, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Assembly)
+	err := c.cc.Invoke(ctx, AssemblyService_CertifyResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) ExportAssembly(ctx context.Context, in *ExportAssemblyRequest, opts ...grpc.CallOption) (*ExportAssemblyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportAssemblyResponse)
+	err := c.cc.Invoke(ctx, AssemblyService_ExportAssembly_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AssemblyServiceServer is the server API for AssemblyService service.
 // All implementations must embed UnimplementedAssemblyServiceServer
 // for forward compatibility.
@@ -314,6 +421,25 @@ type AssemblyServiceServer interface {
 	ListNonVoters(context.Context, *ListNonVotersRequest) (*ListNonVotersResponse, error)
 	// GetResult returns the result once the vote has closed.
 	GetResult(context.Context, *GetResultRequest) (*AssemblyResult, error)
+	// GetCheckpoint returns the latest signed checkpoint of the assembly's
+	// transparency log.
+	GetCheckpoint(context.Context, *GetCheckpointRequest) (*Checkpoint, error)
+	// GetInclusionProof proves that a log entry is in the log of a size.
+	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*InclusionProof, error)
+	// GetConsistencyProof proves that the log of size1 is a prefix of size2.
+	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error)
+	// ListLogEntries returns log entries in order.
+	ListLogEntries(context.Context, *ListLogEntriesRequest) (*ListLogEntriesResponse, error)
+	// RecordObjection records an objection (询异) to the preliminary result.
+	RecordObjection(context.Context, *RecordObjectionRequest) (*Objection, error)
+	// RespondObjection records the response to an objection.
+	RespondObjection(context.Context, *RespondObjectionRequest) (*Objection, error)
+	// CertifyResult adds a committee member's signature of the result; k of
+	// them certify it, and the assembly is final from then on.
+	CertifyResult(context.Context, *CertifyResultRequest) (*Assembly, error)
+	// ExportAssembly returns the files that let anyone verify the assembly
+	// offline (docs/export-format.md).
+	ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error)
 	mustEmbedUnimplementedAssemblyServiceServer()
 }
 
@@ -371,6 +497,30 @@ func (UnimplementedAssemblyServiceServer) ListNonVoters(context.Context, *ListNo
 }
 func (UnimplementedAssemblyServiceServer) GetResult(context.Context, *GetResultRequest) (*AssemblyResult, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetResult not implemented")
+}
+func (UnimplementedAssemblyServiceServer) GetCheckpoint(context.Context, *GetCheckpointRequest) (*Checkpoint, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCheckpoint not implemented")
+}
+func (UnimplementedAssemblyServiceServer) GetInclusionProof(context.Context, *GetInclusionProofRequest) (*InclusionProof, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetInclusionProof not implemented")
+}
+func (UnimplementedAssemblyServiceServer) GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetConsistencyProof not implemented")
+}
+func (UnimplementedAssemblyServiceServer) ListLogEntries(context.Context, *ListLogEntriesRequest) (*ListLogEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLogEntries not implemented")
+}
+func (UnimplementedAssemblyServiceServer) RecordObjection(context.Context, *RecordObjectionRequest) (*Objection, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordObjection not implemented")
+}
+func (UnimplementedAssemblyServiceServer) RespondObjection(context.Context, *RespondObjectionRequest) (*Objection, error) {
+	return nil, status.Error(codes.Unimplemented, "method RespondObjection not implemented")
+}
+func (UnimplementedAssemblyServiceServer) CertifyResult(context.Context, *CertifyResultRequest) (*Assembly, error) {
+	return nil, status.Error(codes.Unimplemented, "method CertifyResult not implemented")
+}
+func (UnimplementedAssemblyServiceServer) ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportAssembly not implemented")
 }
 func (UnimplementedAssemblyServiceServer) mustEmbedUnimplementedAssemblyServiceServer() {}
 func (UnimplementedAssemblyServiceServer) testEmbeddedByValue()                         {}
@@ -674,6 +824,150 @@ func _AssemblyService_GetResult_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssemblyService_GetCheckpoint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCheckpointRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).GetCheckpoint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_GetCheckpoint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).GetCheckpoint(ctx, req.(*GetCheckpointRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_GetInclusionProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInclusionProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).GetInclusionProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_GetInclusionProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).GetInclusionProof(ctx, req.(*GetInclusionProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_GetConsistencyProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConsistencyProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).GetConsistencyProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_GetConsistencyProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).GetConsistencyProof(ctx, req.(*GetConsistencyProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_ListLogEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLogEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).ListLogEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_ListLogEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).ListLogEntries(ctx, req.(*ListLogEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_RecordObjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordObjectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).RecordObjection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_RecordObjection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).RecordObjection(ctx, req.(*RecordObjectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_RespondObjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RespondObjectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).RespondObjection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_RespondObjection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).RespondObjection(ctx, req.(*RespondObjectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_CertifyResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CertifyResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).CertifyResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_CertifyResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).CertifyResult(ctx, req.(*CertifyResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_ExportAssembly_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportAssemblyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).ExportAssembly(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_ExportAssembly_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).ExportAssembly(ctx, req.(*ExportAssemblyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AssemblyService_ServiceDesc is the grpc.ServiceDesc for AssemblyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -740,6 +1034,38 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetResult",
 			Handler:    _AssemblyService_GetResult_Handler,
+		},
+		{
+			MethodName: "GetCheckpoint",
+			Handler:    _AssemblyService_GetCheckpoint_Handler,
+		},
+		{
+			MethodName: "GetInclusionProof",
+			Handler:    _AssemblyService_GetInclusionProof_Handler,
+		},
+		{
+			MethodName: "GetConsistencyProof",
+			Handler:    _AssemblyService_GetConsistencyProof_Handler,
+		},
+		{
+			MethodName: "ListLogEntries",
+			Handler:    _AssemblyService_ListLogEntries_Handler,
+		},
+		{
+			MethodName: "RecordObjection",
+			Handler:    _AssemblyService_RecordObjection_Handler,
+		},
+		{
+			MethodName: "RespondObjection",
+			Handler:    _AssemblyService_RespondObjection_Handler,
+		},
+		{
+			MethodName: "CertifyResult",
+			Handler:    _AssemblyService_CertifyResult_Handler,
+		},
+		{
+			MethodName: "ExportAssembly",
+			Handler:    _AssemblyService_ExportAssembly_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,217 @@
+package assembly
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/store"
+)
+
+// Certification errors.
+var (
+	ErrObjectionWindow = errors.New("assembly: the objection window is open")
+	ErrOpenObjections  = errors.New("assembly: objections wait for a response")
+	ErrNotMember       = errors.New("assembly: not a committee member of this assembly")
+	ErrDuplicateSigner = errors.New("assembly: this member has signed already")
+	ErrImmutable       = errors.New("assembly: certified; the result and the log are final")
+)
+
+// Objection is an objection (询异) to the preliminary result and its
+// response.
+type Objection struct {
+	ID          string    `json:"id"`
+	Text        string    `json:"text"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+	Response    string    `json:"response,omitempty"`
+	RespondedBy string    `json:"responded_by,omitempty"`
+	RespondedAt time.Time `json:"responded_at,omitzero"`
+}
+
+// CertSignature is a committee member's signature of the certification
+// statement.
+type CertSignature struct {
+	KeyID     string    `json:"key_id"`
+	Signature []byte    `json:"signature"`
+	At        time.Time `json:"at"`
+}
+
+// ObjectionDeadline is when the objection window of a closed assembly
+// ends.
+func (a *Assembly) ObjectionDeadline() time.Time {
+	return a.ClosedAt.Add(time.Duration(a.ObjectionDays) * 24 * time.Hour)
+}
+
+// Statement is what committee members sign to certify the result.
+func (a *Assembly) Statement(resultDigest string) []byte {
+	return audit.CertificationStatement(a.ID, a.RollDigest, resultDigest)
+}
+
+// mutable loads an assembly for a change after closing: refused once it is
+// certified.
+func mutable(tx store.Tx, id string) (*record, error) {
+	rec, err := getRecord(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.State == Certified {
+		return nil, fmt.Errorf("%w: %s", ErrImmutable, id)
+	}
+	return rec, nil
+}
+
+// Object records an objection to the preliminary result during the
+// objection window.
+func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Objection, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || len([]rune(text)) > 2000 {
+		return Objection{}, fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
+	}
+	var o Objection
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := mutable(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if rec.State != Preliminary {
+			return fmt.Errorf("%w: %s is %s; objections are taken on a preliminary result", ErrWrongState, assemblyID, rec.StateAt(now))
+		}
+		if now.After(rec.ObjectionDeadline()) {
+			return fmt.Errorf("%w: the objection window closed %s", ErrWrongState, rec.ObjectionDeadline().Format(time.RFC3339))
+		}
+		o = Objection{ID: fmt.Sprintf("obj-%d", len(rec.Objections)+1), Text: text, By: by, At: now}
+		rec.Objections = append(rec.Objections, o)
+		lw, err := r.logWriter(tx, assemblyID, now)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindObjection, Objection: &audit.ObjectionEntry{ID: o.ID, Text: o.Text, By: by}}); err != nil {
+			return err
+		}
+		if err := lw.finish(); err != nil {
+			return err
+		}
+		return putJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+	})
+	if err == nil {
+		r.notify(assemblyID)
+	}
+	return o, err
+}
+
+// Respond records the response to an objection.
+func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, by string) (Objection, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || len([]rune(text)) > 2000 {
+		return Objection{}, fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
+	}
+	var o Objection
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := mutable(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(rec.Objections, func(o Objection) bool { return o.ID == objectionID })
+		if i < 0 {
+			return fmt.Errorf("%w: objection %q of %s", ErrNotFound, objectionID, assemblyID)
+		}
+		if rec.Objections[i].Response != "" {
+			return fmt.Errorf("%w: objection %s has a response", ErrWrongState, objectionID)
+		}
+		now := r.now().UTC()
+		rec.Objections[i].Response, rec.Objections[i].RespondedBy, rec.Objections[i].RespondedAt = text, by, now
+		o = rec.Objections[i]
+		lw, err := r.logWriter(tx, assemblyID, now)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindResponse, Response: &audit.ResponseEntry{ObjectionID: objectionID, Text: text, By: by}}); err != nil {
+			return err
+		}
+		if err := lw.finish(); err != nil {
+			return err
+		}
+		return putJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+	})
+	if err == nil {
+		r.notify(assemblyID)
+	}
+	return o, err
+}
+
+// Certify adds a committee member's signature of the certification
+// statement. It is taken once the objection window has closed and every
+// objection has a response; the assembly becomes CERTIFIED when k valid
+// signatures of distinct members are in. The server never holds the
+// members' private keys: it only verifies.
+func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []byte) (Assembly, error) {
+	var a Assembly
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := mutable(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if rec.State != Preliminary {
+			return fmt.Errorf("%w: %s is %s; only a preliminary result is certified", ErrWrongState, assemblyID, rec.StateAt(now))
+		}
+		if now.Before(rec.ObjectionDeadline()) {
+			return fmt.Errorf("%w: until %s", ErrObjectionWindow, rec.ObjectionDeadline().Format(time.RFC3339))
+		}
+		for _, o := range rec.Objections {
+			if o.Response == "" {
+				return fmt.Errorf("%w: %s", ErrOpenObjections, o.ID)
+			}
+		}
+		if !slices.Contains(rec.Committee.Members, keyID) {
+			return fmt.Errorf("%w: key %s", ErrNotMember, keyID)
+		}
+		if slices.ContainsFunc(rec.Certificate, func(c CertSignature) bool { return c.KeyID == keyID }) {
+			return fmt.Errorf("%w: key %s", ErrDuplicateSigner, keyID)
+		}
+		s, err := getSigner(tx, keyID)
+		if err != nil {
+			return err
+		}
+		if !s.Active() {
+			return fmt.Errorf("%w: key %s was revoked", ErrKeyRevoked, keyID)
+		}
+		if !ed25519.Verify(s.PublicKey, rec.Statement(rec.ResultDigest), sig) {
+			return fmt.Errorf("%w: certification signature of %s", ErrBadSignature, keyID)
+		}
+		rec.Certificate = append(rec.Certificate, CertSignature{KeyID: keyID, Signature: slices.Clone(sig), At: now})
+		lw, err := r.logWriter(tx, assemblyID, now)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindCertSignature, CertSignature: &audit.CertSignatureEntry{KeyID: keyID, Signature: sig}}); err != nil {
+			return err
+		}
+		if len(rec.Certificate) >= rec.Committee.K {
+			var signers []string
+			for _, c := range rec.Certificate {
+				signers = append(signers, c.KeyID)
+			}
+			if _, err := lw.add(audit.Entry{Kind: audit.KindCertified, Certified: &audit.CertifiedEntry{ResultDigest: rec.ResultDigest, Signers: signers}}); err != nil {
+				return err
+			}
+			rec.State, rec.CertifiedAt = Certified, now
+		}
+		if err := lw.finish(); err != nil {
+			return err
+		}
+		a = rec.Assembly
+		return putJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+	})
+	if err == nil {
+		r.notify(assemblyID)
+	}
+	return a, err
+}

@@ -1,0 +1,107 @@
+package assembly
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/recount"
+	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// Export returns everything needed to re-derive and check an assembly's
+// result offline (see audit.Verify and docs/export-format.md).
+func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle, error) {
+	b := &audit.Bundle{Keys: audit.Keys{Assembly: assemblyID, LogVerifier: r.logVKey, ReceiptPublicKey: r.ReceiptPublicKey()}}
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		if rec.Published.IsZero() {
+			return fmt.Errorf("%w: %s has not been published", ErrWrongState, assemblyID)
+		}
+		units, err := frozenUnits(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		b.Roll = audit.CanonicalRoll(originalRoll(units, rec.Amendments))
+		ag, err := agendaOf(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		if b.Agenda, err = json.MarshalIndent(ag, "", "  "); err != nil {
+			return err
+		}
+		b.Agenda = append(b.Agenda, '\n')
+		err = tx.Scan(store.LogEntries, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
+			b.Entries = append(b.Entries, slices.Clone(v))
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Scan(store.LogCheckpoints, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
+			b.Checkpoints = append(b.Checkpoints, slices.Clone(v))
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		if rec.Result != nil {
+			var buf bytes.Buffer
+			if err := recount.WriteJSON(&buf, *rec.Result); err != nil {
+				return err
+			}
+			b.Result = buf.Bytes()
+		}
+		if len(rec.Certificate) > 0 {
+			c := audit.Certificate{Statement: string(rec.Statement(rec.ResultDigest))}
+			for _, s := range rec.Certificate {
+				name := s.KeyID
+				for _, m := range ag.Committee {
+					if m.KeyID == s.KeyID {
+						name = m.Name
+					}
+				}
+				c.Signatures = append(c.Signatures, audit.CertificateEntry{KeyID: s.KeyID, Name: name, Signature: s.Signature})
+			}
+			if b.Certificate, err = json.MarshalIndent(c, "", "  "); err != nil {
+				return err
+			}
+			b.Certificate = append(b.Certificate, '\n')
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// originalRoll undoes the amendments that changed a unit's voter, giving
+// the roll as frozen at publication.
+func originalRoll(units []tally.Unit, amendments []Amendment) []tally.Unit {
+	byID := make(map[string]int, len(units))
+	for i, u := range units {
+		byID[u.ID] = i
+	}
+	out := slices.Clone(units)
+	for i := len(amendments) - 1; i >= 0; i-- {
+		am := amendments[i]
+		if am.Effect != VoterChanged {
+			continue
+		}
+		u := &out[byID[am.UnitID]]
+		if am.PreviousVoter == DeveloperVoter {
+			u.OwnerID, u.Developer = "", true
+		} else {
+			u.OwnerID, u.Developer = am.PreviousVoter, false
+		}
+	}
+	return out
+}

@@ -1,0 +1,258 @@
+package assembly
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/store"
+)
+
+// logState is an assembly log's stored state.
+type logState struct {
+	Tree       audit.Tree `json:"tree"`
+	Checkpoint []byte     `json:"checkpoint,omitempty"`
+}
+
+// logWriter appends entries to one assembly's log inside a transaction;
+// finish signs a checkpoint of the new size. The log and the state it
+// describes are written in the same transaction, so they cannot disagree
+// after a crash.
+type logWriter struct {
+	r     *Registry
+	tx    store.Tx
+	asm   string
+	now   time.Time
+	st    logState
+	dirty bool
+}
+
+func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
+	w := &logWriter{r: r, tx: tx, asm: assemblyID, now: now}
+	if _, err := getJSON(tx, store.LogState, []byte(assemblyID), &w.st); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func nodeKey(assemblyID string, id compact.NodeID) []byte {
+	k := append(store.Prefix(assemblyID), byte(id.Level))
+	return binary.BigEndian.AppendUint64(k, id.Index)
+}
+
+func seqKey(assemblyID string, n uint64) []byte {
+	return binary.BigEndian.AppendUint64(store.Prefix(assemblyID), n)
+}
+
+// add appends e and returns its index.
+func (w *logWriter) add(e audit.Entry) (uint64, error) {
+	e.Index, e.Assembly, e.Time = w.st.Tree.Size, w.asm, w.now
+	data, err := e.Marshal()
+	if err != nil {
+		return 0, err
+	}
+	if err := w.tx.Put(store.LogEntries, seqKey(w.asm, e.Index), data); err != nil {
+		return 0, err
+	}
+	var putErr error
+	err = w.st.Tree.Append(audit.LeafHash(data), func(id compact.NodeID, hash []byte) {
+		if putErr == nil {
+			putErr = w.tx.Put(store.LogNodes, nodeKey(w.asm, id), hash)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	w.dirty = true
+	return e.Index, putErr
+}
+
+// finish signs a checkpoint of the log's new size and saves the state.
+func (w *logWriter) finish() error {
+	if !w.dirty {
+		return nil
+	}
+	root, err := w.st.Tree.Root()
+	if err != nil {
+		return err
+	}
+	cp, err := audit.SignCheckpoint(w.r.logSigner, w.asm, w.st.Tree.Size, root)
+	if err != nil {
+		return err
+	}
+	w.st.Checkpoint = cp
+	if err := w.tx.Put(store.LogCheckpoints, seqKey(w.asm, w.st.Tree.Size), cp); err != nil {
+		return err
+	}
+	w.dirty = false
+	return putJSON(w.tx, store.LogState, []byte(w.asm), w.st)
+}
+
+// Checkpoint returns the latest signed checkpoint of an assembly's log and
+// its size.
+func (r *Registry) Checkpoint(ctx context.Context, assemblyID string) ([]byte, uint64, error) {
+	var st logState
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getRecord(tx, assemblyID); err != nil {
+			return err
+		}
+		ok, err := getJSON(tx, store.LogState, []byte(assemblyID), &st)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: %s has no log before it is published", ErrWrongState, assemblyID)
+		}
+		return err
+	})
+	return st.Checkpoint, st.Tree.Size, err
+}
+
+// CheckpointAt returns the signed checkpoint of a given size, if one was
+// issued.
+func (r *Registry) CheckpointAt(ctx context.Context, assemblyID string, size uint64) ([]byte, error) {
+	var cp []byte
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if v := tx.Get(store.LogCheckpoints, seqKey(assemblyID, size)); v != nil {
+			cp = append([]byte(nil), v...)
+			return nil
+		}
+		return fmt.Errorf("%w: no checkpoint of size %d for %s", ErrInvalid, size, assemblyID)
+	})
+	return cp, err
+}
+
+func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {
+	return func(ids []compact.NodeID) ([][]byte, error) {
+		out := make([][]byte, len(ids))
+		for i, id := range ids {
+			h := tx.Get(store.LogNodes, nodeKey(assemblyID, id))
+			if h == nil {
+				return nil, fmt.Errorf("assembly: log node %d/%d of %s missing", id.Level, id.Index, assemblyID)
+			}
+			out[i] = append([]byte(nil), h...)
+		}
+		return out, nil
+	}
+}
+
+func (r *Registry) logSize(tx store.Tx, assemblyID string) (uint64, error) {
+	var st logState
+	_, err := getJSON(tx, store.LogState, []byte(assemblyID), &st)
+	return st.Tree.Size, err
+}
+
+// InclusionProof proves that entry index is in the log of the given size.
+func (r *Registry) InclusionProof(ctx context.Context, assemblyID string, index, size uint64) ([][]byte, error) {
+	var p [][]byte
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		n, err := r.logSize(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		if size > n || index >= size {
+			return fmt.Errorf("%w: index %d, size %d: the log has %d entries", ErrInvalid, index, size, n)
+		}
+		p, err = audit.InclusionProof(index, size, fetcher(tx, assemblyID))
+		return err
+	})
+	return p, err
+}
+
+// ConsistencyProof proves that the log of size1 is a prefix of size2.
+func (r *Registry) ConsistencyProof(ctx context.Context, assemblyID string, size1, size2 uint64) ([][]byte, error) {
+	var p [][]byte
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		n, err := r.logSize(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		if size1 > size2 || size2 > n {
+			return fmt.Errorf("%w: sizes %d and %d: want size1 ≤ size2 ≤ %d", ErrInvalid, size1, size2, n)
+		}
+		p, err = audit.ConsistencyProof(size1, size2, fetcher(tx, assemblyID))
+		return err
+	})
+	return p, err
+}
+
+// LogEntries returns the leaf data of entries [from, from+limit).
+func (r *Registry) LogEntries(ctx context.Context, assemblyID string, from uint64, limit int) ([][]byte, error) {
+	var out [][]byte
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getRecord(tx, assemblyID); err != nil {
+			return err
+		}
+		var after []byte
+		if from > 0 {
+			after = seqKey(assemblyID, from-1)
+		}
+		return tx.Scan(store.LogEntries, store.Prefix(assemblyID), after, func(_, v []byte) (bool, error) {
+			if len(out) == limit {
+				return false, nil
+			}
+			out = append(out, append([]byte(nil), v...))
+			return true, nil
+		})
+	})
+	return out, err
+}
+
+// logKey adds a KEY entry for a signing key the first time it signs in
+// this assembly.
+func (w *logWriter) logKey(k audit.KeyEntry) error {
+	key := store.Key(w.asm, k.KeyID)
+	if w.tx.Get(store.LogKeys, key) != nil {
+		return nil
+	}
+	i, err := w.add(audit.Entry{Kind: audit.KindKey, Key: &k})
+	if err != nil {
+		return err
+	}
+	return w.tx.Put(store.LogKeys, key, binary.BigEndian.AppendUint64(nil, i))
+}
+
+// agendaEntry is the published assembly as logged.
+func agendaEntry(tx store.Tx, a *Assembly) (*audit.AgendaEntry, error) {
+	ag := &audit.AgendaEntry{
+		CommunityID: a.CommunityID, Title: a.Title, Opens: a.Opens, Closes: a.Closes, RuleSet: a.RuleSet,
+		Abstention: a.Settings.Abstention, InvalidCounts: a.Settings.InvalidCountsTowardQuorum, DeemedConsent: a.Settings.DeemedConsent,
+		AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: a.Settings.ProxyCap,
+		ObjectionDays: a.ObjectionDays, CommitteeK: a.Committee.K, ShortNoticeReason: a.ShortNoticeReason, RollDigest: a.RollDigest,
+	}
+	for _, c := range a.Channels {
+		ag.Channels = append(ag.Channels, string(c))
+	}
+	for _, m := range a.Motions {
+		am := audit.Motion{ID: m.ID, Title: m.Title, Matter: string(m.Matter), Seats: m.Seats}
+		for _, o := range m.Options {
+			am.Options = append(am.Options, audit.Option{ID: o.ID, Name: o.Name})
+		}
+		ag.Motions = append(ag.Motions, am)
+	}
+	for _, id := range a.Committee.Members {
+		s, err := getSigner(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		ag.Committee = append(ag.Committee, audit.Member{KeyID: s.KeyID, ID: s.ID, Name: s.Name, PublicKey: s.PublicKey})
+	}
+	return ag, nil
+}
+
+// Agenda returns the agenda entry an assembly published.
+func agendaOf(tx store.Tx, assemblyID string) (*audit.AgendaEntry, error) {
+	raw := tx.Get(store.LogEntries, seqKey(assemblyID, 1))
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %s has no published agenda", ErrWrongState, assemblyID)
+	}
+	e, err := audit.ParseEntry(raw)
+	if err != nil {
+		return nil, err
+	}
+	if e.Agenda == nil {
+		return nil, fmt.Errorf("assembly: log entry 1 of %s is %s, not the agenda", assemblyID, e.Kind)
+	}
+	return e.Agenda, nil
+}

@@ -1,0 +1,249 @@
+package audit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ownervote/ownervote/tally"
+)
+
+// Kind is the kind of a log entry.
+type Kind string
+
+// The kinds of log entry.
+const (
+	KindRoll          Kind = "ROLL"
+	KindAgenda        Kind = "AGENDA"
+	KindKey           Kind = "KEY"
+	KindProxy         Kind = "PROXY"
+	KindBallot        Kind = "BALLOT"
+	KindStatus        Kind = "STATUS"
+	KindAmendment     Kind = "AMENDMENT"
+	KindClose         Kind = "CLOSE"
+	KindResult        Kind = "RESULT"
+	KindObjection     Kind = "OBJECTION"
+	KindResponse      Kind = "RESPONSE"
+	KindCertSignature Kind = "CERT_SIGNATURE"
+	KindCertified     Kind = "CERTIFIED"
+	KindCancel        Kind = "CANCEL"
+)
+
+// Entry is one leaf of an assembly's log. Its leaf data is the JSON
+// encoding of the Entry exactly as stored; exactly one of the kind-specific
+// fields is set.
+type Entry struct {
+	Index    uint64    `json:"index"`
+	Kind     Kind      `json:"kind"`
+	Assembly string    `json:"assembly"`
+	Time     time.Time `json:"time"`
+
+	Roll          *RollEntry          `json:"roll,omitempty"`
+	Agenda        *AgendaEntry        `json:"agenda,omitempty"`
+	Key           *KeyEntry           `json:"key,omitempty"`
+	Proxy         *ProxyEntry         `json:"proxy,omitempty"`
+	Ballot        *BallotEntry        `json:"ballot,omitempty"`
+	Status        *StatusEntry        `json:"status,omitempty"`
+	Amendment     *AmendmentEntry     `json:"amendment,omitempty"`
+	Close         *CloseEntry         `json:"close,omitempty"`
+	Result        *ResultEntry        `json:"result,omitempty"`
+	Objection     *ObjectionEntry     `json:"objection,omitempty"`
+	Response      *ResponseEntry      `json:"response,omitempty"`
+	CertSignature *CertSignatureEntry `json:"cert_signature,omitempty"`
+	Certified     *CertifiedEntry     `json:"certified,omitempty"`
+	Cancel        *CancelEntry        `json:"cancel,omitempty"`
+}
+
+// RollEntry commits to the frozen roll: the SHA-256 of its canonical
+// encoding (see assembly.CanonicalRoll) and its figures.
+type RollEntry struct {
+	Digest    string `json:"digest"`
+	Units     int    `json:"units"`
+	TotalArea string `json:"total_area_m2"`
+	TotalHead int64  `json:"total_head"`
+}
+
+// AgendaEntry is the published assembly: agenda, window, rules, settings
+// and the committee with its members' public keys.
+type AgendaEntry struct {
+	CommunityID       string           `json:"community_id"`
+	Title             string           `json:"title"`
+	Motions           []Motion         `json:"motions"`
+	Opens             time.Time        `json:"opens"`
+	Closes            time.Time        `json:"closes"`
+	Channels          []string         `json:"channels"`
+	RuleSet           tally.RuleSet    `json:"rule_set"`
+	Abstention        tally.Abstention `json:"abstention"`
+	InvalidCounts     bool             `json:"invalid_counts_toward_quorum"`
+	DeemedConsent     bool             `json:"deemed_consent"`
+	AllowRevote       bool             `json:"allow_revote"`
+	MakerChecker      bool             `json:"maker_checker"`
+	ProxyCap          int              `json:"proxy_cap"`
+	ObjectionDays     int              `json:"objection_days"`
+	Committee         []Member         `json:"committee"`
+	CommitteeK        int              `json:"committee_k"`
+	ShortNoticeReason string           `json:"short_notice_reason,omitempty"`
+	RollDigest        string           `json:"roll_digest"`
+}
+
+// Motion is an agenda item.
+type Motion struct {
+	ID      string   `json:"id"`
+	Title   string   `json:"title"`
+	Matter  string   `json:"matter"`
+	Options []Option `json:"options,omitempty"`
+	Seats   int      `json:"seats,omitempty"`
+}
+
+// Option is a candidate.
+type Option struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Member is a committee member who may certify.
+type Member struct {
+	KeyID     string `json:"key_id"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	PublicKey []byte `json:"public_key"`
+}
+
+// KeyEntry records a signing key the first time it signs in this
+// assembly, with what it may sign.
+type KeyEntry struct {
+	KeyID     string `json:"key_id"`
+	PublicKey []byte `json:"public_key"`
+	// Role is OWNER, PLATFORM, STAFF or PROXY.
+	Role string `json:"role"`
+	// Holder is the owner id (OWNER, PROXY: the voter it acts for) or the
+	// signer id (PLATFORM, STAFF).
+	Holder string `json:"holder"`
+	// Community is the community a PLATFORM or STAFF key acts in; "" for all.
+	Community  string    `json:"community,omitempty"`
+	Registered time.Time `json:"registered"`
+}
+
+// ProxyEntry records a written proxy authorisation.
+type ProxyEntry struct {
+	Voter          string `json:"voter"`
+	HolderName     string `json:"holder_name"`
+	HolderKeyID    string `json:"holder_key_id"`
+	DocumentSHA256 string `json:"document_sha256"`
+	RecordedBy     string `json:"recorded_by"`
+}
+
+// BallotEntry records a received, authentic ballot and what became of it.
+type BallotEntry struct {
+	Seq       uint64 `json:"seq"`
+	ID        string `json:"id"`
+	Ballot    []byte `json:"ballot"`
+	Signature []byte `json:"signature"`
+	// Status is ACCEPTED, PENDING_CONFIRMATION or REFUSED.
+	Status      string `json:"status"`
+	Reason      string `json:"reason,omitempty"`
+	SubmittedBy string `json:"submitted_by"`
+}
+
+// StatusEntry records a later change of a ballot's status: SUPERSEDED by a
+// later ballot, or ACCEPTED / REFUSED at a maker-checker confirmation.
+type StatusEntry struct {
+	Seq    uint64 `json:"seq"`
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by"`
+}
+
+// AmendmentEntry records a unit sold during the vote.
+type AmendmentEntry struct {
+	UnitID         string `json:"unit_id"`
+	PreviousVoter  string `json:"previous_voter"`
+	NewVoter       string `json:"new_voter"`
+	Effect         string `json:"effect"`
+	DocumentSHA256 string `json:"document_sha256"`
+	By             string `json:"by"`
+}
+
+// CloseEntry records the end of the vote.
+type CloseEntry struct {
+	Early  bool   `json:"early"`
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by,omitempty"`
+}
+
+// ResultEntry records the preliminary result's digest (tally.Result.Digest,
+// hex).
+type ResultEntry struct {
+	Digest string `json:"digest"`
+}
+
+// ObjectionEntry records an objection (询异) to the preliminary result.
+type ObjectionEntry struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	By   string `json:"by"`
+}
+
+// ResponseEntry records the response to an objection.
+type ResponseEntry struct {
+	ObjectionID string `json:"objection_id"`
+	Text        string `json:"text"`
+	By          string `json:"by"`
+}
+
+// CertSignatureEntry records a committee member's signature of the
+// certification statement.
+type CertSignatureEntry struct {
+	KeyID     string `json:"key_id"`
+	Signature []byte `json:"signature"`
+}
+
+// CertifiedEntry records that k valid signatures were in.
+type CertifiedEntry struct {
+	ResultDigest string   `json:"result_digest"`
+	Signers      []string `json:"signers"`
+}
+
+// CancelEntry records a cancellation.
+type CancelEntry struct {
+	Reason string `json:"reason"`
+}
+
+// Marshal returns the entry's leaf data.
+func (e *Entry) Marshal() ([]byte, error) { return json.Marshal(e) }
+
+// ErrMalformedEntry means leaf data is not a well-formed entry.
+var ErrMalformedEntry = errors.New("audit: malformed log entry")
+
+// ParseEntry decodes leaf data and checks that exactly the kind's field is
+// set.
+func ParseEntry(data []byte) (*Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedEntry, err)
+	}
+	set := map[Kind]bool{
+		KindRoll: e.Roll != nil, KindAgenda: e.Agenda != nil, KindKey: e.Key != nil, KindProxy: e.Proxy != nil,
+		KindBallot: e.Ballot != nil, KindStatus: e.Status != nil, KindAmendment: e.Amendment != nil, KindClose: e.Close != nil,
+		KindResult: e.Result != nil, KindObjection: e.Objection != nil, KindResponse: e.Response != nil,
+		KindCertSignature: e.CertSignature != nil, KindCertified: e.Certified != nil, KindCancel: e.Cancel != nil,
+	}
+	n := 0
+	for _, v := range set {
+		if v {
+			n++
+		}
+	}
+	if !set[e.Kind] || n != 1 {
+		return nil, fmt.Errorf("%w: kind %q with %d bodies", ErrMalformedEntry, e.Kind, n)
+	}
+	return &e, nil
+}
+
+// CertificationStatement is the exact bytes a committee member signs to
+// certify an assembly's result.
+func CertificationStatement(assemblyID, rollDigest, resultDigest string) []byte {
+	return fmt.Appendf(nil, "ownervote-certificate/1\nassembly=%s\nroll=%s\nresult=%s\n", assemblyID, rollDigest, resultDigest)
+}

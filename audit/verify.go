@@ -1,0 +1,589 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/recount"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// ErrDiscrepancy matches every *Discrepancy.
+var ErrDiscrepancy = errors.New("audit: discrepancy")
+
+// Discrepancy is the first thing Verify found wrong with an export.
+type Discrepancy struct {
+	// Check names what failed: missing-file, keys, checkpoint-signature,
+	// log-size, entry-malformed, entry-order, roll-digest, agenda,
+	// unregistered-key, ballot-signature, ballot-id, right-to-sign,
+	// not-on-roll, choice, one-ballot, status, amendment, result-digest,
+	// result, committee-signature, certified, merkle-root.
+	Check string
+	// Entry is the log entry index concerned, or −1.
+	Entry  int
+	Detail string
+}
+
+func (d *Discrepancy) Error() string {
+	if d.Entry >= 0 {
+		return fmt.Sprintf("%s: log entry %d: %s", d.Check, d.Entry, d.Detail)
+	}
+	return fmt.Sprintf("%s: %s", d.Check, d.Detail)
+}
+
+// Unwrap lets errors.Is match ErrDiscrepancy.
+func (d *Discrepancy) Unwrap() error { return ErrDiscrepancy }
+
+// Report summarises a verified export.
+type Report struct {
+	Assembly    string
+	Entries     int
+	Checkpoints int
+	Ballots     int // every authentic ballot in the log
+	Counted     int
+	Refused     int
+	Superseded  int
+	Keys        int
+	Closed      bool
+	Result      *tally.Result
+	Digest      string
+	Certified   bool
+	Signers     []string
+	Objections  int
+}
+
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "assembly %s: %d log entries under %d signed checkpoints: Merkle root verified\n", r.Assembly, r.Entries, r.Checkpoints)
+	fmt.Fprintf(&b, "ballots: %d authentic (%d counted, %d superseded, %d refused), signatures and signers' rights verified, %d keys\n",
+		r.Ballots, r.Counted, r.Superseded, r.Refused, r.Keys)
+	if r.Result != nil {
+		fmt.Fprintf(&b, "result recomputed bit for bit: digest %s\n", r.Digest)
+		for _, m := range r.Result.Motions {
+			fmt.Fprintf(&b, "  %s: %s\n", m.Motion.ID, m.Decision.Outcome)
+		}
+	} else {
+		b.WriteString("vote not closed: no result yet\n")
+	}
+	if r.Certified {
+		fmt.Fprintf(&b, "certified by %d committee member(s): %s\n", len(r.Signers), strings.Join(r.Signers, ", "))
+	} else {
+		b.WriteString("not certified\n")
+	}
+	return b.String()
+}
+
+type verifier struct {
+	b      *Bundle
+	rep    *Report
+	agenda *AgendaEntry
+	roll   map[string]tally.Unit // by unit id, with amendments applied
+	keys   map[string]*KeyEntry
+	proxy  map[string]*ProxyEntry
+	// ballots by sequence number; counted by voter
+	ballots  map[uint64]*verifiedBallot
+	counted  map[string]uint64
+	expectSS *StatusEntry // a SUPERSEDED entry that must come next
+	closed   bool
+	result   *tally.Result
+	sigs     map[string][]byte
+}
+
+type verifiedBallot struct {
+	b      *ballot.Ballot
+	status string
+}
+
+func fail(check string, entry int, format string, args ...any) error {
+	return &Discrepancy{Check: check, Entry: entry, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Verify checks an exported assembly without the server and returns what
+// it found, or the first *Discrepancy.
+func Verify(b *Bundle) (*Report, error) {
+	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, keys: map[string]*KeyEntry{},
+		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, sigs: map[string][]byte{}}
+	entries, err := v.parseEntries()
+	if err != nil {
+		return nil, err
+	}
+	if err := v.rollAndAgenda(entries); err != nil {
+		return nil, err
+	}
+	for _, e := range entries[2:] {
+		if err := v.replay(e); err != nil {
+			return nil, err
+		}
+	}
+	if v.expectSS != nil {
+		return nil, fail("one-ballot", len(entries)-1, "a counted ballot of a voter who already had one is not followed by the supersession of the earlier one")
+	}
+	if err := v.checkResultFile(); err != nil {
+		return nil, err
+	}
+	if err := v.checkCertificateFile(); err != nil {
+		return nil, err
+	}
+	if err := v.checkMerkle(); err != nil {
+		return nil, err
+	}
+	v.rep.Entries, v.rep.Checkpoints, v.rep.Keys = len(entries), len(b.Checkpoints), len(v.keys)
+	for _, vb := range v.ballots {
+		switch vb.status {
+		case "ACCEPTED":
+			v.rep.Counted++
+		case "SUPERSEDED":
+			v.rep.Superseded++
+		case "REFUSED":
+			v.rep.Refused++
+		}
+	}
+	v.rep.Ballots = len(v.ballots)
+	return v.rep, nil
+}
+
+func (v *verifier) parseEntries() ([]*Entry, error) {
+	var out []*Entry
+	for i, data := range v.b.Entries {
+		e, err := ParseEntry(data)
+		if err != nil {
+			return nil, fail("entry-malformed", i, "%v", err)
+		}
+		if e.Index != uint64(i) {
+			return nil, fail("entry-order", i, "line %d of %s holds entry %d: an entry is missing, added or out of order", i+1, FileLog, e.Index)
+		}
+		if e.Assembly != v.b.Keys.Assembly {
+			return nil, fail("entry-malformed", i, "entry of assembly %q in the export of %q", e.Assembly, v.b.Keys.Assembly)
+		}
+		out = append(out, e)
+	}
+	if len(out) < 2 || out[0].Kind != KindRoll || out[1].Kind != KindAgenda {
+		return nil, fail("entry-order", -1, "the log must open with the frozen roll and the agenda")
+	}
+	return out, nil
+}
+
+func (v *verifier) rollAndAgenda(entries []*Entry) error {
+	re := entries[0].Roll
+	sum := sha256.Sum256(v.b.Roll)
+	if hex.EncodeToString(sum[:]) != re.Digest {
+		return fail("roll-digest", 0, "%s hashes to %x, but the log froze the roll with digest %s: the roll snapshot was changed", FileRoll, sum, re.Digest)
+	}
+	units, err := ParseRoll(v.b.Roll)
+	if err != nil {
+		return fail("roll-digest", 0, "%s: %v", FileRoll, err)
+	}
+	total, err := tally.Totals(units)
+	if err != nil || len(units) != re.Units || total.Area.String() != re.TotalArea || total.Head != re.TotalHead {
+		return fail("roll-digest", 0, "the roll's figures differ from the logged ones")
+	}
+	for _, u := range units {
+		v.roll[u.ID] = u
+	}
+	v.agenda = entries[1].Agenda
+	if v.agenda.RollDigest != re.Digest {
+		return fail("agenda", 1, "the agenda names roll %s, the log froze %s", v.agenda.RollDigest, re.Digest)
+	}
+	var fileAgenda AgendaEntry
+	if err := json.Unmarshal(v.b.Agenda, &fileAgenda); err != nil {
+		return fail("agenda", -1, "%s: %v", FileAgenda, err)
+	}
+	a, _ := json.Marshal(fileAgenda)
+	l, _ := json.Marshal(v.agenda)
+	if !bytes.Equal(a, l) {
+		return fail("agenda", 1, "%s differs from the published agenda in the log", FileAgenda)
+	}
+	return nil
+}
+
+// voters returns the current roll's voters.
+func (v *verifier) isVoter(voter string) bool {
+	for _, u := range v.roll {
+		if BallotVoter(tally.VoterOf(u)) == voter {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *verifier) motion(id string) (Motion, bool) {
+	for _, m := range v.agenda.Motions {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Motion{}, false
+}
+
+func (v *verifier) replay(e *Entry) error {
+	i := int(e.Index)
+	if v.expectSS != nil {
+		s := e.Status
+		if e.Kind != KindStatus || s.Status != "SUPERSEDED" || s.Seq != v.expectSS.Seq {
+			return fail("one-ballot", i, "a voter's second counted ballot without the supersession of ballot %d: one counted ballot per voter", v.expectSS.Seq)
+		}
+		v.ballots[s.Seq].status = "SUPERSEDED"
+		v.expectSS = nil
+		return nil
+	}
+	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult {
+		return fail("status", i, "%s entry after the vote closed", e.Kind)
+	}
+	switch e.Kind {
+	case KindKey:
+		if _, dup := v.keys[e.Key.KeyID]; dup {
+			return fail("unregistered-key", i, "key %s logged twice", e.Key.KeyID)
+		}
+		if ballot.KeyID(e.Key.PublicKey) != e.Key.KeyID {
+			return fail("unregistered-key", i, "key id %s does not match its public key", e.Key.KeyID)
+		}
+		v.keys[e.Key.KeyID] = e.Key
+	case KindProxy:
+		v.proxy[e.Proxy.Voter] = e.Proxy
+	case KindBallot:
+		return v.ballot(i, e.Ballot)
+	case KindStatus:
+		vb := v.ballots[e.Status.Seq]
+		if vb == nil || vb.status != "PENDING_CONFIRMATION" {
+			return fail("status", i, "status %s of ballot %d, which is not waiting for confirmation", e.Status.Status, e.Status.Seq)
+		}
+		vb.status = e.Status.Status
+		if e.Status.Status == "ACCEPTED" {
+			return v.count(i, e.Status.Seq, vb.b.Voter)
+		}
+	case KindAmendment:
+		return v.amend(i, e.Amendment)
+	case KindClose:
+		v.closed = true
+	case KindResult:
+		return v.recount(i, e.Result)
+	case KindObjection:
+		v.rep.Objections++
+	case KindResponse:
+	case KindCertSignature:
+		return v.certSignature(i, e.CertSignature)
+	case KindCertified:
+		if len(v.sigs) < v.agenda.CommitteeK {
+			return fail("certified", i, "certified with %d valid signatures, %d needed", len(v.sigs), v.agenda.CommitteeK)
+		}
+		if e.Certified.ResultDigest != v.rep.Digest {
+			return fail("certified", i, "certifies result %s, the recomputed result is %s", e.Certified.ResultDigest, v.rep.Digest)
+		}
+		v.rep.Certified = true
+	case KindCancel:
+	default:
+		return fail("entry-malformed", i, "unexpected %s entry", e.Kind)
+	}
+	return nil
+}
+
+func (v *verifier) ballot(i int, be *BallotEntry) error {
+	b, err := ballot.Parse(be.Ballot)
+	if err != nil {
+		return fail("ballot-signature", i, "ballot %d does not parse: %v", be.Seq, err)
+	}
+	if ballot.ID(be.Ballot) != be.ID {
+		return fail("ballot-id", i, "ballot %d: id %s does not match its bytes", be.Seq, be.ID)
+	}
+	k := v.keys[b.KeyID]
+	if k == nil {
+		return fail("unregistered-key", i, "ballot %d is signed by key %s, which no earlier KEY entry registers", be.Seq, b.KeyID)
+	}
+	if _, err := ballot.Verify(be.Ballot, be.Signature, k.PublicKey); err != nil {
+		return fail("ballot-signature", i, "ballot %d (voter %s): %v", be.Seq, b.Voter, err)
+	}
+	if _, dup := v.ballots[be.Seq]; dup {
+		return fail("entry-malformed", i, "ballot sequence number %d used twice", be.Seq)
+	}
+	v.ballots[be.Seq] = &verifiedBallot{b: b, status: be.Status}
+	if be.Status == "REFUSED" {
+		return nil
+	}
+	if b.Assembly != v.b.Keys.Assembly || b.RollDigest != v.agenda.RollDigest {
+		return fail("right-to-sign", i, "ballot %d is for assembly %s and roll %s", be.Seq, b.Assembly, b.RollDigest)
+	}
+	if !slices.Contains(v.agenda.Channels, string(b.Channel)) {
+		return fail("right-to-sign", i, "ballot %d came through %s, which the assembly does not accept", be.Seq, b.Channel)
+	}
+	if err := v.right(b, k); err != nil {
+		return fail("right-to-sign", i, "ballot %d (voter %s, %s): %v", be.Seq, b.Voter, b.Channel, err)
+	}
+	if !v.isVoter(b.Voter) {
+		return fail("not-on-roll", i, "ballot %d: voter %s is not on the roll", be.Seq, b.Voter)
+	}
+	for _, c := range b.Choices {
+		m, ok := v.motion(c.Motion)
+		if !ok {
+			return fail("choice", i, "ballot %d votes on motion %q, not on the agenda", be.Seq, c.Motion)
+		}
+		if err := validChoice(m, c.Values); err != nil {
+			return fail("choice", i, "ballot %d, motion %s: %v", be.Seq, m.ID, err)
+		}
+	}
+	switch be.Status {
+	case "ACCEPTED":
+		return v.count(i, be.Seq, b.Voter)
+	case "PENDING_CONFIRMATION":
+		if !v.agenda.MakerChecker {
+			return fail("status", i, "ballot %d pending confirmation, but the assembly has no maker-checker", be.Seq)
+		}
+		return nil
+	}
+	return fail("status", i, "ballot %d has status %q", be.Seq, be.Status)
+}
+
+// right checks the signer's right to sign for the ballot's voter.
+func (v *verifier) right(b *ballot.Ballot, k *KeyEntry) error {
+	if k.Role != string(b.Signer) {
+		return fmt.Errorf("key %s is a %s key, the ballot needs %s", k.KeyID, k.Role, b.Signer)
+	}
+	inScope := k.Community == "" || k.Community == v.agenda.CommunityID
+	switch b.Signer {
+	case ballot.SignerOwner:
+		if k.Holder != b.Voter {
+			return fmt.Errorf("key %s belongs to owner %s", k.KeyID, k.Holder)
+		}
+	case ballot.SignerPlatform:
+		if !inScope {
+			return fmt.Errorf("platform key %s acts in %s", k.KeyID, k.Community)
+		}
+	case ballot.SignerStaff:
+		if !inScope || b.Attestation.StaffID != k.Holder {
+			return fmt.Errorf("staff key %s is %s's (community %q); the attestation names %s", k.KeyID, k.Holder, k.Community, b.Attestation.StaffID)
+		}
+	case ballot.SignerProxy:
+		p := v.proxy[b.Voter]
+		if p == nil || p.HolderKeyID != k.KeyID || p.DocumentSHA256 != b.ProxyAuthorization {
+			return fmt.Errorf("no recorded proxy authorisation of voter %s for key %s and that document", b.Voter, k.KeyID)
+		}
+	}
+	return nil
+}
+
+func validChoice(m Motion, values []string) error {
+	if len(values) == 1 && (values[0] == string(tally.Abstain) || values[0] == string(tally.Invalid)) {
+		return nil
+	}
+	if len(m.Options) == 0 {
+		if len(values) != 1 || (values[0] != string(tally.Agree) && values[0] != string(tally.Oppose)) {
+			return fmt.Errorf("%v is not AGREE, OPPOSE, ABSTAIN or INVALID", values)
+		}
+		return nil
+	}
+	limit := max(1, m.Seats)
+	if len(values) > limit {
+		return fmt.Errorf("%d marks, at most %d", len(values), limit)
+	}
+	for _, x := range values {
+		if !slices.ContainsFunc(m.Options, func(o Option) bool { return o.ID == x }) {
+			return fmt.Errorf("no candidate %q", x)
+		}
+	}
+	return nil
+}
+
+func (v *verifier) count(i int, seq uint64, voter string) error {
+	if old, ok := v.counted[voter]; ok {
+		if !v.agenda.AllowRevote {
+			return fail("one-ballot", i, "voter %s has a second counted ballot (%d after %d): one counted ballot per voter", voter, seq, old)
+		}
+		v.expectSS = &StatusEntry{Seq: old}
+	}
+	v.counted[voter] = seq
+	v.ballots[seq].status = "ACCEPTED"
+	return nil
+}
+
+func (v *verifier) amend(i int, a *AmendmentEntry) error {
+	u, ok := v.roll[a.UnitID]
+	if !ok {
+		return fail("amendment", i, "unit %s is not on the roll", a.UnitID)
+	}
+	if prev := BallotVoter(tally.VoterOf(u)); prev != a.PreviousVoter {
+		return fail("amendment", i, "unit %s is voted by %s, the amendment says %s", a.UnitID, prev, a.PreviousVoter)
+	}
+	_, voted := v.counted[a.PreviousVoter]
+	switch a.Effect {
+	case "BALLOT_KEPT":
+		if !voted && a.NewVoter != a.PreviousVoter {
+			return fail("amendment", i, "unit %s kept a ballot, but %s had none", a.UnitID, a.PreviousVoter)
+		}
+	case "VOTER_CHANGED":
+		if voted {
+			return fail("amendment", i, "unit %s changed voter although %s had voted", a.UnitID, a.PreviousVoter)
+		}
+		u.OwnerID, u.Developer = a.NewVoter, false
+		v.roll[a.UnitID] = u
+	default:
+		return fail("amendment", i, "unknown effect %q", a.Effect)
+	}
+	return nil
+}
+
+// TallyAssembly is the agenda as the tally package takes it.
+func (a *AgendaEntry) TallyAssembly() tally.Assembly {
+	ta := tally.Assembly{RuleSet: a.RuleSet, Abstention: a.Abstention, InvalidCountsTowardQuorum: a.InvalidCounts, DeemedConsent: a.DeemedConsent}
+	for _, m := range a.Motions {
+		tm := tally.Motion{ID: m.ID, Matter: tally.Matter(m.Matter), Seats: m.Seats}
+		for _, o := range m.Options {
+			tm.Options = append(tm.Options, o.ID)
+		}
+		ta.Motions = append(ta.Motions, tm)
+	}
+	return ta
+}
+
+func (v *verifier) recount(i int, r *ResultEntry) error {
+	var units []tally.Unit
+	for _, u := range v.roll {
+		units = append(units, u)
+	}
+	var bs []tally.Ballot
+	for voter, seq := range v.counted {
+		for _, c := range v.ballots[seq].b.Choices {
+			tb := tally.Ballot{Voter: TallyVoter(voter), Motion: c.Motion}
+			for _, x := range c.Values {
+				tb.Choices = append(tb.Choices, tally.Choice(x))
+			}
+			bs = append(bs, tb)
+		}
+	}
+	res, err := tally.Count(units, v.agenda.TallyAssembly(), bs)
+	if err != nil {
+		return fail("result-digest", i, "the counted ballots do not tally: %v", err)
+	}
+	d := res.Digest()
+	v.rep.Digest = hex.EncodeToString(d[:])
+	if v.rep.Digest != r.Digest {
+		return fail("result-digest", i, "the log records result %s, the recount gives %s", r.Digest, v.rep.Digest)
+	}
+	v.result, v.rep.Result, v.rep.Closed = &res, &res, true
+	return nil
+}
+
+func (v *verifier) member(keyID string) *Member {
+	for i := range v.agenda.Committee {
+		if v.agenda.Committee[i].KeyID == keyID {
+			return &v.agenda.Committee[i]
+		}
+	}
+	return nil
+}
+
+func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
+	if v.result == nil {
+		return fail("committee-signature", i, "signature before the result")
+	}
+	m := v.member(cs.KeyID)
+	if m == nil {
+		return fail("committee-signature", i, "key %s is not a committee member of this assembly", cs.KeyID)
+	}
+	if _, dup := v.sigs[cs.KeyID]; dup {
+		return fail("committee-signature", i, "member %s signed twice", m.Name)
+	}
+	stmt := CertificationStatement(v.b.Keys.Assembly, v.agenda.RollDigest, v.rep.Digest)
+	if !ed25519.Verify(m.PublicKey, stmt, cs.Signature) {
+		return fail("committee-signature", i, "the signature of %s (%s) does not verify", m.Name, cs.KeyID)
+	}
+	v.sigs[cs.KeyID] = cs.Signature
+	v.rep.Signers = append(v.rep.Signers, m.Name)
+	return nil
+}
+
+func (v *verifier) checkResultFile() error {
+	if v.result == nil {
+		if v.b.Result != nil {
+			return fail("result", -1, "%s exists but the log has no result", FileResult)
+		}
+		return nil
+	}
+	var want bytes.Buffer
+	if err := recount.WriteJSON(&want, *v.result); err != nil {
+		return err
+	}
+	if !bytes.Equal(want.Bytes(), v.b.Result) {
+		wl, gl := strings.Split(want.String(), "\n"), strings.Split(string(v.b.Result), "\n")
+		for n := range min(len(wl), len(gl)) {
+			if wl[n] != gl[n] {
+				return fail("result", -1, "%s line %d reads %q; the recomputed result has %q", FileResult, n+1, strings.TrimSpace(gl[n]), strings.TrimSpace(wl[n]))
+			}
+		}
+		return fail("result", -1, "%s differs from the recomputed result in length", FileResult)
+	}
+	return nil
+}
+
+func (v *verifier) checkCertificateFile() error {
+	if v.b.Certificate == nil {
+		if len(v.sigs) > 0 {
+			return fail("committee-signature", -1, "%s is missing but the log has %d signatures", FileCertificate, len(v.sigs))
+		}
+		return nil
+	}
+	var c Certificate
+	if err := json.Unmarshal(v.b.Certificate, &c); err != nil {
+		return fail("committee-signature", -1, "%s: %v", FileCertificate, err)
+	}
+	stmt := CertificationStatement(v.b.Keys.Assembly, v.agenda.RollDigest, v.rep.Digest)
+	if c.Statement != string(stmt) {
+		return fail("committee-signature", -1, "%s certifies another statement than the recomputed result's", FileCertificate)
+	}
+	for _, s := range c.Signatures {
+		m := v.member(s.KeyID)
+		if m == nil || !ed25519.Verify(m.PublicKey, stmt, s.Signature) {
+			return fail("committee-signature", -1, "%s: the signature of key %s does not verify against a committee member's key", FileCertificate, s.KeyID)
+		}
+		if logged, ok := v.sigs[s.KeyID]; !ok || !bytes.Equal(logged, s.Signature) {
+			return fail("committee-signature", -1, "%s: the signature of key %s is not the one in the log", FileCertificate, s.KeyID)
+		}
+	}
+	if len(c.Signatures) != len(v.sigs) {
+		return fail("committee-signature", -1, "%s lists %d signatures, the log %d", FileCertificate, len(c.Signatures), len(v.sigs))
+	}
+	return nil
+}
+
+func (v *verifier) checkMerkle() error {
+	if len(v.b.Checkpoints) == 0 {
+		return fail("checkpoint-signature", -1, "no signed checkpoint")
+	}
+	bySize := map[uint64][]byte{}
+	var maxSize uint64
+	for n, c := range v.b.Checkpoints {
+		cp, err := OpenCheckpoint(c, v.b.Keys.LogVerifier, v.b.Keys.Assembly)
+		if err != nil {
+			return fail("checkpoint-signature", -1, "checkpoint %d: %v", n+1, err)
+		}
+		bySize[cp.Size] = cp.Hash
+		maxSize = max(maxSize, cp.Size)
+	}
+	if maxSize != uint64(len(v.b.Entries)) {
+		return fail("log-size", -1, "%s has %d entries, the newest signed checkpoint covers %d: entries were added or dropped", FileLog, len(v.b.Entries), maxSize)
+	}
+	var t Tree
+	for i, data := range v.b.Entries {
+		if err := t.Append(LeafHash(data), func(compact.NodeID, []byte) {}); err != nil {
+			return err
+		}
+		if want, ok := bySize[uint64(i+1)]; ok {
+			root, err := t.Root()
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(root, want) {
+				return fail("merkle-root", i, "the first %d entries hash to %x, the signed checkpoint says %x: an entry was changed", i+1, root, want)
+			}
+		}
+	}
+	return nil
+}
