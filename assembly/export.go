@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/recount"
@@ -104,4 +105,50 @@ func originalRoll(units []tally.Unit, amendments []Amendment) []tally.Unit {
 		}
 	}
 	return out
+}
+
+// VotedUnit is a unit whose voter has a counted ballot, for the notice.
+type VotedUnit struct {
+	UnitID  string
+	Area    tally.Area
+	Channel string
+}
+
+// VotedUnits lists the units whose voters have a counted ballot, in unit
+// order, with the channel of the ballot; never names.
+func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUnit, error) {
+	var out []VotedUnit
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		units, err := frozenUnits(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		channel := map[string]string{}
+		err = tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
+			var vr voterRecord
+			if err := json.Unmarshal(v, &vr); err != nil {
+				return false, err
+			}
+			if vr.Counted == 0 {
+				return true, nil
+			}
+			br, err := getBallot(tx, assemblyID, vr.Counted)
+			if err != nil {
+				return false, err
+			}
+			channel[string(k[len(assemblyID)+1:])] = string(br.Channel)
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, u := range units {
+			if c, ok := channel[BallotVoter(tally.VoterOf(u))]; ok {
+				out = append(out, VotedUnit{UnitID: u.ID, Area: u.Area, Channel: c})
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b VotedUnit) int { return strings.Compare(a.UnitID, b.UnitID) })
+	return out, err
 }

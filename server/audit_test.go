@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +418,65 @@ func TestLogAndStateAgreeAfterRestart(t *testing.T) {
 	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if rep.Counted != 25 || p.GetCounted() != 25 || rep.Closed {
 		t.Errorf("after restart: log counts %d, progress %d; want 25 each, not closed", rep.Counted, p.GetCounted())
+	}
+}
+
+func getPublic(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestPublicNotice(t *testing.T) {
+	v := newVote(t, nil)
+	base := "http://" + v.e.srv.HTTPAddr() + "/notices/" + v.assembly
+	v.cast(t, 3, ballot.Online, "AGREE")
+	if code, _ := getPublic(t, base); code != http.StatusNotFound {
+		t.Errorf("notice during the vote: HTTP %d, want 404", code)
+	}
+	for i := 4; i < 115; i++ {
+		v.cast(t, i, channelOf(i), "AGREE")
+	}
+	v.closeAndResult(t)
+	code, page := getPublic(t, base)
+	if code != http.StatusOK {
+		t.Fatalf("notice: HTTP %d", code)
+	}
+	for _, want := range []string{"小区 dorm", "表决结果：通过", "初步结果", "参与表决", "13,280.00", "8,960.00", "112", v.units[3], "线上", "智慧物业平台", "ownervote/assembly/" + v.assembly, "@media print"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("notice lacks %q", want)
+		}
+	}
+	for _, secret := range []string{"业主003", idNumberN(3), "13800000003"} {
+		if strings.Contains(page, secret) {
+			t.Errorf("notice shows personal data %q", secret)
+		}
+	}
+	var n struct {
+		State   string `json:"state"`
+		Motions []struct {
+			Outcome  string `json:"outcome"`
+			Agreeing struct {
+				Head int64 `json:"head"`
+			} `json:"agreeing"`
+		} `json:"motions"`
+		Units []struct {
+			UnitID string `json:"unit_id"`
+		} `json:"units"`
+	}
+	code, body := getPublic(t, base+".json")
+	if err := json.Unmarshal([]byte(body), &n); err != nil || code != 200 {
+		t.Fatalf("notice JSON: %d %v", code, err)
+	}
+	if n.State != "PRELIMINARY" || n.Motions[0].Outcome != "PASSED" || n.Motions[0].Agreeing.Head != 112 || len(n.Units) != 112 {
+		t.Errorf("notice JSON = %+v", n)
+	}
+	if code, _ := getPublic(t, "http://"+v.e.srv.HTTPAddr()+"/notices/nope"); code != http.StatusNotFound {
+		t.Errorf("unknown notice: HTTP %d", code)
 	}
 }

@@ -124,6 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", gw)
 	mux.Handle("/healthz", gw)
+	mux.Handle("GET /notices/", s.noticeHandler())
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(ownervote.OpenAPI)

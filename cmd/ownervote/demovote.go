@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/demo"
 )
@@ -342,5 +343,27 @@ func demoVote(ctx context.Context, c *apiClient, w io.Writer) error {
 		p("   %s", m.Decision.ExplanationZH)
 		p("   %s", m.Decision.ExplanationEN)
 	}
+	p("   公告 / public notice: %s/notices/%s", c.base, asmID)
+
+	// 8. Export and verify, as anyone can, without the server.
+	var exp struct {
+		Files map[string][]byte `json:"files"`
+	}
+	if err := c.call(ctx, "GET", base+"/export", nil, &exp); err != nil {
+		return err
+	}
+	bundle, err := audit.ReadBundle(exp.Files)
+	if err != nil {
+		return err
+	}
+	rep, err := audit.Verify(bundle)
+	if err != nil {
+		return fmt.Errorf("verifying the export: %w", err)
+	}
+	p("8. 导出核验 / export verified offline: %d log entries, %d counted ballots, result digest %s", rep.Entries, rep.Counted, rep.Digest)
+	p("   The same from the command line:")
+	p("   ownervote export --community %s --out ./export-%s %s", community, asmID, asmID)
+	p("   ownervote verify ./export-%s", asmID)
+	p("   The committee certifies after the %d-day objection window (询异期).", 3)
 	return nil
 }

@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -63,19 +60,11 @@ func runRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s: %d units, %d owner rows, no problems found\n", path, len(roster.Units), owners)
 		return nil
 	}
-	secret := *token
-	if secret == "" {
-		secret = os.Getenv("OWNERVOTE_TOKEN")
-	}
-	if secret == "" {
-		return fmt.Errorf("%w: give --token or set OWNERVOTE_TOKEN", errUsage)
-	}
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, ctx, err := dial(ctx, *addr, *token)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	req := &ov.ImportUnitsRequest{CommunityId: *community}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -262,9 +263,79 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo vote: exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"20 online, 60 platform, 28 phone, 5 visit, 3 paper, 2 proxy", "ALREADY_VOTED", ": PASSED", "参与表决人数 118"} {
+	for _, want := range []string{"20 online, 60 platform, 28 phone, 5 visit, 3 paper, 2 proxy", "ALREADY_VOTED", ": PASSED", "参与表决人数 118", "export verified offline"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo vote output lacks %q:\n%s", want, out.String())
 		}
 	}
+
+	// The README's ending: export and verify from the command line, and an
+	// owner's receipt checked offline.
+	asm := regexp.MustCompile(`ownervote verify \./export-(\S+)`).FindStringSubmatch(out.String())
+	if asm == nil {
+		t.Fatalf("demo vote does not name the export commands:\n%s", out.String())
+	}
+	dir := filepath.Join(t.TempDir(), "export")
+	if code := run(context.Background(), []string{"export", "--server", ds.grpcAddr, "--token", ds.token, "--community", "beizhai-jiguan", "--out", dir, asm[1]}, &out, &errOut); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
+		t.Fatalf("verify: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	// Tampering with the export makes verify fail.
+	roll, _ := os.ReadFile(filepath.Join(dir, "roll.txt"))
+	os.WriteFile(filepath.Join(dir, "roll.txt"), []byte(strings.Replace(string(roll), "\t", "\t\t", 1)), 0o644)
+	errOut.Reset()
+	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "roll-digest") {
+		t.Errorf("verify of a tampered export: exit %d: %s", code, errOut.String())
+	}
+
+	// Receipt check with the receipt as the JSON API returns it.
+	var list struct {
+		Ballots []struct {
+			BallotID string `json:"ballot_id"`
+			Channel  string `json:"channel"`
+			Status   string `json:"status"`
+		} `json:"ballots"`
+	}
+	base := "http://" + ds.httpAddr + "/v1/communities/beizhai-jiguan/assemblies/" + asm[1]
+	getJSON(t, base+"/ballots?page_size=1000", ds.token, &list)
+	var phoneBallot string
+	for _, b := range list.Ballots {
+		if b.Channel == "CHANNEL_PHONE" && b.Status == "BALLOT_STATUS_ACCEPTED" {
+			phoneBallot = b.BallotID
+			break
+		}
+	}
+	receipt := fetch(t, base+"/ballots/"+phoneBallot+"/receipt", ds.token)
+	keys := fetch(t, "http://"+ds.httpAddr+"/v1/server/keys", ds.token)
+	rp, kp := filepath.Join(t.TempDir(), "receipt.json"), filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(rp, receipt, 0o644)
+	os.WriteFile(kp, keys, 0o644)
+	out.Reset()
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, rp}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "is counted") {
+		t.Fatalf("receipt check of a phone ballot: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	bad := strings.Replace(string(receipt), `"log_index":"`, `"log_index":"1`, 1)
+	os.WriteFile(rp, []byte(bad), 0o644)
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, rp}, &out, &errOut); code == 0 {
+		t.Error("receipt check accepted a receipt with another log index")
+	}
+}
+
+func fetch(t *testing.T, url, token string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return b
 }

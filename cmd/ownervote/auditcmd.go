@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+)
+
+func init() {
+	commands["export"] = command{summary: "export an assembly for offline verification", run: runExport}
+	commands["verify"] = command{summary: "verify an exported assembly offline", run: runVerify}
+	commands["receipt"] = command{summary: "receipt check: verify a ballot receipt and its inclusion proof offline", run: runReceipt}
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("export", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	addr := fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server")
+	token := fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)")
+	community := fl.String("community", "", "community of the assembly")
+	out := fl.String("out", "", "directory to write the export into")
+	if err := fl.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fl.NArg() != 1 || *community == "" || *out == "" {
+		return fmt.Errorf("%w: export --community ID --out DIR [--server ADDR] ASSEMBLY", errUsage)
+	}
+	conn, ctx, err := dial(ctx, *addr, *token)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	resp, err := ov.NewAssemblyServiceClient(conn).ExportAssembly(ctx, &ov.ExportAssemblyRequest{CommunityId: *community, AssemblyId: fl.Arg(0)})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(resp.GetFiles()))
+	for name := range resp.GetFiles() {
+		if name != filepath.Base(name) || name == "." || name == ".." {
+			return fmt.Errorf("export: refusing file name %q", name)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := writeFileSync(filepath.Join(*out, name), resp.GetFiles()[name]); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "exported %s into %s: %d files\n", fl.Arg(0), *out, len(names))
+	return nil
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	if err := fl.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fl.NArg() != 1 {
+		return fmt.Errorf("%w: verify DIR (a directory written by ownervote export)", errUsage)
+	}
+	dir := fl.Arg(0)
+	files := map[string][]byte{}
+	for _, name := range []string{audit.FileKeys, audit.FileAgenda, audit.FileRoll, audit.FileLog, audit.FileCheckpoints, audit.FileResult, audit.FileCertificate} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		files[name] = b
+	}
+	b, err := audit.ReadBundle(files)
+	if err == nil {
+		var rep *audit.Report
+		if rep, err = audit.Verify(b); err == nil {
+			fmt.Fprint(stdout, rep.String())
+			fmt.Fprintln(stdout, "OK: 核验通过 / verified")
+			return nil
+		}
+	}
+	return fmt.Errorf("核验未通过 / verification failed: %w", err)
+}
+
+// receiptFile is a BallotReceipt as the JSON API returns it.
+type receiptFile struct {
+	BallotID         string   `json:"ballot_id"`
+	Receipt          []byte   `json:"receipt"`
+	ReceiptSignature []byte   `json:"receipt_signature"`
+	LogEntry         []byte   `json:"log_entry"`
+	LogIndex         uint64   `json:"log_index,string"`
+	LogSize          uint64   `json:"log_size,string"`
+	Checkpoint       string   `json:"checkpoint"`
+	InclusionProof   [][]byte `json:"inclusion_proof"`
+}
+
+// keysFile is the server's public keys: GET /v1/server/keys, or an
+// export's keys.json.
+type keysFile struct {
+	ReceiptPublicKey []byte `json:"receipt_public_key"`
+	LogVerifierKey   string `json:"log_verifier_key"`
+	LogVerifier      string `json:"log_verifier"`
+}
+
+func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		return fmt.Errorf("%w: receipt check --keys KEYS.json RECEIPT.json", errUsage)
+	}
+	fl := flag.NewFlagSet("receipt check", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	keysPath := fl.String("keys", "", "the server's public keys: GET /v1/server/keys saved to a file, or an export's keys.json")
+	if err := fl.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fl.NArg() != 1 || *keysPath == "" {
+		return fmt.Errorf("%w: receipt check --keys KEYS.json RECEIPT.json", errUsage)
+	}
+	var keys keysFile
+	if err := readJSON(*keysPath, &keys); err != nil {
+		return err
+	}
+	var rf receiptFile
+	if err := readJSON(fl.Arg(0), &rf); err != nil {
+		return err
+	}
+	summary, err := checkReceipt(rf, keys)
+	if err != nil {
+		return fmt.Errorf("回执核验未通过 / receipt check failed: %w", err)
+	}
+	fmt.Fprintln(stdout, summary)
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return nil
+}
+
+// checkReceipt verifies, offline: the server's signature of the receipt,
+// the log checkpoint's signature, the inclusion of the ballot's log entry
+// in that checkpoint, and that the entry records this ballot as counted.
+func checkReceipt(rf receiptFile, keys keysFile) (string, error) {
+	vkey := keys.LogVerifierKey
+	if vkey == "" {
+		vkey = keys.LogVerifier
+	}
+	r, err := ballot.VerifyReceipt(rf.Receipt, rf.ReceiptSignature, keys.ReceiptPublicKey)
+	if err != nil {
+		return "", fmt.Errorf("receipt signature: %w", err)
+	}
+	if rf.BallotID != "" && rf.BallotID != r.BallotID {
+		return "", fmt.Errorf("the receipt is for ballot %s, not %s", r.BallotID, rf.BallotID)
+	}
+	cp, err := audit.OpenCheckpoint([]byte(rf.Checkpoint), vkey, r.Assembly)
+	if err != nil {
+		return "", err
+	}
+	if err := audit.VerifyInclusion(rf.LogEntry, rf.LogIndex, cp.Size, rf.InclusionProof, cp.Hash); err != nil {
+		return "", fmt.Errorf("inclusion proof: %w", err)
+	}
+	e, err := audit.ParseEntry(rf.LogEntry)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case e.Ballot != nil && e.Ballot.ID == r.BallotID && e.Ballot.Status == "ACCEPTED":
+	case e.Status != nil && e.Status.ID == r.BallotID && e.Status.Status == "ACCEPTED":
+	default:
+		return "", fmt.Errorf("log entry %d does not record ballot %s as counted", rf.LogIndex, r.BallotID)
+	}
+	return fmt.Sprintf("OK: ballot %s (assembly %s, #%d, received %s) is counted: log entry %d of %d, under the signed checkpoint",
+		r.BallotID, r.Assembly, r.Seq, r.Received.Format(time.RFC3339), rf.LogIndex, cp.Size), nil
+}

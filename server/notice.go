@@ -1,0 +1,208 @@
+package server
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// The result notice (公告) is public: once a vote has closed, anyone may
+// read the result, the figures behind it, the units that voted with their
+// areas and channels, the certificate and the log checkpoint — never an
+// owner's name, identity number or phone.
+
+//go:embed templates/notice.html
+var templates embed.FS
+
+var noticeTemplate = template.Must(template.New("notice.html").Funcs(template.FuncMap{
+	"cst": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(time.FixedZone("CST", 8*3600)).Format("2006年01月02日 15:04")
+	},
+}).ParseFS(templates, "templates/notice.html"))
+
+// Notice is the public result notice.
+type Notice struct {
+	AssemblyID         string         `json:"assembly_id"`
+	Title              string         `json:"title"`
+	Community          string         `json:"community"`
+	StreetOffice       string         `json:"street_office"`
+	ResidentsCommittee string         `json:"residents_committee"`
+	Convener           string         `json:"convener"`
+	Opens              time.Time      `json:"opens"`
+	Closes             time.Time      `json:"closes"`
+	Published          time.Time      `json:"published"`
+	State              string         `json:"state"`
+	StateZH            string         `json:"state_zh"`
+	RuleSet            string         `json:"rule_set"`
+	Motions            []NoticeMotion `json:"motions"`
+	Units              []NoticeUnit   `json:"units"`
+	ObjectionDeadline  time.Time      `json:"objection_deadline"`
+	Objections         int            `json:"objections"`
+	Certified          time.Time      `json:"certified,omitzero"`
+	Signers            []string       `json:"signers"`
+	CommitteeK         int            `json:"committee_k"`
+	ResultDigest       string         `json:"result_digest"`
+	RollDigest         string         `json:"roll_digest"`
+	Checkpoint         string         `json:"checkpoint"`
+}
+
+// NoticeMotion is one motion's outcome and the four figures behind it.
+type NoticeMotion struct {
+	ID            string       `json:"id"`
+	Title         string       `json:"title"`
+	Outcome       string       `json:"outcome"`
+	OutcomeZH     string       `json:"outcome_zh"`
+	Winner        string       `json:"winner,omitempty"`
+	Requirement   string       `json:"requirement"`
+	Total         NoticeFigure `json:"total"`
+	Participating NoticeFigure `json:"participating"`
+	// Agreeing is the support of AGREE, or of the winner (or leading
+	// candidate) of a choice among candidates.
+	Agreeing      NoticeFigure  `json:"agreeing"`
+	AgreeingLabel string        `json:"agreeing_label"`
+	Tallies       []NoticeTally `json:"tallies"`
+	Explanation   string        `json:"explanation_zh"`
+	ExplanationEN string        `json:"explanation_en"`
+}
+
+// NoticeFigure is an area and a headcount.
+type NoticeFigure struct {
+	AreaM2 string `json:"area_m2"`
+	Head   int64  `json:"head"`
+}
+
+// NoticeTally is one choice's figures.
+type NoticeTally struct {
+	Choice string       `json:"choice"`
+	Label  string       `json:"label"`
+	Figure NoticeFigure `json:"figures"`
+}
+
+// NoticeUnit is a unit that voted.
+type NoticeUnit struct {
+	UnitID  string `json:"unit_id"`
+	AreaM2  string `json:"area_m2"`
+	Channel string `json:"channel"`
+}
+
+var channelZH = map[string]string{"ONLINE": "线上", "PLATFORM": "智慧物业平台", "PHONE": "电话", "VISIT": "入户", "PAPER": "纸质", "PROXY": "委托"}
+
+var stateZH = map[assembly.State]string{assembly.Preliminary: "初步结果（询异期）", assembly.Certified: "已认证"}
+
+func fig(f tally.Figures) NoticeFigure { return NoticeFigure{AreaM2: f.Area.Grouped(), Head: f.Head} }
+
+// notice builds the public notice of a closed assembly.
+func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
+	ctx := r.Context()
+	reg := s.cfg.Registry
+	a, res, digest, err := reg.Result(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.cfg.Book.Community(ctx, a.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	cp, _, err := reg.Checkpoint(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	units, err := reg.VotedUnits(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st := a.StateAt(reg.Now())
+	n := &Notice{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
+		Convener: a.Convener.Name, Opens: a.Opens, Closes: a.Closes, Published: a.ClosedAt, State: string(st), StateZH: stateZH[st],
+		RuleSet: res.RuleSet.Name, ObjectionDeadline: a.ObjectionDeadline(), Objections: len(a.Objections), Certified: a.CertifiedAt,
+		CommitteeK: a.Committee.K, ResultDigest: digest, RollDigest: a.RollDigest, Checkpoint: string(cp)}
+	signers, err := reg.Signers(ctx, func(string) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	for _, cs := range a.Certificate {
+		for _, sg := range signers {
+			if sg.KeyID == cs.KeyID {
+				n.Signers = append(n.Signers, sg.Name)
+			}
+		}
+	}
+	for _, mr := range res.Motions {
+		m, _ := a.Motion(mr.Motion.ID)
+		nm := NoticeMotion{ID: m.ID, Title: m.Title, Outcome: string(mr.Decision.Outcome), OutcomeZH: mr.Decision.Outcome.ZH(),
+			Requirement: requirementText(mr.Requirement), Total: fig(mr.Total), Participating: fig(mr.Participating),
+			Explanation: mr.Decision.Explanation.ZH, ExplanationEN: mr.Decision.Explanation.EN, AgreeingLabel: "同意"}
+		names := map[string]string{"AGREE": "同意", "OPPOSE": "反对", "ABSTAIN": "弃权", "INVALID": "无效票"}
+		for _, o := range m.Options {
+			names[o.ID] = o.Name
+		}
+		if mr.Decision.Winner != "" {
+			nm.Winner = names[mr.Decision.Winner]
+		}
+		var lead tally.Tally
+		for _, t := range mr.Tallies {
+			nm.Tallies = append(nm.Tallies, NoticeTally{Choice: string(t.Choice), Label: names[string(t.Choice)], Figure: fig(t.Figures)})
+			switch {
+			case len(m.Options) == 0 && t.Choice == tally.Agree:
+				lead = t
+			case len(m.Options) > 0 && t.Choice != tally.Abstain && t.Choice != tally.Invalid && t.Area > lead.Area:
+				lead = t
+			}
+		}
+		nm.Agreeing = fig(lead.Figures)
+		if len(m.Options) > 0 {
+			nm.AgreeingLabel = "得票最多者（" + names[string(lead.Choice)] + "）"
+		}
+		n.Motions = append(n.Motions, nm)
+	}
+	for _, u := range units {
+		n.Units = append(n.Units, NoticeUnit{UnitID: u.UnitID, AreaM2: u.Area.Grouped(), Channel: channelZH[u.Channel]})
+	}
+	return n, nil
+}
+
+// noticeHandler serves GET /notices/{id} (printable HTML, zh-CN) and
+// GET /notices/{id}.json without login.
+func (s *Server) noticeHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/notices/")
+		asJSON := strings.HasSuffix(id, ".json")
+		id = strings.TrimSuffix(id, ".json")
+		n, err := s.notice(r, id)
+		if err != nil {
+			code, msg := http.StatusInternalServerError, "服务器内部错误 / internal error"
+			switch {
+			case errors.Is(err, assembly.ErrNotFound):
+				code, msg = http.StatusNotFound, "没有这次会议 / no such assembly"
+			case errors.Is(err, assembly.ErrWrongState):
+				code, msg = http.StatusNotFound, "表决结束后公布结果 / the result is published when the vote has closed"
+			default:
+				s.log.ErrorContext(r.Context(), "notice", "assembly", id, "err", err)
+			}
+			http.Error(w, msg, code)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if asJSON {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(n)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := noticeTemplate.Execute(w, n); err != nil {
+			s.log.ErrorContext(r.Context(), "notice template", "err", err)
+		}
+	})
+}
