@@ -46,12 +46,22 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 		if err != nil {
 			return err
 		}
-		err = tx.Scan(store.LogCheckpoints, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
-			b.Checkpoints = append(b.Checkpoints, slices.Clone(v))
-			return true, nil
-		})
-		if err != nil {
-			return err
+		// The checkpoints of the log as published and as it is now; any
+		// other size can be had from CheckpointAt.
+		sizes := []uint64{2}
+		if n := uint64(len(b.Entries)); n > 2 {
+			sizes = append(sizes, n)
+		}
+		for _, size := range sizes {
+			root, err := rootAt(tx, assemblyID, size)
+			if err != nil {
+				return err
+			}
+			cp, err := audit.SignCheckpoint(r.logSigner, assemblyID, size, root)
+			if err != nil {
+				return err
+			}
+			b.Checkpoints = append(b.Checkpoints, cp)
 		}
 		if rec.Result != nil {
 			var buf bytes.Buffer

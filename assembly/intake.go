@@ -81,8 +81,10 @@ type BallotRecord struct {
 	Voter     string         `json:"voter"`
 	Channel   ballot.Channel `json:"channel"`
 	KeyID     string         `json:"key_id"`
-	Canonical []byte         `json:"canonical"`
-	Signature []byte         `json:"signature"`
+	// Canonical and Signature are kept once, in the ballot's log entry;
+	// getBallot fills them in.
+	Canonical []byte `json:"-"`
+	Signature []byte `json:"-"`
 	Status    BallotStatus   `json:"status"`
 	// Reason is the refusal reason, or why a ballot was superseded.
 	Reason       string    `json:"reason,omitempty"`
@@ -99,6 +101,8 @@ type BallotRecord struct {
 
 // Submission is a ballot as received.
 type Submission struct {
+	// Community, when set, must be the assembly's community.
+	Community string
 	Assembly  string
 	Canonical []byte
 	Signature []byte
@@ -128,9 +132,9 @@ type Outcome struct {
 // signerKey finds the public key a ballot claims to be signed with. It
 // fails only when no such key is on record (the ballot is then not stored:
 // anyone can send bytes, and only authentic ballots are kept).
-func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, audit.KeyEntry, error) {
+func signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, audit.KeyEntry, error) {
 	var ke audit.KeyEntry
-	err := r.st.View(ctx, func(tx store.Tx) error {
+	err := func() error {
 		switch b.Signer {
 		case ballot.SignerOwner:
 			k, err := roll.OwnerKeyTx(tx, a.CommunityID, b.Voter, b.KeyID)
@@ -159,7 +163,7 @@ func (r *Registry) signerKey(ctx context.Context, a *Assembly, b *ballot.Ballot)
 			return fmt.Errorf("%w: unknown signer %q", ErrMalformedBallot, b.Signer)
 		}
 		return nil
-	})
+	}()
 	return ke.PublicKey, ke, err
 }
 
@@ -176,11 +180,19 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	if b.Assembly != s.Assembly {
 		return Outcome{}, fmt.Errorf("%w: ballot is for assembly %q, submitted to %q", ErrInvalid, b.Assembly, s.Assembly)
 	}
-	a, err := r.Get(ctx, s.Assembly)
-	if err != nil {
-		return Outcome{}, err
-	}
-	pub, keyEntry, err := r.signerKey(ctx, &a, b)
+	var pub ed25519.PublicKey
+	var keyEntry audit.KeyEntry
+	err = r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := r.records.view(tx, s.Assembly)
+		if err != nil {
+			return err
+		}
+		if s.Community != "" && rec.CommunityID != s.Community {
+			return fmt.Errorf("%w: assembly %q in community %q", ErrNotFound, s.Assembly, s.Community)
+		}
+		pub, keyEntry, err = signerKey(tx, &rec.Assembly, b)
+		return err
+	})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -189,100 +201,207 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	}
 	id := ballot.ID(s.Canonical)
 
-	var out Outcome
-	var refusal *Refusal
-	err = r.st.Batch(ctx, func(tx store.Tx) error {
-		out, refusal = Outcome{}, nil
-		rec, err := getRecord(tx, s.Assembly)
+	p := &pendingBallot{s: s, b: b, id: id, key: keyEntry, done: make(chan struct{})}
+	r.enqueue(p)
+	<-p.done
+	if p.err != nil {
+		return Outcome{}, p.err
+	}
+	out := p.out
+	if !out.Replayed && out.Record.ID != "" {
+		r.notify(s.Assembly)
+	}
+	if p.refusal != nil {
+		return out, p.refusal
+	}
+	if err := r.finishOutcome(ctx, &out, s.Assembly); err != nil {
+		return Outcome{}, err
+	}
+	return out, nil
+}
+
+// pendingBallot is a verified ballot waiting for the intake's group
+// commit.
+type pendingBallot struct {
+	s   Submission
+	b   *ballot.Ballot
+	id  string
+	key audit.KeyEntry
+
+	out     Outcome
+	refusal *Refusal
+	err     error
+	done    chan struct{}
+}
+
+// maxGroup bounds the ballots of one intake transaction.
+const maxGroup = 256
+
+// enqueue hands a ballot to the group commit. Ballots that arrive while a
+// transaction commits wait and go together into the next one: one
+// transaction and one fsync for all of them, one checkpoint per assembly.
+// The goroutine that finds nobody committing commits; when it is done and
+// more ballots wait, a new goroutine takes over, so that no submitter waits
+// for more than its own group.
+func (r *Registry) enqueue(p *pendingBallot) {
+	r.qmu.Lock()
+	r.queue = append(r.queue, p)
+	lead := !r.committing
+	r.committing = true
+	r.qmu.Unlock()
+	if lead {
+		r.commitQueued()
+	}
+}
+
+func (r *Registry) commitQueued() {
+	r.qmu.Lock()
+	n := min(len(r.queue), maxGroup)
+	group := r.queue[:n:n]
+	r.queue = r.queue[n:]
+	r.qmu.Unlock()
+
+	r.commitGroup(group)
+
+	r.qmu.Lock()
+	if len(r.queue) == 0 {
+		r.committing = false
+		r.qmu.Unlock()
+		return
+	}
+	r.qmu.Unlock()
+	go r.commitQueued()
+}
+
+// txAssembly caches one assembly's state inside an intake transaction.
+type txAssembly struct {
+	rec   *record
+	p     *progressRecord
+	lw    *logWriter
+	dirty bool
+}
+
+// commitGroup decides and stores a group of ballots in one transaction,
+// then wakes their submitters. A storage failure fails the whole group:
+// nothing of it is kept.
+func (r *Registry) commitGroup(group []*pendingBallot) {
+	now := r.now().UTC()
+	err := r.st.Update(context.Background(), func(tx store.Tx) error {
+		cache := map[string]*txAssembly{}
+		for _, p := range group {
+			p.out, p.refusal = Outcome{}, nil
+			if err := r.decide(tx, cache, p, now); err != nil {
+				return err
+			}
+		}
+		for id, c := range cache {
+			if !c.dirty {
+				continue
+			}
+			if err := putJSON(tx, store.Progress, []byte(id), c.p); err != nil {
+				return err
+			}
+			if err := c.lw.finish(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, p := range group {
+		if err != nil {
+			p.err, p.out, p.refusal = err, Outcome{}, nil
+		}
+		close(p.done)
+	}
+}
+
+// decide applies the intake rules to one ballot inside the group's
+// transaction and stores it with its outcome.
+func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingBallot, now time.Time) error {
+	s, b, id := p.s, p.b, p.id
+	c := cache[s.Assembly]
+	if c == nil {
+		rec, err := r.records.view(tx, s.Assembly)
 		if err != nil {
 			return err
 		}
-		if raw := tx.Get(store.BallotIDs, store.Key(s.Assembly, id)); raw != nil {
-			br, err := getBallot(tx, s.Assembly, binary.BigEndian.Uint64(raw))
-			if err != nil {
-				return err
-			}
-			out.Record, out.Replayed = br, true
-			if br.Status == Refused {
-				refusal = &Refusal{Reason: reasonSentinel(br.Reason), Detail: br.Reason, BallotID: id, Seq: br.Seq}
-			}
-			return nil
+		c = &txAssembly{rec: rec}
+		cache[s.Assembly] = c
+	}
+	rec := c.rec
+	if raw := tx.Get(store.BallotIDs, store.Key(s.Assembly, id)); raw != nil {
+		br, err := getBallot(tx, s.Assembly, binary.BigEndian.Uint64(raw))
+		if err != nil {
+			return err
 		}
-		now := r.now().UTC()
-		switch st := rec.StateAt(now); st {
-		case Published, Open:
-		case Draft:
-			refusal = &Refusal{Reason: ErrNotOpen, Detail: fmt.Sprintf("%v: assembly is a DRAFT", ErrNotOpen), BallotID: id}
-			return nil
-		default:
-			// The log of a closed assembly takes no more ballots.
-			refusal = &Refusal{Reason: ErrVotingClosed, Detail: fmt.Sprintf("%v: assembly is %s; the ballot was not stored", ErrVotingClosed, st), BallotID: id}
-			return nil
+		p.out.Record, p.out.Replayed = br, true
+		if br.Status == Refused {
+			p.refusal = &Refusal{Reason: reasonSentinel(br.Reason), Detail: br.Reason, BallotID: id, Seq: br.Seq}
 		}
-		p := newProgress(&rec.Assembly)
-		if _, err := getJSON(tx, store.Progress, []byte(s.Assembly), p); err != nil {
+		return nil
+	}
+	switch st := rec.StateAt(now); st {
+	case Published, Open:
+	case Draft:
+		p.refusal = &Refusal{Reason: ErrNotOpen, Detail: fmt.Sprintf("%v: assembly is a DRAFT", ErrNotOpen), BallotID: id}
+		return nil
+	default:
+		// The log of a closed assembly takes no more ballots.
+		p.refusal = &Refusal{Reason: ErrVotingClosed, Detail: fmt.Sprintf("%v: assembly is %s; the ballot was not stored", ErrVotingClosed, st), BallotID: id}
+		return nil
+	}
+	if c.p == nil {
+		c.p = newProgress(&rec.Assembly)
+		if _, err := getJSON(tx, store.Progress, []byte(s.Assembly), c.p); err != nil {
 			return err
 		}
 		lw, err := r.logWriter(tx, s.Assembly, now)
 		if err != nil {
 			return err
 		}
-		if err := lw.logKey(keyEntry); err != nil {
-			return err
-		}
-		br := BallotRecord{Seq: p.NextSeq, ID: id, Voter: b.Voter, Channel: b.Channel, KeyID: b.KeyID,
-			Canonical: s.Canonical, Signature: s.Signature, Received: now, SubmittedBy: s.By}
-		p.NextSeq++
-		vr, reason, detail, err := r.check(tx, &rec.Assembly, b, now)
-		if err != nil {
-			return err
-		}
-		if reason == nil && vr.Counted != 0 && !rec.Settings.AllowRevote {
-			reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
-		}
-		switch {
-		case reason != nil:
-			br.Status, br.Reason = Refused, reasonText(reason, detail)
-			p.Refused++
-			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
-		case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
-			br.Status = Pending
-			p.Pending++
-		default:
-			br.Status = Accepted
-		}
-		br.LogIndex, err = lw.add(audit.Entry{Kind: audit.KindBallot, Ballot: &audit.BallotEntry{Seq: br.Seq, ID: id, Ballot: s.Canonical,
-			Signature: s.Signature, Status: string(br.Status), Reason: br.Reason, SubmittedBy: s.By}})
-		if err != nil {
-			return err
-		}
-		if br.Status == Accepted {
-			if err := r.count(tx, lw, &rec.Assembly, p, vr, b, &br, s.By); err != nil {
-				return err
-			}
-		}
-		if err := putBallot(tx, s.Assembly, &br); err != nil {
-			return err
-		}
-		if err := putJSON(tx, store.Progress, []byte(s.Assembly), p); err != nil {
-			return err
-		}
-		out.Record = br
-		return lw.finish()
-	})
+		c.lw = lw
+	}
+	prog, lw := c.p, c.lw
+	c.dirty = true
+	if err := lw.logKey(p.key); err != nil {
+		return err
+	}
+	br := BallotRecord{Seq: prog.NextSeq, ID: id, Voter: b.Voter, Channel: b.Channel, KeyID: b.KeyID,
+		Canonical: s.Canonical, Signature: s.Signature, Received: now, SubmittedBy: s.By}
+	prog.NextSeq++
+	vr, reason, detail, err := r.check(tx, &rec.Assembly, b, now)
 	if err != nil {
-		return Outcome{}, err
+		return err
 	}
-	if !out.Replayed && out.Record.ID != "" {
-		r.notify(s.Assembly)
+	if reason == nil && vr.Counted != 0 && !rec.Settings.AllowRevote {
+		reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
 	}
-	if refusal != nil {
-		return out, refusal
+	switch {
+	case reason != nil:
+		br.Status, br.Reason = Refused, reasonText(reason, detail)
+		prog.Refused++
+		p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
+	case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
+		br.Status = Pending
+		prog.Pending++
+	default:
+		br.Status = Accepted
 	}
-	if err := r.finishOutcome(ctx, &out, s.Assembly); err != nil {
-		return Outcome{}, err
+	br.LogIndex, err = lw.add(audit.Entry{Kind: audit.KindBallot, Ballot: &audit.BallotEntry{Seq: br.Seq, ID: id, Ballot: s.Canonical,
+		Signature: s.Signature, Status: string(br.Status), Reason: br.Reason, SubmittedBy: s.By}})
+	if err != nil {
+		return err
 	}
-	return out, nil
+	if br.Status == Accepted {
+		if err := r.count(tx, lw, &rec.Assembly, prog, vr, b, &br, s.By); err != nil {
+			return err
+		}
+	}
+	if err := putBallot(tx, s.Assembly, &br); err != nil {
+		return err
+	}
+	p.out.Record = br
+	return nil
 }
 
 // finishOutcome signs the receipt of a counted ballot and adds the log
@@ -293,7 +412,8 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 			return err
 		}
 	}
-	return r.st.View(ctx, func(tx store.Tx) error {
+	var root []byte
+	err := r.st.View(ctx, func(tx store.Tx) error {
 		var st logState
 		if _, err := getJSON(tx, store.LogState, []byte(assemblyID), &st); err != nil {
 			return err
@@ -306,10 +426,18 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 		if err != nil {
 			return err
 		}
-		out.LogIndex, out.LogSize, out.Checkpoint, out.InclusionProof = idx, st.Tree.Size, st.Checkpoint, p
+		if root, err = st.Tree.Root(); err != nil {
+			return err
+		}
+		out.LogIndex, out.LogSize, out.InclusionProof = idx, st.Tree.Size, p
 		out.LogEntry = append([]byte(nil), tx.Get(store.LogEntries, seqKey(assemblyID, idx))...)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	out.Checkpoint, err = r.signCheckpoint(assemblyID, out.LogSize, root)
+	return err
 }
 
 // check applies every intake rule but the one-ballot rule and returns the
@@ -494,7 +622,26 @@ func getBallot(tx store.Tx, assemblyID string, seq uint64) (BallotRecord, error)
 	if err == nil && !ok {
 		err = fmt.Errorf("%w: %s #%d", ErrBallotNotFound, assemblyID, seq)
 	}
-	return br, err
+	if err != nil {
+		return br, err
+	}
+	return br, fillBallot(tx, assemblyID, &br)
+}
+
+// fillBallot reads a ballot's bytes and signature from its log entry.
+func fillBallot(tx store.Tx, assemblyID string, br *BallotRecord) error {
+	raw := tx.Get(store.LogEntries, seqKey(assemblyID, br.LogIndex))
+	if raw == nil {
+		return fmt.Errorf("assembly: log entry %d of ballot %d of %s missing", br.LogIndex, br.Seq, assemblyID)
+	}
+	var e struct {
+		Ballot *audit.BallotEntry `json:"ballot"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil || e.Ballot == nil || e.Ballot.Seq != br.Seq {
+		return fmt.Errorf("assembly: log entry %d is not ballot %d of %s", br.LogIndex, br.Seq, assemblyID)
+	}
+	br.Canonical, br.Signature = e.Ballot.Ballot, e.Ballot.Signature
+	return nil
 }
 
 func ballotKey(assemblyID string, seq uint64) []byte {
@@ -612,6 +759,9 @@ func (r *Registry) Ballots(ctx context.Context, assemblyID string, after uint64,
 			var br BallotRecord
 			if err := json.Unmarshal(v, &br); err != nil {
 				return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
+			}
+			if err := fillBallot(tx, assemblyID, &br); err != nil {
+				return false, err
 			}
 			out = append(out, br)
 			return true, nil

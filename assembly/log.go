@@ -14,14 +14,18 @@ import (
 
 // logState is an assembly log's stored state.
 type logState struct {
-	Tree       audit.Tree `json:"tree"`
-	Checkpoint []byte     `json:"checkpoint,omitempty"`
+	Tree audit.Tree `json:"tree"`
 }
 
 // logWriter appends entries to one assembly's log inside a transaction;
-// finish signs a checkpoint of the new size. The log and the state it
-// describes are written in the same transaction, so they cannot disagree
-// after a crash.
+// finish saves the tree. The log and the state it describes are written in
+// the same transaction, so they cannot disagree after a crash.
+//
+// Checkpoints are not stored: the root of every size the log ever had can
+// be recomputed from the stored nodes, and ed25519 signatures are
+// deterministic, so the checkpoint of a size is the same whenever it is
+// signed. Signing happens outside the write transaction, when a receipt or
+// a reader asks for it.
 type logWriter struct {
 	r     *Registry
 	tx    store.Tx
@@ -71,33 +75,48 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 	return e.Index, putErr
 }
 
-// finish signs a checkpoint of the log's new size and saves the state.
+// finish saves the log's tree.
 func (w *logWriter) finish() error {
 	if !w.dirty {
 		return nil
-	}
-	root, err := w.st.Tree.Root()
-	if err != nil {
-		return err
-	}
-	cp, err := audit.SignCheckpoint(w.r.logSigner, w.asm, w.st.Tree.Size, root)
-	if err != nil {
-		return err
-	}
-	w.st.Checkpoint = cp
-	if err := w.tx.Put(store.LogCheckpoints, seqKey(w.asm, w.st.Tree.Size), cp); err != nil {
-		return err
 	}
 	w.dirty = false
 	return putJSON(w.tx, store.LogState, []byte(w.asm), w.st)
 }
 
-// Checkpoint returns the latest signed checkpoint of an assembly's log and
+// signCheckpoint signs the checkpoint of an assembly's log at size with
+// root, reusing the last one signed for that assembly when it is the same.
+func (r *Registry) signCheckpoint(assemblyID string, size uint64, root []byte) ([]byte, error) {
+	r.cpMu.Lock()
+	last, ok := r.checkpoints[assemblyID]
+	r.cpMu.Unlock()
+	if ok && last.size == size {
+		return last.note, nil
+	}
+	cp, err := audit.SignCheckpoint(r.logSigner, assemblyID, size, root)
+	if err != nil {
+		return nil, err
+	}
+	r.cpMu.Lock()
+	if last, ok := r.checkpoints[assemblyID]; !ok || last.size < size {
+		r.checkpoints[assemblyID] = signedCheckpoint{size: size, note: cp}
+	}
+	r.cpMu.Unlock()
+	return cp, nil
+}
+
+// signedCheckpoint is the last checkpoint signed for an assembly.
+type signedCheckpoint struct {
+	size uint64
+	note []byte
+}
+
+// Checkpoint returns a signed checkpoint of an assembly's whole log and
 // its size.
 func (r *Registry) Checkpoint(ctx context.Context, assemblyID string) ([]byte, uint64, error) {
 	var st logState
 	err := r.st.View(ctx, func(tx store.Tx) error {
-		if _, err := getRecord(tx, assemblyID); err != nil {
+		if _, err := r.records.view(tx, assemblyID); err != nil {
 			return err
 		}
 		ok, err := getJSON(tx, store.LogState, []byte(assemblyID), &st)
@@ -106,21 +125,48 @@ func (r *Registry) Checkpoint(ctx context.Context, assemblyID string) ([]byte, u
 		}
 		return err
 	})
-	return st.Checkpoint, st.Tree.Size, err
+	if err != nil {
+		return nil, 0, err
+	}
+	root, err := st.Tree.Root()
+	if err != nil {
+		return nil, 0, err
+	}
+	cp, err := r.signCheckpoint(assemblyID, st.Tree.Size, root)
+	return cp, st.Tree.Size, err
 }
 
-// CheckpointAt returns the signed checkpoint of a given size, if one was
-// issued.
+// CheckpointAt returns the signed checkpoint of the log when it had size
+// entries.
 func (r *Registry) CheckpointAt(ctx context.Context, assemblyID string, size uint64) ([]byte, error) {
-	var cp []byte
+	var root []byte
 	err := r.st.View(ctx, func(tx store.Tx) error {
-		if v := tx.Get(store.LogCheckpoints, seqKey(assemblyID, size)); v != nil {
-			cp = append([]byte(nil), v...)
-			return nil
+		n, err := r.logSize(tx, assemblyID)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("%w: no checkpoint of size %d for %s", ErrInvalid, size, assemblyID)
+		if size == 0 || size > n {
+			return fmt.Errorf("%w: size %d: the log has %d entries", ErrInvalid, size, n)
+		}
+		root, err = rootAt(tx, assemblyID, size)
+		return err
 	})
-	return cp, err
+	if err != nil {
+		return nil, err
+	}
+	return audit.SignCheckpoint(r.logSigner, assemblyID, size, root)
+}
+
+// rootAt recomputes the root of the log's first size entries from the
+// stored perfect subtrees.
+func rootAt(tx store.Tx, assemblyID string, size uint64) ([]byte, error) {
+	ids := compact.RangeNodes(0, size, nil)
+	hashes, err := fetcher(tx, assemblyID)(ids)
+	if err != nil {
+		return nil, err
+	}
+	t := audit.Tree{Size: size, Hashes: hashes}
+	return t.Root()
 }
 
 func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {

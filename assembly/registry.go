@@ -1,6 +1,7 @@
 package assembly
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -50,6 +51,16 @@ type Registry struct {
 
 	mu       sync.Mutex
 	watchers map[string]chan struct{}
+
+	records recordCache
+
+	cpMu        sync.Mutex
+	checkpoints map[string]signedCheckpoint
+
+	// The intake's group commit (see enqueue).
+	qmu        sync.Mutex
+	queue      []*pendingBallot
+	committing bool
 }
 
 // NewRegistry returns a Registry over st.
@@ -64,7 +75,7 @@ func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("%w: the log verifier key does not match the log signer", ErrInvalid)
 	}
 	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, logSigner: cfg.LogSigner, logVKey: cfg.LogVerifierKey,
-		log: cfg.Logger, watchers: make(map[string]chan struct{})}
+		log: cfg.Logger, watchers: make(map[string]chan struct{}), checkpoints: make(map[string]signedCheckpoint)}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -117,6 +128,45 @@ type record struct {
 	ResultDigest string        `json:"result_digest,omitempty"`
 }
 
+// recordCache keeps decoded assembly records by their stored bytes, for
+// the read-only hot paths of intake: decoding the record for every ballot
+// cost more than the rest of the decision.
+type recordCache struct {
+	mu sync.Mutex
+	m  map[string]cachedRecord
+}
+
+type cachedRecord struct {
+	raw []byte
+	rec *record
+}
+
+// view returns the record of assembly id for reading only: callers must not
+// change it or anything it points to.
+func (c *recordCache) view(tx store.Tx, id string) (*record, error) {
+	raw := tx.Get(store.Assemblies, []byte(id))
+	if raw == nil {
+		return nil, fmt.Errorf("%w: assembly %q", ErrNotFound, id)
+	}
+	c.mu.Lock()
+	cr, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && bytes.Equal(cr.raw, raw) {
+		return cr.rec, nil
+	}
+	var rec record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("assembly: corrupt record in %s: %w", store.Assemblies, err)
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]cachedRecord)
+	}
+	c.m[id] = cachedRecord{raw: bytes.Clone(raw), rec: &rec}
+	c.mu.Unlock()
+	return &rec, nil
+}
+
 func getRecord(tx store.Tx, id string) (*record, error) {
 	var rec record
 	ok, err := getJSON(tx, store.Assemblies, []byte(id), &rec)
@@ -139,6 +189,9 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 		a.ID = "a-" + hex.EncodeToString(b[:])
 	}
 	a.Opens, a.Closes = a.Opens.UTC(), a.Closes.UTC()
+	if a.RuleSet.Name == "" {
+		a.RuleSet = tally.CivilCode2021()
+	}
 	a.ShortNoticeReason = strings.TrimSpace(a.ShortNoticeReason)
 	err := r.st.Update(ctx, func(tx store.Tx) error {
 		c, err := roll.CommunityTx(tx, a.CommunityID)
@@ -189,10 +242,11 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 }
 
 // Get returns an assembly with its stored state (see Assembly.StateAt).
+// The slices of the result are shared: do not change them.
 func (r *Registry) Get(ctx context.Context, id string) (Assembly, error) {
 	var a Assembly
 	err := r.st.View(ctx, func(tx store.Tx) error {
-		rec, err := getRecord(tx, id)
+		rec, err := r.records.view(tx, id)
 		if err == nil {
 			a = rec.Assembly
 		}

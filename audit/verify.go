@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
 
@@ -88,6 +90,7 @@ type verifier struct {
 	rep    *Report
 	agenda *AgendaEntry
 	roll   map[string]tally.Unit // by unit id, with amendments applied
+	units  map[string]int        // voter → number of units on the roll
 	keys   map[string]*KeyEntry
 	proxy  map[string]*ProxyEntry
 	// ballots by sequence number; counted by voter
@@ -97,6 +100,8 @@ type verifier struct {
 	closed   bool
 	result   *tally.Result
 	sigs     map[string][]byte
+	// pre holds the parallel pre-pass's work, by entry index.
+	pre []parsed
 }
 
 type verifiedBallot struct {
@@ -111,7 +116,7 @@ func fail(check string, entry int, format string, args ...any) error {
 // Verify checks an exported assembly without the server and returns what
 // it found, or the first *Discrepancy.
 func Verify(b *Bundle) (*Report, error) {
-	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, keys: map[string]*KeyEntry{},
+	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
 		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, sigs: map[string][]byte{}}
 	entries, err := v.parseEntries()
 	if err != nil {
@@ -152,10 +157,75 @@ func Verify(b *Bundle) (*Report, error) {
 	return v.rep, nil
 }
 
+// parsed is what the parallel pre-pass learns of one log entry.
+type parsed struct {
+	e      *Entry
+	err    error
+	leaf   []byte
+	ballot *ballot.Ballot // of a BALLOT entry, if it parses
+	// sigErr is the result of checking the ballot's signature with the key
+	// that a KEY entry logs for it; sigDone says whether it was checked.
+	sigErr  error
+	sigDone bool
+}
+
+// parallel runs f(i) for i in [0, n) on all cores.
+func parallel(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// prepass parses every entry, hashes its leaf and checks every ballot's
+// signature, on all cores. The replay then checks, in order, that each key
+// was logged before its ballot and may sign it.
+func prepass(data [][]byte) []parsed {
+	out := make([]parsed, len(data))
+	parallel(len(data), func(i int) {
+		p := &out[i]
+		p.leaf = LeafHash(data[i])
+		p.e, p.err = ParseEntry(data[i])
+		if p.err == nil && p.e.Ballot != nil {
+			p.ballot, _ = ballot.Parse(p.e.Ballot.Ballot)
+		}
+	})
+	keys := map[string][]byte{}
+	for _, p := range out {
+		if p.err == nil && p.e.Key != nil {
+			if _, dup := keys[p.e.Key.KeyID]; !dup {
+				keys[p.e.Key.KeyID] = p.e.Key.PublicKey
+			}
+		}
+	}
+	parallel(len(out), func(i int) {
+		p := &out[i]
+		if p.ballot == nil {
+			return
+		}
+		pub, ok := keys[p.ballot.KeyID]
+		if !ok || len(pub) != ed25519.PublicKeySize || ballot.KeyID(pub) != p.ballot.KeyID {
+			return
+		}
+		p.sigDone = true
+		if !ed25519.Verify(pub, p.e.Ballot.Ballot, p.e.Ballot.Signature) {
+			p.sigErr = ballot.ErrBadSignature
+		}
+	})
+	return out
+}
+
 func (v *verifier) parseEntries() ([]*Entry, error) {
+	v.pre = prepass(v.b.Entries)
 	var out []*Entry
-	for i, data := range v.b.Entries {
-		e, err := ParseEntry(data)
+	for i := range v.b.Entries {
+		e, err := v.pre[i].e, v.pre[i].err
 		if err != nil {
 			return nil, fail("entry-malformed", i, "%v", err)
 		}
@@ -189,6 +259,7 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 	}
 	for _, u := range units {
 		v.roll[u.ID] = u
+		v.units[BallotVoter(tally.VoterOf(u))]++
 	}
 	v.agenda = entries[1].Agenda
 	if v.agenda.RollDigest != re.Digest {
@@ -206,15 +277,8 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 	return nil
 }
 
-// voters returns the current roll's voters.
-func (v *verifier) isVoter(voter string) bool {
-	for _, u := range v.roll {
-		if BallotVoter(tally.VoterOf(u)) == voter {
-			return true
-		}
-	}
-	return false
-}
+// isVoter reports whether voter votes for a unit of the current roll.
+func (v *verifier) isVoter(voter string) bool { return v.units[voter] > 0 }
 
 func (v *verifier) motion(id string) (Motion, bool) {
 	for _, m := range v.agenda.Motions {
@@ -288,8 +352,9 @@ func (v *verifier) replay(e *Entry) error {
 }
 
 func (v *verifier) ballot(i int, be *BallotEntry) error {
-	b, err := ballot.Parse(be.Ballot)
-	if err != nil {
+	b := v.pre[i].ballot
+	if b == nil {
+		_, err := ballot.Parse(be.Ballot)
 		return fail("ballot-signature", i, "ballot %d does not parse: %v", be.Seq, err)
 	}
 	if ballot.ID(be.Ballot) != be.ID {
@@ -299,8 +364,14 @@ func (v *verifier) ballot(i int, be *BallotEntry) error {
 	if k == nil {
 		return fail("unregistered-key", i, "ballot %d is signed by key %s, which no earlier KEY entry registers", be.Seq, b.KeyID)
 	}
-	if _, err := ballot.Verify(be.Ballot, be.Signature, k.PublicKey); err != nil {
-		return fail("ballot-signature", i, "ballot %d (voter %s): %v", be.Seq, b.Voter, err)
+	if p := v.pre[i]; !p.sigDone || p.sigErr != nil {
+		err := p.sigErr
+		if !p.sigDone {
+			_, err = ballot.Verify(be.Ballot, be.Signature, k.PublicKey)
+		}
+		if err != nil {
+			return fail("ballot-signature", i, "ballot %d (voter %s): %v", be.Seq, b.Voter, err)
+		}
 	}
 	if _, dup := v.ballots[be.Seq]; dup {
 		return fail("entry-malformed", i, "ballot sequence number %d used twice", be.Seq)
@@ -422,8 +493,10 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 		if voted {
 			return fail("amendment", i, "unit %s changed voter although %s had voted", a.UnitID, a.PreviousVoter)
 		}
+		v.units[a.PreviousVoter]--
 		u.OwnerID, u.Developer = a.NewVoter, false
 		v.roll[a.UnitID] = u
+		v.units[a.NewVoter]++
 	default:
 		return fail("amendment", i, "unknown effect %q", a.Effect)
 	}
@@ -571,8 +644,8 @@ func (v *verifier) checkMerkle() error {
 		return fail("log-size", -1, "%s has %d entries, the newest signed checkpoint covers %d: entries were added or dropped", FileLog, len(v.b.Entries), maxSize)
 	}
 	var t Tree
-	for i, data := range v.b.Entries {
-		if err := t.Append(LeafHash(data), func(compact.NodeID, []byte) {}); err != nil {
+	for i := range v.b.Entries {
+		if err := t.Append(v.pre[i].leaf, func(compact.NodeID, []byte) {}); err != nil {
 			return err
 		}
 		if want, ok := bySize[uint64(i+1)]; ok {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ownervote/ownervote/store"
@@ -85,7 +86,21 @@ type Config struct {
 type Tokens struct {
 	st  store.Store
 	now func() time.Time
+
+	// cache holds recently authenticated tokens by their secret's hash,
+	// for cacheTTL: every call needs its token, and reading it from the
+	// store cost as much as a small RPC. Revoke drops the token at once.
+	mu    sync.Mutex
+	cache map[string]cachedToken
 }
+
+type cachedToken struct {
+	tok   Token
+	until time.Time
+}
+
+// cacheTTL bounds how long an authenticated token is taken from memory.
+const cacheTTL = 30 * time.Second
 
 // NewTokens returns Tokens over st.
 func NewTokens(st store.Store, cfg Config) *Tokens {
@@ -158,9 +173,17 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Token, error)
 	if !strings.HasPrefix(secret, secretPrefix) || len(secret) > 100 {
 		return Token{}, ErrUnauthenticated
 	}
+	h := hashSecret(secret)
+	now := t.now()
+	t.mu.Lock()
+	ct, ok := t.cache[string(h)]
+	t.mu.Unlock()
+	if ok && now.Before(ct.until) {
+		return ct.tok, nil
+	}
 	var tok Token
 	err := t.st.View(ctx, func(tx store.Tx) error {
-		raw := tx.Get(store.Tokens, hashSecret(secret))
+		raw := tx.Get(store.Tokens, h)
 		if raw == nil {
 			return ErrUnauthenticated
 		}
@@ -177,6 +200,12 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Token, error)
 	if !tok.Active() {
 		return Token{}, fmt.Errorf("%w: token %s was revoked", ErrUnauthenticated, tok.ID)
 	}
+	t.mu.Lock()
+	if t.cache == nil || len(t.cache) > 10000 {
+		t.cache = make(map[string]cachedToken)
+	}
+	t.cache[string(h)] = cachedToken{tok: tok, until: now.Add(cacheTTL)}
+	t.mu.Unlock()
 	return tok, nil
 }
 
@@ -218,6 +247,9 @@ func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
 		if r.Revoked.IsZero() {
 			r.Revoked = t.now().UTC()
 		}
+		t.mu.Lock()
+		delete(t.cache, string(h))
+		t.mu.Unlock()
 		tok = Token(r)
 		rec, err := json.Marshal(r)
 		if err != nil {

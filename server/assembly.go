@@ -115,10 +115,7 @@ func (s *assemblyService) CloseAssembly(ctx context.Context, req *ov.CloseAssemb
 }
 
 func (s *assemblyService) SubmitBallot(ctx context.Context, req *ov.SubmitBallotRequest) (*ov.BallotReceipt, error) {
-	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
-		return nil, s.err(ctx, err)
-	}
-	out, err := s.reg.Submit(ctx, assembly.Submission{Assembly: req.GetAssemblyId(), Canonical: req.GetBallot(), Signature: req.GetSignature(), By: tokenFrom(ctx).ID})
+	out, err := s.reg.Submit(ctx, assembly.Submission{Community: req.GetCommunityId(), Assembly: req.GetAssemblyId(), Canonical: req.GetBallot(), Signature: req.GetSignature(), By: tokenFrom(ctx).ID})
 	if err != nil {
 		var ref *assembly.Refusal
 		if errors.As(err, &ref) {

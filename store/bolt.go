@@ -34,7 +34,12 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	// The freelist is not written at every commit but rebuilt when the file
+	// is opened (as etcd does): a commit then writes only the pages it
+	// changed, and the hash-map freelist keeps allocation cheap in a large
+	// file.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err == nil && !opts.ReadOnly {
 		// Group commit: concurrent ballots share a transaction and an fsync.
 		db.MaxBatchSize = 64

@@ -51,12 +51,8 @@ const (
 	// LogNodes maps assembly id, 0, level byte, big-endian index to the
 	// hash of a perfect subtree of the assembly's Merkle tree.
 	LogNodes Bucket = "log_nodes"
-	// LogState maps assembly id to the tree's compact range and latest
-	// signed checkpoint.
+	// LogState maps assembly id to the tree's compact range.
 	LogState Bucket = "log_state"
-	// LogCheckpoints maps assembly id, 0, big-endian size to the signed
-	// checkpoint of that size.
-	LogCheckpoints Bucket = "log_checkpoints"
 	// LogKeys maps assembly id, 0, key id to the index of the key's KEY
 	// entry.
 	LogKeys Bucket = "log_keys"
@@ -73,7 +69,7 @@ var schemaVersionKey = []byte("schema_version")
 // buckets lists every bucket of SchemaVersion; Open creates missing ones.
 var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog,
 	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog,
-	LogEntries, LogNodes, LogState, LogCheckpoints, LogKeys}
+	LogEntries, LogNodes, LogState, LogKeys}
 
 // migrations[v] upgrades a database from version v to v+1 inside one
 // transaction. Version 0 is an empty file.
