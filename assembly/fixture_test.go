@@ -80,8 +80,8 @@ func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixt
 		tb.Fatal(err)
 	}
 	a, err := f.reg.Create(ctx, assembly.Assembly{ID: "a1", CommunityID: "bench", Title: "表决",
-		Motions:  []assembly.Motion{{ID: "m1", Title: "选聘物业", Matter: tally.SelectPropertyFirm}},
-		Opens:    start.Add(20 * 24 * time.Hour), Closes: start.Add(25 * 24 * time.Hour), Channels: []ballot.Channel{ballot.Platform},
+		Motions: []assembly.Motion{{ID: "m1", Title: "选聘物业", Matter: tally.SelectPropertyFirm}},
+		Opens:   start.Add(20 * 24 * time.Hour), Closes: start.Add(25 * 24 * time.Hour), Channels: []ballot.Channel{ballot.Platform},
 		Settings: settings, Committee: assembly.Committee{Members: []string{ballot.KeyID(mpub)}, K: 1}}, "t")
 	if err != nil {
 		tb.Fatal(err)

@@ -76,16 +76,16 @@ const (
 
 // BallotRecord is a stored ballot with its outcome.
 type BallotRecord struct {
-	Seq       uint64         `json:"seq"`
-	ID        string         `json:"id"`
-	Voter     string         `json:"voter"`
-	Channel   ballot.Channel `json:"channel"`
-	KeyID     string         `json:"key_id"`
+	Seq     uint64         `json:"seq"`
+	ID      string         `json:"id"`
+	Voter   string         `json:"voter"`
+	Channel ballot.Channel `json:"channel"`
+	KeyID   string         `json:"key_id"`
 	// Canonical and Signature are kept once, in the ballot's log entry;
 	// getBallot fills them in.
-	Canonical []byte `json:"-"`
-	Signature []byte `json:"-"`
-	Status    BallotStatus   `json:"status"`
+	Canonical []byte       `json:"-"`
+	Signature []byte       `json:"-"`
+	Status    BallotStatus `json:"status"`
 	// Reason is the refusal reason, or why a ballot was superseded.
 	Reason       string    `json:"reason,omitempty"`
 	Received     time.Time `json:"received"`
@@ -501,6 +501,8 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (erro
 		switch {
 		case s.Kind != want:
 			return ErrNoRight, fmt.Sprintf("key %s belongs to a %s signer, not %s", b.KeyID, s.Kind, want), nil
+		case s.Pending && s.Revoked.IsZero():
+			return ErrNoRight, fmt.Sprintf("signer key %s of %s waits for an admin's approval", b.KeyID, s.ID), nil
 		case !s.Active():
 			return ErrKeyRevoked, fmt.Sprintf("signer key %s revoked %s", b.KeyID, s.Revoked.Format(time.RFC3339)), nil
 		case !s.InScope(a.CommunityID):

@@ -43,10 +43,15 @@ type Signer struct {
 	RegisteredBy string    `json:"registered_by"`
 	Revoked      time.Time `json:"revoked,omitzero"`
 	RevokeReason string    `json:"revoke_reason,omitempty"`
+	// Pending is true for a key its holder enrolled (EnrolSigner) until a
+	// street admin approves it (ApproveSigner); a pending key cannot sign.
+	Pending    bool      `json:"pending,omitempty"`
+	Approved   time.Time `json:"approved,omitzero"`
+	ApprovedBy string    `json:"approved_by,omitempty"`
 }
 
-// Active reports whether the signer may sign.
-func (s Signer) Active() bool { return s.Revoked.IsZero() }
+// Active reports whether the signer may sign: approved and not revoked.
+func (s Signer) Active() bool { return s.Revoked.IsZero() && !s.Pending }
 
 // InScope reports whether the signer may act in a community.
 func (s Signer) InScope(community string) bool {
@@ -54,6 +59,7 @@ func (s Signer) InScope(community string) bool {
 }
 
 // RegisterSigner records a signing key. A key can be registered once, ever.
+// A signer with Pending set is stored pending (see EnrolSigner).
 func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Signer, error) {
 	s.ID = strings.TrimSpace(s.ID)
 	s.Name = strings.TrimSpace(s.Name)
@@ -100,7 +106,7 @@ func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Sign
 		if s, err = getSigner(tx, keyID); err != nil {
 			return err
 		}
-		if s.Active() {
+		if s.Revoked.IsZero() {
 			s.Revoked, s.RevokeReason = r.now().UTC(), reason
 		}
 		return putJSON(tx, store.Signers, []byte(keyID), s)

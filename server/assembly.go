@@ -523,8 +523,12 @@ func (s *signerService) err(ctx context.Context, err error) error { return toSta
 func signerProto(sg assembly.Signer) *ov.Signer {
 	p := &ov.Signer{KeyId: sg.KeyID, Kind: string(sg.Kind), SignerId: sg.ID, Name: sg.Name, CommunityId: sg.CommunityID,
 		PublicKey: sg.PublicKey, CreateTime: timestamppb.New(sg.Created), RevokeReason: sg.RevokeReason}
-	if !sg.Active() {
+	if !sg.Revoked.IsZero() {
 		p.RevokeTime = timestamppb.New(sg.Revoked)
+	}
+	p.Pending, p.RegisteredBy = sg.Pending, sg.RegisteredBy
+	if !sg.Approved.IsZero() {
+		p.ApproveTime = timestamppb.New(sg.Approved)
 	}
 	return p
 }

@@ -83,16 +83,26 @@ var policy = map[string]access{
 	ov.AssemblyService_RespondObjection_FullMethodName:    {staff, scopeRequest},
 	ov.AssemblyService_CertifyResult_FullMethodName:       {certifiers, scopeRequest},
 	ov.AssemblyService_ExportAssembly_FullMethodName:      {overseers, scopeRequest},
+	ov.AssemblyService_RecordCallAttempt_FullMethodName:   {staff, scopeRequest},
+	ov.AssemblyService_ListCallAttempts_FullMethodName:    {staff, scopeRequest},
 
 	ov.SignerService_RegisterSigner_FullMethodName: {adminOnly, scopeAll},
 	ov.SignerService_ListSigners_FullMethodName:    {everyone, scopeFiltered},
 	ov.SignerService_RevokeSigner_FullMethodName:   {adminOnly, scopeAll},
 	ov.SignerService_GetServerKeys_FullMethodName:  {everyone, scopeFiltered},
+	// Staff and committee members enrol their own keys (server/enrol.go);
+	// a street admin approves them.
+	ov.SignerService_EnrolSigner_FullMethodName:   {[]auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember}, scopeRequest},
+	ov.SignerService_ApproveSigner_FullMethodName: {adminOnly, scopeAll},
 
 	ov.TokenService_CreateToken_FullMethodName: {adminOnly, scopeAll},
 	ov.TokenService_ListTokens_FullMethodName:  {adminOnly, scopeAll},
 	ov.TokenService_RevokeToken_FullMethodName: {adminOnly, scopeAll},
 	ov.TokenService_WhoAmI_FullMethodName:      {everyone, scopeFiltered},
+
+	// Not a gRPC method: the online backup (server/backup.go) checks its
+	// callers against this row.
+	backupRule: {adminOnly, scopeAll},
 }
 
 // public methods need no token: health checks and reflection.

@@ -66,6 +66,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrEmptyRoll, codes.FailedPrecondition, "EMPTY_ROLL", "小区业主名册为空"},
 	{assembly.ErrSignerNotFound, codes.NotFound, "SIGNER_NOT_FOUND", "签名人不存在"},
 	{assembly.ErrSignerExists, codes.AlreadyExists, "SIGNER_EXISTS", "该公钥已登记"},
+	{assembly.ErrSignerNotPending, codes.FailedPrecondition, "SIGNER_NOT_PENDING", "该签名密钥不在待审批状态"},
 	{assembly.ErrBallotNotFound, codes.NotFound, "BALLOT_NOT_FOUND", "选票不存在"},
 	{assembly.ErrProxyCap, codes.FailedPrecondition, "PROXY_CAP", "受托人代理的业主数已达上限"},
 	{assembly.ErrNotPending, codes.FailedPrecondition, "NOT_PENDING", "该选票不在待复核状态"},
@@ -76,6 +77,8 @@ var errorTable = []errorMapping{
 	{assembly.ErrDuplicateSigner, codes.AlreadyExists, "ALREADY_SIGNED", "该委员已签名"},
 	{assembly.ErrImmutable, codes.FailedPrecondition, "CERTIFIED_IMMUTABLE", "结果已认证，会议及其日志不可再更改"},
 	{store.ErrSchemaTooNew, codes.FailedPrecondition, "SCHEMA_TOO_NEW", "数据库版本高于本程序"},
+	{ErrRateLimited, codes.ResourceExhausted, "RATE_LIMITED", "请求过于频繁，请稍后重试"},
+	{ErrRequestTooLarge, codes.ResourceExhausted, "REQUEST_TOO_LARGE", "请求内容过大"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "请求超时"},
 	{context.Canceled, codes.Canceled, "CANCELLED", "请求已取消"},
 }

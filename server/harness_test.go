@@ -51,7 +51,7 @@ func (c *clock) Set(t time.Time) {
 // env is a real server on a real bbolt file in a temp dir, with real gRPC
 // and HTTP listeners on loopback.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	st     *store.Bolt
 	book   *roll.Book
@@ -62,9 +62,11 @@ type env struct {
 	conn   *grpc.ClientConn
 	admin  string // all-community street-admin token
 	logs   *bytes.Buffer
+	// configure, when set, adjusts the server's Config before each start.
+	configure func(*server.Config)
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), logs: &bytes.Buffer{}, clock: &clock{now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}}
 	e.start()
@@ -99,7 +101,11 @@ func (e *env) start() {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.srv, err = server.Start(context.Background(), server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Book: e.book, Tokens: e.tokens, Registry: e.reg, Logger: log})
+	cfg := server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Book: e.book, Tokens: e.tokens, Registry: e.reg, Logger: log, Backup: e.st}
+	if e.configure != nil {
+		e.configure(&cfg)
+	}
+	e.srv, err = server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,17 @@ type Config struct {
 	// ShutdownTimeout bounds how long Shutdown waits for requests in flight;
 	// 10 s when zero.
 	ShutdownTimeout time.Duration
+	// Limits bound request size, each token's request rate and call
+	// duration (see Limits; zero fields take the defaults).
+	Limits Limits
+	// TLS, when set, serves both listeners over TLS: its Certificates, and
+	// ClientAuth with ClientCAs to require client certificates.
+	TLS *tls.Config
+	// InsecureListenAny allows a non-loopback address without TLS, with a
+	// warning in the log; without it Start refuses (ErrInsecureListen).
+	InsecureListenAny bool
+	// Backup, when set, serves GET /v1/admin/backup (see backupHandler).
+	Backup Backuper
 }
 
 // Server is a running ownervote server.
@@ -51,6 +63,7 @@ type Server struct {
 	health  *health.Server
 	http    *http.Server
 	conn    *grpc.ClientConn
+	pipe    *pipeListener
 	grpcLn  net.Listener
 	httpLn  net.Listener
 	wg      sync.WaitGroup
@@ -74,10 +87,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, errc: make(chan error, 1)}
 	az := &authorizer{tokens: cfg.Tokens, log: s.log}
+	lim := newLimiter(cfg.Limits, s.log)
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, az.unary),
-		grpc.ChainStreamInterceptor(s.recoverStream, az.stream),
-		grpc.MaxRecvMsgSize(64<<20),
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary),
+		grpc.ChainStreamInterceptor(s.recoverStream, az.stream, lim.stream),
+		grpc.MaxRecvMsgSize(lim.limits.MaxRequestBytes),
 	)
 	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
@@ -88,17 +102,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	reflection.Register(s.grpc)
 
 	var err error
-	if s.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("server: gRPC listener: %w", err)
+	if s.grpcLn, err = s.listen(cfg.GRPCAddr, "gRPC"); err != nil {
+		return nil, err
 	}
-	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+	if s.httpLn, err = s.listen(cfg.HTTPAddr, "HTTP"); err != nil {
 		s.grpcLn.Close()
-		return nil, fmt.Errorf("server: HTTP listener: %w", err)
+		return nil, err
 	}
-	// The gateway calls the gRPC listener like any client, so the same
-	// interceptors authorize JSON requests.
-	s.conn, err = grpc.NewClient(dialAddr(s.grpcLn.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	// The gateway calls the gRPC server like any client, over an in-memory
+	// pipe, so the same interceptors authorize and limit JSON requests.
+	s.pipe = newPipeListener()
+	s.conn, err = grpc.NewClient("passthrough:///gateway", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(s.pipe.dial),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(lim.limits.MaxRequestBytes)))
 	if err != nil {
 		s.grpcLn.Close()
 		s.httpLn.Close()
@@ -125,13 +141,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/v1/", gw)
 	mux.Handle("/healthz", gw)
 	mux.Handle("GET /notices/", s.noticeHandler())
+	mux.Handle("/", s.consoleHandler())
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(ownervote.OpenAPI)
 	})
+	mux.Handle(backupRule, s.backupHandler(az, lim))
 	s.http = &http.Server{
-		Handler:           http.MaxBytesHandler(mux, 64<<20),
+		Handler:           lim.limitBody(mux),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		TLSConfig:         cfg.TLS,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -141,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	closerCtx, stopCloser := context.WithCancel(context.Background())
 	s.stopCloser = stopCloser
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() {
 		defer s.wg.Done()
 		s.closeDueLoop(closerCtx)
@@ -154,11 +174,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.grpc.Serve(s.pipe); err != nil {
+			s.fail(fmt.Errorf("server: gateway pipe: %w", err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		serve := s.http.Serve
+		if cfg.TLS != nil {
+			serve = func(ln net.Listener) error { return s.http.ServeTLS(ln, "", "") }
+		}
+		if err := serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.fail(fmt.Errorf("server: HTTP: %w", err))
 		}
 	}()
-	s.log.InfoContext(ctx, "serving", "grpc", s.grpcLn.Addr().String(), "http", s.httpLn.Addr().String())
+	s.log.InfoContext(ctx, "serving", "grpc", s.grpcLn.Addr().String(), "http", s.httpLn.Addr().String(), "tls", cfg.TLS != nil,
+		"client_certs", cfg.TLS != nil && cfg.TLS.ClientAuth == tls.RequireAndVerifyClientCert)
 	return s, nil
 }
 

@@ -80,7 +80,7 @@ func (v *vote) ctx(tok string) context.Context { return v.e.ctx(tok) }
 // each, registers the signers and owners' keys, and creates and publishes
 // the selection assembly with the given settings. The clock is left inside
 // the voting window.
-func newVote(t *testing.T, settings *ov.Settings) *vote {
+func newVote(t testing.TB, settings *ov.Settings) *vote {
 	e := newEnv(t)
 	v := &vote{e: e, rs: ov.NewRollServiceClient(e.conn), as: ov.NewAssemblyServiceClient(e.conn), community: "dorm",
 		ownerKeys: map[string]signer{}, platform: newSigner("city-platform", 200), staff: newSigner("staff-wang", 201),
@@ -209,7 +209,7 @@ func proxyDoc(i int) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (v *vote) sign(t *testing.T, b *ballot.Ballot, s signer) (canonical, sig []byte) {
+func (v *vote) sign(t testing.TB, b *ballot.Ballot, s signer) (canonical, sig []byte) {
 	t.Helper()
 	c, sg, err := ballot.Sign(b, s.priv)
 	if err != nil {

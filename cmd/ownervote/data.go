@@ -37,19 +37,23 @@ type data struct {
 
 // openData opens the database in dir (creating dir and the file if needed)
 // and loads the identity secret, generating it on first use.
-func openData(dir string) (*data, error) {
+func openData(dir string) (*data, error) { return openDataWith(dir, keyPaths{}) }
+
+// openDataWith is openData with key files kept outside the data directory
+// (see keyPaths and loadKey).
+func openDataWith(dir string, kp keyPaths) (*data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	secret, err := loadOrCreateSecret(filepath.Join(dir, secretFile))
+	secret, err := loadKey(dir, secretFile, kp.identity)
 	if err != nil {
 		return nil, err
 	}
-	seed, err := loadOrCreateSecret(filepath.Join(dir, receiptKeyFile))
+	seed, err := loadKey(dir, receiptKeyFile, kp.receipt)
 	if err != nil {
 		return nil, err
 	}
-	logSeed, err := loadOrCreateSecret(filepath.Join(dir, logKeyFile))
+	logSeed, err := loadKey(dir, logKeyFile, kp.log)
 	if err != nil {
 		return nil, err
 	}

@@ -30,12 +30,13 @@ func init() {
 // JSON API, as the city platform and street staff would.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "vote" {
-		return fmt.Errorf("%w: demo vote [--api URL] [--token TOKEN]", errUsage)
+		return fmt.Errorf("%w: demo vote [--api URL] [--token TOKEN] [--keep-open]", errUsage)
 	}
 	fl := flag.NewFlagSet("demo vote", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	api := fl.String("api", "http://127.0.0.1:7780", "base URL of the JSON API")
 	token := fl.String("token", "", "street-admin token printed by serve --demo (default: $OWNERVOTE_TOKEN)")
+	keepOpen := fl.Bool("keep-open", false, "stop before closing the vote, to follow the campaign in the web console")
 	if err := fl.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -46,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: give --token (the admin token serve --demo printed) or set OWNERVOTE_TOKEN", errUsage)
 	}
 	c := &apiClient{base: strings.TrimRight(*api, "/"), token: *token, http: &http.Client{Timeout: 30 * time.Second}}
-	return demoVote(ctx, c, stdout)
+	return demoVote(ctx, c, stdout, *keepOpen)
 }
 
 type apiClient struct {
@@ -119,7 +120,7 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func demoVote(ctx context.Context, c *apiClient, w io.Writer) error {
+func demoVote(ctx context.Context, c *apiClient, w io.Writer, keepOpen bool) error {
 	community := demo.CommunityID
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 
@@ -318,6 +319,11 @@ func demoVote(ctx context.Context, c *apiClient, w io.Writer) error {
 	m := prog.Motions[0]
 	p("6. 进度 / progress: participating %s m², %s heads; still needed for the 2/3 quorum: %s m², %s heads",
 		m.Participating.AreaM2, m.Participating.Head, m.Quorum.Remaining.AreaM2, m.Quorum.Remaining.Head)
+
+	if keepOpen {
+		p("   投票保持开放 / the vote stays open: follow it in the web console, %s/#/c/%s/a/%s", c.base, community, asmID)
+		return nil
+	}
 
 	// 7. Close (early, as an admin, with a reason) and read the result.
 	if err := c.call(ctx, "POST", base+":close", map[string]any{"reason": "演示：提前结束投票 / walkthrough: closed early"}, nil); err != nil {

@@ -27,6 +27,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpAddr := fl.String("http-addr", "127.0.0.1:7780", "JSON API (HTTP) listen address")
 	seed := fl.Bool("demo", false, "seed the demo community on an empty database and print an admin token")
 	level := fl.String("log-level", "info", "log level: debug, info, warn, error")
+	sf := addServeSecurityFlags(fl)
+	kp := addKeyFlags(fl)
 	if err := fl.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -39,7 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 
-	d, err := openData(*dataDir)
+	d, err := openDataWith(*dataDir, *kp)
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	srv, err := server.Start(ctx, server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Book: book, Tokens: tokens, Registry: reg, Logger: log})
+	cfg := server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Book: book, Tokens: tokens, Registry: reg, Logger: log, Backup: st}
+	if err := sf.apply(&cfg); err != nil {
+		return err
+	}
+	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -96,10 +102,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func printDemo(w io.Writer, srv *server.Server, token string) {
-	base := "http://" + srv.HTTPAddr()
+	base := srv.HTTPURL()
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n演示小区已就绪 / demo community ready: %s (%s)\n", demo.Community.Name, demo.CommunityID)
 	fmt.Fprintf(&b, "管理员令牌 / admin token (shown once, keep it private):\n  %s\n\n", token)
+	fmt.Fprintf(&b, "Console:    %s/  (工作台 web console: sign in with the token above)\n", base)
 	fmt.Fprintf(&b, "JSON API:   %s/v1/communities\n", base)
 	fmt.Fprintf(&b, "OpenAPI:    %s/openapi.json\n", base)
 	fmt.Fprintf(&b, "gRPC:       %s\n\n", srv.GRPCAddr())

@@ -345,6 +345,75 @@ func (BallotStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{4}
 }
 
+// CallOutcome is what came of one call or visit attempt.
+type CallOutcome int32
+
+const (
+	CallOutcome_CALL_OUTCOME_UNSPECIFIED CallOutcome = 0
+	// Nobody answered, or nobody was at home.
+	CallOutcome_CALL_OUTCOME_NO_ANSWER CallOutcome = 1
+	// The owner declined to vote.
+	CallOutcome_CALL_OUTCOME_REFUSED CallOutcome = 2
+	// The owner asked to be called back at callback_time.
+	CallOutcome_CALL_OUTCOME_CALL_BACK CallOutcome = 3
+	// The owner says they will vote online (the platform's app).
+	CallOutcome_CALL_OUTCOME_WILL_VOTE_ONLINE CallOutcome = 4
+	// The number is wrong or out of service.
+	CallOutcome_CALL_OUTCOME_WRONG_NUMBER CallOutcome = 5
+	// The owner voted during the call or visit (the ballot is recorded
+	// separately).
+	CallOutcome_CALL_OUTCOME_VOTED CallOutcome = 6
+)
+
+// Enum value maps for CallOutcome.
+var (
+	CallOutcome_name = map[int32]string{
+		0: "CALL_OUTCOME_UNSPECIFIED",
+		1: "CALL_OUTCOME_NO_ANSWER",
+		2: "CALL_OUTCOME_REFUSED",
+		3: "CALL_OUTCOME_CALL_BACK",
+		4: "CALL_OUTCOME_WILL_VOTE_ONLINE",
+		5: "CALL_OUTCOME_WRONG_NUMBER",
+		6: "CALL_OUTCOME_VOTED",
+	}
+	CallOutcome_value = map[string]int32{
+		"CALL_OUTCOME_UNSPECIFIED":      0,
+		"CALL_OUTCOME_NO_ANSWER":        1,
+		"CALL_OUTCOME_REFUSED":          2,
+		"CALL_OUTCOME_CALL_BACK":        3,
+		"CALL_OUTCOME_WILL_VOTE_ONLINE": 4,
+		"CALL_OUTCOME_WRONG_NUMBER":     5,
+		"CALL_OUTCOME_VOTED":            6,
+	}
+)
+
+func (x CallOutcome) Enum() *CallOutcome {
+	p := new(CallOutcome)
+	*p = x
+	return p
+}
+
+func (x CallOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CallOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_ownervote_v1_assembly_proto_enumTypes[5].Descriptor()
+}
+
+func (CallOutcome) Type() protoreflect.EnumType {
+	return &file_ownervote_v1_assembly_proto_enumTypes[5]
+}
+
+func (x CallOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CallOutcome.Descriptor instead.
+func (CallOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{5}
+}
+
 // Option is a candidate of a motion.
 type Option struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4546,11 +4615,17 @@ type Signer struct {
 	SignerId string `protobuf:"bytes,3,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
 	Name     string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	// The one community the signer acts in; empty for all.
-	CommunityId   string                 `protobuf:"bytes,5,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
-	PublicKey     []byte                 `protobuf:"bytes,6,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
-	RevokeReason  string                 `protobuf:"bytes,9,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
+	CommunityId  string                 `protobuf:"bytes,5,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	PublicKey    []byte                 `protobuf:"bytes,6,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	RevokeTime   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	RevokeReason string                 `protobuf:"bytes,9,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
+	// True while an enrolled key waits for approval: it cannot sign.
+	Pending bool `protobuf:"varint,10,opt,name=pending,proto3" json:"pending,omitempty"`
+	// When a street admin approved an enrolled key.
+	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	// The id of the token that registered or enrolled the key.
+	RegisteredBy  string `protobuf:"bytes,12,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4644,6 +4719,27 @@ func (x *Signer) GetRevokeTime() *timestamppb.Timestamp {
 func (x *Signer) GetRevokeReason() string {
 	if x != nil {
 		return x.RevokeReason
+	}
+	return ""
+}
+
+func (x *Signer) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
+}
+
+func (x *Signer) GetApproveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ApproveTime
+	}
+	return nil
+}
+
+func (x *Signer) GetRegisteredBy() string {
+	if x != nil {
+		return x.RegisteredBy
 	}
 	return ""
 }
@@ -4928,6 +5024,443 @@ func (x *ServerKeys) GetLogVerifierKey() string {
 		return x.LogVerifierKey
 	}
 	return ""
+}
+
+type EnrolSignerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// STAFF or COMMITTEE.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The staff id written in attestations, or the member's id.
+	SignerId string `protobuf:"bytes,2,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
+	Name     string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The community the signer acts in; required for COMMITTEE, and for
+	// tokens of one community.
+	CommunityId string `protobuf:"bytes,4,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// The raw 32-byte ed25519 public key (base64 in JSON).
+	PublicKey     []byte `protobuf:"bytes,5,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrolSignerRequest) Reset() {
+	*x = EnrolSignerRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrolSignerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrolSignerRequest) ProtoMessage() {}
+
+func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrolSignerRequest.ProtoReflect.Descriptor instead.
+func (*EnrolSignerRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *EnrolSignerRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *EnrolSignerRequest) GetSignerId() string {
+	if x != nil {
+		return x.SignerId
+	}
+	return ""
+}
+
+func (x *EnrolSignerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EnrolSignerRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *EnrolSignerRequest) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+type ApproveSignerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveSignerRequest) Reset() {
+	*x = ApproveSignerRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveSignerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveSignerRequest) ProtoMessage() {}
+
+func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveSignerRequest.ProtoReflect.Descriptor instead.
+func (*ApproveSignerRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *ApproveSignerRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// CallAttempt is one call or home visit of the phone campaign. It is
+// campaign bookkeeping, not part of the result or its log.
+type CallAttempt struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	AssemblyId string                 `protobuf:"bytes,1,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	// The voter's owner id, or "developer".
+	Voter   string      `protobuf:"bytes,2,opt,name=voter,proto3" json:"voter,omitempty"`
+	Seq     uint64      `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	Outcome CallOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=ownervote.v1.CallOutcome" json:"outcome,omitempty"`
+	// CHANNEL_PHONE (default) or CHANNEL_VISIT.
+	Channel Channel `protobuf:"varint,5,opt,name=channel,proto3,enum=ownervote.v1.Channel" json:"channel,omitempty"`
+	// For CALL_OUTCOME_CALL_BACK: when to call again.
+	CallbackTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=callback_time,json=callbackTime,proto3" json:"callback_time,omitempty"`
+	// Up to 500 characters; never a full phone or ID number.
+	Note       string                 `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// Who recorded it: the token's label.
+	RecordedBy    string `protobuf:"bytes,9,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallAttempt) Reset() {
+	*x = CallAttempt{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallAttempt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallAttempt) ProtoMessage() {}
+
+func (x *CallAttempt) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
+func (*CallAttempt) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *CallAttempt) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *CallAttempt) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+func (x *CallAttempt) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *CallAttempt) GetOutcome() CallOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return CallOutcome_CALL_OUTCOME_UNSPECIFIED
+}
+
+func (x *CallAttempt) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *CallAttempt) GetCallbackTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CallbackTime
+	}
+	return nil
+}
+
+func (x *CallAttempt) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *CallAttempt) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *CallAttempt) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+type RecordCallAttemptRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	Voter         string                 `protobuf:"bytes,3,opt,name=voter,proto3" json:"voter,omitempty"`
+	Outcome       CallOutcome            `protobuf:"varint,4,opt,name=outcome,proto3,enum=ownervote.v1.CallOutcome" json:"outcome,omitempty"`
+	Channel       Channel                `protobuf:"varint,5,opt,name=channel,proto3,enum=ownervote.v1.Channel" json:"channel,omitempty"`
+	CallbackTime  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=callback_time,json=callbackTime,proto3" json:"callback_time,omitempty"`
+	Note          string                 `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordCallAttemptRequest) Reset() {
+	*x = RecordCallAttemptRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordCallAttemptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordCallAttemptRequest) ProtoMessage() {}
+
+func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordCallAttemptRequest.ProtoReflect.Descriptor instead.
+func (*RecordCallAttemptRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *RecordCallAttemptRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *RecordCallAttemptRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *RecordCallAttemptRequest) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+func (x *RecordCallAttemptRequest) GetOutcome() CallOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return CallOutcome_CALL_OUTCOME_UNSPECIFIED
+}
+
+func (x *RecordCallAttemptRequest) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *RecordCallAttemptRequest) GetCallbackTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CallbackTime
+	}
+	return nil
+}
+
+func (x *RecordCallAttemptRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type ListCallAttemptsRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	// Only this voter's attempts, if set.
+	Voter         string `protobuf:"bytes,3,opt,name=voter,proto3" json:"voter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCallAttemptsRequest) Reset() {
+	*x = ListCallAttemptsRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCallAttemptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCallAttemptsRequest) ProtoMessage() {}
+
+func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCallAttemptsRequest.ProtoReflect.Descriptor instead.
+func (*ListCallAttemptsRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *ListCallAttemptsRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListCallAttemptsRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *ListCallAttemptsRequest) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+type ListCallAttemptsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallAttempts  []*CallAttempt         `protobuf:"bytes,1,rep,name=call_attempts,json=callAttempts,proto3" json:"call_attempts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCallAttemptsResponse) Reset() {
+	*x = ListCallAttemptsResponse{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCallAttemptsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCallAttemptsResponse) ProtoMessage() {}
+
+func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCallAttemptsResponse.ProtoReflect.Descriptor instead.
+func (*ListCallAttemptsResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *ListCallAttemptsResponse) GetCallAttempts() []*CallAttempt {
+	if x != nil {
+		return x.CallAttempts
+	}
+	return nil
 }
 
 var File_ownervote_v1_assembly_proto protoreflect.FileDescriptor
@@ -5312,7 +5845,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xc5\x02\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xc3\x03\n" +
 	"\x06Signer\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
@@ -5325,7 +5858,11 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vrevoke_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"revokeTime\x12#\n" +
-	"\rrevoke_reason\x18\t \x01(\tR\frevokeReason\"E\n" +
+	"\rrevoke_reason\x18\t \x01(\tR\frevokeReason\x12\x18\n" +
+	"\apending\x18\n" +
+	" \x01(\bR\apending\x12=\n" +
+	"\fapprove_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12#\n" +
+	"\rregistered_by\x18\f \x01(\tR\fregisteredBy\"E\n" +
 	"\x15RegisterSignerRequest\x12,\n" +
 	"\x06signer\x18\x01 \x01(\v2\x14.ownervote.v1.SignerR\x06signer\"7\n" +
 	"\x12ListSignersRequest\x12!\n" +
@@ -5340,7 +5877,45 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"ServerKeys\x12,\n" +
 	"\x12receipt_public_key\x18\x01 \x01(\fR\x10receiptPublicKey\x12$\n" +
 	"\x0ereceipt_key_id\x18\x02 \x01(\tR\freceiptKeyId\x12(\n" +
-	"\x10log_verifier_key\x18\x03 \x01(\tR\x0elogVerifierKey*\xf0\x02\n" +
+	"\x10log_verifier_key\x18\x03 \x01(\tR\x0elogVerifierKey\"\x9b\x01\n" +
+	"\x12EnrolSignerRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1b\n" +
+	"\tsigner_id\x18\x02 \x01(\tR\bsignerId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
+	"\fcommunity_id\x18\x04 \x01(\tR\vcommunityId\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x05 \x01(\fR\tpublicKey\"-\n" +
+	"\x14ApproveSignerRequest\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\"\xef\x02\n" +
+	"\vCallAttempt\x12\x1f\n" +
+	"\vassembly_id\x18\x01 \x01(\tR\n" +
+	"assemblyId\x12\x14\n" +
+	"\x05voter\x18\x02 \x01(\tR\x05voter\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x04R\x03seq\x123\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2\x19.ownervote.v1.CallOutcomeR\aoutcome\x12/\n" +
+	"\achannel\x18\x05 \x01(\x0e2\x15.ownervote.v1.ChannelR\achannel\x12?\n" +
+	"\rcallback_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fcallbackTime\x12\x12\n" +
+	"\x04note\x18\a \x01(\tR\x04note\x12;\n" +
+	"\vrecord_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\x12\x1f\n" +
+	"\vrecorded_by\x18\t \x01(\tR\n" +
+	"recordedBy\"\xaf\x02\n" +
+	"\x18RecordCallAttemptRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x14\n" +
+	"\x05voter\x18\x03 \x01(\tR\x05voter\x123\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2\x19.ownervote.v1.CallOutcomeR\aoutcome\x12/\n" +
+	"\achannel\x18\x05 \x01(\x0e2\x15.ownervote.v1.ChannelR\achannel\x12?\n" +
+	"\rcallback_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fcallbackTime\x12\x12\n" +
+	"\x04note\x18\a \x01(\tR\x04note\"s\n" +
+	"\x17ListCallAttemptsRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x14\n" +
+	"\x05voter\x18\x03 \x01(\tR\x05voter\"Z\n" +
+	"\x18ListCallAttemptsResponse\x12>\n" +
+	"\rcall_attempts\x18\x01 \x03(\v2\x19.ownervote.v1.CallAttemptR\fcallAttempts*\xf0\x02\n" +
 	"\x06Matter\x12\x16\n" +
 	"\x12MATTER_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bMATTER_SELECT_PROPERTY_FIRM\x10\x01\x12\x1e\n" +
@@ -5383,7 +5958,15 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x16BALLOT_STATUS_ACCEPTED\x10\x01\x12&\n" +
 	"\"BALLOT_STATUS_PENDING_CONFIRMATION\x10\x02\x12\x1c\n" +
 	"\x18BALLOT_STATUS_SUPERSEDED\x10\x03\x12\x19\n" +
-	"\x15BALLOT_STATUS_REFUSED\x10\x042\xd3\x0f\n" +
+	"\x15BALLOT_STATUS_REFUSED\x10\x04*\xd7\x01\n" +
+	"\vCallOutcome\x12\x1c\n" +
+	"\x18CALL_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CALL_OUTCOME_NO_ANSWER\x10\x01\x12\x18\n" +
+	"\x14CALL_OUTCOME_REFUSED\x10\x02\x12\x1a\n" +
+	"\x16CALL_OUTCOME_CALL_BACK\x10\x03\x12!\n" +
+	"\x1dCALL_OUTCOME_WILL_VOTE_ONLINE\x10\x04\x12\x1d\n" +
+	"\x19CALL_OUTCOME_WRONG_NUMBER\x10\x05\x12\x16\n" +
+	"\x12CALL_OUTCOME_VOTED\x10\x062\x8e\x11\n" +
 	"\x0fAssemblyService\x12M\n" +
 	"\x0eCreateAssembly\x12#.ownervote.v1.CreateAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12G\n" +
 	"\vGetAssembly\x12 .ownervote.v1.GetAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
@@ -5408,12 +5991,16 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x0fRecordObjection\x12$.ownervote.v1.RecordObjectionRequest\x1a\x17.ownervote.v1.Objection\x12R\n" +
 	"\x10RespondObjection\x12%.ownervote.v1.RespondObjectionRequest\x1a\x17.ownervote.v1.Objection\x12K\n" +
 	"\rCertifyResult\x12\".ownervote.v1.CertifyResultRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
-	"\x0eExportAssembly\x12#.ownervote.v1.ExportAssemblyRequest\x1a$.ownervote.v1.ExportAssemblyResponse2\xc8\x02\n" +
+	"\x0eExportAssembly\x12#.ownervote.v1.ExportAssemblyRequest\x1a$.ownervote.v1.ExportAssemblyResponse\x12V\n" +
+	"\x11RecordCallAttempt\x12&.ownervote.v1.RecordCallAttemptRequest\x1a\x19.ownervote.v1.CallAttempt\x12a\n" +
+	"\x10ListCallAttempts\x12%.ownervote.v1.ListCallAttemptsRequest\x1a&.ownervote.v1.ListCallAttemptsResponse2\xda\x03\n" +
 	"\rSignerService\x12K\n" +
 	"\x0eRegisterSigner\x12#.ownervote.v1.RegisterSignerRequest\x1a\x14.ownervote.v1.Signer\x12R\n" +
 	"\vListSigners\x12 .ownervote.v1.ListSignersRequest\x1a!.ownervote.v1.ListSignersResponse\x12G\n" +
 	"\fRevokeSigner\x12!.ownervote.v1.RevokeSignerRequest\x1a\x14.ownervote.v1.Signer\x12M\n" +
-	"\rGetServerKeys\x12\".ownervote.v1.GetServerKeysRequest\x1a\x18.ownervote.v1.ServerKeysB=Z;github.com/ownervote/ownervote/gen/ownervote/v1;ownervotev1b\x06proto3"
+	"\rGetServerKeys\x12\".ownervote.v1.GetServerKeysRequest\x1a\x18.ownervote.v1.ServerKeys\x12E\n" +
+	"\vEnrolSigner\x12 .ownervote.v1.EnrolSignerRequest\x1a\x14.ownervote.v1.Signer\x12I\n" +
+	"\rApproveSigner\x12\".ownervote.v1.ApproveSignerRequest\x1a\x14.ownervote.v1.SignerB=Z;github.com/ownervote/ownervote/gen/ownervote/v1;ownervotev1b\x06proto3"
 
 var (
 	file_ownervote_v1_assembly_proto_rawDescOnce sync.Once
@@ -5427,222 +6014,246 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 	return file_ownervote_v1_assembly_proto_rawDescData
 }
 
-var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(Matter)(0),                        // 0: ownervote.v1.Matter
 	(Channel)(0),                       // 1: ownervote.v1.Channel
 	(AssemblyState)(0),                 // 2: ownervote.v1.AssemblyState
 	(Abstention)(0),                    // 3: ownervote.v1.Abstention
 	(BallotStatus)(0),                  // 4: ownervote.v1.BallotStatus
-	(*Option)(nil),                     // 5: ownervote.v1.Option
-	(*Motion)(nil),                     // 6: ownervote.v1.Motion
-	(*Fraction)(nil),                   // 7: ownervote.v1.Fraction
-	(*Requirement)(nil),                // 8: ownervote.v1.Requirement
-	(*RuleSet)(nil),                    // 9: ownervote.v1.RuleSet
-	(*Settings)(nil),                   // 10: ownervote.v1.Settings
-	(*Convener)(nil),                   // 11: ownervote.v1.Convener
-	(*Committee)(nil),                  // 12: ownervote.v1.Committee
-	(*Figures)(nil),                    // 13: ownervote.v1.Figures
-	(*Assembly)(nil),                   // 14: ownervote.v1.Assembly
-	(*Objection)(nil),                  // 15: ownervote.v1.Objection
-	(*CertificationSignature)(nil),     // 16: ownervote.v1.CertificationSignature
-	(*CreateAssemblyRequest)(nil),      // 17: ownervote.v1.CreateAssemblyRequest
-	(*GetAssemblyRequest)(nil),         // 18: ownervote.v1.GetAssemblyRequest
-	(*ListAssembliesRequest)(nil),      // 19: ownervote.v1.ListAssembliesRequest
-	(*ListAssembliesResponse)(nil),     // 20: ownervote.v1.ListAssembliesResponse
-	(*PublishAssemblyRequest)(nil),     // 21: ownervote.v1.PublishAssemblyRequest
-	(*CancelAssemblyRequest)(nil),      // 22: ownervote.v1.CancelAssemblyRequest
-	(*CloseAssemblyRequest)(nil),       // 23: ownervote.v1.CloseAssemblyRequest
-	(*SubmitBallotRequest)(nil),        // 24: ownervote.v1.SubmitBallotRequest
-	(*BallotReceipt)(nil),              // 25: ownervote.v1.BallotReceipt
-	(*ConfirmBallotRequest)(nil),       // 26: ownervote.v1.ConfirmBallotRequest
-	(*GetBallotReceiptRequest)(nil),    // 27: ownervote.v1.GetBallotReceiptRequest
-	(*ListBallotsRequest)(nil),         // 28: ownervote.v1.ListBallotsRequest
-	(*BallotEntry)(nil),                // 29: ownervote.v1.BallotEntry
-	(*ListBallotsResponse)(nil),        // 30: ownervote.v1.ListBallotsResponse
-	(*RecordProxyRequest)(nil),         // 31: ownervote.v1.RecordProxyRequest
-	(*ProxyAuthorization)(nil),         // 32: ownervote.v1.ProxyAuthorization
-	(*AmendRollRequest)(nil),           // 33: ownervote.v1.AmendRollRequest
-	(*RollAmendment)(nil),              // 34: ownervote.v1.RollAmendment
-	(*GetProgressRequest)(nil),         // 35: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),       // 36: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                       // 37: ownervote.v1.Line
-	(*ChoiceProgress)(nil),             // 38: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),             // 39: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),               // 40: ownervote.v1.ChannelCount
-	(*HourCount)(nil),                  // 41: ownervote.v1.HourCount
-	(*Progress)(nil),                   // 42: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),       // 43: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                   // 44: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),      // 45: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),           // 46: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),                // 47: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                   // 48: ownervote.v1.Decision
-	(*MotionResult)(nil),               // 49: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),             // 50: ownervote.v1.AssemblyResult
-	(*GetCheckpointRequest)(nil),       // 51: ownervote.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),                 // 52: ownervote.v1.Checkpoint
-	(*GetInclusionProofRequest)(nil),   // 53: ownervote.v1.GetInclusionProofRequest
-	(*InclusionProof)(nil),             // 54: ownervote.v1.InclusionProof
-	(*GetConsistencyProofRequest)(nil), // 55: ownervote.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 56: ownervote.v1.ConsistencyProof
-	(*ListLogEntriesRequest)(nil),      // 57: ownervote.v1.ListLogEntriesRequest
-	(*ListLogEntriesResponse)(nil),     // 58: ownervote.v1.ListLogEntriesResponse
-	(*RecordObjectionRequest)(nil),     // 59: ownervote.v1.RecordObjectionRequest
-	(*RespondObjectionRequest)(nil),    // 60: ownervote.v1.RespondObjectionRequest
-	(*CertifyResultRequest)(nil),       // 61: ownervote.v1.CertifyResultRequest
-	(*ExportAssemblyRequest)(nil),      // 62: ownervote.v1.ExportAssemblyRequest
-	(*ExportAssemblyResponse)(nil),     // 63: ownervote.v1.ExportAssemblyResponse
-	(*Signer)(nil),                     // 64: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),      // 65: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),         // 66: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),        // 67: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),        // 68: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),       // 69: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),                 // 70: ownervote.v1.ServerKeys
-	nil,                                // 71: ownervote.v1.ExportAssemblyResponse.FilesEntry
-	(*timestamppb.Timestamp)(nil),      // 72: google.protobuf.Timestamp
-	(*OwnerInput)(nil),                 // 73: ownervote.v1.OwnerInput
+	(CallOutcome)(0),                   // 5: ownervote.v1.CallOutcome
+	(*Option)(nil),                     // 6: ownervote.v1.Option
+	(*Motion)(nil),                     // 7: ownervote.v1.Motion
+	(*Fraction)(nil),                   // 8: ownervote.v1.Fraction
+	(*Requirement)(nil),                // 9: ownervote.v1.Requirement
+	(*RuleSet)(nil),                    // 10: ownervote.v1.RuleSet
+	(*Settings)(nil),                   // 11: ownervote.v1.Settings
+	(*Convener)(nil),                   // 12: ownervote.v1.Convener
+	(*Committee)(nil),                  // 13: ownervote.v1.Committee
+	(*Figures)(nil),                    // 14: ownervote.v1.Figures
+	(*Assembly)(nil),                   // 15: ownervote.v1.Assembly
+	(*Objection)(nil),                  // 16: ownervote.v1.Objection
+	(*CertificationSignature)(nil),     // 17: ownervote.v1.CertificationSignature
+	(*CreateAssemblyRequest)(nil),      // 18: ownervote.v1.CreateAssemblyRequest
+	(*GetAssemblyRequest)(nil),         // 19: ownervote.v1.GetAssemblyRequest
+	(*ListAssembliesRequest)(nil),      // 20: ownervote.v1.ListAssembliesRequest
+	(*ListAssembliesResponse)(nil),     // 21: ownervote.v1.ListAssembliesResponse
+	(*PublishAssemblyRequest)(nil),     // 22: ownervote.v1.PublishAssemblyRequest
+	(*CancelAssemblyRequest)(nil),      // 23: ownervote.v1.CancelAssemblyRequest
+	(*CloseAssemblyRequest)(nil),       // 24: ownervote.v1.CloseAssemblyRequest
+	(*SubmitBallotRequest)(nil),        // 25: ownervote.v1.SubmitBallotRequest
+	(*BallotReceipt)(nil),              // 26: ownervote.v1.BallotReceipt
+	(*ConfirmBallotRequest)(nil),       // 27: ownervote.v1.ConfirmBallotRequest
+	(*GetBallotReceiptRequest)(nil),    // 28: ownervote.v1.GetBallotReceiptRequest
+	(*ListBallotsRequest)(nil),         // 29: ownervote.v1.ListBallotsRequest
+	(*BallotEntry)(nil),                // 30: ownervote.v1.BallotEntry
+	(*ListBallotsResponse)(nil),        // 31: ownervote.v1.ListBallotsResponse
+	(*RecordProxyRequest)(nil),         // 32: ownervote.v1.RecordProxyRequest
+	(*ProxyAuthorization)(nil),         // 33: ownervote.v1.ProxyAuthorization
+	(*AmendRollRequest)(nil),           // 34: ownervote.v1.AmendRollRequest
+	(*RollAmendment)(nil),              // 35: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),         // 36: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),       // 37: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                       // 38: ownervote.v1.Line
+	(*ChoiceProgress)(nil),             // 39: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),             // 40: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),               // 41: ownervote.v1.ChannelCount
+	(*HourCount)(nil),                  // 42: ownervote.v1.HourCount
+	(*Progress)(nil),                   // 43: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),       // 44: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                   // 45: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),      // 46: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),           // 47: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),                // 48: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                   // 49: ownervote.v1.Decision
+	(*MotionResult)(nil),               // 50: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),             // 51: ownervote.v1.AssemblyResult
+	(*GetCheckpointRequest)(nil),       // 52: ownervote.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 53: ownervote.v1.Checkpoint
+	(*GetInclusionProofRequest)(nil),   // 54: ownervote.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 55: ownervote.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 56: ownervote.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 57: ownervote.v1.ConsistencyProof
+	(*ListLogEntriesRequest)(nil),      // 58: ownervote.v1.ListLogEntriesRequest
+	(*ListLogEntriesResponse)(nil),     // 59: ownervote.v1.ListLogEntriesResponse
+	(*RecordObjectionRequest)(nil),     // 60: ownervote.v1.RecordObjectionRequest
+	(*RespondObjectionRequest)(nil),    // 61: ownervote.v1.RespondObjectionRequest
+	(*CertifyResultRequest)(nil),       // 62: ownervote.v1.CertifyResultRequest
+	(*ExportAssemblyRequest)(nil),      // 63: ownervote.v1.ExportAssemblyRequest
+	(*ExportAssemblyResponse)(nil),     // 64: ownervote.v1.ExportAssemblyResponse
+	(*Signer)(nil),                     // 65: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),      // 66: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),         // 67: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),        // 68: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),        // 69: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),       // 70: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),                 // 71: ownervote.v1.ServerKeys
+	(*EnrolSignerRequest)(nil),         // 72: ownervote.v1.EnrolSignerRequest
+	(*ApproveSignerRequest)(nil),       // 73: ownervote.v1.ApproveSignerRequest
+	(*CallAttempt)(nil),                // 74: ownervote.v1.CallAttempt
+	(*RecordCallAttemptRequest)(nil),   // 75: ownervote.v1.RecordCallAttemptRequest
+	(*ListCallAttemptsRequest)(nil),    // 76: ownervote.v1.ListCallAttemptsRequest
+	(*ListCallAttemptsResponse)(nil),   // 77: ownervote.v1.ListCallAttemptsResponse
+	nil,                                // 78: ownervote.v1.ExportAssemblyResponse.FilesEntry
+	(*timestamppb.Timestamp)(nil),      // 79: google.protobuf.Timestamp
+	(*OwnerInput)(nil),                 // 80: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,   // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
-	5,   // 1: ownervote.v1.Motion.options:type_name -> ownervote.v1.Option
-	7,   // 2: ownervote.v1.Requirement.fraction:type_name -> ownervote.v1.Fraction
-	7,   // 3: ownervote.v1.RuleSet.quorum:type_name -> ownervote.v1.Fraction
-	8,   // 4: ownervote.v1.RuleSet.ordinary:type_name -> ownervote.v1.Requirement
-	8,   // 5: ownervote.v1.RuleSet.special:type_name -> ownervote.v1.Requirement
+	6,   // 1: ownervote.v1.Motion.options:type_name -> ownervote.v1.Option
+	8,   // 2: ownervote.v1.Requirement.fraction:type_name -> ownervote.v1.Fraction
+	8,   // 3: ownervote.v1.RuleSet.quorum:type_name -> ownervote.v1.Fraction
+	9,   // 4: ownervote.v1.RuleSet.ordinary:type_name -> ownervote.v1.Requirement
+	9,   // 5: ownervote.v1.RuleSet.special:type_name -> ownervote.v1.Requirement
 	0,   // 6: ownervote.v1.RuleSet.special_matters:type_name -> ownervote.v1.Matter
 	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
-	6,   // 8: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	72,  // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	72,  // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	7,   // 8: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
+	79,  // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	79,  // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
 	1,   // 11: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
-	9,   // 12: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
-	10,  // 13: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
-	11,  // 14: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
-	12,  // 15: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
+	10,  // 12: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
+	11,  // 13: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
+	12,  // 14: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
+	13,  // 15: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
 	2,   // 16: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	72,  // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	72,  // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
-	13,  // 19: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	72,  // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	72,  // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	34,  // 22: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
-	15,  // 23: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
-	16,  // 24: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
-	72,  // 25: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
-	72,  // 26: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
-	72,  // 27: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
-	72,  // 28: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
-	14,  // 29: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
-	14,  // 30: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
+	79,  // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	14,  // 19: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
+	79,  // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	79,  // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	35,  // 22: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	16,  // 23: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
+	17,  // 24: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
+	79,  // 25: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	79,  // 26: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	79,  // 27: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	79,  // 28: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	15,  // 29: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
+	15,  // 30: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
 	4,   // 31: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	72,  // 32: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	79,  // 32: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
 	1,   // 33: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
 	4,   // 34: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	72,  // 35: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	29,  // 36: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	72,  // 37: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	73,  // 38: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	72,  // 39: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
-	13,  // 40: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	13,  // 41: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	13,  // 42: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	37,  // 43: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	13,  // 44: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	13,  // 45: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	37,  // 46: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	38,  // 47: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	13,  // 48: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	13,  // 49: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	13,  // 50: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	79,  // 35: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	30,  // 36: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	79,  // 37: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	80,  // 38: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	79,  // 39: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	14,  // 40: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	14,  // 41: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	14,  // 42: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	38,  // 43: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	14,  // 44: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	14,  // 45: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	38,  // 46: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	39,  // 47: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	14,  // 48: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	14,  // 49: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	14,  // 50: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
 	1,   // 51: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	72,  // 52: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	79,  // 52: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
 	2,   // 53: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	40,  // 54: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	41,  // 55: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	39,  // 56: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	13,  // 57: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	44,  // 58: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	13,  // 59: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	13,  // 60: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	13,  // 61: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	13,  // 62: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	47,  // 63: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	48,  // 64: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	48,  // 65: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	41,  // 54: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	42,  // 55: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	40,  // 56: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	14,  // 57: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	45,  // 58: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	14,  // 59: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	14,  // 60: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	14,  // 61: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	14,  // 62: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	48,  // 63: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	49,  // 64: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	49,  // 65: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
 	2,   // 66: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	13,  // 67: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	49,  // 68: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	72,  // 69: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	72,  // 70: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	71,  // 71: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	72,  // 72: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	72,  // 73: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	64,  // 74: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	64,  // 75: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	17,  // 76: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	18,  // 77: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	19,  // 78: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	21,  // 79: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	22,  // 80: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	23,  // 81: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	24,  // 82: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	26,  // 83: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	27,  // 84: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	28,  // 85: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	31,  // 86: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	33,  // 87: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	35,  // 88: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	36,  // 89: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	43,  // 90: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	46,  // 91: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	51,  // 92: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	53,  // 93: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	55,  // 94: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	57,  // 95: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	59,  // 96: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	60,  // 97: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	61,  // 98: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	62,  // 99: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	65,  // 100: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	66,  // 101: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	68,  // 102: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	69,  // 103: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	14,  // 104: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	14,  // 105: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	20,  // 106: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	14,  // 107: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	14,  // 108: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	14,  // 109: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	25,  // 110: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	25,  // 111: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	25,  // 112: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	30,  // 113: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	32,  // 114: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	34,  // 115: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	42,  // 116: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	42,  // 117: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	45,  // 118: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	50,  // 119: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	52,  // 120: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	54,  // 121: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	56,  // 122: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	58,  // 123: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	15,  // 124: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	15,  // 125: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	14,  // 126: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	63,  // 127: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	64,  // 128: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	67,  // 129: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	64,  // 130: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	70,  // 131: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	104, // [104:132] is the sub-list for method output_type
-	76,  // [76:104] is the sub-list for method input_type
-	76,  // [76:76] is the sub-list for extension type_name
-	76,  // [76:76] is the sub-list for extension extendee
-	0,   // [0:76] is the sub-list for field type_name
+	14,  // 67: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	50,  // 68: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	79,  // 69: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	79,  // 70: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	78,  // 71: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	79,  // 72: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 73: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	79,  // 74: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	65,  // 75: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	65,  // 76: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	5,   // 77: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 78: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
+	79,  // 79: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	79,  // 80: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	5,   // 81: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 82: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
+	79,  // 83: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	74,  // 84: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	18,  // 85: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	19,  // 86: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	20,  // 87: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	22,  // 88: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	23,  // 89: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	24,  // 90: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	25,  // 91: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	27,  // 92: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	28,  // 93: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	29,  // 94: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	32,  // 95: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	34,  // 96: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	36,  // 97: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	37,  // 98: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	44,  // 99: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	47,  // 100: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	52,  // 101: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	54,  // 102: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	56,  // 103: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	58,  // 104: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	60,  // 105: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	61,  // 106: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	62,  // 107: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	63,  // 108: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	75,  // 109: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	76,  // 110: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	66,  // 111: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	67,  // 112: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	69,  // 113: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	70,  // 114: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	72,  // 115: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	73,  // 116: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	15,  // 117: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	15,  // 118: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	21,  // 119: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	15,  // 120: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	15,  // 121: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	15,  // 122: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	26,  // 123: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	26,  // 124: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	26,  // 125: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	31,  // 126: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	33,  // 127: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	35,  // 128: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	43,  // 129: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	43,  // 130: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	46,  // 131: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	51,  // 132: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	53,  // 133: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	55,  // 134: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	57,  // 135: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	59,  // 136: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	16,  // 137: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	16,  // 138: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	15,  // 139: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	64,  // 140: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	74,  // 141: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	77,  // 142: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	65,  // 143: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	68,  // 144: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	65,  // 145: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	71,  // 146: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	65,  // 147: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	65,  // 148: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	117, // [117:149] is the sub-list for method output_type
+	85,  // [85:117] is the sub-list for method input_type
+	85,  // [85:85] is the sub-list for extension type_name
+	85,  // [85:85] is the sub-list for extension extendee
+	0,   // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }
@@ -5656,8 +6267,8 @@ func file_ownervote_v1_assembly_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   67,
+			NumEnums:      6,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

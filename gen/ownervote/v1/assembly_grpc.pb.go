@@ -43,6 +43,8 @@ const (
 	AssemblyService_RespondObjection_FullMethodName    = "/ownervote.v1.AssemblyService/RespondObjection"
 	AssemblyService_CertifyResult_FullMethodName       = "/ownervote.v1.AssemblyService/CertifyResult"
 	AssemblyService_ExportAssembly_FullMethodName      = "/ownervote.v1.AssemblyService/ExportAssembly"
+	AssemblyService_RecordCallAttempt_FullMethodName   = "/ownervote.v1.AssemblyService/RecordCallAttempt"
+	AssemblyService_ListCallAttempts_FullMethodName    = "/ownervote.v1.AssemblyService/ListCallAttempts"
 )
 
 // AssemblyServiceClient is the client API for AssemblyService service.
@@ -113,6 +115,12 @@ type AssemblyServiceClient interface {
 	// ExportAssembly returns the files that let anyone verify the assembly
 	// offline (docs/export-format.md).
 	ExportAssembly(ctx context.Context, in *ExportAssemblyRequest, opts ...grpc.CallOption) (*ExportAssemblyResponse, error)
+	// RecordCallAttempt records a call or home-visit attempt of the phone
+	// campaign for a voter who has not voted (staff only).
+	RecordCallAttempt(ctx context.Context, in *RecordCallAttemptRequest, opts ...grpc.CallOption) (*CallAttempt, error)
+	// ListCallAttempts lists an assembly's call attempts, or one voter's, in
+	// the order they were recorded (staff only).
+	ListCallAttempts(ctx context.Context, in *ListCallAttemptsRequest, opts ...grpc.CallOption) (*ListCallAttemptsResponse, error)
 }
 
 type assemblyServiceClient struct {
@@ -372,6 +380,26 @@ func (c *assemblyServiceClient) ExportAssembly(ctx context.Context, in *ExportAs
 	return out, nil
 }
 
+func (c *assemblyServiceClient) RecordCallAttempt(ctx context.Context, in *RecordCallAttemptRequest, opts ...grpc.CallOption) (*CallAttempt, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CallAttempt)
+	err := c.cc.Invoke(ctx, AssemblyService_RecordCallAttempt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) ListCallAttempts(ctx context.Context, in *ListCallAttemptsRequest, opts ...grpc.CallOption) (*ListCallAttemptsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCallAttemptsResponse)
+	err := c.cc.Invoke(ctx, AssemblyService_ListCallAttempts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AssemblyServiceServer is the server API for AssemblyService service.
 // All implementations must embed UnimplementedAssemblyServiceServer
 // for forward compatibility.
@@ -440,6 +468,12 @@ type AssemblyServiceServer interface {
 	// ExportAssembly returns the files that let anyone verify the assembly
 	// offline (docs/export-format.md).
 	ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error)
+	// RecordCallAttempt records a call or home-visit attempt of the phone
+	// campaign for a voter who has not voted (staff only).
+	RecordCallAttempt(context.Context, *RecordCallAttemptRequest) (*CallAttempt, error)
+	// ListCallAttempts lists an assembly's call attempts, or one voter's, in
+	// the order they were recorded (staff only).
+	ListCallAttempts(context.Context, *ListCallAttemptsRequest) (*ListCallAttemptsResponse, error)
 	mustEmbedUnimplementedAssemblyServiceServer()
 }
 
@@ -521,6 +555,12 @@ func (UnimplementedAssemblyServiceServer) CertifyResult(context.Context, *Certif
 }
 func (UnimplementedAssemblyServiceServer) ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportAssembly not implemented")
+}
+func (UnimplementedAssemblyServiceServer) RecordCallAttempt(context.Context, *RecordCallAttemptRequest) (*CallAttempt, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordCallAttempt not implemented")
+}
+func (UnimplementedAssemblyServiceServer) ListCallAttempts(context.Context, *ListCallAttemptsRequest) (*ListCallAttemptsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCallAttempts not implemented")
 }
 func (UnimplementedAssemblyServiceServer) mustEmbedUnimplementedAssemblyServiceServer() {}
 func (UnimplementedAssemblyServiceServer) testEmbeddedByValue()                         {}
@@ -968,6 +1008,42 @@ func _AssemblyService_ExportAssembly_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssemblyService_RecordCallAttempt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordCallAttemptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).RecordCallAttempt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_RecordCallAttempt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).RecordCallAttempt(ctx, req.(*RecordCallAttemptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_ListCallAttempts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCallAttemptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).ListCallAttempts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_ListCallAttempts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).ListCallAttempts(ctx, req.(*ListCallAttemptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AssemblyService_ServiceDesc is the grpc.ServiceDesc for AssemblyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1067,6 +1143,14 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ExportAssembly",
 			Handler:    _AssemblyService_ExportAssembly_Handler,
 		},
+		{
+			MethodName: "RecordCallAttempt",
+			Handler:    _AssemblyService_RecordCallAttempt_Handler,
+		},
+		{
+			MethodName: "ListCallAttempts",
+			Handler:    _AssemblyService_ListCallAttempts_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -1083,6 +1167,8 @@ const (
 	SignerService_ListSigners_FullMethodName    = "/ownervote.v1.SignerService/ListSigners"
 	SignerService_RevokeSigner_FullMethodName   = "/ownervote.v1.SignerService/RevokeSigner"
 	SignerService_GetServerKeys_FullMethodName  = "/ownervote.v1.SignerService/GetServerKeys"
+	SignerService_EnrolSigner_FullMethodName    = "/ownervote.v1.SignerService/EnrolSigner"
+	SignerService_ApproveSigner_FullMethodName  = "/ownervote.v1.SignerService/ApproveSigner"
 )
 
 // SignerServiceClient is the client API for SignerService service.
@@ -1100,6 +1186,13 @@ type SignerServiceClient interface {
 	RevokeSigner(ctx context.Context, in *RevokeSignerRequest, opts ...grpc.CallOption) (*Signer, error)
 	// GetServerKeys returns the server's public keys (receipts).
 	GetServerKeys(ctx context.Context, in *GetServerKeysRequest, opts ...grpc.CallOption) (*ServerKeys, error)
+	// EnrolSigner submits the caller's own public key (made in the web
+	// console, whose private key never leaves the browser): a STAFF key for
+	// staff, a COMMITTEE key for committee members. It is stored PENDING and
+	// cannot sign until a street admin approves it.
+	EnrolSigner(ctx context.Context, in *EnrolSignerRequest, opts ...grpc.CallOption) (*Signer, error)
+	// ApproveSigner activates a pending signer (street admin).
+	ApproveSigner(ctx context.Context, in *ApproveSignerRequest, opts ...grpc.CallOption) (*Signer, error)
 }
 
 type signerServiceClient struct {
@@ -1150,6 +1243,26 @@ func (c *signerServiceClient) GetServerKeys(ctx context.Context, in *GetServerKe
 	return out, nil
 }
 
+func (c *signerServiceClient) EnrolSigner(ctx context.Context, in *EnrolSignerRequest, opts ...grpc.CallOption) (*Signer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Signer)
+	err := c.cc.Invoke(ctx, SignerService_EnrolSigner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *signerServiceClient) ApproveSigner(ctx context.Context, in *ApproveSignerRequest, opts ...grpc.CallOption) (*Signer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Signer)
+	err := c.cc.Invoke(ctx, SignerService_ApproveSigner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SignerServiceServer is the server API for SignerService service.
 // All implementations must embed UnimplementedSignerServiceServer
 // for forward compatibility.
@@ -1165,6 +1278,13 @@ type SignerServiceServer interface {
 	RevokeSigner(context.Context, *RevokeSignerRequest) (*Signer, error)
 	// GetServerKeys returns the server's public keys (receipts).
 	GetServerKeys(context.Context, *GetServerKeysRequest) (*ServerKeys, error)
+	// EnrolSigner submits the caller's own public key (made in the web
+	// console, whose private key never leaves the browser): a STAFF key for
+	// staff, a COMMITTEE key for committee members. It is stored PENDING and
+	// cannot sign until a street admin approves it.
+	EnrolSigner(context.Context, *EnrolSignerRequest) (*Signer, error)
+	// ApproveSigner activates a pending signer (street admin).
+	ApproveSigner(context.Context, *ApproveSignerRequest) (*Signer, error)
 	mustEmbedUnimplementedSignerServiceServer()
 }
 
@@ -1186,6 +1306,12 @@ func (UnimplementedSignerServiceServer) RevokeSigner(context.Context, *RevokeSig
 }
 func (UnimplementedSignerServiceServer) GetServerKeys(context.Context, *GetServerKeysRequest) (*ServerKeys, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetServerKeys not implemented")
+}
+func (UnimplementedSignerServiceServer) EnrolSigner(context.Context, *EnrolSignerRequest) (*Signer, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnrolSigner not implemented")
+}
+func (UnimplementedSignerServiceServer) ApproveSigner(context.Context, *ApproveSignerRequest) (*Signer, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveSigner not implemented")
 }
 func (UnimplementedSignerServiceServer) mustEmbedUnimplementedSignerServiceServer() {}
 func (UnimplementedSignerServiceServer) testEmbeddedByValue()                       {}
@@ -1280,6 +1406,42 @@ func _SignerService_GetServerKeys_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SignerService_EnrolSigner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnrolSignerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SignerServiceServer).EnrolSigner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SignerService_EnrolSigner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SignerServiceServer).EnrolSigner(ctx, req.(*EnrolSignerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SignerService_ApproveSigner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveSignerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SignerServiceServer).ApproveSigner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SignerService_ApproveSigner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SignerServiceServer).ApproveSigner(ctx, req.(*ApproveSignerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SignerService_ServiceDesc is the grpc.ServiceDesc for SignerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1302,6 +1464,14 @@ var SignerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetServerKeys",
 			Handler:    _SignerService_GetServerKeys_Handler,
+		},
+		{
+			MethodName: "EnrolSigner",
+			Handler:    _SignerService_EnrolSigner_Handler,
+		},
+		{
+			MethodName: "ApproveSigner",
+			Handler:    _SignerService_ApproveSigner_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

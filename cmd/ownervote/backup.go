@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ownervote/ownervote/server"
+	"github.com/ownervote/ownervote/store"
+)
+
+func init() {
+	commands["backup"] = command{summary: "copy the database: online from a running server (--api) or offline (--data)", run: runBackup}
+	commands["restore"] = command{summary: "put a verified backup in place as a data directory's database", run: runRestore}
+}
+
+// keyFiles are the files of a data directory that are not in a database
+// backup and must be kept with it: the identity secret (without it owners
+// can no longer be matched to their identity numbers) and the server's
+// signing keys (receipts, log checkpoints). They never change once created, so one copy, kept
+// offline, is enough.
+var keyFiles = []string{secretFile, receiptKeyFile, logKeyFile}
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	api := fl.String("api", "", "base URL of a running server's JSON API, e.g. https://vote.example:7780 (online backup)")
+	token := fl.String("token", "", "street-admin token for all communities (default: $OWNERVOTE_TOKEN)")
+	dataDir := fl.String("data", "", "data directory of a stopped server (offline backup)")
+	out := fl.String("out", "", "file to write the backup to (required; never overwritten)")
+	ca := fl.String("ca", "", "PEM file of the CA that signed the server's certificate (default: system roots)")
+	cert := fl.String("cert", "", "client certificate (PEM), when the server requires one")
+	key := fl.String("key", "", "client certificate's key (PEM)")
+	if err := fl.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	switch {
+	case fl.NArg() > 0:
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	case *out == "":
+		return fmt.Errorf("%w: --out FILE is required", errUsage)
+	case (*api == "") == (*dataDir == ""):
+		return fmt.Errorf("%w: give either --api URL (server running) or --data DIR (server stopped)", errUsage)
+	}
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("%s exists; choose a new file name", *out)
+	}
+	var write func(io.Writer) (int64, error)
+	if *api != "" {
+		if *token == "" {
+			*token = os.Getenv("OWNERVOTE_TOKEN")
+		}
+		if *token == "" {
+			return fmt.Errorf("%w: give --token or set OWNERVOTE_TOKEN (a street-admin token for all communities)", errUsage)
+		}
+		tlsCfg, err := clientTLS(*ca, *cert, *key)
+		if err != nil {
+			return err
+		}
+		write = func(w io.Writer) (int64, error) {
+			return fetchBackup(ctx, httpClient(tlsCfg), strings.TrimRight(*api, "/")+server.BackupPath, *token, w)
+		}
+	} else {
+		st, err := store.OpenBolt(filepath.Join(*dataDir, dbFile), store.BoltOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		write = func(w io.Writer) (int64, error) { return st.Backup(ctx, w) }
+	}
+	info, err := writeVerified(*out, write)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written: %s (%d bytes, schema version %d, bbolt check passed)\n", *out, info.Size, info.SchemaVersion)
+	fmt.Fprintf(stderr, "note: the backup holds the database only; keep a copy of %s from the data directory too (see docs/security.md)\n",
+		strings.Join(keyFiles, ", "))
+	return nil
+}
+
+// fetchBackup streams GET /v1/admin/backup into w.
+func fetchBackup(ctx context.Context, c *http.Client, url, token string, w io.Writer) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var e struct {
+			Message string `json:"message"`
+			Details []struct {
+				Reason string `json:"reason"`
+			} `json:"details"`
+		}
+		json.Unmarshal(raw, &e)
+		reason := ""
+		if len(e.Details) > 0 {
+			reason = e.Details[0].Reason
+		}
+		return 0, fmt.Errorf("GET %s: HTTP %d %s: %s", url, resp.StatusCode, reason, e.Message)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("backup download broke off after %d bytes: %w", n, err)
+	}
+	return n, nil
+}
+
+// writeVerified writes a database file through a temporary file next to
+// path, fsyncs it, verifies it (store.VerifyFile) and only then gives it
+// its name. path must not exist.
+func writeVerified(path string, write func(io.Writer) (int64, error)) (store.FileInfo, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return store.FileInfo{}, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename this finds nothing
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return store.FileInfo{}, err
+	}
+	if _, err := write(f); err != nil {
+		f.Close()
+		return store.FileInfo{}, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return store.FileInfo{}, err
+	}
+	if err := f.Close(); err != nil {
+		return store.FileInfo{}, err
+	}
+	info, err := store.VerifyFile(tmp)
+	if err != nil {
+		return info, fmt.Errorf("the copy does not verify, nothing written: %w", err)
+	}
+	// Link rather than rename: fails if path appeared meanwhile.
+	if err := os.Link(tmp, path); err != nil {
+		return info, err
+	}
+	return info, syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs a directory so that a rename or link in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	from := fl.String("from", "", "backup file to restore (required)")
+	dataDir := fl.String("data", "", "data directory to restore into (required); the server must be stopped")
+	keysFrom := fl.String("keys-from", "", "directory holding the kept copies of "+strings.Join(keyFiles, ", ")+" (e.g. the old data directory)")
+	force := fl.Bool("force", false, "replace an existing database (it is kept next to it as ownervote.db.replaced-TIME)")
+	if err := fl.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	switch {
+	case fl.NArg() > 0:
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	case *from == "" || *dataDir == "":
+		return fmt.Errorf("%w: restore --from FILE --data DIR [--keys-from DIR] [--force]", errUsage)
+	}
+	info, err := store.VerifyFile(*from)
+	if err != nil {
+		return fmt.Errorf("%s is not a usable backup, nothing restored: %w", *from, err)
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	dbPath := filepath.Join(*dataDir, dbFile)
+	existing := false
+	switch _, err := os.Stat(dbPath); {
+	case err == nil:
+		existing = true
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	if existing {
+		if !*force {
+			return fmt.Errorf("%s already holds a database; nothing restored (use --force to replace it; the old one is kept aside)", *dataDir)
+		}
+		// A running server holds the file's lock: never pull the database
+		// from under it.
+		st, err := store.OpenBolt(dbPath, store.BoltOptions{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("nothing restored: %w", err)
+		}
+		if err == nil {
+			st.Close()
+		}
+	}
+	if *keysFrom != "" {
+		if err := copyKeyFiles(*keysFrom, *dataDir, *force); err != nil {
+			return err
+		}
+	}
+	var missing []string
+	for _, name := range keyFiles {
+		if _, err := os.Stat(filepath.Join(*dataDir, name)); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("nothing restored: %s lacks %s; give --keys-from DIR with the kept copies "+
+			"(without the identity secret, owners can no longer be matched to their identity numbers; without the receipt key, new receipts are signed by a new key)",
+			*dataDir, strings.Join(missing, ", "))
+	}
+	src, err := os.Open(*from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmpPath := dbPath + ".restoring"
+	os.Remove(tmpPath)
+	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
+		return err
+	}
+	if existing {
+		aside := dbPath + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := os.Rename(dbPath, aside); err != nil {
+			os.Remove(tmpPath)
+			return err
+		}
+		fmt.Fprintf(stderr, "the database that was there is kept as %s\n", aside)
+	}
+	if err := os.Rename(tmpPath, dbPath); err != nil {
+		return err
+	}
+	if err := syncDir(*dataDir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s into %s (%d bytes, schema version %d); start the server with --data %s\n", *from, dbPath, info.Size, info.SchemaVersion, *dataDir)
+	return nil
+}
+
+// copyKeyFiles copies the key files from one data directory to another with
+// mode 0600. A key file already in dst must be identical unless force.
+func copyKeyFiles(src, dst string, force bool) error {
+	for _, name := range keyFiles {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, name)
+		if old, err := os.ReadFile(target); err == nil {
+			if bytes.Equal(old, b) {
+				continue
+			}
+			if !force {
+				return fmt.Errorf("nothing restored: %s differs from %s (use --force to replace it)", target, filepath.Join(src, name))
+			}
+		}
+		if _, err := writeKeyFile(target, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeKeyFile writes a key file with mode 0600 through a temporary file,
+// fsynced, and returns its path.
+func writeKeyFile(path string, b []byte) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return "", err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return path, os.Rename(f.Name(), path)
+}

@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/ballot"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+)
+
+// TestCallAttempts: staff record call attempts for voters of the frozen
+// roll while the vote runs, and list them per assembly or per voter, in
+// order; bad input, other roles and a closed vote are refused.
+func TestCallAttempts(t *testing.T) {
+	v := newVote(t, nil)
+	rec := func(tok string, req *ov.RecordCallAttemptRequest) (*ov.CallAttempt, error) {
+		req.CommunityId, req.AssemblyId = v.community, v.assembly
+		return v.as.RecordCallAttempt(v.ctx(tok), req)
+	}
+	callback := timestamppb.New(duringVote.Add(26 * time.Hour))
+	steps := []*ov.RecordCallAttemptRequest{
+		{Voter: v.owners[100], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER},
+		{Voter: v.owners[101], Outcome: ov.CallOutcome_CALL_OUTCOME_REFUSED, Note: "业主表示不参与"},
+		{Voter: v.owners[100], Outcome: ov.CallOutcome_CALL_OUTCOME_CALL_BACK, CallbackTime: callback, Note: "明天下午回电"},
+		{Voter: v.owners[100], Outcome: ov.CallOutcome_CALL_OUTCOME_WILL_VOTE_ONLINE, Channel: ov.Channel_CHANNEL_VISIT},
+	}
+	for i, s := range steps {
+		tok := v.staffTok
+		if i%2 == 1 {
+			tok = v.e.admin
+		}
+		got, err := rec(tok, s)
+		if err != nil {
+			t.Fatalf("RecordCallAttempt(%d): %v", i, err)
+		}
+		if got.GetOutcome() != s.GetOutcome() || got.GetVoter() != s.GetVoter() || got.GetRecordTime() == nil || got.GetRecordedBy() == "" {
+			t.Errorf("RecordCallAttempt(%d) = %v", i, got)
+		}
+	}
+	all, err := v.as.ListCallAttempts(v.ctx(v.staff2Tok), &ov.ListCallAttemptsRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.GetCallAttempts()) != len(steps) {
+		t.Fatalf("ListCallAttempts = %d attempts, want %d", len(all.GetCallAttempts()), len(steps))
+	}
+	for i, c := range all.GetCallAttempts() {
+		if c.GetVoter() != steps[i].GetVoter() || c.GetOutcome() != steps[i].GetOutcome() {
+			t.Errorf("attempt %d = %s %s, want %s %s (in the order recorded)", i, c.GetVoter(), c.GetOutcome(), steps[i].GetVoter(), steps[i].GetOutcome())
+		}
+		if i > 0 && c.GetSeq() <= all.GetCallAttempts()[i-1].GetSeq() {
+			t.Errorf("attempt %d seq %d not after %d", i, c.GetSeq(), all.GetCallAttempts()[i-1].GetSeq())
+		}
+	}
+	one, err := v.as.ListCallAttempts(v.ctx(v.staffTok), &ov.ListCallAttemptsRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[100]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := one.GetCallAttempts(); len(got) != 3 || got[1].GetCallbackTime().AsTime() != callback.AsTime() || got[1].GetNote() != "明天下午回电" ||
+		got[0].GetChannel() != ov.Channel_CHANNEL_PHONE || got[2].GetChannel() != ov.Channel_CHANNEL_VISIT || got[0].GetRecordedBy() != "COMMUNITY_STAFF dorm" {
+		t.Errorf("attempts of one voter = %v", got)
+	}
+
+	for _, tc := range []struct {
+		name string
+		tok  string
+		req  *ov.RecordCallAttemptRequest
+		code codes.Code
+	}{
+		{"no outcome", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102]}, codes.InvalidArgument},
+		{"call back without a time", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_CALL_BACK}, codes.InvalidArgument},
+		{"a time without call back", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_REFUSED, CallbackTime: callback}, codes.InvalidArgument},
+		{"paper is no call", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_VOTED, Channel: ov.Channel_CHANNEL_PAPER}, codes.InvalidArgument},
+		{"voter not on the roll", v.staffTok, &ov.RecordCallAttemptRequest{Voter: "nobody", Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.InvalidArgument},
+		{"note too long", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER, Note: strings.Repeat("话", 501)}, codes.InvalidArgument},
+		{"platform", v.platTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.PermissionDenied},
+		{"committee member", v.e.token(auth.CommitteeMember, v.community), &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.PermissionDenied},
+		{"auditor", v.e.token(auth.Auditor, v.community), &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.PermissionDenied},
+	} {
+		if _, err := rec(tc.tok, tc.req); status.Code(err) != tc.code {
+			t.Errorf("%s: RecordCallAttempt = %v, want %v", tc.name, err, tc.code)
+		}
+	}
+	if _, err := v.as.ListCallAttempts(v.ctx(v.e.token(auth.CommitteeMember, v.community)), &ov.ListCallAttemptsRequest{CommunityId: v.community, AssemblyId: v.assembly}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("ListCallAttempts by a committee member = %v, want PermissionDenied", err)
+	}
+	// Over JSON, as the console sends it.
+	var got struct {
+		Outcome      string `json:"outcome"`
+		CallbackTime string `json:"callback_time"`
+	}
+	code := v.e.do("POST", "/v1/communities/dorm/assemblies/"+v.assembly+"/calls", v.staffTok, map[string]any{
+		"voter": v.owners[103], "outcome": "CALL_OUTCOME_CALL_BACK", "channel": "CHANNEL_PHONE", "callback_time": "2026-05-10T02:00:00Z", "note": "晚上回电"}, &got)
+	if code != 200 || got.Outcome != "CALL_OUTCOME_CALL_BACK" || got.CallbackTime != "2026-05-10T02:00:00Z" {
+		t.Errorf("POST …/calls = %d %+v", code, got)
+	}
+
+	v.closeAndResult(t)
+	if _, err := rec(v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[104], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}); reasonOf(err) != "WRONG_STATE" {
+		t.Errorf("call attempt after closing: %v, want WRONG_STATE", err)
+	}
+	// The history stays readable.
+	if all, err := v.as.ListCallAttempts(v.ctx(v.staffTok), &ov.ListCallAttemptsRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || len(all.GetCallAttempts()) != len(steps)+1 {
+		t.Errorf("ListCallAttempts after closing = %d, %v", len(all.GetCallAttempts()), err)
+	}
+}
+
+// TestEnrolSigner: a staff member's own key is pending until a street admin
+// approves it; a pending key signs nothing that counts and cannot be named
+// in a committee; each role enrols only its own kind of key in its own
+// community.
+func TestEnrolSigner(t *testing.T) {
+	v := newVote(t, nil)
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	enrol := func(tok, kind, community string, s signer) (*ov.Signer, error) {
+		return ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: kind, SignerId: s.id, Name: "王" + s.id, CommunityId: community, PublicKey: s.pub()})
+	}
+	chen := newSigner("staff-chen", 150)
+	sg, err := enrol(v.staffTok, "STAFF", v.community, chen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sg.GetPending() || sg.GetKeyId() != chen.keyID() || sg.GetRevokeTime() != nil || sg.GetApproveTime() != nil {
+		t.Fatalf("EnrolSigner = %v, want pending with key id %s", sg, chen.keyID())
+	}
+
+	// A pending key cannot sign.
+	b, _ := v.ballotFor(120, ballot.Phone, "AGREE")
+	b.KeyID, b.Attestation.StaffID = chen.keyID(), chen.id
+	canonical, sig := v.sign(t, b, chen)
+	// (Intake treats a pending key as not active, like a revoked one.)
+	if _, err := v.submit(t, canonical, sig, ballot.Phone); status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "KEY_REVOKED" {
+		t.Errorf("ballot signed by a pending key: %v, want refused (KEY_REVOKED)", err)
+	}
+	// Nor be a committee member.
+	zhou := newSigner("member-zhou", 151)
+	if _, err := enrol(v.e.token(auth.CommitteeMember, v.community), "COMMITTEE", v.community, zhou); err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(publishAt)
+	_, err = v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		Title: "x", Motions: []*ov.Motion{{MotionId: "m1", Title: "x", Matter: ov.Matter_MATTER_OTHER_MAJOR}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE},
+		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID()}, K: 1}}})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("assembly naming a pending committee key: %v, want InvalidArgument", err)
+	}
+	v.e.clock.Set(duringVote)
+
+	for _, tc := range []struct {
+		name, tok, kind, community string
+		code                       codes.Code
+	}{
+		{"staff enrols a committee key", v.staffTok, "COMMITTEE", v.community, codes.PermissionDenied},
+		{"committee member enrols a staff key", v.e.token(auth.CommitteeMember, v.community), "STAFF", v.community, codes.PermissionDenied},
+		{"staff of one community enrols for all", v.staffTok, "STAFF", "", codes.PermissionDenied},
+		{"staff enrols in another community", v.staffTok, "STAFF", "elsewhere", codes.PermissionDenied},
+		{"platform", v.platTok, "STAFF", v.community, codes.PermissionDenied},
+		{"auditor", v.e.token(auth.Auditor, ""), "STAFF", v.community, codes.PermissionDenied},
+		{"a platform key is not enrolled", v.e.admin, "PLATFORM", "", codes.InvalidArgument},
+		{"no kind", v.staffTok, "", v.community, codes.InvalidArgument},
+	} {
+		if _, err := enrol(tc.tok, tc.kind, tc.community, newSigner("x-"+tc.name[:3], 160)); status.Code(err) != tc.code {
+			t.Errorf("%s: EnrolSigner = %v, want %v", tc.name, err, tc.code)
+		}
+	}
+	if _, err := enrol(v.staff2Tok, "STAFF", v.community, chen); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("enrolling a key twice: %v, want AlreadyExists", err)
+	}
+
+	// Only a street admin of all communities approves.
+	approve := func(tok, keyID string) (*ov.Signer, error) {
+		return ss.ApproveSigner(v.ctx(tok), &ov.ApproveSignerRequest{KeyId: keyID})
+	}
+	if _, err := approve(v.staffTok, chen.keyID()); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("approval by staff: %v, want PermissionDenied", err)
+	}
+	if _, err := approve(v.e.token(auth.StreetAdmin, v.community), chen.keyID()); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("approval by a one-community admin: %v, want PermissionDenied", err)
+	}
+	sg, err = approve(v.e.admin, chen.keyID())
+	if err != nil || sg.GetPending() || sg.GetApproveTime() == nil {
+		t.Fatalf("ApproveSigner = %v, %v", sg, err)
+	}
+	if _, err := approve(v.e.admin, chen.keyID()); reasonOf(err) != "SIGNER_NOT_PENDING" {
+		t.Errorf("second approval: %v, want SIGNER_NOT_PENDING", err)
+	}
+	// Now the key signs.
+	b, _ = v.ballotFor(121, ballot.Phone, "AGREE")
+	b.KeyID, b.Attestation.StaffID = chen.keyID(), chen.id
+	canonical, sig = v.sign(t, b, chen)
+	if r, err := v.submit(t, canonical, sig, ballot.Phone); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("ballot signed by the approved key: %v %v", r.GetStatus(), err)
+	}
+
+	// A pending key can be turned down: revoked, it can never be approved.
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: zhou.keyID(), Reason: "身份未核实"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := ss.ListSigners(v.ctx(v.staffTok), &ov.ListSignersRequest{CommunityId: v.community})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list.GetSigners() {
+		if s.GetKeyId() == zhou.keyID() && (s.GetRevokeTime() == nil || s.GetRevokeReason() != "身份未核实") {
+			t.Errorf("revoked pending signer = %v", s)
+		}
+	}
+	if _, err := approve(v.e.admin, zhou.keyID()); reasonOf(err) != "SIGNER_NOT_PENDING" {
+		t.Errorf("approving a revoked key: %v, want SIGNER_NOT_PENDING", err)
+	}
+}

@@ -1,0 +1,868 @@
+package server_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/browsertest"
+	"github.com/ownervote/ownervote/demo"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/tally"
+)
+
+// The web console (package web) tested in a real headless Chromium against
+// a real server on a real bbolt file: every step goes through the pages
+// and the JSON API the console calls, and the results are checked through
+// the API from Go. Screenshots of each page go to the screenshot folder
+// (see package browsertest).
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite docs/console-dashboard.png from TestConsoleCampaign")
+
+// console is a running server with the demo community (166 households) and
+// a headless browser.
+type console struct {
+	t        *testing.T
+	e        *env
+	b        *browsertest.Browser
+	url      string
+	cid      string
+	as       ov.AssemblyServiceClient
+	ss       ov.SignerServiceClient
+	platform signer
+	platTok  string
+	clerk    signer // a staff key registered by an admin, for paper ballots
+	owners   map[string]signer
+	voters   []string // every voter of the roll, in unit order
+	base     time.Time
+}
+
+func newConsole(t *testing.T) *console {
+	b := browsertest.Start(t) // skips (or fails under OWNERVOTE_REQUIRE_BROWSER=1) without Chromium
+	e := newEnv(t)
+	c := &console{t: t, e: e, b: b, url: "http://" + e.srv.HTTPAddr(), cid: demo.CommunityID,
+		as: ov.NewAssemblyServiceClient(e.conn), ss: ov.NewSignerServiceClient(e.conn),
+		platform: newSigner("qd-platform", 210), clerk: newSigner("staff-li", 214), owners: map[string]signer{},
+		base: time.Now().UTC().Truncate(time.Second)}
+	if _, err := demo.Seed(context.Background(), e.book); err != nil {
+		t.Fatal(err)
+	}
+	c.platTok = c.tokenFor(auth.Platform, "", "青岛市智慧物业平台")
+	if _, err := c.ss.RegisterSigner(e.ctx(e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "PLATFORM", SignerId: c.platform.id,
+		Name: "青岛市智慧物业平台", PublicKey: c.platform.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ss.RegisterSigner(e.ctx(e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "STAFF", SignerId: c.clerk.id,
+		Name: "李工作人员", CommunityId: c.cid, PublicKey: c.clerk.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	units, err := ov.NewRollServiceClient(e.conn).ListUnits(e.ctx(e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, u := range units.GetUnits() {
+		v := u.GetVoterOwnerId()
+		if v == "" {
+			v = "developer"
+		}
+		if !seen[v] {
+			seen[v] = true
+			c.voters = append(c.voters, v)
+		}
+	}
+	return c
+}
+
+func (c *console) tokenFor(role auth.Role, community, label string) string {
+	c.t.Helper()
+	_, secret, err := c.e.tokens.Create(context.Background(), role, community, label)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return secret
+}
+
+// openAssembly creates and publishes an assembly that opened two days ago
+// (the clock is moved for it) and leaves the clock at the real time.
+func (c *console) openAssembly(id string, settings *ov.Settings, committee *ov.Committee, more ...*ov.Motion) *ov.Assembly {
+	c.t.Helper()
+	c.e.clock.Set(c.base.Add(-3 * 24 * time.Hour))
+	if committee == nil {
+		member := newSigner("member-zhao", 211)
+		if _, err := c.ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: member.id,
+			Name: "赵委员", CommunityId: c.cid, PublicKey: member.pub()}}); err != nil {
+			c.t.Fatal(err)
+		}
+		committee = &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1}
+	}
+	a, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+		AssemblyId: id, Title: "北宅王哥庄机关宿舍楼业主大会：选聘物业服务企业",
+		Motions: append([]*ov.Motion{{MotionId: "m1", Title: "选聘青岛天泰爱家物业服务有限公司为本小区物业服务企业", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}}, more...),
+		OpensAt: timestamppb.New(c.base.Add(-2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(3 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PAPER},
+		Settings: settings, Committee: committee, ShortNoticeReason: "测试：公告期缩短",
+	}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if a, err = c.as.PublishAssembly(c.e.ctx(c.e.admin), &ov.PublishAssemblyRequest{CommunityId: c.cid, AssemblyId: id}); err != nil {
+		c.t.Fatal(err)
+	}
+	c.now()
+	return a
+}
+
+// now moves the server clock to the real time (plus a minute, so that a
+// ballot the browser dates with its own clock is never in the future).
+func (c *console) now() time.Time {
+	at := time.Now().UTC().Add(time.Minute)
+	c.e.clock.Set(at)
+	return at
+}
+
+// platformBallot submits voter's ballot through the city platform's key, as
+// the city platform would, received at the given time.
+func (c *console) platformBallot(a *ov.Assembly, voter, choice string, at time.Time) *ov.BallotReceipt {
+	return c.apiBallot(a, voter, ballot.Platform, choice, at)
+}
+
+// apiBallot submits voter's ballot through the API: ONLINE with the owner's
+// own key (registered on first use), PLATFORM with the platform's key, or
+// PAPER entered by the clerk.
+func (c *console) apiBallot(a *ov.Assembly, voter string, ch ballot.Channel, choice string, at time.Time) *ov.BallotReceipt {
+	c.t.Helper()
+	c.e.clock.Set(at)
+	b := &ballot.Ballot{Assembly: a.GetAssemblyId(), RollDigest: a.GetRollDigest(), Voter: voter, Channel: ch, Signer: ch.Signer(),
+		Nonce: nonce(), Time: at.UTC().Truncate(time.Second), Choices: []ballot.Choice{{Motion: "m1", Values: []string{choice}}}}
+	key, tok := c.platform, c.platTok
+	switch ch {
+	case ballot.Platform:
+		b.PlatformVoteID = "QDWY-" + voter
+	case ballot.Paper:
+		key, tok = c.clerk, c.e.admin
+		b.Attestation = &ballot.Attestation{StaffID: c.clerk.id, At: b.Time, PaperSerial: "P-" + voter, ScanSHA256: strings.Repeat("5c", 32)}
+	case ballot.Online:
+		k, ok := c.owners[voter]
+		if !ok {
+			k = newSigner(voter, byte(20+len(c.owners)))
+			if _, err := ov.NewRollServiceClient(c.e.conn).RegisterOwnerKey(c.e.ctx(c.platTok), &ov.RegisterOwnerKeyRequest{CommunityId: c.cid,
+				OwnerId: voter, PublicKey: k.pub()}); err != nil {
+				c.t.Fatal(err)
+			}
+			c.owners[voter] = k
+		}
+		key = k
+	}
+	b.KeyID = key.keyID()
+	canonical, sig, err := ballot.Sign(b, key.priv)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	r, err := c.as.SubmitBallot(c.e.ctx(tok), &ov.SubmitBallotRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Ballot: canonical, Signature: sig})
+	if err != nil {
+		c.t.Fatalf("%s ballot of %s: %v", ch, voter, err)
+	}
+	return r
+}
+
+// castMany has the platform cast the ballots of voters[from:to], spread over
+// the hours since voting opened, one in eight opposed.
+func (c *console) castMany(a *ov.Assembly, from, to int) {
+	c.t.Helper()
+	opened := a.GetOpensAt().AsTime()
+	span := c.base.Sub(opened)
+	for i := from; i < to; i++ {
+		choice := "AGREE"
+		if i%8 == 3 {
+			choice = "OPPOSE"
+		}
+		at := opened.Add(time.Duration(float64(span) * float64(i-from+1) / float64(to-from+2) * (0.6 + 0.4*float64(i%3)/2)))
+		ch := ballot.Platform
+		switch {
+		case c.voters[i] == "developer":
+		case i%5 == 0:
+			ch = ballot.Online
+		case i%11 == 0:
+			ch = ballot.Paper
+		}
+		c.apiBallot(a, c.voters[i], ch, choice, at)
+	}
+	c.now()
+}
+
+// tab opens a new browser profile (its own storage and IndexedDB).
+func (c *console) tab() *browsertest.Tab { return c.b.Profile(c.t) }
+
+// open navigates to a console route ("#/…"), reloading the page when it
+// shows that route already (a same-document navigation would not).
+func (c *console) open(tab *browsertest.Tab, route string) {
+	c.t.Helper()
+	url := c.url + "/" + route
+	nav := chromedp.Navigate(url)
+	if browsertest.Get(tab, "read the URL", chromedp.Location()) == url {
+		nav = chromedp.Reload()
+	}
+	tab.Run("open "+route, nav, chromedp.WaitVisible(chromedp.CSS("main")))
+}
+
+// signIn signs in with a token, typed into the sign-in form.
+func (c *console) signIn(tab *browsertest.Tab, token string) {
+	c.t.Helper()
+	c.open(tab, "#/signin")
+	tab.Run("sign in",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=token]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=token]`), token),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=signout]`)))
+	if got := browsertest.Get(tab, "read the URL", chromedp.Location()); strings.Contains(got, token) {
+		c.t.Errorf("the token appears in the URL %s", got)
+	}
+}
+
+// wait polls a JavaScript condition until it is true.
+func wait(tab *browsertest.Tab, what, js string) {
+	tab.Run(what, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+func eval[T any](tab *browsertest.Tab, what, js string) T {
+	return browsertest.Get(tab, what, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+}
+
+func click(tab *browsertest.Tab, sel string) {
+	tab.Run("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+func typeInto(tab *browsertest.Tab, sel, text string) {
+	tab.Run("type into "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// selectValue chooses an option of a <select> as a person would.
+func selectValue(tab *browsertest.Tab, sel, value string) {
+	if !eval[bool](tab, "choose "+value+" in "+sel, fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q;
+		s.dispatchEvent(new Event('change', {bubbles: true})); return s.value === %q; })()`, sel, value, value)) {
+		tab.Fatalf("%s has no option %q", sel, value)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// enrolKey makes a key in the tab's browser and submits it for approval.
+func (c *console) enrolKey(tab *browsertest.Tab, kind, signerID, name string) {
+	c.t.Helper()
+	c.open(tab, "#/keys")
+	tab.Run("wait for the enrol form", chromedp.WaitVisible(chromedp.CSS(`[data-testid=enrol]`)))
+	selectValue(tab, `[data-testid=enrol-kind]`, kind)
+	typeInto(tab, `[data-testid=enrol-id]`, signerID)
+	typeInto(tab, `[data-testid=enrol-name]`, name)
+	click(tab, `[data-testid=enrol] button[type=submit]`)
+	wait(tab, "the key is pending", `document.querySelector('[data-status=PENDING]') !== null`)
+}
+
+// signerByID returns the registered signer with a signer id.
+func (c *console) signerByID(id string) *ov.Signer {
+	c.t.Helper()
+	resp, err := c.ss.ListSigners(c.e.ctx(c.e.admin), &ov.ListSignersRequest{CommunityId: c.cid})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, s := range resp.GetSigners() {
+		if s.GetSignerId() == id {
+			return s
+		}
+	}
+	c.t.Fatalf("no signer %s", id)
+	return nil
+}
+
+// approveAll approves every pending key on the admin's key page.
+func (c *console) approveAll(admin *browsertest.Tab, n int) {
+	c.t.Helper()
+	c.open(admin, "#/keys")
+	for i := range n {
+		wait(admin, fmt.Sprintf("%d pending keys listed", n-i), fmt.Sprintf(`document.querySelectorAll('[data-approve]').length === %d`, n-i))
+		if i == 0 {
+			admin.Screenshot("console-keys-approve")
+		}
+		click(admin, `[data-approve]`)
+	}
+	wait(admin, "all approved", `document.querySelector('[data-testid=keys-msg] .ok') !== null && document.querySelectorAll('[data-approve]').length === 0`)
+}
+
+func barValue(tab *browsertest.Tab, key string) string {
+	return eval[string](tab, "read bar "+key, fmt.Sprintf(`document.querySelector('[data-bar=%q]').getAttribute('aria-valuenow')`, key))
+}
+
+// TestConsoleCampaign: the phone campaign in the console. A staff member
+// signs in, watches the dashboard move when the platform submits a ballot,
+// ranks and filters the call list, reveals a phone number (recorded),
+// records a call attempt, enrols a key that an admin approves in the
+// console, records a phone vote signed in the browser, and a second staff
+// member confirms it (maker-checker). The server verifies the signature and
+// the receipt verifies.
+func TestConsoleCampaign(t *testing.T) {
+	c := newConsole(t)
+	staffA := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
+	staffB := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 李工作人员")
+	a := c.openAssembly("select-2026", &ov.Settings{MakerChecker: true}, nil)
+	const early = 100
+	c.castMany(a, 0, early)
+
+	tab := c.tab()
+	c.open(tab, "#/signin")
+	tab.Run("sign-in form", chromedp.WaitVisible(chromedp.CSS(`[data-testid=token]`)))
+	tab.Screenshot("console-signin")
+	c.signIn(tab, staffA)
+	// One community: the console goes straight to it.
+	tab.Run("assemblies listed", chromedp.WaitVisible(chromedp.CSS(`[data-assembly="select-2026"]`)))
+	if got := eval[string](tab, "session storage", `JSON.stringify(Object.keys(sessionStorage))`); got != `["ownervote.token"]` {
+		t.Errorf("sessionStorage keys = %s", got)
+	}
+	if got := eval[string](tab, "local storage", `JSON.stringify(Object.values(localStorage))`); strings.Contains(got, "ovt_") || strings.Contains(got, staffA) {
+		t.Errorf("the token is in localStorage: %s", got)
+	}
+	tab.Screenshot("console-assemblies")
+
+	// Dashboard moves when a ballot arrives.
+	{
+		click(tab, `[data-assembly="select-2026"] [data-tab=dashboard]`)
+		wait(tab, "dashboard loaded", `document.querySelector('[data-bar="m1-quorum-head"]') !== null`)
+		if got := barValue(tab, "m1-quorum-head"); got != strconv.Itoa(early) {
+			t.Errorf("participating head bar = %s, want %d", got, early)
+		}
+		need := eval[string](tab, "quorum need", `document.querySelector('[data-need="m1-quorum"]').textContent`)
+		p, err := c.as.GetProgress(c.e.ctx(c.e.admin), &ov.GetProgressRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := p.GetMotions()[0].GetQuorum().GetRemaining()
+		if want := fmt.Sprintf("还需 %d 户 / %s m² 参与", q.GetHead(), groupArea(q.GetAreaM2())); need != want {
+			t.Errorf("quorum line text = %q, want %q", need, want)
+		}
+		tab.Screenshot("console-dashboard")
+		if *updateDocs {
+			tab.Run("docs viewport", chromedp.EmulateViewport(1000, 900))
+			png := browsertest.Get(tab, "docs screenshot", chromedp.FullScreenshot(100))
+			if err := os.WriteFile("../docs/console-dashboard.png", png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tab.Run("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		}
+
+		c.platformBallot(a, c.voters[early], "AGREE", c.now())
+		wait(tab, "the bar moves", fmt.Sprintf(`document.querySelector('[data-bar="m1-quorum-head"]').getAttribute('aria-valuenow') === '%d'`, early+1))
+		if got := barValue(tab, "m1-AGREE-head"); got == "" {
+			t.Error("no agreeing headcount bar")
+		}
+		// The same page on a phone, and in English.
+		tab.Run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		tab.Screenshot("console-dashboard-phone")
+		tab.Run("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		click(tab, `[data-testid=lang]`)
+		wait(tab, "English", `document.documentElement.lang === 'en' && document.querySelector('[data-need="m1-quorum"]') !== null`)
+		if got := eval[string](tab, "English need", `document.querySelector('[data-need="m1-quorum"]').textContent`); !strings.Contains(got, "must take part") {
+			t.Errorf("English quorum text = %q", got)
+		}
+		tab.Screenshot("console-dashboard-en")
+		click(tab, `[data-testid=lang]`)
+		wait(tab, "Chinese", `document.documentElement.lang === 'zh-CN'`)
+	}
+
+	var called string
+	// Call list.
+	{
+		c.open(tab, "#/c/"+c.cid+"/a/select-2026/calls")
+		wait(tab, "call list", `document.querySelectorAll('[data-voter]').length > 0`)
+		nv, err := c.as.ListNonVoters(c.e.ctx(staffA), &ov.ListNonVotersRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		area := map[string]tally.Area{}
+		for _, v := range nv.GetNonVoters() {
+			area[v.GetVoter()], _ = tally.ParseArea(v.GetFigures().GetAreaM2())
+		}
+		rows := eval[[]string](tab, "rows", `[...document.querySelectorAll('[data-voter]')].map((e) => e.dataset.voter)`)
+		if len(rows) != len(nv.GetNonVoters()) {
+			t.Fatalf("call list has %d rows, ListNonVoters %d", len(rows), len(nv.GetNonVoters()))
+		}
+		// Every household counts one head, so the ranking follows the
+		// area: the biggest unit helps the area line most.
+		for i := 1; i < len(rows); i++ {
+			if area[rows[i]] > area[rows[i-1]] {
+				t.Errorf("row %d (%s, %s m²) ranks below row %d (%s, %s m²)", i, rows[i], area[rows[i]], i+1, rows[i-1], area[rows[i-1]])
+			}
+		}
+		tab.ScreenshotView("console-calls")
+		tab.Run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		tab.ScreenshotView("console-calls-phone")
+		tab.Run("desktop viewport", chromedp.EmulateViewport(1280, 900))
+
+		selectValue(tab, `[data-testid=building]`, "4")
+		nv2, err := c.as.ListNonVoters(c.e.ctx(staffA), &ov.ListNonVotersRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Building: "4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		units := eval[[]string](tab, "building 2 rows", `[...document.querySelectorAll('[data-voter]')].map((e) => e.dataset.units)`)
+		if len(units) != len(nv2.GetNonVoters()) {
+			t.Errorf("building 4: %d rows, ListNonVoters says %d", len(units), len(nv2.GetNonVoters()))
+		}
+		for _, u := range units {
+			if !strings.HasPrefix(u, "4-") && !strings.Contains(u, " 4-") {
+				t.Errorf("building filter 4 shows units %s", u)
+			}
+		}
+
+		// Reveal the full number: an explicit action with a reason, recorded.
+		called = eval[string](tab, "first row with a phone", `document.querySelector('[data-reveal]').dataset.reveal`)
+		click(tab, fmt.Sprintf(`[data-reveal=%q]`, called))
+		tab.Run("reveal dialog", chromedp.WaitVisible(chromedp.CSS(`[data-testid=reveal-reason]`)))
+		tab.ScreenshotView("console-reveal")
+		click(tab, `dialog[open] button[type=submit]`)
+		wait(tab, "number shown", fmt.Sprintf(`document.querySelector('[data-revealed=%q]') !== null`, called))
+		shown := eval[string](tab, "revealed number", fmt.Sprintf(`document.querySelector('[data-revealed=%q]').textContent`, called))
+		if !regexp.MustCompile(`^100\d{8}$`).MatchString(shown) {
+			t.Errorf("revealed number %q", shown)
+		}
+		log, err := c.e.book.AccessLog(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) != 1 || log[0].OwnerID != called || log[0].Reason != "电话动员" || log[0].Label != "惠都社区 王工作人员" {
+			t.Errorf("access log after the reveal = %+v, want one entry for %s by 王工作人员 with the reason", log, called)
+		}
+
+		// Record a call attempt: call back tomorrow.
+		click(tab, fmt.Sprintf(`[data-record-call=%q]`, called))
+		click(tab, `dialog[open] [data-outcome=CALL_BACK]`)
+		typeInto(tab, `dialog[open] [data-testid=call-note]`, "业主出差，明晚回电")
+		tab.ScreenshotView("console-call-dialog")
+		click(tab, `dialog[open] [data-testid=call-save]`)
+		wait(tab, "history updated", fmt.Sprintf(`document.querySelector('[data-voter=%q] .call-last').textContent.includes('约定回电')`, called))
+		calls, err := c.as.ListCallAttempts(c.e.ctx(staffA), &ov.ListCallAttemptsRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Voter: called})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := calls.GetCallAttempts(); len(got) != 1 || got[0].GetOutcome() != ov.CallOutcome_CALL_OUTCOME_CALL_BACK ||
+			got[0].GetCallbackTime() == nil || got[0].GetNote() != "业主出差，明晚回电" || got[0].GetRecordedBy() != "惠都社区 王工作人员" {
+			t.Errorf("call attempts of %s = %v", called, got)
+		}
+		tab.ScreenshotView("console-call-recorded")
+	}
+
+	admin := c.tab()
+	c.signIn(admin, c.e.admin)
+	// Enrol a staff key, approved by an admin.
+	{
+		c.enrolKey(tab, "STAFF", "staff-wang", "王工作人员")
+		tab.Screenshot("console-keys-pending")
+		if s := c.signerByID("staff-wang"); !s.GetPending() {
+			t.Fatalf("enrolled signer = %v, want pending", s)
+		}
+		c.open(tab, "#/c/"+c.cid+"/a/select-2026/record")
+		tab.Run("a pending key cannot sign", chromedp.WaitVisible(chromedp.CSS(`[data-testid=nokey]`)))
+		c.approveAll(admin, 1)
+		if s := c.signerByID("staff-wang"); s.GetPending() || s.GetApproveTime() == nil {
+			t.Fatalf("approved signer = %v, want active", s)
+		}
+		// The private key never left the browser: it is not extractable.
+		if got := eval[bool](tab, "extractable?", `(async () => {
+			const db = await new Promise((ok) => { const r = indexedDB.open('ownervote-keys'); r.onsuccess = () => ok(r.result); });
+			const keys = await new Promise((ok) => { const r = db.transaction('keys').objectStore('keys').getAll(); r.onsuccess = () => ok(r.result); });
+			return keys.length === 1 && keys[0].privateKey instanceof CryptoKey && !keys[0].privateKey.extractable && keys[0].privateKey.algorithm.name === 'Ed25519';
+		})()`); !got {
+			t.Error("the browser's key is not a non-extractable Ed25519 CryptoKey in IndexedDB")
+		}
+	}
+
+	var ballotID string
+	// Record a phone vote signed in the browser.
+	{
+		c.now()
+		c.open(tab, "#/c/"+c.cid+"/a/select-2026/record?voter="+called)
+		tab.Run("vote form", chromedp.WaitVisible(chromedp.CSS(`[data-testid=vote-form]`)))
+		if got := eval[string](tab, "voter chosen", `document.querySelector('[data-testid=voter]').value`); got != called {
+			t.Fatalf("voter chosen = %q, want %q from the call list", got, called)
+		}
+		click(tab, `[data-choice="m1:AGREE"]`)
+		typeInto(tab, `[data-testid=att-note]`, "业主本人接听，同意选聘")
+		typeInto(tab, `[data-testid=att-recording]`, strings.Repeat("0e", 32))
+		tab.Screenshot("console-record")
+		tab.Run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		tab.ScreenshotView("console-record-phone")
+		tab.Run("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		click(tab, `[data-testid=next]`)
+		tab.Run("read back", chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirmed]`)))
+		if got := eval[string](tab, "read-back text", `document.querySelector('[data-readback=m1]').textContent`); !strings.Contains(got, "同意") {
+			t.Errorf("read-back = %q, want the choice 同意", got)
+		}
+		tab.Screenshot("console-readback")
+		click(tab, `[data-testid=confirmed]`)
+		click(tab, `[data-testid=sign]`)
+		wait(tab, "receipt", `document.querySelector('[data-status]') !== null || document.querySelector('[data-testid=result] .error') !== null`)
+		if got := eval[string](tab, "status", `(document.querySelector('[data-status]') || {}).dataset?.status || document.querySelector('[data-testid=result]').textContent`); got != "PENDING_CONFIRMATION" {
+			t.Fatalf("ballot status in the page = %q, want PENDING_CONFIRMATION (maker-checker)", got)
+		}
+		ballotID = eval[string](tab, "ballot id", `document.querySelector('[data-status]').dataset.ballot`)
+		tab.Screenshot("console-recorded")
+
+		// The server verified the staff member's signature: check it again
+		// here with the enrolled public key.
+		staffKey := c.signerByID("staff-wang")
+		list, err := c.as.ListBallots(c.e.ctx(c.e.admin), &ov.ListBallotsRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(list.GetBallots(), func(b *ov.BallotEntry) bool { return b.GetBallotId() == ballotID })
+		if i < 0 {
+			t.Fatalf("ballot %s not listed", ballotID)
+		}
+		entry := list.GetBallots()[i]
+		b, err := ballot.Verify(entry.GetBallot(), entry.GetSignature(), staffKey.GetPublicKey())
+		if err != nil {
+			t.Fatalf("the browser's ballot does not verify: %v", err)
+		}
+		if b.Voter != called || b.Channel != ballot.Phone || b.Attestation.StaffID != "staff-wang" || b.Attestation.MaskedPhone == "" ||
+			b.Attestation.Note != "业主本人接听，同意选聘" || b.Attestation.RecordingSHA256 != strings.Repeat("0e", 32) || b.Choices[0].Values[0] != "AGREE" {
+			t.Errorf("ballot as signed = %+v %+v", b, b.Attestation)
+		}
+	}
+
+	// A second staff member confirms.
+	{
+		tabB := c.tab()
+		c.signIn(tabB, staffB)
+		c.open(tabB, "#/c/"+c.cid+"/a/select-2026/record")
+		tabB.Run("pending ballot listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-confirm=%q]`, ballotID))))
+		tabB.Screenshot("console-confirm")
+		click(tabB, fmt.Sprintf(`[data-confirm=%q]`, ballotID))
+		wait(tabB, "confirmed", `document.querySelector('[data-testid=confirmations] .ok') !== null`)
+		tabB.Screenshot("console-confirmed")
+		r, err := c.as.GetBallotReceipt(c.e.ctx(c.e.admin), &ov.GetBallotReceiptRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), BallotId: ballotID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+			t.Fatalf("after confirmation the ballot is %v", r.GetStatus())
+		}
+		if _, err := ballot.VerifyReceipt(r.GetReceipt(), r.GetReceiptSignature(), receiptKey.Public().(ed25519.PublicKey)); err != nil {
+			t.Errorf("receipt of the phone ballot: %v", err)
+		}
+		// The dashboard counts it.
+		c.open(tab, "#/c/"+c.cid+"/a/select-2026")
+		wait(tab, "counted", fmt.Sprintf(`document.querySelector('[data-bar="m1-quorum-head"]')?.getAttribute('aria-valuenow') === '%d'`, early+2))
+	}
+	if errs := tab.Errors(); len(errs) > 0 {
+		t.Errorf("browser errors: %v", errs)
+	}
+}
+
+// groupArea writes "1034.20" as "1,034.20", as the console does.
+func groupArea(s string) string {
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "." + frac
+}
+
+// TestConsoleCommittee: committee members and a staff member enrol keys in
+// their own browsers, an admin approves them in the console, the assembly
+// names the members (2 of 3); staff record a visit vote signed in the
+// browser (accepted at once, its receipt verified in the page and here);
+// after closing a member objects and staff answer in the console; once the
+// objection window has passed two members certify in their browsers; the
+// public notice shows the certified result without sign-in.
+func TestConsoleCommittee(t *testing.T) {
+	c := newConsole(t)
+	staff := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
+	names := []struct{ id, name string }{{"member-zhao", "赵委员"}, {"member-qian", "钱委员"}, {"member-sun", "孙委员"}}
+	var members []*browsertest.Tab
+	for _, m := range names {
+		tab := c.tab()
+		c.signIn(tab, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 "+m.name))
+		c.enrolKey(tab, "COMMITTEE", m.id, m.name)
+		members = append(members, tab)
+	}
+	staffTab := c.tab()
+	c.signIn(staffTab, staff)
+	c.enrolKey(staffTab, "STAFF", "staff-wang", "王工作人员")
+	admin := c.tab()
+	c.signIn(admin, c.e.admin)
+	c.approveAll(admin, 4)
+
+	var keyIDs []string
+	for _, m := range names {
+		s := c.signerByID(m.id)
+		if s.GetPending() || s.GetKind() != "COMMITTEE" {
+			t.Fatalf("signer %s = %v, want an approved COMMITTEE key", m.id, s)
+		}
+		keyIDs = append(keyIDs, s.GetKeyId())
+	}
+	a := c.openAssembly("select-2026-c", nil, &ov.Committee{MemberKeyIds: keyIDs, K: 2},
+		&ov.Motion{MotionId: "m2", Title: "电梯维保单位（二选一）", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND,
+			Options: []*ov.Option{{OptionId: "lift-a", Name: "青岛甲电梯公司"}, {OptionId: "lift-b", Name: "青岛乙电梯公司"}}})
+	c.castMany(a, 0, 115)
+
+	// A visit vote, signed in the browser: no maker-checker here, so it
+	// counts at once and the page checks the receipt's signature.
+	voter := c.voters[130]
+	c.open(staffTab, "#/c/"+c.cid+"/a/select-2026-c/record?voter="+voter)
+	click(staffTab, `[data-channel=VISIT]`)
+	click(staffTab, `[data-choice="m1:OPPOSE"]`)
+	click(staffTab, `[data-choice="m2:lift-b"]`)
+	click(staffTab, `[data-testid=next]`)
+	tab := staffTab
+	wait(tab, "refused without a note", `document.querySelector('[data-testid=vote-form] .error') !== null`)
+	typeInto(tab, `[data-testid=att-note]`, "3号楼上门走访，业主本人当面表决")
+	click(tab, `[data-testid=next]`)
+	click(tab, `[data-testid=confirmed]`)
+	click(tab, `[data-testid=sign]`)
+	wait(tab, "receipt", `document.querySelector('[data-status]') !== null || document.querySelector('[data-testid=result] .error') !== null`)
+	if got := eval[string](tab, "receipt check", `(document.querySelector('[data-receipt]') || {}).dataset?.receipt || document.querySelector('[data-testid=result]').textContent`); got != "verified" {
+		t.Fatalf("receipt in the page: %q, want verified", got)
+	}
+	ballotID := eval[string](tab, "ballot id", `document.querySelector('[data-status]').dataset.ballot`)
+	tab.Screenshot("console-visit-recorded")
+	c.open(tab, "#/c/"+c.cid+"/a/select-2026-c")
+	wait(tab, "option bars", `document.querySelector('[data-bar="m2-lift-b-head"]')?.getAttribute('aria-valuenow') === '1'`)
+	tab.Screenshot("console-dashboard-options")
+	r, err := c.as.GetBallotReceipt(c.e.ctx(c.e.admin), &ov.GetBallotReceiptRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), BallotId: ballotID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("visit ballot is %v", r.GetStatus())
+	}
+	if _, err := ballot.VerifyReceipt(r.GetReceipt(), r.GetReceiptSignature(), receiptKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("receipt of the visit ballot: %v", err)
+	}
+
+	// Close; a member objects, staff answer.
+	closed := c.now()
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	zhao := members[0]
+	c.open(zhao, "#/c/"+c.cid+"/a/select-2026-c/committee")
+	wait(zhao, "result", `document.querySelector('[data-outcome]') !== null`)
+	if got := eval[string](zhao, "outcome", `document.querySelector('[data-outcome]').dataset.outcome`); got != "PASSED" {
+		t.Errorf("outcome shown = %s, want PASSED", got)
+	}
+	if got := eval[string](zhao, "explanation", `document.querySelector('[data-testid=explanation]').textContent`); got == "" {
+		t.Error("no explanation shown")
+	}
+	typeInto(zhao, `[data-testid=objection-text]`, "请核对3号楼上门走访的选票")
+	click(zhao, `[data-testid=objections] button[type=submit]`)
+	wait(zhao, "objection listed", `document.querySelector('[data-objection]') !== null`)
+	c.open(staffTab, "#/c/"+c.cid+"/a/select-2026-c/committee")
+	typeInto(staffTab, `[data-objection] textarea`, "已核对：该票有走访记录和业主签字，计票无误")
+	click(staffTab, `[data-objection] button[type=submit]`)
+	wait(staffTab, "answered", `document.querySelector('[data-objection] .response') !== null`)
+
+	// Too early: the server refuses, and the page says why.
+	c.open(zhao, "#/c/"+c.cid+"/a/select-2026-c/committee")
+	click(zhao, `[data-testid=certify]`)
+	wait(zhao, "refused in the objection window", `(document.querySelector('[data-testid=certification] .error') || {}).textContent?.includes('OBJECTION_WINDOW_OPEN')`)
+
+	c.e.clock.Set(closed.Add(3*24*time.Hour + time.Minute))
+	for i, m := range members[:2] {
+		c.open(m, "#/c/"+c.cid+"/a/select-2026-c/committee")
+		if i == 0 {
+			m.Screenshot("console-committee")
+		}
+		click(m, `[data-testid=certify]`)
+		wait(m, "signed", fmt.Sprintf(`document.querySelector('[data-testid=certification]')?.dataset.signed === '%d'`, i+1))
+	}
+	wait(members[1], "certified", `document.querySelector('[data-testid=certified]') !== null`)
+	members[1].Screenshot("console-certified")
+	c.open(members[2], "#/c/"+c.cid+"/a/select-2026-c/committee")
+	wait(members[2], "k of n", `document.querySelector('[data-testid=kofn]') !== null`)
+	if got := eval[bool](members[2], "no sign button", `document.querySelector('[data-testid=certify]') === null`); !got {
+		t.Error("a third member can still sign a certified result")
+	}
+	got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.as.GetResult(c.e.ctx(c.e.admin), &ov.GetResultRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetState() != ov.AssemblyState_ASSEMBLY_STATE_CERTIFIED || len(got.GetCertificate()) != 2 {
+		t.Fatalf("assembly = %v with %d signatures, want CERTIFIED with 2", got.GetState(), len(got.GetCertificate()))
+	}
+	for i, sig := range got.GetCertificate() {
+		pub := c.signerByID(names[i].id).GetPublicKey()
+		if sig.GetKeyId() != keyIDs[i] || !ed25519.Verify(pub, []byte(res.GetCertificationStatement()), sig.GetSignature()) {
+			t.Errorf("certificate signature %d (%s) does not verify with %s's enrolled key", i, sig.GetKeyId(), names[i].id)
+		}
+	}
+
+	// The public notice, without signing in.
+	public := c.tab()
+	public.Run("open the notice", chromedp.Navigate(c.url+"/notices/select-2026-c"), chromedp.WaitVisible(chromedp.CSS("body")))
+	if text := browsertest.Get(public, "notice text", chromedp.Text(chromedp.CSS("body"))); !strings.Contains(text, "已认证") {
+		t.Errorf("the public notice does not say the result is certified:\n%s", text)
+	}
+	public.Screenshot("console-notice")
+	for _, tab := range append(members, staffTab, admin) {
+		if errs := tab.Errors(); len(errs) > 0 {
+			t.Errorf("browser errors: %v", errs)
+		}
+	}
+}
+
+// TestConsoleCommunityScope: a staff token of one community sees and changes
+// nothing of another, in the console and through every call the console
+// makes.
+func TestConsoleCommunityScope(t *testing.T) {
+	c := newConsole(t)
+	// A second community with a vote of its own.
+	e := c.e
+	e.createCommunity("west")
+	if code := e.do("POST", "/v1/communities/west/units:import", e.admin, map[string]any{"units": []any{
+		unitJSON("1-1-101", "80.00", ownerJSON(101, "西甲")), unitJSON("1-1-102", "90.00", ownerJSON(102, "西乙")),
+	}}, nil); code != 200 {
+		t.Fatalf("import into west: HTTP %d", code)
+	}
+	westMember := newSigner("member-west", 212)
+	if _, err := c.ss.RegisterSigner(e.ctx(e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: westMember.id,
+		Name: "西委员", CommunityId: "west", PublicKey: westMember.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(c.base.Add(-3 * 24 * time.Hour))
+	if _, err := c.as.CreateAssembly(e.ctx(e.admin), &ov.CreateAssemblyRequest{CommunityId: "west", Assembly: &ov.Assembly{
+		AssemblyId: "west-vote", Title: "西区表决", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(c.base.Add(-2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(3 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, ShortNoticeReason: "测试",
+		Committee: &ov.Committee{MemberKeyIds: []string{westMember.keyID()}, K: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	west, err := c.as.PublishAssembly(e.ctx(e.admin), &ov.PublishAssemblyRequest{CommunityId: "west", AssemblyId: "west-vote"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.openAssembly("select-2026", nil, nil)
+	nv, err := c.as.ListNonVoters(e.ctx(e.admin), &ov.ListNonVotersRequest{CommunityId: "west", AssemblyId: "west-vote"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	westVoter := nv.GetNonVoters()[0].GetVoter()
+	staff := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
+
+	// In the console: only the own community is listed, the other one's
+	// pages show the server's refusal.
+	tab := c.tab()
+	c.signIn(tab, staff)
+	c.open(tab, "#/?all=1")
+	wait(tab, "communities", `document.querySelector('main h1') !== null && document.querySelector('main .card, main p:not(.muted)') !== null`)
+	links := eval[[]string](tab, "community links", `[...document.querySelectorAll('main h2 a')].map((a) => a.getAttribute('href'))`)
+	if !slices.Equal(links, []string{"#/c/" + c.cid}) {
+		t.Errorf("communities shown to %s staff: %v", c.cid, links)
+	}
+	for _, route := range []string{"#/c/west", "#/c/west/a/west-vote", "#/c/west/a/west-vote/calls", "#/c/west/a/west-vote/record", "#/c/west/a/west-vote/committee"} {
+		c.open(tab, route)
+		wait(tab, "refusal on "+route, `(document.querySelector('main .alert.error') || {}).textContent?.includes('PERMISSION_DENIED')`)
+		if route == "#/c/west/a/west-vote/calls" {
+			tab.Screenshot("console-other-community")
+		}
+	}
+
+	// Every call the console makes, aimed at the other community.
+	westPath := "/v1/communities/west/assemblies/west-vote"
+	b := &ballot.Ballot{Assembly: "west-vote", RollDigest: west.GetRollDigest(), Voter: westVoter, Channel: ballot.Phone, Signer: ballot.SignerStaff,
+		KeyID: c.platform.keyID(), Nonce: nonce(), Time: c.now().Truncate(time.Second),
+		Attestation: &ballot.Attestation{StaffID: "staff-wang", At: c.base, MaskedPhone: "138****0000"}, Choices: []ballot.Choice{{Motion: "m1", Values: []string{"AGREE"}}}}
+	canonical, sig, err := ballot.Sign(b, c.platform.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/v1/communities/west", nil},
+		{"GET", "/v1/communities/west/assemblies", nil},
+		{"GET", westPath, nil},
+		{"GET", westPath + "/progress", nil},
+		{"GET", westPath + "/nonvoters", nil},
+		{"GET", westPath + "/calls", nil},
+		{"POST", westPath + "/calls", map[string]any{"voter": westVoter, "outcome": "CALL_OUTCOME_NO_ANSWER"}},
+		{"POST", "/v1/communities/west/owners/" + westVoter + ":revealPhone", map[string]any{"reason": "电话动员"}},
+		{"POST", westPath + "/ballots", map[string]any{"ballot": canonical, "signature": sig}},
+		{"GET", westPath + "/ballots", nil},
+		{"POST", westPath + "/ballots/x:confirm", map[string]any{}},
+		{"GET", westPath + "/result", nil},
+		{"POST", westPath + "/objections", map[string]any{"text": "x"}},
+		{"POST", westPath + ":certify", map[string]any{"key_id": westMember.keyID(), "signature": make([]byte, 64)}},
+		{"POST", "/v1/signers:enrol", map[string]any{"kind": "STAFF", "signer_id": "spy", "name": "spy", "community_id": "west", "public_key": newSigner("spy", 213).pub()}},
+	} {
+		var apiErr apiError
+		if code := e.do(call.method, call.path, staff, call.body, &apiErr); code != 403 || apiErr.reason() != "PERMISSION_DENIED" {
+			t.Errorf("%s %s by %s staff = HTTP %d %s, want 403 PERMISSION_DENIED", call.method, call.path, c.cid, code, apiErr.reason())
+		}
+	}
+	var comms struct {
+		Communities []struct {
+			CommunityID string `json:"community_id"`
+		} `json:"communities"`
+	}
+	e.do("GET", "/v1/communities", staff, nil, &comms)
+	if len(comms.Communities) != 1 || comms.Communities[0].CommunityID != c.cid {
+		t.Errorf("GET /v1/communities by %s staff = %+v", c.cid, comms.Communities)
+	}
+	var signers struct {
+		Signers []struct {
+			CommunityID string `json:"community_id"`
+		} `json:"signers"`
+	}
+	e.do("GET", "/v1/signers?community_id=west", staff, nil, &signers)
+	for _, s := range signers.Signers {
+		if s.CommunityID == "west" {
+			t.Errorf("GET /v1/signers shows %s staff a signer of west", c.cid)
+		}
+	}
+
+	// Nothing changed in the other community.
+	calls, err := c.as.ListCallAttempts(e.ctx(e.admin), &ov.ListCallAttemptsRequest{CommunityId: "west", AssemblyId: "west-vote"})
+	if err != nil || len(calls.GetCallAttempts()) != 0 {
+		t.Errorf("west call log = %v, %v; want empty", calls.GetCallAttempts(), err)
+	}
+	p, err := c.as.GetProgress(e.ctx(e.admin), &ov.GetProgressRequest{CommunityId: "west", AssemblyId: "west-vote"})
+	if err != nil || p.GetCounted()+p.GetRefused()+p.GetPending() != 0 {
+		t.Errorf("west progress = %v, %v; want no ballot", p, err)
+	}
+	if log, err := e.book.AccessLog(context.Background()); err != nil || len(log) != 0 {
+		t.Errorf("access log = %v, %v; want no phone revealed", log, err)
+	}
+	list, err := c.ss.ListSigners(e.ctx(e.admin), &ov.ListSignersRequest{CommunityId: "west"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list.GetSigners() {
+		if s.GetSignerId() == "spy" {
+			t.Errorf("a signer was enrolled in west: %v", s)
+		}
+	}
+}

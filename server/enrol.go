@@ -1,0 +1,52 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+)
+
+// Enrolment of staff and committee keys made in the web console: the
+// holder submits the public key (EnrolSigner), a street admin approves it
+// (ApproveSigner). The server never sees a private key.
+
+// enrolKinds says which kind of key each role may enrol for itself.
+var enrolKinds = map[auth.Role][]assembly.SignerKind{
+	auth.StreetAdmin:     {assembly.StaffSigner, assembly.CommitteeSigner},
+	auth.CommunityStaff:  {assembly.StaffSigner},
+	auth.CommitteeMember: {assembly.CommitteeSigner},
+}
+
+func (s *signerService) EnrolSigner(ctx context.Context, req *ov.EnrolSignerRequest) (*ov.Signer, error) {
+	tok := tokenFrom(ctx)
+	kind := assembly.SignerKind(req.GetKind())
+	if kind != assembly.StaffSigner && kind != assembly.CommitteeSigner {
+		return nil, s.err(ctx, fmt.Errorf("%w: kind: %q: enrol a STAFF or COMMITTEE key", assembly.ErrInvalid, kind))
+	}
+	allowed := false
+	for _, k := range enrolKinds[tok.Role] {
+		allowed = allowed || k == kind
+	}
+	if !allowed {
+		return nil, s.err(ctx, fmt.Errorf("%w: role %s may not enrol a %q key", auth.ErrPermissionDenied, tok.Role, kind))
+	}
+	sg, err := s.reg.EnrolSigner(ctx, assembly.Signer{Kind: kind, ID: req.GetSignerId(), Name: req.GetName(),
+		CommunityID: req.GetCommunityId(), PublicKey: req.GetPublicKey()}, tok.ID)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "signer enrolled, pending approval", "key", sg.KeyID, "kind", sg.Kind, "community", sg.CommunityID, "token", tok.ID)
+	return signerProto(sg), nil
+}
+
+func (s *signerService) ApproveSigner(ctx context.Context, req *ov.ApproveSignerRequest) (*ov.Signer, error) {
+	sg, err := s.reg.ApproveSigner(ctx, req.GetKeyId(), tokenFrom(ctx).ID)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "signer approved", "key", sg.KeyID, "kind", sg.Kind, "community", sg.CommunityID, "token", tokenFrom(ctx).ID)
+	return signerProto(sg), nil
+}

@@ -1,0 +1,291 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/ballot"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/server"
+)
+
+// reconfigure restarts e's server (same database) with changed limits.
+func (e *env) reconfigure(f func(*server.Config)) {
+	e.t.Helper()
+	e.configure = f
+	e.restart()
+}
+
+// unitCount counts a community's units in the store itself, past every
+// limit of the API.
+func (e *env) unitCount(community string) int {
+	e.t.Helper()
+	units, err := e.book.Units(context.Background(), community)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(units)
+}
+
+// developerUnits are n unsold developer units (no owners needed).
+func developerUnits(prefix string, n int) []*ov.UnitInput {
+	units := make([]*ov.UnitInput, n)
+	for i := range units {
+		units[i] = &ov.UnitInput{UnitId: fmt.Sprintf("%s-%04d", prefix, i), RegisteredAreaM2: "50.00", Kind: ov.UnitKind_UNIT_KIND_DEVELOPER_UNSOLD}
+	}
+	return units
+}
+
+// rawPost sends body as is (chunked when chunked is set) and returns the
+// HTTP status and the decoded error body.
+func (e *env) rawPost(path, token string, body []byte, chunked bool) (int, apiError) {
+	e.t.Helper()
+	var rd io.Reader = bytes.NewReader(body)
+	if chunked {
+		rd = io.MultiReader(rd) // hides the length: sent chunked
+	}
+	req, err := http.NewRequest("POST", "http://"+e.srv.HTTPAddr()+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ae apiError
+	raw, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(raw, &ae)
+	return resp.StatusCode, ae
+}
+
+func TestRequestSizeLimit(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	const max = 16 << 10
+	e.reconfigure(func(c *server.Config) { c.Limits.MaxRequestBytes = max })
+	rs := ov.NewRollServiceClient(e.conn)
+
+	// About 23 bytes a unit in protobuf, 80 in JSON: 2000 units are well
+	// over 16 KiB either way.
+	big := developerUnits("1-1", 2000)
+	_, err := rs.ImportUnits(e.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: "east", Units: big})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("gRPC ImportUnits of %d units over a %d-byte limit = %v, want ResourceExhausted", len(big), max, err)
+	}
+	bigJSON, err := json.Marshal(map[string]any{"units": big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chunked := range []bool{false, true} {
+		code, ae := e.rawPost("/v1/communities/east/units:import", e.admin, bigJSON, chunked)
+		if code != http.StatusRequestEntityTooLarge || ae.reason() != "REQUEST_TOO_LARGE" || ae.Code != int(codes.ResourceExhausted) {
+			t.Errorf("JSON import of %d bytes (chunked %v) = HTTP %d %s code %d, want 413 REQUEST_TOO_LARGE code 8", len(bigJSON), chunked, code, ae.reason(), ae.Code)
+		}
+	}
+	if n := e.unitCount("east"); n != 0 {
+		t.Errorf("%d units stored after over-size imports, want 0", n)
+	}
+	// Under the limit, the same request goes through.
+	small := big[:100]
+	if _, err := rs.ImportUnits(e.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: "east", Units: small}); err != nil {
+		t.Fatalf("ImportUnits of 100 units: %v", err)
+	}
+	if n := e.unitCount("east"); n != 100 {
+		t.Errorf("%d units after a 100-unit import, want 100", n)
+	}
+}
+
+func TestDefaultLimitsAllowNormalUse(t *testing.T) {
+	if server.DefaultMaxRequestBytes != 16<<20 || server.DefaultTokenBurst < 64 || server.DefaultTokenRate < 100 || server.DefaultRequestTimeout < 10*time.Second {
+		t.Errorf("defaults: %d bytes, %g/s, burst %d, timeout %s; want 16 MiB and room for a phone campaign", server.DefaultMaxRequestBytes,
+			float64(server.DefaultTokenRate), server.DefaultTokenBurst, server.DefaultRequestTimeout)
+	}
+	// A 166-household roster with names, identity numbers and phones is
+	// far under the default request size.
+	e := newEnv(t)
+	e.createCommunity("dorm")
+	units := make([]*ov.UnitInput, households)
+	for i := range units {
+		units[i] = &ov.UnitInput{UnitId: fmt.Sprintf("1-1-%03d", i), RegisteredAreaM2: "80.00",
+			Owners: []*ov.OwnerInput{{Name: fmt.Sprintf("业主%03d", i), IdNumber: idNumberN(i), Phone: fmt.Sprintf("138%08d", i)}}}
+	}
+	if _, err := ov.NewRollServiceClient(e.conn).ImportUnits(e.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: "dorm", Units: units}); err != nil {
+		t.Fatalf("import of 166 households with default limits: %v", err)
+	}
+}
+
+func TestRateLimitPerToken(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	staff := e.token(auth.CommunityStaff, "east")
+	const burst = 3
+	// Practically no refill: the fourth call of a token is refused.
+	e.reconfigure(func(c *server.Config) { c.Limits.TokenRate, c.Limits.TokenBurst = 0.001, burst })
+	rs := ov.NewRollServiceClient(e.conn)
+	for i := range burst {
+		if _, err := rs.GetCommunity(e.ctx(staff), &ov.GetCommunityRequest{CommunityId: "east"}); err != nil {
+			t.Fatalf("call %d of %d: %v", i+1, burst, err)
+		}
+	}
+	_, err := rs.ImportUnits(e.ctx(staff), &ov.ImportUnitsRequest{CommunityId: "east", Units: developerUnits("1-1", 3)})
+	if status.Code(err) != codes.ResourceExhausted || reasonOf(err) != "RATE_LIMITED" {
+		t.Fatalf("call %d = %v (%s), want ResourceExhausted RATE_LIMITED", burst+1, err, reasonOf(err))
+	}
+	var retry *errdetails.RetryInfo
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			retry = ri
+		}
+	}
+	if retry == nil || retry.GetRetryDelay().AsDuration() <= 0 {
+		t.Errorf("rate-limited reply has RetryInfo %v, want a positive delay", retry)
+	}
+	code, ae := e.rawPost("/v1/communities/east/units:import", staff, []byte(`{"units":[{"unit_id":"1-1-1","registered_area_m2":"50","kind":"UNIT_KIND_DEVELOPER_UNSOLD"}]}`), false)
+	if code != http.StatusTooManyRequests || ae.reason() != "RATE_LIMITED" {
+		t.Errorf("JSON import over the limit = HTTP %d %s, want 429 RATE_LIMITED", code, ae.reason())
+	}
+	if n := e.unitCount("east"); n != 0 {
+		t.Errorf("%d units stored by refused imports, want 0", n)
+	}
+	// Another token has its own bucket.
+	if _, err := rs.ImportUnits(e.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: "east", Units: developerUnits("1-1", 3)}); err != nil {
+		t.Errorf("another token's call: %v", err)
+	}
+	// Health checks carry no token and are never limited.
+	for range burst + 2 {
+		if code := e.do("GET", "/healthz", "", nil, nil); code != http.StatusOK {
+			t.Fatalf("GET /healthz = %d under rate limits, want 200", code)
+		}
+	}
+}
+
+func TestRequestDeadline(t *testing.T) {
+	v := newVote(t, nil)
+	e := v.e
+	e.reconfigure(func(c *server.Config) { c.Limits.RequestTimeout = time.Nanosecond })
+	v.rs, v.as = ov.NewRollServiceClient(e.conn), ov.NewAssemblyServiceClient(e.conn)
+	before := e.unitCount(v.community)
+
+	// A call without a deadline of its own gets the server's (here 1 ns):
+	// it fails before anything is written.
+	noDeadline := metadataCtx(context.Background(), e.admin)
+	_, err := v.rs.ImportUnits(noDeadline, &ov.ImportUnitsRequest{CommunityId: v.community, Units: developerUnits("9-9", 3)})
+	if status.Code(err) != codes.DeadlineExceeded || reasonOf(err) != "DEADLINE_EXCEEDED" {
+		t.Errorf("ImportUnits without a client deadline = %v (%s), want DeadlineExceeded DEADLINE_EXCEEDED", err, reasonOf(err))
+	}
+	// The gateway sets no deadline either.
+	code, ae := e.rawPost("/v1/communities/"+v.community+"/units:import", e.admin, []byte(`{"units":[{"unit_id":"9-9-1","registered_area_m2":"50","kind":"UNIT_KIND_DEVELOPER_UNSOLD"}]}`), false)
+	if code != http.StatusGatewayTimeout || ae.reason() != "DEADLINE_EXCEEDED" {
+		t.Errorf("JSON import under a 1 ns default deadline = HTTP %d %s, want 504 DEADLINE_EXCEEDED", code, ae.reason())
+	}
+	if n := e.unitCount(v.community); n != before {
+		t.Errorf("%d units after timed-out imports, want %d", n, before)
+	}
+
+	// A client's own deadline is kept.
+	if _, err := v.rs.ImportUnits(e.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: v.community, Units: developerUnits("9-9", 3)}); err != nil {
+		t.Fatalf("ImportUnits with a 30 s client deadline: %v", err)
+	}
+
+	// A stream gets no default deadline: WatchProgress keeps delivering.
+	watchCtx, cancel := context.WithCancel(metadataCtx(context.Background(), e.admin))
+	defer cancel()
+	stream, err := v.as.WatchProgress(watchCtx, &ov.WatchProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatalf("first progress: %v", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	v.cast(t, 41, ballot.Platform, "AGREE")
+	next, err := stream.Recv()
+	if err != nil || next.GetCounted() != 1 {
+		t.Errorf("progress after a ballot = %v, %v; want counted 1 on a stream without deadline", next.GetCounted(), err)
+	}
+}
+
+func TestListPagesAreBounded(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("big")
+	rs := ov.NewRollServiceClient(e.conn)
+	if _, err := rs.ImportUnits(e.ctx(e.admin), &ov.ImportUnitsRequest{CommunityId: "big", Units: developerUnits("1-1", 1200)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		pageSize int32
+		want     int
+		wantCode codes.Code
+	}{
+		{0, 100, codes.OK},
+		{10, 10, codes.OK},
+		{1000, 1000, codes.OK},
+		{5000, 1000, codes.OK},
+		{1 << 30, 1000, codes.OK},
+		{-1, 0, codes.InvalidArgument},
+	}
+	for _, tc := range tests {
+		page, err := rs.ListUnits(e.ctx(e.admin), &ov.ListUnitsRequest{CommunityId: "big", PageSize: tc.pageSize})
+		if status.Code(err) != tc.wantCode || len(page.GetUnits()) != tc.want {
+			t.Errorf("ListUnits(page_size %d) = %d units, %v; want %d, %v", tc.pageSize, len(page.GetUnits()), status.Code(err), tc.want, tc.wantCode)
+		}
+		if err == nil && tc.want < 1200 && page.GetNextPageToken() == "" {
+			t.Errorf("ListUnits(page_size %d): no next_page_token with units left", tc.pageSize)
+		}
+	}
+	var units struct {
+		Units []any `json:"units"`
+	}
+	if code := e.do("GET", "/v1/communities/big/units?page_size=100000", e.admin, nil, &units); code != http.StatusOK || len(units.Units) != 1000 {
+		t.Errorf("JSON page_size=100000: HTTP %d with %d units, want 200 with 1000", code, len(units.Units))
+	}
+	var ae apiError
+	if code := e.do("GET", "/v1/communities/big/units?page_size=-5", e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "INVALID_ARGUMENT" {
+		t.Errorf("JSON page_size=-5: HTTP %d %s, want 400 INVALID_ARGUMENT", code, ae.reason())
+	}
+}
+
+// TestSlowBodyIsCutOff: a JSON body that trickles in is cut off at the
+// request deadline with 408, and nothing is written.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	e.reconfigure(func(c *server.Config) { c.Limits.RequestTimeout = 200 * time.Millisecond })
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(`{"units":[{"unit_id":"1-1-101","registered_area_m2":"50",`))
+		time.Sleep(2 * time.Second)
+		pw.Write([]byte(`"kind":"UNIT_KIND_DEVELOPER_UNSOLD"}]}`))
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", "http://"+e.srv.HTTPAddr()+"/v1/communities/east/units:import", pr)
+	req.Header.Set("Authorization", "Bearer "+e.admin)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae apiError
+	json.NewDecoder(resp.Body).Decode(&ae)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || ae.reason() != "DEADLINE_EXCEEDED" || time.Since(start) > 1500*time.Millisecond {
+		t.Errorf("slow body: HTTP %d %s after %s, want 408 DEADLINE_EXCEEDED within the deadline", resp.StatusCode, ae.reason(), time.Since(start))
+	}
+	if n := e.unitCount("east"); n != 0 {
+		t.Errorf("%d units after a cut-off import, want 0", n)
+	}
+}

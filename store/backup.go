@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	// ErrNotDatabase means a file is not an ownervote database (not a bbolt
+	// file, truncated, or without a schema version).
+	ErrNotDatabase = errors.New("store: not an ownervote database")
+	// ErrCorrupt means bbolt's consistency check found problems.
+	ErrCorrupt = errors.New("store: database fails the consistency check")
+)
+
+// Backup writes a consistent copy of the whole database to w: the file as
+// of one read transaction, taken while writers go on (bbolt Tx.WriteTo).
+// The copy is a database file that OpenBolt and VerifyFile accept. Backup
+// stops with ctx's error when ctx ends, e.g. when an HTTP client goes away.
+// It returns the number of bytes written.
+func (b *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := b.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(ctxWriter{ctx: ctx, w: w})
+		return err
+	})
+	return n, err
+}
+
+// ctxWriter fails writes once its context has ended.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// FileInfo describes a verified database file.
+type FileInfo struct {
+	// SchemaVersion is the file's schema version (1 up to SchemaVersion).
+	SchemaVersion uint64
+	// Size is the file's size in bytes.
+	Size int64
+}
+
+// VerifyFile checks that the file at path is a complete ownervote database
+// that this program can open: a bbolt file not shorter than its own meta
+// page says, with a schema version from 1 up to SchemaVersion, that passes
+// bbolt's consistency check. It opens the file read-only and never changes
+// it. Errors wrap ErrNotDatabase, ErrSchemaTooNew or ErrCorrupt.
+func VerifyFile(path string) (FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return FileInfo{}, fmt.Errorf("%w: %s is not a regular file", ErrNotDatabase, path)
+	}
+	info := FileInfo{Size: fi.Size()}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return info, fmt.Errorf("%w: %s: %v", ErrNotDatabase, path, err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		// A truncated copy would make the check read past the end of the
+		// mapped file: compare with the size the meta page records first.
+		if need := tx.Size(); need > info.Size {
+			return fmt.Errorf("%w: %s is truncated: %d bytes, the database needs %d", ErrNotDatabase, path, info.Size, need)
+		}
+		if tx.Bucket([]byte(Meta)) == nil {
+			return fmt.Errorf("%w: %s has no %q bucket", ErrNotDatabase, path, Meta)
+		}
+		v, err := readVersion(&boltTx{tx: tx})
+		if err != nil {
+			if errors.Is(err, ErrSchemaTooNew) {
+				return err
+			}
+			return fmt.Errorf("%w: %s: %v", ErrNotDatabase, path, err)
+		}
+		if v == 0 {
+			return fmt.Errorf("%w: %s has no schema version", ErrNotDatabase, path)
+		}
+		info.SchemaVersion = v
+		var errs []error
+		for e := range tx.Check() {
+			errs = append(errs, e)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%w: %s: %w", ErrCorrupt, path, errors.Join(errs...))
+		}
+		return nil
+	})
+	return info, err
+}

@@ -1,0 +1,158 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ownervote/ownervote/store"
+)
+
+// TestBackupWhileWriting: a backup taken while writers go on is a
+// consistent snapshot that opens as a database: every key of one
+// transaction or none.
+func TestBackupWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	put := func(i int) error {
+		// Two keys per transaction: a snapshot holds both or neither.
+		return st.Batch(ctx, func(tx store.Tx) error {
+			k := []byte(fmt.Sprintf("k%05d", i))
+			if err := tx.Put(store.Communities, k, bytes.Repeat([]byte{'v'}, 200)); err != nil {
+				return err
+			}
+			return tx.Put(store.Units, k, []byte("pair"))
+		})
+	}
+	err := st.Update(ctx, func(tx store.Tx) error {
+		for i := range 500 {
+			k := []byte(fmt.Sprintf("k%05d", i))
+			if err := tx.Put(store.Communities, k, bytes.Repeat([]byte{'v'}, 200)); err != nil {
+				return err
+			}
+			if err := tx.Put(store.Units, k, []byte("pair")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 500 + w; i < 2500; i += 16 {
+				if err := put(i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.Backup(ctx, f)
+	f.Close()
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("Backup: %v", err)
+	}
+	info, err := store.VerifyFile(path)
+	if err != nil || info.SchemaVersion != store.SchemaVersion || info.Size != n {
+		t.Fatalf("VerifyFile(backup) = %+v, %v; want schema %d, %d bytes", info, err, store.SchemaVersion, n)
+	}
+	copied, err := store.OpenBolt(path, store.BoltOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copied.Close()
+	var a, b int
+	copied.View(ctx, func(tx store.Tx) error {
+		tx.Scan(store.Communities, nil, nil, func(k, _ []byte) (bool, error) {
+			a++
+			if tx.Get(store.Units, k) == nil {
+				t.Errorf("backup holds %s of one transaction without its pair", k)
+			}
+			return true, nil
+		})
+		tx.Scan(store.Units, nil, nil, func(_, _ []byte) (bool, error) { b++; return true, nil })
+		return nil
+	})
+	if a != b || a < 500 {
+		t.Errorf("backup holds %d and %d keys; want equal counts, at least the 500 written before", a, b)
+	}
+}
+
+func TestBackupStopsWithItsContext(t *testing.T) {
+	st := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var buf bytes.Buffer
+	if _, err := st.Backup(ctx, &buf); !errors.Is(err, context.Canceled) {
+		t.Errorf("Backup(cancelled) = %v, want context.Canceled", err)
+	}
+}
+
+func TestVerifyFileRefusesWhatIsNotADatabase(t *testing.T) {
+	dir := t.TempDir()
+	st := openTemp(t)
+	var good bytes.Buffer
+	if _, err := st.Backup(context.Background(), &good); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	newer := write("newer.db", good.Bytes())
+	db, err := bolt.Open(newer, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, store.SchemaVersion+1))
+	})
+	db.Close()
+	plain := filepath.Join(dir, "plain-bbolt.db")
+	db, err = bolt.Open(plain, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	tests := []struct {
+		name string
+		path string
+		want error
+	}{
+		{"truncated copy", write("truncated.db", good.Bytes()[:good.Len()-4096]), store.ErrNotDatabase},
+		{"random bytes", write("random.db", bytes.Repeat([]byte("ownervote"), 2000)), store.ErrNotDatabase},
+		{"empty file", write("empty.db", nil), store.ErrNotDatabase},
+		{"bbolt file of another program", plain, store.ErrNotDatabase},
+		{"newer schema", newer, store.ErrSchemaTooNew},
+		{"directory", dir, store.ErrNotDatabase},
+	}
+	for _, tc := range tests {
+		if _, err := store.VerifyFile(tc.path); !errors.Is(err, tc.want) {
+			t.Errorf("VerifyFile(%s) = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := store.VerifyFile(write("good.db", good.Bytes())); err != nil {
+		t.Errorf("VerifyFile(good copy) = %v", err)
+	}
+}

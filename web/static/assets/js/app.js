@@ -1,0 +1,285 @@
+// The console's shell: sign-in, the router, the header, the lists of
+// communities and assemblies, and the signing-key page. The pages of one
+// assembly live in dashboard.js, calls.js, record.js and committee.js.
+
+import { clearToken, get, post, seg, setToken, token, whenUnauthenticated } from './api.js';
+import { errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, stateBadge, uid } from './dom.js';
+import { fromHex, toBase64 } from './ballot.js';
+import { lang, setLang, t } from './i18n.js';
+import { createKey, deleteKey, listKeys, signerStatus, supported } from './keys.js';
+import { can, enrolKinds, role, assemblyTabs } from './shell.js';
+import { dashboardPage } from './dashboard.js';
+import { callsPage } from './calls.js';
+import { recordPage } from './record.js';
+import { committeePage } from './committee.js';
+
+const app = {
+  me: null,
+  cleanup: null,
+};
+
+const root = document.getElementById('app');
+
+function parseRoute() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, qs] = raw.split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  return { parts, query: new URLSearchParams(qs || '') };
+}
+
+function header() {
+  const me = app.me;
+  const who = me ? h('div', { class: 'who' },
+    h('span', { class: 'who-label' }, me.label || me.token_id),
+    h('span', { class: 'muted' }, ` · ${t('role.' + role(me))} · ${me.community_id || t('who.all')}`),
+    h('button', { type: 'button', class: 'link', onclick: signOut, 'data-testid': 'signout' }, t('signout'))) : null;
+  const nav = me ? h('nav', { 'aria-label': t('app.short') },
+    h('a', { href: '#/' }, t('nav.communities')),
+    enrolKinds(me).length || can(me, 'approve') ? h('a', { href: '#/keys', 'data-testid': 'nav-keys' }, t('nav.keys')) : null) : null;
+  return h('header', { class: 'top' },
+    h('a', { class: 'skip', href: '#main' }, t('skip')),
+    h('a', { class: 'brand', href: '#/' }, t('app.title')),
+    nav, who,
+    h('button', {
+      type: 'button', class: 'lang', lang: lang() === 'zh' ? 'en' : 'zh-CN', 'aria-label': t('lang.switchLabel'), 'data-testid': 'lang',
+      onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); render(); },
+    }, t('lang.switch')));
+}
+
+function signOut() {
+  clearToken();
+  app.me = null;
+  location.hash = '#/signin';
+  render();
+}
+
+whenUnauthenticated(() => {
+  clearToken();
+  app.me = null;
+  if (!location.hash.startsWith('#/signin')) {
+    location.hash = '#/signin';
+  }
+});
+
+// render draws the page of the current route.
+async function render() {
+  if (app.cleanup) {
+    app.cleanup();
+    app.cleanup = null;
+  }
+  document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
+  document.title = t('app.title');
+  const { parts, query } = parseRoute();
+  const main = h('main', { id: 'main', tabindex: '-1' });
+  if (!token() || parts[0] === 'signin') {
+    app.me = null;
+    replace(root, header(), main);
+    signInPage(main);
+    return;
+  }
+  if (!app.me) {
+    replace(root, header(), main);
+    replace(main, loading());
+    try {
+      app.me = await get('/whoami');
+    } catch (err) {
+      replace(main, errorBox(err));
+      return;
+    }
+  }
+  replace(root, header(), main);
+  const ctx = {
+    me: app.me, main, query,
+    onLeave: (fn) => { app.cleanup = fn; },
+  };
+  try {
+    if (parts.length === 0) await communitiesPage(ctx);
+    else if (parts[0] === 'keys') await keysPage(ctx);
+    else if (parts[0] === 'c' && parts.length === 2) await communityPage(ctx, parts[1]);
+    else if (parts[0] === 'c' && parts[2] === 'a' && parts.length >= 4) {
+      const page = { undefined: dashboardPage, calls: callsPage, record: recordPage, committee: committeePage }[parts[4]];
+      if (!page) replace(main, h('p', {}, t('notfound')));
+      else await page({ ...ctx, cid: parts[1], aid: parts[3] });
+    } else replace(main, h('p', {}, t('notfound')));
+  } catch (err) {
+    replace(main, errorBox(err));
+  }
+}
+
+let lastHash = null;
+window.addEventListener('hashchange', () => {
+  render().then(() => {
+    if (lastHash !== location.hash) document.getElementById('main')?.focus({ preventScroll: true });
+    lastHash = location.hash;
+  });
+});
+
+function signInPage(main) {
+  const id = uid('token');
+  const msg = h('div', { 'aria-live': 'polite' });
+  const input = h('input', { id, type: 'password', name: 'token', autocomplete: 'off', spellcheck: 'false', required: true, 'data-testid': 'token' });
+  const form = h('form', {
+    class: 'card narrow', 'data-testid': 'signin',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const secret = input.value.trim();
+      if (!secret) return;
+      setToken(secret);
+      input.value = '';
+      try {
+        app.me = await get('/whoami');
+        location.hash = '#/';
+        render();
+      } catch (err) {
+        clearToken();
+        replace(msg, h('p', { class: 'alert error', role: 'alert' }, err.status === 401 ? t('signin.bad') : String(err.message)));
+      }
+    },
+  },
+  h('h1', {}, t('signin.title')),
+  h('p', {}, t('signin.intro')),
+  h('label', { for: id }, t('signin.token')),
+  input,
+  h('button', { type: 'submit', class: 'primary' }, t('signin.submit')),
+  msg,
+  h('p', { class: 'muted small' }, t('signin.public')));
+  replace(main, form);
+  input.focus();
+}
+
+async function communitiesPage(ctx) {
+  replace(ctx.main, loading());
+  const resp = await get('/communities?page_size=1000');
+  const list = resp.communities || [];
+  if (list.length === 1 && !ctx.query.get('all')) {
+    location.replace('#/c/' + seg(list[0].community_id));
+    return;
+  }
+  replace(ctx.main,
+    h('h1', {}, t('communities.title')),
+    list.length === 0 ? h('p', {}, t('communities.none')) : h('ul', { class: 'cards' }, list.map((c) => h('li', { class: 'card' },
+      h('h2', {}, h('a', { href: '#/c/' + seg(c.community_id) }, c.name || c.community_id)),
+      h('p', { class: 'muted' }, [c.street_office, c.residents_committee, c.community_id].filter(Boolean).join(' · ')),
+      communityFigures(c)))));
+}
+
+function communityFigures(c) {
+  const f = c.figures || {};
+  return h('p', { class: 'figures' },
+    t('community.units', { n: fmtInt(f.unit_count || 0) }), ' · ',
+    t('community.area', { a: fmtArea(f.total_area_m2 || '0') }), ' · ',
+    t('community.head', { n: fmtInt(f.total_head || 0) }));
+}
+
+async function communityPage(ctx, cid) {
+  replace(ctx.main, loading());
+  const [c, resp] = await Promise.all([get('/communities/' + seg(cid)), get('/communities/' + seg(cid) + '/assemblies')]);
+  const list = resp.assemblies || [];
+  replace(ctx.main,
+    h('h1', {}, c.name || c.community_id),
+    h('p', { class: 'muted' }, [c.street_office, c.residents_committee, c.community_id].filter(Boolean).join(' · ')),
+    communityFigures(c),
+    h('h2', {}, t('assemblies.title')),
+    list.length === 0 ? h('p', {}, t('assemblies.none')) : h('ul', { class: 'cards' }, list.map((a) => h('li', { class: 'card', 'data-assembly': a.assembly_id },
+      h('h3', {}, h('a', { href: `#/c/${seg(cid)}/a/${seg(a.assembly_id)}` }, a.title || a.assembly_id), ' ', stateBadge(a.state)),
+      h('p', { class: 'muted' }, a.assembly_id, ' · ', t('assembly.window', { from: fmtTime(a.opens_at), to: fmtTime(a.closes_at) })),
+      assemblyTabs(ctx.me, cid, a, null)))));
+}
+
+async function keysPage(ctx) {
+  const { me, main } = ctx;
+  replace(main, loading());
+  const [signersResp, keys, comms] = await Promise.all([get('/signers'), supported() ? listKeys() : [], get('/communities?page_size=1000')]);
+  const signers = signersResp.signers || [];
+  const kinds = enrolKinds(me);
+  const msg = h('div', { 'aria-live': 'polite' });
+
+  const mine = keys.length === 0 ? h('p', {}, t('keys.none')) : h('ul', { class: 'cards' }, keys.map((k) => {
+    const st = signerStatus(signers, k.keyId);
+    return h('li', { class: 'card', 'data-key': k.keyId, 'data-status': st },
+      h('p', {}, h('strong', {}, k.name), ` (${k.signerId}) · `, t('kind.' + k.kind)),
+      h('p', {}, h('span', { class: `badge key-${st.toLowerCase()}` }, t('keys.status.' + st)), ' ', k.communityId || t('who.all')),
+      h('p', { class: 'mono small' }, t('keys.keyId'), ' ', k.keyId),
+      h('button', { type: 'button', class: 'link', onclick: async () => { await deleteKey(k.keyId); render(); } }, t('keys.forget')));
+  }));
+
+  let enrol = null;
+  if (!supported()) {
+    enrol = h('p', { class: 'alert error' }, t('keys.unsupported'));
+  } else if (kinds.length === 0) {
+    enrol = h('p', {}, t('keys.cannotEnrol'));
+  } else {
+    const ids = { kind: uid('kind'), sid: uid('sid'), name: uid('name'), comm: uid('comm') };
+    const communities = comms.communities || [];
+    const kindSel = h('select', { id: ids.kind, name: 'kind', 'data-testid': 'enrol-kind' }, kinds.map((k) => h('option', { value: k }, t('kind.' + k))));
+    const commSel = h('select', { id: ids.comm, name: 'community', 'data-testid': 'enrol-community' },
+      me.community_id ? null : h('option', { value: '' }, t('who.all')),
+      communities.map((c) => h('option', { value: c.community_id, selected: c.community_id === me.community_id }, c.name || c.community_id)));
+    if (!me.community_id && communities.length === 1) commSel.value = communities[0].community_id;
+    const sid = h('input', { id: ids.sid, name: 'signer_id', required: true, pattern: '[A-Za-z0-9._:\\-]{1,64}', autocomplete: 'off', 'data-testid': 'enrol-id' });
+    const name = h('input', { id: ids.name, name: 'name', required: true, maxlength: 100, autocomplete: 'name', 'data-testid': 'enrol-name' });
+    enrol = h('form', {
+      class: 'card', 'data-testid': 'enrol',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const btn = ev.target.querySelector('button[type=submit]');
+        btn.disabled = true;
+        try {
+          const rec = await createKey({ kind: kindSel.value, communityId: commSel.value, signerId: sid.value.trim(), name: name.value.trim() });
+          try {
+            await post('/signers:enrol', {
+              kind: rec.kind, signer_id: rec.signerId, name: rec.name, community_id: rec.communityId,
+              public_key: toBase64(fromHex(rec.publicKey)),
+            });
+          } catch (err) {
+            await deleteKey(rec.keyId);
+            throw err;
+          }
+          await render();
+          replace(document.querySelector('[data-testid=keys-msg]'), h('p', { class: 'alert ok', role: 'status' }, t('keys.enrolled')));
+        } catch (err) {
+          btn.disabled = false;
+          replace(msg, errorBox(err));
+        }
+      },
+    },
+    h('label', { for: ids.kind }, t('keys.kind')), kindSel,
+    h('label', { for: ids.comm }, t('keys.community')), commSel,
+    h('label', { for: ids.sid }, t('keys.signerId')), sid,
+    h('label', { for: ids.name }, t('keys.name')), name,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('keys.enrol'))), msg);
+  }
+
+  let approvals = null;
+  if (can(me, 'approve')) {
+    const pending = signers.filter((s) => s.pending && !s.revoke_time);
+    const tokens = pending.length ? ((await get('/tokens').catch(() => ({}))).tokens || []) : [];
+    const labelOf = (id) => (tokens.find((x) => x.token_id === id) || {}).label || id;
+    approvals = [h('h2', {}, t('keys.approvals')), pending.length === 0 ? h('p', {}, t('keys.noApprovals')) :
+      h('ul', { class: 'cards', 'data-testid': 'approvals' }, pending.map((s) => h('li', { class: 'card', 'data-key': s.key_id },
+        h('p', {}, h('strong', {}, s.name), ` (${s.signer_id}) · `, t('kind.' + s.kind), ' · ', s.community_id || t('who.all')),
+        h('p', { class: 'small' }, t('keys.enrolledBy', { who: labelOf(s.registered_by) }), ' · ', fmtTime(s.create_time)),
+        h('p', { class: 'mono small' }, t('keys.keyId'), ' ', s.key_id),
+        h('p', { class: 'muted small' }, t('keys.checkId')),
+        h('button', {
+          type: 'button', class: 'primary', 'data-approve': s.key_id,
+          onclick: async (ev) => {
+            ev.target.disabled = true;
+            try {
+              await post(`/signers/${seg(s.key_id)}:approve`);
+              await render();
+              replace(document.querySelector('[data-testid=keys-msg]'), h('p', { class: 'alert ok', role: 'status' }, t('keys.approved')));
+            } catch (err) {
+              ev.target.disabled = false;
+              ev.target.after(errorBox(err));
+            }
+          },
+        }, t('keys.approve')))))];
+  }
+
+  replace(main, h('h1', {}, t('keys.title')), h('div', { 'data-testid': 'keys-msg', 'aria-live': 'polite' }), h('p', {}, t('keys.intro')),
+    approvals, approvals ? h('h2', {}, t('keys.mine')) : null, mine, kinds.length ? h('h2', {}, t('keys.enrol')) : null, enrol);
+}
+
+setLang(lang());
+render();

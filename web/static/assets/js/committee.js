@@ -1,0 +1,150 @@
+// The committee page: the preliminary result with its explanation, the
+// objections and their responses, and the certification: each member signs
+// the certification statement in this browser with their own enrolled key;
+// k of n signatures make the result final.
+
+import { asmPath, get, post, seg } from './api.js';
+import { signEd25519, toBase64 } from './ballot.js';
+import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
+import { lang, t } from './i18n.js';
+import { listKeys, signerStatus } from './keys.js';
+import { assemblyHeader, can, loadAssembly } from './shell.js';
+
+const HAS_RESULT = ['ASSEMBLY_STATE_CLOSED', 'ASSEMBLY_STATE_PRELIMINARY', 'ASSEMBLY_STATE_CERTIFIED'];
+
+export async function committeePage(ctx) {
+  replace(ctx.main, loading());
+  const a = await loadAssembly(ctx.cid, ctx.aid);
+  const body = h('div', { 'data-testid': 'committee' });
+  replace(ctx.main, assemblyHeader(ctx, a, 'committee'), body);
+  if (!HAS_RESULT.includes(a.state)) {
+    replace(body, h('p', { class: 'alert' }, t('committee.notClosed')));
+    return;
+  }
+  const [res, signersResp] = await Promise.all([get(asmPath(ctx.cid, ctx.aid, '/result')), get('/signers?community_id=' + seg(ctx.cid))]);
+  const signers = signersResp.signers || [];
+  const redraw = () => committeePage(ctx);
+  replace(body,
+    h('h2', {}, t('committee.title')),
+    (res.motions || []).map((m) => resultCard(a, m)),
+    h('p', { class: 'mono small' }, t('committee.digest', { d: res.result_digest })),
+    objectionsCard(ctx, a, res, redraw),
+    await certCard(ctx, a, res, signers, redraw),
+    h('p', {}, h('a', { href: '/notices/' + seg(a.assembly_id), target: '_blank', rel: 'noopener', 'data-testid': 'notice-link' }, t('committee.notice'), ' ↗')));
+}
+
+function choiceLabel(m, c) {
+  if (['AGREE', 'OPPOSE', 'ABSTAIN', 'INVALID'].includes(c)) return t('choice.' + c);
+  const o = (m.options || []).find((x) => x.option_id === c);
+  return (o && o.name) || c;
+}
+
+function resultCard(a, m) {
+  const motion = (a.motions || []).find((x) => x.motion_id === m.motion_id) || {};
+  const d = m.decision || {};
+  const outcome = d.outcome || '';
+  return h('section', { class: 'card', 'data-result': m.motion_id },
+    h('h3', {}, m.title || m.motion_id, ' ', h('span', { class: `badge outcome-${outcome.toLowerCase()}`, 'data-outcome': outcome }, t('committee.outcome.' + outcome))),
+    d.winner ? h('p', {}, t('committee.winner', { w: choiceLabel(motion, d.winner) })) : null,
+    h('p', { class: 'muted small' }, bilingual(m.requirement)),
+    h('p', {}, t('committee.participating', {
+      a: fmtArea(m.participating.area_m2), h: fmtInt(m.participating.head), ta: fmtArea(m.total.area_m2), th: fmtInt(m.total.head),
+    })),
+    h('table', { class: 'tally' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('committee.tally')), h('th', { scope: 'col' }, t('committee.tallyArea')), h('th', { scope: 'col' }, t('committee.tallyHead')))),
+      h('tbody', {}, (m.tallies || []).map((x) => h('tr', {}, h('th', { scope: 'row' }, choiceLabel(motion, x.choice)),
+        h('td', {}, fmtArea(x.figures.area_m2)), h('td', {}, fmtInt(x.figures.head)))))),
+    h('p', { class: 'explanation', 'data-testid': 'explanation' }, lang() === 'zh' ? d.explanation_zh : d.explanation_en));
+}
+
+function objectionsCard(ctx, a, res, redraw) {
+  const list = a.objections || [];
+  const msg = h('div', { 'aria-live': 'polite' });
+  const prelim = a.state === 'ASSEMBLY_STATE_PRELIMINARY';
+  let form = null;
+  if (prelim && can(ctx.me, 'object')) {
+    const id = uid('obj');
+    const text = h('textarea', { id, rows: 2, maxlength: 2000, required: true, 'data-testid': 'objection-text' });
+    form = h('form', {
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        try {
+          await post(asmPath(ctx.cid, ctx.aid, '/objections'), { text: text.value.trim() });
+          await redraw();
+        } catch (err) {
+          replace(msg, errorBox(err));
+        }
+      },
+    }, h('label', { for: id }, t('committee.objectionText')), text, h('button', { type: 'submit' }, t('committee.object')));
+  }
+  return h('section', { class: 'card', 'data-testid': 'objections' },
+    h('h3', {}, t('committee.objections')),
+    h('p', { class: 'muted small' }, t('committee.deadline', { t: fmtTime(res.objection_deadline) })),
+    list.length === 0 ? h('p', {}, t('committee.noObjections')) : h('ul', {}, list.map((o) => {
+      let respond = null;
+      if (!o.response && prelim && can(ctx.me, 'respond')) {
+        const id = uid('resp');
+        const text = h('textarea', { id, rows: 2, maxlength: 2000, required: true });
+        respond = h('form', {
+          onsubmit: async (ev) => {
+            ev.preventDefault();
+            try {
+              await post(asmPath(ctx.cid, ctx.aid, `/objections/${seg(o.objection_id)}:respond`), { text: text.value.trim() });
+              await redraw();
+            } catch (err) {
+              replace(msg, errorBox(err));
+            }
+          },
+        }, h('label', { for: id }, t('committee.response')), text, h('button', { type: 'submit' }, t('committee.respond')));
+      }
+      return h('li', { 'data-objection': o.objection_id },
+        h('p', {}, h('strong', {}, o.objection_id), ` · ${fmtTime(o.record_time)} · `, o.text),
+        o.response ? h('p', { class: 'response' }, `${t('committee.response')} (${fmtTime(o.response_time)}): `, o.response)
+          : h('p', { class: 'warn' }, t('committee.awaiting')),
+        respond);
+    })),
+    form, msg);
+}
+
+async function certCard(ctx, a, res, signers, redraw) {
+  const members = (a.committee && a.committee.member_key_ids) || [];
+  const k = (a.committee && a.committee.k) || 0;
+  const signed = Object.fromEntries((a.certificate || []).map((c) => [c.key_id, c]));
+  const local = (await listKeys().catch(() => [])).filter((x) => x.kind === 'COMMITTEE');
+  const mine = local.find((x) => members.includes(x.keyId) && !signed[x.keyId] && signerStatus(signers, x.keyId) === 'ACTIVE');
+  const nameOf = (id) => {
+    const s = signers.find((x) => x.key_id === id);
+    return s ? `${s.name} (${s.signer_id})` : t('committee.member', { id: id.slice(0, 12) + '…' });
+  };
+  const msg = h('div', { 'aria-live': 'polite' });
+  const card = h('section', { class: 'card', 'data-testid': 'certification', 'data-signed': String(Object.keys(signed).length), 'data-k': String(k) },
+    h('h3', {}, t('committee.cert')),
+    h('p', { class: 'kofn', 'data-testid': 'kofn' }, t('committee.kOfN', { s: Object.keys(signed).length, k, n: members.length })),
+    a.state === 'ASSEMBLY_STATE_CERTIFIED' ? h('p', { class: 'alert ok', 'data-testid': 'certified' }, t('committee.certified', { t: fmtTime(a.certify_time) })) : null,
+    h('ul', { class: 'members' }, members.map((id) => h('li', { 'data-member': id, 'data-signed': signed[id] ? 'yes' : 'no' },
+      signed[id] ? '✓ ' : '○ ', nameOf(id), ' · ', signed[id] ? t('committee.signed', { t: fmtTime(signed[id].sign_time) }) : t('committee.notSigned'),
+      local.some((x) => x.keyId === id) ? ' ' + t('committee.you') : ''))));
+  if (a.state !== 'ASSEMBLY_STATE_PRELIMINARY' || !can(ctx.me, 'certify')) return card;
+  if (!mine) {
+    card.append(h('p', { class: 'muted', 'data-testid': 'nokey' }, t('committee.noKey')));
+    return card;
+  }
+  const sign = h('button', {
+    type: 'button', class: 'primary', 'data-testid': 'certify',
+    onclick: async () => {
+      sign.disabled = true;
+      try {
+        const sig = await signEd25519(mine.privateKey, new TextEncoder().encode(res.certification_statement));
+        await post(asmPath(ctx.cid, ctx.aid, ':certify'), { key_id: mine.keyId, signature: toBase64(sig) });
+        await redraw();
+        document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'signed-ok' }, t('committee.signedOk')));
+      } catch (err) {
+        sign.disabled = false;
+        replace(msg, errorBox(err));
+      }
+    },
+  }, t('committee.signButton'));
+  card.append(h('h4', {}, t('committee.statement')), h('pre', { class: 'statement', 'data-testid': 'statement' }, res.certification_statement),
+    h('p', { class: 'muted small' }, t('committee.windowOpen')), sign, msg);
+  return card;
+}

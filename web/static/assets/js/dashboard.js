@@ -1,0 +1,191 @@
+// The campaign dashboard: for each motion, participation (area and
+// headcount) toward the quorum line and agreement toward the motion's
+// threshold, with exactly what is still missing; turnout by hour and counts
+// by channel. It polls GetProgress every 2 s.
+
+import { asmPath, get } from './api.js';
+import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, hundredths, loading, replace, share } from './dom.js';
+import { t } from './i18n.js';
+import { assemblyHeader, loadAssembly } from './shell.js';
+
+const POLL_MS = 2000;
+const FINAL = ['ASSEMBLY_STATE_PRELIMINARY', 'ASSEMBLY_STATE_CERTIFIED', 'ASSEMBLY_STATE_CANCELLED'];
+
+export async function dashboardPage(ctx) {
+  replace(ctx.main, loading());
+  const a = await loadAssembly(ctx.cid, ctx.aid);
+  const body = h('div', { 'data-testid': 'dashboard' });
+  const live = h('p', { class: 'muted small', role: 'status', 'data-testid': 'live' });
+  replace(ctx.main, assemblyHeader(ctx, a, 'dashboard'), live, body);
+
+  let version = null;
+  let stopped = false;
+  let timer = null;
+  ctx.onLeave(() => {
+    stopped = true;
+    clearTimeout(timer);
+  });
+  const tick = async () => {
+    if (stopped) return;
+    if (!document.hidden) {
+      try {
+        const p = await get(asmPath(ctx.cid, ctx.aid, '/progress'));
+        if (stopped) return;
+        const key = `${p.version}/${p.state}`;
+        if (key !== version) {
+          version = key;
+          replace(body, progressView(a, p));
+          body.dataset.version = p.version;
+        }
+        replace(live, t('dash.live', { time: fmtTime(new Date(), { timeStyle: 'medium' }) }));
+        if (FINAL.includes(p.state)) return;
+      } catch (err) {
+        if (stopped) return;
+        replace(live, errorBox(err));
+      }
+    }
+    timer = setTimeout(tick, POLL_MS);
+  };
+  await tick();
+}
+
+function choiceLabel(a, motionId, choice) {
+  if (['AGREE', 'OPPOSE', 'ABSTAIN', 'INVALID'].includes(choice)) return t('choice.' + choice);
+  const m = (a.motions || []).find((x) => x.motion_id === motionId);
+  const o = m && (m.options || []).find((x) => x.option_id === choice);
+  return t('choice.option', { name: (o && o.name) || choice });
+}
+
+function progressView(a, p) {
+  const counters = h('dl', { class: 'counters' },
+    [['counted', p.counted], ['pending', p.pending], ['refused', p.refused], ['superseded', p.superseded]].map(([k, v]) =>
+      h('div', { 'data-counter': k }, h('dt', {}, t('dash.' + k)), h('dd', {}, fmtInt(v)))));
+  const notOpen = p.state === 'ASSEMBLY_STATE_PUBLISHED' ? h('p', { class: 'alert' }, t('dash.notOpen')) : null;
+  return [notOpen, counters,
+    (p.motions || []).map((m) => motionCard(a, m)),
+    h('div', { class: 'grid2' }, turnoutCard(p), channelCard(p))];
+}
+
+function motionCard(a, m) {
+  const id = m.motion_id;
+  const bars = [
+    bar({ key: `${id}-quorum-area`, label: t('bar.partArea'), axis: 'area', value: m.participating.area_m2, line: m.quorum.required.area_m2, total: m.total.area_m2 }),
+    bar({ key: `${id}-quorum-head`, label: t('bar.partHead'), axis: 'head', value: m.participating.head, line: m.quorum.required.head, total: m.total.head }),
+  ];
+  const needs = [h('p', { class: 'need', 'data-need': `${id}-quorum` }, quorumNeed(m.quorum))];
+  for (const c of m.choices || []) {
+    if (!c.approval) continue;
+    const label = choiceLabel(a, id, c.choice);
+    bars.push(
+      bar({ key: `${id}-${c.choice}-area`, label: t('bar.agreeArea', { c: label }), axis: 'area', value: c.figures.area_m2, line: c.approval.required.area_m2, total: m.total.area_m2, kind: 'agree' }),
+      bar({ key: `${id}-${c.choice}-head`, label: t('bar.agreeHead', { c: label }), axis: 'head', value: c.figures.head, line: c.approval.required.head, total: m.total.head, kind: 'agree' }));
+    needs.push(h('p', { class: 'need', 'data-need': `${id}-${c.choice}` }, approvalNeed(c.approval, label)));
+  }
+  const others = (m.choices || []).filter((c) => !c.approval).map((c) =>
+    `${choiceLabel(a, id, c.choice)} ${fmtArea(c.figures.area_m2)} m² / ${fmtInt(c.figures.head)}`);
+  others.push(`${t('choice.ABSTAIN')} ${fmtArea(m.abstain.area_m2)} m² / ${fmtInt(m.abstain.head)}`);
+  return h('section', { class: 'card motion', 'data-motion': id },
+    h('h2', {}, m.title || id),
+    h('p', { class: 'muted small' }, t('dash.requirement', { r: bilingual(m.requirement) })),
+    h('div', { class: 'needs' }, needs),
+    h('div', { class: 'bars' }, bars),
+    h('p', { class: 'muted small' }, others.join(' · ')));
+}
+
+function quorumNeed(q) {
+  const a = hundredths(q.remaining.area_m2);
+  const hd = BigInt(q.remaining.head || 0);
+  let text;
+  if (a > 0n && hd > 0n) text = t('need.quorum', { h: fmtInt(hd), a: fmtArea(a) });
+  else if (a > 0n) text = t('need.areaOnly', { a: fmtArea(a) });
+  else if (hd > 0n) text = t('need.headOnly', { h: fmtInt(hd) });
+  else return h('span', { class: 'ok' }, '✓ ', t('need.quorumMet'));
+  return [h('span', { class: 'short' }, text), q.reachable ? null : h('span', { class: 'warn' }, ' — ', t('need.unreachable'))];
+}
+
+function approvalNeed(l, label) {
+  const a = hundredths(l.remaining.area_m2);
+  const hd = BigInt(l.remaining.head || 0);
+  if (a === 0n && hd === 0n) return h('span', { class: 'ok' }, '✓ ', t('need.approvalMet', { c: label }));
+  return [h('span', { class: 'short' }, t('need.approval', { h: fmtInt(hd), a: fmtArea(a), c: label })),
+    l.reachable ? null : h('span', { class: 'warn' }, ' — ', t('need.unreachable'))];
+}
+
+// bar draws one figure against its line: the fill is the figure, the mark
+// the line, the width the whole roll. The exact figures are in the text and
+// in the progressbar's aria values.
+function bar({ key, label, axis, value, line, total, kind = 'part' }) {
+  const num = (v) => (axis === 'area' ? Number(hundredths(v)) : Number(v || 0));
+  const fmt = (v) => (axis === 'area' ? `${fmtArea(v)} m²` : fmtInt(v));
+  const reached = num(value) >= num(line);
+  const fill = h('div', { class: 'fill' });
+  fill.style.width = (share(num(value), num(total)) * 100).toFixed(3) + '%';
+  const mark = h('div', { class: 'mark', title: fmt(line) });
+  mark.style.left = (share(num(line), num(total)) * 100).toFixed(3) + '%';
+  // An approval line that is met moves with the participants, so it is
+  // shown as met rather than as a line.
+  const text = reached && kind === 'agree' ? t('bar.over', { v: fmt(value), total: fmt(total) })
+    : t('bar.value', { v: fmt(value), line: fmt(line), total: fmt(total) });
+  if (reached && kind === 'agree') mark.hidden = true;
+  return h('div', { class: `bar-row ${kind}${reached ? ' reached' : ''}` },
+    h('div', { class: 'bar-label' }, h('span', {}, label), h('span', { class: 'bar-text' }, text, reached ? ` ✓ ${t('bar.reached')}` : '')),
+    h('div', {
+      class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0',
+      'aria-valuemax': axis === 'area' ? String(total) : String(total || 0), 'aria-valuenow': axis === 'area' ? String(value) : String(value || 0),
+      'aria-valuetext': text, 'data-bar': key,
+    }, fill, mark));
+}
+
+const HOUR = 3600 * 1000;
+
+function turnoutCard(p) {
+  const hours = (p.by_hour || []).map((x) => ({ at: Date.parse(x.hour), n: Number(x.ballots) })).filter((x) => !Number.isNaN(x.at));
+  const card = h('section', { class: 'card' }, h('h2', {}, t('dash.turnout')));
+  if (hours.length === 0) {
+    card.append(h('p', { class: 'muted' }, t('dash.turnoutNone')));
+    return card;
+  }
+  const first = hours[0].at;
+  const last = hours[hours.length - 1].at;
+  const n = Math.min(24 * 31, Math.round((last - first) / HOUR) + 1);
+  const counts = new Array(n).fill(0);
+  for (const x of hours) {
+    const i = Math.round((x.at - first) / HOUR);
+    if (i >= 0 && i < n) counts[i] += x.n;
+  }
+  const max = Math.max(...counts, 1);
+  const total = counts.reduce((s, x) => s + x, 0);
+  const W = 600;
+  const H = 150;
+  const pad = { l: 30, r: 8, t: 10, b: 24 };
+  const bw = (W - pad.l - pad.r) / Math.max(n, 1);
+  const y = (v) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
+  const svg = h('svg:svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': t('dash.turnoutAlt', { n: total, max }), 'data-testid': 'turnout' },
+    h('svg:line', { x1: pad.l, x2: W - pad.r, y1: H - pad.b, y2: H - pad.b, class: 'axis' }),
+    h('svg:text', { x: pad.l - 4, y: pad.t + 8, 'text-anchor': 'end', class: 'tick' }, String(max)),
+    h('svg:text', { x: pad.l - 4, y: H - pad.b, 'text-anchor': 'end', class: 'tick' }, '0'),
+    counts.map((v, i) => h('svg:rect', {
+      x: (pad.l + i * bw + bw * 0.1).toFixed(2), y: y(v).toFixed(2), width: Math.max(bw * 0.8, 1).toFixed(2), height: (H - pad.b - y(v)).toFixed(2), class: 'col',
+    }, h('svg:title', {}, `${fmtTime(new Date(first + i * HOUR), { month: 'numeric', day: 'numeric', hour: 'numeric' })}: ${v}`))));
+  // Date labels at the first hour and at each Beijing midnight.
+  const labelEvery = Math.max(1, Math.ceil(n / 8));
+  for (let i = 0; i < n; i += labelEvery) {
+    svg.append(h('svg:text', { x: (pad.l + i * bw + bw / 2).toFixed(2), y: H - 8, 'text-anchor': 'middle', class: 'tick' },
+      fmtTime(new Date(first + i * HOUR), { month: 'numeric', day: 'numeric', hour: 'numeric' })));
+  }
+  card.append(svg);
+  return card;
+}
+
+function channelCard(p) {
+  const list = p.by_channel || [];
+  const max = Math.max(1, ...list.map((c) => Number(c.ballots)));
+  return h('section', { class: 'card' }, h('h2', {}, t('dash.channels')),
+    list.length === 0 ? h('p', { class: 'muted' }, t('dash.turnoutNone')) : h('ul', { class: 'channels', 'data-testid': 'channels' }, list.map((c) => {
+      const name = String(c.channel).replace('CHANNEL_', '');
+      const fill = h('span', { class: 'cfill' });
+      fill.style.width = (share(Number(c.ballots), max) * 100).toFixed(1) + '%';
+      return h('li', { 'data-channel': name }, h('span', { class: 'cname' }, t('channel.' + name)), h('span', { class: 'cbar' }, fill),
+        h('span', { class: 'cnum' }, fmtInt(c.ballots)));
+    })));
+}

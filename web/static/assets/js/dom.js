@@ -1,0 +1,145 @@
+// DOM and formatting helpers. Pages are built with h(): text always goes
+// in as text nodes, never as HTML, and styles are set through the CSSOM
+// (the Content-Security-Policy allows no inline styles or scripts).
+
+import { lang, t } from './i18n.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+// h creates an element: h('p', {class: 'x', onclick: f}, 'text', child…).
+// A tag 'svg:rect' is made in the SVG namespace.
+export function h(tag, attrs, ...children) {
+  const svg = tag.startsWith('svg:');
+  const el = svg ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'style') Object.assign(el.style, v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value' && !svg) el.value = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+// replace puts children in place of el's content.
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+// uid makes element ids for labels.
+let next = 0;
+export function uid(prefix = 'f') {
+  next += 1;
+  return `${prefix}-${next}`;
+}
+
+// hundredths reads an area in m² ("1034.20") as a BigInt of 0.01 m². Areas
+// are exact decimals and never go through floating point.
+export function hundredths(s) {
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(s || '0').trim());
+  if (!m) return 0n;
+  const v = BigInt(m[2]) * 100n + BigInt((m[3] || '').padEnd(2, '0'));
+  return m[1] ? -v : v;
+}
+
+function groupDigits(s) {
+  return s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+// fmtArea writes hundredths (or an area string) as "1,034.20".
+export function fmtArea(v) {
+  const x = typeof v === 'bigint' ? v : hundredths(v);
+  const neg = x < 0n;
+  const a = neg ? -x : x;
+  return (neg ? '-' : '') + groupDigits((a / 100n).toString()) + '.' + (a % 100n).toString().padStart(2, '0');
+}
+
+// fmtInt writes a count (a number or an int64 string) with separators.
+export function fmtInt(v) {
+  return groupDigits(BigInt(v || 0).toString());
+}
+
+// share is a/b as a number between 0 and 1, for drawing only.
+export function share(a, b) {
+  const x = Number(a);
+  const y = Number(b);
+  if (!(y > 0)) return 0;
+  return Math.max(0, Math.min(1, x / y));
+}
+
+// pct writes a share as a percentage with one decimal.
+export function pct(a, b) {
+  return (share(a, b) * 100).toFixed(1) + '%';
+}
+
+const ZONE = 'Asia/Shanghai';
+
+// fmtTime writes a timestamp in Beijing time.
+export function fmtTime(ts, opts = { dateStyle: 'medium', timeStyle: 'short' }) {
+  if (!ts) return '';
+  const d = ts instanceof Date ? ts : new Date(ts);
+  if (Number.isNaN(d.getTime()) || d.getTime() <= 0) return '';
+  return new Intl.DateTimeFormat(lang() === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: ZONE, ...opts }).format(d);
+}
+
+// localInputValue writes a Date as the value of an <input type="datetime-local">
+// in Beijing time; fromLocalInput reads it back.
+export function localInputValue(d) {
+  const p = new Intl.DateTimeFormat('en-CA', {
+    timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(d);
+  const get = (type) => p.find((x) => x.type === type).value;
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}`;
+}
+
+export function fromLocalInput(v) {
+  if (!v) return null;
+  const d = new Date(v + ':00+08:00');
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+// errorText is what an error says to people, in the console's language.
+export function errorText(err) {
+  if (err && err.status !== undefined) {
+    const main = lang() === 'zh' && err.messageZh ? err.messageZh : err.message;
+    const extra = lang() === 'zh' && err.messageZh ? ` (${err.message})` : '';
+    return `${main}${extra}${err.reason ? ' [' + err.reason + ']' : ''}`;
+  }
+  return String((err && err.message) || err);
+}
+
+// errorBox is an alert with an error's text.
+export function errorBox(err) {
+  return h('p', { class: 'alert error', role: 'alert' }, errorText(err));
+}
+
+// loading is the placeholder while a page loads.
+export function loading() {
+  return h('p', { class: 'muted', role: 'status' }, t('loading'));
+}
+
+// stateBadge shows an assembly state.
+export function stateBadge(state) {
+  const s = String(state || '').replace('ASSEMBLY_STATE_', '');
+  return h('span', { class: `badge state-${s.toLowerCase()}` }, t('state.' + s));
+}
+
+// bilingual picks one language from the server's "中文 / English" texts.
+export function bilingual(s) {
+  const i = String(s || '').indexOf(' / ');
+  if (i < 0) return s || '';
+  return lang() === 'zh' ? s.slice(0, i) : s.slice(i + 3);
+}

@@ -1,0 +1,295 @@
+// Recording a vote taken on the phone or at the door: choose the owner,
+// record the choices, read them back, and sign the ballot's canonical bytes
+// in this browser with the staff member's own Ed25519 key. The server
+// verifies the signature and answers with a signed receipt, which is
+// checked here too. Where the assembly requires maker-checker, a second
+// staff member confirms the pending ballots below the form.
+
+import { asmPath, get, post, seg, serverNow } from './api.js';
+import {
+  BallotError, ballotId, canonicalBallot, checkNote, fromBase64, parseCanonical, randomNonce, sha256Hex, signEd25519,
+  toBase64, utcSeconds, verifyEd25519,
+} from './ballot.js';
+import { errorBox, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
+import { t } from './i18n.js';
+import { listKeys, signerStatus, supported, usableKey } from './keys.js';
+import { assemblyHeader, loadAssembly } from './shell.js';
+
+export async function recordPage(ctx) {
+  replace(ctx.main, loading());
+  const a = await loadAssembly(ctx.cid, ctx.aid);
+  const [signersResp, nvResp, serverKeys] = await Promise.all([
+    get('/signers?community_id=' + seg(ctx.cid)),
+    get(asmPath(ctx.cid, ctx.aid, '/nonvoters')),
+    get('/server/keys'),
+  ]);
+  const signers = signersResp.signers || [];
+  const nonVoters = (nvResp.non_voters || []).slice().sort((x, y) =>
+    (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
+  const section = h('section', { class: 'card', 'data-testid': 'record' });
+  const confirmSection = h('section', { class: 'card', 'data-testid': 'confirmations' });
+  replace(ctx.main, assemblyHeader(ctx, a, 'record'), section, a.settings && a.settings.maker_checker ? confirmSection : null);
+  if (a.settings && a.settings.maker_checker) await drawConfirmations(ctx, confirmSection, nonVoters);
+
+  replace(section, h('h2', {}, t('record.title')), h('p', { class: 'muted' }, t('record.intro')));
+  if (a.state !== 'ASSEMBLY_STATE_OPEN') {
+    section.append(h('p', { class: 'alert' }, t('record.closed')));
+    return;
+  }
+  if (!supported()) {
+    section.append(h('p', { class: 'alert error' }, t('keys.unsupported')));
+    return;
+  }
+  const key = await usableKey('STAFF', ctx.cid, signers);
+  if (!key) {
+    const pending = (await listKeys()).some((k) => k.kind === 'STAFF' && signerStatus(signers, k.keyId) === 'PENDING');
+    section.append(h('p', { class: 'alert', 'data-testid': 'nokey' }, pending ? t('record.pendingKey') : t('record.noKey')),
+      h('p', {}, h('a', { href: '#/keys' }, t('record.goKeys'))));
+    return;
+  }
+  if (!(a.channels || []).some((c) => c === 'CHANNEL_PHONE' || c === 'CHANNEL_VISIT')) {
+    section.append(h('p', { class: 'alert' }, t('record.noChannel')));
+    return;
+  }
+  if (nonVoters.length === 0) {
+    section.append(h('p', {}, t('record.noVoters')));
+    return;
+  }
+  section.append(h('p', { class: 'small', 'data-testid': 'signing-as' }, t('record.signingAs', { name: key.name, id: key.signerId, key: key.keyId })));
+  const refresh = a.settings && a.settings.maker_checker ? () => drawConfirmations(ctx, confirmSection, nonVoters) : () => {};
+  section.append(...voteForm(ctx, a, key, nonVoters, serverKeys, refresh));
+}
+
+function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
+  const ids = { search: uid('search'), voter: uid('voter'), time: uid('time'), note: uid('note'), file: uid('file'), hash: uid('hash'), phone: uid('phone') };
+  const want = ctx.query.get('voter') || '';
+  const voterSel = h('select', { id: ids.voter, required: true, 'data-testid': 'voter' },
+    h('option', { value: '' }, t('record.choose')),
+    nonVoters.map((nv) => h('option', { value: nv.voter, selected: nv.voter === want }, `${nv.unit_ids.join('、')} · ${fmtArea(nv.figures.area_m2)} m²`)));
+  const search = h('input', {
+    id: ids.search, type: 'search', autocomplete: 'off', 'data-testid': 'voter-search',
+    oninput: () => {
+      const q = search.value.trim();
+      for (const o of voterSel.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
+      const first = [...voterSel.options].find((o) => o.value && !o.hidden);
+      if (q && first && voterSel.selectedOptions[0]?.hidden !== false) voterSel.value = first.value;
+      showPhone();
+    },
+  });
+  const phoneOut = h('output', { id: ids.phone, class: 'mono', 'data-testid': 'masked-phone' });
+  const nvOf = (v) => nonVoters.find((nv) => nv.voter === v);
+  const showPhone = () => {
+    const nv = nvOf(voterSel.value);
+    replace(phoneOut, nv ? nv.masked_phone || t('calls.noPhone') : '');
+  };
+  voterSel.addEventListener('change', showPhone);
+  showPhone();
+
+  const channels = ['PHONE', 'VISIT'].filter((c) => (a.channels || []).includes('CHANNEL_' + c));
+  const noteLabel = h('label', { for: ids.note }, t('record.note'));
+  const channelSet = h('fieldset', {}, h('legend', {}, t('record.channel')), channels.map((c, i) => {
+    const id = uid('ch');
+    return h('div', { class: 'radio' }, h('input', {
+      type: 'radio', name: 'channel', id, value: c, checked: i === 0, 'data-channel': c,
+      onchange: () => replace(noteLabel, c === 'VISIT' ? t('record.noteVisit') : t('record.note')),
+    }), h('label', { for: id }, t('channel.' + c)));
+  }));
+  if (channels[0] === 'VISIT') replace(noteLabel, t('record.noteVisit'));
+
+  const motionSets = (a.motions || []).map((m) => {
+    const multi = (m.seats || 0) > 1;
+    const values = (m.options || []).length ? [...m.options.map((o) => [o.option_id, o.name || o.option_id]), ['ABSTAIN', t('choice.ABSTAIN')]]
+      : [['AGREE', t('choice.AGREE')], ['OPPOSE', t('choice.OPPOSE')], ['ABSTAIN', t('choice.ABSTAIN')]];
+    return h('fieldset', { class: 'motion-choice', 'data-motion': m.motion_id },
+      h('legend', {}, m.title || m.motion_id, multi ? ` (${t('record.atMost', { n: m.seats })})` : ''),
+      values.map(([v, label]) => {
+        const id = uid('c');
+        return h('div', { class: 'radio' }, h('input', { type: multi ? 'checkbox' : 'radio', name: 'm:' + m.motion_id, id, value: v, 'data-choice': `${m.motion_id}:${v}` }),
+          h('label', { for: id }, label));
+      }));
+  });
+
+  const time = h('input', { id: ids.time, type: 'datetime-local', required: true, value: localInputValue(serverNow()), 'data-testid': 'att-time' });
+  const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note' });
+  const hash = h('input', { id: ids.hash, pattern: '[0-9a-f]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'att-recording' });
+  const file = h('input', {
+    id: ids.file, type: 'file', accept: 'audio/*',
+    onchange: async () => {
+      const f = file.files[0];
+      if (f) hash.value = await sha256Hex(await f.arrayBuffer());
+    },
+  });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const readback = h('div', { 'data-testid': 'readback' });
+  const result = h('div', { 'aria-live': 'polite', 'data-testid': 'result' });
+
+  const form = h('form', { 'data-testid': 'vote-form', novalidate: true },
+    h('label', { for: ids.search }, t('record.search')), search,
+    h('label', { for: ids.voter }, t('record.household')), voterSel,
+    h('p', {}, h('label', { for: ids.phone }, t('record.phone')), ' ', phoneOut),
+    channelSet,
+    h('h3', {}, t('record.choices')), motionSets,
+    h('label', { for: ids.time }, t('record.time')), time,
+    noteLabel, note,
+    h('label', { for: ids.file }, t('record.recording')), file,
+    h('label', { for: ids.hash }, t('record.recordingHash')), hash,
+    msg,
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'next' }, t('record.next')));
+
+  // collect reads the form into the parts of a ballot, or throws a message.
+  const collect = () => {
+    const nv = nvOf(voterSel.value);
+    if (!nv) throw new Error(t('record.needVoter'));
+    const channel = form.querySelector('input[name=channel]:checked')?.value;
+    const choice = {};
+    for (const m of a.motions || []) {
+      const vals = [...form.querySelectorAll(`input[name="m:${CSS.escape(m.motion_id)}"]:checked`)].map((x) => x.value);
+      if (vals.length === 0) throw new Error(t('record.needChoice'));
+      if (vals.length > Math.max(1, m.seats || 0)) throw new Error(t('record.atMost', { n: m.seats }));
+      choice[m.motion_id] = vals;
+    }
+    const at = fromLocalInput(time.value);
+    if (!at) throw new Error(t('record.time'));
+    const att = { staff: key.signerId, time: utcSeconds(at > serverNow() ? serverNow() : at) };
+    if (channel === 'PHONE') {
+      if (!nv.masked_phone) throw new Error(t('record.noPhoneForPhone'));
+      att.phone = nv.masked_phone;
+    }
+    const n = note.value.trim();
+    if (n) {
+      const bad = checkNote(n);
+      if (bad) throw new BallotError('attestation.note', bad);
+      att.note = n;
+    }
+    const rec = hash.value.trim();
+    if (rec) {
+      if (!/^[0-9a-f]{64}$/.test(rec)) throw new Error(t('record.badRecording'));
+      att.recording = rec;
+    }
+    return { nv, channel, choice, att };
+  };
+
+  const setEditable = (on) => {
+    for (const el of form.elements) el.disabled = !on;
+  };
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    replace(msg);
+    let parts;
+    try {
+      parts = collect();
+      // Check every rule of the format before reading back.
+      canonicalBallot(draft(a, key, parts));
+    } catch (err) {
+      replace(msg, h('p', { class: 'alert error', role: 'alert' }, err instanceof BallotError ? `${err.field}: ${err.reason}` : err.message));
+      return;
+    }
+    setEditable(false);
+    const confirmId = uid('ok');
+    const confirm = h('input', { type: 'checkbox', id: confirmId, 'data-testid': 'confirmed' });
+    const sign = h('button', { type: 'button', class: 'primary', disabled: true, 'data-testid': 'sign' }, t('record.sign'));
+    confirm.addEventListener('change', () => { sign.disabled = !confirm.checked; });
+    sign.addEventListener('click', async () => {
+      sign.disabled = true;
+      await submit(ctx, a, key, parts, serverKeys, result);
+      replace(readback);
+      refresh();
+    });
+    replace(readback, h('div', { class: 'readback', role: 'group', 'aria-labelledby': confirmId + '-h' },
+      h('h3', { id: confirmId + '-h' }, t('record.readback')),
+      h('p', {}, t('record.script', { units: parts.nv.unit_ids.join('、') })),
+      h('ul', {}, (a.motions || []).map((m) => h('li', { 'data-readback': m.motion_id }, `${m.title || m.motion_id}：`,
+        h('strong', {}, parts.choice[m.motion_id].map((v) => optionLabel(m, v)).join('、'))))),
+      h('p', { class: 'muted small' }, `${t('channel.' + parts.channel)} · ${fmtTime(new Date(parts.att.time))}${parts.att.note ? ' · ' + parts.att.note : ''}`),
+      h('div', { class: 'radio' }, confirm, h('label', { for: confirmId }, t('record.confirmed'))),
+      h('div', { class: 'actions' }, sign, h('button', {
+        type: 'button', onclick: () => { replace(readback); setEditable(true); },
+      }, t('record.back')))));
+    confirm.focus();
+  });
+
+  return [form, readback, result];
+}
+
+const KEYWORDS = ['AGREE', 'OPPOSE', 'ABSTAIN', 'INVALID'];
+
+function optionLabel(m, v) {
+  if (KEYWORDS.includes(v)) return t('choice.' + v);
+  const o = (m.options || []).find((x) => x.option_id === v);
+  return (o && o.name) || v;
+}
+
+// draft is the ballot in the JSON form of docs/ballot-format.md §12.
+function draft(a, key, { nv, channel, choice, att }) {
+  return {
+    assembly: a.assembly_id, roll: a.roll_digest, voter: nv.voter, channel, signer: 'STAFF', key: key.keyId,
+    nonce: randomNonce(), time: utcSeconds(serverNow()), attestation: att, choice,
+  };
+}
+
+async function submit(ctx, a, key, parts, serverKeys, result) {
+  replace(result, h('p', { class: 'muted' }, t('loading')));
+  try {
+    const canonical = canonicalBallot(draft(a, key, parts));
+    const signature = await signEd25519(key.privateKey, canonical);
+    const id = await ballotId(canonical);
+    const r = await post(asmPath(ctx.cid, ctx.aid, '/ballots'), { ballot: toBase64(canonical), signature: toBase64(signature) });
+    const status = String(r.status).replace('BALLOT_STATUS_', '');
+    let receiptOk = null;
+    if (r.receipt) {
+      const receipt = fromBase64(r.receipt);
+      const text = new TextDecoder().decode(receipt);
+      receiptOk = r.ballot_id === id && text.includes(`\nballot_id=${id}\n`) &&
+        await verifyEd25519(fromBase64(serverKeys.receipt_public_key), fromBase64(r.receipt_signature), receipt);
+    }
+    replace(result, h('div', { class: `alert ${status === 'ACCEPTED' || status === 'PENDING_CONFIRMATION' ? 'ok' : 'error'}`, role: 'status', 'data-status': status, 'data-ballot': r.ballot_id },
+      h('p', {}, h('strong', {}, status === 'PENDING_CONFIRMATION' ? t('record.pendingBallot') : status === 'ACCEPTED' ? t('record.accepted') : status)),
+      h('p', { class: 'mono small' }, `${t('record.ballotId')} ${r.ballot_id} · ${t('record.seq')} ${r.seq}`),
+      receiptOk === null ? null : h('p', { 'data-receipt': receiptOk ? 'verified' : 'bad' }, receiptOk ? t('record.receiptOk') : t('record.receiptBad')),
+      h('p', {}, h('a', { href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?n=${Date.now()}`, 'data-testid': 'another' }, t('record.another')))));
+    // The call list shows that this owner voted on the call (best effort).
+    post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
+  } catch (err) {
+    replace(result, errorBox(err));
+  }
+}
+
+// drawConfirmations lists the ballots waiting for a second staff member.
+async function drawConfirmations(ctx, section, nonVoters) {
+  replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), loading());
+  const pending = [];
+  let after = '0';
+  for (;;) {
+    const r = await get(asmPath(ctx.cid, ctx.aid, `/ballots?page_size=1000&after_seq=${after}`));
+    for (const b of r.ballots || []) if (b.status === 'BALLOT_STATUS_PENDING_CONFIRMATION') pending.push(b);
+    if (!r.next_after_seq || r.next_after_seq === '0') break;
+    after = r.next_after_seq;
+  }
+  const units = Object.fromEntries(nonVoters.map((nv) => [nv.voter, nv.unit_ids.join('、')]));
+  const msg = h('div', { 'aria-live': 'polite' });
+  replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), msg,
+    pending.length === 0 ? h('p', {}, t('confirm.none')) : h('ul', { class: 'cards' }, pending.map((b) => {
+      const d = parseCanonical(fromBase64(b.ballot));
+      const att = d.attestation || {};
+      return h('li', { class: 'card', 'data-pending': b.ballot_id },
+        h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
+        h('p', {}, Object.entries(d.choice).map(([m, v]) => `${m}: ${v.map((x) => (KEYWORDS.includes(x) ? t('choice.' + x) : x)).join('、')}`).join(' · ')),
+        att.note ? h('p', { class: 'muted small' }, att.note) : null,
+        h('p', { class: 'mono small' }, b.ballot_id),
+        h('button', {
+          type: 'button', class: 'primary', 'data-confirm': b.ballot_id,
+          onclick: async (ev) => {
+            ev.target.disabled = true;
+            try {
+              await post(asmPath(ctx.cid, ctx.aid, `/ballots/${seg(b.ballot_id)}:confirm`));
+              await drawConfirmations(ctx, section, nonVoters);
+              section.querySelector('[aria-live]').append(h('p', { class: 'alert ok', role: 'status' }, t('confirm.done')));
+            } catch (err) {
+              ev.target.disabled = false;
+              replace(msg, errorBox(err));
+            }
+          },
+        }, t('confirm.button')));
+    })));
+}
