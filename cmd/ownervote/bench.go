@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/ownervote/ownervote/bench"
+)
+
+func init() {
+	commands["bench"] = command{summary: "measure ballot intake against the bare pipeline (ratios, one run)", run: runBench}
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	communities := fl.Int("communities", 200, "communities in the synthetic city")
+	households := fl.Int("households", 500, "households per community")
+	concurrency := fl.Int("concurrency", 64, "concurrent clients in every phase")
+	duration := fl.Duration("duration", 10*time.Second, "length of each phase")
+	dir := fl.String("dir", "", "directory for the databases (default: a new temporary directory, removed afterwards)")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := fl.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "ownervote-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.Run(ctx, bench.Config{Dir: *dir, Communities: *communities, Households: *households,
+		Concurrency: *concurrency, Duration: *duration, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "gRPC:    %8.0f ballots/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms\n", res.GRPCPerSecond, res.GRPCP50ms, res.GRPCP95ms, res.GRPCP99ms)
+	fmt.Fprintf(stdout, "JSON:    %8.0f ballots/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms\n", res.JSONPerSecond, res.JSONP50ms, res.JSONP95ms, res.JSONP99ms)
+	fmt.Fprintf(stdout, "ceiling: %8.0f requests/s                                  p99 %6.2f ms\n", res.CeilingPerSecond, res.CeilingP99ms)
+	fmt.Fprintf(stdout, "grpc_ratio %.2f (target ≥ 0.6), json_to_grpc_ratio %.2f (target ≥ 0.6); acked %d, stored %d\n",
+		res.GRPCRatio, res.JSONToGRPCRatio, res.Acked, res.Stored)
+	line, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(line))
+	if res.Acked != res.Stored {
+		return fmt.Errorf("acked %d ballots but the store holds %d", res.Acked, res.Stored)
+	}
+	return nil
+}
