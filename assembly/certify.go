@@ -20,6 +20,8 @@ var (
 	ErrNotMember       = errors.New("assembly: not a committee member of this assembly")
 	ErrDuplicateSigner = errors.New("assembly: this member has signed already")
 	ErrImmutable       = errors.New("assembly: certified; the result and the log are final")
+	// ErrBadCertSignature: a certification signature does not verify.
+	ErrBadCertSignature = errors.New("assembly: certification signature does not verify")
 )
 
 // Objection is an objection (询异) to the preliminary result and its
@@ -184,9 +186,17 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			return fmt.Errorf("%w: key %s was revoked", ErrKeyRevoked, keyID)
 		}
 		if !ed25519.Verify(s.PublicKey, rec.Statement(rec.ResultDigest), sig) {
-			return fmt.Errorf("%w: certification signature of %s", ErrBadSignature, keyID)
+			return fmt.Errorf("%w: certification signature of %s", ErrBadCertSignature, keyID)
 		}
 		rec.Certificate = append(rec.Certificate, CertSignature{KeyID: keyID, Signature: slices.Clone(sig), At: now})
+		// Only signatures of members whose keys are still active count
+		// toward k: a key revoked after signing (lost, compromised) does not.
+		valid := 0
+		for _, c := range rec.Certificate {
+			if cs, err := getSigner(tx, c.KeyID); err == nil && cs.Active() {
+				valid++
+			}
+		}
 		lw, err := r.logWriter(tx, assemblyID, now)
 		if err != nil {
 			return err
@@ -194,7 +204,7 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		if _, err := lw.add(audit.Entry{Kind: audit.KindCertSignature, CertSignature: &audit.CertSignatureEntry{KeyID: keyID, Signature: sig}}); err != nil {
 			return err
 		}
-		if len(rec.Certificate) >= rec.Committee.K {
+		if valid >= rec.Committee.K {
 			var signers []string
 			for _, c := range rec.Certificate {
 				signers = append(signers, c.KeyID)

@@ -285,6 +285,20 @@ type txAssembly struct {
 // then wakes their submitters. A storage failure fails the whole group:
 // nothing of it is kept.
 func (r *Registry) commitGroup(group []*pendingBallot) {
+	defer func() {
+		// A panic must not leave submitters waiting forever: they get an
+		// error (nothing of the group was committed), and the panic goes on.
+		if p := recover(); p != nil {
+			for _, b := range group {
+				b.err, b.out, b.refusal = fmt.Errorf("assembly: intake failed: %v", p), Outcome{}, nil
+				close(b.done)
+			}
+			r.qmu.Lock()
+			r.committing = false
+			r.qmu.Unlock()
+			panic(p)
+		}
+	}()
 	now := r.now().UTC()
 	err := r.st.Update(context.Background(), func(tx store.Tx) error {
 		cache := map[string]*txAssembly{}
@@ -407,7 +421,9 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 // finishOutcome signs the receipt of a counted ballot and adds the log
 // entry's inclusion proof against the latest checkpoint.
 func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID string) error {
-	if out.Record.Status == Accepted || out.Record.Status == Superseded {
+	// Only a ballot that counts gets a signed receipt: a superseded one
+	// shows its status, and its log entries tell what became of it.
+	if out.Record.Status == Accepted {
 		if err := r.sign(out, assemblyID); err != nil {
 			return err
 		}
@@ -528,8 +544,17 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (erro
 	return nil, "", nil
 }
 
-// checkChoices checks every choice against the published agenda.
+// checkChoices checks every choice against the published agenda; a ballot
+// carries a choice (ABSTAIN at least) for every motion, since it is the
+// voter's one counted ballot.
 func checkChoices(a *Assembly, b *ballot.Ballot) (error, string) {
+	if len(b.Choices) < len(a.Motions) {
+		for _, m := range a.Motions {
+			if !slices.ContainsFunc(b.Choices, func(c ballot.Choice) bool { return c.Motion == m.ID }) {
+				return ErrBadChoice, fmt.Sprintf("no choice on motion %s: a ballot covers every motion (ABSTAIN where the owner does not choose)", m.ID)
+			}
+		}
+	}
 	for _, c := range b.Choices {
 		m, ok := a.Motion(c.Motion)
 		if !ok {
@@ -702,11 +727,16 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 			reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
 		}
 		br.ConfirmedBy, br.ConfirmedAt = by, now
-		if reason != nil {
+		switch {
+		case reason != nil:
 			br.Status, br.Reason = Refused, reasonText(reason, detail)
 			p.Refused++
 			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
-		} else {
+		case vr.Counted > br.Seq:
+			// The voter cast a later ballot meanwhile: the last one counts.
+			br.Status, br.Reason = Superseded, fmt.Sprintf("confirmed after the later ballot %d, which counts", vr.Counted)
+			p.Superseded++
+		default:
 			br.Status = Accepted
 		}
 		lw, err := r.logWriter(tx, assemblyID, now)

@@ -1,6 +1,7 @@
 package assembly
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -62,6 +63,15 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if tx.Get(store.Proxies, store.Key(assemblyID, p.Voter)) != nil {
 			return fmt.Errorf("%w: voter %s already has a proxy on record", ErrExists, p.Voter)
 		}
+		// A proxy holder signs with a key of their own for proxy ballots
+		// only: an owner's or a signer's key would sign in two roles.
+		h := keyHash(p.HolderPublicKey)
+		if v := tx.Get(store.KeyIndex, h); (v != nil && !bytes.Equal(v, store.ProxyKey)) || tx.Get(store.Signers, []byte(p.HolderKeyID)) != nil {
+			return fmt.Errorf("%w: holder_public_key is registered in another role; the proxy holder needs a key for proxy ballots only", ErrInvalid)
+		}
+		if err := tx.Put(store.KeyIndex, h, store.ProxyKey); err != nil {
+			return err
+		}
 		if limit := rec.Settings.ProxyCap; limit > 0 {
 			n := 0
 			err := tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
@@ -89,7 +99,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if err != nil {
 			return err
 		}
-		if _, err := lw.add(audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter, HolderName: p.HolderName,
+		if _, err := lw.add(audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
 			HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}}); err != nil {
 			return err
 		}

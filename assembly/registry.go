@@ -216,6 +216,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 		if a.ObjectionDays == 0 {
 			a.ObjectionDays = DefaultObjectionDays
 		}
+		people := map[string]int{}
 		for i, m := range a.Committee.Members {
 			s, err := getSigner(tx, m)
 			switch {
@@ -226,6 +227,11 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 			case s.Kind != CommitteeSigner || !s.Active() || !s.InScope(a.CommunityID):
 				return fmt.Errorf("%w: committee.members[%d]: %s is not an active committee member of %s", ErrInvalid, i, m, a.CommunityID)
 			}
+			// k of n counts people: one member with two keys is one member.
+			if j, dup := people[s.ID]; dup {
+				return fmt.Errorf("%w: committee.members[%d]: %s is the same member (%s) as committee.members[%d]", ErrInvalid, i, m, s.ID, j)
+			}
+			people[s.ID] = i
 		}
 		if tx.Get(store.Assemblies, []byte(a.ID)) != nil {
 			return fmt.Errorf("%w: %s", ErrExists, a.ID)
@@ -462,6 +468,7 @@ func (r *Registry) CloseDue(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var closed []string
+	var errs []error
 	for _, id := range due {
 		err := r.st.Update(ctx, func(tx store.Tx) error {
 			rec, err := getRecord(tx, id)
@@ -474,12 +481,14 @@ func (r *Registry) CloseDue(ctx context.Context) ([]string, error) {
 			return r.closeTx(tx, rec, now)
 		})
 		if err != nil {
-			return closed, fmt.Errorf("closing %s: %w", id, err)
+			// The others are still closed; this one is tried again next time.
+			errs = append(errs, fmt.Errorf("closing %s: %w", id, err))
+			continue
 		}
 		closed = append(closed, id)
 		r.notify(id)
 	}
-	return closed, nil
+	return closed, errors.Join(errs...)
 }
 
 // closeTx tallies the counted ballots and stores the preliminary result.

@@ -125,10 +125,10 @@ type KeyEntry struct {
 	Registered time.Time `json:"registered"`
 }
 
-// ProxyEntry records a written proxy authorisation.
+// ProxyEntry records a written proxy authorisation. The holder's name
+// stays in the server's records: exports are public.
 type ProxyEntry struct {
 	Voter          string `json:"voter"`
-	HolderName     string `json:"holder_name"`
 	HolderKeyID    string `json:"holder_key_id"`
 	DocumentSHA256 string `json:"document_sha256"`
 	RecordedBy     string `json:"recorded_by"`

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 
@@ -62,6 +63,12 @@ type Report struct {
 	Certified   bool
 	Signers     []string
 	Objections  int
+	// LogVerifier is the key the checkpoints are signed with; Pinned says
+	// whether it was checked against a key given from outside the export.
+	LogVerifier string
+	Pinned      bool
+	// Committee lists the members and keys that may certify.
+	Committee []Member
 }
 
 func (r *Report) String() string {
@@ -82,6 +89,13 @@ func (r *Report) String() string {
 	} else {
 		b.WriteString("not certified\n")
 	}
+	for _, m := range r.Committee {
+		fmt.Fprintf(&b, "committee key: %s (%s) %s\n", m.Name, m.ID, m.KeyID)
+	}
+	fmt.Fprintf(&b, "log key: %s\n", r.LogVerifier)
+	if !r.Pinned {
+		b.WriteString("note: the log key comes from the export itself; compare it with the key the street office publishes (GET /v1/server/keys, the public notice), or pass --log-verifier\n")
+	}
 	return b.String()
 }
 
@@ -100,6 +114,10 @@ type verifier struct {
 	closed   bool
 	result   *tally.Result
 	sigs     map[string][]byte
+	people   map[string]bool // committee members (by id) who signed
+	closedAt time.Time
+	// unanswered holds the objections without a response.
+	unanswered map[string]bool
 	// pre holds the parallel pre-pass's work, by entry index.
 	pre []parsed
 }
@@ -113,11 +131,28 @@ func fail(check string, entry int, format string, args ...any) error {
 	return &Discrepancy{Check: check, Entry: entry, Detail: fmt.Sprintf(format, args...)}
 }
 
+// Trust is what a verifier knows from outside the export. Without it the
+// export is checked against its own keys, which proves it consistent but
+// not that this server signed it: compare Report.LogVerifier with the key
+// the street office publishes (GET /v1/server/keys, the public notice).
+type Trust struct {
+	// LogVerifier, when set, is the log key the checkpoints must be signed
+	// with.
+	LogVerifier string
+}
+
 // Verify checks an exported assembly without the server and returns what
 // it found, or the first *Discrepancy.
-func Verify(b *Bundle) (*Report, error) {
+func Verify(b *Bundle) (*Report, error) { return VerifyWith(b, Trust{}) }
+
+// VerifyWith is Verify with a pinned log key.
+func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
+	if trust.LogVerifier != "" && trust.LogVerifier != b.Keys.LogVerifier {
+		return nil, fail("log-key", -1, "the export's log key %q is not the pinned %q: these checkpoints were not signed by that server", b.Keys.LogVerifier, trust.LogVerifier)
+	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
-		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, sigs: map[string][]byte{}}
+		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, sigs: map[string][]byte{},
+		people: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
 		return nil, err
@@ -143,6 +178,8 @@ func Verify(b *Bundle) (*Report, error) {
 		return nil, err
 	}
 	v.rep.Entries, v.rep.Checkpoints, v.rep.Keys = len(entries), len(b.Checkpoints), len(v.keys)
+	v.rep.LogVerifier, v.rep.Pinned = b.Keys.LogVerifier, trust.LogVerifier != ""
+	v.rep.Committee = v.agenda.Committee
 	for _, vb := range v.ballots {
 		switch vb.status {
 		case "ACCEPTED":
@@ -300,6 +337,9 @@ func (v *verifier) replay(e *Entry) error {
 		v.expectSS = nil
 		return nil
 	}
+	if v.rep.Certified {
+		return fail("certified", i, "%s entry after certification: a certified assembly is final", e.Kind)
+	}
 	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
@@ -328,13 +368,25 @@ func (v *verifier) replay(e *Entry) error {
 	case KindAmendment:
 		return v.amend(i, e.Amendment)
 	case KindClose:
-		v.closed = true
+		v.closed, v.closedAt = true, e.Time
 	case KindResult:
+		if !v.closed || v.result != nil {
+			return fail("result-digest", i, "a RESULT entry must follow CLOSE, once")
+		}
 		return v.recount(i, e.Result)
 	case KindObjection:
 		v.rep.Objections++
+		v.unanswered[e.Objection.ID] = true
 	case KindResponse:
+		delete(v.unanswered, e.Response.ObjectionID)
 	case KindCertSignature:
+		deadline := v.closedAt.Add(time.Duration(v.agenda.ObjectionDays) * 24 * time.Hour)
+		switch {
+		case e.Time.Before(deadline):
+			return fail("committee-signature", i, "signed %s, before the objection window closed %s", e.Time.Format(time.RFC3339), deadline.Format(time.RFC3339))
+		case len(v.unanswered) > 0:
+			return fail("committee-signature", i, "signed while %d objection(s) had no response", len(v.unanswered))
+		}
 		return v.certSignature(i, e.CertSignature)
 	case KindCertified:
 		if len(v.sigs) < v.agenda.CommitteeK {
@@ -403,6 +455,9 @@ func (v *verifier) ballot(i int, be *BallotEntry) error {
 	}
 	switch be.Status {
 	case "ACCEPTED":
+		if v.agenda.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit) {
+			return fail("status", i, "ballot %d (%s) counted without a second staff member's confirmation", be.Seq, b.Channel)
+		}
 		return v.count(i, be.Seq, b.Voter)
 	case "PENDING_CONFIRMATION":
 		if !v.agenda.MakerChecker {
@@ -561,9 +616,10 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 	if m == nil {
 		return fail("committee-signature", i, "key %s is not a committee member of this assembly", cs.KeyID)
 	}
-	if _, dup := v.sigs[cs.KeyID]; dup {
+	if _, dup := v.sigs[cs.KeyID]; dup || v.people[m.ID] {
 		return fail("committee-signature", i, "member %s signed twice", m.Name)
 	}
+	v.people[m.ID] = true
 	stmt := CertificationStatement(v.b.Keys.Assembly, v.agenda.RollDigest, v.rep.Digest)
 	if !ed25519.Verify(m.PublicKey, stmt, cs.Signature) {
 		return fail("committee-signature", i, "the signature of %s (%s) does not verify", m.Name, cs.KeyID)
@@ -611,7 +667,12 @@ func (v *verifier) checkCertificateFile() error {
 	if c.Statement != string(stmt) {
 		return fail("committee-signature", -1, "%s certifies another statement than the recomputed result's", FileCertificate)
 	}
+	seen := map[string]bool{}
 	for _, s := range c.Signatures {
+		if seen[s.KeyID] {
+			return fail("committee-signature", -1, "%s lists key %s twice", FileCertificate, s.KeyID)
+		}
+		seen[s.KeyID] = true
 		m := v.member(s.KeyID)
 		if m == nil || !ed25519.Verify(m.PublicKey, stmt, s.Signature) {
 			return fail("committee-signature", -1, "%s: the signature of key %s does not verify against a committee member's key", FileCertificate, s.KeyID)

@@ -92,6 +92,9 @@ type Tokens struct {
 	// store cost as much as a small RPC. Revoke drops the token at once.
 	mu    sync.Mutex
 	cache map[string]cachedToken
+	// revocations counts revocations, so that a token read from the store
+	// before a revocation committed is not put back in the cache after it.
+	revocations uint64
 }
 
 type cachedToken struct {
@@ -181,6 +184,9 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Token, error)
 	if ok && now.Before(ct.until) {
 		return ct.tok, nil
 	}
+	t.mu.Lock()
+	gen := t.revocations
+	t.mu.Unlock()
 	var tok Token
 	err := t.st.View(ctx, func(tx store.Tx) error {
 		raw := tx.Get(store.Tokens, h)
@@ -204,7 +210,9 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Token, error)
 	if t.cache == nil || len(t.cache) > 10000 {
 		t.cache = make(map[string]cachedToken)
 	}
-	t.cache[string(h)] = cachedToken{tok: tok, until: now.Add(cacheTTL)}
+	if t.revocations == gen {
+		t.cache[string(h)] = cachedToken{tok: tok, until: now.Add(cacheTTL)}
+	}
 	t.mu.Unlock()
 	return tok, nil
 }
@@ -234,6 +242,7 @@ func (t *Tokens) List(ctx context.Context) ([]Token, error) {
 // Revoke revokes a token at once. Revoking a revoked token changes nothing.
 func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
 	var tok Token
+	var revokedHash []byte
 	err := t.st.Update(ctx, func(tx store.Tx) error {
 		h := tx.Get(store.TokenIDs, []byte(id))
 		if h == nil {
@@ -247,9 +256,7 @@ func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
 		if r.Revoked.IsZero() {
 			r.Revoked = t.now().UTC()
 		}
-		t.mu.Lock()
-		delete(t.cache, string(h))
-		t.mu.Unlock()
+		revokedHash = h
 		tok = Token(r)
 		rec, err := json.Marshal(r)
 		if err != nil {
@@ -257,5 +264,13 @@ func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
 		}
 		return tx.Put(store.Tokens, h, rec)
 	})
+	if err == nil {
+		// After the commit: from now on every read sees the revocation, and
+		// a read from before it is not cached (see revocations).
+		t.mu.Lock()
+		t.revocations++
+		delete(t.cache, string(revokedHash))
+		t.mu.Unlock()
+	}
 	return tok, err
 }

@@ -196,11 +196,11 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	if err := certify(outsider, ed25519.Sign(outsider.priv, stmt)); reasonOf(err) != "NOT_COMMITTEE_MEMBER" {
 		t.Errorf("non-member: %v, want NOT_COMMITTEE_MEMBER", err)
 	}
-	if err := certify(members[1], ed25519.Sign(members[2].priv, stmt)); reasonOf(err) != "BAD_SIGNATURE" {
-		t.Errorf("forged signature: %v, want BAD_SIGNATURE", err)
+	if err := certify(members[1], ed25519.Sign(members[2].priv, stmt)); reasonOf(err) != "BAD_CERT_SIGNATURE" {
+		t.Errorf("forged signature: %v, want BAD_CERT_SIGNATURE", err)
 	}
-	if err := certify(members[1], ed25519.Sign(members[1].priv, []byte("another statement"))); reasonOf(err) != "BAD_SIGNATURE" {
-		t.Errorf("signature of another statement: %v, want BAD_SIGNATURE", err)
+	if err := certify(members[1], ed25519.Sign(members[1].priv, []byte("another statement"))); reasonOf(err) != "BAD_CERT_SIGNATURE" {
+		t.Errorf("signature of another statement: %v, want BAD_CERT_SIGNATURE", err)
 	}
 	if state() != ov.AssemblyState_ASSEMBLY_STATE_PRELIMINARY {
 		t.Errorf("state after refused signatures = %v, want PRELIMINARY", state())
@@ -478,5 +478,44 @@ func TestPublicNotice(t *testing.T) {
 	}
 	if code, _ := getPublic(t, "http://"+v.e.srv.HTTPAddr()+"/notices/nope"); code != http.StatusNotFound {
 		t.Errorf("unknown notice: HTTP %d", code)
+	}
+}
+
+// TestVerifyPinnedLogKey: an export is checked against the log key the
+// street office publishes; a self-consistent export under another key is
+// refused.
+func TestVerifyPinnedLogKey(t *testing.T) {
+	v := newVote(t, nil)
+	for i := range 5 {
+		v.cast(t, i, channelOf(i), "AGREE")
+	}
+	b, err := audit.ReadBundle(v.export(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := ov.NewSignerServiceClient(v.e.conn).GetServerKeys(v.ctx(v.e.admin), &ov.GetServerKeysRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := audit.VerifyWith(b, audit.Trust{LogVerifier: keys.GetLogVerifierKey()}); err != nil || !rep.Pinned {
+		t.Fatalf("verify with the published log key = %v, %v", rep, err)
+	}
+	// A forger re-signs every checkpoint with a key of their own.
+	forger, forgerKey, _ := audit.LogKey(bytes.Repeat([]byte{99}, 32))
+	for i, c := range b.Checkpoints {
+		cp, err := audit.OpenCheckpoint(c, b.Keys.LogVerifier, v.assembly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Checkpoints[i], _ = audit.SignCheckpoint(forger, v.assembly, cp.Size, cp.Hash)
+	}
+	b.Keys.LogVerifier = forgerKey
+	if _, err := audit.Verify(b); err != nil {
+		t.Fatalf("the forged export is self-consistent, so unpinned verify passes: %v", err)
+	}
+	_, err = audit.VerifyWith(b, audit.Trust{LogVerifier: keys.GetLogVerifierKey()})
+	var d *audit.Discrepancy
+	if !errors.As(err, &d) || d.Check != "log-key" {
+		t.Errorf("verify of a re-signed export with the pinned key = %v, want log-key", err)
 	}
 }

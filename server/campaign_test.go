@@ -135,8 +135,8 @@ func TestEnrolSigner(t *testing.T) {
 	b.KeyID, b.Attestation.StaffID = chen.keyID(), chen.id
 	canonical, sig := v.sign(t, b, chen)
 	// (Intake treats a pending key as not active, like a revoked one.)
-	if _, err := v.submit(t, canonical, sig, ballot.Phone); status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "KEY_REVOKED" {
-		t.Errorf("ballot signed by a pending key: %v, want refused (KEY_REVOKED)", err)
+	if _, err := v.submit(t, canonical, sig, ballot.Phone); status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "NO_RIGHT_TO_SIGN" {
+		t.Errorf("ballot signed by a pending key: %v, want refused (NO_RIGHT_TO_SIGN)", err)
 	}
 	// Nor be a committee member.
 	zhou := newSigner("member-zhou", 151)

@@ -149,6 +149,12 @@ func (c *console) apiBallot(a *ov.Assembly, voter string, ch ballot.Channel, cho
 	c.e.clock.Set(at)
 	b := &ballot.Ballot{Assembly: a.GetAssemblyId(), RollDigest: a.GetRollDigest(), Voter: voter, Channel: ch, Signer: ch.Signer(),
 		Nonce: nonce(), Time: at.UTC().Truncate(time.Second), Choices: []ballot.Choice{{Motion: "m1", Values: []string{choice}}}}
+	// A ballot covers every motion: the others are abstentions here.
+	for _, m := range a.GetMotions() {
+		if m.GetMotionId() != "m1" {
+			b.Choices = append(b.Choices, ballot.Choice{Motion: m.GetMotionId(), Values: []string{"ABSTAIN"}})
+		}
+	}
 	key, tok := c.platform, c.platTok
 	switch ch {
 	case ballot.Platform:

@@ -75,6 +75,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrOpenObjections, codes.FailedPrecondition, "OBJECTIONS_UNANSWERED", "尚有异议未答复，暂不能认证"},
 	{assembly.ErrNotMember, codes.PermissionDenied, "NOT_COMMITTEE_MEMBER", "该密钥不属于本次会议的认证委员"},
 	{assembly.ErrDuplicateSigner, codes.AlreadyExists, "ALREADY_SIGNED", "该委员已签名"},
+	{assembly.ErrBadCertSignature, codes.InvalidArgument, "BAD_CERT_SIGNATURE", "委员签名验证失败"},
 	{assembly.ErrImmutable, codes.FailedPrecondition, "CERTIFIED_IMMUTABLE", "结果已认证，会议及其日志不可再更改"},
 	{store.ErrSchemaTooNew, codes.FailedPrecondition, "SCHEMA_TOO_NEW", "数据库版本高于本程序"},
 	{ErrRateLimited, codes.ResourceExhausted, "RATE_LIMITED", "请求过于频繁，请稍后重试"},

@@ -54,6 +54,9 @@ type Notice struct {
 	ResultDigest       string         `json:"result_digest"`
 	RollDigest         string         `json:"roll_digest"`
 	Checkpoint         string         `json:"checkpoint"`
+	// LogVerifier is the key that signs the checkpoint: pin it when
+	// verifying an export (ownervote verify --log-verifier).
+	LogVerifier string `json:"log_verifier_key"`
 }
 
 // NoticeMotion is one motion's outcome and the four figures behind it.
@@ -125,7 +128,7 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 	n := &Notice{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
 		Convener: a.Convener.Name, Opens: a.Opens, Closes: a.Closes, Published: a.ClosedAt, State: string(st), StateZH: stateZH[st],
 		RuleSet: res.RuleSet.Name, ObjectionDeadline: a.ObjectionDeadline(), Objections: len(a.Objections), Certified: a.CertifiedAt,
-		CommitteeK: a.Committee.K, ResultDigest: digest, RollDigest: a.RollDigest, Checkpoint: string(cp)}
+		CommitteeK: a.Committee.K, ResultDigest: digest, RollDigest: a.RollDigest, Checkpoint: string(cp), LogVerifier: reg.LogVerifierKey()}
 	signers, err := reg.Signers(ctx, func(string) bool { return true })
 	if err != nil {
 		return nil, err

@@ -809,3 +809,84 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 		t.Error("the buyer is not an owner of the community roll")
 	}
 }
+
+// TestReviewFixes covers rules found in review: a proxy holder's key may
+// not be an owner's key, a superseded ballot gets no receipt, a late
+// confirmation does not override a later ballot, and a ballot covers every
+// motion.
+func TestReviewFixes(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true, AllowRevote: true})
+	// An owner's own key cannot also act as a proxy holder's key.
+	ownerKey := v.ownerKeys[v.owners[3]]
+	_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[80],
+		HolderName: "邻居", HolderPublicKey: ownerKey.pub(), DocumentSha256: proxyDoc(80)})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("proxy with an owner's key: %v, want InvalidArgument", err)
+	}
+
+	// A pending phone ballot, then a later platform ballot, then the
+	// confirmation: the later ballot keeps counting.
+	b, s := v.ballotFor(90, ballot.Phone, "AGREE")
+	canonical, sig := v.sign(t, b, s)
+	pending, err := v.submit(t, canonical, sig, ballot.Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := v.cast(t, 90, ballot.Platform, "OPPOSE")
+	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: pending.GetBallotId()})
+	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_SUPERSEDED || len(c.GetReceipt()) != 0 {
+		t.Errorf("late confirmation = %v (receipt %d bytes), %v; want SUPERSEDED without a receipt", c.GetStatus(), len(c.GetReceipt()), err)
+	}
+	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if agree, oppose := p.GetMotions()[0].GetChoices()[0], p.GetMotions()[0].GetChoices()[1]; agree.GetFigures().GetHead() != 0 || oppose.GetFigures().GetHead() != 1 {
+		t.Errorf("after a late confirmation: agree %v, oppose %v; want the later OPPOSE to count", agree.GetFigures(), oppose.GetFigures())
+	}
+	// A superseded ballot's receipt: its status, no signed receipt.
+	v.cast(t, 90, ballot.Platform, "AGREE")
+	r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: later.GetBallotId()})
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_SUPERSEDED || len(r.GetReceipt()) != 0 {
+		t.Errorf("receipt of a superseded ballot = %v (%d bytes), %v; want SUPERSEDED and no receipt", r.GetStatus(), len(r.GetReceipt()), err)
+	}
+	// The export of all this verifies.
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
+
+func TestCommitteeCountsPeopleAndBallotsCoverEveryMotion(t *testing.T) {
+	v := newVote(t, nil)
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	second := newSigner(v.committee.id, 230) // the same member's second key
+	if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: v.committee.id, Name: "同一委员", CommunityId: v.community, PublicKey: second.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(publishAt)
+	two := &ov.Assembly{AssemblyId: "two", Title: "两项议题",
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘物业", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}, {MotionId: "m2", Title: "使用维修资金", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt:  timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID(), second.keyID()}, K: 2}}
+	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: two}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a committee listing one member twice: %v, want InvalidArgument", err)
+	}
+	two.Committee = &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1}
+	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: two}); err != nil {
+		t.Fatal(err)
+	}
+	pa, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(duringVote)
+	v.assembly, v.rollDigest = "two", pa.GetRollDigest()
+	b, s := v.ballotFor(10, ballot.Platform, "AGREE") // m1 only
+	canonical, sig := v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); reasonOf(err) != "BAD_CHOICE" {
+		t.Errorf("a ballot without motion m2: %v, want BAD_CHOICE", err)
+	}
+	b.Choices = append(b.Choices, ballot.Choice{Motion: "m2", Values: []string{"ABSTAIN"}})
+	b.Nonce = nonce()
+	canonical, sig = v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); err != nil {
+		t.Errorf("a ballot on both motions: %v", err)
+	}
+}

@@ -18,7 +18,9 @@ const (
 	Owners Bucket = "owners"
 	// OwnerKeys maps community id, 0, owner id, 0, key id to a key record.
 	OwnerKeys Bucket = "owner_keys"
-	// KeyIndex maps a public key's SHA-256 to community id, 0, owner id, 0, key id.
+	// KeyIndex maps a public key's SHA-256 to community id, 0, owner id, 0,
+	// key id for an owner's key, or to ProxyKey for a proxy holder's: one
+	// key serves one role only (signers' keys are checked in Signers).
 	KeyIndex Bucket = "key_index"
 	// Tokens maps a token secret's SHA-256 to a token record.
 	Tokens Bucket = "tokens"
@@ -60,6 +62,9 @@ const (
 	// sensitive read (such as a phone number reveal).
 	AccessLog Bucket = "access_log"
 )
+
+// ProxyKey is the KeyIndex value of a proxy holder's key.
+var ProxyKey = []byte("proxy")
 
 // SchemaVersion is the version this program writes.
 const SchemaVersion = 1

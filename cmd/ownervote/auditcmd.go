@@ -86,6 +86,7 @@ func writeFileSync(path string, data []byte) error {
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fl.SetOutput(stderr)
+	logKey := fl.String("log-verifier", "", "the server's log verifier key as the street office publishes it (GET /v1/server/keys, the public notice); checkpoints must be signed with it")
 	if err := fl.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -107,7 +108,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	b, err := audit.ReadBundle(files)
 	if err == nil {
 		var rep *audit.Report
-		if rep, err = audit.Verify(b); err == nil {
+		if rep, err = audit.VerifyWith(b, audit.Trust{LogVerifier: *logKey}); err == nil {
 			fmt.Fprint(stdout, rep.String())
 			fmt.Fprintln(stdout, "OK: 核验通过 / verified")
 			return nil

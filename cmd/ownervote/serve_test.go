@@ -317,6 +317,25 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, rp}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "is counted") {
 		t.Fatalf("receipt check of a phone ballot: exit %d: %s %s", code, out.String(), errOut.String())
 	}
+	// Verify pinned to the log key the server publishes, and refused under
+	// another key.
+	var published struct {
+		LogVerifierKey string `json:"log_verifier_key"`
+	}
+	json.Unmarshal(keys, &published)
+	dir2 := filepath.Join(t.TempDir(), "export2")
+	if code := run(context.Background(), []string{"export", "--server", ds.grpcAddr, "--token", ds.token, "--community", "beizhai-jiguan", "--out", dir2, asm[1]}, &out, &errOut); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"verify", "--log-verifier", published.LogVerifierKey, dir2}, &out, &errOut); code != 0 || strings.Contains(out.String(), "note: the log key comes from the export") {
+		t.Errorf("pinned verify: exit %d: %s", code, out.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"verify", "--log-verifier", "ownervote-log+00000000+AUxY0TQUTXyXeLNsTvvqaRFJg2ezsd2+gYR5C+6Wnlv5", dir2}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "log-key") {
+		t.Errorf("verify pinned to another key: exit %d: %s", code, errOut.String())
+	}
+
 	bad := strings.Replace(string(receipt), `"log_index":"`, `"log_index":"1`, 1)
 	os.WriteFile(rp, []byte(bad), 0o644)
 	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, rp}, &out, &errOut); code == 0 {
