@@ -863,7 +863,7 @@ func TestCommitteeCountsPeopleAndBallotsCoverEveryMotion(t *testing.T) {
 	v.e.clock.Set(publishAt)
 	two := &ov.Assembly{AssemblyId: "two", Title: "两项议题",
 		Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘物业", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}, {MotionId: "m2", Title: "使用维修资金", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
-		OpensAt:  timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
 		Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID(), second.keyID()}, K: 2}}
 	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: two}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a committee listing one member twice: %v, want InvalidArgument", err)
