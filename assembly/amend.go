@@ -61,7 +61,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 			return fmt.Errorf("%w: %s is %s; the frozen roll is amended between publication and closing", ErrWrongState, assemblyID, s)
 		}
 		var u tally.Unit
-		ok, err := getJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), &u)
+		ok, err := store.GetJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), &u)
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		prev := BallotVoter(tally.VoterOf(u))
 		am = Amendment{UnitID: unitID, PreviousVoter: prev, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by}
 		var pv voterRecord
-		if _, err := getJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
+		if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
 			return err
 		}
 		if pv.Counted != 0 || am.NewVoter == prev {
@@ -93,11 +93,11 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 				return err
 			}
 			rec.RollTotal.Head--
-		} else if err := putJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
+		} else if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
 			return err
 		}
 		var nv voterRecord
-		ok, err = getJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), &nv)
+		ok, err = store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), &nv)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 			// The new owner already voted for another unit: their ballot now
 			// carries this unit's area as well.
 			p := newProgress(&rec.Assembly)
-			if _, err := getJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+			if _, err := store.GetJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
 				return err
 			}
 			br, err := getBallot(tx, assemblyID, nv.Counted)
@@ -123,15 +123,15 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 				return err
 			}
 			p.applyFigures(b, area, +1)
-			if err := putJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+			if err := store.PutJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
 				return err
 			}
 		}
-		if err := putJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), nv); err != nil {
+		if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), nv); err != nil {
 			return err
 		}
 		u.OwnerID, u.Developer = am.NewVoter, false
-		if err := putJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), u); err != nil {
+		if err := store.PutJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), u); err != nil {
 			return err
 		}
 		return r.saveAmendment(tx, rec, am)
@@ -155,5 +155,5 @@ func (r *Registry) saveAmendment(tx store.Tx, rec *record, am Amendment) error {
 	if err := lw.finish(); err != nil {
 		return err
 	}
-	return putJSON(tx, store.Assemblies, []byte(rec.ID), rec)
+	return store.PutJSON(tx, store.Assemblies, []byte(rec.ID), rec)
 }

@@ -90,7 +90,7 @@ func (r *Registry) RecordCall(ctx context.Context, assemblyID string, c CallAtte
 			return err
 		}
 		c.Seq, c.At = seq, now
-		return putJSON(tx, store.CallLog, callKey(assemblyID, c.Voter, seq), c)
+		return store.PutJSON(tx, store.CallLog, callKey(assemblyID, c.Voter, seq), c)
 	})
 	if err != nil {
 		return CallAttempt{}, err

@@ -100,7 +100,7 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 		if err := lw.finish(); err != nil {
 			return err
 		}
-		return putJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)
 	})
 	if err == nil {
 		r.notify(assemblyID)
@@ -140,7 +140,7 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 		if err := lw.finish(); err != nil {
 			return err
 		}
-		return putJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)
 	})
 	if err == nil {
 		r.notify(assemblyID)
@@ -218,7 +218,7 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			return err
 		}
 		a = rec.Assembly
-		return putJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)
 	})
 	if err == nil {
 		r.notify(assemblyID)

@@ -42,7 +42,7 @@ func (r *Registry) ApproveSigner(ctx context.Context, keyID, by string) (Signer,
 			return fmt.Errorf("%w: %s is active already", ErrSignerNotPending, keyID)
 		}
 		s.Pending, s.Approved, s.ApprovedBy = false, r.now().UTC(), by
-		return putJSON(tx, store.Signers, []byte(keyID), s)
+		return store.PutJSON(tx, store.Signers, []byte(keyID), s)
 	})
 	return s, err
 }

@@ -151,7 +151,7 @@ func signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, a
 			ke = audit.KeyEntry{KeyID: s.KeyID, PublicKey: s.PublicKey, Role: role, Holder: s.ID, Community: s.CommunityID, Registered: s.Created}
 		case ballot.SignerProxy:
 			var p Proxy
-			ok, err := getJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
+			ok, err := store.GetJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
 			if err != nil {
 				return err
 			}
@@ -312,7 +312,7 @@ func (r *Registry) commitGroup(group []*pendingBallot) {
 			if !c.dirty {
 				continue
 			}
-			if err := putJSON(tx, store.Progress, []byte(id), c.p); err != nil {
+			if err := store.PutJSON(tx, store.Progress, []byte(id), c.p); err != nil {
 				return err
 			}
 			if err := c.lw.finish(); err != nil {
@@ -366,7 +366,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	}
 	if c.p == nil {
 		c.p = newProgress(&rec.Assembly)
-		if _, err := getJSON(tx, store.Progress, []byte(s.Assembly), c.p); err != nil {
+		if _, err := store.GetJSON(tx, store.Progress, []byte(s.Assembly), c.p); err != nil {
 			return err
 		}
 		lw, err := r.logWriter(tx, s.Assembly, now)
@@ -431,7 +431,7 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 	var root []byte
 	err := r.st.View(ctx, func(tx store.Tx) error {
 		var st logState
-		if _, err := getJSON(tx, store.LogState, []byte(assemblyID), &st); err != nil {
+		if _, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &st); err != nil {
 			return err
 		}
 		idx := out.Record.LogIndex
@@ -477,7 +477,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, now time.Ti
 		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", b.Time.Format(time.RFC3339), now.Format(time.RFC3339)), nil
 	}
 	vr = &voterRecord{}
-	ok, err := getJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
+	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -528,7 +528,7 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (erro
 		}
 	case ballot.SignerProxy:
 		var p Proxy
-		ok, err := getJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
+		ok, err := store.GetJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
 		if err != nil {
 			return nil, "", err
 		}
@@ -609,7 +609,7 @@ func (r *Registry) count(tx store.Tx, lw *logWriter, a *Assembly, p *progressRec
 	}
 	p.apply(b, vr.Figures, br.Received, +1)
 	vr.Counted = br.Seq
-	return putJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
+	return store.PutJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
 }
 
 func (r *Registry) sign(out *Outcome, assemblyID string) error {
@@ -645,7 +645,7 @@ func reasonSentinel(text string) error {
 
 func getBallot(tx store.Tx, assemblyID string, seq uint64) (BallotRecord, error) {
 	var br BallotRecord
-	ok, err := getJSON(tx, store.Ballots, ballotKey(assemblyID, seq), &br)
+	ok, err := store.GetJSON(tx, store.Ballots, ballotKey(assemblyID, seq), &br)
 	if err == nil && !ok {
 		err = fmt.Errorf("%w: %s #%d", ErrBallotNotFound, assemblyID, seq)
 	}
@@ -676,7 +676,7 @@ func ballotKey(assemblyID string, seq uint64) []byte {
 }
 
 func putBallot(tx store.Tx, assemblyID string, br *BallotRecord) error {
-	if err := putJSON(tx, store.Ballots, ballotKey(assemblyID, br.Seq), br); err != nil {
+	if err := store.PutJSON(tx, store.Ballots, ballotKey(assemblyID, br.Seq), br); err != nil {
 		return err
 	}
 	return tx.Put(store.BallotIDs, store.Key(assemblyID, br.ID), binary.BigEndian.AppendUint64(nil, br.Seq))
@@ -715,7 +715,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 		}
 		now := r.now().UTC()
 		p := newProgress(&rec.Assembly)
-		if _, err := getJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+		if _, err := store.GetJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
 			return err
 		}
 		p.Pending--
@@ -756,7 +756,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 			return err
 		}
 		out.Record = br
-		if err := putJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+		if err := store.PutJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
 			return err
 		}
 		return lw.finish()

@@ -37,7 +37,7 @@ type logWriter struct {
 
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
 	w := &logWriter{r: r, tx: tx, asm: assemblyID, now: now}
-	if _, err := getJSON(tx, store.LogState, []byte(assemblyID), &w.st); err != nil {
+	if _, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &w.st); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -81,7 +81,7 @@ func (w *logWriter) finish() error {
 		return nil
 	}
 	w.dirty = false
-	return putJSON(w.tx, store.LogState, []byte(w.asm), w.st)
+	return store.PutJSON(w.tx, store.LogState, []byte(w.asm), w.st)
 }
 
 // signCheckpoint signs the checkpoint of an assembly's log at size with
@@ -119,7 +119,7 @@ func (r *Registry) Checkpoint(ctx context.Context, assemblyID string) ([]byte, u
 		if _, err := r.records.view(tx, assemblyID); err != nil {
 			return err
 		}
-		ok, err := getJSON(tx, store.LogState, []byte(assemblyID), &st)
+		ok, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &st)
 		if err == nil && !ok {
 			err = fmt.Errorf("%w: %s has no log before it is published", ErrWrongState, assemblyID)
 		}
@@ -185,7 +185,7 @@ func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {
 
 func (r *Registry) logSize(tx store.Tx, assemblyID string) (uint64, error) {
 	var st logState
-	_, err := getJSON(tx, store.LogState, []byte(assemblyID), &st)
+	_, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &st)
 	return st.Tree.Size, err
 }
 

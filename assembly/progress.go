@@ -142,7 +142,7 @@ func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
 		out.Assembly = rec.Assembly
 		out.State = rec.StateAt(r.now())
 		p := newProgress(&rec.Assembly)
-		if _, err := getJSON(tx, store.Progress, []byte(id), p); err != nil {
+		if _, err := store.GetJSON(tx, store.Progress, []byte(id), p); err != nil {
 			return err
 		}
 		out.Counted, out.Pending, out.Refused, out.Superseded = p.Counted, p.Pending, p.Refused, p.Superseded

@@ -92,7 +92,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			}
 		}
 		p.Recorded, p.RecordedBy = now, by
-		if err := putJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
+		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
 			return err
 		}
 		lw, err := r.logWriter(tx, assemblyID, now)

@@ -97,25 +97,6 @@ func (r *Registry) ReceiptPublicKey() ed25519.PublicKey {
 // Now is the registry's clock.
 func (r *Registry) Now() time.Time { return r.now() }
 
-func getJSON(tx store.Tx, bk store.Bucket, key []byte, v any) (bool, error) {
-	raw := tx.Get(bk, key)
-	if raw == nil {
-		return false, nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("assembly: corrupt record in %s: %w", bk, err)
-	}
-	return true, nil
-}
-
-func putJSON(tx store.Tx, bk store.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bk, key, raw)
-}
-
 func keyHash(pub []byte) []byte {
 	h := sha256.Sum256(pub)
 	return h[:]
@@ -169,7 +150,7 @@ func (c *recordCache) view(tx store.Tx, id string) (*record, error) {
 
 func getRecord(tx store.Tx, id string) (*record, error) {
 	var rec record
-	ok, err := getJSON(tx, store.Assemblies, []byte(id), &rec)
+	ok, err := store.GetJSON(tx, store.Assemblies, []byte(id), &rec)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +220,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 		a.State = Draft
 		a.Created = r.now().UTC()
 		a.CreatedBy = by
-		return putJSON(tx, store.Assemblies, []byte(a.ID), record{Assembly: a})
+		return store.PutJSON(tx, store.Assemblies, []byte(a.ID), record{Assembly: a})
 	})
 	if err != nil {
 		return Assembly{}, err
@@ -330,7 +311,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		}
 		voters := make(map[string]*voterRecord)
 		for _, u := range tu {
-			if err := putJSON(tx, store.AssemblyUnits, store.Key(id, u.ID), u); err != nil {
+			if err := store.PutJSON(tx, store.AssemblyUnits, store.Key(id, u.ID), u); err != nil {
 				return err
 			}
 			v := BallotVoter(tally.VoterOf(u))
@@ -343,7 +324,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			vr.Units = append(vr.Units, u.ID)
 		}
 		for v, vr := range voters {
-			if err := putJSON(tx, store.AssemblyVoters, store.Key(id, v), vr); err != nil {
+			if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(id, v), vr); err != nil {
 				return err
 			}
 		}
@@ -352,7 +333,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		rec.RollTotal = figuresOf(total)
 		rec.State = Published
 		rec.Published = now
-		if err := putJSON(tx, store.Progress, []byte(id), newProgress(&rec.Assembly)); err != nil {
+		if err := store.PutJSON(tx, store.Progress, []byte(id), newProgress(&rec.Assembly)); err != nil {
 			return err
 		}
 		lw, err := r.logWriter(tx, id, now)
@@ -374,7 +355,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			return err
 		}
 		a = rec.Assembly
-		return putJSON(tx, store.Assemblies, []byte(id), rec)
+		return store.PutJSON(tx, store.Assemblies, []byte(id), rec)
 	})
 	return a, err
 }
@@ -409,7 +390,7 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 		}
 		rec.State, rec.CancelledAt, rec.CancelReason = Cancelled, now, reason
 		a = rec.Assembly
-		return putJSON(tx, store.Assemblies, []byte(id), rec)
+		return store.PutJSON(tx, store.Assemblies, []byte(id), rec)
 	})
 	if err == nil {
 		r.notify(id)
@@ -521,7 +502,7 @@ func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
 	if err := lw.finish(); err != nil {
 		return err
 	}
-	return putJSON(tx, store.Assemblies, []byte(rec.ID), rec)
+	return store.PutJSON(tx, store.Assemblies, []byte(rec.ID), rec)
 }
 
 func frozenUnits(tx store.Tx, id string) ([]tally.Unit, error) {

@@ -89,7 +89,7 @@ func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Sig
 		if tx.Get(store.KeyIndex, keyHash(s.PublicKey)) != nil {
 			return fmt.Errorf("%w: %s is an owner's key", ErrSignerExists, s.KeyID)
 		}
-		return putJSON(tx, store.Signers, []byte(s.KeyID), s)
+		return store.PutJSON(tx, store.Signers, []byte(s.KeyID), s)
 	})
 	return s, err
 }
@@ -109,7 +109,7 @@ func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Sign
 		if s.Revoked.IsZero() {
 			s.Revoked, s.RevokeReason = r.now().UTC(), reason
 		}
-		return putJSON(tx, store.Signers, []byte(keyID), s)
+		return store.PutJSON(tx, store.Signers, []byte(keyID), s)
 	})
 	return s, err
 }
@@ -151,7 +151,7 @@ func (r *Registry) Signer(ctx context.Context, keyID string) (Signer, error) {
 
 func getSigner(tx store.Tx, keyID string) (Signer, error) {
 	var s Signer
-	ok, err := getJSON(tx, store.Signers, []byte(keyID), &s)
+	ok, err := store.GetJSON(tx, store.Signers, []byte(keyID), &s)
 	if err != nil {
 		return s, err
 	}

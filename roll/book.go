@@ -115,25 +115,6 @@ type accessRecord struct {
 	Reason      string    `json:"reason"`
 }
 
-func getJSON(tx store.Tx, bk store.Bucket, key []byte, v any) (bool, error) {
-	raw := tx.Get(bk, key)
-	if raw == nil {
-		return false, nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("roll: corrupt record in %s: %w", bk, err)
-	}
-	return true, nil
-}
-
-func putJSON(tx store.Tx, bk store.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bk, key, raw)
-}
-
 var communityIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
 
 // CreateCommunity stores a new community. An empty ID is generated.
@@ -165,7 +146,7 @@ func (b *Book) CreateCommunity(ctx context.Context, c Community) (Community, err
 		if tx.Get(store.Communities, key) != nil {
 			return fmt.Errorf("%w: %s", ErrCommunityExists, c.ID)
 		}
-		return putJSON(tx, store.Communities, key, toCommunityRecord(c))
+		return store.PutJSON(tx, store.Communities, key, toCommunityRecord(c))
 	})
 	if err != nil {
 		return Community{}, err
@@ -195,7 +176,7 @@ func (r communityRecord) community() Community {
 
 func getCommunity(tx store.Tx, id string) (communityRecord, error) {
 	var r communityRecord
-	ok, err := getJSON(tx, store.Communities, []byte(id), &r)
+	ok, err := store.GetJSON(tx, store.Communities, []byte(id), &r)
 	if err != nil {
 		return r, err
 	}
@@ -307,7 +288,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			}
 			o := batch.Owners[uo.OwnerID]
 			var rec ownerRecord
-			ok, err := getJSON(tx, store.Owners, store.Key(communityID, o.ID), &rec)
+			ok, err := store.GetJSON(tx, store.Owners, store.Key(communityID, o.ID), &rec)
 			if err != nil {
 				return res, err
 			}
@@ -335,7 +316,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 		for _, o := range u.Owners {
 			rec.Owners = append(rec.Owners, ownerOfUnit(o))
 		}
-		if err := putJSON(tx, store.Units, store.Key(communityID, u.ID), rec); err != nil {
+		if err := store.PutJSON(tx, store.Units, store.Key(communityID, u.ID), rec); err != nil {
 			return res, err
 		}
 	}
@@ -353,7 +334,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			}
 		}
 		slices.Sort(rec.Units)
-		if err := putJSON(tx, store.Owners, store.Key(communityID, id), rec); err != nil {
+		if err := store.PutJSON(tx, store.Owners, store.Key(communityID, id), rec); err != nil {
 			return res, err
 		}
 	}
@@ -369,7 +350,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 	c.Figures = f
 	res.Units = len(batch.Units)
 	res.Figures = f
-	return res, putJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
+	return res, store.PutJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
 }
 
 // TransferTx records, inside a transaction of the caller's, that a unit
@@ -379,7 +360,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 // updated. It returns the unit as it is now.
 func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []OwnerInput) (Unit, error) {
 	var old unitRecord
-	ok, err := getJSON(tx, store.Units, store.Key(communityID, unitID), &old)
+	ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &old)
 	if err != nil {
 		return Unit{}, err
 	}
@@ -403,7 +384,7 @@ func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []Owne
 			return Unit{}, err
 		}
 		rec.Units = slices.DeleteFunc(rec.Units, func(u string) bool { return u == unitID })
-		if err := putJSON(tx, store.Owners, store.Key(communityID, o.OwnerID), rec); err != nil {
+		if err := store.PutJSON(tx, store.Owners, store.Key(communityID, o.OwnerID), rec); err != nil {
 			return Unit{}, err
 		}
 	}
@@ -530,7 +511,7 @@ func (b *Book) UnitPage(ctx context.Context, communityID, building, after string
 
 func getOwner(tx store.Tx, communityID, ownerID string) (ownerRecord, error) {
 	var r ownerRecord
-	ok, err := getJSON(tx, store.Owners, store.Key(communityID, ownerID), &r)
+	ok, err := store.GetJSON(tx, store.Owners, store.Key(communityID, ownerID), &r)
 	if err != nil {
 		return r, err
 	}
@@ -586,7 +567,7 @@ func ownerEntry(tx store.Tx, communityID string, r ownerRecord) (OwnerEntry, err
 	e := OwnerEntry{Owner: r.owner()}
 	for _, uid := range r.Units {
 		var ur unitRecord
-		if _, err := getJSON(tx, store.Units, store.Key(communityID, uid), &ur); err != nil {
+		if _, err := store.GetJSON(tx, store.Units, store.Key(communityID, uid), &ur); err != nil {
 			return e, err
 		}
 		if ur.unit().Voter() == r.ID {
@@ -643,7 +624,7 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 		if err != nil {
 			return err
 		}
-		return putJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{
+		return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{
 			Time: b.now().UTC(), Action: "reveal_phone", TokenID: actor.TokenID, Label: actor.Label,
 			CommunityID: communityID, OwnerID: ownerID, Reason: reason,
 		})
@@ -732,7 +713,7 @@ func (b *Book) addKey(tx store.Tx, communityID string, owner ownerRecord, pub []
 		return Key{}, fmt.Errorf("%w: key %s", ErrKeyInUse, KeyID(pub))
 	}
 	k := Key{ID: KeyID(pub), OwnerID: owner.ID, PublicKey: slices.Clone(pub), Created: now, RegisteredBy: actor.Label}
-	if err := putJSON(tx, store.OwnerKeys, store.Key(communityID, owner.ID, k.ID), keyRecord(k)); err != nil {
+	if err := store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, owner.ID, k.ID), keyRecord(k)); err != nil {
 		return Key{}, err
 	}
 	if err := tx.Put(store.KeyIndex, h[:], store.Key(communityID, owner.ID, k.ID)); err != nil {
@@ -762,7 +743,7 @@ func (b *Book) RegisterKey(ctx context.Context, communityID, ownerID string, pub
 
 func getKey(tx store.Tx, communityID, ownerID, keyID string) (Key, error) {
 	var r keyRecord
-	ok, err := getJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), &r)
+	ok, err := store.GetJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), &r)
 	if err != nil {
 		return Key{}, err
 	}
@@ -797,7 +778,7 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 			return err
 		}
 		old.Revoked, old.RevokeReason, old.ReplacedBy = now, "rotated", nk.ID
-		return putJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(old))
+		return store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(old))
 	})
 	return nk, err
 }
@@ -822,7 +803,7 @@ func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reaso
 			return fmt.Errorf("%w: %s", ErrKeyRevoked, keyID)
 		}
 		k.Revoked, k.RevokeReason = b.now().UTC(), reason
-		return putJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(k))
+		return store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(k))
 	})
 	return k, err
 }
