@@ -126,7 +126,8 @@ type Progress struct {
 	ByChannel  map[string]int64
 	Hourly     map[string]int64
 	Motions    []MotionProgress
-	// Version changes whenever the counters change.
+	// Version changes whenever the counters or the state change: it is the
+	// size of the assembly's log.
 	Version uint64
 }
 
@@ -146,7 +147,14 @@ func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
 			return err
 		}
 		out.Counted, out.Pending, out.Refused, out.Superseded = p.Counted, p.Pending, p.Refused, p.Superseded
-		out.ByChannel, out.Hourly, out.Version = p.ByChannel, p.Hourly, p.NextSeq
+		out.ByChannel, out.Hourly = p.ByChannel, p.Hourly
+		// Every change that moves the counters or the state is logged, so
+		// the log's size is the progress's version.
+		var st logState
+		if _, err := store.GetJSON(tx, store.LogState, []byte(id), &st); err != nil {
+			return err
+		}
+		out.Version = st.Tree.Size
 		total := rec.RollTotal.Tally()
 		for _, m := range rec.Motions {
 			out.Motions = append(out.Motions, motionProgress(&rec.Assembly, m, total, p.Motions[m.ID]))

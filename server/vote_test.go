@@ -833,11 +833,15 @@ func TestReviewFixes(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := v.cast(t, 90, ballot.Platform, "OPPOSE")
+	before, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: pending.GetBallotId()})
 	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_SUPERSEDED || len(c.GetReceipt()) != 0 {
 		t.Errorf("late confirmation = %v (receipt %d bytes), %v; want SUPERSEDED without a receipt", c.GetStatus(), len(c.GetReceipt()), err)
 	}
 	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if p.GetVersion() <= before.GetVersion() {
+		t.Errorf("progress version %d after a confirmation, %d before: watchers would miss it", p.GetVersion(), before.GetVersion())
+	}
 	if agree, oppose := p.GetMotions()[0].GetChoices()[0], p.GetMotions()[0].GetChoices()[1]; agree.GetFigures().GetHead() != 0 || oppose.GetFigures().GetHead() != 1 {
 		t.Errorf("after a late confirmation: agree %v, oppose %v; want the later OPPOSE to count", agree.GetFigures(), oppose.GetFigures())
 	}
