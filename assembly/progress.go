@@ -237,10 +237,13 @@ func approvalLine(req tally.Requirement, total, base, have, notVoted tally.Figur
 			return required, remaining, remaining <= free
 		}
 		if t.Den == t.Num { // unanimity of participants
-			if haveV == baseV && haveV > 0 {
+			switch {
+			case haveV == baseV && haveV > 0:
 				return baseV, 0, true
+			case baseV == 0: // nobody yet: one agreeing voter would do
+				return 1, 1, free >= 1
 			}
-			return baseV + 1, 1, false
+			return baseV + 1, 1, false // someone did not agree: out of reach
 		}
 		need := new(big.Int).Sub(new(big.Int).Mul(big.NewInt(t.Num), big.NewInt(baseV)), new(big.Int).Mul(big.NewInt(t.Den), big.NewInt(haveV)))
 		d := big.NewInt(t.Den - t.Num)

@@ -1,0 +1,46 @@
+package assembly
+
+import (
+	"testing"
+
+	"github.com/ownervote/ownervote/tally"
+)
+
+func TestApprovalAndQuorumLines(t *testing.T) {
+	half := tally.Requirement{Threshold: tally.Threshold{Num: 1, Den: 2, Strict: true}}
+	threeQuarters := tally.Requirement{Threshold: tally.Threshold{Num: 3, Den: 4}}
+	unanimity := tally.Requirement{Threshold: tally.Threshold{Num: 1, Den: 1}}
+	ofAll := tally.Requirement{Threshold: tally.Threshold{Num: 1, Den: 2, Strict: true}, Of: tally.OfAll}
+	f := func(head int64) tally.Figures { return tally.Figures{Area: tally.Area(head * 8000), Head: head} }
+	total := f(166)
+	tests := []struct {
+		name            string
+		req             tally.Requirement
+		base, have, not tally.Figures
+		wantRemaining   int64 // heads
+		wantReachable   bool
+	}{
+		// 111 take part: more than half is 56; 55 agreeing need one more.
+		{"55 of 111", half, f(111), f(55), f(55), 2, true},
+		{"56 of 111", half, f(111), f(56), f(55), 0, true},
+		// A new agreeing voter joins the base too: 50 of 100 need 1 more
+		// (51 of 101 > 1/2).
+		{"50 of 100", half, f(100), f(50), f(66), 1, true},
+		{"3/4 inclusive: 75 of 100", threeQuarters, f(100), f(75), f(66), 0, true},
+		{"3/4: 74 of 100 need 4 (78 of 104)", threeQuarters, f(100), f(74), f(66), 4, true},
+		{"unanimity with nobody yet", unanimity, f(0), f(0), f(166), 1, true},
+		{"unanimity broken", unanimity, f(10), f(9), f(156), 1, false},
+		{"of all owners: 84 of 166", ofAll, f(100), f(60), f(66), 24, true},
+		{"of all owners out of reach", ofAll, f(160), f(60), f(6), 24, false},
+	}
+	for _, tc := range tests {
+		l := approvalLine(tc.req, total, tc.base, tc.have, tc.not)
+		if l.Remaining.Head != tc.wantRemaining || l.Reachable != tc.wantReachable {
+			t.Errorf("%s: approvalLine remaining %d heads, reachable %v; want %d, %v", tc.name, l.Remaining.Head, l.Reachable, tc.wantRemaining, tc.wantReachable)
+		}
+	}
+	q := quorumLine(tally.Threshold{Num: 2, Den: 3}, total, f(110), f(56))
+	if q.Required.Head != 111 || q.Remaining.Head != 1 || !q.Reachable {
+		t.Errorf("quorum with 110 of 166: %+v, want 111 required, 1 remaining", q)
+	}
+}
