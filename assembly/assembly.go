@@ -207,7 +207,7 @@ var (
 	ErrBallotNotFound   = errors.New("assembly: ballot not found")
 	ErrProxyCap         = errors.New("assembly: proxy holder has reached the cap")
 	ErrNotPending       = errors.New("assembly: ballot is not waiting for confirmation")
-	ErrSameStaff        = errors.New("assembly: the confirming staff member must differ from the recorder")
+	ErrSameStaff        = errors.New("assembly: the confirming staff member must differ from the one who took the ballot")
 	ErrMalformedBallot  = errors.New("assembly: malformed ballot")
 	ErrBadSignature     = errors.New("assembly: signature does not verify")
 	ErrUnknownSignerKey = errors.New("assembly: signing key not registered")

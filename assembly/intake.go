@@ -682,9 +682,24 @@ func putBallot(tx store.Tx, assemblyID string, br *BallotRecord) error {
 	return tx.Put(store.BallotIDs, store.Key(assemblyID, br.ID), binary.BigEndian.AppendUint64(nil, br.Seq))
 }
 
+// Confirmation is a second staff member's signed confirmation of a pending
+// ballot: their STAFF key and its signature of audit.ConfirmationStatement.
+type Confirmation struct {
+	KeyID     string
+	Signature []byte
+	// By is the confirming token's id.
+	By string
+}
+
 // Confirm counts a phone or visit ballot that waits for a second staff
-// member (maker-checker). by must differ from the submitter.
-func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string) (Outcome, error) {
+// member (maker-checker). The confirmation is signed with the confirming
+// staff member's own key: another person than the one whose attestation the
+// ballot carries, through another token than the one that submitted it.
+func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c Confirmation) (Outcome, error) {
+	by := c.By
+	if c.KeyID == "" || len(c.Signature) == 0 {
+		return Outcome{}, fmt.Errorf("%w: key_id, signature: sign the confirmation with your own staff key", ErrInvalid)
+	}
 	var out Outcome
 	var refusal *Refusal
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -712,6 +727,19 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 		b, err := ballot.Parse(br.Canonical)
 		if err != nil {
 			return fmt.Errorf("assembly: stored ballot %d unreadable: %w", br.Seq, err)
+		}
+		checker, err := getSigner(tx, c.KeyID)
+		switch {
+		case errors.Is(err, ErrSignerNotFound):
+			return fmt.Errorf("%w: key %s", ErrUnknownSignerKey, c.KeyID)
+		case err != nil:
+			return err
+		case checker.Kind != StaffSigner || !checker.Active() || !checker.InScope(rec.CommunityID):
+			return fmt.Errorf("%w: key %s is not an active staff key of %s", ErrNoRight, c.KeyID, rec.CommunityID)
+		case b.Attestation != nil && checker.ID == b.Attestation.StaffID:
+			return fmt.Errorf("%w: %s took this ballot", ErrSameStaff, checker.ID)
+		case !ed25519.Verify(checker.PublicKey, audit.ConfirmationStatement(assemblyID, ballotID), c.Signature):
+			return fmt.Errorf("%w: confirmation signature of %s", ErrBadSignature, c.KeyID)
 		}
 		now := r.now().UTC()
 		p := newProgress(&rec.Assembly)
@@ -743,7 +771,12 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID, by string)
 		if err != nil {
 			return err
 		}
-		br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: br.Seq, ID: br.ID, Status: string(br.Status), Reason: br.Reason, By: by}})
+		if err := lw.logKey(audit.KeyEntry{KeyID: checker.KeyID, PublicKey: checker.PublicKey, Role: string(ballot.SignerStaff),
+			Holder: checker.ID, Community: checker.CommunityID, Registered: checker.Created}); err != nil {
+			return err
+		}
+		br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: br.Seq, ID: br.ID, Status: string(br.Status),
+			Reason: br.Reason, By: by, KeyID: c.KeyID, Signature: c.Signature}})
 		if err != nil {
 			return err
 		}

@@ -154,6 +154,10 @@ type StatusEntry struct {
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
 	By     string `json:"by"`
+	// KeyID and Signature, on a confirmation, are the confirming staff
+	// member's key and signature of ConfirmationStatement.
+	KeyID     string `json:"key_id,omitempty"`
+	Signature []byte `json:"signature,omitempty"`
 }
 
 // AmendmentEntry records a unit sold during the vote.
@@ -240,6 +244,12 @@ func ParseEntry(data []byte) (*Entry, error) {
 		return nil, fmt.Errorf("%w: kind %q with %d bodies", ErrMalformedEntry, e.Kind, n)
 	}
 	return &e, nil
+}
+
+// ConfirmationStatement is the exact bytes a second staff member signs to
+// confirm a phone or visit ballot (maker-checker).
+func ConfirmationStatement(assemblyID, ballotID string) []byte {
+	return fmt.Appendf(nil, "ownervote-confirmation/1\nassembly=%s\nballot=%s\n", assemblyID, ballotID)
 }
 
 // CertificationStatement is the exact bytes a committee member signs to

@@ -361,6 +361,17 @@ func (v *verifier) replay(e *Entry) error {
 		if vb == nil || vb.status != "PENDING_CONFIRMATION" {
 			return fail("status", i, "status %s of ballot %d, which is not waiting for confirmation", e.Status.Status, e.Status.Seq)
 		}
+		// The confirmation is signed by another staff member than the one
+		// who took the ballot, with a staff key logged before.
+		k := v.keys[e.Status.KeyID]
+		switch {
+		case k == nil || k.Role != string(ballot.SignerStaff) || (k.Community != "" && k.Community != v.agenda.CommunityID):
+			return fail("right-to-sign", i, "ballot %d confirmed with key %q, not a staff key of this community logged before", e.Status.Seq, e.Status.KeyID)
+		case vb.b.Attestation != nil && k.Holder == vb.b.Attestation.StaffID:
+			return fail("right-to-sign", i, "ballot %d confirmed by %s, who took it", e.Status.Seq, k.Holder)
+		case !ed25519.Verify(k.PublicKey, ConfirmationStatement(v.b.Keys.Assembly, e.Status.ID), e.Status.Signature):
+			return fail("ballot-signature", i, "the confirmation of ballot %d does not verify", e.Status.Seq)
+		}
 		vb.status = e.Status.Status
 		if e.Status.Status == "ACCEPTED" {
 			return v.count(i, e.Status.Seq, vb.b.Voter)

@@ -130,7 +130,7 @@ func (s *assemblyService) ConfirmBallot(ctx context.Context, req *ov.ConfirmBall
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
 	}
-	out, err := s.reg.Confirm(ctx, req.GetAssemblyId(), req.GetBallotId(), tokenFrom(ctx).ID)
+	out, err := s.reg.Confirm(ctx, req.GetAssemblyId(), req.GetBallotId(), assembly.Confirmation{KeyID: req.GetKeyId(), Signature: req.GetSignature(), By: tokenFrom(ctx).ID})
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

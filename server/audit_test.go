@@ -71,7 +71,7 @@ func TestReceiptsProveInclusion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: pending.GetBallotId()})
+			r, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(pending.GetBallotId(), v.staff2))
 			if err != nil {
 				t.Fatal(err)
 			}

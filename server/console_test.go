@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/browsertest"
@@ -554,6 +555,9 @@ func TestConsoleCampaign(t *testing.T) {
 	{
 		tabB := c.tab()
 		c.signIn(tabB, staffB)
+		// The confirmation is signed with the second staff member's own key.
+		c.enrolKey(tabB, "STAFF", "staff-li", "李工作人员")
+		c.approveAll(admin, 1)
 		c.open(tabB, "#/c/"+c.cid+"/a/select-2026/record")
 		tabB.Run("pending ballot listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-confirm=%q]`, ballotID))))
 		tabB.Screenshot("console-confirm")
@@ -569,6 +573,18 @@ func TestConsoleCampaign(t *testing.T) {
 		}
 		if _, err := ballot.VerifyReceipt(r.GetReceipt(), r.GetReceiptSignature(), receiptKey.Public().(ed25519.PublicKey)); err != nil {
 			t.Errorf("receipt of the phone ballot: %v", err)
+		}
+		// The log records the confirmation signed by staff-li's key.
+		e, err := audit.ParseEntry(r.GetLogEntry())
+		if err != nil || e.Status == nil {
+			t.Fatalf("confirmation log entry = %+v, %v", e, err)
+		}
+		signers, err := c.ss.ListSigners(c.e.ctx(c.e.admin), &ov.ListSignersRequest{CommunityId: c.cid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(signers.GetSigners(), func(s *ov.Signer) bool { return s.GetKeyId() == e.Status.KeyID && s.GetSignerId() == "staff-li" }) {
+			t.Errorf("confirmation signed with key %s, not one of staff-li's", e.Status.KeyID)
 		}
 		// The dashboard counts it.
 		c.open(tab, "#/c/"+c.cid+"/a/select-2026")

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -202,6 +203,12 @@ func (v *vote) ballotFor(i int, c ballot.Channel, choice string) (*ballot.Ballot
 	}
 	b.KeyID = s.keyID()
 	return b, s
+}
+
+// confirmation is a maker-checker confirmation of a ballot signed by s.
+func (v *vote) confirmation(ballotID string, s signer) *ov.ConfirmBallotRequest {
+	return &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballotID, KeyId: s.keyID(),
+		Signature: ed25519.Sign(s.priv, audit.ConfirmationStatement(v.assembly, ballotID))}
 }
 
 func proxyDoc(i int) string {
@@ -574,9 +581,22 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION || len(r.GetReceipt()) != 0 {
 		t.Fatalf("phone ballot with maker-checker: %v %v, want pending without receipt", r.GetStatus(), err)
 	}
-	req := &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: r.GetBallotId()}
+	req := v.confirmation(r.GetBallotId(), v.staff2)
 	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), req); reasonOf(err) != "SAME_STAFF" {
-		t.Errorf("confirm by the recorder: %v, want SAME_STAFF", err)
+		t.Errorf("confirm through the recorder's token: %v, want SAME_STAFF", err)
+	}
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff)); reasonOf(err) != "SAME_STAFF" {
+		t.Errorf("confirm signed by the staff member who took the ballot: %v, want SAME_STAFF", err)
+	}
+	unsigned := v.confirmation(r.GetBallotId(), v.staff2)
+	unsigned.Signature = nil
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), unsigned); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("unsigned confirmation: %v, want InvalidArgument", err)
+	}
+	forged := v.confirmation(r.GetBallotId(), v.staff2)
+	forged.Signature[3] ^= 1
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), forged); reasonOf(err) != "BAD_SIGNATURE" {
+		t.Errorf("forged confirmation: %v, want BAD_SIGNATURE", err)
 	}
 	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), req)
 	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
@@ -834,7 +854,7 @@ func TestReviewFixes(t *testing.T) {
 	}
 	later := v.cast(t, 90, ballot.Platform, "OPPOSE")
 	before, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
-	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: pending.GetBallotId()})
+	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(pending.GetBallotId(), v.staff2))
 	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_SUPERSEDED || len(c.GetReceipt()) != 0 {
 		t.Errorf("late confirmation = %v (receipt %d bytes), %v; want SUPERSEDED without a receipt", c.GetStatus(), len(c.GetReceipt()), err)
 	}

@@ -1971,10 +1971,14 @@ func (x *BallotReceipt) GetInclusionProof() [][]byte {
 }
 
 type ConfirmBallotRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
-	AssemblyId    string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
-	BallotId      string                 `protobuf:"bytes,3,opt,name=ballot_id,json=ballotId,proto3" json:"ballot_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	BallotId    string                 `protobuf:"bytes,3,opt,name=ballot_id,json=ballotId,proto3" json:"ballot_id,omitempty"`
+	// The confirming staff member's own STAFF key, and its ed25519 signature
+	// of "ownervote-confirmation/1\nassembly=<assembly id>\nballot=<ballot id>\n".
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	Signature     []byte `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2028,6 +2032,20 @@ func (x *ConfirmBallotRequest) GetBallotId() string {
 		return x.BallotId
 	}
 	return ""
+}
+
+func (x *ConfirmBallotRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *ConfirmBallotRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
 }
 
 type GetBallotReceiptRequest struct {
@@ -5609,12 +5627,14 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\f \x01(\tR\n" +
 	"checkpoint\x12'\n" +
-	"\x0finclusion_proof\x18\r \x03(\fR\x0einclusionProof\"w\n" +
+	"\x0finclusion_proof\x18\r \x03(\fR\x0einclusionProof\"\xac\x01\n" +
 	"\x14ConfirmBallotRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x1b\n" +
-	"\tballot_id\x18\x03 \x01(\tR\bballotId\"z\n" +
+	"\tballot_id\x18\x03 \x01(\tR\bballotId\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x05 \x01(\fR\tsignature\"z\n" +
 	"\x17GetBallotReceiptRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +

@@ -24,6 +24,7 @@ export async function recordPage(ctx) {
     get('/server/keys'),
   ]);
   const signers = signersResp.signers || [];
+  ctx.signers = signers;
   const nonVoters = (nvResp.non_voters || []).slice().sort((x, y) =>
     (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
   const section = h('section', { class: 'card', 'data-testid': 'record' });
@@ -282,7 +283,13 @@ async function drawConfirmations(ctx, section, nonVoters) {
           onclick: async (ev) => {
             ev.target.disabled = true;
             try {
-              await post(asmPath(ctx.cid, ctx.aid, `/ballots/${seg(b.ballot_id)}:confirm`));
+              // The confirmation is signed with this staff member's own key,
+              // so that nobody confirms a ballot they took themselves.
+              const key = await usableKey('STAFF', ctx.cid, ctx.signers || []);
+              if (!key) throw new Error(t('record.noKey'));
+              const statement = new TextEncoder().encode(`ownervote-confirmation/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\n`);
+              const signature = await signEd25519(key.privateKey, statement);
+              await post(asmPath(ctx.cid, ctx.aid, `/ballots/${seg(b.ballot_id)}:confirm`), { key_id: key.keyId, signature: toBase64(signature) });
               await drawConfirmations(ctx, section, nonVoters);
               section.querySelector('[aria-live]').append(h('p', { class: 'alert ok', role: 'status' }, t('confirm.done')));
             } catch (err) {
