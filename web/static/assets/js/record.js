@@ -111,7 +111,8 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   });
 
   const time = h('input', { id: ids.time, type: 'datetime-local', required: true, value: localInputValue(serverNow()), 'data-testid': 'att-time' });
-  const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note' });
+  const noteHint = h('p', { class: 'muted small', id: ids.note + '-hint' }, t('record.notePublic'));
+  const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note', 'aria-describedby': ids.note + '-hint' });
   const hash = h('input', { id: ids.hash, pattern: '[0-9a-f]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'att-recording' });
   const file = h('input', {
     id: ids.file, type: 'file', accept: 'audio/*',
@@ -131,7 +132,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     channelSet,
     h('h3', {}, t('record.choices')), motionSets,
     h('label', { for: ids.time }, t('record.time')), time,
-    noteLabel, note,
+    noteLabel, note, noteHint,
     h('label', { for: ids.file }, t('record.recording')), file,
     h('label', { for: ids.hash }, t('record.recordingHash')), hash,
     msg,
