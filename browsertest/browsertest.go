@@ -197,8 +197,9 @@ func (tab *Tab) Errors() []string {
 	return append([]string(nil), tab.log.errors...)
 }
 
-// Timeout bounds each Run and Get.
-const Timeout = 20 * time.Second
+// Timeout bounds each Run and Get: generous, because CI runs the browser
+// tests under the race detector alongside every other package.
+const Timeout = 60 * time.Second
 
 // Run runs chromedp actions in order, with a timeout, and fails the test
 // on error.
