@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -323,8 +324,10 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			vr.Figures.Area += int64(u.Area)
 			vr.Units = append(vr.Units, u.ID)
 		}
-		for v, vr := range voters {
-			if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(id, v), vr); err != nil {
+		// In key order: bbolt then appends instead of shifting a growing
+		// node at every insert (quadratic for a large roll).
+		for _, v := range slices.Sorted(maps.Keys(voters)) {
+			if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(id, v), voters[v]); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -311,7 +312,11 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Unit - b.Unit })
 		return res, &ImportError{Problems: probs}
 	}
-	for _, u := range batch.Units {
+	// Writes go in key order: bbolt then appends instead of shifting a
+	// growing node at every insert (quadratic for a large roster).
+	sorted := slices.Clone(batch.Units)
+	slices.SortFunc(sorted, func(a, b Unit) int { return strings.Compare(a.ID, b.ID) })
+	for _, u := range sorted {
 		rec := unitRecord{ID: u.ID, Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract, Kind: u.Kind}
 		for _, o := range u.Owners {
 			rec.Owners = append(rec.Owners, ownerOfUnit(o))
@@ -320,7 +325,8 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			return res, err
 		}
 	}
-	for id, o := range batch.Owners {
+	for _, id := range slices.Sorted(maps.Keys(batch.Owners)) {
+		o := batch.Owners[id]
 		rec := stored[id]
 		if rec == nil {
 			rec = &ownerRecord{ID: o.ID, Name: o.Name, Phone: o.Phone, IDHash: o.IDHash}
