@@ -72,7 +72,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		if err != nil {
 			return err
 		}
-		prev := BallotVoter(tally.VoterOf(u))
+		prev := audit.BallotVoter(tally.VoterOf(u))
 		am = Amendment{UnitID: unitID, PreviousVoter: prev, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by}
 		var pv voterRecord
 		if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {

@@ -108,7 +108,7 @@ func originalRoll(units []tally.Unit, amendments []Amendment) []tally.Unit {
 			continue
 		}
 		u := &out[byID[am.UnitID]]
-		if am.PreviousVoter == DeveloperVoter {
+		if am.PreviousVoter == audit.DeveloperVoter {
 			u.OwnerID, u.Developer = "", true
 		} else {
 			u.OwnerID, u.Developer = am.PreviousVoter, false
@@ -153,7 +153,7 @@ func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUn
 			return err
 		}
 		for _, u := range units {
-			if c, ok := channel[BallotVoter(tally.VoterOf(u))]; ok {
+			if c, ok := channel[audit.BallotVoter(tally.VoterOf(u))]; ok {
 				out = append(out, VotedUnit{UnitID: u.ID, Area: u.Area, Channel: c})
 			}
 		}

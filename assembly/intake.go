@@ -874,7 +874,7 @@ func countedBallots(tx store.Tx, assemblyID string) ([]tally.Ballot, error) {
 			return false, fmt.Errorf("assembly: stored ballot %d unreadable: %w", br.Seq, err)
 		}
 		for _, c := range b.Choices {
-			tb := tally.Ballot{Voter: TallyVoter(b.Voter), Motion: c.Motion}
+			tb := tally.Ballot{Voter: audit.TallyVoter(b.Voter), Motion: c.Motion}
 			for _, v := range c.Values {
 				tb.Choices = append(tb.Choices, tally.Choice(v))
 			}
@@ -925,7 +925,7 @@ func (r *Registry) NonVoters(ctx context.Context, assemblyID string) ([]NonVoter
 			}
 			voter := string(k[len(assemblyID)+1:])
 			nv := NonVoter{Voter: voter, Units: vr.Units, Figures: vr.Figures.Tally()}
-			if voter != DeveloperVoter {
+			if voter != audit.DeveloperVoter {
 				if nv.Phone, err = roll.OwnerPhoneTx(tx, rec.CommunityID, voter); err != nil && !errors.Is(err, roll.ErrOwnerNotFound) {
 					return false, err
 				}

@@ -315,7 +315,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			if err := store.PutJSON(tx, store.AssemblyUnits, store.Key(id, u.ID), u); err != nil {
 				return err
 			}
-			v := BallotVoter(tally.VoterOf(u))
+			v := audit.BallotVoter(tally.VoterOf(u))
 			vr := voters[v]
 			if vr == nil {
 				vr = &voterRecord{Figures: Figures{Head: 1}}
@@ -331,7 +331,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 				return err
 			}
 		}
-		rec.RollDigest = RollDigest(tu)
+		rec.RollDigest = audit.RollDigest(tu)
 		rec.RollUnits = len(tu)
 		rec.RollTotal = figuresOf(total)
 		rec.State = Published

@@ -219,10 +219,3 @@ func (s *scopedStream) RecvMsg(m any) error {
 	}
 	return nil
 }
-
-// HasPolicy reports whether the policy table has a rule for method; a
-// method without one is refused to every caller.
-func HasPolicy(method string) bool {
-	_, ok := policy[method]
-	return ok
-}

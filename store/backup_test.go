@@ -24,7 +24,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	st := openTemp(t)
 	put := func(i int) error {
 		// Two keys per transaction: a snapshot holds both or neither.
-		return st.Batch(ctx, func(tx store.Tx) error {
+		return st.Update(ctx, func(tx store.Tx) error {
 			k := []byte(fmt.Sprintf("k%05d", i))
 			if err := tx.Put(store.Communities, k, bytes.Repeat([]byte{'v'}, 200)); err != nil {
 				return err

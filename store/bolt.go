@@ -40,11 +40,6 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	// file.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly,
 		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
-	if err == nil && !opts.ReadOnly {
-		// Group commit: concurrent ballots share a transaction and an fsync.
-		db.MaxBatchSize = 64
-		db.MaxBatchDelay = 2 * time.Millisecond
-	}
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s (is an ownervote server running on it?)", ErrLocked, path)
@@ -96,14 +91,6 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 		return err
 	}
 	return b.db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
-}
-
-// Batch implements Store with bbolt's DB.Batch (group commit).
-func (b *Bolt) Batch(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return b.db.Batch(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
 }
 
 // Close implements Store.

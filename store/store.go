@@ -16,12 +16,6 @@ type Store interface {
 	// nothing it wrote is kept. When Update returns nil the writes are
 	// committed and on stable storage.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// Batch is Update for many concurrent callers: calls that arrive
-	// together may share one transaction and one fsync. fn may run more than
-	// once, so it must not have effects outside the transaction other than
-	// setting its caller's results. If fn returns an error, only its own
-	// writes are dropped.
-	Batch(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store; pending transactions finish first.
 	Close() error
 }

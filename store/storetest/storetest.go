@@ -192,8 +192,6 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
-	t.Run("Batch", func(t *testing.T) { runBatch(t, open) })
-
 	t.Run("CancelledContext", func(t *testing.T) {
 		st := open(t)
 		cctx, cancel := context.WithCancel(ctx)
@@ -204,43 +202,4 @@ func Run(t *testing.T, open Opener) {
 			t.Errorf("Update(cancelled) = %v, called %v; want context.Canceled, not called", err, called)
 		}
 	})
-}
-
-// runBatch checks Batch: concurrent calls all land, and a failing call
-// drops only its own writes.
-func runBatch(t *testing.T, open Opener) {
-	ctx := context.Background()
-	st := open(t)
-	var wg sync.WaitGroup
-	boom := errors.New("boom")
-	for i := range 64 {
-		wg.Go(func() {
-			err := st.Batch(ctx, func(tx store.Tx) error {
-				if err := tx.Put(store.Ballots, store.Seq(uint64(i)), []byte{byte(i)}); err != nil {
-					return err
-				}
-				if i%8 == 0 {
-					return boom
-				}
-				return nil
-			})
-			if (i%8 == 0) != errors.Is(err, boom) {
-				t.Errorf("Batch %d = %v", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	n := 0
-	st.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(store.Ballots, nil, nil, func(k, v []byte) (bool, error) {
-			if v[0]%8 == 0 {
-				t.Errorf("write of failed batch call %d was kept", v[0])
-			}
-			n++
-			return true, nil
-		})
-	})
-	if n != 56 {
-		t.Errorf("%d records after 64 batch calls of which 8 failed, want 56", n)
-	}
 }
