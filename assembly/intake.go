@@ -21,20 +21,36 @@ import (
 // Refusals: an authentic ballot that does not count. Each is stored with
 // the ballot and its reason before the refusal is returned.
 var (
-	ErrNotOpen             = errors.New("voting is not open yet")
-	ErrVotingClosed        = errors.New("voting has closed")
-	ErrChannelNotAccepted  = errors.New("the assembly does not accept this channel")
-	ErrRollMismatch        = errors.New("the ballot names another roll than the assembly's frozen roll")
-	ErrNotOnRoll           = errors.New("the voter is not on the frozen roll")
-	ErrNoRight             = errors.New("the signer may not sign for this voter")
-	ErrKeyRevoked          = errors.New("the signing key is revoked")
-	ErrNotOnAgenda         = errors.New("a motion is not on the published agenda")
-	ErrBadChoice           = errors.New("a choice is not allowed on its motion")
-	ErrAlreadyVoted        = errors.New("the voter already has a counted ballot")
-	ErrFutureBallot        = errors.New("the ballot's time is in the future")
-	errRefusedSentinelList = []error{ErrNotOpen, ErrVotingClosed, ErrChannelNotAccepted, ErrRollMismatch, ErrNotOnRoll,
-		ErrNoRight, ErrKeyRevoked, ErrNotOnAgenda, ErrBadChoice, ErrAlreadyVoted, ErrFutureBallot}
+	ErrNotOpen            = errors.New("voting is not open yet")
+	ErrVotingClosed       = errors.New("voting has closed")
+	ErrChannelNotAccepted = errors.New("the assembly does not accept this channel")
+	ErrRollMismatch       = errors.New("the ballot names another roll than the assembly's frozen roll")
+	ErrNotOnRoll          = errors.New("the voter is not on the frozen roll")
+	ErrNoRight            = errors.New("the signer may not sign for this voter")
+	ErrKeyRevoked         = errors.New("the signing key is revoked")
+	ErrNotOnAgenda        = errors.New("a motion is not on the published agenda")
+	ErrBadChoice          = errors.New("a choice is not allowed on its motion")
+	ErrAlreadyVoted       = errors.New("the voter already has a counted ballot")
+	ErrFutureBallot       = errors.New("the ballot's time is in the future")
 )
+
+// refusalCodes name the refusals in stored ballot records, so that a
+// replayed refused ballot gets its sentinel back.
+var refusalCodes = map[string]error{
+	"NOT_OPEN": ErrNotOpen, "VOTING_CLOSED": ErrVotingClosed, "CHANNEL_NOT_ACCEPTED": ErrChannelNotAccepted,
+	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
+	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot,
+}
+
+// refusalCode is the stored code of a refusal's sentinel.
+func refusalCode(reason error) string {
+	for code, e := range refusalCodes {
+		if e == reason {
+			return code
+		}
+	}
+	return ""
+}
 
 // ErrRefused matches every refusal.
 var ErrRefused = errors.New("ballot refused")
@@ -86,8 +102,10 @@ type BallotRecord struct {
 	Canonical []byte       `json:"-"`
 	Signature []byte       `json:"-"`
 	Status    BallotStatus `json:"status"`
-	// Reason is the refusal reason, or why a ballot was superseded.
+	// Reason is the refusal reason, or why a ballot was superseded;
+	// ReasonCode names a refusal's sentinel (see refusalCodes).
 	Reason       string    `json:"reason,omitempty"`
+	ReasonCode   string    `json:"reason_code,omitempty"`
 	Received     time.Time `json:"received"`
 	SubmittedBy  string    `json:"submitted_by"`
 	ConfirmedBy  string    `json:"confirmed_by,omitempty"`
@@ -350,7 +368,11 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		}
 		p.out.Record, p.out.Replayed = br, true
 		if br.Status == Refused {
-			p.refusal = &Refusal{Reason: reasonSentinel(br.Reason), Detail: br.Reason, BallotID: id, Seq: br.Seq}
+			reason, ok := refusalCodes[br.ReasonCode]
+			if !ok {
+				reason = ErrRefused
+			}
+			p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
 		}
 		return nil
 	}
@@ -392,7 +414,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	}
 	switch {
 	case reason != nil:
-		br.Status, br.Reason = Refused, reasonText(reason, detail)
+		br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
 		prog.Refused++
 		p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
 	case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
@@ -633,16 +655,6 @@ func reasonText(reason error, detail string) string {
 	return reason.Error() + ": " + detail
 }
 
-// reasonSentinel recovers a stored refusal's sentinel from its text.
-func reasonSentinel(text string) error {
-	for _, e := range errRefusedSentinelList {
-		if strings.HasPrefix(text, e.Error()) {
-			return e
-		}
-	}
-	return ErrRefused
-}
-
 func getBallot(tx store.Tx, assemblyID string, seq uint64) (BallotRecord, error) {
 	var br BallotRecord
 	ok, err := store.GetJSON(tx, store.Ballots, ballotKey(assemblyID, seq), &br)
@@ -757,7 +769,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 		br.ConfirmedBy, br.ConfirmedAt = by, now
 		switch {
 		case reason != nil:
-			br.Status, br.Reason = Refused, reasonText(reason, detail)
+			br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
 			p.Refused++
 			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
 		case vr.Counted > br.Seq:
