@@ -103,6 +103,24 @@ func (p *proc) waitReady(t *testing.T) bool {
 	}
 }
 
+// state says, for a failure message, whether the process is still running
+// and what it logged last.
+func (p *proc) state() string {
+	if p == nil {
+		return "no server"
+	}
+	log := p.stderr.String()
+	if len(log) > 4000 {
+		log = "…" + log[len(log)-4000:]
+	}
+	select {
+	case <-p.exited:
+		return fmt.Sprintf("serve exited: %v; its log ends:\n%s", p.waitErr, log)
+	default:
+		return "serve is running; its log ends:\n" + log
+	}
+}
+
 // kill sends SIGKILL and waits for the process to be gone.
 func (p *proc) kill() {
 	p.cmd.Process.Signal(syscall.SIGKILL)
@@ -112,6 +130,8 @@ func (p *proc) kill() {
 // crashVote is the vote the crash test drives: a community, its signers,
 // an open assembly and the tokens of two intake channels.
 type crashVote struct {
+	// running is the server the checks talk to, for failure messages.
+	running     *proc
 	dataDir     string
 	admin       string
 	community   string
@@ -553,6 +573,7 @@ func (cv *crashVote) check(t *testing.T, p *proc, l *ledger, round int) {
 	conn := dialProc(t, p)
 	defer conn.Close()
 	as := ov.NewAssemblyServiceClient(conn)
+	cv.running = p
 	cv.checkServed(t, as, l, round)
 	cv.checkTransparencyLog(t, as, l, round)
 	l.mu.Lock()
@@ -584,7 +605,7 @@ func (cv *crashVote) checkServed(t *testing.T, as ov.AssemblyServiceClient, l *l
 	for after := uint64(0); ; {
 		page, err := as.ListBallots(ctx, &ov.ListBallotsRequest{CommunityId: cv.community, AssemblyId: cv.assembly, AfterSeq: after, PageSize: 1000})
 		if err != nil {
-			t.Fatalf("round %d: ListBallots: %v", round, err)
+			t.Fatalf("round %d: ListBallots: %v (%s)", round, err, cv.running.state())
 		}
 		list = append(list, page.GetBallots()...)
 		if after = page.GetNextAfterSeq(); after == 0 {
@@ -593,7 +614,7 @@ func (cv *crashVote) checkServed(t *testing.T, as ov.AssemblyServiceClient, l *l
 	}
 	progress, err := as.GetProgress(ctx, &ov.GetProgressRequest{CommunityId: cv.community, AssemblyId: cv.assembly})
 	if err != nil {
-		t.Fatalf("round %d: GetProgress: %v", round, err)
+		t.Fatalf("round %d: GetProgress: %v (%s)", round, err, cv.running.state())
 	}
 	byID := map[string]*ov.BallotEntry{}
 	countedBy := map[string]string{} // voter → ballot id
