@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -49,6 +50,9 @@ type Config struct {
 	Duration time.Duration
 	// Round is the length of one round of the three phases; 3 s when zero.
 	Round time.Duration
+	// Skip names phases not to run ("grpc", "json", "ceiling"), to profile
+	// one alone; the ratios that need a skipped phase are then zero.
+	Skip []string
 	// Log receives progress; nothing when nil.
 	Log *slog.Logger
 	// Progress receives human-readable lines as the run goes; may be nil.
@@ -57,13 +61,16 @@ type Config struct {
 
 // Phase is what one phase measured.
 type Phase struct {
-	Acked       int64         `json:"acked"`
-	Errors      int64         `json:"errors"`
-	Elapsed     time.Duration `json:"-"`
-	PerSecond   float64       `json:"per_s"`
-	P50, P95    time.Duration `json:"-"`
-	P99         time.Duration `json:"-"`
-	FirstError  string        `json:"first_error,omitempty"`
+	Acked      int64         `json:"acked"`
+	Errors     int64         `json:"errors"`
+	Elapsed    time.Duration `json:"-"`
+	PerSecond  float64       `json:"per_s"`
+	P50, P95   time.Duration `json:"-"`
+	P99        time.Duration `json:"-"`
+	FirstError string        `json:"first_error,omitempty"`
+	// CPU is the process's CPU time (user and system, client and server
+	// together) while the phase ran.
+	CPU         time.Duration `json:"-"`
 	Exhausted   bool          `json:"exhausted"`
 	latencies   []time.Duration
 	latenciesMu sync.Mutex
@@ -85,14 +92,21 @@ type Result struct {
 	JSONP95ms        float64 `json:"json_p95_ms"`
 	JSONP99ms        float64 `json:"json_p99_ms"`
 	CeilingP99ms     float64 `json:"ceiling_p99_ms"`
-	Acked            int64   `json:"acked"`
-	Stored           int64   `json:"stored"`
-	CeilingAcked     int64   `json:"ceiling_acked"`
-	CeilingStored    int64   `json:"ceiling_stored"`
-	Errors           int64   `json:"errors"`
-	Concurrency      int     `json:"concurrency"`
-	Voters           int     `json:"voters"`
-	PhaseSeconds     float64 `json:"phase_s"`
+	// CPU per acknowledged request (client and server in one process), and
+	// the share of the machine's cores the phase kept busy.
+	GRPCCPUus     float64 `json:"grpc_cpu_us"`
+	JSONCPUus     float64 `json:"json_cpu_us"`
+	CeilingCPUus  float64 `json:"ceiling_cpu_us"`
+	GRPCCores     float64 `json:"grpc_cores"`
+	CeilingCores  float64 `json:"ceiling_cores"`
+	Acked         int64   `json:"acked"`
+	Stored        int64   `json:"stored"`
+	CeilingAcked  int64   `json:"ceiling_acked"`
+	CeilingStored int64   `json:"ceiling_stored"`
+	Errors        int64   `json:"errors"`
+	Concurrency   int     `json:"concurrency"`
+	Voters        int     `json:"voters"`
+	PhaseSeconds  float64 `json:"phase_s"`
 }
 
 // prepared is a signed ballot ready to send.
@@ -279,6 +293,7 @@ func buildCity(ctx context.Context, cfg Config) (*city, error) {
 func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, next func() (int, bool), send func(ctx context.Context, i int) error) {
 	deadline := time.Now().Add(d)
 	start := time.Now()
+	cpu0 := processCPU()
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
 		wg.Go(func() {
@@ -307,6 +322,7 @@ func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, next 
 	}
 	wg.Wait()
 	ph.Elapsed += time.Since(start)
+	ph.CPU += processCPU() - cpu0
 }
 
 // finish computes the phase's rate and percentiles.
@@ -322,6 +338,31 @@ func (ph *Phase) finish() {
 		return ph.latencies[min(len(ph.latencies)-1, int(p*float64(len(ph.latencies))))]
 	}
 	ph.P50, ph.P95, ph.P99 = pct(0.50), pct(0.95), pct(0.99)
+}
+
+// processCPU is the CPU time the process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuPerOp is the CPU time per acknowledged request, in microseconds.
+func (ph *Phase) cpuPerOp() float64 {
+	if ph.Acked == 0 {
+		return 0
+	}
+	return float64(ph.CPU.Microseconds()) / float64(ph.Acked)
+}
+
+// cores is the number of cores the phase kept busy on average.
+func (ph *Phase) cores() float64 {
+	if ph.Elapsed == 0 {
+		return 0
+	}
+	return ph.CPU.Seconds() / ph.Elapsed.Seconds()
 }
 
 // counter hands out indexes [from, to).
@@ -411,9 +452,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	nextGRPC, nextJSON, nextCeiling := counter(0, half), counter(half, len(c.ballots)), counter(0, math.MaxInt)
 	cfg.printf("%d clients, %d rounds of %s: gRPC, JSON, ceiling (bare verify + group commit) in turn", cfg.Concurrency, rounds, round)
 	for range rounds {
-		runSlice(authCtx, cfg, grpcPhase, slice, nextGRPC, sendGRPC)
-		runSlice(ctx, cfg, jsonPhase, slice, nextJSON, sendJSON)
-		runSlice(ctx, cfg, ceilPhase, slice, nextCeiling, sendCeiling)
+		if !slices.Contains(cfg.Skip, "grpc") {
+			runSlice(authCtx, cfg, grpcPhase, slice, nextGRPC, sendGRPC)
+		}
+		if !slices.Contains(cfg.Skip, "json") {
+			runSlice(ctx, cfg, jsonPhase, slice, nextJSON, sendJSON)
+		}
+		if !slices.Contains(cfg.Skip, "ceiling") {
+			runSlice(ctx, cfg, ceilPhase, slice, nextCeiling, sendCeiling)
+		}
 	}
 	grpcPhase.finish()
 	jsonPhase.finish()
@@ -432,6 +479,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		GRPCPerSecond: grpcPhase.PerSecond, JSONPerSecond: jsonPhase.PerSecond, CeilingPerSecond: ceilPhase.PerSecond,
 		GRPCP50ms: ms(grpcPhase.P50), GRPCP95ms: ms(grpcPhase.P95), GRPCP99ms: ms(grpcPhase.P99),
 		JSONP50ms: ms(jsonPhase.P50), JSONP95ms: ms(jsonPhase.P95), JSONP99ms: ms(jsonPhase.P99), CeilingP99ms: ms(ceilPhase.P99),
+		GRPCCPUus: grpcPhase.cpuPerOp(), JSONCPUus: jsonPhase.cpuPerOp(), CeilingCPUus: ceilPhase.cpuPerOp(),
+		GRPCCores: grpcPhase.cores(), CeilingCores: ceilPhase.cores(),
 		Acked: grpcPhase.Acked + jsonPhase.Acked, Stored: stored, CeilingAcked: ceilPhase.Acked, CeilingStored: ceilStored,
 		Errors: grpcPhase.Errors + jsonPhase.Errors + ceilPhase.Errors, Concurrency: cfg.Concurrency, Voters: c.voters, PhaseSeconds: cfg.Duration.Seconds(),
 	}

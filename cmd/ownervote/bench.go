@@ -26,6 +26,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fl.Duration("duration", 10*time.Second, "length of each phase")
 	dir := fl.String("dir", "", "directory for the databases (default: a new temporary directory, removed afterwards)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	var skip []string
+	fl.Func("skip", "a phase not to run: grpc, json or ceiling (repeatable; to profile one phase alone)", func(v string) error {
+		if v != "grpc" && v != "json" && v != "ceiling" {
+			return fmt.Errorf("unknown phase %q: grpc, json or ceiling", v)
+		}
+		skip = append(skip, v)
+		return nil
+	})
 	if err := fl.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -49,7 +57,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, bench.Config{Dir: *dir, Communities: *communities, Households: *households,
-		Concurrency: *concurrency, Duration: *duration, Progress: stderr})
+		Concurrency: *concurrency, Duration: *duration, Skip: skip, Progress: stderr})
 	if err != nil {
 		return err
 	}
