@@ -221,7 +221,7 @@ func parallel(n int, f func(i int)) {
 }
 
 // prepass parses every entry, hashes its leaf and checks every ballot's
-// signature, on all cores. The replay then checks, in order, that each key
+// signature (in batches), on all cores. The replay then checks, in order, that each key
 // was logged before its ballot and may sign it.
 func prepass(data [][]byte) []parsed {
 	out := make([]parsed, len(data))
@@ -241,18 +241,36 @@ func prepass(data [][]byte) []parsed {
 			}
 		}
 	}
-	parallel(len(out), func(i int) {
+	var todo []int // entries whose ballot names a logged key
+	for i := range out {
 		p := &out[i]
 		if p.ballot == nil {
-			return
+			continue
 		}
 		pub, ok := keys[p.ballot.KeyID]
 		if !ok || len(pub) != ed25519.PublicKeySize || ballot.KeyID(pub) != p.ballot.KeyID {
-			return
+			continue
 		}
 		p.sigDone = true
-		if !ed25519.Verify(pub, p.e.Ballot.Ballot, p.e.Ballot.Signature) {
-			p.sigErr = ballot.ErrBadSignature
+		todo = append(todo, i)
+	}
+	// Signatures are checked in batches (batchVerify); the ballots of a
+	// batch that fails are checked one by one, to find the bad ones.
+	batches := (len(todo) + batchSize - 1) / batchSize
+	parallel(batches, func(n int) {
+		idx := todo[n*batchSize : min(len(todo), (n+1)*batchSize)]
+		items := make([]sigItem, len(idx))
+		for j, i := range idx {
+			p := &out[i]
+			items[j] = sigItem{pub: keys[p.ballot.KeyID], msg: p.e.Ballot.Ballot, sig: p.e.Ballot.Signature}
+		}
+		if batchVerify(items) {
+			return
+		}
+		for j, i := range idx {
+			if !ed25519.Verify(items[j].pub, items[j].msg, items[j].sig) {
+				out[i].sigErr = ballot.ErrBadSignature
+			}
 		}
 	})
 	return out
