@@ -70,8 +70,10 @@ type Phase struct {
 	FirstError string        `json:"first_error,omitempty"`
 	// CPU is the process's CPU time (user and system, client and server
 	// together) while the phase ran.
-	CPU         time.Duration `json:"-"`
-	Exhausted   bool          `json:"exhausted"`
+	CPU time.Duration `json:"-"`
+	// Pages is the number of database pages written while the phase ran.
+	Pages       int64 `json:"-"`
+	Exhausted   bool  `json:"exhausted"`
 	latencies   []time.Duration
 	latenciesMu sync.Mutex
 	firstErr    sync.Once
@@ -94,11 +96,14 @@ type Result struct {
 	CeilingP99ms     float64 `json:"ceiling_p99_ms"`
 	// CPU per acknowledged request (client and server in one process), and
 	// the share of the machine's cores the phase kept busy.
-	GRPCCPUus     float64 `json:"grpc_cpu_us"`
-	JSONCPUus     float64 `json:"json_cpu_us"`
-	CeilingCPUus  float64 `json:"ceiling_cpu_us"`
-	GRPCCores     float64 `json:"grpc_cores"`
-	CeilingCores  float64 `json:"ceiling_cores"`
+	GRPCCPUus    float64 `json:"grpc_cpu_us"`
+	JSONCPUus    float64 `json:"json_cpu_us"`
+	CeilingCPUus float64 `json:"ceiling_cpu_us"`
+	GRPCCores    float64 `json:"grpc_cores"`
+	CeilingCores float64 `json:"ceiling_cores"`
+	// Database pages (4 KiB) written per acknowledged request.
+	GRPCPages     float64 `json:"grpc_pages_per_ballot"`
+	CeilingPages  float64 `json:"ceiling_pages_per_request"`
 	Acked         int64   `json:"acked"`
 	Stored        int64   `json:"stored"`
 	CeilingAcked  int64   `json:"ceiling_acked"`
@@ -289,11 +294,12 @@ func buildCity(ctx context.Context, cfg Config) (*city, error) {
 }
 
 // runSlice sends requests from next with cfg.Concurrency clients for d
-// or until next runs out, adding to ph.
-func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, next func() (int, bool), send func(ctx context.Context, i int) error) {
+// or until next runs out, adding to ph; pages counts the pages written to
+// the phase's database.
+func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, pages func() int64, next func() (int, bool), send func(ctx context.Context, i int) error) {
 	deadline := time.Now().Add(d)
 	start := time.Now()
-	cpu0 := processCPU()
+	cpu0, pages0 := processCPU(), pages()
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
 		wg.Go(func() {
@@ -323,6 +329,7 @@ func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, next 
 	wg.Wait()
 	ph.Elapsed += time.Since(start)
 	ph.CPU += processCPU() - cpu0
+	ph.Pages += pages() - pages0
 }
 
 // finish computes the phase's rate and percentiles.
@@ -355,6 +362,15 @@ func (ph *Phase) cpuPerOp() float64 {
 		return 0
 	}
 	return float64(ph.CPU.Microseconds()) / float64(ph.Acked)
+}
+
+// pagesPerOp is the number of database pages written per acknowledged
+// request.
+func (ph *Phase) pagesPerOp() float64 {
+	if ph.Acked == 0 {
+		return 0
+	}
+	return float64(ph.Pages) / float64(ph.Acked)
 }
 
 // cores is the number of cores the phase kept busy on average.
@@ -399,7 +415,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConns: cfg.Concurrency * 2, MaxIdleConnsPerHost: cfg.Concurrency * 2, MaxConnsPerHost: cfg.Concurrency * 2}}
 	base := "http://" + c.srv.HTTPAddr()
-	addr, stopCeiling, err := startCeiling(cfg.Dir)
+	addr, ceilingPages, stopCeiling, err := startCeiling(cfg.Dir)
 	if err != nil {
 		return Result{}, err
 	}
@@ -453,13 +469,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.printf("%d clients, %d rounds of %s: gRPC, JSON, ceiling (bare verify + group commit) in turn", cfg.Concurrency, rounds, round)
 	for range rounds {
 		if !slices.Contains(cfg.Skip, "grpc") {
-			runSlice(authCtx, cfg, grpcPhase, slice, nextGRPC, sendGRPC)
+			runSlice(authCtx, cfg, grpcPhase, slice, c.st.PagesWritten, nextGRPC, sendGRPC)
 		}
 		if !slices.Contains(cfg.Skip, "json") {
-			runSlice(ctx, cfg, jsonPhase, slice, nextJSON, sendJSON)
+			runSlice(ctx, cfg, jsonPhase, slice, c.st.PagesWritten, nextJSON, sendJSON)
 		}
 		if !slices.Contains(cfg.Skip, "ceiling") {
-			runSlice(ctx, cfg, ceilPhase, slice, nextCeiling, sendCeiling)
+			runSlice(ctx, cfg, ceilPhase, slice, ceilingPages, nextCeiling, sendCeiling)
 		}
 	}
 	grpcPhase.finish()
@@ -481,6 +497,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		JSONP50ms: ms(jsonPhase.P50), JSONP95ms: ms(jsonPhase.P95), JSONP99ms: ms(jsonPhase.P99), CeilingP99ms: ms(ceilPhase.P99),
 		GRPCCPUus: grpcPhase.cpuPerOp(), JSONCPUus: jsonPhase.cpuPerOp(), CeilingCPUus: ceilPhase.cpuPerOp(),
 		GRPCCores: grpcPhase.cores(), CeilingCores: ceilPhase.cores(),
+		GRPCPages: grpcPhase.pagesPerOp(), CeilingPages: ceilPhase.pagesPerOp(),
 		Acked: grpcPhase.Acked + jsonPhase.Acked, Stored: stored, CeilingAcked: ceilPhase.Acked, CeilingStored: ceilStored,
 		Errors: grpcPhase.Errors + jsonPhase.Errors + ceilPhase.Errors, Concurrency: cfg.Concurrency, Voters: c.voters, PhaseSeconds: cfg.Duration.Seconds(),
 	}

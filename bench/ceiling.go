@@ -50,26 +50,30 @@ func (c *ceiling) Ingest(ctx context.Context, req *ov.IngestRequest) (*ov.Ingest
 
 // startCeiling serves the bare pipeline on loopback over a fresh bbolt file
 // with the same group-commit settings as the real store.
-func startCeiling(dir string) (addr string, stop func() (stored int64, err error), err error) {
+func startCeiling(dir string) (addr string, pages func() int64, stop func() (stored int64, err error), err error) {
 	db, err := bolt.Open(filepath.Join(dir, "ceiling.db"), 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	db.MaxBatchSize, db.MaxBatchDelay = 64, 2*time.Millisecond
 	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucketIfNotExists(ceilingBucket); return err }); err != nil {
 		db.Close()
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		db.Close()
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	srv := grpc.NewServer()
 	ov.RegisterBenchServiceServer(srv, &ceiling{db: db})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	return ln.Addr().String(), func() (int64, error) {
+	pages = func() int64 {
+		st := db.Stats()
+		return st.TxStats.GetWrite()
+	}
+	return ln.Addr().String(), pages, func() (int64, error) {
 		srv.GracefulStop()
 		if err := <-done; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			return 0, err

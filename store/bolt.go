@@ -93,6 +93,13 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 	return b.db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
 }
 
+// PagesWritten is the number of pages the file's write transactions have
+// written since it was opened (a measure of write amplification).
+func (b *Bolt) PagesWritten() int64 {
+	st := b.db.Stats()
+	return st.TxStats.GetWrite()
+}
+
 // Close implements Store.
 func (b *Bolt) Close() error { return b.db.Close() }
 

@@ -20,7 +20,7 @@ func TestBenchSmallCity(t *testing.T) {
 		t.Fatalf("last line is not the JSON result: %v\n%s", err, stdout)
 	}
 	for _, k := range []string{"grpc_ballots_per_s", "json_ballots_per_s", "ceiling_ballots_per_s", "grpc_ratio",
-		"json_to_grpc_ratio", "grpc_p99_ms", "json_p99_ms", "grpc_cpu_us", "ceiling_cpu_us"} {
+		"json_to_grpc_ratio", "grpc_p99_ms", "json_p99_ms", "grpc_cpu_us", "ceiling_cpu_us", "grpc_pages_per_ballot", "ceiling_pages_per_request"} {
 		if res[k] <= 0 {
 			t.Errorf("%s = %v, want > 0\n%s", k, res[k], stdout)
 		}
