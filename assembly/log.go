@@ -64,7 +64,8 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 	}
 	var putErr error
 	err = w.st.Tree.Append(audit.LeafHash(data), func(id compact.NodeID, hash []byte) {
-		if putErr == nil {
+		// Leaves are not stored: a leaf's hash is its entry's (fetcher).
+		if putErr == nil && id.Level > 0 {
 			putErr = w.tx.Put(store.LogNodes, nodeKey(w.asm, id), hash)
 		}
 	})
@@ -173,6 +174,14 @@ func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {
 	return func(ids []compact.NodeID) ([][]byte, error) {
 		out := make([][]byte, len(ids))
 		for i, id := range ids {
+			if id.Level == 0 {
+				e := tx.Get(store.LogEntries, seqKey(assemblyID, id.Index))
+				if e == nil {
+					return nil, fmt.Errorf("assembly: log entry %d of %s missing", id.Index, assemblyID)
+				}
+				out[i] = audit.LeafHash(e)
+				continue
+			}
 			h := tx.Get(store.LogNodes, nodeKey(assemblyID, id))
 			if h == nil {
 				return nil, fmt.Errorf("assembly: log node %d/%d of %s missing", id.Level, id.Index, assemblyID)

@@ -51,7 +51,9 @@ const (
 	// leaf data.
 	LogEntries Bucket = "log_entries"
 	// LogNodes maps assembly id, 0, level byte, big-endian index to the
-	// hash of a perfect subtree of the assembly's Merkle tree.
+	// hash of a perfect subtree of the assembly's Merkle tree, level 1 and
+	// up: a leaf's hash is that of its entry in LogEntries. (Files written
+	// before this also hold the leaves, which nothing reads.)
 	LogNodes Bucket = "log_nodes"
 	// LogState maps assembly id to the tree's compact range.
 	LogState Bucket = "log_state"
