@@ -452,8 +452,8 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 	}
 	var root []byte
 	err := r.st.View(ctx, func(tx store.Tx) error {
-		var st logState
-		if _, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &st); err != nil {
+		st, _, err := getLogState(tx, assemblyID, true)
+		if err != nil {
 			return err
 		}
 		idx := out.Record.LogIndex

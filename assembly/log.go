@@ -3,6 +3,7 @@ package assembly
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -36,11 +37,38 @@ type logWriter struct {
 }
 
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
-	w := &logWriter{r: r, tx: tx, asm: assemblyID, now: now}
-	if _, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &w.st); err != nil {
+	st, _, err := getLogState(tx, assemblyID, true)
+	if err != nil {
 		return nil, err
 	}
-	return w, nil
+	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st}, nil
+}
+
+// getLogState reads an assembly's log state; ok is false before its log
+// opens. Only the size is stored (8 bytes, big-endian, so that the
+// records of all assemblies share a few pages); with withRange the compact
+// range is read from the stored nodes. A file written before that stored
+// the whole state as JSON, which is still read.
+func getLogState(tx store.Tx, assemblyID string, withRange bool) (st logState, ok bool, err error) {
+	raw := tx.Get(store.LogState, []byte(assemblyID))
+	switch {
+	case raw == nil:
+		return st, false, nil
+	case len(raw) > 0 && raw[0] == '{':
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return st, false, fmt.Errorf("assembly: corrupt log state of %s: %w", assemblyID, err)
+		}
+		return st, true, nil
+	case len(raw) != 8:
+		return st, false, fmt.Errorf("assembly: corrupt log state of %s (%d bytes)", assemblyID, len(raw))
+	}
+	st.Tree.Size = binary.BigEndian.Uint64(raw)
+	if withRange && st.Tree.Size > 0 {
+		if st.Tree.Hashes, err = fetcher(tx, assemblyID)(compact.RangeNodes(0, st.Tree.Size, nil)); err != nil {
+			return st, false, err
+		}
+	}
+	return st, true, nil
 }
 
 func nodeKey(assemblyID string, id compact.NodeID) []byte {
@@ -82,7 +110,7 @@ func (w *logWriter) finish() error {
 		return nil
 	}
 	w.dirty = false
-	return store.PutJSON(w.tx, store.LogState, []byte(w.asm), w.st)
+	return w.tx.Put(store.LogState, []byte(w.asm), binary.BigEndian.AppendUint64(nil, w.st.Tree.Size))
 }
 
 // signCheckpoint signs the checkpoint of an assembly's log at size with
@@ -120,7 +148,9 @@ func (r *Registry) Checkpoint(ctx context.Context, assemblyID string) ([]byte, u
 		if _, err := r.records.view(tx, assemblyID); err != nil {
 			return err
 		}
-		ok, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &st)
+		var ok bool
+		var err error
+		st, ok, err = getLogState(tx, assemblyID, true)
 		if err == nil && !ok {
 			err = fmt.Errorf("%w: %s has no log before it is published", ErrWrongState, assemblyID)
 		}
@@ -193,8 +223,7 @@ func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {
 }
 
 func (r *Registry) logSize(tx store.Tx, assemblyID string) (uint64, error) {
-	var st logState
-	_, err := store.GetJSON(tx, store.LogState, []byte(assemblyID), &st)
+	st, _, err := getLogState(tx, assemblyID, false)
 	return st.Tree.Size, err
 }
 

@@ -150,8 +150,8 @@ func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
 		out.ByChannel, out.Hourly = p.ByChannel, p.Hourly
 		// Every change that moves the counters or the state is logged, so
 		// the log's size is the progress's version.
-		var st logState
-		if _, err := store.GetJSON(tx, store.LogState, []byte(id), &st); err != nil {
+		st, _, err := getLogState(tx, id, false)
+		if err != nil {
 			return err
 		}
 		out.Version = st.Tree.Size

@@ -55,7 +55,8 @@ const (
 	// up: a leaf's hash is that of its entry in LogEntries. (Files written
 	// before this also hold the leaves, which nothing reads.)
 	LogNodes Bucket = "log_nodes"
-	// LogState maps assembly id to the tree's compact range.
+	// LogState maps assembly id to the log's size (8 bytes, big-endian;
+	// files written before held the tree's compact range as JSON).
 	LogState Bucket = "log_state"
 	// LogKeys maps assembly id, 0, key id to the index of the key's KEY
 	// entry.

@@ -1,0 +1,68 @@
+package assembly_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/store"
+)
+
+// TestLogStateWrittenAsJSON opens a log whose state an earlier ownervote
+// stored as JSON (the whole compact range): the checkpoint is the same,
+// and the log grows on with proofs that verify.
+func TestLogStateWrittenAsJSON(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 20, assembly.Settings{})
+	for i := range 5 {
+		if _, err := f.reg.Submit(ctx, f.signed(t, i, "AGREE")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, size, err := f.reg.Checkpoint(ctx, f.asm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.st.Update(ctx, func(tx store.Tx) error {
+		var tree audit.Tree
+		err := tx.Scan(store.LogEntries, store.Prefix(f.asm.ID), nil, func(_, v []byte) (bool, error) {
+			return true, tree.Append(audit.LeafHash(v), func(compact.NodeID, []byte) {})
+		})
+		if err != nil {
+			return err
+		}
+		if tree.Size != size {
+			t.Fatalf("%d entries stored, checkpoint of %d", tree.Size, size)
+		}
+		return store.PutJSON(tx, store.LogState, []byte(f.asm.ID), map[string]any{"tree": tree})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := f.reg.Checkpoint(ctx, f.asm.ID)
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("checkpoint from the JSON state:\n%s\nwant\n%s (%v)", after, before, err)
+	}
+	out, err := f.reg.Submit(ctx, f.signed(t, 5, "OPPOSE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.LogSize != size+1 {
+		t.Errorf("log size after one more ballot = %d, want %d", out.LogSize, size+1)
+	}
+	cp, err := audit.OpenCheckpoint(out.Checkpoint, f.reg.LogVerifierKey(), f.asm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.VerifyInclusion(out.LogEntry, out.LogIndex, out.LogSize, out.InclusionProof, cp.Hash); err != nil {
+		t.Errorf("inclusion proof after the JSON state: %v", err)
+	}
+	var raw []byte
+	f.st.View(ctx, func(tx store.Tx) error { raw = append(raw, tx.Get(store.LogState, []byte(f.asm.ID))...); return nil })
+	if len(raw) != 8 {
+		t.Errorf("log state rewritten as %q, want 8 bytes", raw)
+	}
+}
