@@ -29,9 +29,11 @@ const batchSize = 64
 // x refused) and S must be canonical. A batch that fails says nothing of
 // which signature is bad: the caller then checks each with ed25519.Verify.
 //
-// A signature that ed25519.Verify accepts always passes here. The reverse
-// differs only for a signature whose R carries a small-order component,
-// which only the key's holder can make and which RFC 8032 accepts.
+// A signature that ed25519.Verify accepts always passes here, or fails the
+// batch over to ed25519.Verify (a non-canonical public key encoding, which
+// ed25519.Verify takes). The reverse differs only where R or the public key
+// carries a small-order component: only the key's holder can make such a
+// signature, and RFC 8032's equation accepts it.
 func batchVerify(items []sigItem) bool {
 	if len(items) == 0 {
 		return true

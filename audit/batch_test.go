@@ -100,6 +100,20 @@ func TestBatchVerifyEncodings(t *testing.T) {
 			t.Errorf("R encoded as %s: the batch passed", name)
 		}
 	}
+	// A public key encoded non-canonically (the identity as y = p + 1),
+	// which ed25519.Verify decodes: the batch fails, so that the caller's
+	// one-by-one ed25519.Verify decides, as at intake.
+	var rs [64]byte
+	rs[0] = 5
+	r, _ := edwards25519.NewScalar().SetUniformBytes(rs[:])
+	rEnc := new(edwards25519.Point).ScalarBaseMult(r).Bytes()
+	odd := append(bytes.Clone(rEnc), r.Bytes()...) // S = r: valid for the identity key
+	if !ed25519.Verify(nonCanonicalY, msg, odd) {
+		t.Fatal("ed25519.Verify refuses the non-canonical identity key; the test is wrong")
+	}
+	if batchVerify([]sigItem{{nonCanonicalY, msg, odd}}) {
+		t.Error("a non-canonical public key passed the batch instead of falling over to ed25519.Verify")
+	}
 	// S + L encodes the same scalar non-canonically.
 	sig := bytes.Clone(good)
 	l, _ := hex.DecodeString("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
