@@ -110,8 +110,8 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		if nv.Counted != 0 {
 			// The new owner already voted for another unit: their ballot now
 			// carries this unit's area as well.
-			p := newProgress(&rec.Assembly)
-			if _, err := store.GetJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+			p, _, err := getProgress(tx, &rec.Assembly)
+			if err != nil {
 				return err
 			}
 			br, err := getBallot(tx, assemblyID, nv.Counted)
@@ -123,7 +123,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 				return err
 			}
 			p.applyFigures(b, area, +1)
-			if err := store.PutJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+			if err := putProgress(tx, assemblyID, p); err != nil {
 				return err
 			}
 		}

@@ -330,7 +330,7 @@ func (r *Registry) commitGroup(group []*pendingBallot) {
 			if !c.dirty {
 				continue
 			}
-			if err := store.PutJSON(tx, store.Progress, []byte(id), c.p); err != nil {
+			if err := putProgress(tx, id, c.p); err != nil {
 				return err
 			}
 			if err := c.lw.finish(); err != nil {
@@ -387,10 +387,11 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return nil
 	}
 	if c.p == nil {
-		c.p = newProgress(&rec.Assembly)
-		if _, err := store.GetJSON(tx, store.Progress, []byte(s.Assembly), c.p); err != nil {
+		p, _, err := getProgress(tx, &rec.Assembly)
+		if err != nil {
 			return err
 		}
+		c.p = p
 		lw, err := r.logWriter(tx, s.Assembly, now)
 		if err != nil {
 			return err
@@ -754,8 +755,8 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return fmt.Errorf("%w: confirmation signature of %s", ErrBadSignature, c.KeyID)
 		}
 		now := r.now().UTC()
-		p := newProgress(&rec.Assembly)
-		if _, err := store.GetJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+		p, _, err := getProgress(tx, &rec.Assembly)
+		if err != nil {
 			return err
 		}
 		p.Pending--
@@ -801,7 +802,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return err
 		}
 		out.Record = br
-		if err := store.PutJSON(tx, store.Progress, []byte(assemblyID), p); err != nil {
+		if err := putProgress(tx, assemblyID, p); err != nil {
 			return err
 		}
 		return lw.finish()

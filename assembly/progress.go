@@ -2,6 +2,8 @@ package assembly
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"math/big"
 	"time"
 
@@ -20,10 +22,74 @@ type progressRecord struct {
 	Refused    int64            `json:"refused"`
 	Superseded int64            `json:"superseded"`
 	ByChannel  map[string]int64 `json:"by_channel"`
-	// Hourly counts counted ballots by the UTC hour they arrived in
-	// ("2026-05-08T09").
-	Hourly  map[string]int64          `json:"hourly"`
+	// Hourly is what files written before kept here of the hourly counts;
+	// getProgress moves it to the hour keys (see putProgress).
+	Hourly  map[string]int64          `json:"hourly,omitempty"`
 	Motions map[string]*motionCounter `json:"motions"`
+	// hourDelta holds the counted ballots added, by the UTC hour they
+	// arrived in ("2026-05-08T09"), since the record was read.
+	hourDelta map[string]int64
+}
+
+// Hourly counts are kept in the Progress bucket under assembly id, 0, hour
+// — one small key per hour — and not in the record, which would otherwise
+// grow by an entry an hour and be rewritten whole with every group.
+
+// getProgress reads an assembly's counters; ok is false before it is
+// published.
+func getProgress(tx store.Tx, a *Assembly) (*progressRecord, bool, error) {
+	p := newProgress(a)
+	ok, err := store.GetJSON(tx, store.Progress, []byte(a.ID), p)
+	if err != nil || !ok {
+		return p, ok, err
+	}
+	if len(p.Hourly) > 0 && tx.Writable() {
+		for h, n := range p.Hourly {
+			p.addHour(h, n)
+		}
+		p.Hourly = nil
+	}
+	return p, true, nil
+}
+
+func (p *progressRecord) addHour(hour string, n int64) {
+	if p.hourDelta == nil {
+		p.hourDelta = map[string]int64{}
+	}
+	p.hourDelta[hour] += n
+}
+
+// putProgress stores an assembly's counters and adds the new hourly counts.
+func putProgress(tx store.Tx, assemblyID string, p *progressRecord) error {
+	for h, n := range p.hourDelta {
+		k := store.Key(assemblyID, h)
+		if raw := tx.Get(store.Progress, k); len(raw) == 8 {
+			n += int64(binary.BigEndian.Uint64(raw))
+		}
+		if err := tx.Put(store.Progress, k, binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
+			return err
+		}
+	}
+	p.hourDelta = nil
+	return store.PutJSON(tx, store.Progress, []byte(assemblyID), p)
+}
+
+// hourly reads an assembly's hourly counts, with those a record of an
+// earlier file still holds.
+func hourly(tx store.Tx, assemblyID string, p *progressRecord) (map[string]int64, error) {
+	out := map[string]int64{}
+	for h, n := range p.Hourly {
+		out[h] += n
+	}
+	prefix := store.Prefix(assemblyID)
+	err := tx.Scan(store.Progress, prefix, nil, func(k, v []byte) (bool, error) {
+		if len(v) != 8 {
+			return false, fmt.Errorf("assembly: corrupt hourly count %q", k)
+		}
+		out[string(k[len(prefix):])] += int64(binary.BigEndian.Uint64(v))
+		return true, nil
+	})
+	return out, err
 }
 
 // motionCounter is one motion's counters over the counted ballots.
@@ -37,7 +103,7 @@ type motionCounter struct {
 }
 
 func newProgress(a *Assembly) *progressRecord {
-	p := &progressRecord{NextSeq: 1, ByChannel: map[string]int64{}, Hourly: map[string]int64{}, Motions: map[string]*motionCounter{}}
+	p := &progressRecord{NextSeq: 1, ByChannel: map[string]int64{}, Motions: map[string]*motionCounter{}}
 	for _, m := range a.Motions {
 		p.Motions[m.ID] = &motionCounter{Choices: map[string]Figures{}}
 	}
@@ -49,7 +115,7 @@ func (p *progressRecord) apply(b *ballot.Ballot, f Figures, received time.Time, 
 	p.Counted += sign
 	p.ByChannel[string(b.Channel)] += sign
 	if sign > 0 {
-		p.Hourly[received.UTC().Format("2006-01-02T15")]++
+		p.addHour(received.UTC().Format("2006-01-02T15"), 1)
 	}
 	p.applyFigures(b, f, sign)
 }
@@ -142,12 +208,15 @@ func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
 		}
 		out.Assembly = rec.Assembly
 		out.State = rec.StateAt(r.now())
-		p := newProgress(&rec.Assembly)
-		if _, err := store.GetJSON(tx, store.Progress, []byte(id), p); err != nil {
+		p, _, err := getProgress(tx, &rec.Assembly)
+		if err != nil {
 			return err
 		}
 		out.Counted, out.Pending, out.Refused, out.Superseded = p.Counted, p.Pending, p.Refused, p.Superseded
-		out.ByChannel, out.Hourly = p.ByChannel, p.Hourly
+		out.ByChannel = p.ByChannel
+		if out.Hourly, err = hourly(tx, id, p); err != nil {
+			return err
+		}
 		// Every change that moves the counters or the state is logged, so
 		// the log's size is the progress's version.
 		st, _, err := getLogState(tx, id, false)

@@ -336,7 +336,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		rec.RollTotal = figuresOf(total)
 		rec.State = Published
 		rec.Published = now
-		if err := store.PutJSON(tx, store.Progress, []byte(id), newProgress(&rec.Assembly)); err != nil {
+		if err := putProgress(tx, id, newProgress(&rec.Assembly)); err != nil {
 			return err
 		}
 		lw, err := r.logWriter(tx, id, now)

@@ -41,7 +41,9 @@ const (
 	// BallotIDs maps assembly id, 0, ballot id to the ballot's sequence
 	// number (idempotent resubmission).
 	BallotIDs Bucket = "ballot_ids"
-	// Progress maps assembly id to its live counters.
+	// Progress maps assembly id to its live counters, and assembly id, 0,
+	// UTC hour ("2026-05-08T09") to the number of counted ballots that
+	// arrived in that hour (8 bytes, big-endian).
 	Progress Bucket = "progress"
 	// Proxies maps assembly id, 0, voter to a recorded proxy authorisation.
 	Proxies Bucket = "proxies"
