@@ -300,6 +300,7 @@ func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, pages
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	cpu0, pages0 := processCPU(), pages()
+	var exhausted atomic.Bool
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
 		wg.Go(func() {
@@ -307,7 +308,7 @@ func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, pages
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				i, ok := next()
 				if !ok {
-					ph.Exhausted = true
+					exhausted.Store(true)
 					break
 				}
 				t0 := time.Now()
@@ -330,6 +331,7 @@ func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, pages
 	ph.Elapsed += time.Since(start)
 	ph.CPU += processCPU() - cpu0
 	ph.Pages += pages() - pages0
+	ph.Exhausted = ph.Exhausted || exhausted.Load()
 }
 
 // finish computes the phase's rate and percentiles.
