@@ -27,7 +27,7 @@ const batchSize = 64
 // four times cheaper per signature than checking them one by one. Encodings
 // are decoded as RFC 8032 §5.1.3 says (non-canonical y or "negative zero"
 // x refused) and S must be canonical. A batch that fails says nothing of
-// which signature is bad: the caller then checks each with ed25519.Verify.
+// which signature is bad: badSignatures then checks each alone.
 //
 // A signature that ed25519.Verify accepts always passes here, or fails the
 // batch over to ed25519.Verify (a non-canonical public key encoding, which
@@ -94,6 +94,23 @@ func batchVerify(items []sigItem) bool {
 	acc.Subtract(acc, new(edwards25519.Point).ScalarBaseMult(sSum))
 	acc.MultByCofactor(acc)
 	return acc.Equal(edwards25519.NewIdentityPoint()) == 1
+}
+
+// badSignatures says which of items are bad signatures. A signature is
+// good when the cofactored equation (batchVerify) or ed25519.Verify
+// accepts it — the same rule alone or in a batch, so that its fate does not
+// depend on the batch it falls in. Items are checked together, and one by
+// one only when the batch fails.
+func badSignatures(items []sigItem) []bool {
+	bad := make([]bool, len(items))
+	if batchVerify(items) {
+		return bad
+	}
+	for i, it := range items {
+		ok := len(it.pub) == ed25519.PublicKeySize && ed25519.Verify(it.pub, it.msg, it.sig)
+		bad[i] = !ok && !batchVerify(items[i:i+1])
+	}
+	return bad
 }
 
 // decodePoint decodes a point as RFC 8032 §5.1.3 does: it refuses what

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"testing"
 
 	"filippo.io/edwards25519"
@@ -57,6 +58,67 @@ func TestBatchVerify(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBatchVerifyWeights changes two signatures under two keys so that
+// their errors cancel (S₀ + δ and S₁ − δ): only distinct random weights
+// catch that; equal or unit weights would pass the batch.
+func TestBatchVerifyWeights(t *testing.T) {
+	items := signedItems(2, testKeys(2))
+	d, _ := edwards25519.NewScalar().SetCanonicalBytes(append([]byte{7}, make([]byte, 31)...))
+	s0, _ := edwards25519.NewScalar().SetCanonicalBytes(items[0].sig[32:])
+	s1, _ := edwards25519.NewScalar().SetCanonicalBytes(items[1].sig[32:])
+	copy(items[0].sig[32:], s0.Add(s0, d).Bytes())
+	copy(items[1].sig[32:], s1.Subtract(s1, d).Bytes())
+	for range 20 {
+		if batchVerify(items) {
+			t.Fatal("two signatures whose errors cancel passed the batch")
+		}
+	}
+	if got := badSignatures(items); !got[0] || !got[1] {
+		t.Errorf("badSignatures = %v, want both bad", got)
+	}
+}
+
+// TestBadSignaturesIndependentOfBatch puts a good signature, a torsioned
+// one (good by RFC 8032's equation, see TestBatchVerifyTorsion) and two bad
+// ones in one batch: exactly the bad ones are named, whatever else shares
+// their batch.
+func TestBadSignaturesIndependentOfBatch(t *testing.T) {
+	keys := testKeys(3)
+	items := signedItems(6, keys)
+	items = append(items, torsioned(t))
+	items[1].sig[40] ^= 1
+	items[4].msg = append(items[4].msg, '!')
+	want := []bool{false, true, false, false, true, false, false}
+	if got := badSignatures(items); !slices.Equal(got, want) {
+		t.Errorf("badSignatures = %v, want %v", got, want)
+	}
+	if got := badSignatures(items[5:]); slices.Contains(got, true) {
+		t.Errorf("a good and a torsioned signature alone: %v, want none bad", got)
+	}
+}
+
+// torsioned is a signature whose R carries a small-order component.
+func torsioned(t *testing.T) sigItem {
+	t.Helper()
+	var seed [64]byte
+	seed[0], seed[1] = 9, 9
+	a, _ := edwards25519.NewScalar().SetUniformBytes(seed[:])
+	seed[0] = 10
+	r, _ := edwards25519.NewScalar().SetUniformBytes(seed[:])
+	pub := new(edwards25519.Point).ScalarBaseMult(a).Bytes()
+	small, _ := hex.DecodeString("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+	T, err := new(edwards25519.Point).SetBytes(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if new(edwards25519.Point).MultByCofactor(T).Equal(edwards25519.NewIdentityPoint()) != 1 || T.Equal(edwards25519.NewIdentityPoint()) == 1 {
+		t.Fatal("T is not a non-trivial small-order point")
+	}
+	R := new(edwards25519.Point).Add(new(edwards25519.Point).ScalarBaseMult(r), T)
+	msg := []byte("ownervote-ballot/1\n")
+	return sigItem{pub: pub, msg: msg, sig: signWith(a, r, R.Bytes(), pub, msg)}
 }
 
 // signWith signs msg with secret scalar a and nonce point R given as its
@@ -132,27 +194,11 @@ func TestBatchVerifyEncodings(t *testing.T) {
 // which only the key's holder can make, satisfies RFC 8032's cofactored
 // equation (batchVerify) but not the cofactorless one (ed25519.Verify).
 func TestBatchVerifyTorsion(t *testing.T) {
-	var seed [64]byte
-	seed[0], seed[1] = 9, 9
-	a, _ := edwards25519.NewScalar().SetUniformBytes(seed[:])
-	seed[0] = 10
-	r, _ := edwards25519.NewScalar().SetUniformBytes(seed[:])
-	pub := new(edwards25519.Point).ScalarBaseMult(a).Bytes()
-	small, _ := hex.DecodeString("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
-	T, err := new(edwards25519.Point).SetBytes(small)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if new(edwards25519.Point).MultByCofactor(T).Equal(edwards25519.NewIdentityPoint()) != 1 || T.Equal(edwards25519.NewIdentityPoint()) == 1 {
-		t.Fatal("T is not a non-trivial small-order point")
-	}
-	R := new(edwards25519.Point).Add(new(edwards25519.Point).ScalarBaseMult(r), T)
-	msg := []byte("ownervote-ballot/1\n")
-	sig := signWith(a, r, R.Bytes(), pub, msg)
-	if ed25519.Verify(pub, msg, sig) {
+	it := torsioned(t)
+	if ed25519.Verify(it.pub, it.msg, it.sig) {
 		t.Error("ed25519.Verify accepts a torsioned R; the documented difference is gone")
 	}
-	if !batchVerify([]sigItem{{pub, msg, sig}}) {
+	if !batchVerify([]sigItem{it}) {
 		t.Error("the cofactored batch equation refuses a torsioned R; the documentation says it accepts it")
 	}
 }

@@ -254,8 +254,7 @@ func prepass(data [][]byte) []parsed {
 		p.sigDone = true
 		todo = append(todo, i)
 	}
-	// Signatures are checked in batches (batchVerify); the ballots of a
-	// batch that fails are checked one by one, to find the bad ones.
+	// Signatures are checked in batches (badSignatures).
 	batches := (len(todo) + batchSize - 1) / batchSize
 	parallel(batches, func(n int) {
 		idx := todo[n*batchSize : min(len(todo), (n+1)*batchSize)]
@@ -264,12 +263,9 @@ func prepass(data [][]byte) []parsed {
 			p := &out[i]
 			items[j] = sigItem{pub: keys[p.ballot.KeyID], msg: p.e.Ballot.Ballot, sig: p.e.Ballot.Signature}
 		}
-		if batchVerify(items) {
-			return
-		}
-		for j, i := range idx {
-			if !ed25519.Verify(items[j].pub, items[j].msg, items[j].sig) {
-				out[i].sigErr = ballot.ErrBadSignature
+		for j, bad := range badSignatures(items) {
+			if bad {
+				out[idx[j]].sigErr = ballot.ErrBadSignature
 			}
 		}
 	})
