@@ -110,7 +110,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		if nv.Counted != 0 {
 			// The new owner already voted for another unit: their ballot now
 			// carries this unit's area as well.
-			p, _, err := getProgress(tx, &rec.Assembly)
+			p, err := getProgress(tx, &rec.Assembly)
 			if err != nil {
 				return err
 			}

@@ -387,7 +387,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return nil
 	}
 	if c.p == nil {
-		p, _, err := getProgress(tx, &rec.Assembly)
+		p, err := getProgress(tx, &rec.Assembly)
 		if err != nil {
 			return err
 		}
@@ -755,7 +755,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return fmt.Errorf("%w: confirmation signature of %s", ErrBadSignature, c.KeyID)
 		}
 		now := r.now().UTC()
-		p, _, err := getProgress(tx, &rec.Assembly)
+		p, err := getProgress(tx, &rec.Assembly)
 		if err != nil {
 			return err
 		}

@@ -63,8 +63,8 @@ func getLogState(tx store.Tx, assemblyID string, withRange bool) (st logState, o
 		return st, false, fmt.Errorf("assembly: corrupt log state of %s (%d bytes)", assemblyID, len(raw))
 	}
 	st.Tree.Size = binary.BigEndian.Uint64(raw)
-	if withRange && st.Tree.Size > 0 {
-		if st.Tree.Hashes, err = fetcher(tx, assemblyID)(compact.RangeNodes(0, st.Tree.Size, nil)); err != nil {
+	if withRange {
+		if st.Tree, err = treeAt(tx, assemblyID, st.Tree.Size); err != nil {
 			return st, false, err
 		}
 	}
@@ -191,13 +191,21 @@ func (r *Registry) CheckpointAt(ctx context.Context, assemblyID string, size uin
 // rootAt recomputes the root of the log's first size entries from the
 // stored perfect subtrees.
 func rootAt(tx store.Tx, assemblyID string, size uint64) ([]byte, error) {
-	ids := compact.RangeNodes(0, size, nil)
-	hashes, err := fetcher(tx, assemblyID)(ids)
+	t, err := treeAt(tx, assemblyID, size)
 	if err != nil {
 		return nil, err
 	}
-	t := audit.Tree{Size: size, Hashes: hashes}
 	return t.Root()
+}
+
+// treeAt reads the log's first size entries as a tree: their compact
+// range, from the stored perfect subtrees.
+func treeAt(tx store.Tx, assemblyID string, size uint64) (audit.Tree, error) {
+	if size == 0 {
+		return audit.Tree{}, nil
+	}
+	hashes, err := fetcher(tx, assemblyID)(compact.RangeNodes(0, size, nil))
+	return audit.Tree{Size: size, Hashes: hashes}, err
 }
 
 func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {

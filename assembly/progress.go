@@ -35,13 +35,11 @@ type progressRecord struct {
 // — one small key per hour — and not in the record, which would otherwise
 // grow by an entry an hour and be rewritten whole with every group.
 
-// getProgress reads an assembly's counters; ok is false before it is
-// published.
-func getProgress(tx store.Tx, a *Assembly) (*progressRecord, bool, error) {
+// getProgress reads an assembly's counters (zero before it is published).
+func getProgress(tx store.Tx, a *Assembly) (*progressRecord, error) {
 	p := newProgress(a)
-	ok, err := store.GetJSON(tx, store.Progress, []byte(a.ID), p)
-	if err != nil || !ok {
-		return p, ok, err
+	if _, err := store.GetJSON(tx, store.Progress, []byte(a.ID), p); err != nil {
+		return p, err
 	}
 	if len(p.Hourly) > 0 && tx.Writable() {
 		for h, n := range p.Hourly {
@@ -49,7 +47,7 @@ func getProgress(tx store.Tx, a *Assembly) (*progressRecord, bool, error) {
 		}
 		p.Hourly = nil
 	}
-	return p, true, nil
+	return p, nil
 }
 
 func (p *progressRecord) addHour(hour string, n int64) {
@@ -208,7 +206,7 @@ func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
 		}
 		out.Assembly = rec.Assembly
 		out.State = rec.StateAt(r.now())
-		p, _, err := getProgress(tx, &rec.Assembly)
+		p, err := getProgress(tx, &rec.Assembly)
 		if err != nil {
 			return err
 		}

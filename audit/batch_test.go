@@ -215,8 +215,7 @@ func FuzzBatchVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg []byte, part uint8, at uint16, xor byte) {
 		pub := keys[0].Public().(ed25519.PublicKey)
 		it := sigItem{pub: bytes.Clone(pub), msg: bytes.Clone(msg), sig: ed25519.Sign(keys[0], msg)}
-		switch target := [][]byte{it.sig, it.msg, it.pub}[int(part)%3]; {
-		case len(target) > 0:
+		if target := [][]byte{it.sig, it.msg, it.pub}[int(part)%3]; len(target) > 0 {
 			target[int(at)%len(target)] ^= xor
 		}
 		want := ed25519.Verify(it.pub, it.msg, it.sig)
