@@ -90,14 +90,7 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 		}
 		o = Objection{ID: fmt.Sprintf("obj-%d", len(rec.Objections)+1), Text: text, By: by, At: now}
 		rec.Objections = append(rec.Objections, o)
-		lw, err := r.logWriter(tx, assemblyID, now)
-		if err != nil {
-			return err
-		}
-		if _, err := lw.add(audit.Entry{Kind: audit.KindObjection, Objection: &audit.ObjectionEntry{ID: o.ID, Text: o.Text, By: by}}); err != nil {
-			return err
-		}
-		if err := lw.finish(); err != nil {
+		if err := r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindObjection, Objection: &audit.ObjectionEntry{ID: o.ID, Text: o.Text, By: by}}); err != nil {
 			return err
 		}
 		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)
@@ -130,14 +123,7 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 		now := r.now().UTC()
 		rec.Objections[i].Response, rec.Objections[i].RespondedBy, rec.Objections[i].RespondedAt = text, by, now
 		o = rec.Objections[i]
-		lw, err := r.logWriter(tx, assemblyID, now)
-		if err != nil {
-			return err
-		}
-		if _, err := lw.add(audit.Entry{Kind: audit.KindResponse, Response: &audit.ResponseEntry{ObjectionID: objectionID, Text: text, By: by}}); err != nil {
-			return err
-		}
-		if err := lw.finish(); err != nil {
+		if err := r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindResponse, Response: &audit.ResponseEntry{ObjectionID: objectionID, Text: text, By: by}}); err != nil {
 			return err
 		}
 		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)

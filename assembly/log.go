@@ -104,6 +104,18 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 	return e.Index, putErr
 }
 
+// appendEntry adds one entry to an assembly's log inside tx.
+func (r *Registry) appendEntry(tx store.Tx, assemblyID string, now time.Time, e audit.Entry) error {
+	lw, err := r.logWriter(tx, assemblyID, now)
+	if err != nil {
+		return err
+	}
+	if _, err := lw.add(e); err != nil {
+		return err
+	}
+	return lw.finish()
+}
+
 // finish saves the log's tree.
 func (w *logWriter) finish() error {
 	if !w.dirty {

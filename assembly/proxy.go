@@ -95,15 +95,8 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
 			return err
 		}
-		lw, err := r.logWriter(tx, assemblyID, now)
-		if err != nil {
-			return err
-		}
-		if _, err := lw.add(audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
-			HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}}); err != nil {
-			return err
-		}
-		return lw.finish()
+		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
+			HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
 	})
 	return p, err
 }

@@ -380,14 +380,7 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 			return fmt.Errorf("%w: %s is %s; only an assembly that has not closed can be cancelled", ErrWrongState, id, s)
 		}
 		if rec.State == Published {
-			lw, err := r.logWriter(tx, id, now)
-			if err != nil {
-				return err
-			}
-			if _, err := lw.add(audit.Entry{Kind: audit.KindCancel, Cancel: &audit.CancelEntry{Reason: reason}}); err != nil {
-				return err
-			}
-			if err := lw.finish(); err != nil {
+			if err := r.appendEntry(tx, id, now, audit.Entry{Kind: audit.KindCancel, Cancel: &audit.CancelEntry{Reason: reason}}); err != nil {
 				return err
 			}
 		}
