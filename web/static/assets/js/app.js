@@ -150,9 +150,10 @@ function signInPage(main) {
 async function communitiesPage(ctx) {
   replace(ctx.main, loading());
   const resp = await get('/communities?page_size=1000');
-  // The user may have gone elsewhere while the list loaded (a newer render
-  // replaced this page's main): leave them there.
-  if (!ctx.main.isConnected) return;
+  // The user may have gone elsewhere while the list loaded: a newer render
+  // replaced this page's main, or the address changed and its hashchange
+  // has not been handled yet. Leave them there.
+  if (!ctx.main.isConnected || parseRoute().parts.length !== 0) return;
   const list = resp.communities || [];
   if (list.length === 1 && !ctx.query.get('all')) {
     location.replace('#/c/' + seg(list[0].community_id));

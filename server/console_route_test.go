@@ -1,0 +1,47 @@
+package server_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ownervote/ownervote/auth"
+)
+
+// TestConsoleLeavingWhileListLoads: a user of one community opens the
+// community list, and goes to the keys page just as the list arrives — in
+// the same turn of the page's event loop, before the address change is
+// handled. The list must not send them on to their community: they stay
+// on the keys page. (This race made the committee browser test fail now
+// and then.)
+func TestConsoleLeavingWhileListLoads(t *testing.T) {
+	c := newConsole(t)
+	tab := c.tab()
+	c.signIn(tab, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	wait(tab, "the single community opens", `location.hash.startsWith('#/c/')`)
+	// Hold the community list's next reply until released; the released
+	// reply is a plain object, so that everything after it runs as
+	// microtasks.
+	eval[bool](tab, "hold the list", `(() => {
+		const orig = window.fetch;
+		let held = false;
+		window.fetch = (url, opts) => {
+			if (held || !String(url).startsWith('/v1/communities?')) return orig(url, opts);
+			held = true;
+			return orig(url, opts).then((r) => r.text()).then((body) => new Promise((res) => {
+				window.__release = () => res({ ok: true, status: 200, headers: new Headers(), text: async () => body });
+			}));
+		};
+		location.hash = '#/';
+		return true;
+	})()`)
+	wait(tab, "the list is held", `typeof window.__release === 'function'`)
+	eval[bool](tab, "go to the keys page as the list arrives", `(() => { location.hash = '#/keys'; window.__release(); return true; })()`)
+	if got := eval[string](tab, "read the address", `new Promise((res) => setTimeout(() => res(location.hash), 300))`); got != "#/keys" {
+		t.Fatalf("after the list arrived the address is %q, want #/keys", got)
+	}
+	tab.Run("the keys page", chromedp.WaitVisible(chromedp.CSS(`[data-testid=enrol]`)))
+	if errs := tab.Errors(); len(errs) > 0 {
+		t.Errorf("browser errors: %v", errs)
+	}
+}
