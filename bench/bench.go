@@ -15,6 +15,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,9 @@ type Config struct {
 	// Skip names phases not to run ("grpc", "json", "ceiling"), to profile
 	// one alone; the ratios that need a skipped phase are then zero.
 	Skip []string
+	// CPUProfile, when set, receives a CPU profile (pprof) of the measured
+	// rounds alone, without building the city and signing its ballots.
+	CPUProfile io.Writer
 	// Log receives progress; nothing when nil.
 	Log *slog.Logger
 	// Progress receives human-readable lines as the run goes; may be nil.
@@ -469,6 +473,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	grpcPhase, jsonPhase, ceilPhase := &Phase{}, &Phase{}, &Phase{}
 	nextGRPC, nextJSON, nextCeiling := counter(0, half), counter(half, len(c.ballots)), counter(0, math.MaxInt)
 	cfg.printf("%d clients, %d rounds of %s: gRPC, JSON, ceiling (bare verify + group commit) in turn", cfg.Concurrency, rounds, round)
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return Result{}, err
+		}
+	}
 	for range rounds {
 		if !slices.Contains(cfg.Skip, "grpc") {
 			runSlice(authCtx, cfg, grpcPhase, slice, c.st.PagesWritten, nextGRPC, sendGRPC)
@@ -479,6 +488,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if !slices.Contains(cfg.Skip, "ceiling") {
 			runSlice(ctx, cfg, ceilPhase, slice, ceilingPages, nextCeiling, sendCeiling)
 		}
+	}
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
 	}
 	grpcPhase.finish()
 	jsonPhase.finish()

@@ -20,21 +20,39 @@ var (
 )
 
 // Backup writes a consistent copy of the whole database to w: the file as
-// of one read transaction, taken while writers go on (bbolt Tx.WriteTo).
-// The copy is a database file that OpenBolt and VerifyFile accept. Backup
-// stops with ctx's error when ctx ends, e.g. when an HTTP client goes away.
-// It returns the number of bytes written.
+// of one read transaction, taken while writers go on (bbolt Tx.WriteTo),
+// once the journal is applied up to that moment. The copy is a database
+// file that OpenBolt and VerifyFile accept. Backup stops with ctx's error
+// when ctx ends, e.g. when an HTTP client goes away. It returns the number
+// of bytes written.
 func (b *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := b.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(ctxWriter{ctx: ctx, w: w})
-		return err
-	})
-	return n, err
+	tx, err := b.snapshot()
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	return tx.WriteTo(ctxWriter{ctx: ctx, w: w})
+}
+
+// snapshot returns a read transaction over buckets that hold every
+// committed write.
+func (b *Bolt) snapshot() (*bolt.Tx, error) {
+	if b.readOnly {
+		if n := b.ov.pendingWrites(); n > 0 {
+			return nil, fmt.Errorf("store: the journal holds %d writes that an unclean stop left unapplied; "+
+				"open the database read-write once (start the server) to apply them", n)
+		}
+		return b.db.Begin(false)
+	}
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	if err := b.apply(); err != nil {
+		return nil, err
+	}
+	return b.db.Begin(false)
 }
 
 // ctxWriter fails writes once its context has ended.

@@ -3,8 +3,12 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,15 +24,37 @@ type BoltOptions struct {
 	ReadOnly bool
 }
 
-// Bolt is the bbolt implementation of Store.
+// Bolt is the bbolt implementation of Store, with a write journal (see
+// journal.go): an Update is one fsynced append to the journal, and a
+// background applier writes the journal to the buckets in large batches.
 type Bolt struct {
-	db *bolt.DB
+	db       *bolt.DB
+	ov       *overlay
+	journal  *journalFile // nil when read-only
+	readOnly bool
+
+	wmu sync.Mutex // serialises Updates: journal order is commit order
+
+	amu       sync.Mutex // one apply at a time
+	wake      chan struct{}
+	stop      chan struct{}
+	applierWG sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// The applier runs when this many writes are pending, and at least every
+// applyInterval while any are: larger batches share more pages.
+const (
+	applyWrites   = 64 << 10
+	applyInterval = 250 * time.Millisecond
+)
 
 var _ Store = (*Bolt)(nil)
 
 // OpenBolt opens or creates the database file at path and brings it to the
-// current schema.
+// current schema. Read-write, it first applies what the journal holds (the
+// writes of an unclean stop); read-only, it reads them.
 func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	timeout := opts.LockTimeout
 	if timeout == 0 {
@@ -46,24 +72,114 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	b := &Bolt{db: db}
-	if opts.ReadOnly {
-		err = db.View(func(btx *bolt.Tx) error { return checkVersion(&boltTx{tx: btx}) })
-	} else {
-		err = db.Update(func(btx *bolt.Tx) error {
-			for _, name := range buckets {
-				if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
-					return err
-				}
-			}
-			return migrate(&boltTx{tx: btx})
-		})
-	}
-	if err != nil {
+	b := &Bolt{db: db, ov: newOverlay(), readOnly: opts.ReadOnly, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	if err := b.openJournal(path); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		b.applierWG.Add(1)
+		go b.applier()
+	}
 	return b, nil
+}
+
+// openJournal brings the file to the current schema and the buckets up to
+// date with the journal (read-write), or reads the journal into the
+// overlay (read-only).
+func (b *Bolt) openJournal(path string) error {
+	var id []byte
+	var applied uint64
+	readMeta := func(btx *bolt.Tx) {
+		meta := btx.Bucket([]byte(Meta))
+		if meta == nil {
+			return
+		}
+		id = bytes.Clone(meta.Get(journalIDKey))
+		if v := meta.Get(appliedKey); len(v) == 8 {
+			applied = binary.BigEndian.Uint64(v)
+		}
+	}
+	dir := JournalDir(path)
+	if b.readOnly {
+		err := b.db.View(func(btx *bolt.Tx) error {
+			readMeta(btx)
+			return checkVersion(&boltTx{tx: btx})
+		})
+		if err != nil || id == nil {
+			return err
+		}
+		jr, err := readJournalDir(dir, id)
+		if err != nil {
+			return err
+		}
+		for _, r := range unapplied(jr.recs, applied) {
+			b.ov.add(r)
+		}
+		return nil
+	}
+	err := b.db.Update(func(btx *bolt.Tx) error {
+		for _, name := range buckets {
+			if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return err
+			}
+		}
+		if err := migrate(&boltTx{tx: btx}); err != nil {
+			return err
+		}
+		readMeta(btx)
+		if id == nil {
+			id = make([]byte, journalIDLen)
+			if _, err := rand.Read(id); err != nil {
+				return err
+			}
+			return btx.Bucket([]byte(Meta)).Put(journalIDKey, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	jr, err := readJournalDir(dir, id)
+	if err != nil {
+		return err
+	}
+	recs := unapplied(jr.recs, applied)
+	if len(recs) > 0 {
+		if recs[0].seq != applied+1 {
+			return fmt.Errorf("%w: %s starts at record %d but the database has applied up to %d (was an older backup restored? move %s aside)",
+				ErrJournal, dir, recs[0].seq, applied, dir)
+		}
+		if err := b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) }); err != nil {
+			return fmt.Errorf("store: applying the journal: %w", err)
+		}
+		applied = recs[len(recs)-1].seq
+	}
+	// Everything readable is applied: the old segments (and a torn frame at
+	// the end of the last) go.
+	for _, s := range jr.segs {
+		if err := os.Remove(s.path); err != nil {
+			return err
+		}
+	}
+	if len(jr.segs) > 0 {
+		if err := syncDir(dir); err != nil {
+			return err
+		}
+	}
+	b.ov.head.Store(applied)
+	b.ov.appliedTo, b.ov.dropped = applied, applied
+	b.journal, err = openJournalFile(dir, id, nil, applied+1)
+	return err
+}
+
+// unapplied returns the records after applied.
+func unapplied(recs []*record, applied uint64) []*record {
+	i := 0
+	for i < len(recs) && recs[i].seq <= applied {
+		i++
+	}
+	return recs[i:]
 }
 
 func checkVersion(tx Tx) error {
@@ -82,26 +198,121 @@ func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return b.db.View(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
+	floor := b.ov.enter()
+	defer b.ov.leave(floor)
+	return b.db.View(func(btx *bolt.Tx) error {
+		// The head is read after the snapshot is taken: the snapshot holds
+		// no record beyond it.
+		return fn(&journalTx{btx: btx, ov: b.ov, head: b.ov.head.Load()})
+	})
 }
 
-// Update implements Store. bbolt fsyncs the file before Commit returns.
+// Update implements Store. fn reads a snapshot of the buckets amended by
+// the journal; its writes become one journal record, fsynced before Update
+// returns. Updates run one at a time.
 func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return b.db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
+	if b.readOnly {
+		return bolterrors.ErrDatabaseReadOnly
+	}
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	floor := b.ov.enter()
+	defer b.ov.leave(floor)
+	btx, err := b.db.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer btx.Rollback()
+	head := b.ov.head.Load()
+	tx := &journalTx{btx: btx, ov: b.ov, head: head, ws: &writeSet{}}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	rec := tx.ws.record(head + 1)
+	if rec == nil {
+		return nil
+	}
+	if err := b.journal.append(rec); err != nil {
+		return err
+	}
+	b.ov.add(rec)
+	if b.ov.pendingWrites() >= applyWrites {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
-// PagesWritten is the number of pages the file's write transactions have
-// written since it was opened (a measure of write amplification).
+// applier applies the journal in the background until Close.
+func (b *Bolt) applier() {
+	defer b.applierWG.Done()
+	t := time.NewTicker(applyInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		case <-b.wake:
+		}
+		b.apply()
+	}
+}
+
+// apply writes every pending record to the buckets in one transaction and
+// deletes the journal's segments that are then fully applied. On failure
+// the records stay in the journal and in memory, to be applied at the next
+// try or the next open.
+func (b *Bolt) apply() error {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	recs := b.ov.toApply()
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) }); err != nil {
+		return err
+	}
+	b.ov.markApplied(len(recs))
+	return b.journal.release(recs[len(recs)-1].seq)
+}
+
+// PagesWritten is the number of pages (4 KiB) the database's transactions
+// and the journal's appends have written since it was opened (a measure of
+// write amplification).
 func (b *Bolt) PagesWritten() int64 {
 	st := b.db.Stats()
-	return st.TxStats.GetWrite()
+	n := st.TxStats.GetWrite()
+	if b.journal != nil {
+		n += b.journal.pagesWritten()
+	}
+	return n
 }
 
-// Close implements Store.
-func (b *Bolt) Close() error { return b.db.Close() }
+// Close implements Store: it applies the journal, deletes it and closes
+// the file. A journal it cannot apply stays, to be applied at the next
+// open.
+func (b *Bolt) Close() error {
+	b.closeOnce.Do(func() {
+		close(b.stop)
+		b.applierWG.Wait()
+		var errs []error
+		if !b.readOnly {
+			b.wmu.Lock()
+			err := b.apply()
+			errs = append(errs, err, b.journal.close(err == nil))
+			b.wmu.Unlock()
+		}
+		errs = append(errs, b.db.Close())
+		b.closeErr = errors.Join(errs...)
+	})
+	return b.closeErr
+}
 
 // Path returns the database file's path.
 func (b *Bolt) Path() string { return b.db.Path() }

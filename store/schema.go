@@ -5,10 +5,13 @@ import (
 	"fmt"
 )
 
-// The buckets of schema version 1. Keys inside community-scoped buckets start
+// The buckets of schema versions 1 and 2. Keys inside community-scoped buckets start
 // with the community id and a zero byte (see Key).
 const (
-	// Meta holds the schema version under "schema_version".
+	// Meta holds the schema version under "schema_version" and, from
+	// version 2, the write journal's id ("journal_id", 16 random bytes)
+	// and the sequence number of the last journal record applied to the
+	// buckets ("journal_applied", 8 bytes big-endian).
 	Meta Bucket = "meta"
 	// Communities maps community id to its record.
 	Communities Bucket = "communities"
@@ -71,8 +74,10 @@ const (
 // ProxyKey is the KeyIndex value of a proxy holder's key.
 var ProxyKey = []byte("proxy")
 
-// SchemaVersion is the version this program writes.
-const SchemaVersion = 1
+// SchemaVersion is the version this program writes. Version 2 adds the
+// write journal (journal.go): a program that reads version 1 would not see
+// the writes still in it.
+const SchemaVersion = 2
 
 var schemaVersionKey = []byte("schema_version")
 
@@ -85,6 +90,8 @@ var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, To
 // transaction. Version 0 is an empty file.
 var migrations = map[uint64]func(Tx) error{
 	0: func(Tx) error { return nil },
+	// OpenBolt creates the journal bucket.
+	1: func(Tx) error { return nil },
 }
 
 // migrate brings the database to SchemaVersion, or fails with ErrSchemaTooNew.

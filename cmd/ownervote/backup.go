@@ -239,13 +239,22 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
 		return err
 	}
+	aside := dbPath + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
 	if existing {
-		aside := dbPath + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
 		if err := os.Rename(dbPath, aside); err != nil {
 			os.Remove(tmpPath)
 			return err
 		}
 		fmt.Fprintf(stderr, "the database that was there is kept as %s\n", aside)
+	}
+	// The journal belongs to the database it was written for: it goes
+	// aside with it (the restored file's writes are all in the file).
+	switch err := os.Rename(store.JournalDir(dbPath), store.JournalDir(aside)); {
+	case err == nil:
+		fmt.Fprintf(stderr, "its journal is kept as %s\n", store.JournalDir(aside))
+	case !errors.Is(err, fs.ErrNotExist):
+		os.Remove(tmpPath)
+		return err
 	}
 	if err := os.Rename(tmpPath, dbPath); err != nil {
 		return err

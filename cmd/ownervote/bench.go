@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/ownervote/ownervote/bench"
@@ -25,7 +24,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	concurrency := fl.Int("concurrency", 64, "concurrent clients in every phase")
 	duration := fl.Duration("duration", 10*time.Second, "length of each phase")
 	dir := fl.String("dir", "", "directory for the databases (default: a new temporary directory, removed afterwards)")
-	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the measured rounds (not the city's setup) to this file")
 	var skip []string
 	fl.Func("skip", "a phase not to run: grpc, json or ceiling (repeatable; to profile one phase alone)", func(v string) error {
 		if v != "grpc" && v != "json" && v != "ceiling" {
@@ -45,19 +44,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(d)
 		*dir = d
 	}
+	cfg := bench.Config{Dir: *dir, Communities: *communities, Households: *households,
+		Concurrency: *concurrency, Duration: *duration, Skip: skip, Progress: stderr}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		cfg.CPUProfile = f
 	}
-	res, err := bench.Run(ctx, bench.Config{Dir: *dir, Communities: *communities, Households: *households,
-		Concurrency: *concurrency, Duration: *duration, Skip: skip, Progress: stderr})
+	res, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -198,8 +198,20 @@ func TestBackupRestoreCLI(t *testing.T) {
 	if code, _, _ := runCmd("restore", "--from", backup, "--data", newDir); code == 0 {
 		t.Error("restore over an existing database without --force succeeded")
 	}
-	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--force"); code != 0 || !strings.Contains(errOut, "replaced-") {
-		t.Errorf("restore --force: %d %s; want the old database kept aside", code, errOut)
+	// The database being replaced left a journal (as after a crash): it
+	// goes aside with it, or the restored database would not open.
+	oldJournal := store.JournalDir(filepath.Join(newDir, dbFile))
+	if err := os.MkdirAll(oldJournal, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(oldJournal, "0000000000000001.seg"), []byte("OVJ1 another database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--force"); code != 0 || !strings.Contains(errOut, "replaced-") || !strings.Contains(errOut, ".journal") {
+		t.Errorf("restore --force: %d %s; want the old database and its journal kept aside", code, errOut)
+	}
+	if _, err := os.Stat(oldJournal); !os.IsNotExist(err) {
+		t.Errorf("the replaced database's journal is still in place: %v", err)
 	}
 
 	b := serveInProc(t, newDir)

@@ -1,0 +1,401 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// crash stops b as a killed process would: nothing more is applied, the
+// journal's segments stay.
+func (b *Bolt) crash(t *testing.T) {
+	t.Helper()
+	b.closeOnce.Do(func() {
+		close(b.stop)
+		b.applierWG.Wait()
+		if b.journal != nil {
+			b.journal.f.Close()
+		}
+		if err := b.db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func openJournaled(t *testing.T, path string, ro bool) *Bolt {
+	t.Helper()
+	b, err := OpenBolt(path, BoltOptions{ReadOnly: ro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func put(t *testing.T, b *Bolt, bucket Bucket, kv ...string) {
+	t.Helper()
+	err := b.Update(context.Background(), func(tx Tx) error {
+		for i := 0; i < len(kv); i += 2 {
+			if err := tx.Put(bucket, []byte(kv[i]), []byte(kv[i+1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, b *Bolt, bucket Bucket, key string) string {
+	t.Helper()
+	var v []byte
+	b.View(context.Background(), func(tx Tx) error {
+		v = bytes.Clone(tx.Get(bucket, []byte(key)))
+		return nil
+	})
+	return string(v)
+}
+
+func TestJournalReplayAfterCrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	if err := b.apply(); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, Units, "a", "2", "b", "1")
+	put(t, b, Units, "c", "1")
+	b.crash(t)
+	if n := len(mustGlob(t, JournalDir(path))); n == 0 {
+		t.Fatal("no journal segment after the crash")
+	}
+
+	// Read-only, the unapplied writes are read from the journal, and the
+	// file is not changed.
+	ro := openJournaled(t, path, true)
+	for k, want := range map[string]string{"a": "2", "b": "1", "c": "1"} {
+		if got := get(t, ro, Units, k); got != want {
+			t.Errorf("read-only after crash: %s = %q, want %q", k, got, want)
+		}
+	}
+	if _, err := ro.Backup(context.Background(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "unapplied") {
+		t.Errorf("read-only Backup with an unapplied journal = %v, want a refusal", err)
+	}
+	ro.Close()
+
+	rw := openJournaled(t, path, false)
+	for k, want := range map[string]string{"a": "2", "b": "1", "c": "1"} {
+		if got := get(t, rw, Units, k); got != want {
+			t.Errorf("after replay: %s = %q, want %q", k, got, want)
+		}
+	}
+	// Replayed writes are in the buckets themselves.
+	rw.db.View(func(btx *bolt.Tx) error {
+		if got := string(btx.Bucket([]byte(Units)).Get([]byte("c"))); got != "1" {
+			t.Errorf("bucket after replay: c = %q", got)
+		}
+		return nil
+	})
+	put(t, rw, Units, "d", "1")
+	if err := rw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mustGlob(t, JournalDir(path))); n != 0 {
+		t.Errorf("%d journal segments after a clean close, want none", n)
+	}
+	again := openJournaled(t, path, true)
+	if got := get(t, again, Units, "d"); got != "1" {
+		t.Errorf("after clean close and reopen: d = %q", got)
+	}
+}
+
+func mustGlob(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*"+segmentSuffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestJournalTornTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	put(t, b, Units, "b", "1")
+	b.crash(t)
+	segs := mustGlob(t, JournalDir(path))
+	last := segs[len(segs)-1]
+	// A frame the crash cut short: a length, half a checksum.
+	f, err := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0, 0, 1, 0, 0xab})
+	f.Close()
+	rw := openJournaled(t, path, false)
+	if get(t, rw, Units, "a") != "1" || get(t, rw, Units, "b") != "1" {
+		t.Error("records before a torn frame were lost")
+	}
+	put(t, rw, Units, "c", "1")
+	rw.crash(t)
+	rw = openJournaled(t, path, false)
+	if get(t, rw, Units, "c") != "1" {
+		t.Error("a record written after recovering from a torn frame was lost")
+	}
+}
+
+func TestJournalRefusesForeignOrDamagedSegments(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, keys ...string) string {
+		path := filepath.Join(dir, name)
+		b := openJournaled(t, path, false)
+		for _, k := range keys {
+			put(t, b, Units, k, "1")
+		}
+		b.crash(t)
+		return path
+	}
+	t.Run("another database's journal", func(t *testing.T) {
+		a, other := mk("a.db", "x"), mk("b.db", "y")
+		if err := os.RemoveAll(JournalDir(a)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(JournalDir(other), JournalDir(a)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := OpenBolt(a, BoltOptions{}); !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "another database") {
+			t.Errorf("OpenBolt with another database's journal = %v", err)
+		}
+	})
+	t.Run("damage before the last frame", func(t *testing.T) {
+		path := mk("c.db", "1", "2", "3")
+		seg := mustGlob(t, JournalDir(path))[0]
+		data, err := os.ReadFile(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[headerLen+frameHeadLen+9] ^= 1 // inside the first frame's payload
+		// With a second segment after it, the damage cannot be a torn end.
+		os.WriteFile(seg, data, 0o600)
+		next := filepath.Join(JournalDir(path), segmentName(100))
+		os.WriteFile(next, data[:headerLen], 0o600)
+		if _, err := OpenBolt(path, BoltOptions{}); !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("OpenBolt with a damaged segment = %v", err)
+		}
+	})
+	t.Run("a gap after the applied records", func(t *testing.T) {
+		path := mk("d.db", "1", "2", "3")
+		seg := mustGlob(t, JournalDir(path))[0]
+		if err := os.Rename(seg, filepath.Join(JournalDir(path), segmentName(7))); err != nil {
+			t.Fatal(err)
+		}
+		_, err := OpenBolt(path, BoltOptions{})
+		if !errors.Is(err, ErrJournal) {
+			t.Errorf("OpenBolt with a journal that does not follow the database = %v", err)
+		}
+	})
+}
+
+// A View sees one moment: writes committed after it began stay invisible
+// to it, even when they are applied and dropped from memory meanwhile.
+func TestJournalViewIsASnapshot(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	ctx := context.Background()
+	// bbolt cannot grow its map while a read transaction is open, so the
+	// file is grown first: the applies below reuse the freed pages.
+	big := bytes.Repeat([]byte{'x'}, 1<<20)
+	for _, op := range []func(tx Tx, k []byte) error{
+		func(tx Tx, k []byte) error { return tx.Put(Owners, k, big) },
+		func(tx Tx, k []byte) error { return tx.Delete(Owners, k) },
+	} {
+		err := b.Update(ctx, func(tx Tx) error {
+			for i := range 8 {
+				if err := op(tx, []byte{byte(i + 1)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.apply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, b, Units, "k", "old", "gone", "here")
+	started, proceed, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- b.View(ctx, func(tx Tx) error {
+			close(started)
+			<-proceed
+			if got := string(tx.Get(Units, []byte("k"))); got != "old" {
+				return fmt.Errorf("Get(k) = %q, want old", got)
+			}
+			if got := tx.Get(Units, []byte("gone")); string(got) != "here" {
+				return fmt.Errorf("Get(gone) = %q, want here", got)
+			}
+			var keys []string
+			tx.Scan(Units, nil, nil, func(k, _ []byte) (bool, error) { keys = append(keys, string(k)); return true, nil })
+			if !slices.Equal(keys, []string{"gone", "k"}) {
+				return fmt.Errorf("Scan = %q, want [gone k]", keys)
+			}
+			return nil
+		})
+	}()
+	<-started
+	for i := range 3 {
+		err := b.Update(ctx, func(tx Tx) error {
+			tx.Delete(Units, []byte("gone"))
+			tx.Put(Units, []byte("new"), []byte("1"))
+			return tx.Put(Units, []byte("k"), []byte(fmt.Sprint("new", i)))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.apply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	if got := get(t, b, Units, "k"); got != "new2" {
+		t.Errorf("after the View: k = %q", got)
+	}
+}
+
+// TestJournalAgainstModel runs random writes, scans and sequences through
+// Updates, with applies, crashes and reopenings in between, and compares
+// every read with a plain map.
+func TestJournalAgainstModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	rng := rand.New(rand.NewPCG(1, 2))
+	model := map[string]string{}
+	var seq uint64
+	keys := func() []string {
+		var ks []string
+		for k := range model {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	ctx := context.Background()
+	for step := range 600 {
+		switch rng.IntN(20) {
+		case 0:
+			if err := b.apply(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		case 1:
+			b.crash(t)
+			b = openJournaled(t, path, false)
+			continue
+		case 2:
+			b.Close()
+			b = openJournaled(t, path, false)
+			continue
+		}
+		mine := map[string]string{}
+		for k, v := range model {
+			mine[k] = v
+		}
+		mySeq := seq
+		fail := rng.IntN(10) == 0
+		err := b.Update(ctx, func(tx Tx) error {
+			for range 1 + rng.IntN(6) {
+				k := fmt.Sprintf("p%d/%02d", rng.IntN(3), rng.IntN(30))
+				switch rng.IntN(4) {
+				case 0:
+					if err := tx.Delete(Units, []byte(k)); err != nil {
+						return err
+					}
+					delete(mine, k)
+				case 1:
+					n, err := tx.NextSequence(Units)
+					if err != nil {
+						return err
+					}
+					if mySeq++; n != mySeq {
+						return fmt.Errorf("step %d: NextSequence = %d, want %d", step, n, mySeq)
+					}
+				default:
+					v := fmt.Sprint(step, "-", rng.IntN(1000))
+					if err := tx.Put(Units, []byte(k), []byte(v)); err != nil {
+						return err
+					}
+					mine[k] = v
+				}
+				if err := checkScan(tx, mine, fmt.Sprintf("p%d/", rng.IntN(3)), rng); err != nil {
+					return fmt.Errorf("step %d, inside the Update: %w", step, err)
+				}
+			}
+			if fail {
+				return errors.New("rolled back")
+			}
+			return nil
+		})
+		if fail {
+			if err == nil || err.Error() != "rolled back" {
+				t.Fatalf("step %d: failing Update = %v", step, err)
+			}
+		} else if err != nil {
+			t.Fatal(err)
+		} else {
+			model, seq = mine, mySeq
+		}
+		err = b.View(ctx, func(tx Tx) error {
+			for _, k := range keys() {
+				if got := string(tx.Get(Units, []byte(k))); got != model[k] {
+					return fmt.Errorf("step %d: Get(%s) = %q, want %q", step, k, got, model[k])
+				}
+			}
+			return checkScan(tx, model, fmt.Sprintf("p%d/", rng.IntN(3)), rng)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkScan compares a Scan of prefix, from a random key on, with model.
+func checkScan(tx Tx, model map[string]string, prefix string, rng *rand.Rand) error {
+	var after []byte
+	if rng.IntN(2) == 0 {
+		after = []byte(fmt.Sprintf("%s%02d", prefix, rng.IntN(30)))
+	}
+	var want []string
+	for k, v := range model {
+		if strings.HasPrefix(k, prefix) && (after == nil || k > string(after)) {
+			want = append(want, k+"="+v)
+		}
+	}
+	slices.Sort(want)
+	var got []string
+	err := tx.Scan(Units, []byte(prefix), after, func(k, v []byte) (bool, error) {
+		got = append(got, string(k)+"="+string(v))
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("Scan(%q after %q) = %q, want %q", prefix, after, got, want)
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// The journal's files: a directory beside the database file (its path with
+// ".journal" added) holding segments named by the sequence number they
+// start at, in 16 hex digits with ".seg". A segment is a header - the magic
+// "OVJ1" and the database's 16-byte journal id, so that a segment is never
+// applied to another database (such as a restored backup) - followed by
+// frames: the payload's length (4 bytes), its CRC-32C (4 bytes), and the
+// payload: the record's sequence number (8 bytes) and its encoding.
+// Sequence numbers rise by one from frame to frame. A frame that a crash
+// cut short can only be the last of the last segment: it was never
+// acknowledged, and opening the database read-write cuts it off.
+
+const (
+	journalMagic  = "OVJ1"
+	journalIDLen  = 16
+	headerLen     = len(journalMagic) + journalIDLen
+	frameHeadLen  = 8
+	segmentSuffix = ".seg"
+	// segmentBytes is the size after which appends start a new segment, so
+	// that applied segments can be deleted while intake goes on.
+	segmentBytes = 16 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrJournal means the journal's files cannot be used with the database.
+var ErrJournal = errors.New("store: journal")
+
+// JournalDir returns the directory of the journal of the database file at
+// path.
+func JournalDir(path string) string { return path + ".journal" }
+
+type segment struct {
+	path  string
+	first uint64 // the first sequence number it may hold
+	last  uint64 // the last one it holds; first-1 while empty
+}
+
+// journalFile appends records to the current segment and deletes segments
+// once they are applied.
+type journalFile struct {
+	dir string
+	id  []byte
+
+	mu      sync.Mutex
+	segs    []segment // in order; the last is being appended to
+	f       *os.File  // the last segment
+	size    int64
+	broken  error // an append failed and could not be undone
+	written int64 // pages written (4 KiB units) since open
+	buf     []byte
+}
+
+// journalRead is what readJournalDir found.
+type journalRead struct {
+	segs []segment
+	recs []*record // every readable record, in order
+}
+
+func segmentName(first uint64) string { return fmt.Sprintf("%016x%s", first, segmentSuffix) }
+
+// readJournalDir reads every segment in dir, checking that they belong to
+// the database with journal id id and that sequence numbers follow each
+// other.
+func readJournalDir(dir string, id []byte) (journalRead, error) {
+	var jr journalRead
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return jr, nil
+	}
+	if err != nil {
+		return jr, err
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), segmentSuffix) {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	for i, name := range names {
+		path := filepath.Join(dir, name)
+		first, err := strconv.ParseUint(strings.TrimSuffix(name, segmentSuffix), 16, 64)
+		if err != nil {
+			return jr, fmt.Errorf("%w: %s is not a segment name", ErrJournal, path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return jr, err
+		}
+		if len(data) < headerLen {
+			if i == len(names)-1 {
+				// Created but its header never made it to disk: no record
+				// was ever written to it.
+				jr.segs = append(jr.segs, segment{path: path, first: first, last: first - 1})
+				continue
+			}
+			return jr, fmt.Errorf("%w: %s is too short for its header", ErrJournal, path)
+		}
+		if string(data[:len(journalMagic)]) != journalMagic {
+			return jr, fmt.Errorf("%w: %s is not a journal segment", ErrJournal, path)
+		}
+		if !bytes.Equal(data[len(journalMagic):headerLen], id) {
+			return jr, fmt.Errorf("%w: %s belongs to another database (was a backup restored over this one? move %s aside)", ErrJournal, path, dir)
+		}
+		seg := segment{path: path, first: first, last: first - 1}
+		off := int64(headerLen)
+		for rest := data[headerLen:]; len(rest) > 0; {
+			r, n, ok := readFrame(rest)
+			if !ok {
+				if i != len(names)-1 {
+					return jr, fmt.Errorf("%w: %s is damaged at offset %d", ErrJournal, path, off)
+				}
+				break // a torn last frame: never acknowledged
+			}
+			if r.seq != seg.last+1 {
+				return jr, fmt.Errorf("%w: %s holds record %d after %d", ErrJournal, path, r.seq, seg.last)
+			}
+			seg.last = r.seq
+			jr.recs = append(jr.recs, r)
+			rest, off = rest[n:], off+int64(n)
+		}
+		if k := len(jr.segs); k > 0 && seg.first != jr.segs[k-1].last+1 {
+			return jr, fmt.Errorf("%w: %s starts at record %d, after %d", ErrJournal, path, seg.first, jr.segs[k-1].last)
+		}
+		jr.segs = append(jr.segs, seg)
+	}
+	return jr, nil
+}
+
+// readFrame decodes the frame at the start of data and returns its length.
+func readFrame(data []byte) (*record, int, bool) {
+	if len(data) < frameHeadLen {
+		return nil, 0, false
+	}
+	n := int(binary.BigEndian.Uint32(data))
+	if n < 8 || n > len(data)-frameHeadLen {
+		return nil, 0, false
+	}
+	payload := data[frameHeadLen : frameHeadLen+n]
+	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(data[4:]) {
+		return nil, 0, false
+	}
+	r, err := decodeRecord(binary.BigEndian.Uint64(payload), payload[8:])
+	if err != nil {
+		return nil, 0, false
+	}
+	return r, frameHeadLen + n, true
+}
+
+// openJournalFile starts a new segment for records from next on, after the
+// segments segs that are kept until they are applied.
+func openJournalFile(dir string, id []byte, segs []segment, next uint64) (*journalFile, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	j := &journalFile{dir: dir, id: id, segs: segs}
+	if err := j.startSegment(next); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// startSegment creates the segment for records from first on and makes
+// its existence durable before anything is written to it.
+func (j *journalFile) startSegment(first uint64) error {
+	path := filepath.Join(j.dir, segmentName(first))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	hdr := append([]byte(journalMagic), j.id...)
+	if _, err := f.Write(hdr); err == nil {
+		err = fdatasync(f)
+	}
+	if err == nil {
+		err = syncDir(j.dir)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if j.f != nil {
+		j.f.Close()
+	}
+	j.f, j.size = f, int64(len(hdr))
+	j.segs = append(j.segs, segment{path: path, first: first, last: first - 1})
+	j.written++
+	return nil
+}
+
+// append writes r at the end of the journal and fsyncs it. A failed append
+// is cut off again; if that fails too, the journal refuses every further
+// append, since a record after a damaged one could not be read back.
+func (j *journalFile) append(r *record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.broken != nil {
+		return j.broken
+	}
+	if j.size >= segmentBytes {
+		if err := j.startSegment(r.seq); err != nil {
+			return fmt.Errorf("store: journal: new segment: %w", err)
+		}
+	}
+	j.buf = binary.BigEndian.AppendUint32(j.buf[:0], 0)
+	j.buf = binary.BigEndian.AppendUint32(j.buf, 0)
+	j.buf = binary.BigEndian.AppendUint64(j.buf, r.seq)
+	j.buf = r.appendEncoding(j.buf)
+	payload := j.buf[frameHeadLen:]
+	binary.BigEndian.PutUint32(j.buf, uint32(len(payload)))
+	binary.BigEndian.PutUint32(j.buf[4:], crc32.Checksum(payload, castagnoli))
+	_, err := j.f.WriteAt(j.buf, j.size)
+	if err == nil {
+		err = fdatasync(j.f)
+	}
+	if err != nil {
+		if terr := j.f.Truncate(j.size); terr != nil {
+			j.broken = fmt.Errorf("store: journal append failed (%v) and could not be undone (%v): restart the server", err, terr)
+		}
+		return fmt.Errorf("store: journal append: %w", err)
+	}
+	end := j.size + int64(len(j.buf))
+	j.written += (end-1)/4096 - j.size/4096 + 1
+	j.size = end
+	j.segs[len(j.segs)-1].last = r.seq
+	if cap(j.buf) > 1<<20 {
+		j.buf = nil
+	}
+	return nil
+}
+
+// release deletes the segments whose records are all applied, except the
+// one being appended to.
+func (j *journalFile) release(applied uint64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var errs []error
+	for len(j.segs) > 1 && j.segs[0].last <= applied {
+		if err := os.Remove(j.segs[0].path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			break
+		}
+		j.segs = j.segs[1:]
+	}
+	return errors.Join(errs...)
+}
+
+// closeAll closes the current segment and, when every record is applied,
+// deletes all segments.
+func (j *journalFile) close(allApplied bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	err := j.f.Close()
+	if allApplied && err == nil {
+		for _, s := range j.segs {
+			if rerr := os.Remove(s.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				err = rerr
+			}
+		}
+		j.segs = nil
+	}
+	j.broken = errors.New("store: journal closed")
+	return err
+}
+
+func (j *journalFile) pagesWritten() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.written
+}
+
+// fdatasync flushes f's data (and the size, when it grew) but not its
+// times, as bbolt does.
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// syncDir makes a directory's entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
