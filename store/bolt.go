@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,6 +24,8 @@ type BoltOptions struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file without write access.
 	ReadOnly bool
+	// Logger receives the background applier's failures; none when nil.
+	Logger *slog.Logger
 }
 
 // Bolt is the bbolt implementation of Store, with a write journal (see
@@ -36,6 +40,10 @@ type Bolt struct {
 	wmu sync.Mutex // serialises Updates: journal order is commit order
 
 	amu       sync.Mutex // one apply at a time
+	applyErr  error      // the last apply's failure, nil after a success; under amu
+	failing   atomic.Bool
+	maxWait   int // maxPendingWrites; tests lower it
+	log       *slog.Logger
 	wake      chan struct{}
 	stop      chan struct{}
 	applierWG sync.WaitGroup
@@ -44,10 +52,13 @@ type Bolt struct {
 }
 
 // The applier runs when this many writes are pending, and at least every
-// applyInterval while any are: larger batches share more pages.
+// applyInterval while any are: larger batches share more pages. While the
+// journal cannot be applied (the disk is full, say) Updates go on until
+// maxPendingWrites wait, and then fail with the applier's error.
 const (
-	applyWrites   = 64 << 10
-	applyInterval = 250 * time.Millisecond
+	applyWrites      = 64 << 10
+	applyInterval    = 250 * time.Millisecond
+	maxPendingWrites = 4 << 20
 )
 
 var _ Store = (*Bolt)(nil)
@@ -72,7 +83,10 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	b := &Bolt{db: db, ov: newOverlay(), readOnly: opts.ReadOnly, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	b := &Bolt{db: db, ov: newOverlay(), readOnly: opts.ReadOnly, wake: make(chan struct{}, 1), stop: make(chan struct{}), log: opts.Logger, maxWait: maxPendingWrites}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
 	if err := b.openJournal(path); err != nil {
 		db.Close()
 		return nil, err
@@ -113,10 +127,11 @@ func (b *Bolt) openJournal(path string) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range unapplied(jr.recs, applied) {
+		recs, err := unapplied(dir, jr.recs, applied)
+		for _, r := range recs {
 			b.ov.add(r)
 		}
-		return nil
+		return err
 	}
 	err := b.db.Update(func(btx *bolt.Tx) error {
 		for _, name := range buckets {
@@ -144,12 +159,11 @@ func (b *Bolt) openJournal(path string) error {
 	if err != nil {
 		return err
 	}
-	recs := unapplied(jr.recs, applied)
+	recs, err := unapplied(dir, jr.recs, applied)
+	if err != nil {
+		return err
+	}
 	if len(recs) > 0 {
-		if recs[0].seq != applied+1 {
-			return fmt.Errorf("%w: %s starts at record %d but the database has applied up to %d (was an older backup restored? move %s aside)",
-				ErrJournal, dir, recs[0].seq, applied, dir)
-		}
 		if err := b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) }); err != nil {
 			return fmt.Errorf("store: applying the journal: %w", err)
 		}
@@ -173,13 +187,24 @@ func (b *Bolt) openJournal(path string) error {
 	return err
 }
 
-// unapplied returns the records after applied.
-func unapplied(recs []*record, applied uint64) []*record {
-	i := 0
-	for i < len(recs) && recs[i].seq <= applied {
-		i++
+// unapplied returns the records after applied, which must follow it
+// without a gap. (Segments that were applied and deleted may come back
+// after a crash, in any combination: they are skipped.)
+func unapplied(dir string, recs []*record, applied uint64) ([]*record, error) {
+	var out []*record
+	next := applied + 1
+	for _, r := range recs {
+		switch {
+		case r.seq < next && len(out) == 0:
+			continue
+		case r.seq != next:
+			return nil, fmt.Errorf("%w: %s holds record %d where %d was due (the database has applied up to %d; was an older backup restored? move %s aside)",
+				ErrJournal, dir, r.seq, next, applied, dir)
+		}
+		out = append(out, r)
+		next++
 	}
-	return recs[i:]
+	return out, nil
 }
 
 func checkVersion(tx Tx) error {
@@ -216,6 +241,14 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 	}
 	if b.readOnly {
 		return bolterrors.ErrDatabaseReadOnly
+	}
+	if b.failing.Load() && b.ov.pendingWrites() >= b.maxWait {
+		b.amu.Lock()
+		err := b.applyErr
+		b.amu.Unlock()
+		if err != nil {
+			return fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
+		}
 	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
@@ -260,7 +293,13 @@ func (b *Bolt) applier() {
 		case <-t.C:
 		case <-b.wake:
 		}
-		b.apply()
+		wasFailing := b.failing.Load()
+		switch err := b.apply(); {
+		case err != nil && !wasFailing:
+			b.log.Error("applying the write journal to the database failed; retrying", "err", err, "pending_writes", b.ov.pendingWrites())
+		case err == nil && wasFailing:
+			b.log.Info("the write journal is applied to the database again")
+		}
 	}
 }
 
@@ -275,12 +314,17 @@ func (b *Bolt) apply() error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) }); err != nil {
-		return err
+	b.applyErr = b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) })
+	b.failing.Store(b.applyErr != nil)
+	if b.applyErr != nil {
+		return b.applyErr
 	}
 	b.ov.markApplied(len(recs))
 	return b.journal.release(recs[len(recs)-1].seq)
 }
+
+// Flush applies the journal to the buckets now.
+func (b *Bolt) Flush() error { return b.apply() }
 
 // PagesWritten is the number of pages (4 KiB) the database's transactions
 // and the journal's appends have written since it was opened (a measure of

@@ -82,7 +82,7 @@ func decodeRecord(seq uint64, data []byte) (*record, error) {
 		if w <= 0 || n > uint64(len(data)-w) {
 			return nil, errors.New("truncated field")
 		}
-		f := data[w : w+int(n)]
+		f := data[w : w+int(n) : w+int(n)] // no room to grow into the next field
 		data = data[w+int(n):]
 		return f, nil
 	}
@@ -500,6 +500,8 @@ func (t *journalTx) write(b Bucket, kind byte, key, value []byte) error {
 		return err
 	}
 	switch {
+	case kind == opDelete && (len(key) == 0 || len(key) > bolt.MaxKeySize):
+		return nil // no such key, as bbolt answers
 	case len(key) == 0:
 		return bolterrors.ErrKeyRequired
 	case len(key) > bolt.MaxKeySize:

@@ -35,6 +35,8 @@ const (
 	// segmentBytes is the size after which appends start a new segment, so
 	// that applied segments can be deleted while intake goes on.
 	segmentBytes = 16 << 20
+	// maxRecord bounds one Update's writes (the frame's length is 32 bits).
+	maxRecord = 1 << 30
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -124,10 +126,16 @@ func readJournalDir(dir string, id []byte) (journalRead, error) {
 		for rest := data[headerLen:]; len(rest) > 0; {
 			r, n, ok := readFrame(rest)
 			if !ok {
-				if i != len(names)-1 {
-					return jr, fmt.Errorf("%w: %s is damaged at offset %d", ErrJournal, path, off)
+				// Every acknowledged frame was fsynced before the next was
+				// written, so only the last frame of the last segment can
+				// be cut short by a crash - with nothing but the rest of
+				// itself (or zeros) after it. Anything else is damage, and
+				// the journal is left as it is for a person to look at.
+				if i != len(names)-1 || !tornTail(rest) {
+					return jr, fmt.Errorf("%w: %s is damaged at offset %d (%d bytes follow); acknowledged writes may be in it, so it is left as it is",
+						ErrJournal, path, off, len(rest))
 				}
-				break // a torn last frame: never acknowledged
+				break
 			}
 			if r.seq != seg.last+1 {
 				return jr, fmt.Errorf("%w: %s holds record %d after %d", ErrJournal, path, r.seq, seg.last)
@@ -136,12 +144,29 @@ func readJournalDir(dir string, id []byte) (journalRead, error) {
 			jr.recs = append(jr.recs, r)
 			rest, off = rest[n:], off+int64(n)
 		}
-		if k := len(jr.segs); k > 0 && seg.first != jr.segs[k-1].last+1 {
-			return jr, fmt.Errorf("%w: %s starts at record %d, after %d", ErrJournal, path, seg.first, jr.segs[k-1].last)
-		}
 		jr.segs = append(jr.segs, seg)
 	}
 	return jr, nil
+}
+
+// tornTail reports whether rest, from an unreadable frame to the end of the
+// last segment, can be one append that a crash cut short: a frame whose
+// header or payload runs past the end, or whose bytes past its end are
+// zeros (the file grew but the data never arrived).
+func tornTail(rest []byte) bool {
+	if len(rest) < frameHeadLen {
+		return true
+	}
+	end := frameHeadLen + int(binary.BigEndian.Uint32(rest))
+	if end >= len(rest) || end < frameHeadLen {
+		return true
+	}
+	for _, c := range rest[end:] {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // readFrame decodes the frame at the start of data and returns its length.
@@ -167,7 +192,15 @@ func readFrame(data []byte) (*record, int, bool) {
 // openJournalFile starts a new segment for records from next on, after the
 // segments segs that are kept until they are applied.
 func openJournalFile(dir string, id []byte, segs []segment, next uint64) (*journalFile, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return nil, err
+		}
+		// The directory's own entry must be durable too.
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	j := &journalFile{dir: dir, id: id, segs: segs}
@@ -225,6 +258,10 @@ func (j *journalFile) append(r *record) error {
 	j.buf = binary.BigEndian.AppendUint64(j.buf, r.seq)
 	j.buf = r.appendEncoding(j.buf)
 	payload := j.buf[frameHeadLen:]
+	if len(payload) > maxRecord {
+		j.buf = nil
+		return fmt.Errorf("store: one transaction writes %d bytes, more than the %d a journal record holds", len(payload), maxRecord)
+	}
 	binary.BigEndian.PutUint32(j.buf, uint32(len(payload)))
 	binary.BigEndian.PutUint32(j.buf[4:], crc32.Checksum(payload, castagnoli))
 	_, err := j.f.WriteAt(j.buf, j.size)
@@ -253,12 +290,16 @@ func (j *journalFile) release(applied uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var errs []error
+	removed := false
 	for len(j.segs) > 1 && j.segs[0].last <= applied {
 		if err := os.Remove(j.segs[0].path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 			break
 		}
-		j.segs = j.segs[1:]
+		j.segs, removed = j.segs[1:], true
+	}
+	if removed {
+		errs = append(errs, syncDir(j.dir))
 	}
 	return errors.Join(errs...)
 }
@@ -276,6 +317,9 @@ func (j *journalFile) close(allApplied bool) error {
 			}
 		}
 		j.segs = nil
+		if err == nil {
+			err = syncDir(j.dir)
+		}
 	}
 	j.broken = errors.New("store: journal closed")
 	return err

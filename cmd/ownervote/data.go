@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -37,11 +38,11 @@ type data struct {
 
 // openData opens the database in dir (creating dir and the file if needed)
 // and loads the identity secret, generating it on first use.
-func openData(dir string) (*data, error) { return openDataWith(dir, keyPaths{}) }
+func openData(dir string) (*data, error) { return openDataWith(dir, keyPaths{}, nil) }
 
 // openDataWith is openData with key files kept outside the data directory
 // (see keyPaths and loadKey).
-func openDataWith(dir string, kp keyPaths) (*data, error) {
+func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -61,7 +62,7 @@ func openDataWith(dir string, kp keyPaths) (*data, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{})
+	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 
-	d, err := openDataWith(*dataDir, *kp)
+	d, err := openDataWith(*dataDir, *kp, log)
 	if err != nil {
 		return err
 	}
