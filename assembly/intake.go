@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ownervote/ownervote/audit"
@@ -279,16 +280,30 @@ func (r *Registry) commitQueued() {
 	r.queue = r.queue[n:]
 	r.qmu.Unlock()
 
-	r.commitGroup(group)
-
-	r.qmu.Lock()
-	if len(r.queue) == 0 {
-		r.committing = false
-		r.qmu.Unlock()
-		return
+	// The next group may be decided while this one is fsynced (see
+	// store.Bolt.UpdateThen): the leader hands over as soon as the store
+	// allows, and at the latest when its group is done.
+	var once sync.Once
+	handOver := func() {
+		once.Do(func() {
+			r.qmu.Lock()
+			if len(r.queue) == 0 {
+				r.committing = false
+				r.qmu.Unlock()
+				return
+			}
+			r.qmu.Unlock()
+			go r.commitQueued()
+		})
 	}
-	r.qmu.Unlock()
-	go r.commitQueued()
+	r.commitGroup(group, handOver)
+	handOver()
+}
+
+// pipeliner is a store whose Update can let the next one begin before its
+// writes are durable (store.Bolt).
+type pipeliner interface {
+	UpdateThen(ctx context.Context, fn func(store.Tx) error, then func()) error
 }
 
 // txAssembly caches one assembly's state inside an intake transaction.
@@ -302,7 +317,7 @@ type txAssembly struct {
 // commitGroup decides and stores a group of ballots in one transaction,
 // then wakes their submitters. A storage failure fails the whole group:
 // nothing of it is kept.
-func (r *Registry) commitGroup(group []*pendingBallot) {
+func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 	defer func() {
 		// A panic must not leave submitters waiting forever: they get an
 		// error (nothing of the group was committed), and the panic goes on.
@@ -318,7 +333,13 @@ func (r *Registry) commitGroup(group []*pendingBallot) {
 		}
 	}()
 	now := r.now().UTC()
-	err := r.st.Update(context.Background(), func(tx store.Tx) error {
+	update := func(ctx context.Context, fn func(store.Tx) error) error {
+		if p, ok := r.st.(pipeliner); ok {
+			return p.UpdateThen(ctx, fn, handOver)
+		}
+		return r.st.Update(ctx, fn)
+	}
+	err := update(context.Background(), func(tx store.Tx) error {
 		cache := map[string]*txAssembly{}
 		for _, p := range group {
 			p.out, p.refusal = Outcome{}, nil

@@ -130,6 +130,7 @@ func (b *Bolt) openJournal(path string) error {
 		recs, err := unapplied(dir, jr.recs, applied)
 		for _, r := range recs {
 			b.ov.add(r)
+			b.ov.setDurable(r.seq)
 		}
 		return err
 	}
@@ -182,6 +183,7 @@ func (b *Bolt) openJournal(path string) error {
 		}
 	}
 	b.ov.head.Store(applied)
+	b.ov.durable.Store(applied)
 	b.ov.appliedTo, b.ov.dropped = applied, applied
 	b.journal, err = openJournalFile(dir, id, nil, applied+1)
 	return err
@@ -227,8 +229,8 @@ func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
 	defer b.ov.leave(floor)
 	return b.db.View(func(btx *bolt.Tx) error {
 		// The head is read after the snapshot is taken: the snapshot holds
-		// no record beyond it.
-		return fn(&journalTx{btx: btx, ov: b.ov, head: b.ov.head.Load()})
+		// no record beyond it (only durable records are applied).
+		return fn(&journalTx{btx: btx, ov: b.ov, head: b.ov.durable.Load()})
 	})
 }
 
@@ -236,18 +238,51 @@ func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
 // the journal; its writes become one journal record, fsynced before Update
 // returns. Updates run one at a time.
 func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
+	return b.UpdateThen(ctx, fn, nil)
+}
+
+// UpdateThen is Update that calls then (when not nil) as soon as the next
+// Update may begin: fn has returned, and its writes are in the journal's
+// order and visible to later Updates but not yet durable (nor visible to
+// Views). The next Update's fn then runs while these writes are fsynced;
+// its own writes wait for that fsync, so a crash can cut short only the
+// last record. then is called once, whatever the outcome, unless fn
+// panics.
+func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func()) error {
+	rec, err := b.write(ctx, fn)
+	if then != nil {
+		then()
+	}
+	if err != nil || rec == nil {
 		return err
 	}
+	if err := b.journal.sync(rec.seq); err != nil {
+		return err
+	}
+	b.ov.setDurable(rec.seq)
+	if b.ov.pendingWrites() >= applyWrites {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// write runs fn and writes its record to the journal, unsynced.
+func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (*record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if b.readOnly {
-		return bolterrors.ErrDatabaseReadOnly
+		return nil, bolterrors.ErrDatabaseReadOnly
 	}
 	if b.failing.Load() && b.ov.pendingWrites() >= b.maxWait {
 		b.amu.Lock()
 		err := b.applyErr
 		b.amu.Unlock()
 		if err != nil {
-			return fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
+			return nil, fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
 		}
 	}
 	b.wmu.Lock()
@@ -256,29 +291,23 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 	defer b.ov.leave(floor)
 	btx, err := b.db.Begin(false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer btx.Rollback()
 	head := b.ov.head.Load()
 	tx := &journalTx{btx: btx, ov: b.ov, head: head, ws: &writeSet{}}
 	if err := fn(tx); err != nil {
-		return err
+		return nil, err
 	}
 	rec := tx.ws.record(head + 1)
 	if rec == nil {
-		return nil
+		return nil, nil
 	}
-	if err := b.journal.append(rec); err != nil {
-		return err
+	if err := b.journal.write(rec); err != nil {
+		return nil, err
 	}
 	b.ov.add(rec)
-	if b.ov.pendingWrites() >= applyWrites {
-		select {
-		case b.wake <- struct{}{}:
-		default:
-		}
-	}
-	return nil
+	return rec, nil
 }
 
 // applier applies the journal in the background until Close.
@@ -348,6 +377,7 @@ func (b *Bolt) Close() error {
 		var errs []error
 		if !b.readOnly {
 			b.wmu.Lock()
+			b.journal.quiesce()
 			err := b.apply()
 			errs = append(errs, err, b.journal.close(err == nil))
 			b.wmu.Unlock()

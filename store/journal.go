@@ -268,7 +268,8 @@ type obucket struct {
 // them: a View pins the level that was dropped when it began (its floor),
 // and nothing above the lowest floor is dropped.
 type overlay struct {
-	head atomic.Uint64 // sequence number of the last record added
+	head    atomic.Uint64 // sequence number of the last record added: what Updates read
+	durable atomic.Uint64 // the last record known durable: what Views read, and what may be applied
 
 	mu         sync.RWMutex
 	buckets    map[Bucket]*obucket
@@ -376,6 +377,16 @@ func (o *overlay) scan(b Bucket, prefix, after []byte, head uint64) []scanItem {
 	return items
 }
 
+// setDurable records that the records up to seq are durable.
+func (o *overlay) setDurable(seq uint64) {
+	for {
+		d := o.durable.Load()
+		if d >= seq || o.durable.CompareAndSwap(d, seq) {
+			return
+		}
+	}
+}
+
 // enter registers a View that is about to begin and returns its floor.
 func (o *overlay) enter() uint64 {
 	o.mu.Lock()
@@ -393,11 +404,16 @@ func (o *overlay) leave(floor uint64) {
 	}
 }
 
-// toApply returns the records not yet applied.
+// toApply returns the durable records not yet applied.
 func (o *overlay) toApply() []*record {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	return slices.Clone(o.pending)
+	d := o.durable.Load()
+	n := 0
+	for n < len(o.pending) && o.pending[n].seq <= d {
+		n++
+	}
+	return slices.Clone(o.pending[:n])
 }
 
 func (o *overlay) pendingWrites() int {

@@ -494,10 +494,14 @@ func TestJournalApplyFailure(t *testing.T) {
 	// stand-in for a full disk.
 	b.wmu.Lock()
 	bad := &record{seq: b.ov.head.Load() + 1, ops: []op{{kind: opPut, bucket: "no-such-bucket", key: []byte("k"), val: []byte("v")}}}
-	if err := b.journal.append(bad); err != nil {
+	if err := b.journal.write(bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.journal.sync(bad.seq); err != nil {
 		t.Fatal(err)
 	}
 	b.ov.add(bad)
+	b.ov.setDurable(bad.seq)
 	b.wmu.Unlock()
 	if err := b.apply(); !errors.Is(err, ErrUnknownBucket) {
 		t.Fatalf("apply = %v", err)
@@ -515,5 +519,47 @@ func TestJournalApplyFailure(t *testing.T) {
 	// the bad record stays, and Close says so.
 	if err := b.Close(); !errors.Is(err, ErrUnknownBucket) {
 		t.Errorf("Close = %v, want the apply error", err)
+	}
+}
+
+// UpdateThen lets the next Update read a record that is being fsynced;
+// Views see it only once it is durable.
+func TestJournalUpdateThen(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	ctx := context.Background()
+	next := make(chan error, 1)
+	called := 0
+	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) }, func() {
+		called++
+		if got := get(t, b, Units, "a"); got != "" {
+			t.Errorf("a View saw a = %q before it was durable", got)
+		}
+		if b.ov.durable.Load() >= b.ov.head.Load() {
+			t.Error("then was called after the record was durable")
+		}
+		// The next Update begins now and reads the record.
+		go func() {
+			next <- b.Update(ctx, func(tx Tx) error {
+				if got := string(tx.Get(Units, []byte("a"))); got != "1" {
+					return fmt.Errorf("the next Update read a = %q", got)
+				}
+				return tx.Put(Units, []byte("b"), []byte("2"))
+			})
+		}()
+	})
+	if err != nil || called != 1 {
+		t.Fatalf("UpdateThen = %v, then called %d times", err, called)
+	}
+	if err := <-next; err != nil {
+		t.Fatal(err)
+	}
+	if get(t, b, Units, "a") != "1" || get(t, b, Units, "b") != "2" {
+		t.Error("writes missing after both Updates returned")
+	}
+	// then is called when fn fails too.
+	called = 0
+	boom := errors.New("boom")
+	if err := b.UpdateThen(ctx, func(Tx) error { return boom }, func() { called++ }); !errors.Is(err, boom) || called != 1 {
+		t.Errorf("failing UpdateThen = %v, then called %d times", err, called)
 	}
 }

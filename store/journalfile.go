@@ -61,11 +61,14 @@ type journalFile struct {
 	id  []byte
 
 	mu      sync.Mutex
-	segs    []segment // in order; the last is being appended to
-	f       *os.File  // the last segment
+	cond    *sync.Cond // on mu: signalled when synced grows or the journal breaks
+	segs    []segment  // in order; the last is being appended to
+	f       *os.File   // the last segment
 	size    int64
-	broken  error // an append failed and could not be undone
-	written int64 // pages written (4 KiB units) since open
+	last    uint64 // the last record written
+	synced  uint64 // the last record known durable
+	broken  error  // a write or sync failed and could not be undone
+	written int64  // pages written (4 KiB units) since open
 	buf     []byte
 }
 
@@ -203,7 +206,8 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64) (*journ
 	} else if err != nil {
 		return nil, err
 	}
-	j := &journalFile{dir: dir, id: id, segs: segs}
+	j := &journalFile{dir: dir, id: id, segs: segs, last: next - 1, synced: next - 1}
+	j.cond = sync.NewCond(&j.mu)
 	if err := j.startSegment(next); err != nil {
 		return nil, err
 	}
@@ -239,12 +243,17 @@ func (j *journalFile) startSegment(first uint64) error {
 	return nil
 }
 
-// append writes r at the end of the journal and fsyncs it. A failed append
-// is cut off again; if that fails too, the journal refuses every further
-// append, since a record after a damaged one could not be read back.
-func (j *journalFile) append(r *record) error {
+// write appends r's frame to the journal without syncing it, once every
+// frame before it is durable: at most one frame is ever unsynced, so a
+// crash can cut short only the last. A failed write is cut off again; if
+// that fails too, the journal refuses every further write, since a record
+// after a damaged one could not be read back.
+func (j *journalFile) write(r *record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for j.broken == nil && j.synced < j.last {
+		j.cond.Wait()
+	}
 	if j.broken != nil {
 		return j.broken
 	}
@@ -264,24 +273,62 @@ func (j *journalFile) append(r *record) error {
 	}
 	binary.BigEndian.PutUint32(j.buf, uint32(len(payload)))
 	binary.BigEndian.PutUint32(j.buf[4:], crc32.Checksum(payload, castagnoli))
-	_, err := j.f.WriteAt(j.buf, j.size)
-	if err == nil {
-		err = fdatasync(j.f)
-	}
-	if err != nil {
+	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
 		if terr := j.f.Truncate(j.size); terr != nil {
-			j.broken = fmt.Errorf("store: journal append failed (%v) and could not be undone (%v): restart the server", err, terr)
+			j.fail(fmt.Errorf("store: journal write failed (%v) and could not be undone (%v): restart the server", err, terr))
 		}
-		return fmt.Errorf("store: journal append: %w", err)
+		return fmt.Errorf("store: journal write: %w", err)
 	}
 	end := j.size + int64(len(j.buf))
 	j.written += (end-1)/4096 - j.size/4096 + 1
 	j.size = end
 	j.segs[len(j.segs)-1].last = r.seq
+	j.last = r.seq
 	if cap(j.buf) > 1<<20 {
 		j.buf = nil
 	}
 	return nil
+}
+
+// sync makes the frames up to seq durable. After a failed fdatasync the
+// kernel may have dropped the unwritten pages, so nothing written since
+// can be trusted: the journal refuses every further write.
+func (j *journalFile) sync(seq uint64) error {
+	j.mu.Lock()
+	if j.synced >= seq || j.broken != nil {
+		err := j.broken
+		j.mu.Unlock()
+		return err
+	}
+	f := j.f // no rotation while a frame is unsynced
+	j.mu.Unlock()
+	err := fdatasync(f)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil {
+		j.fail(fmt.Errorf("store: journal fdatasync failed (%v): restart the server", err))
+		return j.broken
+	}
+	j.synced = max(j.synced, seq)
+	j.cond.Broadcast()
+	return nil
+}
+
+// fail breaks the journal and wakes writers waiting on it.
+func (j *journalFile) fail(err error) {
+	if j.broken == nil {
+		j.broken = err
+	}
+	j.cond.Broadcast()
+}
+
+// quiesce waits until no written frame is unsynced (or the journal broke).
+func (j *journalFile) quiesce() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.broken == nil && j.synced < j.last {
+		j.cond.Wait()
+	}
 }
 
 // release deletes the segments whose records are all applied, except the
@@ -304,7 +351,7 @@ func (j *journalFile) release(applied uint64) error {
 	return errors.Join(errs...)
 }
 
-// closeAll closes the current segment and, when every record is applied,
+// close closes the current segment and, when every record is applied,
 // deletes all segments.
 func (j *journalFile) close(allApplied bool) error {
 	j.mu.Lock()
@@ -321,7 +368,7 @@ func (j *journalFile) close(allApplied bool) error {
 			err = syncDir(j.dir)
 		}
 	}
-	j.broken = errors.New("store: journal closed")
+	j.fail(errors.New("store: journal closed"))
 	return err
 }
 
