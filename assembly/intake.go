@@ -151,7 +151,7 @@ type Outcome struct {
 // signerKey finds the public key a ballot claims to be signed with. It
 // fails only when no such key is on record (the ballot is then not stored:
 // anyone can send bytes, and only authentic ballots are kept).
-func signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, audit.KeyEntry, error) {
+func (r *Registry) signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, audit.KeyEntry, error) {
 	var ke audit.KeyEntry
 	err := func() error {
 		switch b.Signer {
@@ -162,7 +162,7 @@ func signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed25519.PublicKey, a
 			}
 			ke = audit.KeyEntry{KeyID: k.ID, PublicKey: k.PublicKey, Role: string(ballot.SignerOwner), Holder: k.OwnerID, Community: a.CommunityID, Registered: k.Created}
 		case ballot.SignerPlatform, ballot.SignerStaff:
-			s, err := getSigner(tx, b.KeyID)
+			s, err := r.signers.view(tx, b.KeyID)
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrUnknownSignerKey, b.KeyID)
 			}
@@ -209,13 +209,13 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		if s.Community != "" && rec.CommunityID != s.Community {
 			return fmt.Errorf("%w: assembly %q in community %q", ErrNotFound, s.Assembly, s.Community)
 		}
-		pub, keyEntry, err = signerKey(tx, &rec.Assembly, b)
+		pub, keyEntry, err = r.signerKey(tx, &rec.Assembly, b)
 		return err
 	})
 	if err != nil {
 		return Outcome{}, err
 	}
-	if _, err := ballot.Verify(s.Canonical, s.Signature, pub); err != nil {
+	if err := ballot.VerifyParsed(b, s.Canonical, s.Signature, pub); err != nil {
 		return Outcome{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	id := ballot.ID(s.Canonical)
@@ -339,8 +339,9 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 		}
 		return r.st.Update(ctx, fn)
 	}
+	var cache map[string]*txAssembly
 	err := update(context.Background(), func(tx store.Tx) error {
-		cache := map[string]*txAssembly{}
+		cache = map[string]*txAssembly{}
 		for _, p := range group {
 			p.out, p.refusal = Outcome{}, nil
 			if err := r.decide(tx, cache, p, now); err != nil {
@@ -360,6 +361,13 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 		}
 		return nil
 	})
+	if err == nil {
+		for id, c := range cache {
+			if c.lw != nil {
+				r.committedTree(id, c.lw.st.Tree)
+			}
+		}
+	}
 	for _, p := range group {
 		if err != nil {
 			p.err, p.out, p.refusal = err, Outcome{}, nil
@@ -474,7 +482,7 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 	}
 	var root []byte
 	err := r.st.View(ctx, func(tx store.Tx) error {
-		st, _, err := getLogState(tx, assemblyID, true)
+		st, err := r.logState(tx, assemblyID)
 		if err != nil {
 			return err
 		}
@@ -550,7 +558,7 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (erro
 			return ErrKeyRevoked, fmt.Sprintf("owner key %s revoked %s", b.KeyID, k.Revoked.Format(time.RFC3339)), nil
 		}
 	case ballot.SignerPlatform, ballot.SignerStaff:
-		s, err := getSigner(tx, b.KeyID)
+		s, err := r.signers.view(tx, b.KeyID)
 		if err != nil {
 			return ErrNoRight, "signer not registered", nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -37,11 +38,41 @@ type logWriter struct {
 }
 
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
-	st, _, err := getLogState(tx, assemblyID, true)
+	st, err := r.logState(tx, assemblyID)
 	if err != nil {
 		return nil, err
 	}
 	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st}, nil
+}
+
+// logState is getLogState with the compact range, taken from the last tree
+// the intake committed when it has the stored size: the tree of a size
+// never changes, and reading it from the stored nodes cost a dozen reads
+// per ballot.
+func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
+	st, _, err := getLogState(tx, assemblyID, false)
+	if err != nil || st.Tree.Size == 0 || st.Tree.Hashes != nil {
+		return st, err
+	}
+	r.treesMu.Lock()
+	t, ok := r.trees[assemblyID]
+	r.treesMu.Unlock()
+	if ok && t.Size == st.Tree.Size {
+		st.Tree.Hashes = slices.Clone(t.Hashes) // Append changes the slice
+		return st, nil
+	}
+	st.Tree, err = treeAt(tx, assemblyID, st.Tree.Size)
+	return st, err
+}
+
+// committedTree remembers an assembly's tree once the transaction that
+// grew it is committed.
+func (r *Registry) committedTree(assemblyID string, t audit.Tree) {
+	r.treesMu.Lock()
+	defer r.treesMu.Unlock()
+	if old, ok := r.trees[assemblyID]; !ok || old.Size < t.Size {
+		r.trees[assemblyID] = audit.Tree{Size: t.Size, Hashes: slices.Clone(t.Hashes)}
+	}
 }
 
 // getLogState reads an assembly's log state; ok is false before its log

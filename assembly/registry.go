@@ -54,9 +54,13 @@ type Registry struct {
 	watchers map[string]chan struct{}
 
 	records recordCache
+	signers signerCache
 
 	cpMu        sync.Mutex
 	checkpoints map[string]signedCheckpoint
+
+	treesMu sync.Mutex
+	trees   map[string]audit.Tree // the last committed tree of each assembly's log (logState)
 
 	// The intake's group commit (see enqueue).
 	qmu        sync.Mutex
@@ -76,7 +80,8 @@ func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("%w: the log verifier key does not match the log signer", ErrInvalid)
 	}
 	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, logSigner: cfg.LogSigner, logVKey: cfg.LogVerifierKey,
-		log: cfg.Logger, watchers: make(map[string]chan struct{}), checkpoints: make(map[string]signedCheckpoint)}
+		log: cfg.Logger, watchers: make(map[string]chan struct{}), checkpoints: make(map[string]signedCheckpoint),
+		trees: make(map[string]audit.Tree)}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -110,43 +115,68 @@ type record struct {
 	ResultDigest string        `json:"result_digest,omitempty"`
 }
 
-// recordCache keeps decoded assembly records by their stored bytes, for
-// the read-only hot paths of intake: decoding the record for every ballot
-// cost more than the rest of the decision.
-type recordCache struct {
+// decodedCache keeps decoded JSON records by their stored bytes, for the
+// read-only hot paths of intake: decoding the assembly's record for every
+// ballot cost more than the rest of the decision.
+type decodedCache[T any] struct {
 	mu sync.Mutex
-	m  map[string]cachedRecord
+	m  map[string]decoded[T]
 }
 
-type cachedRecord struct {
+type decoded[T any] struct {
 	raw []byte
-	rec *record
+	v   *T
 }
 
-// view returns the record of assembly id for reading only: callers must not
-// change it or anything it points to.
-func (c *recordCache) view(tx store.Tx, id string) (*record, error) {
-	raw := tx.Get(store.Assemblies, []byte(id))
+// view returns the decoded value stored under key in bucket b, or nil if
+// there is none, for reading only: callers must not change it or anything
+// it points to.
+func (c *decodedCache[T]) view(tx store.Tx, b store.Bucket, key string) (*T, error) {
+	raw := tx.Get(b, []byte(key))
 	if raw == nil {
-		return nil, fmt.Errorf("%w: assembly %q", ErrNotFound, id)
+		return nil, nil
 	}
 	c.mu.Lock()
-	cr, ok := c.m[id]
+	d, ok := c.m[key]
 	c.mu.Unlock()
-	if ok && bytes.Equal(cr.raw, raw) {
-		return cr.rec, nil
+	if ok && bytes.Equal(d.raw, raw) {
+		return d.v, nil
 	}
-	var rec record
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return nil, fmt.Errorf("assembly: corrupt record in %s: %w", store.Assemblies, err)
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("assembly: corrupt record in %s: %w", b, err)
 	}
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = make(map[string]cachedRecord)
+		c.m = make(map[string]decoded[T])
 	}
-	c.m[id] = cachedRecord{raw: bytes.Clone(raw), rec: &rec}
+	c.m[key] = decoded[T]{raw: bytes.Clone(raw), v: v}
 	c.mu.Unlock()
-	return &rec, nil
+	return v, nil
+}
+
+// recordCache keeps decoded assembly records.
+type recordCache struct{ decodedCache[record] }
+
+// view returns the record of assembly id for reading only.
+func (c *recordCache) view(tx store.Tx, id string) (*record, error) {
+	rec, err := c.decodedCache.view(tx, store.Assemblies, id)
+	if err == nil && rec == nil {
+		err = fmt.Errorf("%w: assembly %q", ErrNotFound, id)
+	}
+	return rec, err
+}
+
+// signerCache keeps decoded signing keys.
+type signerCache struct{ decodedCache[Signer] }
+
+// view returns the signer with key id keyID for reading only.
+func (c *signerCache) view(tx store.Tx, keyID string) (*Signer, error) {
+	s, err := c.decodedCache.view(tx, store.Signers, keyID)
+	if err == nil && s == nil {
+		err = fmt.Errorf("%w: %q", ErrSignerNotFound, keyID)
+	}
+	return s, err
 }
 
 func getRecord(tx store.Tx, id string) (*record, error) {

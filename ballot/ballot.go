@@ -362,13 +362,25 @@ func Verify(canonical, sig []byte, pub ed25519.PublicKey) (*Ballot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if id := KeyID(pub); id != b.KeyID {
-		return nil, fmt.Errorf("ballot: %w: the ballot names key %s, the public key is %s", ErrWrongKey, b.KeyID, id)
-	}
-	if err := checkSignature(canonical, sig, pub); err != nil {
-		return nil, fmt.Errorf("ballot: %w", err)
+	if err := VerifyParsed(b, canonical, sig, pub); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// VerifyParsed is Verify for b, already parsed from canonical: the key id
+// and the signature.
+func VerifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("ballot: %w: public key has %d bytes, want %d", ErrWrongKey, len(pub), ed25519.PublicKeySize)
+	}
+	if id := KeyID(pub); id != b.KeyID {
+		return fmt.Errorf("ballot: %w: the ballot names key %s, the public key is %s", ErrWrongKey, b.KeyID, id)
+	}
+	if err := checkSignature(canonical, sig, pub); err != nil {
+		return fmt.Errorf("ballot: %w", err)
+	}
+	return nil
 }
 
 func checkPrivate(priv ed25519.PrivateKey, keyID string) error {

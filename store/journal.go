@@ -476,13 +476,21 @@ type journalTx struct {
 	ov   *overlay
 	head uint64
 	ws   *writeSet
+	bks  map[Bucket]*bolt.Bucket // the buckets opened so far
 }
 
 func (t *journalTx) bucket(b Bucket) (*bolt.Bucket, error) {
+	if bk := t.bks[b]; bk != nil {
+		return bk, nil
+	}
 	bk := t.btx.Bucket([]byte(b))
 	if bk == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownBucket, b)
 	}
+	if t.bks == nil {
+		t.bks = make(map[Bucket]*bolt.Bucket, 8)
+	}
+	t.bks[b] = bk
 	return bk, nil
 }
 
