@@ -416,7 +416,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return nil
 	}
 	if c.p == nil {
-		p, err := getProgress(tx, &rec.Assembly)
+		p, err := r.progress.get(tx, &rec.Assembly)
 		if err != nil {
 			return err
 		}

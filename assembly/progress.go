@@ -1,10 +1,13 @@
 package assembly
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/ownervote/ownervote/ballot"
@@ -48,6 +51,57 @@ func getProgress(tx store.Tx, a *Assembly) (*progressRecord, error) {
 		p.Hourly = nil
 	}
 	return p, nil
+}
+
+// progressCache keeps each assembly's counters as last read, by their
+// stored bytes: the intake's writer reads and rewrites them for every group,
+// and decoding the JSON each time cost more than the counting.
+type progressCache struct {
+	mu sync.Mutex
+	m  map[string]cachedProgress
+}
+
+type cachedProgress struct {
+	raw []byte
+	p   *progressRecord
+}
+
+// get is getProgress for a writer, from the cache when the stored bytes
+// are the same; the caller owns the copy it returns.
+func (c *progressCache) get(tx store.Tx, a *Assembly) (*progressRecord, error) {
+	raw := tx.Get(store.Progress, []byte(a.ID))
+	c.mu.Lock()
+	cp, ok := c.m[a.ID]
+	c.mu.Unlock()
+	if ok && raw != nil && bytes.Equal(cp.raw, raw) {
+		return cp.p.clone(), nil
+	}
+	p, err := getProgress(tx, a)
+	if err != nil || raw == nil || len(p.hourDelta) > 0 {
+		return p, err // nothing stored yet, or an earlier file's record being moved
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]cachedProgress)
+	}
+	c.m[a.ID] = cachedProgress{raw: bytes.Clone(raw), p: p.clone()}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// clone copies p deeply (without the hour counts not yet stored).
+func (p *progressRecord) clone() *progressRecord {
+	c := *p
+	c.ByChannel = maps.Clone(p.ByChannel)
+	c.Hourly = maps.Clone(p.Hourly)
+	c.Motions = make(map[string]*motionCounter, len(p.Motions))
+	for id, m := range p.Motions {
+		mc := *m
+		mc.Choices = maps.Clone(m.Choices)
+		c.Motions[id] = &mc
+	}
+	c.hourDelta = nil
+	return &c
 }
 
 func (p *progressRecord) addHour(hour string, n int64) {

@@ -44,3 +44,27 @@ func TestApprovalAndQuorumLines(t *testing.T) {
 		t.Errorf("quorum with 110 of 166: %+v, want 111 required, 1 remaining", q)
 	}
 }
+
+// The intake's cached counters are copied for each group: changing a copy
+// must leave the cache (and the next group's copy) as stored.
+func TestProgressCloneIsDeep(t *testing.T) {
+	a := &Assembly{ID: "a1", Motions: []Motion{{ID: "m1"}}}
+	p := newProgress(a)
+	p.Counted, p.ByChannel["PLATFORM"] = 3, 3
+	p.Motions["m1"].Choices["AGREE"] = Figures{Area: 100, Head: 1}
+	p.Motions["m1"].Decided = Figures{Area: 100, Head: 1}
+	c := p.clone()
+	c.Counted++
+	c.ByChannel["PLATFORM"]++
+	c.Motions["m1"].Choices["AGREE"] = Figures{Area: 200, Head: 2}
+	c.Motions["m1"].Decided.Head++
+	c.addHour("2026-05-08T09", 1)
+	switch {
+	case p.Counted != 3 || p.ByChannel["PLATFORM"] != 3:
+		t.Errorf("changing the copy changed the counters: %+v", p)
+	case p.Motions["m1"].Choices["AGREE"] != (Figures{Area: 100, Head: 1}) || p.Motions["m1"].Decided.Head != 1:
+		t.Errorf("changing the copy changed the motion counters: %+v", *p.Motions["m1"])
+	case p.hourDelta != nil:
+		t.Errorf("changing the copy added hours to the original: %v", p.hourDelta)
+	}
+}

@@ -53,8 +53,9 @@ type Registry struct {
 	mu       sync.Mutex
 	watchers map[string]chan struct{}
 
-	records recordCache
-	signers signerCache
+	records  recordCache
+	signers  signerCache
+	progress progressCache
 
 	cpMu        sync.Mutex
 	checkpoints map[string]signedCheckpoint
