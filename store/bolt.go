@@ -178,7 +178,7 @@ func (b *Bolt) openJournal(path string) error {
 		}
 	}
 	if len(jr.segs) > 0 {
-		if err := syncDir(dir); err != nil {
+		if err := SyncDir(dir); err != nil {
 			return err
 		}
 	}
@@ -454,15 +454,7 @@ func (t *boltTx) Scan(b Bucket, prefix, after []byte, fn func(k, v []byte) (bool
 		return err
 	}
 	c := bk.Cursor()
-	var k, v []byte
-	if after != nil {
-		k, v = c.Seek(after)
-		if k != nil && bytes.Equal(k, after) {
-			k, v = c.Next()
-		}
-	} else {
-		k, v = c.Seek(prefix)
-	}
+	k, v := seek(c, prefix, after)
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		more, err := fn(k, v)
 		if err != nil || !more {
@@ -470,6 +462,19 @@ func (t *boltTx) Scan(b Bucket, prefix, after []byte, fn func(k, v []byte) (bool
 		}
 	}
 	return nil
+}
+
+// seek moves c to the first key of a Scan: the first after after, or the
+// first from prefix on.
+func seek(c *bolt.Cursor, prefix, after []byte) (k, v []byte) {
+	if after == nil {
+		return c.Seek(prefix)
+	}
+	k, v = c.Seek(after)
+	if k != nil && bytes.Equal(k, after) {
+		k, v = c.Next()
+	}
+	return k, v
 }
 
 func (t *boltTx) NextSequence(b Bucket) (uint64, error) {

@@ -591,15 +591,7 @@ func (t *journalTx) Scan(b Bucket, prefix, after []byte, fn func(k, v []byte) (b
 		}
 	}
 	c := bk.Cursor()
-	var k, v []byte
-	if after != nil {
-		k, v = c.Seek(after)
-		if k != nil && bytes.Equal(k, after) {
-			k, v = c.Next()
-		}
-	} else {
-		k, v = c.Seek(prefix)
-	}
+	k, v := seek(c, prefix, after)
 	if k != nil && !bytes.HasPrefix(k, prefix) {
 		k = nil
 	}

@@ -200,7 +200,7 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64) (*journ
 			return nil, err
 		}
 		// The directory's own entry must be durable too.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := SyncDir(filepath.Dir(dir)); err != nil {
 			return nil, err
 		}
 	} else if err != nil {
@@ -227,7 +227,7 @@ func (j *journalFile) startSegment(first uint64) error {
 		err = fdatasync(f)
 	}
 	if err == nil {
-		err = syncDir(j.dir)
+		err = SyncDir(j.dir)
 	}
 	if err != nil {
 		f.Close()
@@ -346,7 +346,7 @@ func (j *journalFile) release(applied uint64) error {
 		j.segs, removed = j.segs[1:], true
 	}
 	if removed {
-		errs = append(errs, syncDir(j.dir))
+		errs = append(errs, SyncDir(j.dir))
 	}
 	return errors.Join(errs...)
 }
@@ -365,7 +365,7 @@ func (j *journalFile) close(allApplied bool) error {
 		}
 		j.segs = nil
 		if err == nil {
-			err = syncDir(j.dir)
+			err = SyncDir(j.dir)
 		}
 	}
 	j.fail(errors.New("store: journal closed"))
@@ -389,8 +389,9 @@ func fdatasync(f *os.File) error {
 	}
 }
 
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, so that files created, renamed or removed in
+// it stay so after a crash.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

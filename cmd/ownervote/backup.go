@@ -155,17 +155,7 @@ func writeVerified(path string, write func(io.Writer) (int64, error)) (store.Fil
 	if err := os.Link(tmp, path); err != nil {
 		return info, err
 	}
-	return info, syncDir(filepath.Dir(path))
-}
-
-// syncDir fsyncs a directory so that a rename or link in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return info, store.SyncDir(filepath.Dir(path))
 }
 
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -259,7 +249,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := os.Rename(tmpPath, dbPath); err != nil {
 		return err
 	}
-	if err := syncDir(*dataDir); err != nil {
+	if err := store.SyncDir(*dataDir); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s into %s (%d bytes, schema version %d); start the server with --data %s\n", *from, dbPath, info.Size, info.SchemaVersion, *dataDir)
