@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/transparency-dev/merkle/compact"
 	"slices"
 	"strings"
 	"sync"
@@ -233,7 +234,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	if p.refusal != nil {
 		return out, p.refusal
 	}
-	if err := r.finishOutcome(ctx, &out, s.Assembly); err != nil {
+	if err := r.finishOutcome(ctx, &out, s.Assembly, p.seen); err != nil {
 		return Outcome{}, err
 	}
 	return out, nil
@@ -251,6 +252,9 @@ type pendingBallot struct {
 	refusal *Refusal
 	err     error
 	done    chan struct{}
+	// seen is the ballot's log as its group committed it, to prove the
+	// ballot's entry without reading the store.
+	seen *seenLog
 }
 
 // maxGroup bounds the ballots of one intake transaction.
@@ -367,6 +371,11 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 				r.committedTree(id, c.lw.st.Tree)
 			}
 		}
+		for _, p := range group {
+			if c := cache[p.s.Assembly]; c != nil && c.lw != nil && !p.out.Replayed {
+				p.seen = c.lw.seen
+			}
+		}
 	}
 	for _, p := range group {
 		if err != nil {
@@ -471,12 +480,36 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 }
 
 // finishOutcome signs the receipt of a counted ballot and adds the log
-// entry's inclusion proof against the latest checkpoint.
-func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID string) error {
+// entry's inclusion proof against the latest checkpoint, or against the
+// log as the ballot's group left it (seen, when not nil).
+func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID string, seen *seenLog) error {
 	// Only a ballot that counts gets a signed receipt: a superseded one
 	// shows its status, and its log entries tell what became of it.
 	if out.Record.Status == Accepted {
 		if err := r.sign(out, assemblyID); err != nil {
+			return err
+		}
+	}
+	if idx := out.Record.LogIndex; seen != nil && out.Record.ConfirmLogIndex == 0 && seen.entries[idx] != nil {
+		var missing bool
+		p, err := audit.InclusionProof(idx, seen.tree.Size, func(ids []compact.NodeID) ([][]byte, error) {
+			h, ok := seen.fetch(ids)
+			if !ok {
+				missing = true
+				return nil, errors.New("node not in memory")
+			}
+			return h, nil
+		})
+		if err == nil {
+			root, err := seen.tree.Root()
+			if err != nil {
+				return err
+			}
+			out.LogIndex, out.LogSize, out.InclusionProof, out.LogEntry = idx, seen.tree.Size, p, seen.entries[idx]
+			out.Checkpoint, err = r.signCheckpoint(assemblyID, out.LogSize, root)
+			return err
+		}
+		if !missing {
 			return err
 		}
 	}
@@ -843,7 +876,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 	if refusal != nil {
 		return out, refusal
 	}
-	return out, r.finishOutcome(ctx, &out, assemblyID)
+	return out, r.finishOutcome(ctx, &out, assemblyID, nil)
 }
 
 // Ballots lists an assembly's ballots in arrival order after sequence
@@ -892,7 +925,7 @@ func (r *Registry) Receipt(ctx context.Context, assemblyID, ballotID string) (Ou
 	if err != nil {
 		return Outcome{}, err
 	}
-	return out, r.finishOutcome(ctx, &out, assemblyID)
+	return out, r.finishOutcome(ctx, &out, assemblyID, nil)
 }
 
 // countedBallots returns the tally's ballots: one per voter and motion of

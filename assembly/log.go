@@ -35,6 +35,42 @@ type logWriter struct {
 	now   time.Time
 	st    logState
 	dirty bool
+	// seen holds what the writer knows of the tree without reading it: the
+	// compact range it started from and every node and entry it added (see
+	// seenLog).
+	seen *seenLog
+}
+
+// seenLog is an assembly's log as one transaction left it, with the nodes
+// and entries that transaction knew: enough to prove the entries it added
+// without reading the store (a node it lacks is read from the store).
+type seenLog struct {
+	tree    audit.Tree
+	nodes   map[compact.NodeID][]byte
+	entries map[uint64][]byte
+}
+
+func newSeenLog(t audit.Tree) *seenLog {
+	s := &seenLog{nodes: map[compact.NodeID][]byte{}, entries: map[uint64][]byte{}}
+	for i, id := range compact.RangeNodes(0, t.Size, nil) {
+		if i < len(t.Hashes) {
+			s.nodes[id] = t.Hashes[i]
+		}
+	}
+	return s
+}
+
+// fetch returns the nodes from memory, or false if one is missing.
+func (s *seenLog) fetch(ids []compact.NodeID) ([][]byte, bool) {
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, ok := s.nodes[id]
+		if !ok {
+			return nil, false
+		}
+		out[i] = h
+	}
+	return out, true
 }
 
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
@@ -42,7 +78,7 @@ func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*lo
 	if err != nil {
 		return nil, err
 	}
-	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st}, nil
+	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st, seen: newSeenLog(st.Tree)}, nil
 }
 
 // logState is getLogState with the compact range, taken from the last tree
@@ -122,7 +158,9 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 		return 0, err
 	}
 	var putErr error
+	w.seen.entries[e.Index] = data
 	err = w.st.Tree.Append(audit.LeafHash(data), func(id compact.NodeID, hash []byte) {
+		w.seen.nodes[id] = hash
 		// Leaves are not stored: a leaf's hash is its entry's (fetcher).
 		if putErr == nil && id.Level > 0 {
 			putErr = w.tx.Put(store.LogNodes, nodeKey(w.asm, id), hash)
@@ -131,6 +169,7 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	w.seen.tree = w.st.Tree
 	w.dirty = true
 	return e.Index, putErr
 }

@@ -249,17 +249,26 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 // last record. then is called once, whatever the outcome, unless fn
 // panics.
 func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func()) error {
-	rec, err := b.write(ctx, fn)
+	rec, read, err := b.write(ctx, fn)
 	if then != nil {
 		then()
 	}
-	if err != nil || rec == nil {
+	// What fn read must be durable before Update returns, even when fn
+	// wrote nothing or failed: it may have read the last Update's record
+	// while that was still being fsynced, and its answer depends on it.
+	upTo := read
+	if rec != nil {
+		upTo = rec.seq
+	}
+	if upTo > b.ov.durable.Load() {
+		if serr := b.journal.sync(upTo); serr != nil {
+			return errors.Join(err, serr)
+		}
+		b.ov.setDurable(upTo)
+	}
+	if err != nil {
 		return err
 	}
-	if err := b.journal.sync(rec.seq); err != nil {
-		return err
-	}
-	b.ov.setDurable(rec.seq)
 	if b.ov.pendingWrites() >= applyWrites {
 		select {
 		case b.wake <- struct{}{}:
@@ -269,20 +278,21 @@ func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func()) e
 	return nil
 }
 
-// write runs fn and writes its record to the journal, unsynced.
-func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (*record, error) {
+// write runs fn and writes its record to the journal, unsynced. read is
+// the last record fn could read.
+func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read uint64, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if b.readOnly {
-		return nil, bolterrors.ErrDatabaseReadOnly
+		return nil, 0, bolterrors.ErrDatabaseReadOnly
 	}
 	if b.failing.Load() && b.ov.pendingWrites() >= b.maxWait {
 		b.amu.Lock()
 		err := b.applyErr
 		b.amu.Unlock()
 		if err != nil {
-			return nil, fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
+			return nil, 0, fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
 		}
 	}
 	b.wmu.Lock()
@@ -291,23 +301,22 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (*record, error) {
 	defer b.ov.leave(floor)
 	btx, err := b.db.Begin(false)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer btx.Rollback()
 	head := b.ov.head.Load()
 	tx := &journalTx{btx: btx, ov: b.ov, head: head, ws: &writeSet{}}
 	if err := fn(tx); err != nil {
-		return nil, err
+		return nil, head, err
 	}
-	rec := tx.ws.record(head + 1)
-	if rec == nil {
-		return nil, nil
+	if rec = tx.ws.record(head + 1); rec == nil {
+		return nil, head, nil
 	}
 	if err := b.journal.write(rec); err != nil {
-		return nil, err
+		return nil, head, err
 	}
 	b.ov.add(rec)
-	return rec, nil
+	return rec, head, nil
 }
 
 // applier applies the journal in the background until Close.

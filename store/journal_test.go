@@ -563,3 +563,27 @@ func TestJournalUpdateThen(t *testing.T) {
 		t.Errorf("failing UpdateThen = %v, then called %d times", err, called)
 	}
 }
+
+// An Update that only reads returns once what it read is durable: here it
+// reads a record whose fsync has not begun.
+func TestJournalReadOnlyUpdateWaitsForWhatItRead(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	ctx := context.Background()
+	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) }, func() {
+		var seen string
+		if err := b.Update(ctx, func(tx Tx) error { seen = string(tx.Get(Units, []byte("a"))); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if seen != "1" {
+			t.Fatalf("the next Update read a = %q", seen)
+		}
+		// What it read is durable: a View (which sees durable records
+		// only) sees it too.
+		if got := get(t, b, Units, "a"); got != "1" {
+			t.Errorf("after an Update read a = 1 and returned, a View reads %q", got)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
