@@ -356,7 +356,7 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 			if !c.dirty {
 				continue
 			}
-			if err := putProgress(tx, id, c.p); err != nil {
+			if err := r.progress.put(tx, id, c.p); err != nil {
 				return err
 			}
 			if err := c.lw.finish(); err != nil {

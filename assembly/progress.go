@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/big"
@@ -111,19 +112,45 @@ func (p *progressRecord) addHour(hour string, n int64) {
 	p.hourDelta[hour] += n
 }
 
+// put is putProgress that also remembers what it stored, so that the next
+// group's get finds it decoded (a record is the same whatever wrote it).
+func (c *progressCache) put(tx store.Tx, assemblyID string, p *progressRecord) error {
+	raw, err := encodeProgress(tx, assemblyID, p)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]cachedProgress)
+	}
+	c.m[assemblyID] = cachedProgress{raw: raw, p: p.clone()}
+	c.mu.Unlock()
+	return nil
+}
+
 // putProgress stores an assembly's counters and adds the new hourly counts.
 func putProgress(tx store.Tx, assemblyID string, p *progressRecord) error {
+	_, err := encodeProgress(tx, assemblyID, p)
+	return err
+}
+
+// encodeProgress is putProgress, returning the record's stored bytes.
+func encodeProgress(tx store.Tx, assemblyID string, p *progressRecord) ([]byte, error) {
 	for h, n := range p.hourDelta {
 		k := store.Key(assemblyID, h)
 		if raw := tx.Get(store.Progress, k); len(raw) == 8 {
 			n += int64(binary.BigEndian.Uint64(raw))
 		}
 		if err := tx.Put(store.Progress, k, binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	p.hourDelta = nil
-	return store.PutJSON(tx, store.Progress, []byte(assemblyID), p)
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return raw, tx.Put(store.Progress, []byte(assemblyID), raw)
 }
 
 // hourly reads an assembly's hourly counts, with those a record of an

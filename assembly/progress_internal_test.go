@@ -1,7 +1,12 @@
 package assembly
 
 import (
+	"context"
+	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/ownervote/ownervote/store"
 
 	"github.com/ownervote/ownervote/tally"
 )
@@ -66,5 +71,50 @@ func TestProgressCloneIsDeep(t *testing.T) {
 		t.Errorf("changing the copy changed the motion counters: %+v", *p.Motions["m1"])
 	case p.hourDelta != nil:
 		t.Errorf("changing the copy added hours to the original: %v", p.hourDelta)
+	}
+}
+
+// What the writer stored comes back from the cache exactly as decoding the
+// stored bytes gives it.
+func TestProgressCacheMatchesStoredRecord(t *testing.T) {
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "p.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	a := &Assembly{ID: "a1", Motions: []Motion{{ID: "m1"}, {ID: "m2"}}}
+	var c progressCache
+	p := newProgress(a)
+	p.NextSeq, p.Counted, p.ByChannel["PHONE"] = 7, 5, 5
+	p.Motions["m2"].Choices["opt-1"] = Figures{Area: 12345, Head: 2}
+	p.addHour("2026-05-08T09", 5)
+	if err := st.Update(ctx, func(tx store.Tx) error { return c.put(tx, a.ID, p) }); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error {
+		got, err := c.get(tx, a)
+		if err != nil {
+			return err
+		}
+		decoded, err := getProgress(tx, a)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got, decoded) {
+			t.Errorf("cached counters %+v, stored %+v", got, decoded)
+		}
+		if cp := c.m[a.ID]; cp.p == got {
+			t.Error("get handed out the cached record itself, not a copy")
+		}
+		got.Counted++ // the caller's copy
+		again, _ := c.get(tx, a)
+		if again.Counted != 5 {
+			t.Errorf("changing a copy changed the cache: counted %d", again.Counted)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -74,6 +74,9 @@ type Server struct {
 	errc       chan error
 }
 
+// streamWorkers is the number of goroutines kept to run gRPC calls.
+const streamWorkers = 256
+
 // Start listens on both addresses and serves until Shutdown.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Book == nil || cfg.Tokens == nil || cfg.Registry == nil {
@@ -92,6 +95,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary),
 		grpc.ChainStreamInterceptor(s.recoverStream, az.stream, lim.stream),
 		grpc.MaxRecvMsgSize(lim.limits.MaxRequestBytes),
+		// Calls run on long-lived goroutines whose stacks have grown,
+		// instead of a new goroutine per call growing its stack again
+		// (3–4% of intake's CPU); beyond that many at once, new ones.
+		grpc.NumStreamWorkers(streamWorkers),
 	)
 	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
