@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -131,23 +132,34 @@ func applyRecords(btx *bolt.Tx, recs []*record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	last := map[string]*op{}
+	n := 0
+	for _, r := range recs {
+		n += len(r.ops)
+	}
+	// Every write in bucket and key order, and in record order among
+	// writes of the same key, of which only the last is applied.
+	all := make([]*op, 0, n)
 	for _, r := range recs {
 		for i := range r.ops {
-			o := &r.ops[i]
-			last[string(o.bucket)+"\x00"+string(o.key)] = o
+			all = append(all, &r.ops[i])
 		}
 	}
-	keys := make([]string, 0, len(last))
-	for k := range last {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		o := last[k]
-		bk := btx.Bucket([]byte(o.bucket))
-		if bk == nil {
-			return fmt.Errorf("%w %q in the journal", ErrUnknownBucket, o.bucket)
+	slices.SortStableFunc(all, func(a, b *op) int {
+		if c := strings.Compare(string(a.bucket), string(b.bucket)); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.key, b.key)
+	})
+	var bk *bolt.Bucket
+	var bkName Bucket
+	for i, o := range all {
+		if i+1 < len(all) && all[i+1].bucket == o.bucket && bytes.Equal(all[i+1].key, o.key) {
+			continue // a later record writes the key again
+		}
+		if bk == nil || bkName != o.bucket {
+			if bk, bkName = btx.Bucket([]byte(o.bucket)), o.bucket; bk == nil {
+				return fmt.Errorf("%w %q in the journal", ErrUnknownBucket, o.bucket)
+			}
 		}
 		var err error
 		switch o.kind {
