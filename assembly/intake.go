@@ -307,7 +307,7 @@ func (r *Registry) commitQueued() {
 // pipeliner is a store whose Update can let the next one begin before its
 // writes are durable (store.Bolt).
 type pipeliner interface {
-	UpdateThen(ctx context.Context, fn func(store.Tx) error, then func()) error
+	UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(written bool)) error
 }
 
 // txAssembly caches one assembly's state inside an intake transaction.
@@ -337,13 +337,28 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 		}
 	}()
 	now := r.now().UTC()
+	var cache map[string]*txAssembly
+	// Once the group's record is written, its trees are what the next
+	// group reads (as it may begin before the record is durable; if the
+	// fsync fails, the store takes no more writes).
+	then := func(written bool) {
+		if written {
+			for id, c := range cache {
+				if c.lw != nil {
+					r.committedTree(id, c.lw.st.Tree)
+				}
+			}
+		}
+		handOver()
+	}
 	update := func(ctx context.Context, fn func(store.Tx) error) error {
 		if p, ok := r.st.(pipeliner); ok {
-			return p.UpdateThen(ctx, fn, handOver)
+			return p.UpdateThen(ctx, fn, then)
 		}
-		return r.st.Update(ctx, fn)
+		err := r.st.Update(ctx, fn)
+		then(err == nil)
+		return err
 	}
-	var cache map[string]*txAssembly
 	err := update(context.Background(), func(tx store.Tx) error {
 		cache = map[string]*txAssembly{}
 		for _, p := range group {
@@ -366,11 +381,6 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 		return nil
 	})
 	if err == nil {
-		for id, c := range cache {
-			if c.lw != nil {
-				r.committedTree(id, c.lw.st.Tree)
-			}
-		}
 		for _, p := range group {
 			if c := cache[p.s.Assembly]; c != nil && c.lw != nil && !p.out.Replayed {
 				p.seen = c.lw.seen

@@ -82,7 +82,7 @@ func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*lo
 }
 
 // logState is getLogState with the compact range, taken from the last tree
-// the intake committed when it has the stored size: the tree of a size
+// the intake wrote when it has the stored size: the tree of a size
 // never changes, and reading it from the stored nodes cost a dozen reads
 // per ballot.
 func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
@@ -102,7 +102,8 @@ func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
 }
 
 // committedTree remembers an assembly's tree once the transaction that
-// grew it is committed.
+// grew it is written to the store's journal (commitGroup): the next group
+// reads it from there, durable or about to be.
 func (r *Registry) committedTree(assemblyID string, t audit.Tree) {
 	r.treesMu.Lock()
 	defer r.treesMu.Unlock()

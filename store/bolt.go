@@ -185,7 +185,7 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.head.Store(applied)
 	b.ov.durable.Store(applied)
 	b.ov.appliedTo, b.ov.dropped = applied, applied
-	b.journal, err = openJournalFile(dir, id, nil, applied+1)
+	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable)
 	return err
 }
 
@@ -246,12 +246,14 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 // order and visible to later Updates but not yet durable (nor visible to
 // Views). The next Update's fn then runs while these writes are fsynced;
 // its own writes wait for that fsync, so a crash can cut short only the
-// last record. then is called once, whatever the outcome, unless fn
-// panics.
-func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func()) error {
+// last record. then is told whether fn succeeded and its writes (if any)
+// are in the journal; it is called once, whatever the outcome, unless fn
+// panics. then must not wait for an Update that writes: that Update's
+// record waits for this one's fsync, which waits for then.
+func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func(written bool)) error {
 	rec, read, err := b.write(ctx, fn)
 	if then != nil {
-		then()
+		then(err == nil)
 	}
 	// What fn read must be durable before Update returns, even when fn
 	// wrote nothing or failed: it may have read the last Update's record
@@ -264,7 +266,6 @@ func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func()) e
 		if serr := b.journal.sync(upTo); serr != nil {
 			return errors.Join(err, serr)
 		}
-		b.ov.setDurable(upTo)
 	}
 	if err != nil {
 		return err

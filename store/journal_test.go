@@ -529,8 +529,11 @@ func TestJournalUpdateThen(t *testing.T) {
 	ctx := context.Background()
 	next := make(chan error, 1)
 	called := 0
-	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) }, func() {
+	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) }, func(written bool) {
 		called++
+		if !written {
+			t.Error("then was told the record was not written")
+		}
 		if got := get(t, b, Units, "a"); got != "" {
 			t.Errorf("a View saw a = %q before it was durable", got)
 		}
@@ -559,7 +562,12 @@ func TestJournalUpdateThen(t *testing.T) {
 	// then is called when fn fails too.
 	called = 0
 	boom := errors.New("boom")
-	if err := b.UpdateThen(ctx, func(Tx) error { return boom }, func() { called++ }); !errors.Is(err, boom) || called != 1 {
+	if err := b.UpdateThen(ctx, func(Tx) error { return boom }, func(written bool) {
+		called++
+		if written {
+			t.Error("then was told a failed Update's record was written")
+		}
+	}); !errors.Is(err, boom) || called != 1 {
 		t.Errorf("failing UpdateThen = %v, then called %d times", err, called)
 	}
 }
@@ -569,7 +577,7 @@ func TestJournalUpdateThen(t *testing.T) {
 func TestJournalReadOnlyUpdateWaitsForWhatItRead(t *testing.T) {
 	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
 	ctx := context.Background()
-	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) }, func() {
+	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) }, func(bool) {
 		var seen string
 		if err := b.Update(ctx, func(tx Tx) error { seen = string(tx.Get(Units, []byte("a"))); return nil }); err != nil {
 			t.Fatal(err)
@@ -585,5 +593,45 @@ func TestJournalReadOnlyUpdateWaitsForWhatItRead(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A record synced by another than its writer (an Update that read it) is
+// durable at once: Close applies it instead of deleting it with the
+// journal.
+func TestJournalSyncedByAReaderSurvivesClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	rec, _, err := b.write(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("k"), []byte("v")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.journal.sync(rec.seq); err != nil { // as a reader's Update does
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, openJournaled(t, path, true), Units, "k"); got != "v" {
+		t.Errorf("after Close and reopen k = %q, want v", got)
+	}
+}
+
+// Once a record is durable, a later failure of the journal does not make
+// its sync fail.
+func TestJournalSyncOfADurableRecordAfterAFailure(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	rec, _, err := b.write(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("k"), []byte("v")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.journal.sync(rec.seq); err != nil {
+		t.Fatal(err)
+	}
+	b.journal.mu.Lock()
+	b.journal.fail(errors.New("a later failure"))
+	b.journal.mu.Unlock()
+	if err := b.journal.sync(rec.seq); err != nil {
+		t.Errorf("sync of a durable record after a failure = %v", err)
 	}
 }

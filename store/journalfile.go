@@ -65,10 +65,11 @@ type journalFile struct {
 	segs    []segment  // in order; the last is being appended to
 	f       *os.File   // the last segment
 	size    int64
-	last    uint64 // the last record written
-	synced  uint64 // the last record known durable
-	broken  error  // a write or sync failed and could not be undone
-	written int64  // pages written (4 KiB units) since open
+	last    uint64           // the last record written
+	synced  uint64           // the last record known durable
+	durable func(seq uint64) // told of synced as it grows, under mu
+	broken  error            // a write or sync failed and could not be undone
+	written int64            // pages written (4 KiB units) since open
 	buf     []byte
 }
 
@@ -194,7 +195,7 @@ func readFrame(data []byte) (*record, int, bool) {
 
 // openJournalFile starts a new segment for records from next on, after the
 // segments segs that are kept until they are applied.
-func openJournalFile(dir string, id []byte, segs []segment, next uint64) (*journalFile, error) {
+func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable func(uint64)) (*journalFile, error) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return nil, err
@@ -206,7 +207,7 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64) (*journ
 	} else if err != nil {
 		return nil, err
 	}
-	j := &journalFile{dir: dir, id: id, segs: segs, last: next - 1, synced: next - 1}
+	j := &journalFile{dir: dir, id: id, segs: segs, last: next - 1, synced: next - 1, durable: durable}
 	j.cond = sync.NewCond(&j.mu)
 	if err := j.startSegment(next); err != nil {
 		return nil, err
@@ -290,26 +291,40 @@ func (j *journalFile) write(r *record) error {
 	return nil
 }
 
-// sync makes the frames up to seq durable. After a failed fdatasync the
-// kernel may have dropped the unwritten pages, so nothing written since
-// can be trusted: the journal refuses every further write.
+// sync makes the frames up to seq durable and reports them to durable,
+// under the journal's lock, so that nothing (Close, a backup) finds a
+// frame synced that the store does not yet treat as durable. After a
+// failed fdatasync the kernel may have dropped the unwritten pages, so
+// nothing written since can be trusted: the journal refuses every further
+// write.
 func (j *journalFile) sync(seq uint64) error {
 	j.mu.Lock()
-	if j.synced >= seq || j.broken != nil {
-		err := j.broken
+	if j.synced >= seq {
 		j.mu.Unlock()
-		return err
+		return nil
 	}
-	f := j.f // no rotation while a frame is unsynced
+	if j.broken != nil {
+		j.mu.Unlock()
+		return j.broken
+	}
+	// No rotation while a frame is unsynced; once another syncer has
+	// synced it, the file may be rotated and closed under this one.
+	f := j.f
 	j.mu.Unlock()
 	err := fdatasync(f)
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.synced >= seq {
+		return nil // synced meanwhile, by another (whatever this one met)
+	}
 	if err != nil {
 		j.fail(fmt.Errorf("store: journal fdatasync failed (%v): restart the server", err))
 		return j.broken
 	}
-	j.synced = max(j.synced, seq)
+	j.synced = seq
+	if j.durable != nil {
+		j.durable(seq)
+	}
 	j.cond.Broadcast()
 	return nil
 }
