@@ -197,24 +197,43 @@ func (w *logWriter) finish() error {
 }
 
 // signCheckpoint signs the checkpoint of an assembly's log at size with
-// root, reusing the last one signed for that assembly when it is the same.
+// root, reusing the last one signed for that assembly when it is the same,
+// and waiting for one being signed (the receipts of a group's ballots all
+// need their assembly's checkpoint of the same size at the same moment).
 func (r *Registry) signCheckpoint(assemblyID string, size uint64, root []byte) ([]byte, error) {
 	r.cpMu.Lock()
-	last, ok := r.checkpoints[assemblyID]
-	r.cpMu.Unlock()
-	if ok && last.size == size {
+	if last, ok := r.checkpoints[assemblyID]; ok && last.size == size {
+		r.cpMu.Unlock()
 		return last.note, nil
 	}
-	cp, err := audit.SignCheckpoint(r.logSigner, assemblyID, size, root)
-	if err != nil {
-		return nil, err
+	if f := r.cpSigning[assemblyID]; f != nil && f.size == size {
+		r.cpMu.Unlock()
+		<-f.done
+		return f.note, f.err
 	}
+	f := &signing{size: size, done: make(chan struct{})}
+	r.cpSigning[assemblyID] = f
+	r.cpMu.Unlock()
+
+	f.note, f.err = audit.SignCheckpoint(r.logSigner, assemblyID, size, root)
 	r.cpMu.Lock()
-	if last, ok := r.checkpoints[assemblyID]; !ok || last.size < size {
-		r.checkpoints[assemblyID] = signedCheckpoint{size: size, note: cp}
+	if r.cpSigning[assemblyID] == f {
+		delete(r.cpSigning, assemblyID)
+	}
+	if last, ok := r.checkpoints[assemblyID]; f.err == nil && (!ok || last.size < size) {
+		r.checkpoints[assemblyID] = signedCheckpoint{size: size, note: f.note}
 	}
 	r.cpMu.Unlock()
-	return cp, nil
+	close(f.done)
+	return f.note, f.err
+}
+
+// signing is a checkpoint being signed.
+type signing struct {
+	size uint64
+	done chan struct{} // closed when note and err are set
+	note []byte
+	err  error
 }
 
 // signedCheckpoint is the last checkpoint signed for an assembly.

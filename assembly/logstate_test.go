@@ -1,10 +1,16 @@
 package assembly_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/audit"
@@ -64,5 +70,55 @@ func TestLogStateWrittenAsJSON(t *testing.T) {
 	f.st.View(ctx, func(tx store.Tx) error { raw = append(raw, tx.Get(store.LogState, []byte(f.asm.ID))...); return nil })
 	if len(raw) != 8 {
 		t.Errorf("log state rewritten as %q, want 8 bytes", raw)
+	}
+}
+
+// countingSigner counts signatures and takes its time over each, so that
+// concurrent requests for the same checkpoint meet.
+type countingSigner struct {
+	note.Signer
+	n atomic.Int64
+}
+
+func (s *countingSigner) Sign(msg []byte) ([]byte, error) {
+	s.n.Add(1)
+	time.Sleep(50 * time.Millisecond)
+	return s.Signer.Sign(msg)
+}
+
+// The receipts of one group's ballots ask for their assembly's checkpoint
+// of the same size at once: it is signed once.
+func TestCheckpointSignedOnceForConcurrentRequests(t *testing.T) {
+	f := newFixture(t, 20, assembly.Settings{})
+	ctx := context.Background()
+	if _, err := f.reg.Submit(ctx, f.signed(t, 0, "AGREE")); err != nil {
+		t.Fatal(err)
+	}
+	logSigner, vkey, _ := audit.LogKey(bytes.Repeat([]byte{2}, 32))
+	cs := &countingSigner{Signer: logSigner}
+	reg, err := assembly.NewRegistry(f.st, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
+		LogSigner: cs, LogVerifierKey: vkey, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	notes := make([][]byte, 16)
+	for i := range notes {
+		wg.Go(func() {
+			cp, _, err := reg.Checkpoint(ctx, f.asm.ID)
+			if err != nil {
+				t.Error(err)
+			}
+			notes[i] = cp
+		})
+	}
+	wg.Wait()
+	if n := cs.n.Load(); n != 1 {
+		t.Errorf("16 concurrent requests for the same checkpoint signed it %d times, want once", n)
+	}
+	for _, cp := range notes[1:] {
+		if !bytes.Equal(cp, notes[0]) {
+			t.Fatal("concurrent requests got different checkpoints")
+		}
 	}
 }

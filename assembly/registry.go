@@ -59,6 +59,7 @@ type Registry struct {
 
 	cpMu        sync.Mutex
 	checkpoints map[string]signedCheckpoint
+	cpSigning   map[string]*signing // by assembly, the checkpoint being signed
 
 	treesMu sync.Mutex
 	trees   map[string]audit.Tree // the last committed tree of each assembly's log (logState)
@@ -81,7 +82,7 @@ func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("%w: the log verifier key does not match the log signer", ErrInvalid)
 	}
 	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, logSigner: cfg.LogSigner, logVKey: cfg.LogVerifierKey,
-		log: cfg.Logger, watchers: make(map[string]chan struct{}), checkpoints: make(map[string]signedCheckpoint),
+		log: cfg.Logger, watchers: make(map[string]chan struct{}), checkpoints: make(map[string]signedCheckpoint), cpSigning: make(map[string]*signing),
 		trees: make(map[string]audit.Tree)}
 	if r.now == nil {
 		r.now = time.Now
