@@ -56,8 +56,8 @@ type Bolt struct {
 // journal cannot be applied (the disk is full, say) Updates go on until
 // maxPendingWrites wait, and then fail with the applier's error.
 const (
-	applyWrites      = 64 << 10
-	applyInterval    = 250 * time.Millisecond
+	applyWrites      = 128 << 10
+	applyInterval    = 500 * time.Millisecond
 	maxPendingWrites = 4 << 20
 )
 
