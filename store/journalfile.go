@@ -21,10 +21,12 @@ import (
 // "OVJ1" and the database's 16-byte journal id, so that a segment is never
 // applied to another database (such as a restored backup) - followed by
 // frames: the payload's length (4 bytes), its CRC-32C (4 bytes), and the
-// payload: the record's sequence number (8 bytes) and its encoding.
+// payload: the record's sequence number (8 bytes) and its encoding, and
+// then, in a segment made from a spare, the zeros it was prepared with.
 // Sequence numbers rise by one from frame to frame. A frame that a crash
 // cut short can only be the last of the last segment: it was never
-// acknowledged, and opening the database read-write cuts it off.
+// acknowledged, and opening the database read-write drops it with the
+// segment once everything before it is applied.
 
 const (
 	journalMagic  = "OVJ1"
