@@ -124,6 +124,9 @@ func (b *Bolt) openJournal(path string) error {
 			return err
 		}
 		jr, err := readJournalDir(dir, id)
+		if err == nil {
+			err = segmentsFollow(jr.segs, applied)
+		}
 		if err != nil {
 			return err
 		}
@@ -157,6 +160,9 @@ func (b *Bolt) openJournal(path string) error {
 		return err
 	}
 	jr, err := readJournalDir(dir, id)
+	if err == nil {
+		err = segmentsFollow(jr.segs, applied)
+	}
 	if err != nil {
 		return err
 	}
@@ -187,6 +193,21 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.appliedTo, b.ov.dropped = applied, applied
 	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable)
 	return err
+}
+
+// segmentsFollow checks that each segment ends where the next begins,
+// wherever records after applied depend on it: a segment cut short by
+// damage at its end shows so (the next is named after the record that
+// should have followed).
+func segmentsFollow(segs []segment, applied uint64) error {
+	for i := 1; i < len(segs); i++ {
+		prev, next := segs[i-1], segs[i]
+		if next.first-1 > applied && prev.last != next.first-1 {
+			return fmt.Errorf("%w: %s ends at record %d but %s begins at %d: the end of %s is damaged, and acknowledged writes may be in it, so the journal is left as it is",
+				ErrJournal, prev.path, prev.last, next.path, next.first, prev.path)
+		}
+	}
+	return nil
 }
 
 // unapplied returns the records after applied, which must follow it

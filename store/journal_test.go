@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -669,8 +671,10 @@ func TestJournalSpareSegment(t *testing.T) {
 	segs := mustGlob(t, JournalDir(path))
 	last := segs[len(segs)-1]
 	b.crash(t)
-	if fi, err := os.Stat(last); err != nil || fi.Size() != segmentBytes {
-		t.Fatalf("the spare segment: %v, %v bytes; want %d", err, fi.Size(), segmentBytes)
+	if fi, err := os.Stat(last); err != nil {
+		t.Fatal(err)
+	} else if fi.Size() != segmentBytes {
+		t.Fatalf("the spare segment has %d bytes, want %d", fi.Size(), segmentBytes)
 	}
 	// A frame cut short after the last record, and a spare being made.
 	data, err := os.ReadFile(last)
@@ -694,4 +698,121 @@ func TestJournalSpareSegment(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(JournalDir(path), spareName)); !os.IsNotExist(err) {
 		t.Errorf("the interrupted spare is still there: %v", err)
 	}
+}
+
+// A crash between renaming the spare and writing its header leaves a last
+// segment of zeros: nothing was written to it, and the database opens.
+func TestJournalSpareRenamedWithoutHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	b.crash(t)
+	next := filepath.Join(JournalDir(path), segmentName(2))
+	if err := os.WriteFile(next, make([]byte, 1<<16), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rw := openJournaled(t, path, false)
+	if get(t, rw, Units, "a") != "1" {
+		t.Error("a lost")
+	}
+	put(t, rw, Units, "b", "1")
+	rw.crash(t)
+	// Zeros in a segment before the last are not a crash's doing.
+	if err := os.WriteFile(filepath.Join(JournalDir(path), segmentName(1)), make([]byte, 1<<16), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenBolt(path, BoltOptions{}); !errors.Is(err, ErrJournal) {
+		t.Errorf("OpenBolt with a headerless segment before the last = %v, want ErrJournal", err)
+	}
+}
+
+// Where a segment ends decides what is replayed: a frame whose first page
+// never reached the disk (zeros, then the rest of it) is the end; a frame
+// whose value holds bytes shaped like a frame is searched past; a damaged
+// last record of a segment before an empty one is damage.
+func TestJournalEndOfSegment(t *testing.T) {
+	prepare := func(t *testing.T, vals ...string) (path, seg string, data []byte, end int) {
+		path = filepath.Join(t.TempDir(), "j.db")
+		b := openJournaled(t, path, false)
+		for i, v := range vals {
+			put(t, b, Units, fmt.Sprint("k", i), v)
+		}
+		b.crash(t)
+		seg = mustGlob(t, JournalDir(path))[0]
+		data, err := os.ReadFile(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path, seg, data, len(data)
+	}
+	t.Run("first page of the last frame lost", func(t *testing.T) {
+		path, seg, data, end := prepare(t, "a", "b", strings.Repeat("v", 9000))
+		// The last frame's first 4 KiB never arrived.
+		last := headerLen
+		for range 2 {
+			_, n, ok := readFrame(data[last:])
+			if !ok {
+				t.Fatal("unreadable frame")
+			}
+			last += n
+		}
+		for i := last; i < last+4096 && i < end; i++ {
+			data[i] = 0
+		}
+		if err := os.WriteFile(seg, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rw := openJournaled(t, path, false)
+		if get(t, rw, Units, "k0") != "a" || get(t, rw, Units, "k1") != "b" {
+			t.Error("records before the cut frame lost")
+		}
+		if get(t, rw, Units, "k2") != "" {
+			t.Error("the cut frame was applied")
+		}
+	})
+	t.Run("a value shaped like a frame in a cut frame", func(t *testing.T) {
+		// A frame for record 4 (the one after the cut one), inside the
+		// value of record 3.
+		fake := &record{seq: 4, ops: []op{{kind: opPut, bucket: Units, key: []byte("x"), val: []byte("y")}}}
+		payload := fake.appendEncoding(binary.BigEndian.AppendUint64(nil, fake.seq))
+		frame := binary.BigEndian.AppendUint32(nil, uint32(len(payload)))
+		frame = binary.BigEndian.AppendUint32(frame, crc32.Checksum(payload, castagnoli))
+		frame = append(frame, payload...)
+		path, seg, data, end := prepare(t, "a", "b", strings.Repeat("v", 100)+string(frame)+strings.Repeat("w", 100))
+		// Record 3's checksum no longer matches: its write was cut short.
+		data[end-50] ^= 0xff
+		if err := os.WriteFile(seg, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rw := openJournaled(t, path, false)
+		if get(t, rw, Units, "k1") != "b" || get(t, rw, Units, "x") != "" {
+			t.Error("wrong records after a cut frame holding a frame-shaped value")
+		}
+	})
+	t.Run("damaged end of a segment before an empty one", func(t *testing.T) {
+		path, seg, data, end := prepare(t, "a", "b")
+		data[end-3] ^= 0xff // inside record 2
+		if err := os.WriteFile(seg, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// The next segment was started for record 3, which never came.
+		b, err := OpenBolt(path, BoltOptions{ReadOnly: true})
+		if err == nil {
+			b.Close()
+		}
+		var id []byte
+		if b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true}); err == nil {
+			b.View(func(tx *bolt.Tx) error { id = bytes.Clone(tx.Bucket([]byte(Meta)).Get(journalIDKey)); return nil })
+			b.Close()
+		}
+		next := append([]byte(journalMagic), id...)
+		if err := os.WriteFile(filepath.Join(JournalDir(path), segmentName(3)), next, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, ro := range []bool{true, false} {
+			if _, err := OpenBolt(path, BoltOptions{ReadOnly: ro}); !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("OpenBolt(read-only %v) with a damaged end before an empty segment = %v", ro, err)
+			}
+		}
+	})
 }

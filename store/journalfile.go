@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // The journal's files: a directory beside the database file (its path with
@@ -84,6 +85,7 @@ type journalFile struct {
 
 	// The spare segment (see spareName).
 	spare     *os.File // ready, or nil
+	spareErr  time.Time // when making one last failed (a full disk, say): not again for a minute
 	preparing bool
 	prep      sync.WaitGroup
 	zeroed    bool // the current segment was a spare
@@ -126,16 +128,14 @@ func readJournalDir(dir string, id []byte) (journalRead, error) {
 		if err != nil {
 			return jr, err
 		}
-		if len(data) < headerLen {
-			if i == len(names)-1 {
-				// Created but its header never made it to disk: no record
-				// was ever written to it.
+		if len(data) < headerLen || string(data[:len(journalMagic)]) != journalMagic {
+			// A segment's header is fsynced before any record is written
+			// to it: the last segment, created (or renamed from the spare)
+			// when a crash came, may lack it, with nothing after it.
+			if i == len(names)-1 && (len(data) < headerLen || allZero(data[headerLen:])) {
 				jr.segs = append(jr.segs, segment{path: path, first: first, last: first - 1})
 				continue
 			}
-			return jr, fmt.Errorf("%w: %s is too short for its header", ErrJournal, path)
-		}
-		if string(data[:len(journalMagic)]) != journalMagic {
 			return jr, fmt.Errorf("%w: %s is not a journal segment", ErrJournal, path)
 		}
 		if !bytes.Equal(data[len(journalMagic):headerLen], id) {
@@ -153,7 +153,7 @@ func readJournalDir(dir string, id []byte) (journalRead, error) {
 				// A readable frame after an unreadable one is damage, and
 				// the journal is left as it is for a person to look at. (A
 				// segment cut short before the last would show as a gap.)
-				if frameAfter(rest) {
+				if frameAfter(rest, seg.last+2) {
 					return jr, fmt.Errorf("%w: %s is damaged at offset %d (readable records follow); acknowledged writes may be in it, so it is left as it is",
 						ErrJournal, path, off)
 				}
@@ -171,10 +171,28 @@ func readJournalDir(dir string, id []byte) (journalRead, error) {
 	return jr, nil
 }
 
-// frameAfter reports whether a readable frame starts anywhere in rest
-// after its first byte.
-func frameAfter(rest []byte) bool {
-	for i := 1; i+frameHeadLen <= len(rest); i++ {
+func allZero(b []byte) bool {
+	return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 })
+}
+
+// frameAfter reports whether the frame of record seq - the one after the
+// unreadable frame at the start of rest - can be read anywhere after it:
+// then the unreadable one is damage, not the end. A frame whose length
+// runs past the end was cut short and nothing follows it; one whose length
+// fits is searched past, so that its own bytes (a record's values) are not
+// taken for frames.
+func frameAfter(rest []byte, seq uint64) bool {
+	from := 1
+	if len(rest) >= frameHeadLen {
+		n := int(binary.BigEndian.Uint32(rest))
+		if n > len(rest)-frameHeadLen {
+			return false
+		}
+		if n >= 8 {
+			from = frameHeadLen + n
+		}
+	}
+	for i := from; i+frameHeadLen+8 <= len(rest); i++ {
 		if rest[i] == 0 && rest[i+1] == 0 && rest[i+2] == 0 && rest[i+3] == 0 {
 			// A frame's length is never zero: skip to the zeros' end.
 			nz := slices.IndexFunc(rest[i:], func(c byte) bool { return c != 0 })
@@ -182,6 +200,11 @@ func frameAfter(rest []byte) bool {
 				return false
 			}
 			i += max(nz-4, 0)
+			continue
+		}
+		// The sequence number first: it rules out almost every offset
+		// without a checksum.
+		if binary.BigEndian.Uint64(rest[i+frameHeadLen:]) != seq {
 			continue
 		}
 		if _, _, ok := readFrame(rest[i:]); ok {
@@ -279,7 +302,7 @@ func (j *journalFile) startSegment(first uint64) error {
 // prepareSpare starts making the spare segment in the background, unless
 // one is ready or being made. j.mu is held.
 func (j *journalFile) prepareSpare() {
-	if j.spare != nil || j.preparing || j.broken != nil {
+	if j.spare != nil || j.preparing || j.broken != nil || time.Since(j.spareErr) < time.Minute {
 		return
 	}
 	j.preparing = true
@@ -294,6 +317,7 @@ func (j *journalFile) prepareSpare() {
 		switch {
 		case err != nil:
 			// The next segment grows as it is written instead.
+			j.spareErr = time.Now()
 		case j.broken != nil:
 			f.Close()
 			os.Remove(path)
