@@ -84,7 +84,7 @@ type journalFile struct {
 	buf     []byte
 
 	// The spare segment (see spareName).
-	spare     *os.File // ready, or nil
+	spare     *os.File  // ready, or nil
 	spareErr  time.Time // when making one last failed (a full disk, say): not again for a minute
 	preparing bool
 	prep      sync.WaitGroup
