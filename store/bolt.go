@@ -123,14 +123,7 @@ func (b *Bolt) openJournal(path string) error {
 		if err != nil || id == nil {
 			return err
 		}
-		jr, err := readJournalDir(dir, id)
-		if err == nil {
-			err = segmentsFollow(jr.segs, applied)
-		}
-		if err != nil {
-			return err
-		}
-		recs, err := unapplied(dir, jr.recs, applied)
+		_, recs, err := readUnapplied(dir, id, applied)
 		for _, r := range recs {
 			b.ov.add(r)
 			b.ov.setDurable(r.seq)
@@ -159,14 +152,7 @@ func (b *Bolt) openJournal(path string) error {
 	if err != nil {
 		return err
 	}
-	jr, err := readJournalDir(dir, id)
-	if err == nil {
-		err = segmentsFollow(jr.segs, applied)
-	}
-	if err != nil {
-		return err
-	}
-	recs, err := unapplied(dir, jr.recs, applied)
+	segs, recs, err := readUnapplied(dir, id, applied)
 	if err != nil {
 		return err
 	}
@@ -178,12 +164,12 @@ func (b *Bolt) openJournal(path string) error {
 	}
 	// Everything readable is applied: the old segments (and a torn frame at
 	// the end of the last) go.
-	for _, s := range jr.segs {
+	for _, s := range segs {
 		if err := os.Remove(s.path); err != nil {
 			return err
 		}
 	}
-	if len(jr.segs) > 0 {
+	if len(segs) > 0 {
 		if err := SyncDir(dir); err != nil {
 			return err
 		}
@@ -193,6 +179,20 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.appliedTo, b.ov.dropped = applied, applied
 	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable)
 	return err
+}
+
+// readUnapplied reads the journal's segments and the records in them after
+// applied, checking that nothing is missing.
+func readUnapplied(dir string, id []byte, applied uint64) ([]segment, []*record, error) {
+	jr, err := readJournalDir(dir, id)
+	if err == nil {
+		err = segmentsFollow(jr.segs, applied)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := unapplied(dir, jr.recs, applied)
+	return jr.segs, recs, err
 }
 
 // segmentsFollow checks that each segment ends where the next begins,
