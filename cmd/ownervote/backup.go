@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -102,18 +101,7 @@ func fetchBackup(ctx context.Context, c *http.Client, url, token string, w io.Wr
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		var e struct {
-			Message string `json:"message"`
-			Details []struct {
-				Reason string `json:"reason"`
-			} `json:"details"`
-		}
-		json.Unmarshal(raw, &e)
-		reason := ""
-		if len(e.Details) > 0 {
-			reason = e.Details[0].Reason
-		}
-		return 0, fmt.Errorf("GET %s: HTTP %d %s: %s", url, resp.StatusCode, reason, e.Message)
+		return 0, apiError("GET "+url, resp.StatusCode, raw)
 	}
 	n, err := io.Copy(w, resp.Body)
 	if err != nil {

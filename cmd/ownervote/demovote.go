@@ -82,18 +82,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Message string `json:"message"`
-			Details []struct {
-				Reason string `json:"reason"`
-			} `json:"details"`
-		}
-		json.Unmarshal(raw, &e)
-		reason := ""
-		if len(e.Details) > 0 {
-			reason = e.Details[0].Reason
-		}
-		return fmt.Errorf("%s %s: HTTP %d %s: %s", method, path, resp.StatusCode, reason, e.Message)
+		return apiError(method+" "+path, resp.StatusCode, raw)
 	}
 	if out != nil {
 		return json.Unmarshal(raw, out)
@@ -372,4 +361,21 @@ func demoVote(ctx context.Context, c *apiClient, w io.Writer, keepOpen bool) err
 	p("   ownervote verify ./export-%s", asmID)
 	p("   The committee certifies after the %d-day objection window (询异期).", 3)
 	return nil
+}
+
+// apiError describes a JSON API error reply: its HTTP status, the reason
+// code of its first detail and its message.
+func apiError(call string, status int, body []byte) error {
+	var e struct {
+		Message string `json:"message"`
+		Details []struct {
+			Reason string `json:"reason"`
+		} `json:"details"`
+	}
+	json.Unmarshal(body, &e)
+	reason := ""
+	if len(e.Details) > 0 {
+		reason = e.Details[0].Reason
+	}
+	return fmt.Errorf("%s: HTTP %d %s: %s", call, status, reason, e.Message)
 }
