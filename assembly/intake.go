@@ -345,7 +345,7 @@ func (r *Registry) commitGroup(group []*pendingBallot, handOver func()) {
 		if written {
 			for id, c := range cache {
 				if c.lw != nil {
-					r.committedTree(id, c.lw.st.Tree)
+					r.rememberTree(id, c.lw.st.Tree)
 				}
 			}
 		}

@@ -101,10 +101,10 @@ func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
 	return st, err
 }
 
-// committedTree remembers an assembly's tree once the transaction that
+// rememberTree remembers an assembly's tree once the transaction that
 // grew it is written to the store's journal (commitGroup): the next group
 // reads it from there, durable or about to be.
-func (r *Registry) committedTree(assemblyID string, t audit.Tree) {
+func (r *Registry) rememberTree(assemblyID string, t audit.Tree) {
 	r.treesMu.Lock()
 	defer r.treesMu.Unlock()
 	if old, ok := r.trees[assemblyID]; !ok || old.Size < t.Size {

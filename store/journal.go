@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,7 +238,7 @@ func (w *writeSet) record(seq uint64) *record {
 			r.ops = append(r.ops, *o)
 		}
 		added := r.ops[start:]
-		sort.Slice(added, func(i, j int) bool { return bytes.Compare(added[i].key, added[j].key) < 0 })
+		slices.SortFunc(added, func(a, b op) int { return bytes.Compare(a.key, b.key) })
 		if wb.hasSeq {
 			r.ops = append(r.ops, op{kind: opSequence, bucket: b, val: Seq(wb.seq)})
 		}
