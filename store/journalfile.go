@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -89,6 +88,9 @@ type journalFile struct {
 	preparing bool
 	prep      sync.WaitGroup
 	zeroed    bool // the current segment was a spare
+
+	syncMu sync.Mutex // held by the one syncer fdatasyncing
+	aio    *aioSyncer // fdatasyncs without holding a processor (nil: not on this system)
 }
 
 // journalRead is what readJournalDir found.
@@ -257,6 +259,9 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 	if err := j.startSegment(next); err != nil {
 		return nil, err
 	}
+	// Without AIO (an old kernel, too many contexts), a blocking
+	// fdatasync does the same, only at some cost in throughput.
+	j.aio, _ = newAIOSyncer()
 	return j, nil
 }
 
@@ -408,25 +413,26 @@ func (j *journalFile) write(r *record) error {
 // nothing written since can be trusted: the journal refuses every further
 // write.
 func (j *journalFile) sync(seq uint64) error {
+	if done, err := j.syncedTo(seq); done {
+		return err
+	}
+	// One fdatasync at a time: a syncer that waited for another finds its
+	// record synced by it more often than not.
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if done, err := j.syncedTo(seq); done {
+		return err
+	}
+	// No rotation while a frame is unsynced, so f stays open.
 	j.mu.Lock()
-	if j.synced >= seq {
-		j.mu.Unlock()
-		return nil
-	}
-	if j.broken != nil {
-		j.mu.Unlock()
-		return j.broken
-	}
-	// No rotation while a frame is unsynced; once another syncer has
-	// synced it, the file may be rotated and closed under this one.
 	f := j.f
 	j.mu.Unlock()
-	err := fdatasync(f)
+	used, err := j.aio.fdatasync(f)
+	if !used {
+		err = fdatasync(f)
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.synced >= seq {
-		return nil // synced meanwhile, by another (whatever this one met)
-	}
 	if err != nil {
 		j.fail(fmt.Errorf("store: journal fdatasync failed (%v): restart the server", err))
 		return j.broken
@@ -437,6 +443,19 @@ func (j *journalFile) sync(seq uint64) error {
 	}
 	j.cond.Broadcast()
 	return nil
+}
+
+// syncedTo tells whether sync(seq) has nothing to do, and with what error.
+func (j *journalFile) syncedTo(seq uint64) (bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch {
+	case j.synced >= seq:
+		return true, nil
+	case j.broken != nil:
+		return true, j.broken
+	}
+	return false, nil
 }
 
 // fail breaks the journal and wakes writers waiting on it.
@@ -500,6 +519,7 @@ func (j *journalFile) close(allApplied bool) error {
 		}
 	}
 	j.fail(errors.New("store: journal closed"))
+	j.aio.close()
 	return err
 }
 
@@ -507,17 +527,6 @@ func (j *journalFile) pagesWritten() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.written
-}
-
-// fdatasync flushes f's data (and the size, when it grew) but not its
-// times, as bbolt does.
-func fdatasync(f *os.File) error {
-	for {
-		err := syscall.Fdatasync(int(f.Fd()))
-		if err != syscall.EINTR {
-			return err
-		}
-	}
 }
 
 // SyncDir fsyncs a directory, so that files created, renamed or removed in

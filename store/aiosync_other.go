@@ -1,0 +1,18 @@
+//go:build !linux || !(amd64 || arm64)
+
+package store
+
+import (
+	"errors"
+	"os"
+)
+
+// aioSyncer is Linux's (aiosync_linux.go); elsewhere files are fdatasynced
+// by a blocking call.
+type aioSyncer struct{}
+
+func newAIOSyncer() (*aioSyncer, error) { return nil, errors.ErrUnsupported }
+
+func (a *aioSyncer) fdatasync(*os.File) (used bool, err error) { return false, nil }
+
+func (a *aioSyncer) close() {}
