@@ -267,9 +267,44 @@ func newest(vs []version, head uint64) (version, bool) {
 }
 
 type obucket struct {
-	keys  map[string][]version
-	order *btree.BTreeG[string]
-	seq   []version
+	keys map[string][]version
+	seq  []version
+	// order holds the keys in order, for scans. Writers only note the keys
+	// they add to keys and the applier those it drops (added, dropped);
+	// order catches up before a scan, or is rebuilt once it lags behind
+	// by more than keys holds.
+	order   *btree.BTreeG[string]
+	added   []string
+	dropped []string
+}
+
+func newOrder() *btree.BTreeG[string] { return btree.NewG(32, func(a, b string) bool { return a < b }) }
+
+// sortKeys brings order up to date.
+func (ob *obucket) sortKeys() {
+	for _, k := range ob.added {
+		if _, ok := ob.keys[k]; ok {
+			ob.order.ReplaceOrInsert(k)
+		}
+	}
+	for _, k := range ob.dropped {
+		if _, ok := ob.keys[k]; !ok {
+			ob.order.Delete(k)
+		}
+	}
+	ob.added, ob.dropped = ob.added[:0], ob.dropped[:0]
+}
+
+// trimOrder rebuilds order from keys when catching up would cost more.
+func (ob *obucket) trimOrder() {
+	if len(ob.added)+len(ob.dropped) <= len(ob.keys)+1024 {
+		return
+	}
+	ob.order = newOrder()
+	for k := range ob.keys {
+		ob.order.ReplaceOrInsert(k)
+	}
+	ob.added, ob.dropped = nil, nil
 }
 
 // overlay holds the committed records that the buckets may not yet show.
@@ -304,7 +339,7 @@ func (o *overlay) add(r *record) {
 		w := &r.ops[i]
 		ob := o.buckets[w.bucket]
 		if ob == nil {
-			ob = &obucket{keys: map[string][]version{}, order: btree.NewG(32, func(a, b string) bool { return a < b })}
+			ob = &obucket{keys: map[string][]version{}, order: newOrder()}
 			o.buckets[w.bucket] = ob
 		}
 		v := version{seq: r.seq, val: w.val, del: w.kind == opDelete}
@@ -312,11 +347,12 @@ func (o *overlay) add(r *record) {
 			ob.seq = append(ob.seq, v)
 			continue
 		}
-		vs, ok := ob.keys[string(w.key)]
+		k := string(w.key)
+		vs, ok := ob.keys[k]
 		if !ok {
-			ob.order.ReplaceOrInsert(string(w.key))
+			ob.added = append(ob.added, k)
 		}
-		ob.keys[string(w.key)] = append(vs, v)
+		ob.keys[k] = append(vs, v)
 	}
 	o.pending = append(o.pending, r)
 	o.pendingOps += len(r.ops)
@@ -373,12 +409,13 @@ func inRange(order *btree.BTreeG[string], prefix, after []byte, fn func(k string
 }
 
 func (o *overlay) scan(b Bucket, prefix, after []byte, head uint64) []scanItem {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
+	o.mu.Lock() // order may need to catch up
+	defer o.mu.Unlock()
 	ob := o.buckets[b]
 	if ob == nil {
 		return nil
 	}
+	ob.sortKeys()
 	var items []scanItem
 	inRange(ob.order, prefix, after, func(k string) {
 		if v, ok := newest(ob.keys[k], head); ok {
@@ -456,14 +493,18 @@ func (o *overlay) markApplied(n int) {
 				ob.seq = dropUpTo(ob.seq, limit)
 				continue
 			}
-			vs := dropUpTo(ob.keys[string(w.key)], limit)
+			k := string(w.key)
+			vs := dropUpTo(ob.keys[k], limit)
 			if len(vs) == 0 {
-				delete(ob.keys, string(w.key))
-				ob.order.Delete(string(w.key))
+				delete(ob.keys, k)
+				ob.dropped = append(ob.dropped, k)
 			} else {
-				ob.keys[string(w.key)] = vs
+				ob.keys[k] = vs
 			}
 		}
+	}
+	for _, ob := range o.buckets {
+		ob.trimOrder()
 	}
 	o.applied = slices.Clone(o.applied[i:])
 	o.dropped = max(o.dropped, limit)
@@ -588,7 +629,7 @@ func (t *journalTx) Scan(b Bucket, prefix, after []byte, fn func(k, v []byte) (b
 	if t.ws != nil {
 		if wb := t.ws.buckets[b]; wb != nil && len(wb.ops) > 0 {
 			if wb.order == nil {
-				wb.order = btree.NewG(32, func(a, b string) bool { return a < b })
+				wb.order = newOrder()
 				for k := range wb.ops {
 					wb.order.ReplaceOrInsert(k)
 				}
