@@ -319,12 +319,16 @@ type overlay struct {
 
 	mu         sync.RWMutex
 	buckets    map[Bucket]*obucket
-	floors     map[uint64]int // open Views by floor
-	pending    []*record      // added, not yet applied
+	pending    []*record // added, not yet applied
 	pendingOps int
 	applied    []*record // applied, versions not yet dropped
 	appliedTo  uint64
-	dropped    uint64
+
+	// Views register with fmu alone, so that they do not wait for the
+	// writer's or the applier's hold of mu, nor make them wait.
+	fmu     sync.Mutex
+	floors  map[uint64]int // open Views by floor
+	dropped uint64
 }
 
 func newOverlay() *overlay {
@@ -437,16 +441,16 @@ func (o *overlay) setDurable(seq uint64) {
 
 // enter registers a View that is about to begin and returns its floor.
 func (o *overlay) enter() uint64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.fmu.Lock()
+	defer o.fmu.Unlock()
 	f := o.dropped
 	o.floors[f]++
 	return f
 }
 
 func (o *overlay) leave(floor uint64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.fmu.Lock()
+	defer o.fmu.Unlock()
 	if o.floors[floor]--; o.floors[floor] == 0 {
 		delete(o.floors, floor)
 	}
@@ -481,10 +485,15 @@ func (o *overlay) markApplied(n int) {
 	o.applied = append(o.applied, o.pending[:n]...)
 	o.appliedTo = o.pending[n-1].seq
 	o.pending = slices.Clone(o.pending[n:])
+	// A View that begins from now on reads a snapshot of the buckets with
+	// every applied record: it needs none of the versions dropped here.
+	o.fmu.Lock()
 	limit := o.appliedTo
 	for f := range o.floors {
 		limit = min(limit, f)
 	}
+	o.dropped = max(o.dropped, limit)
+	o.fmu.Unlock()
 	i := 0
 	for ; i < len(o.applied) && o.applied[i].seq <= limit; i++ {
 		for _, w := range o.applied[i].ops {
@@ -507,7 +516,6 @@ func (o *overlay) markApplied(n int) {
 		ob.trimOrder()
 	}
 	o.applied = slices.Clone(o.applied[i:])
-	o.dropped = max(o.dropped, limit)
 }
 
 func dropUpTo(vs []version, limit uint64) []version {
