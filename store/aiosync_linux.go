@@ -106,7 +106,7 @@ func (a *aioSyncer) fdatasync(f *os.File) (used bool, err error) {
 	}
 	if _, err := a.ev.Read(a.buf[:]); err != nil {
 		// The request is in flight and its end cannot be awaited: this
-		// syncer cannot be used again (nor its context destroyed).
+		// syncer cannot be used again (close waits for it).
 		a.dead = true
 		return true, err
 	}
@@ -131,15 +131,18 @@ func (a *aioSyncer) fdatasync(f *os.File) (used bool, err error) {
 	return true, nil
 }
 
+// close frees the context (io_destroy waits for a request still in
+// flight) and the eventfd.
 func (a *aioSyncer) close() {
 	if a == nil {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.dead {
+	if a.ctx != 0 {
 		syscall.Syscall(syscall.SYS_IO_DESTROY, a.ctx, 0, 0)
+		a.ctx = 0
+		a.ev.Close()
 	}
-	a.ev.Close()
 	a.dead = true
 }

@@ -292,6 +292,8 @@ func (ob *obucket) sortKeys() {
 			ob.order.Delete(k)
 		}
 	}
+	clear(ob.added) // no key kept alive by the spare capacity
+	clear(ob.dropped)
 	ob.added, ob.dropped = ob.added[:0], ob.dropped[:0]
 }
 
@@ -413,13 +415,20 @@ func inRange(order *btree.BTreeG[string], prefix, after []byte, fn func(k string
 }
 
 func (o *overlay) scan(b Bucket, prefix, after []byte, head uint64) []scanItem {
-	o.mu.Lock() // order may need to catch up
-	defer o.mu.Unlock()
+	o.mu.RLock()
 	ob := o.buckets[b]
+	if ob != nil && len(ob.added)+len(ob.dropped) > 0 {
+		// The order must catch up first, which takes the lock alone.
+		o.mu.RUnlock()
+		o.mu.Lock()
+		ob.sortKeys()
+		o.mu.Unlock()
+		o.mu.RLock()
+	}
+	defer o.mu.RUnlock()
 	if ob == nil {
 		return nil
 	}
-	ob.sortKeys()
 	var items []scanItem
 	inRange(ob.order, prefix, after, func(k string) {
 		if v, ok := newest(ob.keys[k], head); ok {
