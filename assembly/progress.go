@@ -30,6 +30,10 @@ type progressRecord struct {
 	// getProgress moves it to the hour keys (see putProgress).
 	Hourly  map[string]int64          `json:"hourly,omitempty"`
 	Motions map[string]*motionCounter `json:"motions"`
+	// Hour and HourCount are the counted ballots of the latest hour that
+	// has any; earlier hours have a key each (see putProgress).
+	Hour      string `json:"hour,omitempty"`
+	HourCount int64  `json:"hour_count,omitempty"`
 	// hourDelta holds the counted ballots added, by the UTC hour they
 	// arrived in ("2026-05-08T09"), since the record was read.
 	hourDelta map[string]int64
@@ -37,7 +41,9 @@ type progressRecord struct {
 
 // Hourly counts are kept in the Progress bucket under assembly id, 0, hour
 // — one small key per hour — and not in the record, which would otherwise
-// grow by an entry an hour and be rewritten whole with every group.
+// grow by an entry an hour and be rewritten whole with every group; but
+// the latest hour's count stays in the record until a later hour begins,
+// so that a group writes one key per assembly for its counters, not two.
 
 // getProgress reads an assembly's counters (zero before it is published).
 func getProgress(tx store.Tx, a *Assembly) (*progressRecord, error) {
@@ -137,11 +143,17 @@ func putProgress(tx store.Tx, assemblyID string, p *progressRecord) error {
 // encodeProgress is putProgress, returning the record's stored bytes.
 func encodeProgress(tx store.Tx, assemblyID string, p *progressRecord) ([]byte, error) {
 	for h, n := range p.hourDelta {
-		k := store.Key(assemblyID, h)
-		if raw := tx.Get(store.Progress, k); len(raw) == 8 {
-			n += int64(binary.BigEndian.Uint64(raw))
+		var err error
+		switch {
+		case p.Hour == "" || h == p.Hour:
+			p.Hour, p.HourCount = h, p.HourCount+n
+		case h > p.Hour: // a new hour: the last one moves to its key
+			err = addHourCount(tx, assemblyID, p.Hour, p.HourCount)
+			p.Hour, p.HourCount = h, n
+		default:
+			err = addHourCount(tx, assemblyID, h, n)
 		}
-		if err := tx.Put(store.Progress, k, binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -153,12 +165,24 @@ func encodeProgress(tx store.Tx, assemblyID string, p *progressRecord) ([]byte, 
 	return raw, tx.Put(store.Progress, []byte(assemblyID), raw)
 }
 
-// hourly reads an assembly's hourly counts, with those a record of an
-// earlier file still holds.
+// addHourCount adds n to the count of hour's key.
+func addHourCount(tx store.Tx, assemblyID, hour string, n int64) error {
+	k := store.Key(assemblyID, hour)
+	if raw := tx.Get(store.Progress, k); len(raw) == 8 {
+		n += int64(binary.BigEndian.Uint64(raw))
+	}
+	return tx.Put(store.Progress, k, binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+// hourly reads an assembly's hourly counts: the hour keys, the latest
+// hour's in the record, and those a record of an earlier file still holds.
 func hourly(tx store.Tx, assemblyID string, p *progressRecord) (map[string]int64, error) {
 	out := map[string]int64{}
 	for h, n := range p.Hourly {
 		out[h] += n
+	}
+	if p.Hour != "" {
+		out[p.Hour] += p.HourCount
 	}
 	prefix := store.Prefix(assemblyID)
 	err := tx.Scan(store.Progress, prefix, nil, func(k, v []byte) (bool, error) {

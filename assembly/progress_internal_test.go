@@ -118,3 +118,75 @@ func TestProgressCacheMatchesStoredRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The latest hour's count stays in the counters record: a group writes
+// one key per assembly for its counters. An hour moves to its own key when
+// a later one begins; a count for an earlier hour (a late confirmation)
+// goes to that hour's key.
+func TestHourCountsKeys(t *testing.T) {
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "h.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const id = "asm-1"
+	h0, h1, h3 := "2026-05-01T08", "2026-05-01T09", "2026-05-01T11"
+	p := &progressRecord{ByChannel: map[string]int64{}, Motions: map[string]*motionCounter{}}
+	step := func(name string, add map[string]int64, wantPuts int, wantKeys, wantAll map[string]int64) {
+		t.Helper()
+		err := st.Update(context.Background(), func(tx store.Tx) error {
+			for h, n := range add {
+				p.addHour(h, n)
+			}
+			writes := 0
+			counting := &countingTx{Tx: tx, puts: &writes}
+			if err := putProgress(counting, id, p); err != nil {
+				return err
+			}
+			if writes != wantPuts {
+				t.Errorf("%s: %d keys written, want %d", name, writes, wantPuts)
+			}
+			if got := keysOf(t, tx, id); !reflect.DeepEqual(got, wantKeys) {
+				t.Errorf("%s: hour keys %v, want %v", name, got, wantKeys)
+			}
+			all, err := hourly(tx, id, p)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(all, wantAll) {
+				t.Errorf("%s: hourly %v, want %v", name, all, wantAll)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	step("first hour", map[string]int64{h1: 2}, 1, map[string]int64{}, map[string]int64{h1: 2})
+	step("same hour", map[string]int64{h1: 3}, 1, map[string]int64{}, map[string]int64{h1: 5})
+	step("an earlier hour", map[string]int64{h0: 1}, 2, map[string]int64{h0: 1}, map[string]int64{h0: 1, h1: 5})
+	step("a later hour", map[string]int64{h3: 1}, 2, map[string]int64{h0: 1, h1: 5}, map[string]int64{h0: 1, h1: 5, h3: 1})
+	if p.Hour != h3 || p.HourCount != 1 {
+		t.Errorf("record holds %s: %d, want %s: 1", p.Hour, p.HourCount, h3)
+	}
+}
+
+// keysOf reads an assembly's hour keys.
+func keysOf(t *testing.T, tx store.Tx, id string) map[string]int64 {
+	t.Helper()
+	got, err := hourly(tx, id, &progressRecord{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+type countingTx struct {
+	store.Tx
+	puts *int
+}
+
+func (c *countingTx) Put(b store.Bucket, k, v []byte) error {
+	*c.puts++
+	return c.Tx.Put(b, k, v)
+}
