@@ -178,6 +178,9 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.durable.Store(applied)
 	b.ov.appliedTo, b.ov.dropped = applied, applied
 	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable)
+	if err == nil && b.journal.aioErr != nil && !errors.Is(b.journal.aioErr, errors.ErrUnsupported) {
+		b.log.Info("the write journal is fdatasynced by blocking calls: AIO is not available here (intake is slower)", "err", b.journal.aioErr)
+	}
 	return err
 }
 

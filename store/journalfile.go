@@ -91,6 +91,7 @@ type journalFile struct {
 
 	syncMu sync.Mutex // held by the one syncer fdatasyncing
 	aio    *aioSyncer // fdatasyncs without holding a processor (nil: not on this system)
+	aioErr error      // why aio is nil
 }
 
 // journalRead is what readJournalDir found.
@@ -261,7 +262,7 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 	}
 	// Without AIO (an old kernel, too many contexts), a blocking
 	// fdatasync does the same, only at some cost in throughput.
-	j.aio, _ = newAIOSyncer()
+	j.aio, j.aioErr = newAIOSyncer()
 	return j, nil
 }
 
