@@ -140,7 +140,10 @@ func putProgress(tx store.Tx, assemblyID string, p *progressRecord) error {
 	return err
 }
 
-// encodeProgress is putProgress, returning the record's stored bytes.
+// encodeProgress is putProgress, returning the record's stored bytes. It
+// moves p's new hourly counts into p (and clears them) as it writes them:
+// after an error p must not be stored again, only dropped with the
+// transaction.
 func encodeProgress(tx store.Tx, assemblyID string, p *progressRecord) ([]byte, error) {
 	for h, n := range p.hourDelta {
 		var err error

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -23,6 +24,9 @@ type aioSyncer struct {
 	ev   *os.File // efd, read through the netpoller
 	buf  [8]byte
 	dead bool // AIO failed: blocking fdatasync from now on
+
+	// gaveUp, when set, is told why the syncer gave up on AIO.
+	gaveUp func(error)
 }
 
 // iocb is struct iocb of linux/aio_abi.h (little-endian layout).
@@ -100,6 +104,9 @@ func (a *aioSyncer) fdatasync(f *os.File) (used bool, err error) {
 		if e != 0 {
 			// This kernel or file system cannot fdatasync through AIO.
 			a.dead = true
+			if a.gaveUp != nil {
+				a.gaveUp(fmt.Errorf("io_submit IOCB_CMD_FDSYNC: %w", e))
+			}
 			return false, nil
 		}
 		break

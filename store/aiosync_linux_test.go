@@ -95,3 +95,26 @@ func TestAIOSyncerCloseFreesItsContext(t *testing.T) {
 		t.Fatalf("%d AIO contexts mapped before, %d after 20 syncers opened and closed", before, after)
 	}
 }
+
+// A file AIO cannot fdatasync (/dev/null has no fsync): the syncer says
+// why once and leaves the fdatasync to the caller from then on.
+func TestAIOSyncerGivesUp(t *testing.T) {
+	a, err := newAIOSyncer()
+	skipWithoutAIO(t, err)
+	defer a.close()
+	var told []error
+	a.gaveUp = func(err error) { told = append(told, err) }
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for range 2 {
+		if used, err := a.fdatasync(f); used || err != nil {
+			t.Fatalf("fdatasync(%s) = used %v, %v; want not used", os.DevNull, used, err)
+		}
+	}
+	if len(told) != 1 {
+		t.Fatalf("told %d times (%v), want once", len(told), told)
+	}
+}

@@ -178,10 +178,17 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.durable.Store(applied)
 	b.ov.appliedTo, b.ov.dropped = applied, applied
 	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable)
-	if err == nil && b.journal.aioErr != nil && !errors.Is(b.journal.aioErr, errors.ErrUnsupported) {
-		b.log.Info("the write journal is fdatasynced by blocking calls: AIO is not available here (intake is slower)", "err", b.journal.aioErr)
+	if err != nil {
+		return err
 	}
-	return err
+	const msg = "the write journal is fdatasynced by blocking calls: AIO is not available here (intake is slower)"
+	switch aio := b.journal.aio; {
+	case aio != nil:
+		aio.gaveUp = func(err error) { b.log.Info(msg, "err", err) }
+	case !errors.Is(b.journal.aioErr, errors.ErrUnsupported):
+		b.log.Info(msg, "err", b.journal.aioErr)
+	}
+	return nil
 }
 
 // readUnapplied reads the journal's segments and the records in them after

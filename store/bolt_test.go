@@ -93,3 +93,37 @@ func TestBoltLockedFile(t *testing.T) {
 		t.Fatalf("second OpenBolt = %v, want ErrLocked", err)
 	}
 }
+
+// A file of every older schema version opens and is brought to the
+// current one.
+func TestBoltUpgradesOlderSchemas(t *testing.T) {
+	for v := uint64(1); v < store.SchemaVersion; v++ {
+		path := filepath.Join(t.TempDir(), "test.db")
+		st, err := store.OpenBolt(path, store.BoltOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, v))
+		})
+		db.Close()
+		st, err = store.OpenBolt(path, store.BoltOptions{})
+		if err != nil {
+			t.Fatalf("OpenBolt(schema %d) = %v", v, err)
+		}
+		var got uint64
+		st.View(context.Background(), func(tx store.Tx) error {
+			got = binary.BigEndian.Uint64(tx.Get(store.Meta, []byte("schema_version")))
+			return nil
+		})
+		st.Close()
+		if got != store.SchemaVersion {
+			t.Errorf("schema %d opened as %d, want %d", v, got, store.SchemaVersion)
+		}
+	}
+}

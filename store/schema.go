@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// The buckets of schema versions 1 and 2. Keys inside community-scoped buckets start
+// The buckets of schema versions 1 to 3. Keys inside community-scoped buckets start
 // with the community id and a zero byte (see Key).
 const (
 	// Meta holds the schema version under "schema_version" and, from
@@ -76,8 +76,10 @@ var ProxyKey = []byte("proxy")
 
 // SchemaVersion is the version this program writes. Version 2 adds the
 // write journal (journal.go): a program that reads version 1 would not see
-// the writes still in it.
-const SchemaVersion = 2
+// the writes still in it. Version 3 keeps the latest hour's count of an
+// assembly's ballots in its Progress record ("hour", "hour_count"), which
+// a program that reads version 2 would drop at its next write.
+const SchemaVersion = 3
 
 var schemaVersionKey = []byte("schema_version")
 
@@ -92,6 +94,8 @@ var migrations = map[uint64]func(Tx) error{
 	0: func(Tx) error { return nil },
 	// OpenBolt creates the journal bucket.
 	1: func(Tx) error { return nil },
+	// Version 2 records read as they are.
+	2: func(Tx) error { return nil },
 }
 
 // migrate brings the database to SchemaVersion, or fails with ErrSchemaTooNew.
