@@ -56,7 +56,10 @@ func TestBoltReopenKeepsData(t *testing.T) {
 	}
 }
 
-func TestBoltRefusesNewerSchema(t *testing.T) {
+// fileOfSchema makes a closed database file that says it is of schema
+// version v.
+func fileOfSchema(t *testing.T, v uint64) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	st, err := store.OpenBolt(path, store.BoltOptions{})
 	if err != nil {
@@ -67,11 +70,21 @@ func TestBoltRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, store.SchemaVersion+1))
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, v))
 	})
-	db.Close()
-	_, err = store.OpenBolt(path, store.BoltOptions{})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestBoltRefusesNewerSchema(t *testing.T) {
+	path := fileOfSchema(t, store.SchemaVersion+1)
+	_, err := store.OpenBolt(path, store.BoltOptions{})
 	if !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Fatalf("OpenBolt(newer schema) = %v, want ErrSchemaTooNew", err)
 	}
@@ -98,21 +111,7 @@ func TestBoltLockedFile(t *testing.T) {
 // current one.
 func TestBoltUpgradesOlderSchemas(t *testing.T) {
 	for v := uint64(1); v < store.SchemaVersion; v++ {
-		path := filepath.Join(t.TempDir(), "test.db")
-		st, err := store.OpenBolt(path, store.BoltOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-		db, err := bolt.Open(path, 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, v))
-		})
-		db.Close()
-		st, err = store.OpenBolt(path, store.BoltOptions{})
+		st, err := store.OpenBolt(fileOfSchema(t, v), store.BoltOptions{})
 		if err != nil {
 			t.Fatalf("OpenBolt(schema %d) = %v", v, err)
 		}
