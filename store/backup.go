@@ -49,8 +49,7 @@ func (b *Bolt) snapshot() (*bolt.Tx, error) {
 	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
-	b.journal.quiesce()
-	if err := b.apply(); err != nil {
+	if err := b.applyAll(); err != nil {
 		return nil, err
 	}
 	return b.db.Begin(false)

@@ -393,6 +393,13 @@ func (b *Bolt) apply() error {
 	return b.journal.release(recs[len(recs)-1].seq)
 }
 
+// applyAll applies every written record, once the last is durable. b.wmu
+// is held, so that none is written meanwhile.
+func (b *Bolt) applyAll() error {
+	b.journal.quiesce()
+	return b.apply()
+}
+
 // Flush applies the journal to the buckets now.
 func (b *Bolt) Flush() error { return b.apply() }
 
@@ -418,8 +425,7 @@ func (b *Bolt) Close() error {
 		var errs []error
 		if !b.readOnly {
 			b.wmu.Lock()
-			b.journal.quiesce()
-			err := b.apply()
+			err := b.applyAll()
 			errs = append(errs, err, b.journal.close(err == nil))
 			b.wmu.Unlock()
 		}

@@ -53,7 +53,7 @@ type record struct {
 	ops []op
 }
 
-// encode lays the record out as, for each write: kind, then the bucket
+// appendEncoding lays the record out as, for each write: kind, then the bucket
 // name, key and value, each preceded by its length as a uvarint.
 func (r *record) appendEncoding(buf []byte) []byte {
 	n := 0
@@ -73,7 +73,7 @@ func (r *record) appendEncoding(buf []byte) []byte {
 	return buf
 }
 
-// decodeRecord reads a record written by encode. It copies nothing: the
+// decodeRecord reads a record laid out by appendEncoding. It copies nothing: the
 // record refers to data.
 func decodeRecord(seq uint64, data []byte) (*record, error) {
 	r := &record{seq: seq}
@@ -564,10 +564,7 @@ func (t *journalTx) bucket(b Bucket) (*bolt.Bucket, error) {
 }
 
 func (t *journalTx) Get(b Bucket, key []byte) []byte {
-	bk, err := t.bucket(b)
-	if err != nil {
-		return nil
-	}
+	// The write set and the overlay hold only keys of buckets that exist.
 	if t.ws != nil {
 		if o := t.ws.get(b, key); o != nil {
 			if o.kind == opDelete {
@@ -581,6 +578,10 @@ func (t *journalTx) Get(b Bucket, key []byte) []byte {
 			return nil
 		}
 		return v.val
+	}
+	bk, err := t.bucket(b)
+	if err != nil {
+		return nil
 	}
 	return bk.Get(key)
 }

@@ -92,7 +92,7 @@ var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, To
 // transaction. Version 0 is an empty file.
 var migrations = map[uint64]func(Tx) error{
 	0: func(Tx) error { return nil },
-	// OpenBolt creates the journal bucket.
+	// OpenBolt gives the database its journal id (Meta "journal_id").
 	1: func(Tx) error { return nil },
 	// Version 2 records read as they are.
 	2: func(Tx) error { return nil },
