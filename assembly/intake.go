@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/transparency-dev/merkle/compact"
 	"slices"
 	"strings"
 	"sync"
@@ -444,6 +443,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		if err != nil {
 			return err
 		}
+		lw.seen = newSeenLog(lw.st.Tree) // the receipts' proofs come from it
 		c.lw = lw
 	}
 	prog, lw := c.p, c.lw
@@ -500,28 +500,19 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 			return err
 		}
 	}
-	if idx := out.Record.LogIndex; seen != nil && out.Record.ConfirmLogIndex == 0 && seen.entries[idx] != nil {
-		var missing bool
-		p, err := audit.InclusionProof(idx, seen.tree.Size, func(ids []compact.NodeID) ([][]byte, error) {
-			h, ok := seen.fetch(ids)
-			if !ok {
-				missing = true
-				return nil, errors.New("node not in memory")
-			}
-			return h, nil
-		})
-		if err == nil {
-			root, err := seen.tree.Root()
-			if err != nil {
-				return err
-			}
-			out.LogIndex, out.LogSize, out.InclusionProof, out.LogEntry = idx, seen.tree.Size, p, seen.entries[idx]
-			out.Checkpoint, err = r.signCheckpoint(assemblyID, out.LogSize, root)
+	if seen != nil {
+		idx := out.Record.LogIndex
+		p, err := audit.InclusionProof(idx, seen.tree.Size, seen.fetch)
+		if err != nil {
 			return err
 		}
-		if !missing {
+		root, err := seen.rootHash()
+		if err != nil {
 			return err
 		}
+		out.LogIndex, out.LogSize, out.InclusionProof, out.LogEntry = idx, seen.tree.Size, p, seen.entries[idx]
+		out.Checkpoint, err = r.signCheckpoint(assemblyID, out.LogSize, root)
+		return err
 	}
 	var root []byte
 	err := r.st.View(ctx, func(tx store.Tx) error {

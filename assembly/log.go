@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -35,23 +36,28 @@ type logWriter struct {
 	now   time.Time
 	st    logState
 	dirty bool
-	// seen holds what the writer knows of the tree without reading it: the
-	// compact range it started from and every node and entry it added (see
-	// seenLog).
+	// seen, when not nil, records what the writer knows of the tree
+	// without reading it (see seenLog); the intake turns it on.
 	seen *seenLog
 }
 
 // seenLog is an assembly's log as one transaction left it, with the nodes
-// and entries that transaction knew: enough to prove the entries it added
-// without reading the store (a node it lacks is read from the store).
+// and entries that transaction knew: the compact range it started from and
+// every node and entry it added. That is enough to prove the entries it
+// added without reading the store: a new leaf's siblings to the left are
+// nodes of the range it started from, the others nodes it added.
 type seenLog struct {
 	tree    audit.Tree
 	nodes   map[compact.NodeID][]byte
 	entries map[uint64][]byte
+
+	rootOnce sync.Once // the root of tree, computed once for all its ballots
+	root     []byte
+	rootErr  error
 }
 
 func newSeenLog(t audit.Tree) *seenLog {
-	s := &seenLog{nodes: map[compact.NodeID][]byte{}, entries: map[uint64][]byte{}}
+	s := &seenLog{tree: t, nodes: map[compact.NodeID][]byte{}, entries: map[uint64][]byte{}}
 	for i, id := range compact.RangeNodes(0, t.Size, nil) {
 		if i < len(t.Hashes) {
 			s.nodes[id] = t.Hashes[i]
@@ -60,17 +66,23 @@ func newSeenLog(t audit.Tree) *seenLog {
 	return s
 }
 
-// fetch returns the nodes from memory, or false if one is missing.
-func (s *seenLog) fetch(ids []compact.NodeID) ([][]byte, bool) {
+// fetch returns the nodes from memory.
+func (s *seenLog) fetch(ids []compact.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	for i, id := range ids {
 		h, ok := s.nodes[id]
 		if !ok {
-			return nil, false
+			return nil, fmt.Errorf("assembly: log node %d/%d is not among those the group saw", id.Level, id.Index)
 		}
 		out[i] = h
 	}
-	return out, true
+	return out, nil
+}
+
+// rootHash returns the root of the tree the group left.
+func (s *seenLog) rootHash() ([]byte, error) {
+	s.rootOnce.Do(func() { s.root, s.rootErr = s.tree.Root() })
+	return s.root, s.rootErr
 }
 
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
@@ -78,7 +90,7 @@ func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*lo
 	if err != nil {
 		return nil, err
 	}
-	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st, seen: newSeenLog(st.Tree)}, nil
+	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st}, nil
 }
 
 // logState is getLogState with the compact range, taken from the last tree
@@ -107,8 +119,9 @@ func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
 func (r *Registry) rememberTree(assemblyID string, t audit.Tree) {
 	r.treesMu.Lock()
 	defer r.treesMu.Unlock()
+	// The writer is done with t (logState copies it for the next).
 	if old, ok := r.trees[assemblyID]; !ok || old.Size < t.Size {
-		r.trees[assemblyID] = audit.Tree{Size: t.Size, Hashes: slices.Clone(t.Hashes)}
+		r.trees[assemblyID] = t
 	}
 }
 
@@ -159,9 +172,13 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 		return 0, err
 	}
 	var putErr error
-	w.seen.entries[e.Index] = data
+	if w.seen != nil {
+		w.seen.entries[e.Index] = data
+	}
 	err = w.st.Tree.Append(audit.LeafHash(data), func(id compact.NodeID, hash []byte) {
-		w.seen.nodes[id] = hash
+		if w.seen != nil {
+			w.seen.nodes[id] = hash
+		}
 		// Leaves are not stored: a leaf's hash is its entry's (fetcher).
 		if putErr == nil && id.Level > 0 {
 			putErr = w.tx.Put(store.LogNodes, nodeKey(w.asm, id), hash)
@@ -170,7 +187,6 @@ func (w *logWriter) add(e audit.Entry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	w.seen.tree = w.st.Tree
 	w.dirty = true
 	return e.Index, putErr
 }
@@ -189,6 +205,9 @@ func (r *Registry) appendEntry(tx store.Tx, assemblyID string, now time.Time, e 
 
 // finish saves the log's tree.
 func (w *logWriter) finish() error {
+	if w.seen != nil {
+		w.seen.tree = w.st.Tree
+	}
 	if !w.dirty {
 		return nil
 	}
@@ -250,10 +269,9 @@ func (r *Registry) Checkpoint(ctx context.Context, assemblyID string) ([]byte, u
 		if _, err := r.records.view(tx, assemblyID); err != nil {
 			return err
 		}
-		var ok bool
 		var err error
-		st, ok, err = getLogState(tx, assemblyID, true)
-		if err == nil && !ok {
+		st, err = r.logState(tx, assemblyID)
+		if err == nil && st.Tree.Size == 0 {
 			err = fmt.Errorf("%w: %s has no log before it is published", ErrWrongState, assemblyID)
 		}
 		return err

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
-	"sync"
 	"time"
 
 	"github.com/ownervote/ownervote/ballot"
@@ -62,37 +61,23 @@ func getProgress(tx store.Tx, a *Assembly) (*progressRecord, error) {
 
 // progressCache keeps each assembly's counters as last read, by their
 // stored bytes: the intake's writer reads and rewrites them for every group,
-// and decoding the JSON each time cost more than the counting.
-type progressCache struct {
-	mu sync.Mutex
-	m  map[string]cachedProgress
-}
-
-type cachedProgress struct {
-	raw []byte
-	p   *progressRecord
-}
+// and decoding the JSON each time cost more than the counting. Unlike the
+// other decoded records, the writer changes what it gets, so get hands out
+// copies.
+type progressCache struct{ decodedCache[progressRecord] }
 
 // get is getProgress for a writer, from the cache when the stored bytes
 // are the same; the caller owns the copy it returns.
 func (c *progressCache) get(tx store.Tx, a *Assembly) (*progressRecord, error) {
 	raw := tx.Get(store.Progress, []byte(a.ID))
-	c.mu.Lock()
-	cp, ok := c.m[a.ID]
-	c.mu.Unlock()
-	if ok && raw != nil && bytes.Equal(cp.raw, raw) {
-		return cp.p.clone(), nil
+	if cached, ok := c.lookup(a.ID, raw); ok && raw != nil {
+		return cached.clone(), nil
 	}
 	p, err := getProgress(tx, a)
 	if err != nil || raw == nil || len(p.hourDelta) > 0 {
 		return p, err // nothing stored yet, or an earlier file's record being moved
 	}
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = make(map[string]cachedProgress)
-	}
-	c.m[a.ID] = cachedProgress{raw: bytes.Clone(raw), p: p.clone()}
-	c.mu.Unlock()
+	c.remember(a.ID, bytes.Clone(raw), p.clone())
 	return p, nil
 }
 
@@ -125,12 +110,8 @@ func (c *progressCache) put(tx store.Tx, assemblyID string, p *progressRecord) e
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = make(map[string]cachedProgress)
-	}
-	c.m[assemblyID] = cachedProgress{raw: raw, p: p.clone()}
-	c.mu.Unlock()
+	// The group is done with p: it is kept as it is.
+	c.remember(assemblyID, raw, p)
 	return nil
 }
 

@@ -58,18 +58,26 @@ func TestProgressCloneIsDeep(t *testing.T) {
 	p.Counted, p.ByChannel["PLATFORM"] = 3, 3
 	p.Motions["m1"].Choices["AGREE"] = Figures{Area: 100, Head: 1}
 	p.Motions["m1"].Decided = Figures{Area: 100, Head: 1}
+	p.Hourly = map[string]int64{"2026-05-08T08": 2}
+	p.addHour("2026-05-08T09", 1) // not yet stored: not the copy's
 	c := p.clone()
+	if c.hourDelta != nil {
+		t.Errorf("the copy has the original's unstored hours: %v", c.hourDelta)
+	}
 	c.Counted++
 	c.ByChannel["PLATFORM"]++
 	c.Motions["m1"].Choices["AGREE"] = Figures{Area: 200, Head: 2}
 	c.Motions["m1"].Decided.Head++
+	c.Hourly["2026-05-08T08"]++
 	c.addHour("2026-05-08T09", 1)
 	switch {
 	case p.Counted != 3 || p.ByChannel["PLATFORM"] != 3:
 		t.Errorf("changing the copy changed the counters: %+v", p)
 	case p.Motions["m1"].Choices["AGREE"] != (Figures{Area: 100, Head: 1}) || p.Motions["m1"].Decided.Head != 1:
 		t.Errorf("changing the copy changed the motion counters: %+v", *p.Motions["m1"])
-	case p.hourDelta != nil:
+	case p.Hourly["2026-05-08T08"] != 2:
+		t.Errorf("changing the copy changed the hourly counts: %v", p.Hourly)
+	case p.hourDelta["2026-05-08T09"] != 1:
 		t.Errorf("changing the copy added hours to the original: %v", p.hourDelta)
 	}
 }
@@ -104,9 +112,17 @@ func TestProgressCacheMatchesStoredRecord(t *testing.T) {
 		if !reflect.DeepEqual(got, decoded) {
 			t.Errorf("cached counters %+v, stored %+v", got, decoded)
 		}
-		if cp := c.m[a.ID]; cp.p == got {
+		cached := c.m[a.ID].v
+		if cached == got {
 			t.Error("get handed out the cached record itself, not a copy")
 		}
+		// The next get comes from the cache, not from decoding: a mark
+		// made in the cached record shows in it.
+		cached.Refused = 42
+		if again, _ := c.get(tx, a); again.Refused != 42 {
+			t.Error("get decoded the stored record again instead of copying the cached one")
+		}
+		cached.Refused = 0
 		got.Counted++ // the caller's copy
 		again, _ := c.get(tx, a)
 		if again.Counted != 5 {

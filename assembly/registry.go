@@ -138,23 +138,36 @@ func (c *decodedCache[T]) view(tx store.Tx, b store.Bucket, key string) (*T, err
 	if raw == nil {
 		return nil, nil
 	}
-	c.mu.Lock()
-	d, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && bytes.Equal(d.raw, raw) {
-		return d.v, nil
+	if v, ok := c.lookup(key, raw); ok {
+		return v, nil
 	}
 	v := new(T)
 	if err := json.Unmarshal(raw, v); err != nil {
 		return nil, fmt.Errorf("assembly: corrupt record in %s: %w", b, err)
 	}
+	c.remember(key, bytes.Clone(raw), v)
+	return v, nil
+}
+
+// lookup returns the value cached for key if it was decoded from raw.
+func (c *decodedCache[T]) lookup(key string, raw []byte) (*T, bool) {
 	c.mu.Lock()
+	d, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && bytes.Equal(d.raw, raw) {
+		return d.v, true
+	}
+	return nil, false
+}
+
+// remember caches v as what raw decodes to; both are kept as they are.
+func (c *decodedCache[T]) remember(key string, raw []byte, v *T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = make(map[string]decoded[T])
 	}
-	c.m[key] = decoded[T]{raw: bytes.Clone(raw), v: v}
-	c.mu.Unlock()
-	return v, nil
+	c.m[key] = decoded[T]{raw: raw, v: v}
 }
 
 // recordCache keeps decoded assembly records.

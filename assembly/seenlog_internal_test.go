@@ -1,55 +1,69 @@
 package assembly
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
-
-	"github.com/transparency-dev/merkle/compact"
+	"time"
 
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/store"
 )
 
-// The entries a group appends are proved from what the group saw alone:
-// the compact range it started from and the nodes it added.
+// The entries a group appends are proved from what its log writer saw
+// alone: the compact range it started from and the nodes and entries it
+// added.
 func TestSeenLogProvesNewEntries(t *testing.T) {
-	leaf := func(i uint64) []byte { return []byte(fmt.Sprintf("entry %d", i)) }
-	for start := uint64(0); start < 70; start++ {
-		var before audit.Tree
-		for i := range start {
-			if err := before.Append(audit.LeafHash(leaf(i)), func(compact.NodeID, []byte) {}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for added := uint64(1); added <= 9; added++ {
-			tree := audit.Tree{Size: before.Size, Hashes: append([][]byte(nil), before.Hashes...)}
-			seen := newSeenLog(tree)
-			for i := start; i < start+added; i++ {
-				err := tree.Append(audit.LeafHash(leaf(i)), func(id compact.NodeID, h []byte) { seen.nodes[id] = h })
-				if err != nil {
-					t.Fatal(err)
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "l.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	entry := func(i int) audit.Entry {
+		return audit.Entry{Kind: audit.KindClose, Close: &audit.CloseEntry{Reason: fmt.Sprint("entry ", i)}}
+	}
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		for start := range 70 {
+			// A log of start entries, as an earlier group left it.
+			lw := &logWriter{tx: tx, asm: fmt.Sprint("a", start), now: now}
+			for i := range start {
+				if _, err := lw.add(entry(i)); err != nil {
+					return err
 				}
-				seen.entries[i] = leaf(i)
 			}
-			seen.tree = tree
-			root, err := tree.Root()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := start; i < start+added; i++ {
-				p, err := audit.InclusionProof(i, tree.Size, func(ids []compact.NodeID) ([][]byte, error) {
-					h, ok := seen.fetch(ids)
-					if !ok {
-						return nil, fmt.Errorf("a node of leaf %d's proof is not in memory", i)
+			before := lw.st.Tree
+			for added := 1; added <= 9; added++ {
+				g := &logWriter{tx: tx, asm: lw.asm, now: now,
+					st: logState{Tree: audit.Tree{Size: before.Size, Hashes: append([][]byte(nil), before.Hashes...)}}}
+				g.seen = newSeenLog(g.st.Tree)
+				for i := range added {
+					if _, err := g.add(entry(start + i)); err != nil {
+						return err
 					}
-					return h, nil
-				})
-				if err != nil {
-					t.Fatalf("log of %d, %d added: %v", start, added, err)
 				}
-				if err := audit.VerifyInclusion(leaf(i), i, tree.Size, p, root); err != nil {
-					t.Fatalf("log of %d, %d added: proof of %d does not verify: %v", start, added, i, err)
+				if err := g.finish(); err != nil {
+					return err
+				}
+				root, err := g.seen.rootHash()
+				if err != nil {
+					return err
+				}
+				for idx := uint64(start); idx < uint64(start+added); idx++ {
+					p, err := audit.InclusionProof(idx, g.seen.tree.Size, g.seen.fetch)
+					if err != nil {
+						return fmt.Errorf("log of %d, %d added: %v", start, added, err)
+					}
+					if err := audit.VerifyInclusion(g.seen.entries[idx], idx, g.seen.tree.Size, p, root); err != nil {
+						return fmt.Errorf("log of %d, %d added: proof of %d does not verify: %v", start, added, idx, err)
+					}
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
