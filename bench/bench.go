@@ -297,9 +297,6 @@ func buildCity(ctx context.Context, cfg Config) (*city, error) {
 	return c, nil
 }
 
-// runSlice sends requests from next with cfg.Concurrency clients for d
-// or until next runs out, adding to ph; pages counts the pages written to
-// the phase's database.
 // sink is the store a phase writes to.
 type sink interface {
 	// PagesWritten counts the pages written so far.
@@ -314,6 +311,10 @@ type ceilingSink func() int64
 func (c ceilingSink) PagesWritten() int64 { return c() }
 func (ceilingSink) Flush() error          { return nil }
 
+// runSlice sends requests from next with cfg.Concurrency clients for d
+// or until next runs out, adding to ph what they took, with the CPU time
+// and the pages written to st; st's deferred work is done (and counted)
+// at the end.
 func runSlice(ctx context.Context, cfg Config, ph *Phase, d time.Duration, st sink, next func() (int, bool), send func(ctx context.Context, i int) error) {
 	deadline := time.Now().Add(d)
 	start := time.Now()
