@@ -70,6 +70,7 @@ async function render() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.title = t('app.title');
   const { parts, query } = parseRoute();
+  const rendered = location.hash;
   const main = h('main', { id: 'main', tabindex: '-1' });
   if (!token() || parts[0] === 'signin') {
     app.me = null;
@@ -91,6 +92,10 @@ async function render() {
   const ctx = {
     me: app.me, main, query,
     onLeave: (fn) => { app.cleanup = fn; },
+    // current tells a page that awaited something whether the user is
+    // still on it: no newer render replaced its main, and the address has
+    // not changed meanwhile (its hashchange may not be handled yet).
+    current: () => main.isConnected && location.hash === rendered,
   };
   try {
     if (parts.length === 0) await communitiesPage(ctx);
@@ -150,10 +155,8 @@ function signInPage(main) {
 async function communitiesPage(ctx) {
   replace(ctx.main, loading());
   const resp = await get('/communities?page_size=1000');
-  // The user may have gone elsewhere while the list loaded: a newer render
-  // replaced this page's main, or the address changed and its hashchange
-  // has not been handled yet. Leave them there.
-  if (!ctx.main.isConnected || parseRoute().parts.length !== 0) return;
+  // The user may have gone elsewhere while the list loaded: leave them there.
+  if (!ctx.current()) return;
   const list = resp.communities || [];
   if (list.length === 1 && !ctx.query.get('all')) {
     location.replace('#/c/' + seg(list[0].community_id));
