@@ -816,3 +816,40 @@ func TestJournalEndOfSegment(t *testing.T) {
 		}
 	})
 }
+
+// The applier packs the pages it splits: sequences appended side by side,
+// as the intake appends every assembly's ballots and log entries, fill
+// their pages instead of leaving them half empty.
+func TestJournalApplyPacksAppendedSequences(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	val := bytes.Repeat([]byte("v"), 200)
+	for round := range 40 {
+		err := b.Update(context.Background(), func(tx Tx) error {
+			for seqs := range 20 {
+				for i := range 10 {
+					key := binary.BigEndian.AppendUint64(Prefix(fmt.Sprintf("assembly-%02d", seqs)), uint64(round*10+i))
+					if err := tx.Put(LogEntries, key, val); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round%8 == 7 {
+			if err := b.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var st bolt.BucketStats
+	b.db.View(func(tx *bolt.Tx) error { st = tx.Bucket([]byte(LogEntries)).Stats(); return nil })
+	if st.KeyN != 8000 {
+		t.Fatalf("%d keys applied, want 8000", st.KeyN)
+	}
+	if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); fill < 0.8 {
+		t.Errorf("leaf pages %.0f%% full (%d pages for %d bytes), want at least 80%%", 100*fill, st.LeafPageN, st.LeafInuse)
+	}
+}
