@@ -51,6 +51,11 @@ type Config struct {
 	Duration time.Duration
 	// Round is the length of one round of the three phases; 3 s when zero.
 	Round time.Duration
+	// CeilingBatchSize and CeilingBatchDelay are the ceiling's group
+	// commit (bbolt's DB.Batch MaxBatchSize and MaxBatchDelay); zero means
+	// DefaultCeilingBatchSize and DefaultCeilingBatchDelay.
+	CeilingBatchSize  int
+	CeilingBatchDelay time.Duration
 	// Skip names phases not to run ("grpc", "json", "ceiling"), to profile
 	// one alone; the ratios that need a skipped phase are then zero.
 	Skip []string
@@ -116,6 +121,9 @@ type Result struct {
 	Concurrency   int     `json:"concurrency"`
 	Voters        int     `json:"voters"`
 	PhaseSeconds  float64 `json:"phase_s"`
+	// The ceiling's group commit, as it ran.
+	CeilingBatchSize    int     `json:"ceiling_batch_size"`
+	CeilingBatchDelayMs float64 `json:"ceiling_batch_delay_ms"`
 }
 
 // prepared is a signed ballot ready to send.
@@ -425,6 +433,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.Communities < 1 || cfg.Households < 1 {
 		return Result{}, errors.New("bench: concurrency, duration, communities and households must be positive")
 	}
+	if cfg.CeilingBatchSize < 0 || cfg.CeilingBatchDelay < 0 {
+		return Result{}, errors.New("bench: the ceiling's batch size and delay must be positive")
+	}
+	if cfg.CeilingBatchSize == 0 {
+		cfg.CeilingBatchSize = DefaultCeilingBatchSize
+	}
+	if cfg.CeilingBatchDelay == 0 {
+		cfg.CeilingBatchDelay = DefaultCeilingBatchDelay
+	}
 	c, err := buildCity(ctx, cfg)
 	if err != nil {
 		return Result{}, err
@@ -442,7 +459,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConns: cfg.Concurrency * 2, MaxIdleConnsPerHost: cfg.Concurrency * 2, MaxConnsPerHost: cfg.Concurrency * 2}}
 	base := "http://" + c.srv.HTTPAddr()
-	addr, ceilingPages, stopCeiling, err := startCeiling(cfg.Dir)
+	addr, ceilingPages, stopCeiling, err := startCeiling(cfg.Dir, cfg.CeilingBatchSize, cfg.CeilingBatchDelay)
 	if err != nil {
 		return Result{}, err
 	}
@@ -535,6 +552,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		GRPCPages: grpcPhase.pagesPerOp(), CeilingPages: ceilPhase.pagesPerOp(),
 		Acked: grpcPhase.Acked + jsonPhase.Acked, Stored: stored, CeilingAcked: ceilPhase.Acked, CeilingStored: ceilStored,
 		Errors: grpcPhase.Errors + jsonPhase.Errors + ceilPhase.Errors, Concurrency: cfg.Concurrency, Voters: c.voters, PhaseSeconds: cfg.Duration.Seconds(),
+		CeilingBatchSize: cfg.CeilingBatchSize, CeilingBatchDelayMs: ms(cfg.CeilingBatchDelay),
 	}
 	if res.CeilingPerSecond > 0 {
 		res.GRPCRatio = res.GRPCPerSecond / res.CeilingPerSecond

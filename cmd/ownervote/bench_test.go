@@ -39,6 +39,28 @@ func TestBenchSmallCity(t *testing.T) {
 	if res["errors"] != 0 {
 		t.Errorf("errors = %v\n%s", res["errors"], last)
 	}
+	if res["ceiling_batch_size"] != 64 || res["ceiling_batch_delay_ms"] != 2 {
+		t.Errorf("ceiling batches of %v, %v ms; want the defaults 64, 2 ms", res["ceiling_batch_size"], res["ceiling_batch_delay_ms"])
+	}
+}
+
+// TestBenchCeilingBatch runs the ceiling with bbolt's own batch settings:
+// the last line says so, and the rate shows the delay was applied (four
+// clients can fill no batch of 1000, so each waits its 10 ms).
+func TestBenchCeilingBatch(t *testing.T) {
+	res, last := benchResult(t, "--communities", "2", "--households", "30", "--concurrency", "4", "--duration", "600ms",
+		"--skip", "grpc", "--skip", "json", "--ceiling-batch-size", "1000", "--ceiling-batch-delay", "10ms")
+	if res["ceiling_batch_size"] != 1000 || res["ceiling_batch_delay_ms"] != 10 {
+		t.Errorf("ceiling batches of %v, %v ms; want 1000, 10 ms\n%s", res["ceiling_batch_size"], res["ceiling_batch_delay_ms"], last)
+	}
+	if r := res["ceiling_ballots_per_s"]; r <= 0 || r > 4/0.010*1.1 {
+		t.Errorf("ceiling %v requests/s with 4 clients and batches started 10 ms after their first request; want at most ~400\n%s", r, last)
+	}
+	for _, bad := range [][]string{{"--ceiling-batch-size", "0"}, {"--ceiling-batch-delay", "0s"}} {
+		if code, _, stderr := runCLI(t, append([]string{"bench"}, bad...)...); code == 0 || !strings.Contains(stderr, "--ceiling-batch") {
+			t.Errorf("bench %v: exit %d, %s", bad, code, stderr)
+		}
+	}
 }
 
 // TestBenchSkip runs the gRPC phase alone (for profiling it): the other
