@@ -433,14 +433,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.Communities < 1 || cfg.Households < 1 {
 		return Result{}, errors.New("bench: concurrency, duration, communities and households must be positive")
 	}
-	if cfg.CeilingBatchSize < 0 || cfg.CeilingBatchDelay < 0 {
-		return Result{}, errors.New("bench: the ceiling's batch size and delay must be positive")
-	}
 	if cfg.CeilingBatchSize == 0 {
 		cfg.CeilingBatchSize = DefaultCeilingBatchSize
 	}
 	if cfg.CeilingBatchDelay == 0 {
 		cfg.CeilingBatchDelay = DefaultCeilingBatchDelay
+	}
+	if err := CheckCeilingBatch(cfg.CeilingBatchSize, cfg.CeilingBatchDelay); err != nil {
+		return Result{}, err
 	}
 	c, err := buildCity(ctx, cfg)
 	if err != nil {
@@ -552,7 +552,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		GRPCPages: grpcPhase.pagesPerOp(), CeilingPages: ceilPhase.pagesPerOp(),
 		Acked: grpcPhase.Acked + jsonPhase.Acked, Stored: stored, CeilingAcked: ceilPhase.Acked, CeilingStored: ceilStored,
 		Errors: grpcPhase.Errors + jsonPhase.Errors + ceilPhase.Errors, Concurrency: cfg.Concurrency, Voters: c.voters, PhaseSeconds: cfg.Duration.Seconds(),
-		CeilingBatchSize: cfg.CeilingBatchSize, CeilingBatchDelayMs: ms(cfg.CeilingBatchDelay),
+		CeilingBatchSize: cfg.CeilingBatchSize, CeilingBatchDelayMs: float64(cfg.CeilingBatchDelay) / float64(time.Millisecond),
 	}
 	if res.CeilingPerSecond > 0 {
 		res.GRPCRatio = res.GRPCPerSecond / res.CeilingPerSecond

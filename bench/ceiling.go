@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"time"
@@ -35,6 +36,7 @@ func (c *ceiling) Ingest(ctx context.Context, req *ov.IngestRequest) (*ov.Ingest
 	var seq uint64
 	err := c.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(ceilingBucket)
+		b.FillPercent = 0.95 // its keys are a sequence: packed pages, as the store's applier packs them
 		n, err := b.NextSequence()
 		if err != nil {
 			return err
@@ -57,6 +59,22 @@ const (
 	DefaultCeilingBatchSize  = 64
 	DefaultCeilingBatchDelay = 2 * time.Millisecond
 )
+
+// MaxCeilingBatchDelay bounds the ceiling's batch delay: a slice of the
+// run lasts a second, and a batch that waits longer would outlast it.
+const MaxCeilingBatchDelay = time.Second
+
+// CheckCeilingBatch says what is wrong with the ceiling's batch settings,
+// if anything.
+func CheckCeilingBatch(size int, delay time.Duration) error {
+	if size < 1 {
+		return fmt.Errorf("bench: the ceiling's batch size must be at least 1, not %d", size)
+	}
+	if delay < time.Microsecond || delay > MaxCeilingBatchDelay {
+		return fmt.Errorf("bench: the ceiling's batch delay must be between 1µs and %s, not %s", MaxCeilingBatchDelay, delay)
+	}
+	return nil
+}
 
 // startCeiling serves the bare pipeline on loopback over a fresh bbolt file
 // whose DB.Batch takes up to batchSize records and waits at most

@@ -125,14 +125,22 @@ var appliedKey = []byte("journal_applied")
 // journalIDKey is the Meta key of the database's journal id.
 var journalIDKey = []byte("journal_id")
 
-// applyFill is how full the applier packs the pages it splits. bbolt's
-// default, half, suits keys inserted in random order; the journal's writes
-// mostly append to a few hundred sequences (an assembly's ballots, log
-// entries and nodes) whose pages are never written again once full, and
-// each apply rewrites every page it touches. Pages packed to 95% hold the
-// same data in nearly half the pages: 12% fewer pages written per ballot
-// in the bench, and a shorter fsync for every apply.
-const applyFill = 0.95
+// packedFill is how full the applier packs the pages it splits in the
+// buckets whose keys come in sequence: an assembly's ballots, log entries
+// and Merkle nodes, its hourly counts, the access log, and the frozen roll
+// of units and voters (written in key order when the assembly is
+// published, then rewritten in place as its voters vote). bbolt's default,
+// half, suits keys inserted in random order; but these buckets take a few
+// hundred sequences side by side whose full pages are never written again,
+// and each apply rewrites every page it touches, so pages left half empty
+// cost twice the writes. The other buckets (ballot ids, key and token
+// hashes, calls, proxies) take their keys in random order and keep bbolt's
+// default: packed, their pages would split at almost every later insert.
+const packedFill = 0.95
+
+// packed lists the buckets whose pages the applier packs (packedFill).
+var packed = map[Bucket]bool{Ballots: true, LogEntries: true, LogNodes: true, Progress: true, AccessLog: true,
+	AssemblyUnits: true, AssemblyVoters: true}
 
 // applyRecords writes recs, in order, to their buckets and notes the last
 // as applied. Only the last write of each key is applied, in key order.
@@ -168,7 +176,9 @@ func applyRecords(btx *bolt.Tx, recs []*record) error {
 			if bk, bkName = btx.Bucket([]byte(o.bucket)), o.bucket; bk == nil {
 				return fmt.Errorf("%w %q in the journal", ErrUnknownBucket, o.bucket)
 			}
-			bk.FillPercent = applyFill
+			if packed[o.bucket] {
+				bk.FillPercent = packedFill
+			}
 		}
 		var err error
 		switch o.kind {

@@ -817,18 +817,23 @@ func TestJournalEndOfSegment(t *testing.T) {
 	})
 }
 
-// The applier packs the pages it splits: sequences appended side by side,
-// as the intake appends every assembly's ballots and log entries, fill
-// their pages instead of leaving them half empty.
+// The applier packs the pages it splits where keys grow in sequence, as
+// the intake appends every assembly's ballots and log entries, and leaves
+// bbolt's default where they come in random order, as ballot ids do.
 func TestJournalApplyPacksAppendedSequences(t *testing.T) {
 	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
 	val := bytes.Repeat([]byte("v"), 200)
+	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 40 {
 		err := b.Update(context.Background(), func(tx Tx) error {
 			for seqs := range 20 {
+				asm := fmt.Sprintf("assembly-%02d", seqs)
 				for i := range 10 {
-					key := binary.BigEndian.AppendUint64(Prefix(fmt.Sprintf("assembly-%02d", seqs)), uint64(round*10+i))
-					if err := tx.Put(LogEntries, key, val); err != nil {
+					if err := tx.Put(LogEntries, binary.BigEndian.AppendUint64(Prefix(asm), uint64(round*10+i)), val); err != nil {
+						return err
+					}
+					id := fmt.Sprintf("%016x%016x%016x%016x", rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64())
+					if err := tx.Put(BallotIDs, Key(asm, id), binary.BigEndian.AppendUint64(nil, uint64(round*10+i))); err != nil {
 						return err
 					}
 				}
@@ -838,18 +843,27 @@ func TestJournalApplyPacksAppendedSequences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if round%8 == 7 {
+		if round%2 == 1 {
 			if err := b.Flush(); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	var st bolt.BucketStats
-	b.db.View(func(tx *bolt.Tx) error { st = tx.Bucket([]byte(LogEntries)).Stats(); return nil })
-	if st.KeyN != 8000 {
-		t.Fatalf("%d keys applied, want 8000", st.KeyN)
-	}
-	if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); fill < 0.8 {
-		t.Errorf("leaf pages %.0f%% full (%d pages for %d bytes), want at least 80%%", 100*fill, st.LeafPageN, st.LeafInuse)
+	for _, c := range []struct {
+		bucket  Bucket
+		minFill float64
+	}{{LogEntries, 0.8}, {BallotIDs, 0.5}} {
+		var st bolt.BucketStats
+		if err := b.db.View(func(tx *bolt.Tx) error { st = tx.Bucket([]byte(c.bucket)).Stats(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if st.KeyN != 8000 {
+			t.Fatalf("%s: %d keys applied, want 8000", c.bucket, st.KeyN)
+		}
+		fill := float64(st.LeafInuse) / float64(st.LeafAlloc)
+		t.Logf("%s: %d leaf pages, %.0f%% full", c.bucket, st.LeafPageN, 100*fill)
+		if fill < c.minFill {
+			t.Errorf("%s: leaf pages %.0f%% full (%d pages for %d bytes), want at least %.0f%%", c.bucket, 100*fill, st.LeafPageN, st.LeafInuse, 100*c.minFill)
+		}
 	}
 }

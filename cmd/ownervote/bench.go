@@ -38,8 +38,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fl.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if *ceilingBatchSize < 1 || *ceilingBatchDelay <= 0 {
-		return fmt.Errorf("%w: --ceiling-batch-size must be at least 1 and --ceiling-batch-delay more than 0 (got %d and %s)", errUsage, *ceilingBatchSize, *ceilingBatchDelay)
+	if err := bench.CheckCeilingBatch(*ceilingBatchSize, *ceilingBatchDelay); err != nil {
+		return fmt.Errorf("%w: --ceiling-batch-size, --ceiling-batch-delay: %v", errUsage, err)
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "ownervote-bench-")
@@ -66,10 +66,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "gRPC:    %8.0f ballots/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms\n", res.GRPCPerSecond, res.GRPCP50ms, res.GRPCP95ms, res.GRPCP99ms)
 	fmt.Fprintf(stdout, "JSON:    %8.0f ballots/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms\n", res.JSONPerSecond, res.JSONP50ms, res.JSONP95ms, res.JSONP99ms)
-	fmt.Fprintf(stdout, "ceiling: %8.0f requests/s                                  p99 %6.2f ms  (batches of up to %d, %s)\n",
-		res.CeilingPerSecond, res.CeilingP99ms, res.CeilingBatchSize, *ceilingBatchDelay)
+	fmt.Fprintf(stdout, "ceiling: %8.0f requests/s                                  p99 %6.2f ms", res.CeilingPerSecond, res.CeilingP99ms)
+	if res.CeilingPerSecond > 0 {
+		fmt.Fprintf(stdout, "  (batches of up to %d, %g ms)", res.CeilingBatchSize, res.CeilingBatchDelayMs)
+	}
+	fmt.Fprintln(stdout)
 	target := "target ≥ 0.6"
-	if *ceilingBatchSize != bench.DefaultCeilingBatchSize || *ceilingBatchDelay != bench.DefaultCeilingBatchDelay {
+	if res.CeilingBatchSize != bench.DefaultCeilingBatchSize || res.CeilingBatchDelayMs != float64(bench.DefaultCeilingBatchDelay)/float64(time.Millisecond) {
 		target = "against a ceiling with other batch settings: not the figure the target is for"
 	}
 	fmt.Fprintf(stdout, "grpc_ratio %.2f (%s), json_to_grpc_ratio %.2f (target ≥ 0.6); acked %d, stored %d\n",

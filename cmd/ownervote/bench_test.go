@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ownervote/ownervote/bench"
 )
 
 // benchResult runs `ownervote bench` with args and returns its last line,
@@ -39,28 +42,33 @@ func TestBenchSmallCity(t *testing.T) {
 	if res["errors"] != 0 {
 		t.Errorf("errors = %v\n%s", res["errors"], out)
 	}
-	if res["ceiling_batch_size"] != 64 || res["ceiling_batch_delay_ms"] != 2 {
-		t.Errorf("ceiling batches of %v, %v ms; want the defaults 64, 2 ms", res["ceiling_batch_size"], res["ceiling_batch_delay_ms"])
+	if res["ceiling_batch_size"] != bench.DefaultCeilingBatchSize || res["ceiling_batch_delay_ms"] != float64(bench.DefaultCeilingBatchDelay)/float64(time.Millisecond) {
+		t.Errorf("ceiling batches of %v, %v ms; want the defaults %d, %s", res["ceiling_batch_size"], res["ceiling_batch_delay_ms"], bench.DefaultCeilingBatchSize, bench.DefaultCeilingBatchDelay)
 	}
 }
 
-// TestBenchCeilingBatch runs the ceiling with bbolt's own batch settings:
-// the last line says so, and the rate shows the delay was applied (four
-// clients can fill no batch of 1000, so each waits its 10 ms).
+// TestBenchCeilingBatch runs the ceiling with other batch settings: the
+// result says so, and its rate shows both settings were applied. Four
+// clients fill no batch of 1000, so each waits its 100 ms (at most ~40
+// requests/s; ~2 ms with the default delay); they fill a batch of 4 at once
+// (with the default size of 64 each would wait its 1 s).
 func TestBenchCeilingBatch(t *testing.T) {
-	args := []string{"--communities", "2", "--households", "30", "--concurrency", "4", "--duration", "600ms",
-		"--skip", "grpc", "--skip", "json", "--ceiling-batch-size", "1000", "--ceiling-batch-delay", "10ms"}
-	res, out := benchResult(t, args...)
+	city := []string{"--communities", "2", "--households", "30", "--concurrency", "4", "--duration", "600ms", "--skip", "grpc", "--skip", "json"}
+	res, out := benchResult(t, append(city, "--ceiling-batch-size", "1000", "--ceiling-batch-delay", "100ms")...)
+	if res["ceiling_batch_size"] != 1000 || res["ceiling_batch_delay_ms"] != 100 {
+		t.Errorf("ceiling batches of %v, %v ms; want 1000, 100 ms\n%s", res["ceiling_batch_size"], res["ceiling_batch_delay_ms"], out)
+	}
+	if r := res["ceiling_ballots_per_s"]; r <= 0 || r > 4/0.100*1.1 {
+		t.Errorf("ceiling %v requests/s with 4 clients and batches started 100 ms after their first request; want at most ~40\n%s", r, out)
+	}
 	if !strings.Contains(out, "not the figure the target is for") {
 		t.Errorf("with other ceiling settings the summary does not say the ratio is not the target's:\n%s", out)
 	}
-	if res["ceiling_batch_size"] != 1000 || res["ceiling_batch_delay_ms"] != 10 {
-		t.Errorf("ceiling batches of %v, %v ms; want 1000, 10 ms\n%s", res["ceiling_batch_size"], res["ceiling_batch_delay_ms"], out)
+	res, out = benchResult(t, append(city, "--ceiling-batch-size", "4", "--ceiling-batch-delay", "1s")...)
+	if r := res["ceiling_ballots_per_s"]; r < 40 {
+		t.Errorf("ceiling %v requests/s with 4 clients and batches of 4; want many more than the 4/s of batches waiting 1 s\n%s", r, out)
 	}
-	if r := res["ceiling_ballots_per_s"]; r <= 0 || r > 4/0.010*1.1 {
-		t.Errorf("ceiling %v requests/s with 4 clients and batches started 10 ms after their first request; want at most ~400\n%s", r, out)
-	}
-	for _, bad := range [][]string{{"--ceiling-batch-size", "0"}, {"--ceiling-batch-delay", "0s"}} {
+	for _, bad := range [][]string{{"--ceiling-batch-size", "0"}, {"--ceiling-batch-delay", "0s"}, {"--ceiling-batch-delay", "500ns"}, {"--ceiling-batch-delay", "2s"}} {
 		if code, _, stderr := runCLI(t, append([]string{"bench"}, bad...)...); code == 0 || !strings.Contains(stderr, "--ceiling-batch") {
 			t.Errorf("bench %v: exit %d, %s", bad, code, stderr)
 		}
