@@ -54,7 +54,8 @@ func (c *ceiling) Ingest(ctx context.Context, req *ov.IngestRequest) (*ov.Ingest
 // requests wait (all the default clients) or 2 ms after the first, so that
 // it waits as little as the intake's group commit, which has no timer. With
 // bbolt's own defaults (1000 and 10 ms) the ceiling measures about a
-// quarter of the rate here, near the figure "for scale" (7,000/s).
+// quarter of the rate here, of the order of the figure "for scale"
+// (7,000/s).
 const (
 	DefaultCeilingBatchSize  = 64
 	DefaultCeilingBatchDelay = 2 * time.Millisecond
