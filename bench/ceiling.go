@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/server"
 )
 
 var ceilingBucket = []byte("records")
@@ -95,7 +96,9 @@ func startCeiling(dir string, batchSize int, batchDelay time.Duration) (addr str
 		db.Close()
 		return "", nil, nil, err
 	}
-	srv := grpc.NewServer()
+	// Calls run on kept goroutines, as in the real server: the ceiling
+	// gets every transport setting the intake has.
+	srv := grpc.NewServer(grpc.NumStreamWorkers(server.StreamWorkers))
 	ov.RegisterBenchServiceServer(srv, &ceiling{db: db})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

@@ -74,8 +74,9 @@ type Server struct {
 	errc       chan error
 }
 
-// streamWorkers is the number of goroutines kept to run gRPC calls.
-const streamWorkers = 256
+// StreamWorkers is the number of goroutines kept to run gRPC calls
+// (bench's ceiling runs its calls the same way).
+const StreamWorkers = 256
 
 // Start listens on both addresses and serves until Shutdown.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
@@ -98,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// Calls run on long-lived goroutines whose stacks have grown,
 		// instead of a new goroutine per call growing its stack again
 		// (3–4% of intake's CPU); beyond that many at once, new ones.
-		grpc.NumStreamWorkers(streamWorkers),
+		grpc.NumStreamWorkers(StreamWorkers),
 	)
 	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
