@@ -17,6 +17,7 @@ import (
 
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/server"
+	"github.com/ownervote/ownervote/store"
 )
 
 var ceilingBucket = []byte("records")
@@ -37,7 +38,7 @@ func (c *ceiling) Ingest(ctx context.Context, req *ov.IngestRequest) (*ov.Ingest
 	var seq uint64
 	err := c.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(ceilingBucket)
-		b.FillPercent = 0.95 // its keys are a sequence: packed pages, as the store's applier packs them
+		b.FillPercent = store.PackedFill // its keys are a sequence: packed pages, as the store's applier packs them
 		n, err := b.NextSequence()
 		if err != nil {
 			return err

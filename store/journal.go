@@ -125,7 +125,7 @@ var appliedKey = []byte("journal_applied")
 // journalIDKey is the Meta key of the database's journal id.
 var journalIDKey = []byte("journal_id")
 
-// packedFill is how full the applier packs the pages it splits in the
+// PackedFill is how full the applier packs the pages it splits in the
 // buckets whose keys come in sequence: an assembly's ballots, log entries
 // and Merkle nodes, its hourly counts, the access log, and the frozen roll
 // of units and voters (written in key order when the assembly is
@@ -136,9 +136,9 @@ var journalIDKey = []byte("journal_id")
 // cost twice the writes. The other buckets (ballot ids, key and token
 // hashes, calls, proxies) take their keys in random order and keep bbolt's
 // default: packed, their pages would split at almost every later insert.
-const packedFill = 0.95
+const PackedFill = 0.95
 
-// packed lists the buckets whose pages the applier packs (packedFill).
+// packed lists the buckets whose pages the applier packs (PackedFill).
 var packed = map[Bucket]bool{Ballots: true, LogEntries: true, LogNodes: true, Progress: true, AccessLog: true,
 	AssemblyUnits: true, AssemblyVoters: true}
 
@@ -177,7 +177,7 @@ func applyRecords(btx *bolt.Tx, recs []*record) error {
 				return fmt.Errorf("%w %q in the journal", ErrUnknownBucket, o.bucket)
 			}
 			if packed[o.bucket] {
-				bk.FillPercent = packedFill
+				bk.FillPercent = PackedFill
 			}
 		}
 		var err error
