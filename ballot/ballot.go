@@ -346,7 +346,7 @@ func Sign(b *Ballot, priv ed25519.PrivateKey) (canonical, sig []byte, err error)
 	if err := checkPrivate(priv, b.KeyID); err != nil {
 		return nil, nil, fmt.Errorf("ballot: %w", err)
 	}
-	return canonical, ed25519.Sign(priv, canonical), nil
+	return canonical, SignBytes(priv, canonical), nil
 }
 
 // Verify parses a canonical ballot (ErrMalformed), checks that it names

@@ -138,7 +138,7 @@ func SignReceipt(r *Receipt, priv ed25519.PrivateKey) (canonical, sig []byte, er
 	if err := checkPrivate(priv, r.ServerKeyID); err != nil {
 		return nil, nil, fmt.Errorf("receipt: %w", err)
 	}
-	return canonical, ed25519.Sign(priv, canonical), nil
+	return canonical, SignBytes(priv, canonical), nil
 }
 
 // VerifyReceipt parses a canonical receipt (ErrMalformed), checks that it
