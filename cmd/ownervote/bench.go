@@ -64,6 +64,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	return reportBench(stdout, res)
+}
+
+// reportBench prints a bench result, its JSON last, and fails when the store
+// does not hold exactly the ballots that were acknowledged.
+func reportBench(stdout io.Writer, res bench.Result) error {
 	fmt.Fprintf(stdout, "gRPC:    %8.0f ballots/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms\n", res.GRPCPerSecond, res.GRPCP50ms, res.GRPCP95ms, res.GRPCP99ms)
 	fmt.Fprintf(stdout, "JSON:    %8.0f ballots/s  p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms\n", res.JSONPerSecond, res.JSONP50ms, res.JSONP95ms, res.JSONP99ms)
 	fmt.Fprintf(stdout, "ceiling: %8.0f requests/s                                  p99 %6.2f ms", res.CeilingPerSecond, res.CeilingP99ms)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,28 @@ func TestBenchSkip(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "bench", "--skip", "grcp"); code == 0 || !strings.Contains(stderr, `unknown phase "grcp"`) {
 		t.Errorf("--skip grcp: exit %d, %s", code, stderr)
+	}
+}
+
+// TestBenchRefusesLostBallots: a run whose store holds other than the
+// ballots it acknowledged still prints its figures, and then fails.
+func TestBenchRefusesLostBallots(t *testing.T) {
+	for _, c := range []struct{ acked, stored int64 }{{1000, 999}, {1000, 1001}} {
+		var out strings.Builder
+		err := reportBench(&out, bench.Result{GRPCPerSecond: 100, CeilingPerSecond: 200, GRPCRatio: 0.5, Acked: c.acked, Stored: c.stored,
+			CeilingBatchSize: bench.DefaultCeilingBatchSize, CeilingBatchDelayMs: float64(bench.DefaultCeilingBatchDelay) / float64(time.Millisecond)})
+		want := fmt.Sprintf("acked %d ballots but the store holds %d", c.acked, c.stored)
+		if err == nil || err.Error() != want {
+			t.Errorf("acked %d, stored %d: error %v, want %q", c.acked, c.stored, err, want)
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		var res bench.Result
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Acked != c.acked || res.Stored != c.stored {
+			t.Errorf("last line %q (%v): want the JSON result with acked %d, stored %d", lines[len(lines)-1], err, c.acked, c.stored)
+		}
+	}
+	var out strings.Builder
+	if err := reportBench(&out, bench.Result{Acked: 1000, Stored: 1000}); err != nil {
+		t.Errorf("acked = stored: %v", err)
 	}
 }
