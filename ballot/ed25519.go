@@ -10,8 +10,8 @@ import (
 // is a function of the key and the message alone, so these are the very
 // bytes crypto/ed25519.Sign returns (TestSignBytesMatchesStdlib,
 // FuzzSignBytes); curve25519-voi computes them in about 60% of the time,
-// which counts twice for every ballot the server takes (its receipt and the
-// log's checkpoint). Signatures are still verified with crypto/ed25519: the
+// which counts for every ballot the server takes (its receipt, and its
+// assembly's checkpoint, signed once per group of ballots). Signatures are still verified with crypto/ed25519: the
 // rules of acceptance stay those of the reference implementation.
 //
 // Like crypto/ed25519.Sign it panics if priv is not 64 bytes long.
