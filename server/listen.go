@@ -51,9 +51,10 @@ func loopback(a net.Addr) bool {
 }
 
 // pipeListener is an in-memory listener: the JSON gateway's connection to
-// the gRPC server. JSON requests pass the same interceptors (authorization,
-// limits) as gRPC calls without a network hop, so the gateway needs neither
-// the server's certificate nor a client certificate when TLS is on.
+// the gRPC server for streams and the health check (unary calls go through
+// localConn). They pass the same interceptors (authorization, limits) as
+// gRPC calls without a network hop, so the gateway needs neither the
+// server's certificate nor a client certificate when TLS is on.
 type pipeListener struct {
 	conns chan net.Conn
 	done  chan struct{}

@@ -63,6 +63,7 @@ type Server struct {
 	health  *health.Server
 	http    *http.Server
 	conn    *grpc.ClientConn
+	local   *localConn
 	pipe    *pipeListener
 	grpcLn  net.Listener
 	httpLn  net.Listener
@@ -92,8 +93,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, errc: make(chan error, 1)}
 	az := &authorizer{tokens: cfg.Tokens, log: s.log}
 	lim := newLimiter(cfg.Limits, s.log)
+	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary}
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary),
+		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(s.recoverStream, az.stream, lim.stream),
 		grpc.MaxRecvMsgSize(lim.limits.MaxRequestBytes),
 		// Calls run on long-lived goroutines whose stacks have grown,
@@ -101,10 +103,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// (3–4% of intake's CPU); beyond that many at once, new ones.
 		grpc.NumStreamWorkers(StreamWorkers),
 	)
-	ov.RegisterRollServiceServer(s.grpc, &rollService{book: cfg.Book, log: s.log})
-	ov.RegisterTokenServiceServer(s.grpc, &tokenService{tokens: cfg.Tokens, log: s.log})
-	ov.RegisterAssemblyServiceServer(s.grpc, &assemblyService{reg: cfg.Registry, book: cfg.Book, log: s.log})
-	ov.RegisterSignerServiceServer(s.grpc, &signerService{reg: cfg.Registry, log: s.log})
+	s.local = newLocalConn(chainUnary(unary...), lim.limits.MaxRequestBytes, maxResponseBytes)
+	reg := registrar{grpc: s.grpc, local: s.local}
+	ov.RegisterRollServiceServer(reg, &rollService{book: cfg.Book, log: s.log})
+	ov.RegisterTokenServiceServer(reg, &tokenService{tokens: cfg.Tokens, log: s.log})
+	ov.RegisterAssemblyServiceServer(reg, &assemblyService{reg: cfg.Registry, book: cfg.Book, log: s.log})
+	ov.RegisterSignerServiceServer(reg, &signerService{reg: cfg.Registry, log: s.log})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -117,8 +121,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.grpcLn.Close()
 		return nil, err
 	}
-	// The gateway calls the gRPC server like any client, over an in-memory
-	// pipe, so the same interceptors authorize and limit JSON requests.
+	// The gateway calls the gRPC services through the server's interceptors,
+	// so the same rules authorize and limit JSON requests: unary calls
+	// directly (localConn), streams over an in-memory pipe.
 	s.pipe = newPipeListener()
 	s.conn, err = grpc.NewClient("passthrough:///gateway", grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(s.pipe.dial),
@@ -135,10 +140,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(s.conn)),
 	)
-	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		ov.RegisterRollServiceHandler, ov.RegisterTokenServiceHandler, ov.RegisterAssemblyServiceHandler, ov.RegisterSignerServiceHandler,
+	s.local.ClientConn = s.conn
+	for _, err := range []error{
+		ov.RegisterRollServiceHandlerClient(ctx, gw, ov.NewRollServiceClient(s.local)),
+		ov.RegisterTokenServiceHandlerClient(ctx, gw, ov.NewTokenServiceClient(s.local)),
+		ov.RegisterAssemblyServiceHandlerClient(ctx, gw, ov.NewAssemblyServiceClient(s.local)),
+		ov.RegisterSignerServiceHandlerClient(ctx, gw, ov.NewSignerServiceClient(s.local)),
 	} {
-		if err := register(ctx, gw, s.conn); err != nil {
+		if err != nil {
 			s.conn.Close()
 			s.grpcLn.Close()
 			s.httpLn.Close()
@@ -240,9 +249,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.local.stopInFlight()
 		s.grpc.Stop()
 		<-done
 	}
+	s.local.stopInFlight()
 	s.conn.Close()
 	s.stopCloser()
 	s.wg.Wait()
