@@ -289,3 +289,29 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		t.Errorf("%d units after a cut-off import, want 0", n)
 	}
 }
+
+// TestMalformedJSONRequest: a JSON request that cannot be carried as a gRPC
+// call (a path segment that is not UTF-8) is refused with 400
+// MALFORMED_REQUEST, not an internal error. A header that is not valid
+// gRPC metadata is dropped by the gateway, and the request goes on.
+func TestMalformedJSONRequest(t *testing.T) {
+	e := newEnv(t)
+	var ae apiError
+	if code := e.do("GET", "/v1/communities/%FF/units", e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" {
+		t.Errorf("a community id that is not UTF-8: HTTP %d %s (%s), want 400 MALFORMED_REQUEST", code, ae.reason(), ae.Message)
+	}
+	req, err := http.NewRequest("GET", "http://"+e.srv.HTTPAddr()+"/v1/communities", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.admin)
+	req.Header.Set("Grpc-Metadata-Note", "caf\xc3\xa9")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a header value that is not ASCII: HTTP %d, want 200 (the gateway drops the header)", resp.StatusCode)
+	}
+}

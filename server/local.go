@@ -2,6 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc"
@@ -14,21 +18,34 @@ import (
 // localConn is the JSON gateway's connection to the gRPC services. A unary
 // call runs the service's method handler in the caller's goroutine through
 // the same interceptor chain as the gRPC server's (recovery, logging,
-// deadline, authorization, rate limits), as the server would run it: the
-// HTTP headers that the gateway turns into outgoing metadata arrive as
-// incoming metadata, errors come back as statuses the way the server sends
-// them, and the same message size limits hold. What it leaves out is the
-// HTTP/2 transport between the gateway and the server: framing, protobuf
-// encoding both ways and the goroutine hand-offs of an in-memory connection,
-// about a tenth of a JSON request's CPU. Streams and methods registered
-// elsewhere go over the in-memory pipe (ClientConn).
+// deadline, authorization, rate limits), as a call over a connection would
+// run: the request and the reply are marshalled and unmarshalled as on the
+// wire (which checks them, strings in UTF-8 for one) within the same size
+// limits, the gateway's outgoing metadata is checked as the gRPC client
+// checks it and arrives as incoming metadata, errors come back as the
+// server sends them, and the header and trailer as the client receives
+// them. A request the gRPC client would have refused to send (Internal,
+// HTTP 500) is refused as malformed (InvalidArgument, HTTP 400), and a call
+// cut off by the server's stop answers UNAVAILABLE, as through the pipe. What it leaves out is the transport between the gateway and the
+// server: HTTP/2 framing and the goroutine hand-offs of an in-memory
+// connection, about a tenth of a JSON request's CPU. Streams and methods
+// registered elsewhere go over the in-memory pipe (ClientConn).
+//
+// One difference remains: when a request's deadline passes or its client
+// goes away, the gateway answers once the method has returned (with the
+// method's own status), not at that moment; every method stops at its
+// context's end.
 type localConn struct {
 	*grpc.ClientConn
-	methods      map[string]localMethod
-	intercept    grpc.UnaryServerInterceptor
-	maxRequest   int
-	maxResponse  int
-	stopping     context.Context // cancelled when the server stops waiting for calls in flight
+	methods     map[string]localMethod
+	intercept   grpc.UnaryServerInterceptor
+	log         *slog.Logger
+	maxRequest  int
+	maxResponse int
+	// stopping is cancelled when the server stops waiting for calls in
+	// flight: they are cancelled, and answer UNAVAILABLE as calls cut off
+	// by the gRPC server's Stop did.
+	stopping     context.Context
 	stopInFlight context.CancelFunc
 }
 
@@ -37,9 +54,9 @@ type localMethod struct {
 	handler grpc.MethodHandler
 }
 
-func newLocalConn(intercept grpc.UnaryServerInterceptor, maxRequest, maxResponse int) *localConn {
+func newLocalConn(intercept grpc.UnaryServerInterceptor, maxRequest, maxResponse int, log *slog.Logger) *localConn {
 	stopping, stop := context.WithCancel(context.Background())
-	return &localConn{methods: map[string]localMethod{}, intercept: intercept, maxRequest: maxRequest, maxResponse: maxResponse,
+	return &localConn{methods: map[string]localMethod{}, intercept: intercept, log: log, maxRequest: maxRequest, maxResponse: maxResponse,
 		stopping: stopping, stopInFlight: stop}
 }
 
@@ -57,52 +74,115 @@ func (r registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	}
 }
 
+// Errors of the local connection, mapped in errors.go.
+var (
+	// ErrMalformedRequest: a JSON request that could not be carried as a
+	// gRPC call (a string that is not UTF-8, a header value that is not
+	// printable ASCII).
+	ErrMalformedRequest = errors.New("server: malformed request")
+	// ErrShuttingDown: the server stopped before the call finished.
+	ErrShuttingDown = errors.New("server: shutting down")
+)
+
 // Invoke implements grpc.ClientConnInterface.
 func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
 	m, ok := c.methods[method]
 	if !ok {
 		return c.ClientConn.Invoke(ctx, method, args, reply, opts...)
 	}
+	if c.stopping.Err() != nil {
+		return toStatus(ctx, c.log, ErrShuttingDown)
+	}
 	in, ok1 := args.(proto.Message)
 	out, ok2 := reply.(proto.Message)
 	if !ok1 || !ok2 {
-		return status.Errorf(codes.Internal, "local call %s: request %T or reply %T is not a protobuf message", method, args, reply)
+		return status.Errorf(codes.Internal, "grpc: local call %s: request %T or reply %T is not a protobuf message", method, args, reply)
 	}
-	if n := proto.Size(in); n > c.maxRequest {
-		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", n, c.maxRequest)
+	md, _ := metadata.FromOutgoingContext(ctx)
+	if err := validMetadata(md); err != nil {
+		return toStatus(ctx, c.log, fmt.Errorf("%w: %v", ErrMalformedRequest, err))
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	raw, err := proto.Marshal(in)
+	if err != nil {
+		return toStatus(ctx, c.log, fmt.Errorf("%w: %v", ErrMalformedRequest, err))
+	}
+	if len(raw) > c.maxRequest {
+		return status.Errorf(codes.ResourceExhausted, "grpc: trying to send message larger than max (%d vs. %d)", len(raw), c.maxRequest)
+	}
+
+	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.stopping, cancel)()
-
-	md, _ := metadata.FromOutgoingContext(ctx)
 	st := &localStream{method: method}
-	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(ctx, nil), md), st)
+	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(callCtx, nil), md), st)
 	resp, err := m.handler(m.srv, sctx, func(v any) error {
-		proto.Merge(v.(proto.Message), in)
+		if err := proto.Unmarshal(raw, v.(proto.Message)); err != nil {
+			return status.Errorf(codes.Internal, "grpc: error unmarshalling request: %v", err)
+		}
 		return nil
 	}, c.intercept)
-	st.deliver(opts)
 	if err != nil {
+		if c.stopping.Err() != nil && ctx.Err() == nil {
+			err = toStatus(ctx, c.log, ErrShuttingDown)
+		}
 		// As the gRPC server sends an error: a status as it is, a context's
 		// error as its code, any other as Unknown.
 		s, ok := status.FromError(err)
 		if !ok {
 			s = status.FromContextError(err)
 		}
+		st.deliver(opts, s)
 		return s.Err()
 	}
 	r, ok := resp.(proto.Message)
-	if !ok || r == nil {
-		return status.Errorf(codes.Internal, "grpc: error while marshaling: %s returned %T", method, resp)
+	if !ok {
+		err := status.Errorf(codes.Internal, "grpc: error while marshaling: %s returned %T, not a protobuf message", method, resp)
+		st.deliver(opts, status.Convert(err))
+		return err
 	}
-	if !r.ProtoReflect().IsValid() {
-		return nil // a nil message, which the server would send as an empty one
+	rawReply, err := proto.Marshal(r)
+	if err != nil {
+		err = status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		st.deliver(opts, status.Convert(err))
+		return err
 	}
-	if n := proto.Size(r); n > c.maxResponse {
-		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", n, c.maxResponse)
+	st.deliver(opts, nil)
+	if len(rawReply) > c.maxResponse {
+		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", len(rawReply), c.maxResponse)
 	}
-	proto.Merge(out, r)
+	if err := proto.Unmarshal(rawReply, out); err != nil {
+		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
+	}
+	return nil
+}
+
+// validMetadata checks outgoing metadata as the gRPC client does before it
+// sends a call: keys in [0-9a-z-_.], values printable ASCII unless the key
+// ends in "-bin".
+func validMetadata(md metadata.MD) error {
+	for k, vals := range md {
+		if k == "" {
+			return fmt.Errorf("there is an empty key in the header")
+		}
+		if k[0] == ':' {
+			continue
+		}
+		for i := 0; i < len(k); i++ {
+			if r := k[i]; !('a' <= r && r <= 'z') && !('0' <= r && r <= '9') && r != '.' && r != '-' && r != '_' {
+				return fmt.Errorf("header key %q contains illegal characters not in [0-9a-z-_.]", k)
+			}
+		}
+		if strings.HasSuffix(k, "-bin") {
+			continue
+		}
+		for _, v := range vals {
+			for i := 0; i < len(v); i++ {
+				if v[i] < 0x20 || v[i] > 0x7e {
+					return fmt.Errorf("header key %q contains value with non-printable ASCII characters", k)
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -133,16 +213,34 @@ func (s *localStream) SetTrailer(md metadata.MD) error {
 	return nil
 }
 
-// deliver hands the header and trailer to the call's options.
-func (s *localStream) deliver(opts []grpc.CallOption) {
+// deliver hands the header and trailer to the call's options as the gRPC
+// client receives them: the header carries the content type; an error
+// with no header set comes in a trailers-only response, whose trailer
+// carries the content type instead; an error's trailer carries the
+// status's details.
+func (s *localStream) deliver(opts []grpc.CallOption, failed *status.Status) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	contentType := metadata.Pairs("content-type", "application/grpc")
+	header, trailer := metadata.Join(contentType, s.header), s.trailer
+	if failed != nil {
+		if len(s.header) == 0 {
+			header, trailer = nil, metadata.Join(contentType, trailer)
+		} else {
+			trailer = metadata.Join(trailer)
+		}
+		if p := failed.Proto(); len(p.GetDetails()) > 0 {
+			if b, err := proto.Marshal(p); err == nil {
+				trailer.Set("grpc-status-details-bin", string(b))
+			}
+		}
+	}
 	for _, o := range opts {
 		switch o := o.(type) {
 		case grpc.HeaderCallOption:
-			*o.HeaderAddr = s.header
+			*o.HeaderAddr = header
 		case grpc.TrailerCallOption:
-			*o.TrailerAddr = s.trailer
+			*o.TrailerAddr = trailer
 		}
 	}
 }

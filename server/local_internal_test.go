@@ -3,10 +3,15 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -30,7 +35,7 @@ func newTestLocalConn(t *testing.T, intercept grpc.UnaryServerInterceptor, maxRe
 	if intercept == nil {
 		intercept = chainUnary()
 	}
-	c := newLocalConn(intercept, maxRequest, maxResponse)
+	c := newLocalConn(intercept, maxRequest, maxResponse, slog.New(slog.DiscardHandler))
 	c.methods[localMethodName] = localMethod{handler: func(_ any, ctx context.Context, dec func(any) error, in grpc.UnaryServerInterceptor) (any, error) {
 		req := new(ov.GetBallotReceiptRequest)
 		if err := dec(req); err != nil {
@@ -82,8 +87,9 @@ func TestLocalConnCallsAsTheServerWould(t *testing.T) {
 	if reply.GetBallotId() != "b-1" || reply.GetSeq() != 7 {
 		t.Errorf("reply %v", reply)
 	}
-	if header.Get("x-header")[0] != "h" || trailer.Get("x-trailer")[0] != "t" {
-		t.Errorf("header %v, trailer %v", header, trailer)
+	if strings.Join(header.Get("x-header"), ",") != "h" || strings.Join(header.Get("content-type"), ",") != "application/grpc" ||
+		strings.Join(trailer.Get("x-trailer"), ",") != "t" {
+		t.Errorf("header %v, trailer %v; want the method's and the content type in the header", header, trailer)
 	}
 }
 
@@ -105,8 +111,8 @@ func TestLocalConnErrors(t *testing.T) {
 		{name: "cancelled", ret: context.Canceled, code: codes.Canceled},
 		{name: "nil reply", nilReply: true, code: codes.Internal},
 		{name: "nil message", ret: errTypedNil, code: codes.OK},
-		{name: "large request", maxReq: 10, code: codes.ResourceExhausted, messagePart: "larger than max"},
-		{name: "large reply", maxResp: 10, code: codes.ResourceExhausted, messagePart: "larger than max"},
+		{name: "large request", maxReq: 10, code: codes.ResourceExhausted, messagePart: "trying to send message larger than max"},
+		{name: "large reply", maxResp: 10, code: codes.ResourceExhausted, messagePart: "received message larger than max"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			maxReq, maxResp := 1<<20, 1<<20
@@ -143,8 +149,10 @@ func TestLocalConnErrors(t *testing.T) {
 }
 
 // TestLocalConnInterceptsAndStops: the interceptors run in order around
-// the method; stopping cancels a call in flight; a method the connection
-// does not hold goes to the real connection.
+// the method; stopping cancels a call in flight, which answers UNAVAILABLE
+// as calls cut off by the gRPC server's Stop did, and refuses later calls
+// without running them; a method the connection does not hold goes to the
+// real connection.
 func TestLocalConnInterceptsAndStops(t *testing.T) {
 	var order []string
 	mark := func(name string) grpc.UnaryServerInterceptor {
@@ -154,25 +162,142 @@ func TestLocalConnInterceptsAndStops(t *testing.T) {
 		}
 	}
 	started := make(chan struct{})
+	calls := 0
 	c := newTestLocalConn(t, chainUnary(mark("first"), mark("second")), 1<<20, 1<<20, func(ctx context.Context, _ *ov.GetBallotReceiptRequest) (any, error) {
+		calls++
 		order = append(order, "method")
 		close(started)
-		<-ctx.Done()
-		return nil, ctx.Err()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Second):
+			t.Error("stopping did not cancel the call in flight")
+			return &ov.BallotReceipt{}, nil
+		}
 	})
 	go func() {
 		<-started
 		c.stopInFlight()
 	}()
 	err := c.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
-	if status.Code(err) != codes.Canceled {
-		t.Errorf("a call in flight when the server stopped waiting: %v, want Canceled", err)
+	if status.Code(err) != codes.Unavailable || reasonOfStatus(err) != "SHUTTING_DOWN" {
+		t.Errorf("a call in flight when the server stopped waiting: %v, want Unavailable SHUTTING_DOWN", err)
 	}
 	if got := strings.Join(order, ", "); got != "first GetBallotReceipt, second GetBallotReceipt, method" {
 		t.Errorf("order %s", got)
 	}
+	err = c.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
+	if status.Code(err) != codes.Unavailable || calls != 1 {
+		t.Errorf("a call after the stop: %v, method run %d times; want Unavailable and the method not run again", err, calls)
+	}
 	err = c.Invoke(context.Background(), "/ownervote.v1.AssemblyService/WatchProgress", &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
-	if status.Code(err) != codes.Unavailable {
+	if status.Code(err) != codes.Unavailable || reasonOfStatus(err) != "" {
 		t.Errorf("a method the local connection does not hold: %v, want Unavailable from the real connection", err)
+	}
+}
+
+// reasonOfStatus is the ErrorInfo reason of a status error, if any.
+func reasonOfStatus(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return ei.GetReason()
+		}
+	}
+	return ""
+}
+
+// TestLocalConnRefusesWhatTheWireWould: a request the gRPC client would
+// not have sent (a string that is not UTF-8, a header value that is not
+// printable ASCII, a header key with a character outside [0-9a-z-_.]) is
+// refused as malformed
+// without running the method; a "-bin" header may hold any bytes.
+func TestLocalConnRefusesWhatTheWireWould(t *testing.T) {
+	calls := 0
+	c := newTestLocalConn(t, nil, 1<<20, 1<<20, func(context.Context, *ov.GetBallotReceiptRequest) (any, error) {
+		calls++
+		return &ov.BallotReceipt{}, nil
+	})
+	for _, tc := range []struct {
+		name string
+		req  *ov.GetBallotReceiptRequest
+		md   metadata.MD
+	}{
+		{"string not UTF-8", &ov.GetBallotReceiptRequest{CommunityId: "c-\xff"}, nil},
+		{"header value not printable", &ov.GetBallotReceiptRequest{}, metadata.MD{"grpcgateway-user-agent": {"caf\xc3\xa9"}}},
+		{"header key with a slash", &ov.GetBallotReceiptRequest{}, metadata.MD{"x/y": {"v"}}},
+	} {
+		err := c.Invoke(metadata.NewOutgoingContext(context.Background(), tc.md), localMethodName, tc.req, new(ov.BallotReceipt))
+		if status.Code(err) != codes.InvalidArgument || reasonOfStatus(err) != "MALFORMED_REQUEST" {
+			t.Errorf("%s: %v, want InvalidArgument MALFORMED_REQUEST", tc.name, err)
+		}
+	}
+	if calls != 0 {
+		t.Errorf("the method ran %d times for malformed requests", calls)
+	}
+	ctx := metadata.NewOutgoingContext(context.Background(), metadata.MD{"x-data-bin": {"\x00\xff"}})
+	if err := c.Invoke(ctx, localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt)); err != nil || calls != 1 {
+		t.Errorf("binary header: %v (method run %d times)", err, calls)
+	}
+}
+
+// TestLocalConnErrorTrailer: an error is delivered as the gRPC client
+// receives one: with no header set by the method, a trailers-only response
+// (no header; the trailer has the content type and the status's details);
+// with one, the header and then a trailer with the details.
+func TestLocalConnErrorTrailer(t *testing.T) {
+	for _, setHeader := range []bool{false, true} {
+		c := newTestLocalConn(t, nil, 1<<20, 1<<20, func(ctx context.Context, _ *ov.GetBallotReceiptRequest) (any, error) {
+			if setHeader {
+				grpc.SetHeader(ctx, metadata.Pairs("x-header", "h"))
+			}
+			return nil, toStatus(ctx, slog.New(slog.DiscardHandler), fmt.Errorf("%w: b-1", ErrMalformedRequest))
+		})
+		var header, trailer metadata.MD
+		err := c.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt), grpc.Header(&header), grpc.Trailer(&trailer))
+		if status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("error %v", err)
+		}
+		details := trailer.Get("grpc-status-details-bin")
+		if len(details) != 1 {
+			t.Fatalf("header set %t: trailer %v has no status details", setHeader, trailer)
+		}
+		var sp spb.Status
+		if uerr := proto.Unmarshal([]byte(details[0]), &sp); uerr != nil || !proto.Equal(&sp, status.Convert(err).Proto()) {
+			t.Errorf("status in the trailer %v (%v), want the error's %v", &sp, uerr, status.Convert(err).Proto())
+		}
+		hasCT := func(md metadata.MD) bool { return strings.Join(md.Get("content-type"), ",") == "application/grpc" }
+		switch {
+		case !setHeader && (len(header) != 0 || !hasCT(trailer)):
+			t.Errorf("trailers-only: header %v, trailer %v; want no header and the content type in the trailer", header, trailer)
+		case setHeader && (!hasCT(header) || len(header.Get("x-header")) != 1 || hasCT(trailer)):
+			t.Errorf("with a header: header %v, trailer %v; want the content type and the method's header in the header", header, trailer)
+		}
+	}
+}
+
+// TestRegistrarRegistersUnaryMethods: a service registered through the
+// registrar serves on the gRPC server and its unary methods, every one,
+// are called locally; its streams are not.
+func TestRegistrarRegistersUnaryMethods(t *testing.T) {
+	gs := grpc.NewServer()
+	local := newLocalConn(chainUnary(), 1<<20, 1<<20, slog.New(slog.DiscardHandler))
+	defer local.stopInFlight()
+	ov.RegisterAssemblyServiceServer(registrar{grpc: gs, local: local}, &assemblyService{})
+	info, ok := gs.GetServiceInfo()[ov.AssemblyService_ServiceDesc.ServiceName]
+	if !ok {
+		t.Fatal("the service is not registered with the gRPC server")
+	}
+	unary := 0
+	for _, m := range info.Methods {
+		_, local := local.methods["/"+ov.AssemblyService_ServiceDesc.ServiceName+"/"+m.Name]
+		if stream := m.IsClientStream || m.IsServerStream; local == stream {
+			t.Errorf("%s (stream %t): local %t", m.Name, stream, local)
+		}
+		if !m.IsClientStream && !m.IsServerStream {
+			unary++
+		}
+	}
+	if unary == 0 || len(local.methods) != unary {
+		t.Errorf("%d local methods for %d unary ones", len(local.methods), unary)
 	}
 }

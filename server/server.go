@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// (3–4% of intake's CPU); beyond that many at once, new ones.
 		grpc.NumStreamWorkers(StreamWorkers),
 	)
-	s.local = newLocalConn(chainUnary(unary...), lim.limits.MaxRequestBytes, maxResponseBytes)
+	s.local = newLocalConn(chainUnary(unary...), lim.limits.MaxRequestBytes, maxResponseBytes, s.log)
 	reg := registrar{grpc: s.grpc, local: s.local}
 	ov.RegisterRollServiceServer(reg, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(reg, &tokenService{tokens: cfg.Tokens, log: s.log})
