@@ -315,3 +315,17 @@ func TestMalformedJSONRequest(t *testing.T) {
 		t.Errorf("a header value that is not ASCII: HTTP %d, want 200 (the gateway drops the header)", resp.StatusCode)
 	}
 }
+
+// TestShutdownStopsLocalCalls: once Shutdown returns, the JSON gateway's
+// local calls are cancelled and refused.
+func TestShutdownStopsLocalCalls(t *testing.T) {
+	e := newEnv(t)
+	srv := e.srv
+	if server.LocalCallsStopped(srv) {
+		t.Fatal("local calls stopped before Shutdown")
+	}
+	e.stop()
+	if !server.LocalCallsStopped(srv) {
+		t.Error("local calls not stopped after Shutdown")
+	}
+}

@@ -21,20 +21,23 @@ import (
 // deadline, authorization, rate limits), as a call over a connection would
 // run: the request and the reply are marshalled and unmarshalled as on the
 // wire (which checks them, strings in UTF-8 for one) within the same size
-// limits, the gateway's outgoing metadata is checked as the gRPC client
-// checks it and arrives as incoming metadata, errors come back as the
-// server sends them, and the header and trailer as the client receives
-// them. A request the gRPC client would have refused to send (Internal,
-// HTTP 500) is refused as malformed (InvalidArgument, HTTP 400), and a call
-// cut off by the server's stop answers UNAVAILABLE, as through the pipe. What it leaves out is the transport between the gateway and the
-// server: HTTP/2 framing and the goroutine hand-offs of an in-memory
-// connection, about a tenth of a JSON request's CPU. Streams and methods
-// registered elsewhere go over the in-memory pipe (ClientConn).
+// limits; the gateway's outgoing metadata is checked as the gRPC client
+// checks it and arrives as incoming metadata without the keys the server
+// reserves; errors come back as the server sends them, and the header and
+// trailer as the client receives them; a caller whose deadline passed or
+// who left gets its context's error, whatever the method answers. What it
+// leaves out is the transport between the gateway and the server: HTTP/2
+// framing and the goroutine hand-offs of an in-memory connection, about a
+// tenth of a JSON request's CPU. Streams and methods registered elsewhere
+// go over the in-memory pipe (ClientConn).
 //
-// One difference remains: when a request's deadline passes or its client
-// goes away, the gateway answers once the method has returned (with the
-// method's own status), not at that moment; every method stops at its
-// context's end.
+// What differs: a request the gRPC client would have refused to send
+// (Internal, HTTP 500) is refused as malformed (InvalidArgument, HTTP 400);
+// a call cut off by the server's stop answers UNAVAILABLE with the usual
+// details; a caller whose deadline passes is answered when the method
+// returns (every method stops at its context's end), not at that instant;
+// the method's incoming metadata lacks what the transport adds
+// (":authority", "user-agent", "content-type"), which no method reads.
 type localConn struct {
 	*grpc.ClientConn
 	methods     map[string]localMethod
@@ -114,15 +117,20 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	defer cancel()
 	defer context.AfterFunc(c.stopping, cancel)()
 	st := &localStream{method: method}
-	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(callCtx, nil), md), st)
+	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(callCtx, nil), incoming(md)), st)
 	resp, err := m.handler(m.srv, sctx, func(v any) error {
 		if err := proto.Unmarshal(raw, v.(proto.Message)); err != nil {
 			return status.Errorf(codes.Internal, "grpc: error unmarshalling request: %v", err)
 		}
 		return nil
 	}, c.intercept)
+	if ctx.Err() != nil {
+		// The caller's deadline passed or it left: the gRPC client answers
+		// so whatever the method does.
+		return status.FromContextError(ctx.Err()).Err()
+	}
 	if err != nil {
-		if c.stopping.Err() != nil && ctx.Err() == nil {
+		if c.stopping.Err() != nil {
 			err = toStatus(ctx, c.log, ErrShuttingDown)
 		}
 		// As the gRPC server sends an error: a status as it is, a context's
@@ -154,6 +162,33 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
 	}
 	return nil
+}
+
+// incoming is outgoing metadata as the gRPC server reads it from the
+// request's headers: without the keys it reserves for the protocol.
+func incoming(md metadata.MD) metadata.MD {
+	for k := range md {
+		if reservedKey(k) {
+			in := metadata.MD{}
+			for k, v := range md {
+				if !reservedKey(k) {
+					in[k] = v
+				}
+			}
+			return in
+		}
+	}
+	return md
+}
+
+// reservedKey reports whether grpc-go's server keeps a header out of the
+// metadata it hands a method.
+func reservedKey(k string) bool {
+	switch k {
+	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te":
+		return true
+	}
+	return k != "" && k[0] == ':'
 }
 
 // validMetadata checks outgoing metadata as the gRPC client does before it
@@ -193,6 +228,7 @@ type localStream struct {
 	method          string
 	mu              sync.Mutex
 	header, trailer metadata.MD
+	headerSent      bool
 }
 
 func (s *localStream) Method() string { return s.method }
@@ -200,11 +236,25 @@ func (s *localStream) Method() string { return s.method }
 func (s *localStream) SetHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.headerSent {
+		return errHeaderSent
+	}
 	s.header = metadata.Join(s.header, md)
 	return nil
 }
 
-func (s *localStream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
+// errHeaderSent is grpc-go's answer to a header set after it was sent.
+var errHeaderSent = status.Error(codes.Internal, "transport: SendHeader called multiple times")
+
+func (s *localStream) SendHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headerSent {
+		return errHeaderSent
+	}
+	s.header, s.headerSent = metadata.Join(s.header, md), true
+	return nil
+}
 
 func (s *localStream) SetTrailer(md metadata.MD) error {
 	s.mu.Lock()
@@ -215,8 +265,8 @@ func (s *localStream) SetTrailer(md metadata.MD) error {
 
 // deliver hands the header and trailer to the call's options as the gRPC
 // client receives them: the header carries the content type; an error
-// with no header set comes in a trailers-only response, whose trailer
-// carries the content type instead; an error's trailer carries the
+// with no header set or sent comes in a trailers-only response, whose
+// trailer carries the content type instead; an error's trailer carries the
 // status's details.
 func (s *localStream) deliver(opts []grpc.CallOption, failed *status.Status) {
 	s.mu.Lock()
@@ -224,7 +274,7 @@ func (s *localStream) deliver(opts []grpc.CallOption, failed *status.Status) {
 	contentType := metadata.Pairs("content-type", "application/grpc")
 	header, trailer := metadata.Join(contentType, s.header), s.trailer
 	if failed != nil {
-		if len(s.header) == 0 {
+		if len(s.header) == 0 && !s.headerSent {
 			header, trailer = nil, metadata.Join(contentType, trailer)
 		} else {
 			trailer = metadata.Join(trailer)

@@ -93,6 +93,14 @@ func TestLocalConnCallsAsTheServerWould(t *testing.T) {
 	}
 }
 
+// testRequest is a request of requestSize bytes whose reply in
+// TestLocalConnErrors is replySize bytes.
+var (
+	testRequest = &ov.GetBallotReceiptRequest{CommunityId: "community-1", BallotId: "ballot-1"}
+	requestSize = proto.Size(testRequest)
+	replySize   = proto.Size(&ov.BallotReceipt{BallotId: strings.Repeat("b", 64)})
+)
+
 // TestLocalConnErrors: errors come back as the gRPC server sends them, and
 // the server's message size limits hold.
 func TestLocalConnErrors(t *testing.T) {
@@ -112,6 +120,8 @@ func TestLocalConnErrors(t *testing.T) {
 		{name: "nil reply", nilReply: true, code: codes.Internal},
 		{name: "nil message", ret: errTypedNil, code: codes.OK},
 		{name: "large request", maxReq: 10, code: codes.ResourceExhausted, messagePart: "trying to send message larger than max"},
+		{name: "request at the limit", maxReq: requestSize, code: codes.OK},
+		{name: "reply at the limit", maxResp: replySize, code: codes.OK},
 		{name: "large reply", maxResp: 10, code: codes.ResourceExhausted, messagePart: "received message larger than max"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,12 +146,24 @@ func TestLocalConnErrors(t *testing.T) {
 				}
 				return &ov.BallotReceipt{BallotId: strings.Repeat("b", 64)}, nil
 			})
-			err := lc.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{CommunityId: "community-1", BallotId: "ballot-1"}, new(ov.BallotReceipt))
+			var header, trailer metadata.MD
+			err := lc.Invoke(context.Background(), localMethodName, testRequest, new(ov.BallotReceipt), grpc.Header(&header), grpc.Trailer(&trailer))
 			s, ok := status.FromError(err)
 			if !ok || s.Code() != c.code || !strings.Contains(s.Message(), c.messagePart) {
 				t.Errorf("error %v, want code %s with %q", err, c.code, c.messagePart)
 			}
-			if c.maxReq > 0 && called {
+			// An error the method returned comes in a trailers-only
+			// response: no header, the content type in the trailer, and
+			// the status's details only if it has any.
+			if called && s.Code() != codes.OK && s.Code() != codes.ResourceExhausted {
+				if len(header) != 0 || strings.Join(trailer.Get("content-type"), ",") != "application/grpc" {
+					t.Errorf("header %v, trailer %v; want a trailers-only response", header, trailer)
+				}
+				if d := trailer.Get("grpc-status-details-bin"); len(d) != len(s.Details()) {
+					t.Errorf("trailer has %d status details entries for a status with %d details", len(d), len(s.Details()))
+				}
+			}
+			if c.maxReq > 0 && c.code == codes.ResourceExhausted && called {
 				t.Error("an over-size request reached the method")
 			}
 		})
@@ -170,7 +192,7 @@ func TestLocalConnInterceptsAndStops(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(10 * time.Second):
+		case <-time.After(2 * time.Second):
 			t.Error("stopping did not cancel the call in flight")
 			return &ov.BallotReceipt{}, nil
 		}
@@ -225,6 +247,7 @@ func TestLocalConnRefusesWhatTheWireWould(t *testing.T) {
 		{"string not UTF-8", &ov.GetBallotReceiptRequest{CommunityId: "c-\xff"}, nil},
 		{"header value not printable", &ov.GetBallotReceiptRequest{}, metadata.MD{"grpcgateway-user-agent": {"caf\xc3\xa9"}}},
 		{"header key with a slash", &ov.GetBallotReceiptRequest{}, metadata.MD{"x/y": {"v"}}},
+		{"header value with DEL", &ov.GetBallotReceiptRequest{}, metadata.MD{"x-note": {"a\x7f"}}},
 	} {
 		err := c.Invoke(metadata.NewOutgoingContext(context.Background(), tc.md), localMethodName, tc.req, new(ov.BallotReceipt))
 		if status.Code(err) != codes.InvalidArgument || reasonOfStatus(err) != "MALFORMED_REQUEST" {
@@ -299,5 +322,69 @@ func TestRegistrarRegistersUnaryMethods(t *testing.T) {
 	}
 	if unary == 0 || len(local.methods) != unary {
 		t.Errorf("%d local methods for %d unary ones", len(local.methods), unary)
+	}
+}
+
+// TestLocalConnCallerLeaves: a caller whose context ends gets its
+// context's error, as from the gRPC client, even when the method then
+// succeeds, and even when the server is stopping meanwhile.
+func TestLocalConnCallerLeaves(t *testing.T) {
+	for _, stop := range []bool{false, true} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		var c *localConn
+		c = newTestLocalConn(t, nil, 1<<20, 1<<20, func(mctx context.Context, _ *ov.GetBallotReceiptRequest) (any, error) {
+			cancel()
+			if stop {
+				c.stopInFlight()
+				<-mctx.Done()
+				return nil, mctx.Err()
+			}
+			return &ov.BallotReceipt{}, nil
+		})
+		err := c.Invoke(ctx, localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
+		if status.Code(err) != codes.Canceled || reasonOfStatus(err) != "" {
+			t.Errorf("stopping %t: %v, want the caller's Canceled", stop, err)
+		}
+	}
+}
+
+// TestLocalConnSendHeader: a header sent cannot be set again, and an error
+// after it is not a trailers-only response.
+func TestLocalConnSendHeader(t *testing.T) {
+	c := newTestLocalConn(t, nil, 1<<20, 1<<20, func(ctx context.Context, _ *ov.GetBallotReceiptRequest) (any, error) {
+		if err := grpc.SendHeader(ctx, nil); err != nil {
+			t.Errorf("SendHeader: %v", err)
+		}
+		if err := grpc.SetHeader(ctx, metadata.Pairs("x-late", "1")); err == nil {
+			t.Error("SetHeader after SendHeader succeeded")
+		}
+		return nil, status.Error(codes.NotFound, "no such ballot")
+	})
+	var header, trailer metadata.MD
+	err := c.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt), grpc.Header(&header), grpc.Trailer(&trailer))
+	if status.Code(err) != codes.NotFound || strings.Join(header.Get("content-type"), ",") != "application/grpc" ||
+		len(header.Get("x-late")) != 0 || len(trailer.Get("content-type")) != 0 {
+		t.Errorf("error %v, header %v, trailer %v; want NotFound with the sent header and a plain trailer", err, header, trailer)
+	}
+}
+
+// TestLocalConnIncomingMetadata: the keys the gRPC server reserves do not
+// reach the method; the others do.
+func TestLocalConnIncomingMetadata(t *testing.T) {
+	c := newTestLocalConn(t, nil, 1<<20, 1<<20, func(ctx context.Context, _ *ov.GetBallotReceiptRequest) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		for _, k := range []string{"user-agent", "te", "grpc-timeout", "content-type"} {
+			if len(md.Get(k)) != 0 {
+				t.Errorf("the method sees reserved key %q", k)
+			}
+		}
+		if strings.Join(md.Get("x-note"), ",") != "kept" {
+			t.Errorf("incoming metadata %v lacks x-note", md)
+		}
+		return &ov.BallotReceipt{}, nil
+	})
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "user-agent", "evil", "te", "x", "grpc-timeout", "1S", "content-type", "text/plain", "x-note", "kept")
+	if err := c.Invoke(ctx, localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt)); err != nil {
+		t.Fatal(err)
 	}
 }
