@@ -19,8 +19,8 @@ func LogKey(seed []byte) (note.Signer, string, error) {
 	if len(seed) != ed25519.SeedSize {
 		return nil, "", fmt.Errorf("audit: log key seed must be %d bytes", ed25519.SeedSize)
 	}
-	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
-	vkey, err := note.NewEd25519VerifierKey(LogKeyName, pub)
+	priv := ed25519.NewKeyFromSeed(seed)
+	vkey, err := note.NewEd25519VerifierKey(LogKeyName, priv.Public().(ed25519.PublicKey))
 	if err != nil {
 		return nil, "", err
 	}
@@ -32,7 +32,7 @@ func LogKey(seed []byte) (note.Signer, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return &logSigner{Signer: s, priv: ed25519.NewKeyFromSeed(seed)}, vkey, nil
+	return &logSigner{Signer: s, priv: priv}, vkey, nil
 }
 
 // logSigner is x/mod's note signer of the log key, its signatures made by

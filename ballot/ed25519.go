@@ -11,8 +11,9 @@ import (
 // bytes crypto/ed25519.Sign returns (TestSignBytesMatchesStdlib,
 // FuzzSignBytes); curve25519-voi computes them in about 60% of the time,
 // which counts for every ballot the server takes (its receipt, and its
-// assembly's checkpoint, signed once per group of ballots). Signatures are still verified with crypto/ed25519: the
-// rules of acceptance stay those of the reference implementation.
+// assembly's checkpoint, signed once per group of ballots). Signatures are
+// still verified with crypto/ed25519: the rules of acceptance stay those of
+// the reference implementation.
 //
 // Like crypto/ed25519.Sign it panics if priv is not 64 bytes long.
 func SignBytes(priv ed25519.PrivateKey, msg []byte) []byte {
