@@ -80,7 +80,7 @@ var errorTable = []errorMapping{
 	{store.ErrSchemaTooNew, codes.FailedPrecondition, "SCHEMA_TOO_NEW", "数据库版本高于本程序"},
 	{ErrRateLimited, codes.ResourceExhausted, "RATE_LIMITED", "请求过于频繁，请稍后重试"},
 	{ErrRequestTooLarge, codes.ResourceExhausted, "REQUEST_TOO_LARGE", "请求内容过大"},
-	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求内容格式不正确（文字须为 UTF-8，请求头须为可打印 ASCII 字符）"},
+	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求内容格式不正确（文字须为 UTF-8）"},
 	{ErrShuttingDown, codes.Unavailable, "SHUTTING_DOWN", "服务器正在停止，请稍后重试"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "请求超时"},
 	{context.Canceled, codes.Canceled, "CANCELLED", "请求已取消"},

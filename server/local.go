@@ -21,9 +21,8 @@ import (
 // deadline, authorization, rate limits), as a call over a connection would
 // run: the request and the reply are marshalled and unmarshalled as on the
 // wire (which checks them, strings in UTF-8 for one) within the same size
-// limits; the gateway's outgoing metadata is checked as the gRPC client
-// checks it and arrives as incoming metadata without the keys the server
-// reserves; errors come back as the server sends them, and the header and
+// limits; the gateway's outgoing metadata arrives as incoming metadata
+// without the keys the server reserves; errors come back as the server sends them, and the header and
 // trailer as the client receives them; a caller whose deadline passed or
 // who left gets its context's error, whatever the method answers. What it
 // leaves out is the transport between the gateway and the server: HTTP/2
@@ -80,8 +79,7 @@ func (r registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
 // Errors of the local connection, mapped in errors.go.
 var (
 	// ErrMalformedRequest: a JSON request that could not be carried as a
-	// gRPC call (a string that is not UTF-8, a header value that is not
-	// printable ASCII).
+	// gRPC call (a string that is not UTF-8).
 	ErrMalformedRequest = errors.New("server: malformed request")
 	// ErrShuttingDown: the server stopped before the call finished.
 	ErrShuttingDown = errors.New("server: shutting down")
@@ -101,10 +99,9 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	if !ok1 || !ok2 {
 		return status.Errorf(codes.Internal, "grpc: local call %s: request %T or reply %T is not a protobuf message", method, args, reply)
 	}
+	// The gateway passes on only headers that are valid gRPC metadata
+	// (runtime.AnnotateContext), as the gRPC client would require.
 	md, _ := metadata.FromOutgoingContext(ctx)
-	if err := validMetadata(md); err != nil {
-		return toStatus(ctx, c.log, fmt.Errorf("%w: %v", ErrMalformedRequest, err))
-	}
 	raw, err := proto.Marshal(in)
 	if err != nil {
 		return toStatus(ctx, c.log, fmt.Errorf("%w: %v", ErrMalformedRequest, err))
@@ -117,7 +114,7 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	defer cancel()
 	defer context.AfterFunc(c.stopping, cancel)()
 	st := &localStream{method: method}
-	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(callCtx, nil), incoming(md)), st)
+	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(callCtx, nil), dropReserved(md)), st)
 	resp, err := m.handler(m.srv, sctx, func(v any) error {
 		if err := proto.Unmarshal(raw, v.(proto.Message)); err != nil {
 			return status.Errorf(codes.Internal, "grpc: error unmarshalling request: %v", err)
@@ -164,61 +161,18 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	return nil
 }
 
-// incoming is outgoing metadata as the gRPC server reads it from the
-// request's headers: without the keys it reserves for the protocol.
-func incoming(md metadata.MD) metadata.MD {
+// dropReserved removes from md (a copy: metadata.FromOutgoingContext makes
+// one) the keys that grpc-go's server keeps out of the metadata it hands a
+// method.
+func dropReserved(md metadata.MD) metadata.MD {
 	for k := range md {
-		if reservedKey(k) {
-			in := metadata.MD{}
-			for k, v := range md {
-				if !reservedKey(k) {
-					in[k] = v
-				}
-			}
-			return in
+		switch {
+		case k == "content-type", k == "user-agent", k == "grpc-message-type", k == "grpc-encoding",
+			k == "grpc-message", k == "grpc-status", k == "grpc-timeout", k == "te", strings.HasPrefix(k, ":"):
+			delete(md, k)
 		}
 	}
 	return md
-}
-
-// reservedKey reports whether grpc-go's server keeps a header out of the
-// metadata it hands a method.
-func reservedKey(k string) bool {
-	switch k {
-	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te":
-		return true
-	}
-	return k != "" && k[0] == ':'
-}
-
-// validMetadata checks outgoing metadata as the gRPC client does before it
-// sends a call: keys in [0-9a-z-_.], values printable ASCII unless the key
-// ends in "-bin".
-func validMetadata(md metadata.MD) error {
-	for k, vals := range md {
-		if k == "" {
-			return fmt.Errorf("there is an empty key in the header")
-		}
-		if k[0] == ':' {
-			continue
-		}
-		for i := 0; i < len(k); i++ {
-			if r := k[i]; !('a' <= r && r <= 'z') && !('0' <= r && r <= '9') && r != '.' && r != '-' && r != '_' {
-				return fmt.Errorf("header key %q contains illegal characters not in [0-9a-z-_.]", k)
-			}
-		}
-		if strings.HasSuffix(k, "-bin") {
-			continue
-		}
-		for _, v := range vals {
-			for i := 0; i < len(v); i++ {
-				if v[i] < 0x20 || v[i] > 0x7e {
-					return fmt.Errorf("header key %q contains value with non-printable ASCII characters", k)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // localStream is a local call's grpc.ServerTransportStream: it keeps the
