@@ -45,3 +45,45 @@ func TestConsoleLeavingWhileListLoads(t *testing.T) {
 		t.Errorf("browser errors: %v", errs)
 	}
 }
+
+// TestConsoleLeavingWhileDashboardLoads: a user opens an assembly's
+// dashboard and goes to the keys page before the assembly has loaded. The
+// dashboard, left behind, must not start polling the progress (it would
+// poll for as long as the tab stays open, its stop lost).
+func TestConsoleLeavingWhileDashboardLoads(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("select-2026-d", nil, nil)
+	tab := c.tab()
+	c.signIn(tab, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	wait(tab, "the single community opens", `location.hash.startsWith('#/c/')`)
+	// Hold the assembly's next reply until released, and count the
+	// progress requests.
+	eval[bool](tab, "hold the assembly", `(() => {
+		const orig = window.fetch;
+		let held = false;
+		window.__progress = 0;
+		window.fetch = (url, opts) => {
+			if (String(url).includes('/progress')) window.__progress++;
+			if (held || !String(url).endsWith('/assemblies/`+a.GetAssemblyId()+`')) return orig(url, opts);
+			held = true;
+			return orig(url, opts).then((r) => r.text()).then((body) => new Promise((res) => {
+				window.__release = () => res({ ok: true, status: 200, headers: new Headers(), text: async () => body });
+			}));
+		};
+		location.hash = '#/c/`+c.cid+`/a/`+a.GetAssemblyId()+`';
+		return true;
+	})()`)
+	wait(tab, "the assembly is held", `typeof window.__release === 'function'`)
+	eval[bool](tab, "go to the keys page", `(() => { location.hash = '#/keys'; return true; })()`)
+	tab.Run("the keys page", chromedp.WaitVisible(chromedp.CSS(`[data-testid=enrol]`)))
+	eval[bool](tab, "the assembly arrives", `(() => { window.__release(); return true; })()`)
+	if n := eval[float64](tab, "count progress requests", `new Promise((res) => setTimeout(() => res(window.__progress), 2500))`); n != 0 {
+		t.Errorf("the dashboard left behind requested the progress %v times", n)
+	}
+	if got := eval[string](tab, "read the address", `location.hash`); got != "#/keys" {
+		t.Errorf("address %q, want #/keys", got)
+	}
+	if errs := tab.Errors(); len(errs) > 0 {
+		t.Errorf("browser errors: %v", errs)
+	}
+}

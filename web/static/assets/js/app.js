@@ -89,13 +89,15 @@ async function render() {
     }
   }
   replace(root, header(), main);
+  // current tells a page that awaited something whether the user is still
+  // on it: no newer render replaced its main, and the address has not
+  // changed meanwhile (its hashchange may not be handled yet).
+  const current = () => main.isConnected && location.hash === rendered;
   const ctx = {
-    me: app.me, main, query,
-    onLeave: (fn) => { app.cleanup = fn; },
-    // current tells a page that awaited something whether the user is
-    // still on it: no newer render replaced its main, and the address has
-    // not changed meanwhile (its hashchange may not be handled yet).
-    current: () => main.isConnected && location.hash === rendered,
+    me: app.me, main, query, current,
+    // A page the user already left (it registers after an await) is
+    // cleaned up at once, and does not take the newer page's place.
+    onLeave: (fn) => { if (current()) app.cleanup = fn; else fn(); },
   };
   try {
     if (parts.length === 0) await communitiesPage(ctx);
