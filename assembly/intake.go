@@ -256,8 +256,9 @@ type pendingBallot struct {
 	seen *seenLog
 }
 
-// maxGroup bounds the ballots of one intake transaction.
-const maxGroup = 256
+// MaxGroup bounds the ballots of one intake transaction (bench's ceiling
+// batches its records up to the same bound).
+const MaxGroup = 256
 
 // enqueue hands a ballot to the group commit. Ballots that arrive while a
 // transaction commits wait and go together into the next one: one
@@ -278,7 +279,7 @@ func (r *Registry) enqueue(p *pendingBallot) {
 
 func (r *Registry) commitQueued() {
 	r.qmu.Lock()
-	n := min(len(r.queue), maxGroup)
+	n := min(len(r.queue), MaxGroup)
 	group := r.queue[:n:n]
 	r.queue = r.queue[n:]
 	r.qmu.Unlock()

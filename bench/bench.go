@@ -53,7 +53,7 @@ type Config struct {
 	Round time.Duration
 	// CeilingBatchSize and CeilingBatchDelay are the ceiling's group
 	// commit (bbolt's DB.Batch MaxBatchSize and MaxBatchDelay); zero means
-	// DefaultCeilingBatchSize and DefaultCeilingBatchDelay.
+	// DefaultCeilingBatchSize(Concurrency) and DefaultCeilingBatchDelay.
 	CeilingBatchSize  int
 	CeilingBatchDelay time.Duration
 	// Skip names phases not to run ("grpc", "json", "ceiling"), to profile
@@ -434,7 +434,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, errors.New("bench: concurrency, duration, communities and households must be positive")
 	}
 	if cfg.CeilingBatchSize == 0 {
-		cfg.CeilingBatchSize = DefaultCeilingBatchSize
+		cfg.CeilingBatchSize = DefaultCeilingBatchSize(cfg.Concurrency)
 	}
 	if cfg.CeilingBatchDelay == 0 {
 		cfg.CeilingBatchDelay = DefaultCeilingBatchDelay
@@ -552,7 +552,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		GRPCPages: grpcPhase.pagesPerOp(), CeilingPages: ceilPhase.pagesPerOp(),
 		Acked: grpcPhase.Acked + jsonPhase.Acked, Stored: stored, CeilingAcked: ceilPhase.Acked, CeilingStored: ceilStored,
 		Errors: grpcPhase.Errors + jsonPhase.Errors + ceilPhase.Errors, Concurrency: cfg.Concurrency, Voters: c.voters, PhaseSeconds: cfg.Duration.Seconds(),
-		CeilingBatchSize: cfg.CeilingBatchSize, CeilingBatchDelayMs: float64(cfg.CeilingBatchDelay) / float64(time.Millisecond),
+		CeilingBatchSize: cfg.CeilingBatchSize, CeilingBatchDelayMs: ms(cfg.CeilingBatchDelay),
 	}
 	if res.CeilingPerSecond > 0 {
 		res.GRPCRatio = res.GRPCPerSecond / res.CeilingPerSecond

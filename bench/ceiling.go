@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ownervote/ownervote/assembly"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/server"
 	"github.com/ownervote/ownervote/store"
@@ -52,16 +53,23 @@ func (c *ceiling) Ingest(ctx context.Context, req *ov.IngestRequest) (*ov.Ingest
 	return &ov.IngestResponse{Seq: seq}, nil
 }
 
-// The ceiling's group commit by default: a batch starts as soon as 64
-// requests wait (all the default clients) or 2 ms after the first, so that
-// it waits as little as the intake's group commit, which has no timer. With
-// bbolt's own defaults (1000 and 10 ms) the ceiling measures about a
-// quarter of the rate here, of the order of the figure "for scale"
-// (7,000/s).
-const (
-	DefaultCeilingBatchSize  = 64
-	DefaultCeilingBatchDelay = 2 * time.Millisecond
-)
+// The ceiling's group commit by default: a batch starts as soon as every
+// client waits (at most assembly.MaxGroup, the intake's largest group) or
+// 2 ms after the first request, so that it waits as little as the intake's
+// group commit, which has no timer. With bbolt's own defaults (1000 and
+// 10 ms) the ceiling measures about a quarter of the rate here, of the
+// order of the figure "for scale" (7,000/s).
+const DefaultCeilingBatchDelay = 2 * time.Millisecond
+
+// DefaultCeilingBatchSize is the ceiling's batch size for a run with
+// concurrency clients.
+func DefaultCeilingBatchSize(concurrency int) int { return min(concurrency, assembly.MaxGroup) }
+
+// DefaultCeiling reports whether the run measured the ceiling with the
+// default batch settings, the ones the grpc_ratio target is for.
+func (r Result) DefaultCeiling() bool {
+	return r.CeilingBatchSize == DefaultCeilingBatchSize(r.Concurrency) && r.CeilingBatchDelayMs == ms(DefaultCeilingBatchDelay)
+}
 
 // MaxCeilingBatchDelay bounds the ceiling's batch delay: a slice of the
 // run lasts a second, and a batch that waits longer would outlast it.

@@ -25,7 +25,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fl.Duration("duration", 10*time.Second, "length of each phase")
 	dir := fl.String("dir", "", "directory for the databases (default: a new temporary directory, removed afterwards)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the measured rounds (not the city's setup) to this file")
-	ceilingBatchSize := fl.Int("ceiling-batch-size", bench.DefaultCeilingBatchSize, "the ceiling's group commit: most records in one bbolt transaction (bbolt's default is 1000)")
+	ceilingBatchSize := fl.Int("ceiling-batch-size", 0, "the ceiling's group commit: most records in one bbolt transaction (default: one per client, at most 256; bbolt's default is 1000)")
 	ceilingBatchDelay := fl.Duration("ceiling-batch-delay", bench.DefaultCeilingBatchDelay, "the ceiling's group commit: longest wait for a batch to fill (bbolt's default is 10ms)")
 	var skip []string
 	fl.Func("skip", "a phase not to run: grpc, json or ceiling (repeatable; to profile one phase alone)", func(v string) error {
@@ -37,6 +37,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	if err := fl.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	sizeGiven := false
+	fl.Visit(func(f *flag.Flag) { sizeGiven = sizeGiven || f.Name == "ceiling-batch-size" })
+	if !sizeGiven {
+		*ceilingBatchSize = bench.DefaultCeilingBatchSize(*concurrency)
 	}
 	if err := bench.CheckCeilingBatch(*ceilingBatchSize, *ceilingBatchDelay); err != nil {
 		return fmt.Errorf("%w: --ceiling-batch-size, --ceiling-batch-delay: %v", errUsage, err)
@@ -78,7 +83,7 @@ func reportBench(stdout io.Writer, res bench.Result) error {
 	}
 	fmt.Fprintln(stdout)
 	target := "target ≥ 0.6"
-	if res.CeilingBatchSize != bench.DefaultCeilingBatchSize || res.CeilingBatchDelayMs != float64(bench.DefaultCeilingBatchDelay)/float64(time.Millisecond) {
+	if !res.DefaultCeiling() {
 		target = "against a ceiling with other batch settings: not the figure the target is for"
 	}
 	fmt.Fprintf(stdout, "grpc_ratio %.2f (%s), json_to_grpc_ratio %.2f (target ≥ 0.6); acked %d, stored %d\n",
