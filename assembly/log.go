@@ -98,7 +98,7 @@ func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*lo
 // never changes, and reading it from the stored nodes cost a dozen reads
 // per ballot.
 func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
-	st, _, err := getLogState(tx, assemblyID, false)
+	st, err := getLogState(tx, assemblyID)
 	if err != nil || st.Tree.Size == 0 || st.Tree.Hashes != nil {
 		return st, err
 	}
@@ -125,31 +125,26 @@ func (r *Registry) rememberTree(assemblyID string, t audit.Tree) {
 	}
 }
 
-// getLogState reads an assembly's log state; ok is false before its log
-// opens. Only the size is stored (8 bytes, big-endian, so that the
-// records of all assemblies share a few pages); with withRange the compact
-// range is read from the stored nodes. A file written before that stored
-// the whole state as JSON, which is still read.
-func getLogState(tx store.Tx, assemblyID string, withRange bool) (st logState, ok bool, err error) {
+// getLogState reads an assembly's log state, of size 0 before its log
+// opens. Only the size is stored (8 bytes, big-endian, so that the records
+// of all assemblies share a few pages; logState adds the compact range). A
+// file written before that stored the whole state as JSON, which is still
+// read.
+func getLogState(tx store.Tx, assemblyID string) (st logState, err error) {
 	raw := tx.Get(store.LogState, []byte(assemblyID))
 	switch {
 	case raw == nil:
-		return st, false, nil
+		return st, nil
 	case len(raw) > 0 && raw[0] == '{':
 		if err := json.Unmarshal(raw, &st); err != nil {
-			return st, false, fmt.Errorf("assembly: corrupt log state of %s: %w", assemblyID, err)
+			return st, fmt.Errorf("assembly: corrupt log state of %s: %w", assemblyID, err)
 		}
-		return st, true, nil
+		return st, nil
 	case len(raw) != 8:
-		return st, false, fmt.Errorf("assembly: corrupt log state of %s (%d bytes)", assemblyID, len(raw))
+		return st, fmt.Errorf("assembly: corrupt log state of %s (%d bytes)", assemblyID, len(raw))
 	}
 	st.Tree.Size = binary.BigEndian.Uint64(raw)
-	if withRange {
-		if st.Tree, err = treeAt(tx, assemblyID, st.Tree.Size); err != nil {
-			return st, false, err
-		}
-	}
-	return st, true, nil
+	return st, nil
 }
 
 func nodeKey(assemblyID string, id compact.NodeID) []byte {
@@ -351,7 +346,7 @@ func fetcher(tx store.Tx, assemblyID string) audit.NodeFetcher {
 }
 
 func (r *Registry) logSize(tx store.Tx, assemblyID string) (uint64, error) {
-	st, _, err := getLogState(tx, assemblyID, false)
+	st, err := getLogState(tx, assemblyID)
 	return st.Tree.Size, err
 }
 

@@ -306,11 +306,9 @@ func (r *Registry) Progress(ctx context.Context, id string) (Progress, error) {
 		}
 		// Every change that moves the counters or the state is logged, so
 		// the log's size is the progress's version.
-		st, _, err := getLogState(tx, id, false)
-		if err != nil {
+		if out.Version, err = r.logSize(tx, id); err != nil {
 			return err
 		}
-		out.Version = st.Tree.Size
 		total := rec.RollTotal.Tally()
 		for _, m := range rec.Motions {
 			out.Motions = append(out.Motions, motionProgress(&rec.Assembly, m, total, p.Motions[m.ID]))
