@@ -22,6 +22,7 @@ import (
 // a registered platform key.
 type fixture struct {
 	st       *store.Bolt
+	views    atomic.Int64 // read transactions the registry opened
 	book     *roll.Book
 	reg      *assembly.Registry
 	now      atomic.Pointer[time.Time]
@@ -32,6 +33,17 @@ type fixture struct {
 }
 
 func (f *fixture) clock() time.Time { return *f.now.Load() }
+
+// viewCounter is the store, counting the read transactions opened on it.
+type viewCounter struct {
+	*store.Bolt
+	n *atomic.Int64
+}
+
+func (v *viewCounter) View(ctx context.Context, fn func(store.Tx) error) error {
+	v.n.Add(1)
+	return v.Bolt.View(ctx, fn)
+}
 
 func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixture {
 	tb.Helper()
@@ -50,7 +62,7 @@ func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixt
 		tb.Fatal(err)
 	}
 	signer, vkey, _ := audit.LogKey(bytes.Repeat([]byte{2}, 32))
-	f.reg, err = assembly.NewRegistry(f.st, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
+	f.reg, err = assembly.NewRegistry(&viewCounter{Bolt: f.st, n: &f.views}, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
 		LogSigner: signer, LogVerifierKey: vkey, Now: f.clock})
 	if err != nil {
 		tb.Fatal(err)
@@ -112,4 +124,41 @@ func (f *fixture) signed(tb testing.TB, i int, choice string) assembly.Submissio
 		tb.Fatal(err)
 	}
 	return assembly.Submission{Assembly: f.asm.ID, Canonical: canonical, Signature: sig, By: "platform-token"}
+}
+
+// TestSubmitProvesFromWhatItsGroupSaw: a counted ballot's receipt — its
+// log entry, inclusion proof and checkpoint — comes from what its group's
+// log writer saw: Submit opens one read transaction (the read before the
+// decision) and none after the commit, and the proof verifies against the
+// checkpoint's root and that root is the stored log's.
+func TestSubmitProvesFromWhatItsGroupSaw(t *testing.T) {
+	f := newFixture(t, 5, assembly.Settings{})
+	ctx := context.Background()
+	for i := range 5 {
+		before := f.views.Load()
+		out, err := f.reg.Submit(ctx, f.signed(t, i, "AGREE"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := f.views.Load() - before; n != 1 {
+			t.Errorf("ballot %d: Submit opened %d read transactions, want 1 (none after the commit)", i, n)
+		}
+		cp, err := audit.OpenCheckpoint([]byte(out.Checkpoint), f.reg.LogVerifierKey(), f.asm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp.Size != out.LogSize {
+			t.Errorf("ballot %d: checkpoint of size %d, receipt says %d", i, cp.Size, out.LogSize)
+		}
+		if err := audit.VerifyInclusion(out.LogEntry, out.LogIndex, out.LogSize, out.InclusionProof, cp.Hash); err != nil {
+			t.Errorf("ballot %d: %v", i, err)
+		}
+		stored, err := f.reg.CheckpointAt(ctx, f.asm.ID, out.LogSize) // from the stored nodes
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scp, err := audit.OpenCheckpoint(stored, f.reg.LogVerifierKey(), f.asm.ID); err != nil || !bytes.Equal(scp.Hash, cp.Hash) {
+			t.Errorf("ballot %d: checkpoint root %x, the stored log's %v (%v)", i, cp.Hash, scp, err)
+		}
+	}
 }

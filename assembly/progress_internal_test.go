@@ -2,6 +2,7 @@ package assembly
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -127,6 +128,51 @@ func TestProgressCacheMatchesStoredRecord(t *testing.T) {
 		again, _ := c.get(tx, a)
 		if again.Counted != 5 {
 			t.Errorf("changing a copy changed the cache: counted %d", again.Counted)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A writer that decoded the counters itself (an empty cache: after a
+// restart) owns what it got: if its group is rolled back, the next group
+// reads the stored counters, not the abandoned changes.
+func TestProgressCacheForgetsRolledBackChanges(t *testing.T) {
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "p.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	a := &Assembly{ID: "a1", Motions: []Motion{{ID: "m1"}}}
+	p := newProgress(a)
+	p.Counted, p.Motions["m1"].Choices["YES"] = 3, Figures{Area: 100, Head: 3}
+	if err := st.Update(ctx, func(tx store.Tx) error { return putProgress(tx, a.ID, p) }); err != nil {
+		t.Fatal(err)
+	}
+	var c progressCache // empty, as after a restart
+	rollBack := errors.New("the group failed")
+	err = st.Update(ctx, func(tx store.Tx) error {
+		got, err := c.get(tx, a)
+		if err != nil {
+			return err
+		}
+		got.Counted++
+		got.Motions["m1"].Choices["YES"] = Figures{Area: 999, Head: 4}
+		return rollBack
+	})
+	if !errors.Is(err, rollBack) {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error {
+		got, err := c.get(tx, a)
+		if err != nil {
+			return err
+		}
+		if got.Counted != 3 || got.Motions["m1"].Choices["YES"] != (Figures{Area: 100, Head: 3}) {
+			t.Errorf("after a rolled-back group the counters are %+v, %+v; want the stored 3 and 100/3", got.Counted, got.Motions["m1"].Choices)
 		}
 		return nil
 	})

@@ -1,6 +1,7 @@
 package assembly
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -49,6 +50,9 @@ func TestSeenLogProvesNewEntries(t *testing.T) {
 				root, err := g.seen.rootHash()
 				if err != nil {
 					return err
+				}
+				if stored, err := rootAt(tx, g.asm, g.seen.tree.Size); err != nil || !bytes.Equal(stored, root) {
+					return fmt.Errorf("log of %d, %d added: seen root %x, stored %x (%v)", start, added, root, stored, err)
 				}
 				for idx := uint64(start); idx < uint64(start+added); idx++ {
 					p, err := audit.InclusionProof(idx, g.seen.tree.Size, g.seen.fetch)
