@@ -290,43 +290,41 @@ type obucket struct {
 	keys map[string][]version
 	seq  []version
 	// order holds the keys in order, for scans. Writers only note the keys
-	// they add to keys and the applier those it drops (added, dropped);
-	// order catches up before a scan, or is rebuilt once it lags behind
-	// by more than keys holds.
+	// they add to keys and the applier those it drops (touched); order
+	// catches up before a scan, or is rebuilt once it lags behind by more
+	// than keys holds.
 	order   *btree.BTreeG[string]
-	added   []string
-	dropped []string
+	touched []string
 }
 
 func newOrder() *btree.BTreeG[string] { return btree.NewG(32, func(a, b string) bool { return a < b }) }
 
-// sortKeys brings order up to date.
+// sortKeys brings order up to date: a touched key is in order if and only
+// if keys holds it now (it may have been dropped and written again).
 func (ob *obucket) sortKeys() {
-	for _, k := range ob.added {
+	for _, k := range ob.touched {
 		if _, ok := ob.keys[k]; ok {
 			ob.order.ReplaceOrInsert(k)
-		}
-	}
-	for _, k := range ob.dropped {
-		if _, ok := ob.keys[k]; !ok {
+		} else {
 			ob.order.Delete(k)
 		}
 	}
-	clear(ob.added) // no key kept alive by the spare capacity
-	clear(ob.dropped)
-	ob.added, ob.dropped = ob.added[:0], ob.dropped[:0]
+	clear(ob.touched) // no key kept alive by the spare capacity
+	ob.touched = ob.touched[:0]
 }
 
-// trimOrder rebuilds order from keys when catching up would cost more.
+// trimOrder rebuilds order from keys when catching up would cost more:
+// more keys touched than keys holds, and over a thousand (so that a
+// bucket of few keys is not rebuilt at every apply).
 func (ob *obucket) trimOrder() {
-	if len(ob.added)+len(ob.dropped) <= len(ob.keys)+1024 {
+	if len(ob.touched) <= len(ob.keys)+1024 {
 		return
 	}
 	ob.order = newOrder()
 	for k := range ob.keys {
 		ob.order.ReplaceOrInsert(k)
 	}
-	ob.added, ob.dropped = nil, nil
+	ob.touched = nil
 }
 
 // overlay holds the committed records that the buckets may not yet show.
@@ -376,7 +374,7 @@ func (o *overlay) add(r *record) {
 		k := string(w.key)
 		vs, ok := ob.keys[k]
 		if !ok {
-			ob.added = append(ob.added, k)
+			ob.touched = append(ob.touched, k)
 		}
 		ob.keys[k] = append(vs, v)
 	}
@@ -437,7 +435,7 @@ func inRange(order *btree.BTreeG[string], prefix, after []byte, fn func(k string
 func (o *overlay) scan(b Bucket, prefix, after []byte, head uint64) []scanItem {
 	o.mu.RLock()
 	ob := o.buckets[b]
-	if ob != nil && len(ob.added)+len(ob.dropped) > 0 {
+	if ob != nil && len(ob.touched) > 0 {
 		// The order must catch up first, which takes the lock alone.
 		o.mu.RUnlock()
 		o.mu.Lock()
@@ -535,7 +533,7 @@ func (o *overlay) markApplied(n int) {
 			vs := dropUpTo(ob.keys[k], limit)
 			if len(vs) == 0 {
 				delete(ob.keys, k)
-				ob.dropped = append(ob.dropped, k)
+				ob.touched = append(ob.touched, k)
 			} else {
 				ob.keys[k] = vs
 			}

@@ -867,3 +867,34 @@ func TestJournalApplyPacksAppendedSequences(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalScanSeesAKeyWrittenAgainAfterItsApply: a key written,
+// scanned, applied (so the overlay drops it) and written again is scanned
+// with its new value, not the applied one.
+func TestJournalScanSeesAKeyWrittenAgainAfterItsApply(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	scan := func() map[string]string {
+		out := map[string]string{}
+		err := b.View(context.Background(), func(tx Tx) error {
+			return tx.Scan(Owners, nil, nil, func(k, v []byte) (bool, error) {
+				out[string(k)] = string(v)
+				return true, nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	put(t, b, Owners, "a", "1", "k", "old")
+	if got := scan(); got["k"] != "old" {
+		t.Fatalf("scan %v", got)
+	}
+	if err := b.apply(); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, Owners, "k", "new")
+	if got := scan(); got["k"] != "new" || got["a"] != "1" || len(got) != 2 {
+		t.Errorf("scan after k was applied and written again: %v, want a=1 k=new", got)
+	}
+}
