@@ -23,7 +23,8 @@ type aioSyncer struct {
 	efd  int
 	ev   *os.File // efd, read through the netpoller
 	buf  [8]byte
-	dead bool // AIO failed: blocking fdatasync from now on
+	dead bool   // AIO failed: blocking fdatasync from now on
+	done uint64 // fdatasyncs completed through AIO
 
 	// gaveUp, when set, is told why the syncer gave up on AIO.
 	gaveUp func(error)
@@ -135,6 +136,7 @@ func (a *aioSyncer) fdatasync(f *os.File) (used bool, err error) {
 	if ev.res < 0 {
 		return true, syscall.Errno(-ev.res)
 	}
+	a.done++
 	return true, nil
 }
 

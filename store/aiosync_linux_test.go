@@ -4,6 +4,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,15 @@ func TestJournalUsesAIO(t *testing.T) {
 	if b.journal.aio == nil {
 		t.Fatal("the journal fdatasyncs by blocking calls, not through AIO")
 	}
+	for i := range 5 {
+		put(t, b, Owners, fmt.Sprint("k", i), "v")
+	}
+	b.journal.aio.mu.Lock()
+	done := b.journal.aio.done
+	b.journal.aio.mu.Unlock()
+	if done < 5 {
+		t.Errorf("%d of 5 acknowledged writes were fdatasynced through AIO", done)
+	}
 }
 
 // skipWithoutAIO skips where the system offers no AIO context (a kernel
@@ -73,26 +83,31 @@ func skipWithoutAIO(t *testing.T, err error) {
 
 // Closing a syncer frees its context, even one that gave up on AIO.
 func TestAIOSyncerCloseFreesItsContext(t *testing.T) {
-	// Each context maps its ring into the process as "/[aio]".
-	nr := func() int {
+	// Each context maps its ring into the process as "/[aio]"; each
+	// eventfd is an open file.
+	nr := func() (contexts, files int) {
 		b, err := os.ReadFile("/proc/self/maps")
 		if err != nil {
 			t.Skip("no /proc/self/maps")
 		}
-		return strings.Count(string(b), "/[aio]")
+		fds, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return strings.Count(string(b), "/[aio]"), len(fds)
 	}
 	a, err := newAIOSyncer()
 	skipWithoutAIO(t, err)
 	a.close()
-	before := nr()
+	contexts, files := nr()
 	for range 20 {
 		a, err := newAIOSyncer()
 		skipWithoutAIO(t, err)
 		a.dead = true
 		a.close()
 	}
-	if after := nr(); after != before {
-		t.Fatalf("%d AIO contexts mapped before, %d after 20 syncers opened and closed", before, after)
+	if c, f := nr(); c != contexts || f != files {
+		t.Fatalf("%d AIO contexts mapped and %d files open before, %d and %d after 20 syncers opened and closed", contexts, files, c, f)
 	}
 }
 
