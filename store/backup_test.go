@@ -3,7 +3,6 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -119,17 +118,9 @@ func TestVerifyFileRefusesWhatIsNotADatabase(t *testing.T) {
 		}
 		return p
 	}
-	newer := write("newer.db", good.Bytes())
-	db, err := bolt.Open(newer, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, store.SchemaVersion+1))
-	})
-	db.Close()
+	newer := fileOfSchema(t, store.SchemaVersion+1)
 	plain := filepath.Join(dir, "plain-bbolt.db")
-	db, err = bolt.Open(plain, 0o600, nil)
+	db, err := bolt.Open(plain, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

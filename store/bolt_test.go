@@ -71,7 +71,7 @@ func fileOfSchema(t *testing.T, v uint64) string {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, v))
+		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), store.Seq(v))
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr
@@ -116,11 +116,16 @@ func TestBoltUpgradesOlderSchemas(t *testing.T) {
 			t.Fatalf("OpenBolt(schema %d) = %v", v, err)
 		}
 		var got uint64
-		st.View(context.Background(), func(tx store.Tx) error {
+		err = st.View(context.Background(), func(tx store.Tx) error {
 			got = binary.BigEndian.Uint64(tx.Get(store.Meta, []byte("schema_version")))
 			return nil
 		})
-		st.Close()
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatalf("schema %d: %v", v, err)
+		}
 		if got != store.SchemaVersion {
 			t.Errorf("schema %d opened as %d, want %d", v, got, store.SchemaVersion)
 		}
