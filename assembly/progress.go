@@ -63,21 +63,22 @@ func getProgress(tx store.Tx, a *Assembly) (*progressRecord, error) {
 // stored bytes: the intake's writer reads and rewrites them for every group,
 // and decoding the JSON each time cost more than the counting. Unlike the
 // other decoded records, the writer changes what it gets, so get hands out
-// copies.
-type progressCache struct{ decodedCache[progressRecord] }
+// copies (and the cache is a field, not embedded: its view, which hands out
+// the cached record itself, is not for this one).
+type progressCache struct{ decoded decodedCache[progressRecord] }
 
 // get is getProgress for a writer, from the cache when the stored bytes
 // are the same; the caller owns the copy it returns.
 func (c *progressCache) get(tx store.Tx, a *Assembly) (*progressRecord, error) {
 	raw := tx.Get(store.Progress, []byte(a.ID))
-	if cached, ok := c.lookup(a.ID, raw); ok && raw != nil {
+	if cached, ok := c.decoded.lookup(a.ID, raw); ok && raw != nil {
 		return cached.clone(), nil
 	}
 	p, err := getProgress(tx, a)
 	if err != nil || raw == nil || len(p.hourDelta) > 0 {
 		return p, err // nothing stored yet, or an earlier file's record being moved
 	}
-	c.remember(a.ID, bytes.Clone(raw), p.clone())
+	c.decoded.remember(a.ID, bytes.Clone(raw), p.clone())
 	return p, nil
 }
 
@@ -111,7 +112,7 @@ func (c *progressCache) put(tx store.Tx, assemblyID string, p *progressRecord) e
 		return err
 	}
 	// The group is done with p: it is kept as it is.
-	c.remember(assemblyID, raw, p)
+	c.decoded.remember(assemblyID, raw, p)
 	return nil
 }
 

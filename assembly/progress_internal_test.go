@@ -113,7 +113,7 @@ func TestProgressCacheMatchesStoredRecord(t *testing.T) {
 		if !reflect.DeepEqual(got, decoded) {
 			t.Errorf("cached counters %+v, stored %+v", got, decoded)
 		}
-		cached := c.m[a.ID].v
+		cached := c.decoded.m[a.ID].v
 		if cached == got {
 			t.Error("get handed out the cached record itself, not a copy")
 		}
