@@ -289,10 +289,12 @@ func newest(vs []version, head uint64) (version, bool) {
 type obucket struct {
 	keys map[string][]version
 	seq  []version
-	// order holds the keys in order, for scans. Writers only note the keys
-	// they add to keys and the applier those it drops (touched); order
-	// catches up before a scan, or is rebuilt once it lags behind by more
-	// than keys holds.
+	// order holds the keys in order, for scans; it is built at a bucket's
+	// first scan, so buckets that are never scanned never pay for it.
+	// Writers then only note the keys they add to keys and the applier
+	// those it drops (touched), and order catches up before the next scan;
+	// once it lags behind by more than keys holds, it is dropped, to be
+	// built again at the next scan.
 	order   *btree.BTreeG[string]
 	touched []string
 }
@@ -302,6 +304,13 @@ func newOrder() *btree.BTreeG[string] { return btree.NewG(32, func(a, b string) 
 // sortKeys brings order up to date: a touched key is in order if and only
 // if keys holds it now (it may have been dropped and written again).
 func (ob *obucket) sortKeys() {
+	if ob.order == nil {
+		ob.order = newOrder()
+		for k := range ob.keys {
+			ob.order.ReplaceOrInsert(k)
+		}
+		return
+	}
 	for _, k := range ob.touched {
 		if _, ok := ob.keys[k]; ok {
 			ob.order.ReplaceOrInsert(k)
@@ -313,18 +322,20 @@ func (ob *obucket) sortKeys() {
 	ob.touched = ob.touched[:0]
 }
 
-// trimOrder rebuilds order from keys when catching up would cost more:
-// more keys touched than keys holds, and over a thousand (so that a
-// bucket of few keys is not rebuilt at every apply).
+// trimOrder drops order when catching up would cost more than building it
+// again: more keys touched than keys holds, and over a thousand (so that a
+// bucket of few keys is not rebuilt at every scan).
 func (ob *obucket) trimOrder() {
-	if len(ob.touched) <= len(ob.keys)+1024 {
-		return
+	if len(ob.touched) > len(ob.keys)+1024 {
+		ob.order, ob.touched = nil, nil
 	}
-	ob.order = newOrder()
-	for k := range ob.keys {
-		ob.order.ReplaceOrInsert(k)
+}
+
+// note records that key k was added to or dropped from keys.
+func (ob *obucket) note(k string) {
+	if ob.order != nil {
+		ob.touched = append(ob.touched, k)
 	}
-	ob.touched = nil
 }
 
 // overlay holds the committed records that the buckets may not yet show.
@@ -363,7 +374,7 @@ func (o *overlay) add(r *record) {
 		w := &r.ops[i]
 		ob := o.buckets[w.bucket]
 		if ob == nil {
-			ob = &obucket{keys: map[string][]version{}, order: newOrder()}
+			ob = &obucket{keys: map[string][]version{}}
 			o.buckets[w.bucket] = ob
 		}
 		v := version{seq: r.seq, val: w.val, del: w.kind == opDelete}
@@ -374,7 +385,7 @@ func (o *overlay) add(r *record) {
 		k := string(w.key)
 		vs, ok := ob.keys[k]
 		if !ok {
-			ob.touched = append(ob.touched, k)
+			ob.note(k)
 		}
 		ob.keys[k] = append(vs, v)
 	}
@@ -435,8 +446,11 @@ func inRange(order *btree.BTreeG[string], prefix, after []byte, fn func(k string
 func (o *overlay) scan(b Bucket, prefix, after []byte, head uint64) []scanItem {
 	o.mu.RLock()
 	ob := o.buckets[b]
-	if ob != nil && len(ob.touched) > 0 {
-		// The order must catch up first, which takes the lock alone.
+	// The order must be built or catch up first, which takes the lock
+	// alone; the applier may drop it again meanwhile (trimOrder). Keys
+	// touched meanwhile are of records after head, or dropped ones the
+	// bucket holds: the scan needs none of them.
+	for i := 0; ob != nil && (ob.order == nil || i == 0 && len(ob.touched) > 0); i++ {
 		o.mu.RUnlock()
 		o.mu.Lock()
 		ob.sortKeys()
@@ -533,7 +547,7 @@ func (o *overlay) markApplied(n int) {
 			vs := dropUpTo(ob.keys[k], limit)
 			if len(vs) == 0 {
 				delete(ob.keys, k)
-				ob.touched = append(ob.touched, k)
+				ob.note(k)
 			} else {
 				ob.keys[k] = vs
 			}
