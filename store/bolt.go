@@ -177,18 +177,10 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.head.Store(applied)
 	b.ov.durable.Store(applied)
 	b.ov.appliedTo, b.ov.dropped = applied, applied
-	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable)
-	if err != nil {
-		return err
-	}
-	const msg = "the write journal is fdatasynced by blocking calls: AIO is not available here (intake is slower)"
-	switch aio := b.journal.aio; {
-	case aio != nil:
-		aio.gaveUp = func(err error) { b.log.Info(msg, "err", err) }
-	case !errors.Is(b.journal.aioErr, errors.ErrUnsupported):
-		b.log.Info(msg, "err", b.journal.aioErr)
-	}
-	return nil
+	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable, func(err error) {
+		b.log.Info("the write journal is fdatasynced by blocking calls: AIO is not available here (intake is slower)", "err", err)
+	})
+	return err
 }
 
 // readUnapplied reads the journal's segments and the records in them after

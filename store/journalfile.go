@@ -91,7 +91,6 @@ type journalFile struct {
 
 	syncMu sync.Mutex // held by the one syncer fdatasyncing
 	aio    *aioSyncer // fdatasyncs without holding a processor (nil: not on this system)
-	aioErr error      // why aio is nil
 }
 
 // journalRead is what readJournalDir found.
@@ -239,7 +238,9 @@ func readFrame(data []byte) (*record, int, bool) {
 
 // openJournalFile starts a new segment for records from next on, after the
 // segments segs that are kept until they are applied.
-func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable func(uint64)) (*journalFile, error) {
+// noAIO, if not nil, is told why the journal fdatasyncs by blocking calls
+// (at open, or later when the kernel refuses AIO's).
+func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable func(uint64), noAIO func(error)) (*journalFile, error) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return nil, err
@@ -262,7 +263,13 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 	}
 	// Without AIO (an old kernel, too many contexts), a blocking
 	// fdatasync does the same, only at some cost in throughput.
-	j.aio, j.aioErr = newAIOSyncer()
+	var err error
+	switch j.aio, err = newAIOSyncer(); {
+	case j.aio != nil:
+		j.aio.gaveUp = noAIO
+	case noAIO != nil && !errors.Is(err, errors.ErrUnsupported):
+		noAIO(err)
+	}
 	return j, nil
 }
 
