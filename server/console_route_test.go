@@ -6,6 +6,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/browsertest"
 )
 
 // TestConsoleLeavingWhileListLoads: a user of one community opens the
@@ -19,22 +20,7 @@ func TestConsoleLeavingWhileListLoads(t *testing.T) {
 	tab := c.tab()
 	c.signIn(tab, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
 	wait(tab, "the single community opens", `location.hash.startsWith('#/c/')`)
-	// Hold the community list's next reply until released; the released
-	// reply is a plain object, so that everything after it runs as
-	// microtasks.
-	eval[bool](tab, "hold the list", `(() => {
-		const orig = window.fetch;
-		let held = false;
-		window.fetch = (url, opts) => {
-			if (held || !String(url).startsWith('/v1/communities?')) return orig(url, opts);
-			held = true;
-			return orig(url, opts).then((r) => r.text()).then((body) => new Promise((res) => {
-				window.__release = () => res({ ok: true, status: 200, headers: new Headers(), text: async () => body });
-			}));
-		};
-		location.hash = '#/';
-		return true;
-	})()`)
+	holdNextReply(tab, `url.startsWith('/v1/communities?')`, "#/")
 	wait(tab, "the list is held", `typeof window.__release === 'function'`)
 	eval[bool](tab, "go to the keys page as the list arrives", `(() => { location.hash = '#/keys'; window.__release(); return true; })()`)
 	if got := eval[string](tab, "read the address", `new Promise((res) => setTimeout(() => res(location.hash), 300))`); got != "#/keys" {
@@ -56,23 +42,7 @@ func TestConsoleLeavingWhileDashboardLoads(t *testing.T) {
 	tab := c.tab()
 	c.signIn(tab, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
 	wait(tab, "the single community opens", `location.hash.startsWith('#/c/')`)
-	// Hold the assembly's next reply until released, and count the
-	// progress requests.
-	eval[bool](tab, "hold the assembly", `(() => {
-		const orig = window.fetch;
-		let held = false;
-		window.__progress = 0;
-		window.fetch = (url, opts) => {
-			if (String(url).includes('/progress')) window.__progress++;
-			if (held || !String(url).endsWith('/assemblies/`+a.GetAssemblyId()+`')) return orig(url, opts);
-			held = true;
-			return orig(url, opts).then((r) => r.text()).then((body) => new Promise((res) => {
-				window.__release = () => res({ ok: true, status: 200, headers: new Headers(), text: async () => body });
-			}));
-		};
-		location.hash = '#/c/`+c.cid+`/a/`+a.GetAssemblyId()+`';
-		return true;
-	})()`)
+	holdNextReply(tab, `url.endsWith('/assemblies/`+a.GetAssemblyId()+`')`, "#/c/"+c.cid+"/a/"+a.GetAssemblyId())
 	wait(tab, "the assembly is held", `typeof window.__release === 'function'`)
 	eval[bool](tab, "go to the keys page", `(() => { location.hash = '#/keys'; return true; })()`)
 	tab.Run("the keys page", chromedp.WaitVisible(chromedp.CSS(`[data-testid=enrol]`)))
@@ -86,4 +56,28 @@ func TestConsoleLeavingWhileDashboardLoads(t *testing.T) {
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("browser errors: %v", errs)
 	}
+}
+
+// holdNextReply makes the page hold the reply to its next request whose
+// url (a string) matches the JavaScript condition until window.__release()
+// is called, counts the requests for progress in window.__progress, and
+// goes to the address hash. The released reply is a plain object, so that
+// everything after it runs as microtasks.
+func holdNextReply(tab *browsertest.Tab, condition, hash string) {
+	eval[bool](tab, "hold the next reply", `(() => {
+		const orig = window.fetch;
+		let held = false;
+		window.__progress = 0;
+		window.fetch = (u, opts) => {
+			const url = String(u);
+			if (url.includes('/progress')) window.__progress++;
+			if (held || !(`+condition+`)) return orig(u, opts);
+			held = true;
+			return orig(u, opts).then((r) => r.text()).then((body) => new Promise((res) => {
+				window.__release = () => res({ ok: true, status: 200, headers: new Headers(), text: async () => body });
+			}));
+		};
+		location.hash = '`+hash+`';
+		return true;
+	})()`)
 }
