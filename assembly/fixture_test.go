@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 type fixture struct {
 	st       *store.Bolt
 	views    atomic.Int64 // read transactions the registry opened
+	failSync atomic.Bool  // the registry's Updates report a failed fdatasync
 	book     *roll.Book
 	reg      *assembly.Registry
 	now      atomic.Pointer[time.Time]
@@ -34,15 +37,54 @@ type fixture struct {
 
 func (f *fixture) clock() time.Time { return *f.now.Load() }
 
-// viewCounter is the store, counting the read transactions opened on it.
-type viewCounter struct {
+// disk is the store as the registry sees it: it counts the read
+// transactions opened on it and, while failSync is set, reports a failed
+// fdatasync for every Update, after the real one wrote its record (a
+// record the kernel may yet write: what a restart finds is either).
+type disk struct {
 	*store.Bolt
-	n *atomic.Int64
+	views    *atomic.Int64
+	failSync *atomic.Bool
 }
 
-func (v *viewCounter) View(ctx context.Context, fn func(store.Tx) error) error {
-	v.n.Add(1)
-	return v.Bolt.View(ctx, fn)
+func (d *disk) View(ctx context.Context, fn func(store.Tx) error) error {
+	d.views.Add(1)
+	return d.Bolt.View(ctx, fn)
+}
+
+func (d *disk) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return d.UpdateThen(ctx, fn, nil)
+}
+
+func (d *disk) UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(bool)) error {
+	err := d.Bolt.UpdateThen(ctx, fn, then)
+	if err == nil && d.failSync.Load() {
+		return fmt.Errorf("%w: journal fdatasync failed (input/output error)", store.ErrWriteFailed)
+	}
+	return err
+}
+
+// open opens the fixture's database at path with its book and registry,
+// as a server starting on it does.
+func (f *fixture) open(tb testing.TB, path string) {
+	tb.Helper()
+	var err error
+	f.st, err = store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st := f.st
+	tb.Cleanup(func() { st.Close() })
+	f.book, err = roll.NewBook(f.st, roll.Config{Secret: bytes.Repeat([]byte{1}, 32), Now: f.clock})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, vkey, _ := audit.LogKey(bytes.Repeat([]byte{2}, 32))
+	f.reg, err = assembly.NewRegistry(&disk{Bolt: f.st, views: &f.views, failSync: &f.failSync}, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
+		LogSigner: signer, LogVerifierKey: vkey, Now: f.clock})
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixture {
@@ -51,22 +93,7 @@ func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixt
 	f := &fixture{}
 	start := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	f.now.Store(&start)
-	var err error
-	f.st, err = store.OpenBolt(filepath.Join(tb.TempDir(), "a.db"), store.BoltOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { f.st.Close() })
-	f.book, err = roll.NewBook(f.st, roll.Config{Secret: bytes.Repeat([]byte{1}, 32), Now: f.clock})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, vkey, _ := audit.LogKey(bytes.Repeat([]byte{2}, 32))
-	f.reg, err = assembly.NewRegistry(&viewCounter{Bolt: f.st, n: &f.views}, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
-		LogSigner: signer, LogVerifierKey: vkey, Now: f.clock})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	f.open(tb, filepath.Join(tb.TempDir(), "a.db"))
 	if _, err := f.book.CreateCommunity(ctx, roll.Community{ID: "bench", Name: "小区", StreetOffice: "街道"}); err != nil {
 		tb.Fatal(err)
 	}
@@ -160,5 +187,65 @@ func TestSubmitProvesFromWhatItsGroupSaw(t *testing.T) {
 		if scp, err := audit.OpenCheckpoint(stored, f.reg.LogVerifierKey(), f.asm.ID); err != nil || !bytes.Equal(scp.Hash, cp.Hash) {
 			t.Errorf("ballot %d: checkpoint root %x, the stored log's %v (%v)", i, cp.Hash, scp, err)
 		}
+	}
+}
+
+// TestSubmitAfterAFailedFsync: when the store cannot make a group's record
+// durable, none of the group's ballots is acknowledged — each Submit
+// returns the store's error and no receipt — and after a restart each of
+// them, submitted again, is counted exactly once (here the record reached
+// the disk after all, so the ballot comes back with its receipt).
+func TestSubmitAfterAFailedFsync(t *testing.T) {
+	const n, before = 24, 4
+	f := newFixture(t, n, assembly.Settings{})
+	ctx := context.Background()
+	subs := make([]assembly.Submission, n)
+	for i := range subs {
+		subs[i] = f.signed(t, i, "AGREE")
+	}
+	p0, err := f.reg.Progress(ctx, f.asm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range before {
+		if _, err := f.reg.Submit(ctx, subs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.failSync.Store(true)
+	outs, errs := make([]assembly.Outcome, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := before; i < n; i++ {
+		wg.Go(func() { outs[i], errs[i] = f.reg.Submit(ctx, subs[i]) })
+	}
+	wg.Wait()
+	for i := before; i < n; i++ {
+		if !errors.Is(errs[i], store.ErrWriteFailed) || outs[i].Receipt != nil || outs[i].Checkpoint != nil {
+			t.Errorf("ballot %d, its fsync failed: Submit = receipt %v, %v; want no receipt and ErrWriteFailed", i, outs[i].Receipt, errs[i])
+		}
+	}
+
+	f.failSync.Store(false)
+	path := f.st.Path()
+	if err := f.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.open(t, path)
+	for i, s := range subs {
+		out, err := f.reg.Submit(ctx, s)
+		if err != nil {
+			t.Fatalf("ballot %d again after the restart: %v", i, err)
+		}
+		if !out.Replayed || out.Receipt == nil || out.Record.Status != assembly.Accepted {
+			t.Errorf("ballot %d again after the restart: replayed %v, status %s, receipt %v; want its receipt, counted once", i, out.Replayed, out.Record.Status, out.Receipt)
+		}
+	}
+	p, err := f.reg.Progress(ctx, f.asm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One log entry per ballot, and the platform key's at its first.
+	if want := p0.Version + 1 + n; p.Counted != n || p.Refused != 0 || p.Version != want {
+		t.Errorf("after the restart: %d counted, %d refused, log of %d; want %d, 0, %d", p.Counted, p.Refused, p.Version, n, want)
 	}
 }

@@ -575,6 +575,45 @@ func TestBallotOverJSON(t *testing.T) {
 	}
 }
 
+// TestStorageFailureIsUnavailable: a ballot whose write the disk fails
+// is not acknowledged: gRPC UNAVAILABLE, JSON 503, reason STORAGE_FAILED
+// with a zh-CN message, so that the platform sends it again later; sent
+// again, it gets its receipt and counts once.
+func TestStorageFailureIsUnavailable(t *testing.T) {
+	v := newVote(t, nil)
+	v.e.failSync.Store(true)
+	b, s := v.ballotFor(50, ballot.Platform, "AGREE")
+	canonical, sig := v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); status.Code(err) != codes.Unavailable || reasonOf(err) != "STORAGE_FAILED" {
+		t.Errorf("ballot the disk failed, over gRPC: %v, want Unavailable STORAGE_FAILED", err)
+	}
+	b, s = v.ballotFor(51, ballot.Platform, "AGREE")
+	canonical2, sig2 := v.sign(t, b, s)
+	var ae apiError
+	body := map[string]any{"ballot": base64.StdEncoding.EncodeToString(canonical2), "signature": base64.StdEncoding.EncodeToString(sig2)}
+	code := v.e.do("POST", "/v1/communities/dorm/assemblies/"+v.assembly+"/ballots", v.platTok, body, &ae)
+	zh := ""
+	for _, d := range ae.Details {
+		if d.Locale == "zh-CN" {
+			zh = d.Message
+		}
+	}
+	if code != http.StatusServiceUnavailable || ae.reason() != "STORAGE_FAILED" || !strings.Contains(zh, "未获确认") {
+		t.Errorf("ballot the disk failed, over JSON: HTTP %d %s %q, want 503 STORAGE_FAILED with the zh-CN message", code, ae.reason(), zh)
+	}
+	v.e.failSync.Store(false)
+	for _, c := range [][2][]byte{{canonical, sig}, {canonical2, sig2}} {
+		r, err := v.submit(t, c[0], c[1], ballot.Platform)
+		if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+			t.Fatalf("the ballot again, the disk back: %v %v", r.GetStatus(), err)
+		}
+	}
+	p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil || p.GetCounted() != 2 {
+		t.Errorf("progress after the two ballots sent again: %d counted (%v), want 2", p.GetCounted(), err)
+	}
+}
+
 func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	v := newVote(t, &ov.Settings{MakerChecker: true, AllowRevote: true, ProxyCap: 1})
 	b, s := v.ballotFor(60, ballot.Phone, "AGREE")

@@ -427,6 +427,30 @@ func (b *Bolt) Close() error {
 	return b.closeErr
 }
 
+// Failed is closed when the store stops taking writes for good: the disk
+// failed a journal write or fdatasync (ErrWriteFailed, which every later
+// Update returns). Only a restart, which replays the journal, recovers;
+// the server stops when it sees this. Never closed for a read-only store.
+func (b *Bolt) Failed() <-chan struct{} {
+	if b.journal == nil {
+		return nil
+	}
+	return b.journal.failed
+}
+
+// WriteErr is the failure that closed Failed (nil before).
+func (b *Bolt) WriteErr() error {
+	if b.journal == nil {
+		return nil
+	}
+	b.journal.mu.Lock()
+	defer b.journal.mu.Unlock()
+	if !errors.Is(b.journal.broken, ErrWriteFailed) {
+		return nil
+	}
+	return b.journal.broken
+}
+
 // Path returns the database file's path.
 func (b *Bolt) Path() string { return b.db.Path() }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -896,5 +897,103 @@ func TestJournalScanSeesAKeyWrittenAgainAfterItsApply(t *testing.T) {
 	put(t, b, Owners, "k", "new")
 	if got := scan(); got["k"] != "new" || got["a"] != "1" || len(got) != 2 {
 		t.Errorf("scan after k was applied and written again: %v, want a=1 k=new", got)
+	}
+}
+
+// A failed fdatasync is not an acknowledgement: the Update fails with
+// ErrWriteFailed, its writes never reach a View, and the journal takes no
+// more writes, even once the disk answers again (the kernel may have
+// dropped the pages it could not write). What was durable before stays,
+// through Close and reopen; what was refused is nowhere.
+func TestJournalSyncFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	syncs := 0
+	b.journal.syncFile = func(*os.File) error { syncs++; return syscall.EIO }
+	ctx := context.Background()
+	written := false
+	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) },
+		func(w bool) { written = w })
+	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), syscall.EIO.Error()) {
+		t.Fatalf("Update whose fdatasync fails = %v, want ErrWriteFailed naming the disk's error", err)
+	}
+	if !written || syncs != 1 {
+		t.Errorf("the record was written %v and fdatasynced %d times, want true and 1", written, syncs)
+	}
+	select {
+	case <-b.Failed():
+	default:
+		t.Error("Failed is not closed after a failed fdatasync")
+	}
+	if werr := b.WriteErr(); !errors.Is(werr, ErrWriteFailed) || !strings.Contains(werr.Error(), syscall.EIO.Error()) {
+		t.Errorf("WriteErr = %v, want the fdatasync's failure", werr)
+	}
+	if got := get(t, b, Units, "b"); got != "" {
+		t.Errorf("a View sees b = %q, written by an Update that failed", got)
+	}
+	// A later Update that reads the failed record fails too, and one that
+	// writes is refused before its fdatasync: the journal is broken.
+	err = b.Update(ctx, func(tx Tx) error { tx.Get(Units, []byte("b")); return nil })
+	if !errors.Is(err, ErrWriteFailed) {
+		t.Errorf("read-only Update after the failure = %v, want ErrWriteFailed", err)
+	}
+	b.journal.syncFile = func(*os.File) error { syncs++; return nil }
+	err = b.Update(ctx, func(tx Tx) error { return tx.Put(Units, []byte("c"), []byte("3")) })
+	if !errors.Is(err, ErrWriteFailed) {
+		t.Errorf("Update after the failure, the disk back = %v, want ErrWriteFailed", err)
+	}
+	if syncs != 1 {
+		t.Errorf("%d fdatasyncs after the failure, want none", syncs-1)
+	}
+	if got := get(t, b, Units, "a"); got != "1" {
+		t.Errorf("a = %q after the failure, want 1", got)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	r := openJournaled(t, path, false)
+	defer func() {
+		r.Close()
+		select {
+		case <-r.Failed():
+			t.Error("Failed is closed by Close")
+		default:
+		}
+		if werr := r.WriteErr(); werr != nil {
+			t.Errorf("WriteErr after Close = %v, want nil", werr)
+		}
+	}()
+	for k, want := range map[string]string{"a": "1", "c": ""} {
+		if got := get(t, r, Units, k); got != want {
+			t.Errorf("after reopening, %s = %q, want %q", k, got, want)
+		}
+	}
+	put(t, r, Units, "d", "4") // the restarted store takes writes again
+}
+
+// A journal write that fails and cannot be cut off again (here: the
+// segment is gone from under it) breaks the journal the same way.
+func TestJournalWriteFailure(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	put(t, b, Units, "a", "1")
+	b.journal.mu.Lock()
+	b.journal.f.Close()
+	b.journal.mu.Unlock()
+	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
+	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), os.ErrClosed.Error()) {
+		t.Errorf("the failed write = %v, want ErrWriteFailed naming the file's error", err)
+	}
+	err = b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("c"), []byte("3")) })
+	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), "could not be undone") {
+		t.Errorf("Update after a write that could not be undone = %v, want ErrWriteFailed", err)
+	}
+	if got := get(t, b, Units, "a"); got != "1" {
+		t.Errorf("a = %q, want 1", got)
+	}
+	select {
+	case <-b.Failed():
+	default:
+		t.Error("Failed is not closed after a write that could not be undone")
 	}
 }

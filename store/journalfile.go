@@ -79,6 +79,7 @@ type journalFile struct {
 	synced  uint64           // the last record known durable
 	durable func(seq uint64) // told of synced as it grows, under mu
 	broken  error            // a write or sync failed and could not be undone
+	failed  chan struct{}    // closed when broken by ErrWriteFailed
 	written int64            // pages written (4 KiB units) since open
 	buf     []byte
 
@@ -91,6 +92,10 @@ type journalFile struct {
 
 	syncMu sync.Mutex // held by the one syncer fdatasyncing
 	aio    *aioSyncer // fdatasyncs without holding a processor (nil: not on this system)
+
+	// syncFile, when set (by tests), stands for the fdatasync of a
+	// segment in sync, to fail as a disk can.
+	syncFile func(*os.File) error
 }
 
 // journalRead is what readJournalDir found.
@@ -256,7 +261,7 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 	if err := os.Remove(filepath.Join(dir, spareName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	j := &journalFile{dir: dir, id: id, segs: segs, last: next - 1, synced: next - 1, durable: durable}
+	j := &journalFile{dir: dir, id: id, segs: segs, last: next - 1, synced: next - 1, durable: durable, failed: make(chan struct{})}
 	j.cond = sync.NewCond(&j.mu)
 	if err := j.startSegment(next); err != nil {
 		return nil, err
@@ -396,7 +401,8 @@ func (j *journalFile) write(r *record) error {
 	binary.BigEndian.PutUint32(j.buf[4:], crc32.Checksum(payload, castagnoli))
 	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
 		if terr := j.f.Truncate(j.size); terr != nil {
-			j.fail(fmt.Errorf("store: journal write failed (%v) and could not be undone (%v): restart the server", err, terr))
+			j.fail(fmt.Errorf("%w: journal write failed (%v) and could not be undone (%v)", ErrWriteFailed, err, terr))
+			return j.broken
 		}
 		return fmt.Errorf("store: journal write: %w", err)
 	}
@@ -435,14 +441,11 @@ func (j *journalFile) sync(seq uint64) error {
 	j.mu.Lock()
 	f := j.f
 	j.mu.Unlock()
-	used, err := j.aio.fdatasync(f)
-	if !used {
-		err = fdatasync(f)
-	}
+	err := j.fdatasync(f)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err != nil {
-		j.fail(fmt.Errorf("store: journal fdatasync failed (%v): restart the server", err))
+		j.fail(fmt.Errorf("%w: journal fdatasync failed (%v)", ErrWriteFailed, err))
 		return j.broken
 	}
 	j.synced = seq
@@ -451,6 +454,18 @@ func (j *journalFile) sync(seq uint64) error {
 	}
 	j.cond.Broadcast()
 	return nil
+}
+
+// fdatasync fdatasyncs a segment, through AIO where it can.
+func (j *journalFile) fdatasync(f *os.File) error {
+	if j.syncFile != nil {
+		return j.syncFile(f)
+	}
+	used, err := j.aio.fdatasync(f)
+	if !used {
+		err = fdatasync(f)
+	}
+	return err
 }
 
 // syncedTo tells whether sync(seq) has nothing to do, and with what error.
@@ -466,10 +481,14 @@ func (j *journalFile) syncedTo(seq uint64) (bool, error) {
 	return false, nil
 }
 
-// fail breaks the journal and wakes writers waiting on it.
+// fail breaks the journal and wakes writers waiting on it; a failure of
+// the disk (not the journal's close) is told to failed.
 func (j *journalFile) fail(err error) {
 	if j.broken == nil {
 		j.broken = err
+		if errors.Is(err, ErrWriteFailed) {
+			close(j.failed)
+		}
 	}
 	j.cond.Broadcast()
 }

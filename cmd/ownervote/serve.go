@@ -90,6 +90,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Error("listener failed, shutting down", "err", err)
 		srv.Shutdown(context.Background())
 		return err
+	case <-st.Failed():
+		// Nothing more can be written until a restart replays the journal:
+		// stop (with an error, for a supervisor to restart the server)
+		// rather than refuse every write while looking healthy.
+		err := fmt.Errorf("%w; start the server again to recover", st.WriteErr())
+		log.Error("the disk failed a write, shutting down", "err", err)
+		srv.Shutdown(context.Background())
+		return err
 	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return err
