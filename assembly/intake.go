@@ -43,6 +43,23 @@ var refusalCodes = map[string]error{
 	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot,
 }
 
+// refusalOf is a stored refusal's sentinel: by its code or, in a record
+// written before codes were stored, by its reason, which starts with the
+// sentinel's text (see reasonText). ErrRefused when neither names one.
+func refusalOf(br *BallotRecord) error {
+	if reason, ok := refusalCodes[br.ReasonCode]; ok {
+		return reason
+	}
+	if br.ReasonCode == "" {
+		for _, reason := range refusalCodes {
+			if rest, ok := strings.CutPrefix(br.Reason, reason.Error()); ok && (rest == "" || strings.HasPrefix(rest, ": ")) {
+				return reason
+			}
+		}
+	}
+	return ErrRefused
+}
+
 // refusalCode is the stored code of a refusal's sentinel.
 func refusalCode(reason error) string {
 	for code, e := range refusalCodes {
@@ -416,11 +433,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		}
 		p.out.Record, p.out.Replayed = br, true
 		if br.Status == Refused {
-			reason, ok := refusalCodes[br.ReasonCode]
-			if !ok {
-				reason = ErrRefused
-			}
-			p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
+			p.refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq}
 		}
 		return nil
 	}

@@ -55,6 +55,8 @@ var errorTable = []errorMapping{
 	{assembly.ErrBadChoice, codes.InvalidArgument, "BAD_CHOICE", "选票中的选择不符合该事项"},
 	{assembly.ErrAlreadyVoted, codes.AlreadyExists, "ALREADY_VOTED", "该业主已有计票的选票，本票不计入并已登记"},
 	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
+	// A refusal whose reason no row above names.
+	{assembly.ErrRefused, codes.FailedPrecondition, "REFUSED", "选票被拒收，已登记"},
 	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
 	{assembly.ErrBadSignature, codes.InvalidArgument, "BAD_SIGNATURE", "选票签名验证失败"},
 	{assembly.ErrUnknownSignerKey, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY", "签名密钥未登记"},

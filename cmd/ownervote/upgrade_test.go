@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
+)
+
+// The data directory in testdata/schema1 was written by ownervote at
+// schema version 1 (see its README): one assembly closed with its
+// preliminary result, one still open, each with counted ballots over every
+// channel and a refused duplicate, in the formats of that time (Merkle
+// leaves stored as nodes, the log state as a JSON compact range, hourly
+// counts inside the counters, refusals without their code).
+const (
+	oldOpen         = "select-21d3bb"
+	oldClosed       = "select-ad92a2"
+	oldClosedDigest = "59c59614d1441eb1e35e8c3b7947eeead25913222557ea2a52ade26d7c89cfe6"
+)
+
+// oldDataDir copies testdata/schema1 into a new directory, as a server's
+// data directory.
+func oldDataDir(t *testing.T) string {
+	t.Helper()
+	src, dir := filepath.Join("testdata", "schema1"), t.TempDir()
+	for _, name := range []string{"identity.secret", "receipt.key", "log.key"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(filepath.Join(src, "ownervote.db.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ownervote.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestUpgradeFromSchema1: this program opens a data directory of schema
+// version 1 and goes on with it. The closed assembly's export verifies
+// offline with the result the old program computed; the checkpoints the
+// old program handed out are the roots this one computes, and old entries
+// prove into them; the counters are the old ones; a refused ballot sent
+// again gets its refusal back; a new ballot is counted, and the grown log
+// is consistent with the old checkpoint; all of it again after a restart.
+func TestUpgradeFromSchema1(t *testing.T) {
+	dir := oldDataDir(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) // inside oldOpen's window
+	open := func() (*data, *assembly.Registry) {
+		t.Helper()
+		d, err := openData(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := assembly.NewRegistry(d.st, assembly.Config{ReceiptKey: d.receiptKey, LogSigner: d.logSigner,
+			LogVerifierKey: d.logVKey, Now: func() time.Time { return now }})
+		if err != nil {
+			d.st.Close()
+			t.Fatal(err)
+		}
+		return d, reg
+	}
+	d, reg := open()
+
+	// The closed assembly: its export verifies, with the old result.
+	bundle, err := reg.Export(ctx, oldClosed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(bundle)
+	if err != nil {
+		t.Fatalf("export of %s written at schema 1: %v", oldClosed, err)
+	}
+	if rep.Digest != oldClosedDigest || rep.Counted != 118 || rep.Refused != 1 {
+		t.Errorf("export of %s: digest %s, %d counted, %d refused; want %s, 118, 1", oldClosed, rep.Digest, rep.Counted, rep.Refused, oldClosedDigest)
+	}
+	if _, _, digest, err := reg.Result(ctx, oldClosed); err != nil || digest != oldClosedDigest {
+		t.Errorf("result of %s: digest %s (%v), want %s", oldClosed, digest, err, oldClosedDigest)
+	}
+
+	// The checkpoints the old program signed are this one's roots.
+	oldCP := map[string]uint64{}
+	for _, id := range []string{oldOpen, oldClosed} {
+		signed, err := os.ReadFile(filepath.Join("testdata", "schema1", id+".checkpoint"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := audit.OpenCheckpoint(signed, reg.LogVerifierKey(), id)
+		if err != nil {
+			t.Fatalf("old checkpoint of %s under this program's log key: %v", id, err)
+		}
+		oldCP[id] = cp.Size
+		now, err := reg.CheckpointAt(ctx, id, cp.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(now, signed) {
+			t.Errorf("checkpoint of %s at %d:\n%s\nthe old program signed:\n%s", id, cp.Size, now, signed)
+		}
+		entries, err := reg.LogEntries(ctx, id, 0, int(cp.Size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range entries {
+			p, err := reg.InclusionProof(ctx, id, uint64(i), cp.Size)
+			if err == nil {
+				err = audit.VerifyInclusion(e, uint64(i), cp.Size, p, cp.Hash)
+			}
+			if err != nil {
+				t.Fatalf("%s: old entry %d in the old checkpoint: %v", id, i, err)
+			}
+		}
+	}
+
+	// The open assembly: the old counters, and a refused ballot sent again
+	// is refused for the same reason.
+	p, err := reg.Progress(ctx, oldOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Counted != 118 || p.Refused != 1 || p.Version != oldCP[oldOpen] {
+		t.Errorf("progress of %s: %d counted, %d refused, version %d; want 118, 1, %d", oldOpen, p.Counted, p.Refused, p.Version, oldCP[oldOpen])
+	}
+	records, err := reg.Ballots(ctx, oldOpen, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused, counted *assembly.BallotRecord
+	for i := range records {
+		switch records[i].Status {
+		case assembly.Refused:
+			refused = &records[i]
+		case assembly.Accepted:
+			counted = &records[i]
+		}
+	}
+	if refused == nil || counted == nil {
+		t.Fatalf("%s holds no refused or no counted ballot", oldOpen)
+	}
+	_, err = reg.Submit(ctx, assembly.Submission{Assembly: oldOpen, Canonical: refused.Canonical, Signature: refused.Signature, By: "platform"})
+	if !errors.Is(err, assembly.ErrAlreadyVoted) {
+		t.Errorf("the old refused duplicate sent again: %v, want ErrAlreadyVoted", err)
+	}
+	out, err := reg.Submit(ctx, assembly.Submission{Assembly: oldOpen, Canonical: counted.Canonical, Signature: counted.Signature, By: "platform"})
+	if err != nil || !out.Replayed || out.Receipt == nil {
+		t.Errorf("an old counted ballot sent again: replayed %v, receipt %v, %v", out.Replayed, out.Receipt, err)
+	}
+
+	// A new ballot counts, and the log grows consistently with the old
+	// checkpoint.
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	if _, err := reg.RegisterSigner(ctx, assembly.Signer{Kind: assembly.PlatformSigner, ID: "platform-2", Name: "平台", PublicKey: pub}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := reg.Get(ctx, oldOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := reg.NonVoters(ctx, oldOpen)
+	if err != nil || len(left) == 0 {
+		t.Fatalf("non-voters of %s: %d, %v", oldOpen, len(left), err)
+	}
+	nb := &ballot.Ballot{Assembly: oldOpen, RollDigest: a.RollDigest, Voter: left[0].Voter, Channel: ballot.Platform,
+		Signer: ballot.SignerPlatform, KeyID: ballot.KeyID(pub), Nonce: strings.Repeat("0a", 16), Time: now.Add(-time.Minute),
+		PlatformVoteID: "after-upgrade", Choices: []ballot.Choice{{Motion: a.Motions[0].ID, Values: []string{"AGREE"}}}}
+	canonical, sig, err := ballot.Sign(nb, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = reg.Submit(ctx, assembly.Submission{Assembly: oldOpen, Canonical: canonical, Signature: sig, By: "platform"})
+	if err != nil || out.Record.Status != assembly.Accepted {
+		t.Fatalf("a new ballot after the upgrade: %v %v", out.Record.Status, err)
+	}
+	cp, err := audit.OpenCheckpoint(out.Checkpoint, reg.LogVerifierKey(), oldOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.VerifyInclusion(out.LogEntry, out.LogIndex, cp.Size, out.InclusionProof, cp.Hash); err != nil {
+		t.Errorf("the new ballot's receipt: %v", err)
+	}
+	proof, err := reg.ConsistencyProof(ctx, oldOpen, oldCP[oldOpen], cp.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(filepath.Join("testdata", "schema1", oldOpen+".checkpoint"))
+	ocp, _ := audit.OpenCheckpoint(old, reg.LogVerifierKey(), oldOpen)
+	if err := audit.VerifyConsistency(ocp.Size, cp.Size, proof, ocp.Hash, cp.Hash); err != nil {
+		t.Errorf("the log after the upgrade is not consistent with the old checkpoint: %v", err)
+	}
+
+	// After a restart (the file now at the current schema) the same.
+	if err := d.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, reg = open()
+	defer d.st.Close()
+	if p, err := reg.Progress(ctx, oldOpen); err != nil || p.Counted != 119 || p.Refused != 1 {
+		t.Errorf("progress of %s after the restart: %d counted, %d refused (%v); want 119, 1", oldOpen, p.Counted, p.Refused, err)
+	}
+	if bundle, err = reg.Export(ctx, oldClosed); err == nil {
+		rep, err = audit.Verify(bundle)
+	}
+	if err != nil || rep.Digest != oldClosedDigest {
+		t.Errorf("export of %s after the restart: %v, digest %s", oldClosed, err, rep.Digest)
+	}
+}
