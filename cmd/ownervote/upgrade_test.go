@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -16,6 +17,9 @@ import (
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The data directory in testdata/schema1 was written by ownervote at
@@ -30,37 +34,62 @@ const (
 	oldClosedDigest = "59c59614d1441eb1e35e8c3b7947eeead25913222557ea2a52ade26d7c89cfe6"
 )
 
-// oldDataDir copies testdata/schema1 into a new directory, as a server's
-// data directory.
-func oldDataDir(t *testing.T) string {
+// oldDataDir copies testdata/name into a new directory, as a server's
+// data directory: files ending in .gz uncompressed, journal segments
+// (.seg) into the database's journal directory.
+func oldDataDir(t *testing.T, name string) string {
 	t.Helper()
-	src, dir := filepath.Join("testdata", "schema1"), t.TempDir()
-	for _, name := range []string{"identity.secret", "receipt.key", "log.key"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
+	src, dir := filepath.Join("testdata", name), t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+		out := e.Name()
+		if base, ok := strings.CutSuffix(out, ".gz"); ok {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err == nil {
+				b, err = io.ReadAll(zr)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", e.Name(), err)
+			}
+			out = base
+		}
+		switch filepath.Ext(out) {
+		case ".md", ".checkpoint":
+			continue
+		case ".seg":
+			out = filepath.Join("ownervote.db.journal", out)
+			if err := os.MkdirAll(filepath.Join(dir, "ownervote.db.journal"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, out), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f, err := os.Open(filepath.Join(src, "ownervote.db.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ownervote.db"), db, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	return dir
+}
+
+// openOld opens the data directory dir with this program, its clock at now.
+func openOld(t *testing.T, dir string, now time.Time) (*data, *assembly.Registry) {
+	t.Helper()
+	d, err := openData(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := assembly.NewRegistry(d.st, assembly.Config{ReceiptKey: d.receiptKey, LogSigner: d.logSigner,
+		LogVerifierKey: d.logVKey, Now: func() time.Time { return now }})
+	if err != nil {
+		d.st.Close()
+		t.Fatal(err)
+	}
+	return d, reg
 }
 
 // TestUpgradeFromSchema1: this program opens a data directory of schema
@@ -71,24 +100,10 @@ func oldDataDir(t *testing.T) string {
 // again gets its refusal back; a new ballot is counted, and the grown log
 // is consistent with the old checkpoint; all of it again after a restart.
 func TestUpgradeFromSchema1(t *testing.T) {
-	dir := oldDataDir(t)
+	dir := oldDataDir(t, "schema1")
 	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) // inside oldOpen's window
-	open := func() (*data, *assembly.Registry) {
-		t.Helper()
-		d, err := openData(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reg, err := assembly.NewRegistry(d.st, assembly.Config{ReceiptKey: d.receiptKey, LogSigner: d.logSigner,
-			LogVerifierKey: d.logVKey, Now: func() time.Time { return now }})
-		if err != nil {
-			d.st.Close()
-			t.Fatal(err)
-		}
-		return d, reg
-	}
-	d, reg := open()
+	d, reg := openOld(t, dir, now)
 
 	// The closed assembly: its export verifies, with the old result.
 	bundle, err := reg.Export(ctx, oldClosed)
@@ -220,7 +235,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	if err := d.st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, reg = open()
+	d, reg = openOld(t, dir, now)
 	defer d.st.Close()
 	if p, err := reg.Progress(ctx, oldOpen); err != nil || p.Counted != 119 || p.Refused != 1 {
 		t.Errorf("progress of %s after the restart: %d counted, %d refused (%v); want 119, 1", oldOpen, p.Counted, p.Refused, err)
@@ -230,5 +245,77 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	}
 	if err != nil || rep.Digest != oldClosedDigest {
 		t.Errorf("export of %s after the restart: %v, digest %s", oldClosed, err, rep.Digest)
+	}
+}
+
+// TestUpgradeFromSchema2Crash: testdata/schema2-crash is a data directory
+// of schema version 2 whose server was killed (SIGKILL) during the demo's
+// ballots, leaving records in its write journal that its database file
+// does not hold yet (see its README). This program replays them: the log
+// grows past the size the file held, and the counters, the ballots, the
+// voters' counted ballots and the log agree with each other, in an export
+// that verifies offline, also after a restart.
+func TestUpgradeFromSchema2Crash(t *testing.T) {
+	const id = "select-01c037"
+	dir := oldDataDir(t, "schema2-crash")
+	db, err := bolt.Open(filepath.Join(dir, "ownervote.db"), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFile uint64
+	db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte(store.LogState)).Get([]byte(id)); len(v) == 8 {
+			inFile = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	db.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	for run := range 2 {
+		d, reg := openOld(t, dir, now)
+		p, err := reg.Progress(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run %d: log of %d entries (the file alone held %d), %d counted, %d refused", run, p.Version, inFile, p.Counted, p.Refused)
+		if p.Version <= inFile || p.Counted == 0 {
+			t.Errorf("run %d: log of %d entries with %d counted ballots; the file alone held %d entries: the journal was not replayed", run, p.Version, p.Counted, inFile)
+		}
+		records, err := reg.Ballots(ctx, id, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var accepted, refused int64
+		for _, r := range records {
+			switch r.Status {
+			case assembly.Accepted:
+				accepted++
+			case assembly.Refused:
+				refused++
+			}
+		}
+		tallied, err := reg.CountedBallots(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if accepted != p.Counted || refused != p.Refused || int64(len(tallied)) != p.Counted {
+			t.Errorf("run %d: counters %d counted, %d refused; stored ballots %d accepted, %d refused; %d voters' counted ballots",
+				run, p.Counted, p.Refused, accepted, refused, len(tallied))
+		}
+		bundle, err := reg.Export(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := audit.Verify(bundle)
+		if err != nil {
+			t.Fatalf("run %d: export: %v", run, err)
+		}
+		if uint64(rep.Entries) != p.Version || int64(rep.Counted) != p.Counted {
+			t.Errorf("run %d: export of %d entries, %d counted; progress says %d, %d", run, rep.Entries, rep.Counted, p.Version, p.Counted)
+		}
+		if err := d.st.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
