@@ -30,6 +30,10 @@ type errorMapping struct {
 // errorTable is the one place where domain errors become gRPC status codes.
 // The first entry that matches under errors.Is wins.
 var errorTable = []errorMapping{
+	// First: a domain answer that came with a storage failure rests on
+	// what was not made durable.
+	{store.ErrWriteFailed, codes.Unavailable, "STORAGE_FAILED", "服务器磁盘写入失败，本次操作未获确认；服务重启后请重试（同一张选票重复提交只计一次）"},
+	{store.ErrUnavailable, codes.Unavailable, "STORAGE_UNAVAILABLE", "服务器暂时无法写入（如磁盘已满），本次操作未保存，请稍后重试"},
 	{auth.ErrUnauthenticated, codes.Unauthenticated, "UNAUTHENTICATED", "未提供令牌，或令牌无效、已吊销"},
 	{auth.ErrPermissionDenied, codes.PermissionDenied, "PERMISSION_DENIED", "当前令牌的角色或所属小区无权执行此操作"},
 	{auth.ErrTokenNotFound, codes.NotFound, "TOKEN_NOT_FOUND", "令牌不存在"},
@@ -80,7 +84,6 @@ var errorTable = []errorMapping{
 	{assembly.ErrBadCertSignature, codes.InvalidArgument, "BAD_CERT_SIGNATURE", "委员签名验证失败"},
 	{assembly.ErrImmutable, codes.FailedPrecondition, "CERTIFIED_IMMUTABLE", "结果已认证，会议及其日志不可再更改"},
 	{store.ErrSchemaTooNew, codes.FailedPrecondition, "SCHEMA_TOO_NEW", "数据库版本高于本程序"},
-	{store.ErrWriteFailed, codes.Unavailable, "STORAGE_FAILED", "服务器磁盘写入失败，本次操作未获确认；服务重启后请重试（同一张选票重复提交只计一次）"},
 	{ErrRateLimited, codes.ResourceExhausted, "RATE_LIMITED", "请求过于频繁，请稍后重试"},
 	{ErrRequestTooLarge, codes.ResourceExhausted, "REQUEST_TOO_LARGE", "请求内容过大"},
 	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求内容格式不正确（文字须为 UTF-8）"},

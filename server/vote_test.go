@@ -577,8 +577,10 @@ func TestBallotOverJSON(t *testing.T) {
 
 // TestStorageFailureIsUnavailable: a ballot whose write the disk fails
 // is not acknowledged: gRPC UNAVAILABLE, JSON 503, reason STORAGE_FAILED
-// with a zh-CN message, so that the platform sends it again later; sent
-// again, it gets its receipt and counts once.
+// with a zh-CN message, so that the platform sends it again later. Sent
+// again (as after the restart; here the record had reached the disk, as
+// it may), it gets its receipt and counts once. (The real store's
+// refusal of every later write is store's TestJournalSyncFailure.)
 func TestStorageFailureIsUnavailable(t *testing.T) {
 	v := newVote(t, nil)
 	v.e.failSync.Store(true)
@@ -605,7 +607,7 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 	for _, c := range [][2][]byte{{canonical, sig}, {canonical2, sig2}} {
 		r, err := v.submit(t, c[0], c[1], ballot.Platform)
 		if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
-			t.Fatalf("the ballot again, the disk back: %v %v", r.GetStatus(), err)
+			t.Fatalf("the ballot sent again: %v %v", r.GetStatus(), err)
 		}
 	}
 	p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})

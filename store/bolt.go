@@ -287,7 +287,12 @@ func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func(writ
 	}
 	if upTo > b.ov.durable.Load() {
 		if serr := b.journal.sync(upTo); serr != nil {
-			return errors.Join(err, serr)
+			if err != nil {
+				// fn's own answer rests on what was not made durable:
+				// the failure is the answer.
+				return fmt.Errorf("%w (the transaction had failed: %v)", serr, err)
+			}
+			return serr
 		}
 	}
 	if err != nil {
@@ -316,7 +321,7 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 		err := b.applyErr
 		b.amu.Unlock()
 		if err != nil {
-			return nil, 0, fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
+			return nil, 0, fmt.Errorf("%w: the journal cannot be applied to the database, so no more writes are taken: %w", ErrUnavailable, err)
 		}
 	}
 	b.wmu.Lock()
@@ -427,10 +432,12 @@ func (b *Bolt) Close() error {
 	return b.closeErr
 }
 
-// Failed is closed when the store stops taking writes for good: the disk
-// failed a journal write or fdatasync (ErrWriteFailed, which every later
-// Update returns). Only a restart, which replays the journal, recovers;
-// the server stops when it sees this. Never closed for a read-only store.
+// Failed is closed when the store stops taking writes: the disk failed a
+// journal fdatasync or a write that could not be undone (ErrWriteFailed,
+// which every later Update that writes, or reads what was not durable,
+// returns). Close still applies what was acknowledged; only opening the
+// store again takes writes again, and the server stops when it sees this.
+// Never closed for a read-only store.
 func (b *Bolt) Failed() <-chan struct{} {
 	if b.journal == nil {
 		return nil

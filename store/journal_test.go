@@ -915,8 +915,8 @@ func TestJournalSyncFailure(t *testing.T) {
 	written := false
 	err := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) },
 		func(w bool) { written = w })
-	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), syscall.EIO.Error()) {
-		t.Fatalf("Update whose fdatasync fails = %v, want ErrWriteFailed naming the disk's error", err)
+	if !errors.Is(err, ErrWriteFailed) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Update whose fdatasync fails = %v, want ErrWriteFailed wrapping the disk's error", err)
 	}
 	if !written || syncs != 1 {
 		t.Errorf("the record was written %v and fdatasynced %d times, want true and 1", written, syncs)
@@ -926,7 +926,7 @@ func TestJournalSyncFailure(t *testing.T) {
 	default:
 		t.Error("Failed is not closed after a failed fdatasync")
 	}
-	if werr := b.WriteErr(); !errors.Is(werr, ErrWriteFailed) || !strings.Contains(werr.Error(), syscall.EIO.Error()) {
+	if werr := b.WriteErr(); !errors.Is(werr, ErrWriteFailed) || !errors.Is(werr, syscall.EIO) {
 		t.Errorf("WriteErr = %v, want the fdatasync's failure", werr)
 	}
 	if got := get(t, b, Units, "b"); got != "" {
@@ -934,12 +934,14 @@ func TestJournalSyncFailure(t *testing.T) {
 	}
 	// A later Update that reads the failed record fails too, and one that
 	// writes is refused before its fdatasync: the journal is broken.
-	err = b.Update(ctx, func(tx Tx) error { tx.Get(Units, []byte("b")); return nil })
+	err = within(t, b, func() error { return b.Update(ctx, func(tx Tx) error { tx.Get(Units, []byte("b")); return nil }) })
 	if !errors.Is(err, ErrWriteFailed) {
 		t.Errorf("read-only Update after the failure = %v, want ErrWriteFailed", err)
 	}
 	b.journal.syncFile = func(*os.File) error { syncs++; return nil }
-	err = b.Update(ctx, func(tx Tx) error { return tx.Put(Units, []byte("c"), []byte("3")) })
+	err = within(t, b, func() error {
+		return b.Update(ctx, func(tx Tx) error { return tx.Put(Units, []byte("c"), []byte("3")) })
+	})
 	if !errors.Is(err, ErrWriteFailed) {
 		t.Errorf("Update after the failure, the disk back = %v, want ErrWriteFailed", err)
 	}
@@ -972,8 +974,61 @@ func TestJournalSyncFailure(t *testing.T) {
 	put(t, r, Units, "d", "4") // the restarted store takes writes again
 }
 
-// A journal write that fails and cannot be cut off again (here: the
-// segment is gone from under it) breaks the journal the same way.
+// within runs f and fails the test if it has not returned after a while
+// (a journal that did not break would keep a writer waiting), breaking the
+// journal to let it go.
+func within(t *testing.T, b *Bolt, f func() error) error {
+	t.Helper()
+	c := make(chan error, 1)
+	go func() { c <- f() }()
+	select {
+	case err := <-c:
+		return err
+	case <-time.After(10 * time.Second):
+		b.journal.mu.Lock()
+		b.journal.fail(errors.New("the test gave up waiting"))
+		b.journal.mu.Unlock()
+		t.Fatal("an Update after the failure still waits after 10 s")
+		return nil
+	}
+}
+
+// An Update whose fn read a record that is being fsynced answers with the
+// fsync's failure, not with what fn decided from that record.
+func TestJournalAnswerRestsOnAFailedSync(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	read := make(chan struct{})
+	b.journal.syncFile = func(*os.File) error { <-read; return syscall.EIO }
+	ctx := context.Background()
+	errExists := errors.New("x exists")
+	var berr error
+	saw, done := false, make(chan struct{})
+	aerr := b.UpdateThen(ctx, func(tx Tx) error { return tx.Put(Units, []byte("x"), []byte("1")) }, func(bool) {
+		go func() {
+			defer close(done)
+			berr = b.Update(ctx, func(tx Tx) error {
+				defer close(read)
+				if saw = tx.Get(Units, []byte("x")) != nil; saw {
+					return errExists
+				}
+				return nil
+			})
+		}()
+	})
+	<-done
+	if !saw {
+		t.Fatal("the second Update did not read the first's record before its fsync")
+	}
+	if !errors.Is(aerr, ErrWriteFailed) {
+		t.Errorf("the Update whose fsync failed = %v, want ErrWriteFailed", aerr)
+	}
+	if !errors.Is(berr, ErrWriteFailed) || errors.Is(berr, errExists) {
+		t.Errorf("the Update that read it = %v, want ErrWriteFailed and not its own answer", berr)
+	}
+}
+
+// A journal write that fails and cannot be cut off again (here: its file
+// is closed under it) breaks the journal the same way.
 func TestJournalWriteFailure(t *testing.T) {
 	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
 	put(t, b, Units, "a", "1")
@@ -981,8 +1036,8 @@ func TestJournalWriteFailure(t *testing.T) {
 	b.journal.f.Close()
 	b.journal.mu.Unlock()
 	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
-	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), os.ErrClosed.Error()) {
-		t.Errorf("the failed write = %v, want ErrWriteFailed naming the file's error", err)
+	if !errors.Is(err, ErrWriteFailed) || !errors.Is(err, os.ErrClosed) {
+		t.Errorf("the failed write = %v, want ErrWriteFailed wrapping the file's error", err)
 	}
 	err = b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("c"), []byte("3")) })
 	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), "could not be undone") {

@@ -385,7 +385,7 @@ func (j *journalFile) write(r *record) error {
 	// while this one grows as it is written.
 	if j.size >= segmentBytes || (!j.zeroed && j.spare != nil) {
 		if err := j.startSegment(r.seq); err != nil {
-			return fmt.Errorf("store: journal: new segment: %w", err)
+			return fmt.Errorf("%w: journal: new segment: %w", ErrUnavailable, err)
 		}
 	}
 	j.buf = binary.BigEndian.AppendUint32(j.buf[:0], 0)
@@ -401,10 +401,10 @@ func (j *journalFile) write(r *record) error {
 	binary.BigEndian.PutUint32(j.buf[4:], crc32.Checksum(payload, castagnoli))
 	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
 		if terr := j.f.Truncate(j.size); terr != nil {
-			j.fail(fmt.Errorf("%w: journal write failed (%v) and could not be undone (%v)", ErrWriteFailed, err, terr))
+			j.fail(fmt.Errorf("%w: journal write failed (%w) and could not be undone (%w)", ErrWriteFailed, err, terr))
 			return j.broken
 		}
-		return fmt.Errorf("store: journal write: %w", err)
+		return fmt.Errorf("%w: journal write: %w", ErrUnavailable, err)
 	}
 	end := j.size + int64(len(j.buf))
 	j.written += (end-1)/4096 - j.size/4096 + 1
@@ -445,7 +445,7 @@ func (j *journalFile) sync(seq uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err != nil {
-		j.fail(fmt.Errorf("%w: journal fdatasync failed (%v)", ErrWriteFailed, err))
+		j.fail(fmt.Errorf("%w: journal fdatasync failed: %w", ErrWriteFailed, err))
 		return j.broken
 	}
 	j.synced = seq

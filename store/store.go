@@ -49,9 +49,12 @@ var (
 	ErrReadOnly = errors.New("store: write in a read-only transaction")
 	// ErrUnknownBucket is returned for a bucket the schema does not define.
 	ErrUnknownBucket = errors.New("store: unknown bucket")
-	// ErrWriteFailed means the disk failed a write or an fdatasync that
+	// ErrWriteFailed means the disk failed an fdatasync, or a write that
 	// could not be undone: the write was not acknowledged, and the store
-	// takes no more until the server is restarted (what the kernel still
-	// holds of it cannot be trusted). What was acknowledged before is kept.
+	// takes no more (what the kernel still holds of it cannot be trusted)
+	// until it is opened again. What was acknowledged before is kept.
 	ErrWriteFailed = errors.New("store: the disk failed a write; nothing more is taken until the server restarts")
+	// ErrUnavailable means the disk refused a write for now (it is full,
+	// say): nothing of it was written, and a later one may succeed.
+	ErrUnavailable = errors.New("store: the disk refused a write; nothing was written")
 )

@@ -91,9 +91,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		srv.Shutdown(context.Background())
 		return err
 	case <-st.Failed():
-		// Nothing more can be written until a restart replays the journal:
-		// stop (with an error, for a supervisor to restart the server)
-		// rather than refuse every write while looking healthy.
+		// Nothing more can be written until the store is opened again:
+		// stop (applying what was acknowledged, with an error for a
+		// supervisor to start the server again) rather than refuse every
+		// write while looking healthy.
 		err := fmt.Errorf("%w; start the server again to recover", st.WriteErr())
 		log.Error("the disk failed a write, shutting down", "err", err)
 		srv.Shutdown(context.Background())

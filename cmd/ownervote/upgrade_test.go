@@ -76,6 +76,25 @@ func oldDataDir(t *testing.T, name string) string {
 	return dir
 }
 
+// schemaOf reads the schema version of the database in dir, as it is
+// before this program opens it.
+func schemaOf(t *testing.T, dir string) uint64 {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, "ownervote.db"), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v uint64
+	db.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket([]byte(store.Meta)).Get([]byte("schema_version")); len(raw) == 8 {
+			v = binary.BigEndian.Uint64(raw)
+		}
+		return nil
+	})
+	return v
+}
+
 // openOld opens the data directory dir with this program, its clock at now.
 func openOld(t *testing.T, dir string, now time.Time) (*data, *assembly.Registry) {
 	t.Helper()
@@ -101,6 +120,9 @@ func openOld(t *testing.T, dir string, now time.Time) (*data, *assembly.Registry
 // is consistent with the old checkpoint; all of it again after a restart.
 func TestUpgradeFromSchema1(t *testing.T) {
 	dir := oldDataDir(t, "schema1")
+	if v := schemaOf(t, dir); v != 1 {
+		t.Fatalf("testdata/schema1 holds schema version %d", v)
+	}
 	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) // inside oldOpen's window
 	d, reg := openOld(t, dir, now)
@@ -258,6 +280,9 @@ func TestUpgradeFromSchema1(t *testing.T) {
 func TestUpgradeFromSchema2Crash(t *testing.T) {
 	const id = "select-01c037"
 	dir := oldDataDir(t, "schema2-crash")
+	if v := schemaOf(t, dir); v != 2 {
+		t.Fatalf("testdata/schema2-crash holds schema version %d", v)
+	}
 	db, err := bolt.Open(filepath.Join(dir, "ownervote.db"), 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)

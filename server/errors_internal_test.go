@@ -1,0 +1,39 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/store"
+)
+
+// TestStorageAndFallbackStatuses: storage failures are UNAVAILABLE and win
+// over a domain answer they come with (that answer rests on what was not
+// made durable); a refusal whose reason no row names is still a refusal.
+func TestStorageAndFallbackStatuses(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, c := range []struct {
+		name   string
+		err    error
+		code   codes.Code
+		reason string
+	}{
+		{"fdatasync failed", fmt.Errorf("%w: journal fdatasync failed: %w", store.ErrWriteFailed, errors.New("input/output error")), codes.Unavailable, "STORAGE_FAILED"},
+		{"with a domain answer", errors.Join(assembly.ErrExists, store.ErrWriteFailed), codes.Unavailable, "STORAGE_FAILED"},
+		{"disk full", fmt.Errorf("%w: journal write: %w", store.ErrUnavailable, errors.New("no space left on device")), codes.Unavailable, "STORAGE_UNAVAILABLE"},
+		{"unnamed refusal", &assembly.Refusal{Reason: assembly.ErrRefused, Detail: "refused", BallotID: "b"}, codes.FailedPrecondition, "REFUSED"},
+		{"named refusal", &assembly.Refusal{Reason: assembly.ErrAlreadyVoted, Detail: "again", BallotID: "b"}, codes.AlreadyExists, "ALREADY_VOTED"},
+	} {
+		err := toStatus(context.Background(), log, c.err)
+		if status.Code(err) != c.code || reasonOfStatus(err) != c.reason {
+			t.Errorf("%s: %v (%s), want %v %s", c.name, status.Code(err), reasonOfStatus(err), c.code, c.reason)
+		}
+	}
+}
