@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -13,11 +12,10 @@ import (
 	"time"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/assembly/assemblytest"
 	"github.com/ownervote/ownervote/audit"
-	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
-	"github.com/ownervote/ownervote/tally"
 )
 
 // TestIntakeOnAFailingDisk drives the real intake — concurrent Submits
@@ -30,8 +28,7 @@ func TestIntakeOnAFailingDisk(t *testing.T) {
 	const n, before = 60, 10
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ownervote.db")
-	start := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
-	now := start
+	now := assemblytest.Start
 	clock := func() time.Time { return now }
 	open := func() (*store.Bolt, *roll.Book, *assembly.Registry) {
 		t.Helper()
@@ -53,51 +50,12 @@ func TestIntakeOnAFailingDisk(t *testing.T) {
 	}
 	st, book, reg := open()
 	defer func() { st.Close() }()
-	if _, err := book.CreateCommunity(ctx, roll.Community{ID: "dorm", Name: "小区", StreetOffice: "街道"}); err != nil {
-		t.Fatal(err)
-	}
-	units := make([]roll.UnitInput, n)
-	for i := range units {
-		first := fmt.Sprintf("99000019800101%03d", i)
-		units[i] = roll.UnitInput{ID: fmt.Sprintf("u%03d", i), Registered: "80.00",
-			Owners: []roll.OwnerInput{{Name: fmt.Sprintf("业主%d", i), IDNumber: first + string(roll.ResidentIDCheck(first))}}}
-	}
-	if _, err := book.Import(ctx, "dorm", units); err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	if _, err := reg.RegisterSigner(ctx, assembly.Signer{Kind: assembly.PlatformSigner, ID: "platform", Name: "平台", PublicKey: pub}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	mpub, _, _ := ed25519.GenerateKey(nil)
-	if _, err := reg.RegisterSigner(ctx, assembly.Signer{Kind: assembly.CommitteeSigner, ID: "m", Name: "委员", CommunityID: "dorm", PublicKey: mpub}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := reg.Create(ctx, assembly.Assembly{ID: "a1", CommunityID: "dorm", Title: "表决",
-		Motions: []assembly.Motion{{ID: "m1", Title: "选聘物业", Matter: tally.SelectPropertyFirm}},
-		Opens:   start.Add(20 * 24 * time.Hour), Closes: start.Add(25 * 24 * time.Hour), Channels: []ballot.Channel{ballot.Platform},
-		Committee: assembly.Committee{Members: []string{ballot.KeyID(mpub)}, K: 1}}, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, err = reg.Publish(ctx, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	now = start.Add(21 * 24 * time.Hour)
-	all, err := book.Units(ctx, "dorm")
-	if err != nil {
-		t.Fatal(err)
-	}
+	city := assemblytest.NewCity(t, book, reg, n, assembly.Settings{})
+	a := city.Assembly
+	now = assemblytest.During
 	subs := make([]assembly.Submission, n)
-	for i, u := range all {
-		b := &ballot.Ballot{Assembly: a.ID, RollDigest: a.RollDigest, Voter: u.Voter(), Channel: ballot.Platform,
-			Signer: ballot.SignerPlatform, KeyID: ballot.KeyID(pub), Nonce: fmt.Sprintf("%032x", i+1), Time: now,
-			PlatformVoteID: fmt.Sprint("v", i), Choices: []ballot.Choice{{Motion: "m1", Values: []string{"AGREE"}}}}
-		canonical, sig, err := ballot.Sign(b, priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subs[i] = assembly.Submission{Assembly: a.ID, Canonical: canonical, Signature: sig, By: "platform"}
+	for i := range subs {
+		subs[i] = city.Ballot(t, i, "AGREE", uint64(i+1), now)
 	}
 	for _, s := range subs[:before] {
 		if _, err := reg.Submit(ctx, s); err != nil {
