@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func (d *disk) Update(ctx context.Context, fn func(store.Tx) error) error {
 func (d *disk) UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(bool)) error {
 	err := d.Bolt.UpdateThen(ctx, fn, then)
 	if err == nil && d.failSync.Load() {
-		return fmt.Errorf("%w: journal fdatasync failed (input/output error)", store.ErrWriteFailed)
+		return fmt.Errorf("%w: journal fdatasync failed: %w", store.ErrWriteFailed, syscall.EIO)
 	}
 	return err
 }

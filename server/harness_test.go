@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,7 +136,7 @@ func (d *failingDisk) Update(ctx context.Context, fn func(store.Tx) error) error
 func (d *failingDisk) UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(bool)) error {
 	err := d.Bolt.UpdateThen(ctx, fn, then)
 	if err == nil && d.fail.Load() {
-		return fmt.Errorf("%w: journal fdatasync failed (input/output error)", store.ErrWriteFailed)
+		return fmt.Errorf("%w: journal fdatasync failed: %w", store.ErrWriteFailed, syscall.EIO)
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -321,7 +322,11 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 		err := b.applyErr
 		b.amu.Unlock()
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: the journal cannot be applied to the database, so no more writes are taken: %w", ErrUnavailable, err)
+			err = fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
+			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+				err = fmt.Errorf("%w: %w", ErrUnavailable, err) // a full disk: for now
+			}
+			return nil, 0, err
 		}
 	}
 	b.wmu.Lock()

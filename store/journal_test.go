@@ -517,8 +517,8 @@ func TestJournalApplyFailure(t *testing.T) {
 		t.Fatal("write while the applier fails is not visible")
 	}
 	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("1")) })
-	if err == nil || !errors.Is(err, ErrUnknownBucket) {
-		t.Errorf("Update with %d writes waiting for a failing applier = %v, want its error", b.ov.pendingWrites(), err)
+	if err == nil || !errors.Is(err, ErrUnknownBucket) || errors.Is(err, ErrUnavailable) {
+		t.Errorf("Update with %d writes waiting for a failing applier = %v, want its error (not a full disk's)", b.ov.pendingWrites(), err)
 	}
 	// The journal is kept, so a fixed database can apply it later; here
 	// the bad record stays, and Close says so.
@@ -1050,5 +1050,42 @@ func TestJournalWriteFailure(t *testing.T) {
 	case <-b.Failed():
 	default:
 		t.Error("Failed is not closed after a write that could not be undone")
+	}
+}
+
+// A new segment that cannot be made (here: its directory is gone; on a
+// server, a full disk) refuses the write for now, ErrUnavailable, with
+// nothing of it written; the journal is not broken, and the next write,
+// the directory back, is taken.
+func TestJournalNewSegmentRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	b.journal.mu.Lock()
+	dir := b.journal.dir
+	b.journal.dir = filepath.Join(dir, "gone")
+	b.journal.size = segmentBytes // the next write starts a segment
+	b.journal.mu.Unlock()
+	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrWriteFailed) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("write whose new segment cannot be made = %v, want ErrUnavailable wrapping the file's error", err)
+	}
+	select {
+	case <-b.Failed():
+		t.Error("Failed is closed by a write refused for now")
+	default:
+	}
+	b.journal.mu.Lock()
+	b.journal.dir = dir
+	b.journal.mu.Unlock()
+	put(t, b, Units, "c", "3")
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openJournaled(t, path, false)
+	for k, want := range map[string]string{"a": "1", "b": "", "c": "3"} {
+		if got := get(t, r, Units, k); got != want {
+			t.Errorf("after reopening, %s = %q, want %q", k, got, want)
+		}
 	}
 }

@@ -382,7 +382,9 @@ func (j *journalFile) write(r *record) error {
 		return j.broken
 	}
 	// A new segment when this one is full, or as soon as a spare is ready
-	// while this one grows as it is written.
+	// while this one grows as it is written. If it cannot be made (a full
+	// disk; or a failing one, whose next fdatasync will say so) nothing of
+	// the record is written, and a later write tries again.
 	if j.size >= segmentBytes || (!j.zeroed && j.spare != nil) {
 		if err := j.startSegment(r.seq); err != nil {
 			return fmt.Errorf("%w: journal: new segment: %w", ErrUnavailable, err)
