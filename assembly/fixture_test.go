@@ -5,11 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,33 +36,6 @@ type fixture struct {
 
 func (f *fixture) clock() time.Time { return *f.now.Load() }
 
-// disk is the store as the registry sees it: it counts the read
-// transactions opened on it and, while failSync is set, reports a failed
-// fdatasync for every Update, after the real one wrote its record (a
-// record the kernel may yet write: what a restart finds is either).
-type disk struct {
-	*store.Bolt
-	views    *atomic.Int64
-	failSync *atomic.Bool
-}
-
-func (d *disk) View(ctx context.Context, fn func(store.Tx) error) error {
-	d.views.Add(1)
-	return d.Bolt.View(ctx, fn)
-}
-
-func (d *disk) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return d.UpdateThen(ctx, fn, nil)
-}
-
-func (d *disk) UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(bool)) error {
-	err := d.Bolt.UpdateThen(ctx, fn, then)
-	if err == nil && d.failSync.Load() {
-		return fmt.Errorf("%w: journal fdatasync failed: %w", store.ErrWriteFailed, syscall.EIO)
-	}
-	return err
-}
-
 // open opens the fixture's database at path with its book and registry,
 // as a server starting on it does.
 func (f *fixture) open(tb testing.TB, path string) {
@@ -76,16 +47,7 @@ func (f *fixture) open(tb testing.TB, path string) {
 	}
 	st := f.st
 	tb.Cleanup(func() { st.Close() })
-	f.book, err = roll.NewBook(f.st, roll.Config{Secret: bytes.Repeat([]byte{1}, 32), Now: f.clock})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, vkey, _ := audit.LogKey(bytes.Repeat([]byte{2}, 32))
-	f.reg, err = assembly.NewRegistry(&disk{Bolt: f.st, views: &f.views, failSync: &f.failSync}, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
-		LogSigner: signer, LogVerifierKey: vkey, Now: f.clock})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	f.book, f.reg = assemblytest.Open(tb, f.st, &assemblytest.Disk{Bolt: f.st, Views: &f.views, FailSync: &f.failSync}, f.clock)
 }
 
 func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixture {

@@ -5,14 +5,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/assembly/assemblytest"
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/roll"
@@ -66,7 +65,7 @@ type env struct {
 	admin  string // all-community street-admin token
 	logs   *bytes.Buffer
 	// failSync, while set, makes the registry's writes report a failed
-	// fdatasync (see failingDisk).
+	// fdatasync (see assemblytest.Disk).
 	failSync atomic.Bool
 	// configure, when set, adjusts the server's Config before each start.
 	configure func(*server.Config)
@@ -102,7 +101,7 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.reg, err = assembly.NewRegistry(&failingDisk{Bolt: e.st, fail: &e.failSync}, assembly.Config{ReceiptKey: receiptKey, LogSigner: logSigner, LogVerifierKey: logVKey, Now: e.clock.Now})
+	e.reg, err = assembly.NewRegistry(&assemblytest.Disk{Bolt: e.st, FailSync: &e.failSync}, assembly.Config{ReceiptKey: receiptKey, LogSigner: logSigner, LogVerifierKey: logVKey, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,26 +118,6 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// failingDisk is the store, whose Updates report a failed fdatasync while
-// fail is set (after writing their record, which the kernel may yet write):
-// a disk's failure cannot be caused here.
-type failingDisk struct {
-	*store.Bolt
-	fail *atomic.Bool
-}
-
-func (d *failingDisk) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return d.UpdateThen(ctx, fn, nil)
-}
-
-func (d *failingDisk) UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(bool)) error {
-	err := d.Bolt.UpdateThen(ctx, fn, then)
-	if err == nil && d.fail.Load() {
-		return fmt.Errorf("%w: journal fdatasync failed: %w", store.ErrWriteFailed, syscall.EIO)
-	}
-	return err
 }
 
 func (e *env) stop() {

@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/assembly/assemblytest"
-	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 )
@@ -36,16 +33,7 @@ func TestIntakeOnAFailingDisk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		book, err := roll.NewBook(st, roll.Config{Secret: bytes.Repeat([]byte{1}, 32), Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		signer, vkey, _ := audit.LogKey(bytes.Repeat([]byte{2}, 32))
-		reg, err := assembly.NewRegistry(st, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
-			LogSigner: signer, LogVerifierKey: vkey, Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
+		book, reg := assemblytest.Open(t, st, st, clock)
 		return st, book, reg
 	}
 	st, book, reg := open()

@@ -4,15 +4,20 @@
 package assemblytest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -95,4 +100,58 @@ func (c *City) Ballot(tb testing.TB, i int, choice string, nonce uint64, at time
 		tb.Fatal(err)
 	}
 	return assembly.Submission{Assembly: c.Assembly.ID, Canonical: canonical, Signature: sig, By: "platform-token"}
+}
+
+// Disk is a store for a registry under test: it counts the read
+// transactions opened on it (in Views, when set) and, while FailSync is
+// set, reports a failed fdatasync for every Update after the real one
+// wrote its record (a record the kernel may yet write: what a restart
+// finds is either). A disk's failure cannot be caused here.
+type Disk struct {
+	*store.Bolt
+	Views    *atomic.Int64
+	FailSync *atomic.Bool
+}
+
+// View counts and runs a read transaction.
+func (d *Disk) View(ctx context.Context, fn func(store.Tx) error) error {
+	if d.Views != nil {
+		d.Views.Add(1)
+	}
+	return d.Bolt.View(ctx, fn)
+}
+
+// Update is UpdateThen without then.
+func (d *Disk) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return d.UpdateThen(ctx, fn, nil)
+}
+
+// UpdateThen is the store's, failed while FailSync is set.
+func (d *Disk) UpdateThen(ctx context.Context, fn func(store.Tx) error, then func(bool)) error {
+	err := d.Bolt.UpdateThen(ctx, fn, then)
+	if err == nil && d.FailSync != nil && d.FailSync.Load() {
+		return fmt.Errorf("%w: journal fdatasync failed: %w", store.ErrWriteFailed, syscall.EIO)
+	}
+	return err
+}
+
+// Open is a book on st and a registry on regStore (st itself, or a Disk
+// around it), with fixed test keys and the clock now, as a server starting
+// on st has them.
+func Open(tb testing.TB, st, regStore store.Store, now func() time.Time) (*roll.Book, *assembly.Registry) {
+	tb.Helper()
+	book, err := roll.NewBook(st, roll.Config{Secret: bytes.Repeat([]byte{1}, 32), Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, vkey, err := audit.LogKey(bytes.Repeat([]byte{2}, 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg, err := assembly.NewRegistry(regStore, assembly.Config{ReceiptKey: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)),
+		LogSigner: signer, LogVerifierKey: vkey, Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return book, reg
 }

@@ -95,6 +95,20 @@ func schemaOf(t *testing.T, dir string) uint64 {
 	return v
 }
 
+// verifiedExport exports assembly id and verifies the export offline.
+func verifiedExport(t *testing.T, reg *assembly.Registry, id string) *audit.Report {
+	t.Helper()
+	bundle, err := reg.Export(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(bundle)
+	if err != nil {
+		t.Fatalf("export of %s: %v", id, err)
+	}
+	return rep
+}
+
 // openOld opens the data directory dir with this program, its clock at now.
 func openOld(t *testing.T, dir string, now time.Time) (*data, *assembly.Registry) {
 	t.Helper()
@@ -128,15 +142,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	d, reg := openOld(t, dir, now)
 
 	// The closed assembly: its export verifies, with the old result.
-	bundle, err := reg.Export(ctx, oldClosed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := audit.Verify(bundle)
-	if err != nil {
-		t.Fatalf("export of %s written at schema 1: %v", oldClosed, err)
-	}
-	if rep.Digest != oldClosedDigest || rep.Counted != 118 || rep.Refused != 1 {
+	if rep := verifiedExport(t, reg, oldClosed); rep.Digest != oldClosedDigest || rep.Counted != 118 || rep.Refused != 1 {
 		t.Errorf("export of %s: digest %s, %d counted, %d refused; want %s, 118, 1", oldClosed, rep.Digest, rep.Counted, rep.Refused, oldClosedDigest)
 	}
 	if _, _, digest, err := reg.Result(ctx, oldClosed); err != nil || digest != oldClosedDigest {
@@ -262,11 +268,8 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	if p, err := reg.Progress(ctx, oldOpen); err != nil || p.Counted != 119 || p.Refused != 1 {
 		t.Errorf("progress of %s after the restart: %d counted, %d refused (%v); want 119, 1", oldOpen, p.Counted, p.Refused, err)
 	}
-	if bundle, err = reg.Export(ctx, oldClosed); err == nil {
-		rep, err = audit.Verify(bundle)
-	}
-	if err != nil || rep.Digest != oldClosedDigest {
-		t.Errorf("export of %s after the restart: %v, digest %s", oldClosed, err, rep.Digest)
+	if rep := verifiedExport(t, reg, oldClosed); rep.Digest != oldClosedDigest {
+		t.Errorf("export of %s after the restart: digest %s", oldClosed, rep.Digest)
 	}
 }
 
@@ -328,15 +331,7 @@ func TestUpgradeFromSchema2Crash(t *testing.T) {
 			t.Errorf("run %d: counters %d counted, %d refused; stored ballots %d accepted, %d refused; %d voters' counted ballots",
 				run, p.Counted, p.Refused, accepted, refused, len(tallied))
 		}
-		bundle, err := reg.Export(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := audit.Verify(bundle)
-		if err != nil {
-			t.Fatalf("run %d: export: %v", run, err)
-		}
-		if uint64(rep.Entries) != p.Version || int64(rep.Counted) != p.Counted {
+		if rep := verifiedExport(t, reg, id); uint64(rep.Entries) != p.Version || int64(rep.Counted) != p.Counted {
 			t.Errorf("run %d: export of %d entries, %d counted; progress says %d, %d", run, rep.Entries, rep.Counted, p.Version, p.Counted)
 		}
 		if err := d.st.Close(); err != nil {
