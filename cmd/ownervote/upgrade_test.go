@@ -339,3 +339,69 @@ func TestUpgradeFromSchema2Crash(t *testing.T) {
 		}
 	}
 }
+
+// TestServeOldDataDir: `ownervote serve` on the schema-1 data directory
+// answers as on its own: the closed assembly's result with the digest the
+// old program computed and its public notice, the open one's progress
+// with the hourly counts kept in the old counters record, and an old
+// ballot's receipt whose inclusion proof verifies against its checkpoint.
+func TestServeOldDataDir(t *testing.T) {
+	ds := startDemo(t, oldDataDir(t, "schema1"))
+	base := "http://" + ds.httpAddr + "/v1/communities/beizhai-jiguan/assemblies/"
+	var res struct {
+		Digest string `json:"result_digest"`
+	}
+	if code := getJSON(t, base+oldClosed+"/result", ds.token, &res); code != 200 || res.Digest != oldClosedDigest {
+		t.Errorf("result of %s: HTTP %d, digest %s; want %s", oldClosed, code, res.Digest, oldClosedDigest)
+	}
+	if notice := string(fetch(t, "http://"+ds.httpAddr+"/notices/"+oldClosed, "")); !strings.Contains(notice, oldClosedDigest) {
+		t.Errorf("the public notice of %s does not show its result digest", oldClosed)
+	}
+	var prog struct {
+		Counted int64 `json:"counted,string"`
+		ByHour  []struct {
+			Ballots int64 `json:"ballots,string"`
+		} `json:"by_hour"`
+	}
+	if code := getJSON(t, base+oldOpen+"/progress", ds.token, &prog); code != 200 || prog.Counted != 118 {
+		t.Fatalf("progress of %s: HTTP %d, %d counted; want 118", oldOpen, code, prog.Counted)
+	}
+	var hourly int64
+	for _, h := range prog.ByHour {
+		hourly += h.Ballots
+	}
+	if hourly != prog.Counted {
+		t.Errorf("progress of %s: %d ballots by hour, %d counted", oldOpen, hourly, prog.Counted)
+	}
+	var list struct {
+		Ballots []struct {
+			ID     string `json:"ballot_id"`
+			Status string `json:"status"`
+		} `json:"ballots"`
+	}
+	if code := getJSON(t, base+oldOpen+"/ballots", ds.token, &list); code != 200 || len(list.Ballots) == 0 {
+		t.Fatalf("ballots of %s: HTTP %d, %d ballots", oldOpen, code, len(list.Ballots))
+	}
+	var rc struct {
+		LogEntry       []byte   `json:"log_entry"`
+		LogIndex       uint64   `json:"log_index,string"`
+		LogSize        uint64   `json:"log_size,string"`
+		Checkpoint     string   `json:"checkpoint"`
+		InclusionProof [][]byte `json:"inclusion_proof"`
+	}
+	id := list.Ballots[0].ID
+	if code := getJSON(t, base+oldOpen+"/ballots/"+id+"/receipt", ds.token, &rc); code != 200 {
+		t.Fatalf("receipt of old ballot %s: HTTP %d", id, code)
+	}
+	var keys struct {
+		LogVerifierKey string `json:"log_verifier_key"`
+	}
+	getJSON(t, "http://"+ds.httpAddr+"/v1/server/keys", ds.token, &keys)
+	cp, err := audit.OpenCheckpoint([]byte(rc.Checkpoint), keys.LogVerifierKey, oldOpen)
+	if err == nil {
+		err = audit.VerifyInclusion(rc.LogEntry, rc.LogIndex, cp.Size, rc.InclusionProof, cp.Hash)
+	}
+	if err != nil || cp.Size != rc.LogSize {
+		t.Errorf("receipt of old ballot %s does not prove its inclusion: %v", id, err)
+	}
+}
