@@ -95,8 +95,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// stop (applying what was acknowledged, with an error for a
 		// supervisor to start the server again) rather than refuse every
 		// write while looking healthy.
-		err := fmt.Errorf("%w; start the server again to recover", st.WriteErr())
-		log.Error("the disk failed a write, shutting down", "err", err)
+		err := st.WriteErr()
+		log.Error("the disk failed a write, shutting down: start the server again to take writes", "err", err)
 		srv.Shutdown(context.Background())
 		return err
 	}
