@@ -86,11 +86,8 @@ func TestProgressCloneIsDeep(t *testing.T) {
 // What the writer stored comes back from the cache exactly as decoding the
 // stored bytes gives it.
 func TestProgressCacheMatchesStoredRecord(t *testing.T) {
-	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "p.db"), store.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempStore(t)
+	var err error
 	ctx := context.Background()
 	a := &Assembly{ID: "a1", Motions: []Motion{{ID: "m1"}, {ID: "m2"}}}
 	var c progressCache
@@ -140,11 +137,8 @@ func TestProgressCacheMatchesStoredRecord(t *testing.T) {
 // restart) owns what it got: if its group is rolled back, the next group
 // reads the stored counters, not the abandoned changes.
 func TestProgressCacheForgetsRolledBackChanges(t *testing.T) {
-	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "p.db"), store.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempStore(t)
+	var err error
 	ctx := context.Background()
 	a := &Assembly{ID: "a1", Motions: []Motion{{ID: "m1"}}}
 	p := newProgress(a)
@@ -186,11 +180,7 @@ func TestProgressCacheForgetsRolledBackChanges(t *testing.T) {
 // a later one begins; a count for an earlier hour (a late confirmation)
 // goes to that hour's key.
 func TestHourCountsKeys(t *testing.T) {
-	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "h.db"), store.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempStore(t)
 	const id = "asm-1"
 	h0, h1, h3 := "2026-05-01T08", "2026-05-01T09", "2026-05-01T11"
 	p := &progressRecord{ByChannel: map[string]int64{}, Motions: map[string]*motionCounter{}}
@@ -251,4 +241,16 @@ type countingTx struct {
 func (c *countingTx) Put(b store.Bucket, k, v []byte) error {
 	*c.puts++
 	return c.Tx.Put(b, k, v)
+}
+
+// tempStore is a new store in a temporary directory, closed when the test
+// ends.
+func tempStore(t *testing.T) *store.Bolt {
+	t.Helper()
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "a.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

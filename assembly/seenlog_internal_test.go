@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,11 +15,8 @@ import (
 // alone: the compact range it started from and the nodes and entries it
 // added.
 func TestSeenLogProvesNewEntries(t *testing.T) {
-	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "l.db"), store.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempStore(t)
+	var err error
 	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	entry := func(i int) audit.Entry {
 		return audit.Entry{Kind: audit.KindClose, Close: &audit.CloseEntry{Reason: fmt.Sprint("entry ", i)}}

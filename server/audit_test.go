@@ -19,6 +19,7 @@ import (
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/server"
 )
 
 // checkReceipt verifies a receipt's inclusion proof and checkpoint as an
@@ -165,7 +166,7 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 		_, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: s.keyID(), Signature: sig})
 		return err
 	}
-	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); reasonOf(err) != "OBJECTION_WINDOW_OPEN" {
+	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTION_WINDOW_OPEN" {
 		t.Errorf("certify during the objection window: %v, want OBJECTION_WINDOW_OPEN", err)
 	}
 	o, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "3号楼业主称未收到通知"})
@@ -173,7 +174,7 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 		t.Fatal(err)
 	}
 	v.e.clock.Set(closesAt.Add(4 * 24 * time.Hour))
-	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); reasonOf(err) != "OBJECTIONS_UNANSWERED" {
+	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTIONS_UNANSWERED" {
 		t.Errorf("certify with an unanswered objection: %v, want OBJECTIONS_UNANSWERED", err)
 	}
 	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: o.GetObjectionId(), Text: "公告已于4月20日张贴并电话通知"}); err != nil {
@@ -189,17 +190,17 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	if state() != ov.AssemblyState_ASSEMBLY_STATE_PRELIMINARY {
 		t.Errorf("state with k−1 signatures = %v, want PRELIMINARY", state())
 	}
-	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); reasonOf(err) != "ALREADY_SIGNED" {
+	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "ALREADY_SIGNED" {
 		t.Errorf("duplicate signer: %v, want ALREADY_SIGNED", err)
 	}
 	outsider := newSigner("not-a-member", 222)
-	if err := certify(outsider, ed25519.Sign(outsider.priv, stmt)); reasonOf(err) != "NOT_COMMITTEE_MEMBER" {
+	if err := certify(outsider, ed25519.Sign(outsider.priv, stmt)); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
 		t.Errorf("non-member: %v, want NOT_COMMITTEE_MEMBER", err)
 	}
-	if err := certify(members[1], ed25519.Sign(members[2].priv, stmt)); reasonOf(err) != "BAD_CERT_SIGNATURE" {
+	if err := certify(members[1], ed25519.Sign(members[2].priv, stmt)); server.ReasonOf(err) != "BAD_CERT_SIGNATURE" {
 		t.Errorf("forged signature: %v, want BAD_CERT_SIGNATURE", err)
 	}
-	if err := certify(members[1], ed25519.Sign(members[1].priv, []byte("another statement"))); reasonOf(err) != "BAD_CERT_SIGNATURE" {
+	if err := certify(members[1], ed25519.Sign(members[1].priv, []byte("another statement"))); server.ReasonOf(err) != "BAD_CERT_SIGNATURE" {
 		t.Errorf("signature of another statement: %v, want BAD_CERT_SIGNATURE", err)
 	}
 	if state() != ov.AssemblyState_ASSEMBLY_STATE_PRELIMINARY {
@@ -226,10 +227,10 @@ func TestCertificationAndImmutability(t *testing.T) {
 	if _, err := v.submit(t, canonical, sig, ballot.Platform); err == nil {
 		t.Error("a ballot was accepted after certification")
 	}
-	if _, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: members[2].keyID(), Signature: sig}); reasonOf(err) != "CERTIFIED_IMMUTABLE" {
+	if _, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: members[2].keyID(), Signature: sig}); server.ReasonOf(err) != "CERTIFIED_IMMUTABLE" {
 		t.Errorf("third signature after certification: %v", err)
 	}
-	if _, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "迟到的异议"}); reasonOf(err) != "CERTIFIED_IMMUTABLE" {
+	if _, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "迟到的异议"}); server.ReasonOf(err) != "CERTIFIED_IMMUTABLE" {
 		t.Errorf("objection after certification: %v", err)
 	}
 	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "x"}); status.Code(err) != codes.FailedPrecondition {

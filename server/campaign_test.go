@@ -12,6 +12,7 @@ import (
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/server"
 )
 
 // TestCallAttempts: staff record call attempts for voters of the frozen
@@ -102,7 +103,7 @@ func TestCallAttempts(t *testing.T) {
 	}
 
 	v.closeAndResult(t)
-	if _, err := rec(v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[104], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}); reasonOf(err) != "WRONG_STATE" {
+	if _, err := rec(v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[104], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}); server.ReasonOf(err) != "WRONG_STATE" {
 		t.Errorf("call attempt after closing: %v, want WRONG_STATE", err)
 	}
 	// The history stays readable.
@@ -135,7 +136,7 @@ func TestEnrolSigner(t *testing.T) {
 	b.KeyID, b.Attestation.StaffID = chen.keyID(), chen.id
 	canonical, sig := v.sign(t, b, chen)
 	// (Intake treats a pending key as not active, like a revoked one.)
-	if _, err := v.submit(t, canonical, sig, ballot.Phone); status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "NO_RIGHT_TO_SIGN" {
+	if _, err := v.submit(t, canonical, sig, ballot.Phone); status.Code(err) != codes.FailedPrecondition || server.ReasonOf(err) != "NO_RIGHT_TO_SIGN" {
 		t.Errorf("ballot signed by a pending key: %v, want refused (NO_RIGHT_TO_SIGN)", err)
 	}
 	// Nor be a committee member.
@@ -188,7 +189,7 @@ func TestEnrolSigner(t *testing.T) {
 	if err != nil || sg.GetPending() || sg.GetApproveTime() == nil {
 		t.Fatalf("ApproveSigner = %v, %v", sg, err)
 	}
-	if _, err := approve(v.e.admin, chen.keyID()); reasonOf(err) != "SIGNER_NOT_PENDING" {
+	if _, err := approve(v.e.admin, chen.keyID()); server.ReasonOf(err) != "SIGNER_NOT_PENDING" {
 		t.Errorf("second approval: %v, want SIGNER_NOT_PENDING", err)
 	}
 	// Now the key signs.
@@ -212,7 +213,7 @@ func TestEnrolSigner(t *testing.T) {
 			t.Errorf("revoked pending signer = %v", s)
 		}
 	}
-	if _, err := approve(v.e.admin, zhou.keyID()); reasonOf(err) != "SIGNER_NOT_PENDING" {
+	if _, err := approve(v.e.admin, zhou.keyID()); server.ReasonOf(err) != "SIGNER_NOT_PENDING" {
 		t.Errorf("approving a revoked key: %v, want SIGNER_NOT_PENDING", err)
 	}
 }

@@ -32,8 +32,8 @@ func TestStorageAndFallbackStatuses(t *testing.T) {
 		{"named refusal", &assembly.Refusal{Reason: assembly.ErrAlreadyVoted, Detail: "again", BallotID: "b"}, codes.AlreadyExists, "ALREADY_VOTED"},
 	} {
 		err := toStatus(context.Background(), log, c.err)
-		if status.Code(err) != c.code || reasonOfStatus(err) != c.reason {
-			t.Errorf("%s: %v (%s), want %v %s", c.name, status.Code(err), reasonOfStatus(err), c.code, c.reason)
+		if status.Code(err) != c.code || ReasonOf(err) != c.reason {
+			t.Errorf("%s: %v (%s), want %v %s", c.name, status.Code(err), ReasonOf(err), c.code, c.reason)
 		}
 	}
 }

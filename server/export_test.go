@@ -1,5 +1,20 @@
 package server
 
+import (
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+)
+
 // LocalCallsStopped reports whether s's JSON gateway refuses and cancels
 // local calls, as it must once Shutdown returns.
 func LocalCallsStopped(s *Server) bool { return s.local.stopping.Err() != nil }
+
+// ReasonOf is the ErrorInfo reason of a status error, if any.
+func ReasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return ei.GetReason()
+		}
+	}
+	return ""
+}

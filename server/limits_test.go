@@ -142,8 +142,8 @@ func TestRateLimitPerToken(t *testing.T) {
 		}
 	}
 	_, err := rs.ImportUnits(e.ctx(staff), &ov.ImportUnitsRequest{CommunityId: "east", Units: developerUnits("1-1", 3)})
-	if status.Code(err) != codes.ResourceExhausted || reasonOf(err) != "RATE_LIMITED" {
-		t.Fatalf("call %d = %v (%s), want ResourceExhausted RATE_LIMITED", burst+1, err, reasonOf(err))
+	if status.Code(err) != codes.ResourceExhausted || server.ReasonOf(err) != "RATE_LIMITED" {
+		t.Fatalf("call %d = %v (%s), want ResourceExhausted RATE_LIMITED", burst+1, err, server.ReasonOf(err))
 	}
 	var retry *errdetails.RetryInfo
 	for _, d := range status.Convert(err).Details() {
@@ -184,8 +184,8 @@ func TestRequestDeadline(t *testing.T) {
 	// it fails before anything is written.
 	noDeadline := metadataCtx(context.Background(), e.admin)
 	_, err := v.rs.ImportUnits(noDeadline, &ov.ImportUnitsRequest{CommunityId: v.community, Units: developerUnits("9-9", 3)})
-	if status.Code(err) != codes.DeadlineExceeded || reasonOf(err) != "DEADLINE_EXCEEDED" {
-		t.Errorf("ImportUnits without a client deadline = %v (%s), want DeadlineExceeded DEADLINE_EXCEEDED", err, reasonOf(err))
+	if status.Code(err) != codes.DeadlineExceeded || server.ReasonOf(err) != "DEADLINE_EXCEEDED" {
+		t.Errorf("ImportUnits without a client deadline = %v (%s), want DeadlineExceeded DEADLINE_EXCEEDED", err, server.ReasonOf(err))
 	}
 	// The gateway sets no deadline either.
 	code, ae := e.rawPost("/v1/communities/"+v.community+"/units:import", e.admin, []byte(`{"units":[{"unit_id":"9-9-1","registered_area_m2":"50","kind":"UNIT_KIND_DEVELOPER_UNSOLD"}]}`), false)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -202,7 +201,7 @@ func TestLocalConnInterceptsAndStops(t *testing.T) {
 		c.stopInFlight()
 	}()
 	err := c.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
-	if status.Code(err) != codes.Unavailable || reasonOfStatus(err) != "SHUTTING_DOWN" {
+	if status.Code(err) != codes.Unavailable || ReasonOf(err) != "SHUTTING_DOWN" {
 		t.Errorf("a call in flight when the server stopped waiting: %v, want Unavailable SHUTTING_DOWN", err)
 	}
 	if got := strings.Join(order, ", "); got != "first GetBallotReceipt, second GetBallotReceipt, method" {
@@ -213,19 +212,9 @@ func TestLocalConnInterceptsAndStops(t *testing.T) {
 		t.Errorf("a call after the stop: %v, method run %d times; want Unavailable and the method not run again", err, calls)
 	}
 	err = c.Invoke(context.Background(), "/ownervote.v1.AssemblyService/WatchProgress", &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
-	if status.Code(err) != codes.Unavailable || reasonOfStatus(err) != "" {
+	if status.Code(err) != codes.Unavailable || ReasonOf(err) != "" {
 		t.Errorf("a method the local connection does not hold: %v, want Unavailable from the real connection", err)
 	}
-}
-
-// reasonOfStatus is the ErrorInfo reason of a status error, if any.
-func reasonOfStatus(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok {
-			return ei.GetReason()
-		}
-	}
-	return ""
 }
 
 // TestLocalConnRefusesWhatTheWireWould: a request the gRPC client would
@@ -238,7 +227,7 @@ func TestLocalConnRefusesWhatTheWireWould(t *testing.T) {
 		return &ov.BallotReceipt{}, nil
 	})
 	err := c.Invoke(context.Background(), localMethodName, &ov.GetBallotReceiptRequest{CommunityId: "c-\xff"}, new(ov.BallotReceipt))
-	if status.Code(err) != codes.InvalidArgument || reasonOfStatus(err) != "MALFORMED_REQUEST" || calls != 0 {
+	if status.Code(err) != codes.InvalidArgument || ReasonOf(err) != "MALFORMED_REQUEST" || calls != 0 {
 		t.Errorf("a string that is not UTF-8: %v (method run %d times), want InvalidArgument MALFORMED_REQUEST", err, calls)
 	}
 }
@@ -322,7 +311,7 @@ func TestLocalConnCallerLeaves(t *testing.T) {
 			return &ov.BallotReceipt{}, nil
 		})
 		err := c.Invoke(ctx, localMethodName, &ov.GetBallotReceiptRequest{}, new(ov.BallotReceipt))
-		if status.Code(err) != codes.Canceled || reasonOfStatus(err) != "" {
+		if status.Code(err) != codes.Canceled || ReasonOf(err) != "" {
 			t.Errorf("stopping %t: %v, want the caller's Canceled", stop, err)
 		}
 	}

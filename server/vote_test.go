@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -27,6 +26,7 @@ import (
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/recount"
 	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/server"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -285,15 +285,6 @@ func (v *vote) closeAndResult(t *testing.T) *ov.AssemblyResult {
 	return res
 }
 
-func reasonOf(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
-}
-
 // TestSeedStory: 166 equal households. 111 participants reach the 2/3
 // quorum (110 do not); of 111, 56 agreeing is more than half and 55 is not.
 func TestSeedStory(t *testing.T) {
@@ -391,8 +382,8 @@ func TestBallotChecks(t *testing.T) {
 	refused := func(t *testing.T, canonical, sig []byte, c ballot.Channel, wantCode codes.Code, wantReason string) {
 		t.Helper()
 		_, err := v.submit(t, canonical, sig, c)
-		if status.Code(err) != wantCode || reasonOf(err) != wantReason {
-			t.Errorf("submit = %v (%s), want %v %s", status.Code(err), reasonOf(err), wantCode, wantReason)
+		if status.Code(err) != wantCode || server.ReasonOf(err) != wantReason {
+			t.Errorf("submit = %v (%s), want %v %s", status.Code(err), server.ReasonOf(err), wantCode, wantReason)
 		}
 	}
 
@@ -404,7 +395,7 @@ func TestBallotChecks(t *testing.T) {
 		flipped := bytes.Clone(canonical)
 		flipped[len(flipped)/2] ^= 1
 		_, err := v.submit(t, flipped, sig, ballot.Platform)
-		if r := reasonOf(err); r != "BAD_SIGNATURE" && r != "MALFORMED_BALLOT" && r != "UNKNOWN_SIGNER_KEY" {
+		if r := server.ReasonOf(err); r != "BAD_SIGNATURE" && r != "MALFORMED_BALLOT" && r != "UNKNOWN_SIGNER_KEY" {
 			t.Errorf("one flipped bit: %v (%s), want refused", err, r)
 		}
 	})
@@ -586,7 +577,7 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 	v.e.failSync.Store(true)
 	b, s := v.ballotFor(50, ballot.Platform, "AGREE")
 	canonical, sig := v.sign(t, b, s)
-	if _, err := v.submit(t, canonical, sig, ballot.Platform); status.Code(err) != codes.Unavailable || reasonOf(err) != "STORAGE_FAILED" {
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); status.Code(err) != codes.Unavailable || server.ReasonOf(err) != "STORAGE_FAILED" {
 		t.Errorf("ballot the disk failed, over gRPC: %v, want Unavailable STORAGE_FAILED", err)
 	}
 	b, s = v.ballotFor(51, ballot.Platform, "AGREE")
@@ -625,10 +616,10 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 		t.Fatalf("phone ballot with maker-checker: %v %v, want pending without receipt", r.GetStatus(), err)
 	}
 	req := v.confirmation(r.GetBallotId(), v.staff2)
-	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), req); reasonOf(err) != "SAME_STAFF" {
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), req); server.ReasonOf(err) != "SAME_STAFF" {
 		t.Errorf("confirm through the recorder's token: %v, want SAME_STAFF", err)
 	}
-	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff)); reasonOf(err) != "SAME_STAFF" {
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff)); server.ReasonOf(err) != "SAME_STAFF" {
 		t.Errorf("confirm signed by the staff member who took the ballot: %v, want SAME_STAFF", err)
 	}
 	unsigned := v.confirmation(r.GetBallotId(), v.staff2)
@@ -638,7 +629,7 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	}
 	forged := v.confirmation(r.GetBallotId(), v.staff2)
 	forged.Signature[3] ^= 1
-	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), forged); reasonOf(err) != "BAD_SIGNATURE" {
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), forged); server.ReasonOf(err) != "BAD_SIGNATURE" {
 		t.Errorf("forged confirmation: %v, want BAD_SIGNATURE", err)
 	}
 	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), req)
@@ -662,7 +653,7 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if err := rec(70); err != nil {
 		t.Fatal(err)
 	}
-	if err := rec(71); reasonOf(err) != "PROXY_CAP" {
+	if err := rec(71); server.ReasonOf(err) != "PROXY_CAP" {
 		t.Errorf("second proxy of one holder: %v, want PROXY_CAP", err)
 	}
 }
@@ -678,7 +669,7 @@ func TestNoticeAndLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "short"})
-	if reasonOf(err) != "SHORT_NOTICE" {
+	if server.ReasonOf(err) != "SHORT_NOTICE" {
 		t.Errorf("publish with a 10-day notice: %v, want SHORT_NOTICE", err)
 	}
 	short.AssemblyId, short.ShortNoticeReason = "short2", "物业撤场，应急选聘"
@@ -835,7 +826,7 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 	b, s := v.ballotFor(50, ballot.Platform, "OPPOSE")
 	b.Voter = am.GetNewVoter()
 	canonical, sig := v.sign(t, b, s)
-	if _, err := v.submit(t, canonical, sig, ballot.Platform); reasonOf(err) != "NOT_ON_ROLL" {
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "NOT_ON_ROLL" {
 		t.Errorf("buyer of a unit that had voted: %v, want NOT_ON_ROLL", err)
 	}
 
@@ -846,7 +837,7 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 	}
 	b, s = v.ballotFor(51, ballot.Platform, "AGREE")
 	canonical, sig = v.sign(t, b, s)
-	if _, err := v.submit(t, canonical, sig, ballot.Platform); reasonOf(err) != "NOT_ON_ROLL" {
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "NOT_ON_ROLL" {
 		t.Errorf("seller of an amended unit: %v, want NOT_ON_ROLL", err)
 	}
 	b.Voter, b.Nonce = am.GetNewVoter(), nonce()
@@ -947,7 +938,7 @@ func TestCommitteeCountsPeopleAndBallotsCoverEveryMotion(t *testing.T) {
 	v.assembly, v.rollDigest = "two", pa.GetRollDigest()
 	b, s := v.ballotFor(10, ballot.Platform, "AGREE") // m1 only
 	canonical, sig := v.sign(t, b, s)
-	if _, err := v.submit(t, canonical, sig, ballot.Platform); reasonOf(err) != "BAD_CHOICE" {
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "BAD_CHOICE" {
 		t.Errorf("a ballot without motion m2: %v, want BAD_CHOICE", err)
 	}
 	b.Choices = append(b.Choices, ballot.Choice{Motion: "m2", Values: []string{"ABSTAIN"}})
