@@ -62,8 +62,9 @@ const (
 )
 
 // newAIOSyncer sets up an AIO context and its eventfd; the error says why
-// it could not (ENOSYS: a kernel without AIO).
-func newAIOSyncer() (*aioSyncer, error) {
+// it could not (ENOSYS: a kernel without AIO). gaveUp, if not nil, is told
+// why the syncer gives up on AIO later.
+func newAIOSyncer(gaveUp func(error)) (*aioSyncer, error) {
 	var ctx uintptr
 	if _, _, e := syscall.Syscall(syscall.SYS_IO_SETUP, 1, uintptr(unsafe.Pointer(&ctx)), 0); e != 0 {
 		return nil, e
@@ -73,7 +74,7 @@ func newAIOSyncer() (*aioSyncer, error) {
 		syscall.Syscall(syscall.SYS_IO_DESTROY, ctx, 0, 0)
 		return nil, e
 	}
-	return &aioSyncer{ctx: ctx, efd: int(fd), ev: os.NewFile(fd, "journal-fsync-eventfd")}, nil
+	return &aioSyncer{ctx: ctx, efd: int(fd), ev: os.NewFile(fd, "journal-fsync-eventfd"), gaveUp: gaveUp}, nil
 }
 
 // fdatasync fdatasyncs f through AIO. used is false when AIO cannot be

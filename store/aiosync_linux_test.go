@@ -13,7 +13,7 @@ import (
 )
 
 func TestAIOSyncer(t *testing.T) {
-	a, err := newAIOSyncer()
+	a, err := newAIOSyncer(nil)
 	skipWithoutAIO(t, err)
 	defer a.close()
 	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
@@ -46,7 +46,7 @@ func TestAIOSyncer(t *testing.T) {
 
 // The store's journal syncs through AIO where the kernel has it.
 func TestJournalUsesAIO(t *testing.T) {
-	a, err := newAIOSyncer()
+	a, err := newAIOSyncer(nil)
 	skipWithoutAIO(t, err)
 	a.close()
 	b, err := OpenBolt(filepath.Join(t.TempDir(), "db"), BoltOptions{})
@@ -96,12 +96,12 @@ func TestAIOSyncerCloseFreesItsContext(t *testing.T) {
 		}
 		return strings.Count(string(b), "/[aio]"), len(fds)
 	}
-	a, err := newAIOSyncer()
+	a, err := newAIOSyncer(nil)
 	skipWithoutAIO(t, err)
 	a.close()
 	contexts, files := nr()
 	for range 20 {
-		a, err := newAIOSyncer()
+		a, err := newAIOSyncer(nil)
 		skipWithoutAIO(t, err)
 		a.dead = true
 		a.close()
@@ -114,7 +114,7 @@ func TestAIOSyncerCloseFreesItsContext(t *testing.T) {
 // A file AIO cannot fdatasync (/dev/null has no fsync): the syncer says
 // why once and leaves the fdatasync to the caller from then on.
 func TestAIOSyncerGivesUp(t *testing.T) {
-	a, err := newAIOSyncer()
+	a, err := newAIOSyncer(nil)
 	skipWithoutAIO(t, err)
 	defer a.close()
 	var told []error

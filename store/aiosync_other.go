@@ -9,9 +9,9 @@ import (
 
 // aioSyncer is Linux's (aiosync_linux.go); elsewhere files are fdatasynced
 // by a blocking call.
-type aioSyncer struct{ gaveUp func(error) }
+type aioSyncer struct{}
 
-func newAIOSyncer() (*aioSyncer, error) { return nil, errors.ErrUnsupported }
+func newAIOSyncer(func(error)) (*aioSyncer, error) { return nil, errors.ErrUnsupported }
 
 func (a *aioSyncer) fdatasync(*os.File) (used bool, err error) { return false, nil }
 

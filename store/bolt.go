@@ -288,7 +288,7 @@ func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func(writ
 	}
 	if upTo > b.ov.durable.Load() {
 		if serr := b.journal.sync(upTo); serr != nil {
-			if err != nil {
+			if err != nil && !errors.Is(err, ErrWriteFailed) {
 				// fn's own answer rests on what was not made durable:
 				// the failure is the answer.
 				return fmt.Errorf("%w (the transaction had failed: %v)", serr, err)

@@ -527,6 +527,24 @@ func TestJournalApplyFailure(t *testing.T) {
 	}
 }
 
+// Writes waiting for an apply that fails because the disk is full are
+// refused for now: ErrUnavailable, wrapping the disk's error.
+func TestJournalApplyOnAFullDisk(t *testing.T) {
+	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+	b.amu.Lock()
+	b.applyErr = fmt.Errorf("write ownervote.db: %w", syscall.ENOSPC) // as the last apply failed
+	b.amu.Unlock()
+	b.failing.Store(true)
+	b.maxWait = 0
+	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) })
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Update while the apply fails on a full disk = %v, want ErrUnavailable wrapping ENOSPC", err)
+	}
+	if got := get(t, b, Units, "a"); got != "" {
+		t.Errorf("the refused write is visible: a = %q", got)
+	}
+}
+
 // UpdateThen lets the next Update read a record that is being fsynced;
 // Views see it only once it is durable.
 func TestJournalUpdateThen(t *testing.T) {
@@ -850,6 +868,9 @@ func TestJournalApplyPacksAppendedSequences(t *testing.T) {
 			}
 		}
 	}
+	if !packed[LogEntries] || packed[BallotIDs] {
+		t.Errorf("packed: log entries %v, ballot ids %v; want true, false", packed[LogEntries], packed[BallotIDs])
+	}
 	for _, c := range []struct {
 		bucket  Bucket
 		minFill float64
@@ -966,7 +987,9 @@ func TestJournalSyncFailure(t *testing.T) {
 			t.Errorf("WriteErr after Close = %v, want nil", werr)
 		}
 	}()
-	for k, want := range map[string]string{"a": "1", "c": ""} {
+	// b's frame is whole in the segment (only its fdatasync "failed"), yet
+	// never durable: Close applied what was durable and dropped the rest.
+	for k, want := range map[string]string{"a": "1", "b": "", "c": ""} {
 		if got := get(t, r, Units, k); got != want {
 			t.Errorf("after reopening, %s = %q, want %q", k, got, want)
 		}

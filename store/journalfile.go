@@ -269,10 +269,7 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 	// Without AIO (an old kernel, too many contexts), a blocking
 	// fdatasync does the same, only at some cost in throughput.
 	var err error
-	switch j.aio, err = newAIOSyncer(); {
-	case j.aio != nil:
-		j.aio.gaveUp = noAIO
-	case noAIO != nil && !errors.Is(err, errors.ErrUnsupported):
+	if j.aio, err = newAIOSyncer(noAIO); j.aio == nil && noAIO != nil && !errors.Is(err, errors.ErrUnsupported) {
 		noAIO(err)
 	}
 	return j, nil
