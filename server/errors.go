@@ -59,8 +59,6 @@ var errorTable = []errorMapping{
 	{assembly.ErrBadChoice, codes.InvalidArgument, "BAD_CHOICE", "选票中的选择不符合该事项"},
 	{assembly.ErrAlreadyVoted, codes.AlreadyExists, "ALREADY_VOTED", "该业主已有计票的选票，本票不计入并已登记"},
 	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
-	// A refusal whose reason no row above names.
-	{assembly.ErrRefused, codes.FailedPrecondition, "REFUSED", "选票被拒收，已登记"},
 	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
 	{assembly.ErrBadSignature, codes.InvalidArgument, "BAD_SIGNATURE", "选票签名验证失败"},
 	{assembly.ErrUnknownSignerKey, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY", "签名密钥未登记"},
@@ -88,6 +86,8 @@ var errorTable = []errorMapping{
 	{ErrRequestTooLarge, codes.ResourceExhausted, "REQUEST_TOO_LARGE", "请求内容过大"},
 	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求内容格式不正确（文字须为 UTF-8）"},
 	{ErrShuttingDown, codes.Unavailable, "SHUTTING_DOWN", "服务器正在停止，请稍后重试"},
+	// A refusal whose reason no row above names.
+	{assembly.ErrRefused, codes.FailedPrecondition, "REFUSED", "选票被拒收，已登记"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "请求超时"},
 	{context.Canceled, codes.Canceled, "CANCELLED", "请求已取消"},
 }

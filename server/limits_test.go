@@ -300,6 +300,9 @@ func TestMalformedJSONRequest(t *testing.T) {
 	if code := e.do("GET", "/v1/communities/%FF/units", e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" {
 		t.Errorf("a community id that is not UTF-8: HTTP %d %s (%s), want 400 MALFORMED_REQUEST", code, ae.reason(), ae.Message)
 	}
+	if code := e.do("GET", "/v1/communities/dorm/units?page_token=%FF", e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" {
+		t.Errorf("a query value that is not UTF-8: HTTP %d %s (%s), want 400 MALFORMED_REQUEST", code, ae.reason(), ae.Message)
+	}
 	req, err := http.NewRequest("GET", "http://"+e.srv.HTTPAddr()+"/v1/communities", nil)
 	if err != nil {
 		t.Fatal(err)

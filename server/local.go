@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
-	"sync"
+	"unicode/utf8"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -18,25 +20,25 @@ import (
 // localConn is the JSON gateway's connection to the gRPC services. A unary
 // call runs the service's method handler in the caller's goroutine through
 // the same interceptor chain as the gRPC server's (recovery, logging,
-// deadline, authorization, rate limits), as a call over a connection would
-// run: the request and the reply are marshalled and unmarshalled as on the
-// wire (which checks them, strings in UTF-8 for one) within the same size
-// limits; the gateway's outgoing metadata arrives as incoming metadata
-// without the keys the server reserves; errors come back as the server sends them, and the header and
-// trailer as the client receives them; a caller whose deadline passed or
-// who left gets its context's error, whatever the method answers. What it
-// leaves out is the transport between the gateway and the server: HTTP/2
-// framing and the goroutine hand-offs of an in-memory connection, about a
-// tenth of a JSON request's CPU. Streams and methods registered elsewhere
-// go over the in-memory pipe (ClientConn).
+// deadline, authorization, rate limits), on a copy of the request, within
+// the same message size limits; the gateway's outgoing metadata arrives as
+// incoming metadata without the keys the server reserves; errors come back
+// as the server sends them, and the header and trailer the method sets
+// reach the caller's grpc.Header and grpc.Trailer options (through the
+// gateway's own runtime.ServerTransportStream); a caller whose deadline
+// passed or who left gets its context's error, whatever the method
+// answers. What it leaves out is the transport between the gateway and the
+// server: encoding, HTTP/2 framing and the goroutine hand-offs of an
+// in-memory connection. Streams and methods registered elsewhere go over
+// the in-memory pipe (ClientConn).
 //
-// What differs: a request the gRPC client would have refused to send
-// (Internal, HTTP 500) is refused as malformed (InvalidArgument, HTTP 400);
-// a call cut off by the server's stop answers UNAVAILABLE with the usual
-// details; a caller whose deadline passes is answered when the method
-// returns (every method stops at its context's end), not at that instant;
-// the method's incoming metadata lacks what the transport adds
-// (":authority", "user-agent", "content-type"), which no method reads.
+// What differs: a call cut off by the server's stop answers UNAVAILABLE
+// with the usual details; a caller whose deadline passes is answered when
+// the method returns (every method stops at its context's end), not at
+// that instant; the method's incoming metadata lacks what the transport
+// adds (":authority", "user-agent", "content-type"), which no method
+// reads, and grpc.Method(ctx) is empty. Strings that are not UTF-8, which
+// the wire would refuse, are refused before the gateway (wellFormedURL).
 type localConn struct {
 	*grpc.ClientConn
 	methods     map[string]localMethod
@@ -79,7 +81,7 @@ func (r registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
 // Errors of the local connection, mapped in errors.go.
 var (
 	// ErrMalformedRequest: a JSON request that could not be carried as a
-	// gRPC call (a string that is not UTF-8).
+	// gRPC call (a path or query string that is not UTF-8).
 	ErrMalformedRequest = errors.New("server: malformed request")
 	// ErrShuttingDown: the server stopped before the call finished.
 	ErrShuttingDown = errors.New("server: shutting down")
@@ -94,33 +96,31 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	if c.stopping.Err() != nil {
 		return toStatus(ctx, c.log, ErrShuttingDown)
 	}
-	in, ok1 := args.(proto.Message)
-	out, ok2 := reply.(proto.Message)
-	if !ok1 || !ok2 {
-		return status.Errorf(codes.Internal, "grpc: local call %s: request %T or reply %T is not a protobuf message", method, args, reply)
+	in, out := args.(proto.Message), reply.(proto.Message) // generated clients pass messages
+	if n := proto.Size(in); n > c.maxRequest {
+		return status.Errorf(codes.ResourceExhausted, "grpc: trying to send message larger than max (%d vs. %d)", n, c.maxRequest)
 	}
 	// The gateway passes on only headers that are valid gRPC metadata
 	// (runtime.AnnotateContext), as the gRPC client would require.
 	md, _ := metadata.FromOutgoingContext(ctx)
-	raw, err := proto.Marshal(in)
-	if err != nil {
-		return toStatus(ctx, c.log, fmt.Errorf("%w: %v", ErrMalformedRequest, err))
-	}
-	if len(raw) > c.maxRequest {
-		return status.Errorf(codes.ResourceExhausted, "grpc: trying to send message larger than max (%d vs. %d)", len(raw), c.maxRequest)
-	}
 
 	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.stopping, cancel)()
-	st := &localStream{method: method}
+	st := &runtime.ServerTransportStream{}
 	sctx := grpc.NewContextWithServerTransportStream(metadata.NewIncomingContext(metadata.NewOutgoingContext(callCtx, nil), dropReserved(md)), st)
 	resp, err := m.handler(m.srv, sctx, func(v any) error {
-		if err := proto.Unmarshal(raw, v.(proto.Message)); err != nil {
-			return status.Errorf(codes.Internal, "grpc: error unmarshalling request: %v", err)
-		}
+		proto.Merge(v.(proto.Message), in)
 		return nil
 	}, c.intercept)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case grpc.HeaderCallOption:
+			*o.HeaderAddr = st.Header()
+		case grpc.TrailerCallOption:
+			*o.TrailerAddr = st.Trailer()
+		}
+	}
 	if ctx.Err() != nil {
 		// The caller's deadline passed or it left: the gRPC client answers
 		// so whatever the method does.
@@ -136,28 +136,16 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 		if !ok {
 			s = status.FromContextError(err)
 		}
-		st.deliver(opts, s)
 		return s.Err()
 	}
 	r, ok := resp.(proto.Message)
 	if !ok {
-		err := status.Errorf(codes.Internal, "grpc: error while marshaling: %s returned %T, not a protobuf message", method, resp)
-		st.deliver(opts, status.Convert(err))
-		return err
+		return status.Errorf(codes.Internal, "grpc: error while marshaling: %s returned %T, not a protobuf message", method, resp)
 	}
-	rawReply, err := proto.Marshal(r)
-	if err != nil {
-		err = status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
-		st.deliver(opts, status.Convert(err))
-		return err
+	if n := proto.Size(r); n > c.maxResponse {
+		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", n, c.maxResponse)
 	}
-	st.deliver(opts, nil)
-	if len(rawReply) > c.maxResponse {
-		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", len(rawReply), c.maxResponse)
-	}
-	if err := proto.Unmarshal(rawReply, out); err != nil {
-		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
-	}
+	proto.Merge(out, r)
 	return nil
 }
 
@@ -175,80 +163,6 @@ func dropReserved(md metadata.MD) metadata.MD {
 	return md
 }
 
-// localStream is a local call's grpc.ServerTransportStream: it keeps the
-// header and trailer a method sets, for the caller's grpc.Header and
-// grpc.Trailer options.
-type localStream struct {
-	method          string
-	mu              sync.Mutex
-	header, trailer metadata.MD
-	headerSent      bool
-}
-
-func (s *localStream) Method() string { return s.method }
-
-func (s *localStream) SetHeader(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.headerSent {
-		return errHeaderSent
-	}
-	s.header = metadata.Join(s.header, md)
-	return nil
-}
-
-// errHeaderSent is grpc-go's answer to a header set after it was sent.
-var errHeaderSent = status.Error(codes.Internal, "transport: SendHeader called multiple times")
-
-func (s *localStream) SendHeader(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.headerSent {
-		return errHeaderSent
-	}
-	s.header, s.headerSent = metadata.Join(s.header, md), true
-	return nil
-}
-
-func (s *localStream) SetTrailer(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.trailer = metadata.Join(s.trailer, md)
-	return nil
-}
-
-// deliver hands the header and trailer to the call's options as the gRPC
-// client receives them: the header carries the content type; an error
-// with no header set or sent comes in a trailers-only response, whose
-// trailer carries the content type instead; an error's trailer carries the
-// status's details.
-func (s *localStream) deliver(opts []grpc.CallOption, failed *status.Status) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	contentType := metadata.Pairs("content-type", "application/grpc")
-	header, trailer := metadata.Join(contentType, s.header), s.trailer
-	if failed != nil {
-		if len(s.header) == 0 && !s.headerSent {
-			header, trailer = nil, metadata.Join(contentType, trailer)
-		} else {
-			trailer = metadata.Join(trailer)
-		}
-		if p := failed.Proto(); len(p.GetDetails()) > 0 {
-			if b, err := proto.Marshal(p); err == nil {
-				trailer.Set("grpc-status-details-bin", string(b))
-			}
-		}
-	}
-	for _, o := range opts {
-		switch o := o.(type) {
-		case grpc.HeaderCallOption:
-			*o.HeaderAddr = header
-		case grpc.TrailerCallOption:
-			*o.TrailerAddr = trailer
-		}
-	}
-}
-
 // chainUnary makes one interceptor of several, the first outermost, as
 // grpc.ChainUnaryInterceptor does for the server.
 func chainUnary(interceptors ...grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
@@ -264,4 +178,29 @@ func chainFrom(interceptors []grpc.UnaryServerInterceptor, i int, info *grpc.Una
 	return func(ctx context.Context, req any) (any, error) {
 		return interceptors[i](ctx, req, info, chainFrom(interceptors, i+1, info, last))
 	}
+}
+
+// wellFormedURL refuses, as ErrMalformedRequest, a request whose path or
+// query holds a string that is not UTF-8: the gateway would hand it to a
+// method in a string field, which the gRPC wire refuses to carry (and an
+// error quoting it could not be written as JSON). Bodies are checked by
+// the gateway's JSON decoding.
+func wellFormedURL(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok := utf8.ValidString(r.URL.Path)
+		if ok && r.URL.RawQuery != "" {
+			for k, vs := range r.URL.Query() {
+				ok = ok && utf8.ValidString(k)
+				for _, v := range vs {
+					ok = ok && utf8.ValidString(v)
+				}
+			}
+		}
+		if !ok {
+			err := fmt.Errorf("%w: the path or query of %q is not UTF-8", ErrMalformedRequest, strings.ToValidUTF8(r.URL.Path, "\uFFFD"))
+			writeHTTPError(w, http.StatusBadRequest, toStatus(r.Context(), log, err))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -93,9 +93,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, errc: make(chan error, 1)}
 	az := &authorizer{tokens: cfg.Tokens, log: s.log}
 	lim := newLimiter(cfg.Limits, s.log)
-	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary}
+	// One chain for gRPC and JSON calls alike.
+	unary := chainUnary(s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary)
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(unary...),
+		grpc.UnaryInterceptor(unary),
 		grpc.ChainStreamInterceptor(s.recoverStream, az.stream, lim.stream),
 		grpc.MaxRecvMsgSize(lim.limits.MaxRequestBytes),
 		// Calls run on long-lived goroutines whose stacks have grown,
@@ -103,7 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// (3–4% of intake's CPU); beyond that many at once, new ones.
 		grpc.NumStreamWorkers(StreamWorkers),
 	)
-	s.local = newLocalConn(chainUnary(unary...), lim.limits.MaxRequestBytes, maxResponseBytes, s.log)
+	s.local = newLocalConn(unary, lim.limits.MaxRequestBytes, maxResponseBytes, s.log)
 	reg := registrar{grpc: s.grpc, local: s.local}
 	ov.RegisterRollServiceServer(reg, &rollService{book: cfg.Book, log: s.log})
 	ov.RegisterTokenServiceServer(reg, &tokenService{tokens: cfg.Tokens, log: s.log})
@@ -155,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", gw)
+	mux.Handle("/v1/", wellFormedURL(s.log, gw))
 	mux.Handle("/healthz", gw)
 	mux.Handle("GET /notices/", s.noticeHandler())
 	mux.Handle("/", s.consoleHandler())
@@ -249,7 +250,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		s.local.stopInFlight()
 		s.grpc.Stop()
 		<-done
 	}
