@@ -3,7 +3,6 @@ package assembly_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -21,17 +20,14 @@ import (
 // fixture is an open assembly of one community on a real bbolt file, with
 // a registered platform key.
 type fixture struct {
-	st       *store.Bolt
-	views    atomic.Int64 // read transactions the registry opened
-	failSync atomic.Bool  // the registry's Updates report a failed fdatasync
-	book     *roll.Book
-	reg      *assembly.Registry
-	now      atomic.Pointer[time.Time]
-	asm      assembly.Assembly
-	voters   []string
-	platform ed25519.PrivateKey
-	nonce    atomic.Uint64
-	city     *assemblytest.City
+	st                 *store.Bolt
+	views              atomic.Int64 // read transactions the registry opened
+	failSync           atomic.Bool  // the registry's Updates report a failed fdatasync
+	book               *roll.Book
+	reg                *assembly.Registry
+	now                atomic.Pointer[time.Time]
+	nonce              atomic.Uint64
+	*assemblytest.City // the community, its assembly, voters and platform key
 }
 
 func (f *fixture) clock() time.Time { return *f.now.Load() }
@@ -56,8 +52,7 @@ func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixt
 	start := assemblytest.Start
 	f.now.Store(&start)
 	f.open(tb, filepath.Join(tb.TempDir(), "a.db"))
-	f.city = assemblytest.NewCity(tb, f.book, f.reg, households, settings)
-	f.asm, f.voters, f.platform = f.city.Assembly, f.city.Voters, f.city.Platform
+	f.City = assemblytest.NewCity(tb, f.book, f.reg, households, settings)
 	during := assemblytest.During
 	f.now.Store(&during)
 	return f
@@ -65,7 +60,7 @@ func newFixture(tb testing.TB, households int, settings assembly.Settings) *fixt
 
 // signed returns a signed PLATFORM ballot of voter i.
 func (f *fixture) signed(tb testing.TB, i int, choice string) assembly.Submission {
-	return f.city.Ballot(tb, i, choice, f.nonce.Add(1), f.clock())
+	return f.Ballot(tb, i, choice, f.nonce.Add(1), f.clock())
 }
 
 // TestSubmitProvesFromWhatItsGroupSaw: a counted ballot's receipt — its
@@ -85,7 +80,7 @@ func TestSubmitProvesFromWhatItsGroupSaw(t *testing.T) {
 		if n := f.views.Load() - before; n != 1 {
 			t.Errorf("ballot %d: Submit opened %d read transactions, want 1 (none after the commit)", i, n)
 		}
-		cp, err := audit.OpenCheckpoint([]byte(out.Checkpoint), f.reg.LogVerifierKey(), f.asm.ID)
+		cp, err := audit.OpenCheckpoint([]byte(out.Checkpoint), f.reg.LogVerifierKey(), f.Assembly.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,11 +90,11 @@ func TestSubmitProvesFromWhatItsGroupSaw(t *testing.T) {
 		if err := audit.VerifyInclusion(out.LogEntry, out.LogIndex, out.LogSize, out.InclusionProof, cp.Hash); err != nil {
 			t.Errorf("ballot %d: %v", i, err)
 		}
-		stored, err := f.reg.CheckpointAt(ctx, f.asm.ID, out.LogSize) // from the stored nodes
+		stored, err := f.reg.CheckpointAt(ctx, f.Assembly.ID, out.LogSize) // from the stored nodes
 		if err != nil {
 			t.Fatal(err)
 		}
-		if scp, err := audit.OpenCheckpoint(stored, f.reg.LogVerifierKey(), f.asm.ID); err != nil || !bytes.Equal(scp.Hash, cp.Hash) {
+		if scp, err := audit.OpenCheckpoint(stored, f.reg.LogVerifierKey(), f.Assembly.ID); err != nil || !bytes.Equal(scp.Hash, cp.Hash) {
 			t.Errorf("ballot %d: checkpoint root %x, the stored log's %v (%v)", i, cp.Hash, scp, err)
 		}
 	}
@@ -118,7 +113,7 @@ func TestSubmitAfterAFailedFsync(t *testing.T) {
 	for i := range subs {
 		subs[i] = f.signed(t, i, "AGREE")
 	}
-	p0, err := f.reg.Progress(ctx, f.asm.ID)
+	p0, err := f.reg.Progress(ctx, f.Assembly.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +150,7 @@ func TestSubmitAfterAFailedFsync(t *testing.T) {
 			t.Errorf("ballot %d again after the restart: replayed %v, status %s, receipt %v; want its receipt, counted once", i, out.Replayed, out.Record.Status, out.Receipt)
 		}
 	}
-	p, err := f.reg.Progress(ctx, f.asm.ID)
+	p, err := f.reg.Progress(ctx, f.Assembly.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

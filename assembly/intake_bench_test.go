@@ -16,7 +16,7 @@ import (
 // repeat and their ballots are refused (and stored) as second ballots.
 func BenchmarkSubmit(b *testing.B) {
 	f := newFixture(b, 20000, assembly.Settings{})
-	subs := make([]assembly.Submission, min(b.N, len(f.voters)))
+	subs := make([]assembly.Submission, min(b.N, len(f.Voters)))
 	for i := range subs {
 		subs[i] = f.signed(b, i, "AGREE")
 	}

@@ -57,7 +57,7 @@ type seenLog struct {
 }
 
 func newSeenLog(t audit.Tree) *seenLog {
-	s := &seenLog{tree: t, nodes: map[compact.NodeID][]byte{}, entries: map[uint64][]byte{}}
+	s := &seenLog{nodes: map[compact.NodeID][]byte{}, entries: map[uint64][]byte{}} // tree: set by the writer's finish
 	for i, id := range compact.RangeNodes(0, t.Size, nil) {
 		if i < len(t.Hashes) {
 			s.nodes[id] = t.Hashes[i]

@@ -28,13 +28,13 @@ func TestLogStateWrittenAsJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before, size, err := f.reg.Checkpoint(ctx, f.asm.ID)
+	before, size, err := f.reg.Checkpoint(ctx, f.Assembly.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = f.st.Update(ctx, func(tx store.Tx) error {
 		var tree audit.Tree
-		err := tx.Scan(store.LogEntries, store.Prefix(f.asm.ID), nil, func(_, v []byte) (bool, error) {
+		err := tx.Scan(store.LogEntries, store.Prefix(f.Assembly.ID), nil, func(_, v []byte) (bool, error) {
 			return true, tree.Append(audit.LeafHash(v), func(compact.NodeID, []byte) {})
 		})
 		if err != nil {
@@ -43,12 +43,12 @@ func TestLogStateWrittenAsJSON(t *testing.T) {
 		if tree.Size != size {
 			t.Fatalf("%d entries stored, checkpoint of %d", tree.Size, size)
 		}
-		return store.PutJSON(tx, store.LogState, []byte(f.asm.ID), map[string]any{"tree": tree})
+		return store.PutJSON(tx, store.LogState, []byte(f.Assembly.ID), map[string]any{"tree": tree})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, _, err := f.reg.Checkpoint(ctx, f.asm.ID)
+	after, _, err := f.reg.Checkpoint(ctx, f.Assembly.ID)
 	if err != nil || string(after) != string(before) {
 		t.Fatalf("checkpoint from the JSON state:\n%s\nwant\n%s (%v)", after, before, err)
 	}
@@ -59,7 +59,7 @@ func TestLogStateWrittenAsJSON(t *testing.T) {
 	if out.LogSize != size+1 {
 		t.Errorf("log size after one more ballot = %d, want %d", out.LogSize, size+1)
 	}
-	cp, err := audit.OpenCheckpoint(out.Checkpoint, f.reg.LogVerifierKey(), f.asm.ID)
+	cp, err := audit.OpenCheckpoint(out.Checkpoint, f.reg.LogVerifierKey(), f.Assembly.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestLogStateWrittenAsJSON(t *testing.T) {
 		t.Errorf("inclusion proof after the JSON state: %v", err)
 	}
 	var raw []byte
-	f.st.View(ctx, func(tx store.Tx) error { raw = append(raw, tx.Get(store.LogState, []byte(f.asm.ID))...); return nil })
+	f.st.View(ctx, func(tx store.Tx) error { raw = append(raw, tx.Get(store.LogState, []byte(f.Assembly.ID))...); return nil })
 	if len(raw) != 8 {
 		t.Errorf("log state rewritten as %q, want 8 bytes", raw)
 	}
@@ -105,7 +105,7 @@ func TestCheckpointSignedOnceForConcurrentRequests(t *testing.T) {
 	notes := make([][]byte, 16)
 	for i := range notes {
 		wg.Go(func() {
-			cp, _, err := reg.Checkpoint(ctx, f.asm.ID)
+			cp, _, err := reg.Checkpoint(ctx, f.Assembly.ID)
 			if err != nil {
 				t.Error(err)
 			}

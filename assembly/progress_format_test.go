@@ -28,18 +28,18 @@ func TestHourlyCountsOfEarlierFiles(t *testing.T) {
 	// inside the record.
 	err := f.st.Update(ctx, func(tx store.Tx) error {
 		var rec map[string]any
-		if _, err := store.GetJSON(tx, store.Progress, []byte(f.asm.ID), &rec); err != nil {
+		if _, err := store.GetJSON(tx, store.Progress, []byte(f.Assembly.ID), &rec); err != nil {
 			return err
 		}
 		rec["hourly"] = map[string]int64{earlier: 4}
-		return store.PutJSON(tx, store.Progress, []byte(f.asm.ID), rec)
+		return store.PutJSON(tx, store.Progress, []byte(f.Assembly.ID), rec)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check := func(when string, want map[string]int64) {
 		t.Helper()
-		p, err := f.reg.Progress(ctx, f.asm.ID)
+		p, err := f.reg.Progress(ctx, f.Assembly.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestHourlyCountsOfEarlierFiles(t *testing.T) {
 	check("after the next ballot", map[string]int64{earlier: 4, hour: 3})
 	var rec map[string]json.RawMessage
 	f.st.View(ctx, func(tx store.Tx) error {
-		_, err := store.GetJSON(tx, store.Progress, []byte(f.asm.ID), &rec)
+		_, err := store.GetJSON(tx, store.Progress, []byte(f.Assembly.ID), &rec)
 		return err
 	})
 	if _, ok := rec["hourly"]; ok {

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -431,7 +430,10 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // Run builds the city and measures the three phases.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.Communities < 1 || cfg.Households < 1 {
-		return Result{}, errors.New("bench: concurrency, duration, communities and households must be positive")
+		return Result{}, fmt.Errorf("%w: concurrency, duration, communities and households must be positive", ErrConfig)
+	}
+	if cfg.Round <= 0 {
+		cfg.Round = 3 * time.Second
 	}
 	if cfg.CeilingBatchSize == 0 {
 		cfg.CeilingBatchSize = DefaultCeilingBatchSize(cfg.Concurrency)
@@ -439,7 +441,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.CeilingBatchDelay == 0 {
 		cfg.CeilingBatchDelay = DefaultCeilingBatchDelay
 	}
-	if err := CheckCeilingBatch(cfg.CeilingBatchSize, cfg.CeilingBatchDelay); err != nil {
+	if err := checkCeilingBatch(cfg.CeilingBatchSize, cfg.CeilingBatchDelay, cfg.Round/3); err != nil {
 		return Result{}, err
 	}
 	c, err := buildCity(ctx, cfg)
@@ -502,15 +504,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return err
 	}
 
-	round := cfg.Round
-	if round <= 0 {
-		round = 3 * time.Second
-	}
-	slice := round / 3
+	slice := cfg.Round / 3
 	rounds := max(1, int(cfg.Duration/slice))
 	grpcPhase, jsonPhase, ceilPhase := &Phase{}, &Phase{}, &Phase{}
 	nextGRPC, nextJSON, nextCeiling := counter(0, half), counter(half, len(c.ballots)), counter(0, math.MaxInt)
-	cfg.printf("%d clients, %d rounds of %s: gRPC, JSON, ceiling (bare verify + group commit) in turn", cfg.Concurrency, rounds, round)
+	cfg.printf("%d clients, %d rounds of %s: gRPC, JSON, ceiling (bare verify + group commit) in turn", cfg.Concurrency, rounds, cfg.Round)
 	if cfg.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
 			return Result{}, err

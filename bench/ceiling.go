@@ -55,8 +55,9 @@ func (c *ceiling) Ingest(ctx context.Context, req *ov.IngestRequest) (*ov.Ingest
 
 // The ceiling's group commit by default: a batch starts as soon as every
 // client waits (at most assembly.MaxGroup, the intake's largest group) or
-// 2 ms after the first request, so that it waits as little as the intake's
-// group commit, which has no timer. With bbolt's own defaults (1000 and
+// 2 ms after the first request. The intake's group commit has no timer; a
+// shorter one here only lowers the ceiling (smaller batches, more fsyncs;
+// see docs/performance.md). With bbolt's own defaults (1000 and
 // 10 ms) the ceiling measures about a quarter of the rate here, of the
 // order of the figure "for scale" (7,000/s).
 const DefaultCeilingBatchDelay = 2 * time.Millisecond
@@ -71,18 +72,17 @@ func (r Result) DefaultCeiling() bool {
 	return r.CeilingBatchSize == DefaultCeilingBatchSize(r.Concurrency) && r.CeilingBatchDelayMs == ms(DefaultCeilingBatchDelay)
 }
 
-// MaxCeilingBatchDelay bounds the ceiling's batch delay: a slice of the
-// run lasts a second, and a batch that waits longer would outlast it.
-const MaxCeilingBatchDelay = time.Second
+// ErrConfig marks a Config that Run refuses.
+var ErrConfig = errors.New("bench: bad configuration")
 
-// CheckCeilingBatch says what is wrong with the ceiling's batch settings,
-// if anything.
-func CheckCeilingBatch(size int, delay time.Duration) error {
+// checkCeilingBatch says what is wrong with the ceiling's batch settings,
+// if anything: a batch may not wait longer than a slice of the run.
+func checkCeilingBatch(size int, delay, slice time.Duration) error {
 	if size < 1 {
-		return fmt.Errorf("bench: the ceiling's batch size must be at least 1, not %d", size)
+		return fmt.Errorf("%w: the ceiling's batch size must be at least 1, not %d", ErrConfig, size)
 	}
-	if delay < time.Microsecond || delay > MaxCeilingBatchDelay {
-		return fmt.Errorf("bench: the ceiling's batch delay must be between 1µs and %s, not %s", MaxCeilingBatchDelay, delay)
+	if delay < time.Microsecond || delay > slice {
+		return fmt.Errorf("%w: the ceiling's batch delay must be between 1µs and %s (a slice of the run), not %s", ErrConfig, slice, delay)
 	}
 	return nil
 }

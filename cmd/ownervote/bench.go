@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,8 +26,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fl.Duration("duration", 10*time.Second, "length of each phase")
 	dir := fl.String("dir", "", "directory for the databases (default: a new temporary directory, removed afterwards)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the measured rounds (not the city's setup) to this file")
-	ceilingBatchSize := fl.Int("ceiling-batch-size", 0, "the ceiling's group commit: most records in one bbolt transaction (default: one per client, at most 256; bbolt's default is 1000)")
-	ceilingBatchDelay := fl.Duration("ceiling-batch-delay", bench.DefaultCeilingBatchDelay, "the ceiling's group commit: longest wait for a batch to fill (bbolt's default is 10ms)")
+	ceilingBatchSize := fl.Int("ceiling-batch-size", 0, "the ceiling's group commit: most records in one bbolt transaction (0: one per client, at most 256; bbolt's default is 1000)")
+	ceilingBatchDelay := fl.Duration("ceiling-batch-delay", bench.DefaultCeilingBatchDelay, "the ceiling's group commit: longest wait for a batch to fill (0: the default; bbolt's default is 10ms)")
 	var skip []string
 	fl.Func("skip", "a phase not to run: grpc, json or ceiling (repeatable; to profile one phase alone)", func(v string) error {
 		if v != "grpc" && v != "json" && v != "ceiling" {
@@ -37,14 +38,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	if err := fl.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	sizeGiven := false
-	fl.Visit(func(f *flag.Flag) { sizeGiven = sizeGiven || f.Name == "ceiling-batch-size" })
-	if !sizeGiven {
-		*ceilingBatchSize = bench.DefaultCeilingBatchSize(*concurrency)
-	}
-	if err := bench.CheckCeilingBatch(*ceilingBatchSize, *ceilingBatchDelay); err != nil {
-		return fmt.Errorf("%w: --ceiling-batch-size, --ceiling-batch-delay: %v", errUsage, err)
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "ownervote-bench-")
@@ -66,6 +59,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.CPUProfile = f
 	}
 	res, err := bench.Run(ctx, cfg)
+	if errors.Is(err, bench.ErrConfig) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -69,8 +69,8 @@ func TestBenchCeilingBatch(t *testing.T) {
 	if !strings.Contains(out, "not the figure the target is for") {
 		t.Errorf("with other ceiling settings the summary does not say the ratio is not the target's:\n%s", out)
 	}
-	for _, bad := range [][]string{{"--ceiling-batch-size", "0"}, {"--ceiling-batch-delay", "0s"}, {"--ceiling-batch-delay", "500ns"}, {"--ceiling-batch-delay", "2s"}} {
-		if code, _, stderr := runCLI(t, append([]string{"bench"}, bad...)...); code == 0 || !strings.Contains(stderr, "--ceiling-batch") {
+	for _, bad := range [][]string{{"--ceiling-batch-size", "-1"}, {"--ceiling-batch-delay", "-1ms"}, {"--ceiling-batch-delay", "500ns"}, {"--ceiling-batch-delay", "2s"}} {
+		if code, _, stderr := runCLI(t, append([]string{"bench"}, bad...)...); code != 2 || !strings.Contains(stderr, "the ceiling's batch") {
 			t.Errorf("bench %v: exit %d, %s", bad, code, stderr)
 		}
 	}
