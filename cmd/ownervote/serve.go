@@ -83,22 +83,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if demoToken != "" {
 		printDemo(stdout, srv, demoToken)
 	}
+	var failed error // what stops the server other than a signal
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down: finishing requests in flight")
 	case err := <-srv.Err():
 		log.Error("listener failed, shutting down", "err", err)
-		srv.Shutdown(context.Background())
-		return err
+		failed = err
 	case <-st.Failed():
 		// Nothing more can be written until the store is opened again:
 		// stop (applying what was acknowledged, with an error for a
 		// supervisor to start the server again) rather than refuse every
 		// write while looking healthy.
-		err := st.WriteErr()
-		log.Error("the disk failed a write, shutting down: start the server again to take writes", "err", err)
+		failed = st.WriteErr()
+		log.Error("the disk failed a write, shutting down: start the server again to take writes", "err", failed)
+	}
+	if failed != nil {
 		srv.Shutdown(context.Background())
-		return err
+		return failed
 	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		return err
