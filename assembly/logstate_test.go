@@ -67,7 +67,10 @@ func TestLogStateWrittenAsJSON(t *testing.T) {
 		t.Errorf("inclusion proof after the JSON state: %v", err)
 	}
 	var raw []byte
-	f.st.View(ctx, func(tx store.Tx) error { raw = append(raw, tx.Get(store.LogState, []byte(f.Assembly.ID))...); return nil })
+	f.st.View(ctx, func(tx store.Tx) error {
+		raw = append(raw, tx.Get(store.LogState, []byte(f.Assembly.ID))...)
+		return nil
+	})
 	if len(raw) != 8 {
 		t.Errorf("log state rewritten as %q, want 8 bytes", raw)
 	}
