@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -39,16 +40,20 @@ var (
 	crashRounds = flag.Int("crash.rounds", 12, "SIGKILL rounds of the crash test (go test ./cmd/ownervote -run TestCrash -crash.rounds 200)")
 )
 
-// ownervoteBinary builds the real binary with `go build` into a
-// temporary directory of the test.
-func ownervoteBinary(t *testing.T) string {
+// ownervoteBinary builds the real binary with `go build`, with the given
+// build tags, into a temporary directory of the test.
+func ownervoteBinary(t *testing.T, tags ...string) string {
 	t.Helper()
 	gotool, err := exec.LookPath("go")
 	if err != nil {
 		gotool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "ownervote")
-	if out, err := exec.Command(gotool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	if out, err := exec.Command(gotool, append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -145,6 +150,27 @@ type crashVote struct {
 	staffTok    string
 	receiptPub  ed25519.PublicKey
 	logVerifier string
+}
+
+// adminToken makes a street-admin token in dataDir with `ownervote token
+// create`, as an operator does before the first start.
+func adminToken(t *testing.T, dataDir string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"token", "create", "--data", dataDir, "--role", "street-admin", "--label", "test admin"}, &out, &errOut); code != 0 {
+		t.Fatalf("token create: %s", errOut.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// reasonOf is the ErrorInfo reason of a gRPC error, or "".
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 func authCtx(ctx context.Context, tok string) context.Context {
@@ -303,6 +329,13 @@ type ledger struct {
 	unknown map[string]job
 	// checkpoint is the last signed log checkpoint a client was given.
 	checkpoint *ov.Checkpoint
+	// storageFailed counts the answers UNAVAILABLE STORAGE_FAILED: the
+	// server's disk failed the write.
+	storageFailed int
+}
+
+func newLedger() *ledger {
+	return &ledger{accepted: map[string]uint64{}, refused: map[string]bool{}, unknown: map[string]job{}}
 }
 
 func dialProc(t *testing.T, p *proc) *grpc.ClientConn {
@@ -344,6 +377,9 @@ func (cv *crashVote) submit(t *testing.T, as ov.AssemblyServiceClient, l *ledger
 		l.refused[jb.id] = true
 		delete(l.unknown, jb.id)
 	case code == codes.Unavailable || code == codes.DeadlineExceeded || code == codes.Canceled:
+		if reasonOf(err) == "STORAGE_FAILED" {
+			l.storageFailed++
+		}
 		if _, ok := l.accepted[jb.id]; !ok && !l.refused[jb.id] {
 			l.unknown[jb.id] = jb
 		}
@@ -372,18 +408,14 @@ func TestCrashDuringIntake(t *testing.T) {
 	t.Logf("crash test: -crash.seed %d -crash.rounds %d", *crashSeed, *crashRounds)
 	cv := &crashVote{dataDir: t.TempDir(), community: "crash", assembly: "crash-vote"}
 
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"token", "create", "--data", cv.dataDir, "--role", "street-admin", "--label", "crash test"}, &out, &errOut); code != 0 {
-		t.Fatalf("token create: %s", errOut.String())
-	}
-	cv.admin = strings.TrimSpace(out.String())
+	cv.admin = adminToken(t, cv.dataDir)
 	serveArgs := []string{"--rate-limit", "0"}
 	p := startProc(t, bin, cv.dataDir, serveArgs...)
 	if !p.waitReady(t) {
 		t.Fatalf("serve exited: %v\n%s", p.waitErr, p.stderr.String())
 	}
 	cv.setUp(t, p, rng, 1200)
-	l := &ledger{accepted: map[string]uint64{}, refused: map[string]bool{}, unknown: map[string]job{}}
+	l := newLedger()
 	cv.check(t, p, l, 0)
 
 	for round := 1; round <= *crashRounds && !t.Failed(); round++ {
@@ -391,7 +423,7 @@ func TestCrashDuringIntake(t *testing.T) {
 		killAfter := time.Duration(rng.IntN(500)) * time.Millisecond
 		earlyKill := rng.IntN(4) == 0
 		startupKill := time.Duration(rng.IntN(40)) * time.Millisecond
-		sent := cv.intake(t, p, l, jobs, killAfter)
+		sent := cv.intake(t, p, l, jobs, killAfter, p.kill)
 		if !t.Failed() {
 			cv.checkOffline(t, l, round)
 		}
@@ -427,9 +459,9 @@ func TestCrashDuringIntake(t *testing.T) {
 }
 
 // intake runs the jobs from eight clients (four as the platform, four as
-// phone staff) until the server is killed, after killAfter. It returns how
-// many submissions were sent.
-func (cv *crashVote) intake(t *testing.T, p *proc, l *ledger, jobs []job, killAfter time.Duration) int {
+// phone staff) until the server is gone: after killAfter, kill is called,
+// and returns once it is. It returns how many submissions were sent.
+func (cv *crashVote) intake(t *testing.T, p *proc, l *ledger, jobs []job, killAfter time.Duration, kill func()) int {
 	t.Helper()
 	conn := dialProc(t, p)
 	defer conn.Close()
@@ -473,7 +505,7 @@ func (cv *crashVote) intake(t *testing.T, p *proc, l *ledger, jobs []job, killAf
 	killed := make(chan struct{})
 	go func() {
 		time.Sleep(killAfter)
-		p.kill()
+		kill()
 		close(killed)
 	}()
 feed:

@@ -13,11 +13,16 @@ import (
 	"github.com/ownervote/ownervote/demo"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/server"
+	"github.com/ownervote/ownervote/store"
 )
 
 func init() {
 	commands["serve"] = command{summary: "run the platform: gRPC and the JSON API", run: runServe}
 }
+
+// storeOpened is given serve's store once it is open: nothing to do, but
+// in the test builds of faults.go.
+var storeOpened = func(*store.Bolt) {}
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -47,6 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	st := d.st
 	defer st.Close() // for the early returns; closed explicitly after shutdown
+	storeOpened(st)
 	book, err := roll.NewBook(st, roll.Config{Secret: d.secret})
 	if err != nil {
 		return err
