@@ -18,7 +18,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -379,15 +378,6 @@ func (ph *Phase) finish() {
 		return ph.latencies[min(len(ph.latencies)-1, int(p*float64(len(ph.latencies))))]
 	}
 	ph.P50, ph.P95, ph.P99 = pct(0.50), pct(0.95), pct(0.99)
-}
-
-// processCPU is the CPU time the process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // cpuPerOp is the CPU time per acknowledged request, in microseconds.

@@ -1,4 +1,4 @@
-//go:build ownervote_faults
+//go:build ownervote_faults && unix
 
 package main
 
