@@ -42,7 +42,11 @@ type Bolt struct {
 
 	amu       sync.Mutex // one apply at a time
 	applyErr  error      // the last apply's failure, nil after a success; under amu
+	stopped   bool       // an apply failed other than on a full disk: no more; under amu
 	failing   atomic.Bool
+	// applyTx applies records in a bbolt transaction: applyRecords, or a
+	// test's stand-in for a disk that fails.
+	applyTx func(*bolt.Tx, []*record) error
 	maxWait   int // maxPendingWrites; tests lower it
 	log       *slog.Logger
 	wake      chan struct{}
@@ -54,8 +58,9 @@ type Bolt struct {
 
 // The applier runs when this many writes are pending, and at least every
 // applyInterval while any are: larger batches share more pages. While the
-// journal cannot be applied (the disk is full, say) Updates go on until
-// maxPendingWrites wait, and then fail with the applier's error.
+// journal cannot be applied because the disk is full, Updates go on until
+// maxPendingWrites wait, and then fail with ErrUnavailable. Any other
+// failure of an apply stops the store (see apply).
 const (
 	applyWrites      = 128 << 10
 	applyInterval    = 500 * time.Millisecond
@@ -84,7 +89,8 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	b := &Bolt{db: db, ov: newOverlay(), readOnly: opts.ReadOnly, wake: make(chan struct{}, 1), stop: make(chan struct{}), log: opts.Logger, maxWait: maxPendingWrites}
+	b := &Bolt{db: db, ov: newOverlay(), readOnly: opts.ReadOnly, wake: make(chan struct{}, 1), stop: make(chan struct{}), log: opts.Logger, maxWait: maxPendingWrites,
+		applyTx: applyRecords}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -323,8 +329,8 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 		b.amu.Unlock()
 		if err != nil {
 			err = fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
-			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-				err = fmt.Errorf("%w: %w", ErrUnavailable, err) // a full disk: for now
+			if diskFull(err) {
+				err = fmt.Errorf("%w: %w", ErrUnavailable, err) // for now
 			}
 			return nil, 0, err
 		}
@@ -378,21 +384,41 @@ func (b *Bolt) applier() {
 // apply writes every pending record to the buckets in one transaction and
 // deletes the journal's segments that are then fully applied. On failure
 // the records stay in the journal and in memory, to be applied at the next
-// try or the next open.
+// open, or at the next try if the disk was full.
+//
+// Any other failure stops the store as a failed journal fdatasync does
+// (ErrWriteFailed, Failed): bbolt rolls the transaction back in memory,
+// but the pages and the meta page it wrote before the failure may be on
+// the disk, and a later commit reusing those pages could, if the process
+// then died, leave a meta page on the disk that points at overwritten
+// pages. So no commit follows in this process, not even at Close; the
+// next open starts from what is on the disk and applies the journal again.
 func (b *Bolt) apply() error {
 	b.amu.Lock()
 	defer b.amu.Unlock()
+	if b.stopped {
+		return b.applyErr
+	}
 	recs := b.ov.toApply()
 	if len(recs) == 0 {
 		return nil
 	}
-	b.applyErr = b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) })
+	b.applyErr = b.db.Update(func(btx *bolt.Tx) error { return b.applyTx(btx, recs) })
 	b.failing.Store(b.applyErr != nil)
 	if b.applyErr != nil {
+		if !diskFull(b.applyErr) {
+			b.stopped = true
+			b.journal.stop(fmt.Errorf("%w: applying the journal to the database failed: %w", ErrWriteFailed, b.applyErr))
+		}
 		return b.applyErr
 	}
 	b.ov.markApplied(len(recs))
 	return b.journal.release(recs[len(recs)-1].seq)
+}
+
+// diskFull tells whether err is the disk's being full, which passes.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // applyAll applies every written record, once the last is durable. b.wmu
@@ -438,10 +464,12 @@ func (b *Bolt) Close() error {
 }
 
 // Failed is closed when the store stops taking writes: the disk failed a
-// journal fdatasync or a write that could not be undone (ErrWriteFailed,
-// which every later Update that writes, or reads what was not durable,
-// returns). Close still applies what was acknowledged; only opening the
-// store again takes writes again, and the server stops when it sees this.
+// journal fdatasync, a journal write that could not be undone, or an apply
+// to the database other than for being full (ErrWriteFailed, which every
+// later Update that writes, or reads what was not durable, returns). Close
+// still applies what was acknowledged, unless an apply failed; only
+// opening the store again takes writes again, and the server stops when it
+// sees this.
 // Never closed for a read-only store.
 func (b *Bolt) Failed() <-chan struct{} {
 	if b.journal == nil {

@@ -492,56 +492,114 @@ func TestJournalReadOnlyValuesDoNotShareMemory(t *testing.T) {
 	})
 }
 
-func TestJournalApplyFailure(t *testing.T) {
-	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+// An apply that fails because the disk is full is tried again: meanwhile
+// writes are taken until maxWait wait, then refused for now
+// (ErrUnavailable, wrapping the disk's error), and once the disk has room
+// the journal is applied and writes go on. The store does not stop.
+func TestJournalApplyOnAFullDisk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
 	b.maxWait = 2
-	// A record that cannot be applied (its bucket does not exist), as a
-	// stand-in for a full disk.
-	b.wmu.Lock()
-	bad := &record{seq: b.ov.head.Load() + 1, ops: []op{{kind: opPut, bucket: "no-such-bucket", key: []byte("k"), val: []byte("v")}}}
-	if err := b.journal.write(bad); err != nil {
-		t.Fatal(err)
+	full := true
+	b.amu.Lock()
+	b.applyTx = func(btx *bolt.Tx, recs []*record) error {
+		if full {
+			return fmt.Errorf("write %s: %w", path, syscall.ENOSPC)
+		}
+		return applyRecords(btx, recs)
 	}
-	if err := b.journal.sync(bad.seq); err != nil {
-		t.Fatal(err)
-	}
-	b.ov.add(bad)
-	b.ov.setDurable(bad.seq)
-	b.wmu.Unlock()
-	if err := b.apply(); !errors.Is(err, ErrUnknownBucket) {
-		t.Fatalf("apply = %v", err)
+	b.amu.Unlock()
+	put(t, b, Units, "a", "1")
+	if err := b.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("apply on a full disk = %v", err)
 	}
 	// Below the limit, writes are still taken.
-	put(t, b, Units, "a", "1")
-	if get(t, b, Units, "a") != "1" {
-		t.Fatal("write while the applier fails is not visible")
+	put(t, b, Units, "b", "2")
+	if get(t, b, Units, "b") != "2" {
+		t.Fatal("a write taken while the applier fails is not visible")
 	}
-	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("1")) })
-	if err == nil || !errors.Is(err, ErrUnknownBucket) || errors.Is(err, ErrUnavailable) {
-		t.Errorf("Update with %d writes waiting for a failing applier = %v, want its error (not a full disk's)", b.ov.pendingWrites(), err)
+	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("c"), []byte("3")) })
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Update with %d writes waiting for an apply on a full disk = %v, want ErrUnavailable wrapping ENOSPC", b.ov.pendingWrites(), err)
 	}
-	// The journal is kept, so a fixed database can apply it later; here
-	// the bad record stays, and Close says so.
-	if err := b.Close(); !errors.Is(err, ErrUnknownBucket) {
-		t.Errorf("Close = %v, want the apply error", err)
+	if got := get(t, b, Units, "c"); got != "" {
+		t.Errorf("the refused write is visible: c = %q", got)
+	}
+	select {
+	case <-b.Failed():
+		t.Fatalf("the store stopped on a full disk: %v", b.WriteErr())
+	default:
+	}
+	b.amu.Lock()
+	full = false
+	b.amu.Unlock()
+	if err := b.Flush(); err != nil {
+		t.Fatalf("apply once the disk has room = %v", err)
+	}
+	put(t, b, Units, "c", "3")
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = openJournaled(t, path, false)
+	for k, want := range map[string]string{"a": "1", "b": "2", "c": "3"} {
+		if got := get(t, b, Units, k); got != want {
+			t.Errorf("%s = %q after reopening, want %q", k, got, want)
+		}
 	}
 }
 
-// Writes waiting for an apply that fails because the disk is full are
-// refused for now: ErrUnavailable, wrapping the disk's error.
-func TestJournalApplyOnAFullDisk(t *testing.T) {
-	b := openJournaled(t, filepath.Join(t.TempDir(), "j.db"), false)
+// An apply that fails other than on a full disk stops the store at once,
+// as a failed journal fdatasync does: Failed, ErrWriteFailed for every
+// later write (reads go on), no commit to the database again in this
+// process, not even at Close, and the next open applies the journal.
+func TestJournalApplyFailureStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	tries := 0
 	b.amu.Lock()
-	b.applyErr = fmt.Errorf("write ownervote.db: %w", syscall.ENOSPC) // as the last apply failed
-	b.amu.Unlock()
-	b.failing.Store(true)
-	b.maxWait = 0
-	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("a"), []byte("1")) })
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
-		t.Errorf("Update while the apply fails on a full disk = %v, want ErrUnavailable wrapping ENOSPC", err)
+	b.applyTx = func(*bolt.Tx, []*record) error {
+		tries++
+		return fmt.Errorf("write %s: %w", path, syscall.EIO)
 	}
-	if got := get(t, b, Units, "a"); got != "" {
-		t.Errorf("the refused write is visible: a = %q", got)
+	b.amu.Unlock()
+	if err := b.Flush(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("apply on a failing disk = %v", err)
+	}
+	select {
+	case <-b.Failed():
+	default:
+		t.Fatal("Failed is not closed after an apply failed on a failing disk")
+	}
+	if err := b.WriteErr(); !errors.Is(err, ErrWriteFailed) || !errors.Is(err, syscall.EIO) {
+		t.Errorf("WriteErr = %v, want ErrWriteFailed wrapping EIO", err)
+	}
+	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
+	if !errors.Is(err, ErrWriteFailed) {
+		t.Errorf("Update after the apply failed = %v, want ErrWriteFailed", err)
+	}
+	if got := get(t, b, Units, "a"); got != "1" {
+		t.Errorf("a = %q after the apply failed, want the acknowledged 1", got)
+	}
+	if got := get(t, b, Units, "b"); got != "" {
+		t.Errorf("the refused write is visible: b = %q", got)
+	}
+	if err := b.Flush(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("a second apply = %v, want the first's failure", err)
+	}
+	if err := b.Close(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("Close = %v, want the apply's failure (the journal kept)", err)
+	}
+	if tries != 1 {
+		t.Errorf("the database was written to %d more times after an apply failed", tries-1)
+	}
+	b = openJournaled(t, path, false)
+	if got := get(t, b, Units, "a"); got != "1" {
+		t.Errorf("a = %q after reopening, want 1 (from the journal)", got)
+	}
+	put(t, b, Units, "b", "2")
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -492,6 +492,14 @@ func (j *journalFile) fail(err error) {
 	j.cond.Broadcast()
 }
 
+// stop refuses every later write with err, as a failed write of the
+// journal's own does.
+func (j *journalFile) stop(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.fail(err)
+}
+
 // quiesce waits until no written frame is unsynced (or the journal broke).
 func (j *journalFile) quiesce() {
 	j.mu.Lock()
