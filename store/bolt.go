@@ -40,13 +40,13 @@ type Bolt struct {
 
 	wmu sync.Mutex // serialises Updates: journal order is commit order
 
-	amu       sync.Mutex // one apply at a time
-	applyErr  error      // the last apply's failure, nil after a success; under amu
-	stopped   bool       // an apply failed other than on a full disk: no more; under amu
-	failing   atomic.Bool
+	amu      sync.Mutex // one apply at a time
+	applyErr error      // the last apply's failure, nil after a success; under amu
+	stopped  bool       // an apply failed other than on a full disk: no more; under amu
+	failing  atomic.Bool
 	// applyTx applies records in a bbolt transaction: applyRecords, or a
 	// test's stand-in for a disk that fails.
-	applyTx func(*bolt.Tx, []*record) error
+	applyTx   func(*bolt.Tx, []*record) error
 	maxWait   int // maxPendingWrites; tests lower it
 	log       *slog.Logger
 	wake      chan struct{}
