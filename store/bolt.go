@@ -373,8 +373,10 @@ func (b *Bolt) applier() {
 		}
 		wasFailing := b.failing.Load()
 		switch err := b.apply(); {
+		case err != nil && !wasFailing && diskFull(err):
+			b.log.Error("applying the write journal to the database failed: the disk is full; retrying", "err", err, "pending_writes", b.ov.pendingWrites())
 		case err != nil && !wasFailing:
-			b.log.Error("applying the write journal to the database failed; retrying", "err", err, "pending_writes", b.ov.pendingWrites())
+			b.log.Error("applying the write journal to the database failed; no more writes are taken", "err", err, "pending_writes", b.ov.pendingWrites())
 		case err == nil && wasFailing:
 			b.log.Info("the write journal is applied to the database again")
 		}
