@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -324,15 +325,13 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 		return nil, 0, bolterrors.ErrDatabaseReadOnly
 	}
 	if b.failing.Load() && b.ov.pendingWrites() >= b.maxWait {
+		// (An apply that failed otherwise has stopped the journal, which
+		// refuses the write itself.)
 		b.amu.Lock()
 		err := b.applyErr
 		b.amu.Unlock()
-		if err != nil {
-			err = fmt.Errorf("store: the journal cannot be applied to the database, so no more writes are taken: %w", err)
-			if diskFull(err) {
-				err = fmt.Errorf("%w: %w", ErrUnavailable, err) // for now
-			}
-			return nil, 0, err
+		if err != nil && diskFull(err) {
+			return nil, 0, fmt.Errorf("%w: the journal cannot be applied to the database until the disk has room: %w", ErrUnavailable, err)
 		}
 	}
 	b.wmu.Lock()
@@ -371,14 +370,9 @@ func (b *Bolt) applier() {
 		case <-t.C:
 		case <-b.wake:
 		}
-		wasFailing := b.failing.Load()
-		switch err := b.apply(); {
-		case err != nil && !wasFailing && diskFull(err):
-			b.log.Error("applying the write journal to the database failed: the disk is full; retrying", "err", err, "pending_writes", b.ov.pendingWrites())
-		case err != nil && !wasFailing:
-			b.log.Error("applying the write journal to the database failed; no more writes are taken", "err", err, "pending_writes", b.ov.pendingWrites())
-		case err == nil && wasFailing:
-			b.log.Info("the write journal is applied to the database again")
+		if err := b.apply(); err != nil && !b.failing.Load() {
+			// Applied; apply logs its own failures.
+			b.log.Warn("deleting applied journal segments failed; tried again at the next apply", "err", err)
 		}
 	}
 }
@@ -405,22 +399,35 @@ func (b *Bolt) apply() error {
 	if len(recs) == 0 {
 		return nil
 	}
+	wasFailing := b.failing.Load()
 	b.applyErr = b.db.Update(func(btx *bolt.Tx) error { return b.applyTx(btx, recs) })
 	b.failing.Store(b.applyErr != nil)
-	if b.applyErr != nil {
-		if !diskFull(b.applyErr) {
-			b.stopped = true
-			b.journal.stop(fmt.Errorf("%w: applying the journal to the database failed: %w", ErrWriteFailed, b.applyErr))
+	switch {
+	case b.applyErr != nil && !diskFull(b.applyErr):
+		b.stopped = true
+		b.journal.stop(fmt.Errorf("%w: applying the journal to the database failed: %w", ErrWriteFailed, b.applyErr))
+		b.log.Error("applying the write journal to the database failed; no more writes are taken", "err", b.applyErr, "pending_writes", b.ov.pendingWrites())
+		return b.applyErr
+	case b.applyErr != nil:
+		if !wasFailing {
+			b.log.Error("applying the write journal to the database failed: the disk is full; trying again", "err", b.applyErr, "pending_writes", b.ov.pendingWrites())
 		}
 		return b.applyErr
+	case wasFailing:
+		b.log.Info("the write journal is applied to the database again")
 	}
 	b.ov.markApplied(len(recs))
 	return b.journal.release(recs[len(recs)-1].seq)
 }
 
-// diskFull tells whether err is the disk's being full, which passes.
+// diskFull tells whether err is a write that found the disk full, which
+// passes: bbolt writes a commit's pages before its meta page, so nothing
+// of it is in the tree. The same errno from an fdatasync (NFS can say so)
+// may have lost written pages, and bbolt's growing the file reports none:
+// both stop the store.
 func diskFull(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Op == "write" && (errors.Is(pe.Err, syscall.ENOSPC) || errors.Is(pe.Err, syscall.EDQUOT))
 }
 
 // applyAll applies every written record, once the last is durable. b.wmu

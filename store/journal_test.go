@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -504,7 +505,7 @@ func TestJournalApplyOnAFullDisk(t *testing.T) {
 	b.amu.Lock()
 	b.applyTx = func(btx *bolt.Tx, recs []*record) error {
 		if full {
-			return fmt.Errorf("write %s: %w", path, syscall.ENOSPC)
+			return &fs.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 		}
 		return applyRecords(btx, recs)
 	}
@@ -549,19 +550,31 @@ func TestJournalApplyOnAFullDisk(t *testing.T) {
 }
 
 // An apply that fails other than on a full disk stops the store at once,
-// as a failed journal fdatasync does: Failed, ErrWriteFailed for every
-// later write (reads go on), no commit to the database again in this
-// process, not even at Close, and the next open applies the journal.
+// as a failed journal fdatasync does, also after it failed on a full disk:
+// Failed, ErrWriteFailed for every later write (reads go on), no commit to
+// the database again in this process, not even at Close, and the next
+// open applies the journal.
 func TestJournalApplyFailureStops(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
 	b := openJournaled(t, path, false)
-	put(t, b, Units, "a", "1")
-	tries := 0
+	b.maxWait = 1
+	var txid int
+	b.db.View(func(btx *bolt.Tx) error { txid = btx.ID(); return nil })
+	fault, failed := syscall.ENOSPC, 0
 	b.amu.Lock()
 	b.applyTx = func(*bolt.Tx, []*record) error {
-		tries++
-		return fmt.Errorf("write %s: %w", path, syscall.EIO)
+		if fault == syscall.EIO {
+			failed++
+		}
+		return &fs.PathError{Op: "write", Path: path, Err: fault}
 	}
+	b.amu.Unlock()
+	put(t, b, Units, "a", "1")
+	if err := b.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("apply on a full disk = %v", err)
+	}
+	b.amu.Lock()
+	fault = syscall.EIO
 	b.amu.Unlock()
 	if err := b.Flush(); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("apply on a failing disk = %v", err)
@@ -575,8 +588,8 @@ func TestJournalApplyFailureStops(t *testing.T) {
 		t.Errorf("WriteErr = %v, want ErrWriteFailed wrapping EIO", err)
 	}
 	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
-	if !errors.Is(err, ErrWriteFailed) {
-		t.Errorf("Update after the apply failed = %v, want ErrWriteFailed", err)
+	if !errors.Is(err, ErrWriteFailed) || errors.Is(err, ErrUnavailable) {
+		t.Errorf("Update after the apply failed (%d writes waiting) = %v, want ErrWriteFailed", b.ov.pendingWrites(), err)
 	}
 	if got := get(t, b, Units, "a"); got != "1" {
 		t.Errorf("a = %q after the apply failed, want the acknowledged 1", got)
@@ -590,9 +603,20 @@ func TestJournalApplyFailureStops(t *testing.T) {
 	if err := b.Close(); !errors.Is(err, syscall.EIO) {
 		t.Errorf("Close = %v, want the apply's failure (the journal kept)", err)
 	}
-	if tries != 1 {
-		t.Errorf("the database was written to %d more times after an apply failed", tries-1)
+	if failed != 1 {
+		t.Errorf("the database was written to %d more times after an apply failed", failed-1)
 	}
+	raw, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.View(func(btx *bolt.Tx) error {
+		if btx.ID() != txid {
+			t.Errorf("the database's last transaction is %d after the failure, was %d: a commit followed", btx.ID(), txid)
+		}
+		return nil
+	})
+	raw.Close()
 	b = openJournaled(t, path, false)
 	if got := get(t, b, Units, "a"); got != "1" {
 		t.Errorf("a = %q after reopening, want 1 (from the journal)", got)
@@ -1167,6 +1191,29 @@ func TestJournalNewSegmentRefused(t *testing.T) {
 	for k, want := range map[string]string{"a": "1", "b": "", "c": "3"} {
 		if got := get(t, r, Units, k); got != want {
 			t.Errorf("after reopening, %s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// Only a write that found the disk full is tried again (diskFull); an
+// fdatasync's ENOSPC may have lost pages, and bbolt's growing the file
+// drops the errno.
+func TestDiskFull(t *testing.T) {
+	write := func(errno syscall.Errno) error { return &fs.PathError{Op: "write", Path: "ownervote.db", Err: errno} }
+	for _, c := range []struct {
+		err  error
+		full bool
+	}{
+		{write(syscall.ENOSPC), true},
+		{write(syscall.EDQUOT), true},
+		{fmt.Errorf("apply: %w", write(syscall.ENOSPC)), true},
+		{write(syscall.EIO), false},
+		{syscall.ENOSPC, false}, // bbolt's fdatasync
+		{&fs.PathError{Op: "sync", Path: "ownervote.db", Err: syscall.ENOSPC}, false},
+		{fmt.Errorf("file resize error: %s", syscall.ENOSPC), false}, // bbolt's grow
+	} {
+		if got := diskFull(c.err); got != c.full {
+			t.Errorf("diskFull(%v) = %v, want %v", c.err, got, c.full)
 		}
 	}
 }

@@ -533,6 +533,10 @@ func (j *journalFile) release(applied uint64) error {
 // deletes all segments.
 func (j *journalFile) close(allApplied bool) error {
 	j.prep.Wait() // no write starts another meanwhile: the store is closing
+	// No fdatasync is under way on the segment closed here: a journal
+	// stopped from outside (Bolt.apply) may still have one in flight.
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.spare != nil {

@@ -50,9 +50,10 @@ var (
 	// ErrUnknownBucket is returned for a bucket the schema does not define.
 	ErrUnknownBucket = errors.New("store: unknown bucket")
 	// ErrWriteFailed means the disk failed an fdatasync, or a write that
-	// could not be undone: the write was not acknowledged, and the store
-	// takes no more (what the kernel still holds of it cannot be trusted)
-	// until it is opened again. What was acknowledged before is kept.
+	// could not be undone, or applying the journal to the database other
+	// than for being full: the write was not acknowledged, and the store
+	// takes no more (what the kernel still holds cannot be trusted) until
+	// it is opened again. What was acknowledged before is kept.
 	ErrWriteFailed = errors.New("store: the disk failed a write; nothing more is taken until the server restarts")
 	// ErrUnavailable means the disk refused a write for now (it is full,
 	// say): nothing of it was written, and a later one may succeed.

@@ -37,7 +37,21 @@ func TestServeStopsWhenTheDiskFails(t *testing.T) {
 	cv.setUp(t, p, rng, 600)
 	l := newLedger()
 
+	// The disk fails once 200 ballots are answered, with most of the
+	// jobs still to send, however fast the machine.
 	failDisk := func() {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+			l.mu.Lock()
+			answered := len(l.accepted) + len(l.refused)
+			l.mu.Unlock()
+			if answered >= 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("only %d ballots answered in a minute:\n%s", answered, p.state())
+				break
+			}
+		}
 		p.cmd.Process.Signal(syscall.SIGUSR1)
 		select {
 		case <-p.exited:
@@ -46,13 +60,13 @@ func TestServeStopsWhenTheDiskFails(t *testing.T) {
 			p.kill()
 		}
 	}
-	cv.intake(t, p, l, cv.jobs(t, rng, 1, 3000), 400*time.Millisecond, failDisk)
+	cv.intake(t, p, l, cv.jobs(t, rng, 1, 3000), 0, failDisk)
 
 	var exit *exec.ExitError
 	if !errors.As(p.waitErr, &exit) || exit.ExitCode() != 1 {
 		t.Errorf("serve after its disk failed: %v, want exit status 1", p.waitErr)
 	}
-	if log := p.stderr.String(); !strings.Contains(log, "the disk failed a write") || !strings.Contains(log, "input/output error") {
+	if log := p.stderr.String(); !strings.Contains(log, `msg="the disk failed a write, shutting down`) || !strings.Contains(log, "input/output error") {
 		t.Errorf("serve's log does not say the disk failed (with its error):\n%s", p.state())
 	}
 	if len(l.accepted) == 0 || l.storageFailed == 0 {
