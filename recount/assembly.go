@@ -239,7 +239,8 @@ func ParseAssembly(file string, r io.Reader) (tally.Assembly, error) {
 		errs.addf(0, "", ErrSyntax, "reading: %v", err)
 		return tally.Assembly{}, errs.err()
 	}
-	root, err := parseJSON(data)
+	// Notepad and WPS save UTF-8 with a byte order mark.
+	root, err := parseJSON(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if err != nil {
 		var se *syntaxErr
 		var dk *duplicateKey
@@ -272,9 +273,9 @@ func (ar *assemblyReader) assembly(n *node) tally.Assembly {
 			return a
 		}
 	}
-	name := tally.CivilCode2021Name
+	name, named := tally.CivilCode2021Name, true
 	if v := n.get("rule_set"); v != nil {
-		name, _ = ar.str(v, "rule_set")
+		name, named = ar.str(v, "rule_set")
 	}
 	custom := n.get("custom_rule_set")
 	switch {
@@ -284,7 +285,7 @@ func (ar *assemblyReader) assembly(n *node) tally.Assembly {
 		a.RuleSet = ar.customRuleSet(custom)
 	case custom != nil:
 		ar.bad(custom, "custom_rule_set", tally.ErrBadRuleSet, "custom_rule_set is only for rule_set \"custom\", not %q", name)
-	case name != "":
+	case named:
 		rs, err := tally.RuleSetByName(name)
 		if err != nil {
 			ar.bad(n.get("rule_set"), "rule_set", tally.ErrBadRuleSet, "%q is not civil-code-2021, property-law-2007 or custom", name)

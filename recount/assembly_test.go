@@ -23,6 +23,13 @@ func TestParseAssembly(t *testing.T) {
 			}},
 		},
 		{
+			name: "saved by Notepad: a byte order mark",
+			in:   "\ufeff" + `{"motions": [{"id": "m1", "matter": "SELECT_PROPERTY_FIRM", "options": ["firm-a", "firm-b"]}]}`,
+			want: tally.Assembly{RuleSet: tally.CivilCode2021(), Motions: []tally.Motion{
+				{ID: "m1", Matter: tally.SelectPropertyFirm, Options: []string{"firm-a", "firm-b"}},
+			}},
+		},
+		{
 			name: "DESIGN §4 example with every key",
 			in: `{"rule_set": "civil-code-2021", "abstention": "PARTICIPATES",
 			"invalid_counts_toward_quorum": false, "deemed_consent": false, "motions": [{"id": "m1",
@@ -99,6 +106,7 @@ func TestParseAssemblyErrors(t *testing.T) {
 		{"unknown key", "{\"rule_set\": \"civil-code-2021\",\n \"quorum\": \"2/3\", " + m + `}`, ErrUnknownKey, []where{{2, "quorum"}}},
 		{"unknown rule set", `{"rule_set": "civil-code", ` + m + `}`, tally.ErrBadRuleSet, []where{{1, "rule_set"}}},
 		{"rule set not a string", `{"rule_set": 2021, ` + m + `}`, ErrBadField, []where{{1, "rule_set"}}},
+		{"empty rule set", `{"rule_set": "", ` + m + `}`, tally.ErrBadRuleSet, []where{{1, "rule_set"}}},
 		{"unknown abstention", `{"abstention": "ABSTAINS", ` + m + `}`, tally.ErrBadAssembly, []where{{1, "abstention"}}},
 		{"boolean as a string", `{"deemed_consent": "false", ` + m + `}`, ErrBadField, []where{{1, "deemed_consent"}}},
 		{"null setting", `{"invalid_counts_toward_quorum": null, ` + m + `}`, ErrBadField, []where{{1, "invalid_counts_toward_quorum"}}},

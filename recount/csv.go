@@ -79,9 +79,10 @@ func slicesContains(s []string, x string) bool {
 }
 
 // next reads the next record and returns its fields in the order of cols
-// and their line numbers, skipping (and reporting) records with the wrong
-// number of fields. ok is false at the end of the file or after a syntax
-// error.
+// and their line numbers, skipping rows with nothing in them (a sheet's
+// formatted but empty rows: only commas, or spaces) and skipping (and
+// reporting) records that are not well-formed CSV or have the wrong number
+// of fields. ok is false at the end of the file or when it cannot be read.
 func (f *csvFile) next() (fields []string, lines []int, recLine int, ok bool) {
 	for {
 		rec, err := f.r.Read()
@@ -89,8 +90,15 @@ func (f *csvFile) next() (fields []string, lines []int, recLine int, ok bool) {
 			return nil, nil, 0, false
 		}
 		if err != nil {
-			f.syntax(err)
-			return nil, nil, 0, false
+			// The reader goes on after the record it could not parse (an
+			// unclosed quote runs to the end of the file).
+			if !f.syntax(err) {
+				return nil, nil, 0, false
+			}
+			continue
+		}
+		if blankRecord(rec) {
+			continue
 		}
 		recLine, _ = f.r.FieldPos(0)
 		if len(rec) != f.n {
@@ -107,18 +115,37 @@ func (f *csvFile) next() (fields []string, lines []int, recLine int, ok bool) {
 	}
 }
 
-func (f *csvFile) syntax(err error) {
+// syntax reports a record that could not be read, at the line where it
+// starts; false if the file cannot be read on.
+func (f *csvFile) syntax(err error) bool {
 	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		f.errs.addf(pe.Line, "", ErrSyntax, "malformed CSV: %v", pe.Err)
-		return
+	if !errors.As(err, &pe) {
+		f.errs.addf(0, "", ErrSyntax, "reading: %v", err)
+		return false
 	}
-	f.errs.addf(0, "", ErrSyntax, "reading: %v", err)
+	if pe.StartLine != pe.Line {
+		f.errs.addf(pe.StartLine, "", ErrSyntax, "malformed CSV: a quoted field that starts on this line runs to line %d: %v", pe.Line, pe.Err)
+	} else {
+		f.errs.addf(pe.StartLine, "", ErrSyntax, "malformed CSV: %v", pe.Err)
+	}
+	return true
+}
+
+// blankRecord tells whether a record has nothing in any field.
+func blankRecord(rec []string) bool {
+	for _, s := range rec {
+		if strings.TrimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // checkText reports why s is not acceptable as an identifier or keyword:
-// invalid UTF-8, surrounding spaces, or control characters. It returns ""
-// for an acceptable s.
+// invalid UTF-8, surrounding spaces, control characters, or invisible
+// format characters (a zero-width space, a byte order mark, a direction
+// mark: copied from a web page or a sheet, they would make one owner look
+// like two). It returns "" for an acceptable s.
 func checkText(s string) string {
 	switch {
 	case !utf8.ValidString(s):
@@ -128,5 +155,11 @@ func checkText(s string) string {
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return fmt.Sprintf("%q has a control character", s)
 	}
+	if i := strings.IndexFunc(s, isFormat); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return fmt.Sprintf("%q has an invisible character U+%04X at byte %d", s, r, i)
+	}
 	return ""
 }
+
+func isFormat(r rune) bool { return unicode.Is(unicode.Cf, r) }

@@ -49,7 +49,9 @@ func TestParseRoll(t *testing.T) {
 		"1-101,o1,PERSON,60.5,61,62\r\n" + // registered wins
 		"1-102,o2,,,70.25,71\r\n" + // surveyed without registered
 		"1-103,o1,,,,80\r\n" + // contract only; o1 owns two units
-		`"1-104, shop","Zhang, Wei",PERSON,0,,` + "\r\n" + // quoted fields with commas
+		`"1-104, shop","Zhang, Wei",PERSON,0.01,,` + "\r\n" + // quoted fields with commas
+		",,,,,\r\n   \r\n" + // a sheet's empty rows
+		"\r\n" +
 		"2-101,buyer,DEVELOPER,90.00,,\r\n" +
 		"2-102,,DEVELOPER,,,90.01\r\n"
 	roll, err := ParseRoll("roll.csv", strings.NewReader(in))
@@ -60,7 +62,7 @@ func TestParseRoll(t *testing.T) {
 		{ID: "1-101", OwnerID: "o1", Area: 6050},
 		{ID: "1-102", OwnerID: "o2", Area: 7025},
 		{ID: "1-103", OwnerID: "o1", Area: 8000},
-		{ID: "1-104, shop", OwnerID: "Zhang, Wei", Area: 0},
+		{ID: "1-104, shop", OwnerID: "Zhang, Wei", Area: 1},
 		{ID: "2-101", OwnerID: "buyer", Developer: true, Area: 9000},
 		{ID: "2-102", Developer: true, Area: 9001},
 	}
@@ -91,17 +93,22 @@ func TestParseRollErrors(t *testing.T) {
 		{"misspelt column", "unit_id,owner_id,owner_kind,registerd_area_m2,surveyed_area_m2,contract_area_m2\n", ErrHeader, []where{{1, ""}, {1, ""}}},
 		{"repeated column", "unit_id,unit_id,owner_id,owner_kind,registered_area_m2,surveyed_area_m2,contract_area_m2\n", ErrHeader, []where{{1, ""}}},
 		{"bare quote", rollHeader + "u1,o\"1,,1,,\n", ErrSyntax, []where{{2, ""}}},
-		{"unterminated quote", rollHeader + "u1,\"o1,,1,,\n", ErrSyntax, []where{{2, ""}}},
+		{"unterminated quote", rollHeader + "u1,\"o1,,1,,\nu2,o2,,1,,\n", ErrSyntax, []where{{2, ""}}},
+		{"bad rows after a bare quote", rollHeader + "u1,o\"1,,1,,\nu2,o2,,x,,\nu3,o3,,1,,\n", ErrSyntax, []where{{2, ""}, {3, "registered_area_m2"}}},
 		{"too few fields", rollHeader + "u1,o1,,1,\n", ErrBadField, []where{{2, ""}}},
 		{"empty unit_id", rollHeader + ",o1,,1,,\n", ErrBadField, []where{{2, "unit_id"}}},
 		{"duplicate unit", rollHeader + "u1,o1,,1,,\nu2,o2,,1,,\nu1,o3,,1,,\n", tally.ErrDuplicateUnit, []where{{4, "unit_id"}}},
 		{"empty owner of a person", rollHeader + "u1,,PERSON,1,,\n", ErrBadField, []where{{2, "owner_id"}}},
 		{"spaces around an owner", rollHeader + "u1, o1,,1,,\n", ErrBadField, []where{{2, "owner_id"}}},
 		{"control character", rollHeader + "u1,o\x001,,1,,\n", ErrBadField, []where{{2, "owner_id"}}},
+		{"zero-width space", rollHeader + "u1,o1,,1,,\nu2,o1\u200b,,1,,\n", ErrBadField, []where{{3, "owner_id"}}},
+		{"byte order mark inside", rollHeader + "u1,\ufeffo1,,1,,\n", ErrBadField, []where{{2, "owner_id"}}},
+		{"direction mark", rollHeader + "u\u202e1,o1,,1,,\n", ErrBadField, []where{{2, "unit_id"}}},
 		{"invalid UTF-8", rollHeader + "u\xff,o1,,1,,\n", ErrBadField, []where{{2, "unit_id"}}},
 		{"lower-case kind", rollHeader + "u1,o1,developer,1,,\n", ErrBadOwnerKind, []where{{2, "owner_kind"}}},
 		{"no area", rollHeader + "u1,o1,,,,\n", ErrNoArea, []where{{2, "registered_area_m2"}}},
 		{"three decimals", rollHeader + "u1,o1,,60.123,,\n", tally.ErrBadArea, []where{{2, "registered_area_m2"}}},
+		{"zero area", rollHeader + "u1,o1,,0,80.5,\n", tally.ErrBadArea, []where{{2, "registered_area_m2"}}},
 		{"negative area", rollHeader + "u1,o1,,-5,,\n", tally.ErrBadArea, []where{{2, "registered_area_m2"}}},
 		{"thousands separator", rollHeader + "u1,o1,,\"1,234.00\",,\n", tally.ErrBadArea, []where{{2, "registered_area_m2"}}},
 		{"bad area not chosen", rollHeader + "u1,o1,,60,6O.5,\n", tally.ErrBadArea, []where{{2, "surveyed_area_m2"}}},

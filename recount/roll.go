@@ -83,8 +83,14 @@ func ParseRoll(file string, r io.Reader) (*Roll, error) {
 				continue
 			}
 			a, err := tally.ParseArea(s)
-			if err != nil {
+			switch {
+			case err != nil:
 				bad(3+i, tally.ErrBadArea, "%q is not an area in m² with at most two decimals, like 123.45", s)
+				continue
+			case a <= 0:
+				// A sheet's 0 is most often a cell meant to be empty: the
+				// next column's area would be the unit's.
+				bad(3+i, tally.ErrBadArea, "an area of %q: an area must be greater than zero; leave the cell empty if the unit has none of this kind", s)
 				continue
 			}
 			areas[i] = &a
