@@ -34,11 +34,14 @@ type access struct {
 }
 
 var (
-	everyone   = auth.Roles()
-	adminOnly  = []auth.Role{auth.StreetAdmin}
-	staff      = []auth.Role{auth.StreetAdmin, auth.CommunityStaff}
-	keepers    = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.Platform}
-	overseers  = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember, auth.Auditor}
+	everyone  = auth.Roles()
+	adminOnly = []auth.Role{auth.StreetAdmin}
+	staff     = []auth.Role{auth.StreetAdmin, auth.CommunityStaff}
+	keepers   = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.Platform}
+	overseers = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember, auth.Auditor}
+	// objectors record an objection (询异) an owner raises with the office
+	// or the committee; an auditor only reads.
+	objectors  = []auth.Role{auth.StreetAdmin, auth.CommunityStaff, auth.CommitteeMember}
 	certifiers = []auth.Role{auth.StreetAdmin, auth.CommitteeMember}
 )
 
@@ -79,7 +82,7 @@ var policy = map[string]access{
 	ov.AssemblyService_GetInclusionProof_FullMethodName:   {everyone, scopeRequest},
 	ov.AssemblyService_GetConsistencyProof_FullMethodName: {everyone, scopeRequest},
 	ov.AssemblyService_ListLogEntries_FullMethodName:      {overseers, scopeRequest},
-	ov.AssemblyService_RecordObjection_FullMethodName:     {overseers, scopeRequest},
+	ov.AssemblyService_RecordObjection_FullMethodName:     {objectors, scopeRequest},
 	ov.AssemblyService_RespondObjection_FullMethodName:    {staff, scopeRequest},
 	ov.AssemblyService_CertifyResult_FullMethodName:       {certifiers, scopeRequest},
 	ov.AssemblyService_ExportAssembly_FullMethodName:      {overseers, scopeRequest},

@@ -162,6 +162,62 @@ func TestPolicyCoversEveryMethod(t *testing.T) {
 	}
 }
 
+// TestAuditorsOnlyRead: an auditor's token reads (Get, List, Watch,
+// Export, WhoAmI) and never changes anything, as README's role table says.
+func TestAuditorsOnlyRead(t *testing.T) {
+	for _, r := range server.Policy() {
+		if !slices.Contains(r.Roles, auth.Auditor) {
+			continue
+		}
+		name := r.Method[strings.LastIndex(r.Method, "/")+1:]
+		if !slices.ContainsFunc([]string{"Get", "List", "Watch", "Export", "WhoAmI"}, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			t.Errorf("auditors may call %s, which is not a read", r.Method)
+		}
+	}
+}
+
+// TestConsoleRolesMatchPolicy: the console's table of which roles see an
+// action (web/static/assets/js/shell.js, CAN) names the roles the policy
+// allows for the RPC behind it, so that it neither shows a button the
+// server refuses nor hides one it allows.
+func TestConsoleRolesMatchPolicy(t *testing.T) {
+	js, err := os.ReadFile("../web/static/assets/js/shell.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := regexp.MustCompile(`(?s)const CAN = \{(.*?)\n\};`).FindSubmatch(js)
+	if table == nil {
+		t.Fatal("no CAN table in shell.js")
+	}
+	can := map[string][]auth.Role{}
+	for _, m := range regexp.MustCompile(`(\w+): \[([^\]]*)\]`).FindAllSubmatch(table[1], -1) {
+		var roles []auth.Role
+		for _, r := range regexp.MustCompile(`'(\w+)'`).FindAllSubmatch(m[2], -1) {
+			roles = append(roles, auth.Role(r[1]))
+		}
+		slices.Sort(roles)
+		can[string(m[1])] = roles
+	}
+	rules := map[string]server.Rule{}
+	for _, r := range server.Policy() {
+		rules[r.Method] = r
+	}
+	for action, method := range map[string]string{
+		"calls":   "/ownervote.v1.AssemblyService/RecordCallAttempt",
+		"respond": "/ownervote.v1.AssemblyService/RespondObjection",
+		"object":  "/ownervote.v1.AssemblyService/RecordObjection",
+		"certify": "/ownervote.v1.AssemblyService/CertifyResult",
+		"enrol":   "/ownervote.v1.SignerService/EnrolSigner",
+		"approve": "/ownervote.v1.SignerService/ApproveSigner",
+	} {
+		want := slices.Clone(rules[method].Roles)
+		slices.Sort(want)
+		if got, ok := can[action]; !ok || !slices.Equal(got, want) {
+			t.Errorf("console CAN.%s = %v, want %v as the policy for %s", action, got, want, method)
+		}
+	}
+}
+
 // TestAuthorizationMatrixGRPC calls every RPC with every caller, over gRPC,
 // with an empty request scoped to the community under test, and checks the
 // decision against the policy table.
