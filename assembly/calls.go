@@ -71,6 +71,8 @@ func (r *Registry) RecordCall(ctx context.Context, assemblyID string, c CallAtte
 		return CallAttempt{}, fmt.Errorf("%w: callback_time: only for CALL_BACK", ErrInvalid)
 	case !utf8.ValidString(c.Note) || utf8.RuneCountInString(c.Note) > MaxCallNote:
 		return CallAttempt{}, fmt.Errorf("%w: note: at most %d characters of UTF-8", ErrInvalid, MaxCallNote)
+	case ballot.LongNumber(c.Note) >= 0:
+		return CallAttempt{}, fmt.Errorf("%w: note: %s", ErrInvalid, ballot.LongNumberRule)
 	}
 	c.CallBack = c.CallBack.UTC()
 	err := r.st.Update(ctx, func(tx store.Tx) error {

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -68,12 +70,25 @@ func mutable(tx store.Tx, id string) (*record, error) {
 	return rec, nil
 }
 
+// checkObjectionText trims an objection's or a response's text and checks
+// it: 1 to 2000 characters, and no phone or identity number, since the
+// text goes into the log that the committee and auditors read.
+func checkObjectionText(text *string) error {
+	*text = strings.TrimSpace(*text)
+	switch {
+	case *text == "" || utf8.RuneCountInString(*text) > 2000:
+		return fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
+	case ballot.LongNumber(*text) >= 0:
+		return fmt.Errorf("%w: text: %s", ErrInvalid, ballot.LongNumberRule)
+	}
+	return nil
+}
+
 // Object records an objection to the preliminary result during the
 // objection window.
 func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Objection, error) {
-	text = strings.TrimSpace(text)
-	if text == "" || len([]rune(text)) > 2000 {
-		return Objection{}, fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
+	if err := checkObjectionText(&text); err != nil {
+		return Objection{}, err
 	}
 	var o Objection
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -103,9 +118,8 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 
 // Respond records the response to an objection.
 func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, by string) (Objection, error) {
-	text = strings.TrimSpace(text)
-	if text == "" || len([]rune(text)) > 2000 {
-		return Objection{}, fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
+	if err := checkObjectionText(&text); err != nil {
+		return Objection{}, err
 	}
 	var o Objection
 	err := r.st.Update(ctx, func(tx store.Tx) error {

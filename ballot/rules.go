@@ -184,14 +184,17 @@ func checkMaskedPhone(s string) string {
 }
 
 // checkNote checks an attestation note: UTF-8 text of at most MaxNoteBytes
-// bytes without the forbidden code points (notAllowedInNote) and without
-// white space at either end.
+// bytes without the forbidden code points (notAllowedInNote), without white
+// space at either end and without a long number (LongNumber).
 func checkNote(s string) string {
 	if s == "" {
 		return "must not be empty when present"
 	}
 	if len(s) > MaxNoteBytes {
 		return fmt.Sprintf("has %d bytes, at most %d allowed", len(s), MaxNoteBytes)
+	}
+	if at := LongNumber(s); at >= 0 {
+		return fmt.Sprintf("byte %d: %s", at, LongNumberRule)
 	}
 	for i, r := range s {
 		if r == utf8.RuneError {
@@ -272,4 +275,62 @@ func checkValues(values []string) string {
 		}
 	}
 	return ""
+}
+
+// LongNumberRule says why free text is refused when LongNumber finds a
+// number in it.
+const LongNumberRule = "a number of 11 or more digits (a phone, identity or bank card number) is not allowed; a phone is written masked, like 138****5678"
+
+// LongNumber finds in free text (a note, an objection) a number that is
+// most likely a person's phone, identity or bank card number, which the
+// platform never stores where others read it: 11 or more digits in a row
+// (ASCII or full-width), or a mobile number written in groups of 3, 4 and
+// 4 digits with a space or a hyphen between them (138 1234 5678). It
+// returns the byte offset where the number starts, or -1. Dates, times,
+// unit numbers (3-1-201) and masked phones (138****5678) pass.
+func LongNumber(s string) int {
+	// runs are the digit runs of s; a run is joined to the one before it
+	// by one space or hyphen (joined) or by nothing of that kind.
+	type run struct {
+		at, digits int
+		lead       rune
+		joined     bool
+	}
+	var runs []run
+	inRun, sepSeen := false, false
+	for i, r := range s {
+		d, ok := digitOf(r)
+		switch {
+		case ok && inRun:
+			runs[len(runs)-1].digits++
+		case ok:
+			runs = append(runs, run{at: i, digits: 1, lead: d, joined: sepSeen})
+			inRun, sepSeen = true, false
+		case inRun && (r == ' ' || r == '-' || r == '\u3000' || r == '\uff0d'):
+			inRun, sepSeen = false, true
+		default:
+			inRun, sepSeen = false, false
+		}
+		if n := len(runs); n > 0 && runs[n-1].digits >= 11 {
+			return runs[n-1].at
+		}
+	}
+	for i := 2; i < len(runs); i++ {
+		a, b, c := runs[i-2], runs[i-1], runs[i]
+		if a.lead == '1' && a.digits == 3 && b.digits == 4 && c.digits == 4 && b.joined && c.joined {
+			return a.at
+		}
+	}
+	return -1
+}
+
+// digitOf maps an ASCII or full-width digit to its ASCII form.
+func digitOf(r rune) (rune, bool) {
+	switch {
+	case '0' <= r && r <= '9':
+		return r, true
+	case '０' <= r && r <= '９':
+		return '0' + (r - '０'), true
+	}
+	return 0, false
 }

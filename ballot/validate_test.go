@@ -107,6 +107,7 @@ func TestValidateRejects(t *testing.T) {
 		{"note with line separator", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "a\u2028b" }), "attestation.note"},
 		{"note with paragraph separator", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "a\u2029b" }), "attestation.note"},
 		{"note with right-to-left override", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "a\u202eb" }), "attestation.note"},
+		{"note with a phone number", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "业主手机 138-1234-5678" }), "attestation.note"},
 		{"note with isolate", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "a\u2067b" }), "attestation.note"},
 		{"note with byte order mark", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "\ufeffab" }), "attestation.note"},
 		{"note not UTF-8", modified("visit", func(b *ballot.Ballot) { b.Attestation.Note = "a\xffb" }), "attestation.note"},

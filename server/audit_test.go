@@ -169,6 +169,11 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTION_WINDOW_OPEN" {
 		t.Errorf("certify during the objection window: %v, want OBJECTION_WINDOW_OPEN", err)
 	}
+	// The text goes into the log the committee and auditors read: no
+	// phone or identity number.
+	if _, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "3号楼业主（电话138 1234 5678）称未收到通知"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("objection with a phone number: %v, want InvalidArgument", err)
+	}
 	o, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "3号楼业主称未收到通知"})
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +181,9 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	v.e.clock.Set(closesAt.Add(4 * 24 * time.Hour))
 	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTIONS_UNANSWERED" {
 		t.Errorf("certify with an unanswered objection: %v, want OBJECTIONS_UNANSWERED", err)
+	}
+	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: o.GetObjectionId(), Text: "已电话通知13812345678"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("response with a phone number: %v, want InvalidArgument", err)
 	}
 	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: o.GetObjectionId(), Text: "公告已于4月20日张贴并电话通知"}); err != nil {
 		t.Fatal(err)

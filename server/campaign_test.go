@@ -80,6 +80,8 @@ func TestCallAttempts(t *testing.T) {
 		{"paper is no call", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_VOTED, Channel: ov.Channel_CHANNEL_PAPER}, codes.InvalidArgument},
 		{"voter not on the roll", v.staffTok, &ov.RecordCallAttemptRequest{Voter: "nobody", Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.InvalidArgument},
 		{"note too long", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER, Note: strings.Repeat("话", 501)}, codes.InvalidArgument},
+		{"a phone number in the note", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_CALL_BACK, CallbackTime: callback, Note: "请打业主手机13912345678"}, codes.InvalidArgument},
+		{"an identity number in the note", v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_REFUSED, Note: "核对身份证110101198501014560"}, codes.InvalidArgument},
 		{"platform", v.platTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.PermissionDenied},
 		{"committee member", v.e.token(auth.CommitteeMember, v.community), &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.PermissionDenied},
 		{"auditor", v.e.token(auth.Auditor, v.community), &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome_CALL_OUTCOME_NO_ANSWER}, codes.PermissionDenied},
