@@ -1,7 +1,6 @@
 package server
 
 import (
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 )
 
@@ -10,11 +9,4 @@ import (
 func LocalCallsStopped(s *Server) bool { return s.local.stopping.Err() != nil }
 
 // ReasonOf is the ErrorInfo reason of a status error, if any.
-func ReasonOf(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok {
-			return ei.GetReason()
-		}
-	}
-	return ""
-}
+func ReasonOf(err error) string { return reasonOfStatus(status.Convert(err)) }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,6 +288,48 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	}
 	if n := e.unitCount("east"); n != 0 {
 		t.Errorf("%d units after a cut-off import, want 0", n)
+	}
+}
+
+// TestGatewayOwnErrors: the errors the JSON gateway makes itself (a body
+// or query it cannot decode, an unknown path, a method the path does not
+// take) have a reason and a zh-CN message like every other error, and a
+// wrong method is 405, not 501.
+func TestGatewayOwnErrors(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		name, method, path, body string
+		code                     int
+		reason                   string
+	}{
+		{"a body cut short", "POST", "/v1/tokens", `{"role":`, http.StatusBadRequest, "MALFORMED_REQUEST"},
+		{"an unknown enum value", "POST", "/v1/tokens", `{"role": "ROLE_KING"}`, http.StatusBadRequest, "MALFORMED_REQUEST"},
+		{"an unknown field", "POST", "/v1/tokens", `{"rank": 1}`, http.StatusBadRequest, "MALFORMED_REQUEST"},
+		{"a query value that is no number", "GET", "/v1/communities/dorm/units?page_size=abc", "", http.StatusBadRequest, "MALFORMED_REQUEST"},
+		{"an unknown path", "GET", "/v1/nothing", "", http.StatusNotFound, "NO_SUCH_ENDPOINT"},
+		{"a method the path does not take", "DELETE", "/v1/communities/dorm", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
+	} {
+		req, err := http.NewRequest(c.method, "http://"+e.srv.HTTPAddr()+c.path, strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ae apiError
+		err = json.NewDecoder(resp.Body).Decode(&ae)
+		resp.Body.Close()
+		zh := ""
+		for _, d := range ae.Details {
+			if d.Locale == "zh-CN" {
+				zh = d.Message
+			}
+		}
+		if err != nil || resp.StatusCode != c.code || ae.reason() != c.reason || zh == "" || ae.Message == "" {
+			t.Errorf("%s: HTTP %d %s %q (zh %q; %v), want %d %s with a zh-CN message", c.name, resp.StatusCode, ae.reason(), ae.Message, zh, err, c.code, c.reason)
+		}
 	}
 }
 

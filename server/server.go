@@ -140,6 +140,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(s.conn)),
+		runtime.WithErrorHandler(gatewayError),
+		runtime.WithRoutingErrorHandler(routingError),
 	)
 	s.local.ClientConn = s.conn
 	for _, err := range []error{
