@@ -17,11 +17,12 @@ import (
 
 // Certification errors.
 var (
-	ErrObjectionWindow = errors.New("assembly: the objection window is open")
-	ErrOpenObjections  = errors.New("assembly: objections wait for a response")
-	ErrNotMember       = errors.New("assembly: not a committee member of this assembly")
-	ErrDuplicateSigner = errors.New("assembly: this member has signed already")
-	ErrImmutable       = errors.New("assembly: certified; the result and the log are final")
+	ErrObjectionWindow   = errors.New("assembly: the objection window is open")
+	ErrOpenObjections    = errors.New("assembly: objections wait for a response")
+	ErrNotMember         = errors.New("assembly: not a committee member of this assembly")
+	ErrObjectionNotFound = errors.New("assembly: objection not found")
+	ErrDuplicateSigner   = errors.New("assembly: this member has signed already")
+	ErrImmutable         = errors.New("assembly: certified; the result and the log are final")
 	// ErrBadCertSignature: a certification signature does not verify.
 	ErrBadCertSignature = errors.New("assembly: certification signature does not verify")
 )
@@ -129,7 +130,7 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 		}
 		i := slices.IndexFunc(rec.Objections, func(o Objection) bool { return o.ID == objectionID })
 		if i < 0 {
-			return fmt.Errorf("%w: objection %q of %s", ErrNotFound, objectionID, assemblyID)
+			return fmt.Errorf("%w: %q of %s", ErrObjectionNotFound, objectionID, assemblyID)
 		}
 		if rec.Objections[i].Response != "" {
 			return fmt.Errorf("%w: objection %s has a response", ErrWrongState, objectionID)

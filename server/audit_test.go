@@ -182,6 +182,9 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTIONS_UNANSWERED" {
 		t.Errorf("certify with an unanswered objection: %v, want OBJECTIONS_UNANSWERED", err)
 	}
+	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: "obj-99", Text: "已答复"}); server.ReasonOf(err) != "OBJECTION_NOT_FOUND" {
+		t.Errorf("response to an objection that does not exist: %v, want OBJECTION_NOT_FOUND", err)
+	}
 	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: o.GetObjectionId(), Text: "已电话通知13812345678"}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("response with a phone number: %v, want InvalidArgument", err)
 	}

@@ -64,6 +64,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrUnknownSignerKey, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY", "签名密钥未登记"},
 	{assembly.ErrInvalid, codes.InvalidArgument, "INVALID_ARGUMENT", "请求参数有误"},
 	{assembly.ErrNotFound, codes.NotFound, "ASSEMBLY_NOT_FOUND", "会议不存在"},
+	{assembly.ErrObjectionNotFound, codes.NotFound, "OBJECTION_NOT_FOUND", "异议不存在"},
 	{assembly.ErrExists, codes.AlreadyExists, "ALREADY_EXISTS", "已存在"},
 	{assembly.ErrWrongState, codes.FailedPrecondition, "WRONG_STATE", "会议当前状态不允许此操作"},
 	{assembly.ErrShortNotice, codes.FailedPrecondition, "SHORT_NOTICE", "公告期不足15日，须记录理由方可发布"},
