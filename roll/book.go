@@ -467,11 +467,12 @@ type UnitPage struct {
 	Units  []Unit
 	Owners map[string]Owner
 	Next   string
-	Total  int64
+	Total  int64 // units on all pages
 }
 
 // UnitPage lists a community's units after the unit id after, at most limit,
-// of one building if building is not empty.
+// of one building if building is not empty. Total counts the units listed
+// on all pages: the community's, or the building's.
 func (b *Book) UnitPage(ctx context.Context, communityID, building, after string, limit int) (UnitPage, error) {
 	p := UnitPage{Owners: make(map[string]Owner)}
 	err := b.st.View(ctx, func(tx store.Tx) error {
@@ -481,6 +482,18 @@ func (b *Book) UnitPage(ctx context.Context, communityID, building, after string
 		}
 		p.Total = cr.Figures.Units
 		prefix := store.Prefix(communityID)
+		if building != "" {
+			// The building's units on every page, counted from the keys.
+			p.Total = 0
+			if err := tx.Scan(store.Units, prefix, nil, func(k, _ []byte) (bool, error) {
+				if BuildingOf(string(k[len(prefix):])) == building {
+					p.Total++
+				}
+				return true, nil
+			}); err != nil {
+				return err
+			}
+		}
 		var afterKey []byte
 		if after != "" {
 			afterKey = store.Key(communityID, after)
