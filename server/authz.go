@@ -144,8 +144,9 @@ func (a *authorizer) authenticate(ctx context.Context, method string) (context.C
 	if len(vals) != 1 {
 		return nil, acc, fmt.Errorf("%w: send the header \"authorization: Bearer <token>\"", auth.ErrUnauthenticated)
 	}
-	secret, ok := strings.CutPrefix(vals[0], "Bearer ")
-	if !ok {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" too.
+	scheme, secret, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, acc, fmt.Errorf("%w: the authorization header must read \"Bearer <token>\"", auth.ErrUnauthenticated)
 	}
 	tok, err := a.tokens.Authenticate(ctx, strings.TrimSpace(secret))

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 
@@ -222,6 +224,13 @@ func TestAuthentication(t *testing.T) {
 	staff := e.token(auth.CommunityStaff, "east")
 	if code := e.do("GET", "/v1/communities/east", staff, nil, nil); code != http.StatusOK {
 		t.Fatalf("staff GET own community: HTTP %d", code)
+	}
+	// The scheme's case does not matter; a token without one is refused.
+	for header, want := range map[string]codes.Code{"bearer " + staff: codes.OK, "BEARER " + staff: codes.OK, staff: codes.Unauthenticated, "Basic " + staff: codes.Unauthenticated} {
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", header)
+		if _, err := rs.GetCommunity(ctx, &ov.GetCommunityRequest{CommunityId: "east"}); status.Code(err) != want {
+			t.Errorf("GetCommunity with authorization %q…: %v, want %v", header[:8], err, want)
+		}
 	}
 	ts := ov.NewTokenServiceClient(e.conn)
 	list, err := ts.ListTokens(e.ctx(e.admin), &ov.ListTokensRequest{})
