@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -299,8 +300,10 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			}
 			switch {
 			case rec.Name != o.Name:
+				// Neither the name nor the units on record are told: the
+				// answer would say whose a guessed identity number is.
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner,
-					Reason: fmt.Sprintf("the roll has this identity number under the name %q (units %s)", rec.Name, strings.Join(rec.Units, ", "))})
+					Reason: "the roll has this identity number under another name: check the name and the number against the owner's papers"})
 			case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner,
 					Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
@@ -382,7 +385,7 @@ func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []Owne
 	in := UnitInput{ID: unitID, Registered: area(old.Registered), Surveyed: area(old.Surveyed), Contract: area(old.Contract), Kind: Person, Owners: owners}
 	batch, err := Build(b.ident, []UnitInput{in})
 	if err != nil {
-		return Unit{}, err
+		return Unit{}, asTransfer(err)
 	}
 	for _, o := range old.Owners {
 		rec, err := getOwner(tx, communityID, o.OwnerID)
@@ -395,9 +398,21 @@ func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []Owne
 		}
 	}
 	if _, err := storeBatch(tx, communityID, batch, map[string]int{unitID: 0}, nil); err != nil {
-		return Unit{}, err
+		return Unit{}, asTransfer(err)
 	}
 	return batch.Units[0], nil
+}
+
+// asTransfer makes the problems of a refused transfer name the fields of
+// its request: the new owners, not an import's units.
+func asTransfer(err error) error {
+	var ie *ImportError
+	if errors.As(err, &ie) {
+		for i := range ie.Problems {
+			ie.Problems[i].transfer = true
+		}
+	}
+	return err
 }
 
 func (r unitRecord) unit() Unit {

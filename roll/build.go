@@ -42,12 +42,23 @@ type Problem struct {
 	Reason string
 	// Err is the sentinel error for the kind of problem.
 	Err error
+	// transfer: the problem is of a unit's transfer to new owners
+	// (Book.TransferTx), not of an import.
+	transfer bool
 }
 
 // Path names the problem's place in an API request, e.g.
-// "units[3].owners[0].id_number".
+// "units[3].owners[0].id_number" in an import, "new_owners[0].name" in a
+// transfer.
 func (p Problem) Path() string {
-	if p.Owner >= 0 {
+	switch {
+	case p.transfer && p.Owner >= 0:
+		return fmt.Sprintf("new_owners[%d].%s", p.Owner, p.Field)
+	case p.transfer && p.Field == "owners":
+		return "new_owners"
+	case p.transfer:
+		return p.Field
+	case p.Owner >= 0:
 		return fmt.Sprintf("units[%d].owners[%d].%s", p.Unit, p.Owner, p.Field)
 	}
 	return fmt.Sprintf("units[%d].%s", p.Unit, p.Field)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -815,6 +816,21 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 	doc := strings.Repeat("ef", 32)
 	buyer := func(n int) []*ov.OwnerInput {
 		return []*ov.OwnerInput{{Name: fmt.Sprintf("买受人%d", n), IdNumber: idNumberN(500 + n), Phone: fmt.Sprintf("139%08d", n)}}
+	}
+
+	// A buyer given an owner's identity number under another name: the
+	// refusal names the request's field and not whose number it is.
+	_, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[52], DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: "赵六", IdNumber: idNumberN(52)}}})
+	var violations []*errdetails.BadRequest_FieldViolation
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			violations = br.GetFieldViolations()
+		}
+	}
+	if len(violations) != 1 || violations[0].GetField() != "new_owners[0].name" || violations[0].GetReason() != "CONFLICTING_OWNER" ||
+		strings.Contains(violations[0].GetDescription(), "业主052") || strings.Contains(violations[0].GetDescription(), v.units[52]) {
+		t.Errorf("AmendRoll with another owner's identity number: %v, violations %v; want one CONFLICTING_OWNER on new_owners[0].name naming no one", err, violations)
 	}
 
 	// Voter 50 voted, then sold: the ballot stays, the buyer cannot vote.
