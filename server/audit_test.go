@@ -448,8 +448,12 @@ func TestPublicNotice(t *testing.T) {
 	v := newVote(t, nil)
 	base := "http://" + v.e.srv.HTTPAddr() + "/notices/" + v.assembly
 	v.cast(t, 3, ballot.Online, "AGREE")
-	if code, _ := getPublic(t, base); code != http.StatusNotFound {
+	code, during := getPublic(t, base)
+	if code != http.StatusNotFound {
 		t.Errorf("notice during the vote: HTTP %d, want 404", code)
+	}
+	if _, unknown := getPublic(t, "http://"+v.e.srv.HTTPAddr()+"/notices/nope"); unknown != during {
+		t.Errorf("notice of an unknown assembly %q, of one still voting %q: want the same answer", unknown, during)
 	}
 	for i := 4; i < 115; i++ {
 		v.cast(t, i, channelOf(i), "AGREE")
@@ -488,8 +492,14 @@ func TestPublicNotice(t *testing.T) {
 	if n.State != "PRELIMINARY" || n.Motions[0].Outcome != "PASSED" || n.Motions[0].Agreeing.Head != 112 || len(n.Units) != 112 {
 		t.Errorf("notice JSON = %+v", n)
 	}
+	// In JSON, an API error with its reason.
 	if code, _ := getPublic(t, "http://"+v.e.srv.HTTPAddr()+"/notices/nope"); code != http.StatusNotFound {
 		t.Errorf("unknown notice: HTTP %d", code)
+	}
+	var ae apiError
+	code, body = getPublic(t, "http://"+v.e.srv.HTTPAddr()+"/notices/nope.json")
+	if err := json.Unmarshal([]byte(body), &ae); err != nil || code != http.StatusNotFound || ae.reason() != "NO_PUBLISHED_RESULT" {
+		t.Errorf("unknown notice in JSON: HTTP %d %s (%v), want 404 NO_PUBLISHED_RESULT", code, body, err)
 	}
 }
 

@@ -9,6 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/tally"
 )
@@ -183,16 +188,23 @@ func (s *Server) noticeHandler() http.Handler {
 		id = strings.TrimSuffix(id, ".json")
 		n, err := s.notice(r, id)
 		if err != nil {
-			code, msg := http.StatusInternalServerError, "服务器内部错误 / internal error"
-			switch {
-			case errors.Is(err, assembly.ErrNotFound):
-				code, msg = http.StatusNotFound, "没有这次会议 / no such assembly"
-			case errors.Is(err, assembly.ErrWrongState):
-				code, msg = http.StatusNotFound, "表决结束后公布结果 / the result is published when the vote has closed"
-			default:
+			// An assembly that does not exist and one whose vote has not
+			// closed get the same answer: this page tells nothing but
+			// published results.
+			code, reason := codes.NotFound, "NO_PUBLISHED_RESULT"
+			msg, zh := "no published result for this assembly: results are published when the vote has closed", "没有这次会议的表决结果：结果在表决结束后公布"
+			if !errors.Is(err, assembly.ErrNotFound) && !errors.Is(err, assembly.ErrWrongState) {
 				s.log.ErrorContext(r.Context(), "notice", "assembly", id, "err", err)
+				code, reason, msg, zh = codes.Internal, "INTERNAL", "internal error", "服务器内部错误，请稍后重试"
 			}
-			http.Error(w, msg, code)
+			if !asJSON {
+				http.Error(w, zh+" / "+msg, runtime.HTTPStatusFromCode(code))
+				return
+			}
+			body, _ := protojson.MarshalOptions{UseProtoNames: true}.Marshal(withReason(status.New(code, msg), reason, zh).Proto())
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(runtime.HTTPStatusFromCode(code))
+			w.Write(body)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
