@@ -213,6 +213,10 @@ var (
 	ErrUnknownSignerKey = errors.New("assembly: signing key not registered")
 )
 
+// ErrBadConfirmation is a checker's confirmation signature that does not
+// verify; it is an ErrBadSignature.
+var ErrBadConfirmation = fmt.Errorf("%w: the confirmation signature", ErrBadSignature)
+
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // allChannels are the channels an assembly may accept.

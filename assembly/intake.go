@@ -829,7 +829,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 		case b.Attestation != nil && checker.ID == b.Attestation.StaffID:
 			return fmt.Errorf("%w: %s took this ballot", ErrSameStaff, checker.ID)
 		case !ed25519.Verify(checker.PublicKey, audit.ConfirmationStatement(assemblyID, ballotID), c.Signature):
-			return fmt.Errorf("%w: confirmation signature of %s", ErrBadSignature, c.KeyID)
+			return fmt.Errorf("%w of %s", ErrBadConfirmation, c.KeyID)
 		}
 		now := r.now().UTC()
 		p, err := getProgress(tx, &rec.Assembly)

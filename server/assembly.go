@@ -456,6 +456,9 @@ func assemblyFromProto(communityID string, pa *ov.Assembly) (assembly.Assembly, 
 	a.Settings = assembly.Settings{InvalidCountsTowardQuorum: ps.GetInvalidCountsTowardQuorum(), DeemedConsent: ps.GetDeemedConsent(),
 		AllowRevote: ps.GetAllowRevote(), MakerChecker: ps.GetMakerChecker(), ProxyCap: int(ps.GetProxyCap())}
 	if ab := ps.GetAbstention(); ab != ov.Abstention_ABSTENTION_UNSPECIFIED {
+		if _, known := ov.Abstention_name[int32(ab)]; !known {
+			return a, fmt.Errorf("%w: settings.abstention: %d: want one of %s", assembly.ErrInvalid, ab, enumNames(ov.Abstention_name))
+		}
 		a.Settings.Abstention = tally.Abstention(int(ab) - 1)
 	}
 	rs, err := ruleSetFromProto(pa.GetRuleSet())
@@ -572,4 +575,18 @@ func (s *signerService) RevokeSigner(ctx context.Context, req *ov.RevokeSignerRe
 func (s *signerService) GetServerKeys(ctx context.Context, _ *ov.GetServerKeysRequest) (*ov.ServerKeys, error) {
 	pub := s.reg.ReceiptPublicKey()
 	return &ov.ServerKeys{ReceiptPublicKey: pub, ReceiptKeyId: ballot.KeyID(pub), LogVerifierKey: s.reg.LogVerifierKey()}, nil
+}
+
+// enumNames lists an enum's values as JSON writes them, the unspecified
+// one left out, e.g. "CALL_OUTCOME_NO_ANSWER, CALL_OUTCOME_REFUSED".
+func enumNames(names map[int32]string) string {
+	var out []string
+	for n := int32(1); ; n++ {
+		name, ok := names[n]
+		if !ok {
+			break
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ", ")
 }

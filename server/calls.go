@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,6 +18,9 @@ import (
 func (s *assemblyService) RecordCallAttempt(ctx context.Context, req *ov.RecordCallAttemptRequest) (*ov.CallAttempt, error) {
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
+	}
+	if _, known := ov.CallOutcome_name[int32(req.GetOutcome())]; !known || req.GetOutcome() == ov.CallOutcome_CALL_OUTCOME_UNSPECIFIED {
+		return nil, s.err(ctx, fmt.Errorf("%w: outcome: %v: want one of %s", assembly.ErrInvalid, req.GetOutcome(), enumNames(ov.CallOutcome_name)))
 	}
 	tok := tokenFrom(ctx)
 	c := assembly.CallAttempt{Voter: req.GetVoter(), Outcome: assembly.CallOutcome(strings.TrimPrefix(req.GetOutcome().String(), "CALL_OUTCOME_")),

@@ -90,6 +90,10 @@ func TestCallAttempts(t *testing.T) {
 			t.Errorf("%s: RecordCallAttempt = %v, want %v", tc.name, err, tc.code)
 		}
 	}
+	// A bad outcome is named as JSON writes it.
+	if _, err := rec(v.staffTok, &ov.RecordCallAttemptRequest{Voter: v.owners[102], Outcome: ov.CallOutcome(99)}); !strings.Contains(status.Convert(err).Message(), "outcome: 99: want one of CALL_OUTCOME_NO_ANSWER") {
+		t.Errorf("unknown outcome: %v, want the outcomes named CALL_OUTCOME_*", err)
+	}
 	if _, err := v.as.ListCallAttempts(v.ctx(v.e.token(auth.CommitteeMember, v.community)), &ov.ListCallAttemptsRequest{CommunityId: v.community, AssemblyId: v.assembly}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("ListCallAttempts by a committee member = %v, want PermissionDenied", err)
 	}
@@ -217,5 +221,21 @@ func TestEnrolSigner(t *testing.T) {
 	}
 	if _, err := approve(v.e.admin, zhou.keyID()); server.ReasonOf(err) != "SIGNER_NOT_PENDING" {
 		t.Errorf("approving a revoked key: %v, want SIGNER_NOT_PENDING", err)
+	}
+}
+
+// An enum value the API does not define is refused at the edge, naming the
+// field and the values as JSON writes them.
+func TestUnknownAbstentionMode(t *testing.T) {
+	v := newVote(t, nil)
+	_, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "abstention-99", Title: "续聘",
+		Motions:  []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt:  timestamppb.New(time.Now().Add(30 * 24 * time.Hour)), ClosesAt: timestamppb.New(time.Now().Add(35 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Settings: &ov.Settings{Abstention: ov.Abstention(99)},
+	}})
+	if msg := status.Convert(err).Message(); status.Code(err) != codes.InvalidArgument || !strings.Contains(msg, "settings.abstention: 99: want one of ABSTENTION_PARTICIPATES") {
+		t.Errorf("CreateAssembly with abstention 99: %v, want InvalidArgument naming settings.abstention", err)
 	}
 }

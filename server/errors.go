@@ -60,6 +60,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrAlreadyVoted, codes.AlreadyExists, "ALREADY_VOTED", "该业主已有计票的选票，本票不计入并已登记"},
 	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
 	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
+	{assembly.ErrBadConfirmation, codes.InvalidArgument, "BAD_SIGNATURE", "复核签名验证失败"},
 	{assembly.ErrBadSignature, codes.InvalidArgument, "BAD_SIGNATURE", "选票签名验证失败"},
 	{assembly.ErrUnknownSignerKey, codes.FailedPrecondition, "UNKNOWN_SIGNER_KEY", "签名密钥未登记"},
 	{assembly.ErrInvalid, codes.InvalidArgument, "INVALID_ARGUMENT", "请求参数有误"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 )
 
@@ -10,3 +11,13 @@ func LocalCallsStopped(s *Server) bool { return s.local.stopping.Err() != nil }
 
 // ReasonOf is the ErrorInfo reason of a status error, if any.
 func ReasonOf(err error) string { return reasonOfStatus(status.Convert(err)) }
+
+// ZhOf is the zh-CN message of a status error, if any.
+func ZhOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if m, ok := d.(*errdetails.LocalizedMessage); ok && m.GetLocale() == "zh-CN" {
+			return m.GetMessage()
+		}
+	}
+	return ""
+}

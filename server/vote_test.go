@@ -630,8 +630,8 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	}
 	forged := v.confirmation(r.GetBallotId(), v.staff2)
 	forged.Signature[3] ^= 1
-	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), forged); server.ReasonOf(err) != "BAD_SIGNATURE" {
-		t.Errorf("forged confirmation: %v, want BAD_SIGNATURE", err)
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), forged); server.ReasonOf(err) != "BAD_SIGNATURE" || server.ZhOf(err) != "复核签名验证失败" {
+		t.Errorf("forged confirmation: %v (%s), want BAD_SIGNATURE, the confirmation's signature", err, server.ZhOf(err))
 	}
 	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), req)
 	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
