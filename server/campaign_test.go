@@ -230,8 +230,8 @@ func TestUnknownAbstentionMode(t *testing.T) {
 	v := newVote(t, nil)
 	_, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
 		AssemblyId: "abstention-99", Title: "续聘",
-		Motions:  []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
-		OpensAt:  timestamppb.New(time.Now().Add(30 * 24 * time.Hour)), ClosesAt: timestamppb.New(time.Now().Add(35 * 24 * time.Hour)),
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(time.Now().Add(30 * 24 * time.Hour)), ClosesAt: timestamppb.New(time.Now().Add(35 * 24 * time.Hour)),
 		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
 		Settings: &ov.Settings{Abstention: ov.Abstention(99)},
 	}})
