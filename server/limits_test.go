@@ -220,6 +220,23 @@ func TestRequestDeadline(t *testing.T) {
 	}
 }
 
+// A stream is logged as a call is, when it ends: a refused WatchProgress
+// shows in the log with its code.
+func TestStreamsAreLogged(t *testing.T) {
+	v := newVote(t, nil)
+	stream, err := v.as.WatchProgress(metadataCtx(context.Background(), "ovt_not-a-token"), &ov.WatchProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("WatchProgress with an unknown token: %v", err)
+	}
+	v.e.stop() // the log is read once the server is done writing it
+	if want := "msg=rpc method=/ownervote.v1.AssemblyService/WatchProgress code=Unauthenticated"; !strings.Contains(v.e.logs.String(), want) {
+		t.Errorf("the log has no line %q", want)
+	}
+}
+
 func TestListPagesAreBounded(t *testing.T) {
 	e := newEnv(t)
 	e.createCommunity("big")

@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	unary := chainUnary(s.recoverUnary, s.logUnary, lim.deadline, az.unary, lim.unary)
 	s.grpc = grpc.NewServer(
 		grpc.UnaryInterceptor(unary),
-		grpc.ChainStreamInterceptor(s.recoverStream, az.stream, lim.stream),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, az.stream, lim.stream),
 		grpc.MaxRecvMsgSize(lim.limits.MaxRequestBytes),
 		// Calls run on long-lived goroutines whose stacks have grown,
 		// instead of a new goroutine per call growing its stack again
@@ -311,11 +311,24 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
 	resp, err := handler(ctx, req)
+	s.logCall(ctx, info.FullMethod, start, err)
+	return resp, err
+}
+
+// logStream logs each stream as logUnary a call, when it ends.
+func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	err := handler(srv, ss)
+	s.logCall(ss.Context(), info.FullMethod, start, err)
+	return err
+}
+
+// logCall logs a call's end: at debug level when it succeeded.
+func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error) {
 	code := status.Code(err)
 	level := slog.LevelDebug
 	if code != codes.OK {
 		level = slog.LevelInfo
 	}
-	s.log.Log(ctx, level, "rpc", "method", info.FullMethod, "code", code.String(), "ms", time.Since(start).Milliseconds())
-	return resp, err
+	s.log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "ms", time.Since(start).Milliseconds())
 }
