@@ -72,7 +72,8 @@ func (j *jsonReader) fail(err error) error {
 	return &syntaxErr{j.tokenLine(), "malformed JSON: " + err.Error()}
 }
 
-func (j *jsonReader) value(depth int) (*node, error) {
+// value reads the value at path (motions[0].id; "" for the whole text).
+func (j *jsonReader) value(depth int, path string) (*node, error) {
 	tok, err := j.dec.Token()
 	if err != nil {
 		return nil, j.fail(err)
@@ -92,9 +93,9 @@ func (j *jsonReader) value(depth int) (*node, error) {
 				}
 				k, _ := kt.(string)
 				if n.get(k) != nil {
-					return nil, &duplicateKey{j.tokenLine(), k}
+					return nil, &duplicateKey{j.tokenLine(), k, join(path, k)}
 				}
-				v, err := j.value(depth + 1)
+				v, err := j.value(depth+1, join(path, k))
 				if err != nil {
 					return nil, err
 				}
@@ -104,7 +105,7 @@ func (j *jsonReader) value(depth int) (*node, error) {
 		} else {
 			n.kind = 'a'
 			for j.dec.More() {
-				v, err := j.value(depth + 1)
+				v, err := j.value(depth+1, fmt.Sprintf("%s[%d]", path, len(n.elems)))
 				if err != nil {
 					return nil, err
 				}
@@ -129,6 +130,7 @@ func (j *jsonReader) value(depth int) (*node, error) {
 type duplicateKey struct {
 	line int
 	key  string
+	path string // where: motions[0].id
 }
 
 func (e *duplicateKey) Error() string { return fmt.Sprintf("key %q twice in one object", e.key) }
@@ -148,7 +150,7 @@ func parseJSON(data []byte) (*node, error) {
 	}
 	j := &jsonReader{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 	j.dec.UseNumber()
-	n, err := j.value(0)
+	n, err := j.value(0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +185,7 @@ func (ar *assemblyReader) object(n *node, field string, allowed, required []stri
 	}
 	for _, k := range required {
 		if n.get(k) == nil {
-			ar.bad(n, field, ErrMissingKey, "missing key %q", k)
+			ar.bad(n, join(field, k), ErrMissingKey, "missing key %q", k)
 			ok = false
 		}
 	}
@@ -246,7 +248,7 @@ func ParseAssembly(file string, r io.Reader) (tally.Assembly, error) {
 		var dk *duplicateKey
 		switch {
 		case errors.As(err, &dk):
-			errs.addf(dk.line, dk.key, ErrDuplicateKey, "%v", err)
+			errs.addf(dk.line, dk.path, ErrDuplicateKey, "%v", err)
 		case errors.As(err, &se):
 			errs.addf(se.line, "", ErrSyntax, "%s", se.msg)
 		}
