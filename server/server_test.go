@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,9 +66,29 @@ func TestHealth(t *testing.T) {
 	if code := e.do("GET", "/healthz", "", nil, nil); code != http.StatusOK {
 		t.Errorf("GET /healthz = %d, want 200", code)
 	}
-	var spec map[string]any
-	if code := e.do("GET", "/openapi.json", "", nil, &spec); code != http.StatusOK || spec["paths"] == nil {
-		t.Errorf("GET /openapi.json = %d with paths %v", code, spec["paths"] != nil)
+	var spec struct {
+		Paths       map[string]any `json:"paths"`
+		Definitions map[string]struct {
+			Required   []string `json:"required"`
+			Properties map[string]struct {
+				ReadOnly bool `json:"readOnly"`
+			} `json:"properties"`
+		} `json:"definitions"`
+	}
+	if code := e.do("GET", "/openapi.json", "", nil, &spec); code != http.StatusOK || spec.Paths == nil {
+		t.Fatalf("GET /openapi.json = %d with paths %v", code, spec.Paths != nil)
+	}
+	// It says which fields a request needs and which the server sets
+	// (proto/ownervote/v1/openapi.yaml), and the server agrees.
+	if got := spec.Definitions["v1CreateTokenRequest"].Required; !slices.Equal(got, []string{"role", "label"}) {
+		t.Errorf("CreateTokenRequest's required fields in the spec = %v, want [role label]", got)
+	}
+	if !spec.Definitions["v1Assembly"].Properties["roll_digest"].ReadOnly {
+		t.Error("the spec does not mark Assembly.roll_digest read-only")
+	}
+	var ae apiError
+	if code := e.do("POST", "/v1/tokens", e.admin, map[string]any{"role": "ROLE_AUDITOR"}, &ae); code != http.StatusBadRequest {
+		t.Errorf("CreateToken without a label: HTTP %d %s, want 400 as the spec's required says", code, ae.Message)
 	}
 }
 
