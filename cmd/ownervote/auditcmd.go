@@ -30,8 +30,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	token := fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)")
 	community := fl.String("community", "", "community of the assembly")
 	out := fl.String("out", "", "directory to write the export into")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() != 1 || *community == "" || *out == "" {
 		return fmt.Errorf("%w: export --community ID --out DIR [--server ADDR] ASSEMBLY", errUsage)
@@ -87,8 +87,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fl := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	logKey := fl.String("log-verifier", "", "the server's log verifier key as the street office publishes it (GET /v1/server/keys, the public notice); checkpoints must be signed with it")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() != 1 {
 		return fmt.Errorf("%w: verify DIR (a directory written by ownervote export)", errUsage)
@@ -138,14 +138,17 @@ type keysFile struct {
 }
 
 func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := groupHelp(args, stderr, "receipt check --keys KEYS.json RECEIPT.json"); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "check" {
 		return fmt.Errorf("%w: receipt check --keys KEYS.json RECEIPT.json", errUsage)
 	}
 	fl := flag.NewFlagSet("receipt check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	keysPath := fl.String("keys", "", "the server's public keys: GET /v1/server/keys saved to a file, or an export's keys.json")
-	if err := fl.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args[1:]); err != nil {
+		return err
 	}
 	if fl.NArg() != 1 || *keysPath == "" {
 		return fmt.Errorf("%w: receipt check --keys KEYS.json RECEIPT.json", errUsage)

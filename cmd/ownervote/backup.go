@@ -40,8 +40,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ca := fl.String("ca", "", "PEM file of the CA that signed the server's certificate (default: system roots)")
 	cert := fl.String("cert", "", "client certificate (PEM), when the server requires one")
 	key := fl.String("key", "", "client certificate's key (PEM)")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	switch {
 	case fl.NArg() > 0:
@@ -153,8 +153,8 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dataDir := fl.String("data", "", "data directory to restore into (required); the server must be stopped")
 	keysFrom := fl.String("keys-from", "", "directory holding the kept copies of "+strings.Join(keyFiles, ", ")+" (e.g. the old data directory)")
 	force := fl.Bool("force", false, "replace an existing database (it is kept next to it as ownervote.db.replaced-TIME)")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	switch {
 	case fl.NArg() > 0:

@@ -29,17 +29,17 @@ const ballotUsage = "ownervote ballot keygen --out KEYFILE | sign --key KEYFILE 
 // keygen makes a signing key, sign turns a ballot in the JSON form into the
 // canonical bytes and their signature, verify checks them.
 func runBallot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := groupHelp(args, stderr, strings.TrimPrefix(ballotUsage, "ownervote ")); err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return fmt.Errorf("%w: %s", errUsage, ballotUsage)
 	}
 	fl := flag.NewFlagSet("ballot "+args[0], flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	parse := func() error {
-		if err := fl.Parse(args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+		if err := parseFlags(fl, args[1:]); err != nil {
+			return err
 		}
 		if fl.NArg() > 0 {
 			return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))

@@ -36,8 +36,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		skip = append(skip, v)
 		return nil
 	})
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "ownervote-bench-")

@@ -29,6 +29,9 @@ func init() {
 // runDemo runs the seed story against a running `serve --demo` through the
 // JSON API, as the city platform and street staff would.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := groupHelp(args, stderr, "demo vote [--api URL] [--token TOKEN] [--keep-open]  (ownervote demo vote --help for the flags)"); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "vote" {
 		return fmt.Errorf("%w: demo vote [--api URL] [--token TOKEN] [--keep-open]", errUsage)
 	}
@@ -37,8 +40,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	api := fl.String("api", "http://127.0.0.1:7780", "base URL of the JSON API")
 	token := fl.String("token", "", "street-admin token printed by serve --demo (default: $OWNERVOTE_TOKEN)")
 	keepOpen := fl.Bool("keep-open", false, "stop before closing the vote, to follow the campaign in the web console")
-	if err := fl.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args[1:]); err != nil {
+		return err
 	}
 	if *token == "" {
 		*token = os.Getenv("OWNERVOTE_TOKEN")

@@ -59,6 +59,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// parseFlags parses a command's flags: -h or --help is flag.ErrHelp (the
+// usage printed, exit status 0), a bad flag a usage error (status 2).
+func parseFlags(fl *flag.FlagSet, args []string) error {
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// groupHelp answers -h, --help or help given to a command with
+// subcommands (token --help): its usage, and flag.ErrHelp for status 0.
+func groupHelp(args []string, stderr io.Writer, usage string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stderr, "usage: ownervote "+usage)
+		return flag.ErrHelp
+	}
+	return nil
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: ownervote <command> [flags]")
 	fmt.Fprintln(w)

@@ -24,6 +24,9 @@ func init() {
 }
 
 func runRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := groupHelp(args, stderr, "roll import --community ID [--server ADDR] [--check] FILE  (ownervote roll import --help for the flags)"); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "import" {
 		return fmt.Errorf("%w: roll import --community ID [--server ADDR] [--check] FILE", errUsage)
 	}
@@ -33,8 +36,8 @@ func runRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	addr := fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server")
 	token := fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)")
 	check := fl.Bool("check", false, "only check the file here; send nothing")
-	if err := fl.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args[1:]); err != nil {
+		return err
 	}
 	if fl.NArg() != 1 {
 		return fmt.Errorf("%w: name one roster file (.csv or .xlsx)", errUsage)

@@ -34,8 +34,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	level := fl.String("log-level", "info", "log level: debug, info, warn, error")
 	sf := addServeSecurityFlags(fl)
 	kp := addKeyFlags(fl)
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))

@@ -18,6 +18,9 @@ func init() {
 // runToken manages tokens directly in the data directory; the server must
 // not be running on it (use the TokenService API then).
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := groupHelp(args, stderr, "token create|list|revoke [flags]  (ownervote token create --help for the flags of one)"); err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return fmt.Errorf("%w: token create|list|revoke [flags]", errUsage)
 	}
@@ -29,8 +32,8 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		role := fl.String("role", "", "street-admin, community-staff, committee-member, platform or auditor")
 		community := fl.String("community", "", "community id the token acts in (empty: all communities)")
 		label := fl.String("label", "", "who holds the token")
-		if err := fl.Parse(args[1:]); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+		if err := parseFlags(fl, args[1:]); err != nil {
+			return err
 		}
 		r, err := auth.ParseRole(*role)
 		if err != nil {
@@ -46,8 +49,8 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return nil
 		})
 	case "list":
-		if err := fl.Parse(args[1:]); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+		if err := parseFlags(fl, args[1:]); err != nil {
+			return err
 		}
 		return withTokens(*dataDir, func(ts *auth.Tokens) error {
 			list, err := ts.List(ctx)
@@ -66,8 +69,8 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return tw.Flush()
 		})
 	case "revoke":
-		if err := fl.Parse(args[1:]); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+		if err := parseFlags(fl, args[1:]); err != nil {
+			return err
 		}
 		if fl.NArg() != 1 {
 			return fmt.Errorf("%w: token revoke [--data DIR] TOKEN_ID", errUsage)
