@@ -166,7 +166,16 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup, nothing restored: %w", *from, err)
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+	if fi, err := os.Stat(*dataDir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%w: --data %s is a file, not a directory", errUsage, *dataDir)
+	}
+	if *keysFrom != "" {
+		if fi, err := os.Stat(*keysFrom); err != nil || !fi.IsDir() {
+			return fmt.Errorf("nothing restored: --keys-from %s is not a directory", *keysFrom)
+		}
+	}
+	keys, err := planKeyFiles(*keysFrom, *dataDir, *force)
+	if err != nil {
 		return err
 	}
 	dbPath := filepath.Join(*dataDir, dbFile)
@@ -191,21 +200,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			st.Close()
 		}
 	}
-	if *keysFrom != "" {
-		if err := copyKeyFiles(*keysFrom, *dataDir, *force); err != nil {
-			return err
-		}
-	}
-	var missing []string
-	for _, name := range keyFiles {
-		if _, err := os.Stat(filepath.Join(*dataDir, name)); err != nil {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("nothing restored: %s lacks %s; give --keys-from DIR with the kept copies "+
-			"(without the identity secret, owners can no longer be matched to their identity numbers; without the receipt key, new receipts are signed by a new key)",
-			*dataDir, strings.Join(missing, ", "))
+	// Everything is checked: now the data directory is made or changed,
+	// the database first written aside and checked, then the key files,
+	// then the database put in place.
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
 	}
 	src, err := os.Open(*from)
 	if err != nil {
@@ -217,7 +216,23 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
 		return err
 	}
-	aside := dbPath + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for _, k := range keys {
+		target := filepath.Join(*dataDir, k.name)
+		if k.replaces {
+			aside := target + ".replaced-" + stamp
+			if err := os.Rename(target, aside); err != nil {
+				os.Remove(tmpPath)
+				return err
+			}
+			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", k.name, aside)
+		}
+		if _, err := writeKeyFile(target, k.b); err != nil {
+			os.Remove(tmpPath)
+			return err
+		}
+	}
+	aside := dbPath + ".replaced-" + stamp
 	if existing {
 		if err := os.Rename(dbPath, aside); err != nil {
 			os.Remove(tmpPath)
@@ -244,31 +259,55 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// copyKeyFiles copies the key files from one data directory to another with
-// mode 0600. A key file already in dst must be identical unless force.
-func copyKeyFiles(src, dst string, force bool) error {
+// keyFile is a key file restore writes: its bytes, and whether one that
+// differs is there (kept aside first).
+type keyFile struct {
+	name     string
+	b        []byte
+	replaces bool
+}
+
+// planKeyFiles decides, before anything is written, which key files a
+// restore into dst writes from src (--keys-from; "" for none). The data
+// directory must end up with every key file: from src where src has it,
+// else the one already in dst. One in dst that differs from src's is
+// replaced only with force (and kept aside): a database restored with
+// another identity secret no longer matches owners to their identity
+// numbers.
+func planKeyFiles(src, dst string, force bool) ([]keyFile, error) {
+	var plan []keyFile
+	var missing []string
 	for _, name := range keyFiles {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
 		target := filepath.Join(dst, name)
-		if old, err := os.ReadFile(target); err == nil {
-			if bytes.Equal(old, b) {
-				continue
-			}
-			if !force {
-				return fmt.Errorf("nothing restored: %s differs from %s (use --force to replace it)", target, filepath.Join(src, name))
+		old, err := os.ReadFile(target)
+		have := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		var b []byte
+		if src != "" {
+			b, err = os.ReadFile(filepath.Join(src, name))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
 			}
 		}
-		if _, err := writeKeyFile(target, b); err != nil {
-			return err
+		switch {
+		case b == nil && have, have && bytes.Equal(old, b):
+			// The one there is kept.
+		case b == nil:
+			missing = append(missing, name)
+		case have && !force:
+			return nil, fmt.Errorf("nothing restored: %s differs from %s (use --force to replace it; the old one is kept aside)", target, filepath.Join(src, name))
+		default:
+			plan = append(plan, keyFile{name: name, b: b, replaces: have})
 		}
 	}
-	return nil
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("nothing restored: %s lacks %s; give --keys-from DIR with the kept copies "+
+			"(without the identity secret, owners can no longer be matched to their identity numbers; without the receipt key, new receipts are signed by a new key)",
+			dst, strings.Join(missing, ", "))
+	}
+	return plan, nil
 }
 
 // writeKeyFile writes a key file with mode 0600 through a temporary file,

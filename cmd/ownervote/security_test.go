@@ -172,18 +172,27 @@ func TestBackupRestoreCLI(t *testing.T) {
 
 	garbage := filepath.Join(t.TempDir(), "garbage.db")
 	os.WriteFile(garbage, bytes.Repeat([]byte("not a database "), 1000), 0o600)
+	someKeys := t.TempDir() // the identity secret alone
+	if b, err := os.ReadFile(filepath.Join(oldDir, keyFiles[0])); err != nil {
+		t.Fatal(err)
+	} else {
+		os.WriteFile(filepath.Join(someKeys, keyFiles[0]), b, 0o600)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
 	}{
 		{"without the key files", []string{"restore", "--from", backup, "--data", newDir}},
 		{"from a file that is not a database", []string{"restore", "--from", garbage, "--data", newDir, "--keys-from", oldDir}},
+		{"with --keys-from mistyped", []string{"restore", "--from", backup, "--data", newDir, "--keys-from", oldDir + "-typo"}},
+		{"with some of the key files", []string{"restore", "--from", backup, "--data", newDir, "--keys-from", someKeys}},
 	} {
 		if code, _, _ := runCmd(tc.args...); code == 0 {
 			t.Errorf("restore %s succeeded", tc.name)
 		}
-		if _, err := os.Stat(filepath.Join(newDir, dbFile)); err == nil {
-			t.Fatalf("restore %s left a database in place", tc.name)
+		// Refused before anything is written: not even the directory.
+		if _, err := os.Stat(newDir); !os.IsNotExist(err) {
+			t.Fatalf("restore %s left %s behind (%v)", tc.name, newDir, err)
 		}
 	}
 	if code, out, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", oldDir); code != 0 {
@@ -212,6 +221,35 @@ func TestBackupRestoreCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(oldJournal); !os.IsNotExist(err) {
 		t.Errorf("the replaced database's journal is still in place: %v", err)
+	}
+	// Key files that differ: refused without --force; with it, the ones
+	// there are kept aside, and said so.
+	otherKeys := t.TempDir()
+	for _, name := range keyFiles {
+		b, err := os.ReadFile(filepath.Join(oldDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == keyFiles[0] {
+			b = append(bytes.Clone(b), 'x')
+		}
+		os.WriteFile(filepath.Join(otherKeys, name), b, 0o600)
+	}
+	before, _ := os.ReadFile(filepath.Join(newDir, keyFiles[0]))
+	if code, _, _ := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", otherKeys); code == 0 {
+		t.Error("restore with another identity secret, without --force, succeeded")
+	}
+	code, _, errOut = runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", otherKeys, "--force")
+	kept, _ := filepath.Glob(filepath.Join(newDir, keyFiles[0]+".replaced-*"))
+	if code != 0 || len(kept) != 1 || !strings.Contains(errOut, keyFiles[0]+" that was there is kept as") {
+		t.Fatalf("restore --force with another identity secret: %d %s (kept aside: %v)", code, errOut, kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, before) {
+		t.Error("the identity secret kept aside is not the one that was there")
+	}
+	// Back to the right keys for the checks below.
+	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", oldDir, "--force"); code != 0 {
+		t.Fatalf("restore --force with the right keys: %d %s", code, errOut)
 	}
 
 	b := serveInProc(t, newDir)
