@@ -400,8 +400,19 @@ func TestKeyFiles(t *testing.T) {
 	// A database without its identity secret is refused, never given a
 	// new secret.
 	os.Rename(filepath.Join(dir, secretFile), filepath.Join(dir, "kept-aside"))
-	if code, _, errOut := runCmd("token", "list", "--data", dir); code == 0 || !strings.Contains(errOut, secretFile) {
-		t.Errorf("token list without the identity secret: exit %d %s", code, errOut)
+	if code, _, errOut := runCmd("serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errOut, secretFile) {
+		t.Errorf("serve without the identity secret: exit %d %s", code, errOut)
+	}
+	// Tokens need no key: they are listed all the same.
+	if code, out, errOut := runCmd("token", "list", "--data", dir); code != 0 || !strings.Contains(out, "ROLE") {
+		t.Errorf("token list without the identity secret: exit %d %s %s", code, out, errOut)
+	}
+	// A mistyped --data: nothing to list, and no directory made.
+	if code, _, errOut := runCmd("token", "list", "--data", dir+"-typo"); code == 0 || !strings.Contains(errOut, "no database") {
+		t.Errorf("token list of a data directory that does not exist: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(dir + "-typo"); !os.IsNotExist(err) {
+		t.Errorf("token list made the directory it was mistakenly given: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, secretFile)); err == nil {
 		t.Error("a new identity secret was created next to an existing database")

@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/store"
 )
 
 func init() {
@@ -31,15 +37,21 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "create":
 		role := fl.String("role", "", "street-admin, community-staff, committee-member, platform or auditor")
 		community := fl.String("community", "", "community id the token acts in (empty: all communities)")
-		label := fl.String("label", "", "who holds the token")
+		label := fl.String("label", "", "who holds the token (required)")
 		if err := parseFlags(fl, args[1:]); err != nil {
 			return err
+		}
+		if fl.NArg() > 0 {
+			return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
 		}
 		r, err := auth.ParseRole(*role)
 		if err != nil {
 			return fmt.Errorf("%w: --role: %v", errUsage, err)
 		}
-		return withTokens(*dataDir, func(ts *auth.Tokens) error {
+		if strings.TrimSpace(*label) == "" {
+			return fmt.Errorf("%w: --label: say who holds the token (a name, a desk, a system)", errUsage)
+		}
+		return withTokens(*dataDir, true, stderr, func(ts *auth.Tokens) error {
 			t, secret, err := ts.Create(ctx, r, *community, *label)
 			if err != nil {
 				return err
@@ -52,7 +64,10 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := parseFlags(fl, args[1:]); err != nil {
 			return err
 		}
-		return withTokens(*dataDir, func(ts *auth.Tokens) error {
+		if fl.NArg() > 0 {
+			return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+		}
+		return withTokens(*dataDir, false, stderr, func(ts *auth.Tokens) error {
 			list, err := ts.List(ctx)
 			if err != nil {
 				return err
@@ -75,7 +90,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if fl.NArg() != 1 {
 			return fmt.Errorf("%w: token revoke [--data DIR] TOKEN_ID", errUsage)
 		}
-		return withTokens(*dataDir, func(ts *auth.Tokens) error {
+		return withTokens(*dataDir, false, stderr, func(ts *auth.Tokens) error {
 			t, err := ts.Revoke(ctx, fl.Arg(0))
 			if err != nil {
 				return err
@@ -94,13 +109,34 @@ func scopeText(t auth.Token) string {
 	return "community " + t.CommunityID
 }
 
-func withTokens(dir string, fn func(*auth.Tokens) error) error {
-	d, err := openData(dir)
-	if err != nil {
+// withTokens runs fn on the tokens of the database in dir, with the server
+// stopped. Tokens need no key file, so an existing database is opened
+// alone (its keys may be kept elsewhere, see keyPaths). Only create may
+// start a data directory, for the first admin token of a new installation
+// (with its key files, as serve would make them), and it says so: a
+// mistyped --data would otherwise hand out a token no server knows.
+func withTokens(dir string, create bool, stderr io.Writer, fn func(*auth.Tokens) error) error {
+	path := filepath.Join(dir, dbFile)
+	var st *store.Bolt
+	switch _, err := os.Stat(path); {
+	case errors.Is(err, fs.ErrNotExist) && !create:
+		return fmt.Errorf("no database in %s: is --data right?", dir)
+	case errors.Is(err, fs.ErrNotExist):
+		d, err := openData(dir)
+		if err != nil {
+			return err
+		}
+		st = d.st
+		fmt.Fprintf(stderr, "no database was in %s: a new data directory is made (start the server with --data %s)\n", dir, dir)
+	case err != nil:
 		return err
+	default:
+		if st, err = store.OpenBolt(path, store.BoltOptions{}); err != nil {
+			return err
+		}
 	}
-	err = fn(auth.NewTokens(d.st, auth.Config{}))
-	if cerr := d.st.Close(); err == nil {
+	err := fn(auth.NewTokens(st, auth.Config{}))
+	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
 	return err
