@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,5 +31,42 @@ func TestHelpAndBadFlags(t *testing.T) {
 		if code := run(context.Background(), append(append([]string{}, args...), "--no-such-flag"), &out, &errOut); code != 2 {
 			t.Errorf("ownervote %s --no-such-flag: exit %d, want 2", strings.Join(args, " "), code)
 		}
+	}
+}
+
+// serve checks every flag before it touches the data directory, and seeds
+// the demo only once it listens: a refused start leaves no token nobody
+// was shown.
+func TestServeRefusesBeforeWriting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, args := range [][]string{
+		{"--max-request-bytes", "0"},
+		{"--rate-burst", "0"},
+		{"--tls-cert", "/no/such/cert.pem", "--tls-key", "/no/such/key.pem"},
+	} {
+		code, _, errOut := runCmd(append([]string{"serve", "--demo", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, args...)...)
+		if code == 0 {
+			t.Errorf("serve %v: exit 0 (%s)", args, errOut)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("serve %v refused, but made %s (%v)", args, dir, err)
+		}
+	}
+	// Not loopback, without TLS: a command-line mistake.
+	if code, _, errOut := runCmd("serve", "--data", dir, "--grpc-addr", "0.0.0.0:0", "--http-addr", "127.0.0.1:0"); code != 2 {
+		t.Errorf("serve on 0.0.0.0 without TLS: exit %d (%s), want 2", code, errOut)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if code, _, _ := runCmd("serve", "--demo", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", busy.Addr().String()); code == 0 {
+		t.Fatal("serve on a port in use succeeded")
+	}
+	if code, out, errOut := runCmd("token", "list", "--data", dir); code == 0 && strings.Count(out, "\n") > 1 {
+		t.Errorf("a refused serve --demo left tokens behind:\n%s", out)
+	} else if code != 0 && !strings.Contains(errOut, "no database") {
+		t.Errorf("token list after a refused serve: %d %s", code, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,6 +46,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	// Every flag is checked before the data directory is touched.
+	cfg := server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Logger: log}
+	if err := sf.apply(&cfg); err != nil {
+		return err
+	}
 
 	d, err := openDataWith(*dataDir, *kp, log)
 	if err != nil {
@@ -63,30 +69,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	var demoToken string
-	if *seed {
-		created, err := demo.Seed(ctx, book)
-		if err != nil {
-			return err
-		}
-		if created {
-			log.InfoContext(ctx, "demo community seeded", "community", demo.CommunityID, "units", demo.Households)
-		}
-		_, demoToken, err = tokens.Create(ctx, auth.StreetAdmin, "", "演示管理员 demo admin")
-		if err != nil {
-			return err
-		}
-	}
-
-	cfg := server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Book: book, Tokens: tokens, Registry: reg, Logger: log, Backup: st}
-	if err := sf.apply(&cfg); err != nil {
-		return err
-	}
+	cfg.Book, cfg.Tokens, cfg.Registry, cfg.Backup = book, tokens, reg, st
 	srv, err := server.Start(ctx, cfg)
+	if errors.Is(err, server.ErrInsecureListen) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if err != nil {
 		return err
 	}
-	if demoToken != "" {
+	// The demo is seeded once the server listens: a port in use leaves no
+	// token behind that nobody was shown.
+	if *seed {
+		demoToken, err := seedDemo(ctx, book, tokens, log)
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return err
+		}
 		printDemo(stdout, srv, demoToken)
 	}
 	var failed error // what stops the server other than a signal
@@ -116,6 +114,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped; database closed")
 	return nil
+}
+
+// seedDemo seeds the demo community on an empty database and makes a
+// street-admin token to try it with.
+func seedDemo(ctx context.Context, book *roll.Book, tokens *auth.Tokens, log *slog.Logger) (string, error) {
+	created, err := demo.Seed(ctx, book)
+	if err != nil {
+		return "", err
+	}
+	if created {
+		log.InfoContext(ctx, "demo community seeded", "community", demo.CommunityID, "units", demo.Households)
+	}
+	_, token, err := tokens.Create(ctx, auth.StreetAdmin, "", "演示管理员 demo admin")
+	return token, err
 }
 
 func printDemo(w io.Writer, srv *server.Server, token string) {
