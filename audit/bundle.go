@@ -60,7 +60,7 @@ const (
 
 // Files returns the bundle as file name → content.
 func (b *Bundle) Files() (map[string][]byte, error) {
-	keys, err := json.MarshalIndent(b.Keys, "", "  ")
+	keys, err := indented(b.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (b *Bundle) Files() (map[string][]byte, error) {
 		return nil, err
 	}
 	files := map[string][]byte{
-		FileKeys: append(keys, '\n'), FileAgenda: b.Agenda, FileRoll: b.Roll,
+		FileKeys: keys, FileAgenda: b.Agenda, FileRoll: b.Roll,
 		FileLog: append(bytes.Join(b.Entries, []byte("\n")), '\n'), FileCheckpoints: append(cpJSON, '\n'),
 	}
 	if b.Result != nil {
@@ -96,6 +96,11 @@ func ReadBundle(files map[string][]byte) (*Bundle, error) {
 	b := &Bundle{Agenda: files[FileAgenda], Roll: files[FileRoll], Result: files[FileResult], Certificate: files[FileCertificate]}
 	if err := json.Unmarshal(files[FileKeys], &b.Keys); err != nil {
 		return nil, &Discrepancy{Check: "keys", Entry: -1, Detail: fmt.Sprintf("%s: %v", FileKeys, err)}
+	}
+	// Exactly as the export writes it: decoding alone would take a key in
+	// another case or the last of two, and drop unknown ones.
+	if want, err := indented(b.Keys); err != nil || !bytes.Equal(files[FileKeys], want) {
+		return nil, &Discrepancy{Check: "keys", Entry: -1, Detail: FileKeys + " is not as the export writes it: a key in another case, twice, or unknown"}
 	}
 	var cps []string
 	if err := json.Unmarshal(files[FileCheckpoints], &cps); err != nil {

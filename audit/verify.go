@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -63,6 +64,17 @@ type Report struct {
 	Certified   bool
 	Signers     []string
 	Objections  int
+	// Cancelled says the assembly was cancelled (a CANCEL entry, the last).
+	Cancelled bool
+	// Size and Root are those of the newest checkpoint, which covers every
+	// entry: compare them with a checkpoint from outside the export (the
+	// public notice, GetCheckpoint), or a log cut short looks complete.
+	Size uint64
+	Root []byte
+	// ReceiptKey is keys.json's receipt key, which the log does not
+	// record: compare it with the published one before checking receipts
+	// with this keys.json.
+	ReceiptKey []byte
 	// LogVerifier is the key the checkpoints are signed with; Pinned says
 	// whether it was checked against a key given from outside the export.
 	LogVerifier string
@@ -76,12 +88,15 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "assembly %s: %d log entries under %d signed checkpoints: Merkle root verified\n", r.Assembly, r.Entries, r.Checkpoints)
 	fmt.Fprintf(&b, "ballots: %d authentic (%d counted, %d superseded, %d refused), signatures and signers' rights verified, %d keys\n",
 		r.Ballots, r.Counted, r.Superseded, r.Refused, r.Keys)
-	if r.Result != nil {
+	switch {
+	case r.Cancelled:
+		b.WriteString("the assembly was cancelled: no vote\n")
+	case r.Result != nil:
 		fmt.Fprintf(&b, "result recomputed bit for bit: digest %s\n", r.Digest)
 		for _, m := range r.Result.Motions {
 			fmt.Fprintf(&b, "  %s: %s\n", m.Motion.ID, m.Decision.Outcome)
 		}
-	} else {
+	default:
 		b.WriteString("vote not closed: no result yet\n")
 	}
 	if r.Certified {
@@ -93,6 +108,9 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "committee key: %s (%s) %s\n", m.Name, m.ID, m.KeyID)
 	}
 	fmt.Fprintf(&b, "log key: %s\n", r.LogVerifier)
+	fmt.Fprintf(&b, "newest checkpoint: %d entries, root %s: compare it with the checkpoint of the public notice or of GetCheckpoint; an export cut short is otherwise complete in itself\n",
+		r.Size, base64.StdEncoding.EncodeToString(r.Root))
+	fmt.Fprintf(&b, "receipt key (not in the log): %s\n", base64.StdEncoding.EncodeToString(r.ReceiptKey))
 	if !r.Pinned {
 		b.WriteString("note: the log key comes from the export itself; compare it with the key the street office publishes (GET /v1/server/keys, the public notice), or pass --log-verifier\n")
 	}
@@ -116,6 +134,8 @@ type verifier struct {
 	sigs     map[string][]byte
 	people   map[string]bool // committee members (by id) who signed
 	closedAt time.Time
+	// sigOrder are the committee's key ids in the order they signed.
+	sigOrder []string
 	// unanswered holds the objections without a response.
 	unanswered map[string]bool
 	// pre holds the parallel pre-pass's work, by entry index.
@@ -123,6 +143,7 @@ type verifier struct {
 }
 
 type verifiedBallot struct {
+	id     string
 	b      *ballot.Ballot
 	status string
 }
@@ -179,6 +200,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	}
 	v.rep.Entries, v.rep.Checkpoints, v.rep.Keys = len(entries), len(b.Checkpoints), len(v.keys)
 	v.rep.LogVerifier, v.rep.Pinned = b.Keys.LogVerifier, trust.LogVerifier != ""
+	v.rep.ReceiptKey = b.Keys.ReceiptPublicKey
 	v.rep.Committee = v.agenda.Committee
 	for _, vb := range v.ballots {
 		switch vb.status {
@@ -316,14 +338,11 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 	if v.agenda.RollDigest != re.Digest {
 		return fail("agenda", 1, "the agenda names roll %s, the log froze %s", v.agenda.RollDigest, re.Digest)
 	}
-	var fileAgenda AgendaEntry
-	if err := json.Unmarshal(v.b.Agenda, &fileAgenda); err != nil {
-		return fail("agenda", -1, "%s: %v", FileAgenda, err)
-	}
-	a, _ := json.Marshal(fileAgenda)
-	l, _ := json.Marshal(v.agenda)
-	if !bytes.Equal(a, l) {
-		return fail("agenda", 1, "%s differs from the published agenda in the log", FileAgenda)
+	// Byte for byte as the export writes it: decoding the file would
+	// take a key in another case, the last of two, and drop unknown ones,
+	// so a file showing another motion would pass.
+	if want, err := indented(v.agenda); err != nil || !bytes.Equal(v.b.Agenda, want) {
+		return fail("agenda", 1, "%s is not exactly the published agenda of the log (log entry 1, as the export writes it)", FileAgenda)
 	}
 	return nil
 }
@@ -354,6 +373,9 @@ func (v *verifier) replay(e *Entry) error {
 	if v.rep.Certified {
 		return fail("certified", i, "%s entry after certification: a certified assembly is final", e.Kind)
 	}
+	if v.rep.Cancelled {
+		return fail("status", i, "%s entry after the assembly was cancelled", e.Kind)
+	}
 	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
@@ -369,7 +391,7 @@ func (v *verifier) replay(e *Entry) error {
 	case KindProxy:
 		v.proxy[e.Proxy.Voter] = e.Proxy
 	case KindBallot:
-		return v.ballot(i, e.Ballot)
+		return v.ballot(i, e.Time, e.Ballot)
 	case KindStatus:
 		vb := v.ballots[e.Status.Seq]
 		if vb == nil || vb.status != "PENDING_CONFIRMATION" {
@@ -383,6 +405,10 @@ func (v *verifier) replay(e *Entry) error {
 			return fail("right-to-sign", i, "ballot %d confirmed with key %q, not a staff key of this community logged before", e.Status.Seq, e.Status.KeyID)
 		case vb.b.Attestation != nil && k.Holder == vb.b.Attestation.StaffID:
 			return fail("right-to-sign", i, "ballot %d confirmed by %s, who took it", e.Status.Seq, k.Holder)
+		case e.Status.ID != vb.id:
+			return fail("status", i, "the status of ballot %d names ballot %s: a confirmation is of the pending ballot itself", e.Status.Seq, e.Status.ID)
+		case !v.voting(e.Time):
+			return fail("status", i, "ballot %d confirmed at %s, outside the voting window %s – %s", e.Status.Seq, e.Time.Format(time.RFC3339), v.agenda.Opens.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
 		case !ed25519.Verify(k.PublicKey, ConfirmationStatement(v.b.Keys.Assembly, e.Status.ID), e.Status.Signature):
 			return fail("ballot-signature", i, "the confirmation of ballot %d does not verify", e.Status.Seq)
 		}
@@ -422,13 +448,23 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		v.rep.Certified = true
 	case KindCancel:
+		if v.closed {
+			return fail("status", i, "CANCEL after the vote closed")
+		}
+		v.rep.Cancelled = true
 	default:
 		return fail("entry-malformed", i, "unexpected %s entry", e.Kind)
 	}
 	return nil
 }
 
-func (v *verifier) ballot(i int, be *BallotEntry) error {
+// voting tells whether t is inside the voting window, as the server's
+// intake decides it (assembly.StateAt).
+func (v *verifier) voting(t time.Time) bool {
+	return !t.Before(v.agenda.Opens) && t.Before(v.agenda.Closes)
+}
+
+func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 	b := v.pre[i].ballot
 	if b == nil {
 		_, err := ballot.Parse(be.Ballot)
@@ -453,7 +489,7 @@ func (v *verifier) ballot(i int, be *BallotEntry) error {
 	if _, dup := v.ballots[be.Seq]; dup {
 		return fail("entry-malformed", i, "ballot sequence number %d used twice", be.Seq)
 	}
-	v.ballots[be.Seq] = &verifiedBallot{b: b, status: be.Status}
+	v.ballots[be.Seq] = &verifiedBallot{id: be.ID, b: b, status: be.Status}
 	if be.Status == "REFUSED" {
 		return nil
 	}
@@ -468,6 +504,14 @@ func (v *verifier) ballot(i int, be *BallotEntry) error {
 	}
 	if !v.isVoter(b.Voter) {
 		return fail("not-on-roll", i, "ballot %d: voter %s is not on the roll", be.Seq, b.Voter)
+	}
+	if !v.voting(at) {
+		return fail("status", i, "ballot %d taken at %s, outside the voting window %s – %s", be.Seq, at.Format(time.RFC3339), v.agenda.Opens.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
+	}
+	for _, m := range v.agenda.Motions {
+		if !slices.ContainsFunc(b.Choices, func(c ballot.Choice) bool { return c.Motion == m.ID }) {
+			return fail("choice", i, "ballot %d has no choice on motion %s: a counted ballot covers every motion", be.Seq, m.ID)
+		}
 	}
 	for _, c := range b.Choices {
 		m, ok := v.motion(c.Motion)
@@ -650,6 +694,7 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 		return fail("committee-signature", i, "the signature of %s (%s) does not verify", m.Name, cs.KeyID)
 	}
 	v.sigs[cs.KeyID] = cs.Signature
+	v.sigOrder = append(v.sigOrder, cs.KeyID)
 	v.rep.Signers = append(v.rep.Signers, m.Name)
 	return nil
 }
@@ -709,7 +754,23 @@ func (v *verifier) checkCertificateFile() error {
 	if len(c.Signatures) != len(v.sigs) {
 		return fail("committee-signature", -1, "%s lists %d signatures, the log %d", FileCertificate, len(c.Signatures), len(v.sigs))
 	}
+	// The rest of the file (the members' names, the order, any other key)
+	// is as the export writes it from the log and the agenda.
+	want := Certificate{Statement: string(stmt)}
+	for _, id := range v.sigOrder {
+		want.Signatures = append(want.Signatures, CertificateEntry{KeyID: id, Name: v.member(id).Name, Signature: v.sigs[id]})
+	}
+	if b, err := indented(want); err != nil || !bytes.Equal(v.b.Certificate, b) {
+		return fail("committee-signature", -1, "%s is not exactly the certificate of the log: a member's name, the order of the signatures or another field differs", FileCertificate)
+	}
 	return nil
+}
+
+// indented is v as the export writes its JSON files: indented by two
+// spaces, with a final newline.
+func indented(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	return append(b, '\n'), err
 }
 
 func (v *verifier) checkMerkle() error {
@@ -729,6 +790,7 @@ func (v *verifier) checkMerkle() error {
 	if maxSize != uint64(len(v.b.Entries)) {
 		return fail("log-size", -1, "%s has %d entries, the newest signed checkpoint covers %d: entries were added or dropped", FileLog, len(v.b.Entries), maxSize)
 	}
+	v.rep.Size, v.rep.Root = maxSize, bySize[maxSize]
 	var t Tree
 	for i := range v.b.Entries {
 		if err := t.Append(v.pre[i].leaf, func(compact.NodeID, []byte) {}); err != nil {

@@ -387,6 +387,29 @@ func TestExportTamperDetected(t *testing.T) {
 		{"the roll snapshot edited (a unit's area changed)", func(f map[string][]byte) {
 			f[audit.FileRoll] = bytes.Replace(f[audit.FileRoll], []byte("\t80.00\n"), []byte("\t88.00\n"), 1)
 		}, "roll-digest"},
+		{"assembly.json shows another title first, the real one under a key in another case", func(f map[string][]byte) {
+			f[audit.FileAgenda] = bytes.Replace(f[audit.FileAgenda], []byte("{\n  \"community_id\""), []byte("{\n  \"title\": \"解聘现物业服务企业\",\n  \"community_id\""), 1)
+			f[audit.FileAgenda] = bytes.Replace(f[audit.FileAgenda], []byte("\n  \"title\": \"关于"), []byte("\n  \"TITLE\": \"关于"), 1)
+		}, "agenda"},
+		{"keys.json with a key given twice", func(f map[string][]byte) {
+			f[audit.FileKeys] = bytes.Replace(f[audit.FileKeys], []byte("{\n"), []byte("{\n  \"receipt_public_key\": \"AAAA\",\n"), 1)
+		}, "keys"},
+		{"a committee member's name changed in certificate.json", func(f map[string][]byte) {
+			var c audit.Certificate
+			json.Unmarshal(f[audit.FileCertificate], &c)
+			c.Signatures[0].Name = "街道办主任 王某"
+			b, _ := json.MarshalIndent(c, "", "  ")
+			f[audit.FileCertificate] = append(b, '\n')
+		}, "committee-signature"},
+		{"a ballot taken before voting opened", func(f map[string][]byte) {
+			ls := lines(f)
+			i := ballotLine(ls, 5)
+			var e audit.Entry
+			json.Unmarshal(ls[i], &e)
+			e.Time = opensAt.Add(-time.Hour)
+			ls[i], _ = e.Marshal()
+			setLines(f, ls)
+		}, "status"},
 		{"an entry's content changed and re-serialised", func(f map[string][]byte) {
 			ls := lines(f)
 			i := ballotLine(ls, 40)
@@ -539,5 +562,33 @@ func TestVerifyPinnedLogKey(t *testing.T) {
 	var d *audit.Discrepancy
 	if !errors.As(err, &d) || d.Check != "log-key" {
 		t.Errorf("verify of a re-signed export with the pinned key = %v, want log-key", err)
+	}
+}
+
+// TestCancelledExport: the export of a cancelled assembly verifies as
+// cancelled, and an entry after the CANCEL (a result, say) is refused.
+func TestCancelledExport(t *testing.T) {
+	v := newVote(t, nil)
+	v.cast(t, 3, ballot.Platform, "AGREE")
+	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "业主委员会撤回议题"}); err != nil {
+		t.Fatal(err)
+	}
+	files := v.export(t)
+	rep, err := verifyFiles(files)
+	if err != nil || !rep.Cancelled || !strings.Contains(rep.String(), "cancelled") {
+		t.Fatalf("verify(cancelled export) = %v, %v; want a report of a cancelled assembly", rep, err)
+	}
+	ls := bytes.Split(bytes.TrimSuffix(files[audit.FileLog], []byte("\n")), []byte("\n"))
+	var last audit.Entry
+	json.Unmarshal(ls[len(ls)-1], &last)
+	if last.Kind != audit.KindCancel {
+		t.Fatalf("the last entry is %s, want CANCEL", last.Kind)
+	}
+	after := audit.Entry{Index: last.Index + 1, Kind: audit.KindClose, Assembly: v.assembly, Time: last.Time, Close: &audit.CloseEntry{}}
+	line, _ := after.Marshal()
+	files[audit.FileLog] = append(files[audit.FileLog], append(line, '\n')...)
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "status" {
+		t.Errorf("verify(CLOSE after CANCEL) = %v, want a status discrepancy", err)
 	}
 }

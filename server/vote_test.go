@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -633,9 +635,35 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), forged); server.ReasonOf(err) != "BAD_SIGNATURE" || server.ZhOf(err) != "复核签名验证失败" {
 		t.Errorf("forged confirmation: %v (%s), want BAD_SIGNATURE, the confirmation's signature", err, server.ZhOf(err))
 	}
+	// Another phone ballot, left pending.
+	b2, s2 := v.ballotFor(62, ballot.Phone, "AGREE")
+	canonical2, sig2 := v.sign(t, b2, s2)
+	unconfirmed, err := v.submit(t, canonical2, sig2, ballot.Phone)
+	if err != nil || unconfirmed.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("second phone ballot: %v %v, want pending", unconfirmed.GetStatus(), err)
+	}
 	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), req)
 	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Fatalf("confirm by a second staff member: %v %v", c.GetStatus(), err)
+	}
+	// Offline, a confirmation counts only for the ballot it signs: the
+	// first ballot's, moved onto the pending one, is refused.
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify(export with a confirmed and a pending ballot) = %v", err)
+	}
+	ls := bytes.Split(bytes.TrimSuffix(files[audit.FileLog], []byte("\n")), []byte("\n"))
+	for i, l := range ls {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindStatus && e.Status.Status == "ACCEPTED" {
+			e.Status.Seq = unconfirmed.GetSeq()
+			ls[i], _ = e.Marshal()
+		}
+	}
+	files[audit.FileLog] = append(bytes.Join(ls, []byte("\n")), '\n')
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "status" {
+		t.Errorf("verify(a confirmation moved onto another pending ballot) = %v, want a status discrepancy", err)
 	}
 	// Revote: the last ballot counts, the first is superseded.
 	v.cast(t, 60, ballot.Platform, "OPPOSE")
