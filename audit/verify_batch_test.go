@@ -33,3 +33,26 @@ func TestVerifyFindsBadSignatureInBatch(t *testing.T) {
 		}
 	}
 }
+
+// A counted ballot covers every motion, as the server's intake requires:
+// with a second motion on the agenda, the synthetic ballots (m1 only) are
+// refused at the first one.
+func TestVerifyNeedsAChoiceOnEveryMotion(t *testing.T) {
+	b := syntheticBundle(t, 3)
+	e, err := audit.ParseEntry(b.Entries[1])
+	if err != nil || e.Agenda == nil {
+		t.Fatalf("entry 1 is not the agenda: %v", err)
+	}
+	e.Agenda.Motions = append(e.Agenda.Motions, audit.Motion{ID: "m2", Title: "续聘", Matter: "RENEW_PROPERTY_FIRM"})
+	if b.Entries[1], err = e.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Agenda, err = agendaJSON(e.Agenda); err != nil {
+		t.Fatal(err)
+	}
+	_, err = audit.Verify(b)
+	var d *audit.Discrepancy
+	if !errors.As(err, &d) || d.Check != "choice" || d.Entry != 3 {
+		t.Errorf("ballots without a choice on m2: Verify = %v, want a choice discrepancy at entry 3", err)
+	}
+}
