@@ -26,8 +26,7 @@ func init() {
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("export", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	addr := fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server")
-	token := fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)")
+	srv := addServerFlags(fl)
 	community := fl.String("community", "", "community of the assembly")
 	out := fl.String("out", "", "directory to write the export into")
 	if err := parseFlags(fl, args); err != nil {
@@ -36,7 +35,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fl.NArg() != 1 || *community == "" || *out == "" {
 		return fmt.Errorf("%w: export --community ID --out DIR [--server ADDR] ASSEMBLY", errUsage)
 	}
-	conn, ctx, err := dial(ctx, *addr, *token)
+	conn, ctx, err := srv.dial(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,27 +2,61 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"flag"
 	"fmt"
 	"os"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 )
 
-// dial connects to a server's gRPC listener and returns a context that
-// carries the bearer token (from the flag, else $OWNERVOTE_TOKEN).
-func dial(ctx context.Context, addr, token string) (*grpc.ClientConn, context.Context, error) {
+// serverFlags are the flags of a command that calls a server's gRPC API:
+// its address, the token and, for a server beyond loopback (which serves
+// TLS only), how to reach it over TLS.
+type serverFlags struct {
+	addr, token, ca, cert, key *string
+	tls                        *bool
+}
+
+func addServerFlags(fl *flag.FlagSet) *serverFlags {
+	return &serverFlags{
+		addr:  fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server"),
+		token: fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)"),
+		tls:   fl.Bool("tls", false, "reach the server over TLS, trusting the system's roots (implied by --ca, --cert and --key)"),
+		ca:    fl.String("ca", "", "PEM file of the CA that signed the server's certificate"),
+		cert:  fl.String("cert", "", "client certificate (PEM), when the server requires one"),
+		key:   fl.String("key", "", "client certificate's key (PEM)"),
+	}
+}
+
+// dial connects to the server's gRPC listener and returns a context that
+// carries the bearer token (from --token, else $OWNERVOTE_TOKEN).
+func (f *serverFlags) dial(ctx context.Context) (*grpc.ClientConn, context.Context, error) {
+	token := *f.token
 	if token == "" {
 		token = os.Getenv("OWNERVOTE_TOKEN")
 	}
 	if token == "" {
 		return nil, nil, fmt.Errorf("%w: give --token or set OWNERVOTE_TOKEN", errUsage)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)))
+	tlsCfg, err := clientTLS(*f.ca, *f.cert, *f.key)
 	if err != nil {
 		return nil, nil, err
+	}
+	if tlsCfg == nil && *f.tls {
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
+	}
+	conn, err := grpc.NewClient(*f.addr, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: --server %s: %v", errUsage, *f.addr, err)
 	}
 	return conn, metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), nil
 }

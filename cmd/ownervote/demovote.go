@@ -360,7 +360,7 @@ func demoVote(ctx context.Context, c *apiClient, w io.Writer, keepOpen bool) err
 	}
 	p("8. 导出核验 / export verified offline: %d log entries, %d counted ballots, result digest %s", rep.Entries, rep.Counted, rep.Digest)
 	p("   The same from the command line:")
-	p("   ownervote export --community %s --out ./export-%s %s", community, asmID, asmID)
+	p("   ownervote export --community %s --out ./export-%s %s   (--server HOST:PORT if gRPC is not on 127.0.0.1:7700)", community, asmID, asmID)
 	p("   ownervote verify ./export-%s", asmID)
 	p("   The committee certifies after the %d-day objection window (询异期).", 3)
 	return nil

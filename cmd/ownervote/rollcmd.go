@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -33,8 +34,7 @@ func runRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl := flag.NewFlagSet("roll import", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	community := fl.String("community", "", "community id to import into (required unless --check)")
-	addr := fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server")
-	token := fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)")
+	srv := addServerFlags(fl)
 	check := fl.Bool("check", false, "only check the file here; send nothing")
 	if err := parseFlags(fl, args[1:]); err != nil {
 		return err
@@ -63,7 +63,7 @@ func runRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s: %d units, %d owner rows, no problems found\n", path, len(roster.Units), owners)
 		return nil
 	}
-	conn, ctx, err := dial(ctx, *addr, *token)
+	conn, ctx, err := srv.dial(ctx)
 	if err != nil {
 		return err
 	}
@@ -97,6 +97,9 @@ func placeServerError(roster *roll.Roster, err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
+	}
+	if st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded {
+		return fmt.Errorf("the server did not answer, nothing imported: %s (is --server right, and the server running?)", st.Message())
 	}
 	fe := &roll.FileError{}
 	for _, d := range st.Details() {

@@ -336,6 +336,18 @@ func TestServeTLSFlags(t *testing.T) {
 	if code, stdout, errOut := runCmd("backup", "--api", s.base, "--token", s.token, "--out", out, "--ca", serverCA, "--cert", clientCert, "--key", clientKey); code != 0 {
 		t.Fatalf("backup over TLS with a client certificate: %d %s %s", code, stdout, errOut)
 	}
+	// The gRPC commands reach it with the same flags: the server answers
+	// (the assembly does not exist) instead of the connection failing.
+	exportDir := filepath.Join(t.TempDir(), "export")
+	code, _, errOut := runCmd("export", "--server", s.grpcAddr, "--token", s.token, "--community", demo.CommunityID, "--out", exportDir, "no-such-assembly")
+	if code == 0 || strings.Contains(errOut, "NotFound") {
+		t.Errorf("export over plain text to a TLS server: %d %s; want a connection failure", code, errOut)
+	}
+	code, _, errOut = runCmd("export", "--server", s.grpcAddr, "--token", s.token, "--community", demo.CommunityID, "--out", exportDir,
+		"--ca", serverCA, "--cert", clientCert, "--key", clientKey, "no-such-assembly")
+	if code == 0 || !strings.Contains(errOut, "NotFound") {
+		t.Errorf("export over TLS: %d %s; want the server's NotFound", code, errOut)
+	}
 	// The JSON API over HTTPS with the client certificate.
 	pool := x509.NewCertPool()
 	caPEM, _ := os.ReadFile(serverCA)
