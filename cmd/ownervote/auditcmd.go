@@ -15,6 +15,7 @@ import (
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/store"
 )
 
 func init() {
@@ -35,6 +36,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fl.NArg() != 1 || *community == "" || *out == "" {
 		return fmt.Errorf("%w: export --community ID --out DIR [--server ADDR] ASSEMBLY", errUsage)
 	}
+	// A new directory: files left from another export would be read
+	// with this one's (verify reads every file of the directory).
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("%w: --out %s exists; name a new directory", errUsage, *out)
+	}
 	conn, ctx, err := srv.dial(ctx)
 	if err != nil {
 		return err
@@ -46,9 +52,6 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
 	names := make([]string, 0, len(resp.GetFiles()))
 	for name := range resp.GetFiles() {
 		if name != filepath.Base(name) || name == "." || name == ".." {
@@ -57,10 +60,30 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	// Written whole into a temporary directory beside --out, then renamed:
+	// a failure leaves no directory that looks like an export.
+	parent := filepath.Dir(filepath.Clean(*out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(*out)+".partial-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // gone after the rename
 	for _, name := range names {
-		if err := writeFileSync(filepath.Join(*out, name), resp.GetFiles()[name]); err != nil {
-			return err
+		if err := writeFileSync(filepath.Join(tmp, name), resp.GetFiles()[name]); err != nil {
+			return fmt.Errorf("writing %s: %w (nothing exported)", name, err)
 		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, *out); err != nil {
+		return fmt.Errorf("%w (nothing exported)", err)
+	}
+	if err := store.SyncDir(parent); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "exported %s into %s: %d files\n", fl.Arg(0), *out, len(names))
 	return nil

@@ -283,6 +283,14 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
 		t.Fatalf("verify: exit %d: %s %s", code, out.String(), errOut.String())
 	}
+	// An export goes into a new directory, never over another.
+	errOut.Reset()
+	if code := run(context.Background(), []string{"export", "--server", ds.grpcAddr, "--token", ds.token, "--community", "beizhai-jiguan", "--out", dir, asm[1]}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "exists") {
+		t.Errorf("export into an existing directory: exit %d: %s", code, errOut.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".export.partial-*")); len(left) != 0 {
+		t.Errorf("export left %v behind", left)
+	}
 	// Tampering with the export makes verify fail.
 	roll, _ := os.ReadFile(filepath.Join(dir, "roll.txt"))
 	os.WriteFile(filepath.Join(dir, "roll.txt"), []byte(strings.Replace(string(roll), "\t", "\t\t", 1)), 0o644)
