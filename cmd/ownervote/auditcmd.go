@@ -116,6 +116,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: verify DIR (a directory written by ownervote export)", errUsage)
 	}
 	dir := fl.Arg(0)
+	// Not a directory at all is the auditor's mistake, not a bad export.
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory (verify DIR: a directory written by ownervote export)", errUsage, dir)
+	}
 	files := map[string][]byte{}
 	for _, name := range []string{audit.FileKeys, audit.FileAgenda, audit.FileRoll, audit.FileLog, audit.FileCheckpoints, audit.FileResult, audit.FileCertificate} {
 		b, err := os.ReadFile(filepath.Join(dir, name))

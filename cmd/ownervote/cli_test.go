@@ -70,3 +70,21 @@ func TestServeRefusesBeforeWriting(t *testing.T) {
 		t.Errorf("token list after a refused serve: %d %s", code, errOut)
 	}
 }
+
+// Command-line mistakes are named as such (exit status 2), not reported as
+// what they are not: a directory that is not there is no bad export.
+func TestCommandLineMistakes(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "is not a directory"},
+		{[]string{"token", "create", "--data", t.TempDir(), "--role", "auditor"}, "--label"},
+		{[]string{"token", "list", "--data", t.TempDir(), "extra"}, "unexpected argument"},
+	} {
+		code, _, errOut := runCmd(c.args...)
+		if code != 2 || !strings.Contains(errOut, c.says) {
+			t.Errorf("ownervote %s: exit %d %q; want 2 saying %q", strings.Join(c.args, " "), code, errOut, c.says)
+		}
+	}
+}
