@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 var (
@@ -80,7 +82,8 @@ type FileInfo struct {
 // that this program can open: a bbolt file not shorter than its own meta
 // page says, with a schema version from 1 up to SchemaVersion, that passes
 // bbolt's consistency check. It opens the file read-only and never changes
-// it. Errors wrap ErrNotDatabase, ErrSchemaTooNew or ErrCorrupt.
+// it. Errors wrap ErrNotDatabase, ErrSchemaTooNew or ErrCorrupt, or
+// ErrLocked for a file a running server holds.
 func VerifyFile(path string) (FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -91,7 +94,13 @@ func VerifyFile(path string) (FileInfo, error) {
 	}
 	info := FileInfo{Size: fi.Size()}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		// Another process holds it for writing: a running server.
+		return info, fmt.Errorf("%w: %s (stop the server, or take an online backup)", ErrLocked, path)
+	case errors.Is(err, fs.ErrPermission):
+		return info, fmt.Errorf("%s cannot be read: %w", path, err)
+	case err != nil:
 		return info, fmt.Errorf("%w: %s: %v", ErrNotDatabase, path, err)
 	}
 	defer db.Close()

@@ -264,6 +264,10 @@ func TestBackupRestoreCLI(t *testing.T) {
 	if code, _, _ := runCmd("restore", "--from", backup, "--data", newDir, "--force"); code == 0 {
 		t.Error("restore --force into the directory of a running server succeeded")
 	}
+	// Nor from its database file: that is in use, not a bad file.
+	if code, _, errOut := runCmd("restore", "--from", filepath.Join(newDir, dbFile), "--data", t.TempDir()); code == 0 || !strings.Contains(errOut, "in use") {
+		t.Errorf("restore from a running server's database file: %d %s; want it named in use", code, errOut)
+	}
 	a.stop()
 	offline := filepath.Join(t.TempDir(), "offline.db")
 	if code, out, errOut := runCmd("backup", "--data", oldDir, "--out", offline); code != 0 {
