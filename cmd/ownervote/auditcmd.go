@@ -183,9 +183,15 @@ func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := readJSON(*keysPath, &keys); err != nil {
 		return err
 	}
+	if len(keys.ReceiptPublicKey) == 0 {
+		return fmt.Errorf("%w: --keys %s has no receipt_public_key: give the server's keys (GET /v1/server/keys saved to a file, or an export's keys.json), and the receipt as the argument", errUsage, *keysPath)
+	}
 	var rf receiptFile
 	if err := readJSON(fl.Arg(0), &rf); err != nil {
 		return err
+	}
+	if len(rf.Receipt) == 0 {
+		return fmt.Errorf("%w: %s holds no receipt: give the receipt (GET …/ballots/{id}/receipt saved to a file) as the argument", errUsage, fl.Arg(0))
 	}
 	summary, err := checkReceipt(rf, keys)
 	if err != nil {

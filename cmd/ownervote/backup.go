@@ -54,6 +54,12 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file name", *out)
 	}
+	if fi, err := os.Stat(filepath.Dir(*out)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: --out %s: the directory %s does not exist", errUsage, *out, filepath.Dir(*out))
+	}
+	if *api != "" && !strings.HasPrefix(*api, "http://") && !strings.HasPrefix(*api, "https://") {
+		return fmt.Errorf("%w: --api %s: give the JSON API's URL, e.g. https://vote.example:7780 or http://127.0.0.1:7780", errUsage, *api)
+	}
 	var write func(io.Writer) (int64, error)
 	if *api != "" {
 		if *token == "" {

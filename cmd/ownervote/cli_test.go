@@ -81,10 +81,22 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "is not a directory"},
 		{[]string{"token", "create", "--data", t.TempDir(), "--role", "auditor"}, "--label"},
 		{[]string{"token", "list", "--data", t.TempDir(), "extra"}, "unexpected argument"},
+		{[]string{"backup", "--api", "127.0.0.1:7780", "--token", "x", "--out", filepath.Join(t.TempDir(), "b.db")}, "give the JSON API's URL"},
+		{[]string{"backup", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "no-such-dir", "b.db")}, "does not exist"},
+		{[]string{"receipt", "check", "--keys", writeTemp(t, `{"ballot_id": "x"}`), writeTemp(t, `{}`)}, "no receipt_public_key"},
 	} {
 		code, _, errOut := runCmd(c.args...)
 		if code != 2 || !strings.Contains(errOut, c.says) {
 			t.Errorf("ownervote %s: exit %d %q; want 2 saying %q", strings.Join(c.args, " "), code, errOut, c.says)
 		}
 	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

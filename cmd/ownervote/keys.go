@@ -47,6 +47,9 @@ func loadKey(dir, name, given string) ([]byte, error) {
 		}
 	}
 	fi, err := os.Stat(path)
+	if err != nil && given != "" {
+		return nil, fmt.Errorf("%s: %w", keyFlagOf(name), err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -57,4 +60,15 @@ func loadKey(dir, name, given string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	return loadOrCreateSecret(path)
+}
+
+// keyFlagOf names the serve flag that gives key file name from elsewhere.
+func keyFlagOf(name string) string {
+	switch name {
+	case secretFile:
+		return "--identity-secret"
+	case receiptKeyFile:
+		return "--receipt-key"
+	}
+	return "--log-key"
 }
