@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -46,6 +47,16 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// A signing key made for a database that already has a history is a
+	// rotation (docs/security.md): say so, with the new key.
+	_, dberr := os.Stat(filepath.Join(dir, dbFile))
+	hadDB := dberr == nil
+	missing := map[string]bool{}
+	for name, given := range map[string]string{receiptKeyFile: kp.receipt, logKeyFile: kp.log} {
+		if _, err := os.Stat(filepath.Join(dir, name)); given == "" && errors.Is(err, fs.ErrNotExist) {
+			missing[name] = true
+		}
+	}
 	secret, err := loadKey(dir, secretFile, kp.identity)
 	if err != nil {
 		return nil, err
@@ -61,6 +72,17 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 	logSigner, logVKey, err := audit.LogKey(logSeed)
 	if err != nil {
 		return nil, err
+	}
+	if hadDB && log != nil {
+		receiptKey := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+		if missing[receiptKeyFile] {
+			log.Warn("no receipt.key was in the data directory: a new one signs receipts from now on; record the old public key in the published list (docs/security.md, key rotation)",
+				"receipt_key_id", ballot.KeyID(receiptKey))
+		}
+		if missing[logKeyFile] {
+			log.Warn("no log.key was in the data directory: a new one signs checkpoints from now on; publish the new verifier key (docs/security.md, key rotation)",
+				"log_verifier_key", logVKey)
+		}
 	}
 	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{Logger: log})
 	if err != nil {

@@ -398,6 +398,19 @@ func TestKeyFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	s := serveInProc(t, dir)
 	s.stop()
+	if strings.Contains(s.stderr.String(), "a new one signs") {
+		t.Errorf("the first start warned of a key rotation:\n%s", s.stderr.String())
+	}
+	// A signing key gone from a data directory with a database: a new one
+	// is made (a rotation), and the log says so with the new key.
+	if err := os.Rename(filepath.Join(dir, logKeyFile), filepath.Join(t.TempDir(), logKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	s = serveInProc(t, dir)
+	s.stop()
+	if log := s.stderr.String(); !strings.Contains(log, "no log.key was in the data directory") || !strings.Contains(log, "log_verifier_key=") {
+		t.Errorf("a new log key for an existing database was not logged:\n%s", log)
+	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data directory mode %v, %v; want 0700", fi.Mode().Perm(), err)
 	}
