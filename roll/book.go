@@ -409,7 +409,13 @@ func asTransfer(err error) error {
 	var ie *ImportError
 	if errors.As(err, &ie) {
 		for i := range ie.Problems {
-			ie.Problems[i].transfer = true
+			p := &ie.Problems[i]
+			p.transfer = true
+			if p.Other != nil {
+				before := p.Other.Path()
+				p.Other.transfer = true
+				p.Reason = strings.Replace(p.Reason, before, p.Other.Path(), 1)
+			}
 		}
 	}
 	return err

@@ -45,6 +45,9 @@ type Problem struct {
 	// transfer: the problem is of a unit's transfer to new owners
 	// (Book.TransferTx), not of an import.
 	transfer bool
+	// Other is the other place a conflict names in Reason (as its Path),
+	// for a file's rows to replace.
+	Other *Problem
 }
 
 // Path names the problem's place in an API request, e.g.
@@ -241,12 +244,16 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 			if o, ok := b.Owners[id]; ok {
 				first := firstOwner[id]
 				if o.Name != name {
-					add(i, j, "name", ErrConflictingOwner, "the same identity number has name %q at units[%d].owners[%d] and %q here", o.Name, first.unit, first.owner, name)
+					other := &Problem{Unit: first.unit, Owner: first.owner, Field: "name"}
+					add(i, j, "name", ErrConflictingOwner, "the same identity number has name %q at %s and %q here", o.Name, other.Path(), name)
+					probs[len(probs)-1].Other = other
 					okUnit = false
 					continue
 				}
 				if phone != "" && o.Phone != "" && o.Phone != phone {
-					add(i, j, "phone", ErrConflictingOwner, "the same owner has phone %s at units[%d].owners[%d] and %s here", MaskPhone(o.Phone), first.unit, first.owner, MaskPhone(phone))
+					other := &Problem{Unit: first.unit, Owner: first.owner, Field: "phone"}
+					add(i, j, "phone", ErrConflictingOwner, "the same owner has phone %s at %s and %s here", MaskPhone(o.Phone), other.Path(), MaskPhone(phone))
+					probs[len(probs)-1].Other = other
 					okUnit = false
 					continue
 				}

@@ -121,6 +121,12 @@ func (r *Roster) Place(p Problem) Place {
 		}
 	}
 	col := r.header[p.Field]
+	if p.Field == "owners" {
+		// The unit's owners: who represents them.
+		if col = r.header["representative"]; col == "" {
+			col = "representative"
+		}
+	}
 	if col == "" {
 		col = p.Field
 	}
@@ -136,7 +142,12 @@ func (r *Roster) FileErrorFor(err error) error {
 	}
 	fe := &FileError{}
 	for _, p := range ie.Problems {
-		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: p.Reason, Err: p.Err})
+		reason := p.Reason
+		if p.Other != nil {
+			// The other place of a conflict, as a row of the file.
+			reason = strings.Replace(reason, p.Other.Path(), fmt.Sprintf("row %d", r.Place(*p.Other).Row), 1)
+		}
+		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: reason, Err: p.Err})
 	}
 	return fe
 }

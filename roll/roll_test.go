@@ -266,7 +266,7 @@ func TestParseFileReportsEveryBadRow(t *testing.T) {
 	want := []string{
 		"bad.csv:3: column unit_id",
 		"bad.csv:4: column registered_area_m2",
-		"bad.csv:5: column owners",
+		"bad.csv:5: column representative",
 		"bad.csv:6: column owner_name",
 		"bad.csv:7: column kind",
 		"bad.csv:8: column id_number",
@@ -278,6 +278,11 @@ func TestParseFileReportsEveryBadRow(t *testing.T) {
 		if !errors.Is(err, s) {
 			t.Errorf("errors.Is(err, %v) = false", s)
 		}
+	}
+	// A conflict names the other row of the file, not an index of the
+	// request.
+	if r := fe.Problems[3].Reason; !strings.Contains(r, "at row 2 ") || strings.Contains(r, "units[") {
+		t.Errorf("conflicting owner: %q, want the other place as row 2", r)
 	}
 }
 
@@ -333,7 +338,7 @@ func TestParseXLSXRoster(t *testing.T) {
 	for _, p := range fe.Problems {
 		got = append(got, p.Place.String())
 	}
-	want := []string{"roster.xlsx:4: column 登记面积", "roster.xlsx:5: column owners"}
+	want := []string{"roster.xlsx:4: column 登记面积", "roster.xlsx:5: column representative"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("xlsx problems (-want +got):\n%s", diff)
 	}
