@@ -210,7 +210,7 @@ func TestRollImportCLI(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("import of a bad file exited 0: %s", out.String())
 	}
-	for _, want := range []string{"bad.csv:3: column 房号", "bad.csv:4: column 登记面积", "bad.csv:5: column owners"} {
+	for _, want := range []string{"bad.csv:3: column 房号", "bad.csv:4: column 登记面积", "bad.csv:5: column representative"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("error output lacks %q:\n%s", want, errOut.String())
 		}
