@@ -236,6 +236,20 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	id := ballot.ID(s.Canonical)
+	if perr := ballot.NoteHoldsNumber(b); perr != nil {
+		// Refused before it is stored: the log would keep the number for
+		// good. A ballot stored before this rule gets its first answer.
+		stored := false
+		if err := r.st.View(ctx, func(tx store.Tx) error {
+			stored = tx.Get(store.BallotIDs, store.Key(s.Assembly, id)) != nil
+			return nil
+		}); err != nil {
+			return Outcome{}, err
+		}
+		if !stored {
+			return Outcome{}, fmt.Errorf("%w: %v", ErrMalformedBallot, perr)
+		}
+	}
 
 	p := &pendingBallot{s: s, b: b, id: id, key: keyEntry, done: make(chan struct{})}
 	r.enqueue(p)

@@ -335,13 +335,17 @@ func KeyID(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Sign validates b, checks that b.KeyID is the id of priv's public key
+// Sign validates b, refuses a note holding a phone or identity number
+// (NoteHoldsNumber), checks that b.KeyID is the id of priv's public key
 // (ErrWrongKey otherwise) and returns the canonical ballot and its ed25519
 // signature.
 func Sign(b *Ballot, priv ed25519.PrivateKey) (canonical, sig []byte, err error) {
 	canonical, err = b.Canonical()
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := NoteHoldsNumber(b); err != nil {
+		return nil, nil, fmt.Errorf("ballot: %w", err)
 	}
 	if err := checkPrivate(priv, b.KeyID); err != nil {
 		return nil, nil, fmt.Errorf("ballot: %w", err)

@@ -184,17 +184,15 @@ func checkMaskedPhone(s string) string {
 }
 
 // checkNote checks an attestation note: UTF-8 text of at most MaxNoteBytes
-// bytes without the forbidden code points (notAllowedInNote), without white
-// space at either end and without a long number (LongNumber).
+// bytes without the forbidden code points (notAllowedInNote) and without
+// white space at either end. (A long number is refused when a ballot is
+// signed or taken in, not by the format: see NoteHoldsNumber.)
 func checkNote(s string) string {
 	if s == "" {
 		return "must not be empty when present"
 	}
 	if len(s) > MaxNoteBytes {
 		return fmt.Sprintf("has %d bytes, at most %d allowed", len(s), MaxNoteBytes)
-	}
-	if at := LongNumber(s); at >= 0 {
-		return fmt.Sprintf("byte %d: %s", at, LongNumberRule)
 	}
 	for i, r := range s {
 		if r == utf8.RuneError {
@@ -333,4 +331,19 @@ func digitOf(r rune) (rune, bool) {
 		return '0' + (r - '０'), true
 	}
 	return 0, false
+}
+
+// NoteHoldsNumber reports, as a field error, an attestation note holding a
+// long number (LongNumber): Sign refuses to sign such a ballot and
+// ownervote's intake to take it in, since the committee and auditors read
+// notes, and a signed ballot can never be changed. It is not a rule of the
+// format: ballots signed before it still parse.
+func NoteHoldsNumber(b *Ballot) error {
+	if b.Attestation == nil {
+		return nil
+	}
+	if at := LongNumber(b.Attestation.Note); at >= 0 {
+		return b.fieldErr("attestation.note", fmt.Sprintf("byte %d: %s", at, LongNumberRule))
+	}
+	return nil
 }

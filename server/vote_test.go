@@ -390,6 +390,21 @@ func TestBallotChecks(t *testing.T) {
 		}
 	}
 
+	t.Run("a phone number in the note", func(t *testing.T) {
+		// Signed by a tool that does not apply the rule: refused before it
+		// is stored, so the number is in no log.
+		b, s := v.ballotFor(112, ballot.Visit, "AGREE")
+		b.Attestation.Note = "业主手机13812345678，当面表决"
+		canonical, err := b.Canonical()
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, canonical, ed25519.Sign(s.priv, canonical), ballot.Visit, codes.InvalidArgument, "MALFORMED_BALLOT")
+		if _, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); status.Code(err) != codes.NotFound {
+			t.Errorf("the refused ballot: GetBallotReceipt = %v, want NotFound (not stored)", err)
+		}
+	})
+
 	t.Run("altered ballot", func(t *testing.T) {
 		b, s := v.ballotFor(110, ballot.Platform, "AGREE")
 		canonical, sig := v.sign(t, b, s)
