@@ -825,7 +825,9 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 		if br.SubmittedBy == by {
 			return ErrSameStaff
 		}
-		if st := rec.StateAt(r.now()); st != Open {
+		// One reading of the clock for the state and the entry's time.
+		now := r.now().UTC()
+		if st := rec.StateAt(now); st != Open {
 			return fmt.Errorf("%w: %s is %s; ballots are confirmed while voting is open", ErrWrongState, assemblyID, st)
 		}
 		b, err := ballot.Parse(br.Canonical)
@@ -845,7 +847,6 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 		case !ed25519.Verify(checker.PublicKey, audit.ConfirmationStatement(assemblyID, ballotID), c.Signature):
 			return fmt.Errorf("%w of %s", ErrBadConfirmation, c.KeyID)
 		}
-		now := r.now().UTC()
 		p, err := getProgress(tx, &rec.Assembly)
 		if err != nil {
 			return err

@@ -667,6 +667,23 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if _, err := verifyFiles(files); err != nil {
 		t.Fatalf("verify(export with a confirmed and a pending ballot) = %v", err)
 	}
+	// Nor does a confirmation dated after the close count.
+	late := map[string][]byte{}
+	for k, f := range files {
+		late[k] = bytes.Clone(f)
+	}
+	lateLines := bytes.Split(bytes.TrimSuffix(late[audit.FileLog], []byte("\n")), []byte("\n"))
+	for i, l := range lateLines {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindStatus && e.Status.Status == "ACCEPTED" {
+			e.Time = closesAt.Add(time.Hour)
+			lateLines[i], _ = e.Marshal()
+		}
+	}
+	late[audit.FileLog] = append(bytes.Join(lateLines, []byte("\n")), '\n')
+	if _, err := verifyFiles(late); !errors.As(err, new(*audit.Discrepancy)) || !strings.Contains(err.Error(), "outside the voting window") {
+		t.Errorf("verify(a confirmation dated after the close) = %v, want it outside the voting window", err)
+	}
 	ls := bytes.Split(bytes.TrimSuffix(files[audit.FileLog], []byte("\n")), []byte("\n"))
 	for i, l := range ls {
 		var e audit.Entry
