@@ -206,9 +206,10 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			st.Close()
 		}
 	}
-	// Everything is checked: now the data directory is made or changed,
-	// the database first written aside and checked, then the key files,
-	// then the database put in place.
+	// Everything is checked. Now everything new is written beside its
+	// place and checked (the database, the key files); then what was there
+	// goes aside and the new files into place, by renames undone in reverse
+	// if one fails.
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
@@ -219,47 +220,54 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer src.Close()
 	tmpPath := dbPath + ".restoring"
 	os.Remove(tmpPath)
+	staged := []string{tmpPath}
+	defer func() {
+		for _, p := range staged {
+			os.Remove(p) // gone after the renames
+		}
+	}()
 	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
 		return err
 	}
 	stamp := time.Now().UTC().Format("20060102T150405Z")
-	for _, k := range keys {
-		target := filepath.Join(*dataDir, k.name)
-		if k.replaces {
-			aside := target + ".replaced-" + stamp
-			if err := os.Rename(target, aside); err != nil {
-				os.Remove(tmpPath)
-				return err
-			}
-			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", k.name, aside)
-		}
-		if _, err := writeKeyFile(target, k.b); err != nil {
-			os.Remove(tmpPath)
-			return err
-		}
-	}
 	aside := dbPath + ".replaced-" + stamp
+	var moves [][2]string // from, to
 	if existing {
-		if err := os.Rename(dbPath, aside); err != nil {
-			os.Remove(tmpPath)
-			return err
-		}
-		fmt.Fprintf(stderr, "the database that was there is kept as %s\n", aside)
+		moves = append(moves, [2]string{dbPath, aside})
 	}
 	// The journal belongs to the database it was written for: it goes
 	// aside with it (the restored file's writes are all in the file).
-	switch err := os.Rename(store.JournalDir(dbPath), store.JournalDir(aside)); {
-	case err == nil:
-		fmt.Fprintf(stderr, "its journal is kept as %s\n", store.JournalDir(aside))
-	case !errors.Is(err, fs.ErrNotExist):
-		os.Remove(tmpPath)
-		return err
+	if _, err := os.Stat(store.JournalDir(dbPath)); err == nil {
+		moves = append(moves, [2]string{store.JournalDir(dbPath), store.JournalDir(aside)})
 	}
-	if err := os.Rename(tmpPath, dbPath); err != nil {
-		return err
+	for _, k := range keys {
+		target := filepath.Join(*dataDir, k.name)
+		stage := target + ".restoring"
+		if _, err := writeKeyFile(stage, k.b); err != nil {
+			return err
+		}
+		staged = append(staged, stage)
+		if k.replaces {
+			moves = append(moves, [2]string{target, target + ".replaced-" + stamp})
+		}
+		moves = append(moves, [2]string{stage, target})
+	}
+	moves = append(moves, [2]string{tmpPath, dbPath})
+	for n, m := range moves {
+		if err := os.Rename(m[0], m[1]); err != nil {
+			for j := n - 1; j >= 0; j-- {
+				os.Rename(moves[j][1], moves[j][0])
+			}
+			return fmt.Errorf("nothing restored (what was there is back in place): %w", err)
+		}
 	}
 	if err := store.SyncDir(*dataDir); err != nil {
 		return err
+	}
+	for _, m := range moves {
+		if strings.Contains(filepath.Base(m[1]), ".replaced-") {
+			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", filepath.Base(m[0]), m[1])
+		}
 	}
 	fmt.Fprintf(stdout, "restored %s into %s (%d bytes, schema version %d); start the server with --data %s\n", *from, dbPath, info.Size, info.SchemaVersion, *dataDir)
 	return nil
