@@ -43,6 +43,22 @@ func (s *Server) listen(addr, api string) (net.Listener, error) {
 	return ln, nil
 }
 
+// CheckListenAddr checks a listen address before anything is started,
+// as Start will: it must resolve, and without TLS be loopback unless
+// cfg.InsecureListenAny (ErrInsecureListen). Start checks again on the
+// address it gets.
+func CheckListenAddr(addr string, cfg Config) error {
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server: listen address %q: %w", addr, err)
+	}
+	if cfg.TLS == nil && !cfg.InsecureListenAny && !loopback(ta) {
+		return fmt.Errorf("%w: %s would be served in plain text; give a TLS certificate (serve --tls-cert, --tls-key), "+
+			"listen on 127.0.0.1, or allow it explicitly (serve --insecure-listen-any)", ErrInsecureListen, addr)
+	}
+	return nil
+}
+
 // loopback reports whether a listener's address is a loopback address.
 // An unspecified address (":7700", "0.0.0.0") is every interface.
 func loopback(a net.Addr) bool {

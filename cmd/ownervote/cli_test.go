@@ -52,9 +52,15 @@ func TestServeRefusesBeforeWriting(t *testing.T) {
 			t.Fatalf("serve %v refused, but made %s (%v)", args, dir, err)
 		}
 	}
-	// Not loopback, without TLS: a command-line mistake.
-	if code, _, errOut := runCmd("serve", "--data", dir, "--grpc-addr", "0.0.0.0:0", "--http-addr", "127.0.0.1:0"); code != 2 {
-		t.Errorf("serve on 0.0.0.0 without TLS: exit %d (%s), want 2", code, errOut)
+	// Not loopback without TLS, or no address at all: command-line
+	// mistakes, found before the directory is made.
+	for _, addr := range []string{"0.0.0.0:0", ":0", "nonsense"} {
+		if code, _, errOut := runCmd("serve", "--data", dir, "--grpc-addr", addr, "--http-addr", "127.0.0.1:0"); code != 2 {
+			t.Errorf("serve --grpc-addr %s: exit %d (%s), want 2", addr, code, errOut)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("serve --grpc-addr %s refused, but made %s (%v)", addr, dir, err)
+		}
 	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -51,6 +51,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := sf.apply(&cfg); err != nil {
 		return err
 	}
+	for _, addr := range []string{*grpcAddr, *httpAddr} {
+		if err := server.CheckListenAddr(addr, cfg); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
 
 	d, err := openDataWith(*dataDir, *kp, log)
 	if err != nil {
