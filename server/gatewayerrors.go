@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -28,7 +29,9 @@ func gatewayError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	if reasonOfStatus(st) == "" {
 		g, ok := gatewayReasons[st.Code()]
 		if !ok {
-			g.reason, g.zh = st.Code().String(), "请求失败"
+			// The code's own name, as the reasons are written:
+			// RESOURCE_EXHAUSTED, not ResourceExhausted.
+			g.reason, g.zh = rpccode.Code(st.Code()).String(), "请求失败"
 		}
 		st = withReason(st, g.reason, g.zh)
 	}

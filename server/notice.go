@@ -186,6 +186,8 @@ func (s *Server) noticeHandler() http.Handler {
 		id := strings.TrimPrefix(r.URL.Path, "/notices/")
 		asJSON := strings.HasSuffix(id, ".json")
 		id = strings.TrimSuffix(id, ".json")
+		// Never cached, not even a 404: the result is published at the close.
+		w.Header().Set("Cache-Control", "no-store")
 		n, err := s.notice(r, id)
 		if err != nil {
 			// An assembly that does not exist and one whose vote has not
@@ -207,7 +209,6 @@ func (s *Server) noticeHandler() http.Handler {
 			w.Write(body)
 			return
 		}
-		w.Header().Set("Cache-Control", "no-store")
 		if asJSON {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			enc := json.NewEncoder(w)
