@@ -758,6 +758,10 @@ func TestNoticeAndLifecycle(t *testing.T) {
 	if _, err := v.as.GetAssembly(v.ctx(otherStaff), &ov.GetAssemblyRequest{CommunityId: "other", AssemblyId: v.assembly}); status.Code(err) != codes.NotFound {
 		t.Errorf("other community's staff through its own community: %v, want NotFound", err)
 	}
+	// The export of a vote closed early verifies offline.
+	if rep, err := verifyFiles(v.export(t)); err != nil || !rep.Closed && rep.Result == nil {
+		t.Errorf("verify(export of a vote closed early) = %v, %v", rep, err)
+	}
 }
 
 func TestRestartMidVoteKeepsBallotsAndProgress(t *testing.T) {
@@ -937,6 +941,10 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 	owners, _ := v.rs.ListOwnerKeys(v.ctx(v.e.admin), &ov.ListOwnerKeysRequest{CommunityId: v.community, OwnerId: am.GetNewVoter()})
 	if owners == nil {
 		t.Error("the buyer is not an owner of the community roll")
+	}
+	// The export of a vote with roll amendments verifies offline.
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify(export with amendments) = %v", err)
 	}
 }
 
