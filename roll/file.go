@@ -224,21 +224,61 @@ func readCSV(r io.Reader) ([][]string, error) {
 	return rows, nil
 }
 
+// Bounds of a roster workbook, far above any community's roll, so that a
+// crafted file cannot take the machine's memory: a zip entry declaring
+// gigabytes is allocated whole by the reader, and a cell at row 1,048,576
+// or column XFD makes a sheet's rows that large.
+const (
+	maxXLSXUnzipped = 64 << 20 // bytes, all parts unzipped
+	maxXLSXRows     = 100_000
+	maxXLSXColumns  = 64
+)
+
+// readXLSX reads the first sheet's rows as GetRows would (raw cell
+// values; empty rows between filled ones kept, trailing ones dropped),
+// within the bounds above.
 func readXLSX(r io.Reader) ([][]string, error) {
-	f, err := excelize.OpenReader(r)
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: 16 << 20})
 	if err != nil {
-		return nil, fmt.Errorf("not a readable .xlsx workbook: %v", err)
+		return nil, fmt.Errorf("not a readable .xlsx workbook (or larger than %d MiB unzipped): %v", maxXLSXUnzipped>>20, err)
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, fmt.Errorf("workbook has no sheet")
 	}
-	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+	it, err := f.Rows(sheets[0])
 	if err != nil {
 		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
-	return rows, nil
+	defer it.Close()
+	var out [][]string
+	filled := 0
+	for n := 1; it.Next(); n++ {
+		if n > maxXLSXRows {
+			return nil, fmt.Errorf("sheet %q has more than %d rows", sheets[0], maxXLSXRows)
+		}
+		row, err := it.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q row %d: %v", sheets[0], n, err)
+		}
+		if len(row) > maxXLSXColumns {
+			for c, v := range row[maxXLSXColumns:] {
+				if v != "" {
+					return nil, fmt.Errorf("sheet %q row %d has a value in column %d; a roster has at most %d columns", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns)
+				}
+			}
+			row = slices.Clone(row[:maxXLSXColumns])
+		}
+		out = append(out, row)
+		if len(row) > 0 {
+			filled = len(out)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
+	}
+	return out[:filled], nil
 }
 
 func parseRows(name string, rows [][]string) (*Roster, error) {
