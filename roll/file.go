@@ -253,11 +253,8 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	}
 	defer it.Close()
 	var out [][]string
-	filled := 0
+	empty := 0 // empty rows since the last filled one, kept only if another follows
 	for n := 1; it.Next(); n++ {
-		if n > maxXLSXRows {
-			return nil, fmt.Errorf("sheet %q has more than %d rows", sheets[0], maxXLSXRows)
-		}
 		row, err := it.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			return nil, fmt.Errorf("sheet %q row %d: %v", sheets[0], n, err)
@@ -270,15 +267,21 @@ func readXLSX(r io.Reader) ([][]string, error) {
 			}
 			row = slices.Clone(row[:maxXLSXColumns])
 		}
-		out = append(out, row)
-		if len(row) > 0 {
-			filled = len(out)
+		if len(row) == 0 {
+			empty++ // a formatted row without a value far down is no row
+			continue
 		}
+		if n > maxXLSXRows {
+			return nil, fmt.Errorf("sheet %q has a value in row %d; a roster has at most %d rows", sheets[0], n, maxXLSXRows)
+		}
+		out = append(out, make([][]string, empty)...)
+		out = append(out, row)
+		empty = 0
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
-	return out[:filled], nil
+	return out, nil
 }
 
 func parseRows(name string, rows [][]string) (*Roster, error) {

@@ -2,6 +2,7 @@ package roll_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -58,11 +59,41 @@ func TestXLSXBounds(t *testing.T) {
 		cells map[string]string
 		says  string
 	}{
-		{"a cell below row 100,000", map[string]string{"A100001": "x"}, "more than 100000 rows"},
+		{"a cell below row 100,000", map[string]string{"A100001": "x"}, "at most 100000 rows"},
 		{"a cell in column 65", map[string]string{"BM2": "x"}, "column 65"},
 	} {
 		if _, err := roll.ParseFile("r.xlsx", bytes.NewReader(sheet(c.cells))); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.says)
 		}
+	}
+}
+
+// Rows are read as excelize's GetRows reads them: empty rows between
+// filled ones kept, trailing ones dropped, however far down a formatted
+// empty row is.
+func TestXLSXRowsAsGetRows(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"房号", "登记面积", "业主姓名", "身份证号"})
+	f.SetSheetRow("Sheet1", "A4", &[]any{"1-1-101", "80"})
+	f.SetRowHeight("Sheet1", 150000, 30) // formatted, no value
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := f.GetRows("Sheet1", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := roll.ParseFile("r.xlsx", bytes.NewReader(b.Bytes()))
+	var fe *roll.FileError
+	if err != nil && !errors.As(err, &fe) {
+		t.Fatalf("ParseFile: %v", err)
+	}
+	if ro != nil && len(ro.Units) != 1 {
+		t.Errorf("units %v, want the one of row 4", ro.Units)
+	}
+	if len(want) != 4 {
+		t.Fatalf("GetRows gives %d rows, the test expects 4", len(want))
 	}
 }

@@ -229,16 +229,24 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
 		return err
 	}
+	// What is replaced is first linked aside (a new name that must not
+	// exist), then the new file renamed over it: at every moment the
+	// directory holds a database and every key file.
 	stamp := time.Now().UTC().Format("20060102T150405Z")
-	aside := dbPath + ".replaced-" + stamp
-	var moves [][2]string // from, to
+	var steps []step
+	dbAside := asideName(dbPath, stamp)
 	if existing {
-		moves = append(moves, [2]string{dbPath, aside})
+		steps = append(steps, step{link: true, from: dbPath, to: dbAside})
 	}
 	// The journal belongs to the database it was written for: it goes
-	// aside with it (the restored file's writes are all in the file).
+	// aside with it, where opening the kept database finds it (the
+	// restored file's writes are all in the file).
 	if _, err := os.Stat(store.JournalDir(dbPath)); err == nil {
-		moves = append(moves, [2]string{store.JournalDir(dbPath), store.JournalDir(aside)})
+		to := store.JournalDir(dbAside)
+		if _, err := os.Lstat(to); err == nil {
+			to = asideName(store.JournalDir(dbPath), stamp)
+		}
+		steps = append(steps, step{from: store.JournalDir(dbPath), to: to})
 	}
 	for _, k := range keys {
 		target := filepath.Join(*dataDir, k.name)
@@ -248,29 +256,74 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		staged = append(staged, stage)
 		if k.replaces {
-			moves = append(moves, [2]string{target, target + ".replaced-" + stamp})
+			steps = append(steps, step{link: true, from: target, to: asideName(target, stamp)})
 		}
-		moves = append(moves, [2]string{stage, target})
+		steps = append(steps, step{from: stage, to: target})
 	}
-	moves = append(moves, [2]string{tmpPath, dbPath})
-	for n, m := range moves {
-		if err := os.Rename(m[0], m[1]); err != nil {
+	steps = append(steps, step{from: tmpPath, to: dbPath})
+	for n, st := range steps {
+		if err := st.do(); err != nil {
+			var stuck []string
 			for j := n - 1; j >= 0; j-- {
-				os.Rename(moves[j][1], moves[j][0])
+				if uerr := steps[j].undo(); uerr != nil {
+					stuck = append(stuck, uerr.Error())
+				}
+			}
+			if len(stuck) > 0 {
+				return fmt.Errorf("nothing restored, but not all of what was there is back in place (%s): %w", strings.Join(stuck, "; "), err)
 			}
 			return fmt.Errorf("nothing restored (what was there is back in place): %w", err)
+		}
+	}
+	for _, st := range steps {
+		if strings.Contains(filepath.Base(st.to), ".replaced-") {
+			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", filepath.Base(st.from), st.to)
 		}
 	}
 	if err := store.SyncDir(*dataDir); err != nil {
 		return err
 	}
-	for _, m := range moves {
-		if strings.Contains(filepath.Base(m[1]), ".replaced-") {
-			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", filepath.Base(m[0]), m[1])
-		}
-	}
 	fmt.Fprintf(stdout, "restored %s into %s (%d bytes, schema version %d); start the server with --data %s\n", *from, dbPath, info.Size, info.SchemaVersion, *dataDir)
 	return nil
+}
+
+// step is one change of restore's swap: a file linked to a new name (what
+// is kept aside), or renamed (over what was there, or aside).
+type step struct {
+	link     bool
+	from, to string
+}
+
+func (s step) do() error {
+	if s.link {
+		return os.Link(s.from, s.to)
+	}
+	return os.Rename(s.from, s.to)
+}
+
+// undo reverses do: the link goes away, the rename goes back. (The new
+// file renamed over one kept aside by link goes back to its staging name;
+// the link's undo, which runs after, then puts the old one back.)
+func (s step) undo() error {
+	if s.link {
+		if _, err := os.Stat(s.from); errors.Is(err, fs.ErrNotExist) {
+			return os.Rename(s.to, s.from)
+		}
+		return os.Remove(s.to)
+	}
+	return os.Rename(s.to, s.from)
+}
+
+// asideName is a name to keep path aside under that nothing has yet:
+// PATH.replaced-STAMP, with -2, -3… when restores follow within a second.
+func asideName(path, stamp string) string {
+	name := path + ".replaced-" + stamp
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s.replaced-%s-%d", path, stamp, n)
+	}
 }
 
 // keyFile is a key file restore writes: its bytes, and whether one that

@@ -247,9 +247,13 @@ func TestBackupRestoreCLI(t *testing.T) {
 	if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, before) {
 		t.Error("the identity secret kept aside is not the one that was there")
 	}
-	// Back to the right keys for the checks below.
+	// Back to the right keys for the checks below, in the same second:
+	// what is kept aside then never takes the name of what was kept before.
 	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", oldDir, "--force"); code != 0 {
 		t.Fatalf("restore --force with the right keys: %d %s", code, errOut)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(newDir, keyFiles[0]+".replaced-*")); len(kept) != 2 {
+		t.Errorf("after two replacements of the identity secret, kept aside: %v; want both", kept)
 	}
 
 	b := serveInProc(t, newDir)

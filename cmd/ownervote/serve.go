@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/ownervote/ownervote/assembly"
@@ -52,8 +53,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	for _, addr := range []string{*grpcAddr, *httpAddr} {
-		if err := server.CheckListenAddr(addr, cfg); err != nil {
+		// A malformed or insecure address is a command-line mistake; a
+		// name that does not resolve now may resolve at the next start.
+		var ae *net.AddrError
+		switch err := server.CheckListenAddr(addr, cfg); {
+		case errors.Is(err, server.ErrInsecureListen), errors.As(err, &ae):
 			return fmt.Errorf("%w: %v", errUsage, err)
+		case err != nil:
+			return err
 		}
 	}
 
