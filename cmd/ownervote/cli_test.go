@@ -70,6 +70,9 @@ func TestServeRefusesBeforeWriting(t *testing.T) {
 	if code, _, _ := runCmd("serve", "--demo", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", busy.Addr().String()); code == 0 {
 		t.Fatal("serve on a port in use succeeded")
 	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("serve on a port in use made %s (%v)", dir, err)
+	}
 	if code, out, errOut := runCmd("token", "list", "--data", dir); code == 0 && strings.Count(out, "\n") > 1 {
 		t.Errorf("a refused serve --demo left tokens behind:\n%s", out)
 	} else if code != 0 && !strings.Contains(errOut, "no database") {

@@ -62,6 +62,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case err != nil:
 			return err
 		}
+		// A port already taken is found now, before the data directory is
+		// made (Start listens again; a port taken in between is caught
+		// there).
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", addr, err)
+		}
+		ln.Close()
 	}
 
 	d, err := openDataWith(*dataDir, *kp, log)
