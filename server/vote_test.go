@@ -537,6 +537,15 @@ func TestBallotChecks(t *testing.T) {
 		b, s = v.ballotFor(116, ballot.Platform, "AGREE")
 		canonical, sig = v.sign(t, b, s)
 		refused(t, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_CLOSED")
+		// A closed assembly's log takes no more entries: the message does
+		// not say the ballot was recorded, and it is not.
+		_, err := v.submit(t, canonical, sig, ballot.Platform)
+		if zh := server.ZhOf(err); strings.Contains(zh, "已登记为") {
+			t.Errorf("VOTING_CLOSED says %q: the ballot was not recorded", zh)
+		}
+		if _, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); status.Code(err) != codes.NotFound {
+			t.Errorf("a ballot refused after the close: GetBallotReceipt = %v, want NotFound", err)
+		}
 		v.e.clock.Set(duringVote)
 	})
 }
