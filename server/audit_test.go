@@ -270,6 +270,47 @@ func (v *vote) export(t *testing.T) map[string][]byte {
 	return resp.GetFiles()
 }
 
+// logLines are the lines of an export's log.jsonl.
+func logLines(f map[string][]byte) [][]byte {
+	return bytes.Split(bytes.TrimSuffix(f[audit.FileLog], []byte("\n")), []byte("\n"))
+}
+
+// setLogLines writes ls as the export's log.jsonl.
+func setLogLines(f map[string][]byte, ls [][]byte) {
+	f[audit.FileLog] = append(bytes.Join(ls, []byte("\n")), '\n')
+}
+
+// editEntry re-serialises log entry i of the export after edit.
+func editEntry(f map[string][]byte, i int, edit func(e *audit.Entry)) {
+	editEntries(f, func(n int, e *audit.Entry) bool {
+		if n == i {
+			edit(e)
+		}
+		return n == i
+	})
+}
+
+// editEntries re-serialises every log entry of the export that edit
+// changes (it says so).
+func editEntries(f map[string][]byte, edit func(n int, e *audit.Entry) bool) {
+	ls := logLines(f)
+	for n, l := range ls {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && edit(n, &e) {
+			ls[n], _ = e.Marshal()
+		}
+	}
+	setLogLines(f, ls)
+}
+
+func cloneFiles(files map[string][]byte) map[string][]byte {
+	c := make(map[string][]byte, len(files))
+	for k, v := range files {
+		c[k] = bytes.Clone(v)
+	}
+	return c
+}
+
 func verifyFiles(files map[string][]byte) (*audit.Report, error) {
 	b, err := audit.ReadBundle(files)
 	if err != nil {
@@ -291,10 +332,6 @@ func TestExportTamperDetected(t *testing.T) {
 		t.Errorf("report = %+v; want certified, 115 counted, 1 superseded, 2 signers", rep)
 	}
 
-	lines := func(f map[string][]byte) [][]byte {
-		return bytes.Split(bytes.TrimSuffix(f[audit.FileLog], []byte("\n")), []byte("\n"))
-	}
-	setLines := func(f map[string][]byte, ls [][]byte) { f[audit.FileLog] = append(bytes.Join(ls, []byte("\n")), '\n') }
 	ballotLine := func(ls [][]byte, n int) int {
 		seen := 0
 		for i, l := range ls {
@@ -308,13 +345,6 @@ func TestExportTamperDetected(t *testing.T) {
 		t.Fatal("no such ballot line")
 		return -1
 	}
-	clone := func() map[string][]byte {
-		c := map[string][]byte{}
-		for k, v := range files {
-			c[k] = bytes.Clone(v)
-		}
-		return c
-	}
 
 	tests := []struct {
 		name   string
@@ -322,36 +352,28 @@ func TestExportTamperDetected(t *testing.T) {
 		check  string
 	}{
 		{"one byte of one ballot changed", func(f map[string][]byte) {
-			ls := lines(f)
-			i := ballotLine(ls, 10)
-			var e audit.Entry
-			json.Unmarshal(ls[i], &e)
-			e.Ballot.Ballot = bytes.Replace(e.Ballot.Ballot, []byte("AGREE"), []byte("OPPOSE"), 1)
-			ls[i], _ = e.Marshal()
-			setLines(f, ls)
+			editEntry(f, ballotLine(logLines(f), 10), func(e *audit.Entry) {
+				e.Ballot.Ballot = bytes.Replace(e.Ballot.Ballot, []byte("AGREE"), []byte("OPPOSE"), 1)
+			})
 		}, "ballot-id"},
 		{"one byte of one signature changed", func(f map[string][]byte) {
-			ls := lines(f)
-			i := ballotLine(ls, 12)
-			var e audit.Entry
-			json.Unmarshal(ls[i], &e)
-			e.Ballot.Signature[5] ^= 1
-			ls[i], _ = e.Marshal()
-			setLines(f, ls)
+			editEntry(f, ballotLine(logLines(f), 12), func(e *audit.Entry) {
+				e.Ballot.Signature[5] ^= 1
+			})
 		}, "ballot-signature"},
 		{"one entry dropped", func(f map[string][]byte) {
-			ls := lines(f)
+			ls := logLines(f)
 			i := ballotLine(ls, 20)
-			setLines(f, append(ls[:i:i], ls[i+1:]...))
+			setLogLines(f, append(ls[:i:i], ls[i+1:]...))
 		}, "entry-order"},
 		{"two entries swapped", func(f map[string][]byte) {
-			ls := lines(f)
+			ls := logLines(f)
 			i := ballotLine(ls, 30)
 			ls[i], ls[i+1] = ls[i+1], ls[i]
-			setLines(f, ls)
+			setLogLines(f, ls)
 		}, "entry-order"},
 		{"a ballot added with a valid signature from an unregistered key", func(f map[string][]byte) {
-			ls := lines(f)
+			ls := logLines(f)
 			rogue := newSigner("rogue", 240)
 			b, _ := v.ballotFor(150, ballot.Platform, "AGREE")
 			b.KeyID = rogue.keyID()
@@ -373,7 +395,7 @@ func TestExportTamperDetected(t *testing.T) {
 				x.Index++
 				rest[j], _ = x.Marshal()
 			}
-			setLines(f, append(ls[:at:at], rest...))
+			setLogLines(f, append(ls[:at:at], rest...))
 		}, "unregistered-key"},
 		{"a committee signature forged", func(f map[string][]byte) {
 			var c audit.Certificate
@@ -402,27 +424,19 @@ func TestExportTamperDetected(t *testing.T) {
 			f[audit.FileCertificate] = append(b, '\n')
 		}, "committee-signature"},
 		{"a ballot taken before voting opened", func(f map[string][]byte) {
-			ls := lines(f)
-			i := ballotLine(ls, 5)
-			var e audit.Entry
-			json.Unmarshal(ls[i], &e)
-			e.Time = opensAt.Add(-time.Hour)
-			ls[i], _ = e.Marshal()
-			setLines(f, ls)
+			editEntry(f, ballotLine(logLines(f), 5), func(e *audit.Entry) {
+				e.Time = opensAt.Add(-time.Hour)
+			})
 		}, "status"},
 		{"an entry's content changed and re-serialised", func(f map[string][]byte) {
-			ls := lines(f)
-			i := ballotLine(ls, 40)
-			var e audit.Entry
-			json.Unmarshal(ls[i], &e)
-			e.Ballot.SubmittedBy = "someone-else"
-			ls[i], _ = e.Marshal()
-			setLines(f, ls)
+			editEntry(f, ballotLine(logLines(f), 40), func(e *audit.Entry) {
+				e.Ballot.SubmittedBy = "someone-else"
+			})
 		}, "merkle-root"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := clone()
+			f := cloneFiles(files)
 			tc.tamper(f)
 			_, err := verifyFiles(f)
 			var d *audit.Discrepancy
@@ -583,7 +597,7 @@ func TestCancelledExport(t *testing.T) {
 	if err != nil || !rep.Cancelled || !strings.Contains(rep.String(), "cancelled") {
 		t.Fatalf("verify(cancelled export) = %v, %v; want a report of a cancelled assembly", rep, err)
 	}
-	ls := bytes.Split(bytes.TrimSuffix(files[audit.FileLog], []byte("\n")), []byte("\n"))
+	ls := logLines(files)
 	var last audit.Entry
 	json.Unmarshal(ls[len(ls)-1], &last)
 	if last.Kind != audit.KindCancel {

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -677,31 +676,24 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 		t.Fatalf("verify(export with a confirmed and a pending ballot) = %v", err)
 	}
 	// Nor does a confirmation dated after the close count.
-	late := map[string][]byte{}
-	for k, f := range files {
-		late[k] = bytes.Clone(f)
-	}
-	lateLines := bytes.Split(bytes.TrimSuffix(late[audit.FileLog], []byte("\n")), []byte("\n"))
-	for i, l := range lateLines {
-		var e audit.Entry
-		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindStatus && e.Status.Status == "ACCEPTED" {
+	late := cloneFiles(files)
+	editEntries(late, func(_ int, e *audit.Entry) bool {
+		accepted := e.Kind == audit.KindStatus && e.Status.Status == "ACCEPTED"
+		if accepted {
 			e.Time = closesAt.Add(time.Hour)
-			lateLines[i], _ = e.Marshal()
 		}
-	}
-	late[audit.FileLog] = append(bytes.Join(lateLines, []byte("\n")), '\n')
+		return accepted
+	})
 	if _, err := verifyFiles(late); !errors.As(err, new(*audit.Discrepancy)) || !strings.Contains(err.Error(), "outside the voting window") {
 		t.Errorf("verify(a confirmation dated after the close) = %v, want it outside the voting window", err)
 	}
-	ls := bytes.Split(bytes.TrimSuffix(files[audit.FileLog], []byte("\n")), []byte("\n"))
-	for i, l := range ls {
-		var e audit.Entry
-		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindStatus && e.Status.Status == "ACCEPTED" {
+	editEntries(files, func(_ int, e *audit.Entry) bool {
+		accepted := e.Kind == audit.KindStatus && e.Status.Status == "ACCEPTED"
+		if accepted {
 			e.Status.Seq = unconfirmed.GetSeq()
-			ls[i], _ = e.Marshal()
 		}
-	}
-	files[audit.FileLog] = append(bytes.Join(ls, []byte("\n")), '\n')
+		return accepted
+	})
 	var d *audit.Discrepancy
 	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "status" {
 		t.Errorf("verify(a confirmation moved onto another pending ballot) = %v, want a status discrepancy", err)
