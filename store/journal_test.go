@@ -37,6 +37,28 @@ func (b *Bolt) crash(t *testing.T) {
 	})
 }
 
+// stopped tells whether b has stopped taking writes (Failed is closed).
+func stopped(b *Bolt) bool {
+	select {
+	case <-b.Failed():
+		return true
+	default:
+		return false
+	}
+}
+
+// wantStopped checks that b stopped taking writes, for a failure wrapping
+// cause (ErrWriteFailed, Failed closed, WriteErr).
+func wantStopped(t *testing.T, b *Bolt, cause error, after string) {
+	t.Helper()
+	if !stopped(b) {
+		t.Errorf("Failed is not closed %s", after)
+	}
+	if err := b.WriteErr(); !errors.Is(err, ErrWriteFailed) || !errors.Is(err, cause) {
+		t.Errorf("WriteErr %s = %v, want ErrWriteFailed wrapping %v", after, err, cause)
+	}
+}
+
 func openJournaled(t *testing.T, path string, ro bool) *Bolt {
 	t.Helper()
 	b, err := OpenBolt(path, BoltOptions{ReadOnly: ro})
@@ -526,10 +548,8 @@ func TestJournalApplyOnAFullDisk(t *testing.T) {
 	if got := get(t, b, Units, "c"); got != "" {
 		t.Errorf("the refused write is visible: c = %q", got)
 	}
-	select {
-	case <-b.Failed():
+	if stopped(b) {
 		t.Fatalf("the store stopped on a full disk: %v", b.WriteErr())
-	default:
 	}
 	b.amu.Lock()
 	full = false
@@ -579,14 +599,7 @@ func TestJournalApplyFailureStops(t *testing.T) {
 	if err := b.Flush(); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("apply on a failing disk = %v", err)
 	}
-	select {
-	case <-b.Failed():
-	default:
-		t.Fatal("Failed is not closed after an apply failed on a failing disk")
-	}
-	if err := b.WriteErr(); !errors.Is(err, ErrWriteFailed) || !errors.Is(err, syscall.EIO) {
-		t.Errorf("WriteErr = %v, want ErrWriteFailed wrapping EIO", err)
-	}
+	wantStopped(t, b, syscall.EIO, "after an apply failed on a failing disk")
 	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
 	if !errors.Is(err, ErrWriteFailed) || errors.Is(err, ErrUnavailable) {
 		t.Errorf("Update after the apply failed (%d writes waiting) = %v, want ErrWriteFailed", b.ov.pendingWrites(), err)
@@ -1024,14 +1037,7 @@ func TestJournalSyncFailure(t *testing.T) {
 	if !written || syncs != 1 {
 		t.Errorf("the record was written %v and fdatasynced %d times, want true and 1", written, syncs)
 	}
-	select {
-	case <-b.Failed():
-	default:
-		t.Error("Failed is not closed after a failed fdatasync")
-	}
-	if werr := b.WriteErr(); !errors.Is(werr, ErrWriteFailed) || !errors.Is(werr, syscall.EIO) {
-		t.Errorf("WriteErr = %v, want the fdatasync's failure", werr)
-	}
+	wantStopped(t, b, syscall.EIO, "after a failed fdatasync")
 	if got := get(t, b, Units, "b"); got != "" {
 		t.Errorf("a View sees b = %q, written by an Update that failed", got)
 	}
@@ -1151,9 +1157,7 @@ func TestJournalWriteFailure(t *testing.T) {
 	if got := get(t, b, Units, "a"); got != "1" {
 		t.Errorf("a = %q, want 1", got)
 	}
-	select {
-	case <-b.Failed():
-	default:
+	if !stopped(b) {
 		t.Error("Failed is not closed after a write that could not be undone")
 	}
 }
@@ -1175,10 +1179,8 @@ func TestJournalNewSegmentRefused(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrWriteFailed) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("write whose new segment cannot be made = %v, want ErrUnavailable wrapping the file's error", err)
 	}
-	select {
-	case <-b.Failed():
+	if stopped(b) {
 		t.Error("Failed is closed by a write refused for now")
-	default:
 	}
 	b.journal.mu.Lock()
 	b.journal.dir = dir
