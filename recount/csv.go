@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -133,12 +134,7 @@ func (f *csvFile) syntax(err error) bool {
 
 // blankRecord tells whether a record has nothing in any field.
 func blankRecord(rec []string) bool {
-	for _, s := range rec {
-		if strings.TrimSpace(s) != "" {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(rec, func(s string) bool { return strings.TrimSpace(s) != "" })
 }
 
 // checkText reports why s is not acceptable as an identifier or keyword:
