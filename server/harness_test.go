@@ -214,6 +214,16 @@ type apiError struct {
 	} `json:"details"`
 }
 
+// zh is the error's zh-CN message, if any.
+func (a apiError) zh() string {
+	for _, d := range a.Details {
+		if d.Locale == "zh-CN" {
+			return d.Message
+		}
+	}
+	return ""
+}
+
 func (a apiError) reason() string {
 	for _, d := range a.Details {
 		if d.Type == "type.googleapis.com/google.rpc.ErrorInfo" {

@@ -338,12 +338,7 @@ func TestGatewayOwnErrors(t *testing.T) {
 		var ae apiError
 		err = json.NewDecoder(resp.Body).Decode(&ae)
 		resp.Body.Close()
-		zh := ""
-		for _, d := range ae.Details {
-			if d.Locale == "zh-CN" {
-				zh = d.Message
-			}
-		}
+		zh := ae.zh()
 		if err != nil || resp.StatusCode != c.code || ae.reason() != c.reason || zh == "" || ae.Message == "" {
 			t.Errorf("%s: HTTP %d %s %q (zh %q; %v), want %d %s with a zh-CN message", c.name, resp.StatusCode, ae.reason(), ae.Message, zh, err, c.code, c.reason)
 		}
