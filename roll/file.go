@@ -239,8 +239,13 @@ const (
 // within the bounds above.
 func readXLSX(r io.Reader) ([][]string, error) {
 	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: 16 << 20})
+	// (excelize says "unzip size exceeds the N bytes limit", with no
+	// sentinel to match.)
+	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
+		return nil, fmt.Errorf("the workbook is larger than %d MiB unzipped; a roster is far smaller", maxXLSXUnzipped>>20)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("not a readable .xlsx workbook (or larger than %d MiB unzipped): %v", maxXLSXUnzipped>>20, err)
+		return nil, fmt.Errorf("not a readable .xlsx workbook: %v", err)
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
