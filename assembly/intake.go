@@ -236,22 +236,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	id := ballot.ID(s.Canonical)
-	if perr := ballot.NoteHoldsNumber(b); perr != nil {
-		// Refused before it is stored: the log would keep the number for
-		// good. A ballot stored before this rule gets its first answer.
-		stored := false
-		if err := r.st.View(ctx, func(tx store.Tx) error {
-			stored = tx.Get(store.BallotIDs, store.Key(s.Assembly, id)) != nil
-			return nil
-		}); err != nil {
-			return Outcome{}, err
-		}
-		if !stored {
-			return Outcome{}, fmt.Errorf("%w: %v", ErrMalformedBallot, perr)
-		}
-	}
-
-	p := &pendingBallot{s: s, b: b, id: id, key: keyEntry, done: make(chan struct{})}
+	p := &pendingBallot{s: s, b: b, id: id, key: keyEntry, noteErr: ballot.NoteHoldsNumber(b), done: make(chan struct{})}
 	r.enqueue(p)
 	<-p.done
 	if p.err != nil {
@@ -277,6 +262,9 @@ type pendingBallot struct {
 	b   *ballot.Ballot
 	id  string
 	key audit.KeyEntry
+	// noteErr is why the note may not be stored (ballot.NoteHoldsNumber),
+	// found before the writer: a new ballot with it is refused unstored.
+	noteErr error
 
 	out     Outcome
 	refusal *Refusal
@@ -449,6 +437,12 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		if br.Status == Refused {
 			p.refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq}
 		}
+		return nil
+	}
+	if p.noteErr != nil {
+		// Never stored, as the log would keep the number for good (a
+		// ballot stored before this rule got its first answer above).
+		p.refusal = &Refusal{Reason: ErrMalformedBallot, Detail: fmt.Sprintf("%v: %v; the ballot was not stored", ErrMalformedBallot, p.noteErr), BallotID: id}
 		return nil
 	}
 	switch st := rec.StateAt(now); st {
