@@ -43,7 +43,6 @@ type Bolt struct {
 
 	amu      sync.Mutex // one apply at a time
 	applyErr error      // the last apply's failure, nil after a success; under amu
-	stopped  bool       // an apply failed other than on a full disk: no more; under amu
 	failing  atomic.Bool
 	// applyTx applies records in a bbolt transaction: applyRecords, or a
 	// test's stand-in for a disk that fails.
@@ -392,8 +391,8 @@ func (b *Bolt) applier() {
 func (b *Bolt) apply() error {
 	b.amu.Lock()
 	defer b.amu.Unlock()
-	if b.stopped {
-		return b.applyErr
+	if b.applyErr != nil && !diskFull(b.applyErr) {
+		return b.applyErr // stopped: no commit follows
 	}
 	recs := b.ov.toApply()
 	if len(recs) == 0 {
@@ -404,7 +403,6 @@ func (b *Bolt) apply() error {
 	b.failing.Store(b.applyErr != nil)
 	switch {
 	case b.applyErr != nil && !diskFull(b.applyErr):
-		b.stopped = true
 		b.journal.stop(fmt.Errorf("%w: applying the journal to the database failed: %w", ErrWriteFailed, b.applyErr))
 		b.log.Error("applying the write journal to the database failed; no more writes are taken", "err", b.applyErr, "pending_writes", b.ov.pendingWrites())
 		return b.applyErr

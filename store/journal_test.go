@@ -1096,9 +1096,7 @@ func within(t *testing.T, b *Bolt, f func() error) error {
 	case err := <-c:
 		return err
 	case <-time.After(10 * time.Second):
-		b.journal.mu.Lock()
-		b.journal.fail(errors.New("the test gave up waiting"))
-		b.journal.mu.Unlock()
+		b.journal.stop(errors.New("the test gave up waiting"))
 		t.Fatal("an Update after the failure still waits after 10 s")
 		return nil
 	}
