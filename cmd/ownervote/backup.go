@@ -158,7 +158,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	from := fl.String("from", "", "backup file to restore (required)")
 	dataDir := fl.String("data", "", "data directory to restore into (required); the server must be stopped")
 	keysFrom := fl.String("keys-from", "", "directory holding the kept copies of "+strings.Join(keyFiles, ", ")+" (e.g. the old data directory)")
-	force := fl.Bool("force", false, "replace an existing database (it is kept next to it as ownervote.db.replaced-TIME)")
+	force := fl.Bool("force", false, "replace an existing database, and key files that differ from --keys-from's (each kept next to it as NAME.replaced-TIME)")
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}

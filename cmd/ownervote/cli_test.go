@@ -34,9 +34,11 @@ func TestHelpAndBadFlags(t *testing.T) {
 	}
 }
 
-// serve checks every flag before it touches the data directory, and seeds
-// the demo only once it listens: a refused start leaves no token nobody
-// was shown.
+// serve checks every flag, the listen addresses and that the ports are
+// free before it touches the data directory: a refused start leaves no
+// directory, so no token nobody was shown. (That the demo is seeded only
+// once the server listens has no test of its own: a port taken between
+// the check and the listen cannot be arranged here.)
 func TestServeRefusesBeforeWriting(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	for _, args := range [][]string{
@@ -72,11 +74,6 @@ func TestServeRefusesBeforeWriting(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("serve on a port in use made %s (%v)", dir, err)
-	}
-	if code, out, errOut := runCmd("token", "list", "--data", dir); code == 0 && strings.Count(out, "\n") > 1 {
-		t.Errorf("a refused serve --demo left tokens behind:\n%s", out)
-	} else if code != 0 && !strings.Contains(errOut, "no database") {
-		t.Errorf("token list after a refused serve: %d %s", code, errOut)
 	}
 }
 
