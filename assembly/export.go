@@ -35,10 +35,9 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 		if err != nil {
 			return err
 		}
-		if b.Agenda, err = json.MarshalIndent(ag, "", "  "); err != nil {
+		if b.Agenda, err = audit.IndentedJSON(ag); err != nil {
 			return err
 		}
-		b.Agenda = append(b.Agenda, '\n')
 		err = tx.Scan(store.LogEntries, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
 			b.Entries = append(b.Entries, slices.Clone(v))
 			return true, nil
@@ -81,10 +80,9 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 				}
 				c.Signatures = append(c.Signatures, audit.CertificateEntry{KeyID: s.KeyID, Name: name, Signature: s.Signature})
 			}
-			if b.Certificate, err = json.MarshalIndent(c, "", "  "); err != nil {
+			if b.Certificate, err = audit.IndentedJSON(c); err != nil {
 				return err
 			}
-			b.Certificate = append(b.Certificate, '\n')
 		}
 		return nil
 	})

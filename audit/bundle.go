@@ -58,9 +58,17 @@ const (
 	FileCertificate = "certificate.json"
 )
 
+// IndentedJSON is v as an export's JSON files are written, and as the
+// verifier requires them byte for byte: indented by two spaces, with a
+// final newline.
+func IndentedJSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	return append(b, '\n'), err
+}
+
 // Files returns the bundle as file name → content.
 func (b *Bundle) Files() (map[string][]byte, error) {
-	keys, err := indented(b.Keys)
+	keys, err := IndentedJSON(b.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -68,13 +76,13 @@ func (b *Bundle) Files() (map[string][]byte, error) {
 	for _, c := range b.Checkpoints {
 		cps = append(cps, string(c))
 	}
-	cpJSON, err := json.MarshalIndent(cps, "", "  ")
+	cpJSON, err := IndentedJSON(cps)
 	if err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{
 		FileKeys: keys, FileAgenda: b.Agenda, FileRoll: b.Roll,
-		FileLog: append(bytes.Join(b.Entries, []byte("\n")), '\n'), FileCheckpoints: append(cpJSON, '\n'),
+		FileLog: append(bytes.Join(b.Entries, []byte("\n")), '\n'), FileCheckpoints: cpJSON,
 	}
 	if b.Result != nil {
 		files[FileResult] = b.Result
@@ -99,7 +107,7 @@ func ReadBundle(files map[string][]byte) (*Bundle, error) {
 	}
 	// Exactly as the export writes it: decoding alone would take a key in
 	// another case or the last of two, and drop unknown ones.
-	if want, err := indented(b.Keys); err != nil || !bytes.Equal(files[FileKeys], want) {
+	if want, err := IndentedJSON(b.Keys); err != nil || !bytes.Equal(files[FileKeys], want) {
 		return nil, &Discrepancy{Check: "keys", Entry: -1, Detail: FileKeys + " is not as the export writes it: a key in another case, twice, or unknown"}
 	}
 	var cps []string

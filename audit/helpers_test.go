@@ -1,12 +1,5 @@
 package audit_test
 
-import (
-	"encoding/json"
+import "github.com/ownervote/ownervote/audit"
 
-	"github.com/ownervote/ownervote/audit"
-)
-
-func agendaJSON(a *audit.AgendaEntry) ([]byte, error) {
-	b, err := json.MarshalIndent(a, "", "  ")
-	return append(b, '\n'), err
-}
+func agendaJSON(a *audit.AgendaEntry) ([]byte, error) { return audit.IndentedJSON(a) }

@@ -341,7 +341,7 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 	// Byte for byte as the export writes it: decoding the file would
 	// take a key in another case, the last of two, and drop unknown ones,
 	// so a file showing another motion would pass.
-	if want, err := indented(v.agenda); err != nil || !bytes.Equal(v.b.Agenda, want) {
+	if want, err := IndentedJSON(v.agenda); err != nil || !bytes.Equal(v.b.Agenda, want) {
 		return fail("agenda", 1, "%s is not exactly the published agenda of the log (log entry 1, as the export writes it)", FileAgenda)
 	}
 	return nil
@@ -762,17 +762,10 @@ func (v *verifier) checkCertificateFile() error {
 	for _, id := range v.sigOrder {
 		want.Signatures = append(want.Signatures, CertificateEntry{KeyID: id, Name: v.member(id).Name, Signature: v.sigs[id]})
 	}
-	if b, err := indented(want); err != nil || !bytes.Equal(v.b.Certificate, b) {
+	if b, err := IndentedJSON(want); err != nil || !bytes.Equal(v.b.Certificate, b) {
 		return fail("committee-signature", -1, "%s is not exactly the certificate of the log: a member's name, the order of the signatures or another field differs", FileCertificate)
 	}
 	return nil
-}
-
-// indented is v as the export writes its JSON files: indented by two
-// spaces, with a final newline.
-func indented(v any) ([]byte, error) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	return append(b, '\n'), err
 }
 
 func (v *verifier) checkMerkle() error {

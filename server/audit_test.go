@@ -420,8 +420,7 @@ func TestExportTamperDetected(t *testing.T) {
 			var c audit.Certificate
 			json.Unmarshal(f[audit.FileCertificate], &c)
 			c.Signatures[0].Name = "街道办主任 王某"
-			b, _ := json.MarshalIndent(c, "", "  ")
-			f[audit.FileCertificate] = append(b, '\n')
+			f[audit.FileCertificate], _ = audit.IndentedJSON(c)
 		}, "committee-signature"},
 		{"a ballot taken before voting opened", func(f map[string][]byte) {
 			editEntry(f, ballotLine(logLines(f), 5), func(e *audit.Entry) {
