@@ -131,11 +131,11 @@ type verifier struct {
 	expectSS *StatusEntry // a SUPERSEDED entry that must come next
 	closed   bool
 	result   *tally.Result
-	sigs     map[string][]byte
+	// certs are the committee's signatures, in the order they were
+	// logged, with the members' names: the certificate the log makes.
+	certs    []CertificateEntry
 	people   map[string]bool // committee members (by id) who signed
 	closedAt time.Time
-	// sigOrder are the committee's key ids in the order they signed.
-	sigOrder []string
 	// unanswered holds the objections without a response.
 	unanswered map[string]bool
 	// pre holds the parallel pre-pass's work, by entry index.
@@ -172,7 +172,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 		return nil, fail("log-key", -1, "the export's log key %q is not the pinned %q: these checkpoints were not signed by that server", b.Keys.LogVerifier, trust.LogVerifier)
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
-		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, sigs: map[string][]byte{},
+		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{},
 		people: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
@@ -442,8 +442,8 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		return v.certSignature(i, e.CertSignature)
 	case KindCertified:
-		if len(v.sigs) < v.agenda.CommitteeK {
-			return fail("certified", i, "certified with %d valid signatures, %d needed", len(v.sigs), v.agenda.CommitteeK)
+		if len(v.certs) < v.agenda.CommitteeK {
+			return fail("certified", i, "certified with %d valid signatures, %d needed", len(v.certs), v.agenda.CommitteeK)
 		}
 		if e.Certified.ResultDigest != v.rep.Digest {
 			return fail("certified", i, "certifies result %s, the recomputed result is %s", e.Certified.ResultDigest, v.rep.Digest)
@@ -687,7 +687,7 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 	if m == nil {
 		return fail("committee-signature", i, "key %s is not a committee member of this assembly", cs.KeyID)
 	}
-	if _, dup := v.sigs[cs.KeyID]; dup || v.people[m.ID] {
+	if v.people[m.ID] {
 		return fail("committee-signature", i, "member %s signed twice", m.Name)
 	}
 	v.people[m.ID] = true
@@ -695,8 +695,7 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 	if !ed25519.Verify(m.PublicKey, stmt, cs.Signature) {
 		return fail("committee-signature", i, "the signature of %s (%s) does not verify", m.Name, cs.KeyID)
 	}
-	v.sigs[cs.KeyID] = cs.Signature
-	v.sigOrder = append(v.sigOrder, cs.KeyID)
+	v.certs = append(v.certs, CertificateEntry{KeyID: cs.KeyID, Name: m.Name, Signature: cs.Signature})
 	v.rep.Signers = append(v.rep.Signers, m.Name)
 	return nil
 }
@@ -724,10 +723,13 @@ func (v *verifier) checkResultFile() error {
 	return nil
 }
 
+// checkCertificateFile checks certificate.json against the signatures the
+// log holds (each verified there): byte for byte the certificate the
+// export writes from them and the agenda's names.
 func (v *verifier) checkCertificateFile() error {
 	if v.b.Certificate == nil {
-		if len(v.sigs) > 0 {
-			return fail("committee-signature", -1, "%s is missing but the log has %d signatures", FileCertificate, len(v.sigs))
+		if len(v.certs) > 0 {
+			return fail("committee-signature", -1, "%s is missing but the log has %d signatures", FileCertificate, len(v.certs))
 		}
 		return nil
 	}
@@ -739,31 +741,10 @@ func (v *verifier) checkCertificateFile() error {
 	if c.Statement != string(stmt) {
 		return fail("committee-signature", -1, "%s certifies another statement than the recomputed result's", FileCertificate)
 	}
-	seen := map[string]bool{}
-	for _, s := range c.Signatures {
-		if seen[s.KeyID] {
-			return fail("committee-signature", -1, "%s lists key %s twice", FileCertificate, s.KeyID)
-		}
-		seen[s.KeyID] = true
-		m := v.member(s.KeyID)
-		if m == nil || !ed25519.Verify(m.PublicKey, stmt, s.Signature) {
-			return fail("committee-signature", -1, "%s: the signature of key %s does not verify against a committee member's key", FileCertificate, s.KeyID)
-		}
-		if logged, ok := v.sigs[s.KeyID]; !ok || !bytes.Equal(logged, s.Signature) {
-			return fail("committee-signature", -1, "%s: the signature of key %s is not the one in the log", FileCertificate, s.KeyID)
-		}
-	}
-	if len(c.Signatures) != len(v.sigs) {
-		return fail("committee-signature", -1, "%s lists %d signatures, the log %d", FileCertificate, len(c.Signatures), len(v.sigs))
-	}
-	// The rest of the file (the members' names, the order, any other key)
-	// is as the export writes it from the log and the agenda.
-	want := Certificate{Statement: string(stmt)}
-	for _, id := range v.sigOrder {
-		want.Signatures = append(want.Signatures, CertificateEntry{KeyID: id, Name: v.member(id).Name, Signature: v.sigs[id]})
-	}
-	if b, err := IndentedJSON(want); err != nil || !bytes.Equal(v.b.Certificate, b) {
-		return fail("committee-signature", -1, "%s is not exactly the certificate of the log: a member's name, the order of the signatures or another field differs", FileCertificate)
+	want, err := IndentedJSON(Certificate{Statement: string(stmt), Signatures: v.certs})
+	if err != nil || !bytes.Equal(v.b.Certificate, want) {
+		return fail("committee-signature", -1, "%s is not the certificate of the log: %d signature(s) there, %d in the file, or a name, a signature or their order differs",
+			FileCertificate, len(v.certs), len(c.Signatures))
 	}
 	return nil
 }
