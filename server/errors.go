@@ -8,7 +8,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
@@ -86,7 +85,8 @@ var errorTable = []errorMapping{
 	{store.ErrSchemaTooNew, codes.FailedPrecondition, "SCHEMA_TOO_NEW", "数据库版本高于本程序"},
 	{ErrRateLimited, codes.ResourceExhausted, "RATE_LIMITED", "请求过于频繁，请稍后重试"},
 	{ErrRequestTooLarge, codes.ResourceExhausted, "REQUEST_TOO_LARGE", "请求内容过大"},
-	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求内容格式不正确（文字须为 UTF-8）"},
+	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求无法解析：JSON 正文、路径参数或查询参数的格式不正确（文字须为 UTF-8）"},
+	{errNoPublishedResult, codes.NotFound, "NO_PUBLISHED_RESULT", "没有这次会议的表决结果：结果在表决结束后公布"},
 	{ErrShuttingDown, codes.Unavailable, "SHUTTING_DOWN", "服务器正在停止，请稍后重试"},
 	// A refusal whose reason no row above names.
 	{assembly.ErrRefused, codes.FailedPrecondition, "REFUSED", "选票被拒收，已登记"},
@@ -105,37 +105,36 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	for _, m := range errorTable {
-		if !errors.Is(err, m.err) {
-			continue
-		}
-		st := status.New(m.code, err.Error())
-		details := []protoadapt.MessageV1{
-			&errdetails.ErrorInfo{Reason: m.reason, Domain: errorDomain},
-			&errdetails.LocalizedMessage{Locale: "zh-CN", Message: m.zh},
-		}
-		var ie *roll.ImportError
-		if errors.As(err, &ie) {
-			br := &errdetails.BadRequest{}
-			for _, p := range ie.Problems {
-				br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-					Field: p.Path(), Description: p.Reason, Reason: reasonOf(p.Err),
-				})
-			}
-			details = append(details, br)
-			st = status.New(m.code, "import refused, nothing written: see the field violations")
-		}
-		if withDetails, derr := st.WithDetails(details...); derr == nil {
-			st = withDetails
-		}
-		return st.Err()
+	m, ok := mappingOf(err)
+	if !ok {
+		log.ErrorContext(ctx, "internal error", "err", err)
+		return withReason(status.New(codes.Internal, "internal error"), "INTERNAL", "服务器内部错误，请稍后重试").Err()
 	}
-	log.ErrorContext(ctx, "internal error", "err", err)
-	st, _ := status.New(codes.Internal, "internal error").WithDetails(
-		&errdetails.ErrorInfo{Reason: "INTERNAL", Domain: errorDomain},
-		&errdetails.LocalizedMessage{Locale: "zh-CN", Message: "服务器内部错误，请稍后重试"},
-	)
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) {
+		return withReason(status.New(m.code, err.Error()), m.reason, m.zh).Err()
+	}
+	br := &errdetails.BadRequest{}
+	for _, p := range ie.Problems {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+			Field: p.Path(), Description: p.Reason, Reason: reasonOf(p.Err),
+		})
+	}
+	st := withReason(status.New(m.code, "import refused, nothing written: see the field violations"), m.reason, m.zh)
+	if withBR, derr := st.WithDetails(br); derr == nil {
+		st = withBR
+	}
 	return st.Err()
+}
+
+// mappingOf is the first row of errorTable that err matches.
+func mappingOf(err error) (errorMapping, bool) {
+	for _, m := range errorTable {
+		if errors.Is(err, m.err) {
+			return m, true
+		}
+	}
+	return errorMapping{}, false
 }
 
 // problemReasons are the reasons of the kinds of import problem.

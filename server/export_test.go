@@ -1,7 +1,6 @@
 package server
 
 import (
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 )
 
@@ -13,11 +12,4 @@ func LocalCallsStopped(s *Server) bool { return s.local.stopping.Err() != nil }
 func ReasonOf(err error) string { return reasonOfStatus(status.Convert(err)) }
 
 // ZhOf is the zh-CN message of a status error, if any.
-func ZhOf(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if m, ok := d.(*errdetails.LocalizedMessage); ok && m.GetLocale() == "zh-CN" {
-			return m.GetMessage()
-		}
-	}
-	return ""
-}
+func ZhOf(err error) string { return localizedOf(status.Convert(err)) }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -12,35 +13,44 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// gatewayReasons are the reasons of the errors the JSON gateway makes
-// itself, before or around a call: a body, path or query it cannot decode,
-// a call cut short. The services' own errors carry theirs (errorTable).
-var gatewayReasons = map[codes.Code]struct{ reason, zh string }{
-	codes.InvalidArgument:  {"MALFORMED_REQUEST", "请求无法解析：JSON 正文、路径参数或查询参数的格式不正确"},
-	codes.DeadlineExceeded: {"DEADLINE_EXCEEDED", "请求超时"},
-	codes.Canceled:         {"CANCELLED", "请求已取消"},
+// gatewayErrors are the errorTable rows of the errors the JSON gateway
+// makes itself, before or around a call, by their code: a body, path or
+// query it cannot decode, a call cut short. The services' own errors carry
+// their reasons already.
+var gatewayErrors = map[codes.Code]error{
+	codes.InvalidArgument:  ErrMalformedRequest,
+	codes.DeadlineExceeded: context.DeadlineExceeded,
+	codes.Canceled:         context.Canceled,
 }
 
 // gatewayError answers an error of a JSON call as the gateway does, giving
 // one that has no reason (an error of the gateway's own) the reason and
 // zh-CN message of its code, so that every JSON error has both.
 func gatewayError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	var hs *runtime.HTTPStatusError
+	if errors.As(err, &hs) {
+		err = hs.Err
+	}
 	st := status.Convert(err)
 	if reasonOfStatus(st) == "" {
-		g, ok := gatewayReasons[st.Code()]
+		row, ok := mappingOf(gatewayErrors[st.Code()])
 		if !ok {
 			// The code's own name, as the reasons are written:
 			// RESOURCE_EXHAUSTED, not ResourceExhausted.
-			g.reason, g.zh = rpccode.Code(st.Code()).String(), "请求失败"
+			row = errorMapping{reason: rpccode.Code(st.Code()).String(), zh: "请求失败"}
 		}
-		st = withReason(st, g.reason, g.zh)
+		st = withReason(st, row.reason, row.zh)
+	}
+	if hs != nil {
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: hs.HTTPStatus, Err: st.Err()})
+		return
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
 }
 
 // routingError answers a request no endpoint takes: 404 NO_SUCH_ENDPOINT
 // for an unknown path, 405 METHOD_NOT_ALLOWED for a method the path does
-// not take (the gateway's own answer is 501 Unimplemented), 400
+// not take (the gateway would answer 501 Unimplemented), 400
 // MALFORMED_REQUEST for a path it cannot read.
 func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	var st *status.Status
@@ -50,24 +60,13 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	case http.StatusMethodNotAllowed:
 		st = withReason(status.New(codes.Unimplemented, fmt.Sprintf("%s %s: the endpoint does not take this method", r.Method, r.URL.Path)),
 			"METHOD_NOT_ALLOWED", "这个接口不接受该请求方法")
-		// Answered here: the gateway would map Unimplemented to 501.
-		body, err := m.Marshal(st.Proto())
-		if err != nil {
-			runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
-			return
-		}
-		w.Header().Set("Content-Type", m.ContentType(st.Proto()))
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		w.Write(body)
-		return
 	case http.StatusBadRequest:
-		g := gatewayReasons[codes.InvalidArgument]
-		st = withReason(status.New(codes.InvalidArgument, fmt.Sprintf("%s: the path cannot be read", r.URL.Path)), g.reason, g.zh)
+		st = status.New(codes.InvalidArgument, fmt.Sprintf("%s: the path cannot be read", r.URL.Path))
 	default:
 		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
 		return
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
+	gatewayError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 
 // withReason adds an ErrorInfo reason and a zh-CN message to st.
@@ -80,6 +79,16 @@ func withReason(st *status.Status, reason, zh string) *status.Status {
 		return st
 	}
 	return out
+}
+
+// localizedOf is st's zh-CN message, or "".
+func localizedOf(st *status.Status) string {
+	for _, d := range st.Details() {
+		if m, ok := d.(*errdetails.LocalizedMessage); ok && m.GetLocale() == "zh-CN" {
+			return m.GetMessage()
+		}
+	}
+	return ""
 }
 
 // reasonOfStatus is st's ErrorInfo reason, or "".

@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/tally"
@@ -179,6 +177,10 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 	return n, nil
 }
 
+// errNoPublishedResult: the public notice of an assembly that does not
+// exist or whose vote has not closed.
+var errNoPublishedResult = errors.New("no published result for this assembly: results are published when the vote has closed")
+
 // noticeHandler serves GET /notices/{id} (printable HTML, zh-CN) and
 // GET /notices/{id}.json without login.
 func (s *Server) noticeHandler() http.Handler {
@@ -193,20 +195,16 @@ func (s *Server) noticeHandler() http.Handler {
 			// An assembly that does not exist and one whose vote has not
 			// closed get the same answer: this page tells nothing but
 			// published results.
-			code, reason := codes.NotFound, "NO_PUBLISHED_RESULT"
-			msg, zh := "no published result for this assembly: results are published when the vote has closed", "没有这次会议的表决结果：结果在表决结束后公布"
-			if !errors.Is(err, assembly.ErrNotFound) && !errors.Is(err, assembly.ErrWrongState) {
-				s.log.ErrorContext(r.Context(), "notice", "assembly", id, "err", err)
-				code, reason, msg, zh = codes.Internal, "INTERNAL", "internal error", "服务器内部错误，请稍后重试"
+			if errors.Is(err, assembly.ErrNotFound) || errors.Is(err, assembly.ErrWrongState) {
+				err = errNoPublishedResult
 			}
-			if !asJSON {
-				http.Error(w, zh+" / "+msg, runtime.HTTPStatusFromCode(code))
+			st := status.Convert(toStatus(r.Context(), s.log, err))
+			code := runtime.HTTPStatusFromCode(st.Code())
+			if asJSON {
+				writeHTTPError(w, code, st.Err())
 				return
 			}
-			body, _ := protojson.MarshalOptions{UseProtoNames: true}.Marshal(withReason(status.New(code, msg), reason, zh).Proto())
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(runtime.HTTPStatusFromCode(code))
-			w.Write(body)
+			http.Error(w, localizedOf(st)+" / "+st.Message(), code)
 			return
 		}
 		if asJSON {
