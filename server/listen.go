@@ -22,12 +22,11 @@ func (s *Server) listen(addr, api string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %s listener: %w", api, err)
 	}
+	if err := plainTextRefusal(s.cfg, ln.Addr(), "the "+api+" API"); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	if s.cfg.TLS == nil && !loopback(ln.Addr()) {
-		if !s.cfg.InsecureListenAny {
-			ln.Close()
-			return nil, fmt.Errorf("%w: the %s API would listen on %s in plain text; give a TLS certificate (serve --tls-cert, --tls-key), "+
-				"listen on 127.0.0.1, or allow it explicitly (serve --insecure-listen-any)", ErrInsecureListen, api, ln.Addr())
-		}
 		s.log.Warn("serving without TLS on a non-loopback address: tokens, ballots and owners' data cross the network in plain text",
 			"api", api, "addr", ln.Addr().String())
 	}
@@ -52,11 +51,17 @@ func CheckListenAddr(addr string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("server: listen address %q: %w", addr, err)
 	}
-	if cfg.TLS == nil && !cfg.InsecureListenAny && !loopback(ta) {
-		return fmt.Errorf("%w: %s would be served in plain text; give a TLS certificate (serve --tls-cert, --tls-key), "+
-			"listen on 127.0.0.1, or allow it explicitly (serve --insecure-listen-any)", ErrInsecureListen, addr)
+	return plainTextRefusal(cfg, ta, addr)
+}
+
+// plainTextRefusal is ErrInsecureListen for a non-loopback address a
+// without TLS, unless cfg.InsecureListenAny; nil otherwise.
+func plainTextRefusal(cfg Config, a net.Addr, what string) error {
+	if cfg.TLS != nil || cfg.InsecureListenAny || loopback(a) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: %s would listen on %s in plain text; give a TLS certificate (serve --tls-cert, --tls-key), "+
+		"listen on 127.0.0.1, or allow it explicitly (serve --insecure-listen-any)", ErrInsecureListen, what, a)
 }
 
 // loopback reports whether a listener's address is a loopback address.
