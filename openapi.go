@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // generated is the description protoc-gen-openapiv2 writes from the
@@ -21,8 +22,9 @@ var generated []byte
 var plainHTTP []byte
 
 // OpenAPI is the OpenAPI 2 description of the JSON API: the generated one
-// with the plain HTTP endpoints added.
-var OpenAPI = mustMerge(generated, plainHTTP)
+// with the plain HTTP endpoints added, merged on first use (not when every
+// command of the binary starts).
+var OpenAPI = sync.OnceValue(func() []byte { return mustMerge(generated, plainHTTP) })
 
 // mustMerge adds extra's paths and definitions to spec's; a name in both
 // is a mistake in the files, caught by the first test that loads them.

@@ -22,7 +22,7 @@ func TestOpenAPIPlainHTTP(t *testing.T) {
 			Properties map[string]json.RawMessage `json:"properties"`
 		} `json:"definitions"`
 	}
-	if err := json.Unmarshal(ownervote.OpenAPI, &spec); err != nil {
+	if err := json.Unmarshal(ownervote.OpenAPI(), &spec); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/healthz", server.BackupPath, "/notices/{assembly_id}", "/notices/{assembly_id}.json", "/v1/tokens"} {

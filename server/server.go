@@ -164,7 +164,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/", s.consoleHandler())
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(ownervote.OpenAPI)
+		w.Write(ownervote.OpenAPI())
 	})
 	mux.Handle(backupRule, s.backupHandler(az, lim))
 	s.http = &http.Server{
