@@ -72,7 +72,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer os.RemoveAll(tmp) // gone after the rename
 	for _, name := range names {
-		if err := writeFileSync(filepath.Join(tmp, name), resp.GetFiles()[name]); err != nil {
+		if err := writeNewFile(filepath.Join(tmp, name), resp.GetFiles()[name], 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w (nothing exported)", name, err)
 		}
 	}
@@ -89,8 +89,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// writeNewFile writes a file that must not exist yet, fsynced, with mode
+// perm.
+func writeNewFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
 	}

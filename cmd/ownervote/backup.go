@@ -251,7 +251,8 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, k := range keys {
 		target := filepath.Join(*dataDir, k.name)
 		stage := target + ".restoring"
-		if _, err := writeKeyFile(stage, k.b); err != nil {
+		os.Remove(stage) // left by a restore that was killed
+		if err := writeNewFile(stage, k.b, 0o600); err != nil {
 			return err
 		}
 		staged = append(staged, stage)
@@ -375,30 +376,4 @@ func planKeyFiles(src, dst string, force bool) ([]keyFile, error) {
 			dst, strings.Join(missing, ", "))
 	}
 	return plan, nil
-}
-
-// writeKeyFile writes a key file with mode 0600 through a temporary file,
-// fsynced, and returns its path.
-func writeKeyFile(path string, b []byte) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return "", err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return path, os.Rename(f.Name(), path)
 }

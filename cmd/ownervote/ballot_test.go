@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
@@ -18,21 +17,13 @@ import (
 	"github.com/ownervote/ownervote/ballot"
 )
 
-// runCLI runs ownervote with args and returns the exit code and output.
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 var keygenLine = regexp.MustCompile(`(?m)^(public key \(base64\)|public key \(hex\)|key id): (\S+)$`)
 
 // keygen runs `ballot keygen` and returns the key file and what it printed.
 func keygen(t *testing.T, dir string) (keyFile string, printed map[string]string) {
 	t.Helper()
 	keyFile = filepath.Join(dir, "owner.key")
-	code, stdout, stderr := runCLI(t, "ballot", "keygen", "--out", keyFile)
+	code, stdout, stderr := runCmd("ballot", "keygen", "--out", keyFile)
 	if code != 0 {
 		t.Fatalf("ballot keygen = %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -82,7 +73,7 @@ func TestBallotKeygenSignVerify(t *testing.T) {
 	if diff := cmp.Diff(want, printed); diff != "" {
 		t.Errorf("ballot keygen printed (-want +got):\n%s", diff)
 	}
-	if code, _, _ := runCLI(t, "ballot", "keygen", "--out", keyFile); code == 0 {
+	if code, _, _ := runCmd("ballot", "keygen", "--out", keyFile); code == 0 {
 		t.Error("ballot keygen over an existing file = 0, want a failure")
 	}
 	if again, _ := os.ReadFile(keyFile); !bytes.Equal(again, content) {
@@ -97,7 +88,7 @@ func TestBallotKeygenSignVerify(t *testing.T) {
   "channel": "ONLINE",
   "choice": {"m1": ["AGREE"]}
 }`)
-	code, stdout, stderr := runCLI(t, "ballot", "sign", "--key", keyFile, "--in", in)
+	code, stdout, stderr := runCmd("ballot", "sign", "--key", keyFile, "--in", in)
 	if code != 0 {
 		t.Fatalf("ballot sign = %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -129,7 +120,7 @@ func TestBallotKeygenSignVerify(t *testing.T) {
 
 	signedFile := writeFile(t, filepath.Join(dir, "signed.json"), stdout)
 	for _, pubArg := range []string{printed["public key (base64)"], printed["public key (hex)"]} {
-		code, stdout, stderr := runCLI(t, "ballot", "verify", "--pub", pubArg, "--in", signedFile)
+		code, stdout, stderr := runCmd("ballot", "verify", "--pub", pubArg, "--in", signedFile)
 		if code != 0 {
 			t.Fatalf("ballot verify --pub %s = %d, want 0; stderr:\n%s", pubArg, code, stderr)
 		}
@@ -161,7 +152,7 @@ func TestBallotKeygenSignVerify(t *testing.T) {
 		"not base64":             `{"ballot":"!!","signature":"` + out.Signature + `"}`,
 	} {
 		f := writeFile(t, filepath.Join(dir, "bad.json"), signedJSON)
-		code, _, stderr := runCLI(t, "ballot", "verify", "--pub", printed["public key (hex)"], "--in", f)
+		code, _, stderr := runCmd("ballot", "verify", "--pub", printed["public key (hex)"], "--in", f)
 		if code != 1 || stderr == "" {
 			t.Errorf("%s: ballot verify = %d, stderr %q; want 1 and a message", name, code, stderr)
 		}
@@ -169,11 +160,11 @@ func TestBallotKeygenSignVerify(t *testing.T) {
 
 	// Another key.
 	otherKey, otherPrinted := keygen(t, t.TempDir())
-	if code, _, _ := runCLI(t, "ballot", "verify", "--pub", otherPrinted["public key (hex)"], "--in", signedFile); code != 1 {
+	if code, _, _ := runCmd("ballot", "verify", "--pub", otherPrinted["public key (hex)"], "--in", signedFile); code != 1 {
 		t.Errorf("ballot verify with another key = %d, want 1", code)
 	}
 	// Signing a ballot that names another key fails.
-	if code, _, stderr := runCLI(t, "ballot", "sign", "--key", otherKey, "--in", writeFile(t, filepath.Join(dir, "b.json"), string(mustMarshal(t, b)))); code != 1 {
+	if code, _, stderr := runCmd("ballot", "sign", "--key", otherKey, "--in", writeFile(t, filepath.Join(dir, "b.json"), string(mustMarshal(t, b)))); code != 1 {
 		t.Errorf("ballot sign of a ballot naming another key = %d, want 1; stderr %q", code, stderr)
 	}
 }
@@ -212,7 +203,7 @@ func TestBallotSignVectors(t *testing.T) {
 	for _, v := range vf.Ballots {
 		key := writeFile(t, filepath.Join(dir, v.Name+".key"), v.Seed+"\n")
 		in := writeFile(t, filepath.Join(dir, v.Name+".json"), string(v.Ballot))
-		code, stdout, stderr := runCLI(t, "ballot", "sign", "--key", key, "--in", in)
+		code, stdout, stderr := runCmd("ballot", "sign", "--key", key, "--in", in)
 		if code != 0 {
 			t.Fatalf("%s: ballot sign = %d; stderr:\n%s", v.Name, code, stderr)
 		}
@@ -224,7 +215,7 @@ func TestBallotSignVectors(t *testing.T) {
 			t.Errorf("%s: ballot sign printed %+v, want the vector", v.Name, out)
 		}
 		signed := writeFile(t, filepath.Join(dir, v.Name+".signed.json"), stdout)
-		if code, _, stderr := runCLI(t, "ballot", "verify", "--pub", v.PublicKeyBase64, "--in", signed); code != 0 {
+		if code, _, stderr := runCmd("ballot", "verify", "--pub", v.PublicKeyBase64, "--in", signed); code != 0 {
 			t.Errorf("%s: ballot verify = %d; stderr:\n%s", v.Name, code, stderr)
 		}
 	}
@@ -251,7 +242,7 @@ func TestBallotUsage(t *testing.T) {
 		{[]string{"ballot", "sign", "--help"}, 0},
 	}
 	for _, tt := range tests {
-		code, _, stderr := runCLI(t, tt.args...)
+		code, _, stderr := runCmd(tt.args...)
 		if code != tt.code {
 			t.Errorf("%v = %d, want %d; stderr:\n%s", tt.args, code, tt.code, stderr)
 		}
@@ -262,7 +253,7 @@ func TestBallotUsage(t *testing.T) {
 	// The roll digest is missing: sign fills in only key, signer, nonce and
 	// time, and refuses an invalid ballot.
 	keyFile, _ := keygen(t, dir)
-	if code, _, stderr := runCLI(t, "ballot", "sign", "--key", keyFile, "--in", ballotJSON); code != 1 || stderr == "" {
+	if code, _, stderr := runCmd("ballot", "sign", "--key", keyFile, "--in", ballotJSON); code != 1 || stderr == "" {
 		t.Errorf("ballot sign of a ballot without roll = %d, stderr %q; want 1 and a message", code, stderr)
 	}
 }

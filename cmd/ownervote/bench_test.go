@@ -13,7 +13,7 @@ import (
 // which must be the JSON result, decoded, and its whole output.
 func benchResult(t *testing.T, args ...string) (map[string]float64, string) {
 	t.Helper()
-	code, stdout, stderr := runCLI(t, append([]string{"bench", "--dir", t.TempDir()}, args...)...)
+	code, stdout, stderr := runCmd(append([]string{"bench", "--dir", t.TempDir()}, args...)...)
 	if code != 0 {
 		t.Fatalf("bench exited %d: %s", code, stderr)
 	}
@@ -70,7 +70,7 @@ func TestBenchCeilingBatch(t *testing.T) {
 		t.Errorf("with other ceiling settings the summary does not say the ratio is not the target's:\n%s", out)
 	}
 	for _, bad := range [][]string{{"--ceiling-batch-size", "-1"}, {"--ceiling-batch-delay", "-1ms"}, {"--ceiling-batch-delay", "500ns"}, {"--ceiling-batch-delay", "2s"}} {
-		if code, _, stderr := runCLI(t, append([]string{"bench"}, bad...)...); code != 2 || !strings.Contains(stderr, "the ceiling's batch") {
+		if code, _, stderr := runCmd(append([]string{"bench"}, bad...)...); code != 2 || !strings.Contains(stderr, "the ceiling's batch") {
 			t.Errorf("bench %v: exit %d, %s", bad, code, stderr)
 		}
 	}
@@ -84,7 +84,7 @@ func TestBenchSkip(t *testing.T) {
 	if res["grpc_ballots_per_s"] <= 0 || res["json_ballots_per_s"] != 0 || res["ceiling_ballots_per_s"] != 0 || res["grpc_ratio"] != 0 {
 		t.Errorf("with json and ceiling skipped: %s", out)
 	}
-	if code, _, stderr := runCLI(t, "bench", "--skip", "grcp"); code == 0 || !strings.Contains(stderr, `unknown phase "grcp"`) {
+	if code, _, stderr := runCmd("bench", "--skip", "grcp"); code == 0 || !strings.Contains(stderr, `unknown phase "grcp"`) {
 		t.Errorf("--skip grcp: exit %d, %s", code, stderr)
 	}
 }

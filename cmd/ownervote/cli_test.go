@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,16 +17,14 @@ func TestHelpAndBadFlags(t *testing.T) {
 		{"receipt", "check"}, {"backup"}, {"restore"}, {"bench"},
 	} {
 		for _, help := range []string{"-h", "--help"} {
-			var out, errOut bytes.Buffer
-			if code := run(context.Background(), append(append([]string{}, args...), help), &out, &errOut); code != 0 || !strings.Contains(strings.ToLower(errOut.String()), "usage") {
-				t.Errorf("ownervote %s %s: exit %d, stderr %q; want 0 and the usage", strings.Join(args, " "), help, code, errOut.String())
+			if code, _, errOut := runCmd(append(append([]string{}, args...), help)...); code != 0 || !strings.Contains(strings.ToLower(errOut), "usage") {
+				t.Errorf("ownervote %s %s: exit %d, stderr %q; want 0 and the usage", strings.Join(args, " "), help, code, errOut)
 			}
 		}
 		if len(args) == 1 && (args[0] == "token" || args[0] == "roll" || args[0] == "ballot" || args[0] == "demo" || args[0] == "receipt") {
 			continue // a group: its subcommand takes the flags
 		}
-		var out, errOut bytes.Buffer
-		if code := run(context.Background(), append(append([]string{}, args...), "--no-such-flag"), &out, &errOut); code != 2 {
+		if code, _, _ := runCmd(append(append([]string{}, args...), "--no-such-flag")...); code != 2 {
 			t.Errorf("ownervote %s --no-such-flag: exit %d, want 2", strings.Join(args, " "), code)
 		}
 	}
@@ -89,20 +85,11 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"token", "list", "--data", t.TempDir(), "extra"}, "unexpected argument"},
 		{[]string{"backup", "--api", "127.0.0.1:7780", "--token", "x", "--out", filepath.Join(t.TempDir(), "b.db")}, "give the JSON API's URL"},
 		{[]string{"backup", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "no-such-dir", "b.db")}, "does not exist"},
-		{[]string{"receipt", "check", "--keys", writeTemp(t, `{"ballot_id": "x"}`), writeTemp(t, `{}`)}, "no receipt_public_key"},
+		{[]string{"receipt", "check", "--keys", writeFile(t, filepath.Join(t.TempDir(), "keys.json"), `{"ballot_id": "x"}`), writeFile(t, filepath.Join(t.TempDir(), "receipt.json"), `{}`)}, "no receipt_public_key"},
 	} {
 		code, _, errOut := runCmd(c.args...)
 		if code != 2 || !strings.Contains(errOut, c.says) {
 			t.Errorf("ownervote %s: exit %d %q; want 2 saying %q", strings.Join(c.args, " "), code, errOut, c.says)
 		}
 	}
-}
-
-func writeTemp(t *testing.T, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "f.json")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

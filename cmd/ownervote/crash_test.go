@@ -156,11 +156,11 @@ type crashVote struct {
 // create`, as an operator does before the first start.
 func adminToken(t *testing.T, dataDir string) string {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"token", "create", "--data", dataDir, "--role", "street-admin", "--label", "test admin"}, &out, &errOut); code != 0 {
-		t.Fatalf("token create: %s", errOut.String())
+	code, out, errOut := runCmd("token", "create", "--data", dataDir, "--role", "street-admin", "--label", "test admin")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
 	}
-	return strings.TrimSpace(out.String())
+	return strings.TrimSpace(out)
 }
 
 // reasonOf is the ErrorInfo reason of a gRPC error, or "".
