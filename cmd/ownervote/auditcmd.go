@@ -18,6 +18,9 @@ import (
 	"github.com/ownervote/ownervote/store"
 )
 
+// receiptUsage is the command's usage line (its flags: --help).
+const receiptUsage = "receipt check --keys KEYS.json RECEIPT.json"
+
 func init() {
 	commands["export"] = command{summary: "export an assembly for offline verification", run: runExport}
 	commands["verify"] = command{summary: "verify an exported assembly offline", run: runVerify}
@@ -166,11 +169,11 @@ type keysFile struct {
 }
 
 func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := groupHelp(args, stderr, "receipt check --keys KEYS.json RECEIPT.json"); err != nil {
+	if err := groupHelp(args, stderr, receiptUsage); err != nil {
 		return err
 	}
 	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("%w: receipt check --keys KEYS.json RECEIPT.json", errUsage)
+		return fmt.Errorf("%w: %s", errUsage, receiptUsage)
 	}
 	fl := flag.NewFlagSet("receipt check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -179,7 +182,7 @@ func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if fl.NArg() != 1 || *keysPath == "" {
-		return fmt.Errorf("%w: receipt check --keys KEYS.json RECEIPT.json", errUsage)
+		return fmt.Errorf("%w: %s", errUsage, receiptUsage)
 	}
 	var keys keysFile
 	if err := readJSON(*keysPath, &keys); err != nil {

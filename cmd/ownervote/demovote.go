@@ -22,6 +22,9 @@ import (
 	"github.com/ownervote/ownervote/demo"
 )
 
+// demoUsage is the command's usage line (its flags: --help).
+const demoUsage = "demo vote [--api URL] [--token TOKEN] [--keep-open]"
+
 func init() {
 	commands["demo"] = command{summary: "demo walkthrough: `demo vote` runs the seed story against serve --demo", run: runDemo}
 }
@@ -29,11 +32,11 @@ func init() {
 // runDemo runs the seed story against a running `serve --demo` through the
 // JSON API, as the city platform and street staff would.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := groupHelp(args, stderr, "demo vote [--api URL] [--token TOKEN] [--keep-open]  (ownervote demo vote --help for the flags)"); err != nil {
+	if err := groupHelp(args, stderr, demoUsage); err != nil {
 		return err
 	}
 	if len(args) == 0 || args[0] != "vote" {
-		return fmt.Errorf("%w: demo vote [--api URL] [--token TOKEN] [--keep-open]", errUsage)
+		return fmt.Errorf("%w: %s", errUsage, demoUsage)
 	}
 	fl := flag.NewFlagSet("demo vote", flag.ContinueOnError)
 	fl.SetOutput(stderr)

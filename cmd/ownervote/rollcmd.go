@@ -20,16 +20,19 @@ import (
 	"github.com/ownervote/ownervote/roll"
 )
 
+// rollUsage is the command's usage line (its flags: --help).
+const rollUsage = "roll import --community ID [--server ADDR] [--check] FILE"
+
 func init() {
 	commands["roll"] = command{summary: "owner roll: import a roster (CSV or .xlsx) into a community", run: runRoll}
 }
 
 func runRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := groupHelp(args, stderr, "roll import --community ID [--server ADDR] [--check] FILE  (ownervote roll import --help for the flags)"); err != nil {
+	if err := groupHelp(args, stderr, rollUsage); err != nil {
 		return err
 	}
 	if len(args) == 0 || args[0] != "import" {
-		return fmt.Errorf("%w: roll import --community ID [--server ADDR] [--check] FILE", errUsage)
+		return fmt.Errorf("%w: %s", errUsage, rollUsage)
 	}
 	fl := flag.NewFlagSet("roll import", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -17,6 +17,9 @@ import (
 	"github.com/ownervote/ownervote/store"
 )
 
+// tokenUsage is the command's usage line (its flags: --help).
+const tokenUsage = "token create|list|revoke [flags]  (ownervote token create --help for the flags of one)"
+
 func init() {
 	commands["token"] = command{summary: "create, list or revoke access tokens (create|list|revoke)", run: runToken}
 }
@@ -24,11 +27,11 @@ func init() {
 // runToken manages tokens directly in the data directory; the server must
 // not be running on it (use the TokenService API then).
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if err := groupHelp(args, stderr, "token create|list|revoke [flags]  (ownervote token create --help for the flags of one)"); err != nil {
+	if err := groupHelp(args, stderr, tokenUsage); err != nil {
 		return err
 	}
 	if len(args) == 0 {
-		return fmt.Errorf("%w: token create|list|revoke [flags]", errUsage)
+		return fmt.Errorf("%w: %s", errUsage, tokenUsage)
 	}
 	fl := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fl.SetOutput(stderr)
