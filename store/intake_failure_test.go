@@ -15,12 +15,13 @@ import (
 	"github.com/ownervote/ownervote/store"
 )
 
-// TestIntakeOnAFailingDisk drives the real intake — concurrent Submits
-// group-committed, the next group decided while the last is fsynced — into
-// a journal whose fdatasync starts failing. No ballot after that point is
-// acknowledged (each Submit returns ErrWriteFailed, no receipt), the
-// counters do not move, and after the store is closed and opened again
-// every ballot, sent again, is counted exactly once.
+// TestIntakeOnAFailingDisk drives the real intake — concurrent Submits,
+// group-committed — into a journal whose fdatasync starts failing. No
+// ballot after that point is acknowledged (each Submit returns
+// ErrWriteFailed, no receipt), the durable counters do not move, and after
+// the store is closed and opened again every ballot, sent again, is
+// counted exactly once. (Whether a group was decided while the failing one
+// was being fsynced is left to the scheduler.)
 func TestIntakeOnAFailingDisk(t *testing.T) {
 	const n, before = 60, 10
 	ctx := context.Background()
