@@ -42,7 +42,8 @@ type Amendment struct {
 
 // Amend records that a unit of the frozen roll was sold during the vote.
 // The community's roll takes the new owners at once. For this assembly, the
-// unit keeps the previous owner's counted ballot if there is one; otherwise
+// unit keeps the previous owner's counted ballot if there is one, and that
+// ballot can no longer be changed (whatever AllowRevote says); otherwise
 // the new owner becomes the unit's voter (one more voter, or more area for
 // an owner who already votes). docSHA256 is the hash of the transfer
 // registration on file.
@@ -80,6 +81,14 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		}
 		if pv.Counted != 0 || am.NewVoter == prev {
 			am.Effect = BallotKept
+			if am.NewVoter != prev && pv.Kept == "" {
+				// The seller owns the unit no more: their ballot stays as
+				// cast, even where votes may be changed.
+				pv.Kept = unitID
+				if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
+					return err
+				}
+			}
 			return r.saveAmendment(tx, rec, am)
 		}
 		am.Effect = VoterChanged

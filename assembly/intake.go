@@ -480,8 +480,8 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	if err != nil {
 		return err
 	}
-	if reason == nil && vr.Counted != 0 && !rec.Settings.AllowRevote {
-		reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
+	if reason == nil {
+		reason, detail = vr.another(rec.Settings, b.Voter)
 	}
 	switch {
 	case reason != nil:
@@ -850,8 +850,8 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 		if err != nil {
 			return err
 		}
-		if reason == nil && vr.Counted != 0 && !rec.Settings.AllowRevote {
-			reason, detail = ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, b.Voter)
+		if reason == nil {
+			reason, detail = vr.another(rec.Settings, b.Voter)
 		}
 		br.ConfirmedBy, br.ConfirmedAt = by, now
 		switch {

@@ -317,6 +317,25 @@ type voterRecord struct {
 	// Counted is the sequence number of the voter's counted ballot, 0 if
 	// none.
 	Counted uint64 `json:"counted,omitempty"`
+	// Kept names a unit the voter sold during the vote after voting: the
+	// unit keeps the ballot as cast, so the voter may not change it.
+	Kept string `json:"kept,omitempty"`
+}
+
+// another tells why the voter may not cast a ballot besides the one that
+// counts for them, if they may not: one counted ballot per voter, unless
+// the assembly allows changing one's vote and no unit of theirs was sold
+// with the ballot kept.
+func (vr *voterRecord) another(s Settings, voter string) (reason error, detail string) {
+	switch {
+	case vr.Counted == 0:
+		return nil, ""
+	case vr.Kept != "":
+		return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s and is kept as cast: unit %s was sold during the vote", vr.Counted, voter, vr.Kept)
+	case !s.AllowRevote:
+		return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, voter)
+	}
+	return nil, ""
 }
 
 // Publish freezes the roll and the agenda and publishes the notice. The

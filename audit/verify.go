@@ -128,7 +128,8 @@ type verifier struct {
 	// ballots by sequence number; counted by voter
 	ballots  map[uint64]*verifiedBallot
 	counted  map[string]uint64
-	expectSS *StatusEntry // a SUPERSEDED entry that must come next
+	kept     map[string]string // voter → a unit they sold after voting: their ballot stays as cast
+	expectSS *StatusEntry      // a SUPERSEDED entry that must come next
 	closed   bool
 	result   *tally.Result
 	// certs are the committee's signatures, in the order they were
@@ -172,7 +173,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 		return nil, fail("log-key", -1, "the export's log key %q is not the pinned %q: these checkpoints were not signed by that server", b.Keys.LogVerifier, trust.LogVerifier)
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
-		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{},
+		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
 		people: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
@@ -591,6 +592,9 @@ func validChoice(m Motion, values []string) error {
 
 func (v *verifier) count(i int, seq uint64, voter string) error {
 	if old, ok := v.counted[voter]; ok {
+		if unit := v.kept[voter]; unit != "" {
+			return fail("one-ballot", i, "voter %s has a second counted ballot (%d after %d), but ballot %d was kept as cast when unit %s was sold", voter, seq, old, old, unit)
+		}
 		if !v.agenda.AllowRevote {
 			return fail("one-ballot", i, "voter %s has a second counted ballot (%d after %d): one counted ballot per voter", voter, seq, old)
 		}
@@ -614,6 +618,9 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 	case "BALLOT_KEPT":
 		if !voted && a.NewVoter != a.PreviousVoter {
 			return fail("amendment", i, "unit %s kept a ballot, but %s had none", a.UnitID, a.PreviousVoter)
+		}
+		if a.NewVoter != a.PreviousVoter && v.kept[a.PreviousVoter] == "" {
+			v.kept[a.PreviousVoter] = a.UnitID
 		}
 	case "VOTER_CHANGED":
 		if voted {

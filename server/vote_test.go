@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -941,6 +943,68 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 	// The export of a vote with roll amendments verifies offline.
 	if _, err := verifyFiles(v.export(t)); err != nil {
 		t.Errorf("verify(export with amendments) = %v", err)
+	}
+}
+
+// TestSoldUnitKeepsBallotAsCast: where votes may be changed, an owner who
+// voted and then sold a unit may not change the ballot the unit keeps, and
+// an export in which they did fails offline verification.
+func TestSoldUnitKeepsBallotAsCast(t *testing.T) {
+	v := newVote(t, &ov.Settings{AllowRevote: true})
+	doc := strings.Repeat("ef", 32)
+	first := v.cast(t, 50, ballot.Platform, "AGREE")
+	if _, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[50], DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(600), Phone: "13900000001"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, s := v.ballotFor(50, ballot.Platform, "OPPOSE")
+	canonical, sig := v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "ALREADY_VOTED" || !strings.Contains(err.Error(), "sold") {
+		t.Errorf("the seller changes the kept ballot: %v, want ALREADY_VOTED saying the unit was sold", err)
+	}
+	// Others still change their vote.
+	v.cast(t, 60, ballot.Platform, "AGREE")
+	v.cast(t, 60, ballot.Platform, "OPPOSE")
+	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if agree, oppose := p.GetMotions()[0].GetChoices()[0], p.GetMotions()[0].GetChoices()[1]; agree.GetFigures().GetHead() != 1 || oppose.GetFigures().GetHead() != 1 {
+		t.Errorf("agree %v, oppose %v; want the seller's kept AGREE and the other owner's changed vote", agree.GetFigures(), oppose.GetFigures())
+	}
+	v.closeAndResult(t)
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify(export) = %v", err)
+	}
+
+	// The same log, had the server counted the seller's second ballot:
+	// the refused ballot counted, the kept one superseded after it.
+	ls := logLines(files)
+	at := -1
+	for n, l := range ls {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindBallot && e.Ballot.Status == "REFUSED" {
+			at = n
+			e.Ballot.Status, e.Ballot.Reason = "ACCEPTED", ""
+			ls[n], _ = e.Marshal()
+			ss := audit.Entry{Index: e.Index + 1, Kind: audit.KindStatus, Assembly: v.assembly, Time: e.Time,
+				Status: &audit.StatusEntry{Seq: first.GetSeq(), ID: first.GetBallotId(), Status: "SUPERSEDED", Reason: fmt.Sprintf("superseded by ballot %d", e.Ballot.Seq)}}
+			line, _ := ss.Marshal()
+			ls = slices.Insert(ls, n+1, line)
+			break
+		}
+	}
+	if at < 0 {
+		t.Fatal("no refused ballot in the log")
+	}
+	for n := at + 2; n < len(ls); n++ {
+		var e audit.Entry
+		json.Unmarshal(ls[n], &e)
+		e.Index++
+		ls[n], _ = e.Marshal()
+	}
+	setLogLines(files, ls)
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "one-ballot" {
+		t.Errorf("verify(the seller's changed vote counted) = %v, want a one-ballot discrepancy", err)
 	}
 }
 

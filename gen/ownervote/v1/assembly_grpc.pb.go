@@ -83,8 +83,8 @@ type AssemblyServiceClient interface {
 	// votes.
 	RecordProxy(ctx context.Context, in *RecordProxyRequest, opts ...grpc.CallOption) (*ProxyAuthorization, error)
 	// AmendRoll records that a unit of the frozen roll was sold during the
-	// vote: it keeps its earlier ballot, or, if none was cast, the new owner
-	// may vote for it from now on.
+	// vote: it keeps its earlier ballot, which the seller can then no longer
+	// change, or, if none was cast, the new owner may vote for it from now on.
 	AmendRoll(ctx context.Context, in *AmendRollRequest, opts ...grpc.CallOption) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(ctx context.Context, in *GetProgressRequest, opts ...grpc.CallOption) (*Progress, error)
@@ -436,8 +436,8 @@ type AssemblyServiceServer interface {
 	// votes.
 	RecordProxy(context.Context, *RecordProxyRequest) (*ProxyAuthorization, error)
 	// AmendRoll records that a unit of the frozen roll was sold during the
-	// vote: it keeps its earlier ballot, or, if none was cast, the new owner
-	// may vote for it from now on.
+	// vote: it keeps its earlier ballot, which the seller can then no longer
+	// change, or, if none was cast, the new owner may vote for it from now on.
 	AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(context.Context, *GetProgressRequest) (*Progress, error)
