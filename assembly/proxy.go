@@ -18,8 +18,12 @@ import (
 // Proxy is a written authorisation for a holder to vote for a voter in one
 // assembly (委托书), recorded before the proxy votes.
 type Proxy struct {
-	Voter           string    `json:"voter"`
-	HolderName      string    `json:"holder_name"`
+	Voter      string `json:"voter"`
+	HolderName string `json:"holder_name"`
+	// HolderID is the keyed hash of the holder's identity number
+	// (roll.OwnerID): the person the proxy cap counts. Proxies recorded
+	// before it was kept have none, and count by their key.
+	HolderID        string    `json:"holder_id,omitempty"`
 	HolderKeyID     string    `json:"holder_key_id"`
 	HolderPublicKey []byte    `json:"holder_public_key"`
 	DocumentSHA256  string    `json:"document_sha256"`
@@ -29,13 +33,16 @@ type Proxy struct {
 }
 
 // RecordProxy records a proxy authorisation for a voter of a published
-// assembly. A voter has at most one proxy; a holder acts for at most the
-// assembly's proxy cap of voters.
+// assembly. A voter has at most one proxy; a holder (by HolderID, whatever
+// keys they use) acts for at most the assembly's proxy cap of voters, and a
+// holder's key is theirs alone.
 func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, by string) (Proxy, error) {
 	p.HolderName = strings.TrimSpace(p.HolderName)
 	switch {
 	case p.HolderName == "" || len([]rune(p.HolderName)) > 64:
 		return Proxy{}, fmt.Errorf("%w: holder_name: 1 to 64 characters", ErrInvalid)
+	case p.HolderID == "":
+		return Proxy{}, fmt.Errorf("%w: holder_id_number: the holder's identity document number, as the authorisation gives it, is required", ErrInvalid)
 	case len(p.HolderPublicKey) != ed25519.PublicKeySize:
 		return Proxy{}, fmt.Errorf("%w: holder_public_key: an ed25519 public key is %d bytes", ErrInvalid, ed25519.PublicKeySize)
 	case len(p.DocumentSHA256) != 64 || strings.ToLower(p.DocumentSHA256) != p.DocumentSHA256:
@@ -72,31 +79,33 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if err := tx.Put(store.KeyIndex, h, store.ProxyKey); err != nil {
 			return err
 		}
-		if limit := rec.Settings.ProxyCap; limit > 0 {
-			n := 0
-			err := tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
-				var q Proxy
-				if err := json.Unmarshal(v, &q); err != nil {
-					return false, err
-				}
-				if q.HolderKeyID == p.HolderKeyID && q.Revoked.IsZero() {
-					n++
-				}
-				return true, nil
-			})
-			if err != nil {
-				return err
+		n := 0 // the voters the holder already acts for
+		err = tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
+			var q Proxy
+			if err := json.Unmarshal(v, &q); err != nil {
+				return false, err
 			}
-			if n >= limit {
-				return fmt.Errorf("%w: %s already acts for %d voters (cap %d)", ErrProxyCap, p.HolderName, n, limit)
+			switch {
+			case !q.Revoked.IsZero():
+			case q.HolderKeyID == p.HolderKeyID && q.HolderID != "" && q.HolderID != p.HolderID:
+				return false, fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid)
+			case q.HolderID == p.HolderID || (q.HolderID == "" && q.HolderKeyID == p.HolderKeyID):
+				n++
 			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		if limit := rec.Settings.ProxyCap; limit > 0 && n >= limit {
+			return fmt.Errorf("%w: %s already acts for %d voters (cap %d)", ErrProxyCap, p.HolderName, n, limit)
 		}
 		p.Recorded, p.RecordedBy = now, by
 		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
 			return err
 		}
 		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
-			HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
+			Holder: p.HolderID, HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
 	})
 	return p, err
 }

@@ -128,7 +128,10 @@ type KeyEntry struct {
 // ProxyEntry records a written proxy authorisation. The holder's name
 // stays in the server's records: exports are public.
 type ProxyEntry struct {
-	Voter          string `json:"voter"`
+	Voter string `json:"voter"`
+	// Holder is the holder id (the keyed hash of their identity number),
+	// by which the proxy cap counts; empty in logs written before it was.
+	Holder         string `json:"holder,omitempty"`
 	HolderKeyID    string `json:"holder_key_id"`
 	DocumentSHA256 string `json:"document_sha256"`
 	RecordedBy     string `json:"recorded_by"`

@@ -30,7 +30,7 @@ type Discrepancy struct {
 	// Check names what failed: missing-file, keys, checkpoint-signature,
 	// log-size, entry-malformed, entry-order, roll-digest, agenda,
 	// unregistered-key, ballot-signature, ballot-id, right-to-sign,
-	// not-on-roll, choice, one-ballot, status, amendment, result-digest,
+	// not-on-roll, choice, one-ballot, status, proxy, amendment, result-digest,
 	// result, committee-signature, certified, merkle-root.
 	Check string
 	// Entry is the log entry index concerned, or −1.
@@ -124,7 +124,11 @@ type verifier struct {
 	roll   map[string]tally.Unit // by unit id, with amendments applied
 	units  map[string]int        // voter → number of units on the roll
 	keys   map[string]*KeyEntry
-	proxy  map[string]*ProxyEntry
+	proxy  map[string]*ProxyEntry // by voter
+	// proxyKeys holds each proxy key's holder, proxyHolders how many
+	// voters each holder acts for.
+	proxyKeys    map[string]string
+	proxyHolders map[string]int
 	// ballots by sequence number; counted by voter
 	ballots  map[uint64]*verifiedBallot
 	counted  map[string]uint64
@@ -173,7 +177,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 		return nil, fail("log-key", -1, "the export's log key %q is not the pinned %q: these checkpoints were not signed by that server", b.Keys.LogVerifier, trust.LogVerifier)
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
-		proxy: map[string]*ProxyEntry{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
+		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
 		people: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
@@ -390,7 +394,7 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		v.keys[e.Key.KeyID] = e.Key
 	case KindProxy:
-		v.proxy[e.Proxy.Voter] = e.Proxy
+		return v.recordProxy(i, e.Proxy)
 	case KindBallot:
 		return v.ballot(i, e.Time, e.Ballot)
 	case KindStatus:
@@ -602,6 +606,32 @@ func (v *verifier) count(i int, seq uint64, voter string) error {
 	}
 	v.counted[voter] = seq
 	v.ballots[seq].status = "ACCEPTED"
+	return nil
+}
+
+// recordProxy checks a proxy authorisation as the server does: one per
+// voter of the roll, a holder's key theirs alone, and at most the assembly's cap of
+// voters per holder. (Entries written before holders were logged name no
+// holder; the last two rules cannot be checked for them.)
+func (v *verifier) recordProxy(i int, p *ProxyEntry) error {
+	if !v.isVoter(p.Voter) {
+		return fail("proxy", i, "a proxy authorisation for %s, who is not a voter of the roll", p.Voter)
+	}
+	if _, dup := v.proxy[p.Voter]; dup {
+		return fail("proxy", i, "a second proxy authorisation for voter %s: a voter has one", p.Voter)
+	}
+	v.proxy[p.Voter] = p
+	if p.Holder == "" {
+		return nil
+	}
+	if h, ok := v.proxyKeys[p.HolderKeyID]; ok && h != p.Holder {
+		return fail("proxy", i, "key %s is holder %s's, and this authorisation gives it to %s", p.HolderKeyID, h, p.Holder)
+	}
+	v.proxyKeys[p.HolderKeyID] = p.Holder
+	v.proxyHolders[p.Holder]++
+	if limit := v.agenda.ProxyCap; limit > 0 && v.proxyHolders[p.Holder] > limit {
+		return fail("proxy", i, "holder %s acts for %d voters, the assembly's cap is %d", p.Holder, v.proxyHolders[p.Holder], limit)
+	}
 	return nil
 }
 

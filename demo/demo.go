@@ -115,6 +115,14 @@ func Units() []roll.UnitInput {
 	return units
 }
 
+// ProxyHolderIDNumber is the made-up identity number of the demo vote's
+// i-th proxy holder (an owner's relative): region 990000 like the owners',
+// born in 2000, as no demo owner is.
+func ProxyHolderIDNumber(i int) string {
+	first17 := fmt.Sprintf("99000020000101%03d", i%1000)
+	return first17 + string(roll.ResidentIDCheck(first17))
+}
+
 // Seed creates the demo community and imports its roll, unless the
 // community exists already; created reports which.
 func Seed(ctx context.Context, book *roll.Book) (created bool, err error) {

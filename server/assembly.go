@@ -179,14 +179,25 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
 	}
+	// The holder's identity number is kept only as its keyed hash, as an
+	// owner's is.
+	var holder string
+	if n := req.GetHolderIdNumber(); n != "" {
+		number, err := roll.NormalizeIDNumber(n)
+		if err != nil {
+			return nil, s.err(ctx, fmt.Errorf("%w: holder_id_number: identity number %v", assembly.ErrInvalid, err))
+		}
+		holder = roll.OwnerID(s.book.Identifier().Hash(number))
+	}
 	p, err := s.reg.RecordProxy(ctx, req.GetAssemblyId(), assembly.Proxy{
-		Voter: req.GetVoter(), HolderName: req.GetHolderName(), HolderPublicKey: req.GetHolderPublicKey(), DocumentSHA256: req.GetDocumentSha256(),
+		Voter: req.GetVoter(), HolderName: req.GetHolderName(), HolderID: holder, HolderPublicKey: req.GetHolderPublicKey(), DocumentSHA256: req.GetDocumentSha256(),
 	}, tokenFrom(ctx).ID)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	s.log.InfoContext(ctx, "proxy recorded", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
-	return &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256, RecordTime: timestamppb.New(p.Recorded)}, nil
+	s.log.InfoContext(ctx, "proxy recorded", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder", p.HolderID, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
+	return &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
+		RecordTime: timestamppb.New(p.Recorded)}, nil
 }
 
 func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollRequest) (*ov.RollAmendment, error) {

@@ -245,7 +245,7 @@ func (v *vote) cast(t *testing.T, i int, c ballot.Channel, choice string) *ov.Ba
 	if c == ballot.Proxy {
 		holder := newSigner("holder", byte(100+i%50))
 		_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
-			HolderName: "受托人", HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i)})
+			HolderName: "受托人", HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i), HolderIdNumber: idNumberN(800 + i%50)})
 		if err != nil {
 			t.Fatalf("RecordProxy(%d): %v", i, err)
 		}
@@ -702,18 +702,64 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if agree.GetFigures().GetHead() != 0 || oppose.GetFigures().GetHead() != 1 || p.GetSuperseded() != 1 {
 		t.Errorf("after revote: agree %v oppose %v superseded %d; want 0, 1, 1", agree.GetFigures(), oppose.GetFigures(), p.GetSuperseded())
 	}
-	// Proxy cap 1: one holder cannot take a second voter.
-	holder := newSigner("holder", 99)
-	rec := func(i int) error {
-		_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
-			HolderName: "受托人", HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i)})
-		return err
+	// Proxy cap 1: one holder cannot take a second voter, not even with
+	// another key; the cap counts people, by their identity number.
+	holder, holder2, holder3 := newSigner("holder", 99), newSigner("holder2", 98), newSigner("holder3", 97)
+	rec := func(i int, k signer, idNumber string) (*ov.ProxyAuthorization, error) {
+		return v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
+			HolderName: "受托人", HolderPublicKey: k.pub(), DocumentSha256: proxyDoc(i), HolderIdNumber: idNumber})
 	}
-	if err := rec(70); err != nil {
+	first, err := rec(70, holder, idNumberN(900))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rec(71); server.ReasonOf(err) != "PROXY_CAP" {
+	if _, err := rec(71, holder, idNumberN(900)); server.ReasonOf(err) != "PROXY_CAP" {
 		t.Errorf("second proxy of one holder: %v, want PROXY_CAP", err)
+	}
+	if _, err := rec(71, holder2, idNumberN(900)); server.ReasonOf(err) != "PROXY_CAP" {
+		t.Errorf("second proxy of one holder with another key: %v, want PROXY_CAP", err)
+	}
+	if _, err := rec(72, holder, idNumberN(901)); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "holder_public_key") {
+		t.Errorf("another holder with the first holder's key: %v, want InvalidArgument on holder_public_key", err)
+	}
+	if _, err := rec(72, holder3, ""); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "holder_id_number") {
+		t.Errorf("no holder identity number: %v, want InvalidArgument on holder_id_number", err)
+	}
+	badCheck := idNumberN(901)[:17] + "0"
+	if badCheck == idNumberN(901) {
+		badCheck = idNumberN(901)[:17] + "1"
+	}
+	if _, err := rec(72, holder3, badCheck); status.Code(err) != codes.InvalidArgument || strings.Contains(err.Error(), badCheck[:10]) {
+		t.Errorf("a mistyped holder identity number: %v, want InvalidArgument not echoing the number", err)
+	}
+	// An owner of the community as holder: the holder id is their owner id
+	// (idNumberN(3) is the owner of the fourth unit imported, 1-1-202).
+	owner, err := rec(72, holder3, idNumberN(3))
+	want := v.owners[slices.Index(v.units, "1-1-202")]
+	if err != nil || owner.GetHolderId() != want || first.GetHolderId() == "" || first.GetHolderId() == owner.GetHolderId() {
+		t.Errorf("holder ids %q and %q, %v; want a non-empty one and the owner id %s", first.GetHolderId(), owner.GetHolderId(), err, want)
+	}
+	files = v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify(export with proxies) = %v", err)
+	}
+	// Offline: the second authorisation given to the first holder, beyond
+	// the cap, the first holder's key given to another, a voter given two
+	// proxies, and a proxy for someone not on the roll.
+	for name, edit := range map[string]func(p *audit.ProxyEntry){
+		"a holder beyond the cap":    func(p *audit.ProxyEntry) { p.Holder = first.GetHolderId() },
+		"a key given to two holders": func(p *audit.ProxyEntry) { p.HolderKeyID = first.GetHolderKeyId() },
+		"two proxies for one voter":  func(p *audit.ProxyEntry) { p.Voter = v.owners[70] },
+		"a proxy for no voter":       func(p *audit.ProxyEntry) { p.Voter = "o0000000000000000" },
+	} {
+		f := cloneFiles(files)
+		editEntries(f, func(_ int, e *audit.Entry) bool {
+			return e.Kind == audit.KindProxy && e.Proxy.Voter == v.owners[72] && func() bool { edit(e.Proxy); return true }()
+		})
+		var d *audit.Discrepancy
+		if _, err := verifyFiles(f); !errors.As(err, &d) || d.Check != "proxy" {
+			t.Errorf("verify(%s) = %v, want a proxy discrepancy", name, err)
+		}
 	}
 }
 
@@ -1017,8 +1063,8 @@ func TestReviewFixes(t *testing.T) {
 	// An owner's own key cannot also act as a proxy holder's key.
 	ownerKey := v.ownerKeys[v.owners[3]]
 	_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[80],
-		HolderName: "邻居", HolderPublicKey: ownerKey.pub(), DocumentSha256: proxyDoc(80)})
-	if status.Code(err) != codes.InvalidArgument {
+		HolderName: "邻居", HolderPublicKey: ownerKey.pub(), DocumentSha256: proxyDoc(80), HolderIdNumber: idNumberN(3)})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "another role") {
 		t.Errorf("proxy with an owner's key: %v, want InvalidArgument", err)
 	}
 

@@ -273,7 +273,7 @@ func demoVote(ctx context.Context, c *apiClient, w io.Writer, keepOpen bool) err
 			doc := sha256.Sum256([]byte(fmt.Sprintf("授权委托书 %s %d", v, i)))
 			b.Channel, k, b.ProxyAuthorization = ballot.Proxy, holder, hex.EncodeToString(doc[:])
 			if err := c.call(ctx, "POST", base+"/proxies", map[string]any{"voter": v, "holder_name": "受托人（业主亲属）",
-				"holder_public_key": holder.pub(), "document_sha256": b.ProxyAuthorization}, nil); err != nil {
+				"holder_public_key": holder.pub(), "document_sha256": b.ProxyAuthorization, "holder_id_number": demo.ProxyHolderIDNumber(i)}, nil); err != nil {
 				return err
 			}
 		}

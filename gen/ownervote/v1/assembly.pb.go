@@ -2358,6 +2358,11 @@ type RecordProxyRequest struct {
 	HolderPublicKey []byte `protobuf:"bytes,5,opt,name=holder_public_key,json=holderPublicKey,proto3" json:"holder_public_key,omitempty"`
 	// SHA-256 (hex) of the signed written authorisation (委托书).
 	DocumentSha256 string `protobuf:"bytes,6,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	// The proxy holder's identity document number, as the authorisation
+	// gives it. It is not stored: the server keeps its keyed hash, the
+	// holder id, by which the assembly's proxy cap counts people, whatever
+	// keys they use.
+	HolderIdNumber string `protobuf:"bytes,7,opt,name=holder_id_number,json=holderIdNumber,proto3" json:"holder_id_number,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -2434,6 +2439,13 @@ func (x *RecordProxyRequest) GetDocumentSha256() string {
 	return ""
 }
 
+func (x *RecordProxyRequest) GetHolderIdNumber() string {
+	if x != nil {
+		return x.HolderIdNumber
+	}
+	return ""
+}
+
 type ProxyAuthorization struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Voter          string                 `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
@@ -2441,8 +2453,11 @@ type ProxyAuthorization struct {
 	HolderKeyId    string                 `protobuf:"bytes,3,opt,name=holder_key_id,json=holderKeyId,proto3" json:"holder_key_id,omitempty"`
 	DocumentSha256 string                 `protobuf:"bytes,4,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
 	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The holder id: the keyed hash of the holder's identity number, the
+	// same as their owner id where the holder is an owner of the community.
+	HolderId      string `protobuf:"bytes,6,opt,name=holder_id,json=holderId,proto3" json:"holder_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProxyAuthorization) Reset() {
@@ -2508,6 +2523,13 @@ func (x *ProxyAuthorization) GetRecordTime() *timestamppb.Timestamp {
 		return x.RecordTime
 	}
 	return nil
+}
+
+func (x *ProxyAuthorization) GetHolderId() string {
+	if x != nil {
+		return x.HolderId
+	}
+	return ""
 }
 
 type AmendRollRequest struct {
@@ -5660,7 +5682,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	" \x01(\tR\vsignerKeyId\"p\n" +
 	"\x13ListBallotsResponse\x123\n" +
 	"\aballots\x18\x01 \x03(\v2\x19.ownervote.v1.BallotEntryR\aballots\x12$\n" +
-	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\xe4\x01\n" +
+	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x8e\x02\n" +
 	"\x12RecordProxyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -5669,7 +5691,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vholder_name\x18\x04 \x01(\tR\n" +
 	"holderName\x12*\n" +
 	"\x11holder_public_key\x18\x05 \x01(\fR\x0fholderPublicKey\x12'\n" +
-	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\"\xd5\x01\n" +
+	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\x12(\n" +
+	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xf2\x01\n" +
 	"\x12ProxyAuthorization\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1f\n" +
 	"\vholder_name\x18\x02 \x01(\tR\n" +
@@ -5677,7 +5700,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\rholder_key_id\x18\x03 \x01(\tR\vholderKeyId\x12'\n" +
 	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xd1\x01\n" +
+	"recordTime\x12\x1b\n" +
+	"\tholder_id\x18\x06 \x01(\tR\bholderId\"\xd1\x01\n" +
 	"\x10AmendRollRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
