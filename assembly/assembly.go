@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/tally"
 )
@@ -40,7 +41,7 @@ const DefaultObjectionDays = 3
 
 // MinNotice is the least time between publishing the notice and opening the
 // vote (DESIGN §2 "Procedure").
-const MinNotice = 15 * 24 * time.Hour
+const MinNotice = audit.MinNotice
 
 // Option is a candidate of a motion.
 type Option struct {
@@ -82,6 +83,9 @@ type Settings struct {
 	// ProxyCap is the most voters one proxy holder may act for; 0 means no
 	// cap.
 	ProxyCap int `json:"proxy_cap"`
+	// RefuseShortNotice refuses a notice shorter than MinNotice even with a
+	// recorded reason.
+	RefuseShortNotice bool `json:"refuse_short_notice,omitempty"`
 }
 
 // Committee is who certifies the result: k of the members' signatures.
@@ -247,6 +251,8 @@ func (a *Assembly) validate() error {
 		return bad("channels", "accept at least one channel")
 	case a.Settings.ProxyCap < 0:
 		return bad("settings.proxy_cap", "must not be negative")
+	case a.Settings.RefuseShortNotice && a.ShortNoticeReason != "":
+		return bad("short_notice_reason", "settings.refuse_short_notice admits no short notice, whatever the reason")
 	case a.ObjectionDays < 0 || a.ObjectionDays > 30:
 		return bad("objection_days", "0 to 30 days")
 	}

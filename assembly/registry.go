@@ -340,7 +340,7 @@ func (vr *voterRecord) another(s Settings, voter string) (reason error, detail s
 
 // Publish freezes the roll and the agenda and publishes the notice. The
 // vote must open at least MinNotice later, unless the assembly records why
-// the notice is shorter.
+// the notice is shorter and its settings do not refuse a short notice.
 func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -355,9 +355,12 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		if !rec.Opens.After(now) {
 			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, rec.Opens.Format(time.RFC3339))
 		}
-		if rec.Opens.Sub(now) < MinNotice && rec.ShortNoticeReason == "" {
+		if notice := rec.Opens.Sub(now); notice < MinNotice && rec.Settings.RefuseShortNotice {
+			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days, and the assembly admits no short notice; set a later opens_at",
+				ErrShortNotice, notice.Round(time.Minute))
+		} else if notice < MinNotice && rec.ShortNoticeReason == "" {
 			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days; record short_notice_reason to publish anyway",
-				ErrShortNotice, rec.Opens.Sub(now).Round(time.Minute))
+				ErrShortNotice, notice.Round(time.Minute))
 		}
 		units, err := roll.UnitsTx(tx, rec.CommunityID)
 		if err != nil {

@@ -64,6 +64,11 @@ type RollEntry struct {
 	TotalHead int64  `json:"total_head"`
 }
 
+// MinNotice is the least time between the notice (the agenda's entry) and
+// the opening of the vote, unless the agenda records why it is shorter
+// (DESIGN §2 "Procedure").
+const MinNotice = 15 * 24 * time.Hour
+
 // AgendaEntry is the published assembly: agenda, window, rules, settings
 // and the committee with its members' public keys.
 type AgendaEntry struct {
@@ -80,6 +85,7 @@ type AgendaEntry struct {
 	AllowRevote       bool             `json:"allow_revote"`
 	MakerChecker      bool             `json:"maker_checker"`
 	ProxyCap          int              `json:"proxy_cap"`
+	RefuseShortNotice bool             `json:"refuse_short_notice,omitempty"`
 	ObjectionDays     int              `json:"objection_days"`
 	Committee         []Member         `json:"committee"`
 	CommitteeK        int              `json:"committee_k"`

@@ -379,7 +379,8 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 		AssemblyId: a.ID, CommunityId: a.CommunityID, Title: a.Title, OpensAt: timestamppb.New(a.Opens), ClosesAt: timestamppb.New(a.Closes),
 		RuleSet: ruleSetProto(a.RuleSet), ShortNoticeReason: a.ShortNoticeReason,
 		Settings: &ov.Settings{Abstention: ov.Abstention(int(a.Settings.Abstention) + 1), InvalidCountsTowardQuorum: a.Settings.InvalidCountsTowardQuorum,
-			DeemedConsent: a.Settings.DeemedConsent, AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: int32(a.Settings.ProxyCap)},
+			DeemedConsent: a.Settings.DeemedConsent, AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: int32(a.Settings.ProxyCap),
+			RefuseShortNotice: a.Settings.RefuseShortNotice},
 		Convener:  &ov.Convener{Kind: string(a.Convener.Kind), Name: a.Convener.Name},
 		Committee: &ov.Committee{MemberKeyIds: a.Committee.Members, K: int32(a.Committee.K)},
 		State:     stateProto(a.StateAt(s.reg.Now())), CreateTime: timestamppb.New(a.Created), RollDigest: a.RollDigest, ObjectionDays: int32(a.ObjectionDays),
@@ -465,7 +466,8 @@ func assemblyFromProto(communityID string, pa *ov.Assembly) (assembly.Assembly, 
 	}
 	ps := pa.GetSettings()
 	a.Settings = assembly.Settings{InvalidCountsTowardQuorum: ps.GetInvalidCountsTowardQuorum(), DeemedConsent: ps.GetDeemedConsent(),
-		AllowRevote: ps.GetAllowRevote(), MakerChecker: ps.GetMakerChecker(), ProxyCap: int(ps.GetProxyCap())}
+		AllowRevote: ps.GetAllowRevote(), MakerChecker: ps.GetMakerChecker(), ProxyCap: int(ps.GetProxyCap()),
+		RefuseShortNotice: ps.GetRefuseShortNotice()}
 	if ab := ps.GetAbstention(); ab != ov.Abstention_ABSTENTION_UNSPECIFIED {
 		if _, known := ov.Abstention_name[int32(ab)]; !known {
 			return a, fmt.Errorf("%w: settings.abstention: %d: want one of %s", assembly.ErrInvalid, ab, enumNames(ov.Abstention_name))

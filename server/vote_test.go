@@ -784,6 +784,36 @@ func TestNoticeAndLifecycle(t *testing.T) {
 	if _, err := v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "short2"}); err != nil {
 		t.Errorf("publish with a recorded reason: %v", err)
 	}
+	// Where the assembly admits no short notice, no reason helps.
+	short.AssemblyId, short.Settings = "strict", &ov.Settings{RefuseShortNotice: true}
+	if _, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: short}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "short_notice_reason") {
+		t.Errorf("a short-notice reason for an assembly refusing short notice: %v, want InvalidArgument on short_notice_reason", err)
+	}
+	short.ShortNoticeReason = ""
+	if _, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: short}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "strict"})
+	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(err.Error(), "admits no short notice") {
+		t.Errorf("publish a 10-day notice of an assembly refusing short notice: %v, want SHORT_NOTICE", err)
+	}
+	// Offline, a short notice needs its reason.
+	exp, err := v.as.ExportAssembly(v.ctx(v.e.admin), &ov.ExportAssemblyRequest{CommunityId: v.community, AssemblyId: "short2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := exp.GetFiles()
+	if _, err := verifyFiles(files); err != nil {
+		t.Errorf("verify(export of a short notice with its reason) = %v", err)
+	}
+	editEntry(files, 1, func(e *audit.Entry) {
+		e.Agenda.ShortNoticeReason = ""
+		files[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+	})
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "agenda" || !strings.Contains(d.Detail, "records no reason") {
+		t.Errorf("verify(a short notice without a reason) = %v, want an agenda discrepancy", err)
+	}
 	// Early close needs an admin.
 	v.e.clock.Set(duringVote)
 	if _, err := v.as.CloseAssembly(ctx, &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "x"}); status.Code(err) != codes.PermissionDenied {

@@ -749,9 +749,13 @@ type Settings struct {
 	// Phone and visit ballots count only after a second staff member confirms.
 	MakerChecker bool `protobuf:"varint,5,opt,name=maker_checker,json=makerChecker,proto3" json:"maker_checker,omitempty"`
 	// The most voters one proxy holder may act for; 0 for no cap.
-	ProxyCap      int32 `protobuf:"varint,6,opt,name=proxy_cap,json=proxyCap,proto3" json:"proxy_cap,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ProxyCap int32 `protobuf:"varint,6,opt,name=proxy_cap,json=proxyCap,proto3" json:"proxy_cap,omitempty"`
+	// A notice shorter than 15 days is refused even with a recorded reason
+	// (where the community's rules admit no exception). By default a short
+	// notice is published when the assembly records why.
+	RefuseShortNotice bool `protobuf:"varint,7,opt,name=refuse_short_notice,json=refuseShortNotice,proto3" json:"refuse_short_notice,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -824,6 +828,13 @@ func (x *Settings) GetProxyCap() int32 {
 		return x.ProxyCap
 	}
 	return 0
+}
+
+func (x *Settings) GetRefuseShortNotice() bool {
+	if x != nil {
+		return x.RefuseShortNotice
+	}
+	return false
 }
 
 // Convener is who convenes the assembly.
@@ -5529,7 +5540,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x06quorum\x18\x02 \x01(\v2\x16.ownervote.v1.FractionR\x06quorum\x125\n" +
 	"\bordinary\x18\x03 \x01(\v2\x19.ownervote.v1.RequirementR\bordinary\x123\n" +
 	"\aspecial\x18\x04 \x01(\v2\x19.ownervote.v1.RequirementR\aspecial\x12=\n" +
-	"\x0fspecial_matters\x18\x05 \x03(\x0e2\x14.ownervote.v1.MatterR\x0especialMatters\"\x91\x02\n" +
+	"\x0fspecial_matters\x18\x05 \x03(\x0e2\x14.ownervote.v1.MatterR\x0especialMatters\"\xc1\x02\n" +
 	"\bSettings\x128\n" +
 	"\n" +
 	"abstention\x18\x01 \x01(\x0e2\x18.ownervote.v1.AbstentionR\n" +
@@ -5538,7 +5549,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x0edeemed_consent\x18\x03 \x01(\bR\rdeemedConsent\x12!\n" +
 	"\fallow_revote\x18\x04 \x01(\bR\vallowRevote\x12#\n" +
 	"\rmaker_checker\x18\x05 \x01(\bR\fmakerChecker\x12\x1b\n" +
-	"\tproxy_cap\x18\x06 \x01(\x05R\bproxyCap\"2\n" +
+	"\tproxy_cap\x18\x06 \x01(\x05R\bproxyCap\x12.\n" +
+	"\x13refuse_short_notice\x18\a \x01(\bR\x11refuseShortNotice\"2\n" +
 	"\bConvener\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"?\n" +
