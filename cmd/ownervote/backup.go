@@ -37,9 +37,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	token := fl.String("token", "", "street-admin token for all communities (default: $OWNERVOTE_TOKEN)")
 	dataDir := fl.String("data", "", "data directory of a stopped server (offline backup)")
 	out := fl.String("out", "", "file to write the backup to (required; never overwritten)")
-	ca := fl.String("ca", "", "PEM file of the CA that signed the server's certificate (default: system roots)")
-	cert := fl.String("cert", "", "client certificate (PEM), when the server requires one")
-	key := fl.String("key", "", "client certificate's key (PEM)")
+	tlsFiles := addClientTLSFlags(fl)
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
@@ -62,18 +60,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var write func(io.Writer) (int64, error)
 	if *api != "" {
-		if *token == "" {
-			*token = os.Getenv("OWNERVOTE_TOKEN")
+		token, err := tokenOrEnv(*token, "a street-admin token for all communities")
+		if err != nil {
+			return err
 		}
-		if *token == "" {
-			return fmt.Errorf("%w: give --token or set OWNERVOTE_TOKEN (a street-admin token for all communities)", errUsage)
-		}
-		tlsCfg, err := clientTLS(*ca, *cert, *key)
+		tlsCfg, err := tlsFiles.config()
 		if err != nil {
 			return err
 		}
 		write = func(w io.Writer) (int64, error) {
-			return fetchBackup(ctx, httpClient(tlsCfg), strings.TrimRight(*api, "/")+server.BackupPath, *token, w)
+			return fetchBackup(ctx, httpClient(tlsCfg), strings.TrimRight(*api, "/")+server.BackupPath, token, w)
 		}
 	} else {
 		st, err := store.OpenBolt(filepath.Join(*dataDir, dbFile), store.BoltOptions{ReadOnly: true})

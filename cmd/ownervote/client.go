@@ -17,32 +17,44 @@ import (
 // its address, the token and, for a server beyond loopback (which serves
 // TLS only), how to reach it over TLS.
 type serverFlags struct {
-	addr, token, ca, cert, key *string
-	tls                        *bool
+	addr, token *string
+	tls         *bool
+	tlsFiles    clientTLSFlags
 }
 
 func addServerFlags(fl *flag.FlagSet) *serverFlags {
 	return &serverFlags{
-		addr:  fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server"),
-		token: fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)"),
-		tls:   fl.Bool("tls", false, "reach the server over TLS, trusting the system's roots (implied by --ca, --cert and --key)"),
-		ca:    fl.String("ca", "", "PEM file of the CA that signed the server's certificate"),
-		cert:  fl.String("cert", "", "client certificate (PEM), when the server requires one"),
-		key:   fl.String("key", "", "client certificate's key (PEM)"),
+		addr:     fl.String("server", "127.0.0.1:7700", "gRPC address of the ownervote server"),
+		token:    fl.String("token", "", "bearer token (default: $OWNERVOTE_TOKEN)"),
+		tls:      fl.Bool("tls", false, "reach the server over TLS, trusting the system's roots (implied by --ca, --cert and --key)"),
+		tlsFiles: addClientTLSFlags(fl),
 	}
+}
+
+// tokenOrEnv is the bearer token given by --token, else $OWNERVOTE_TOKEN;
+// which, if not empty, says what token the command needs when neither is
+// given.
+func tokenOrEnv(flagValue, which string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if t := os.Getenv("OWNERVOTE_TOKEN"); t != "" {
+		return t, nil
+	}
+	if which != "" {
+		which = " (" + which + ")"
+	}
+	return "", fmt.Errorf("%w: give --token or set OWNERVOTE_TOKEN%s", errUsage, which)
 }
 
 // dial connects to the server's gRPC listener and returns a context that
 // carries the bearer token (from --token, else $OWNERVOTE_TOKEN).
 func (f *serverFlags) dial(ctx context.Context) (*grpc.ClientConn, context.Context, error) {
-	token := *f.token
-	if token == "" {
-		token = os.Getenv("OWNERVOTE_TOKEN")
+	token, err := tokenOrEnv(*f.token, "")
+	if err != nil {
+		return nil, nil, err
 	}
-	if token == "" {
-		return nil, nil, fmt.Errorf("%w: give --token or set OWNERVOTE_TOKEN", errUsage)
-	}
-	tlsCfg, err := clientTLS(*f.ca, *f.cert, *f.key)
+	tlsCfg, err := f.tlsFiles.config()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -46,13 +45,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fl, args[1:]); err != nil {
 		return err
 	}
-	if *token == "" {
-		*token = os.Getenv("OWNERVOTE_TOKEN")
+	tok, err := tokenOrEnv(*token, "the admin token serve --demo printed")
+	if err != nil {
+		return err
 	}
-	if *token == "" {
-		return fmt.Errorf("%w: give --token (the admin token serve --demo printed) or set OWNERVOTE_TOKEN", errUsage)
-	}
-	c := &apiClient{base: strings.TrimRight(*api, "/"), token: *token, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &apiClient{base: strings.TrimRight(*api, "/"), token: tok, http: &http.Client{Timeout: 30 * time.Second}}
 	return demoVote(ctx, c, stdout, *keepOpen)
 }
 

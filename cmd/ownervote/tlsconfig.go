@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -52,26 +53,37 @@ func loadPool(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// clientTLS is the TLS configuration of a command that calls the server:
-// caFile trusts a private CA (the system's roots otherwise), certFile and
-// keyFile present a client certificate. It returns nil when none is given.
-func clientTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
-	if caFile == "" && certFile == "" && keyFile == "" {
+// clientTLSFlags are how a command that calls the server reaches it over
+// TLS: --ca trusts a private CA (the system's roots otherwise), --cert and
+// --key present a client certificate.
+type clientTLSFlags struct{ ca, cert, key *string }
+
+func addClientTLSFlags(fl *flag.FlagSet) clientTLSFlags {
+	return clientTLSFlags{
+		ca:   fl.String("ca", "", "PEM file of the CA that signed the server's certificate (default: the system's roots)"),
+		cert: fl.String("cert", "", "client certificate (PEM), when the server requires one"),
+		key:  fl.String("key", "", "client certificate's key (PEM)"),
+	}
+}
+
+// config is the TLS configuration the flags give, nil when none is given.
+func (f clientTLSFlags) config() (*tls.Config, error) {
+	if *f.ca == "" && *f.cert == "" && *f.key == "" {
 		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pool, err := loadPool(caFile)
+	if *f.ca != "" {
+		pool, err := loadPool(*f.ca)
 		if err != nil {
 			return nil, fmt.Errorf("--ca: %w", err)
 		}
 		cfg.RootCAs = pool
 	}
-	if certFile != "" || keyFile != "" {
-		if certFile == "" || keyFile == "" {
+	if *f.cert != "" || *f.key != "" {
+		if *f.cert == "" || *f.key == "" {
 			return nil, fmt.Errorf("%w: give both --cert and --key", errUsage)
 		}
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		cert, err := tls.LoadX509KeyPair(*f.cert, *f.key)
 		if err != nil {
 			return nil, fmt.Errorf("client certificate: %w", err)
 		}
