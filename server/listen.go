@@ -13,14 +13,18 @@ import (
 // unless Config.InsecureListenAny says otherwise.
 var ErrInsecureListen = errors.New("server: refusing to listen on a non-loopback address without TLS")
 
-// listen opens a TCP listener for one of the two APIs. Without TLS it
-// refuses a non-loopback address unless InsecureListenAny is set, and then
-// warns. With TLS the gRPC listener is wrapped here (the HTTP server does
-// its own handshake, see Start).
-func (s *Server) listen(addr, api string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("server: %s listener: %w", api, err)
+// listen opens a TCP listener for one of the two APIs, or takes the one
+// the caller opened (pre). Without TLS it refuses a non-loopback address
+// unless InsecureListenAny is set, and then warns. With TLS the gRPC
+// listener is wrapped here (the HTTP server does its own handshake, see
+// Start).
+func (s *Server) listen(pre net.Listener, addr, api string) (net.Listener, error) {
+	ln := pre
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("server: %s listener: %w", api, err)
+		}
 	}
 	if err := plainTextRefusal(s.cfg, ln.Addr(), "the "+api+" API"); err != nil {
 		ln.Close()

@@ -35,10 +35,16 @@ type Config struct {
 	// port 0 picks a free port.
 	GRPCAddr string
 	HTTPAddr string
-	Book     *roll.Book
-	Tokens   *auth.Tokens
-	Registry *assembly.Registry
-	Logger   *slog.Logger
+	// GRPCListener and HTTPListener, when set, are listeners the caller
+	// opened on those addresses (to know the ports are free before doing
+	// anything else); Start serves on them instead of listening, and closes
+	// them if it fails.
+	GRPCListener net.Listener
+	HTTPListener net.Listener
+	Book         *roll.Book
+	Tokens       *auth.Tokens
+	Registry     *assembly.Registry
+	Logger       *slog.Logger
 	// ShutdownTimeout bounds how long Shutdown waits for requests in flight;
 	// 10 s when zero.
 	ShutdownTimeout time.Duration
@@ -80,7 +86,16 @@ type Server struct {
 const StreamWorkers = 256
 
 // Start listens on both addresses and serves until Shutdown.
-func Start(ctx context.Context, cfg Config) (*Server, error) {
+func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
+	defer func() {
+		if err != nil {
+			for _, ln := range []net.Listener{cfg.GRPCListener, cfg.HTTPListener} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
+		}
+	}()
 	if cfg.Book == nil || cfg.Tokens == nil || cfg.Registry == nil {
 		return nil, errors.New("server: Book, Tokens and Registry are required")
 	}
@@ -114,11 +129,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 
-	var err error
-	if s.grpcLn, err = s.listen(cfg.GRPCAddr, "gRPC"); err != nil {
+	if s.grpcLn, err = s.listen(cfg.GRPCListener, cfg.GRPCAddr, "gRPC"); err != nil {
 		return nil, err
 	}
-	if s.httpLn, err = s.listen(cfg.HTTPAddr, "HTTP"); err != nil {
+	if s.httpLn, err = s.listen(cfg.HTTPListener, cfg.HTTPAddr, "HTTP"); err != nil {
 		s.grpcLn.Close()
 		return nil, err
 	}

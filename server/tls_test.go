@@ -236,3 +236,51 @@ func TestListenBeyondLoopback(t *testing.T) {
 		t.Errorf("warning logged for TLS on every interface:\n%s", logs.String())
 	}
 }
+
+// TestStartTakesListeners: Start serves on listeners the caller opened, and
+// closes them when it fails.
+func TestStartTakesListeners(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	open := func() (net.Listener, net.Listener) {
+		g, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, h
+	}
+	g, h := open()
+	cfg := server.Config{GRPCAddr: g.Addr().String(), HTTPAddr: h.Addr().String(), GRPCListener: g, HTTPListener: h,
+		Book: e.book, Tokens: e.tokens, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))}
+	srv, err := server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.GRPCAddr() != g.Addr().String() || srv.HTTPURL() != "http://"+h.Addr().String() {
+		t.Errorf("serving on %s and %s, want the listeners' %s and %s", srv.GRPCAddr(), srv.HTTPURL(), g.Addr(), h.Addr())
+	}
+	resp, err := http.Get(srv.HTTPURL() + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /healthz on the given listener: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	srv.Shutdown(ctx)
+
+	// A failing Start (here: no registry) leaves no port taken.
+	g, h = open()
+	cfg.GRPCListener, cfg.HTTPListener, cfg.Registry = g, h, nil
+	if _, err := server.Start(ctx, cfg); err == nil {
+		t.Fatal("Start without a registry succeeded")
+	}
+	for _, ln := range []net.Listener{g, h} {
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(time.Second)) // an open one times out
+		if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("listener %s after a failed Start: Accept = %v, want it closed", ln.Addr(), err)
+		}
+	}
+}

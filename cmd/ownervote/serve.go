@@ -49,6 +49,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	// Every flag is checked before the data directory is touched.
 	cfg := server.Config{GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Logger: log}
+	started := false
 	if err := sf.apply(&cfg); err != nil {
 		return err
 	}
@@ -62,14 +63,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case err != nil:
 			return err
 		}
-		// A port already taken is found now, before the data directory is
-		// made (Start listens again; a port taken in between is caught
-		// there).
-		ln, err := net.Listen("tcp", addr)
+	}
+	// The ports are taken now, before the data directory is made, and
+	// served by Start; until then, an early return closes them.
+	for _, l := range []struct {
+		addr string
+		ln   *net.Listener
+	}{{*grpcAddr, &cfg.GRPCListener}, {*httpAddr, &cfg.HTTPListener}} {
+		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %w", addr, err)
+			return fmt.Errorf("cannot listen on %s: %w", l.addr, err)
 		}
-		ln.Close()
+		*l.ln = ln
+		defer func() {
+			if !started {
+				ln.Close()
+			}
+		}()
 	}
 
 	d, err := openDataWith(*dataDir, *kp, log)
@@ -91,6 +101,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg.Book, cfg.Tokens, cfg.Registry, cfg.Backup = book, tokens, reg, st
 	srv, err := server.Start(ctx, cfg)
+	started = true // Start serves the listeners, or has closed them
 	if errors.Is(err, server.ErrInsecureListen) {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
