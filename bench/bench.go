@@ -417,10 +417,11 @@ func counter(from, to int) func() (int, bool) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// Run builds the city and measures the three phases.
-func Run(ctx context.Context, cfg Config) (Result, error) {
+// Check returns cfg with its defaults filled in, or an ErrConfig saying
+// what is wrong with it: a caller checks before making the files Run needs.
+func (cfg Config) Check() (Config, error) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.Communities < 1 || cfg.Households < 1 {
-		return Result{}, fmt.Errorf("%w: concurrency, duration, communities and households must be positive", ErrConfig)
+		return cfg, fmt.Errorf("%w: concurrency, duration, communities and households must be positive", ErrConfig)
 	}
 	if cfg.Round <= 0 {
 		cfg.Round = 3 * time.Second
@@ -431,7 +432,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.CeilingBatchDelay == 0 {
 		cfg.CeilingBatchDelay = DefaultCeilingBatchDelay
 	}
-	if err := checkCeilingBatch(cfg.CeilingBatchSize, cfg.CeilingBatchDelay, cfg.Round/3); err != nil {
+	return cfg, checkCeilingBatch(cfg.CeilingBatchSize, cfg.CeilingBatchDelay, cfg.Round/3)
+}
+
+// Run builds the city and measures the three phases.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	cfg, err := cfg.Check()
+	if err != nil {
 		return Result{}, err
 	}
 	c, err := buildCity(ctx, cfg)

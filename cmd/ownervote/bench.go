@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +38,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	}
+	// Checked before the directory and the profile are made.
+	cfg, err := bench.Config{Communities: *communities, Households: *households,
+		Concurrency: *concurrency, Duration: *duration, Skip: skip, Progress: stderr,
+		CeilingBatchSize: *ceilingBatchSize, CeilingBatchDelay: *ceilingBatchDelay}.Check()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "ownervote-bench-")
 		if err != nil {
@@ -47,9 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	cfg := bench.Config{Dir: *dir, Communities: *communities, Households: *households,
-		Concurrency: *concurrency, Duration: *duration, Skip: skip, Progress: stderr,
-		CeilingBatchSize: *ceilingBatchSize, CeilingBatchDelay: *ceilingBatchDelay}
+	cfg.Dir = *dir
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -59,9 +66,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.CPUProfile = f
 	}
 	res, err := bench.Run(ctx, cfg)
-	if errors.Is(err, bench.ErrConfig) {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
 	if err != nil {
 		return err
 	}
