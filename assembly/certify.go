@@ -48,9 +48,10 @@ type CertSignature struct {
 }
 
 // ObjectionDeadline is when the objection window of a closed assembly
-// ends.
+// ends: at 24:00 China time of its last calendar day (audit.ObjectionDeadline).
+// Objections are taken before it, certification from it on.
 func (a *Assembly) ObjectionDeadline() time.Time {
-	return a.ClosedAt.Add(time.Duration(a.ObjectionDays) * 24 * time.Hour)
+	return audit.ObjectionDeadline(a.ClosedAt, a.ObjectionDays)
 }
 
 // Statement is what committee members sign to certify the result.
@@ -101,7 +102,7 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 		if rec.State != Preliminary {
 			return fmt.Errorf("%w: %s is %s; objections are taken on a preliminary result", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
-		if now.After(rec.ObjectionDeadline()) {
+		if !now.Before(rec.ObjectionDeadline()) {
 			return fmt.Errorf("%w: the objection window closed %s", ErrWrongState, rec.ObjectionDeadline().Format(time.RFC3339))
 		}
 		o = Objection{ID: fmt.Sprintf("obj-%d", len(rec.Objections)+1), Text: text, By: by, At: now}

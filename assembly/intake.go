@@ -33,6 +33,9 @@ var (
 	ErrBadChoice          = errors.New("a choice is not allowed on its motion")
 	ErrAlreadyVoted       = errors.New("the voter already has a counted ballot")
 	ErrFutureBallot       = errors.New("the ballot's time is in the future")
+	// ErrNotConfirmed: a phone or visit ballot still waited for a second
+	// staff member's confirmation when the vote closed.
+	ErrNotConfirmed = errors.New("the ballot was not confirmed by a second staff member before the vote closed")
 )
 
 // refusalCodes name the refusals in stored ballot records, so that a
@@ -41,6 +44,7 @@ var refusalCodes = map[string]error{
 	"NOT_OPEN": ErrNotOpen, "VOTING_CLOSED": ErrVotingClosed, "CHANNEL_NOT_ACCEPTED": ErrChannelNotAccepted,
 	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
 	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot,
+	"NOT_CONFIRMED": ErrNotConfirmed,
 }
 
 // refusalOf is a stored refusal's sentinel: by its code or, in a record

@@ -535,8 +535,16 @@ func (r *Registry) CloseDue(ctx context.Context) ([]string, error) {
 	return closed, errors.Join(errs...)
 }
 
-// closeTx tallies the counted ballots and stores the preliminary result.
+// closeTx refuses the ballots still waiting for confirmation, tallies the
+// counted ballots and stores the preliminary result.
 func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
+	lw, err := r.logWriter(tx, rec.ID, now)
+	if err != nil {
+		return err
+	}
+	if err := refuseUnconfirmed(tx, lw, &rec.Assembly); err != nil {
+		return err
+	}
 	units, err := frozenUnits(tx, rec.ID)
 	if err != nil {
 		return err
@@ -552,10 +560,6 @@ func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
 	d := res.Digest()
 	rec.Result, rec.ResultDigest = &res, hex.EncodeToString(d[:])
 	rec.State, rec.ClosedAt = Preliminary, now
-	lw, err := r.logWriter(tx, rec.ID, now)
-	if err != nil {
-		return err
-	}
 	if _, err := lw.add(audit.Entry{Kind: audit.KindClose, Close: &audit.CloseEntry{Early: rec.CloseReason != "", Reason: rec.CloseReason, By: rec.ClosedBy}}); err != nil {
 		return err
 	}
@@ -566,6 +570,43 @@ func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
 		return err
 	}
 	return store.PutJSON(tx, store.Assemblies, []byte(rec.ID), rec)
+}
+
+// refuseUnconfirmed refuses, in the log and in their records, the phone and
+// visit ballots that still wait for a second staff member when the vote
+// closes: every ballot received ends counted, refused or superseded.
+func refuseUnconfirmed(tx store.Tx, lw *logWriter, a *Assembly) error {
+	p, err := getProgress(tx, a)
+	if err != nil || p.Pending == 0 {
+		return err
+	}
+	var pending []BallotRecord
+	err = tx.Scan(store.Ballots, store.Prefix(a.ID), nil, func(k, v []byte) (bool, error) {
+		var br BallotRecord
+		if err := json.Unmarshal(v, &br); err != nil {
+			return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
+		}
+		if br.Status == Pending {
+			pending = append(pending, br)
+		}
+		return len(pending) < int(p.Pending), nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, br := range pending {
+		br.Status, br.Reason, br.ReasonCode = Refused, ErrNotConfirmed.Error(), refusalCode(ErrNotConfirmed)
+		br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: br.Seq, ID: br.ID, Status: string(br.Status), Reason: br.Reason}})
+		if err != nil {
+			return err
+		}
+		if err := putBallot(tx, a.ID, &br); err != nil {
+			return err
+		}
+		p.Pending--
+		p.Refused++
+	}
+	return putProgress(tx, a.ID, p)
 }
 
 func frozenUnits(tx store.Tx, id string) ([]tally.Unit, error) {

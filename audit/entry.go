@@ -69,6 +69,23 @@ type RollEntry struct {
 // (DESIGN §2 "Procedure").
 const MinNotice = 15 * 24 * time.Hour
 
+// ChinaTime is the time zone of the calendar days that periods are counted
+// in (UTC+8, no daylight saving).
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
+// ObjectionDeadline is when the objection window of days calendar days
+// after a close at closed ends, as Civil Code arts. 201 and 203 count a
+// period in days: it starts on the day after the close and ends at 24:00
+// of its last day, in China time. A close at 00:00 is the end of the day
+// before. With no days there is no window: it ends at the close.
+func ObjectionDeadline(closed time.Time, days int) time.Time {
+	if days <= 0 {
+		return closed
+	}
+	y, m, d := closed.In(ChinaTime).Add(-time.Nanosecond).Date()
+	return time.Date(y, m, d+days+1, 0, 0, 0, 0, ChinaTime)
+}
+
 // AgendaEntry is the published assembly: agenda, window, rules, settings
 // and the committee with its members' public keys.
 type AgendaEntry struct {

@@ -133,6 +133,7 @@ type verifier struct {
 	ballots  map[uint64]*verifiedBallot
 	counted  map[string]uint64
 	kept     map[string]string // voter → a unit they sold after voting: their ballot stays as cast
+	closing  bool              // unconfirmed ballots are being refused: CLOSE comes next
 	expectSS *StatusEntry      // a SUPERSEDED entry that must come next
 	closed   bool
 	result   *tally.Result
@@ -141,8 +142,9 @@ type verifier struct {
 	certs    []CertificateEntry
 	people   map[string]bool // committee members (by id) who signed
 	closedAt time.Time
-	// unanswered holds the objections without a response.
-	unanswered map[string]bool
+	// objections holds the objections logged, unanswered those without a
+	// response.
+	objections, unanswered map[string]bool
 	// pre holds the parallel pre-pass's work, by entry index.
 	pre []parsed
 }
@@ -178,7 +180,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
 		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
-		people: map[string]bool{}, unanswered: map[string]bool{}}
+		people: map[string]bool{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
 		return nil, err
@@ -392,6 +394,9 @@ func (v *verifier) replay(e *Entry) error {
 	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
+	if v.closing && e.Kind != KindClose && (e.Kind != KindStatus || e.Status.KeyID != "") {
+		return fail("status", i, "%s entry between the refusals of unconfirmed ballots and the CLOSE", e.Kind)
+	}
 	switch e.Kind {
 	case KindKey:
 		if _, dup := v.keys[e.Key.KeyID]; dup {
@@ -409,6 +414,14 @@ func (v *verifier) replay(e *Entry) error {
 		vb := v.ballots[e.Status.Seq]
 		if vb == nil || vb.status != "PENDING_CONFIRMATION" {
 			return fail("status", i, "status %s of ballot %d, which is not waiting for confirmation", e.Status.Status, e.Status.Seq)
+		}
+		if e.Status.KeyID == "" {
+			// Refused unconfirmed as the vote closes: a CLOSE follows.
+			if e.Status.Status != "REFUSED" || e.Status.ID != vb.id {
+				return fail("status", i, "ballot %d changed to %s without a confirmation: only an unconfirmed ballot's refusal at the close has none", e.Status.Seq, e.Status.Status)
+			}
+			vb.status, v.closing = "REFUSED", true
+			return nil
 		}
 		// The confirmation is signed by another staff member than the one
 		// who took the ballot, with a staff key logged before.
@@ -434,19 +447,45 @@ func (v *verifier) replay(e *Entry) error {
 	case KindAmendment:
 		return v.amend(i, e.Amendment)
 	case KindClose:
-		v.closed, v.closedAt = true, e.Time
+		if e.Time.Before(v.agenda.Closes) && (!e.Close.Early || e.Close.Reason == "" || e.Close.By == "") {
+			return fail("status", i, "the vote closed %s, before the agenda's closing %s, without an early close's reason and the admin who closed it",
+				e.Time.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
+		}
+		// Every ballot received ends counted, refused or superseded.
+		var waiting uint64
+		for seq, vb := range v.ballots {
+			if vb.status == "PENDING_CONFIRMATION" && (waiting == 0 || seq < waiting) {
+				waiting = seq
+			}
+		}
+		if waiting != 0 {
+			return fail("status", i, "ballot %d still waits for confirmation at the close: it must be refused there", waiting)
+		}
+		v.closed, v.closedAt, v.closing = true, e.Time, false
 	case KindResult:
 		if !v.closed || v.result != nil {
 			return fail("result-digest", i, "a RESULT entry must follow CLOSE, once")
 		}
 		return v.recount(i, e.Result)
 	case KindObjection:
+		switch deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays); {
+		case v.result == nil:
+			return fail("status", i, "an objection before the preliminary result")
+		case !e.Time.Before(deadline):
+			return fail("status", i, "an objection at %s, after the objection window closed %s", e.Time.Format(time.RFC3339), deadline.Format(time.RFC3339))
+		case v.objections[e.Objection.ID]:
+			return fail("status", i, "objection %s logged twice", e.Objection.ID)
+		}
 		v.rep.Objections++
+		v.objections[e.Objection.ID] = true
 		v.unanswered[e.Objection.ID] = true
 	case KindResponse:
+		if !v.unanswered[e.Response.ObjectionID] {
+			return fail("status", i, "a response to %q, which is no objection waiting for one", e.Response.ObjectionID)
+		}
 		delete(v.unanswered, e.Response.ObjectionID)
 	case KindCertSignature:
-		deadline := v.closedAt.Add(time.Duration(v.agenda.ObjectionDays) * 24 * time.Hour)
+		deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays)
 		switch {
 		case e.Time.Before(deadline):
 			return fail("committee-signature", i, "signed %s, before the objection window closed %s", e.Time.Format(time.RFC3339), deadline.Format(time.RFC3339))
@@ -461,9 +500,12 @@ func (v *verifier) replay(e *Entry) error {
 		if e.Certified.ResultDigest != v.rep.Digest {
 			return fail("certified", i, "certifies result %s, the recomputed result is %s", e.Certified.ResultDigest, v.rep.Digest)
 		}
+		if !slices.EqualFunc(e.Certified.Signers, v.certs, func(k string, c CertificateEntry) bool { return k == c.KeyID }) {
+			return fail("certified", i, "names signers %v, the log holds the signatures of %v", e.Certified.Signers, certKeys(v.certs))
+		}
 		v.rep.Certified = true
 	case KindCancel:
-		if v.closed {
+		if v.closed || !e.Time.Before(v.agenda.Closes) {
 			return fail("status", i, "CANCEL after the vote closed")
 		}
 		v.rep.Cancelled = true
@@ -713,6 +755,14 @@ func (v *verifier) recount(i int, r *ResultEntry) error {
 	}
 	v.result, v.rep.Result, v.rep.Closed = &res, &res, true
 	return nil
+}
+
+func certKeys(certs []CertificateEntry) []string {
+	keys := make([]string, len(certs))
+	for i, c := range certs {
+		keys[i] = c.KeyID
+	}
+	return keys
 }
 
 func (v *verifier) member(keyID string) *Member {

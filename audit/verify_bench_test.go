@@ -74,8 +74,11 @@ func syntheticBundle(tb testing.TB, n int) *audit.Bundle {
 	var tree audit.Tree
 	for i := range entries {
 		entries[i].Index, entries[i].Assembly, entries[i].Time = uint64(i), asm, at
-		if i < 2 { // the roll and the agenda, published 20 days before the vote
+		switch {
+		case i < 2: // the roll and the agenda, published 20 days before the vote
 			entries[i].Time = agenda.Opens.Add(-20 * 24 * time.Hour)
+		case i >= len(entries)-2: // the close and the result
+			entries[i].Time = agenda.Closes
 		}
 		data, err := entries[i].Marshal()
 		if err != nil {

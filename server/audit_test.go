@@ -427,6 +427,38 @@ func TestExportTamperDetected(t *testing.T) {
 				e.Time = opensAt.Add(-time.Hour)
 			})
 		}, "status"},
+		{"the vote closed before its time without an early close's reason", func(f map[string][]byte) {
+			editEntries(f, func(_ int, e *audit.Entry) bool {
+				if e.Kind == audit.KindClose {
+					e.Time, e.Close = closesAt.Add(-time.Hour), &audit.CloseEntry{}
+				}
+				return e.Kind == audit.KindClose
+			})
+		}, "status"},
+		{"an objection after the objection window", func(f map[string][]byte) {
+			editEntries(f, func(_ int, e *audit.Entry) bool {
+				if e.Kind == audit.KindObjection {
+					e.Time = audit.ObjectionDeadline(closesAt, 3).Add(time.Hour)
+				}
+				return e.Kind == audit.KindObjection
+			})
+		}, "status"},
+		{"a response to an objection never made", func(f map[string][]byte) {
+			editEntries(f, func(_ int, e *audit.Entry) bool {
+				if e.Kind == audit.KindResponse {
+					e.Response.ObjectionID = "obj-77"
+				}
+				return e.Kind == audit.KindResponse
+			})
+		}, "status"},
+		{"the certification names another member than the signatures logged", func(f map[string][]byte) {
+			editEntries(f, func(_ int, e *audit.Entry) bool {
+				if e.Kind == audit.KindCertified {
+					e.Certified.Signers[1] = members[2].keyID()
+				}
+				return e.Kind == audit.KindCertified
+			})
+		}, "certified"},
 		{"an entry's content changed and re-serialised", func(f map[string][]byte) {
 			editEntry(f, ballotLine(logLines(f), 40), func(e *audit.Entry) {
 				e.Ballot.SubmittedBy = "someone-else"
@@ -604,6 +636,12 @@ func TestCancelledExport(t *testing.T) {
 	json.Unmarshal(ls[len(ls)-1], &last)
 	if last.Kind != audit.KindCancel {
 		t.Fatalf("the last entry is %s, want CANCEL", last.Kind)
+	}
+	late := cloneFiles(files)
+	editEntry(late, len(ls)-1, func(e *audit.Entry) { e.Time = closesAt.Add(time.Hour) })
+	var dl *audit.Discrepancy
+	if _, err := verifyFiles(late); !errors.As(err, &dl) || dl.Check != "status" || !strings.Contains(dl.Detail, "CANCEL after") {
+		t.Errorf("verify(CANCEL after the closing time) = %v, want a status discrepancy", err)
 	}
 	after := audit.Entry{Index: last.Index + 1, Kind: audit.KindClose, Assembly: v.assembly, Time: last.Time, Close: &audit.CloseEntry{}}
 	line, _ := after.Marshal()

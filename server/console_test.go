@@ -707,7 +707,7 @@ func TestConsoleCommittee(t *testing.T) {
 	click(zhao, `[data-testid=certify]`)
 	wait(zhao, "refused in the objection window", `(document.querySelector('[data-testid=certification] .error') || {}).textContent?.includes('OBJECTION_WINDOW_OPEN')`)
 
-	c.e.clock.Set(closed.Add(3*24*time.Hour + time.Minute))
+	c.e.clock.Set(audit.ObjectionDeadline(closed, 3))
 	for i, m := range members[:2] {
 		c.open(m, "#/c/"+c.cid+"/a/select-2026-c/committee")
 		if i == 0 {

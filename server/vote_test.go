@@ -763,6 +763,100 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	}
 }
 
+// TestUnconfirmedBallotsRefusedAtClose: a phone ballot still waiting for a
+// second staff member when the vote closes is refused, with its reason in
+// the log, and an export in which it is left waiting fails verification.
+func TestUnconfirmedBallotsRefusedAtClose(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	b, s := v.ballotFor(62, ballot.Phone, "AGREE")
+	canonical, sig := v.sign(t, b, s)
+	r, err := v.submit(t, canonical, sig, ballot.Phone)
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("phone ballot: %v %v, want pending", r.GetStatus(), err)
+	}
+	v.cast(t, 3, ballot.Platform, "AGREE")
+	v.closeAndResult(t)
+	got, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: r.GetBallotId()})
+	if err != nil || got.GetStatus() != ov.BallotStatus_BALLOT_STATUS_REFUSED || !strings.Contains(got.GetReason(), "not confirmed") {
+		t.Errorf("the unconfirmed ballot after the close: %v (%q), %v; want REFUSED, not confirmed", got.GetStatus(), got.GetReason(), err)
+	}
+	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if p.GetPending() != 0 || p.GetRefused() != 1 || p.GetCounted() != 1 {
+		t.Errorf("progress after the close: pending %d, refused %d, counted %d; want 0, 1, 1", p.GetPending(), p.GetRefused(), p.GetCounted())
+	}
+	files := v.export(t)
+	rep, err := verifyFiles(files)
+	if err != nil || rep.Refused != 1 || rep.Counted != 1 {
+		t.Fatalf("verify = %+v, %v; want 1 refused, 1 counted", rep, err)
+	}
+
+	// The same log without the refusal: the ballot waits at the close.
+	ls := logLines(files)
+	at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"STATUS"`)) })
+	if at < 0 {
+		t.Fatal("no STATUS entry in the log")
+	}
+	ls = slices.Delete(ls, at, at+1)
+	for n := at; n < len(ls); n++ {
+		var e audit.Entry
+		json.Unmarshal(ls[n], &e)
+		e.Index--
+		ls[n], _ = e.Marshal()
+	}
+	setLogLines(files, ls)
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "status" || !strings.Contains(d.Detail, "still waits") {
+		t.Errorf("verify(an unconfirmed ballot left waiting at the close) = %v, want a status discrepancy", err)
+	}
+}
+
+// TestObjectionWindowInCalendarDays: the default three-day window after a
+// close at 15:37 ends at 24:00 China time of the third day: objections
+// are taken until then, certification from then on.
+func TestObjectionWindowInCalendarDays(t *testing.T) {
+	v := newVote(t, nil)
+	v.cast(t, 3, ballot.Platform, "AGREE")
+	closed := time.Date(2026, 5, 9, 15, 37, 0, 0, cst)
+	v.e.clock.Set(closed)
+	if _, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "全部业主已表决"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Date(2026, 5, 13, 0, 0, 0, 0, cst)
+	res, err := v.as.GetResult(v.ctx(v.e.admin), &ov.GetResultRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil || !res.GetObjectionDeadline().AsTime().Equal(deadline) {
+		t.Fatalf("objection deadline %v, %v; want %s", res.GetObjectionDeadline().AsTime().In(cst), err, deadline)
+	}
+	object := func() error {
+		_, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "请核对计票"})
+		return err
+	}
+	certify := func() error {
+		_, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: v.committee.keyID(),
+			Signature: ed25519.Sign(v.committee.priv, []byte(res.GetCertificationStatement()))})
+		return err
+	}
+	v.e.clock.Set(time.Date(2026, 5, 12, 23, 59, 0, 0, cst)) // the third day, 72 h after the close and more
+	if err := object(); err != nil {
+		t.Errorf("objection on the window's last day: %v", err)
+	}
+	if err := certify(); server.ReasonOf(err) != "OBJECTION_WINDOW_OPEN" {
+		t.Errorf("certify on the window's last day: %v, want OBJECTION_WINDOW_OPEN", err)
+	}
+	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: "obj-1", Text: "已核对"}); err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(deadline)
+	if err := object(); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("objection at the deadline: %v, want FailedPrecondition", err)
+	}
+	if err := certify(); err != nil {
+		t.Errorf("certify at the deadline: %v", err)
+	}
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
+
 func TestNoticeAndLifecycle(t *testing.T) {
 	v := newVote(t, nil)
 	ctx := v.ctx(v.staffTok)

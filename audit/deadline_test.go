@@ -1,0 +1,34 @@
+package audit_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ownervote/ownervote/audit"
+)
+
+// TestObjectionDeadline: a window of days starts the day after the close
+// and ends at 24:00 China time of its last day (Civil Code arts. 201, 203).
+func TestObjectionDeadline(t *testing.T) {
+	cst := audit.ChinaTime
+	for _, tc := range []struct {
+		closed time.Time
+		days   int
+		want   time.Time
+	}{
+		{time.Date(2026, 5, 9, 15, 37, 0, 0, cst), 3, time.Date(2026, 5, 13, 0, 0, 0, 0, cst)},
+		{time.Date(2026, 5, 12, 23, 59, 59, 0, cst), 3, time.Date(2026, 5, 16, 0, 0, 0, 0, cst)},
+		// A close at 00:00 ends the day before ("截止5月12日24时").
+		{time.Date(2026, 5, 13, 0, 0, 0, 0, cst), 3, time.Date(2026, 5, 16, 0, 0, 0, 0, cst)},
+		// 23:30 UTC is 07:30 the next day in China.
+		{time.Date(2026, 5, 12, 23, 30, 0, 0, time.UTC), 1, time.Date(2026, 5, 15, 0, 0, 0, 0, cst)},
+		// Across a month's end.
+		{time.Date(2026, 5, 30, 10, 0, 0, 0, cst), 3, time.Date(2026, 6, 3, 0, 0, 0, 0, cst)},
+		// No window: it ends at the close.
+		{time.Date(2026, 5, 9, 15, 37, 0, 0, cst), 0, time.Date(2026, 5, 9, 15, 37, 0, 0, cst)},
+	} {
+		if got := audit.ObjectionDeadline(tc.closed, tc.days); !got.Equal(tc.want) {
+			t.Errorf("ObjectionDeadline(%s, %d) = %s, want %s", tc.closed, tc.days, got.In(cst), tc.want)
+		}
+	}
+}
