@@ -31,18 +31,25 @@ func TestOpenAPIPlainHTTP(t *testing.T) {
 		}
 	}
 	for name, typ := range map[string]reflect.Type{
-		"Notice":       reflect.TypeFor[server.Notice](),
-		"NoticeMotion": reflect.TypeFor[server.NoticeMotion](),
-		"NoticeFigure": reflect.TypeFor[server.NoticeFigure](),
-		"NoticeTally":  reflect.TypeFor[server.NoticeTally](),
-		"NoticeUnit":   reflect.TypeFor[server.NoticeUnit](),
+		"Notice":         reflect.TypeFor[server.Notice](),
+		"NoticeMotion":   reflect.TypeFor[server.NoticeMotion](),
+		"NoticeDecision": reflect.TypeFor[server.NoticeDecision](),
+		"NoticeFigure":   reflect.TypeFor[server.NoticeFigure](),
+		"NoticeTally":    reflect.TypeFor[server.NoticeTally](),
+		"NoticeUnit":     reflect.TypeFor[server.NoticeUnit](),
 	} {
 		var want []string
-		for f := range typ.Fields() {
-			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "-" && f.IsExported() {
-				want = append(want, tag)
+		var fields func(reflect.Type)
+		fields = func(typ reflect.Type) {
+			for f := range typ.Fields() {
+				if f.Anonymous { // encoding/json writes an embedded struct's fields as its own
+					fields(f.Type)
+				} else if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "-" && f.IsExported() {
+					want = append(want, tag)
+				}
 			}
 		}
+		fields(typ)
 		slices.Sort(want)
 		got := slices.Sorted(maps.Keys(spec.Definitions[name].Properties))
 		if !slices.Equal(got, want) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -576,6 +577,80 @@ func TestPublicNotice(t *testing.T) {
 	code, body = getPublic(t, "http://"+v.e.srv.HTTPAddr()+"/notices/nope.json")
 	if err := json.Unmarshal([]byte(body), &ae); err != nil || code != http.StatusNotFound || ae.reason() != "NO_PUBLISHED_RESULT" {
 		t.Errorf("unknown notice in JSON: HTTP %d %s (%v), want 404 NO_PUBLISHED_RESULT", code, body, err)
+	}
+}
+
+// TestNoticeOfAnElection: the notice names the elected, shows the result
+// without deemed consent beside the official one, says when the objection
+// window is over, and lists only the committee signatures that count.
+func TestNoticeOfAnElection(t *testing.T) {
+	v := newVote(t, nil)
+	members := v.committee3(t)
+	v.e.clock.Set(publishAt)
+	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "elect-2026", Title: "选举业主委员会",
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "选举业主委员会委员（两席）", Matter: ov.Matter_MATTER_ELECT_COMMITTEE, Seats: 2,
+			Options: []*ov.Option{{OptionId: "c1", Name: "候选人甲"}, {OptionId: "c2", Name: "候选人乙"}, {OptionId: "c3", Name: "候选人丙"}}},
+			{MotionId: "m2", Title: "使用维修资金更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Settings:  &ov.Settings{DeemedConsent: true},
+		Committee: &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID(), members[2].keyID()}, K: 2},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.assembly, v.rollDigest = pa.GetAssemblyId(), pa.GetRollDigest()
+	v.e.clock.Set(duringVote)
+	for i := range 120 {
+		b, s := v.ballotFor(i, ballot.Platform, "c1")
+		b.Choices = []ballot.Choice{{Motion: "m1", Values: []string{"c1", "c2"}}, {Motion: "m2", Values: []string{"AGREE"}}}
+		canonical, sig := v.sign(t, b, s)
+		if _, err := v.submit(t, canonical, sig, ballot.Platform); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := v.closeAndResult(t)
+	var n server.Notice
+	base := "http://" + v.e.srv.HTTPAddr() + "/notices/" + v.assembly
+	if _, body := getPublic(t, base+".json"); json.Unmarshal([]byte(body), &n) != nil || len(n.Motions) != 2 {
+		t.Fatalf("notice JSON: %s", body)
+	}
+	// Deemed consent does not apply to elections (tally's rule).
+	if m := n.Motions[0]; !slices.Equal(m.Elected, []string{"候选人甲", "候选人乙"}) || m.WithoutDeemedConsent != nil {
+		t.Errorf("the election: elected %v, without deemed consent %+v; want 候选人甲, 候选人乙 and no second decision", m.Elected, m.WithoutDeemedConsent)
+	}
+	if m := n.Motions[1]; m.WithoutDeemedConsent == nil || m.WithoutDeemedConsent.Outcome != "PASSED" || m.WithoutDeemedConsent.Explanation == "" {
+		t.Errorf("the maintenance fund's decision without deemed consent: %+v, want it shown", m.WithoutDeemedConsent)
+	}
+	_, page := getPublic(t, base)
+	for _, want := range []string{"当选：候选人甲、候选人乙", "不计“视为同意”时的结果", "初步结果（询异期）"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("notice lacks %q", want)
+		}
+	}
+
+	// After the objection window: one member signs, then loses the key.
+	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3))
+	stmt := []byte(res.GetCertificationStatement())
+	for i, m := range members[:2] {
+		if _, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: m.keyID(), Signature: ed25519.Sign(m.priv, stmt)}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: m.keyID(), Reason: "钥匙丢失"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, body := getPublic(t, base+".json")
+	n = server.Notice{}
+	json.Unmarshal([]byte(body), &n)
+	if n.State != "PRELIMINARY" || n.StateZH != "初步结果（询异期已满，待认证）" || !slices.Equal(n.Signers, []string{members[1].id}) {
+		t.Errorf("notice after a revoked signature: state %s %q, signers %v; want PRELIMINARY after the objection window, only %s", n.State, n.StateZH, n.Signers, members[1].id)
 	}
 }
 

@@ -62,23 +62,36 @@ type Notice struct {
 	LogVerifier string `json:"log_verifier_key"`
 }
 
+// NoticeDecision is a motion's decision: its outcome, who won or was
+// elected (by name), and why.
+type NoticeDecision struct {
+	Outcome   string `json:"outcome"`
+	OutcomeZH string `json:"outcome_zh"`
+	Winner    string `json:"winner,omitempty"`
+	// Elected are the candidates elected to seats, Tied those tied for the
+	// last seat(s), which stay vacant.
+	Elected       []string `json:"elected,omitempty"`
+	Tied          []string `json:"tied,omitempty"`
+	Explanation   string   `json:"explanation_zh"`
+	ExplanationEN string   `json:"explanation_en"`
+}
+
 // NoticeMotion is one motion's outcome and the four figures behind it.
 type NoticeMotion struct {
-	ID            string       `json:"id"`
-	Title         string       `json:"title"`
-	Outcome       string       `json:"outcome"`
-	OutcomeZH     string       `json:"outcome_zh"`
-	Winner        string       `json:"winner,omitempty"`
-	Requirement   string       `json:"requirement"`
-	Total         NoticeFigure `json:"total"`
-	Participating NoticeFigure `json:"participating"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	NoticeDecision
+	// WithoutDeemedConsent is the decision had owners without a ballot not
+	// been deemed to consent, where the assembly's rules deem them to.
+	WithoutDeemedConsent *NoticeDecision `json:"without_deemed_consent,omitempty"`
+	Requirement          string          `json:"requirement"`
+	Total                NoticeFigure    `json:"total"`
+	Participating        NoticeFigure    `json:"participating"`
 	// Agreeing is the support of AGREE, or of the winner (or leading
 	// candidate) of a choice among candidates.
 	Agreeing      NoticeFigure  `json:"agreeing"`
 	AgreeingLabel string        `json:"agreeing_label"`
 	Tallies       []NoticeTally `json:"tallies"`
-	Explanation   string        `json:"explanation_zh"`
-	ExplanationEN string        `json:"explanation_en"`
 }
 
 // NoticeFigure is an area and a headcount.
@@ -105,6 +118,10 @@ var channelZH = map[string]string{"ONLINE": "线上", "PLATFORM": "智慧物业�
 
 var stateZH = map[assembly.State]string{assembly.Preliminary: "初步结果（询异期）", assembly.Certified: "已认证"}
 
+// afterObjectionsZH is the state of a preliminary result whose objection
+// window has passed.
+const afterObjectionsZH = "初步结果（询异期已满，待认证）"
+
 func fig(f tally.Figures) NoticeFigure { return NoticeFigure{AreaM2: f.Area.Grouped(), Head: f.Head} }
 
 // notice builds the public notice of a closed assembly.
@@ -127,33 +144,39 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := a.StateAt(reg.Now())
+	now := reg.Now()
+	st := a.StateAt(now)
 	n := &Notice{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
 		Convener: a.Convener.Name, Opens: a.Opens, Closes: a.Closes, Published: a.ClosedAt, State: string(st), StateZH: stateZH[st],
 		RuleSet: res.RuleSet.Name, ObjectionDeadline: a.ObjectionDeadline(), Objections: len(a.Objections), Certified: a.CertifiedAt,
 		CommitteeK: a.Committee.K, ResultDigest: digest, RollDigest: a.RollDigest, Checkpoint: string(cp), LogVerifier: reg.LogVerifierKey()}
+	if st == assembly.Preliminary && !now.Before(a.ObjectionDeadline()) {
+		n.StateZH = afterObjectionsZH
+	}
 	signers, err := reg.Signers(ctx, func(string) bool { return true })
 	if err != nil {
 		return nil, err
 	}
+	// The signatures that count toward k, as Certify counts them: of keys
+	// still active, or, once certified, not revoked before then.
 	for _, cs := range a.Certificate {
 		for _, sg := range signers {
-			if sg.KeyID == cs.KeyID {
+			if sg.KeyID == cs.KeyID && (sg.Active() || (!a.CertifiedAt.IsZero() && sg.Revoked.After(a.CertifiedAt))) {
 				n.Signers = append(n.Signers, sg.Name)
 			}
 		}
 	}
 	for _, mr := range res.Motions {
 		m, _ := a.Motion(mr.Motion.ID)
-		nm := NoticeMotion{ID: m.ID, Title: m.Title, Outcome: string(mr.Decision.Outcome), OutcomeZH: mr.Decision.Outcome.ZH(),
-			Requirement: requirementText(mr.Requirement), Total: fig(mr.Total), Participating: fig(mr.Participating),
-			Explanation: mr.Decision.Explanation.ZH, ExplanationEN: mr.Decision.Explanation.EN, AgreeingLabel: "同意"}
 		names := map[string]string{"AGREE": "同意", "OPPOSE": "反对", "ABSTAIN": "弃权", "INVALID": "无效票"}
 		for _, o := range m.Options {
 			names[o.ID] = o.Name
 		}
-		if mr.Decision.Winner != "" {
-			nm.Winner = names[mr.Decision.Winner]
+		nm := NoticeMotion{ID: m.ID, Title: m.Title, NoticeDecision: noticeDecision(mr.Decision, names),
+			Requirement: requirementText(mr.Requirement), Total: fig(mr.Total), Participating: fig(mr.Participating), AgreeingLabel: "同意"}
+		if w := mr.WithoutDeemedConsent; w != nil {
+			d := noticeDecision(*w, names)
+			nm.WithoutDeemedConsent = &d
 		}
 		var lead tally.Tally
 		for _, t := range mr.Tallies {
@@ -175,6 +198,19 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 		n.Units = append(n.Units, NoticeUnit{UnitID: u.UnitID, AreaM2: u.Area.Grouped(), Channel: channelZH[u.Channel]})
 	}
 	return n, nil
+}
+
+// noticeDecision is d with its options named.
+func noticeDecision(d tally.Decision, names map[string]string) NoticeDecision {
+	nd := NoticeDecision{Outcome: string(d.Outcome), OutcomeZH: d.Outcome.ZH(), Winner: names[d.Winner],
+		Explanation: d.Explanation.ZH, ExplanationEN: d.Explanation.EN}
+	for _, id := range d.Elected {
+		nd.Elected = append(nd.Elected, names[id])
+	}
+	for _, id := range d.Tied {
+		nd.Tied = append(nd.Tied, names[id])
+	}
+	return nd
 }
 
 // errNoPublishedResult: the public notice of an assembly that does not
