@@ -25,6 +25,9 @@ var (
 	ErrImmutable         = errors.New("assembly: certified; the result and the log are final")
 	// ErrBadCertSignature: a certification signature does not verify.
 	ErrBadCertSignature = errors.New("assembly: certification signature does not verify")
+	// ErrNotYourKey: a key its holder enrolled is used through another
+	// sign-in (Signer.UsableBy).
+	ErrNotYourKey = errors.New("assembly: the key was enrolled through another sign-in; only its holder signs with it")
 )
 
 // Objection is an objection (询异) to the preliminary result and its
@@ -154,8 +157,9 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 // statement. It is taken once the objection window has closed and every
 // objection has a response; the assembly becomes CERTIFIED when k valid
 // signatures of distinct members are in. The server never holds the
-// members' private keys: it only verifies.
-func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []byte) (Assembly, error) {
+// members' private keys: it only verifies. by is the token the signature
+// comes through (Signer.UsableBy).
+func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []byte, by string) (Assembly, error) {
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {
 		rec, err := mutable(tx, assemblyID)
@@ -186,6 +190,9 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		}
 		if !s.Active() {
 			return fmt.Errorf("%w: key %s was revoked", ErrKeyRevoked, keyID)
+		}
+		if !s.UsableBy(by) {
+			return fmt.Errorf("%w: key %s of %s", ErrNotYourKey, keyID, s.ID)
 		}
 		if !ed25519.Verify(s.PublicKey, rec.Statement(rec.ResultDigest), sig) {
 			return fmt.Errorf("%w: certification signature of %s", ErrBadCertSignature, keyID)

@@ -480,7 +480,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	br := BallotRecord{Seq: prog.NextSeq, ID: id, Voter: b.Voter, Channel: b.Channel, KeyID: b.KeyID,
 		Canonical: s.Canonical, Signature: s.Signature, Received: now, SubmittedBy: s.By}
 	prog.NextSeq++
-	vr, reason, detail, err := r.check(tx, &rec.Assembly, b, now)
+	vr, reason, detail, err := r.check(tx, &rec.Assembly, b, s.By, now)
 	if err != nil {
 		return err
 	}
@@ -571,7 +571,7 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 // check applies every intake rule but the one-ballot rule and returns the
 // voter's record. A broken rule is returned as reason (with detail); err is
 // for storage failures only.
-func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, now time.Time) (vr *voterRecord, reason error, detail string, err error) {
+func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, now time.Time) (vr *voterRecord, reason error, detail string, err error) {
 	switch st := a.StateAt(now); st {
 	case Open:
 	case Draft, Published:
@@ -596,7 +596,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, now time.Ti
 	if !ok {
 		return nil, ErrNotOnRoll, b.Voter, nil
 	}
-	if reason, detail, err := r.checkSigner(tx, a, b); reason != nil || err != nil {
+	if reason, detail, err := r.checkSigner(tx, a, b, by); reason != nil || err != nil {
 		return nil, reason, detail, err
 	}
 	if reason, detail := checkChoices(a, b); reason != nil {
@@ -606,8 +606,8 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, now time.Ti
 }
 
 // checkSigner checks the signer's right to sign for the voter on this
-// channel, now.
-func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (error, string, error) {
+// channel, now, in a ballot submitted through the token by.
+func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot, by string) (error, string, error) {
 	switch b.Signer {
 	case ballot.SignerOwner:
 		k, err := roll.OwnerKeyTx(tx, a.CommunityID, b.Voter, b.KeyID)
@@ -637,6 +637,8 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot) (erro
 			return ErrNoRight, fmt.Sprintf("signer %s acts in community %s only", s.ID, s.CommunityID), nil
 		case b.Signer == ballot.SignerStaff && b.Attestation.StaffID != s.ID:
 			return ErrNoRight, fmt.Sprintf("attestation names staff %s but the key is %s's", b.Attestation.StaffID, s.ID), nil
+		case !s.UsableBy(by):
+			return ErrNoRight, fmt.Sprintf("signer key %s was enrolled by %s through another sign-in: only its holder signs with it", b.KeyID, s.ID), nil
 		}
 	case ballot.SignerProxy:
 		var p Proxy
@@ -842,6 +844,8 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return fmt.Errorf("%w: key %s is not an active staff key of %s", ErrNoRight, c.KeyID, rec.CommunityID)
 		case b.Attestation != nil && checker.ID == b.Attestation.StaffID:
 			return fmt.Errorf("%w: %s took this ballot", ErrSameStaff, checker.ID)
+		case !checker.UsableBy(by):
+			return fmt.Errorf("%w: key %s of %s", ErrNotYourKey, c.KeyID, checker.ID)
 		case !ed25519.Verify(checker.PublicKey, audit.ConfirmationStatement(assemblyID, ballotID), c.Signature):
 			return fmt.Errorf("%w of %s", ErrBadConfirmation, c.KeyID)
 		}
@@ -850,7 +854,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return err
 		}
 		p.Pending--
-		vr, reason, detail, err := r.check(tx, &rec.Assembly, b, now)
+		vr, reason, detail, err := r.check(tx, &rec.Assembly, b, br.SubmittedBy, now)
 		if err != nil {
 			return err
 		}

@@ -53,6 +53,14 @@ type Signer struct {
 // Active reports whether the signer may sign: approved and not revoked.
 func (s Signer) Active() bool { return s.Revoked.IsZero() && !s.Pending }
 
+// UsableBy reports whether the key may be used through the token by. A key
+// its holder enrolled (EnrolSigner, then approved) is theirs: it signs only
+// through the sign-in that enrolled it, so that on a computer several
+// people share nobody signs with another's key. A key an admin registered
+// (RegisterSigner, for a key kept elsewhere) signs through whoever relays
+// its signatures.
+func (s Signer) UsableBy(by string) bool { return s.Approved.IsZero() || s.RegisteredBy == by }
+
 // InScope reports whether the signer may act in a community.
 func (s Signer) InScope(community string) bool {
 	return s.CommunityID == "" || s.CommunityID == community

@@ -100,7 +100,7 @@ func (s *assemblyService) CertifyResult(ctx context.Context, req *ov.CertifyResu
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
 	}
-	a, err := s.reg.Certify(ctx, req.GetAssemblyId(), req.GetKeyId(), req.GetSignature())
+	a, err := s.reg.Certify(ctx, req.GetAssemblyId(), req.GetKeyId(), req.GetSignature(), tokenFrom(ctx).ID)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

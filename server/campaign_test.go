@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"crypto/ed25519"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -221,6 +223,78 @@ func TestEnrolSigner(t *testing.T) {
 	}
 	if _, err := approve(v.e.admin, zhou.keyID()); server.ReasonOf(err) != "SIGNER_NOT_PENDING" {
 		t.Errorf("approving a revoked key: %v, want SIGNER_NOT_PENDING", err)
+	}
+}
+
+// TestEnrolledKeysSignOnlyThroughTheirSignIn: a key its holder enrolled
+// signs ballots, confirmations and certifications only through the sign-in
+// that enrolled it, so that on a shared computer nobody signs with
+// another's key; keys an admin registered are relayed by anyone entitled.
+func TestEnrolledKeysSignOnlyThroughTheirSignIn(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	enrolled := func(tok, kind string, s signer) {
+		t.Helper()
+		if _, err := ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: kind, SignerId: s.id, Name: s.id, CommunityId: v.community, PublicKey: s.pub()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ss.ApproveSigner(v.ctx(v.e.admin), &ov.ApproveSignerRequest{KeyId: s.keyID()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chen, liu, zhou := newSigner("staff-chen", 150), newSigner("staff-liu", 151), newSigner("member-zhou", 152)
+	memberTok := v.e.token(auth.CommitteeMember, v.community)
+	enrolled(v.staffTok, "STAFF", chen)
+	enrolled(v.staff2Tok, "STAFF", liu)
+	enrolled(memberTok, "COMMITTEE", zhou)
+
+	// chen's key, through another staff member's sign-in: refused.
+	b, _ := v.ballotFor(120, ballot.Phone, "AGREE")
+	b.KeyID, b.Attestation.StaffID = chen.keyID(), chen.id
+	canonical, sig := v.sign(t, b, chen)
+	if _, err := v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: canonical, Signature: sig}); server.ReasonOf(err) != "NO_RIGHT_TO_SIGN" || !strings.Contains(err.Error(), "another sign-in") {
+		t.Errorf("a ballot signed with chen's key through another sign-in: %v, want NO_RIGHT_TO_SIGN", err)
+	}
+	b.Nonce = nonce()
+	canonical, sig = v.sign(t, b, chen)
+	pending, err := v.submit(t, canonical, sig, ballot.Phone) // through chen's own sign-in
+	if err != nil || pending.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("chen's ballot through chen's sign-in: %v, %v", pending.GetStatus(), err)
+	}
+	// liu's key confirms only through liu's sign-in.
+	third := v.e.token(auth.CommunityStaff, v.community)
+	if _, err := v.as.ConfirmBallot(v.ctx(third), v.confirmation(pending.GetBallotId(), liu)); server.ReasonOf(err) != "NOT_YOUR_KEY" {
+		t.Errorf("a confirmation with liu's key through another sign-in: %v, want NOT_YOUR_KEY", err)
+	}
+	if c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(pending.GetBallotId(), liu)); err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("liu's confirmation through liu's sign-in: %v, %v", c.GetStatus(), err)
+	}
+
+	// zhou's key certifies only through zhou's sign-in.
+	v.e.clock.Set(publishAt)
+	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "zhou-certifies", Title: "x", Motions: []*ov.Motion{{MotionId: "m1", Title: "x", Matter: ov.Matter_MATTER_OTHER_MAJOR}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID()}, K: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()}); err != nil {
+		t.Fatal(err)
+	}
+	v.assembly = a.GetAssemblyId()
+	res := v.closeAndResult(t)
+	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3))
+	certify := func(tok string) error {
+		_, err := v.as.CertifyResult(v.ctx(tok), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: zhou.keyID(),
+			Signature: ed25519.Sign(zhou.priv, []byte(res.GetCertificationStatement()))})
+		return err
+	}
+	if err := certify(v.e.admin); server.ReasonOf(err) != "NOT_YOUR_KEY" {
+		t.Errorf("zhou's certification through the admin's sign-in: %v, want NOT_YOUR_KEY", err)
+	}
+	if err := certify(memberTok); err != nil {
+		t.Errorf("zhou's certification through zhou's sign-in: %v", err)
 	}
 }
 

@@ -755,6 +755,55 @@ func TestConsoleCommittee(t *testing.T) {
 	}
 }
 
+// TestConsoleSharedBrowserKeepsKeysApart: two committee members enrol
+// their keys in one browser, one after the other. Signed in as one of them,
+// the console lists and uses only that member's key: one person cannot make
+// up two signatures of a 2-of-2 committee.
+func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
+	c := newConsole(t)
+	shared := c.tab()
+	qian := c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员")
+	zhao := c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员")
+	c.signIn(shared, qian)
+	c.enrolKey(shared, "COMMITTEE", "member-qian", "钱委员")
+	click(shared, `[data-testid=signout]`)
+	c.signIn(shared, zhao)
+	c.enrolKey(shared, "COMMITTEE", "member-zhao", "赵委员")
+	if n := eval[int](shared, "keys listed", `document.querySelectorAll('[data-key]').length`); n != 1 {
+		t.Errorf("signed in as 赵委员, the keys page lists %d keys, want only 赵委员's", n)
+	}
+	if got := eval[string](shared, "others' keys", `(document.querySelector('[data-testid=others-keys]') || {}).textContent || ''`); !strings.Contains(got, "1") {
+		t.Errorf("the keys page does not say another sign-in's key is kept here: %q", got)
+	}
+	admin := c.tab()
+	c.signIn(admin, c.e.admin)
+	c.approveAll(admin, 2)
+	keyIDs := []string{c.signerByID("member-qian").GetKeyId(), c.signerByID("member-zhao").GetKeyId()}
+	a := c.openAssembly("shared-2026", nil, &ov.Committee{MemberKeyIds: keyIDs, K: 2})
+	c.castMany(a, 0, 115)
+	closed := c.now()
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	c.e.clock.Set(audit.ObjectionDeadline(closed, 3))
+	route := "#/c/" + c.cid + "/a/" + a.GetAssemblyId() + "/committee"
+	c.open(shared, route)
+	click(shared, `[data-testid=certify]`)
+	wait(shared, "signed once", `document.querySelector('[data-testid=certification]')?.dataset.signed === '1'`)
+	c.open(shared, route)
+	wait(shared, "the certification card", `document.querySelector('[data-testid=certification]') !== null`)
+	if eval[bool](shared, "sign button", `document.querySelector('[data-testid=certify]') !== null`) {
+		t.Error("after 赵委员 signed, the console offers to sign again, with 钱委员's key")
+	}
+	got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetState() == ov.AssemblyState_ASSEMBLY_STATE_CERTIFIED || len(got.GetCertificate()) != 1 || got.GetCertificate()[0].GetKeyId() != keyIDs[1] {
+		t.Errorf("after 赵委员 signed in one browser: %v with %v; want one signature, 赵委员's, not certified", got.GetState(), got.GetCertificate())
+	}
+}
+
 // TestConsoleCommunityScope: a staff token of one community sees and changes
 // nothing of another, in the console and through every call the console
 // makes.

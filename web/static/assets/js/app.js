@@ -6,7 +6,7 @@ import { clearToken, get, post, seg, setToken, token, whenUnauthenticated } from
 import { errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, stateBadge, uid } from './dom.js';
 import { fromHex, toBase64 } from './ballot.js';
 import { lang, setLang, t } from './i18n.js';
-import { createKey, deleteKey, listKeys, signerStatus, supported } from './keys.js';
+import { createKey, deleteKey, listKeys, shownTo, signerStatus, supported } from './keys.js';
 import { can, enrolKinds, role, assemblyTabs } from './shell.js';
 import { dashboardPage } from './dashboard.js';
 import { callsPage } from './calls.js';
@@ -203,14 +203,18 @@ async function keysPage(ctx) {
   const kinds = enrolKinds(me);
   const msg = h('div', { 'aria-live': 'polite' });
 
-  const mine = keys.length === 0 ? h('p', {}, t('keys.none')) : h('ul', { class: 'cards' }, keys.map((k) => {
+  // The keys of the person signed in; those of others who use this browser
+  // stay theirs, neither listed nor usable here.
+  const own = keys.filter((k) => shownTo(signers, k, me));
+  const others = keys.length - own.length;
+  const mine = h('div', {}, own.length === 0 ? h('p', {}, t('keys.none')) : h('ul', { class: 'cards' }, own.map((k) => {
     const st = signerStatus(signers, k.keyId);
     return h('li', { class: 'card', 'data-key': k.keyId, 'data-status': st },
       h('p', {}, h('strong', {}, k.name), ` (${k.signerId}) · `, t('kind.' + k.kind)),
       h('p', {}, h('span', { class: `badge key-${st.toLowerCase()}` }, t('keys.status.' + st)), ' ', k.communityId || t('who.all')),
       h('p', { class: 'mono small' }, t('keys.keyId'), ' ', k.keyId),
       h('button', { type: 'button', class: 'link', onclick: async () => { await deleteKey(k.keyId); render(); } }, t('keys.forget')));
-  }));
+  })), others > 0 ? h('p', { class: 'muted small', 'data-testid': 'others-keys' }, t('keys.others', { n: others })) : null);
 
   let enrol = null;
   if (!supported()) {
@@ -234,7 +238,7 @@ async function keysPage(ctx) {
         const btn = ev.target.querySelector('button[type=submit]');
         btn.disabled = true;
         try {
-          const rec = await createKey({ kind: kindSel.value, communityId: commSel.value, signerId: sid.value.trim(), name: name.value.trim() });
+          const rec = await createKey({ kind: kindSel.value, communityId: commSel.value, signerId: sid.value.trim(), name: name.value.trim(), tokenId: me.token_id });
           try {
             await post('/signers:enrol', {
               kind: rec.kind, signer_id: rec.signerId, name: rec.name, community_id: rec.communityId,

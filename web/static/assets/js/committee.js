@@ -7,7 +7,7 @@ import { asmPath, get, post, seg } from './api.js';
 import { signEd25519, toBase64 } from './ballot.js';
 import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
-import { listKeys, signerStatus } from './keys.js';
+import { listKeys, ownedBy, signerStatus } from './keys.js';
 import { assemblyHeader, can, loadAssembly } from './shell.js';
 
 const HAS_RESULT = ['ASSEMBLY_STATE_CLOSED', 'ASSEMBLY_STATE_PRELIMINARY', 'ASSEMBLY_STATE_CERTIFIED'];
@@ -111,7 +111,10 @@ async function certCard(ctx, a, res, signers, redraw) {
   const k = (a.committee && a.committee.k) || 0;
   const signed = Object.fromEntries((a.certificate || []).map((c) => [c.key_id, c]));
   const local = (await listKeys().catch(() => [])).filter((x) => x.kind === 'COMMITTEE');
-  const mine = local.find((x) => members.includes(x.keyId) && !signed[x.keyId] && signerStatus(signers, x.keyId) === 'ACTIVE');
+  // Only a key of the member signed in: never another member's kept in
+  // this browser, so that one person cannot make up k of n.
+  const mine = local.find((x) => members.includes(x.keyId) && !signed[x.keyId] && signerStatus(signers, x.keyId) === 'ACTIVE' &&
+    ownedBy(signers, x.keyId, ctx.me));
   const nameOf = (id) => {
     const s = signers.find((x) => x.key_id === id);
     return s ? `${s.name} (${s.signer_id})` : t('committee.member', { id: id.slice(0, 12) + '…' });

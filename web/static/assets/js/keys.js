@@ -38,14 +38,15 @@ export function supported() {
   return Boolean(window.isSecureContext && crypto.subtle && window.indexedDB);
 }
 
-// createKey makes a new key pair, stores it with its description and
-// returns the record: {keyId, kind, communityId, signerId, name,
-// publicKey (hex), privateKey (CryptoKey), created}.
-export async function createKey({ kind, communityId, signerId, name }) {
+// createKey makes a new key pair, stores it with its description and the
+// sign-in it is made for (tokenId) and returns the record: {keyId, kind,
+// communityId, signerId, name, tokenId, publicKey (hex), privateKey
+// (CryptoKey), created}.
+export async function createKey({ kind, communityId, signerId, name, tokenId }) {
   const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
   const rec = {
-    keyId: await keyId(raw), kind, communityId: communityId || '', signerId, name,
+    keyId: await keyId(raw), kind, communityId: communityId || '', signerId, name, tokenId: tokenId || '',
     publicKey: toHex(raw), privateKey: pair.privateKey, created: new Date().toISOString(),
   };
   await tx('readwrite', (s) => s.put(rec));
@@ -72,10 +73,28 @@ export function signerStatus(signers, id) {
   return s.pending ? 'PENDING' : 'ACTIVE';
 }
 
-// usableKey finds a key of this browser that may sign as kind in the
-// community: active on the server and in scope.
-export async function usableKey(kind, communityId, signers) {
+// ownedBy tells whether a key was enrolled through the token signed in now
+// (me, from WhoAmI): a browser shared by several people keeps each one's
+// keys, and nobody may sign with another's.
+export function ownedBy(signers, id, me) {
+  const s = (signers || []).find((x) => x.key_id === id);
+  return Boolean(s && me && me.token_id && s.registered_by === me.token_id);
+}
+
+// shownTo tells whether a key of this browser is listed to the person signed
+// in (me): theirs by the server's record or by the sign-in it was made for,
+// or one nobody can be told to own (made before keys noted their sign-in, and
+// unknown to the server), so that it can be forgotten.
+export function shownTo(signers, k, me) {
+  if (ownedBy(signers, k.keyId, me) || (k.tokenId && me && k.tokenId === me.token_id)) return true;
+  return !k.tokenId && signerStatus(signers, k.keyId) === 'UNKNOWN';
+}
+
+// usableKey finds a key of this browser that the person signed in (me) may
+// sign with as kind in the community: theirs, active on the server and in
+// scope.
+export async function usableKey(kind, communityId, signers, me) {
   const keys = await listKeys();
   return keys.find((k) => k.kind === kind && (k.communityId === '' || k.communityId === communityId) &&
-    signerStatus(signers, k.keyId) === 'ACTIVE') || null;
+    signerStatus(signers, k.keyId) === 'ACTIVE' && ownedBy(signers, k.keyId, me)) || null;
 }

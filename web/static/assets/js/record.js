@@ -12,7 +12,7 @@ import {
 } from './ballot.js';
 import { errorBox, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
 import { t } from './i18n.js';
-import { listKeys, signerStatus, supported, usableKey } from './keys.js';
+import { listKeys, ownedBy, signerStatus, supported, usableKey } from './keys.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
 
 export async function recordPage(ctx) {
@@ -41,9 +41,9 @@ export async function recordPage(ctx) {
     section.append(h('p', { class: 'alert error' }, t('keys.unsupported')));
     return;
   }
-  const key = await usableKey('STAFF', ctx.cid, signers);
+  const key = await usableKey('STAFF', ctx.cid, signers, ctx.me);
   if (!key) {
-    const pending = (await listKeys()).some((k) => k.kind === 'STAFF' && signerStatus(signers, k.keyId) === 'PENDING');
+    const pending = (await listKeys()).some((k) => k.kind === 'STAFF' && signerStatus(signers, k.keyId) === 'PENDING' && ownedBy(signers, k.keyId, ctx.me));
     section.append(h('p', { class: 'alert', 'data-testid': 'nokey' }, pending ? t('record.pendingKey') : t('record.noKey')),
       h('p', {}, h('a', { href: '#/keys' }, t('record.goKeys'))));
     return;
@@ -286,7 +286,7 @@ async function drawConfirmations(ctx, section, nonVoters) {
             try {
               // The confirmation is signed with this staff member's own key,
               // so that nobody confirms a ballot they took themselves.
-              const key = await usableKey('STAFF', ctx.cid, ctx.signers || []);
+              const key = await usableKey('STAFF', ctx.cid, ctx.signers || [], ctx.me);
               if (!key) throw new Error(t('record.noKey'));
               const statement = new TextEncoder().encode(`ownervote-confirmation/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\n`);
               const signature = await signEd25519(key.privateKey, statement);
