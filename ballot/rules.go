@@ -277,22 +277,27 @@ func checkValues(values []string) string {
 
 // LongNumberRule says why free text is refused when LongNumber finds a
 // number in it.
-const LongNumberRule = "a number of 11 or more digits (a phone, identity or bank card number) is not allowed; a phone is written masked, like 138****5678"
+const LongNumberRule = "a phone, identity or bank card number (11 or more digits, whether or not written in groups) is not allowed; a phone is written masked, like 138****5678"
 
 // LongNumber finds in free text (a note, an objection) a number that is
 // most likely a person's phone, identity or bank card number, which the
 // platform never stores where others read it: 11 or more digits in a row
-// (ASCII or full-width), or a mobile number written in groups of 3, 4 and
-// 4 digits with a space or a hyphen between them (138 1234 5678). It
-// returns the byte offset where the number starts, or -1. Dates, times,
-// unit numbers (3-1-201) and masked phones (138****5678) pass.
+// (ASCII or full-width), or such a number written in groups joined by one
+// space, hyphen or full stop (ASCII, full-width or the ideographic space):
+// a mobile number as 3-4-4, 7-4 or 3-8 digits (138 1234 5678), a resident
+// identity number as 6-8-4 digits or 6-8-3 and X, a card number as four
+// groups of 4 digits or more. It returns the byte offset where the number
+// starts, or -1. Dates, times, unit numbers (3-1-201), areas and masked
+// phones (138****5678) pass. The console's ballot.js has the same rule
+// (longNumber).
 func LongNumber(s string) int {
 	// runs are the digit runs of s; a run is joined to the one before it
-	// by one space or hyphen (joined) or by nothing of that kind.
+	// by exactly one separator, and may be followed by an X (the check
+	// character of an identity number).
 	type run struct {
-		at, digits int
-		lead       rune
-		joined     bool
+		at, digits     int
+		lead           rune
+		joined, xAfter bool
 	}
 	var runs []run
 	inRun, sepSeen := false, false
@@ -304,19 +309,37 @@ func LongNumber(s string) int {
 		case ok:
 			runs = append(runs, run{at: i, digits: 1, lead: d, joined: sepSeen})
 			inRun, sepSeen = true, false
-		case inRun && (r == ' ' || r == '-' || r == '\u3000' || r == '\uff0d'):
+		case inRun && (r == ' ' || r == '-' || r == '.' || r == '\u3000' || r == '\uff0d' || r == '\uff0e'):
 			inRun, sepSeen = false, true
 		default:
+			if inRun && (r == 'X' || r == 'x' || r == 'Ｘ' || r == 'ｘ') {
+				runs[len(runs)-1].xAfter = true
+			}
 			inRun, sepSeen = false, false
 		}
 		if n := len(runs); n > 0 && runs[n-1].digits >= 11 {
 			return runs[n-1].at
 		}
 	}
-	for i := 2; i < len(runs); i++ {
-		a, b, c := runs[i-2], runs[i-1], runs[i]
-		if a.lead == '1' && a.digits == 3 && b.digits == 4 && c.digits == 4 && b.joined && c.joined {
-			return a.at
+	// shape tells whether the runs from i on are joined groups of these
+	// many digits.
+	shape := func(i int, digits ...int) bool {
+		if i+len(digits) > len(runs) {
+			return false
+		}
+		for k, n := range digits {
+			if r := runs[i+k]; r.digits != n || (k > 0 && !r.joined) {
+				return false
+			}
+		}
+		return true
+	}
+	for i, r := range runs {
+		switch {
+		case r.lead == '1' && (shape(i, 3, 4, 4) || shape(i, 7, 4) || shape(i, 3, 8)),
+			shape(i, 6, 8, 4), shape(i, 6, 8, 3) && runs[i+2].xAfter,
+			shape(i, 4, 4, 4, 4):
+			return r.at
 		}
 	}
 	return -1

@@ -23,6 +23,18 @@ func TestLongNumber(t *testing.T) {
 		{"138 1234 567", -1},
 		{"238 1234 5678", -1},   // not a mobile number
 		{"138  1234  5678", -1}, // two spaces apart: not one number
+		{"回拨138.1234.5678", len("回拨")},
+		{"电话1381234 5678", len("电话")},
+		{"电话 138 12345678", len("电话 ")},
+		{"身份证 990000 19600101 0039", len("身份证 ")},
+		{"身份证990000-19600101-003X", len("身份证")},
+		{"卡号 6222 0212 3456 7890", len("卡号 ")},
+		{"2026.05.12 15:37 上门", -1}, // a date with full stops
+		{"面积 80.00 m²，3-1-201", -1}, // an area and a unit
+		{"192.168.1.1", -1},         // not a person's number
+		{"2026-05-12 1537 号楼", -1},  // a date and a number
+		{"990000 19600101", -1},     // half an identity number
+		{"6222 0212 3456", -1},      // three groups of four
 	} {
 		if got := LongNumber(c.s); got != c.at {
 			t.Errorf("LongNumber(%q) = %d, want %d", c.s, got, c.at)

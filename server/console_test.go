@@ -711,6 +711,10 @@ func TestConsoleCommittee(t *testing.T) {
 	for i, m := range members[:2] {
 		c.open(m, "#/c/"+c.cid+"/a/select-2026-c/committee")
 		if i == 0 {
+			wait(m, "the certification card", `document.querySelector('[data-testid=certification]') !== null`)
+			if eval[bool](m, "objection form", `document.querySelector('[data-testid=objection-text]') !== null`) {
+				t.Error("after the objection window the page still offers to record an objection")
+			}
 			m.Screenshot("console-committee")
 		}
 		click(m, `[data-testid=certify]`)
@@ -752,6 +756,47 @@ func TestConsoleCommittee(t *testing.T) {
 		if errs := tab.Errors(); len(errs) > 0 {
 			t.Errorf("browser errors: %v", errs)
 		}
+	}
+}
+
+// TestConsoleRetrySendsTheSameBallot: when the server answers a recorded
+// vote with an error although it stored the ballot (here a failed fsync
+// after the write), the page keeps the read-back and resends the same
+// signed bytes, which the server answers as the ballot it has, instead of
+// refusing a second ballot of the owner.
+func TestConsoleRetrySendsTheSameBallot(t *testing.T) {
+	c := newConsole(t)
+	staff := c.tab()
+	c.signIn(staff, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.enrolKey(staff, "STAFF", "staff-wang", "王工作人员")
+	admin := c.tab()
+	c.signIn(admin, c.e.admin)
+	c.approveAll(admin, 1)
+	a := c.openAssembly("retry-2026", nil, nil)
+	c.open(staff, "#/c/"+c.cid+"/a/"+a.GetAssemblyId()+"/record?voter="+c.voters[130])
+	click(staff, `[data-channel=VISIT]`)
+	click(staff, `[data-choice="m1:AGREE"]`)
+	typeInto(staff, `[data-testid=att-note]`, "3号楼上门走访，业主本人当面表决")
+	click(staff, `[data-testid=next]`)
+	click(staff, `[data-testid=confirmed]`)
+	c.e.failSync.Store(true)
+	click(staff, `[data-testid=sign]`)
+	wait(staff, "the error", `document.querySelector('[data-testid=result] .error') !== null`)
+	c.e.failSync.Store(false)
+	if got := eval[string](staff, "the sign button", `document.querySelector('[data-testid=sign]').textContent`); got != "重新提交（同一张选票）" {
+		t.Errorf("after a failed submission the sign button says %q, want to submit the same ballot again", got)
+	}
+	click(staff, `[data-testid=sign]`)
+	wait(staff, "accepted", `document.querySelector('[data-status=ACCEPTED]') !== null`)
+	p, err := c.as.GetProgress(c.e.ctx(c.e.admin), &ov.GetProgressRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.GetCounted() != 1 || p.GetRefused() != 0 {
+		t.Errorf("after a retry: %d counted, %d refused; want the one ballot counted once", p.GetCounted(), p.GetRefused())
+	}
+	if errs := staff.Errors(); len(errs) > 0 {
+		t.Errorf("browser errors: %v", errs)
 	}
 }
 

@@ -182,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 	})
 	mux.Handle(backupRule, s.backupHandler(az, lim))
 	s.http = &http.Server{
-		Handler:           lim.limitBody(mux),
+		Handler:           lim.limitBody(dated(cfg.Registry.Now, mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		TLSConfig:         cfg.TLS,
@@ -229,6 +229,16 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 
 func (s *Server) fail(err error) {
 	s.errOnce.Do(func() { s.errc <- err })
+}
+
+// dated sets every reply's Date header from the server's clock (now), the
+// one that decides when voting opens and closes and when the objection
+// window ends: the console corrects its own clock by it (serverNow).
+func dated(now func() time.Time, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", now().UTC().Format(http.TimeFormat))
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Err delivers the first error that stopped a listener.

@@ -259,3 +259,35 @@ func openPage(t *testing.T) *browsertest.Tab {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestLongNumberAgreesWithGo: the console's longNumber finds a phone,
+// identity or card number in exactly the texts ballot.LongNumber does, so
+// that staff hear of it before the server refuses the text.
+func TestLongNumberAgreesWithGo(t *testing.T) {
+	texts := []string{
+		"业主本人接听，同意", "电话13812345678", "身份证110101199003071233当面表决", "身份证11010119900307123X",
+		"手机 138 1234 5678 已接听", "手机138-1234-5678", "3-1-201 138-1234-5678", "全角１３８１２３４５６７８",
+		"1234567890", "2026-05-08 09:30 上门，3-1-201 业主签字", "138****5678 接听", "138 1234 567", "238 1234 5678",
+		"138  1234  5678", "回拨138.1234.5678", "电话1381234 5678", "电话 138 12345678", "身份证 990000 19600101 0039",
+		"身份证990000-19600101-003X", "身份证990000－19600101－003ｘ", "卡号 6222 0212 3456 7890", "2026.05.12 15:37 上门",
+		"面积 80.00 m²，3-1-201", "192.168.1.1", "2026-05-12 1537 号楼", "990000 19600101", "6222 0212 3456",
+		"１３８　１２３４　５６７８", "x13812345678x", "",
+	}
+	in, err := json.Marshal(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := openPage(t)
+	got := browsertest.Get(tab, "run longNumber", chromedp.Evaluate[[]bool](`(async (texts) => {
+	  const m = await import('/assets/js/ballot.js');
+	  return texts.map((s) => m.longNumber(s));
+	})(`+string(in)+`)`, chromedp.EvalAwaitPromise))
+	if len(got) != len(texts) {
+		t.Fatalf("page returned %d results for %d texts", len(got), len(texts))
+	}
+	for i, s := range texts {
+		if want := ballot.LongNumber(s) >= 0; got[i] != want {
+			t.Errorf("longNumber(%q) = %v in the console, %v in Go", s, got[i], want)
+		}
+	}
+}

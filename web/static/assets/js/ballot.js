@@ -72,6 +72,42 @@ function isWhiteSpace(cp) {
     cp === 0x202f || cp === 0x205f || cp === 0x3000;
 }
 
+// longNumber finds in free text a number that is most likely a person's
+// phone, identity or bank card number, as ballot.LongNumber in Go does (the
+// server refuses such text; the console says so before sending): 11 or more
+// digits in a row, ASCII or full-width, or such a number in groups joined by
+// one space, hyphen or full stop: a mobile number as 3-4-4, 7-4 or 3-8, an
+// identity number as 6-8-4 or 6-8-3 and X, a card number as four or more
+// groups of 4. It returns whether it found one.
+export function longNumber(s) {
+  const digit = (c) => (c >= '0' && c <= '9') || (c >= '\uff10' && c <= '\uff19');
+  const ascii = (c) => (c >= '\uff10' ? String.fromCharCode(c.charCodeAt(0) - 0xff10 + 48) : c);
+  const runs = [];
+  let inRun = false;
+  let sepSeen = false;
+  for (const c of s) {
+    if (digit(c) && inRun) {
+      runs[runs.length - 1].digits++;
+    } else if (digit(c)) {
+      runs.push({ digits: 1, lead: ascii(c), joined: sepSeen, xAfter: false });
+      inRun = true;
+      sepSeen = false;
+    } else if (inRun && ' -.\u3000\uff0d\uff0e'.includes(c)) {
+      inRun = false;
+      sepSeen = true;
+    } else {
+      if (inRun && 'XxＸｘ'.includes(c)) runs[runs.length - 1].xAfter = true;
+      inRun = false;
+      sepSeen = false;
+    }
+    if (runs.length > 0 && runs[runs.length - 1].digits >= 11) return true;
+  }
+  const shape = (i, ...digits) => i + digits.length <= runs.length &&
+    digits.every((n, k) => runs[i + k].digits === n && (k === 0 || runs[i + k].joined));
+  return runs.some((r, i) => (r.lead === '1' && (shape(i, 3, 4, 4) || shape(i, 7, 4) || shape(i, 3, 8))) ||
+    shape(i, 6, 8, 4) || (shape(i, 6, 8, 3) && runs[i + 2].xAfter) || shape(i, 4, 4, 4, 4));
+}
+
 // checkNote applies the rules of attestation.note (§3): 1–500 bytes of
 // UTF-8, no forbidden code point, no white space at either end. The note is
 // never normalised.

@@ -5,6 +5,7 @@
 
 import { asmPath, get, post, seg } from './api.js';
 import { errorBox, fmtArea, fmtInt, fmtTime, fromLocalInput, h, hundredths, loading, localInputValue, replace, uid } from './dom.js';
+import { longNumber } from './ballot.js';
 import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
 
@@ -162,6 +163,10 @@ export async function callsPage(ctx) {
         ev.preventDefault();
         const outcome = ev.target.querySelector('input[name=outcome]:checked').value;
         const body = { voter: nv.voter, outcome: 'CALL_OUTCOME_' + outcome, channel: channel.value, note: note.value.trim() };
+        if (longNumber(body.note)) {
+          replace(err, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
+          return;
+        }
         if (outcome === 'CALL_BACK') {
           const at = fromLocalInput(callback.value);
           if (at) body.callback_time = at.toISOString();

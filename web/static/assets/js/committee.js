@@ -3,8 +3,8 @@
 // the certification statement in this browser with their own enrolled key;
 // k of n signatures make the result final.
 
-import { asmPath, get, post, seg } from './api.js';
-import { signEd25519, toBase64 } from './ballot.js';
+import { asmPath, get, post, seg, serverNow } from './api.js';
+import { longNumber, signEd25519, toBase64 } from './ballot.js';
 import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { listKeys, ownedBy, signerStatus } from './keys.js';
@@ -61,14 +61,22 @@ function objectionsCard(ctx, a, res, redraw) {
   const list = a.objections || [];
   const msg = h('div', { 'aria-live': 'polite' });
   const prelim = a.state === 'ASSEMBLY_STATE_PRELIMINARY';
+  // Objections are taken until the deadline (the server refuses them after).
+  const windowOpen = prelim && serverNow() < new Date(res.objection_deadline);
+  const noNumber = (text) => {
+    if (!longNumber(text)) return true;
+    replace(msg, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
+    return false;
+  };
   let form = null;
-  if (prelim && can(ctx.me, 'object')) {
+  if (windowOpen && can(ctx.me, 'object')) {
     const id = uid('obj');
     const text = h('textarea', { id, rows: 2, maxlength: 2000, required: true, 'data-testid': 'objection-text' });
     form = h('form', {
       onsubmit: async (ev) => {
         ev.preventDefault();
         try {
+          if (!noNumber(text.value)) return;
           await post(asmPath(ctx.cid, ctx.aid, '/objections'), { text: text.value.trim() });
           await redraw();
         } catch (err) {
@@ -89,6 +97,7 @@ function objectionsCard(ctx, a, res, redraw) {
           onsubmit: async (ev) => {
             ev.preventDefault();
             try {
+              if (!noNumber(text.value)) return;
               await post(asmPath(ctx.cid, ctx.aid, `/objections/${seg(o.objection_id)}:respond`), { text: text.value.trim() });
               await redraw();
             } catch (err) {

@@ -7,7 +7,7 @@
 
 import { asmPath, get, post, seg, serverNow } from './api.js';
 import {
-  BallotError, ballotId, canonicalBallot, checkNote, fromBase64, parseCanonical, randomNonce, sha256Hex, signEd25519,
+  BallotError, ballotId, canonicalBallot, checkNote, fromBase64, longNumber, parseCanonical, randomNonce, sha256Hex, signEd25519,
   toBase64, utcSeconds, verifyEd25519,
 } from './ballot.js';
 import { errorBox, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
@@ -161,6 +161,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     if (n) {
       const bad = checkNote(n);
       if (bad) throw new BallotError('attestation.note', bad);
+      if (longNumber(n)) throw new Error(t('text.longNumber'));
       att.note = n;
     }
     const rec = hash.value.trim();
@@ -191,12 +192,31 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     const confirmId = uid('ok');
     const confirm = h('input', { type: 'checkbox', id: confirmId, 'data-testid': 'confirmed' });
     const sign = h('button', { type: 'button', class: 'primary', disabled: true, 'data-testid': 'sign' }, t('record.sign'));
+    const back = h('button', { type: 'button', 'data-testid': 'back', onclick: () => { replace(readback); replace(result); setEditable(true); } }, t('record.back'));
     confirm.addEventListener('change', () => { sign.disabled = !confirm.checked; });
+    // The ballot is signed once: a retry after a failure sends the same
+    // bytes, so that a ballot the server did store is answered as such and
+    // not refused as a second one. Going back to change it makes a new one.
+    let signed = null;
     sign.addEventListener('click', async () => {
       sign.disabled = true;
-      await submit(ctx, a, key, parts, serverKeys, result);
-      replace(readback);
-      refresh();
+      back.disabled = true;
+      try {
+        signed ||= await signDraft(a, key, parts);
+      } catch (err) {
+        replace(result, errorBox(err));
+        sign.disabled = false;
+        back.disabled = false;
+        return;
+      }
+      if (await submit(ctx, parts, signed, serverKeys, result)) {
+        replace(readback);
+        refresh();
+        return;
+      }
+      replace(sign, t('record.retry'));
+      sign.disabled = false;
+      back.disabled = false;
     });
     replace(readback, h('div', { class: 'readback', role: 'group', 'aria-labelledby': confirmId + '-h' },
       h('h3', { id: confirmId + '-h' }, t('record.readback')),
@@ -205,9 +225,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
         h('strong', {}, parts.choice[m.motion_id].map((v) => optionLabel(m, v)).join('、'))))),
       h('p', { class: 'muted small' }, `${t('channel.' + parts.channel)} · ${fmtTime(new Date(parts.att.time))}${parts.att.note ? ' · ' + parts.att.note : ''}`),
       h('div', { class: 'radio' }, confirm, h('label', { for: confirmId }, t('record.confirmed'))),
-      h('div', { class: 'actions' }, sign, h('button', {
-        type: 'button', onclick: () => { replace(readback); setEditable(true); },
-      }, t('record.back')))));
+      h('div', { class: 'actions' }, sign, back)));
     confirm.focus();
   });
 
@@ -230,12 +248,17 @@ function draft(a, key, { nv, channel, choice, att }) {
   };
 }
 
-async function submit(ctx, a, key, parts, serverKeys, result) {
+// signDraft makes and signs the ballot: {canonical, signature, id}.
+async function signDraft(a, key, parts) {
+  const canonical = canonicalBallot(draft(a, key, parts));
+  return { canonical, signature: await signEd25519(key.privateKey, canonical), id: await ballotId(canonical) };
+}
+
+// submit sends a signed ballot and shows the answer; it reports whether the
+// server took it (counted, or waiting for confirmation).
+async function submit(ctx, parts, { canonical, signature, id }, serverKeys, result) {
   replace(result, h('p', { class: 'muted' }, t('loading')));
   try {
-    const canonical = canonicalBallot(draft(a, key, parts));
-    const signature = await signEd25519(key.privateKey, canonical);
-    const id = await ballotId(canonical);
     const r = await post(asmPath(ctx.cid, ctx.aid, '/ballots'), { ballot: toBase64(canonical), signature: toBase64(signature) });
     const status = String(r.status).replace('BALLOT_STATUS_', '');
     let receiptOk = null;
@@ -245,15 +268,18 @@ async function submit(ctx, a, key, parts, serverKeys, result) {
       receiptOk = r.ballot_id === id && text.includes(`\nballot_id=${id}\n`) &&
         await verifyEd25519(fromBase64(serverKeys.receipt_public_key), fromBase64(r.receipt_signature), receipt);
     }
-    replace(result, h('div', { class: `alert ${status === 'ACCEPTED' || status === 'PENDING_CONFIRMATION' ? 'ok' : 'error'}`, role: 'status', 'data-status': status, 'data-ballot': r.ballot_id },
-      h('p', {}, h('strong', {}, status === 'PENDING_CONFIRMATION' ? t('record.pendingBallot') : status === 'ACCEPTED' ? t('record.accepted') : status)),
+    const taken = status === 'ACCEPTED' || status === 'PENDING_CONFIRMATION';
+    replace(result, h('div', { class: `alert ${taken ? 'ok' : 'error'}`, role: 'status', 'data-status': status, 'data-ballot': r.ballot_id },
+      h('p', {}, h('strong', {}, status === 'PENDING_CONFIRMATION' ? t('record.pendingBallot') : status === 'ACCEPTED' ? t('record.accepted') : t('record.status.' + status))),
       h('p', { class: 'mono small' }, `${t('record.ballotId')} ${r.ballot_id} · ${t('record.seq')} ${r.seq}`),
       receiptOk === null ? null : h('p', { 'data-receipt': receiptOk ? 'verified' : 'bad' }, receiptOk ? t('record.receiptOk') : t('record.receiptBad')),
       h('p', {}, h('a', { href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?n=${Date.now()}`, 'data-testid': 'another' }, t('record.another')))));
     // The call list shows that this owner voted on the call (best effort).
-    post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
+    if (taken) post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
+    return taken;
   } catch (err) {
     replace(result, errorBox(err));
+    return false;
   }
 }
 
