@@ -50,6 +50,9 @@ type console struct {
 	owners   map[string]signer
 	voters   []string // every voter of the roll, in unit order
 	base     time.Time
+	// others are the choices apiBallot makes on motions other than m1;
+	// ABSTAIN where none is given.
+	others map[string][]string
 }
 
 func newConsole(t *testing.T) *console {
@@ -150,10 +153,15 @@ func (c *console) apiBallot(a *ov.Assembly, voter string, ch ballot.Channel, cho
 	c.e.clock.Set(at)
 	b := &ballot.Ballot{Assembly: a.GetAssemblyId(), RollDigest: a.GetRollDigest(), Voter: voter, Channel: ch, Signer: ch.Signer(),
 		Nonce: nonce(), Time: at.UTC().Truncate(time.Second), Choices: []ballot.Choice{{Motion: "m1", Values: []string{choice}}}}
-	// A ballot covers every motion: the others are abstentions here.
+	// A ballot covers every motion: the others are abstentions unless
+	// c.others says otherwise.
 	for _, m := range a.GetMotions() {
 		if m.GetMotionId() != "m1" {
-			b.Choices = append(b.Choices, ballot.Choice{Motion: m.GetMotionId(), Values: []string{"ABSTAIN"}})
+			values := c.others[m.GetMotionId()]
+			if values == nil {
+				values = []string{"ABSTAIN"}
+			}
+			b.Choices = append(b.Choices, ballot.Choice{Motion: m.GetMotionId(), Values: values})
 		}
 	}
 	key, tok := c.platform, c.platTok
@@ -757,6 +765,35 @@ func TestConsoleCommittee(t *testing.T) {
 			t.Errorf("browser errors: %v", errs)
 		}
 	}
+}
+
+// TestConsoleElectionAndDeemedConsent: the result page names the elected
+// and shows, with deemed consent, the decision without it as well.
+func TestConsoleElectionAndDeemedConsent(t *testing.T) {
+	c := newConsole(t)
+	c.others = map[string][]string{"m2": {"c1", "c2"}}
+	a := c.openAssembly("elect-2026", &ov.Settings{DeemedConsent: true}, nil,
+		&ov.Motion{MotionId: "m2", Title: "选举业主委员会委员（两席）", Matter: ov.Matter_MATTER_ELECT_COMMITTEE, Seats: 2,
+			Options: []*ov.Option{{OptionId: "c1", Name: "候选人甲"}, {OptionId: "c2", Name: "候选人乙"}, {OptionId: "c3", Name: "候选人丙"}}})
+	c.castMany(a, 0, 120)
+	c.now()
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	tab := c.tab()
+	c.signIn(tab, c.e.admin)
+	c.open(tab, "#/c/"+c.cid+"/a/"+a.GetAssemblyId()+"/committee")
+	wait(tab, "result", `document.querySelector('[data-result=m2] [data-testid=elected]') !== null`)
+	if got := eval[string](tab, "elected", `document.querySelector('[data-result=m2] [data-testid=elected]').textContent`); got != "当选委员：候选人甲、候选人乙" {
+		t.Errorf("elected shown as %q", got)
+	}
+	if !eval[bool](tab, "without deemed consent", `document.querySelector('[data-result=m1] [data-testid=without-deemed]') !== null`) {
+		t.Error("the result page does not show m1's decision without deemed consent")
+	}
+	if eval[bool](tab, "no second decision for the election", `document.querySelector('[data-result=m2] [data-testid=without-deemed]') !== null`) {
+		t.Error("the election shows a decision without deemed consent, which does not apply to it")
+	}
+	tab.Screenshot("console-election")
 }
 
 // TestConsoleRetrySendsTheSameBallot: when the server answers a recorded

@@ -39,13 +39,24 @@ function choiceLabel(m, c) {
   return (o && o.name) || c;
 }
 
+// decisionLines names who won, was elected or is tied for the last seat.
+function decisionLines(motion, d) {
+  const names = (ids) => ids.map((c) => choiceLabel(motion, c)).join('、');
+  return [
+    d.winner ? h('p', {}, t('committee.winner', { w: choiceLabel(motion, d.winner) })) : null,
+    (d.elected || []).length ? h('p', { 'data-testid': 'elected' }, t('committee.elected', { w: names(d.elected) })) : null,
+    (d.tied || []).length ? h('p', { class: 'warn', 'data-testid': 'tied' }, t('committee.tied', { w: names(d.tied) })) : null,
+  ];
+}
+
 function resultCard(a, m) {
   const motion = (a.motions || []).find((x) => x.motion_id === m.motion_id) || {};
   const d = m.decision || {};
   const outcome = d.outcome || '';
+  const plain = m.without_deemed_consent;
   return h('section', { class: 'card', 'data-result': m.motion_id },
     h('h3', {}, m.title || m.motion_id, ' ', h('span', { class: `badge outcome-${outcome.toLowerCase()}`, 'data-outcome': outcome }, t('committee.outcome.' + outcome))),
-    d.winner ? h('p', {}, t('committee.winner', { w: choiceLabel(motion, d.winner) })) : null,
+    decisionLines(motion, d),
     h('p', { class: 'muted small' }, bilingual(m.requirement)),
     h('p', {}, t('committee.participating', {
       a: fmtArea(m.participating.area_m2), h: fmtInt(m.participating.head), ta: fmtArea(m.total.area_m2), th: fmtInt(m.total.head),
@@ -54,7 +65,13 @@ function resultCard(a, m) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('committee.tally')), h('th', { scope: 'col' }, t('committee.tallyArea')), h('th', { scope: 'col' }, t('committee.tallyHead')))),
       h('tbody', {}, (m.tallies || []).map((x) => h('tr', {}, h('th', { scope: 'row' }, choiceLabel(motion, x.choice)),
         h('td', {}, fmtArea(x.figures.area_m2)), h('td', {}, fmtInt(x.figures.head)))))),
-    h('p', { class: 'explanation', 'data-testid': 'explanation' }, lang() === 'zh' ? d.explanation_zh : d.explanation_en));
+    h('p', { class: 'explanation', 'data-testid': 'explanation' }, lang() === 'zh' ? d.explanation_zh : d.explanation_en),
+    // With deemed consent, the decision without it is shown beside the
+    // official one (DESIGN §2).
+    plain ? h('div', { class: 'without-deemed', 'data-testid': 'without-deemed' },
+      h('h4', {}, t('committee.withoutDeemed'), ' ', h('span', { class: `badge outcome-${String(plain.outcome || '').toLowerCase()}` }, t('committee.outcome.' + plain.outcome))),
+      decisionLines(motion, plain),
+      h('p', { class: 'explanation' }, lang() === 'zh' ? plain.explanation_zh : plain.explanation_en)) : null);
 }
 
 function objectionsCard(ctx, a, res, redraw) {
