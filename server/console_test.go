@@ -664,6 +664,9 @@ func TestConsoleCommittee(t *testing.T) {
 	click(staffTab, `[data-testid=next]`)
 	tab := staffTab
 	wait(tab, "refused without a note", `document.querySelector('[data-testid=vote-form] .error') !== null`)
+	if got := eval[string](tab, "the refusal", `document.querySelector('[data-testid=vote-form] .error').textContent`); !strings.HasPrefix(got, "备注：上门走访必须填写") {
+		t.Errorf("a visit without a note is refused with %q, want the rule in Chinese first", got)
+	}
 	typeInto(tab, `[data-testid=att-note]`, "3号楼上门走访，业主本人当面表决")
 	click(tab, `[data-testid=next]`)
 	click(tab, `[data-testid=confirmed]`)

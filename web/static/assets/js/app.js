@@ -3,7 +3,7 @@
 // assembly live in dashboard.js, calls.js, record.js and committee.js.
 
 import { clearToken, get, post, seg, setToken, token, whenUnauthenticated } from './api.js';
-import { errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, stateBadge, uid } from './dom.js';
+import { errorBox, errorText, fmtArea, fmtInt, fmtTime, h, loading, replace, stateBadge, uid } from './dom.js';
 import { fromHex, toBase64 } from './ballot.js';
 import { lang, setLang, t } from './i18n.js';
 import { createKey, deleteKey, listKeys, shownTo, signerStatus, supported } from './keys.js';
@@ -139,7 +139,7 @@ function signInPage(main) {
         render();
       } catch (err) {
         clearToken();
-        replace(msg, h('p', { class: 'alert error', role: 'alert' }, err.status === 401 ? t('signin.bad') : String(err.message)));
+        replace(msg, h('p', { class: 'alert error', role: 'alert' }, err.status === 401 ? t('signin.bad') : errorText(err)));
       }
     },
   },

@@ -118,6 +118,8 @@ export function errorText(err) {
     const extra = lang() === 'zh' && err.messageZh ? ` (${err.message})` : '';
     return `${main}${extra}${err.reason ? ' [' + err.reason + ']' : ''}`;
   }
+  // fetch fails with a TypeError when the server cannot be reached.
+  if (err instanceof TypeError) return `${t('error.network')} (${err.message})`;
   return String((err && err.message) || err);
 }
 

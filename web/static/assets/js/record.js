@@ -151,7 +151,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       choice[m.motion_id] = vals;
     }
     const at = fromLocalInput(time.value);
-    if (!at) throw new Error(t('record.time'));
+    if (!at) throw new Error(t('record.badTime'));
     const att = { staff: key.signerId, time: utcSeconds(at > serverNow() ? serverNow() : at) };
     if (channel === 'PHONE') {
       if (!nv.masked_phone) throw new Error(t('record.noPhoneForPhone'));
@@ -185,7 +185,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       // Check every rule of the format before reading back.
       canonicalBallot(draft(a, key, parts));
     } catch (err) {
-      replace(msg, h('p', { class: 'alert error', role: 'alert' }, err instanceof BallotError ? `${err.field}: ${err.reason}` : err.message));
+      replace(msg, h('p', { class: 'alert error', role: 'alert' }, err instanceof BallotError ? ballotRuleText(err) : err.message));
       return;
     }
     setEditable(false);
@@ -230,6 +230,14 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   });
 
   return [form, readback, result];
+}
+
+// ballotRuleText says which rule of the format a ballot breaks, in the
+// page's language first, with the encoder's own words (in English).
+function ballotRuleText(err) {
+  const key = 'record.field.' + err.field;
+  const what = t(key) !== key ? t(key) : `${t('record.ballotRule')}（${err.field}）`;
+  return `${what} (${err.field}: ${err.reason})`;
 }
 
 const KEYWORDS = ['AGREE', 'OPPOSE', 'ABSTAIN', 'INVALID'];
