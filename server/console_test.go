@@ -799,6 +799,24 @@ func TestConsoleElectionAndDeemedConsent(t *testing.T) {
 	tab.Screenshot("console-election")
 }
 
+// TestConsoleDashboardFollowsTheClose: a dashboard left open when the vote
+// closes shows the new state and stops saying it updates.
+func TestConsoleDashboardFollowsTheClose(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("close-2026", nil, nil)
+	c.castMany(a, 0, 20)
+	c.now()
+	tab := c.tab()
+	c.signIn(tab, c.e.admin)
+	c.open(tab, "#/c/"+c.cid+"/a/"+a.GetAssemblyId())
+	wait(tab, "the open state", `document.querySelector('.asm-head .state-open') !== null`)
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	wait(tab, "the closed state", `document.querySelector('.asm-head .state-preliminary') !== null`)
+	wait(tab, "no more updates", `document.querySelector('[data-testid=live]').textContent.startsWith('表决已结束')`)
+}
+
 // TestConsoleRetrySendsTheSameBallot: when the server answers a recorded
 // vote with an error although it stored the ballot (here a failed fsync
 // after the write), the page keeps the read-back and resends the same

@@ -13,10 +13,11 @@ const FINAL = ['ASSEMBLY_STATE_PRELIMINARY', 'ASSEMBLY_STATE_CERTIFIED', 'ASSEMB
 
 export async function dashboardPage(ctx) {
   replace(ctx.main, loading());
-  const a = await loadAssembly(ctx.cid, ctx.aid);
+  let a = await loadAssembly(ctx.cid, ctx.aid);
   const body = h('div', { 'data-testid': 'dashboard' });
   const live = h('p', { class: 'muted small', role: 'status', 'data-testid': 'live' });
-  replace(ctx.main, assemblyHeader(ctx, a, 'dashboard'), live, body);
+  let header = assemblyHeader(ctx, a, 'dashboard');
+  replace(ctx.main, header, live, body);
 
   let version = null;
   let stopped = false;
@@ -31,14 +32,25 @@ export async function dashboardPage(ctx) {
       try {
         const p = await get(asmPath(ctx.cid, ctx.aid, '/progress'));
         if (stopped) return;
+        if (p.state !== a.state) {
+          // Opened or closed meanwhile: the header's state and tabs follow.
+          a = await loadAssembly(ctx.cid, ctx.aid);
+          if (stopped) return;
+          const fresh = assemblyHeader(ctx, a, 'dashboard');
+          header.replaceWith(fresh);
+          header = fresh;
+        }
         const key = `${p.version}/${p.state}`;
         if (key !== version) {
           version = key;
           replace(body, progressView(a, p));
           body.dataset.version = p.version;
         }
+        if (FINAL.includes(p.state)) {
+          replace(live, t('dash.final'));
+          return;
+        }
         replace(live, t('dash.live', { time: fmtTime(new Date(), { timeStyle: 'medium' }) }));
-        if (FINAL.includes(p.state)) return;
       } catch (err) {
         if (stopped) return;
         replace(live, errorBox(err));
