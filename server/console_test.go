@@ -23,6 +23,7 @@ import (
 	"github.com/ownervote/ownervote/browsertest"
 	"github.com/ownervote/ownervote/demo"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -815,6 +816,60 @@ func TestConsoleDashboardFollowsTheClose(t *testing.T) {
 	}
 	wait(tab, "the closed state", `document.querySelector('.asm-head .state-preliminary') !== null`)
 	wait(tab, "no more updates", `document.querySelector('[data-testid=live]').textContent.startsWith('表决已结束')`)
+}
+
+// TestConsoleListsEveryCommunity: a street office with more communities
+// than one page of the API holds sees them all.
+func TestConsoleListsEveryCommunity(t *testing.T) {
+	c := newConsole(t)
+	for i := range 1000 {
+		if _, err := c.e.book.CreateCommunity(context.Background(), roll.Community{ID: fmt.Sprintf("zz-%04d", i), Name: fmt.Sprintf("小区%04d", i), StreetOffice: "金家岭街道", ResidentsCommittee: "惠都社区"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := c.tab()
+	c.signIn(tab, c.e.admin)
+	c.open(tab, "#/")
+	wait(tab, "the list", `document.querySelectorAll('main .cards > li').length > 0`)
+	if n := eval[int](tab, "communities listed", `document.querySelectorAll('main .cards > li').length`); n != 1001 {
+		t.Errorf("the console lists %d communities, want 1001", n)
+	}
+}
+
+// TestConsoleOffersOnlyWhatTheServerTakes: before voting opens the call
+// list logs calls but offers no vote to record, and a committee key cannot
+// be enrolled for all communities.
+func TestConsoleOffersOnlyWhatTheServerTakes(t *testing.T) {
+	c := newConsole(t)
+	c.now()
+	member := newSigner("member-zhao", 211)
+	if _, err := c.ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: member.id, Name: "赵委员", CommunityId: c.cid, PublicKey: member.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+		AssemblyId: "soon-2026", Title: "选聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(c.base.Add(2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(7 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, ShortNoticeReason: "测试：公告期缩短",
+		Committee: &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.as.PublishAssembly(c.e.ctx(c.e.admin), &ov.PublishAssemblyRequest{CommunityId: c.cid, AssemblyId: "soon-2026"}); err != nil {
+		t.Fatal(err)
+	}
+	tab := c.tab()
+	c.signIn(tab, c.e.admin)
+	c.open(tab, "#/c/"+c.cid+"/a/soon-2026/calls")
+	wait(tab, "the call list", `document.querySelector('[data-record-call]') !== null`)
+	if eval[bool](tab, "record links", `document.querySelector('.call-actions a[href*="/record"]') !== null`) {
+		t.Error("before voting opens the call list offers to record a vote")
+	}
+	c.open(tab, "#/keys")
+	wait(tab, "the enrol form", `document.querySelector('[data-testid=enrol]') !== null`)
+	selectValue(tab, `[data-testid=enrol-kind]`, "COMMITTEE")
+	if got := eval[string](tab, "the community", `(() => { const s = document.querySelector('[data-testid=enrol-community]'); return s.options[0].disabled + ' ' + s.value; })()`); got != "true "+c.cid {
+		t.Errorf("a committee key being enrolled: all-communities option disabled and community = %q, want true and %s", got, c.cid)
+	}
 }
 
 // TestConsoleRetrySendsTheSameBallot: when the server answers a recorded

@@ -154,12 +154,23 @@ function signInPage(main) {
   input.focus();
 }
 
+// allCommunities reads every community the token sees, page by page.
+async function allCommunities() {
+  const out = [];
+  let tok = '';
+  do {
+    const r = await get('/communities?page_size=1000' + (tok ? '&page_token=' + encodeURIComponent(tok) : ''));
+    out.push(...(r.communities || []));
+    tok = r.next_page_token || '';
+  } while (tok);
+  return out;
+}
+
 async function communitiesPage(ctx) {
   replace(ctx.main, loading());
-  const resp = await get('/communities?page_size=1000');
+  const list = await allCommunities();
   // The user may have gone elsewhere while the list loaded: leave them there.
   if (!ctx.current()) return;
-  const list = resp.communities || [];
   if (list.length === 1 && !ctx.query.get('all')) {
     location.replace('#/c/' + seg(list[0].community_id));
     return;
@@ -198,7 +209,7 @@ async function communityPage(ctx, cid) {
 async function keysPage(ctx) {
   const { me, main } = ctx;
   replace(main, loading());
-  const [signersResp, keys, comms] = await Promise.all([get('/signers'), supported() ? listKeys() : [], get('/communities?page_size=1000')]);
+  const [signersResp, keys, comms] = await Promise.all([get('/signers'), supported() ? listKeys() : [], allCommunities()]);
   const signers = signersResp.signers || [];
   const kinds = enrolKinds(me);
   const msg = h('div', { 'aria-live': 'polite' });
@@ -223,12 +234,21 @@ async function keysPage(ctx) {
     enrol = h('p', {}, t('keys.cannotEnrol'));
   } else {
     const ids = { kind: uid('kind'), sid: uid('sid'), name: uid('name'), comm: uid('comm') };
-    const communities = comms.communities || [];
+    const communities = comms;
     const kindSel = h('select', { id: ids.kind, name: 'kind', 'data-testid': 'enrol-kind' }, kinds.map((k) => h('option', { value: k }, t('kind.' + k))));
+    const allOpt = me.community_id ? null : h('option', { value: '' }, t('who.all'));
     const commSel = h('select', { id: ids.comm, name: 'community', 'data-testid': 'enrol-community' },
-      me.community_id ? null : h('option', { value: '' }, t('who.all')),
+      allOpt,
       communities.map((c) => h('option', { value: c.community_id, selected: c.community_id === me.community_id }, c.name || c.community_id)));
     if (!me.community_id && communities.length === 1) commSel.value = communities[0].community_id;
+    // A committee member belongs to one community: "all" is for staff.
+    const kindChanged = () => {
+      if (!allOpt) return;
+      allOpt.disabled = kindSel.value === 'COMMITTEE';
+      if (allOpt.disabled && commSel.value === '' && communities.length > 0) commSel.value = communities[0].community_id;
+    };
+    kindSel.addEventListener('change', kindChanged);
+    kindChanged();
     const sid = h('input', { id: ids.sid, name: 'signer_id', required: true, pattern: '[A-Za-z0-9._:\\-]{1,64}', autocomplete: 'off', 'data-testid': 'enrol-id' });
     const name = h('input', { id: ids.name, name: 'name', required: true, maxlength: 100, autocomplete: 'name', 'data-testid': 'enrol-name' });
     enrol = h('form', {

@@ -112,7 +112,9 @@ export async function callsPage(ctx) {
         last ? `${t('outcome.' + outcomeName(last.outcome))} · ${fmtTime(last.record_time)} · ${last.recorded_by}${last.callback_time ? ' → ' + fmtTime(last.callback_time) : ''}` : t('calls.never')),
       h('div', { class: 'call-actions' },
         canAct ? h('button', { type: 'button', 'data-record-call': nv.voter, onclick: () => recordCall(nv) }, t('calls.record')) : null,
-        canAct ? h('a', { class: 'button', href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?voter=${encodeURIComponent(nv.voter)}` }, t('calls.recordVote')) : null),
+        // A vote is recorded only while voting is open (calls are logged
+        // from publication on).
+        a.state === 'ASSEMBLY_STATE_OPEN' ? h('a', { class: 'button', href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?voter=${encodeURIComponent(nv.voter)}` }, t('calls.recordVote')) : null),
       h('details', { class: 'history' }, h('summary', {}, `${t('calls.history')} (${history.length})`),
         history.length === 0 ? h('p', { class: 'muted' }, t('calls.historyNone')) : h('ul', {}, history.slice().reverse().map((c) => h('li', {},
           `${fmtTime(c.record_time)} · ${t('channel.' + String(c.channel).replace('CHANNEL_', ''))} · ${t('outcome.' + outcomeName(c.outcome))}`,
