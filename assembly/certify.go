@@ -17,7 +17,9 @@ import (
 
 // Certification errors.
 var (
-	ErrObjectionWindow   = errors.New("assembly: the objection window is open")
+	ErrObjectionWindow = errors.New("assembly: the objection window is open")
+	// ErrObjectionsClosed: an objection after the objection window.
+	ErrObjectionsClosed  = errors.New("assembly: the objection window has closed")
 	ErrOpenObjections    = errors.New("assembly: objections wait for a response")
 	ErrNotMember         = errors.New("assembly: not a committee member of this assembly")
 	ErrObjectionNotFound = errors.New("assembly: objection not found")
@@ -106,7 +108,7 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 			return fmt.Errorf("%w: %s is %s; objections are taken on a preliminary result", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
 		if !now.Before(rec.ObjectionDeadline()) {
-			return fmt.Errorf("%w: the objection window closed %s", ErrWrongState, rec.ObjectionDeadline().Format(time.RFC3339))
+			return fmt.Errorf("%w: it closed %s", ErrObjectionsClosed, chinaTime(rec.ObjectionDeadline()))
 		}
 		o = Objection{ID: fmt.Sprintf("obj-%d", len(rec.Objections)+1), Text: text, By: by, At: now}
 		rec.Objections = append(rec.Objections, o)
@@ -171,7 +173,7 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			return fmt.Errorf("%w: %s is %s; only a preliminary result is certified", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
 		if now.Before(rec.ObjectionDeadline()) {
-			return fmt.Errorf("%w: until %s", ErrObjectionWindow, rec.ObjectionDeadline().Format(time.RFC3339))
+			return fmt.Errorf("%w: until %s", ErrObjectionWindow, chinaTime(rec.ObjectionDeadline()))
 		}
 		for _, o := range rec.Objections {
 			if o.Response == "" {

@@ -37,7 +37,7 @@ func (r *Registry) ApproveSigner(ctx context.Context, keyID, by string) (Signer,
 		}
 		switch {
 		case !s.Revoked.IsZero():
-			return fmt.Errorf("%w: %s was revoked %s", ErrSignerNotPending, keyID, s.Revoked.Format(time.RFC3339))
+			return fmt.Errorf("%w: %s was revoked %s", ErrSignerNotPending, keyID, chinaTime(s.Revoked))
 		case !s.Pending:
 			return fmt.Errorf("%w: %s is active already", ErrSignerNotPending, keyID)
 		}

@@ -575,7 +575,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 	switch st := a.StateAt(now); st {
 	case Open:
 	case Draft, Published:
-		return nil, ErrNotOpen, fmt.Sprintf("assembly is %s; voting opens %s", st, a.Opens.Format(time.RFC3339)), nil
+		return nil, ErrNotOpen, fmt.Sprintf("assembly is %s; voting opens %s", st, chinaTime(a.Opens)), nil
 	default:
 		return nil, ErrVotingClosed, fmt.Sprintf("assembly is %s", st), nil
 	}
@@ -586,7 +586,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 		return nil, ErrRollMismatch, "", nil
 	}
 	if b.Time.After(now.Add(5 * time.Minute)) {
-		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", b.Time.Format(time.RFC3339), now.Format(time.RFC3339)), nil
+		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", chinaTime(b.Time), chinaTime(now)), nil
 	}
 	vr = &voterRecord{}
 	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
@@ -615,7 +615,7 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot, by st
 			return ErrNoRight, "key is not the voter's", nil
 		}
 		if !k.Active() {
-			return ErrKeyRevoked, fmt.Sprintf("owner key %s revoked %s", b.KeyID, k.Revoked.Format(time.RFC3339)), nil
+			return ErrKeyRevoked, fmt.Sprintf("owner key %s revoked %s", b.KeyID, chinaTime(k.Revoked)), nil
 		}
 	case ballot.SignerPlatform, ballot.SignerStaff:
 		s, err := r.signers.view(tx, b.KeyID)
@@ -632,7 +632,7 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot, by st
 		case s.Pending && s.Revoked.IsZero():
 			return ErrNoRight, fmt.Sprintf("signer key %s of %s waits for an admin's approval", b.KeyID, s.ID), nil
 		case !s.Active():
-			return ErrKeyRevoked, fmt.Sprintf("signer key %s revoked %s", b.KeyID, s.Revoked.Format(time.RFC3339)), nil
+			return ErrKeyRevoked, fmt.Sprintf("signer key %s revoked %s", b.KeyID, chinaTime(s.Revoked)), nil
 		case !s.InScope(a.CommunityID):
 			return ErrNoRight, fmt.Sprintf("signer %s acts in community %s only", s.ID, s.CommunityID), nil
 		case b.Signer == ballot.SignerStaff && b.Attestation.StaffID != s.ID:

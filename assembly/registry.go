@@ -353,7 +353,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		}
 		now := r.now().UTC()
 		if !rec.Opens.After(now) {
-			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, rec.Opens.Format(time.RFC3339))
+			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, chinaTime(rec.Opens))
 		}
 		if notice := rec.Opens.Sub(now); notice < MinNotice && rec.Settings.RefuseShortNotice {
 			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days, and the assembly admits no short notice; set a later opens_at",
@@ -648,6 +648,10 @@ func (r *Registry) Result(ctx context.Context, id string) (Assembly, *tally.Resu
 		return Assembly{}, nil, "", err
 	}
 	if rec.Result == nil {
+		if st := rec.StateAt(r.now()); st == Closed {
+			// Past its closing time, not yet closed by the server's closer.
+			return rec.Assembly, nil, "", fmt.Errorf("%w: %s has passed its closing time; the result is being counted, ask again in a moment", ErrWrongState, id)
+		}
 		return rec.Assembly, nil, "", fmt.Errorf("%w: %s is %s; the result exists once the vote has closed", ErrWrongState, id, rec.StateAt(r.now()))
 	}
 	return rec.Assembly, rec.Result, rec.ResultDigest, nil

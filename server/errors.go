@@ -58,6 +58,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrBadChoice, codes.InvalidArgument, "BAD_CHOICE", "选票中的选择不符合该事项"},
 	{assembly.ErrAlreadyVoted, codes.AlreadyExists, "ALREADY_VOTED", "该业主已有计票的选票，本票不计入并已登记"},
 	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
+	{assembly.ErrObjectionsClosed, codes.FailedPrecondition, "OBJECTION_WINDOW_CLOSED", "询异期已结束，不再受理异议"},
 	{assembly.ErrNotYourKey, codes.PermissionDenied, "NOT_YOUR_KEY", "该签名密钥由他人登录时登记，只能由其本人使用"},
 	{assembly.ErrNotConfirmed, codes.FailedPrecondition, "NOT_CONFIRMED", "表决截止前未经第二名工作人员复核，该选票不计入"},
 	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
