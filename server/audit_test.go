@@ -126,22 +126,12 @@ func (v *vote) committee3(t *testing.T) []signer {
 	return m
 }
 
-// certifiedVote runs a vote with a 2-of-3 committee to certification and
-// returns it with the members.
-func certifiedVote(t *testing.T) (*vote, []signer) {
-	v := newVote(t, &ov.Settings{AllowRevote: true})
-	members := v.committee3(t)
-	// A second assembly with the 2-of-3 committee, on the same roll.
+// openAnother creates and publishes another assembly on v's roll, makes it
+// v's assembly and sets the clock during its vote.
+func (v *vote) openAnother(t *testing.T, a *ov.Assembly) {
+	t.Helper()
 	v.e.clock.Set(publishAt)
-	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
-		AssemblyId: "select-2026-b", Title: "选聘物业", ObjectionDays: 3,
-		Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘青岛天泰爱家物业服务有限公司", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
-		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt),
-		Channels:  []ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PAPER, ov.Channel_CHANNEL_PROXY},
-		Settings:  &ov.Settings{AllowRevote: true},
-		Committee: &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID(), members[2].keyID()}, K: 2},
-	}})
-	if err != nil {
+	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a}); err != nil {
 		t.Fatal(err)
 	}
 	pa, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()})
@@ -150,6 +140,22 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	}
 	v.assembly, v.rollDigest = pa.GetAssemblyId(), pa.GetRollDigest()
 	v.e.clock.Set(duringVote)
+}
+
+// certifiedVote runs a vote with a 2-of-3 committee to certification and
+// returns it with the members.
+func certifiedVote(t *testing.T) (*vote, []signer) {
+	v := newVote(t, &ov.Settings{AllowRevote: true})
+	members := v.committee3(t)
+	// A second assembly with the 2-of-3 committee, on the same roll.
+	v.openAnother(t, &ov.Assembly{
+		AssemblyId: "select-2026-b", Title: "选聘物业", ObjectionDays: 3,
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘青岛天泰爱家物业服务有限公司", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt),
+		Channels:  []ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PAPER, ov.Channel_CHANNEL_PROXY},
+		Settings:  &ov.Settings{AllowRevote: true},
+		Committee: &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID(), members[2].keyID()}, K: 2},
+	})
 	for i := range 115 {
 		choice := "AGREE"
 		if i%4 == 3 {
@@ -586,8 +592,7 @@ func TestPublicNotice(t *testing.T) {
 func TestNoticeOfAnElection(t *testing.T) {
 	v := newVote(t, nil)
 	members := v.committee3(t)
-	v.e.clock.Set(publishAt)
-	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+	v.openAnother(t, &ov.Assembly{
 		AssemblyId: "elect-2026", Title: "选举业主委员会",
 		Motions: []*ov.Motion{{MotionId: "m1", Title: "选举业主委员会委员（两席）", Matter: ov.Matter_MATTER_ELECT_COMMITTEE, Seats: 2,
 			Options: []*ov.Option{{OptionId: "c1", Name: "候选人甲"}, {OptionId: "c2", Name: "候选人乙"}, {OptionId: "c3", Name: "候选人丙"}}},
@@ -595,16 +600,7 @@ func TestNoticeOfAnElection(t *testing.T) {
 		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
 		Settings:  &ov.Settings{DeemedConsent: true},
 		Committee: &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID(), members[2].keyID()}, K: 2},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pa, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.assembly, v.rollDigest = pa.GetAssemblyId(), pa.GetRollDigest()
-	v.e.clock.Set(duringVote)
+	})
 	for i := range 120 {
 		b, s := v.ballotFor(i, ballot.Platform, "c1")
 		b.Choices = []ballot.Choice{{Motion: "m1", Values: []string{"c1", "c2"}}, {Motion: "m2", Values: []string{"AGREE"}}}

@@ -271,18 +271,10 @@ func TestEnrolledKeysSignOnlyThroughTheirSignIn(t *testing.T) {
 	}
 
 	// zhou's key certifies only through zhou's sign-in.
-	v.e.clock.Set(publishAt)
-	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+	v.openAnother(t, &ov.Assembly{
 		AssemblyId: "zhou-certifies", Title: "x", Motions: []*ov.Motion{{MotionId: "m1", Title: "x", Matter: ov.Matter_MATTER_OTHER_MAJOR}},
 		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
-		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID()}, K: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()}); err != nil {
-		t.Fatal(err)
-	}
-	v.assembly = a.GetAssemblyId()
+		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID()}, K: 1}})
 	res := v.closeAndResult(t)
 	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3))
 	certify := func(tok string) error {
