@@ -80,15 +80,9 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 			return err
 		}
 		if pv.Counted != 0 || am.NewVoter == prev {
+			// The seller owns the unit no more: their ballot stays as cast,
+			// even where votes may be changed (voterRecord.another).
 			am.Effect = BallotKept
-			if am.NewVoter != prev && pv.Kept == "" {
-				// The seller owns the unit no more: their ballot stays as
-				// cast, even where votes may be changed.
-				pv.Kept = unitID
-				if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
-					return err
-				}
-			}
 			return r.saveAmendment(tx, rec, am)
 		}
 		am.Effect = VoterChanged

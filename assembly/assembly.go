@@ -121,6 +121,9 @@ type Assembly struct {
 	// ShortNoticeReason records why the notice is shorter than MinNotice;
 	// without it such a publication is refused.
 	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
+	// Rules is the version of the procedure rules the assembly follows, set
+	// at publication (audit.Rules); 0 for one published before it was kept.
+	Rules int `json:"rules,omitempty"`
 	// ObjectionDays is the length of the objection window (询异) after the
 	// preliminary result, in days; DefaultObjectionDays when zero at
 	// creation.

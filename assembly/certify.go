@@ -56,7 +56,7 @@ type CertSignature struct {
 // ends: at 24:00 China time of its last calendar day (audit.ObjectionDeadline).
 // Objections are taken before it, certification from it on.
 func (a *Assembly) ObjectionDeadline() time.Time {
-	return audit.ObjectionDeadline(a.ClosedAt, a.ObjectionDays)
+	return audit.ObjectionDeadline(a.ClosedAt, a.ObjectionDays, a.Rules)
 }
 
 // Statement is what committee members sign to certify the result.

@@ -485,7 +485,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return err
 	}
 	if reason == nil {
-		reason, detail = vr.another(rec.Settings, b.Voter)
+		reason, detail = vr.another(&rec.Assembly, b.Voter)
 	}
 	switch {
 	case reason != nil:
@@ -859,7 +859,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return err
 		}
 		if reason == nil {
-			reason, detail = vr.another(rec.Settings, b.Voter)
+			reason, detail = vr.another(&rec.Assembly, b.Voter)
 		}
 		br.ConfirmedBy, br.ConfirmedAt = by, now
 		switch {

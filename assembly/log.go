@@ -425,7 +425,7 @@ func agendaEntry(tx store.Tx, a *Assembly) (*audit.AgendaEntry, error) {
 	ag := &audit.AgendaEntry{
 		CommunityID: a.CommunityID, Title: a.Title, Opens: a.Opens, Closes: a.Closes, RuleSet: a.RuleSet,
 		Abstention: a.Settings.Abstention, InvalidCounts: a.Settings.InvalidCountsTowardQuorum, DeemedConsent: a.Settings.DeemedConsent,
-		AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: a.Settings.ProxyCap, RefuseShortNotice: a.Settings.RefuseShortNotice,
+		AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: a.Settings.ProxyCap, RefuseShortNotice: a.Settings.RefuseShortNotice, Rules: a.Rules,
 		ObjectionDays: a.ObjectionDays, CommitteeK: a.Committee.K, ShortNoticeReason: a.ShortNoticeReason, RollDigest: a.RollDigest,
 	}
 	for _, c := range a.Channels {

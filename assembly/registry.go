@@ -317,23 +317,23 @@ type voterRecord struct {
 	// Counted is the sequence number of the voter's counted ballot, 0 if
 	// none.
 	Counted uint64 `json:"counted,omitempty"`
-	// Kept names a unit the voter sold during the vote after voting: the
-	// unit keeps the ballot as cast, so the voter may not change it.
-	Kept string `json:"kept,omitempty"`
 }
 
 // another tells why the voter may not cast a ballot besides the one that
 // counts for them, if they may not: one counted ballot per voter, unless
 // the assembly allows changing one's vote and no unit of theirs was sold
-// with the ballot kept.
-func (vr *voterRecord) another(s Settings, voter string) (reason error, detail string) {
+// during the vote with the ballot kept (the seller owns it no more).
+func (vr *voterRecord) another(a *Assembly, voter string) (reason error, detail string) {
 	switch {
 	case vr.Counted == 0:
 		return nil, ""
-	case vr.Kept != "":
-		return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s and is kept as cast: unit %s was sold during the vote", vr.Counted, voter, vr.Kept)
-	case !s.AllowRevote:
+	case !a.Settings.AllowRevote:
 		return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, voter)
+	}
+	for _, am := range a.Amendments {
+		if am.Effect == BallotKept && am.PreviousVoter == voter && am.NewVoter != voter {
+			return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s and is kept as cast: unit %s was sold during the vote", vr.Counted, voter, am.UnitID)
+		}
 	}
 	return nil, ""
 }
@@ -402,7 +402,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		rec.RollUnits = len(tu)
 		rec.RollTotal = figuresOf(total)
 		rec.State = Published
-		rec.Published = now
+		rec.Published, rec.Rules = now, audit.Rules
 		if err := putProgress(tx, id, newProgress(&rec.Assembly)); err != nil {
 			return err
 		}

@@ -27,8 +27,14 @@ func TestObjectionDeadline(t *testing.T) {
 		// No window: it ends at the close.
 		{time.Date(2026, 5, 9, 15, 37, 0, 0, cst), 0, time.Date(2026, 5, 9, 15, 37, 0, 0, cst)},
 	} {
-		if got := audit.ObjectionDeadline(tc.closed, tc.days); !got.Equal(tc.want) {
+		if got := audit.ObjectionDeadline(tc.closed, tc.days, audit.Rules); !got.Equal(tc.want) {
 			t.Errorf("ObjectionDeadline(%s, %d) = %s, want %s", tc.closed, tc.days, got.In(cst), tc.want)
 		}
+	}
+	// An assembly published before the rules were versioned keeps its
+	// window of days × 24 h.
+	closed := time.Date(2026, 5, 9, 15, 37, 0, 0, cst)
+	if got := audit.ObjectionDeadline(closed, 3, 0); !got.Equal(closed.Add(72 * time.Hour)) {
+		t.Errorf("ObjectionDeadline under rules 0 = %s, want 72 h after the close", got.In(cst))
 	}
 }

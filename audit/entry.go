@@ -73,14 +73,32 @@ const MinNotice = 15 * 24 * time.Hour
 // in (UTC+8, no daylight saving).
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
+// Rules is the version of the procedure rules an assembly published now
+// follows, logged in its agenda (AgendaEntry.Rules). Assemblies published
+// before the agenda carried it (0) keep the rules they were published
+// under:
+//   - 1: the objection window counted in calendar days
+//     (ObjectionDeadline); a ballot still waiting for confirmation when
+//     the vote closes is refused at the close; a seller's ballot kept for
+//     a unit sold during the vote can no longer be changed.
+//   - 0: the window counted from the close to the second (days × 24 h);
+//     ballots could be left waiting at the close; a seller could change a
+//     kept ballot where votes may be changed.
+const Rules = 1
+
 // ObjectionDeadline is when the objection window of days calendar days
-// after a close at closed ends, as Civil Code arts. 201 and 203 count a
-// period in days: it starts on the day after the close and ends at 24:00
-// of its last day, in China time. A close at 00:00 is the end of the day
-// before. With no days there is no window: it ends at the close.
-func ObjectionDeadline(closed time.Time, days int) time.Time {
-	if days <= 0 {
+// after a close at closed ends, under the procedure rules of that version
+// (Rules). From version 1, as Civil Code arts. 201 and 203 count a period
+// in days: it starts on the day after the close and ends at 24:00 of its
+// last day, in China time, a close at 00:00 being the end of the day
+// before. Before, days × 24 h after the close. With no days there is no
+// window: it ends at the close.
+func ObjectionDeadline(closed time.Time, days, rules int) time.Time {
+	switch {
+	case days <= 0:
 		return closed
+	case rules < 1:
+		return closed.Add(time.Duration(days) * 24 * time.Hour)
 	}
 	y, m, d := closed.In(ChinaTime).Add(-time.Nanosecond).Date()
 	return time.Date(y, m, d+days+1, 0, 0, 0, 0, ChinaTime)
@@ -103,11 +121,14 @@ type AgendaEntry struct {
 	MakerChecker      bool             `json:"maker_checker"`
 	ProxyCap          int              `json:"proxy_cap"`
 	RefuseShortNotice bool             `json:"refuse_short_notice,omitempty"`
-	ObjectionDays     int              `json:"objection_days"`
-	Committee         []Member         `json:"committee"`
-	CommitteeK        int              `json:"committee_k"`
-	ShortNoticeReason string           `json:"short_notice_reason,omitempty"`
-	RollDigest        string           `json:"roll_digest"`
+	// Rules is the version of the procedure rules the assembly follows
+	// (audit.Rules); absent in agendas logged before it was.
+	Rules             int      `json:"rules,omitempty"`
+	ObjectionDays     int      `json:"objection_days"`
+	Committee         []Member `json:"committee"`
+	CommitteeK        int      `json:"committee_k"`
+	ShortNoticeReason string   `json:"short_notice_reason,omitempty"`
+	RollDigest        string   `json:"roll_digest"`
 }
 
 // Motion is an agenda item.

@@ -451,14 +451,15 @@ func (v *verifier) replay(e *Entry) error {
 			return fail("status", i, "the vote closed %s, before the agenda's closing %s, without an early close's reason and the admin who closed it",
 				e.Time.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
 		}
-		// Every ballot received ends counted, refused or superseded.
+		// Every ballot received ends counted, refused or superseded (from
+		// rules 1 on: before, ballots could be left waiting).
 		var waiting uint64
 		for seq, vb := range v.ballots {
 			if vb.status == "PENDING_CONFIRMATION" && (waiting == 0 || seq < waiting) {
 				waiting = seq
 			}
 		}
-		if waiting != 0 {
+		if waiting != 0 && v.agenda.Rules >= 1 {
 			return fail("status", i, "ballot %d still waits for confirmation at the close: it must be refused there", waiting)
 		}
 		v.closed, v.closedAt, v.closing = true, e.Time, false
@@ -468,7 +469,7 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		return v.recount(i, e.Result)
 	case KindObjection:
-		switch deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays); {
+		switch deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays, v.agenda.Rules); {
 		case v.result == nil:
 			return fail("status", i, "an objection before the preliminary result")
 		case !e.Time.Before(deadline):
@@ -485,7 +486,7 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		delete(v.unanswered, e.Response.ObjectionID)
 	case KindCertSignature:
-		deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays)
+		deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays, v.agenda.Rules)
 		switch {
 		case e.Time.Before(deadline):
 			return fail("committee-signature", i, "signed %s, before the objection window closed %s", e.Time.Format(time.RFC3339), deadline.Format(time.RFC3339))
@@ -699,7 +700,8 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 		if !voted && a.NewVoter != a.PreviousVoter {
 			return fail("amendment", i, "unit %s kept a ballot, but %s had none", a.UnitID, a.PreviousVoter)
 		}
-		if a.NewVoter != a.PreviousVoter && v.kept[a.PreviousVoter] == "" {
+		// From rules 1 on the seller's ballot can no longer change.
+		if a.NewVoter != a.PreviousVoter && v.kept[a.PreviousVoter] == "" && v.agenda.Rules >= 1 {
 			v.kept[a.PreviousVoter] = a.UnitID
 		}
 	case "VOTER_CHANGED":

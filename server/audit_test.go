@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -445,7 +447,7 @@ func TestExportTamperDetected(t *testing.T) {
 		{"an objection after the objection window", func(f map[string][]byte) {
 			editEntries(f, func(_ int, e *audit.Entry) bool {
 				if e.Kind == audit.KindObjection {
-					e.Time = audit.ObjectionDeadline(closesAt, 3).Add(time.Hour)
+					e.Time = audit.ObjectionDeadline(closesAt, 3, audit.Rules).Add(time.Hour)
 				}
 				return e.Kind == audit.KindObjection
 			})
@@ -630,7 +632,7 @@ func TestNoticeOfAnElection(t *testing.T) {
 	}
 
 	// After the objection window: one member signs, then loses the key.
-	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3))
+	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3, audit.Rules))
 	stmt := []byte(res.GetCertificationStatement())
 	for i, m := range members[:2] {
 		if _, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: m.keyID(), Signature: ed25519.Sign(m.priv, stmt)}); err != nil {
@@ -647,6 +649,35 @@ func TestNoticeOfAnElection(t *testing.T) {
 	json.Unmarshal([]byte(body), &n)
 	if n.State != "PRELIMINARY" || n.StateZH != "初步结果（询异期已满，待认证）" || !slices.Equal(n.Signers, []string{members[1].id}) {
 		t.Errorf("notice after a revoked signature: state %s %q, signers %v; want PRELIMINARY after the objection window, only %s", n.State, n.StateZH, n.Signers, members[1].id)
+	}
+}
+
+// TestRulesZeroExportsVerify: exports of assemblies published before the
+// procedure rules were versioned (testdata/rules0, made by the server of
+// that time) still verify: their agendas carry no rules, and the verifier
+// applies the rules they were published under.
+func TestRulesZeroExportsVerify(t *testing.T) {
+	for _, name := range []string{"early-close-certified-72h", "pending-at-close", "kept-ballot-changed"} {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "rules0", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files map[string][]byte
+			if err := json.Unmarshal(raw, &files); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(files[audit.FileAgenda], []byte(`"rules"`)) {
+				t.Fatal("the agenda names its rules: not an export of rules 0")
+			}
+			rep, err := verifyFiles(files)
+			if err != nil {
+				t.Fatalf("verify = %v", err)
+			}
+			if name == "early-close-certified-72h" && !rep.Certified {
+				t.Error("the certified export is not reported certified")
+			}
+		})
 	}
 }
 

@@ -276,7 +276,7 @@ func TestEnrolledKeysSignOnlyThroughTheirSignIn(t *testing.T) {
 		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
 		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID()}, K: 1}})
 	res := v.closeAndResult(t)
-	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3))
+	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3, audit.Rules))
 	certify := func(tok string) error {
 		_, err := v.as.CertifyResult(v.ctx(tok), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: zhou.keyID(),
 			Signature: ed25519.Sign(zhou.priv, []byte(res.GetCertificationStatement()))})

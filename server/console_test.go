@@ -719,7 +719,7 @@ func TestConsoleCommittee(t *testing.T) {
 	click(zhao, `[data-testid=certify]`)
 	wait(zhao, "refused in the objection window", `(document.querySelector('[data-testid=certification] .error') || {}).textContent?.includes('OBJECTION_WINDOW_OPEN')`)
 
-	c.e.clock.Set(audit.ObjectionDeadline(closed, 3))
+	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
 	for i, m := range members[:2] {
 		c.open(m, "#/c/"+c.cid+"/a/select-2026-c/committee")
 		if i == 0 {
@@ -943,7 +943,7 @@ func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
 	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
 		t.Fatal(err)
 	}
-	c.e.clock.Set(audit.ObjectionDeadline(closed, 3))
+	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
 	route := "#/c/" + c.cid + "/a/" + a.GetAssemblyId() + "/committee"
 	c.open(shared, route)
 	click(shared, `[data-testid=certify]`)
