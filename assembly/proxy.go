@@ -22,8 +22,11 @@ type Proxy struct {
 	HolderName string `json:"holder_name"`
 	// HolderID is the keyed hash of the holder's identity number
 	// (roll.OwnerID): the person the proxy cap counts. Proxies recorded
-	// before it was kept have none, and count by their key.
+	// before it was kept have none, and count by their key. HolderTag is
+	// the holder's pseudonym in this assembly's public log
+	// (roll.Identifier.Tag), which links to no owner and no other assembly.
 	HolderID        string    `json:"holder_id,omitempty"`
+	HolderTag       string    `json:"holder_tag,omitempty"`
 	HolderKeyID     string    `json:"holder_key_id"`
 	HolderPublicKey []byte    `json:"holder_public_key"`
 	DocumentSHA256  string    `json:"document_sha256"`
@@ -41,7 +44,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 	switch {
 	case p.HolderName == "" || len([]rune(p.HolderName)) > 64:
 		return Proxy{}, fmt.Errorf("%w: holder_name: 1 to 64 characters", ErrInvalid)
-	case p.HolderID == "":
+	case p.HolderID == "" || p.HolderTag == "":
 		return Proxy{}, fmt.Errorf("%w: holder_id_number: the holder's identity document number, as the authorisation gives it, is required", ErrInvalid)
 	case len(p.HolderPublicKey) != ed25519.PublicKeySize:
 		return Proxy{}, fmt.Errorf("%w: holder_public_key: an ed25519 public key is %d bytes", ErrInvalid, ed25519.PublicKeySize)
@@ -105,7 +108,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			return err
 		}
 		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
-			Holder: p.HolderID, HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
+			Holder: p.HolderTag, HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
 	})
 	return p, err
 }

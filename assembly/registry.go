@@ -577,7 +577,7 @@ func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
 // closes: every ballot received ends counted, refused or superseded.
 func refuseUnconfirmed(tx store.Tx, lw *logWriter, a *Assembly) error {
 	p, err := getProgress(tx, a)
-	if err != nil || p.Pending == 0 {
+	if err != nil || (p.Pending == 0 && !a.Settings.MakerChecker) {
 		return err
 	}
 	var pending []BallotRecord
@@ -589,7 +589,8 @@ func refuseUnconfirmed(tx store.Tx, lw *logWriter, a *Assembly) error {
 		if br.Status == Pending {
 			pending = append(pending, br)
 		}
-		return len(pending) < int(p.Pending), nil
+		// Every ballot is read, whatever the counter says: it runs once.
+		return true, nil
 	})
 	if err != nil {
 		return err
@@ -603,9 +604,9 @@ func refuseUnconfirmed(tx store.Tx, lw *logWriter, a *Assembly) error {
 		if err := putBallot(tx, a.ID, &br); err != nil {
 			return err
 		}
-		p.Pending--
 		p.Refused++
 	}
+	p.Pending = 0
 	return putProgress(tx, a.ID, p)
 }
 

@@ -173,8 +173,10 @@ type KeyEntry struct {
 // stays in the server's records: exports are public.
 type ProxyEntry struct {
 	Voter string `json:"voter"`
-	// Holder is the holder id (the keyed hash of their identity number),
-	// by which the proxy cap counts; empty in logs written before it was.
+	// Holder is the holder's pseudonym in this assembly (a keyed hash of
+	// their identity number that links to no owner id and no other
+	// assembly), by which the proxy cap counts; empty in logs written
+	// before it was.
 	Holder         string `json:"holder,omitempty"`
 	HolderKeyID    string `json:"holder_key_id"`
 	DocumentSHA256 string `json:"document_sha256"`

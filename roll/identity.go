@@ -31,6 +31,19 @@ func (id *Identifier) Hash(number string) []byte {
 	return m.Sum(nil)
 }
 
+// Tag is a pseudonym of a normalised identity number within one scope (an
+// assembly): the same number gives the same tag there, while without the
+// secret tags of different scopes cannot be linked, nor a tag to an owner
+// id. It is what a public export may show of a person who is not voting.
+func (id *Identifier) Tag(scope, number string) string {
+	m := hmac.New(sha256.New, id.secret)
+	m.Write([]byte("ownervote scoped tag v1\x00"))
+	m.Write([]byte(scope))
+	m.Write([]byte{0})
+	m.Write([]byte(number))
+	return "h" + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
 // OwnerID derives the public owner id from an identity hash.
 func OwnerID(idHash []byte) string {
 	return "o" + hex.EncodeToString(idHash[:8])

@@ -10,7 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -743,11 +746,37 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if _, err := verifyFiles(files); err != nil {
 		t.Fatalf("verify(export with proxies) = %v", err)
 	}
+	// The public log names holders by a pseudonym of this assembly: not
+	// the owner id of the holder who owns 1-1-202, nor any number.
+	tags := map[string]string{}
+	for _, l := range logLines(files) {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindProxy {
+			tags[e.Proxy.Voter] = e.Proxy.Holder
+		}
+	}
+	if h := tags[v.owners[72]]; h == "" || h == want || h == owner.GetHolderId() || h == tags[v.owners[70]] {
+		t.Errorf("the log names the holders %q (owner 1-1-202's proxy) and %q; want distinct pseudonyms, not the owner id %s", h, tags[v.owners[70]], want)
+	}
+	for _, n := range []string{idNumberN(900), idNumberN(3)} {
+		if bytes.Contains(bytes.Join(logLines(files), nil), []byte(n)) {
+			t.Errorf("the export holds a holder's identity number")
+		}
+	}
+	// Nor does the data directory hold a holder's identity number.
+	filepath.WalkDir(v.e.dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte(idNumberN(900))) {
+				t.Errorf("%s holds a proxy holder's identity number", path)
+			}
+		}
+		return nil
+	})
 	// Offline: the second authorisation given to the first holder, beyond
 	// the cap, the first holder's key given to another, a voter given two
 	// proxies, and a proxy for someone not on the roll.
 	for name, edit := range map[string]func(p *audit.ProxyEntry){
-		"a holder beyond the cap":    func(p *audit.ProxyEntry) { p.Holder = first.GetHolderId() },
+		"a holder beyond the cap":    func(p *audit.ProxyEntry) { p.Holder = tags[v.owners[70]] },
 		"a key given to two holders": func(p *audit.ProxyEntry) { p.HolderKeyID = first.GetHolderKeyId() },
 		"two proxies for one voter":  func(p *audit.ProxyEntry) { p.Voter = v.owners[70] },
 		"a proxy for no voter":       func(p *audit.ProxyEntry) { p.Voter = "o0000000000000000" },
