@@ -284,7 +284,7 @@ const LongNumberRule = "a phone, identity or bank card number (11 or more digits
 // platform never stores where others read it: 11 or more digits in a row
 // (ASCII or full-width), or such a number written in groups joined by one
 // space, hyphen or full stop (ASCII, full-width or the ideographic space):
-// a mobile number as 3-4-4, 7-4 or 3-8 digits (138 1234 5678), a resident
+// a mobile number (13 to 19…) as 3-4-4, 7-4 or 3-8 digits (138 1234 5678), a resident
 // identity number as 6-8-4 digits or 6-8-3 and X, a card number as four
 // groups of 4 digits or more. It returns the byte offset where the number
 // starts, or -1. Dates, times, unit numbers (3-1-201), areas and masked
@@ -296,7 +296,7 @@ func LongNumber(s string) int {
 	// character of an identity number).
 	type run struct {
 		at, digits     int
-		lead           rune
+		lead, second   rune
 		joined, xAfter bool
 	}
 	var runs []run
@@ -305,6 +305,9 @@ func LongNumber(s string) int {
 		d, ok := digitOf(r)
 		switch {
 		case ok && inRun:
+			if r := &runs[len(runs)-1]; r.digits == 1 {
+				r.second = d
+			}
 			runs[len(runs)-1].digits++
 		case ok:
 			runs = append(runs, run{at: i, digits: 1, lead: d, joined: sepSeen})
@@ -335,8 +338,11 @@ func LongNumber(s string) int {
 		return true
 	}
 	for i, r := range runs {
+		// A mobile number starts 13 to 19; written 3-8, it is not the end
+		// of a unit number (3-1-131 20260512).
+		mobile := r.lead == '1' && r.second >= '3'
 		switch {
-		case r.lead == '1' && (shape(i, 3, 4, 4) || shape(i, 7, 4) || shape(i, 3, 8)),
+		case mobile && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !r.joined)),
 			shape(i, 6, 8, 4), shape(i, 6, 8, 3) && runs[i+2].xAfter,
 			shape(i, 4, 4, 4, 4):
 			return r.at

@@ -76,7 +76,7 @@ function isWhiteSpace(cp) {
 // phone, identity or bank card number, as ballot.LongNumber in Go does (the
 // server refuses such text; the console says so before sending): 11 or more
 // digits in a row, ASCII or full-width, or such a number in groups joined by
-// one space, hyphen or full stop: a mobile number as 3-4-4, 7-4 or 3-8, an
+// one space, hyphen or full stop: a mobile number (13 to 19…) as 3-4-4, 7-4 or 3-8, an
 // identity number as 6-8-4 or 6-8-3 and X, a card number as four or more
 // groups of 4. It returns whether it found one.
 export function longNumber(s) {
@@ -87,9 +87,11 @@ export function longNumber(s) {
   let sepSeen = false;
   for (const c of s) {
     if (digit(c) && inRun) {
-      runs[runs.length - 1].digits++;
+      const r = runs[runs.length - 1];
+      if (r.digits === 1) r.second = ascii(c);
+      r.digits++;
     } else if (digit(c)) {
-      runs.push({ digits: 1, lead: ascii(c), joined: sepSeen, xAfter: false });
+      runs.push({ digits: 1, lead: ascii(c), second: '', joined: sepSeen, xAfter: false });
       inRun = true;
       sepSeen = false;
     } else if (inRun && ' -.\u3000\uff0d\uff0e'.includes(c)) {
@@ -104,7 +106,10 @@ export function longNumber(s) {
   }
   const shape = (i, ...digits) => i + digits.length <= runs.length &&
     digits.every((n, k) => runs[i + k].digits === n && (k === 0 || runs[i + k].joined));
-  return runs.some((r, i) => (r.lead === '1' && (shape(i, 3, 4, 4) || shape(i, 7, 4) || shape(i, 3, 8))) ||
+  // A mobile number starts 13 to 19; written 3-8, it is not the end of a
+  // unit number (3-1-131 20260512).
+  const mobile = (r) => r.lead === '1' && r.second >= '3';
+  return runs.some((r, i) => (mobile(r) && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !r.joined))) ||
     shape(i, 6, 8, 4) || (shape(i, 6, 8, 3) && runs[i + 2].xAfter) || shape(i, 4, 4, 4, 4));
 }
 
