@@ -312,6 +312,22 @@ func editEntries(f map[string][]byte, edit func(n int, e *audit.Entry) bool) {
 	setLogLines(f, ls)
 }
 
+// insertEntry inserts e into the export's log at position at, numbering it
+// and every entry after it.
+func insertEntry(f map[string][]byte, at int, e audit.Entry) {
+	ls := logLines(f)
+	e.Index = uint64(at)
+	line, _ := e.Marshal()
+	rest := append([][]byte{line}, ls[at:]...)
+	for j := 1; j < len(rest); j++ {
+		var x audit.Entry
+		json.Unmarshal(rest[j], &x)
+		x.Index++
+		rest[j], _ = x.Marshal()
+	}
+	setLogLines(f, append(ls[:at:at], rest...))
+}
+
 func cloneFiles(files map[string][]byte) map[string][]byte {
 	c := make(map[string][]byte, len(files))
 	for k, v := range files {
@@ -358,7 +374,7 @@ func TestExportTamperDetected(t *testing.T) {
 	tests := []struct {
 		name   string
 		tamper func(f map[string][]byte)
-		check  string
+		check  string // the check, and optionally ": " and words of its detail
 	}{
 		{"one byte of one ballot changed", func(f map[string][]byte) {
 			editEntry(f, ballotLine(logLines(f), 10), func(e *audit.Entry) {
@@ -394,18 +410,21 @@ func TestExportTamperDetected(t *testing.T) {
 					at = i
 				}
 			}
-			e := audit.Entry{Index: uint64(at), Kind: audit.KindBallot, Assembly: v.assembly, Time: duringVote,
-				Ballot: &audit.BallotEntry{Seq: 9999, ID: ballot.ID(canonical), Ballot: canonical, Signature: sig, Status: "ACCEPTED"}}
-			line, _ := e.Marshal()
-			rest := append([][]byte{line}, ls[at:]...)
-			for j := 1; j < len(rest); j++ {
-				var x audit.Entry
-				json.Unmarshal(rest[j], &x)
-				x.Index++
-				rest[j], _ = x.Marshal()
-			}
-			setLogLines(f, append(ls[:at:at], rest...))
+			insertEntry(f, at, audit.Entry{Kind: audit.KindBallot, Assembly: v.assembly, Time: duringVote,
+				Ballot: &audit.BallotEntry{Seq: 9999, ID: ballot.ID(canonical), Ballot: canonical, Signature: sig, Status: "ACCEPTED"}})
 		}, "unregistered-key"},
+		{"an objection before the result", func(f map[string][]byte) {
+			at := slices.IndexFunc(logLines(f), func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"CLOSE"`)) })
+			insertEntry(f, at, audit.Entry{Kind: audit.KindObjection, Assembly: v.assembly, Time: duringVote,
+				Objection: &audit.ObjectionEntry{ID: "obj-0", Text: "过早的异议", By: "staff"}})
+		}, "status: before the preliminary result"},
+		{"an objection logged twice", func(f map[string][]byte) {
+			ls := logLines(f)
+			at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"OBJECTION"`)) })
+			var e audit.Entry
+			json.Unmarshal(ls[at], &e)
+			insertEntry(f, at+1, e)
+		}, "status: logged twice"},
 		{"a committee signature forged", func(f map[string][]byte) {
 			var c audit.Certificate
 			json.Unmarshal(f[audit.FileCertificate], &c)
@@ -483,7 +502,8 @@ func TestExportTamperDetected(t *testing.T) {
 			if !errors.As(err, &d) {
 				t.Fatalf("verify(tampered) = %v, want a discrepancy", err)
 			}
-			if d.Check != tc.check {
+			check, detail, _ := strings.Cut(tc.check, ": ")
+			if d.Check != check || !strings.Contains(d.Detail, detail) {
 				t.Errorf("verify found %q (%v), want %q", d.Check, d, tc.check)
 			}
 		})

@@ -826,6 +826,24 @@ func TestUnconfirmedBallotsRefusedAtClose(t *testing.T) {
 		t.Fatalf("verify = %+v, %v; want 1 refused, 1 counted", rep, err)
 	}
 
+	// The refusal at the close turned into a count, and another entry
+	// slipped in between the refusal and the CLOSE.
+	refusal := slices.IndexFunc(logLines(files), func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"STATUS"`)) })
+	counted := cloneFiles(files)
+	editEntry(counted, refusal, func(e *audit.Entry) { e.Status.Status, e.Status.Reason = "ACCEPTED", "" })
+	between := cloneFiles(files)
+	insertEntry(between, refusal+1, audit.Entry{Kind: audit.KindProxy, Assembly: v.assembly, Time: closesAt,
+		Proxy: &audit.ProxyEntry{Voter: v.owners[90], HolderKeyID: newSigner("x", 90).keyID(), DocumentSHA256: proxyDoc(90)}})
+	for name, c := range map[string]struct {
+		files  map[string][]byte
+		detail string
+	}{"counted without a confirmation": {counted, "without a confirmation"}, "an entry before the CLOSE": {between, "between the refusals"}} {
+		var d *audit.Discrepancy
+		if _, err := verifyFiles(c.files); !errors.As(err, &d) || d.Check != "status" || !strings.Contains(d.Detail, c.detail) {
+			t.Errorf("verify(%s) = %v, want a status discrepancy", name, err)
+		}
+	}
+
 	// The same log without the refusal: the ballot waits at the close.
 	ls := logLines(files)
 	at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"STATUS"`)) })
@@ -936,6 +954,11 @@ func TestNoticeAndLifecycle(t *testing.T) {
 	if _, err := verifyFiles(files); err != nil {
 		t.Errorf("verify(export of a short notice with its reason) = %v", err)
 	}
+	refused := cloneFiles(files)
+	editEntry(refused, 1, func(e *audit.Entry) {
+		e.Agenda.RefuseShortNotice = true
+		refused[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+	})
 	editEntry(files, 1, func(e *audit.Entry) {
 		e.Agenda.ShortNoticeReason = ""
 		files[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
@@ -943,6 +966,9 @@ func TestNoticeAndLifecycle(t *testing.T) {
 	var d *audit.Discrepancy
 	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "agenda" || !strings.Contains(d.Detail, "records no reason") {
 		t.Errorf("verify(a short notice without a reason) = %v, want an agenda discrepancy", err)
+	}
+	if _, err := verifyFiles(refused); !errors.As(err, &d) || d.Check != "agenda" || !strings.Contains(d.Detail, "admits no short notice") {
+		t.Errorf("verify(a short notice the agenda refuses) = %v, want an agenda discrepancy", err)
 	}
 	// Early close needs an admin.
 	v.e.clock.Set(duringVote)
