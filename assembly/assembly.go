@@ -39,10 +39,6 @@ const (
 // DefaultObjectionDays is the objection window when an assembly sets none.
 const DefaultObjectionDays = 3
 
-// chinaTime writes a time in messages that staff read: RFC 3339 in China
-// time (2026-05-12T15:37:00+08:00), as the console and the notice show it.
-func chinaTime(t time.Time) string { return t.In(audit.ChinaTime).Format(time.RFC3339) }
-
 // MinNotice is the least time between publishing the notice and opening the
 // vote (DESIGN §2 "Procedure").
 const MinNotice = audit.MinNotice
@@ -253,7 +249,7 @@ func (a *Assembly) validate() error {
 	case a.Opens.IsZero() || a.Closes.IsZero():
 		return bad("opens_at", "the voting window needs an opening and a closing time")
 	case !a.Closes.After(a.Opens):
-		return bad("closes_at", "closing (%s) must be after opening (%s)", chinaTime(a.Closes), chinaTime(a.Opens))
+		return bad("closes_at", "closing (%s) must be after opening (%s)", audit.FormatChinaTime(a.Closes), audit.FormatChinaTime(a.Opens))
 	case len(a.Channels) == 0:
 		return bad("channels", "accept at least one channel")
 	case a.Settings.ProxyCap < 0:

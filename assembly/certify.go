@@ -108,7 +108,7 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 			return fmt.Errorf("%w: %s is %s; objections are taken on a preliminary result", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
 		if !now.Before(rec.ObjectionDeadline()) {
-			return fmt.Errorf("%w: it closed %s", ErrObjectionsClosed, chinaTime(rec.ObjectionDeadline()))
+			return fmt.Errorf("%w: it closed %s", ErrObjectionsClosed, audit.FormatChinaTime(rec.ObjectionDeadline()))
 		}
 		o = Objection{ID: fmt.Sprintf("obj-%d", len(rec.Objections)+1), Text: text, By: by, At: now}
 		rec.Objections = append(rec.Objections, o)
@@ -173,7 +173,7 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			return fmt.Errorf("%w: %s is %s; only a preliminary result is certified", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
 		if now.Before(rec.ObjectionDeadline()) {
-			return fmt.Errorf("%w: until %s", ErrObjectionWindow, chinaTime(rec.ObjectionDeadline()))
+			return fmt.Errorf("%w: until %s", ErrObjectionWindow, audit.FormatChinaTime(rec.ObjectionDeadline()))
 		}
 		for _, o := range rec.Objections {
 			if o.Response == "" {

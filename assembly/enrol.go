@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -37,7 +38,7 @@ func (r *Registry) ApproveSigner(ctx context.Context, keyID, by string) (Signer,
 		}
 		switch {
 		case !s.Revoked.IsZero():
-			return fmt.Errorf("%w: %s was revoked %s", ErrSignerNotPending, keyID, chinaTime(s.Revoked))
+			return fmt.Errorf("%w: %s was revoked %s", ErrSignerNotPending, keyID, audit.FormatChinaTime(s.Revoked))
 		case !s.Pending:
 			return fmt.Errorf("%w: %s is active already", ErrSignerNotPending, keyID)
 		}

@@ -44,7 +44,7 @@ var refusalCodes = map[string]error{
 	"NOT_OPEN": ErrNotOpen, "VOTING_CLOSED": ErrVotingClosed, "CHANNEL_NOT_ACCEPTED": ErrChannelNotAccepted,
 	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
 	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot,
-	"NOT_CONFIRMED": ErrNotConfirmed,
+	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey,
 }
 
 // refusalOf is a stored refusal's sentinel: by its code or, in a record
@@ -575,7 +575,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 	switch st := a.StateAt(now); st {
 	case Open:
 	case Draft, Published:
-		return nil, ErrNotOpen, fmt.Sprintf("assembly is %s; voting opens %s", st, chinaTime(a.Opens)), nil
+		return nil, ErrNotOpen, fmt.Sprintf("assembly is %s; voting opens %s", st, audit.FormatChinaTime(a.Opens)), nil
 	default:
 		return nil, ErrVotingClosed, fmt.Sprintf("assembly is %s", st), nil
 	}
@@ -586,7 +586,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 		return nil, ErrRollMismatch, "", nil
 	}
 	if b.Time.After(now.Add(5 * time.Minute)) {
-		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", chinaTime(b.Time), chinaTime(now)), nil
+		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", audit.FormatChinaTime(b.Time), audit.FormatChinaTime(now)), nil
 	}
 	vr = &voterRecord{}
 	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
@@ -615,7 +615,7 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot, by st
 			return ErrNoRight, "key is not the voter's", nil
 		}
 		if !k.Active() {
-			return ErrKeyRevoked, fmt.Sprintf("owner key %s revoked %s", b.KeyID, chinaTime(k.Revoked)), nil
+			return ErrKeyRevoked, fmt.Sprintf("owner key %s revoked %s", b.KeyID, audit.FormatChinaTime(k.Revoked)), nil
 		}
 	case ballot.SignerPlatform, ballot.SignerStaff:
 		s, err := r.signers.view(tx, b.KeyID)
@@ -632,13 +632,13 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot, by st
 		case s.Pending && s.Revoked.IsZero():
 			return ErrNoRight, fmt.Sprintf("signer key %s of %s waits for an admin's approval", b.KeyID, s.ID), nil
 		case !s.Active():
-			return ErrKeyRevoked, fmt.Sprintf("signer key %s revoked %s", b.KeyID, chinaTime(s.Revoked)), nil
+			return ErrKeyRevoked, fmt.Sprintf("signer key %s revoked %s", b.KeyID, audit.FormatChinaTime(s.Revoked)), nil
 		case !s.InScope(a.CommunityID):
 			return ErrNoRight, fmt.Sprintf("signer %s acts in community %s only", s.ID, s.CommunityID), nil
 		case b.Signer == ballot.SignerStaff && b.Attestation.StaffID != s.ID:
 			return ErrNoRight, fmt.Sprintf("attestation names staff %s but the key is %s's", b.Attestation.StaffID, s.ID), nil
 		case !s.UsableBy(by):
-			return ErrNoRight, fmt.Sprintf("signer key %s was enrolled by %s through another sign-in: only its holder signs with it", b.KeyID, s.ID), nil
+			return ErrNotYourKey, fmt.Sprintf("signer key %s of %s", b.KeyID, s.ID), nil
 		}
 	case ballot.SignerProxy:
 		var p Proxy

@@ -353,7 +353,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		}
 		now := r.now().UTC()
 		if !rec.Opens.After(now) {
-			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, chinaTime(rec.Opens))
+			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, audit.FormatChinaTime(rec.Opens))
 		}
 		if notice := rec.Opens.Sub(now); notice < MinNotice && rec.Settings.RefuseShortNotice {
 			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days, and the assembly admits no short notice; set a later opens_at",

@@ -86,6 +86,10 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     kept ballot where votes may be changed.
 const Rules = 1
 
+// FormatChinaTime writes a time for people to read in messages and reports:
+// RFC 3339 in China time (2026-05-12T15:37:00+08:00).
+func FormatChinaTime(t time.Time) string { return t.In(ChinaTime).Format(time.RFC3339) }
+
 // ObjectionDeadline is when the objection window of days calendar days
 // after a close at closed ends, under the procedure rules of that version
 // (Rules). From version 1, as Civil Code arts. 201 and 203 count a period

@@ -436,7 +436,7 @@ func (v *verifier) replay(e *Entry) error {
 		case e.Status.Status == "ACCEPTED" && !v.voting(e.Time):
 			// (A refusal may be logged at the close: earlier versions read
 			// the clock twice when confirming.)
-			return fail("status", i, "ballot %d counted by a confirmation at %s, outside the voting window %s – %s", e.Status.Seq, e.Time.Format(time.RFC3339), v.agenda.Opens.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
+			return fail("status", i, "ballot %d counted by a confirmation at %s, outside the voting window %s – %s", e.Status.Seq, FormatChinaTime(e.Time), FormatChinaTime(v.agenda.Opens), FormatChinaTime(v.agenda.Closes))
 		case !ed25519.Verify(k.PublicKey, ConfirmationStatement(v.b.Keys.Assembly, e.Status.ID), e.Status.Signature):
 			return fail("ballot-signature", i, "the confirmation of ballot %d does not verify", e.Status.Seq)
 		}
@@ -449,7 +449,7 @@ func (v *verifier) replay(e *Entry) error {
 	case KindClose:
 		if e.Time.Before(v.agenda.Closes) && (!e.Close.Early || e.Close.Reason == "" || e.Close.By == "") {
 			return fail("status", i, "the vote closed %s, before the agenda's closing %s, without an early close's reason and the admin who closed it",
-				e.Time.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
+				FormatChinaTime(e.Time), FormatChinaTime(v.agenda.Closes))
 		}
 		// Every ballot received ends counted, refused or superseded (from
 		// rules 1 on: before, ballots could be left waiting).
@@ -473,7 +473,7 @@ func (v *verifier) replay(e *Entry) error {
 		case v.result == nil:
 			return fail("status", i, "an objection before the preliminary result")
 		case !e.Time.Before(deadline):
-			return fail("status", i, "an objection at %s, after the objection window closed %s", e.Time.Format(time.RFC3339), deadline.Format(time.RFC3339))
+			return fail("status", i, "an objection at %s, after the objection window closed %s", FormatChinaTime(e.Time), FormatChinaTime(deadline))
 		case v.objections[e.Objection.ID]:
 			return fail("status", i, "objection %s logged twice", e.Objection.ID)
 		}
@@ -489,7 +489,7 @@ func (v *verifier) replay(e *Entry) error {
 		deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays, v.agenda.Rules)
 		switch {
 		case e.Time.Before(deadline):
-			return fail("committee-signature", i, "signed %s, before the objection window closed %s", e.Time.Format(time.RFC3339), deadline.Format(time.RFC3339))
+			return fail("committee-signature", i, "signed %s, before the objection window closed %s", FormatChinaTime(e.Time), FormatChinaTime(deadline))
 		case len(v.unanswered) > 0:
 			return fail("committee-signature", i, "signed while %d objection(s) had no response", len(v.unanswered))
 		}
@@ -564,7 +564,7 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		return fail("not-on-roll", i, "ballot %d: voter %s is not on the roll", be.Seq, b.Voter)
 	}
 	if !v.voting(at) {
-		return fail("status", i, "ballot %d taken at %s, outside the voting window %s – %s", be.Seq, at.Format(time.RFC3339), v.agenda.Opens.Format(time.RFC3339), v.agenda.Closes.Format(time.RFC3339))
+		return fail("status", i, "ballot %d taken at %s, outside the voting window %s – %s", be.Seq, FormatChinaTime(at), FormatChinaTime(v.agenda.Opens), FormatChinaTime(v.agenda.Closes))
 	}
 	for _, m := range v.agenda.Motions {
 		if !slices.ContainsFunc(b.Choices, func(c ballot.Choice) bool { return c.Motion == m.ID }) {

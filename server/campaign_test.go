@@ -252,8 +252,8 @@ func TestEnrolledKeysSignOnlyThroughTheirSignIn(t *testing.T) {
 	b, _ := v.ballotFor(120, ballot.Phone, "AGREE")
 	b.KeyID, b.Attestation.StaffID = chen.keyID(), chen.id
 	canonical, sig := v.sign(t, b, chen)
-	if _, err := v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: canonical, Signature: sig}); server.ReasonOf(err) != "NO_RIGHT_TO_SIGN" || !strings.Contains(err.Error(), "another sign-in") {
-		t.Errorf("a ballot signed with chen's key through another sign-in: %v, want NO_RIGHT_TO_SIGN", err)
+	if _, err := v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: canonical, Signature: sig}); server.ReasonOf(err) != "NOT_YOUR_KEY" || !strings.Contains(err.Error(), "another sign-in") {
+		t.Errorf("a ballot signed with chen's key through another sign-in: %v, want NOT_YOUR_KEY", err)
 	}
 	b.Nonce = nonce()
 	canonical, sig = v.sign(t, b, chen)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -29,7 +30,7 @@ var noticeTemplate = template.Must(template.New("notice.html").Funcs(template.Fu
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(time.FixedZone("CST", 8*3600)).Format("2006年01月02日 15:04")
+		return t.In(audit.ChinaTime).Format("2006年01月02日 15:04")
 	},
 }).ParseFS(templates, "templates/notice.html"))
 
