@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,5 +158,23 @@ func TestSubmitAfterAFailedFsync(t *testing.T) {
 	// One log entry per ballot, and the platform key's at its first.
 	if want := p0.Version + 1 + n; p.Counted != n || p.Refused != 0 || p.Version != want {
 		t.Errorf("after the restart: %d counted, %d refused, log of %d; want %d, 0, %d", p.Counted, p.Refused, p.Version, n, want)
+	}
+}
+
+// TestResultBeforeTheCloserRan: past its closing time and before the
+// server's closer has run, an assembly has no result yet, and says why.
+func TestResultBeforeTheCloserRan(t *testing.T) {
+	f := newFixture(t, 3, assembly.Settings{})
+	closes := f.Assembly.Closes
+	f.now.Store(&closes)
+	_, _, _, err := f.reg.Result(context.Background(), f.Assembly.ID)
+	if !errors.Is(err, assembly.ErrWrongState) || !strings.Contains(err.Error(), "being counted") {
+		t.Errorf("Result past the closing time, before CloseDue = %v; want it being counted", err)
+	}
+	if _, err := f.reg.CloseDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := f.reg.Result(context.Background(), f.Assembly.ID); err != nil {
+		t.Errorf("Result after CloseDue = %v", err)
 	}
 }
