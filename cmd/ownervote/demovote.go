@@ -42,6 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	api := fl.String("api", "http://127.0.0.1:7780", "base URL of the JSON API")
 	token := fl.String("token", "", "street-admin token printed by serve --demo (default: $OWNERVOTE_TOKEN)")
 	keepOpen := fl.Bool("keep-open", false, "stop before closing the vote, to follow the campaign in the web console")
+	tlsFiles := addClientTLSFlags(fl)
 	if err := parseFlags(fl, args[1:]); err != nil {
 		return err
 	}
@@ -49,7 +50,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	c := &apiClient{base: strings.TrimRight(*api, "/"), token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+	tlsCfg, err := tlsFiles.config()
+	if err != nil {
+		return err
+	}
+	hc := httpClient(tlsCfg)
+	hc.Timeout = 30 * time.Second
+	c := &apiClient{base: strings.TrimRight(*api, "/"), token: tok, http: hc}
 	return demoVote(ctx, c, stdout, *keepOpen)
 }
 

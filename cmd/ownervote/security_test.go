@@ -325,8 +325,8 @@ func certFiles(t *testing.T, dir, name string, client bool) (caFile, certFile, k
 }
 
 // TestServeTLSFlags: serve --tls-cert --tls-key --client-ca serves both
-// APIs over TLS with client certificates, and `ownervote backup` connects
-// with --ca, --cert and --key.
+// APIs over TLS with client certificates, and `ownervote backup`, `demo
+// vote` and the gRPC commands connect with --ca, --cert and --key.
 func TestServeTLSFlags(t *testing.T) {
 	dir := t.TempDir()
 	serverCA, serverCert, serverKey := certFiles(t, dir, "server", false)
@@ -343,6 +343,10 @@ func TestServeTLSFlags(t *testing.T) {
 	}
 	if code, stdout, errOut := runCmd("backup", "--api", s.base, "--token", s.token, "--out", out, "--ca", serverCA, "--cert", clientCert, "--key", clientKey); code != 0 {
 		t.Fatalf("backup over TLS with a client certificate: %d %s %s", code, stdout, errOut)
+	}
+	// demo vote walks through a vote over the JSON API with the same flags.
+	if code, stdout, errOut := runCmd("demo", "vote", "--api", s.base, "--token", s.token, "--ca", serverCA, "--cert", clientCert, "--key", clientKey); code != 0 {
+		t.Errorf("demo vote over TLS with a client certificate: %d %s %s", code, stdout, errOut)
 	}
 	// The gRPC commands reach it with the same flags: the server answers
 	// (the assembly does not exist) instead of the connection failing.
