@@ -323,6 +323,12 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 	if b.readOnly {
 		return nil, 0, bolterrors.ErrDatabaseReadOnly
 	}
+	// A stopped store takes nothing more: say so before fn runs.
+	select {
+	case <-b.Failed():
+		return nil, 0, b.WriteErr()
+	default:
+	}
 	if b.failing.Load() && b.ov.pendingWrites() >= b.maxWait {
 		// (An apply that failed otherwise has stopped the journal, which
 		// refuses the write itself.)

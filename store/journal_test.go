@@ -48,7 +48,7 @@ func stopped(b *Bolt) bool {
 }
 
 // wantStopped checks that b stopped taking writes, for a failure wrapping
-// cause (ErrWriteFailed, Failed closed, WriteErr).
+// cause (ErrWriteFailed, Failed closed, WriteErr, Update refused).
 func wantStopped(t *testing.T, b *Bolt, cause error, after string) {
 	t.Helper()
 	if !stopped(b) {
@@ -56,6 +56,11 @@ func wantStopped(t *testing.T, b *Bolt, cause error, after string) {
 	}
 	if err := b.WriteErr(); !errors.Is(err, ErrWriteFailed) || !errors.Is(err, cause) {
 		t.Errorf("WriteErr %s = %v, want ErrWriteFailed wrapping %v", after, err, cause)
+	}
+	// A later Update is refused before its function runs.
+	ran := false
+	if err := b.Update(context.Background(), func(Tx) error { ran = true; return nil }); ran || !errors.Is(err, ErrWriteFailed) {
+		t.Errorf("Update %s: ran %v, %v; want ErrWriteFailed without running", after, ran, err)
 	}
 }
 
