@@ -24,7 +24,8 @@ type Proxy struct {
 	// (roll.OwnerID): the person the proxy cap counts. Proxies recorded
 	// before it was kept have none, and count by their key. HolderTag is
 	// the holder's pseudonym in this assembly's public log
-	// (roll.Identifier.Tag), which links to no owner and no other assembly.
+	// (roll.Identifier.Tag), which by itself links to no owner and no other
+	// assembly.
 	HolderID        string    `json:"holder_id,omitempty"`
 	HolderTag       string    `json:"holder_tag,omitempty"`
 	HolderKeyID     string    `json:"holder_key_id"`

@@ -74,9 +74,12 @@ const MinNotice = 15 * 24 * time.Hour
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
 // Rules is the version of the procedure rules an assembly published now
-// follows, logged in its agenda (AgendaEntry.Rules). Assemblies published
-// before the agenda carried it (0) keep the rules they were published
-// under:
+// follows, logged in its agenda (AgendaEntry.Rules; 0 where it is absent).
+// The server refuses unconfirmed ballots at the close and keeps a sold
+// unit's ballot unchanged in every assembly, these being what DESIGN §2
+// asks; for logs of rules 0 the verifier also accepts what the server did
+// before, and the objection window of an assembly published under rules 0
+// stays as announced:
 //   - 1: the objection window counted in calendar days
 //     (ObjectionDeadline); a ballot still waiting for confirmation when
 //     the vote closes is refused at the close; a seller's ballot kept for
@@ -178,9 +181,9 @@ type KeyEntry struct {
 type ProxyEntry struct {
 	Voter string `json:"voter"`
 	// Holder is the holder's pseudonym in this assembly (a keyed hash of
-	// their identity number that links to no owner id and no other
-	// assembly), by which the proxy cap counts; empty in logs written
-	// before it was.
+	// their identity number that by itself links to no owner id and no
+	// other assembly), by which the proxy cap counts; empty in logs
+	// written before it was.
 	Holder         string `json:"holder,omitempty"`
 	HolderKeyID    string `json:"holder_key_id"`
 	DocumentSHA256 string `json:"document_sha256"`

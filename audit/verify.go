@@ -81,11 +81,14 @@ type Report struct {
 	Pinned      bool
 	// Committee lists the members and keys that may certify.
 	Committee []Member
+	// Rules is the version of the procedure rules the agenda names (Rules).
+	Rules int
 }
 
 func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "assembly %s: %d log entries under %d signed checkpoints: Merkle root verified\n", r.Assembly, r.Entries, r.Checkpoints)
+	fmt.Fprintf(&b, "procedure rules: version %d\n", r.Rules)
 	fmt.Fprintf(&b, "ballots: %d authentic (%d counted, %d superseded, %d refused), signatures and signers' rights verified, %d keys\n",
 		r.Ballots, r.Counted, r.Superseded, r.Refused, r.Keys)
 	switch {
@@ -342,6 +345,10 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 		v.units[BallotVoter(tally.VoterOf(u))]++
 	}
 	v.agenda = entries[1].Agenda
+	if v.agenda.Rules < 0 || v.agenda.Rules > Rules {
+		return fail("agenda", 1, "the agenda follows procedure rules %d; this verifier knows them up to %d: update ownervote", v.agenda.Rules, Rules)
+	}
+	v.rep.Rules = v.agenda.Rules
 	if v.agenda.RollDigest != re.Digest {
 		return fail("agenda", 1, "the agenda names roll %s, the log froze %s", v.agenda.RollDigest, re.Digest)
 	}

@@ -284,7 +284,8 @@ const LongNumberRule = "a phone, identity or bank card number (11 or more digits
 // platform never stores where others read it: 11 or more digits in a row
 // (ASCII or full-width), or such a number written in groups joined by one
 // space, hyphen or full stop (ASCII, full-width or the ideographic space):
-// a mobile number (13 to 19…) as 3-4-4, 7-4 or 3-8 digits (138 1234 5678), a resident
+// a mobile number (13 to 19…) as 3-4-4, 7-4 or 3-8 digits (138 1234 5678;
+// 3-8 where the 8 are no date, as in 3-1-131 20260512), a resident
 // identity number as 6-8-4 digits or 6-8-3 and X, a card number as four
 // groups of 4 digits or more. It returns the byte offset where the number
 // starts, or -1. Dates, times, unit numbers (3-1-201), areas and masked
@@ -296,7 +297,7 @@ func LongNumber(s string) int {
 	// character of an identity number).
 	type run struct {
 		at, digits     int
-		lead, second   rune
+		text           []byte // the digits, in ASCII
 		joined, xAfter bool
 	}
 	var runs []run
@@ -305,12 +306,11 @@ func LongNumber(s string) int {
 		d, ok := digitOf(r)
 		switch {
 		case ok && inRun:
-			if r := &runs[len(runs)-1]; r.digits == 1 {
-				r.second = d
-			}
-			runs[len(runs)-1].digits++
+			r := &runs[len(runs)-1]
+			r.digits++
+			r.text = append(r.text, byte(d))
 		case ok:
-			runs = append(runs, run{at: i, digits: 1, lead: d, joined: sepSeen})
+			runs = append(runs, run{at: i, digits: 1, text: []byte{byte(d)}, joined: sepSeen})
 			inRun, sepSeen = true, false
 		case inRun && (r == ' ' || r == '-' || r == '.' || r == '\u3000' || r == '\uff0d' || r == '\uff0e'):
 			inRun, sepSeen = false, true
@@ -338,17 +338,33 @@ func LongNumber(s string) int {
 		return true
 	}
 	for i, r := range runs {
-		// A mobile number starts 13 to 19; written 3-8, it is not the end
-		// of a unit number (3-1-131 20260512).
-		mobile := r.lead == '1' && r.second >= '3'
+		// A mobile number starts 13 to 19; written 3-8, its 8 digits are
+		// no date (3-1-131 20260512 is a room and a day).
+		mobile := r.text[0] == '1' && r.digits > 1 && r.text[1] >= '3'
 		switch {
-		case mobile && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !r.joined)),
+		case mobile && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i+1].text))),
 			shape(i, 6, 8, 4), shape(i, 6, 8, 3) && runs[i+2].xAfter,
 			shape(i, 4, 4, 4, 4):
 			return r.at
 		}
 	}
 	return -1
+}
+
+// isDate tells whether 8 digits read as a day, yyyymmdd, 1900 to 2099.
+func isDate(d []byte) bool {
+	if len(d) != 8 {
+		return false
+	}
+	n := func(s []byte) int {
+		v := 0
+		for _, c := range s {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, m, day := n(d[:4]), n(d[4:6]), n(d[6:])
+	return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && day >= 1 && day <= 31
 }
 
 // digitOf maps an ASCII or full-width digit to its ASCII form.

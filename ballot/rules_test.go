@@ -29,17 +29,20 @@ func TestLongNumber(t *testing.T) {
 		{"身份证 990000 19600101 0039", len("身份证 ")},
 		{"身份证990000-19600101-003X", len("身份证")},
 		{"卡号 6222 0212 3456 7890", len("卡号 ")},
-		{"2026.05.12 15:37 上门", -1},  // a date with full stops
-		{"面积 80.00 m²，3-1-201", -1},  // an area and a unit
-		{"192.168.1.1", -1},          // not a person's number
-		{"2026-05-12 1537 号楼", -1},   // a date and a number
-		{"990000 19600101", -1},      // half an identity number
-		{"6222 0212 3456", -1},       // three groups of four
-		{"3-1-101 20260512 上门", -1},  // a unit and a compact date
-		{"1号楼 101 2026.0512", -1},    // a room and a date
-		{"3-1-131 20260512 上门", -1},  // a room starting 13 and a date
-		{"电话 100 1234 5678", -1},     // no mobile number starts 10
-		{"3-1-201 138 12345678", -1}, // 3-8 right after a unit: missed, since 3-1-131 20260512 must pass
+		{"2026.05.12 15:37 上门", -1}, // a date with full stops
+		{"面积 80.00 m²，3-1-201", -1}, // an area and a unit
+		{"192.168.1.1", -1},         // not a person's number
+		{"2026-05-12 1537 号楼", -1},  // a date and a number
+		{"990000 19600101", -1},     // half an identity number
+		{"6222 0212 3456", -1},      // three groups of four
+		{"3-1-101 20260512 上门", -1}, // a unit and a compact date
+		{"1号楼 101 2026.0512", -1},   // a room and a date
+		{"3-1-131 20260512 上门", -1}, // a room starting 13 and a date
+		{"电话 100 1234 5678", -1},    // no mobile number starts 10
+		{"3-1-201 138 12345678", len("3-1-201 ")},
+		{"15:37 138 12345678", len("15:37 ")},
+		{"2026.05.12 138 12345678", len("2026.05.12 ")},
+		{"3号楼1单元 201 138 12345678", len("3号楼1单元 201 ")},
 	} {
 		if got := LongNumber(c.s); got != c.at {
 			t.Errorf("LongNumber(%q) = %d, want %d", c.s, got, c.at)

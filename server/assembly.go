@@ -195,7 +195,7 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	s.log.InfoContext(ctx, "proxy recorded", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder", p.HolderID, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
+	s.log.InfoContext(ctx, "proxy recorded", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder", p.HolderTag, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
 	return &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
 		RecordTime: timestamppb.New(p.Recorded)}, nil
 }
@@ -384,7 +384,7 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 		Convener:  &ov.Convener{Kind: string(a.Convener.Kind), Name: a.Convener.Name},
 		Committee: &ov.Committee{MemberKeyIds: a.Committee.Members, K: int32(a.Committee.K)},
 		State:     stateProto(a.StateAt(s.reg.Now())), CreateTime: timestamppb.New(a.Created), RollDigest: a.RollDigest, ObjectionDays: int32(a.ObjectionDays),
-		RollUnitCount: int32(a.RollUnits), CloseReason: a.CloseReason, CancelReason: a.CancelReason,
+		RollUnitCount: int32(a.RollUnits), CloseReason: a.CloseReason, CancelReason: a.CancelReason, ProcedureRules: int32(a.Rules),
 	}
 	for _, m := range a.Motions {
 		pm := &ov.Motion{MotionId: m.ID, Title: m.Title, Matter: matterProto(m.Matter), Seats: int32(m.Seats)}

@@ -413,6 +413,12 @@ func TestExportTamperDetected(t *testing.T) {
 			insertEntry(f, at, audit.Entry{Kind: audit.KindBallot, Assembly: v.assembly, Time: duringVote,
 				Ballot: &audit.BallotEntry{Seq: 9999, ID: ballot.ID(canonical), Ballot: canonical, Signature: sig, Status: "ACCEPTED"}})
 		}, "unregistered-key"},
+		{"an agenda following rules this verifier does not know", func(f map[string][]byte) {
+			editEntry(f, 1, func(e *audit.Entry) {
+				e.Agenda.Rules = audit.Rules + 1
+				f[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			})
+		}, "agenda: update ownervote"},
 		{"an objection before the result", func(f map[string][]byte) {
 			at := slices.IndexFunc(logLines(f), func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"CLOSE"`)) })
 			insertEntry(f, at, audit.Entry{Kind: audit.KindObjection, Assembly: v.assembly, Time: duringVote,

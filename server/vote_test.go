@@ -160,6 +160,9 @@ func newVote(t testing.TB, settings *ov.Settings) *vote {
 	if a.GetRollTotal().GetHead() != households || a.GetRollTotal().GetAreaM2() != "13280.00" {
 		t.Fatalf("frozen roll = %v, want 166 heads, 13280.00 m²", a.GetRollTotal())
 	}
+	if a.GetProcedureRules() != audit.Rules {
+		t.Fatalf("published under procedure rules %d, want %d", a.GetProcedureRules(), audit.Rules)
+	}
 	e.clock.Set(duringVote)
 	return v
 }

@@ -1032,8 +1032,12 @@ type Assembly struct {
 	Objections    []*Objection              `protobuf:"bytes,33,rep,name=objections,proto3" json:"objections,omitempty"`
 	Certificate   []*CertificationSignature `protobuf:"bytes,34,rep,name=certificate,proto3" json:"certificate,omitempty"`
 	CertifyTime   *timestamppb.Timestamp    `protobuf:"bytes,35,opt,name=certify_time,json=certifyTime,proto3" json:"certify_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The version of the procedure rules the assembly follows, set at
+	// publication (docs/export-format.md, "rules"); 0 before publication
+	// and for assemblies published before it was kept.
+	ProcedureRules int32 `protobuf:"varint,36,opt,name=procedure_rules,json=procedureRules,proto3" json:"procedure_rules,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Assembly) Reset() {
@@ -1260,6 +1264,13 @@ func (x *Assembly) GetCertifyTime() *timestamppb.Timestamp {
 		return x.CertifyTime
 	}
 	return nil
+}
+
+func (x *Assembly) GetProcedureRules() int32 {
+	if x != nil {
+		return x.ProcedureRules
+	}
+	return 0
 }
 
 // Objection is an objection to the preliminary result and its response.
@@ -5559,8 +5570,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x01k\x18\x02 \x01(\x05R\x01k\"6\n" +
 	"\aFigures\x12\x17\n" +
 	"\aarea_m2\x18\x01 \x01(\tR\x06areaM2\x12\x12\n" +
-	"\x04head\x18\x02 \x01(\x03R\x04head\"\xef\n" +
-	"\n" +
+	"\x04head\x18\x02 \x01(\x03R\x04head\"\x98\v\n" +
 	"\bAssembly\x12\x1f\n" +
 	"\vassembly_id\x18\x01 \x01(\tR\n" +
 	"assemblyId\x12!\n" +
@@ -5600,7 +5610,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"objections\x18! \x03(\v2\x17.ownervote.v1.ObjectionR\n" +
 	"objections\x12F\n" +
 	"\vcertificate\x18\" \x03(\v2$.ownervote.v1.CertificationSignatureR\vcertificate\x12=\n" +
-	"\fcertify_time\x18# \x01(\v2\x1a.google.protobuf.TimestampR\vcertifyTime\"\xdc\x01\n" +
+	"\fcertify_time\x18# \x01(\v2\x1a.google.protobuf.TimestampR\vcertifyTime\x12'\n" +
+	"\x0fprocedure_rules\x18$ \x01(\x05R\x0eprocedureRules\"\xdc\x01\n" +
 	"\tObjection\x12!\n" +
 	"\fobjection_id\x18\x01 \x01(\tR\vobjectionId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12;\n" +

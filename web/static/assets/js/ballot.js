@@ -88,10 +88,10 @@ export function longNumber(s) {
   for (const c of s) {
     if (digit(c) && inRun) {
       const r = runs[runs.length - 1];
-      if (r.digits === 1) r.second = ascii(c);
+      r.text += ascii(c);
       r.digits++;
     } else if (digit(c)) {
-      runs.push({ digits: 1, lead: ascii(c), second: '', joined: sepSeen, xAfter: false });
+      runs.push({ digits: 1, text: ascii(c), joined: sepSeen, xAfter: false });
       inRun = true;
       sepSeen = false;
     } else if (inRun && ' -.\u3000\uff0d\uff0e'.includes(c)) {
@@ -106,10 +106,17 @@ export function longNumber(s) {
   }
   const shape = (i, ...digits) => i + digits.length <= runs.length &&
     digits.every((n, k) => runs[i + k].digits === n && (k === 0 || runs[i + k].joined));
-  // A mobile number starts 13 to 19; written 3-8, it is not the end of a
-  // unit number (3-1-131 20260512).
-  const mobile = (r) => r.lead === '1' && r.second >= '3';
-  return runs.some((r, i) => (mobile(r) && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !r.joined))) ||
+  // A mobile number starts 13 to 19; written 3-8, its 8 digits are no date
+  // (3-1-131 20260512 is a room and a day).
+  const mobile = (r) => r.text[0] === '1' && r.text.length > 1 && r.text[1] >= '3';
+  const isDate = (d) => {
+    if (d.length !== 8) return false;
+    const y = Number(d.slice(0, 4));
+    const m = Number(d.slice(4, 6));
+    const day = Number(d.slice(6));
+    return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
+  };
+  return runs.some((r, i) => (mobile(r) && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i + 1].text)))) ||
     shape(i, 6, 8, 4) || (shape(i, 6, 8, 3) && runs[i + 2].xAfter) || shape(i, 4, 4, 4, 4));
 }
 
