@@ -678,6 +678,89 @@ func TestNoticeOfAnElection(t *testing.T) {
 	}
 }
 
+// TestCommitteeKeyReplaced: a member whose committee key was lost (revoked)
+// certifies with a newer key of theirs; the signature made with the lost
+// key no longer counts, and the export verifies.
+func TestCommitteeKeyReplaced(t *testing.T) {
+	v := newVote(t, nil)
+	members := v.committee3(t)
+	v.openAnother(t, &ov.Assembly{
+		AssemblyId: "renew-2026", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Committee: &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID()}, K: 2},
+	})
+	for i := range 120 {
+		v.cast(t, i, ballot.Platform, "AGREE")
+	}
+	res := v.closeAndResult(t)
+	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3, audit.Rules))
+	stmt := []byte(res.GetCertificationStatement())
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	certify := func(s signer) error {
+		_, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: s.keyID(), Signature: ed25519.Sign(s.priv, stmt)})
+		return err
+	}
+	register := func(s signer) {
+		t.Helper()
+		if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: s.id, Name: s.id, CommunityId: v.community, PublicKey: s.pub()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := certify(members[0]); err != nil {
+		t.Fatal(err)
+	}
+	// A second key of a member whose committee key is still valid is no
+	// committee key.
+	qian2 := newSigner(members[1].id, 231)
+	register(qian2)
+	if err := certify(qian2); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
+		t.Errorf("a second key of a member with a valid committee key: %v, want NOT_COMMITTEE_MEMBER", err)
+	}
+	// 赵's key is lost: revoked, and a new one registered.
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: members[0].keyID(), Reason: "密钥丢失"}); err != nil {
+		t.Fatal(err)
+	}
+	zhao2 := newSigner(members[0].id, 230)
+	register(zhao2)
+	if err := certify(zhao2); err != nil {
+		t.Fatalf("the new key of a member whose committee key was revoked: %v", err)
+	}
+	if err := certify(zhao2); server.ReasonOf(err) != "ALREADY_SIGNED" {
+		t.Errorf("the new key signing twice: %v, want ALREADY_SIGNED", err)
+	}
+	if err := certify(members[1]); err != nil {
+		t.Fatal(err)
+	}
+	a, err := v.as.GetAssembly(v.ctx(v.e.admin), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range a.GetCertificate() {
+		keys = append(keys, c.GetKeyId())
+	}
+	if a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_CERTIFIED || !slices.Equal(keys, []string{zhao2.keyID(), members[1].keyID()}) {
+		t.Errorf("after the replacement: %v, certificate %v; want CERTIFIED by 赵's new key and 钱's", a.GetState(), keys)
+	}
+	files := v.export(t)
+	rep, err := verifyFiles(files)
+	if err != nil || !rep.Certified || len(rep.Signers) != 2 {
+		t.Fatalf("verify = %+v, %v; want certified by 2", rep, err)
+	}
+	// Offline, a key that stands in for no one is no committee key.
+	editEntries(files, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindCertSignature && e.CertSignature.KeyID == zhao2.keyID() {
+			e.CertSignature.Replaces = ""
+			return true
+		}
+		return false
+	})
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "committee-signature" {
+		t.Errorf("verify(the stand-in key's signature without what it replaces) = %v, want a committee-signature discrepancy", err)
+	}
+}
+
 // TestRulesZeroExportsVerify: exports of assemblies published before the
 // procedure rules were versioned (testdata/rules0, made by the server of
 // that time) still verify: their agendas carry no rules, and the verifier
