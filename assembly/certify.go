@@ -50,10 +50,6 @@ type CertSignature struct {
 	KeyID     string    `json:"key_id"`
 	Signature []byte    `json:"signature"`
 	At        time.Time `json:"at"`
-	// Replaces is the committee key, named at the assembly's creation,
-	// that this key of the same member stands in for, that key having
-	// been revoked (lost); "" for a committee key itself.
-	Replaces string `json:"replaces,omitempty"`
 }
 
 // ObjectionDeadline is when the objection window of a closed assembly
@@ -159,31 +155,6 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 	return o, err
 }
 
-// memberKey finds which committee key of the assembly s signs for: its own
-// key, or, for a newer COMMITTEE key of the same member in the community,
-// the member's committee key it stands in for once that one is revoked
-// (lost). It returns "" for a committee key itself.
-func memberKey(tx store.Tx, rec *record, s Signer) (replaces string, err error) {
-	if slices.Contains(rec.Committee.Members, s.KeyID) {
-		return "", nil
-	}
-	if s.Kind == CommitteeSigner && s.InScope(rec.CommunityID) {
-		for _, m := range rec.Committee.Members {
-			ms, err := getSigner(tx, m)
-			if err != nil {
-				return "", err
-			}
-			if ms.ID == s.ID {
-				if ms.Revoked.IsZero() {
-					return "", fmt.Errorf("%w: key %s: %s signs with the committee key %s, which is not revoked", ErrNotMember, s.KeyID, s.ID, m)
-				}
-				return m, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%w: key %s", ErrNotMember, s.KeyID)
-}
-
 // Certify adds a committee member's signature of the certification
 // statement. It is taken once the objection window has closed and every
 // objection has a response; the assembly becomes CERTIFIED when k valid
@@ -209,14 +180,13 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 				return fmt.Errorf("%w: %s", ErrOpenObjections, o.ID)
 			}
 		}
-		s, err := getSigner(tx, keyID)
-		if errors.Is(err, ErrSignerNotFound) {
+		if !slices.Contains(rec.Committee.Members, keyID) {
 			return fmt.Errorf("%w: key %s", ErrNotMember, keyID)
 		}
-		if err != nil {
-			return err
+		if slices.ContainsFunc(rec.Certificate, func(c CertSignature) bool { return c.KeyID == keyID }) {
+			return fmt.Errorf("%w: key %s", ErrDuplicateSigner, keyID)
 		}
-		replaces, err := memberKey(tx, rec, s)
+		s, err := getSigner(tx, keyID)
 		if err != nil {
 			return err
 		}
@@ -226,21 +196,10 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		if !s.UsableBy(by) {
 			return fmt.Errorf("%w: key %s of %s", ErrNotYourKey, keyID, s.ID)
 		}
-		// One signature per member: a second only in place of one made
-		// with a key revoked since, which no longer counts.
-		for _, c := range rec.Certificate {
-			if cs, err := getSigner(tx, c.KeyID); err == nil && cs.ID == s.ID && (cs.Active() || c.KeyID == keyID) {
-				return fmt.Errorf("%w: key %s", ErrDuplicateSigner, keyID)
-			}
-		}
 		if !ed25519.Verify(s.PublicKey, rec.Statement(rec.ResultDigest), sig) {
 			return fmt.Errorf("%w: certification signature of %s", ErrBadCertSignature, keyID)
 		}
-		rec.Certificate = slices.DeleteFunc(rec.Certificate, func(c CertSignature) bool {
-			cs, err := getSigner(tx, c.KeyID)
-			return err == nil && cs.ID == s.ID
-		})
-		rec.Certificate = append(rec.Certificate, CertSignature{KeyID: keyID, Signature: slices.Clone(sig), At: now, Replaces: replaces})
+		rec.Certificate = append(rec.Certificate, CertSignature{KeyID: keyID, Signature: slices.Clone(sig), At: now})
 		// Only signatures of members whose keys are still active count
 		// toward k: a key revoked after signing (lost, compromised) does not.
 		valid := 0
@@ -253,14 +212,7 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		if err != nil {
 			return err
 		}
-		if replaces != "" {
-			// The verifier finds the stand-in key, and whose it is, here.
-			if err := lw.logKey(audit.KeyEntry{KeyID: s.KeyID, PublicKey: s.PublicKey, Role: string(CommitteeSigner), Holder: s.ID,
-				Community: s.CommunityID, Registered: s.Created}); err != nil {
-				return err
-			}
-		}
-		if _, err := lw.add(audit.Entry{Kind: audit.KindCertSignature, CertSignature: &audit.CertSignatureEntry{KeyID: keyID, Signature: sig, Replaces: replaces}}); err != nil {
+		if _, err := lw.add(audit.Entry{Kind: audit.KindCertSignature, CertSignature: &audit.CertSignatureEntry{KeyID: keyID, Signature: sig}}); err != nil {
 			return err
 		}
 		if valid >= rec.Committee.K {

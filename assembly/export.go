@@ -74,7 +74,7 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 			for _, s := range rec.Certificate {
 				name := s.KeyID
 				for _, m := range ag.Committee {
-					if m.KeyID == s.KeyID || m.KeyID == s.Replaces {
+					if m.KeyID == s.KeyID {
 						name = m.Name
 					}
 				}

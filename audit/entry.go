@@ -258,10 +258,6 @@ type ResponseEntry struct {
 type CertSignatureEntry struct {
 	KeyID     string `json:"key_id"`
 	Signature []byte `json:"signature"`
-	// Replaces is the agenda's committee key that KeyID, a newer key of
-	// the same member logged before, stands in for, that key having been
-	// revoked; any signature made with it no longer counts.
-	Replaces string `json:"replaces,omitempty"`
 }
 
 // CertifiedEntry records that k valid signatures were in.

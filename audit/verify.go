@@ -143,8 +143,7 @@ type verifier struct {
 	// certs are the committee's signatures, in the order they were
 	// logged, with the members' names: the certificate the log makes.
 	certs    []CertificateEntry
-	people   map[string]bool   // committee members (by id) who signed
-	signerOf map[string]string // a signing key's member id
+	people   map[string]bool // committee members (by id) who signed
 	closedAt time.Time
 	// objections holds the objections logged, unanswered those without a
 	// response.
@@ -184,7 +183,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
 		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
-		people: map[string]bool{}, signerOf: map[string]string{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
+		people: map[string]bool{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
 		return nil, err
@@ -399,10 +398,7 @@ func (v *verifier) replay(e *Entry) error {
 	if v.rep.Cancelled {
 		return fail("status", i, "%s entry after the assembly was cancelled", e.Kind)
 	}
-	// After the close: objections, the result, the certification, and the
-	// KEY of a committee member's key that stands in for a revoked one.
-	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult &&
-		(e.Kind != KindKey || e.Key.Role != "COMMITTEE") {
+	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
 	if v.closing && e.Kind != KindClose && (e.Kind != KindStatus || e.Status.KeyID != "") {
@@ -791,35 +787,16 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 	if v.result == nil {
 		return fail("committee-signature", i, "signature before the result")
 	}
-	m, pub := v.member(cs.KeyID), []byte(nil)
-	switch {
-	case m != nil && cs.Replaces == "":
-		pub = m.PublicKey
-	case m == nil && cs.Replaces != "":
-		// A member's newer key, logged before, in place of their revoked
-		// committee key.
-		m = v.member(cs.Replaces)
-		k := v.keys[cs.KeyID]
-		if m == nil || k == nil || k.Role != "COMMITTEE" || k.Holder != m.ID || (k.Community != "" && k.Community != v.agenda.CommunityID) {
-			return fail("committee-signature", i, "key %s stands in for %s, but is not a committee key of that member logged before", cs.KeyID, cs.Replaces)
-		}
-		pub = k.PublicKey
-	default:
+	m := v.member(cs.KeyID)
+	if m == nil {
 		return fail("committee-signature", i, "key %s is not a committee member of this assembly", cs.KeyID)
 	}
 	if v.people[m.ID] {
-		if cs.Replaces == "" {
-			return fail("committee-signature", i, "member %s signed twice", m.Name)
-		}
-		// The member's earlier signature, made with the revoked key, no
-		// longer counts.
-		v.certs = slices.DeleteFunc(v.certs, func(c CertificateEntry) bool { return v.signerOf[c.KeyID] == m.ID })
-		v.rep.Signers = slices.DeleteFunc(v.rep.Signers, func(n string) bool { return n == m.Name })
+		return fail("committee-signature", i, "member %s signed twice", m.Name)
 	}
 	v.people[m.ID] = true
-	v.signerOf[cs.KeyID] = m.ID
 	stmt := CertificationStatement(v.b.Keys.Assembly, v.agenda.RollDigest, v.rep.Digest)
-	if !ed25519.Verify(pub, stmt, cs.Signature) {
+	if !ed25519.Verify(m.PublicKey, stmt, cs.Signature) {
 		return fail("committee-signature", i, "the signature of %s (%s) does not verify", m.Name, cs.KeyID)
 	}
 	v.certs = append(v.certs, CertificateEntry{KeyID: cs.KeyID, Name: m.Name, Signature: cs.Signature})

@@ -913,44 +913,6 @@ func TestConsoleRetrySendsTheSameBallot(t *testing.T) {
 	}
 }
 
-// TestConsoleReplacedCommitteeKey: a member whose committee key was lost
-// (revoked) enrols a new one and certifies with it from the console.
-func TestConsoleReplacedCommitteeKey(t *testing.T) {
-	c := newConsole(t)
-	zhao := c.tab()
-	c.signIn(zhao, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员"))
-	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
-	admin := c.tab()
-	c.signIn(admin, c.e.admin)
-	c.approveAll(admin, 1)
-	lost := c.signerByID("member-zhao").GetKeyId()
-	a := c.openAssembly("lost-key-2026", nil, &ov.Committee{MemberKeyIds: []string{lost}, K: 1})
-	c.castMany(a, 0, 115)
-	closed := c.now()
-	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: lost, Reason: "电脑损坏，密钥丢失"}); err != nil {
-		t.Fatal(err)
-	}
-	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
-	c.approveAll(admin, 1)
-	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
-	c.open(zhao, "#/c/"+c.cid+"/a/"+a.GetAssemblyId()+"/committee")
-	click(zhao, `[data-testid=certify]`)
-	wait(zhao, "certified", `document.querySelector('[data-testid=certified]') !== null`)
-	got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.GetCertificate()) != 1 || got.GetCertificate()[0].GetKeyId() == lost {
-		t.Errorf("certificate %v; want one signature, by 赵委员's new key", got.GetCertificate())
-	}
-	if got := eval[string](zhao, "the member's line", `document.querySelector('[data-member]').dataset.signed`); got != "yes" {
-		t.Errorf("赵委员 shown signed = %q, want yes", got)
-	}
-}
-
 // TestConsoleSharedBrowserKeepsKeysApart: two committee members enrol
 // their keys in one browser, one after the other. Signed in as one of them,
 // the console lists and uses only that member's key: one person cannot make

@@ -135,15 +135,11 @@ function objectionsCard(ctx, a, res, redraw) {
 async function certCard(ctx, a, res, signers, redraw) {
   const members = (a.committee && a.committee.member_key_ids) || [];
   const k = (a.committee && a.committee.k) || 0;
-  // Members are people: a member whose committee key was lost (revoked)
-  // signs with a newer key of theirs, which stands in for it.
-  const idOf = (keyId) => (signers.find((s) => s.key_id === keyId) || {}).signer_id || keyId;
-  const memberOf = (keyId) => members.find((m) => m === keyId || (idOf(m) === idOf(keyId) && signerStatus(signers, m) === 'REVOKED'));
-  const signed = Object.fromEntries((a.certificate || []).map((c) => [memberOf(c.key_id) || c.key_id, c]));
+  const signed = Object.fromEntries((a.certificate || []).map((c) => [c.key_id, c]));
   const local = (await listKeys().catch(() => [])).filter((x) => x.kind === 'COMMITTEE');
   // Only a key of the member signed in: never another member's kept in
   // this browser, so that one person cannot make up k of n.
-  const mine = local.find((x) => memberOf(x.keyId) && !signed[memberOf(x.keyId)] && signerStatus(signers, x.keyId) === 'ACTIVE' &&
+  const mine = local.find((x) => members.includes(x.keyId) && !signed[x.keyId] && signerStatus(signers, x.keyId) === 'ACTIVE' &&
     ownedBy(signers, x.keyId, ctx.me));
   const nameOf = (id) => {
     const s = signers.find((x) => x.key_id === id);
@@ -156,7 +152,7 @@ async function certCard(ctx, a, res, signers, redraw) {
     a.state === 'ASSEMBLY_STATE_CERTIFIED' ? h('p', { class: 'alert ok', 'data-testid': 'certified' }, t('committee.certified', { t: fmtTime(a.certify_time) })) : null,
     h('ul', { class: 'members' }, members.map((id) => h('li', { 'data-member': id, 'data-signed': signed[id] ? 'yes' : 'no' },
       signed[id] ? '✓ ' : '○ ', nameOf(id), ' · ', signed[id] ? t('committee.signed', { t: fmtTime(signed[id].sign_time) }) : t('committee.notSigned'),
-      local.some((x) => memberOf(x.keyId) === id && ownedBy(signers, x.keyId, ctx.me)) ? ' ' + t('committee.you') : ''))));
+      local.some((x) => x.keyId === id) ? ' ' + t('committee.you') : ''))));
   if (a.state !== 'ASSEMBLY_STATE_PRELIMINARY' || !can(ctx.me, 'certify')) return card;
   if (!mine) {
     card.append(h('p', { class: 'muted', 'data-testid': 'nokey' }, t('committee.noKey')));
