@@ -913,6 +913,44 @@ func TestConsoleRetrySendsTheSameBallot(t *testing.T) {
 	}
 }
 
+// TestConsoleCountsOnlySignaturesThatCount: a committee signature whose key
+// was revoked (lost) before certification is not counted toward k.
+func TestConsoleCountsOnlySignaturesThatCount(t *testing.T) {
+	c := newConsole(t)
+	members := []signer{newSigner("member-zhao", 231), newSigner("member-qian", 232)}
+	for _, m := range members {
+		if _, err := c.ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: m.id, Name: m.id,
+			CommunityId: c.cid, PublicKey: m.pub()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := c.openAssembly("revoked-2026", nil, &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID()}, K: 2})
+	c.castMany(a, 0, 115)
+	closed := c.now()
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
+	res, err := c.as.GetResult(c.e.ctx(c.e.admin), &ov.GetResultRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.as.CertifyResult(c.e.ctx(c.e.admin), &ov.CertifyResultRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), KeyId: members[0].keyID(),
+		Signature: ed25519.Sign(members[0].priv, []byte(res.GetCertificationStatement()))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: members[0].keyID(), Reason: "密钥丢失"}); err != nil {
+		t.Fatal(err)
+	}
+	tab := c.tab()
+	c.signIn(tab, c.e.admin)
+	c.open(tab, "#/c/"+c.cid+"/a/"+a.GetAssemblyId()+"/committee")
+	wait(tab, "the certification card", `document.querySelector('[data-testid=certification]') !== null`)
+	if got := eval[string](tab, "signed", `document.querySelector('[data-testid=certification]').dataset.signed`); got != "0" {
+		t.Errorf("the page counts %s signatures toward k; the only one was made with a key revoked since", got)
+	}
+}
+
 // TestConsoleSharedBrowserKeepsKeysApart: two committee members enrol
 // their keys in one browser, one after the other. Signed in as one of them,
 // the console lists and uses only that member's key: one person cannot make

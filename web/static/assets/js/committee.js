@@ -135,7 +135,14 @@ function objectionsCard(ctx, a, res, redraw) {
 async function certCard(ctx, a, res, signers, redraw) {
   const members = (a.committee && a.committee.member_key_ids) || [];
   const k = (a.committee && a.committee.k) || 0;
-  const signed = Object.fromEntries((a.certificate || []).map((c) => [c.key_id, c]));
+  // A signature counts while its key is active, or was at certification,
+  // as the server and the notice count them: a key revoked (lost) before
+  // then no longer counts.
+  const counts = (c) => {
+    const s = signers.find((x) => x.key_id === c.key_id);
+    return Boolean(s) && (!s.revoke_time || (a.certify_time && new Date(s.revoke_time) > new Date(a.certify_time)));
+  };
+  const signed = Object.fromEntries((a.certificate || []).filter(counts).map((c) => [c.key_id, c]));
   const local = (await listKeys().catch(() => [])).filter((x) => x.kind === 'COMMITTEE');
   // Only a key of the member signed in: never another member's kept in
   // this browser, so that one person cannot make up k of n.
