@@ -2,6 +2,7 @@ package assembly
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -25,7 +26,22 @@ func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by string) (Signer
 		return Signer{}, fmt.Errorf("%w: kind: %q: enrol a STAFF or COMMITTEE key", ErrInvalid, s.Kind)
 	}
 	s.Pending, s.Approved, s.ApprovedBy = true, time.Time{}, ""
-	return r.RegisterSigner(ctx, s, by)
+	// A signer id whose holder enrolled a key that is not revoked belongs
+	// to that holder's sign-in: another sign-in cannot enrol a key under
+	// it (a staff member under a colleague's id, to sign as them once an
+	// admin approves it by mistake).
+	return r.register(ctx, s, by, func(tx store.Tx, s Signer) error {
+		return tx.Scan(store.Signers, nil, nil, func(_, v []byte) (bool, error) {
+			var q Signer
+			if err := json.Unmarshal(v, &q); err != nil {
+				return false, err
+			}
+			if q.ID == s.ID && q.Revoked.IsZero() && (q.Pending || !q.Approved.IsZero()) && q.RegisteredBy != by {
+				return false, fmt.Errorf("%w: signer_id: %q has a key enrolled through another sign-in; a street admin revokes it first, or registers the key", ErrInvalid, s.ID)
+			}
+			return true, nil
+		})
+	})
 }
 
 // ApproveSigner activates a pending signer.

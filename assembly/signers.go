@@ -69,6 +69,12 @@ func (s Signer) InScope(community string) bool {
 // RegisterSigner records a signing key. A key can be registered once, ever.
 // A signer with Pending set is stored pending (see EnrolSigner).
 func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Signer, error) {
+	return r.register(ctx, s, by, nil)
+}
+
+// register records s, once check (when not nil) has passed in the same
+// transaction.
+func (r *Registry) register(ctx context.Context, s Signer, by string, check func(store.Tx, Signer) error) (Signer, error) {
 	s.ID = strings.TrimSpace(s.ID)
 	s.Name = strings.TrimSpace(s.Name)
 	switch {
@@ -96,6 +102,11 @@ func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Sig
 		}
 		if tx.Get(store.KeyIndex, keyHash(s.PublicKey)) != nil {
 			return fmt.Errorf("%w: %s is an owner's key", ErrSignerExists, s.KeyID)
+		}
+		if check != nil {
+			if err := check(tx, s); err != nil {
+				return err
+			}
 		}
 		return store.PutJSON(tx, store.Signers, []byte(s.KeyID), s)
 	})

@@ -182,6 +182,14 @@ func TestEnrolSigner(t *testing.T) {
 	if _, err := enrol(v.staff2Tok, "STAFF", v.community, chen); status.Code(err) != codes.AlreadyExists {
 		t.Errorf("enrolling a key twice: %v, want AlreadyExists", err)
 	}
+	// A colleague's signer id is theirs: another sign-in cannot enrol a key
+	// under it, the holder's own can.
+	if _, err := enrol(v.staff2Tok, "STAFF", v.community, newSigner(chen.id, 153)); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "another sign-in") {
+		t.Errorf("a key under a colleague's signer id: %v, want InvalidArgument", err)
+	}
+	if _, err := enrol(v.staffTok, "STAFF", v.community, newSigner(chen.id, 154)); err != nil {
+		t.Errorf("a second key under one's own signer id: %v", err)
+	}
 
 	// Only a street admin of all communities approves.
 	approve := func(tok, keyID string) (*ov.Signer, error) {
@@ -223,6 +231,10 @@ func TestEnrolSigner(t *testing.T) {
 	}
 	if _, err := approve(v.e.admin, zhou.keyID()); server.ReasonOf(err) != "SIGNER_NOT_PENDING" {
 		t.Errorf("approving a revoked key: %v, want SIGNER_NOT_PENDING", err)
+	}
+	// Its id is free again once its key is revoked.
+	if _, err := enrol(v.e.token(auth.CommitteeMember, v.community), "COMMITTEE", v.community, newSigner(zhou.id, 155)); err != nil {
+		t.Errorf("a key under the id of a revoked one, from another sign-in: %v", err)
 	}
 }
 
