@@ -1,6 +1,9 @@
 package ballot
 
-import "testing"
+import (
+	"testing"
+	"unicode/utf8"
+)
 
 func TestLongNumber(t *testing.T) {
 	for _, c := range []struct {
@@ -48,4 +51,25 @@ func TestLongNumber(t *testing.T) {
 			t.Errorf("LongNumber(%q) = %d, want %d", c.s, got, c.at)
 		}
 	}
+}
+
+// FuzzLongNumber: LongNumber never panics, and a number it finds starts at
+// a digit, ASCII or full-width, of the text.
+func FuzzLongNumber(f *testing.F) {
+	for _, s := range []string{"电话13812345678", "138 1234 5678", "3-1-131 20260512", "身份证990000-19600101-003X", "6222 0212 3456 7890", "１３８　１２３４　５６７８", "1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at := LongNumber(s)
+		if at < 0 {
+			return
+		}
+		if at >= len(s) {
+			t.Fatalf("LongNumber(%q) = %d, past the text", s, at)
+		}
+		r, _ := utf8.DecodeRuneInString(s[at:])
+		if _, ok := digitOf(r); !ok {
+			t.Fatalf("LongNumber(%q) = %d, at %q, not a digit", s, at, r)
+		}
+	})
 }
