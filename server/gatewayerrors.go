@@ -2,15 +2,22 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/ownervote/ownervote"
 )
 
 // gatewayErrors are the errorTable rows of the errors the JSON gateway
@@ -58,7 +65,9 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	case http.StatusNotFound:
 		st = withReason(status.New(codes.NotFound, fmt.Sprintf("no endpoint %s", r.URL.Path)), "NO_SUCH_ENDPOINT", "没有这个接口")
 	case http.StatusMethodNotAllowed:
-		st = withReason(status.New(codes.Unimplemented, fmt.Sprintf("%s %s: the endpoint does not take this method", r.Method, r.URL.Path)),
+		allow := allowedMethods(r.URL.Path)
+		w.Header().Set("Allow", allow)
+		st = withReason(status.New(codes.Unimplemented, fmt.Sprintf("%s %s: the endpoint takes %s", r.Method, r.URL.Path, allow)),
 			"METHOD_NOT_ALLOWED", "这个接口不接受该请求方法")
 	case http.StatusBadRequest:
 		st = status.New(codes.InvalidArgument, fmt.Sprintf("%s: the path cannot be read", r.URL.Path))
@@ -67,6 +76,63 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		return
 	}
 	gatewayError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
+}
+
+// endpoints are the JSON API's path templates with their methods, read once
+// from the OpenAPI description: a variable ({community_id}) matches one
+// path segment.
+var endpoints = sync.OnceValue(func() []endpoint {
+	var spec struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(ownervote.OpenAPI(), &spec); err != nil {
+		panic(fmt.Sprintf("server: the OpenAPI description: %v", err))
+	}
+	variable := regexp.MustCompile(`\{[^}]*\}`)
+	var out []endpoint
+	for path, ops := range spec.Paths {
+		literals := variable.Split(path, -1)
+		for i := range literals {
+			literals[i] = regexp.QuoteMeta(literals[i])
+		}
+		last := path[strings.LastIndex(path, "/")+1:]
+		e := endpoint{re: regexp.MustCompile("^" + strings.Join(literals, "[^/]+") + "$"),
+			verb: strings.Contains(variable.ReplaceAllString(last, ""), ":")}
+		for m := range ops {
+			if m := strings.ToUpper(m); slices.Contains([]string{"GET", "PUT", "POST", "DELETE", "PATCH"}, m) {
+				e.methods = append(e.methods, m)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+})
+
+type endpoint struct {
+	re      *regexp.Regexp
+	verb    bool // the last segment ends in a custom verb (:certify)
+	methods []string
+}
+
+// allowedMethods lists the methods the JSON API takes on path, for a 405's
+// Allow header. A path ending in a custom verb (…/a1:certify) is the
+// verb's endpoint, not its resource's.
+func allowedMethods(path string) string {
+	var plain, verbs []string
+	for _, e := range endpoints() {
+		if e.re.MatchString(path) {
+			if e.verb {
+				verbs = append(verbs, e.methods...)
+			} else {
+				plain = append(plain, e.methods...)
+			}
+		}
+	}
+	if len(verbs) > 0 {
+		plain = verbs
+	}
+	slices.Sort(plain)
+	return strings.Join(slices.Compact(plain), ", ")
 }
 
 // withReason adds an ErrorInfo reason and a zh-CN message to st.

@@ -318,13 +318,16 @@ func TestGatewayOwnErrors(t *testing.T) {
 		name, method, path, body string
 		code                     int
 		reason                   string
+		allow                    string // a 405's Allow header
 	}{
-		{"a body cut short", "POST", "/v1/tokens", `{"role":`, http.StatusBadRequest, "MALFORMED_REQUEST"},
-		{"an unknown enum value", "POST", "/v1/tokens", `{"role": "ROLE_KING"}`, http.StatusBadRequest, "MALFORMED_REQUEST"},
-		{"an unknown field", "POST", "/v1/tokens", `{"rank": 1}`, http.StatusBadRequest, "MALFORMED_REQUEST"},
-		{"a query value that is no number", "GET", "/v1/communities/dorm/units?page_size=abc", "", http.StatusBadRequest, "MALFORMED_REQUEST"},
-		{"an unknown path", "GET", "/v1/nothing", "", http.StatusNotFound, "NO_SUCH_ENDPOINT"},
-		{"a method the path does not take", "DELETE", "/v1/communities/dorm", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
+		{"a body cut short", "POST", "/v1/tokens", `{"role":`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"an unknown enum value", "POST", "/v1/tokens", `{"role": "ROLE_KING"}`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"an unknown field", "POST", "/v1/tokens", `{"rank": 1}`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"a query value that is no number", "GET", "/v1/communities/dorm/units?page_size=abc", "", http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"an unknown path", "GET", "/v1/nothing", "", http.StatusNotFound, "NO_SUCH_ENDPOINT", ""},
+		{"a method the path does not take", "DELETE", "/v1/communities/dorm", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET"},
+		{"a method a custom verb does not take", "DELETE", "/v1/communities/dorm/assemblies/a1:certify", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "POST"},
+		{"a method a collection does not take", "DELETE", "/v1/communities/dorm/assemblies", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET, POST"},
 	} {
 		req, err := http.NewRequest(c.method, "http://"+e.srv.HTTPAddr()+c.path, strings.NewReader(c.body))
 		if err != nil {
@@ -341,6 +344,9 @@ func TestGatewayOwnErrors(t *testing.T) {
 		zh := ae.zh()
 		if err != nil || resp.StatusCode != c.code || ae.reason() != c.reason || zh == "" || ae.Message == "" {
 			t.Errorf("%s: HTTP %d %s %q (zh %q; %v), want %d %s with a zh-CN message", c.name, resp.StatusCode, ae.reason(), ae.Message, zh, err, c.code, c.reason)
+		}
+		if got := resp.Header.Get("Allow"); got != c.allow {
+			t.Errorf("%s: Allow %q, want %q", c.name, got, c.allow)
 		}
 	}
 }
