@@ -39,10 +39,6 @@ const (
 // DefaultObjectionDays is the objection window when an assembly sets none.
 const DefaultObjectionDays = 3
 
-// MinNotice is the least time between publishing the notice and opening the
-// vote (DESIGN §2 "Procedure").
-const MinNotice = audit.MinNotice
-
 // Option is a candidate of a motion.
 type Option struct {
 	ID   string `json:"id"`
@@ -83,7 +79,7 @@ type Settings struct {
 	// ProxyCap is the most voters one proxy holder may act for; 0 means no
 	// cap.
 	ProxyCap int `json:"proxy_cap"`
-	// RefuseShortNotice refuses a notice shorter than MinNotice even with a
+	// RefuseShortNotice refuses a notice shorter than audit.MinNotice even with a
 	// recorded reason.
 	RefuseShortNotice bool `json:"refuse_short_notice,omitempty"`
 }
@@ -114,7 +110,7 @@ type Assembly struct {
 	Settings    Settings         `json:"settings"`
 	Convener    Convener         `json:"convener"`
 	Committee   Committee        `json:"committee"`
-	// ShortNoticeReason records why the notice is shorter than MinNotice;
+	// ShortNoticeReason records why the notice is shorter than audit.MinNotice;
 	// without it such a publication is refused.
 	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
 	// Rules is the version of the procedure rules the assembly follows, set

@@ -339,7 +339,7 @@ func (vr *voterRecord) another(a *Assembly, voter string) (reason error, detail 
 }
 
 // Publish freezes the roll and the agenda and publishes the notice. The
-// vote must open at least MinNotice later, unless the assembly records why
+// vote must open at least audit.MinNotice later, unless the assembly records why
 // the notice is shorter and its settings do not refuse a short notice.
 func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 	var a Assembly
@@ -355,12 +355,12 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		if !rec.Opens.After(now) {
 			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, audit.FormatChinaTime(rec.Opens))
 		}
-		if notice := rec.Opens.Sub(now); notice < MinNotice && rec.Settings.RefuseShortNotice {
-			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days, and the assembly admits no short notice; set a later opens_at",
-				ErrShortNotice, notice.Round(time.Minute))
-		} else if notice < MinNotice && rec.ShortNoticeReason == "" {
-			return fmt.Errorf("%w: voting opens %s after the notice, less than 15 days; record short_notice_reason to publish anyway",
-				ErrShortNotice, notice.Round(time.Minute))
+		if p := audit.NoticeProblem(rec.Opens.Sub(now), rec.ShortNoticeReason, rec.Settings.RefuseShortNotice); p != "" {
+			hint := "record short_notice_reason to publish anyway"
+			if rec.Settings.RefuseShortNotice {
+				hint = "set a later opens_at"
+			}
+			return fmt.Errorf("%w: %s; %s", ErrShortNotice, p, hint)
 		}
 		units, err := roll.UnitsTx(tx, rec.CommunityID)
 		if err != nil {

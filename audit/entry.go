@@ -89,6 +89,22 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     kept ballot where votes may be changed.
 const Rules = 1
 
+// NoticeProblem says why a notice published notice before voting opens may
+// not stand (DESIGN §2), or "": shorter than MinNotice, where the assembly
+// admits no short notice (refuse) or records no reason. The server refuses
+// such a publication, the verifier such an agenda.
+func NoticeProblem(notice time.Duration, reason string, refuse bool) string {
+	switch {
+	case notice >= MinNotice:
+		return ""
+	case refuse:
+		return fmt.Sprintf("voting opens %s after the notice, less than 15 days, and the assembly admits no short notice", notice.Round(time.Minute))
+	case reason == "":
+		return fmt.Sprintf("voting opens %s after the notice, less than 15 days, and the assembly records no reason", notice.Round(time.Minute))
+	}
+	return ""
+}
+
 // FormatChinaTime writes a time for people to read in messages and reports:
 // RFC 3339 in China time (2026-05-12T15:37:00+08:00).
 func FormatChinaTime(t time.Time) string { return t.In(ChinaTime).Format(time.RFC3339) }

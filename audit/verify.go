@@ -358,13 +358,8 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 	if want, err := IndentedJSON(v.agenda); err != nil || !bytes.Equal(v.b.Agenda, want) {
 		return fail("agenda", 1, "%s is not exactly the published agenda of the log (log entry 1, as the export writes it)", FileAgenda)
 	}
-	if notice := v.agenda.Opens.Sub(entries[1].Time); notice < MinNotice {
-		switch {
-		case v.agenda.RefuseShortNotice:
-			return fail("agenda", 1, "voting opens %s after the notice, less than 15 days, and the agenda admits no short notice", notice.Round(time.Minute))
-		case v.agenda.ShortNoticeReason == "":
-			return fail("agenda", 1, "voting opens %s after the notice, less than 15 days, and the agenda records no reason", notice.Round(time.Minute))
-		}
+	if p := NoticeProblem(v.agenda.Opens.Sub(entries[1].Time), v.agenda.ShortNoticeReason, v.agenda.RefuseShortNotice); p != "" {
+		return fail("agenda", 1, "%s", p)
 	}
 	return nil
 }
