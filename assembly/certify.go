@@ -204,7 +204,7 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		// toward k: a key revoked after signing (lost, compromised) does not.
 		valid := 0
 		for _, c := range rec.Certificate {
-			if cs, err := getSigner(tx, c.KeyID); err == nil && cs.Active() {
+			if cs, err := getSigner(tx, c.KeyID); err == nil && cs.Counts(time.Time{}) {
 				valid++
 			}
 		}

@@ -53,6 +53,14 @@ type Signer struct {
 // Active reports whether the signer may sign: approved and not revoked.
 func (s Signer) Active() bool { return s.Revoked.IsZero() && !s.Pending }
 
+// Counts reports whether a certification signature made with the key counts
+// toward k: while the key is active, and, once the result is certified (at
+// certified), if the key was not revoked before. A key revoked (lost,
+// compromised) before certification no longer counts.
+func (s Signer) Counts(certified time.Time) bool {
+	return s.Active() || (!certified.IsZero() && s.Revoked.After(certified))
+}
+
 // UsableBy reports whether the key may be used through the token by. A key
 // its holder enrolled (EnrolSigner, then approved) is theirs: it signs only
 // through the sign-in that enrolled it, so that on a computer several

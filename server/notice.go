@@ -162,7 +162,7 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 	// still active, or, once certified, not revoked before then.
 	for _, cs := range a.Certificate {
 		for _, sg := range signers {
-			if sg.KeyID == cs.KeyID && (sg.Active() || (!a.CertifiedAt.IsZero() && sg.Revoked.After(a.CertifiedAt))) {
+			if sg.KeyID == cs.KeyID && sg.Counts(a.CertifiedAt) {
 				n.Signers = append(n.Signers, sg.Name)
 			}
 		}
