@@ -86,9 +86,26 @@ type Settings struct {
 
 // Committee is who certifies the result: k of the members' signatures.
 type Committee struct {
-	// Members are the key ids of COMMITTEE signers.
+	// Members are the key ids of COMMITTEE signers: those named at
+	// creation, each replaced by its member's new key where one was lost
+	// (Registry.ReplaceCommitteeKey).
 	Members []string `json:"members"`
 	K       int      `json:"k"`
+	// Replacements are the keys replaced since publication, in order.
+	Replacements []KeyReplacement `json:"replacements,omitempty"`
+}
+
+// KeyReplacement records a committee member's lost key replaced by a new
+// one on another member's signed word.
+type KeyReplacement struct {
+	Replaces string `json:"replaces"`
+	KeyID    string `json:"key_id"`
+	// Endorser is the key of the member who vouched for the new key, with
+	// Signature, theirs of audit.KeyReplacementStatement.
+	Endorser  string    `json:"endorser"`
+	Signature []byte    `json:"signature"`
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
 }
 
 // Convener is who convenes the assembly.

@@ -30,6 +30,11 @@ var (
 	// ErrNotYourKey: a key its holder enrolled is used through another
 	// sign-in (Signer.UsableBy).
 	ErrNotYourKey = errors.New("assembly: the key was enrolled through another sign-in; only its holder signs with it")
+	// ErrKeyNotRevoked: a committee key is replaced only once revoked.
+	ErrKeyNotRevoked = errors.New("assembly: the committee key to replace is not revoked")
+	// ErrNotIndependent: a new committee key enrolled through the sign-in
+	// of the member vouching for it, or of another member.
+	ErrNotIndependent = errors.New("assembly: the new key was enrolled through the sign-in of another committee member")
 )
 
 // Objection is an objection (询异) to the preliminary result and its
@@ -235,4 +240,122 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		r.notify(assemblyID)
 	}
 	return a, err
+}
+
+// ReplaceCommitteeKey puts newKeyID in the place of oldKeyID, a committee
+// member's key that was lost and has been revoked, so that the member can
+// certify again. Another member vouches for the new key: sig is their
+// signature, with endorserKeyID, of audit.KeyReplacementStatement, and
+// comes through by, their sign-in (Signer.UsableBy).
+//
+// No one person can put a key in a member's place: the new key is the
+// member's (the same signer id, enrolled and approved as any committee
+// key), no other member enrolled it through their own sign-in, the
+// voucher included, and a street admin cannot make the voucher's
+// signature. A signature made with the old key leaves the
+// certificate. The replacement is logged (audit.KindCommitteeKey), where
+// the offline verifier checks it. It is taken from publication until the
+// result is certified.
+func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID, newKeyID, endorserKeyID string, sig []byte, by string) (Assembly, error) {
+	var a Assembly
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := mutable(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if rec.Published.IsZero() || rec.State == Cancelled {
+			return fmt.Errorf("%w: %s is %s; a committee key is replaced between publication and certification", ErrWrongState, assemblyID, rec.StateAt(now))
+		}
+		slot := slices.Index(rec.Committee.Members, oldKeyID)
+		if slot < 0 {
+			return fmt.Errorf("%w: replaced_key_id: key %s", ErrNotMember, oldKeyID)
+		}
+		old, err := getSigner(tx, oldKeyID)
+		if err != nil {
+			return err
+		}
+		if old.Revoked.IsZero() {
+			return fmt.Errorf("%w: key %s of %s: a street admin revokes a lost key before it is replaced", ErrKeyNotRevoked, oldKeyID, old.ID)
+		}
+		nk, err := getSigner(tx, newKeyID)
+		if err != nil {
+			return fmt.Errorf("key_id: %w", err)
+		}
+		switch {
+		case nk.Kind != CommitteeSigner || !nk.InScope(rec.CommunityID):
+			return fmt.Errorf("%w: key_id: %s is not a committee key of %s", ErrInvalid, newKeyID, rec.CommunityID)
+		case !nk.Active():
+			return fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID)
+		case nk.ID != old.ID:
+			return fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID)
+		case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):
+			return fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID)
+		}
+		if endorserKeyID == oldKeyID || !slices.Contains(rec.Committee.Members, endorserKeyID) {
+			return fmt.Errorf("%w: endorser_key_id: %s: another member of this assembly's committee vouches for the new key", ErrNotMember, endorserKeyID)
+		}
+		en, err := getSigner(tx, endorserKeyID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !en.Active():
+			return fmt.Errorf("%w: endorser key %s", ErrKeyRevoked, endorserKeyID)
+		case !en.UsableBy(by):
+			return fmt.Errorf("%w: key %s of %s", ErrNotYourKey, endorserKeyID, en.ID)
+		}
+		// One sign-in is one person: a key its holder enrolled was not
+		// enrolled through the sign-in of another member's key, the
+		// voucher's included.
+		if !nk.Approved.IsZero() {
+			for i, m := range rec.Committee.Members {
+				ms, err := getSigner(tx, m)
+				if err != nil {
+					return err
+				}
+				if i != slot && !ms.Approved.IsZero() && ms.RegisteredBy == nk.RegisteredBy {
+					return fmt.Errorf("%w: key %s and %s's key %s", ErrNotIndependent, newKeyID, ms.ID, m)
+				}
+			}
+		}
+		if !ed25519.Verify(en.PublicKey, audit.KeyReplacementStatement(assemblyID, oldKeyID, newKeyID), sig) {
+			return fmt.Errorf("%w: %s's signature vouching for key %s", ErrBadCertSignature, en.ID, newKeyID)
+		}
+		rec.Committee.Members[slot] = newKeyID
+		rec.Committee.Replacements = append(rec.Committee.Replacements, KeyReplacement{
+			Replaces: oldKeyID, KeyID: newKeyID, Endorser: endorserKeyID, Signature: slices.Clone(sig), By: by, At: now})
+		rec.Certificate = slices.DeleteFunc(rec.Certificate, func(c CertSignature) bool { return c.KeyID == oldKeyID })
+		lw, err := r.logWriter(tx, assemblyID, now)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindCommitteeKey, CommitteeKey: &audit.CommitteeKeyEntry{
+			Replaces: oldKeyID, KeyID: newKeyID, PublicKey: nk.PublicKey, Endorser: endorserKeyID, Signature: sig}}); err != nil {
+			return err
+		}
+		if err := lw.finish(); err != nil {
+			return err
+		}
+		a = rec.Assembly
+		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)
+	})
+	if err == nil {
+		r.notify(assemblyID)
+	}
+	return a, err
+}
+
+// memberNames maps each key that certifies, or certified, for a member of
+// the committee to the member's name as the agenda gives it: the agenda's
+// keys and those that replaced them.
+func memberNames(agenda []audit.Member, replacements []KeyReplacement) map[string]string {
+	names := make(map[string]string, len(agenda)+len(replacements))
+	for _, m := range agenda {
+		names[m.KeyID] = m.Name
+	}
+	for _, x := range replacements {
+		names[x.KeyID] = names[x.Replaces]
+	}
+	return names
 }

@@ -71,12 +71,11 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 		}
 		if len(rec.Certificate) > 0 {
 			c := audit.Certificate{Statement: string(rec.Statement(rec.ResultDigest))}
+			names := memberNames(ag.Committee, rec.Committee.Replacements)
 			for _, s := range rec.Certificate {
-				name := s.KeyID
-				for _, m := range ag.Committee {
-					if m.KeyID == s.KeyID {
-						name = m.Name
-					}
+				name, ok := names[s.KeyID]
+				if !ok {
+					name = s.KeyID
 				}
 				c.Signatures = append(c.Signatures, audit.CertificateEntry{KeyID: s.KeyID, Name: name, Signature: s.Signature})
 			}

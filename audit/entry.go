@@ -28,6 +28,9 @@ const (
 	KindCertSignature Kind = "CERT_SIGNATURE"
 	KindCertified     Kind = "CERTIFIED"
 	KindCancel        Kind = "CANCEL"
+	// KindCommitteeKey: a committee member's lost key replaced by a new
+	// one, on another member's signed word (CommitteeKeyEntry).
+	KindCommitteeKey Kind = "COMMITTEE_KEY"
 )
 
 // Entry is one leaf of an assembly's log. Its leaf data is the JSON
@@ -53,6 +56,7 @@ type Entry struct {
 	CertSignature *CertSignatureEntry `json:"cert_signature,omitempty"`
 	Certified     *CertifiedEntry     `json:"certified,omitempty"`
 	Cancel        *CancelEntry        `json:"cancel,omitempty"`
+	CommitteeKey  *CommitteeKeyEntry  `json:"committee_key,omitempty"`
 }
 
 // RollEntry commits to the frozen roll: the SHA-256 of its canonical
@@ -282,6 +286,24 @@ type CertifiedEntry struct {
 	Signers      []string `json:"signers"`
 }
 
+// CommitteeKeyEntry records that a committee member's key, lost and
+// revoked, is replaced by a new key of the same member: from then on the
+// new key signs for that member, and a signature made with the old one no
+// longer counts. Another member vouches for the new key by signing
+// KeyReplacementStatement with their own committee key (Endorser), so that
+// no one person, and no street admin alone, can put a key in a member's
+// place.
+type CommitteeKeyEntry struct {
+	// Replaces is the member's key being replaced: one of the agenda's
+	// committee keys or a key that replaced one.
+	Replaces  string `json:"replaces"`
+	KeyID     string `json:"key_id"`
+	PublicKey []byte `json:"public_key"`
+	// Endorser is the key id of the member who vouches for the new key.
+	Endorser  string `json:"endorser"`
+	Signature []byte `json:"signature"`
+}
+
 // CancelEntry records a cancellation.
 type CancelEntry struct {
 	Reason string `json:"reason"`
@@ -305,6 +327,7 @@ func ParseEntry(data []byte) (*Entry, error) {
 		KindBallot: e.Ballot != nil, KindStatus: e.Status != nil, KindAmendment: e.Amendment != nil, KindClose: e.Close != nil,
 		KindResult: e.Result != nil, KindObjection: e.Objection != nil, KindResponse: e.Response != nil,
 		KindCertSignature: e.CertSignature != nil, KindCertified: e.Certified != nil, KindCancel: e.Cancel != nil,
+		KindCommitteeKey: e.CommitteeKey != nil,
 	}
 	n := 0
 	for _, v := range set {
@@ -328,4 +351,11 @@ func ConfirmationStatement(assemblyID, ballotID string) []byte {
 // certify an assembly's result.
 func CertificationStatement(assemblyID, rollDigest, resultDigest string) []byte {
 	return fmt.Appendf(nil, "ownervote-certificate/1\nassembly=%s\nroll=%s\nresult=%s\n", assemblyID, rollDigest, resultDigest)
+}
+
+// KeyReplacementStatement is the exact bytes a committee member signs to
+// vouch that the key newKeyID belongs to the member whose key replaces
+// was, in the assembly assemblyID.
+func KeyReplacementStatement(assemblyID, replaces, newKeyID string) []byte {
+	return fmt.Appendf(nil, "ownervote-committee-key/1\nassembly=%s\nreplaces=%s\nkey=%s\n", assemblyID, replaces, newKeyID)
 }

@@ -31,7 +31,7 @@ type Discrepancy struct {
 	// log-size, entry-malformed, entry-order, roll-digest, agenda,
 	// unregistered-key, ballot-signature, ballot-id, right-to-sign,
 	// not-on-roll, choice, one-ballot, status, proxy, amendment, result-digest,
-	// result, committee-signature, certified, merkle-root.
+	// result, committee-key, committee-signature, certified, merkle-root.
 	Check string
 	// Entry is the log entry index concerned, or −1.
 	Entry  int
@@ -79,8 +79,11 @@ type Report struct {
 	// whether it was checked against a key given from outside the export.
 	LogVerifier string
 	Pinned      bool
-	// Committee lists the members and keys that may certify.
+	// Committee lists the members and the keys that certify for them:
+	// the agenda's, with the replacements made.
 	Committee []Member
+	// Replacements are the committee keys replaced, in log order.
+	Replacements []Replacement
 	// Rules is the version of the procedure rules the agenda names (Rules).
 	Rules int
 }
@@ -110,6 +113,9 @@ func (r *Report) String() string {
 	for _, m := range r.Committee {
 		fmt.Fprintf(&b, "committee key: %s (%s) %s\n", m.Name, m.ID, m.KeyID)
 	}
+	for _, x := range r.Replacements {
+		fmt.Fprintf(&b, "committee key of %s replaced: %s by %s, vouched for by %s\n", x.Member, x.Replaces, x.KeyID, x.Endorser)
+	}
 	fmt.Fprintf(&b, "log key: %s\n", r.LogVerifier)
 	fmt.Fprintf(&b, "newest checkpoint: %d entries, root %s: compare it with the checkpoint of the public notice or of GetCheckpoint; an export cut short is otherwise complete in itself\n",
 		r.Size, base64.StdEncoding.EncodeToString(r.Root))
@@ -118,6 +124,15 @@ func (r *Report) String() string {
 		b.WriteString("note: the log key comes from the export itself; compare it with the key the street office publishes (GET /v1/server/keys, the public notice), or pass --log-verifier\n")
 	}
 	return b.String()
+}
+
+// Replacement is a committee key replaced (a COMMITTEE_KEY entry), with
+// the members' names.
+type Replacement struct {
+	Member   string
+	Replaces string
+	KeyID    string
+	Endorser string
 }
 
 type verifier struct {
@@ -142,9 +157,13 @@ type verifier struct {
 	result   *tally.Result
 	// certs are the committee's signatures, in the order they were
 	// logged, with the members' names: the certificate the log makes.
-	certs    []CertificateEntry
-	people   map[string]bool // committee members (by id) who signed
-	closedAt time.Time
+	certs  []CertificateEntry
+	people map[string]bool // committee members (by id) who signed
+	// committee is the agenda's committee with the replacements logged so
+	// far; retired holds the keys replaced.
+	committee []Member
+	retired   map[string]bool
+	closedAt  time.Time
 	// objections holds the objections logged, unanswered those without a
 	// response.
 	objections, unanswered map[string]bool
@@ -183,7 +202,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
 		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
-		people: map[string]bool{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
+		people: map[string]bool{}, retired: map[string]bool{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
 		return nil, err
@@ -211,7 +230,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	v.rep.Entries, v.rep.Checkpoints, v.rep.Keys = len(entries), len(b.Checkpoints), len(v.keys)
 	v.rep.LogVerifier, v.rep.Pinned = b.Keys.LogVerifier, trust.LogVerifier != ""
 	v.rep.ReceiptKey = b.Keys.ReceiptPublicKey
-	v.rep.Committee = v.agenda.Committee
+	v.rep.Committee = v.committee
 	for _, vb := range v.ballots {
 		switch vb.status {
 		case "ACCEPTED":
@@ -345,6 +364,7 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 		v.units[BallotVoter(tally.VoterOf(u))]++
 	}
 	v.agenda = entries[1].Agenda
+	v.committee = slices.Clone(v.agenda.Committee)
 	if v.agenda.Rules < 0 || v.agenda.Rules > Rules {
 		return fail("agenda", 1, "the agenda follows procedure rules %d; this verifier knows them up to %d: update ownervote", v.agenda.Rules, Rules)
 	}
@@ -393,7 +413,8 @@ func (v *verifier) replay(e *Entry) error {
 	if v.rep.Cancelled {
 		return fail("status", i, "%s entry after the assembly was cancelled", e.Kind)
 	}
-	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult {
+	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult &&
+		e.Kind != KindCommitteeKey {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
 	if v.closing && e.Kind != KindClose && (e.Kind != KindStatus || e.Status.KeyID != "") {
@@ -507,6 +528,8 @@ func (v *verifier) replay(e *Entry) error {
 			return fail("certified", i, "names signers %v, the log holds the signatures of %v", e.Certified.Signers, certKeys(v.certs))
 		}
 		v.rep.Certified = true
+	case KindCommitteeKey:
+		return v.committeeKey(i, e.CommitteeKey)
 	case KindCancel:
 		if v.closed || !e.Time.Before(v.agenda.Closes) {
 			return fail("status", i, "CANCEL after the vote closed")
@@ -769,12 +792,47 @@ func certKeys(certs []CertificateEntry) []string {
 	return keys
 }
 
+// member returns the member a key certifies for now, or nil.
 func (v *verifier) member(keyID string) *Member {
-	for i := range v.agenda.Committee {
-		if v.agenda.Committee[i].KeyID == keyID {
-			return &v.agenda.Committee[i]
+	for i := range v.committee {
+		if v.committee[i].KeyID == keyID {
+			return &v.committee[i]
 		}
 	}
+	return nil
+}
+
+// committeeKey replays a COMMITTEE_KEY entry: a member's key replaced by a
+// new one that another member vouches for.
+func (v *verifier) committeeKey(i int, ck *CommitteeKeyEntry) error {
+	m := v.member(ck.Replaces)
+	switch {
+	case m == nil:
+		return fail("committee-key", i, "replaces %s, which is not a committee key of this assembly", ck.Replaces)
+	case len(ck.PublicKey) != ed25519.PublicKeySize || ballot.KeyID(ck.PublicKey) != ck.KeyID:
+		return fail("committee-key", i, "key id %s does not match its public key", ck.KeyID)
+	case v.member(ck.KeyID) != nil || v.retired[ck.KeyID] || v.keys[ck.KeyID] != nil:
+		return fail("committee-key", i, "key %s is already a key of this assembly's log", ck.KeyID)
+	}
+	e := v.member(ck.Endorser)
+	switch {
+	case e == nil:
+		return fail("committee-key", i, "vouched for by %s, which is not a committee key of this assembly", ck.Endorser)
+	case e == m:
+		return fail("committee-key", i, "the new key of %s is vouched for by the key it replaces", m.Name)
+	case !ed25519.Verify(e.PublicKey, KeyReplacementStatement(v.b.Keys.Assembly, ck.Replaces, ck.KeyID), ck.Signature):
+		return fail("committee-key", i, "the signature of %s (%s) vouching for key %s does not verify", e.Name, ck.Endorser, ck.KeyID)
+	}
+	// A signature the member made with the replaced key no longer counts;
+	// they sign again with the new one.
+	if j := slices.IndexFunc(v.certs, func(c CertificateEntry) bool { return c.KeyID == ck.Replaces }); j >= 0 {
+		v.certs = slices.Delete(v.certs, j, j+1)
+		v.rep.Signers = slices.Delete(v.rep.Signers, j, j+1)
+		delete(v.people, m.ID)
+	}
+	v.retired[ck.Replaces] = true
+	v.rep.Replacements = append(v.rep.Replacements, Replacement{Member: m.Name, Replaces: ck.Replaces, KeyID: ck.KeyID, Endorser: e.Name})
+	m.KeyID, m.PublicKey = ck.KeyID, ck.PublicKey
 	return nil
 }
 

@@ -370,6 +370,14 @@ func progressProto(p assembly.Progress) *ov.Progress {
 	return out
 }
 
+func committeeProto(c assembly.Committee) *ov.Committee {
+	pc := &ov.Committee{MemberKeyIds: c.Members, K: int32(c.K)}
+	for _, x := range c.Replacements {
+		pc.Replacements = append(pc.Replacements, &ov.CommitteeKeyReplacement{ReplacedKeyId: x.Replaces, KeyId: x.KeyID, EndorserKeyId: x.Endorser, ReplaceTime: timestamppb.New(x.At)})
+	}
+	return pc
+}
+
 func lineProto(l assembly.Line) *ov.Line {
 	return &ov.Line{Required: figures(l.Required), Remaining: figures(l.Remaining), Reachable: l.Reachable}
 }
@@ -382,7 +390,7 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 			DeemedConsent: a.Settings.DeemedConsent, AllowRevote: a.Settings.AllowRevote, MakerChecker: a.Settings.MakerChecker, ProxyCap: int32(a.Settings.ProxyCap),
 			RefuseShortNotice: a.Settings.RefuseShortNotice},
 		Convener:  &ov.Convener{Kind: string(a.Convener.Kind), Name: a.Convener.Name},
-		Committee: &ov.Committee{MemberKeyIds: a.Committee.Members, K: int32(a.Committee.K)},
+		Committee: committeeProto(a.Committee),
 		State:     stateProto(a.StateAt(s.reg.Now())), CreateTime: timestamppb.New(a.Created), RollDigest: a.RollDigest, ObjectionDays: int32(a.ObjectionDays),
 		RollUnitCount: int32(a.RollUnits), CloseReason: a.CloseReason, CancelReason: a.CancelReason, ProcedureRules: int32(a.Rules),
 	}

@@ -108,6 +108,18 @@ func (s *assemblyService) CertifyResult(ctx context.Context, req *ov.CertifyResu
 	return s.assemblyProto(a), nil
 }
 
+func (s *assemblyService) ReplaceCommitteeKey(ctx context.Context, req *ov.ReplaceCommitteeKeyRequest) (*ov.Assembly, error) {
+	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
+	a, err := s.reg.ReplaceCommitteeKey(ctx, req.GetAssemblyId(), req.GetReplacedKeyId(), req.GetKeyId(), req.GetEndorserKeyId(), req.GetSignature(), tokenFrom(ctx).ID)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "committee key replaced", "assembly", a.ID, "replaced", req.GetReplacedKeyId(), "key", req.GetKeyId(), "endorser", req.GetEndorserKeyId(), "token", tokenFrom(ctx).ID)
+	return s.assemblyProto(a), nil
+}
+
 func (s *assemblyService) ExportAssembly(ctx context.Context, req *ov.ExportAssemblyRequest) (*ov.ExportAssemblyResponse, error) {
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)

@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/server"
@@ -675,6 +678,194 @@ func TestNoticeOfAnElection(t *testing.T) {
 	json.Unmarshal([]byte(body), &n)
 	if n.State != "PRELIMINARY" || n.StateZH != "初步结果（询异期已满，待认证）" || !slices.Equal(n.Signers, []string{members[1].id}) {
 		t.Errorf("notice after a revoked signature: state %s %q, signers %v; want PRELIMINARY after the objection window, only %s", n.State, n.StateZH, n.Signers, members[1].id)
+	}
+}
+
+// TestCommitteeKeyReplaced: with k = n, a member whose committee key is
+// lost certifies with a new key once the old one is revoked and another
+// member vouches for the new one. No one person can do it alone: not the
+// member vouching for a key they enrolled themselves, not another member's
+// sign-in, not the old key vouching for its successor. The export verifies,
+// and the verifier refuses a replacement nobody vouched for.
+func TestCommitteeKeyReplaced(t *testing.T) {
+	v := newVote(t, nil)
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	enrol := func(tok string, s signer) {
+		t.Helper()
+		if _, err := ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: s.id, Name: "委员" + s.id, CommunityId: v.community, PublicKey: s.pub()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ss.ApproveSigner(v.ctx(v.e.admin), &ov.ApproveSignerRequest{KeyId: s.keyID()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zhou, wu, zheng := newSigner("member-zhou", 160), newSigner("member-wu", 161), newSigner("member-zheng", 162)
+	zhouTok, wuTok, zhengTok := v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community)
+	enrol(zhouTok, zhou)
+	enrol(wuTok, wu)
+	enrol(zhengTok, zheng)
+	v.openAnother(t, &ov.Assembly{
+		AssemblyId: "k-of-k", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID(), wu.keyID(), zheng.keyID()}, K: 3},
+	})
+	for i := range 120 {
+		v.cast(t, i, ballot.Platform, "AGREE")
+	}
+	res := v.closeAndResult(t)
+	v.e.clock.Set(audit.ObjectionDeadline(closesAt, 3, audit.Rules))
+	certify := func(tok string, s signer) error {
+		_, err := v.as.CertifyResult(v.ctx(tok), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: s.keyID(),
+			Signature: ed25519.Sign(s.priv, []byte(res.GetCertificationStatement()))})
+		return err
+	}
+	replace := func(tok string, old, nk, endorser signer) error {
+		_, err := v.as.ReplaceCommitteeKey(v.ctx(tok), &ov.ReplaceCommitteeKeyRequest{CommunityId: v.community, AssemblyId: v.assembly,
+			ReplacedKeyId: old.keyID(), KeyId: nk.keyID(), EndorserKeyId: endorser.keyID(),
+			Signature: ed25519.Sign(endorser.priv, audit.KeyReplacementStatement(v.assembly, old.keyID(), nk.keyID()))})
+		return err
+	}
+	if err := certify(zhouTok, zhou); err != nil {
+		t.Fatal(err)
+	}
+	// 周 loses the phone that held the key: an admin revokes it, and 周
+	// enrols a new key through a new sign-in.
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: zhou.keyID(), Reason: "手机遗失"}); err != nil {
+		t.Fatal(err)
+	}
+	// 吴 enrols a key under 周's id through 吴's own sign-in: neither 吴
+	// nor another member vouches for it.
+	byWu := newSigner(zhou.id, 164)
+	enrol(wuTok, byWu)
+	for _, tok := range []string{wuTok, zhengTok} {
+		endorser := map[string]signer{wuTok: wu, zhengTok: zheng}[tok]
+		if err := replace(tok, zhou, byWu, endorser); server.ReasonOf(err) != "NOT_INDEPENDENT" {
+			t.Errorf("a key 吴 enrolled, vouched for by %s: %v, want NOT_INDEPENDENT", endorser.id, err)
+		}
+	}
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: byWu.keyID(), Reason: "非本人登记"}); err != nil {
+		t.Fatal(err)
+	}
+	zhou2, zhou2Tok := newSigner(zhou.id, 163), v.e.token(auth.CommitteeMember, v.community)
+	enrol(zhou2Tok, zhou2)
+	qian := newSigner("member-qian", 165)
+	if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: qian.id, Name: qian.id, CommunityId: v.community, PublicKey: qian.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name                string
+		tok                 string
+		old, nk, endorser   signer
+		reason, errContains string
+	}{
+		{"a key not revoked", wuTok, wu, zhou2, zheng, "KEY_NOT_REVOKED", "revokes a lost key"},
+		{"vouched for by the key it replaces", zhouTok, zhou, zhou2, zhou, "NOT_COMMITTEE_MEMBER", "another member"},
+		{"vouched for through another's sign-in", zhengTok, zhou, zhou2, wu, "NOT_YOUR_KEY", ""},
+		{"vouched for through an admin's sign-in", v.e.admin, zhou, zhou2, wu, "NOT_YOUR_KEY", ""},
+		{"a revoked new key", zhengTok, zhou, byWu, zheng, "INVALID_ARGUMENT", "revoked"},
+		{"another person's key", wuTok, zhou, qian, wu, "INVALID_ARGUMENT", "a key of member-qian"},
+		{"a member's key for another's", wuTok, zhou, zheng, wu, "INVALID_ARGUMENT", ""},
+		{"a key that is no member's", wuTok, newSigner("x", 166), zhou2, wu, "NOT_COMMITTEE_MEMBER", "replaced_key_id"},
+	} {
+		if err := replace(c.tok, c.old, c.nk, c.endorser); server.ReasonOf(err) != c.reason || !strings.Contains(fmt.Sprint(err), c.errContains) {
+			t.Errorf("%s: %v, want %s", c.name, err, c.reason)
+		}
+	}
+	// A signature of another statement does not vouch.
+	_, err := v.as.ReplaceCommitteeKey(v.ctx(wuTok), &ov.ReplaceCommitteeKeyRequest{CommunityId: v.community, AssemblyId: v.assembly,
+		ReplacedKeyId: zhou.keyID(), KeyId: zhou2.keyID(), EndorserKeyId: wu.keyID(), Signature: ed25519.Sign(wu.priv, []byte(res.GetCertificationStatement()))})
+	if server.ReasonOf(err) != "BAD_CERT_SIGNATURE" {
+		t.Errorf("a voucher's signature of the certification statement: %v, want BAD_CERT_SIGNATURE", err)
+	}
+	if err := certify(zhou2Tok, zhou2); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
+		t.Errorf("the new key before the replacement: %v, want NOT_COMMITTEE_MEMBER", err)
+	}
+
+	// 吴 vouches for 周's new key, through the JSON API as the console does.
+	var a map[string]any
+	path := "/v1/communities/" + v.community + "/assemblies/" + v.assembly + ":replaceCommitteeKey"
+	body := map[string]any{"replaced_key_id": zhou.keyID(), "key_id": zhou2.keyID(), "endorser_key_id": wu.keyID(),
+		"signature": ed25519.Sign(wu.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))}
+	if code := v.e.do("POST", path, wuTok, body, &a); code != 200 {
+		t.Fatalf("POST %s = %d %v", path, code, a)
+	}
+	got, err := v.as.GetAssembly(v.ctx(v.e.admin), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, r := got.GetCommittee().GetMemberKeyIds(), got.GetCommittee().GetReplacements(); !slices.Equal(m, []string{zhou2.keyID(), wu.keyID(), zheng.keyID()}) ||
+		len(r) != 1 || r[0].GetReplacedKeyId() != zhou.keyID() || r[0].GetKeyId() != zhou2.keyID() || r[0].GetEndorserKeyId() != wu.keyID() {
+		t.Errorf("committee after the replacement: %v, %v", m, r)
+	}
+	if len(got.GetCertificate()) != 0 {
+		t.Errorf("the lost key's signature is still in the certificate: %v", got.GetCertificate())
+	}
+	if err := replace(wuTok, zhou, zhou2, wu); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
+		t.Errorf("the same replacement again: %v, want NOT_COMMITTEE_MEMBER", err)
+	}
+	if err := certify(zhouTok, zhou); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
+		t.Errorf("the replaced key certifying: %v, want NOT_COMMITTEE_MEMBER", err)
+	}
+	for _, c := range []struct {
+		tok string
+		s   signer
+	}{{zhou2Tok, zhou2}, {wuTok, wu}, {zhengTok, zheng}} {
+		if err := certify(c.tok, c.s); err != nil {
+			t.Fatalf("%s certifies: %v", c.s.id, err)
+		}
+	}
+	if err := replace(wuTok, zheng, zhou2, wu); server.ReasonOf(err) != "CERTIFIED_IMMUTABLE" {
+		t.Errorf("a replacement after certification: %v, want CERTIFIED_IMMUTABLE", err)
+	}
+	files := v.export(t)
+	rep, err := verifyFiles(files)
+	if err != nil || !rep.Certified || len(rep.Signers) != 3 || len(rep.Replacements) != 1 || rep.Committee[0].KeyID != zhou2.keyID() {
+		t.Fatalf("verify = %+v, %v; want certified by 3, with one replacement", rep, err)
+	}
+	if want := "committee key of 委员member-zhou replaced: " + zhou.keyID() + " by " + zhou2.keyID() + ", vouched for by 委员member-wu"; !strings.Contains(rep.String(), want) {
+		t.Errorf("report:\n%s\nwant a line %q", rep, want)
+	}
+
+	// Offline: the replacement is checked, not taken on the server's word.
+	for _, c := range []struct {
+		name string
+		edit func(ck *audit.CommitteeKeyEntry)
+	}{
+		{"a forged voucher's signature", func(ck *audit.CommitteeKeyEntry) { ck.Signature = ed25519.Sign(qian.priv, []byte("x")) }},
+		{"vouched for by the replaced key", func(ck *audit.CommitteeKeyEntry) {
+			ck.Endorser, ck.Signature = zhou.keyID(), ed25519.Sign(zhou.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))
+		}},
+		{"vouched for by no member", func(ck *audit.CommitteeKeyEntry) {
+			ck.Endorser, ck.Signature = qian.keyID(), ed25519.Sign(qian.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))
+		}},
+		{"a new key another member holds", func(ck *audit.CommitteeKeyEntry) {
+			ck.KeyID, ck.PublicKey, ck.Signature = zheng.keyID(), zheng.pub(), ed25519.Sign(wu.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zheng.keyID()))
+		}},
+		{"a key id not of its public key", func(ck *audit.CommitteeKeyEntry) { ck.PublicKey = qian.pub() }},
+		{"replacing no member's key", func(ck *audit.CommitteeKeyEntry) { ck.Replaces = qian.keyID() }},
+	} {
+		tampered := maps.Clone(files)
+		editEntries(tampered, func(_ int, e *audit.Entry) bool {
+			if e.Kind == audit.KindCommitteeKey {
+				c.edit(e.CommitteeKey)
+				return true
+			}
+			return false
+		})
+		var d *audit.Discrepancy
+		if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "committee-key" {
+			t.Errorf("verify(%s) = %v, want a committee-key discrepancy", c.name, err)
+		}
+	}
+	// Without the replacement, the new key certifies for no one.
+	tampered := maps.Clone(files)
+	ls := logLines(tampered)
+	ls = slices.DeleteFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"COMMITTEE_KEY"`)) })
+	setLogLines(tampered, ls)
+	editEntries(tampered, func(n int, e *audit.Entry) bool { e.Index = uint64(n); return true })
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "committee-signature" {
+		t.Errorf("verify(the replacement removed) = %v, want a committee-signature discrepancy", err)
 	}
 }
 

@@ -85,6 +85,7 @@ var policy = map[string]access{
 	ov.AssemblyService_RecordObjection_FullMethodName:     {objectors, scopeRequest},
 	ov.AssemblyService_RespondObjection_FullMethodName:    {staff, scopeRequest},
 	ov.AssemblyService_CertifyResult_FullMethodName:       {certifiers, scopeRequest},
+	ov.AssemblyService_ReplaceCommitteeKey_FullMethodName: {certifiers, scopeRequest},
 	ov.AssemblyService_ExportAssembly_FullMethodName:      {overseers, scopeRequest},
 	ov.AssemblyService_RecordCallAttempt_FullMethodName:   {staff, scopeRequest},
 	ov.AssemblyService_ListCallAttempts_FullMethodName:    {staff, scopeRequest},

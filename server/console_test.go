@@ -1000,6 +1000,64 @@ func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
 	}
 }
 
+// TestConsoleReplacesALostCommitteeKey: with k = n, 赵委员 loses the key;
+// the street office revokes it, 赵委员 enrols a new one, 钱委员 vouches for
+// it in the console, and both certify.
+func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
+	c := newConsole(t)
+	zhao, qian, admin := c.tab(), c.tab(), c.tab()
+	c.signIn(zhao, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员"))
+	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
+	c.signIn(qian, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员"))
+	c.enrolKey(qian, "COMMITTEE", "member-qian", "钱委员")
+	c.signIn(admin, c.e.admin)
+	c.approveAll(admin, 2)
+	lost := c.signerByID("member-zhao").GetKeyId()
+	a := c.openAssembly("lost-key-2026", nil, &ov.Committee{MemberKeyIds: []string{lost, c.signerByID("member-qian").GetKeyId()}, K: 2})
+	c.castMany(a, 0, 115)
+	closed := c.now()
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: lost, Reason: "手机遗失"}); err != nil {
+		t.Fatal(err)
+	}
+	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
+	route := "#/c/" + c.cid + "/a/" + a.GetAssemblyId() + "/committee"
+	c.open(qian, route)
+	wait(qian, "the lost key", `document.querySelector('[data-lost]') !== null`)
+	if got := eval[string](qian, "the lost key", `document.querySelector('[data-testid=lost-keys]').textContent`); !strings.Contains(got, "重新登记委员密钥") {
+		t.Errorf("before a new key: %q, want it to say how to replace the key", got)
+	}
+	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
+	c.approveAll(admin, 1)
+	c.open(zhao, route)
+	wait(zhao, "the lost key", `document.querySelector('[data-lost]') !== null`)
+	if eval[bool](zhao, "vouch button", `document.querySelector('[data-testid=vouch]') !== null`) {
+		t.Error("赵委员 is offered to vouch for a key of their own")
+	}
+	if got := eval[string](zhao, "the lost key", `document.querySelector('[data-testid=lost-keys]').textContent`); !strings.Contains(got, "通过您的登录登记") {
+		t.Errorf("赵委员 reads %q, want to be told another member vouches for their new key", got)
+	}
+	c.open(qian, route)
+	click(qian, `[data-testid=vouch]`)
+	wait(qian, "vouched", `document.querySelector('[data-testid=vouched]') !== null`)
+	c.open(zhao, route)
+	click(zhao, `[data-testid=certify]`)
+	wait(zhao, "signed once", `document.querySelector('[data-testid=certification]')?.dataset.signed === '1'`)
+	c.open(qian, route)
+	click(qian, `[data-testid=certify]`)
+	wait(qian, "certified", `document.querySelector('[data-testid=certified]') !== null`)
+	got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got.GetCommittee().GetReplacements(); got.GetState() != ov.AssemblyState_ASSEMBLY_STATE_CERTIFIED || len(r) != 1 || r[0].GetReplacedKeyId() != lost ||
+		slices.Contains(got.GetCommittee().GetMemberKeyIds(), lost) {
+		t.Errorf("after the replacement: %v, committee %v", got.GetState(), got.GetCommittee())
+	}
+}
+
 // TestConsoleCommunityScope: a staff token of one community sees and changes
 // nothing of another, in the console and through every call the console
 // makes.

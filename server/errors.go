@@ -60,6 +60,8 @@ var errorTable = []errorMapping{
 	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
 	{assembly.ErrObjectionsClosed, codes.FailedPrecondition, "OBJECTION_WINDOW_CLOSED", "询异期已结束，不再受理异议"},
 	{assembly.ErrNotYourKey, codes.PermissionDenied, "NOT_YOUR_KEY", "该签名密钥由他人登录时登记，只能由其本人使用"},
+	{assembly.ErrKeyNotRevoked, codes.FailedPrecondition, "KEY_NOT_REVOKED", "要更换的委员密钥尚未注销：请街道管理员先注销遗失的密钥"},
+	{assembly.ErrNotIndependent, codes.PermissionDenied, "NOT_INDEPENDENT", "新密钥是通过另一位委员的登录登记的：须由委员本人登记，并由另一位委员担保"},
 	{assembly.ErrNotConfirmed, codes.FailedPrecondition, "NOT_CONFIRMED", "表决截止前未经第二名工作人员复核，该选票不计入"},
 	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
 	{assembly.ErrBadConfirmation, codes.InvalidArgument, "BAD_SIGNATURE", "复核签名验证失败"},

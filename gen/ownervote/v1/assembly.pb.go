@@ -893,9 +893,13 @@ func (x *Convener) GetName() string {
 
 // Committee certifies the result with k of its members' signatures.
 type Committee struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MemberKeyIds  []string               `protobuf:"bytes,1,rep,name=member_key_ids,json=memberKeyIds,proto3" json:"member_key_ids,omitempty"`
-	K             int32                  `protobuf:"varint,2,opt,name=k,proto3" json:"k,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members' keys: those named at creation, each replaced by its
+	// member's new key where one was lost (ReplaceCommitteeKey).
+	MemberKeyIds []string `protobuf:"bytes,1,rep,name=member_key_ids,json=memberKeyIds,proto3" json:"member_key_ids,omitempty"`
+	K            int32    `protobuf:"varint,2,opt,name=k,proto3" json:"k,omitempty"`
+	// The keys replaced since publication, in order.
+	Replacements  []*CommitteeKeyReplacement `protobuf:"bytes,3,rep,name=replacements,proto3" json:"replacements,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -944,6 +948,84 @@ func (x *Committee) GetK() int32 {
 	return 0
 }
 
+func (x *Committee) GetReplacements() []*CommitteeKeyReplacement {
+	if x != nil {
+		return x.Replacements
+	}
+	return nil
+}
+
+// CommitteeKeyReplacement is a committee member's lost key replaced by a
+// new one.
+type CommitteeKeyReplacement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReplacedKeyId string                 `protobuf:"bytes,1,opt,name=replaced_key_id,json=replacedKeyId,proto3" json:"replaced_key_id,omitempty"`
+	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The key of the member who vouched for the new key.
+	EndorserKeyId string                 `protobuf:"bytes,3,opt,name=endorser_key_id,json=endorserKeyId,proto3" json:"endorser_key_id,omitempty"`
+	ReplaceTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=replace_time,json=replaceTime,proto3" json:"replace_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitteeKeyReplacement) Reset() {
+	*x = CommitteeKeyReplacement{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitteeKeyReplacement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitteeKeyReplacement) ProtoMessage() {}
+
+func (x *CommitteeKeyReplacement) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitteeKeyReplacement.ProtoReflect.Descriptor instead.
+func (*CommitteeKeyReplacement) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CommitteeKeyReplacement) GetReplacedKeyId() string {
+	if x != nil {
+		return x.ReplacedKeyId
+	}
+	return ""
+}
+
+func (x *CommitteeKeyReplacement) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *CommitteeKeyReplacement) GetEndorserKeyId() string {
+	if x != nil {
+		return x.EndorserKeyId
+	}
+	return ""
+}
+
+func (x *CommitteeKeyReplacement) GetReplaceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplaceTime
+	}
+	return nil
+}
+
 // Figures are an area (m², two decimals) and a headcount.
 type Figures struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -955,7 +1037,7 @@ type Figures struct {
 
 func (x *Figures) Reset() {
 	*x = Figures{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[8]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1049,7 @@ func (x *Figures) String() string {
 func (*Figures) ProtoMessage() {}
 
 func (x *Figures) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[8]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1062,7 @@ func (x *Figures) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Figures.ProtoReflect.Descriptor instead.
 func (*Figures) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{8}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Figures) GetAreaM2() string {
@@ -1042,7 +1124,7 @@ type Assembly struct {
 
 func (x *Assembly) Reset() {
 	*x = Assembly{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[9]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1136,7 @@ func (x *Assembly) String() string {
 func (*Assembly) ProtoMessage() {}
 
 func (x *Assembly) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[9]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1149,7 @@ func (x *Assembly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assembly.ProtoReflect.Descriptor instead.
 func (*Assembly) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{9}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Assembly) GetAssemblyId() string {
@@ -1287,7 +1369,7 @@ type Objection struct {
 
 func (x *Objection) Reset() {
 	*x = Objection{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1381,7 @@ func (x *Objection) String() string {
 func (*Objection) ProtoMessage() {}
 
 func (x *Objection) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[10]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1394,7 @@ func (x *Objection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Objection.ProtoReflect.Descriptor instead.
 func (*Objection) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{10}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Objection) GetObjectionId() string {
@@ -1362,7 +1444,7 @@ type CertificationSignature struct {
 
 func (x *CertificationSignature) Reset() {
 	*x = CertificationSignature{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1374,7 +1456,7 @@ func (x *CertificationSignature) String() string {
 func (*CertificationSignature) ProtoMessage() {}
 
 func (x *CertificationSignature) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[11]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1387,7 +1469,7 @@ func (x *CertificationSignature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificationSignature.ProtoReflect.Descriptor instead.
 func (*CertificationSignature) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{11}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CertificationSignature) GetKeyId() string {
@@ -1421,7 +1503,7 @@ type CreateAssemblyRequest struct {
 
 func (x *CreateAssemblyRequest) Reset() {
 	*x = CreateAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1515,7 @@ func (x *CreateAssemblyRequest) String() string {
 func (*CreateAssemblyRequest) ProtoMessage() {}
 
 func (x *CreateAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[12]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1528,7 @@ func (x *CreateAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*CreateAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{12}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateAssemblyRequest) GetCommunityId() string {
@@ -1473,7 +1555,7 @@ type GetAssemblyRequest struct {
 
 func (x *GetAssemblyRequest) Reset() {
 	*x = GetAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1567,7 @@ func (x *GetAssemblyRequest) String() string {
 func (*GetAssemblyRequest) ProtoMessage() {}
 
 func (x *GetAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[13]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1580,7 @@ func (x *GetAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*GetAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{13}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetAssemblyRequest) GetCommunityId() string {
@@ -1524,7 +1606,7 @@ type ListAssembliesRequest struct {
 
 func (x *ListAssembliesRequest) Reset() {
 	*x = ListAssembliesRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1618,7 @@ func (x *ListAssembliesRequest) String() string {
 func (*ListAssembliesRequest) ProtoMessage() {}
 
 func (x *ListAssembliesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[14]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1631,7 @@ func (x *ListAssembliesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssembliesRequest.ProtoReflect.Descriptor instead.
 func (*ListAssembliesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{14}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListAssembliesRequest) GetCommunityId() string {
@@ -1568,7 +1650,7 @@ type ListAssembliesResponse struct {
 
 func (x *ListAssembliesResponse) Reset() {
 	*x = ListAssembliesResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1580,7 +1662,7 @@ func (x *ListAssembliesResponse) String() string {
 func (*ListAssembliesResponse) ProtoMessage() {}
 
 func (x *ListAssembliesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[15]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1593,7 +1675,7 @@ func (x *ListAssembliesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssembliesResponse.ProtoReflect.Descriptor instead.
 func (*ListAssembliesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{15}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListAssembliesResponse) GetAssemblies() []*Assembly {
@@ -1613,7 +1695,7 @@ type PublishAssemblyRequest struct {
 
 func (x *PublishAssemblyRequest) Reset() {
 	*x = PublishAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1707,7 @@ func (x *PublishAssemblyRequest) String() string {
 func (*PublishAssemblyRequest) ProtoMessage() {}
 
 func (x *PublishAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[16]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1720,7 @@ func (x *PublishAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*PublishAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{16}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PublishAssemblyRequest) GetCommunityId() string {
@@ -1666,7 +1748,7 @@ type CancelAssemblyRequest struct {
 
 func (x *CancelAssemblyRequest) Reset() {
 	*x = CancelAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +1760,7 @@ func (x *CancelAssemblyRequest) String() string {
 func (*CancelAssemblyRequest) ProtoMessage() {}
 
 func (x *CancelAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[17]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +1773,7 @@ func (x *CancelAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*CancelAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CancelAssemblyRequest) GetCommunityId() string {
@@ -1726,7 +1808,7 @@ type CloseAssemblyRequest struct {
 
 func (x *CloseAssemblyRequest) Reset() {
 	*x = CloseAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1738,7 +1820,7 @@ func (x *CloseAssemblyRequest) String() string {
 func (*CloseAssemblyRequest) ProtoMessage() {}
 
 func (x *CloseAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[18]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1751,7 +1833,7 @@ func (x *CloseAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*CloseAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CloseAssemblyRequest) GetCommunityId() string {
@@ -1789,7 +1871,7 @@ type SubmitBallotRequest struct {
 
 func (x *SubmitBallotRequest) Reset() {
 	*x = SubmitBallotRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +1883,7 @@ func (x *SubmitBallotRequest) String() string {
 func (*SubmitBallotRequest) ProtoMessage() {}
 
 func (x *SubmitBallotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[19]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +1896,7 @@ func (x *SubmitBallotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitBallotRequest.ProtoReflect.Descriptor instead.
 func (*SubmitBallotRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitBallotRequest) GetCommunityId() string {
@@ -1873,7 +1955,7 @@ type BallotReceipt struct {
 
 func (x *BallotReceipt) Reset() {
 	*x = BallotReceipt{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +1967,7 @@ func (x *BallotReceipt) String() string {
 func (*BallotReceipt) ProtoMessage() {}
 
 func (x *BallotReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[20]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +1980,7 @@ func (x *BallotReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BallotReceipt.ProtoReflect.Descriptor instead.
 func (*BallotReceipt) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BallotReceipt) GetBallotId() string {
@@ -2007,7 +2089,7 @@ type ConfirmBallotRequest struct {
 
 func (x *ConfirmBallotRequest) Reset() {
 	*x = ConfirmBallotRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2101,7 @@ func (x *ConfirmBallotRequest) String() string {
 func (*ConfirmBallotRequest) ProtoMessage() {}
 
 func (x *ConfirmBallotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[21]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2114,7 @@ func (x *ConfirmBallotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmBallotRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmBallotRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ConfirmBallotRequest) GetCommunityId() string {
@@ -2081,7 +2163,7 @@ type GetBallotReceiptRequest struct {
 
 func (x *GetBallotReceiptRequest) Reset() {
 	*x = GetBallotReceiptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2175,7 @@ func (x *GetBallotReceiptRequest) String() string {
 func (*GetBallotReceiptRequest) ProtoMessage() {}
 
 func (x *GetBallotReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[22]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2188,7 @@ func (x *GetBallotReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBallotReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetBallotReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetBallotReceiptRequest) GetCommunityId() string {
@@ -2143,7 +2225,7 @@ type ListBallotsRequest struct {
 
 func (x *ListBallotsRequest) Reset() {
 	*x = ListBallotsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2155,7 +2237,7 @@ func (x *ListBallotsRequest) String() string {
 func (*ListBallotsRequest) ProtoMessage() {}
 
 func (x *ListBallotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2168,7 +2250,7 @@ func (x *ListBallotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBallotsRequest.ProtoReflect.Descriptor instead.
 func (*ListBallotsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListBallotsRequest) GetCommunityId() string {
@@ -2218,7 +2300,7 @@ type BallotEntry struct {
 
 func (x *BallotEntry) Reset() {
 	*x = BallotEntry{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2230,7 +2312,7 @@ func (x *BallotEntry) String() string {
 func (*BallotEntry) ProtoMessage() {}
 
 func (x *BallotEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2243,7 +2325,7 @@ func (x *BallotEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BallotEntry.ProtoReflect.Descriptor instead.
 func (*BallotEntry) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *BallotEntry) GetSeq() uint64 {
@@ -2327,7 +2409,7 @@ type ListBallotsResponse struct {
 
 func (x *ListBallotsResponse) Reset() {
 	*x = ListBallotsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2421,7 @@ func (x *ListBallotsResponse) String() string {
 func (*ListBallotsResponse) ProtoMessage() {}
 
 func (x *ListBallotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2434,7 @@ func (x *ListBallotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBallotsResponse.ProtoReflect.Descriptor instead.
 func (*ListBallotsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListBallotsResponse) GetBallots() []*BallotEntry {
@@ -2391,7 +2473,7 @@ type RecordProxyRequest struct {
 
 func (x *RecordProxyRequest) Reset() {
 	*x = RecordProxyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2403,7 +2485,7 @@ func (x *RecordProxyRequest) String() string {
 func (*RecordProxyRequest) ProtoMessage() {}
 
 func (x *RecordProxyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2416,7 +2498,7 @@ func (x *RecordProxyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordProxyRequest.ProtoReflect.Descriptor instead.
 func (*RecordProxyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RecordProxyRequest) GetCommunityId() string {
@@ -2484,7 +2566,7 @@ type ProxyAuthorization struct {
 
 func (x *ProxyAuthorization) Reset() {
 	*x = ProxyAuthorization{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2578,7 @@ func (x *ProxyAuthorization) String() string {
 func (*ProxyAuthorization) ProtoMessage() {}
 
 func (x *ProxyAuthorization) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2591,7 @@ func (x *ProxyAuthorization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProxyAuthorization.ProtoReflect.Descriptor instead.
 func (*ProxyAuthorization) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ProxyAuthorization) GetVoter() string {
@@ -2569,7 +2651,7 @@ type AmendRollRequest struct {
 
 func (x *AmendRollRequest) Reset() {
 	*x = AmendRollRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2581,7 +2663,7 @@ func (x *AmendRollRequest) String() string {
 func (*AmendRollRequest) ProtoMessage() {}
 
 func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2594,7 +2676,7 @@ func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendRollRequest.ProtoReflect.Descriptor instead.
 func (*AmendRollRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AmendRollRequest) GetCommunityId() string {
@@ -2647,7 +2729,7 @@ type RollAmendment struct {
 
 func (x *RollAmendment) Reset() {
 	*x = RollAmendment{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2741,7 @@ func (x *RollAmendment) String() string {
 func (*RollAmendment) ProtoMessage() {}
 
 func (x *RollAmendment) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2754,7 @@ func (x *RollAmendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
 func (*RollAmendment) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RollAmendment) GetUnitId() string {
@@ -2727,7 +2809,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +2821,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +2834,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetProgressRequest) GetCommunityId() string {
@@ -2779,7 +2861,7 @@ type WatchProgressRequest struct {
 
 func (x *WatchProgressRequest) Reset() {
 	*x = WatchProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2873,7 @@ func (x *WatchProgressRequest) String() string {
 func (*WatchProgressRequest) ProtoMessage() {}
 
 func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +2886,7 @@ func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgressRequest.ProtoReflect.Descriptor instead.
 func (*WatchProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WatchProgressRequest) GetCommunityId() string {
@@ -2834,7 +2916,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2846,7 +2928,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2859,7 +2941,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Line) GetRequired() *Figures {
@@ -2896,7 +2978,7 @@ type ChoiceProgress struct {
 
 func (x *ChoiceProgress) Reset() {
 	*x = ChoiceProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +2990,7 @@ func (x *ChoiceProgress) String() string {
 func (*ChoiceProgress) ProtoMessage() {}
 
 func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3003,7 @@ func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceProgress.ProtoReflect.Descriptor instead.
 func (*ChoiceProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChoiceProgress) GetChoice() string {
@@ -2964,7 +3046,7 @@ type MotionProgress struct {
 
 func (x *MotionProgress) Reset() {
 	*x = MotionProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3058,7 @@ func (x *MotionProgress) String() string {
 func (*MotionProgress) ProtoMessage() {}
 
 func (x *MotionProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3071,7 @@ func (x *MotionProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionProgress.ProtoReflect.Descriptor instead.
 func (*MotionProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *MotionProgress) GetMotionId() string {
@@ -3072,7 +3154,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3084,7 +3166,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3097,7 +3179,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChannelCount) GetChannel() Channel {
@@ -3124,7 +3206,7 @@ type HourCount struct {
 
 func (x *HourCount) Reset() {
 	*x = HourCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3218,7 @@ func (x *HourCount) String() string {
 func (*HourCount) ProtoMessage() {}
 
 func (x *HourCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3231,7 @@ func (x *HourCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HourCount.ProtoReflect.Descriptor instead.
 func (*HourCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *HourCount) GetHour() *timestamppb.Timestamp {
@@ -3185,7 +3267,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3197,7 +3279,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3210,7 +3292,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Progress) GetAssemblyId() string {
@@ -3295,7 +3377,7 @@ type ListNonVotersRequest struct {
 
 func (x *ListNonVotersRequest) Reset() {
 	*x = ListNonVotersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3307,7 +3389,7 @@ func (x *ListNonVotersRequest) String() string {
 func (*ListNonVotersRequest) ProtoMessage() {}
 
 func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3320,7 +3402,7 @@ func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersRequest.ProtoReflect.Descriptor instead.
 func (*ListNonVotersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListNonVotersRequest) GetCommunityId() string {
@@ -3357,7 +3439,7 @@ type NonVoter struct {
 
 func (x *NonVoter) Reset() {
 	*x = NonVoter{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3369,7 +3451,7 @@ func (x *NonVoter) String() string {
 func (*NonVoter) ProtoMessage() {}
 
 func (x *NonVoter) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3382,7 +3464,7 @@ func (x *NonVoter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NonVoter.ProtoReflect.Descriptor instead.
 func (*NonVoter) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *NonVoter) GetVoter() string {
@@ -3422,7 +3504,7 @@ type ListNonVotersResponse struct {
 
 func (x *ListNonVotersResponse) Reset() {
 	*x = ListNonVotersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3434,7 +3516,7 @@ func (x *ListNonVotersResponse) String() string {
 func (*ListNonVotersResponse) ProtoMessage() {}
 
 func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3447,7 +3529,7 @@ func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersResponse.ProtoReflect.Descriptor instead.
 func (*ListNonVotersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListNonVotersResponse) GetNonVoters() []*NonVoter {
@@ -3467,7 +3549,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3479,7 +3561,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3492,7 +3574,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetResultRequest) GetCommunityId() string {
@@ -3519,7 +3601,7 @@ type ChoiceTally struct {
 
 func (x *ChoiceTally) Reset() {
 	*x = ChoiceTally{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3531,7 +3613,7 @@ func (x *ChoiceTally) String() string {
 func (*ChoiceTally) ProtoMessage() {}
 
 func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3544,7 +3626,7 @@ func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceTally.ProtoReflect.Descriptor instead.
 func (*ChoiceTally) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ChoiceTally) GetChoice() string {
@@ -3577,7 +3659,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3589,7 +3671,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3602,7 +3684,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -3672,7 +3754,7 @@ type MotionResult struct {
 
 func (x *MotionResult) Reset() {
 	*x = MotionResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3684,7 +3766,7 @@ func (x *MotionResult) String() string {
 func (*MotionResult) ProtoMessage() {}
 
 func (x *MotionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3697,7 +3779,7 @@ func (x *MotionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionResult.ProtoReflect.Descriptor instead.
 func (*MotionResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *MotionResult) GetMotionId() string {
@@ -3783,7 +3865,7 @@ type AssemblyResult struct {
 
 func (x *AssemblyResult) Reset() {
 	*x = AssemblyResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3795,7 +3877,7 @@ func (x *AssemblyResult) String() string {
 func (*AssemblyResult) ProtoMessage() {}
 
 func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3808,7 +3890,7 @@ func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssemblyResult.ProtoReflect.Descriptor instead.
 func (*AssemblyResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AssemblyResult) GetAssemblyId() string {
@@ -3891,7 +3973,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3903,7 +3985,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3916,7 +3998,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetCheckpointRequest) GetCommunityId() string {
@@ -3946,7 +4028,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3958,7 +4040,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3971,7 +4053,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Checkpoint) GetCheckpoint() string {
@@ -4007,7 +4089,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4019,7 +4101,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4032,7 +4114,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetInclusionProofRequest) GetCommunityId() string {
@@ -4075,7 +4157,7 @@ type InclusionProof struct {
 
 func (x *InclusionProof) Reset() {
 	*x = InclusionProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4169,7 @@ func (x *InclusionProof) String() string {
 func (*InclusionProof) ProtoMessage() {}
 
 func (x *InclusionProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4182,7 @@ func (x *InclusionProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InclusionProof.ProtoReflect.Descriptor instead.
 func (*InclusionProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *InclusionProof) GetIndex() uint64 {
@@ -4143,7 +4225,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4155,7 +4237,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4168,7 +4250,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetConsistencyProofRequest) GetCommunityId() string {
@@ -4210,7 +4292,7 @@ type ConsistencyProof struct {
 
 func (x *ConsistencyProof) Reset() {
 	*x = ConsistencyProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4222,7 +4304,7 @@ func (x *ConsistencyProof) String() string {
 func (*ConsistencyProof) ProtoMessage() {}
 
 func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4235,7 +4317,7 @@ func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
 func (*ConsistencyProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ConsistencyProof) GetSize1() uint64 {
@@ -4271,7 +4353,7 @@ type ListLogEntriesRequest struct {
 
 func (x *ListLogEntriesRequest) Reset() {
 	*x = ListLogEntriesRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4283,7 +4365,7 @@ func (x *ListLogEntriesRequest) String() string {
 func (*ListLogEntriesRequest) ProtoMessage() {}
 
 func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4296,7 +4378,7 @@ func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListLogEntriesRequest) GetCommunityId() string {
@@ -4336,7 +4418,7 @@ type ListLogEntriesResponse struct {
 
 func (x *ListLogEntriesResponse) Reset() {
 	*x = ListLogEntriesResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4348,7 +4430,7 @@ func (x *ListLogEntriesResponse) String() string {
 func (*ListLogEntriesResponse) ProtoMessage() {}
 
 func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4361,7 +4443,7 @@ func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListLogEntriesResponse) GetEntries() [][]byte {
@@ -4382,7 +4464,7 @@ type RecordObjectionRequest struct {
 
 func (x *RecordObjectionRequest) Reset() {
 	*x = RecordObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4394,7 +4476,7 @@ func (x *RecordObjectionRequest) String() string {
 func (*RecordObjectionRequest) ProtoMessage() {}
 
 func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4407,7 +4489,7 @@ func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RecordObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RecordObjectionRequest) GetCommunityId() string {
@@ -4443,7 +4525,7 @@ type RespondObjectionRequest struct {
 
 func (x *RespondObjectionRequest) Reset() {
 	*x = RespondObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4455,7 +4537,7 @@ func (x *RespondObjectionRequest) String() string {
 func (*RespondObjectionRequest) ProtoMessage() {}
 
 func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4468,7 +4550,7 @@ func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RespondObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RespondObjectionRequest) GetCommunityId() string {
@@ -4513,7 +4595,7 @@ type CertifyResultRequest struct {
 
 func (x *CertifyResultRequest) Reset() {
 	*x = CertifyResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4525,7 +4607,7 @@ func (x *CertifyResultRequest) String() string {
 func (*CertifyResultRequest) ProtoMessage() {}
 
 func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4538,7 +4620,7 @@ func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertifyResultRequest.ProtoReflect.Descriptor instead.
 func (*CertifyResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CertifyResultRequest) GetCommunityId() string {
@@ -4569,6 +4651,95 @@ func (x *CertifyResultRequest) GetSignature() []byte {
 	return nil
 }
 
+type ReplaceCommitteeKeyRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	// The member's lost key, revoked, one of Committee.member_key_ids.
+	ReplacedKeyId string `protobuf:"bytes,3,opt,name=replaced_key_id,json=replacedKeyId,proto3" json:"replaced_key_id,omitempty"`
+	// The member's new COMMITTEE key: the same signer id, approved.
+	KeyId string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Another member's committee key, with which signature is made.
+	EndorserKeyId string `protobuf:"bytes,5,opt,name=endorser_key_id,json=endorserKeyId,proto3" json:"endorser_key_id,omitempty"`
+	// ed25519 signature of the exact bytes
+	// "ownervote-committee-key/1\nassembly=<assembly_id>\nreplaces=<replaced_key_id>\nkey=<key_id>\n".
+	Signature     []byte `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplaceCommitteeKeyRequest) Reset() {
+	*x = ReplaceCommitteeKeyRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplaceCommitteeKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplaceCommitteeKeyRequest) ProtoMessage() {}
+
+func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplaceCommitteeKeyRequest.ProtoReflect.Descriptor instead.
+func (*ReplaceCommitteeKeyRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ReplaceCommitteeKeyRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ReplaceCommitteeKeyRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *ReplaceCommitteeKeyRequest) GetReplacedKeyId() string {
+	if x != nil {
+		return x.ReplacedKeyId
+	}
+	return ""
+}
+
+func (x *ReplaceCommitteeKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *ReplaceCommitteeKeyRequest) GetEndorserKeyId() string {
+	if x != nil {
+		return x.EndorserKeyId
+	}
+	return ""
+}
+
+func (x *ReplaceCommitteeKeyRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type ExportAssemblyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -4579,7 +4750,7 @@ type ExportAssemblyRequest struct {
 
 func (x *ExportAssemblyRequest) Reset() {
 	*x = ExportAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4591,7 +4762,7 @@ func (x *ExportAssemblyRequest) String() string {
 func (*ExportAssemblyRequest) ProtoMessage() {}
 
 func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4604,7 +4775,7 @@ func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportAssemblyRequest) GetCommunityId() string {
@@ -4631,7 +4802,7 @@ type ExportAssemblyResponse struct {
 
 func (x *ExportAssemblyResponse) Reset() {
 	*x = ExportAssemblyResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4643,7 +4814,7 @@ func (x *ExportAssemblyResponse) String() string {
 func (*ExportAssemblyResponse) ProtoMessage() {}
 
 func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4656,7 +4827,7 @@ func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyResponse.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ExportAssemblyResponse) GetFiles() map[string][]byte {
@@ -4694,7 +4865,7 @@ type Signer struct {
 
 func (x *Signer) Reset() {
 	*x = Signer{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4706,7 +4877,7 @@ func (x *Signer) String() string {
 func (*Signer) ProtoMessage() {}
 
 func (x *Signer) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4719,7 +4890,7 @@ func (x *Signer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signer.ProtoReflect.Descriptor instead.
 func (*Signer) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Signer) GetKeyId() string {
@@ -4815,7 +4986,7 @@ type RegisterSignerRequest struct {
 
 func (x *RegisterSignerRequest) Reset() {
 	*x = RegisterSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4827,7 +4998,7 @@ func (x *RegisterSignerRequest) String() string {
 func (*RegisterSignerRequest) ProtoMessage() {}
 
 func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4840,7 +5011,7 @@ func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSignerRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *RegisterSignerRequest) GetSigner() *Signer {
@@ -4859,7 +5030,7 @@ type ListSignersRequest struct {
 
 func (x *ListSignersRequest) Reset() {
 	*x = ListSignersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4871,7 +5042,7 @@ func (x *ListSignersRequest) String() string {
 func (*ListSignersRequest) ProtoMessage() {}
 
 func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4884,7 +5055,7 @@ func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersRequest.ProtoReflect.Descriptor instead.
 func (*ListSignersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListSignersRequest) GetCommunityId() string {
@@ -4903,7 +5074,7 @@ type ListSignersResponse struct {
 
 func (x *ListSignersResponse) Reset() {
 	*x = ListSignersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4915,7 +5086,7 @@ func (x *ListSignersResponse) String() string {
 func (*ListSignersResponse) ProtoMessage() {}
 
 func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4928,7 +5099,7 @@ func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersResponse.ProtoReflect.Descriptor instead.
 func (*ListSignersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListSignersResponse) GetSigners() []*Signer {
@@ -4948,7 +5119,7 @@ type RevokeSignerRequest struct {
 
 func (x *RevokeSignerRequest) Reset() {
 	*x = RevokeSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4960,7 +5131,7 @@ func (x *RevokeSignerRequest) String() string {
 func (*RevokeSignerRequest) ProtoMessage() {}
 
 func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4973,7 +5144,7 @@ func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSignerRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *RevokeSignerRequest) GetKeyId() string {
@@ -4998,7 +5169,7 @@ type GetServerKeysRequest struct {
 
 func (x *GetServerKeysRequest) Reset() {
 	*x = GetServerKeysRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5010,7 +5181,7 @@ func (x *GetServerKeysRequest) String() string {
 func (*GetServerKeysRequest) ProtoMessage() {}
 
 func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5023,7 +5194,7 @@ func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerKeysRequest.ProtoReflect.Descriptor instead.
 func (*GetServerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
 }
 
 type ServerKeys struct {
@@ -5039,7 +5210,7 @@ type ServerKeys struct {
 
 func (x *ServerKeys) Reset() {
 	*x = ServerKeys{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5051,7 +5222,7 @@ func (x *ServerKeys) String() string {
 func (*ServerKeys) ProtoMessage() {}
 
 func (x *ServerKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5064,7 +5235,7 @@ func (x *ServerKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerKeys.ProtoReflect.Descriptor instead.
 func (*ServerKeys) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ServerKeys) GetReceiptPublicKey() []byte {
@@ -5106,7 +5277,7 @@ type EnrolSignerRequest struct {
 
 func (x *EnrolSignerRequest) Reset() {
 	*x = EnrolSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5118,7 +5289,7 @@ func (x *EnrolSignerRequest) String() string {
 func (*EnrolSignerRequest) ProtoMessage() {}
 
 func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5131,7 +5302,7 @@ func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolSignerRequest.ProtoReflect.Descriptor instead.
 func (*EnrolSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *EnrolSignerRequest) GetKind() string {
@@ -5178,7 +5349,7 @@ type ApproveSignerRequest struct {
 
 func (x *ApproveSignerRequest) Reset() {
 	*x = ApproveSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5190,7 +5361,7 @@ func (x *ApproveSignerRequest) String() string {
 func (*ApproveSignerRequest) ProtoMessage() {}
 
 func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5203,7 +5374,7 @@ func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveSignerRequest.ProtoReflect.Descriptor instead.
 func (*ApproveSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ApproveSignerRequest) GetKeyId() string {
@@ -5237,7 +5408,7 @@ type CallAttempt struct {
 
 func (x *CallAttempt) Reset() {
 	*x = CallAttempt{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5249,7 +5420,7 @@ func (x *CallAttempt) String() string {
 func (*CallAttempt) ProtoMessage() {}
 
 func (x *CallAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5262,7 +5433,7 @@ func (x *CallAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
 func (*CallAttempt) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *CallAttempt) GetAssemblyId() string {
@@ -5343,7 +5514,7 @@ type RecordCallAttemptRequest struct {
 
 func (x *RecordCallAttemptRequest) Reset() {
 	*x = RecordCallAttemptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5355,7 +5526,7 @@ func (x *RecordCallAttemptRequest) String() string {
 func (*RecordCallAttemptRequest) ProtoMessage() {}
 
 func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5368,7 +5539,7 @@ func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCallAttemptRequest.ProtoReflect.Descriptor instead.
 func (*RecordCallAttemptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *RecordCallAttemptRequest) GetCommunityId() string {
@@ -5432,7 +5603,7 @@ type ListCallAttemptsRequest struct {
 
 func (x *ListCallAttemptsRequest) Reset() {
 	*x = ListCallAttemptsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5444,7 +5615,7 @@ func (x *ListCallAttemptsRequest) String() string {
 func (*ListCallAttemptsRequest) ProtoMessage() {}
 
 func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5457,7 +5628,7 @@ func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsRequest.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ListCallAttemptsRequest) GetCommunityId() string {
@@ -5490,7 +5661,7 @@ type ListCallAttemptsResponse struct {
 
 func (x *ListCallAttemptsResponse) Reset() {
 	*x = ListCallAttemptsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5502,7 +5673,7 @@ func (x *ListCallAttemptsResponse) String() string {
 func (*ListCallAttemptsResponse) ProtoMessage() {}
 
 func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5515,7 +5686,7 @@ func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsResponse.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ListCallAttemptsResponse) GetCallAttempts() []*CallAttempt {
@@ -5564,10 +5735,16 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x13refuse_short_notice\x18\a \x01(\bR\x11refuseShortNotice\"2\n" +
 	"\bConvener\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"?\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x8a\x01\n" +
 	"\tCommittee\x12$\n" +
 	"\x0emember_key_ids\x18\x01 \x03(\tR\fmemberKeyIds\x12\f\n" +
-	"\x01k\x18\x02 \x01(\x05R\x01k\"6\n" +
+	"\x01k\x18\x02 \x01(\x05R\x01k\x12I\n" +
+	"\freplacements\x18\x03 \x03(\v2%.ownervote.v1.CommitteeKeyReplacementR\freplacements\"\xbf\x01\n" +
+	"\x17CommitteeKeyReplacement\x12&\n" +
+	"\x0freplaced_key_id\x18\x01 \x01(\tR\rreplacedKeyId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12&\n" +
+	"\x0fendorser_key_id\x18\x03 \x01(\tR\rendorserKeyId\x12=\n" +
+	"\freplace_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vreplaceTime\"6\n" +
 	"\aFigures\x12\x17\n" +
 	"\aarea_m2\x18\x01 \x01(\tR\x06areaM2\x12\x12\n" +
 	"\x04head\x18\x02 \x01(\x03R\x04head\"\x98\v\n" +
@@ -5902,7 +6079,15 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x15\n" +
 	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\fR\tsignature\"[\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\"\xe5\x01\n" +
+	"\x1aReplaceCommitteeKeyRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12&\n" +
+	"\x0freplaced_key_id\x18\x03 \x01(\tR\rreplacedKeyId\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\x12&\n" +
+	"\x0fendorser_key_id\x18\x05 \x01(\tR\rendorserKeyId\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\"[\n" +
 	"\x15ExportAssemblyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -6033,7 +6218,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x16CALL_OUTCOME_CALL_BACK\x10\x03\x12!\n" +
 	"\x1dCALL_OUTCOME_WILL_VOTE_ONLINE\x10\x04\x12\x1d\n" +
 	"\x19CALL_OUTCOME_WRONG_NUMBER\x10\x05\x12\x16\n" +
-	"\x12CALL_OUTCOME_VOTED\x10\x062\x8e\x11\n" +
+	"\x12CALL_OUTCOME_VOTED\x10\x062\xe7\x11\n" +
 	"\x0fAssemblyService\x12M\n" +
 	"\x0eCreateAssembly\x12#.ownervote.v1.CreateAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12G\n" +
 	"\vGetAssembly\x12 .ownervote.v1.GetAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
@@ -6057,7 +6242,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x0eListLogEntries\x12#.ownervote.v1.ListLogEntriesRequest\x1a$.ownervote.v1.ListLogEntriesResponse\x12P\n" +
 	"\x0fRecordObjection\x12$.ownervote.v1.RecordObjectionRequest\x1a\x17.ownervote.v1.Objection\x12R\n" +
 	"\x10RespondObjection\x12%.ownervote.v1.RespondObjectionRequest\x1a\x17.ownervote.v1.Objection\x12K\n" +
-	"\rCertifyResult\x12\".ownervote.v1.CertifyResultRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
+	"\rCertifyResult\x12\".ownervote.v1.CertifyResultRequest\x1a\x16.ownervote.v1.Assembly\x12W\n" +
+	"\x13ReplaceCommitteeKey\x12(.ownervote.v1.ReplaceCommitteeKeyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
 	"\x0eExportAssembly\x12#.ownervote.v1.ExportAssemblyRequest\x1a$.ownervote.v1.ExportAssemblyResponse\x12V\n" +
 	"\x11RecordCallAttempt\x12&.ownervote.v1.RecordCallAttemptRequest\x1a\x19.ownervote.v1.CallAttempt\x12a\n" +
 	"\x10ListCallAttempts\x12%.ownervote.v1.ListCallAttemptsRequest\x1a&.ownervote.v1.ListCallAttemptsResponse2\xda\x03\n" +
@@ -6082,7 +6268,7 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(Matter)(0),                        // 0: ownervote.v1.Matter
 	(Channel)(0),                       // 1: ownervote.v1.Channel
@@ -6098,73 +6284,75 @@ var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(*Settings)(nil),                   // 11: ownervote.v1.Settings
 	(*Convener)(nil),                   // 12: ownervote.v1.Convener
 	(*Committee)(nil),                  // 13: ownervote.v1.Committee
-	(*Figures)(nil),                    // 14: ownervote.v1.Figures
-	(*Assembly)(nil),                   // 15: ownervote.v1.Assembly
-	(*Objection)(nil),                  // 16: ownervote.v1.Objection
-	(*CertificationSignature)(nil),     // 17: ownervote.v1.CertificationSignature
-	(*CreateAssemblyRequest)(nil),      // 18: ownervote.v1.CreateAssemblyRequest
-	(*GetAssemblyRequest)(nil),         // 19: ownervote.v1.GetAssemblyRequest
-	(*ListAssembliesRequest)(nil),      // 20: ownervote.v1.ListAssembliesRequest
-	(*ListAssembliesResponse)(nil),     // 21: ownervote.v1.ListAssembliesResponse
-	(*PublishAssemblyRequest)(nil),     // 22: ownervote.v1.PublishAssemblyRequest
-	(*CancelAssemblyRequest)(nil),      // 23: ownervote.v1.CancelAssemblyRequest
-	(*CloseAssemblyRequest)(nil),       // 24: ownervote.v1.CloseAssemblyRequest
-	(*SubmitBallotRequest)(nil),        // 25: ownervote.v1.SubmitBallotRequest
-	(*BallotReceipt)(nil),              // 26: ownervote.v1.BallotReceipt
-	(*ConfirmBallotRequest)(nil),       // 27: ownervote.v1.ConfirmBallotRequest
-	(*GetBallotReceiptRequest)(nil),    // 28: ownervote.v1.GetBallotReceiptRequest
-	(*ListBallotsRequest)(nil),         // 29: ownervote.v1.ListBallotsRequest
-	(*BallotEntry)(nil),                // 30: ownervote.v1.BallotEntry
-	(*ListBallotsResponse)(nil),        // 31: ownervote.v1.ListBallotsResponse
-	(*RecordProxyRequest)(nil),         // 32: ownervote.v1.RecordProxyRequest
-	(*ProxyAuthorization)(nil),         // 33: ownervote.v1.ProxyAuthorization
-	(*AmendRollRequest)(nil),           // 34: ownervote.v1.AmendRollRequest
-	(*RollAmendment)(nil),              // 35: ownervote.v1.RollAmendment
-	(*GetProgressRequest)(nil),         // 36: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),       // 37: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                       // 38: ownervote.v1.Line
-	(*ChoiceProgress)(nil),             // 39: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),             // 40: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),               // 41: ownervote.v1.ChannelCount
-	(*HourCount)(nil),                  // 42: ownervote.v1.HourCount
-	(*Progress)(nil),                   // 43: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),       // 44: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                   // 45: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),      // 46: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),           // 47: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),                // 48: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                   // 49: ownervote.v1.Decision
-	(*MotionResult)(nil),               // 50: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),             // 51: ownervote.v1.AssemblyResult
-	(*GetCheckpointRequest)(nil),       // 52: ownervote.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),                 // 53: ownervote.v1.Checkpoint
-	(*GetInclusionProofRequest)(nil),   // 54: ownervote.v1.GetInclusionProofRequest
-	(*InclusionProof)(nil),             // 55: ownervote.v1.InclusionProof
-	(*GetConsistencyProofRequest)(nil), // 56: ownervote.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 57: ownervote.v1.ConsistencyProof
-	(*ListLogEntriesRequest)(nil),      // 58: ownervote.v1.ListLogEntriesRequest
-	(*ListLogEntriesResponse)(nil),     // 59: ownervote.v1.ListLogEntriesResponse
-	(*RecordObjectionRequest)(nil),     // 60: ownervote.v1.RecordObjectionRequest
-	(*RespondObjectionRequest)(nil),    // 61: ownervote.v1.RespondObjectionRequest
-	(*CertifyResultRequest)(nil),       // 62: ownervote.v1.CertifyResultRequest
-	(*ExportAssemblyRequest)(nil),      // 63: ownervote.v1.ExportAssemblyRequest
-	(*ExportAssemblyResponse)(nil),     // 64: ownervote.v1.ExportAssemblyResponse
-	(*Signer)(nil),                     // 65: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),      // 66: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),         // 67: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),        // 68: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),        // 69: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),       // 70: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),                 // 71: ownervote.v1.ServerKeys
-	(*EnrolSignerRequest)(nil),         // 72: ownervote.v1.EnrolSignerRequest
-	(*ApproveSignerRequest)(nil),       // 73: ownervote.v1.ApproveSignerRequest
-	(*CallAttempt)(nil),                // 74: ownervote.v1.CallAttempt
-	(*RecordCallAttemptRequest)(nil),   // 75: ownervote.v1.RecordCallAttemptRequest
-	(*ListCallAttemptsRequest)(nil),    // 76: ownervote.v1.ListCallAttemptsRequest
-	(*ListCallAttemptsResponse)(nil),   // 77: ownervote.v1.ListCallAttemptsResponse
-	nil,                                // 78: ownervote.v1.ExportAssemblyResponse.FilesEntry
-	(*timestamppb.Timestamp)(nil),      // 79: google.protobuf.Timestamp
-	(*OwnerInput)(nil),                 // 80: ownervote.v1.OwnerInput
+	(*CommitteeKeyReplacement)(nil),    // 14: ownervote.v1.CommitteeKeyReplacement
+	(*Figures)(nil),                    // 15: ownervote.v1.Figures
+	(*Assembly)(nil),                   // 16: ownervote.v1.Assembly
+	(*Objection)(nil),                  // 17: ownervote.v1.Objection
+	(*CertificationSignature)(nil),     // 18: ownervote.v1.CertificationSignature
+	(*CreateAssemblyRequest)(nil),      // 19: ownervote.v1.CreateAssemblyRequest
+	(*GetAssemblyRequest)(nil),         // 20: ownervote.v1.GetAssemblyRequest
+	(*ListAssembliesRequest)(nil),      // 21: ownervote.v1.ListAssembliesRequest
+	(*ListAssembliesResponse)(nil),     // 22: ownervote.v1.ListAssembliesResponse
+	(*PublishAssemblyRequest)(nil),     // 23: ownervote.v1.PublishAssemblyRequest
+	(*CancelAssemblyRequest)(nil),      // 24: ownervote.v1.CancelAssemblyRequest
+	(*CloseAssemblyRequest)(nil),       // 25: ownervote.v1.CloseAssemblyRequest
+	(*SubmitBallotRequest)(nil),        // 26: ownervote.v1.SubmitBallotRequest
+	(*BallotReceipt)(nil),              // 27: ownervote.v1.BallotReceipt
+	(*ConfirmBallotRequest)(nil),       // 28: ownervote.v1.ConfirmBallotRequest
+	(*GetBallotReceiptRequest)(nil),    // 29: ownervote.v1.GetBallotReceiptRequest
+	(*ListBallotsRequest)(nil),         // 30: ownervote.v1.ListBallotsRequest
+	(*BallotEntry)(nil),                // 31: ownervote.v1.BallotEntry
+	(*ListBallotsResponse)(nil),        // 32: ownervote.v1.ListBallotsResponse
+	(*RecordProxyRequest)(nil),         // 33: ownervote.v1.RecordProxyRequest
+	(*ProxyAuthorization)(nil),         // 34: ownervote.v1.ProxyAuthorization
+	(*AmendRollRequest)(nil),           // 35: ownervote.v1.AmendRollRequest
+	(*RollAmendment)(nil),              // 36: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),         // 37: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),       // 38: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                       // 39: ownervote.v1.Line
+	(*ChoiceProgress)(nil),             // 40: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),             // 41: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),               // 42: ownervote.v1.ChannelCount
+	(*HourCount)(nil),                  // 43: ownervote.v1.HourCount
+	(*Progress)(nil),                   // 44: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),       // 45: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                   // 46: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),      // 47: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),           // 48: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),                // 49: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                   // 50: ownervote.v1.Decision
+	(*MotionResult)(nil),               // 51: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),             // 52: ownervote.v1.AssemblyResult
+	(*GetCheckpointRequest)(nil),       // 53: ownervote.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 54: ownervote.v1.Checkpoint
+	(*GetInclusionProofRequest)(nil),   // 55: ownervote.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 56: ownervote.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 57: ownervote.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 58: ownervote.v1.ConsistencyProof
+	(*ListLogEntriesRequest)(nil),      // 59: ownervote.v1.ListLogEntriesRequest
+	(*ListLogEntriesResponse)(nil),     // 60: ownervote.v1.ListLogEntriesResponse
+	(*RecordObjectionRequest)(nil),     // 61: ownervote.v1.RecordObjectionRequest
+	(*RespondObjectionRequest)(nil),    // 62: ownervote.v1.RespondObjectionRequest
+	(*CertifyResultRequest)(nil),       // 63: ownervote.v1.CertifyResultRequest
+	(*ReplaceCommitteeKeyRequest)(nil), // 64: ownervote.v1.ReplaceCommitteeKeyRequest
+	(*ExportAssemblyRequest)(nil),      // 65: ownervote.v1.ExportAssemblyRequest
+	(*ExportAssemblyResponse)(nil),     // 66: ownervote.v1.ExportAssemblyResponse
+	(*Signer)(nil),                     // 67: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),      // 68: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),         // 69: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),        // 70: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),        // 71: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),       // 72: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),                 // 73: ownervote.v1.ServerKeys
+	(*EnrolSignerRequest)(nil),         // 74: ownervote.v1.EnrolSignerRequest
+	(*ApproveSignerRequest)(nil),       // 75: ownervote.v1.ApproveSignerRequest
+	(*CallAttempt)(nil),                // 76: ownervote.v1.CallAttempt
+	(*RecordCallAttemptRequest)(nil),   // 77: ownervote.v1.RecordCallAttemptRequest
+	(*ListCallAttemptsRequest)(nil),    // 78: ownervote.v1.ListCallAttemptsRequest
+	(*ListCallAttemptsResponse)(nil),   // 79: ownervote.v1.ListCallAttemptsResponse
+	nil,                                // 80: ownervote.v1.ExportAssemblyResponse.FilesEntry
+	(*timestamppb.Timestamp)(nil),      // 81: google.protobuf.Timestamp
+	(*OwnerInput)(nil),                 // 82: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,   // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
@@ -6175,152 +6363,156 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	9,   // 5: ownervote.v1.RuleSet.special:type_name -> ownervote.v1.Requirement
 	0,   // 6: ownervote.v1.RuleSet.special_matters:type_name -> ownervote.v1.Matter
 	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
-	7,   // 8: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	79,  // 9: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	79,  // 10: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
-	1,   // 11: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
-	10,  // 12: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
-	11,  // 13: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
-	12,  // 14: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
-	13,  // 15: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
-	2,   // 16: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	79,  // 17: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	79,  // 18: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
-	14,  // 19: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	79,  // 20: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	79,  // 21: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	35,  // 22: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
-	16,  // 23: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
-	17,  // 24: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
-	79,  // 25: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
-	79,  // 26: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
-	79,  // 27: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
-	79,  // 28: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
-	15,  // 29: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
-	15,  // 30: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
-	4,   // 31: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	79,  // 32: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	1,   // 33: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
-	4,   // 34: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	79,  // 35: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	30,  // 36: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	79,  // 37: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	80,  // 38: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	79,  // 39: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
-	14,  // 40: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	14,  // 41: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	14,  // 42: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	38,  // 43: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	14,  // 44: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	14,  // 45: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	38,  // 46: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	39,  // 47: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	14,  // 48: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	14,  // 49: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	14,  // 50: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,   // 51: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	79,  // 52: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,   // 53: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	41,  // 54: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	42,  // 55: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	40,  // 56: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	14,  // 57: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	45,  // 58: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	14,  // 59: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	14,  // 60: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	14,  // 61: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	14,  // 62: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	48,  // 63: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	49,  // 64: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	49,  // 65: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,   // 66: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	14,  // 67: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	50,  // 68: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	79,  // 69: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	79,  // 70: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	78,  // 71: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	79,  // 72: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	79,  // 73: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	79,  // 74: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
-	65,  // 75: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	65,  // 76: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	5,   // 77: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 78: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
-	79,  // 79: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
-	79,  // 80: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
-	5,   // 81: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 82: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
-	79,  // 83: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
-	74,  // 84: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
-	18,  // 85: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	19,  // 86: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	20,  // 87: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	22,  // 88: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	23,  // 89: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	24,  // 90: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	25,  // 91: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	27,  // 92: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	28,  // 93: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	29,  // 94: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	32,  // 95: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	34,  // 96: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	36,  // 97: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	37,  // 98: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	44,  // 99: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	47,  // 100: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	52,  // 101: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	54,  // 102: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	56,  // 103: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	58,  // 104: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	60,  // 105: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	61,  // 106: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	62,  // 107: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	63,  // 108: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	75,  // 109: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
-	76,  // 110: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
-	66,  // 111: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	67,  // 112: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	69,  // 113: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	70,  // 114: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	72,  // 115: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
-	73,  // 116: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
-	15,  // 117: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	15,  // 118: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	21,  // 119: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	15,  // 120: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	15,  // 121: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	15,  // 122: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	26,  // 123: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	26,  // 124: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	26,  // 125: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	31,  // 126: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	33,  // 127: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	35,  // 128: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	43,  // 129: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	43,  // 130: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	46,  // 131: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	51,  // 132: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	53,  // 133: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	55,  // 134: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	57,  // 135: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	59,  // 136: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	16,  // 137: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	16,  // 138: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	15,  // 139: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	64,  // 140: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	74,  // 141: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
-	77,  // 142: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
-	65,  // 143: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	68,  // 144: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	65,  // 145: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	71,  // 146: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	65,  // 147: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
-	65,  // 148: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
-	117, // [117:149] is the sub-list for method output_type
-	85,  // [85:117] is the sub-list for method input_type
-	85,  // [85:85] is the sub-list for extension type_name
-	85,  // [85:85] is the sub-list for extension extendee
-	0,   // [0:85] is the sub-list for field type_name
+	14,  // 8: ownervote.v1.Committee.replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
+	81,  // 9: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
+	7,   // 10: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
+	81,  // 11: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	81,  // 12: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	1,   // 13: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
+	10,  // 14: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
+	11,  // 15: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
+	12,  // 16: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
+	13,  // 17: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
+	2,   // 18: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
+	81,  // 19: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	81,  // 20: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	15,  // 21: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
+	81,  // 22: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	81,  // 23: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	36,  // 24: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	17,  // 25: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
+	18,  // 26: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
+	81,  // 27: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	81,  // 28: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	81,  // 29: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	81,  // 30: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	16,  // 31: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
+	16,  // 32: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
+	4,   // 33: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
+	81,  // 34: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	1,   // 35: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
+	4,   // 36: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
+	81,  // 37: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	31,  // 38: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	81,  // 39: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	82,  // 40: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	81,  // 41: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	15,  // 42: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	15,  // 43: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	15,  // 44: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	39,  // 45: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	15,  // 46: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	15,  // 47: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	39,  // 48: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	40,  // 49: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	15,  // 50: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	15,  // 51: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	15,  // 52: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,   // 53: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	81,  // 54: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,   // 55: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	42,  // 56: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	43,  // 57: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	41,  // 58: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	15,  // 59: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	46,  // 60: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	15,  // 61: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	15,  // 62: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	15,  // 63: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	15,  // 64: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	49,  // 65: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	50,  // 66: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	50,  // 67: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,   // 68: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	15,  // 69: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	51,  // 70: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	81,  // 71: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	81,  // 72: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	80,  // 73: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	81,  // 74: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	81,  // 75: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	81,  // 76: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	67,  // 77: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	67,  // 78: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	5,   // 79: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 80: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
+	81,  // 81: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	81,  // 82: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	5,   // 83: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 84: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
+	81,  // 85: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	76,  // 86: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	19,  // 87: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	20,  // 88: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	21,  // 89: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	23,  // 90: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	24,  // 91: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	25,  // 92: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	26,  // 93: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	28,  // 94: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	29,  // 95: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	30,  // 96: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	33,  // 97: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	35,  // 98: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	37,  // 99: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	38,  // 100: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	45,  // 101: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	48,  // 102: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	53,  // 103: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	55,  // 104: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	57,  // 105: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	59,  // 106: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	61,  // 107: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	62,  // 108: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	63,  // 109: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	64,  // 110: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
+	65,  // 111: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	77,  // 112: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	78,  // 113: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	68,  // 114: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	69,  // 115: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	71,  // 116: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	72,  // 117: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	74,  // 118: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	75,  // 119: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	16,  // 120: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 121: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	22,  // 122: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	16,  // 123: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 124: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 125: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	27,  // 126: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 127: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 128: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	32,  // 129: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	34,  // 130: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	36,  // 131: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	44,  // 132: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	44,  // 133: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	47,  // 134: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	52,  // 135: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	54,  // 136: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	56,  // 137: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	58,  // 138: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	60,  // 139: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	17,  // 140: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	17,  // 141: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	16,  // 142: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	16,  // 143: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
+	66,  // 144: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	76,  // 145: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	79,  // 146: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	67,  // 147: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	70,  // 148: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	67,  // 149: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	73,  // 150: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	67,  // 151: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	67,  // 152: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	120, // [120:153] is the sub-list for method output_type
+	87,  // [87:120] is the sub-list for method input_type
+	87,  // [87:87] is the sub-list for extension type_name
+	87,  // [87:87] is the sub-list for extension extendee
+	0,   // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }
@@ -6335,7 +6527,7 @@ func file_ownervote_v1_assembly_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   73,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -1434,6 +1434,67 @@ func local_request_AssemblyService_CertifyResult_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
+func request_AssemblyService_ReplaceCommitteeKey_0(ctx context.Context, marshaler runtime.Marshaler, client AssemblyServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ReplaceCommitteeKeyRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["community_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "community_id")
+	}
+	protoReq.CommunityId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "community_id", err)
+	}
+	val, ok = pathParams["assembly_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "assembly_id")
+	}
+	protoReq.AssemblyId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "assembly_id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ReplaceCommitteeKey(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_AssemblyService_ReplaceCommitteeKey_0(ctx context.Context, marshaler runtime.Marshaler, server AssemblyServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ReplaceCommitteeKeyRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["community_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "community_id")
+	}
+	protoReq.CommunityId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "community_id", err)
+	}
+	val, ok = pathParams["assembly_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "assembly_id")
+	}
+	protoReq.AssemblyId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "assembly_id", err)
+	}
+	msg, err := server.ReplaceCommitteeKey(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_AssemblyService_ExportAssembly_0(ctx context.Context, marshaler runtime.Marshaler, client AssemblyServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ExportAssemblyRequest
@@ -2272,6 +2333,26 @@ func RegisterAssemblyServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		}
 		forward_AssemblyService_CertifyResult_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_AssemblyService_ReplaceCommitteeKey_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/ownervote.v1.AssemblyService/ReplaceCommitteeKey", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/assemblies/{assembly_id}:replaceCommitteeKey"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_AssemblyService_ReplaceCommitteeKey_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AssemblyService_ReplaceCommitteeKey_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_AssemblyService_ExportAssembly_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2893,6 +2974,23 @@ func RegisterAssemblyServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_AssemblyService_CertifyResult_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_AssemblyService_ReplaceCommitteeKey_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/ownervote.v1.AssemblyService/ReplaceCommitteeKey", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/assemblies/{assembly_id}:replaceCommitteeKey"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_AssemblyService_ReplaceCommitteeKey_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AssemblyService_ReplaceCommitteeKey_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_AssemblyService_ExportAssembly_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2971,6 +3069,7 @@ var (
 	pattern_AssemblyService_RecordObjection_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id", "objections"}, ""))
 	pattern_AssemblyService_RespondObjection_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id", "objections", "objection_id"}, "respond"))
 	pattern_AssemblyService_CertifyResult_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id"}, "certify"))
+	pattern_AssemblyService_ReplaceCommitteeKey_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id"}, "replaceCommitteeKey"))
 	pattern_AssemblyService_ExportAssembly_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id", "export"}, ""))
 	pattern_AssemblyService_RecordCallAttempt_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id", "calls"}, ""))
 	pattern_AssemblyService_ListCallAttempts_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "assemblies", "assembly_id", "calls"}, ""))
@@ -3000,6 +3099,7 @@ var (
 	forward_AssemblyService_RecordObjection_0     = runtime.ForwardResponseMessage
 	forward_AssemblyService_RespondObjection_0    = runtime.ForwardResponseMessage
 	forward_AssemblyService_CertifyResult_0       = runtime.ForwardResponseMessage
+	forward_AssemblyService_ReplaceCommitteeKey_0 = runtime.ForwardResponseMessage
 	forward_AssemblyService_ExportAssembly_0      = runtime.ForwardResponseMessage
 	forward_AssemblyService_RecordCallAttempt_0   = runtime.ForwardResponseMessage
 	forward_AssemblyService_ListCallAttempts_0    = runtime.ForwardResponseMessage

@@ -42,6 +42,7 @@ const (
 	AssemblyService_RecordObjection_FullMethodName     = "/ownervote.v1.AssemblyService/RecordObjection"
 	AssemblyService_RespondObjection_FullMethodName    = "/ownervote.v1.AssemblyService/RespondObjection"
 	AssemblyService_CertifyResult_FullMethodName       = "/ownervote.v1.AssemblyService/CertifyResult"
+	AssemblyService_ReplaceCommitteeKey_FullMethodName = "/ownervote.v1.AssemblyService/ReplaceCommitteeKey"
 	AssemblyService_ExportAssembly_FullMethodName      = "/ownervote.v1.AssemblyService/ExportAssembly"
 	AssemblyService_RecordCallAttempt_FullMethodName   = "/ownervote.v1.AssemblyService/RecordCallAttempt"
 	AssemblyService_ListCallAttempts_FullMethodName    = "/ownervote.v1.AssemblyService/ListCallAttempts"
@@ -112,6 +113,11 @@ type AssemblyServiceClient interface {
 	// CertifyResult adds a committee member's signature of the result; k of
 	// them certify it, and the assembly is final from then on.
 	CertifyResult(ctx context.Context, in *CertifyResultRequest, opts ...grpc.CallOption) (*Assembly, error)
+	// ReplaceCommitteeKey puts a committee member's new key in the place of
+	// their lost key, once a street admin has revoked it, on another member's
+	// word: that member's signature of the replacement statement. Logged; from
+	// publication until certification.
+	ReplaceCommitteeKey(ctx context.Context, in *ReplaceCommitteeKeyRequest, opts ...grpc.CallOption) (*Assembly, error)
 	// ExportAssembly returns the files that let anyone verify the assembly
 	// offline (docs/export-format.md).
 	ExportAssembly(ctx context.Context, in *ExportAssemblyRequest, opts ...grpc.CallOption) (*ExportAssemblyResponse, error)
@@ -370,6 +376,16 @@ func (c *assemblyServiceClient) CertifyResult(ctx context.Context, in *CertifyRe
 	return out, nil
 }
 
+func (c *assemblyServiceClient) ReplaceCommitteeKey(ctx context.Context, in *ReplaceCommitteeKeyRequest, opts ...grpc.CallOption) (*Assembly, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Assembly)
+	err := c.cc.Invoke(ctx, AssemblyService_ReplaceCommitteeKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *assemblyServiceClient) ExportAssembly(ctx context.Context, in *ExportAssemblyRequest, opts ...grpc.CallOption) (*ExportAssemblyResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ExportAssemblyResponse)
@@ -465,6 +481,11 @@ type AssemblyServiceServer interface {
 	// CertifyResult adds a committee member's signature of the result; k of
 	// them certify it, and the assembly is final from then on.
 	CertifyResult(context.Context, *CertifyResultRequest) (*Assembly, error)
+	// ReplaceCommitteeKey puts a committee member's new key in the place of
+	// their lost key, once a street admin has revoked it, on another member's
+	// word: that member's signature of the replacement statement. Logged; from
+	// publication until certification.
+	ReplaceCommitteeKey(context.Context, *ReplaceCommitteeKeyRequest) (*Assembly, error)
 	// ExportAssembly returns the files that let anyone verify the assembly
 	// offline (docs/export-format.md).
 	ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error)
@@ -552,6 +573,9 @@ func (UnimplementedAssemblyServiceServer) RespondObjection(context.Context, *Res
 }
 func (UnimplementedAssemblyServiceServer) CertifyResult(context.Context, *CertifyResultRequest) (*Assembly, error) {
 	return nil, status.Error(codes.Unimplemented, "method CertifyResult not implemented")
+}
+func (UnimplementedAssemblyServiceServer) ReplaceCommitteeKey(context.Context, *ReplaceCommitteeKeyRequest) (*Assembly, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplaceCommitteeKey not implemented")
 }
 func (UnimplementedAssemblyServiceServer) ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportAssembly not implemented")
@@ -990,6 +1014,24 @@ func _AssemblyService_CertifyResult_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssemblyService_ReplaceCommitteeKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplaceCommitteeKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).ReplaceCommitteeKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_ReplaceCommitteeKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).ReplaceCommitteeKey(ctx, req.(*ReplaceCommitteeKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AssemblyService_ExportAssembly_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExportAssemblyRequest)
 	if err := dec(in); err != nil {
@@ -1138,6 +1180,10 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CertifyResult",
 			Handler:    _AssemblyService_CertifyResult_Handler,
+		},
+		{
+			MethodName: "ReplaceCommitteeKey",
+			Handler:    _AssemblyService_ReplaceCommitteeKey_Handler,
 		},
 		{
 			MethodName: "ExportAssembly",

@@ -159,8 +159,11 @@ async function certCard(ctx, a, res, signers, redraw) {
     a.state === 'ASSEMBLY_STATE_CERTIFIED' ? h('p', { class: 'alert ok', 'data-testid': 'certified' }, t('committee.certified', { t: fmtTime(a.certify_time) })) : null,
     h('ul', { class: 'members' }, members.map((id) => h('li', { 'data-member': id, 'data-signed': signed[id] ? 'yes' : 'no' },
       signed[id] ? '✓ ' : '○ ', nameOf(id), ' · ', signed[id] ? t('committee.signed', { t: fmtTime(signed[id].sign_time) }) : t('committee.notSigned'),
+      signerStatus(signers, id) === 'REVOKED' ? h('span', { class: 'warn' }, ' · ', t('committee.revoked')) : '',
       local.some((x) => x.keyId === id) ? ' ' + t('committee.you') : ''))));
   if (a.state !== 'ASSEMBLY_STATE_PRELIMINARY' || !can(ctx.me, 'certify')) return card;
+  const lost = lostKeys(ctx, a, signers, local, members, nameOf, redraw);
+  if (lost) card.append(lost);
   if (!mine) {
     card.append(h('p', { class: 'muted', 'data-testid': 'nokey' }, t('committee.noKey')));
     return card;
@@ -183,4 +186,45 @@ async function certCard(ctx, a, res, signers, redraw) {
   card.append(h('h4', {}, t('committee.statement')), h('pre', { class: 'statement', 'data-testid': 'statement' }, res.certification_statement),
     h('p', { class: 'muted small' }, t('committee.windowOpen')), sign, msg);
   return card;
+}
+
+// lostKeys lets the member signed in vouch for the new key of a member
+// whose committee key was lost and revoked: the member enrols a new key,
+// the street office approves it, and another member signs for it here,
+// after checking its id with them; it then takes the lost key's place
+// (ReplaceCommitteeKey).
+function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
+  const lost = members.filter((id) => signerStatus(signers, id) === 'REVOKED');
+  if (!lost.length) return null;
+  const voucher = local.find((x) => members.includes(x.keyId) && signerStatus(signers, x.keyId) === 'ACTIVE' && ownedBy(signers, x.keyId, ctx.me));
+  const msg = h('div', { 'aria-live': 'polite' });
+  const rows = lost.flatMap((old) => {
+    const who = signers.find((s) => s.key_id === old) || {};
+    const name = nameOf(old);
+    const fresh = signers.filter((s) => s.kind === 'COMMITTEE' && s.signer_id === who.signer_id && !members.includes(s.key_id) &&
+      signerStatus(signers, s.key_id) === 'ACTIVE');
+    if (!fresh.length) return [h('p', { class: 'warn', 'data-lost': old }, t('committee.lostNoKey', { name }))];
+    return fresh.map((nk) => {
+      if (ownedBy(signers, nk.key_id, ctx.me)) return h('p', { class: 'muted', 'data-lost': old }, t('committee.lostOwnKey', { name, key: nk.key_id }));
+      if (!voucher) return h('p', { class: 'muted', 'data-lost': old }, t('committee.lostNoVoucher', { name, key: nk.key_id }));
+      const vouch = h('button', {
+        type: 'button', 'data-testid': 'vouch',
+        onclick: async () => {
+          vouch.disabled = true;
+          try {
+            const stmt = `ownervote-committee-key/1\nassembly=${a.assembly_id}\nreplaces=${old}\nkey=${nk.key_id}\n`;
+            const sig = await signEd25519(voucher.privateKey, new TextEncoder().encode(stmt));
+            await post(asmPath(ctx.cid, ctx.aid, ':replaceCommitteeKey'), { replaced_key_id: old, key_id: nk.key_id, endorser_key_id: voucher.keyId, signature: toBase64(sig) });
+            await redraw();
+            document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'vouched' }, t('committee.vouched', { name })));
+          } catch (err) {
+            vouch.disabled = false;
+            replace(msg, errorBox(err));
+          }
+        },
+      }, t('committee.vouch'));
+      return h('p', { 'data-lost': old }, t('committee.lostNewKey', { name, key: nk.key_id, t: fmtTime(nk.approve_time) }), ' ', vouch);
+    });
+  });
+  return h('div', { 'data-testid': 'lost-keys' }, h('h4', {}, t('committee.lostTitle')), rows, msg);
 }
