@@ -817,6 +817,15 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if err := replace(wuTok, zheng, zhou2, wu); server.ReasonOf(err) != "CERTIFIED_IMMUTABLE" {
 		t.Errorf("a replacement after certification: %v, want CERTIFIED_IMMUTABLE", err)
 	}
+	base := "http://" + v.e.srv.HTTPAddr() + "/notices/" + v.assembly
+	var n server.Notice
+	if _, body := getPublic(t, base+".json"); json.Unmarshal([]byte(body), &n) != nil || len(n.KeyReplacements) != 1 ||
+		n.KeyReplacements[0].Member != "委员member-zhou" || n.KeyReplacements[0].Endorser != "委员member-wu" {
+		t.Errorf("notice JSON: %s; want the replacement of 周's key, vouched for by 吴", body)
+	}
+	if _, page := getPublic(t, base); !strings.Contains(page, "委员密钥更换：委员member-zhou 的密钥遗失") || !strings.Contains(page, "由 委员member-wu 担保") {
+		t.Errorf("the notice does not tell of the replaced key:\n%s", page)
+	}
 	files := v.export(t)
 	rep, err := verifyFiles(files)
 	if err != nil || !rep.Certified || len(rep.Signers) != 3 || len(rep.Replacements) != 1 || rep.Committee[0].KeyID != zhou2.keyID() {

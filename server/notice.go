@@ -55,12 +55,23 @@ type Notice struct {
 	Certified          time.Time      `json:"certified,omitzero"`
 	Signers            []string       `json:"signers"`
 	CommitteeK         int            `json:"committee_k"`
-	ResultDigest       string         `json:"result_digest"`
-	RollDigest         string         `json:"roll_digest"`
-	Checkpoint         string         `json:"checkpoint"`
+	// KeyReplacements are the committee keys replaced since publication
+	// (a member's lost key, on another member's word).
+	KeyReplacements []NoticeKeyReplacement `json:"key_replacements,omitempty"`
+	ResultDigest    string                 `json:"result_digest"`
+	RollDigest      string                 `json:"roll_digest"`
+	Checkpoint      string                 `json:"checkpoint"`
 	// LogVerifier is the key that signs the checkpoint: pin it when
 	// verifying an export (ownervote verify --log-verifier).
 	LogVerifier string `json:"log_verifier_key"`
+}
+
+// NoticeKeyReplacement is a committee member's lost key replaced by a new
+// one: the member's and the voucher's names, and when.
+type NoticeKeyReplacement struct {
+	Member   string    `json:"member"`
+	Endorser string    `json:"endorser"`
+	At       time.Time `json:"at"`
 }
 
 // NoticeDecision is a motion's decision: its outcome, who won or was
@@ -166,6 +177,17 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 				n.Signers = append(n.Signers, sg.Name)
 			}
 		}
+	}
+	nameOf := func(keyID string) string {
+		for _, sg := range signers {
+			if sg.KeyID == keyID {
+				return sg.Name
+			}
+		}
+		return keyID
+	}
+	for _, x := range a.Committee.Replacements {
+		n.KeyReplacements = append(n.KeyReplacements, NoticeKeyReplacement{Member: nameOf(x.KeyID), Endorser: nameOf(x.Endorser), At: x.At})
 	}
 	for _, mr := range res.Motions {
 		m, _ := a.Motion(mr.Motion.ID)
