@@ -91,17 +91,25 @@ type Committee struct {
 	// (Registry.ReplaceCommitteeKey).
 	Members []string `json:"members"`
 	K       int      `json:"k"`
-	// Replacements are the keys replaced since publication, in order.
+	// Replacements are the keys replaced since publication, in order;
+	// Pending, the replacements waiting for more vouches.
 	Replacements []KeyReplacement `json:"replacements,omitempty"`
+	Pending      []KeyReplacement `json:"pending,omitempty"`
 }
 
-// KeyReplacement records a committee member's lost key replaced by a new
-// one on another member's signed word.
+// KeyReplacement is a committee member's lost key (Replaces) replaced by a
+// new one on other members' signed word.
 type KeyReplacement struct {
-	Replaces string `json:"replaces"`
-	KeyID    string `json:"key_id"`
-	// Endorser is the key of the member who vouched for the new key, with
-	// Signature, theirs of audit.KeyReplacementStatement.
+	Replaces string  `json:"replaces"`
+	KeyID    string  `json:"key_id"`
+	Vouches  []Vouch `json:"vouches"`
+	// At is when the new key took the old one's place.
+	At time.Time `json:"at,omitzero"`
+}
+
+// Vouch is a member's signature of audit.KeyReplacementStatement with
+// their key Endorser, made through the sign-in By.
+type Vouch struct {
 	Endorser  string    `json:"endorser"`
 	Signature []byte    `json:"signature"`
 	By        string    `json:"by"`

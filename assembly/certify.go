@@ -242,20 +242,23 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 	return a, err
 }
 
-// ReplaceCommitteeKey puts newKeyID in the place of oldKeyID, a committee
-// member's key that was lost and has been revoked, so that the member can
-// certify again. Another member vouches for the new key: sig is their
-// signature, with endorserKeyID, of audit.KeyReplacementStatement, and
-// comes through by, their sign-in (Signer.UsableBy).
+// ReplaceCommitteeKey records that the member holding endorserKeyID vouches
+// for newKeyID in the place of oldKeyID, a committee member's key that was
+// lost and has been revoked: sig is their signature of
+// audit.KeyReplacementStatement, and comes through by, their sign-in
+// (Signer.UsableBy). Once audit.VouchesNeeded(k) members have vouched (k − 1
+// of them, at least one), the new key takes the old one's place and the
+// member can certify again; until then the vouches wait in
+// Committee.Pending.
 //
-// No one person can put a key in a member's place: the new key is the
+// Replacing a key takes as many people as certifying: the new key is the
 // member's (the same signer id, enrolled and approved as any committee
-// key), no other member enrolled it through their own sign-in, the
-// voucher included, and a street admin cannot make the voucher's
-// signature. A signature made with the old key leaves the
-// certificate. The replacement is logged (audit.KindCommitteeKey), where
-// the offline verifier checks it. It is taken from publication until the
-// result is certified.
+// key), no other member enrolled it through their own sign-in, a street
+// admin cannot make the vouchers' signatures, and with the member whose
+// key it is, k − 1 vouchers are k people. A signature made with the old
+// key leaves the certificate. The replacement is logged
+// (audit.KindCommitteeKey) with its vouches, where the offline verifier
+// checks them. It is taken from publication until the result is certified.
 func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID, newKeyID, endorserKeyID string, sig []byte, by string) (Assembly, error) {
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -271,29 +274,12 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 		if slot < 0 {
 			return fmt.Errorf("%w: replaced_key_id: key %s", ErrNotMember, oldKeyID)
 		}
-		old, err := getSigner(tx, oldKeyID)
+		nk, err := r.checkReplacement(tx, rec, slot, newKeyID)
 		if err != nil {
 			return err
 		}
-		if old.Revoked.IsZero() {
-			return fmt.Errorf("%w: key %s of %s: a street admin revokes a lost key before it is replaced", ErrKeyNotRevoked, oldKeyID, old.ID)
-		}
-		nk, err := getSigner(tx, newKeyID)
-		if err != nil {
-			return fmt.Errorf("key_id: %w", err)
-		}
-		switch {
-		case nk.Kind != CommitteeSigner || !nk.InScope(rec.CommunityID):
-			return fmt.Errorf("%w: key_id: %s is not a committee key of %s", ErrInvalid, newKeyID, rec.CommunityID)
-		case !nk.Active():
-			return fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID)
-		case nk.ID != old.ID:
-			return fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID)
-		case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):
-			return fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID)
-		}
 		if endorserKeyID == oldKeyID || !slices.Contains(rec.Committee.Members, endorserKeyID) {
-			return fmt.Errorf("%w: endorser_key_id: %s: another member of this assembly's committee vouches for the new key", ErrNotMember, endorserKeyID)
+			return fmt.Errorf("%w: endorser_key_id: %s: other members of this assembly's committee vouch for the new key", ErrNotMember, endorserKeyID)
 		}
 		en, err := getSigner(tx, endorserKeyID)
 		if err != nil {
@@ -305,37 +291,47 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 		case !en.UsableBy(by):
 			return fmt.Errorf("%w: key %s of %s", ErrNotYourKey, endorserKeyID, en.ID)
 		}
-		// One sign-in is one person: a key its holder enrolled was not
-		// enrolled through the sign-in of another member's key, the
-		// voucher's included.
-		if !nk.Approved.IsZero() {
-			for i, m := range rec.Committee.Members {
-				ms, err := getSigner(tx, m)
-				if err != nil {
-					return err
-				}
-				if i != slot && !ms.Approved.IsZero() && ms.RegisteredBy == nk.RegisteredBy {
-					return fmt.Errorf("%w: key %s and %s's key %s", ErrNotIndependent, newKeyID, ms.ID, m)
-				}
-			}
+		i := slices.IndexFunc(rec.Committee.Pending, func(x KeyReplacement) bool { return x.Replaces == oldKeyID && x.KeyID == newKeyID })
+		if i < 0 {
+			rec.Committee.Pending = append(rec.Committee.Pending, KeyReplacement{Replaces: oldKeyID, KeyID: newKeyID})
+			i = len(rec.Committee.Pending) - 1
+		}
+		p := &rec.Committee.Pending[i]
+		if slices.ContainsFunc(p.Vouches, func(v Vouch) bool { return v.Endorser == endorserKeyID }) {
+			return fmt.Errorf("%w: %s has vouched for key %s already", ErrDuplicateSigner, en.ID, newKeyID)
 		}
 		if !ed25519.Verify(en.PublicKey, audit.KeyReplacementStatement(assemblyID, oldKeyID, newKeyID), sig) {
 			return fmt.Errorf("%w: %s's signature vouching for key %s", ErrBadCertSignature, en.ID, newKeyID)
 		}
-		rec.Committee.Members[slot] = newKeyID
-		rec.Committee.Replacements = append(rec.Committee.Replacements, KeyReplacement{
-			Replaces: oldKeyID, KeyID: newKeyID, Endorser: endorserKeyID, Signature: slices.Clone(sig), By: by, At: now})
-		rec.Certificate = slices.DeleteFunc(rec.Certificate, func(c CertSignature) bool { return c.KeyID == oldKeyID })
-		lw, err := r.logWriter(tx, assemblyID, now)
-		if err != nil {
-			return err
+		p.Vouches = append(p.Vouches, Vouch{Endorser: endorserKeyID, Signature: slices.Clone(sig), By: by, At: now})
+		// The vouches that count: of members' keys still in the committee
+		// and active.
+		var counting []Vouch
+		for _, v := range p.Vouches {
+			if s, err := getSigner(tx, v.Endorser); err == nil && s.Active() && slices.Contains(rec.Committee.Members, v.Endorser) {
+				counting = append(counting, v)
+			}
 		}
-		if _, err := lw.add(audit.Entry{Kind: audit.KindCommitteeKey, CommitteeKey: &audit.CommitteeKeyEntry{
-			Replaces: oldKeyID, KeyID: newKeyID, PublicKey: nk.PublicKey, Endorser: endorserKeyID, Signature: sig}}); err != nil {
-			return err
-		}
-		if err := lw.finish(); err != nil {
-			return err
+		if len(counting) >= audit.VouchesNeeded(rec.Committee.K) {
+			x := KeyReplacement{Replaces: oldKeyID, KeyID: newKeyID, Vouches: counting, At: now}
+			rec.Committee.Members[slot] = newKeyID
+			rec.Committee.Replacements = append(rec.Committee.Replacements, x)
+			rec.Committee.Pending = slices.DeleteFunc(rec.Committee.Pending, func(y KeyReplacement) bool { return y.Replaces == oldKeyID || y.KeyID == newKeyID })
+			rec.Certificate = slices.DeleteFunc(rec.Certificate, func(c CertSignature) bool { return c.KeyID == oldKeyID })
+			ck := &audit.CommitteeKeyEntry{Replaces: oldKeyID, KeyID: newKeyID, PublicKey: nk.PublicKey}
+			for _, v := range counting {
+				ck.Vouches = append(ck.Vouches, audit.Vouch{KeyID: v.Endorser, Signature: v.Signature})
+			}
+			lw, err := r.logWriter(tx, assemblyID, now)
+			if err != nil {
+				return err
+			}
+			if _, err := lw.add(audit.Entry{Kind: audit.KindCommitteeKey, CommitteeKey: ck}); err != nil {
+				return err
+			}
+			if err := lw.finish(); err != nil {
+				return err
+			}
 		}
 		a = rec.Assembly
 		return store.PutJSON(tx, store.Assemblies, []byte(assemblyID), rec)
@@ -344,6 +340,50 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 		r.notify(assemblyID)
 	}
 	return a, err
+}
+
+// checkReplacement checks that newKeyID may take the place of the
+// committee's key in slot: that one revoked, the new one the same member's
+// active committee key, new to the assembly, and not enrolled through the
+// sign-in of another member's key.
+func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID string) (Signer, error) {
+	oldKeyID := rec.Committee.Members[slot]
+	old, err := getSigner(tx, oldKeyID)
+	if err != nil {
+		return Signer{}, err
+	}
+	if old.Revoked.IsZero() {
+		return Signer{}, fmt.Errorf("%w: key %s of %s: a street admin revokes a lost key before it is replaced", ErrKeyNotRevoked, oldKeyID, old.ID)
+	}
+	nk, err := getSigner(tx, newKeyID)
+	if err != nil {
+		return Signer{}, fmt.Errorf("key_id: %w", err)
+	}
+	switch {
+	case nk.Kind != CommitteeSigner || !nk.InScope(rec.CommunityID):
+		return Signer{}, fmt.Errorf("%w: key_id: %s is not a committee key of %s", ErrInvalid, newKeyID, rec.CommunityID)
+	case !nk.Active():
+		return Signer{}, fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID)
+	case nk.ID != old.ID:
+		return Signer{}, fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID)
+	case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):
+		return Signer{}, fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID)
+	}
+	// One sign-in is one person: a key its holder enrolled was not
+	// enrolled through the sign-in of another member's key, a voucher's
+	// included.
+	if !nk.Approved.IsZero() {
+		for i, m := range rec.Committee.Members {
+			ms, err := getSigner(tx, m)
+			if err != nil {
+				return Signer{}, err
+			}
+			if i != slot && !ms.Approved.IsZero() && ms.RegisteredBy == nk.RegisteredBy {
+				return Signer{}, fmt.Errorf("%w: key %s and %s's key %s", ErrNotIndependent, newKeyID, ms.ID, m)
+			}
+		}
+	}
+	return nk, nil
 }
 
 // memberNames maps each key that certifies, or certified, for a member of

@@ -289,20 +289,29 @@ type CertifiedEntry struct {
 // CommitteeKeyEntry records that a committee member's key, lost and
 // revoked, is replaced by a new key of the same member: from then on the
 // new key signs for that member, and a signature made with the old one no
-// longer counts. Another member vouches for the new key by signing
-// KeyReplacementStatement with their own committee key (Endorser), so that
-// no one person, and no street admin alone, can put a key in a member's
-// place.
+// longer counts. VouchesNeeded(k) other members vouch for the new key, each
+// signing KeyReplacementStatement with their own current committee key, so
+// that replacing a key takes as many people as certifying a result.
 type CommitteeKeyEntry struct {
 	// Replaces is the member's key being replaced: one of the agenda's
 	// committee keys or a key that replaced one.
-	Replaces  string `json:"replaces"`
+	Replaces  string  `json:"replaces"`
+	KeyID     string  `json:"key_id"`
+	PublicKey []byte  `json:"public_key"`
+	Vouches   []Vouch `json:"vouches"`
+}
+
+// Vouch is a committee member's signature, with their key KeyID, of a key
+// replacement statement.
+type Vouch struct {
 	KeyID     string `json:"key_id"`
-	PublicKey []byte `json:"public_key"`
-	// Endorser is the key id of the member who vouches for the new key.
-	Endorser  string `json:"endorser"`
 	Signature []byte `json:"signature"`
 }
+
+// VouchesNeeded is how many other members of a committee that certifies
+// with k signatures vouch for a member's new key: k − 1, at least one.
+// With the member, that is as many people as a certification.
+func VouchesNeeded(k int) int { return max(1, k-1) }
 
 // CancelEntry records a cancellation.
 type CancelEntry struct {

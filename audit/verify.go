@@ -114,7 +114,7 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "committee key: %s (%s) %s\n", m.Name, m.ID, m.KeyID)
 	}
 	for _, x := range r.Replacements {
-		fmt.Fprintf(&b, "committee key of %s replaced: %s by %s, vouched for by %s\n", x.Member, x.Replaces, x.KeyID, x.Endorser)
+		fmt.Fprintf(&b, "committee key of %s replaced: %s by %s, vouched for by %s\n", x.Member, x.Replaces, x.KeyID, strings.Join(x.Vouchers, ", "))
 	}
 	fmt.Fprintf(&b, "log key: %s\n", r.LogVerifier)
 	fmt.Fprintf(&b, "newest checkpoint: %d entries, root %s: compare it with the checkpoint of the public notice or of GetCheckpoint; an export cut short is otherwise complete in itself\n",
@@ -132,7 +132,7 @@ type Replacement struct {
 	Member   string
 	Replaces string
 	KeyID    string
-	Endorser string
+	Vouchers []string
 }
 
 type verifier struct {
@@ -803,7 +803,7 @@ func (v *verifier) member(keyID string) *Member {
 }
 
 // committeeKey replays a COMMITTEE_KEY entry: a member's key replaced by a
-// new one that another member vouches for.
+// new one that VouchesNeeded(k) other members vouch for.
 func (v *verifier) committeeKey(i int, ck *CommitteeKeyEntry) error {
 	m := v.member(ck.Replaces)
 	switch {
@@ -813,15 +813,24 @@ func (v *verifier) committeeKey(i int, ck *CommitteeKeyEntry) error {
 		return fail("committee-key", i, "key id %s does not match its public key", ck.KeyID)
 	case v.member(ck.KeyID) != nil || v.retired[ck.KeyID] || v.keys[ck.KeyID] != nil:
 		return fail("committee-key", i, "key %s is already a key of this assembly's log", ck.KeyID)
+	case len(ck.Vouches) < VouchesNeeded(v.agenda.CommitteeK):
+		return fail("committee-key", i, "the new key of %s is vouched for by %d member(s), %d needed", m.Name, len(ck.Vouches), VouchesNeeded(v.agenda.CommitteeK))
 	}
-	e := v.member(ck.Endorser)
-	switch {
-	case e == nil:
-		return fail("committee-key", i, "vouched for by %s, which is not a committee key of this assembly", ck.Endorser)
-	case e == m:
-		return fail("committee-key", i, "the new key of %s is vouched for by the key it replaces", m.Name)
-	case !ed25519.Verify(e.PublicKey, KeyReplacementStatement(v.b.Keys.Assembly, ck.Replaces, ck.KeyID), ck.Signature):
-		return fail("committee-key", i, "the signature of %s (%s) vouching for key %s does not verify", e.Name, ck.Endorser, ck.KeyID)
+	stmt := KeyReplacementStatement(v.b.Keys.Assembly, ck.Replaces, ck.KeyID)
+	var names []string
+	for n, vo := range ck.Vouches {
+		e := v.member(vo.KeyID)
+		switch {
+		case e == nil:
+			return fail("committee-key", i, "vouched for by %s, which is not a committee key of this assembly", vo.KeyID)
+		case e == m:
+			return fail("committee-key", i, "the new key of %s is vouched for by the key it replaces", m.Name)
+		case slices.ContainsFunc(ck.Vouches[:n], func(o Vouch) bool { return o.KeyID == vo.KeyID }):
+			return fail("committee-key", i, "%s vouches twice for the new key of %s", e.Name, m.Name)
+		case !ed25519.Verify(e.PublicKey, stmt, vo.Signature):
+			return fail("committee-key", i, "the signature of %s (%s) vouching for key %s does not verify", e.Name, vo.KeyID, ck.KeyID)
+		}
+		names = append(names, e.Name)
 	}
 	// A signature the member made with the replaced key no longer counts;
 	// they sign again with the new one.
@@ -831,7 +840,7 @@ func (v *verifier) committeeKey(i int, ck *CommitteeKeyEntry) error {
 		delete(v.people, m.ID)
 	}
 	v.retired[ck.Replaces] = true
-	v.rep.Replacements = append(v.rep.Replacements, Replacement{Member: m.Name, Replaces: ck.Replaces, KeyID: ck.KeyID, Endorser: e.Name})
+	v.rep.Replacements = append(v.rep.Replacements, Replacement{Member: m.Name, Replaces: ck.Replaces, KeyID: ck.KeyID, Vouchers: names})
 	m.KeyID, m.PublicKey = ck.KeyID, ck.PublicKey
 	return nil
 }

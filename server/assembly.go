@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/roll"
@@ -372,8 +373,21 @@ func progressProto(p assembly.Progress) *ov.Progress {
 
 func committeeProto(c assembly.Committee) *ov.Committee {
 	pc := &ov.Committee{MemberKeyIds: c.Members, K: int32(c.K)}
+	proto := func(x assembly.KeyReplacement) *ov.CommitteeKeyReplacement {
+		px := &ov.CommitteeKeyReplacement{ReplacedKeyId: x.Replaces, KeyId: x.KeyID, VouchesNeeded: int32(audit.VouchesNeeded(c.K))}
+		if !x.At.IsZero() {
+			px.ReplaceTime = timestamppb.New(x.At)
+		}
+		for _, v := range x.Vouches {
+			px.EndorserKeyIds = append(px.EndorserKeyIds, v.Endorser)
+		}
+		return px
+	}
 	for _, x := range c.Replacements {
-		pc.Replacements = append(pc.Replacements, &ov.CommitteeKeyReplacement{ReplacedKeyId: x.Replaces, KeyId: x.KeyID, EndorserKeyId: x.Endorser, ReplaceTime: timestamppb.New(x.At)})
+		pc.Replacements = append(pc.Replacements, proto(x))
+	}
+	for _, x := range c.Pending {
+		pc.PendingReplacements = append(pc.PendingReplacements, proto(x))
 	}
 	return pc
 }

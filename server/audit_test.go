@@ -681,12 +681,14 @@ func TestNoticeOfAnElection(t *testing.T) {
 	}
 }
 
-// TestCommitteeKeyReplaced: with k = n, a member whose committee key is
-// lost certifies with a new key once the old one is revoked and another
-// member vouches for the new one. No one person can do it alone: not the
-// member vouching for a key they enrolled themselves, not another member's
-// sign-in, not the old key vouching for its successor. The export verifies,
-// and the verifier refuses a replacement nobody vouched for.
+// TestCommitteeKeyReplaced: with k = 3 of n = 4, a member whose committee
+// key is lost certifies with a new key once the old one is revoked and k − 1
+// other members vouch for the new one; a vouch with a key revoked since does
+// not count. Nobody can do it alone: not a member
+// vouching for a key they enrolled themselves, not another member's
+// sign-in, not the old key vouching for its successor, not one voucher
+// where two are needed. The export verifies, and the verifier refuses a
+// replacement not vouched for as it must be.
 func TestCommitteeKeyReplaced(t *testing.T) {
 	v := newVote(t, nil)
 	ss := ov.NewSignerServiceClient(v.e.conn)
@@ -699,15 +701,17 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	zhou, wu, zheng := newSigner("member-zhou", 160), newSigner("member-wu", 161), newSigner("member-zheng", 162)
-	zhouTok, wuTok, zhengTok := v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community)
+	zhou, wu, zheng, feng := newSigner("member-zhou", 160), newSigner("member-wu", 161), newSigner("member-zheng", 162), newSigner("member-feng", 167)
+	zhouTok, wuTok, zhengTok, fengTok := v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community),
+		v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community)
 	enrol(zhouTok, zhou)
 	enrol(wuTok, wu)
 	enrol(zhengTok, zheng)
+	enrol(fengTok, feng)
 	v.openAnother(t, &ov.Assembly{
 		AssemblyId: "k-of-k", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
 		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
-		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID(), wu.keyID(), zheng.keyID()}, K: 3},
+		Committee: &ov.Committee{MemberKeyIds: []string{zhou.keyID(), wu.keyID(), zheng.keyID(), feng.keyID()}, K: 3},
 	})
 	for i := range 120 {
 		v.cast(t, i, ballot.Platform, "AGREE")
@@ -759,7 +763,7 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 		reason, errContains string
 	}{
 		{"a key not revoked", wuTok, wu, zhou2, zheng, "KEY_NOT_REVOKED", "revokes a lost key"},
-		{"vouched for by the key it replaces", zhouTok, zhou, zhou2, zhou, "NOT_COMMITTEE_MEMBER", "another member"},
+		{"vouched for by the key it replaces", zhouTok, zhou, zhou2, zhou, "NOT_COMMITTEE_MEMBER", "other members"},
 		{"vouched for through another's sign-in", zhengTok, zhou, zhou2, wu, "NOT_YOUR_KEY", ""},
 		{"vouched for through an admin's sign-in", v.e.admin, zhou, zhou2, wu, "NOT_YOUR_KEY", ""},
 		{"a revoked new key", zhengTok, zhou, byWu, zheng, "INVALID_ARGUMENT", "revoked"},
@@ -781,7 +785,8 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 		t.Errorf("the new key before the replacement: %v, want NOT_COMMITTEE_MEMBER", err)
 	}
 
-	// 吴 vouches for 周's new key, through the JSON API as the console does.
+	// 吴 vouches for 周's new key, through the JSON API as the console does:
+	// one vouch of the two needed.
 	var a map[string]any
 	path := "/v1/communities/" + v.community + "/assemblies/" + v.assembly + ":replaceCommitteeKey"
 	body := map[string]any{"replaced_key_id": zhou.keyID(), "key_id": zhou2.keyID(), "endorser_key_id": wu.keyID(),
@@ -789,13 +794,46 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if code := v.e.do("POST", path, wuTok, body, &a); code != 200 {
 		t.Fatalf("POST %s = %d %v", path, code, a)
 	}
+	committee := func() *ov.Committee {
+		t.Helper()
+		got, err := v.as.GetAssembly(v.ctx(v.e.admin), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetCommittee()
+	}
+	if c := committee(); !slices.Equal(c.GetMemberKeyIds(), []string{zhou.keyID(), wu.keyID(), zheng.keyID(), feng.keyID()}) || len(c.GetReplacements()) != 0 ||
+		len(c.GetPendingReplacements()) != 1 || !slices.Equal(c.GetPendingReplacements()[0].GetEndorserKeyIds(), []string{wu.keyID()}) ||
+		c.GetPendingReplacements()[0].GetVouchesNeeded() != 2 {
+		t.Errorf("committee after one vouch of two: %v", c)
+	}
+	if err := replace(wuTok, zhou, zhou2, wu); server.ReasonOf(err) != "ALREADY_SIGNED" {
+		t.Errorf("吴 vouching twice: %v, want ALREADY_SIGNED", err)
+	}
+	if err := certify(zhou2Tok, zhou2); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
+		t.Errorf("the new key with one vouch of two: %v, want NOT_COMMITTEE_MEMBER", err)
+	}
+	// 吴's key is lost too: 吴's vouch no longer counts.
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: wu.keyID(), Reason: "手机遗失"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := replace(zhengTok, zhou, zhou2, zheng); err != nil {
+		t.Fatalf("郑 vouches: %v", err)
+	}
+	if c := committee(); c.GetMemberKeyIds()[0] != zhou.keyID() || len(c.GetPendingReplacements()) != 1 {
+		t.Errorf("with 吴's vouch void, 郑's alone replaced the key: %v", c)
+	}
+	if err := replace(fengTok, zhou, zhou2, feng); err != nil {
+		t.Fatalf("冯 vouches: %v", err)
+	}
+	if m, r := committee().GetMemberKeyIds(), committee().GetReplacements(); !slices.Equal(m, []string{zhou2.keyID(), wu.keyID(), zheng.keyID(), feng.keyID()}) ||
+		len(r) != 1 || r[0].GetReplacedKeyId() != zhou.keyID() || r[0].GetKeyId() != zhou2.keyID() ||
+		!slices.Equal(r[0].GetEndorserKeyIds(), []string{zheng.keyID(), feng.keyID()}) || r[0].GetReplaceTime() == nil || len(committee().GetPendingReplacements()) != 0 {
+		t.Errorf("committee after the replacement: %v, %v", m, r)
+	}
 	got, err := v.as.GetAssembly(v.ctx(v.e.admin), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if m, r := got.GetCommittee().GetMemberKeyIds(), got.GetCommittee().GetReplacements(); !slices.Equal(m, []string{zhou2.keyID(), wu.keyID(), zheng.keyID()}) ||
-		len(r) != 1 || r[0].GetReplacedKeyId() != zhou.keyID() || r[0].GetKeyId() != zhou2.keyID() || r[0].GetEndorserKeyId() != wu.keyID() {
-		t.Errorf("committee after the replacement: %v, %v", m, r)
 	}
 	if len(got.GetCertificate()) != 0 {
 		t.Errorf("the lost key's signature is still in the certificate: %v", got.GetCertificate())
@@ -809,7 +847,7 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	for _, c := range []struct {
 		tok string
 		s   signer
-	}{{zhou2Tok, zhou2}, {wuTok, wu}, {zhengTok, zheng}} {
+	}{{zhou2Tok, zhou2}, {zhengTok, zheng}, {fengTok, feng}} {
 		if err := certify(c.tok, c.s); err != nil {
 			t.Fatalf("%s certifies: %v", c.s.id, err)
 		}
@@ -820,10 +858,10 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	base := "http://" + v.e.srv.HTTPAddr() + "/notices/" + v.assembly
 	var n server.Notice
 	if _, body := getPublic(t, base+".json"); json.Unmarshal([]byte(body), &n) != nil || len(n.KeyReplacements) != 1 ||
-		n.KeyReplacements[0].Member != "委员member-zhou" || n.KeyReplacements[0].Endorser != "委员member-wu" {
-		t.Errorf("notice JSON: %s; want the replacement of 周's key, vouched for by 吴", body)
+		n.KeyReplacements[0].Member != "委员member-zhou" || !slices.Equal(n.KeyReplacements[0].Vouchers, []string{"委员member-zheng", "委员member-feng"}) {
+		t.Errorf("notice JSON: %s; want the replacement of 周's key, vouched for by 郑 and 冯", body)
 	}
-	if _, page := getPublic(t, base); !strings.Contains(page, "委员密钥更换：委员member-zhou 的密钥遗失") || !strings.Contains(page, "由 委员member-wu 担保") {
+	if _, page := getPublic(t, base); !strings.Contains(page, "委员密钥更换：委员member-zhou 的密钥遗失") || !strings.Contains(page, "由 委员member-zheng、委员member-feng 担保") {
 		t.Errorf("the notice does not tell of the replaced key:\n%s", page)
 	}
 	files := v.export(t)
@@ -831,7 +869,7 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if err != nil || !rep.Certified || len(rep.Signers) != 3 || len(rep.Replacements) != 1 || rep.Committee[0].KeyID != zhou2.keyID() {
 		t.Fatalf("verify = %+v, %v; want certified by 3, with one replacement", rep, err)
 	}
-	if want := "committee key of 委员member-zhou replaced: " + zhou.keyID() + " by " + zhou2.keyID() + ", vouched for by 委员member-wu"; !strings.Contains(rep.String(), want) {
+	if want := "committee key of 委员member-zhou replaced: " + zhou.keyID() + " by " + zhou2.keyID() + ", vouched for by 委员member-zheng, 委员member-feng"; !strings.Contains(rep.String(), want) {
 		t.Errorf("report:\n%s\nwant a line %q", rep, want)
 	}
 
@@ -840,15 +878,18 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 		name string
 		edit func(ck *audit.CommitteeKeyEntry)
 	}{
-		{"a forged voucher's signature", func(ck *audit.CommitteeKeyEntry) { ck.Signature = ed25519.Sign(qian.priv, []byte("x")) }},
+		{"a forged voucher's signature", func(ck *audit.CommitteeKeyEntry) { ck.Vouches[1].Signature = ed25519.Sign(qian.priv, []byte("x")) }},
 		{"vouched for by the replaced key", func(ck *audit.CommitteeKeyEntry) {
-			ck.Endorser, ck.Signature = zhou.keyID(), ed25519.Sign(zhou.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))
+			ck.Vouches[1] = audit.Vouch{KeyID: zhou.keyID(), Signature: ed25519.Sign(zhou.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))}
 		}},
 		{"vouched for by no member", func(ck *audit.CommitteeKeyEntry) {
-			ck.Endorser, ck.Signature = qian.keyID(), ed25519.Sign(qian.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))
+			ck.Vouches[1] = audit.Vouch{KeyID: qian.keyID(), Signature: ed25519.Sign(qian.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))}
 		}},
+		{"one vouch of two", func(ck *audit.CommitteeKeyEntry) { ck.Vouches = ck.Vouches[:1] }},
+		{"the same member vouching twice", func(ck *audit.CommitteeKeyEntry) { ck.Vouches[1] = ck.Vouches[0] }},
 		{"a new key another member holds", func(ck *audit.CommitteeKeyEntry) {
-			ck.KeyID, ck.PublicKey, ck.Signature = zheng.keyID(), zheng.pub(), ed25519.Sign(wu.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zheng.keyID()))
+			ck.KeyID, ck.PublicKey = zheng.keyID(), zheng.pub()
+			ck.Vouches[1].Signature = ed25519.Sign(feng.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zheng.keyID()))
 		}},
 		{"a key id not of its public key", func(ck *audit.CommitteeKeyEntry) { ck.PublicKey = qian.pub() }},
 		{"replacing no member's key", func(ck *audit.CommitteeKeyEntry) { ck.Replaces = qian.keyID() }},

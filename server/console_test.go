@@ -1000,20 +1000,22 @@ func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
 	}
 }
 
-// TestConsoleReplacesALostCommitteeKey: with k = n, 赵委员 loses the key;
-// the street office revokes it, 赵委员 enrols a new one, 钱委员 vouches for
-// it in the console, and both certify.
+// TestConsoleReplacesALostCommitteeKey: with k = n = 3, 赵委员 loses the
+// key; the street office revokes it, 赵委员 enrols a new one, 钱委员 and
+// 孙委员 vouch for it in the console, and all three certify.
 func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	c := newConsole(t)
-	zhao, qian, admin := c.tab(), c.tab(), c.tab()
+	zhao, qian, sun, admin := c.tab(), c.tab(), c.tab(), c.tab()
 	c.signIn(zhao, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员"))
 	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
 	c.signIn(qian, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员"))
 	c.enrolKey(qian, "COMMITTEE", "member-qian", "钱委员")
+	c.signIn(sun, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 孙委员"))
+	c.enrolKey(sun, "COMMITTEE", "member-sun", "孙委员")
 	c.signIn(admin, c.e.admin)
-	c.approveAll(admin, 2)
+	c.approveAll(admin, 3)
 	lost := c.signerByID("member-zhao").GetKeyId()
-	a := c.openAssembly("lost-key-2026", nil, &ov.Committee{MemberKeyIds: []string{lost, c.signerByID("member-qian").GetKeyId()}, K: 2})
+	a := c.openAssembly("lost-key-2026", nil, &ov.Committee{MemberKeyIds: []string{lost, c.signerByID("member-qian").GetKeyId(), c.signerByID("member-sun").GetKeyId()}, K: 3})
 	c.castMany(a, 0, 115)
 	closed := c.now()
 	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：提前结束"}); err != nil {
@@ -1024,30 +1026,39 @@ func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	}
 	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
 	route := "#/c/" + c.cid + "/a/" + a.GetAssemblyId() + "/committee"
+	lostText := func(tab *browsertest.Tab) string {
+		t.Helper()
+		wait(tab, "the lost key", `document.querySelector('[data-lost]') !== null`)
+		return eval[string](tab, "the lost key", `document.querySelector('[data-testid=lost-keys]').textContent`)
+	}
 	c.open(qian, route)
-	wait(qian, "the lost key", `document.querySelector('[data-lost]') !== null`)
-	if got := eval[string](qian, "the lost key", `document.querySelector('[data-testid=lost-keys]').textContent`); !strings.Contains(got, "重新登记委员密钥") {
+	if got := lostText(qian); !strings.Contains(got, "重新登记委员密钥") {
 		t.Errorf("before a new key: %q, want it to say how to replace the key", got)
 	}
 	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
 	c.approveAll(admin, 1)
 	c.open(zhao, route)
-	wait(zhao, "the lost key", `document.querySelector('[data-lost]') !== null`)
-	if eval[bool](zhao, "vouch button", `document.querySelector('[data-testid=vouch]') !== null`) {
-		t.Error("赵委员 is offered to vouch for a key of their own")
-	}
-	if got := eval[string](zhao, "the lost key", `document.querySelector('[data-testid=lost-keys]').textContent`); !strings.Contains(got, "通过您的登录登记") {
-		t.Errorf("赵委员 reads %q, want to be told another member vouches for their new key", got)
+	if got := lostText(zhao); !strings.Contains(got, "通过您的登录登记") || eval[bool](zhao, "vouch button", `document.querySelector('[data-testid=vouch]') !== null`) {
+		t.Errorf("赵委员 reads %q, and may vouch for their own key: want to be told other members vouch", got)
 	}
 	c.open(qian, route)
 	click(qian, `[data-testid=vouch]`)
-	wait(qian, "vouched", `document.querySelector('[data-testid=vouched]') !== null`)
-	c.open(zhao, route)
-	click(zhao, `[data-testid=certify]`)
-	wait(zhao, "signed once", `document.querySelector('[data-testid=certification]')?.dataset.signed === '1'`)
-	c.open(qian, route)
-	click(qian, `[data-testid=certify]`)
-	wait(qian, "certified", `document.querySelector('[data-testid=certified]') !== null`)
+	wait(qian, "vouch recorded", `document.querySelector('[data-testid=vouched]') !== null`)
+	if got := eval[string](qian, "vouched", `document.querySelector('[data-testid=vouched]').textContent + ' ' + document.querySelector('[data-testid=vouches]').textContent`); !strings.Contains(got, "已记录您的担保") || !strings.Contains(got, "已担保 1 / 需 2") {
+		t.Errorf("after one vouch of two, 钱委员 reads %q", got)
+	}
+	if !eval[bool](qian, "vouched already", `document.querySelector('[data-testid=vouched-already]') !== null && document.querySelector('[data-testid=vouch]') === null`) {
+		t.Error("钱委员 is offered to vouch again")
+	}
+	c.open(sun, route)
+	click(sun, `[data-testid=vouch]`)
+	wait(sun, "replaced", `document.querySelector('[data-testid=vouched]')?.textContent.includes('已替换')`)
+	for _, tab := range []*browsertest.Tab{zhao, qian, sun} {
+		c.open(tab, route)
+		click(tab, `[data-testid=certify]`)
+		wait(tab, "signed", `document.querySelector('[data-testid=signed-ok]') !== null`)
+	}
+	wait(sun, "certified", `document.querySelector('[data-testid=certified]') !== null`)
 	got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
 	if err != nil {
 		t.Fatal(err)

@@ -67,10 +67,10 @@ type Notice struct {
 }
 
 // NoticeKeyReplacement is a committee member's lost key replaced by a new
-// one: the member's and the voucher's names, and when.
+// one: the member's and the vouchers' names, and when.
 type NoticeKeyReplacement struct {
 	Member   string    `json:"member"`
-	Endorser string    `json:"endorser"`
+	Vouchers []string  `json:"vouchers"`
 	At       time.Time `json:"at"`
 }
 
@@ -187,7 +187,11 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 		return keyID
 	}
 	for _, x := range a.Committee.Replacements {
-		n.KeyReplacements = append(n.KeyReplacements, NoticeKeyReplacement{Member: nameOf(x.KeyID), Endorser: nameOf(x.Endorser), At: x.At})
+		nr := NoticeKeyReplacement{Member: nameOf(x.KeyID), At: x.At}
+		for _, v := range x.Vouches {
+			nr.Vouchers = append(nr.Vouchers, nameOf(v.Endorser))
+		}
+		n.KeyReplacements = append(n.KeyReplacements, nr)
 	}
 	for _, mr := range res.Motions {
 		m, _ := a.Motion(mr.Motion.ID)

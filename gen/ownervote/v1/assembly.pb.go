@@ -899,9 +899,11 @@ type Committee struct {
 	MemberKeyIds []string `protobuf:"bytes,1,rep,name=member_key_ids,json=memberKeyIds,proto3" json:"member_key_ids,omitempty"`
 	K            int32    `protobuf:"varint,2,opt,name=k,proto3" json:"k,omitempty"`
 	// The keys replaced since publication, in order.
-	Replacements  []*CommitteeKeyReplacement `protobuf:"bytes,3,rep,name=replacements,proto3" json:"replacements,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replacements []*CommitteeKeyReplacement `protobuf:"bytes,3,rep,name=replacements,proto3" json:"replacements,omitempty"`
+	// Replacements waiting for more members to vouch for the new key.
+	PendingReplacements []*CommitteeKeyReplacement `protobuf:"bytes,4,rep,name=pending_replacements,json=pendingReplacements,proto3" json:"pending_replacements,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Committee) Reset() {
@@ -955,15 +957,25 @@ func (x *Committee) GetReplacements() []*CommitteeKeyReplacement {
 	return nil
 }
 
+func (x *Committee) GetPendingReplacements() []*CommitteeKeyReplacement {
+	if x != nil {
+		return x.PendingReplacements
+	}
+	return nil
+}
+
 // CommitteeKeyReplacement is a committee member's lost key replaced by a
 // new one.
 type CommitteeKeyReplacement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ReplacedKeyId string                 `protobuf:"bytes,1,opt,name=replaced_key_id,json=replacedKeyId,proto3" json:"replaced_key_id,omitempty"`
 	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	// The key of the member who vouched for the new key.
-	EndorserKeyId string                 `protobuf:"bytes,3,opt,name=endorser_key_id,json=endorserKeyId,proto3" json:"endorser_key_id,omitempty"`
-	ReplaceTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=replace_time,json=replaceTime,proto3" json:"replace_time,omitempty"`
+	// The keys of the members who vouched for the new key, in order.
+	EndorserKeyIds []string `protobuf:"bytes,3,rep,name=endorser_key_ids,json=endorserKeyIds,proto3" json:"endorser_key_ids,omitempty"`
+	// When the new key took the old one's place; unset while pending.
+	ReplaceTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=replace_time,json=replaceTime,proto3" json:"replace_time,omitempty"`
+	// How many members vouch for a new key: k - 1, at least one.
+	VouchesNeeded int32 `protobuf:"varint,5,opt,name=vouches_needed,json=vouchesNeeded,proto3" json:"vouches_needed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1012,11 +1024,11 @@ func (x *CommitteeKeyReplacement) GetKeyId() string {
 	return ""
 }
 
-func (x *CommitteeKeyReplacement) GetEndorserKeyId() string {
+func (x *CommitteeKeyReplacement) GetEndorserKeyIds() []string {
 	if x != nil {
-		return x.EndorserKeyId
+		return x.EndorserKeyIds
 	}
-	return ""
+	return nil
 }
 
 func (x *CommitteeKeyReplacement) GetReplaceTime() *timestamppb.Timestamp {
@@ -1024,6 +1036,13 @@ func (x *CommitteeKeyReplacement) GetReplaceTime() *timestamppb.Timestamp {
 		return x.ReplaceTime
 	}
 	return nil
+}
+
+func (x *CommitteeKeyReplacement) GetVouchesNeeded() int32 {
+	if x != nil {
+		return x.VouchesNeeded
+	}
+	return 0
 }
 
 // Figures are an area (m², two decimals) and a headcount.
@@ -4659,7 +4678,7 @@ type ReplaceCommitteeKeyRequest struct {
 	ReplacedKeyId string `protobuf:"bytes,3,opt,name=replaced_key_id,json=replacedKeyId,proto3" json:"replaced_key_id,omitempty"`
 	// The member's new COMMITTEE key: the same signer id, approved.
 	KeyId string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	// Another member's committee key, with which signature is made.
+	// The vouching member's committee key, with which signature is made.
 	EndorserKeyId string `protobuf:"bytes,5,opt,name=endorser_key_id,json=endorserKeyId,proto3" json:"endorser_key_id,omitempty"`
 	// ed25519 signature of the exact bytes
 	// "ownervote-committee-key/1\nassembly=<assembly_id>\nreplaces=<replaced_key_id>\nkey=<key_id>\n".
@@ -5735,16 +5754,18 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x13refuse_short_notice\x18\a \x01(\bR\x11refuseShortNotice\"2\n" +
 	"\bConvener\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"\x8a\x01\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xe4\x01\n" +
 	"\tCommittee\x12$\n" +
 	"\x0emember_key_ids\x18\x01 \x03(\tR\fmemberKeyIds\x12\f\n" +
 	"\x01k\x18\x02 \x01(\x05R\x01k\x12I\n" +
-	"\freplacements\x18\x03 \x03(\v2%.ownervote.v1.CommitteeKeyReplacementR\freplacements\"\xbf\x01\n" +
+	"\freplacements\x18\x03 \x03(\v2%.ownervote.v1.CommitteeKeyReplacementR\freplacements\x12X\n" +
+	"\x14pending_replacements\x18\x04 \x03(\v2%.ownervote.v1.CommitteeKeyReplacementR\x13pendingReplacements\"\xe8\x01\n" +
 	"\x17CommitteeKeyReplacement\x12&\n" +
 	"\x0freplaced_key_id\x18\x01 \x01(\tR\rreplacedKeyId\x12\x15\n" +
-	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12&\n" +
-	"\x0fendorser_key_id\x18\x03 \x01(\tR\rendorserKeyId\x12=\n" +
-	"\freplace_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vreplaceTime\"6\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12(\n" +
+	"\x10endorser_key_ids\x18\x03 \x03(\tR\x0eendorserKeyIds\x12=\n" +
+	"\freplace_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vreplaceTime\x12%\n" +
+	"\x0evouches_needed\x18\x05 \x01(\x05R\rvouchesNeeded\"6\n" +
 	"\aFigures\x12\x17\n" +
 	"\aarea_m2\x18\x01 \x01(\tR\x06areaM2\x12\x12\n" +
 	"\x04head\x18\x02 \x01(\x03R\x04head\"\x98\v\n" +
@@ -6364,155 +6385,156 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,   // 6: ownervote.v1.RuleSet.special_matters:type_name -> ownervote.v1.Matter
 	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
 	14,  // 8: ownervote.v1.Committee.replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
-	81,  // 9: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
-	7,   // 10: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	81,  // 11: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	81,  // 12: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
-	1,   // 13: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
-	10,  // 14: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
-	11,  // 15: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
-	12,  // 16: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
-	13,  // 17: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
-	2,   // 18: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	81,  // 19: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	81,  // 20: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
-	15,  // 21: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	81,  // 22: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	81,  // 23: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	36,  // 24: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
-	17,  // 25: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
-	18,  // 26: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
-	81,  // 27: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
-	81,  // 28: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
-	81,  // 29: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
-	81,  // 30: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
-	16,  // 31: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
-	16,  // 32: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
-	4,   // 33: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	81,  // 34: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	1,   // 35: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
-	4,   // 36: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	81,  // 37: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	31,  // 38: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	81,  // 39: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	82,  // 40: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	81,  // 41: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
-	15,  // 42: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	15,  // 43: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	15,  // 44: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	39,  // 45: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	15,  // 46: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	15,  // 47: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	39,  // 48: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	40,  // 49: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	15,  // 50: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	15,  // 51: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	15,  // 52: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,   // 53: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	81,  // 54: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,   // 55: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	42,  // 56: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	43,  // 57: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	41,  // 58: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	15,  // 59: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	46,  // 60: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	15,  // 61: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	15,  // 62: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	15,  // 63: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	15,  // 64: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	49,  // 65: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	50,  // 66: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	50,  // 67: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,   // 68: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	15,  // 69: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	51,  // 70: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	81,  // 71: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	81,  // 72: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	80,  // 73: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	81,  // 74: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	81,  // 75: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	81,  // 76: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
-	67,  // 77: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	67,  // 78: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	5,   // 79: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 80: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
-	81,  // 81: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
-	81,  // 82: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
-	5,   // 83: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 84: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
-	81,  // 85: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
-	76,  // 86: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
-	19,  // 87: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	20,  // 88: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	21,  // 89: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	23,  // 90: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	24,  // 91: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	25,  // 92: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	26,  // 93: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	28,  // 94: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	29,  // 95: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	30,  // 96: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	33,  // 97: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	35,  // 98: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	37,  // 99: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	38,  // 100: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	45,  // 101: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	48,  // 102: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	53,  // 103: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	55,  // 104: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	57,  // 105: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	59,  // 106: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	61,  // 107: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	62,  // 108: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	63,  // 109: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	64,  // 110: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
-	65,  // 111: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	77,  // 112: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
-	78,  // 113: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
-	68,  // 114: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	69,  // 115: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	71,  // 116: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	72,  // 117: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	74,  // 118: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
-	75,  // 119: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
-	16,  // 120: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 121: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	22,  // 122: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	16,  // 123: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 124: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 125: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	27,  // 126: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 127: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 128: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	32,  // 129: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	34,  // 130: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	36,  // 131: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	44,  // 132: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	44,  // 133: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	47,  // 134: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	52,  // 135: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	54,  // 136: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	56,  // 137: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	58,  // 138: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	60,  // 139: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	17,  // 140: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	17,  // 141: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	16,  // 142: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	16,  // 143: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
-	66,  // 144: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	76,  // 145: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
-	79,  // 146: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
-	67,  // 147: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	70,  // 148: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	67,  // 149: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	73,  // 150: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	67,  // 151: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
-	67,  // 152: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
-	120, // [120:153] is the sub-list for method output_type
-	87,  // [87:120] is the sub-list for method input_type
-	87,  // [87:87] is the sub-list for extension type_name
-	87,  // [87:87] is the sub-list for extension extendee
-	0,   // [0:87] is the sub-list for field type_name
+	14,  // 9: ownervote.v1.Committee.pending_replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
+	81,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
+	7,   // 11: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
+	81,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	81,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	1,   // 14: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
+	10,  // 15: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
+	11,  // 16: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
+	12,  // 17: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
+	13,  // 18: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
+	2,   // 19: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
+	81,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	81,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	15,  // 22: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
+	81,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	81,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	36,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	17,  // 26: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
+	18,  // 27: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
+	81,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	81,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	81,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	81,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	16,  // 32: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
+	16,  // 33: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
+	4,   // 34: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
+	81,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	1,   // 36: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
+	4,   // 37: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
+	81,  // 38: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	31,  // 39: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	81,  // 40: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	82,  // 41: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	81,  // 42: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	15,  // 43: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	15,  // 44: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	15,  // 45: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	39,  // 46: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	15,  // 47: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	15,  // 48: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	39,  // 49: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	40,  // 50: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	15,  // 51: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	15,  // 52: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	15,  // 53: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,   // 54: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	81,  // 55: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,   // 56: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	42,  // 57: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	43,  // 58: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	41,  // 59: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	15,  // 60: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	46,  // 61: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	15,  // 62: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	15,  // 63: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	15,  // 64: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	15,  // 65: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	49,  // 66: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	50,  // 67: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	50,  // 68: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,   // 69: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	15,  // 70: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	51,  // 71: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	81,  // 72: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	81,  // 73: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	80,  // 74: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	81,  // 75: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	81,  // 76: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	81,  // 77: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	67,  // 78: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	67,  // 79: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	5,   // 80: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 81: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
+	81,  // 82: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	81,  // 83: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	5,   // 84: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 85: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
+	81,  // 86: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	76,  // 87: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	19,  // 88: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	20,  // 89: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	21,  // 90: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	23,  // 91: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	24,  // 92: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	25,  // 93: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	26,  // 94: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	28,  // 95: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	29,  // 96: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	30,  // 97: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	33,  // 98: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	35,  // 99: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	37,  // 100: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	38,  // 101: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	45,  // 102: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	48,  // 103: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	53,  // 104: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	55,  // 105: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	57,  // 106: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	59,  // 107: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	61,  // 108: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	62,  // 109: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	63,  // 110: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	64,  // 111: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
+	65,  // 112: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	77,  // 113: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	78,  // 114: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	68,  // 115: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	69,  // 116: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	71,  // 117: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	72,  // 118: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	74,  // 119: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	75,  // 120: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	16,  // 121: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 122: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	22,  // 123: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	16,  // 124: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 125: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 126: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	27,  // 127: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 128: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 129: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	32,  // 130: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	34,  // 131: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	36,  // 132: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	44,  // 133: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	44,  // 134: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	47,  // 135: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	52,  // 136: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	54,  // 137: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	56,  // 138: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	58,  // 139: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	60,  // 140: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	17,  // 141: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	17,  // 142: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	16,  // 143: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	16,  // 144: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
+	66,  // 145: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	76,  // 146: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	79,  // 147: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	67,  // 148: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	70,  // 149: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	67,  // 150: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	73,  // 151: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	67,  // 152: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	67,  // 153: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	121, // [121:154] is the sub-list for method output_type
+	88,  // [88:121] is the sub-list for method input_type
+	88,  // [88:88] is the sub-list for extension type_name
+	88,  // [88:88] is the sub-list for extension extendee
+	0,   // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }

@@ -113,10 +113,11 @@ type AssemblyServiceClient interface {
 	// CertifyResult adds a committee member's signature of the result; k of
 	// them certify it, and the assembly is final from then on.
 	CertifyResult(ctx context.Context, in *CertifyResultRequest, opts ...grpc.CallOption) (*Assembly, error)
-	// ReplaceCommitteeKey puts a committee member's new key in the place of
-	// their lost key, once a street admin has revoked it, on another member's
-	// word: that member's signature of the replacement statement. Logged; from
-	// publication until certification.
+	// ReplaceCommitteeKey records a committee member's vouch for another
+	// member's new key in the place of their lost key, once a street admin has
+	// revoked it: the voucher's signature of the replacement statement. Once
+	// k - 1 members (at least one) have vouched, the new key takes the old
+	// one's place. Logged; from publication until certification.
 	ReplaceCommitteeKey(ctx context.Context, in *ReplaceCommitteeKeyRequest, opts ...grpc.CallOption) (*Assembly, error)
 	// ExportAssembly returns the files that let anyone verify the assembly
 	// offline (docs/export-format.md).
@@ -481,10 +482,11 @@ type AssemblyServiceServer interface {
 	// CertifyResult adds a committee member's signature of the result; k of
 	// them certify it, and the assembly is final from then on.
 	CertifyResult(context.Context, *CertifyResultRequest) (*Assembly, error)
-	// ReplaceCommitteeKey puts a committee member's new key in the place of
-	// their lost key, once a street admin has revoked it, on another member's
-	// word: that member's signature of the replacement statement. Logged; from
-	// publication until certification.
+	// ReplaceCommitteeKey records a committee member's vouch for another
+	// member's new key in the place of their lost key, once a street admin has
+	// revoked it: the voucher's signature of the replacement statement. Once
+	// k - 1 members (at least one) have vouched, the new key takes the old
+	// one's place. Logged; from publication until certification.
 	ReplaceCommitteeKey(context.Context, *ReplaceCommitteeKeyRequest) (*Assembly, error)
 	// ExportAssembly returns the files that let anyone verify the assembly
 	// offline (docs/export-format.md).

@@ -190,12 +190,15 @@ async function certCard(ctx, a, res, signers, redraw) {
 
 // lostKeys lets the member signed in vouch for the new key of a member
 // whose committee key was lost and revoked: the member enrols a new key,
-// the street office approves it, and another member signs for it here,
-// after checking its id with them; it then takes the lost key's place
-// (ReplaceCommitteeKey).
+// the street office approves it, and k − 1 other members (at least one)
+// sign for it here, after checking its id with them; it then takes the lost
+// key's place (ReplaceCommitteeKey).
 function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
   const lost = members.filter((id) => signerStatus(signers, id) === 'REVOKED');
   if (!lost.length) return null;
+  const k = (a.committee && a.committee.k) || 0;
+  const needed = Math.max(1, k - 1);
+  const pending = (a.committee && a.committee.pending_replacements) || [];
   const voucher = local.find((x) => members.includes(x.keyId) && signerStatus(signers, x.keyId) === 'ACTIVE' && ownedBy(signers, x.keyId, ctx.me));
   const msg = h('div', { 'aria-live': 'polite' });
   const rows = lost.flatMap((old) => {
@@ -205,8 +208,15 @@ function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
       signerStatus(signers, s.key_id) === 'ACTIVE');
     if (!fresh.length) return [h('p', { class: 'warn', 'data-lost': old }, t('committee.lostNoKey', { name }))];
     return fresh.map((nk) => {
-      if (ownedBy(signers, nk.key_id, ctx.me)) return h('p', { class: 'muted', 'data-lost': old }, t('committee.lostOwnKey', { name, key: nk.key_id }));
-      if (!voucher) return h('p', { class: 'muted', 'data-lost': old }, t('committee.lostNoVoucher', { name, key: nk.key_id }));
+      const p = pending.find((x) => x.replaced_key_id === old && x.key_id === nk.key_id) || {};
+      // Vouches count while the voucher's key is a member's and active, as
+      // the server counts them.
+      const vouchers = (p.endorser_key_ids || []).filter((id) => members.includes(id) && signerStatus(signers, id) === 'ACTIVE');
+      const line = h('span', { 'data-testid': 'vouches' }, t('committee.vouches', { v: vouchers.length, n: needed }));
+      const row = (...more) => h('p', { 'data-lost': old }, t('committee.lostNewKey', { name, key: nk.key_id, t: fmtTime(nk.approve_time) }), ' ', line, ' ', ...more);
+      if (ownedBy(signers, nk.key_id, ctx.me)) return row(h('span', { class: 'muted' }, t('committee.lostOwnKey')));
+      if (!voucher) return row(h('span', { class: 'muted' }, t('committee.lostNoVoucher')));
+      if (vouchers.includes(voucher.keyId)) return row(h('span', { class: 'muted', 'data-testid': 'vouched-already' }, t('committee.vouchedAlready')));
       const vouch = h('button', {
         type: 'button', 'data-testid': 'vouch',
         onclick: async () => {
@@ -214,16 +224,18 @@ function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
           try {
             const stmt = `ownervote-committee-key/1\nassembly=${a.assembly_id}\nreplaces=${old}\nkey=${nk.key_id}\n`;
             const sig = await signEd25519(voucher.privateKey, new TextEncoder().encode(stmt));
-            await post(asmPath(ctx.cid, ctx.aid, ':replaceCommitteeKey'), { replaced_key_id: old, key_id: nk.key_id, endorser_key_id: voucher.keyId, signature: toBase64(sig) });
+            const after = await post(asmPath(ctx.cid, ctx.aid, ':replaceCommitteeKey'), { replaced_key_id: old, key_id: nk.key_id, endorser_key_id: voucher.keyId, signature: toBase64(sig) });
+            const done = ((after.committee && after.committee.member_key_ids) || []).includes(nk.key_id);
             await redraw();
-            document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'vouched' }, t('committee.vouched', { name })));
+            document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'vouched' },
+              t(done ? 'committee.vouched' : 'committee.vouchRecorded', { name })));
           } catch (err) {
             vouch.disabled = false;
             replace(msg, errorBox(err));
           }
         },
       }, t('committee.vouch'));
-      return h('p', { 'data-lost': old }, t('committee.lostNewKey', { name, key: nk.key_id, t: fmtTime(nk.approve_time) }), ' ', vouch);
+      return row(vouch);
     });
   });
   return h('div', { 'data-testid': 'lost-keys' }, h('h4', {}, t('committee.lostTitle')), rows, msg);
