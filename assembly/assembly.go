@@ -97,6 +97,17 @@ type Committee struct {
 	Pending      []KeyReplacement `json:"pending,omitempty"`
 }
 
+// Original returns the key named at the assembly's creation whose place
+// keyID holds, after the replacements made: keyID itself if it replaced none.
+func (c Committee) Original(keyID string) string {
+	for i := len(c.Replacements) - 1; i >= 0; i-- {
+		if c.Replacements[i].KeyID == keyID {
+			keyID = c.Replacements[i].Replaces
+		}
+	}
+	return keyID
+}
+
 // KeyReplacement is a committee member's lost key (Replaces) replaced by a
 // new one on other members' signed word.
 type KeyReplacement struct {

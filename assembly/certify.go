@@ -32,9 +32,11 @@ var (
 	ErrNotYourKey = errors.New("assembly: the key was enrolled through another sign-in; only its holder signs with it")
 	// ErrKeyNotRevoked: a committee key is replaced only once revoked.
 	ErrKeyNotRevoked = errors.New("assembly: the committee key to replace is not revoked")
-	// ErrNotIndependent: a new committee key enrolled through the sign-in
-	// of the member vouching for it, or of another member.
-	ErrNotIndependent = errors.New("assembly: the new key was enrolled through the sign-in of another committee member")
+	// ErrBadVouch: a vouch for a new committee key does not verify.
+	ErrBadVouch = errors.New("assembly: the signature vouching for the new key does not verify")
+	// ErrNotHolderEnrolled: a new committee key not enrolled through a
+	// sign-in issued to its member (Signer.HolderEnrolled).
+	ErrNotHolderEnrolled = errors.New("assembly: the new committee key was not enrolled through a sign-in issued to its member")
 )
 
 // Objection is an objection (询异) to the preliminary result and its
@@ -252,10 +254,10 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 // Committee.Pending.
 //
 // Replacing a key takes as many people as certifying: the new key is the
-// member's (the same signer id, enrolled and approved as any committee
-// key), no other member enrolled it through their own sign-in, a street
-// admin cannot make the vouchers' signatures, and with the member whose
-// key it is, k − 1 vouchers are k people. A signature made with the old
+// member's (the same signer id, enrolled through a sign-in the street
+// office issued to that member, and approved), a street admin cannot make
+// the vouchers' signatures, and with the member whose key it is, k − 1
+// vouchers are k people. A signature made with the old
 // key leaves the certificate. The replacement is logged
 // (audit.KindCommitteeKey) with its vouches, where the offline verifier
 // checks them. It is taken from publication until the result is certified.
@@ -301,7 +303,7 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 			return fmt.Errorf("%w: %s has vouched for key %s already", ErrDuplicateSigner, en.ID, newKeyID)
 		}
 		if !ed25519.Verify(en.PublicKey, audit.KeyReplacementStatement(assemblyID, oldKeyID, newKeyID), sig) {
-			return fmt.Errorf("%w: %s's signature vouching for key %s", ErrBadCertSignature, en.ID, newKeyID)
+			return fmt.Errorf("%w: %s's signature of the key replacement statement for key %s", ErrBadVouch, en.ID, newKeyID)
 		}
 		p.Vouches = append(p.Vouches, Vouch{Endorser: endorserKeyID, Signature: slices.Clone(sig), By: by, At: now})
 		// The vouches that count: of members' keys still in the committee
@@ -344,8 +346,8 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 
 // checkReplacement checks that newKeyID may take the place of the
 // committee's key in slot: that one revoked, the new one the same member's
-// active committee key, new to the assembly, and not enrolled through the
-// sign-in of another member's key.
+// active committee key, new to the assembly, and enrolled through a sign-in
+// issued to that member.
 func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID string) (Signer, error) {
 	oldKeyID := rec.Committee.Members[slot]
 	old, err := getSigner(tx, oldKeyID)
@@ -369,19 +371,11 @@ func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID
 	case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):
 		return Signer{}, fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID)
 	}
-	// One sign-in is one person: a key its holder enrolled was not
-	// enrolled through the sign-in of another member's key, a voucher's
-	// included.
-	if !nk.Approved.IsZero() {
-		for i, m := range rec.Committee.Members {
-			ms, err := getSigner(tx, m)
-			if err != nil {
-				return Signer{}, err
-			}
-			if i != slot && !ms.Approved.IsZero() && ms.RegisteredBy == nk.RegisteredBy {
-				return Signer{}, fmt.Errorf("%w: key %s and %s's key %s", ErrNotIndependent, newKeyID, ms.ID, m)
-			}
-		}
+	// The member's own: enrolled through a sign-in the street office
+	// issued to them, not one a colleague holds (a key under their id,
+	// enrolled through another's sign-in or registered by an admin).
+	if !nk.HolderEnrolled {
+		return Signer{}, fmt.Errorf("%w: key_id: %s: %s enrols the new key through a sign-in issued to %s (CreateToken with signer_id)", ErrNotHolderEnrolled, newKeyID, old.ID, old.ID)
 	}
 	return nk, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ownervote/ownervote/audit"
@@ -20,12 +21,19 @@ var ErrSignerNotPending = errors.New("assembly: signer is not waiting for approv
 // browser and never sends the private key). The signer is stored pending:
 // it cannot sign until a street admin approves it with ApproveSigner. The
 // kind must be STAFF or COMMITTEE; the platform's key is registered by an
-// admin with RegisterSigner.
-func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by string) (Signer, error) {
-	if s.Kind != StaffSigner && s.Kind != CommitteeSigner {
+// admin with RegisterSigner. by is the token it comes through and boundTo
+// the signer id that token was issued to (auth.Token.SignerID), if any: the
+// key is then enrolled under that id only, and known to be its holder's
+// (Signer.HolderEnrolled).
+func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by, boundTo string) (Signer, error) {
+	switch {
+	case s.Kind != StaffSigner && s.Kind != CommitteeSigner:
 		return Signer{}, fmt.Errorf("%w: kind: %q: enrol a STAFF or COMMITTEE key", ErrInvalid, s.Kind)
+	case boundTo != "" && strings.TrimSpace(s.ID) != boundTo:
+		return Signer{}, fmt.Errorf("%w: signer_id: %q: this sign-in was issued to %s, and enrols keys under that id only", ErrInvalid, s.ID, boundTo)
 	}
 	s.Pending, s.Approved, s.ApprovedBy = true, time.Time{}, ""
+	s.HolderEnrolled = boundTo != ""
 	// A signer id whose holder enrolled a key that is not revoked belongs
 	// to that holder's sign-in: another sign-in cannot enrol a key under
 	// it (a staff member under a colleague's id, to sign as them once an

@@ -48,6 +48,10 @@ type Signer struct {
 	Pending    bool      `json:"pending,omitempty"`
 	Approved   time.Time `json:"approved,omitzero"`
 	ApprovedBy string    `json:"approved_by,omitempty"`
+	// HolderEnrolled is true for a key enrolled through a token issued to
+	// this signer id (auth.Token.SignerID): its holder's own, as far as the
+	// street office checked who it issued the token to.
+	HolderEnrolled bool `json:"holder_enrolled,omitempty"`
 }
 
 // Active reports whether the signer may sign: approved and not revoked.
@@ -77,6 +81,7 @@ func (s Signer) InScope(community string) bool {
 // RegisterSigner records a signing key. A key can be registered once, ever.
 // A signer with Pending set is stored pending (see EnrolSigner).
 func (r *Registry) RegisterSigner(ctx context.Context, s Signer, by string) (Signer, error) {
+	s.HolderEnrolled = false
 	return r.register(ctx, s, by, nil)
 }
 

@@ -344,6 +344,9 @@ func ParseEntry(data []byte) (*Entry, error) {
 			n++
 		}
 	}
+	if _, known := set[e.Kind]; !known {
+		return nil, fmt.Errorf("%w: unknown kind %q: written by a newer ownervote? update ownervote", ErrMalformedEntry, e.Kind)
+	}
 	if !set[e.Kind] || n != 1 {
 		return nil, fmt.Errorf("%w: kind %q with %d bodies", ErrMalformedEntry, e.Kind, n)
 	}

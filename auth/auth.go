@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -58,8 +59,12 @@ type Token struct {
 	// CommunityID is the one community the token acts in; "" for all.
 	CommunityID string
 	Label       string
-	Created     time.Time
-	Revoked     time.Time
+	// SignerID, when set, is the signer id of the one person the token
+	// was issued to: keys enrolled through it are enrolled under that id
+	// only, so a key it enrolled is known to be that person's.
+	SignerID string
+	Created  time.Time
+	Revoked  time.Time
 }
 
 // Active reports whether the token may be used.
@@ -119,6 +124,7 @@ type tokenRecord struct {
 	Role        Role      `json:"role"`
 	CommunityID string    `json:"community_id,omitempty"`
 	Label       string    `json:"label"`
+	SignerID    string    `json:"signer_id,omitempty"`
 	Created     time.Time `json:"created"`
 	Revoked     time.Time `json:"revoked,omitzero"`
 }
@@ -132,10 +138,24 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
+// signerIDPattern is what a signer id may be (as assembly checks it).
+var signerIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
 // Create issues a token and returns it with its secret, which is not stored.
 func (t *Tokens) Create(ctx context.Context, role Role, communityID, label string) (Token, string, error) {
+	return t.CreateFor(ctx, role, communityID, label, "")
+}
+
+// CreateFor is Create for a token issued to one person, whose signer id
+// (their staff or committee member id) is signerID: keys enrolled through it
+// are theirs, under that id only. "" is Create.
+func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, signerID string) (Token, string, error) {
 	label = strings.TrimSpace(label)
 	switch {
+	case signerID != "" && !signerIDPattern.MatchString(signerID):
+		return Token{}, "", fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID)
+	case signerID != "" && role != StreetAdmin && role != CommunityStaff && role != CommitteeMember:
+		return Token{}, "", fmt.Errorf("%w: signer_id: a %s token enrols no key of a person", ErrInvalid, role)
 	case !role.Valid():
 		return Token{}, "", fmt.Errorf("%w: role %q is not one of %v", ErrInvalid, role, Roles())
 	case label == "":
@@ -150,7 +170,7 @@ func (t *Tokens) Create(ctx context.Context, role Role, communityID, label strin
 	secret := secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	var idb [6]byte
 	rand.Read(idb[:])
-	tok := Token{ID: "tok-" + hex.EncodeToString(idb[:]), Role: role, CommunityID: communityID, Label: label, Created: t.now().UTC()}
+	tok := Token{ID: "tok-" + hex.EncodeToString(idb[:]), Role: role, CommunityID: communityID, Label: label, SignerID: signerID, Created: t.now().UTC()}
 	err := t.st.Update(ctx, func(tx store.Tx) error {
 		if communityID != "" && tx.Get(store.Communities, []byte(communityID)) == nil {
 			return fmt.Errorf("%w: community_id: no community %q", ErrInvalid, communityID)

@@ -564,7 +564,7 @@ func signerProto(sg assembly.Signer) *ov.Signer {
 	if !sg.Revoked.IsZero() {
 		p.RevokeTime = timestamppb.New(sg.Revoked)
 	}
-	p.Pending, p.RegisteredBy = sg.Pending, sg.RegisteredBy
+	p.Pending, p.RegisteredBy, p.HolderEnrolled = sg.Pending, sg.RegisteredBy, sg.HolderEnrolled
 	if !sg.Approved.IsZero() {
 		p.ApproveTime = timestamppb.New(sg.Approved)
 	}

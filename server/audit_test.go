@@ -737,21 +737,41 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: zhou.keyID(), Reason: "手机遗失"}); err != nil {
 		t.Fatal(err)
 	}
-	// 吴 enrols a key under 周's id through 吴's own sign-in: neither 吴
-	// nor another member vouches for it.
+	// A key under 周's id is 周's only if enrolled through a sign-in issued
+	// to 周: not one 吴 enrolled through 吴's own sign-in, nor one an admin
+	// registered (say, "kept on a USB key" 吴 brought).
 	byWu := newSigner(zhou.id, 164)
 	enrol(wuTok, byWu)
 	for _, tok := range []string{wuTok, zhengTok} {
 		endorser := map[string]signer{wuTok: wu, zhengTok: zheng}[tok]
-		if err := replace(tok, zhou, byWu, endorser); server.ReasonOf(err) != "NOT_INDEPENDENT" {
-			t.Errorf("a key 吴 enrolled, vouched for by %s: %v, want NOT_INDEPENDENT", endorser.id, err)
+		if err := replace(tok, zhou, byWu, endorser); server.ReasonOf(err) != "KEY_NOT_HOLDER_ENROLLED" {
+			t.Errorf("a key 吴 enrolled, vouched for by %s: %v, want KEY_NOT_HOLDER_ENROLLED", endorser.id, err)
 		}
 	}
 	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: byWu.keyID(), Reason: "非本人登记"}); err != nil {
 		t.Fatal(err)
 	}
-	zhou2, zhou2Tok := newSigner(zhou.id, 163), v.e.token(auth.CommitteeMember, v.community)
-	enrol(zhou2Tok, zhou2)
+	usb := newSigner(zhou.id, 168)
+	if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: zhou.id, Name: zhou.id, CommunityId: v.community, PublicKey: usb.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := replace(wuTok, zhou, usb, wu); server.ReasonOf(err) != "KEY_NOT_HOLDER_ENROLLED" {
+		t.Errorf("a key an admin registered under 周's id: %v, want KEY_NOT_HOLDER_ENROLLED", err)
+	}
+	// A sign-in issued to 吴 enrols under 吴's id only.
+	wuOwn := v.e.tokenFor(auth.CommitteeMember, v.community, wu.id)
+	if _, err := ss.EnrolSigner(v.ctx(wuOwn), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: zhou.id, Name: "周", CommunityId: v.community, PublicKey: newSigner(zhou.id, 169).pub()}); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "issued to member-wu") {
+		t.Errorf("a key under 周's id through a sign-in issued to 吴: %v, want INVALID_ARGUMENT", err)
+	}
+	// 周 is given a new sign-in, issued to 周, and enrols a new key.
+	// (The name typed in this time differs; the notice keeps the published one.)
+	zhou2, zhou2Tok := newSigner(zhou.id, 163), v.e.tokenFor(auth.CommitteeMember, v.community, zhou.id)
+	if _, err := ss.EnrolSigner(v.ctx(zhou2Tok), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: zhou.id, Name: "周某（新手机）", CommunityId: v.community, PublicKey: zhou2.pub()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.ApproveSigner(v.ctx(v.e.admin), &ov.ApproveSignerRequest{KeyId: zhou2.keyID()}); err != nil {
+		t.Fatal(err)
+	}
 	qian := newSigner("member-qian", 165)
 	if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: qian.id, Name: qian.id, CommunityId: v.community, PublicKey: qian.pub()}}); err != nil {
 		t.Fatal(err)
@@ -778,8 +798,8 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	// A signature of another statement does not vouch.
 	_, err := v.as.ReplaceCommitteeKey(v.ctx(wuTok), &ov.ReplaceCommitteeKeyRequest{CommunityId: v.community, AssemblyId: v.assembly,
 		ReplacedKeyId: zhou.keyID(), KeyId: zhou2.keyID(), EndorserKeyId: wu.keyID(), Signature: ed25519.Sign(wu.priv, []byte(res.GetCertificationStatement()))})
-	if server.ReasonOf(err) != "BAD_CERT_SIGNATURE" {
-		t.Errorf("a voucher's signature of the certification statement: %v, want BAD_CERT_SIGNATURE", err)
+	if server.ReasonOf(err) != "BAD_VOUCH_SIGNATURE" {
+		t.Errorf("a voucher's signature of the certification statement: %v, want BAD_VOUCH_SIGNATURE", err)
 	}
 	if err := certify(zhou2Tok, zhou2); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
 		t.Errorf("the new key before the replacement: %v, want NOT_COMMITTEE_MEMBER", err)

@@ -238,6 +238,47 @@ func TestEnrolSigner(t *testing.T) {
 	}
 }
 
+// TestTokenIssuedToOnePerson: a token issued with a signer id says so
+// (CreateToken, WhoAmI, over JSON), enrols keys under that id only, and
+// marks them its holder's; a token without one enrols as before.
+func TestTokenIssuedToOnePerson(t *testing.T) {
+	v := newVote(t, nil)
+	var created struct {
+		Token  map[string]any `json:"token"`
+		Secret string         `json:"secret"`
+	}
+	if code := v.e.do("POST", "/v1/tokens", v.e.admin, map[string]any{"role": "ROLE_COMMITTEE_MEMBER", "community_id": v.community,
+		"label": "惠都社区 周委员", "signer_id": "member-zhou"}, &created); code != 200 || created.Token["signer_id"] != "member-zhou" {
+		t.Fatalf("POST /v1/tokens with a signer id = %d %v", code, created.Token)
+	}
+	var me map[string]any
+	if code := v.e.do("GET", "/v1/whoami", created.Secret, nil, &me); code != 200 || me["signer_id"] != "member-zhou" {
+		t.Errorf("WhoAmI = %d %v, want signer_id member-zhou", code, me)
+	}
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	enrol := func(tok, id string, n byte) (*ov.Signer, error) {
+		return ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: id, Name: id, CommunityId: v.community, PublicKey: newSigner(id, n).pub()})
+	}
+	if _, err := enrol(created.Secret, "member-wu", 170); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "issued to member-zhou") {
+		t.Errorf("enrolling under another id: %v, want INVALID_ARGUMENT naming member-zhou", err)
+	}
+	if sg, err := enrol(created.Secret, "member-zhou", 171); err != nil || !sg.GetHolderEnrolled() {
+		t.Errorf("enrolling under its own id: %v, %v; want a key marked its holder's", sg, err)
+	}
+	if sg, err := enrol(v.e.token(auth.CommitteeMember, v.community), "member-wu", 172); err != nil || sg.GetHolderEnrolled() {
+		t.Errorf("through a token issued to no one: %v, %v; want a key not marked its holder's", sg, err)
+	}
+	tc := ov.NewTokenServiceClient(v.e.conn)
+	for _, req := range []*ov.CreateTokenRequest{
+		{Role: ov.Role_ROLE_PLATFORM, Label: "city", SignerId: "city"},
+		{Role: ov.Role_ROLE_COMMITTEE_MEMBER, CommunityId: v.community, Label: "x", SignerId: "周 委员"},
+	} {
+		if _, err := tc.CreateToken(v.ctx(v.e.admin), req); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "signer_id") {
+			t.Errorf("CreateToken(%v) = %v, want INVALID_ARGUMENT on signer_id", req, err)
+		}
+	}
+}
+
 // TestEnrolledKeysSignOnlyThroughTheirSignIn: a key its holder enrolled
 // signs ballots, confirmations and certifications only through the sign-in
 // that enrolled it, so that on a shared computer nobody signs with

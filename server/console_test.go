@@ -1035,7 +1035,17 @@ func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	if got := lostText(qian); !strings.Contains(got, "重新登记委员密钥") {
 		t.Errorf("before a new key: %q, want it to say how to replace the key", got)
 	}
+	// 赵委员 gets a sign-in issued to member-zhao and enrols a new key: the
+	// form offers that id only.
+	_, zhaoNew, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员（新手机）", "member-zhao")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.signIn(zhao, zhaoNew)
 	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
+	if got := eval[string](zhao, "signer id", `document.querySelector('[data-testid=enrol-id]').value + ' ' + document.querySelector('[data-testid=enrol-id]').readOnly`); got != "member-zhao true" {
+		t.Errorf("the enrol form of a sign-in issued to member-zhao: %q, want member-zhao, read-only", got)
+	}
 	c.approveAll(admin, 1)
 	c.open(zhao, route)
 	if got := lostText(zhao); !strings.Contains(got, "通过您的登录登记") || eval[bool](zhao, "vouch button", `document.querySelector('[data-testid=vouch]') !== null`) {

@@ -34,7 +34,7 @@ func (s *signerService) EnrolSigner(ctx context.Context, req *ov.EnrolSignerRequ
 		return nil, s.err(ctx, fmt.Errorf("%w: role %s may not enrol a %q key", auth.ErrPermissionDenied, tok.Role, kind))
 	}
 	sg, err := s.reg.EnrolSigner(ctx, assembly.Signer{Kind: kind, ID: req.GetSignerId(), Name: req.GetName(),
-		CommunityID: req.GetCommunityId(), PublicKey: req.GetPublicKey()}, tok.ID)
+		CommunityID: req.GetCommunityId(), PublicKey: req.GetPublicKey()}, tok.ID, tok.SignerID)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

@@ -160,6 +160,17 @@ func (e *env) token(role auth.Role, community string) string {
 	return secret
 }
 
+// tokenFor issues a token of role to the person whose signer id is
+// signerID (auth.Tokens.CreateFor) and returns its secret.
+func (e *env) tokenFor(role auth.Role, community, signerID string) string {
+	e.t.Helper()
+	_, secret, err := e.tokens.CreateFor(context.Background(), role, community, string(role)+" "+signerID, signerID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
 // do sends a JSON request through the gateway and decodes the reply into
 // out (if not nil); it returns the HTTP status.
 func (e *env) do(method, path, token string, body any, out any) int {

@@ -187,7 +187,9 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 		return keyID
 	}
 	for _, x := range a.Committee.Replacements {
-		nr := NoticeKeyReplacement{Member: nameOf(x.KeyID), At: x.At}
+		// The member by the name their key was published under, not
+		// the one typed in when the new key was enrolled.
+		nr := NoticeKeyReplacement{Member: nameOf(a.Committee.Original(x.Replaces)), At: x.At}
 		for _, v := range x.Vouches {
 			nr.Vouchers = append(nr.Vouchers, nameOf(v.Endorser))
 		}

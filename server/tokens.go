@@ -37,7 +37,7 @@ func roleProto(r auth.Role) ov.Role {
 }
 
 func tokenProto(t auth.Token) *ov.Token {
-	pt := &ov.Token{TokenId: t.ID, Role: roleProto(t.Role), CommunityId: t.CommunityID, Label: t.Label, CreateTime: timestamppb.New(t.Created)}
+	pt := &ov.Token{TokenId: t.ID, Role: roleProto(t.Role), CommunityId: t.CommunityID, Label: t.Label, SignerId: t.SignerID, CreateTime: timestamppb.New(t.Created)}
 	if !t.Active() {
 		pt.RevokeTime = timestamppb.New(t.Revoked)
 	}
@@ -49,7 +49,7 @@ func (s *tokenService) CreateToken(ctx context.Context, req *ov.CreateTokenReque
 	if !ok {
 		return nil, s.err(ctx, fmt.Errorf("%w: role is required: one of ROLE_STREET_ADMIN, ROLE_COMMUNITY_STAFF, ROLE_COMMITTEE_MEMBER, ROLE_PLATFORM, ROLE_AUDITOR", auth.ErrInvalid))
 	}
-	t, secret, err := s.tokens.Create(ctx, role, req.GetCommunityId(), req.GetLabel())
+	t, secret, err := s.tokens.CreateFor(ctx, role, req.GetCommunityId(), req.GetLabel(), req.GetSignerId())
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

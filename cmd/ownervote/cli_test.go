@@ -93,3 +93,23 @@ func TestCommandLineMistakes(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenIssuedToOnePerson: `token create --signer-id` issues a token to
+// one person, and `token list` says whom; a bad id is refused, nothing
+// created.
+func TestTokenIssuedToOnePerson(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("token", "create", "--data", dir, "--role", "street-admin", "--label", "admin"); code != 0 || !strings.HasPrefix(out, "ovt_") {
+		t.Fatalf("token create: exit %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCmd("token", "create", "--data", dir, "--role", "street-admin", "--label", "王工作人员", "--signer-id", "staff-wang"); code != 0 {
+		t.Fatalf("token create --signer-id: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd("token", "create", "--data", dir, "--role", "platform", "--label", "city", "--signer-id", "city"); code == 0 || !strings.Contains(errOut, "signer_id") {
+		t.Errorf("a platform token issued to a person: exit %d %s, want refused", code, errOut)
+	}
+	code, out, errOut := runCmd("token", "list", "--data", dir)
+	if code != 0 || !strings.Contains(out, "ISSUED TO") || !strings.Contains(out, "staff-wang") || strings.Count(out, "\ntok-") != 2 {
+		t.Errorf("token list: exit %d\n%s%s\nwant two tokens, one issued to staff-wang", code, out, errOut)
+	}
+}

@@ -41,6 +41,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		role := fl.String("role", "", "street-admin, community-staff, committee-member, platform or auditor")
 		community := fl.String("community", "", "community id the token acts in (empty: all communities)")
 		label := fl.String("label", "", "who holds the token (required)")
+		signerID := fl.String("signer-id", "", "the staff or committee member id of the one person the token is issued to: keys enrolled through it are theirs, under that id only")
 		if err := parseFlags(fl, args[1:]); err != nil {
 			return err
 		}
@@ -55,7 +56,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: --label: say who holds the token (a name, a desk, a system)", errUsage)
 		}
 		return withTokens(*dataDir, true, stderr, func(ts *auth.Tokens) error {
-			t, secret, err := ts.Create(ctx, r, *community, *label)
+			t, secret, err := ts.CreateFor(ctx, r, *community, *label, *signerID)
 			if err != nil {
 				return err
 			}
@@ -76,13 +77,17 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tLABEL\tCREATED\tREVOKED")
+			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tISSUED TO\tLABEL\tCREATED\tREVOKED")
 			for _, t := range list {
 				revoked := "-"
 				if !t.Active() {
 					revoked = t.Revoked.Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), t.Label, t.Created.Format(time.RFC3339), revoked)
+				issued := t.SignerID
+				if issued == "" {
+					issued = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), issued, t.Label, t.Created.Format(time.RFC3339), revoked)
 			}
 			return tw.Flush()
 		})

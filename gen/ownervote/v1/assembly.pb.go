@@ -4877,9 +4877,12 @@ type Signer struct {
 	// When a street admin approved an enrolled key.
 	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
 	// The id of the token that registered or enrolled the key.
-	RegisteredBy  string `protobuf:"bytes,12,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegisteredBy string `protobuf:"bytes,12,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	// True for a key enrolled through a token issued to this signer id
+	// (Token.signer_id): its holder's own.
+	HolderEnrolled bool `protobuf:"varint,13,opt,name=holder_enrolled,json=holderEnrolled,proto3" json:"holder_enrolled,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Signer) Reset() {
@@ -4994,6 +4997,13 @@ func (x *Signer) GetRegisteredBy() string {
 		return x.RegisteredBy
 	}
 	return ""
+}
+
+func (x *Signer) GetHolderEnrolled() bool {
+	if x != nil {
+		return x.HolderEnrolled
+	}
+	return false
 }
 
 type RegisterSignerRequest struct {
@@ -6118,7 +6128,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xc3\x03\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xec\x03\n" +
 	"\x06Signer\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1b\n" +
@@ -6135,7 +6145,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\apending\x18\n" +
 	" \x01(\bR\apending\x12=\n" +
 	"\fapprove_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12#\n" +
-	"\rregistered_by\x18\f \x01(\tR\fregisteredBy\"E\n" +
+	"\rregistered_by\x18\f \x01(\tR\fregisteredBy\x12'\n" +
+	"\x0fholder_enrolled\x18\r \x01(\bR\x0eholderEnrolled\"E\n" +
 	"\x15RegisterSignerRequest\x12,\n" +
 	"\x06signer\x18\x01 \x01(\v2\x14.ownervote.v1.SignerR\x06signer\"7\n" +
 	"\x12ListSignersRequest\x12!\n" +

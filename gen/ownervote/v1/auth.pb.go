@@ -96,9 +96,14 @@ type Token struct {
 	// The one community the token acts in; empty for all communities.
 	CommunityId string `protobuf:"bytes,3,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
 	// Who holds it, e.g. "惠都社区 张工作人员".
-	Label         string                 `protobuf:"bytes,4,opt,name=label,proto3" json:"label,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	Label      string                 `protobuf:"bytes,4,opt,name=label,proto3" json:"label,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	// The signer id (staff or committee member id) of the one person the
+	// token was issued to, if it was: keys enrolled through it are enrolled
+	// under that id only. A lost committee key is replaced only by a key
+	// enrolled through a token issued to its member.
+	SignerId      string `protobuf:"bytes,7,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -175,11 +180,22 @@ func (x *Token) GetRevokeTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Token) GetSignerId() string {
+	if x != nil {
+		return x.SignerId
+	}
+	return ""
+}
+
 type CreateTokenRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=ownervote.v1.Role" json:"role,omitempty"`
-	CommunityId   string                 `protobuf:"bytes,2,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
-	Label         string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Role        Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=ownervote.v1.Role" json:"role,omitempty"`
+	CommunityId string                 `protobuf:"bytes,2,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	Label       string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	// Optional: the signer id of the person the token is issued to (street
+	// admin, community staff, committee member), checked as one checks an
+	// identity document before issuing it.
+	SignerId      string `protobuf:"bytes,4,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -231,6 +247,13 @@ func (x *CreateTokenRequest) GetCommunityId() string {
 func (x *CreateTokenRequest) GetLabel() string {
 	if x != nil {
 		return x.Label
+	}
+	return ""
+}
+
+func (x *CreateTokenRequest) GetSignerId() string {
+	if x != nil {
+		return x.SignerId
 	}
 	return ""
 }
@@ -452,7 +475,7 @@ var File_ownervote_v1_auth_proto protoreflect.FileDescriptor
 
 const file_ownervote_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x17ownervote/v1/auth.proto\x12\fownervote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n" +
+	"\x17ownervote/v1/auth.proto\x12\fownervote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x02\n" +
 	"\x05Token\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12&\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x12.ownervote.v1.RoleR\x04role\x12!\n" +
@@ -461,11 +484,13 @@ const file_ownervote_v1_auth_proto_rawDesc = "" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vrevoke_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"revokeTime\"u\n" +
+	"revokeTime\x12\x1b\n" +
+	"\tsigner_id\x18\a \x01(\tR\bsignerId\"\x92\x01\n" +
 	"\x12CreateTokenRequest\x12&\n" +
 	"\x04role\x18\x01 \x01(\x0e2\x12.ownervote.v1.RoleR\x04role\x12!\n" +
 	"\fcommunity_id\x18\x02 \x01(\tR\vcommunityId\x12\x14\n" +
-	"\x05label\x18\x03 \x01(\tR\x05label\"X\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1b\n" +
+	"\tsigner_id\x18\x04 \x01(\tR\bsignerId\"X\n" +
 	"\x13CreateTokenResponse\x12)\n" +
 	"\x05token\x18\x01 \x01(\v2\x13.ownervote.v1.TokenR\x05token\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x13\n" +

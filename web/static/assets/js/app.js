@@ -250,6 +250,8 @@ async function keysPage(ctx) {
     kindSel.addEventListener('change', kindChanged);
     kindChanged();
     const sid = h('input', { id: ids.sid, name: 'signer_id', required: true, pattern: '[A-Za-z0-9._:\\-]{1,64}', autocomplete: 'off', 'data-testid': 'enrol-id' });
+    // A sign-in issued to one person enrols keys under their id only.
+    if (me.signer_id) Object.assign(sid, { value: me.signer_id, readOnly: true });
     const name = h('input', { id: ids.name, name: 'name', required: true, maxlength: 100, autocomplete: 'name', 'data-testid': 'enrol-name' });
     enrol = h('form', {
       class: 'card', 'data-testid': 'enrol',

@@ -1,0 +1,21 @@
+package audit_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ownervote/ownervote/audit"
+)
+
+// TestParseEntryUnknownKind: an entry of a kind this verifier does not know
+// is refused as such, with the advice to update, not as a malformed body.
+func TestParseEntryUnknownKind(t *testing.T) {
+	_, err := audit.ParseEntry([]byte(`{"index":9,"kind":"SOMETHING_NEW","assembly":"a","time":"2026-05-08T00:00:00Z","something_new":{}}`))
+	if !errors.Is(err, audit.ErrMalformedEntry) || !strings.Contains(err.Error(), `unknown kind "SOMETHING_NEW"`) || !strings.Contains(err.Error(), "update ownervote") {
+		t.Errorf("ParseEntry(an unknown kind) = %v", err)
+	}
+	if _, err := audit.ParseEntry([]byte(`{"kind":"KEY","key":{},"ballot":{}}`)); err == nil || strings.Contains(err.Error(), "unknown kind") {
+		t.Errorf("ParseEntry(a known kind with two bodies) = %v, want malformed, not unknown", err)
+	}
+}
