@@ -274,7 +274,7 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 		}
 		slot := slices.Index(rec.Committee.Members, oldKeyID)
 		if slot < 0 {
-			return fmt.Errorf("%w: replaced_key_id: key %s", ErrNotMember, oldKeyID)
+			return fmt.Errorf("%w: replaced_key_id: %s is not a key of this assembly's committee", ErrInvalid, oldKeyID)
 		}
 		nk, err := r.checkReplacement(tx, rec, slot, newKeyID)
 		if err != nil {
@@ -376,6 +376,11 @@ func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID
 	// enrolled through another's sign-in or registered by an admin).
 	if !nk.HolderEnrolled {
 		return Signer{}, fmt.Errorf("%w: key_id: %s: %s enrols the new key through a sign-in issued to %s (CreateToken with signer_id)", ErrNotHolderEnrolled, newKeyID, old.ID, old.ID)
+	}
+	// And enrolled after the loss, through another sign-in than the lost
+	// key's: whoever has the lost phone may have its sign-in too.
+	if nk.RegisteredBy == old.RegisteredBy || nk.Created.Before(old.Revoked) {
+		return Signer{}, fmt.Errorf("%w: key_id: %s: the new key is enrolled after the lost one is revoked, through a new sign-in issued to %s (the lost key's may be in other hands)", ErrNotHolderEnrolled, newKeyID, old.ID)
 	}
 	return nk, nil
 }

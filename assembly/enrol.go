@@ -23,8 +23,9 @@ var ErrSignerNotPending = errors.New("assembly: signer is not waiting for approv
 // kind must be STAFF or COMMITTEE; the platform's key is registered by an
 // admin with RegisterSigner. by is the token it comes through and boundTo
 // the signer id that token was issued to (auth.Token.SignerID), if any: the
-// key is then enrolled under that id only, and known to be its holder's
-// (Signer.HolderEnrolled).
+// key is then enrolled under that id only. s.HolderEnrolled, set by the
+// caller where the token's role is the key's own (a committee member's for
+// a COMMITTEE key), is kept only for such a token.
 func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by, boundTo string) (Signer, error) {
 	switch {
 	case s.Kind != StaffSigner && s.Kind != CommitteeSigner:
@@ -33,7 +34,9 @@ func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by, boundTo string
 		return Signer{}, fmt.Errorf("%w: signer_id: %q: this sign-in was issued to %s, and enrols keys under that id only", ErrInvalid, s.ID, boundTo)
 	}
 	s.Pending, s.Approved, s.ApprovedBy = true, time.Time{}, ""
-	s.HolderEnrolled = boundTo != ""
+	// Marked its holder's only where the server says so (the sign-in's
+	// role fits the key) and the sign-in is issued to this id.
+	s.HolderEnrolled = s.HolderEnrolled && boundTo != ""
 	// A signer id whose holder enrolled a key that is not revoked belongs
 	// to that holder's sign-in: another sign-in cannot enrol a key under
 	// it (a staff member under a colleague's id, to sign as them once an

@@ -29,7 +29,7 @@ const (
 	KindCertified     Kind = "CERTIFIED"
 	KindCancel        Kind = "CANCEL"
 	// KindCommitteeKey: a committee member's lost key replaced by a new
-	// one, on another member's signed word (CommitteeKeyEntry).
+	// one, on other members' signed word (CommitteeKeyEntry).
 	KindCommitteeKey Kind = "COMMITTEE_KEY"
 )
 

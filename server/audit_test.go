@@ -702,7 +702,7 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 		}
 	}
 	zhou, wu, zheng, feng := newSigner("member-zhou", 160), newSigner("member-wu", 161), newSigner("member-zheng", 162), newSigner("member-feng", 167)
-	zhouTok, wuTok, zhengTok, fengTok := v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community),
+	zhouTok, wuTok, zhengTok, fengTok := v.e.tokenFor(auth.CommitteeMember, v.community, zhou.id), v.e.token(auth.CommitteeMember, v.community),
 		v.e.token(auth.CommitteeMember, v.community), v.e.token(auth.CommitteeMember, v.community)
 	enrol(zhouTok, zhou)
 	enrol(wuTok, wu)
@@ -758,6 +758,16 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if err := replace(wuTok, zhou, usb, wu); server.ReasonOf(err) != "KEY_NOT_HOLDER_ENROLLED" {
 		t.Errorf("a key an admin registered under 周's id: %v, want KEY_NOT_HOLDER_ENROLLED", err)
 	}
+	// Nor one enrolled through the lost key's own sign-in, issued to 周 as
+	// it is: whoever has the lost phone may have it.
+	thief := newSigner(zhou.id, 173)
+	enrol(zhouTok, thief)
+	if err := replace(wuTok, zhou, thief, wu); server.ReasonOf(err) != "KEY_NOT_HOLDER_ENROLLED" || !strings.Contains(err.Error(), "new sign-in") {
+		t.Errorf("a key enrolled through the lost key's sign-in: %v, want KEY_NOT_HOLDER_ENROLLED", err)
+	}
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: thief.keyID(), Reason: "旧手机上的登录"}); err != nil {
+		t.Fatal(err)
+	}
 	// A sign-in issued to 吴 enrols under 吴's id only.
 	wuOwn := v.e.tokenFor(auth.CommitteeMember, v.community, wu.id)
 	if _, err := ss.EnrolSigner(v.ctx(wuOwn), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: zhou.id, Name: "周", CommunityId: v.community, PublicKey: newSigner(zhou.id, 169).pub()}); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "issued to member-wu") {
@@ -789,7 +799,7 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 		{"a revoked new key", zhengTok, zhou, byWu, zheng, "INVALID_ARGUMENT", "revoked"},
 		{"another person's key", wuTok, zhou, qian, wu, "INVALID_ARGUMENT", "a key of member-qian"},
 		{"a member's key for another's", wuTok, zhou, zheng, wu, "INVALID_ARGUMENT", ""},
-		{"a key that is no member's", wuTok, newSigner("x", 166), zhou2, wu, "NOT_COMMITTEE_MEMBER", "replaced_key_id"},
+		{"a key that is no member's", wuTok, newSigner("x", 166), zhou2, wu, "INVALID_ARGUMENT", "replaced_key_id"},
 	} {
 		if err := replace(c.tok, c.old, c.nk, c.endorser); server.ReasonOf(err) != c.reason || !strings.Contains(fmt.Sprint(err), c.errContains) {
 			t.Errorf("%s: %v, want %s", c.name, err, c.reason)
@@ -858,8 +868,8 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if len(got.GetCertificate()) != 0 {
 		t.Errorf("the lost key's signature is still in the certificate: %v", got.GetCertificate())
 	}
-	if err := replace(wuTok, zhou, zhou2, wu); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
-		t.Errorf("the same replacement again: %v, want NOT_COMMITTEE_MEMBER", err)
+	if err := replace(wuTok, zhou, zhou2, wu); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("the same replacement again: %v, want INVALID_ARGUMENT", err)
 	}
 	if err := certify(zhouTok, zhou); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
 		t.Errorf("the replaced key certifying: %v, want NOT_COMMITTEE_MEMBER", err)
@@ -880,6 +890,9 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if _, body := getPublic(t, base+".json"); json.Unmarshal([]byte(body), &n) != nil || len(n.KeyReplacements) != 1 ||
 		n.KeyReplacements[0].Member != "委员member-zhou" || !slices.Equal(n.KeyReplacements[0].Vouchers, []string{"委员member-zheng", "委员member-feng"}) {
 		t.Errorf("notice JSON: %s; want the replacement of 周's key, vouched for by 郑 and 冯", body)
+	}
+	if !slices.Equal(n.Signers, []string{"委员member-zhou", "委员member-zheng", "委员member-feng"}) {
+		t.Errorf("the notice's certifying members: %v; want them by their published names", n.Signers)
 	}
 	if _, page := getPublic(t, base); !strings.Contains(page, "委员密钥更换：委员member-zhou 的密钥遗失") || !strings.Contains(page, "由 委员member-zheng、委员member-feng 担保") {
 		t.Errorf("the notice does not tell of the replaced key:\n%s", page)
@@ -936,6 +949,39 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	var d *audit.Discrepancy
 	if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "committee-signature" {
 		t.Errorf("verify(the replacement removed) = %v, want a committee-signature discrepancy", err)
+	}
+}
+
+// TestCommitteeKeyReplacedOnlyAfterTheLoss: a key enrolled before the
+// member's committee key was revoked does not replace it, even through a
+// sign-in issued to the member: it was made while the old one still
+// stood.
+func TestCommitteeKeyReplacedOnlyAfterTheLoss(t *testing.T) {
+	v := newVote(t, nil)
+	members := v.committee3(t) // registered by an admin: they bind no sign-in
+	v.openAnother(t, &ov.Assembly{
+		AssemblyId: "k2", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+		Committee: &ov.Committee{MemberKeyIds: []string{members[0].keyID(), members[1].keyID()}, K: 2},
+	})
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	early := newSigner(members[0].id, 174)
+	tok := v.e.tokenFor(auth.CommitteeMember, v.community, members[0].id)
+	if _, err := ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: early.id, Name: early.id, CommunityId: v.community, PublicKey: early.pub()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.ApproveSigner(v.ctx(v.e.admin), &ov.ApproveSignerRequest{KeyId: early.keyID()}); err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(duringVote.Add(time.Hour))
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: members[0].keyID(), Reason: "遗失"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.as.ReplaceCommitteeKey(v.ctx(v.e.admin), &ov.ReplaceCommitteeKeyRequest{CommunityId: v.community, AssemblyId: v.assembly,
+		ReplacedKeyId: members[0].keyID(), KeyId: early.keyID(), EndorserKeyId: members[1].keyID(),
+		Signature: ed25519.Sign(members[1].priv, audit.KeyReplacementStatement(v.assembly, members[0].keyID(), early.keyID()))})
+	if server.ReasonOf(err) != "KEY_NOT_HOLDER_ENROLLED" || !strings.Contains(err.Error(), "after the lost one is revoked") {
+		t.Errorf("a key enrolled before the loss: %v, want KEY_NOT_HOLDER_ENROLLED", err)
 	}
 }
 

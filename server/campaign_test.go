@@ -268,6 +268,16 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	if sg, err := enrol(v.e.token(auth.CommitteeMember, v.community), "member-wu", 172); err != nil || sg.GetHolderEnrolled() {
 		t.Errorf("through a token issued to no one: %v, %v; want a key not marked its holder's", sg, err)
 	}
+	// A street admin's sign-in issued to them does not make a committee
+	// key theirs as a member's; a staff key it is.
+	adminOwn := v.e.tokenFor(auth.StreetAdmin, "", "member-zheng")
+	if sg, err := enrol(adminOwn, "member-zheng", 175); err != nil || sg.GetHolderEnrolled() {
+		t.Errorf("a COMMITTEE key through an admin's own sign-in: %v, %v; want a key not marked a member's", sg, err)
+	}
+	if sg, err := ss.EnrolSigner(v.ctx(v.e.tokenFor(auth.StreetAdmin, "", "staff-zheng")), &ov.EnrolSignerRequest{Kind: "STAFF", SignerId: "staff-zheng", Name: "郑",
+		CommunityId: v.community, PublicKey: newSigner("staff-zheng", 176).pub()}); err != nil || !sg.GetHolderEnrolled() {
+		t.Errorf("a STAFF key through an admin's own sign-in: %v, %v; want it marked the holder's", sg, err)
+	}
 	tc := ov.NewTokenServiceClient(v.e.conn)
 	for _, req := range []*ov.CreateTokenRequest{
 		{Role: ov.Role_ROLE_PLATFORM, Label: "city", SignerId: "city"},

@@ -1035,6 +1035,25 @@ func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	if got := lostText(qian); !strings.Contains(got, "重新登记委员密钥") {
 		t.Errorf("before a new key: %q, want it to say how to replace the key", got)
 	}
+	// A key enrolled again through the old sign-in (it may be in a thief's
+	// hands) is not offered for vouching; the street office revokes it.
+	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
+	c.approveAll(admin, 1)
+	c.open(qian, route)
+	if got := lostText(qian); !strings.Contains(got, "重新登记委员密钥") || eval[bool](qian, "vouch button", `document.querySelector('[data-testid=vouch]') !== null`) {
+		t.Errorf("with a key enrolled through the lost key's sign-in: %q, and a vouch button; want neither offered", got)
+	}
+	resp, err := c.ss.ListSigners(c.e.ctx(c.e.admin), &ov.ListSignersRequest{CommunityId: c.cid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sg := range resp.GetSigners() {
+		if sg.GetSignerId() == "member-zhao" && sg.GetRevokeTime() == nil {
+			if _, err := c.ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: sg.GetKeyId(), Reason: "旧登录凭证登记"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	// 赵委员 gets a sign-in issued to member-zhao and enrols a new key: the
 	// form offers that id only.
 	_, zhaoNew, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员（新手机）", "member-zhao")

@@ -33,8 +33,12 @@ func (s *signerService) EnrolSigner(ctx context.Context, req *ov.EnrolSignerRequ
 	if !allowed {
 		return nil, s.err(ctx, fmt.Errorf("%w: role %s may not enrol a %q key", auth.ErrPermissionDenied, tok.Role, kind))
 	}
+	// A key is its holder's when enrolled through a sign-in issued to them
+	// in the role the key is for: a committee member's for a COMMITTEE key,
+	// not a street admin's who happens to enrol one.
+	holder := kind == assembly.StaffSigner || tok.Role == auth.CommitteeMember
 	sg, err := s.reg.EnrolSigner(ctx, assembly.Signer{Kind: kind, ID: req.GetSignerId(), Name: req.GetName(),
-		CommunityID: req.GetCommunityId(), PublicKey: req.GetPublicKey()}, tok.ID, tok.SignerID)
+		CommunityID: req.GetCommunityId(), PublicKey: req.GetPublicKey(), HolderEnrolled: holder}, tok.ID, tok.SignerID)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

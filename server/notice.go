@@ -56,7 +56,7 @@ type Notice struct {
 	Signers            []string       `json:"signers"`
 	CommitteeK         int            `json:"committee_k"`
 	// KeyReplacements are the committee keys replaced since publication
-	// (a member's lost key, on another member's word).
+	// (a member's lost key, on other members' word).
 	KeyReplacements []NoticeKeyReplacement `json:"key_replacements,omitempty"`
 	ResultDigest    string                 `json:"result_digest"`
 	RollDigest      string                 `json:"roll_digest"`
@@ -169,16 +169,10 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The signatures that count toward k, as Certify counts them: of keys
-	// still active, or, once certified, not revoked before then.
-	for _, cs := range a.Certificate {
-		for _, sg := range signers {
-			if sg.KeyID == cs.KeyID && sg.Counts(a.CertifiedAt) {
-				n.Signers = append(n.Signers, sg.Name)
-			}
-		}
-	}
+	// Members by the names their keys were published under, not one typed
+	// in when a replacement key was enrolled.
 	nameOf := func(keyID string) string {
+		keyID = a.Committee.Original(keyID)
 		for _, sg := range signers {
 			if sg.KeyID == keyID {
 				return sg.Name
@@ -186,10 +180,17 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 		}
 		return keyID
 	}
+	// The signatures that count toward k, as Certify counts them: of keys
+	// still active, or, once certified, not revoked before then.
+	for _, cs := range a.Certificate {
+		for _, sg := range signers {
+			if sg.KeyID == cs.KeyID && sg.Counts(a.CertifiedAt) {
+				n.Signers = append(n.Signers, nameOf(cs.KeyID))
+			}
+		}
+	}
 	for _, x := range a.Committee.Replacements {
-		// The member by the name their key was published under, not
-		// the one typed in when the new key was enrolled.
-		nr := NoticeKeyReplacement{Member: nameOf(a.Committee.Original(x.Replaces)), At: x.At}
+		nr := NoticeKeyReplacement{Member: nameOf(x.Replaces), At: x.At}
 		for _, v := range x.Vouches {
 			nr.Vouchers = append(nr.Vouchers, nameOf(v.Endorser))
 		}

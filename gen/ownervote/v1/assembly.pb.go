@@ -970,7 +970,9 @@ type CommitteeKeyReplacement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ReplacedKeyId string                 `protobuf:"bytes,1,opt,name=replaced_key_id,json=replacedKeyId,proto3" json:"replaced_key_id,omitempty"`
 	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	// The keys of the members who vouched for the new key, in order.
+	// The keys of the members who vouched for the new key, in order. In a
+	// pending replacement, a vouch made with a key revoked or replaced since
+	// is listed but no longer counts.
 	EndorserKeyIds []string `protobuf:"bytes,3,rep,name=endorser_key_ids,json=endorserKeyIds,proto3" json:"endorser_key_ids,omitempty"`
 	// When the new key took the old one's place; unset while pending.
 	ReplaceTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=replace_time,json=replaceTime,proto3" json:"replace_time,omitempty"`
@@ -4676,7 +4678,9 @@ type ReplaceCommitteeKeyRequest struct {
 	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
 	// The member's lost key, revoked, one of Committee.member_key_ids.
 	ReplacedKeyId string `protobuf:"bytes,3,opt,name=replaced_key_id,json=replacedKeyId,proto3" json:"replaced_key_id,omitempty"`
-	// The member's new COMMITTEE key: the same signer id, approved.
+	// The member's new COMMITTEE key: the same signer id, enrolled after the
+	// lost key was revoked through a new token issued to the member
+	// (Signer.holder_enrolled), and approved.
 	KeyId string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	// The vouching member's committee key, with which signature is made.
 	EndorserKeyId string `protobuf:"bytes,5,opt,name=endorser_key_id,json=endorserKeyId,proto3" json:"endorser_key_id,omitempty"`

@@ -204,8 +204,10 @@ function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
   const rows = lost.flatMap((old) => {
     const who = signers.find((s) => s.key_id === old) || {};
     const name = nameOf(old);
+    // Only a key the member enrolled through a sign-in issued to them can
+    // take the lost one's place, as the server rules.
     const fresh = signers.filter((s) => s.kind === 'COMMITTEE' && s.signer_id === who.signer_id && !members.includes(s.key_id) &&
-      signerStatus(signers, s.key_id) === 'ACTIVE');
+      signerStatus(signers, s.key_id) === 'ACTIVE' && s.holder_enrolled && s.registered_by !== who.registered_by);
     if (!fresh.length) return [h('p', { class: 'warn', 'data-lost': old }, t('committee.lostNoKey', { name }))];
     return fresh.map((nk) => {
       const p = pending.find((x) => x.replaced_key_id === old && x.key_id === nk.key_id) || {};
