@@ -282,6 +282,9 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 	if err != nil {
 		return res, err
 	}
+	if err := keepLegacyOwners(tx, communityID, batch); err != nil {
+		return res, err
+	}
 	stored := make(map[string]*ownerRecord)
 	for _, u := range batch.Units {
 		for j, uo := range u.Owners {
@@ -360,6 +363,33 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 	res.Units = len(batch.Units)
 	res.Figures = f
 	return res, store.PutJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
+}
+
+// keepLegacyOwners gives an owner of the batch the owner id on record where
+// the roll has them under the id their number had before numbers were
+// normalised as now (Owner.LegacyID) and not under the new one, so that one
+// person stays one owner.
+func keepLegacyOwners(tx store.Tx, communityID string, batch *Batch) error {
+	for _, id := range slices.Sorted(maps.Keys(batch.Owners)) {
+		o := batch.Owners[id]
+		if o.LegacyID == "" || tx.Get(store.Owners, store.Key(communityID, id)) != nil || tx.Get(store.Owners, store.Key(communityID, o.LegacyID)) == nil {
+			continue
+		}
+		if _, clash := batch.Owners[o.LegacyID]; clash {
+			continue
+		}
+		delete(batch.Owners, id)
+		o.ID = o.LegacyID
+		batch.Owners[o.ID] = o
+		for i := range batch.Units {
+			for j := range batch.Units[i].Owners {
+				if batch.Units[i].Owners[j].OwnerID == id {
+					batch.Units[i].Owners[j].OwnerID = o.ID
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // TransferTx records, inside a transaction of the caller's, that a unit

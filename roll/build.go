@@ -261,7 +261,11 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 					o.Phone = phone
 				}
 			} else {
-				b.Owners[id] = &Owner{ID: id, Name: name, Phone: phone, IDHash: h}
+				o := &Owner{ID: id, Name: name, Phone: phone, IDHash: h}
+				if legacy := legacyIDNumber(oin.IDNumber); legacy != "" {
+					o.LegacyID = OwnerID(ident.Hash(legacy))
+				}
+				b.Owners[id] = o
 				firstOwner[id] = seen{i, j}
 			}
 			u.Owners = append(u.Owners, UnitOwner{OwnerID: id, Representative: len(in.Owners) > 1 && oin.Representative})

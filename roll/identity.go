@@ -50,29 +50,70 @@ func OwnerID(idHash []byte) string {
 }
 
 // NormalizeIDNumber checks an identity document number and returns its
-// canonical form. An 18-character resident ID (居民身份证) must carry a
+// canonical form, so that one person's number always gives one owner id:
+// letters in upper case, without the spaces and hyphens people type to
+// group the digits. An 18-character resident ID (居民身份证) must carry a
 // valid GB 11643 check digit, so that a mistyped digit is caught at import;
-// other documents (15-digit old IDs, passports, permits) are 5 to 32 letters,
-// digits or hyphens.
+// a first-generation 15-digit resident ID becomes the same person's
+// 18-digit number; other all-digit numbers of 14 to 20 digits are refused as
+// a resident ID with a digit missing or extra. Other documents (passports,
+// permits) are 5 to 32 letters and digits.
 func NormalizeIDNumber(s string) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	if s == "" {
 		return "", fmt.Errorf("is empty")
 	}
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) < 5 || len(s) > 32 {
-		return "", fmt.Errorf("must be 5 to 32 characters")
+		return "", fmt.Errorf("must be 5 to 32 letters and digits")
 	}
 	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r == '-') {
-			return "", fmt.Errorf("may hold only letters, digits and hyphens")
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
+			return "", fmt.Errorf("may hold only letters and digits (and spaces or hyphens between them)")
 		}
 	}
-	if len(s) == 18 && allDigits(s[:17]) {
+	switch {
+	case len(s) == 18 && allDigits(s[:17]):
 		if want := residentIDCheck(s[:17]); s[17] != want {
 			return "", fmt.Errorf("resident ID check digit is wrong (a digit may be mistyped)")
 		}
+	case len(s) == 15 && allDigits(s):
+		// GB 11643: the century 19 inserted before the birth date, and
+		// the check digit added.
+		first17 := s[:6] + "19" + s[6:]
+		return first17 + string(residentIDCheck(first17)), nil
+	case allDigits(s) && len(s) >= 14 && len(s) <= 20:
+		return "", fmt.Errorf("has %d digits: a resident ID has 18 (the last may be X), a first-generation one 15; a digit may be missing or extra", len(s))
 	}
 	return s, nil
+}
+
+// legacyIDNumber is the form NormalizeIDNumber gave a number before it
+// dropped spaces and hyphens and converted 15-digit resident IDs, or "" if
+// that was no different or the number was refused then. Owners imported
+// under it keep their owner id (Book's imports look them up by it).
+func legacyIDNumber(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if len(s) < 5 || len(s) > 32 {
+		return ""
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r == '-') {
+			return ""
+		}
+	}
+	if len(s) == 18 && allDigits(s[:17]) && residentIDCheck(s[:17]) != s[17] {
+		return ""
+	}
+	if n, err := NormalizeIDNumber(s); err == nil && n == s {
+		return ""
+	}
+	return s
 }
 
 // residentIDCheck computes the GB 11643-1999 check character.

@@ -101,6 +101,10 @@ type Owner struct {
 	Name   string
 	Phone  string
 	IDHash []byte
+	// LegacyID is the owner id the same number had before identity
+	// numbers were normalised as now (legacyIDNumber), or "": an owner
+	// stored under it is this owner.
+	LegacyID string `json:"-"`
 	// Units held, sorted.
 	Units []string
 }

@@ -497,3 +497,58 @@ func TestBookRevealPhoneIsRecorded(t *testing.T) {
 		t.Errorf("access entry = %+v", e)
 	}
 }
+
+// TestIdentityNumberForms: one person's number, however it is written —
+// grouped with spaces or hyphens, or as a first-generation 15-digit resident
+// ID — gives one owner; a resident ID with a digit missing or extra is
+// refused, not taken as another document.
+func TestIdentityNumberForms(t *testing.T) {
+	id18 := roll.ResidentIDCheck("11010519491231002")
+	plain := "11010519491231002" + string(id18)
+	for _, in := range []string{plain, "110105 19491231 002" + string(id18), "110105-19491231-002" + strings.ToLower(string(id18)), "110105491231002"} {
+		if got, err := roll.NormalizeIDNumber(in); err != nil || got != plain {
+			t.Errorf("NormalizeIDNumber(%q) = %q, %v; want %s", in, got, err, plain)
+		}
+	}
+	for _, bad := range []string{"1101051949123100", "11010519491231002", "1101051949123100200", "11010549123100"} {
+		if _, err := roll.NormalizeIDNumber(bad); err == nil || !strings.Contains(err.Error(), "digits") {
+			t.Errorf("NormalizeIDNumber(%q) = %v, want a resident ID with a digit missing or extra", bad, err)
+		}
+	}
+	if got, err := roll.NormalizeIDNumber("G-1234 5678"); err != nil || got != "G12345678" {
+		t.Errorf("NormalizeIDNumber(a grouped passport number) = %q, %v", got, err)
+	}
+
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	hyphenated := roll.OwnerInput{Name: "甲", IDNumber: "110105-19491231-002" + string(id18)}
+	old15 := roll.OwnerInput{Name: "甲", IDNumber: "110105491231002"}
+	res, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", roll.OwnerInput{Name: "甲", IDNumber: plain}), person("1-1-102", "70.00", hyphenated)})
+	if err != nil || res.NewOwners != 1 || res.Figures.Total.Head != 1 {
+		t.Fatalf("one person's two units, the number written two ways: %+v, %v; want one owner, one head", res, err)
+	}
+	if res, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-103", "60.00", old15)}); err != nil || res.NewOwners != 0 || res.Figures.Total.Head != 1 {
+		t.Errorf("the same person by the 15-digit ID: %+v, %v; want no new owner", res, err)
+	}
+
+	// An owner a server stored under the number's earlier form (hyphens
+	// kept) stays that owner when imported again.
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm2", Name: "老小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := roll.ImportAsBefore(ctx, b, "cm2", []roll.UnitInput{person("2-1-101", "80.00", hyphenated)}); err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := b.Owners(ctx, "cm2", "", 10)
+	if err != nil || len(before) != 1 {
+		t.Fatalf("owners stored as before: %v, %v", before, err)
+	}
+	res, err = b.Import(ctx, "cm2", []roll.UnitInput{person("2-1-102", "70.00", hyphenated)})
+	after, _, _ := b.Owners(ctx, "cm2", "", 10)
+	if err != nil || res.NewOwners != 0 || len(after) != 1 || after[0].ID != before[0].ID || len(after[0].Units) != 2 {
+		t.Errorf("re-importing an owner stored under the earlier form: %+v, %v; owners %+v; want the owner on record, with both units", res, err, after)
+	}
+}

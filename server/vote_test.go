@@ -725,6 +725,12 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if _, err := rec(71, holder2, idNumberN(900)); server.ReasonOf(err) != "PROXY_CAP" {
 		t.Errorf("second proxy of one holder with another key: %v, want PROXY_CAP", err)
 	}
+	{
+		n := idNumberN(900)
+		if _, err := rec(71, holder2, n[:6]+" "+n[6:14]+"-"+n[14:]); server.ReasonOf(err) != "PROXY_CAP" {
+			t.Errorf("second proxy of one holder, the number grouped: %v, want PROXY_CAP", err)
+		}
+	}
 	if _, err := rec(72, holder, idNumberN(901)); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "holder_public_key") {
 		t.Errorf("another holder with the first holder's key: %v, want InvalidArgument on holder_public_key", err)
 	}
