@@ -29,8 +29,9 @@ import (
 //	representative      代表      是/否 (yes/no): only for co-owned units
 //
 // A co-owned unit takes one row per co-owner, with the same unit_id and
-// areas, and 是 in the representative column of exactly one of them. Rows
-// with the same unit_id and an empty representative column are duplicates.
+// areas, 是 in the representative column of exactly one of them and 否 in
+// the others'. Rows with the same unit_id and an empty representative
+// column are duplicates, and each row of a co-owned unit names its owner.
 var columns = []struct {
 	field string
 	names []string
@@ -347,6 +348,7 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 
 	byID := make(map[string]int)
 	repFlag := make(map[int][]string) // unit index -> representative column per owner
+	ownerless := make(map[int]bool)   // units whose first row of several names no owner
 	for n, row := range rows[1:] {
 		line := n + 2
 		if blank(row) {
@@ -377,6 +379,14 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 			prev := &ro.Units[i]
 			if rep == "" || repFlag[i][0] == "" || owner == nil {
 				add(line, ro.header["unit_id"], "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, id, ro.unitRow[i])
+				continue
+			}
+			if len(prev.Owners) == 0 {
+				// A co-owner would be lost, and owners' rows miscounted.
+				if !ownerless[i] {
+					add(ro.unitRow[i], ro.header["name"], "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, ro.unitRow[i], id)
+				}
+				ownerless[i] = true
 				continue
 			}
 			if prev.Registered != in.Registered || prev.Surveyed != in.Surveyed || prev.Contract != in.Contract || prev.Kind != in.Kind {

@@ -552,3 +552,23 @@ func TestIdentityNumberForms(t *testing.T) {
 		t.Errorf("re-importing an owner stored under the earlier form: %+v, %v; owners %+v; want the owner on record, with both units", res, err, after)
 	}
 }
+
+// TestParseFileCoOwnerRowWithoutOwner: a co-owned unit whose first row
+// names no owner is refused at that row, not read as a unit of the other
+// co-owner alone.
+func TestParseFileCoOwnerRowWithoutOwner(t *testing.T) {
+	bad := roster("unit_id,registered_area_m2,kind,owner_name,id_number,phone,representative\n" +
+		"1-1-101,80.00,,,,,是\n" +
+		"1-1-101,80.00,,乙,%ID2%,,否\n" +
+		"1-1-101,80.00,,丙,%ID3%,,否\n")
+	_, err := roll.CheckFile("co.csv", strings.NewReader(bad))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) || fe.Problems[0].Place.String() != "co.csv:2: column owner_name" || !strings.Contains(fe.Problems[0].Reason, "names no owner") {
+		t.Fatalf("CheckFile = %v, want a problem at co.csv:2, column owner_name", err)
+	}
+	for _, p := range fe.Problems {
+		if !strings.HasPrefix(p.Place.String(), "co.csv:2:") {
+			t.Errorf("problem at %s: %s; want all at row 2", p.Place, p.Reason)
+		}
+	}
+}
