@@ -107,7 +107,33 @@ func (l *errorList) err() error {
 	}
 	errs := l.errs
 	if l.n > len(errs) {
-		errs = append(errs, &Error{File: l.file, Err: fmt.Errorf("… and %d more errors", l.n-len(errs))})
+		errs = append(errs, &Error{File: l.file, Err: moreErrors(l.n - len(errs))})
 	}
 	return errors.Join(errs...)
+}
+
+// moreErrors stands for the errors found beyond those detailed.
+type moreErrors int
+
+func (m moreErrors) Error() string { return fmt.Sprintf("… and %d more errors", int(m)) }
+
+// Count returns how many input errors err holds: those detailed, and those
+// found beyond them.
+func Count(err error) int {
+	var m moreErrors
+	switch e := err.(type) {
+	case nil:
+		return 0
+	case interface{ Unwrap() []error }:
+		n := 0
+		for _, x := range e.Unwrap() {
+			n += Count(x)
+		}
+		return n
+	case *Error:
+		if errors.As(e.Err, &m) {
+			return int(m)
+		}
+	}
+	return 1
 }

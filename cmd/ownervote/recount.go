@@ -68,11 +68,8 @@ func runRecount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	res, err := recount.Recount(sources[0], sources[1], sources[2])
 	if err != nil {
-		n := 0
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintln(stderr, line)
-			n++
-		}
+		fmt.Fprintln(stderr, err)
+		n := recount.Count(err)
 		if n == 1 {
 			return errors.New("bad input: nothing counted")
 		}

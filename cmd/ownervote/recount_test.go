@@ -105,6 +105,21 @@ ownervote recount: bad input (2 errors): nothing counted
 	}
 }
 
+// TestRecountCountsEveryError: past the errors it details, recount says
+// how many more there are, and the count covers them all.
+func TestRecountCountsEveryError(t *testing.T) {
+	t.Chdir(t.TempDir())
+	votes := "owner_id,motion_id,choice\n" + strings.Repeat("o9,m1,AGREE\n", 25)
+	os.WriteFile("roll.csv", []byte("unit_id,owner_id,owner_kind,registered_area_m2,surveyed_area_m2,contract_area_m2\n1-101,o1,,60.00,,\n"), 0o644)
+	os.WriteFile("assembly.json", []byte(`{"motions": [{"id": "m1", "matter": "OTHER_MAJOR"}]}`), 0o644)
+	os.WriteFile("votes.csv", []byte(votes), 0o644)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"recount", "--roll", "roll.csv", "--assembly", "assembly.json", "--votes", "votes.csv"}, &out, &errOut)
+	if got := errOut.String(); code != 1 || !strings.Contains(got, "… and 5 more errors") || !strings.HasSuffix(got, "bad input (25 errors): nothing counted\n") {
+		t.Errorf("recount of 25 bad votes: exit %d\n%s", code, got)
+	}
+}
+
 func TestRecountUsage(t *testing.T) {
 	files := recountFiles("seed")
 	tests := []struct {

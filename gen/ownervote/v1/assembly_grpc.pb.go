@@ -70,7 +70,9 @@ type AssemblyServiceClient interface {
 	// CloseAssembly closes an open vote early (street-office admin only) and
 	// computes the preliminary result.
 	CloseAssembly(ctx context.Context, in *CloseAssemblyRequest, opts ...grpc.CallOption) (*Assembly, error)
-	// SubmitBallot takes a signed ballot from any channel.
+	// SubmitBallot takes a signed ballot from any channel. It must have a
+	// choice for every motion of the agenda (ABSTAIN where the owner makes
+	// none): a ballot that leaves a motion out is refused.
 	SubmitBallot(ctx context.Context, in *SubmitBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
@@ -439,7 +441,9 @@ type AssemblyServiceServer interface {
 	// CloseAssembly closes an open vote early (street-office admin only) and
 	// computes the preliminary result.
 	CloseAssembly(context.Context, *CloseAssemblyRequest) (*Assembly, error)
-	// SubmitBallot takes a signed ballot from any channel.
+	// SubmitBallot takes a signed ballot from any channel. It must have a
+	// choice for every motion of the agenda (ABSTAIN where the owner makes
+	// none): a ballot that leaves a motion out is refused.
 	SubmitBallot(context.Context, *SubmitBallotRequest) (*BallotReceipt, error)
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
