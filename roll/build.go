@@ -109,6 +109,11 @@ type Batch struct {
 
 const maxNameLen = 64
 
+// maxUnitArea bounds one unit's area: 100,000 m² (ten hectares) is beyond
+// any exclusive unit, so a larger figure is a typing mistake, and no
+// community's total can overflow.
+const maxUnitArea tally.Area = 100_000_00
+
 // Build validates inputs and returns the units and owners to store. Every
 // problem is reported at once in an *ImportError; nothing is guessed.
 func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
@@ -167,6 +172,9 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 				okUnit = false
 			case a <= 0:
 				add(i, -1, f.name, ErrBadArea, "area %q must be greater than zero", s)
+				okUnit = false
+			case a > maxUnitArea:
+				add(i, -1, f.name, ErrBadArea, "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
 				okUnit = false
 			default:
 				*f.out = &a

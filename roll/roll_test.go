@@ -572,3 +572,16 @@ func TestParseFileCoOwnerRowWithoutOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildRefusesAnImplausibleArea: an area beyond any exclusive unit is
+// refused at its field, so a dropped decimal point of that size, or an
+// overflowing total, never reaches the roll.
+func TestBuildRefusesAnImplausibleArea(t *testing.T) {
+	_, err := roll.Build(ident(t), []roll.UnitInput{person("1-1-101", "100000.00", owner(1, "甲")), person("1-1-102", "90000000000000000", owner(2, "乙")),
+		{ID: "1-1-103", Surveyed: "100000.01", Kind: roll.Person, Owners: []roll.OwnerInput{owner(3, "丙")}}})
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 2 || ie.Problems[0].Path() != "units[1].registered_area_m2" || ie.Problems[1].Path() != "units[2].surveyed_area_m2" ||
+		!strings.Contains(ie.Problems[0].Reason, "decimal point") || !errors.Is(err, roll.ErrBadArea) {
+		t.Errorf("Build = %v; want units[1] and units[2] refused for their areas, 100000.00 m² taken", err)
+	}
+}
