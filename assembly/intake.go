@@ -33,6 +33,9 @@ var (
 	ErrBadChoice          = errors.New("a choice is not allowed on its motion")
 	ErrAlreadyVoted       = errors.New("the voter already has a counted ballot")
 	ErrFutureBallot       = errors.New("the ballot's time is in the future")
+	// ErrEarlyBallot: a ballot, or the vote it records, dated before
+	// voting opened (audit.BallotTimeProblem).
+	ErrEarlyBallot = errors.New("the ballot's time is before voting opened")
 	// ErrNotConfirmed: a phone or visit ballot still waited for a second
 	// staff member's confirmation when the vote closed.
 	ErrNotConfirmed = errors.New("the ballot was not confirmed by a second staff member before the vote closed")
@@ -43,7 +46,7 @@ var (
 var refusalCodes = map[string]error{
 	"NOT_OPEN": ErrNotOpen, "VOTING_CLOSED": ErrVotingClosed, "CHANNEL_NOT_ACCEPTED": ErrChannelNotAccepted,
 	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
-	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot,
+	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot, "EARLY_BALLOT": ErrEarlyBallot,
 	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey,
 }
 
@@ -585,8 +588,11 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 	if b.RollDigest != a.RollDigest {
 		return nil, ErrRollMismatch, "", nil
 	}
-	if b.Time.After(now.Add(5 * time.Minute)) {
+	if b.Time.After(now.Add(audit.ClockSkew)) {
 		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", audit.FormatChinaTime(b.Time), audit.FormatChinaTime(now)), nil
+	}
+	if p := audit.BallotTimeProblem(b, a.Opens); p != "" {
+		return nil, ErrEarlyBallot, p, nil
 	}
 	vr = &voterRecord{}
 	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -84,6 +85,8 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // asks; for logs of rules 0 the verifier also accepts what the server did
 // before, and the objection window of an assembly published under rules 0
 // stays as announced:
+//   - 2: a ballot dated before voting opened, or recording a call, visit
+//     or paper dated then, is refused (BallotTimeProblem).
 //   - 1: the objection window counted in calendar days
 //     (ObjectionDeadline); a ballot still waiting for confirmation when
 //     the vote closes is refused at the close; a seller's ballot kept for
@@ -91,7 +94,28 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //   - 0: the window counted from the close to the second (days × 24 h);
 //     ballots could be left waiting at the close; a seller could change a
 //     kept ballot where votes may be changed.
-const Rules = 1
+const Rules = 2
+
+// ClockSkew is how far a ballot's own time may differ from the server's
+// clock: a ballot dated later than the server's time by more is refused as
+// from the future, one dated earlier than the opening by more as from
+// before the vote (BallotTimeProblem).
+const ClockSkew = 5 * time.Minute
+
+// BallotTimeProblem says why a ballot's own time, or that of the call,
+// visit or paper its attestation records, is not in the vote that opened
+// at opens, or "": a ballot signed, or a vote taken, before voting opened
+// was not cast in this vote.
+func BallotTimeProblem(b *ballot.Ballot, opens time.Time) string {
+	early := opens.Add(-ClockSkew)
+	switch {
+	case b.Time.Before(early):
+		return fmt.Sprintf("ballot time %s is before voting opened %s", FormatChinaTime(b.Time), FormatChinaTime(opens))
+	case b.Attestation != nil && b.Attestation.At.Before(early):
+		return fmt.Sprintf("attestation time %s is before voting opened %s", FormatChinaTime(b.Attestation.At), FormatChinaTime(opens))
+	}
+	return ""
+}
 
 // NoticeProblem says why a notice published notice before voting opens may
 // not stand (DESIGN §2), or "": shorter than MinNotice, where the assembly

@@ -591,6 +591,9 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 	if !v.voting(at) {
 		return fail("status", i, "ballot %d taken at %s, outside the voting window %s – %s", be.Seq, FormatChinaTime(at), FormatChinaTime(v.agenda.Opens), FormatChinaTime(v.agenda.Closes))
 	}
+	if p := BallotTimeProblem(b, v.agenda.Opens); p != "" && v.agenda.Rules >= 2 {
+		return fail("status", i, "ballot %d: %s", be.Seq, p)
+	}
 	for _, m := range v.agenda.Motions {
 		if !slices.ContainsFunc(b.Choices, func(c ballot.Choice) bool { return c.Motion == m.ID }) {
 			return fail("choice", i, "ballot %d has no choice on motion %s: a counted ballot covers every motion", be.Seq, m.ID)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -633,6 +634,67 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 	p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil || p.GetCounted() != 2 {
 		t.Errorf("progress after the two ballots sent again: %d counted (%v), want 2", p.GetCounted(), err)
+	}
+}
+
+// TestEarlyBallotRefused: a ballot dated before voting opened, or
+// recording a call dated then, was not cast in this vote: it is refused and
+// logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
+// offline verifier refuses an export that counts one.
+func TestEarlyBallotRefused(t *testing.T) {
+	v := newVote(t, nil)
+	submit := func(i int, c ballot.Channel, edit func(b *ballot.Ballot)) (*ov.BallotReceipt, error) {
+		b, s := v.ballotFor(i, c, "AGREE")
+		edit(b)
+		canonical, sig := v.sign(t, b, s)
+		return v.submit(t, canonical, sig, c)
+	}
+	if _, err := submit(1, ballot.Online, func(b *ballot.Ballot) { b.Time = opensAt.Add(-time.Hour).UTC() }); server.ReasonOf(err) != "EARLY_BALLOT" || !strings.Contains(err.Error(), "before voting opened") {
+		t.Errorf("a ballot dated an hour before the opening: %v, want EARLY_BALLOT", err)
+	}
+	if _, err := submit(2, ballot.Phone, func(b *ballot.Ballot) { b.Attestation.At = opensAt.Add(-6 * time.Minute).UTC() }); server.ReasonOf(err) != "EARLY_BALLOT" || !strings.Contains(err.Error(), "attestation time") {
+		t.Errorf("a call dated before the opening: %v, want EARLY_BALLOT", err)
+	}
+	if r, err := submit(3, ballot.Online, func(b *ballot.Ballot) { b.Time = opensAt.Add(-4 * time.Minute).UTC() }); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("a ballot dated 4 minutes before the opening (clocks differ): %v, %v; want it accepted", r.GetStatus(), err)
+	}
+	// The refusals are in the log.
+	resp, err := v.as.ListBallots(v.ctx(v.e.admin), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, b := range resp.GetBallots() {
+		if b.GetStatus() == ov.BallotStatus_BALLOT_STATUS_REFUSED {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("%d refused ballots listed, want the 2 early ones", refused)
+	}
+
+	// Offline: a counted ballot made early is found.
+	files := v.export(t)
+	early := func(files map[string][]byte) {
+		editEntries(files, func(_ int, e *audit.Entry) bool {
+			if e.Kind != audit.KindBallot || e.Ballot.Status != "ACCEPTED" {
+				return false
+			}
+			b, err := ballot.Parse(e.Ballot.Ballot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Time = opensAt.Add(-time.Hour).UTC()
+			canonical, sig := v.sign(t, b, v.ownerKeys[b.Voter])
+			e.Ballot.Ballot, e.Ballot.Signature, e.Ballot.ID = canonical, sig, ballot.ID(canonical)
+			return true
+		})
+	}
+	tampered := maps.Clone(files)
+	early(tampered)
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "status" || !strings.Contains(d.Detail, "before voting opened") {
+		t.Errorf("verify(a counted ballot dated before the opening) = %v, want a status discrepancy", err)
 	}
 }
 
