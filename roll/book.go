@@ -714,6 +714,38 @@ type AccessEntry struct {
 	Reason      string
 }
 
+// PhoneReveals returns the recorded phone reveals of a community's owners
+// after the entry of sequence number after, oldest first, at most limit, and
+// the sequence number to continue after, 0 at the end.
+func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint64, limit int) (out []AccessEntry, next uint64, err error) {
+	err = b.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getCommunity(tx, communityID); err != nil {
+			return err
+		}
+		var from []byte
+		if after > 0 {
+			from = store.Seq(after)
+		}
+		return tx.Scan(store.AccessLog, nil, from, func(k, v []byte) (bool, error) {
+			var r accessRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, err
+			}
+			if r.CommunityID != communityID || r.Action != "reveal_phone" {
+				return true, nil
+			}
+			if len(out) == limit {
+				next = out[len(out)-1].Seq
+				return false, nil
+			}
+			out = append(out, AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
+				CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason})
+			return true, nil
+		})
+	})
+	return out, next, err
+}
+
 // AccessLog returns the recorded sensitive reads, oldest first.
 func (b *Book) AccessLog(ctx context.Context) ([]AccessEntry, error) {
 	var out []AccessEntry

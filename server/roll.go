@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -198,6 +199,35 @@ func (s *rollService) RevealOwnerPhone(ctx context.Context, req *ov.RevealOwnerP
 	}
 	s.log.InfoContext(ctx, "phone revealed", "community", req.GetCommunityId(), "owner", req.GetOwnerId(), "token", tok.ID)
 	return &ov.RevealOwnerPhoneResponse{Phone: phone}, nil
+}
+
+func (s *rollService) ListPhoneReveals(ctx context.Context, req *ov.ListPhoneRevealsRequest) (*ov.ListPhoneRevealsResponse, error) {
+	n, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	var after uint64
+	if tok := req.GetPageToken(); tok != "" {
+		last, err := decodePageToken(tok)
+		if err == nil {
+			after, err = strconv.ParseUint(last, 10, 64)
+		}
+		if err != nil {
+			return nil, s.err(ctx, fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid))
+		}
+	}
+	entries, next, err := s.book.PhoneReveals(ctx, req.GetCommunityId(), after, n)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListPhoneRevealsResponse{}
+	if next != 0 {
+		resp.NextPageToken = encodePageToken(strconv.FormatUint(next, 10))
+	}
+	for _, e := range entries {
+		resp.Reveals = append(resp.Reveals, &ov.PhoneReveal{OwnerId: e.OwnerID, TokenId: e.TokenID, TokenLabel: e.Label, Reason: e.Reason, RevealTime: timestamppb.New(e.Time)})
+	}
+	return resp, nil
 }
 
 func actorOf(t auth.Token) roll.Actor { return roll.Actor{TokenID: t.ID, Label: t.Label} }

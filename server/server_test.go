@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -372,6 +373,49 @@ func TestRevealPhoneAndKeysOverAPI(t *testing.T) {
 	}
 	if log, _ := e.book.AccessLog(e.ctx("")); len(log) != 1 || log[0].Reason != "电话动员" {
 		t.Errorf("access log = %+v, want the reveal recorded", log)
+	}
+	// Who looked at whose number can be read: by an auditor, page by page,
+	// for this community only, never with the number.
+	staffTok := e.token(auth.CommunityStaff, "east")
+	if _, err := rs.RevealOwnerPhone(e.ctx(staffTok), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: bing.GetOwnerId(), Reason: "核对住址"}); err != nil {
+		t.Fatal(err)
+	}
+	e.createCommunity("west")
+	auditor := e.token(auth.Auditor, "")
+	var page struct {
+		Reveals []struct {
+			OwnerID    string `json:"owner_id"`
+			TokenLabel string `json:"token_label"`
+			Reason     string `json:"reason"`
+			RevealTime string `json:"reveal_time"`
+		} `json:"reveals"`
+		Next string `json:"next_page_token"`
+	}
+	raw := func(path, tok string) string {
+		t.Helper()
+		var out json.RawMessage
+		if code := e.do("GET", path, tok, nil, &out); code != http.StatusOK {
+			t.Fatalf("GET %s = %d %s", path, code, out)
+		}
+		json.Unmarshal(out, &page)
+		return string(out)
+	}
+	first := raw("/v1/communities/east/phoneReveals?page_size=1", auditor)
+	if len(page.Reveals) != 1 || page.Reveals[0].OwnerID != jia.GetOwnerId() || page.Reveals[0].Reason != "电话动员" || page.Reveals[0].RevealTime == "" || page.Next == "" {
+		t.Errorf("first page of reveals: %s", first)
+	}
+	second := raw("/v1/communities/east/phoneReveals?page_size=1&page_token="+page.Next, auditor)
+	if len(page.Reveals) != 1 || page.Reveals[0].OwnerID != bing.GetOwnerId() || !strings.Contains(page.Reveals[0].TokenLabel, "east") || page.Next != "" {
+		t.Errorf("second page of reveals: %s", second)
+	}
+	if strings.Contains(first+second, "1380000") {
+		t.Error("the list of reveals holds a phone number")
+	}
+	if west := raw("/v1/communities/west/phoneReveals", auditor); len(page.Reveals) != 0 {
+		t.Errorf("reveals of another community: %s", west)
+	}
+	if _, err := rs.ListPhoneReveals(e.ctx(staffTok), &ov.ListPhoneRevealsRequest{CommunityId: "east"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("staff ListPhoneReveals = %v, want PermissionDenied", err)
 	}
 	if strings.Contains(e.logs.String(), "13800000001") {
 		t.Error("the server log contains a full phone number")

@@ -1478,6 +1478,196 @@ func (x *RevealOwnerPhoneResponse) GetPhone() string {
 	return ""
 }
 
+type ListPhoneRevealsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPhoneRevealsRequest) Reset() {
+	*x = ListPhoneRevealsRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPhoneRevealsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPhoneRevealsRequest) ProtoMessage() {}
+
+func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
+func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListPhoneRevealsRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListPhoneRevealsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPhoneRevealsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// PhoneReveal is one recorded reveal of an owner's phone number.
+type PhoneReveal struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The token that asked and its label (who holds it).
+	TokenId       string                 `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	TokenLabel    string                 `protobuf:"bytes,3,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	RevealTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=reveal_time,json=revealTime,proto3" json:"reveal_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PhoneReveal) Reset() {
+	*x = PhoneReveal{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PhoneReveal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PhoneReveal) ProtoMessage() {}
+
+func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
+func (*PhoneReveal) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PhoneReveal) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *PhoneReveal) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *PhoneReveal) GetTokenLabel() string {
+	if x != nil {
+		return x.TokenLabel
+	}
+	return ""
+}
+
+func (x *PhoneReveal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PhoneReveal) GetRevealTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevealTime
+	}
+	return nil
+}
+
+type ListPhoneRevealsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reveals       []*PhoneReveal         `protobuf:"bytes,1,rep,name=reveals,proto3" json:"reveals,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPhoneRevealsResponse) Reset() {
+	*x = ListPhoneRevealsResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPhoneRevealsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPhoneRevealsResponse) ProtoMessage() {}
+
+func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
+func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
+	if x != nil {
+		return x.Reveals
+	}
+	return nil
+}
+
+func (x *ListPhoneRevealsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // OwnerKey is an ed25519 public key registered for online signing.
 type OwnerKey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1500,7 +1690,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1702,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1715,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -1602,7 +1792,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1804,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1817,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -1664,7 +1854,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +1866,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1879,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -1732,7 +1922,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1934,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1947,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -1798,7 +1988,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +2000,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +2013,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -1849,7 +2039,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +2051,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +2064,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -1990,7 +2180,23 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"0\n" +
 	"\x18RevealOwnerPhoneResponse\x12\x14\n" +
-	"\x05phone\x18\x01 \x01(\tR\x05phone\"\xf1\x02\n" +
+	"\x05phone\x18\x01 \x01(\tR\x05phone\"x\n" +
+	"\x17ListPhoneRevealsRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xb9\x01\n" +
+	"\vPhoneReveal\x12\x19\n" +
+	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x12\x1f\n" +
+	"\vtoken_label\x18\x03 \x01(\tR\n" +
+	"tokenLabel\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12;\n" +
+	"\vreveal_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revealTime\"w\n" +
+	"\x18ListPhoneRevealsResponse\x123\n" +
+	"\areveals\x18\x01 \x03(\v2\x19.ownervote.v1.PhoneRevealR\areveals\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf1\x02\n" +
 	"\bOwnerKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +
@@ -2033,7 +2239,7 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xfe\a\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xe1\b\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -2043,7 +2249,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
 	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12a\n" +
-	"\x10RevealOwnerPhone\x12%.ownervote.v1.RevealOwnerPhoneRequest\x1a&.ownervote.v1.RevealOwnerPhoneResponse\x12Q\n" +
+	"\x10RevealOwnerPhone\x12%.ownervote.v1.RevealOwnerPhoneRequest\x1a&.ownervote.v1.RevealOwnerPhoneResponse\x12a\n" +
+	"\x10ListPhoneReveals\x12%.ownervote.v1.ListPhoneRevealsRequest\x1a&.ownervote.v1.ListPhoneRevealsResponse\x12Q\n" +
 	"\x10RegisterOwnerKey\x12%.ownervote.v1.RegisterOwnerKeyRequest\x1a\x16.ownervote.v1.OwnerKey\x12M\n" +
 	"\x0eRotateOwnerKey\x12#.ownervote.v1.RotateOwnerKeyRequest\x1a\x16.ownervote.v1.OwnerKey\x12M\n" +
 	"\x0eRevokeOwnerKey\x12#.ownervote.v1.RevokeOwnerKeyRequest\x1a\x16.ownervote.v1.OwnerKey\x12X\n" +
@@ -2062,7 +2269,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                    // 0: ownervote.v1.UnitKind
 	(KeyStatus)(0),                   // 1: ownervote.v1.KeyStatus
@@ -2086,16 +2293,19 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*ListOwnersResponse)(nil),       // 19: ownervote.v1.ListOwnersResponse
 	(*RevealOwnerPhoneRequest)(nil),  // 20: ownervote.v1.RevealOwnerPhoneRequest
 	(*RevealOwnerPhoneResponse)(nil), // 21: ownervote.v1.RevealOwnerPhoneResponse
-	(*OwnerKey)(nil),                 // 22: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),  // 23: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),    // 24: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),    // 25: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),     // 26: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),    // 27: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),    // 28: google.protobuf.Timestamp
+	(*ListPhoneRevealsRequest)(nil),  // 22: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),              // 23: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil), // 24: ownervote.v1.ListPhoneRevealsResponse
+	(*OwnerKey)(nil),                 // 25: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),  // 26: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),    // 27: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),    // 28: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),     // 29: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),    // 30: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	28, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	31, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -2107,39 +2317,43 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	3,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
 	4,  // 10: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
 	6,  // 11: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	1,  // 12: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	28, // 13: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	28, // 14: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	22, // 15: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	7,  // 16: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	8,  // 17: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	9,  // 18: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	13, // 19: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	15, // 20: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	17, // 21: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	18, // 22: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	20, // 23: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	23, // 24: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	24, // 25: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	25, // 26: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	26, // 27: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 28: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 29: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 30: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 31: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	16, // 32: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	3,  // 33: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	19, // 34: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	21, // 35: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	22, // 36: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	22, // 37: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	22, // 38: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	27, // 39: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	28, // [28:40] is the sub-list for method output_type
-	16, // [16:28] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	31, // 12: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	23, // 13: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	1,  // 14: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	31, // 15: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	31, // 16: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	25, // 17: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	7,  // 18: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	8,  // 19: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	9,  // 20: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	13, // 21: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	15, // 22: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	17, // 23: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	18, // 24: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	20, // 25: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	22, // 26: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	26, // 27: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	27, // 28: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	28, // 29: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	29, // 30: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	2,  // 31: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	2,  // 32: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	10, // 33: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	14, // 34: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	16, // 35: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	3,  // 36: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	19, // 37: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	21, // 38: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	24, // 39: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	25, // 40: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	25, // 41: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	25, // 42: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	30, // 43: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	31, // [31:44] is the sub-list for method output_type
+	18, // [18:31] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -2153,7 +2367,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	RollService_GetRollFigures_FullMethodName   = "/ownervote.v1.RollService/GetRollFigures"
 	RollService_ListOwners_FullMethodName       = "/ownervote.v1.RollService/ListOwners"
 	RollService_RevealOwnerPhone_FullMethodName = "/ownervote.v1.RollService/RevealOwnerPhone"
+	RollService_ListPhoneReveals_FullMethodName = "/ownervote.v1.RollService/ListPhoneReveals"
 	RollService_RegisterOwnerKey_FullMethodName = "/ownervote.v1.RollService/RegisterOwnerKey"
 	RollService_RotateOwnerKey_FullMethodName   = "/ownervote.v1.RollService/RotateOwnerKey"
 	RollService_RevokeOwnerKey_FullMethodName   = "/ownervote.v1.RollService/RevokeOwnerKey"
@@ -58,6 +59,10 @@ type RollServiceClient interface {
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason.
 	RevealOwnerPhone(ctx context.Context, in *RevealOwnerPhoneRequest, opts ...grpc.CallOption) (*RevealOwnerPhoneResponse, error)
+	// ListPhoneReveals lists the recorded reveals of a community's owners'
+	// phone numbers, oldest first: who, whose, when and why (never the
+	// number). For street admins and auditors.
+	ListPhoneReveals(ctx context.Context, in *ListPhoneRevealsRequest, opts ...grpc.CallOption) (*ListPhoneRevealsResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
 	RegisterOwnerKey(ctx context.Context, in *RegisterOwnerKeyRequest, opts ...grpc.CallOption) (*OwnerKey, error)
@@ -157,6 +162,16 @@ func (c *rollServiceClient) RevealOwnerPhone(ctx context.Context, in *RevealOwne
 	return out, nil
 }
 
+func (c *rollServiceClient) ListPhoneReveals(ctx context.Context, in *ListPhoneRevealsRequest, opts ...grpc.CallOption) (*ListPhoneRevealsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPhoneRevealsResponse)
+	err := c.cc.Invoke(ctx, RollService_ListPhoneReveals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *rollServiceClient) RegisterOwnerKey(ctx context.Context, in *RegisterOwnerKeyRequest, opts ...grpc.CallOption) (*OwnerKey, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(OwnerKey)
@@ -222,6 +237,10 @@ type RollServiceServer interface {
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason.
 	RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error)
+	// ListPhoneReveals lists the recorded reveals of a community's owners'
+	// phone numbers, oldest first: who, whose, when and why (never the
+	// number). For street admins and auditors.
+	ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
 	RegisterOwnerKey(context.Context, *RegisterOwnerKeyRequest) (*OwnerKey, error)
@@ -264,6 +283,9 @@ func (UnimplementedRollServiceServer) ListOwners(context.Context, *ListOwnersReq
 }
 func (UnimplementedRollServiceServer) RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevealOwnerPhone not implemented")
+}
+func (UnimplementedRollServiceServer) ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPhoneReveals not implemented")
 }
 func (UnimplementedRollServiceServer) RegisterOwnerKey(context.Context, *RegisterOwnerKeyRequest) (*OwnerKey, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterOwnerKey not implemented")
@@ -442,6 +464,24 @@ func _RollService_RevealOwnerPhone_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RollService_ListPhoneReveals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPhoneRevealsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).ListPhoneReveals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_ListPhoneReveals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).ListPhoneReveals(ctx, req.(*ListPhoneRevealsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RollService_RegisterOwnerKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RegisterOwnerKeyRequest)
 	if err := dec(in); err != nil {
@@ -552,6 +592,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevealOwnerPhone",
 			Handler:    _RollService_RevealOwnerPhone_Handler,
+		},
+		{
+			MethodName: "ListPhoneReveals",
+			Handler:    _RollService_ListPhoneReveals_Handler,
 		},
 		{
 			MethodName: "RegisterOwnerKey",
