@@ -245,6 +245,7 @@ var (
 	ErrSignerExists     = errors.New("assembly: signer key already registered")
 	ErrBallotNotFound   = errors.New("assembly: ballot not found")
 	ErrProxyCap         = errors.New("assembly: proxy holder has reached the cap")
+	ErrProxyNotFound    = errors.New("assembly: no proxy authorisation on record")
 	ErrNotPending       = errors.New("assembly: ballot is not waiting for confirmation")
 	ErrSameStaff        = errors.New("assembly: the confirming staff member must differ from the one who took the ballot")
 	ErrMalformedBallot  = errors.New("assembly: malformed ballot")

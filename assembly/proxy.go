@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,11 @@ type Proxy struct {
 	DocumentSHA256  string    `json:"document_sha256"`
 	Recorded        time.Time `json:"recorded"`
 	RecordedBy      string    `json:"recorded_by"`
-	Revoked         time.Time `json:"revoked,omitzero"`
+	// Revoked is when the authorisation was withdrawn (WithdrawProxy), by
+	// whom and why.
+	Revoked      time.Time `json:"revoked,omitzero"`
+	RevokedBy    string    `json:"revoked_by,omitempty"`
+	RevokeReason string    `json:"revoke_reason,omitempty"`
 }
 
 // RecordProxy records a proxy authorisation for a voter of a published
@@ -71,8 +76,16 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if tx.Get(store.AssemblyVoters, store.Key(assemblyID, p.Voter)) == nil {
 			return fmt.Errorf("%w: voter: %q is not on the frozen roll", ErrInvalid, p.Voter)
 		}
-		if tx.Get(store.Proxies, store.Key(assemblyID, p.Voter)) != nil {
-			return fmt.Errorf("%w: voter %s already has a proxy on record", ErrExists, p.Voter)
+		var old Proxy
+		if ok, err := store.GetJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), &old); err != nil {
+			return err
+		} else if ok && old.Revoked.IsZero() {
+			return fmt.Errorf("%w: voter %s already has a proxy on record (withdraw it first, WithdrawProxy)", ErrExists, p.Voter)
+		} else if ok {
+			// The withdrawn one is kept aside: it still says whose its key is.
+			if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter, "withdrawn", strconv.FormatInt(old.Revoked.UnixNano(), 10)), old); err != nil {
+				return err
+			}
 		}
 		// A proxy holder signs with a key of their own for proxy ballots
 		// only: an owner's or a signer's key would sign in two roles.
@@ -89,10 +102,13 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			if err := json.Unmarshal(v, &q); err != nil {
 				return false, err
 			}
+			// A key stays its holder's, a withdrawn authorisation's too
+			// (the log says whose it is); withdrawn ones count toward
+			// no cap.
 			switch {
-			case !q.Revoked.IsZero():
 			case q.HolderKeyID == p.HolderKeyID && q.HolderID != "" && q.HolderID != p.HolderID:
 				return false, fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid)
+			case !q.Revoked.IsZero():
 			case q.HolderID == p.HolderID || (q.HolderID == "" && q.HolderKeyID == p.HolderKeyID):
 				n++
 			}
@@ -110,6 +126,47 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		}
 		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
 			Holder: p.HolderTag, HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
+	})
+	return p, err
+}
+
+// WithdrawProxy withdraws a voter's proxy authorisation, on the owner's
+// word or because it was recorded in error: from then on the holder's key
+// signs for the voter no more, the holder acts for one voter fewer under
+// the cap, and another proxy may be recorded. A ballot the holder cast
+// before stays as it is. The reason goes in the public log, so it holds no
+// phone or identity number. Taken between publication and closing.
+func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason, by string) (Proxy, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "" || len([]rune(reason)) > 200:
+		return Proxy{}, fmt.Errorf("%w: reason: 1 to 200 characters: why the authorisation is withdrawn", ErrInvalid)
+	case ballot.LongNumber(reason) >= 0:
+		return Proxy{}, fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule)
+	}
+	var p Proxy
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		if s := rec.StateAt(now); s != Published && s != Open {
+			return fmt.Errorf("%w: %s is %s; proxies are withdrawn between publication and closing", ErrWrongState, assemblyID, s)
+		}
+		ok, err := store.GetJSON(tx, store.Proxies, store.Key(assemblyID, voter), &p)
+		switch {
+		case err != nil:
+			return err
+		case !ok || !p.Revoked.IsZero():
+			return fmt.Errorf("%w: voter %s has no proxy on record to withdraw", ErrProxyNotFound, voter)
+		}
+		p.Revoked, p.RevokedBy, p.RevokeReason = now, by, reason
+		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, voter), p); err != nil {
+			return err
+		}
+		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxyWithdrawn, ProxyWithdrawn: &audit.ProxyWithdrawnEntry{
+			Voter: voter, HolderKeyID: p.HolderKeyID, Reason: reason, By: by}})
 	})
 	return p, err
 }

@@ -32,6 +32,9 @@ const (
 	// KindCommitteeKey: a committee member's lost key replaced by a new
 	// one, on other members' signed word (CommitteeKeyEntry).
 	KindCommitteeKey Kind = "COMMITTEE_KEY"
+	// KindProxyWithdrawn: a proxy authorisation withdrawn (or recorded in
+	// error); the holder votes for the voter no more.
+	KindProxyWithdrawn Kind = "PROXY_WITHDRAWN"
 )
 
 // Entry is one leaf of an assembly's log. Its leaf data is the JSON
@@ -43,21 +46,22 @@ type Entry struct {
 	Assembly string    `json:"assembly"`
 	Time     time.Time `json:"time"`
 
-	Roll          *RollEntry          `json:"roll,omitempty"`
-	Agenda        *AgendaEntry        `json:"agenda,omitempty"`
-	Key           *KeyEntry           `json:"key,omitempty"`
-	Proxy         *ProxyEntry         `json:"proxy,omitempty"`
-	Ballot        *BallotEntry        `json:"ballot,omitempty"`
-	Status        *StatusEntry        `json:"status,omitempty"`
-	Amendment     *AmendmentEntry     `json:"amendment,omitempty"`
-	Close         *CloseEntry         `json:"close,omitempty"`
-	Result        *ResultEntry        `json:"result,omitempty"`
-	Objection     *ObjectionEntry     `json:"objection,omitempty"`
-	Response      *ResponseEntry      `json:"response,omitempty"`
-	CertSignature *CertSignatureEntry `json:"cert_signature,omitempty"`
-	Certified     *CertifiedEntry     `json:"certified,omitempty"`
-	Cancel        *CancelEntry        `json:"cancel,omitempty"`
-	CommitteeKey  *CommitteeKeyEntry  `json:"committee_key,omitempty"`
+	Roll           *RollEntry           `json:"roll,omitempty"`
+	Agenda         *AgendaEntry         `json:"agenda,omitempty"`
+	Key            *KeyEntry            `json:"key,omitempty"`
+	Proxy          *ProxyEntry          `json:"proxy,omitempty"`
+	Ballot         *BallotEntry         `json:"ballot,omitempty"`
+	Status         *StatusEntry         `json:"status,omitempty"`
+	Amendment      *AmendmentEntry      `json:"amendment,omitempty"`
+	Close          *CloseEntry          `json:"close,omitempty"`
+	Result         *ResultEntry         `json:"result,omitempty"`
+	Objection      *ObjectionEntry      `json:"objection,omitempty"`
+	Response       *ResponseEntry       `json:"response,omitempty"`
+	CertSignature  *CertSignatureEntry  `json:"cert_signature,omitempty"`
+	Certified      *CertifiedEntry      `json:"certified,omitempty"`
+	Cancel         *CancelEntry         `json:"cancel,omitempty"`
+	CommitteeKey   *CommitteeKeyEntry   `json:"committee_key,omitempty"`
+	ProxyWithdrawn *ProxyWithdrawnEntry `json:"proxy_withdrawn,omitempty"`
 }
 
 // RollEntry commits to the frozen roll: the SHA-256 of its canonical
@@ -234,6 +238,17 @@ type ProxyEntry struct {
 	RecordedBy     string `json:"recorded_by"`
 }
 
+// ProxyWithdrawnEntry records that a voter's proxy authorisation is
+// withdrawn: the holder's key signs for the voter no more (a ballot it
+// signed before stays as it is), the holder acts for one voter fewer
+// under the cap, and another proxy may be recorded for the voter.
+type ProxyWithdrawnEntry struct {
+	Voter       string `json:"voter"`
+	HolderKeyID string `json:"holder_key_id"`
+	Reason      string `json:"reason"`
+	By          string `json:"by"`
+}
+
 // BallotEntry records a received, authentic ballot and what became of it.
 type BallotEntry struct {
 	Seq       uint64 `json:"seq"`
@@ -360,7 +375,7 @@ func ParseEntry(data []byte) (*Entry, error) {
 		KindBallot: e.Ballot != nil, KindStatus: e.Status != nil, KindAmendment: e.Amendment != nil, KindClose: e.Close != nil,
 		KindResult: e.Result != nil, KindObjection: e.Objection != nil, KindResponse: e.Response != nil,
 		KindCertSignature: e.CertSignature != nil, KindCertified: e.Certified != nil, KindCancel: e.Cancel != nil,
-		KindCommitteeKey: e.CommitteeKey != nil,
+		KindCommitteeKey: e.CommitteeKey != nil, KindProxyWithdrawn: e.ProxyWithdrawn != nil,
 	}
 	n := 0
 	for _, v := range set {

@@ -431,6 +431,15 @@ func (v *verifier) replay(e *Entry) error {
 		v.keys[e.Key.KeyID] = e.Key
 	case KindProxy:
 		return v.recordProxy(i, e.Proxy)
+	case KindProxyWithdrawn:
+		p := v.proxy[e.ProxyWithdrawn.Voter]
+		if p == nil || p.HolderKeyID != e.ProxyWithdrawn.HolderKeyID {
+			return fail("proxy", i, "the withdrawal of a proxy of voter %s with key %s, which is not on record", e.ProxyWithdrawn.Voter, e.ProxyWithdrawn.HolderKeyID)
+		}
+		delete(v.proxy, p.Voter)
+		if p.Holder != "" {
+			v.proxyHolders[p.Holder]--
+		}
 	case KindBallot:
 		return v.ballot(i, e.Time, e.Ballot)
 	case KindStatus:

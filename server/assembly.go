@@ -197,8 +197,28 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 		return nil, s.err(ctx, err)
 	}
 	s.log.InfoContext(ctx, "proxy recorded", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder", p.HolderTag, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
-	return &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
-		RecordTime: timestamppb.New(p.Recorded)}, nil
+	return proxyProto(p), nil
+}
+
+func proxyProto(p assembly.Proxy) *ov.ProxyAuthorization {
+	pp := &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
+		RecordTime: timestamppb.New(p.Recorded), WithdrawReason: p.RevokeReason}
+	if !p.Revoked.IsZero() {
+		pp.WithdrawTime = timestamppb.New(p.Revoked)
+	}
+	return pp
+}
+
+func (s *assemblyService) WithdrawProxy(ctx context.Context, req *ov.WithdrawProxyRequest) (*ov.ProxyAuthorization, error) {
+	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
+	p, err := s.reg.WithdrawProxy(ctx, req.GetAssemblyId(), req.GetVoter(), req.GetReason(), tokenFrom(ctx).ID)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "proxy withdrawn", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
+	return proxyProto(p), nil
 }
 
 func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollRequest) (*ov.RollAmendment, error) {

@@ -80,6 +80,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrSignerExists, codes.AlreadyExists, "SIGNER_EXISTS", "该公钥已登记"},
 	{assembly.ErrSignerNotPending, codes.FailedPrecondition, "SIGNER_NOT_PENDING", "该签名密钥不在待审批状态"},
 	{assembly.ErrBallotNotFound, codes.NotFound, "BALLOT_NOT_FOUND", "选票不存在"},
+	{assembly.ErrProxyNotFound, codes.NotFound, "PROXY_NOT_FOUND", "该业主没有可撤销的委托"},
 	{assembly.ErrProxyCap, codes.FailedPrecondition, "PROXY_CAP", "受托人代理的业主数已达上限"},
 	{assembly.ErrNotPending, codes.FailedPrecondition, "NOT_PENDING", "该选票不在待复核状态"},
 	{assembly.ErrSameStaff, codes.FailedPrecondition, "SAME_STAFF", "复核人须与录入人不同"},

@@ -637,6 +637,81 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 	}
 }
 
+// TestProxyWithdrawn: a proxy recorded in error, or revoked by the owner,
+// is withdrawn: its holder's key signs for the voter no more, the holder
+// may act for another voter under the cap, another proxy may be recorded
+// for the voter, the key stays its holder's, and the export verifies; the
+// verifier refuses a second proxy without the withdrawal.
+func TestProxyWithdrawn(t *testing.T) {
+	v := newVote(t, &ov.Settings{ProxyCap: 1})
+	record := func(i int, holder signer, idNumber string) (*ov.ProxyAuthorization, error) {
+		return v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
+			HolderName: "受托人", HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i), HolderIdNumber: idNumber})
+	}
+	withdraw := func(i int, reason string) (*ov.ProxyAuthorization, error) {
+		return v.as.WithdrawProxy(v.ctx(v.staffTok), &ov.WithdrawProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i], Reason: reason})
+	}
+	vote := func(i int, holder signer) (*ov.BallotReceipt, error) {
+		b, _ := v.ballotFor(i, ballot.Proxy, "AGREE")
+		b.KeyID = holder.keyID()
+		canonical, sig := v.sign(t, b, holder)
+		return v.submit(t, canonical, sig, ballot.Proxy)
+	}
+	h1, h2, h3 := newSigner("h1", 180), newSigner("h2", 181), newSigner("h3", 182)
+	if _, err := record(70, h1, idNumberN(910)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := record(71, h1, idNumberN(910)); server.ReasonOf(err) != "PROXY_CAP" {
+		t.Fatalf("a second voter for the holder, cap 1: %v, want PROXY_CAP", err)
+	}
+	if _, err := withdraw(70, "业主来电 13812345678 撤销"); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("a reason with a phone number: %v, want INVALID_ARGUMENT", err)
+	}
+	if _, err := withdraw(72, "业主本人撤销委托"); server.ReasonOf(err) != "PROXY_NOT_FOUND" {
+		t.Errorf("withdrawing no proxy: %v, want PROXY_NOT_FOUND", err)
+	}
+	if p, err := withdraw(70, "业主本人撤销委托"); err != nil || p.GetWithdrawTime() == nil || p.GetWithdrawReason() != "业主本人撤销委托" {
+		t.Fatalf("WithdrawProxy = %v, %v", p, err)
+	}
+	if _, err := withdraw(70, "再次撤销"); server.ReasonOf(err) != "PROXY_NOT_FOUND" {
+		t.Errorf("withdrawing it twice: %v, want PROXY_NOT_FOUND", err)
+	}
+	if r, err := vote(70, h1); server.ReasonOf(err) != "KEY_REVOKED" || r.GetStatus() == ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("a ballot through the withdrawn proxy: %v, %v; want KEY_REVOKED", r.GetStatus(), err)
+	}
+	if _, err := record(71, h1, idNumberN(910)); err != nil {
+		t.Errorf("the holder for another voter once the first proxy is withdrawn: %v", err)
+	}
+	if _, err := record(70, h2, idNumberN(911)); err != nil {
+		t.Fatalf("another proxy for the voter: %v", err)
+	}
+	// Once no standing proxy has h1's key, it is still h1's holder's.
+	if _, err := withdraw(71, "委托书有误"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := record(71, h3, idNumberN(913)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := record(72, h1, idNumberN(912)); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("the withdrawn proxies' key given to another holder: %v, want INVALID_ARGUMENT", err)
+	}
+	if r, err := vote(70, h2); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("a ballot through the new proxy: %v, %v", r.GetStatus(), err)
+	}
+	files := v.export(t)
+	if rep, err := verifyFiles(files); err != nil || rep.Counted != 1 {
+		t.Fatalf("verify = %+v, %v; want one counted ballot", rep, err)
+	}
+	ls := logLines(files)
+	ls = slices.DeleteFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"PROXY_WITHDRAWN"`)) })
+	setLogLines(files, ls)
+	editEntries(files, func(n int, e *audit.Entry) bool { e.Index = uint64(n); return true })
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "proxy" {
+		t.Errorf("verify(the withdrawal removed) = %v, want a proxy discrepancy", err)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the

@@ -2580,9 +2580,12 @@ type ProxyAuthorization struct {
 	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	// The holder id: the keyed hash of the holder's identity number, the
 	// same as their owner id where the holder is an owner of the community.
-	HolderId      string `protobuf:"bytes,6,opt,name=holder_id,json=holderId,proto3" json:"holder_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	HolderId string `protobuf:"bytes,6,opt,name=holder_id,json=holderId,proto3" json:"holder_id,omitempty"`
+	// When the authorisation was withdrawn, and why; unset while it stands.
+	WithdrawTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	WithdrawReason string                 `protobuf:"bytes,8,opt,name=withdraw_reason,json=withdrawReason,proto3" json:"withdraw_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ProxyAuthorization) Reset() {
@@ -2657,6 +2660,90 @@ func (x *ProxyAuthorization) GetHolderId() string {
 	return ""
 }
 
+func (x *ProxyAuthorization) GetWithdrawTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WithdrawTime
+	}
+	return nil
+}
+
+func (x *ProxyAuthorization) GetWithdrawReason() string {
+	if x != nil {
+		return x.WithdrawReason
+	}
+	return ""
+}
+
+type WithdrawProxyRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	Voter       string                 `protobuf:"bytes,3,opt,name=voter,proto3" json:"voter,omitempty"`
+	// Why, e.g. "业主本人撤销委托". Goes in the public log: no phone or
+	// identity number.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawProxyRequest) Reset() {
+	*x = WithdrawProxyRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawProxyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawProxyRequest) ProtoMessage() {}
+
+func (x *WithdrawProxyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawProxyRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawProxyRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *WithdrawProxyRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *WithdrawProxyRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *WithdrawProxyRequest) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+func (x *WithdrawProxyRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type AmendRollRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -2672,7 +2759,7 @@ type AmendRollRequest struct {
 
 func (x *AmendRollRequest) Reset() {
 	*x = AmendRollRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2684,7 +2771,7 @@ func (x *AmendRollRequest) String() string {
 func (*AmendRollRequest) ProtoMessage() {}
 
 func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2697,7 +2784,7 @@ func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendRollRequest.ProtoReflect.Descriptor instead.
 func (*AmendRollRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AmendRollRequest) GetCommunityId() string {
@@ -2750,7 +2837,7 @@ type RollAmendment struct {
 
 func (x *RollAmendment) Reset() {
 	*x = RollAmendment{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2762,7 +2849,7 @@ func (x *RollAmendment) String() string {
 func (*RollAmendment) ProtoMessage() {}
 
 func (x *RollAmendment) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2775,7 +2862,7 @@ func (x *RollAmendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
 func (*RollAmendment) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RollAmendment) GetUnitId() string {
@@ -2830,7 +2917,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2842,7 +2929,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2855,7 +2942,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetProgressRequest) GetCommunityId() string {
@@ -2882,7 +2969,7 @@ type WatchProgressRequest struct {
 
 func (x *WatchProgressRequest) Reset() {
 	*x = WatchProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2894,7 +2981,7 @@ func (x *WatchProgressRequest) String() string {
 func (*WatchProgressRequest) ProtoMessage() {}
 
 func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2907,7 +2994,7 @@ func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgressRequest.ProtoReflect.Descriptor instead.
 func (*WatchProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WatchProgressRequest) GetCommunityId() string {
@@ -2937,7 +3024,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2949,7 +3036,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2962,7 +3049,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Line) GetRequired() *Figures {
@@ -2999,7 +3086,7 @@ type ChoiceProgress struct {
 
 func (x *ChoiceProgress) Reset() {
 	*x = ChoiceProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3098,7 @@ func (x *ChoiceProgress) String() string {
 func (*ChoiceProgress) ProtoMessage() {}
 
 func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,7 +3111,7 @@ func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceProgress.ProtoReflect.Descriptor instead.
 func (*ChoiceProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChoiceProgress) GetChoice() string {
@@ -3067,7 +3154,7 @@ type MotionProgress struct {
 
 func (x *MotionProgress) Reset() {
 	*x = MotionProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3166,7 @@ func (x *MotionProgress) String() string {
 func (*MotionProgress) ProtoMessage() {}
 
 func (x *MotionProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3179,7 @@ func (x *MotionProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionProgress.ProtoReflect.Descriptor instead.
 func (*MotionProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *MotionProgress) GetMotionId() string {
@@ -3175,7 +3262,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3187,7 +3274,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3200,7 +3287,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChannelCount) GetChannel() Channel {
@@ -3227,7 +3314,7 @@ type HourCount struct {
 
 func (x *HourCount) Reset() {
 	*x = HourCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3326,7 @@ func (x *HourCount) String() string {
 func (*HourCount) ProtoMessage() {}
 
 func (x *HourCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3339,7 @@ func (x *HourCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HourCount.ProtoReflect.Descriptor instead.
 func (*HourCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *HourCount) GetHour() *timestamppb.Timestamp {
@@ -3288,7 +3375,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3387,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3400,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Progress) GetAssemblyId() string {
@@ -3398,7 +3485,7 @@ type ListNonVotersRequest struct {
 
 func (x *ListNonVotersRequest) Reset() {
 	*x = ListNonVotersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3410,7 +3497,7 @@ func (x *ListNonVotersRequest) String() string {
 func (*ListNonVotersRequest) ProtoMessage() {}
 
 func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3423,7 +3510,7 @@ func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersRequest.ProtoReflect.Descriptor instead.
 func (*ListNonVotersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListNonVotersRequest) GetCommunityId() string {
@@ -3460,7 +3547,7 @@ type NonVoter struct {
 
 func (x *NonVoter) Reset() {
 	*x = NonVoter{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3472,7 +3559,7 @@ func (x *NonVoter) String() string {
 func (*NonVoter) ProtoMessage() {}
 
 func (x *NonVoter) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3485,7 +3572,7 @@ func (x *NonVoter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NonVoter.ProtoReflect.Descriptor instead.
 func (*NonVoter) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *NonVoter) GetVoter() string {
@@ -3525,7 +3612,7 @@ type ListNonVotersResponse struct {
 
 func (x *ListNonVotersResponse) Reset() {
 	*x = ListNonVotersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3537,7 +3624,7 @@ func (x *ListNonVotersResponse) String() string {
 func (*ListNonVotersResponse) ProtoMessage() {}
 
 func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3550,7 +3637,7 @@ func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersResponse.ProtoReflect.Descriptor instead.
 func (*ListNonVotersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListNonVotersResponse) GetNonVoters() []*NonVoter {
@@ -3570,7 +3657,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3582,7 +3669,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3595,7 +3682,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetResultRequest) GetCommunityId() string {
@@ -3622,7 +3709,7 @@ type ChoiceTally struct {
 
 func (x *ChoiceTally) Reset() {
 	*x = ChoiceTally{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3634,7 +3721,7 @@ func (x *ChoiceTally) String() string {
 func (*ChoiceTally) ProtoMessage() {}
 
 func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3647,7 +3734,7 @@ func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceTally.ProtoReflect.Descriptor instead.
 func (*ChoiceTally) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ChoiceTally) GetChoice() string {
@@ -3680,7 +3767,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3692,7 +3779,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3705,7 +3792,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -3775,7 +3862,7 @@ type MotionResult struct {
 
 func (x *MotionResult) Reset() {
 	*x = MotionResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3787,7 +3874,7 @@ func (x *MotionResult) String() string {
 func (*MotionResult) ProtoMessage() {}
 
 func (x *MotionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3800,7 +3887,7 @@ func (x *MotionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionResult.ProtoReflect.Descriptor instead.
 func (*MotionResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *MotionResult) GetMotionId() string {
@@ -3886,7 +3973,7 @@ type AssemblyResult struct {
 
 func (x *AssemblyResult) Reset() {
 	*x = AssemblyResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3898,7 +3985,7 @@ func (x *AssemblyResult) String() string {
 func (*AssemblyResult) ProtoMessage() {}
 
 func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3911,7 +3998,7 @@ func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssemblyResult.ProtoReflect.Descriptor instead.
 func (*AssemblyResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AssemblyResult) GetAssemblyId() string {
@@ -3994,7 +4081,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4006,7 +4093,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4019,7 +4106,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetCheckpointRequest) GetCommunityId() string {
@@ -4049,7 +4136,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4061,7 +4148,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4074,7 +4161,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Checkpoint) GetCheckpoint() string {
@@ -4110,7 +4197,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4122,7 +4209,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4135,7 +4222,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetInclusionProofRequest) GetCommunityId() string {
@@ -4178,7 +4265,7 @@ type InclusionProof struct {
 
 func (x *InclusionProof) Reset() {
 	*x = InclusionProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4190,7 +4277,7 @@ func (x *InclusionProof) String() string {
 func (*InclusionProof) ProtoMessage() {}
 
 func (x *InclusionProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4203,7 +4290,7 @@ func (x *InclusionProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InclusionProof.ProtoReflect.Descriptor instead.
 func (*InclusionProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *InclusionProof) GetIndex() uint64 {
@@ -4246,7 +4333,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4258,7 +4345,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4271,7 +4358,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetConsistencyProofRequest) GetCommunityId() string {
@@ -4313,7 +4400,7 @@ type ConsistencyProof struct {
 
 func (x *ConsistencyProof) Reset() {
 	*x = ConsistencyProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4325,7 +4412,7 @@ func (x *ConsistencyProof) String() string {
 func (*ConsistencyProof) ProtoMessage() {}
 
 func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4338,7 +4425,7 @@ func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
 func (*ConsistencyProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ConsistencyProof) GetSize1() uint64 {
@@ -4374,7 +4461,7 @@ type ListLogEntriesRequest struct {
 
 func (x *ListLogEntriesRequest) Reset() {
 	*x = ListLogEntriesRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4386,7 +4473,7 @@ func (x *ListLogEntriesRequest) String() string {
 func (*ListLogEntriesRequest) ProtoMessage() {}
 
 func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4399,7 +4486,7 @@ func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListLogEntriesRequest) GetCommunityId() string {
@@ -4439,7 +4526,7 @@ type ListLogEntriesResponse struct {
 
 func (x *ListLogEntriesResponse) Reset() {
 	*x = ListLogEntriesResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4451,7 +4538,7 @@ func (x *ListLogEntriesResponse) String() string {
 func (*ListLogEntriesResponse) ProtoMessage() {}
 
 func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4464,7 +4551,7 @@ func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListLogEntriesResponse) GetEntries() [][]byte {
@@ -4485,7 +4572,7 @@ type RecordObjectionRequest struct {
 
 func (x *RecordObjectionRequest) Reset() {
 	*x = RecordObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4497,7 +4584,7 @@ func (x *RecordObjectionRequest) String() string {
 func (*RecordObjectionRequest) ProtoMessage() {}
 
 func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4510,7 +4597,7 @@ func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RecordObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RecordObjectionRequest) GetCommunityId() string {
@@ -4546,7 +4633,7 @@ type RespondObjectionRequest struct {
 
 func (x *RespondObjectionRequest) Reset() {
 	*x = RespondObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4558,7 +4645,7 @@ func (x *RespondObjectionRequest) String() string {
 func (*RespondObjectionRequest) ProtoMessage() {}
 
 func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4571,7 +4658,7 @@ func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RespondObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RespondObjectionRequest) GetCommunityId() string {
@@ -4616,7 +4703,7 @@ type CertifyResultRequest struct {
 
 func (x *CertifyResultRequest) Reset() {
 	*x = CertifyResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4628,7 +4715,7 @@ func (x *CertifyResultRequest) String() string {
 func (*CertifyResultRequest) ProtoMessage() {}
 
 func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4641,7 +4728,7 @@ func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertifyResultRequest.ProtoReflect.Descriptor instead.
 func (*CertifyResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *CertifyResultRequest) GetCommunityId() string {
@@ -4693,7 +4780,7 @@ type ReplaceCommitteeKeyRequest struct {
 
 func (x *ReplaceCommitteeKeyRequest) Reset() {
 	*x = ReplaceCommitteeKeyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4705,7 +4792,7 @@ func (x *ReplaceCommitteeKeyRequest) String() string {
 func (*ReplaceCommitteeKeyRequest) ProtoMessage() {}
 
 func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4718,7 +4805,7 @@ func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplaceCommitteeKeyRequest.ProtoReflect.Descriptor instead.
 func (*ReplaceCommitteeKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ReplaceCommitteeKeyRequest) GetCommunityId() string {
@@ -4773,7 +4860,7 @@ type ExportAssemblyRequest struct {
 
 func (x *ExportAssemblyRequest) Reset() {
 	*x = ExportAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +4872,7 @@ func (x *ExportAssemblyRequest) String() string {
 func (*ExportAssemblyRequest) ProtoMessage() {}
 
 func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +4885,7 @@ func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ExportAssemblyRequest) GetCommunityId() string {
@@ -4825,7 +4912,7 @@ type ExportAssemblyResponse struct {
 
 func (x *ExportAssemblyResponse) Reset() {
 	*x = ExportAssemblyResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4837,7 +4924,7 @@ func (x *ExportAssemblyResponse) String() string {
 func (*ExportAssemblyResponse) ProtoMessage() {}
 
 func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4850,7 +4937,7 @@ func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyResponse.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ExportAssemblyResponse) GetFiles() map[string][]byte {
@@ -4891,7 +4978,7 @@ type Signer struct {
 
 func (x *Signer) Reset() {
 	*x = Signer{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4903,7 +4990,7 @@ func (x *Signer) String() string {
 func (*Signer) ProtoMessage() {}
 
 func (x *Signer) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4916,7 +5003,7 @@ func (x *Signer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signer.ProtoReflect.Descriptor instead.
 func (*Signer) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Signer) GetKeyId() string {
@@ -5019,7 +5106,7 @@ type RegisterSignerRequest struct {
 
 func (x *RegisterSignerRequest) Reset() {
 	*x = RegisterSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5031,7 +5118,7 @@ func (x *RegisterSignerRequest) String() string {
 func (*RegisterSignerRequest) ProtoMessage() {}
 
 func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5044,7 +5131,7 @@ func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSignerRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RegisterSignerRequest) GetSigner() *Signer {
@@ -5063,7 +5150,7 @@ type ListSignersRequest struct {
 
 func (x *ListSignersRequest) Reset() {
 	*x = ListSignersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5075,7 +5162,7 @@ func (x *ListSignersRequest) String() string {
 func (*ListSignersRequest) ProtoMessage() {}
 
 func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5088,7 +5175,7 @@ func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersRequest.ProtoReflect.Descriptor instead.
 func (*ListSignersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListSignersRequest) GetCommunityId() string {
@@ -5107,7 +5194,7 @@ type ListSignersResponse struct {
 
 func (x *ListSignersResponse) Reset() {
 	*x = ListSignersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5119,7 +5206,7 @@ func (x *ListSignersResponse) String() string {
 func (*ListSignersResponse) ProtoMessage() {}
 
 func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5132,7 +5219,7 @@ func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersResponse.ProtoReflect.Descriptor instead.
 func (*ListSignersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListSignersResponse) GetSigners() []*Signer {
@@ -5152,7 +5239,7 @@ type RevokeSignerRequest struct {
 
 func (x *RevokeSignerRequest) Reset() {
 	*x = RevokeSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5164,7 +5251,7 @@ func (x *RevokeSignerRequest) String() string {
 func (*RevokeSignerRequest) ProtoMessage() {}
 
 func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5177,7 +5264,7 @@ func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSignerRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *RevokeSignerRequest) GetKeyId() string {
@@ -5202,7 +5289,7 @@ type GetServerKeysRequest struct {
 
 func (x *GetServerKeysRequest) Reset() {
 	*x = GetServerKeysRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5214,7 +5301,7 @@ func (x *GetServerKeysRequest) String() string {
 func (*GetServerKeysRequest) ProtoMessage() {}
 
 func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5227,7 +5314,7 @@ func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerKeysRequest.ProtoReflect.Descriptor instead.
 func (*GetServerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
 }
 
 type ServerKeys struct {
@@ -5243,7 +5330,7 @@ type ServerKeys struct {
 
 func (x *ServerKeys) Reset() {
 	*x = ServerKeys{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5255,7 +5342,7 @@ func (x *ServerKeys) String() string {
 func (*ServerKeys) ProtoMessage() {}
 
 func (x *ServerKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5268,7 +5355,7 @@ func (x *ServerKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerKeys.ProtoReflect.Descriptor instead.
 func (*ServerKeys) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ServerKeys) GetReceiptPublicKey() []byte {
@@ -5310,7 +5397,7 @@ type EnrolSignerRequest struct {
 
 func (x *EnrolSignerRequest) Reset() {
 	*x = EnrolSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5322,7 +5409,7 @@ func (x *EnrolSignerRequest) String() string {
 func (*EnrolSignerRequest) ProtoMessage() {}
 
 func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5335,7 +5422,7 @@ func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolSignerRequest.ProtoReflect.Descriptor instead.
 func (*EnrolSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *EnrolSignerRequest) GetKind() string {
@@ -5382,7 +5469,7 @@ type ApproveSignerRequest struct {
 
 func (x *ApproveSignerRequest) Reset() {
 	*x = ApproveSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5394,7 +5481,7 @@ func (x *ApproveSignerRequest) String() string {
 func (*ApproveSignerRequest) ProtoMessage() {}
 
 func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5407,7 +5494,7 @@ func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveSignerRequest.ProtoReflect.Descriptor instead.
 func (*ApproveSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ApproveSignerRequest) GetKeyId() string {
@@ -5441,7 +5528,7 @@ type CallAttempt struct {
 
 func (x *CallAttempt) Reset() {
 	*x = CallAttempt{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5453,7 +5540,7 @@ func (x *CallAttempt) String() string {
 func (*CallAttempt) ProtoMessage() {}
 
 func (x *CallAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5466,7 +5553,7 @@ func (x *CallAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
 func (*CallAttempt) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CallAttempt) GetAssemblyId() string {
@@ -5547,7 +5634,7 @@ type RecordCallAttemptRequest struct {
 
 func (x *RecordCallAttemptRequest) Reset() {
 	*x = RecordCallAttemptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5559,7 +5646,7 @@ func (x *RecordCallAttemptRequest) String() string {
 func (*RecordCallAttemptRequest) ProtoMessage() {}
 
 func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5572,7 +5659,7 @@ func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCallAttemptRequest.ProtoReflect.Descriptor instead.
 func (*RecordCallAttemptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *RecordCallAttemptRequest) GetCommunityId() string {
@@ -5636,7 +5723,7 @@ type ListCallAttemptsRequest struct {
 
 func (x *ListCallAttemptsRequest) Reset() {
 	*x = ListCallAttemptsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5648,7 +5735,7 @@ func (x *ListCallAttemptsRequest) String() string {
 func (*ListCallAttemptsRequest) ProtoMessage() {}
 
 func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5661,7 +5748,7 @@ func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsRequest.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ListCallAttemptsRequest) GetCommunityId() string {
@@ -5694,7 +5781,7 @@ type ListCallAttemptsResponse struct {
 
 func (x *ListCallAttemptsResponse) Reset() {
 	*x = ListCallAttemptsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5706,7 +5793,7 @@ func (x *ListCallAttemptsResponse) String() string {
 func (*ListCallAttemptsResponse) ProtoMessage() {}
 
 func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5719,7 +5806,7 @@ func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsResponse.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ListCallAttemptsResponse) GetCallAttempts() []*CallAttempt {
@@ -5927,7 +6014,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"holderName\x12*\n" +
 	"\x11holder_public_key\x18\x05 \x01(\fR\x0fholderPublicKey\x12'\n" +
 	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\x12(\n" +
-	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xf2\x01\n" +
+	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xdc\x02\n" +
 	"\x12ProxyAuthorization\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1f\n" +
 	"\vholder_name\x18\x02 \x01(\tR\n" +
@@ -5936,7 +6023,15 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\x12\x1b\n" +
-	"\tholder_id\x18\x06 \x01(\tR\bholderId\"\xd1\x01\n" +
+	"\tholder_id\x18\x06 \x01(\tR\bholderId\x12?\n" +
+	"\rwithdraw_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x12'\n" +
+	"\x0fwithdraw_reason\x18\b \x01(\tR\x0ewithdrawReason\"\x88\x01\n" +
+	"\x14WithdrawProxyRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x14\n" +
+	"\x05voter\x18\x03 \x01(\tR\x05voter\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xd1\x01\n" +
 	"\x10AmendRollRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -6254,7 +6349,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x16CALL_OUTCOME_CALL_BACK\x10\x03\x12!\n" +
 	"\x1dCALL_OUTCOME_WILL_VOTE_ONLINE\x10\x04\x12\x1d\n" +
 	"\x19CALL_OUTCOME_WRONG_NUMBER\x10\x05\x12\x16\n" +
-	"\x12CALL_OUTCOME_VOTED\x10\x062\xe7\x11\n" +
+	"\x12CALL_OUTCOME_VOTED\x10\x062\xbe\x12\n" +
 	"\x0fAssemblyService\x12M\n" +
 	"\x0eCreateAssembly\x12#.ownervote.v1.CreateAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12G\n" +
 	"\vGetAssembly\x12 .ownervote.v1.GetAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
@@ -6266,7 +6361,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\rConfirmBallot\x12\".ownervote.v1.ConfirmBallotRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12V\n" +
 	"\x10GetBallotReceipt\x12%.ownervote.v1.GetBallotReceiptRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12R\n" +
 	"\vListBallots\x12 .ownervote.v1.ListBallotsRequest\x1a!.ownervote.v1.ListBallotsResponse\x12Q\n" +
-	"\vRecordProxy\x12 .ownervote.v1.RecordProxyRequest\x1a .ownervote.v1.ProxyAuthorization\x12H\n" +
+	"\vRecordProxy\x12 .ownervote.v1.RecordProxyRequest\x1a .ownervote.v1.ProxyAuthorization\x12U\n" +
+	"\rWithdrawProxy\x12\".ownervote.v1.WithdrawProxyRequest\x1a .ownervote.v1.ProxyAuthorization\x12H\n" +
 	"\tAmendRoll\x12\x1e.ownervote.v1.AmendRollRequest\x1a\x1b.ownervote.v1.RollAmendment\x12G\n" +
 	"\vGetProgress\x12 .ownervote.v1.GetProgressRequest\x1a\x16.ownervote.v1.Progress\x12M\n" +
 	"\rWatchProgress\x12\".ownervote.v1.WatchProgressRequest\x1a\x16.ownervote.v1.Progress0\x01\x12X\n" +
@@ -6304,7 +6400,7 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(Matter)(0),                        // 0: ownervote.v1.Matter
 	(Channel)(0),                       // 1: ownervote.v1.Channel
@@ -6341,54 +6437,55 @@ var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(*ListBallotsResponse)(nil),        // 32: ownervote.v1.ListBallotsResponse
 	(*RecordProxyRequest)(nil),         // 33: ownervote.v1.RecordProxyRequest
 	(*ProxyAuthorization)(nil),         // 34: ownervote.v1.ProxyAuthorization
-	(*AmendRollRequest)(nil),           // 35: ownervote.v1.AmendRollRequest
-	(*RollAmendment)(nil),              // 36: ownervote.v1.RollAmendment
-	(*GetProgressRequest)(nil),         // 37: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),       // 38: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                       // 39: ownervote.v1.Line
-	(*ChoiceProgress)(nil),             // 40: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),             // 41: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),               // 42: ownervote.v1.ChannelCount
-	(*HourCount)(nil),                  // 43: ownervote.v1.HourCount
-	(*Progress)(nil),                   // 44: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),       // 45: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                   // 46: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),      // 47: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),           // 48: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),                // 49: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                   // 50: ownervote.v1.Decision
-	(*MotionResult)(nil),               // 51: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),             // 52: ownervote.v1.AssemblyResult
-	(*GetCheckpointRequest)(nil),       // 53: ownervote.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),                 // 54: ownervote.v1.Checkpoint
-	(*GetInclusionProofRequest)(nil),   // 55: ownervote.v1.GetInclusionProofRequest
-	(*InclusionProof)(nil),             // 56: ownervote.v1.InclusionProof
-	(*GetConsistencyProofRequest)(nil), // 57: ownervote.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 58: ownervote.v1.ConsistencyProof
-	(*ListLogEntriesRequest)(nil),      // 59: ownervote.v1.ListLogEntriesRequest
-	(*ListLogEntriesResponse)(nil),     // 60: ownervote.v1.ListLogEntriesResponse
-	(*RecordObjectionRequest)(nil),     // 61: ownervote.v1.RecordObjectionRequest
-	(*RespondObjectionRequest)(nil),    // 62: ownervote.v1.RespondObjectionRequest
-	(*CertifyResultRequest)(nil),       // 63: ownervote.v1.CertifyResultRequest
-	(*ReplaceCommitteeKeyRequest)(nil), // 64: ownervote.v1.ReplaceCommitteeKeyRequest
-	(*ExportAssemblyRequest)(nil),      // 65: ownervote.v1.ExportAssemblyRequest
-	(*ExportAssemblyResponse)(nil),     // 66: ownervote.v1.ExportAssemblyResponse
-	(*Signer)(nil),                     // 67: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),      // 68: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),         // 69: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),        // 70: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),        // 71: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),       // 72: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),                 // 73: ownervote.v1.ServerKeys
-	(*EnrolSignerRequest)(nil),         // 74: ownervote.v1.EnrolSignerRequest
-	(*ApproveSignerRequest)(nil),       // 75: ownervote.v1.ApproveSignerRequest
-	(*CallAttempt)(nil),                // 76: ownervote.v1.CallAttempt
-	(*RecordCallAttemptRequest)(nil),   // 77: ownervote.v1.RecordCallAttemptRequest
-	(*ListCallAttemptsRequest)(nil),    // 78: ownervote.v1.ListCallAttemptsRequest
-	(*ListCallAttemptsResponse)(nil),   // 79: ownervote.v1.ListCallAttemptsResponse
-	nil,                                // 80: ownervote.v1.ExportAssemblyResponse.FilesEntry
-	(*timestamppb.Timestamp)(nil),      // 81: google.protobuf.Timestamp
-	(*OwnerInput)(nil),                 // 82: ownervote.v1.OwnerInput
+	(*WithdrawProxyRequest)(nil),       // 35: ownervote.v1.WithdrawProxyRequest
+	(*AmendRollRequest)(nil),           // 36: ownervote.v1.AmendRollRequest
+	(*RollAmendment)(nil),              // 37: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),         // 38: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),       // 39: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                       // 40: ownervote.v1.Line
+	(*ChoiceProgress)(nil),             // 41: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),             // 42: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),               // 43: ownervote.v1.ChannelCount
+	(*HourCount)(nil),                  // 44: ownervote.v1.HourCount
+	(*Progress)(nil),                   // 45: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),       // 46: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                   // 47: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),      // 48: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),           // 49: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),                // 50: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                   // 51: ownervote.v1.Decision
+	(*MotionResult)(nil),               // 52: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),             // 53: ownervote.v1.AssemblyResult
+	(*GetCheckpointRequest)(nil),       // 54: ownervote.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 55: ownervote.v1.Checkpoint
+	(*GetInclusionProofRequest)(nil),   // 56: ownervote.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 57: ownervote.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 58: ownervote.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 59: ownervote.v1.ConsistencyProof
+	(*ListLogEntriesRequest)(nil),      // 60: ownervote.v1.ListLogEntriesRequest
+	(*ListLogEntriesResponse)(nil),     // 61: ownervote.v1.ListLogEntriesResponse
+	(*RecordObjectionRequest)(nil),     // 62: ownervote.v1.RecordObjectionRequest
+	(*RespondObjectionRequest)(nil),    // 63: ownervote.v1.RespondObjectionRequest
+	(*CertifyResultRequest)(nil),       // 64: ownervote.v1.CertifyResultRequest
+	(*ReplaceCommitteeKeyRequest)(nil), // 65: ownervote.v1.ReplaceCommitteeKeyRequest
+	(*ExportAssemblyRequest)(nil),      // 66: ownervote.v1.ExportAssemblyRequest
+	(*ExportAssemblyResponse)(nil),     // 67: ownervote.v1.ExportAssemblyResponse
+	(*Signer)(nil),                     // 68: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),      // 69: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),         // 70: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),        // 71: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),        // 72: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),       // 73: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),                 // 74: ownervote.v1.ServerKeys
+	(*EnrolSignerRequest)(nil),         // 75: ownervote.v1.EnrolSignerRequest
+	(*ApproveSignerRequest)(nil),       // 76: ownervote.v1.ApproveSignerRequest
+	(*CallAttempt)(nil),                // 77: ownervote.v1.CallAttempt
+	(*RecordCallAttemptRequest)(nil),   // 78: ownervote.v1.RecordCallAttemptRequest
+	(*ListCallAttemptsRequest)(nil),    // 79: ownervote.v1.ListCallAttemptsRequest
+	(*ListCallAttemptsResponse)(nil),   // 80: ownervote.v1.ListCallAttemptsResponse
+	nil,                                // 81: ownervote.v1.ExportAssemblyResponse.FilesEntry
+	(*timestamppb.Timestamp)(nil),      // 82: google.protobuf.Timestamp
+	(*OwnerInput)(nil),                 // 83: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,   // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
@@ -6401,155 +6498,158 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
 	14,  // 8: ownervote.v1.Committee.replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
 	14,  // 9: ownervote.v1.Committee.pending_replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
-	81,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
+	82,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
 	7,   // 11: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	81,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	81,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	82,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	82,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
 	1,   // 14: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
 	10,  // 15: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
 	11,  // 16: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
 	12,  // 17: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
 	13,  // 18: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
 	2,   // 19: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	81,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	81,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	82,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	82,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
 	15,  // 22: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	81,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	81,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	36,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	82,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	82,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	37,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
 	17,  // 26: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
 	18,  // 27: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
-	81,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
-	81,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
-	81,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
-	81,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	82,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	82,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	82,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	82,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
 	16,  // 32: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
 	16,  // 33: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
 	4,   // 34: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	81,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	82,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
 	1,   // 36: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
 	4,   // 37: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	81,  // 38: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	82,  // 38: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
 	31,  // 39: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	81,  // 40: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	82,  // 41: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	81,  // 42: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
-	15,  // 43: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	15,  // 44: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	15,  // 45: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	39,  // 46: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	15,  // 47: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	15,  // 48: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	39,  // 49: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	40,  // 50: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	15,  // 51: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	15,  // 52: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	15,  // 53: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,   // 54: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	81,  // 55: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,   // 56: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	42,  // 57: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	43,  // 58: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	41,  // 59: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	15,  // 60: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	46,  // 61: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	15,  // 62: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	15,  // 63: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	15,  // 64: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	15,  // 65: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	49,  // 66: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	50,  // 67: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	50,  // 68: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,   // 69: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	15,  // 70: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	51,  // 71: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	81,  // 72: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	81,  // 73: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	80,  // 74: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	81,  // 75: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	81,  // 76: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	81,  // 77: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
-	67,  // 78: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	67,  // 79: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	5,   // 80: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 81: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
-	81,  // 82: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
-	81,  // 83: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
-	5,   // 84: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 85: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
-	81,  // 86: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
-	76,  // 87: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
-	19,  // 88: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	20,  // 89: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	21,  // 90: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	23,  // 91: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	24,  // 92: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	25,  // 93: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	26,  // 94: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	28,  // 95: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	29,  // 96: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	30,  // 97: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	33,  // 98: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	35,  // 99: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	37,  // 100: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	38,  // 101: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	45,  // 102: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	48,  // 103: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	53,  // 104: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	55,  // 105: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	57,  // 106: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	59,  // 107: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	61,  // 108: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	62,  // 109: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	63,  // 110: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	64,  // 111: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
-	65,  // 112: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	77,  // 113: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
-	78,  // 114: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
-	68,  // 115: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	69,  // 116: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	71,  // 117: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	72,  // 118: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	74,  // 119: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
-	75,  // 120: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
-	16,  // 121: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 122: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	22,  // 123: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	16,  // 124: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 125: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 126: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	27,  // 127: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 128: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 129: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	32,  // 130: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	34,  // 131: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	36,  // 132: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	44,  // 133: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	44,  // 134: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	47,  // 135: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	52,  // 136: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	54,  // 137: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	56,  // 138: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	58,  // 139: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	60,  // 140: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	17,  // 141: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	17,  // 142: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	16,  // 143: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	16,  // 144: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
-	66,  // 145: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	76,  // 146: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
-	79,  // 147: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
-	67,  // 148: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	70,  // 149: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	67,  // 150: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	73,  // 151: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	67,  // 152: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
-	67,  // 153: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
-	121, // [121:154] is the sub-list for method output_type
-	88,  // [88:121] is the sub-list for method input_type
-	88,  // [88:88] is the sub-list for extension type_name
-	88,  // [88:88] is the sub-list for extension extendee
-	0,   // [0:88] is the sub-list for field type_name
+	82,  // 40: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	82,  // 41: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
+	83,  // 42: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	82,  // 43: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	15,  // 44: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	15,  // 45: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	15,  // 46: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	40,  // 47: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	15,  // 48: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	15,  // 49: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	40,  // 50: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	41,  // 51: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	15,  // 52: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	15,  // 53: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	15,  // 54: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,   // 55: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	82,  // 56: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,   // 57: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	43,  // 58: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	44,  // 59: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	42,  // 60: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	15,  // 61: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	47,  // 62: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	15,  // 63: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	15,  // 64: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	15,  // 65: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	15,  // 66: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	50,  // 67: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	51,  // 68: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	51,  // 69: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,   // 70: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	15,  // 71: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	52,  // 72: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	82,  // 73: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	82,  // 74: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	81,  // 75: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	82,  // 76: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	82,  // 77: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	82,  // 78: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	68,  // 79: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	68,  // 80: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	5,   // 81: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 82: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
+	82,  // 83: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	82,  // 84: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	5,   // 85: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 86: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
+	82,  // 87: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	77,  // 88: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	19,  // 89: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	20,  // 90: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	21,  // 91: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	23,  // 92: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	24,  // 93: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	25,  // 94: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	26,  // 95: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	28,  // 96: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	29,  // 97: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	30,  // 98: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	33,  // 99: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	35,  // 100: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
+	36,  // 101: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	38,  // 102: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	39,  // 103: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	46,  // 104: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	49,  // 105: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	54,  // 106: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	56,  // 107: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	58,  // 108: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	60,  // 109: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	62,  // 110: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	63,  // 111: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	64,  // 112: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	65,  // 113: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
+	66,  // 114: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	78,  // 115: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	79,  // 116: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	69,  // 117: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	70,  // 118: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	72,  // 119: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	73,  // 120: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	75,  // 121: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	76,  // 122: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	16,  // 123: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 124: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	22,  // 125: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	16,  // 126: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 127: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 128: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	27,  // 129: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 130: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 131: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	32,  // 132: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	34,  // 133: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	34,  // 134: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
+	37,  // 135: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	45,  // 136: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	45,  // 137: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	48,  // 138: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	53,  // 139: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	55,  // 140: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	57,  // 141: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	59,  // 142: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	61,  // 143: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	17,  // 144: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	17,  // 145: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	16,  // 146: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	16,  // 147: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
+	67,  // 148: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	77,  // 149: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	80,  // 150: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	68,  // 151: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	71,  // 152: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	68,  // 153: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	74,  // 154: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	68,  // 155: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	68,  // 156: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	123, // [123:157] is the sub-list for method output_type
+	89,  // [89:123] is the sub-list for method input_type
+	89,  // [89:89] is the sub-list for extension type_name
+	89,  // [89:89] is the sub-list for extension extendee
+	0,   // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }
@@ -6564,7 +6664,7 @@ func file_ownervote_v1_assembly_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   75,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

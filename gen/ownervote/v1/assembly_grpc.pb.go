@@ -30,6 +30,7 @@ const (
 	AssemblyService_GetBallotReceipt_FullMethodName    = "/ownervote.v1.AssemblyService/GetBallotReceipt"
 	AssemblyService_ListBallots_FullMethodName         = "/ownervote.v1.AssemblyService/ListBallots"
 	AssemblyService_RecordProxy_FullMethodName         = "/ownervote.v1.AssemblyService/RecordProxy"
+	AssemblyService_WithdrawProxy_FullMethodName       = "/ownervote.v1.AssemblyService/WithdrawProxy"
 	AssemblyService_AmendRoll_FullMethodName           = "/ownervote.v1.AssemblyService/AmendRoll"
 	AssemblyService_GetProgress_FullMethodName         = "/ownervote.v1.AssemblyService/GetProgress"
 	AssemblyService_WatchProgress_FullMethodName       = "/ownervote.v1.AssemblyService/WatchProgress"
@@ -85,6 +86,11 @@ type AssemblyServiceClient interface {
 	// RecordProxy records a written proxy authorisation before the proxy
 	// votes.
 	RecordProxy(ctx context.Context, in *RecordProxyRequest, opts ...grpc.CallOption) (*ProxyAuthorization, error)
+	// WithdrawProxy withdraws a voter's proxy authorisation (the owner
+	// revokes it, or it was recorded in error): the holder votes for the voter
+	// no more, and another may be recorded. Logged; a ballot already cast
+	// through it stays. Staff only, between publication and closing.
+	WithdrawProxy(ctx context.Context, in *WithdrawProxyRequest, opts ...grpc.CallOption) (*ProxyAuthorization, error)
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
@@ -244,6 +250,16 @@ func (c *assemblyServiceClient) RecordProxy(ctx context.Context, in *RecordProxy
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ProxyAuthorization)
 	err := c.cc.Invoke(ctx, AssemblyService_RecordProxy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) WithdrawProxy(ctx context.Context, in *WithdrawProxyRequest, opts ...grpc.CallOption) (*ProxyAuthorization, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProxyAuthorization)
+	err := c.cc.Invoke(ctx, AssemblyService_WithdrawProxy_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -456,6 +472,11 @@ type AssemblyServiceServer interface {
 	// RecordProxy records a written proxy authorisation before the proxy
 	// votes.
 	RecordProxy(context.Context, *RecordProxyRequest) (*ProxyAuthorization, error)
+	// WithdrawProxy withdraws a voter's proxy authorisation (the owner
+	// revokes it, or it was recorded in error): the holder votes for the voter
+	// no more, and another may be recorded. Logged; a ballot already cast
+	// through it stays. Staff only, between publication and closing.
+	WithdrawProxy(context.Context, *WithdrawProxyRequest) (*ProxyAuthorization, error)
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
@@ -543,6 +564,9 @@ func (UnimplementedAssemblyServiceServer) ListBallots(context.Context, *ListBall
 }
 func (UnimplementedAssemblyServiceServer) RecordProxy(context.Context, *RecordProxyRequest) (*ProxyAuthorization, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordProxy not implemented")
+}
+func (UnimplementedAssemblyServiceServer) WithdrawProxy(context.Context, *WithdrawProxyRequest) (*ProxyAuthorization, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawProxy not implemented")
 }
 func (UnimplementedAssemblyServiceServer) AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error) {
 	return nil, status.Error(codes.Unimplemented, "method AmendRoll not implemented")
@@ -807,6 +831,24 @@ func _AssemblyService_RecordProxy_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AssemblyServiceServer).RecordProxy(ctx, req.(*RecordProxyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_WithdrawProxy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawProxyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).WithdrawProxy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_WithdrawProxy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).WithdrawProxy(ctx, req.(*WithdrawProxyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1142,6 +1184,10 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordProxy",
 			Handler:    _AssemblyService_RecordProxy_Handler,
+		},
+		{
+			MethodName: "WithdrawProxy",
+			Handler:    _AssemblyService_WithdrawProxy_Handler,
 		},
 		{
 			MethodName: "AmendRoll",
