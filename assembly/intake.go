@@ -193,12 +193,11 @@ func (r *Registry) signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed2551
 			role := map[SignerKind]string{PlatformSigner: string(ballot.SignerPlatform), StaffSigner: string(ballot.SignerStaff), CommitteeSigner: "COMMITTEE"}[s.Kind]
 			ke = audit.KeyEntry{KeyID: s.KeyID, PublicKey: s.PublicKey, Role: role, Holder: s.ID, Community: s.CommunityID, Registered: s.Created}
 		case ballot.SignerProxy:
-			var p Proxy
-			ok, err := store.GetJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
+			p, ok, err := proxyOf(tx, a.ID, b.Voter, b.KeyID)
 			if err != nil {
 				return err
 			}
-			if !ok || p.HolderKeyID != b.KeyID {
+			if !ok {
 				return fmt.Errorf("%w: no proxy authorisation for voter %s with key %s", ErrUnknownSignerKey, b.Voter, b.KeyID)
 			}
 			ke = audit.KeyEntry{KeyID: p.HolderKeyID, PublicKey: p.HolderPublicKey, Role: string(ballot.SignerProxy), Holder: p.Voter, Registered: p.Recorded}
@@ -647,13 +646,12 @@ func (r *Registry) checkSigner(tx store.Tx, a *Assembly, b *ballot.Ballot, by st
 			return ErrNotYourKey, fmt.Sprintf("signer key %s of %s", b.KeyID, s.ID), nil
 		}
 	case ballot.SignerProxy:
-		var p Proxy
-		ok, err := store.GetJSON(tx, store.Proxies, store.Key(a.ID, b.Voter), &p)
+		p, ok, err := proxyOf(tx, a.ID, b.Voter, b.KeyID)
 		if err != nil {
 			return nil, "", err
 		}
 		switch {
-		case !ok || p.HolderKeyID != b.KeyID:
+		case !ok:
 			return ErrNoRight, "no proxy authorisation on record for this holder", nil
 		case !p.Revoked.IsZero():
 			return ErrKeyRevoked, "proxy authorisation withdrawn", nil

@@ -170,3 +170,26 @@ func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason,
 	})
 	return p, err
 }
+
+// proxyOf finds the voter's proxy authorisation with the holder key keyID:
+// the one on record, or a withdrawn one set aside when another was
+// recorded, which still knows its key (its ballots are then refused as
+// withdrawn, or answered again when sent again, not unknown).
+func proxyOf(tx store.Tx, assemblyID, voter, keyID string) (p Proxy, ok bool, err error) {
+	ok, err = store.GetJSON(tx, store.Proxies, store.Key(assemblyID, voter), &p)
+	if err != nil || (ok && p.HolderKeyID == keyID) {
+		return p, ok, err
+	}
+	ok = false
+	err = tx.Scan(store.Proxies, store.Prefix(assemblyID, voter, "withdrawn"), nil, func(_, v []byte) (bool, error) {
+		var q Proxy
+		if err := json.Unmarshal(v, &q); err != nil {
+			return false, err
+		}
+		if q.HolderKeyID == keyID {
+			p, ok = q, true
+		}
+		return !ok, nil
+	})
+	return p, ok, err
+}

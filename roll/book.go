@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
 )
@@ -366,20 +367,24 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 }
 
 // keepLegacyOwners gives an owner of the batch the owner id on record where
-// the roll has them under the id their number had before numbers were
-// normalised as now (Owner.LegacyID) and not under the new one, so that one
-// person stays one owner.
+// the roll has them under an id their number had before numbers were
+// normalised as now (Owner.LegacyIDs: the first of them on record) and not
+// under the new one, so that one person stays one owner.
 func keepLegacyOwners(tx store.Tx, communityID string, batch *Batch) error {
 	for _, id := range slices.Sorted(maps.Keys(batch.Owners)) {
 		o := batch.Owners[id]
-		if o.LegacyID == "" || tx.Get(store.Owners, store.Key(communityID, id)) != nil || tx.Get(store.Owners, store.Key(communityID, o.LegacyID)) == nil {
+		if len(o.LegacyIDs) == 0 || tx.Get(store.Owners, store.Key(communityID, id)) != nil {
 			continue
 		}
-		if _, clash := batch.Owners[o.LegacyID]; clash {
+		i := slices.IndexFunc(o.LegacyIDs, func(l string) bool { return tx.Get(store.Owners, store.Key(communityID, l)) != nil })
+		if i < 0 {
+			continue
+		}
+		if _, clash := batch.Owners[o.LegacyIDs[i]]; clash {
 			continue
 		}
 		delete(batch.Owners, id)
-		o.ID = o.LegacyID
+		o.ID = o.LegacyIDs[i]
 		batch.Owners[o.ID] = o
 		for i := range batch.Units {
 			for j := range batch.Units[i].Owners {
@@ -413,7 +418,7 @@ func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []Owne
 		return a.String()
 	}
 	in := UnitInput{ID: unitID, Registered: area(old.Registered), Surveyed: area(old.Surveyed), Contract: area(old.Contract), Kind: Person, Owners: owners}
-	batch, err := Build(b.ident, []UnitInput{in})
+	batch, err := build(b.ident, []UnitInput{in}, true)
 	if err != nil {
 		return Unit{}, asTransfer(err)
 	}
@@ -680,6 +685,10 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 	if len([]rune(reason)) > 200 {
 		return "", fmt.Errorf("%w: reason: at most 200 characters", ErrInvalid)
 	}
+	// The reason is read back (PhoneReveals): never a number in it.
+	if ballot.LongNumber(reason) >= 0 {
+		return "", fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule)
+	}
 	var phone string
 	err := b.st.Update(ctx, func(tx store.Tx) error {
 		r, err := getOwner(tx, communityID, ownerID)
@@ -718,6 +727,9 @@ type AccessEntry struct {
 // after the entry of sequence number after, oldest first, at most limit, and
 // the sequence number to continue after, 0 at the end.
 func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint64, limit int) (out []AccessEntry, next uint64, err error) {
+	if limit < 1 {
+		return nil, 0, fmt.Errorf("%w: limit %d", ErrInvalid, limit)
+	}
 	err = b.st.View(ctx, func(tx store.Tx) error {
 		if _, err := getCommunity(tx, communityID); err != nil {
 			return err
@@ -738,8 +750,13 @@ func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint6
 				next = out[len(out)-1].Seq
 				return false, nil
 			}
+			reason := r.Reason
+			if ballot.LongNumber(reason) >= 0 {
+				// Recorded before such reasons were refused.
+				reason = "（理由含电话或证件号码，不予显示 withheld: it holds a phone or identity number）"
+			}
 			out = append(out, AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-				CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason})
+				CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: reason})
 			return true, nil
 		})
 	})

@@ -117,6 +117,13 @@ const maxUnitArea tally.Area = 100_000_00
 // Build validates inputs and returns the units and owners to store. Every
 // problem is reported at once in an *ImportError; nothing is guessed.
 func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
+	return build(ident, inputs, false)
+}
+
+// build is Build; onRoll says the units are on the roll already (a
+// transfer), their areas taken when they were imported, under the rules of
+// that time.
+func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 	b := &Batch{Owners: make(map[string]*Owner)}
 	var probs []Problem
 	add := func(unit, owner int, field string, err error, format string, args ...any) {
@@ -173,7 +180,7 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 			case a <= 0:
 				add(i, -1, f.name, ErrBadArea, "area %q must be greater than zero", s)
 				okUnit = false
-			case a > maxUnitArea:
+			case a > maxUnitArea && !onRoll:
 				add(i, -1, f.name, ErrBadArea, "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
 				okUnit = false
 			default:
@@ -243,6 +250,10 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 			}
 			h := ident.Hash(number)
 			id := OwnerID(h)
+			var legacy []string
+			for _, l := range legacyForms(oin.IDNumber, number) {
+				legacy = append(legacy, OwnerID(ident.Hash(l)))
+			}
 			if unitOwners[id] {
 				add(i, j, "id_number", ErrConflictingOwner, "the same owner is listed twice for unit %s", u.ID)
 				okUnit = false
@@ -268,11 +279,13 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 				if o.Phone == "" {
 					o.Phone = phone
 				}
-			} else {
-				o := &Owner{ID: id, Name: name, Phone: phone, IDHash: h}
-				if legacy := legacyIDNumber(oin.IDNumber); legacy != "" {
-					o.LegacyID = OwnerID(ident.Hash(legacy))
+				for _, l := range legacy {
+					if !slices.Contains(o.LegacyIDs, l) {
+						o.LegacyIDs = append(o.LegacyIDs, l)
+					}
 				}
+			} else {
+				o := &Owner{ID: id, Name: name, Phone: phone, IDHash: h, LegacyIDs: legacy}
 				b.Owners[id] = o
 				firstOwner[id] = seen{i, j}
 			}

@@ -12,19 +12,31 @@ import (
 var ReadXLSX = readXLSX
 
 // ImportAsBefore imports units as a server did before identity numbers
-// were normalised as now: owners under the owner id of the number's
-// earlier form (Owner.LegacyID).
+// were normalised as now, and before areas were bounded: owners under the
+// owner id of the number's earlier form.
 func ImportAsBefore(ctx context.Context, b *Book, communityID string, inputs []UnitInput) error {
-	batch, err := Build(b.ident, inputs)
+	batch, err := build(b.ident, inputs, true)
 	if err != nil {
 		return err
 	}
+	// The owner id each number had then: of its old form where that
+	// differs.
+	old := map[string]string{}
+	for _, in := range inputs {
+		for _, oin := range in.Owners {
+			n, err := NormalizeIDNumber(oin.IDNumber)
+			if l := legacyIDNumber(oin.IDNumber); err == nil && l != "" {
+				old[OwnerID(b.ident.Hash(n))] = OwnerID(b.ident.Hash(l))
+			}
+		}
+	}
 	for id, o := range maps.Clone(batch.Owners) {
-		if o.LegacyID == "" {
+		to, ok := old[id]
+		if !ok {
 			continue
 		}
 		delete(batch.Owners, id)
-		o.ID, o.LegacyID = o.LegacyID, ""
+		o.ID, o.LegacyIDs = to, nil
 		batch.Owners[o.ID] = o
 		for i := range batch.Units {
 			for j := range batch.Units[i].Owners {
@@ -41,5 +53,17 @@ func ImportAsBefore(ctx context.Context, b *Book, communityID string, inputs []U
 	return b.st.Update(ctx, func(tx store.Tx) error {
 		_, err := storeBatch(tx, communityID, batch, index, nil)
 		return err
+	})
+}
+
+// RecordRevealAsBefore records a phone reveal as a server did before
+// reasons holding long numbers were refused.
+func RecordRevealAsBefore(ctx context.Context, b *Book, communityID, ownerID, reason string) error {
+	return b.st.Update(ctx, func(tx store.Tx) error {
+		seq, err := tx.NextSequence(store.AccessLog)
+		if err != nil {
+			return err
+		}
+		return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Action: "reveal_phone", CommunityID: communityID, OwnerID: ownerID, Reason: reason})
 	})
 }

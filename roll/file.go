@@ -377,6 +377,10 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 		in := UnitInput{ID: id, Registered: cell(row, "registered_area_m2"), Surveyed: cell(row, "surveyed_area_m2"), Contract: cell(row, "contract_area_m2"), Kind: kind}
 		if i, seen := byID[id]; seen && id != "" {
 			prev := &ro.Units[i]
+			if owner == nil && rep != "" && repFlag[i][0] != "" {
+				add(line, ro.header["name"], "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, line, id)
+				continue
+			}
 			if rep == "" || repFlag[i][0] == "" || owner == nil {
 				add(line, ro.header["unit_id"], "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, id, ro.unitRow[i])
 				continue

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -91,6 +92,23 @@ func NormalizeIDNumber(s string) (string, error) {
 		return "", fmt.Errorf("has %d digits: a resident ID has 18 (the last may be X), a first-generation one 15; a digit may be missing or extra", len(s))
 	}
 	return s, nil
+}
+
+// legacyForms returns the forms under which a server before numbers were
+// normalised as now may have stored the number written raw, whose
+// canonical form is canonical: the old normalisation of raw, and for an
+// 18-digit resident ID of the 1900s its first-generation 15 digits.
+func legacyForms(raw, canonical string) []string {
+	var out []string
+	if l := legacyIDNumber(raw); l != "" {
+		out = append(out, l)
+	}
+	if len(canonical) == 18 && allDigits(canonical[:17]) && canonical[6:8] == "19" {
+		if l := canonical[:6] + canonical[8:17]; !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // legacyIDNumber is the form NormalizeIDNumber gave a number before it

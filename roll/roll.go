@@ -101,10 +101,10 @@ type Owner struct {
 	Name   string
 	Phone  string
 	IDHash []byte
-	// LegacyID is the owner id the same number had before identity
-	// numbers were normalised as now (legacyIDNumber), or "": an owner
-	// stored under it is this owner.
-	LegacyID string `json:"-"`
+	// LegacyIDs are the owner ids the same person's number may have had
+	// before identity numbers were normalised as now (legacyForms): an
+	// owner stored under one of them, and not under ID, is this owner.
+	LegacyIDs []string `json:"-"`
 	// Units held, sorted.
 	Units []string
 }

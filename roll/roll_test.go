@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -551,6 +552,32 @@ func TestIdentityNumberForms(t *testing.T) {
 	if err != nil || res.NewOwners != 0 || len(after) != 1 || after[0].ID != before[0].ID || len(after[0].Units) != 2 {
 		t.Errorf("re-importing an owner stored under the earlier form: %+v, %v; owners %+v; want the owner on record, with both units", res, err, after)
 	}
+	// The same, whatever form comes first in the batch, and for an owner
+	// stored by a 15-digit ID imported again by the 18-digit one.
+	for n, c := range []struct {
+		stored roll.OwnerInput
+		again  []roll.OwnerInput
+	}{
+		{hyphenated, []roll.OwnerInput{{Name: "甲", IDNumber: plain}, hyphenated}},
+		{old15, []roll.OwnerInput{{Name: "甲", IDNumber: plain}}},
+	} {
+		cid := fmt.Sprintf("old%d", n)
+		if _, err := b.CreateCommunity(ctx, roll.Community{ID: cid, Name: "老小区", StreetOffice: "街道"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := roll.ImportAsBefore(ctx, b, cid, []roll.UnitInput{person("3-1-101", "80.00", c.stored)}); err != nil {
+			t.Fatal(err)
+		}
+		var units []roll.UnitInput
+		for i, o := range c.again {
+			units = append(units, person(fmt.Sprintf("3-1-%d", 102+i), "70.00", o))
+		}
+		res, err := b.Import(ctx, cid, units)
+		owners, _, _ := b.Owners(ctx, cid, "", 10)
+		if err != nil || res.NewOwners != 0 || len(owners) != 1 || len(owners[0].Units) != 1+len(c.again) {
+			t.Errorf("case %d: %+v, %v; owners %+v; want the one owner on record with every unit", n, res, err, owners)
+		}
+	}
 }
 
 // TestParseFileCoOwnerRowWithoutOwner: a co-owned unit whose first row
@@ -583,5 +610,59 @@ func TestBuildRefusesAnImplausibleArea(t *testing.T) {
 	if !errors.As(err, &ie) || len(ie.Problems) != 2 || ie.Problems[0].Path() != "units[1].registered_area_m2" || ie.Problems[1].Path() != "units[2].surveyed_area_m2" ||
 		!strings.Contains(ie.Problems[0].Reason, "decimal point") || !errors.Is(err, roll.ErrBadArea) {
 		t.Errorf("Build = %v; want units[1] and units[2] refused for their areas, 100000.00 m² taken", err)
+	}
+}
+
+// TestPhoneRevealsWithholdANumber: a reveal's reason recorded with a phone
+// number in it (before such reasons were refused) is not read back.
+func TestPhoneRevealsWithholdANumber(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := roll.RecordRevealAsBefore(ctx, b, "cm1", "o1", "家属来电 13912345678 要求回拨"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := b.PhoneReveals(ctx, "cm1", 0, 10)
+	if err != nil || len(got) != 1 || strings.Contains(got[0].Reason, "13912345678") || !strings.Contains(got[0].Reason, "withheld") {
+		t.Errorf("PhoneReveals = %+v, %v; want the reason withheld", got, err)
+	}
+	if _, _, err := b.PhoneReveals(ctx, "cm1", 0, 0); !errors.Is(err, roll.ErrInvalid) {
+		t.Errorf("PhoneReveals(limit 0) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestTransferOfABigUnitOnRoll: a unit imported before areas were bounded,
+// larger than the bound, can still change hands.
+func TestTransferOfABigUnitOnRoll(t *testing.T) {
+	ctx := context.Background()
+	b, st := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := roll.ImportAsBefore(ctx, b, "cm1", []roll.UnitInput{person("S-1", "200000.00", owner(1, "甲"))}); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Update(ctx, func(tx store.Tx) error {
+		_, err := b.TransferTx(tx, "cm1", "S-1", []roll.OwnerInput{owner(2, "乙")})
+		return err
+	})
+	if err != nil {
+		t.Errorf("transfer of a 200000.00 m² unit on the roll: %v", err)
+	}
+}
+
+// TestParseFileLaterCoOwnerRowWithoutOwner: a later row of a co-owned unit
+// that names no owner is told so, not called a duplicate.
+func TestParseFileLaterCoOwnerRowWithoutOwner(t *testing.T) {
+	bad := roster("unit_id,registered_area_m2,kind,owner_name,id_number,phone,representative\n" +
+		"1-1-101,80.00,,甲,%ID1%,,是\n" +
+		"1-1-101,80.00,,乙,%ID2%,,否\n" +
+		"1-1-101,80.00,,,,,否\n")
+	_, err := roll.CheckFile("co.csv", strings.NewReader(bad))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 1 || fe.Problems[0].Place.String() != "co.csv:4: column owner_name" || !strings.Contains(fe.Problems[0].Reason, "names no owner") {
+		t.Errorf("CheckFile = %v, want one problem at co.csv:4, column owner_name", err)
 	}
 }

@@ -377,6 +377,9 @@ func TestRevealPhoneAndKeysOverAPI(t *testing.T) {
 	// Who looked at whose number can be read: by an auditor, page by page,
 	// for this community only, never with the number.
 	staffTok := e.token(auth.CommunityStaff, "east")
+	if _, err := rs.RevealOwnerPhone(e.ctx(staffTok), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: bing.GetOwnerId(), Reason: "家属来电 13912345678 要求回拨"}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "reason") {
+		t.Errorf("a reveal whose reason holds a phone number: %v, want INVALID_ARGUMENT", err)
+	}
 	if _, err := rs.RevealOwnerPhone(e.ctx(staffTok), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: bing.GetOwnerId(), Reason: "核对住址"}); err != nil {
 		t.Fatal(err)
 	}

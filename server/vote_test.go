@@ -685,13 +685,29 @@ func TestProxyWithdrawn(t *testing.T) {
 	if _, err := record(70, h2, idNumberN(911)); err != nil {
 		t.Fatalf("another proxy for the voter: %v", err)
 	}
-	// Once no standing proxy has h1's key, it is still h1's holder's.
+	// h1 votes for voter 71; then that proxy is withdrawn and another
+	// recorded: the ballot stays, is answered again when sent again, and
+	// h1 signs for 71 no more.
+	b71, _ := v.ballotFor(71, ballot.Proxy, "OPPOSE")
+	b71.KeyID = h1.keyID()
+	c71, s71 := v.sign(t, b71, h1)
+	first, err := v.submit(t, c71, s71, ballot.Proxy)
+	if err != nil || first.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("h1's ballot for voter 71: %v, %v", first.GetStatus(), err)
+	}
 	if _, err := withdraw(71, "委托书有误"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := record(71, h3, idNumberN(913)); err != nil {
 		t.Fatal(err)
 	}
+	if again, err := v.submit(t, c71, s71, ballot.Proxy); err != nil || again.GetBallotId() != first.GetBallotId() || again.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("h1's ballot sent again after the proxy was replaced: %v, %v; want the same answer", again.GetStatus(), err)
+	}
+	if _, err := vote(71, h1); server.ReasonOf(err) != "KEY_REVOKED" || !strings.Contains(err.Error(), "withdrawn") {
+		t.Errorf("a new ballot by h1 for voter 71: %v, want KEY_REVOKED, withdrawn", err)
+	}
+	// Once no standing proxy has h1's key, it is still h1's holder's.
 	if _, err := record(72, h1, idNumberN(912)); server.ReasonOf(err) != "INVALID_ARGUMENT" {
 		t.Errorf("the withdrawn proxies' key given to another holder: %v, want INVALID_ARGUMENT", err)
 	}
@@ -699,8 +715,8 @@ func TestProxyWithdrawn(t *testing.T) {
 		t.Fatalf("a ballot through the new proxy: %v, %v", r.GetStatus(), err)
 	}
 	files := v.export(t)
-	if rep, err := verifyFiles(files); err != nil || rep.Counted != 1 {
-		t.Fatalf("verify = %+v, %v; want one counted ballot", rep, err)
+	if rep, err := verifyFiles(files); err != nil || rep.Counted != 2 {
+		t.Fatalf("verify = %+v, %v; want two counted ballots", rep, err)
 	}
 	ls := logLines(files)
 	ls = slices.DeleteFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"PROXY_WITHDRAWN"`)) })
