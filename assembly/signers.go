@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 )
@@ -140,6 +141,9 @@ func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Sign
 		}
 		if s.Revoked.IsZero() {
 			s.Revoked, s.RevokeReason = r.now().UTC(), reason
+			if err := r.LogKeyRevoked(tx, s.CommunityID, keyID); err != nil {
+				return err
+			}
 		}
 		return store.PutJSON(tx, store.Signers, []byte(keyID), s)
 	})
@@ -191,4 +195,35 @@ func getSigner(tx store.Tx, keyID string) (Signer, error) {
 		return s, fmt.Errorf("%w: %q", ErrSignerNotFound, keyID)
 	}
 	return s, nil
+}
+
+// LogKeyRevoked logs that the key keyID is revoked now, in the same
+// transaction, in every assembly of the community ("" for all) still
+// taking ballots whose log names the key (a KEY entry), so that the
+// offline verifier refuses anything it signs later there. An assembly whose
+// log does not name the key learns of it when it signs (its KEY entry),
+// which the server then refuses.
+func (r *Registry) LogKeyRevoked(tx store.Tx, communityID, keyID string) error {
+	at := r.now().UTC()
+	var ids []string
+	err := tx.Scan(store.Assemblies, nil, nil, func(k, v []byte) (bool, error) {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return false, fmt.Errorf("assembly: corrupt assembly %s: %w", k, err)
+		}
+		if s := rec.StateAt(at); (communityID == "" || rec.CommunityID == communityID) && (s == Published || s == Open) &&
+			tx.Get(store.LogKeys, store.Key(rec.ID, keyID)) != nil {
+			ids = append(ids, rec.ID)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := r.appendEntry(tx, id, at, audit.Entry{Kind: audit.KindKeyRevoked, KeyRevoked: &audit.KeyRevokedEntry{KeyID: keyID}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -35,6 +35,9 @@ const (
 	// KindProxyWithdrawn: a proxy authorisation withdrawn (or recorded in
 	// error); the holder votes for the voter no more.
 	KindProxyWithdrawn Kind = "PROXY_WITHDRAWN"
+	// KindKeyRevoked: a key logged before (KEY) revoked while the vote
+	// takes ballots; it signs nothing that counts from then on.
+	KindKeyRevoked Kind = "KEY_REVOKED"
 )
 
 // Entry is one leaf of an assembly's log. Its leaf data is the JSON
@@ -62,6 +65,7 @@ type Entry struct {
 	Cancel         *CancelEntry         `json:"cancel,omitempty"`
 	CommitteeKey   *CommitteeKeyEntry   `json:"committee_key,omitempty"`
 	ProxyWithdrawn *ProxyWithdrawnEntry `json:"proxy_withdrawn,omitempty"`
+	KeyRevoked     *KeyRevokedEntry     `json:"key_revoked,omitempty"`
 }
 
 // RollEntry commits to the frozen roll: the SHA-256 of its canonical
@@ -238,6 +242,13 @@ type ProxyEntry struct {
 	RecordedBy     string `json:"recorded_by"`
 }
 
+// KeyRevokedEntry records that a key this log names (a KEY entry: an
+// owner's, the platform's or a staff member's) was revoked at the entry's
+// time: a ballot or confirmation it signs later does not count.
+type KeyRevokedEntry struct {
+	KeyID string `json:"key_id"`
+}
+
 // ProxyWithdrawnEntry records that a voter's proxy authorisation is
 // withdrawn: the holder's key signs for the voter no more (a ballot it
 // signed before stays as it is), the holder acts for one voter fewer
@@ -375,7 +386,7 @@ func ParseEntry(data []byte) (*Entry, error) {
 		KindBallot: e.Ballot != nil, KindStatus: e.Status != nil, KindAmendment: e.Amendment != nil, KindClose: e.Close != nil,
 		KindResult: e.Result != nil, KindObjection: e.Objection != nil, KindResponse: e.Response != nil,
 		KindCertSignature: e.CertSignature != nil, KindCertified: e.Certified != nil, KindCancel: e.Cancel != nil,
-		KindCommitteeKey: e.CommitteeKey != nil, KindProxyWithdrawn: e.ProxyWithdrawn != nil,
+		KindCommitteeKey: e.CommitteeKey != nil, KindProxyWithdrawn: e.ProxyWithdrawn != nil, KindKeyRevoked: e.KeyRevoked != nil,
 	}
 	n := 0
 	for _, v := range set {

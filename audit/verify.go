@@ -163,7 +163,9 @@ type verifier struct {
 	// far; retired holds the keys replaced.
 	committee []Member
 	retired   map[string]bool
-	closedAt  time.Time
+	// revoked holds the keys revoked (KEY_REVOKED), with when.
+	revoked  map[string]time.Time
+	closedAt time.Time
 	// objections holds the objections logged, unanswered those without a
 	// response.
 	objections, unanswered map[string]bool
@@ -202,7 +204,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
 		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
-		people: map[string]bool{}, retired: map[string]bool{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
+		people: map[string]bool{}, retired: map[string]bool{}, revoked: map[string]time.Time{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
 		return nil, err
@@ -440,6 +442,14 @@ func (v *verifier) replay(e *Entry) error {
 		if p.Holder != "" {
 			v.proxyHolders[p.Holder]--
 		}
+	case KindKeyRevoked:
+		if v.keys[e.KeyRevoked.KeyID] == nil {
+			return fail("unregistered-key", i, "key %s revoked, but not logged before", e.KeyRevoked.KeyID)
+		}
+		if _, dup := v.revoked[e.KeyRevoked.KeyID]; dup {
+			return fail("unregistered-key", i, "key %s revoked twice", e.KeyRevoked.KeyID)
+		}
+		v.revoked[e.KeyRevoked.KeyID] = e.Time
 	case KindBallot:
 		return v.ballot(i, e.Time, e.Ballot)
 	case KindStatus:
@@ -463,6 +473,8 @@ func (v *verifier) replay(e *Entry) error {
 			return fail("right-to-sign", i, "ballot %d confirmed with key %q, not a staff key of this community logged before", e.Status.Seq, e.Status.KeyID)
 		case vb.b.Attestation != nil && k.Holder == vb.b.Attestation.StaffID:
 			return fail("right-to-sign", i, "ballot %d confirmed by %s, who took it", e.Status.Seq, k.Holder)
+		case v.isRevoked(e.Status.KeyID):
+			return fail("right-to-sign", i, "ballot %d confirmed with key %s, revoked %s", e.Status.Seq, e.Status.KeyID, FormatChinaTime(v.revoked[e.Status.KeyID]))
 		case e.Status.ID != vb.id:
 			return fail("status", i, "the status of ballot %d names ballot %s: a confirmation is of the pending ballot itself", e.Status.Seq, e.Status.ID)
 		case e.Status.Status == "ACCEPTED" && !v.voting(e.Time):
@@ -584,6 +596,9 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 	v.ballots[be.Seq] = &verifiedBallot{id: be.ID, b: b, status: be.Status}
 	if be.Status == "REFUSED" {
 		return nil
+	}
+	if v.isRevoked(b.KeyID) {
+		return fail("right-to-sign", i, "ballot %d signed with key %s, revoked %s", be.Seq, b.KeyID, FormatChinaTime(v.revoked[b.KeyID]))
 	}
 	if b.Assembly != v.b.Keys.Assembly || b.RollDigest != v.agenda.RollDigest {
 		return fail("right-to-sign", i, "ballot %d is for assembly %s and roll %s", be.Seq, b.Assembly, b.RollDigest)
@@ -802,6 +817,11 @@ func certKeys(certs []CertificateEntry) []string {
 		keys[i] = c.KeyID
 	}
 	return keys
+}
+
+func (v *verifier) isRevoked(keyID string) bool {
+	_, ok := v.revoked[keyID]
+	return ok
 }
 
 // member returns the member a key certifies for now, or nil.

@@ -35,6 +35,9 @@ type Book struct {
 	st    store.Store
 	ident *Identifier
 	now   func() time.Time
+	// keyRevoked, when set, runs in the transaction that revokes an
+	// owner's key (OnKeyRevoked).
+	keyRevoked func(tx store.Tx, communityID, keyID string) error
 }
 
 // NewBook returns a Book over st.
@@ -872,6 +875,22 @@ func getKey(tx store.Tx, communityID, ownerID, keyID string) (Key, error) {
 	return Key(r), nil
 }
 
+// OnKeyRevoked sets what revoking an owner's key (RevokeKey, RotateKey)
+// also does, in the same transaction: the server logs the revocation in the
+// assemblies where the key signed (assembly.Registry.LogKeyRevoked). Set it
+// before the book is used.
+func (b *Book) OnKeyRevoked(fn func(tx store.Tx, communityID, keyID string) error) {
+	b.keyRevoked = fn
+}
+
+// revoked runs the OnKeyRevoked function, if any.
+func (b *Book) revoked(tx store.Tx, communityID, keyID string) error {
+	if b.keyRevoked == nil {
+		return nil
+	}
+	return b.keyRevoked(tx, communityID, keyID)
+}
+
 // RotateKey revokes an active key and registers its replacement in one
 // transaction.
 func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string, newPub []byte, actor Actor) (Key, error) {
@@ -897,6 +916,9 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 			return err
 		}
 		old.Revoked, old.RevokeReason, old.ReplacedBy = now, "rotated", nk.ID
+		if err := b.revoked(tx, communityID, keyID); err != nil {
+			return err
+		}
 		return store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(old))
 	})
 	return nk, err
@@ -922,6 +944,9 @@ func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reaso
 			return fmt.Errorf("%w: %s", ErrKeyRevoked, keyID)
 		}
 		k.Revoked, k.RevokeReason = b.now().UTC(), reason
+		if err := b.revoked(tx, communityID, keyID); err != nil {
+			return err
+		}
 		return store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(k))
 	})
 	return k, err

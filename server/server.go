@@ -102,6 +102,9 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// An owner's key revoked is logged where it signed, in the same
+	// transaction, for the offline verifier.
+	cfg.Book.OnKeyRevoked(cfg.Registry.LogKeyRevoked)
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}

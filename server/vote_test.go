@@ -728,6 +728,67 @@ func TestProxyWithdrawn(t *testing.T) {
 	}
 }
 
+// TestKeyRevocationLogged: an owner's key revoked or rotated, and a staff
+// key revoked, after they signed in an open assembly are logged there
+// (KEY_REVOKED), the export verifies, and the verifier refuses a ballot
+// counted after its key's revocation.
+func TestKeyRevocationLogged(t *testing.T) {
+	v := newVote(t, nil)
+	rs := ov.NewRollServiceClient(v.e.conn)
+	one, two := v.ownerKeys[v.owners[1]], v.ownerKeys[v.owners[2]]
+	v.cast(t, 1, ballot.Online, "AGREE")
+	v.cast(t, 2, ballot.Online, "AGREE")
+	v.cast(t, 41, ballot.Phone, "AGREE")
+	if _, err := rs.RevokeOwnerKey(v.ctx(v.e.admin), &ov.RevokeOwnerKeyRequest{CommunityId: v.community, OwnerId: v.owners[1], KeyId: one.keyID(), Reason: "手机遗失"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.RotateOwnerKey(v.ctx(v.e.admin), &ov.RotateOwnerKeyRequest{CommunityId: v.community, OwnerId: v.owners[2], KeyId: two.keyID(), NewPublicKey: newSigner("new", 190).pub()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID(), Reason: "离职"}); err != nil {
+		t.Fatal(err)
+	}
+	// A key that never signed here is not named.
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff2.keyID(), Reason: "离职"}); err != nil {
+		t.Fatal(err)
+	}
+	files := v.export(t)
+	var revoked []string
+	pos := map[string]int{}
+	for n, l := range logLines(files) {
+		e, err := audit.ParseEntry(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e.Kind {
+		case audit.KindKeyRevoked:
+			revoked = append(revoked, e.KeyRevoked.KeyID)
+			pos["revoked "+e.KeyRevoked.KeyID] = n
+		case audit.KindKey:
+			pos["key "+e.Key.KeyID] = n
+		}
+	}
+	if !slices.Equal(revoked, []string{one.keyID(), two.keyID(), v.staff.keyID()}) {
+		t.Errorf("KEY_REVOKED entries for %v, want owner 1's, owner 2's and the staff member's keys", revoked)
+	}
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	// Owner 1's revocation moved to just after its KEY entry: the ballot it
+	// signed now follows it.
+	ls := logLines(files)
+	from, to := pos["revoked "+one.keyID()], pos["key "+one.keyID()]+1
+	moved := ls[from]
+	ls = slices.Delete(ls, from, from+1)
+	ls = slices.Insert(ls, to, moved)
+	setLogLines(files, ls)
+	editEntries(files, func(n int, e *audit.Entry) bool { e.Index = uint64(n); return true })
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "revoked") {
+		t.Errorf("verify(a ballot signed after its key's revocation) = %v, want a right-to-sign discrepancy", err)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
