@@ -53,13 +53,9 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 	}
 	var am Amendment
 	err := r.st.Update(ctx, func(tx store.Tx) error {
-		rec, err := getRecord(tx, assemblyID)
+		rec, now, err := r.beforeClose(tx, assemblyID, "the frozen roll is amended")
 		if err != nil {
 			return err
-		}
-		now := r.now().UTC()
-		if s := rec.StateAt(now); s != Published && s != Open {
-			return fmt.Errorf("%w: %s is %s; the frozen roll is amended between publication and closing", ErrWrongState, assemblyID, s)
 		}
 		var u tally.Unit
 		ok, err := store.GetJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), &u)
@@ -159,4 +155,19 @@ func (r *Registry) saveAmendment(tx store.Tx, rec *record, am Amendment) error {
 		return err
 	}
 	return store.PutJSON(tx, store.Assemblies, []byte(rec.ID), rec)
+}
+
+// beforeClose loads an assembly for a change made between its publication
+// and its closing (the roll amended, proxies recorded or withdrawn: what),
+// and returns it with the time of the change.
+func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, time.Time, error) {
+	rec, err := getRecord(tx, assemblyID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now := r.now().UTC()
+	if s := rec.StateAt(now); s != Published && s != Open {
+		return nil, now, fmt.Errorf("%w: %s is %s; %s between publication and closing", ErrWrongState, assemblyID, s, what)
+	}
+	return rec, now, nil
 }

@@ -62,13 +62,9 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 	}
 	p.HolderKeyID = ballot.KeyID(p.HolderPublicKey)
 	err := r.st.Update(ctx, func(tx store.Tx) error {
-		rec, err := getRecord(tx, assemblyID)
+		rec, now, err := r.beforeClose(tx, assemblyID, "proxies are recorded")
 		if err != nil {
 			return err
-		}
-		now := r.now().UTC()
-		if s := rec.StateAt(now); s != Published && s != Open {
-			return fmt.Errorf("%w: %s is %s; proxies are recorded between publication and closing", ErrWrongState, assemblyID, s)
 		}
 		if !rec.Accepts(ballot.Proxy) {
 			return fmt.Errorf("%w: %s does not accept PROXY ballots", ErrWrongState, assemblyID)
@@ -146,13 +142,9 @@ func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason,
 	}
 	var p Proxy
 	err := r.st.Update(ctx, func(tx store.Tx) error {
-		rec, err := getRecord(tx, assemblyID)
+		_, now, err := r.beforeClose(tx, assemblyID, "proxies are withdrawn")
 		if err != nil {
 			return err
-		}
-		now := r.now().UTC()
-		if s := rec.StateAt(now); s != Published && s != Open {
-			return fmt.Errorf("%w: %s is %s; proxies are withdrawn between publication and closing", ErrWrongState, assemblyID, s)
 		}
 		ok, err := store.GetJSON(tx, store.Proxies, store.Key(assemblyID, voter), &p)
 		switch {

@@ -207,12 +207,14 @@ func (r *Registry) LogKeyRevoked(tx store.Tx, communityID, keyID string) error {
 	at := r.now().UTC()
 	var ids []string
 	err := tx.Scan(store.Assemblies, nil, nil, func(k, v []byte) (bool, error) {
+		if tx.Get(store.LogKeys, store.Key(string(k), keyID)) == nil {
+			return true, nil // the key never signed there
+		}
 		var rec record
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return false, fmt.Errorf("assembly: corrupt assembly %s: %w", k, err)
 		}
-		if s := rec.StateAt(at); (communityID == "" || rec.CommunityID == communityID) && (s == Published || s == Open) &&
-			tx.Get(store.LogKeys, store.Key(rec.ID, keyID)) != nil {
+		if s := rec.StateAt(at); (communityID == "" || rec.CommunityID == communityID) && (s == Published || s == Open) {
 			ids = append(ids, rec.ID)
 		}
 		return true, nil

@@ -475,6 +475,8 @@ func (v *verifier) replay(e *Entry) error {
 			return fail("right-to-sign", i, "ballot %d confirmed by %s, who took it", e.Status.Seq, k.Holder)
 		case v.isRevoked(e.Status.KeyID):
 			return fail("right-to-sign", i, "ballot %d confirmed with key %s, revoked %s", e.Status.Seq, e.Status.KeyID, FormatChinaTime(v.revoked[e.Status.KeyID]))
+		case e.Status.Status == "ACCEPTED" && v.isRevoked(vb.b.KeyID):
+			return fail("right-to-sign", i, "ballot %d counted on its confirmation, but the key that signed it was revoked %s", e.Status.Seq, FormatChinaTime(v.revoked[vb.b.KeyID]))
 		case e.Status.ID != vb.id:
 			return fail("status", i, "the status of ballot %d names ballot %s: a confirmation is of the pending ballot itself", e.Status.Seq, e.Status.ID)
 		case e.Status.Status == "ACCEPTED" && !v.voting(e.Time):

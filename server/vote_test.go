@@ -789,6 +789,40 @@ func TestKeyRevocationLogged(t *testing.T) {
 	}
 }
 
+// TestRevokedKeysPendingBallot: a phone ballot waiting for confirmation
+// whose staff member's key is revoked is refused on confirmation, and the
+// verifier refuses an export that counts it anyway.
+func TestRevokedKeysPendingBallot(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	b, s := v.ballotFor(60, ballot.Phone, "AGREE")
+	c, sig := v.sign(t, b, s)
+	r, err := v.submit(t, c, sig, ballot.Phone)
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("pending: %v %v", r.GetStatus(), err)
+	}
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID(), Reason: "离职"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff2)); server.ReasonOf(err) != "KEY_REVOKED" {
+		t.Errorf("a confirmation after the taker's key was revoked: %v, want KEY_REVOKED", err)
+	}
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	editEntries(files, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindStatus && e.Status.KeyID != "" {
+			e.Status.Status, e.Status.Reason = "ACCEPTED", ""
+			return true
+		}
+		return false
+	})
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "revoked") {
+		t.Errorf("verify(the ballot counted on its confirmation) = %v, want a right-to-sign discrepancy", err)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
