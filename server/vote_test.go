@@ -823,6 +823,48 @@ func TestRevokedKeysPendingBallot(t *testing.T) {
 	}
 }
 
+// TestRevokedConfirmingKey: a staff key revoked after it confirmed a
+// ballot is logged; a confirmation it makes afterwards does not count
+// offline.
+func TestRevokedConfirmingKey(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	take := func(i int) *ov.BallotReceipt {
+		t.Helper()
+		b, s := v.ballotFor(i, ballot.Phone, "AGREE")
+		c, sig := v.sign(t, b, s)
+		r, err := v.submit(t, c, sig, ballot.Phone)
+		if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+			t.Fatalf("pending: %v %v", r.GetStatus(), err)
+		}
+		return r
+	}
+	x := take(60)
+	if c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(x.GetBallotId(), v.staff2)); err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("confirm: %v, %v", c.GetStatus(), err)
+	}
+	y := take(61)
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff2.keyID(), Reason: "离职"}); err != nil {
+		t.Fatal(err)
+	}
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	var seq uint64
+	for _, l := range logLines(files) {
+		if e, err := audit.ParseEntry(l); err == nil && e.Kind == audit.KindBallot && e.Ballot.ID == y.GetBallotId() {
+			seq = e.Ballot.Seq
+		}
+	}
+	n := len(logLines(files))
+	insertEntry(files, n, audit.Entry{Kind: audit.KindStatus, Assembly: v.assembly, Time: duringVote.UTC(), Status: &audit.StatusEntry{Seq: seq, ID: y.GetBallotId(),
+		Status: "ACCEPTED", By: "x", KeyID: v.staff2.keyID(), Signature: ed25519.Sign(v.staff2.priv, audit.ConfirmationStatement(v.assembly, y.GetBallotId()))}})
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "confirmed with key") {
+		t.Errorf("verify(a confirmation with a revoked key) = %v, want a right-to-sign discrepancy", err)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
