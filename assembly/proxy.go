@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,8 +28,12 @@ type Proxy struct {
 	// the holder's pseudonym in this assembly's public log
 	// (roll.Identifier.Tag), which by itself links to no owner and no other
 	// assembly.
-	HolderID        string    `json:"holder_id,omitempty"`
-	HolderTag       string    `json:"holder_tag,omitempty"`
+	HolderID  string `json:"holder_id,omitempty"`
+	HolderTag string `json:"holder_tag,omitempty"`
+	// LegacyHolderIDs are the holder ids of the earlier forms of the
+	// holder's number (roll.LegacyIDForms), given with a new proxy: a
+	// holder recorded under one of them in this assembly is this holder.
+	LegacyHolderIDs []string  `json:"-"`
 	HolderKeyID     string    `json:"holder_key_id"`
 	HolderPublicKey []byte    `json:"holder_public_key"`
 	DocumentSHA256  string    `json:"document_sha256"`
@@ -91,6 +96,24 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		}
 		if err := tx.Put(store.KeyIndex, h, store.ProxyKey); err != nil {
 			return err
+		}
+		if len(p.LegacyHolderIDs) > 0 {
+			// A holder recorded here before numbers were normalised as
+			// now keeps the id and pseudonym they were recorded under.
+			err := tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
+				var q Proxy
+				if err := json.Unmarshal(v, &q); err != nil {
+					return false, err
+				}
+				if q.HolderID != p.HolderID && slices.Contains(p.LegacyHolderIDs, q.HolderID) {
+					p.HolderID, p.HolderTag = q.HolderID, q.HolderTag
+					return false, nil
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		n := 0 // the voters the holder already acts for
 		err = tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {

@@ -94,6 +94,17 @@ func NormalizeIDNumber(s string) (string, error) {
 	return s, nil
 }
 
+// LegacyIDForms returns the earlier forms of an identity number (see
+// legacyForms), under which a server before numbers were normalised as now
+// may have hashed it; none for a number refused.
+func LegacyIDForms(raw string) []string {
+	n, err := NormalizeIDNumber(raw)
+	if err != nil {
+		return nil
+	}
+	return legacyForms(raw, n)
+}
+
 // legacyForms returns the forms under which a server before numbers were
 // normalised as now may have stored the number written raw, whose
 // canonical form is canonical: the old normalisation of raw, and for an

@@ -183,15 +183,19 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	// The holder's identity number is kept only as its keyed hash, as an
 	// owner's is.
 	var holder, tag string
+	var legacy []string
 	if n := req.GetHolderIdNumber(); n != "" {
 		number, err := roll.NormalizeIDNumber(n)
 		if err != nil {
 			return nil, s.err(ctx, fmt.Errorf("%w: holder_id_number: identity number %v", assembly.ErrInvalid, err))
 		}
 		holder, tag = roll.OwnerID(s.book.Identifier().Hash(number)), s.book.Identifier().Tag(req.GetAssemblyId(), number)
+		for _, l := range roll.LegacyIDForms(n) {
+			legacy = append(legacy, roll.OwnerID(s.book.Identifier().Hash(l)))
+		}
 	}
 	p, err := s.reg.RecordProxy(ctx, req.GetAssemblyId(), assembly.Proxy{
-		Voter: req.GetVoter(), HolderName: req.GetHolderName(), HolderID: holder, HolderTag: tag, HolderPublicKey: req.GetHolderPublicKey(), DocumentSHA256: req.GetDocumentSha256(),
+		Voter: req.GetVoter(), HolderName: req.GetHolderName(), HolderID: holder, HolderTag: tag, LegacyHolderIDs: legacy, HolderPublicKey: req.GetHolderPublicKey(), DocumentSHA256: req.GetDocumentSha256(),
 	}, tokenFrom(ctx).ID)
 	if err != nil {
 		return nil, s.err(ctx, err)

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
@@ -862,6 +863,34 @@ func TestRevokedConfirmingKey(t *testing.T) {
 	var d *audit.Discrepancy
 	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "confirmed with key") {
 		t.Errorf("verify(a confirmation with a revoked key) = %v, want a right-to-sign discrepancy", err)
+	}
+}
+
+// TestProxyHolderRecordedUnderAnEarlierForm: a proxy holder recorded in an
+// open assembly before identity numbers were normalised as now (the hash of
+// the number with its hyphens) is the same holder when recorded again with
+// the number written so: the cap counts them once, and the export
+// verifies.
+func TestProxyHolderRecordedUnderAnEarlierForm(t *testing.T) {
+	v := newVote(t, &ov.Settings{ProxyCap: 1})
+	n := idNumberN(920)
+	grouped := n[:6] + "-" + n[6:14] + "-" + n[14:]
+	id := v.e.book.Identifier()
+	holder := newSigner("h", 183)
+	// As the server of the time recorded it.
+	if _, err := v.e.reg.RecordProxy(context.Background(), v.assembly, assembly.Proxy{Voter: v.owners[70], HolderName: "受托人",
+		HolderID: roll.OwnerID(id.Hash(grouped)), HolderTag: id.Tag(v.assembly, grouped), HolderPublicKey: holder.pub(), DocumentSHA256: proxyDoc(70)}, "before"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[71],
+		HolderName: "受托人", HolderPublicKey: newSigner("h2", 184).pub(), DocumentSha256: proxyDoc(71), HolderIdNumber: grouped})
+	if server.ReasonOf(err) != "PROXY_CAP" {
+		t.Errorf("the same holder with another key, cap 1: %v, want PROXY_CAP", err)
+	}
+	// (Written without hyphens, the number cannot be told to be the one
+	// recorded with them: the holder's key is then another holder's.)
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify: %v", err)
 	}
 }
 
