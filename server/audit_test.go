@@ -331,6 +331,16 @@ func insertEntry(f map[string][]byte, at int, e audit.Entry) {
 	setLogLines(f, append(ls[:at:at], rest...))
 }
 
+// wantDiscrepancy fails the test unless verifying files finds a
+// discrepancy of check whose detail holds detail; what names the tampering.
+func wantDiscrepancy(t *testing.T, files map[string][]byte, check, detail, what string) {
+	t.Helper()
+	var d *audit.Discrepancy
+	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != check || !strings.Contains(d.Detail, detail) {
+		t.Errorf("verify(%s) = %v, want a %s discrepancy saying %q", what, err, check, detail)
+	}
+}
+
 func cloneFiles(files map[string][]byte) map[string][]byte {
 	c := make(map[string][]byte, len(files))
 	for k, v := range files {

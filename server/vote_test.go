@@ -217,6 +217,19 @@ func (v *vote) ballotFor(i int, c ballot.Channel, choice string) (*ballot.Ballot
 	return b, s
 }
 
+// pendingPhone takes voter i's phone ballot in an assembly with
+// maker-checker, and fails the test unless it waits for confirmation.
+func (v *vote) pendingPhone(t *testing.T, i int) *ov.BallotReceipt {
+	t.Helper()
+	b, s := v.ballotFor(i, ballot.Phone, "AGREE")
+	c, sig := v.sign(t, b, s)
+	r, err := v.submit(t, c, sig, ballot.Phone)
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("voter %d's phone ballot: %v %v, want it waiting for confirmation", i, r.GetStatus(), err)
+	}
+	return r
+}
+
 // confirmation is a maker-checker confirmation of a ballot signed by s.
 func (v *vote) confirmation(ballotID string, s signer) *ov.ConfirmBallotRequest {
 	return &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballotID, KeyId: s.keyID(),
@@ -784,10 +797,7 @@ func TestKeyRevocationLogged(t *testing.T) {
 	ls = slices.Insert(ls, to, moved)
 	setLogLines(files, ls)
 	editEntries(files, func(n int, e *audit.Entry) bool { e.Index = uint64(n); return true })
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "revoked") {
-		t.Errorf("verify(a ballot signed after its key's revocation) = %v, want a right-to-sign discrepancy", err)
-	}
+	wantDiscrepancy(t, files, "right-to-sign", "revoked", "a ballot signed after its key's revocation")
 }
 
 // TestRevokedKeysPendingBallot: a phone ballot waiting for confirmation
@@ -795,12 +805,7 @@ func TestKeyRevocationLogged(t *testing.T) {
 // verifier refuses an export that counts it anyway.
 func TestRevokedKeysPendingBallot(t *testing.T) {
 	v := newVote(t, &ov.Settings{MakerChecker: true})
-	b, s := v.ballotFor(60, ballot.Phone, "AGREE")
-	c, sig := v.sign(t, b, s)
-	r, err := v.submit(t, c, sig, ballot.Phone)
-	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
-		t.Fatalf("pending: %v %v", r.GetStatus(), err)
-	}
+	r := v.pendingPhone(t, 60)
 	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID(), Reason: "离职"}); err != nil {
 		t.Fatal(err)
 	}
@@ -818,10 +823,7 @@ func TestRevokedKeysPendingBallot(t *testing.T) {
 		}
 		return false
 	})
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "revoked") {
-		t.Errorf("verify(the ballot counted on its confirmation) = %v, want a right-to-sign discrepancy", err)
-	}
+	wantDiscrepancy(t, files, "right-to-sign", "revoked", "the ballot counted on its confirmation")
 }
 
 // TestRevokedConfirmingKey: a staff key revoked after it confirmed a
@@ -829,21 +831,11 @@ func TestRevokedKeysPendingBallot(t *testing.T) {
 // offline.
 func TestRevokedConfirmingKey(t *testing.T) {
 	v := newVote(t, &ov.Settings{MakerChecker: true})
-	take := func(i int) *ov.BallotReceipt {
-		t.Helper()
-		b, s := v.ballotFor(i, ballot.Phone, "AGREE")
-		c, sig := v.sign(t, b, s)
-		r, err := v.submit(t, c, sig, ballot.Phone)
-		if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
-			t.Fatalf("pending: %v %v", r.GetStatus(), err)
-		}
-		return r
-	}
-	x := take(60)
+	x := v.pendingPhone(t, 60)
 	if c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(x.GetBallotId(), v.staff2)); err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Fatalf("confirm: %v, %v", c.GetStatus(), err)
 	}
-	y := take(61)
+	y := v.pendingPhone(t, 61)
 	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff2.keyID(), Reason: "离职"}); err != nil {
 		t.Fatal(err)
 	}
@@ -860,10 +852,7 @@ func TestRevokedConfirmingKey(t *testing.T) {
 	n := len(logLines(files))
 	insertEntry(files, n, audit.Entry{Kind: audit.KindStatus, Assembly: v.assembly, Time: duringVote.UTC(), Status: &audit.StatusEntry{Seq: seq, ID: y.GetBallotId(),
 		Status: "ACCEPTED", By: "x", KeyID: v.staff2.keyID(), Signature: ed25519.Sign(v.staff2.priv, audit.ConfirmationStatement(v.assembly, y.GetBallotId()))}})
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "right-to-sign" || !strings.Contains(d.Detail, "confirmed with key") {
-		t.Errorf("verify(a confirmation with a revoked key) = %v, want a right-to-sign discrepancy", err)
-	}
+	wantDiscrepancy(t, files, "right-to-sign", "confirmed with key", "a confirmation with a revoked key")
 }
 
 // TestProxyHolderRecordedUnderAnEarlierForm: a proxy holder recorded in an
@@ -949,10 +938,7 @@ func TestEarlyBallotRefused(t *testing.T) {
 	}
 	tampered := maps.Clone(files)
 	early(tampered)
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "status" || !strings.Contains(d.Detail, "before voting opened") {
-		t.Errorf("verify(a counted ballot dated before the opening) = %v, want a status discrepancy", err)
-	}
+	wantDiscrepancy(t, tampered, "status", "before voting opened", "a counted ballot dated before the opening")
 }
 
 func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
@@ -1179,10 +1165,7 @@ func TestUnconfirmedBallotsRefusedAtClose(t *testing.T) {
 		ls[n], _ = e.Marshal()
 	}
 	setLogLines(files, ls)
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "status" || !strings.Contains(d.Detail, "still waits") {
-		t.Errorf("verify(an unconfirmed ballot left waiting at the close) = %v, want a status discrepancy", err)
-	}
+	wantDiscrepancy(t, files, "status", "still waits", "an unconfirmed ballot left waiting at the close")
 }
 
 // TestObjectionWindowInCalendarDays: the default three-day window after a
@@ -1284,13 +1267,8 @@ func TestNoticeAndLifecycle(t *testing.T) {
 		e.Agenda.ShortNoticeReason = ""
 		files[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
 	})
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "agenda" || !strings.Contains(d.Detail, "records no reason") {
-		t.Errorf("verify(a short notice without a reason) = %v, want an agenda discrepancy", err)
-	}
-	if _, err := verifyFiles(refused); !errors.As(err, &d) || d.Check != "agenda" || !strings.Contains(d.Detail, "admits no short notice") {
-		t.Errorf("verify(a short notice the agenda refuses) = %v, want an agenda discrepancy", err)
-	}
+	wantDiscrepancy(t, files, "agenda", "records no reason", "a short notice without a reason")
+	wantDiscrepancy(t, refused, "agenda", "admits no short notice", "a short notice the agenda refuses")
 	// Early close needs an admin.
 	v.e.clock.Set(duringVote)
 	if _, err := v.as.CloseAssembly(ctx, &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "x"}); status.Code(err) != codes.PermissionDenied {
@@ -1428,12 +1406,7 @@ func metadataCtx(ctx context.Context, tok string) context.Context {
 // confirmed; the verifier refuses the sale recorded as a change of voter.
 func TestPendingBallotKeptOnSale(t *testing.T) {
 	v := newVote(t, &ov.Settings{MakerChecker: true})
-	b, s := v.ballotFor(60, ballot.Phone, "AGREE")
-	c, sig := v.sign(t, b, s)
-	r, err := v.submit(t, c, sig, ballot.Phone)
-	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
-		t.Fatalf("pending: %v %v", r.GetStatus(), err)
-	}
+	r := v.pendingPhone(t, 60)
 	am, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[60],
 		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(560)}}, DocumentSha256: strings.Repeat("ef", 32)})
 	if err != nil || am.GetEffect() != "BALLOT_KEPT" {
@@ -1453,10 +1426,7 @@ func TestPendingBallotKeptOnSale(t *testing.T) {
 		}
 		return false
 	})
-	var d *audit.Discrepancy
-	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "amendment" || !strings.Contains(d.Detail, "waiting for confirmation") {
-		t.Errorf("verify(the sale recorded as a change of voter) = %v, want an amendment discrepancy", err)
-	}
+	wantDiscrepancy(t, files, "amendment", "waiting for confirmation", "the sale recorded as a change of voter")
 }
 
 // TestRollAmendmentDuringVote: a unit sold during the vote keeps its
