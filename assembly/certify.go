@@ -273,6 +273,9 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 			return fmt.Errorf("%w: %s is %s; a committee key is replaced between publication and certification", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
 		slot := slices.Index(rec.Committee.Members, oldKeyID)
+		if i := slices.IndexFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == oldKeyID }); slot < 0 && i >= 0 {
+			return fmt.Errorf("%w: replaced_key_id: %s was replaced already, by %s", ErrInvalid, oldKeyID, rec.Committee.Replacements[i].KeyID)
+		}
 		if slot < 0 {
 			return fmt.Errorf("%w: replaced_key_id: %s is not a key of this assembly's committee", ErrInvalid, oldKeyID)
 		}

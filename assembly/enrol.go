@@ -42,16 +42,21 @@ func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by, boundTo string
 	// it (a staff member under a colleague's id, to sign as them once an
 	// admin approves it by mistake).
 	return r.register(ctx, s, by, func(tx store.Tx, s Signer) error {
-		return tx.Scan(store.Signers, nil, nil, func(_, v []byte) (bool, error) {
+		var held []string
+		err := tx.Scan(store.Signers, nil, nil, func(_, v []byte) (bool, error) {
 			var q Signer
 			if err := json.Unmarshal(v, &q); err != nil {
 				return false, err
 			}
 			if q.ID == s.ID && q.Revoked.IsZero() && (q.Pending || !q.Approved.IsZero()) && q.RegisteredBy != by {
-				return false, fmt.Errorf("%w: signer_id: %q has a key enrolled through another sign-in; a street admin revokes it first, or registers the key", ErrInvalid, s.ID)
+				held = append(held, q.KeyID)
 			}
 			return true, nil
 		})
+		if err == nil && len(held) > 0 {
+			err = fmt.Errorf("%w: signer_id: %q has key(s) %s enrolled through another sign-in (pending or active); a street admin revokes them first", ErrInvalid, s.ID, strings.Join(held, ", "))
+		}
+		return err
 	})
 }
 

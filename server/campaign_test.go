@@ -184,7 +184,8 @@ func TestEnrolSigner(t *testing.T) {
 	}
 	// A colleague's signer id is theirs: another sign-in cannot enrol a key
 	// under it, the holder's own can.
-	if _, err := enrol(v.staff2Tok, "STAFF", v.community, newSigner(chen.id, 153)); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "another sign-in") {
+	if _, err := enrol(v.staff2Tok, "STAFF", v.community, newSigner(chen.id, 153)); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "another sign-in") ||
+		!strings.Contains(err.Error(), chen.keyID()) {
 		t.Errorf("a key under a colleague's signer id: %v, want InvalidArgument", err)
 	}
 	if _, err := enrol(v.staffTok, "STAFF", v.community, newSigner(chen.id, 154)); err != nil {
@@ -262,8 +263,8 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	if _, err := enrol(created.Secret, "member-wu", 170); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "issued to member-zhou") {
 		t.Errorf("enrolling under another id: %v, want INVALID_ARGUMENT naming member-zhou", err)
 	}
-	if sg, err := enrol(created.Secret, "member-zhou", 171); err != nil || !sg.GetHolderEnrolled() {
-		t.Errorf("enrolling under its own id: %v, %v; want a key marked its holder's", sg, err)
+	if sg, err := ss.EnrolSigner(v.ctx(created.Secret), &ov.EnrolSignerRequest{Kind: "COMMITTEE", Name: "周委员", CommunityId: v.community, PublicKey: newSigner("z", 171).pub()}); err != nil || !sg.GetHolderEnrolled() || sg.GetSignerId() != "member-zhou" {
+		t.Errorf("enrolling through it, the signer id left out: %v, %v; want a key of member-zhou marked its holder's", sg, err)
 	}
 	if sg, err := enrol(v.e.token(auth.CommitteeMember, v.community), "member-wu", 172); err != nil || sg.GetHolderEnrolled() {
 		t.Errorf("through a token issued to no one: %v, %v; want a key not marked its holder's", sg, err)

@@ -37,7 +37,12 @@ func (s *signerService) EnrolSigner(ctx context.Context, req *ov.EnrolSignerRequ
 	// in the role the key is for: a committee member's for a COMMITTEE key,
 	// not a street admin's who happens to enrol one.
 	holder := kind == assembly.StaffSigner || tok.Role == auth.CommitteeMember
-	sg, err := s.reg.EnrolSigner(ctx, assembly.Signer{Kind: kind, ID: req.GetSignerId(), Name: req.GetName(),
+	// A sign-in issued to one person enrols under their id, given or not.
+	id := req.GetSignerId()
+	if id == "" {
+		id = tok.SignerID
+	}
+	sg, err := s.reg.EnrolSigner(ctx, assembly.Signer{Kind: kind, ID: id, Name: req.GetName(),
 		CommunityID: req.GetCommunityId(), PublicKey: req.GetPublicKey(), HolderEnrolled: holder}, tok.ID, tok.SignerID)
 	if err != nil {
 		return nil, s.err(ctx, err)
