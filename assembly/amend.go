@@ -2,7 +2,6 @@ package assembly
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,15 +75,9 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
 			return err
 		}
-		pending, err := hasPending(tx, &rec.Assembly, prev)
-		if err != nil {
-			return err
-		}
-		if pv.Counted != 0 || pending || am.NewVoter == prev {
+		if pv.Counted != 0 || am.NewVoter == prev {
 			// The seller owns the unit no more: their ballot stays as cast,
-			// even where votes may be changed (voterRecord.another), and
-			// one taken before the sale and waiting for its confirmation
-			// keeps the unit too: it counts once confirmed.
+			// even where votes may be changed (voterRecord.another).
 			am.Effect = BallotKept
 			return r.saveAmendment(tx, rec, am)
 		}
@@ -177,23 +170,4 @@ func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, t
 		return nil, now, fmt.Errorf("%w: %s is %s; %s between publication and closing", ErrWrongState, assemblyID, s, what)
 	}
 	return rec, now, nil
-}
-
-// hasPending reports whether the voter has a ballot waiting for its
-// confirmation (maker-checker). Ballots are read only where some wait.
-func hasPending(tx store.Tx, a *Assembly, voter string) (bool, error) {
-	p, err := getProgress(tx, a)
-	if err != nil || p.Pending == 0 {
-		return false, err
-	}
-	found := false
-	err = tx.Scan(store.Ballots, store.Prefix(a.ID), nil, func(k, v []byte) (bool, error) {
-		var br BallotRecord
-		if err := json.Unmarshal(v, &br); err != nil {
-			return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
-		}
-		found = br.Status == Pending && br.Voter == voter
-		return !found, nil
-	})
-	return found, err
 }

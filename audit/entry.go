@@ -94,9 +94,7 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // before, and the objection window of an assembly published under rules 0
 // stays as announced:
 //   - 2: a ballot dated before voting opened, or recording a call, visit
-//     or paper dated then, is refused (BallotTimeProblem); a unit sold
-//     while its voter's ballot waits for confirmation keeps that ballot
-//     (the verifier accepts that in every version).
+//     or paper dated then, is refused (BallotTimeProblem).
 //   - 1: the objection window counted in calendar days
 //     (ObjectionDeadline); a ballot still waiting for confirmation when
 //     the vote closes is refused at the close; a seller's ballot kept for

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -750,12 +749,9 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 		return fail("amendment", i, "unit %s is voted by %s, the amendment says %s", a.UnitID, prev, a.PreviousVoter)
 	}
 	_, voted := v.counted[a.PreviousVoter]
-	pending := slices.ContainsFunc(slices.Collect(maps.Values(v.ballots)), func(vb *verifiedBallot) bool {
-		return vb.status == "PENDING_CONFIRMATION" && vb.b.Voter == a.PreviousVoter
-	})
 	switch a.Effect {
 	case "BALLOT_KEPT":
-		if !voted && !pending && a.NewVoter != a.PreviousVoter {
+		if !voted && a.NewVoter != a.PreviousVoter {
 			return fail("amendment", i, "unit %s kept a ballot, but %s had none", a.UnitID, a.PreviousVoter)
 		}
 		// From rules 1 on the seller's ballot can no longer change.
@@ -765,10 +761,6 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 	case "VOTER_CHANGED":
 		if voted {
 			return fail("amendment", i, "unit %s changed voter although %s had voted", a.UnitID, a.PreviousVoter)
-		}
-		// From rules 2 on a ballot waiting for confirmation keeps it too.
-		if pending && v.agenda.Rules >= 2 {
-			return fail("amendment", i, "unit %s changed voter although %s had a ballot waiting for confirmation", a.UnitID, a.PreviousVoter)
 		}
 		v.units[a.PreviousVoter]--
 		u.OwnerID, u.Developer = a.NewVoter, false

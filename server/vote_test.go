@@ -1401,34 +1401,6 @@ func metadataCtx(ctx context.Context, tok string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }
 
-// TestPendingBallotKeptOnSale: a phone ballot taken before the unit's sale
-// and still waiting for its confirmation keeps the unit, and counts once
-// confirmed; the verifier refuses the sale recorded as a change of voter.
-func TestPendingBallotKeptOnSale(t *testing.T) {
-	v := newVote(t, &ov.Settings{MakerChecker: true})
-	r := v.pendingPhone(t, 60)
-	am, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[60],
-		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(560)}}, DocumentSha256: strings.Repeat("ef", 32)})
-	if err != nil || am.GetEffect() != "BALLOT_KEPT" {
-		t.Fatalf("AmendRoll with a ballot waiting for confirmation = %v, %v; want BALLOT_KEPT", am.GetEffect(), err)
-	}
-	if c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff2)); err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
-		t.Fatalf("the confirmation after the sale: %v, %v; want the ballot counted", c.GetStatus(), err)
-	}
-	files := v.export(t)
-	if rep, err := verifyFiles(files); err != nil || rep.Counted != 1 {
-		t.Fatalf("verify = %+v, %v", rep, err)
-	}
-	editEntries(files, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindAmendment {
-			e.Amendment.Effect = "VOTER_CHANGED"
-			return true
-		}
-		return false
-	})
-	wantDiscrepancy(t, files, "amendment", "waiting for confirmation", "the sale recorded as a change of voter")
-}
-
 // TestRollAmendmentDuringVote: a unit sold during the vote keeps its
 // earlier ballot; if none was cast, the new owner may vote once the
 // amendment is recorded.
