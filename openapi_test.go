@@ -31,12 +31,13 @@ func TestOpenAPIPlainHTTP(t *testing.T) {
 		}
 	}
 	for name, typ := range map[string]reflect.Type{
-		"Notice":         reflect.TypeFor[server.Notice](),
-		"NoticeMotion":   reflect.TypeFor[server.NoticeMotion](),
-		"NoticeDecision": reflect.TypeFor[server.NoticeDecision](),
-		"NoticeFigure":   reflect.TypeFor[server.NoticeFigure](),
-		"NoticeTally":    reflect.TypeFor[server.NoticeTally](),
-		"NoticeUnit":     reflect.TypeFor[server.NoticeUnit](),
+		"Notice":               reflect.TypeFor[server.Notice](),
+		"NoticeMotion":         reflect.TypeFor[server.NoticeMotion](),
+		"NoticeDecision":       reflect.TypeFor[server.NoticeDecision](),
+		"NoticeFigure":         reflect.TypeFor[server.NoticeFigure](),
+		"NoticeTally":          reflect.TypeFor[server.NoticeTally](),
+		"NoticeUnit":           reflect.TypeFor[server.NoticeUnit](),
+		"NoticeKeyReplacement": reflect.TypeFor[server.NoticeKeyReplacement](),
 	} {
 		var want []string
 		var fields func(reflect.Type)

@@ -83,8 +83,13 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		} else if ok && old.Revoked.IsZero() {
 			return fmt.Errorf("%w: voter %s already has a proxy on record (withdraw it first, WithdrawProxy)", ErrExists, p.Voter)
 		} else if ok {
-			// The withdrawn one is kept aside: it still says whose its key is.
-			if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter, "withdrawn", strconv.FormatInt(old.Revoked.UnixNano(), 10)), old); err != nil {
+			// The withdrawn one is kept aside: it still says whose its key
+			// is. (Its time orders it; a counter keeps two of one instant.)
+			key := store.Key(assemblyID, p.Voter, "withdrawn", strconv.FormatInt(old.Revoked.UnixNano(), 10))
+			for n := 1; tx.Get(store.Proxies, key) != nil; n++ {
+				key = store.Key(assemblyID, p.Voter, "withdrawn", strconv.FormatInt(old.Revoked.UnixNano(), 10)+"."+strconv.Itoa(n))
+			}
+			if err := store.PutJSON(tx, store.Proxies, key, old); err != nil {
 				return err
 			}
 		}

@@ -728,6 +728,28 @@ func TestProxyWithdrawn(t *testing.T) {
 	if r, err := vote(70, h2); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Fatalf("a ballot through the new proxy: %v, %v", r.GetStatus(), err)
 	}
+	// Two withdrawals for one voter at the same instant are both kept
+	// aside: each key stays its holder's.
+	h5, h6 := newSigner("h5", 186), newSigner("h6", 187)
+	for _, c := range []struct {
+		key signer
+		id  string
+	}{{h5, idNumberN(916)}, {h6, idNumberN(917)}} {
+		if _, err := record(74, c.key, c.id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := withdraw(74, "委托书有误"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := record(74, newSigner("h7", 188), idNumberN(918)); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []signer{h5, h6} {
+		if _, err := record(75, k, idNumberN(919)); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+			t.Errorf("a withdrawn key given to another holder: %v, want INVALID_ARGUMENT", err)
+		}
+	}
 	files := v.export(t)
 	if rep, err := verifyFiles(files); err != nil || rep.Counted != 2 {
 		t.Fatalf("verify = %+v, %v; want two counted ballots", rep, err)

@@ -48,7 +48,9 @@ const (
 	// UTC hour ("2026-05-08T09") to the number of counted ballots that
 	// arrived in that hour (8 bytes, big-endian).
 	Progress Bucket = "progress"
-	// Proxies maps assembly id, 0, voter to a recorded proxy authorisation.
+	// Proxies maps assembly id, 0, voter to a recorded proxy authorisation,
+	// and assembly id, 0, voter, 0, "withdrawn", 0, time to one withdrawn
+	// and set aside when another was recorded.
 	Proxies Bucket = "proxies"
 	// CallLog maps assembly id, 0, voter, 0, sequence to a call attempt.
 	CallLog Bucket = "call_log"

@@ -2578,8 +2578,9 @@ type ProxyAuthorization struct {
 	HolderKeyId    string                 `protobuf:"bytes,3,opt,name=holder_key_id,json=holderKeyId,proto3" json:"holder_key_id,omitempty"`
 	DocumentSha256 string                 `protobuf:"bytes,4,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
 	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
-	// The holder id: the keyed hash of the holder's identity number, the
-	// same as their owner id where the holder is an owner of the community.
+	// The holder id: the keyed hash of the holder's identity number (its
+	// canonical form), the same as their owner id where the holder is an
+	// owner of the community recorded under that form.
 	HolderId string `protobuf:"bytes,6,opt,name=holder_id,json=holderId,proto3" json:"holder_id,omitempty"`
 	// When the authorisation was withdrawn, and why; unset while it stands.
 	WithdrawTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`

@@ -207,7 +207,8 @@ function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
     // Only a key the member enrolled through a sign-in issued to them can
     // take the lost one's place, as the server rules.
     const fresh = signers.filter((s) => s.kind === 'COMMITTEE' && s.signer_id === who.signer_id && !members.includes(s.key_id) &&
-      signerStatus(signers, s.key_id) === 'ACTIVE' && s.holder_enrolled && s.registered_by !== who.registered_by);
+      signerStatus(signers, s.key_id) === 'ACTIVE' && s.holder_enrolled && s.registered_by !== who.registered_by &&
+      !(who.revoke_time && new Date(s.create_time) < new Date(who.revoke_time)));
     if (!fresh.length) return [h('p', { class: 'warn', 'data-lost': old }, t('committee.lostNoKey', { name }))];
     return fresh.map((nk) => {
       const p = pending.find((x) => x.replaced_key_id === old && x.key_id === nk.key_id) || {};
