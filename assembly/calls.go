@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -72,7 +73,7 @@ func (r *Registry) RecordCall(ctx context.Context, assemblyID string, c CallAtte
 	case !utf8.ValidString(c.Note) || utf8.RuneCountInString(c.Note) > MaxCallNote:
 		return CallAttempt{}, fmt.Errorf("%w: note: at most %d characters of UTF-8", ErrInvalid, MaxCallNote)
 	case ballot.LongNumber(c.Note) >= 0:
-		return CallAttempt{}, fmt.Errorf("%w: note: %s", ErrInvalid, ballot.LongNumberRule)
+		return CallAttempt{}, l10n.ZH(fmt.Errorf("%w: note: %s", ErrInvalid, ballot.LongNumberRule), "备注"+ballot.LongNumberRuleZH)
 	}
 	c.CallBack = c.CallBack.UTC()
 	err := r.st.Update(ctx, func(tx store.Tx) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -93,7 +94,7 @@ func checkObjectionText(text *string) error {
 	case *text == "" || utf8.RuneCountInString(*text) > 2000:
 		return fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
 	case ballot.LongNumber(*text) >= 0:
-		return fmt.Errorf("%w: text: %s", ErrInvalid, ballot.LongNumberRule)
+		return l10n.ZH(fmt.Errorf("%w: text: %s", ErrInvalid, ballot.LongNumberRule), "内容"+ballot.LongNumberRuleZH)
 	}
 	return nil
 }
@@ -180,7 +181,8 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			return fmt.Errorf("%w: %s is %s; only a preliminary result is certified", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
 		if now.Before(rec.ObjectionDeadline()) {
-			return fmt.Errorf("%w: until %s", ErrObjectionWindow, audit.FormatChinaTime(rec.ObjectionDeadline()))
+			return l10n.ZH(fmt.Errorf("%w: until %s", ErrObjectionWindow, audit.FormatChinaTime(rec.ObjectionDeadline())),
+				"询异期至 "+audit.FormatChinaTime(rec.ObjectionDeadline())+" 结束，此后方可签名认证")
 		}
 		for _, o := range rec.Objections {
 			if o.Response == "" {
@@ -368,7 +370,7 @@ func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID
 	case nk.Kind != CommitteeSigner || !nk.InScope(rec.CommunityID):
 		return Signer{}, fmt.Errorf("%w: key_id: %s is not a committee key of %s", ErrInvalid, newKeyID, rec.CommunityID)
 	case !nk.Active():
-		return Signer{}, fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID), "新密钥尚待街道审批，或已注销")
 	case nk.ID != old.ID:
 		return Signer{}, fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID)
 	case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -31,7 +32,8 @@ func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by, boundTo string
 	case s.Kind != StaffSigner && s.Kind != CommitteeSigner:
 		return Signer{}, fmt.Errorf("%w: kind: %q: enrol a STAFF or COMMITTEE key", ErrInvalid, s.Kind)
 	case boundTo != "" && strings.TrimSpace(s.ID) != boundTo:
-		return Signer{}, fmt.Errorf("%w: signer_id: %q: this sign-in was issued to %s, and enrols keys under that id only", ErrInvalid, s.ID, boundTo)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: %q: this sign-in was issued to %s, and enrols keys under that id only", ErrInvalid, s.ID, boundTo),
+			"此登录凭证签发给 "+boundTo+"，只能以该编号登记密钥")
 	}
 	s.Pending, s.Approved, s.ApprovedBy = true, time.Time{}, ""
 	// Marked its holder's only where the server says so (the sign-in's
@@ -54,7 +56,8 @@ func (r *Registry) EnrolSigner(ctx context.Context, s Signer, by, boundTo string
 			return true, nil
 		})
 		if err == nil && len(held) > 0 {
-			err = fmt.Errorf("%w: signer_id: %q has key(s) %s enrolled through another sign-in (pending or active); a street admin revokes them first", ErrInvalid, s.ID, strings.Join(held, ", "))
+			err = l10n.ZH(fmt.Errorf("%w: signer_id: %q has key(s) %s enrolled through another sign-in (pending or active); a street admin revokes them first", ErrInvalid, s.ID, strings.Join(held, ", ")),
+				"编号 "+s.ID+" 已有通过其他登录凭证登记的密钥（"+strings.Join(held, "、")+"，待审批或已生效）：请街道管理员先注销")
 		}
 		return err
 	})

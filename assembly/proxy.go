@@ -14,6 +14,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -164,9 +165,9 @@ func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason,
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "" || len([]rune(reason)) > 200:
-		return Proxy{}, fmt.Errorf("%w: reason: 1 to 200 characters: why the authorisation is withdrawn", ErrInvalid)
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the authorisation is withdrawn", ErrInvalid), "请填写撤销委托的理由（1至200字，将公开记录）")
 	case ballot.LongNumber(reason) >= 0:
-		return Proxy{}, fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule)
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule), "理由"+ballot.LongNumberRuleZH)
 	}
 	var p Proxy
 	err := r.st.Update(ctx, func(tx store.Tx) error {

@@ -279,6 +279,9 @@ func checkValues(values []string) string {
 // number in it.
 const LongNumberRule = "a phone, identity or bank card number (11 or more digits, whether or not written in groups) is not allowed; a phone is written masked, like 138****5678"
 
+// LongNumberRuleZH is LongNumberRule for people who read Chinese.
+const LongNumberRuleZH = "不能含电话、证件或银行卡号码（11位以上的数字，分组书写的也不行）；电话请写成 138****5678 这样"
+
 // LongNumber finds in free text (a note, an objection) a number that is
 // most likely a person's phone, identity or bank card number, which the
 // platform never stores where others read it: 11 or more digits in a row

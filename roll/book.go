@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
 )
@@ -683,14 +684,14 @@ func (b *Book) Owner(ctx context.Context, communityID, ownerID string) (OwnerEnt
 func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return "", fmt.Errorf("%w: reason: say why the full number is needed; it is recorded", ErrInvalid)
+		return "", l10n.ZH(fmt.Errorf("%w: reason: say why the full number is needed; it is recorded", ErrInvalid), "请填写查看完整号码的理由（将被记录）")
 	}
 	if len([]rune(reason)) > 200 {
-		return "", fmt.Errorf("%w: reason: at most 200 characters", ErrInvalid)
+		return "", l10n.ZH(fmt.Errorf("%w: reason: at most 200 characters", ErrInvalid), "理由最多200字")
 	}
 	// The reason is read back (PhoneReveals): never a number in it.
 	if ballot.LongNumber(reason) >= 0 {
-		return "", fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule)
+		return "", l10n.ZH(fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule), "理由"+ballot.LongNumberRuleZH)
 	}
 	var phone string
 	err := b.st.Update(ctx, func(tx store.Tx) error {

@@ -178,7 +178,7 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 		_, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: s.keyID(), Signature: sig})
 		return err
 	}
-	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTION_WINDOW_OPEN" {
+	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); server.ReasonOf(err) != "OBJECTION_WINDOW_OPEN" || !strings.Contains(server.ZhOf(err), "询异期至 ") {
 		t.Errorf("certify during the objection window: %v, want OBJECTION_WINDOW_OPEN", err)
 	}
 	// The text goes into the log the committee and auditors read: no

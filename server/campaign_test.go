@@ -260,7 +260,8 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	enrol := func(tok, id string, n byte) (*ov.Signer, error) {
 		return ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: id, Name: id, CommunityId: v.community, PublicKey: newSigner(id, n).pub()})
 	}
-	if _, err := enrol(created.Secret, "member-wu", 170); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "issued to member-zhou") {
+	if _, err := enrol(created.Secret, "member-wu", 170); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "issued to member-zhou") ||
+		server.ZhOf(err) != "此登录凭证签发给 member-zhou，只能以该编号登记密钥" {
 		t.Errorf("enrolling under another id: %v, want INVALID_ARGUMENT naming member-zhou", err)
 	}
 	if sg, err := ss.EnrolSigner(v.ctx(created.Secret), &ov.EnrolSignerRequest{Kind: "COMMITTEE", Name: "周委员", CommunityId: v.community, PublicKey: newSigner("z", 171).pub()}); err != nil || !sg.GetHolderEnrolled() || sg.GetSignerId() != "member-zhou" {

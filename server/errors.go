@@ -11,6 +11,7 @@ import (
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 )
@@ -120,7 +121,11 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	var ie *roll.ImportError
 	if !errors.As(err, &ie) {
-		return withReason(status.New(m.code, err.Error()), m.reason, m.zh).Err()
+		zh := m.zh
+		if d := l10n.Of(err); d != "" {
+			zh = d // a sentence about this very case
+		}
+		return withReason(status.New(m.code, err.Error()), m.reason, zh).Err()
 	}
 	br := &errdetails.BadRequest{}
 	for _, p := range ie.Problems {

@@ -678,6 +678,9 @@ func TestProxyWithdrawn(t *testing.T) {
 	if _, err := record(71, h1, idNumberN(910)); server.ReasonOf(err) != "PROXY_CAP" {
 		t.Fatalf("a second voter for the holder, cap 1: %v, want PROXY_CAP", err)
 	}
+	if _, err := withdraw(70, ""); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.HasPrefix(server.ZhOf(err), "请填写撤销委托的理由") {
+		t.Errorf("no reason: %v (%s), want INVALID_ARGUMENT, said in Chinese", err, server.ZhOf(err))
+	}
 	if _, err := withdraw(70, "业主来电 13812345678 撤销"); server.ReasonOf(err) != "INVALID_ARGUMENT" {
 		t.Errorf("a reason with a phone number: %v, want INVALID_ARGUMENT", err)
 	}
