@@ -9,6 +9,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
@@ -49,7 +50,7 @@ type Amendment struct {
 // registration on file.
 func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256, by string) (Amendment, error) {
 	if len(docSHA256) != 64 || strings.ToLower(docSHA256) != docSHA256 || strings.Trim(docSHA256, "0123456789abcdef") != "" {
-		return Amendment{}, fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid)
+		return Amendment{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid), "过户登记文件的 SHA-256 须为64位小写十六进制")
 	}
 	var am Amendment
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -63,7 +64,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID)
+			return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
 		}
 		nu, err := book.TransferTx(tx, rec.CommunityID, unitID, owners)
 		if err != nil {

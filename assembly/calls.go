@@ -67,11 +67,11 @@ func (r *Registry) RecordCall(ctx context.Context, assemblyID string, c CallAtte
 	case c.Channel != ballot.Phone && c.Channel != ballot.Visit:
 		return CallAttempt{}, fmt.Errorf("%w: channel: %s: a call attempt is PHONE or VISIT", ErrInvalid, c.Channel)
 	case c.Outcome == CallBack && c.CallBack.IsZero():
-		return CallAttempt{}, fmt.Errorf("%w: callback_time: say when to call back", ErrInvalid)
+		return CallAttempt{}, l10n.ZH(fmt.Errorf("%w: callback_time: say when to call back", ErrInvalid), "请填写回拨时间")
 	case c.Outcome != CallBack && !c.CallBack.IsZero():
 		return CallAttempt{}, fmt.Errorf("%w: callback_time: only for CALL_BACK", ErrInvalid)
 	case !utf8.ValidString(c.Note) || utf8.RuneCountInString(c.Note) > MaxCallNote:
-		return CallAttempt{}, fmt.Errorf("%w: note: at most %d characters of UTF-8", ErrInvalid, MaxCallNote)
+		return CallAttempt{}, l10n.ZH(fmt.Errorf("%w: note: at most %d characters of UTF-8", ErrInvalid, MaxCallNote), fmt.Sprintf("备注最多%d字", MaxCallNote))
 	case ballot.LongNumber(c.Note) >= 0:
 		return CallAttempt{}, l10n.ZH(fmt.Errorf("%w: note: %s", ErrInvalid, ballot.LongNumberRule), "备注"+ballot.LongNumberRuleZH)
 	}

@@ -92,7 +92,7 @@ func checkObjectionText(text *string) error {
 	*text = strings.TrimSpace(*text)
 	switch {
 	case *text == "" || utf8.RuneCountInString(*text) > 2000:
-		return fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid)
+		return l10n.ZH(fmt.Errorf("%w: text: 1 to 2000 characters", ErrInvalid), "内容须为1至2000字")
 	case ballot.LongNumber(*text) >= 0:
 		return l10n.ZH(fmt.Errorf("%w: text: %s", ErrInvalid, ballot.LongNumberRule), "内容"+ballot.LongNumberRuleZH)
 	}
@@ -372,7 +372,7 @@ func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID
 	case !nk.Active():
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID), "新密钥尚待街道审批，或已注销")
 	case nk.ID != old.ID:
-		return Signer{}, fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID), "新密钥属于 "+nk.ID+"，而要更换的是 "+old.ID+" 的密钥")
 	case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):
 		return Signer{}, fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID)
 	}

@@ -55,13 +55,13 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 	p.HolderName = strings.TrimSpace(p.HolderName)
 	switch {
 	case p.HolderName == "" || len([]rune(p.HolderName)) > 64:
-		return Proxy{}, fmt.Errorf("%w: holder_name: 1 to 64 characters", ErrInvalid)
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: holder_name: 1 to 64 characters", ErrInvalid), "请填写受托人姓名（1至64字）")
 	case p.HolderID == "" || p.HolderTag == "":
-		return Proxy{}, fmt.Errorf("%w: holder_id_number: the holder's identity document number, as the authorisation gives it, is required", ErrInvalid)
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: holder_id_number: the holder's identity document number, as the authorisation gives it, is required", ErrInvalid), "请填写委托书上受托人的证件号码")
 	case len(p.HolderPublicKey) != ed25519.PublicKeySize:
 		return Proxy{}, fmt.Errorf("%w: holder_public_key: an ed25519 public key is %d bytes", ErrInvalid, ed25519.PublicKeySize)
 	case len(p.DocumentSHA256) != 64 || strings.ToLower(p.DocumentSHA256) != p.DocumentSHA256:
-		return Proxy{}, fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the signed authorisation", ErrInvalid)
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the signed authorisation", ErrInvalid), "委托书文件的 SHA-256 须为64位小写十六进制")
 	}
 	if _, err := hex.DecodeString(p.DocumentSHA256); err != nil {
 		return Proxy{}, fmt.Errorf("%w: document_sha256: not hex", ErrInvalid)
@@ -76,7 +76,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			return fmt.Errorf("%w: %s does not accept PROXY ballots", ErrWrongState, assemblyID)
 		}
 		if tx.Get(store.AssemblyVoters, store.Key(assemblyID, p.Voter)) == nil {
-			return fmt.Errorf("%w: voter: %q is not on the frozen roll", ErrInvalid, p.Voter)
+			return l10n.ZH(fmt.Errorf("%w: voter: %q is not on the frozen roll", ErrInvalid, p.Voter), "委托人不在本次会议冻结的业主名册上")
 		}
 		var old Proxy
 		if ok, err := store.GetJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), &old); err != nil {
@@ -98,7 +98,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		// only: an owner's or a signer's key would sign in two roles.
 		h := keyHash(p.HolderPublicKey)
 		if v := tx.Get(store.KeyIndex, h); (v != nil && !bytes.Equal(v, store.ProxyKey)) || tx.Get(store.Signers, []byte(p.HolderKeyID)) != nil {
-			return fmt.Errorf("%w: holder_public_key is registered in another role; the proxy holder needs a key for proxy ballots only", ErrInvalid)
+			return l10n.ZH(fmt.Errorf("%w: holder_public_key is registered in another role; the proxy holder needs a key for proxy ballots only", ErrInvalid), "受托人的密钥已用于其他身份：受托人须使用仅用于代理投票的密钥")
 		}
 		if err := tx.Put(store.KeyIndex, h, store.ProxyKey); err != nil {
 			return err
@@ -132,7 +132,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			// no cap.
 			switch {
 			case q.HolderKeyID == p.HolderKeyID && q.HolderID != "" && q.HolderID != p.HolderID:
-				return false, fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid)
+				return false, l10n.ZH(fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid), "该密钥属于另一位受托人：每位受托人须使用自己的密钥")
 			case !q.Revoked.IsZero():
 			case q.HolderID == p.HolderID || (q.HolderID == "" && q.HolderKeyID == p.HolderKeyID):
 				n++

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
@@ -252,7 +253,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 			case err != nil:
 				return err
 			case s.Kind != CommitteeSigner || !s.Active() || !s.InScope(a.CommunityID):
-				return fmt.Errorf("%w: committee.members[%d]: %s is not an active committee member of %s", ErrInvalid, i, m, a.CommunityID)
+				return l10n.ZH(fmt.Errorf("%w: committee.members[%d]: %s is not an active committee member of %s", ErrInvalid, i, m, a.CommunityID), "认证委员须为本小区已生效的委员密钥："+m)
 			}
 			// k of n counts people: one member with two keys is one member.
 			if j, dup := people[s.ID]; dup {
@@ -434,7 +435,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Assembly{}, fmt.Errorf("%w: reason: say why the assembly is cancelled", ErrInvalid)
+		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: say why the assembly is cancelled", ErrInvalid), "请填写取消会议的理由")
 	}
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -466,7 +467,7 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 func (r *Registry) CloseEarly(ctx context.Context, id, reason, by string) (Assembly, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Assembly{}, fmt.Errorf("%w: reason: say why the vote closes early", ErrInvalid)
+		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: say why the vote closes early", ErrInvalid), "请填写提前结束投票的理由")
 	}
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {

@@ -908,6 +908,26 @@ func TestProxyHolderRecordedUnderAnEarlierForm(t *testing.T) {
 	}
 }
 
+// TestChineseMessagesSayWhatIsWrong: staff read, in Chinese, what is wrong
+// with the very request, not only that something is.
+func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
+	v := newVote(t, nil)
+	_, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if got := server.ZhOf(err); got != "请填写提前结束投票的理由" {
+		t.Errorf("an early close without a reason: %q (%v)", got, err)
+	}
+	_, err = v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70],
+		HolderName: "受托人", HolderPublicKey: newSigner("h", 189).pub(), DocumentSha256: proxyDoc(70)})
+	if got := server.ZhOf(err); got != "请填写委托书上受托人的证件号码" {
+		t.Errorf("a proxy without the holder's number: %q (%v)", got, err)
+	}
+	_, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[60],
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(560)}}, DocumentSha256: "abc"})
+	if got := server.ZhOf(err); !strings.Contains(got, "过户登记文件") {
+		t.Errorf("a sale with a bad document hash: %q (%v)", got, err)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
