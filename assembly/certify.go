@@ -389,17 +389,3 @@ func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID
 	}
 	return nk, nil
 }
-
-// memberNames maps each key that certifies, or certified, for a member of
-// the committee to the member's name as the agenda gives it: the agenda's
-// keys and those that replaced them.
-func memberNames(agenda []audit.Member, replacements []KeyReplacement) map[string]string {
-	names := make(map[string]string, len(agenda)+len(replacements))
-	for _, m := range agenda {
-		names[m.KeyID] = m.Name
-	}
-	for _, x := range replacements {
-		names[x.KeyID] = names[x.Replaces]
-	}
-	return names
-}

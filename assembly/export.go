@@ -71,11 +71,13 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 		}
 		if len(rec.Certificate) > 0 {
 			c := audit.Certificate{Statement: string(rec.Statement(rec.ResultDigest))}
-			names := memberNames(ag.Committee, rec.Committee.Replacements)
+			// A member by the agenda's name, whichever of their keys signed.
 			for _, s := range rec.Certificate {
-				name, ok := names[s.KeyID]
-				if !ok {
-					name = s.KeyID
+				name := s.KeyID
+				for _, m := range ag.Committee {
+					if m.KeyID == rec.Committee.Original(s.KeyID) {
+						name = m.Name
+					}
 				}
 				c.Signatures = append(c.Signatures, audit.CertificateEntry{KeyID: s.KeyID, Name: name, Signature: s.Signature})
 			}
