@@ -287,9 +287,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 	if err != nil {
 		return res, err
 	}
-	if err := keepLegacyOwners(tx, communityID, batch); err != nil {
-		return res, err
-	}
+	keepLegacyOwners(tx, communityID, batch)
 	stored := make(map[string]*ownerRecord)
 	for _, u := range batch.Units {
 		for j, uo := range u.Owners {
@@ -374,7 +372,7 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 // the roll has them under an id their number had before numbers were
 // normalised as now (Owner.LegacyIDs: the first of them on record) and not
 // under the new one, so that one person stays one owner.
-func keepLegacyOwners(tx store.Tx, communityID string, batch *Batch) error {
+func keepLegacyOwners(tx store.Tx, communityID string, batch *Batch) {
 	for _, id := range slices.Sorted(maps.Keys(batch.Owners)) {
 		o := batch.Owners[id]
 		if len(o.LegacyIDs) == 0 || tx.Get(store.Owners, store.Key(communityID, id)) != nil {
@@ -384,21 +382,26 @@ func keepLegacyOwners(tx store.Tx, communityID string, batch *Batch) error {
 		if i < 0 {
 			continue
 		}
-		if _, clash := batch.Owners[o.LegacyIDs[i]]; clash {
-			continue
+		if _, clash := batch.Owners[o.LegacyIDs[i]]; !clash {
+			batch.renameOwner(id, o.LegacyIDs[i])
 		}
-		delete(batch.Owners, id)
-		o.ID = o.LegacyIDs[i]
-		batch.Owners[o.ID] = o
-		for i := range batch.Units {
-			for j := range batch.Units[i].Owners {
-				if batch.Units[i].Owners[j].OwnerID == id {
-					batch.Units[i].Owners[j].OwnerID = o.ID
-				}
+	}
+}
+
+// renameOwner gives the batch's owner from the owner id to, in the owners
+// and in the units that name them.
+func (batch *Batch) renameOwner(from, to string) {
+	o := batch.Owners[from]
+	delete(batch.Owners, from)
+	o.ID = to
+	batch.Owners[to] = o
+	for i := range batch.Units {
+		for j := range batch.Units[i].Owners {
+			if batch.Units[i].Owners[j].OwnerID == from {
+				batch.Units[i].Owners[j].OwnerID = to
 			}
 		}
 	}
-	return nil
 }
 
 // TransferTx records, inside a transaction of the caller's, that a unit

@@ -30,20 +30,9 @@ func ImportAsBefore(ctx context.Context, b *Book, communityID string, inputs []U
 			}
 		}
 	}
-	for id, o := range maps.Clone(batch.Owners) {
-		to, ok := old[id]
-		if !ok {
-			continue
-		}
-		delete(batch.Owners, id)
-		o.ID, o.LegacyIDs = to, nil
-		batch.Owners[o.ID] = o
-		for i := range batch.Units {
-			for j := range batch.Units[i].Owners {
-				if batch.Units[i].Owners[j].OwnerID == id {
-					batch.Units[i].Owners[j].OwnerID = o.ID
-				}
-			}
+	for id := range maps.Clone(batch.Owners) {
+		if to, ok := old[id]; ok {
+			batch.renameOwner(id, to)
 		}
 	}
 	index := map[string]int{}
