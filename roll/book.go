@@ -741,30 +741,20 @@ func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint6
 		if _, err := getCommunity(tx, communityID); err != nil {
 			return err
 		}
-		var from []byte
-		if after > 0 {
-			from = store.Seq(after)
-		}
-		return tx.Scan(store.AccessLog, nil, from, func(k, v []byte) (bool, error) {
-			var r accessRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return false, err
-			}
-			if r.CommunityID != communityID || r.Action != "reveal_phone" {
-				return true, nil
+		return scanAccessLog(tx, after, func(e AccessEntry) bool {
+			if e.CommunityID != communityID || e.Action != "reveal_phone" {
+				return true
 			}
 			if len(out) == limit {
 				next = out[len(out)-1].Seq
-				return false, nil
+				return false
 			}
-			reason := r.Reason
-			if ballot.LongNumber(reason) >= 0 {
+			if ballot.LongNumber(e.Reason) >= 0 {
 				// Recorded before such reasons were refused.
-				reason = "（理由含电话或证件号码，不予显示 withheld: it holds a phone or identity number）"
+				e.Reason = "（理由含电话或证件号码，不予显示 withheld: it holds a phone or identity number）"
 			}
-			out = append(out, AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-				CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: reason})
-			return true, nil
+			out = append(out, e)
+			return true
 		})
 	})
 	return out, next, err
@@ -774,17 +764,30 @@ func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint6
 func (b *Book) AccessLog(ctx context.Context) ([]AccessEntry, error) {
 	var out []AccessEntry
 	err := b.st.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(store.AccessLog, nil, nil, func(k, v []byte) (bool, error) {
-			var r accessRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return false, err
-			}
-			out = append(out, AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-				CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason})
-			return true, nil
+		return scanAccessLog(tx, 0, func(e AccessEntry) bool {
+			out = append(out, e)
+			return true
 		})
 	})
 	return out, err
+}
+
+// scanAccessLog calls fn for each recorded sensitive read after the one of
+// sequence number after (0: from the first), oldest first, while fn returns
+// true.
+func scanAccessLog(tx store.Tx, after uint64, fn func(AccessEntry) bool) error {
+	var from []byte
+	if after > 0 {
+		from = store.Seq(after)
+	}
+	return tx.Scan(store.AccessLog, nil, from, func(k, v []byte) (bool, error) {
+		var r accessRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return false, err
+		}
+		return fn(AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
+			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason}), nil
+	})
 }
 
 func beUint64(b []byte) uint64 {
