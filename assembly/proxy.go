@@ -103,44 +103,38 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if err := tx.Put(store.KeyIndex, h, store.ProxyKey); err != nil {
 			return err
 		}
-		if len(p.LegacyHolderIDs) > 0 {
-			// A holder recorded here before numbers were normalised as
-			// now keeps the id and pseudonym they were recorded under.
-			err := tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
-				var q Proxy
-				if err := json.Unmarshal(v, &q); err != nil {
-					return false, err
-				}
-				if q.HolderID != p.HolderID && slices.Contains(p.LegacyHolderIDs, q.HolderID) {
-					p.HolderID, p.HolderTag = q.HolderID, q.HolderTag
-					return false, nil
-				}
-				return true, nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		n := 0 // the voters the holder already acts for
+		// The assembly's proxies, standing and withdrawn, read once.
+		var all []Proxy
 		err = tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(_, v []byte) (bool, error) {
 			var q Proxy
 			if err := json.Unmarshal(v, &q); err != nil {
 				return false, err
 			}
+			all = append(all, q)
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		// A holder recorded here before numbers were normalised as now
+		// keeps the id and pseudonym they were recorded under.
+		if i := slices.IndexFunc(all, func(q Proxy) bool {
+			return q.HolderID != p.HolderID && slices.Contains(p.LegacyHolderIDs, q.HolderID)
+		}); i >= 0 {
+			p.HolderID, p.HolderTag = all[i].HolderID, all[i].HolderTag
+		}
+		n := 0 // the voters the holder already acts for
+		for _, q := range all {
 			// A key stays its holder's, a withdrawn authorisation's too
 			// (the log says whose it is); withdrawn ones count toward
 			// no cap.
 			switch {
 			case q.HolderKeyID == p.HolderKeyID && q.HolderID != "" && q.HolderID != p.HolderID:
-				return false, l10n.ZH(fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid), "该密钥属于另一位受托人：每位受托人须使用自己的密钥")
+				return l10n.ZH(fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid), "该密钥属于另一位受托人：每位受托人须使用自己的密钥")
 			case !q.Revoked.IsZero():
 			case q.HolderID == p.HolderID || (q.HolderID == "" && q.HolderKeyID == p.HolderKeyID):
 				n++
 			}
-			return true, nil
-		})
-		if err != nil {
-			return err
 		}
 		if limit := rec.Settings.ProxyCap; limit > 0 && n >= limit {
 			return fmt.Errorf("%w: %s already acts for %d voters (cap %d)", ErrProxyCap, p.HolderName, n, limit)
