@@ -168,21 +168,11 @@ async function certCard(ctx, a, res, signers, redraw) {
     card.append(h('p', { class: 'muted', 'data-testid': 'nokey' }, t('committee.noKey')));
     return card;
   }
-  const sign = h('button', {
-    type: 'button', class: 'primary', 'data-testid': 'certify',
-    onclick: async () => {
-      sign.disabled = true;
-      try {
-        const sig = await signEd25519(mine.privateKey, new TextEncoder().encode(res.certification_statement));
-        await post(asmPath(ctx.cid, ctx.aid, ':certify'), { key_id: mine.keyId, signature: toBase64(sig) });
-        await redraw();
-        document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'signed-ok' }, t('committee.signedOk')));
-      } catch (err) {
-        sign.disabled = false;
-        replace(msg, errorBox(err));
-      }
-    },
-  }, t('committee.signButton'));
+  const sign = signingButton({ class: 'primary', 'data-testid': 'certify' }, t('committee.signButton'), msg, redraw, async () => {
+    const sig = await signEd25519(mine.privateKey, new TextEncoder().encode(res.certification_statement));
+    await post(asmPath(ctx.cid, ctx.aid, ':certify'), { key_id: mine.keyId, signature: toBase64(sig) });
+    return { testid: 'signed-ok', text: t('committee.signedOk') };
+  });
   card.append(h('h4', {}, t('committee.statement')), h('pre', { class: 'statement', 'data-testid': 'statement' }, res.certification_statement),
     h('p', { class: 'muted small' }, t('committee.windowOpen')), sign, msg);
   return card;
@@ -220,26 +210,36 @@ function lostKeys(ctx, a, signers, local, members, nameOf, redraw) {
       if (ownedBy(signers, nk.key_id, ctx.me)) return row(h('span', { class: 'muted' }, t('committee.lostOwnKey')));
       if (!voucher) return row(h('span', { class: 'muted' }, t('committee.lostNoVoucher')));
       if (vouchers.includes(voucher.keyId)) return row(h('span', { class: 'muted', 'data-testid': 'vouched-already' }, t('committee.vouchedAlready')));
-      const vouch = h('button', {
-        type: 'button', 'data-testid': 'vouch',
-        onclick: async () => {
-          vouch.disabled = true;
-          try {
-            const stmt = `ownervote-committee-key/1\nassembly=${a.assembly_id}\nreplaces=${old}\nkey=${nk.key_id}\n`;
-            const sig = await signEd25519(voucher.privateKey, new TextEncoder().encode(stmt));
-            const after = await post(asmPath(ctx.cid, ctx.aid, ':replaceCommitteeKey'), { replaced_key_id: old, key_id: nk.key_id, endorser_key_id: voucher.keyId, signature: toBase64(sig) });
-            const done = ((after.committee && after.committee.member_key_ids) || []).includes(nk.key_id);
-            await redraw();
-            document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'vouched' },
-              t(done ? 'committee.vouched' : 'committee.vouchRecorded', { name })));
-          } catch (err) {
-            vouch.disabled = false;
-            replace(msg, errorBox(err));
-          }
-        },
-      }, t('committee.vouch'));
+      const vouch = signingButton({ 'data-testid': 'vouch' }, t('committee.vouch'), msg, redraw, async () => {
+        const stmt = `ownervote-committee-key/1\nassembly=${a.assembly_id}\nreplaces=${old}\nkey=${nk.key_id}\n`;
+        const sig = await signEd25519(voucher.privateKey, new TextEncoder().encode(stmt));
+        const after = await post(asmPath(ctx.cid, ctx.aid, ':replaceCommitteeKey'), { replaced_key_id: old, key_id: nk.key_id, endorser_key_id: voucher.keyId, signature: toBase64(sig) });
+        const done = ((after.committee && after.committee.member_key_ids) || []).includes(nk.key_id);
+        return { testid: 'vouched', text: t(done ? 'committee.vouched' : 'committee.vouchRecorded', { name }) };
+      });
       return row(vouch);
     });
   });
   return h('div', { 'data-testid': 'lost-keys' }, h('h4', {}, t('committee.lostTitle')), rows, msg);
+}
+
+// signingButton is a button that runs act (sign and send), then redraws
+// the page and says what happened (act returns the message and its test
+// id); on an error it shows it in msg and may be pressed again.
+function signingButton(attrs, label, msg, redraw, act) {
+  const button = h('button', {
+    type: 'button', ...attrs,
+    onclick: async () => {
+      button.disabled = true;
+      try {
+        const done = await act();
+        await redraw();
+        document.querySelector('[data-testid=certification]')?.prepend(h('p', { class: 'alert ok', role: 'status', 'data-testid': done.testid }, done.text));
+      } catch (err) {
+        button.disabled = false;
+        replace(msg, errorBox(err));
+      }
+    },
+  }, label);
+  return button;
 }
