@@ -2,6 +2,8 @@ package assembly
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +43,10 @@ type Amendment struct {
 	RecordedBy     string          `json:"recorded_by"`
 }
 
+// ErrBallotWaiting: a unit's sale cannot be recorded while a ballot of its
+// voter waits for confirmation, whose outcome the sale would decide.
+var ErrBallotWaiting = errors.New("assembly: a ballot of the unit's voter waits for confirmation")
+
 // Amend records that a unit of the frozen roll was sold during the vote.
 // The community's roll takes the new owners at once. For this assembly, the
 // unit keeps the previous owner's counted ballot if there is one, and that
@@ -66,11 +72,18 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		if !ok {
 			return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
 		}
+		prev := audit.BallotVoter(tally.VoterOf(u))
+		switch w, ok, err := waitingBallot(tx, &rec.Assembly, prev); {
+		case err != nil:
+			return err
+		case ok:
+			return l10n.ZH(fmt.Errorf("%w: ballot %s (no. %d) of unit %s's voter waits for a second staff member's check; confirm or reject it, then record the sale",
+				ErrBallotWaiting, w.ID, w.Seq, unitID), fmt.Sprintf("该房屋业主有一张待复核的选票（第%d号）：请先由第二名工作人员复核计入或驳回，再登记过户", w.Seq))
+		}
 		nu, err := book.TransferTx(tx, rec.CommunityID, unitID, owners)
 		if err != nil {
 			return err
 		}
-		prev := audit.BallotVoter(tally.VoterOf(u))
 		am = Amendment{UnitID: unitID, PreviousVoter: prev, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by}
 		var pv voterRecord
 		if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
@@ -171,4 +184,30 @@ func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, t
 		return nil, now, fmt.Errorf("%w: %s is %s; %s between publication and closing", ErrWrongState, assemblyID, s, what)
 	}
 	return rec, now, nil
+}
+
+// waitingBallot finds a ballot of the voter that waits for confirmation
+// (maker-checker). Ballots are read only where some wait: a sale is rare,
+// and the records are decoded only as far as voter and status.
+func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok bool, err error) {
+	p, err := getProgress(tx, a)
+	if err != nil || p.Pending == 0 {
+		return w, false, err
+	}
+	err = tx.Scan(store.Ballots, store.Prefix(a.ID), nil, func(k, v []byte) (bool, error) {
+		var br struct {
+			Seq    uint64       `json:"seq"`
+			ID     string       `json:"id"`
+			Voter  string       `json:"voter"`
+			Status BallotStatus `json:"status"`
+		}
+		if err := json.Unmarshal(v, &br); err != nil {
+			return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
+		}
+		if br.Status == Pending && br.Voter == voter {
+			w, ok = BallotRecord{Seq: br.Seq, ID: br.ID, Voter: br.Voter, Status: br.Status}, true
+		}
+		return !ok, nil
+	})
+	return w, ok, err
 }

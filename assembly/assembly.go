@@ -257,6 +257,9 @@ var (
 // verify; it is an ErrBadSignature.
 var ErrBadConfirmation = fmt.Errorf("%w: the confirmation signature", ErrBadSignature)
 
+// ErrBadRejection is a checker's rejection signature that does not verify.
+var ErrBadRejection = fmt.Errorf("%w: the rejection signature", ErrBadSignature)
+
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // allChannels are the channels an assembly may accept.

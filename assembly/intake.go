@@ -14,6 +14,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
@@ -47,7 +48,7 @@ var refusalCodes = map[string]error{
 	"NOT_OPEN": ErrNotOpen, "VOTING_CLOSED": ErrVotingClosed, "CHANNEL_NOT_ACCEPTED": ErrChannelNotAccepted,
 	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
 	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot, "EARLY_BALLOT": ErrEarlyBallot,
-	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey,
+	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey, "REJECTED_AT_CHECK": ErrRejectedAtCheck,
 }
 
 // refusalOf is a stored refusal's sentinel: by its code or, in a record
@@ -791,7 +792,8 @@ func putBallot(tx store.Tx, assemblyID string, br *BallotRecord) error {
 }
 
 // Confirmation is a second staff member's signed confirmation of a pending
-// ballot: their STAFF key and its signature of audit.ConfirmationStatement.
+// ballot: their STAFF key and its signature of audit.ConfirmationStatement
+// (or, for a rejection, of audit.RejectionStatement).
 type Confirmation struct {
 	KeyID     string
 	Signature []byte
@@ -799,11 +801,37 @@ type Confirmation struct {
 	By string
 }
 
+// ErrRejectedAtCheck: the second staff member's check of a phone or visit
+// ballot found it wrong (Reject).
+var ErrRejectedAtCheck = errors.New("the second staff member's check found the ballot wrong")
+
 // Confirm counts a phone or visit ballot that waits for a second staff
 // member (maker-checker). The confirmation is signed with the confirming
 // staff member's own key: another person than the one whose attestation the
 // ballot carries, through another token than the one that submitted it.
 func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c Confirmation) (Outcome, error) {
+	return r.settle(ctx, assemblyID, ballotID, c, nil)
+}
+
+// Reject refuses a phone or visit ballot that waits for a second staff
+// member, whose check found it wrong (the owner did not vote so, the call
+// or visit went otherwise): signed like a confirmation, with the reason in
+// the statement (audit.RejectionStatement), logged, and answered with the
+// ballot's record and the entry's inclusion proof. The voter may vote
+// again. The reason is public: it holds no phone or identity number.
+func (r *Registry) Reject(ctx context.Context, assemblyID, ballotID, reason string, c Confirmation) (Outcome, error) {
+	switch {
+	case !audit.ValidRejectionReason(reason):
+		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters on one line, without spaces around: what the check found", ErrInvalid), "请填写驳回理由（1至200字、一行，将公开记录）")
+	case ballot.LongNumber(reason) >= 0:
+		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule), "理由"+ballot.LongNumberRuleZH)
+	}
+	return r.settle(ctx, assemblyID, ballotID, c, &reason)
+}
+
+// settle confirms a pending ballot, or rejects it where rejection is not
+// nil.
+func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Confirmation, rejection *string) (Outcome, error) {
 	by := c.By
 	if c.KeyID == "" || len(c.Signature) == 0 {
 		return Outcome{}, fmt.Errorf("%w: key_id, signature: sign the confirmation with your own staff key", ErrInvalid)
@@ -832,11 +860,15 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 		// One reading of the clock for the state and the entry's time.
 		now := r.now().UTC()
 		if st := rec.StateAt(now); st != Open {
-			return fmt.Errorf("%w: %s is %s; ballots are confirmed while voting is open", ErrWrongState, assemblyID, st)
+			return fmt.Errorf("%w: %s is %s; ballots are confirmed or rejected while voting is open", ErrWrongState, assemblyID, st)
 		}
 		b, err := ballot.Parse(br.Canonical)
 		if err != nil {
 			return fmt.Errorf("assembly: stored ballot %d unreadable: %w", br.Seq, err)
+		}
+		statement, bad := audit.ConfirmationStatement(assemblyID, ballotID), ErrBadConfirmation
+		if rejection != nil {
+			statement, bad = audit.RejectionStatement(assemblyID, ballotID, *rejection), ErrBadRejection
 		}
 		checker, err := getSigner(tx, c.KeyID)
 		switch {
@@ -850,34 +882,14 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			return fmt.Errorf("%w: %s took this ballot", ErrSameStaff, checker.ID)
 		case !checker.UsableBy(by):
 			return fmt.Errorf("%w: key %s of %s", ErrNotYourKey, c.KeyID, checker.ID)
-		case !ed25519.Verify(checker.PublicKey, audit.ConfirmationStatement(assemblyID, ballotID), c.Signature):
-			return fmt.Errorf("%w of %s", ErrBadConfirmation, c.KeyID)
+		case !ed25519.Verify(checker.PublicKey, statement, c.Signature):
+			return fmt.Errorf("%w of %s", bad, c.KeyID)
 		}
 		p, err := getProgress(tx, &rec.Assembly)
 		if err != nil {
 			return err
 		}
 		p.Pending--
-		vr, reason, detail, err := r.check(tx, &rec.Assembly, b, br.SubmittedBy, now)
-		if err != nil {
-			return err
-		}
-		if reason == nil {
-			reason, detail = vr.another(&rec.Assembly, b.Voter)
-		}
-		br.ConfirmedBy, br.ConfirmedAt = by, now
-		switch {
-		case reason != nil:
-			br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
-			p.Refused++
-			refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
-		case vr.Counted > br.Seq:
-			// The voter cast a later ballot meanwhile: the last one counts.
-			br.Status, br.Reason = Superseded, fmt.Sprintf("confirmed after the later ballot %d, which counts", vr.Counted)
-			p.Superseded++
-		default:
-			br.Status = Accepted
-		}
 		lw, err := r.logWriter(tx, assemblyID, now)
 		if err != nil {
 			return err
@@ -886,15 +898,42 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 			Holder: checker.ID, Community: checker.CommunityID, Registered: checker.Created}); err != nil {
 			return err
 		}
-		br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: br.Seq, ID: br.ID, Status: string(br.Status),
-			Reason: br.Reason, By: by, KeyID: c.KeyID, Signature: c.Signature}})
-		if err != nil {
-			return err
-		}
-		if br.Status == Accepted {
-			if err := r.count(tx, lw, &rec.Assembly, p, vr, b, &br, by); err != nil {
+		br.ConfirmedBy, br.ConfirmedAt = by, now
+		if rejection != nil {
+			br.Status, br.Reason, br.ReasonCode = Refused, reasonText(ErrRejectedAtCheck, *rejection), refusalCode(ErrRejectedAtCheck)
+			p.Refused++
+			br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindRejection, Rejection: &audit.RejectionEntry{Seq: br.Seq, ID: br.ID,
+				Reason: *rejection, By: by, KeyID: c.KeyID, Signature: c.Signature}})
+		} else {
+			var vr *voterRecord
+			var reason error
+			var detail string
+			if vr, reason, detail, err = r.check(tx, &rec.Assembly, b, br.SubmittedBy, now); err != nil {
 				return err
 			}
+			if reason == nil {
+				reason, detail = vr.another(&rec.Assembly, b.Voter)
+			}
+			switch {
+			case reason != nil:
+				br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
+				p.Refused++
+				refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
+			case vr.Counted > br.Seq:
+				// The voter cast a later ballot meanwhile: the last one counts.
+				br.Status, br.Reason = Superseded, fmt.Sprintf("confirmed after the later ballot %d, which counts", vr.Counted)
+				p.Superseded++
+			default:
+				br.Status = Accepted
+			}
+			br.ConfirmLogIndex, err = lw.add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: br.Seq, ID: br.ID, Status: string(br.Status),
+				Reason: br.Reason, By: by, KeyID: c.KeyID, Signature: c.Signature}})
+			if err == nil && br.Status == Accepted {
+				err = r.count(tx, lw, &rec.Assembly, p, vr, b, &br, by)
+			}
+		}
+		if err != nil {
+			return err
 		}
 		if err := putBallot(tx, assemblyID, &br); err != nil {
 			return err

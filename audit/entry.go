@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/tally"
@@ -38,6 +40,10 @@ const (
 	// KindKeyRevoked: a key logged before (KEY) revoked while the vote
 	// takes ballots; it signs nothing that counts from then on.
 	KindKeyRevoked Kind = "KEY_REVOKED"
+	// KindRejection: a ballot waiting for confirmation (maker-checker)
+	// found wrong by the second staff member and refused, on their signed
+	// word (RejectionEntry).
+	KindRejection Kind = "REJECTION"
 )
 
 // Entry is one leaf of an assembly's log. Its leaf data is the JSON
@@ -66,6 +72,7 @@ type Entry struct {
 	CommitteeKey   *CommitteeKeyEntry   `json:"committee_key,omitempty"`
 	ProxyWithdrawn *ProxyWithdrawnEntry `json:"proxy_withdrawn,omitempty"`
 	KeyRevoked     *KeyRevokedEntry     `json:"key_revoked,omitempty"`
+	Rejection      *RejectionEntry      `json:"rejection,omitempty"`
 }
 
 // RollEntry commits to the frozen roll: the SHA-256 of its canonical
@@ -93,6 +100,8 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // asks; for logs of rules 0 the verifier also accepts what the server did
 // before, and the objection window of an assembly published under rules 0
 // stays as announced:
+//   - 3: a unit's sale is not recorded while a ballot of its voter waits
+//     for confirmation (it is confirmed or rejected first).
 //   - 2: a ballot dated before voting opened, or recording a call, visit
 //     or paper dated then, is refused (BallotTimeProblem).
 //   - 1: the objection window counted in calendar days
@@ -102,7 +111,7 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //   - 0: the window counted from the close to the second (days × 24 h);
 //     ballots could be left waiting at the close; a seller could change a
 //     kept ballot where votes may be changed.
-const Rules = 2
+const Rules = 3
 
 // ClockSkew is how far a ballot's own time may differ from the server's
 // clock: a ballot dated later than the server's time by more is refused as
@@ -286,6 +295,19 @@ type StatusEntry struct {
 	Signature []byte `json:"signature,omitempty"`
 }
 
+// RejectionEntry records a ballot waiting for confirmation refused by the
+// second staff member's check (the owner did not vote so, the call or
+// visit went otherwise): their STAFF key, their reason, and their
+// signature of RejectionStatement. The voter may vote again.
+type RejectionEntry struct {
+	Seq       uint64 `json:"seq"`
+	ID        string `json:"id"`
+	Reason    string `json:"reason"`
+	By        string `json:"by"`
+	KeyID     string `json:"key_id"`
+	Signature []byte `json:"signature"`
+}
+
 // AmendmentEntry records a unit sold during the vote.
 type AmendmentEntry struct {
 	UnitID         string `json:"unit_id"`
@@ -387,6 +409,7 @@ func ParseEntry(data []byte) (*Entry, error) {
 		KindResult: e.Result != nil, KindObjection: e.Objection != nil, KindResponse: e.Response != nil,
 		KindCertSignature: e.CertSignature != nil, KindCertified: e.Certified != nil, KindCancel: e.Cancel != nil,
 		KindCommitteeKey: e.CommitteeKey != nil, KindProxyWithdrawn: e.ProxyWithdrawn != nil, KindKeyRevoked: e.KeyRevoked != nil,
+		KindRejection: e.Rejection != nil,
 	}
 	n := 0
 	for _, v := range set {
@@ -407,6 +430,29 @@ func ParseEntry(data []byte) (*Entry, error) {
 // confirm a phone or visit ballot (maker-checker).
 func ConfirmationStatement(assemblyID, ballotID string) []byte {
 	return fmt.Appendf(nil, "ownervote-confirmation/1\nassembly=%s\nballot=%s\n", assemblyID, ballotID)
+}
+
+// RejectionStatement is the exact bytes a second staff member signs to
+// refuse a ballot waiting for confirmation; the reason is one line
+// (ValidRejectionReason).
+func RejectionStatement(assemblyID, ballotID, reason string) []byte {
+	return fmt.Appendf(nil, "ownervote-rejection/1\nassembly=%s\nballot=%s\nreason=%s\n", assemblyID, ballotID, reason)
+}
+
+// ValidRejectionReason reports whether a rejection's reason can be signed
+// and logged: 1 to 200 characters of one line, no control characters.
+func ValidRejectionReason(reason string) bool {
+	if !utf8.ValidString(reason) {
+		return false
+	}
+	n := 0
+	for _, r := range reason {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+		n++
+	}
+	return n >= 1 && n <= 200 && strings.TrimSpace(reason) == reason
 }
 
 // CertificationStatement is the exact bytes a committee member signs to

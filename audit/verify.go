@@ -490,6 +490,8 @@ func (v *verifier) replay(e *Entry) error {
 		if e.Status.Status == "ACCEPTED" {
 			return v.count(i, e.Status.Seq, vb.b.Voter)
 		}
+	case KindRejection:
+		return v.reject(i, e.Rejection)
 	case KindAmendment:
 		return v.amend(i, e.Amendment)
 	case KindClose:
@@ -740,6 +742,33 @@ func (v *verifier) recordProxy(i int, p *ProxyEntry) error {
 	return nil
 }
 
+// reject replays a second staff member's refusal of a ballot waiting for
+// confirmation: signed, like a confirmation, by another staff member than
+// the one who took it, with a staff key of the community logged before,
+// before the vote closes (replay refuses it after the CLOSE).
+func (v *verifier) reject(i int, r *RejectionEntry) error {
+	vb := v.ballots[r.Seq]
+	k := v.keys[r.KeyID]
+	switch {
+	case vb == nil || vb.status != "PENDING_CONFIRMATION":
+		return fail("status", i, "the rejection of ballot %d, which is not waiting for confirmation", r.Seq)
+	case r.ID != vb.id:
+		return fail("status", i, "the rejection of ballot %d names ballot %s: a rejection is of the pending ballot itself", r.Seq, r.ID)
+	case k == nil || k.Role != string(ballot.SignerStaff) || (k.Community != "" && k.Community != v.agenda.CommunityID):
+		return fail("right-to-sign", i, "ballot %d rejected with key %q, not a staff key of this community logged before", r.Seq, r.KeyID)
+	case vb.b.Attestation != nil && k.Holder == vb.b.Attestation.StaffID:
+		return fail("right-to-sign", i, "ballot %d rejected by %s, who took it", r.Seq, k.Holder)
+	case v.isRevoked(r.KeyID):
+		return fail("right-to-sign", i, "ballot %d rejected with key %s, revoked %s", r.Seq, r.KeyID, FormatChinaTime(v.revoked[r.KeyID]))
+	case !ValidRejectionReason(r.Reason):
+		return fail("status", i, "the rejection of ballot %d has no reason of one line (1 to 200 characters)", r.Seq)
+	case !ed25519.Verify(k.PublicKey, RejectionStatement(v.b.Keys.Assembly, r.ID, r.Reason), r.Signature):
+		return fail("ballot-signature", i, "the rejection of ballot %d does not verify", r.Seq)
+	}
+	vb.status = "REFUSED"
+	return nil
+}
+
 func (v *verifier) amend(i int, a *AmendmentEntry) error {
 	u, ok := v.roll[a.UnitID]
 	if !ok {
@@ -747,6 +776,15 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 	}
 	if prev := BallotVoter(tally.VoterOf(u)); prev != a.PreviousVoter {
 		return fail("amendment", i, "unit %s is voted by %s, the amendment says %s", a.UnitID, prev, a.PreviousVoter)
+	}
+	if v.agenda.Rules >= 3 {
+		// From rules 3 on a waiting ballot is confirmed or rejected before
+		// its voter's unit is sold, so that the sale cannot decide it.
+		for seq, vb := range v.ballots {
+			if vb.status == "PENDING_CONFIRMATION" && vb.b.Voter == a.PreviousVoter {
+				return fail("amendment", i, "unit %s sold while ballot %d of its voter %s was waiting for confirmation", a.UnitID, seq, a.PreviousVoter)
+			}
+		}
 	}
 	_, voted := v.counted[a.PreviousVoter]
 	switch a.Effect {

@@ -139,6 +139,19 @@ func (s *assemblyService) ConfirmBallot(ctx context.Context, req *ov.ConfirmBall
 	return receiptProto(out), nil
 }
 
+func (s *assemblyService) RejectBallot(ctx context.Context, req *ov.RejectBallotRequest) (*ov.BallotReceipt, error) {
+	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
+	out, err := s.reg.Reject(ctx, req.GetAssemblyId(), req.GetBallotId(), req.GetReason(),
+		assembly.Confirmation{KeyID: req.GetKeyId(), Signature: req.GetSignature(), By: tokenFrom(ctx).ID})
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "ballot rejected at the check", "assembly", req.GetAssemblyId(), "ballot", req.GetBallotId(), "token", tokenFrom(ctx).ID)
+	return receiptProto(out), nil
+}
+
 func (s *assemblyService) GetBallotReceipt(ctx context.Context, req *ov.GetBallotReceiptRequest) (*ov.BallotReceipt, error) {
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)

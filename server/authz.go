@@ -71,6 +71,7 @@ var policy = map[string]access{
 	ov.AssemblyService_CloseAssembly_FullMethodName:    {adminOnly, scopeRequest},
 	ov.AssemblyService_SubmitBallot_FullMethodName:     {keepers, scopeRequest},
 	ov.AssemblyService_ConfirmBallot_FullMethodName:    {staff, scopeRequest},
+	ov.AssemblyService_RejectBallot_FullMethodName:     {staff, scopeRequest},
 	ov.AssemblyService_GetBallotReceipt_FullMethodName: {everyone, scopeRequest},
 	ov.AssemblyService_ListBallots_FullMethodName:      {overseers, scopeRequest},
 	ov.AssemblyService_RecordProxy_FullMethodName:      {staff, scopeRequest},

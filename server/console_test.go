@@ -1178,6 +1178,7 @@ func TestConsoleCommunityScope(t *testing.T) {
 		{"POST", westPath + "/ballots", map[string]any{"ballot": canonical, "signature": sig}},
 		{"GET", westPath + "/ballots", nil},
 		{"POST", westPath + "/ballots/x:confirm", map[string]any{}},
+		{"POST", westPath + "/ballots/x:reject", map[string]any{"reason": "x"}},
 		{"GET", westPath + "/result", nil},
 		{"POST", westPath + "/objections", map[string]any{"text": "x"}},
 		{"POST", westPath + ":certify", map[string]any{"key_id": westMember.keyID(), "signature": make([]byte, 64)}},

@@ -1446,6 +1446,184 @@ func metadataCtx(ctx context.Context, tok string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }
 
+// rejection is a maker-checker rejection of a ballot signed by s.
+func (v *vote) rejection(ballotID, reason string, s signer) *ov.RejectBallotRequest {
+	return &ov.RejectBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballotID, Reason: reason, KeyId: s.keyID(),
+		Signature: ed25519.Sign(s.priv, audit.RejectionStatement(v.assembly, ballotID, reason))}
+}
+
+// TestRejectAtCheckAndSaleOfAWaitingBallot: the second staff member may
+// reject a waiting phone ballot (signed, with a public reason; the voter
+// votes again), and a unit whose voter's ballot waits is sold only once
+// that ballot is confirmed (the unit keeps it) or rejected (the buyer
+// votes), whatever the order of the two staff members' work; the
+// verifier follows both.
+func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	doc := strings.Repeat("ef", 32)
+	sale := func(i int) (*ov.RollAmendment, error) {
+		return v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[i],
+			NewOwners: []*ov.OwnerInput{{Name: fmt.Sprintf("买受人%d", i), IdNumber: idNumberN(500 + i)}}, DocumentSha256: doc})
+	}
+	const why = "回拨核实：业主称未表示同意"
+	r := v.pendingPhone(t, 60)
+	id := r.GetBallotId()
+
+	for _, tc := range []struct {
+		name   string
+		tok    string
+		req    *ov.RejectBallotRequest
+		reason string
+		zh     string
+	}{
+		{"through the recorder's sign-in", v.staffTok, v.rejection(id, why, v.staff2), "SAME_STAFF", ""},
+		{"signed by the staff member who took it", v.staff2Tok, v.rejection(id, why, v.staff), "SAME_STAFF", ""},
+		{"without a reason", v.staff2Tok, v.rejection(id, "", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，将公开记录）"},
+		{"a reason of two lines", v.staff2Tok, v.rejection(id, "回拨核实\n业主称未同意", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，将公开记录）"},
+		{"a reason with a phone number", v.staff2Tok, v.rejection(id, "回拨13812345678核实不符", v.staff2), "INVALID_ARGUMENT", ""},
+		{"a confirmation's signature", v.staff2Tok, func() *ov.RejectBallotRequest {
+			q := v.rejection(id, why, v.staff2)
+			q.Signature = v.confirmation(id, v.staff2).GetSignature()
+			return q
+		}(), "BAD_SIGNATURE", "驳回签名验证失败"},
+		{"the signature of another reason", v.staff2Tok, func() *ov.RejectBallotRequest {
+			q := v.rejection(id, why, v.staff2)
+			q.Reason = "业主要求撤回"
+			return q
+		}(), "BAD_SIGNATURE", "驳回签名验证失败"},
+	} {
+		_, err := v.as.RejectBallot(v.ctx(tc.tok), tc.req)
+		if server.ReasonOf(err) != tc.reason || (tc.zh != "" && server.ZhOf(err) != tc.zh) {
+			t.Errorf("reject %s: %v (%s), want %s %s", tc.name, err, server.ZhOf(err), tc.reason, tc.zh)
+		}
+	}
+
+	// The sale waits for the check, and nothing of it is written.
+	if _, err := sale(60); server.ReasonOf(err) != "BALLOT_WAITING" || status.Code(err) != codes.FailedPrecondition ||
+		!strings.Contains(server.ZhOf(err), fmt.Sprintf("第%d号", r.GetSeq())) {
+		t.Fatalf("sale of a unit whose voter's ballot waits: %v (%s), want BALLOT_WAITING naming ballot %d", err, server.ZhOf(err), r.GetSeq())
+	}
+	units, err := v.rs.ListUnits(v.ctx(v.e.admin), &ov.ListUnitsRequest{CommunityId: v.community, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units.GetUnits() {
+		if u.GetUnitId() == v.units[60] && len(u.GetOwners()) > 0 && strings.HasPrefix(u.GetOwners()[0].GetName(), "买受人") {
+			t.Errorf("the refused sale changed the community's roll: unit %s is %v", v.units[60], u.GetOwners())
+		}
+	}
+
+	rj, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(id, why, v.staff2))
+	if err != nil || rj.GetStatus() != ov.BallotStatus_BALLOT_STATUS_REFUSED || !strings.Contains(rj.GetReason(), why) ||
+		len(rj.GetInclusionProof()) == 0 || !bytes.Contains(rj.GetLogEntry(), []byte(`"kind":"REJECTION"`)) || len(rj.GetReceipt()) != 0 {
+		t.Fatalf("rejection by a second staff member = %v, %v; want REFUSED with the reason and the proof of its log entry, no receipt", rj, err)
+	}
+	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(id, why, v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
+		t.Errorf("reject twice: %v, want NOT_PENDING", err)
+	}
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(id, v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
+		t.Errorf("confirm a rejected ballot: %v, want NOT_PENDING", err)
+	}
+	if am, err := sale(60); err != nil || am.GetEffect() != "VOTER_CHANGED" {
+		t.Fatalf("sale after the rejection = %v, %v; want VOTER_CHANGED", am.GetEffect(), err)
+	}
+
+	// Confirmed first, then sold: the unit keeps the ballot.
+	c := v.pendingPhone(t, 62)
+	if _, err := sale(62); server.ReasonOf(err) != "BALLOT_WAITING" {
+		t.Fatalf("sale while ballot waits: %v, want BALLOT_WAITING", err)
+	}
+	if got, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(c.GetBallotId(), v.staff2)); err != nil || got.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("confirm: %v %v", got.GetStatus(), err)
+	}
+	if am, err := sale(62); err != nil || am.GetEffect() != "BALLOT_KEPT" {
+		t.Fatalf("sale after the confirmation = %v, %v; want BALLOT_KEPT", am.GetEffect(), err)
+	}
+
+	// Rejected, the owner votes again and counts.
+	again := v.pendingPhone(t, 64)
+	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(again.GetBallotId(), "录入时选择有误", v.staff2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.cast(t, 64, ballot.Platform, "OPPOSE"); got.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("the owner's ballot after the rejection: %v, want it counted", got.GetStatus())
+	}
+	p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil || p.GetPending() != 0 || p.GetRefused() != 2 || p.GetCounted() != 2 {
+		t.Errorf("progress = pending %d refused %d counted %d (%v); want 0, 2, 2", p.GetPending(), p.GetRefused(), p.GetCounted(), err)
+	}
+	// Voter 66's ballot is left waiting to the close.
+	left := v.pendingPhone(t, 66)
+
+	// JSON: the route and its body.
+	viaJSON := v.pendingPhone(t, 68)
+	q := v.rejection(viaJSON.GetBallotId(), why, v.staff2)
+	var out map[string]any
+	if code := v.e.do("POST", fmt.Sprintf("/v1/communities/%s/assemblies/%s/ballots/%s:reject", v.community, v.assembly, q.GetBallotId()), v.staff2Tok,
+		map[string]any{"reason": q.GetReason(), "key_id": q.GetKeyId(), "signature": q.GetSignature()}, &out); code != http.StatusOK || out["status"] != "BALLOT_STATUS_REFUSED" {
+		t.Errorf("POST …:reject = %d %v, want 200 REFUSED", code, out)
+	}
+
+	v.closeAndResult(t)
+	files := v.export(t)
+	rep, err := verifyFiles(files)
+	if err != nil || rep.Counted != 2 {
+		t.Fatalf("verify = %+v, %v; want 2 counted", rep, err)
+	}
+	reworded := cloneFiles(files)
+	editEntries(reworded, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindRejection && e.Rejection.Seq == r.GetSeq() {
+			e.Rejection.Reason = "业主要求撤回"
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, reworded, "ballot-signature", "does not verify", "a rejection's reason changed")
+	moved := cloneFiles(files)
+	editEntries(moved, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindRejection && e.Rejection.Seq == viaJSON.GetSeq() {
+			e.Rejection.Seq = left.GetSeq()
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, moved, "status", "names ballot", "a rejection moved onto another pending ballot")
+	// A sale logged while voter 66's ballot waited.
+	sold := cloneFiles(files)
+	at := -1
+	var prev string
+	for n, l := range logLines(sold) {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindBallot && e.Ballot.Seq == left.GetSeq() {
+			b, _ := ballot.Parse(e.Ballot.Ballot)
+			at, prev = n+1, b.Voter
+		}
+	}
+	insertEntry(sold, at, audit.Entry{Kind: audit.KindAmendment, Assembly: v.assembly, Time: opensAt.Add(2 * time.Hour), Amendment: &audit.AmendmentEntry{
+		UnitID: v.units[66], PreviousVoter: prev, NewVoter: "buyer-66", Effect: "VOTER_CHANGED", DocumentSHA256: doc, By: "t"}})
+	wantDiscrepancy(t, sold, "amendment", "waiting for confirmation", "a sale logged while the voter's ballot waited")
+	// Procedure rules 2 did not have the rule: the replay takes the sale
+	// (the inserted entry is then found by the signed checkpoint alone).
+	editEntries(sold, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindAgenda {
+			e.Agenda.Rules = 2
+			sold[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, sold, "log-size", "entries were added", "the same sale under procedure rules 2")
+	byRecorder := cloneFiles(files)
+	editEntries(byRecorder, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindRejection {
+			e.Rejection.KeyID = v.staff.keyID()
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, byRecorder, "right-to-sign", "who took it", "a rejection by the staff member who took the ballot")
+}
+
 // TestRollAmendmentDuringVote: a unit sold during the vote keeps its
 // earlier ballot; if none was cast, the new owner may vote once the
 // amendment is recorded.

@@ -2173,6 +2173,96 @@ func (x *ConfirmBallotRequest) GetSignature() []byte {
 	return nil
 }
 
+type RejectBallotRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	BallotId    string                 `protobuf:"bytes,3,opt,name=ballot_id,json=ballotId,proto3" json:"ballot_id,omitempty"`
+	// What the check found, in one line of 1 to 200 characters without
+	// spaces around it; public, so no phone or identity number.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The rejecting staff member's own STAFF key (another staff member than
+	// the one who took the ballot, through another sign-in), and its ed25519
+	// signature of
+	// "ownervote-rejection/1\nassembly=<assembly id>\nballot=<ballot id>\nreason=<reason>\n".
+	KeyId         string `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	Signature     []byte `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectBallotRequest) Reset() {
+	*x = RejectBallotRequest{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectBallotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectBallotRequest) ProtoMessage() {}
+
+func (x *RejectBallotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectBallotRequest.ProtoReflect.Descriptor instead.
+func (*RejectBallotRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RejectBallotRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *RejectBallotRequest) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
+func (x *RejectBallotRequest) GetBallotId() string {
+	if x != nil {
+		return x.BallotId
+	}
+	return ""
+}
+
+func (x *RejectBallotRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RejectBallotRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *RejectBallotRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type GetBallotReceiptRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -2184,7 +2274,7 @@ type GetBallotReceiptRequest struct {
 
 func (x *GetBallotReceiptRequest) Reset() {
 	*x = GetBallotReceiptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2286,7 @@ func (x *GetBallotReceiptRequest) String() string {
 func (*GetBallotReceiptRequest) ProtoMessage() {}
 
 func (x *GetBallotReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[23]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2299,7 @@ func (x *GetBallotReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBallotReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetBallotReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetBallotReceiptRequest) GetCommunityId() string {
@@ -2246,7 +2336,7 @@ type ListBallotsRequest struct {
 
 func (x *ListBallotsRequest) Reset() {
 	*x = ListBallotsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2348,7 @@ func (x *ListBallotsRequest) String() string {
 func (*ListBallotsRequest) ProtoMessage() {}
 
 func (x *ListBallotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[24]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2361,7 @@ func (x *ListBallotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBallotsRequest.ProtoReflect.Descriptor instead.
 func (*ListBallotsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListBallotsRequest) GetCommunityId() string {
@@ -2321,7 +2411,7 @@ type BallotEntry struct {
 
 func (x *BallotEntry) Reset() {
 	*x = BallotEntry{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2333,7 +2423,7 @@ func (x *BallotEntry) String() string {
 func (*BallotEntry) ProtoMessage() {}
 
 func (x *BallotEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[25]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2346,7 +2436,7 @@ func (x *BallotEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BallotEntry.ProtoReflect.Descriptor instead.
 func (*BallotEntry) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *BallotEntry) GetSeq() uint64 {
@@ -2430,7 +2520,7 @@ type ListBallotsResponse struct {
 
 func (x *ListBallotsResponse) Reset() {
 	*x = ListBallotsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2532,7 @@ func (x *ListBallotsResponse) String() string {
 func (*ListBallotsResponse) ProtoMessage() {}
 
 func (x *ListBallotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[26]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2545,7 @@ func (x *ListBallotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBallotsResponse.ProtoReflect.Descriptor instead.
 func (*ListBallotsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListBallotsResponse) GetBallots() []*BallotEntry {
@@ -2494,7 +2584,7 @@ type RecordProxyRequest struct {
 
 func (x *RecordProxyRequest) Reset() {
 	*x = RecordProxyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +2596,7 @@ func (x *RecordProxyRequest) String() string {
 func (*RecordProxyRequest) ProtoMessage() {}
 
 func (x *RecordProxyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[27]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2519,7 +2609,7 @@ func (x *RecordProxyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordProxyRequest.ProtoReflect.Descriptor instead.
 func (*RecordProxyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RecordProxyRequest) GetCommunityId() string {
@@ -2591,7 +2681,7 @@ type ProxyAuthorization struct {
 
 func (x *ProxyAuthorization) Reset() {
 	*x = ProxyAuthorization{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2603,7 +2693,7 @@ func (x *ProxyAuthorization) String() string {
 func (*ProxyAuthorization) ProtoMessage() {}
 
 func (x *ProxyAuthorization) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[28]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2616,7 +2706,7 @@ func (x *ProxyAuthorization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProxyAuthorization.ProtoReflect.Descriptor instead.
 func (*ProxyAuthorization) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ProxyAuthorization) GetVoter() string {
@@ -2689,7 +2779,7 @@ type WithdrawProxyRequest struct {
 
 func (x *WithdrawProxyRequest) Reset() {
 	*x = WithdrawProxyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2791,7 @@ func (x *WithdrawProxyRequest) String() string {
 func (*WithdrawProxyRequest) ProtoMessage() {}
 
 func (x *WithdrawProxyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[29]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2804,7 @@ func (x *WithdrawProxyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawProxyRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawProxyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WithdrawProxyRequest) GetCommunityId() string {
@@ -2760,7 +2850,7 @@ type AmendRollRequest struct {
 
 func (x *AmendRollRequest) Reset() {
 	*x = AmendRollRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +2862,7 @@ func (x *AmendRollRequest) String() string {
 func (*AmendRollRequest) ProtoMessage() {}
 
 func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[30]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +2875,7 @@ func (x *AmendRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendRollRequest.ProtoReflect.Descriptor instead.
 func (*AmendRollRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AmendRollRequest) GetCommunityId() string {
@@ -2838,7 +2928,7 @@ type RollAmendment struct {
 
 func (x *RollAmendment) Reset() {
 	*x = RollAmendment{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2850,7 +2940,7 @@ func (x *RollAmendment) String() string {
 func (*RollAmendment) ProtoMessage() {}
 
 func (x *RollAmendment) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[31]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2863,7 +2953,7 @@ func (x *RollAmendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
 func (*RollAmendment) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RollAmendment) GetUnitId() string {
@@ -2918,7 +3008,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2930,7 +3020,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[32]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2943,7 +3033,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetProgressRequest) GetCommunityId() string {
@@ -2970,7 +3060,7 @@ type WatchProgressRequest struct {
 
 func (x *WatchProgressRequest) Reset() {
 	*x = WatchProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2982,7 +3072,7 @@ func (x *WatchProgressRequest) String() string {
 func (*WatchProgressRequest) ProtoMessage() {}
 
 func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[33]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2995,7 +3085,7 @@ func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgressRequest.ProtoReflect.Descriptor instead.
 func (*WatchProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchProgressRequest) GetCommunityId() string {
@@ -3025,7 +3115,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3127,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3140,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Line) GetRequired() *Figures {
@@ -3087,7 +3177,7 @@ type ChoiceProgress struct {
 
 func (x *ChoiceProgress) Reset() {
 	*x = ChoiceProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3099,7 +3189,7 @@ func (x *ChoiceProgress) String() string {
 func (*ChoiceProgress) ProtoMessage() {}
 
 func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3112,7 +3202,7 @@ func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceProgress.ProtoReflect.Descriptor instead.
 func (*ChoiceProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChoiceProgress) GetChoice() string {
@@ -3155,7 +3245,7 @@ type MotionProgress struct {
 
 func (x *MotionProgress) Reset() {
 	*x = MotionProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3167,7 +3257,7 @@ func (x *MotionProgress) String() string {
 func (*MotionProgress) ProtoMessage() {}
 
 func (x *MotionProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3180,7 +3270,7 @@ func (x *MotionProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionProgress.ProtoReflect.Descriptor instead.
 func (*MotionProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *MotionProgress) GetMotionId() string {
@@ -3263,7 +3353,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3275,7 +3365,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3288,7 +3378,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChannelCount) GetChannel() Channel {
@@ -3315,7 +3405,7 @@ type HourCount struct {
 
 func (x *HourCount) Reset() {
 	*x = HourCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3417,7 @@ func (x *HourCount) String() string {
 func (*HourCount) ProtoMessage() {}
 
 func (x *HourCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3430,7 @@ func (x *HourCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HourCount.ProtoReflect.Descriptor instead.
 func (*HourCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *HourCount) GetHour() *timestamppb.Timestamp {
@@ -3376,7 +3466,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3388,7 +3478,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3401,7 +3491,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Progress) GetAssemblyId() string {
@@ -3486,7 +3576,7 @@ type ListNonVotersRequest struct {
 
 func (x *ListNonVotersRequest) Reset() {
 	*x = ListNonVotersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3498,7 +3588,7 @@ func (x *ListNonVotersRequest) String() string {
 func (*ListNonVotersRequest) ProtoMessage() {}
 
 func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3511,7 +3601,7 @@ func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersRequest.ProtoReflect.Descriptor instead.
 func (*ListNonVotersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListNonVotersRequest) GetCommunityId() string {
@@ -3548,7 +3638,7 @@ type NonVoter struct {
 
 func (x *NonVoter) Reset() {
 	*x = NonVoter{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3560,7 +3650,7 @@ func (x *NonVoter) String() string {
 func (*NonVoter) ProtoMessage() {}
 
 func (x *NonVoter) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3573,7 +3663,7 @@ func (x *NonVoter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NonVoter.ProtoReflect.Descriptor instead.
 func (*NonVoter) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *NonVoter) GetVoter() string {
@@ -3613,7 +3703,7 @@ type ListNonVotersResponse struct {
 
 func (x *ListNonVotersResponse) Reset() {
 	*x = ListNonVotersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3625,7 +3715,7 @@ func (x *ListNonVotersResponse) String() string {
 func (*ListNonVotersResponse) ProtoMessage() {}
 
 func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3638,7 +3728,7 @@ func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersResponse.ProtoReflect.Descriptor instead.
 func (*ListNonVotersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListNonVotersResponse) GetNonVoters() []*NonVoter {
@@ -3658,7 +3748,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3670,7 +3760,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3683,7 +3773,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetResultRequest) GetCommunityId() string {
@@ -3710,7 +3800,7 @@ type ChoiceTally struct {
 
 func (x *ChoiceTally) Reset() {
 	*x = ChoiceTally{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3722,7 +3812,7 @@ func (x *ChoiceTally) String() string {
 func (*ChoiceTally) ProtoMessage() {}
 
 func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3735,7 +3825,7 @@ func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceTally.ProtoReflect.Descriptor instead.
 func (*ChoiceTally) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ChoiceTally) GetChoice() string {
@@ -3768,7 +3858,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3780,7 +3870,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3793,7 +3883,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -3863,7 +3953,7 @@ type MotionResult struct {
 
 func (x *MotionResult) Reset() {
 	*x = MotionResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3875,7 +3965,7 @@ func (x *MotionResult) String() string {
 func (*MotionResult) ProtoMessage() {}
 
 func (x *MotionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3888,7 +3978,7 @@ func (x *MotionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionResult.ProtoReflect.Descriptor instead.
 func (*MotionResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *MotionResult) GetMotionId() string {
@@ -3974,7 +4064,7 @@ type AssemblyResult struct {
 
 func (x *AssemblyResult) Reset() {
 	*x = AssemblyResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3986,7 +4076,7 @@ func (x *AssemblyResult) String() string {
 func (*AssemblyResult) ProtoMessage() {}
 
 func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3999,7 +4089,7 @@ func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssemblyResult.ProtoReflect.Descriptor instead.
 func (*AssemblyResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AssemblyResult) GetAssemblyId() string {
@@ -4082,7 +4172,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4094,7 +4184,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4107,7 +4197,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetCheckpointRequest) GetCommunityId() string {
@@ -4137,7 +4227,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4149,7 +4239,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4162,7 +4252,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Checkpoint) GetCheckpoint() string {
@@ -4198,7 +4288,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4210,7 +4300,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4223,7 +4313,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetInclusionProofRequest) GetCommunityId() string {
@@ -4266,7 +4356,7 @@ type InclusionProof struct {
 
 func (x *InclusionProof) Reset() {
 	*x = InclusionProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4278,7 +4368,7 @@ func (x *InclusionProof) String() string {
 func (*InclusionProof) ProtoMessage() {}
 
 func (x *InclusionProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4291,7 +4381,7 @@ func (x *InclusionProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InclusionProof.ProtoReflect.Descriptor instead.
 func (*InclusionProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *InclusionProof) GetIndex() uint64 {
@@ -4334,7 +4424,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4346,7 +4436,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4359,7 +4449,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetConsistencyProofRequest) GetCommunityId() string {
@@ -4401,7 +4491,7 @@ type ConsistencyProof struct {
 
 func (x *ConsistencyProof) Reset() {
 	*x = ConsistencyProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4413,7 +4503,7 @@ func (x *ConsistencyProof) String() string {
 func (*ConsistencyProof) ProtoMessage() {}
 
 func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4426,7 +4516,7 @@ func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
 func (*ConsistencyProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ConsistencyProof) GetSize1() uint64 {
@@ -4462,7 +4552,7 @@ type ListLogEntriesRequest struct {
 
 func (x *ListLogEntriesRequest) Reset() {
 	*x = ListLogEntriesRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4474,7 +4564,7 @@ func (x *ListLogEntriesRequest) String() string {
 func (*ListLogEntriesRequest) ProtoMessage() {}
 
 func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4487,7 +4577,7 @@ func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListLogEntriesRequest) GetCommunityId() string {
@@ -4527,7 +4617,7 @@ type ListLogEntriesResponse struct {
 
 func (x *ListLogEntriesResponse) Reset() {
 	*x = ListLogEntriesResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4539,7 +4629,7 @@ func (x *ListLogEntriesResponse) String() string {
 func (*ListLogEntriesResponse) ProtoMessage() {}
 
 func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4552,7 +4642,7 @@ func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListLogEntriesResponse) GetEntries() [][]byte {
@@ -4573,7 +4663,7 @@ type RecordObjectionRequest struct {
 
 func (x *RecordObjectionRequest) Reset() {
 	*x = RecordObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4585,7 +4675,7 @@ func (x *RecordObjectionRequest) String() string {
 func (*RecordObjectionRequest) ProtoMessage() {}
 
 func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4598,7 +4688,7 @@ func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RecordObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RecordObjectionRequest) GetCommunityId() string {
@@ -4634,7 +4724,7 @@ type RespondObjectionRequest struct {
 
 func (x *RespondObjectionRequest) Reset() {
 	*x = RespondObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4646,7 +4736,7 @@ func (x *RespondObjectionRequest) String() string {
 func (*RespondObjectionRequest) ProtoMessage() {}
 
 func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4659,7 +4749,7 @@ func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RespondObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RespondObjectionRequest) GetCommunityId() string {
@@ -4704,7 +4794,7 @@ type CertifyResultRequest struct {
 
 func (x *CertifyResultRequest) Reset() {
 	*x = CertifyResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4716,7 +4806,7 @@ func (x *CertifyResultRequest) String() string {
 func (*CertifyResultRequest) ProtoMessage() {}
 
 func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4729,7 +4819,7 @@ func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertifyResultRequest.ProtoReflect.Descriptor instead.
 func (*CertifyResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CertifyResultRequest) GetCommunityId() string {
@@ -4781,7 +4871,7 @@ type ReplaceCommitteeKeyRequest struct {
 
 func (x *ReplaceCommitteeKeyRequest) Reset() {
 	*x = ReplaceCommitteeKeyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4793,7 +4883,7 @@ func (x *ReplaceCommitteeKeyRequest) String() string {
 func (*ReplaceCommitteeKeyRequest) ProtoMessage() {}
 
 func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4806,7 +4896,7 @@ func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplaceCommitteeKeyRequest.ProtoReflect.Descriptor instead.
 func (*ReplaceCommitteeKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReplaceCommitteeKeyRequest) GetCommunityId() string {
@@ -4861,7 +4951,7 @@ type ExportAssemblyRequest struct {
 
 func (x *ExportAssemblyRequest) Reset() {
 	*x = ExportAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4873,7 +4963,7 @@ func (x *ExportAssemblyRequest) String() string {
 func (*ExportAssemblyRequest) ProtoMessage() {}
 
 func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4886,7 +4976,7 @@ func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ExportAssemblyRequest) GetCommunityId() string {
@@ -4913,7 +5003,7 @@ type ExportAssemblyResponse struct {
 
 func (x *ExportAssemblyResponse) Reset() {
 	*x = ExportAssemblyResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4925,7 +5015,7 @@ func (x *ExportAssemblyResponse) String() string {
 func (*ExportAssemblyResponse) ProtoMessage() {}
 
 func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4938,7 +5028,7 @@ func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyResponse.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ExportAssemblyResponse) GetFiles() map[string][]byte {
@@ -4979,7 +5069,7 @@ type Signer struct {
 
 func (x *Signer) Reset() {
 	*x = Signer{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4991,7 +5081,7 @@ func (x *Signer) String() string {
 func (*Signer) ProtoMessage() {}
 
 func (x *Signer) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5004,7 +5094,7 @@ func (x *Signer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signer.ProtoReflect.Descriptor instead.
 func (*Signer) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Signer) GetKeyId() string {
@@ -5107,7 +5197,7 @@ type RegisterSignerRequest struct {
 
 func (x *RegisterSignerRequest) Reset() {
 	*x = RegisterSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5119,7 +5209,7 @@ func (x *RegisterSignerRequest) String() string {
 func (*RegisterSignerRequest) ProtoMessage() {}
 
 func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5132,7 +5222,7 @@ func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSignerRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RegisterSignerRequest) GetSigner() *Signer {
@@ -5151,7 +5241,7 @@ type ListSignersRequest struct {
 
 func (x *ListSignersRequest) Reset() {
 	*x = ListSignersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5163,7 +5253,7 @@ func (x *ListSignersRequest) String() string {
 func (*ListSignersRequest) ProtoMessage() {}
 
 func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5176,7 +5266,7 @@ func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersRequest.ProtoReflect.Descriptor instead.
 func (*ListSignersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListSignersRequest) GetCommunityId() string {
@@ -5195,7 +5285,7 @@ type ListSignersResponse struct {
 
 func (x *ListSignersResponse) Reset() {
 	*x = ListSignersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5207,7 +5297,7 @@ func (x *ListSignersResponse) String() string {
 func (*ListSignersResponse) ProtoMessage() {}
 
 func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5220,7 +5310,7 @@ func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersResponse.ProtoReflect.Descriptor instead.
 func (*ListSignersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ListSignersResponse) GetSigners() []*Signer {
@@ -5240,7 +5330,7 @@ type RevokeSignerRequest struct {
 
 func (x *RevokeSignerRequest) Reset() {
 	*x = RevokeSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5252,7 +5342,7 @@ func (x *RevokeSignerRequest) String() string {
 func (*RevokeSignerRequest) ProtoMessage() {}
 
 func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5265,7 +5355,7 @@ func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSignerRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *RevokeSignerRequest) GetKeyId() string {
@@ -5290,7 +5380,7 @@ type GetServerKeysRequest struct {
 
 func (x *GetServerKeysRequest) Reset() {
 	*x = GetServerKeysRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5302,7 +5392,7 @@ func (x *GetServerKeysRequest) String() string {
 func (*GetServerKeysRequest) ProtoMessage() {}
 
 func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5315,7 +5405,7 @@ func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerKeysRequest.ProtoReflect.Descriptor instead.
 func (*GetServerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
 }
 
 type ServerKeys struct {
@@ -5331,7 +5421,7 @@ type ServerKeys struct {
 
 func (x *ServerKeys) Reset() {
 	*x = ServerKeys{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5343,7 +5433,7 @@ func (x *ServerKeys) String() string {
 func (*ServerKeys) ProtoMessage() {}
 
 func (x *ServerKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5356,7 +5446,7 @@ func (x *ServerKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerKeys.ProtoReflect.Descriptor instead.
 func (*ServerKeys) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ServerKeys) GetReceiptPublicKey() []byte {
@@ -5398,7 +5488,7 @@ type EnrolSignerRequest struct {
 
 func (x *EnrolSignerRequest) Reset() {
 	*x = EnrolSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5410,7 +5500,7 @@ func (x *EnrolSignerRequest) String() string {
 func (*EnrolSignerRequest) ProtoMessage() {}
 
 func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5423,7 +5513,7 @@ func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolSignerRequest.ProtoReflect.Descriptor instead.
 func (*EnrolSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *EnrolSignerRequest) GetKind() string {
@@ -5470,7 +5560,7 @@ type ApproveSignerRequest struct {
 
 func (x *ApproveSignerRequest) Reset() {
 	*x = ApproveSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5482,7 +5572,7 @@ func (x *ApproveSignerRequest) String() string {
 func (*ApproveSignerRequest) ProtoMessage() {}
 
 func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5495,7 +5585,7 @@ func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveSignerRequest.ProtoReflect.Descriptor instead.
 func (*ApproveSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ApproveSignerRequest) GetKeyId() string {
@@ -5529,7 +5619,7 @@ type CallAttempt struct {
 
 func (x *CallAttempt) Reset() {
 	*x = CallAttempt{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5541,7 +5631,7 @@ func (x *CallAttempt) String() string {
 func (*CallAttempt) ProtoMessage() {}
 
 func (x *CallAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5554,7 +5644,7 @@ func (x *CallAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
 func (*CallAttempt) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CallAttempt) GetAssemblyId() string {
@@ -5635,7 +5725,7 @@ type RecordCallAttemptRequest struct {
 
 func (x *RecordCallAttemptRequest) Reset() {
 	*x = RecordCallAttemptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5647,7 +5737,7 @@ func (x *RecordCallAttemptRequest) String() string {
 func (*RecordCallAttemptRequest) ProtoMessage() {}
 
 func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5660,7 +5750,7 @@ func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCallAttemptRequest.ProtoReflect.Descriptor instead.
 func (*RecordCallAttemptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *RecordCallAttemptRequest) GetCommunityId() string {
@@ -5724,7 +5814,7 @@ type ListCallAttemptsRequest struct {
 
 func (x *ListCallAttemptsRequest) Reset() {
 	*x = ListCallAttemptsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5736,7 +5826,7 @@ func (x *ListCallAttemptsRequest) String() string {
 func (*ListCallAttemptsRequest) ProtoMessage() {}
 
 func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5749,7 +5839,7 @@ func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsRequest.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ListCallAttemptsRequest) GetCommunityId() string {
@@ -5782,7 +5872,7 @@ type ListCallAttemptsResponse struct {
 
 func (x *ListCallAttemptsResponse) Reset() {
 	*x = ListCallAttemptsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5794,7 +5884,7 @@ func (x *ListCallAttemptsResponse) String() string {
 func (*ListCallAttemptsResponse) ProtoMessage() {}
 
 func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5807,7 +5897,7 @@ func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsResponse.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{74}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ListCallAttemptsResponse) GetCallAttempts() []*CallAttempt {
@@ -5979,7 +6069,15 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"assemblyId\x12\x1b\n" +
 	"\tballot_id\x18\x03 \x01(\tR\bballotId\x12\x15\n" +
 	"\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x1c\n" +
-	"\tsignature\x18\x05 \x01(\fR\tsignature\"z\n" +
+	"\tsignature\x18\x05 \x01(\fR\tsignature\"\xc3\x01\n" +
+	"\x13RejectBallotRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vassembly_id\x18\x02 \x01(\tR\n" +
+	"assemblyId\x12\x1b\n" +
+	"\tballot_id\x18\x03 \x01(\tR\bballotId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x15\n" +
+	"\x06key_id\x18\x05 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\"z\n" +
 	"\x17GetBallotReceiptRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -6350,7 +6448,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x16CALL_OUTCOME_CALL_BACK\x10\x03\x12!\n" +
 	"\x1dCALL_OUTCOME_WILL_VOTE_ONLINE\x10\x04\x12\x1d\n" +
 	"\x19CALL_OUTCOME_WRONG_NUMBER\x10\x05\x12\x16\n" +
-	"\x12CALL_OUTCOME_VOTED\x10\x062\xbe\x12\n" +
+	"\x12CALL_OUTCOME_VOTED\x10\x062\x8e\x13\n" +
 	"\x0fAssemblyService\x12M\n" +
 	"\x0eCreateAssembly\x12#.ownervote.v1.CreateAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12G\n" +
 	"\vGetAssembly\x12 .ownervote.v1.GetAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12[\n" +
@@ -6359,7 +6457,8 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x0eCancelAssembly\x12#.ownervote.v1.CancelAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12K\n" +
 	"\rCloseAssembly\x12\".ownervote.v1.CloseAssemblyRequest\x1a\x16.ownervote.v1.Assembly\x12N\n" +
 	"\fSubmitBallot\x12!.ownervote.v1.SubmitBallotRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12P\n" +
-	"\rConfirmBallot\x12\".ownervote.v1.ConfirmBallotRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12V\n" +
+	"\rConfirmBallot\x12\".ownervote.v1.ConfirmBallotRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12N\n" +
+	"\fRejectBallot\x12!.ownervote.v1.RejectBallotRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12V\n" +
 	"\x10GetBallotReceipt\x12%.ownervote.v1.GetBallotReceiptRequest\x1a\x1b.ownervote.v1.BallotReceipt\x12R\n" +
 	"\vListBallots\x12 .ownervote.v1.ListBallotsRequest\x1a!.ownervote.v1.ListBallotsResponse\x12Q\n" +
 	"\vRecordProxy\x12 .ownervote.v1.RecordProxyRequest\x1a .ownervote.v1.ProxyAuthorization\x12U\n" +
@@ -6401,7 +6500,7 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 77)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(Matter)(0),                        // 0: ownervote.v1.Matter
 	(Channel)(0),                       // 1: ownervote.v1.Channel
@@ -6432,61 +6531,62 @@ var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(*SubmitBallotRequest)(nil),        // 26: ownervote.v1.SubmitBallotRequest
 	(*BallotReceipt)(nil),              // 27: ownervote.v1.BallotReceipt
 	(*ConfirmBallotRequest)(nil),       // 28: ownervote.v1.ConfirmBallotRequest
-	(*GetBallotReceiptRequest)(nil),    // 29: ownervote.v1.GetBallotReceiptRequest
-	(*ListBallotsRequest)(nil),         // 30: ownervote.v1.ListBallotsRequest
-	(*BallotEntry)(nil),                // 31: ownervote.v1.BallotEntry
-	(*ListBallotsResponse)(nil),        // 32: ownervote.v1.ListBallotsResponse
-	(*RecordProxyRequest)(nil),         // 33: ownervote.v1.RecordProxyRequest
-	(*ProxyAuthorization)(nil),         // 34: ownervote.v1.ProxyAuthorization
-	(*WithdrawProxyRequest)(nil),       // 35: ownervote.v1.WithdrawProxyRequest
-	(*AmendRollRequest)(nil),           // 36: ownervote.v1.AmendRollRequest
-	(*RollAmendment)(nil),              // 37: ownervote.v1.RollAmendment
-	(*GetProgressRequest)(nil),         // 38: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),       // 39: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                       // 40: ownervote.v1.Line
-	(*ChoiceProgress)(nil),             // 41: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),             // 42: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),               // 43: ownervote.v1.ChannelCount
-	(*HourCount)(nil),                  // 44: ownervote.v1.HourCount
-	(*Progress)(nil),                   // 45: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),       // 46: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                   // 47: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),      // 48: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),           // 49: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),                // 50: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                   // 51: ownervote.v1.Decision
-	(*MotionResult)(nil),               // 52: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),             // 53: ownervote.v1.AssemblyResult
-	(*GetCheckpointRequest)(nil),       // 54: ownervote.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),                 // 55: ownervote.v1.Checkpoint
-	(*GetInclusionProofRequest)(nil),   // 56: ownervote.v1.GetInclusionProofRequest
-	(*InclusionProof)(nil),             // 57: ownervote.v1.InclusionProof
-	(*GetConsistencyProofRequest)(nil), // 58: ownervote.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 59: ownervote.v1.ConsistencyProof
-	(*ListLogEntriesRequest)(nil),      // 60: ownervote.v1.ListLogEntriesRequest
-	(*ListLogEntriesResponse)(nil),     // 61: ownervote.v1.ListLogEntriesResponse
-	(*RecordObjectionRequest)(nil),     // 62: ownervote.v1.RecordObjectionRequest
-	(*RespondObjectionRequest)(nil),    // 63: ownervote.v1.RespondObjectionRequest
-	(*CertifyResultRequest)(nil),       // 64: ownervote.v1.CertifyResultRequest
-	(*ReplaceCommitteeKeyRequest)(nil), // 65: ownervote.v1.ReplaceCommitteeKeyRequest
-	(*ExportAssemblyRequest)(nil),      // 66: ownervote.v1.ExportAssemblyRequest
-	(*ExportAssemblyResponse)(nil),     // 67: ownervote.v1.ExportAssemblyResponse
-	(*Signer)(nil),                     // 68: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),      // 69: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),         // 70: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),        // 71: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),        // 72: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),       // 73: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),                 // 74: ownervote.v1.ServerKeys
-	(*EnrolSignerRequest)(nil),         // 75: ownervote.v1.EnrolSignerRequest
-	(*ApproveSignerRequest)(nil),       // 76: ownervote.v1.ApproveSignerRequest
-	(*CallAttempt)(nil),                // 77: ownervote.v1.CallAttempt
-	(*RecordCallAttemptRequest)(nil),   // 78: ownervote.v1.RecordCallAttemptRequest
-	(*ListCallAttemptsRequest)(nil),    // 79: ownervote.v1.ListCallAttemptsRequest
-	(*ListCallAttemptsResponse)(nil),   // 80: ownervote.v1.ListCallAttemptsResponse
-	nil,                                // 81: ownervote.v1.ExportAssemblyResponse.FilesEntry
-	(*timestamppb.Timestamp)(nil),      // 82: google.protobuf.Timestamp
-	(*OwnerInput)(nil),                 // 83: ownervote.v1.OwnerInput
+	(*RejectBallotRequest)(nil),        // 29: ownervote.v1.RejectBallotRequest
+	(*GetBallotReceiptRequest)(nil),    // 30: ownervote.v1.GetBallotReceiptRequest
+	(*ListBallotsRequest)(nil),         // 31: ownervote.v1.ListBallotsRequest
+	(*BallotEntry)(nil),                // 32: ownervote.v1.BallotEntry
+	(*ListBallotsResponse)(nil),        // 33: ownervote.v1.ListBallotsResponse
+	(*RecordProxyRequest)(nil),         // 34: ownervote.v1.RecordProxyRequest
+	(*ProxyAuthorization)(nil),         // 35: ownervote.v1.ProxyAuthorization
+	(*WithdrawProxyRequest)(nil),       // 36: ownervote.v1.WithdrawProxyRequest
+	(*AmendRollRequest)(nil),           // 37: ownervote.v1.AmendRollRequest
+	(*RollAmendment)(nil),              // 38: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),         // 39: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),       // 40: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                       // 41: ownervote.v1.Line
+	(*ChoiceProgress)(nil),             // 42: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),             // 43: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),               // 44: ownervote.v1.ChannelCount
+	(*HourCount)(nil),                  // 45: ownervote.v1.HourCount
+	(*Progress)(nil),                   // 46: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),       // 47: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                   // 48: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),      // 49: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),           // 50: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),                // 51: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                   // 52: ownervote.v1.Decision
+	(*MotionResult)(nil),               // 53: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),             // 54: ownervote.v1.AssemblyResult
+	(*GetCheckpointRequest)(nil),       // 55: ownervote.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 56: ownervote.v1.Checkpoint
+	(*GetInclusionProofRequest)(nil),   // 57: ownervote.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 58: ownervote.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 59: ownervote.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 60: ownervote.v1.ConsistencyProof
+	(*ListLogEntriesRequest)(nil),      // 61: ownervote.v1.ListLogEntriesRequest
+	(*ListLogEntriesResponse)(nil),     // 62: ownervote.v1.ListLogEntriesResponse
+	(*RecordObjectionRequest)(nil),     // 63: ownervote.v1.RecordObjectionRequest
+	(*RespondObjectionRequest)(nil),    // 64: ownervote.v1.RespondObjectionRequest
+	(*CertifyResultRequest)(nil),       // 65: ownervote.v1.CertifyResultRequest
+	(*ReplaceCommitteeKeyRequest)(nil), // 66: ownervote.v1.ReplaceCommitteeKeyRequest
+	(*ExportAssemblyRequest)(nil),      // 67: ownervote.v1.ExportAssemblyRequest
+	(*ExportAssemblyResponse)(nil),     // 68: ownervote.v1.ExportAssemblyResponse
+	(*Signer)(nil),                     // 69: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),      // 70: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),         // 71: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),        // 72: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),        // 73: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),       // 74: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),                 // 75: ownervote.v1.ServerKeys
+	(*EnrolSignerRequest)(nil),         // 76: ownervote.v1.EnrolSignerRequest
+	(*ApproveSignerRequest)(nil),       // 77: ownervote.v1.ApproveSignerRequest
+	(*CallAttempt)(nil),                // 78: ownervote.v1.CallAttempt
+	(*RecordCallAttemptRequest)(nil),   // 79: ownervote.v1.RecordCallAttemptRequest
+	(*ListCallAttemptsRequest)(nil),    // 80: ownervote.v1.ListCallAttemptsRequest
+	(*ListCallAttemptsResponse)(nil),   // 81: ownervote.v1.ListCallAttemptsResponse
+	nil,                                // 82: ownervote.v1.ExportAssemblyResponse.FilesEntry
+	(*timestamppb.Timestamp)(nil),      // 83: google.protobuf.Timestamp
+	(*OwnerInput)(nil),                 // 84: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	0,   // 0: ownervote.v1.Motion.matter:type_name -> ownervote.v1.Matter
@@ -6499,85 +6599,85 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
 	14,  // 8: ownervote.v1.Committee.replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
 	14,  // 9: ownervote.v1.Committee.pending_replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
-	82,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
+	83,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
 	7,   // 11: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	82,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	82,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	83,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	83,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
 	1,   // 14: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
 	10,  // 15: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
 	11,  // 16: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
 	12,  // 17: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
 	13,  // 18: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
 	2,   // 19: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	82,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	82,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	83,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	83,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
 	15,  // 22: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	82,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	82,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	37,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	83,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	83,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	38,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
 	17,  // 26: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
 	18,  // 27: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
-	82,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
-	82,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
-	82,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
-	82,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	83,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	83,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	83,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	83,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
 	16,  // 32: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
 	16,  // 33: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
 	4,   // 34: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	82,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	83,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
 	1,   // 36: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
 	4,   // 37: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	82,  // 38: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	31,  // 39: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	82,  // 40: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	82,  // 41: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
-	83,  // 42: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	82,  // 43: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	83,  // 38: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	32,  // 39: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	83,  // 40: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	83,  // 41: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
+	84,  // 42: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	83,  // 43: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
 	15,  // 44: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
 	15,  // 45: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
 	15,  // 46: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	40,  // 47: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	41,  // 47: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
 	15,  // 48: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
 	15,  // 49: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	40,  // 50: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	41,  // 51: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	41,  // 50: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	42,  // 51: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
 	15,  // 52: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
 	15,  // 53: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
 	15,  // 54: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
 	1,   // 55: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	82,  // 56: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	83,  // 56: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
 	2,   // 57: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	43,  // 58: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	44,  // 59: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	42,  // 60: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	44,  // 58: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	45,  // 59: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	43,  // 60: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
 	15,  // 61: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	47,  // 62: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	48,  // 62: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
 	15,  // 63: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
 	15,  // 64: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
 	15,  // 65: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
 	15,  // 66: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	50,  // 67: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	51,  // 68: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	51,  // 69: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	51,  // 67: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	52,  // 68: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	52,  // 69: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
 	2,   // 70: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
 	15,  // 71: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	52,  // 72: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	82,  // 73: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	82,  // 74: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	81,  // 75: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	82,  // 76: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	82,  // 77: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	82,  // 78: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
-	68,  // 79: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	68,  // 80: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	53,  // 72: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	83,  // 73: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	83,  // 74: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	82,  // 75: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	83,  // 76: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	83,  // 77: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	83,  // 78: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	69,  // 79: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	69,  // 80: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
 	5,   // 81: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
 	1,   // 82: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
-	82,  // 83: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
-	82,  // 84: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	83,  // 83: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	83,  // 84: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
 	5,   // 85: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
 	1,   // 86: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
-	82,  // 87: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
-	77,  // 88: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	83,  // 87: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	78,  // 88: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
 	19,  // 89: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
 	20,  // 90: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
 	21,  // 91: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
@@ -6586,68 +6686,70 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	25,  // 94: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
 	26,  // 95: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
 	28,  // 96: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	29,  // 97: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	30,  // 98: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	33,  // 99: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	35,  // 100: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
-	36,  // 101: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	38,  // 102: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	39,  // 103: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	46,  // 104: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	49,  // 105: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	54,  // 106: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	56,  // 107: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	58,  // 108: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	60,  // 109: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	62,  // 110: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	63,  // 111: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	64,  // 112: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	65,  // 113: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
-	66,  // 114: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	78,  // 115: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
-	79,  // 116: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
-	69,  // 117: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	70,  // 118: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	72,  // 119: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	73,  // 120: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	75,  // 121: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
-	76,  // 122: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
-	16,  // 123: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 124: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	22,  // 125: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	16,  // 126: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 127: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 128: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	27,  // 129: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 130: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 131: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	32,  // 132: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	34,  // 133: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	34,  // 134: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
-	37,  // 135: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	45,  // 136: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	45,  // 137: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	48,  // 138: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	53,  // 139: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	55,  // 140: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	57,  // 141: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	59,  // 142: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	61,  // 143: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	17,  // 144: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	17,  // 145: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	16,  // 146: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	16,  // 147: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
-	67,  // 148: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	77,  // 149: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
-	80,  // 150: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
-	68,  // 151: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	71,  // 152: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	68,  // 153: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	74,  // 154: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	68,  // 155: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
-	68,  // 156: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
-	123, // [123:157] is the sub-list for method output_type
-	89,  // [89:123] is the sub-list for method input_type
+	29,  // 97: ownervote.v1.AssemblyService.RejectBallot:input_type -> ownervote.v1.RejectBallotRequest
+	30,  // 98: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	31,  // 99: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	34,  // 100: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	36,  // 101: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
+	37,  // 102: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	39,  // 103: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	40,  // 104: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	47,  // 105: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	50,  // 106: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	55,  // 107: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	57,  // 108: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	59,  // 109: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	61,  // 110: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	63,  // 111: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	64,  // 112: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	65,  // 113: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	66,  // 114: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
+	67,  // 115: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	79,  // 116: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	80,  // 117: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	70,  // 118: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	71,  // 119: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	73,  // 120: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	74,  // 121: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	76,  // 122: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	77,  // 123: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	16,  // 124: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 125: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	22,  // 126: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	16,  // 127: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 128: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 129: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	27,  // 130: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 131: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 132: ownervote.v1.AssemblyService.RejectBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 133: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	33,  // 134: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	35,  // 135: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	35,  // 136: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
+	38,  // 137: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	46,  // 138: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	46,  // 139: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	49,  // 140: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	54,  // 141: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	56,  // 142: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	58,  // 143: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	60,  // 144: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	62,  // 145: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	17,  // 146: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	17,  // 147: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	16,  // 148: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	16,  // 149: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
+	68,  // 150: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	78,  // 151: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	81,  // 152: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	69,  // 153: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	72,  // 154: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	69,  // 155: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	75,  // 156: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	69,  // 157: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	69,  // 158: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	124, // [124:159] is the sub-list for method output_type
+	89,  // [89:124] is the sub-list for method input_type
 	89,  // [89:89] is the sub-list for extension type_name
 	89,  // [89:89] is the sub-list for extension extendee
 	0,   // [0:89] is the sub-list for field type_name
@@ -6665,7 +6767,7 @@ func file_ownervote_v1_assembly_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   76,
+			NumMessages:   77,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -27,6 +27,7 @@ const (
 	AssemblyService_CloseAssembly_FullMethodName       = "/ownervote.v1.AssemblyService/CloseAssembly"
 	AssemblyService_SubmitBallot_FullMethodName        = "/ownervote.v1.AssemblyService/SubmitBallot"
 	AssemblyService_ConfirmBallot_FullMethodName       = "/ownervote.v1.AssemblyService/ConfirmBallot"
+	AssemblyService_RejectBallot_FullMethodName        = "/ownervote.v1.AssemblyService/RejectBallot"
 	AssemblyService_GetBallotReceipt_FullMethodName    = "/ownervote.v1.AssemblyService/GetBallotReceipt"
 	AssemblyService_ListBallots_FullMethodName         = "/ownervote.v1.AssemblyService/ListBallots"
 	AssemblyService_RecordProxy_FullMethodName         = "/ownervote.v1.AssemblyService/RecordProxy"
@@ -78,6 +79,12 @@ type AssemblyServiceClient interface {
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
 	ConfirmBallot(ctx context.Context, in *ConfirmBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
+	// RejectBallot refuses a phone or visit ballot that waits for a second
+	// staff member, whose check found it wrong (the owner did not vote so):
+	// signed by that staff member, with a public reason; logged. The reply
+	// shows the ballot REFUSED (reason REJECTED_AT_CHECK) with the proof of
+	// the rejection's log entry. The voter may vote again.
+	RejectBallot(ctx context.Context, in *RejectBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// GetBallotReceipt returns the signed receipt of a ballot.
 	GetBallotReceipt(ctx context.Context, in *GetBallotReceiptRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// ListBallots lists every ballot received, refused and superseded ones
@@ -94,6 +101,8 @@ type AssemblyServiceClient interface {
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
+	// Refused (BALLOT_WAITING) while a ballot of the unit's voter waits for
+	// confirmation: it is confirmed or rejected first.
 	AmendRoll(ctx context.Context, in *AmendRollRequest, opts ...grpc.CallOption) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(ctx context.Context, in *GetProgressRequest, opts ...grpc.CallOption) (*Progress, error)
@@ -220,6 +229,16 @@ func (c *assemblyServiceClient) ConfirmBallot(ctx context.Context, in *ConfirmBa
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(BallotReceipt)
 	err := c.cc.Invoke(ctx, AssemblyService_ConfirmBallot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) RejectBallot(ctx context.Context, in *RejectBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BallotReceipt)
+	err := c.cc.Invoke(ctx, AssemblyService_RejectBallot_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -464,6 +483,12 @@ type AssemblyServiceServer interface {
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
 	ConfirmBallot(context.Context, *ConfirmBallotRequest) (*BallotReceipt, error)
+	// RejectBallot refuses a phone or visit ballot that waits for a second
+	// staff member, whose check found it wrong (the owner did not vote so):
+	// signed by that staff member, with a public reason; logged. The reply
+	// shows the ballot REFUSED (reason REJECTED_AT_CHECK) with the proof of
+	// the rejection's log entry. The voter may vote again.
+	RejectBallot(context.Context, *RejectBallotRequest) (*BallotReceipt, error)
 	// GetBallotReceipt returns the signed receipt of a ballot.
 	GetBallotReceipt(context.Context, *GetBallotReceiptRequest) (*BallotReceipt, error)
 	// ListBallots lists every ballot received, refused and superseded ones
@@ -480,6 +505,8 @@ type AssemblyServiceServer interface {
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
+	// Refused (BALLOT_WAITING) while a ballot of the unit's voter waits for
+	// confirmation: it is confirmed or rejected first.
 	AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(context.Context, *GetProgressRequest) (*Progress, error)
@@ -555,6 +582,9 @@ func (UnimplementedAssemblyServiceServer) SubmitBallot(context.Context, *SubmitB
 }
 func (UnimplementedAssemblyServiceServer) ConfirmBallot(context.Context, *ConfirmBallotRequest) (*BallotReceipt, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfirmBallot not implemented")
+}
+func (UnimplementedAssemblyServiceServer) RejectBallot(context.Context, *RejectBallotRequest) (*BallotReceipt, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectBallot not implemented")
 }
 func (UnimplementedAssemblyServiceServer) GetBallotReceipt(context.Context, *GetBallotReceiptRequest) (*BallotReceipt, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBallotReceipt not implemented")
@@ -777,6 +807,24 @@ func _AssemblyService_ConfirmBallot_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AssemblyServiceServer).ConfirmBallot(ctx, req.(*ConfirmBallotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_RejectBallot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectBallotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).RejectBallot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_RejectBallot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).RejectBallot(ctx, req.(*RejectBallotRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1172,6 +1220,10 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfirmBallot",
 			Handler:    _AssemblyService_ConfirmBallot_Handler,
+		},
+		{
+			MethodName: "RejectBallot",
+			Handler:    _AssemblyService_RejectBallot_Handler,
 		},
 		{
 			MethodName: "GetBallotReceipt",
