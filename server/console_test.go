@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ownervote/ownervote/audit"
@@ -169,6 +171,14 @@ func (c *console) apiBallot(a *ov.Assembly, voter string, ch ballot.Channel, cho
 	switch ch {
 	case ballot.Platform:
 		b.PlatformVoteID = "QDWY-" + voter
+	case ballot.Phone:
+		// Taken by 周工作人员, whose key the harness registers here.
+		key, tok = newSigner("staff-zhou", 215), c.e.admin
+		if _, err := c.ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "STAFF", SignerId: key.id,
+			Name: "周工作人员", CommunityId: c.cid, PublicKey: key.pub()}}); err != nil && status.Code(err) != codes.AlreadyExists {
+			c.t.Fatal(err)
+		}
+		b.Attestation = &ballot.Attestation{StaffID: key.id, At: b.Time, MaskedPhone: "138****0215", Note: "业主本人接听"}
 	case ballot.Paper:
 		key, tok = c.clerk, c.e.admin
 		b.Attestation = &ballot.Attestation{StaffID: c.clerk.id, At: b.Time, PaperSerial: "P-" + voter, ScanSHA256: strings.Repeat("5c", 32)}
@@ -560,8 +570,15 @@ func TestConsoleCampaign(t *testing.T) {
 		}
 	}
 
-	// A second staff member confirms.
+	// A second staff member confirms the ballot, and rejects another one
+	// (taken by a third).
 	{
+		other := c.voters[len(c.voters)-1]
+		if other == called {
+			other = c.voters[len(c.voters)-2]
+		}
+		wrong := c.apiBallot(a, other, ballot.Phone, "OPPOSE", c.now()).GetBallotId()
+		c.now()
 		tabB := c.tab()
 		c.signIn(tabB, staffB)
 		// The confirmation is signed with the second staff member's own key.
@@ -594,6 +611,25 @@ func TestConsoleCampaign(t *testing.T) {
 		}
 		if !slices.ContainsFunc(signers.GetSigners(), func(s *ov.Signer) bool { return s.GetKeyId() == e.Status.KeyID && s.GetSignerId() == "staff-li" }) {
 			t.Errorf("confirmation signed with key %s, not one of staff-li's", e.Status.KeyID)
+		}
+
+		const why = "回拨核实：业主称同意，录入有误"
+		click(tabB, fmt.Sprintf(`[data-reject=%q]`, wrong))
+		typeInto(tabB, fmt.Sprintf(`[data-pending=%q] [data-testid=reject-reason]`, wrong), "  "+why+" ")
+		tabB.Screenshot("console-reject")
+		click(tabB, fmt.Sprintf(`[data-pending=%q] [data-testid=reject-send]`, wrong))
+		wait(tabB, "rejected", `document.querySelector('[data-testid=settled-reject]') !== null || document.querySelector('[data-testid=confirmations] .error') !== null`)
+		if got := eval[string](tabB, "after the rejection", `document.querySelector('[data-testid=confirmations]').textContent`); !strings.Contains(got, "已驳回") || strings.Contains(got, wrong) {
+			t.Errorf("the check's list after the rejection = %q, want it said and the ballot gone", got)
+		}
+		rj, err := c.as.GetBallotReceipt(c.e.ctx(c.e.admin), &ov.GetBallotReceiptRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), BallotId: wrong})
+		if err != nil {
+			t.Fatal(err)
+		}
+		re, err := audit.ParseEntry(rj.GetLogEntry())
+		if err != nil || rj.GetStatus() != ov.BallotStatus_BALLOT_STATUS_REFUSED || re.Rejection == nil || re.Rejection.Reason != why ||
+			!slices.ContainsFunc(signers.GetSigners(), func(s *ov.Signer) bool { return s.GetKeyId() == re.Rejection.KeyID && s.GetSignerId() == "staff-li" }) {
+			t.Errorf("the rejected ballot: %v, log entry %+v (%v); want REFUSED, a REJECTION with the trimmed reason signed by staff-li", rj.GetStatus(), re, err)
 		}
 		// The dashboard counts it.
 		c.open(tab, "#/c/"+c.cid+"/a/select-2026")

@@ -291,7 +291,8 @@ async function submit(ctx, parts, { canonical, signature, id }, serverKeys, resu
   }
 }
 
-// drawConfirmations lists the ballots waiting for a second staff member.
+// drawConfirmations lists the ballots waiting for a second staff member,
+// who counts each one or rejects it with a reason.
 async function drawConfirmations(ctx, section, nonVoters) {
   replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), loading());
   const pending = [];
@@ -304,34 +305,50 @@ async function drawConfirmations(ctx, section, nonVoters) {
   }
   const units = Object.fromEntries(nonVoters.map((nv) => [nv.voter, nv.unit_ids.join('、')]));
   const msg = h('div', { 'aria-live': 'polite' });
+  // settle signs statement with this staff member's own key (so that
+  // nobody checks a ballot they took themselves), sends it with body to
+  // the ballot's action, redraws the list and says done.
+  const settle = async (b, action, statement, body, done) => {
+    const key = await usableKey('STAFF', ctx.cid, ctx.signers || [], ctx.me);
+    if (!key) throw new Error(t('record.noKey'));
+    const signature = await signEd25519(key.privateKey, new TextEncoder().encode(statement));
+    await post(asmPath(ctx.cid, ctx.aid, `/ballots/${seg(b.ballot_id)}:${action}`), { ...body, key_id: key.keyId, signature: toBase64(signature) });
+    await drawConfirmations(ctx, section, nonVoters);
+    section.querySelector('[aria-live]').append(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'settled-' + action }, done));
+  };
+  const pressed = (button, act) => async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    try {
+      await act();
+    } catch (err) {
+      button.disabled = false;
+      replace(msg, errorBox(err));
+    }
+  };
   replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), msg,
     pending.length === 0 ? h('p', {}, t('confirm.none')) : h('ul', { class: 'cards' }, pending.map((b) => {
       const d = parseCanonical(fromBase64(b.ballot));
       const att = d.attestation || {};
+      const confirm = h('button', { type: 'button', class: 'primary', 'data-confirm': b.ballot_id }, t('confirm.button'));
+      confirm.onclick = pressed(confirm, () => settle(b, 'confirm', `ownervote-confirmation/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\n`, {}, t('confirm.done')));
+      // A rejection says why, in one public line that the staff member signs.
+      const reasonId = uid('rj');
+      const reason = h('input', { id: reasonId, required: true, maxlength: 200, 'data-testid': 'reject-reason' });
+      const send = h('button', { type: 'submit', 'data-testid': 'reject-send' }, t('reject.send'));
+      const form = h('form', { class: 'reject', hidden: true },
+        h('label', { for: reasonId }, t('reject.reason')), reason, h('p', { class: 'muted small' }, t('reject.hint')), send);
+      form.onsubmit = pressed(send, () => {
+        const text = reason.value.trim().replace(/\s+/g, ' ');
+        return settle(b, 'reject', `ownervote-rejection/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\nreason=${text}\n`, { reason: text }, t('reject.done'));
+      });
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
         h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
         h('p', {}, Object.entries(d.choice).map(([m, v]) => `${m}: ${v.map((x) => (KEYWORDS.includes(x) ? t('choice.' + x) : x)).join('、')}`).join(' · ')),
         att.note ? h('p', { class: 'muted small' }, att.note) : null,
         h('p', { class: 'mono small' }, b.ballot_id),
-        h('button', {
-          type: 'button', class: 'primary', 'data-confirm': b.ballot_id,
-          onclick: async (ev) => {
-            ev.target.disabled = true;
-            try {
-              // The confirmation is signed with this staff member's own key,
-              // so that nobody confirms a ballot they took themselves.
-              const key = await usableKey('STAFF', ctx.cid, ctx.signers || [], ctx.me);
-              if (!key) throw new Error(t('record.noKey'));
-              const statement = new TextEncoder().encode(`ownervote-confirmation/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\n`);
-              const signature = await signEd25519(key.privateKey, statement);
-              await post(asmPath(ctx.cid, ctx.aid, `/ballots/${seg(b.ballot_id)}:confirm`), { key_id: key.keyId, signature: toBase64(signature) });
-              await drawConfirmations(ctx, section, nonVoters);
-              section.querySelector('[aria-live]').append(h('p', { class: 'alert ok', role: 'status' }, t('confirm.done')));
-            } catch (err) {
-              ev.target.disabled = false;
-              replace(msg, errorBox(err));
-            }
-          },
-        }, t('confirm.button')));
+        h('div', { class: 'actions' }, confirm,
+          h('button', { type: 'button', 'data-reject': b.ballot_id, onclick: () => { form.hidden = false; reason.focus(); } }, t('reject.button'))),
+        form);
     })));
 }
