@@ -95,11 +95,12 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 
 // Rules is the version of the procedure rules an assembly published now
 // follows, logged in its agenda (AgendaEntry.Rules; 0 where it is absent).
-// The server refuses unconfirmed ballots at the close and keeps a sold
-// unit's ballot unchanged in every assembly, these being what DESIGN §2
-// asks; for logs of rules 0 the verifier also accepts what the server did
-// before, and the objection window of an assembly published under rules 0
-// stays as announced:
+// The server refuses unconfirmed ballots at the close, keeps a sold unit's
+// ballot unchanged, refuses early ballots and has a sale wait for its
+// seller's pending ballot in every assembly, these being what DESIGN §2
+// asks; for logs of earlier rules the verifier also accepts what the
+// server did before, and the objection window of an assembly published
+// under rules 0 stays as announced:
 //   - 3: a unit's sale is not recorded while a ballot of its voter waits
 //     for confirmation (it is confirmed or rejected first).
 //   - 2: a ballot dated before voting opened, or recording a call, visit
