@@ -276,10 +276,10 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 		}
 		slot := slices.Index(rec.Committee.Members, oldKeyID)
 		if i := slices.IndexFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == oldKeyID }); slot < 0 && i >= 0 {
-			return fmt.Errorf("%w: replaced_key_id: %s was replaced already, by %s", ErrInvalid, oldKeyID, rec.Committee.Replacements[i].KeyID)
+			return l10n.ZH(fmt.Errorf("%w: replaced_key_id: %s was replaced already, by %s", ErrInvalid, oldKeyID, rec.Committee.Replacements[i].KeyID), "该密钥已被更换为 "+rec.Committee.Replacements[i].KeyID)
 		}
 		if slot < 0 {
-			return fmt.Errorf("%w: replaced_key_id: %s is not a key of this assembly's committee", ErrInvalid, oldKeyID)
+			return l10n.ZH(fmt.Errorf("%w: replaced_key_id: %s is not a key of this assembly's committee", ErrInvalid, oldKeyID), "要更换的密钥不是本次会议认证委员的密钥")
 		}
 		nk, err := r.checkReplacement(tx, rec, slot, newKeyID)
 		if err != nil {
@@ -368,13 +368,13 @@ func (r *Registry) checkReplacement(tx store.Tx, rec *record, slot int, newKeyID
 	}
 	switch {
 	case nk.Kind != CommitteeSigner || !nk.InScope(rec.CommunityID):
-		return Signer{}, fmt.Errorf("%w: key_id: %s is not a committee key of %s", ErrInvalid, newKeyID, rec.CommunityID)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is not a committee key of %s", ErrInvalid, newKeyID, rec.CommunityID), "新密钥不是本小区业委会委员的密钥")
 	case !nk.Active():
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is waiting for approval or revoked", ErrInvalid, newKeyID), "新密钥尚待街道审批，或已注销")
 	case nk.ID != old.ID:
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is a key of %s; the key it would replace is of %s", ErrInvalid, newKeyID, nk.ID, old.ID), "新密钥属于 "+nk.ID+"，而要更换的是 "+old.ID+" 的密钥")
 	case slices.Contains(rec.Committee.Members, newKeyID) || slices.ContainsFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == newKeyID }):
-		return Signer{}, fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: key_id: %s is, or was, a committee key of this assembly", ErrInvalid, newKeyID), "新密钥已是（或曾是）本次会议的认证委员密钥")
 	}
 	// The member's own: enrolled through a sign-in the street office
 	// issued to them, not one a colleague holds (a key under their id,

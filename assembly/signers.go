@@ -11,6 +11,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -95,13 +96,13 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 	case s.Kind != PlatformSigner && s.Kind != StaffSigner && s.Kind != CommitteeSigner:
 		return Signer{}, fmt.Errorf("%w: kind: %q is not PLATFORM, STAFF or COMMITTEE", ErrInvalid, s.Kind)
 	case !idPattern.MatchString(s.ID):
-		return Signer{}, fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, s.ID)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, s.ID), "签名人编号须为1至64个英文字母、数字或 . _ : - 符号")
 	case s.Name == "" || len([]rune(s.Name)) > 100:
-		return Signer{}, fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid), "请填写姓名（1至100字）")
 	case len(s.PublicKey) != ed25519.PublicKeySize:
 		return Signer{}, fmt.Errorf("%w: public_key: an ed25519 public key is %d bytes, got %d", ErrInvalid, ed25519.PublicKeySize, len(s.PublicKey))
 	case s.Kind == CommitteeSigner && s.CommunityID == "":
-		return Signer{}, fmt.Errorf("%w: community_id: a committee member belongs to one community", ErrInvalid)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: community_id: a committee member belongs to one community", ErrInvalid), "业委会委员的密钥须属于一个小区")
 	}
 	s.KeyID = ballot.KeyID(s.PublicKey)
 	s.Created = r.now().UTC()
@@ -109,7 +110,7 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 	s.Revoked, s.RevokeReason = time.Time{}, ""
 	err := r.st.Update(ctx, func(tx store.Tx) error {
 		if s.CommunityID != "" && tx.Get(store.Communities, []byte(s.CommunityID)) == nil {
-			return fmt.Errorf("%w: community_id: no community %q", ErrInvalid, s.CommunityID)
+			return l10n.ZH(fmt.Errorf("%w: community_id: no community %q", ErrInvalid, s.CommunityID), "没有这个小区："+s.CommunityID)
 		}
 		if tx.Get(store.Signers, []byte(s.KeyID)) != nil {
 			return fmt.Errorf("%w: %s", ErrSignerExists, s.KeyID)
@@ -131,7 +132,7 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Signer, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Signer{}, fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid)
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid), "请填写注销密钥的理由")
 	}
 	var s Signer
 	err := r.st.Update(ctx, func(tx store.Tx) error {

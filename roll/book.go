@@ -935,7 +935,7 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reason string) (Key, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Key{}, fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid)
+		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid), "请填写注销密钥的理由")
 	}
 	var k Key
 	err := b.st.Update(ctx, func(tx store.Tx) error {

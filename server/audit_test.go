@@ -878,7 +878,8 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 	if len(got.GetCertificate()) != 0 {
 		t.Errorf("the lost key's signature is still in the certificate: %v", got.GetCertificate())
 	}
-	if err := replace(wuTok, zhou, zhou2, wu); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "replaced already, by "+zhou2.keyID()) {
+	if err := replace(wuTok, zhou, zhou2, wu); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "replaced already, by "+zhou2.keyID()) ||
+		server.ZhOf(err) != "该密钥已被更换为 "+zhou2.keyID() {
 		t.Errorf("the same replacement again: %v, want INVALID_ARGUMENT, replaced already", err)
 	}
 	if err := certify(zhouTok, zhou); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {

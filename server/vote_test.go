@@ -926,6 +926,27 @@ func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
 	if got := server.ZhOf(err); !strings.Contains(got, "过户登记文件") {
 		t.Errorf("a sale with a bad document hash: %q (%v)", got, err)
 	}
+	// What staff type when enrolling or revoking keys.
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	for _, tc := range []struct {
+		what string
+		req  *ov.EnrolSignerRequest
+		want string
+	}{
+		{"a signer id with spaces", &ov.EnrolSignerRequest{Kind: "STAFF", SignerId: "wang gong", Name: "王工", CommunityId: v.community, PublicKey: newSigner("w", 190).pub()}, "签名人编号须为1至64个英文字母、数字或 . _ : - 符号"},
+		{"no name", &ov.EnrolSignerRequest{Kind: "STAFF", SignerId: "staff-wang2", Name: " ", CommunityId: v.community, PublicKey: newSigner("w", 191).pub()}, "请填写姓名（1至100字）"},
+	} {
+		if _, err := ss.EnrolSigner(v.ctx(v.e.admin), tc.req); server.ZhOf(err) != tc.want {
+			t.Errorf("enrol with %s: %q (%v), want %q", tc.what, server.ZhOf(err), err, tc.want)
+		}
+	}
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID()}); server.ZhOf(err) != "请填写注销密钥的理由" {
+		t.Errorf("revoke a key without a reason: %q (%v)", server.ZhOf(err), err)
+	}
+	_, err = ov.NewRollServiceClient(v.e.conn).RevokeOwnerKey(v.ctx(v.e.admin), &ov.RevokeOwnerKeyRequest{CommunityId: v.community, OwnerId: v.owners[1], KeyId: v.ownerKeys[v.owners[1]].keyID()})
+	if server.ZhOf(err) != "请填写注销密钥的理由" {
+		t.Errorf("revoke an owner's key without a reason: %q (%v)", server.ZhOf(err), err)
+	}
 }
 
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
