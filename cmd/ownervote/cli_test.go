@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -94,6 +95,14 @@ func TestCommandLineMistakes(t *testing.T) {
 	}
 }
 
+// rfc3339At is where the first RFC 3339 time of s starts, or -1.
+func rfc3339At(s string) int {
+	if loc := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d`).FindStringIndex(s); loc != nil {
+		return loc[0]
+	}
+	return -1
+}
+
 // TestTokenIssuedToOnePerson: `token create --signer-id` issues a token to
 // one person, and `token list` says whom; a bad id is refused, nothing
 // created.
@@ -111,5 +120,14 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	code, out, errOut := runCmd("token", "list", "--data", dir)
 	if code != 0 || !strings.Contains(out, "ISSUED TO") || !strings.Contains(out, "staff-wang") || strings.Count(out, "\ntok-") != 2 {
 		t.Errorf("token list: exit %d\n%s%s\nwant two tokens, one issued to staff-wang", code, out, errOut)
+	}
+	// Columns line up in a terminal: the Chinese label, which tabwriter
+	// counts narrower than it shows, is the last.
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	created := strings.Index(lines[0], "CREATED")
+	for _, l := range lines[1:] {
+		if i := rfc3339At(l); i != created || !strings.HasSuffix(l, "王工作人员") && !strings.HasSuffix(l, "admin") {
+			t.Errorf("token list row %q: its time at column %d, the header's CREATED at %d; want them aligned and the label last", l, i, created)
+		}
 	}
 }

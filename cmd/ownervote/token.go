@@ -76,8 +76,11 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return err
 			}
+			// The label, often Chinese (two columns wide in a terminal,
+			// which tabwriter counts as one), comes last, so that it
+			// shifts no column.
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tISSUED TO\tLABEL\tCREATED\tREVOKED")
+			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tISSUED TO\tCREATED\tREVOKED\tLABEL")
 			for _, t := range list {
 				revoked := "-"
 				if !t.Active() {
@@ -87,7 +90,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				if issued == "" {
 					issued = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), issued, t.Label, t.Created.Format(time.RFC3339), revoked)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), issued, t.Created.Format(time.RFC3339), revoked, t.Label)
 			}
 			return tw.Flush()
 		})
