@@ -114,19 +114,23 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	if code, _, errOut := runCmd("token", "create", "--data", dir, "--role", "street-admin", "--label", "王工作人员", "--signer-id", "staff-wang"); code != 0 {
 		t.Fatalf("token create --signer-id: exit %d %s", code, errOut)
 	}
+	if code, _, errOut := runCmd("token", "create", "--data", dir, "--role", "street-admin", "--label", "王工作人员（新手机）", "--signer-id", "staff-wang"); code != 0 ||
+		!strings.Contains(errOut, "note: staff-wang also holds active token(s) tok-") {
+		t.Errorf("a second token issued to staff-wang: exit %d %s; want a note naming the first", code, errOut)
+	}
 	if code, _, errOut := runCmd("token", "create", "--data", dir, "--role", "platform", "--label", "city", "--signer-id", "city"); code == 0 || !strings.Contains(errOut, "signer_id") {
 		t.Errorf("a platform token issued to a person: exit %d %s, want refused", code, errOut)
 	}
 	code, out, errOut := runCmd("token", "list", "--data", dir)
-	if code != 0 || !strings.Contains(out, "ISSUED TO") || !strings.Contains(out, "staff-wang") || strings.Count(out, "\ntok-") != 2 {
-		t.Errorf("token list: exit %d\n%s%s\nwant two tokens, one issued to staff-wang", code, out, errOut)
+	if code != 0 || !strings.Contains(out, "ISSUED TO") || !strings.Contains(out, "staff-wang") || strings.Count(out, "\ntok-") != 3 {
+		t.Errorf("token list: exit %d\n%s%s\nwant three tokens, two issued to staff-wang", code, out, errOut)
 	}
 	// Columns line up in a terminal: the Chinese label, which tabwriter
 	// counts narrower than it shows, is the last.
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	created := strings.Index(lines[0], "CREATED")
 	for _, l := range lines[1:] {
-		if i := rfc3339At(l); i != created || !strings.HasSuffix(l, "王工作人员") && !strings.HasSuffix(l, "admin") {
+		if i := rfc3339At(l); i != created || !strings.HasSuffix(l, "王工作人员") && !strings.HasSuffix(l, "王工作人员（新手机）") && !strings.HasSuffix(l, "admin") {
 			t.Errorf("token list row %q: its time at column %d, the header's CREATED at %d; want them aligned and the label last", l, i, created)
 		}
 	}

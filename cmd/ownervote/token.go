@@ -62,6 +62,25 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			fmt.Fprintf(stderr, "created %s (%s, %s); the secret below is shown once:\n", t.ID, t.Role, scopeText(t))
 			fmt.Fprintln(stdout, secret)
+			if t.SignerID == "" {
+				return nil
+			}
+			// A new sign-in for a person usually replaces a lost one: say
+			// which of theirs are still active.
+			list, err := ts.List(ctx)
+			if err != nil {
+				return err
+			}
+			var others []string
+			for _, o := range list {
+				if o.ID != t.ID && o.SignerID == t.SignerID && o.Active() {
+					others = append(others, o.ID)
+				}
+			}
+			if len(others) > 0 {
+				fmt.Fprintf(stderr, "note: %s also holds active token(s) %s; if one was lost, revoke it: ownervote token revoke TOKEN_ID\n",
+					t.SignerID, strings.Join(others, ", "))
+			}
 			return nil
 		})
 	case "list":
