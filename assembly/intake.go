@@ -958,6 +958,12 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 // number after, at most limit, with their status and reason: refused and
 // superseded ones included.
 func (r *Registry) Ballots(ctx context.Context, assemblyID string, after uint64, limit int) ([]BallotRecord, error) {
+	return r.BallotsIn(ctx, assemblyID, "", after, limit)
+}
+
+// BallotsIn lists, like Ballots, the ballots now in status st (all of
+// them where st is empty).
+func (r *Registry) BallotsIn(ctx context.Context, assemblyID string, st BallotStatus, after uint64, limit int) ([]BallotRecord, error) {
 	var out []BallotRecord
 	err := r.st.View(ctx, func(tx store.Tx) error {
 		if _, err := getRecord(tx, assemblyID); err != nil {
@@ -974,6 +980,9 @@ func (r *Registry) Ballots(ctx context.Context, assemblyID string, after uint64,
 			var br BallotRecord
 			if err := json.Unmarshal(v, &br); err != nil {
 				return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
+			}
+			if st != "" && br.Status != st {
+				return true, nil
 			}
 			if err := fillBallot(tx, assemblyID, &br); err != nil {
 				return false, err

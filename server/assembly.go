@@ -171,7 +171,15 @@ func (s *assemblyService) ListBallots(ctx context.Context, req *ov.ListBallotsRe
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	list, err := s.reg.Ballots(ctx, req.GetAssemblyId(), req.GetAfterSeq(), n+1)
+	var st assembly.BallotStatus
+	if x := req.GetStatus(); x != ov.BallotStatus_BALLOT_STATUS_UNSPECIFIED {
+		name, ok := strings.CutPrefix(x.String(), "BALLOT_STATUS_")
+		if !ok || statusProto(assembly.BallotStatus(name)) != x {
+			return nil, s.err(ctx, fmt.Errorf("%w: status: %v is not a ballot status", assembly.ErrInvalid, x))
+		}
+		st = assembly.BallotStatus(name)
+	}
+	list, err := s.reg.BallotsIn(ctx, req.GetAssemblyId(), st, req.GetAfterSeq(), n+1)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

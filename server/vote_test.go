@@ -1585,6 +1585,33 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		t.Errorf("POST …:reject = %d %v, want 200 REFUSED", code, out)
 	}
 
+	// The check's list: only what waits, page by page.
+	list := func(st ov.BallotStatus, after uint64) (seqs []uint64, next uint64) {
+		t.Helper()
+		resp, err := v.as.ListBallots(v.ctx(v.staff2Tok), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly, Status: st, AfterSeq: after, PageSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range resp.GetBallots() {
+			if b.GetStatus() != st || len(b.GetBallot()) == 0 {
+				t.Errorf("ListBallots(status %v) lists %v, ballot of %d bytes", st, b.GetStatus(), len(b.GetBallot()))
+			}
+			seqs = append(seqs, b.GetSeq())
+		}
+		return seqs, resp.GetNextAfterSeq()
+	}
+	if seqs, next := list(ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION, 0); !slices.Equal(seqs, []uint64{left.GetSeq()}) || next != 0 {
+		t.Errorf("ballots waiting: %v (next %d), want only ballot %d", seqs, next, left.GetSeq())
+	}
+	if seqs, next := list(ov.BallotStatus_BALLOT_STATUS_REFUSED, 0); !slices.Equal(seqs, []uint64{r.GetSeq()}) || next != r.GetSeq() {
+		t.Errorf("first page of the refused ballots: %v (next %d), want ballot %d and more", seqs, next, r.GetSeq())
+	} else if seqs, _ := list(ov.BallotStatus_BALLOT_STATUS_REFUSED, next); !slices.Equal(seqs, []uint64{again.GetSeq()}) {
+		t.Errorf("second page of the refused ballots: %v, want ballot %d", seqs, again.GetSeq())
+	}
+	if _, err := v.as.ListBallots(v.ctx(v.staff2Tok), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly, Status: 9}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("ListBallots(status 9): %v, want INVALID_ARGUMENT", err)
+	}
+
 	v.closeAndResult(t)
 	files := v.export(t)
 	rep, err := verifyFiles(files)

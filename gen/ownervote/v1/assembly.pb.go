@@ -2328,8 +2328,12 @@ type ListBallotsRequest struct {
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
 	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
 	// Sequence number to start after.
-	AfterSeq      uint64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	AfterSeq uint64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	PageSize int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Only the ballots that are now in this status (every ballot when
+	// unset), e.g. BALLOT_STATUS_PENDING_CONFIRMATION for the ballots
+	// waiting for a second staff member's check.
+	Status        BallotStatus `protobuf:"varint,5,opt,name=status,proto3,enum=ownervote.v1.BallotStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2390,6 +2394,13 @@ func (x *ListBallotsRequest) GetPageSize() int32 {
 		return x.PageSize
 	}
 	return 0
+}
+
+func (x *ListBallotsRequest) GetStatus() BallotStatus {
+	if x != nil {
+		return x.Status
+	}
+	return BallotStatus_BALLOT_STATUS_UNSPECIFIED
 }
 
 // BallotEntry is a received ballot with its outcome.
@@ -6082,13 +6093,14 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x1b\n" +
-	"\tballot_id\x18\x03 \x01(\tR\bballotId\"\x92\x01\n" +
+	"\tballot_id\x18\x03 \x01(\tR\bballotId\"\xc6\x01\n" +
 	"\x12ListBallotsRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x1b\n" +
 	"\tafter_seq\x18\x03 \x01(\x04R\bafterSeq\x12\x1b\n" +
-	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\"\xe8\x02\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x122\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x1a.ownervote.v1.BallotStatusR\x06status\"\xe8\x02\n" +
 	"\vBallotEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
 	"\tballot_id\x18\x02 \x01(\tR\bballotId\x12\x14\n" +
@@ -6625,134 +6637,135 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	16,  // 33: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
 	4,   // 34: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
 	83,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
-	1,   // 36: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
-	4,   // 37: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	83,  // 38: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
-	32,  // 39: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	83,  // 40: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	83,  // 41: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
-	84,  // 42: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	83,  // 43: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
-	15,  // 44: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	15,  // 45: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	15,  // 46: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	41,  // 47: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	15,  // 48: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	15,  // 49: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	41,  // 50: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	42,  // 51: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	15,  // 52: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	15,  // 53: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	15,  // 54: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,   // 55: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	83,  // 56: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,   // 57: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	44,  // 58: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	45,  // 59: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	43,  // 60: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	15,  // 61: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	48,  // 62: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	15,  // 63: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	15,  // 64: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	15,  // 65: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	15,  // 66: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	51,  // 67: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	52,  // 68: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	52,  // 69: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,   // 70: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	15,  // 71: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	53,  // 72: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	83,  // 73: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	83,  // 74: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	82,  // 75: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	83,  // 76: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	83,  // 77: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	83,  // 78: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
-	69,  // 79: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	69,  // 80: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	5,   // 81: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 82: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
-	83,  // 83: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
-	83,  // 84: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
-	5,   // 85: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 86: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
-	83,  // 87: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
-	78,  // 88: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
-	19,  // 89: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	20,  // 90: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	21,  // 91: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	23,  // 92: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	24,  // 93: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	25,  // 94: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	26,  // 95: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	28,  // 96: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	29,  // 97: ownervote.v1.AssemblyService.RejectBallot:input_type -> ownervote.v1.RejectBallotRequest
-	30,  // 98: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	31,  // 99: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	34,  // 100: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	36,  // 101: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
-	37,  // 102: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	39,  // 103: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	40,  // 104: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	47,  // 105: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	50,  // 106: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	55,  // 107: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	57,  // 108: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	59,  // 109: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	61,  // 110: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	63,  // 111: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	64,  // 112: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	65,  // 113: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	66,  // 114: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
-	67,  // 115: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	79,  // 116: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
-	80,  // 117: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
-	70,  // 118: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	71,  // 119: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	73,  // 120: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	74,  // 121: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	76,  // 122: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
-	77,  // 123: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
-	16,  // 124: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 125: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	22,  // 126: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	16,  // 127: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 128: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 129: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	27,  // 130: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 131: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 132: ownervote.v1.AssemblyService.RejectBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 133: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	33,  // 134: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	35,  // 135: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	35,  // 136: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
-	38,  // 137: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	46,  // 138: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	46,  // 139: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	49,  // 140: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	54,  // 141: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	56,  // 142: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	58,  // 143: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	60,  // 144: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	62,  // 145: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	17,  // 146: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	17,  // 147: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	16,  // 148: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	16,  // 149: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
-	68,  // 150: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	78,  // 151: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
-	81,  // 152: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
-	69,  // 153: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	72,  // 154: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	69,  // 155: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	75,  // 156: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	69,  // 157: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
-	69,  // 158: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
-	124, // [124:159] is the sub-list for method output_type
-	89,  // [89:124] is the sub-list for method input_type
-	89,  // [89:89] is the sub-list for extension type_name
-	89,  // [89:89] is the sub-list for extension extendee
-	0,   // [0:89] is the sub-list for field type_name
+	4,   // 36: ownervote.v1.ListBallotsRequest.status:type_name -> ownervote.v1.BallotStatus
+	1,   // 37: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
+	4,   // 38: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
+	83,  // 39: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	32,  // 40: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
+	83,  // 41: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	83,  // 42: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
+	84,  // 43: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	83,  // 44: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	15,  // 45: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	15,  // 46: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	15,  // 47: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	41,  // 48: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	15,  // 49: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	15,  // 50: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	41,  // 51: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	42,  // 52: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	15,  // 53: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	15,  // 54: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	15,  // 55: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,   // 56: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	83,  // 57: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,   // 58: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	44,  // 59: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	45,  // 60: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	43,  // 61: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	15,  // 62: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	48,  // 63: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	15,  // 64: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	15,  // 65: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	15,  // 66: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	15,  // 67: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	51,  // 68: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	52,  // 69: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	52,  // 70: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,   // 71: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	15,  // 72: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	53,  // 73: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	83,  // 74: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	83,  // 75: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	82,  // 76: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	83,  // 77: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	83,  // 78: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	83,  // 79: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	69,  // 80: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	69,  // 81: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	5,   // 82: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 83: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
+	83,  // 84: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	83,  // 85: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	5,   // 86: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 87: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
+	83,  // 88: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	78,  // 89: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	19,  // 90: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	20,  // 91: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	21,  // 92: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	23,  // 93: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	24,  // 94: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	25,  // 95: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	26,  // 96: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	28,  // 97: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	29,  // 98: ownervote.v1.AssemblyService.RejectBallot:input_type -> ownervote.v1.RejectBallotRequest
+	30,  // 99: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	31,  // 100: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	34,  // 101: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	36,  // 102: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
+	37,  // 103: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	39,  // 104: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	40,  // 105: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	47,  // 106: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	50,  // 107: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	55,  // 108: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	57,  // 109: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	59,  // 110: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	61,  // 111: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	63,  // 112: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	64,  // 113: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	65,  // 114: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	66,  // 115: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
+	67,  // 116: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	79,  // 117: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	80,  // 118: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	70,  // 119: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	71,  // 120: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	73,  // 121: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	74,  // 122: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	76,  // 123: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	77,  // 124: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	16,  // 125: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 126: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	22,  // 127: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	16,  // 128: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 129: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 130: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	27,  // 131: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 132: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 133: ownervote.v1.AssemblyService.RejectBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 134: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	33,  // 135: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	35,  // 136: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	35,  // 137: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
+	38,  // 138: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	46,  // 139: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	46,  // 140: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	49,  // 141: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	54,  // 142: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	56,  // 143: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	58,  // 144: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	60,  // 145: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	62,  // 146: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	17,  // 147: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	17,  // 148: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	16,  // 149: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	16,  // 150: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
+	68,  // 151: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	78,  // 152: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	81,  // 153: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	69,  // 154: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	72,  // 155: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	69,  // 156: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	75,  // 157: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	69,  // 158: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	69,  // 159: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	125, // [125:160] is the sub-list for method output_type
+	90,  // [90:125] is the sub-list for method input_type
+	90,  // [90:90] is the sub-list for extension type_name
+	90,  // [90:90] is the sub-list for extension extendee
+	0,   // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }

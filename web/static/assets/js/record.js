@@ -298,7 +298,7 @@ async function drawConfirmations(ctx, section, nonVoters) {
   const pending = [];
   let after = '0';
   for (;;) {
-    const r = await get(asmPath(ctx.cid, ctx.aid, `/ballots?page_size=1000&after_seq=${after}`));
+    const r = await get(asmPath(ctx.cid, ctx.aid, `/ballots?status=BALLOT_STATUS_PENDING_CONFIRMATION&page_size=1000&after_seq=${after}`));
     for (const b of r.ballots || []) if (b.status === 'BALLOT_STATUS_PENDING_CONFIRMATION') pending.push(b);
     if (!r.next_after_seq || r.next_after_seq === '0') break;
     after = r.next_after_seq;
