@@ -488,7 +488,9 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return err
 	}
 	if reason == nil {
-		reason, detail = vr.another(&rec.Assembly, b.Voter)
+		if reason, detail, err = vr.another(tx, &rec.Assembly, b.Voter); err != nil {
+			return err
+		}
 	}
 	switch {
 	case reason != nil:
@@ -912,7 +914,9 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 				return err
 			}
 			if reason == nil {
-				reason, detail = vr.another(&rec.Assembly, b.Voter)
+				if reason, detail, err = vr.another(tx, &rec.Assembly, b.Voter); err != nil {
+					return err
+				}
 			}
 			switch {
 			case reason != nil:

@@ -324,19 +324,32 @@ type voterRecord struct {
 // counts for them, if they may not: one counted ballot per voter, unless
 // the assembly allows changing one's vote and no unit of theirs was sold
 // during the vote with the ballot kept (the seller owns it no more).
-func (vr *voterRecord) another(a *Assembly, voter string) (reason error, detail string) {
-	switch {
-	case vr.Counted == 0:
-		return nil, ""
-	case !a.Settings.AllowRevote:
-		return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s", vr.Counted, voter)
+// The refusal names the counted ballot by its sequence number and its id,
+// which GetBallotReceipt takes.
+func (vr *voterRecord) another(tx store.Tx, a *Assembly, voter string) (reason error, detail string, err error) {
+	if vr.Counted == 0 {
+		return nil, "", nil
 	}
+	kept := ""
 	for _, am := range a.Amendments {
 		if am.Effect == BallotKept && am.PreviousVoter == voter && am.NewVoter != voter {
-			return ErrAlreadyVoted, fmt.Sprintf("ballot %d counts for %s and is kept as cast: unit %s was sold during the vote", vr.Counted, voter, am.UnitID)
+			kept = fmt.Sprintf(" and is kept as cast: unit %s was sold during the vote", am.UnitID)
+			break
 		}
 	}
-	return nil, ""
+	if a.Settings.AllowRevote && kept == "" {
+		return nil, "", nil
+	}
+	var counted struct {
+		ID string `json:"id"`
+	}
+	if _, err := store.GetJSON(tx, store.Ballots, ballotKey(a.ID, vr.Counted), &counted); err != nil {
+		return nil, "", err
+	}
+	if a.Settings.AllowRevote {
+		return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s%s", vr.Counted, counted.ID, voter, kept), nil
+	}
+	return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s", vr.Counted, counted.ID, voter), nil
 }
 
 // Publish freezes the roll and the agenda and publishes the notice. The

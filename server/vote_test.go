@@ -475,12 +475,16 @@ func TestBallotChecks(t *testing.T) {
 		refused(t, canonical, sig, ballot.Online, codes.FailedPrecondition, "KEY_REVOKED")
 	})
 	t.Run("duplicate across channels is refused and logged", func(t *testing.T) {
-		v.cast(t, 113, ballot.Platform, "AGREE")
+		first := v.cast(t, 113, ballot.Platform, "AGREE")
 		b, s := v.ballotFor(113, ballot.Phone, "OPPOSE")
 		canonical, sig := v.sign(t, b, s)
 		refused(t, canonical, sig, ballot.Phone, codes.AlreadyExists, "ALREADY_VOTED")
-		// The same refused bytes again: the same refusal, stored once.
-		refused(t, canonical, sig, ballot.Phone, codes.AlreadyExists, "ALREADY_VOTED")
+		// The same refused bytes again: the same refusal, stored once,
+		// naming the ballot that counts by the id its receipt is found by.
+		_, err := v.submit(t, canonical, sig, ballot.Phone)
+		if server.ReasonOf(err) != "ALREADY_VOTED" || !strings.Contains(err.Error(), fmt.Sprintf("ballot %d (%s) counts", first.GetSeq(), first.GetBallotId())) {
+			t.Errorf("the refusal of a second ballot: %v, want it to name ballot %d (%s)", err, first.GetSeq(), first.GetBallotId())
+		}
 		list, err := v.as.ListBallots(v.ctx(v.e.admin), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly, PageSize: 1000})
 		if err != nil {
 			t.Fatal(err)
