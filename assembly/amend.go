@@ -187,11 +187,13 @@ func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, t
 }
 
 // waitingBallot finds a ballot of the voter that waits for confirmation
-// (maker-checker). Ballots are read only where some wait: a sale is rare,
-// and the records are decoded only as far as voter and status.
+// (maker-checker). As at the close (refuseUnconfirmed), every ballot of an
+// assembly with maker-checker is read, whatever the pending counter says:
+// a sale is rare, and the records are decoded only as far as voter and
+// status.
 func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok bool, err error) {
 	p, err := getProgress(tx, a)
-	if err != nil || p.Pending == 0 {
+	if err != nil || (p.Pending == 0 && !a.Settings.MakerChecker) {
 		return w, false, err
 	}
 	err = tx.Scan(store.Ballots, store.Prefix(a.ID), nil, func(k, v []byte) (bool, error) {

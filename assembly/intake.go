@@ -1,6 +1,8 @@
 package assembly
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
@@ -836,7 +838,10 @@ func (r *Registry) Reject(ctx context.Context, assemblyID, ballotID, reason stri
 func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Confirmation, rejection *string) (Outcome, error) {
 	by := c.By
 	if c.KeyID == "" || len(c.Signature) == 0 {
-		return Outcome{}, fmt.Errorf("%w: key_id, signature: sign the confirmation with your own staff key", ErrInvalid)
+		if rejection != nil {
+			return Outcome{}, l10n.ZH(fmt.Errorf("%w: key_id, signature: sign the rejection with your own staff key", ErrInvalid), "请用您本人的工作人员签名密钥对驳回签名")
+		}
+		return Outcome{}, l10n.ZH(fmt.Errorf("%w: key_id, signature: sign the confirmation with your own staff key", ErrInvalid), "请用您本人的工作人员签名密钥对复核签名")
 	}
 	var out Outcome
 	var refusal *Refusal
@@ -854,7 +859,16 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 			return err
 		}
 		if br.Status != Pending {
-			return fmt.Errorf("%w: ballot %s is %s", ErrNotPending, short(ballotID), br.Status)
+			// The same confirmation or rejection sent again (its answer
+			// lost) gets the same answer.
+			if same, err := settledWith(tx, assemblyID, &br, c); err != nil || !same {
+				return cmp.Or(err, fmt.Errorf("%w: ballot %s is %s", ErrNotPending, short(ballotID), br.Status))
+			}
+			out.Record, out.Replayed = br, true
+			if br.Status == Refused && br.ReasonCode != refusalCode(ErrRejectedAtCheck) {
+				refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
+			}
+			return nil
 		}
 		if br.SubmittedBy == by {
 			return ErrSameStaff
@@ -951,11 +965,36 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 	if err != nil {
 		return Outcome{}, err
 	}
-	r.notify(assemblyID)
+	if !out.Replayed {
+		r.notify(assemblyID)
+	}
 	if refusal != nil {
 		return out, refusal
 	}
 	return out, r.finishOutcome(ctx, &out, assemblyID, nil)
+}
+
+// settledWith reports whether the ballot was confirmed or rejected with
+// c's key and signature, through c's token.
+func settledWith(tx store.Tx, assemblyID string, br *BallotRecord, c Confirmation) (bool, error) {
+	if br.ConfirmLogIndex == 0 || br.ConfirmedBy != c.By {
+		return false, nil
+	}
+	raw := tx.Get(store.LogEntries, seqKey(assemblyID, br.ConfirmLogIndex))
+	if raw == nil {
+		return false, fmt.Errorf("assembly: log entry %d of ballot %d of %s missing", br.ConfirmLogIndex, br.Seq, assemblyID)
+	}
+	e, err := audit.ParseEntry(raw)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case e.Status != nil && e.Status.Seq == br.Seq:
+		return e.Status.KeyID == c.KeyID && bytes.Equal(e.Status.Signature, c.Signature), nil
+	case e.Rejection != nil && e.Rejection.Seq == br.Seq:
+		return e.Rejection.KeyID == c.KeyID && bytes.Equal(e.Rejection.Signature, c.Signature), nil
+	}
+	return false, nil
 }
 
 // Ballots lists an assembly's ballots in arrival order after sequence

@@ -491,7 +491,7 @@ func (v *verifier) replay(e *Entry) error {
 			return v.count(i, e.Status.Seq, vb.b.Voter)
 		}
 	case KindRejection:
-		return v.reject(i, e.Rejection)
+		return v.reject(i, e.Time, e.Rejection)
 	case KindAmendment:
 		return v.amend(i, e.Amendment)
 	case KindClose:
@@ -745,8 +745,8 @@ func (v *verifier) recordProxy(i int, p *ProxyEntry) error {
 // reject replays a second staff member's refusal of a ballot waiting for
 // confirmation: signed, like a confirmation, by another staff member than
 // the one who took it, with a staff key of the community logged before,
-// before the vote closes (replay refuses it after the CLOSE).
-func (v *verifier) reject(i int, r *RejectionEntry) error {
+// inside the voting window.
+func (v *verifier) reject(i int, at time.Time, r *RejectionEntry) error {
 	vb := v.ballots[r.Seq]
 	k := v.keys[r.KeyID]
 	switch {
@@ -754,6 +754,8 @@ func (v *verifier) reject(i int, r *RejectionEntry) error {
 		return fail("status", i, "the rejection of ballot %d, which is not waiting for confirmation", r.Seq)
 	case r.ID != vb.id:
 		return fail("status", i, "the rejection of ballot %d names ballot %s: a rejection is of the pending ballot itself", r.Seq, r.ID)
+	case !v.voting(at):
+		return fail("status", i, "ballot %d rejected at %s, outside the voting window %s – %s", r.Seq, FormatChinaTime(at), FormatChinaTime(v.agenda.Opens), FormatChinaTime(v.agenda.Closes))
 	case k == nil || k.Role != string(ballot.SignerStaff) || (k.Community != "" && k.Community != v.agenda.CommunityID):
 		return fail("right-to-sign", i, "ballot %d rejected with key %q, not a staff key of this community logged before", r.Seq, r.KeyID)
 	case vb.b.Attestation != nil && k.Holder == vb.b.Attestation.StaffID:
@@ -780,10 +782,14 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 	if v.agenda.Rules >= 3 {
 		// From rules 3 on a waiting ballot is confirmed or rejected before
 		// its voter's unit is sold, so that the sale cannot decide it.
+		var waiting uint64
 		for seq, vb := range v.ballots {
-			if vb.status == "PENDING_CONFIRMATION" && vb.b.Voter == a.PreviousVoter {
-				return fail("amendment", i, "unit %s sold while ballot %d of its voter %s was waiting for confirmation", a.UnitID, seq, a.PreviousVoter)
+			if vb.status == "PENDING_CONFIRMATION" && vb.b.Voter == a.PreviousVoter && (waiting == 0 || seq < waiting) {
+				waiting = seq
 			}
+		}
+		if waiting != 0 {
+			return fail("amendment", i, "unit %s sold while ballot %d of its voter %s was waiting for confirmation", a.UnitID, waiting, a.PreviousVoter)
 		}
 	}
 	_, voted := v.counted[a.PreviousVoter]

@@ -1543,8 +1543,18 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		len(rj.GetInclusionProof()) == 0 || !bytes.Contains(rj.GetLogEntry(), []byte(`"kind":"REJECTION"`)) || len(rj.GetReceipt()) != 0 {
 		t.Fatalf("rejection by a second staff member = %v, %v; want REFUSED with the reason and the proof of its log entry, no receipt", rj, err)
 	}
-	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(id, why, v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
-		t.Errorf("reject twice: %v, want NOT_PENDING", err)
+	// The same rejection sent again (its answer lost): the same answer.
+	if again, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(id, why, v.staff2)); err != nil || again.GetStatus() != ov.BallotStatus_BALLOT_STATUS_REFUSED ||
+		!again.GetReplayed() || again.GetLogIndex() != rj.GetLogIndex() {
+		t.Errorf("the same rejection again = %v, %v; want the first answer, replayed", again, err)
+	}
+	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(id, "业主要求撤回", v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
+		t.Errorf("reject again, for another reason: %v, want NOT_PENDING", err)
+	}
+	unsigned := v.rejection(id, why, v.staff2)
+	unsigned.KeyId = ""
+	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), unsigned); server.ZhOf(err) != "请用您本人的工作人员签名密钥对驳回签名" {
+		t.Errorf("an unsigned rejection: %v (%s)", err, server.ZhOf(err))
 	}
 	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(id, v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
 		t.Errorf("confirm a rejected ballot: %v, want NOT_PENDING", err)
@@ -1560,6 +1570,13 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 	}
 	if got, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(c.GetBallotId(), v.staff2)); err != nil || got.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Fatalf("confirm: %v %v", got.GetStatus(), err)
+	}
+	if got, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(c.GetBallotId(), v.staff2)); err != nil || got.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED ||
+		!got.GetReplayed() || len(got.GetReceipt()) == 0 {
+		t.Errorf("the same confirmation again: %v %v; want the counted ballot's receipt, replayed", got, err)
+	}
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), v.confirmation(c.GetBallotId(), v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
+		t.Errorf("the same confirmation through another sign-in: %v, want NOT_PENDING", err)
 	}
 	if am, err := sale(62); err != nil || am.GetEffect() != "BALLOT_KEPT" {
 		t.Fatalf("sale after the confirmation = %v, %v; want BALLOT_KEPT", am.GetEffect(), err)
@@ -1640,6 +1657,15 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		return false
 	})
 	wantDiscrepancy(t, moved, "status", "names ballot", "a rejection moved onto another pending ballot")
+	late := cloneFiles(files)
+	editEntries(late, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindRejection && e.Rejection.Seq == viaJSON.GetSeq() {
+			e.Time = closesAt.Add(time.Hour)
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, late, "status", "outside the voting window", "a rejection dated after the closing time")
 	// A sale logged while voter 66's ballot waited.
 	sold := cloneFiles(files)
 	at := -1

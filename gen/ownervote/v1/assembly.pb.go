@@ -2179,7 +2179,7 @@ type RejectBallotRequest struct {
 	AssemblyId  string                 `protobuf:"bytes,2,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
 	BallotId    string                 `protobuf:"bytes,3,opt,name=ballot_id,json=ballotId,proto3" json:"ballot_id,omitempty"`
 	// What the check found, in one line of 1 to 200 characters without
-	// spaces around it; public, so no phone or identity number.
+	// spaces around it; public, so no names, phone or identity numbers.
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The rejecting staff member's own STAFF key (another staff member than
 	// the one who took the ballot, through another sign-in), and its ed25519

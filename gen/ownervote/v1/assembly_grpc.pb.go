@@ -82,8 +82,10 @@ type AssemblyServiceClient interface {
 	// RejectBallot refuses a phone or visit ballot that waits for a second
 	// staff member, whose check found it wrong (the owner did not vote so):
 	// signed by that staff member, with a public reason; logged. The reply
-	// shows the ballot REFUSED (reason REJECTED_AT_CHECK) with the proof of
-	// the rejection's log entry. The voter may vote again.
+	// shows the ballot REFUSED, its reason saying what the check found, with
+	// the proof of the rejection's log entry (sending the same ballot again
+	// is refused REJECTED_AT_CHECK). The voter may vote again. The same
+	// rejection sent again gets the same reply; so does a confirmation.
 	RejectBallot(ctx context.Context, in *RejectBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// GetBallotReceipt returns the signed receipt of a ballot.
 	GetBallotReceipt(ctx context.Context, in *GetBallotReceiptRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
@@ -486,8 +488,10 @@ type AssemblyServiceServer interface {
 	// RejectBallot refuses a phone or visit ballot that waits for a second
 	// staff member, whose check found it wrong (the owner did not vote so):
 	// signed by that staff member, with a public reason; logged. The reply
-	// shows the ballot REFUSED (reason REJECTED_AT_CHECK) with the proof of
-	// the rejection's log entry. The voter may vote again.
+	// shows the ballot REFUSED, its reason saying what the check found, with
+	// the proof of the rejection's log entry (sending the same ballot again
+	// is refused REJECTED_AT_CHECK). The voter may vote again. The same
+	// rejection sent again gets the same reply; so does a confirmation.
 	RejectBallot(context.Context, *RejectBallotRequest) (*BallotReceipt, error)
 	// GetBallotReceipt returns the signed receipt of a ballot.
 	GetBallotReceipt(context.Context, *GetBallotReceiptRequest) (*BallotReceipt, error)
