@@ -111,6 +111,8 @@ func explain(a Assembly, mr *MotionResult, d *Decision, v variant) Explanation {
 	switch {
 	case req.Of == OfAll:
 		baseZH, baseEN = "总", "the total"
+	case d.DeemedChoice != "" && a.Abstention == AbstentionExcludedFromDenominator:
+		baseZH, baseEN = "参与表决（不含弃权，含视为同意）", "the participating (abstentions excluded, deemed consent included)"
 	case d.DeemedChoice != "":
 		baseZH, baseEN = "参与表决（含视为同意）", "the participating (deemed consent included)"
 	case a.Abstention == AbstentionExcludedFromDenominator:
@@ -118,6 +120,14 @@ func explain(a Assembly, mr *MotionResult, d *Decision, v variant) Explanation {
 	}
 	frac := req.Fraction()
 	B := d.Base
+	if B.Head == 0 {
+		// Nobody is in the base (all abstained, with abstentions
+		// excluded): no fraction of it is met, and "0 < 3/4 of 0" would
+		// not be true.
+		b.add(baseZH+"面积和人数均为零（无人计入计票基数），"+class+"须"+needZH+"，无从满足：未通过。",
+			capitalize(baseEN)+" area and headcount are both zero (nobody is in the base), so the "+classEN+"'s "+needEN+" cannot be met: failed.")
+		return Explanation{b.zh.String(), b.en.String()}
+	}
 
 	if mr.Kind == AgreeOppose {
 		s := support(mr.Tallies[0], d.DeemedChoice, d.Deemed)

@@ -1,6 +1,7 @@
 package tally
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,6 +112,51 @@ func TestExplanation(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.without, without); diff != "" {
 			t.Errorf("%s: Count() explanation without deemed consent mismatch (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+// TestExplanationNamesItsBase: the explanation says which base the
+// approval test used, and states no false comparison over an empty one.
+func TestExplanationNamesItsBase(t *testing.T) {
+	excluded := civil(agreeOppose("m", RaiseMaintenanceFund))
+	excluded.Abstention = AbstentionExcludedFromDenominator
+	both := civil(agreeOppose("m", OtherMajor))
+	both.Abstention, both.DeemedConsent = AbstentionExcludedFromDenominator, true
+	for _, tc := range []struct {
+		name    string
+		units   []Unit
+		a       Assembly
+		ballots []Ballot
+		want    []string
+		not     []string
+	}{
+		{
+			name: "all abstain, abstentions excluded", units: owners(3, h), a: excluded, ballots: ballots("m", Abstain, 1, 3),
+			want: []string{"参与表决（不含弃权）面积和人数均为零（无人计入计票基数），特别事项须达到 3/4 及以上，无从满足：未通过。",
+				"The participating (abstentions excluded) area and headcount are both zero (nobody is in the base), so the special matter's at least 3/4 cannot be met: failed."},
+			not: []string{"< 3/4 of"},
+		},
+		{
+			name: "abstentions excluded and deemed consent", units: owners(10, h), a: both,
+			ballots: concat(ballots("m", Agree, 1, 3), ballots("m", Oppose, 4, 5), ballots("m", Abstain, 6, 7)),
+			want: []string{"参与表决（不含弃权，含视为同意）面积 480.00 m²", "the participating (abstentions excluded, deemed consent included) area 480.00 m²"},
+		},
+	} {
+		res, err := Count(tc.units, tc.a, tc.ballots)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		e := res.Motions[0].Decision.Explanation
+		for _, w := range tc.want {
+			if !strings.Contains(e.ZH+e.EN, w) {
+				t.Errorf("%s: explanation\n%s\n%s\nwant %q", tc.name, e.ZH, e.EN, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(e.ZH+e.EN, w) {
+				t.Errorf("%s: explanation %s says %q", tc.name, e.EN, w)
+			}
 		}
 	}
 }
