@@ -317,6 +317,11 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			stored[o.ID] = &rec
 		}
 	}
+	sameBuyer, err := sameBuyerProblems(tx, communityID, batch, index)
+	if err != nil {
+		return res, err
+	}
+	probs = append(probs, sameBuyer...)
 	if len(probs) > 0 {
 		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Unit - b.Unit })
 		return res, &ImportError{Problems: probs}
@@ -402,6 +407,81 @@ func (batch *Batch) renameOwner(from, to string) {
 			}
 		}
 	}
+}
+
+// coOwners is the key of a co-owned unit's set of owners, and the position
+// and id of its representative.
+func coOwners(owners []UnitOwner) (set string, rep int, repID string) {
+	ids := make([]string, len(owners))
+	for i, o := range owners {
+		ids[i] = o.OwnerID
+		if o.Representative {
+			rep, repID = i, o.OwnerID
+		}
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ","), rep, repID
+}
+
+// sameBuyerProblems refuses co-owned units of the batch whose owners hold
+// another unit together, in the batch or on the roll, under another
+// representative. The same co-owners are one buyer, so one person of the
+// headcount (SPC interpretation art. 9), who votes through one
+// representative; with two, the roll would count them twice.
+func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[string]int) ([]Problem, error) {
+	type held struct {
+		unit, rep int
+		repID     string
+	}
+	first := make(map[string]held) // co-owner set -> its first co-owned unit of the batch
+	var probs []Problem
+	for _, u := range batch.Units {
+		if len(u.Owners) < 2 {
+			continue
+		}
+		set, rep, repID := coOwners(u.Owners)
+		if h, ok := first[set]; ok {
+			if h.repID != repID {
+				other := &Problem{Unit: h.unit, Owner: h.rep, Field: "representative"}
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner, Other: other,
+					Reason: fmt.Sprintf("the same co-owners hold the unit at %s with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit", other.Path())})
+			}
+			continue
+		}
+		first[set] = held{index[u.ID], rep, repID}
+		// The units on the roll that one of the co-owners holds (all of
+		// them hold a unit of the same set), minus any the batch replaces
+		// (a transfer's unit).
+		var rec ownerRecord
+		ok, err := store.GetJSON(tx, store.Owners, store.Key(communityID, u.Owners[0].OwnerID), &rec)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		for _, id := range rec.Units {
+			if _, inBatch := index[id]; inBatch {
+				continue
+			}
+			var ur unitRecord
+			if ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, id), &ur); err != nil {
+				return nil, err
+			} else if !ok || len(ur.Owners) != len(u.Owners) {
+				continue
+			}
+			stored := make([]UnitOwner, len(ur.Owners))
+			for i, o := range ur.Owners {
+				stored[i] = UnitOwner{OwnerID: o.OwnerID, Representative: o.Representative}
+			}
+			if s, _, r := coOwners(stored); s == set && r != repID {
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner,
+					Reason: "the same co-owners hold a unit on the roll with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit"})
+				break
+			}
+		}
+	}
+	return probs, nil
 }
 
 // TransferTx records, inside a transaction of the caller's, that a unit

@@ -666,3 +666,61 @@ func TestParseFileLaterCoOwnerRowWithoutOwner(t *testing.T) {
 		t.Errorf("CheckFile = %v, want one problem at co.csv:4, column owner_name", err)
 	}
 }
+
+// TestSameCoOwnersOneRepresentative: co-owners holding several units
+// together are one owner (one buyer, SPC interpretation art. 9) and vote
+// through one representative: a roll naming two for them, in one import,
+// against the roll or by a transfer, is refused; other sets of owners are
+// other buyers.
+func TestSameCoOwnersOneRepresentative(t *testing.T) {
+	ctx := context.Background()
+	b, st := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := func(o roll.OwnerInput) roll.OwnerInput { o.Representative = true; return o }
+	jia, yi, bing := owner(1, "甲"), owner(2, "乙"), owner(3, "丙")
+
+	_, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "90.00", rep(jia), yi), person("1-1-102", "60.00", jia, rep(yi))})
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Path() != "units[1].owners[1].representative" ||
+		ie.Problems[0].Other == nil || ie.Problems[0].Other.Path() != "units[0].owners[0].representative" || !errors.Is(err, roll.ErrConflictingOwner) {
+		t.Fatalf("two representatives for the same co-owners in one import: %v, want one problem at units[1].owners[1] naming units[0].owners[0]", err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "90.00", rep(jia), yi)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-102", "60.00", rep(yi), jia)}); !errors.As(err, &ie) ||
+		len(ie.Problems) != 1 || ie.Problems[0].Path() != "units[0].owners[0].representative" {
+		t.Errorf("the same co-owners under another representative than on the roll: %v", err)
+	}
+	// A unit already on the roll is that problem alone.
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "90.00", jia, rep(yi))}); !errors.As(err, &ie) ||
+		len(ie.Problems) != 1 || !errors.Is(err, roll.ErrDuplicateUnit) {
+		t.Errorf("a unit on the roll imported again under another representative: %v, want only ErrDuplicateUnit", err)
+	}
+	// The same representative, or another set of owners: accepted.
+	res, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-102", "60.00", yi, rep(jia)), person("1-1-103", "50.00", jia, yi, rep(bing)), person("1-1-104", "40.00", owner(4, "丁"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// {甲, 乙} for 101 and 102, {甲, 乙, 丙} for 103, 丁 for 104.
+	if res.Figures.Total.Head != 3 {
+		t.Errorf("headcount = %d, want 3", res.Figures.Total.Head)
+	}
+	// A sale to the same co-owners under another representative.
+	err = st.Update(ctx, func(tx store.Tx) error {
+		_, err := b.TransferTx(tx, "cm1", "1-1-104", []roll.OwnerInput{rep(yi), jia})
+		return err
+	})
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Field != "representative" {
+		t.Errorf("a transfer to the same co-owners under another representative: %v", err)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error {
+		_, err := b.TransferTx(tx, "cm1", "1-1-104", []roll.OwnerInput{rep(jia), yi})
+		return err
+	})
+	if err != nil {
+		t.Errorf("a transfer to the same co-owners under the same representative: %v", err)
+	}
+}
