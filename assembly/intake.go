@@ -485,14 +485,9 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	br := BallotRecord{Seq: prog.NextSeq, ID: id, Voter: b.Voter, Channel: b.Channel, KeyID: b.KeyID,
 		Canonical: s.Canonical, Signature: s.Signature, Received: now, SubmittedBy: s.By}
 	prog.NextSeq++
-	vr, reason, detail, err := r.check(tx, &rec.Assembly, b, s.By, now)
+	vr, reason, detail, err := r.admissible(tx, &rec.Assembly, b, s.By, now)
 	if err != nil {
 		return err
-	}
-	if reason == nil {
-		if reason, detail, err = vr.another(tx, &rec.Assembly, b.Voter); err != nil {
-			return err
-		}
 	}
 	switch {
 	case reason != nil:
@@ -573,6 +568,16 @@ func (r *Registry) finishOutcome(ctx context.Context, out *Outcome, assemblyID s
 	}
 	out.Checkpoint, err = r.signCheckpoint(assemblyID, out.LogSize, root)
 	return err
+}
+
+// admissible checks a ballot (check) and then the one-ballot rule
+// (voterRecord.another): why it does not count, if it does not.
+func (r *Registry) admissible(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, now time.Time) (vr *voterRecord, reason error, detail string, err error) {
+	vr, reason, detail, err = r.check(tx, a, b, by, now)
+	if err == nil && reason == nil {
+		reason, detail, err = vr.another(tx, a, b.Voter)
+	}
+	return vr, reason, detail, err
 }
 
 // check applies every intake rule but the one-ballot rule and returns the
@@ -924,13 +929,8 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 			var vr *voterRecord
 			var reason error
 			var detail string
-			if vr, reason, detail, err = r.check(tx, &rec.Assembly, b, br.SubmittedBy, now); err != nil {
+			if vr, reason, detail, err = r.admissible(tx, &rec.Assembly, b, br.SubmittedBy, now); err != nil {
 				return err
-			}
-			if reason == nil {
-				if reason, detail, err = vr.another(tx, &rec.Assembly, b.Voter); err != nil {
-					return err
-				}
 			}
 			switch {
 			case reason != nil:
