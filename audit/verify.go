@@ -27,7 +27,8 @@ var ErrDiscrepancy = errors.New("audit: discrepancy")
 
 // Discrepancy is the first thing Verify found wrong with an export.
 type Discrepancy struct {
-	// Check names what failed: missing-file, keys, checkpoint-signature,
+	// Check names what failed: missing-file, file-bytes, keys, log-key,
+	// checkpoint-signature, checkpoint-order,
 	// log-size, entry-malformed, entry-order, roll-digest, agenda,
 	// unregistered-key, ballot-signature, ballot-id, right-to-sign,
 	// not-on-roll, choice, one-ballot, status, proxy, amendment, result-digest,
@@ -282,6 +283,15 @@ func prepass(data [][]byte) []parsed {
 		p := &out[i]
 		p.leaf = LeafHash(data[i])
 		p.e, p.err = ParseEntry(data[i])
+		if p.err == nil {
+			// Exactly as the server writes it: decoding alone would take
+			// the last of a key given twice, a key in another case, and
+			// drop unknown ones, so that other readers of the same signed
+			// line could see another entry.
+			if m, err := p.e.Marshal(); err != nil || !bytes.Equal(m, data[i]) {
+				p.err = fmt.Errorf("%w: not the entry exactly as written (json.Marshal of its fields): a key given twice, in another case, unknown, out of order, or spaces", ErrMalformedEntry)
+			}
+		}
 		if p.err == nil && p.e.Ballot != nil {
 			p.ballot, _ = ballot.Parse(p.e.Ballot.Ballot)
 		}
@@ -371,6 +381,19 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 		return fail("agenda", 1, "the agenda follows procedure rules %d; this verifier knows them up to %d: update ownervote", v.agenda.Rules, Rules)
 	}
 	v.rep.Rules = v.agenda.Rules
+	// What the server refuses at creation, so that a forged agenda cannot
+	// make a certification of nobody's, or a panic, pass.
+	switch n, k := len(v.agenda.Committee), v.agenda.CommitteeK; {
+	case n == 0 || k < 1 || k > n:
+		return fail("agenda", 1, "the agenda's committee needs %d of %d members' signatures: want 1 ≤ k ≤ n and at least one member", k, n)
+	case v.agenda.ObjectionDays < 0 || v.agenda.ObjectionDays > 30:
+		return fail("agenda", 1, "the agenda's objection window is %d days: want 0 to 30", v.agenda.ObjectionDays)
+	}
+	for j, m := range v.agenda.Committee {
+		if len(m.PublicKey) != ed25519.PublicKeySize || ballot.KeyID(m.PublicKey) != m.KeyID {
+			return fail("agenda", 1, "committee member %d (%s): key id %s does not match its public key", j, m.ID, m.KeyID)
+		}
+	}
 	if v.agenda.RollDigest != re.Digest {
 		return fail("agenda", 1, "the agenda names roll %s, the log froze %s", v.agenda.RollDigest, re.Digest)
 	}
@@ -427,7 +450,7 @@ func (v *verifier) replay(e *Entry) error {
 		if _, dup := v.keys[e.Key.KeyID]; dup {
 			return fail("unregistered-key", i, "key %s logged twice", e.Key.KeyID)
 		}
-		if ballot.KeyID(e.Key.PublicKey) != e.Key.KeyID {
+		if len(e.Key.PublicKey) != ed25519.PublicKeySize || ballot.KeyID(e.Key.PublicKey) != e.Key.KeyID {
 			return fail("unregistered-key", i, "key id %s does not match its public key", e.Key.KeyID)
 		}
 		v.keys[e.Key.KeyID] = e.Key
@@ -1004,8 +1027,14 @@ func (v *verifier) checkMerkle() error {
 		if err != nil {
 			return fail("checkpoint-signature", -1, "checkpoint %d: %v", n+1, err)
 		}
+		// Oldest first, one per size: two signed roots of one size would be
+		// a forked log, whichever of them the entries match.
+		if n > 0 && cp.Size <= maxSize {
+			return fail("checkpoint-order", -1, "%s: checkpoint %d covers %d entries, checkpoint %d before it %d: the checkpoints go oldest first, one per size (two of one size would be two versions of the log)",
+				FileCheckpoints, n+1, cp.Size, n, maxSize)
+		}
 		bySize[cp.Size] = cp.Hash
-		maxSize = max(maxSize, cp.Size)
+		maxSize = cp.Size
 	}
 	if maxSize != uint64(len(v.b.Entries)) {
 		return fail("log-size", -1, "%s has %d entries, the newest signed checkpoint covers %d: entries were added or dropped", FileLog, len(v.b.Entries), maxSize)

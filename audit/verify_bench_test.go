@@ -35,6 +35,8 @@ func syntheticBundle(tb testing.TB, n int) *audit.Bundle {
 	agenda := &audit.AgendaEntry{CommunityID: "c", Title: "t", Motions: []audit.Motion{{ID: "m1", Title: "选聘", Matter: "SELECT_PROPERTY_FIRM"}},
 		Opens: time.Date(2026, 5, 8, 0, 0, 0, 0, time.UTC), Closes: time.Date(2026, 5, 13, 0, 0, 0, 0, time.UTC), Channels: []string{"PLATFORM"},
 		RuleSet: tally.CivilCode2021(), CommitteeK: 1, RollDigest: rollDigest}
+	member := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{10}, 32)).Public().(ed25519.PublicKey)
+	agenda.Committee = []audit.Member{{KeyID: ballot.KeyID(member), ID: "m", Name: "委员", PublicKey: member}}
 	at := agenda.Opens.Add(time.Hour)
 	entries := []audit.Entry{
 		{Kind: audit.KindRoll, Roll: &audit.RollEntry{Digest: rollDigest, Units: n, TotalArea: total.Area.String(), TotalHead: total.Head}},

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -1095,5 +1096,126 @@ func TestCancelledExport(t *testing.T) {
 	var d *audit.Discrepancy
 	if _, err := verifyFiles(files); !errors.As(err, &d) || d.Check != "status" {
 		t.Errorf("verify(CLOSE after CANCEL) = %v, want a status discrepancy", err)
+	}
+}
+
+// TestVerifyRefusesForgedStructure: a dishonest server holds its log key
+// and re-signs every checkpoint after changing the export, so that only
+// the structure of what it signed can give it away: a committee key that
+// is not its id's, a committee of nobody, a key of the wrong length, two
+// roots of one size, an entry whose JSON readers would read differently.
+func TestVerifyRefusesForgedStructure(t *testing.T) {
+	v := newVote(t, nil)
+	for i := range 4 {
+		v.cast(t, i, channelOf(i), "AGREE")
+	}
+	files := v.export(t)
+	forger, forgerKey, _ := audit.LogKey(bytes.Repeat([]byte{98}, 32))
+	rootAt := func(b *audit.Bundle, size int) []byte {
+		var tr audit.Tree
+		for _, e := range b.Entries[:size] {
+			if err := tr.Append(audit.LeafHash(e), func(compact.NodeID, []byte) {}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		root, err := tr.Root()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return root
+	}
+	// forge applies edit to a fresh copy of the export and re-signs its
+	// checkpoints (at the sizes edit leaves) with the forger's key.
+	forge := func(edit func(b *audit.Bundle) []int) *audit.Bundle {
+		b, err := audit.ReadBundle(cloneFiles(files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes := edit(b)
+		if sizes == nil {
+			sizes = []int{2, len(b.Entries)}
+		}
+		b.Checkpoints = nil
+		for _, n := range sizes {
+			cp, err := audit.SignCheckpoint(forger, v.assembly, uint64(n), rootAt(b, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Checkpoints = append(b.Checkpoints, cp)
+		}
+		b.Keys.LogVerifier = forgerKey
+		return b
+	}
+	editAgenda := func(b *audit.Bundle, edit func(a *audit.AgendaEntry)) {
+		e, err := audit.ParseEntry(b.Entries[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(e.Agenda)
+		b.Entries[1], _ = e.Marshal()
+		b.Agenda, _ = audit.IndentedJSON(e.Agenda)
+	}
+	if _, err := audit.Verify(forge(func(*audit.Bundle) []int { return nil })); err != nil {
+		t.Fatalf("the export re-signed unchanged: %v", err)
+	}
+	other := newSigner("forged-member", 241)
+	for _, tc := range []struct {
+		name          string
+		edit          func(b *audit.Bundle) []int
+		check, detail string
+	}{
+		{"a committee member's public key swapped under its key id", func(b *audit.Bundle) []int {
+			editAgenda(b, func(a *audit.AgendaEntry) { a.Committee[0].PublicKey = other.pub() })
+			return nil
+		}, "agenda", "does not match its public key"},
+		{"a committee key of 31 bytes", func(b *audit.Bundle) []int {
+			editAgenda(b, func(a *audit.AgendaEntry) {
+				a.Committee[0].PublicKey = a.Committee[0].PublicKey[:31]
+				a.Committee[0].KeyID = ballot.KeyID(a.Committee[0].PublicKey)
+			})
+			return nil
+		}, "agenda", "does not match its public key"},
+		{"a committee of whom nobody need sign", func(b *audit.Bundle) []int {
+			editAgenda(b, func(a *audit.AgendaEntry) { a.CommitteeK = 0 })
+			return nil
+		}, "agenda", "1 ≤ k ≤ n"},
+		{"a key entry of 31 bytes under its own id", func(b *audit.Bundle) []int {
+			for i, l := range b.Entries {
+				e, _ := audit.ParseEntry(l)
+				if e.Kind == audit.KindKey {
+					e.Key.PublicKey = e.Key.PublicKey[:31]
+					e.Key.KeyID = ballot.KeyID(e.Key.PublicKey)
+					b.Entries[i], _ = e.Marshal()
+					break
+				}
+			}
+			return nil
+		}, "unregistered-key", "does not match its public key"},
+		{"a status given twice in one entry", func(b *audit.Bundle) []int {
+			for i, l := range b.Entries {
+				if bytes.Contains(l, []byte(`"status":"ACCEPTED"`)) {
+					b.Entries[i] = bytes.Replace(l, []byte(`"status":"ACCEPTED"`), []byte(`"status":"REFUSED","status":"ACCEPTED"`), 1)
+					break
+				}
+			}
+			return nil
+		}, "entry-malformed", "exactly as written"},
+	} {
+		_, err := audit.Verify(forge(tc.edit))
+		var d *audit.Discrepancy
+		if !errors.As(err, &d) || d.Check != tc.check || !strings.Contains(d.Detail, tc.detail) {
+			t.Errorf("verify(%s) = %v, want a %s discrepancy saying %q", tc.name, err, tc.check, tc.detail)
+		}
+	}
+	// A second signed root of the full size, before the true one.
+	b := forge(func(*audit.Bundle) []int { return nil })
+	forked, err := audit.SignCheckpoint(forger, v.assembly, uint64(len(b.Entries)), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Checkpoints = append([][]byte{b.Checkpoints[0], forked}, b.Checkpoints[1:]...)
+	var d *audit.Discrepancy
+	if _, err := audit.Verify(b); !errors.As(err, &d) || d.Check != "checkpoint-order" || !strings.Contains(d.Detail, "one per size") {
+		t.Errorf("verify(two signed roots of one size) = %v, want a checkpoint-order discrepancy", err)
 	}
 }
