@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ownervote/ownervote/audit"
@@ -211,6 +213,8 @@ func readJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	// A file saved by Notepad starts with a byte-order mark.
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
@@ -232,23 +236,45 @@ func checkReceipt(rf receiptFile, keys keysFile) (string, error) {
 	if rf.BallotID != "" && rf.BallotID != r.BallotID {
 		return "", fmt.Errorf("the receipt is for ballot %s, not %s", r.BallotID, rf.BallotID)
 	}
+	if vkey == "" {
+		return "", fmt.Errorf("the keys file has no log_verifier_key: give GET /v1/server/keys saved to a file, or an export's keys.json")
+	}
 	cp, err := audit.OpenCheckpoint([]byte(rf.Checkpoint), vkey, r.Assembly)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("checkpoint: %w", err)
+	}
+	if len(rf.LogEntry) == 0 {
+		return "", fmt.Errorf("the receipt has no log_entry: ask the server for it again (GET …/ballots/{id}/receipt)")
 	}
 	if err := audit.VerifyInclusion(rf.LogEntry, rf.LogIndex, cp.Size, rf.InclusionProof, cp.Hash); err != nil {
-		return "", fmt.Errorf("inclusion proof: %w", err)
+		return "", fmt.Errorf("inclusion proof: log entry %d with its proof of %d hashes does not lead to the signed root %x of %d entries: the receipt's log_entry, log_index or inclusion_proof is not what the server logged",
+			rf.LogIndex, len(rf.InclusionProof), cp.Hash, cp.Size)
 	}
 	e, err := audit.ParseEntry(rf.LogEntry)
 	if err != nil {
 		return "", err
 	}
+	recorded := ""
 	switch {
 	case e.Ballot != nil && e.Ballot.ID == r.BallotID && e.Ballot.Status == "ACCEPTED":
+		// The entry's bytes are the ballot's: its id is their hash.
+		if ballot.ID(e.Ballot.Ballot) != r.BallotID {
+			return "", fmt.Errorf("log entry %d names ballot %s, but the ballot it holds is %s: the log holds another ballot under this one's id", rf.LogIndex, r.BallotID, ballot.ID(e.Ballot.Ballot))
+		}
+		b, err := ballot.Parse(e.Ballot.Ballot)
+		if err != nil {
+			return "", fmt.Errorf("log entry %d: the ballot it holds: %w", rf.LogIndex, err)
+		}
+		var cs []string
+		for _, c := range b.Choices {
+			cs = append(cs, c.Motion+"="+strings.Join(c.Values, "+"))
+		}
+		recorded = "\n记录的选择 / choices recorded: " + strings.Join(cs, ", ")
 	case e.Status != nil && e.Status.ID == r.BallotID && e.Status.Status == "ACCEPTED":
+		recorded = "\n(counted on a second staff member's confirmation: the ballot's own bytes are in the log entry of ballot #" + fmt.Sprint(r.Seq) + ")"
 	default:
 		return "", fmt.Errorf("log entry %d does not record ballot %s as counted", rf.LogIndex, r.BallotID)
 	}
-	return fmt.Sprintf("OK: ballot %s (assembly %s, #%d, received %s) is counted: log entry %d of %d, under the signed checkpoint",
-		r.BallotID, r.Assembly, r.Seq, r.Received.Format(time.RFC3339), rf.LogIndex, cp.Size), nil
+	return fmt.Sprintf("OK: ballot %s (assembly %s, #%d, received %s) is counted: log entry %d of %d, under the signed checkpoint%s",
+		r.BallotID, r.Assembly, r.Seq, r.Received.Format(time.RFC3339), rf.LogIndex, cp.Size, recorded), nil
 }
