@@ -3,6 +3,7 @@ package ballot
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -286,11 +287,12 @@ const LongNumberRuleZH = "不能含电话、证件或银行卡号码（11位以�
 // most likely a person's phone, identity or bank card number, which the
 // platform never stores where others read it: 11 or more digits in a row
 // (ASCII or full-width), or such a number written in groups joined by one
-// space, hyphen or full stop (ASCII, full-width or the ideographic space):
-// a mobile number (13 to 19…) as 3-4-4, 7-4 or 3-8 digits (138 1234 5678;
-// 3-8 where the 8 are no date, as in 3-1-131 20260512), a resident
-// identity number as 6-8-4 digits or 6-8-3 and X, a card number as four
-// groups of 4 digits or more. It returns the byte offset where the number
+// separator (numberSeparators; zero-width characters are skipped): a
+// mobile number (13 to 19…) as 3-4-4, 4-3-4, 7-4 or 3-8 digits
+// (138 1234 5678; 3-8 where the 8 are no date, as in 3-1-131 20260512), a
+// landline with its area code (0532-88886666, 0532 8888 6666), a resident identity number
+// as 6-8-4, 6-4-4-4 or 6-6-3 digits (or with 3 and X last), a card number
+// as four groups of 4 digits or more. It returns the byte offset where the number
 // starts, or -1. Dates, times, unit numbers (3-1-201), areas and masked
 // phones (138****5678) pass. The console's ballot.js has the same rule
 // (longNumber).
@@ -306,6 +308,9 @@ func LongNumber(s string) int {
 	var runs []run
 	inRun, sepSeen := false, false
 	for i, r := range s {
+		if zeroWidth(r) {
+			continue // invisible: neither a digit nor a separator
+		}
 		d, ok := digitOf(r)
 		switch {
 		case ok && inRun:
@@ -315,7 +320,7 @@ func LongNumber(s string) int {
 		case ok:
 			runs = append(runs, run{at: i, digits: 1, text: []byte{byte(d)}, joined: sepSeen})
 			inRun, sepSeen = true, false
-		case inRun && (r == ' ' || r == '-' || r == '.' || r == '\u3000' || r == '\uff0d' || r == '\uff0e'):
+		case inRun && strings.ContainsRune(numberSeparators, r):
 			inRun, sepSeen = false, true
 		default:
 			if inRun && (r == 'X' || r == 'x' || r == 'Ｘ' || r == 'ｘ') {
@@ -344,14 +349,31 @@ func LongNumber(s string) int {
 		// A mobile number starts 13 to 19; written 3-8, its 8 digits are
 		// no date (3-1-131 20260512 is a room and a day).
 		mobile := r.text[0] == '1' && r.digits > 1 && r.text[1] >= '3'
+		// A landline: an area code of 3 or 4 digits starting 0, then 7 or
+		// 8 digits (0532-88886666, (0532)88886666, 0532 8888 6666).
+		landline := r.text[0] == '0' && (r.digits == 3 || r.digits == 4) && i+1 < len(runs) && runs[i+1].joined &&
+			(runs[i+1].digits == 7 || runs[i+1].digits == 8 && !isDate(runs[i+1].text) ||
+				shape(i, r.digits, 4, 4) || shape(i, r.digits, 3, 4))
 		switch {
-		case mobile && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i+1].text))),
+		case mobile && (shape(i, 3, 4, 4) || shape(i, 4, 3, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i+1].text))),
+			landline,
 			shape(i, 6, 8, 4), shape(i, 6, 8, 3) && runs[i+2].xAfter,
+			shape(i, 6, 4, 4, 4), shape(i, 6, 4, 4, 3) && runs[i+3].xAfter, shape(i, 6, 6, 3),
 			shape(i, 4, 4, 4, 4):
 			return r.at
 		}
 	}
 	return -1
+}
+
+// numberSeparators may join the groups of a number written in groups:
+// space, hyphen, full stop, slash, underscore, a closing bracket (after an
+// area code), the full-width comma, ASCII, full-width or ideographic.
+const numberSeparators = " -./_)\u3000\uff0d\uff0e\uff0f\uff3f\uff09\uff0c"
+
+// zeroWidth tells the invisible characters a number can be split by.
+func zeroWidth(r rune) bool {
+	return r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060' || r == '\ufeff'
 }
 
 // isDate tells whether 8 digits read as a day, yyyymmdd, 1900 to 2099.

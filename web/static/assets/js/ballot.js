@@ -86,6 +86,7 @@ export function longNumber(s) {
   let inRun = false;
   let sepSeen = false;
   for (const c of s) {
+    if ('\u200b\u200c\u200d\u2060\ufeff'.includes(c)) continue; // invisible: neither a digit nor a separator
     if (digit(c) && inRun) {
       const r = runs[runs.length - 1];
       r.text += ascii(c);
@@ -94,7 +95,7 @@ export function longNumber(s) {
       runs.push({ digits: 1, text: ascii(c), joined: sepSeen, xAfter: false });
       inRun = true;
       sepSeen = false;
-    } else if (inRun && ' -.\u3000\uff0d\uff0e'.includes(c)) {
+    } else if (inRun && ' -./_)\u3000\uff0d\uff0e\uff0f\uff3f\uff09\uff0c'.includes(c)) {
       inRun = false;
       sepSeen = true;
     } else {
@@ -116,8 +117,16 @@ export function longNumber(s) {
     const day = Number(d.slice(6));
     return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
   };
-  return runs.some((r, i) => (mobile(r) && (shape(i, 3, 4, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i + 1].text)))) ||
-    shape(i, 6, 8, 4) || (shape(i, 6, 8, 3) && runs[i + 2].xAfter) || shape(i, 4, 4, 4, 4));
+  // A landline: an area code of 3 or 4 digits starting 0, then 7 or 8
+  // digits (0532-88886666, (0532)88886666, 0532 8888 6666).
+  const landline = (r, i) => r.text[0] === '0' && (r.digits === 3 || r.digits === 4) && i + 1 < runs.length && runs[i + 1].joined &&
+    (runs[i + 1].digits === 7 || (runs[i + 1].digits === 8 && !isDate(runs[i + 1].text)) ||
+      shape(i, r.digits, 4, 4) || shape(i, r.digits, 3, 4));
+  return runs.some((r, i) => (mobile(r) && (shape(i, 3, 4, 4) || shape(i, 4, 3, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i + 1].text)))) ||
+    landline(r, i) ||
+    shape(i, 6, 8, 4) || (shape(i, 6, 8, 3) && runs[i + 2].xAfter) ||
+    shape(i, 6, 4, 4, 4) || (shape(i, 6, 4, 4, 3) && runs[i + 3].xAfter) || shape(i, 6, 6, 3) ||
+    shape(i, 4, 4, 4, 4));
 }
 
 // checkNote applies the rules of attestation.note (§3): 1–500 bytes of
