@@ -10,6 +10,7 @@ import (
 
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -266,6 +267,26 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 var allChannels = []ballot.Channel{ballot.Online, ballot.Platform, ballot.Phone, ballot.Visit, ballot.Paper, ballot.Proxy}
 
 // validate checks a new assembly's definition.
+// publicTexts refuses a phone or identity number in what the public notice,
+// the log and every role read: the title, the short notice's reason, the
+// convener, the motions and the candidates.
+func publicTexts(a *Assembly) error {
+	type text struct{ field, zh, s string }
+	texts := []text{{"title", "会议名称", a.Title}, {"short_notice_reason", "缩短公告期的理由", a.ShortNoticeReason}, {"convener.name", "召集人名称", a.Convener.Name}}
+	for i, m := range a.Motions {
+		texts = append(texts, text{fmt.Sprintf("motions[%d].title", i), fmt.Sprintf("第%d项议题", i+1), m.Title})
+		for j, o := range m.Options {
+			texts = append(texts, text{fmt.Sprintf("motions[%d].options[%d].name", i, j), fmt.Sprintf("第%d项议题的第%d个候选", i+1, j+1), o.Name})
+		}
+	}
+	for _, t := range texts {
+		if ballot.LongNumber(t.s) >= 0 {
+			return l10n.ZH(fmt.Errorf("%w: %s: %s; it is published", ErrInvalid, t.field, ballot.LongNumberRule), t.zh+"将公开，"+ballot.LongNumberRuleZH)
+		}
+	}
+	return nil
+}
+
 func (a *Assembly) validate() error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
@@ -319,6 +340,9 @@ func (a *Assembly) validate() error {
 				return bad(fmt.Sprintf("%s.options[%d].name", f, j), "the candidate needs a name")
 			}
 		}
+	}
+	if err := publicTexts(a); err != nil {
+		return err
 	}
 	if err := a.TallyAssembly().Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)

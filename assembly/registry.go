@@ -450,6 +450,9 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 	if reason == "" {
 		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: say why the assembly is cancelled", ErrInvalid), "请填写取消会议的理由")
 	}
+	if ballot.LongNumber(reason) >= 0 {
+		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: %s; it is published", ErrInvalid, ballot.LongNumberRule), "取消理由将公开，"+ballot.LongNumberRuleZH)
+	}
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {
 		rec, err := getRecord(tx, id)
@@ -481,6 +484,9 @@ func (r *Registry) CloseEarly(ctx context.Context, id, reason, by string) (Assem
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: say why the vote closes early", ErrInvalid), "请填写提前结束投票的理由")
+	}
+	if ballot.LongNumber(reason) >= 0 {
+		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: %s; it is published", ErrInvalid, ballot.LongNumberRule), "提前结束的理由将公开，"+ballot.LongNumberRuleZH)
 	}
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -162,6 +163,9 @@ func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, s
 		return Token{}, "", fmt.Errorf("%w: label: say who holds the token", ErrInvalid)
 	case len([]rune(label)) > 100:
 		return Token{}, "", fmt.Errorf("%w: label: at most 100 characters", ErrInvalid)
+	case ballot.LongNumber(label) >= 0:
+		// Auditors read labels (who revealed a phone).
+		return Token{}, "", fmt.Errorf("%w: label: %s", ErrInvalid, ballot.LongNumberRule)
 	case communityID == "" && (role == CommunityStaff || role == CommitteeMember):
 		return Token{}, "", fmt.Errorf("%w: community_id: a %s token acts in one community; name it", ErrInvalid, role)
 	}

@@ -1014,8 +1014,11 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 // RevokeKey revokes a key; it stays in the history.
 func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reason string) (Key, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: say why the key is revoked", ErrInvalid), "请填写注销密钥的理由")
+	switch {
+	case reason == "" || len([]rune(reason)) > 200:
+		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由")
+	case ballot.LongNumber(reason) >= 0:
+		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: %s; other roles read it", ErrInvalid, ballot.LongNumberRule), "注销理由他人可见，"+ballot.LongNumberRuleZH)
 	}
 	var k Key
 	err := b.st.Update(ctx, func(tx store.Tx) error {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -145,6 +146,11 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			okUnit = false
 		case !validUnitID(u.ID):
 			add(i, -1, "unit_id", ErrInvalid, "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", u.ID)
+			okUnit = false
+		case !onRoll && ballot.LongNumber(u.ID) >= 0:
+			// Unit numbers are published on the notice; the id itself is
+			// not echoed.
+			add(i, -1, "unit_id", ErrInvalid, "the unit id reads as a phone or identity number (11 or more digits): give the unit's number, like 3-1-201")
 			okUnit = false
 		default:
 			if j, dup := firstUnit[u.ID]; dup {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -31,11 +32,18 @@ func (s *assemblyService) GetInclusionProof(ctx context.Context, req *ov.GetIncl
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	entries, err := s.reg.LogEntries(ctx, req.GetAssemblyId(), req.GetIndex(), 1)
-	if err != nil {
-		return nil, s.err(ctx, err)
+	out := &ov.InclusionProof{Index: req.GetIndex(), Size: req.GetSize(), Hashes: p}
+	// The entry itself only to the roles that may read the log: the city
+	// platform proves the entries it holds (its receipts' log entries)
+	// and does not read the other channels' ballots.
+	if slices.Contains(overseers, tokenFrom(ctx).Role) {
+		entries, err := s.reg.LogEntries(ctx, req.GetAssemblyId(), req.GetIndex(), 1)
+		if err != nil {
+			return nil, s.err(ctx, err)
+		}
+		out.Entry = entries[0]
 	}
-	return &ov.InclusionProof{Index: req.GetIndex(), Size: req.GetSize(), Hashes: p, Entry: entries[0]}, nil
+	return out, nil
 }
 
 func (s *assemblyService) GetConsistencyProof(ctx context.Context, req *ov.GetConsistencyProofRequest) (*ov.ConsistencyProof, error) {

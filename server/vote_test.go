@@ -1924,3 +1924,82 @@ func TestCommitteeCountsPeopleAndBallotsCoverEveryMotion(t *testing.T) {
 		t.Errorf("a ballot on both motions: %v", err)
 	}
 }
+
+// TestPublishedTextsHoldNoNumbers: what other roles or the public read —
+// an assembly's title, motions, candidates and convener, a cancellation's
+// or early close's reason, a key revocation's reason, a token's label, a
+// unit's number — holds no phone or identity number; and the city platform
+// proves log entries it holds without reading the others.
+func TestPublishedTextsHoldNoNumbers(t *testing.T) {
+	v := newVote(t, nil)
+	v.e.clock.Set(publishAt)
+	asm := func(edit func(a *ov.Assembly)) *ov.Assembly {
+		a := &ov.Assembly{AssemblyId: "texts", Title: "选聘物业", Convener: &ov.Convener{Kind: "RESIDENTS_COMMITTEE", Name: "惠都社区居委会"},
+			Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘物业服务企业", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM,
+				Options: []*ov.Option{{OptionId: "a", Name: "甲公司"}, {OptionId: "b", Name: "乙公司"}}}},
+			OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE},
+			Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1}}
+		edit(a)
+		return a
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(a *ov.Assembly)
+		zh   string
+	}{
+		{"a title with a landline", func(a *ov.Assembly) { a.Title = "选聘物业（咨询 0532-88886666）" }, "会议名称将公开"},
+		{"a convener with a mobile", func(a *ov.Assembly) { a.Convener.Name = "联系人 1395 234 0019" }, "召集人名称将公开"},
+		{"a motion with an identity number", func(a *ov.Assembly) { a.Motions[0].Title = "业主 370212 1965 0226 1250 提议" }, "第1项议题将公开"},
+		{"a candidate with a phone", func(a *ov.Assembly) { a.Motions[0].Options[1].Name = "乙公司 13800138000" }, "第1项议题的第2个候选将公开"},
+	} {
+		_, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: asm(tc.edit)})
+		if server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(server.ZhOf(err), tc.zh) {
+			t.Errorf("an assembly with %s: %v (%s), want INVALID_ARGUMENT saying %q", tc.name, err, server.ZhOf(err), tc.zh)
+		}
+	}
+	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: asm(func(*ov.Assembly) {})}); err != nil {
+		t.Fatalf("the same assembly without numbers: %v", err)
+	}
+	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: "texts", Reason: "业主 13800138000 反对"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("a cancellation's reason with a phone: %v", err)
+	}
+	v.e.clock.Set(duringVote)
+	if _, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "街道通知 0532 8888 6666"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("an early close's reason with a landline: %v", err)
+	}
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID(), Reason: "手机遗失，新号13952340006"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("a signer's revocation reason with a phone: %v", err)
+	}
+	owner := v.owners[1]
+	if _, err := v.rs.RevokeOwnerKey(v.ctx(v.e.admin), &ov.RevokeOwnerKeyRequest{CommunityId: v.community, OwnerId: owner, KeyId: v.ownerKeys[owner].keyID(),
+		Reason: "身份证370212196607071065本人申请"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("an owner key's revocation reason with an identity number: %v", err)
+	}
+	if _, err := ov.NewTokenServiceClient(v.e.conn).CreateToken(v.ctx(v.e.admin), &ov.CreateTokenRequest{Role: ov.Role_ROLE_AUDITOR, Label: "审计 13912345678"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
+		t.Errorf("a token label with a phone: %v", err)
+	}
+	_, err := v.rs.ImportUnits(v.ctx(v.staffTok), &ov.ImportUnitsRequest{CommunityId: v.community, Units: []*ov.UnitInput{{UnitId: "13952340099", RegisteredAreaM2: "80.00",
+		Owners: []*ov.OwnerInput{{Name: "新业主", IdNumber: idNumberN(777)}}}}})
+	var said []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, fv := range br.GetFieldViolations() {
+				said = append(said, fv.GetField()+": "+fv.GetDescription())
+			}
+		}
+	}
+	if server.ReasonOf(err) != "INVALID_IMPORT" || len(said) != 1 || !strings.HasPrefix(said[0], "units[0].unit_id: ") ||
+		!strings.Contains(said[0], "reads as a phone or identity number") || strings.Contains(said[0], "13952340099") {
+		t.Errorf("a unit numbered like a phone: %v %q, want INVALID_IMPORT at units[0].unit_id, not echoing it", err, said)
+	}
+
+	// The platform proves the entry of its receipt; the auditor reads it.
+	r := v.cast(t, 5, ballot.Platform, "AGREE")
+	req := &ov.GetInclusionProofRequest{CommunityId: v.community, AssemblyId: v.assembly, Index: r.GetLogIndex(), Size: r.GetLogSize()}
+	if p, err := v.as.GetInclusionProof(v.ctx(v.platTok), req); err != nil || len(p.GetEntry()) != 0 || len(p.GetHashes()) == 0 {
+		t.Errorf("the platform's inclusion proof: %v, %v; want the proof without the entry", p, err)
+	}
+	if p, err := v.as.GetInclusionProof(v.ctx(v.e.token(auth.Auditor, "")), req); err != nil || !bytes.Equal(p.GetEntry(), r.GetLogEntry()) {
+		t.Errorf("the auditor's inclusion proof: %v, %v; want the entry", p, err)
+	}
+}

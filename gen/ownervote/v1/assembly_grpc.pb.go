@@ -119,7 +119,9 @@ type AssemblyServiceClient interface {
 	// GetCheckpoint returns the latest signed checkpoint of the assembly's
 	// transparency log.
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*Checkpoint, error)
-	// GetInclusionProof proves that a log entry is in the log of a size.
+	// GetInclusionProof proves that a log entry is in the log of a size. The
+	// entry itself comes with it for the roles that may list the log
+	// (ListLogEntries); others prove an entry they hold (a receipt's).
 	GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*InclusionProof, error)
 	// GetConsistencyProof proves that the log of size1 is a prefix of size2.
 	GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error)
@@ -525,7 +527,9 @@ type AssemblyServiceServer interface {
 	// GetCheckpoint returns the latest signed checkpoint of the assembly's
 	// transparency log.
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*Checkpoint, error)
-	// GetInclusionProof proves that a log entry is in the log of a size.
+	// GetInclusionProof proves that a log entry is in the log of a size. The
+	// entry itself comes with it for the roles that may list the log
+	// (ListLogEntries); others prove an entry they hold (a receipt's).
 	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*InclusionProof, error)
 	// GetConsistencyProof proves that the log of size1 is a prefix of size2.
 	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error)
