@@ -140,7 +140,7 @@ func TestExplanationNamesItsBase(t *testing.T) {
 		{
 			name: "abstentions excluded and deemed consent", units: owners(10, h), a: both,
 			ballots: concat(ballots("m", Agree, 1, 3), ballots("m", Oppose, 4, 5), ballots("m", Abstain, 6, 7)),
-			want: []string{"参与表决（不含弃权，含视为同意）面积 480.00 m²", "the participating (abstentions excluded, deemed consent included) area 480.00 m²"},
+			want:    []string{"参与表决（不含弃权，含视为同意）面积 480.00 m²", "the participating (abstentions excluded, deemed consent included) area 480.00 m²"},
 		},
 	} {
 		res, err := Count(tc.units, tc.a, tc.ballots)
