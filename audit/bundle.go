@@ -101,6 +101,18 @@ func ReadBundle(files map[string][]byte) (*Bundle, error) {
 			return nil, &Discrepancy{Check: "missing-file", Entry: -1, Detail: need + " is missing"}
 		}
 	}
+	// The files are checked byte for byte; a zip tool or a text editor
+	// that converted line ends or added a byte-order mark changed them,
+	// which is no server's doing: say so before any check blames the log.
+	for _, name := range []string{FileKeys, FileAgenda, FileRoll, FileLog, FileResult, FileCertificate} {
+		f := files[name]
+		switch {
+		case bytes.HasPrefix(f, []byte("\ufeff")):
+			return nil, &Discrepancy{Check: "file-bytes", Entry: -1, Detail: name + " starts with a byte-order mark (added by a text editor): the export's files are verified byte for byte, so restore the file as exported"}
+		case bytes.Contains(f, []byte("\r\n")):
+			return nil, &Discrepancy{Check: "file-bytes", Entry: -1, Detail: name + " has CRLF line ends (converted by a zip or text tool, e.g. unzip -a or git's autocrlf): the export's files are verified byte for byte, so restore the file as exported"}
+		}
+	}
 	b := &Bundle{Agenda: files[FileAgenda], Roll: files[FileRoll], Result: files[FileResult], Certificate: files[FileCertificate]}
 	if err := json.Unmarshal(files[FileKeys], &b.Keys); err != nil {
 		return nil, &Discrepancy{Check: "keys", Entry: -1, Detail: fmt.Sprintf("%s: %v", FileKeys, err)}

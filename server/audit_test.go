@@ -433,6 +433,12 @@ func TestExportTamperDetected(t *testing.T) {
 				f[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
 			})
 		}, "agenda: update ownervote"},
+		{"roll.txt through a tool that writes CRLF line ends", func(f map[string][]byte) {
+			f[audit.FileRoll] = bytes.ReplaceAll(f[audit.FileRoll], []byte("\n"), []byte("\r\n"))
+		}, "file-bytes: roll.txt has CRLF line ends"},
+		{"result.json saved with a byte-order mark", func(f map[string][]byte) {
+			f[audit.FileResult] = append([]byte("\ufeff"), f[audit.FileResult]...)
+		}, "file-bytes: result.json starts with a byte-order mark"},
 		{"an objection before the result", func(f map[string][]byte) {
 			at := slices.IndexFunc(logLines(f), func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"CLOSE"`)) })
 			insertEntry(f, at, audit.Entry{Kind: audit.KindObjection, Assembly: v.assembly, Time: duringVote,

@@ -84,6 +84,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "is not a directory"},
 		{[]string{"token", "create", "--data", t.TempDir(), "--role", "auditor"}, "--label"},
 		{[]string{"token", "list", "--data", t.TempDir(), "extra"}, "unexpected argument"},
+		{[]string{"demo", "vote", "--token", "--api", "http://127.0.0.1:7780"}, "unexpected argument \"http://127.0.0.1:7780\""},
 		{[]string{"backup", "--api", "127.0.0.1:7780", "--token", "x", "--out", filepath.Join(t.TempDir(), "b.db")}, "give the JSON API's URL"},
 		{[]string{"backup", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "no-such-dir", "b.db")}, "does not exist"},
 		{[]string{"receipt", "check", "--keys", writeFile(t, filepath.Join(t.TempDir(), "keys.json"), `{"ballot_id": "x"}`), writeFile(t, filepath.Join(t.TempDir(), "receipt.json"), `{}`)}, "no receipt_public_key"},

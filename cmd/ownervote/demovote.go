@@ -46,6 +46,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fl, args[1:]); err != nil {
 		return err
 	}
+	if fl.NArg() > 0 {
+		// Often a flag whose value was left empty: --token $UNSET --api URL
+		// makes --api the token and URL a stray argument.
+		return fmt.Errorf("%w: unexpected argument %q (a flag before it without its value?): %s", errUsage, fl.Arg(0), demoUsage)
+	}
 	tok, err := tokenOrEnv(*token, "the admin token serve --demo printed")
 	if err != nil {
 		return err
