@@ -408,6 +408,10 @@ func digitOf(r rune) (rune, bool) {
 // ownervote's intake to take it in, since the committee and auditors read
 // notes, and a signed ballot can never be changed. It is not a rule of the
 // format: ballots signed before it still parse.
+//
+// It also refuses a phone masked otherwise than the roll masks phones
+// (MaskedLikeTheRoll): auditors read the roll's mask, 138****5678, and a
+// ballot's 1385678**** beside it would give the whole number.
 func NoteHoldsNumber(b *Ballot) error {
 	if b.Attestation == nil {
 		return nil
@@ -415,5 +419,23 @@ func NoteHoldsNumber(b *Ballot) error {
 	if at := LongNumber(b.Attestation.Note); at >= 0 {
 		return b.fieldErr("attestation.note", fmt.Sprintf("byte %d: %s", at, LongNumberRule))
 	}
+	if p := b.Attestation.MaskedPhone; p != "" && !MaskedLikeTheRoll(p) {
+		return b.fieldErr("attestation.phone", "mask the phone as the roll does: the last 4 digits and as many before the stars as leave 4 or more hidden (138****5678; 8 digits or fewer all hidden), so that no two masks of one number together show it")
+	}
 	return nil
+}
+
+// MaskedLikeTheRoll reports whether a masked phone has the shape the roll's
+// mask (roll.MaskPhone) gives a number of its length: up to 8 characters
+// all '*'; longer, n−7 or at least 4 '*' right before the last 4 digits,
+// digits before them.
+func MaskedLikeTheRoll(s string) bool {
+	n := len(s)
+	if n <= 8 {
+		return strings.Trim(s, "*") == ""
+	}
+	stars := max(4, n-7)
+	first := n - stars - 4
+	isDigits := func(t string) bool { return strings.Trim(t, "0123456789") == "" }
+	return isDigits(s[:first]) && strings.Trim(s[first:first+stars], "*") == "" && isDigits(s[n-4:])
 }

@@ -87,3 +87,16 @@ func FuzzLongNumber(f *testing.F) {
 		}
 	})
 }
+
+// TestMaskedLikeTheRoll: a ballot's masked phone has the roll's shape, so
+// that the two masks of one number never show more than one does.
+func TestMaskedLikeTheRoll(t *testing.T) {
+	for s, want := range map[string]bool{
+		"138****5678": true, "053*****6666": true, "*******": true, "********": true, "13****5678": true,
+		"1380000****": false, "1385****678": false, "13*****5678": false, "****5678": false, "138****567": false,
+	} {
+		if got := MaskedLikeTheRoll(s); got != want {
+			t.Errorf("MaskedLikeTheRoll(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

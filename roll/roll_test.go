@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
@@ -722,5 +723,15 @@ func TestSameCoOwnersOneRepresentative(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("a transfer to the same co-owners under the same representative: %v", err)
+	}
+}
+
+// TestMaskPhoneHasTheBallotsShape: the roll's mask of a phone of any
+// length is one a ballot may carry (ballot.MaskedLikeTheRoll).
+func TestMaskPhoneHasTheBallotsShape(t *testing.T) {
+	for _, p := range []string{"5557777", "88886666", "13800138000", "053288886666"} {
+		if m := roll.MaskPhone(p); !ballot.MaskedLikeTheRoll(m) {
+			t.Errorf("MaskPhone(%s) = %s, which a ballot may not carry", p, m)
+		}
 	}
 }

@@ -427,6 +427,21 @@ func TestBallotChecks(t *testing.T) {
 		}
 	})
 
+	t.Run("a phone masked otherwise than the roll", func(t *testing.T) {
+		// Beside the roll's 138****0114 that auditors read, 1380000****
+		// would give the whole number: refused before it is stored.
+		b, s := v.ballotFor(114, ballot.Phone, "AGREE")
+		b.Attestation.MaskedPhone = "1380000****"
+		canonical, err := b.Canonical()
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, canonical, ed25519.Sign(s.priv, canonical), ballot.Phone, codes.InvalidArgument, "MALFORMED_BALLOT")
+		if _, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); status.Code(err) != codes.NotFound {
+			t.Errorf("the refused ballot: GetBallotReceipt = %v, want NotFound (not stored)", err)
+		}
+	})
+
 	t.Run("altered ballot", func(t *testing.T) {
 		b, s := v.ballotFor(110, ballot.Platform, "AGREE")
 		canonical, sig := v.sign(t, b, s)
