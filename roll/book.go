@@ -308,10 +308,10 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			case rec.Name != o.Name:
 				// Neither the name nor the units on record are told: the
 				// answer would say whose a guessed identity number is.
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner,
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner, onRoll: o.ID,
 					Reason: "the roll has this identity number under another name: check the name and the number against the owner's papers"})
 			case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner,
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner, onRoll: o.ID,
 					Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
 			}
 			stored[o.ID] = &rec
@@ -475,7 +475,7 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 				stored[i] = UnitOwner{OwnerID: o.OwnerID, Representative: o.Representative}
 			}
 			if s, _, r := coOwners(stored); s == set && r != repID {
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner,
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner, onRoll: repID,
 					Reason: "the same co-owners hold a unit on the roll with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit"})
 				break
 			}
@@ -813,7 +813,12 @@ type AccessEntry struct {
 // PhoneReveals returns the recorded phone reveals of a community's owners
 // after the entry of sequence number after, oldest first, at most limit, and
 // the sequence number to continue after, 0 at the end.
-func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint64, limit int) (out []AccessEntry, next uint64, err error) {
+func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
+	return b.accessEntries(ctx, communityID, "reveal_phone", after, limit)
+}
+
+// accessEntries lists a community's access records of one action.
+func (b *Book) accessEntries(ctx context.Context, communityID, action string, after uint64, limit int) (out []AccessEntry, next uint64, err error) {
 	if limit < 1 {
 		return nil, 0, fmt.Errorf("%w: limit %d", ErrInvalid, limit)
 	}
@@ -822,7 +827,7 @@ func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint6
 			return err
 		}
 		return scanAccessLog(tx, after, func(e AccessEntry) bool {
-			if e.CommunityID != communityID || e.Action != "reveal_phone" {
+			if e.CommunityID != communityID || e.Action != action {
 				return true
 			}
 			if len(out) == limit {
@@ -838,6 +843,42 @@ func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint6
 		})
 	})
 	return out, next, err
+}
+
+// IdentityMatchAction is the access log's action of a refusal that told
+// whether an identity number is on the roll (ImportError.OwnersMatched).
+const IdentityMatchAction = "identity_match"
+
+// RecordIdentityMatches records, before the refusal is answered, that a
+// refused roll change (via: ImportUnits, AmendRoll) told actor that the
+// identity numbers of these owners are on the roll: what an import or a
+// sale must check lets whoever may make one test numbers, so each answer
+// that tells is recorded like a phone reveal, for street admins and
+// auditors to read (IdentityMatches).
+func (b *Book) RecordIdentityMatches(ctx context.Context, actor Actor, communityID string, owners []string, via string) error {
+	if len(owners) == 0 {
+		return nil
+	}
+	return b.st.Update(ctx, func(tx store.Tx) error {
+		now := b.now().UTC()
+		for _, o := range owners {
+			seq, err := tx.NextSequence(store.AccessLog)
+			if err != nil {
+				return err
+			}
+			if err := store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Time: now, Action: IdentityMatchAction, TokenID: actor.TokenID,
+				Label: actor.Label, CommunityID: communityID, OwnerID: o, Reason: via}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// IdentityMatches lists, like PhoneReveals, the recorded refusals that told
+// whether an owner's identity number is on the roll (Reason: the call).
+func (b *Book) IdentityMatches(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
+	return b.accessEntries(ctx, communityID, IdentityMatchAction, after, limit)
 }
 
 // AccessLog returns the recorded sensitive reads, oldest first.

@@ -49,6 +49,10 @@ type Problem struct {
 	// Other is the other place a conflict names in Reason (as its Path),
 	// for a file's rows to replace.
 	Other *Problem
+	// onRoll is the owner on the roll the problem's identity number
+	// matched (a conflict with the stored roll): the refusal tells that the
+	// number is on the roll, which Book.RecordIdentityMatches records.
+	onRoll string
 }
 
 // Path names the problem's place in an API request, e.g.
@@ -88,6 +92,19 @@ func (e *ImportError) Error() string {
 		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// OwnersMatched returns the owners on the roll whose identity numbers the
+// refusal tells were given under another name or phone (or as the same
+// co-owners under another representative), each once.
+func (e *ImportError) OwnersMatched() []string {
+	var out []string
+	for _, p := range e.Problems {
+		if p.onRoll != "" && !slices.Contains(out, p.onRoll) {
+			out = append(out, p.onRoll)
+		}
+	}
+	return out
 }
 
 // Unwrap returns ErrInvalidImport and the problems' sentinels.

@@ -256,7 +256,7 @@ func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollReques
 	}
 	am, err := s.reg.Amend(ctx, s.book, req.GetAssemblyId(), req.GetUnitId(), owners, req.GetDocumentSha256(), tokenFrom(ctx).ID)
 	if err != nil {
-		return nil, s.err(ctx, err)
+		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "AmendRoll", err))
 	}
 	s.log.InfoContext(ctx, "roll amended", "assembly", req.GetAssemblyId(), "unit", am.UnitID, "effect", am.Effect, "token", tokenFrom(ctx).ID)
 	return amendmentProto(am), nil

@@ -57,11 +57,12 @@ var policy = map[string]access{
 	ov.RollService_ListOwners_FullMethodName:       {everyone, scopeRequest},
 	ov.RollService_RevealOwnerPhone_FullMethodName: {staff, scopeRequest},
 	// Who looked at whose number is for those who oversee the staff.
-	ov.RollService_ListPhoneReveals_FullMethodName: {[]auth.Role{auth.StreetAdmin, auth.Auditor}, scopeRequest},
-	ov.RollService_RegisterOwnerKey_FullMethodName: {keepers, scopeRequest},
-	ov.RollService_RotateOwnerKey_FullMethodName:   {keepers, scopeRequest},
-	ov.RollService_RevokeOwnerKey_FullMethodName:   {keepers, scopeRequest},
-	ov.RollService_ListOwnerKeys_FullMethodName:    {everyone, scopeRequest},
+	ov.RollService_ListPhoneReveals_FullMethodName:    {[]auth.Role{auth.StreetAdmin, auth.Auditor}, scopeRequest},
+	ov.RollService_ListIdentityMatches_FullMethodName: {[]auth.Role{auth.StreetAdmin, auth.Auditor}, scopeRequest},
+	ov.RollService_RegisterOwnerKey_FullMethodName:    {keepers, scopeRequest},
+	ov.RollService_RotateOwnerKey_FullMethodName:      {keepers, scopeRequest},
+	ov.RollService_RevokeOwnerKey_FullMethodName:      {keepers, scopeRequest},
+	ov.RollService_ListOwnerKeys_FullMethodName:       {everyone, scopeRequest},
 
 	ov.AssemblyService_CreateAssembly_FullMethodName:   {staff, scopeRequest},
 	ov.AssemblyService_GetAssembly_FullMethodName:      {everyone, scopeRequest},

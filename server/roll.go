@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -119,7 +120,7 @@ func (s *rollService) ImportUnits(ctx context.Context, req *ov.ImportUnitsReques
 	}
 	res, err := s.book.Import(ctx, req.GetCommunityId(), inputs)
 	if err != nil {
-		return nil, s.err(ctx, err)
+		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "ImportUnits", err))
 	}
 	s.log.InfoContext(ctx, "units imported", "community", req.GetCommunityId(), "units", res.Units, "new_owners", res.NewOwners, "token", tokenFrom(ctx).ID)
 	return &ov.ImportUnitsResponse{ImportedUnits: int32(res.Units), NewOwners: int32(res.NewOwners), Figures: figuresProto(res.Figures)}, nil
@@ -206,15 +207,9 @@ func (s *rollService) ListPhoneReveals(ctx context.Context, req *ov.ListPhoneRev
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	var after uint64
-	if tok := req.GetPageToken(); tok != "" {
-		last, err := decodePageToken(tok)
-		if err == nil {
-			after, err = strconv.ParseUint(last, 10, 64)
-		}
-		if err != nil {
-			return nil, s.err(ctx, fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid))
-		}
+	after, err := seqPageToken(req.GetPageToken())
+	if err != nil {
+		return nil, s.err(ctx, err)
 	}
 	entries, next, err := s.book.PhoneReveals(ctx, req.GetCommunityId(), after, n)
 	if err != nil {
@@ -231,6 +226,61 @@ func (s *rollService) ListPhoneReveals(ctx context.Context, req *ov.ListPhoneRev
 }
 
 func actorOf(t auth.Token) roll.Actor { return roll.Actor{TokenID: t.ID, Label: t.Label} }
+
+// recordMatches records, before a refused roll change is answered, whose
+// identity numbers on the roll the refusal tells of (roll.ImportError's
+// OwnersMatched), and returns err; or the recording's error, so that no
+// answer tells what is not recorded.
+func recordMatches(ctx context.Context, book *roll.Book, communityID, via string, err error) error {
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	if rerr := book.RecordIdentityMatches(ctx, actorOf(tokenFrom(ctx)), communityID, ie.OwnersMatched(), via); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+func (s *rollService) ListIdentityMatches(ctx context.Context, req *ov.ListIdentityMatchesRequest) (*ov.ListIdentityMatchesResponse, error) {
+	n, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	after, err := seqPageToken(req.GetPageToken())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	entries, next, err := s.book.IdentityMatches(ctx, req.GetCommunityId(), after, n)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListIdentityMatchesResponse{}
+	if next != 0 {
+		resp.NextPageToken = encodePageToken(strconv.FormatUint(next, 10))
+	}
+	for _, e := range entries {
+		resp.Matches = append(resp.Matches, &ov.IdentityMatch{OwnerId: e.OwnerID, TokenId: e.TokenID, TokenLabel: e.Label, Method: e.Reason, MatchTime: timestamppb.New(e.Time)})
+	}
+	return resp, nil
+}
+
+// seqPageToken reads a page token that carries an access log sequence
+// number (0 for the first page).
+func seqPageToken(tok string) (uint64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	last, err := decodePageToken(tok)
+	var after uint64
+	if err == nil {
+		after, err = strconv.ParseUint(last, 10, 64)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid)
+	}
+	return after, nil
+}
 
 func (s *rollService) RegisterOwnerKey(ctx context.Context, req *ov.RegisterOwnerKeyRequest) (*ov.OwnerKey, error) {
 	k, err := s.book.RegisterKey(ctx, req.GetCommunityId(), req.GetOwnerId(), req.GetPublicKey(), actorOf(tokenFrom(ctx)))

@@ -2018,3 +2018,59 @@ func TestPublishedTextsHoldNoNumbers(t *testing.T) {
 		t.Errorf("the auditor's inclusion proof: %v, %v; want the entry", p, err)
 	}
 }
+
+// TestIdentityMatchesRecorded: a refused import or sale whose answer tells
+// that an identity number given is an owner's on the roll is recorded,
+// with the token that got it, before the answer goes out; street admins
+// and auditors read the records, staff do not.
+func TestIdentityMatchesRecorded(t *testing.T) {
+	v := newVote(t, nil)
+	list := func(tok string) ([]*ov.IdentityMatch, error) {
+		r, err := v.rs.ListIdentityMatches(v.ctx(tok), &ov.ListIdentityMatchesRequest{CommunityId: v.community})
+		return r.GetMatches(), err
+	}
+	// A refusal that tells nothing of the roll is not recorded.
+	_, err := v.rs.ImportUnits(v.ctx(v.staffTok), &ov.ImportUnitsRequest{CommunityId: v.community, Units: []*ov.UnitInput{{UnitId: "9-9-901", RegisteredAreaM2: "0",
+		Owners: []*ov.OwnerInput{{Name: "新业主", IdNumber: idNumberN(901)}}}}})
+	if server.ReasonOf(err) != "INVALID_IMPORT" {
+		t.Fatalf("an import with a zero area: %v", err)
+	}
+	if got, err := list(v.e.admin); err != nil || len(got) != 0 {
+		t.Fatalf("identity matches after a refusal about an area = %v, %v; want none", got, err)
+	}
+	// Owner 52's number under another name: refused, and recorded.
+	_, err = v.rs.ImportUnits(v.ctx(v.staffTok), &ov.ImportUnitsRequest{CommunityId: v.community, Units: []*ov.UnitInput{{UnitId: "9-9-902", RegisteredAreaM2: "80.00",
+		Owners: []*ov.OwnerInput{{Name: "赵六", IdNumber: idNumberN(52)}}}}})
+	if server.ReasonOf(err) != "INVALID_IMPORT" {
+		t.Fatalf("an import with another owner's number: %v", err)
+	}
+	_, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[53],
+		NewOwners: []*ov.OwnerInput{{Name: "钱七", IdNumber: idNumberN(54)}}, DocumentSha256: strings.Repeat("ef", 32)})
+	if server.ReasonOf(err) != "INVALID_IMPORT" {
+		t.Fatalf("a sale to another owner's number under another name: %v", err)
+	}
+	named := map[string]string{} // name -> owner id
+	for tok := ""; ; {
+		page, err := v.rs.ListOwners(v.ctx(v.e.admin), &ov.ListOwnersRequest{CommunityId: v.community, PageToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.GetOwners() {
+			named[o.GetName()] = o.GetOwnerId()
+		}
+		if tok = page.GetNextPageToken(); tok == "" {
+			break
+		}
+	}
+	got, err := list(v.ctx2auditor(t))
+	if err != nil || len(got) != 2 || got[0].GetOwnerId() != named["业主052"] || got[0].GetMethod() != "ImportUnits" || got[1].GetOwnerId() != named["业主054"] ||
+		got[1].GetMethod() != "AmendRoll" || !strings.HasPrefix(got[0].GetTokenId(), "tok-") || got[0].GetMatchTime() == nil {
+		t.Errorf("identity matches read by an auditor = %v, %v; want owner 52's by ImportUnits, then owner 54's by AmendRoll, with the staff token", got, err)
+	}
+	if _, err := list(v.staffTok); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("staff list the identity matches: %v, want PermissionDenied", err)
+	}
+}
+
+// ctx2auditor is an auditor's token.
+func (v *vote) ctx2auditor(t *testing.T) string { t.Helper(); return v.e.token(auth.Auditor, "") }

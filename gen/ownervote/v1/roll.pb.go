@@ -1668,6 +1668,198 @@ func (x *ListPhoneRevealsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type ListIdentityMatchesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIdentityMatchesRequest) Reset() {
+	*x = ListIdentityMatchesRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIdentityMatchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIdentityMatchesRequest) ProtoMessage() {}
+
+func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
+func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListIdentityMatchesRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListIdentityMatchesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListIdentityMatchesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// IdentityMatch is one refused roll change that told that an owner's
+// identity number is on the roll.
+type IdentityMatch struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The token that got the answer and its label (who holds it).
+	TokenId    string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	TokenLabel string `protobuf:"bytes,3,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
+	// ImportUnits or AmendRoll.
+	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	MatchTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=match_time,json=matchTime,proto3" json:"match_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IdentityMatch) Reset() {
+	*x = IdentityMatch{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IdentityMatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IdentityMatch) ProtoMessage() {}
+
+func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
+func (*IdentityMatch) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *IdentityMatch) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *IdentityMatch) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *IdentityMatch) GetTokenLabel() string {
+	if x != nil {
+		return x.TokenLabel
+	}
+	return ""
+}
+
+func (x *IdentityMatch) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *IdentityMatch) GetMatchTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MatchTime
+	}
+	return nil
+}
+
+type ListIdentityMatchesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Matches       []*IdentityMatch       `protobuf:"bytes,1,rep,name=matches,proto3" json:"matches,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIdentityMatchesResponse) Reset() {
+	*x = ListIdentityMatchesResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIdentityMatchesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIdentityMatchesResponse) ProtoMessage() {}
+
+func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
+func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
+	if x != nil {
+		return x.Matches
+	}
+	return nil
+}
+
+func (x *ListIdentityMatchesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // OwnerKey is an ed25519 public key registered for online signing.
 type OwnerKey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1690,7 +1882,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1894,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1907,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -1792,7 +1984,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +1996,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +2009,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -1854,7 +2046,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +2058,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +2071,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -1922,7 +2114,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2126,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2139,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -1988,7 +2180,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2192,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2205,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -2039,7 +2231,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2051,7 +2243,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2064,7 +2256,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -2196,6 +2388,22 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"revealTime\"w\n" +
 	"\x18ListPhoneRevealsResponse\x123\n" +
 	"\areveals\x18\x01 \x03(\v2\x19.ownervote.v1.PhoneRevealR\areveals\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"{\n" +
+	"\x1aListIdentityMatchesRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xb9\x01\n" +
+	"\rIdentityMatch\x12\x19\n" +
+	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x12\x1f\n" +
+	"\vtoken_label\x18\x03 \x01(\tR\n" +
+	"tokenLabel\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\x129\n" +
+	"\n" +
+	"match_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tmatchTime\"|\n" +
+	"\x1bListIdentityMatchesResponse\x125\n" +
+	"\amatches\x18\x01 \x03(\v2\x1b.ownervote.v1.IdentityMatchR\amatches\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf1\x02\n" +
 	"\bOwnerKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x19\n" +
@@ -2239,7 +2447,7 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xe1\b\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xcd\t\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -2250,7 +2458,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\n" +
 	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12a\n" +
 	"\x10RevealOwnerPhone\x12%.ownervote.v1.RevealOwnerPhoneRequest\x1a&.ownervote.v1.RevealOwnerPhoneResponse\x12a\n" +
-	"\x10ListPhoneReveals\x12%.ownervote.v1.ListPhoneRevealsRequest\x1a&.ownervote.v1.ListPhoneRevealsResponse\x12Q\n" +
+	"\x10ListPhoneReveals\x12%.ownervote.v1.ListPhoneRevealsRequest\x1a&.ownervote.v1.ListPhoneRevealsResponse\x12j\n" +
+	"\x13ListIdentityMatches\x12(.ownervote.v1.ListIdentityMatchesRequest\x1a).ownervote.v1.ListIdentityMatchesResponse\x12Q\n" +
 	"\x10RegisterOwnerKey\x12%.ownervote.v1.RegisterOwnerKeyRequest\x1a\x16.ownervote.v1.OwnerKey\x12M\n" +
 	"\x0eRotateOwnerKey\x12#.ownervote.v1.RotateOwnerKeyRequest\x1a\x16.ownervote.v1.OwnerKey\x12M\n" +
 	"\x0eRevokeOwnerKey\x12#.ownervote.v1.RevokeOwnerKeyRequest\x1a\x16.ownervote.v1.OwnerKey\x12X\n" +
@@ -2269,43 +2478,46 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_ownervote_v1_roll_proto_goTypes = []any{
-	(UnitKind)(0),                    // 0: ownervote.v1.UnitKind
-	(KeyStatus)(0),                   // 1: ownervote.v1.KeyStatus
-	(*Community)(nil),                // 2: ownervote.v1.Community
-	(*RollFigures)(nil),              // 3: ownervote.v1.RollFigures
-	(*Unit)(nil),                     // 4: ownervote.v1.Unit
-	(*UnitOwner)(nil),                // 5: ownervote.v1.UnitOwner
-	(*Owner)(nil),                    // 6: ownervote.v1.Owner
-	(*CreateCommunityRequest)(nil),   // 7: ownervote.v1.CreateCommunityRequest
-	(*GetCommunityRequest)(nil),      // 8: ownervote.v1.GetCommunityRequest
-	(*ListCommunitiesRequest)(nil),   // 9: ownervote.v1.ListCommunitiesRequest
-	(*ListCommunitiesResponse)(nil),  // 10: ownervote.v1.ListCommunitiesResponse
-	(*UnitInput)(nil),                // 11: ownervote.v1.UnitInput
-	(*OwnerInput)(nil),               // 12: ownervote.v1.OwnerInput
-	(*ImportUnitsRequest)(nil),       // 13: ownervote.v1.ImportUnitsRequest
-	(*ImportUnitsResponse)(nil),      // 14: ownervote.v1.ImportUnitsResponse
-	(*ListUnitsRequest)(nil),         // 15: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),        // 16: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),    // 17: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),        // 18: ownervote.v1.ListOwnersRequest
-	(*ListOwnersResponse)(nil),       // 19: ownervote.v1.ListOwnersResponse
-	(*RevealOwnerPhoneRequest)(nil),  // 20: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil), // 21: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),  // 22: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),              // 23: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil), // 24: ownervote.v1.ListPhoneRevealsResponse
-	(*OwnerKey)(nil),                 // 25: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),  // 26: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),    // 27: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),    // 28: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),     // 29: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),    // 30: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
+	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
+	(KeyStatus)(0),                      // 1: ownervote.v1.KeyStatus
+	(*Community)(nil),                   // 2: ownervote.v1.Community
+	(*RollFigures)(nil),                 // 3: ownervote.v1.RollFigures
+	(*Unit)(nil),                        // 4: ownervote.v1.Unit
+	(*UnitOwner)(nil),                   // 5: ownervote.v1.UnitOwner
+	(*Owner)(nil),                       // 6: ownervote.v1.Owner
+	(*CreateCommunityRequest)(nil),      // 7: ownervote.v1.CreateCommunityRequest
+	(*GetCommunityRequest)(nil),         // 8: ownervote.v1.GetCommunityRequest
+	(*ListCommunitiesRequest)(nil),      // 9: ownervote.v1.ListCommunitiesRequest
+	(*ListCommunitiesResponse)(nil),     // 10: ownervote.v1.ListCommunitiesResponse
+	(*UnitInput)(nil),                   // 11: ownervote.v1.UnitInput
+	(*OwnerInput)(nil),                  // 12: ownervote.v1.OwnerInput
+	(*ImportUnitsRequest)(nil),          // 13: ownervote.v1.ImportUnitsRequest
+	(*ImportUnitsResponse)(nil),         // 14: ownervote.v1.ImportUnitsResponse
+	(*ListUnitsRequest)(nil),            // 15: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),           // 16: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),       // 17: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),           // 18: ownervote.v1.ListOwnersRequest
+	(*ListOwnersResponse)(nil),          // 19: ownervote.v1.ListOwnersResponse
+	(*RevealOwnerPhoneRequest)(nil),     // 20: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),    // 21: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),     // 22: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                 // 23: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),    // 24: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),  // 25: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),               // 26: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil), // 27: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                    // 28: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),     // 29: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),       // 30: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),       // 31: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),        // 32: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),       // 33: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),       // 34: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	31, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	34, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -2317,43 +2529,47 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	3,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
 	4,  // 10: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
 	6,  // 11: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	31, // 12: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	34, // 12: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
 	23, // 13: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	1,  // 14: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	31, // 15: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	31, // 16: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	25, // 17: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	7,  // 18: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	8,  // 19: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	9,  // 20: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	13, // 21: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	15, // 22: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	17, // 23: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	18, // 24: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	20, // 25: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	22, // 26: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	26, // 27: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	27, // 28: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	28, // 29: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	29, // 30: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 31: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 32: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 33: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 34: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	16, // 35: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	3,  // 36: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	19, // 37: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	21, // 38: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	24, // 39: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	25, // 40: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	25, // 41: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	25, // 42: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	30, // 43: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	31, // [31:44] is the sub-list for method output_type
-	18, // [18:31] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	34, // 14: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	26, // 15: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	1,  // 16: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	34, // 17: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	34, // 18: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	28, // 19: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	7,  // 20: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	8,  // 21: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	9,  // 22: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	13, // 23: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	15, // 24: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	17, // 25: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	18, // 26: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	20, // 27: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	22, // 28: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	25, // 29: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	29, // 30: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	30, // 31: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	31, // 32: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	32, // 33: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	2,  // 34: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	2,  // 35: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	10, // 36: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	14, // 37: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	16, // 38: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	3,  // 39: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	19, // 40: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	21, // 41: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	24, // 42: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	27, // 43: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	28, // 44: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	28, // 45: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	28, // 46: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	33, // 47: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	34, // [34:48] is the sub-list for method output_type
+	20, // [20:34] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -2367,7 +2583,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   29,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

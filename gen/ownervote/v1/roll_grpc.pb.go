@@ -19,19 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RollService_CreateCommunity_FullMethodName  = "/ownervote.v1.RollService/CreateCommunity"
-	RollService_GetCommunity_FullMethodName     = "/ownervote.v1.RollService/GetCommunity"
-	RollService_ListCommunities_FullMethodName  = "/ownervote.v1.RollService/ListCommunities"
-	RollService_ImportUnits_FullMethodName      = "/ownervote.v1.RollService/ImportUnits"
-	RollService_ListUnits_FullMethodName        = "/ownervote.v1.RollService/ListUnits"
-	RollService_GetRollFigures_FullMethodName   = "/ownervote.v1.RollService/GetRollFigures"
-	RollService_ListOwners_FullMethodName       = "/ownervote.v1.RollService/ListOwners"
-	RollService_RevealOwnerPhone_FullMethodName = "/ownervote.v1.RollService/RevealOwnerPhone"
-	RollService_ListPhoneReveals_FullMethodName = "/ownervote.v1.RollService/ListPhoneReveals"
-	RollService_RegisterOwnerKey_FullMethodName = "/ownervote.v1.RollService/RegisterOwnerKey"
-	RollService_RotateOwnerKey_FullMethodName   = "/ownervote.v1.RollService/RotateOwnerKey"
-	RollService_RevokeOwnerKey_FullMethodName   = "/ownervote.v1.RollService/RevokeOwnerKey"
-	RollService_ListOwnerKeys_FullMethodName    = "/ownervote.v1.RollService/ListOwnerKeys"
+	RollService_CreateCommunity_FullMethodName     = "/ownervote.v1.RollService/CreateCommunity"
+	RollService_GetCommunity_FullMethodName        = "/ownervote.v1.RollService/GetCommunity"
+	RollService_ListCommunities_FullMethodName     = "/ownervote.v1.RollService/ListCommunities"
+	RollService_ImportUnits_FullMethodName         = "/ownervote.v1.RollService/ImportUnits"
+	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
+	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
+	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
+	RollService_RevealOwnerPhone_FullMethodName    = "/ownervote.v1.RollService/RevealOwnerPhone"
+	RollService_ListPhoneReveals_FullMethodName    = "/ownervote.v1.RollService/ListPhoneReveals"
+	RollService_ListIdentityMatches_FullMethodName = "/ownervote.v1.RollService/ListIdentityMatches"
+	RollService_RegisterOwnerKey_FullMethodName    = "/ownervote.v1.RollService/RegisterOwnerKey"
+	RollService_RotateOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RotateOwnerKey"
+	RollService_RevokeOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RevokeOwnerKey"
+	RollService_ListOwnerKeys_FullMethodName       = "/ownervote.v1.RollService/ListOwnerKeys"
 )
 
 // RollServiceClient is the client API for RollService service.
@@ -63,6 +64,13 @@ type RollServiceClient interface {
 	// phone numbers, oldest first: who, whose, when and why (never the
 	// number). For street admins and auditors.
 	ListPhoneReveals(ctx context.Context, in *ListPhoneRevealsRequest, opts ...grpc.CallOption) (*ListPhoneRevealsResponse, error)
+	// ListIdentityMatches lists, oldest first, the refused imports and sales
+	// (ImportUnits, AmendRoll) whose answer told that an identity number
+	// given is an owner's on the roll (under another name or phone, or the
+	// same co-owners under another representative): checking a roll change
+	// lets whoever may make one test numbers, so each such answer is
+	// recorded, with the token that got it. For street admins and auditors.
+	ListIdentityMatches(ctx context.Context, in *ListIdentityMatchesRequest, opts ...grpc.CallOption) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
 	RegisterOwnerKey(ctx context.Context, in *RegisterOwnerKeyRequest, opts ...grpc.CallOption) (*OwnerKey, error)
@@ -172,6 +180,16 @@ func (c *rollServiceClient) ListPhoneReveals(ctx context.Context, in *ListPhoneR
 	return out, nil
 }
 
+func (c *rollServiceClient) ListIdentityMatches(ctx context.Context, in *ListIdentityMatchesRequest, opts ...grpc.CallOption) (*ListIdentityMatchesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIdentityMatchesResponse)
+	err := c.cc.Invoke(ctx, RollService_ListIdentityMatches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *rollServiceClient) RegisterOwnerKey(ctx context.Context, in *RegisterOwnerKeyRequest, opts ...grpc.CallOption) (*OwnerKey, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(OwnerKey)
@@ -241,6 +259,13 @@ type RollServiceServer interface {
 	// phone numbers, oldest first: who, whose, when and why (never the
 	// number). For street admins and auditors.
 	ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error)
+	// ListIdentityMatches lists, oldest first, the refused imports and sales
+	// (ImportUnits, AmendRoll) whose answer told that an identity number
+	// given is an owner's on the roll (under another name or phone, or the
+	// same co-owners under another representative): checking a roll change
+	// lets whoever may make one test numbers, so each such answer is
+	// recorded, with the token that got it. For street admins and auditors.
+	ListIdentityMatches(context.Context, *ListIdentityMatchesRequest) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
 	RegisterOwnerKey(context.Context, *RegisterOwnerKeyRequest) (*OwnerKey, error)
@@ -286,6 +311,9 @@ func (UnimplementedRollServiceServer) RevealOwnerPhone(context.Context, *RevealO
 }
 func (UnimplementedRollServiceServer) ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPhoneReveals not implemented")
+}
+func (UnimplementedRollServiceServer) ListIdentityMatches(context.Context, *ListIdentityMatchesRequest) (*ListIdentityMatchesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIdentityMatches not implemented")
 }
 func (UnimplementedRollServiceServer) RegisterOwnerKey(context.Context, *RegisterOwnerKeyRequest) (*OwnerKey, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterOwnerKey not implemented")
@@ -482,6 +510,24 @@ func _RollService_ListPhoneReveals_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RollService_ListIdentityMatches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIdentityMatchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).ListIdentityMatches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_ListIdentityMatches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).ListIdentityMatches(ctx, req.(*ListIdentityMatchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RollService_RegisterOwnerKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RegisterOwnerKeyRequest)
 	if err := dec(in); err != nil {
@@ -596,6 +642,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPhoneReveals",
 			Handler:    _RollService_ListPhoneReveals_Handler,
+		},
+		{
+			MethodName: "ListIdentityMatches",
+			Handler:    _RollService_ListIdentityMatches_Handler,
 		},
 		{
 			MethodName: "RegisterOwnerKey",
