@@ -203,22 +203,13 @@ func (s *rollService) RevealOwnerPhone(ctx context.Context, req *ov.RevealOwnerP
 }
 
 func (s *rollService) ListPhoneReveals(ctx context.Context, req *ov.ListPhoneRevealsRequest) (*ov.ListPhoneRevealsResponse, error) {
-	n, err := pageSize(req.GetPageSize())
+	entries, next, err := accessPage(req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+		return s.book.PhoneReveals(ctx, req.GetCommunityId(), after, n)
+	})
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	after, err := seqPageToken(req.GetPageToken())
-	if err != nil {
-		return nil, s.err(ctx, err)
-	}
-	entries, next, err := s.book.PhoneReveals(ctx, req.GetCommunityId(), after, n)
-	if err != nil {
-		return nil, s.err(ctx, err)
-	}
-	resp := &ov.ListPhoneRevealsResponse{}
-	if next != 0 {
-		resp.NextPageToken = encodePageToken(strconv.FormatUint(next, 10))
-	}
+	resp := &ov.ListPhoneRevealsResponse{NextPageToken: next}
 	for _, e := range entries {
 		resp.Reveals = append(resp.Reveals, &ov.PhoneReveal{OwnerId: e.OwnerID, TokenId: e.TokenID, TokenLabel: e.Label, Reason: e.Reason, RevealTime: timestamppb.New(e.Time)})
 	}
@@ -243,43 +234,42 @@ func recordMatches(ctx context.Context, book *roll.Book, communityID, via string
 }
 
 func (s *rollService) ListIdentityMatches(ctx context.Context, req *ov.ListIdentityMatchesRequest) (*ov.ListIdentityMatchesResponse, error) {
-	n, err := pageSize(req.GetPageSize())
+	entries, next, err := accessPage(req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+		return s.book.IdentityMatches(ctx, req.GetCommunityId(), after, n)
+	})
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	after, err := seqPageToken(req.GetPageToken())
-	if err != nil {
-		return nil, s.err(ctx, err)
-	}
-	entries, next, err := s.book.IdentityMatches(ctx, req.GetCommunityId(), after, n)
-	if err != nil {
-		return nil, s.err(ctx, err)
-	}
-	resp := &ov.ListIdentityMatchesResponse{}
-	if next != 0 {
-		resp.NextPageToken = encodePageToken(strconv.FormatUint(next, 10))
-	}
+	resp := &ov.ListIdentityMatchesResponse{NextPageToken: next}
 	for _, e := range entries {
 		resp.Matches = append(resp.Matches, &ov.IdentityMatch{OwnerId: e.OwnerID, TokenId: e.TokenID, TokenLabel: e.Label, Method: e.Reason, MatchTime: timestamppb.New(e.Time)})
 	}
 	return resp, nil
 }
 
-// seqPageToken reads a page token that carries an access log sequence
-// number (0 for the first page).
-func seqPageToken(tok string) (uint64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	last, err := decodePageToken(tok)
-	var after uint64
-	if err == nil {
-		after, err = strconv.ParseUint(last, 10, 64)
-	}
+// accessPage reads a page of access records through list, from a
+// request's page size and token (an access log sequence number), and
+// returns the next page's token ("" at the end).
+func accessPage(size int32, token string, list func(after uint64, n int) ([]roll.AccessEntry, uint64, error)) ([]roll.AccessEntry, string, error) {
+	n, err := pageSize(size)
 	if err != nil {
-		return 0, fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid)
+		return nil, "", err
 	}
-	return after, nil
+	var after uint64
+	if token != "" {
+		last, err := decodePageToken(token)
+		if err == nil {
+			after, err = strconv.ParseUint(last, 10, 64)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid)
+		}
+	}
+	entries, next, err := list(after, n)
+	if err != nil || next == 0 {
+		return entries, "", err
+	}
+	return entries, encodePageToken(strconv.FormatUint(next, 10)), nil
 }
 
 func (s *rollService) RegisterOwnerKey(ctx context.Context, req *ov.RegisterOwnerKeyRequest) (*ov.OwnerKey, error) {
