@@ -214,6 +214,7 @@ func (a *Assembly) TallyAssembly() tally.Assembly {
 	ta := tally.Assembly{
 		RuleSet: a.RuleSet, Abstention: a.Settings.Abstention,
 		InvalidCountsTowardQuorum: a.Settings.InvalidCountsTowardQuorum, DeemedConsent: a.Settings.DeemedConsent,
+		EarlyWording: audit.EarlyWording(a.Rules),
 	}
 	for _, m := range a.Motions {
 		ta.Motions = append(ta.Motions, m.TallyMotion())

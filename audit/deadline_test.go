@@ -38,3 +38,15 @@ func TestObjectionDeadline(t *testing.T) {
 		t.Errorf("ObjectionDeadline under rules 0 = %s, want 72 h after the close", got.In(cst))
 	}
 }
+
+// TestEarlyWordingByRules: a result of an assembly published under
+// procedure rules 0 to 2 is explained as it was then (the words are in the
+// stored result and the export, checked byte for byte), one of rules 3 or
+// later as now.
+func TestEarlyWordingByRules(t *testing.T) {
+	for rules, early := range map[int]bool{0: true, 2: true, 3: false, 4: false} {
+		if got := (&audit.AgendaEntry{Rules: rules}).TallyAssembly().EarlyWording; got != early {
+			t.Errorf("the tally of an agenda of procedure rules %d: EarlyWording %v, want %v", rules, got, early)
+		}
+	}
+}

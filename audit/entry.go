@@ -114,6 +114,12 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     kept ballot where votes may be changed.
 const Rules = 3
 
+// EarlyWording tells whether an assembly of these procedure rules has its
+// result's explanations worded as before rules 3 (tally.Assembly's
+// EarlyWording), so that results stored and exported then verify as
+// written.
+func EarlyWording(rules int) bool { return rules < 3 }
+
 // ClockSkew is how far a ballot's own time may differ from the server's
 // clock: a ballot dated later than the server's time by more is refused as
 // from the future, one dated earlier than the opening by more as from

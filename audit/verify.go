@@ -841,7 +841,8 @@ func (v *verifier) amend(i int, a *AmendmentEntry) error {
 
 // TallyAssembly is the agenda as the tally package takes it.
 func (a *AgendaEntry) TallyAssembly() tally.Assembly {
-	ta := tally.Assembly{RuleSet: a.RuleSet, Abstention: a.Abstention, InvalidCountsTowardQuorum: a.InvalidCounts, DeemedConsent: a.DeemedConsent}
+	ta := tally.Assembly{RuleSet: a.RuleSet, Abstention: a.Abstention, InvalidCountsTowardQuorum: a.InvalidCounts, DeemedConsent: a.DeemedConsent,
+		EarlyWording: EarlyWording(a.Rules)}
 	for _, m := range a.Motions {
 		tm := tally.Motion{ID: m.ID, Matter: tally.Matter(m.Matter), Seats: m.Seats}
 		for _, o := range m.Options {

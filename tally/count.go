@@ -88,6 +88,13 @@ type Assembly struct {
 	// opinion). The result then reports the decision with and without it.
 	DeemedConsent bool
 	Motions       []Motion
+	// EarlyWording words the explanations as they were for assemblies
+	// published under procedure rules 0 to 2, whose stored results and
+	// exports keep that text: an empty approval base compared like any
+	// other ("0.00 m² < 3/4 of 0.00 m²"), and a base with abstentions
+	// excluded and deemed consent named by the deemed consent alone.
+	// Explanations are not in the result digest.
+	EarlyWording bool
 }
 
 // Ballot is one voter's counted ballot on one motion.

@@ -111,7 +111,7 @@ func explain(a Assembly, mr *MotionResult, d *Decision, v variant) Explanation {
 	switch {
 	case req.Of == OfAll:
 		baseZH, baseEN = "总", "the total"
-	case d.DeemedChoice != "" && a.Abstention == AbstentionExcludedFromDenominator:
+	case d.DeemedChoice != "" && a.Abstention == AbstentionExcludedFromDenominator && !a.EarlyWording:
 		baseZH, baseEN = "参与表决（不含弃权，含视为同意）", "the participating (abstentions excluded, deemed consent included)"
 	case d.DeemedChoice != "":
 		baseZH, baseEN = "参与表决（含视为同意）", "the participating (deemed consent included)"
@@ -120,7 +120,7 @@ func explain(a Assembly, mr *MotionResult, d *Decision, v variant) Explanation {
 	}
 	frac := req.Fraction()
 	B := d.Base
-	if B.Head == 0 {
+	if B.Head == 0 && !a.EarlyWording {
 		// Nobody is in the base (all abstained, with abstentions
 		// excluded): no fraction of it is met, and "0 < 3/4 of 0" would
 		// not be true.

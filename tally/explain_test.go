@@ -158,5 +158,16 @@ func TestExplanationNamesItsBase(t *testing.T) {
 				t.Errorf("%s: explanation %s says %q", tc.name, e.EN, w)
 			}
 		}
+		// Assemblies of procedure rules 0-2 keep their results' words, so
+		// that what was stored and exported then verifies as written.
+		early := tc.a
+		early.EarlyWording = true
+		res, err = Count(tc.units, early, tc.ballots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := res.Motions[0].Decision.Explanation; strings.Contains(e.ZH+e.EN, tc.want[0]) || !strings.Contains(e.EN, "of the participating (") {
+			t.Errorf("%s, early wording: %s", tc.name, e.EN)
+		}
 	}
 }
