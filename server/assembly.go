@@ -160,6 +160,13 @@ func (s *assemblyService) GetBallotReceipt(ctx context.Context, req *ov.GetBallo
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
+	// The log entry (a ballot's bytes: its choices, the staff who took it)
+	// only to the roles that may read the log, and to the sign-in that
+	// submitted the ballot: the city platform, told a counted ballot's id
+	// by an ALREADY_VOTED refusal, does not read a phone ballot by it.
+	if tok := tokenFrom(ctx); !slices.Contains(overseers, tok.Role) && out.Record.SubmittedBy != tok.ID {
+		out.LogEntry = nil
+	}
 	return receiptProto(out), nil
 }
 

@@ -2017,6 +2017,30 @@ func TestPublishedTextsHoldNoNumbers(t *testing.T) {
 	if p, err := v.as.GetInclusionProof(v.ctx(v.e.token(auth.Auditor, "")), req); err != nil || !bytes.Equal(p.GetEntry(), r.GetLogEntry()) {
 		t.Errorf("the auditor's inclusion proof: %v, %v; want the entry", p, err)
 	}
+	// Told a phone ballot's id by ALREADY_VOTED, the platform gets its
+	// receipt without the ballot's log entry; its own ballot's with it.
+	phone := v.cast(t, 6, ballot.Phone, "OPPOSE")
+	b, sgn := v.ballotFor(6, ballot.Platform, "AGREE")
+	c, sig := v.sign(t, b, sgn)
+	if _, err := v.submit(t, c, sig, ballot.Platform); server.ReasonOf(err) != "ALREADY_VOTED" || !strings.Contains(err.Error(), phone.GetBallotId()) {
+		t.Fatalf("the platform's second ballot for voter 6: %v", err)
+	}
+	receipt := func(tok, id string) *ov.BallotReceipt {
+		rc, err := v.as.GetBallotReceipt(v.ctx(tok), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rc
+	}
+	if rc := receipt(v.platTok, phone.GetBallotId()); len(rc.GetLogEntry()) != 0 || rc.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("the platform reads the phone ballot's receipt with its log entry (%d bytes)", len(rc.GetLogEntry()))
+	}
+	if rc := receipt(v.e.token(auth.Auditor, ""), phone.GetBallotId()); len(rc.GetLogEntry()) == 0 {
+		t.Error("the auditor gets the phone ballot's receipt without its log entry")
+	}
+	if rc := receipt(v.platTok, r.GetBallotId()); !bytes.Equal(rc.GetLogEntry(), r.GetLogEntry()) {
+		t.Error("the platform gets its own ballot's receipt without its log entry")
+	}
 }
 
 // TestIdentityMatchesRecorded: a refused import or sale whose answer tells

@@ -87,7 +87,9 @@ type AssemblyServiceClient interface {
 	// is refused REJECTED_AT_CHECK). The voter may vote again. The same
 	// rejection sent again gets the same reply; so does a confirmation.
 	RejectBallot(ctx context.Context, in *RejectBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
-	// GetBallotReceipt returns the signed receipt of a ballot.
+	// GetBallotReceipt returns the signed receipt of a ballot; its log entry
+	// only to the roles that may list the log and to the sign-in that
+	// submitted the ballot.
 	GetBallotReceipt(ctx context.Context, in *GetBallotReceiptRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// ListBallots lists every ballot received, refused and superseded ones
 	// included, with the reason.
@@ -495,7 +497,9 @@ type AssemblyServiceServer interface {
 	// is refused REJECTED_AT_CHECK). The voter may vote again. The same
 	// rejection sent again gets the same reply; so does a confirmation.
 	RejectBallot(context.Context, *RejectBallotRequest) (*BallotReceipt, error)
-	// GetBallotReceipt returns the signed receipt of a ballot.
+	// GetBallotReceipt returns the signed receipt of a ballot; its log entry
+	// only to the roles that may list the log and to the sign-in that
+	// submitted the ballot.
 	GetBallotReceipt(context.Context, *GetBallotReceiptRequest) (*BallotReceipt, error)
 	// ListBallots lists every ballot received, refused and superseded ones
 	// included, with the reason.
