@@ -268,7 +268,8 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 var allChannels = []ballot.Channel{ballot.Online, ballot.Platform, ballot.Phone, ballot.Visit, ballot.Paper, ballot.Proxy}
 
 // validate checks a new assembly's definition.
-// publicTexts refuses a phone or identity number in what the public notice,
+// publicTexts refuses a person's phone or identity number
+// (ballot.PersonalNumber) in what the public notice,
 // the log and every role read: the title, the short notice's reason, the
 // convener, the motions and the candidates.
 func publicTexts(a *Assembly) error {
@@ -281,8 +282,10 @@ func publicTexts(a *Assembly) error {
 		}
 	}
 	for _, t := range texts {
-		if ballot.LongNumber(t.s) >= 0 {
-			return l10n.ZH(fmt.Errorf("%w: %s: %s; it is published", ErrInvalid, t.field, ballot.LongNumberRule), t.zh+"将公开，"+ballot.LongNumberRuleZH)
+		// A tender's or contract's number may stand in a title: only a
+		// person's phone or identity number is refused.
+		if ballot.PersonalNumber(t.s) >= 0 {
+			return l10n.ZH(fmt.Errorf("%w: %s: a phone or identity number is not allowed; it is published", ErrInvalid, t.field), t.zh+"将公开，不能含电话或身份证号码")
 		}
 	}
 	return nil

@@ -287,26 +287,52 @@ const LongNumberRuleZH = "不能含电话、证件或银行卡号码（11位以�
 // most likely a person's phone, identity or bank card number, which the
 // platform never stores where others read it: 11 or more digits in a row
 // (ASCII or full-width), or such a number written in groups joined by one
-// separator (numberSeparators; zero-width characters are skipped): a
-// mobile number (13 to 19…) as 3-4-4, 4-3-4, 7-4 or 3-8 digits
-// (138 1234 5678; 3-8 where the 8 are no date, as in 3-1-131 20260512), a
-// landline with its area code (0532-88886666, 0532 8888 6666), a resident identity number
-// as 6-8-4, 6-4-4-4 or 6-6-3 digits (or with 3 and X last), a card number
-// as four groups of 4 digits or more. It returns the byte offset where the number
-// starts, or -1. Dates, times, unit numbers (3-1-201), areas and masked
-// phones (138****5678) pass. The console's ballot.js has the same rule
-// (longNumber).
-func LongNumber(s string) int {
+// space, hyphen or full stop (ASCII, full-width or the ideographic space;
+// zero-width characters are skipped): a mobile number (13 to 19…) as
+// 3-4-4, 7-4 or 3-8 digits (138 1234 5678; 3-8 where the 8 are no date, as
+// in 3-1-131 20260512), a landline with its area code (0532-88886666,
+// 0532 8888 6666, (0532)88886666), a resident identity number as 6-8-4,
+// 6-4-4-4 or 6-6-3 digits (or with 3 and X last), a card number as four
+// groups of 4 digits or more. A mobile, landline or identity number may
+// also be joined throughout by one slash, underscore or full-width comma
+// (139/5234/0019), not a card's groups, which lists of rooms and years
+// share (1201，1202，1203，1204). It returns the byte offset where the
+// number starts, or -1. Dates, times, unit numbers (3-1-201), areas,
+// amounts and masked phones (138****5678) pass. The console's ballot.js
+// has the same rule (longNumber).
+func LongNumber(s string) int { return findNumber(s, false) }
+
+// PersonalNumber finds, like LongNumber, a person's phone or identity
+// number in a text that may also hold other long numbers (a title naming a
+// tender, a unit numbered by its property code): a run of digits counts
+// only as a mobile (11 digits, 13 to 19…), a landline with its area code
+// (11 or 12 digits starting 0) or a resident identity number (18 digits,
+// or 17 and X, with its check digit; 15 with a birth date), and the
+// grouped forms as in LongNumber.
+func PersonalNumber(s string) int { return findNumber(s, true) }
+
+// Separators of a number written in groups: basicSeparators for every
+// shape, moreSeparators (each the same throughout the number) for a
+// mobile, landline or identity number; a closing bracket after an area
+// code.
+const (
+	basicSeparators = " -.\u3000\uff0d\uff0e"
+	moreSeparators  = "/_\uff0f\uff3f\uff0c"
+)
+
+func findNumber(s string, personalOnly bool) int {
 	// runs are the digit runs of s; a run is joined to the one before it
-	// by exactly one separator, and may be followed by an X (the check
-	// character of an identity number).
+	// by exactly one separator (sep), and may be followed by an X (the
+	// check character of an identity number).
 	type run struct {
-		at, digits     int
-		text           []byte // the digits, in ASCII
-		joined, xAfter bool
+		at, digits int
+		text       []byte // the digits, in ASCII
+		sep        rune   // the separator before it, 0 if not joined
+		xAfter     bool
 	}
 	var runs []run
-	inRun, sepSeen := false, false
+	inRun := false
+	var sep rune
 	for i, r := range s {
 		if zeroWidth(r) {
 			continue // invisible: neither a digit nor a separator
@@ -318,58 +344,93 @@ func LongNumber(s string) int {
 			r.digits++
 			r.text = append(r.text, byte(d))
 		case ok:
-			runs = append(runs, run{at: i, digits: 1, text: []byte{byte(d)}, joined: sepSeen})
-			inRun, sepSeen = true, false
-		case inRun && strings.ContainsRune(numberSeparators, r):
-			inRun, sepSeen = false, true
+			runs = append(runs, run{at: i, digits: 1, text: []byte{byte(d)}, sep: sep})
+			inRun, sep = true, 0
+		case inRun && (strings.ContainsRune(basicSeparators, r) || strings.ContainsRune(moreSeparators, r) || r == ')' || r == '\uff09'):
+			inRun, sep = false, r
 		default:
 			if inRun && (r == 'X' || r == 'x' || r == 'Ｘ' || r == 'ｘ') {
 				runs[len(runs)-1].xAfter = true
 			}
-			inRun, sepSeen = false, false
-		}
-		if n := len(runs); n > 0 && runs[n-1].digits >= 11 {
-			return runs[n-1].at
+			inRun, sep = false, 0
 		}
 	}
-	// shape tells whether the runs from i on are joined groups of these
-	// many digits.
-	shape := func(i int, digits ...int) bool {
+	for _, r := range runs {
+		if r.digits >= 11 && (!personalOnly || personalDigits(r.text, r.xAfter)) {
+			return r.at
+		}
+	}
+	// shape tells whether the runs from i on are groups of these many
+	// digits, joined by basic separators, or, where more is set, by one
+	// of moreSeparators throughout.
+	shape := func(i int, more bool, digits ...int) bool {
 		if i+len(digits) > len(runs) {
 			return false
 		}
+		basic, same := true, true
 		for k, n := range digits {
-			if r := runs[i+k]; r.digits != n || (k > 0 && !r.joined) {
+			r := runs[i+k]
+			if r.digits != n || (k > 0 && r.sep == 0) {
 				return false
 			}
+			if k > 0 {
+				basic = basic && strings.ContainsRune(basicSeparators, r.sep)
+				same = same && strings.ContainsRune(moreSeparators, r.sep) && r.sep == runs[i+1].sep
+			}
 		}
-		return true
+		return basic || (more && same)
 	}
 	for i, r := range runs {
 		// A mobile number starts 13 to 19; written 3-8, its 8 digits are
 		// no date (3-1-131 20260512 is a room and a day).
 		mobile := r.text[0] == '1' && r.digits > 1 && r.text[1] >= '3'
 		// A landline: an area code of 3 or 4 digits starting 0, then 7 or
-		// 8 digits (0532-88886666, (0532)88886666, 0532 8888 6666).
-		landline := r.text[0] == '0' && (r.digits == 3 || r.digits == 4) && i+1 < len(runs) && runs[i+1].joined &&
-			(runs[i+1].digits == 7 || runs[i+1].digits == 8 && !isDate(runs[i+1].text) ||
-				shape(i, r.digits, 4, 4) || shape(i, r.digits, 3, 4))
+		// 8 digits, or 4-4 or 3-4 (a bracket may close the area code).
+		landline := r.text[0] == '0' && (r.digits == 3 || r.digits == 4) && i+1 < len(runs) &&
+			(shape(i, true, r.digits, 7) || (shape(i, true, r.digits, 8) && !isDate(runs[i+1].text)) ||
+				shape(i, true, r.digits, 4, 4) || shape(i, true, r.digits, 3, 4) ||
+				((runs[i+1].sep == ')' || runs[i+1].sep == '\uff09') && (runs[i+1].digits == 7 || runs[i+1].digits == 8)))
 		switch {
-		case mobile && (shape(i, 3, 4, 4) || shape(i, 4, 3, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i+1].text))),
+		case mobile && (shape(i, true, 3, 4, 4) || shape(i, false, 7, 4) || (shape(i, false, 3, 8) && !isDate(runs[i+1].text))),
 			landline,
-			shape(i, 6, 8, 4), shape(i, 6, 8, 3) && runs[i+2].xAfter,
-			shape(i, 6, 4, 4, 4), shape(i, 6, 4, 4, 3) && runs[i+3].xAfter, shape(i, 6, 6, 3),
-			shape(i, 4, 4, 4, 4):
+			shape(i, true, 6, 8, 4), shape(i, true, 6, 8, 3) && runs[i+2].xAfter,
+			shape(i, true, 6, 4, 4, 4), shape(i, true, 6, 4, 4, 3) && runs[i+3].xAfter, shape(i, true, 6, 6, 3),
+			shape(i, false, 4, 4, 4, 4):
 			return r.at
 		}
 	}
 	return -1
 }
 
-// numberSeparators may join the groups of a number written in groups:
-// space, hyphen, full stop, slash, underscore, a closing bracket (after an
-// area code), the full-width comma, ASCII, full-width or ideographic.
-const numberSeparators = " -./_)\u3000\uff0d\uff0e\uff0f\uff3f\uff09\uff0c"
+// personalDigits tells whether a run of 11 or more digits reads as a
+// person's number rather than any long number.
+func personalDigits(d []byte, xAfter bool) bool {
+	switch n := len(d); {
+	case n == 11 && d[0] == '1' && d[1] >= '3':
+		return true // a mobile
+	case (n == 11 || n == 12) && d[0] == '0':
+		return true // a landline with its area code
+	case n == 18:
+		return idCheck(d[:17]) == d[17]
+	case n == 17 && xAfter:
+		return idCheck(d) == 'X'
+	case n == 15:
+		m, day := int(d[8]-'0')*10+int(d[9]-'0'), int(d[10]-'0')*10+int(d[11]-'0')
+		return m >= 1 && m <= 12 && day >= 1 && day <= 31
+	}
+	return false
+}
+
+// idCheck is the check character of the first 17 digits of a resident
+// identity number (GB 11643, ISO 7064 MOD 11-2).
+func idCheck(d []byte) byte {
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i, w := range weights {
+		sum += int(d[i]-'0') * w
+	}
+	return "10X98765432"[sum%11]
+}
 
 // zeroWidth tells the invisible characters a number can be split by.
 func zeroWidth(r rune) bool {

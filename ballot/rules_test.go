@@ -19,7 +19,15 @@ func TestLongNumber(t *testing.T) {
 		{"身份证 370212 1965 0226 1250", len("身份证 ")},
 		{"身份证 370212 1965 0226 125X", len("身份证 ")},
 		{"老身份证 370212 650226 125", len("老身份证 ")},
-		{"手机 1395 234 0019", len("手机 ")},
+		{"手机 1395 234 0019", -1}, // 4-3-4: amounts are written so too (1500-300-2000元)
+		{"1201，1202，1203，1204室业主同意", -1},
+		{"1201/1202/1203/1204", -1},
+		{"2023，2024，2025，2026年度物业费", -1},
+		{"三项费用1500/300/2000元", -1},
+		{"费用分别为1800，260，3500元", -1},
+		{"维修1500-300-2000元", -1},
+		{"1500000/2000", -1},
+		{"手机 139/5234-0019", -1}, // two separators
 		{"手机 139/5234/0019", len("手机 ")},
 		{"手机 139_5234_0019", len("手机 ")},
 		{"手机 139，5234，0019", len("手机 ")},
@@ -86,6 +94,32 @@ func FuzzLongNumber(f *testing.F) {
 			t.Fatalf("LongNumber(%q) = %d, at %q, not a digit", s, at, r)
 		}
 	})
+}
+
+// TestPersonalNumber: in a title or a unit's number, a run of digits
+// counts only as a phone or an identity number, not as any long number.
+func TestPersonalNumber(t *testing.T) {
+	for _, c := range []struct {
+		s  string
+		at int
+	}{
+		{"招标编号QDZB2026051200012", -1},
+		{"370212000000001", -1}, // a property code, no birth date
+		{"6222021234567890", -1},
+		{"咨询13812345678", len("咨询")},
+		{"咨询053288886666", len("咨询")},
+		{"370212196502261250", -1}, // a wrong check digit
+		{"37021219650226125X", 0},
+		{"110101199003071233", 0},
+		{"11010119900307123X", -1},
+		{"370212650226125", 0},
+		{"咨询 0532-88886666", len("咨询 ")},
+		{"业主 370212 1965 0226 1250", len("业主 ")},
+	} {
+		if got := PersonalNumber(c.s); got != c.at {
+			t.Errorf("PersonalNumber(%q) = %d, want %d", c.s, got, c.at)
+		}
+	}
 }
 
 // TestMaskedLikeTheRoll: a ballot's masked phone has the roll's shape, so

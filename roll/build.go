@@ -164,10 +164,10 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		case !validUnitID(u.ID):
 			add(i, -1, "unit_id", ErrInvalid, "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", u.ID)
 			okUnit = false
-		case !onRoll && ballot.LongNumber(u.ID) >= 0:
+		case !onRoll && ballot.PersonalNumber(u.ID) >= 0:
 			// Unit numbers are published on the notice; the id itself is
 			// not echoed.
-			add(i, -1, "unit_id", ErrInvalid, "the unit id reads as a phone or identity number (11 or more digits): give the unit's number, like 3-1-201")
+			add(i, -1, "unit_id", ErrInvalid, "the unit id reads as a phone or identity number: give the unit's number, like 3-1-201, or its property code")
 			okUnit = false
 		default:
 			if j, dup := firstUnit[u.ID]; dup {

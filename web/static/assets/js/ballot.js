@@ -73,18 +73,25 @@ function isWhiteSpace(cp) {
 }
 
 // longNumber finds in free text a number that is most likely a person's
-// phone, identity or bank card number, as ballot.LongNumber in Go does (the
-// server refuses such text; the console says so before sending): 11 or more
-// digits in a row, ASCII or full-width, or such a number in groups joined by
-// one space, hyphen or full stop: a mobile number (13 to 19…) as 3-4-4, 7-4 or 3-8, an
-// identity number as 6-8-4 or 6-8-3 and X, a card number as four or more
-// groups of 4. It returns whether it found one.
+// phone, identity or bank card number, exactly as ballot.LongNumber in Go
+// does (the server refuses such text; the console says so before sending;
+// TestLongNumberAgreesWithGo keeps them one): 11 or more digits in a row,
+// ASCII or full-width, or such a number in groups joined by one space,
+// hyphen or full stop (zero-width characters skipped): a mobile number (13
+// to 19…) as 3-4-4, 7-4 or 3-8, a landline with its area code, an identity
+// number as 6-8-4, 6-4-4-4 or 6-6-3 (or 3 and X last), a card number as four
+// or more groups of 4; a mobile, landline or identity number also joined
+// throughout by one slash, underscore or full-width comma. It returns
+// whether it found one.
 export function longNumber(s) {
   const digit = (c) => (c >= '0' && c <= '9') || (c >= '\uff10' && c <= '\uff19');
   const ascii = (c) => (c >= '\uff10' ? String.fromCharCode(c.charCodeAt(0) - 0xff10 + 48) : c);
+  const basicSeps = ' -.\u3000\uff0d\uff0e';
+  const moreSeps = '/_\uff0f\uff3f\uff0c';
+  const closing = ')\uff09';
   const runs = [];
   let inRun = false;
-  let sepSeen = false;
+  let sep = '';
   for (const c of s) {
     if ('\u200b\u200c\u200d\u2060\ufeff'.includes(c)) continue; // invisible: neither a digit nor a separator
     if (digit(c) && inRun) {
@@ -92,21 +99,35 @@ export function longNumber(s) {
       r.text += ascii(c);
       r.digits++;
     } else if (digit(c)) {
-      runs.push({ digits: 1, text: ascii(c), joined: sepSeen, xAfter: false });
+      runs.push({ digits: 1, text: ascii(c), sep, xAfter: false });
       inRun = true;
-      sepSeen = false;
-    } else if (inRun && ' -./_)\u3000\uff0d\uff0e\uff0f\uff3f\uff09\uff0c'.includes(c)) {
+      sep = '';
+    } else if (inRun && (basicSeps.includes(c) || moreSeps.includes(c) || closing.includes(c))) {
       inRun = false;
-      sepSeen = true;
+      sep = c;
     } else {
       if (inRun && 'XxＸｘ'.includes(c)) runs[runs.length - 1].xAfter = true;
       inRun = false;
-      sepSeen = false;
+      sep = '';
     }
-    if (runs.length > 0 && runs[runs.length - 1].digits >= 11) return true;
   }
-  const shape = (i, ...digits) => i + digits.length <= runs.length &&
-    digits.every((n, k) => runs[i + k].digits === n && (k === 0 || runs[i + k].joined));
+  if (runs.some((r) => r.digits >= 11)) return true;
+  // shape: the runs from i on are groups of these many digits, joined by
+  // basic separators, or, where more is set, by one of moreSeps throughout.
+  const shape = (i, more, ...digits) => {
+    if (i + digits.length > runs.length) return false;
+    let basic = true;
+    let same = true;
+    for (let k = 0; k < digits.length; k++) {
+      const r = runs[i + k];
+      if (r.digits !== digits[k] || (k > 0 && r.sep === '')) return false;
+      if (k > 0) {
+        basic = basic && basicSeps.includes(r.sep);
+        same = same && moreSeps.includes(r.sep) && r.sep === runs[i + 1].sep;
+      }
+    }
+    return basic || (more && same);
+  };
   // A mobile number starts 13 to 19; written 3-8, its 8 digits are no date
   // (3-1-131 20260512 is a room and a day).
   const mobile = (r) => r.text[0] === '1' && r.text.length > 1 && r.text[1] >= '3';
@@ -118,15 +139,16 @@ export function longNumber(s) {
     return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
   };
   // A landline: an area code of 3 or 4 digits starting 0, then 7 or 8
-  // digits (0532-88886666, (0532)88886666, 0532 8888 6666).
-  const landline = (r, i) => r.text[0] === '0' && (r.digits === 3 || r.digits === 4) && i + 1 < runs.length && runs[i + 1].joined &&
-    (runs[i + 1].digits === 7 || (runs[i + 1].digits === 8 && !isDate(runs[i + 1].text)) ||
-      shape(i, r.digits, 4, 4) || shape(i, r.digits, 3, 4));
-  return runs.some((r, i) => (mobile(r) && (shape(i, 3, 4, 4) || shape(i, 4, 3, 4) || shape(i, 7, 4) || (shape(i, 3, 8) && !isDate(runs[i + 1].text)))) ||
+  // digits, or 4-4 or 3-4 (a bracket may close the area code).
+  const landline = (r, i) => r.text[0] === '0' && (r.digits === 3 || r.digits === 4) && i + 1 < runs.length &&
+    (shape(i, true, r.digits, 7) || (shape(i, true, r.digits, 8) && !isDate(runs[i + 1].text)) ||
+      shape(i, true, r.digits, 4, 4) || shape(i, true, r.digits, 3, 4) ||
+      (closing.includes(runs[i + 1].sep) && runs[i + 1].sep !== '' && (runs[i + 1].digits === 7 || runs[i + 1].digits === 8)));
+  return runs.some((r, i) => (mobile(r) && (shape(i, true, 3, 4, 4) || shape(i, false, 7, 4) || (shape(i, false, 3, 8) && !isDate(runs[i + 1].text)))) ||
     landline(r, i) ||
-    shape(i, 6, 8, 4) || (shape(i, 6, 8, 3) && runs[i + 2].xAfter) ||
-    shape(i, 6, 4, 4, 4) || (shape(i, 6, 4, 4, 3) && runs[i + 3].xAfter) || shape(i, 6, 6, 3) ||
-    shape(i, 4, 4, 4, 4));
+    shape(i, true, 6, 8, 4) || (shape(i, true, 6, 8, 3) && runs[i + 2].xAfter) ||
+    shape(i, true, 6, 4, 4, 4) || (shape(i, true, 6, 4, 4, 3) && runs[i + 3].xAfter) || shape(i, true, 6, 6, 3) ||
+    shape(i, false, 4, 4, 4, 4));
 }
 
 // checkNote applies the rules of attestation.note (§3): 1–500 bytes of
