@@ -454,7 +454,10 @@ func ValidRejectionReason(reason string) bool {
 	}
 	n := 0
 	for _, r := range reason {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+		// Control characters, line separators, and the invisible and
+		// direction-changing characters a note may not hold either.
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
+			(r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2060 && r <= 0x2069) || r == 0xfeff {
 			return false
 		}
 		n++

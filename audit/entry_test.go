@@ -19,3 +19,16 @@ func TestParseEntryUnknownKind(t *testing.T) {
 		t.Errorf("ParseEntry(a known kind with two bodies) = %v, want malformed, not unknown", err)
 	}
 }
+
+// TestValidRejectionReason: a rejection's reason is one visible line, as
+// signed and shown.
+func TestValidRejectionReason(t *testing.T) {
+	for s, want := range map[string]bool{
+		"回拨核实：业主称未表示同意": true, "": false, " 前有空格": false, "两行\n理由": false, "零宽\u200b字符": false,
+		"方向\u202e控制": false, "\ufeff字节序": false, strings.Repeat("字", 200): true, strings.Repeat("字", 201): false, "bad \xff utf-8": false,
+	} {
+		if got := audit.ValidRejectionReason(s); got != want {
+			t.Errorf("ValidRejectionReason(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

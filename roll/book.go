@@ -308,10 +308,10 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			case rec.Name != o.Name:
 				// Neither the name nor the units on record are told: the
 				// answer would say whose a guessed identity number is.
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner, onRoll: o.ID,
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner, onRoll: []string{o.ID},
 					Reason: "the roll has this identity number under another name: check the name and the number against the owner's papers"})
 			case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner, onRoll: o.ID,
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner, onRoll: []string{o.ID},
 					Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
 			}
 			stored[o.ID] = &rec
@@ -424,31 +424,24 @@ func coOwners(owners []UnitOwner) (set string, rep int, repID string) {
 }
 
 // sameBuyerProblems refuses co-owned units of the batch whose owners hold
-// another unit together, in the batch or on the roll, under another
-// representative. The same co-owners are one buyer, so one person of the
-// headcount (SPC interpretation art. 9), who votes through one
-// representative; with two, the roll would count them twice.
+// another unit together on the roll under another representative (the
+// batch's own units are checked by build). The same co-owners are one
+// buyer, so one person of the headcount (SPC interpretation art. 9), who
+// votes through one representative; with two, the roll would count them
+// twice. A roll that already names two for them (stored before this rule)
+// takes either.
 func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[string]int) ([]Problem, error) {
-	type held struct {
-		unit, rep int
-		repID     string
-	}
-	first := make(map[string]held) // co-owner set -> its first co-owned unit of the batch
+	checked := make(map[string]bool) // co-owner sets looked up on the roll
 	var probs []Problem
 	for _, u := range batch.Units {
 		if len(u.Owners) < 2 {
 			continue
 		}
 		set, rep, repID := coOwners(u.Owners)
-		if h, ok := first[set]; ok {
-			if h.repID != repID {
-				other := &Problem{Unit: h.unit, Owner: h.rep, Field: "representative"}
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner, Other: other,
-					Reason: fmt.Sprintf("the same co-owners hold the unit at %s with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit", other.Path())})
-			}
-			continue
+		if checked[set] {
+			continue // build compared the batch's units of one set
 		}
-		first[set] = held{index[u.ID], rep, repID}
+		checked[set] = true
 		// The units on the roll that one of the co-owners holds (all of
 		// them hold a unit of the same set), minus any the batch replaces
 		// (a transfer's unit).
@@ -460,6 +453,7 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 		if !ok {
 			continue
 		}
+		var reps []string // the set's representatives on the roll
 		for _, id := range rec.Units {
 			if _, inBatch := index[id]; inBatch {
 				continue
@@ -474,11 +468,17 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 			for i, o := range ur.Owners {
 				stored[i] = UnitOwner{OwnerID: o.OwnerID, Representative: o.Representative}
 			}
-			if s, _, r := coOwners(stored); s == set && r != repID {
-				probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner, onRoll: repID,
-					Reason: "the same co-owners hold a unit on the roll with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit"})
-				break
+			if s, _, r := coOwners(stored); s == set && !slices.Contains(reps, r) {
+				reps = append(reps, r)
 			}
+		}
+		if len(reps) > 0 && !slices.Contains(reps, repID) {
+			owners := make([]string, len(u.Owners))
+			for i, o := range u.Owners {
+				owners[i] = o.OwnerID
+			}
+			probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner, onRoll: owners,
+				Reason: "the same co-owners hold a unit on the roll with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit"})
 		}
 	}
 	return probs, nil
@@ -834,9 +834,12 @@ func (b *Book) accessEntries(ctx context.Context, communityID, action string, af
 				next = out[len(out)-1].Seq
 				return false
 			}
+			// Recorded before such reasons and labels were refused.
 			if ballot.LongNumber(e.Reason) >= 0 {
-				// Recorded before such reasons were refused.
 				e.Reason = "（理由含电话或证件号码，不予显示 withheld: it holds a phone or identity number）"
+			}
+			if ballot.LongNumber(e.Label) >= 0 {
+				e.Label = "（标签含电话或证件号码，不予显示 withheld: it holds a phone or identity number）"
 			}
 			out = append(out, e)
 			return true

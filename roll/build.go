@@ -49,10 +49,10 @@ type Problem struct {
 	// Other is the other place a conflict names in Reason (as its Path),
 	// for a file's rows to replace.
 	Other *Problem
-	// onRoll is the owner on the roll the problem's identity number
+	// onRoll are the owners on the roll the problem's identity numbers
 	// matched (a conflict with the stored roll): the refusal tells that the
-	// number is on the roll, which Book.RecordIdentityMatches records.
-	onRoll string
+	// numbers are on the roll, which Book.RecordIdentityMatches records.
+	onRoll []string
 }
 
 // Path names the problem's place in an API request, e.g.
@@ -100,8 +100,10 @@ func (e *ImportError) Error() string {
 func (e *ImportError) OwnersMatched() []string {
 	var out []string
 	for _, p := range e.Problems {
-		if p.onRoll != "" && !slices.Contains(out, p.onRoll) {
-			out = append(out, p.onRoll)
+		for _, o := range p.onRoll {
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
 		}
 	}
 	return out
@@ -318,7 +320,31 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			b.Units = append(b.Units, u)
 		}
 	}
+	// The same co-owners of several units of the input take one
+	// representative (sameBuyerProblems compares with the roll).
+	type held struct {
+		unit, rep int
+		repID     string
+	}
+	firstSet := make(map[string]held)
+	for _, u := range b.Units {
+		if len(u.Owners) < 2 {
+			continue
+		}
+		set, rep, repID := coOwners(u.Owners)
+		h, ok := firstSet[set]
+		if !ok {
+			firstSet[set] = held{firstUnit[u.ID], rep, repID}
+			continue
+		}
+		if h.repID != repID {
+			other := &Problem{Unit: h.unit, Owner: h.rep, Field: "representative"}
+			add(firstUnit[u.ID], rep, "representative", ErrConflictingOwner, "the same co-owners hold the unit at %s with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit", other.Path())
+			probs[len(probs)-1].Other = other
+		}
+	}
 	if len(probs) > 0 {
+		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Unit - b.Unit })
 		return nil, &ImportError{Problems: probs}
 	}
 	for _, u := range b.Units {

@@ -53,6 +53,23 @@ func RecordRevealAsBefore(ctx context.Context, b *Book, communityID, ownerID, re
 		if err != nil {
 			return err
 		}
-		return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Action: "reveal_phone", CommunityID: communityID, OwnerID: ownerID, Reason: reason})
+		return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Action: "reveal_phone", CommunityID: communityID, OwnerID: ownerID, Reason: reason,
+			Label: "审计 13912345678"})
+	})
+}
+
+// SetRepresentative rewrites which owner represents a stored co-owned
+// unit, as a version before the one-representative rule could have
+// stored it.
+func SetRepresentative(ctx context.Context, b *Book, communityID, unitID, ownerID string) error {
+	return b.st.Update(ctx, func(tx store.Tx) error {
+		var ur unitRecord
+		if _, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &ur); err != nil {
+			return err
+		}
+		for i := range ur.Owners {
+			ur.Owners[i].Representative = ur.Owners[i].OwnerID == ownerID
+		}
+		return store.PutJSON(tx, store.Units, store.Key(communityID, unitID), ur)
 	})
 }

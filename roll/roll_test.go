@@ -626,8 +626,9 @@ func TestPhoneRevealsWithholdANumber(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _, err := b.PhoneReveals(ctx, "cm1", 0, 10)
-	if err != nil || len(got) != 1 || strings.Contains(got[0].Reason, "13912345678") || !strings.Contains(got[0].Reason, "withheld") {
-		t.Errorf("PhoneReveals = %+v, %v; want the reason withheld", got, err)
+	if err != nil || len(got) != 1 || strings.Contains(got[0].Reason, "13912345678") || !strings.Contains(got[0].Reason, "withheld") ||
+		strings.Contains(got[0].Label, "13912345678") || !strings.Contains(got[0].Label, "withheld") {
+		t.Errorf("PhoneReveals = %+v, %v; want the reason and the token's label withheld", got, err)
 	}
 	if _, _, err := b.PhoneReveals(ctx, "cm1", 0, 0); !errors.Is(err, roll.ErrInvalid) {
 		t.Errorf("PhoneReveals(limit 0) = %v, want ErrInvalid", err)
@@ -688,6 +689,11 @@ func TestSameCoOwnersOneRepresentative(t *testing.T) {
 		ie.Problems[0].Other == nil || ie.Problems[0].Other.Path() != "units[0].owners[0].representative" || !errors.Is(err, roll.ErrConflictingOwner) {
 		t.Fatalf("two representatives for the same co-owners in one import: %v, want one problem at units[1].owners[1] naming units[0].owners[0]", err)
 	}
+	// roll import --check finds it too (Build, without the roll).
+	if _, err := roll.Build(ident(t), []roll.UnitInput{person("1-1-101", "90.00", rep(jia), yi), person("1-1-102", "60.00", jia, rep(yi))}); !errors.As(err, &ie) ||
+		len(ie.Problems) != 1 || ie.Problems[0].Path() != "units[1].owners[1].representative" {
+		t.Errorf("Build of two representatives for the same co-owners: %v", err)
+	}
 	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "90.00", rep(jia), yi)}); err != nil {
 		t.Fatal(err)
 	}
@@ -723,6 +729,32 @@ func TestSameCoOwnersOneRepresentative(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("a transfer to the same co-owners under the same representative: %v", err)
+	}
+
+	// A roll stored before this rule names two representatives for 甲
+	// and 乙 (101: 甲, 102: 乙): either is taken, so that its units can
+	// still be sold and imported beside.
+	units, err := b.Units(ctx, "cm1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var yiID string
+	for _, u := range units {
+		if u.ID == "1-1-101" {
+			for _, o := range u.Owners {
+				if !o.Representative {
+					yiID = o.OwnerID
+				}
+			}
+		}
+	}
+	if err := roll.SetRepresentative(ctx, b, "cm1", "1-1-102", yiID); err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range []roll.UnitInput{person("1-1-105", "40.00", rep(yi), jia), person("1-1-106", "40.00", yi, rep(jia))} {
+		if _, err := b.Import(ctx, "cm1", []roll.UnitInput{in}); err != nil {
+			t.Errorf("an import beside a roll with two representatives for the same co-owners, naming the %d: %v", i, err)
+		}
 	}
 }
 

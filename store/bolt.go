@@ -296,8 +296,9 @@ func (b *Bolt) UpdateThen(ctx context.Context, fn func(Tx) error, then func(writ
 		if serr := b.journal.sync(upTo); serr != nil {
 			if err != nil && !errors.Is(err, ErrWriteFailed) {
 				// fn's own answer rests on what was not made durable:
-				// the failure is the answer.
-				return fmt.Errorf("%w (the transaction had failed: %v)", serr, err)
+				// the failure is the answer, and fn's is not told (it
+				// may say what was read, as a refused import does).
+				return fmt.Errorf("%w (the transaction's own answer, which rested on it, is withheld)", serr)
 			}
 			return serr
 		}
