@@ -761,7 +761,7 @@ func TestSameCoOwnersOneRepresentative(t *testing.T) {
 // TestMaskPhoneHasTheBallotsShape: the roll's mask of a phone of any
 // length is one a ballot may carry (ballot.MaskedLikeTheRoll).
 func TestMaskPhoneHasTheBallotsShape(t *testing.T) {
-	for _, p := range []string{"5557777", "88886666", "13800138000", "053288886666"} {
+	for _, p := range []string{"5557777", "88886666", "0532888866", "13800138000", "053288886666"} {
 		if m := roll.MaskPhone(p); !ballot.MaskedLikeTheRoll(m) {
 			t.Errorf("MaskPhone(%s) = %s, which a ballot may not carry", p, m)
 		}

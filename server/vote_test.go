@@ -2062,8 +2062,14 @@ func TestIdentityMatchesRecorded(t *testing.T) {
 	if server.ReasonOf(err) != "INVALID_IMPORT" {
 		t.Fatalf("an import with a zero area: %v", err)
 	}
+	// Nor one that compared with the roll and found only a unit on it.
+	_, err = v.rs.ImportUnits(v.ctx(v.staffTok), &ov.ImportUnitsRequest{CommunityId: v.community, Units: []*ov.UnitInput{{UnitId: v.units[3], RegisteredAreaM2: "80.00",
+		Owners: []*ov.OwnerInput{{Name: "新业主", IdNumber: idNumberN(903)}}}}})
+	if server.ReasonOf(err) != "INVALID_IMPORT" {
+		t.Fatalf("an import of a unit on the roll: %v", err)
+	}
 	if got, err := list(v.e.admin); err != nil || len(got) != 0 {
-		t.Fatalf("identity matches after a refusal about an area = %v, %v; want none", got, err)
+		t.Fatalf("identity matches after refusals about an area and a unit = %v, %v; want none", got, err)
 	}
 	// Owner 52's number under another name: refused, and recorded.
 	_, err = v.rs.ImportUnits(v.ctx(v.staffTok), &ov.ImportUnitsRequest{CommunityId: v.community, Units: []*ov.UnitInput{{UnitId: "9-9-902", RegisteredAreaM2: "80.00",
