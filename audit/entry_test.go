@@ -32,3 +32,12 @@ func TestValidRejectionReason(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscrepancyNamesTheLine: a discrepancy names the log entry by its
+// index and by the line of log.jsonl an auditor opens.
+func TestDiscrepancyNamesTheLine(t *testing.T) {
+	d := &audit.Discrepancy{Check: "ballot-id", Entry: 4, Detail: "changed"}
+	if got, want := d.Error(), "ballot-id: log entry 4 (log.jsonl line 5): changed"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

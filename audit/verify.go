@@ -41,7 +41,7 @@ type Discrepancy struct {
 
 func (d *Discrepancy) Error() string {
 	if d.Entry >= 0 {
-		return fmt.Sprintf("%s: log entry %d: %s", d.Check, d.Entry, d.Detail)
+		return fmt.Sprintf("%s: log entry %d (%s line %d): %s", d.Check, d.Entry, FileLog, d.Entry+1, d.Detail)
 	}
 	return fmt.Sprintf("%s: %s", d.Check, d.Detail)
 }
@@ -344,7 +344,7 @@ func (v *verifier) parseEntries() ([]*Entry, error) {
 			return nil, fail("entry-malformed", i, "%v", err)
 		}
 		if e.Index != uint64(i) {
-			return nil, fail("entry-order", i, "line %d of %s holds entry %d: an entry is missing, added or out of order", i+1, FileLog, e.Index)
+			return nil, fail("entry-order", i, "the line holds entry %d: an entry is missing, added or out of order", e.Index)
 		}
 		if e.Assembly != v.b.Keys.Assembly {
 			return nil, fail("entry-malformed", i, "entry of assembly %q in the export of %q", e.Assembly, v.b.Keys.Assembly)
@@ -971,13 +971,16 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 func (v *verifier) checkResultFile() error {
 	if v.result == nil {
 		if v.b.Result != nil {
-			return fail("result", -1, "%s exists but the log has no result", FileResult)
+			return fail("result", -1, "%s exists but the log has no result (a log cut short? %s has %d entries)", FileResult, FileLog, len(v.b.Entries))
 		}
 		return nil
 	}
 	var want bytes.Buffer
 	if err := recount.WriteJSON(&want, *v.result); err != nil {
 		return err
+	}
+	if len(v.b.Result) == 0 {
+		return fail("result", -1, "%s is missing or empty, and the log has the result", FileResult)
 	}
 	if !bytes.Equal(want.Bytes(), v.b.Result) {
 		wl, gl := strings.Split(want.String(), "\n"), strings.Split(string(v.b.Result), "\n")
