@@ -61,14 +61,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // parseFlags parses a command's flags: -h or --help is flag.ErrHelp (the
 // usage printed, exit status 0), a bad flag a usage error (status 2).
+// parseFlags parses a command's flags, before or after its arguments
+// (verify DIR --log-verifier KEY as well as verify --log-verifier KEY DIR);
+// after "--" everything is an argument.
 func parseFlags(fl *flag.FlagSet, args []string) error {
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		rest := fl.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
 	}
-	return nil
+	return fl.Parse(append([]string{"--"}, positional...))
 }
 
 // groupHelp answers -h, --help or help given to a command with
