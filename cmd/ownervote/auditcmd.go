@@ -120,7 +120,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if fl.NArg() != 1 {
-		return fmt.Errorf("%w: verify DIR (a directory written by ownervote export)", errUsage)
+		return fmt.Errorf("%w: verify [--log-verifier KEY] DIR (a directory written by ownervote export; KEY: the log verifier key the street office publishes)", errUsage)
 	}
 	dir := fl.Arg(0)
 	// Not a directory at all is the auditor's mistake, not a bad export.
