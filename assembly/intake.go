@@ -832,6 +832,8 @@ func (r *Registry) Reject(ctx context.Context, assemblyID, ballotID, reason stri
 	switch {
 	case !audit.ValidRejectionReason(reason):
 		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters on one line, without spaces around: what the check found", ErrInvalid), "请填写驳回理由（1至200字、一行，将公开记录）")
+	case !audit.VisibleText(reason):
+		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: invisible or direction-changing characters (zero-width spaces, bidi controls) are not allowed: type the reason again", ErrInvalid), "驳回理由含不可见字符或文字方向控制符（常见于复制粘贴），请重新输入")
 	case ballot.LongNumber(reason) >= 0:
 		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule), "理由"+ballot.LongNumberRuleZH)
 	}

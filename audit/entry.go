@@ -446,6 +446,19 @@ func RejectionStatement(assemblyID, ballotID, reason string) []byte {
 	return fmt.Appendf(nil, "ownervote-rejection/1\nassembly=%s\nballot=%s\nreason=%s\n", assemblyID, ballotID, reason)
 }
 
+// VisibleText reports whether s holds no invisible or direction-changing
+// character (zero-width spaces and joiners, marks, bidi embeddings and
+// isolates, word joiners, the byte-order mark), which make a text read
+// otherwise than it is: what intake asks of a rejection's reason.
+func VisibleText(s string) bool {
+	for _, r := range s {
+		if (r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2060 && r <= 0x2069) || r == 0xfeff || r == 0x061c {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidRejectionReason reports whether a rejection's reason can be signed
 // and logged: 1 to 200 characters of one line, no control characters.
 func ValidRejectionReason(reason string) bool {
@@ -454,10 +467,10 @@ func ValidRejectionReason(reason string) bool {
 	}
 	n := 0
 	for _, r := range reason {
-		// Control characters, line separators, and the invisible and
-		// direction-changing characters a note may not hold either.
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
-			(r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2060 && r <= 0x2069) || r == 0xfeff {
+		// Control characters and line separators: the reason is one line
+		// of the signed statement. (Intake refuses invisible and
+		// direction-changing characters too: VisibleText.)
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
 			return false
 		}
 		n++

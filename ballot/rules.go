@@ -290,25 +290,28 @@ const LongNumberRuleZH = "不能含电话、证件或银行卡号码（11位以�
 // space, hyphen or full stop (ASCII, full-width or the ideographic space;
 // zero-width characters are skipped): a mobile number (13 to 19…) as
 // 3-4-4, 7-4 or 3-8 digits (138 1234 5678; 3-8 where the 8 are no date, as
-// in 3-1-131 20260512), a landline with its area code (0532-88886666,
-// 0532 8888 6666, (0532)88886666), a resident identity number as 6-8-4,
+// in 3-1-131 20260512), a landline with its area code (010, 02x or four
+// digits starting 0; a local number starting 2 to 9: 0532-88886666,
+// 0532 8888 6666, (0532) 88886666), a resident identity number as 6-8-4,
 // 6-4-4-4 or 6-6-3 digits (or with 3 and X last), a card number as four
-// groups of 4 digits or more. A mobile, landline or identity number may
-// also be joined throughout by one slash, underscore or full-width comma
-// (139/5234/0019), not a card's groups, which lists of rooms and years
-// share (1201，1202，1203，1204). It returns the byte offset where the
-// number starts, or -1. Dates, times, unit numbers (3-1-201), areas,
-// amounts and masked phones (138****5678) pass. The console's ballot.js
-// has the same rule (longNumber).
+// groups of 4 digits or more. A landline or an identity number of 6-8-4
+// or 6-4-4-4 may also be joined throughout by one slash, underscore or
+// full-width comma (ASCII or full-width: 0532/8888/6666); the other shapes
+// not, since lists of rooms, years and amounts are written so
+// (1201，1202，1203，1204室; 150/1200/3000元). It returns the byte offset
+// where the number starts, or -1. Dates, times, unit numbers (3-1-201),
+// areas, amounts and masked phones (138****5678) pass. The console's
+// ballot.js has the same rule (longNumber).
 func LongNumber(s string) int { return findNumber(s, false) }
 
 // PersonalNumber finds, like LongNumber, a person's phone or identity
 // number in a text that may also hold other long numbers (a title naming a
-// tender, a unit numbered by its property code): a run of digits counts
-// only as a mobile (11 digits, 13 to 19…), a landline with its area code
-// (11 or 12 digits starting 0) or a resident identity number (18 digits,
-// or 17 and X, with its check digit; 15 with a birth date), and the
-// grouped forms as in LongNumber.
+// tender, a unit numbered by its property code): a run of digits, or an
+// identity number's groups, counts only as a mobile (11 digits, 13 to 19…,
+// maybe after 86 or 0086), a landline with its area code (11 or 12 digits
+// starting 0) or a resident identity number (18 digits, or 17 and X, with
+// its check digit; 15 with a birth date); a mobile's and a landline's
+// groups as in LongNumber, and no card's.
 func PersonalNumber(s string) int { return findNumber(s, true) }
 
 // Separators of a number written in groups: basicSeparators for every
@@ -348,6 +351,8 @@ func findNumber(s string, personalOnly bool) int {
 			inRun, sep = true, 0
 		case inRun && (strings.ContainsRune(basicSeparators, r) || strings.ContainsRune(moreSeparators, r) || r == ')' || r == '\uff09'):
 			inRun, sep = false, r
+		case !inRun && r == ' ' && (sep == ')' || sep == '\uff09'):
+			// "(0532) 88886666": the bracket joins across one space.
 		default:
 			if inRun && (r == 'X' || r == 'x' || r == 'Ｘ' || r == 'ｘ') {
 				runs[len(runs)-1].xAfter = true
@@ -380,22 +385,63 @@ func findNumber(s string, personalOnly bool) int {
 		}
 		return basic || (more && same)
 	}
+	// landline tells whether the runs from i on are a landline with its
+	// area code: 010, 02x or a 4-digit code starting 0, joined (by a
+	// basic separator, one of moreSeparators, or a closing bracket and
+	// maybe a space) to a local number starting 2 to 9 of 7 or 8 digits,
+	// or in groups of 4-4 or 3-4 (the second joined like the first, or by
+	// a basic separator). Times (0800 1200) and rooms (0101，0102) are no
+	// such number.
+	landline := func(i int) bool {
+		a := runs[i]
+		switch {
+		case a.text[0] != '0' || i+1 == len(runs):
+			return false
+		case a.digits == 3 && !(a.text[1] == '1' && a.text[2] == '0' || a.text[1] == '2'), a.digits != 3 && a.digits != 4:
+			return false
+		}
+		l := runs[i+1]
+		if l.sep == 0 || l.text[0] < '2' || !(strings.ContainsRune(basicSeparators+moreSeparators, l.sep) || l.sep == ')' || l.sep == '\uff09') {
+			return false
+		}
+		if l.digits == 7 || l.digits == 8 && !isDate(l.text) {
+			return true
+		}
+		if (l.digits == 4 || l.digits == 3) && i+2 < len(runs) {
+			m := runs[i+2]
+			return m.digits == 4 && m.sep != 0 && (strings.ContainsRune(basicSeparators, m.sep) || m.sep == l.sep)
+		}
+		return false
+	}
 	for i, r := range runs {
 		// A mobile number starts 13 to 19; written 3-8, its 8 digits are
 		// no date (3-1-131 20260512 is a room and a day).
 		mobile := r.text[0] == '1' && r.digits > 1 && r.text[1] >= '3'
-		// A landline: an area code of 3 or 4 digits starting 0, then 7 or
-		// 8 digits, or 4-4 or 3-4 (a bracket may close the area code).
-		landline := r.text[0] == '0' && (r.digits == 3 || r.digits == 4) && i+1 < len(runs) &&
-			(shape(i, true, r.digits, 7) || (shape(i, true, r.digits, 8) && !isDate(runs[i+1].text)) ||
-				shape(i, true, r.digits, 4, 4) || shape(i, true, r.digits, 3, 4) ||
-				((runs[i+1].sep == ')' || runs[i+1].sep == '\uff09') && (runs[i+1].digits == 7 || runs[i+1].digits == 8)))
+		var id []int // the groups of an identity number here, if any
 		switch {
-		case mobile && (shape(i, true, 3, 4, 4) || shape(i, false, 7, 4) || (shape(i, false, 3, 8) && !isDate(runs[i+1].text))),
-			landline,
-			shape(i, true, 6, 8, 4), shape(i, true, 6, 8, 3) && runs[i+2].xAfter,
-			shape(i, true, 6, 4, 4, 4), shape(i, true, 6, 4, 4, 3) && runs[i+3].xAfter, shape(i, true, 6, 6, 3),
-			shape(i, false, 4, 4, 4, 4):
+		case shape(i, true, 6, 8, 4), shape(i, true, 6, 8, 3) && runs[i+2].xAfter:
+			id = []int{i, i + 1, i + 2}
+		case shape(i, true, 6, 4, 4, 4), shape(i, true, 6, 4, 4, 3) && runs[i+3].xAfter:
+			id = []int{i, i + 1, i + 2, i + 3}
+		case shape(i, false, 6, 6, 3):
+			id = []int{i, i + 1, i + 2}
+		}
+		if id != nil && personalOnly {
+			// In a title or a unit's number, only a number that reads as
+			// an identity number (check digit, birth date) is one.
+			var d []byte
+			for _, k := range id {
+				d = append(d, runs[k].text...)
+			}
+			if !personalDigits(d, runs[id[len(id)-1]].xAfter) {
+				id = nil
+			}
+		}
+		switch {
+		case mobile && (shape(i, false, 3, 4, 4) || shape(i, false, 7, 4) || (shape(i, false, 3, 8) && !isDate(runs[i+1].text))),
+			landline(i),
+			id != nil,
+			!personalOnly && shape(i, false, 4, 4, 4, 4):
 			return r.at
 		}
 	}
@@ -405,9 +451,10 @@ func findNumber(s string, personalOnly bool) int {
 // personalDigits tells whether a run of 11 or more digits reads as a
 // person's number rather than any long number.
 func personalDigits(d []byte, xAfter bool) bool {
+	mobile := func(m []byte) bool { return len(m) == 11 && m[0] == '1' && m[1] >= '3' }
 	switch n := len(d); {
-	case n == 11 && d[0] == '1' && d[1] >= '3':
-		return true // a mobile
+	case mobile(d), n == 13 && string(d[:2]) == "86" && mobile(d[2:]), n == 15 && string(d[:4]) == "0086" && mobile(d[4:]):
+		return true // a mobile, maybe with the country code
 	case (n == 11 || n == 12) && d[0] == '0':
 		return true // a landline with its area code
 	case n == 18:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/roll"
@@ -161,10 +162,13 @@ func (s *assemblyService) GetBallotReceipt(ctx context.Context, req *ov.GetBallo
 		return nil, s.err(ctx, err)
 	}
 	// The log entry (a ballot's bytes: its choices, the staff who took it)
-	// only to the roles that may read the log, and to the sign-in that
-	// submitted the ballot: the city platform, told a counted ballot's id
-	// by an ALREADY_VOTED refusal, does not read a phone ballot by it.
-	if tok := tokenFrom(ctx); !slices.Contains(overseers, tok.Role) && out.Record.SubmittedBy != tok.ID {
+	// only to the roles that may read the log, to the sign-in that
+	// submitted the ballot, and to the city platform for the channels it
+	// relays (whatever token it used then): told a counted ballot's id by
+	// an ALREADY_VOTED refusal, it does not read a phone ballot by it.
+	tok := tokenFrom(ctx)
+	relayed := tok.Role == auth.Platform && (out.Record.Channel == ballot.Platform || out.Record.Channel == ballot.Online)
+	if !slices.Contains(overseers, tok.Role) && out.Record.SubmittedBy != tok.ID && !relayed {
 		out.LogEntry = nil
 	}
 	return receiptProto(out), nil

@@ -1521,6 +1521,7 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		{"without a reason", v.staff2Tok, v.rejection(id, "", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，将公开记录）"},
 		{"a reason of two lines", v.staff2Tok, v.rejection(id, "回拨核实\n业主称未同意", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，将公开记录）"},
 		{"a reason with a phone number", v.staff2Tok, v.rejection(id, "回拨13812345678核实不符", v.staff2), "INVALID_ARGUMENT", ""},
+		{"a reason pasted with a zero-width space", v.staff2Tok, v.rejection(id, "回拨核实\u200b不符", v.staff2), "INVALID_ARGUMENT", "驳回理由含不可见字符或文字方向控制符（常见于复制粘贴），请重新输入"},
 		{"a confirmation's signature", v.staff2Tok, func() *ov.RejectBallotRequest {
 			q := v.rejection(id, why, v.staff2)
 			q.Signature = v.confirmation(id, v.staff2).GetSignature()
@@ -1963,8 +1964,8 @@ func TestPublishedTextsHoldNoNumbers(t *testing.T) {
 		zh   string
 	}{
 		{"a title with a landline", func(a *ov.Assembly) { a.Title = "选聘物业（咨询 0532-88886666）" }, "会议名称将公开"},
-		{"a convener with a mobile", func(a *ov.Assembly) { a.Convener.Name = "联系人 139/5234/0019" }, "召集人名称将公开"},
-		{"a motion with an identity number", func(a *ov.Assembly) { a.Motions[0].Title = "业主 370212 1965 0226 1250 提议" }, "第1项议题将公开"},
+		{"a convener with a mobile", func(a *ov.Assembly) { a.Convener.Name = "联系人 139 5234 0019" }, "召集人名称将公开"},
+		{"a motion with an identity number", func(a *ov.Assembly) { a.Motions[0].Title = "业主 370212 1965 0226 125X 提议" }, "第1项议题将公开"},
 		{"a candidate with a phone", func(a *ov.Assembly) { a.Motions[0].Options[1].Name = "乙公司 13800138000" }, "第1项议题的第2个候选将公开"},
 	} {
 		_, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: asm(tc.edit)})
@@ -2043,6 +2044,15 @@ func TestPublishedTextsHoldNoNumbers(t *testing.T) {
 	}
 	if rc := receipt(v.platTok, r.GetBallotId()); !bytes.Equal(rc.GetLogEntry(), r.GetLogEntry()) {
 		t.Error("the platform gets its own ballot's receipt without its log entry")
+	}
+	// Through a new token (the old one replaced), the platform still gets
+	// the entries of the channels it relays, and still not the others.
+	newTok := v.e.token(auth.Platform, "")
+	if rc := receipt(newTok, r.GetBallotId()); !bytes.Equal(rc.GetLogEntry(), r.GetLogEntry()) {
+		t.Error("the platform's new token gets a PLATFORM ballot's receipt without its log entry")
+	}
+	if rc := receipt(newTok, phone.GetBallotId()); len(rc.GetLogEntry()) != 0 {
+		t.Error("the platform's new token reads the phone ballot's log entry")
 	}
 }
 

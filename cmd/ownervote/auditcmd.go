@@ -244,7 +244,7 @@ func checkReceipt(rf receiptFile, keys keysFile) (string, error) {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	if len(rf.LogEntry) == 0 {
-		return "", fmt.Errorf("the receipt has no log_entry: ask the server for it again (GET …/ballots/{id}/receipt)")
+		return "", fmt.Errorf("the receipt has no log_entry: the server gives it to the sign-in that submitted the ballot, the city platform for its channels, and log readers (staff, committee, auditors): fetch the receipt as one of them (GET …/ballots/{id}/receipt)")
 	}
 	if err := audit.VerifyInclusion(rf.LogEntry, rf.LogIndex, cp.Size, rf.InclusionProof, cp.Hash); err != nil {
 		return "", fmt.Errorf("inclusion proof: log entry %d with its proof of %d hashes does not lead to the signed root %x of %d entries: the receipt's log_entry, log_index or inclusion_proof is not what the server logged",

@@ -59,11 +59,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parseFlags parses a command's flags: -h or --help is flag.ErrHelp (the
-// usage printed, exit status 0), a bad flag a usage error (status 2).
 // parseFlags parses a command's flags, before or after its arguments
-// (verify DIR --log-verifier KEY as well as verify --log-verifier KEY DIR);
-// after "--" everything is an argument.
+// (verify DIR --log-verifier KEY as well as verify --log-verifier KEY DIR;
+// after "--" everything is an argument): -h or --help is flag.ErrHelp
+// (the usage printed, exit status 0), a bad flag a usage error (status 2).
 func parseFlags(fl *flag.FlagSet, args []string) error {
 	var positional []string
 	for {

@@ -88,8 +88,8 @@ type AssemblyServiceClient interface {
 	// rejection sent again gets the same reply; so does a confirmation.
 	RejectBallot(ctx context.Context, in *RejectBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// GetBallotReceipt returns the signed receipt of a ballot; its log entry
-	// only to the roles that may list the log and to the sign-in that
-	// submitted the ballot.
+	// only to the roles that may list the log, to the sign-in that submitted
+	// the ballot, and to the city platform for ONLINE and PLATFORM ballots.
 	GetBallotReceipt(ctx context.Context, in *GetBallotReceiptRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// ListBallots lists every ballot received, refused and superseded ones
 	// included, with the reason.
@@ -498,8 +498,8 @@ type AssemblyServiceServer interface {
 	// rejection sent again gets the same reply; so does a confirmation.
 	RejectBallot(context.Context, *RejectBallotRequest) (*BallotReceipt, error)
 	// GetBallotReceipt returns the signed receipt of a ballot; its log entry
-	// only to the roles that may list the log and to the sign-in that
-	// submitted the ballot.
+	// only to the roles that may list the log, to the sign-in that submitted
+	// the ballot, and to the city platform for ONLINE and PLATFORM ballots.
 	GetBallotReceipt(context.Context, *GetBallotReceiptRequest) (*BallotReceipt, error)
 	// ListBallots lists every ballot received, refused and superseded ones
 	// included, with the reason.

@@ -80,7 +80,7 @@ function isWhiteSpace(cp) {
 // hyphen or full stop (zero-width characters skipped): a mobile number (13
 // to 19…) as 3-4-4, 7-4 or 3-8, a landline with its area code, an identity
 // number as 6-8-4, 6-4-4-4 or 6-6-3 (or 3 and X last), a card number as four
-// or more groups of 4; a mobile, landline or identity number also joined
+// or more groups of 4; a landline or identity number also joined
 // throughout by one slash, underscore or full-width comma. It returns
 // whether it found one.
 export function longNumber(s) {
@@ -105,6 +105,8 @@ export function longNumber(s) {
     } else if (inRun && (basicSeps.includes(c) || moreSeps.includes(c) || closing.includes(c))) {
       inRun = false;
       sep = c;
+    } else if (!inRun && c === ' ' && sep !== '' && closing.includes(sep)) {
+      // "(0532) 88886666": the bracket joins across one space.
     } else {
       if (inRun && 'XxＸｘ'.includes(c)) runs[runs.length - 1].xAfter = true;
       inRun = false;
@@ -128,9 +130,6 @@ export function longNumber(s) {
     }
     return basic || (more && same);
   };
-  // A mobile number starts 13 to 19; written 3-8, its 8 digits are no date
-  // (3-1-131 20260512 is a room and a day).
-  const mobile = (r) => r.text[0] === '1' && r.text.length > 1 && r.text[1] >= '3';
   const isDate = (d) => {
     if (d.length !== 8) return false;
     const y = Number(d.slice(0, 4));
@@ -138,16 +137,29 @@ export function longNumber(s) {
     const day = Number(d.slice(6));
     return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
   };
-  // A landline: an area code of 3 or 4 digits starting 0, then 7 or 8
-  // digits, or 4-4 or 3-4 (a bracket may close the area code).
-  const landline = (r, i) => r.text[0] === '0' && (r.digits === 3 || r.digits === 4) && i + 1 < runs.length &&
-    (shape(i, true, r.digits, 7) || (shape(i, true, r.digits, 8) && !isDate(runs[i + 1].text)) ||
-      shape(i, true, r.digits, 4, 4) || shape(i, true, r.digits, 3, 4) ||
-      (closing.includes(runs[i + 1].sep) && runs[i + 1].sep !== '' && (runs[i + 1].digits === 7 || runs[i + 1].digits === 8)));
-  return runs.some((r, i) => (mobile(r) && (shape(i, true, 3, 4, 4) || shape(i, false, 7, 4) || (shape(i, false, 3, 8) && !isDate(runs[i + 1].text)))) ||
-    landline(r, i) ||
+  // A landline: 010, 02x or a 4-digit area code starting 0, joined (by any
+  // separator, or a closing bracket and maybe a space) to a local number
+  // starting 2 to 9 of 7 or 8 digits, or of 4-4 or 3-4.
+  const landline = (i) => {
+    const a = runs[i];
+    if (a.text[0] !== '0' || i + 1 === runs.length) return false;
+    if (a.digits === 3 ? !(a.text.slice(1) === '10' || a.text[1] === '2') : a.digits !== 4) return false;
+    const l = runs[i + 1];
+    if (l.sep === '' || l.text[0] < '2' || !(basicSeps.includes(l.sep) || moreSeps.includes(l.sep) || closing.includes(l.sep))) return false;
+    if (l.digits === 7 || (l.digits === 8 && !isDate(l.text))) return true;
+    if ((l.digits === 4 || l.digits === 3) && i + 2 < runs.length) {
+      const m = runs[i + 2];
+      return m.digits === 4 && m.sep !== '' && (basicSeps.includes(m.sep) || m.sep === l.sep);
+    }
+    return false;
+  };
+  // A mobile number starts 13 to 19; written 3-8, its 8 digits are no date
+  // (3-1-131 20260512 is a room and a day).
+  const mobile = (r) => r.text[0] === '1' && r.text.length > 1 && r.text[1] >= '3';
+  return runs.some((r, i) => (mobile(r) && (shape(i, false, 3, 4, 4) || shape(i, false, 7, 4) || (shape(i, false, 3, 8) && !isDate(runs[i + 1].text)))) ||
+    landline(i) ||
     shape(i, true, 6, 8, 4) || (shape(i, true, 6, 8, 3) && runs[i + 2].xAfter) ||
-    shape(i, true, 6, 4, 4, 4) || (shape(i, true, 6, 4, 4, 3) && runs[i + 3].xAfter) || shape(i, true, 6, 6, 3) ||
+    shape(i, true, 6, 4, 4, 4) || (shape(i, true, 6, 4, 4, 3) && runs[i + 3].xAfter) || shape(i, false, 6, 6, 3) ||
     shape(i, false, 4, 4, 4, 4));
 }
 

@@ -339,7 +339,9 @@ async function drawConfirmations(ctx, section, nonVoters) {
       const form = h('form', { class: 'reject', hidden: true },
         h('label', { for: reasonId }, t('reject.reason')), reason, h('p', { class: 'muted small' }, t('reject.hint')), send);
       form.onsubmit = pressed(send, () => {
-        const text = reason.value.trim().replace(/\s+/g, ' ');
+        // Invisible characters a paste brings along are dropped: the server
+        // refuses them.
+        const text = reason.value.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]/g, '').trim().replace(/\s+/g, ' ');
         return settle(b, 'reject', `ownervote-rejection/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\nreason=${text}\n`, { reason: text }, t('reject.done'));
       });
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
