@@ -131,7 +131,7 @@ func TestPersonalNumber(t *testing.T) {
 		{"咨询 0532-88886666", len("咨询 ")},
 		{"业主 370212 1965 0226 125X", len("业主 ")},
 		{"业主 370212 1965 0226 1250", -1}, // no identity number (check digit)
-		{"编号3702-1220-2605-1200", -1},   // a contract's groups of four
+		{"编号3702-1220-2605-1200", -1},    // a contract's groups of four
 		{"联系 +8613812345678", len("联系 +")},
 		{"联系 008613812345678", len("联系 ")},
 	} {
