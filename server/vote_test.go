@@ -1141,6 +1141,12 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if err != nil || owner.GetHolderId() != want || first.GetHolderId() == "" || first.GetHolderId() == owner.GetHolderId() {
 		t.Errorf("holder ids %q and %q, %v; want a non-empty one and the owner id %s", first.GetHolderId(), owner.GetHolderId(), err, want)
 	}
+	// That answer tells that the number is an owner's: it is recorded, the
+	// holders who own nothing here are not.
+	matches, err := v.rs.ListIdentityMatches(v.ctx(v.e.admin), &ov.ListIdentityMatchesRequest{CommunityId: v.community})
+	if err != nil || len(matches.GetMatches()) != 1 || matches.GetMatches()[0].GetOwnerId() != want || matches.GetMatches()[0].GetMethod() != "RecordProxy" {
+		t.Errorf("identity matches after the proxies = %v, %v; want the owner holder's, by RecordProxy", matches.GetMatches(), err)
+	}
 	files = v.export(t)
 	if _, err := verifyFiles(files); err != nil {
 		t.Fatalf("verify(export with proxies) = %v", err)

@@ -1736,7 +1736,7 @@ type IdentityMatch struct {
 	// The token that got the answer and its label (who holds it).
 	TokenId    string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	TokenLabel string `protobuf:"bytes,3,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	// ImportUnits or AmendRoll.
+	// ImportUnits, AmendRoll or RecordProxy.
 	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
 	MatchTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=match_time,json=matchTime,proto3" json:"match_time,omitempty"`
 	unknownFields protoimpl.UnknownFields

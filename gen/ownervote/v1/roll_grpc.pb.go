@@ -64,12 +64,14 @@ type RollServiceClient interface {
 	// phone numbers, oldest first: who, whose, when and why (never the
 	// number). For street admins and auditors.
 	ListPhoneReveals(ctx context.Context, in *ListPhoneRevealsRequest, opts ...grpc.CallOption) (*ListPhoneRevealsResponse, error)
-	// ListIdentityMatches lists, oldest first, the refused imports and sales
-	// (ImportUnits, AmendRoll) whose answer told that an identity number
-	// given is an owner's on the roll (under another name or phone, or the
-	// same co-owners under another representative): checking a roll change
-	// lets whoever may make one test numbers, so each such answer is
-	// recorded, with the token that got it. For street admins and auditors.
+	// ListIdentityMatches lists, oldest first, the answers that told that an
+	// identity number given is an owner's on the roll: a refused import or
+	// sale (ImportUnits, AmendRoll: under another name or phone, or the same
+	// co-owners under another representative) and a proxy whose holder is an
+	// owner (RecordProxy, whose holder_id is then the owner id). Checking
+	// numbers against the roll lets whoever may give them test them, so each
+	// such answer is recorded, with the token that got it. For street admins
+	// and auditors.
 	ListIdentityMatches(ctx context.Context, in *ListIdentityMatchesRequest, opts ...grpc.CallOption) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
@@ -259,12 +261,14 @@ type RollServiceServer interface {
 	// phone numbers, oldest first: who, whose, when and why (never the
 	// number). For street admins and auditors.
 	ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error)
-	// ListIdentityMatches lists, oldest first, the refused imports and sales
-	// (ImportUnits, AmendRoll) whose answer told that an identity number
-	// given is an owner's on the roll (under another name or phone, or the
-	// same co-owners under another representative): checking a roll change
-	// lets whoever may make one test numbers, so each such answer is
-	// recorded, with the token that got it. For street admins and auditors.
+	// ListIdentityMatches lists, oldest first, the answers that told that an
+	// identity number given is an owner's on the roll: a refused import or
+	// sale (ImportUnits, AmendRoll: under another name or phone, or the same
+	// co-owners under another representative) and a proxy whose holder is an
+	// owner (RecordProxy, whose holder_id is then the owner id). Checking
+	// numbers against the roll lets whoever may give them test them, so each
+	// such answer is recorded, with the token that got it. For street admins
+	// and auditors.
 	ListIdentityMatches(context.Context, *ListIdentityMatchesRequest) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
