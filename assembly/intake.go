@@ -831,7 +831,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 func (r *Registry) Reject(ctx context.Context, assemblyID, ballotID, reason string, c Confirmation) (Outcome, error) {
 	switch {
 	case !audit.ValidRejectionReason(reason):
-		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters on one line, without spaces around: what the check found", ErrInvalid), "请填写驳回理由（1至200字、一行，将公开记录）")
+		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters on one line, without spaces around: what the check found", ErrInvalid), "请填写驳回理由（1至200字、一行，首尾不留空格，将公开记录）")
 	case !audit.VisibleText(reason):
 		return Outcome{}, l10n.ZH(fmt.Errorf("%w: reason: invisible or direction-changing characters (zero-width spaces, bidi controls) are not allowed: type the reason again", ErrInvalid), "驳回理由含不可见字符或文字方向控制符（常见于复制粘贴），请重新输入")
 	case ballot.LongNumber(reason) >= 0:
@@ -900,7 +900,8 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 		case err != nil:
 			return err
 		case checker.Kind != StaffSigner || !checker.Active() || !checker.InScope(rec.CommunityID):
-			return fmt.Errorf("%w: key %s is not an active staff key of %s", ErrNoRight, c.KeyID, rec.CommunityID)
+			return l10n.ZH(fmt.Errorf("%w: key %s is not an active staff key of %s", ErrNoRight, c.KeyID, rec.CommunityID),
+				"复核所用的签名密钥不是本小区有效的工作人员密钥（已注销、尚待审批或属于其他小区）")
 		case b.Attestation != nil && checker.ID == b.Attestation.StaffID:
 			return fmt.Errorf("%w: %s took this ballot", ErrSameStaff, checker.ID)
 		case !checker.UsableBy(by):

@@ -133,7 +133,7 @@ func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Sign
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "" || len([]rune(reason)) > 200:
-		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由")
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由（1至200字）")
 	case ballot.LongNumber(reason) >= 0:
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason: %s; every role reads it", ErrInvalid, ballot.LongNumberRule), "注销理由各方可见，"+ballot.LongNumberRuleZH)
 	}

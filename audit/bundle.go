@@ -104,7 +104,7 @@ func ReadBundle(files map[string][]byte) (*Bundle, error) {
 	// The files are checked byte for byte; a zip tool or a text editor
 	// that converted line ends or added a byte-order mark changed them,
 	// which is no server's doing: say so before any check blames the log.
-	for _, name := range []string{FileKeys, FileAgenda, FileRoll, FileLog, FileResult, FileCertificate} {
+	for _, name := range []string{FileKeys, FileAgenda, FileRoll, FileLog, FileCheckpoints, FileResult, FileCertificate} {
 		f := files[name]
 		switch {
 		case bytes.HasPrefix(f, []byte("\ufeff")):

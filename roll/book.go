@@ -1060,7 +1060,7 @@ func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reaso
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "" || len([]rune(reason)) > 200:
-		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由")
+		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由（1至200字）")
 	case ballot.LongNumber(reason) >= 0:
 		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: %s; other roles read it", ErrInvalid, ballot.LongNumberRule), "注销理由他人可见，"+ballot.LongNumberRuleZH)
 	}

@@ -631,9 +631,31 @@ func TestConsoleCampaign(t *testing.T) {
 			!slices.ContainsFunc(signers.GetSigners(), func(s *ov.Signer) bool { return s.GetKeyId() == re.Rejection.KeyID && s.GetSignerId() == "staff-li" }) {
 			t.Errorf("the rejected ballot: %v, log entry %+v (%v); want REFUSED, a REJECTION with the trimmed reason signed by staff-li", rj.GetStatus(), re, err)
 		}
-		// The dashboard counts it.
+
+		// A ballot refused at the check (its voter voted on the platform
+		// meanwhile): the server's answer is shown over the list, which no
+		// longer holds it.
+		var third string
+		for _, x := range c.voters[len(c.voters)-5:] {
+			if x != called && x != other {
+				third = x
+			}
+		}
+		late := c.apiBallot(a, third, ballot.Phone, "AGREE", c.now()).GetBallotId()
+		c.now()
+		c.open(tabB, "#/c/"+c.cid+"/a/select-2026/record")
+		tabB.Run("late ballot listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-confirm=%q]`, late))))
+		c.platformBallot(a, third, "AGREE", c.now())
+		click(tabB, fmt.Sprintf(`[data-confirm=%q]`, late))
+		wait(tabB, "refused at the check", `document.querySelector('[data-testid=confirmations] .error') !== null`)
+		if gone := eval[bool](tabB, "card gone", fmt.Sprintf(`document.querySelector('[data-pending=%q]') === null`, late)); !gone {
+			t.Error("the card of a ballot refused at the check is still offered")
+		}
+		tabB.Screenshot("console-refused-at-check")
+
+		// The dashboard counts the confirmed and the platform's ballots.
 		c.open(tab, "#/c/"+c.cid+"/a/select-2026")
-		wait(tab, "counted", fmt.Sprintf(`document.querySelector('[data-bar="m1-quorum-head"]')?.getAttribute('aria-valuenow') === '%d'`, early+2))
+		wait(tab, "counted", fmt.Sprintf(`document.querySelector('[data-bar="m1-quorum-head"]')?.getAttribute('aria-valuenow') === '%d'`, early+3))
 	}
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("browser errors: %v", errs)

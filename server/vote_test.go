@@ -959,11 +959,11 @@ func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
 			t.Errorf("enrol with %s: %q (%v), want %q", tc.what, server.ZhOf(err), err, tc.want)
 		}
 	}
-	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID()}); server.ZhOf(err) != "请填写注销密钥的理由" {
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: v.staff.keyID()}); server.ZhOf(err) != "请填写注销密钥的理由（1至200字）" {
 		t.Errorf("revoke a key without a reason: %q (%v)", server.ZhOf(err), err)
 	}
 	_, err = ov.NewRollServiceClient(v.e.conn).RevokeOwnerKey(v.ctx(v.e.admin), &ov.RevokeOwnerKeyRequest{CommunityId: v.community, OwnerId: v.owners[1], KeyId: v.ownerKeys[v.owners[1]].keyID()})
-	if server.ZhOf(err) != "请填写注销密钥的理由" {
+	if server.ZhOf(err) != "请填写注销密钥的理由（1至200字）" {
 		t.Errorf("revoke an owner's key without a reason: %q (%v)", server.ZhOf(err), err)
 	}
 }
@@ -1524,9 +1524,10 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 	}{
 		{"through the recorder's sign-in", v.staffTok, v.rejection(id, why, v.staff2), "SAME_STAFF", ""},
 		{"signed by the staff member who took it", v.staff2Tok, v.rejection(id, why, v.staff), "SAME_STAFF", ""},
-		{"without a reason", v.staff2Tok, v.rejection(id, "", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，将公开记录）"},
-		{"a reason of two lines", v.staff2Tok, v.rejection(id, "回拨核实\n业主称未同意", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，将公开记录）"},
+		{"without a reason", v.staff2Tok, v.rejection(id, "", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，首尾不留空格，将公开记录）"},
+		{"a reason of two lines", v.staff2Tok, v.rejection(id, "回拨核实\n业主称未同意", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，首尾不留空格，将公开记录）"},
 		{"a reason with a phone number", v.staff2Tok, v.rejection(id, "回拨13812345678核实不符", v.staff2), "INVALID_ARGUMENT", ""},
+		{"a revoked key", v.staff2Tok, func() *ov.RejectBallotRequest { return v.rejection(id, why, v.revokedStaff(t)) }(), "NO_RIGHT_TO_SIGN", "复核所用的签名密钥不是本小区有效的工作人员密钥（已注销、尚待审批或属于其他小区）"},
 		{"a reason pasted with a zero-width space", v.staff2Tok, v.rejection(id, "回拨核实\u200b不符", v.staff2), "INVALID_ARGUMENT", "驳回理由含不可见字符或文字方向控制符（常见于复制粘贴），请重新输入"},
 		{"a confirmation's signature", v.staff2Tok, func() *ov.RejectBallotRequest {
 			q := v.rejection(id, why, v.staff2)
@@ -2123,3 +2124,18 @@ func TestIdentityMatchesRecorded(t *testing.T) {
 
 // ctx2auditor is an auditor's token.
 func (v *vote) ctx2auditor(t *testing.T) string { t.Helper(); return v.e.token(auth.Auditor, "") }
+
+// revokedStaff registers a staff key of the community and revokes it.
+func (v *vote) revokedStaff(t *testing.T) signer {
+	t.Helper()
+	s := newSigner("staff-zhao", 233)
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "STAFF", SignerId: s.id, Name: "赵工作人员",
+		CommunityId: v.community, PublicKey: s.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.RevokeSigner(v.ctx(v.e.admin), &ov.RevokeSignerRequest{KeyId: s.keyID(), Reason: "调离"}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1962,9 +1962,11 @@ type BallotReceipt struct {
 	// True when this exact ballot had been received before.
 	Replayed bool   `protobuf:"varint,7,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	Reason   string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
-	// The log entry that records the ballot (its confirmation, for a
-	// maker-checker ballot), its index, and the proof that it is in the log
-	// of log_size entries signed by checkpoint.
+	// The log entry that records the ballot (its confirmation or rejection,
+	// for a maker-checker ballot), its index, and the proof that it is in
+	// the log of log_size entries signed by checkpoint. GetBallotReceipt
+	// leaves log_entry empty for a caller who may not read it (see there).
+	// receipt and receipt_signature are set for a counted ballot only.
 	LogEntry       []byte   `protobuf:"bytes,9,opt,name=log_entry,json=logEntry,proto3" json:"log_entry,omitempty"`
 	LogIndex       uint64   `protobuf:"varint,10,opt,name=log_index,json=logIndex,proto3" json:"log_index,omitempty"`
 	LogSize        uint64   `protobuf:"varint,11,opt,name=log_size,json=logSize,proto3" json:"log_size,omitempty"`

@@ -1728,8 +1728,9 @@ func (x *ListIdentityMatchesRequest) GetPageToken() string {
 	return ""
 }
 
-// IdentityMatch is one refused roll change that told that an owner's
-// identity number is on the roll.
+// IdentityMatch is one answer that told that an owner's identity number
+// is on the roll (a refused import or sale, a proxy whose holder is an
+// owner).
 type IdentityMatch struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`

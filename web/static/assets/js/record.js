@@ -5,7 +5,7 @@
 // checked here too. Where the assembly requires maker-checker, a second
 // staff member confirms the pending ballots below the form.
 
-import { asmPath, get, post, seg, serverNow } from './api.js';
+import { ApiError, asmPath, get, post, seg, serverNow } from './api.js';
 import {
   BallotError, ballotId, canonicalBallot, checkNote, fromBase64, longNumber, parseCanonical, randomNonce, sha256Hex, signEd25519,
   toBase64, utcSeconds, verifyEd25519,
@@ -305,6 +305,19 @@ async function drawConfirmations(ctx, section, nonVoters) {
   }
   const units = Object.fromEntries(nonVoters.map((nv) => [nv.voter, nv.unit_ids.join('、')]));
   const msg = h('div', { 'aria-live': 'polite' });
+  // redrawSaying redraws the list as the server has it now and puts what
+  // happened above it, focused; if the list cannot be loaded, it says so
+  // with what happened.
+  const redrawSaying = async (said) => {
+    said.tabIndex = -1;
+    try {
+      await drawConfirmations(ctx, section, nonVoters);
+      section.querySelector('[aria-live]').append(said);
+    } catch (err) {
+      replace(section, h('h2', {}, t('confirm.title')), h('div', { 'aria-live': 'polite' }, said, errorBox(err), h('p', {}, t('confirm.reload'))));
+    }
+    said.focus();
+  };
   // settle signs statement with this staff member's own key (so that
   // nobody checks a ballot they took themselves), sends it with body to
   // the ballot's action, redraws the list and says done.
@@ -313,17 +326,26 @@ async function drawConfirmations(ctx, section, nonVoters) {
     if (!key) throw new Error(t('record.noKey'));
     const signature = await signEd25519(key.privateKey, new TextEncoder().encode(statement));
     await post(asmPath(ctx.cid, ctx.aid, `/ballots/${seg(b.ballot_id)}:${action}`), { ...body, key_id: key.keyId, signature: toBase64(signature) });
-    await drawConfirmations(ctx, section, nonVoters);
-    section.querySelector('[aria-live]').append(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'settled-' + action }, done));
+    await redrawSaying(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'settled-' + action }, done));
   };
+  // pressed runs act for a card's button, its buttons disabled meanwhile.
+  // What the server answers with an error (the ballot refused at the
+  // check, or checked already by a colleague) is shown over the list
+  // redrawn as the server now has it; another error beside the card.
   const pressed = (button, act) => async (ev) => {
     ev.preventDefault();
-    button.disabled = true;
+    const buttons = [...(button.closest('li') || button).querySelectorAll('button')];
+    buttons.forEach((x) => { x.disabled = true; });
     try {
       await act();
     } catch (err) {
-      button.disabled = false;
+      if (err instanceof ApiError) {
+        await redrawSaying(errorBox(err));
+        return;
+      }
+      buttons.forEach((x) => { x.disabled = false; });
       replace(msg, errorBox(err));
+      button.focus();
     }
   };
   replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), msg,
@@ -334,23 +356,32 @@ async function drawConfirmations(ctx, section, nonVoters) {
       confirm.onclick = pressed(confirm, () => settle(b, 'confirm', `ownervote-confirmation/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\n`, {}, t('confirm.done')));
       // A rejection says why, in one public line that the staff member signs.
       const reasonId = uid('rj');
-      const reason = h('input', { id: reasonId, required: true, maxlength: 200, 'data-testid': 'reject-reason' });
+      const hint = h('p', { id: reasonId + '-hint', class: 'muted small' }, t('reject.hint'));
+      const reason = h('input', { id: reasonId, required: true, maxlength: 200, 'aria-describedby': hint.id, 'data-testid': 'reject-reason' });
       const send = h('button', { type: 'submit', 'data-testid': 'reject-send' }, t('reject.send'));
-      const form = h('form', { class: 'reject', hidden: true },
-        h('label', { for: reasonId }, t('reject.reason')), reason, h('p', { class: 'muted small' }, t('reject.hint')), send);
+      const form = h('form', { id: reasonId + '-form', class: 'reject', hidden: true },
+        h('label', { for: reasonId }, t('reject.reason')), hint, reason, send);
       form.onsubmit = pressed(send, () => {
         // Invisible characters a paste brings along are dropped: the server
         // refuses them.
         const text = reason.value.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]/g, '').trim().replace(/\s+/g, ' ');
+        if (longNumber(text)) throw new Error(t('text.longNumber'));
         return settle(b, 'reject', `ownervote-rejection/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\nreason=${text}\n`, { reason: text }, t('reject.done'));
       });
+      const toggle = h('button', {
+        type: 'button', 'data-reject': b.ballot_id, 'aria-expanded': 'false', 'aria-controls': form.id,
+        onclick: () => {
+          form.hidden = !form.hidden;
+          toggle.setAttribute('aria-expanded', String(!form.hidden));
+          if (!form.hidden) reason.focus();
+        },
+      }, t('reject.button'));
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
         h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
         h('p', {}, Object.entries(d.choice).map(([m, v]) => `${m}: ${v.map((x) => (KEYWORDS.includes(x) ? t('choice.' + x) : x)).join('、')}`).join(' · ')),
         att.note ? h('p', { class: 'muted small' }, att.note) : null,
         h('p', { class: 'mono small' }, b.ballot_id),
-        h('div', { class: 'actions' }, confirm,
-          h('button', { type: 'button', 'data-reject': b.ballot_id, onclick: () => { form.hidden = false; reason.focus(); } }, t('reject.button'))),
+        h('div', { class: 'actions' }, confirm, toggle),
         form);
     })));
 }
