@@ -70,6 +70,19 @@ func refusalOf(br *BallotRecord) error {
 	return ErrRefused
 }
 
+// countedBallot is the id of the voter's counted ballot of sequence number
+// seq, "" for 0.
+func countedBallot(tx store.Tx, assemblyID string, seq uint64) (string, error) {
+	if seq == 0 {
+		return "", nil
+	}
+	var br struct {
+		ID string `json:"id"`
+	}
+	_, err := store.GetJSON(tx, store.Ballots, ballotKey(assemblyID, seq), &br)
+	return br.ID, err
+}
+
 // refusalCode is the stored code of a refusal's sentinel.
 func refusalCode(reason error) string {
 	for code, e := range refusalCodes {
@@ -91,6 +104,9 @@ type Refusal struct {
 	Detail   string
 	BallotID string
 	Seq      uint64
+	// Counted is, for ErrAlreadyVoted, the id of the ballot that counts
+	// for the voter (GetBallotReceipt takes it).
+	Counted string
 }
 
 func (e *Refusal) Error() string {
@@ -445,6 +461,15 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		p.out.Record, p.out.Replayed = br, true
 		if br.Status == Refused {
 			p.refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq}
+			if p.refusal.Reason == ErrAlreadyVoted {
+				var vr voterRecord
+				if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, br.Voter), &vr); err != nil {
+					return err
+				}
+				if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}
@@ -494,6 +519,11 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
 		prog.Refused++
 		p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
+		if reason == ErrAlreadyVoted {
+			if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
+				return err
+			}
+		}
 	case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
 		br.Status = Pending
 		prog.Pending++
@@ -940,6 +970,11 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 				br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
 				p.Refused++
 				refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
+				if reason == ErrAlreadyVoted {
+					if refusal.Counted, err = countedBallot(tx, assemblyID, vr.Counted); err != nil {
+						return err
+					}
+				}
 			case vr.Counted > br.Seq:
 				// The voter cast a later ballot meanwhile: the last one counts.
 				br.Status, br.Reason = Superseded, fmt.Sprintf("confirmed after the later ballot %d, which counts", vr.Counted)

@@ -340,16 +340,14 @@ func (vr *voterRecord) another(tx store.Tx, a *Assembly, voter string) (reason e
 	if a.Settings.AllowRevote && kept == "" {
 		return nil, "", nil
 	}
-	var counted struct {
-		ID string `json:"id"`
-	}
-	if _, err := store.GetJSON(tx, store.Ballots, ballotKey(a.ID, vr.Counted), &counted); err != nil {
+	counted, err := countedBallot(tx, a.ID, vr.Counted)
+	if err != nil {
 		return nil, "", err
 	}
 	if a.Settings.AllowRevote {
-		return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s%s", vr.Counted, counted.ID, voter, kept), nil
+		return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s%s", vr.Counted, counted, voter, kept), nil
 	}
-	return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s", vr.Counted, counted.ID, voter), nil
+	return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s", vr.Counted, counted, voter), nil
 }
 
 // Publish freezes the roll and the agenda and publishes the notice. The

@@ -128,6 +128,16 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		if d := l10n.Of(err); d != "" {
 			zh = d // a sentence about this very case
 		}
+		// A refusal names its ballot, and ALREADY_VOTED the ballot that
+		// counts, as metadata an integrator need not parse from the text.
+		var ref *assembly.Refusal
+		if errors.As(err, &ref) && ref.BallotID != "" {
+			md := map[string]string{"ballot_id": ref.BallotID}
+			if ref.Counted != "" {
+				md["counted_ballot_id"] = ref.Counted
+			}
+			return withReason(status.New(m.code, err.Error()), m.reason, zh, md).Err()
+		}
 		return withReason(status.New(m.code, err.Error()), m.reason, zh).Err()
 	}
 	br := &errdetails.BadRequest{}

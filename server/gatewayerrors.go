@@ -135,10 +135,15 @@ func allowedMethods(path string) string {
 	return strings.Join(slices.Compact(plain), ", ")
 }
 
-// withReason adds an ErrorInfo reason and a zh-CN message to st.
-func withReason(st *status.Status, reason, zh string) *status.Status {
+// withReason adds an ErrorInfo reason (with metadata, if any) and a zh-CN
+// message to st.
+func withReason(st *status.Status, reason, zh string, metadata ...map[string]string) *status.Status {
+	info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
+	if len(metadata) > 0 {
+		info.Metadata = metadata[0]
+	}
 	out, err := st.WithDetails(
-		&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain},
+		info,
 		&errdetails.LocalizedMessage{Locale: "zh-CN", Message: zh},
 	)
 	if err != nil {

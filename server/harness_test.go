@@ -213,10 +213,11 @@ type apiError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 	Details []struct {
-		Type            string `json:"@type"`
-		Reason          string `json:"reason"`
-		Locale          string `json:"locale"`
-		Message         string `json:"message"`
+		Type            string            `json:"@type"`
+		Reason          string            `json:"reason"`
+		Locale          string            `json:"locale"`
+		Message         string            `json:"message"`
+		Metadata        map[string]string `json:"metadata"`
 		FieldViolations []struct {
 			Field       string `json:"field"`
 			Description string `json:"description"`

@@ -497,6 +497,30 @@ func TestBallotChecks(t *testing.T) {
 		if server.ReasonOf(err) != "ALREADY_VOTED" || !strings.Contains(err.Error(), fmt.Sprintf("ballot %d (%s) counts", first.GetSeq(), first.GetBallotId())) {
 			t.Errorf("the refusal of a second ballot: %v, want it to name ballot %d (%s)", err, first.GetSeq(), first.GetBallotId())
 		}
+		// And as metadata, over gRPC (a new ballot) and JSON (the same
+		// ballot again).
+		fresh, fs := v.ballotFor(113, ballot.Visit, "OPPOSE")
+		fc, fsig := v.sign(t, fresh, fs)
+		_, err = v.submit(t, fc, fsig, ballot.Visit)
+		var md map[string]string
+		for _, d := range status.Convert(err).Details() {
+			if info, ok := d.(*errdetails.ErrorInfo); ok {
+				md = info.GetMetadata()
+			}
+		}
+		if md["counted_ballot_id"] != first.GetBallotId() || md["ballot_id"] != ballot.ID(fc) {
+			t.Errorf("the refusal's metadata = %v, want ballot_id %s and counted_ballot_id %s", md, ballot.ID(fc), first.GetBallotId())
+		}
+		var ae apiError
+		path := fmt.Sprintf("/v1/communities/%s/assemblies/%s/ballots", v.community, v.assembly)
+		v.e.do("POST", path, v.staffTok, map[string]any{"ballot": canonical, "signature": sig}, &ae)
+		named := false
+		for _, d := range ae.Details {
+			named = named || d.Metadata["counted_ballot_id"] == first.GetBallotId()
+		}
+		if !named {
+			t.Errorf("the JSON refusal %+v has no counted_ballot_id", ae)
+		}
 		list, err := v.as.ListBallots(v.ctx(v.e.admin), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly, PageSize: 1000})
 		if err != nil {
 			t.Fatal(err)

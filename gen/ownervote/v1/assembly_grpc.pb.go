@@ -74,9 +74,10 @@ type AssemblyServiceClient interface {
 	CloseAssembly(ctx context.Context, in *CloseAssemblyRequest, opts ...grpc.CallOption) (*Assembly, error)
 	// SubmitBallot takes a signed ballot from any channel. It must have a
 	// choice for every motion of the agenda (ABSTAIN where the owner makes
-	// none): a ballot that leaves a motion out is refused. A second ballot
-	// of a voter is refused ALREADY_VOTED, its message naming the ballot
-	// that counts by number and id ("ballot 17 (<id>) counts for <voter>").
+	// none): a ballot that leaves a motion out is refused. A refusal's
+	// ErrorInfo metadata names the ballot (ballot_id); ALREADY_VOTED's also
+	// the ballot that counts for the voter (counted_ballot_id), which its
+	// message names too ("ballot 17 (<id>) counts for <voter>").
 	SubmitBallot(ctx context.Context, in *SubmitBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
@@ -486,9 +487,10 @@ type AssemblyServiceServer interface {
 	CloseAssembly(context.Context, *CloseAssemblyRequest) (*Assembly, error)
 	// SubmitBallot takes a signed ballot from any channel. It must have a
 	// choice for every motion of the agenda (ABSTAIN where the owner makes
-	// none): a ballot that leaves a motion out is refused. A second ballot
-	// of a voter is refused ALREADY_VOTED, its message naming the ballot
-	// that counts by number and id ("ballot 17 (<id>) counts for <voter>").
+	// none): a ballot that leaves a motion out is refused. A refusal's
+	// ErrorInfo metadata names the ballot (ballot_id); ALREADY_VOTED's also
+	// the ballot that counts for the voter (counted_ballot_id), which its
+	// message names too ("ballot 17 (<id>) counts for <voter>").
 	SubmitBallot(context.Context, *SubmitBallotRequest) (*BallotReceipt, error)
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
