@@ -724,6 +724,9 @@ func TestProxyWithdrawn(t *testing.T) {
 	if _, err := withdraw(70, "业主来电 13812345678 撤销"); server.ReasonOf(err) != "INVALID_ARGUMENT" {
 		t.Errorf("a reason with a phone number: %v, want INVALID_ARGUMENT", err)
 	}
+	if _, err := withdraw(70, v.ownerName(t, v.owners[70])+"本人来电撤销"); server.ZhOf(err) != "撤销委托的理由将公开，请勿写业主姓名（可写房号）" {
+		t.Errorf("a reason naming the owner: %v (%s)", err, server.ZhOf(err))
+	}
 	if _, err := withdraw(72, "业主本人撤销委托"); server.ReasonOf(err) != "PROXY_NOT_FOUND" {
 		t.Errorf("withdrawing no proxy: %v, want PROXY_NOT_FOUND", err)
 	}
@@ -1549,6 +1552,7 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		{"a reason of two lines", v.staff2Tok, v.rejection(id, "回拨核实\n业主称未同意", v.staff2), "INVALID_ARGUMENT", "请填写驳回理由（1至200字、一行，首尾不留空格，将公开记录）"},
 		{"a reason with a phone number", v.staff2Tok, v.rejection(id, "回拨13812345678核实不符", v.staff2), "INVALID_ARGUMENT", ""},
 		{"a revoked key", v.staff2Tok, func() *ov.RejectBallotRequest { return v.rejection(id, why, v.revokedStaff(t)) }(), "NO_RIGHT_TO_SIGN", "复核所用的签名密钥不是本小区有效的工作人员密钥（已注销、尚待审批或属于其他小区）"},
+		{"a reason naming the owner", v.staff2Tok, v.rejection(id, "回拨核实："+v.ownerName(t, v.owners[60])+"称未同意", v.staff2), "INVALID_ARGUMENT", "驳回理由将公开，请勿写业主姓名（可写房号）"},
 		{"a reason pasted with a zero-width space", v.staff2Tok, v.rejection(id, "回拨核实\u200b不符", v.staff2), "INVALID_ARGUMENT", "驳回理由含不可见字符或文字方向控制符（常见于复制粘贴），请重新输入"},
 		{"a confirmation's signature", v.staff2Tok, func() *ov.RejectBallotRequest {
 			q := v.rejection(id, why, v.staff2)
@@ -2159,4 +2163,23 @@ func (v *vote) revokedStaff(t *testing.T) signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// ownerName is an owner's name on the community's roll.
+func (v *vote) ownerName(t *testing.T, ownerID string) string {
+	t.Helper()
+	for tok := ""; ; {
+		page, err := v.rs.ListOwners(v.ctx(v.e.admin), &ov.ListOwnersRequest{CommunityId: v.community, PageToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.GetOwners() {
+			if o.GetOwnerId() == ownerID {
+				return o.GetName()
+			}
+		}
+		if tok = page.GetNextPageToken(); tok == "" {
+			t.Fatalf("no owner %s", ownerID)
+		}
+	}
 }
