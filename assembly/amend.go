@@ -157,15 +157,8 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 
 func (r *Registry) saveAmendment(tx store.Tx, rec *record, am Amendment) error {
 	rec.Amendments = append(rec.Amendments, am)
-	lw, err := r.logWriter(tx, rec.ID, am.Recorded)
-	if err != nil {
-		return err
-	}
-	if _, err := lw.add(audit.Entry{Kind: audit.KindAmendment, Amendment: &audit.AmendmentEntry{UnitID: am.UnitID, PreviousVoter: am.PreviousVoter,
-		NewVoter: am.NewVoter, Effect: string(am.Effect), DocumentSHA256: am.DocumentSHA256, By: am.RecordedBy}}); err != nil {
-		return err
-	}
-	if err := lw.finish(); err != nil {
+	if err := r.appendEntry(tx, rec.ID, am.Recorded, audit.Entry{Kind: audit.KindAmendment, Amendment: &audit.AmendmentEntry{UnitID: am.UnitID,
+		PreviousVoter: am.PreviousVoter, NewVoter: am.NewVoter, Effect: string(am.Effect), DocumentSHA256: am.DocumentSHA256, By: am.RecordedBy}}); err != nil {
 		return err
 	}
 	return store.PutJSON(tx, store.Assemblies, []byte(rec.ID), rec)

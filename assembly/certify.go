@@ -329,14 +329,7 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 			for _, v := range counting {
 				ck.Vouches = append(ck.Vouches, audit.Vouch{KeyID: v.Endorser, Signature: v.Signature})
 			}
-			lw, err := r.logWriter(tx, assemblyID, now)
-			if err != nil {
-				return err
-			}
-			if _, err := lw.add(audit.Entry{Kind: audit.KindCommitteeKey, CommitteeKey: ck}); err != nil {
-				return err
-			}
-			if err := lw.finish(); err != nil {
+			if err := r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindCommitteeKey, CommitteeKey: ck}); err != nil {
 				return err
 			}
 		}
