@@ -157,11 +157,8 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 // phone or identity number. Taken between publication and closing.
 func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason, by string) (Proxy, error) {
 	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "" || len([]rune(reason)) > 200:
-		return Proxy{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the authorisation is withdrawn", ErrInvalid), "请填写撤销委托的理由（1至200字，将公开记录）")
-	case ballot.LongNumber(reason) >= 0:
-		return Proxy{}, l10n.ZH(fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule), "理由"+ballot.LongNumberRuleZH)
+	if en, zh := ballot.ReasonProblem(reason, "撤销委托的理由"); en != "" {
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: reason (why the authorisation is withdrawn; public): %s", ErrInvalid, en), zh)
 	}
 	var p Proxy
 	err := r.st.Update(ctx, func(tx store.Tx) error {

@@ -445,11 +445,8 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 // Cancel cancels an assembly that has not closed, with a reason.
 func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: say why the assembly is cancelled", ErrInvalid), "请填写取消会议的理由")
-	}
-	if ballot.LongNumber(reason) >= 0 {
-		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: %s; it is published", ErrInvalid, ballot.LongNumberRule), "取消理由将公开，"+ballot.LongNumberRuleZH)
+	if en, zh := ballot.ReasonProblem(reason, "取消会议的理由"); en != "" {
+		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason (why the assembly is cancelled; public): %s", ErrInvalid, en), zh)
 	}
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -480,11 +477,8 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 // and stores the preliminary result.
 func (r *Registry) CloseEarly(ctx context.Context, id, reason, by string) (Assembly, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: say why the vote closes early", ErrInvalid), "请填写提前结束投票的理由")
-	}
-	if ballot.LongNumber(reason) >= 0 {
-		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason: %s; it is published", ErrInvalid, ballot.LongNumberRule), "提前结束的理由将公开，"+ballot.LongNumberRuleZH)
+	if en, zh := ballot.ReasonProblem(reason, "提前结束投票的理由"); en != "" {
+		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason (why the vote closes early; public): %s", ErrInvalid, en), zh)
 	}
 	var a Assembly
 	err := r.st.Update(ctx, func(tx store.Tx) error {

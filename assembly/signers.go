@@ -131,11 +131,8 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 // RevokeSigner revokes a signing key; it stays on record.
 func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Signer, error) {
 	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "" || len([]rune(reason)) > 200:
-		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由（1至200字）")
-	case ballot.LongNumber(reason) >= 0:
-		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason: %s; every role reads it", ErrInvalid, ballot.LongNumberRule), "注销理由各方可见，"+ballot.LongNumberRuleZH)
+	if en, zh := ballot.ReasonProblem(reason, "注销密钥的理由"); en != "" {
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: reason (why the key is revoked; every role reads it): %s", ErrInvalid, en), zh)
 	}
 	var s Signer
 	err := r.st.Update(ctx, func(tx store.Tx) error {

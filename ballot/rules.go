@@ -283,6 +283,21 @@ const LongNumberRule = "a phone, identity or bank card number (11 or more digits
 // LongNumberRuleZH is LongNumberRule for people who read Chinese.
 const LongNumberRuleZH = "不能含电话、证件或银行卡号码（11位以上的数字，分组书写的也不行）；电话请写成 138****5678 这样"
 
+// ReasonProblem tells what is wrong with a reason that others read (a
+// proxy withdrawal's, a key revocation's, a cancellation's, a phone
+// reveal's), trimmed by the caller: "" where it is 1 to 200 characters
+// holding no long number (LongNumber); else what, in English and in
+// Chinese, whatZH naming the reason (撤销委托的理由).
+func ReasonProblem(reason, whatZH string) (en, zh string) {
+	switch {
+	case reason == "" || utf8.RuneCountInString(reason) > 200:
+		return "1 to 200 characters", "请填写" + whatZH + "（1至200字）"
+	case LongNumber(reason) >= 0:
+		return LongNumberRule, whatZH + LongNumberRuleZH
+	}
+	return "", ""
+}
+
 // LongNumber finds in free text (a note, an objection) a number that is
 // most likely a person's phone, identity or bank card number, which the
 // platform never stores where others read it: 11 or more digits in a row

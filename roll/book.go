@@ -766,15 +766,9 @@ func (b *Book) Owner(ctx context.Context, communityID, ownerID string) (OwnerEnt
 // transaction, who asked and why. The number itself is not recorded.
 func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return "", l10n.ZH(fmt.Errorf("%w: reason: say why the full number is needed; it is recorded", ErrInvalid), "请填写查看完整号码的理由（将被记录）")
-	}
-	if len([]rune(reason)) > 200 {
-		return "", l10n.ZH(fmt.Errorf("%w: reason: at most 200 characters", ErrInvalid), "理由最多200字")
-	}
-	// The reason is read back (PhoneReveals): never a number in it.
-	if ballot.LongNumber(reason) >= 0 {
-		return "", l10n.ZH(fmt.Errorf("%w: reason: %s", ErrInvalid, ballot.LongNumberRule), "理由"+ballot.LongNumberRuleZH)
+	// The reason is recorded and read back (PhoneReveals).
+	if en, zh := ballot.ReasonProblem(reason, "查看完整号码的理由"); en != "" {
+		return "", l10n.ZH(fmt.Errorf("%w: reason (why the full number is needed; it is recorded): %s", ErrInvalid, en), zh)
 	}
 	var phone string
 	err := b.st.Update(ctx, func(tx store.Tx) error {
@@ -1058,11 +1052,8 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 // RevokeKey revokes a key; it stays in the history.
 func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reason string) (Key, error) {
 	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "" || len([]rune(reason)) > 200:
-		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: 1 to 200 characters: why the key is revoked", ErrInvalid), "请填写注销密钥的理由（1至200字）")
-	case ballot.LongNumber(reason) >= 0:
-		return Key{}, l10n.ZH(fmt.Errorf("%w: reason: %s; other roles read it", ErrInvalid, ballot.LongNumberRule), "注销理由他人可见，"+ballot.LongNumberRuleZH)
+	if en, zh := ballot.ReasonProblem(reason, "注销密钥的理由"); en != "" {
+		return Key{}, l10n.ZH(fmt.Errorf("%w: reason (why the key is revoked; other roles read it): %s", ErrInvalid, en), zh)
 	}
 	var k Key
 	err := b.st.Update(ctx, func(tx store.Tx) error {

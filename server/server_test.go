@@ -379,7 +379,7 @@ func TestRevealPhoneAndKeysOverAPI(t *testing.T) {
 	// for this community only, never with the number.
 	staffTok := e.token(auth.CommunityStaff, "east")
 	if _, err := rs.RevealOwnerPhone(e.ctx(staffTok), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: bing.GetOwnerId(), Reason: "家属来电 13912345678 要求回拨"}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "reason") ||
-		!strings.HasPrefix(server.ZhOf(err), "理由不能含电话") {
+		!strings.HasPrefix(server.ZhOf(err), "查看完整号码的理由不能含电话") {
 		t.Errorf("a reveal whose reason holds a phone number: %v, want INVALID_ARGUMENT", err)
 	}
 	if _, err := rs.RevealOwnerPhone(e.ctx(staffTok), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: bing.GetOwnerId(), Reason: "核对住址"}); err != nil {

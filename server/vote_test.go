@@ -956,7 +956,7 @@ func TestProxyHolderRecordedUnderAnEarlierForm(t *testing.T) {
 func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
 	v := newVote(t, nil)
 	_, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
-	if got := server.ZhOf(err); got != "请填写提前结束投票的理由" {
+	if got := server.ZhOf(err); got != "请填写提前结束投票的理由（1至200字）" {
 		t.Errorf("an early close without a reason: %q (%v)", got, err)
 	}
 	_, err = v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70],
