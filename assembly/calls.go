@@ -77,13 +77,9 @@ func (r *Registry) RecordCall(ctx context.Context, assemblyID string, c CallAtte
 	}
 	c.CallBack = c.CallBack.UTC()
 	err := r.st.Update(ctx, func(tx store.Tx) error {
-		rec, err := getRecord(tx, assemblyID)
+		_, now, err := r.beforeClose(tx, assemblyID, "calls are recorded")
 		if err != nil {
 			return err
-		}
-		now := r.now().UTC()
-		if st := rec.StateAt(now); st != Published && st != Open {
-			return fmt.Errorf("%w: %s is %s; calls are recorded between publication and closing", ErrWrongState, assemblyID, st)
 		}
 		if tx.Get(store.AssemblyVoters, store.Key(assemblyID, c.Voter)) == nil {
 			return fmt.Errorf("%w: voter: %q is not on the frozen roll of %s", ErrInvalid, c.Voter, assemblyID)
