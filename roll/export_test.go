@@ -3,6 +3,7 @@ package roll
 import (
 	"context"
 	"maps"
+	"strings"
 
 	"github.com/ownervote/ownervote/store"
 )
@@ -19,14 +20,16 @@ func ImportAsBefore(ctx context.Context, b *Book, communityID string, inputs []U
 	if err != nil {
 		return err
 	}
-	// The owner id each number had then: of its old form where that
-	// differs.
+	// The owner id each number had then: the hash of the number as given,
+	// trimmed and in upper case (the earlier rule, written out here so that
+	// the test does not check legacyIDNumber against itself), where that
+	// differs from the canonical form.
 	old := map[string]string{}
 	for _, in := range inputs {
 		for _, oin := range in.Owners {
 			n, err := NormalizeIDNumber(oin.IDNumber)
-			if l := legacyIDNumber(oin.IDNumber); err == nil && l != "" {
-				old[OwnerID(b.ident.Hash(n))] = OwnerID(b.ident.Hash(l))
+			if then := strings.ToUpper(strings.TrimSpace(oin.IDNumber)); err == nil && then != n {
+				old[OwnerID(b.ident.Hash(n))] = OwnerID(b.ident.Hash(then))
 			}
 		}
 	}
