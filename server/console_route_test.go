@@ -18,7 +18,7 @@ import (
 func TestConsoleLeavingWhileListLoads(t *testing.T) {
 	c := newConsole(t)
 	tab := c.tab()
-	c.signIn(tab, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.signIn(tab, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
 	wait(tab, "the single community opens", `location.hash.startsWith('#/c/')`)
 	holdNextReply(tab, `url.startsWith('/v1/communities?')`, "#/")
 	wait(tab, "the list is held", `typeof window.__release === 'function'`)
@@ -40,7 +40,7 @@ func TestConsoleLeavingWhileDashboardLoads(t *testing.T) {
 	c := newConsole(t)
 	a := c.openAssembly("select-2026-d", nil, nil)
 	tab := c.tab()
-	c.signIn(tab, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.signIn(tab, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
 	wait(tab, "the single community opens", `location.hash.startsWith('#/c/')`)
 	holdNextReply(tab, `url.endsWith('/assemblies/`+a.GetAssemblyId()+`')`, "#/c/"+c.cid+"/a/"+a.GetAssemblyId())
 	wait(tab, "the assembly is held", `typeof window.__release === 'function'`)

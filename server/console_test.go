@@ -68,7 +68,7 @@ func newConsole(t *testing.T) *console {
 	if _, err := demo.Seed(context.Background(), e.book); err != nil {
 		t.Fatal(err)
 	}
-	c.platTok = c.tokenFor(auth.Platform, "", "青岛市智慧物业平台")
+	c.platTok = c.labelledToken(auth.Platform, "", "青岛市智慧物业平台")
 	if _, err := c.ss.RegisterSigner(e.ctx(e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "PLATFORM", SignerId: c.platform.id,
 		Name: "青岛市智慧物业平台", PublicKey: c.platform.pub()}}); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func newConsole(t *testing.T) *console {
 	return c
 }
 
-func (c *console) tokenFor(role auth.Role, community, label string) string {
+func (c *console) labelledToken(role auth.Role, community, label string) string {
 	c.t.Helper()
 	_, secret, err := c.e.tokens.Create(context.Background(), role, community, label)
 	if err != nil {
@@ -345,8 +345,8 @@ func barValue(tab *browsertest.Tab, key string) string {
 // the receipt verifies.
 func TestConsoleCampaign(t *testing.T) {
 	c := newConsole(t)
-	staffA := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
-	staffB := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 李工作人员")
+	staffA := c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
+	staffB := c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 李工作人员")
 	a := c.openAssembly("select-2026", &ov.Settings{MakerChecker: true}, nil)
 	const early = 100
 	c.castMany(a, 0, early)
@@ -684,12 +684,12 @@ func groupArea(s string) string {
 // public notice shows the certified result without sign-in.
 func TestConsoleCommittee(t *testing.T) {
 	c := newConsole(t)
-	staff := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
+	staff := c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
 	names := []struct{ id, name string }{{"member-zhao", "赵委员"}, {"member-qian", "钱委员"}, {"member-sun", "孙委员"}}
 	var members []*browsertest.Tab
 	for _, m := range names {
 		tab := c.tab()
-		c.signIn(tab, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 "+m.name))
+		c.signIn(tab, c.labelledToken(auth.CommitteeMember, c.cid, "惠都社区居委会 "+m.name))
 		c.enrolKey(tab, "COMMITTEE", m.id, m.name)
 		members = append(members, tab)
 	}
@@ -938,7 +938,7 @@ func TestConsoleOffersOnlyWhatTheServerTakes(t *testing.T) {
 func TestConsoleRetrySendsTheSameBallot(t *testing.T) {
 	c := newConsole(t)
 	staff := c.tab()
-	c.signIn(staff, c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.signIn(staff, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
 	c.enrolKey(staff, "STAFF", "staff-wang", "王工作人员")
 	admin := c.tab()
 	c.signIn(admin, c.e.admin)
@@ -1016,8 +1016,8 @@ func TestConsoleCountsOnlySignaturesThatCount(t *testing.T) {
 func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
 	c := newConsole(t)
 	shared := c.tab()
-	qian := c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员")
-	zhao := c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员")
+	qian := c.labelledToken(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员")
+	zhao := c.labelledToken(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员")
 	c.signIn(shared, qian)
 	c.enrolKey(shared, "COMMITTEE", "member-qian", "钱委员")
 	click(shared, `[data-testid=signout]`)
@@ -1064,11 +1064,18 @@ func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
 func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	c := newConsole(t)
 	zhao, qian, sun, admin := c.tab(), c.tab(), c.tab(), c.tab()
-	c.signIn(zhao, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员"))
+	// 赵委员's sign-in is issued to member-zhao, so that a key enrolled
+	// through it again after the loss is marked as his own, and only the
+	// rule that the lost key's sign-in may be a thief's hides it.
+	_, zhaoFirst, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员", "member-zhao")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.signIn(zhao, zhaoFirst)
 	c.enrolKey(zhao, "COMMITTEE", "member-zhao", "赵委员")
-	c.signIn(qian, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员"))
+	c.signIn(qian, c.labelledToken(auth.CommitteeMember, c.cid, "惠都社区居委会 钱委员"))
 	c.enrolKey(qian, "COMMITTEE", "member-qian", "钱委员")
-	c.signIn(sun, c.tokenFor(auth.CommitteeMember, c.cid, "惠都社区居委会 孙委员"))
+	c.signIn(sun, c.labelledToken(auth.CommitteeMember, c.cid, "惠都社区居委会 孙委员"))
 	c.enrolKey(sun, "COMMITTEE", "member-sun", "孙委员")
 	c.signIn(admin, c.e.admin)
 	c.approveAll(admin, 3)
@@ -1192,7 +1199,7 @@ func TestConsoleCommunityScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	westVoter := nv.GetNonVoters()[0].GetVoter()
-	staff := c.tokenFor(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
+	staff := c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员")
 
 	// In the console: only the own community is listed, the other one's
 	// pages show the server's refusal.
