@@ -142,7 +142,7 @@ func (r *Registry) RevokeSigner(ctx context.Context, keyID, reason string) (Sign
 		}
 		if s.Revoked.IsZero() {
 			s.Revoked, s.RevokeReason = r.now().UTC(), reason
-			if err := r.LogKeyRevoked(tx, s.CommunityID, keyID); err != nil {
+			if err := r.LogKeyRevoked(tx, keyID); err != nil {
 				return err
 			}
 		}
@@ -199,12 +199,12 @@ func getSigner(tx store.Tx, keyID string) (Signer, error) {
 }
 
 // LogKeyRevoked logs that the key keyID is revoked now, in the same
-// transaction, in every assembly of the community ("" for all) still
-// taking ballots whose log names the key (a KEY entry), so that the
+// transaction, in every assembly still taking ballots whose log names the
+// key (a KEY entry; key ids are global), so that the
 // offline verifier refuses anything it signs later there. An assembly whose
 // log does not name the key learns of it when it signs (its KEY entry),
 // which the server then refuses.
-func (r *Registry) LogKeyRevoked(tx store.Tx, communityID, keyID string) error {
+func (r *Registry) LogKeyRevoked(tx store.Tx, keyID string) error {
 	at := r.now().UTC()
 	var ids []string
 	err := tx.Scan(store.Assemblies, nil, nil, func(k, v []byte) (bool, error) {
@@ -215,7 +215,7 @@ func (r *Registry) LogKeyRevoked(tx store.Tx, communityID, keyID string) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return false, fmt.Errorf("assembly: corrupt assembly %s: %w", k, err)
 		}
-		if s := rec.StateAt(at); (communityID == "" || rec.CommunityID == communityID) && (s == Published || s == Open) {
+		if s := rec.StateAt(at); s == Published || s == Open {
 			ids = append(ids, rec.ID)
 		}
 		return true, nil

@@ -38,7 +38,7 @@ type Book struct {
 	now   func() time.Time
 	// keyRevoked, when set, runs in the transaction that revokes an
 	// owner's key (OnKeyRevoked).
-	keyRevoked func(tx store.Tx, communityID, keyID string) error
+	keyRevoked func(tx store.Tx, keyID string) error
 }
 
 // NewBook returns a Book over st.
@@ -1004,16 +1004,16 @@ func getKey(tx store.Tx, communityID, ownerID, keyID string) (Key, error) {
 // also does, in the same transaction: the server logs the revocation in the
 // assemblies where the key signed (assembly.Registry.LogKeyRevoked). Set it
 // before the book is used.
-func (b *Book) OnKeyRevoked(fn func(tx store.Tx, communityID, keyID string) error) {
+func (b *Book) OnKeyRevoked(fn func(tx store.Tx, keyID string) error) {
 	b.keyRevoked = fn
 }
 
 // revoked runs the OnKeyRevoked function, if any.
-func (b *Book) revoked(tx store.Tx, communityID, keyID string) error {
+func (b *Book) revoked(tx store.Tx, keyID string) error {
 	if b.keyRevoked == nil {
 		return nil
 	}
-	return b.keyRevoked(tx, communityID, keyID)
+	return b.keyRevoked(tx, keyID)
 }
 
 // RotateKey revokes an active key and registers its replacement in one
@@ -1041,7 +1041,7 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 			return err
 		}
 		old.Revoked, old.RevokeReason, old.ReplacedBy = now, "rotated", nk.ID
-		if err := b.revoked(tx, communityID, keyID); err != nil {
+		if err := b.revoked(tx, keyID); err != nil {
 			return err
 		}
 		return store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(old))
@@ -1069,7 +1069,7 @@ func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reaso
 			return fmt.Errorf("%w: %s", ErrKeyRevoked, keyID)
 		}
 		k.Revoked, k.RevokeReason = b.now().UTC(), reason
-		if err := b.revoked(tx, communityID, keyID); err != nil {
+		if err := b.revoked(tx, keyID); err != nil {
 			return err
 		}
 		return store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, ownerID, keyID), keyRecord(k))
