@@ -32,7 +32,7 @@ type Proxy struct {
 	HolderID  string `json:"holder_id,omitempty"`
 	HolderTag string `json:"holder_tag,omitempty"`
 	// LegacyHolderIDs are the holder ids of the earlier forms of the
-	// holder's number (roll.LegacyIDForms), given with a new proxy: a
+	// holder's number (roll.Identifier.LegacyOwnerIDs), given with a new proxy: a
 	// holder recorded under one of them in this assembly is this holder.
 	LegacyHolderIDs []string  `json:"-"`
 	HolderKeyID     string    `json:"holder_key_id"`

@@ -275,10 +275,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			}
 			h := ident.Hash(number)
 			id := OwnerID(h)
-			var legacy []string
-			for _, l := range legacyForms(oin.IDNumber, number) {
-				legacy = append(legacy, OwnerID(ident.Hash(l)))
-			}
+			legacy := ident.LegacyOwnerIDs(oin.IDNumber, number)
 			if unitOwners[id] {
 				add(i, j, "id_number", ErrConflictingOwner, "the same owner is listed twice for unit %s", u.ID)
 				okUnit = false

@@ -94,15 +94,15 @@ func NormalizeIDNumber(s string) (string, error) {
 	return s, nil
 }
 
-// LegacyIDForms returns the earlier forms of an identity number (see
-// legacyForms), under which a server before numbers were normalised as now
-// may have hashed it; none for a number refused.
-func LegacyIDForms(raw string) []string {
-	n, err := NormalizeIDNumber(raw)
-	if err != nil {
-		return nil
+// LegacyOwnerIDs returns the owner ids an identity number written raw,
+// whose canonical form (NormalizeIDNumber) is canonical, may have had
+// under a server before numbers were normalised as now (legacyForms).
+func (id *Identifier) LegacyOwnerIDs(raw, canonical string) []string {
+	var out []string
+	for _, l := range legacyForms(raw, canonical) {
+		out = append(out, OwnerID(id.Hash(l)))
 	}
-	return legacyForms(raw, n)
+	return out
 }
 
 // legacyForms returns the forms under which a server before numbers were

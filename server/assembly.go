@@ -239,10 +239,8 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 		if err != nil {
 			return nil, s.err(ctx, fmt.Errorf("%w: holder_id_number: identity number %v", assembly.ErrInvalid, err))
 		}
-		holder, tag = roll.OwnerID(s.book.Identifier().Hash(number)), s.book.Identifier().Tag(req.GetAssemblyId(), number)
-		for _, l := range roll.LegacyIDForms(n) {
-			legacy = append(legacy, roll.OwnerID(s.book.Identifier().Hash(l)))
-		}
+		ident := s.book.Identifier()
+		holder, tag, legacy = roll.OwnerID(ident.Hash(number)), ident.Tag(req.GetAssemblyId(), number), ident.LegacyOwnerIDs(n, number)
 	}
 	// The answer's holder_id is the holder's owner id where the holder is
 	// an owner: it tells whether the number given is an owner's, so it is
