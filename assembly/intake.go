@@ -1077,20 +1077,25 @@ func (r *Registry) BallotsIn(ctx context.Context, assemblyID string, st BallotSt
 
 // Receipt returns the signed receipt of a counted ballot.
 func (r *Registry) Receipt(ctx context.Context, assemblyID, ballotID string) (Outcome, error) {
-	var out Outcome
-	err := r.st.View(ctx, func(tx store.Tx) error {
+	br, err := r.Ballot(ctx, assemblyID, ballotID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Record: br}
+	return out, r.finishOutcome(ctx, &out, assemblyID, nil)
+}
+
+// Ballot returns a ballot's record, with its bytes.
+func (r *Registry) Ballot(ctx context.Context, assemblyID, ballotID string) (br BallotRecord, err error) {
+	err = r.st.View(ctx, func(tx store.Tx) error {
 		raw := tx.Get(store.BallotIDs, store.Key(assemblyID, ballotID))
 		if raw == nil {
 			return fmt.Errorf("%w: %s in %s", ErrBallotNotFound, ballotID, assemblyID)
 		}
-		br, err := getBallot(tx, assemblyID, binary.BigEndian.Uint64(raw))
-		out.Record = br
+		br, err = getBallot(tx, assemblyID, binary.BigEndian.Uint64(raw))
 		return err
 	})
-	if err != nil {
-		return Outcome{}, err
-	}
-	return out, r.finishOutcome(ctx, &out, assemblyID, nil)
+	return br, err
 }
 
 // countedBallots returns the tally's ballots: one per voter and motion of

@@ -145,8 +145,8 @@ func (s *assemblyService) RejectBallot(ctx context.Context, req *ov.RejectBallot
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
 	}
-	if rc, err := s.reg.Receipt(ctx, req.GetAssemblyId(), req.GetBallotId()); err == nil {
-		if err := s.namesNoVoter(ctx, req.GetCommunityId(), rc.Record.Voter, req.GetReason(), "驳回理由"); err != nil {
+	if br, err := s.reg.Ballot(ctx, req.GetAssemblyId(), req.GetBallotId()); err == nil {
+		if err := s.namesNoVoter(ctx, req.GetCommunityId(), br.Voter, req.GetReason(), "驳回理由"); err != nil {
 			return nil, s.err(ctx, err)
 		}
 	}
