@@ -152,11 +152,13 @@ type BallotRecord struct {
 	ReasonCode   string    `json:"reason_code,omitempty"`
 	Received     time.Time `json:"received"`
 	SubmittedBy  string    `json:"submitted_by"`
+	// ConfirmedBy and ConfirmedAt are the second staff member's token and
+	// time, whether the check confirmed or rejected the ballot.
 	ConfirmedBy  string    `json:"confirmed_by,omitempty"`
 	ConfirmedAt  time.Time `json:"confirmed_at,omitzero"`
 	SupersededBy uint64    `json:"superseded_by,omitempty"`
 	// LogIndex is the index of the ballot's BALLOT log entry;
-	// ConfirmLogIndex that of its confirmation, if any.
+	// ConfirmLogIndex that of its confirmation or rejection, if any.
 	LogIndex        uint64 `json:"log_index"`
 	ConfirmLogIndex uint64 `json:"confirm_log_index,omitempty"`
 }
