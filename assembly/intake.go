@@ -148,10 +148,10 @@ type BallotRecord struct {
 	Status    BallotStatus `json:"status"`
 	// Reason is the refusal reason, or why a ballot was superseded;
 	// ReasonCode names a refusal's sentinel (see refusalCodes).
-	Reason       string    `json:"reason,omitempty"`
-	ReasonCode   string    `json:"reason_code,omitempty"`
-	Received     time.Time `json:"received"`
-	SubmittedBy  string    `json:"submitted_by"`
+	Reason      string    `json:"reason,omitempty"`
+	ReasonCode  string    `json:"reason_code,omitempty"`
+	Received    time.Time `json:"received"`
+	SubmittedBy string    `json:"submitted_by"`
 	// ConfirmedBy and ConfirmedAt are the second staff member's token and
 	// time, whether the check confirmed or rejected the ballot.
 	ConfirmedBy  string    `json:"confirmed_by,omitempty"`
