@@ -3,7 +3,6 @@ package assembly
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -262,8 +261,6 @@ var ErrBadConfirmation = fmt.Errorf("%w: the confirmation signature", ErrBadSign
 // ErrBadRejection is a checker's rejection signature that does not verify.
 var ErrBadRejection = fmt.Errorf("%w: the rejection signature", ErrBadSignature)
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
-
 // allChannels are the channels an assembly may accept.
 var allChannels = []ballot.Channel{ballot.Online, ballot.Platform, ballot.Phone, ballot.Visit, ballot.Paper, ballot.Proxy}
 
@@ -297,7 +294,7 @@ func (a *Assembly) validate() error {
 	}
 	a.Title = strings.TrimSpace(a.Title)
 	switch {
-	case a.ID != "" && !idPattern.MatchString(a.ID):
+	case a.ID != "" && !ballot.ValidID(a.ID):
 		return bad("assembly_id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", a.ID)
 	case a.Title == "":
 		return bad("title", "the assembly needs a title")
@@ -330,14 +327,14 @@ func (a *Assembly) validate() error {
 	}
 	for i, m := range a.Motions {
 		f := fmt.Sprintf("motions[%d]", i)
-		if !idPattern.MatchString(m.ID) {
+		if !ballot.ValidID(m.ID) {
 			return bad(f+".id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", m.ID)
 		}
 		if strings.TrimSpace(m.Title) == "" {
 			return bad(f+".title", "the motion needs a title (what owners vote on)")
 		}
 		for j, o := range m.Options {
-			if !idPattern.MatchString(o.ID) {
+			if !ballot.ValidID(o.ID) {
 				return bad(fmt.Sprintf("%s.options[%d].id", f, j), "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", o.ID)
 			}
 			if strings.TrimSpace(o.Name) == "" {

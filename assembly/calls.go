@@ -60,7 +60,7 @@ func (r *Registry) RecordCall(ctx context.Context, assemblyID string, c CallAtte
 		c.Channel = ballot.Phone
 	}
 	switch {
-	case !idPattern.MatchString(c.Voter):
+	case !ballot.ValidID(c.Voter):
 		return CallAttempt{}, fmt.Errorf("%w: voter: %q is not a voter id", ErrInvalid, c.Voter)
 	case !slices.Contains(CallOutcomes, c.Outcome):
 		return CallAttempt{}, fmt.Errorf("%w: outcome: %q: want one of %v", ErrInvalid, c.Outcome, CallOutcomes)
@@ -105,7 +105,7 @@ func callKey(assemblyID, voter string, seq uint64) []byte {
 // Calls lists an assembly's call attempts, or one voter's when voter is not
 // empty, in the order they were recorded.
 func (r *Registry) Calls(ctx context.Context, assemblyID, voter string) ([]CallAttempt, error) {
-	if voter != "" && !idPattern.MatchString(voter) {
+	if voter != "" && !ballot.ValidID(voter) {
 		return nil, fmt.Errorf("%w: voter: %q is not a voter id", ErrInvalid, voter)
 	}
 	prefix := store.Prefix(assemblyID)

@@ -95,7 +95,7 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 	switch {
 	case s.Kind != PlatformSigner && s.Kind != StaffSigner && s.Kind != CommitteeSigner:
 		return Signer{}, fmt.Errorf("%w: kind: %q is not PLATFORM, STAFF or COMMITTEE", ErrInvalid, s.Kind)
-	case !idPattern.MatchString(s.ID):
+	case !ballot.ValidID(s.ID):
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, s.ID), "签名人编号须为1至64个英文字母、数字或 . _ : - 符号")
 	case s.Name == "" || len([]rune(s.Name)) > 100:
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid), "请填写姓名（1至100字）")

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -139,9 +138,6 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-// signerIDPattern is what a signer id may be (as assembly checks it).
-var signerIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
-
 // Create issues a token and returns it with its secret, which is not stored.
 func (t *Tokens) Create(ctx context.Context, role Role, communityID, label string) (Token, string, error) {
 	return t.CreateFor(ctx, role, communityID, label, "")
@@ -153,7 +149,7 @@ func (t *Tokens) Create(ctx context.Context, role Role, communityID, label strin
 func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, signerID string) (Token, string, error) {
 	label = strings.TrimSpace(label)
 	switch {
-	case signerID != "" && !signerIDPattern.MatchString(signerID):
+	case signerID != "" && !ballot.ValidID(signerID):
 		return Token{}, "", fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID)
 	case signerID != "" && role != StreetAdmin && role != CommunityStaff && role != CommitteeMember:
 		return Token{}, "", fmt.Errorf("%w: signer_id: a %s token enrols no key of a person", ErrInvalid, role)

@@ -29,6 +29,11 @@ func checkID(s string) string {
 	return ""
 }
 
+// ValidID reports whether s is an id as the format has them (assemblies,
+// voters, motions, options, staff and committee members): 1–64 characters of
+// A-Z a-z 0-9 . _ : -.
+func ValidID(s string) bool { return checkID(s) == "" }
+
 func isIDByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '.' || c == '_' || c == ':' || c == '-'
