@@ -107,9 +107,15 @@ type Refusal struct {
 	// Counted is, for ErrAlreadyVoted, the id of the ballot that counts
 	// for the voter (GetBallotReceipt takes it).
 	Counted string
+	// Received is set on the refusal of a ballot sent again: when it was
+	// first received and refused (the answer is that one's, replayed).
+	Received time.Time
 }
 
 func (e *Refusal) Error() string {
+	if !e.Received.IsZero() {
+		return fmt.Sprintf("ballot %s was refused when first received (%s): %s", short(e.BallotID), audit.FormatChinaTime(e.Received), e.Detail)
+	}
 	return fmt.Sprintf("ballot %s refused: %s", short(e.BallotID), e.Detail)
 }
 
@@ -238,10 +244,10 @@ func (r *Registry) signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed2551
 func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	b, err := ballot.Parse(s.Canonical)
 	if err != nil {
-		return Outcome{}, fmt.Errorf("%w: %v", ErrMalformedBallot, err)
+		return Outcome{}, unstored(s.Canonical, fmt.Errorf("%w: %v", ErrMalformedBallot, err))
 	}
 	if b.Assembly != s.Assembly {
-		return Outcome{}, fmt.Errorf("%w: ballot is for assembly %q, submitted to %q", ErrInvalid, b.Assembly, s.Assembly)
+		return Outcome{}, unstored(s.Canonical, fmt.Errorf("%w: the ballot is for assembly %q, submitted to %q", ErrWrongAssembly, b.Assembly, s.Assembly))
 	}
 	var pub ed25519.PublicKey
 	var keyEntry audit.KeyEntry
@@ -256,11 +262,14 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		pub, keyEntry, err = r.signerKey(tx, &rec.Assembly, b)
 		return err
 	})
+	if errors.Is(err, ErrUnknownSignerKey) || errors.Is(err, ErrMalformedBallot) {
+		return Outcome{}, unstored(s.Canonical, err)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
 	if err := ballot.VerifyParsed(b, s.Canonical, s.Signature, pub); err != nil {
-		return Outcome{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+		return Outcome{}, unstored(s.Canonical, fmt.Errorf("%w: %v", ErrBadSignature, err))
 	}
 	id := ballot.ID(s.Canonical)
 	p := &pendingBallot{s: s, b: b, id: id, key: keyEntry, noteErr: ballot.NoteHoldsNumber(b), done: make(chan struct{})}
@@ -280,6 +289,17 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// unstored is the refusal of a ballot refused before the intake's writer,
+// which stores it not: it names the ballot by the id of its bytes, as a
+// stored refusal does, so that the sender can match the answer to what it
+// sent.
+func unstored(canonical []byte, reason error) error {
+	if len(canonical) == 0 {
+		return reason
+	}
+	return &Refusal{Reason: reason, Detail: reason.Error() + "; the ballot was not stored", BallotID: ballot.ID(canonical)}
 }
 
 // pendingBallot is a verified ballot waiting for the intake's group
@@ -462,7 +482,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		}
 		p.out.Record, p.out.Replayed = br, true
 		if br.Status == Refused {
-			p.refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq}
+			p.refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq, Received: br.Received}
 			if p.refusal.Reason == ErrAlreadyVoted {
 				var vr voterRecord
 				if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, br.Voter), &vr); err != nil {
@@ -482,9 +502,16 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return nil
 	}
 	switch st := rec.StateAt(now); st {
-	case Published, Open:
+	case Open:
 	case Draft:
-		p.refusal = &Refusal{Reason: ErrNotOpen, Detail: fmt.Sprintf("%v: assembly is a DRAFT", ErrNotOpen), BallotID: id}
+		p.refusal = &Refusal{Reason: ErrNotOpen, Detail: fmt.Sprintf("%v: assembly is a DRAFT; the ballot was not stored", ErrNotOpen), BallotID: id}
+		return nil
+	case Published:
+		// Not stored either: the same bytes count when sent again once
+		// voting opens (a ballot's time may be up to audit.ClockSkew before
+		// the opening), which a stored refusal, replayed, would prevent.
+		p.refusal = &Refusal{Reason: ErrNotOpen, BallotID: id,
+			Detail: fmt.Sprintf("%v: voting opens %s; the ballot was not stored: send it again once voting opens", ErrNotOpen, audit.FormatChinaTime(rec.Opens))}
 		return nil
 	default:
 		// The log of a closed assembly takes no more ballots.

@@ -48,7 +48,7 @@ var errorTable = []errorMapping{
 	{roll.ErrKeyInUse, codes.AlreadyExists, "KEY_IN_USE", "该公钥已登记，不能重复使用"},
 	{roll.ErrNotVoter, codes.FailedPrecondition, "NOT_VOTER", "该业主不代表任何房屋投票（共有房屋请登记代表人）"},
 	{roll.ErrNoPhone, codes.FailedPrecondition, "NO_PHONE", "该业主未登记联系电话"},
-	{assembly.ErrNotOpen, codes.FailedPrecondition, "VOTING_NOT_OPEN", "投票尚未开始，本票不计入"},
+	{assembly.ErrNotOpen, codes.FailedPrecondition, "VOTING_NOT_OPEN", "投票尚未开始，本票不计入：请在投票开始后重新提交"},
 	{assembly.ErrVotingClosed, codes.FailedPrecondition, "VOTING_CLOSED", "投票已结束，本票不计入，也未予登记"},
 	{assembly.ErrChannelNotAccepted, codes.FailedPrecondition, "CHANNEL_NOT_ACCEPTED", "本次会议不接受该投票渠道"},
 	{assembly.ErrRollMismatch, codes.FailedPrecondition, "ROLL_MISMATCH", "选票所依据的业主名册与本次会议冻结的名册不一致"},
@@ -68,6 +68,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrNotConfirmed, codes.FailedPrecondition, "NOT_CONFIRMED", "表决截止前未经第二名工作人员复核，该选票不计入"},
 	{assembly.ErrRejectedAtCheck, codes.FailedPrecondition, "REJECTED_AT_CHECK", "第二名工作人员复核时驳回了该选票，不计入；业主可重新投票"},
 	{assembly.ErrMalformedBallot, codes.InvalidArgument, "MALFORMED_BALLOT", "选票格式不正确"},
+	{assembly.ErrWrongAssembly, codes.InvalidArgument, "WRONG_ASSEMBLY", "选票所写的会议与提交的会议不一致"},
 	{assembly.ErrBadConfirmation, codes.InvalidArgument, "BAD_SIGNATURE", "复核签名验证失败"},
 	{assembly.ErrBadRejection, codes.InvalidArgument, "BAD_SIGNATURE", "驳回签名验证失败"},
 	{assembly.ErrBadSignature, codes.InvalidArgument, "BAD_SIGNATURE", "选票签名验证失败"},
@@ -135,6 +136,9 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 			md := map[string]string{"ballot_id": ref.BallotID}
 			if ref.Counted != "" {
 				md["counted_ballot_id"] = ref.Counted
+			}
+			if !ref.Received.IsZero() {
+				md["replayed"] = "true" // the first answer, to the same bytes sent again
 			}
 			return withReason(status.New(m.code, err.Error()), m.reason, zh, md).Err()
 		}

@@ -391,6 +391,16 @@ func (v *vote) checkRecount(t *testing.T, res *ov.AssemblyResult) {
 	}
 }
 
+// metadataOf is the metadata of an error's ErrorInfo.
+func metadataOf(err error) map[string]string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetMetadata()
+		}
+	}
+	return nil
+}
+
 func TestBallotChecks(t *testing.T) {
 	v := newVote(t, nil)
 
@@ -404,13 +414,30 @@ func TestBallotChecks(t *testing.T) {
 		}
 	})
 
+	// refused submits a ballot for the first time and wants it refused,
+	// its answer naming it by the id of its bytes, stored or not.
 	refused := func(t *testing.T, canonical, sig []byte, c ballot.Channel, wantCode codes.Code, wantReason string) {
 		t.Helper()
 		_, err := v.submit(t, canonical, sig, c)
 		if status.Code(err) != wantCode || server.ReasonOf(err) != wantReason {
 			t.Errorf("submit = %v (%s), want %v %s", status.Code(err), server.ReasonOf(err), wantCode, wantReason)
 		}
+		if md := metadataOf(err); md["ballot_id"] != ballot.ID(canonical) || md["replayed"] != "" {
+			t.Errorf("%s: metadata %v, want ballot_id %s and no replayed", wantReason, md, ballot.ID(canonical))
+		}
 	}
+	t.Run("bytes that are no ballot", func(t *testing.T) {
+		b, s := v.ballotFor(112, ballot.Platform, "AGREE")
+		canonical, sig := v.sign(t, b, s)
+		refused(t, bytes.ReplaceAll(canonical, []byte("\n"), []byte("\r\n")), sig, ballot.Platform, codes.InvalidArgument, "MALFORMED_BALLOT")
+		// Nothing to name when nothing was sent.
+		if _, err := v.submit(t, nil, sig, ballot.Platform); server.ReasonOf(err) != "MALFORMED_BALLOT" || metadataOf(err)["ballot_id"] != "" {
+			t.Errorf("an empty ballot: %v, metadata %v", err, metadataOf(err))
+		}
+		b.Assembly = "another-assembly"
+		canonical, sig = v.sign(t, b, s)
+		refused(t, canonical, sig, ballot.Platform, codes.InvalidArgument, "WRONG_ASSEMBLY")
+	})
 
 	// Signed by a tool that does not apply the intake's rules: refused
 	// before it is stored, so that what it shows is in no log.
@@ -496,6 +523,11 @@ func TestBallotChecks(t *testing.T) {
 		_, err := v.submit(t, canonical, sig, ballot.Phone)
 		if server.ReasonOf(err) != "ALREADY_VOTED" || !strings.Contains(err.Error(), fmt.Sprintf("ballot %d (%s) counts", first.GetSeq(), first.GetBallotId())) {
 			t.Errorf("the refusal of a second ballot: %v, want it to name ballot %d (%s)", err, first.GetSeq(), first.GetBallotId())
+		}
+		// Marked as the first answer, replayed, so that a sender does not
+		// take it for a new refusal.
+		if md := metadataOf(err); md["replayed"] != "true" || md["ballot_id"] != ballot.ID(canonical) || !strings.Contains(err.Error(), "was refused when first received") {
+			t.Errorf("the refusal sent again: %v, metadata %v; want it marked replayed", err, md)
 		}
 		// And as metadata, over gRPC (a new ballot) and JSON (the same
 		// ballot again).
@@ -591,10 +623,28 @@ func TestBallotChecks(t *testing.T) {
 		}
 	})
 	t.Run("outside the window", func(t *testing.T) {
-		v.e.clock.Set(opensAt.Add(-time.Hour))
+		// Sent a minute early: refused and not stored, so that the same
+		// bytes count when sent again once voting opens (its time is
+		// within the clock skew a ballot may have before the opening).
+		v.e.clock.Set(opensAt.Add(-time.Minute))
+		refusedSoFar := func() int64 {
+			p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.GetRefused()
+		}
+		before := refusedSoFar()
 		b, s := v.ballotFor(115, ballot.Platform, "AGREE")
 		canonical, sig := v.sign(t, b, s)
 		refused(t, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_NOT_OPEN")
+		if _, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); status.Code(err) != codes.NotFound || refusedSoFar() != before {
+			t.Errorf("a ballot sent before the opening: GetBallotReceipt = %v, refused %d → %d; want it not stored", err, before, refusedSoFar())
+		}
+		v.e.clock.Set(opensAt.Add(time.Minute))
+		if r, err := v.submit(t, canonical, sig, ballot.Platform); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED || r.GetReplayed() {
+			t.Errorf("the early ballot sent again once voting opened: %v, %v", r.GetStatus(), err)
+		}
 		v.e.clock.Set(closesAt.Add(time.Second))
 		b, s = v.ballotFor(116, ballot.Platform, "AGREE")
 		canonical, sig = v.sign(t, b, s)

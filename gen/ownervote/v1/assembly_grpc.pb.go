@@ -75,9 +75,16 @@ type AssemblyServiceClient interface {
 	// SubmitBallot takes a signed ballot from any channel. It must have a
 	// choice for every motion of the agenda (ABSTAIN where the owner makes
 	// none): a ballot that leaves a motion out is refused. A refusal's
-	// ErrorInfo metadata names the ballot (ballot_id); ALREADY_VOTED's also
-	// the ballot that counts for the voter (counted_ballot_id), which its
-	// message names too ("ballot 17 (<id>) counts for <voter>").
+	// ErrorInfo metadata names the ballot (ballot_id: the SHA-256 of the bytes
+	// sent, whether or not they parse); ALREADY_VOTED's also the ballot that
+	// counts for the voter (counted_ballot_id), which its message names too
+	// ("ballot 17 (<id>) counts for <voter>"). Refusals that concern the bytes
+	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
+	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
+	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
+	// (a ballot's time may be up to 5 minutes before the opening). Other
+	// refusals are stored and logged: the same bytes sent again get the first
+	// answer, with metadata replayed "true".
 	SubmitBallot(ctx context.Context, in *SubmitBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
@@ -488,9 +495,16 @@ type AssemblyServiceServer interface {
 	// SubmitBallot takes a signed ballot from any channel. It must have a
 	// choice for every motion of the agenda (ABSTAIN where the owner makes
 	// none): a ballot that leaves a motion out is refused. A refusal's
-	// ErrorInfo metadata names the ballot (ballot_id); ALREADY_VOTED's also
-	// the ballot that counts for the voter (counted_ballot_id), which its
-	// message names too ("ballot 17 (<id>) counts for <voter>").
+	// ErrorInfo metadata names the ballot (ballot_id: the SHA-256 of the bytes
+	// sent, whether or not they parse); ALREADY_VOTED's also the ballot that
+	// counts for the voter (counted_ballot_id), which its message names too
+	// ("ballot 17 (<id>) counts for <voter>"). Refusals that concern the bytes
+	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
+	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
+	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
+	// (a ballot's time may be up to 5 minutes before the opening). Other
+	// refusals are stored and logged: the same bytes sent again get the first
+	// answer, with metadata replayed "true".
 	SubmitBallot(context.Context, *SubmitBallotRequest) (*BallotReceipt, error)
 	// ConfirmBallot counts a phone or visit ballot that waits for a second
 	// staff member (maker-checker).
