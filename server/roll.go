@@ -1,17 +1,21 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ownervote/ownervote/auth"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/tally"
 )
@@ -35,20 +39,44 @@ func pageSize(n int32) (int, error) {
 	return int(n), nil
 }
 
-// Page tokens are the last key of the previous page, base64url-encoded.
-func encodePageToken(last string) string {
+// A page token is the last key of the previous page with a check that binds
+// it to the list it came from (pageList: the method, the community, the
+// filter), base64url-encoded: a token mangled on its way back, or sent with
+// another list or filter, is refused instead of silently reading from
+// somewhere else (or from nowhere, as if the list had ended). The check is
+// no secret: a token gives no access of its own, every request being
+// authorised as it comes.
+const pageTokenVersion = 1
+
+// pageList names a list and its filter for its page tokens.
+func pageList(method string, params ...string) string {
+	return method + "\x00" + strings.Join(params, "\x00")
+}
+
+func pageCheck(list, last string) []byte {
+	h := sha256.Sum256([]byte("ownervote-page/1\n" + list + "\n" + last))
+	return h[:8]
+}
+
+func encodePageToken(list, last string) string {
 	if last == "" {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(last))
+	b := append([]byte{pageTokenVersion}, pageCheck(list, last)...)
+	return base64.RawURLEncoding.EncodeToString(append(b, last...))
 }
 
-func decodePageToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid)
+// decodePageToken is the last key a page token carries, "" for none.
+func decodePageToken(list, tok string) (string, error) {
+	if tok == "" {
+		return "", nil
 	}
-	return string(b), nil
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) < 10 || b[0] != pageTokenVersion || !bytes.Equal(b[1:9], pageCheck(list, string(b[9:]))) {
+		return "", l10n.ZH(fmt.Errorf("%w: page_token is not one this server returned for this list: send the next_page_token of the previous page with the same request (the same path and filters), or none to start again", roll.ErrInvalid),
+			"翻页标记（page_token）无效：请原样使用上一页返回的 next_page_token，且请求（路径和筛选条件）保持不变；或不带该标记从头查询")
+	}
+	return string(b[9:]), nil
 }
 
 type rollService struct {
@@ -89,7 +117,8 @@ func (s *rollService) ListCommunities(ctx context.Context, req *ov.ListCommuniti
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	after, err := decodePageToken(req.GetPageToken())
+	list := pageList("ListCommunities")
+	after, err := decodePageToken(list, req.GetPageToken())
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
@@ -98,7 +127,7 @@ func (s *rollService) ListCommunities(ctx context.Context, req *ov.ListCommuniti
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	resp := &ov.ListCommunitiesResponse{NextPageToken: encodePageToken(next)}
+	resp := &ov.ListCommunitiesResponse{NextPageToken: encodePageToken(list, next)}
 	for _, c := range cs {
 		resp.Communities = append(resp.Communities, communityProto(c))
 	}
@@ -131,7 +160,8 @@ func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	after, err := decodePageToken(req.GetPageToken())
+	list := pageList("ListUnits", req.GetCommunityId(), req.GetBuilding())
+	after, err := decodePageToken(list, req.GetPageToken())
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
@@ -140,7 +170,7 @@ func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (
 		return nil, s.err(ctx, err)
 	}
 	showNames := tokenFrom(ctx).Role.Staff()
-	resp := &ov.ListUnitsResponse{NextPageToken: encodePageToken(p.Next), TotalSize: int32(p.Total)}
+	resp := &ov.ListUnitsResponse{NextPageToken: encodePageToken(list, p.Next), TotalSize: int32(p.Total)}
 	for _, u := range p.Units {
 		pu := &ov.Unit{
 			UnitId: u.ID, Building: u.Building, RegisteredAreaM2: areaString(u.Registered), SurveyedAreaM2: areaString(u.Surveyed),
@@ -172,7 +202,8 @@ func (s *rollService) ListOwners(ctx context.Context, req *ov.ListOwnersRequest)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	after, err := decodePageToken(req.GetPageToken())
+	list := pageList("ListOwners", req.GetCommunityId())
+	after, err := decodePageToken(list, req.GetPageToken())
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
@@ -181,7 +212,7 @@ func (s *rollService) ListOwners(ctx context.Context, req *ov.ListOwnersRequest)
 		return nil, s.err(ctx, err)
 	}
 	showNames := tokenFrom(ctx).Role.Staff()
-	resp := &ov.ListOwnersResponse{NextPageToken: encodePageToken(next)}
+	resp := &ov.ListOwnersResponse{NextPageToken: encodePageToken(list, next)}
 	for _, e := range entries {
 		po := &ov.Owner{OwnerId: e.ID, MaskedPhone: roll.MaskPhone(e.Phone), UnitIds: e.Units, VotingUnitIds: e.VotingUnits, ActiveKeys: int32(e.ActiveKeys)}
 		if showNames {
@@ -203,7 +234,7 @@ func (s *rollService) RevealOwnerPhone(ctx context.Context, req *ov.RevealOwnerP
 }
 
 func (s *rollService) ListPhoneReveals(ctx context.Context, req *ov.ListPhoneRevealsRequest) (*ov.ListPhoneRevealsResponse, error) {
-	entries, next, err := accessPage(req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+	entries, next, err := accessPage(pageList("ListPhoneReveals", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
 		return s.book.PhoneReveals(ctx, req.GetCommunityId(), after, n)
 	})
 	if err != nil {
@@ -234,7 +265,7 @@ func recordMatches(ctx context.Context, book *roll.Book, communityID, via string
 }
 
 func (s *rollService) ListIdentityMatches(ctx context.Context, req *ov.ListIdentityMatchesRequest) (*ov.ListIdentityMatchesResponse, error) {
-	entries, next, err := accessPage(req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+	entries, next, err := accessPage(pageList("ListIdentityMatches", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
 		return s.book.IdentityMatches(ctx, req.GetCommunityId(), after, n)
 	})
 	if err != nil {
@@ -250,26 +281,26 @@ func (s *rollService) ListIdentityMatches(ctx context.Context, req *ov.ListIdent
 // accessPage reads a page of access records through list, from a
 // request's page size and token (an access log sequence number), and
 // returns the next page's token ("" at the end).
-func accessPage(size int32, token string, list func(after uint64, n int) ([]roll.AccessEntry, uint64, error)) ([]roll.AccessEntry, string, error) {
+func accessPage(name string, size int32, token string, list func(after uint64, n int) ([]roll.AccessEntry, uint64, error)) ([]roll.AccessEntry, string, error) {
 	n, err := pageSize(size)
 	if err != nil {
 		return nil, "", err
 	}
+	last, err := decodePageToken(name, token)
+	if err != nil {
+		return nil, "", err
+	}
 	var after uint64
-	if token != "" {
-		last, err := decodePageToken(token)
-		if err == nil {
-			after, err = strconv.ParseUint(last, 10, 64)
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: page_token is not one this server returned", roll.ErrInvalid)
+	if last != "" {
+		if after, err = strconv.ParseUint(last, 10, 64); err != nil {
+			return nil, "", fmt.Errorf("%w: page_token: %v", roll.ErrInvalid, err)
 		}
 	}
 	entries, next, err := list(after, n)
 	if err != nil || next == 0 {
 		return entries, "", err
 	}
-	return entries, encodePageToken(strconv.FormatUint(next, 10)), nil
+	return entries, encodePageToken(name, strconv.FormatUint(next, 10)), nil
 }
 
 func (s *rollService) RegisterOwnerKey(ctx context.Context, req *ov.RegisterOwnerKeyRequest) (*ov.OwnerKey, error) {

@@ -170,6 +170,41 @@ func TestRollFiguresOverJSONAndGRPC(t *testing.T) {
 	if diff := cmp.Diff([]string{"1-1-101", "1-1-102", "1-1-201", "1-1-202", "2-1-101", "2-1-102"}, seen); diff != "" {
 		t.Errorf("paged units (-want +got):\n%s", diff)
 	}
+
+	// A page token goes with its list: mangled, made up, or sent with
+	// another filter or list, it is refused, not read as the list's end or
+	// as another place to start.
+	var first struct {
+		Next string `json:"next_page_token"`
+	}
+	e.do("GET", "/v1/communities/sushe/units?building=1&page_size=1", e.admin, nil, &first)
+	if first.Next == "" {
+		t.Fatal("no next page of building 1")
+	}
+	mangled := []byte(first.Next)
+	mangled[len(mangled)-1] ^= 1
+	for _, path := range []string{
+		"/v1/communities/sushe/units?page_token=garbage",
+		"/v1/communities/sushe/units?page_token=AAAA",
+		"/v1/communities/sushe/units?building=1&page_token=" + string(mangled),
+		"/v1/communities/sushe/units?page_token=" + first.Next, // the filter left out
+		"/v1/communities/sushe/units?building=2&page_token=" + first.Next,
+		"/v1/communities/sushe/owners?page_token=" + first.Next,
+		"/v1/communities?page_token=" + first.Next,
+	} {
+		var ae apiError
+		if code := e.do("GET", path, e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "INVALID_ARGUMENT" || !strings.Contains(ae.zh(), "翻页标记") {
+			t.Errorf("GET %s = %d %s %q, want 400 INVALID_ARGUMENT", path, code, ae.reason(), ae.zh())
+		}
+	}
+	var next struct {
+		Units []struct {
+			UnitID string `json:"unit_id"`
+		} `json:"units"`
+	}
+	if code := e.do("GET", "/v1/communities/sushe/units?building=1&page_size=1&page_token="+first.Next, e.admin, nil, &next); code != http.StatusOK || len(next.Units) != 1 || next.Units[0].UnitID != "1-1-102" {
+		t.Errorf("the next page of building 1: %d %+v", code, next)
+	}
 }
 
 func TestImportErrorsOverJSONWriteNothing(t *testing.T) {
