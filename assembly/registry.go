@@ -244,7 +244,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 		if a.ObjectionDays == 0 {
 			a.ObjectionDays = DefaultObjectionDays
 		}
-		people := map[string]int{}
+		people, signIns := map[string]int{}, map[string]int{}
 		for i, m := range a.Committee.Members {
 			s, err := getSigner(tx, m)
 			switch {
@@ -260,6 +260,20 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 				return fmt.Errorf("%w: committee.members[%d]: %s is the same member (%s) as committee.members[%d]", ErrInvalid, i, m, s.ID, j)
 			}
 			people[s.ID] = i
+			// And one sign-in is one person: keys enrolled through the same
+			// sign-in (a member's, under two member ids) are one hand
+			// holding both. Keys a street admin registered (RegisterSigner,
+			// not enrolled: a public key a member brings on paper or a
+			// stick) rest on the admin's word, as a sign-in issued at the
+			// desk does.
+			if s.Approved.IsZero() {
+				continue
+			}
+			if j, dup := signIns[s.RegisteredBy]; dup {
+				return l10n.ZH(fmt.Errorf("%w: committee.members[%d]: %s was enrolled through the same sign-in (%s) as committee.members[%d]: k of n counts people, and each member enrols their own key through a sign-in issued to them", ErrInvalid, i, m, s.RegisteredBy, j),
+					fmt.Sprintf("认证委员密钥 %s 与第%d个委员密钥经同一登录凭证（%s）登记：k/n 按人计，每位委员须通过发给本人的登录凭证登记自己的密钥", m, j+1, s.RegisteredBy))
+			}
+			signIns[s.RegisteredBy] = i
 		}
 		if tx.Get(store.Assemblies, []byte(a.ID)) != nil {
 			return fmt.Errorf("%w: %s", ErrExists, a.ID)

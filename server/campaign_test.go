@@ -291,6 +291,61 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	}
 }
 
+// TestOneSignInOneMember: k of n counts people, and a sign-in is one
+// person. A committee member whose sign-in was issued to no one in
+// particular enrols keys under two member ids, which an admin approves;
+// an assembly naming both in its committee is refused, so that the one
+// person cannot give two of the k signatures. Keys enrolled through two
+// sign-ins are two members.
+func TestOneSignInOneMember(t *testing.T) {
+	v := newVote(t, nil)
+	ss := ov.NewSignerServiceClient(v.e.conn)
+	enrolled := func(tok string, s signer) {
+		t.Helper()
+		if _, err := ss.EnrolSigner(v.ctx(tok), &ov.EnrolSignerRequest{Kind: "COMMITTEE", SignerId: s.id, Name: s.id, CommunityId: v.community, PublicKey: s.pub()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ss.ApproveSigner(v.ctx(v.e.admin), &ov.ApproveSignerRequest{KeyId: s.keyID()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zhou := v.e.token(auth.CommitteeMember, v.community)
+	zhou1, zhou2, wu := newSigner("zhou-1", 180), newSigner("zhou-2", 181), newSigner("member-wu", 182)
+	enrolled(zhou, zhou1)
+	enrolled(zhou, zhou2)
+	enrolled(v.e.token(auth.CommitteeMember, v.community), wu)
+	create := func(id string, members ...signer) error {
+		var keys []string
+		for _, m := range members {
+			keys = append(keys, m.keyID())
+		}
+		_, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+			AssemblyId: id, Title: "选聘物业",
+			Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘青岛天泰爱家物业服务有限公司", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+			OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt), Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM},
+			Committee: &ov.Committee{MemberKeyIds: keys, K: 2}}})
+		return err
+	}
+	if err := create("one-hand", zhou1, zhou2); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "same sign-in") || !strings.Contains(server.ZhOf(err), "同一登录凭证") {
+		t.Errorf("a committee of two keys one sign-in enrolled: %v, want INVALID_ARGUMENT", err)
+	}
+	if err := create("two-hands", zhou1, wu); err != nil {
+		t.Errorf("a committee of keys two sign-ins enrolled: %v", err)
+	}
+	// Keys an admin registered (a public key a member brings) rest on the
+	// admin's word: several through one admin sign-in make a committee.
+	for i, s := range []signer{newSigner("member-li", 183), newSigner("member-he", 184)} {
+		if _, err := ss.RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: s.id, Name: s.id, CommunityId: v.community, PublicKey: s.pub()}}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if err := create("registered", newSigner("member-li", 183), s); err != nil {
+				t.Errorf("a committee of keys an admin registered: %v", err)
+			}
+		}
+	}
+}
+
 // TestEnrolledKeysSignOnlyThroughTheirSignIn: a key its holder enrolled
 // signs ballots, confirmations and certifications only through the sign-in
 // that enrolled it, so that on a shared computer nobody signs with

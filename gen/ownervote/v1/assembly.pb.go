@@ -895,7 +895,9 @@ func (x *Convener) GetName() string {
 type Committee struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The members' keys: those named at creation, each replaced by its
-	// member's new key where one was lost (ReplaceCommitteeKey).
+	// member's new key where one was lost (ReplaceCommitteeKey). Active
+	// COMMITTEE keys of the community, one per person: two keys of one member
+	// id, or two keys enrolled through one sign-in, are refused.
 	MemberKeyIds []string `protobuf:"bytes,1,rep,name=member_key_ids,json=memberKeyIds,proto3" json:"member_key_ids,omitempty"`
 	K            int32    `protobuf:"varint,2,opt,name=k,proto3" json:"k,omitempty"`
 	// The keys replaced since publication, in order.
