@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -146,16 +147,7 @@ func (a *authorizer) authenticate(ctx context.Context, method string) (context.C
 		return nil, acc, fmt.Errorf("%w: %s is not open to any role", auth.ErrPermissionDenied, method)
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
-	vals := md.Get("authorization")
-	if len(vals) != 1 {
-		return nil, acc, fmt.Errorf("%w: send the header \"authorization: Bearer <token>\"", auth.ErrUnauthenticated)
-	}
-	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" too.
-	scheme, secret, ok := strings.Cut(vals[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, acc, fmt.Errorf("%w: the authorization header must read \"Bearer <token>\"", auth.ErrUnauthenticated)
-	}
-	tok, err := a.tokens.Authenticate(ctx, strings.TrimSpace(secret))
+	tok, err := a.bearer(ctx, md.Get("authorization"))
 	if err != nil {
 		return nil, acc, err
 	}
@@ -166,6 +158,36 @@ func (a *authorizer) authenticate(ctx context.Context, method string) (context.C
 		return nil, acc, fmt.Errorf("%w: %s needs a token for all communities; this one acts in %s", auth.ErrPermissionDenied, shortMethod(method), tok.CommunityID)
 	}
 	return context.WithValue(ctx, tokenKey{}, tok), acc, nil
+}
+
+// bearer is the active token whose secret the authorization header (its
+// values) carries.
+func (a *authorizer) bearer(ctx context.Context, vals []string) (auth.Token, error) {
+	if len(vals) != 1 {
+		return auth.Token{}, fmt.Errorf("%w: send the header \"authorization: Bearer <token>\"", auth.ErrUnauthenticated)
+	}
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" too.
+	scheme, secret, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return auth.Token{}, fmt.Errorf("%w: the authorization header must read \"Bearer <token>\"", auth.ErrUnauthenticated)
+	}
+	return a.tokens.Authenticate(ctx, strings.TrimSpace(secret))
+}
+
+// bodyGate answers a JSON request that comes with a body but without an
+// active token (every /v1/ call needs one) with 401 before its body is
+// read: limitBody reads bodies whole, up to MaxRequestBytes, and would
+// otherwise hold that much memory for anyone who opens a connection.
+func (a *authorizer) bodyGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 && strings.HasPrefix(r.URL.Path, "/v1/") {
+			if _, err := a.bearer(r.Context(), r.Header.Values("Authorization")); err != nil {
+				writeHTTPError(w, r, http.StatusUnauthorized, toStatus(r.Context(), a.log, err))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // checkScope checks a request's community against the token's scope.

@@ -41,15 +41,15 @@ func (s *Server) backupHandler(az *authorizer, lim *limiter) http.HandlerFunc {
 		ctx, _, err := az.authenticate(ctx, backupRule)
 		if err != nil {
 			err = toStatus(r.Context(), s.log, err)
-			writeHTTPError(w, runtime.HTTPStatusFromCode(status.Code(err)), err)
+			writeHTTPError(w, r, runtime.HTTPStatusFromCode(status.Code(err)), err)
 			return
 		}
 		if err := lim.admit(ctx); err != nil {
-			writeHTTPError(w, runtime.HTTPStatusFromCode(status.Code(err)), err)
+			writeHTTPError(w, r, runtime.HTTPStatusFromCode(status.Code(err)), err)
 			return
 		}
 		if s.cfg.Backup == nil {
-			writeHTTPError(w, http.StatusNotImplemented, status.Error(codes.Unimplemented, "this server has no backup source configured"))
+			writeHTTPError(w, r, http.StatusNotImplemented, status.Error(codes.Unimplemented, "this server has no backup source configured"))
 			return
 		}
 		start := time.Now()
@@ -63,7 +63,7 @@ func (s *Server) backupHandler(az *authorizer, lim *limiter) http.HandlerFunc {
 		if err != nil {
 			s.log.ErrorContext(ctx, "backup failed", "token", tok.ID, "bytes", n, "err", err)
 			if cw.n == 0 {
-				writeHTTPError(w, http.StatusInternalServerError, toStatus(ctx, s.log, err))
+				writeHTTPError(w, r, http.StatusInternalServerError, toStatus(ctx, s.log, err))
 				return
 			}
 			// Part of the file is out: break the connection so that the

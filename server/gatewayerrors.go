@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -48,11 +50,47 @@ func gatewayError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		}
 		st = withReason(st, row.reason, row.zh)
 	}
+	// The gateway writes a 401's WWW-Authenticate as the error's message;
+	// set the headers as the status calls for when it writes its own.
+	w = headerSetter{ResponseWriter: w, set: func(h http.Header) { errorHeaders(h, r, st) }}
 	if hs != nil {
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: hs.HTTPStatus, Err: st.Err()})
 		return
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
+}
+
+// headerSetter calls set on the headers just before they are written.
+type headerSetter struct {
+	http.ResponseWriter
+	set func(http.Header)
+}
+
+func (w headerSetter) WriteHeader(code int) {
+	w.set(w.Header())
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// errorHeaders sets the HTTP headers an error's status calls for: a 401's
+// Bearer challenge (RFC 6750 §3: invalid_token when a token was sent) and
+// a rate limit's Retry-After (RFC 9110 §10.2.3), whole seconds from its
+// RetryInfo.
+func errorHeaders(h http.Header, r *http.Request, st *status.Status) {
+	switch st.Code() {
+	case codes.Unauthenticated:
+		challenge := `Bearer realm="ownervote"`
+		if r != nil && r.Header.Get("Authorization") != "" {
+			challenge += `, error="invalid_token"`
+		}
+		h.Set("WWW-Authenticate", challenge)
+	case codes.ResourceExhausted:
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				secs := int64(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds()))
+				h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+			}
+		}
+	}
 }
 
 // routingError answers a request no endpoint takes: 404 NO_SUCH_ENDPOINT

@@ -212,7 +212,7 @@ func (l *limiter) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tooLarge := func() {
 			err := fmt.Errorf("%w: the body may have at most %d bytes", ErrRequestTooLarge, max)
-			writeHTTPError(w, http.StatusRequestEntityTooLarge, toStatus(r.Context(), l.log, err))
+			writeHTTPError(w, r, http.StatusRequestEntityTooLarge, toStatus(r.Context(), l.log, err))
 		}
 		if r.ContentLength > max {
 			tooLarge()
@@ -234,11 +234,11 @@ func (l *limiter) limitBody(next http.Handler) http.Handler {
 					return
 				}
 				if errors.Is(err, os.ErrDeadlineExceeded) {
-					writeHTTPError(w, http.StatusRequestTimeout, toStatus(r.Context(), l.log, fmt.Errorf("%w: the request body did not arrive in time", context.DeadlineExceeded)))
+					writeHTTPError(w, r, http.StatusRequestTimeout, toStatus(r.Context(), l.log, fmt.Errorf("%w: the request body did not arrive in time", context.DeadlineExceeded)))
 					return
 				}
 				l.log.InfoContext(r.Context(), "reading a request body", "path", r.URL.Path, "err", err)
-				writeHTTPError(w, http.StatusBadRequest, status.Error(codes.InvalidArgument, "could not read the request body"))
+				writeHTTPError(w, r, http.StatusBadRequest, status.Error(codes.InvalidArgument, "could not read the request body"))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -250,11 +250,13 @@ func (l *limiter) limitBody(next http.Handler) http.Handler {
 
 // writeHTTPError writes a gRPC status as the gateway does: the
 // google.rpc.Status as JSON, with the given HTTP status code.
-func writeHTTPError(w http.ResponseWriter, code int, err error) {
-	body, merr := protojson.MarshalOptions{UseProtoNames: true}.Marshal(status.Convert(err).Proto())
+func writeHTTPError(w http.ResponseWriter, r *http.Request, code int, err error) {
+	st := status.Convert(err)
+	body, merr := protojson.MarshalOptions{UseProtoNames: true}.Marshal(st.Proto())
 	if merr != nil {
 		body = []byte(`{"code":13,"message":"internal error"}`)
 	}
+	errorHeaders(w.Header(), r, st)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	w.Write(body)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,17 @@ func TestRateLimitPerToken(t *testing.T) {
 	code, ae := e.rawPost("/v1/communities/east/units:import", staff, []byte(`{"units":[{"unit_id":"1-1-1","registered_area_m2":"50","kind":"UNIT_KIND_DEVELOPER_UNSOLD"}]}`), false)
 	if code != http.StatusTooManyRequests || ae.reason() != "RATE_LIMITED" {
 		t.Errorf("JSON import over the limit = HTTP %d %s, want 429 RATE_LIMITED", code, ae.reason())
+	}
+	// And says when to try again in the header HTTP clients read.
+	req, _ := http.NewRequest("GET", "http://"+e.srv.HTTPAddr()+"/v1/communities/east", nil)
+	req.Header.Set("Authorization", "Bearer "+staff)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || err != nil || secs < 1 {
+		t.Errorf("HTTP %d, Retry-After %q; want 429 and whole seconds", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	if n := e.unitCount("east"); n != 0 {
 		t.Errorf("%d units stored by refused imports, want 0", n)

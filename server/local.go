@@ -198,7 +198,7 @@ func wellFormedURL(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		if !ok {
 			err := fmt.Errorf("%w: the path or query of %q is not UTF-8", ErrMalformedRequest, strings.ToValidUTF8(r.URL.Path, "\uFFFD"))
-			writeHTTPError(w, http.StatusBadRequest, toStatus(r.Context(), log, err))
+			writeHTTPError(w, r, http.StatusBadRequest, toStatus(r.Context(), log, err))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -267,7 +267,7 @@ func (s *Server) noticeHandler() http.Handler {
 			st := status.Convert(toStatus(r.Context(), s.log, err))
 			code := runtime.HTTPStatusFromCode(st.Code())
 			if asJSON {
-				writeHTTPError(w, code, st.Err())
+				writeHTTPError(w, r, code, st.Err())
 				return
 			}
 			http.Error(w, localizedOf(st)+" / "+st.Message(), code)

@@ -185,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 	})
 	mux.Handle(backupRule, s.backupHandler(az, lim))
 	s.http = &http.Server{
-		Handler:           lim.limitBody(dated(cfg.Registry.Now, mux)),
+		Handler:           dated(cfg.Registry.Now, az.bodyGate(lim.limitBody(mux))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		TLSConfig:         cfg.TLS,

@@ -1,13 +1,16 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
@@ -278,6 +281,46 @@ func TestAuthentication(t *testing.T) {
 	var ae apiError
 	if code := e.do("GET", "/v1/communities/east", "", nil, &ae); code != http.StatusUnauthorized || ae.reason() != "UNAUTHENTICATED" {
 		t.Errorf("JSON without token: HTTP %d %q, want 401 UNAUTHENTICATED", code, ae.reason())
+	}
+	// A 401 challenges as RFC 6750 says, not with the error's text.
+	for token, want := range map[string]string{"": `Bearer realm="ownervote"`, "ovt_not-a-real-token": `Bearer realm="ownervote", error="invalid_token"`} {
+		req, _ := http.NewRequest("GET", "http://"+e.srv.HTTPAddr()+"/v1/communities/east", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != http.StatusUnauthorized || got != want {
+			t.Errorf("token %q: HTTP %d, WWW-Authenticate %q, want 401 and %q", token, resp.StatusCode, got, want)
+		}
+	}
+	// A body sent without a token is refused before it is read: the
+	// answer comes while the body still trickles in (the server reads
+	// bodies whole before the gateway, up to --max-request-bytes).
+	for _, token := range []string{"", "ovt_not-a-real-token"} {
+		pr, pw := io.Pipe()
+		go func() { pw.Write(bytes.Repeat([]byte(" "), 1024)) }() // and then nothing
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+		req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+e.srv.HTTPAddr()+"/v1/communities/east/units:import", pr)
+		req.ContentLength = 8 << 20
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("a body without a valid token: %v, want 401 before the body is read", err)
+		} else {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("a body without a valid token: HTTP %d, want 401", resp.StatusCode)
+			}
+		}
+		cancel()
+		pw.Close()
 	}
 	staff := e.token(auth.CommunityStaff, "east")
 	if code := e.do("GET", "/v1/communities/east", staff, nil, nil); code != http.StatusOK {
