@@ -57,6 +57,11 @@ func (b *Bolt) snapshot() (*bolt.Tx, error) {
 	return b.db.Begin(false)
 }
 
+// Unapplied is the number of writes the journal holds that the database
+// file does not: those of an unclean stop, on a store opened read-only
+// (read-write, opening applies them).
+func (b *Bolt) Unapplied() int { return b.ov.pendingWrites() }
+
 // ctxWriter fails writes once its context has ended.
 type ctxWriter struct {
 	ctx context.Context

@@ -124,6 +124,9 @@ func TestJournalReplayAfterCrash(t *testing.T) {
 	if _, err := ro.Backup(context.Background(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "unapplied") {
 		t.Errorf("read-only Backup with an unapplied journal = %v, want a refusal", err)
 	}
+	if n := ro.Unapplied(); n != 3 {
+		t.Errorf("read-only after crash: Unapplied = %d, want the 3 writes", n)
+	}
 	ro.Close()
 
 	rw := openJournaled(t, path, false)

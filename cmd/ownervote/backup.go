@@ -72,6 +72,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fetchBackup(ctx, httpClient(tlsCfg), strings.TrimRight(*api, "/")+server.BackupPath, token, w)
 		}
 	} else {
+		if err := refuseUnfinishedRestore(*dataDir); err != nil {
+			return err
+		}
 		st, err := store.OpenBolt(filepath.Join(*dataDir, dbFile), store.BoltOptions{ReadOnly: true})
 		if err != nil {
 			return err
@@ -155,18 +158,50 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dataDir := fl.String("data", "", "data directory to restore into (required); the server must be stopped")
 	keysFrom := fl.String("keys-from", "", "directory holding the kept copies of "+strings.Join(keyFiles, ", ")+" (e.g. the old data directory)")
 	force := fl.Bool("force", false, "replace an existing database, and key files that differ from --keys-from's (each kept next to it as NAME.replaced-TIME)")
+	undo := fl.Bool("undo", false, "only undo an unfinished restore into --data (one that was killed or lost power part way)")
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
 	switch {
 	case fl.NArg() > 0:
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	case *undo && *dataDir != "" && *from == "":
+		if _, ok, err := readRestorePlan(*dataDir); err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("%s holds no unfinished restore; nothing to undo", *dataDir)
+			}
+			return err
+		}
+		return undoRestore(*dataDir, stdout)
+	case *undo:
+		return fmt.Errorf("%w: restore --undo --data DIR", errUsage)
 	case *from == "" || *dataDir == "":
-		return fmt.Errorf("%w: restore --from FILE --data DIR [--keys-from DIR] [--force]", errUsage)
+		return fmt.Errorf("%w: restore --from FILE --data DIR [--keys-from DIR] [--force], or restore --undo --data DIR", errUsage)
+	}
+	// A restore that was interrupted is undone first: what it left is
+	// neither what was there nor what it meant to put.
+	if err := undoRestore(*dataDir, stdout); err != nil {
+		return err
 	}
 	info, err := store.VerifyFile(*from)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup, nothing restored: %w", *from, err)
+	}
+	// A server's own database file, left by an unclean stop, has writes in
+	// the journal beside it that the file lacks: copied alone, they would
+	// be lost.
+	if _, err := os.Stat(store.JournalDir(*from)); err == nil {
+		const way = "Start a server on its directory once (it applies them), or take a backup of it with `ownervote backup --data DIR`, and restore that"
+		st, err := store.OpenBolt(*from, store.BoltOptions{ReadOnly: true})
+		if err != nil {
+			return fmt.Errorf("nothing restored: %s is a server's database, and the journal beside it, which may hold writes the file lacks, cannot be read here (%v). %s", *from, err, way)
+		}
+		n := st.Unapplied()
+		st.Close()
+		if n > 0 {
+			return fmt.Errorf("nothing restored: %s is a database a server stopped uncleanly, and its journal %s holds %d writes the file lacks. %s",
+				*from, store.JournalDir(*from), n, way)
+		}
 	}
 	if fi, err := os.Stat(*dataDir); err == nil && !fi.IsDir() {
 		return fmt.Errorf("%w: --data %s is a file, not a directory", errUsage, *dataDir)
@@ -193,35 +228,47 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("%s already holds a database; nothing restored (use --force to replace it; the old one is kept aside)", *dataDir)
 		}
 		// A running server holds the file's lock: never pull the database
-		// from under it.
+		// from under it. The lock taken here is held until the swap is
+		// done, so that no server starts on the old file meanwhile.
 		st, err := store.OpenBolt(dbPath, store.BoltOptions{ReadOnly: true, LockTimeout: 500 * time.Millisecond})
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("nothing restored: %w", err)
 		}
 		if err == nil {
-			st.Close()
+			defer st.Close()
 		}
 	}
-	// Everything is checked. Now everything new is written beside its
-	// place and checked (the database, the key files); then what was there
-	// goes aside and the new files into place, by renames undone in reverse
-	// if one fails.
+	// Everything is checked. The plan goes down first (from now on the
+	// directory is refused until the restore ends or is undone); then
+	// everything new is written beside its place and checked (the
+	// database, the key files); then what was there goes aside and the new
+	// files into place, by renames undone in reverse if one fails.
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
+	tmpPath := dbPath + ".restoring"
+	plan := restorePlan{From: *from, Started: time.Now().UTC(), Staged: []string{tmpPath}}
+	for _, k := range keys {
+		plan.Staged = append(plan.Staged, filepath.Join(*dataDir, k.name)+".restoring")
+	}
+	for _, f := range plan.Staged {
+		os.Remove(f) // left by a restore that was killed before its plan
+	}
+	if err := writeRestorePlan(*dataDir, plan); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			// Staged files and the plan go; what was there is in place.
+			undoRestore(*dataDir, io.Discard)
+		}
+	}()
 	src, err := os.Open(*from)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	tmpPath := dbPath + ".restoring"
-	os.Remove(tmpPath)
-	staged := []string{tmpPath}
-	defer func() {
-		for _, p := range staged {
-			os.Remove(p) // gone after the renames
-		}
-	}()
 	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
 		return err
 	}
@@ -229,10 +276,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// exist), then the new file renamed over it: at every moment the
 	// directory holds a database and every key file.
 	stamp := time.Now().UTC().Format("20060102T150405Z")
-	var steps []step
 	dbAside := asideName(dbPath, stamp)
 	if existing {
-		steps = append(steps, step{link: true, from: dbPath, to: dbAside})
+		plan.Steps = append(plan.Steps, step{Link: true, From: dbPath, To: dbAside})
 	}
 	// The journal belongs to the database it was written for: it goes
 	// aside with it, where opening the kept database finds it (the
@@ -242,73 +288,50 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if _, err := os.Lstat(to); err == nil {
 			to = asideName(store.JournalDir(dbPath), stamp)
 		}
-		steps = append(steps, step{from: store.JournalDir(dbPath), to: to})
+		plan.Steps = append(plan.Steps, step{From: store.JournalDir(dbPath), To: to})
 	}
 	for _, k := range keys {
 		target := filepath.Join(*dataDir, k.name)
 		stage := target + ".restoring"
-		os.Remove(stage) // left by a restore that was killed
 		if err := writeNewFile(stage, k.b, 0o600); err != nil {
 			return err
 		}
-		staged = append(staged, stage)
 		if k.replaces {
-			steps = append(steps, step{link: true, from: target, to: asideName(target, stamp)})
+			plan.Steps = append(plan.Steps, step{Link: true, From: target, To: asideName(target, stamp)})
 		}
-		steps = append(steps, step{from: stage, to: target})
+		plan.Steps = append(plan.Steps, step{From: stage, To: target})
 	}
-	steps = append(steps, step{from: tmpPath, to: dbPath})
-	for n, st := range steps {
+	plan.Steps = append(plan.Steps, step{From: tmpPath, To: dbPath})
+	if err := writeRestorePlan(*dataDir, plan); err != nil {
+		return err
+	}
+	for _, st := range plan.Steps {
 		if err := st.do(); err != nil {
-			var stuck []string
-			for j := n - 1; j >= 0; j-- {
-				if uerr := steps[j].undo(); uerr != nil {
-					stuck = append(stuck, uerr.Error())
-				}
+			if uerr := undoRestore(*dataDir, io.Discard); uerr != nil {
+				return fmt.Errorf("nothing restored, but not all of what was there is back in place: %w (%v)", uerr, err)
 			}
-			if len(stuck) > 0 {
-				return fmt.Errorf("nothing restored, but not all of what was there is back in place (%s): %w", strings.Join(stuck, "; "), err)
-			}
+			done = true
 			return fmt.Errorf("nothing restored (what was there is back in place): %w", err)
 		}
+		restoreStepHook(st)
 	}
-	for _, st := range steps {
-		if strings.Contains(filepath.Base(st.to), ".replaced-") {
-			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", filepath.Base(st.from), st.to)
+	for _, st := range plan.Steps {
+		if strings.Contains(filepath.Base(st.To), ".replaced-") {
+			fmt.Fprintf(stderr, "the %s that was there is kept as %s\n", filepath.Base(st.From), st.To)
 		}
+	}
+	if err := store.SyncDir(*dataDir); err != nil {
+		return err
+	}
+	done = true
+	if err := os.Remove(filepath.Join(*dataDir, restorePlanFile)); err != nil {
+		return err
 	}
 	if err := store.SyncDir(*dataDir); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s into %s (%d bytes, schema version %d); start the server with --data %s\n", *from, dbPath, info.Size, info.SchemaVersion, *dataDir)
 	return nil
-}
-
-// step is one change of restore's swap: a file linked to a new name (what
-// is kept aside), or renamed (over what was there, or aside).
-type step struct {
-	link     bool
-	from, to string
-}
-
-func (s step) do() error {
-	if s.link {
-		return os.Link(s.from, s.to)
-	}
-	return os.Rename(s.from, s.to)
-}
-
-// undo reverses do: the link goes away, the rename goes back. (The new
-// file renamed over one kept aside by link goes back to its staging name;
-// the link's undo, which runs after, then puts the old one back.)
-func (s step) undo() error {
-	if s.link {
-		if _, err := os.Stat(s.from); errors.Is(err, fs.ErrNotExist) {
-			return os.Rename(s.to, s.from)
-		}
-		return os.Remove(s.to)
-	}
-	return os.Rename(s.to, s.from)
 }
 
 // asideName is a name to keep path aside under that nothing has yet:

@@ -47,9 +47,12 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	if err := refuseUnfinishedRestore(dir); err != nil {
+		return nil, err
+	}
 	// A signing key made for a database that already has a history is a
 	// rotation (docs/security.md): say so, with the new key.
-	_, dberr := os.Stat(filepath.Join(dir, dbFile))
+	dbInfo, dberr := os.Stat(filepath.Join(dir, dbFile))
 	hadDB := dberr == nil
 	missing := map[string]bool{}
 	for name, given := range map[string]string{receiptKeyFile: kp.receipt, logKeyFile: kp.log} {
@@ -84,9 +87,16 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 				"log_verifier_key", logVKey)
 		}
 	}
-	st, err := store.OpenBolt(filepath.Join(dir, dbFile), store.BoltOptions{Logger: log})
+	dbPath := filepath.Join(dir, dbFile)
+	st, err := store.OpenBolt(dbPath, store.BoltOptions{Logger: log})
 	if err != nil {
 		return nil, err
+	}
+	// A restore that swapped the file while this waited for its lock
+	// would leave this on the file it put aside.
+	if fi, err := os.Stat(dbPath); hadDB && (err != nil || !os.SameFile(fi, dbInfo)) || refuseUnfinishedRestore(dir) != nil {
+		st.Close()
+		return nil, fmt.Errorf("%s was replaced while it was being opened (a restore?); start again", dbPath)
 	}
 	return &data{st: st, secret: secret, receiptKey: ed25519.NewKeyFromSeed(seed), logSigner: logSigner, logVKey: logVKey}, nil
 }

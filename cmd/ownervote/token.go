@@ -146,6 +146,9 @@ func scopeText(t auth.Token) string {
 // (with its key files, as serve would make them), and it says so: a
 // mistyped --data would otherwise hand out a token no server knows.
 func withTokens(dir string, create bool, stderr io.Writer, fn func(*auth.Tokens) error) error {
+	if err := refuseUnfinishedRestore(dir); err != nil {
+		return err
+	}
 	path := filepath.Join(dir, dbFile)
 	var st *store.Bolt
 	switch _, err := os.Stat(path); {

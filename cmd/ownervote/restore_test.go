@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// dirState is what a data directory holds: every file's path and the
+// SHA-256 of its bytes (directories by their files).
+func dirState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	state := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		sum := sha256.Sum256(b)
+		state[rel] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// TestRestoreKilledPartWay: a restore killed (SIGKILL, as a power cut) at
+// each step of its swap leaves a directory that nothing opens — not the
+// server, not the offline backup — until the restore is undone, which puts
+// back exactly what was there, or run again, which finishes it. Before,
+// a restore killed after moving the journal aside and before renaming the
+// new database in left the old database without its journal, and the
+// server started on it, its acknowledged writes gone.
+func TestRestoreKilledPartWay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := ownervoteBinary(t, "ownervote_faults")
+	dir := t.TempDir()
+	a := serveInProc(t, dir, "--demo")
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if code, out, errOut := runCmd("backup", "--api", a.base, "--token", a.token, "--out", backup); code != 0 {
+		t.Fatalf("backup: %d %s %s", code, out, errOut)
+	}
+	// A write after the backup, so that what was there differs from it.
+	if code, out, errOut := runCmd("demo", "vote", "--api", a.base, "--token", a.token); code != 0 {
+		t.Fatalf("demo vote: %d %s %s", code, out, errOut)
+	}
+	a.stop()
+	// Other key files (with --force), so that the swap has every kind of
+	// step: the database linked aside, its journal moved aside, each key
+	// file linked aside and replaced, the new database renamed in.
+	otherKeys := t.TempDir()
+	for _, name := range keyFiles {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.Clone(b)
+		b[0] ^= 1
+		if err := os.WriteFile(filepath.Join(otherKeys, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := dirState(t, dir)
+	binRun := func(env []string, args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, string(out)
+	}
+	restore := []string{"restore", "--from", backup, "--data", dir, "--keys-from", otherKeys, "--force"}
+	for n := 1; ; n++ {
+		code, out := binRun([]string{"OWNERVOTE_FAULT_KILL_RESTORE=" + strconv.Itoa(n)}, restore...)
+		if code == 0 {
+			t.Logf("the restore has %d steps", n-1)
+			if n < 6 {
+				t.Errorf("the restore ended after %d steps, want at least 5 (database, journal, three key files and their links)", n-1)
+			}
+			break
+		}
+		if !strings.Contains(out, "signal: killed") && code != -1 {
+			t.Fatalf("restore killed after step %d: exit %d %s", n, code, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, restorePlanFile)); err != nil {
+			t.Fatalf("killed after step %d: no plan left: %v", n, err)
+		}
+		for _, args := range [][]string{
+			{"serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"},
+			{"backup", "--data", dir, "--out", filepath.Join(t.TempDir(), "b.db")},
+			{"token", "list", "--data", dir},
+		} {
+			if code, out := binRun(nil, args...); code == 0 || !strings.Contains(out, "unfinished restore") {
+				t.Errorf("killed after step %d: %s: exit %d %s; want it refused as an unfinished restore", n, args[0], code, out)
+			}
+		}
+		if n%2 == 1 {
+			// Undone: exactly what was there, nothing kept aside.
+			if code, out := binRun(nil, "restore", "--undo", "--data", dir); code != 0 || !strings.Contains(out, "undid the unfinished restore") {
+				t.Fatalf("restore --undo after step %d: %d %s", n, code, out)
+			}
+			after := dirState(t, dir)
+			for path, sum := range before {
+				if after[path] != sum {
+					t.Errorf("undone after step %d: %s differs", n, path)
+				}
+			}
+			for path := range after {
+				if _, ok := before[path]; !ok {
+					t.Errorf("undone after step %d: %s is left", n, path)
+				}
+			}
+			continue
+		}
+		// Run again: undoes, then restores whole; put back as it was for
+		// the next round.
+		if code, out := binRun(nil, restore...); code != 0 || !strings.Contains(out, "undid the unfinished restore") || !strings.Contains(out, "restored") {
+			t.Fatalf("restore again after step %d: %d %s", n, code, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, restorePlanFile)); err == nil {
+			t.Fatalf("restored again after step %d: the plan is left", n)
+		}
+		restored := dirState(t, dir)
+		for _, name := range keyFiles {
+			if b, _ := os.ReadFile(filepath.Join(otherKeys, name)); hexSum(b) != restored[name] {
+				t.Errorf("restored again after step %d: %s is not --keys-from's", n, name)
+			}
+		}
+		putBack(t, dir, before)
+	}
+	if _, err := os.Stat(filepath.Join(dir, restorePlanFile)); err == nil {
+		t.Error("a finished restore left its plan")
+	}
+}
+
+func hexSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// putBack undoes a finished restore by hand for the next round: the files
+// kept aside go back to their names, the restored ones go.
+func putBack(t *testing.T, dir string, before map[string]string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aside []string
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".replaced-") {
+			aside = append(aside, e.Name())
+		}
+	}
+	for _, name := range aside {
+		orig := name[:strings.Index(name, ".replaced-")]
+		if strings.HasSuffix(name, ".journal") { // the database's journal, aside with it
+			orig += ".journal"
+		}
+		os.RemoveAll(filepath.Join(dir, orig))
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, orig)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := dirState(t, dir)
+	var diff []string
+	for path, sum := range before {
+		if after[path] != sum {
+			diff = append(diff, path)
+		}
+	}
+	for path := range after {
+		if _, ok := before[path]; !ok {
+			diff = append(diff, path)
+		}
+	}
+	if len(diff) > 0 {
+		slices.Sort(diff)
+		t.Fatalf("putting the directory back by hand: %v differ", diff)
+	}
+}
+
+// TestRestoreRefusesADatabaseWithUnappliedJournal: the database file of a
+// server that stopped uncleanly lacks the writes its journal holds; a
+// restore from that file alone would lose them, so it is refused, naming
+// the way out (here the file is of an earlier schema, whose journal only a
+// server reads; store's TestJournalReplayAfterCrash counts the writes of a
+// current one). Once a server has applied them, the file restores.
+func TestRestoreRefusesADatabaseWithUnappliedJournal(t *testing.T) {
+	src := oldDataDir(t, "schema2-crash")
+	dst := filepath.Join(t.TempDir(), "restored")
+	code, out, errOut := runCmd("restore", "--from", filepath.Join(src, dbFile), "--data", dst, "--keys-from", src)
+	if code == 0 || !strings.Contains(errOut, "writes the file lacks") || !strings.Contains(errOut, "backup --data") || !strings.Contains(errOut, "Start a server on its directory") {
+		t.Fatalf("restore from a crashed server's database file: %d %s %s; want it refused", code, out, errOut)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("the refused restore left %s (%v)", dst, err)
+	}
+	d, err := openData(src) // as a server starting on it: the journal is applied
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.st.Close()
+	if code, out, errOut := runCmd("restore", "--from", filepath.Join(src, dbFile), "--data", dst, "--keys-from", src); code != 0 {
+		t.Errorf("restore once the journal is applied: %d %s %s", code, out, errOut)
+	}
+}
