@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ownervote/ownervote/server"
@@ -49,8 +52,10 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case (*api == "") == (*dataDir == ""):
 		return fmt.Errorf("%w: give either --api URL (server running) or --data DIR (server stopped)", errUsage)
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fmt.Errorf("%s exists; choose a new file name", *out)
+	for _, p := range []string{*out, digestPath(*out)} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s exists; choose a new file name", p)
+		}
 	}
 	if fi, err := os.Stat(filepath.Dir(*out)); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%w: --out %s: the directory %s does not exist", errUsage, *out, filepath.Dir(*out))
@@ -82,11 +87,14 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer st.Close()
 		write = func(w io.Writer) (int64, error) { return st.Backup(ctx, w) }
 	}
-	info, err := writeVerified(*out, write)
+	info, sum, err := writeVerified(*out, write)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backup written: %s (%d bytes, schema version %d, bbolt check passed)\n", *out, info.Size, info.SchemaVersion)
+	if err := writeDigest(*out, sum); err != nil {
+		return fmt.Errorf("backup written: %s, but not its digest: %w", *out, err)
+	}
+	fmt.Fprintf(stdout, "backup written: %s (%d bytes, schema version %d, bbolt check passed) with its SHA-256 in %s\n", *out, info.Size, info.SchemaVersion, digestPath(*out))
 	fmt.Fprintf(stderr, "note: the backup holds the database only; keep a copy of %s from the data directory too (see docs/security.md)\n",
 		strings.Join(keyFiles, ", "))
 	return nil
@@ -117,38 +125,109 @@ func fetchBackup(ctx context.Context, c *http.Client, url, token string, w io.Wr
 
 // writeVerified writes a database file through a temporary file next to
 // path, fsyncs it, verifies it (store.VerifyFile) and only then gives it
-// its name. path must not exist.
-func writeVerified(path string, write func(io.Writer) (int64, error)) (store.FileInfo, error) {
+// its name. path must not exist. It returns the SHA-256 of what it wrote,
+// in hex.
+func writeVerified(path string, write func(io.Writer) (int64, error)) (store.FileInfo, string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
 	if err != nil {
-		return store.FileInfo{}, err
+		return store.FileInfo{}, "", err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after a successful rename this finds nothing
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
-		return store.FileInfo{}, err
+		return store.FileInfo{}, "", err
 	}
-	if _, err := write(f); err != nil {
+	h := sha256.New()
+	if _, err := write(io.MultiWriter(f, h)); err != nil {
 		f.Close()
-		return store.FileInfo{}, err
+		return store.FileInfo{}, "", err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return store.FileInfo{}, err
+		return store.FileInfo{}, "", err
 	}
 	if err := f.Close(); err != nil {
-		return store.FileInfo{}, err
+		return store.FileInfo{}, "", err
 	}
 	info, err := store.VerifyFile(tmp)
 	if err != nil {
-		return info, fmt.Errorf("the copy does not verify, nothing written: %w", err)
+		return info, "", fmt.Errorf("the copy does not verify, nothing written: %w", err)
 	}
-	// Link rather than rename: fails if path appeared meanwhile.
-	if err := os.Link(tmp, path); err != nil {
-		return info, err
+	if err := linkNew(tmp, path); err != nil {
+		return info, "", err
 	}
-	return info, store.SyncDir(filepath.Dir(path))
+	return info, hex.EncodeToString(h.Sum(nil)), store.SyncDir(filepath.Dir(path))
+}
+
+// linkNew gives the file at tmp the name path, which must not exist: by a
+// hard link, which fails if path appeared meanwhile. Where the file system
+// has no hard links (FAT and exFAT, as on USB sticks), path is created empty
+// and exclusively first, then tmp renamed over it.
+func linkNew(tmp, path string) error {
+	err := link(tmp, path)
+	if err == nil || !(errors.Is(err, fs.ErrPermission) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EMLINK)) {
+		return err
+	}
+	f, cerr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if cerr != nil {
+		return cerr
+	}
+	f.Close()
+	if rerr := os.Rename(tmp, path); rerr != nil {
+		os.Remove(path)
+		return fmt.Errorf("%w (and %w)", err, rerr)
+	}
+	return nil
+}
+
+// link is os.Link; tests put a file system without hard links in its place.
+var link = os.Link
+
+// digestPath is where a backup's SHA-256 is kept: beside it, in the format
+// of sha256sum (so that `sha256sum -c FILE.sha256` checks it too).
+func digestPath(backup string) string { return backup + ".sha256" }
+
+func writeDigest(backup, sum string) error {
+	if err := writeNewFile(digestPath(backup), []byte(sum+"  "+filepath.Base(backup)+"\n"), 0o600); err != nil {
+		return err
+	}
+	return store.SyncDir(filepath.Dir(backup))
+}
+
+// checkDigest compares a backup with the SHA-256 beside it. A backup
+// without one is refused unless unchecked: its bytes may have changed since
+// it was taken (a bit flipped on a disk or a stick), which bbolt's own
+// check does not see in the data.
+func checkDigest(backup string, unchecked bool) (want string, err error) {
+	b, err := os.ReadFile(digestPath(backup))
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && unchecked:
+		return "", nil
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("nothing restored: %s has no %s beside it, so its bytes cannot be checked against what was backed up; "+
+			"copy the .sha256 file with the backup, or give --unchecked to restore it anyway (a server's own database file has none)", backup, filepath.Base(digestPath(backup)))
+	case err != nil:
+		return "", err
+	}
+	want, _, _ = strings.Cut(strings.TrimSpace(string(b)), " ")
+	if len(want) != sha256.Size*2 {
+		return "", fmt.Errorf("nothing restored: %s does not hold a SHA-256 (64 hex digits, then the file's name)", digestPath(backup))
+	}
+	f, err := os.Open(backup)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, want) {
+		return "", fmt.Errorf("nothing restored: %s has changed since it was backed up: its SHA-256 is %s, %s says %s (a damaged disk, stick or copy; take another backup)",
+			backup, got, filepath.Base(digestPath(backup)), want)
+	}
+	return strings.ToLower(want), nil
 }
 
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -158,6 +237,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dataDir := fl.String("data", "", "data directory to restore into (required); the server must be stopped")
 	keysFrom := fl.String("keys-from", "", "directory holding the kept copies of "+strings.Join(keyFiles, ", ")+" (e.g. the old data directory)")
 	force := fl.Bool("force", false, "replace an existing database, and key files that differ from --keys-from's (each kept next to it as NAME.replaced-TIME)")
+	unchecked := fl.Bool("unchecked", false, "restore a file that has no FILE.sha256 beside it (not written by ownervote backup), its bytes unchecked")
 	undo := fl.Bool("undo", false, "only undo an unfinished restore into --data (one that was killed or lost power part way)")
 	if err := parseFlags(fl, args); err != nil {
 		return err
@@ -202,6 +282,10 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("nothing restored: %s is a database a server stopped uncleanly, and its journal %s holds %d writes the file lacks. %s",
 				*from, store.JournalDir(*from), n, way)
 		}
+	}
+	sum, err := checkDigest(*from, *unchecked)
+	if err != nil {
+		return err
 	}
 	if fi, err := os.Stat(*dataDir); err == nil && !fi.IsDir() {
 		return fmt.Errorf("%w: --data %s is a file, not a directory", errUsage, *dataDir)
@@ -269,8 +353,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer src.Close()
-	if _, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) }); err != nil {
+	_, copied, err := writeVerified(tmpPath, func(w io.Writer) (int64, error) { return io.Copy(w, src) })
+	if err != nil {
 		return err
+	}
+	if sum != "" && copied != sum {
+		return fmt.Errorf("nothing restored: %s changed while it was being restored (its SHA-256 is now %s)", *from, copied)
 	}
 	// What is replaced is first linked aside (a new name that must not
 	// exist), then the new file renamed over it: at every moment the

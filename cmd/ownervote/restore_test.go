@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -221,7 +222,79 @@ func TestRestoreRefusesADatabaseWithUnappliedJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.st.Close()
-	if code, out, errOut := runCmd("restore", "--from", filepath.Join(src, dbFile), "--data", dst, "--keys-from", src); code != 0 {
+	// A server's own file has no digest beside it: restored only when told
+	// so.
+	if code, _, errOut := runCmd("restore", "--from", filepath.Join(src, dbFile), "--data", dst, "--keys-from", src); code == 0 || !strings.Contains(errOut, "--unchecked") {
+		t.Errorf("restore of a file without its digest: %d %s; want it refused, naming --unchecked", code, errOut)
+	}
+	if code, out, errOut := runCmd("restore", "--from", filepath.Join(src, dbFile), "--data", dst, "--keys-from", src, "--unchecked"); code != 0 {
 		t.Errorf("restore once the journal is applied: %d %s %s", code, out, errOut)
+	}
+}
+
+// TestBackupDigest: a backup is written with its SHA-256 beside it, in
+// sha256sum's format; restore checks it, so that a bit flipped on a disk or
+// a stick since — which bbolt's check does not see in the data: a unit's
+// area changed, say — is refused before anything is written. Also on a
+// file system without hard links (FAT, exFAT).
+func TestBackupDigest(t *testing.T) {
+	dir := t.TempDir()
+	a := serveInProc(t, dir, "--demo")
+	backup := filepath.Join(t.TempDir(), "b.db")
+	code, out, errOut := runCmd("backup", "--api", a.base, "--token", a.token, "--out", backup)
+	if code != 0 || !strings.Contains(out, "b.db.sha256") {
+		t.Fatalf("backup: %d %s %s", code, out, errOut)
+	}
+	a.stop()
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sidecar, _ := os.ReadFile(backup + ".sha256"); string(sidecar) != hexSum(raw)+"  b.db\n" {
+		t.Errorf("b.db.sha256 = %q, want sha256sum's line for b.db", sidecar)
+	}
+	// Not over an existing digest either.
+	other := filepath.Join(t.TempDir(), "c.db")
+	os.WriteFile(other+".sha256", []byte("x"), 0o600)
+	if code, _, errOut := runCmd("backup", "--data", dir, "--out", other); code == 0 || !strings.Contains(errOut, "c.db.sha256 exists") {
+		t.Errorf("backup beside an existing digest: %d %s", code, errOut)
+	}
+
+	// One byte of the area of a unit, as stored (a JSON number), changed:
+	// bbolt's check passes, the digest does not.
+	i := bytes.Index(raw, []byte(`"registered":`))
+	if i < 0 {
+		t.Fatal("no unit area found in the backup")
+	}
+	i += len(`"registered":`)
+	flipped := bytes.Clone(raw)
+	flipped[i] = '0' + ('9'-flipped[i]+1)%10
+	damaged := filepath.Join(t.TempDir(), "b.db")
+	os.WriteFile(damaged, flipped, 0o600)
+	os.WriteFile(damaged+".sha256", []byte(hexSum(raw)+"  b.db\n"), 0o600)
+	dst := filepath.Join(t.TempDir(), "restored")
+	if code, _, errOut := runCmd("restore", "--from", damaged, "--data", dst, "--keys-from", dir); code == 0 || !strings.Contains(errOut, "has changed since it was backed up") {
+		t.Errorf("restore of a damaged backup: %d %s; want it refused", code, errOut)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("the refused restore left %s", dst)
+	}
+	if code, out, errOut := runCmd("restore", "--from", backup, "--data", dst, "--keys-from", dir); code != 0 {
+		t.Errorf("restore of the backup with its digest: %d %s %s", code, out, errOut)
+	}
+
+	// Without hard links, the backup's name is taken exclusively, then the
+	// file renamed over it.
+	link = func(string, string) error { return &os.LinkError{Op: "link", Err: syscall.EPERM} }
+	t.Cleanup(func() { link = os.Link })
+	fat := filepath.Join(t.TempDir(), "fat.db")
+	if code, out, errOut := runCmd("backup", "--data", dir, "--out", fat); code != 0 {
+		t.Fatalf("backup without hard links: %d %s %s", code, out, errOut)
+	}
+	if _, err := checkDigest(fat, false); err != nil {
+		t.Errorf("the backup written without hard links: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(fat), ".fat.db.partial-*")); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
