@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,6 +82,8 @@ type FileInfo struct {
 	SchemaVersion uint64
 	// Size is the file's size in bytes.
 	Size int64
+	// Meta is what the file's Meta bucket holds, by key.
+	Meta map[string][]byte
 }
 
 // VerifyFile checks that the file at path is a complete ownervote database
@@ -129,6 +132,11 @@ func VerifyFile(path string) (FileInfo, error) {
 			return fmt.Errorf("%w: %s has no schema version", ErrNotDatabase, path)
 		}
 		info.SchemaVersion = v
+		info.Meta = map[string][]byte{}
+		tx.Bucket([]byte(Meta)).ForEach(func(k, v []byte) error {
+			info.Meta[string(k)] = bytes.Clone(v)
+			return nil
+		})
 		var errs []error
 		for e := range tx.Check() {
 			errs = append(errs, e)

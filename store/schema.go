@@ -11,7 +11,9 @@ const (
 	// Meta holds the schema version under "schema_version" and, from
 	// version 2, the write journal's id ("journal_id", 16 random bytes)
 	// and the sequence number of the last journal record applied to the
-	// buckets ("journal_applied", 8 bytes big-endian).
+	// buckets ("journal_applied", 8 bytes big-endian); and, written by the
+	// ownervote command, the fingerprints of the key files the database
+	// goes with ("key_fingerprints", JSON).
 	Meta Bucket = "meta"
 	// Communities maps community id to its record.
 	Communities Bucket = "communities"

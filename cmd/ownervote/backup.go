@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -295,8 +296,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("nothing restored: --keys-from %s is not a directory", *keysFrom)
 		}
 	}
-	keys, err := planKeyFiles(*keysFrom, *dataDir, *force)
+	keys, final, err := planKeyFiles(*keysFrom, *dataDir, *force)
 	if err != nil {
+		return err
+	}
+	if err := keysForBackup(info, final, *force); err != nil {
 		return err
 	}
 	dbPath := filepath.Join(*dataDir, dbFile)
@@ -434,6 +438,37 @@ func asideName(path, stamp string) string {
 	}
 }
 
+// keysForBackup checks the key files a restore leaves in the data
+// directory (final, by name) against those the backup's database was
+// served with, as it records them (older databases record none): the
+// identity secret must be its own; other signing keys are a rotation,
+// done only with force.
+func keysForBackup(info store.FileInfo, final map[string][]byte, force bool) error {
+	have, err := printsOfFiles(final)
+	if err != nil {
+		return fmt.Errorf("nothing restored: %w", err)
+	}
+	raw := info.Meta[string(keyPrintsKey)]
+	if raw == nil {
+		return nil
+	}
+	var want keyPrints
+	if err := json.Unmarshal(raw, &want); err != nil {
+		return fmt.Errorf("nothing restored: the backup's key fingerprints: %w", err)
+	}
+	identity, signing := have.mismatch(want)
+	switch {
+	case identity:
+		return fmt.Errorf("nothing restored: the %s the directory would have is not the one this backup's database was served with: owner ids derive from it, and no owner would be recognised. "+
+			"Give --keys-from the directory that holds the key files kept with this database", secretFile)
+	case len(signing) > 0 && !force:
+		return fmt.Errorf("nothing restored: other signing keys than this backup's database was served with: %s. "+
+			"Give --keys-from the key files kept with this database (a restore is no key rotation: receipts and checkpoints already handed out name the old keys), or --force to rotate them now (docs/security.md)",
+			strings.Join(signing, "; "))
+	}
+	return nil
+}
+
 // keyFile is a key file restore writes: its bytes, and whether one that
 // differs is there (kept aside first).
 type keyFile struct {
@@ -449,38 +484,40 @@ type keyFile struct {
 // replaced only with force (and kept aside): a database restored with
 // another identity secret no longer matches owners to their identity
 // numbers.
-func planKeyFiles(src, dst string, force bool) ([]keyFile, error) {
+func planKeyFiles(src, dst string, force bool) ([]keyFile, map[string][]byte, error) {
 	var plan []keyFile
 	var missing []string
+	final := map[string][]byte{} // what dst will hold
 	for _, name := range keyFiles {
 		target := filepath.Join(dst, name)
 		old, err := os.ReadFile(target)
 		have := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return nil, nil, err
 		}
 		var b []byte
 		if src != "" {
 			b, err = os.ReadFile(filepath.Join(src, name))
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		switch {
 		case b == nil && have, have && bytes.Equal(old, b):
-			// The one there is kept.
+			final[name] = old // the one there is kept
 		case b == nil:
 			missing = append(missing, name)
 		case have && !force:
-			return nil, fmt.Errorf("nothing restored: %s differs from %s (use --force to replace it; the old one is kept aside)", target, filepath.Join(src, name))
+			return nil, nil, fmt.Errorf("nothing restored: %s differs from %s (use --force to replace it; the old one is kept aside)", target, filepath.Join(src, name))
 		default:
 			plan = append(plan, keyFile{name: name, b: b, replaces: have})
+			final[name] = b
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("nothing restored: %s lacks %s; give --keys-from DIR with the kept copies "+
+		return nil, nil, fmt.Errorf("nothing restored: %s lacks %s; give --keys-from DIR with the kept copies "+
 			"(without the identity secret, owners can no longer be matched to their identity numbers; without the receipt key, new receipts are signed by a new key)",
 			dst, strings.Join(missing, ", "))
 	}
-	return plan, nil
+	return plan, final, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -98,6 +100,10 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 		st.Close()
 		return nil, fmt.Errorf("%s was replaced while it was being opened (a restore?); start again", dbPath)
 	}
+	if err := checkPrints(st, printsOf(secret, ed25519.NewKeyFromSeed(seed), logVKey), kp, dir, missing, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return &data{st: st, secret: secret, receiptKey: ed25519.NewKeyFromSeed(seed), logSigner: logSigner, logVKey: logVKey}, nil
 }
 
@@ -129,4 +135,36 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 		return nil, err
 	}
 	return secret, f.Close()
+}
+
+// checkPrints compares the key files with those the database goes with
+// (the fingerprints it records) and records them when they are new: an
+// identity secret that is not the database's is refused (no owner would be
+// recognised); another signing key than a present file of the database's
+// is a rotation, logged.
+func checkPrints(st *store.Bolt, now keyPrints, kp keyPaths, dir string, missing map[string]bool, log *slog.Logger) error {
+	ctx := context.Background()
+	stored, ok, err := storedPrints(ctx, st)
+	if err != nil {
+		return err
+	}
+	if ok {
+		identity, signing := now.mismatch(stored)
+		if identity {
+			path := kp.identity
+			if path == "" {
+				path = filepath.Join(dir, secretFile)
+			}
+			return fmt.Errorf("%s is not the identity secret of %s: owner ids derive from it, and no owner would be recognised. "+
+				"Put back the %s kept with this database (it is never replaced by a new one)", path, filepath.Join(dir, dbFile), secretFile)
+		}
+		if len(signing) > 0 && log != nil && !missing[receiptKeyFile] && !missing[logKeyFile] {
+			log.Warn("the signing keys are not those this database was last served with: a key rotation (docs/security.md); publish the new keys",
+				"changed", strings.Join(signing, "; "))
+		}
+		if now == stored {
+			return nil
+		}
+	}
+	return recordPrints(ctx, st, now)
 }

@@ -1,12 +1,22 @@
 package main
 
 import (
+	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/store"
 )
 
 // keyPaths name key files kept outside the data directory (on another
@@ -71,4 +81,74 @@ func keyFlagOf(name string) string {
 		return "--receipt-key"
 	}
 	return "--log-key"
+}
+
+// keyPrints identify the key files a database goes with, without holding
+// them: the receipt key's id, the log's verifier key (both public), and a
+// keyed hash of the identity secret (which tells nothing of it).
+type keyPrints struct {
+	Identity string `json:"identity_secret"`
+	Receipt  string `json:"receipt_key_id"`
+	Log      string `json:"log_verifier_key"`
+}
+
+var keyPrintsKey = []byte("key_fingerprints")
+
+func printsOf(secret []byte, receiptKey ed25519.PrivateKey, logVKey string) keyPrints {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("ownervote identity secret fingerprint/1"))
+	return keyPrints{Identity: hex.EncodeToString(mac.Sum(nil)[:16]),
+		Receipt: ballot.KeyID(receiptKey.Public().(ed25519.PublicKey)), Log: logVKey}
+}
+
+// printsOfFiles are the fingerprints of the three key files read from
+// the given bytes (name → contents).
+func printsOfFiles(files map[string][]byte) (keyPrints, error) {
+	for _, name := range keyFiles {
+		if len(files[name]) != 32 {
+			return keyPrints{}, fmt.Errorf("%s has %d bytes; a key file holds 32", name, len(files[name]))
+		}
+	}
+	_, logVKey, err := audit.LogKey(files[logKeyFile])
+	if err != nil {
+		return keyPrints{}, err
+	}
+	return printsOf(files[secretFile], ed25519.NewKeyFromSeed(files[receiptKeyFile]), logVKey), nil
+}
+
+// storedPrints reads the fingerprints a database records; ok is false for a
+// database that records none (written before they were).
+func storedPrints(ctx context.Context, st store.Store) (p keyPrints, ok bool, err error) {
+	err = st.View(ctx, func(tx store.Tx) error {
+		raw := tx.Get(store.Meta, keyPrintsKey)
+		if raw == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(raw, &p)
+	})
+	return p, ok, err
+}
+
+func recordPrints(ctx context.Context, st store.Store, p keyPrints) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return st.Update(ctx, func(tx store.Tx) error { return tx.Put(store.Meta, keyPrintsKey, b) })
+}
+
+// mismatch says which of want's key files differ from have's, and why
+// that matters; "" when they agree. A different identity secret is always
+// wrong (owner ids derive from it; it is never rotated); different signing
+// keys are a rotation, which the caller may allow.
+func (have keyPrints) mismatch(want keyPrints) (identity bool, signing []string) {
+	identity = have.Identity != want.Identity
+	if have.Receipt != want.Receipt {
+		signing = append(signing, fmt.Sprintf("%s (key %s, the database's receipts were signed by %s)", receiptKeyFile, have.Receipt, want.Receipt))
+	}
+	if have.Log != want.Log {
+		signing = append(signing, fmt.Sprintf("%s (verifier %s, the database's log was signed by %s)", logKeyFile, have.Log, want.Log))
+	}
+	return identity, signing
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // dirState is what a data directory holds: every file's path and the
@@ -62,17 +64,20 @@ func TestRestoreKilledPartWay(t *testing.T) {
 		t.Fatalf("demo vote: %d %s %s", code, out, errOut)
 	}
 	a.stop()
-	// Other key files (with --force), so that the swap has every kind of
-	// step: the database linked aside, its journal moved aside, each key
-	// file linked aside and replaced, the new database renamed in.
+	// Other signing keys (a rotation, with --force), so that the swap has
+	// every kind of step: the database linked aside, its journal moved
+	// aside, each signing key linked aside and replaced, the new database
+	// renamed in.
 	otherKeys := t.TempDir()
 	for _, name := range keyFiles {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b = bytes.Clone(b)
-		b[0] ^= 1
+		if name != secretFile {
+			b = bytes.Clone(b)
+			b[0] ^= 1
+		}
 		if err := os.WriteFile(filepath.Join(otherKeys, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -95,8 +100,8 @@ func TestRestoreKilledPartWay(t *testing.T) {
 		code, out := binRun([]string{"OWNERVOTE_FAULT_KILL_RESTORE=" + strconv.Itoa(n)}, restore...)
 		if code == 0 {
 			t.Logf("the restore has %d steps", n-1)
-			if n < 6 {
-				t.Errorf("the restore ended after %d steps, want at least 5 (database, journal, three key files and their links)", n-1)
+			if n-1 != 7 {
+				t.Errorf("the restore ended after %d steps, want 7 (database, journal, two key files and their links, database)", n-1)
 			}
 			break
 		}
@@ -296,5 +301,46 @@ func TestBackupDigest(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(fat), ".fat.db.partial-*")); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
+	}
+}
+
+// TestServeChecksTheKeyFiles: the database records the fingerprints of
+// the key files it is served with; a server started with another identity
+// secret is refused (no owner would be recognised: their ids derive from
+// it), and one started with another signing key logs it as a rotation.
+func TestServeChecksTheKeyFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := serveInProc(t, dir, "--demo")
+	a.stop()
+	secret := filepath.Join(dir, secretFile)
+	orig, err := os.ReadFile(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Clone(orig)
+	other[0] ^= 1
+	os.WriteFile(secret, other, 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "is not the identity secret of") {
+		t.Errorf("serve with another identity secret: %d %s; want it refused", code, errOut.String())
+	}
+	os.WriteFile(secret, orig, 0o600)
+	receipt := filepath.Join(dir, receiptKeyFile)
+	b, _ := os.ReadFile(receipt)
+	b[0] ^= 1
+	os.WriteFile(receipt, b, 0o600)
+	s := serveInProc(t, dir)
+	s.stop()
+	if !strings.Contains(s.stderr.String(), "a key rotation") || !strings.Contains(s.stderr.String(), "receipt.key (key") {
+		t.Errorf("serve with another receipt key logged:\n%s\nwant the rotation named", s.stderr.String())
+	}
+	// Recorded: the next start says nothing of it.
+	s = serveInProc(t, dir)
+	s.stop()
+	if strings.Contains(s.stderr.String(), "a key rotation") {
+		t.Errorf("the rotation was logged again at the next start:\n%s", s.stderr.String())
 	}
 }

@@ -222,38 +222,76 @@ func TestBackupRestoreCLI(t *testing.T) {
 	if _, err := os.Stat(oldJournal); !os.IsNotExist(err) {
 		t.Errorf("the replaced database's journal is still in place: %v", err)
 	}
-	// Key files that differ: refused without --force; with it, the ones
-	// there are kept aside, and said so.
-	otherKeys := t.TempDir()
-	for _, name := range keyFiles {
-		b, err := os.ReadFile(filepath.Join(oldDir, name))
-		if err != nil {
-			t.Fatal(err)
+	// Key files that differ from the backup's database's (it records their
+	// fingerprints): another identity secret is refused, even with
+	// --force (owner ids derive from it); other signing keys are refused
+	// without --force, and with it the ones there are kept aside, and said
+	// so. A key file of another length is no key.
+	keysWith := func(edit func(name string, b []byte) []byte) string {
+		dir := t.TempDir()
+		for _, name := range keyFiles {
+			b, err := os.ReadFile(filepath.Join(oldDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, name), edit(name, bytes.Clone(b)), 0o600)
 		}
-		if name == keyFiles[0] {
-			b = append(bytes.Clone(b), 'x')
-		}
-		os.WriteFile(filepath.Join(otherKeys, name), b, 0o600)
+		return dir
 	}
-	before, _ := os.ReadFile(filepath.Join(newDir, keyFiles[0]))
-	if code, _, _ := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", otherKeys); code == 0 {
-		t.Error("restore with another identity secret, without --force, succeeded")
+	otherSecret := keysWith(func(name string, b []byte) []byte {
+		if name == secretFile {
+			b[0] ^= 1
+		}
+		return b
+	})
+	for _, args := range [][]string{
+		{"--data", filepath.Join(t.TempDir(), "empty")}, // no identity secret there to differ from
+		{"--data", newDir, "--force"},
+	} {
+		args = append([]string{"restore", "--from", backup, "--keys-from", otherSecret}, args...)
+		if code, _, errOut := runCmd(args...); code == 0 || !strings.Contains(errOut, "identity.secret the directory would have is not the one") {
+			t.Errorf("%v with another identity secret: %d %s; want it refused", args, code, errOut)
+		}
+	}
+	long := keysWith(func(name string, b []byte) []byte {
+		if name == logKeyFile {
+			b = append(b, '\n')
+		}
+		return b
+	})
+	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", long, "--force"); code == 0 || !strings.Contains(errOut, "log.key has 33 bytes") {
+		t.Errorf("restore with a log.key of 33 bytes: %d %s; want it refused", code, errOut)
+	}
+	otherKeys := keysWith(func(name string, b []byte) []byte {
+		if name == receiptKeyFile {
+			b[0] ^= 1
+		}
+		return b
+	})
+	before, _ := os.ReadFile(filepath.Join(newDir, receiptKeyFile))
+	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", otherKeys); code == 0 || !strings.Contains(errOut, "differs") {
+		t.Errorf("restore with another receipt key, without --force: %d %s; want it refused", code, errOut)
 	}
 	code, _, errOut = runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", otherKeys, "--force")
-	kept, _ := filepath.Glob(filepath.Join(newDir, keyFiles[0]+".replaced-*"))
-	if code != 0 || len(kept) != 1 || !strings.Contains(errOut, keyFiles[0]+" that was there is kept as") {
-		t.Fatalf("restore --force with another identity secret: %d %s (kept aside: %v)", code, errOut, kept)
+	kept, _ := filepath.Glob(filepath.Join(newDir, receiptKeyFile+".replaced-*"))
+	if code != 0 || len(kept) != 1 || !strings.Contains(errOut, receiptKeyFile+" that was there is kept as") {
+		t.Fatalf("restore --force with another receipt key: %d %s (kept aside: %v)", code, errOut, kept)
 	}
 	if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, before) {
-		t.Error("the identity secret kept aside is not the one that was there")
+		t.Error("the receipt key kept aside is not the one that was there")
+	}
+	// Into an empty directory, the other receipt key is no differing file,
+	// but still not the database's: refused without --force.
+	if code, _, errOut := runCmd("restore", "--from", backup, "--data", filepath.Join(t.TempDir(), "empty"), "--keys-from", otherKeys); code == 0 || !strings.Contains(errOut, "other signing keys than this backup's database was served with") {
+		t.Errorf("restore with another receipt key into an empty directory: %d %s; want it refused", code, errOut)
 	}
 	// Back to the right keys for the checks below, in the same second:
 	// what is kept aside then never takes the name of what was kept before.
 	if code, _, errOut := runCmd("restore", "--from", backup, "--data", newDir, "--keys-from", oldDir, "--force"); code != 0 {
 		t.Fatalf("restore --force with the right keys: %d %s", code, errOut)
 	}
-	if kept, _ := filepath.Glob(filepath.Join(newDir, keyFiles[0]+".replaced-*")); len(kept) != 2 {
-		t.Errorf("after two replacements of the identity secret, kept aside: %v; want both", kept)
+	if kept, _ := filepath.Glob(filepath.Join(newDir, receiptKeyFile+".replaced-*")); len(kept) != 2 {
+		t.Errorf("after two replacements of the receipt key, kept aside: %v; want both", kept)
 	}
 
 	b := serveInProc(t, newDir)
