@@ -62,6 +62,8 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 			missing[name] = true
 		}
 	}
+	_, serr := os.Stat(filepath.Join(dir, secretFile))
+	hadSecret := serr == nil && kp.identity == ""
 	secret, err := loadKey(dir, secretFile, kp.identity)
 	if err != nil {
 		return nil, err
@@ -90,6 +92,18 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 		}
 	}
 	dbPath := filepath.Join(dir, dbFile)
+	if !hadDB {
+		// A journal without its database: the file is missing (moved, or
+		// on a volume that did not come up). A new, empty database here
+		// would take the journal's place and hide that.
+		if segs, _ := os.ReadDir(store.JournalDir(dbPath)); len(segs) > 0 {
+			return nil, fmt.Errorf("%s holds a journal (%s) but no %s: the database is missing, and no new one is made beside its journal. "+
+				"Put the database back, or restore a backup (ownervote restore)", dir, filepath.Base(store.JournalDir(dbPath)), dbFile)
+		}
+		if log != nil && hadSecret {
+			log.Warn("no database was in the data directory, beside its identity secret: a new, empty one is made", "data", dir)
+		}
+	}
 	st, err := store.OpenBolt(dbPath, store.BoltOptions{Logger: log})
 	if err != nil {
 		return nil, err

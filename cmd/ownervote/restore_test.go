@@ -344,3 +344,25 @@ func TestServeChecksTheKeyFiles(t *testing.T) {
 		t.Errorf("the rotation was logged again at the next start:\n%s", s.stderr.String())
 	}
 }
+
+// TestServeRefusesAJournalWithoutItsDatabase: a data directory whose
+// database file is missing but whose journal is there is refused, and
+// nothing is made: a new, empty database would take the journal's place
+// (and a restore into the directory would then be refused as replacing a
+// database).
+func TestServeRefusesAJournalWithoutItsDatabase(t *testing.T) {
+	dir := oldDataDir(t, "schema2-crash")
+	if err := os.Rename(filepath.Join(dir, dbFile), filepath.Join(t.TempDir(), dbFile)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "the database is missing") {
+		t.Errorf("serve on a journal without its database: %d %s; want it refused", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); !os.IsNotExist(err) {
+		t.Errorf("a database was made beside the journal (%v)", err)
+	}
+}
