@@ -100,6 +100,32 @@ type Tokens struct {
 	// revocations counts revocations, so that a token read from the store
 	// before a revocation committed is not put back in the cache after it.
 	revocations uint64
+	// onRevoke are the functions to call when a token is revoked, by its
+	// id (OnRevoke): streams its sign-in keeps open.
+	onRevoke map[string]map[*func()]struct{}
+}
+
+// OnRevoke calls f once token id is revoked (after the revocation is
+// committed), until stop is called. A stream that outlives its first
+// authentication ends by it.
+func (t *Tokens) OnRevoke(id string, f func()) (stop func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.onRevoke == nil {
+		t.onRevoke = map[string]map[*func()]struct{}{}
+	}
+	if t.onRevoke[id] == nil {
+		t.onRevoke[id] = map[*func()]struct{}{}
+	}
+	t.onRevoke[id][&f] = struct{}{}
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.onRevoke[id], &f)
+		if len(t.onRevoke[id]) == 0 {
+			delete(t.onRevoke, id)
+		}
+	}
 }
 
 type cachedToken struct {
@@ -290,7 +316,14 @@ func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
 		t.mu.Lock()
 		t.revocations++
 		delete(t.cache, string(revokedHash))
+		var calls []func()
+		for f := range t.onRevoke[id] {
+			calls = append(calls, *f)
+		}
 		t.mu.Unlock()
+		for _, f := range calls {
+			f()
+		}
 	}
 	return tok, err
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -229,7 +230,18 @@ func (a *authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return toStatus(ss.Context(), a.log, err)
 	}
-	return handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log})
+	// A stream lasts as long as its sign-in: revoking the token ends it.
+	tok := tokenFrom(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	revoked := fmt.Errorf("%w: token %s was revoked", auth.ErrUnauthenticated, tok.ID)
+	stop := a.tokens.OnRevoke(tok.ID, func() { cancel(revoked) })
+	defer stop()
+	err = handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log})
+	if errors.Is(context.Cause(ctx), revoked) {
+		return toStatus(ss.Context(), a.log, revoked)
+	}
+	return err
 }
 
 // scopedStream checks each received message's community.

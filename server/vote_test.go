@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -1559,6 +1560,57 @@ func TestWatchProgressAndNonVoters(t *testing.T) {
 	}
 	if _, err := v.as.ListNonVoters(v.ctx(v.platTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("platform lists non-voters: %v, want PermissionDenied", err)
+	}
+}
+
+// TestRevokingATokenEndsItsStreams: a progress stream lasts as long as the
+// sign-in it was opened with: revoking the token ends it at once with
+// UNAUTHENTICATED, over gRPC and JSON, not at the next heartbeat or never.
+func TestRevokingATokenEndsItsStreams(t *testing.T) {
+	v := newVote(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tokenID := func(secret string) string {
+		who, err := ov.NewTokenServiceClient(v.e.conn).WhoAmI(v.ctx(secret), &ov.WhoAmIRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return who.GetTokenId()
+	}
+	revoke := func(secret string) {
+		if _, err := ov.NewTokenServiceClient(v.e.conn).RevokeToken(v.ctx(v.e.admin), &ov.RevokeTokenRequest{TokenId: tokenID(secret)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	staff := v.e.token(auth.CommunityStaff, v.community)
+	stream, err := v.as.WatchProgress(metadataCtx(ctx, staff), &ov.WatchProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	revoke(staff)
+	if _, err := stream.Recv(); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("the stream of a revoked token: %v, want UNAUTHENTICATED (revoked)", err)
+	}
+
+	staff = v.e.token(auth.CommunityStaff, v.community)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+v.e.srv.HTTPAddr()+"/v1/communities/"+v.community+"/assemblies/"+v.assembly+"/progress:watch", nil)
+	req.Header.Set("Authorization", "Bearer "+staff)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	if !lines.Scan() || !strings.Contains(lines.Text(), `"result"`) {
+		t.Fatalf("the JSON stream's first line: %q", lines.Text())
+	}
+	revoke(staff)
+	if !lines.Scan() || !strings.Contains(lines.Text(), `"error"`) || !strings.Contains(lines.Text(), "revoked") {
+		t.Errorf("the JSON stream of a revoked token went on: %q (%v)", lines.Text(), lines.Err())
 	}
 }
 
