@@ -767,3 +767,46 @@ func TestMaskPhoneHasTheBallotsShape(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateCommunityChecksItsFields: a community's id goes in every API
+// path and store key of it, its names on every notice: each is checked,
+// and a refused community is not stored.
+func TestCreateCommunityChecksItsFields(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	good := roll.Community{ID: "beizhai-jiguan", Name: "北宅机关宿舍楼", StreetOffice: "金家岭街道", ResidentsCommittee: "惠都社区"}
+	long := strings.Repeat("宿", 101)
+	for _, tc := range []struct {
+		name string
+		edit func(c *roll.Community)
+	}{
+		{"an id with capitals", func(c *roll.Community) { c.ID = "Beizhai" }},
+		{"an id with a slash", func(c *roll.Community) { c.ID = "bei/zhai" }},
+		{"an id of two characters", func(c *roll.Community) { c.ID = "bz" }},
+		{"an id ending with '-'", func(c *roll.Community) { c.ID = "beizhai-" }},
+		{"an id of 41 characters", func(c *roll.Community) { c.ID = strings.Repeat("b", 41) }},
+		{"no name", func(c *roll.Community) { c.Name = "  " }},
+		{"a name of 101 characters", func(c *roll.Community) { c.Name = long }},
+		{"no street office", func(c *roll.Community) { c.StreetOffice = "" }},
+		{"a street office of 101 characters", func(c *roll.Community) { c.StreetOffice = long }},
+		{"a residents' committee of 101 characters", func(c *roll.Community) { c.ResidentsCommittee = long }},
+	} {
+		c := good
+		tc.edit(&c)
+		if _, err := b.CreateCommunity(ctx, c); !errors.Is(err, roll.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", tc.name, err)
+		}
+	}
+	if cs, _, err := b.Communities(ctx, func(string) bool { return true }, "", 10); err != nil || len(cs) != 0 {
+		t.Errorf("after the refusals: %d communities (%v), want none", len(cs), err)
+	}
+	// The longest of each, and an id of three characters, pass.
+	c := good
+	c.ID, c.Name, c.StreetOffice, c.ResidentsCommittee = "b-1", long[:len(long)-len("宿")], long[:len(long)-len("宿")], long[:len(long)-len("宿")]
+	if _, err := b.CreateCommunity(ctx, c); err != nil {
+		t.Errorf("the longest fields: %v", err)
+	}
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: strings.Repeat("b", 40), Name: "x", StreetOffice: "y"}); err != nil {
+		t.Errorf("an id of 40 characters: %v", err)
+	}
+}
