@@ -159,8 +159,20 @@ func TestParseRejects(t *testing.T) {
 			if tt.line >= 0 && pe.Line != tt.line {
 				t.Errorf("Parse() = %v, on line %d, want line %d", err, pe.Line, tt.line)
 			}
+			// What an integrator's mistake is called, where the pitfalls
+			// of docs/ballot-format.md §14 are concerned.
+			if want, ok := parseMessages[tt.name]; ok && !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse() = %v, want it to say %q", err, want)
+			}
 		})
 	}
+}
+
+var parseMessages = map[string]string{
+	"CRLF":           "contains a carriage return",
+	"CR on one line": "contains a carriage return",
+	"blank line":     "empty line",
+	"note not UTF-8": "not valid UTF-8",
 }
 
 func TestParseReturnsSortedBallot(t *testing.T) {

@@ -118,6 +118,9 @@ func TestParseReceiptRejects(t *testing.T) {
 			if pe.Line != tt.line {
 				t.Errorf("ParseReceipt() = %v, on line %d, want line %d", err, pe.Line, tt.line)
 			}
+			if strings.HasPrefix(tt.name, "seq ") && tt.name != "seq zero" && tt.name != "seq with leading zero" && !strings.Contains(err.Error(), "is not a decimal number") {
+				t.Errorf("ParseReceipt() = %v, want it to say the seq is not a decimal number", err)
+			}
 		})
 	}
 }
