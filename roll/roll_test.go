@@ -653,6 +653,24 @@ func TestTransferOfABigUnitOnRoll(t *testing.T) {
 	if err != nil {
 		t.Errorf("transfer of a 200000.00 m² unit on the roll: %v", err)
 	}
+	// A sale's problems name the request's fields (AmendRoll's new_owners),
+	// not an import's units.
+	for _, tc := range []struct {
+		owners []roll.OwnerInput
+		path   string
+	}{
+		{nil, "new_owners"},
+		{[]roll.OwnerInput{owner(3, "")}, "new_owners[0].name"},
+	} {
+		err := st.Update(ctx, func(tx store.Tx) error {
+			_, err := b.TransferTx(tx, "cm1", "S-1", tc.owners)
+			return err
+		})
+		var ie *roll.ImportError
+		if !errors.As(err, &ie) || len(ie.Problems) == 0 || ie.Problems[0].Path() != tc.path {
+			t.Errorf("transfer to %v: %v, want a problem at %s", tc.owners, err, tc.path)
+		}
+	}
 }
 
 // TestParseFileLaterCoOwnerRowWithoutOwner: a later row of a co-owned unit
