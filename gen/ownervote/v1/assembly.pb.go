@@ -1104,7 +1104,9 @@ func (x *Figures) GetHead() int64 {
 
 // Assembly is an owners' assembly.
 type Assembly struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the caller at creation (1 to 64 of A-Z a-z 0-9 . _ : -,
+	// unique on the server), or made by the server when empty.
 	AssemblyId  string                 `protobuf:"bytes,1,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
 	CommunityId string                 `protobuf:"bytes,2,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
 	Title       string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`

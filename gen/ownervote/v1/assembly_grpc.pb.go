@@ -1366,7 +1366,9 @@ type SignerServiceClient interface {
 	ListSigners(ctx context.Context, in *ListSignersRequest, opts ...grpc.CallOption) (*ListSignersResponse, error)
 	// RevokeSigner revokes a signing key; it stays on record.
 	RevokeSigner(ctx context.Context, in *RevokeSignerRequest, opts ...grpc.CallOption) (*Signer, error)
-	// GetServerKeys returns the server's public keys (receipts).
+	// GetServerKeys returns the server's public keys: the receipt key's, and
+	// the log verifier key that signs checkpoints (what verify --log-verifier
+	// pins).
 	GetServerKeys(ctx context.Context, in *GetServerKeysRequest, opts ...grpc.CallOption) (*ServerKeys, error)
 	// EnrolSigner submits the caller's own public key (made in the web
 	// console, whose private key never leaves the browser): a STAFF key for
@@ -1458,7 +1460,9 @@ type SignerServiceServer interface {
 	ListSigners(context.Context, *ListSignersRequest) (*ListSignersResponse, error)
 	// RevokeSigner revokes a signing key; it stays on record.
 	RevokeSigner(context.Context, *RevokeSignerRequest) (*Signer, error)
-	// GetServerKeys returns the server's public keys (receipts).
+	// GetServerKeys returns the server's public keys: the receipt key's, and
+	// the log verifier key that signs checkpoints (what verify --log-verifier
+	// pins).
 	GetServerKeys(context.Context, *GetServerKeysRequest) (*ServerKeys, error)
 	// EnrolSigner submits the caller's own public key (made in the web
 	// console, whose private key never leaves the browser): a STAFF key for

@@ -359,7 +359,8 @@ type Unit struct {
 	// The owner who votes for this unit: the owner of record, or the
 	// designated representative of co-owners. Empty for developer-held units.
 	VoterOwnerId string `protobuf:"bytes,8,opt,name=voter_owner_id,json=voterOwnerId,proto3" json:"voter_owner_id,omitempty"`
-	// All owners of record; exactly one is the representative.
+	// All owners of record. Of co-owners, exactly one is the representative
+	// (voter_owner_id); a sole owner is not marked, and votes.
 	Owners        []*UnitOwner `protobuf:"bytes,9,rep,name=owners,proto3" json:"owners,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
