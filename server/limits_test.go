@@ -376,6 +376,27 @@ func TestMalformedJSONRequest(t *testing.T) {
 	if code := e.do("GET", "/v1/communities/dorm/units?page_token=%FF", e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" {
 		t.Errorf("a query value that is not UTF-8: HTTP %d %s (%s), want 400 MALFORMED_REQUEST", code, ae.reason(), ae.Message)
 	}
+	// A query parameter that names no field of the request is refused, as
+	// an unknown field of a body is, not dropped: a mistyped one would be
+	// answered as if it had not been sent.
+	e.createCommunity("dorm")
+	for _, path := range []string{
+		"/v1/communities/dorm/units?pagesize=5",
+		"/v1/communities/dorm/units?page_size=5&bogus=1",
+		"/v1/communities/dorm/units?page_size.x=5",
+		"/v1/communities?page_size=5&after_seq=3",
+	} {
+		var ae apiError
+		if code := e.do("GET", path, e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" || !strings.Contains(ae.Message, "unknown query parameter") {
+			t.Errorf("GET %s: HTTP %d %s (%s), want 400 MALFORMED_REQUEST naming the parameter", path, code, ae.reason(), ae.Message)
+		}
+	}
+	// Proto and JSON names both name a field.
+	for _, path := range []string{"/v1/communities/dorm/units?page_size=5&building=1", "/v1/communities/dorm/units?pageSize=5", "/v1/communities?pageToken="} {
+		if code := e.do("GET", path, e.admin, nil, nil); code != http.StatusOK {
+			t.Errorf("GET %s: HTTP %d, want 200", path, code)
+		}
+	}
 	req, err := http.NewRequest("GET", "http://"+e.srv.HTTPAddr()+"/v1/communities", nil)
 	if err != nil {
 		t.Fatal(err)

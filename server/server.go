@@ -159,6 +159,7 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(s.conn)),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.SetQueryParameterParser(&strictQuery{}),
 	)
 	s.local.ClientConn = s.conn
 	for _, err := range []error{
