@@ -1185,6 +1185,14 @@ func TestVerifyRefusesForgedStructure(t *testing.T) {
 			editAgenda(b, func(a *audit.AgendaEntry) { a.CommitteeK = 0 })
 			return nil
 		}, "agenda", "1 ≤ k ≤ n"},
+		{"an objection window of 31 days", func(b *audit.Bundle) []int {
+			editAgenda(b, func(a *audit.AgendaEntry) { a.ObjectionDays = 31 })
+			return nil
+		}, "agenda", "objection window is 31 days"},
+		{"an objection window of -1 days", func(b *audit.Bundle) []int {
+			editAgenda(b, func(a *audit.AgendaEntry) { a.ObjectionDays = -1 })
+			return nil
+		}, "agenda", "objection window is -1 days"},
 		{"a key entry of 31 bytes under its own id", func(b *audit.Bundle) []int {
 			for i, l := range b.Entries {
 				e, _ := audit.ParseEntry(l)
