@@ -1850,6 +1850,29 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		return false
 	})
 	wantDiscrepancy(t, byRecorder, "right-to-sign", "who took it", "a rejection by the staff member who took the ballot")
+	// A confirmation checked the same ways: by a staff key logged before,
+	// not the recorder's, signed.
+	confirmation := func(name, check, detail string, edit func(st *audit.StatusEntry)) {
+		t.Helper()
+		f := cloneFiles(files)
+		found := false
+		editEntries(f, func(_ int, e *audit.Entry) bool {
+			if !found && e.Kind == audit.KindStatus && e.Status.KeyID != "" {
+				found = true
+				edit(e.Status)
+				return true
+			}
+			return false
+		})
+		if !found {
+			t.Fatal("no confirmation in the log")
+		}
+		wantDiscrepancy(t, f, check, detail, name)
+	}
+	confirmation("a confirmation by the platform's key", "right-to-sign", "not a staff key", func(st *audit.StatusEntry) { st.KeyID = v.platform.keyID() })
+	confirmation("a confirmation by a key never logged", "right-to-sign", "not a staff key", func(st *audit.StatusEntry) { st.KeyID = newSigner("nobody", 243).keyID() })
+	confirmation("a confirmation by the recorder", "right-to-sign", "who took it", func(st *audit.StatusEntry) { st.KeyID = v.staff.keyID() })
+	confirmation("a confirmation's signature changed", "ballot-signature", "does not verify", func(st *audit.StatusEntry) { st.Signature = bytes.Repeat([]byte{1}, 64) })
 }
 
 // TestRollAmendmentDuringVote: a unit sold during the vote keeps its
