@@ -668,6 +668,12 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 		return nil, nil, "", err
 	}
 	if !ok {
+		if tx.Get(store.Owners, store.Key(a.CommunityID, b.Voter)) != nil {
+			// An owner of record who is no voter: a co-owner other than the
+			// unit's representative, most often.
+			return nil, ErrNotOnRoll, b.Voter + " is an owner of record but votes for no unit of the frozen roll (a co-owned unit votes through its representative, the unit's voter_owner_id; " +
+				"a unit sold during the vote keeps its ballot, or goes to its buyer once the sale is recorded)", nil
+		}
 		return nil, ErrNotOnRoll, b.Voter, nil
 	}
 	if reason, detail, err := r.checkSigner(tx, a, b, by); reason != nil || err != nil {

@@ -1909,8 +1909,13 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 	b, s := v.ballotFor(50, ballot.Platform, "OPPOSE")
 	b.Voter = am.GetNewVoter()
 	canonical, sig := v.sign(t, b, s)
-	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "NOT_ON_ROLL" {
-		t.Errorf("buyer of a unit that had voted: %v, want NOT_ON_ROLL", err)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "NOT_ON_ROLL" || !strings.Contains(err.Error(), "is an owner of record but votes for no unit") {
+		t.Errorf("buyer of a unit that had voted: %v, want NOT_ON_ROLL saying the buyer is an owner who does not vote", err)
+	}
+	b.Voter, b.Nonce = "o-nobody", nonce()
+	canonical, sig = v.sign(t, b, s)
+	if _, err := v.submit(t, canonical, sig, ballot.Platform); server.ReasonOf(err) != "NOT_ON_ROLL" || strings.Contains(err.Error(), "owner of record") {
+		t.Errorf("a voter id nobody has: %v, want NOT_ON_ROLL, not called an owner", err)
 	}
 
 	// Voter 51 had not voted: the buyer votes for the unit.
