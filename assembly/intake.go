@@ -53,9 +53,12 @@ var refusalCodes = map[string]error{
 	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey, "REJECTED_AT_CHECK": ErrRejectedAtCheck,
 }
 
-// refusalOf is a stored refusal's sentinel: by its code or, in a record
-// written before codes were stored, by its reason, which starts with the
-// sentinel's text (see reasonText). ErrRefused when neither names one.
+// RefusalOf is a refused ballot's reason as its sentinel error (ErrAlreadyVoted, ErrNotConfirmed…):
+// by the stored code or, in a record written before codes were stored, by
+// its reason, which starts with the sentinel's text (see reasonText).
+// ErrRefused when neither names one.
+func RefusalOf(br *BallotRecord) error { return refusalOf(br) }
+
 func refusalOf(br *BallotRecord) error {
 	if reason, ok := refusalCodes[br.ReasonCode]; ok {
 		return reason

@@ -220,7 +220,7 @@ func (s *assemblyService) ListBallots(ctx context.Context, req *ov.ListBallotsRe
 	for _, br := range list {
 		resp.Ballots = append(resp.Ballots, &ov.BallotEntry{
 			Seq: br.Seq, BallotId: br.ID, Voter: br.Voter, Channel: channelProto(br.Channel), Status: statusProto(br.Status),
-			Reason: br.Reason, ReceiveTime: timestamppb.New(br.Received), Ballot: br.Canonical, Signature: br.Signature, SignerKeyId: br.KeyID,
+			Reason: br.Reason, ReasonCode: reasonCode(&br), ReceiveTime: timestamppb.New(br.Received), Ballot: br.Canonical, Signature: br.Signature, SignerKeyId: br.KeyID,
 		})
 	}
 	return resp, nil
@@ -425,7 +425,7 @@ func requirementText(r tally.Requirement) string {
 func receiptProto(out assembly.Outcome) *ov.BallotReceipt {
 	br := out.Record
 	return &ov.BallotReceipt{BallotId: br.ID, Seq: br.Seq, Status: statusProto(br.Status), ReceiveTime: timestamppb.New(br.Received),
-		Receipt: out.ReceiptCanonical, ReceiptSignature: out.ReceiptSignature, Replayed: out.Replayed, Reason: br.Reason,
+		Receipt: out.ReceiptCanonical, ReceiptSignature: out.ReceiptSignature, Replayed: out.Replayed, Reason: br.Reason, ReasonCode: reasonCode(&br),
 		LogEntry: out.LogEntry, LogIndex: out.LogIndex, LogSize: out.LogSize, Checkpoint: string(out.Checkpoint), InclusionProof: out.InclusionProof}
 }
 
@@ -637,6 +637,19 @@ func channelProto(c ballot.Channel) ov.Channel {
 
 func stateProto(s assembly.State) ov.AssemblyState {
 	return ov.AssemblyState(ov.AssemblyState_value["ASSEMBLY_STATE_"+string(s)])
+}
+
+// reasonCode is a refused ballot's reason as its refusal was answered
+// (the ErrorInfo reason: ALREADY_VOTED, NOT_CONFIRMED…), "" for a ballot
+// not refused.
+func reasonCode(br *assembly.BallotRecord) string {
+	if br.Status != assembly.Refused {
+		return ""
+	}
+	if m, ok := mappingOf(assembly.RefusalOf(br)); ok {
+		return m.reason
+	}
+	return "REFUSED"
 }
 
 func statusProto(s assembly.BallotStatus) ov.BallotStatus {

@@ -560,12 +560,18 @@ func TestBallotChecks(t *testing.T) {
 		}
 		found := 0
 		for _, e := range list.GetBallots() {
-			if e.GetBallotId() == ballot.ID(canonical) && e.GetStatus() == ov.BallotStatus_BALLOT_STATUS_REFUSED && e.GetReason() != "" {
+			if e.GetBallotId() == ballot.ID(canonical) && e.GetStatus() == ov.BallotStatus_BALLOT_STATUS_REFUSED && e.GetReason() != "" && e.GetReasonCode() == "ALREADY_VOTED" {
 				found++
+			}
+			if e.GetBallotId() == first.GetBallotId() && e.GetReasonCode() != "" {
+				t.Errorf("the counted ballot has reason_code %q", e.GetReasonCode())
 			}
 		}
 		if found != 1 {
-			t.Error("the refused duplicate is not in the ballot list with its reason")
+			t.Error("the refused duplicate is not in the ballot list with its reason and reason_code ALREADY_VOTED")
+		}
+		if r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); err != nil || r.GetReasonCode() != "ALREADY_VOTED" {
+			t.Errorf("the refused duplicate's receipt: reason_code %q, %v; want ALREADY_VOTED", r.GetReasonCode(), err)
 		}
 	})
 	t.Run("identical resubmission is idempotent", func(t *testing.T) {

@@ -1976,8 +1976,12 @@ type BallotReceipt struct {
 	LogSize        uint64   `protobuf:"varint,11,opt,name=log_size,json=logSize,proto3" json:"log_size,omitempty"`
 	Checkpoint     string   `protobuf:"bytes,12,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	InclusionProof [][]byte `protobuf:"bytes,13,rep,name=inclusion_proof,json=inclusionProof,proto3" json:"inclusion_proof,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For a refused ballot, why, for programs: the ErrorInfo reason its
+	// refusal was answered with (ALREADY_VOTED, NOT_CONFIRMED,
+	// REJECTED_AT_CHECK…); empty for a ballot not refused.
+	ReasonCode    string `protobuf:"bytes,14,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BallotReceipt) Reset() {
@@ -2099,6 +2103,13 @@ func (x *BallotReceipt) GetInclusionProof() [][]byte {
 		return x.InclusionProof
 	}
 	return nil
+}
+
+func (x *BallotReceipt) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
 }
 
 type ConfirmBallotRequest struct {
@@ -2411,17 +2422,22 @@ func (x *ListBallotsRequest) GetStatus() BallotStatus {
 
 // BallotEntry is a received ballot with its outcome.
 type BallotEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	BallotId      string                 `protobuf:"bytes,2,opt,name=ballot_id,json=ballotId,proto3" json:"ballot_id,omitempty"`
-	Voter         string                 `protobuf:"bytes,3,opt,name=voter,proto3" json:"voter,omitempty"`
-	Channel       Channel                `protobuf:"varint,4,opt,name=channel,proto3,enum=ownervote.v1.Channel" json:"channel,omitempty"`
-	Status        BallotStatus           `protobuf:"varint,5,opt,name=status,proto3,enum=ownervote.v1.BallotStatus" json:"status,omitempty"`
-	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
-	ReceiveTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
-	Ballot        []byte                 `protobuf:"bytes,8,opt,name=ballot,proto3" json:"ballot,omitempty"`
-	Signature     []byte                 `protobuf:"bytes,9,opt,name=signature,proto3" json:"signature,omitempty"`
-	SignerKeyId   string                 `protobuf:"bytes,10,opt,name=signer_key_id,json=signerKeyId,proto3" json:"signer_key_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Seq         uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	BallotId    string                 `protobuf:"bytes,2,opt,name=ballot_id,json=ballotId,proto3" json:"ballot_id,omitempty"`
+	Voter       string                 `protobuf:"bytes,3,opt,name=voter,proto3" json:"voter,omitempty"`
+	Channel     Channel                `protobuf:"varint,4,opt,name=channel,proto3,enum=ownervote.v1.Channel" json:"channel,omitempty"`
+	Status      BallotStatus           `protobuf:"varint,5,opt,name=status,proto3,enum=ownervote.v1.BallotStatus" json:"status,omitempty"`
+	Reason      string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	Ballot      []byte                 `protobuf:"bytes,8,opt,name=ballot,proto3" json:"ballot,omitempty"`
+	Signature   []byte                 `protobuf:"bytes,9,opt,name=signature,proto3" json:"signature,omitempty"`
+	SignerKeyId string                 `protobuf:"bytes,10,opt,name=signer_key_id,json=signerKeyId,proto3" json:"signer_key_id,omitempty"`
+	// For a refused ballot, why, for programs: the ErrorInfo reason its
+	// refusal was answered with (ALREADY_VOTED, NOT_CONFIRMED,
+	// REJECTED_AT_CHECK…); empty for a ballot not refused. reason says it
+	// for people.
+	ReasonCode    string `protobuf:"bytes,11,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2522,6 +2538,13 @@ func (x *BallotEntry) GetSignature() []byte {
 func (x *BallotEntry) GetSignerKeyId() string {
 	if x != nil {
 		return x.SignerKeyId
+	}
+	return ""
+}
+
+func (x *BallotEntry) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
 	}
 	return ""
 }
@@ -6062,7 +6085,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x16\n" +
 	"\x06ballot\x18\x03 \x01(\fR\x06ballot\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\fR\tsignature\"\xca\x03\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\"\xeb\x03\n" +
 	"\rBallotReceipt\x12\x1b\n" +
 	"\tballot_id\x18\x01 \x01(\tR\bballotId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x122\n" +
@@ -6079,7 +6102,9 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\f \x01(\tR\n" +
 	"checkpoint\x12'\n" +
-	"\x0finclusion_proof\x18\r \x03(\fR\x0einclusionProof\"\xac\x01\n" +
+	"\x0finclusion_proof\x18\r \x03(\fR\x0einclusionProof\x12\x1f\n" +
+	"\vreason_code\x18\x0e \x01(\tR\n" +
+	"reasonCode\"\xac\x01\n" +
 	"\x14ConfirmBallotRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -6106,7 +6131,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"assemblyId\x12\x1b\n" +
 	"\tafter_seq\x18\x03 \x01(\x04R\bafterSeq\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x122\n" +
-	"\x06status\x18\x05 \x01(\x0e2\x1a.ownervote.v1.BallotStatusR\x06status\"\xe8\x02\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x1a.ownervote.v1.BallotStatusR\x06status\"\x89\x03\n" +
 	"\vBallotEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
 	"\tballot_id\x18\x02 \x01(\tR\bballotId\x12\x14\n" +
@@ -6118,7 +6143,9 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\x06ballot\x18\b \x01(\fR\x06ballot\x12\x1c\n" +
 	"\tsignature\x18\t \x01(\fR\tsignature\x12\"\n" +
 	"\rsigner_key_id\x18\n" +
-	" \x01(\tR\vsignerKeyId\"p\n" +
+	" \x01(\tR\vsignerKeyId\x12\x1f\n" +
+	"\vreason_code\x18\v \x01(\tR\n" +
+	"reasonCode\"p\n" +
 	"\x13ListBallotsResponse\x123\n" +
 	"\aballots\x18\x01 \x03(\v2\x19.ownervote.v1.BallotEntryR\aballots\x12$\n" +
 	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x8e\x02\n" +
