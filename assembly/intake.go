@@ -256,11 +256,12 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	var keyEntry audit.KeyEntry
 	err = r.st.View(ctx, func(tx store.Tx) error {
 		rec, err := r.records.view(tx, s.Assembly)
+		if s.Community != "" && (errors.Is(err, ErrNotFound) || err == nil && rec.CommunityID != s.Community) {
+			// As for a request naming another community's assembly.
+			return fmt.Errorf("%w: assembly %q in community %q", ErrNotFound, s.Assembly, s.Community)
+		}
 		if err != nil {
 			return err
-		}
-		if s.Community != "" && rec.CommunityID != s.Community {
-			return fmt.Errorf("%w: assembly %q in community %q", ErrNotFound, s.Assembly, s.Community)
 		}
 		pub, keyEntry, err = r.signerKey(tx, &rec.Assembly, b)
 		return err

@@ -35,13 +35,12 @@ func (s *assemblyService) err(ctx context.Context, err error) error { return toS
 // community (the scope the caller's token was checked against).
 func (s *assemblyService) get(ctx context.Context, communityID, id string) (assembly.Assembly, error) {
 	a, err := s.reg.Get(ctx, id)
-	if err != nil {
-		return a, err
-	}
-	if a.CommunityID != communityID {
+	// One answer whether the assembly is another community's or nobody's:
+	// a caller learns nothing of other communities' assemblies.
+	if errors.Is(err, assembly.ErrNotFound) || err == nil && a.CommunityID != communityID {
 		return assembly.Assembly{}, fmt.Errorf("%w: assembly %q in community %q", assembly.ErrNotFound, id, communityID)
 	}
-	return a, nil
+	return a, err
 }
 
 func (s *assemblyService) CreateAssembly(ctx context.Context, req *ov.CreateAssemblyRequest) (*ov.Assembly, error) {

@@ -2319,3 +2319,32 @@ func (v *vote) ownerName(t *testing.T, ownerID string) string {
 		}
 	}
 }
+
+// TestOtherCommunitiesAssembliesAreNotTold: an assembly of another
+// community, named under one's own, is answered exactly as one that does
+// not exist, so that a token learns nothing of other communities'
+// assemblies.
+func TestOtherCommunitiesAssembliesAreNotTold(t *testing.T) {
+	v := newVote(t, nil)
+	v.e.createCommunity("other")
+	staff := v.e.token(auth.CommunityStaff, "other")
+	answer := func(id string) (string, string) {
+		b, s := v.ballotFor(60, ballot.Platform, "AGREE")
+		b.Assembly = id
+		canonical, sig := v.sign(t, b, s)
+		_, gerr := v.as.GetAssembly(v.ctx(staff), &ov.GetAssemblyRequest{CommunityId: "other", AssemblyId: id})
+		_, serr := v.as.SubmitBallot(v.ctx(v.e.token(auth.Platform, "")), &ov.SubmitBallotRequest{CommunityId: "other", AssemblyId: id, Ballot: canonical, Signature: sig})
+		norm := func(err error) string {
+			return fmt.Sprint(status.Code(err), server.ReasonOf(err), strings.ReplaceAll(status.Convert(err).Message(), id, "ID"))
+		}
+		return norm(gerr), norm(serr)
+	}
+	g1, s1 := answer(v.assembly)
+	g2, s2 := answer("asm-nobody")
+	if g1 != g2 || !strings.Contains(g1, "NotFound") {
+		t.Errorf("GetAssembly of another community's assembly: %s; of none: %s; want the same NotFound", g1, g2)
+	}
+	if !strings.Contains(s1, "NotFound") || s1 != s2 {
+		t.Errorf("SubmitBallot to another community's assembly: %s; to none: %s; want the same NotFound", s1, s2)
+	}
+}
