@@ -762,6 +762,49 @@ func (b *Book) Owner(ctx context.Context, communityID, ownerID string) (OwnerEnt
 	return e, err
 }
 
+// FindOwner returns the owner of record of communityID with this name and
+// identity number, and records, in the same transaction, that the answer
+// told it (an identity match, by actor, via "FindOwner"). An owner whose
+// number matches but not their name is not found, as one whose number does
+// not: the answer tells nothing but a whole match.
+func (b *Book) FindOwner(ctx context.Context, communityID, name, idNumber string, actor Actor) (OwnerEntry, error) {
+	name = strings.TrimSpace(name)
+	number, err := NormalizeIDNumber(idNumber)
+	switch {
+	case name == "":
+		return OwnerEntry{}, l10n.ZH(fmt.Errorf("%w: name: the person's name as on their identity document", ErrInvalid), "请填写姓名（与身份证件一致）")
+	case err != nil:
+		return OwnerEntry{}, l10n.ZH(fmt.Errorf("%w: id_number: identity number %v", ErrInvalid, err), "身份证件号码格式不正确")
+	}
+	ids := append([]string{OwnerID(b.ident.Hash(number))}, b.ident.LegacyOwnerIDs(idNumber, number)...)
+	var found OwnerEntry
+	err = b.st.Update(ctx, func(tx store.Tx) error {
+		if tx.Get(store.Communities, []byte(communityID)) == nil {
+			return fmt.Errorf("%w: %s", ErrCommunityNotFound, communityID)
+		}
+		for _, id := range ids {
+			r, err := getOwner(tx, communityID, id)
+			if errors.Is(err, ErrOwnerNotFound) || err == nil && r.Name != name {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if found, err = ownerEntry(tx, communityID, r); err != nil {
+				return err
+			}
+			seq, err := tx.NextSequence(store.AccessLog)
+			if err != nil {
+				return err
+			}
+			return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Time: b.now().UTC(), Action: IdentityMatchAction, TokenID: actor.TokenID,
+				Label: actor.Label, CommunityID: communityID, OwnerID: r.ID, Reason: "FindOwner"})
+		}
+		return l10n.ZH(fmt.Errorf("%w: no owner of record of %s has that name and identity number", ErrOwnerNotFound, communityID), "本小区业主名册中没有姓名和身份证件号码都相符的业主")
+	})
+	return found, err
+}
+
 // RevealPhone returns an owner's full phone number and records, in the same
 // transaction, who asked and why. The number itself is not recorded.
 func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {

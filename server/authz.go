@@ -57,6 +57,7 @@ var policy = map[string]access{
 	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
 	ov.RollService_GetRollFigures_FullMethodName:   {everyone, scopeRequest},
 	ov.RollService_ListOwners_FullMethodName:       {everyone, scopeRequest},
+	ov.RollService_FindOwner_FullMethodName:        {keepers, scopeRequest},
 	ov.RollService_RevealOwnerPhone_FullMethodName: {staff, scopeRequest},
 	// Who looked at whose number is for those who oversee the staff.
 	ov.RollService_ListPhoneReveals_FullMethodName:    {[]auth.Role{auth.StreetAdmin, auth.Auditor}, scopeRequest},

@@ -223,6 +223,16 @@ func (s *rollService) ListOwners(ctx context.Context, req *ov.ListOwnersRequest)
 	return resp, nil
 }
 
+func (s *rollService) FindOwner(ctx context.Context, req *ov.FindOwnerRequest) (*ov.FindOwnerResponse, error) {
+	tok := tokenFrom(ctx)
+	o, err := s.book.FindOwner(ctx, req.GetCommunityId(), req.GetName(), req.GetIdNumber(), actorOf(tok))
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "owner found by identity", "community", req.GetCommunityId(), "owner", o.ID, "token", tok.ID)
+	return &ov.FindOwnerResponse{OwnerId: o.ID, UnitIds: o.Units, VotingUnitIds: o.VotingUnits}, nil
+}
+
 func (s *rollService) RevealOwnerPhone(ctx context.Context, req *ov.RevealOwnerPhoneRequest) (*ov.RevealOwnerPhoneResponse, error) {
 	tok := tokenFrom(ctx)
 	phone, err := s.book.RevealPhone(ctx, req.GetCommunityId(), req.GetOwnerId(), actorOf(tok), req.GetReason())

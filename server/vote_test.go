@@ -2348,3 +2348,62 @@ func TestOtherCommunitiesAssembliesAreNotTold(t *testing.T) {
 		t.Errorf("SubmitBallot to another community's assembly: %s; to none: %s; want the same NotFound", s1, s2)
 	}
 }
+
+// TestFindOwner: the city platform, having checked who a person is, learns
+// the owner id its ballots name as voter by the person's name and identity
+// number; both must match, and each answer that finds an owner is
+// recorded as an identity match before it is given.
+func TestFindOwner(t *testing.T) {
+	v := newVote(t, nil)
+	rs := v.rs
+	// 业主NNN was imported as the owner of unit unitOf(NNN); v.owners is in
+	// the roll's unit order.
+	ownerOf := func(i int) (string, string) {
+		unit := fmt.Sprintf("%d-1-%d%02d", 1+i/24, 1+i%24/2, 1+i%2)
+		return v.owners[slices.Index(v.units, unit)], unit
+	}
+	owner12, unit12 := ownerOf(12)
+	owner13, _ := ownerOf(13)
+	got, err := rs.FindOwner(v.ctx(v.platTok), &ov.FindOwnerRequest{CommunityId: v.community, Name: " 业主012 ", IdNumber: idNumberN(12)})
+	if err != nil || got.GetOwnerId() != owner12 || !slices.Equal(got.GetVotingUnitIds(), []string{unit12}) || !slices.Equal(got.GetUnitIds(), []string{unit12}) {
+		t.Fatalf("FindOwner(业主012) = %v, %v; want owner %s voting for %s", got, err, owner12, unit12)
+	}
+	// The identity number of another owner, or a number nobody has: the
+	// same answer, which tells nothing but a whole match.
+	_, wrongName := rs.FindOwner(v.ctx(v.platTok), &ov.FindOwnerRequest{CommunityId: v.community, Name: "业主013", IdNumber: idNumberN(12)})
+	_, nobody := rs.FindOwner(v.ctx(v.platTok), &ov.FindOwnerRequest{CommunityId: v.community, Name: "业主013", IdNumber: idNumberN(990)})
+	if server.ReasonOf(wrongName) != "OWNER_NOT_FOUND" || status.Convert(wrongName).Message() != status.Convert(nobody).Message() || server.ZhOf(wrongName) != server.ZhOf(nobody) {
+		t.Errorf("FindOwner with another's name: %v; with a number nobody has: %v; want the same OWNER_NOT_FOUND", wrongName, nobody)
+	}
+	if _, err := rs.FindOwner(v.ctx(v.platTok), &ov.FindOwnerRequest{CommunityId: v.community, Name: "业主012", IdNumber: idNumberN(12)[:17] + "0"}); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "check digit") {
+		t.Errorf("FindOwner with a mistyped number: %v, want INVALID_ARGUMENT naming the check digit", err)
+	}
+	// Over JSON too; an auditor may not ask.
+	var found struct {
+		OwnerID string `json:"owner_id"`
+	}
+	path := "/v1/communities/" + v.community + "/owners:find"
+	if code := v.e.do("POST", path, v.staffTok, map[string]any{"name": "业主013", "id_number": idNumberN(13)}, &found); code != http.StatusOK || found.OwnerID != owner13 {
+		t.Errorf("POST %s = %d %+v, want owner %s", path, code, found, owner13)
+	}
+	if _, err := rs.FindOwner(v.ctx(v.e.token(auth.Auditor, v.community)), &ov.FindOwnerRequest{CommunityId: v.community, Name: "业主012", IdNumber: idNumberN(12)}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("an auditor's FindOwner: %v, want PermissionDenied", err)
+	}
+	// Recorded: the two that found an owner, by whom; not the others.
+	matches, err := rs.ListIdentityMatches(v.ctx(v.e.admin), &ov.ListIdentityMatchesRequest{CommunityId: v.community})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded []string
+	for _, m := range matches.GetMatches() {
+		if m.GetMethod() == "FindOwner" {
+			recorded = append(recorded, m.GetOwnerId())
+		}
+	}
+	if !slices.Equal(recorded, []string{owner12, owner13}) {
+		t.Errorf("identity matches recorded by FindOwner: %v, want %s and %s", recorded, owner12, owner13)
+	}
+	if strings.Contains(v.e.logs.String(), idNumberN(12)) || strings.Contains(v.e.logs.String(), idNumberN(13)) {
+		t.Error("the server's log holds an identity number")
+	}
+}

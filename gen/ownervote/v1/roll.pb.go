@@ -1336,6 +1336,131 @@ func (x *ListOwnersRequest) GetPageToken() string {
 	return ""
 }
 
+type FindOwnerRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// The name as on the roll (and the identity document).
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The identity document number (居民身份证号码 and the other forms an
+	// import takes). It is not stored or logged.
+	IdNumber      string `protobuf:"bytes,3,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindOwnerRequest) Reset() {
+	*x = FindOwnerRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindOwnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindOwnerRequest) ProtoMessage() {}
+
+func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
+func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *FindOwnerRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *FindOwnerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FindOwnerRequest) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+type FindOwnerResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The units the owner holds, and those they vote for (the voter of a
+	// co-owned unit is its representative).
+	UnitIds       []string `protobuf:"bytes,2,rep,name=unit_ids,json=unitIds,proto3" json:"unit_ids,omitempty"`
+	VotingUnitIds []string `protobuf:"bytes,3,rep,name=voting_unit_ids,json=votingUnitIds,proto3" json:"voting_unit_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindOwnerResponse) Reset() {
+	*x = FindOwnerResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindOwnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindOwnerResponse) ProtoMessage() {}
+
+func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
+func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *FindOwnerResponse) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *FindOwnerResponse) GetUnitIds() []string {
+	if x != nil {
+		return x.UnitIds
+	}
+	return nil
+}
+
+func (x *FindOwnerResponse) GetVotingUnitIds() []string {
+	if x != nil {
+		return x.VotingUnitIds
+	}
+	return nil
+}
+
 type ListOwnersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Owners        []*Owner               `protobuf:"bytes,1,rep,name=owners,proto3" json:"owners,omitempty"`
@@ -1346,7 +1471,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1483,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1496,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -1400,7 +1525,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1537,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1550,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -1458,7 +1583,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1595,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1608,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -1509,7 +1634,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1646,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1659,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -1573,7 +1698,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1710,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1723,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -1646,7 +1771,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +1783,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +1796,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -1704,7 +1829,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1841,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +1854,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -1755,14 +1880,14 @@ func (x *ListIdentityMatchesRequest) GetPageToken() string {
 
 // IdentityMatch is one answer that told that an owner's identity number
 // is on the roll (a refused import or sale, a proxy whose holder is an
-// owner).
+// owner, an owner found by FindOwner).
 type IdentityMatch struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// The token that got the answer and its label (who holds it).
 	TokenId    string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	TokenLabel string `protobuf:"bytes,3,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	// ImportUnits, AmendRoll or RecordProxy.
+	// ImportUnits, AmendRoll, RecordProxy or FindOwner.
 	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
 	MatchTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=match_time,json=matchTime,proto3" json:"match_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1771,7 +1896,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1908,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1921,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -1844,7 +1969,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1856,7 +1981,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1869,7 +1994,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -1908,7 +2033,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2045,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2058,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -2010,7 +2135,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2147,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2160,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -2072,7 +2197,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2084,7 +2209,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2097,7 +2222,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -2140,7 +2265,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2277,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2290,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -2206,7 +2331,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2218,7 +2343,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +2356,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -2257,7 +2382,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2269,7 +2394,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2282,7 +2407,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -2389,7 +2514,15 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"i\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"f\n" +
+	"\x10FindOwnerRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tid_number\x18\x03 \x01(\tR\bidNumber\"q\n" +
+	"\x11FindOwnerResponse\x12\x19\n" +
+	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x19\n" +
+	"\bunit_ids\x18\x02 \x03(\tR\aunitIds\x12&\n" +
+	"\x0fvoting_unit_ids\x18\x03 \x03(\tR\rvotingUnitIds\"i\n" +
 	"\x12ListOwnersResponse\x12+\n" +
 	"\x06owners\x18\x01 \x03(\v2\x13.ownervote.v1.OwnerR\x06owners\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n" +
@@ -2473,7 +2606,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xcd\t\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\x9b\n" +
+	"\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -2482,7 +2616,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12P\n" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
-	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12a\n" +
+	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12L\n" +
+	"\tFindOwner\x12\x1e.ownervote.v1.FindOwnerRequest\x1a\x1f.ownervote.v1.FindOwnerResponse\x12a\n" +
 	"\x10RevealOwnerPhone\x12%.ownervote.v1.RevealOwnerPhoneRequest\x1a&.ownervote.v1.RevealOwnerPhoneResponse\x12a\n" +
 	"\x10ListPhoneReveals\x12%.ownervote.v1.ListPhoneRevealsRequest\x1a&.ownervote.v1.ListPhoneRevealsResponse\x12j\n" +
 	"\x13ListIdentityMatches\x12(.ownervote.v1.ListIdentityMatchesRequest\x1a).ownervote.v1.ListIdentityMatchesResponse\x12Q\n" +
@@ -2504,7 +2639,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
 	(KeyStatus)(0),                      // 1: ownervote.v1.KeyStatus
@@ -2525,25 +2660,27 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*ListUnitsResponse)(nil),           // 16: ownervote.v1.ListUnitsResponse
 	(*GetRollFiguresRequest)(nil),       // 17: ownervote.v1.GetRollFiguresRequest
 	(*ListOwnersRequest)(nil),           // 18: ownervote.v1.ListOwnersRequest
-	(*ListOwnersResponse)(nil),          // 19: ownervote.v1.ListOwnersResponse
-	(*RevealOwnerPhoneRequest)(nil),     // 20: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),    // 21: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),     // 22: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                 // 23: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),    // 24: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),  // 25: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),               // 26: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil), // 27: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                    // 28: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),     // 29: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),       // 30: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),       // 31: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),        // 32: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),       // 33: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),       // 34: google.protobuf.Timestamp
+	(*FindOwnerRequest)(nil),            // 19: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),           // 20: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),          // 21: ownervote.v1.ListOwnersResponse
+	(*RevealOwnerPhoneRequest)(nil),     // 22: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),    // 23: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),     // 24: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                 // 25: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),    // 26: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),  // 27: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),               // 28: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil), // 29: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                    // 30: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),     // 31: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),       // 32: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),       // 33: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),        // 34: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),       // 35: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	34, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	36, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -2555,14 +2692,14 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	3,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
 	4,  // 10: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
 	6,  // 11: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	34, // 12: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	23, // 13: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	34, // 14: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	26, // 15: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	36, // 12: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	25, // 13: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	36, // 14: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	28, // 15: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
 	1,  // 16: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	34, // 17: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	34, // 18: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	28, // 19: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	36, // 17: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	36, // 18: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	30, // 19: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
 	7,  // 20: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
 	8,  // 21: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
 	9,  // 22: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
@@ -2570,29 +2707,31 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	15, // 24: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
 	17, // 25: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
 	18, // 26: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	20, // 27: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	22, // 28: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	25, // 29: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	29, // 30: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	30, // 31: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	31, // 32: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	32, // 33: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 34: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 35: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 36: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 37: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	16, // 38: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	3,  // 39: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	19, // 40: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	21, // 41: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	24, // 42: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	27, // 43: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	28, // 44: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	28, // 45: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	28, // 46: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	33, // 47: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	34, // [34:48] is the sub-list for method output_type
-	20, // [20:34] is the sub-list for method input_type
+	19, // 27: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	22, // 28: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	24, // 29: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	27, // 30: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	31, // 31: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	32, // 32: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	33, // 33: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	34, // 34: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	2,  // 35: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	2,  // 36: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	10, // 37: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	14, // 38: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	16, // 39: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	3,  // 40: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	21, // 41: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	20, // 42: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	23, // 43: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	26, // 44: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	29, // 45: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	30, // 46: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	30, // 47: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	30, // 48: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	35, // 49: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	35, // [35:50] is the sub-list for method output_type
+	20, // [20:35] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -2609,7 +2748,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

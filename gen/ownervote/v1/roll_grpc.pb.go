@@ -26,6 +26,7 @@ const (
 	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
 	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
 	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
+	RollService_FindOwner_FullMethodName           = "/ownervote.v1.RollService/FindOwner"
 	RollService_RevealOwnerPhone_FullMethodName    = "/ownervote.v1.RollService/RevealOwnerPhone"
 	RollService_ListPhoneReveals_FullMethodName    = "/ownervote.v1.RollService/ListPhoneReveals"
 	RollService_ListIdentityMatches_FullMethodName = "/ownervote.v1.RollService/ListIdentityMatches"
@@ -57,6 +58,15 @@ type RollServiceClient interface {
 	GetRollFigures(ctx context.Context, in *GetRollFiguresRequest, opts ...grpc.CallOption) (*RollFigures, error)
 	// ListOwners lists a community's owners of record.
 	ListOwners(ctx context.Context, in *ListOwnersRequest, opts ...grpc.CallOption) (*ListOwnersResponse, error)
+	// FindOwner tells which owner of record a person is, by their name and
+	// identity number as their identity document gives them: for the city
+	// platform, once it has checked who the person is (real-name
+	// authentication), to learn the owner id its PLATFORM ballots name as
+	// voter, and the units the owner votes for; for staff at the desk. Both
+	// must match the roll; otherwise OWNER_NOT_FOUND, whichever did not. Each
+	// answer that finds an owner is recorded as an identity match
+	// (ListIdentityMatches) before it is given.
+	FindOwner(ctx context.Context, in *FindOwnerRequest, opts ...grpc.CallOption) (*FindOwnerResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason.
 	RevealOwnerPhone(ctx context.Context, in *RevealOwnerPhoneRequest, opts ...grpc.CallOption) (*RevealOwnerPhoneResponse, error)
@@ -162,6 +172,16 @@ func (c *rollServiceClient) ListOwners(ctx context.Context, in *ListOwnersReques
 	return out, nil
 }
 
+func (c *rollServiceClient) FindOwner(ctx context.Context, in *FindOwnerRequest, opts ...grpc.CallOption) (*FindOwnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FindOwnerResponse)
+	err := c.cc.Invoke(ctx, RollService_FindOwner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *rollServiceClient) RevealOwnerPhone(ctx context.Context, in *RevealOwnerPhoneRequest, opts ...grpc.CallOption) (*RevealOwnerPhoneResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RevealOwnerPhoneResponse)
@@ -254,6 +274,15 @@ type RollServiceServer interface {
 	GetRollFigures(context.Context, *GetRollFiguresRequest) (*RollFigures, error)
 	// ListOwners lists a community's owners of record.
 	ListOwners(context.Context, *ListOwnersRequest) (*ListOwnersResponse, error)
+	// FindOwner tells which owner of record a person is, by their name and
+	// identity number as their identity document gives them: for the city
+	// platform, once it has checked who the person is (real-name
+	// authentication), to learn the owner id its PLATFORM ballots name as
+	// voter, and the units the owner votes for; for staff at the desk. Both
+	// must match the roll; otherwise OWNER_NOT_FOUND, whichever did not. Each
+	// answer that finds an owner is recorded as an identity match
+	// (ListIdentityMatches) before it is given.
+	FindOwner(context.Context, *FindOwnerRequest) (*FindOwnerResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason.
 	RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error)
@@ -309,6 +338,9 @@ func (UnimplementedRollServiceServer) GetRollFigures(context.Context, *GetRollFi
 }
 func (UnimplementedRollServiceServer) ListOwners(context.Context, *ListOwnersRequest) (*ListOwnersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListOwners not implemented")
+}
+func (UnimplementedRollServiceServer) FindOwner(context.Context, *FindOwnerRequest) (*FindOwnerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindOwner not implemented")
 }
 func (UnimplementedRollServiceServer) RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevealOwnerPhone not implemented")
@@ -478,6 +510,24 @@ func _RollService_ListOwners_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RollService_FindOwner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindOwnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).FindOwner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_FindOwner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).FindOwner(ctx, req.(*FindOwnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RollService_RevealOwnerPhone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RevealOwnerPhoneRequest)
 	if err := dec(in); err != nil {
@@ -638,6 +688,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListOwners",
 			Handler:    _RollService_ListOwners_Handler,
+		},
+		{
+			MethodName: "FindOwner",
+			Handler:    _RollService_FindOwner_Handler,
 		},
 		{
 			MethodName: "RevealOwnerPhone",
