@@ -451,6 +451,22 @@ func TestExportTamperDetected(t *testing.T) {
 			json.Unmarshal(ls[at], &e)
 			insertEntry(f, at+1, e)
 		}, "status: logged twice"},
+		{"a committee signature before the objection window closed", func(f map[string][]byte) {
+			// The window the agenda names made longer than the time the
+			// committee waited.
+			editEntry(f, 1, func(e *audit.Entry) {
+				e.Agenda.ObjectionDays = 30
+				f[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			})
+		}, "committee-signature: before the objection window closed"},
+		{"a committee signature while an objection waited for its answer", func(f map[string][]byte) {
+			ls := logLines(f)
+			at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"CERT_SIGNATURE"`)) })
+			var result audit.Entry
+			json.Unmarshal(ls[slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"RESULT"`)) })], &result)
+			insertEntry(f, at, audit.Entry{Kind: audit.KindObjection, Assembly: v.assembly, Time: result.Time.Add(time.Minute),
+				Objection: &audit.ObjectionEntry{ID: "obj-late", Text: "未答复的异议", By: "staff"}})
+		}, "committee-signature: had no response"},
 		{"a committee signature forged", func(f map[string][]byte) {
 			var c audit.Certificate
 			json.Unmarshal(f[audit.FileCertificate], &c)

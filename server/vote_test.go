@@ -1813,6 +1813,19 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		return false
 	})
 	wantDiscrepancy(t, moved, "status", "names ballot", "a rejection moved onto another pending ballot")
+	onCounted := cloneFiles(files)
+	var counted uint64
+	editEntries(onCounted, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindBallot && e.Ballot.Status == "ACCEPTED" && counted == 0 {
+			counted = e.Ballot.Seq
+		}
+		if e.Kind == audit.KindRejection && e.Rejection.Seq == viaJSON.GetSeq() && counted != 0 {
+			e.Rejection.Seq = counted
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, onCounted, "status", "not waiting for confirmation", "a rejection of a counted ballot")
 	late := cloneFiles(files)
 	editEntries(late, func(_ int, e *audit.Entry) bool {
 		if e.Kind == audit.KindRejection && e.Rejection.Seq == viaJSON.GetSeq() {
