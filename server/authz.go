@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/ownervote/ownervote/auth"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -151,15 +152,35 @@ func (a *authorizer) authenticate(ctx context.Context, method string) (context.C
 	md, _ := metadata.FromIncomingContext(ctx)
 	tok, err := a.bearer(ctx, md.Get("authorization"))
 	if err != nil {
-		return nil, acc, err
+		return nil, acc, a.refused(ctx, method, tok, err)
 	}
 	if !slices.Contains(acc.roles, tok.Role) {
-		return nil, acc, fmt.Errorf("%w: role %s may not call %s", auth.ErrPermissionDenied, tok.Role, shortMethod(method))
+		return nil, acc, a.refused(ctx, method, tok, fmt.Errorf("%w: role %s may not call %s", auth.ErrPermissionDenied, tok.Role, shortMethod(method)))
 	}
 	if acc.scope == scopeAll && tok.CommunityID != "" {
-		return nil, acc, fmt.Errorf("%w: %s needs a token for all communities; this one acts in %s", auth.ErrPermissionDenied, shortMethod(method), tok.CommunityID)
+		return nil, acc, a.refused(ctx, method, tok, fmt.Errorf("%w: %s needs a token for all communities; this one acts in %s", auth.ErrPermissionDenied, shortMethod(method), tok.CommunityID))
 	}
 	return context.WithValue(ctx, tokenKey{}, tok), acc, nil
+}
+
+// refused logs a call the authorizer refuses — who (the token, when the
+// secret named one), from where, and why — so that a sign-in probing
+// what it may not do, or a stolen or revoked secret in use, can be traced;
+// and returns err.
+func (a *authorizer) refused(ctx context.Context, method string, tok auth.Token, err error) error {
+	a.log.InfoContext(ctx, "call refused", "method", shortMethod(method), "token", tok.ID, "from", callerAddr(ctx), "why", err.Error())
+	return err
+}
+
+// callerAddr is where a call comes from: the gRPC peer's address, or for a
+// JSON call (run in process) the HTTP client's, which the gateway passes
+// as x-forwarded-for.
+func callerAddr(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil && p.Addr.Network() != "pipe" {
+		return p.Addr.String()
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	return strings.Join(md.Get("x-forwarded-for"), ",")
 }
 
 // bearer is the active token whose secret the authorization header (its
@@ -218,7 +239,7 @@ func (a *authorizer) unary(ctx context.Context, req any, info *grpc.UnaryServerI
 		return nil, toStatus(ctx, a.log, err)
 	}
 	if err := checkScope(tokenFrom(ctx), acc, req); err != nil {
-		return nil, toStatus(ctx, a.log, err)
+		return nil, toStatus(ctx, a.log, a.refused(ctx, info.FullMethod, tokenFrom(ctx), err))
 	}
 	return handler(ctx, req)
 }
@@ -260,6 +281,7 @@ func (s *scopedStream) RecvMsg(m any) error {
 		return err
 	}
 	if err := checkScope(tokenFrom(s.ctx), s.acc, m); err != nil {
+		s.log.InfoContext(s.ctx, "call refused", "token", tokenFrom(s.ctx).ID, "from", callerAddr(s.ctx), "why", err.Error())
 		return toStatus(s.ctx, s.log, err)
 	}
 	return nil

@@ -553,3 +553,49 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Errorf("bbolt check after restart: %v", err)
 	}
 }
+
+// TestRefusedCallsAreLogged: a call the authorizer refuses is logged with
+// the token its secret named, where it came from and why — over gRPC and
+// JSON — so that a sign-in probing another community, or a revoked secret
+// in use, can be traced; never with the secret.
+func TestRefusedCallsAreLogged(t *testing.T) {
+	e := newEnv(t)
+	e.createCommunity("east")
+	e.createCommunity("west")
+	staff := e.token(auth.CommunityStaff, "east")
+	rs := ov.NewRollServiceClient(e.conn)
+	if _, err := rs.GetCommunity(e.ctx(staff), &ov.GetCommunityRequest{CommunityId: "west"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("east's staff reading west: %v", err)
+	}
+	if code := e.do("GET", "/v1/communities/west/figures", staff, nil, nil); code != http.StatusForbidden {
+		t.Fatalf("east's staff reading west's figures over JSON: %d", code)
+	}
+	if _, err := rs.GetCommunity(e.ctx("ovt_not-a-real-token"), &ov.GetCommunityRequest{CommunityId: "east"}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("an unknown secret: %v", err)
+	}
+	var id string
+	list, _ := ov.NewTokenServiceClient(e.conn).ListTokens(e.ctx(e.admin), &ov.ListTokensRequest{})
+	for _, tk := range list.GetTokens() {
+		if tk.GetCommunityId() == "east" {
+			id = tk.GetTokenId()
+		}
+	}
+	logs := e.logs.String()
+	var refused []string
+	for l := range strings.Lines(logs) {
+		if strings.Contains(l, "msg=\"call refused\"") {
+			refused = append(refused, l)
+		}
+	}
+	if len(refused) != 3 {
+		t.Fatalf("%d refusals logged, want 3:\n%s", len(refused), strings.Join(refused, ""))
+	}
+	for i, want := range []string{"method=GetCommunity token=" + id + " from=127.0.0.1:", "method=GetRollFigures token=" + id + " from=127.0.0.1", "method=GetCommunity token=\"\" from=127.0.0.1:"} {
+		if !strings.Contains(refused[i], want) {
+			t.Errorf("refusal %d logged as %q, want %q", i, refused[i], want)
+		}
+	}
+	if strings.Contains(logs, staff) || strings.Contains(logs, "ovt_not-a-real-token") {
+		t.Error("the log holds a token's secret")
+	}
+}
