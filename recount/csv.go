@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ownervote/ownervote/l10n"
 )
 
 // csvFile reads a CSV file with a header row: it checks the header and gives
@@ -29,9 +31,16 @@ type csvFile struct {
 // the columns cols, in any order. A UTF-8 byte order mark, as spreadsheets
 // write, is skipped.
 func openCSV(rd io.Reader, cols []string, errs *errorList) (*csvFile, bool) {
-	br := bufio.NewReader(rd)
+	br := bufio.NewReaderSize(rd, 64<<10)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\uFEFF")) {
 		br.Discard(3)
+	}
+	// A file a spreadsheet saved in another encoding, or with CR line
+	// ends, is told once, not as a fault on every row.
+	head, err := br.Peek(64 << 10)
+	if p, line := l10n.TextProblem(head, err != nil); p != "" {
+		errs.addf(line, "", ErrEncoding, "%s", p)
+		return nil, false
 	}
 	f := &csvFile{r: csv.NewReader(br), errs: errs, cols: cols}
 	f.r.FieldsPerRecord = -1

@@ -35,6 +35,8 @@ var (
 	ErrDuplicateKey = errors.New("duplicate key")
 	// ErrMissingKey: a JSON object lacks a required key.
 	ErrMissingKey = errors.New("missing key")
+	// ErrEncoding: a file is not UTF-8 text with \n (or \r\n) line ends.
+	ErrEncoding = errors.New("not UTF-8 text")
 	// ErrEmptyFile: a file has no data rows (or no motions).
 	ErrEmptyFile = errors.New("no data")
 )

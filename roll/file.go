@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/ownervote/ownervote/l10n"
 )
 
 // A roster file has a header row and one row per owner of a unit. The
@@ -213,8 +214,8 @@ func readCSV(r io.Reader) ([][]string, error) {
 		return nil, err
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("not UTF-8 text (save the sheet as \"CSV UTF-8\", or import the .xlsx itself)")
+	if p, line := l10n.TextProblem(data, true); p != "" {
+		return nil, fmt.Errorf("line %d: %s, or import the .xlsx itself", line, p)
 	}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1

@@ -300,8 +300,16 @@ func TestParseFileHeaderProblems(t *testing.T) {
 	if _, err := roll.CheckFile("r.csv", strings.NewReader("unit_id,registered_area_m2,owner_name,id_number\n")); !errors.Is(err, roll.ErrInvalidImport) {
 		t.Errorf("CheckFile(header only) = %v, want ErrInvalidImport", err)
 	}
-	if _, err := roll.CheckFile("r.csv", strings.NewReader("\xff\xfeu")); !errors.Is(err, roll.ErrInvalidImport) {
-		t.Errorf("CheckFile(UTF-16) = %v, want ErrInvalidImport", err)
+	// What Chinese spreadsheet programs save by default: told once, with
+	// what to do, not as a fault on every row.
+	for _, tc := range []struct{ name, data, want string }{
+		{"UTF-16", "\xff\xfeu", "UTF-16"},
+		{"GBK", "unit_id,registered_area_m2,owner_name,id_number\n1-1-101,80.00,\xd5\xc5\xc8\xfd,110101199003071234\n", "line 2: it is not UTF-8 text (GBK"},
+		{"CR line ends", "unit_id,registered_area_m2,owner_name,id_number\r1-1-101,80.00,a,b\r", "CR alone"},
+	} {
+		if _, err := roll.CheckFile("r.csv", strings.NewReader(tc.data)); !errors.Is(err, roll.ErrInvalidImport) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "CSV UTF-8") {
+			t.Errorf("CheckFile(%s) = %v, want ErrInvalidImport saying %q and how to save it", tc.name, err, tc.want)
+		}
 	}
 }
 
