@@ -158,3 +158,18 @@ func TestErrorFormat(t *testing.T) {
 		t.Errorf("errors.Is(%v, tally.ErrBadChoice) = false, want true", e)
 	}
 }
+
+// TestAreaRefusalsSayWhy: an area refused says what is wrong with it, not
+// only what an area looks like.
+func TestAreaRefusalsSayWhy(t *testing.T) {
+	for area, want := range map[string]string{
+		"12.345":               "more than two decimals",
+		"92233720368547758.08": "too large",
+		"1e2":                  "like 123.45",
+	} {
+		_, err := ParseRoll("roll.csv", strings.NewReader(rollHeader+"u1,o1,,"+area+",,\n"))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "roll.csv:2: field registered_area_m2") {
+			t.Errorf("area %s: %v, want it to say %q at roll.csv:2", area, err, want)
+		}
+	}
+}

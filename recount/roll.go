@@ -3,6 +3,7 @@ package recount
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ownervote/ownervote/tally"
 )
@@ -85,7 +86,8 @@ func ParseRoll(file string, r io.Reader) (*Roll, error) {
 			a, err := tally.ParseArea(s)
 			switch {
 			case err != nil:
-				bad(3+i, tally.ErrBadArea, "%q is not an area in m² with at most two decimals, like 123.45", s)
+				// ParseArea says what is wrong: too large, three decimals…
+				bad(3+i, tally.ErrBadArea, "not an area in m²: %s", strings.TrimPrefix(err.Error(), tally.ErrBadArea.Error()+": "))
 				continue
 			case a <= 0:
 				// A sheet's 0 is most often a cell meant to be empty: the
