@@ -96,7 +96,7 @@ ownervote recount: bad input (5 errors): nothing counted
 	if code := run(context.Background(), args, &out, &errOut); code != 1 {
 		t.Errorf("run(%q) = %d, want 1", args, code)
 	}
-	want = `roll.csv:2: field registered_area_m2: "60.001" is not an area in m² with at most two decimals, like 123.45
+	want = `roll.csv:2: field registered_area_m2: not an area in m²: "60.001" has more than two decimals
 assembly.json:2: field motions[0].matter: "PAINT" is not one of SELECT_PROPERTY_FIRM, RENEW_PROPERTY_FIRM, DISMISS_PROPERTY_FIRM, ELECT_COMMITTEE, ASSEMBLY_RULES, OWNERS_COVENANT, USE_MAINTENANCE_FUND, RAISE_MAINTENANCE_FUND, REBUILD_OR_RENOVATE, CHANGE_COMMON_USE, OTHER_MAJOR
 ownervote recount: bad input (2 errors): nothing counted
 `
