@@ -1869,6 +1869,68 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		return false
 	})
 	wantDiscrepancy(t, byRecorder, "right-to-sign", "who took it", "a rejection by the staff member who took the ballot")
+	// A rejection by a key the log holds that is no staff key (an owner's,
+	// the platform's), without a reason, or by a key revoked before it.
+	// (The other key is logged before a later rejection, which is edited.)
+	var otherKey string
+	var lateSeq uint64
+	for _, l := range logLines(files) {
+		var e audit.Entry
+		switch {
+		case json.Unmarshal(l, &e) != nil:
+		case e.Kind == audit.KindKey && e.Key.Role != "STAFF" && otherKey == "":
+			otherKey = e.Key.KeyID
+		case e.Kind == audit.KindRejection && otherKey != "" && lateSeq == 0:
+			lateSeq = e.Rejection.Seq
+		}
+	}
+	if lateSeq == 0 {
+		t.Fatal("the log holds no rejection after a key that is no staff key")
+	}
+	rejectionEdit := func(name, check, detail string, edit func(r *audit.RejectionEntry)) {
+		t.Helper()
+		f := cloneFiles(files)
+		editEntries(f, func(_ int, e *audit.Entry) bool {
+			if e.Kind == audit.KindRejection && e.Rejection.Seq == lateSeq {
+				edit(e.Rejection)
+				return true
+			}
+			return false
+		})
+		wantDiscrepancy(t, f, check, detail, name)
+	}
+	rejectionEdit("a rejection by a logged key that is no staff key", "right-to-sign", "not a staff key", func(r *audit.RejectionEntry) { r.KeyID = otherKey })
+	rejectionEdit("a rejection without a reason", "status", "no reason of one line", func(r *audit.RejectionEntry) { r.Reason = "" })
+	// Revoked just before the key's last use, so that nothing after it
+	// trips on the revocation first.
+	revoked := cloneFiles(files)
+	lastUse := map[string]int{}
+	type use struct {
+		at  int
+		key string
+		t   time.Time
+	}
+	var rejections []use
+	for n, l := range logLines(revoked) {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) != nil {
+			continue
+		}
+		switch {
+		case e.Kind == audit.KindRejection:
+			lastUse[e.Rejection.KeyID] = n
+			rejections = append(rejections, use{n, e.Rejection.KeyID, e.Time})
+		case e.Kind == audit.KindStatus && e.Status.KeyID != "":
+			lastUse[e.Status.KeyID] = n
+		}
+	}
+	i := slices.IndexFunc(rejections, func(u use) bool { return lastUse[u.key] == u.at })
+	if i < 0 {
+		t.Fatal("no rejection is its key's last use")
+	}
+	insertEntry(revoked, rejections[i].at, audit.Entry{Kind: audit.KindKeyRevoked, Assembly: v.assembly, Time: rejections[i].t.Add(-time.Minute),
+		KeyRevoked: &audit.KeyRevokedEntry{KeyID: rejections[i].key}})
+	wantDiscrepancy(t, revoked, "right-to-sign", "revoked", "a rejection by a key revoked before it")
 	// A confirmation checked the same ways: by a staff key logged before,
 	// not the recorder's, signed.
 	confirmation := func(name, check, detail string, edit func(st *audit.StatusEntry)) {
@@ -1888,7 +1950,6 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		}
 		wantDiscrepancy(t, f, check, detail, name)
 	}
-	confirmation("a confirmation by the platform's key", "right-to-sign", "not a staff key", func(st *audit.StatusEntry) { st.KeyID = v.platform.keyID() })
 	confirmation("a confirmation by a key never logged", "right-to-sign", "not a staff key", func(st *audit.StatusEntry) { st.KeyID = newSigner("nobody", 243).keyID() })
 	confirmation("a confirmation by the recorder", "right-to-sign", "who took it", func(st *audit.StatusEntry) { st.KeyID = v.staff.keyID() })
 	confirmation("a confirmation's signature changed", "ballot-signature", "does not verify", func(st *audit.StatusEntry) { st.Signature = bytes.Repeat([]byte{1}, 64) })
