@@ -117,11 +117,31 @@ func fetchBackup(ctx context.Context, c *http.Client, url, token string, w io.Wr
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return 0, apiError("GET "+url, resp.StatusCode, raw)
 	}
-	n, err := io.Copy(w, resp.Body)
-	if err != nil {
+	lw := &lastWriteErr{w: w}
+	n, err := io.Copy(lw, resp.Body)
+	switch {
+	case lw.err != nil:
+		// Here, not the server's side: a full or failing disk.
+		return n, fmt.Errorf("writing the backup here failed after %d bytes: %w", n, lw.err)
+	case err != nil:
 		return n, fmt.Errorf("backup download broke off after %d bytes: %w", n, err)
 	}
 	return n, nil
+}
+
+// lastWriteErr remembers its writer's error, to tell a failed write here
+// from a download that broke off.
+type lastWriteErr struct {
+	w   io.Writer
+	err error
+}
+
+func (l *lastWriteErr) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if err != nil {
+		l.err = err
+	}
+	return n, err
 }
 
 // writeVerified writes a database file through a temporary file next to
