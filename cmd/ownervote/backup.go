@@ -267,6 +267,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case fl.NArg() > 0:
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
 	case *undo && *dataDir != "" && *from == "":
+		unlock, err := lockRestore(*dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		if _, ok, err := readRestorePlan(*dataDir); err != nil || !ok {
 			if err == nil {
 				err = fmt.Errorf("%s holds no unfinished restore; nothing to undo", *dataDir)
@@ -279,10 +284,20 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *from == "" || *dataDir == "":
 		return fmt.Errorf("%w: restore --from FILE --data DIR [--keys-from DIR] [--force], or restore --undo --data DIR", errUsage)
 	}
-	// A restore that was interrupted is undone first: what it left is
-	// neither what was there nor what it meant to put.
-	if err := undoRestore(*dataDir, stdout); err != nil {
-		return err
+	// One restore at a time. A restore that was interrupted is undone
+	// first: what it left is neither what was there nor what it meant to
+	// put.
+	locked := false
+	if fi, err := os.Stat(*dataDir); err == nil && fi.IsDir() {
+		unlock, err := lockRestore(*dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		locked = true
+		if err := undoRestore(*dataDir, stdout); err != nil {
+			return err
+		}
 	}
 	info, err := store.VerifyFile(*from)
 	if err != nil {
@@ -353,6 +368,13 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// files into place, by renames undone in reverse if one fails.
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
+	}
+	if !locked {
+		unlock, err := lockRestore(*dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	tmpPath := dbPath + ".restoring"
 	plan := restorePlan{From: *from, Started: time.Now().UTC(), Staged: []string{tmpPath}}

@@ -31,6 +31,9 @@ func dirState(t *testing.T, dir string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
+		if rel == restoreLockFile { // made by the first restore, and kept
+			return nil
+		}
 		sum := sha256.Sum256(b)
 		state[rel] = hex.EncodeToString(sum[:])
 		return nil
@@ -120,6 +123,25 @@ func TestRestoreKilledPartWay(t *testing.T) {
 				t.Errorf("killed after step %d: %s: exit %d %s; want it refused as an unfinished restore", n, args[0], code, out)
 			}
 		}
+		plan, _, err := readRestorePlan(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finished := true
+		for _, s := range plan.Steps {
+			finished = finished && s.done()
+		}
+		if finished {
+			// Cut off after its last step: finished, not undone.
+			if code, out := binRun(nil, "restore", "--undo", "--data", dir); code != 0 || !strings.Contains(out, "it is finished") {
+				t.Fatalf("restore --undo after the last step: %d %s", code, out)
+			}
+			if db, _ := os.ReadFile(backup); dirState(t, dir)[dbFile] != hexSum(db) {
+				t.Errorf("finished after the last step: the database is not the backup")
+			}
+			putBack(t, dir, before)
+			continue
+		}
 		if n%2 == 1 {
 			// Undone: exactly what was there, nothing kept aside.
 			if code, out := binRun(nil, "restore", "--undo", "--data", dir); code != 0 || !strings.Contains(out, "undid the unfinished restore") {
@@ -147,6 +169,9 @@ func TestRestoreKilledPartWay(t *testing.T) {
 			t.Fatalf("restored again after step %d: the plan is left", n)
 		}
 		restored := dirState(t, dir)
+		if db, _ := os.ReadFile(backup); restored[dbFile] != hexSum(db) {
+			t.Errorf("restored again after step %d: the database is not the backup", n)
+		}
 		for _, name := range keyFiles {
 			if b, _ := os.ReadFile(filepath.Join(otherKeys, name)); hexSum(b) != restored[name] {
 				t.Errorf("restored again after step %d: %s is not --keys-from's", n, name)
@@ -364,5 +389,32 @@ func TestServeRefusesAJournalWithoutItsDatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, dbFile)); !os.IsNotExist(err) {
 		t.Errorf("a database was made beside the journal (%v)", err)
+	}
+}
+
+// TestOneRestoreAtATime: a restore or an undo into a directory another
+// holds (its restore lock) is refused before it does anything — two at
+// once would undo each other's steps — and a link is undone only when it
+// is the file still in place.
+func TestOneRestoreAtATime(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockRestore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	for _, args := range [][]string{
+		{"restore", "--from", filepath.Join(t.TempDir(), "none.db"), "--data", dir, "--unchecked"},
+		{"restore", "--undo", "--data", dir},
+	} {
+		if code, _, errOut := runCmd(args...); code == 0 || !strings.Contains(errOut, "another restore into") {
+			t.Errorf("%v while another holds the lock: %d %s", args, code, errOut)
+		}
+	}
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.WriteFile(a, []byte("a"), 0o600)
+	os.WriteFile(b, []byte("b"), 0o600)
+	if err := (step{Link: true, From: a, To: b}).undo(); err == nil || !exists(a) || !exists(b) {
+		t.Errorf("undoing a link between two files: %v; want it refused, both kept", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ownervote/ownervote/store"
@@ -22,6 +21,10 @@ import (
 // the offline backup and the token commands refuse it, and the next
 // restore first undoes what the interrupted one did.
 const restorePlanFile = dbFile + ".restore-plan"
+
+// restoreLockFile is locked by a restore or an undo for as long as it runs
+// (lockRestore).
+const restoreLockFile = dbFile + ".restore-lock"
 
 // restoreStepHook is called after each step of a restore's swap: nothing
 // to do, but a build with the ownervote_faults tag kills the process there
@@ -71,6 +74,13 @@ func (s step) undo() error {
 	if s.Link {
 		if !exists(s.From) {
 			return os.Rename(s.To, s.From)
+		}
+		// The link goes only if it is the file still in place: never the
+		// last name of one.
+		from, ferr := os.Stat(s.From)
+		to, terr := os.Stat(s.To)
+		if ferr != nil || terr != nil || !os.SameFile(from, to) {
+			return fmt.Errorf("%s and %s are not one file: neither is removed", s.From, s.To)
 		}
 		return os.Remove(s.To)
 	}
@@ -130,25 +140,36 @@ func refuseUnfinishedRestore(dir string) error {
 }
 
 // undoRestore undoes what dir's unfinished restore did, in reverse, and
-// removes its staged files and its plan. It says on w what it undid.
+// removes its staged files and its plan. It says on w what it undid. A
+// restore whose every step was done (cut off before it removed its plan)
+// is finished instead. The caller holds the restore lock.
 func undoRestore(dir string, w io.Writer) error {
 	p, ok, err := readRestorePlan(dir)
 	if err != nil || !ok {
 		return err
 	}
-	var stuck []string
+	finished := len(p.Steps) > 0
+	for _, s := range p.Steps {
+		finished = finished && s.done()
+	}
+	if finished {
+		if err := os.Remove(filepath.Join(dir, restorePlanFile)); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "the restore of %s into %s (started %s) had done every step: it is finished\n", p.From, dir, p.Started.Format(time.RFC3339))
+		return store.SyncDir(dir)
+	}
 	for i := len(p.Steps) - 1; i >= 0; i-- {
 		s := p.Steps[i]
 		if !s.done() {
 			continue
 		}
 		if err := s.undo(); err != nil {
-			stuck = append(stuck, err.Error())
+			// Stop at the first step that cannot be undone: the ones
+			// before it would otherwise be undone under it.
+			return fmt.Errorf("the unfinished restore of %s into %s could not be undone whole (%v); %s is kept: move the files back by hand, as it lists them",
+				p.From, dir, err, restorePlanFile)
 		}
-	}
-	if len(stuck) > 0 {
-		return fmt.Errorf("the unfinished restore of %s into %s could not be undone whole (%s); %s is kept: move the files back by hand, as it lists them",
-			p.From, dir, strings.Join(stuck, "; "), restorePlanFile)
 	}
 	for _, f := range p.Staged {
 		os.Remove(f)
