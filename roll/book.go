@@ -778,6 +778,29 @@ func (b *Book) FindOwner(ctx context.Context, communityID, name, idNumber string
 	}
 	ids := append([]string{OwnerID(b.ident.Hash(number))}, b.ident.LegacyOwnerIDs(idNumber, number)...)
 	var found OwnerEntry
+	notFound := l10n.ZH(fmt.Errorf("%w: no owner of record of %s has that name and identity number", ErrOwnerNotFound, communityID), "本小区业主名册中没有姓名和身份证件号码都相符的业主")
+	// A read first: most questions find nobody, and need no write (the
+	// intake's group commit shares the writer).
+	match := false
+	if err := b.st.View(ctx, func(tx store.Tx) error {
+		if tx.Get(store.Communities, []byte(communityID)) == nil {
+			return fmt.Errorf("%w: %s", ErrCommunityNotFound, communityID)
+		}
+		for _, id := range ids {
+			r, err := getOwner(tx, communityID, id)
+			if err == nil && r.Name == name {
+				match = true
+			} else if err != nil && !errors.Is(err, ErrOwnerNotFound) {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return OwnerEntry{}, err
+	}
+	if !match {
+		return OwnerEntry{}, notFound
+	}
 	err = b.st.Update(ctx, func(tx store.Tx) error {
 		if tx.Get(store.Communities, []byte(communityID)) == nil {
 			return fmt.Errorf("%w: %s", ErrCommunityNotFound, communityID)
@@ -800,7 +823,7 @@ func (b *Book) FindOwner(ctx context.Context, communityID, name, idNumber string
 			return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Time: b.now().UTC(), Action: IdentityMatchAction, TokenID: actor.TokenID,
 				Label: actor.Label, CommunityID: communityID, OwnerID: r.ID, Reason: "FindOwner"})
 		}
-		return l10n.ZH(fmt.Errorf("%w: no owner of record of %s has that name and identity number", ErrOwnerNotFound, communityID), "本小区业主名册中没有姓名和身份证件号码都相符的业主")
+		return notFound
 	})
 	return found, err
 }

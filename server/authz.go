@@ -205,6 +205,7 @@ func (a *authorizer) bodyGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength != 0 && strings.HasPrefix(r.URL.Path, "/v1/") {
 			if _, err := a.bearer(r.Context(), r.Header.Values("Authorization")); err != nil {
+				a.log.InfoContext(r.Context(), "call refused", "method", r.Method+" "+r.URL.Path, "token", "", "from", r.RemoteAddr, "why", err.Error())
 				writeHTTPError(w, r, http.StatusUnauthorized, toStatus(r.Context(), a.log, err))
 				return
 			}
@@ -259,6 +260,11 @@ func (a *authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	revoked := fmt.Errorf("%w: token %s was revoked", auth.ErrUnauthenticated, tok.ID)
 	stop := a.tokens.OnRevoke(tok.ID, func() { cancel(revoked) })
 	defer stop()
+	// Revoked between its authentication and now: not seen above.
+	md, _ := metadata.FromIncomingContext(ctx)
+	if _, err := a.bearer(ctx, md.Get("authorization")); err != nil {
+		return toStatus(ss.Context(), a.log, a.refused(ctx, info.FullMethod, tok, err))
+	}
 	err = handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log})
 	if errors.Is(context.Cause(ctx), revoked) {
 		return toStatus(ss.Context(), a.log, revoked)

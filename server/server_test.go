@@ -573,6 +573,10 @@ func TestRefusedCallsAreLogged(t *testing.T) {
 	if _, err := rs.GetCommunity(e.ctx("ovt_not-a-real-token"), &ov.GetCommunityRequest{CommunityId: "east"}); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("an unknown secret: %v", err)
 	}
+	// A JSON call with a body, refused before its body is read.
+	if code := e.do("POST", "/v1/communities/east/units:import", "ovt_not-a-real-token", map[string]any{"units": []any{}}, nil); code != http.StatusUnauthorized {
+		t.Fatalf("an unknown secret posting an import: %d", code)
+	}
 	var id string
 	list, _ := ov.NewTokenServiceClient(e.conn).ListTokens(e.ctx(e.admin), &ov.ListTokensRequest{})
 	for _, tk := range list.GetTokens() {
@@ -587,10 +591,11 @@ func TestRefusedCallsAreLogged(t *testing.T) {
 			refused = append(refused, l)
 		}
 	}
-	if len(refused) != 3 {
-		t.Fatalf("%d refusals logged, want 3:\n%s", len(refused), strings.Join(refused, ""))
+	if len(refused) != 4 {
+		t.Fatalf("%d refusals logged, want 4:\n%s", len(refused), strings.Join(refused, ""))
 	}
-	for i, want := range []string{"method=GetCommunity token=" + id + " from=127.0.0.1:", "method=GetRollFigures token=" + id + " from=127.0.0.1", "method=GetCommunity token=\"\" from=127.0.0.1:"} {
+	for i, want := range []string{"method=GetCommunity token=" + id + " from=127.0.0.1:", "method=GetRollFigures token=" + id + " from=127.0.0.1", "method=GetCommunity token=\"\" from=127.0.0.1:",
+		"method=\"POST /v1/communities/east/units:import\" token=\"\" from=127.0.0.1:"} {
 		if !strings.Contains(refused[i], want) {
 			t.Errorf("refusal %d logged as %q, want %q", i, refused[i], want)
 		}

@@ -114,9 +114,11 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 		st.Close()
 		return nil, fmt.Errorf("%s was replaced while it was being opened (a restore?); start again", dbPath)
 	}
-	if err := checkPrints(st, printsOf(secret, ed25519.NewKeyFromSeed(seed), logVKey), kp, dir, missing, log); err != nil {
-		st.Close()
-		return nil, err
+	if kp.checked {
+		if err := checkPrints(st, printsOf(secret, ed25519.NewKeyFromSeed(seed), logVKey), kp, dir, missing, log); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	return &data{st: st, secret: secret, receiptKey: ed25519.NewKeyFromSeed(seed), logSigner: logSigner, logVKey: logVKey}, nil
 }
@@ -164,13 +166,17 @@ func checkPrints(st *store.Bolt, now keyPrints, kp keyPaths, dir string, missing
 	}
 	if ok {
 		identity, signing := now.mismatch(stored)
-		if identity {
-			path := kp.identity
-			if path == "" {
-				path = filepath.Join(dir, secretFile)
-			}
+		path := kp.identity
+		if path == "" {
+			path = filepath.Join(dir, secretFile)
+		}
+		switch {
+		case identity && !kp.acceptIdentity:
 			return fmt.Errorf("%s is not the identity secret of %s: owner ids derive from it, and no owner would be recognised. "+
-				"Put back the %s kept with this database (it is never replaced by a new one)", path, filepath.Join(dir, dbFile), secretFile)
+				"Put back the %s kept with this database (it is never replaced by a new one); if the database was once started with a wrong one and this is the right one, start with --accept-identity-secret",
+				path, filepath.Join(dir, dbFile), secretFile)
+		case identity && log != nil:
+			log.Warn("the identity secret is not the one this database was last served with; taken as its own (--accept-identity-secret)", "identity_secret", path)
 		}
 		if len(signing) > 0 && log != nil && !missing[receiptKeyFile] && !missing[logKeyFile] {
 			log.Warn("the signing keys are not those this database was last served with: a key rotation (docs/security.md); publish the new keys",

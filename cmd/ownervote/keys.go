@@ -25,6 +25,14 @@ import (
 // 0600 on first start.
 type keyPaths struct {
 	identity, receipt, log string
+	// checked: the key files are compared with (and recorded as) those the
+	// database goes with (checkPrints); serve's keys are, the token
+	// command's are not (it may run before the first start, without the
+	// key flags serve will be given).
+	checked bool
+	// acceptIdentity records the identity secret given as the database's
+	// even when it records another (serve --accept-identity-secret).
+	acceptIdentity bool
 }
 
 func addKeyFlags(fl *flag.FlagSet) *keyPaths {
@@ -32,6 +40,8 @@ func addKeyFlags(fl *flag.FlagSet) *keyPaths {
 	fl.StringVar(&kp.identity, "identity-secret", "", "file of the 32-byte identity secret (default: DATA/"+secretFile+", created on first start)")
 	fl.StringVar(&kp.receipt, "receipt-key", "", "file of the 32-byte ed25519 seed that signs receipts (default: DATA/"+receiptKeyFile+")")
 	fl.StringVar(&kp.log, "log-key", "", "file of the 32-byte ed25519 seed that signs log checkpoints (default: DATA/"+logKeyFile+")")
+	fl.BoolVar(&kp.acceptIdentity, "accept-identity-secret", false, "take the identity secret given as the database's, though the database records another's fingerprint (after it was once started with a wrong one; see docs/security.md)")
+	kp.checked = true
 	return kp
 }
 

@@ -349,15 +349,26 @@ func TestServeChecksTheKeyFiles(t *testing.T) {
 	defer cancel()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, &out, &errOut)
-	if code == 0 || !strings.Contains(errOut.String(), "is not the identity secret of") {
-		t.Errorf("serve with another identity secret: %d %s; want it refused", code, errOut.String())
+	if code == 0 || !strings.Contains(errOut.String(), "is not the identity secret of") || !strings.Contains(errOut.String(), "--accept-identity-secret") {
+		t.Errorf("serve with another identity secret: %d %s; want it refused, naming the way out", code, errOut.String())
 	}
+	// Told it is right (the database was once started with a wrong one):
+	// taken, with a warning, and recorded.
+	s := serveInProc(t, dir, "--accept-identity-secret")
+	s.stop()
+	if !strings.Contains(s.stderr.String(), "taken as its own") {
+		t.Errorf("serve --accept-identity-secret logged:\n%s", s.stderr.String())
+	}
+	s = serveInProc(t, dir)
+	s.stop()
 	os.WriteFile(secret, orig, 0o600)
+	s = serveInProc(t, dir, "--accept-identity-secret")
+	s.stop()
 	receipt := filepath.Join(dir, receiptKeyFile)
 	b, _ := os.ReadFile(receipt)
 	b[0] ^= 1
 	os.WriteFile(receipt, b, 0o600)
-	s := serveInProc(t, dir)
+	s = serveInProc(t, dir)
 	s.stop()
 	if !strings.Contains(s.stderr.String(), "a key rotation") || !strings.Contains(s.stderr.String(), "receipt.key (key") {
 		t.Errorf("serve with another receipt key logged:\n%s\nwant the rotation named", s.stderr.String())
@@ -416,5 +427,28 @@ func TestOneRestoreAtATime(t *testing.T) {
 	os.WriteFile(b, []byte("b"), 0o600)
 	if err := (step{Link: true, From: a, To: b}).undo(); err == nil || !exists(a) || !exists(b) {
 		t.Errorf("undoing a link between two files: %v; want it refused, both kept", err)
+	}
+}
+
+// TestTokenBeforeTheFirstStart: the first admin token of a new
+// installation, made before the server first starts (which makes a data
+// directory with its own identity secret), does not bind the database to
+// that secret: the server's first start with its identity secret kept
+// elsewhere (--identity-secret) is not refused.
+func TestTokenBeforeTheFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("token", "create", "--data", dir, "--role", "STREET_ADMIN", "--label", "管理员"); code != 0 {
+		t.Fatalf("token create: %d %s %s", code, out, errOut)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "identity.secret")
+	os.WriteFile(elsewhere, bytes.Repeat([]byte{9}, 32), 0o600)
+	s := serveInProc(t, dir, "--identity-secret", elsewhere)
+	s.stop()
+	// From then on, that one is the database's.
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if code := run(ctx, []string{"serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "is not the identity secret of") {
+		t.Errorf("serve with the data directory's stray secret after the first start: %d %s; want it refused", code, errOut.String())
 	}
 }
