@@ -942,24 +942,25 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 
 	// Offline: the replacement is checked, not taken on the server's word.
 	for _, c := range []struct {
-		name string
-		edit func(ck *audit.CommitteeKeyEntry)
+		name   string
+		edit   func(ck *audit.CommitteeKeyEntry)
+		detail string // what the discrepancy says
 	}{
-		{"a forged voucher's signature", func(ck *audit.CommitteeKeyEntry) { ck.Vouches[1].Signature = ed25519.Sign(qian.priv, []byte("x")) }},
+		{"a forged voucher's signature", func(ck *audit.CommitteeKeyEntry) { ck.Vouches[1].Signature = ed25519.Sign(qian.priv, []byte("x")) }, "does not verify"},
 		{"vouched for by the replaced key", func(ck *audit.CommitteeKeyEntry) {
 			ck.Vouches[1] = audit.Vouch{KeyID: zhou.keyID(), Signature: ed25519.Sign(zhou.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))}
-		}},
+		}, "by the key it replaces"},
 		{"vouched for by no member", func(ck *audit.CommitteeKeyEntry) {
 			ck.Vouches[1] = audit.Vouch{KeyID: qian.keyID(), Signature: ed25519.Sign(qian.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zhou2.keyID()))}
-		}},
-		{"one vouch of two", func(ck *audit.CommitteeKeyEntry) { ck.Vouches = ck.Vouches[:1] }},
-		{"the same member vouching twice", func(ck *audit.CommitteeKeyEntry) { ck.Vouches[1] = ck.Vouches[0] }},
+		}, "which is not a committee key"},
+		{"one vouch of two", func(ck *audit.CommitteeKeyEntry) { ck.Vouches = ck.Vouches[:1] }, "vouched for by 1 member(s), 2 needed"},
+		{"the same member vouching twice", func(ck *audit.CommitteeKeyEntry) { ck.Vouches[1] = ck.Vouches[0] }, "vouches twice"},
 		{"a new key another member holds", func(ck *audit.CommitteeKeyEntry) {
 			ck.KeyID, ck.PublicKey = zheng.keyID(), zheng.pub()
 			ck.Vouches[1].Signature = ed25519.Sign(feng.priv, audit.KeyReplacementStatement(v.assembly, zhou.keyID(), zheng.keyID()))
-		}},
-		{"a key id not of its public key", func(ck *audit.CommitteeKeyEntry) { ck.PublicKey = qian.pub() }},
-		{"replacing no member's key", func(ck *audit.CommitteeKeyEntry) { ck.Replaces = qian.keyID() }},
+		}, "already a key of this assembly's log"},
+		{"a key id not of its public key", func(ck *audit.CommitteeKeyEntry) { ck.PublicKey = qian.pub() }, "does not match its public key"},
+		{"replacing no member's key", func(ck *audit.CommitteeKeyEntry) { ck.Replaces = qian.keyID() }, "which is not a committee key of this assembly"},
 	} {
 		tampered := maps.Clone(files)
 		editEntries(tampered, func(_ int, e *audit.Entry) bool {
@@ -970,8 +971,8 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 			return false
 		})
 		var d *audit.Discrepancy
-		if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "committee-key" {
-			t.Errorf("verify(%s) = %v, want a committee-key discrepancy", c.name, err)
+		if _, err := verifyFiles(tampered); !errors.As(err, &d) || d.Check != "committee-key" || !strings.Contains(d.Detail, c.detail) {
+			t.Errorf("verify(%s) = %v, want a committee-key discrepancy saying %q", c.name, err, c.detail)
 		}
 	}
 	// Without the replacement, the new key certifies for no one.
