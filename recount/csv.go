@@ -27,6 +27,22 @@ type csvFile struct {
 	line []int
 }
 
+// thousands tells whether a record holds two neighbouring fields that read
+// as a number cut at a thousands separator: digits, then three digits
+// (with decimals or not).
+func thousands(rec []string) bool {
+	digits := func(s string) bool {
+		return s != "" && strings.Trim(s, "0123456789") == ""
+	}
+	for i := 1; i < len(rec); i++ {
+		whole, frac, _ := strings.Cut(rec[i], ".")
+		if digits(rec[i-1]) && len(whole) == 3 && digits(whole) && (frac == "" || digits(frac)) {
+			return true
+		}
+	}
+	return false
+}
+
 // openCSV reads the header row of a CSV file and checks that it has exactly
 // the columns cols, in any order. A UTF-8 byte order mark, as spreadsheets
 // write, is skipped.
@@ -112,7 +128,12 @@ func (f *csvFile) next() (fields []string, lines []int, recLine int, ok bool) {
 		}
 		recLine, _ = f.r.FieldPos(0)
 		if len(rec) != f.n {
-			f.errs.addf(recLine, "", ErrBadField, "%d fields, want %d like the header row (%s)", len(rec), f.n, strings.Join(f.cols, ","))
+			hint := ""
+			if len(rec) > f.n && thousands(rec) {
+				// 1,234.50 unquoted is two fields.
+				hint = "; a number written with a thousands separator (1,234.50) must be quoted or written 1234.50"
+			}
+			f.errs.addf(recLine, "", ErrBadField, "%d fields, want %d like the header row (%s)%s", len(rec), f.n, strings.Join(f.cols, ","), hint)
 			continue
 		}
 		f.rec, f.line = f.rec[:0], f.line[:0]

@@ -173,3 +173,16 @@ func TestAreaRefusalsSayWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestThousandsSeparatorHint: an area written 1,234.50 without quotes
+// splits its row; the refusal says why.
+func TestThousandsSeparatorHint(t *testing.T) {
+	_, err := ParseRoll("roll.csv", strings.NewReader(rollHeader+"u1,o1,,1,234.50,,\n"))
+	if err == nil || !strings.Contains(err.Error(), "7 fields") || !strings.Contains(err.Error(), "thousands separator") {
+		t.Errorf("an unquoted 1,234.50: %v, want the field count and the hint", err)
+	}
+	_, err = ParseRoll("roll.csv", strings.NewReader(rollHeader+"u1,o1,,12,x,,\n"))
+	if err == nil || strings.Contains(err.Error(), "thousands separator") {
+		t.Errorf("a row with an extra field that is no number: %v, want no hint", err)
+	}
+}
