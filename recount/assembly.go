@@ -404,14 +404,21 @@ func (ar *assemblyReader) motion(n *node, field string) (tally.Motion, bool) {
 		return m, false
 	}
 	if err := m.Validate(); err != nil {
-		f := field
+		// Named at the line of the field the problem is about.
+		f, line := field, n.line
 		switch {
 		case m.Seats > 0:
 			f += ".seats"
+			if sn := n.get("seats"); sn != nil {
+				line = sn.line
+			}
 		case len(m.Options) > 0:
 			f += ".options"
+			if on := n.get("options"); on != nil {
+				line = on.line
+			}
 		}
-		ar.errs.add(n.line, f, err)
+		ar.errs.add(line, f, err)
 		return m, false
 	}
 	return m, true

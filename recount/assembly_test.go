@@ -102,6 +102,9 @@ func TestParseAssemblyErrors(t *testing.T) {
 		{"no motions", `{}`, ErrMissingKey, []where{{1, "motions"}}},
 		{"duplicate key in a motion", `{"motions": [{"id": "m1",` + "\n" + `"id": "m2", "matter": "OTHER_MAJOR"}]}`, ErrDuplicateKey, []where{{2, "motions[0].id"}}},
 		{"empty motions", `{"motions": []}`, ErrEmptyFile, []where{{1, "motions"}}},
+		// A motion's own problems at the line of the field they are about.
+		{"more seats than candidates", "{\"motions\": [{\"id\": \"m1\", \"matter\": \"ELECT_COMMITTEE\",\n\"options\": [\"a\", \"b\"],\n\"seats\": 3}]}", tally.ErrBadMotion, []where{{3, "motions[0].seats"}}},
+		{"one candidate", "{\"motions\": [{\"id\": \"m1\", \"matter\": \"SELECT_PROPERTY_FIRM\",\n\"options\": [\"a\"]}]}", tally.ErrBadMotion, []where{{2, "motions[0].options"}}},
 		{"motions not an array", `{"motions": {}}`, ErrBadField, []where{{1, "motions"}}},
 		{"duplicate key", "{\"deemed_consent\": true,\n\"deemed_consent\": false, " + m + `}`, ErrDuplicateKey, []where{{2, "deemed_consent"}}},
 		{"unknown key", "{\"rule_set\": \"civil-code-2021\",\n \"quorum\": \"2/3\", " + m + `}`, ErrUnknownKey, []where{{2, "quorum"}}},
