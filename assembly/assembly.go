@@ -330,14 +330,14 @@ func (a *Assembly) validate() error {
 	for i, m := range a.Motions {
 		f := fmt.Sprintf("motions[%d]", i)
 		if !ballot.ValidID(m.ID) {
-			return bad(f+".id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", m.ID)
+			return bad(f+".motion_id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", m.ID)
 		}
 		if strings.TrimSpace(m.Title) == "" {
 			return bad(f+".title", "the motion needs a title (what owners vote on)")
 		}
 		for j, o := range m.Options {
 			if !ballot.ValidID(o.ID) {
-				return bad(fmt.Sprintf("%s.options[%d].id", f, j), "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", o.ID)
+				return bad(fmt.Sprintf("%s.options[%d].option_id", f, j), "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", o.ID)
 			}
 			if strings.TrimSpace(o.Name) == "" {
 				return bad(fmt.Sprintf("%s.options[%d].name", f, j), "the candidate needs a name")
@@ -358,13 +358,13 @@ func (a *Assembly) validate() error {
 	c := a.Committee
 	switch {
 	case len(c.Members) == 0:
-		return bad("committee.members", "name the committee members who will certify the result (their signer key ids)")
+		return bad("committee.member_key_ids", "name the committee members who will certify the result (their signer key ids)")
 	case c.K < 1 || c.K > len(c.Members):
 		return bad("committee.k", "%d signatures of %d members: want 1 ≤ k ≤ n", c.K, len(c.Members))
 	}
 	for i, m := range c.Members {
 		if slices.Index(c.Members, m) != i {
-			return bad(fmt.Sprintf("committee.members[%d]", i), "%s listed twice", m)
+			return bad(fmt.Sprintf("committee.member_key_ids[%d]", i), "%s listed twice", m)
 		}
 	}
 	return nil

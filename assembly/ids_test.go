@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,10 +32,14 @@ func TestIDsOfTheBallotFormat(t *testing.T) {
 			Opens: assemblytest.During.Add(20 * 24 * time.Hour), Closes: assemblytest.During.Add(25 * 24 * time.Hour),
 			Channels: []ballot.Channel{ballot.Platform}, Committee: f.Assembly.Committee}
 	}
-	refused := func(what string, err error) {
+	refused := func(what string, err error, field ...string) {
 		t.Helper()
 		if !errors.Is(err, assembly.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", what, err)
+		}
+		// Named by the API's field names, as a client sent them.
+		if len(field) > 0 && !strings.Contains(fmt.Sprint(err), field[0]) {
+			t.Errorf("%s: got %v, want it to name %s", what, err, field[0])
 		}
 	}
 	pub, _, _ := ed25519.GenerateKey(nil)
@@ -48,11 +53,11 @@ func TestIDsOfTheBallotFormat(t *testing.T) {
 		a := draft()
 		a.Motions[0].ID = id
 		_, err := f.reg.Create(ctx, a, "t")
-		refused("motion id "+strconv.Quote(id), err)
+		refused("motion id "+strconv.Quote(id), err, "motions[0].motion_id")
 		a = draft()
 		a.Motions[0].Options[0].ID = id
 		_, err = f.reg.Create(ctx, a, "t")
-		refused("option id "+strconv.Quote(id), err)
+		refused("option id "+strconv.Quote(id), err, "motions[0].options[0].option_id")
 		_, err = f.reg.RegisterSigner(ctx, assembly.Signer{Kind: assembly.StaffSigner, ID: id, Name: "工作人员", PublicKey: pub}, "t")
 		refused("signer id "+strconv.Quote(id), err)
 		_, err = f.reg.RecordCall(ctx, "a1", assembly.CallAttempt{Voter: id, Outcome: assembly.CallOutcomes[0]})

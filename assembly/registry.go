@@ -249,15 +249,15 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 			s, err := getSigner(tx, m)
 			switch {
 			case errors.Is(err, ErrSignerNotFound):
-				return fmt.Errorf("%w: committee.members[%d]: no signer with key id %q", ErrInvalid, i, m)
+				return fmt.Errorf("%w: committee.member_key_ids[%d]: no signer with key id %q", ErrInvalid, i, m)
 			case err != nil:
 				return err
 			case s.Kind != CommitteeSigner || !s.Active() || !s.InScope(a.CommunityID):
-				return l10n.ZH(fmt.Errorf("%w: committee.members[%d]: %s is not an active committee member of %s", ErrInvalid, i, m, a.CommunityID), "认证委员须为本小区已生效的委员密钥："+m)
+				return l10n.ZH(fmt.Errorf("%w: committee.member_key_ids[%d]: %s is not an active committee member of %s", ErrInvalid, i, m, a.CommunityID), "认证委员须为本小区已生效的委员密钥："+m)
 			}
 			// k of n counts people: one member with two keys is one member.
 			if j, dup := people[s.ID]; dup {
-				return fmt.Errorf("%w: committee.members[%d]: %s is the same member (%s) as committee.members[%d]", ErrInvalid, i, m, s.ID, j)
+				return fmt.Errorf("%w: committee.member_key_ids[%d]: %s is the same member (%s) as committee.member_key_ids[%d]", ErrInvalid, i, m, s.ID, j)
 			}
 			people[s.ID] = i
 			// And one sign-in is one person: keys enrolled through the same
@@ -270,7 +270,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 				continue
 			}
 			if j, dup := signIns[s.RegisteredBy]; dup {
-				return l10n.ZH(fmt.Errorf("%w: committee.members[%d]: %s was enrolled through the same sign-in (%s) as committee.members[%d]: k of n counts people, and each member enrols their own key through a sign-in issued to them", ErrInvalid, i, m, s.RegisteredBy, j),
+				return l10n.ZH(fmt.Errorf("%w: committee.member_key_ids[%d]: %s was enrolled through the same sign-in (%s) as committee.member_key_ids[%d]: k of n counts people, and each member enrols their own key through a sign-in issued to them", ErrInvalid, i, m, s.RegisteredBy, j),
 					fmt.Sprintf("认证委员密钥 %s 与第%d个委员密钥经同一登录凭证（%s）登记：k/n 按人计，每位委员须通过发给本人的登录凭证登记自己的密钥", m, j+1, s.RegisteredBy))
 			}
 			signIns[s.RegisteredBy] = i
