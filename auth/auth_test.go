@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ownervote/ownervote/auth"
@@ -38,5 +39,38 @@ func TestRevokeEndsACachedToken(t *testing.T) {
 	}
 	if _, _, err := ts.Create(ctx, auth.CommunityStaff, "", "staff"); !errors.Is(err, auth.ErrInvalid) {
 		t.Errorf("Create(staff without community) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestCreateChecksItsFields: a token needs a role the server knows and a
+// label (who holds it) of at most 100 characters; a refused one is not
+// stored.
+func TestCreateChecksItsFields(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "a.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ts := auth.NewTokens(st, auth.Config{})
+	long := strings.Repeat("员", 101)
+	for _, tc := range []struct {
+		name  string
+		role  auth.Role
+		label string
+	}{
+		{"a role nobody has", auth.Role("WIZARD"), "x"},
+		{"no label", auth.StreetAdmin, "  "},
+		{"a label of 101 characters", auth.StreetAdmin, long},
+	} {
+		if _, _, err := ts.Create(ctx, tc.role, "", tc.label); !errors.Is(err, auth.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", tc.name, err)
+		}
+	}
+	if list, err := ts.List(ctx); err != nil || len(list) != 0 {
+		t.Errorf("after the refusals: %d tokens (%v), want none", len(list), err)
+	}
+	if _, _, err := ts.Create(ctx, auth.StreetAdmin, "", long[:len(long)-len("员")]); err != nil {
+		t.Errorf("a label of 100 characters: %v", err)
 	}
 }
