@@ -22,6 +22,7 @@ var goldenCases = []string{
 	"committee", // developer units, a multi-unit owner, deemed consent, a tie for the last seat
 	"law2007",   // property-law-2007, abstentions excluded, invalid ballots toward the quorum
 	"custom",    // a custom rule set; three firms and no majority
+	"election",  // two seats, three candidates who qualify: the third is told it qualified
 }
 
 func recountCase(t *testing.T, dir string) tally.Result {
