@@ -781,20 +781,10 @@ func (b *Book) FindOwner(ctx context.Context, communityID, name, idNumber string
 	notFound := l10n.ZH(fmt.Errorf("%w: no owner of record of %s has that name and identity number", ErrOwnerNotFound, communityID), "本小区业主名册中没有姓名和身份证件号码都相符的业主")
 	// A read first: most questions find nobody, and need no write (the
 	// intake's group commit shares the writer).
-	match := false
-	if err := b.st.View(ctx, func(tx store.Tx) error {
-		if tx.Get(store.Communities, []byte(communityID)) == nil {
-			return fmt.Errorf("%w: %s", ErrCommunityNotFound, communityID)
-		}
-		for _, id := range ids {
-			r, err := getOwner(tx, communityID, id)
-			if err == nil && r.Name == name {
-				match = true
-			} else if err != nil && !errors.Is(err, ErrOwnerNotFound) {
-				return err
-			}
-		}
-		return nil
+	var match bool
+	if err := b.st.View(ctx, func(tx store.Tx) (err error) {
+		_, match, err = ownerNamed(tx, communityID, ids, name)
+		return err
 	}); err != nil {
 		return OwnerEntry{}, err
 	}
@@ -802,30 +792,48 @@ func (b *Book) FindOwner(ctx context.Context, communityID, name, idNumber string
 		return OwnerEntry{}, notFound
 	}
 	err = b.st.Update(ctx, func(tx store.Tx) error {
-		if tx.Get(store.Communities, []byte(communityID)) == nil {
-			return fmt.Errorf("%w: %s", ErrCommunityNotFound, communityID)
+		r, ok, err := ownerNamed(tx, communityID, ids, name)
+		switch {
+		case err != nil:
+			return err
+		case !ok: // gone since the read
+			return notFound
 		}
-		for _, id := range ids {
-			r, err := getOwner(tx, communityID, id)
-			if errors.Is(err, ErrOwnerNotFound) || err == nil && r.Name != name {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if found, err = ownerEntry(tx, communityID, r); err != nil {
-				return err
-			}
-			seq, err := tx.NextSequence(store.AccessLog)
-			if err != nil {
-				return err
-			}
-			return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Time: b.now().UTC(), Action: IdentityMatchAction, TokenID: actor.TokenID,
-				Label: actor.Label, CommunityID: communityID, OwnerID: r.ID, Reason: "FindOwner"})
+		if found, err = ownerEntry(tx, communityID, r); err != nil {
+			return err
 		}
-		return notFound
+		return appendAccess(tx, accessRecord{Time: b.now().UTC(), Action: IdentityMatchAction, TokenID: actor.TokenID,
+			Label: actor.Label, CommunityID: communityID, OwnerID: r.ID, Reason: "FindOwner"})
 	})
 	return found, err
+}
+
+// ownerNamed is the owner of communityID under one of ids whose name is
+// name; ok is false when there is none.
+func ownerNamed(tx store.Tx, communityID string, ids []string, name string) (r ownerRecord, ok bool, err error) {
+	if tx.Get(store.Communities, []byte(communityID)) == nil {
+		return r, false, fmt.Errorf("%w: %s", ErrCommunityNotFound, communityID)
+	}
+	for _, id := range ids {
+		r, err := getOwner(tx, communityID, id)
+		switch {
+		case errors.Is(err, ErrOwnerNotFound):
+		case err != nil:
+			return r, false, err
+		case r.Name == name:
+			return r, true, nil
+		}
+	}
+	return r, false, nil
+}
+
+// appendAccess records a sensitive read in the access log.
+func appendAccess(tx store.Tx, r accessRecord) error {
+	seq, err := tx.NextSequence(store.AccessLog)
+	if err != nil {
+		return err
+	}
+	return store.PutJSON(tx, store.AccessLog, store.Seq(seq), r)
 }
 
 // RevealPhone returns an owner's full phone number and records, in the same
@@ -846,11 +854,7 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 			return fmt.Errorf("%w: owner %s", ErrNoPhone, ownerID)
 		}
 		phone = r.Phone
-		seq, err := tx.NextSequence(store.AccessLog)
-		if err != nil {
-			return err
-		}
-		return store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{
+		return appendAccess(tx, accessRecord{
 			Time: b.now().UTC(), Action: "reveal_phone", TokenID: actor.TokenID, Label: actor.Label,
 			CommunityID: communityID, OwnerID: ownerID, Reason: reason,
 		})
@@ -925,11 +929,7 @@ func (b *Book) RecordIdentityMatches(ctx context.Context, actor Actor, community
 	return b.st.Update(ctx, func(tx store.Tx) error {
 		now := b.now().UTC()
 		for _, o := range owners {
-			seq, err := tx.NextSequence(store.AccessLog)
-			if err != nil {
-				return err
-			}
-			if err := store.PutJSON(tx, store.AccessLog, store.Seq(seq), accessRecord{Time: now, Action: IdentityMatchAction, TokenID: actor.TokenID,
+			if err := appendAccess(tx, accessRecord{Time: now, Action: IdentityMatchAction, TokenID: actor.TokenID,
 				Label: actor.Label, CommunityID: communityID, OwnerID: o, Reason: via}); err != nil {
 				return err
 			}
