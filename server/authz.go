@@ -168,8 +168,13 @@ func (a *authorizer) authenticate(ctx context.Context, method string) (context.C
 // what it may not do, or a stolen or revoked secret in use, can be traced;
 // and returns err.
 func (a *authorizer) refused(ctx context.Context, method string, tok auth.Token, err error) error {
-	a.log.InfoContext(ctx, "call refused", "method", shortMethod(method), "token", tok.ID, "from", callerAddr(ctx), "why", err.Error())
+	logRefused(ctx, a.log, shortMethod(method), tok.ID, callerAddr(ctx), err)
 	return err
+}
+
+// logRefused is the one form of a refusal's log line.
+func logRefused(ctx context.Context, log *slog.Logger, method, tokenID, from string, err error) {
+	log.InfoContext(ctx, "call refused", "method", method, "token", tokenID, "from", from, "why", err.Error())
 }
 
 // callerAddr is where a call comes from: the gRPC peer's address, or for a
@@ -205,7 +210,7 @@ func (a *authorizer) bodyGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength != 0 && strings.HasPrefix(r.URL.Path, "/v1/") {
 			if _, err := a.bearer(r.Context(), r.Header.Values("Authorization")); err != nil {
-				a.log.InfoContext(r.Context(), "call refused", "method", r.Method+" "+r.URL.Path, "token", "", "from", r.RemoteAddr, "why", err.Error())
+				logRefused(r.Context(), a.log, r.Method+" "+r.URL.Path, "", r.RemoteAddr, err)
 				writeHTTPError(w, r, http.StatusUnauthorized, toStatus(r.Context(), a.log, err))
 				return
 			}
@@ -265,7 +270,7 @@ func (a *authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if _, err := a.bearer(ctx, md.Get("authorization")); err != nil {
 		return toStatus(ss.Context(), a.log, a.refused(ctx, info.FullMethod, tok, err))
 	}
-	err = handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log})
+	err = handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log, method: shortMethod(info.FullMethod)})
 	if errors.Is(context.Cause(ctx), revoked) {
 		return toStatus(ss.Context(), a.log, revoked)
 	}
@@ -275,9 +280,10 @@ func (a *authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 // scopedStream checks each received message's community.
 type scopedStream struct {
 	grpc.ServerStream
-	ctx context.Context
-	acc access
-	log *slog.Logger
+	ctx    context.Context
+	acc    access
+	log    *slog.Logger
+	method string // for the log
 }
 
 func (s *scopedStream) Context() context.Context { return s.ctx }
@@ -287,7 +293,7 @@ func (s *scopedStream) RecvMsg(m any) error {
 		return err
 	}
 	if err := checkScope(tokenFrom(s.ctx), s.acc, m); err != nil {
-		s.log.InfoContext(s.ctx, "call refused", "token", tokenFrom(s.ctx).ID, "from", callerAddr(s.ctx), "why", err.Error())
+		logRefused(s.ctx, s.log, s.method, tokenFrom(s.ctx).ID, callerAddr(s.ctx), err)
 		return toStatus(s.ctx, s.log, err)
 	}
 	return nil
