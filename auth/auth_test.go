@@ -11,14 +11,20 @@ import (
 	"github.com/ownervote/ownervote/store"
 )
 
-func TestRevokeEndsACachedToken(t *testing.T) {
-	ctx := context.Background()
+// newTokens keeps tokens in a fresh bbolt file.
+func newTokens(t *testing.T) *auth.Tokens {
+	t.Helper()
 	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "a.db"), store.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	ts := auth.NewTokens(st, auth.Config{})
+	t.Cleanup(func() { st.Close() })
+	return auth.NewTokens(st, auth.Config{})
+}
+
+func TestRevokeEndsACachedToken(t *testing.T) {
+	ctx := context.Background()
+	ts := newTokens(t)
 	tok, secret, err := ts.Create(ctx, auth.StreetAdmin, "", "admin")
 	if err != nil {
 		t.Fatal(err)
@@ -47,12 +53,7 @@ func TestRevokeEndsACachedToken(t *testing.T) {
 // stored.
 func TestCreateChecksItsFields(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "a.db"), store.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ts := auth.NewTokens(st, auth.Config{})
+	ts := newTokens(t)
 	long := strings.Repeat("员", 101)
 	for _, tc := range []struct {
 		name  string
