@@ -57,9 +57,7 @@ var refusalCodes = map[string]error{
 // by the stored code or, in a record written before codes were stored, by
 // its reason, which starts with the sentinel's text (see reasonText).
 // ErrRefused when neither names one.
-func RefusalOf(br *BallotRecord) error { return refusalOf(br) }
-
-func refusalOf(br *BallotRecord) error {
+func RefusalOf(br *BallotRecord) error {
 	if reason, ok := refusalCodes[br.ReasonCode]; ok {
 		return reason
 	}
@@ -486,7 +484,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		}
 		p.out.Record, p.out.Replayed = br, true
 		if br.Status == Refused {
-			p.refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq, Received: br.Received}
+			p.refusal = &Refusal{Reason: RefusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq, Received: br.Received}
 			if p.refusal.Reason == ErrAlreadyVoted {
 				var vr voterRecord
 				if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, br.Voter), &vr); err != nil {
@@ -942,7 +940,7 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 			}
 			out.Record, out.Replayed = br, true
 			if br.Status == Refused && br.ReasonCode != refusalCode(ErrRejectedAtCheck) {
-				refusal = &Refusal{Reason: refusalOf(&br), Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
+				refusal = &Refusal{Reason: RefusalOf(&br), Detail: br.Reason, BallotID: ballotID, Seq: br.Seq}
 			}
 			return nil
 		}
