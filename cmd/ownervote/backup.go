@@ -441,10 +441,10 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	for _, st := range plan.Steps {
 		if err := st.do(); err != nil {
+			done = true // undone here, once, and said how it went
 			if uerr := undoRestore(*dataDir, io.Discard); uerr != nil {
 				return fmt.Errorf("nothing restored, but not all of what was there is back in place: %w (%v)", uerr, err)
 			}
-			done = true
 			return fmt.Errorf("nothing restored (what was there is back in place): %w", err)
 		}
 		restoreStepHook(st)
