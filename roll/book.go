@@ -938,6 +938,24 @@ func (b *Book) RecordIdentityMatches(ctx context.Context, actor Actor, community
 	})
 }
 
+// RecordOwnersAmong records, as RecordIdentityMatches does, which of ids
+// are owners of communityID, for an answer that will tell it (a proxy
+// holder who is an owner): the reads and the record in one transaction.
+func (b *Book) RecordOwnersAmong(ctx context.Context, actor Actor, communityID string, ids []string, via string) error {
+	return b.st.Update(ctx, func(tx store.Tx) error {
+		for _, id := range ids {
+			if id == "" || tx.Get(store.Owners, store.Key(communityID, id)) == nil {
+				continue
+			}
+			if err := appendAccess(tx, accessRecord{Time: b.now().UTC(), Action: IdentityMatchAction, TokenID: actor.TokenID,
+				Label: actor.Label, CommunityID: communityID, OwnerID: id, Reason: via}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // IdentityMatches lists, like PhoneReveals, the recorded refusals that told
 // whether an owner's identity number is on the roll (Reason: the call).
 func (b *Book) IdentityMatches(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {

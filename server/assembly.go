@@ -244,19 +244,7 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	// The answer's holder_id is the holder's owner id where the holder is
 	// an owner: it tells whether the number given is an owner's, so it is
 	// recorded as an identity match first, like a refused import's.
-	var matched []string
-	for _, id := range append([]string{holder}, legacy...) {
-		if id == "" {
-			continue
-		}
-		switch _, err := s.book.Owner(ctx, req.GetCommunityId(), id); {
-		case err == nil:
-			matched = append(matched, id)
-		case !errors.Is(err, roll.ErrOwnerNotFound):
-			return nil, s.err(ctx, err)
-		}
-	}
-	if err := s.book.RecordIdentityMatches(ctx, actorOf(tokenFrom(ctx)), req.GetCommunityId(), matched, "RecordProxy"); err != nil {
+	if err := s.book.RecordOwnersAmong(ctx, actorOf(tokenFrom(ctx)), req.GetCommunityId(), append([]string{holder}, legacy...), "RecordProxy"); err != nil {
 		return nil, s.err(ctx, err)
 	}
 	p, err := s.reg.RecordProxy(ctx, req.GetAssemblyId(), assembly.Proxy{
