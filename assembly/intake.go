@@ -237,6 +237,17 @@ func (r *Registry) signerKey(tx store.Tx, a *Assembly, b *ballot.Ballot) (ed2551
 	return ke.PublicKey, ke, err
 }
 
+// verifyBallot checks b's key id and signature (ballot.VerifyParsed), with
+// the signer's prepared key where it is a PLATFORM or STAFF key.
+func (r *Registry) verifyBallot(b *ballot.Ballot, s Submission, pub ed25519.PublicKey) error {
+	if b.Signer == ballot.SignerPlatform || b.Signer == ballot.SignerStaff {
+		if k := r.prepared.get(pub); k != nil {
+			return k.VerifyParsed(b, s.Canonical, s.Signature)
+		}
+	}
+	return ballot.VerifyParsed(b, s.Canonical, s.Signature, pub)
+}
+
 // Submit takes a signed ballot through intake. The signature is checked
 // first, outside any write; then one group-committed transaction decides
 // the ballot's fate and stores it, fsynced before Submit returns. A refused
@@ -270,7 +281,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	if err := ballot.VerifyParsed(b, s.Canonical, s.Signature, pub); err != nil {
+	if err := r.verifyBallot(b, s, pub); err != nil {
 		return Outcome{}, unstored(s.Canonical, fmt.Errorf("%w: %v", ErrBadSignature, err))
 	}
 	id := ballot.ID(s.Canonical)

@@ -56,6 +56,7 @@ type Registry struct {
 
 	records  recordCache
 	signers  signerCache
+	prepared preparedKeys
 	progress progressCache
 
 	cpMu        sync.Mutex
@@ -193,6 +194,49 @@ func (c *signerCache) view(tx store.Tx, keyID string) (*Signer, error) {
 		err = fmt.Errorf("%w: %q", ErrSignerNotFound, keyID)
 	}
 	return s, err
+}
+
+// preparedKeys keeps the keys of PLATFORM and STAFF signers prepared for
+// checking signatures (ballot.PreparedKey, about 40% of ed25519.Verify's
+// cost): they sign most ballots, the city platform's key every online one.
+// An owner's or a proxy's key signs one ballot per assembly and is checked
+// by ed25519.Verify.
+type preparedKeys struct {
+	mu sync.Mutex
+	m  map[string]*ballot.PreparedKey // by the public key's bytes
+}
+
+// maxPreparedKeys bounds the memory the prepared keys take (about 30 KiB
+// each); keys beyond it are checked by ed25519.Verify.
+const maxPreparedKeys = 256
+
+// get returns pub's prepared key, prepared on its first use, or nil when
+// there is no room or pub cannot be prepared (then ed25519.Verify refuses
+// every signature too).
+func (p *preparedKeys) get(pub ed25519.PublicKey) *ballot.PreparedKey {
+	p.mu.Lock()
+	k, ok := p.m[string(pub)]
+	full := len(p.m) >= maxPreparedKeys
+	p.mu.Unlock()
+	if ok || full {
+		return k
+	}
+	k, err := ballot.PrepareKey(pub)
+	if err != nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = make(map[string]*ballot.PreparedKey)
+	}
+	if prev, ok := p.m[string(pub)]; ok {
+		return prev
+	}
+	if len(p.m) < maxPreparedKeys {
+		p.m[string(pub)] = k
+	}
+	return k
 }
 
 func getRecord(tx store.Tx, id string) (*record, error) {

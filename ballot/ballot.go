@@ -378,10 +378,21 @@ func VerifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey) error
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("ballot: %w: public key has %d bytes, want %d", ErrWrongKey, len(pub), ed25519.PublicKeySize)
 	}
+	return verifyParsed(b, canonical, sig, pub, ed25519.Verify)
+}
+
+// VerifyParsed is ballot.VerifyParsed with k's public key, checked by k.
+func (k *PreparedKey) VerifyParsed(b *Ballot, canonical, sig []byte) error {
+	return verifyParsed(b, canonical, sig, k.PublicKey(), func(_ ed25519.PublicKey, msg, sig []byte) bool {
+		return k.Verify(msg, sig)
+	})
+}
+
+func verifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey, verify func(ed25519.PublicKey, []byte, []byte) bool) error {
 	if id := KeyID(pub); id != b.KeyID {
 		return fmt.Errorf("ballot: %w: the ballot names key %s, the public key is %s", ErrWrongKey, b.KeyID, id)
 	}
-	if err := checkSignature(canonical, sig, pub); err != nil {
+	if err := checkSignature(canonical, sig, pub, verify); err != nil {
 		return fmt.Errorf("ballot: %w", err)
 	}
 	return nil
@@ -397,11 +408,11 @@ func checkPrivate(priv ed25519.PrivateKey, keyID string) error {
 	return nil
 }
 
-func checkSignature(msg, sig []byte, pub ed25519.PublicKey) error {
+func checkSignature(msg, sig []byte, pub ed25519.PublicKey, verify func(ed25519.PublicKey, []byte, []byte) bool) error {
 	if len(sig) != ed25519.SignatureSize {
 		return fmt.Errorf("%w: signature has %d bytes, want %d", ErrBadSignature, len(sig), ed25519.SignatureSize)
 	}
-	if !ed25519.Verify(pub, msg, sig) {
+	if !verify(pub, msg, sig) {
 		return fmt.Errorf("%w: not a signature of these bytes by key %s", ErrBadSignature, KeyID(pub))
 	}
 	return nil
