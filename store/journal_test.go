@@ -462,6 +462,70 @@ func TestJournalDamageBeforeTheEndIsNotATornTail(t *testing.T) {
 	}
 }
 
+// Damage that reads like a torn end at first sight - a garbage length, a
+// length that ends inside the next frame, a lost page of several frames,
+// two damaged frames in a row - is refused, not taken for the end with the
+// acknowledged records after it dropped (and their segment removed).
+func TestJournalDamageThatLooksLikeATornEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(data []byte, offs []int)
+	}{
+		{"a garbage length", func(data []byte, offs []int) {
+			binary.BigEndian.PutUint32(data[offs[1]:], 0x7fffffff)
+		}},
+		{"a length that ends inside the next frame", func(data []byte, offs []int) {
+			binary.BigEndian.PutUint32(data[offs[1]:], binary.BigEndian.Uint32(data[offs[1]:])+4)
+		}},
+		{"a length that ends past the next frame", func(data []byte, offs []int) {
+			binary.BigEndian.PutUint32(data[offs[1]:], uint32(offs[3]-offs[1]-frameHeadLen))
+		}},
+		{"two frames zeroed", func(data []byte, offs []int) {
+			clear(data[offs[1]:offs[3]])
+		}},
+		{"two damaged frames in a row", func(data []byte, offs []int) {
+			data[offs[1]+frameHeadLen+9] ^= 1
+			data[offs[2]+frameHeadLen+9] ^= 1
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j.db")
+			b := openJournaled(t, path, false)
+			for _, k := range []string{"k1", "k2", "k3", "k4", "k5"} {
+				put(t, b, Units, k, strings.Repeat("v", 40))
+			}
+			b.crash(t)
+			seg := mustGlob(t, JournalDir(path))[0]
+			data, err := os.ReadFile(seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var offs []int
+			for off := headerLen; ; {
+				_, n, ok := readFrame(data[off:])
+				if !ok {
+					break
+				}
+				offs = append(offs, off)
+				off += n
+			}
+			if len(offs) != 5 {
+				t.Fatalf("test setup: %d frames in the segment, want 5", len(offs))
+			}
+			tc.damage(data, offs)
+			if err := os.WriteFile(seg, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := OpenBolt(path, BoltOptions{}); !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("OpenBolt = %v, want ErrJournal: damaged", err)
+			}
+			if after, _ := os.ReadFile(seg); !bytes.Equal(after, data) {
+				t.Error("the damaged segment was changed or removed")
+			}
+		})
+	}
+}
+
 func TestJournalAppliedSegmentsThatComeBack(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
 	b := openJournaled(t, path, false)
@@ -1165,6 +1229,45 @@ func TestJournalWriteFailure(t *testing.T) {
 	}
 	if !stopped(b) {
 		t.Error("Failed is not closed after a write that could not be undone")
+	}
+}
+
+// The first write to a new segment fails (a full disk) and is cut off;
+// the next write starts the segment again under the same name, from the
+// spare that became ready meanwhile. The segment's first attempt must not
+// be left in the journal's list, where the next apply would remove it as
+// applied: the file being written, with every record acknowledged since.
+func TestJournalFirstWriteOfASegmentRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	b.journal.mu.Lock()
+	b.journal.size = segmentBytes // the next write starts a plain segment: no spare yet
+	b.journal.writeFrame = func(*os.File, []byte, int64) (int, error) { return 0, syscall.ENOSPC }
+	b.journal.mu.Unlock()
+	err := b.Update(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("b"), []byte("2")) })
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("the refused write = %v, want ErrUnavailable wrapping ENOSPC", err)
+	}
+	spare, err := zeroFile(filepath.Join(JournalDir(path), spareName), segmentBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.journal.mu.Lock()
+	b.journal.writeFrame = nil
+	b.journal.spare = spare // the background's spare, ready now
+	b.journal.mu.Unlock()
+	put(t, b, Units, "b", "2") // into the spare, under the failed segment's name
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, Units, "c", "3")
+	b.crash(t)
+	r := openJournaled(t, path, true)
+	for k, want := range map[string]string{"a": "1", "b": "2", "c": "3"} {
+		if got := get(t, r, Units, k); got != want {
+			t.Errorf("after a crash: %s = %q, want %q (acknowledged)", k, got, want)
+		}
 	}
 }
 

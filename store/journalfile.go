@@ -96,6 +96,9 @@ type journalFile struct {
 	// syncFile, when set (by tests), stands for the fdatasync of a
 	// segment in sync, to fail as a disk can.
 	syncFile func(*os.File) error
+	// writeFrame, when set (by tests), stands for the write of a frame in
+	// write, to fail as a full disk can.
+	writeFrame func(f *os.File, b []byte, off int64) (int, error)
 }
 
 // journalRead is what readJournalDir found.
@@ -153,15 +156,15 @@ func readJournalDir(dir string, id []byte) (journalRead, error) {
 		for rest := data[headerLen:]; len(rest) > 0; {
 			r, n, ok := readFrame(rest)
 			if !ok {
-				// A segment ends where no frame can be read and none
+				// A segment ends where no frame can be read and nothing
 				// follows: the zeros it was prepared with, or the frame a
 				// crash cut short (every acknowledged frame was fsynced
 				// before the next was written, so only the last can be).
-				// A readable frame after an unreadable one is damage, and
-				// the journal is left as it is for a person to look at. (A
-				// segment cut short before the last would show as a gap.)
-				if frameAfter(rest, seg.last+2) {
-					return jr, fmt.Errorf("%w: %s is damaged at offset %d (readable records follow); acknowledged writes may be in it, so it is left as it is",
+				// Anything else is damage, and the journal is left as it
+				// is for a person to look at. (A segment cut short before
+				// the last would show as a gap.)
+				if notTheEnd(rest, seg.last+1) {
+					return jr, fmt.Errorf("%w: %s is damaged at offset %d (written records follow it); acknowledged writes may be in it, so it is left as it is",
 						ErrJournal, path, off)
 				}
 				break
@@ -182,24 +185,29 @@ func allZero(b []byte) bool {
 	return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 })
 }
 
-// frameAfter reports whether the frame of record seq - the one after the
-// unreadable frame at the start of rest - can be read anywhere after it:
-// then the unreadable one is damage, not the end. A frame whose length
-// runs past the end was cut short and nothing follows it; one whose length
-// fits is searched past, so that its own bytes (a record's values) are not
-// taken for frames.
-func frameAfter(rest []byte, seq uint64) bool {
-	from := 1
+// notTheEnd reports whether the unreadable frame at the start of rest is
+// damage rather than the end of the journal. Only the last frame can have
+// been cut short by a crash: every frame is fsynced before the next is
+// written, and a segment is prepared as zeros (or ends at its last write).
+//
+// Where the frame's length fits the segment, a crash cut the frame short
+// within that length, and nothing but zeros follows it. A frame's own
+// bytes are not searched: a record's value may hold bytes shaped like a
+// frame. Anything else after it is damage - the next frame, or the rest of
+// a frame whose length was damaged to a shorter one.
+//
+// Where the length does not fit (a length damaged to a larger one, or a
+// first page that never reached the disk), any readable frame of the
+// unreadable frame's record (seq) or a later one, anywhere after its first
+// byte, is damage: after two damaged frames in a row, or a lost page of
+// several frames, too.
+func notTheEnd(rest []byte, seq uint64) bool {
 	if len(rest) >= frameHeadLen {
-		n := int(binary.BigEndian.Uint32(rest))
-		if n > len(rest)-frameHeadLen {
-			return false
-		}
-		if n >= 8 {
-			from = frameHeadLen + n
+		if n := int(binary.BigEndian.Uint32(rest)); n >= 8 && n <= len(rest)-frameHeadLen {
+			return !allZero(rest[frameHeadLen+n:])
 		}
 	}
-	for i := from; i+frameHeadLen+8 <= len(rest); i++ {
+	for i := 1; i+frameHeadLen+8 <= len(rest); i++ {
 		if rest[i] == 0 && rest[i+1] == 0 && rest[i+2] == 0 && rest[i+3] == 0 {
 			// A frame's length is never zero: skip to the zeros' end.
 			nz := slices.IndexFunc(rest[i:], func(c byte) bool { return c != 0 })
@@ -211,7 +219,7 @@ func frameAfter(rest []byte, seq uint64) bool {
 		}
 		// The sequence number first: it rules out almost every offset
 		// without a checksum.
-		if binary.BigEndian.Uint64(rest[i+frameHeadLen:]) != seq {
+		if n := binary.BigEndian.Uint64(rest[i+frameHeadLen:]); n < seq || n-seq > maxSeqAhead {
 			continue
 		}
 		if _, _, ok := readFrame(rest[i:]); ok {
@@ -220,6 +228,10 @@ func frameAfter(rest []byte, seq uint64) bool {
 	}
 	return false
 }
+
+// maxSeqAhead bounds how far past the unreadable frame notTheEnd looks
+// for record numbers: far more records than a segment holds.
+const maxSeqAhead = 1 << 32
 
 // readFrame decodes the frame at the start of data and returns its length.
 func readFrame(data []byte) (*record, int, bool) {
@@ -309,7 +321,16 @@ func (j *journalFile) startSegment(first uint64) error {
 		j.f.Close()
 	}
 	j.f, j.size, j.zeroed = f, int64(len(hdr)), zeroed
-	j.segs = append(j.segs, segment{path: path, first: first, last: first - 1})
+	seg := segment{path: path, first: first, last: first - 1}
+	if n := len(j.segs); n > 0 && j.segs[n-1].first == first {
+		// The segment before was started for this very record, whose
+		// first write failed and was cut off: this one has taken its
+		// name. Its entry must not stay behind, or release would remove
+		// the file being written as an applied segment.
+		j.segs[n-1] = seg
+	} else {
+		j.segs = append(j.segs, seg)
+	}
 	j.written++
 	return nil
 }
@@ -398,7 +419,11 @@ func (j *journalFile) write(r *record) error {
 	}
 	binary.BigEndian.PutUint32(j.buf, uint32(len(payload)))
 	binary.BigEndian.PutUint32(j.buf[4:], crc32.Checksum(payload, castagnoli))
-	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
+	writeAt := j.f.WriteAt
+	if j.writeFrame != nil {
+		writeAt = func(b []byte, off int64) (int, error) { return j.writeFrame(j.f, b, off) }
+	}
+	if _, err := writeAt(j.buf, j.size); err != nil {
 		if terr := j.f.Truncate(j.size); terr != nil {
 			j.fail(fmt.Errorf("%w: journal write failed (%w) and could not be undone (%w)", ErrWriteFailed, err, terr))
 			return j.broken
