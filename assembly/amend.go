@@ -2,7 +2,6 @@ package assembly
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -179,30 +178,13 @@ func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, t
 	return rec, now, nil
 }
 
-// waitingBallot finds a ballot of the voter that waits for confirmation
-// (maker-checker). As at the close (refuseUnconfirmed), every ballot of an
-// assembly with maker-checker is read, whatever the pending counter says:
-// a sale is rare, and the records are decoded only as far as voter and
-// status.
+// waitingBallot finds the first ballot of the voter that waits for
+// confirmation (maker-checker), by the voter's record.
 func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok bool, err error) {
-	p, err := getProgress(tx, a)
-	if err != nil || (p.Pending == 0 && !a.Settings.MakerChecker) {
+	var vr voterRecord
+	if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, voter), &vr); err != nil || len(vr.Waiting) == 0 {
 		return w, false, err
 	}
-	err = tx.Scan(store.Ballots, store.Prefix(a.ID), nil, func(k, v []byte) (bool, error) {
-		var br struct {
-			Seq    uint64       `json:"seq"`
-			ID     string       `json:"id"`
-			Voter  string       `json:"voter"`
-			Status BallotStatus `json:"status"`
-		}
-		if err := json.Unmarshal(v, &br); err != nil {
-			return false, fmt.Errorf("assembly: corrupt ballot %q: %w", k, err)
-		}
-		if br.Status == Pending && br.Voter == voter {
-			w, ok = BallotRecord{Seq: br.Seq, ID: br.ID, Voter: br.Voter, Status: br.Status}, true
-		}
-		return !ok, nil
-	})
-	return w, ok, err
+	w, err = getBallot(tx, a.ID, vr.Waiting[0])
+	return w, err == nil, err
 }

@@ -42,6 +42,10 @@ var (
 	// ErrNotConfirmed: a phone or visit ballot still waited for a second
 	// staff member's confirmation when the vote closed.
 	ErrNotConfirmed = errors.New("the ballot was not confirmed by a second staff member before the vote closed")
+	// ErrVoterWaiting: where votes may not be changed, a ballot of the
+	// voter waits for a second staff member's check; it decides, and the
+	// voter may vote again only if it is rejected.
+	ErrVoterWaiting = errors.New("a ballot of the voter waits for a second staff member's check")
 )
 
 // refusalCodes name the refusals in stored ballot records, so that a
@@ -51,6 +55,7 @@ var refusalCodes = map[string]error{
 	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
 	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot, "EARLY_BALLOT": ErrEarlyBallot,
 	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey, "REJECTED_AT_CHECK": ErrRejectedAtCheck,
+	"BALLOT_WAITING": ErrVoterWaiting,
 }
 
 // RefusalOf is a refused ballot's reason as its sentinel error (ErrAlreadyVoted, ErrNotConfirmed…):
@@ -108,6 +113,9 @@ type Refusal struct {
 	// Counted is, for ErrAlreadyVoted, the id of the ballot that counts
 	// for the voter (GetBallotReceipt takes it).
 	Counted string
+	// Waiting is, for ErrVoterWaiting, the id of the voter's ballot that
+	// waits for its check, while it waits.
+	Waiting string
 	// Received is set on the refusal of a ballot sent again: when it was
 	// first received and refused (the answer is that one's, replayed).
 	Received time.Time
@@ -496,13 +504,22 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		p.out.Record, p.out.Replayed = br, true
 		if br.Status == Refused {
 			p.refusal = &Refusal{Reason: RefusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq, Received: br.Received}
-			if p.refusal.Reason == ErrAlreadyVoted {
+			if p.refusal.Reason == ErrAlreadyVoted || p.refusal.Reason == ErrVoterWaiting {
 				var vr voterRecord
 				if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, br.Voter), &vr); err != nil {
 					return err
 				}
 				if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
 					return err
+				}
+				// The waiting ballot while it waits; once confirmed, the
+				// replay names it as the one that counts.
+				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) > 0 {
+					w, err := getBallot(tx, s.Assembly, vr.Waiting[0])
+					if err != nil {
+						return err
+					}
+					p.refusal.Waiting = w.ID
 				}
 			}
 		}
@@ -556,11 +573,23 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	if err != nil {
 		return err
 	}
+	var waiting BallotRecord
+	if reason == nil && len(vr.Waiting) > 0 && !rec.Settings.AllowRevote {
+		// Where votes may not be changed the first ballot of a voter
+		// decides, and one waiting for its check is one: another ballot,
+		// sent meanwhile (by the platform, or taken by another member of
+		// staff), would otherwise count before it, and the order of the
+		// checks would decide which counts.
+		if waiting, err = getBallot(tx, s.Assembly, vr.Waiting[0]); err != nil {
+			return err
+		}
+		reason, detail = ErrVoterWaiting, waitingDetail(&waiting, b.Voter)
+	}
 	switch {
 	case reason != nil:
 		br.Status, br.Reason, br.ReasonCode = Refused, reasonText(reason, detail), refusalCode(reason)
 		prog.Refused++
-		p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq}
+		p.refusal = &Refusal{Reason: reason, Detail: br.Reason, BallotID: id, Seq: br.Seq, Waiting: waiting.ID}
 		if reason == ErrAlreadyVoted {
 			if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
 				return err
@@ -569,6 +598,10 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
 		br.Status = Pending
 		prog.Pending++
+		vr.Waiting = append(vr.Waiting, br.Seq)
+		if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, b.Voter), vr); err != nil {
+			return err
+		}
 	default:
 		br.Status = Accepted
 	}
@@ -587,6 +620,13 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	}
 	p.out.Record = br
 	return nil
+}
+
+// waitingDetail is ErrVoterWaiting's particulars: the voter's ballot w
+// waits for its check.
+func waitingDetail(w *BallotRecord, voter string) string {
+	return fmt.Sprintf("ballot %d (%s) of %s, taken by %s; it counts once confirmed, and if it is rejected the voter may vote again with a new ballot",
+		w.Seq, w.ID, voter, w.Channel)
 }
 
 // finishOutcome signs the receipt of a counted ballot and adds the log
@@ -992,6 +1032,9 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 			return err
 		}
 		p.Pending--
+		if err := unwait(tx, assemblyID, b.Voter, br.Seq); err != nil {
+			return err
+		}
 		lw, err := r.logWriter(tx, assemblyID, now)
 		if err != nil {
 			return err
@@ -1198,6 +1241,9 @@ type NonVoter struct {
 	Figures tally.Figures
 	// Phone is the full number for the caller to mask.
 	Phone string
+	// Waiting is the id of the voter's ballot that waits for its check,
+	// if one does.
+	Waiting string
 }
 
 // NonVoters lists the voters who have not voted yet, in voter order.
@@ -1218,6 +1264,13 @@ func (r *Registry) NonVoters(ctx context.Context, assemblyID string) ([]NonVoter
 			}
 			voter := string(k[len(assemblyID)+1:])
 			nv := NonVoter{Voter: voter, Units: vr.Units, Figures: vr.Figures.Tally()}
+			if len(vr.Waiting) > 0 {
+				w, err := getBallot(tx, assemblyID, vr.Waiting[0])
+				if err != nil {
+					return false, err
+				}
+				nv.Waiting = w.ID
+			}
 			if voter != audit.DeveloperVoter {
 				if nv.Phone, err = roll.OwnerPhoneTx(tx, rec.CommunityID, voter); err != nil && !errors.Is(err, roll.ErrOwnerNotFound) {
 					return false, err

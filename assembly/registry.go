@@ -376,6 +376,26 @@ type voterRecord struct {
 	// Counted is the sequence number of the voter's counted ballot, 0 if
 	// none.
 	Counted uint64 `json:"counted,omitempty"`
+	// Waiting are the sequence numbers of the voter's ballots that wait
+	// for a second staff member's check (maker-checker), in order. Kept
+	// from schema version 4 on (the upgrade fills it in).
+	Waiting []uint64 `json:"waiting,omitempty"`
+}
+
+// unwait takes ballot seq off its voter's waiting ballots: it was
+// confirmed, rejected, or refused at the close.
+func unwait(tx store.Tx, assemblyID, voter string, seq uint64) error {
+	var vr voterRecord
+	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, voter), &vr)
+	if err != nil || !ok {
+		return err
+	}
+	i := slices.Index(vr.Waiting, seq)
+	if i < 0 {
+		return nil
+	}
+	vr.Waiting = slices.Delete(vr.Waiting, i, i+1)
+	return store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, voter), &vr)
 }
 
 // another tells why the voter may not cast a ballot besides the one that
@@ -672,6 +692,9 @@ func refuseUnconfirmed(tx store.Tx, lw *logWriter, a *Assembly) error {
 			return err
 		}
 		if err := putBallot(tx, a.ID, &br); err != nil {
+			return err
+		}
+		if err := unwait(tx, a.ID, br.Voter, br.Seq); err != nil {
 			return err
 		}
 		p.Refused++

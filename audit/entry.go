@@ -96,11 +96,16 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // Rules is the version of the procedure rules an assembly published now
 // follows, logged in its agenda (AgendaEntry.Rules; 0 where it is absent).
 // The server refuses unconfirmed ballots at the close, keeps a sold unit's
-// ballot unchanged, refuses early ballots and has a sale wait for its
-// seller's pending ballot in every assembly, these being what DESIGN §2
-// asks; for logs of earlier rules the verifier also accepts what the
+// ballot unchanged, refuses early ballots, has a sale wait for its
+// seller's pending ballot and refuses a ballot while one of its voter's
+// waits in every assembly, these being what DESIGN §2 asks (one ballot per
+// voter, the first deciding where votes may not be changed); for logs of earlier rules the verifier also accepts what the
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
+//   - 4: where votes may not be changed, no ballot of a voter is taken
+//     while another of theirs waits for confirmation (it is refused,
+//     BALLOT_WAITING): the waiting ballot decides, and only its rejection
+//     lets the voter vote again.
 //   - 3: a unit's sale is not recorded while a ballot of its voter waits
 //     for confirmation (it is confirmed or rejected first).
 //   - 2: a ballot dated before voting opened, or recording a call, visit
@@ -112,7 +117,7 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //   - 0: the window counted from the close to the second (days × 24 h);
 //     ballots could be left waiting at the close; a seller could change a
 //     kept ballot where votes may be changed.
-const Rules = 3
+const Rules = 4
 
 // EarlyWording tells whether an assembly of these procedure rules has its
 // result's explanations worded as before rules 3 (tally.Assembly's

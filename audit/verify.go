@@ -151,9 +151,10 @@ type verifier struct {
 	// ballots by sequence number; counted by voter
 	ballots  map[uint64]*verifiedBallot
 	counted  map[string]uint64
-	kept     map[string]string // voter → a unit they sold after voting: their ballot stays as cast
-	closing  bool              // unconfirmed ballots are being refused: CLOSE comes next
-	expectSS *StatusEntry      // a SUPERSEDED entry that must come next
+	kept     map[string]string   // voter → a unit they sold after voting: their ballot stays as cast
+	waiting  map[string][]uint64 // voter → their ballots waiting for confirmation
+	closing  bool                // unconfirmed ballots are being refused: CLOSE comes next
+	expectSS *StatusEntry        // a SUPERSEDED entry that must come next
 	closed   bool
 	result   *tally.Result
 	// certs are the committee's signatures, in the order they were
@@ -204,7 +205,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 		return nil, fail("log-key", -1, "the export's log key %q is not the pinned %q: these checkpoints were not signed by that server", b.Keys.LogVerifier, trust.LogVerifier)
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
-		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{},
+		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{}, waiting: map[string][]uint64{},
 		people: map[string]bool{}, retired: map[string]bool{}, revoked: map[string]time.Time{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
@@ -485,7 +486,8 @@ func (v *verifier) replay(e *Entry) error {
 			if e.Status.Status != "REFUSED" || e.Status.ID != vb.id {
 				return fail("status", i, "ballot %d changed to %s without a confirmation: only an unconfirmed ballot's refusal at the close has none", e.Status.Seq, e.Status.Status)
 			}
-			vb.status, v.closing = "REFUSED", true
+			v.settle(e.Status.Seq, "REFUSED")
+			v.closing = true
 			return nil
 		}
 		// The confirmation is signed by another staff member than the one
@@ -509,7 +511,7 @@ func (v *verifier) replay(e *Entry) error {
 		case !ed25519.Verify(k.PublicKey, ConfirmationStatement(v.b.Keys.Assembly, e.Status.ID), e.Status.Signature):
 			return fail("ballot-signature", i, "the confirmation of ballot %d does not verify", e.Status.Seq)
 		}
-		vb.status = e.Status.Status
+		v.settle(e.Status.Seq, e.Status.Status)
 		if e.Status.Status == "ACCEPTED" {
 			return v.count(i, e.Status.Seq, vb.b.Voter)
 		}
@@ -664,11 +666,18 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		if v.agenda.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit) {
 			return fail("status", i, "ballot %d (%s) counted without a second staff member's confirmation", be.Seq, b.Channel)
 		}
+		if err := v.notWhileWaiting(i, be.Seq, b.Voter); err != nil {
+			return err
+		}
 		return v.count(i, be.Seq, b.Voter)
 	case "PENDING_CONFIRMATION":
 		if !v.agenda.MakerChecker {
 			return fail("status", i, "ballot %d pending confirmation, but the assembly has no maker-checker", be.Seq)
 		}
+		if err := v.notWhileWaiting(i, be.Seq, b.Voter); err != nil {
+			return err
+		}
+		v.waiting[b.Voter] = append(v.waiting[b.Voter], be.Seq)
 		return nil
 	}
 	return fail("status", i, "ballot %d has status %q", be.Seq, be.Status)
@@ -790,7 +799,27 @@ func (v *verifier) reject(i int, at time.Time, r *RejectionEntry) error {
 	case !ed25519.Verify(k.PublicKey, RejectionStatement(v.b.Keys.Assembly, r.ID, r.Reason), r.Signature):
 		return fail("ballot-signature", i, "the rejection of ballot %d does not verify", r.Seq)
 	}
-	vb.status = "REFUSED"
+	v.settle(r.Seq, "REFUSED")
+	return nil
+}
+
+// settle gives the ballot seq, which waited for confirmation, its status.
+func (v *verifier) settle(seq uint64, status string) {
+	vb := v.ballots[seq]
+	vb.status = status
+	w := v.waiting[vb.b.Voter]
+	if i := slices.Index(w, seq); i >= 0 {
+		v.waiting[vb.b.Voter] = slices.Delete(w, i, i+1)
+	}
+}
+
+// notWhileWaiting checks, from rules 4 on and where votes may not be
+// changed, that no ballot of a voter is taken (counted, or waiting itself)
+// while another of theirs waits for confirmation: the waiting one decides.
+func (v *verifier) notWhileWaiting(i int, seq uint64, voter string) error {
+	if w := v.waiting[voter]; len(w) > 0 && v.agenda.Rules >= 4 && !v.agenda.AllowRevote {
+		return fail("one-ballot", i, "ballot %d of voter %s taken while their ballot %d waits for confirmation: that one decides (it counts once confirmed)", seq, voter, w[0])
+	}
 	return nil
 }
 

@@ -358,7 +358,7 @@ func (s *assemblyService) ListNonVoters(ctx context.Context, req *ov.ListNonVote
 		if b := req.GetBuilding(); b != "" && !slices.ContainsFunc(nv.Units, func(u string) bool { return roll.BuildingOf(u) == b }) {
 			continue
 		}
-		resp.NonVoters = append(resp.NonVoters, &ov.NonVoter{Voter: nv.Voter, UnitIds: nv.Units, Figures: figures(nv.Figures), MaskedPhone: roll.MaskPhone(nv.Phone)})
+		resp.NonVoters = append(resp.NonVoters, &ov.NonVoter{Voter: nv.Voter, UnitIds: nv.Units, Figures: figures(nv.Figures), MaskedPhone: roll.MaskPhone(nv.Phone), WaitingBallotId: nv.Waiting})
 	}
 	return resp, nil
 }

@@ -89,6 +89,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrNotPending, codes.FailedPrecondition, "NOT_PENDING", "该选票不在待复核状态"},
 	{assembly.ErrSameStaff, codes.FailedPrecondition, "SAME_STAFF", "复核人须与录入人不同"},
 	{assembly.ErrBallotWaiting, codes.FailedPrecondition, "BALLOT_WAITING", "该房屋业主有待复核的选票：请先复核计入或驳回，再登记过户"},
+	{assembly.ErrVoterWaiting, codes.FailedPrecondition, "BALLOT_WAITING", "该业主已有一张选票待第二名工作人员复核，以该票为准：本票不计入并已登记；该票若被驳回，业主可重新投票"},
 	{assembly.ErrObjectionWindow, codes.FailedPrecondition, "OBJECTION_WINDOW_OPEN", "询异期尚未结束，暂不能认证"},
 	{assembly.ErrOpenObjections, codes.FailedPrecondition, "OBJECTIONS_UNANSWERED", "尚有异议未答复，暂不能认证"},
 	{assembly.ErrNotMember, codes.PermissionDenied, "NOT_COMMITTEE_MEMBER", "该密钥不属于本次会议的认证委员"},
@@ -134,6 +135,9 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		var ref *assembly.Refusal
 		if errors.As(err, &ref) && ref.BallotID != "" {
 			md := map[string]string{"ballot_id": ref.BallotID}
+			if ref.Waiting != "" {
+				md["waiting_ballot_id"] = ref.Waiting
+			}
 			if ref.Counted != "" {
 				md["counted_ballot_id"] = ref.Counted
 			}

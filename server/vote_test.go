@@ -1636,6 +1636,129 @@ func metadataCtx(ctx context.Context, tok string) context.Context {
 }
 
 // rejection is a maker-checker rejection of a ballot signed by s.
+// TestAWaitingBallotDecides: where votes may not be changed, a phone or
+// visit ballot that waits for its check (maker-checker) is the voter's
+// ballot. A ballot the platform sends meanwhile, and one another staff
+// member takes, are refused BALLOT_WAITING (stored and logged, naming the
+// waiting one), so that neither counts before it and the order of the
+// checks decides nothing; the voter is listed among the non-voters as
+// waiting. Once the waiting ballot is confirmed it counts, and a refused
+// ballot sent again names it as the one that counts; once one is
+// rejected, the voter votes again. Offline, a log in which a ballot counts
+// while another of its voter's waits fails (procedure rules 4), and the
+// same log under rules 3 replays.
+func TestAWaitingBallotDecides(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	phone := v.pendingPhone(t, 60)
+
+	pb, ps := v.ballotFor(60, ballot.Platform, "OPPOSE")
+	platform, platformSig := v.sign(t, pb, ps)
+	_, err := v.submit(t, platform, platformSig, ballot.Platform)
+	if server.ReasonOf(err) != "BALLOT_WAITING" || status.Code(err) != codes.FailedPrecondition || metadataOf(err)["waiting_ballot_id"] != phone.GetBallotId() ||
+		metadataOf(err)["ballot_id"] != ballot.ID(platform) || !strings.Contains(server.ZhOf(err), "待第二名工作人员复核") {
+		t.Fatalf("the platform's ballot while the phone ballot waits: %v (%s, metadata %v), want BALLOT_WAITING naming %s", err, server.ZhOf(err), metadataOf(err), phone.GetBallotId())
+	}
+	// Another staff member, visiting, takes the voter's ballot too.
+	vb, _ := v.ballotFor(60, ballot.Visit, "OPPOSE")
+	vb.Attestation.StaffID, vb.KeyID = v.staff2.id, v.staff2.keyID()
+	visit, visitSig := v.sign(t, vb, v.staff2)
+	if _, err := v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: visit, Signature: visitSig}); server.ReasonOf(err) != "BALLOT_WAITING" {
+		t.Fatalf("a visit ballot while the phone ballot waits: %v, want BALLOT_WAITING", err)
+	}
+	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := map[string]string{}
+	for _, n := range nv.GetNonVoters() {
+		if n.GetWaitingBallotId() != "" {
+			waiting[n.GetVoter()] = n.GetWaitingBallotId()
+		}
+	}
+	if len(waiting) != 1 || waiting[v.owners[60]] != phone.GetBallotId() {
+		t.Errorf("non-voters waiting for a check: %v, want only %s with %s", waiting, v.owners[60], phone.GetBallotId())
+	}
+
+	// Offline: the refusals are logged; a log in which the platform's
+	// ballot counted while the phone ballot waited does not verify under
+	// rules 4, and replays under rules 3, which did not have the rule.
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify(export with refusals while a ballot waits) = %v", err)
+	}
+	counted := cloneFiles(files)
+	editEntries(counted, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindBallot && e.Ballot.ID == ballot.ID(platform) {
+			e.Ballot.Status, e.Ballot.Reason = "ACCEPTED", ""
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, counted, "one-ballot", "waits for confirmation", "a ballot counted while another of its voter's waited")
+	editEntries(counted, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindAgenda {
+			e.Agenda.Rules = 3
+			counted[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			return true
+		}
+		return false
+	})
+	// (The replay takes it; the edits are then found by the signed
+	// checkpoints alone.)
+	wantDiscrepancy(t, counted, "merkle-root", "an entry was changed", "the same log under procedure rules 3")
+
+	c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(phone.GetBallotId(), v.staff2))
+	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("confirming the waiting ballot: %v %v, want ACCEPTED", c.GetStatus(), err)
+	}
+	_, err = v.submit(t, platform, platformSig, ballot.Platform)
+	if md := metadataOf(err); server.ReasonOf(err) != "BALLOT_WAITING" || md["replayed"] != "true" || md["counted_ballot_id"] != phone.GetBallotId() || md["waiting_ballot_id"] != "" {
+		t.Errorf("the refused ballot sent again after the confirmation: %v (metadata %v), want BALLOT_WAITING replayed, naming the counted ballot", err, md)
+	}
+	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if agree := p.GetMotions()[0].GetChoices()[0]; agree.GetFigures().GetHead() != 1 || p.GetCounted() != 1 || p.GetRefused() != 2 || p.GetPending() != 0 {
+		t.Errorf("progress: agree %v, %d counted, %d refused, %d pending; want the phone ballot's AGREE alone, 2 refused", agree.GetFigures(), p.GetCounted(), p.GetRefused(), p.GetPending())
+	}
+
+	// A rejected ballot decides nothing: the voter votes again.
+	wrong := v.pendingPhone(t, 61)
+	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(wrong.GetBallotId(), "业主称未接到电话", v.staff2)); err != nil {
+		t.Fatal(err)
+	}
+	v.cast(t, 61, ballot.Platform, "OPPOSE")
+	nv, err = v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nv.GetNonVoters() {
+		if n.GetWaitingBallotId() != "" || n.GetVoter() == v.owners[60] || n.GetVoter() == v.owners[61] {
+			t.Errorf("non-voter %s (waiting %q) after the check", n.GetVoter(), n.GetWaitingBallotId())
+		}
+	}
+	// A ballot left waiting is refused at the close, and the voter's
+	// record no longer holds it.
+	left := v.pendingPhone(t, 62)
+	v.closeAndResult(t)
+	if p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly}); p.GetCounted() != 2 || p.GetPending() != 0 {
+		t.Errorf("at the close: %d counted, %d pending; want 2 and 0", p.GetCounted(), p.GetPending())
+	}
+	if r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: left.GetBallotId()}); err != nil || r.GetReasonCode() != "NOT_CONFIRMED" {
+		t.Errorf("the ballot left waiting: %v %v, want refused NOT_CONFIRMED", r.GetReasonCode(), err)
+	}
+	nv, err = v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nv.GetNonVoters() {
+		if n.GetWaitingBallotId() != "" {
+			t.Errorf("after the close, non-voter %s still waits for ballot %s", n.GetVoter(), n.GetWaitingBallotId())
+		}
+	}
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify(the closed assembly) = %v", err)
+	}
+}
+
 func (v *vote) rejection(ballotID, reason string, s signer) *ov.RejectBallotRequest {
 	return &ov.RejectBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballotID, Reason: reason, KeyId: s.keyID(),
 		Signature: ed25519.Sign(s.priv, audit.RejectionStatement(v.assembly, ballotID, reason))}

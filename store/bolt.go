@@ -137,7 +137,37 @@ func (b *Bolt) openJournal(path string) error {
 		}
 		return err
 	}
-	err := b.db.Update(func(btx *bolt.Tx) error {
+	// The journal is read before anything is written: a journal that
+	// cannot be read (damaged, unreadable) leaves the file as it was, in
+	// the schema of the program that wrote it, for that program or a
+	// person to look at. Its records, written by that program, are
+	// applied before the file is brought to the current schema, in the
+	// same transaction: a migration sees every acknowledged write.
+	err := b.db.View(func(btx *bolt.Tx) error {
+		readMeta(btx)
+		v, err := readVersion(&boltTx{tx: btx})
+		if err == nil && v == 0 && btx.ForEach(func([]byte, *bolt.Bucket) error { return errStop }) != nil {
+			// Version 0 is a new, empty file.
+			return fmt.Errorf("store: %s is not an ownervote database: it holds data but no schema version", path)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var segs []segment
+	var recs []*record
+	if id != nil {
+		if segs, recs, err = readUnapplied(dir, id, applied); err != nil {
+			return err
+		}
+	}
+	err = b.db.Update(func(btx *bolt.Tx) error {
+		if len(recs) > 0 {
+			if err := applyRecords(btx, recs); err != nil {
+				return fmt.Errorf("store: applying the journal: %w", err)
+			}
+		}
 		for _, name := range buckets {
 			if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return err
@@ -146,7 +176,6 @@ func (b *Bolt) openJournal(path string) error {
 		if err := migrate(&boltTx{tx: btx}); err != nil {
 			return err
 		}
-		readMeta(btx)
 		if id == nil {
 			id = make([]byte, journalIDLen)
 			if _, err := rand.Read(id); err != nil {
@@ -159,14 +188,7 @@ func (b *Bolt) openJournal(path string) error {
 	if err != nil {
 		return err
 	}
-	segs, recs, err := readUnapplied(dir, id, applied)
-	if err != nil {
-		return err
-	}
 	if len(recs) > 0 {
-		if err := b.db.Update(func(btx *bolt.Tx) error { return applyRecords(btx, recs) }); err != nil {
-			return fmt.Errorf("store: applying the journal: %w", err)
-		}
 		applied = recs[len(recs)-1].seq
 	}
 	// Everything readable is applied: the old segments (and a torn frame at
@@ -189,6 +211,8 @@ func (b *Bolt) openJournal(path string) error {
 	})
 	return err
 }
+
+var errStop = errors.New("stop")
 
 // readUnapplied reads the journal's segments and the records in them after
 // applied, checking that nothing is missing.

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"slices"
 )
 
-// The buckets of schema versions 1 to 3. Keys inside community-scoped buckets start
+// The buckets of schema versions 1 to 4. Keys inside community-scoped buckets start
 // with the community id and a zero byte (see Key).
 const (
 	// Meta holds the schema version under "schema_version" and, from
@@ -38,7 +41,8 @@ const (
 	// AssemblyUnits maps assembly id, 0, unit id to the frozen roll's unit.
 	AssemblyUnits Bucket = "assembly_units"
 	// AssemblyVoters maps assembly id, 0, voter to the voter's frozen
-	// figures and the sequence number of their counted ballot.
+	// figures, the sequence number of their counted ballot and, from
+	// version 4, those of their ballots waiting for confirmation.
 	AssemblyVoters Bucket = "assembly_voters"
 	// Ballots maps assembly id, 0, big-endian sequence number to a ballot
 	// record: accepted, pending, superseded or refused with its reason.
@@ -82,8 +86,11 @@ var ProxyKey = []byte("proxy")
 // write journal (journal.go): a program that reads version 1 would not see
 // the writes still in it. Version 3 keeps the latest hour's count of an
 // assembly's ballots in its Progress record ("hour", "hour_count"), which
-// a program that reads version 2 would drop at its next write.
-const SchemaVersion = 3
+// a program that reads version 2 would drop at its next write. Version 4
+// keeps, in a voter's AssemblyVoters record, the sequence numbers of their
+// ballots waiting for confirmation ("waiting"), which the intake reads
+// instead of the ballots and a program that reads version 3 would not keep.
+const SchemaVersion = 4
 
 var schemaVersionKey = []byte("schema_version")
 
@@ -100,6 +107,63 @@ var migrations = map[uint64]func(Tx) error{
 	1: func(Tx) error { return nil },
 	// Version 2 records read as they are.
 	2: func(Tx) error { return nil },
+	3: indexWaitingBallots,
+}
+
+// indexWaitingBallots lists, in each voter's AssemblyVoters record, the
+// sequence numbers of their ballots whose status is PENDING_CONFIRMATION
+// (in sequence order; the field "waiting").
+func indexWaitingBallots(tx Tx) error {
+	waiting := map[string][]uint64{} // by the voter record's key
+	var keys []string
+	err := tx.Scan(Ballots, nil, nil, func(k, v []byte) (bool, error) {
+		var br struct {
+			Seq    uint64 `json:"seq"`
+			Voter  string `json:"voter"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(v, &br); err != nil {
+			return false, fmt.Errorf("ballot %q: %w", k, err)
+		}
+		if br.Status != "PENDING_CONFIRMATION" {
+			return true, nil
+		}
+		assembly, _, ok := bytes.Cut(k, []byte{0})
+		if !ok {
+			return false, fmt.Errorf("ballot key %q has no assembly id", k)
+		}
+		vk := string(Key(string(assembly), br.Voter))
+		if waiting[vk] == nil {
+			keys = append(keys, vk)
+		}
+		waiting[vk] = append(waiting[vk], br.Seq)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(keys)
+	for _, vk := range keys {
+		raw := tx.Get(AssemblyVoters, []byte(vk))
+		if raw == nil {
+			// A voter whose unit was sold, before a sale had to wait
+			// for the check: the ballot is refused when confirmed.
+			continue
+		}
+		var rec map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("voter %q: %w", vk, err)
+		}
+		seqs := waiting[vk]
+		slices.Sort(seqs)
+		if rec["waiting"], err = json.Marshal(seqs); err != nil {
+			return err
+		}
+		if err := PutJSON(tx, AssemblyVoters, []byte(vk), rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate brings the database to SchemaVersion, or fails with ErrSchemaTooNew.

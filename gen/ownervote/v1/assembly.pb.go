@@ -747,6 +747,9 @@ type Settings struct {
 	// A voter may change their vote until closing; the last ballot counts.
 	AllowRevote bool `protobuf:"varint,4,opt,name=allow_revote,json=allowRevote,proto3" json:"allow_revote,omitempty"`
 	// Phone and visit ballots count only after a second staff member confirms.
+	// (Paper ballots are not checked so: the sheet, its serial and its scan's
+	// hash are their evidence.) Where votes may not be changed, no other
+	// ballot of the voter is taken while one waits (BALLOT_WAITING).
 	MakerChecker bool `protobuf:"varint,5,opt,name=maker_checker,json=makerChecker,proto3" json:"maker_checker,omitempty"`
 	// The most voters one proxy holder may act for; 0 for no cap.
 	ProxyCap int32 `protobuf:"varint,6,opt,name=proxy_cap,json=proxyCap,proto3" json:"proxy_cap,omitempty"`
@@ -3668,12 +3671,15 @@ func (x *ListNonVotersRequest) GetBuilding() string {
 type NonVoter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Owner id, or "developer".
-	Voter         string   `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
-	UnitIds       []string `protobuf:"bytes,2,rep,name=unit_ids,json=unitIds,proto3" json:"unit_ids,omitempty"`
-	Figures       *Figures `protobuf:"bytes,3,opt,name=figures,proto3" json:"figures,omitempty"`
-	MaskedPhone   string   `protobuf:"bytes,4,opt,name=masked_phone,json=maskedPhone,proto3" json:"masked_phone,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Voter       string   `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
+	UnitIds     []string `protobuf:"bytes,2,rep,name=unit_ids,json=unitIds,proto3" json:"unit_ids,omitempty"`
+	Figures     *Figures `protobuf:"bytes,3,opt,name=figures,proto3" json:"figures,omitempty"`
+	MaskedPhone string   `protobuf:"bytes,4,opt,name=masked_phone,json=maskedPhone,proto3" json:"masked_phone,omitempty"`
+	// The voter's ballot that waits for a second staff member's check
+	// (maker-checker), if one does: the voter has voted, pending the check.
+	WaitingBallotId string `protobuf:"bytes,5,opt,name=waiting_ballot_id,json=waitingBallotId,proto3" json:"waiting_ballot_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NonVoter) Reset() {
@@ -3730,6 +3736,13 @@ func (x *NonVoter) GetFigures() *Figures {
 func (x *NonVoter) GetMaskedPhone() string {
 	if x != nil {
 		return x.MaskedPhone
+	}
+	return ""
+}
+
+func (x *NonVoter) GetWaitingBallotId() string {
+	if x != nil {
+		return x.WaitingBallotId
 	}
 	return ""
 }
@@ -6246,12 +6259,13 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
 	"assemblyId\x12\x1a\n" +
-	"\bbuilding\x18\x03 \x01(\tR\bbuilding\"\x8f\x01\n" +
+	"\bbuilding\x18\x03 \x01(\tR\bbuilding\"\xbb\x01\n" +
 	"\bNonVoter\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x19\n" +
 	"\bunit_ids\x18\x02 \x03(\tR\aunitIds\x12/\n" +
 	"\afigures\x18\x03 \x01(\v2\x15.ownervote.v1.FiguresR\afigures\x12!\n" +
-	"\fmasked_phone\x18\x04 \x01(\tR\vmaskedPhone\"N\n" +
+	"\fmasked_phone\x18\x04 \x01(\tR\vmaskedPhone\x12*\n" +
+	"\x11waiting_ballot_id\x18\x05 \x01(\tR\x0fwaitingBallotId\"N\n" +
 	"\x15ListNonVotersResponse\x125\n" +
 	"\n" +
 	"non_voters\x18\x01 \x03(\v2\x16.ownervote.v1.NonVoterR\tnonVoters\"V\n" +

@@ -78,7 +78,11 @@ type AssemblyServiceClient interface {
 	// ErrorInfo metadata names the ballot (ballot_id: the SHA-256 of the bytes
 	// sent, whether or not they parse); ALREADY_VOTED's also the ballot that
 	// counts for the voter (counted_ballot_id), which its message names too
-	// ("ballot 17 (<id>) counts for <voter>"). Refusals that concern the bytes
+	// ("ballot 17 (<id>) counts for <voter>"). Where votes may not be changed,
+	// a ballot sent while one of its voter's waits for a second staff
+	// member's check (maker-checker) is refused BALLOT_WAITING, naming that
+	// one (waiting_ballot_id, while it waits): it decides, and only its
+	// rejection lets the voter vote again (with a new ballot). Refusals that concern the bytes
 	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
 	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
 	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
@@ -124,7 +128,10 @@ type AssemblyServiceClient interface {
 	// the vote closes or the client leaves.
 	WatchProgress(ctx context.Context, in *WatchProgressRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Progress], error)
 	// ListNonVoters lists the voters who have not voted yet, for the phone
-	// campaign.
+	// campaign: those without a counted ballot, each with the ballot of
+	// theirs that waits for a second staff member's check, if one does
+	// (waiting_ballot_id; where votes may not be changed, no other ballot of
+	// theirs is taken meanwhile).
 	ListNonVoters(ctx context.Context, in *ListNonVotersRequest, opts ...grpc.CallOption) (*ListNonVotersResponse, error)
 	// GetResult returns the result once the vote has closed.
 	GetResult(ctx context.Context, in *GetResultRequest, opts ...grpc.CallOption) (*AssemblyResult, error)
@@ -498,7 +505,11 @@ type AssemblyServiceServer interface {
 	// ErrorInfo metadata names the ballot (ballot_id: the SHA-256 of the bytes
 	// sent, whether or not they parse); ALREADY_VOTED's also the ballot that
 	// counts for the voter (counted_ballot_id), which its message names too
-	// ("ballot 17 (<id>) counts for <voter>"). Refusals that concern the bytes
+	// ("ballot 17 (<id>) counts for <voter>"). Where votes may not be changed,
+	// a ballot sent while one of its voter's waits for a second staff
+	// member's check (maker-checker) is refused BALLOT_WAITING, naming that
+	// one (waiting_ballot_id, while it waits): it decides, and only its
+	// rejection lets the voter vote again (with a new ballot). Refusals that concern the bytes
 	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
 	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
 	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
@@ -544,7 +555,10 @@ type AssemblyServiceServer interface {
 	// the vote closes or the client leaves.
 	WatchProgress(*WatchProgressRequest, grpc.ServerStreamingServer[Progress]) error
 	// ListNonVoters lists the voters who have not voted yet, for the phone
-	// campaign.
+	// campaign: those without a counted ballot, each with the ballot of
+	// theirs that waits for a second staff member's check, if one does
+	// (waiting_ballot_id; where votes may not be changed, no other ballot of
+	// theirs is taken meanwhile).
 	ListNonVoters(context.Context, *ListNonVotersRequest) (*ListNonVotersResponse, error)
 	// GetResult returns the result once the vote has closed.
 	GetResult(context.Context, *GetResultRequest) (*AssemblyResult, error)

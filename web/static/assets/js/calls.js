@@ -76,7 +76,10 @@ export async function callsPage(ctx) {
     draw(p, nvResp.non_voters || [], calls);
   };
 
-  const draw = (p, nonVoters, calls) => {
+  const draw = (p, all, calls) => {
+    // A voter whose ballot waits for its check has voted: not one to call.
+    const nonVoters = all.filter((nv) => !nv.waiting_ballot_id);
+    const waiting = all.length - nonVoters.length;
     const buildings = [...new Set(nonVoters.flatMap((nv) => nv.unit_ids.map(buildingOf)).filter(Boolean))]
       .sort((x, y) => x.localeCompare(y, undefined, { numeric: true }));
     const shown = nonVoters.filter((nv) => !state.building || nv.unit_ids.some((u) => buildingOf(u) === state.building));
@@ -87,9 +90,10 @@ export async function callsPage(ctx) {
       h('label', { for: selId }, t('calls.building')),
       h('select', {
         id: selId, 'data-testid': 'building',
-        onchange: (ev) => { state.building = ev.target.value; draw(p, nonVoters, calls); },
+        onchange: (ev) => { state.building = ev.target.value; draw(p, all, calls); },
       }, h('option', { value: '' }, t('calls.allBuildings')), buildings.map((b) => h('option', { value: b, selected: b === state.building }, b))),
-      h('span', { class: 'muted', 'data-testid': 'callcount' }, t('calls.count', { n: fmtInt(shown.length) })));
+      h('span', { class: 'muted', 'data-testid': 'callcount' }, t('calls.count', { n: fmtInt(shown.length) })),
+      waiting > 0 ? h('span', { class: 'muted', 'data-testid': 'callwaiting' }, ' · ', t('calls.waiting', { n: fmtInt(waiting) })) : null);
     const canAct = VOTING.includes(a.state);
     replace(list, filter, canAct ? null : h('p', { class: 'alert' }, t('calls.closed')),
       h('ol', { class: 'calls' }, ranked.map((r, i) => row(r, i + 1, calls[r.nv.voter] || [], firstGap, canAct))));

@@ -66,13 +66,19 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   const want = ctx.query.get('voter') || '';
   const voterSel = h('select', { id: ids.voter, required: true, 'data-testid': 'voter' },
     h('option', { value: '' }, t('record.choose')),
-    nonVoters.map((nv) => h('option', { value: nv.voter, selected: nv.voter === want }, `${nv.unit_ids.join('、')} · ${fmtArea(nv.figures.area_m2)} m²`)));
+    nonVoters.map((nv) => {
+      // Where votes may not be changed, a ballot waiting for its check is
+      // the voter's: the server refuses another (BALLOT_WAITING).
+      const waiting = nv.waiting_ballot_id && !(a.settings && a.settings.allow_revote);
+      return h('option', { value: nv.voter, selected: nv.voter === want && !waiting, disabled: waiting, 'data-waiting': waiting ? nv.waiting_ballot_id : null },
+        `${nv.unit_ids.join('、')} · ${fmtArea(nv.figures.area_m2)} m²${waiting ? ' · ' + t('record.waiting') : ''}`);
+    }));
   const search = h('input', {
     id: ids.search, type: 'search', autocomplete: 'off', 'data-testid': 'voter-search',
     oninput: () => {
       const q = search.value.trim();
       for (const o of voterSel.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
-      const first = [...voterSel.options].find((o) => o.value && !o.hidden);
+      const first = [...voterSel.options].find((o) => o.value && !o.hidden && !o.disabled);
       if (q && first && voterSel.selectedOptions[0]?.hidden !== false) voterSel.value = first.value;
       showPhone();
     },
