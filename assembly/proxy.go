@@ -123,21 +123,33 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		}); i >= 0 {
 			p.HolderID, p.HolderTag = all[i].HolderID, all[i].HolderTag
 		}
-		n := 0 // the voters the holder already acts for
+		// The voters the holder acts for: those of their standing
+		// authorisations, and those of withdrawn ones for whom a ballot
+		// the holder cast still counts (a withdrawal frees no place under
+		// the cap while the holder's vote stays in the count).
+		acts := map[string]bool{}
 		for _, q := range all {
 			// A key stays its holder's, a withdrawn authorisation's too
-			// (the log says whose it is); withdrawn ones count toward
-			// no cap.
+			// (the log says whose it is).
 			switch {
 			case q.HolderKeyID == p.HolderKeyID && q.HolderID != "" && q.HolderID != p.HolderID:
 				return l10n.ZH(fmt.Errorf("%w: holder_public_key: another holder's key for proxy ballots; each holder signs with a key of their own", ErrInvalid), "该密钥属于另一位受托人：每位受托人须使用自己的密钥")
-			case !q.Revoked.IsZero():
-			case q.HolderID == p.HolderID || (q.HolderID == "" && q.HolderKeyID == p.HolderKeyID):
-				n++
+			case q.HolderID != p.HolderID && (q.HolderID != "" || q.HolderKeyID != p.HolderKeyID):
+			case q.Revoked.IsZero():
+				acts[q.Voter] = true
+			default:
+				counts, err := holderBallotCounts(tx, assemblyID, &q)
+				if err != nil {
+					return err
+				}
+				if counts {
+					acts[q.Voter] = true
+				}
 			}
 		}
-		if limit := rec.Settings.ProxyCap; limit > 0 && n >= limit {
-			return fmt.Errorf("%w: %s already acts for %d voters (cap %d)", ErrProxyCap, p.HolderName, n, limit)
+		if limit := rec.Settings.ProxyCap; limit > 0 && !acts[p.Voter] && len(acts) >= limit {
+			return l10n.ZH(fmt.Errorf("%w: %s already acts for %s (cap %d; a withdrawn authorisation counts while the holder's ballot under it counts)",
+				ErrProxyCap, p.HolderName, voters(len(acts)), limit), fmt.Sprintf("该受托人已代理%d位业主，达到上限%d位（已撤销的委托，受托人据此所投的选票仍计票时，仍计入上限）", len(acts), limit))
 		}
 		p.Recorded, p.RecordedBy = now, by
 		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
@@ -149,12 +161,32 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 	return p, err
 }
 
+// holderBallotCounts tells whether the ballot that counts for q's voter
+// was cast by q's holder under q.
+func holderBallotCounts(tx store.Tx, assemblyID string, q *Proxy) (bool, error) {
+	var vr voterRecord
+	if ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, q.Voter), &vr); err != nil || !ok || vr.Counted == 0 {
+		return false, err
+	}
+	br, err := getBallot(tx, assemblyID, vr.Counted)
+	return err == nil && br.Channel == ballot.Proxy && br.KeyID == q.HolderKeyID, err
+}
+
+// voters is "1 voter" or "n voters".
+func voters(n int) string {
+	if n == 1 {
+		return "1 voter"
+	}
+	return fmt.Sprintf("%d voters", n)
+}
+
 // WithdrawProxy withdraws a voter's proxy authorisation, on the owner's
 // word or because it was recorded in error: from then on the holder's key
 // signs for the voter no more, the holder acts for one voter fewer under
-// the cap, and another proxy may be recorded. A ballot the holder cast
-// before stays as it is. The reason goes in the public log, so it holds no
-// phone or identity number. Taken between publication and closing.
+// the cap (unless a ballot they cast for the voter counts), and another
+// proxy may be recorded. A ballot the holder cast before stays as it is.
+// The reason goes in the public log, so it holds no phone or identity
+// number. Taken between publication and closing.
 func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason, by string) (Proxy, error) {
 	reason = strings.TrimSpace(reason)
 	if en, zh := ballot.ReasonProblem(reason, "撤销委托的理由"); en != "" {

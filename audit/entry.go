@@ -97,15 +97,18 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // follows, logged in its agenda (AgendaEntry.Rules; 0 where it is absent).
 // The server refuses unconfirmed ballots at the close, keeps a sold unit's
 // ballot unchanged, refuses early ballots, has a sale wait for its
-// seller's pending ballot and refuses a ballot while one of its voter's
-// waits in every assembly, these being what DESIGN §2 asks (one ballot per
+// seller's pending ballot, refuses a ballot while one of its voter's
+// waits and counts a withdrawn proxy whose ballot counts toward its
+// holder's cap in every assembly, these being what DESIGN §2 asks (one ballot per
 // voter, the first deciding where votes may not be changed); for logs of earlier rules the verifier also accepts what the
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
 //   - 4: where votes may not be changed, no ballot of a voter is taken
 //     while another of theirs waits for confirmation (it is refused,
 //     BALLOT_WAITING): the waiting ballot decides, and only its rejection
-//     lets the voter vote again.
+//     lets the voter vote again. A withdrawn proxy authorisation counts
+//     toward its holder's cap while the ballot the holder cast under it
+//     counts.
 //   - 3: a unit's sale is not recorded while a ballot of its voter waits
 //     for confirmation (it is confirmed or rejected first).
 //   - 2: a ballot dated before voting opened, or recording a call, visit

@@ -149,14 +149,16 @@ type verifier struct {
 	proxyKeys    map[string]string
 	proxyHolders map[string]int
 	// ballots by sequence number; counted by voter
-	ballots  map[uint64]*verifiedBallot
-	counted  map[string]uint64
-	kept     map[string]string   // voter → a unit they sold after voting: their ballot stays as cast
-	waiting  map[string][]uint64 // voter → their ballots waiting for confirmation
-	closing  bool                // unconfirmed ballots are being refused: CLOSE comes next
-	expectSS *StatusEntry        // a SUPERSEDED entry that must come next
-	closed   bool
-	result   *tally.Result
+	ballots map[uint64]*verifiedBallot
+	counted map[string]uint64
+	kept    map[string]string   // voter → a unit they sold after voting: their ballot stays as cast
+	waiting map[string][]uint64 // voter → their ballots waiting for confirmation
+	// withdrawn are the withdrawn proxy authorisations that name a holder.
+	withdrawn []*ProxyEntry
+	closing   bool         // unconfirmed ballots are being refused: CLOSE comes next
+	expectSS  *StatusEntry // a SUPERSEDED entry that must come next
+	closed    bool
+	result    *tally.Result
 	// certs are the committee's signatures, in the order they were
 	// logged, with the members' names: the certificate the log makes.
 	certs  []CertificateEntry
@@ -465,6 +467,7 @@ func (v *verifier) replay(e *Entry) error {
 		delete(v.proxy, p.Voter)
 		if p.Holder != "" {
 			v.proxyHolders[p.Holder]--
+			v.withdrawn = append(v.withdrawn, p)
 		}
 	case KindKeyRevoked:
 		if v.keys[e.KeyRevoked.KeyID] == nil {
@@ -768,8 +771,23 @@ func (v *verifier) recordProxy(i int, p *ProxyEntry) error {
 	}
 	v.proxyKeys[p.HolderKeyID] = p.Holder
 	v.proxyHolders[p.Holder]++
-	if limit := v.agenda.ProxyCap; limit > 0 && v.proxyHolders[p.Holder] > limit {
-		return fail("proxy", i, "holder %s acts for %d voters, the assembly's cap is %d", p.Holder, v.proxyHolders[p.Holder], limit)
+	n := v.proxyHolders[p.Holder]
+	if v.agenda.Rules >= 4 {
+		// A withdrawn authorisation counts toward the cap while the ballot
+		// its holder cast under it counts.
+		seen := map[string]bool{}
+		for _, w := range v.withdrawn {
+			if w.Holder != p.Holder || seen[w.Voter] || (v.proxy[w.Voter] != nil && v.proxy[w.Voter].Holder == p.Holder) {
+				continue
+			}
+			if seq := v.counted[w.Voter]; seq != 0 && v.ballots[seq].b.Channel == ballot.Proxy && v.ballots[seq].b.KeyID == w.HolderKeyID {
+				seen[w.Voter] = true
+				n++
+			}
+		}
+	}
+	if limit := v.agenda.ProxyCap; limit > 0 && n > limit {
+		return fail("proxy", i, "holder %s acts for %d voters, the assembly's cap is %d (a withdrawn authorisation counts while its holder's ballot under it counts)", p.Holder, n, limit)
 	}
 	return nil
 }

@@ -835,6 +835,11 @@ func TestProxyWithdrawn(t *testing.T) {
 	if _, err := vote(71, h1); server.ReasonOf(err) != "KEY_REVOKED" || !strings.Contains(err.Error(), "withdrawn") {
 		t.Errorf("a new ballot by h1 for voter 71: %v, want KEY_REVOKED, withdrawn", err)
 	}
+	// h1's ballot for 71 still counts: the withdrawal freed no place under
+	// the cap.
+	if _, err := record(73, h1, idNumberN(910)); server.ReasonOf(err) != "PROXY_CAP" || !strings.Contains(err.Error(), "acts for 1 voter (") {
+		t.Errorf("h1 for another voter while h1's ballot for 71 counts: %v, want PROXY_CAP", err)
+	}
 	// Once no standing proxy has h1's key, it is still h1's holder's.
 	if _, err := record(72, h1, idNumberN(912)); server.ReasonOf(err) != "INVALID_ARGUMENT" {
 		t.Errorf("the withdrawn proxies' key given to another holder: %v, want INVALID_ARGUMENT", err)
@@ -864,10 +869,54 @@ func TestProxyWithdrawn(t *testing.T) {
 			t.Errorf("a withdrawn key given to another holder: %v, want INVALID_ARGUMENT", err)
 		}
 	}
-	files := v.export(t)
-	if rep, err := verifyFiles(files); err != nil || rep.Counted != 2 {
-		t.Fatalf("verify = %+v, %v; want two counted ballots", rep, err)
+	// A withdrawn authorisation whose voter's counted ballot another
+	// holder cast counts toward no cap of its own holder.
+	h8, h9 := newSigner("h8", 189), newSigner("h9", 190)
+	if _, err := record(77, h8, idNumberN(920)); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := withdraw(77, "委托书有误"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := record(77, h9, idNumberN(921)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := vote(77, h9); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("h9's ballot for voter 77: %v, %v", r.GetStatus(), err)
+	}
+	if _, err := record(78, h8, idNumberN(920)); err != nil {
+		t.Errorf("h8 for another voter, whose withdrawn proxy's voter has h9's ballot counted: %v", err)
+	}
+	files := v.export(t)
+	if rep, err := verifyFiles(files); err != nil || rep.Counted != 3 {
+		t.Fatalf("verify = %+v, %v; want three counted ballots", rep, err)
+	}
+	// Offline: h1 recorded for voter 73 after the withdrawal of 71, whose
+	// ballot by h1 counts, is over the cap (procedure rules 4).
+	over := cloneFiles(files)
+	var h1Entry *audit.ProxyEntry
+	at := len(logLines(over))
+	for n, l := range logLines(over) {
+		var e audit.Entry
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindProxy && e.Proxy.HolderKeyID == h1.keyID() {
+			h1Entry = e.Proxy
+		}
+		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindProxyWithdrawn && e.ProxyWithdrawn.Voter == v.owners[71] && e.ProxyWithdrawn.HolderKeyID == h1.keyID() {
+			at = n + 1
+		}
+	}
+	insertEntry(over, at, audit.Entry{Kind: audit.KindProxy, Assembly: v.assembly, Time: v.e.clock.Now(), Proxy: &audit.ProxyEntry{
+		Voter: v.owners[73], Holder: h1Entry.Holder, HolderKeyID: h1.keyID(), DocumentSHA256: proxyDoc(73), RecordedBy: "t"}})
+	wantDiscrepancy(t, over, "proxy", "acts for 2 voters", "a holder over the cap through a withdrawal after their ballot")
+	editEntries(over, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindAgenda {
+			e.Agenda.Rules = 3
+			over[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, over, "log-size", "entries were added", "the same log under procedure rules 3")
 	ls := logLines(files)
 	ls = slices.DeleteFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"PROXY_WITHDRAWN"`)) })
 	setLogLines(files, ls)
