@@ -236,10 +236,12 @@ func (a *Assembly) Accepts(c ballot.Channel) bool { return slices.Contains(a.Cha
 
 // Sentinel errors.
 var (
-	ErrInvalid         = errors.New("assembly: invalid argument")
-	ErrNotFound        = errors.New("assembly: not found")
-	ErrExists          = errors.New("assembly: already exists")
-	ErrWrongState      = errors.New("assembly: not allowed in this state")
+	ErrInvalid    = errors.New("assembly: invalid argument")
+	ErrNotFound   = errors.New("assembly: not found")
+	ErrExists     = errors.New("assembly: already exists")
+	ErrWrongState = errors.New("assembly: not allowed in this state")
+	// ErrAdminOnly: in this state, only a street admin may do it.
+	ErrAdminOnly       = errors.New("assembly: only a street admin may do this now")
 	ErrShortNotice     = errors.New("assembly: notice shorter than 15 days")
 	ErrEmptyRoll       = errors.New("assembly: the community's roll is empty")
 	ErrSignerNotFound  = errors.New("assembly: signer not found")

@@ -521,7 +521,11 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 }
 
 // Cancel cancels an assembly that has not closed, with a reason.
-func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, error) {
+//
+// A vote that has opened may be cancelled by a street admin only (byAdmin),
+// as only an admin may close it early: staff may cancel a draft or a
+// published assembly before voting opens.
+func (r *Registry) Cancel(ctx context.Context, id, reason string, byAdmin bool) (Assembly, error) {
 	reason = strings.TrimSpace(reason)
 	if en, zh := ballot.ReasonProblem(reason, "取消会议的理由"); en != "" {
 		return Assembly{}, l10n.ZH(fmt.Errorf("%w: reason (why the assembly is cancelled; public): %s", ErrInvalid, en), zh)
@@ -533,8 +537,12 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string) (Assembly, err
 			return err
 		}
 		now := r.now().UTC()
-		if s := rec.StateAt(now); s != Draft && s != Published && s != Open {
+		switch s := rec.StateAt(now); {
+		case s != Draft && s != Published && s != Open:
 			return fmt.Errorf("%w: %s is %s; only an assembly that has not closed can be cancelled", ErrWrongState, id, s)
+		case s == Open && !byAdmin:
+			return l10n.ZH(fmt.Errorf("%w: voting in %s opened %s", ErrAdminOnly, id, audit.FormatChinaTime(rec.Opens)),
+				"投票已经开始，只有街道管理员可以取消（投票开始前，工作人员可以取消）")
 		}
 		if rec.State == Published {
 			if err := r.appendEntry(tx, id, now, audit.Entry{Kind: audit.KindCancel, Cancel: &audit.CancelEntry{Reason: reason}}); err != nil {

@@ -96,7 +96,7 @@ func (s *assemblyService) CancelAssembly(ctx context.Context, req *ov.CancelAsse
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
 	}
-	a, err := s.reg.Cancel(ctx, req.GetAssemblyId(), req.GetReason())
+	a, err := s.reg.Cancel(ctx, req.GetAssemblyId(), req.GetReason(), tokenFrom(ctx).Role == auth.StreetAdmin)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

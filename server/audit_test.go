@@ -1089,11 +1089,20 @@ func TestVerifyPinnedLogKey(t *testing.T) {
 }
 
 // TestCancelledExport: the export of a cancelled assembly verifies as
-// cancelled, and an entry after the CANCEL (a result, say) is refused.
+// cancelled, and an entry after the CANCEL (a result, say) is refused. A
+// vote that has opened is cancelled by a street admin only, as only an
+// admin closes one early.
 func TestCancelledExport(t *testing.T) {
 	v := newVote(t, nil)
 	v.cast(t, 3, ballot.Platform, "AGREE")
-	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "业主委员会撤回议题"}); err != nil {
+	req := &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "业主委员会撤回议题"}
+	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), req); status.Code(err) != codes.PermissionDenied || !strings.Contains(server.ZhOf(err), "只有街道管理员") {
+		t.Fatalf("staff cancelling an open vote: %v (%s), want PermissionDenied", err, server.ZhOf(err))
+	}
+	if a, err := v.as.GetAssembly(v.ctx(v.e.admin), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_OPEN {
+		t.Fatalf("after the refused cancellation: %v %v, want OPEN", a.GetState(), err)
+	}
+	if _, err := v.as.CancelAssembly(v.ctx(v.e.admin), req); err != nil {
 		t.Fatal(err)
 	}
 	files := v.export(t)

@@ -78,6 +78,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrObjectionNotFound, codes.NotFound, "OBJECTION_NOT_FOUND", "异议不存在"},
 	{assembly.ErrExists, codes.AlreadyExists, "ALREADY_EXISTS", "已存在"},
 	{assembly.ErrWrongState, codes.FailedPrecondition, "WRONG_STATE", "会议当前状态不允许此操作"},
+	{assembly.ErrAdminOnly, codes.PermissionDenied, "PERMISSION_DENIED", "会议当前状态下只有街道管理员可以执行此操作"},
 	{assembly.ErrShortNotice, codes.FailedPrecondition, "SHORT_NOTICE", "公告期不足15日，须记录理由方可发布"},
 	{assembly.ErrEmptyRoll, codes.FailedPrecondition, "EMPTY_ROLL", "小区业主名册为空"},
 	{assembly.ErrSignerNotFound, codes.NotFound, "SIGNER_NOT_FOUND", "签名人不存在"},

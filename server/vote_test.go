@@ -2407,6 +2407,11 @@ func TestPublishedTextsHoldNoNumbers(t *testing.T) {
 	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: "texts", Reason: "业主 13800138000 反对"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
 		t.Errorf("a cancellation's reason with a phone: %v", err)
 	}
+	// Before voting opens, staff may cancel (TestCancelledExport: after,
+	// only an admin).
+	if a, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: "texts", Reason: "议题有误，重新起草"}); err != nil || a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_CANCELLED {
+		t.Errorf("staff cancelling a draft: %v %v", a.GetState(), err)
+	}
 	v.e.clock.Set(duringVote)
 	if _, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "街道通知 0532 8888 6666"}); server.ReasonOf(err) != "INVALID_ARGUMENT" {
 		t.Errorf("an early close's reason with a landline: %v", err)

@@ -67,7 +67,9 @@ type AssemblyServiceClient interface {
 	// notice (at least 15 days before voting opens unless a reason is
 	// recorded).
 	PublishAssembly(ctx context.Context, in *PublishAssemblyRequest, opts ...grpc.CallOption) (*Assembly, error)
-	// CancelAssembly cancels an assembly that has not closed.
+	// CancelAssembly cancels an assembly that has not closed: staff before
+	// voting opens, a street admin only once it has (as only an admin closes
+	// a vote early).
 	CancelAssembly(ctx context.Context, in *CancelAssemblyRequest, opts ...grpc.CallOption) (*Assembly, error)
 	// CloseAssembly closes an open vote early (street-office admin only) and
 	// computes the preliminary result.
@@ -494,7 +496,9 @@ type AssemblyServiceServer interface {
 	// notice (at least 15 days before voting opens unless a reason is
 	// recorded).
 	PublishAssembly(context.Context, *PublishAssemblyRequest) (*Assembly, error)
-	// CancelAssembly cancels an assembly that has not closed.
+	// CancelAssembly cancels an assembly that has not closed: staff before
+	// voting opens, a street admin only once it has (as only an admin closes
+	// a vote early).
 	CancelAssembly(context.Context, *CancelAssemblyRequest) (*Assembly, error)
 	// CloseAssembly closes an open vote early (street-office admin only) and
 	// computes the preliminary result.
