@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -609,6 +611,25 @@ func TestPublicNotice(t *testing.T) {
 	code, page := getPublic(t, base)
 	if code != http.StatusOK {
 		t.Fatalf("notice: HTTP %d", code)
+	}
+	// The console's protections, and a policy that lets the page's own
+	// style block (by its hash) and nothing else.
+	resp, err = http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, rest, _ := strings.Cut(page, "<style>")
+	style, _, _ := strings.Cut(rest, "</style>")
+	sum := sha256.Sum256([]byte(style))
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+		!strings.Contains(csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") || strings.Contains(csp, "script") {
+		t.Errorf("notice CSP %q, want default-src 'none', no framing, and the page's style block by its hash", csp)
+	}
+	for h, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("notice header %s = %q, want %q", h, got, want)
+		}
 	}
 	for _, want := range []string{"小区 dorm", "表决结果：通过", "初步结果", "参与表决", "13,280.00", "8,960.00", "112", v.units[3], "线上", "智慧物业平台", "ownervote/assembly/" + v.assembly, "@media print"} {
 		if !strings.Contains(page, want) {

@@ -81,3 +81,16 @@ func holdNextReply(tab *browsertest.Tab, condition, hash string) {
 		return true;
 	})()`)
 }
+
+// TestConsoleMalformedAddress: an address that does not decode (a stray
+// "%") shows "no such page", not a page stuck loading.
+func TestConsoleMalformedAddress(t *testing.T) {
+	c := newConsole(t)
+	tab := c.tab()
+	c.signIn(tab, c.e.admin)
+	c.open(tab, "#/c/%E0%A4%A")
+	wait(tab, "not found", `document.querySelector('main')?.textContent === '页面不存在。'`)
+	if errs := tab.Errors(); len(errs) > 0 {
+		t.Errorf("browser errors: %v", errs)
+	}
+}

@@ -386,10 +386,24 @@ func TestConsoleCampaign(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := p.GetMotions()[0].GetQuorum().GetRemaining()
-		if want := fmt.Sprintf("还需 %d 户 / %s m² 参与", q.GetHead(), groupArea(q.GetAreaM2())); need != want {
+		if want := fmt.Sprintf("还需 %d 人 / %s m² 参与", q.GetHead(), groupArea(q.GetAreaM2())); need != want {
 			t.Errorf("quorum line text = %q, want %q", need, want)
 		}
 		tab.Screenshot("console-dashboard")
+		// A draft's roll is not frozen: no bars against lines of nothing.
+		if _, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+			AssemblyId: "draft-2026", Title: "续聘物业服务企业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+			OpensAt: timestamppb.New(c.base.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(25 * 24 * time.Hour)),
+			Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: a.GetCommittee()}}); err != nil {
+			t.Fatal(err)
+		}
+		c.open(tab, "#/c/"+c.cid+"/a/draft-2026")
+		wait(tab, "draft dashboard", `document.querySelector('[data-testid=dash-draft]') !== null`)
+		if eval[bool](tab, "no bars", `document.querySelector('[data-bar]') !== null || document.body.textContent.includes('已达')`) {
+			t.Error("the dashboard of a draft shows figures against lines")
+		}
+		c.open(tab, "#/c/"+c.cid+"/a/select-2026")
+		wait(tab, "dashboard again", `document.querySelector('[data-bar="m1-quorum-head"]') !== null`)
 		if *updateDocs {
 			tab.Run("docs viewport", chromedp.EmulateViewport(1000, 900))
 			png := browsertest.Get(tab, "docs screenshot", chromedp.FullScreenshot(100))
@@ -466,6 +480,10 @@ func TestConsoleCampaign(t *testing.T) {
 		called = eval[string](tab, "first row with a phone", `document.querySelector('[data-reveal]').dataset.reveal`)
 		click(tab, fmt.Sprintf(`[data-reveal=%q]`, called))
 		tab.Run("reveal dialog", chromedp.WaitVisible(chromedp.CSS(`[data-testid=reveal-reason]`)))
+		if got := eval[string](tab, "no reason given in advance", `document.querySelector('[data-testid=reveal-reason]').value`); got != "" {
+			t.Errorf("the reveal's reason is filled in in advance: %q", got)
+		}
+		typeInto(tab, `[data-testid=reveal-reason]`, "业主约定今晚电话表决")
 		tab.ScreenshotView("console-reveal")
 		click(tab, `dialog[open] button[type=submit]`)
 		wait(tab, "number shown", fmt.Sprintf(`document.querySelector('[data-revealed=%q]') !== null`, called))
@@ -477,7 +495,7 @@ func TestConsoleCampaign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(log) != 1 || log[0].OwnerID != called || log[0].Reason != "电话动员" || log[0].Label != "惠都社区 王工作人员" {
+		if len(log) != 1 || log[0].OwnerID != called || log[0].Reason != "业主约定今晚电话表决" || log[0].Label != "惠都社区 王工作人员" {
 			t.Errorf("access log after the reveal = %+v, want one entry for %s by 王工作人员 with the reason", log, called)
 		}
 
@@ -536,6 +554,13 @@ func TestConsoleCampaign(t *testing.T) {
 		click(tab, `[data-choice="m1:AGREE"]`)
 		typeInto(tab, `[data-testid=att-note]`, "业主本人接听，同意选聘")
 		typeInto(tab, `[data-testid=att-recording]`, strings.Repeat("0e", 32))
+		// A call dated before voting opened is refused here, before
+		// anything is signed or sent (the server would keep it refused).
+		now := eval[string](tab, "the call's time", `document.querySelector('[data-testid=att-time]').value`)
+		eval[bool](tab, "an early time", `(() => { const i = document.querySelector('[data-testid=att-time]'); i.value = i.min.slice(0, 10) + 'T00:00'; return true; })()`)
+		click(tab, `[data-testid=next]`)
+		wait(tab, "early call refused", `document.querySelector('[data-testid=vote-form]').textContent.includes('投票开始前的表决不计入')`)
+		eval[bool](tab, "the time again", fmt.Sprintf(`(() => { document.querySelector('[data-testid=att-time]').value = %q; return true; })()`, now))
 		tab.Screenshot("console-record")
 		tab.Run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 		tab.ScreenshotView("console-record-phone")
@@ -593,6 +618,16 @@ func TestConsoleCampaign(t *testing.T) {
 		c.approveAll(admin, 1)
 		c.open(tabB, "#/c/"+c.cid+"/a/select-2026/record")
 		tabB.Run("pending ballot listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-confirm=%q]`, ballotID))))
+		// The checker reads back what the owner chose as the agenda words it.
+		if got := eval[string](tabB, "choice read back", fmt.Sprintf(`document.querySelector('[data-pending=%q] [data-chosen=m1]').textContent`, ballotID)); !strings.Contains(got, a.GetMotions()[0].GetTitle()) || !strings.Contains(got, "同意") {
+			t.Errorf("the pending ballot's choice reads %q, want the motion's title and 同意", got)
+		}
+		// The staff member who took it is not offered its check.
+		c.open(tab, "#/c/"+c.cid+"/a/select-2026/record")
+		wait(tab, "own ballot", fmt.Sprintf(`document.querySelector('[data-pending=%q] [data-testid=own-ballot]') !== null`, ballotID))
+		if eval[bool](tab, "no check of one's own", fmt.Sprintf(`document.querySelector('[data-confirm=%q]') !== null || document.querySelector('[data-reject=%q]') !== null`, ballotID, ballotID)) {
+			t.Error("the staff member who took the ballot is offered to check it")
+		}
 		tabB.Screenshot("console-confirm")
 		click(tabB, fmt.Sprintf(`[data-confirm=%q]`, ballotID))
 		wait(tabB, "confirmed", `document.querySelector('[data-testid=confirmations] .ok') !== null`)
@@ -681,6 +716,28 @@ func TestConsoleCampaign(t *testing.T) {
 		// The dashboard counts the confirmed and the platform's ballots.
 		c.open(tab, "#/c/"+c.cid+"/a/select-2026")
 		wait(tab, "counted", fmt.Sprintf(`document.querySelector('[data-bar="m1-quorum-head"]')?.getAttribute('aria-valuenow') === '%d'`, early+2))
+	}
+
+	// Deleting an active key from the browser, which cannot be undone,
+	// takes a confirmation naming it and the end of its id typed.
+	{
+		key := c.signerByID("staff-wang").GetKeyId()
+		c.open(tab, "#/keys")
+		tab.Run("key listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-key=%q]`, key))))
+		click(tab, fmt.Sprintf(`[data-forget=%q]`, key))
+		tab.Run("confirmation", chromedp.WaitVisible(chromedp.CSS(`[data-testid=forget-dialog]`)))
+		if !eval[bool](tab, "names the key, delete disabled", fmt.Sprintf(`document.querySelector('[data-testid=forget-dialog]').textContent.includes(%q) && document.querySelector('[data-testid=forget-ok]').disabled`, key)) {
+			t.Error("the delete confirmation does not name the key, or lets it be deleted without typing")
+		}
+		tab.Screenshot("console-key-forget")
+		click(tab, `[data-testid=forget-cancel]`)
+		if !eval[bool](tab, "kept after cancel", fmt.Sprintf(`document.querySelector('[data-testid=forget-dialog]') === null && document.querySelector('[data-key=%q]') !== null`, key)) {
+			t.Error("cancelling the deletion did not keep the key")
+		}
+		click(tab, fmt.Sprintf(`[data-forget=%q]`, key))
+		typeInto(tab, `[data-testid=forget-confirm]`, key[len(key)-6:])
+		click(tab, `[data-testid=forget-ok]`)
+		wait(tab, "deleted", fmt.Sprintf(`document.querySelector('[data-key=%q]') === null && document.querySelector('[data-testid=forget-dialog]') === null`, key))
 	}
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("browser errors: %v", errs)
@@ -797,10 +854,13 @@ func TestConsoleCommittee(t *testing.T) {
 	click(staffTab, `[data-objection] button[type=submit]`)
 	wait(staffTab, "answered", `document.querySelector('[data-objection] .response') !== null`)
 
-	// Too early: the server refuses, and the page says why.
+	// Too early: the page says until when, and offers no signature yet
+	// (the server would refuse it).
 	c.open(zhao, "#/c/"+c.cid+"/a/select-2026-c/committee")
-	click(zhao, `[data-testid=certify]`)
-	wait(zhao, "refused in the objection window", `(document.querySelector('[data-testid=certification] .error') || {}).textContent?.includes('OBJECTION_WINDOW_OPEN')`)
+	wait(zhao, "the objection window's end", `document.querySelector('[data-testid=window-open]') !== null`)
+	if !eval[bool](zhao, "no signature yet", `document.querySelector('[data-testid=certify]').disabled`) {
+		t.Error("the page offers a signature inside the objection window")
+	}
 
 	c.e.clock.Set(audit.ObjectionDeadline(closed, 3, audit.Rules))
 	for i, m := range members[:2] {
@@ -1073,6 +1133,12 @@ func TestConsoleSharedBrowserKeepsKeysApart(t *testing.T) {
 	wait(shared, "the certification card", `document.querySelector('[data-testid=certification]') !== null`)
 	if eval[bool](shared, "sign button", `document.querySelector('[data-testid=certify]') !== null`) {
 		t.Error("after 赵委员 signed, the console offers to sign again, with 钱委员's key")
+	}
+	// Only 赵委员's key is marked as the one signed in here.
+	for i, want := range []bool{false, true} {
+		if got := eval[bool](shared, "marked as one's own", fmt.Sprintf(`document.querySelector('[data-member=%q]').textContent.includes('您在本浏览器的密钥')`, keyIDs[i])); got != want {
+			t.Errorf("member key %d marked as the signed-in member's own: %v, want %v", i, got, want)
+		}
 	}
 	got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
 	if err != nil {

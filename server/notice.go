@@ -1,7 +1,9 @@
 package server
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -33,6 +35,23 @@ var noticeTemplate = template.Must(template.New("notice.html").Funcs(template.Fu
 		return t.In(audit.ChinaTime).Format("2006年01月02日 15:04")
 	},
 }).ParseFS(templates, "templates/notice.html"))
+
+// noticeCSP lets the notice page use its own style block and nothing else:
+// no script, no other origin, not framed. The style is allowed by its hash,
+// taken from the template (it holds no template action).
+var noticeCSP = func() string {
+	page, err := templates.ReadFile("templates/notice.html")
+	if err != nil {
+		panic("server: notice template: " + err.Error()) // embedded at build time
+	}
+	_, rest, ok1 := strings.Cut(string(page), "<style>")
+	style, _, ok2 := strings.Cut(rest, "</style>")
+	if !ok1 || !ok2 || strings.Contains(style, "{{") {
+		panic("server: the notice template's style block is missing or not static")
+	}
+	sum := sha256.Sum256([]byte(style))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}()
 
 // Notice is the public result notice.
 type Notice struct {
@@ -256,6 +275,11 @@ func (s *Server) noticeHandler() http.Handler {
 		id = strings.TrimSuffix(id, ".json")
 		// Never cached, not even a 404: the result is published at the close.
 		w.Header().Set("Cache-Control", "no-store")
+		// As the console's: no framing, no sniffing, no referrer.
+		w.Header().Set("Content-Security-Policy", noticeCSP)
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		n, err := s.notice(r, id)
 		if err != nil {
 			// An assembly that does not exist and one whose vote has not

@@ -23,8 +23,10 @@ const root = document.getElementById('app');
 function parseRoute() {
   const raw = location.hash.replace(/^#/, '') || '/';
   const [path, qs] = raw.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  return { parts, query: new URLSearchParams(qs || '') };
+  // An address that does not decode (a stray "%") is no page.
+  const decode = (s) => { try { return decodeURIComponent(s); } catch { return null; } };
+  const parts = path.split('/').filter(Boolean).map(decode);
+  return { parts: parts.includes(null) ? ['?'] : parts, query: new URLSearchParams(qs || '') };
 }
 
 function header() {
@@ -224,8 +226,40 @@ async function keysPage(ctx) {
       h('p', {}, h('strong', {}, k.name), ` (${k.signerId}) · `, t('kind.' + k.kind)),
       h('p', {}, h('span', { class: `badge key-${st.toLowerCase()}` }, t('keys.status.' + st)), ' ', k.communityId || t('who.all')),
       h('p', { class: 'mono small' }, t('keys.keyId'), ' ', k.keyId),
-      h('button', { type: 'button', class: 'link', onclick: async () => { await deleteKey(k.keyId); render(); } }, t('keys.forget')));
+      h('button', { type: 'button', class: 'link', 'data-forget': k.keyId, onclick: () => forget(k, st) }, t('keys.forget')));
   })), others > 0 ? h('p', { class: 'muted small', 'data-testid': 'others-keys' }, t('keys.others', { n: others })) : null);
+
+  // forget deletes a key from this browser once the person confirms it: a
+  // key cannot be exported, and an active one is then lost for good (a
+  // committee member's, with the lost-key procedure to follow). For an
+  // active key, the last characters of its id must be typed.
+  const forget = (k, st) => {
+    const dialog = h('dialog', { class: 'dialog', 'data-testid': 'forget-dialog' });
+    const tail = k.keyId.slice(-6);
+    const iid = uid('confirm');
+    const active = st === 'ACTIVE';
+    const typed = active ? h('input', { id: iid, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'forget-confirm' }) : null;
+    const ok = h('button', { type: 'submit', disabled: active, 'data-testid': 'forget-ok' }, t('keys.forgetOk'));
+    if (typed) typed.addEventListener('input', () => { ok.disabled = typed.value.trim() !== tail; });
+    const done = () => { dialog.close(); dialog.remove(); };
+    replace(dialog, h('form', {
+      method: 'dialog',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        if (typed && typed.value.trim() !== tail) return;
+        done();
+        await deleteKey(k.keyId);
+        render();
+      },
+    },
+    h('h2', {}, t('keys.forgetTitle')),
+    h('p', {}, t('keys.forgetWhat', { id: k.keyId })),
+    active ? h('p', { class: 'warn' }, t(k.kind === 'COMMITTEE' ? 'keys.forgetCommittee' : 'keys.forgetActive')) : null,
+    typed ? [h('label', { for: iid }, t('keys.forgetType', { tail })), typed] : null,
+    h('div', { class: 'actions' }, ok, h('button', { type: 'button', 'data-testid': 'forget-cancel', onclick: done }, t('calls.cancel')))));
+    main.append(dialog);
+    dialog.showModal();
+  };
 
   let enrol = null;
   if (!supported()) {

@@ -127,7 +127,9 @@ export async function callsPage(ctx) {
 
   const reveal = (nv, cell) => {
     const rid = uid('reason');
-    const reason = h('input', { id: rid, required: true, maxlength: 200, value: t('calls.reasonDefault'), 'data-testid': 'reveal-reason' });
+    // No reason given in advance: the reveal is recorded with the reason
+    // the staff member writes.
+    const reason = h('input', { id: rid, required: true, maxlength: 200, placeholder: t('calls.reasonPlaceholder'), 'data-testid': 'reveal-reason' });
     const err = h('div', { 'aria-live': 'polite' });
     replace(dialog, h('form', {
       method: 'dialog',

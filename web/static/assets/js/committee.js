@@ -160,7 +160,7 @@ async function certCard(ctx, a, res, signers, redraw) {
     h('ul', { class: 'members' }, members.map((id) => h('li', { 'data-member': id, 'data-signed': signed[id] ? 'yes' : 'no' },
       signed[id] ? '✓ ' : '○ ', nameOf(id), ' · ', signed[id] ? t('committee.signed', { t: fmtTime(signed[id].sign_time) }) : t('committee.notSigned'),
       signerStatus(signers, id) === 'REVOKED' ? h('span', { class: 'warn' }, ' · ', t('committee.revoked')) : '',
-      local.some((x) => x.keyId === id) ? ' ' + t('committee.you') : ''))));
+      local.some((x) => x.keyId === id && ownedBy(signers, x.keyId, ctx.me)) ? ' ' + t('committee.you') : ''))));
   if (a.state !== 'ASSEMBLY_STATE_PRELIMINARY' || !can(ctx.me, 'certify')) return card;
   const lost = lostKeys(ctx, a, signers, local, members, nameOf, redraw);
   if (lost) card.append(lost);
@@ -173,8 +173,14 @@ async function certCard(ctx, a, res, signers, redraw) {
     await post(asmPath(ctx.cid, ctx.aid, ':certify'), { key_id: mine.keyId, signature: toBase64(sig) });
     return { testid: 'signed-ok', text: t('committee.signedOk') };
   });
+  // Inside the objection window the server refuses a signature: the
+  // button waits for its end (by the server's clock).
+  const until = res.objection_deadline ? new Date(res.objection_deadline) : null;
+  const early = until && serverNow() < until;
+  sign.disabled = Boolean(early);
   card.append(h('h4', {}, t('committee.statement')), h('pre', { class: 'statement', 'data-testid': 'statement' }, res.certification_statement),
-    h('p', { class: 'muted small' }, t('committee.windowOpen')), sign, msg);
+    early ? h('p', { class: 'alert', 'data-testid': 'window-open' }, t('committee.windowUntil', { t: fmtTime(res.objection_deadline) }))
+      : h('p', { class: 'muted small' }, t('committee.windowOpen')), sign, msg);
   return card;
 }
 

@@ -69,6 +69,8 @@ function choiceLabel(a, motionId, choice) {
 }
 
 function progressView(a, p) {
+  // A draft has no frozen roll yet: no figures to show against lines.
+  if (p.state === 'ASSEMBLY_STATE_DRAFT') return [h('p', { class: 'alert', 'data-testid': 'dash-draft' }, t('dash.draft'))];
   const counters = h('dl', { class: 'counters' },
     [['counted', p.counted], ['pending', p.pending], ['refused', p.refused], ['superseded', p.superseded]].map(([k, v]) =>
       h('div', { 'data-counter': k }, h('dt', {}, t('dash.' + k)), h('dd', {}, fmtInt(v)))));

@@ -30,7 +30,7 @@ export async function recordPage(ctx) {
   const section = h('section', { class: 'card', 'data-testid': 'record' });
   const confirmSection = h('section', { class: 'card', 'data-testid': 'confirmations' });
   replace(ctx.main, assemblyHeader(ctx, a, 'record'), section, a.settings && a.settings.maker_checker ? confirmSection : null);
-  if (a.settings && a.settings.maker_checker) await drawConfirmations(ctx, confirmSection, nonVoters);
+  if (a.settings && a.settings.maker_checker) await drawConfirmations(ctx, a, confirmSection, nonVoters);
 
   replace(section, h('h2', {}, t('record.title')), h('p', { class: 'muted' }, t('record.intro')));
   if (a.state !== 'ASSEMBLY_STATE_OPEN') {
@@ -57,7 +57,7 @@ export async function recordPage(ctx) {
     return;
   }
   section.append(h('p', { class: 'small', 'data-testid': 'signing-as' }, t('record.signingAs', { name: key.name, id: key.signerId, key: key.keyId })));
-  const refresh = a.settings && a.settings.maker_checker ? () => drawConfirmations(ctx, confirmSection, nonVoters) : () => {};
+  const refresh = a.settings && a.settings.maker_checker ? () => drawConfirmations(ctx, a, confirmSection, nonVoters) : () => {};
   section.append(...voteForm(ctx, a, key, nonVoters, serverKeys, refresh));
 }
 
@@ -116,7 +116,10 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       }));
   });
 
-  const time = h('input', { id: ids.time, type: 'datetime-local', required: true, value: localInputValue(serverNow()), 'data-testid': 'att-time' });
+  const time = h('input', {
+    id: ids.time, type: 'datetime-local', required: true, value: localInputValue(serverNow()), 'data-testid': 'att-time',
+    min: a.opens_at ? localInputValue(new Date(a.opens_at)) : null, max: localInputValue(serverNow()),
+  });
   const noteHint = h('p', { class: 'muted small', id: ids.note + '-hint' }, t('record.notePublic'));
   const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note', 'aria-describedby': ids.note + '-hint' });
   const hash = h('input', { id: ids.hash, pattern: '[0-9a-f]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'att-recording' });
@@ -158,6 +161,9 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     }
     const at = fromLocalInput(time.value);
     if (!at) throw new Error(t('record.badTime'));
+    // The server refuses, and keeps refused, a vote dated before the
+    // opening (EARLY_BALLOT): said here before anything is signed.
+    if (a.opens_at && at < new Date(a.opens_at)) throw new Error(t('record.beforeOpening', { t: fmtTime(a.opens_at) }));
     const att = { staff: key.signerId, time: utcSeconds(at > serverNow() ? serverNow() : at) };
     if (channel === 'PHONE') {
       if (!nv.masked_phone) throw new Error(t('record.noPhoneForPhone'));
@@ -299,7 +305,7 @@ async function submit(ctx, parts, { canonical, signature, id }, serverKeys, resu
 
 // drawConfirmations lists the ballots waiting for a second staff member,
 // who counts each one or rejects it with a reason.
-async function drawConfirmations(ctx, section, nonVoters) {
+async function drawConfirmations(ctx, a, section, nonVoters) {
   replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), loading());
   const pending = [];
   let after = '0';
@@ -310,6 +316,8 @@ async function drawConfirmations(ctx, section, nonVoters) {
     after = r.next_after_seq;
   }
   const units = Object.fromEntries(nonVoters.map((nv) => [nv.voter, nv.unit_ids.join('、')]));
+  // The staff member signed in, whose own ballots another must check.
+  const me = await usableKey('STAFF', ctx.cid, ctx.signers || [], ctx.me);
   const msg = h('div', { 'aria-live': 'polite' });
   // redrawSaying redraws the list as the server has it now and puts what
   // happened above it, focused; if the list cannot be loaded, it says so
@@ -317,7 +325,7 @@ async function drawConfirmations(ctx, section, nonVoters) {
   const redrawSaying = async (said) => {
     said.tabIndex = -1;
     try {
-      await drawConfirmations(ctx, section, nonVoters);
+      await drawConfirmations(ctx, a, section, nonVoters);
       section.querySelector('[aria-live]').append(said);
     } catch (err) {
       replace(section, h('h2', {}, t('confirm.title')), h('div', { 'aria-live': 'polite' }, said, errorBox(err), h('p', {}, t('confirm.reload'))));
@@ -382,12 +390,18 @@ async function drawConfirmations(ctx, section, nonVoters) {
           if (!form.hidden) reason.focus();
         },
       }, t('reject.button'));
+      // What the owner chose, as the agenda words it, for the checker to
+      // read back to them.
+      const chosen = (a.motions || []).filter((m) => d.choice[m.motion_id]).map((m) =>
+        h('li', { 'data-chosen': m.motion_id }, `${m.title || m.motion_id}：`, h('strong', {}, d.choice[m.motion_id].map((v) => optionLabel(m, v)).join('、'))));
+      const own = me && att.staff === me.signerId;
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
         h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
-        h('p', {}, Object.entries(d.choice).map(([m, v]) => `${m}: ${v.map((x) => (KEYWORDS.includes(x) ? t('choice.' + x) : x)).join('、')}`).join(' · ')),
+        h('ul', { class: 'chosen' }, chosen),
         att.note ? h('p', { class: 'muted small' }, att.note) : null,
         h('p', { class: 'mono small' }, b.ballot_id),
-        h('div', { class: 'actions' }, confirm, toggle),
-        form);
+        // The staff member who took a ballot does not check it: the server
+        // would refuse (SAME_STAFF).
+        own ? h('p', { class: 'muted', 'data-testid': 'own-ballot' }, t('confirm.own')) : [h('div', { class: 'actions' }, confirm, toggle), form]);
     })));
 }
