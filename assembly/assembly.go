@@ -73,7 +73,7 @@ type Settings struct {
 	// AllowRevote lets a voter change their vote until closing: the last
 	// ballot counts. By default the first counted ballot stands.
 	AllowRevote bool `json:"allow_revote"`
-	// MakerChecker makes phone and visit ballots wait for a second staff
+	// MakerChecker makes phone, visit and paper ballots wait for a second staff
 	// member's confirmation before they count.
 	MakerChecker bool `json:"maker_checker"`
 	// ProxyCap is the most voters one proxy holder may act for; 0 means no

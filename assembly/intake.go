@@ -39,7 +39,7 @@ var (
 	// ErrEarlyBallot: a ballot, or the vote it records, dated before
 	// voting opened (audit.BallotTimeProblem).
 	ErrEarlyBallot = errors.New("the ballot's time is before voting opened")
-	// ErrNotConfirmed: a phone or visit ballot still waited for a second
+	// ErrNotConfirmed: a phone, visit or paper ballot still waited for a second
 	// staff member's confirmation when the vote closed.
 	ErrNotConfirmed = errors.New("the ballot was not confirmed by a second staff member before the vote closed")
 	// ErrVoterWaiting: where votes may not be changed, a ballot of the
@@ -595,7 +595,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 				return err
 			}
 		}
-	case rec.Settings.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit):
+	case rec.Settings.MakerChecker && b.Channel.StaffTaken():
 		br.Status = Pending
 		prog.Pending++
 		vr.Waiting = append(vr.Waiting, br.Seq)
@@ -928,11 +928,11 @@ type Confirmation struct {
 	By string
 }
 
-// ErrRejectedAtCheck: the second staff member's check of a phone or visit
+// ErrRejectedAtCheck: the second staff member's check of a phone, visit or paper
 // ballot found it wrong (Reject).
 var ErrRejectedAtCheck = errors.New("the second staff member's check found the ballot wrong")
 
-// Confirm counts a phone or visit ballot that waits for a second staff
+// Confirm counts a phone, visit or paper ballot that waits for a second staff
 // member (maker-checker). The confirmation is signed with the confirming
 // staff member's own key: another person than the one whose attestation the
 // ballot carries, through another token than the one that submitted it.
@@ -940,7 +940,7 @@ func (r *Registry) Confirm(ctx context.Context, assemblyID, ballotID string, c C
 	return r.settle(ctx, assemblyID, ballotID, c, nil)
 }
 
-// Reject refuses a phone or visit ballot that waits for a second staff
+// Reject refuses a phone, visit or paper ballot that waits for a second staff
 // member, whose check found it wrong (the owner did not vote so, the call
 // or visit went otherwise): signed like a confirmation, with the reason in
 // the statement (audit.RejectionStatement), logged, and answered with the

@@ -108,7 +108,8 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     BALLOT_WAITING): the waiting ballot decides, and only its rejection
 //     lets the voter vote again. A withdrawn proxy authorisation counts
 //     toward its holder's cap while the ballot the holder cast under it
-//     counts.
+//     counts. Under maker-checker a paper ballot, entered by staff like a
+//     phone or visit one, waits for a second staff member's check too.
 //   - 3: a unit's sale is not recorded while a ballot of its voter waits
 //     for confirmation (it is confirmed or rejected first).
 //   - 2: a ballot dated before voting opened, or recording a call, visit
@@ -442,7 +443,7 @@ func ParseEntry(data []byte) (*Entry, error) {
 }
 
 // ConfirmationStatement is the exact bytes a second staff member signs to
-// confirm a phone or visit ballot (maker-checker).
+// confirm a phone, visit or paper ballot (maker-checker).
 func ConfirmationStatement(assemblyID, ballotID string) []byte {
 	return fmt.Appendf(nil, "ownervote-confirmation/1\nassembly=%s\nballot=%s\n", assemblyID, ballotID)
 }

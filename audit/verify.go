@@ -666,7 +666,7 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 	}
 	switch be.Status {
 	case "ACCEPTED":
-		if v.agenda.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit) {
+		if v.agenda.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit || (b.Channel == ballot.Paper && v.agenda.Rules >= 4)) {
 			return fail("status", i, "ballot %d (%s) counted without a second staff member's confirmation", be.Seq, b.Channel)
 		}
 		if err := v.notWhileWaiting(i, be.Seq, b.Voter); err != nil {

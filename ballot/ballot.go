@@ -87,6 +87,11 @@ func (c Channel) Signer() SignerRole {
 	return ""
 }
 
+// StaffTaken reports whether staff take or enter ballots of channel c
+// (PHONE, VISIT, PAPER): those a second staff member checks under
+// maker-checker.
+func (c Channel) StaffTaken() bool { return c.Signer() == SignerStaff }
+
 // The choice keywords. A choice is exactly one keyword, or one or more
 // option ids. The format does not know the agenda, so an agenda must not use
 // a keyword as an option id.

@@ -74,7 +74,7 @@ func TestReceiptsProveInclusion(t *testing.T) {
 	var points []point
 	for i := range 60 {
 		c := channelOf(i)
-		if c == ballot.Phone || c == ballot.Visit {
+		if c.StaffTaken() {
 			b, s := v.ballotFor(i, c, "AGREE")
 			canonical, sig := v.sign(t, b, s)
 			pending, err := v.submit(t, canonical, sig, c)

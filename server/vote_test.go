@@ -1685,6 +1685,51 @@ func metadataCtx(ctx context.Context, tok string) context.Context {
 }
 
 // rejection is a maker-checker rejection of a ballot signed by s.
+// TestPaperBallotsAreChecked: under maker-checker a paper ballot, which
+// staff enter like a phone or visit ballot, waits for a second staff
+// member's check. Offline, a paper ballot counted without one fails under
+// procedure rules 4 and replays under rules 3, which did not check them.
+func TestPaperBallotsAreChecked(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	b, s := v.ballotFor(64, ballot.Paper, "AGREE")
+	canonical, sig := v.sign(t, b, s)
+	r, err := v.submit(t, canonical, sig, ballot.Paper)
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("a paper ballot under maker-checker: %v %v, want it waiting for its check", r.GetStatus(), err)
+	}
+	if c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff2)); err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("confirming it: %v %v", c.GetStatus(), err)
+	}
+	files := v.export(t)
+	if rep, err := verifyFiles(files); err != nil || rep.Counted != 1 {
+		t.Fatalf("verify = %+v, %v", rep, err)
+	}
+	// The paper ballot counted as it arrived, its confirmation gone.
+	unchecked := cloneFiles(files)
+	ls := slices.DeleteFunc(logLines(unchecked), func(l []byte) bool {
+		var e audit.Entry
+		return json.Unmarshal(l, &e) == nil && e.Kind == audit.KindStatus && e.Status.ID == r.GetBallotId()
+	})
+	setLogLines(unchecked, ls)
+	editEntries(unchecked, func(n int, e *audit.Entry) bool {
+		e.Index = uint64(n)
+		if e.Kind == audit.KindBallot && e.Ballot.ID == r.GetBallotId() {
+			e.Ballot.Status = "ACCEPTED"
+		}
+		return true
+	})
+	wantDiscrepancy(t, unchecked, "status", "counted without a second staff member's confirmation", "a paper ballot counted unchecked")
+	editEntries(unchecked, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindAgenda {
+			e.Agenda.Rules = 3
+			unchecked[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, unchecked, "log-size", "entries were", "the same log under procedure rules 3")
+}
+
 // TestAWaitingBallotDecides: where votes may not be changed, a phone or
 // visit ballot that waits for its check (maker-checker) is the voter's
 // ballot. A ballot the platform sends meanwhile, and one another staff

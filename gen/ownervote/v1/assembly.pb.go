@@ -746,10 +746,10 @@ type Settings struct {
 	DeemedConsent             bool                   `protobuf:"varint,3,opt,name=deemed_consent,json=deemedConsent,proto3" json:"deemed_consent,omitempty"`
 	// A voter may change their vote until closing; the last ballot counts.
 	AllowRevote bool `protobuf:"varint,4,opt,name=allow_revote,json=allowRevote,proto3" json:"allow_revote,omitempty"`
-	// Phone and visit ballots count only after a second staff member confirms.
-	// (Paper ballots are not checked so: the sheet, its serial and its scan's
-	// hash are their evidence.) Where votes may not be changed, no other
-	// ballot of the voter is taken while one waits (BALLOT_WAITING).
+	// Phone, visit and paper ballots - those staff take or enter - count
+	// only after a second staff member confirms (paper ones from procedure
+	// rules 4 on). Where votes may not be changed, no other ballot of the
+	// voter is taken while one waits (BALLOT_WAITING).
 	MakerChecker bool `protobuf:"varint,5,opt,name=maker_checker,json=makerChecker,proto3" json:"maker_checker,omitempty"`
 	// The most voters one proxy holder may act for; 0 for no cap.
 	ProxyCap int32 `protobuf:"varint,6,opt,name=proxy_cap,json=proxyCap,proto3" json:"proxy_cap,omitempty"`

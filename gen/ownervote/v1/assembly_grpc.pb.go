@@ -92,10 +92,10 @@ type AssemblyServiceClient interface {
 	// refusals are stored and logged: the same bytes sent again get the first
 	// answer, with metadata replayed "true".
 	SubmitBallot(ctx context.Context, in *SubmitBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
-	// ConfirmBallot counts a phone or visit ballot that waits for a second
+	// ConfirmBallot counts a phone, visit or paper ballot that waits for a second
 	// staff member (maker-checker).
 	ConfirmBallot(ctx context.Context, in *ConfirmBallotRequest, opts ...grpc.CallOption) (*BallotReceipt, error)
-	// RejectBallot refuses a phone or visit ballot that waits for a second
+	// RejectBallot refuses a phone, visit or paper ballot that waits for a second
 	// staff member, whose check found it wrong (the owner did not vote so):
 	// signed by that staff member, with a public reason; logged. The reply
 	// shows the ballot REFUSED, its reason saying what the check found, with
@@ -521,10 +521,10 @@ type AssemblyServiceServer interface {
 	// refusals are stored and logged: the same bytes sent again get the first
 	// answer, with metadata replayed "true".
 	SubmitBallot(context.Context, *SubmitBallotRequest) (*BallotReceipt, error)
-	// ConfirmBallot counts a phone or visit ballot that waits for a second
+	// ConfirmBallot counts a phone, visit or paper ballot that waits for a second
 	// staff member (maker-checker).
 	ConfirmBallot(context.Context, *ConfirmBallotRequest) (*BallotReceipt, error)
-	// RejectBallot refuses a phone or visit ballot that waits for a second
+	// RejectBallot refuses a phone, visit or paper ballot that waits for a second
 	// staff member, whose check found it wrong (the owner did not vote so):
 	// signed by that staff member, with a public reason; logged. The reply
 	// shows the ballot REFUSED, its reason saying what the check found, with
