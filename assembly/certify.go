@@ -147,7 +147,8 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 			return fmt.Errorf("%w: %q of %s", ErrObjectionNotFound, objectionID, assemblyID)
 		}
 		if rec.Objections[i].Response != "" {
-			return fmt.Errorf("%w: objection %s has a response", ErrWrongState, objectionID)
+			return l10n.ZH(fmt.Errorf("%w: objection %s has a response already (%s)", ErrWrongState, objectionID, audit.FormatChinaTime(rec.Objections[i].RespondedAt)),
+				"该异议已于 "+audit.FormatChinaTime(rec.Objections[i].RespondedAt)+" 答复，不能再次答复")
 		}
 		now := r.now().UTC()
 		rec.Objections[i].Response, rec.Objections[i].RespondedBy, rec.Objections[i].RespondedAt = text, by, now
@@ -190,6 +191,11 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			}
 		}
 		if !slices.Contains(rec.Committee.Members, keyID) {
+			if i := slices.IndexFunc(rec.Committee.Replacements, func(x KeyReplacement) bool { return x.Replaces == keyID }); i >= 0 {
+				by := rec.Committee.Replacements[i].KeyID
+				return l10n.ZH(fmt.Errorf("%w: key %s was replaced by %s, which signs in its place", ErrNotMember, keyID, by),
+					"该委员密钥已更换为 "+by+"：请用新密钥签名")
+			}
 			return fmt.Errorf("%w: key %s", ErrNotMember, keyID)
 		}
 		if slices.ContainsFunc(rec.Certificate, func(c CertSignature) bool { return c.KeyID == keyID }) {

@@ -2,7 +2,6 @@ package assembly
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
@@ -987,7 +986,20 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 			// The same confirmation or rejection sent again (its answer
 			// lost) gets the same answer.
 			if same, err := settledWith(tx, assemblyID, &br, c); err != nil || !same {
-				return cmp.Or(err, fmt.Errorf("%w: ballot %s is %s", ErrNotPending, short(ballotID), br.Status))
+				if err != nil {
+					return err
+				}
+				zh, why := "该选票已不在待复核状态", ""
+				switch {
+				case br.ReasonCode == refusalCode(ErrNotConfirmed):
+					zh = "投票截止时该选票仍未复核，已按未复核拒收，不能再复核"
+				case br.Status == Accepted:
+					zh = "该选票已复核计入"
+				}
+				if br.Reason != "" {
+					why = ": " + br.Reason
+				}
+				return l10n.ZH(fmt.Errorf("%w: ballot %s is %s%s", ErrNotPending, short(ballotID), br.Status, why), zh)
 			}
 			out.Record, out.Replayed = br, true
 			if br.Status == Refused && br.ReasonCode != refusalCode(ErrRejectedAtCheck) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ownervote/ownervote/l10n"
 )
 
 // Identifier turns identity document numbers into keyed hashes. The same
@@ -62,7 +64,7 @@ func OwnerID(idHash []byte) string {
 func NormalizeIDNumber(s string) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	if s == "" {
-		return "", fmt.Errorf("is empty")
+		return "", l10n.ZH(fmt.Errorf("is empty"), "号码为空")
 	}
 	s = strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' {
@@ -71,17 +73,17 @@ func NormalizeIDNumber(s string) (string, error) {
 		return r
 	}, s)
 	if len(s) < 5 || len(s) > 32 {
-		return "", fmt.Errorf("must be 5 to 32 letters and digits")
+		return "", l10n.ZH(fmt.Errorf("must be 5 to 32 letters and digits"), "号码须为5至32位字母或数字")
 	}
 	for _, r := range s {
 		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
-			return "", fmt.Errorf("may hold only letters and digits (and spaces or hyphens between them)")
+			return "", l10n.ZH(fmt.Errorf("may hold only letters and digits (and spaces or hyphens between them)"), "号码只能包含字母和数字")
 		}
 	}
 	switch {
 	case len(s) == 18 && allDigits(s[:17]):
 		if want := residentIDCheck(s[:17]); s[17] != want {
-			return "", fmt.Errorf("resident ID check digit is wrong (a digit may be mistyped)")
+			return "", l10n.ZH(fmt.Errorf("resident ID check digit is wrong (a digit may be mistyped)"), "居民身份证号码的校验位不对：可能有数字录错")
 		}
 	case len(s) == 15 && allDigits(s):
 		// GB 11643: the century 19 inserted before the birth date, and
@@ -89,7 +91,8 @@ func NormalizeIDNumber(s string) (string, error) {
 		first17 := s[:6] + "19" + s[6:]
 		return first17 + string(residentIDCheck(first17)), nil
 	case allDigits(s) && len(s) >= 14 && len(s) <= 20:
-		return "", fmt.Errorf("has %d digits: a resident ID has 18 (the last may be X), a first-generation one 15; a digit may be missing or extra", len(s))
+		return "", l10n.ZH(fmt.Errorf("has %d digits: a resident ID has 18 (the last may be X), a first-generation one 15; a digit may be missing or extra", len(s)),
+			fmt.Sprintf("号码有%d位：居民身份证为18位（最后一位可为X），第一代为15位；可能多输或少输了数字", len(s)))
 	}
 	return s, nil
 }

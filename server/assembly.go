@@ -236,7 +236,7 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	if n := req.GetHolderIdNumber(); n != "" {
 		number, err := roll.NormalizeIDNumber(n)
 		if err != nil {
-			return nil, s.err(ctx, fmt.Errorf("%w: holder_id_number: identity number %v", assembly.ErrInvalid, err))
+			return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: holder_id_number: identity number %v", assembly.ErrInvalid, err), "受托人证件号码有误（"+l10n.Of(err)+"）"))
 		}
 		ident := s.book.Identifier()
 		holder, tag, legacy = roll.OwnerID(ident.Hash(number)), ident.Tag(req.GetAssemblyId(), number), ident.LegacyOwnerIDs(n, number)
@@ -402,11 +402,11 @@ func requirementText(r tally.Requirement) string {
 	if r.Of == tally.OfAll {
 		of, ofEN = "全体业主", "of all owners'"
 	}
-	cmp, cmpEN := "以上", "at least"
+	zh, en := "均达到"+r.Fraction()+"以上", "at least"
 	if r.Strict {
-		cmp, cmpEN = "过", "more than"
+		zh, en = "均超过"+r.Fraction(), "more than"
 	}
-	return fmt.Sprintf("%s专有部分面积和人数均%s%s / %s %s area and headcount", of, cmp, r.Fraction(), cmpEN, r.Fraction()+" "+ofEN)
+	return fmt.Sprintf("%s专有部分面积和人数%s / %s %s area and headcount", of, zh, en, r.Fraction()+" "+ofEN)
 }
 
 func receiptProto(out assembly.Outcome) *ov.BallotReceipt {

@@ -206,6 +206,9 @@ func certifiedVote(t *testing.T) (*vote, []signer) {
 	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: o.GetObjectionId(), Text: "公告已于4月20日张贴并电话通知"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: o.GetObjectionId(), Text: "再次答复"}); server.ReasonOf(err) != "WRONG_STATE" || !strings.Contains(server.ZhOf(err), "不能再次答复") {
+		t.Errorf("answering an objection twice: %v (%s), want WRONG_STATE saying it has a response", err, server.ZhOf(err))
+	}
 	if err := certify(members[0], ed25519.Sign(members[0].priv, stmt)); err != nil {
 		t.Fatalf("first signature: %v", err)
 	}
@@ -926,8 +929,8 @@ func TestCommitteeKeyReplaced(t *testing.T) {
 		server.ZhOf(err) != "该密钥已被更换为 "+zhou2.keyID() {
 		t.Errorf("the same replacement again: %v, want INVALID_ARGUMENT, replaced already", err)
 	}
-	if err := certify(zhouTok, zhou); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" {
-		t.Errorf("the replaced key certifying: %v, want NOT_COMMITTEE_MEMBER", err)
+	if err := certify(zhouTok, zhou); server.ReasonOf(err) != "NOT_COMMITTEE_MEMBER" || server.ZhOf(err) != "该委员密钥已更换为 "+zhou2.keyID()+"：请用新密钥签名" {
+		t.Errorf("the replaced key certifying: %v (%s), want NOT_COMMITTEE_MEMBER naming the new key", err, server.ZhOf(err))
 	}
 	for _, c := range []struct {
 		tok string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
 )
 
 // TestStorageAndFallbackStatuses: storage failures are UNAVAILABLE and win
@@ -34,6 +35,24 @@ func TestStorageAndFallbackStatuses(t *testing.T) {
 		err := toStatus(context.Background(), log, c.err)
 		if status.Code(err) != c.code || ReasonOf(err) != c.reason {
 			t.Errorf("%s: %v (%s), want %v %s", c.name, status.Code(err), ReasonOf(err), c.code, c.reason)
+		}
+	}
+}
+
+// TestRequirementText: a motion's requirement reads as a sentence in both
+// languages: 达到…以上 for at least, 超过 for more than.
+func TestRequirementText(t *testing.T) {
+	for _, tc := range []struct {
+		r    tally.Requirement
+		want string
+	}{
+		{tally.Requirement{Threshold: tally.Threshold{Num: 3, Den: 4}, Of: tally.OfParticipants},
+			"参与表决专有部分面积和人数均达到3/4以上 / at least 3/4 of participating area and headcount"},
+		{tally.Requirement{Threshold: tally.Threshold{Num: 1, Den: 2, Strict: true}, Of: tally.OfAll},
+			"全体业主专有部分面积和人数均超过1/2 / more than 1/2 of all owners' area and headcount"},
+	} {
+		if got := requirementText(tc.r); got != tc.want {
+			t.Errorf("requirementText(%+v) = %q, want %q", tc.r, got, tc.want)
 		}
 	}
 }

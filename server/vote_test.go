@@ -780,6 +780,11 @@ func TestProxyWithdrawn(t *testing.T) {
 		return v.submit(t, canonical, sig, ballot.Proxy)
 	}
 	h1, h2, h3 := newSigner("h1", 180), newSigner("h2", 181), newSigner("h3", 182)
+	mistyped := idNumberN(910)
+	mistyped = mistyped[:17] + map[bool]string{true: "1", false: "2"}[mistyped[17] != '1']
+	if _, err := record(70, h1, mistyped); server.ReasonOf(err) != "INVALID_ARGUMENT" || server.ZhOf(err) != "受托人证件号码有误（居民身份证号码的校验位不对：可能有数字录错）" {
+		t.Errorf("a holder's number with a wrong check digit: %v (%s), want INVALID_ARGUMENT saying so in Chinese", err, server.ZhOf(err))
+	}
 	if _, err := record(70, h1, idNumberN(910)); err != nil {
 		t.Fatal(err)
 	}
@@ -826,11 +831,12 @@ func TestProxyWithdrawn(t *testing.T) {
 	if _, err := withdraw(71, "委托书有误"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := record(71, h3, idNumberN(913)); err != nil {
-		t.Fatal(err)
+	// Voter 71 has voted (through h1): another proxy could not vote.
+	if _, err := record(71, h3, idNumberN(913)); server.ReasonOf(err) != "ALREADY_VOTED" || !strings.Contains(server.ZhOf(err), "无需登记委托") {
+		t.Errorf("another proxy for voter 71, whose ballot counts: %v (%s), want ALREADY_VOTED", err, server.ZhOf(err))
 	}
 	if again, err := v.submit(t, c71, s71, ballot.Proxy); err != nil || again.GetBallotId() != first.GetBallotId() || again.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
-		t.Errorf("h1's ballot sent again after the proxy was replaced: %v, %v; want the same answer", again.GetStatus(), err)
+		t.Errorf("h1's ballot sent again after the proxy was withdrawn: %v, %v; want the same answer", again.GetStatus(), err)
 	}
 	if _, err := vote(71, h1); server.ReasonOf(err) != "KEY_REVOKED" || !strings.Contains(err.Error(), "withdrawn") {
 		t.Errorf("a new ballot by h1 for voter 71: %v, want KEY_REVOKED, withdrawn", err)
@@ -1759,6 +1765,11 @@ func TestAWaitingBallotDecides(t *testing.T) {
 	if _, err := v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: visit, Signature: visitSig}); server.ReasonOf(err) != "BALLOT_WAITING" {
 		t.Fatalf("a visit ballot while the phone ballot waits: %v, want BALLOT_WAITING", err)
 	}
+	// Nor is a proxy recorded for the voter meanwhile.
+	if _, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[60],
+		HolderName: "受托人", HolderPublicKey: newSigner("h60", 160).pub(), DocumentSha256: proxyDoc(60), HolderIdNumber: idNumberN(960)}); server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(server.ZhOf(err), "待复核") {
+		t.Errorf("a proxy for the voter while the phone ballot waits: %v (%s), want BALLOT_WAITING", err, server.ZhOf(err))
+	}
 	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil {
 		t.Fatal(err)
@@ -1838,6 +1849,9 @@ func TestAWaitingBallotDecides(t *testing.T) {
 	}
 	if r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: left.GetBallotId()}); err != nil || r.GetReasonCode() != "NOT_CONFIRMED" {
 		t.Errorf("the ballot left waiting: %v %v, want refused NOT_CONFIRMED", r.GetReasonCode(), err)
+	}
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(left.GetBallotId(), v.staff2)); server.ReasonOf(err) != "NOT_PENDING" || !strings.Contains(server.ZhOf(err), "已按未复核拒收") {
+		t.Errorf("confirming it after the close: %v (%s), want NOT_PENDING saying it was refused unconfirmed at the close", err, server.ZhOf(err))
 	}
 	nv, err = v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil {
@@ -1959,8 +1973,8 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 		!got.GetReplayed() || len(got.GetReceipt()) == 0 {
 		t.Errorf("the same confirmation again: %v %v; want the counted ballot's receipt, replayed", got, err)
 	}
-	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), v.confirmation(c.GetBallotId(), v.staff2)); server.ReasonOf(err) != "NOT_PENDING" {
-		t.Errorf("the same confirmation through another sign-in: %v, want NOT_PENDING", err)
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staffTok), v.confirmation(c.GetBallotId(), v.staff2)); server.ReasonOf(err) != "NOT_PENDING" || server.ZhOf(err) != "该选票已复核计入" {
+		t.Errorf("the same confirmation through another sign-in: %v (%s), want NOT_PENDING, counted already", err, server.ZhOf(err))
 	}
 	if am, err := sale(62); err != nil || am.GetEffect() != "BALLOT_KEPT" {
 		t.Fatalf("sale after the confirmation = %v, %v; want BALLOT_KEPT", am.GetEffect(), err)

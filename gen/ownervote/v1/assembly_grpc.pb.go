@@ -165,7 +165,9 @@ type AssemblyServiceClient interface {
 	// offline (docs/export-format.md).
 	ExportAssembly(ctx context.Context, in *ExportAssemblyRequest, opts ...grpc.CallOption) (*ExportAssemblyResponse, error)
 	// RecordCallAttempt records a call or home-visit attempt of the phone
-	// campaign for a voter who has not voted (staff only).
+	// campaign for a voter of the frozen roll (staff only): mostly those who
+	// have not voted, whom ListNonVoters lists; also the call on which a
+	// voter voted (outcome VOTED).
 	RecordCallAttempt(ctx context.Context, in *RecordCallAttemptRequest, opts ...grpc.CallOption) (*CallAttempt, error)
 	// ListCallAttempts lists an assembly's call attempts, or one voter's, in
 	// the order they were recorded (staff only).
@@ -594,7 +596,9 @@ type AssemblyServiceServer interface {
 	// offline (docs/export-format.md).
 	ExportAssembly(context.Context, *ExportAssemblyRequest) (*ExportAssemblyResponse, error)
 	// RecordCallAttempt records a call or home-visit attempt of the phone
-	// campaign for a voter who has not voted (staff only).
+	// campaign for a voter of the frozen roll (staff only): mostly those who
+	// have not voted, whom ListNonVoters lists; also the call on which a
+	// voter voted (outcome VOTED).
 	RecordCallAttempt(context.Context, *RecordCallAttemptRequest) (*CallAttempt, error)
 	// ListCallAttempts lists an assembly's call attempts, or one voter's, in
 	// the order they were recorded (staff only).
