@@ -236,8 +236,9 @@ func segmentsFollow(segs []segment, applied uint64) error {
 	for i := 1; i < len(segs); i++ {
 		prev, next := segs[i-1], segs[i]
 		if next.first-1 > applied && prev.last != next.first-1 {
-			return fmt.Errorf("%w: %s ends at record %d but %s begins at %d: the end of %s is damaged, and acknowledged writes may be in it, so the journal is left as it is",
-				ErrJournal, prev.path, prev.last, next.path, next.first, prev.path)
+			return fmt.Errorf("%w: %s ends at record %d but %s begins at %d: records %d to %d are missing - the end of %s is damaged, or a segment between them (%s) is missing; "+
+				"acknowledged writes may be in them, so the journal is left as it is",
+				ErrJournal, prev.path, prev.last, next.path, next.first, prev.last+1, next.first-1, prev.path, segmentName(prev.last+1))
 		}
 	}
 	return nil

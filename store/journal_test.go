@@ -641,6 +641,29 @@ func TestJournalApplyOnAFullDisk(t *testing.T) {
 	}
 }
 
+// A write whose frame was written when an apply failure stopped the store
+// is still fsynced and acknowledged: the next open applies it, so a
+// refusal would be untrue. Writes after the stop are refused.
+func TestJournalWrittenBeforeAStopIsAcknowledged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	// Its frame is written; before its fsync, an apply fails and stops the
+	// journal (as Bolt.apply does).
+	err := b.UpdateThen(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("x"), []byte("1")) }, func(bool) {
+		b.journal.stop(fmt.Errorf("%w: applying the journal to the database failed: %w", ErrWriteFailed, &fs.PathError{Op: "write", Path: path, Err: syscall.EIO}))
+	})
+	if err != nil {
+		t.Errorf("the write whose frame was written before the stop = %v, want it acknowledged", err)
+	}
+	wantStopped(t, b, syscall.EIO, "after the apply failed")
+	b.Close()
+	r := openJournaled(t, path, false)
+	if got := get(t, r, Units, "x"); got != "1" {
+		t.Errorf("after reopening: x = %q, want 1 (acknowledged)", got)
+	}
+}
+
 // An apply that fails other than on a full disk stops the store at once,
 // as a failed journal fdatasync does, also after it failed on a full disk:
 // Failed, ErrWriteFailed for every later write (reads go on), no commit to

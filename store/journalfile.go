@@ -79,8 +79,12 @@ type journalFile struct {
 	synced  uint64           // the last record known durable
 	durable func(seq uint64) // told of synced as it grows, under mu
 	broken  error            // a write or sync failed and could not be undone
-	failed  chan struct{}    // closed when broken by ErrWriteFailed
-	written int64            // pages written (4 KiB units) since open
+	// stopped: broken from outside (stop), the segment itself sound. Frames
+	// written before are still fsynced and acknowledged when asked for: the
+	// next open applies them, so a refusal would be untrue.
+	stopped bool
+	failed  chan struct{} // closed when broken by ErrWriteFailed
+	written int64         // pages written (4 KiB units) since open
 	buf     []byte
 
 	// The spare segment (see spareName).
@@ -499,7 +503,7 @@ func (j *journalFile) syncedTo(seq uint64) (bool, error) {
 	switch {
 	case j.synced >= seq:
 		return true, nil
-	case j.broken != nil:
+	case j.broken != nil && !(j.stopped && seq <= j.last):
 		return true, j.broken
 	}
 	return false, nil
@@ -522,6 +526,9 @@ func (j *journalFile) fail(err error) {
 func (j *journalFile) stop(err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.broken == nil {
+		j.stopped = true
+	}
 	j.fail(err)
 }
 
