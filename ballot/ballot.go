@@ -388,7 +388,7 @@ func VerifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey) error
 
 // VerifyParsed is ballot.VerifyParsed with k's public key, checked by k.
 func (k *PreparedKey) VerifyParsed(b *Ballot, canonical, sig []byte) error {
-	return verifyParsed(b, canonical, sig, k.PublicKey(), func(_ ed25519.PublicKey, msg, sig []byte) bool {
+	return verifyParsed(b, canonical, sig, k.pub[:], func(_ ed25519.PublicKey, msg, sig []byte) bool {
 		return k.Verify(msg, sig)
 	})
 }

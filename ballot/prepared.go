@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -58,9 +59,9 @@ func PrepareKey(pub ed25519.PublicKey) (*PreparedKey, error) {
 	return k, nil
 }
 
-// PublicKey returns the key k was prepared from.
+// PublicKey returns a copy of the key k was prepared from.
 func (k *PreparedKey) PublicKey() ed25519.PublicKey {
-	return ed25519.PublicKey(k.pub[:])
+	return bytes.Clone(k.pub[:])
 }
 
 // Verify reports whether sig is the key's signature of msg, with the answer

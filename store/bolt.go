@@ -155,12 +155,12 @@ func (b *Bolt) openJournal(path string) error {
 	if err != nil {
 		return err
 	}
-	var segs []segment
-	var recs []*record
-	if id != nil {
-		if segs, recs, err = readUnapplied(dir, id, applied); err != nil {
-			return err
-		}
+	// Read even for a file without a journal id (a new one, or a
+	// schema-1 file): a journal there is another database's, with its
+	// acknowledged writes, and is refused rather than written over.
+	segs, recs, err := readUnapplied(dir, id, applied)
+	if err != nil {
+		return err
 	}
 	err = b.db.Update(func(btx *bolt.Tx) error {
 		if len(recs) > 0 {

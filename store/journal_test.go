@@ -664,6 +664,68 @@ func TestJournalWrittenBeforeAStopIsAcknowledged(t *testing.T) {
 	}
 }
 
+// A journal stopped from outside whose fdatasync then fails acknowledges
+// nothing unsynced any more: a second try's success would prove nothing
+// (the kernel reports a writeback error once, and may have dropped the
+// pages).
+func TestJournalStoppedThenFailedSyncIsNotRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	syncs := 0
+	var seq uint64
+	err := b.UpdateThen(context.Background(), func(tx Tx) error { return tx.Put(Units, []byte("x"), []byte("1")) }, func(bool) {
+		b.journal.mu.Lock()
+		seq = b.journal.last
+		b.journal.syncFile = func(*os.File) error {
+			syncs++
+			if syncs == 1 {
+				return syscall.EIO
+			}
+			return nil
+		}
+		b.journal.mu.Unlock()
+		b.journal.stop(fmt.Errorf("%w: applying the journal to the database failed: %w", ErrWriteFailed, syscall.EIO))
+	})
+	if !errors.Is(err, ErrWriteFailed) {
+		t.Fatalf("the write whose fdatasync failed = %v, want ErrWriteFailed", err)
+	}
+	if err := b.journal.sync(seq); err == nil || syncs != 1 {
+		t.Errorf("sync of the same record again = %v after %d fdatasyncs; want refused without another", err, syncs)
+	}
+	b.journal.mu.Lock()
+	synced := b.journal.synced
+	b.journal.mu.Unlock()
+	if synced >= seq {
+		t.Errorf("record %d counted durable (synced %d) after its fdatasync failed", seq, synced)
+	}
+}
+
+// A file without a journal id (a new file, where a damaged one was moved
+// aside) beside another database's journal: the journal is refused, not
+// written over, with the acknowledged writes in it.
+func TestJournalOfAnotherFileIsNotWrittenOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "a", "1")
+	put(t, b, Units, "b", "2")
+	b.crash(t)
+	seg := mustGlob(t, JournalDir(path))[0]
+	before, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenBolt(path, BoltOptions{}); !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "another database") {
+		t.Errorf("OpenBolt of a new file beside another database's journal = %v, want ErrJournal", err)
+	}
+	if after, _ := os.ReadFile(seg); !bytes.Equal(after, before) {
+		t.Error("the other database's journal segment was changed")
+	}
+}
+
 // An apply that fails other than on a full disk stops the store at once,
 // as a failed journal fdatasync does, also after it failed on a full disk:
 // Failed, ErrWriteFailed for every later write (reads go on), no commit to

@@ -295,6 +295,15 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 // spare when one is ready) and makes its existence durable before anything
 // is written to it.
 func (j *journalFile) startSegment(first uint64) error {
+	if n := len(j.segs); n > 0 && j.segs[n-1].first == first && j.f != nil {
+		// The segment for this very record was started already, and the
+		// record's write failed and was cut off: the segment holds its
+		// header alone and is written to again as it is. (A spare renamed
+		// over it would unlink the file being written; a failure after
+		// that would leave the journal writing into a deleted file, and
+		// its entry behind, for release to remove the new one.)
+		return nil
+	}
 	path := filepath.Join(j.dir, segmentName(first))
 	f, zeroed := j.spare, true
 	j.spare = nil
@@ -325,16 +334,7 @@ func (j *journalFile) startSegment(first uint64) error {
 		j.f.Close()
 	}
 	j.f, j.size, j.zeroed = f, int64(len(hdr)), zeroed
-	seg := segment{path: path, first: first, last: first - 1}
-	if n := len(j.segs); n > 0 && j.segs[n-1].first == first {
-		// The segment before was started for this very record, whose
-		// first write failed and was cut off: this one has taken its
-		// name. Its entry must not stay behind, or release would remove
-		// the file being written as an applied segment.
-		j.segs[n-1] = seg
-	} else {
-		j.segs = append(j.segs, seg)
-	}
+	j.segs = append(j.segs, segment{path: path, first: first, last: first - 1})
 	j.written++
 	return nil
 }
@@ -429,6 +429,7 @@ func (j *journalFile) write(r *record) error {
 	}
 	if _, err := writeAt(j.buf, j.size); err != nil {
 		if terr := j.f.Truncate(j.size); terr != nil {
+			j.stopped = false
 			j.fail(fmt.Errorf("%w: journal write failed (%w) and could not be undone (%w)", ErrWriteFailed, err, terr))
 			return j.broken
 		}
@@ -473,6 +474,10 @@ func (j *journalFile) sync(seq uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err != nil {
+		// The disk's own failure: the kernel may have dropped the pages,
+		// and a retry's success would prove nothing. Nothing unsynced is
+		// acknowledged any more, stopped or not.
+		j.stopped = false
 		j.fail(fmt.Errorf("%w: journal fdatasync failed: %w", ErrWriteFailed, err))
 		return j.broken
 	}

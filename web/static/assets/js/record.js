@@ -118,7 +118,9 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
 
   const time = h('input', {
     id: ids.time, type: 'datetime-local', required: true, value: localInputValue(serverNow()), 'data-testid': 'att-time',
-    min: a.opens_at ? localInputValue(new Date(a.opens_at)) : null, max: localInputValue(serverNow()),
+    // (No max: the form may stay open through a call; a later time is
+    // taken as now when signed.)
+    min: a.opens_at ? localInputValue(new Date(a.opens_at)) : null,
   });
   const noteHint = h('p', { class: 'muted small', id: ids.note + '-hint' }, t('record.notePublic'));
   const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note', 'aria-describedby': ids.note + '-hint' });
