@@ -347,6 +347,19 @@ func wantDiscrepancy(t *testing.T, files map[string][]byte, check, detail, what 
 	}
 }
 
+// underRules rewrites the export's agenda, in the log and in its file, to
+// say the assembly follows procedure rules n.
+func underRules(f map[string][]byte, n int) {
+	editEntries(f, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindAgenda {
+			e.Agenda.Rules = n
+			f[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
+			return true
+		}
+		return false
+	})
+}
+
 func cloneFiles(files map[string][]byte) map[string][]byte {
 	c := make(map[string][]byte, len(files))
 	for k, v := range files {

@@ -914,14 +914,7 @@ func TestProxyWithdrawn(t *testing.T) {
 	insertEntry(over, at, audit.Entry{Kind: audit.KindProxy, Assembly: v.assembly, Time: v.e.clock.Now(), Proxy: &audit.ProxyEntry{
 		Voter: v.owners[73], Holder: h1Entry.Holder, HolderKeyID: h1.keyID(), DocumentSHA256: proxyDoc(73), RecordedBy: "t"}})
 	wantDiscrepancy(t, over, "proxy", "acts for 2 voters", "a holder over the cap through a withdrawal after their ballot")
-	editEntries(over, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindAgenda {
-			e.Agenda.Rules = 3
-			over[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
-			return true
-		}
-		return false
-	})
+	underRules(over, 3)
 	wantDiscrepancy(t, over, "log-size", "entries were added", "the same log under procedure rules 3")
 	ls := logLines(files)
 	ls = slices.DeleteFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"PROXY_WITHDRAWN"`)) })
@@ -1725,14 +1718,7 @@ func TestPaperBallotsAreChecked(t *testing.T) {
 		return true
 	})
 	wantDiscrepancy(t, unchecked, "status", "counted without a second staff member's confirmation", "a paper ballot counted unchecked")
-	editEntries(unchecked, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindAgenda {
-			e.Agenda.Rules = 3
-			unchecked[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
-			return true
-		}
-		return false
-	})
+	underRules(unchecked, 3)
 	wantDiscrepancy(t, unchecked, "log-size", "entries were", "the same log under procedure rules 3")
 }
 
@@ -1800,14 +1786,7 @@ func TestAWaitingBallotDecides(t *testing.T) {
 		return false
 	})
 	wantDiscrepancy(t, counted, "one-ballot", "waits for confirmation", "a ballot counted while another of its voter's waited")
-	editEntries(counted, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindAgenda {
-			e.Agenda.Rules = 3
-			counted[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
-			return true
-		}
-		return false
-	})
+	underRules(counted, 3)
 	// (The replay takes it; the edits are then found by the signed
 	// checkpoints alone.)
 	wantDiscrepancy(t, counted, "merkle-root", "an entry was changed", "the same log under procedure rules 3")
@@ -2093,14 +2072,7 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 	wantDiscrepancy(t, sold, "amendment", "waiting for confirmation", "a sale logged while the voter's ballot waited")
 	// Procedure rules 2 did not have the rule: the replay takes the sale
 	// (the inserted entry is then found by the signed checkpoint alone).
-	editEntries(sold, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindAgenda {
-			e.Agenda.Rules = 2
-			sold[audit.FileAgenda], _ = audit.IndentedJSON(e.Agenda)
-			return true
-		}
-		return false
-	})
+	underRules(sold, 2)
 	wantDiscrepancy(t, sold, "log-size", "entries were added", "the same sale under procedure rules 2")
 	byRecorder := cloneFiles(files)
 	editEntries(byRecorder, func(_ int, e *audit.Entry) bool {
