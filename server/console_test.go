@@ -739,6 +739,26 @@ func TestConsoleCampaign(t *testing.T) {
 		typeInto(tab, `[data-testid=forget-confirm]`, key[len(key)-6:])
 		click(tab, `[data-testid=forget-ok]`)
 		wait(tab, "deleted", fmt.Sprintf(`document.querySelector('[data-key=%q]') === null && document.querySelector('[data-testid=forget-dialog]') === null`, key))
+
+		// The key is lost: a street admin revokes it in the console, with a
+		// reason and the end of its id.
+		c.open(admin, "#/keys")
+		admin.Run("active keys", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-active=%q]`, key))))
+		click(admin, fmt.Sprintf(`[data-revoke=%q]`, key))
+		typeInto(admin, `[data-testid=revoke-reason]`, "密钥所在浏览器已删除")
+		if !eval[bool](admin, "revoke waits for the key id", `document.querySelector('[data-testid=revoke-ok]').disabled`) {
+			t.Error("the revocation can be sent without the key id's end typed")
+		}
+		typeInto(admin, `[data-testid=revoke-confirm]`, key[len(key)-6:])
+		admin.Screenshot("console-key-revoke")
+		click(admin, `[data-testid=revoke-ok]`)
+		wait(admin, "revoked", `document.querySelector('[data-testid=revoked-ok]') !== null`)
+		if s := c.signerByID("staff-wang"); s.GetRevokeTime() == nil || s.GetRevokeReason() != "密钥所在浏览器已删除" {
+			t.Errorf("after the console's revocation: %v, want revoked with the reason", s)
+		}
+		if eval[bool](admin, "no longer listed", fmt.Sprintf(`document.querySelector('[data-active=%q]') !== null`, key)) {
+			t.Error("the revoked key is still listed as active")
+		}
 	}
 	if errs := tab.Errors(); len(errs) > 0 {
 		t.Errorf("browser errors: %v", errs)

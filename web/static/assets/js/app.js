@@ -344,7 +344,56 @@ async function keysPage(ctx) {
             }
           },
         }, t('keys.approve')))))];
+    // Active keys, which a street admin revokes: a lost or stolen key, a
+    // member who left. Revocation cannot be undone, and its reason is read
+    // by every role, so it is confirmed with the key id's end typed.
+    const active = signers.filter((s) => !s.pending && !s.revoke_time);
+    approvals.push(h('h2', {}, t('keys.active')), active.length === 0 ? h('p', {}, t('keys.noActive')) :
+      h('ul', { class: 'cards', 'data-testid': 'active-keys' }, active.map((s) => h('li', { class: 'card', 'data-active': s.key_id },
+        h('p', {}, h('strong', {}, s.name), ` (${s.signer_id}) · `, t('kind.' + s.kind), ' · ', s.community_id || t('who.all')),
+        h('p', { class: 'mono small' }, t('keys.keyId'), ' ', s.key_id),
+        h('button', { type: 'button', 'data-revoke': s.key_id, onclick: () => revoke(s) }, t('keys.revoke'))))));
   }
+
+  // revoke asks for the reason and the key id's end, then revokes s.
+  const revoke = (s) => {
+    const dialog = h('dialog', { class: 'dialog', 'data-testid': 'revoke-dialog' });
+    const tail = s.key_id.slice(-6);
+    const ids = { reason: uid('reason'), typed: uid('typed') };
+    const reason = h('input', { id: ids.reason, required: true, maxlength: 200, 'data-testid': 'revoke-reason' });
+    const typed = h('input', { id: ids.typed, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'revoke-confirm' });
+    const ok = h('button', { type: 'submit', disabled: true, 'data-testid': 'revoke-ok' }, t('keys.revoke'));
+    const check = () => { ok.disabled = typed.value.trim() !== tail || reason.value.trim() === ''; };
+    reason.addEventListener('input', check);
+    typed.addEventListener('input', check);
+    const err = h('div', { 'aria-live': 'polite' });
+    const done = () => { dialog.close(); dialog.remove(); };
+    replace(dialog, h('form', {
+      method: 'dialog',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        ok.disabled = true;
+        try {
+          await post(`/signers/${seg(s.key_id)}:revoke`, { reason: reason.value.trim() });
+          done();
+          await render();
+          replace(document.querySelector('[data-testid=keys-msg]'), h('p', { class: 'alert ok', role: 'status', 'data-testid': 'revoked-ok' }, t('keys.revokedOk')));
+        } catch (e) {
+          check();
+          replace(err, errorBox(e));
+        }
+      },
+    },
+    h('h2', {}, t('keys.revokeTitle')),
+    h('p', {}, t('keys.revokeWhat', { id: s.key_id, who: `${s.name} (${s.signer_id})` })),
+    s.kind === 'COMMITTEE' ? h('p', { class: 'warn' }, t('keys.revokeCommittee')) : null,
+    h('label', { for: ids.reason }, t('keys.revokeReason')), reason,
+    h('label', { for: ids.typed }, t('keys.forgetType', { tail })), typed,
+    err,
+    h('div', { class: 'actions' }, ok, h('button', { type: 'button', 'data-testid': 'revoke-cancel', onclick: done }, t('calls.cancel')))));
+    main.append(dialog);
+    dialog.showModal();
+  };
 
   replace(main, h('h1', {}, t('keys.title')), h('div', { 'data-testid': 'keys-msg', 'aria-live': 'polite' }), h('p', {}, t('keys.intro')),
     approvals, approvals ? h('h2', {}, t('keys.mine')) : null, mine, kinds.length ? h('h2', {}, t('keys.enrol')) : null, enrol);
