@@ -565,6 +565,11 @@ func TestConsoleCampaign(t *testing.T) {
 		tab.Screenshot("console-record")
 		tab.Run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 		tab.ScreenshotView("console-record-phone")
+		// Nothing is cut off at a phone's width: no element reaches past
+		// the viewport's right edge.
+		if over := eval[string](tab, "phone width", `[...document.querySelectorAll('header *, .tabs *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => e.tagName + ':' + e.textContent.trim().slice(0, 20)).join(', ')`); over != "" {
+			t.Errorf("at 390 px, cut off on the right: %s", over)
+		}
 		tab.Run("desktop viewport", chromedp.EmulateViewport(1280, 900))
 		click(tab, `[data-testid=next]`)
 		tab.Run("read back", chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirmed]`)))
