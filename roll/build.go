@@ -129,6 +129,10 @@ type Batch struct {
 
 const maxNameLen = 64
 
+// nameSeparators are what lists people in one cell: 张三、李四, "张三,李四",
+// a line break typed with Alt-Enter.
+const nameSeparators = "、，,；;/／\n\r\t"
+
 // maxUnitArea bounds one unit's area: 100,000 m² (ten hectares) is beyond
 // any exclusive unit, so a larger figure is a typing mistake, and no
 // community's total can overflow.
@@ -247,6 +251,14 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 				okOwner = false
 			case len([]rune(name)) > maxNameLen:
 				add(i, j, "name", ErrInvalid, "owner's name is longer than %d characters", maxNameLen)
+				okOwner = false
+			case strings.ContainsAny(name, nameSeparators):
+				// Two people in one cell: the second would be on no roll.
+				add(i, j, "name", ErrInvalid, "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative")
+				okOwner = false
+			case ballot.PersonalNumber(name) >= 0:
+				// Staff would read it in every owner list.
+				add(i, j, "name", ErrInvalid, "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own")
 				okOwner = false
 			}
 			var number string

@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -203,7 +204,11 @@ func ParseFile(name string, r io.Reader) (*Roster, error) {
 		return nil, fmt.Errorf("%w: %s: unknown roster format %q, want .csv or .xlsx", ErrInvalidImport, name, filepath.Ext(name))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidImport, name, err)
+		err2 := fmt.Errorf("%w: %s: %v", ErrInvalidImport, name, err)
+		if zh := l10n.Of(err); zh != "" {
+			err2 = l10n.ZH(err2, zh)
+		}
+		return nil, err2
 	}
 	return parseRows(name, rows)
 }
@@ -288,7 +293,51 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
+	// The roster is the first sheet. Units on another (a second phase of
+	// the estate, say) would be left out of every vote without a word.
+	var others []string
+	for _, name := range sheets[1:] {
+		filled, err := sheetHasValues(f, name)
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q: %v", name, err)
+		}
+		if filled {
+			others = append(others, name)
+		}
+	}
+	if len(others) > 0 {
+		return nil, l10n.ZH(fmt.Errorf("sheet %q is read as the roster, but sheet %s also holds values: put every unit on the first sheet, or remove the other sheets",
+			sheets[0], strings.Join(quoteAll(others), ", ")),
+			fmt.Sprintf("花名册只读第一个工作表「%s」，但工作表「%s」也有内容：请把所有房屋放在第一个工作表中，或删除其他工作表", sheets[0], strings.Join(others, "」「")))
+	}
 	return out, nil
+}
+
+// sheetHasValues tells whether a sheet holds a value in any cell.
+func sheetHasValues(f *excelize.File, sheet string) (bool, error) {
+	it, err := f.Rows(sheet)
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	for n := 1; it.Next() && n <= maxXLSXRows; n++ {
+		row, err := it.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(row, func(v string) bool { return strings.TrimSpace(v) != "" }) {
+			return true, nil
+		}
+	}
+	return false, it.Error()
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = strconv.Quote(x)
+	}
+	return out
 }
 
 func parseRows(name string, rows [][]string) (*Roster, error) {

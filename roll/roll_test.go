@@ -136,6 +136,9 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 		person("1-1-109", "70.00", co1, co2),                      // 9 no representative
 		{ID: "1-1-110", Registered: "70", Kind: roll.DeveloperUnsold, Owners: []roll.OwnerInput{owner(10, "开发")}}, // 10 developer with owner
 		{ID: "1-1-111", Registered: "70", Kind: "RENTED", Owners: []roll.OwnerInput{owner(11, "租")}},              // 11 bad kind
+		person("1-1-112", "70.00", owner(12, "张三、李四")),                                                            // 12 two people in one cell
+		person("1-1-113", "70.00", owner(13, "张三\n李四")),                                                           // 13 the same, with a line break
+		person("1-1-114", "70.00", owner(14, "张三 13911112222")),                                                   // 14 a phone number in the name
 	}
 	_, err := roll.Build(ident(t), inputs)
 	var ie *roll.ImportError
@@ -162,6 +165,9 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 		{"units[9].owners", roll.ErrInvalid},
 		{"units[10].owners", roll.ErrInvalid},
 		{"units[11].kind", roll.ErrInvalid},
+		{"units[12].owners[0].name", roll.ErrInvalid},
+		{"units[13].owners[0].name", roll.ErrInvalid},
+		{"units[14].owners[0].name", roll.ErrInvalid},
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b key) bool { return a.path == b.path && a.err == b.err })); diff != "" {
 		t.Errorf("Build problems (-want +got):\n%s", diff)

@@ -2,6 +2,7 @@ package roll_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 )
 
@@ -93,5 +95,40 @@ func TestXLSXRowsAsGetRows(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("readXLSX differs from GetRows (-GetRows +readXLSX):\n%s", diff)
+	}
+}
+
+// A roster is one sheet: a workbook whose other sheets hold values (a
+// second phase of the estate) is refused, naming them, rather than read
+// without them; other sheets that are empty do not matter.
+func TestXLSXOtherSheetsWithValues(t *testing.T) {
+	book := func(second map[string]any) []byte {
+		f := excelize.NewFile()
+		defer f.Close()
+		f.SetSheetName("Sheet1", "一期")
+		f.SetSheetRow("一期", "A1", &[]any{"房号", "登记面积", "业主姓名", "身份证号"})
+		f.SetSheetRow("一期", "A2", &[]any{"1-1-101", "89.50", "张三", "110101199003071235"})
+		if _, err := f.NewSheet("二期"); err != nil {
+			t.Fatal(err)
+		}
+		for cell, v := range second {
+			if err := f.SetCellValue("二期", cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := f.WriteToBuffer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	_, err := roll.ParseFile("r.xlsx", bytes.NewReader(book(map[string]any{"A1": "房号", "A2": "2-1-101", "B2": "90.00"})))
+	if !errors.Is(err, roll.ErrInvalidImport) || !strings.Contains(err.Error(), `sheet "二期" also holds values`) ||
+		l10n.Of(err) != "花名册只读第一个工作表「一期」，但工作表「二期」也有内容：请把所有房屋放在第一个工作表中，或删除其他工作表" {
+		t.Errorf("a second sheet with units: %v (%s), want it refused, naming it", err, l10n.Of(err))
+	}
+	r, err := roll.ParseFile("r.xlsx", bytes.NewReader(book(map[string]any{"C5": "  "})))
+	if err != nil || len(r.Units) != 1 {
+		t.Errorf("a second sheet without values: %v, %v; want the first sheet's one row", r, err)
 	}
 }
