@@ -50,6 +50,12 @@ var columns = []struct {
 	{"representative", []string{"representative", "代表"}},
 }
 
+// ignoredColumns are read past: a row's running number, which nearly every
+// roster kept in a spreadsheet has, and a remark. (A column of another name
+// is refused: it may hold what belongs in a known one, an area of another
+// kind, say.)
+var ignoredColumns = map[string]bool{"序号": true, "no.": true, "备注": true, "remark": true, "remarks": true}
+
 var kindNames = map[string]Kind{
 	"": Person, "PERSON": Person, "个人": Person, "业主": Person,
 	"DEVELOPER_UNSOLD": DeveloperUnsold, "未售": DeveloperUnsold,
@@ -408,7 +414,7 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 				}
 			}
 		}
-		if !found {
+		if !found && !ignoredColumns[strings.ToLower(h)] {
 			add(1, h, "unknown column %q", ErrInvalid, h)
 		}
 	}

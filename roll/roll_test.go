@@ -306,6 +306,15 @@ func TestParseFileHeaderProblems(t *testing.T) {
 	if _, err := roll.CheckFile("r.csv", strings.NewReader("unit_id,registered_area_m2,owner_name,id_number\n")); !errors.Is(err, roll.ErrInvalidImport) {
 		t.Errorf("CheckFile(header only) = %v, want ErrInvalidImport", err)
 	}
+	// A running number and a remark, which most rosters kept in a
+	// spreadsheet have, are read past; another column is not.
+	r, err := roll.CheckFile("r.csv", strings.NewReader("序号,房号,登记面积,业主姓名,身份证号,备注\n1,1-1-101,80.00,甲,110101199003071233,已核对产权证\n"))
+	if err != nil || len(r.Units) != 1 || r.Units[0].ID != "1-1-101" {
+		t.Errorf("a roster with 序号 and 备注: %+v, %v; want its one unit", r, err)
+	}
+	if _, err := roll.CheckFile("r.csv", strings.NewReader("房号,登记面积,建筑面积,业主姓名,身份证号\n1-1-101,80.00,95.00,甲,110101199003071233\n")); err == nil || !strings.Contains(err.Error(), `unknown column "建筑面积"`) {
+		t.Errorf("a roster with 建筑面积 (not the exclusive area): %v, want the column refused", err)
+	}
 	// What Chinese spreadsheet programs save by default: told once, with
 	// what to do, not as a fault on every row.
 	for _, tc := range []struct{ name, data, want string }{
