@@ -264,7 +264,7 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 		for _, u := range batch.Units {
 			if tx.Get(store.Units, store.Key(communityID, u.ID)) != nil {
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: -1, Field: "unit_id", Err: ErrDuplicateUnit,
-					Reason: fmt.Sprintf("unit %s is already on the roll of %s", u.ID, communityID)})
+					Reason: fmt.Sprintf("unit %s is already on the roll of %s", u.ID, communityID), ZH: "房屋" + u.ID + "已在本小区名册上"})
 			}
 		}
 		var err error
@@ -309,10 +309,11 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 				// Neither the name nor the units on record are told: the
 				// answer would say whose a guessed identity number is.
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "name", Err: ErrConflictingOwner, onRoll: []string{o.ID},
-					Reason: "the roll has this identity number under another name: check the name and the number against the owner's papers"})
+					Reason: "the roll has this identity number under another name: check the name and the number against the owner's papers",
+					ZH:     "名册上该证件号码对应另一个姓名：请对照业主证件核对姓名和号码"})
 			case o.Phone != "" && rec.Phone != "" && o.Phone != rec.Phone:
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: j, Field: "phone", Err: ErrConflictingOwner, onRoll: []string{o.ID},
-					Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone))})
+					Reason: fmt.Sprintf("the roll has this owner with phone %s", MaskPhone(rec.Phone)), ZH: "名册上该业主的联系电话为 " + MaskPhone(rec.Phone)})
 			}
 			stored[o.ID] = &rec
 		}
@@ -478,7 +479,8 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 				owners[i] = o.OwnerID
 			}
 			probs = append(probs, Problem{Unit: index[u.ID], Owner: rep, Field: "representative", Err: ErrConflictingOwner, onRoll: owners,
-				Reason: "the same co-owners hold a unit on the roll with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit"})
+				Reason: "the same co-owners hold a unit on the roll with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit",
+				ZH:     "同一组共有人在名册上另一套房屋的代表不同：共有人共同持有多套房屋时视为同一业主，须由同一位代表表决，请填写同一位代表"})
 		}
 	}
 	return probs, nil

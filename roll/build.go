@@ -1,12 +1,14 @@
 package roll
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -41,6 +43,8 @@ type Problem struct {
 	Field string
 	// Reason says what is wrong, in English.
 	Reason string
+	// ZH says it in Chinese, for the staff who fix the roster.
+	ZH string
 	// Err is the sentinel error for the kind of problem.
 	Err error
 	// transfer: the problem is of a unit's transfer to new owners
@@ -150,8 +154,8 @@ func Build(ident *Identifier, inputs []UnitInput) (*Batch, error) {
 func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 	b := &Batch{Owners: make(map[string]*Owner)}
 	var probs []Problem
-	add := func(unit, owner int, field string, err error, format string, args ...any) {
-		probs = append(probs, Problem{Unit: unit, Owner: owner, Field: field, Reason: fmt.Sprintf(format, args...), Err: err})
+	add := func(unit, owner int, field string, err error, zh, format string, args ...any) {
+		probs = append(probs, Problem{Unit: unit, Owner: owner, Field: field, Reason: fmt.Sprintf(format, args...), ZH: zh, Err: err})
 	}
 	firstUnit := make(map[string]int)
 	type seen struct{ unit, owner int }
@@ -165,19 +169,19 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		okUnit := true
 		switch {
 		case u.ID == "":
-			add(i, -1, "unit_id", ErrInvalid, "unit id is empty")
+			add(i, -1, "unit_id", ErrInvalid, "房号为空", "unit id is empty")
 			okUnit = false
 		case !validUnitID(u.ID):
-			add(i, -1, "unit_id", ErrInvalid, "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", u.ID)
+			add(i, -1, "unit_id", ErrInvalid, "房号只能包含字母、数字和 - _ .，最多40个字符", "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", u.ID)
 			okUnit = false
 		case !onRoll && ballot.PersonalNumber(u.ID) >= 0:
 			// Unit numbers are published on the notice; the id itself is
 			// not echoed.
-			add(i, -1, "unit_id", ErrInvalid, "the unit id reads as a phone or identity number: give the unit's number, like 3-1-201, or its property code")
+			add(i, -1, "unit_id", ErrInvalid, "房号像是电话或身份证号码：请填写房屋编号，如 3-1-201，或产权编号", "the unit id reads as a phone or identity number: give the unit's number, like 3-1-201, or its property code")
 			okUnit = false
 		default:
 			if j, dup := firstUnit[u.ID]; dup {
-				add(i, -1, "unit_id", ErrDuplicateUnit, "unit %s appears again (first at units[%d])", u.ID, j)
+				add(i, -1, "unit_id", ErrDuplicateUnit, "房号"+u.ID+"重复出现", "unit %s appears again (first at units[%d])", u.ID, j)
 				okUnit = false
 			} else {
 				firstUnit[u.ID] = i
@@ -185,7 +189,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		}
 		u.Building = BuildingOf(u.ID)
 		if !u.Kind.Valid() {
-			add(i, -1, "kind", ErrInvalid, "kind %q is not PERSON, DEVELOPER_UNSOLD or SOLD_UNDELIVERED", in.Kind)
+			add(i, -1, "kind", ErrInvalid, "类型须为 个人、未售 或 已售未交付", "kind %q is not PERSON, DEVELOPER_UNSOLD or SOLD_UNDELIVERED", in.Kind)
 			okUnit = false
 		}
 		for _, f := range []struct {
@@ -204,29 +208,29 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			a, err := tally.ParseArea(s)
 			switch {
 			case err != nil:
-				add(i, -1, f.name, ErrBadArea, "area %q is not a decimal number of m² with at most two decimals", s)
+				add(i, -1, f.name, ErrBadArea, "面积须为平方米数，最多两位小数，不带单位和千位分隔符（如 89.50）", "area %q is not a decimal number of m² with at most two decimals", s)
 				okUnit = false
 			case a <= 0:
-				add(i, -1, f.name, ErrBadArea, "area %q must be greater than zero", s)
+				add(i, -1, f.name, ErrBadArea, "面积须大于零", "area %q must be greater than zero", s)
 				okUnit = false
 			case a > maxUnitArea && !onRoll:
-				add(i, -1, f.name, ErrBadArea, "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
+				add(i, -1, f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
 				okUnit = false
 			default:
 				*f.out = &a
 			}
 		}
 		if strings.TrimSpace(in.Registered) == "" && strings.TrimSpace(in.Surveyed) == "" && strings.TrimSpace(in.Contract) == "" {
-			add(i, -1, "registered_area_m2", ErrBadArea, "no area: give the registered, surveyed or contract area")
+			add(i, -1, "registered_area_m2", ErrBadArea, "没有面积：请填写登记面积、实测面积或合同面积", "no area: give the registered, surveyed or contract area")
 			okUnit = false
 		}
 
 		switch {
 		case u.Kind.Developer() && len(in.Owners) > 0:
-			add(i, -1, "owners", ErrInvalid, "a %s unit is held by the developer and takes no owner of record", u.Kind)
+			add(i, -1, "owners", ErrInvalid, "未售或已售未交付的房屋由建设单位持有，不填业主", "a %s unit is held by the developer and takes no owner of record", u.Kind)
 			okUnit = false
 		case u.Kind == Person && len(in.Owners) == 0:
-			add(i, -1, "owners", ErrMissingOwner, "unit %s has no owner of record", u.ID)
+			add(i, -1, "owners", ErrMissingOwner, "房屋"+u.ID+"没有业主", "unit %s has no owner of record", u.ID)
 			okUnit = false
 		case len(in.Owners) > 1:
 			reps := 0
@@ -236,7 +240,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 				}
 			}
 			if reps != 1 {
-				add(i, -1, "owners", ErrInvalid, "a co-owned unit needs exactly one representative, found %d", reps)
+				add(i, -1, "owners", ErrInvalid, fmt.Sprintf("共有房屋须有且只有一位代表（代表列填“是”），现有%d位", reps), "a co-owned unit needs exactly one representative, found %d", reps)
 				okUnit = false
 			}
 		}
@@ -247,27 +251,27 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			name := strings.TrimSpace(oin.Name)
 			switch {
 			case name == "":
-				add(i, j, "name", ErrMissingOwner, "owner's name is empty")
+				add(i, j, "name", ErrMissingOwner, "业主姓名为空", "owner's name is empty")
 				okOwner = false
 			case len([]rune(name)) > maxNameLen:
-				add(i, j, "name", ErrInvalid, "owner's name is longer than %d characters", maxNameLen)
+				add(i, j, "name", ErrInvalid, fmt.Sprintf("业主姓名超过%d个字", maxNameLen), "owner's name is longer than %d characters", maxNameLen)
 				okOwner = false
 			case strings.ContainsAny(name, nameSeparators):
 				// Two people in one cell: the second would be on no roll.
-				add(i, j, "name", ErrInvalid, "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative")
+				add(i, j, "name", ErrInvalid, "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative")
 				okOwner = false
 			case ballot.PersonalNumber(name) >= 0:
 				// Staff would read it in every owner list.
-				add(i, j, "name", ErrInvalid, "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own")
+				add(i, j, "name", ErrInvalid, "姓名中有长数字（证件号或电话？）：姓名列只填姓名，号码填在各自的列", "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own")
 				okOwner = false
 			}
 			var number string
 			if strings.TrimSpace(oin.IDNumber) == "" {
-				add(i, j, "id_number", ErrMissingOwner, "owner's identity number is empty")
+				add(i, j, "id_number", ErrMissingOwner, "证件号码为空", "owner's identity number is empty")
 				okOwner = false
 			} else if n, err := NormalizeIDNumber(oin.IDNumber); err != nil {
 				// The number itself is never echoed back.
-				add(i, j, "id_number", ErrInvalid, "identity number %v", err)
+				add(i, j, "id_number", ErrInvalid, "证件号码有误："+cmp.Or(l10n.Of(err), "格式不正确"), "identity number %v", err)
 				okOwner = false
 			} else {
 				number = n
@@ -276,7 +280,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			if strings.TrimSpace(oin.Phone) != "" {
 				p, err := NormalizePhone(oin.Phone)
 				if err != nil {
-					add(i, j, "phone", ErrInvalid, "phone %v", err)
+					add(i, j, "phone", ErrInvalid, "联系电话格式不正确", "phone %v", err)
 					okOwner = false
 				}
 				phone = p
@@ -289,7 +293,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			id := OwnerID(h)
 			legacy := ident.LegacyOwnerIDs(oin.IDNumber, number)
 			if unitOwners[id] {
-				add(i, j, "id_number", ErrConflictingOwner, "the same owner is listed twice for unit %s", u.ID)
+				add(i, j, "id_number", ErrConflictingOwner, "同一业主在房屋"+u.ID+"下列了两次", "the same owner is listed twice for unit %s", u.ID)
 				okUnit = false
 				continue
 			}
@@ -298,14 +302,14 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 				first := firstOwner[id]
 				if o.Name != name {
 					other := &Problem{Unit: first.unit, Owner: first.owner, Field: "name"}
-					add(i, j, "name", ErrConflictingOwner, "the same identity number has name %q at %s and %q here", o.Name, other.Path(), name)
+					add(i, j, "name", ErrConflictingOwner, "同一证件号码在别处的姓名不同：请对照证件核对姓名和号码", "the same identity number has name %q at %s and %q here", o.Name, other.Path(), name)
 					probs[len(probs)-1].Other = other
 					okUnit = false
 					continue
 				}
 				if phone != "" && o.Phone != "" && o.Phone != phone {
 					other := &Problem{Unit: first.unit, Owner: first.owner, Field: "phone"}
-					add(i, j, "phone", ErrConflictingOwner, "the same owner has phone %s at %s and %s here", MaskPhone(o.Phone), other.Path(), MaskPhone(phone))
+					add(i, j, "phone", ErrConflictingOwner, "同一业主在别处的联系电话不同", "the same owner has phone %s at %s and %s here", MaskPhone(o.Phone), other.Path(), MaskPhone(phone))
 					probs[len(probs)-1].Other = other
 					okUnit = false
 					continue
@@ -348,7 +352,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		}
 		if h.repID != repID {
 			other := &Problem{Unit: h.unit, Owner: h.rep, Field: "representative"}
-			add(firstUnit[u.ID], rep, "representative", ErrConflictingOwner, "the same co-owners hold the unit at %s with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit", other.Path())
+			add(firstUnit[u.ID], rep, "representative", ErrConflictingOwner, "同一组共有人在另一套房屋的代表不同：共有人共同持有多套房屋时视为同一业主，须由同一位代表表决，请在各套房屋填写同一位代表", "the same co-owners hold the unit at %s with another representative: co-owners holding several units together are one owner (one buyer) and vote through one representative; name the same one on each unit", other.Path())
 			probs[len(probs)-1].Other = other
 		}
 	}

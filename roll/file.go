@@ -77,10 +77,17 @@ func (p Place) String() string {
 type FileProblem struct {
 	Place  Place
 	Reason string
-	Err    error
+	// ZH says it in Chinese, for the staff who fix the roster.
+	ZH  string
+	Err error
 }
 
-func (p FileProblem) String() string { return p.Place.String() + ": " + p.Reason }
+func (p FileProblem) String() string {
+	if p.ZH == "" {
+		return p.Place.String() + ": " + p.Reason
+	}
+	return p.Place.String() + ": " + p.ZH + " / " + p.Reason
+}
 
 // FileError lists every problem of a roster file. It matches
 // ErrInvalidImport and each problem's sentinel under errors.Is.
@@ -157,7 +164,7 @@ func (r *Roster) FileErrorFor(err error) error {
 			// The other place of a conflict, as a row of the file.
 			reason = strings.Replace(reason, p.Other.Path(), fmt.Sprintf("row %d", r.Place(*p.Other).Row), 1)
 		}
-		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: reason, Err: p.Err})
+		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: reason, ZH: p.ZH, Err: p.Err})
 	}
 	return fe
 }
@@ -388,11 +395,11 @@ func quoteAll(s []string) []string {
 func parseRows(name string, rows [][]string) (*Roster, error) {
 	ro := &Roster{File: name, header: make(map[string]string)}
 	fe := &FileError{}
-	add := func(row int, col, format string, err error, args ...any) {
-		fe.Problems = append(fe.Problems, FileProblem{Place: Place{File: name, Row: row, Column: col}, Reason: fmt.Sprintf(format, args...), Err: err})
+	add := func(row int, col, zh, format string, err error, args ...any) {
+		fe.Problems = append(fe.Problems, FileProblem{Place: Place{File: name, Row: row, Column: col}, Reason: fmt.Sprintf(format, args...), ZH: zh, Err: err})
 	}
 	if len(rows) == 0 {
-		add(1, "-", "file is empty: a header row is required", ErrInvalid)
+		add(1, "-", "文件为空：第一行须为表头", "file is empty: a header row is required", ErrInvalid)
 		return nil, fe
 	}
 	colIdx := make(map[string]int)
@@ -406,7 +413,7 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 			for _, n := range c.names {
 				if strings.EqualFold(h, n) {
 					if _, dup := colIdx[c.field]; dup {
-						add(1, h, "column for %s appears twice", ErrInvalid, c.field)
+						add(1, h, "表头中该列出现了两次", "column for %s appears twice", ErrInvalid, c.field)
 					}
 					colIdx[c.field] = i
 					ro.header[c.field] = h
@@ -415,18 +422,18 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 			}
 		}
 		if !found && !ignoredColumns[strings.ToLower(h)] {
-			add(1, h, "unknown column %q", ErrInvalid, h)
+			add(1, h, "不认识的列「"+h+"」：可用的列为 房号、登记面积、实测面积、合同面积、类型、业主姓名、身份证号、联系电话、代表（序号、备注不读）", "unknown column %q", ErrInvalid, h)
 		}
 	}
 	for _, need := range []string{"unit_id", "name", "id_number"} {
 		if _, ok := colIdx[need]; !ok {
-			add(1, need, "required column %s (%s) is missing", ErrInvalid, need, strings.Join(columnNames(need), " / "))
+			add(1, need, "缺少必填的列："+strings.Join(columnNames(need), " / ")+"（表头须在第一行）", "required column %s (%s) is missing", ErrInvalid, need, strings.Join(columnNames(need), " / "))
 		}
 	}
 	if _, ok := colIdx["registered_area_m2"]; !ok {
 		if _, ok := colIdx["surveyed_area_m2"]; !ok {
 			if _, ok := colIdx["contract_area_m2"]; !ok {
-				add(1, "registered_area_m2", "no area column: give registered_area_m2, surveyed_area_m2 or contract_area_m2", ErrInvalid)
+				add(1, "registered_area_m2", "缺少面积列：请提供登记面积、实测面积或合同面积", "no area column: give registered_area_m2, surveyed_area_m2 or contract_area_m2", ErrInvalid)
 			}
 		}
 	}
@@ -456,13 +463,13 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 			kind, ok = kindNames[kindText]
 		}
 		if !ok {
-			add(line, ro.header["kind"], "kind %q is not PERSON/个人, DEVELOPER_UNSOLD/未售 or SOLD_UNDELIVERED/已售未交付", ErrInvalid, kindText)
+			add(line, ro.header["kind"], "类型须为 个人、未售 或 已售未交付", "kind %q is not PERSON/个人, DEVELOPER_UNSOLD/未售 or SOLD_UNDELIVERED/已售未交付", ErrInvalid, kindText)
 			continue
 		}
 		rep := cell(row, "representative")
 		isRep, okRep := parseYesNo(rep)
 		if !okRep {
-			add(line, ro.header["representative"], "representative %q is not 是/否 (yes/no)", ErrInvalid, rep)
+			add(line, ro.header["representative"], "代表列须填 是 或 否", "representative %q is not 是/否 (yes/no)", ErrInvalid, rep)
 			continue
 		}
 		var owner *OwnerInput
@@ -473,23 +480,23 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 		if i, seen := byID[id]; seen && id != "" {
 			prev := &ro.Units[i]
 			if owner == nil && rep != "" && repFlag[i][0] != "" {
-				add(line, ro.header["name"], "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, line, id)
+				add(line, ro.header["name"], "共有房屋"+id+"的这一行没有业主：每行填一位共有人", "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, line, id)
 				continue
 			}
 			if rep == "" || repFlag[i][0] == "" || owner == nil {
-				add(line, ro.header["unit_id"], "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, id, ro.unitRow[i])
+				add(line, ro.header["unit_id"], fmt.Sprintf("房号%s重复（首次在第%d行）；共有房屋请在每一行填写代表列", id, ro.unitRow[i]), "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, id, ro.unitRow[i])
 				continue
 			}
 			if len(prev.Owners) == 0 {
 				// A co-owner would be lost, and owners' rows miscounted.
 				if !ownerless[i] {
-					add(ro.unitRow[i], ro.header["name"], "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, ro.unitRow[i], id)
+					add(ro.unitRow[i], ro.header["name"], "共有房屋"+id+"的这一行没有业主：每行填一位共有人", "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, ro.unitRow[i], id)
 				}
 				ownerless[i] = true
 				continue
 			}
 			if prev.Registered != in.Registered || prev.Surveyed != in.Surveyed || prev.Contract != in.Contract || prev.Kind != in.Kind {
-				add(line, ro.header["unit_id"], "co-owner row of unit %s has other areas or kind than row %d", ErrDuplicateUnit, id, ro.unitRow[i])
+				add(line, ro.header["unit_id"], fmt.Sprintf("房屋%s共有人这一行的面积或类型与第%d行不同", id, ro.unitRow[i]), "co-owner row of unit %s has other areas or kind than row %d", ErrDuplicateUnit, id, ro.unitRow[i])
 				continue
 			}
 			prev.Owners = append(prev.Owners, *owner)
@@ -507,7 +514,7 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 		ro.ownerRow = append(ro.ownerRow, []int{line})
 	}
 	if len(ro.Units) == 0 && len(fe.Problems) == 0 {
-		add(2, ro.header["unit_id"], "no units: the file has a header row only", ErrInvalid)
+		add(2, ro.header["unit_id"], "没有房屋：文件只有表头", "no units: the file has a header row only", ErrInvalid)
 	}
 	if len(fe.Problems) > 0 {
 		return ro, fe

@@ -178,9 +178,16 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 		}
 	}
 	for _, p := range ie.Problems {
-		if strings.Contains(p.Reason, badID.IDNumber) || strings.Contains(err.Error(), badID.IDNumber) {
+		if strings.Contains(p.Reason, badID.IDNumber) || strings.Contains(err.Error(), badID.IDNumber) || strings.Contains(p.ZH, badID.IDNumber) {
 			t.Errorf("problem %q echoes the identity number", p)
 		}
+		// Staff read it in Chinese too.
+		if p.ZH == "" || !strings.ContainsFunc(p.ZH, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+			t.Errorf("problem %s has no Chinese: %q", p.Path(), p.ZH)
+		}
+	}
+	if ie.Problems[6].ZH != "证件号码有误：居民身份证号码的校验位不对：可能有数字录错" && ie.Problems[6].Path() == "units[7].owners[0].id_number" {
+		t.Errorf("the bad check digit in Chinese: %q", ie.Problems[6].ZH)
 	}
 }
 
@@ -299,6 +306,11 @@ func TestParseFileHeaderProblems(t *testing.T) {
 	var fe *roll.FileError
 	if !errors.As(err, &fe) || len(fe.Problems) < 3 {
 		t.Fatalf("CheckFile(bad header) = %v, want unknown-column and missing-column problems", err)
+	}
+	for _, p := range fe.Problems {
+		if p.ZH == "" || !strings.Contains(p.String(), p.ZH) {
+			t.Errorf("file problem %s has no Chinese, or does not say it", p)
+		}
 	}
 	if _, err := roll.CheckFile("r.ods", strings.NewReader("x")); !errors.Is(err, roll.ErrInvalidImport) {
 		t.Errorf("CheckFile(.ods) = %v, want ErrInvalidImport", err)

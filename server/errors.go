@@ -151,9 +151,11 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	br := &errdetails.BadRequest{}
 	for _, p := range ie.Problems {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-			Field: p.Path(), Description: p.Reason, Reason: reasonOf(p.Err),
-		})
+		fv := &errdetails.BadRequest_FieldViolation{Field: p.Path(), Description: p.Reason, Reason: reasonOf(p.Err)}
+		if p.ZH != "" {
+			fv.LocalizedMessage = &errdetails.LocalizedMessage{Locale: "zh-CN", Message: p.ZH}
+		}
+		br.FieldViolations = append(br.FieldViolations, fv)
 	}
 	st := withReason(status.New(m.code, "import refused, nothing written: see the field violations"), m.reason, m.zh)
 	if withBR, derr := st.WithDetails(br); derr == nil {

@@ -2193,6 +2193,10 @@ func TestRollAmendmentDuringVote(t *testing.T) {
 		strings.Contains(violations[0].GetDescription(), "业主052") || strings.Contains(violations[0].GetDescription(), v.units[52]) {
 		t.Errorf("AmendRoll with another owner's identity number: %v, violations %v; want one CONFLICTING_OWNER on new_owners[0].name naming no one", err, violations)
 	}
+	// Said in Chinese too, for the staff who fix it.
+	if lm := violations[0].GetLocalizedMessage(); lm.GetLocale() != "zh-CN" || !strings.Contains(lm.GetMessage(), "核对姓名和号码") || strings.Contains(lm.GetMessage(), "业主052") {
+		t.Errorf("the violation's localized message: %v, want zh-CN, what to check, naming no one", lm)
+	}
 
 	// Voter 50 voted, then sold: the ballot stays, the buyer cannot vote.
 	v.cast(t, 50, ballot.Platform, "AGREE")
