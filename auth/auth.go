@@ -65,6 +65,9 @@ type Token struct {
 	SignerID string
 	Created  time.Time
 	Revoked  time.Time
+	// Expires is when the token stops working by itself (a campaign
+	// worker's sign-in, say); zero for never.
+	Expires time.Time
 }
 
 // Active reports whether the token may be used.
@@ -153,6 +156,7 @@ type tokenRecord struct {
 	SignerID    string    `json:"signer_id,omitempty"`
 	Created     time.Time `json:"created"`
 	Revoked     time.Time `json:"revoked,omitzero"`
+	Expires     time.Time `json:"expires,omitzero"`
 }
 
 // secretPrefix starts every token secret, so that leaked secrets are easy to
@@ -166,15 +170,19 @@ func hashSecret(secret string) []byte {
 
 // Create issues a token and returns it with its secret, which is not stored.
 func (t *Tokens) Create(ctx context.Context, role Role, communityID, label string) (Token, string, error) {
-	return t.CreateFor(ctx, role, communityID, label, "")
+	return t.CreateFor(ctx, role, communityID, label, "", time.Time{})
 }
 
 // CreateFor is Create for a token issued to one person, whose signer id
 // (their staff or committee member id) is signerID: keys enrolled through it
-// are theirs, under that id only. "" is Create.
-func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, signerID string) (Token, string, error) {
+// are theirs, under that id only ("" for none); and, unless expires is
+// zero, working until expires only.
+func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, signerID string, expires time.Time) (Token, string, error) {
 	label = strings.TrimSpace(label)
+	now := t.now().UTC()
 	switch {
+	case !expires.IsZero() && !expires.After(now.Add(time.Minute)):
+		return Token{}, "", fmt.Errorf("%w: expire_time: %s is not in the future (at least a minute from now)", ErrInvalid, expires.UTC().Format(time.RFC3339))
 	case signerID != "" && !ballot.ValidID(signerID):
 		return Token{}, "", fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID)
 	case signerID != "" && role != StreetAdmin && role != CommunityStaff && role != CommitteeMember:
@@ -196,7 +204,10 @@ func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, s
 	secret := secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	var idb [6]byte
 	rand.Read(idb[:])
-	tok := Token{ID: "tok-" + hex.EncodeToString(idb[:]), Role: role, CommunityID: communityID, Label: label, SignerID: signerID, Created: t.now().UTC()}
+	tok := Token{ID: "tok-" + hex.EncodeToString(idb[:]), Role: role, CommunityID: communityID, Label: label, SignerID: signerID, Created: now}
+	if !expires.IsZero() {
+		tok.Expires = expires.UTC()
+	}
 	err := t.st.Update(ctx, func(tx store.Tx) error {
 		if communityID != "" && tx.Get(store.Communities, []byte(communityID)) == nil {
 			return fmt.Errorf("%w: community_id: no community %q", ErrInvalid, communityID)
@@ -252,12 +263,19 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Token, error)
 	if !tok.Active() {
 		return Token{}, fmt.Errorf("%w: token %s was revoked", ErrUnauthenticated, tok.ID)
 	}
+	if !tok.Expires.IsZero() && !now.Before(tok.Expires) {
+		return Token{}, fmt.Errorf("%w: token %s expired %s", ErrUnauthenticated, tok.ID, tok.Expires.Format(time.RFC3339))
+	}
+	until := now.Add(cacheTTL)
+	if !tok.Expires.IsZero() && tok.Expires.Before(until) {
+		until = tok.Expires // taken from memory no longer than it works
+	}
 	t.mu.Lock()
 	if t.cache == nil || len(t.cache) > 10000 {
 		t.cache = make(map[string]cachedToken)
 	}
 	if t.revocations == gen {
-		t.cache[string(h)] = cachedToken{tok: tok, until: now.Add(cacheTTL)}
+		t.cache[string(h)] = cachedToken{tok: tok, until: until}
 	}
 	t.mu.Unlock()
 	return tok, nil

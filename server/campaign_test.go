@@ -291,6 +291,35 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 	}
 }
 
+// TestTokenWithAnExpiry: CreateToken takes an expiry, which the token and
+// the list show; one in the past is refused. (auth's TestTokenExpires: the
+// token stops working then.)
+func TestTokenWithAnExpiry(t *testing.T) {
+	e := newEnv(t)
+	tc := ov.NewTokenServiceClient(e.conn)
+	if _, err := tc.CreateToken(e.ctx(e.admin), &ov.CreateTokenRequest{Role: ov.Role_ROLE_AUDITOR, Label: "临时审计",
+		ExpireTime: timestamppb.New(time.Now().Add(-time.Hour))}); server.ReasonOf(err) != "INVALID_ARGUMENT" || !strings.Contains(err.Error(), "expire_time") {
+		t.Errorf("a token expiring an hour ago: %v, want INVALID_ARGUMENT on expire_time", err)
+	}
+	until := time.Now().Add(72 * time.Hour).Truncate(time.Second)
+	r, err := tc.CreateToken(e.ctx(e.admin), &ov.CreateTokenRequest{Role: ov.Role_ROLE_AUDITOR, Label: "临时审计", ExpireTime: timestamppb.New(until)})
+	if err != nil || !r.GetToken().GetExpireTime().AsTime().Equal(until) {
+		t.Fatalf("CreateToken with an expiry: %v, %v", r, err)
+	}
+	if _, err := tc.WhoAmI(e.ctx(r.GetSecret()), &ov.WhoAmIRequest{}); err != nil {
+		t.Errorf("the token before it expires: %v", err)
+	}
+	list, err := tc.ListTokens(e.ctx(e.admin), &ov.ListTokensRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range list.GetTokens() {
+		if tok.GetTokenId() == r.GetToken().GetTokenId() && !tok.GetExpireTime().AsTime().Equal(until) {
+			t.Errorf("listed with expiry %v, want %v", tok.GetExpireTime(), until)
+		}
+	}
+}
+
 // TestOneSignInOneMember: k of n counts people, and a sign-in is one
 // person. A committee member whose sign-in was issued to no one in
 // particular enrols keys under two member ids, which an admin approves;

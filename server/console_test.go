@@ -1184,7 +1184,7 @@ func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	// 赵委员's sign-in is issued to member-zhao, so that a key enrolled
 	// through it again after the loss is marked as his own, and only the
 	// rule that the lost key's sign-in may be a thief's hides it.
-	_, zhaoFirst, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员", "member-zhao")
+	_, zhaoFirst, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员", "member-zhao", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1238,7 +1238,7 @@ func TestConsoleReplacesALostCommitteeKey(t *testing.T) {
 	}
 	// 赵委员 gets a sign-in issued to member-zhao and enrols a new key: the
 	// form offers that id only.
-	_, zhaoNew, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员（新手机）", "member-zhao")
+	_, zhaoNew, err := c.e.tokens.CreateFor(context.Background(), auth.CommitteeMember, c.cid, "惠都社区居委会 赵委员（新手机）", "member-zhao", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

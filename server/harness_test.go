@@ -164,7 +164,7 @@ func (e *env) token(role auth.Role, community string) string {
 // signerID (auth.Tokens.CreateFor) and returns its secret.
 func (e *env) tokenFor(role auth.Role, community, signerID string) string {
 	e.t.Helper()
-	_, secret, err := e.tokens.CreateFor(context.Background(), role, community, string(role)+" "+signerID, signerID)
+	_, secret, err := e.tokens.CreateFor(context.Background(), role, community, string(role)+" "+signerID, signerID, time.Time{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -41,6 +42,9 @@ func tokenProto(t auth.Token) *ov.Token {
 	if !t.Active() {
 		pt.RevokeTime = timestamppb.New(t.Revoked)
 	}
+	if !t.Expires.IsZero() {
+		pt.ExpireTime = timestamppb.New(t.Expires)
+	}
 	return pt
 }
 
@@ -49,7 +53,14 @@ func (s *tokenService) CreateToken(ctx context.Context, req *ov.CreateTokenReque
 	if !ok {
 		return nil, s.err(ctx, fmt.Errorf("%w: role is required: one of ROLE_STREET_ADMIN, ROLE_COMMUNITY_STAFF, ROLE_COMMITTEE_MEMBER, ROLE_PLATFORM, ROLE_AUDITOR", auth.ErrInvalid))
 	}
-	t, secret, err := s.tokens.CreateFor(ctx, role, req.GetCommunityId(), req.GetLabel(), req.GetSignerId())
+	var expires time.Time
+	if req.GetExpireTime() != nil {
+		if err := req.GetExpireTime().CheckValid(); err != nil {
+			return nil, s.err(ctx, fmt.Errorf("%w: expire_time: %v", auth.ErrInvalid, err))
+		}
+		expires = req.GetExpireTime().AsTime()
+	}
+	t, secret, err := s.tokens.CreateFor(ctx, role, req.GetCommunityId(), req.GetLabel(), req.GetSignerId(), expires)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

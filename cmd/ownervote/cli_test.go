@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every command and subcommand answers -h and --help with its usage and
@@ -134,5 +135,25 @@ func TestTokenIssuedToOnePerson(t *testing.T) {
 		if i := rfc3339At(l); i != created || !strings.HasSuffix(l, "王工作人员") && !strings.HasSuffix(l, "王工作人员（新手机）") && !strings.HasSuffix(l, "admin") {
 			t.Errorf("token list row %q: its time at column %d, the header's CREATED at %d; want them aligned and the label last", l, i, created)
 		}
+	}
+}
+
+// TestTokenValidFor: `token create --valid-for` makes a token that expires,
+// which `token list` shows; a bad duration is refused, nothing created.
+func TestTokenValidFor(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd("token", "create", "--data", dir, "--role", "auditor", "--label", "临时审计", "--valid-for", "30d")
+	if code != 0 || !strings.HasPrefix(out, "ovt_") || !strings.Contains(errOut, ", until 20") {
+		t.Fatalf("token create --valid-for 30d: exit %d %s %s", code, out, errOut)
+	}
+	for _, bad := range []string{"0d", "thirty", "-2h", "9999d"} {
+		if code, _, errOut := runCmd("token", "create", "--data", dir, "--role", "auditor", "--label", "x", "--valid-for", bad); code == 0 || !strings.Contains(errOut, "--valid-for") {
+			t.Errorf("--valid-for %s: exit %d %s, want refused", bad, code, errOut)
+		}
+	}
+	code, out, _ = runCmd("token", "list", "--data", dir)
+	want := time.Now().Add(30 * 24 * time.Hour).UTC().Format("2006-01-02")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[0], "EXPIRES") || !strings.Contains(lines[1], want) {
+		t.Errorf("token list: exit %d\n%s\nwant one token expiring %s", code, out, want)
 	}
 }

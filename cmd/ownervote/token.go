@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,8 +43,17 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		community := fl.String("community", "", "community id the token acts in (empty: all communities)")
 		label := fl.String("label", "", "who holds the token (required)")
 		signerID := fl.String("signer-id", "", "the staff or committee member id of the one person the token is issued to: keys enrolled through it are theirs, under that id only")
+		validFor := fl.String("valid-for", "", "how long the token works, e.g. 30d or 12h (empty: until it is revoked)")
 		if err := parseFlags(fl, args[1:]); err != nil {
 			return err
+		}
+		var expires time.Time
+		if *validFor != "" {
+			d, err := parseDays(*validFor)
+			if err != nil {
+				return fmt.Errorf("%w: --valid-for: %v", errUsage, err)
+			}
+			expires = time.Now().Add(d)
 		}
 		if fl.NArg() > 0 {
 			return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
@@ -56,11 +66,15 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: --label: say who holds the token (a name, a desk, a system)", errUsage)
 		}
 		return withTokens(*dataDir, true, stderr, func(ts *auth.Tokens) error {
-			t, secret, err := ts.CreateFor(ctx, r, *community, *label, *signerID)
+			t, secret, err := ts.CreateFor(ctx, r, *community, *label, *signerID, expires)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "created %s (%s, %s); the secret below is shown once:\n", t.ID, t.Role, scopeText(t))
+			until := ""
+			if !t.Expires.IsZero() {
+				until = ", until " + t.Expires.Format(time.RFC3339)
+			}
+			fmt.Fprintf(stderr, "created %s (%s, %s%s); the secret below is shown once:\n", t.ID, t.Role, scopeText(t), until)
 			fmt.Fprintln(stdout, secret)
 			if t.SignerID == "" {
 				return nil
@@ -99,17 +113,20 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			// which tabwriter counts as one), comes last, so that it
 			// shifts no column.
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tISSUED TO\tCREATED\tREVOKED\tLABEL")
+			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tISSUED TO\tCREATED\tREVOKED\tEXPIRES\tLABEL")
 			for _, t := range list {
-				revoked := "-"
+				revoked, expires := "-", "-"
 				if !t.Active() {
 					revoked = t.Revoked.Format(time.RFC3339)
+				}
+				if !t.Expires.IsZero() {
+					expires = t.Expires.Format(time.RFC3339)
 				}
 				issued := t.SignerID
 				if issued == "" {
 					issued = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), issued, t.Created.Format(time.RFC3339), revoked, t.Label)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, scopeText(t), issued, t.Created.Format(time.RFC3339), revoked, expires, t.Label)
 			}
 			return tw.Flush()
 		})
@@ -173,4 +190,21 @@ func withTokens(dir string, create bool, stderr io.Writer, fn func(*auth.Tokens)
 		err = cerr
 	}
 	return err
+}
+
+// parseDays reads a duration given in days ("30d") or as Go writes one
+// ("12h", "90m").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 || days > 3660 {
+			return 0, fmt.Errorf("%q: give whole days from 1 to 3660, like 30d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: give a duration like 30d or 12h", s)
+	}
+	return d, nil
 }

@@ -103,7 +103,9 @@ type Token struct {
 	// token was issued to, if it was: keys enrolled through it are enrolled
 	// under that id only. A lost committee key is replaced only by a key
 	// enrolled through a token issued to its member.
-	SignerId      string `protobuf:"bytes,7,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
+	SignerId string `protobuf:"bytes,7,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
+	// When the token stops working by itself; unset for never.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,6 +189,13 @@ func (x *Token) GetSignerId() string {
 	return ""
 }
 
+func (x *Token) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 type CreateTokenRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Role        Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=ownervote.v1.Role" json:"role,omitempty"`
@@ -195,7 +204,11 @@ type CreateTokenRequest struct {
 	// Optional: the signer id of the person the token is issued to (street
 	// admin, community staff, committee member), checked as one checks an
 	// identity document before issuing it.
-	SignerId      string `protobuf:"bytes,4,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
+	SignerId string `protobuf:"bytes,4,opt,name=signer_id,json=signerId,proto3" json:"signer_id,omitempty"`
+	// Optional: when the token stops working by itself (a sign-in for the
+	// days of a campaign, say); at least a minute from now. Unset for never:
+	// such a token works until it is revoked.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -256,6 +269,13 @@ func (x *CreateTokenRequest) GetSignerId() string {
 		return x.SignerId
 	}
 	return ""
+}
+
+func (x *CreateTokenRequest) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
 }
 
 type CreateTokenResponse struct {
@@ -475,7 +495,7 @@ var File_ownervote_v1_auth_proto protoreflect.FileDescriptor
 
 const file_ownervote_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x17ownervote/v1/auth.proto\x12\fownervote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x02\n" +
+	"\x17ownervote/v1/auth.proto\x12\fownervote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x02\n" +
 	"\x05Token\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12&\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x12.ownervote.v1.RoleR\x04role\x12!\n" +
@@ -485,12 +505,16 @@ const file_ownervote_v1_auth_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vrevoke_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"revokeTime\x12\x1b\n" +
-	"\tsigner_id\x18\a \x01(\tR\bsignerId\"\x92\x01\n" +
+	"\tsigner_id\x18\a \x01(\tR\bsignerId\x12;\n" +
+	"\vexpire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\xcf\x01\n" +
 	"\x12CreateTokenRequest\x12&\n" +
 	"\x04role\x18\x01 \x01(\x0e2\x12.ownervote.v1.RoleR\x04role\x12!\n" +
 	"\fcommunity_id\x18\x02 \x01(\tR\vcommunityId\x12\x14\n" +
 	"\x05label\x18\x03 \x01(\tR\x05label\x12\x1b\n" +
-	"\tsigner_id\x18\x04 \x01(\tR\bsignerId\"X\n" +
+	"\tsigner_id\x18\x04 \x01(\tR\bsignerId\x12;\n" +
+	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"X\n" +
 	"\x13CreateTokenResponse\x12)\n" +
 	"\x05token\x18\x01 \x01(\v2\x13.ownervote.v1.TokenR\x05token\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x13\n" +
@@ -543,22 +567,24 @@ var file_ownervote_v1_auth_proto_depIdxs = []int32{
 	0,  // 0: ownervote.v1.Token.role:type_name -> ownervote.v1.Role
 	8,  // 1: ownervote.v1.Token.create_time:type_name -> google.protobuf.Timestamp
 	8,  // 2: ownervote.v1.Token.revoke_time:type_name -> google.protobuf.Timestamp
-	0,  // 3: ownervote.v1.CreateTokenRequest.role:type_name -> ownervote.v1.Role
-	1,  // 4: ownervote.v1.CreateTokenResponse.token:type_name -> ownervote.v1.Token
-	1,  // 5: ownervote.v1.ListTokensResponse.tokens:type_name -> ownervote.v1.Token
-	2,  // 6: ownervote.v1.TokenService.CreateToken:input_type -> ownervote.v1.CreateTokenRequest
-	4,  // 7: ownervote.v1.TokenService.ListTokens:input_type -> ownervote.v1.ListTokensRequest
-	6,  // 8: ownervote.v1.TokenService.RevokeToken:input_type -> ownervote.v1.RevokeTokenRequest
-	7,  // 9: ownervote.v1.TokenService.WhoAmI:input_type -> ownervote.v1.WhoAmIRequest
-	3,  // 10: ownervote.v1.TokenService.CreateToken:output_type -> ownervote.v1.CreateTokenResponse
-	5,  // 11: ownervote.v1.TokenService.ListTokens:output_type -> ownervote.v1.ListTokensResponse
-	1,  // 12: ownervote.v1.TokenService.RevokeToken:output_type -> ownervote.v1.Token
-	1,  // 13: ownervote.v1.TokenService.WhoAmI:output_type -> ownervote.v1.Token
-	10, // [10:14] is the sub-list for method output_type
-	6,  // [6:10] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	8,  // 3: ownervote.v1.Token.expire_time:type_name -> google.protobuf.Timestamp
+	0,  // 4: ownervote.v1.CreateTokenRequest.role:type_name -> ownervote.v1.Role
+	8,  // 5: ownervote.v1.CreateTokenRequest.expire_time:type_name -> google.protobuf.Timestamp
+	1,  // 6: ownervote.v1.CreateTokenResponse.token:type_name -> ownervote.v1.Token
+	1,  // 7: ownervote.v1.ListTokensResponse.tokens:type_name -> ownervote.v1.Token
+	2,  // 8: ownervote.v1.TokenService.CreateToken:input_type -> ownervote.v1.CreateTokenRequest
+	4,  // 9: ownervote.v1.TokenService.ListTokens:input_type -> ownervote.v1.ListTokensRequest
+	6,  // 10: ownervote.v1.TokenService.RevokeToken:input_type -> ownervote.v1.RevokeTokenRequest
+	7,  // 11: ownervote.v1.TokenService.WhoAmI:input_type -> ownervote.v1.WhoAmIRequest
+	3,  // 12: ownervote.v1.TokenService.CreateToken:output_type -> ownervote.v1.CreateTokenResponse
+	5,  // 13: ownervote.v1.TokenService.ListTokens:output_type -> ownervote.v1.ListTokensResponse
+	1,  // 14: ownervote.v1.TokenService.RevokeToken:output_type -> ownervote.v1.Token
+	1,  // 15: ownervote.v1.TokenService.WhoAmI:output_type -> ownervote.v1.Token
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_auth_proto_init() }
