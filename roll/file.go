@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -307,9 +306,6 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
-	if err := datedCells(f, sheets[0], out); err != nil {
-		return nil, err
-	}
 	// The roster is the first sheet. Units on another (a second phase of
 	// the estate, say) would be left out of every vote without a word.
 	var others []string
@@ -319,6 +315,11 @@ func readXLSX(r io.Reader) ([][]string, error) {
 			return nil, fmt.Errorf("sheet %q: %v", name, err)
 		}
 		if filled {
+			// A template's hidden sheet (the list a drop-down offers) is
+			// one too: say it is hidden, or nobody finds it.
+			if visible, err := f.GetSheetVisible(name); err == nil && !visible {
+				name += " (hidden/隐藏)"
+			}
 			others = append(others, name)
 		}
 	}
@@ -329,41 +330,6 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	}
 	return out, nil
 }
-
-// datedCells refuses a number that Excel shows as a date or a time: a
-// unit id typed as 1-2 that Excel took for 2 January (stored as 45293), or
-// an area in a column formatted as dates. Read raw, such a cell is a plausible
-// number and would be taken as one.
-func datedCells(f *excelize.File, sheet string, rows [][]string) error {
-	for r, row := range rows {
-		for c, raw := range row {
-			if !rawNumber.MatchString(raw) {
-				continue
-			}
-			cell, err := excelize.CoordinatesToCellName(c+1, r+1)
-			if err != nil {
-				return err
-			}
-			shown, err := f.GetCellValue(sheet, cell)
-			if err != nil {
-				return fmt.Errorf("sheet %q cell %s: %v", sheet, cell, err)
-			}
-			if shown != raw && shownAsDate.MatchString(shown) {
-				return l10n.ZH(fmt.Errorf("sheet %q row %d, cell %s, shows %q: Excel keeps it as a date or a time (the number %s); format the column as text and type the value again",
-					sheet, r+1, cell, shown, raw),
-					fmt.Sprintf("工作表「%s」第%d行单元格 %s 显示为「%s」：Excel 把它存成了日期或时间（%s）；请把该列设为文本格式后重新输入", sheet, r+1, cell, shown, raw))
-			}
-		}
-	}
-	return nil
-}
-
-var (
-	rawNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
-	// 2024-01-02, 1/2, 2024年1月, 01-02, 2024.1.2, 10:30: what a date or
-	// time format shows (a number format shows digits, a point and commas).
-	shownAsDate = regexp.MustCompile(`^[0-9]{1,4}[-/年][0-9]{1,2}|^[0-9]{1,4}\.[0-9]{1,2}\.[0-9]{1,4}|[0-9]:[0-9]{2}|[A-Za-z]{3}`)
-)
 
 // sheetHasValues tells whether a sheet holds a value in any cell.
 func sheetHasValues(f *excelize.File, sheet string) (bool, error) {

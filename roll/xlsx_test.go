@@ -102,6 +102,7 @@ func TestXLSXRowsAsGetRows(t *testing.T) {
 // second phase of the estate) is refused, naming them, rather than read
 // without them; other sheets that are empty do not matter.
 func TestXLSXOtherSheetsWithValues(t *testing.T) {
+	hidden := false
 	book := func(second map[string]any) []byte {
 		f := excelize.NewFile()
 		defer f.Close()
@@ -116,6 +117,11 @@ func TestXLSXOtherSheetsWithValues(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if hidden {
+			if err := f.SetSheetVisible("二期", false); err != nil {
+				t.Fatal(err)
+			}
+		}
 		b, err := f.WriteToBuffer()
 		if err != nil {
 			t.Fatal(err)
@@ -127,57 +133,14 @@ func TestXLSXOtherSheetsWithValues(t *testing.T) {
 		l10n.Of(err) != "花名册只读第一个工作表「一期」，但工作表「二期」也有内容：请把所有房屋放在第一个工作表中，或删除其他工作表" {
 		t.Errorf("a second sheet with units: %v (%s), want it refused, naming it", err, l10n.Of(err))
 	}
+	// A template's hidden list sheet: said to be hidden, for it to be found.
+	hidden = true
+	if _, err := roll.ParseFile("r.xlsx", bytes.NewReader(book(map[string]any{"A1": "是", "A2": "否"}))); err == nil || !strings.Contains(l10n.Of(err), "二期 (hidden/隐藏)") {
+		t.Errorf("a hidden sheet with values: %v (%s), want it refused as hidden", err, l10n.Of(err))
+	}
+	hidden = false
 	r, err := roll.ParseFile("r.xlsx", bytes.NewReader(book(map[string]any{"C5": "  "})))
 	if err != nil || len(r.Units) != 1 {
 		t.Errorf("a second sheet without values: %v, %v; want the first sheet's one row", r, err)
-	}
-}
-
-// A number Excel shows as a date or a time (a unit id typed as 1-2 and
-// taken for 2 January; an area in a column formatted as dates) is
-// refused, naming the cell, rather than read as the number it keeps.
-func TestXLSXDatesAreNotNumbers(t *testing.T) {
-	book := func(cell string, v any, numFmt int) []byte {
-		f := excelize.NewFile()
-		defer f.Close()
-		f.SetSheetRow("Sheet1", "A1", &[]any{"房号", "登记面积", "业主姓名", "身份证号"})
-		f.SetSheetRow("Sheet1", "A2", &[]any{"1-1-101", 89.5, "张三", "110101199003071233"})
-		if err := f.SetCellValue("Sheet1", cell, v); err != nil {
-			t.Fatal(err)
-		}
-		style, err := f.NewStyle(&excelize.Style{NumFmt: numFmt})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.SetCellStyle("Sheet1", cell, cell, style); err != nil {
-			t.Fatal(err)
-		}
-		b, err := f.WriteToBuffer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
-	for _, c := range []struct {
-		name, cell string
-		v          any
-		numFmt     int
-	}{
-		{"a unit id taken for a date", "A2", 45293, 14},
-		{"an area formatted as a date", "B2", 45321, 14},
-		{"an area formatted as a time", "B2", 0.5, 20},
-	} {
-		_, err := roll.ParseFile("r.xlsx", bytes.NewReader(book(c.cell, c.v, c.numFmt)))
-		if !errors.Is(err, roll.ErrInvalidImport) || !strings.Contains(err.Error(), "cell "+c.cell) || !strings.Contains(l10n.Of(err), "设为文本格式") {
-			t.Errorf("%s: %v (%s), want it refused, naming cell %s", c.name, err, l10n.Of(err), c.cell)
-		}
-	}
-	// Numbers shown as numbers are read: 89.5 shown as 89.50, 1089.5 as
-	// 1,089.50.
-	for _, numFmt := range []int{2, 4} {
-		r, err := roll.ParseFile("r.xlsx", bytes.NewReader(book("B2", 1089.5, numFmt)))
-		if err != nil || len(r.Units) != 1 || r.Units[0].Registered != "1089.5" {
-			t.Errorf("an area in number format %d: %+v, %v; want 1089.5 read", numFmt, r, err)
-		}
 	}
 }

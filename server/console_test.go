@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -737,9 +738,12 @@ func TestConsoleCampaign(t *testing.T) {
 		}
 		tab.Screenshot("console-key-forget")
 		click(tab, `[data-testid=forget-cancel]`)
-		if !eval[bool](tab, "kept after cancel", fmt.Sprintf(`document.querySelector('[data-testid=forget-dialog]') === null && document.querySelector('[data-key=%q]') !== null`, key)) {
-			t.Error("cancelling the deletion did not keep the key")
-		}
+		wait(tab, "kept after cancel", fmt.Sprintf(`document.querySelector('[data-testid=forget-dialog]') === null && document.querySelector('[data-key=%q]') !== null`, key))
+		// Escape closes it too, and it goes.
+		click(tab, fmt.Sprintf(`[data-forget=%q]`, key))
+		tab.Run("confirmation again", chromedp.WaitVisible(chromedp.CSS(`[data-testid=forget-dialog]`)))
+		tab.Run("escape", chromedp.KeyEvent(kb.Escape))
+		wait(tab, "closed by Escape", fmt.Sprintf(`document.querySelector('[data-testid=forget-dialog]') === null && document.querySelector('[data-key=%q]') !== null`, key))
 		click(tab, fmt.Sprintf(`[data-forget=%q]`, key))
 		typeInto(tab, `[data-testid=forget-confirm]`, key[len(key)-6:])
 		click(tab, `[data-testid=forget-ok]`)
@@ -749,6 +753,9 @@ func TestConsoleCampaign(t *testing.T) {
 		// reason and the end of its id.
 		c.open(admin, "#/keys")
 		admin.Run("active keys", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-active=%q]`, key))))
+		if got := eval[string](admin, "kinds named", `document.querySelector('[data-testid=active-keys]').textContent`); strings.Contains(got, "kind.") || !strings.Contains(got, "智慧物业平台（签署线上表决）") {
+			t.Errorf("the active keys' kinds read %q, want them named (the platform's too)", got)
+		}
 		click(admin, fmt.Sprintf(`[data-revoke=%q]`, key))
 		typeInto(admin, `[data-testid=revoke-reason]`, "密钥所在浏览器已删除")
 		if !eval[bool](admin, "revoke waits for the key id", `document.querySelector('[data-testid=revoke-ok]').disabled`) {

@@ -241,7 +241,8 @@ async function keysPage(ctx) {
     const typed = active ? h('input', { id: iid, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'forget-confirm' }) : null;
     const ok = h('button', { type: 'submit', disabled: active, 'data-testid': 'forget-ok' }, t('keys.forgetOk'));
     if (typed) typed.addEventListener('input', () => { ok.disabled = typed.value.trim() !== tail; });
-    const done = () => { dialog.close(); dialog.remove(); };
+    const done = () => dialog.close();
+    dialog.addEventListener('close', () => dialog.remove()); // by Escape too
     replace(dialog, h('form', {
       method: 'dialog',
       onsubmit: async (ev) => {
@@ -367,18 +368,26 @@ async function keysPage(ctx) {
     reason.addEventListener('input', check);
     typed.addEventListener('input', check);
     const err = h('div', { 'aria-live': 'polite' });
-    const done = () => { dialog.close(); dialog.remove(); };
+    const done = () => dialog.close();
+    let sending = false;
+    // Escape closes a dialog too: it goes then, and not while the
+    // revocation is being sent.
+    dialog.addEventListener('cancel', (ev) => { if (sending) ev.preventDefault(); });
+    dialog.addEventListener('close', () => dialog.remove());
     replace(dialog, h('form', {
       method: 'dialog',
       onsubmit: async (ev) => {
         ev.preventDefault();
         ok.disabled = true;
+        sending = true;
         try {
           await post(`/signers/${seg(s.key_id)}:revoke`, { reason: reason.value.trim() });
+          sending = false;
           done();
           await render();
           replace(document.querySelector('[data-testid=keys-msg]'), h('p', { class: 'alert ok', role: 'status', 'data-testid': 'revoked-ok' }, t('keys.revokedOk')));
         } catch (e) {
+          sending = false;
           check();
           replace(err, errorBox(e));
         }
@@ -387,6 +396,7 @@ async function keysPage(ctx) {
     h('h2', {}, t('keys.revokeTitle')),
     h('p', {}, t('keys.revokeWhat', { id: s.key_id, who: `${s.name} (${s.signer_id})` })),
     s.kind === 'COMMITTEE' ? h('p', { class: 'warn' }, t('keys.revokeCommittee')) : null,
+    s.kind === 'PLATFORM' ? h('p', { class: 'warn', 'data-testid': 'revoke-platform' }, t('keys.revokePlatform')) : null,
     h('label', { for: ids.reason }, t('keys.revokeReason')), reason,
     h('label', { for: ids.typed }, t('keys.forgetType', { tail })), typed,
     err,
