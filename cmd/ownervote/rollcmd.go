@@ -120,7 +120,7 @@ func placeServerError(roster *roll.Roster, err error) error {
 			if m[2] != "" {
 				p.Owner, _ = strconv.Atoi(m[2])
 			}
-			fe.Problems = append(fe.Problems, roll.FileProblem{Place: roster.Place(p), Reason: p.Reason, Err: roll.ErrInvalidImport})
+			fe.Problems = append(fe.Problems, roll.FileProblem{Place: roster.Place(p), Reason: p.Reason, ZH: v.GetLocalizedMessage().GetMessage(), Err: roll.ErrInvalidImport})
 		}
 	}
 	if len(fe.Problems) == 0 {

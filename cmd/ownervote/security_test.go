@@ -572,8 +572,11 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	if code, out, errOut := runCmd("roll", "import", "--community", "xinyuan", "--server", s.grpcAddr, "--token", s.token, roster); code != 0 {
 		t.Fatalf("roll import: %d %s %s", code, out, errOut)
 	}
-	if code, _, _ := runCmd("roll", "import", "--community", "xinyuan", "--server", s.grpcAddr, "--token", s.token, roster); code == 0 {
+	if code, _, errOut := runCmd("roll", "import", "--community", "xinyuan", "--server", s.grpcAddr, "--token", s.token, roster); code == 0 {
 		t.Fatal("second import of the same roster succeeded")
+	} else if !strings.Contains(errOut, "房屋5-1-101已在本小区名册上") {
+		// The server's Chinese for each problem, at its row.
+		t.Errorf("second import: %s; want each refused row said in Chinese", errOut)
 	}
 	// Bad requests with personal data in them, over JSON.
 	for _, body := range []string{
