@@ -214,7 +214,8 @@ func ParseFile(name string, r io.Reader) (*Roster, error) {
 	case ".xlsx", ".xlsm":
 		rows, err = readXLSX(r)
 	default:
-		return nil, fmt.Errorf("%w: %s: unknown roster format %q, want .csv or .xlsx", ErrInvalidImport, name, filepath.Ext(name))
+		return nil, l10n.ZH(fmt.Errorf("%w: %s: unknown roster format %q, want .csv or .xlsx", ErrInvalidImport, name, filepath.Ext(name)),
+			"花名册须为 .xlsx 工作簿或 .csv 文件（在 Excel 或 WPS 中另存为）")
 	}
 	if err != nil {
 		err2 := fmt.Errorf("%w: %s: %v", ErrInvalidImport, name, err)
@@ -233,13 +234,14 @@ func readCSV(r io.Reader) ([][]string, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if p, line := l10n.TextProblem(data, true); p != "" {
-		return nil, fmt.Errorf("line %d: %s, or import the .xlsx itself", line, p)
+		return nil, l10n.ZH(fmt.Errorf("line %d: %s, or import the .xlsx itself", line, p),
+			fmt.Sprintf("第%d行起不是 UTF-8 文本：请在 Excel 或 WPS 中另存为“CSV UTF-8”，或直接导入 .xlsx 工作簿", line))
 	}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
 	rows, err := cr.ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("CSV: %v", err)
+		return nil, l10n.ZH(fmt.Errorf("CSV: %v", err), "CSV 文件格式有误（如引号不成对）：请在 Excel 或 WPS 中重新另存为 CSV，或直接导入 .xlsx 工作簿")
 	}
 	return rows, nil
 }
@@ -262,15 +264,16 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	// (excelize says "unzip size exceeds the N bytes limit", with no
 	// sentinel to match.)
 	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
-		return nil, fmt.Errorf("the workbook is larger than %d MiB unzipped; a roster is far smaller", maxXLSXUnzipped>>20)
+		return nil, l10n.ZH(fmt.Errorf("the workbook is larger than %d MiB unzipped; a roster is far smaller", maxXLSXUnzipped>>20),
+			"工作簿过大：花名册远小于此，请只保留花名册这一个工作表")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("not a readable .xlsx workbook: %v", err)
+		return nil, l10n.ZH(fmt.Errorf("not a readable .xlsx workbook: %v", err), "无法读取该 .xlsx 工作簿：请在 Excel 或 WPS 中打开后重新保存为 .xlsx")
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, fmt.Errorf("workbook has no sheet")
+		return nil, l10n.ZH(fmt.Errorf("workbook has no sheet"), "工作簿中没有工作表")
 	}
 	it, err := f.Rows(sheets[0])
 	if err != nil {
@@ -287,7 +290,8 @@ func readXLSX(r io.Reader) ([][]string, error) {
 		if len(row) > maxXLSXColumns {
 			for c, v := range row[maxXLSXColumns:] {
 				if v != "" {
-					return nil, fmt.Errorf("sheet %q row %d has a value in column %d; a roster has at most %d columns", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns)
+					return nil, l10n.ZH(fmt.Errorf("sheet %q row %d has a value in column %d; a roster has at most %d columns", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns),
+						fmt.Sprintf("工作表「%s」第%d行第%d列有内容：花名册最多%d列，请删除多余的列", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns))
 				}
 			}
 			row = slices.Clone(row[:maxXLSXColumns])
@@ -297,7 +301,8 @@ func readXLSX(r io.Reader) ([][]string, error) {
 			continue
 		}
 		if n > maxXLSXRows {
-			return nil, fmt.Errorf("sheet %q has a value in row %d; a roster has at most %d rows", sheets[0], n, maxXLSXRows)
+			return nil, l10n.ZH(fmt.Errorf("sheet %q has a value in row %d; a roster has at most %d rows", sheets[0], n, maxXLSXRows),
+				fmt.Sprintf("工作表「%s」第%d行有内容：花名册最多%d行，请删除表格下方多余的内容", sheets[0], n, maxXLSXRows))
 		}
 		out = append(out, make([][]string, empty)...)
 		out = append(out, row)

@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
@@ -312,8 +313,8 @@ func TestParseFileHeaderProblems(t *testing.T) {
 			t.Errorf("file problem %s has no Chinese, or does not say it", p)
 		}
 	}
-	if _, err := roll.CheckFile("r.ods", strings.NewReader("x")); !errors.Is(err, roll.ErrInvalidImport) {
-		t.Errorf("CheckFile(.ods) = %v, want ErrInvalidImport", err)
+	if _, err := roll.CheckFile("r.ods", strings.NewReader("x")); !errors.Is(err, roll.ErrInvalidImport) || !strings.Contains(l10n.Of(err), ".xlsx") {
+		t.Errorf("CheckFile(.ods) = %v (%s), want ErrInvalidImport, in Chinese too", err, l10n.Of(err))
 	}
 	if _, err := roll.CheckFile("r.csv", strings.NewReader("unit_id,registered_area_m2,owner_name,id_number\n")); !errors.Is(err, roll.ErrInvalidImport) {
 		t.Errorf("CheckFile(header only) = %v, want ErrInvalidImport", err)
@@ -334,8 +335,9 @@ func TestParseFileHeaderProblems(t *testing.T) {
 		{"GBK", "unit_id,registered_area_m2,owner_name,id_number\n1-1-101,80.00,\xd5\xc5\xc8\xfd,110101199003071234\n", "line 2: it is not UTF-8 text (GBK"},
 		{"CR line ends", "unit_id,registered_area_m2,owner_name,id_number\r1-1-101,80.00,a,b\r", "CR alone"},
 	} {
-		if _, err := roll.CheckFile("r.csv", strings.NewReader(tc.data)); !errors.Is(err, roll.ErrInvalidImport) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "CSV UTF-8") {
-			t.Errorf("CheckFile(%s) = %v, want ErrInvalidImport saying %q and how to save it", tc.name, err, tc.want)
+		if _, err := roll.CheckFile("r.csv", strings.NewReader(tc.data)); !errors.Is(err, roll.ErrInvalidImport) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "CSV UTF-8") ||
+			!strings.Contains(l10n.Of(err), "另存为“CSV UTF-8”") {
+			t.Errorf("CheckFile(%s) = %v (%s), want ErrInvalidImport saying %q and how to save it, in Chinese too", tc.name, err, l10n.Of(err), tc.want)
 		}
 	}
 }

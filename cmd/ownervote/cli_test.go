@@ -157,3 +157,17 @@ func TestTokenValidFor(t *testing.T) {
 		t.Errorf("token list: exit %d\n%s\nwant one token expiring %s", code, out, want)
 	}
 }
+
+// TestRosterRefusalInChinese: a roster refused as a whole is said in
+// Chinese first, for the staff who fix it, then in English.
+func TestRosterRefusalInChinese(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "roster.ods")
+	if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd("roll", "import", "--check", f)
+	zh, en := strings.Index(errOut, "花名册须为 .xlsx 工作簿或 .csv 文件"), strings.Index(errOut, "unknown roster format")
+	if code == 0 || zh < 0 || en < zh {
+		t.Errorf("roll import --check of a .ods: exit %d\n%s\nwant the Chinese, then the English", code, errOut)
+	}
+}

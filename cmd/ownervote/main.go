@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ownervote/ownervote/l10n"
 	"io"
 	"os"
 	"os/signal"
@@ -49,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		if zh := l10n.Of(err); zh != "" {
+			// The people who fix a roster read Chinese first.
+			fmt.Fprintf(stderr, "ownervote %s: %s\n", args[0], zh)
 		}
 		fmt.Fprintf(stderr, "ownervote %s: %v\n", args[0], err)
 		if errors.Is(err, errUsage) {
