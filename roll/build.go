@@ -302,14 +302,14 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 				first := firstOwner[id]
 				if o.Name != name {
 					other := &Problem{Unit: first.unit, Owner: first.owner, Field: "name"}
-					add(i, j, "name", ErrConflictingOwner, "同一证件号码在别处的姓名不同：请对照证件核对姓名和号码", "the same identity number has name %q at %s and %q here", o.Name, other.Path(), name)
+					add(i, j, "name", ErrConflictingOwner, "同一证件号码在 "+other.Path()+" 的姓名不同：请对照证件核对姓名和号码", "the same identity number has name %q at %s and %q here", o.Name, other.Path(), name)
 					probs[len(probs)-1].Other = other
 					okUnit = false
 					continue
 				}
 				if phone != "" && o.Phone != "" && o.Phone != phone {
 					other := &Problem{Unit: first.unit, Owner: first.owner, Field: "phone"}
-					add(i, j, "phone", ErrConflictingOwner, "同一业主在别处的联系电话不同", "the same owner has phone %s at %s and %s here", MaskPhone(o.Phone), other.Path(), MaskPhone(phone))
+					add(i, j, "phone", ErrConflictingOwner, "同一业主在 "+other.Path()+" 的联系电话不同", "the same owner has phone %s at %s and %s here", MaskPhone(o.Phone), other.Path(), MaskPhone(phone))
 					probs[len(probs)-1].Other = other
 					okUnit = false
 					continue

@@ -158,12 +158,14 @@ func (r *Roster) FileErrorFor(err error) error {
 	}
 	fe := &FileError{}
 	for _, p := range ie.Problems {
-		reason := p.Reason
+		reason, zh := p.Reason, p.ZH
 		if p.Other != nil {
 			// The other place of a conflict, as a row of the file.
-			reason = strings.Replace(reason, p.Other.Path(), fmt.Sprintf("row %d", r.Place(*p.Other).Row), 1)
+			row := r.Place(*p.Other).Row
+			reason = strings.Replace(reason, p.Other.Path(), fmt.Sprintf("row %d", row), 1)
+			zh = strings.Replace(zh, " "+p.Other.Path()+" ", fmt.Sprintf("第%d行", row), 1)
 		}
-		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: reason, ZH: p.ZH, Err: p.Err})
+		fe.Problems = append(fe.Problems, FileProblem{Place: r.Place(p), Reason: reason, ZH: zh, Err: p.Err})
 	}
 	return fe
 }

@@ -300,6 +300,9 @@ func TestParseFileReportsEveryBadRow(t *testing.T) {
 	if r := fe.Problems[3].Reason; !strings.Contains(r, "at row 2 ") || strings.Contains(r, "units[") {
 		t.Errorf("conflicting owner: %q, want the other place as row 2", r)
 	}
+	if zh := fe.Problems[3].ZH; !strings.Contains(zh, "在第2行的姓名不同") || strings.Contains(zh, "units[") {
+		t.Errorf("conflicting owner in Chinese: %q, want the other place as 第2行", zh)
+	}
 }
 
 func TestParseFileHeaderProblems(t *testing.T) {
