@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -265,14 +266,20 @@ func (a *authorizer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	revoked := fmt.Errorf("%w: token %s was revoked", auth.ErrUnauthenticated, tok.ID)
 	stop := a.tokens.OnRevoke(tok.ID, func() { cancel(revoked) })
 	defer stop()
+	// And as long as the token works: one that expires ends it then.
+	expired := fmt.Errorf("%w: token %s expired %s", auth.ErrUnauthenticated, tok.ID, tok.Expires.Format(time.RFC3339))
+	if !tok.Expires.IsZero() {
+		timer := time.AfterFunc(time.Until(tok.Expires), func() { cancel(expired) })
+		defer timer.Stop()
+	}
 	// Revoked between its authentication and now: not seen above.
 	md, _ := metadata.FromIncomingContext(ctx)
 	if _, err := a.bearer(ctx, md.Get("authorization")); err != nil {
 		return toStatus(ss.Context(), a.log, a.refused(ctx, info.FullMethod, tok, err))
 	}
 	err = handler(srv, &scopedStream{ServerStream: ss, ctx: ctx, acc: acc, log: a.log, method: shortMethod(info.FullMethod)})
-	if errors.Is(context.Cause(ctx), revoked) {
-		return toStatus(ss.Context(), a.log, revoked)
+	if cause := context.Cause(ctx); errors.Is(cause, revoked) || errors.Is(cause, expired) {
+		return toStatus(ss.Context(), a.log, cause)
 	}
 	return err
 }

@@ -1631,6 +1631,31 @@ func TestWatchProgressAndNonVoters(t *testing.T) {
 // TestRevokingATokenEndsItsStreams: a progress stream lasts as long as the
 // sign-in it was opened with: revoking the token ends it at once with
 // UNAUTHENTICATED, over gRPC and JSON, not at the next heartbeat or never.
+// TestAnExpiringTokenEndsItsStreams: a stream lasts as long as its token
+// works: one that expires ends it then.
+func TestAnExpiringTokenEndsItsStreams(t *testing.T) {
+	v := newVote(t, nil)
+	// A token expiring three seconds from now, issued by a clock a minute
+	// behind (a token must be issued at least a minute before it expires).
+	early := auth.NewTokens(v.e.st, auth.Config{Now: func() time.Time { return time.Now().Add(-58 * time.Second) }})
+	_, secret, err := early.CreateFor(context.Background(), auth.CommunityStaff, v.community, "临时工作人员", "", time.Now().Add(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stream, err := v.as.WatchProgress(metadataCtx(ctx, secret), &ov.WatchProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("the stream of an expiring token: %v, want UNAUTHENTICATED (expired)", err)
+	}
+}
+
 func TestRevokingATokenEndsItsStreams(t *testing.T) {
 	v := newVote(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
