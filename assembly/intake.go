@@ -41,9 +41,9 @@ var (
 	// ErrNotConfirmed: a phone, visit or paper ballot still waited for a second
 	// staff member's confirmation when the vote closed.
 	ErrNotConfirmed = errors.New("the ballot was not confirmed by a second staff member before the vote closed")
-	// ErrVoterWaiting: where votes may not be changed, a ballot of the
-	// voter waits for a second staff member's check; it decides, and the
-	// voter may vote again only if it is rejected.
+	// ErrVoterWaiting: where votes may not be changed, a ballot taken by
+	// staff while another of the voter's waits for a second staff
+	// member's check.
 	ErrVoterWaiting = errors.New("a ballot of the voter waits for a second staff member's check")
 )
 
@@ -511,6 +511,9 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 				if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
 					return err
 				}
+				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) == 0 && vr.Counted == 0 {
+					p.refusal.Detail += "; that ballot has since been settled without counting: a new ballot may be taken"
+				}
 				// The waiting ballot while it waits; once confirmed, the
 				// replay names it as the one that counts.
 				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) > 0 {
@@ -573,12 +576,14 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		return err
 	}
 	var waiting BallotRecord
-	if reason == nil && len(vr.Waiting) > 0 && !rec.Settings.AllowRevote {
-		// Where votes may not be changed the first ballot of a voter
-		// decides, and one waiting for its check is one: another ballot,
-		// sent meanwhile (by the platform, or taken by another member of
-		// staff), would otherwise count before it, and the order of the
-		// checks would decide which counts.
+	if reason == nil && len(vr.Waiting) > 0 && !rec.Settings.AllowRevote && b.Channel.StaffTaken() {
+		// Where votes may not be changed, another ballot taken by staff
+		// while one waits for its check would make the order of the
+		// checks decide which counts: it is refused. The voter's own
+		// ballot (ONLINE, PLATFORM, or through their proxy) is taken and
+		// counts, and the waiting one is refused at its check
+		// (ALREADY_VOTED): an unchecked entry by staff does not keep an
+		// owner from voting.
 		if waiting, err = getBallot(tx, s.Assembly, vr.Waiting[0]); err != nil {
 			return err
 		}
@@ -624,7 +629,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 // waitingDetail is ErrVoterWaiting's particulars: the voter's ballot w
 // waits for its check.
 func waitingDetail(w *BallotRecord, voter string) string {
-	return fmt.Sprintf("ballot %d (%s) of %s, taken by %s; it counts once confirmed, and if it is rejected the voter may vote again with a new ballot",
+	return fmt.Sprintf("ballot %d (%s) of %s, a %s ballot, waits for its check: it decides among the ballots staff take; if it is rejected, staff may take a new one (the voter's own ballot, online, through the platform or a proxy, is taken meanwhile and counts)",
 		w.Seq, w.ID, voter, w.Channel)
 }
 

@@ -82,15 +82,12 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			return l10n.ZH(fmt.Errorf("%w: voter: %q is not on the frozen roll", ErrInvalid, p.Voter), "委托人不在本次会议冻结的业主名册上")
 		}
 		// Where votes may not be changed, a voter who has voted has no
-		// use for a proxy: its ballot would be refused.
-		switch {
-		case rec.Settings.AllowRevote:
-		case vr.Counted != 0:
+		// use for a proxy: its ballot would be refused. (A ballot of
+		// theirs waiting for its check is no reason: the proxy's, like
+		// the owner's own, is taken and counts.)
+		if !rec.Settings.AllowRevote && vr.Counted != 0 {
 			return l10n.ZH(fmt.Errorf("%w: voter %s has voted (ballot %d counts): a proxy could not vote for them", ErrAlreadyVoted, p.Voter, vr.Counted),
 				fmt.Sprintf("该业主已投票（第%d号选票已计票），受托人不能再代为表决，无需登记委托", vr.Counted))
-		case len(vr.Waiting) > 0:
-			return l10n.ZH(fmt.Errorf("%w: voter %s has voted (ballot %d waits for its check): a proxy could not vote for them", ErrVoterWaiting, p.Voter, vr.Waiting[0]),
-				fmt.Sprintf("该业主已投票（第%d号选票待复核），受托人不能再代为表决；该票若被驳回，可再登记委托", vr.Waiting[0]))
 		}
 		var old Proxy
 		if ok, err := store.GetJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), &old); err != nil {

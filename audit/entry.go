@@ -103,10 +103,13 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // voter, the first deciding where votes may not be changed); for logs of earlier rules the verifier also accepts what the
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
-//   - 4: where votes may not be changed, no ballot of a voter is taken
-//     while another of theirs waits for confirmation (it is refused,
-//     BALLOT_WAITING): the waiting ballot decides, and only its rejection
-//     lets the voter vote again. A withdrawn proxy authorisation counts
+//   - 4: where votes may not be changed, no ballot staff take (PHONE,
+//     VISIT, PAPER) is taken while another of the voter's waits for
+//     confirmation (it is refused, BALLOT_WAITING), so that the order of
+//     the checks decides nothing; the voter's own ballot (ONLINE,
+//     PLATFORM, PROXY) is taken and counts, and the waiting one is refused
+//     at its check. No proxy is recorded for a voter whose ballot counts.
+//     A withdrawn proxy authorisation counts
 //     toward its holder's cap while the ballot the holder cast under it
 //     counts. Under maker-checker a paper ballot, entered by staff like a
 //     phone or visit one, waits for a second staff member's check too.

@@ -669,7 +669,7 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		if v.agenda.MakerChecker && (b.Channel == ballot.Phone || b.Channel == ballot.Visit || (b.Channel == ballot.Paper && v.agenda.Rules >= 4)) {
 			return fail("status", i, "ballot %d (%s) counted without a second staff member's confirmation", be.Seq, b.Channel)
 		}
-		if err := v.notWhileWaiting(i, be.Seq, b.Voter); err != nil {
+		if err := v.notWhileWaiting(i, be.Seq, b); err != nil {
 			return err
 		}
 		return v.count(i, be.Seq, b.Voter)
@@ -677,7 +677,7 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		if !v.agenda.MakerChecker {
 			return fail("status", i, "ballot %d pending confirmation, but the assembly has no maker-checker", be.Seq)
 		}
-		if err := v.notWhileWaiting(i, be.Seq, b.Voter); err != nil {
+		if err := v.notWhileWaiting(i, be.Seq, b); err != nil {
 			return err
 		}
 		v.waiting[b.Voter] = append(v.waiting[b.Voter], be.Seq)
@@ -762,6 +762,9 @@ func (v *verifier) recordProxy(i int, p *ProxyEntry) error {
 	if _, dup := v.proxy[p.Voter]; dup {
 		return fail("proxy", i, "a second proxy authorisation for voter %s: a voter has one", p.Voter)
 	}
+	if seq := v.counted[p.Voter]; seq != 0 && v.agenda.Rules >= 4 && !v.agenda.AllowRevote {
+		return fail("proxy", i, "a proxy authorisation for voter %s, whose ballot %d counts: where votes may not be changed, the proxy could not vote", p.Voter, seq)
+	}
 	v.proxy[p.Voter] = p
 	if p.Holder == "" {
 		return nil
@@ -832,11 +835,13 @@ func (v *verifier) settle(seq uint64, status string) {
 }
 
 // notWhileWaiting checks, from rules 4 on and where votes may not be
-// changed, that no ballot of a voter is taken (counted, or waiting itself)
-// while another of theirs waits for confirmation: the waiting one decides.
-func (v *verifier) notWhileWaiting(i int, seq uint64, voter string) error {
-	if w := v.waiting[voter]; len(w) > 0 && v.agenda.Rules >= 4 && !v.agenda.AllowRevote {
-		return fail("one-ballot", i, "ballot %d of voter %s taken while their ballot %d waits for confirmation: that one decides (it counts once confirmed)", seq, voter, w[0])
+// changed, that no ballot staff take (PHONE, VISIT, PAPER) is taken -
+// counted, or waiting itself - while another of the voter's waits for
+// confirmation. (The voter's own ballot is taken, and the waiting one is
+// then refused at its check.)
+func (v *verifier) notWhileWaiting(i int, seq uint64, b *ballot.Ballot) error {
+	if w := v.waiting[b.Voter]; len(w) > 0 && b.Channel.StaffTaken() && v.agenda.Rules >= 4 && !v.agenda.AllowRevote {
+		return fail("one-ballot", i, "ballot %d of voter %s, taken by staff while their ballot %d waits for confirmation: that one decides among the ballots staff take", seq, b.Voter, w[0])
 	}
 	return nil
 }

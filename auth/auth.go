@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ownervote/ownervote/ballot"
+	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -182,7 +183,8 @@ func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, s
 	now := t.now().UTC()
 	switch {
 	case !expires.IsZero() && !expires.After(now.Add(time.Minute)):
-		return Token{}, "", fmt.Errorf("%w: expire_time: %s is not in the future (at least a minute from now)", ErrInvalid, expires.UTC().Format(time.RFC3339))
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: expire_time: %s is not in the future (at least a minute from now)", ErrInvalid, expires.UTC().Format(time.RFC3339)),
+			"令牌的失效时间须至少在一分钟之后")
 	case signerID != "" && !ballot.ValidID(signerID):
 		return Token{}, "", fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID)
 	case signerID != "" && role != StreetAdmin && role != CommunityStaff && role != CommitteeMember:

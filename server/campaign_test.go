@@ -309,6 +309,20 @@ func TestTokenWithAnExpiry(t *testing.T) {
 	if _, err := tc.WhoAmI(e.ctx(r.GetSecret()), &ov.WhoAmIRequest{}); err != nil {
 		t.Errorf("the token before it expires: %v", err)
 	}
+	// A sign-in that expires issues no token outliving it.
+	admin, err := tc.CreateToken(e.ctx(e.admin), &ov.CreateTokenRequest{Role: ov.Role_ROLE_STREET_ADMIN, Label: "临时管理员", ExpireTime: timestamppb.New(until)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, later := range []*timestamppb.Timestamp{nil, timestamppb.New(until.Add(time.Hour))} {
+		if _, err := tc.CreateToken(e.ctx(admin.GetSecret()), &ov.CreateTokenRequest{Role: ov.Role_ROLE_AUDITOR, Label: "审计", ExpireTime: later}); server.ReasonOf(err) != "INVALID_ARGUMENT" ||
+			!strings.Contains(server.ZhOf(err), "签发的令牌须在此之前失效") {
+			t.Errorf("an expiring admin issuing a token expiring %v: %v (%s), want INVALID_ARGUMENT", later, err, server.ZhOf(err))
+		}
+	}
+	if _, err := tc.CreateToken(e.ctx(admin.GetSecret()), &ov.CreateTokenRequest{Role: ov.Role_ROLE_AUDITOR, Label: "审计", ExpireTime: timestamppb.New(until.Add(-time.Hour))}); err != nil {
+		t.Errorf("an expiring admin issuing a token expiring before it: %v", err)
+	}
 	list, err := tc.ListTokens(e.ctx(e.admin), &ov.ListTokensRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ var errorTable = []errorMapping{
 	// what was not made durable.
 	{store.ErrWriteFailed, codes.Unavailable, "STORAGE_FAILED", "服务器磁盘写入失败，本次操作未获确认；服务重启后请重试（同一张选票重复提交只计一次）"},
 	{store.ErrUnavailable, codes.Unavailable, "STORAGE_UNAVAILABLE", "服务器暂时无法写入（如磁盘已满），本次操作未保存，请稍后重试"},
-	{auth.ErrUnauthenticated, codes.Unauthenticated, "UNAUTHENTICATED", "未提供令牌，或令牌无效、已吊销"},
+	{auth.ErrUnauthenticated, codes.Unauthenticated, "UNAUTHENTICATED", "未提供令牌，或令牌无效、已吊销、已过期"},
 	{auth.ErrPermissionDenied, codes.PermissionDenied, "PERMISSION_DENIED", "当前令牌的角色或所属小区无权执行此操作"},
 	{auth.ErrTokenNotFound, codes.NotFound, "TOKEN_NOT_FOUND", "令牌不存在"},
 	{auth.ErrInvalid, codes.InvalidArgument, "INVALID_ARGUMENT", "请求参数有误"},

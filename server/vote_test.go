@@ -914,6 +914,13 @@ func TestProxyWithdrawn(t *testing.T) {
 	insertEntry(over, at, audit.Entry{Kind: audit.KindProxy, Assembly: v.assembly, Time: v.e.clock.Now(), Proxy: &audit.ProxyEntry{
 		Voter: v.owners[73], Holder: h1Entry.Holder, HolderKeyID: h1.keyID(), DocumentSHA256: proxyDoc(73), RecordedBy: "t"}})
 	wantDiscrepancy(t, over, "proxy", "acts for 2 voters", "a holder over the cap through a withdrawal after their ballot")
+	// And a proxy recorded for voter 71, whose ballot (by h1) counts.
+	voted := cloneFiles(files)
+	insertEntry(voted, at, audit.Entry{Kind: audit.KindProxy, Assembly: v.assembly, Time: v.e.clock.Now(), Proxy: &audit.ProxyEntry{
+		Voter: v.owners[71], Holder: "holder-h3", HolderKeyID: h3.keyID(), DocumentSHA256: proxyDoc(71), RecordedBy: "t"}})
+	wantDiscrepancy(t, voted, "proxy", "whose ballot", "a proxy for a voter whose ballot counts")
+	underRules(voted, 3)
+	wantDiscrepancy(t, voted, "log-size", "entries were added", "the same proxy under procedure rules 3")
 	underRules(over, 3)
 	wantDiscrepancy(t, over, "log-size", "entries were added", "the same log under procedure rules 3")
 	ls := logLines(files)
@@ -1747,39 +1754,34 @@ func TestPaperBallotsAreChecked(t *testing.T) {
 	wantDiscrepancy(t, unchecked, "log-size", "entries were", "the same log under procedure rules 3")
 }
 
-// TestAWaitingBallotDecides: where votes may not be changed, a phone or
-// visit ballot that waits for its check (maker-checker) is the voter's
-// ballot. A ballot the platform sends meanwhile, and one another staff
-// member takes, are refused BALLOT_WAITING (stored and logged, naming the
-// waiting one), so that neither counts before it and the order of the
-// checks decides nothing; the voter is listed among the non-voters as
-// waiting. Once the waiting ballot is confirmed it counts, and a refused
-// ballot sent again names it as the one that counts; once one is
-// rejected, the voter votes again. Offline, a log in which a ballot counts
-// while another of its voter's waits fails (procedure rules 4), and the
-// same log under rules 3 replays.
+// TestAWaitingBallotDecides: where votes may not be changed, a ballot
+// staff took that waits for its check (maker-checker) decides among the
+// ballots staff take: another one, taken meanwhile by another member of
+// staff, is refused BALLOT_WAITING (stored and logged, naming the waiting
+// one), so that the order of the checks decides nothing; the voter is
+// listed among the non-voters as waiting. The voter's own ballot (through
+// the platform) is taken and counts, and the waiting one is refused at its
+// check: an unchecked entry by staff keeps no owner from voting. Offline,
+// a log in which a staff ballot counts while another of its voter's waits
+// fails (procedure rules 4), and the same log under rules 3 replays.
 func TestAWaitingBallotDecides(t *testing.T) {
 	v := newVote(t, &ov.Settings{MakerChecker: true})
 	phone := v.pendingPhone(t, 60)
 
-	pb, ps := v.ballotFor(60, ballot.Platform, "OPPOSE")
-	platform, platformSig := v.sign(t, pb, ps)
-	_, err := v.submit(t, platform, platformSig, ballot.Platform)
-	if server.ReasonOf(err) != "BALLOT_WAITING" || status.Code(err) != codes.FailedPrecondition || metadataOf(err)["waiting_ballot_id"] != phone.GetBallotId() ||
-		metadataOf(err)["ballot_id"] != ballot.ID(platform) || !strings.Contains(server.ZhOf(err), "待第二名工作人员复核") {
-		t.Fatalf("the platform's ballot while the phone ballot waits: %v (%s, metadata %v), want BALLOT_WAITING naming %s", err, server.ZhOf(err), metadataOf(err), phone.GetBallotId())
-	}
 	// Another staff member, visiting, takes the voter's ballot too.
-	vb, _ := v.ballotFor(60, ballot.Visit, "OPPOSE")
-	vb.Attestation.StaffID, vb.KeyID = v.staff2.id, v.staff2.keyID()
-	visit, visitSig := v.sign(t, vb, v.staff2)
-	if _, err := v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: visit, Signature: visitSig}); server.ReasonOf(err) != "BALLOT_WAITING" {
-		t.Fatalf("a visit ballot while the phone ballot waits: %v, want BALLOT_WAITING", err)
+	visitOf := func(i int) ([]byte, []byte) {
+		vb, _ := v.ballotFor(i, ballot.Visit, "OPPOSE")
+		vb.Attestation.StaffID, vb.KeyID = v.staff2.id, v.staff2.keyID()
+		return v.sign(t, vb, v.staff2)
 	}
-	// Nor is a proxy recorded for the voter meanwhile.
-	if _, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[60],
-		HolderName: "受托人", HolderPublicKey: newSigner("h60", 160).pub(), DocumentSha256: proxyDoc(60), HolderIdNumber: idNumberN(960)}); server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(server.ZhOf(err), "待复核") {
-		t.Errorf("a proxy for the voter while the phone ballot waits: %v (%s), want BALLOT_WAITING", err, server.ZhOf(err))
+	submit2 := func(c, sig []byte) (*ov.BallotReceipt, error) {
+		return v.as.SubmitBallot(v.ctx(v.staff2Tok), &ov.SubmitBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, Ballot: c, Signature: sig})
+	}
+	visit, visitSig := visitOf(60)
+	_, err := submit2(visit, visitSig)
+	if server.ReasonOf(err) != "BALLOT_WAITING" || status.Code(err) != codes.FailedPrecondition || metadataOf(err)["waiting_ballot_id"] != phone.GetBallotId() ||
+		metadataOf(err)["ballot_id"] != ballot.ID(visit) || !strings.Contains(server.ZhOf(err), "待第二名工作人员复核") {
+		t.Fatalf("a visit ballot while the phone ballot waits: %v (%s, metadata %v), want BALLOT_WAITING naming %s", err, server.ZhOf(err), metadataOf(err), phone.GetBallotId())
 	}
 	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil {
@@ -1795,22 +1797,22 @@ func TestAWaitingBallotDecides(t *testing.T) {
 		t.Errorf("non-voters waiting for a check: %v, want only %s with %s", waiting, v.owners[60], phone.GetBallotId())
 	}
 
-	// Offline: the refusals are logged; a log in which the platform's
-	// ballot counted while the phone ballot waited does not verify under
-	// rules 4, and replays under rules 3, which did not have the rule.
+	// Offline: the refusal is logged; a log in which the visit ballot
+	// counted while the phone ballot waited does not verify under rules 4,
+	// and replays under rules 3, which did not have the rule.
 	files := v.export(t)
 	if _, err := verifyFiles(files); err != nil {
-		t.Fatalf("verify(export with refusals while a ballot waits) = %v", err)
+		t.Fatalf("verify(export with a refusal while a ballot waits) = %v", err)
 	}
 	counted := cloneFiles(files)
 	editEntries(counted, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindBallot && e.Ballot.ID == ballot.ID(platform) {
-			e.Ballot.Status, e.Ballot.Reason = "ACCEPTED", ""
+		if e.Kind == audit.KindBallot && e.Ballot.ID == ballot.ID(visit) {
+			e.Ballot.Status, e.Ballot.Reason = "PENDING_CONFIRMATION", ""
 			return true
 		}
 		return false
 	})
-	wantDiscrepancy(t, counted, "one-ballot", "waits for confirmation", "a ballot counted while another of its voter's waited")
+	wantDiscrepancy(t, counted, "one-ballot", "waits for confirmation", "a staff ballot taken while another of its voter's waited")
 	underRules(counted, 3)
 	// (The replay takes it; the edits are then found by the signed
 	// checkpoints alone.)
@@ -1820,37 +1822,49 @@ func TestAWaitingBallotDecides(t *testing.T) {
 	if err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Fatalf("confirming the waiting ballot: %v %v, want ACCEPTED", c.GetStatus(), err)
 	}
-	_, err = v.submit(t, platform, platformSig, ballot.Platform)
+	_, err = submit2(visit, visitSig)
 	if md := metadataOf(err); server.ReasonOf(err) != "BALLOT_WAITING" || md["replayed"] != "true" || md["counted_ballot_id"] != phone.GetBallotId() || md["waiting_ballot_id"] != "" {
 		t.Errorf("the refused ballot sent again after the confirmation: %v (metadata %v), want BALLOT_WAITING replayed, naming the counted ballot", err, md)
 	}
+
+	// The voter's own ballot is taken while a staff ballot waits, and
+	// counts; the waiting one is refused at its check. A proxy may be
+	// recorded meanwhile.
+	own := v.pendingPhone(t, 61)
+	v.cast(t, 61, ballot.Platform, "OPPOSE")
+	if _, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(own.GetBallotId(), v.staff2)); server.ReasonOf(err) != "ALREADY_VOTED" {
+		t.Errorf("confirming a staff ballot after the voter's own counted: %v, want ALREADY_VOTED", err)
+	}
+	v.pendingPhone(t, 62)
+	if _, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[62],
+		HolderName: "受托人", HolderPublicKey: newSigner("h62", 162).pub(), DocumentSha256: proxyDoc(62), HolderIdNumber: idNumberN(962)}); err != nil {
+		t.Errorf("a proxy for a voter whose staff ballot waits: %v", err)
+	}
 	p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
-	if agree := p.GetMotions()[0].GetChoices()[0]; agree.GetFigures().GetHead() != 1 || p.GetCounted() != 1 || p.GetRefused() != 2 || p.GetPending() != 0 {
-		t.Errorf("progress: agree %v, %d counted, %d refused, %d pending; want the phone ballot's AGREE alone, 2 refused", agree.GetFigures(), p.GetCounted(), p.GetRefused(), p.GetPending())
+	if agree := p.GetMotions()[0].GetChoices()[0]; agree.GetFigures().GetHead() != 1 || p.GetCounted() != 2 || p.GetRefused() != 2 || p.GetPending() != 1 {
+		t.Errorf("progress: agree %v, %d counted, %d refused, %d pending; want 60's phone AGREE and 61's platform OPPOSE counted, 2 refused, 62 waiting",
+			agree.GetFigures(), p.GetCounted(), p.GetRefused(), p.GetPending())
 	}
 
-	// A rejected ballot decides nothing: the voter votes again.
-	wrong := v.pendingPhone(t, 61)
+	// A rejected ballot decides nothing: staff take another; a ballot
+	// refused while it waited, sent again, says so.
+	wrong := v.pendingPhone(t, 63)
+	visit63, visit63Sig := visitOf(63)
+	if _, err := submit2(visit63, visit63Sig); server.ReasonOf(err) != "BALLOT_WAITING" {
+		t.Fatalf("a visit ballot while 63's phone ballot waits: %v", err)
+	}
 	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(wrong.GetBallotId(), "业主称未接到电话", v.staff2)); err != nil {
 		t.Fatal(err)
 	}
-	v.cast(t, 61, ballot.Platform, "OPPOSE")
-	nv, err = v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := submit2(visit63, visit63Sig); server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(err.Error(), "since been settled without counting: a new ballot may be taken") {
+		t.Errorf("the refused visit ballot sent again after the rejection: %v, want it to say a new one may be taken", err)
 	}
-	for _, n := range nv.GetNonVoters() {
-		if n.GetWaitingBallotId() != "" || n.GetVoter() == v.owners[60] || n.GetVoter() == v.owners[61] {
-			t.Errorf("non-voter %s (waiting %q) after the check", n.GetVoter(), n.GetWaitingBallotId())
-		}
-	}
+	v.pendingPhone(t, 63)
+
 	// A ballot left waiting is refused at the close, and the voter's
 	// record no longer holds it.
-	left := v.pendingPhone(t, 62)
+	left := v.pendingPhone(t, 64)
 	v.closeAndResult(t)
-	if p, _ := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly}); p.GetCounted() != 2 || p.GetPending() != 0 {
-		t.Errorf("at the close: %d counted, %d pending; want 2 and 0", p.GetCounted(), p.GetPending())
-	}
 	if r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: left.GetBallotId()}); err != nil || r.GetReasonCode() != "NOT_CONFIRMED" {
 		t.Errorf("the ballot left waiting: %v %v, want refused NOT_CONFIRMED", r.GetReasonCode(), err)
 	}

@@ -748,8 +748,8 @@ type Settings struct {
 	AllowRevote bool `protobuf:"varint,4,opt,name=allow_revote,json=allowRevote,proto3" json:"allow_revote,omitempty"`
 	// Phone, visit and paper ballots - those staff take or enter - count
 	// only after a second staff member confirms (paper ones from procedure
-	// rules 4 on). Where votes may not be changed, no other ballot of the
-	// voter is taken while one waits (BALLOT_WAITING).
+	// rules 4 on). Where votes may not be changed, staff take no other ballot
+	// of the voter while one waits (BALLOT_WAITING); the voter's own counts.
 	MakerChecker bool `protobuf:"varint,5,opt,name=maker_checker,json=makerChecker,proto3" json:"maker_checker,omitempty"`
 	// The most voters one proxy holder may act for; 0 for no cap.
 	ProxyCap int32 `protobuf:"varint,6,opt,name=proxy_cap,json=proxyCap,proto3" json:"proxy_cap,omitempty"`

@@ -81,10 +81,12 @@ type AssemblyServiceClient interface {
 	// sent, whether or not they parse); ALREADY_VOTED's also the ballot that
 	// counts for the voter (counted_ballot_id), which its message names too
 	// ("ballot 17 (<id>) counts for <voter>"). Where votes may not be changed,
-	// a ballot sent while one of its voter's waits for a second staff
-	// member's check (maker-checker) is refused BALLOT_WAITING, naming that
-	// one (waiting_ballot_id, while it waits): it decides, and only its
-	// rejection lets the voter vote again (with a new ballot). Refusals that concern the bytes
+	// a PHONE, VISIT or PAPER ballot taken while another of its voter's waits
+	// for a second staff member's check (maker-checker) is refused
+	// BALLOT_WAITING, naming that one (waiting_ballot_id, while it waits):
+	// it decides among the ballots staff take, and if it is rejected, staff
+	// may take a new one. The voter's own ballot (ONLINE, PLATFORM, PROXY) is
+	// taken and counts; the waiting one is then refused at its check. Refusals that concern the bytes
 	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
 	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
 	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
@@ -132,8 +134,8 @@ type AssemblyServiceClient interface {
 	// ListNonVoters lists the voters who have not voted yet, for the phone
 	// campaign: those without a counted ballot, each with the ballot of
 	// theirs that waits for a second staff member's check, if one does
-	// (waiting_ballot_id; where votes may not be changed, no other ballot of
-	// theirs is taken meanwhile).
+	// (waiting_ballot_id; where votes may not be changed, staff take no other
+	// ballot of theirs meanwhile).
 	ListNonVoters(ctx context.Context, in *ListNonVotersRequest, opts ...grpc.CallOption) (*ListNonVotersResponse, error)
 	// GetResult returns the result once the vote has closed.
 	GetResult(ctx context.Context, in *GetResultRequest, opts ...grpc.CallOption) (*AssemblyResult, error)
@@ -512,10 +514,12 @@ type AssemblyServiceServer interface {
 	// sent, whether or not they parse); ALREADY_VOTED's also the ballot that
 	// counts for the voter (counted_ballot_id), which its message names too
 	// ("ballot 17 (<id>) counts for <voter>"). Where votes may not be changed,
-	// a ballot sent while one of its voter's waits for a second staff
-	// member's check (maker-checker) is refused BALLOT_WAITING, naming that
-	// one (waiting_ballot_id, while it waits): it decides, and only its
-	// rejection lets the voter vote again (with a new ballot). Refusals that concern the bytes
+	// a PHONE, VISIT or PAPER ballot taken while another of its voter's waits
+	// for a second staff member's check (maker-checker) is refused
+	// BALLOT_WAITING, naming that one (waiting_ballot_id, while it waits):
+	// it decides among the ballots staff take, and if it is rejected, staff
+	// may take a new one. The voter's own ballot (ONLINE, PLATFORM, PROXY) is
+	// taken and counts; the waiting one is then refused at its check. Refusals that concern the bytes
 	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
 	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
 	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
@@ -563,8 +567,8 @@ type AssemblyServiceServer interface {
 	// ListNonVoters lists the voters who have not voted yet, for the phone
 	// campaign: those without a counted ballot, each with the ballot of
 	// theirs that waits for a second staff member's check, if one does
-	// (waiting_ballot_id; where votes may not be changed, no other ballot of
-	// theirs is taken meanwhile).
+	// (waiting_ballot_id; where votes may not be changed, staff take no other
+	// ballot of theirs meanwhile).
 	ListNonVoters(context.Context, *ListNonVotersRequest) (*ListNonVotersResponse, error)
 	// GetResult returns the result once the vote has closed.
 	GetResult(context.Context, *GetResultRequest) (*AssemblyResult, error)
