@@ -545,7 +545,19 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string, byAdmin bool) 
 				"投票已经开始，只有街道管理员可以取消（投票开始前，工作人员可以取消）")
 		}
 		if rec.State == Published {
-			if err := r.appendEntry(tx, id, now, audit.Entry{Kind: audit.KindCancel, Cancel: &audit.CancelEntry{Reason: reason}}); err != nil {
+			lw, err := r.logWriter(tx, id, now)
+			if err != nil {
+				return err
+			}
+			// Ballots still waiting for their check are refused first,
+			// as at a close: none is left waiting in a cancelled vote.
+			if err := refuseUnconfirmed(tx, lw, &rec.Assembly); err != nil {
+				return err
+			}
+			if _, err := lw.add(audit.Entry{Kind: audit.KindCancel, Cancel: &audit.CancelEntry{Reason: reason}}); err != nil {
+				return err
+			}
+			if err := lw.finish(); err != nil {
 				return err
 			}
 		}
@@ -670,9 +682,9 @@ func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
 	return store.PutJSON(tx, store.Assemblies, []byte(rec.ID), rec)
 }
 
-// refuseUnconfirmed refuses, in the log and in their records, the phone and
-// visit ballots that still wait for a second staff member when the vote
-// closes: every ballot received ends counted, refused or superseded.
+// refuseUnconfirmed refuses, in the log and in their records, the ballots
+// that still wait for a second staff member when the vote closes or is
+// cancelled: every ballot received ends counted, refused or superseded.
 func refuseUnconfirmed(tx store.Tx, lw *logWriter, a *Assembly) error {
 	p, err := getProgress(tx, a)
 	if err != nil || (p.Pending == 0 && !a.Settings.MakerChecker) {

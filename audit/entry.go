@@ -109,6 +109,8 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     the checks decides nothing; the voter's own ballot (ONLINE,
 //     PLATFORM, PROXY) is taken and counts, and the waiting one is refused
 //     at its check. No proxy is recorded for a voter whose ballot counts.
+//     Ballots still waiting when the vote is cancelled are refused then,
+//     just before the CANCEL, as at a close.
 //     A withdrawn proxy authorisation counts
 //     toward its holder's cap while the ballot the holder cast under it
 //     counts. Under maker-checker a paper ballot, entered by staff like a

@@ -445,7 +445,8 @@ func (v *verifier) replay(e *Entry) error {
 		e.Kind != KindCommitteeKey {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
-	if v.closing && e.Kind != KindClose && (e.Kind != KindStatus || e.Status.KeyID != "") {
+	// (From rules 4 on, a CANCEL ends them as a CLOSE does.)
+	if v.closing && e.Kind != KindClose && !(e.Kind == KindCancel && v.agenda.Rules >= 4) && (e.Kind != KindStatus || e.Status.KeyID != "") {
 		return fail("status", i, "%s entry between the refusals of unconfirmed ballots and the CLOSE", e.Kind)
 	}
 	switch e.Kind {
@@ -586,6 +587,13 @@ func (v *verifier) replay(e *Entry) error {
 	case KindCancel:
 		if v.closed || !e.Time.Before(v.agenda.Closes) {
 			return fail("status", i, "CANCEL after the vote closed")
+		}
+		v.closing = false
+		// From rules 4 on, no ballot is left waiting in a cancelled vote.
+		for seq, vb := range v.ballots {
+			if vb.status == "PENDING_CONFIRMATION" && v.agenda.Rules >= 4 {
+				return fail("status", i, "ballot %d still waits for confirmation at the cancel: it must be refused there", seq)
+			}
 		}
 		v.rep.Cancelled = true
 	default:

@@ -1125,6 +1125,36 @@ func TestVerifyPinnedLogKey(t *testing.T) {
 	}
 }
 
+// TestCancelSettlesWaitingBallots: cancelling a vote refuses the ballots
+// still waiting for their check, in the log before the CANCEL, as a close
+// does: none is left waiting for good. The verifier requires it from
+// procedure rules 4 on.
+func TestCancelSettlesWaitingBallots(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	left := v.pendingPhone(t, 60)
+	if _, err := v.as.CancelAssembly(v.ctx(v.e.admin), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "业主委员会撤回议题"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: left.GetBallotId()}); err != nil ||
+		r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_REFUSED || r.GetReasonCode() != "NOT_CONFIRMED" {
+		t.Errorf("the ballot waiting at the cancel: %v %v %v, want REFUSED NOT_CONFIRMED", r.GetStatus(), r.GetReasonCode(), err)
+	}
+	if p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || p.GetPending() != 0 {
+		t.Errorf("progress after the cancel: %d pending, %v; want none", p.GetPending(), err)
+	}
+	files := v.export(t)
+	if rep, err := verifyFiles(files); err != nil || !rep.Cancelled {
+		t.Fatalf("verify(cancelled with a ballot refused at the cancel) = %v, %v", rep, err)
+	}
+	// The refusal taken out of the log: the ballot is left waiting.
+	setLogLines(files, slices.DeleteFunc(logLines(files), func(l []byte) bool {
+		var e audit.Entry
+		return json.Unmarshal(l, &e) == nil && e.Kind == audit.KindStatus && e.Status.ID == left.GetBallotId()
+	}))
+	editEntries(files, func(n int, e *audit.Entry) bool { e.Index = uint64(n); return true })
+	wantDiscrepancy(t, files, "status", "still waits for confirmation at the cancel", "a ballot left waiting at the cancel")
+}
+
 // TestCancelledExport: the export of a cancelled assembly verifies as
 // cancelled, and an entry after the CANCEL (a result, say) is refused. A
 // vote that has opened is cancelled by a street admin only, as only an
