@@ -182,9 +182,8 @@ func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, t
 // confirmation (maker-checker), by the voter's record.
 func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok bool, err error) {
 	var vr voterRecord
-	if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, voter), &vr); err != nil || len(vr.Waiting) == 0 {
+	if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, voter), &vr); err != nil {
 		return w, false, err
 	}
-	w, err = getBallot(tx, a.ID, vr.Waiting[0])
-	return w, err == nil, err
+	return vr.firstWaiting(tx, a.ID)
 }

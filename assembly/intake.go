@@ -516,8 +516,8 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 				}
 				// The waiting ballot while it waits; once confirmed, the
 				// replay names it as the one that counts.
-				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) > 0 {
-					w, err := getBallot(tx, s.Assembly, vr.Waiting[0])
+				if p.refusal.Reason == ErrVoterWaiting {
+					w, _, err := vr.firstWaiting(tx, s.Assembly)
 					if err != nil {
 						return err
 					}
@@ -584,7 +584,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		// counts, and the waiting one is refused at its check
 		// (ALREADY_VOTED): an unchecked entry by staff does not keep an
 		// owner from voting.
-		if waiting, err = getBallot(tx, s.Assembly, vr.Waiting[0]); err != nil {
+		if waiting, _, err = vr.firstWaiting(tx, s.Assembly); err != nil {
 			return err
 		}
 		reason, detail = ErrVoterWaiting, waitingDetail(&waiting, b.Voter)
@@ -1281,13 +1281,11 @@ func (r *Registry) NonVoters(ctx context.Context, assemblyID string) ([]NonVoter
 			}
 			voter := string(k[len(assemblyID)+1:])
 			nv := NonVoter{Voter: voter, Units: vr.Units, Figures: vr.Figures.Tally()}
-			if len(vr.Waiting) > 0 {
-				w, err := getBallot(tx, assemblyID, vr.Waiting[0])
-				if err != nil {
-					return false, err
-				}
-				nv.Waiting = w.ID
+			w, _, err := vr.firstWaiting(tx, assemblyID)
+			if err != nil {
+				return false, err
 			}
+			nv.Waiting = w.ID
 			if voter != audit.DeveloperVoter {
 				if nv.Phone, err = roll.OwnerPhoneTx(tx, rec.CommunityID, voter); err != nil && !errors.Is(err, roll.ErrOwnerNotFound) {
 					return false, err

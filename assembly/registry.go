@@ -382,6 +382,16 @@ type voterRecord struct {
 	Waiting []uint64 `json:"waiting,omitempty"`
 }
 
+// firstWaiting returns the first of the voter's ballots that wait for
+// their check, if one does.
+func (vr *voterRecord) firstWaiting(tx store.Tx, assemblyID string) (w BallotRecord, ok bool, err error) {
+	if len(vr.Waiting) == 0 {
+		return w, false, nil
+	}
+	w, err = getBallot(tx, assemblyID, vr.Waiting[0])
+	return w, err == nil, err
+}
+
 // unwait takes ballot seq off its voter's waiting ballots: it was
 // confirmed, rejected, or refused at the close.
 func unwait(tx store.Tx, assemblyID, voter string, seq uint64) error {

@@ -383,21 +383,21 @@ func VerifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey) error
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("ballot: %w: public key has %d bytes, want %d", ErrWrongKey, len(pub), ed25519.PublicKeySize)
 	}
-	return verifyParsed(b, canonical, sig, pub, ed25519.Verify)
+	return verifyParsed(b, canonical, sig, pub, nil)
 }
 
 // VerifyParsed is ballot.VerifyParsed with k's public key, checked by k.
 func (k *PreparedKey) VerifyParsed(b *Ballot, canonical, sig []byte) error {
-	return verifyParsed(b, canonical, sig, k.pub[:], func(_ ed25519.PublicKey, msg, sig []byte) bool {
-		return k.Verify(msg, sig)
-	})
+	return verifyParsed(b, canonical, sig, k.pub[:], k)
 }
 
-func verifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey, verify func(ed25519.PublicKey, []byte, []byte) bool) error {
+// verifyParsed checks b's key id against pub and sig by pub: by k, pub's
+// prepared key, when not nil.
+func verifyParsed(b *Ballot, canonical, sig []byte, pub ed25519.PublicKey, k *PreparedKey) error {
 	if id := KeyID(pub); id != b.KeyID {
 		return fmt.Errorf("ballot: %w: the ballot names key %s, the public key is %s", ErrWrongKey, b.KeyID, id)
 	}
-	if err := checkSignature(canonical, sig, pub, verify); err != nil {
+	if err := checkSignature(canonical, sig, pub, k); err != nil {
 		return fmt.Errorf("ballot: %w", err)
 	}
 	return nil
@@ -413,11 +413,17 @@ func checkPrivate(priv ed25519.PrivateKey, keyID string) error {
 	return nil
 }
 
-func checkSignature(msg, sig []byte, pub ed25519.PublicKey, verify func(ed25519.PublicKey, []byte, []byte) bool) error {
+func checkSignature(msg, sig []byte, pub ed25519.PublicKey, k *PreparedKey) error {
 	if len(sig) != ed25519.SignatureSize {
 		return fmt.Errorf("%w: signature has %d bytes, want %d", ErrBadSignature, len(sig), ed25519.SignatureSize)
 	}
-	if !verify(pub, msg, sig) {
+	var ok bool
+	if k != nil {
+		ok = k.Verify(msg, sig)
+	} else {
+		ok = ed25519.Verify(pub, msg, sig)
+	}
+	if !ok {
 		return fmt.Errorf("%w: not a signature of these bytes by key %s", ErrBadSignature, KeyID(pub))
 	}
 	return nil

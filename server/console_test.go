@@ -154,16 +154,6 @@ func (c *console) platformBallot(a *ov.Assembly, voter, choice string, at time.T
 // PAPER entered by the clerk.
 func (c *console) apiBallot(a *ov.Assembly, voter string, ch ballot.Channel, choice string, at time.Time) *ov.BallotReceipt {
 	c.t.Helper()
-	r, err := c.trySubmit(a, voter, ch, choice, at)
-	if err != nil {
-		c.t.Fatalf("%s ballot of %s: %v", ch, voter, err)
-	}
-	return r
-}
-
-// trySubmit is apiBallot that returns the server's refusal.
-func (c *console) trySubmit(a *ov.Assembly, voter string, ch ballot.Channel, choice string, at time.Time) (*ov.BallotReceipt, error) {
-	c.t.Helper()
 	c.e.clock.Set(at)
 	b := &ballot.Ballot{Assembly: a.GetAssemblyId(), RollDigest: a.GetRollDigest(), Voter: voter, Channel: ch, Signer: ch.Signer(),
 		Nonce: nonce(), Time: at.UTC().Truncate(time.Second), Choices: []ballot.Choice{{Motion: "m1", Values: []string{choice}}}}
@@ -210,7 +200,11 @@ func (c *console) trySubmit(a *ov.Assembly, voter string, ch ballot.Channel, cho
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return c.as.SubmitBallot(c.e.ctx(tok), &ov.SubmitBallotRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Ballot: canonical, Signature: sig})
+	r, err := c.as.SubmitBallot(c.e.ctx(tok), &ov.SubmitBallotRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Ballot: canonical, Signature: sig})
+	if err != nil {
+		c.t.Fatalf("%s ballot of %s: %v", ch, voter, err)
+	}
+	return r
 }
 
 // castMany has the platform cast the ballots of voters[from:to], spread over

@@ -65,7 +65,7 @@ func (s *tokenService) CreateToken(ctx context.Context, req *ov.CreateTokenReque
 	// A token that expires issues none that outlives it.
 	if by := tokenFrom(ctx); !by.Expires.IsZero() && (expires.IsZero() || expires.After(by.Expires)) {
 		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: expire_time: this sign-in expires %s and issues tokens that expire no later", auth.ErrInvalid, by.Expires.Format(time.RFC3339)),
-			"当前登录凭证将于 "+by.Expires.In(audit.ChinaTime).Format("2006-01-02 15:04")+" 失效，签发的令牌须在此之前失效"))
+			"当前登录凭证将于 "+audit.FormatChinaTime(by.Expires)+" 失效，签发的令牌须在此之前失效"))
 	}
 	t, secret, err := s.tokens.CreateFor(ctx, role, req.GetCommunityId(), req.GetLabel(), req.GetSignerId(), expires)
 	if err != nil {

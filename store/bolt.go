@@ -146,7 +146,7 @@ func (b *Bolt) openJournal(path string) error {
 	err := b.db.View(func(btx *bolt.Tx) error {
 		readMeta(btx)
 		v, err := readVersion(&boltTx{tx: btx})
-		if err == nil && v == 0 && btx.ForEach(func([]byte, *bolt.Bucket) error { return errStop }) != nil {
+		if k, _ := btx.Cursor().First(); err == nil && v == 0 && k != nil {
 			// Version 0 is a new, empty file.
 			return fmt.Errorf("store: %s is not an ownervote database: it holds data but no schema version", path)
 		}
@@ -211,8 +211,6 @@ func (b *Bolt) openJournal(path string) error {
 	})
 	return err
 }
-
-var errStop = errors.New("stop")
 
 // readUnapplied reads the journal's segments and the records in them after
 // applied, checking that nothing is missing.

@@ -436,22 +436,32 @@ func checkScan(tx Tx, model map[string]string, prefix string, rng *rand.Rand) er
 	return nil
 }
 
-func TestJournalDamageBeforeTheEndIsNotATornTail(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.db")
+// damagedFirstRecord writes three records to a new database at path and
+// crashes it, then flips a bit inside the first record's frame in the
+// journal, two good ones following. It returns the segment and its bytes
+// as they now are.
+func damagedFirstRecord(t *testing.T, path string) (seg string, data []byte) {
+	t.Helper()
 	b := openJournaled(t, path, false)
 	put(t, b, Units, "a", "1")
-	put(t, b, Units, "b", "1")
-	put(t, b, Units, "c", "1")
+	put(t, b, Units, "b", "2")
+	put(t, b, Units, "c", "3")
 	b.crash(t)
-	seg := mustGlob(t, JournalDir(path))[0]
+	seg = mustGlob(t, JournalDir(path))[0]
 	data, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[headerLen+frameHeadLen+9] ^= 1 // inside the first record; two good ones follow
+	data[headerLen+frameHeadLen+9] ^= 1
 	if err := os.WriteFile(seg, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return seg, data
+}
+
+func TestJournalDamageBeforeTheEndIsNotATornTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	seg, data := damagedFirstRecord(t, path)
 	for _, ro := range []bool{false, true} {
 		if _, err := OpenBolt(path, BoltOptions{ReadOnly: ro}); !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "damaged") {
 			t.Errorf("OpenBolt(read-only %v) with a damaged first record = %v, want ErrJournal", ro, err)

@@ -112,21 +112,8 @@ func TestUpgradeIndexesWaitingBallots(t *testing.T) {
 // person to look at.
 func TestUpgradeLeavesTheFileWhenTheJournalIsDamaged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
-	b := openJournaled(t, path, false)
-	put(t, b, Units, "a", "1")
-	put(t, b, Units, "b", "2")
-	put(t, b, Units, "c", "3")
-	b.crash(t)
+	damagedFirstRecord(t, path)
 	setSchema(t, path, 3)
-	seg := mustGlob(t, JournalDir(path))[0]
-	data, err := os.ReadFile(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[headerLen+frameHeadLen+9] ^= 1 // the first of three records
-	if err := os.WriteFile(seg, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
