@@ -4,7 +4,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,30 +41,6 @@ func TestAIOSyncer(t *testing.T) {
 		t.Fatalf("fdatasync after an error: used %v, err %v", used, err)
 	}
 	f.Close()
-}
-
-// The store's journal syncs through AIO where the kernel has it.
-func TestJournalUsesAIO(t *testing.T) {
-	a, err := newAIOSyncer(nil)
-	skipWithoutAIO(t, err)
-	a.close()
-	b, err := OpenBolt(filepath.Join(t.TempDir(), "db"), BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if b.journal.aio == nil {
-		t.Fatal("the journal fdatasyncs by blocking calls, not through AIO")
-	}
-	for i := range 5 {
-		put(t, b, Owners, fmt.Sprint("k", i), "v")
-	}
-	b.journal.aio.mu.Lock()
-	done := b.journal.aio.done
-	b.journal.aio.mu.Unlock()
-	if done < 5 {
-		t.Errorf("%d of 5 acknowledged writes were fdatasynced through AIO", done)
-	}
 }
 
 // skipWithoutAIO skips where the system offers no AIO context (a kernel

@@ -95,7 +95,7 @@ type journalFile struct {
 	zeroed    bool // the current segment was a spare
 
 	syncMu sync.Mutex // held by the one syncer fdatasyncing
-	aio    *aioSyncer // fdatasyncs without holding a processor (nil: not on this system)
+	syncer syncer     // fdatasyncs without holding a processor (nil: not on this system)
 
 	// syncFile, when set (by tests), stands for the fdatasync of a
 	// segment in sync, to fail as a disk can.
@@ -259,9 +259,10 @@ func readFrame(data []byte) (*record, int, bool) {
 
 // openJournalFile starts a new segment for records from next on, after the
 // segments segs that are kept until they are applied.
-// noAIO, if not nil, is told why the journal fdatasyncs by blocking calls
-// (at open, or later when the kernel refuses AIO's).
-func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable func(uint64), noAIO func(error)) (*journalFile, error) {
+// slower, if not nil, is told why the journal fdatasyncs in a slower way
+// than through io_uring (at open, or later when the kernel refuses the
+// way it took).
+func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable func(uint64), slower func(error)) (*journalFile, error) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return nil, err
@@ -282,13 +283,47 @@ func openJournalFile(dir string, id []byte, segs []segment, next uint64, durable
 	if err := j.startSegment(next); err != nil {
 		return nil, err
 	}
-	// Without AIO (an old kernel, too many contexts), a blocking
-	// fdatasync does the same, only at some cost in throughput.
-	var err error
-	if j.aio, err = newAIOSyncer(noAIO); j.aio == nil && noAIO != nil && !errors.Is(err, errors.ErrUnsupported) {
-		noAIO(err)
+	// Without io_uring (a container's seccomp profile, an old kernel),
+	// AIO or a blocking fdatasync does the same, only at some cost in
+	// throughput.
+	var why error
+	if j.syncer, why = newSyncer(slower); why != nil && slower != nil {
+		slower(why)
 	}
 	return j, nil
+}
+
+// syncer fdatasyncs a file without holding a processor while the disk
+// works (uringSyncer, aioSyncer).
+type syncer interface {
+	// fdatasync's used is false when the syncer could not be used: the
+	// caller then fdatasyncs f itself.
+	fdatasync(f *os.File) (used bool, err error)
+	close()
+}
+
+// newURing and newAIO make the syncers newSyncer tries (tests replace
+// them, to stand for a system that refuses one).
+var newURing, newAIO = newURingSyncer, newAIOSyncer
+
+// newSyncer returns the first syncer this system offers, io_uring's then
+// Linux AIO's, or nil for blocking calls; why says why it is not
+// io_uring's, where the system has io_uring. gaveUp is told why the
+// syncer gives up later.
+func newSyncer(gaveUp func(error)) (s syncer, why error) {
+	u, uerr := newURing(gaveUp)
+	if uerr == nil {
+		return u, nil
+	}
+	a, aerr := newAIO(gaveUp)
+	switch {
+	case aerr == nil:
+		return a, fmt.Errorf("fdatasync through Linux AIO: %w", uerr)
+	case errors.Is(uerr, errors.ErrUnsupported) && errors.Is(aerr, errors.ErrUnsupported):
+		return nil, nil // not Linux: blocking calls are the way
+	default:
+		return nil, fmt.Errorf("blocking fdatasync: %w", errors.Join(uerr, aerr))
+	}
 }
 
 // startSegment creates the segment for records from first on (from the
@@ -489,12 +524,16 @@ func (j *journalFile) sync(seq uint64) error {
 	return nil
 }
 
-// fdatasync fdatasyncs a segment, through AIO where it can.
+// fdatasync fdatasyncs a segment, through its syncer where it can.
 func (j *journalFile) fdatasync(f *os.File) error {
 	if j.syncFile != nil {
 		return j.syncFile(f)
 	}
-	used, err := j.aio.fdatasync(f)
+	used := false
+	var err error
+	if j.syncer != nil {
+		used, err = j.syncer.fdatasync(f)
+	}
 	if !used {
 		err = fdatasync(f)
 	}
@@ -594,7 +633,9 @@ func (j *journalFile) close(allApplied bool) error {
 		}
 	}
 	j.fail(errors.New("store: journal closed"))
-	j.aio.close()
+	if j.syncer != nil {
+		j.syncer.close()
+	}
 	return err
 }
 
