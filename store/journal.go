@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -153,23 +154,32 @@ func applyRecords(btx *bolt.Tx, recs []*record) error {
 		n += len(r.ops)
 	}
 	// Every write in bucket and key order, and in record order among
-	// writes of the same key, of which only the last is applied.
-	all := make([]*op, 0, n)
+	// writes of the same key, of which only the last is applied. (Sorted
+	// by their place in record order too, rather than stably: faster.)
+	type write struct {
+		o *op
+		n int // its place in record order
+	}
+	all := make([]write, 0, n)
 	for _, r := range recs {
 		for i := range r.ops {
-			all = append(all, &r.ops[i])
+			all = append(all, write{&r.ops[i], len(all)})
 		}
 	}
-	slices.SortStableFunc(all, func(a, b *op) int {
-		if c := strings.Compare(string(a.bucket), string(b.bucket)); c != 0 {
+	slices.SortFunc(all, func(a, b write) int {
+		if a.o.bucket != b.o.bucket {
+			return strings.Compare(string(a.o.bucket), string(b.o.bucket))
+		}
+		if c := bytes.Compare(a.o.key, b.o.key); c != 0 {
 			return c
 		}
-		return bytes.Compare(a.key, b.key)
+		return cmp.Compare(a.n, b.n)
 	})
 	var bk *bolt.Bucket
 	var bkName Bucket
-	for i, o := range all {
-		if i+1 < len(all) && all[i+1].bucket == o.bucket && bytes.Equal(all[i+1].key, o.key) {
+	for i, w := range all {
+		o := w.o
+		if i+1 < len(all) && all[i+1].o.bucket == o.bucket && bytes.Equal(all[i+1].o.key, o.key) {
 			continue // a later record writes the key again
 		}
 		if bk == nil || bkName != o.bucket {
