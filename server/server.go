@@ -358,5 +358,8 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 	if code != codes.OK {
 		level = slog.LevelInfo
 	}
+	if !s.log.Enabled(ctx, level) {
+		return // before the arguments are boxed: once per call
+	}
 	s.log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "ms", time.Since(start).Milliseconds())
 }
