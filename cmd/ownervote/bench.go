@@ -57,6 +57,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*dir = d
 	}
 	cfg.Dir = *dir
+	tuneGC() // the server's own setting: the bench measures it as serve runs it
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
