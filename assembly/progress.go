@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math/big"
@@ -143,10 +142,7 @@ func encodeProgress(tx store.Tx, assemblyID string, p *progressRecord) ([]byte, 
 		}
 	}
 	p.hourDelta = nil
-	raw, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
+	raw := p.appendJSON(make([]byte, 0, 1024))
 	return raw, tx.Put(store.Progress, []byte(assemblyID), raw)
 }
 
