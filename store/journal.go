@@ -588,6 +588,9 @@ type journalTx struct {
 	head uint64
 	ws   *writeSet
 	bks  map[Bucket]*bolt.Bucket // the buckets opened so far
+	// curs are cursors of bks, one per bucket, for Get: bbolt's own Get
+	// allocates a cursor, and grows its stack, at every call.
+	curs map[Bucket]*bolt.Cursor
 }
 
 func (t *journalTx) bucket(b Bucket) (*bolt.Bucket, error) {
@@ -625,7 +628,20 @@ func (t *journalTx) Get(b Bucket, key []byte) []byte {
 	if err != nil {
 		return nil
 	}
-	return bk.Get(key)
+	c := t.curs[b]
+	if c == nil {
+		if t.curs == nil {
+			t.curs = make(map[Bucket]*bolt.Cursor, 8)
+		}
+		c = bk.Cursor()
+		t.curs[b] = c
+	}
+	// As Bucket.Get: the value of key, nil for a key that is not there or
+	// is a nested bucket's (Seek gives those nil values).
+	if k, v := c.Seek(key); bytes.Equal(k, key) && k != nil {
+		return v
+	}
+	return nil
 }
 
 func (t *journalTx) write(b Bucket, kind byte, key, value []byte) error {
