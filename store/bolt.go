@@ -207,7 +207,7 @@ func (b *Bolt) openJournal(path string) error {
 	b.ov.durable.Store(applied)
 	b.ov.appliedTo, b.ov.dropped = applied, applied
 	b.journal, err = openJournalFile(dir, id, nil, applied+1, b.ov.setDurable, func(err error) {
-		b.log.Info("the write journal is fdatasynced in a slower way here: io_uring is not available (intake is slower)", "err", err)
+		b.log.Info("the write journal is fdatasynced in a slower way than through io_uring here (intake is slower)", "err", err)
 	})
 	return err
 }

@@ -20,9 +20,10 @@ type Store interface {
 	Close() error
 }
 
-// Tx is one transaction. Byte slices returned by Get and passed to Scan
-// callbacks are valid only until the transaction ends; copy them to keep
-// them. Slices passed to Put must not be changed until it ends.
+// Tx is one transaction, for one goroutine at a time. Byte slices returned
+// by Get and passed to Scan callbacks are valid only until the transaction
+// ends; copy them to keep them. Slices passed to Put must not be changed
+// until it ends.
 type Tx interface {
 	// Get returns the value for key, or nil if there is none.
 	Get(b Bucket, key []byte) []byte

@@ -86,6 +86,8 @@ const (
 	ioringOffSQEs              = 0x10000000
 	ioringFeatSingleMmap       = 1 << 0
 	ioringRegisterEventFD      = 4
+	ioringRegisterProbe        = 8 // kernels from 5.6 on, which also know iosqeAsync
+	ioUringOpSupported         = 1 << 0
 	ioringOpFsync              = 3
 	ioringFsyncDatasync        = 1 << 0
 	iosqeAsync                 = 1 << 4 // straight to a worker: io_uring_enter does not block
@@ -124,6 +126,26 @@ func (u *uringSyncer) setUp() error {
 	if u.sqes, err = syscall.Mmap(u.fd, ioringOffSQEs, int(u.p.sqEntries)*int(uringSQESize), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_POPULATE); err != nil {
 		return fmt.Errorf("io_uring: mapping the submission entries: %w", err)
 	}
+	// Whether the ring can fdatasync at all is asked here, before any
+	// request: a request's result is then always the fdatasync's own,
+	// whatever its error number (a file system may answer EINVAL or
+	// EOPNOTSUPP too, and the error is reported once only).
+	var probe struct {
+		lastOp, opsLen uint8
+		resv           uint16
+		resv2          [3]uint32
+		ops            [256]struct {
+			op, resv uint8
+			flags    uint16
+			resv2    uint32
+		}
+	}
+	if _, _, e := syscall.Syscall6(sysIOURingRegister, uintptr(u.fd), ioringRegisterProbe, uintptr(unsafe.Pointer(&probe)), uintptr(len(probe.ops)), 0, 0); e != 0 {
+		return fmt.Errorf("io_uring_register IORING_REGISTER_PROBE (a kernel before 5.6): %w", e)
+	}
+	if probe.lastOp < ioringOpFsync || probe.ops[ioringOpFsync].flags&ioUringOpSupported == 0 {
+		return fmt.Errorf("io_uring without IORING_OP_FSYNC: %w", errors.ErrUnsupported)
+	}
 	efd, _, e := syscall.Syscall(syscall.SYS_EVENTFD2, 0, efdCloexec|efdNonblock, 0)
 	if e != 0 {
 		return fmt.Errorf("eventfd2: %w", e)
@@ -140,8 +162,9 @@ func (u *uringSyncer) setUp() error {
 func (u *uringSyncer) word(off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&u.ring[off])) }
 
 // fdatasync fdatasyncs f through the ring. used is false when the ring
-// cannot be used (a nil syncer, or the kernel refused the request without
-// running it): the caller then fdatasyncs f itself.
+// cannot be used (a nil syncer, or io_uring_enter did not take the request,
+// which therefore did nothing): the caller then fdatasyncs f itself. Once
+// the request is taken, its result is the fdatasync's, error or not.
 func (u *uringSyncer) fdatasync(f *os.File) (used bool, err error) {
 	if u == nil {
 		return false, nil
@@ -179,20 +202,15 @@ func (u *uringSyncer) fdatasync(f *os.File) (used bool, err error) {
 	}
 	for {
 		if res, ok := u.reap(); ok {
-			switch {
-			case res >= 0:
-				u.done++
-				return true, nil
-			case syscall.Errno(-res) == syscall.EINVAL || syscall.Errno(-res) == syscall.EOPNOTSUPP:
-				// This kernel cannot fdatasync through the ring, or f
-				// has no fdatasync: the request did nothing.
-				u.giveUp(fmt.Errorf("IORING_OP_FSYNC: %w", syscall.Errno(-res)))
-				return false, nil
-			case syscall.Errno(-res) == syscall.ECANCELED:
-				return false, nil // cancelled before it ran
-			default:
+			if res < 0 {
+				// Even ECANCELED (the request cancelled before it ran, as
+				// when the thread that submitted it exits) is not retried:
+				// a file system can answer it too, and a retry's success
+				// would then acknowledge what the disk lost.
 				return true, syscall.Errno(-res)
 			}
+			u.done++
+			return true, nil
 		}
 		if _, err := u.ev.Read(u.buf[:]); err != nil {
 			// The request is in flight and its end cannot be awaited:
