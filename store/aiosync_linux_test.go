@@ -60,17 +60,7 @@ func skipWithoutAIO(t *testing.T, err error) {
 func TestAIOSyncerCloseFreesItsContext(t *testing.T) {
 	// Each context maps its ring into the process as "/[aio]"; each
 	// eventfd is an open file.
-	nr := func() (contexts, files int) {
-		b, err := os.ReadFile("/proc/self/maps")
-		if err != nil {
-			t.Skip("no /proc/self/maps")
-		}
-		fds, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			t.Skip("no /proc/self/fd")
-		}
-		return strings.Count(string(b), "/[aio]"), len(fds)
-	}
+	nr := func() (contexts, files int) { return mappedAndOpen(t, "/[aio]") }
 	a, err := newAIOSyncer(nil)
 	skipWithoutAIO(t, err)
 	a.close()
@@ -107,4 +97,19 @@ func TestAIOSyncerGivesUp(t *testing.T) {
 	if len(told) != 1 {
 		t.Fatalf("told %d times (%v), want once", len(told), told)
 	}
+}
+
+// mappedAndOpen counts the process's mappings whose line names name, and
+// its open files.
+func mappedAndOpen(t *testing.T, name string) (mappings, files int) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Skip("no /proc/self/maps")
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return strings.Count(string(b), name), len(fds)
 }

@@ -84,17 +84,7 @@ func TestURingSyncerGivesUp(t *testing.T) {
 // Closing a syncer unmaps its rings and closes its files, in whatever
 // state it is.
 func TestURingSyncerCloseFreesItsRing(t *testing.T) {
-	nr := func() (rings, files int) {
-		b, err := os.ReadFile("/proc/self/maps")
-		if err != nil {
-			t.Skip("no /proc/self/maps")
-		}
-		fds, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			t.Skip("no /proc/self/fd")
-		}
-		return strings.Count(string(b), "[io_uring]"), len(fds)
-	}
+	nr := func() (rings, files int) { return mappedAndOpen(t, "[io_uring]") }
 	u, err := newURingSyncer(nil)
 	skipWithoutURing(t, err)
 	u.close()
