@@ -1423,3 +1423,44 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 }
+
+// The journal keeps a write's key and value until it is applied, after the
+// Update: it keeps copies, which neither the caller's reuse of its buffers
+// afterwards nor an append to a value Get gave can change.
+func TestJournalKeepsCopiesOfWrites(t *testing.T) {
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "db"), BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	key, val := []byte("k1"), []byte("v1")
+	err = b.Update(context.Background(), func(tx Tx) error {
+		if err := tx.Put(Owners, key, val); err != nil {
+			return err
+		}
+		if err := tx.Put(Owners, []byte("k2"), []byte("v2")); err != nil {
+			return err
+		}
+		_ = append(tx.Get(Owners, []byte("k1")), "XX"...) // a careless caller
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(key, "zz")
+	copy(val, "zz")
+	err = b.View(context.Background(), func(tx Tx) error {
+		for k, want := range map[string]string{"k1": "v1", "k2": "v2"} {
+			if got := tx.Get(Owners, []byte(k)); string(got) != want {
+				t.Errorf("%s = %q, want %q", k, got, want)
+			}
+		}
+		if got := tx.Get(Owners, []byte("zz")); got != nil {
+			t.Errorf("the caller's reused key buffer reads as a key: %q", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
