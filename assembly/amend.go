@@ -85,7 +85,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 		}
 		am = Amendment{UnitID: unitID, PreviousVoter: prev, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by}
 		var pv voterRecord
-		if _, err := getVoter(tx, assemblyID, prev, &pv); err != nil {
+		if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
 			return err
 		}
 		if pv.Counted != 0 || am.NewVoter == prev {
@@ -105,11 +105,11 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 				return err
 			}
 			rec.RollTotal.Head--
-		} else if err := putVoter(tx, assemblyID, prev, &pv); err != nil {
+		} else if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
 			return err
 		}
 		var nv voterRecord
-		ok, err = getVoter(tx, assemblyID, am.NewVoter, &nv)
+		ok, err = store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), &nv)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitI
 				return err
 			}
 		}
-		if err := putVoter(tx, assemblyID, am.NewVoter, &nv); err != nil {
+		if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), nv); err != nil {
 			return err
 		}
 		u.OwnerID, u.Developer = am.NewVoter, false
@@ -182,7 +182,7 @@ func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, t
 // confirmation (maker-checker), by the voter's record.
 func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok bool, err error) {
 	var vr voterRecord
-	if _, err := getVoter(tx, a.ID, voter, &vr); err != nil {
+	if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, voter), &vr); err != nil {
 		return w, false, err
 	}
 	return vr.firstWaiting(tx, a.ID)

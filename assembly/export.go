@@ -3,6 +3,7 @@ package assembly
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -134,7 +135,7 @@ func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUn
 		channel := map[string]string{}
 		err = tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
 			var vr voterRecord
-			if err := vr.decode(v); err != nil {
+			if err := json.Unmarshal(v, &vr); err != nil {
 				return false, err
 			}
 			if vr.Counted == 0 {

@@ -505,7 +505,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 			p.refusal = &Refusal{Reason: RefusalOf(&br), Detail: br.Reason, BallotID: id, Seq: br.Seq, Received: br.Received}
 			if p.refusal.Reason == ErrAlreadyVoted || p.refusal.Reason == ErrVoterWaiting {
 				var vr voterRecord
-				if _, err := getVoter(tx, s.Assembly, br.Voter, &vr); err != nil {
+				if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, br.Voter), &vr); err != nil {
 					return err
 				}
 				if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
@@ -603,7 +603,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		br.Status = Pending
 		prog.Pending++
 		vr.Waiting = append(vr.Waiting, br.Seq)
-		if err := putVoter(tx, s.Assembly, b.Voter, vr); err != nil {
+		if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(s.Assembly, b.Voter), vr); err != nil {
 			return err
 		}
 	default:
@@ -720,7 +720,7 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 		return nil, ErrEarlyBallot, p, nil
 	}
 	vr = &voterRecord{}
-	ok, err := getVoter(tx, a.ID, b.Voter, vr)
+	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -859,7 +859,7 @@ func (r *Registry) count(tx store.Tx, lw *logWriter, a *Assembly, p *progressRec
 	}
 	p.apply(b, vr.Figures, br.Received, +1)
 	vr.Counted = br.Seq
-	return putVoter(tx, a.ID, b.Voter, vr)
+	return store.PutJSON(tx, store.AssemblyVoters, store.Key(a.ID, b.Voter), vr)
 }
 
 func (r *Registry) sign(out *Outcome, assemblyID string) error {
@@ -1212,7 +1212,7 @@ func countedBallots(tx store.Tx, assemblyID string) ([]tally.Ballot, error) {
 	var out []tally.Ballot
 	err := tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
 		var vr voterRecord
-		if err := vr.decode(v); err != nil {
+		if err := json.Unmarshal(v, &vr); err != nil {
 			return false, fmt.Errorf("assembly: corrupt voter %q: %w", k, err)
 		}
 		if vr.Counted == 0 {
@@ -1273,7 +1273,7 @@ func (r *Registry) NonVoters(ctx context.Context, assemblyID string) ([]NonVoter
 		}
 		return tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
 			var vr voterRecord
-			if err := vr.decode(v); err != nil {
+			if err := json.Unmarshal(v, &vr); err != nil {
 				return false, fmt.Errorf("assembly: corrupt voter %q: %w", k, err)
 			}
 			if vr.Counted != 0 {

@@ -76,7 +76,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			return fmt.Errorf("%w: %s does not accept PROXY ballots", ErrWrongState, assemblyID)
 		}
 		var vr voterRecord
-		if ok, err := getVoter(tx, assemblyID, p.Voter, &vr); err != nil {
+		if ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, p.Voter), &vr); err != nil {
 			return err
 		} else if !ok {
 			return l10n.ZH(fmt.Errorf("%w: voter: %q is not on the frozen roll", ErrInvalid, p.Voter), "委托人不在本次会议冻结的业主名册上")
@@ -176,7 +176,7 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 // was cast by q's holder under q.
 func holderBallotCounts(tx store.Tx, assemblyID string, q *Proxy) (bool, error) {
 	var vr voterRecord
-	if ok, err := getVoter(tx, assemblyID, q.Voter, &vr); err != nil || !ok || vr.Counted == 0 {
+	if ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, q.Voter), &vr); err != nil || !ok || vr.Counted == 0 {
 		return false, err
 	}
 	br, err := getBallot(tx, assemblyID, vr.Counted)

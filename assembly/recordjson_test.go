@@ -105,8 +105,8 @@ func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := vr.appendJSON(nil); string(got) != string(want) {
-			t.Fatalf("voter %d: appendJSON\n%s\njson.Marshal\n%s", i, got, want)
+		if got := vr.AppendJSON(nil); string(got) != string(want) {
+			t.Fatalf("voter %d: AppendJSON\n%s\njson.Marshal\n%s", i, got, want)
 		}
 		checkVoterDecode(t, want)
 
@@ -121,7 +121,7 @@ func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// Records in other shapes than appendJSON's read as encoding/json reads
+// Records in other shapes than AppendJSON's read as encoding/json reads
 // them, and what it refuses is refused.
 func TestVoterRecordDecodeOtherShapes(t *testing.T) {
 	for _, raw := range []string{
@@ -156,7 +156,7 @@ func checkVoterDecode(t *testing.T, raw []byte) {
 	t.Helper()
 	var want, got voterRecord
 	werr := json.Unmarshal(raw, &want)
-	gerr := got.decode(raw)
+	gerr := got.DecodeJSON(raw)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%s: decode error %v, json.Unmarshal error %v", raw, gerr, werr)
 	}
@@ -169,7 +169,7 @@ func FuzzVoterRecordDecode(f *testing.F) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 20 {
 		vr := randomVoter(r)
-		f.Add(vr.appendJSON(nil))
+		f.Add(vr.AppendJSON(nil))
 	}
 	f.Add([]byte(`{"figures":{"area":1,"head":1},"units":["a"],"counted":5,"waiting":[1,2]}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -177,13 +177,13 @@ func FuzzVoterRecordDecode(f *testing.F) {
 	})
 }
 
-// A record as appendJSON writes it is read by hand, not by encoding/json
+// A record as AppendJSON writes it is read by hand, not by encoding/json
 // (which allocates several times more).
 func TestVoterRecordDecodeByHand(t *testing.T) {
-	raw := (&voterRecord{Figures: Figures{Area: 9012, Head: 1}, Units: []string{"1-1-101"}, Counted: 7, Waiting: []uint64{3}}).appendJSON(nil)
+	raw := (&voterRecord{Figures: Figures{Area: 9012, Head: 1}, Units: []string{"1-1-101"}, Counted: 7, Waiting: []uint64{3}}).AppendJSON(nil)
 	allocs := testing.AllocsPerRun(100, func() {
 		var vr voterRecord
-		if err := vr.decode(raw); err != nil || vr.Counted != 7 {
+		if err := vr.DecodeJSON(raw); err != nil || vr.Counted != 7 {
 			t.Fatal(vr, err)
 		}
 	})

@@ -396,7 +396,7 @@ func (vr *voterRecord) firstWaiting(tx store.Tx, assemblyID string) (w BallotRec
 // confirmed, rejected, or refused at the close.
 func unwait(tx store.Tx, assemblyID, voter string, seq uint64) error {
 	var vr voterRecord
-	ok, err := getVoter(tx, assemblyID, voter, &vr)
+	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, voter), &vr)
 	if err != nil || !ok {
 		return err
 	}
@@ -405,7 +405,7 @@ func unwait(tx store.Tx, assemblyID, voter string, seq uint64) error {
 		return nil
 	}
 	vr.Waiting = slices.Delete(vr.Waiting, i, i+1)
-	return putVoter(tx, assemblyID, voter, &vr)
+	return store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, voter), &vr)
 }
 
 // another tells why the voter may not cast a ballot besides the one that
@@ -494,7 +494,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 		// In key order: bbolt then appends instead of shifting a growing
 		// node at every insert (quadratic for a large roll).
 		for _, v := range slices.Sorted(maps.Keys(voters)) {
-			if err := putVoter(tx, id, v, voters[v]); err != nil {
+			if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(id, v), voters[v]); err != nil {
 				return err
 			}
 		}

@@ -11,7 +11,7 @@ import (
 // twice. Intake allocates for every ballot (the request, its records, the
 // journal's copy until it is applied), and with the default the collector
 // took ~8% of the CPU of a ballot; at 200 a gRPC ballot costs ~4% less CPU
-// (docs/performance.md, step 20), for ~100 MB more heap with the bench's
+// (docs/performance.md, step 20), for ~200 MB more heap with the bench's
 // city. GOMEMLIMIT, when set, still bounds the heap.
 const serverGCPercent = 200
 
