@@ -928,7 +928,10 @@ func TestJournalSpareSegment(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
 	b := openJournaled(t, path, false)
 	big := strings.Repeat("x", prepareAt/2)
-	for i := range 3 {
+	// The second record takes the segment past prepareAt. Nothing is
+	// written until the spare is ready: the next write moves to it, and a
+	// third record written meanwhile could have taken it already.
+	for i := range 2 {
 		put(t, b, Units, fmt.Sprint("big", i), big)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -944,7 +947,8 @@ func TestJournalSpareSegment(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	put(t, b, Units, "in-spare", "1") // moves to the spare
+	put(t, b, Units, "big2", big) // moves to the spare
+	put(t, b, Units, "in-spare", "1")
 	put(t, b, Units, "in-spare-2", "2")
 	if !b.journal.zeroed {
 		t.Fatal("the journal did not move to the spare segment")
