@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
@@ -29,13 +30,25 @@ type Config struct {
 	Secret []byte
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// RevealQuota is how many owners' full phone numbers one token may
+	// reveal in a day, China time (RevealPhone); DefaultRevealQuota when
+	// zero, no quota when negative. A number the token has revealed that
+	// day may be revealed again without counting twice.
+	RevealQuota int
 }
+
+// DefaultRevealQuota is Config.RevealQuota's default: a staff member's
+// day of a phone campaign is a few dozen to a hundred and fifty calls, and a
+// sign-in that reveals more is more likely copying the roll than calling.
+const DefaultRevealQuota = 200
 
 // Book is the owner roll kept in a store.
 type Book struct {
 	st    store.Store
 	ident *Identifier
 	now   func() time.Time
+	// revealQuota is Config.RevealQuota, its default applied.
+	revealQuota int
 	// keyRevoked, when set, runs in the transaction that revokes an
 	// owner's key (OnKeyRevoked).
 	keyRevoked func(tx store.Tx, keyID string) error
@@ -51,7 +64,11 @@ func NewBook(st store.Store, cfg Config) (*Book, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Book{st: st, ident: ident, now: now}, nil
+	quota := cfg.RevealQuota
+	if quota == 0 {
+		quota = DefaultRevealQuota
+	}
+	return &Book{st: st, ident: ident, now: now, revealQuota: quota}, nil
 }
 
 // Identifier returns the book's identity hasher.
@@ -839,7 +856,10 @@ func appendAccess(tx store.Tx, r accessRecord) error {
 }
 
 // RevealPhone returns an owner's full phone number and records, in the same
-// transaction, who asked and why. The number itself is not recorded.
+// transaction, who asked and why. The number itself is not recorded. A
+// token reveals at most Config.RevealQuota owners' numbers a day (China
+// time), counted from those records; beyond it, ErrRevealQuota, and nothing
+// is recorded.
 func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	// The reason is recorded and read back (PhoneReveals).
@@ -855,13 +875,81 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 		if r.Phone == "" {
 			return fmt.Errorf("%w: owner %s", ErrNoPhone, ownerID)
 		}
+		now := b.now().UTC()
+		if b.revealQuota > 0 {
+			n, again, err := revealedToday(tx, actor.TokenID, communityID, ownerID, now)
+			if err != nil {
+				return err
+			}
+			if !again && n >= b.revealQuota {
+				return l10n.ZH(fmt.Errorf("%w: %d owners' numbers revealed through this sign-in today (China time), the most a day allows; numbers already revealed today may be revealed again, others from tomorrow",
+					ErrRevealQuota, n), fmt.Sprintf("本登录今日已查看 %d 位业主的完整号码，已达每日上限；今日已查看过的号码仍可再次查看，其他号码请明日再查", n))
+			}
+		}
 		phone = r.Phone
 		return appendAccess(tx, accessRecord{
-			Time: b.now().UTC(), Action: "reveal_phone", TokenID: actor.TokenID, Label: actor.Label,
+			Time: now, Action: revealAction, TokenID: actor.TokenID, Label: actor.Label,
 			CommunityID: communityID, OwnerID: ownerID, Reason: reason,
 		})
 	})
 	return phone, err
+}
+
+// revealAction is the access log's action of a phone reveal.
+const revealAction = "reveal_phone"
+
+// revealedToday counts the owners whose numbers token has revealed since
+// the last midnight, China time, before now, and tells whether the owner
+// ownerID of communityID is one of them. It reads the access log from the
+// day's first record on, found by bisection: records are appended in time
+// order, each stamped in its own transaction.
+func revealedToday(tx store.Tx, token, communityID, ownerID string, now time.Time) (n int, again bool, err error) {
+	local := now.In(audit.ChinaTime)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, audit.ChinaTime)
+	// today(s): whether the first record after sequence number s is of
+	// today, or there is none. It is false, then true, as s grows.
+	today := func(s uint64) (bool, error) {
+		yes := true
+		err := scanAccessLog(tx, s, func(e AccessEntry) bool {
+			yes = !e.Time.Before(midnight)
+			return false
+		})
+		return yes, err
+	}
+	start := uint64(0) // the day's records are those after it
+	if yes, err := today(0); err != nil {
+		return 0, false, err
+	} else if !yes {
+		// today(lo) is false and today(hi) true.
+		lo, hi := uint64(0), uint64(1)
+		for {
+			if yes, err = today(hi); err != nil {
+				return 0, false, err
+			} else if yes {
+				break
+			}
+			lo, hi = hi, hi*2
+		}
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if yes, err = today(mid); err != nil {
+				return 0, false, err
+			} else if yes {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		start = hi
+	}
+	seen := map[string]bool{}
+	err = scanAccessLog(tx, start, func(e AccessEntry) bool {
+		if e.Action == revealAction && e.TokenID == token {
+			seen[e.CommunityID+"\x00"+e.OwnerID] = true
+		}
+		return true
+	})
+	return len(seen), seen[communityID+"\x00"+ownerID], err
 }
 
 // AccessEntry is one recorded sensitive read.
@@ -880,7 +968,7 @@ type AccessEntry struct {
 // after the entry of sequence number after, oldest first, at most limit, and
 // the sequence number to continue after, 0 at the end.
 func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
-	return b.accessEntries(ctx, communityID, "reveal_phone", after, limit)
+	return b.accessEntries(ctx, communityID, revealAction, after, limit)
 }
 
 // accessEntries lists a community's access records of one action.

@@ -146,4 +146,7 @@ var (
 	ErrKeyInUse          = errors.New("roll: public key already registered")
 	ErrNotVoter          = errors.New("roll: owner does not vote for any unit")
 	ErrNoPhone           = errors.New("roll: no phone number on record")
+	// ErrRevealQuota: the token has revealed as many owners' phone numbers
+	// today (China time) as Config.RevealQuota allows.
+	ErrRevealQuota = errors.New("roll: this sign-in's phone number reveals for today are used up")
 )

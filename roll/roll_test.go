@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -537,6 +538,119 @@ func TestBookRevealPhoneIsRecorded(t *testing.T) {
 	}
 	if e := log[0]; e.TokenID != "tok-9" || e.OwnerID != oid || e.Reason != "电话动员" || e.Action != "reveal_phone" {
 		t.Errorf("access entry = %+v", e)
+	}
+}
+
+// TestRevealQuota: a token reveals at most Config.RevealQuota owners'
+// numbers a day, China time. Revealing again a number it revealed that day
+// does not count; a refused reveal records nothing; another token, or the
+// next day from midnight in China, starts again; a negative quota is none.
+func TestRevealQuota(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "roll.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// 23:00 on 1 May in China: 15:00 UTC.
+	clock := time.Date(2026, 5, 1, 15, 0, 0, 0, time.UTC)
+	newBook := func(quota int) *roll.Book {
+		b, err := roll.NewBook(st, roll.Config{Secret: testSecret, RevealQuota: quota, Now: func() time.Time { return clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b := newBook(2)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	var units []roll.UnitInput
+	var oids []string
+	for i := 1; i <= 5; i++ {
+		units = append(units, person(fmt.Sprintf("1-1-10%d", i), "80.00", owner(i, "业主"+strconv.Itoa(i))))
+		oids = append(oids, roll.OwnerID(ident(t).Hash(idNumber(i))))
+	}
+	if _, err := b.Import(ctx, "cm1", units); err != nil {
+		t.Fatal(err)
+	}
+	a, c, d := roll.Actor{TokenID: "tok-a", Label: "社区 甲"}, roll.Actor{TokenID: "tok-c", Label: "社区 丙"}, roll.Actor{TokenID: "tok-d", Label: "社区 丁"}
+	reveal := func(who roll.Actor, i int) error {
+		t.Helper()
+		clock = clock.Add(time.Second)
+		_, err := b.RevealPhone(ctx, "cm1", oids[i], who, "电话动员")
+		return err
+	}
+	// The day before, tok-a's and others' records the count must pass over.
+	clock = clock.Add(-24 * time.Hour)
+	for _, r := range []struct {
+		who roll.Actor
+		i   int
+	}{{a, 2}, {a, 3}, {d, 0}, {d, 1}} {
+		if err := reveal(r.who, r.i); err != nil {
+			t.Fatalf("yesterday's reveal of owner %d: %v", r.i, err)
+		}
+	}
+	for range 20 {
+		if err := reveal(c, 4); err != nil {
+			t.Fatalf("the same number again: %v", err)
+		}
+	}
+	clock = clock.Add(24 * time.Hour)
+	for _, i := range []int{0, 1, 1} {
+		if err := reveal(a, i); err != nil {
+			t.Fatalf("reveal of owner %d within the quota: %v", i, err)
+		}
+	}
+	before, _ := b.AccessLog(ctx)
+	err = reveal(a, 2)
+	if !errors.Is(err, roll.ErrRevealQuota) || !strings.Contains(err.Error(), "2 owners") || !strings.Contains(l10n.Of(err), "已达每日上限") {
+		t.Fatalf("third owner's number = %v (%q), want ErrRevealQuota naming 2 owners, in Chinese too", err, l10n.Of(err))
+	}
+	if after, _ := b.AccessLog(ctx); len(after) != len(before) {
+		t.Errorf("a refused reveal was recorded: %d entries, then %d", len(before), len(after))
+	}
+	if err := reveal(a, 0); err != nil {
+		t.Errorf("a number revealed today, again: %v", err)
+	}
+	if err := reveal(d, 2); err != nil {
+		t.Errorf("another token: %v", err)
+	}
+	// 23:59:59 in China is still the same day; 00:00 the next one.
+	clock = time.Date(2026, 5, 1, 15, 59, 58, 0, time.UTC)
+	if err := reveal(a, 3); !errors.Is(err, roll.ErrRevealQuota) {
+		t.Errorf("at 23:59:59 China time = %v, want ErrRevealQuota", err)
+	}
+	if err := reveal(a, 3); err != nil {
+		t.Errorf("at midnight China time = %v, want a new day's quota", err)
+	}
+	if err := reveal(a, 4); err != nil {
+		t.Errorf("the new day's second owner = %v", err)
+	}
+	if err := reveal(a, 2); !errors.Is(err, roll.ErrRevealQuota) {
+		t.Errorf("the new day's third owner, the first revealed at 00:00:00 = %v, want ErrRevealQuota", err)
+	}
+	b = newBook(-1)
+	for i := range 5 {
+		if err := reveal(a, i); err != nil {
+			t.Errorf("no quota: reveal %d = %v", i, err)
+		}
+	}
+	// Zero is the default.
+	units = units[:0]
+	for i := range roll.DefaultRevealQuota + 1 {
+		n := 100 + i
+		units = append(units, person(fmt.Sprintf("2-1-%d", n), "80.00", owner(n, "业主"+strconv.Itoa(n))))
+		oids = append(oids, roll.OwnerID(ident(t).Hash(idNumber(n))))
+	}
+	if _, err := b.Import(ctx, "cm1", units); err != nil {
+		t.Fatal(err)
+	}
+	b = newBook(0)
+	for i := range roll.DefaultRevealQuota + 1 {
+		if err := reveal(c, 5+i); (err == nil) != (i < roll.DefaultRevealQuota) {
+			t.Fatalf("default quota: owner %d = %v", i+1, err)
+		}
 	}
 }
 

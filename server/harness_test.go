@@ -69,6 +69,8 @@ type env struct {
 	failSync atomic.Bool
 	// configure, when set, adjusts the server's Config before each start.
 	configure func(*server.Config)
+	// revealQuota is the roll's Config.RevealQuota at each start.
+	revealQuota int
 }
 
 func newEnv(t testing.TB) *env {
@@ -92,7 +94,7 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.book, err = roll.NewBook(e.st, roll.Config{Secret: testSecret})
+	e.book, err = roll.NewBook(e.st, roll.Config{Secret: testSecret, RevealQuota: e.revealQuota})
 	if err != nil {
 		t.Fatal(err)
 	}

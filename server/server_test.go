@@ -417,6 +417,44 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+// TestRevealQuotaOverAPI: past its day's quota of owners' numbers, a
+// token's reveal is RESOURCE_EXHAUSTED REVEAL_QUOTA over gRPC and 429 over
+// JSON, in Chinese too, and nothing is recorded.
+func TestRevealQuotaOverAPI(t *testing.T) {
+	e := newEnv(t)
+	e.revealQuota = 1
+	e.restart()
+	e.createCommunity("east")
+	if code := e.do("POST", "/v1/communities/east/units:import", e.admin, map[string]any{"units": statutoryRoll}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	rs := ov.NewRollServiceClient(e.conn)
+	owners, err := rs.ListOwners(e.ctx(e.admin), &ov.ListOwnersRequest{CommunityId: "east"})
+	if err != nil || len(owners.GetOwners()) < 2 {
+		t.Fatalf("ListOwners = %v, %v", owners, err)
+	}
+	first, second := owners.GetOwners()[0].GetOwnerId(), owners.GetOwners()[1].GetOwnerId()
+	staff := e.token(auth.CommunityStaff, "east")
+	if _, err := rs.RevealOwnerPhone(e.ctx(staff), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: first, Reason: "电话动员"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rs.RevealOwnerPhone(e.ctx(staff), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: second, Reason: "电话动员"})
+	if status.Code(err) != codes.ResourceExhausted || server.ReasonOf(err) != "REVEAL_QUOTA" || !strings.Contains(server.ZhOf(err), "已达每日上限") {
+		t.Errorf("second owner's number = %v (%s, %q), want RESOURCE_EXHAUSTED REVEAL_QUOTA", err, server.ReasonOf(err), server.ZhOf(err))
+	}
+	var body map[string]any
+	if code := e.do("POST", "/v1/communities/east/owners/"+second+":revealPhone", staff, map[string]any{"reason": "电话动员"}, &body); code != http.StatusTooManyRequests {
+		t.Errorf("over JSON: HTTP %d %v, want 429", code, body)
+	}
+	if log, _ := e.book.AccessLog(e.ctx("")); len(log) != 1 {
+		t.Errorf("access log = %+v, want the one reveal given", log)
+	}
+	// Another sign-in has its own quota.
+	if _, err := rs.RevealOwnerPhone(e.ctx(e.token(auth.CommunityStaff, "east")), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: second, Reason: "电话动员"}); err != nil {
+		t.Errorf("another token: %v", err)
+	}
+}
+
 func TestRevealPhoneAndKeysOverAPI(t *testing.T) {
 	e := newEnv(t)
 	e.createCommunity("east")

@@ -42,6 +42,7 @@ func TestServeRefusesBeforeWriting(t *testing.T) {
 	for _, args := range [][]string{
 		{"--max-request-bytes", "0"},
 		{"--rate-burst", "0"},
+		{"--phone-reveal-quota", "-1"},
 		{"--tls-cert", "/no/such/cert.pem", "--tls-key", "/no/such/key.pem"},
 	} {
 		code, _, errOut := runCmd(append([]string{"serve", "--demo", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, args...)...)

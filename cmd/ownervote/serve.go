@@ -34,6 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpAddr := fl.String("http-addr", "127.0.0.1:7780", "JSON API (HTTP) listen address")
 	seed := fl.Bool("demo", false, "seed the demo community on an empty database and print an admin token")
 	level := fl.String("log-level", "info", "log level: debug, info, warn, error")
+	revealQuota := fl.Int("phone-reveal-quota", roll.DefaultRevealQuota, "owners' full phone numbers one sign-in may reveal a day (China time); 0 for no quota")
 	sf := addServeSecurityFlags(fl)
 	kp := addKeyFlags(fl)
 	if err := parseFlags(fl, args); err != nil {
@@ -42,6 +43,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tuneGC()
 	if fl.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	}
+	if *revealQuota < 0 {
+		return fmt.Errorf("%w: --phone-reveal-quota %d: a number of owners a day, or 0 for no quota", errUsage, *revealQuota)
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -90,7 +94,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	st := d.st
 	defer st.Close() // for the early returns; closed explicitly after shutdown
 	storeOpened(st)
-	book, err := roll.NewBook(st, roll.Config{Secret: d.secret})
+	quota := *revealQuota
+	if quota == 0 {
+		quota = -1 // no quota (roll.Config's zero is its default)
+	}
+	book, err := roll.NewBook(st, roll.Config{Secret: d.secret, RevealQuota: quota})
 	if err != nil {
 		return err
 	}

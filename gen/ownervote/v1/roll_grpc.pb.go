@@ -68,7 +68,10 @@ type RollServiceClient interface {
 	// (ListIdentityMatches) before it is given.
 	FindOwner(ctx context.Context, in *FindOwnerRequest, opts ...grpc.CallOption) (*FindOwnerResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
-	// recorded with the caller and the reason.
+	// recorded with the caller and the reason. A token reveals at most the
+	// server's daily quota of owners' numbers (200 by default) a day, China
+	// time; past it, RESOURCE_EXHAUSTED with reason REVEAL_QUOTA (HTTP 429).
+	// A number it revealed that day may be revealed again.
 	RevealOwnerPhone(ctx context.Context, in *RevealOwnerPhoneRequest, opts ...grpc.CallOption) (*RevealOwnerPhoneResponse, error)
 	// ListPhoneReveals lists the recorded reveals of a community's owners'
 	// phone numbers, oldest first: who, whose, when and why (never the
@@ -284,7 +287,10 @@ type RollServiceServer interface {
 	// (ListIdentityMatches) before it is given.
 	FindOwner(context.Context, *FindOwnerRequest) (*FindOwnerResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
-	// recorded with the caller and the reason.
+	// recorded with the caller and the reason. A token reveals at most the
+	// server's daily quota of owners' numbers (200 by default) a day, China
+	// time; past it, RESOURCE_EXHAUSTED with reason REVEAL_QUOTA (HTTP 429).
+	// A number it revealed that day may be revealed again.
 	RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error)
 	// ListPhoneReveals lists the recorded reveals of a community's owners'
 	// phone numbers, oldest first: who, whose, when and why (never the
