@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -53,60 +52,25 @@ func TestServeDemoPrintsConsole(t *testing.T) {
 // TestServeRevealQuotaFlag: serve's --phone-reveal-quota is the day's number
 // of owners' phone numbers one sign-in may reveal.
 func TestServeRevealQuotaFlag(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--phone-reveal-quota", "1", "--data", t.TempDir(), "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, &stdout, &stderr)
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited with %d: %s", code, stderr.String())
-		}
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stdout.String(), "gRPC:") {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	m := regexp.MustCompile(`(?s)admin token[^\n]*\n\s+(\S+)\s.*JSON API:\s+(http://\S+)/v1/communities\s`).FindStringSubmatch(stdout.String())
-	if m == nil {
-		t.Fatalf("no token or JSON API address in:\n%s", stdout.String())
-	}
-	token, base := m[1], m[2]
-	call := func(method, path string, body string, out any) int {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return resp.StatusCode
-	}
+	s := serveInProc(t, t.TempDir(), "--demo", "--phone-reveal-quota", "1")
 	var owners struct {
 		Owners []struct {
 			OwnerID string `json:"owner_id"`
 		} `json:"owners"`
 	}
-	if code := call("GET", "/v1/communities/"+demo.CommunityID+"/owners", "", &owners); code != http.StatusOK || len(owners.Owners) < 2 {
+	if code := apiGet(t, http.DefaultClient, s.base, "/v1/communities/"+demo.CommunityID+"/owners", s.token, &owners); code != http.StatusOK || len(owners.Owners) < 2 {
 		t.Fatalf("owners: HTTP %d, %d owners", code, len(owners.Owners))
 	}
 	for i, want := range []int{http.StatusOK, http.StatusTooManyRequests} {
-		if code := call("POST", "/v1/communities/"+demo.CommunityID+"/owners/"+owners.Owners[i].OwnerID+":revealPhone", `{"reason":"电话动员"}`, nil); code != want {
-			t.Errorf("reveal %d: HTTP %d, want %d", i+1, code, want)
+		req, _ := http.NewRequest("POST", s.base+"/v1/communities/"+demo.CommunityID+"/owners/"+owners.Owners[i].OwnerID+":revealPhone", strings.NewReader(`{"reason":"电话动员"}`))
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("reveal %d: HTTP %d, want %d", i+1, resp.StatusCode, want)
 		}
 	}
 }
