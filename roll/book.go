@@ -277,14 +277,23 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 		if _, err := getCommunity(tx, communityID); err != nil {
 			return err
 		}
+		onRoll, err := unitSpellings(tx, communityID)
+		if err != nil {
+			return err
+		}
 		var probs []Problem
 		for _, u := range batch.Units {
-			if tx.Get(store.Units, store.Key(communityID, u.ID)) != nil {
+			switch stored, ok := onRoll[UnitSpelling(u.ID)]; {
+			case !ok:
+			case stored == u.ID:
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: -1, Field: "unit_id", Err: ErrDuplicateUnit,
 					Reason: fmt.Sprintf("unit %s is already on the roll of %s", u.ID, communityID), ZH: "房屋" + u.ID + "已在本小区名册上"})
+			default:
+				probs = append(probs, Problem{Unit: index[u.ID], Owner: -1, Field: "unit_id", Err: ErrDuplicateUnit,
+					Reason: fmt.Sprintf("unit %s differs from %s, on the roll of %s, only in case, leading zeros or separators ('-', '_', '.'): the same unit written another way? Write it as on the roll; another unit needs an id that differs otherwise", u.ID, stored, communityID),
+					ZH:     fmt.Sprintf("房号%s与本小区名册上的%s只差大小写、数字前的0或分隔符（- _ .），像是同一套房屋：请按名册上的写法填写；确为另一套房屋的，请改用可区分的房号", u.ID, stored)})
 			}
 		}
-		var err error
 		res, err = storeBatch(tx, communityID, batch, index, probs)
 		return err
 	})
@@ -292,6 +301,19 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 		return ImportResult{}, err
 	}
 	return res, nil
+}
+
+// unitSpellings maps the UnitSpelling of each unit id on a community's
+// roll to the id.
+func unitSpellings(tx store.Tx, communityID string) (map[string]string, error) {
+	ids := make(map[string]string)
+	prefix := store.Key(communityID, "")
+	err := tx.Scan(store.Units, prefix, nil, func(k, _ []byte) (bool, error) {
+		id := string(k[len(prefix):])
+		ids[UnitSpelling(id)] = id
+		return true, nil
+	})
+	return ids, err
 }
 
 // storeBatch writes a validated batch: it checks its owners against the

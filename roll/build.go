@@ -158,6 +158,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		probs = append(probs, Problem{Unit: unit, Owner: owner, Field: field, Reason: fmt.Sprintf(format, args...), ZH: zh, Err: err})
 	}
 	firstUnit := make(map[string]int)
+	firstForm := make(map[string]int) // by UnitSpelling
 	type seen struct{ unit, owner int }
 	firstOwner := make(map[string]seen)
 
@@ -183,8 +184,14 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			if j, dup := firstUnit[u.ID]; dup {
 				add(i, -1, "unit_id", ErrDuplicateUnit, "房号"+u.ID+"重复出现", "unit %s appears again (first at units[%d])", u.ID, j)
 				okUnit = false
+			} else if j, dup := firstForm[UnitSpelling(u.ID)]; dup {
+				other := strings.TrimSpace(inputs[j].ID)
+				add(i, -1, "unit_id", ErrDuplicateUnit, fmt.Sprintf("房号%s与第%d条的%s只差大小写、数字前的0或分隔符（- _ .），像是同一套房屋：同一套房屋请用同一写法；确为两套房屋的，请改用可区分的房号", u.ID, j+1, other),
+					"unit %s differs from units[%d]'s %s only in case, leading zeros or separators ('-', '_', '.'): the same unit written two ways? Write one unit one way; two units need ids that differ otherwise", u.ID, j, other)
+				okUnit = false
 			} else {
 				firstUnit[u.ID] = i
+				firstForm[UnitSpelling(u.ID)] = i
 			}
 		}
 		u.Building = BuildingOf(u.ID)
@@ -369,6 +376,45 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		slices.Sort(o.Units)
 	}
 	return b, nil
+}
+
+// UnitSpelling is the form in which the spellings of one unit id agree:
+// letters in upper case, every run of digits without its leading zeros,
+// and '-', '_' and '.' alike. "A-101", "a_101" and "A.0101" are one unit; a
+// roll holds one unit id of each form, so that no unit is counted twice
+// under two spellings.
+func UnitSpelling(id string) string {
+	var b strings.Builder
+	zeros := 0 // leading zeros of the run of digits being read
+	digits := false
+	for _, r := range id {
+		switch {
+		case r >= '0' && r <= '9':
+			if !digits {
+				digits, zeros = true, 0
+			}
+			if r == '0' && zeros >= 0 {
+				zeros++
+				continue
+			}
+			zeros = -1 // a digit other than a leading zero was written
+			b.WriteRune(r)
+			continue
+		case r == '_' || r == '.':
+			r = '-'
+		case r >= 'a' && r <= 'z':
+			r -= 'a' - 'A'
+		}
+		if digits && zeros > 0 {
+			b.WriteByte('0') // the run was all zeros
+		}
+		digits = false
+		b.WriteRune(r)
+	}
+	if digits && zeros > 0 {
+		b.WriteByte('0')
+	}
+	return b.String()
 }
 
 func validUnitID(s string) bool {

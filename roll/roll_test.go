@@ -982,3 +982,51 @@ func TestCreateCommunityChecksItsFields(t *testing.T) {
 		t.Errorf("an id of 40 characters: %v", err)
 	}
 }
+
+// TestUnitSpelling: spellings of one unit id that differ in case, leading
+// zeros or separators agree; others do not.
+func TestUnitSpelling(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"A-101", "A-101"}, {"a_101", "A-101"}, {"A.0101", "A-101"}, {"1-1-0101", "1-1-101"},
+		{"0", "0"}, {"00", "0"}, {"A-00", "A-0"}, {"A-000B", "A-0B"}, {"1001", "1001"}, {"010", "10"},
+		{"B2-01", "B2-1"}, {"11-01", "11-1"}, {"1-101", "1-101"}, {"x9_0.z", "X9-0-Z"},
+	} {
+		if got := roll.UnitSpelling(c.in); got != c.want {
+			t.Errorf("UnitSpelling(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestImportRefusesAUnitSpelledTwoWays: a unit id that differs from another
+// of the same import, or of the roll, only in case, leading zeros or
+// separators is refused, naming both; nothing is written.
+func TestImportRefusesAUnitSpelledTwoWays(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", owner(1, "甲")), person("1-1-102", "80.00", owner(2, "乙")), person("1.1.0101", "80.00", owner(3, "丙"))})
+	var ie *roll.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Unit != 2 || !errors.Is(ie.Problems[0].Err, roll.ErrDuplicateUnit) ||
+		!strings.Contains(ie.Problems[0].Reason, "units[0]'s 1-1-101") || !strings.Contains(ie.Problems[0].ZH, "第1条的1-1-101") {
+		t.Fatalf("import with 1-1-101 and 1.1.0101 = %v, want one problem at units[2] naming units[0]", err)
+	}
+	if units, _ := b.Units(ctx, "cm1"); len(units) != 0 {
+		t.Fatalf("a refused import wrote %d units", len(units))
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("A-101", "80.00", owner(1, "甲"))}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Import(ctx, "cm1", []roll.UnitInput{person("A-102", "80.00", owner(2, "乙")), person("a_101", "80.00", owner(3, "丙"))})
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Unit != 1 || !errors.Is(ie.Problems[0].Err, roll.ErrDuplicateUnit) ||
+		!strings.Contains(ie.Problems[0].Reason, "from A-101, on the roll") || !strings.Contains(ie.Problems[0].ZH, "名册上的A-101") {
+		t.Fatalf("import of a_101 onto a roll with A-101 = %v, want one problem at units[1] naming A-101", err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("A-101", "80.00", owner(1, "甲"))}); !errors.As(err, &ie) || !strings.Contains(ie.Problems[0].Reason, "already on the roll") {
+		t.Errorf("A-101 again = %v, want already on the roll", err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("A-1010", "80.00", owner(2, "乙")), person("A1-01", "80.00", owner(3, "丙"))}); err != nil {
+		t.Errorf("units whose ids differ otherwise: %v", err)
+	}
+}
