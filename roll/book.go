@@ -904,8 +904,9 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 				return err
 			}
 			if !again && n >= b.revealQuota {
-				return l10n.ZH(fmt.Errorf("%w: %d owners' numbers revealed through this sign-in today (China time), the most a day allows; numbers already revealed today may be revealed again, others from tomorrow",
-					ErrRevealQuota, n), fmt.Sprintf("本登录今日已查看 %d 位业主的完整号码，已达每日上限；今日已查看过的号码仍可再次查看，其他号码请明日再查", n))
+				return &RetryError{Err: l10n.ZH(fmt.Errorf("%w: %d owners' numbers revealed through this sign-in today (China time), the most a day allows; numbers already revealed today may be revealed again, others from tomorrow",
+					ErrRevealQuota, n), fmt.Sprintf("本登录今日已查看 %d 位业主的完整号码，已达每日上限；今日已查看过的号码仍可再次查看，其他号码请明日再查", n)),
+					After: nextChinaMidnight(now).Sub(now)}
 			}
 		}
 		phone = r.Phone
@@ -917,6 +918,29 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 	return phone, err
 }
 
+// RetryError is a refusal that the same request may overcome after a
+// while: the server tells the caller when (gRPC RetryInfo, HTTP
+// Retry-After).
+type RetryError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long to wait before asking again.
+func (e *RetryError) RetryAfter() time.Duration { return e.After }
+
+// chinaMidnight is the last midnight, China time, at or before t.
+func chinaMidnight(t time.Time) time.Time {
+	local := t.In(audit.ChinaTime)
+	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, audit.ChinaTime)
+}
+
+// nextChinaMidnight is the first midnight, China time, after t.
+func nextChinaMidnight(t time.Time) time.Time { return chinaMidnight(t).AddDate(0, 0, 1) }
+
 // revealAction is the access log's action of a phone reveal.
 const revealAction = "reveal_phone"
 
@@ -926,8 +950,7 @@ const revealAction = "reveal_phone"
 // day's first record on, found by bisection: records are appended in time
 // order, each stamped in its own transaction.
 func revealedToday(tx store.Tx, token, communityID, ownerID string, now time.Time) (n int, again bool, err error) {
-	local := now.In(audit.ChinaTime)
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, audit.ChinaTime)
+	midnight := chinaMidnight(now)
 	// today(s): whether the first record after sequence number s is of
 	// today, or there is none. It is false, then true, as s grows.
 	today := func(s uint64) (bool, error) {

@@ -610,6 +610,10 @@ func TestRevealQuota(t *testing.T) {
 	if after, _ := b.AccessLog(ctx); len(after) != len(before) {
 		t.Errorf("a refused reveal was recorded: %d entries, then %d", len(before), len(after))
 	}
+	var re *roll.RetryError
+	if midnight := time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC); !errors.As(err, &re) || re.RetryAfter() != midnight.Sub(clock) {
+		t.Errorf("the refusal's wait = %v, want %v: until midnight, China time", re, midnight.Sub(clock))
+	}
 	if err := reveal(a, 0); err != nil {
 		t.Errorf("a number revealed today, again: %v", err)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
@@ -148,7 +150,15 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 			}
 			return withReason(status.New(m.code, err.Error()), m.reason, zh, md).Err()
 		}
-		return withReason(status.New(m.code, err.Error()), m.reason, zh).Err()
+		st := withReason(status.New(m.code, err.Error()), m.reason, zh)
+		// A refusal that lifts at a known time says when.
+		var re interface{ RetryAfter() time.Duration }
+		if errors.As(err, &re) {
+			if withRetry, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(re.RetryAfter())}); derr == nil {
+				st = withRetry
+			}
+		}
+		return st.Err()
 	}
 	br := &errdetails.BadRequest{}
 	for _, p := range ie.Problems {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -441,6 +442,15 @@ func TestRevealQuotaOverAPI(t *testing.T) {
 	_, err = rs.RevealOwnerPhone(e.ctx(staff), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: second, Reason: "电话动员"})
 	if status.Code(err) != codes.ResourceExhausted || server.ReasonOf(err) != "REVEAL_QUOTA" || !strings.Contains(server.ZhOf(err), "已达每日上限") {
 		t.Errorf("second owner's number = %v (%s, %q), want RESOURCE_EXHAUSTED REVEAL_QUOTA", err, server.ReasonOf(err), server.ZhOf(err))
+	}
+	var wait time.Duration
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			wait = ri.GetRetryDelay().AsDuration()
+		}
+	}
+	if wait <= 0 || wait > 24*time.Hour {
+		t.Errorf("RetryInfo's delay = %v, want the time until midnight, China time", wait)
 	}
 	var body map[string]any
 	if code := e.do("POST", "/v1/communities/east/owners/"+second+":revealPhone", staff, map[string]any{"reason": "电话动员"}, &body); code != http.StatusTooManyRequests {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,9 @@ func TestServeRevealQuotaFlag(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Errorf("reveal %d: HTTP %d, want %d", i+1, resp.StatusCode, want)
+		}
+		if secs, _ := strconv.Atoi(resp.Header.Get("Retry-After")); want == http.StatusTooManyRequests && (secs < 1 || secs > 24*3600) {
+			t.Errorf("reveal %d: Retry-After %q, want the seconds until midnight, China time", i+1, resp.Header.Get("Retry-After"))
 		}
 	}
 }
