@@ -284,11 +284,10 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 		var probs []Problem
 		for _, u := range batch.Units {
 			switch stored, ok := onRoll[UnitSpelling(u.ID)]; {
-			case !ok:
-			case stored == u.ID:
+			case tx.Get(store.Units, store.Key(communityID, u.ID)) != nil:
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: -1, Field: "unit_id", Err: ErrDuplicateUnit,
 					Reason: fmt.Sprintf("unit %s is already on the roll of %s", u.ID, communityID), ZH: "房屋" + u.ID + "已在本小区名册上"})
-			default:
+			case ok:
 				probs = append(probs, Problem{Unit: index[u.ID], Owner: -1, Field: "unit_id", Err: ErrDuplicateUnit,
 					Reason: fmt.Sprintf("unit %s differs from %s, on the roll of %s, only in case, leading zeros or separators ('-', '_', '.'): the same unit written another way? Write it as on the roll; another unit needs an id that differs otherwise", u.ID, stored, communityID),
 					ZH:     fmt.Sprintf("房号%s与本小区名册上的%s只差大小写、数字前的0或分隔符（- _ .），像是同一套房屋：请按名册上的写法填写；确为另一套房屋的，请改用可区分的房号", u.ID, stored)})
@@ -880,8 +879,8 @@ func appendAccess(tx store.Tx, r accessRecord) error {
 // RevealPhone returns an owner's full phone number and records, in the same
 // transaction, who asked and why. The number itself is not recorded. A
 // token reveals at most Config.RevealQuota owners' numbers a day (China
-// time), counted from those records; beyond it, ErrRevealQuota, and nothing
-// is recorded.
+// time), counted in store.RevealIndex; beyond it, a *RetryError wrapping
+// ErrRevealQuota, and nothing is recorded.
 func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	// The reason is recorded and read back (PhoneReveals).
@@ -898,22 +897,33 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 			return fmt.Errorf("%w: owner %s", ErrNoPhone, ownerID)
 		}
 		now := b.now().UTC()
-		if b.revealQuota > 0 {
-			n, again, err := revealedToday(tx, actor.TokenID, communityID, ownerID, now)
-			if err != nil {
+		// The day's reveals by this token, one key per owner.
+		day := now.In(audit.ChinaTime).Format("20060102")
+		key := store.Key(actor.TokenID, day, communityID, ownerID)
+		again := tx.Get(store.RevealIndex, key) != nil
+		if !again && b.revealQuota > 0 {
+			n := 0
+			if err := tx.Scan(store.RevealIndex, store.Key(actor.TokenID, day, ""), nil, func(_, _ []byte) (bool, error) {
+				n++
+				return n < b.revealQuota, nil
+			}); err != nil {
 				return err
 			}
-			if !again && n >= b.revealQuota {
+			if n >= b.revealQuota {
 				return &RetryError{Err: l10n.ZH(fmt.Errorf("%w: %d owners' numbers revealed through this sign-in today (China time), the most a day allows; numbers already revealed today may be revealed again, others from tomorrow",
 					ErrRevealQuota, n), fmt.Sprintf("本登录今日已查看 %d 位业主的完整号码，已达每日上限；今日已查看过的号码仍可再次查看，其他号码请明日再查", n)),
 					After: nextChinaMidnight(now).Sub(now)}
 			}
 		}
 		phone = r.Phone
-		return appendAccess(tx, accessRecord{
+		err = appendAccess(tx, accessRecord{
 			Time: now, Action: revealAction, TokenID: actor.TokenID, Label: actor.Label,
 			CommunityID: communityID, OwnerID: ownerID, Reason: reason,
 		})
+		if err != nil || again {
+			return err
+		}
+		return tx.Put(store.RevealIndex, key, store.Seq(uint64(now.Unix())))
 	})
 	return phone, err
 }
@@ -932,70 +942,14 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // RetryAfter is how long to wait before asking again.
 func (e *RetryError) RetryAfter() time.Duration { return e.After }
 
-// chinaMidnight is the last midnight, China time, at or before t.
-func chinaMidnight(t time.Time) time.Time {
-	local := t.In(audit.ChinaTime)
-	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, audit.ChinaTime)
-}
-
 // nextChinaMidnight is the first midnight, China time, after t.
-func nextChinaMidnight(t time.Time) time.Time { return chinaMidnight(t).AddDate(0, 0, 1) }
+func nextChinaMidnight(t time.Time) time.Time {
+	local := t.In(audit.ChinaTime)
+	return time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, audit.ChinaTime)
+}
 
 // revealAction is the access log's action of a phone reveal.
 const revealAction = "reveal_phone"
-
-// revealedToday counts the owners whose numbers token has revealed since
-// the last midnight, China time, before now, and tells whether the owner
-// ownerID of communityID is one of them. It reads the access log from the
-// day's first record on, found by bisection: records are appended in time
-// order, each stamped in its own transaction.
-func revealedToday(tx store.Tx, token, communityID, ownerID string, now time.Time) (n int, again bool, err error) {
-	midnight := chinaMidnight(now)
-	// today(s): whether the first record after sequence number s is of
-	// today, or there is none. It is false, then true, as s grows.
-	today := func(s uint64) (bool, error) {
-		yes := true
-		err := scanAccessLog(tx, s, func(e AccessEntry) bool {
-			yes = !e.Time.Before(midnight)
-			return false
-		})
-		return yes, err
-	}
-	start := uint64(0) // the day's records are those after it
-	if yes, err := today(0); err != nil {
-		return 0, false, err
-	} else if !yes {
-		// today(lo) is false and today(hi) true.
-		lo, hi := uint64(0), uint64(1)
-		for {
-			if yes, err = today(hi); err != nil {
-				return 0, false, err
-			} else if yes {
-				break
-			}
-			lo, hi = hi, hi*2
-		}
-		for hi-lo > 1 {
-			mid := lo + (hi-lo)/2
-			if yes, err = today(mid); err != nil {
-				return 0, false, err
-			} else if yes {
-				hi = mid
-			} else {
-				lo = mid
-			}
-		}
-		start = hi
-	}
-	seen := map[string]bool{}
-	err = scanAccessLog(tx, start, func(e AccessEntry) bool {
-		if e.Action == revealAction && e.TokenID == token {
-			seen[e.CommunityID+"\x00"+e.OwnerID] = true
-		}
-		return true
-	})
-	return len(seen), seen[communityID+"\x00"+ownerID], err
-}
 
 // AccessEntry is one recorded sensitive read.
 type AccessEntry struct {

@@ -182,12 +182,16 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			okUnit = false
 		default:
 			if j, dup := firstUnit[u.ID]; dup {
-				add(i, -1, "unit_id", ErrDuplicateUnit, "房号"+u.ID+"重复出现", "unit %s appears again (first at units[%d])", u.ID, j)
+				other := &Problem{Unit: j, Owner: -1, Field: "unit_id"}
+				add(i, -1, "unit_id", ErrDuplicateUnit, "房号"+u.ID+"重复出现（首次在 "+other.Path()+" ）", "unit %s appears again (first at %s)", u.ID, other.Path())
+				probs[len(probs)-1].Other = other
 				okUnit = false
 			} else if j, dup := firstForm[UnitSpelling(u.ID)]; dup {
-				other := strings.TrimSpace(inputs[j].ID)
-				add(i, -1, "unit_id", ErrDuplicateUnit, fmt.Sprintf("房号%s与第%d条的%s只差大小写、数字前的0或分隔符（- _ .），像是同一套房屋：同一套房屋请用同一写法；确为两套房屋的，请改用可区分的房号", u.ID, j+1, other),
-					"unit %s differs from units[%d]'s %s only in case, leading zeros or separators ('-', '_', '.'): the same unit written two ways? Write one unit one way; two units need ids that differ otherwise", u.ID, j, other)
+				other := &Problem{Unit: j, Owner: -1, Field: "unit_id"}
+				first := strings.TrimSpace(inputs[j].ID)
+				add(i, -1, "unit_id", ErrDuplicateUnit, fmt.Sprintf("房号%s与 %s 的%s只差大小写、数字前的0或分隔符（- _ .），像是同一套房屋：同一套房屋请用同一写法；确为两套房屋的，请改用可区分的房号", u.ID, other.Path(), first),
+					"unit %s differs from %s's %s only in case, leading zeros or separators ('-', '_', '.'): the same unit written two ways? Write one unit one way; two units need ids that differ otherwise", u.ID, other.Path(), first)
+				probs[len(probs)-1].Other = other
 				okUnit = false
 			} else {
 				firstUnit[u.ID] = i

@@ -1013,11 +1013,19 @@ func TestImportRefusesAUnitSpelledTwoWays(t *testing.T) {
 	_, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", owner(1, "甲")), person("1-1-102", "80.00", owner(2, "乙")), person("1.1.0101", "80.00", owner(3, "丙"))})
 	var ie *roll.ImportError
 	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Unit != 2 || !errors.Is(ie.Problems[0].Err, roll.ErrDuplicateUnit) ||
-		!strings.Contains(ie.Problems[0].Reason, "units[0]'s 1-1-101") || !strings.Contains(ie.Problems[0].ZH, "第1条的1-1-101") {
+		!strings.Contains(ie.Problems[0].Reason, "units[0].unit_id's 1-1-101") || !strings.Contains(ie.Problems[0].ZH, "与 units[0].unit_id 的1-1-101") {
 		t.Fatalf("import with 1-1-101 and 1.1.0101 = %v, want one problem at units[2] naming units[0]", err)
 	}
 	if units, _ := b.Units(ctx, "cm1"); len(units) != 0 {
 		t.Fatalf("a refused import wrote %d units", len(units))
+	}
+	// In a file, the other spelling is named by its row.
+	_, err = roll.CheckFile("r.csv", strings.NewReader(roster("unit_id,registered_area_m2,kind,owner_name,id_number,phone,representative\n"+
+		"1-1-101,80.00,,甲,%ID1%,,\n1-1-102,80.00,,乙,%ID2%,,\n1.1.0101,80.00,,丙,%ID3%,,\n1-1-102,80.00,,丙,%ID3%,,\n")))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 2 || !strings.Contains(fe.Problems[0].Reason, "row 2's 1-1-101") || !strings.Contains(fe.Problems[0].ZH, "与第2行的1-1-101") ||
+		!strings.Contains(fe.Problems[1].Reason, "first at row 3") || !strings.Contains(fe.Problems[1].ZH, "首次在第3行") {
+		t.Errorf("CheckFile with 1.1.0101 after 1-1-101 and 1-1-102 twice = %v, want rows 2 and 3 named", err)
 	}
 	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("A-101", "80.00", owner(1, "甲"))}); err != nil {
 		t.Fatal(err)

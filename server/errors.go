@@ -50,7 +50,7 @@ var errorTable = []errorMapping{
 	{roll.ErrKeyInUse, codes.AlreadyExists, "KEY_IN_USE", "该公钥已登记，不能重复使用"},
 	{roll.ErrNotVoter, codes.FailedPrecondition, "NOT_VOTER", "该业主不代表任何房屋投票（共有房屋请登记代表人）"},
 	{roll.ErrNoPhone, codes.FailedPrecondition, "NO_PHONE", "该业主未登记联系电话"},
-	{roll.ErrRevealQuota, codes.ResourceExhausted, "REVEAL_QUOTA", "本登录今日查看完整号码的次数已达上限，请明日再查"},
+	{roll.ErrRevealQuota, codes.ResourceExhausted, "REVEAL_QUOTA", "本登录今日可查看完整号码的业主数已达上限，请明日再查"},
 	{assembly.ErrNotOpen, codes.FailedPrecondition, "VOTING_NOT_OPEN", "投票尚未开始，本票不计入：请在投票开始后重新提交"},
 	{assembly.ErrVotingClosed, codes.FailedPrecondition, "VOTING_CLOSED", "投票已结束，本票不计入，也未予登记"},
 	{assembly.ErrChannelNotAccepted, codes.FailedPrecondition, "CHANNEL_NOT_ACCEPTED", "本次会议不接受该投票渠道"},

@@ -236,6 +236,10 @@ func (s *rollService) FindOwner(ctx context.Context, req *ov.FindOwnerRequest) (
 func (s *rollService) RevealOwnerPhone(ctx context.Context, req *ov.RevealOwnerPhoneRequest) (*ov.RevealOwnerPhoneResponse, error) {
 	tok := tokenFrom(ctx)
 	phone, err := s.book.RevealPhone(ctx, req.GetCommunityId(), req.GetOwnerId(), actorOf(tok), req.GetReason())
+	if errors.Is(err, roll.ErrRevealQuota) {
+		// Past the quota is what copying the roll looks like: say who.
+		s.log.WarnContext(ctx, "phone reveal refused: the sign-in's quota for today is used up", "community", req.GetCommunityId(), "token", tok.ID)
+	}
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

@@ -458,6 +458,8 @@ func TestRevealQuotaOverAPI(t *testing.T) {
 	}
 	if log, _ := e.book.AccessLog(e.ctx("")); len(log) != 1 {
 		t.Errorf("access log = %+v, want the one reveal given", log)
+	} else if logs := e.logs.String(); !strings.Contains(logs, "level=WARN msg=\"phone reveal refused: the sign-in's quota for today is used up\" community=east token="+log[0].TokenID) || strings.Contains(logs, staff) {
+		t.Errorf("server log: want a warning naming the token id (and never its secret):\n%s", logs)
 	}
 	// Another sign-in has its own quota.
 	if _, err := rs.RevealOwnerPhone(e.ctx(e.token(auth.CommunityStaff, "east")), &ov.RevealOwnerPhoneRequest{CommunityId: "east", OwnerId: second, Reason: "电话动员"}); err != nil {

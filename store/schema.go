@@ -77,6 +77,12 @@ const (
 	// AccessLog maps a big-endian sequence number to a record of a
 	// sensitive read (such as a phone number reveal).
 	AccessLog Bucket = "access_log"
+	// RevealIndex holds a key for each owner whose phone number a token
+	// revealed on a day, China time: Key(token id, "YYYYMMDD", community
+	// id, owner id), whose value is the first such reveal's time (Unix
+	// seconds, big-endian). A token's reveals of a day are the keys with
+	// its prefix.
+	RevealIndex Bucket = "reveal_index"
 )
 
 // ProxyKey is the KeyIndex value of a proxy holder's key.
@@ -90,14 +96,16 @@ var ProxyKey = []byte("proxy")
 // keeps, in a voter's AssemblyVoters record, the sequence numbers of their
 // ballots waiting for confirmation ("waiting"), which the intake reads
 // instead of the ballots and a program that reads version 3 would not keep.
-const SchemaVersion = 4
+// Version 5 adds RevealIndex, which a program that reads version 4 would
+// neither keep up to date nor, finding its writes in the journal, open.
+const SchemaVersion = 5
 
 var schemaVersionKey = []byte("schema_version")
 
 // buckets lists every bucket of SchemaVersion; Open creates missing ones.
 var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog,
 	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog,
-	LogEntries, LogNodes, LogState, LogKeys}
+	LogEntries, LogNodes, LogState, LogKeys, RevealIndex}
 
 // migrations[v] upgrades a database from version v to v+1 inside one
 // transaction. Version 0 is an empty file.
@@ -108,6 +116,9 @@ var migrations = map[uint64]func(Tx) error{
 	// Version 2 records read as they are.
 	2: func(Tx) error { return nil },
 	3: indexWaitingBallots,
+	// RevealIndex starts empty: reveals made before the upgrade do not
+	// count against the day's quota.
+	4: func(Tx) error { return nil },
 }
 
 // indexWaitingBallots lists, in each voter's AssemblyVoters record, the

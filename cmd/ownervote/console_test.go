@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ownervote/ownervote/demo"
+	"github.com/ownervote/ownervote/roll"
 )
 
 // TestServeDemoPrintsConsole: serve --demo prints the web console's address,
@@ -75,6 +76,16 @@ func TestServeRevealQuotaFlag(t *testing.T) {
 		}
 		if secs, _ := strconv.Atoi(resp.Header.Get("Retry-After")); want == http.StatusTooManyRequests && (secs < 1 || secs > 24*3600) {
 			t.Errorf("reveal %d: Retry-After %q, want the seconds until midnight, China time", i+1, resp.Header.Get("Retry-After"))
+		}
+	}
+}
+
+// TestRevealQuotaFlagValues: --phone-reveal-quota 0 is no quota, not the
+// roll's default.
+func TestRevealQuotaFlagValues(t *testing.T) {
+	for flag, want := range map[int]int{0: -1, 1: 1, roll.DefaultRevealQuota: roll.DefaultRevealQuota} {
+		if got := revealQuota(flag); got != want {
+			t.Errorf("revealQuota(%d) = %d, want %d", flag, got, want)
 		}
 	}
 }

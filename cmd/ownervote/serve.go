@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpAddr := fl.String("http-addr", "127.0.0.1:7780", "JSON API (HTTP) listen address")
 	seed := fl.Bool("demo", false, "seed the demo community on an empty database and print an admin token")
 	level := fl.String("log-level", "info", "log level: debug, info, warn, error")
-	revealQuota := fl.Int("phone-reveal-quota", roll.DefaultRevealQuota, "owners' full phone numbers one sign-in may reveal a day (China time); 0 for no quota")
+	quotaFlag := fl.Int("phone-reveal-quota", roll.DefaultRevealQuota, "owners' full phone numbers one sign-in may reveal a day (China time); 0 for no quota")
 	sf := addServeSecurityFlags(fl)
 	kp := addKeyFlags(fl)
 	if err := parseFlags(fl, args); err != nil {
@@ -44,8 +44,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fl.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
 	}
-	if *revealQuota < 0 {
-		return fmt.Errorf("%w: --phone-reveal-quota %d: a number of owners a day, or 0 for no quota", errUsage, *revealQuota)
+	if *quotaFlag < 0 {
+		return fmt.Errorf("%w: --phone-reveal-quota %d: a number of owners a day, or 0 for no quota", errUsage, *quotaFlag)
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -94,11 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	st := d.st
 	defer st.Close() // for the early returns; closed explicitly after shutdown
 	storeOpened(st)
-	quota := *revealQuota
-	if quota == 0 {
-		quota = -1 // no quota (roll.Config's zero is its default)
-	}
-	book, err := roll.NewBook(st, roll.Config{Secret: d.secret, RevealQuota: quota})
+	book, err := roll.NewBook(st, roll.Config{Secret: d.secret, RevealQuota: revealQuota(*quotaFlag)})
 	if err != nil {
 		return err
 	}
@@ -168,6 +164,15 @@ func seedDemo(ctx context.Context, book *roll.Book, tokens *auth.Tokens, log *sl
 	}
 	_, token, err := tokens.Create(ctx, auth.StreetAdmin, "", "演示管理员 demo admin")
 	return token, err
+}
+
+// revealQuota is roll.Config.RevealQuota for serve's --phone-reveal-quota,
+// whose 0 is no quota (the Config's zero is its default).
+func revealQuota(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
 
 func printDemo(w io.Writer, srv *server.Server, token string) {
