@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -104,6 +105,21 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 			log.Warn("no database was in the data directory, beside its identity secret: a new, empty one is made", "data", dir)
 		}
 	}
+	if hadDB && kp.checked && !kp.acceptIdentity {
+		// A wrong identity secret is refused before the database is
+		// opened for writing, which would upgrade an older file in place
+		// (and an older ownervote could then not open it). A file that
+		// cannot be read here is left to OpenBolt to report; fingerprints
+		// still in its journal, to checkPrints.
+		if raw, err := store.PeekMeta(dbPath, keyPrintsKey); err == nil && raw != nil {
+			var stored keyPrints
+			if json.Unmarshal(raw, &stored) == nil {
+				if identity, _ := printsOf(secret, ed25519.NewKeyFromSeed(seed), logVKey).mismatch(stored); identity {
+					return nil, wrongIdentity(kp, dir)
+				}
+			}
+		}
+	}
 	st, err := store.OpenBolt(dbPath, store.BoltOptions{Logger: log})
 	if err != nil {
 		return nil, err
@@ -153,6 +169,22 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 	return secret, f.Close()
 }
 
+// identityPath is the identity secret's file.
+func identityPath(kp keyPaths, dir string) string {
+	if kp.identity != "" {
+		return kp.identity
+	}
+	return filepath.Join(dir, secretFile)
+}
+
+// wrongIdentity is the refusal of an identity secret that is not the
+// database's.
+func wrongIdentity(kp keyPaths, dir string) error {
+	return fmt.Errorf("%s is not the identity secret of %s: owner ids derive from it, and no owner would be recognised. "+
+		"Put back the %s kept with this database (it is never replaced by a new one); if the database was once started with a wrong one and this is the right one, start with --accept-identity-secret",
+		identityPath(kp, dir), filepath.Join(dir, dbFile), secretFile)
+}
+
 // checkPrints compares the key files with those the database goes with
 // (the fingerprints it records) and records them when they are new: an
 // identity secret that is not the database's is refused (no owner would be
@@ -166,17 +198,11 @@ func checkPrints(st *store.Bolt, now keyPrints, kp keyPaths, dir string, missing
 	}
 	if ok {
 		identity, signing := now.mismatch(stored)
-		path := kp.identity
-		if path == "" {
-			path = filepath.Join(dir, secretFile)
-		}
 		switch {
 		case identity && !kp.acceptIdentity:
-			return fmt.Errorf("%s is not the identity secret of %s: owner ids derive from it, and no owner would be recognised. "+
-				"Put back the %s kept with this database (it is never replaced by a new one); if the database was once started with a wrong one and this is the right one, start with --accept-identity-secret",
-				path, filepath.Join(dir, dbFile), secretFile)
+			return wrongIdentity(kp, dir)
 		case identity && log != nil:
-			log.Warn("the identity secret is not the one this database was last served with; taken as its own (--accept-identity-secret)", "identity_secret", path)
+			log.Warn("the identity secret is not the one this database was last served with; taken as its own (--accept-identity-secret)", "identity_secret", identityPath(kp, dir))
 		}
 		if len(signing) > 0 && log != nil && !missing[receiptKeyFile] && !missing[logKeyFile] {
 			log.Warn("the signing keys are not those this database was last served with: a key rotation (docs/security.md); publish the new keys",

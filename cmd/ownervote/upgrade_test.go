@@ -402,3 +402,45 @@ func TestServeOldDataDir(t *testing.T) {
 		t.Errorf("receipt of old ballot %s does not prove its inclusion: %v", id, err)
 	}
 }
+
+// TestWrongIdentityLeavesAnOlderFile: a start refused for its identity
+// secret leaves an older database as it was, so that the older ownervote
+// it came from still opens it; with the right secret, it is upgraded.
+func TestWrongIdentityLeavesAnOlderFile(t *testing.T) {
+	dir := t.TempDir()
+	serveInProc(t, dir, "--demo").stop()
+	// The file as schema 4 wrote it: no reveal index, version 4.
+	db, err := bolt.Open(filepath.Join(dir, "ownervote.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte(store.RevealIndex)); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), store.Seq(store.SchemaVersion-1))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(dir, secretFile)
+	orig, err := os.ReadFile(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(secret, bytes.Repeat([]byte{9}, 32), 0o600)
+	if code, _, errOut := runCmd("serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errOut, "is not the identity secret of") {
+		t.Fatalf("serve with another identity secret: %d %s; want it refused", code, errOut)
+	}
+	if v := schemaOf(t, dir); v != store.SchemaVersion-1 {
+		t.Errorf("after the refused start the file is schema %d, want %d as it was", v, store.SchemaVersion-1)
+	}
+	os.WriteFile(secret, orig, 0o600)
+	serveInProc(t, dir).stop()
+	if v := schemaOf(t, dir); v != store.SchemaVersion {
+		t.Errorf("after a start with the right secret the file is schema %d, want %d", v, store.SchemaVersion)
+	}
+}
