@@ -267,6 +267,33 @@ func TestRestoreRefusesADatabaseWithUnappliedJournal(t *testing.T) {
 // a stick since — which bbolt's check does not see in the data: a unit's
 // area changed, say — is refused before anything is written. Also on a
 // file system without hard links (FAT, exFAT).
+// TestBackupRemovesStalePartials: a backup removes the partial copies of
+// its file that killed backups left, once untouched for an hour, and says
+// so; a fresher one, perhaps another backup's at work, stays.
+func TestBackupRemovesStalePartials(t *testing.T) {
+	dir := t.TempDir()
+	serveInProc(t, dir, "--demo").stop()
+	outDir := t.TempDir()
+	stale, fresh, other := filepath.Join(outDir, ".b.db.partial-111"), filepath.Join(outDir, ".b.db.partial-222"), filepath.Join(outDir, ".c.db.partial-333")
+	for _, p := range []string{stale, fresh, other} {
+		if err := os.WriteFile(p, []byte("cut short"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	os.Chtimes(other, old, old)
+	code, _, errOut := runCmd("backup", "--data", dir, "--out", filepath.Join(outDir, "b.db"))
+	if code != 0 || !strings.Contains(errOut, "removed "+stale+": the partial copy of a backup that did not finish") {
+		t.Fatalf("backup: %d %s", code, errOut)
+	}
+	for p, want := range map[string]bool{stale: false, fresh: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: present %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}
+
 func TestBackupDigest(t *testing.T) {
 	dir := t.TempDir()
 	a := serveInProc(t, dir, "--demo")
