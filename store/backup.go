@@ -148,23 +148,3 @@ func VerifyFile(path string) (FileInfo, error) {
 	})
 	return info, err
 }
-
-// PeekMeta returns the value of key in the Meta bucket of the database file
-// at path as it is in the file (not what its journal may add), or nil. The
-// file is opened read-only: nothing is applied, migrated or written, so an
-// older file stays one that an older ownervote opens.
-func PeekMeta(path string, key []byte) ([]byte, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	var v []byte
-	err = db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte(Meta)); b != nil {
-			v = bytes.Clone(b.Get(key))
-		}
-		return nil
-	})
-	return v, err
-}

@@ -387,6 +387,53 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 	return rec, head, nil
 }
 
+// PeekMeta returns the value of key in the Meta bucket of the database at
+// path, its unapplied journal included, or nil. Nothing is applied,
+// migrated or written: the file is opened read-only and the journal only
+// read, so an older file stays one that an older ownervote opens. A journal
+// that cannot be read is an error, as it is to OpenBolt.
+func PeekMeta(path string, key []byte) ([]byte, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	var v, id []byte
+	var applied uint64
+	err = db.View(func(btx *bolt.Tx) error {
+		if meta := btx.Bucket([]byte(Meta)); meta != nil {
+			v, id = bytes.Clone(meta.Get(key)), bytes.Clone(meta.Get(journalIDKey))
+			if a := meta.Get(appliedKey); len(a) == 8 {
+				applied = binary.BigEndian.Uint64(a)
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || id == nil {
+		return v, err
+	}
+	_, recs, err := readUnapplied(JournalDir(path), id, applied)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		for _, o := range r.ops {
+			if o.bucket != Meta || !bytes.Equal(o.key, key) {
+				continue
+			}
+			switch o.kind {
+			case opPut:
+				v = bytes.Clone(o.val)
+			case opDelete:
+				v = nil
+			}
+		}
+	}
+	return v, nil
+}
+
 // applier applies the journal in the background until Close.
 func (b *Bolt) applier() {
 	defer b.applierWG.Done()

@@ -1468,3 +1468,35 @@ func TestJournalKeepsCopiesOfWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPeekMetaReadsTheJournal: PeekMeta answers with the journal's writes
+// that the file lacks, and changes neither.
+func TestPeekMetaReadsTheJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Meta, "k", "1", "gone", "x", "kept", "y")
+	if err := b.apply(); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, Meta, "k", "2")
+	if err := b.Update(context.Background(), func(tx Tx) error { return tx.Delete(Meta, []byte("gone")) }); err != nil {
+		t.Fatal(err)
+	}
+	b.crash(t)
+	file, _ := os.ReadFile(path)
+	segs := mustGlob(t, JournalDir(path))
+	for key, want := range map[string]string{"k": "2", "gone": "", "kept": "y", "none": ""} {
+		if v, err := PeekMeta(path, []byte(key)); err != nil || string(v) != want {
+			t.Errorf("PeekMeta(%s) = %q, %v; want %q", key, v, err, want)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, file) {
+		t.Error("PeekMeta changed the file")
+	}
+	if after := mustGlob(t, JournalDir(path)); !slices.Equal(after, segs) {
+		t.Errorf("journal segments %v after PeekMeta, were %v", after, segs)
+	}
+	if _, err := PeekMeta(filepath.Join(t.TempDir(), "none.db"), []byte("k")); err == nil {
+		t.Error("PeekMeta of no file: no error")
+	}
+}

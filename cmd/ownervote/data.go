@@ -108,9 +108,9 @@ func openDataWith(dir string, kp keyPaths, log *slog.Logger) (*data, error) {
 	if hadDB && kp.checked && !kp.acceptIdentity {
 		// A wrong identity secret is refused before the database is
 		// opened for writing, which would upgrade an older file in place
-		// (and an older ownervote could then not open it). A file that
-		// cannot be read here is left to OpenBolt to report; fingerprints
-		// still in its journal, to checkPrints.
+		// (and an older ownervote could then not open it). The recorded
+		// fingerprints are read from the file and its journal; a file or
+		// journal that cannot be read is left to OpenBolt to report.
 		if raw, err := store.PeekMeta(dbPath, keyPrintsKey); err == nil && raw != nil {
 			var stored keyPrints
 			if json.Unmarshal(raw, &stored) == nil {

@@ -410,7 +410,8 @@ func TestWrongIdentityLeavesAnOlderFile(t *testing.T) {
 	dir := t.TempDir()
 	serveInProc(t, dir, "--demo").stop()
 	// The file as schema 4 wrote it: no reveal index, version 4.
-	db, err := bolt.Open(filepath.Join(dir, "ownervote.db"), 0o600, nil)
+	dbPath := filepath.Join(dir, "ownervote.db")
+	db, err := bolt.Open(dbPath, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,11 +419,15 @@ func TestWrongIdentityLeavesAnOlderFile(t *testing.T) {
 		if err := tx.DeleteBucket([]byte(store.RevealIndex)); err != nil {
 			return err
 		}
-		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), store.Seq(store.SchemaVersion-1))
+		return tx.Bucket([]byte(store.Meta)).Put([]byte("schema_version"), store.Seq(4))
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,14 +436,18 @@ func TestWrongIdentityLeavesAnOlderFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(secret, bytes.Repeat([]byte{9}, 32), 0o600)
+	if err := os.WriteFile(secret, bytes.Repeat([]byte{9}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errOut := runCmd("serve", "--data", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errOut, "is not the identity secret of") {
 		t.Fatalf("serve with another identity secret: %d %s; want it refused", code, errOut)
 	}
-	if v := schemaOf(t, dir); v != store.SchemaVersion-1 {
-		t.Errorf("after the refused start the file is schema %d, want %d as it was", v, store.SchemaVersion-1)
+	if after, _ := os.ReadFile(dbPath); !bytes.Equal(after, before) {
+		t.Errorf("the refused start changed the file (schema %d now)", schemaOf(t, dir))
 	}
-	os.WriteFile(secret, orig, 0o600)
+	if err := os.WriteFile(secret, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	serveInProc(t, dir).stop()
 	if v := schemaOf(t, dir); v != store.SchemaVersion {
 		t.Errorf("after a start with the right secret the file is schema %d, want %d", v, store.SchemaVersion)
