@@ -88,7 +88,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer st.Close()
 		write = func(w io.Writer) (int64, error) { return st.Backup(ctx, w) }
 	}
-	removeStalePartials(*out, stderr)
+	removeStalePartials(*out, "backup", stderr)
 	info, sum, err := writeVerified(*out, write)
 	if err != nil {
 		return err
@@ -145,29 +145,37 @@ func (l *lastWriteErr) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// stalePartial is how long a partial copy (writeVerified's temporary file)
-// must have been left untouched before a backup to the same file takes it
-// for one that a killed backup left behind: a backup being written touches
-// its copy as the data comes.
+// stalePartial is how long a partial copy (writeVerified's temporary file,
+// or an export's temporary directory) must have been left untouched before
+// a backup or export to the same path takes it for one that a killed run
+// left behind: a run at work touches its copy as the data comes.
 const stalePartial = time.Hour
 
-// removeStalePartials removes the partial copies of path that backups
-// killed while they wrote it left behind, and says so on w.
-func removeStalePartials(path string, w io.Writer) {
+// removeStalePartials removes the partial copies of path that runs of
+// command killed while they wrote it left behind, and says so on w.
+func removeStalePartials(path, command string, w io.Writer) {
 	ents, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {
 		return
 	}
 	prefix := "." + filepath.Base(path) + ".partial-"
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() {
+		if !strings.HasPrefix(e.Name(), prefix) || !(e.Type().IsRegular() || e.IsDir()) {
 			continue
 		}
 		p := filepath.Join(filepath.Dir(path), e.Name())
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > stalePartial && os.Remove(p) == nil {
-			fmt.Fprintf(w, "removed %s: the partial copy of a backup that did not finish (untouched since %s)\n", p, fi.ModTime().Format(time.RFC3339))
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > stalePartial && os.RemoveAll(p) == nil {
+			fmt.Fprintf(w, "removed %s: the partial copy of %s %s that did not finish (untouched since %s)\n", p, article(command), command, fi.ModTime().Format(time.RFC3339))
 		}
 	}
+}
+
+// article is "a" or "an" before word.
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // writeVerified writes a database file through a temporary file next to

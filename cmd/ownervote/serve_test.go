@@ -276,8 +276,16 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 		t.Fatalf("demo vote does not name the export commands:\n%s", out.String())
 	}
 	dir := filepath.Join(t.TempDir(), "export")
+	// What an export killed part way an hour ago left goes.
+	stale := filepath.Join(filepath.Dir(dir), ".export.partial-123")
+	os.MkdirAll(filepath.Join(stale, "inner"), 0o755)
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
 	if code := run(context.Background(), []string{"export", "--server", ds.grpcAddr, "--token", ds.token, "--community", "beizhai-jiguan", "--out", dir, asm[1]}, &out, &errOut); code != 0 {
 		t.Fatalf("export: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "removed "+stale+": the partial copy of an export that did not finish") {
+		t.Errorf("export did not say it removed %s: %s", stale, errOut.String())
 	}
 	out.Reset()
 	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
