@@ -929,7 +929,8 @@ func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, act
 }
 
 // RetryError is a refusal that the same request may overcome after a
-// while: the server tells the caller when (gRPC RetryInfo, HTTP
+// while, such as a reveal past the day's quota (or the server's per-token
+// rate limit): the server tells the caller when (gRPC RetryInfo, HTTP
 // Retry-After).
 type RetryError struct {
 	Err   error

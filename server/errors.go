@@ -151,7 +151,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 			return withReason(status.New(m.code, err.Error()), m.reason, zh, md).Err()
 		}
 		st := withReason(status.New(m.code, err.Error()), m.reason, zh)
-		// A refusal that lifts at a known time says when.
+		// A refusal that lifts at a known time says when (roll.RetryError).
 		var re interface{ RetryAfter() time.Duration }
 		if errors.As(err, &re) {
 			if withRetry, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(re.RetryAfter())}); derr == nil {

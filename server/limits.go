@@ -12,14 +12,13 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/roll"
 )
 
 // Limits bound what one request, and one token, may take. A zero field
@@ -165,12 +164,8 @@ func (l *limiter) admit(ctx context.Context) error {
 		return nil
 	}
 	wait = max(wait.Round(time.Millisecond), time.Millisecond)
-	err := toStatus(ctx, l.log, fmt.Errorf("%w: token %s may make %g requests per second (bursts of %g); retry in %s",
-		ErrRateLimited, tok.ID, buckets.rate, buckets.burst, wait))
-	if st, derr := status.Convert(err).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(wait)}); derr == nil {
-		err = st.Err()
-	}
-	return err
+	return toStatus(ctx, l.log, &roll.RetryError{After: wait, Err: fmt.Errorf("%w: token %s may make %g requests per second (bursts of %g); retry in %s",
+		ErrRateLimited, tok.ID, buckets.rate, buckets.burst, wait)})
 }
 
 // deadline gives a unary call the default deadline when its client set
