@@ -71,7 +71,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	removeStalePartials(filepath.Clean(*out), "export", stderr)
+	removeStalePartials(filepath.Clean(*out), "an export", stderr)
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(*out)+".partial-")
 	if err != nil {
 		return err

@@ -88,7 +88,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer st.Close()
 		write = func(w io.Writer) (int64, error) { return st.Backup(ctx, w) }
 	}
-	removeStalePartials(*out, "backup", stderr)
+	removeStalePartials(*out, "a backup", stderr)
 	info, sum, err := writeVerified(*out, write)
 	if err != nil {
 		return err
@@ -151,9 +151,10 @@ func (l *lastWriteErr) Write(p []byte) (int, error) {
 // left behind: a run at work touches its copy as the data comes.
 const stalePartial = time.Hour
 
-// removeStalePartials removes the partial copies of path that runs of
-// command killed while they wrote it left behind, and says so on w.
-func removeStalePartials(path, command string, w io.Writer) {
+// removeStalePartials removes the partial copies of path that runs killed
+// while they wrote it left behind, and says so on w, naming the run ("a
+// backup").
+func removeStalePartials(path, run string, w io.Writer) {
 	ents, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {
 		return
@@ -165,17 +166,9 @@ func removeStalePartials(path, command string, w io.Writer) {
 		}
 		p := filepath.Join(filepath.Dir(path), e.Name())
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > stalePartial && os.RemoveAll(p) == nil {
-			fmt.Fprintf(w, "removed %s: the partial copy of %s %s that did not finish (untouched since %s)\n", p, article(command), command, fi.ModTime().Format(time.RFC3339))
+			fmt.Fprintf(w, "removed %s: the partial copy of %s that did not finish (untouched since %s)\n", p, run, fi.ModTime().Format(time.RFC3339))
 		}
 	}
-}
-
-// article is "a" or "an" before word.
-func article(word string) string {
-	if strings.ContainsRune("aeiou", rune(word[0])) {
-		return "an"
-	}
-	return "a"
 }
 
 // writeVerified writes a database file through a temporary file next to
