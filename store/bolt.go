@@ -111,16 +111,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 func (b *Bolt) openJournal(path string) error {
 	var id []byte
 	var applied uint64
-	readMeta := func(btx *bolt.Tx) {
-		meta := btx.Bucket([]byte(Meta))
-		if meta == nil {
-			return
-		}
-		id = bytes.Clone(meta.Get(journalIDKey))
-		if v := meta.Get(appliedKey); len(v) == 8 {
-			applied = binary.BigEndian.Uint64(v)
-		}
-	}
+	readMeta := func(btx *bolt.Tx) { id, applied = journalMeta(btx) }
 	dir := JournalDir(path)
 	if b.readOnly {
 		err := b.db.View(func(btx *bolt.Tx) error {
@@ -387,6 +378,20 @@ func (b *Bolt) write(ctx context.Context, fn func(Tx) error) (rec *record, read 
 	return rec, head, nil
 }
 
+// journalMeta reads the file's journal id and the sequence number of the
+// last record applied to it (nil and 0 when it has none).
+func journalMeta(btx *bolt.Tx) (id []byte, applied uint64) {
+	meta := btx.Bucket([]byte(Meta))
+	if meta == nil {
+		return nil, 0
+	}
+	id = bytes.Clone(meta.Get(journalIDKey))
+	if v := meta.Get(appliedKey); len(v) == 8 {
+		applied = binary.BigEndian.Uint64(v)
+	}
+	return id, applied
+}
+
 // PeekMeta returns the value of key in the Meta bucket of the database at
 // path, its unapplied journal included, or nil. Nothing is applied,
 // migrated or written: the file is opened read-only and the journal only
@@ -401,11 +406,9 @@ func PeekMeta(path string, key []byte) ([]byte, error) {
 	var applied uint64
 	err = db.View(func(btx *bolt.Tx) error {
 		if meta := btx.Bucket([]byte(Meta)); meta != nil {
-			v, id = bytes.Clone(meta.Get(key)), bytes.Clone(meta.Get(journalIDKey))
-			if a := meta.Get(appliedKey); len(a) == 8 {
-				applied = binary.BigEndian.Uint64(a)
-			}
+			v = bytes.Clone(meta.Get(key))
 		}
+		id, applied = journalMeta(btx)
 		return nil
 	})
 	if cerr := db.Close(); err == nil {
