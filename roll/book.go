@@ -137,6 +137,11 @@ type accessRecord struct {
 	CommunityID string    `json:"community_id"`
 	OwnerID     string    `json:"owner_id"`
 	Reason      string    `json:"reason"`
+	// An area correction's (AreaCorrectionAction).
+	UnitID   string `json:"unit_id,omitempty"`
+	Before   *Areas `json:"before,omitempty"`
+	After    *Areas `json:"after,omitempty"`
+	Document string `json:"document_sha256,omitempty"`
 }
 
 var communityIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
@@ -397,19 +402,23 @@ func storeBatch(tx store.Tx, communityID string, batch *Batch, index map[string]
 			return res, err
 		}
 	}
-	units, err := loadUnits(tx, communityID)
-	if err != nil {
-		return res, err
-	}
-	f, err := ComputeFigures(units)
-	if err != nil {
-		return res, err
-	}
-	c := cr.community()
-	c.Figures = f
 	res.Units = len(batch.Units)
-	res.Figures = f
-	return res, store.PutJSON(tx, store.Communities, []byte(communityID), toCommunityRecord(c))
+	res.Figures, err = refreshFigures(tx, cr)
+	return res, err
+}
+
+// refreshFigures computes the figures of the community of record cr from
+// its units and stores them with it.
+func refreshFigures(tx store.Tx, cr communityRecord) (Figures, error) {
+	c := cr.community()
+	units, err := loadUnits(tx, c.ID)
+	if err != nil {
+		return Figures{}, err
+	}
+	if c.Figures, err = ComputeFigures(units); err != nil {
+		return Figures{}, err
+	}
+	return c.Figures, store.PutJSON(tx, store.Communities, []byte(c.ID), toCommunityRecord(c))
 }
 
 // keepLegacyOwners gives an owner of the batch the owner id on record where
@@ -869,11 +878,18 @@ func ownerNamed(tx store.Tx, communityID string, ids []string, name string) (r o
 
 // appendAccess records a sensitive read in the access log.
 func appendAccess(tx store.Tx, r accessRecord) error {
+	_, err := appendAccessSeq(tx, r)
+	return err
+}
+
+// appendAccessSeq is appendAccess that returns the record's sequence
+// number.
+func appendAccessSeq(tx store.Tx, r accessRecord) (uint64, error) {
 	seq, err := tx.NextSequence(store.AccessLog)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return store.PutJSON(tx, store.AccessLog, store.Seq(seq), r)
+	return seq, store.PutJSON(tx, store.AccessLog, store.Seq(seq), r)
 }
 
 // RevealPhone returns an owner's full phone number and records, in the same
@@ -962,6 +978,11 @@ type AccessEntry struct {
 	CommunityID string
 	OwnerID     string
 	Reason      string
+	// An area correction's: the unit, its areas before and after, and the
+	// SHA-256 of the document on file ("" if none was given).
+	UnitID        string
+	Before, After Areas
+	Document      string
 }
 
 // PhoneReveals returns the recorded phone reveals of a community's owners
@@ -1077,8 +1098,15 @@ func scanAccessLog(tx store.Tx, after uint64, fn func(AccessEntry) bool) error {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return false, err
 		}
-		return fn(AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason}), nil
+		e := AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
+			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document}
+		if r.Before != nil {
+			e.Before = *r.Before
+		}
+		if r.After != nil {
+			e.After = *r.After
+		}
+		return fn(e), nil
 	})
 }
 

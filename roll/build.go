@@ -203,38 +203,12 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			add(i, -1, "kind", ErrInvalid, "类型须为 个人、未售 或 已售未交付", "kind %q is not PERSON, DEVELOPER_UNSOLD or SOLD_UNDELIVERED", in.Kind)
 			okUnit = false
 		}
-		for _, f := range []struct {
-			name string
-			in   string
-			out  **tally.Area
-		}{
-			{"registered_area_m2", in.Registered, &u.Registered},
-			{"surveyed_area_m2", in.Surveyed, &u.Surveyed},
-			{"contract_area_m2", in.Contract, &u.Contract},
-		} {
-			s := strings.TrimSpace(f.in)
-			if s == "" {
-				continue
-			}
-			a, err := tally.ParseArea(s)
-			switch {
-			case err != nil:
-				add(i, -1, f.name, ErrBadArea, "面积须为平方米数，最多两位小数，不带单位和千位分隔符（如 89.50）", "area %q is not a decimal number of m² with at most two decimals", s)
-				okUnit = false
-			case a <= 0:
-				add(i, -1, f.name, ErrBadArea, "面积须大于零", "area %q must be greater than zero", s)
-				okUnit = false
-			case a > maxUnitArea && !onRoll:
-				add(i, -1, f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
-				okUnit = false
-			default:
-				*f.out = &a
-			}
-		}
-		if strings.TrimSpace(in.Registered) == "" && strings.TrimSpace(in.Surveyed) == "" && strings.TrimSpace(in.Contract) == "" {
-			add(i, -1, "registered_area_m2", ErrBadArea, "没有面积：请填写登记面积、实测面积或合同面积", "no area: give the registered, surveyed or contract area")
-			okUnit = false
-		}
+		areas, ok := parseAreas(AreasInput{Registered: in.Registered, Surveyed: in.Surveyed, Contract: in.Contract}, onRoll,
+			func(field string, err error, zh, format string, args ...any) {
+				add(i, -1, field, err, zh, format, args...)
+			})
+		u.Registered, u.Surveyed, u.Contract = areas.Registered, areas.Surveyed, areas.Contract
+		okUnit = okUnit && ok
 
 		switch {
 		case u.Kind.Developer() && len(in.Owners) > 0:
@@ -380,6 +354,70 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		slices.Sort(o.Units)
 	}
 	return b, nil
+}
+
+// AreasInput is a unit's three areas as given: m² with at most two
+// decimals, empty for none.
+type AreasInput struct {
+	Registered, Surveyed, Contract string
+}
+
+// Areas are a unit's three areas; nil is none.
+type Areas struct {
+	Registered *tally.Area `json:"registered,omitempty"`
+	Surveyed   *tally.Area `json:"surveyed,omitempty"`
+	Contract   *tally.Area `json:"contract,omitempty"`
+}
+
+// Effective is the area that counts: registered, else surveyed, else
+// contract (DESIGN §2).
+func (a Areas) Effective() tally.Area {
+	return Unit{Registered: a.Registered, Surveyed: a.Surveyed, Contract: a.Contract}.Area()
+}
+
+func (a Areas) equal(b Areas) bool {
+	same := func(x, y *tally.Area) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return same(a.Registered, b.Registered) && same(a.Surveyed, b.Surveyed) && same(a.Contract, b.Contract)
+}
+
+// parseAreas reads a unit's areas, telling add of each problem; ok is
+// false if there was one. onRoll says they were taken when the unit was
+// imported, under the rules of that time (no upper bound).
+func parseAreas(in AreasInput, onRoll bool, add func(field string, err error, zh, format string, args ...any)) (a Areas, ok bool) {
+	ok = true
+	for _, f := range []struct {
+		name string
+		in   string
+		out  **tally.Area
+	}{
+		{"registered_area_m2", in.Registered, &a.Registered},
+		{"surveyed_area_m2", in.Surveyed, &a.Surveyed},
+		{"contract_area_m2", in.Contract, &a.Contract},
+	} {
+		s := strings.TrimSpace(f.in)
+		if s == "" {
+			continue
+		}
+		v, err := tally.ParseArea(s)
+		switch {
+		case err != nil:
+			add(f.name, ErrBadArea, "面积须为平方米数，最多两位小数，不带单位和千位分隔符（如 89.50）", "area %q is not a decimal number of m² with at most two decimals", s)
+			ok = false
+		case v <= 0:
+			add(f.name, ErrBadArea, "面积须大于零", "area %q must be greater than zero", s)
+			ok = false
+		case v > maxUnitArea && !onRoll:
+			add(f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
+			ok = false
+		default:
+			*f.out = &v
+		}
+	}
+	if strings.TrimSpace(in.Registered) == "" && strings.TrimSpace(in.Surveyed) == "" && strings.TrimSpace(in.Contract) == "" {
+		add("registered_area_m2", ErrBadArea, "没有面积：请填写登记面积、实测面积或合同面积", "no area: give the registered, surveyed or contract area")
+		ok = false
+	}
+	return a, ok
 }
 
 // UnitSpelling is the form in which the spellings of one unit id agree:

@@ -141,6 +141,7 @@ var (
 	ErrCommunityNotFound = errors.New("roll: community not found")
 	ErrCommunityExists   = errors.New("roll: community already exists")
 	ErrOwnerNotFound     = errors.New("roll: owner not found")
+	ErrUnitNotFound      = errors.New("roll: unit not found")
 	ErrKeyNotFound       = errors.New("roll: key not found")
 	ErrKeyRevoked        = errors.New("roll: key already revoked")
 	ErrKeyInUse          = errors.New("roll: public key already registered")

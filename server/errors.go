@@ -45,6 +45,7 @@ var errorTable = []errorMapping{
 	{roll.ErrCommunityNotFound, codes.NotFound, "COMMUNITY_NOT_FOUND", "小区不存在"},
 	{roll.ErrCommunityExists, codes.AlreadyExists, "COMMUNITY_EXISTS", "小区编号已存在"},
 	{roll.ErrOwnerNotFound, codes.NotFound, "OWNER_NOT_FOUND", "业主不存在"},
+	{roll.ErrUnitNotFound, codes.NotFound, "UNIT_NOT_FOUND", "房屋不在本小区名册上"},
 	{roll.ErrKeyNotFound, codes.NotFound, "KEY_NOT_FOUND", "签名密钥不存在"},
 	{roll.ErrKeyRevoked, codes.FailedPrecondition, "KEY_REVOKED", "签名密钥已吊销"},
 	{roll.ErrKeyInUse, codes.AlreadyExists, "KEY_IN_USE", "该公钥已登记，不能重复使用"},

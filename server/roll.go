@@ -189,6 +189,41 @@ func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (
 	return resp, nil
 }
 
+func (s *rollService) CorrectUnitAreas(ctx context.Context, req *ov.CorrectUnitAreasRequest) (*ov.CorrectUnitAreasResponse, error) {
+	tok := tokenFrom(ctx)
+	in := roll.AreasInput{Registered: req.GetRegisteredAreaM2(), Surveyed: req.GetSurveyedAreaM2(), Contract: req.GetContractAreaM2()}
+	e, f, err := s.book.CorrectAreas(ctx, req.GetCommunityId(), req.GetUnitId(), in, actorOf(tok), req.GetReason(), req.GetDocumentSha256())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "unit areas corrected", "community", req.GetCommunityId(), "unit", req.GetUnitId(),
+		"before_m2", e.Before.Effective().String(), "after_m2", e.After.Effective().String(), "token", tok.ID)
+	return &ov.CorrectUnitAreasResponse{Correction: areaCorrectionProto(e), Figures: figuresProto(f)}, nil
+}
+
+func (s *rollService) ListAreaCorrections(ctx context.Context, req *ov.ListAreaCorrectionsRequest) (*ov.ListAreaCorrectionsResponse, error) {
+	entries, next, err := accessPage(pageList("ListAreaCorrections", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+		return s.book.AreaCorrections(ctx, req.GetCommunityId(), after, n)
+	})
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListAreaCorrectionsResponse{NextPageToken: next}
+	for _, e := range entries {
+		resp.Corrections = append(resp.Corrections, areaCorrectionProto(e))
+	}
+	return resp, nil
+}
+
+func areaCorrectionProto(e roll.AccessEntry) *ov.AreaCorrection {
+	areas := func(a roll.Areas) *ov.UnitAreas {
+		return &ov.UnitAreas{RegisteredAreaM2: areaString(a.Registered), SurveyedAreaM2: areaString(a.Surveyed),
+			ContractAreaM2: areaString(a.Contract), EffectiveAreaM2: a.Effective().String()}
+	}
+	return &ov.AreaCorrection{UnitId: e.UnitID, Before: areas(e.Before), After: areas(e.After), Reason: e.Reason, DocumentSha256: e.Document,
+		TokenId: e.TokenID, TokenLabel: e.Label, CorrectionTime: timestamppb.New(e.Time)}
+}
+
 func (s *rollService) GetRollFigures(ctx context.Context, req *ov.GetRollFiguresRequest) (*ov.RollFigures, error) {
 	c, err := s.book.Community(ctx, req.GetCommunityId())
 	if err != nil {

@@ -75,7 +75,8 @@ const (
 	// entry.
 	LogKeys Bucket = "log_keys"
 	// AccessLog maps a big-endian sequence number to a record of a
-	// sensitive read (such as a phone number reveal).
+	// sensitive read (such as a phone number reveal) or of a correction of
+	// a unit's areas.
 	AccessLog Bucket = "access_log"
 	// RevealIndex holds a key for each owner whose phone number a token
 	// revealed on a day, China time: Key(token id, "YYYYMMDD", community

@@ -1091,6 +1091,446 @@ func (x *ImportUnitsResponse) GetFigures() *RollFigures {
 	return nil
 }
 
+type CorrectUnitAreasRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The areas as they should now be, m² with up to two decimals; an empty
+	// one is none (one on record is removed). At least one.
+	RegisteredAreaM2 string `protobuf:"bytes,3,opt,name=registered_area_m2,json=registeredAreaM2,proto3" json:"registered_area_m2,omitempty"`
+	SurveyedAreaM2   string `protobuf:"bytes,4,opt,name=surveyed_area_m2,json=surveyedAreaM2,proto3" json:"surveyed_area_m2,omitempty"`
+	ContractAreaM2   string `protobuf:"bytes,5,opt,name=contract_area_m2,json=contractAreaM2,proto3" json:"contract_area_m2,omitempty"`
+	// Why, e.g. "登记面积录入错误". Required (1 to 200 characters, no phone or
+	// identity numbers); it is recorded.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// SHA-256 (64 lowercase hex digits) of the document on file that gives
+	// the area (the property certificate, the survey report); optional.
+	DocumentSha256 string `protobuf:"bytes,7,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CorrectUnitAreasRequest) Reset() {
+	*x = CorrectUnitAreasRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectUnitAreasRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectUnitAreasRequest) ProtoMessage() {}
+
+func (x *CorrectUnitAreasRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectUnitAreasRequest.ProtoReflect.Descriptor instead.
+func (*CorrectUnitAreasRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CorrectUnitAreasRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *CorrectUnitAreasRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *CorrectUnitAreasRequest) GetRegisteredAreaM2() string {
+	if x != nil {
+		return x.RegisteredAreaM2
+	}
+	return ""
+}
+
+func (x *CorrectUnitAreasRequest) GetSurveyedAreaM2() string {
+	if x != nil {
+		return x.SurveyedAreaM2
+	}
+	return ""
+}
+
+func (x *CorrectUnitAreasRequest) GetContractAreaM2() string {
+	if x != nil {
+		return x.ContractAreaM2
+	}
+	return ""
+}
+
+func (x *CorrectUnitAreasRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CorrectUnitAreasRequest) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+type CorrectUnitAreasResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Correction *AreaCorrection        `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	// The roll's figures after the correction.
+	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectUnitAreasResponse) Reset() {
+	*x = CorrectUnitAreasResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectUnitAreasResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectUnitAreasResponse) ProtoMessage() {}
+
+func (x *CorrectUnitAreasResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectUnitAreasResponse.ProtoReflect.Descriptor instead.
+func (*CorrectUnitAreasResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CorrectUnitAreasResponse) GetCorrection() *AreaCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+func (x *CorrectUnitAreasResponse) GetFigures() *RollFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+// UnitAreas are a unit's areas at one time.
+type UnitAreas struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	RegisteredAreaM2 string                 `protobuf:"bytes,1,opt,name=registered_area_m2,json=registeredAreaM2,proto3" json:"registered_area_m2,omitempty"`
+	SurveyedAreaM2   string                 `protobuf:"bytes,2,opt,name=surveyed_area_m2,json=surveyedAreaM2,proto3" json:"surveyed_area_m2,omitempty"`
+	ContractAreaM2   string                 `protobuf:"bytes,3,opt,name=contract_area_m2,json=contractAreaM2,proto3" json:"contract_area_m2,omitempty"`
+	// The area that counts: registered, else surveyed, else contract.
+	EffectiveAreaM2 string `protobuf:"bytes,4,opt,name=effective_area_m2,json=effectiveAreaM2,proto3" json:"effective_area_m2,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UnitAreas) Reset() {
+	*x = UnitAreas{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitAreas) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitAreas) ProtoMessage() {}
+
+func (x *UnitAreas) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitAreas.ProtoReflect.Descriptor instead.
+func (*UnitAreas) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UnitAreas) GetRegisteredAreaM2() string {
+	if x != nil {
+		return x.RegisteredAreaM2
+	}
+	return ""
+}
+
+func (x *UnitAreas) GetSurveyedAreaM2() string {
+	if x != nil {
+		return x.SurveyedAreaM2
+	}
+	return ""
+}
+
+func (x *UnitAreas) GetContractAreaM2() string {
+	if x != nil {
+		return x.ContractAreaM2
+	}
+	return ""
+}
+
+func (x *UnitAreas) GetEffectiveAreaM2() string {
+	if x != nil {
+		return x.EffectiveAreaM2
+	}
+	return ""
+}
+
+// AreaCorrection is one recorded correction of a unit's areas.
+type AreaCorrection struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	UnitId         string                 `protobuf:"bytes,1,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	Before         *UnitAreas             `protobuf:"bytes,2,opt,name=before,proto3" json:"before,omitempty"`
+	After          *UnitAreas             `protobuf:"bytes,3,opt,name=after,proto3" json:"after,omitempty"`
+	Reason         string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	DocumentSha256 string                 `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	// The token that made it and its label (who holds it).
+	TokenId        string                 `protobuf:"bytes,6,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	TokenLabel     string                 `protobuf:"bytes,7,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
+	CorrectionTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=correction_time,json=correctionTime,proto3" json:"correction_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AreaCorrection) Reset() {
+	*x = AreaCorrection{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AreaCorrection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AreaCorrection) ProtoMessage() {}
+
+func (x *AreaCorrection) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AreaCorrection.ProtoReflect.Descriptor instead.
+func (*AreaCorrection) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AreaCorrection) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *AreaCorrection) GetBefore() *UnitAreas {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+func (x *AreaCorrection) GetAfter() *UnitAreas {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+func (x *AreaCorrection) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AreaCorrection) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+func (x *AreaCorrection) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *AreaCorrection) GetTokenLabel() string {
+	if x != nil {
+		return x.TokenLabel
+	}
+	return ""
+}
+
+func (x *AreaCorrection) GetCorrectionTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CorrectionTime
+	}
+	return nil
+}
+
+type ListAreaCorrectionsRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// At most this many (default 100, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page of the same request (the same
+	// path and filters), or none for the first page. A token the server did
+	// not return for this list is refused (INVALID_ARGUMENT), as is any token
+	// after an upgrade from a version that wrote them otherwise.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAreaCorrectionsRequest) Reset() {
+	*x = ListAreaCorrectionsRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAreaCorrectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAreaCorrectionsRequest) ProtoMessage() {}
+
+func (x *ListAreaCorrectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAreaCorrectionsRequest.ProtoReflect.Descriptor instead.
+func (*ListAreaCorrectionsRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListAreaCorrectionsRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListAreaCorrectionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAreaCorrectionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListAreaCorrectionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Corrections   []*AreaCorrection      `protobuf:"bytes,1,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAreaCorrectionsResponse) Reset() {
+	*x = ListAreaCorrectionsResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAreaCorrectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAreaCorrectionsResponse) ProtoMessage() {}
+
+func (x *ListAreaCorrectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAreaCorrectionsResponse.ProtoReflect.Descriptor instead.
+func (*ListAreaCorrectionsResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListAreaCorrectionsResponse) GetCorrections() []*AreaCorrection {
+	if x != nil {
+		return x.Corrections
+	}
+	return nil
+}
+
+func (x *ListAreaCorrectionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type ListUnitsRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1109,7 +1549,7 @@ type ListUnitsRequest struct {
 
 func (x *ListUnitsRequest) Reset() {
 	*x = ListUnitsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1561,7 @@ func (x *ListUnitsRequest) String() string {
 func (*ListUnitsRequest) ProtoMessage() {}
 
 func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1574,7 @@ func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{13}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListUnitsRequest) GetCommunityId() string {
@@ -1178,7 +1618,7 @@ type ListUnitsResponse struct {
 
 func (x *ListUnitsResponse) Reset() {
 	*x = ListUnitsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +1630,7 @@ func (x *ListUnitsResponse) String() string {
 func (*ListUnitsResponse) ProtoMessage() {}
 
 func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +1643,7 @@ func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUnitsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{14}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListUnitsResponse) GetUnits() []*Unit {
@@ -1236,7 +1676,7 @@ type GetRollFiguresRequest struct {
 
 func (x *GetRollFiguresRequest) Reset() {
 	*x = GetRollFiguresRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1688,7 @@ func (x *GetRollFiguresRequest) String() string {
 func (*GetRollFiguresRequest) ProtoMessage() {}
 
 func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1701,7 @@ func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollFiguresRequest.ProtoReflect.Descriptor instead.
 func (*GetRollFiguresRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{15}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetRollFiguresRequest) GetCommunityId() string {
@@ -1287,7 +1727,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1739,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1752,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListOwnersRequest) GetCommunityId() string {
@@ -1350,7 +1790,7 @@ type FindOwnerRequest struct {
 
 func (x *FindOwnerRequest) Reset() {
 	*x = FindOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1802,7 @@ func (x *FindOwnerRequest) String() string {
 func (*FindOwnerRequest) ProtoMessage() {}
 
 func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1815,7 @@ func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
 func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FindOwnerRequest) GetCommunityId() string {
@@ -1412,7 +1852,7 @@ type FindOwnerResponse struct {
 
 func (x *FindOwnerResponse) Reset() {
 	*x = FindOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +1864,7 @@ func (x *FindOwnerResponse) String() string {
 func (*FindOwnerResponse) ProtoMessage() {}
 
 func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +1877,7 @@ func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
 func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FindOwnerResponse) GetOwnerId() string {
@@ -1471,7 +1911,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1923,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1936,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -1525,7 +1965,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1537,7 +1977,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1550,7 +1990,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -1583,7 +2023,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1595,7 +2035,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1608,7 +2048,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -1634,7 +2074,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1646,7 +2086,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1659,7 +2099,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -1698,7 +2138,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +2150,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +2163,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -1771,7 +2211,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +2223,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +2236,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -1829,7 +2269,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +2281,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +2294,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -1896,7 +2336,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2348,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2361,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -1969,7 +2409,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1981,7 +2421,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1994,7 +2434,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -2033,7 +2473,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2045,7 +2485,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2058,7 +2498,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -2135,7 +2575,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +2587,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +2600,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -2197,7 +2637,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2649,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2662,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -2265,7 +2705,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2717,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2730,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -2331,7 +2771,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2343,7 +2783,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2356,7 +2796,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -2382,7 +2822,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2834,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2847,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -2496,7 +2936,43 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x0eimported_units\x18\x01 \x01(\x05R\rimportedUnits\x12\x1d\n" +
 	"\n" +
 	"new_owners\x18\x02 \x01(\x05R\tnewOwners\x123\n" +
-	"\afigures\x18\x03 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\x8d\x01\n" +
+	"\afigures\x18\x03 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\x98\x02\n" +
+	"\x17CorrectUnitAreasRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12,\n" +
+	"\x12registered_area_m2\x18\x03 \x01(\tR\x10registeredAreaM2\x12(\n" +
+	"\x10surveyed_area_m2\x18\x04 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
+	"\x10contract_area_m2\x18\x05 \x01(\tR\x0econtractAreaM2\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12'\n" +
+	"\x0fdocument_sha256\x18\a \x01(\tR\x0edocumentSha256\"\x8d\x01\n" +
+	"\x18CorrectUnitAreasResponse\x12<\n" +
+	"\n" +
+	"correction\x18\x01 \x01(\v2\x1c.ownervote.v1.AreaCorrectionR\n" +
+	"correction\x123\n" +
+	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb9\x01\n" +
+	"\tUnitAreas\x12,\n" +
+	"\x12registered_area_m2\x18\x01 \x01(\tR\x10registeredAreaM2\x12(\n" +
+	"\x10surveyed_area_m2\x18\x02 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
+	"\x10contract_area_m2\x18\x03 \x01(\tR\x0econtractAreaM2\x12*\n" +
+	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xcb\x02\n" +
+	"\x0eAreaCorrection\x12\x17\n" +
+	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12/\n" +
+	"\x06before\x18\x02 \x01(\v2\x17.ownervote.v1.UnitAreasR\x06before\x12-\n" +
+	"\x05after\x18\x03 \x01(\v2\x17.ownervote.v1.UnitAreasR\x05after\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12'\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\x12\x19\n" +
+	"\btoken_id\x18\x06 \x01(\tR\atokenId\x12\x1f\n" +
+	"\vtoken_label\x18\a \x01(\tR\n" +
+	"tokenLabel\x12C\n" +
+	"\x0fcorrection_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0ecorrectionTime\"{\n" +
+	"\x1aListAreaCorrectionsRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x85\x01\n" +
+	"\x1bListAreaCorrectionsResponse\x12>\n" +
+	"\vcorrections\x18\x01 \x03(\v2\x1c.ownervote.v1.AreaCorrectionR\vcorrections\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n" +
 	"\x10ListUnitsRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1a\n" +
 	"\bbuilding\x18\x02 \x01(\tR\bbuilding\x12\x1b\n" +
@@ -2606,14 +3082,15 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\x9b\n" +
-	"\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xea\v\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
 	"\x0fListCommunities\x12$.ownervote.v1.ListCommunitiesRequest\x1a%.ownervote.v1.ListCommunitiesResponse\x12R\n" +
 	"\vImportUnits\x12 .ownervote.v1.ImportUnitsRequest\x1a!.ownervote.v1.ImportUnitsResponse\x12L\n" +
-	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12P\n" +
+	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12a\n" +
+	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12j\n" +
+	"\x13ListAreaCorrections\x12(.ownervote.v1.ListAreaCorrectionsRequest\x1a).ownervote.v1.ListAreaCorrectionsResponse\x12P\n" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
 	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12L\n" +
@@ -2639,7 +3116,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
 	(KeyStatus)(0),                      // 1: ownervote.v1.KeyStatus
@@ -2656,31 +3133,37 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*OwnerInput)(nil),                  // 12: ownervote.v1.OwnerInput
 	(*ImportUnitsRequest)(nil),          // 13: ownervote.v1.ImportUnitsRequest
 	(*ImportUnitsResponse)(nil),         // 14: ownervote.v1.ImportUnitsResponse
-	(*ListUnitsRequest)(nil),            // 15: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),           // 16: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),       // 17: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),           // 18: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),            // 19: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),           // 20: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),          // 21: ownervote.v1.ListOwnersResponse
-	(*RevealOwnerPhoneRequest)(nil),     // 22: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),    // 23: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),     // 24: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                 // 25: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),    // 26: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),  // 27: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),               // 28: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil), // 29: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                    // 30: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),     // 31: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),       // 32: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),       // 33: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),        // 34: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),       // 35: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
+	(*CorrectUnitAreasRequest)(nil),     // 15: ownervote.v1.CorrectUnitAreasRequest
+	(*CorrectUnitAreasResponse)(nil),    // 16: ownervote.v1.CorrectUnitAreasResponse
+	(*UnitAreas)(nil),                   // 17: ownervote.v1.UnitAreas
+	(*AreaCorrection)(nil),              // 18: ownervote.v1.AreaCorrection
+	(*ListAreaCorrectionsRequest)(nil),  // 19: ownervote.v1.ListAreaCorrectionsRequest
+	(*ListAreaCorrectionsResponse)(nil), // 20: ownervote.v1.ListAreaCorrectionsResponse
+	(*ListUnitsRequest)(nil),            // 21: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),           // 22: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),       // 23: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),           // 24: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),            // 25: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),           // 26: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),          // 27: ownervote.v1.ListOwnersResponse
+	(*RevealOwnerPhoneRequest)(nil),     // 28: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),    // 29: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),     // 30: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                 // 31: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),    // 32: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),  // 33: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),               // 34: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil), // 35: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                    // 36: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),     // 37: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),       // 38: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),       // 39: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),        // 40: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),       // 41: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),       // 42: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	36, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	42, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -2690,51 +3173,61 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	12, // 7: ownervote.v1.UnitInput.owners:type_name -> ownervote.v1.OwnerInput
 	11, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
 	3,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
-	4,  // 10: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	6,  // 11: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	36, // 12: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	25, // 13: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	36, // 14: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	28, // 15: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	1,  // 16: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	36, // 17: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	36, // 18: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	30, // 19: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	7,  // 20: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	8,  // 21: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	9,  // 22: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	13, // 23: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	15, // 24: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	17, // 25: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	18, // 26: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	19, // 27: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	22, // 28: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	24, // 29: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	27, // 30: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	31, // 31: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	32, // 32: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	33, // 33: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	34, // 34: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 35: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 36: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 37: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 38: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	16, // 39: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	3,  // 40: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	21, // 41: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	20, // 42: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	23, // 43: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	26, // 44: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	29, // 45: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	30, // 46: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	30, // 47: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	30, // 48: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	35, // 49: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	35, // [35:50] is the sub-list for method output_type
-	20, // [20:35] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	18, // 10: ownervote.v1.CorrectUnitAreasResponse.correction:type_name -> ownervote.v1.AreaCorrection
+	3,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
+	17, // 12: ownervote.v1.AreaCorrection.before:type_name -> ownervote.v1.UnitAreas
+	17, // 13: ownervote.v1.AreaCorrection.after:type_name -> ownervote.v1.UnitAreas
+	42, // 14: ownervote.v1.AreaCorrection.correction_time:type_name -> google.protobuf.Timestamp
+	18, // 15: ownervote.v1.ListAreaCorrectionsResponse.corrections:type_name -> ownervote.v1.AreaCorrection
+	4,  // 16: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	6,  // 17: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	42, // 18: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	31, // 19: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	42, // 20: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	34, // 21: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	1,  // 22: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	42, // 23: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	42, // 24: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	36, // 25: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	7,  // 26: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	8,  // 27: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	9,  // 28: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	13, // 29: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	21, // 30: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	15, // 31: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	19, // 32: ownervote.v1.RollService.ListAreaCorrections:input_type -> ownervote.v1.ListAreaCorrectionsRequest
+	23, // 33: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	24, // 34: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	25, // 35: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	28, // 36: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	30, // 37: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	33, // 38: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	37, // 39: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	38, // 40: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	39, // 41: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	40, // 42: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	2,  // 43: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	2,  // 44: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	10, // 45: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	14, // 46: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	22, // 47: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	16, // 48: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	20, // 49: ownervote.v1.RollService.ListAreaCorrections:output_type -> ownervote.v1.ListAreaCorrectionsResponse
+	3,  // 50: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	27, // 51: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	26, // 52: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	29, // 53: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	32, // 54: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	35, // 55: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	36, // 56: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	36, // 57: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	36, // 58: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	41, // 59: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	43, // [43:60] is the sub-list for method output_type
+	26, // [26:43] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -2748,7 +3241,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   34,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,8 @@ const (
 	RollService_ListCommunities_FullMethodName     = "/ownervote.v1.RollService/ListCommunities"
 	RollService_ImportUnits_FullMethodName         = "/ownervote.v1.RollService/ImportUnits"
 	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
+	RollService_CorrectUnitAreas_FullMethodName    = "/ownervote.v1.RollService/CorrectUnitAreas"
+	RollService_ListAreaCorrections_FullMethodName = "/ownervote.v1.RollService/ListAreaCorrections"
 	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
 	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
 	RollService_FindOwner_FullMethodName           = "/ownervote.v1.RollService/FindOwner"
@@ -54,6 +56,21 @@ type RollServiceClient interface {
 	ImportUnits(ctx context.Context, in *ImportUnitsRequest, opts ...grpc.CallOption) (*ImportUnitsResponse, error)
 	// ListUnits lists a community's units in unit-id order.
 	ListUnits(ctx context.Context, in *ListUnitsRequest, opts ...grpc.CallOption) (*ListUnitsResponse, error)
+	// CorrectUnitAreas corrects the areas of a unit on a community's roll: a
+	// figure mistyped at import, or a registered or surveyed area that came
+	// later. The request gives all three areas as they should now be (an
+	// empty one is none; at least one), why, and optionally the SHA-256 of
+	// the document on file. The roll's figures are updated at once. The
+	// frozen rolls of assemblies already published keep the areas they were
+	// published with; an assembly published later takes the corrected ones.
+	// Each correction is recorded with the token, the reason and both sets
+	// of areas (ListAreaCorrections). UNIT_NOT_FOUND for a unit not on the
+	// roll (ImportUnits adds units).
+	CorrectUnitAreas(ctx context.Context, in *CorrectUnitAreasRequest, opts ...grpc.CallOption) (*CorrectUnitAreasResponse, error)
+	// ListAreaCorrections lists a community's recorded area corrections,
+	// oldest first. For street admins, community staff, committee members and
+	// auditors.
+	ListAreaCorrections(ctx context.Context, in *ListAreaCorrectionsRequest, opts ...grpc.CallOption) (*ListAreaCorrectionsResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
 	GetRollFigures(ctx context.Context, in *GetRollFiguresRequest, opts ...grpc.CallOption) (*RollFigures, error)
 	// ListOwners lists a community's owners of record.
@@ -149,6 +166,26 @@ func (c *rollServiceClient) ListUnits(ctx context.Context, in *ListUnitsRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListUnitsResponse)
 	err := c.cc.Invoke(ctx, RollService_ListUnits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) CorrectUnitAreas(ctx context.Context, in *CorrectUnitAreasRequest, opts ...grpc.CallOption) (*CorrectUnitAreasResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CorrectUnitAreasResponse)
+	err := c.cc.Invoke(ctx, RollService_CorrectUnitAreas_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) ListAreaCorrections(ctx context.Context, in *ListAreaCorrectionsRequest, opts ...grpc.CallOption) (*ListAreaCorrectionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAreaCorrectionsResponse)
+	err := c.cc.Invoke(ctx, RollService_ListAreaCorrections_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +310,21 @@ type RollServiceServer interface {
 	ImportUnits(context.Context, *ImportUnitsRequest) (*ImportUnitsResponse, error)
 	// ListUnits lists a community's units in unit-id order.
 	ListUnits(context.Context, *ListUnitsRequest) (*ListUnitsResponse, error)
+	// CorrectUnitAreas corrects the areas of a unit on a community's roll: a
+	// figure mistyped at import, or a registered or surveyed area that came
+	// later. The request gives all three areas as they should now be (an
+	// empty one is none; at least one), why, and optionally the SHA-256 of
+	// the document on file. The roll's figures are updated at once. The
+	// frozen rolls of assemblies already published keep the areas they were
+	// published with; an assembly published later takes the corrected ones.
+	// Each correction is recorded with the token, the reason and both sets
+	// of areas (ListAreaCorrections). UNIT_NOT_FOUND for a unit not on the
+	// roll (ImportUnits adds units).
+	CorrectUnitAreas(context.Context, *CorrectUnitAreasRequest) (*CorrectUnitAreasResponse, error)
+	// ListAreaCorrections lists a community's recorded area corrections,
+	// oldest first. For street admins, community staff, committee members and
+	// auditors.
+	ListAreaCorrections(context.Context, *ListAreaCorrectionsRequest) (*ListAreaCorrectionsResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
 	GetRollFigures(context.Context, *GetRollFiguresRequest) (*RollFigures, error)
 	// ListOwners lists a community's owners of record.
@@ -338,6 +390,12 @@ func (UnimplementedRollServiceServer) ImportUnits(context.Context, *ImportUnitsR
 }
 func (UnimplementedRollServiceServer) ListUnits(context.Context, *ListUnitsRequest) (*ListUnitsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUnits not implemented")
+}
+func (UnimplementedRollServiceServer) CorrectUnitAreas(context.Context, *CorrectUnitAreasRequest) (*CorrectUnitAreasResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CorrectUnitAreas not implemented")
+}
+func (UnimplementedRollServiceServer) ListAreaCorrections(context.Context, *ListAreaCorrectionsRequest) (*ListAreaCorrectionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAreaCorrections not implemented")
 }
 func (UnimplementedRollServiceServer) GetRollFigures(context.Context, *GetRollFiguresRequest) (*RollFigures, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRollFigures not implemented")
@@ -476,6 +534,42 @@ func _RollService_ListUnits_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RollServiceServer).ListUnits(ctx, req.(*ListUnitsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_CorrectUnitAreas_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CorrectUnitAreasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).CorrectUnitAreas(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_CorrectUnitAreas_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).CorrectUnitAreas(ctx, req.(*CorrectUnitAreasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_ListAreaCorrections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAreaCorrectionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).ListAreaCorrections(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_ListAreaCorrections_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).ListAreaCorrections(ctx, req.(*ListAreaCorrectionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -686,6 +780,14 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUnits",
 			Handler:    _RollService_ListUnits_Handler,
+		},
+		{
+			MethodName: "CorrectUnitAreas",
+			Handler:    _RollService_CorrectUnitAreas_Handler,
+		},
+		{
+			MethodName: "ListAreaCorrections",
+			Handler:    _RollService_ListAreaCorrections_Handler,
 		},
 		{
 			MethodName: "GetRollFigures",

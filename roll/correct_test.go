@@ -1,0 +1,116 @@
+package roll_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ownervote/ownervote/l10n"
+	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/tally"
+)
+
+func TestCorrectAreas(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Import(ctx, "cm1", []roll.UnitInput{
+		person("1-1-101", "80.00", owner(1, "甲")),
+		{ID: "1-1-102", Contract: "90.00", Kind: roll.Person, Owners: []roll.OwnerInput{owner(2, "乙")}},
+		{ID: "1-1-103", Registered: "70.00", Kind: roll.DeveloperUnsold},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := roll.Actor{TokenID: "tok-s", Label: "社区 甲"}
+	total := func() tally.Figures {
+		t.Helper()
+		c, err := b.Community(ctx, "cm1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Figures.Total
+	}
+	area := func(s string) *tally.Area {
+		a, err := tally.ParseArea(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &a
+	}
+	if got := total(); got.Area != 24000 || got.Head != 3 {
+		t.Fatalf("figures before: %+v", got)
+	}
+
+	doc := strings.Repeat("ab", 32)
+	e, f, err := b.CorrectAreas(ctx, "cm1", "1-1-101", roll.AreasInput{Registered: "85.50"}, staff, "登记面积录入错误", doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *e.Before.Registered != *area("80.00") || *e.After.Registered != *area("85.50") || e.After.Surveyed != nil || e.UnitID != "1-1-101" ||
+		e.Reason != "登记面积录入错误" || e.Document != doc || e.TokenID != "tok-s" || e.Label != "社区 甲" || e.Seq == 0 {
+		t.Errorf("correction = %+v", e)
+	}
+	if f.Total.Area != 24550 || f.Total.Head != 3 || total() != f.Total {
+		t.Errorf("figures after the correction: %+v returned, %+v stored; want 245.50 m², 3", f.Total, total())
+	}
+	// A registered area that came later counts before the contract's,
+	// which stays on record.
+	e2, f, err := b.CorrectAreas(ctx, "cm1", "1-1-102", roll.AreasInput{Registered: "88.00", Contract: " 90.00 "}, staff, "取得不动产登记", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2.After.Effective() != 8800 || e2.Before.Effective() != 9000 || *e2.After.Contract != 9000 || f.Total.Area != 24350 {
+		t.Errorf("second correction %+v, total %v", e2, f.Total.Area)
+	}
+	units, err := b.Units(ctx, "cm1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if units[0].Area() != 8550 || units[1].Area() != 8800 || units[2].Area() != 7000 {
+		t.Errorf("units' areas now %v, %v, %v", units[0].Area(), units[1].Area(), units[2].Area())
+	}
+
+	for _, tc := range []struct {
+		name, community, unit string
+		in                    roll.AreasInput
+		reason, doc           string
+		want                  error
+		says                  string
+	}{
+		{"a unit not on the roll", "cm1", "1-1-109", roll.AreasInput{Registered: "80.00"}, "录入错误", "", roll.ErrUnitNotFound, "不在本小区名册上"},
+		{"another community", "cm9", "1-1-101", roll.AreasInput{Registered: "80.00"}, "录入错误", "", roll.ErrCommunityNotFound, ""},
+		{"no area", "cm1", "1-1-101", roll.AreasInput{}, "录入错误", "", roll.ErrBadArea, "没有面积"},
+		{"an area that is no number", "cm1", "1-1-101", roll.AreasInput{Registered: "85,50"}, "录入错误", "", roll.ErrBadArea, "最多两位小数"},
+		{"an area past any unit's", "cm1", "1-1-101", roll.AreasInput{Surveyed: "855000"}, "录入错误", "", roll.ErrBadArea, "检查小数点"},
+		{"no reason", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, " ", "", roll.ErrInvalid, "更正面积的理由"},
+		{"a phone number in the reason", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "业主13812345678来电", "", roll.ErrInvalid, ""},
+		{"a bad document hash", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "录入错误", "ABCD", roll.ErrInvalid, "SHA-256"},
+		{"the areas it has", "cm1", "1-1-101", roll.AreasInput{Registered: "85.5"}, "录入错误", "", roll.ErrInvalid, "无需更正"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := b.CorrectAreas(ctx, tc.community, tc.unit, tc.in, staff, tc.reason, tc.doc)
+			if !errors.Is(err, tc.want) || !strings.Contains(l10n.Of(err), tc.says) {
+				t.Errorf("CorrectAreas = %v (%s), want %v saying %q", err, l10n.Of(err), tc.want, tc.says)
+			}
+			if got := total(); got.Area != 24350 {
+				t.Errorf("figures changed by a refused correction: %+v", got)
+			}
+		})
+	}
+
+	list, next, err := b.AreaCorrections(ctx, "cm1", 0, 10)
+	if err != nil || next != 0 || len(list) != 2 || list[0].UnitID != "1-1-101" || list[1].UnitID != "1-1-102" ||
+		list[1].Before.Effective() != 9000 || list[1].After.Effective() != 8800 || list[0].Document != doc {
+		t.Fatalf("AreaCorrections = %+v, %d, %v; want the two corrections, oldest first, as made", list, next, err)
+	}
+	if page, next, err := b.AreaCorrections(ctx, "cm1", 0, 1); err != nil || len(page) != 1 || next != list[0].Seq {
+		t.Errorf("first page of one: %d corrections, next %d, %v", len(page), next, err)
+	}
+	if reveals, _, err := b.PhoneReveals(ctx, "cm1", 0, 10); err != nil || len(reveals) != 0 {
+		t.Errorf("PhoneReveals lists %d entries (%v), want none: corrections are not reveals", len(reveals), err)
+	}
+}
