@@ -55,6 +55,12 @@ var columns = []struct {
 // kind, say.)
 var ignoredColumns = map[string]bool{"序号": true, "no.": true, "备注": true, "remark": true, "remarks": true}
 
+// unsourcedArea are headers of an area column that do not say which of
+// the three areas it holds (a gross floor area, 建筑面积, is found in the
+// register, a survey and a sale contract alike): refused with what to
+// name it instead.
+var unsourcedArea = map[string]bool{"面积": true, "建筑面积": true, "房屋面积": true, "套内面积": true, "套内建筑面积": true, "产权面积": true, "area": true, "area_m2": true}
+
 var kindNames = map[string]Kind{
 	"": Person, "PERSON": Person, "个人": Person, "业主": Person,
 	"DEVELOPER_UNSOLD": DeveloperUnsold, "未售": DeveloperUnsold,
@@ -394,7 +400,14 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 				}
 			}
 		}
-		if !found && !ignoredColumns[strings.ToLower(h)] {
+		switch {
+		case found || ignoredColumns[strings.ToLower(h)]:
+		case unsourcedArea[strings.ToLower(h)]:
+			// Which area counts depends on where it comes from (DESIGN §2):
+			// the column must say.
+			add(1, h, "「"+h+"」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列，测绘实测的填「实测面积」列，购房合同记载的填「合同面积」列",
+				"column %q is not an area column a roster takes: votes count the exclusive part's area, and the column's name must say what it rests on - the property register's in registered_area_m2 (登记面积), a survey's in surveyed_area_m2 (实测面积), the sale contract's in contract_area_m2 (合同面积)", ErrInvalid, h)
+		default:
 			add(1, h, "不认识的列「"+h+"」：可用的列为 房号、登记面积、实测面积、合同面积、类型、业主姓名、身份证号、联系电话、代表（序号、备注不读）", "unknown column %q", ErrInvalid, h)
 		}
 	}

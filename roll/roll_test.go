@@ -329,8 +329,22 @@ func TestParseFileHeaderProblems(t *testing.T) {
 	if err != nil || len(r.Units) != 1 || r.Units[0].ID != "1-1-101" {
 		t.Errorf("a roster with 序号 and 备注: %+v, %v; want its one unit", r, err)
 	}
-	if _, err := roll.CheckFile("r.csv", strings.NewReader("房号,登记面积,建筑面积,业主姓名,身份证号\n1-1-101,80.00,95.00,甲,110101199003071233\n")); err == nil || !strings.Contains(err.Error(), `unknown column "建筑面积"`) {
+	if _, err := roll.CheckFile("r.csv", strings.NewReader("房号,登记面积,建筑面积,业主姓名,身份证号\n1-1-101,80.00,95.00,甲,110101199003071233\n")); err == nil || !strings.Contains(err.Error(), `"建筑面积" is not an area column`) {
 		t.Errorf("a roster with 建筑面积 (not the exclusive area): %v, want the column refused", err)
+	}
+	// An area column that does not say what it rests on is refused with
+	// what to name it; another unknown column as before.
+	for header, want := range map[string]string{
+		"建筑面积": "「建筑面积」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列",
+		"面积":   "「面积」不是可用的面积列",
+		"Area": "「Area」不是可用的面积列",
+		"楼层":   "不认识的列「楼层」",
+	} {
+		_, err := roll.CheckFile("r.csv", strings.NewReader("房号,"+header+",业主姓名,身份证号\n1-1-101,95.00,甲,110101199003071233\n"))
+		var fe *roll.FileError
+		if !errors.As(err, &fe) || len(fe.Problems) == 0 || !strings.Contains(fe.Problems[0].ZH, want) || fe.Problems[0].Place.Column != header {
+			t.Errorf("a roster with column %s: %v, want %q", header, err, want)
+		}
 	}
 	// What Chinese spreadsheet programs save by default: told once, with
 	// what to do, not as a fault on every row.
