@@ -215,12 +215,13 @@ func CheckFile(name string, r io.Reader) (*Roster, error) {
 // can check them too (see CheckFile).
 func ParseFile(name string, r io.Reader) (*Roster, error) {
 	var rows [][]string
+	var shown map[[2]int]string
 	var err error
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".csv", ".txt":
 		rows, err = readCSV(r)
 	case ".xlsx", ".xlsm":
-		rows, err = readXLSX(r)
+		rows, shown, err = readWorkbook(r)
 	default:
 		return nil, l10n.ZH(fmt.Errorf("%w: %s: unknown roster format %q, want .csv or .xlsx", ErrInvalidImport, name, filepath.Ext(name)),
 			"花名册须为 .xlsx 工作簿或 .csv 文件（在 Excel 或 WPS 中另存为）")
@@ -232,7 +233,7 @@ func ParseFile(name string, r io.Reader) (*Roster, error) {
 		}
 		return nil, err2
 	}
-	return parseRows(name, rows)
+	return parseRows(name, rows, shown)
 }
 
 func readCSV(r io.Reader) ([][]string, error) {
@@ -268,37 +269,45 @@ const (
 // values; empty rows between filled ones kept, trailing ones dropped),
 // within the bounds above.
 func readXLSX(r io.Reader) ([][]string, error) {
+	rows, _, err := readWorkbook(r)
+	return rows, err
+}
+
+// readWorkbook is readXLSX that also returns unitIDsShownOtherwise's
+// finds.
+func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: 16 << 20})
 	// (excelize says "unzip size exceeds the N bytes limit", with no
 	// sentinel to match.)
 	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
-		return nil, l10n.ZH(fmt.Errorf("the workbook is larger than %d MiB unzipped; a roster is far smaller", maxXLSXUnzipped>>20),
+		return nil, nil, l10n.ZH(fmt.Errorf("the workbook is larger than %d MiB unzipped; a roster is far smaller", maxXLSXUnzipped>>20),
 			"工作簿过大：花名册远小于此，请只保留花名册这一个工作表")
 	}
 	if err != nil {
-		return nil, l10n.ZH(fmt.Errorf("not a readable .xlsx workbook: %v", err), "无法读取该 .xlsx 工作簿：请在 Excel 或 WPS 中打开后重新保存为 .xlsx")
+		return nil, nil, l10n.ZH(fmt.Errorf("not a readable .xlsx workbook: %v", err), "无法读取该 .xlsx 工作簿：请在 Excel 或 WPS 中打开后重新保存为 .xlsx")
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, l10n.ZH(fmt.Errorf("workbook has no sheet"), "工作簿中没有工作表")
+		return nil, nil, l10n.ZH(fmt.Errorf("workbook has no sheet"), "工作簿中没有工作表")
 	}
 	it, err := f.Rows(sheets[0])
 	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
+		return nil, nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
 	defer it.Close()
 	var out [][]string
-	empty := 0 // empty rows since the last filled one, kept only if another follows
+	var nums []int // the sheet's row number of each of out
+	empty := 0     // empty rows since the last filled one, kept only if another follows
 	for n := 1; it.Next(); n++ {
 		row, err := it.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, fmt.Errorf("sheet %q row %d: %v", sheets[0], n, err)
+			return nil, nil, fmt.Errorf("sheet %q row %d: %v", sheets[0], n, err)
 		}
 		if len(row) > maxXLSXColumns {
 			for c, v := range row[maxXLSXColumns:] {
 				if v != "" {
-					return nil, l10n.ZH(fmt.Errorf("sheet %q row %d has a value in column %d; a roster has at most %d columns", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns),
+					return nil, nil, l10n.ZH(fmt.Errorf("sheet %q row %d has a value in column %d; a roster has at most %d columns", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns),
 						fmt.Sprintf("工作表「%s」第%d行第%d列有内容：花名册最多%d列，请删除多余的列", sheets[0], n, maxXLSXColumns+c+1, maxXLSXColumns))
 				}
 			}
@@ -309,15 +318,17 @@ func readXLSX(r io.Reader) ([][]string, error) {
 			continue
 		}
 		if n > maxXLSXRows {
-			return nil, l10n.ZH(fmt.Errorf("sheet %q has a value in row %d; a roster has at most %d rows", sheets[0], n, maxXLSXRows),
+			return nil, nil, l10n.ZH(fmt.Errorf("sheet %q has a value in row %d; a roster has at most %d rows", sheets[0], n, maxXLSXRows),
 				fmt.Sprintf("工作表「%s」第%d行有内容：花名册最多%d行，请删除表格下方多余的内容", sheets[0], n, maxXLSXRows))
 		}
-		out = append(out, make([][]string, empty)...)
-		out = append(out, row)
+		for e := empty; e > 0; e-- {
+			out, nums = append(out, nil), append(nums, n-e)
+		}
+		out, nums = append(out, row), append(nums, n)
 		empty = 0
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
+		return nil, nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
 	// The roster is the first sheet. Units on another (a second phase of
 	// the estate, say) would be left out of every vote without a word.
@@ -325,7 +336,7 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	for _, name := range sheets[1:] {
 		filled, err := sheetHasValues(f, name)
 		if err != nil {
-			return nil, fmt.Errorf("sheet %q: %v", name, err)
+			return nil, nil, fmt.Errorf("sheet %q: %v", name, err)
 		}
 		if filled {
 			// A template's hidden sheet (the list a drop-down offers) is
@@ -337,11 +348,73 @@ func readXLSX(r io.Reader) ([][]string, error) {
 		}
 	}
 	if len(others) > 0 {
-		return nil, l10n.ZH(fmt.Errorf("sheet %q is read as the roster, but sheet %s also holds values: put every unit on the first sheet, or remove the other sheets",
+		return nil, nil, l10n.ZH(fmt.Errorf("sheet %q is read as the roster, but sheet %s also holds values: put every unit on the first sheet, or remove the other sheets",
 			sheets[0], strings.Join(quoteAll(others), ", ")),
 			fmt.Sprintf("花名册只读第一个工作表「%s」，但工作表「%s」也有内容：请把所有房屋放在第一个工作表中，或删除其他工作表", sheets[0], strings.Join(others, "」「")))
 	}
-	return out, nil
+	shown, err := unitIDsShownOtherwise(f, sheets[0], out, nums)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
+	}
+	return out, shown, nil
+}
+
+// unitIDsShownOtherwise finds the unit ids that a sheet holds as numbers
+// but shows otherwise: Excel takes 1-12 typed into a cell for a date (12
+// January, held as 45669), and 0101 for the number 101, which a number
+// format may show as 0101. The roster would take the number held: another
+// unit's id, or none's. It maps a row of rows (the sheet's row nums[i])
+// and the unit id's column to what the cell shows.
+func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string, nums []int) (map[[2]int]string, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	col := slices.IndexFunc(rows[0], func(h string) bool {
+		return slices.ContainsFunc(columnNames("unit_id"), func(n string) bool { return strings.EqualFold(strings.TrimSpace(h), n) })
+	})
+	if col < 0 {
+		return nil, nil
+	}
+	held := make(map[int]int) // sheet row -> row of rows, for the unit ids held as numbers
+	for i := 1; i < len(rows); i++ {
+		if col < len(rows[i]) {
+			if _, err := strconv.ParseFloat(strings.TrimSpace(rows[i][col]), 64); err == nil {
+				held[nums[i]] = i
+			}
+		}
+	}
+	if len(held) == 0 {
+		return nil, nil
+	}
+	// What the cells show, read as the rows were: streamed, not the whole
+	// sheet in memory at once.
+	it, err := f.Rows(sheet)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	shown := make(map[[2]int]string)
+	for n := 1; it.Next() && n <= nums[len(nums)-1]; n++ {
+		row, err := it.Columns()
+		if err != nil {
+			return nil, err
+		}
+		i, ok := held[n]
+		if !ok {
+			continue
+		}
+		v := ""
+		if col < len(row) {
+			v = strings.TrimSpace(row[col])
+		}
+		if v != strings.TrimSpace(rows[i][col]) {
+			shown[[2]int{i, col}] = v
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	return shown, nil
 }
 
 // sheetHasValues tells whether a sheet holds a value in any cell.
@@ -371,7 +444,10 @@ func quoteAll(s []string) []string {
 	return out
 }
 
-func parseRows(name string, rows [][]string) (*Roster, error) {
+// parseRows reads a roster's rows; shown maps a row and column to what a
+// workbook's cell shows where that is not the unit id it holds
+// (unitIDsShownOtherwise).
+func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, error) {
 	ro := &Roster{File: name, header: make(map[string]string)}
 	fe := &FileError{}
 	add := func(row int, col, zh, format string, err error, args ...any) {
@@ -443,6 +519,11 @@ func parseRows(name string, rows [][]string) (*Roster, error) {
 			continue
 		}
 		id := cell(row, "unit_id")
+		if v, ok := shown[[2]int{n + 1, colIdx["unit_id"]}]; ok {
+			add(line, ro.header["unit_id"], fmt.Sprintf("房号单元格显示为「%s」，但 Excel 存的是数值 %s（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '", v, id),
+				"the unit id cell shows %q but holds the number %s (Excel took the unit number typed for a date or a number): format the column as text and type the unit numbers again, or start each with an apostrophe", ErrInvalid, v, id)
+			continue
+		}
 		kindText := cell(row, "kind")
 		kind, ok := kindNames[strings.ToUpper(kindText)]
 		if !ok {

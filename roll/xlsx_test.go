@@ -3,6 +3,7 @@ package roll_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -142,5 +143,55 @@ func TestXLSXOtherSheetsWithValues(t *testing.T) {
 	r, err := roll.ParseFile("r.xlsx", bytes.NewReader(book(map[string]any{"C5": "  "})))
 	if err != nil || len(r.Units) != 1 {
 		t.Errorf("a second sheet without values: %v, %v; want the first sheet's one row", r, err)
+	}
+}
+
+// A unit number Excel took for a date (1-12) or a number (0101, shown as
+// such by a number format) is refused with what the cell shows and what it
+// holds, not imported as the number held; a unit number that is a number
+// and shows as one is taken.
+func TestXLSXUnitIDsExcelTookForNumbers(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"序号", "房号", "登记面积", "业主姓名", "身份证号"})
+	date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := "0000"
+	zeros, err := f.NewStyle(&excelize.Style{CustomNumFmt: &custom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		id    int
+		style int
+	}{{45669, date}, {101, zeros}, {102, 0}} {
+		row := strconv.Itoa(i + 2)
+		f.SetSheetRow("Sheet1", "A"+row, &[]any{i + 1, c.id, "80.00", "业主" + row, idNumber(i + 1)})
+		if c.style != 0 {
+			f.SetCellStyle("Sheet1", "B"+row, "B"+row, c.style)
+		}
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shows, _ := f.GetCellValue("Sheet1", "B2")
+	_, err = roll.CheckFile("r.xlsx", bytes.NewReader(b.Bytes()))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("CheckFile = %v, want a FileError", err)
+	}
+	var got []string
+	for _, p := range fe.Problems {
+		got = append(got, fmt.Sprintf("%d %s %s", p.Place.Row, p.Place.Column, p.ZH))
+	}
+	want := []string{
+		"2 房号 房号单元格显示为「" + shows + "」，但 Excel 存的是数值 45669（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '",
+		"3 房号 房号单元格显示为「0101」，但 Excel 存的是数值 101（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '",
+	}
+	if diff := cmp.Diff(want, got); diff != "" || shows == "45669" {
+		t.Errorf("problems (-want +got):\n%s(the date shows as %q)", diff, shows)
 	}
 }
