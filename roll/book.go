@@ -142,6 +142,8 @@ type accessRecord struct {
 	Before   *Areas `json:"before,omitempty"`
 	After    *Areas `json:"after,omitempty"`
 	Document string `json:"document_sha256,omitempty"`
+	// An owner correction's (OwnerCorrectionAction).
+	Owner *OwnerChange `json:"owner_change,omitempty"`
 }
 
 var communityIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
@@ -983,6 +985,8 @@ type AccessEntry struct {
 	UnitID        string
 	Before, After Areas
 	Document      string
+	// An owner correction's.
+	Owner OwnerChange
 }
 
 // PhoneReveals returns the recorded phone reveals of a community's owners
@@ -1105,6 +1109,9 @@ func scanAccessLog(tx store.Tx, after uint64, fn func(AccessEntry) bool) error {
 		}
 		if r.After != nil {
 			e.After = *r.After
+		}
+		if r.Owner != nil {
+			e.Owner = *r.Owner
 		}
 		return fn(e), nil
 	})

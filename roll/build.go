@@ -234,20 +234,8 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		for j, oin := range in.Owners {
 			okOwner := true
 			name := strings.TrimSpace(oin.Name)
-			switch {
-			case name == "":
-				add(i, j, "name", ErrMissingOwner, "业主姓名为空", "owner's name is empty")
-				okOwner = false
-			case len([]rune(name)) > maxNameLen:
-				add(i, j, "name", ErrInvalid, fmt.Sprintf("业主姓名超过%d个字", maxNameLen), "owner's name is longer than %d characters", maxNameLen)
-				okOwner = false
-			case strings.ContainsAny(name, nameSeparators):
-				// Two people in one cell: the second would be on no roll.
-				add(i, j, "name", ErrInvalid, "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative")
-				okOwner = false
-			case ballot.PersonalNumber(name) >= 0:
-				// Staff would read it in every owner list.
-				add(i, j, "name", ErrInvalid, "姓名中有长数字（证件号或电话？）：姓名列只填姓名，号码填在各自的列", "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own")
+			if zh, en, err := nameProblem(name); err != nil {
+				add(i, j, "name", err, zh, "%s", en)
 				okOwner = false
 			}
 			var number string
@@ -354,6 +342,24 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 		slices.Sort(o.Units)
 	}
 	return b, nil
+}
+
+// nameProblem says what is wrong with an owner's name (trimmed), if
+// anything: the problem in Chinese and English, and the sentinel.
+func nameProblem(name string) (zh, en string, err error) {
+	switch {
+	case name == "":
+		return "业主姓名为空", "owner's name is empty", ErrMissingOwner
+	case len([]rune(name)) > maxNameLen:
+		return fmt.Sprintf("业主姓名超过%d个字", maxNameLen), fmt.Sprintf("owner's name is longer than %d characters", maxNameLen), ErrInvalid
+	case strings.ContainsAny(name, nameSeparators):
+		// Two people in one cell: the second would be on no roll.
+		return "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative", ErrInvalid
+	case ballot.PersonalNumber(name) >= 0:
+		// Staff would read it in every owner list.
+		return "姓名中有长数字（证件号或电话？）：姓名列只填姓名，号码填在各自的列", "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own", ErrInvalid
+	}
+	return "", "", nil
 }
 
 // AreasInput is a unit's three areas as given: m² with at most two

@@ -84,3 +84,97 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 func (b *Book) AreaCorrections(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
 	return b.accessEntries(ctx, communityID, AreaCorrectionAction, after, limit)
 }
+
+// OwnerCorrectionAction is the access log's action of a correction of an
+// owner's name or phone number (CorrectOwner).
+const OwnerCorrectionAction = "owner_correction"
+
+// OwnerFix is what CorrectOwner changes: the name, the phone number (both
+// as an import takes them; empty leaves them), or the phone number removed.
+type OwnerFix struct {
+	Name, Phone string
+	RemovePhone bool
+}
+
+// OwnerChange is a recorded owner correction: the names before and after,
+// and the phone numbers masked (MaskPhone), which is all the record keeps
+// of them.
+type OwnerChange struct {
+	NameBefore        string `json:"name_before"`
+	NameAfter         string `json:"name_after"`
+	MaskedPhoneBefore string `json:"masked_phone_before,omitempty"`
+	MaskedPhoneAfter  string `json:"masked_phone_after,omitempty"`
+	PhoneChanged      bool   `json:"phone_changed,omitempty"`
+}
+
+// CorrectOwner corrects an owner of record's name (mistyped at import: it
+// must be as the identity document gives it, which FindOwner compares) or
+// phone number (a new one, or none), recording in the same transaction who
+// did it, when and why, with the names before and after and the phone
+// numbers masked. The identity number is not corrected here: the owner id
+// derives from it, and another number is another person.
+func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fix OwnerFix, actor Actor, reason string) (AccessEntry, error) {
+	reason = strings.TrimSpace(reason)
+	if en, zh := ballot.ReasonProblem(reason, "更正业主信息的理由"); en != "" {
+		return AccessEntry{}, l10n.ZH(fmt.Errorf("%w: reason (why the owner's details are corrected; it is recorded): %s", ErrInvalid, en), zh)
+	}
+	name, phone := strings.TrimSpace(fix.Name), strings.TrimSpace(fix.Phone)
+	switch {
+	case name == "" && phone == "" && !fix.RemovePhone:
+		return AccessEntry{}, l10n.ZH(fmt.Errorf("%w: nothing to correct: give a name, a phone number, or remove_phone", ErrInvalid), "请填写更正后的姓名或联系电话，或选择删除联系电话")
+	case phone != "" && fix.RemovePhone:
+		return AccessEntry{}, l10n.ZH(fmt.Errorf("%w: a phone number and remove_phone: one or the other", ErrInvalid), "新的联系电话与删除联系电话只能选一项")
+	}
+	if name != "" {
+		if zh, en, err := nameProblem(name); err != nil {
+			return AccessEntry{}, l10n.ZH(fmt.Errorf("%w: name: %s", ErrInvalid, en), zh)
+		}
+	}
+	if phone != "" {
+		p, err := NormalizePhone(phone)
+		if err != nil {
+			return AccessEntry{}, l10n.ZH(fmt.Errorf("%w: phone %v", ErrInvalid, err), "联系电话格式不正确")
+		}
+		phone = p
+	}
+	var e AccessEntry
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := getCommunity(tx, communityID); err != nil {
+			return err
+		}
+		o, err := getOwner(tx, communityID, ownerID)
+		if err != nil {
+			return err
+		}
+		ch := OwnerChange{NameBefore: o.Name, NameAfter: o.Name, MaskedPhoneBefore: MaskPhone(o.Phone)}
+		if name != "" {
+			o.Name = name
+		}
+		if phone != "" || fix.RemovePhone {
+			ch.PhoneChanged = o.Phone != phone
+			o.Phone = phone
+		}
+		ch.NameAfter, ch.MaskedPhoneAfter = o.Name, MaskPhone(o.Phone)
+		if ch.NameAfter == ch.NameBefore && !ch.PhoneChanged {
+			return l10n.ZH(fmt.Errorf("%w: owner %s already has this name and phone number: nothing to correct", ErrInvalid, ownerID), "业主信息已是所填内容，无需更正")
+		}
+		if err := store.PutJSON(tx, store.Owners, store.Key(communityID, ownerID), o); err != nil {
+			return err
+		}
+		e = AccessEntry{Time: b.now().UTC(), Action: OwnerCorrectionAction, TokenID: actor.TokenID, Label: actor.Label,
+			CommunityID: communityID, OwnerID: ownerID, Reason: reason, Owner: ch}
+		e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
+			CommunityID: communityID, OwnerID: ownerID, Reason: reason, Owner: &ch})
+		return err
+	})
+	if err != nil {
+		return AccessEntry{}, err
+	}
+	return e, nil
+}
+
+// OwnerCorrections lists, like PhoneReveals, the recorded corrections of
+// a community's owners.
+func (b *Book) OwnerCorrections(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
+	return b.accessEntries(ctx, communityID, OwnerCorrectionAction, after, limit)
+}

@@ -3,6 +3,7 @@ package roll_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -112,5 +113,82 @@ func TestCorrectAreas(t *testing.T) {
 	}
 	if reveals, _, err := b.PhoneReveals(ctx, "cm1", 0, 10); err != nil || len(reveals) != 0 {
 		t.Errorf("PhoneReveals lists %d entries (%v), want none: corrections are not reveals", len(reveals), err)
+	}
+}
+
+func TestCorrectOwner(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", owner(1, "张三")), person("1-1-102", "80.00", owner(2, "李四"))}); err != nil {
+		t.Fatal(err)
+	}
+	staff := roll.Actor{TokenID: "tok-s", Label: "社区 甲"}
+	zhang := roll.OwnerID(ident(t).Hash(idNumber(1)))
+
+	e, err := b.CorrectOwner(ctx, "cm1", zhang, roll.OwnerFix{Phone: "139 1234 5678"}, staff, "业主更换手机号码")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := roll.OwnerChange{NameBefore: "张三", NameAfter: "张三", MaskedPhoneBefore: "100****5001", MaskedPhoneAfter: "139****5678", PhoneChanged: true}
+	if e.Owner != want || e.OwnerID != zhang || e.Reason != "业主更换手机号码" || e.TokenID != "tok-s" || e.Seq == 0 {
+		t.Errorf("correction = %+v, want %+v", e, want)
+	}
+	if p, err := b.RevealPhone(ctx, "cm1", zhang, staff, "电话动员"); err != nil || p != "13912345678" {
+		t.Errorf("the phone number after the correction: %q, %v", p, err)
+	}
+	// A name as the identity document gives it: FindOwner matches it, and
+	// no longer the name mistyped.
+	if _, err := b.CorrectOwner(ctx, "cm1", zhang, roll.OwnerFix{Name: " 张叁 "}, staff, "姓名录入错误"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := b.FindOwner(ctx, "cm1", "张叁", idNumber(1), staff); err != nil || o.ID != zhang {
+		t.Errorf("FindOwner by the corrected name: %+v, %v", o, err)
+	}
+	if _, err := b.FindOwner(ctx, "cm1", "张三", idNumber(1), staff); !errors.Is(err, roll.ErrOwnerNotFound) {
+		t.Errorf("FindOwner by the name before: %v, want ErrOwnerNotFound", err)
+	}
+	if _, err := b.CorrectOwner(ctx, "cm1", zhang, roll.OwnerFix{RemovePhone: true}, staff, "号码已停用"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RevealPhone(ctx, "cm1", zhang, staff, "电话动员"); !errors.Is(err, roll.ErrNoPhone) {
+		t.Errorf("reveal after the phone number was removed: %v, want ErrNoPhone", err)
+	}
+
+	for _, tc := range []struct {
+		name, owner string
+		fix         roll.OwnerFix
+		reason      string
+		want        error
+		says        string
+	}{
+		{"an owner not on the roll", "o-unknown", roll.OwnerFix{Phone: "13912345678"}, "换号", roll.ErrOwnerNotFound, ""},
+		{"nothing to correct", zhang, roll.OwnerFix{}, "换号", roll.ErrInvalid, "请填写更正后的姓名或联系电话"},
+		{"a phone and its removal", zhang, roll.OwnerFix{Phone: "13912345678", RemovePhone: true}, "换号", roll.ErrInvalid, "只能选一项"},
+		{"a phone that is none", zhang, roll.OwnerFix{Phone: "12345"}, "换号", roll.ErrInvalid, "联系电话格式不正确"},
+		{"two people in a name", zhang, roll.OwnerFix{Name: "张三、李四"}, "姓名录入错误", roll.ErrInvalid, "一格只填一位业主"},
+		{"no reason", zhang, roll.OwnerFix{Name: "张三"}, "", roll.ErrInvalid, "更正业主信息的理由"},
+		{"what it has", zhang, roll.OwnerFix{Name: "张叁", RemovePhone: true}, "核对", roll.ErrInvalid, "无需更正"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := b.CorrectOwner(ctx, "cm1", tc.owner, tc.fix, staff, tc.reason); !errors.Is(err, tc.want) || !strings.Contains(l10n.Of(err), tc.says) {
+				t.Errorf("CorrectOwner = %v (%s), want %v saying %q", err, l10n.Of(err), tc.want, tc.says)
+			}
+		})
+	}
+
+	list, _, err := b.OwnerCorrections(ctx, "cm1", 0, 10)
+	if err != nil || len(list) != 3 || list[1].Owner.NameBefore != "张三" || list[1].Owner.NameAfter != "张叁" || list[1].Owner.PhoneChanged ||
+		list[2].Owner.MaskedPhoneBefore != "139****5678" || list[2].Owner.MaskedPhoneAfter != "" || !list[2].Owner.PhoneChanged {
+		t.Fatalf("OwnerCorrections = %+v, %v", list, err)
+	}
+	log, err := b.AccessLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprintf("%+v", log); strings.Contains(s, "13912345678") || strings.Contains(s, "10012345001") {
+		t.Error("the access log holds a full phone number")
 	}
 }

@@ -108,3 +108,73 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 		t.Error("the correction is not in the server's log")
 	}
 }
+
+// An owner's new phone number goes through the JSON API: the call list
+// shows it at once, masked; the record keeps it masked, and names only for
+// staff.
+func TestCorrectOwnerOverAPI(t *testing.T) {
+	v := newVote(t, nil)
+	e := v.e
+	type correction struct {
+		OwnerID      string `json:"owner_id"`
+		NameBefore   string `json:"name_before"`
+		NameAfter    string `json:"name_after"`
+		NameChanged  bool   `json:"name_changed"`
+		PhoneBefore  string `json:"masked_phone_before"`
+		PhoneAfter   string `json:"masked_phone_after"`
+		PhoneChanged bool   `json:"phone_changed"`
+		Reason       string `json:"reason"`
+	}
+	var resp struct {
+		Correction correction `json:"correction"`
+	}
+	o, err := v.rs.ListOwners(v.ctx(v.staffTok), &ov.ListOwnersRequest{CommunityId: v.community, PageSize: 1})
+	if err != nil || len(o.GetOwners()) != 1 {
+		t.Fatalf("ListOwners = %v, %v", o, err)
+	}
+	owner, name, masked := o.GetOwners()[0].GetOwnerId(), o.GetOwners()[0].GetName(), o.GetOwners()[0].GetMaskedPhone()
+	path := "/v1/communities/" + v.community + "/owners/" + owner + ":correct"
+	if code := e.do("POST", path, v.staffTok, map[string]any{"phone": "139-1234-5678", "reason": "业主更换手机号码"}, &resp); code != http.StatusOK {
+		t.Fatalf("correct owner: HTTP %d", code)
+	}
+	if c := resp.Correction; c.OwnerID != owner || c.PhoneBefore != masked || c.PhoneAfter != "139****5678" || !c.PhoneChanged ||
+		c.NameChanged || c.NameBefore != name || c.NameAfter != name || name == "" || c.Reason != "业主更换手机号码" {
+		t.Errorf("correction = %+v", c)
+	}
+	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := "(not listed)"
+	for _, n := range nv.GetNonVoters() {
+		if n.GetVoter() == owner {
+			shown = n.GetMaskedPhone()
+		}
+	}
+	if shown != "139****5678" {
+		t.Errorf("the call list shows %s for the owner, want the new number masked", shown)
+	}
+	var ae apiError
+	if code := e.do("POST", "/v1/communities/"+v.community+"/owners/o-none:correct", v.staffTok, map[string]any{"phone": "13912345678", "reason": "换号"}, &ae); code != http.StatusNotFound || ae.reason() != "OWNER_NOT_FOUND" {
+		t.Errorf("an owner not on the roll: HTTP %d %s", code, ae.reason())
+	}
+	if _, err := v.rs.CorrectOwner(v.ctx(v.platTok), &ov.CorrectOwnerRequest{CommunityId: v.community, OwnerId: owner, Name: "某某", Reason: "x"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("CorrectOwner by the platform = %v, want PermissionDenied", err)
+	}
+
+	// An auditor reads the correction without the names; staff with them.
+	var list struct {
+		Corrections []correction `json:"corrections"`
+	}
+	if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK ||
+		len(list.Corrections) != 1 || list.Corrections[0].NameBefore != "" || list.Corrections[0].PhoneAfter != "139****5678" {
+		t.Errorf("ownerCorrections for an auditor: HTTP %d %+v", code, list)
+	}
+	if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", v.staffTok, nil, &list); code != http.StatusOK ||
+		len(list.Corrections) != 1 || list.Corrections[0].NameBefore != name {
+		t.Errorf("ownerCorrections for staff: HTTP %d %+v", code, list)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "owner corrected") || strings.Contains(logs, "13912345678") || strings.Contains(logs, "1234-5678") {
+		t.Error("the server log lacks the correction or holds the new number")
+	}
+}

@@ -215,6 +215,43 @@ func (s *rollService) ListAreaCorrections(ctx context.Context, req *ov.ListAreaC
 	return resp, nil
 }
 
+func (s *rollService) CorrectOwner(ctx context.Context, req *ov.CorrectOwnerRequest) (*ov.CorrectOwnerResponse, error) {
+	tok := tokenFrom(ctx)
+	fix := roll.OwnerFix{Name: req.GetName(), Phone: req.GetPhone(), RemovePhone: req.GetRemovePhone()}
+	e, err := s.book.CorrectOwner(ctx, req.GetCommunityId(), req.GetOwnerId(), fix, actorOf(tok), req.GetReason())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "owner corrected", "community", req.GetCommunityId(), "owner", req.GetOwnerId(),
+		"name_changed", e.Owner.NameBefore != e.Owner.NameAfter, "phone_changed", e.Owner.PhoneChanged, "token", tok.ID)
+	return &ov.CorrectOwnerResponse{Correction: ownerCorrectionProto(e, true)}, nil
+}
+
+func (s *rollService) ListOwnerCorrections(ctx context.Context, req *ov.ListOwnerCorrectionsRequest) (*ov.ListOwnerCorrectionsResponse, error) {
+	entries, next, err := accessPage(pageList("ListOwnerCorrections", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+		return s.book.OwnerCorrections(ctx, req.GetCommunityId(), after, n)
+	})
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	showNames := tokenFrom(ctx).Role.Staff()
+	resp := &ov.ListOwnerCorrectionsResponse{NextPageToken: next}
+	for _, e := range entries {
+		resp.Corrections = append(resp.Corrections, ownerCorrectionProto(e, showNames))
+	}
+	return resp, nil
+}
+
+func ownerCorrectionProto(e roll.AccessEntry, showNames bool) *ov.OwnerCorrection {
+	c := &ov.OwnerCorrection{OwnerId: e.OwnerID, NameChanged: e.Owner.NameBefore != e.Owner.NameAfter,
+		MaskedPhoneBefore: e.Owner.MaskedPhoneBefore, MaskedPhoneAfter: e.Owner.MaskedPhoneAfter, PhoneChanged: e.Owner.PhoneChanged,
+		Reason: e.Reason, TokenId: e.TokenID, TokenLabel: e.Label, CorrectionTime: timestamppb.New(e.Time)}
+	if showNames {
+		c.NameBefore, c.NameAfter = e.Owner.NameBefore, e.Owner.NameAfter
+	}
+	return c
+}
+
 func areaCorrectionProto(e roll.AccessEntry) *ov.AreaCorrection {
 	areas := func(a roll.Areas) *ov.UnitAreas {
 		return &ov.UnitAreas{RegisteredAreaM2: areaString(a.Registered), SurveyedAreaM2: areaString(a.Surveyed),

@@ -1953,6 +1953,388 @@ func (x *ListOwnersResponse) GetNextPageToken() string {
 	return ""
 }
 
+type CorrectOwnerRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	OwnerId     string                 `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The name as the identity document gives it; empty leaves it as it is.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// A new phone number (mainland mobile or landline with area code);
+	// empty leaves it as it is.
+	Phone string `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	// Removes the phone number on record (one that is no longer the owner's,
+	// with no new one). Not with phone.
+	RemovePhone bool `protobuf:"varint,5,opt,name=remove_phone,json=removePhone,proto3" json:"remove_phone,omitempty"`
+	// Why, e.g. "业主更换手机号码". Required (1 to 200 characters, no phone or
+	// identity numbers); it is recorded.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectOwnerRequest) Reset() {
+	*x = CorrectOwnerRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectOwnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectOwnerRequest) ProtoMessage() {}
+
+func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectOwnerRequest.ProtoReflect.Descriptor instead.
+func (*CorrectOwnerRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CorrectOwnerRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *CorrectOwnerRequest) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *CorrectOwnerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CorrectOwnerRequest) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *CorrectOwnerRequest) GetRemovePhone() bool {
+	if x != nil {
+		return x.RemovePhone
+	}
+	return false
+}
+
+func (x *CorrectOwnerRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type CorrectOwnerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Correction    *OwnerCorrection       `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectOwnerResponse) Reset() {
+	*x = CorrectOwnerResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectOwnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectOwnerResponse) ProtoMessage() {}
+
+func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectOwnerResponse.ProtoReflect.Descriptor instead.
+func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CorrectOwnerResponse) GetCorrection() *OwnerCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+// OwnerCorrection is one recorded correction of an owner's details.
+type OwnerCorrection struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The names before and after: to street admins and community staff
+	// only (empty for others; name_changed says whether it changed).
+	NameBefore  string `protobuf:"bytes,2,opt,name=name_before,json=nameBefore,proto3" json:"name_before,omitempty"`
+	NameAfter   string `protobuf:"bytes,3,opt,name=name_after,json=nameAfter,proto3" json:"name_after,omitempty"`
+	NameChanged bool   `protobuf:"varint,4,opt,name=name_changed,json=nameChanged,proto3" json:"name_changed,omitempty"`
+	// The phone numbers before and after, masked (138****5678; empty for
+	// none), and whether it changed.
+	MaskedPhoneBefore string `protobuf:"bytes,5,opt,name=masked_phone_before,json=maskedPhoneBefore,proto3" json:"masked_phone_before,omitempty"`
+	MaskedPhoneAfter  string `protobuf:"bytes,6,opt,name=masked_phone_after,json=maskedPhoneAfter,proto3" json:"masked_phone_after,omitempty"`
+	PhoneChanged      bool   `protobuf:"varint,7,opt,name=phone_changed,json=phoneChanged,proto3" json:"phone_changed,omitempty"`
+	Reason            string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The token that made it and its label (who holds it).
+	TokenId        string                 `protobuf:"bytes,9,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	TokenLabel     string                 `protobuf:"bytes,10,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
+	CorrectionTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=correction_time,json=correctionTime,proto3" json:"correction_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *OwnerCorrection) Reset() {
+	*x = OwnerCorrection{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnerCorrection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnerCorrection) ProtoMessage() {}
+
+func (x *OwnerCorrection) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnerCorrection.ProtoReflect.Descriptor instead.
+func (*OwnerCorrection) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *OwnerCorrection) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetNameBefore() string {
+	if x != nil {
+		return x.NameBefore
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetNameAfter() string {
+	if x != nil {
+		return x.NameAfter
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetNameChanged() bool {
+	if x != nil {
+		return x.NameChanged
+	}
+	return false
+}
+
+func (x *OwnerCorrection) GetMaskedPhoneBefore() string {
+	if x != nil {
+		return x.MaskedPhoneBefore
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetMaskedPhoneAfter() string {
+	if x != nil {
+		return x.MaskedPhoneAfter
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetPhoneChanged() bool {
+	if x != nil {
+		return x.PhoneChanged
+	}
+	return false
+}
+
+func (x *OwnerCorrection) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetTokenLabel() string {
+	if x != nil {
+		return x.TokenLabel
+	}
+	return ""
+}
+
+func (x *OwnerCorrection) GetCorrectionTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CorrectionTime
+	}
+	return nil
+}
+
+type ListOwnerCorrectionsRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// At most this many (default 100, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page of the same request (the same
+	// path and filters), or none for the first page. A token the server did
+	// not return for this list is refused (INVALID_ARGUMENT), as is any token
+	// after an upgrade from a version that wrote them otherwise.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOwnerCorrectionsRequest) Reset() {
+	*x = ListOwnerCorrectionsRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOwnerCorrectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOwnerCorrectionsRequest) ProtoMessage() {}
+
+func (x *ListOwnerCorrectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOwnerCorrectionsRequest.ProtoReflect.Descriptor instead.
+func (*ListOwnerCorrectionsRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListOwnerCorrectionsRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListOwnerCorrectionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOwnerCorrectionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListOwnerCorrectionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Corrections   []*OwnerCorrection     `protobuf:"bytes,1,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOwnerCorrectionsResponse) Reset() {
+	*x = ListOwnerCorrectionsResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOwnerCorrectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOwnerCorrectionsResponse) ProtoMessage() {}
+
+func (x *ListOwnerCorrectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOwnerCorrectionsResponse.ProtoReflect.Descriptor instead.
+func (*ListOwnerCorrectionsResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListOwnerCorrectionsResponse) GetCorrections() []*OwnerCorrection {
+	if x != nil {
+		return x.Corrections
+	}
+	return nil
+}
+
+func (x *ListOwnerCorrectionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type RevealOwnerPhoneRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1965,7 +2347,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1977,7 +2359,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1990,7 +2372,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2023,7 +2405,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +2417,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2430,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2074,7 +2456,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2086,7 +2468,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2481,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2138,7 +2520,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2150,7 +2532,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2163,7 +2545,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -2211,7 +2593,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2605,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2618,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -2269,7 +2651,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2281,7 +2663,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2294,7 +2676,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -2336,7 +2718,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2348,7 +2730,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2361,7 +2743,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -2409,7 +2791,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2803,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2816,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -2473,7 +2855,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2485,7 +2867,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2498,7 +2880,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -2575,7 +2957,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2587,7 +2969,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2600,7 +2982,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -2637,7 +3019,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2649,7 +3031,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2662,7 +3044,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -2705,7 +3087,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2717,7 +3099,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2730,7 +3112,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -2771,7 +3153,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2783,7 +3165,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2796,7 +3178,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -2822,7 +3204,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2834,7 +3216,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2847,7 +3229,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3001,6 +3383,41 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x0fvoting_unit_ids\x18\x03 \x03(\tR\rvotingUnitIds\"i\n" +
 	"\x12ListOwnersResponse\x12+\n" +
 	"\x06owners\x18\x01 \x03(\v2\x13.ownervote.v1.OwnerR\x06owners\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb8\x01\n" +
+	"\x13CorrectOwnerRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x19\n" +
+	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
+	"\x05phone\x18\x04 \x01(\tR\x05phone\x12!\n" +
+	"\fremove_phone\x18\x05 \x01(\bR\vremovePhone\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"U\n" +
+	"\x14CorrectOwnerResponse\x12=\n" +
+	"\n" +
+	"correction\x18\x01 \x01(\v2\x1d.ownervote.v1.OwnerCorrectionR\n" +
+	"correction\"\xab\x03\n" +
+	"\x0fOwnerCorrection\x12\x19\n" +
+	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x1f\n" +
+	"\vname_before\x18\x02 \x01(\tR\n" +
+	"nameBefore\x12\x1d\n" +
+	"\n" +
+	"name_after\x18\x03 \x01(\tR\tnameAfter\x12!\n" +
+	"\fname_changed\x18\x04 \x01(\bR\vnameChanged\x12.\n" +
+	"\x13masked_phone_before\x18\x05 \x01(\tR\x11maskedPhoneBefore\x12,\n" +
+	"\x12masked_phone_after\x18\x06 \x01(\tR\x10maskedPhoneAfter\x12#\n" +
+	"\rphone_changed\x18\a \x01(\bR\fphoneChanged\x12\x16\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x12\x19\n" +
+	"\btoken_id\x18\t \x01(\tR\atokenId\x12\x1f\n" +
+	"\vtoken_label\x18\n" +
+	" \x01(\tR\n" +
+	"tokenLabel\x12C\n" +
+	"\x0fcorrection_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0ecorrectionTime\"|\n" +
+	"\x1bListOwnerCorrectionsRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x87\x01\n" +
+	"\x1cListOwnerCorrectionsResponse\x12?\n" +
+	"\vcorrections\x18\x01 \x03(\v2\x1d.ownervote.v1.OwnerCorrectionR\vcorrections\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n" +
 	"\x17RevealOwnerPhoneRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x19\n" +
@@ -3082,7 +3499,7 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xea\v\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xb0\r\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -3094,7 +3511,9 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
 	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12L\n" +
-	"\tFindOwner\x12\x1e.ownervote.v1.FindOwnerRequest\x1a\x1f.ownervote.v1.FindOwnerResponse\x12a\n" +
+	"\tFindOwner\x12\x1e.ownervote.v1.FindOwnerRequest\x1a\x1f.ownervote.v1.FindOwnerResponse\x12U\n" +
+	"\fCorrectOwner\x12!.ownervote.v1.CorrectOwnerRequest\x1a\".ownervote.v1.CorrectOwnerResponse\x12m\n" +
+	"\x14ListOwnerCorrections\x12).ownervote.v1.ListOwnerCorrectionsRequest\x1a*.ownervote.v1.ListOwnerCorrectionsResponse\x12a\n" +
 	"\x10RevealOwnerPhone\x12%.ownervote.v1.RevealOwnerPhoneRequest\x1a&.ownervote.v1.RevealOwnerPhoneResponse\x12a\n" +
 	"\x10ListPhoneReveals\x12%.ownervote.v1.ListPhoneRevealsRequest\x1a&.ownervote.v1.ListPhoneRevealsResponse\x12j\n" +
 	"\x13ListIdentityMatches\x12(.ownervote.v1.ListIdentityMatchesRequest\x1a).ownervote.v1.ListIdentityMatchesResponse\x12Q\n" +
@@ -3116,54 +3535,59 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_ownervote_v1_roll_proto_goTypes = []any{
-	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
-	(KeyStatus)(0),                      // 1: ownervote.v1.KeyStatus
-	(*Community)(nil),                   // 2: ownervote.v1.Community
-	(*RollFigures)(nil),                 // 3: ownervote.v1.RollFigures
-	(*Unit)(nil),                        // 4: ownervote.v1.Unit
-	(*UnitOwner)(nil),                   // 5: ownervote.v1.UnitOwner
-	(*Owner)(nil),                       // 6: ownervote.v1.Owner
-	(*CreateCommunityRequest)(nil),      // 7: ownervote.v1.CreateCommunityRequest
-	(*GetCommunityRequest)(nil),         // 8: ownervote.v1.GetCommunityRequest
-	(*ListCommunitiesRequest)(nil),      // 9: ownervote.v1.ListCommunitiesRequest
-	(*ListCommunitiesResponse)(nil),     // 10: ownervote.v1.ListCommunitiesResponse
-	(*UnitInput)(nil),                   // 11: ownervote.v1.UnitInput
-	(*OwnerInput)(nil),                  // 12: ownervote.v1.OwnerInput
-	(*ImportUnitsRequest)(nil),          // 13: ownervote.v1.ImportUnitsRequest
-	(*ImportUnitsResponse)(nil),         // 14: ownervote.v1.ImportUnitsResponse
-	(*CorrectUnitAreasRequest)(nil),     // 15: ownervote.v1.CorrectUnitAreasRequest
-	(*CorrectUnitAreasResponse)(nil),    // 16: ownervote.v1.CorrectUnitAreasResponse
-	(*UnitAreas)(nil),                   // 17: ownervote.v1.UnitAreas
-	(*AreaCorrection)(nil),              // 18: ownervote.v1.AreaCorrection
-	(*ListAreaCorrectionsRequest)(nil),  // 19: ownervote.v1.ListAreaCorrectionsRequest
-	(*ListAreaCorrectionsResponse)(nil), // 20: ownervote.v1.ListAreaCorrectionsResponse
-	(*ListUnitsRequest)(nil),            // 21: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),           // 22: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),       // 23: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),           // 24: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),            // 25: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),           // 26: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),          // 27: ownervote.v1.ListOwnersResponse
-	(*RevealOwnerPhoneRequest)(nil),     // 28: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),    // 29: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),     // 30: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                 // 31: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),    // 32: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),  // 33: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),               // 34: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil), // 35: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                    // 36: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),     // 37: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),       // 38: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),       // 39: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),        // 40: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),       // 41: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),       // 42: google.protobuf.Timestamp
+	(UnitKind)(0),                        // 0: ownervote.v1.UnitKind
+	(KeyStatus)(0),                       // 1: ownervote.v1.KeyStatus
+	(*Community)(nil),                    // 2: ownervote.v1.Community
+	(*RollFigures)(nil),                  // 3: ownervote.v1.RollFigures
+	(*Unit)(nil),                         // 4: ownervote.v1.Unit
+	(*UnitOwner)(nil),                    // 5: ownervote.v1.UnitOwner
+	(*Owner)(nil),                        // 6: ownervote.v1.Owner
+	(*CreateCommunityRequest)(nil),       // 7: ownervote.v1.CreateCommunityRequest
+	(*GetCommunityRequest)(nil),          // 8: ownervote.v1.GetCommunityRequest
+	(*ListCommunitiesRequest)(nil),       // 9: ownervote.v1.ListCommunitiesRequest
+	(*ListCommunitiesResponse)(nil),      // 10: ownervote.v1.ListCommunitiesResponse
+	(*UnitInput)(nil),                    // 11: ownervote.v1.UnitInput
+	(*OwnerInput)(nil),                   // 12: ownervote.v1.OwnerInput
+	(*ImportUnitsRequest)(nil),           // 13: ownervote.v1.ImportUnitsRequest
+	(*ImportUnitsResponse)(nil),          // 14: ownervote.v1.ImportUnitsResponse
+	(*CorrectUnitAreasRequest)(nil),      // 15: ownervote.v1.CorrectUnitAreasRequest
+	(*CorrectUnitAreasResponse)(nil),     // 16: ownervote.v1.CorrectUnitAreasResponse
+	(*UnitAreas)(nil),                    // 17: ownervote.v1.UnitAreas
+	(*AreaCorrection)(nil),               // 18: ownervote.v1.AreaCorrection
+	(*ListAreaCorrectionsRequest)(nil),   // 19: ownervote.v1.ListAreaCorrectionsRequest
+	(*ListAreaCorrectionsResponse)(nil),  // 20: ownervote.v1.ListAreaCorrectionsResponse
+	(*ListUnitsRequest)(nil),             // 21: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),            // 22: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),        // 23: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),            // 24: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),             // 25: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),            // 26: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),           // 27: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),          // 28: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),         // 29: ownervote.v1.CorrectOwnerResponse
+	(*OwnerCorrection)(nil),              // 30: ownervote.v1.OwnerCorrection
+	(*ListOwnerCorrectionsRequest)(nil),  // 31: ownervote.v1.ListOwnerCorrectionsRequest
+	(*ListOwnerCorrectionsResponse)(nil), // 32: ownervote.v1.ListOwnerCorrectionsResponse
+	(*RevealOwnerPhoneRequest)(nil),      // 33: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),     // 34: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),      // 35: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                  // 36: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),     // 37: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),   // 38: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),                // 39: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil),  // 40: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                     // 41: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),      // 42: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),        // 43: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),        // 44: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),         // 45: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),        // 46: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),        // 47: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	42, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	47, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -3177,57 +3601,64 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	3,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
 	17, // 12: ownervote.v1.AreaCorrection.before:type_name -> ownervote.v1.UnitAreas
 	17, // 13: ownervote.v1.AreaCorrection.after:type_name -> ownervote.v1.UnitAreas
-	42, // 14: ownervote.v1.AreaCorrection.correction_time:type_name -> google.protobuf.Timestamp
+	47, // 14: ownervote.v1.AreaCorrection.correction_time:type_name -> google.protobuf.Timestamp
 	18, // 15: ownervote.v1.ListAreaCorrectionsResponse.corrections:type_name -> ownervote.v1.AreaCorrection
 	4,  // 16: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
 	6,  // 17: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	42, // 18: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	31, // 19: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	42, // 20: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	34, // 21: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	1,  // 22: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	42, // 23: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	42, // 24: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	36, // 25: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	7,  // 26: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	8,  // 27: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	9,  // 28: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	13, // 29: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	21, // 30: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	15, // 31: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	19, // 32: ownervote.v1.RollService.ListAreaCorrections:input_type -> ownervote.v1.ListAreaCorrectionsRequest
-	23, // 33: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	24, // 34: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	25, // 35: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	28, // 36: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	30, // 37: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	33, // 38: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	37, // 39: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	38, // 40: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	39, // 41: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	40, // 42: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 43: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 44: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 45: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 46: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	22, // 47: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	16, // 48: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	20, // 49: ownervote.v1.RollService.ListAreaCorrections:output_type -> ownervote.v1.ListAreaCorrectionsResponse
-	3,  // 50: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	27, // 51: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	26, // 52: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	29, // 53: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	32, // 54: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	35, // 55: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	36, // 56: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	36, // 57: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	36, // 58: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	41, // 59: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	43, // [43:60] is the sub-list for method output_type
-	26, // [26:43] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	30, // 18: ownervote.v1.CorrectOwnerResponse.correction:type_name -> ownervote.v1.OwnerCorrection
+	47, // 19: ownervote.v1.OwnerCorrection.correction_time:type_name -> google.protobuf.Timestamp
+	30, // 20: ownervote.v1.ListOwnerCorrectionsResponse.corrections:type_name -> ownervote.v1.OwnerCorrection
+	47, // 21: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	36, // 22: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	47, // 23: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	39, // 24: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	1,  // 25: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	47, // 26: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	47, // 27: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	41, // 28: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	7,  // 29: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	8,  // 30: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	9,  // 31: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	13, // 32: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	21, // 33: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	15, // 34: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	19, // 35: ownervote.v1.RollService.ListAreaCorrections:input_type -> ownervote.v1.ListAreaCorrectionsRequest
+	23, // 36: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	24, // 37: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	25, // 38: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	28, // 39: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	31, // 40: ownervote.v1.RollService.ListOwnerCorrections:input_type -> ownervote.v1.ListOwnerCorrectionsRequest
+	33, // 41: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	35, // 42: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	38, // 43: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	42, // 44: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	43, // 45: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	44, // 46: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	45, // 47: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	2,  // 48: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	2,  // 49: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	10, // 50: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	14, // 51: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	22, // 52: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	16, // 53: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	20, // 54: ownervote.v1.RollService.ListAreaCorrections:output_type -> ownervote.v1.ListAreaCorrectionsResponse
+	3,  // 55: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	27, // 56: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	26, // 57: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	29, // 58: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	32, // 59: ownervote.v1.RollService.ListOwnerCorrections:output_type -> ownervote.v1.ListOwnerCorrectionsResponse
+	34, // 60: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	37, // 61: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	40, // 62: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	41, // 63: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	41, // 64: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	41, // 65: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	46, // 66: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	48, // [48:67] is the sub-list for method output_type
+	29, // [29:48] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -3241,7 +3672,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   40,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,23 +19,25 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RollService_CreateCommunity_FullMethodName     = "/ownervote.v1.RollService/CreateCommunity"
-	RollService_GetCommunity_FullMethodName        = "/ownervote.v1.RollService/GetCommunity"
-	RollService_ListCommunities_FullMethodName     = "/ownervote.v1.RollService/ListCommunities"
-	RollService_ImportUnits_FullMethodName         = "/ownervote.v1.RollService/ImportUnits"
-	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
-	RollService_CorrectUnitAreas_FullMethodName    = "/ownervote.v1.RollService/CorrectUnitAreas"
-	RollService_ListAreaCorrections_FullMethodName = "/ownervote.v1.RollService/ListAreaCorrections"
-	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
-	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
-	RollService_FindOwner_FullMethodName           = "/ownervote.v1.RollService/FindOwner"
-	RollService_RevealOwnerPhone_FullMethodName    = "/ownervote.v1.RollService/RevealOwnerPhone"
-	RollService_ListPhoneReveals_FullMethodName    = "/ownervote.v1.RollService/ListPhoneReveals"
-	RollService_ListIdentityMatches_FullMethodName = "/ownervote.v1.RollService/ListIdentityMatches"
-	RollService_RegisterOwnerKey_FullMethodName    = "/ownervote.v1.RollService/RegisterOwnerKey"
-	RollService_RotateOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RotateOwnerKey"
-	RollService_RevokeOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RevokeOwnerKey"
-	RollService_ListOwnerKeys_FullMethodName       = "/ownervote.v1.RollService/ListOwnerKeys"
+	RollService_CreateCommunity_FullMethodName      = "/ownervote.v1.RollService/CreateCommunity"
+	RollService_GetCommunity_FullMethodName         = "/ownervote.v1.RollService/GetCommunity"
+	RollService_ListCommunities_FullMethodName      = "/ownervote.v1.RollService/ListCommunities"
+	RollService_ImportUnits_FullMethodName          = "/ownervote.v1.RollService/ImportUnits"
+	RollService_ListUnits_FullMethodName            = "/ownervote.v1.RollService/ListUnits"
+	RollService_CorrectUnitAreas_FullMethodName     = "/ownervote.v1.RollService/CorrectUnitAreas"
+	RollService_ListAreaCorrections_FullMethodName  = "/ownervote.v1.RollService/ListAreaCorrections"
+	RollService_GetRollFigures_FullMethodName       = "/ownervote.v1.RollService/GetRollFigures"
+	RollService_ListOwners_FullMethodName           = "/ownervote.v1.RollService/ListOwners"
+	RollService_FindOwner_FullMethodName            = "/ownervote.v1.RollService/FindOwner"
+	RollService_CorrectOwner_FullMethodName         = "/ownervote.v1.RollService/CorrectOwner"
+	RollService_ListOwnerCorrections_FullMethodName = "/ownervote.v1.RollService/ListOwnerCorrections"
+	RollService_RevealOwnerPhone_FullMethodName     = "/ownervote.v1.RollService/RevealOwnerPhone"
+	RollService_ListPhoneReveals_FullMethodName     = "/ownervote.v1.RollService/ListPhoneReveals"
+	RollService_ListIdentityMatches_FullMethodName  = "/ownervote.v1.RollService/ListIdentityMatches"
+	RollService_RegisterOwnerKey_FullMethodName     = "/ownervote.v1.RollService/RegisterOwnerKey"
+	RollService_RotateOwnerKey_FullMethodName       = "/ownervote.v1.RollService/RotateOwnerKey"
+	RollService_RevokeOwnerKey_FullMethodName       = "/ownervote.v1.RollService/RevokeOwnerKey"
+	RollService_ListOwnerKeys_FullMethodName        = "/ownervote.v1.RollService/ListOwnerKeys"
 )
 
 // RollServiceClient is the client API for RollService service.
@@ -84,6 +86,18 @@ type RollServiceClient interface {
 	// answer that finds an owner is recorded as an identity match
 	// (ListIdentityMatches) before it is given.
 	FindOwner(ctx context.Context, in *FindOwnerRequest, opts ...grpc.CallOption) (*FindOwnerResponse, error)
+	// CorrectOwner corrects an owner of record's name (mistyped at import:
+	// it must be as the identity document gives it, which FindOwner
+	// compares) or phone number (a new one, or none), with the reason. The
+	// identity number cannot be corrected: the owner id derives from it, and
+	// another number is another person (a sale: AmendRoll). Each correction
+	// is recorded with the token, the reason, the names before and after and
+	// the phone numbers masked (ListOwnerCorrections). OWNER_NOT_FOUND for an
+	// owner not on the roll.
+	CorrectOwner(ctx context.Context, in *CorrectOwnerRequest, opts ...grpc.CallOption) (*CorrectOwnerResponse, error)
+	// ListOwnerCorrections lists a community's recorded owner corrections,
+	// oldest first; the names only to street admins and community staff.
+	ListOwnerCorrections(ctx context.Context, in *ListOwnerCorrectionsRequest, opts ...grpc.CallOption) (*ListOwnerCorrectionsResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason. A token reveals at most the
 	// server's daily quota of owners' numbers (200 by default) a day, China
@@ -222,6 +236,26 @@ func (c *rollServiceClient) FindOwner(ctx context.Context, in *FindOwnerRequest,
 	return out, nil
 }
 
+func (c *rollServiceClient) CorrectOwner(ctx context.Context, in *CorrectOwnerRequest, opts ...grpc.CallOption) (*CorrectOwnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CorrectOwnerResponse)
+	err := c.cc.Invoke(ctx, RollService_CorrectOwner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) ListOwnerCorrections(ctx context.Context, in *ListOwnerCorrectionsRequest, opts ...grpc.CallOption) (*ListOwnerCorrectionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOwnerCorrectionsResponse)
+	err := c.cc.Invoke(ctx, RollService_ListOwnerCorrections_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *rollServiceClient) RevealOwnerPhone(ctx context.Context, in *RevealOwnerPhoneRequest, opts ...grpc.CallOption) (*RevealOwnerPhoneResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RevealOwnerPhoneResponse)
@@ -338,6 +372,18 @@ type RollServiceServer interface {
 	// answer that finds an owner is recorded as an identity match
 	// (ListIdentityMatches) before it is given.
 	FindOwner(context.Context, *FindOwnerRequest) (*FindOwnerResponse, error)
+	// CorrectOwner corrects an owner of record's name (mistyped at import:
+	// it must be as the identity document gives it, which FindOwner
+	// compares) or phone number (a new one, or none), with the reason. The
+	// identity number cannot be corrected: the owner id derives from it, and
+	// another number is another person (a sale: AmendRoll). Each correction
+	// is recorded with the token, the reason, the names before and after and
+	// the phone numbers masked (ListOwnerCorrections). OWNER_NOT_FOUND for an
+	// owner not on the roll.
+	CorrectOwner(context.Context, *CorrectOwnerRequest) (*CorrectOwnerResponse, error)
+	// ListOwnerCorrections lists a community's recorded owner corrections,
+	// oldest first; the names only to street admins and community staff.
+	ListOwnerCorrections(context.Context, *ListOwnerCorrectionsRequest) (*ListOwnerCorrectionsResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason. A token reveals at most the
 	// server's daily quota of owners' numbers (200 by default) a day, China
@@ -405,6 +451,12 @@ func (UnimplementedRollServiceServer) ListOwners(context.Context, *ListOwnersReq
 }
 func (UnimplementedRollServiceServer) FindOwner(context.Context, *FindOwnerRequest) (*FindOwnerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FindOwner not implemented")
+}
+func (UnimplementedRollServiceServer) CorrectOwner(context.Context, *CorrectOwnerRequest) (*CorrectOwnerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CorrectOwner not implemented")
+}
+func (UnimplementedRollServiceServer) ListOwnerCorrections(context.Context, *ListOwnerCorrectionsRequest) (*ListOwnerCorrectionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOwnerCorrections not implemented")
 }
 func (UnimplementedRollServiceServer) RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevealOwnerPhone not implemented")
@@ -628,6 +680,42 @@ func _RollService_FindOwner_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RollService_CorrectOwner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CorrectOwnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).CorrectOwner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_CorrectOwner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).CorrectOwner(ctx, req.(*CorrectOwnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_ListOwnerCorrections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOwnerCorrectionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).ListOwnerCorrections(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_ListOwnerCorrections_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).ListOwnerCorrections(ctx, req.(*ListOwnerCorrectionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RollService_RevealOwnerPhone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RevealOwnerPhoneRequest)
 	if err := dec(in); err != nil {
@@ -800,6 +888,14 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FindOwner",
 			Handler:    _RollService_FindOwner_Handler,
+		},
+		{
+			MethodName: "CorrectOwner",
+			Handler:    _RollService_CorrectOwner_Handler,
+		},
+		{
+			MethodName: "ListOwnerCorrections",
+			Handler:    _RollService_ListOwnerCorrections_Handler,
 		},
 		{
 			MethodName: "RevealOwnerPhone",
