@@ -510,6 +510,27 @@ func TestConsoleCampaign(t *testing.T) {
 			t.Errorf("call attempts of %s = %v", called, got)
 		}
 		tab.ScreenshotView("console-call-recorded")
+
+		// A number that changed is put right from the call list (another
+		// household's): recorded with the reason, and listed at once,
+		// masked.
+		other := eval[string](tab, "another household", fmt.Sprintf(`[...document.querySelectorAll('[data-correct-phone]')].map((e) => e.dataset.correctPhone).find((v) => v !== %q && v !== 'developer')`, called))
+		click(tab, fmt.Sprintf(`[data-correct-phone=%q]`, other))
+		tab.Run("correction dialog", chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-phone]`)))
+		typeInto(tab, `[data-testid=correct-reason]`, "业主更换手机号码")
+		click(tab, `dialog[open] [data-testid=correct-save]`)
+		wait(tab, "asked for a number", `document.querySelector('dialog[open] [role=alert]') !== null`)
+		typeInto(tab, `[data-testid=new-phone]`, "139 1234 5678")
+		tab.ScreenshotView("console-correct-phone")
+		click(tab, `dialog[open] [data-testid=correct-save]`)
+		wait(tab, "new number listed", fmt.Sprintf(`document.querySelector('[data-voter=%q] .phone').textContent.includes('139****5678')`, other))
+		fixes, _, err := c.e.book.OwnerCorrections(context.Background(), c.cid, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fixes) != 1 || fixes[0].OwnerID != other || fixes[0].Reason != "业主更换手机号码" || fixes[0].Owner.MaskedPhoneAfter != "139****5678" || fixes[0].Label != "惠都社区 王工作人员" {
+			t.Errorf("owner corrections after the console's = %+v", fixes)
+		}
 	}
 
 	admin := c.tab()

@@ -103,7 +103,10 @@ export async function callsPage(ctx) {
     const last = history[history.length - 1];
     const developer = nv.voter === 'developer';
     const phoneCell = h('span', { class: 'phone' }, developer ? t('calls.developer') : nv.masked_phone || t('calls.noPhone'),
-      nv.masked_phone ? [' ', h('button', { type: 'button', class: 'link', 'data-reveal': nv.voter, onclick: () => reveal(nv, phoneCell) }, t('calls.reveal'))] : null);
+      nv.masked_phone ? [' ', h('button', { type: 'button', class: 'link', 'data-reveal': nv.voter, onclick: () => reveal(nv, phoneCell) }, t('calls.reveal'))] : null,
+      // A wrong or changed number is put right on the roll, for every
+      // later call (CorrectOwner).
+      developer ? null : [' ', h('button', { type: 'button', class: 'link', 'data-correct-phone': nv.voter, onclick: () => correctPhone(nv) }, t('calls.correctPhone'))]);
     const helps = firstGap > 0n ? t('calls.helps', { p: (Math.min(1, Number(area) / Number(firstGap)) * 100).toFixed(1) + '%' }) : '';
     return h('li', { class: 'card call', 'data-voter': nv.voter, 'data-units': nv.unit_ids.join(' ') },
       h('div', { class: 'call-main' },
@@ -149,6 +152,47 @@ export async function callsPage(ctx) {
       h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
     dialog.showModal();
     reason.select();
+  };
+
+  const correctPhone = (nv) => {
+    const ids = { phone: uid('phone'), remove: uid('remove'), reason: uid('reason') };
+    const phone = h('input', { id: ids.phone, type: 'tel', maxlength: 20, autocomplete: 'off', 'data-testid': 'new-phone' });
+    const remove = h('input', { id: ids.remove, type: 'checkbox', 'data-testid': 'remove-phone', onchange: () => { phone.disabled = remove.checked; } });
+    const reason = h('input', { id: ids.reason, required: true, maxlength: 200, placeholder: t('calls.correctReasonPlaceholder'), 'data-testid': 'correct-reason' });
+    const err = h('div', { 'aria-live': 'polite' });
+    replace(dialog, h('form', {
+      method: 'dialog',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const body = { reason: reason.value.trim() };
+        if (remove.checked) body.remove_phone = true; else body.phone = phone.value.trim();
+        if (!body.remove_phone && !body.phone) {
+          replace(err, h('p', { class: 'alert error', role: 'alert' }, t('calls.phoneOrRemove')));
+          return;
+        }
+        if (longNumber(body.reason)) {
+          replace(err, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
+          return;
+        }
+        try {
+          const r = await post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body);
+          dialog.close();
+          replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.corrected'), ' ', nv.unit_ids.join('、'), ' · ',
+            r.correction.masked_phone_after || t('calls.noPhone')));
+          await load();
+        } catch (e) {
+          replace(err, errorBox(e));
+        }
+      },
+    }, h('h2', {}, t('calls.correctTitle')), h('p', {}, nv.unit_ids.join('、'), ' · ', nv.masked_phone || t('calls.noPhone')),
+    h('p', { class: 'muted' }, t('calls.correctIntro')),
+    h('label', { for: ids.phone }, t('calls.newPhone')), phone,
+    h('div', { class: 'radio' }, remove, h('label', { for: ids.remove }, t('calls.removePhone'))),
+    h('label', { for: ids.reason }, t('calls.reason')), reason, err,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'correct-save' }, t('calls.correctSubmit')),
+      h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
+    dialog.showModal();
+    phone.focus();
   };
 
   const recordCall = (nv) => {
