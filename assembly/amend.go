@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ownervote/ownervote/audit"
@@ -54,7 +53,7 @@ var ErrBallotWaiting = errors.New("assembly: a ballot of the unit's voter waits 
 // an owner who already votes). docSHA256 is the hash of the transfer
 // registration on file.
 func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256, by string) (Amendment, error) {
-	if len(docSHA256) != 64 || strings.ToLower(docSHA256) != docSHA256 || strings.Trim(docSHA256, "0123456789abcdef") != "" {
+	if !ballot.IsSHA256Hex(docSHA256) {
 		return Amendment{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid), "过户登记文件的 SHA-256 须为64位小写十六进制")
 	}
 	var am Amendment

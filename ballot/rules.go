@@ -288,6 +288,12 @@ const LongNumberRule = "a phone, identity or bank card number (11 or more digits
 // LongNumberRuleZH is LongNumberRule for people who read Chinese.
 const LongNumberRuleZH = "不能含电话、证件或银行卡号码（11位以上的数字，分组书写的也不行）；电话请写成 138****5678 这样"
 
+// IsSHA256Hex reports whether s is a SHA-256 as 64 lowercase hex digits,
+// as a document on file is named (a transfer registration, a survey).
+func IsSHA256Hex(s string) bool {
+	return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
 // ReasonProblem tells what is wrong with a reason that others read (a
 // proxy withdrawal's, a key revocation's, a cancellation's, a phone
 // reveal's), trimmed by the caller: "" where it is 1 to 200 characters

@@ -8,6 +8,7 @@ import (
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/store"
+	"github.com/ownervote/ownervote/tally"
 )
 
 // AreaCorrectionAction is the access log's action of a correction of a
@@ -30,17 +31,23 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the areas are corrected; it is recorded): %s", ErrInvalid, en), zh)
 	}
 	document = strings.TrimSpace(document)
-	if document != "" && (len(document) != 64 || strings.Trim(document, "0123456789abcdef") != "") {
+	if document != "" && !ballot.IsSHA256Hex(document) {
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the document that gives the area (or none)", ErrInvalid),
 			"证明文件的 SHA-256 须为64位小写十六进制（可不填）")
 	}
 	var ens, zhs []string
-	after, ok := parseAreas(in, false, func(field string, _ error, zh, format string, args ...any) {
+	problem := func(field string, _ error, zh, format string, args ...any) {
 		ens = append(ens, field+": "+fmt.Sprintf(format, args...))
-		zhs = append(zhs, zh)
-	})
+		zhs = append(zhs, areaNamesZH[field]+"："+zh)
+	}
+	refused := func() error {
+		return l10n.ZH(fmt.Errorf("%w: %w: %s", ErrInvalid, ErrBadArea, strings.Join(ens, "; ")), strings.Join(zhs, "；"))
+	}
+	// (The bound on an area is checked below, on the areas that change:
+	// a unit imported before it was set keeps what it has.)
+	after, ok := parseAreas(in, true, problem)
 	if !ok {
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: %w: %s", ErrInvalid, ErrBadArea, strings.Join(ens, "; ")), strings.Join(zhs, "；"))
+		return AccessEntry{}, Figures{}, refused()
 	}
 	var e AccessEntry
 	var f Figures
@@ -57,6 +64,18 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 			return l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
 		}
 		before := Areas{Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract}
+		for _, f := range []struct {
+			name   string
+			before *tally.Area
+			after  *tally.Area
+		}{{"registered_area_m2", before.Registered, after.Registered}, {"surveyed_area_m2", before.Surveyed, after.Surveyed}, {"contract_area_m2", before.Contract, after.Contract}} {
+			if f.after != nil && *f.after > maxUnitArea && (f.before == nil || *f.before != *f.after) {
+				problem(f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %s m² is more than one exclusive unit can have (%s): check the decimal point", f.after, maxUnitArea)
+			}
+		}
+		if len(ens) > 0 {
+			return refused()
+		}
 		if before.equal(after) {
 			return l10n.ZH(fmt.Errorf("%w: unit %s already has these areas: nothing to correct", ErrInvalid, unitID), "房屋"+unitID+"的面积已是所填数值，无需更正")
 		}
@@ -78,6 +97,9 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 	}
 	return e, f, nil
 }
+
+// areaNamesZH names the area fields for staff.
+var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surveyed_area_m2": "实测面积", "contract_area_m2": "合同面积"}
 
 // AreaCorrections lists, like PhoneReveals, the recorded corrections of
 // the areas of a community's units.
@@ -145,6 +167,14 @@ func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fi
 		o, err := getOwner(tx, communityID, ownerID)
 		if err != nil {
 			return err
+		}
+		// The reason is read by committee members and auditors, to whom
+		// owners' names are not shown.
+		for _, n := range []string{o.Name, name} {
+			if n != "" && strings.Contains(reason, n) {
+				return l10n.ZH(fmt.Errorf("%w: reason: it holds the owner's name, which those who read corrections may not see; the names are recorded apart", ErrInvalid),
+					"理由中不要写业主姓名（查阅更正记录的委员、审计人员不能看到姓名）：更正前后的姓名另有记录")
+			}
 		}
 		ch := OwnerChange{NameBefore: o.Name, NameAfter: o.Name, MaskedPhoneBefore: MaskPhone(o.Phone)}
 		if name != "" {

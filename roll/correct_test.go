@@ -85,8 +85,8 @@ func TestCorrectAreas(t *testing.T) {
 		{"a unit not on the roll", "cm1", "1-1-109", roll.AreasInput{Registered: "80.00"}, "录入错误", "", roll.ErrUnitNotFound, "不在本小区名册上"},
 		{"another community", "cm9", "1-1-101", roll.AreasInput{Registered: "80.00"}, "录入错误", "", roll.ErrCommunityNotFound, ""},
 		{"no area", "cm1", "1-1-101", roll.AreasInput{}, "录入错误", "", roll.ErrBadArea, "没有面积"},
-		{"an area that is no number", "cm1", "1-1-101", roll.AreasInput{Registered: "85,50"}, "录入错误", "", roll.ErrBadArea, "最多两位小数"},
-		{"an area past any unit's", "cm1", "1-1-101", roll.AreasInput{Surveyed: "855000"}, "录入错误", "", roll.ErrBadArea, "检查小数点"},
+		{"an area that is no number", "cm1", "1-1-101", roll.AreasInput{Registered: "85,50"}, "录入错误", "", roll.ErrBadArea, "登记面积：面积须为平方米数"},
+		{"an area past any unit's", "cm1", "1-1-101", roll.AreasInput{Surveyed: "855000"}, "录入错误", "", roll.ErrBadArea, "实测面积：面积超过一套专有部分可能的面积"},
 		{"no reason", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, " ", "", roll.ErrInvalid, "更正面积的理由"},
 		{"a phone number in the reason", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "业主13812345678来电", "", roll.ErrInvalid, ""},
 		{"a bad document hash", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "录入错误", "ABCD", roll.ErrInvalid, "SHA-256"},
@@ -103,8 +103,23 @@ func TestCorrectAreas(t *testing.T) {
 		})
 	}
 
+	// A unit imported before areas were bounded keeps what it has: a
+	// correction may add to it, but not set another such area.
+	if err := roll.ImportAsBefore(ctx, b, "cm1", []roll.UnitInput{{ID: "9-1-101", Registered: "150000.00", Kind: roll.DeveloperUnsold}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.CorrectAreas(ctx, "cm1", "9-1-101", roll.AreasInput{Registered: "150000.00", Surveyed: "150.00"}, staff, "补录实测面积", ""); err != nil {
+		t.Errorf("a correction keeping an area imported before the bound: %v", err)
+	}
+	if _, _, err := b.CorrectAreas(ctx, "cm1", "9-1-101", roll.AreasInput{Registered: "200000.00"}, staff, "录入错误", ""); !errors.Is(err, roll.ErrBadArea) || !strings.Contains(l10n.Of(err), "登记面积：面积超过") {
+		t.Errorf("a correction to another area past the bound: %v (%s), want it refused", err, l10n.Of(err))
+	}
+	if _, _, err := b.CorrectAreas(ctx, "cm1", "9-1-101", roll.AreasInput{Registered: "150.00"}, staff, "录入错误：小数点", ""); err != nil {
+		t.Fatal(err)
+	}
+
 	list, next, err := b.AreaCorrections(ctx, "cm1", 0, 10)
-	if err != nil || next != 0 || len(list) != 2 || list[0].UnitID != "1-1-101" || list[1].UnitID != "1-1-102" ||
+	if err != nil || next != 0 || len(list) != 4 || list[0].UnitID != "1-1-101" || list[1].UnitID != "1-1-102" || list[3].UnitID != "9-1-101" ||
 		list[1].Before.Effective() != 9000 || list[1].After.Effective() != 8800 || list[0].Document != doc {
 		t.Fatalf("AreaCorrections = %+v, %d, %v; want the two corrections, oldest first, as made", list, next, err)
 	}
@@ -171,6 +186,8 @@ func TestCorrectOwner(t *testing.T) {
 		{"two people in a name", zhang, roll.OwnerFix{Name: "张三、李四"}, "姓名录入错误", roll.ErrInvalid, "一格只填一位业主"},
 		{"no reason", zhang, roll.OwnerFix{Name: "张三"}, "", roll.ErrInvalid, "更正业主信息的理由"},
 		{"what it has", zhang, roll.OwnerFix{Name: "张叁", RemovePhone: true}, "核对", roll.ErrInvalid, "无需更正"},
+		{"the name before in the reason", zhang, roll.OwnerFix{Name: "张三丰"}, "张叁应为张三丰", roll.ErrInvalid, "理由中不要写业主姓名"},
+		{"the name after in the reason", zhang, roll.OwnerFix{Name: "张三丰"}, "改为张三丰", roll.ErrInvalid, "理由中不要写业主姓名"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := b.CorrectOwner(ctx, "cm1", tc.owner, tc.fix, staff, tc.reason); !errors.Is(err, tc.want) || !strings.Contains(l10n.Of(err), tc.says) {

@@ -276,7 +276,9 @@ func readXLSX(r io.Reader) ([][]string, error) {
 // readWorkbook is readXLSX that also returns unitIDsShownOtherwise's
 // finds.
 func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: 16 << 20})
+	// (zh-CN: the Chinese built-in date formats, such as m月d日, are then
+	// rendered, which unitIDsShownOtherwise compares.)
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: 16 << 20, CultureInfo: excelize.CultureNameZhCN})
 	// (excelize says "unzip size exceeds the N bytes limit", with no
 	// sentinel to match.)
 	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
@@ -297,8 +299,7 @@ func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 	}
 	defer it.Close()
 	var out [][]string
-	var nums []int // the sheet's row number of each of out
-	empty := 0     // empty rows since the last filled one, kept only if another follows
+	empty := 0 // empty rows since the last filled one, kept only if another follows
 	for n := 1; it.Next(); n++ {
 		row, err := it.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
@@ -321,10 +322,8 @@ func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 			return nil, nil, l10n.ZH(fmt.Errorf("sheet %q has a value in row %d; a roster has at most %d rows", sheets[0], n, maxXLSXRows),
 				fmt.Sprintf("工作表「%s」第%d行有内容：花名册最多%d行，请删除表格下方多余的内容", sheets[0], n, maxXLSXRows))
 		}
-		for e := empty; e > 0; e-- {
-			out, nums = append(out, nil), append(nums, n-e)
-		}
-		out, nums = append(out, row), append(nums, n)
+		out = append(out, make([][]string, empty)...)
+		out = append(out, row)
 		empty = 0
 	}
 	if err := it.Error(); err != nil {
@@ -352,7 +351,7 @@ func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 			sheets[0], strings.Join(quoteAll(others), ", ")),
 			fmt.Sprintf("花名册只读第一个工作表「%s」，但工作表「%s」也有内容：请把所有房屋放在第一个工作表中，或删除其他工作表", sheets[0], strings.Join(others, "」「")))
 	}
-	shown, err := unitIDsShownOtherwise(f, sheets[0], out, nums)
+	shown, err := unitIDsShownOtherwise(f, sheets[0], out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
@@ -363,9 +362,10 @@ func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 // but shows otherwise: Excel takes 1-12 typed into a cell for a date (12
 // January, held as 45669), and 0101 for the number 101, which a number
 // format may show as 0101. The roster would take the number held: another
-// unit's id, or none's. It maps a row of rows (the sheet's row nums[i])
-// and the unit id's column to what the cell shows.
-func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string, nums []int) (map[[2]int]string, error) {
+// unit's id, or none's. It maps a row of rows (the sheet's row i+1: rows
+// keeps the empty ones) and the unit id's column to what the cell shows,
+// for at most maxShownOtherwise cells (the roster is refused anyway).
+func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string) (map[[2]int]string, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -375,33 +375,36 @@ func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string, nums
 	if col < 0 {
 		return nil, nil
 	}
-	held := make(map[int]int) // sheet row -> row of rows, for the unit ids held as numbers
-	for i := 1; i < len(rows); i++ {
-		if col < len(rows[i]) {
-			if _, err := strconv.ParseFloat(strings.TrimSpace(rows[i][col]), 64); err == nil {
-				held[nums[i]] = i
-			}
+	held := func(i int) bool {
+		if i < 1 || i >= len(rows) || col >= len(rows[i]) {
+			return false
 		}
+		_, err := strconv.ParseFloat(strings.TrimSpace(rows[i][col]), 64)
+		return err == nil
 	}
-	if len(held) == 0 {
-		return nil, nil
+	some := false
+	for i := range rows {
+		some = some || held(i)
+	}
+	if !some {
+		return nil, nil // no second pass
 	}
 	// What the cells show, read as the rows were: streamed, not the whole
-	// sheet in memory at once.
+	// sheet in memory at once, and only the rows that hold a number there
+	// formatted (Next passes over the others' cells).
 	it, err := f.Rows(sheet)
 	if err != nil {
 		return nil, err
 	}
 	defer it.Close()
 	shown := make(map[[2]int]string)
-	for n := 1; it.Next() && n <= nums[len(nums)-1]; n++ {
+	for i := 0; i < len(rows) && len(shown) < maxShownOtherwise && it.Next(); i++ {
+		if !held(i) {
+			continue
+		}
 		row, err := it.Columns()
 		if err != nil {
 			return nil, err
-		}
-		i, ok := held[n]
-		if !ok {
-			continue
 		}
 		v := ""
 		if col < len(row) {
@@ -416,6 +419,9 @@ func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string, nums
 	}
 	return shown, nil
 }
+
+// maxShownOtherwise bounds the cells unitIDsShownOtherwise reports.
+const maxShownOtherwise = 100
 
 // sheetHasValues tells whether a sheet holds a value in any cell.
 func sheetHasValues(f *excelize.File, sheet string) (bool, error) {

@@ -3,8 +3,8 @@ package roll_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -146,29 +146,34 @@ func TestXLSXOtherSheetsWithValues(t *testing.T) {
 	}
 }
 
-// A unit number Excel took for a date (1-12) or a number (0101, shown as
-// such by a number format) is refused with what the cell shows and what it
-// holds, not imported as the number held; a unit number that is a number
-// and shows as one is taken.
+// A unit number Excel took for a date (1-12, in the formats of Chinese
+// Excel too) or a number (0101, shown as such by a number format) is
+// refused with what the cell shows and what it holds, not imported as the
+// number held; a unit number that is a number and shows as one is taken.
+// Rows are named as the sheet numbers them, past an empty one.
 func TestXLSXUnitIDsExcelTookForNumbers(t *testing.T) {
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetSheetRow("Sheet1", "A1", &[]any{"序号", "房号", "登记面积", "业主姓名", "身份证号"})
-	date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
-	if err != nil {
-		t.Fatal(err)
+	style := func(s excelize.Style) int {
+		id, err := f.NewStyle(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
 	}
 	custom := "0000"
-	zeros, err := f.NewStyle(&excelize.Style{CustomNumFmt: &custom})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range []struct {
-		id    int
-		style int
-	}{{45669, date}, {101, zeros}, {102, 0}} {
-		row := strconv.Itoa(i + 2)
-		f.SetSheetRow("Sheet1", "A"+row, &[]any{i + 1, c.id, "80.00", "业主" + row, idNumber(i + 1)})
+	for _, c := range []struct {
+		row, id, style int
+	}{
+		{2, 45669, style(excelize.Style{NumFmt: 14})},
+		{3, 101, style(excelize.Style{CustomNumFmt: &custom})},
+		{4, 102, 0},
+		{6, 45670, style(excelize.Style{NumFmt: 58})}, // m月d日
+		{7, 45671, style(excelize.Style{NumFmt: 31})}, // yyyy年m月d日
+	} {
+		row := strconv.Itoa(c.row)
+		f.SetSheetRow("Sheet1", "A"+row, &[]any{c.row - 1, c.id, "80.00", "业主" + row, idNumber(c.row)})
 		if c.style != 0 {
 			f.SetCellStyle("Sheet1", "B"+row, "B"+row, c.style)
 		}
@@ -177,21 +182,27 @@ func TestXLSXUnitIDsExcelTookForNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shows, _ := f.GetCellValue("Sheet1", "B2")
 	_, err = roll.CheckFile("r.xlsx", bytes.NewReader(b.Bytes()))
 	var fe *roll.FileError
 	if !errors.As(err, &fe) {
 		t.Fatalf("CheckFile = %v, want a FileError", err)
 	}
-	var got []string
+	shows := regexp.MustCompile(`^房号单元格显示为「(.+)」，但 Excel 存的是数值 (\d+)（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '$`)
+	got := map[int][2]string{}
 	for _, p := range fe.Problems {
-		got = append(got, fmt.Sprintf("%d %s %s", p.Place.Row, p.Place.Column, p.ZH))
+		m := shows.FindStringSubmatch(p.ZH)
+		if m == nil || p.Place.Column != "房号" {
+			t.Errorf("row %d column %s: %s", p.Place.Row, p.Place.Column, p.ZH)
+			continue
+		}
+		got[p.Place.Row] = [2]string{m[1], m[2]}
 	}
-	want := []string{
-		"2 房号 房号单元格显示为「" + shows + "」，但 Excel 存的是数值 45669（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '",
-		"3 房号 房号单元格显示为「0101」，但 Excel 存的是数值 101（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '",
+	for row, held := range map[int]string{2: "45669", 3: "101", 6: "45670", 7: "45671"} {
+		if g, ok := got[row]; !ok || g[1] != held || g[0] == held {
+			t.Errorf("row %d: shows %q, holds %q; want it refused, holding %s", row, g[0], g[1], held)
+		}
 	}
-	if diff := cmp.Diff(want, got); diff != "" || shows == "45669" {
-		t.Errorf("problems (-want +got):\n%s(the date shows as %q)", diff, shows)
+	if got[3][0] != "0101" || !strings.Contains(got[6][0], "月") || !strings.Contains(got[7][0], "年") || len(got) != 4 {
+		t.Errorf("problems: %v; want rows 2, 3, 6 and 7, 0101 shown in row 3 and Chinese dates in 6 and 7", got)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ownervote/ownervote/auth"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -61,6 +63,22 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	fig, err := v.rs.GetRollFigures(v.ctx(v.staffTok), &ov.GetRollFiguresRequest{CommunityId: v.community})
 	if err != nil || fig.GetTotalAreaM2() != "13285.50" {
 		t.Errorf("roll figures after the correction: %v, %v", fig, err)
+	}
+	// An assembly published after it freezes the corrected areas.
+	next, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "fund-2026", Title: "关于使用专项维修资金的业主大会会议",
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "使用专项维修资金更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next, err = v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: next.GetAssemblyId()}); err != nil {
+		t.Fatal(err)
+	}
+	if next.GetRollTotal().GetAreaM2() != "13285.50" {
+		t.Errorf("an assembly published after the correction froze %v, want 13285.50 m²", next.GetRollTotal())
 	}
 
 	for _, tc := range []struct {
@@ -166,9 +184,11 @@ func TestCorrectOwnerOverAPI(t *testing.T) {
 	var list struct {
 		Corrections []correction `json:"corrections"`
 	}
-	if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK ||
-		len(list.Corrections) != 1 || list.Corrections[0].NameBefore != "" || list.Corrections[0].PhoneAfter != "139****5678" {
-		t.Errorf("ownerCorrections for an auditor: HTTP %d %+v", code, list)
+	for _, tok := range []string{e.token(auth.Auditor, ""), e.token(auth.CommitteeMember, v.community)} {
+		if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", tok, nil, &list); code != http.StatusOK ||
+			len(list.Corrections) != 1 || list.Corrections[0].NameBefore != "" || list.Corrections[0].NameAfter != "" || list.Corrections[0].PhoneAfter != "139****5678" {
+			t.Errorf("ownerCorrections for an auditor or a committee member: HTTP %d %+v", code, list)
+		}
 	}
 	if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", v.staffTok, nil, &list); code != http.StatusOK ||
 		len(list.Corrections) != 1 || list.Corrections[0].NameBefore != name {
