@@ -55,6 +55,20 @@ var columns = []struct {
 // kind, say.)
 var ignoredColumns = map[string]bool{"序号": true, "no.": true, "备注": true, "remark": true, "remarks": true}
 
+// withoutAreaUnit drops the unit of square metres that a header may end
+// with, bracketed or not (登记面积(㎡), 实测面积（平方米）, registered_area_m2 (m²)):
+// the figures are square metres whatever the header says.
+func withoutAreaUnit(h string) string {
+	for _, u := range []string{"㎡", "m²", "m2", "平方米", "平米"} {
+		for _, form := range []string{"(" + u + ")", "（" + u + "）", "[" + u + "]", "/" + u, u} {
+			if t, ok := strings.CutSuffix(h, form); ok && t != "" && !strings.HasSuffix(t, "_") {
+				return strings.TrimSpace(t)
+			}
+		}
+	}
+	return h
+}
+
 // unsourcedArea are headers of an area column that do not say which of
 // the three areas it holds (a gross floor area, 建筑面积, is found in the
 // register, a survey and a sale contract alike): refused with what to
@@ -469,10 +483,11 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		if h == "" {
 			continue
 		}
+		name := withoutAreaUnit(h) // matched; h, as written, names the column
 		found := false
 		for _, c := range columns {
 			for _, n := range c.names {
-				if strings.EqualFold(h, n) {
+				if strings.EqualFold(name, n) {
 					if _, dup := colIdx[c.field]; dup {
 						add(1, h, "表头中该列出现了两次", "column for %s appears twice", ErrInvalid, c.field)
 					}
@@ -484,7 +499,7 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		}
 		switch {
 		case found || ignoredColumns[strings.ToLower(h)]:
-		case unsourcedArea[strings.ToLower(h)]:
+		case unsourcedArea[strings.ToLower(name)]:
 			// Which area counts depends on where it comes from (DESIGN §2):
 			// the column must say.
 			add(1, h, "「"+h+"」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列，测绘实测的填「实测面积」列，购房合同记载的填「合同面积」列",

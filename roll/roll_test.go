@@ -335,15 +335,24 @@ func TestParseFileHeaderProblems(t *testing.T) {
 	// An area column that does not say what it rests on is refused with
 	// what to name it; another unknown column as before.
 	for header, want := range map[string]string{
-		"建筑面积": "「建筑面积」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列",
-		"面积":   "「面积」不是可用的面积列",
-		"Area": "「Area」不是可用的面积列",
-		"楼层":   "不认识的列「楼层」",
+		"建筑面积":    "「建筑面积」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列",
+		"面积":      "「面积」不是可用的面积列",
+		"Area":    "「Area」不是可用的面积列",
+		"楼层":      "不认识的列「楼层」",
+		"建筑面积（㎡）": "「建筑面积（㎡）」不是可用的面积列",
+		"面积(m²)":  "「面积(m²)」不是可用的面积列",
 	} {
 		_, err := roll.CheckFile("r.csv", strings.NewReader("房号,"+header+",业主姓名,身份证号\n1-1-101,95.00,甲,110101199003071233\n"))
 		var fe *roll.FileError
 		if !errors.As(err, &fe) || len(fe.Problems) == 0 || !strings.Contains(fe.Problems[0].ZH, want) || fe.Problems[0].Place.Column != header {
 			t.Errorf("a roster with column %s: %v, want %q", header, err, want)
+		}
+	}
+	// An area column's header may name the unit, square metres.
+	for _, header := range []string{"登记面积(㎡)", "登记面积（平方米）", "登记面积 (m²)", "registered_area_m2 (m2)", "登记面积/㎡", "登记面积㎡"} {
+		r, err := roll.CheckFile("r.csv", strings.NewReader("房号,"+header+",业主姓名,身份证号\n1-1-101,80.00,甲,110101199003071233\n"))
+		if err != nil || len(r.Units) != 1 || r.Units[0].Registered != "80.00" {
+			t.Errorf("a roster with column %s: %+v, %v; want its unit's registered area", header, r, err)
 		}
 	}
 	// What Chinese spreadsheet programs save by default: told once, with
