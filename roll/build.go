@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/l10n"
@@ -136,6 +138,24 @@ const maxNameLen = 64
 // nameSeparators are what lists people in one cell: 张三、李四, "张三,李四",
 // a line break typed with Alt-Enter.
 const nameSeparators = "、，,；;/／\n\r\t"
+
+// hanNames reports whether name is Chinese names apart, as 张三 李四: two
+// or more words of two to four Han characters each. (A Han name is written
+// without a space; other names, John Smith or 阿依古丽·买买提, are not
+// taken for lists.)
+func hanNames(name string) bool {
+	words := strings.Fields(name)
+	if len(words) < 2 {
+		return false
+	}
+	for _, w := range words {
+		n := utf8.RuneCountInString(w)
+		if n < 2 || n > 4 || strings.ContainsFunc(w, func(r rune) bool { return !unicode.Is(unicode.Han, r) }) {
+			return false
+		}
+	}
+	return true
+}
 
 // maxUnitArea bounds one unit's area: 100,000 m² (ten hectares) is beyond
 // any exclusive unit, so a larger figure is a typing mistake, and no
@@ -352,9 +372,9 @@ func nameProblem(name string) (zh, en string, err error) {
 		return "业主姓名为空", "owner's name is empty", ErrMissingOwner
 	case len([]rune(name)) > maxNameLen:
 		return fmt.Sprintf("业主姓名超过%d个字", maxNameLen), fmt.Sprintf("owner's name is longer than %d characters", maxNameLen), ErrInvalid
-	case strings.ContainsAny(name, nameSeparators):
+	case strings.ContainsAny(name, nameSeparators) || hanNames(name):
 		// Two people in one cell: the second would be on no roll.
-		return "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative", ErrInvalid
+		return "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / a line break, or Chinese names apart): give each co-owner a row of their own, with the unit's id and area, and mark the representative", ErrInvalid
 	case ballot.PersonalNumber(name) >= 0:
 		// Staff would read it in every owner list.
 		return "姓名中有长数字（证件号或电话？）：姓名列只填姓名，号码填在各自的列", "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own", ErrInvalid

@@ -141,6 +141,9 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 		person("1-1-112", "70.00", owner(12, "张三、李四")),                                                            // 12 two people in one cell
 		person("1-1-113", "70.00", owner(13, "张三\n李四")),                                                           // 13 the same, with a line break
 		person("1-1-114", "70.00", owner(14, "张三 13911112222")),                                                   // 14 a phone number in the name
+		person("1-1-115", "70.00", owner(15, "张三　李四")),                                                            // 15 two people apart (an ideographic space)
+		person("1-1-116", "70.00", owner(16, "John Smith")),                                                       // 16 fine: a name with a space
+		person("1-1-117", "70.00", owner(17, "欧阳 娜娜 lee")),                                                        // 17 fine: not Han names alone
 	}
 	_, err := roll.Build(ident(t), inputs)
 	var ie *roll.ImportError
@@ -170,6 +173,7 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 		{"units[12].owners[0].name", roll.ErrInvalid},
 		{"units[13].owners[0].name", roll.ErrInvalid},
 		{"units[14].owners[0].name", roll.ErrInvalid},
+		{"units[15].owners[0].name", roll.ErrInvalid},
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b key) bool { return a.path == b.path && a.err == b.err })); diff != "" {
 		t.Errorf("Build problems (-want +got):\n%s", diff)
