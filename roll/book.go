@@ -144,6 +144,9 @@ type accessRecord struct {
 	Document string `json:"document_sha256,omitempty"`
 	// An owner correction's (OwnerCorrectionAction).
 	Owner *OwnerChange `json:"owner_change,omitempty"`
+	// A withdrawn unit's (UnitWithdrawalAction): its kind and owners.
+	Kind   Kind     `json:"kind,omitempty"`
+	Owners []string `json:"owners,omitempty"`
 }
 
 var communityIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
@@ -987,6 +990,9 @@ type AccessEntry struct {
 	Document      string
 	// An owner correction's.
 	Owner OwnerChange
+	// A withdrawn unit's: its kind and owners (Before: its areas).
+	Kind   Kind
+	Owners []string
 }
 
 // PhoneReveals returns the recorded phone reveals of a community's owners
@@ -998,6 +1004,11 @@ func (b *Book) PhoneReveals(ctx context.Context, communityID string, after uint6
 
 // accessEntries lists a community's access records of one action.
 func (b *Book) accessEntries(ctx context.Context, communityID, action string, after uint64, limit int) (out []AccessEntry, next uint64, err error) {
+	return b.accessEntriesOf(ctx, communityID, []string{action}, after, limit)
+}
+
+// accessEntriesOf lists a community's access records of any of actions.
+func (b *Book) accessEntriesOf(ctx context.Context, communityID string, actions []string, after uint64, limit int) (out []AccessEntry, next uint64, err error) {
 	if limit < 1 {
 		return nil, 0, fmt.Errorf("%w: limit %d", ErrInvalid, limit)
 	}
@@ -1006,7 +1017,7 @@ func (b *Book) accessEntries(ctx context.Context, communityID, action string, af
 			return err
 		}
 		return scanAccessLog(tx, after, func(e AccessEntry) bool {
-			if e.CommunityID != communityID || e.Action != action {
+			if e.CommunityID != communityID || !slices.Contains(actions, e.Action) {
 				return true
 			}
 			if len(out) == limit {
@@ -1103,7 +1114,7 @@ func scanAccessLog(tx store.Tx, after uint64, fn func(AccessEntry) bool) error {
 			return false, err
 		}
 		e := AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document}
+			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document, Kind: r.Kind, Owners: r.Owners}
 		if r.Before != nil {
 			e.Before = *r.Before
 		}

@@ -3,6 +3,7 @@ package roll
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ownervote/ownervote/ballot"
@@ -102,9 +103,72 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surveyed_area_m2": "实测面积", "contract_area_m2": "合同面积"}
 
 // AreaCorrections lists, like PhoneReveals, the recorded corrections of
-// the areas of a community's units.
+// the areas of a community's units and the units withdrawn (Action says
+// which).
 func (b *Book) AreaCorrections(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
-	return b.accessEntries(ctx, communityID, AreaCorrectionAction, after, limit)
+	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction}, after, limit)
+}
+
+// UnitWithdrawalAction is the access log's action of a unit withdrawn from
+// a community's roll (WithdrawUnit).
+const UnitWithdrawalAction = "unit_withdrawal"
+
+// WithdrawUnit removes a unit from a community's roll: one imported by
+// mistake (a row twice under two numbers, a unit of another community, a
+// parking space that is no exclusive unit), which would count in every
+// later assembly's totals. The roll's figures are updated; its owners no
+// longer hold it, and stay owners of record (of their other units, or of
+// none: an assembly already published may have them on its frozen roll,
+// which keeps the unit). The withdrawal is recorded, with the unit's areas,
+// kind and owners, the token and the reason, in the same transaction.
+func (b *Book) WithdrawUnit(ctx context.Context, communityID, unitID string, actor Actor, reason string) (AccessEntry, Figures, error) {
+	reason = strings.TrimSpace(reason)
+	if en, zh := ballot.ReasonProblem(reason, "撤回房屋的理由"); en != "" {
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the unit is withdrawn; it is recorded): %s", ErrInvalid, en), zh)
+	}
+	var e AccessEntry
+	var f Figures
+	err := b.st.Update(ctx, func(tx store.Tx) error {
+		cr, err := getCommunity(tx, communityID)
+		if err != nil {
+			return err
+		}
+		var u unitRecord
+		switch ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &u); {
+		case err != nil:
+			return err
+		case !ok:
+			return l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
+		}
+		var owners []string
+		for _, uo := range u.Owners {
+			o, err := getOwner(tx, communityID, uo.OwnerID)
+			if err != nil {
+				return err
+			}
+			o.Units = slices.DeleteFunc(o.Units, func(id string) bool { return id == unitID })
+			if err := store.PutJSON(tx, store.Owners, store.Key(communityID, o.ID), o); err != nil {
+				return err
+			}
+			owners = append(owners, o.ID)
+		}
+		if err := tx.Delete(store.Units, store.Key(communityID, unitID)); err != nil {
+			return err
+		}
+		if f, err = refreshFigures(tx, cr); err != nil {
+			return err
+		}
+		before := Areas{Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract}
+		e = AccessEntry{Time: b.now().UTC(), Action: UnitWithdrawalAction, TokenID: actor.TokenID, Label: actor.Label,
+			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: before, Kind: u.Kind, Owners: owners}
+		e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
+			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: &before, Kind: u.Kind, Owners: owners})
+		return err
+	})
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	return e, f, nil
 }
 
 // OwnerCorrectionAction is the access log's action of a correction of an

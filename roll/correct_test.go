@@ -209,3 +209,77 @@ func TestCorrectOwner(t *testing.T) {
 		t.Error("the access log holds a full phone number")
 	}
 }
+
+func TestWithdrawUnit(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	jia := owner(1, "甲")
+	parking := person("P-001", "12.00", owner(3, "丙"))
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", jia), person("1-1-102", "60.50", jia), person("1-1-103", "70.00", owner(2, "乙")), parking}); err != nil {
+		t.Fatal(err)
+	}
+	figures := func() roll.Figures {
+		t.Helper()
+		c, err := b.Community(ctx, "cm1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Figures
+	}
+	if f := figures(); f.Units != 4 || f.Total.Area != 22250 || f.Total.Head != 3 {
+		t.Fatalf("figures before: %+v", f)
+	}
+	staff := roll.Actor{TokenID: "tok-s", Label: "社区 甲"}
+	bing, jiaID := roll.OwnerID(ident(t).Hash(idNumber(3))), roll.OwnerID(ident(t).Hash(idNumber(1)))
+
+	e, f, err := b.WithdrawUnit(ctx, "cm1", "P-001", staff, "车位误录为专有部分")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Action != roll.UnitWithdrawalAction || e.UnitID != "P-001" || e.Before.Effective() != 1200 || e.Kind != roll.Person ||
+		len(e.Owners) != 1 || e.Owners[0] != bing || e.Reason != "车位误录为专有部分" || e.Seq == 0 {
+		t.Errorf("withdrawal = %+v", e)
+	}
+	if f.Units != 3 || f.Total.Area != 21050 || f.Total.Head != 2 || figures() != f {
+		t.Errorf("figures after: %+v returned, %+v stored", f, figures())
+	}
+	// Its owner stays an owner of record, of no unit now.
+	if o, err := b.Owner(ctx, "cm1", bing); err != nil || len(o.Units) != 0 {
+		t.Errorf("the withdrawn unit's owner: %+v, %v; want on record with no unit", o, err)
+	}
+	// An owner of several keeps the others.
+	if _, _, err := b.WithdrawUnit(ctx, "cm1", "1-1-102", staff, "重复录入"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := b.Owner(ctx, "cm1", jiaID); err != nil || fmt.Sprint(o.Units) != "[1-1-101]" {
+		t.Errorf("owner of two units after one was withdrawn: %+v, %v", o, err)
+	}
+	if f := figures(); f.Units != 2 || f.Total.Area != 15000 || f.Total.Head != 2 || f.MultiUnitOwners != 0 {
+		t.Errorf("figures after the second: %+v", f)
+	}
+	for _, tc := range []struct {
+		name, unit, reason string
+		want               error
+	}{
+		{"a unit not on the roll", "P-001", "再次撤回", roll.ErrUnitNotFound},
+		{"no reason", "1-1-103", "", roll.ErrInvalid},
+	} {
+		if _, _, err := b.WithdrawUnit(ctx, "cm1", tc.unit, staff, tc.reason); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if f := figures(); f.Units != 2 {
+		t.Errorf("a refused withdrawal changed the figures: %+v", f)
+	}
+	list, _, err := b.AreaCorrections(ctx, "cm1", 0, 10)
+	if err != nil || len(list) != 2 || list[0].Action != roll.UnitWithdrawalAction || list[1].UnitID != "1-1-102" || list[1].Owners[0] != jiaID {
+		t.Errorf("AreaCorrections = %+v, %v; want the two withdrawals", list, err)
+	}
+	// A unit withdrawn may be imported again, its owner found as before.
+	if res, err := b.Import(ctx, "cm1", []roll.UnitInput{parking}); err != nil || res.NewOwners != 0 {
+		t.Errorf("the unit imported again: %+v, %v", res, err)
+	}
+}

@@ -58,6 +58,7 @@ var policy = map[string]access{
 	ov.RollService_ImportUnits_FullMethodName:      {staff, scopeRequest},
 	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
 	ov.RollService_CorrectUnitAreas_FullMethodName: {staff, scopeRequest},
+	ov.RollService_WithdrawUnit_FullMethodName:     {staff, scopeRequest},
 	// Corrections of the areas that count are for whoever oversees the
 	// roll or certifies a result to read.
 	ov.RollService_ListAreaCorrections_FullMethodName:  {overseers, scopeRequest},

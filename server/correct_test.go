@@ -125,6 +125,45 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "unit areas corrected") {
 		t.Error("the correction is not in the server's log")
 	}
+
+	// A unit withdrawn leaves the roll's figures, not the frozen roll of
+	// the assembly under way: its owner still votes there.
+	withdrawn, voter := v.units[1], v.owners[1]
+	var wresp struct {
+		Correction struct {
+			Withdrawn bool     `json:"withdrawn"`
+			Owners    []string `json:"owner_ids"`
+			Before    areas    `json:"before"`
+			After     areas    `json:"after"`
+		} `json:"correction"`
+		Figures struct {
+			Units     int    `json:"unit_count"`
+			TotalArea string `json:"total_area_m2"`
+		} `json:"figures"`
+	}
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units/"+withdrawn+":withdraw", v.staffTok, map[string]any{"reason": "重复录入"}, &wresp); code != http.StatusOK {
+		t.Fatalf("withdraw: HTTP %d", code)
+	}
+	if c := wresp.Correction; !c.Withdrawn || len(c.Owners) != 1 || c.Owners[0] != voter || c.Before.Effective != "80.00" || c.After.Effective != "" ||
+		wresp.Figures.Units != 165 || wresp.Figures.TotalArea != "13205.50" {
+		t.Errorf("withdrawal = %+v", wresp)
+	}
+	if r := v.cast(t, 1, channelOf(1), "AGREE"); r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("the withdrawn unit's owner votes on the frozen roll: %v", r.GetStatus())
+	}
+	if _, err := v.rs.WithdrawUnit(v.ctx(v.platTok), &ov.WithdrawUnitRequest{CommunityId: v.community, UnitId: unit, Reason: "x"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("WithdrawUnit by the platform = %v, want PermissionDenied", err)
+	}
+	var after struct {
+		Corrections []struct {
+			UnitID    string `json:"unit_id"`
+			Withdrawn bool   `json:"withdrawn"`
+		} `json:"corrections"`
+	}
+	if code := e.do("GET", "/v1/communities/"+v.community+"/areaCorrections", e.token(auth.Auditor, ""), nil, &after); code != http.StatusOK ||
+		len(after.Corrections) != 2 || after.Corrections[1].UnitID != withdrawn || !after.Corrections[1].Withdrawn || after.Corrections[0].Withdrawn {
+		t.Errorf("areaCorrections after the withdrawal: HTTP %d %+v", code, after)
+	}
 }
 
 // An owner's new phone number goes through the JSON API: the call list

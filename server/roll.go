@@ -201,6 +201,17 @@ func (s *rollService) CorrectUnitAreas(ctx context.Context, req *ov.CorrectUnitA
 	return &ov.CorrectUnitAreasResponse{Correction: areaCorrectionProto(e), Figures: figuresProto(f)}, nil
 }
 
+func (s *rollService) WithdrawUnit(ctx context.Context, req *ov.WithdrawUnitRequest) (*ov.WithdrawUnitResponse, error) {
+	tok := tokenFrom(ctx)
+	e, f, err := s.book.WithdrawUnit(ctx, req.GetCommunityId(), req.GetUnitId(), actorOf(tok), req.GetReason())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "unit withdrawn", "community", req.GetCommunityId(), "unit", req.GetUnitId(),
+		"area_m2", e.Before.Effective().String(), "token", tok.ID)
+	return &ov.WithdrawUnitResponse{Correction: areaCorrectionProto(e), Figures: figuresProto(f)}, nil
+}
+
 func (s *rollService) ListAreaCorrections(ctx context.Context, req *ov.ListAreaCorrectionsRequest) (*ov.ListAreaCorrectionsResponse, error) {
 	entries, next, err := accessPage(pageList("ListAreaCorrections", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
 		return s.book.AreaCorrections(ctx, req.GetCommunityId(), after, n)
@@ -257,8 +268,12 @@ func areaCorrectionProto(e roll.AccessEntry) *ov.AreaCorrection {
 		return &ov.UnitAreas{RegisteredAreaM2: areaString(a.Registered), SurveyedAreaM2: areaString(a.Surveyed),
 			ContractAreaM2: areaString(a.Contract), EffectiveAreaM2: a.Effective().String()}
 	}
-	return &ov.AreaCorrection{UnitId: e.UnitID, Before: areas(e.Before), After: areas(e.After), Reason: e.Reason, DocumentSha256: e.Document,
+	c := &ov.AreaCorrection{UnitId: e.UnitID, Before: areas(e.Before), After: areas(e.After), Reason: e.Reason, DocumentSha256: e.Document,
 		TokenId: e.TokenID, TokenLabel: e.Label, CorrectionTime: timestamppb.New(e.Time)}
+	if e.Action == roll.UnitWithdrawalAction {
+		c.Withdrawn, c.Kind, c.OwnerIds, c.After = true, kindProto(e.Kind), e.Owners, &ov.UnitAreas{}
+	}
+	return c
 }
 
 func (s *rollService) GetRollFigures(ctx context.Context, req *ov.GetRollFiguresRequest) (*ov.RollFigures, error) {

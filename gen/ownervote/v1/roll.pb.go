@@ -1242,6 +1242,121 @@ func (x *CorrectUnitAreasResponse) GetFigures() *RollFigures {
 	return nil
 }
 
+type WithdrawUnitRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// Why, e.g. "车位误录为专有部分". Required (1 to 200 characters, no phone or
+	// identity numbers); it is recorded.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawUnitRequest) Reset() {
+	*x = WithdrawUnitRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawUnitRequest) ProtoMessage() {}
+
+func (x *WithdrawUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawUnitRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawUnitRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WithdrawUnitRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *WithdrawUnitRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *WithdrawUnitRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type WithdrawUnitResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Correction *AreaCorrection        `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	// The roll's figures after the withdrawal.
+	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawUnitResponse) Reset() {
+	*x = WithdrawUnitResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawUnitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawUnitResponse) ProtoMessage() {}
+
+func (x *WithdrawUnitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawUnitResponse.ProtoReflect.Descriptor instead.
+func (*WithdrawUnitResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *WithdrawUnitResponse) GetCorrection() *AreaCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+func (x *WithdrawUnitResponse) GetFigures() *RollFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
 // UnitAreas are a unit's areas at one time.
 type UnitAreas struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -1256,7 +1371,7 @@ type UnitAreas struct {
 
 func (x *UnitAreas) Reset() {
 	*x = UnitAreas{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1383,7 @@ func (x *UnitAreas) String() string {
 func (*UnitAreas) ProtoMessage() {}
 
 func (x *UnitAreas) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1396,7 @@ func (x *UnitAreas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitAreas.ProtoReflect.Descriptor instead.
 func (*UnitAreas) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{15}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UnitAreas) GetRegisteredAreaM2() string {
@@ -1324,13 +1439,18 @@ type AreaCorrection struct {
 	TokenId        string                 `protobuf:"bytes,6,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	TokenLabel     string                 `protobuf:"bytes,7,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
 	CorrectionTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=correction_time,json=correctionTime,proto3" json:"correction_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The unit was withdrawn from the roll (WithdrawUnit): after is empty,
+	// and kind and owner_ids say what it was.
+	Withdrawn     bool     `protobuf:"varint,9,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	Kind          UnitKind `protobuf:"varint,10,opt,name=kind,proto3,enum=ownervote.v1.UnitKind" json:"kind,omitempty"`
+	OwnerIds      []string `protobuf:"bytes,11,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AreaCorrection) Reset() {
 	*x = AreaCorrection{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1462,7 @@ func (x *AreaCorrection) String() string {
 func (*AreaCorrection) ProtoMessage() {}
 
 func (x *AreaCorrection) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1475,7 @@ func (x *AreaCorrection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AreaCorrection.ProtoReflect.Descriptor instead.
 func (*AreaCorrection) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AreaCorrection) GetUnitId() string {
@@ -1414,6 +1534,27 @@ func (x *AreaCorrection) GetCorrectionTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *AreaCorrection) GetWithdrawn() bool {
+	if x != nil {
+		return x.Withdrawn
+	}
+	return false
+}
+
+func (x *AreaCorrection) GetKind() UnitKind {
+	if x != nil {
+		return x.Kind
+	}
+	return UnitKind_UNIT_KIND_UNSPECIFIED
+}
+
+func (x *AreaCorrection) GetOwnerIds() []string {
+	if x != nil {
+		return x.OwnerIds
+	}
+	return nil
+}
+
 type ListAreaCorrectionsRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1430,7 +1571,7 @@ type ListAreaCorrectionsRequest struct {
 
 func (x *ListAreaCorrectionsRequest) Reset() {
 	*x = ListAreaCorrectionsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1442,7 +1583,7 @@ func (x *ListAreaCorrectionsRequest) String() string {
 func (*ListAreaCorrectionsRequest) ProtoMessage() {}
 
 func (x *ListAreaCorrectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1455,7 +1596,7 @@ func (x *ListAreaCorrectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAreaCorrectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListAreaCorrectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListAreaCorrectionsRequest) GetCommunityId() string {
@@ -1489,7 +1630,7 @@ type ListAreaCorrectionsResponse struct {
 
 func (x *ListAreaCorrectionsResponse) Reset() {
 	*x = ListAreaCorrectionsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1642,7 @@ func (x *ListAreaCorrectionsResponse) String() string {
 func (*ListAreaCorrectionsResponse) ProtoMessage() {}
 
 func (x *ListAreaCorrectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1655,7 @@ func (x *ListAreaCorrectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAreaCorrectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListAreaCorrectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListAreaCorrectionsResponse) GetCorrections() []*AreaCorrection {
@@ -1549,7 +1690,7 @@ type ListUnitsRequest struct {
 
 func (x *ListUnitsRequest) Reset() {
 	*x = ListUnitsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1702,7 @@ func (x *ListUnitsRequest) String() string {
 func (*ListUnitsRequest) ProtoMessage() {}
 
 func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1715,7 @@ func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListUnitsRequest) GetCommunityId() string {
@@ -1618,7 +1759,7 @@ type ListUnitsResponse struct {
 
 func (x *ListUnitsResponse) Reset() {
 	*x = ListUnitsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1630,7 +1771,7 @@ func (x *ListUnitsResponse) String() string {
 func (*ListUnitsResponse) ProtoMessage() {}
 
 func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1643,7 +1784,7 @@ func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUnitsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListUnitsResponse) GetUnits() []*Unit {
@@ -1676,7 +1817,7 @@ type GetRollFiguresRequest struct {
 
 func (x *GetRollFiguresRequest) Reset() {
 	*x = GetRollFiguresRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1829,7 @@ func (x *GetRollFiguresRequest) String() string {
 func (*GetRollFiguresRequest) ProtoMessage() {}
 
 func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1842,7 @@ func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollFiguresRequest.ProtoReflect.Descriptor instead.
 func (*GetRollFiguresRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetRollFiguresRequest) GetCommunityId() string {
@@ -1727,7 +1868,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1739,7 +1880,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +1893,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListOwnersRequest) GetCommunityId() string {
@@ -1790,7 +1931,7 @@ type FindOwnerRequest struct {
 
 func (x *FindOwnerRequest) Reset() {
 	*x = FindOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1802,7 +1943,7 @@ func (x *FindOwnerRequest) String() string {
 func (*FindOwnerRequest) ProtoMessage() {}
 
 func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1815,7 +1956,7 @@ func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
 func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FindOwnerRequest) GetCommunityId() string {
@@ -1852,7 +1993,7 @@ type FindOwnerResponse struct {
 
 func (x *FindOwnerResponse) Reset() {
 	*x = FindOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +2005,7 @@ func (x *FindOwnerResponse) String() string {
 func (*FindOwnerResponse) ProtoMessage() {}
 
 func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +2018,7 @@ func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
 func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *FindOwnerResponse) GetOwnerId() string {
@@ -1911,7 +2052,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1923,7 +2064,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1936,7 +2077,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -1974,7 +2115,7 @@ type CorrectOwnerRequest struct {
 
 func (x *CorrectOwnerRequest) Reset() {
 	*x = CorrectOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1986,7 +2127,7 @@ func (x *CorrectOwnerRequest) String() string {
 func (*CorrectOwnerRequest) ProtoMessage() {}
 
 func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1999,7 +2140,7 @@ func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerRequest.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CorrectOwnerRequest) GetCommunityId() string {
@@ -2053,7 +2194,7 @@ type CorrectOwnerResponse struct {
 
 func (x *CorrectOwnerResponse) Reset() {
 	*x = CorrectOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2206,7 @@ func (x *CorrectOwnerResponse) String() string {
 func (*CorrectOwnerResponse) ProtoMessage() {}
 
 func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2219,7 @@ func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerResponse.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CorrectOwnerResponse) GetCorrection() *OwnerCorrection {
@@ -2113,7 +2254,7 @@ type OwnerCorrection struct {
 
 func (x *OwnerCorrection) Reset() {
 	*x = OwnerCorrection{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2125,7 +2266,7 @@ func (x *OwnerCorrection) String() string {
 func (*OwnerCorrection) ProtoMessage() {}
 
 func (x *OwnerCorrection) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2279,7 @@ func (x *OwnerCorrection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerCorrection.ProtoReflect.Descriptor instead.
 func (*OwnerCorrection) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *OwnerCorrection) GetOwnerId() string {
@@ -2234,7 +2375,7 @@ type ListOwnerCorrectionsRequest struct {
 
 func (x *ListOwnerCorrectionsRequest) Reset() {
 	*x = ListOwnerCorrectionsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2246,7 +2387,7 @@ func (x *ListOwnerCorrectionsRequest) String() string {
 func (*ListOwnerCorrectionsRequest) ProtoMessage() {}
 
 func (x *ListOwnerCorrectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2259,7 +2400,7 @@ func (x *ListOwnerCorrectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerCorrectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerCorrectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListOwnerCorrectionsRequest) GetCommunityId() string {
@@ -2293,7 +2434,7 @@ type ListOwnerCorrectionsResponse struct {
 
 func (x *ListOwnerCorrectionsResponse) Reset() {
 	*x = ListOwnerCorrectionsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2305,7 +2446,7 @@ func (x *ListOwnerCorrectionsResponse) String() string {
 func (*ListOwnerCorrectionsResponse) ProtoMessage() {}
 
 func (x *ListOwnerCorrectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2318,7 +2459,7 @@ func (x *ListOwnerCorrectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerCorrectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerCorrectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListOwnerCorrectionsResponse) GetCorrections() []*OwnerCorrection {
@@ -2347,7 +2488,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2359,7 +2500,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2372,7 +2513,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2405,7 +2546,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2558,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2571,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2456,7 +2597,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2468,7 +2609,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,7 +2622,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2520,7 +2661,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2673,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2686,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -2593,7 +2734,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2605,7 +2746,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2618,7 +2759,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -2651,7 +2792,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2663,7 +2804,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2676,7 +2817,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -2718,7 +2859,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2730,7 +2871,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2743,7 +2884,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -2791,7 +2932,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +2944,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +2957,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -2855,7 +2996,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2867,7 +3008,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2880,7 +3021,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -2957,7 +3098,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2969,7 +3110,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2982,7 +3123,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -3019,7 +3160,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3031,7 +3172,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3044,7 +3185,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -3087,7 +3228,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3099,7 +3240,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3112,7 +3253,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -3153,7 +3294,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3165,7 +3306,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3178,7 +3319,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -3204,7 +3345,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3357,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3370,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3331,12 +3472,21 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\n" +
 	"correction\x18\x01 \x01(\v2\x1c.ownervote.v1.AreaCorrectionR\n" +
 	"correction\x123\n" +
+	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"i\n" +
+	"\x13WithdrawUnitRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x89\x01\n" +
+	"\x14WithdrawUnitResponse\x12<\n" +
+	"\n" +
+	"correction\x18\x01 \x01(\v2\x1c.ownervote.v1.AreaCorrectionR\n" +
+	"correction\x123\n" +
 	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb9\x01\n" +
 	"\tUnitAreas\x12,\n" +
 	"\x12registered_area_m2\x18\x01 \x01(\tR\x10registeredAreaM2\x12(\n" +
 	"\x10surveyed_area_m2\x18\x02 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
 	"\x10contract_area_m2\x18\x03 \x01(\tR\x0econtractAreaM2\x12*\n" +
-	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xcb\x02\n" +
+	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xb2\x03\n" +
 	"\x0eAreaCorrection\x12\x17\n" +
 	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12/\n" +
 	"\x06before\x18\x02 \x01(\v2\x17.ownervote.v1.UnitAreasR\x06before\x12-\n" +
@@ -3346,7 +3496,11 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\btoken_id\x18\x06 \x01(\tR\atokenId\x12\x1f\n" +
 	"\vtoken_label\x18\a \x01(\tR\n" +
 	"tokenLabel\x12C\n" +
-	"\x0fcorrection_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0ecorrectionTime\"{\n" +
+	"\x0fcorrection_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0ecorrectionTime\x12\x1c\n" +
+	"\twithdrawn\x18\t \x01(\bR\twithdrawn\x12*\n" +
+	"\x04kind\x18\n" +
+	" \x01(\x0e2\x16.ownervote.v1.UnitKindR\x04kind\x12\x1b\n" +
+	"\towner_ids\x18\v \x03(\tR\bownerIds\"{\n" +
 	"\x1aListAreaCorrectionsRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -3499,14 +3653,15 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xb0\r\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\x87\x0e\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
 	"\x0fListCommunities\x12$.ownervote.v1.ListCommunitiesRequest\x1a%.ownervote.v1.ListCommunitiesResponse\x12R\n" +
 	"\vImportUnits\x12 .ownervote.v1.ImportUnitsRequest\x1a!.ownervote.v1.ImportUnitsResponse\x12L\n" +
 	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12a\n" +
-	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12j\n" +
+	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12U\n" +
+	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12j\n" +
 	"\x13ListAreaCorrections\x12(.ownervote.v1.ListAreaCorrectionsRequest\x1a).ownervote.v1.ListAreaCorrectionsResponse\x12P\n" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
@@ -3535,7 +3690,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                        // 0: ownervote.v1.UnitKind
 	(KeyStatus)(0),                       // 1: ownervote.v1.KeyStatus
@@ -3554,40 +3709,42 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*ImportUnitsResponse)(nil),          // 14: ownervote.v1.ImportUnitsResponse
 	(*CorrectUnitAreasRequest)(nil),      // 15: ownervote.v1.CorrectUnitAreasRequest
 	(*CorrectUnitAreasResponse)(nil),     // 16: ownervote.v1.CorrectUnitAreasResponse
-	(*UnitAreas)(nil),                    // 17: ownervote.v1.UnitAreas
-	(*AreaCorrection)(nil),               // 18: ownervote.v1.AreaCorrection
-	(*ListAreaCorrectionsRequest)(nil),   // 19: ownervote.v1.ListAreaCorrectionsRequest
-	(*ListAreaCorrectionsResponse)(nil),  // 20: ownervote.v1.ListAreaCorrectionsResponse
-	(*ListUnitsRequest)(nil),             // 21: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),            // 22: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),        // 23: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),            // 24: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),             // 25: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),            // 26: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),           // 27: ownervote.v1.ListOwnersResponse
-	(*CorrectOwnerRequest)(nil),          // 28: ownervote.v1.CorrectOwnerRequest
-	(*CorrectOwnerResponse)(nil),         // 29: ownervote.v1.CorrectOwnerResponse
-	(*OwnerCorrection)(nil),              // 30: ownervote.v1.OwnerCorrection
-	(*ListOwnerCorrectionsRequest)(nil),  // 31: ownervote.v1.ListOwnerCorrectionsRequest
-	(*ListOwnerCorrectionsResponse)(nil), // 32: ownervote.v1.ListOwnerCorrectionsResponse
-	(*RevealOwnerPhoneRequest)(nil),      // 33: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),     // 34: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),      // 35: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                  // 36: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),     // 37: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),   // 38: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),                // 39: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil),  // 40: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                     // 41: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),      // 42: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),        // 43: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),        // 44: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),         // 45: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),        // 46: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),        // 47: google.protobuf.Timestamp
+	(*WithdrawUnitRequest)(nil),          // 17: ownervote.v1.WithdrawUnitRequest
+	(*WithdrawUnitResponse)(nil),         // 18: ownervote.v1.WithdrawUnitResponse
+	(*UnitAreas)(nil),                    // 19: ownervote.v1.UnitAreas
+	(*AreaCorrection)(nil),               // 20: ownervote.v1.AreaCorrection
+	(*ListAreaCorrectionsRequest)(nil),   // 21: ownervote.v1.ListAreaCorrectionsRequest
+	(*ListAreaCorrectionsResponse)(nil),  // 22: ownervote.v1.ListAreaCorrectionsResponse
+	(*ListUnitsRequest)(nil),             // 23: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),            // 24: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),        // 25: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),            // 26: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),             // 27: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),            // 28: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),           // 29: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),          // 30: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),         // 31: ownervote.v1.CorrectOwnerResponse
+	(*OwnerCorrection)(nil),              // 32: ownervote.v1.OwnerCorrection
+	(*ListOwnerCorrectionsRequest)(nil),  // 33: ownervote.v1.ListOwnerCorrectionsRequest
+	(*ListOwnerCorrectionsResponse)(nil), // 34: ownervote.v1.ListOwnerCorrectionsResponse
+	(*RevealOwnerPhoneRequest)(nil),      // 35: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),     // 36: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),      // 37: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                  // 38: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),     // 39: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),   // 40: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),                // 41: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil),  // 42: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                     // 43: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),      // 44: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),        // 45: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),        // 46: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),         // 47: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),        // 48: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),        // 49: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	47, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	49, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -3597,68 +3754,73 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	12, // 7: ownervote.v1.UnitInput.owners:type_name -> ownervote.v1.OwnerInput
 	11, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
 	3,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
-	18, // 10: ownervote.v1.CorrectUnitAreasResponse.correction:type_name -> ownervote.v1.AreaCorrection
+	20, // 10: ownervote.v1.CorrectUnitAreasResponse.correction:type_name -> ownervote.v1.AreaCorrection
 	3,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
-	17, // 12: ownervote.v1.AreaCorrection.before:type_name -> ownervote.v1.UnitAreas
-	17, // 13: ownervote.v1.AreaCorrection.after:type_name -> ownervote.v1.UnitAreas
-	47, // 14: ownervote.v1.AreaCorrection.correction_time:type_name -> google.protobuf.Timestamp
-	18, // 15: ownervote.v1.ListAreaCorrectionsResponse.corrections:type_name -> ownervote.v1.AreaCorrection
-	4,  // 16: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	6,  // 17: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	30, // 18: ownervote.v1.CorrectOwnerResponse.correction:type_name -> ownervote.v1.OwnerCorrection
-	47, // 19: ownervote.v1.OwnerCorrection.correction_time:type_name -> google.protobuf.Timestamp
-	30, // 20: ownervote.v1.ListOwnerCorrectionsResponse.corrections:type_name -> ownervote.v1.OwnerCorrection
-	47, // 21: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	36, // 22: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	47, // 23: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	39, // 24: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	1,  // 25: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	47, // 26: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	47, // 27: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	41, // 28: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	7,  // 29: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	8,  // 30: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	9,  // 31: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	13, // 32: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	21, // 33: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	15, // 34: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	19, // 35: ownervote.v1.RollService.ListAreaCorrections:input_type -> ownervote.v1.ListAreaCorrectionsRequest
-	23, // 36: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	24, // 37: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	25, // 38: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	28, // 39: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
-	31, // 40: ownervote.v1.RollService.ListOwnerCorrections:input_type -> ownervote.v1.ListOwnerCorrectionsRequest
-	33, // 41: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	35, // 42: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	38, // 43: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	42, // 44: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	43, // 45: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	44, // 46: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	45, // 47: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 48: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 49: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 50: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 51: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	22, // 52: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	16, // 53: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	20, // 54: ownervote.v1.RollService.ListAreaCorrections:output_type -> ownervote.v1.ListAreaCorrectionsResponse
-	3,  // 55: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	27, // 56: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	26, // 57: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	29, // 58: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
-	32, // 59: ownervote.v1.RollService.ListOwnerCorrections:output_type -> ownervote.v1.ListOwnerCorrectionsResponse
-	34, // 60: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	37, // 61: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	40, // 62: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	41, // 63: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	41, // 64: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	41, // 65: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	46, // 66: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	48, // [48:67] is the sub-list for method output_type
-	29, // [29:48] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	20, // 12: ownervote.v1.WithdrawUnitResponse.correction:type_name -> ownervote.v1.AreaCorrection
+	3,  // 13: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
+	19, // 14: ownervote.v1.AreaCorrection.before:type_name -> ownervote.v1.UnitAreas
+	19, // 15: ownervote.v1.AreaCorrection.after:type_name -> ownervote.v1.UnitAreas
+	49, // 16: ownervote.v1.AreaCorrection.correction_time:type_name -> google.protobuf.Timestamp
+	0,  // 17: ownervote.v1.AreaCorrection.kind:type_name -> ownervote.v1.UnitKind
+	20, // 18: ownervote.v1.ListAreaCorrectionsResponse.corrections:type_name -> ownervote.v1.AreaCorrection
+	4,  // 19: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	6,  // 20: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	32, // 21: ownervote.v1.CorrectOwnerResponse.correction:type_name -> ownervote.v1.OwnerCorrection
+	49, // 22: ownervote.v1.OwnerCorrection.correction_time:type_name -> google.protobuf.Timestamp
+	32, // 23: ownervote.v1.ListOwnerCorrectionsResponse.corrections:type_name -> ownervote.v1.OwnerCorrection
+	49, // 24: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	38, // 25: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	49, // 26: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	41, // 27: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	1,  // 28: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	49, // 29: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	49, // 30: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	43, // 31: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	7,  // 32: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	8,  // 33: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	9,  // 34: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	13, // 35: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	23, // 36: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	15, // 37: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	17, // 38: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
+	21, // 39: ownervote.v1.RollService.ListAreaCorrections:input_type -> ownervote.v1.ListAreaCorrectionsRequest
+	25, // 40: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	26, // 41: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	27, // 42: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	30, // 43: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	33, // 44: ownervote.v1.RollService.ListOwnerCorrections:input_type -> ownervote.v1.ListOwnerCorrectionsRequest
+	35, // 45: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	37, // 46: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	40, // 47: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	44, // 48: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	45, // 49: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	46, // 50: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	47, // 51: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	2,  // 52: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	2,  // 53: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	10, // 54: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	14, // 55: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	24, // 56: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	16, // 57: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	18, // 58: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
+	22, // 59: ownervote.v1.RollService.ListAreaCorrections:output_type -> ownervote.v1.ListAreaCorrectionsResponse
+	3,  // 60: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	29, // 61: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	28, // 62: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	31, // 63: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	34, // 64: ownervote.v1.RollService.ListOwnerCorrections:output_type -> ownervote.v1.ListOwnerCorrectionsResponse
+	36, // 65: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	39, // 66: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	42, // 67: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	43, // 68: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	43, // 69: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	43, // 70: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	48, // 71: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	52, // [52:72] is the sub-list for method output_type
+	32, // [32:52] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -3672,7 +3834,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   45,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

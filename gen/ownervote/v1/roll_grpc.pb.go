@@ -25,6 +25,7 @@ const (
 	RollService_ImportUnits_FullMethodName          = "/ownervote.v1.RollService/ImportUnits"
 	RollService_ListUnits_FullMethodName            = "/ownervote.v1.RollService/ListUnits"
 	RollService_CorrectUnitAreas_FullMethodName     = "/ownervote.v1.RollService/CorrectUnitAreas"
+	RollService_WithdrawUnit_FullMethodName         = "/ownervote.v1.RollService/WithdrawUnit"
 	RollService_ListAreaCorrections_FullMethodName  = "/ownervote.v1.RollService/ListAreaCorrections"
 	RollService_GetRollFigures_FullMethodName       = "/ownervote.v1.RollService/GetRollFigures"
 	RollService_ListOwners_FullMethodName           = "/ownervote.v1.RollService/ListOwners"
@@ -69,9 +70,18 @@ type RollServiceClient interface {
 	// of areas (ListAreaCorrections). UNIT_NOT_FOUND for a unit not on the
 	// roll (ImportUnits adds units).
 	CorrectUnitAreas(ctx context.Context, in *CorrectUnitAreasRequest, opts ...grpc.CallOption) (*CorrectUnitAreasResponse, error)
-	// ListAreaCorrections lists a community's recorded area corrections,
-	// oldest first. For street admins, community staff, committee members and
-	// auditors.
+	// WithdrawUnit removes a unit imported by mistake from a community's roll
+	// (a row twice under two numbers, another community's unit, a parking
+	// space that is no exclusive unit), with the reason; it would otherwise
+	// count in every later assembly's totals. The roll's figures are updated
+	// at once; its owners stay owners of record, of their other units or of
+	// none. Assemblies already published keep the unit on their frozen
+	// rolls. Recorded as an area correction with withdrawn set, with the
+	// unit's areas, kind and owners (ListAreaCorrections).
+	WithdrawUnit(ctx context.Context, in *WithdrawUnitRequest, opts ...grpc.CallOption) (*WithdrawUnitResponse, error)
+	// ListAreaCorrections lists a community's recorded area corrections and
+	// unit withdrawals, oldest first. For street admins, community staff,
+	// committee members and auditors.
 	ListAreaCorrections(ctx context.Context, in *ListAreaCorrectionsRequest, opts ...grpc.CallOption) (*ListAreaCorrectionsResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
 	GetRollFigures(ctx context.Context, in *GetRollFiguresRequest, opts ...grpc.CallOption) (*RollFigures, error)
@@ -190,6 +200,16 @@ func (c *rollServiceClient) CorrectUnitAreas(ctx context.Context, in *CorrectUni
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CorrectUnitAreasResponse)
 	err := c.cc.Invoke(ctx, RollService_CorrectUnitAreas_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) WithdrawUnit(ctx context.Context, in *WithdrawUnitRequest, opts ...grpc.CallOption) (*WithdrawUnitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WithdrawUnitResponse)
+	err := c.cc.Invoke(ctx, RollService_WithdrawUnit_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -355,9 +375,18 @@ type RollServiceServer interface {
 	// of areas (ListAreaCorrections). UNIT_NOT_FOUND for a unit not on the
 	// roll (ImportUnits adds units).
 	CorrectUnitAreas(context.Context, *CorrectUnitAreasRequest) (*CorrectUnitAreasResponse, error)
-	// ListAreaCorrections lists a community's recorded area corrections,
-	// oldest first. For street admins, community staff, committee members and
-	// auditors.
+	// WithdrawUnit removes a unit imported by mistake from a community's roll
+	// (a row twice under two numbers, another community's unit, a parking
+	// space that is no exclusive unit), with the reason; it would otherwise
+	// count in every later assembly's totals. The roll's figures are updated
+	// at once; its owners stay owners of record, of their other units or of
+	// none. Assemblies already published keep the unit on their frozen
+	// rolls. Recorded as an area correction with withdrawn set, with the
+	// unit's areas, kind and owners (ListAreaCorrections).
+	WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error)
+	// ListAreaCorrections lists a community's recorded area corrections and
+	// unit withdrawals, oldest first. For street admins, community staff,
+	// committee members and auditors.
 	ListAreaCorrections(context.Context, *ListAreaCorrectionsRequest) (*ListAreaCorrectionsResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
 	GetRollFigures(context.Context, *GetRollFiguresRequest) (*RollFigures, error)
@@ -439,6 +468,9 @@ func (UnimplementedRollServiceServer) ListUnits(context.Context, *ListUnitsReque
 }
 func (UnimplementedRollServiceServer) CorrectUnitAreas(context.Context, *CorrectUnitAreasRequest) (*CorrectUnitAreasResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CorrectUnitAreas not implemented")
+}
+func (UnimplementedRollServiceServer) WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawUnit not implemented")
 }
 func (UnimplementedRollServiceServer) ListAreaCorrections(context.Context, *ListAreaCorrectionsRequest) (*ListAreaCorrectionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAreaCorrections not implemented")
@@ -604,6 +636,24 @@ func _RollService_CorrectUnitAreas_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RollServiceServer).CorrectUnitAreas(ctx, req.(*CorrectUnitAreasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_WithdrawUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).WithdrawUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_WithdrawUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).WithdrawUnit(ctx, req.(*WithdrawUnitRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -872,6 +922,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CorrectUnitAreas",
 			Handler:    _RollService_CorrectUnitAreas_Handler,
+		},
+		{
+			MethodName: "WithdrawUnit",
+			Handler:    _RollService_WithdrawUnit_Handler,
 		},
 		{
 			MethodName: "ListAreaCorrections",
