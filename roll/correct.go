@@ -102,11 +102,11 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 // areaNamesZH names the area fields for staff.
 var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surveyed_area_m2": "实测面积", "contract_area_m2": "合同面积"}
 
-// AreaCorrections lists, like PhoneReveals, the recorded corrections of
-// the areas of a community's units and the units withdrawn (Action says
-// which).
-func (b *Book) AreaCorrections(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
-	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction}, after, limit)
+// RollChanges lists, like PhoneReveals, the recorded changes of a
+// community's roll other than imports (Action says which: areas corrected,
+// a unit withdrawn, an owner corrected).
+func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
+	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, OwnerCorrectionAction}, after, limit)
 }
 
 // UnitWithdrawalAction is the access log's action of a unit withdrawn from
@@ -265,10 +265,4 @@ func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fi
 		return AccessEntry{}, err
 	}
 	return e, nil
-}
-
-// OwnerCorrections lists, like PhoneReveals, the recorded corrections of
-// a community's owners.
-func (b *Book) OwnerCorrections(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
-	return b.accessEntries(ctx, communityID, OwnerCorrectionAction, after, limit)
 }

@@ -118,12 +118,12 @@ func TestCorrectAreas(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	list, next, err := b.AreaCorrections(ctx, "cm1", 0, 10)
+	list, next, err := b.RollChanges(ctx, "cm1", 0, 10)
 	if err != nil || next != 0 || len(list) != 4 || list[0].UnitID != "1-1-101" || list[1].UnitID != "1-1-102" || list[3].UnitID != "9-1-101" ||
 		list[1].Before.Effective() != 9000 || list[1].After.Effective() != 8800 || list[0].Document != doc {
-		t.Fatalf("AreaCorrections = %+v, %d, %v; want the two corrections, oldest first, as made", list, next, err)
+		t.Fatalf("RollChanges = %+v, %d, %v; want the two corrections, oldest first, as made", list, next, err)
 	}
-	if page, next, err := b.AreaCorrections(ctx, "cm1", 0, 1); err != nil || len(page) != 1 || next != list[0].Seq {
+	if page, next, err := b.RollChanges(ctx, "cm1", 0, 1); err != nil || len(page) != 1 || next != list[0].Seq {
 		t.Errorf("first page of one: %d corrections, next %d, %v", len(page), next, err)
 	}
 	if reveals, _, err := b.PhoneReveals(ctx, "cm1", 0, 10); err != nil || len(reveals) != 0 {
@@ -196,10 +196,10 @@ func TestCorrectOwner(t *testing.T) {
 		})
 	}
 
-	list, _, err := b.OwnerCorrections(ctx, "cm1", 0, 10)
+	list, _, err := b.RollChanges(ctx, "cm1", 0, 10)
 	if err != nil || len(list) != 3 || list[1].Owner.NameBefore != "张三" || list[1].Owner.NameAfter != "张叁" || list[1].Owner.PhoneChanged ||
 		list[2].Owner.MaskedPhoneBefore != "139****5678" || list[2].Owner.MaskedPhoneAfter != "" || !list[2].Owner.PhoneChanged {
-		t.Fatalf("OwnerCorrections = %+v, %v", list, err)
+		t.Fatalf("RollChanges = %+v, %v", list, err)
 	}
 	log, err := b.AccessLog(ctx)
 	if err != nil {
@@ -274,9 +274,9 @@ func TestWithdrawUnit(t *testing.T) {
 	if f := figures(); f.Units != 2 {
 		t.Errorf("a refused withdrawal changed the figures: %+v", f)
 	}
-	list, _, err := b.AreaCorrections(ctx, "cm1", 0, 10)
+	list, _, err := b.RollChanges(ctx, "cm1", 0, 10)
 	if err != nil || len(list) != 2 || list[0].Action != roll.UnitWithdrawalAction || list[1].UnitID != "1-1-102" || list[1].Owners[0] != jiaID {
-		t.Errorf("AreaCorrections = %+v, %v; want the two withdrawals", list, err)
+		t.Errorf("RollChanges = %+v, %v; want the two withdrawals", list, err)
 	}
 	// A unit withdrawn may be imported again, its owner found as before.
 	if res, err := b.Import(ctx, "cm1", []roll.UnitInput{parking}); err != nil || res.NewOwners != 0 {

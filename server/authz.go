@@ -59,15 +59,14 @@ var policy = map[string]access{
 	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
 	ov.RollService_CorrectUnitAreas_FullMethodName: {staff, scopeRequest},
 	ov.RollService_WithdrawUnit_FullMethodName:     {staff, scopeRequest},
-	// Corrections of the areas that count are for whoever oversees the
-	// roll or certifies a result to read.
-	ov.RollService_ListAreaCorrections_FullMethodName:  {overseers, scopeRequest},
-	ov.RollService_CorrectOwner_FullMethodName:         {staff, scopeRequest},
-	ov.RollService_ListOwnerCorrections_FullMethodName: {overseers, scopeRequest},
-	ov.RollService_GetRollFigures_FullMethodName:       {everyone, scopeRequest},
-	ov.RollService_ListOwners_FullMethodName:           {everyone, scopeRequest},
-	ov.RollService_FindOwner_FullMethodName:            {keepers, scopeRequest},
-	ov.RollService_RevealOwnerPhone_FullMethodName:     {staff, scopeRequest},
+	ov.RollService_CorrectOwner_FullMethodName:     {staff, scopeRequest},
+	// Changes of the roll that counts are for whoever oversees it or
+	// certifies a result to read.
+	ov.RollService_ListRollChanges_FullMethodName:  {overseers, scopeRequest},
+	ov.RollService_GetRollFigures_FullMethodName:   {everyone, scopeRequest},
+	ov.RollService_ListOwners_FullMethodName:       {everyone, scopeRequest},
+	ov.RollService_FindOwner_FullMethodName:        {keepers, scopeRequest},
+	ov.RollService_RevealOwnerPhone_FullMethodName: {staff, scopeRequest},
 	// Who looked at whose number is for those who oversee the staff.
 	ov.RollService_ListPhoneReveals_FullMethodName:    {[]auth.Role{auth.StreetAdmin, auth.Auditor}, scopeRequest},
 	ov.RollService_ListIdentityMatches_FullMethodName: {[]auth.Role{auth.StreetAdmin, auth.Auditor}, scopeRequest},

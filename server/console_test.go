@@ -524,7 +524,7 @@ func TestConsoleCampaign(t *testing.T) {
 		tab.ScreenshotView("console-correct-phone")
 		click(tab, `dialog[open] [data-testid=correct-save]`)
 		wait(tab, "new number listed", fmt.Sprintf(`document.querySelector('[data-voter=%q] .phone').textContent.includes('139****5678')`, other))
-		fixes, _, err := c.e.book.OwnerCorrections(context.Background(), c.cid, 0, 10)
+		fixes, _, err := c.e.book.RollChanges(context.Background(), c.cid, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,15 +28,15 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	}
 	type correction struct {
 		UnitID     string `json:"unit_id"`
-		Before     areas  `json:"before"`
-		After      areas  `json:"after"`
+		Before     areas  `json:"areas_before"`
+		After      areas  `json:"areas_after"`
 		Reason     string `json:"reason"`
 		Document   string `json:"document_sha256"`
 		TokenLabel string `json:"token_label"`
-		Time       string `json:"correction_time"`
+		Time       string `json:"change_time"`
 	}
 	var resp struct {
-		Correction correction `json:"correction"`
+		Correction correction `json:"change"`
 		Figures    struct {
 			TotalArea string `json:"total_area_m2"`
 		} `json:"figures"`
@@ -111,16 +111,16 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	// Committee members and auditors read the corrections; staff of
 	// another community do not.
 	var list struct {
-		Corrections []correction `json:"corrections"`
+		Corrections []correction `json:"changes"`
 	}
 	for _, tok := range []string{e.token(auth.CommitteeMember, v.community), e.token(auth.Auditor, "")} {
-		if code := e.do("GET", "/v1/communities/"+v.community+"/areaCorrections", tok, nil, &list); code != http.StatusOK || len(list.Corrections) != 1 ||
+		if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", tok, nil, &list); code != http.StatusOK || len(list.Corrections) != 1 ||
 			list.Corrections[0].After.Registered != "85.50" || list.Corrections[0].Before.Effective != "80.00" || list.Corrections[0].TokenLabel == "" {
-			t.Errorf("areaCorrections: HTTP %d %+v", code, list)
+			t.Errorf("rollChanges: HTTP %d %+v", code, list)
 		}
 	}
-	if _, err := v.rs.ListAreaCorrections(v.ctx(e.token(auth.CommunityStaff, "west")), &ov.ListAreaCorrectionsRequest{CommunityId: v.community}); status.Code(err) != codes.PermissionDenied {
-		t.Errorf("ListAreaCorrections by another community's staff = %v, want PermissionDenied", err)
+	if _, err := v.rs.ListRollChanges(v.ctx(e.token(auth.CommunityStaff, "west")), &ov.ListRollChangesRequest{CommunityId: v.community}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("ListRollChanges by another community's staff = %v, want PermissionDenied", err)
 	}
 	if !strings.Contains(e.logs.String(), "unit areas corrected") {
 		t.Error("the correction is not in the server's log")
@@ -131,11 +131,11 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	withdrawn, voter := v.units[1], v.owners[1]
 	var wresp struct {
 		Correction struct {
-			Withdrawn bool     `json:"withdrawn"`
-			Owners    []string `json:"owner_ids"`
-			Before    areas    `json:"before"`
-			After     areas    `json:"after"`
-		} `json:"correction"`
+			Kind   string   `json:"kind"`
+			Owners []string `json:"owner_ids"`
+			Before areas    `json:"areas_before"`
+			After  areas    `json:"areas_after"`
+		} `json:"change"`
 		Figures struct {
 			Units     int    `json:"unit_count"`
 			TotalArea string `json:"total_area_m2"`
@@ -144,7 +144,7 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	if code := e.do("POST", "/v1/communities/"+v.community+"/units/"+withdrawn+":withdraw", v.staffTok, map[string]any{"reason": "重复录入"}, &wresp); code != http.StatusOK {
 		t.Fatalf("withdraw: HTTP %d", code)
 	}
-	if c := wresp.Correction; !c.Withdrawn || len(c.Owners) != 1 || c.Owners[0] != voter || c.Before.Effective != "80.00" || c.After.Effective != "" ||
+	if c := wresp.Correction; c.Kind != "ROLL_CHANGE_KIND_UNIT_WITHDRAWN" || len(c.Owners) != 1 || c.Owners[0] != voter || c.Before.Effective != "80.00" || c.After.Effective != "" || c.After.Registered != "" ||
 		wresp.Figures.Units != 165 || wresp.Figures.TotalArea != "13205.50" {
 		t.Errorf("withdrawal = %+v", wresp)
 	}
@@ -156,13 +156,13 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 	}
 	var after struct {
 		Corrections []struct {
-			UnitID    string `json:"unit_id"`
-			Withdrawn bool   `json:"withdrawn"`
-		} `json:"corrections"`
+			UnitID string `json:"unit_id"`
+			Kind   string `json:"kind"`
+		} `json:"changes"`
 	}
-	if code := e.do("GET", "/v1/communities/"+v.community+"/areaCorrections", e.token(auth.Auditor, ""), nil, &after); code != http.StatusOK ||
-		len(after.Corrections) != 2 || after.Corrections[1].UnitID != withdrawn || !after.Corrections[1].Withdrawn || after.Corrections[0].Withdrawn {
-		t.Errorf("areaCorrections after the withdrawal: HTTP %d %+v", code, after)
+	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", e.token(auth.Auditor, ""), nil, &after); code != http.StatusOK ||
+		len(after.Corrections) != 2 || after.Corrections[1].UnitID != withdrawn || after.Corrections[1].Kind != "ROLL_CHANGE_KIND_UNIT_WITHDRAWN" || after.Corrections[0].Kind != "ROLL_CHANGE_KIND_AREAS_CORRECTED" {
+		t.Errorf("rollChanges after the withdrawal: HTTP %d %+v", code, after)
 	}
 }
 
@@ -183,7 +183,7 @@ func TestCorrectOwnerOverAPI(t *testing.T) {
 		Reason       string `json:"reason"`
 	}
 	var resp struct {
-		Correction correction `json:"correction"`
+		Correction correction `json:"change"`
 	}
 	o, err := v.rs.ListOwners(v.ctx(v.staffTok), &ov.ListOwnersRequest{CommunityId: v.community, PageSize: 1})
 	if err != nil || len(o.GetOwners()) != 1 {
@@ -221,17 +221,17 @@ func TestCorrectOwnerOverAPI(t *testing.T) {
 
 	// An auditor reads the correction without the names; staff with them.
 	var list struct {
-		Corrections []correction `json:"corrections"`
+		Corrections []correction `json:"changes"`
 	}
 	for _, tok := range []string{e.token(auth.Auditor, ""), e.token(auth.CommitteeMember, v.community)} {
-		if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", tok, nil, &list); code != http.StatusOK ||
+		if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", tok, nil, &list); code != http.StatusOK ||
 			len(list.Corrections) != 1 || list.Corrections[0].NameBefore != "" || list.Corrections[0].NameAfter != "" || list.Corrections[0].PhoneAfter != "139****5678" {
-			t.Errorf("ownerCorrections for an auditor or a committee member: HTTP %d %+v", code, list)
+			t.Errorf("rollChanges for an auditor or a committee member: HTTP %d %+v", code, list)
 		}
 	}
-	if code := e.do("GET", "/v1/communities/"+v.community+"/ownerCorrections", v.staffTok, nil, &list); code != http.StatusOK ||
+	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", v.staffTok, nil, &list); code != http.StatusOK ||
 		len(list.Corrections) != 1 || list.Corrections[0].NameBefore != name {
-		t.Errorf("ownerCorrections for staff: HTTP %d %+v", code, list)
+		t.Errorf("rollChanges for staff: HTTP %d %+v", code, list)
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "owner corrected") || strings.Contains(logs, "13912345678") || strings.Contains(logs, "1234-5678") {
 		t.Error("the server log lacks the correction or holds the new number")

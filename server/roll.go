@@ -198,7 +198,7 @@ func (s *rollService) CorrectUnitAreas(ctx context.Context, req *ov.CorrectUnitA
 	}
 	s.log.InfoContext(ctx, "unit areas corrected", "community", req.GetCommunityId(), "unit", req.GetUnitId(),
 		"before_m2", e.Before.Effective().String(), "after_m2", e.After.Effective().String(), "token", tok.ID)
-	return &ov.CorrectUnitAreasResponse{Correction: areaCorrectionProto(e), Figures: figuresProto(f)}, nil
+	return &ov.CorrectUnitAreasResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
 }
 
 func (s *rollService) WithdrawUnit(ctx context.Context, req *ov.WithdrawUnitRequest) (*ov.WithdrawUnitResponse, error) {
@@ -209,21 +209,7 @@ func (s *rollService) WithdrawUnit(ctx context.Context, req *ov.WithdrawUnitRequ
 	}
 	s.log.InfoContext(ctx, "unit withdrawn", "community", req.GetCommunityId(), "unit", req.GetUnitId(),
 		"area_m2", e.Before.Effective().String(), "token", tok.ID)
-	return &ov.WithdrawUnitResponse{Correction: areaCorrectionProto(e), Figures: figuresProto(f)}, nil
-}
-
-func (s *rollService) ListAreaCorrections(ctx context.Context, req *ov.ListAreaCorrectionsRequest) (*ov.ListAreaCorrectionsResponse, error) {
-	entries, next, err := accessPage(pageList("ListAreaCorrections", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
-		return s.book.AreaCorrections(ctx, req.GetCommunityId(), after, n)
-	})
-	if err != nil {
-		return nil, s.err(ctx, err)
-	}
-	resp := &ov.ListAreaCorrectionsResponse{NextPageToken: next}
-	for _, e := range entries {
-		resp.Corrections = append(resp.Corrections, areaCorrectionProto(e))
-	}
-	return resp, nil
+	return &ov.WithdrawUnitResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
 }
 
 func (s *rollService) CorrectOwner(ctx context.Context, req *ov.CorrectOwnerRequest) (*ov.CorrectOwnerResponse, error) {
@@ -235,43 +221,43 @@ func (s *rollService) CorrectOwner(ctx context.Context, req *ov.CorrectOwnerRequ
 	}
 	s.log.InfoContext(ctx, "owner corrected", "community", req.GetCommunityId(), "owner", req.GetOwnerId(),
 		"name_changed", e.Owner.NameBefore != e.Owner.NameAfter, "phone_changed", e.Owner.PhoneChanged, "token", tok.ID)
-	return &ov.CorrectOwnerResponse{Correction: ownerCorrectionProto(e, true)}, nil
+	return &ov.CorrectOwnerResponse{Change: rollChangeProto(e, true)}, nil
 }
 
-func (s *rollService) ListOwnerCorrections(ctx context.Context, req *ov.ListOwnerCorrectionsRequest) (*ov.ListOwnerCorrectionsResponse, error) {
-	entries, next, err := accessPage(pageList("ListOwnerCorrections", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
-		return s.book.OwnerCorrections(ctx, req.GetCommunityId(), after, n)
+func (s *rollService) ListRollChanges(ctx context.Context, req *ov.ListRollChangesRequest) (*ov.ListRollChangesResponse, error) {
+	entries, next, err := accessPage(pageList("ListRollChanges", req.GetCommunityId()), req.GetPageSize(), req.GetPageToken(), func(after uint64, n int) ([]roll.AccessEntry, uint64, error) {
+		return s.book.RollChanges(ctx, req.GetCommunityId(), after, n)
 	})
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
 	showNames := tokenFrom(ctx).Role.Staff()
-	resp := &ov.ListOwnerCorrectionsResponse{NextPageToken: next}
+	resp := &ov.ListRollChangesResponse{NextPageToken: next}
 	for _, e := range entries {
-		resp.Corrections = append(resp.Corrections, ownerCorrectionProto(e, showNames))
+		resp.Changes = append(resp.Changes, rollChangeProto(e, showNames))
 	}
 	return resp, nil
 }
 
-func ownerCorrectionProto(e roll.AccessEntry, showNames bool) *ov.OwnerCorrection {
-	c := &ov.OwnerCorrection{OwnerId: e.OwnerID, NameChanged: e.Owner.NameBefore != e.Owner.NameAfter,
-		MaskedPhoneBefore: e.Owner.MaskedPhoneBefore, MaskedPhoneAfter: e.Owner.MaskedPhoneAfter, PhoneChanged: e.Owner.PhoneChanged,
-		Reason: e.Reason, TokenId: e.TokenID, TokenLabel: e.Label, CorrectionTime: timestamppb.New(e.Time)}
-	if showNames {
-		c.NameBefore, c.NameAfter = e.Owner.NameBefore, e.Owner.NameAfter
-	}
-	return c
-}
-
-func areaCorrectionProto(e roll.AccessEntry) *ov.AreaCorrection {
+// rollChangeProto is a recorded change of the roll (roll.RollChanges), with
+// the owners' names if showNames.
+func rollChangeProto(e roll.AccessEntry, showNames bool) *ov.RollChange {
 	areas := func(a roll.Areas) *ov.UnitAreas {
 		return &ov.UnitAreas{RegisteredAreaM2: areaString(a.Registered), SurveyedAreaM2: areaString(a.Surveyed),
 			ContractAreaM2: areaString(a.Contract), EffectiveAreaM2: a.Effective().String()}
 	}
-	c := &ov.AreaCorrection{UnitId: e.UnitID, Before: areas(e.Before), After: areas(e.After), Reason: e.Reason, DocumentSha256: e.Document,
-		TokenId: e.TokenID, TokenLabel: e.Label, CorrectionTime: timestamppb.New(e.Time)}
-	if e.Action == roll.UnitWithdrawalAction {
-		c.Withdrawn, c.Kind, c.OwnerIds, c.After = true, kindProto(e.Kind), e.Owners, &ov.UnitAreas{}
+	c := &ov.RollChange{UnitId: e.UnitID, Reason: e.Reason, DocumentSha256: e.Document, TokenId: e.TokenID, TokenLabel: e.Label, ChangeTime: timestamppb.New(e.Time)}
+	switch e.Action {
+	case roll.AreaCorrectionAction:
+		c.Kind, c.AreasBefore, c.AreasAfter = ov.RollChangeKind_ROLL_CHANGE_KIND_AREAS_CORRECTED, areas(e.Before), areas(e.After)
+	case roll.UnitWithdrawalAction:
+		c.Kind, c.AreasBefore, c.UnitKind, c.OwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN, areas(e.Before), kindProto(e.Kind), e.Owners
+	case roll.OwnerCorrectionAction:
+		c.Kind, c.OwnerId, c.NameChanged = ov.RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED, e.OwnerID, e.Owner.NameBefore != e.Owner.NameAfter
+		c.MaskedPhoneBefore, c.MaskedPhoneAfter, c.PhoneChanged = e.Owner.MaskedPhoneBefore, e.Owner.MaskedPhoneAfter, e.Owner.PhoneChanged
+		if showNames {
+			c.NameBefore, c.NameAfter = e.Owner.NameBefore, e.Owner.NameAfter
+		}
 	}
 	return c
 }

@@ -78,6 +78,62 @@ func (UnitKind) EnumDescriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{0}
 }
 
+// RollChangeKind is what a recorded change of the roll did.
+type RollChangeKind int32
+
+const (
+	RollChangeKind_ROLL_CHANGE_KIND_UNSPECIFIED RollChangeKind = 0
+	// CorrectUnitAreas: unit_id, areas_before, areas_after, document_sha256.
+	RollChangeKind_ROLL_CHANGE_KIND_AREAS_CORRECTED RollChangeKind = 1
+	// WithdrawUnit: unit_id, areas_before, unit_kind, owner_ids.
+	RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN RollChangeKind = 2
+	// CorrectOwner: owner_id, the names and the masked phone numbers.
+	RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED RollChangeKind = 3
+)
+
+// Enum value maps for RollChangeKind.
+var (
+	RollChangeKind_name = map[int32]string{
+		0: "ROLL_CHANGE_KIND_UNSPECIFIED",
+		1: "ROLL_CHANGE_KIND_AREAS_CORRECTED",
+		2: "ROLL_CHANGE_KIND_UNIT_WITHDRAWN",
+		3: "ROLL_CHANGE_KIND_OWNER_CORRECTED",
+	}
+	RollChangeKind_value = map[string]int32{
+		"ROLL_CHANGE_KIND_UNSPECIFIED":     0,
+		"ROLL_CHANGE_KIND_AREAS_CORRECTED": 1,
+		"ROLL_CHANGE_KIND_UNIT_WITHDRAWN":  2,
+		"ROLL_CHANGE_KIND_OWNER_CORRECTED": 3,
+	}
+)
+
+func (x RollChangeKind) Enum() *RollChangeKind {
+	p := new(RollChangeKind)
+	*p = x
+	return p
+}
+
+func (x RollChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RollChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_ownervote_v1_roll_proto_enumTypes[1].Descriptor()
+}
+
+func (RollChangeKind) Type() protoreflect.EnumType {
+	return &file_ownervote_v1_roll_proto_enumTypes[1]
+}
+
+func (x RollChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RollChangeKind.Descriptor instead.
+func (RollChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{1}
+}
+
 // KeyStatus is the state of an owner's signing key.
 type KeyStatus int32
 
@@ -112,11 +168,11 @@ func (x KeyStatus) String() string {
 }
 
 func (KeyStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_ownervote_v1_roll_proto_enumTypes[1].Descriptor()
+	return file_ownervote_v1_roll_proto_enumTypes[2].Descriptor()
 }
 
 func (KeyStatus) Type() protoreflect.EnumType {
-	return &file_ownervote_v1_roll_proto_enumTypes[1]
+	return &file_ownervote_v1_roll_proto_enumTypes[2]
 }
 
 func (x KeyStatus) Number() protoreflect.EnumNumber {
@@ -125,7 +181,7 @@ func (x KeyStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KeyStatus.Descriptor instead.
 func (KeyStatus) EnumDescriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{1}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{2}
 }
 
 // Community is a residential community (小区) with its roll figures.
@@ -1190,8 +1246,8 @@ func (x *CorrectUnitAreasRequest) GetDocumentSha256() string {
 }
 
 type CorrectUnitAreasResponse struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Correction *AreaCorrection        `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Change *RollChange            `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The roll's figures after the correction.
 	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1228,9 +1284,9 @@ func (*CorrectUnitAreasResponse) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{14}
 }
 
-func (x *CorrectUnitAreasResponse) GetCorrection() *AreaCorrection {
+func (x *CorrectUnitAreasResponse) GetChange() *RollChange {
 	if x != nil {
-		return x.Correction
+		return x.Change
 	}
 	return nil
 }
@@ -1305,8 +1361,8 @@ func (x *WithdrawUnitRequest) GetReason() string {
 }
 
 type WithdrawUnitResponse struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Correction *AreaCorrection        `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Change *RollChange            `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The roll's figures after the withdrawal.
 	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1343,9 +1399,9 @@ func (*WithdrawUnitResponse) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
 }
 
-func (x *WithdrawUnitResponse) GetCorrection() *AreaCorrection {
+func (x *WithdrawUnitResponse) GetChange() *RollChange {
 	if x != nil {
-		return x.Correction
+		return x.Change
 	}
 	return nil
 }
@@ -1427,41 +1483,52 @@ func (x *UnitAreas) GetEffectiveAreaM2() string {
 	return ""
 }
 
-// AreaCorrection is one recorded correction of a unit's areas.
-type AreaCorrection struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	UnitId         string                 `protobuf:"bytes,1,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
-	Before         *UnitAreas             `protobuf:"bytes,2,opt,name=before,proto3" json:"before,omitempty"`
-	After          *UnitAreas             `protobuf:"bytes,3,opt,name=after,proto3" json:"after,omitempty"`
-	Reason         string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	DocumentSha256 string                 `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+// RollChange is one recorded change of a community's roll; which fields
+// are set depends on its kind.
+type RollChange struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Kind        RollChangeKind         `protobuf:"varint,1,opt,name=kind,proto3,enum=ownervote.v1.RollChangeKind" json:"kind,omitempty"`
+	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	AreasBefore *UnitAreas             `protobuf:"bytes,3,opt,name=areas_before,json=areasBefore,proto3" json:"areas_before,omitempty"`
+	AreasAfter  *UnitAreas             `protobuf:"bytes,4,opt,name=areas_after,json=areasAfter,proto3" json:"areas_after,omitempty"`
+	// A withdrawn unit's kind and owners.
+	UnitKind UnitKind `protobuf:"varint,5,opt,name=unit_kind,json=unitKind,proto3,enum=ownervote.v1.UnitKind" json:"unit_kind,omitempty"`
+	OwnerIds []string `protobuf:"bytes,6,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
+	// The owner whose details were corrected. The names before and after go
+	// to street admins and community staff only (empty for others;
+	// name_changed says whether it changed); the phone numbers are kept
+	// masked only (138****5678; empty for none).
+	OwnerId           string `protobuf:"bytes,7,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	NameBefore        string `protobuf:"bytes,8,opt,name=name_before,json=nameBefore,proto3" json:"name_before,omitempty"`
+	NameAfter         string `protobuf:"bytes,9,opt,name=name_after,json=nameAfter,proto3" json:"name_after,omitempty"`
+	NameChanged       bool   `protobuf:"varint,10,opt,name=name_changed,json=nameChanged,proto3" json:"name_changed,omitempty"`
+	MaskedPhoneBefore string `protobuf:"bytes,11,opt,name=masked_phone_before,json=maskedPhoneBefore,proto3" json:"masked_phone_before,omitempty"`
+	MaskedPhoneAfter  string `protobuf:"bytes,12,opt,name=masked_phone_after,json=maskedPhoneAfter,proto3" json:"masked_phone_after,omitempty"`
+	PhoneChanged      bool   `protobuf:"varint,13,opt,name=phone_changed,json=phoneChanged,proto3" json:"phone_changed,omitempty"`
+	DocumentSha256    string `protobuf:"bytes,14,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	Reason            string `protobuf:"bytes,15,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The token that made it and its label (who holds it).
-	TokenId        string                 `protobuf:"bytes,6,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
-	TokenLabel     string                 `protobuf:"bytes,7,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	CorrectionTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=correction_time,json=correctionTime,proto3" json:"correction_time,omitempty"`
-	// The unit was withdrawn from the roll (WithdrawUnit): after is empty,
-	// and kind and owner_ids say what it was.
-	Withdrawn     bool     `protobuf:"varint,9,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
-	Kind          UnitKind `protobuf:"varint,10,opt,name=kind,proto3,enum=ownervote.v1.UnitKind" json:"kind,omitempty"`
-	OwnerIds      []string `protobuf:"bytes,11,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
+	TokenId       string                 `protobuf:"bytes,16,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	TokenLabel    string                 `protobuf:"bytes,17,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
+	ChangeTime    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *AreaCorrection) Reset() {
-	*x = AreaCorrection{}
+func (x *RollChange) Reset() {
+	*x = RollChange{}
 	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *AreaCorrection) String() string {
+func (x *RollChange) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*AreaCorrection) ProtoMessage() {}
+func (*RollChange) ProtoMessage() {}
 
-func (x *AreaCorrection) ProtoReflect() protoreflect.Message {
+func (x *RollChange) ProtoReflect() protoreflect.Message {
 	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1473,89 +1540,138 @@ func (x *AreaCorrection) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use AreaCorrection.ProtoReflect.Descriptor instead.
-func (*AreaCorrection) Descriptor() ([]byte, []int) {
+// Deprecated: Use RollChange.ProtoReflect.Descriptor instead.
+func (*RollChange) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
 }
 
-func (x *AreaCorrection) GetUnitId() string {
+func (x *RollChange) GetKind() RollChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RollChangeKind_ROLL_CHANGE_KIND_UNSPECIFIED
+}
+
+func (x *RollChange) GetUnitId() string {
 	if x != nil {
 		return x.UnitId
 	}
 	return ""
 }
 
-func (x *AreaCorrection) GetBefore() *UnitAreas {
+func (x *RollChange) GetAreasBefore() *UnitAreas {
 	if x != nil {
-		return x.Before
+		return x.AreasBefore
 	}
 	return nil
 }
 
-func (x *AreaCorrection) GetAfter() *UnitAreas {
+func (x *RollChange) GetAreasAfter() *UnitAreas {
 	if x != nil {
-		return x.After
+		return x.AreasAfter
 	}
 	return nil
 }
 
-func (x *AreaCorrection) GetReason() string {
+func (x *RollChange) GetUnitKind() UnitKind {
 	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-func (x *AreaCorrection) GetDocumentSha256() string {
-	if x != nil {
-		return x.DocumentSha256
-	}
-	return ""
-}
-
-func (x *AreaCorrection) GetTokenId() string {
-	if x != nil {
-		return x.TokenId
-	}
-	return ""
-}
-
-func (x *AreaCorrection) GetTokenLabel() string {
-	if x != nil {
-		return x.TokenLabel
-	}
-	return ""
-}
-
-func (x *AreaCorrection) GetCorrectionTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.CorrectionTime
-	}
-	return nil
-}
-
-func (x *AreaCorrection) GetWithdrawn() bool {
-	if x != nil {
-		return x.Withdrawn
-	}
-	return false
-}
-
-func (x *AreaCorrection) GetKind() UnitKind {
-	if x != nil {
-		return x.Kind
+		return x.UnitKind
 	}
 	return UnitKind_UNIT_KIND_UNSPECIFIED
 }
 
-func (x *AreaCorrection) GetOwnerIds() []string {
+func (x *RollChange) GetOwnerIds() []string {
 	if x != nil {
 		return x.OwnerIds
 	}
 	return nil
 }
 
-type ListAreaCorrectionsRequest struct {
+func (x *RollChange) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *RollChange) GetNameBefore() string {
+	if x != nil {
+		return x.NameBefore
+	}
+	return ""
+}
+
+func (x *RollChange) GetNameAfter() string {
+	if x != nil {
+		return x.NameAfter
+	}
+	return ""
+}
+
+func (x *RollChange) GetNameChanged() bool {
+	if x != nil {
+		return x.NameChanged
+	}
+	return false
+}
+
+func (x *RollChange) GetMaskedPhoneBefore() string {
+	if x != nil {
+		return x.MaskedPhoneBefore
+	}
+	return ""
+}
+
+func (x *RollChange) GetMaskedPhoneAfter() string {
+	if x != nil {
+		return x.MaskedPhoneAfter
+	}
+	return ""
+}
+
+func (x *RollChange) GetPhoneChanged() bool {
+	if x != nil {
+		return x.PhoneChanged
+	}
+	return false
+}
+
+func (x *RollChange) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+func (x *RollChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RollChange) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *RollChange) GetTokenLabel() string {
+	if x != nil {
+		return x.TokenLabel
+	}
+	return ""
+}
+
+func (x *RollChange) GetChangeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChangeTime
+	}
+	return nil
+}
+
+type ListRollChangesRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
 	// At most this many (default 100, at most 1000).
@@ -1569,20 +1685,20 @@ type ListAreaCorrectionsRequest struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ListAreaCorrectionsRequest) Reset() {
-	*x = ListAreaCorrectionsRequest{}
+func (x *ListRollChangesRequest) Reset() {
+	*x = ListRollChangesRequest{}
 	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ListAreaCorrectionsRequest) String() string {
+func (x *ListRollChangesRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ListAreaCorrectionsRequest) ProtoMessage() {}
+func (*ListRollChangesRequest) ProtoMessage() {}
 
-func (x *ListAreaCorrectionsRequest) ProtoReflect() protoreflect.Message {
+func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1594,54 +1710,54 @@ func (x *ListAreaCorrectionsRequest) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ListAreaCorrectionsRequest.ProtoReflect.Descriptor instead.
-func (*ListAreaCorrectionsRequest) Descriptor() ([]byte, []int) {
+// Deprecated: Use ListRollChangesRequest.ProtoReflect.Descriptor instead.
+func (*ListRollChangesRequest) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
 }
 
-func (x *ListAreaCorrectionsRequest) GetCommunityId() string {
+func (x *ListRollChangesRequest) GetCommunityId() string {
 	if x != nil {
 		return x.CommunityId
 	}
 	return ""
 }
 
-func (x *ListAreaCorrectionsRequest) GetPageSize() int32 {
+func (x *ListRollChangesRequest) GetPageSize() int32 {
 	if x != nil {
 		return x.PageSize
 	}
 	return 0
 }
 
-func (x *ListAreaCorrectionsRequest) GetPageToken() string {
+func (x *ListRollChangesRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
 	}
 	return ""
 }
 
-type ListAreaCorrectionsResponse struct {
+type ListRollChangesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Corrections   []*AreaCorrection      `protobuf:"bytes,1,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	Changes       []*RollChange          `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ListAreaCorrectionsResponse) Reset() {
-	*x = ListAreaCorrectionsResponse{}
+func (x *ListRollChangesResponse) Reset() {
+	*x = ListRollChangesResponse{}
 	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ListAreaCorrectionsResponse) String() string {
+func (x *ListRollChangesResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ListAreaCorrectionsResponse) ProtoMessage() {}
+func (*ListRollChangesResponse) ProtoMessage() {}
 
-func (x *ListAreaCorrectionsResponse) ProtoReflect() protoreflect.Message {
+func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1653,19 +1769,19 @@ func (x *ListAreaCorrectionsResponse) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ListAreaCorrectionsResponse.ProtoReflect.Descriptor instead.
-func (*ListAreaCorrectionsResponse) Descriptor() ([]byte, []int) {
+// Deprecated: Use ListRollChangesResponse.ProtoReflect.Descriptor instead.
+func (*ListRollChangesResponse) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
 }
 
-func (x *ListAreaCorrectionsResponse) GetCorrections() []*AreaCorrection {
+func (x *ListRollChangesResponse) GetChanges() []*RollChange {
 	if x != nil {
-		return x.Corrections
+		return x.Changes
 	}
 	return nil
 }
 
-func (x *ListAreaCorrectionsResponse) GetNextPageToken() string {
+func (x *ListRollChangesResponse) GetNextPageToken() string {
 	if x != nil {
 		return x.NextPageToken
 	}
@@ -2187,7 +2303,7 @@ func (x *CorrectOwnerRequest) GetReason() string {
 
 type CorrectOwnerResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Correction    *OwnerCorrection       `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	Change        *RollChange            `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2222,258 +2338,11 @@ func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
-func (x *CorrectOwnerResponse) GetCorrection() *OwnerCorrection {
+func (x *CorrectOwnerResponse) GetChange() *RollChange {
 	if x != nil {
-		return x.Correction
+		return x.Change
 	}
 	return nil
-}
-
-// OwnerCorrection is one recorded correction of an owner's details.
-type OwnerCorrection struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	// The names before and after: to street admins and community staff
-	// only (empty for others; name_changed says whether it changed).
-	NameBefore  string `protobuf:"bytes,2,opt,name=name_before,json=nameBefore,proto3" json:"name_before,omitempty"`
-	NameAfter   string `protobuf:"bytes,3,opt,name=name_after,json=nameAfter,proto3" json:"name_after,omitempty"`
-	NameChanged bool   `protobuf:"varint,4,opt,name=name_changed,json=nameChanged,proto3" json:"name_changed,omitempty"`
-	// The phone numbers before and after, masked (138****5678; empty for
-	// none), and whether it changed.
-	MaskedPhoneBefore string `protobuf:"bytes,5,opt,name=masked_phone_before,json=maskedPhoneBefore,proto3" json:"masked_phone_before,omitempty"`
-	MaskedPhoneAfter  string `protobuf:"bytes,6,opt,name=masked_phone_after,json=maskedPhoneAfter,proto3" json:"masked_phone_after,omitempty"`
-	PhoneChanged      bool   `protobuf:"varint,7,opt,name=phone_changed,json=phoneChanged,proto3" json:"phone_changed,omitempty"`
-	Reason            string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
-	// The token that made it and its label (who holds it).
-	TokenId        string                 `protobuf:"bytes,9,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
-	TokenLabel     string                 `protobuf:"bytes,10,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	CorrectionTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=correction_time,json=correctionTime,proto3" json:"correction_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
-}
-
-func (x *OwnerCorrection) Reset() {
-	*x = OwnerCorrection{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *OwnerCorrection) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*OwnerCorrection) ProtoMessage() {}
-
-func (x *OwnerCorrection) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use OwnerCorrection.ProtoReflect.Descriptor instead.
-func (*OwnerCorrection) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
-}
-
-func (x *OwnerCorrection) GetOwnerId() string {
-	if x != nil {
-		return x.OwnerId
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetNameBefore() string {
-	if x != nil {
-		return x.NameBefore
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetNameAfter() string {
-	if x != nil {
-		return x.NameAfter
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetNameChanged() bool {
-	if x != nil {
-		return x.NameChanged
-	}
-	return false
-}
-
-func (x *OwnerCorrection) GetMaskedPhoneBefore() string {
-	if x != nil {
-		return x.MaskedPhoneBefore
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetMaskedPhoneAfter() string {
-	if x != nil {
-		return x.MaskedPhoneAfter
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetPhoneChanged() bool {
-	if x != nil {
-		return x.PhoneChanged
-	}
-	return false
-}
-
-func (x *OwnerCorrection) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetTokenId() string {
-	if x != nil {
-		return x.TokenId
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetTokenLabel() string {
-	if x != nil {
-		return x.TokenLabel
-	}
-	return ""
-}
-
-func (x *OwnerCorrection) GetCorrectionTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.CorrectionTime
-	}
-	return nil
-}
-
-type ListOwnerCorrectionsRequest struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
-	// At most this many (default 100, at most 1000).
-	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// The next_page_token of the previous page of the same request (the same
-	// path and filters), or none for the first page. A token the server did
-	// not return for this list is refused (INVALID_ARGUMENT), as is any token
-	// after an upgrade from a version that wrote them otherwise.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ListOwnerCorrectionsRequest) Reset() {
-	*x = ListOwnerCorrectionsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ListOwnerCorrectionsRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ListOwnerCorrectionsRequest) ProtoMessage() {}
-
-func (x *ListOwnerCorrectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ListOwnerCorrectionsRequest.ProtoReflect.Descriptor instead.
-func (*ListOwnerCorrectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
-}
-
-func (x *ListOwnerCorrectionsRequest) GetCommunityId() string {
-	if x != nil {
-		return x.CommunityId
-	}
-	return ""
-}
-
-func (x *ListOwnerCorrectionsRequest) GetPageSize() int32 {
-	if x != nil {
-		return x.PageSize
-	}
-	return 0
-}
-
-func (x *ListOwnerCorrectionsRequest) GetPageToken() string {
-	if x != nil {
-		return x.PageToken
-	}
-	return ""
-}
-
-type ListOwnerCorrectionsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Corrections   []*OwnerCorrection     `protobuf:"bytes,1,rep,name=corrections,proto3" json:"corrections,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ListOwnerCorrectionsResponse) Reset() {
-	*x = ListOwnerCorrectionsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ListOwnerCorrectionsResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ListOwnerCorrectionsResponse) ProtoMessage() {}
-
-func (x *ListOwnerCorrectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ListOwnerCorrectionsResponse.ProtoReflect.Descriptor instead.
-func (*ListOwnerCorrectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
-}
-
-func (x *ListOwnerCorrectionsResponse) GetCorrections() []*OwnerCorrection {
-	if x != nil {
-		return x.Corrections
-	}
-	return nil
-}
-
-func (x *ListOwnerCorrectionsResponse) GetNextPageToken() string {
-	if x != nil {
-		return x.NextPageToken
-	}
-	return ""
 }
 
 type RevealOwnerPhoneRequest struct {
@@ -2488,7 +2357,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2500,7 +2369,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2513,7 +2382,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2546,7 +2415,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2558,7 +2427,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2571,7 +2440,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2597,7 +2466,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2609,7 +2478,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2622,7 +2491,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2661,7 +2530,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2673,7 +2542,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2686,7 +2555,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -2734,7 +2603,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2746,7 +2615,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2759,7 +2628,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -2792,7 +2661,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2804,7 +2673,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2817,7 +2686,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -2859,7 +2728,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2871,7 +2740,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2884,7 +2753,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -2932,7 +2801,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2944,7 +2813,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2957,7 +2826,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -2996,7 +2865,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3008,7 +2877,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3021,7 +2890,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -3098,7 +2967,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3110,7 +2979,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3123,7 +2992,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -3160,7 +3029,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3172,7 +3041,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3185,7 +3054,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -3228,7 +3097,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3240,7 +3109,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3253,7 +3122,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -3294,7 +3163,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3306,7 +3175,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3319,7 +3188,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -3345,7 +3214,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3357,7 +3226,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3370,7 +3239,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3467,47 +3336,55 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x10surveyed_area_m2\x18\x04 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
 	"\x10contract_area_m2\x18\x05 \x01(\tR\x0econtractAreaM2\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12'\n" +
-	"\x0fdocument_sha256\x18\a \x01(\tR\x0edocumentSha256\"\x8d\x01\n" +
-	"\x18CorrectUnitAreasResponse\x12<\n" +
-	"\n" +
-	"correction\x18\x01 \x01(\v2\x1c.ownervote.v1.AreaCorrectionR\n" +
-	"correction\x123\n" +
+	"\x0fdocument_sha256\x18\a \x01(\tR\x0edocumentSha256\"\x81\x01\n" +
+	"\x18CorrectUnitAreasResponse\x120\n" +
+	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
 	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"i\n" +
 	"\x13WithdrawUnitRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x17\n" +
 	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x89\x01\n" +
-	"\x14WithdrawUnitResponse\x12<\n" +
-	"\n" +
-	"correction\x18\x01 \x01(\v2\x1c.ownervote.v1.AreaCorrectionR\n" +
-	"correction\x123\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"}\n" +
+	"\x14WithdrawUnitResponse\x120\n" +
+	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
 	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb9\x01\n" +
 	"\tUnitAreas\x12,\n" +
 	"\x12registered_area_m2\x18\x01 \x01(\tR\x10registeredAreaM2\x12(\n" +
 	"\x10surveyed_area_m2\x18\x02 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
 	"\x10contract_area_m2\x18\x03 \x01(\tR\x0econtractAreaM2\x12*\n" +
-	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xb2\x03\n" +
-	"\x0eAreaCorrection\x12\x17\n" +
-	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12/\n" +
-	"\x06before\x18\x02 \x01(\v2\x17.ownervote.v1.UnitAreasR\x06before\x12-\n" +
-	"\x05after\x18\x03 \x01(\v2\x17.ownervote.v1.UnitAreasR\x05after\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12'\n" +
-	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\x12\x19\n" +
-	"\btoken_id\x18\x06 \x01(\tR\atokenId\x12\x1f\n" +
-	"\vtoken_label\x18\a \x01(\tR\n" +
-	"tokenLabel\x12C\n" +
-	"\x0fcorrection_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0ecorrectionTime\x12\x1c\n" +
-	"\twithdrawn\x18\t \x01(\bR\twithdrawn\x12*\n" +
-	"\x04kind\x18\n" +
-	" \x01(\x0e2\x16.ownervote.v1.UnitKindR\x04kind\x12\x1b\n" +
-	"\towner_ids\x18\v \x03(\tR\bownerIds\"{\n" +
-	"\x1aListAreaCorrectionsRequest\x12!\n" +
+	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xda\x05\n" +
+	"\n" +
+	"RollChange\x120\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1c.ownervote.v1.RollChangeKindR\x04kind\x12\x17\n" +
+	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12:\n" +
+	"\fareas_before\x18\x03 \x01(\v2\x17.ownervote.v1.UnitAreasR\vareasBefore\x128\n" +
+	"\vareas_after\x18\x04 \x01(\v2\x17.ownervote.v1.UnitAreasR\n" +
+	"areasAfter\x123\n" +
+	"\tunit_kind\x18\x05 \x01(\x0e2\x16.ownervote.v1.UnitKindR\bunitKind\x12\x1b\n" +
+	"\towner_ids\x18\x06 \x03(\tR\bownerIds\x12\x19\n" +
+	"\bowner_id\x18\a \x01(\tR\aownerId\x12\x1f\n" +
+	"\vname_before\x18\b \x01(\tR\n" +
+	"nameBefore\x12\x1d\n" +
+	"\n" +
+	"name_after\x18\t \x01(\tR\tnameAfter\x12!\n" +
+	"\fname_changed\x18\n" +
+	" \x01(\bR\vnameChanged\x12.\n" +
+	"\x13masked_phone_before\x18\v \x01(\tR\x11maskedPhoneBefore\x12,\n" +
+	"\x12masked_phone_after\x18\f \x01(\tR\x10maskedPhoneAfter\x12#\n" +
+	"\rphone_changed\x18\r \x01(\bR\fphoneChanged\x12'\n" +
+	"\x0fdocument_sha256\x18\x0e \x01(\tR\x0edocumentSha256\x12\x16\n" +
+	"\x06reason\x18\x0f \x01(\tR\x06reason\x12\x19\n" +
+	"\btoken_id\x18\x10 \x01(\tR\atokenId\x12\x1f\n" +
+	"\vtoken_label\x18\x11 \x01(\tR\n" +
+	"tokenLabel\x12;\n" +
+	"\vchange_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"changeTime\"w\n" +
+	"\x16ListRollChangesRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x85\x01\n" +
-	"\x1bListAreaCorrectionsResponse\x12>\n" +
-	"\vcorrections\x18\x01 \x03(\v2\x1c.ownervote.v1.AreaCorrectionR\vcorrections\x12&\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"u\n" +
+	"\x17ListRollChangesResponse\x122\n" +
+	"\achanges\x18\x01 \x03(\v2\x18.ownervote.v1.RollChangeR\achanges\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n" +
 	"\x10ListUnitsRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1a\n" +
@@ -3544,35 +3421,9 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
 	"\x05phone\x18\x04 \x01(\tR\x05phone\x12!\n" +
 	"\fremove_phone\x18\x05 \x01(\bR\vremovePhone\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"U\n" +
-	"\x14CorrectOwnerResponse\x12=\n" +
-	"\n" +
-	"correction\x18\x01 \x01(\v2\x1d.ownervote.v1.OwnerCorrectionR\n" +
-	"correction\"\xab\x03\n" +
-	"\x0fOwnerCorrection\x12\x19\n" +
-	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x1f\n" +
-	"\vname_before\x18\x02 \x01(\tR\n" +
-	"nameBefore\x12\x1d\n" +
-	"\n" +
-	"name_after\x18\x03 \x01(\tR\tnameAfter\x12!\n" +
-	"\fname_changed\x18\x04 \x01(\bR\vnameChanged\x12.\n" +
-	"\x13masked_phone_before\x18\x05 \x01(\tR\x11maskedPhoneBefore\x12,\n" +
-	"\x12masked_phone_after\x18\x06 \x01(\tR\x10maskedPhoneAfter\x12#\n" +
-	"\rphone_changed\x18\a \x01(\bR\fphoneChanged\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\x12\x19\n" +
-	"\btoken_id\x18\t \x01(\tR\atokenId\x12\x1f\n" +
-	"\vtoken_label\x18\n" +
-	" \x01(\tR\n" +
-	"tokenLabel\x12C\n" +
-	"\x0fcorrection_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0ecorrectionTime\"|\n" +
-	"\x1bListOwnerCorrectionsRequest\x12!\n" +
-	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
-	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x87\x01\n" +
-	"\x1cListOwnerCorrectionsResponse\x12?\n" +
-	"\vcorrections\x18\x01 \x03(\v2\x1d.ownervote.v1.OwnerCorrectionR\vcorrections\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"H\n" +
+	"\x14CorrectOwnerResponse\x120\n" +
+	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\"o\n" +
 	"\x17RevealOwnerPhoneRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x16\n" +
@@ -3649,11 +3500,16 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x15UNIT_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10UNIT_KIND_PERSON\x10\x01\x12\x1e\n" +
 	"\x1aUNIT_KIND_DEVELOPER_UNSOLD\x10\x02\x12\x1e\n" +
-	"\x1aUNIT_KIND_SOLD_UNDELIVERED\x10\x03*V\n" +
+	"\x1aUNIT_KIND_SOLD_UNDELIVERED\x10\x03*\xa3\x01\n" +
+	"\x0eRollChangeKind\x12 \n" +
+	"\x1cROLL_CHANGE_KIND_UNSPECIFIED\x10\x00\x12$\n" +
+	" ROLL_CHANGE_KIND_AREAS_CORRECTED\x10\x01\x12#\n" +
+	"\x1fROLL_CHANGE_KIND_UNIT_WITHDRAWN\x10\x02\x12$\n" +
+	" ROLL_CHANGE_KIND_OWNER_CORRECTED\x10\x03*V\n" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\x87\x0e\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\x8c\r\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -3661,14 +3517,13 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\vImportUnits\x12 .ownervote.v1.ImportUnitsRequest\x1a!.ownervote.v1.ImportUnitsResponse\x12L\n" +
 	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12a\n" +
 	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12U\n" +
-	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12j\n" +
-	"\x13ListAreaCorrections\x12(.ownervote.v1.ListAreaCorrectionsRequest\x1a).ownervote.v1.ListAreaCorrectionsResponse\x12P\n" +
+	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12^\n" +
+	"\x0fListRollChanges\x12$.ownervote.v1.ListRollChangesRequest\x1a%.ownervote.v1.ListRollChangesResponse\x12P\n" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
 	"ListOwners\x12\x1f.ownervote.v1.ListOwnersRequest\x1a .ownervote.v1.ListOwnersResponse\x12L\n" +
 	"\tFindOwner\x12\x1e.ownervote.v1.FindOwnerRequest\x1a\x1f.ownervote.v1.FindOwnerResponse\x12U\n" +
-	"\fCorrectOwner\x12!.ownervote.v1.CorrectOwnerRequest\x1a\".ownervote.v1.CorrectOwnerResponse\x12m\n" +
-	"\x14ListOwnerCorrections\x12).ownervote.v1.ListOwnerCorrectionsRequest\x1a*.ownervote.v1.ListOwnerCorrectionsResponse\x12a\n" +
+	"\fCorrectOwner\x12!.ownervote.v1.CorrectOwnerRequest\x1a\".ownervote.v1.CorrectOwnerResponse\x12a\n" +
 	"\x10RevealOwnerPhone\x12%.ownervote.v1.RevealOwnerPhoneRequest\x1a&.ownervote.v1.RevealOwnerPhoneResponse\x12a\n" +
 	"\x10ListPhoneReveals\x12%.ownervote.v1.ListPhoneRevealsRequest\x1a&.ownervote.v1.ListPhoneRevealsResponse\x12j\n" +
 	"\x13ListIdentityMatches\x12(.ownervote.v1.ListIdentityMatchesRequest\x1a).ownervote.v1.ListIdentityMatchesResponse\x12Q\n" +
@@ -3689,138 +3544,133 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 	return file_ownervote_v1_roll_proto_rawDescData
 }
 
-var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_ownervote_v1_roll_proto_goTypes = []any{
-	(UnitKind)(0),                        // 0: ownervote.v1.UnitKind
-	(KeyStatus)(0),                       // 1: ownervote.v1.KeyStatus
-	(*Community)(nil),                    // 2: ownervote.v1.Community
-	(*RollFigures)(nil),                  // 3: ownervote.v1.RollFigures
-	(*Unit)(nil),                         // 4: ownervote.v1.Unit
-	(*UnitOwner)(nil),                    // 5: ownervote.v1.UnitOwner
-	(*Owner)(nil),                        // 6: ownervote.v1.Owner
-	(*CreateCommunityRequest)(nil),       // 7: ownervote.v1.CreateCommunityRequest
-	(*GetCommunityRequest)(nil),          // 8: ownervote.v1.GetCommunityRequest
-	(*ListCommunitiesRequest)(nil),       // 9: ownervote.v1.ListCommunitiesRequest
-	(*ListCommunitiesResponse)(nil),      // 10: ownervote.v1.ListCommunitiesResponse
-	(*UnitInput)(nil),                    // 11: ownervote.v1.UnitInput
-	(*OwnerInput)(nil),                   // 12: ownervote.v1.OwnerInput
-	(*ImportUnitsRequest)(nil),           // 13: ownervote.v1.ImportUnitsRequest
-	(*ImportUnitsResponse)(nil),          // 14: ownervote.v1.ImportUnitsResponse
-	(*CorrectUnitAreasRequest)(nil),      // 15: ownervote.v1.CorrectUnitAreasRequest
-	(*CorrectUnitAreasResponse)(nil),     // 16: ownervote.v1.CorrectUnitAreasResponse
-	(*WithdrawUnitRequest)(nil),          // 17: ownervote.v1.WithdrawUnitRequest
-	(*WithdrawUnitResponse)(nil),         // 18: ownervote.v1.WithdrawUnitResponse
-	(*UnitAreas)(nil),                    // 19: ownervote.v1.UnitAreas
-	(*AreaCorrection)(nil),               // 20: ownervote.v1.AreaCorrection
-	(*ListAreaCorrectionsRequest)(nil),   // 21: ownervote.v1.ListAreaCorrectionsRequest
-	(*ListAreaCorrectionsResponse)(nil),  // 22: ownervote.v1.ListAreaCorrectionsResponse
-	(*ListUnitsRequest)(nil),             // 23: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),            // 24: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),        // 25: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),            // 26: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),             // 27: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),            // 28: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),           // 29: ownervote.v1.ListOwnersResponse
-	(*CorrectOwnerRequest)(nil),          // 30: ownervote.v1.CorrectOwnerRequest
-	(*CorrectOwnerResponse)(nil),         // 31: ownervote.v1.CorrectOwnerResponse
-	(*OwnerCorrection)(nil),              // 32: ownervote.v1.OwnerCorrection
-	(*ListOwnerCorrectionsRequest)(nil),  // 33: ownervote.v1.ListOwnerCorrectionsRequest
-	(*ListOwnerCorrectionsResponse)(nil), // 34: ownervote.v1.ListOwnerCorrectionsResponse
-	(*RevealOwnerPhoneRequest)(nil),      // 35: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),     // 36: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),      // 37: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                  // 38: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),     // 39: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),   // 40: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),                // 41: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil),  // 42: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                     // 43: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),      // 44: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),        // 45: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),        // 46: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),         // 47: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),        // 48: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),        // 49: google.protobuf.Timestamp
+	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
+	(RollChangeKind)(0),                 // 1: ownervote.v1.RollChangeKind
+	(KeyStatus)(0),                      // 2: ownervote.v1.KeyStatus
+	(*Community)(nil),                   // 3: ownervote.v1.Community
+	(*RollFigures)(nil),                 // 4: ownervote.v1.RollFigures
+	(*Unit)(nil),                        // 5: ownervote.v1.Unit
+	(*UnitOwner)(nil),                   // 6: ownervote.v1.UnitOwner
+	(*Owner)(nil),                       // 7: ownervote.v1.Owner
+	(*CreateCommunityRequest)(nil),      // 8: ownervote.v1.CreateCommunityRequest
+	(*GetCommunityRequest)(nil),         // 9: ownervote.v1.GetCommunityRequest
+	(*ListCommunitiesRequest)(nil),      // 10: ownervote.v1.ListCommunitiesRequest
+	(*ListCommunitiesResponse)(nil),     // 11: ownervote.v1.ListCommunitiesResponse
+	(*UnitInput)(nil),                   // 12: ownervote.v1.UnitInput
+	(*OwnerInput)(nil),                  // 13: ownervote.v1.OwnerInput
+	(*ImportUnitsRequest)(nil),          // 14: ownervote.v1.ImportUnitsRequest
+	(*ImportUnitsResponse)(nil),         // 15: ownervote.v1.ImportUnitsResponse
+	(*CorrectUnitAreasRequest)(nil),     // 16: ownervote.v1.CorrectUnitAreasRequest
+	(*CorrectUnitAreasResponse)(nil),    // 17: ownervote.v1.CorrectUnitAreasResponse
+	(*WithdrawUnitRequest)(nil),         // 18: ownervote.v1.WithdrawUnitRequest
+	(*WithdrawUnitResponse)(nil),        // 19: ownervote.v1.WithdrawUnitResponse
+	(*UnitAreas)(nil),                   // 20: ownervote.v1.UnitAreas
+	(*RollChange)(nil),                  // 21: ownervote.v1.RollChange
+	(*ListRollChangesRequest)(nil),      // 22: ownervote.v1.ListRollChangesRequest
+	(*ListRollChangesResponse)(nil),     // 23: ownervote.v1.ListRollChangesResponse
+	(*ListUnitsRequest)(nil),            // 24: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),           // 25: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),       // 26: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),           // 27: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),            // 28: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),           // 29: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),          // 30: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),         // 31: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),        // 32: ownervote.v1.CorrectOwnerResponse
+	(*RevealOwnerPhoneRequest)(nil),     // 33: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),    // 34: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),     // 35: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                 // 36: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),    // 37: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),  // 38: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),               // 39: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil), // 40: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                    // 41: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),     // 42: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),       // 43: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),       // 44: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),        // 45: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),       // 46: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),       // 47: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	49, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
+	47, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
-	5,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
-	2,  // 4: ownervote.v1.CreateCommunityRequest.community:type_name -> ownervote.v1.Community
-	2,  // 5: ownervote.v1.ListCommunitiesResponse.communities:type_name -> ownervote.v1.Community
+	6,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
+	3,  // 4: ownervote.v1.CreateCommunityRequest.community:type_name -> ownervote.v1.Community
+	3,  // 5: ownervote.v1.ListCommunitiesResponse.communities:type_name -> ownervote.v1.Community
 	0,  // 6: ownervote.v1.UnitInput.kind:type_name -> ownervote.v1.UnitKind
-	12, // 7: ownervote.v1.UnitInput.owners:type_name -> ownervote.v1.OwnerInput
-	11, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
-	3,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
-	20, // 10: ownervote.v1.CorrectUnitAreasResponse.correction:type_name -> ownervote.v1.AreaCorrection
-	3,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
-	20, // 12: ownervote.v1.WithdrawUnitResponse.correction:type_name -> ownervote.v1.AreaCorrection
-	3,  // 13: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	19, // 14: ownervote.v1.AreaCorrection.before:type_name -> ownervote.v1.UnitAreas
-	19, // 15: ownervote.v1.AreaCorrection.after:type_name -> ownervote.v1.UnitAreas
-	49, // 16: ownervote.v1.AreaCorrection.correction_time:type_name -> google.protobuf.Timestamp
-	0,  // 17: ownervote.v1.AreaCorrection.kind:type_name -> ownervote.v1.UnitKind
-	20, // 18: ownervote.v1.ListAreaCorrectionsResponse.corrections:type_name -> ownervote.v1.AreaCorrection
-	4,  // 19: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	6,  // 20: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	32, // 21: ownervote.v1.CorrectOwnerResponse.correction:type_name -> ownervote.v1.OwnerCorrection
-	49, // 22: ownervote.v1.OwnerCorrection.correction_time:type_name -> google.protobuf.Timestamp
-	32, // 23: ownervote.v1.ListOwnerCorrectionsResponse.corrections:type_name -> ownervote.v1.OwnerCorrection
-	49, // 24: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	38, // 25: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	49, // 26: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	41, // 27: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	1,  // 28: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	49, // 29: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	49, // 30: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	43, // 31: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	7,  // 32: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	8,  // 33: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	9,  // 34: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	13, // 35: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	23, // 36: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	15, // 37: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	17, // 38: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
-	21, // 39: ownervote.v1.RollService.ListAreaCorrections:input_type -> ownervote.v1.ListAreaCorrectionsRequest
-	25, // 40: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	26, // 41: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	27, // 42: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	30, // 43: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
-	33, // 44: ownervote.v1.RollService.ListOwnerCorrections:input_type -> ownervote.v1.ListOwnerCorrectionsRequest
-	35, // 45: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	37, // 46: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	40, // 47: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	44, // 48: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	45, // 49: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	46, // 50: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	47, // 51: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	2,  // 52: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	2,  // 53: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	10, // 54: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	14, // 55: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	24, // 56: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	16, // 57: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	18, // 58: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
-	22, // 59: ownervote.v1.RollService.ListAreaCorrections:output_type -> ownervote.v1.ListAreaCorrectionsResponse
-	3,  // 60: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	29, // 61: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	28, // 62: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	31, // 63: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
-	34, // 64: ownervote.v1.RollService.ListOwnerCorrections:output_type -> ownervote.v1.ListOwnerCorrectionsResponse
-	36, // 65: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	39, // 66: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	42, // 67: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	43, // 68: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	43, // 69: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	43, // 70: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	48, // 71: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	52, // [52:72] is the sub-list for method output_type
-	32, // [32:52] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	13, // 7: ownervote.v1.UnitInput.owners:type_name -> ownervote.v1.OwnerInput
+	12, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
+	4,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
+	21, // 10: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
+	21, // 12: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 13: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
+	1,  // 14: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
+	20, // 15: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
+	20, // 16: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
+	0,  // 17: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
+	47, // 18: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
+	21, // 19: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
+	5,  // 20: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	7,  // 21: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	21, // 22: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
+	47, // 23: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	36, // 24: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	47, // 25: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	39, // 26: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	2,  // 27: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	47, // 28: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	47, // 29: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	41, // 30: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	8,  // 31: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	9,  // 32: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	10, // 33: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	14, // 34: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	24, // 35: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	16, // 36: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	18, // 37: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
+	22, // 38: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
+	26, // 39: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	27, // 40: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	28, // 41: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	31, // 42: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	33, // 43: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	35, // 44: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	38, // 45: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	42, // 46: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	43, // 47: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	44, // 48: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	45, // 49: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	3,  // 50: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	3,  // 51: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	11, // 52: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	15, // 53: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	25, // 54: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	17, // 55: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	19, // 56: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
+	23, // 57: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
+	4,  // 58: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	30, // 59: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	29, // 60: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	32, // 61: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	34, // 62: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	37, // 63: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	40, // 64: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	41, // 65: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	41, // 66: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	41, // 67: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	46, // 68: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	50, // [50:69] is the sub-list for method output_type
+	31, // [31:50] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -3833,8 +3683,8 @@ func file_ownervote_v1_roll_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   47,
+			NumEnums:      3,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

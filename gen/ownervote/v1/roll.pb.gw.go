@@ -356,11 +356,11 @@ func local_request_RollService_WithdrawUnit_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-var filter_RollService_ListAreaCorrections_0 = &utilities.DoubleArray{Encoding: map[string]int{"community_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+var filter_RollService_ListRollChanges_0 = &utilities.DoubleArray{Encoding: map[string]int{"community_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_RollService_ListAreaCorrections_0(ctx context.Context, marshaler runtime.Marshaler, client RollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_RollService_ListRollChanges_0(ctx context.Context, marshaler runtime.Marshaler, client RollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListAreaCorrectionsRequest
+		protoReq ListRollChangesRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -375,19 +375,19 @@ func request_RollService_ListAreaCorrections_0(ctx context.Context, marshaler ru
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_RollService_ListAreaCorrections_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_RollService_ListRollChanges_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 	}
-	msg, err := client.ListAreaCorrections(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	msg, err := client.ListRollChanges(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
 	return msg, metadata, err
 }
 
-func local_request_RollService_ListAreaCorrections_0(ctx context.Context, marshaler runtime.Marshaler, server RollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_RollService_ListRollChanges_0(ctx context.Context, marshaler runtime.Marshaler, server RollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListAreaCorrectionsRequest
+		protoReq ListRollChangesRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -402,10 +402,10 @@ func local_request_RollService_ListAreaCorrections_0(ctx context.Context, marsha
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_RollService_ListAreaCorrections_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_RollService_ListRollChanges_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	msg, err := server.ListAreaCorrections(ctx, &protoReq)
+	msg, err := server.ListRollChanges(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -604,59 +604,6 @@ func local_request_RollService_CorrectOwner_0(ctx context.Context, marshaler run
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "owner_id", err)
 	}
 	msg, err := server.CorrectOwner(ctx, &protoReq)
-	return msg, metadata, err
-}
-
-var filter_RollService_ListOwnerCorrections_0 = &utilities.DoubleArray{Encoding: map[string]int{"community_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
-
-func request_RollService_ListOwnerCorrections_0(ctx context.Context, marshaler runtime.Marshaler, client RollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq ListOwnerCorrectionsRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	val, ok := pathParams["community_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "community_id")
-	}
-	protoReq.CommunityId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "community_id", err)
-	}
-	if err := req.ParseForm(); err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_RollService_ListOwnerCorrections_0); err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-	}
-	msg, err := client.ListOwnerCorrections(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
-	return msg, metadata, err
-}
-
-func local_request_RollService_ListOwnerCorrections_0(ctx context.Context, marshaler runtime.Marshaler, server RollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq ListOwnerCorrectionsRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	val, ok := pathParams["community_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "community_id")
-	}
-	protoReq.CommunityId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "community_id", err)
-	}
-	if err := req.ParseForm(); err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_RollService_ListOwnerCorrections_0); err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	msg, err := server.ListOwnerCorrections(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -1243,25 +1190,25 @@ func RegisterRollServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_RollService_WithdrawUnit_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_RollService_ListAreaCorrections_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_RollService_ListRollChanges_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/ownervote.v1.RollService/ListAreaCorrections", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/areaCorrections"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/ownervote.v1.RollService/ListRollChanges", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/rollChanges"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_RollService_ListAreaCorrections_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_RollService_ListRollChanges_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_RollService_ListAreaCorrections_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_RollService_ListRollChanges_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodGet, pattern_RollService_GetRollFigures_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -1342,26 +1289,6 @@ func RegisterRollServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux
 			return
 		}
 		forward_RollService_CorrectOwner_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
-	mux.Handle(http.MethodGet, pattern_RollService_ListOwnerCorrections_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		var stream runtime.ServerTransportStream
-		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/ownervote.v1.RollService/ListOwnerCorrections", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/ownerCorrections"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := local_request_RollService_ListOwnerCorrections_0(annotatedContext, inboundMarshaler, server, req, pathParams)
-		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_RollService_ListOwnerCorrections_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_RollService_RevealOwnerPhone_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -1662,22 +1589,22 @@ func RegisterRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_RollService_WithdrawUnit_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_RollService_ListAreaCorrections_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_RollService_ListRollChanges_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/ownervote.v1.RollService/ListAreaCorrections", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/areaCorrections"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/ownervote.v1.RollService/ListRollChanges", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/rollChanges"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_RollService_ListAreaCorrections_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_RollService_ListRollChanges_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_RollService_ListAreaCorrections_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_RollService_ListRollChanges_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodGet, pattern_RollService_GetRollFigures_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -1746,23 +1673,6 @@ func RegisterRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 			return
 		}
 		forward_RollService_CorrectOwner_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
-	mux.Handle(http.MethodGet, pattern_RollService_ListOwnerCorrections_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/ownervote.v1.RollService/ListOwnerCorrections", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/ownerCorrections"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := request_RollService_ListOwnerCorrections_0(annotatedContext, inboundMarshaler, client, req, pathParams)
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_RollService_ListOwnerCorrections_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_RollService_RevealOwnerPhone_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -1887,47 +1797,45 @@ func RegisterRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 }
 
 var (
-	pattern_RollService_CreateCommunity_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
-	pattern_RollService_GetCommunity_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "communities", "community_id"}, ""))
-	pattern_RollService_ListCommunities_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
-	pattern_RollService_ImportUnits_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, "import"))
-	pattern_RollService_ListUnits_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, ""))
-	pattern_RollService_CorrectUnitAreas_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "correctAreas"))
-	pattern_RollService_WithdrawUnit_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "withdraw"))
-	pattern_RollService_ListAreaCorrections_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "areaCorrections"}, ""))
-	pattern_RollService_GetRollFigures_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "figures"}, ""))
-	pattern_RollService_ListOwners_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, ""))
-	pattern_RollService_FindOwner_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, "find"))
-	pattern_RollService_CorrectOwner_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "correct"))
-	pattern_RollService_ListOwnerCorrections_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "ownerCorrections"}, ""))
-	pattern_RollService_RevealOwnerPhone_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "revealPhone"))
-	pattern_RollService_ListPhoneReveals_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "phoneReveals"}, ""))
-	pattern_RollService_ListIdentityMatches_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "identityMatches"}, ""))
-	pattern_RollService_RegisterOwnerKey_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
-	pattern_RollService_RotateOwnerKey_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "rotate"))
-	pattern_RollService_RevokeOwnerKey_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "revoke"))
-	pattern_RollService_ListOwnerKeys_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
+	pattern_RollService_CreateCommunity_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
+	pattern_RollService_GetCommunity_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "communities", "community_id"}, ""))
+	pattern_RollService_ListCommunities_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
+	pattern_RollService_ImportUnits_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, "import"))
+	pattern_RollService_ListUnits_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, ""))
+	pattern_RollService_CorrectUnitAreas_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "correctAreas"))
+	pattern_RollService_WithdrawUnit_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "withdraw"))
+	pattern_RollService_ListRollChanges_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "rollChanges"}, ""))
+	pattern_RollService_GetRollFigures_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "figures"}, ""))
+	pattern_RollService_ListOwners_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, ""))
+	pattern_RollService_FindOwner_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, "find"))
+	pattern_RollService_CorrectOwner_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "correct"))
+	pattern_RollService_RevealOwnerPhone_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "revealPhone"))
+	pattern_RollService_ListPhoneReveals_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "phoneReveals"}, ""))
+	pattern_RollService_ListIdentityMatches_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "identityMatches"}, ""))
+	pattern_RollService_RegisterOwnerKey_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
+	pattern_RollService_RotateOwnerKey_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "rotate"))
+	pattern_RollService_RevokeOwnerKey_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "revoke"))
+	pattern_RollService_ListOwnerKeys_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
 )
 
 var (
-	forward_RollService_CreateCommunity_0      = runtime.ForwardResponseMessage
-	forward_RollService_GetCommunity_0         = runtime.ForwardResponseMessage
-	forward_RollService_ListCommunities_0      = runtime.ForwardResponseMessage
-	forward_RollService_ImportUnits_0          = runtime.ForwardResponseMessage
-	forward_RollService_ListUnits_0            = runtime.ForwardResponseMessage
-	forward_RollService_CorrectUnitAreas_0     = runtime.ForwardResponseMessage
-	forward_RollService_WithdrawUnit_0         = runtime.ForwardResponseMessage
-	forward_RollService_ListAreaCorrections_0  = runtime.ForwardResponseMessage
-	forward_RollService_GetRollFigures_0       = runtime.ForwardResponseMessage
-	forward_RollService_ListOwners_0           = runtime.ForwardResponseMessage
-	forward_RollService_FindOwner_0            = runtime.ForwardResponseMessage
-	forward_RollService_CorrectOwner_0         = runtime.ForwardResponseMessage
-	forward_RollService_ListOwnerCorrections_0 = runtime.ForwardResponseMessage
-	forward_RollService_RevealOwnerPhone_0     = runtime.ForwardResponseMessage
-	forward_RollService_ListPhoneReveals_0     = runtime.ForwardResponseMessage
-	forward_RollService_ListIdentityMatches_0  = runtime.ForwardResponseMessage
-	forward_RollService_RegisterOwnerKey_0     = runtime.ForwardResponseMessage
-	forward_RollService_RotateOwnerKey_0       = runtime.ForwardResponseMessage
-	forward_RollService_RevokeOwnerKey_0       = runtime.ForwardResponseMessage
-	forward_RollService_ListOwnerKeys_0        = runtime.ForwardResponseMessage
+	forward_RollService_CreateCommunity_0     = runtime.ForwardResponseMessage
+	forward_RollService_GetCommunity_0        = runtime.ForwardResponseMessage
+	forward_RollService_ListCommunities_0     = runtime.ForwardResponseMessage
+	forward_RollService_ImportUnits_0         = runtime.ForwardResponseMessage
+	forward_RollService_ListUnits_0           = runtime.ForwardResponseMessage
+	forward_RollService_CorrectUnitAreas_0    = runtime.ForwardResponseMessage
+	forward_RollService_WithdrawUnit_0        = runtime.ForwardResponseMessage
+	forward_RollService_ListRollChanges_0     = runtime.ForwardResponseMessage
+	forward_RollService_GetRollFigures_0      = runtime.ForwardResponseMessage
+	forward_RollService_ListOwners_0          = runtime.ForwardResponseMessage
+	forward_RollService_FindOwner_0           = runtime.ForwardResponseMessage
+	forward_RollService_CorrectOwner_0        = runtime.ForwardResponseMessage
+	forward_RollService_RevealOwnerPhone_0    = runtime.ForwardResponseMessage
+	forward_RollService_ListPhoneReveals_0    = runtime.ForwardResponseMessage
+	forward_RollService_ListIdentityMatches_0 = runtime.ForwardResponseMessage
+	forward_RollService_RegisterOwnerKey_0    = runtime.ForwardResponseMessage
+	forward_RollService_RotateOwnerKey_0      = runtime.ForwardResponseMessage
+	forward_RollService_RevokeOwnerKey_0      = runtime.ForwardResponseMessage
+	forward_RollService_ListOwnerKeys_0       = runtime.ForwardResponseMessage
 )

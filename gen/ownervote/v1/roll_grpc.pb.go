@@ -19,26 +19,25 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RollService_CreateCommunity_FullMethodName      = "/ownervote.v1.RollService/CreateCommunity"
-	RollService_GetCommunity_FullMethodName         = "/ownervote.v1.RollService/GetCommunity"
-	RollService_ListCommunities_FullMethodName      = "/ownervote.v1.RollService/ListCommunities"
-	RollService_ImportUnits_FullMethodName          = "/ownervote.v1.RollService/ImportUnits"
-	RollService_ListUnits_FullMethodName            = "/ownervote.v1.RollService/ListUnits"
-	RollService_CorrectUnitAreas_FullMethodName     = "/ownervote.v1.RollService/CorrectUnitAreas"
-	RollService_WithdrawUnit_FullMethodName         = "/ownervote.v1.RollService/WithdrawUnit"
-	RollService_ListAreaCorrections_FullMethodName  = "/ownervote.v1.RollService/ListAreaCorrections"
-	RollService_GetRollFigures_FullMethodName       = "/ownervote.v1.RollService/GetRollFigures"
-	RollService_ListOwners_FullMethodName           = "/ownervote.v1.RollService/ListOwners"
-	RollService_FindOwner_FullMethodName            = "/ownervote.v1.RollService/FindOwner"
-	RollService_CorrectOwner_FullMethodName         = "/ownervote.v1.RollService/CorrectOwner"
-	RollService_ListOwnerCorrections_FullMethodName = "/ownervote.v1.RollService/ListOwnerCorrections"
-	RollService_RevealOwnerPhone_FullMethodName     = "/ownervote.v1.RollService/RevealOwnerPhone"
-	RollService_ListPhoneReveals_FullMethodName     = "/ownervote.v1.RollService/ListPhoneReveals"
-	RollService_ListIdentityMatches_FullMethodName  = "/ownervote.v1.RollService/ListIdentityMatches"
-	RollService_RegisterOwnerKey_FullMethodName     = "/ownervote.v1.RollService/RegisterOwnerKey"
-	RollService_RotateOwnerKey_FullMethodName       = "/ownervote.v1.RollService/RotateOwnerKey"
-	RollService_RevokeOwnerKey_FullMethodName       = "/ownervote.v1.RollService/RevokeOwnerKey"
-	RollService_ListOwnerKeys_FullMethodName        = "/ownervote.v1.RollService/ListOwnerKeys"
+	RollService_CreateCommunity_FullMethodName     = "/ownervote.v1.RollService/CreateCommunity"
+	RollService_GetCommunity_FullMethodName        = "/ownervote.v1.RollService/GetCommunity"
+	RollService_ListCommunities_FullMethodName     = "/ownervote.v1.RollService/ListCommunities"
+	RollService_ImportUnits_FullMethodName         = "/ownervote.v1.RollService/ImportUnits"
+	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
+	RollService_CorrectUnitAreas_FullMethodName    = "/ownervote.v1.RollService/CorrectUnitAreas"
+	RollService_WithdrawUnit_FullMethodName        = "/ownervote.v1.RollService/WithdrawUnit"
+	RollService_ListRollChanges_FullMethodName     = "/ownervote.v1.RollService/ListRollChanges"
+	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
+	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
+	RollService_FindOwner_FullMethodName           = "/ownervote.v1.RollService/FindOwner"
+	RollService_CorrectOwner_FullMethodName        = "/ownervote.v1.RollService/CorrectOwner"
+	RollService_RevealOwnerPhone_FullMethodName    = "/ownervote.v1.RollService/RevealOwnerPhone"
+	RollService_ListPhoneReveals_FullMethodName    = "/ownervote.v1.RollService/ListPhoneReveals"
+	RollService_ListIdentityMatches_FullMethodName = "/ownervote.v1.RollService/ListIdentityMatches"
+	RollService_RegisterOwnerKey_FullMethodName    = "/ownervote.v1.RollService/RegisterOwnerKey"
+	RollService_RotateOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RotateOwnerKey"
+	RollService_RevokeOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RevokeOwnerKey"
+	RollService_ListOwnerKeys_FullMethodName       = "/ownervote.v1.RollService/ListOwnerKeys"
 )
 
 // RollServiceClient is the client API for RollService service.
@@ -67,8 +66,8 @@ type RollServiceClient interface {
 	// frozen rolls of assemblies already published keep the areas they were
 	// published with; an assembly published later takes the corrected ones.
 	// Each correction is recorded with the token, the reason and both sets
-	// of areas (ListAreaCorrections). UNIT_NOT_FOUND for a unit not on the
-	// roll (ImportUnits adds units).
+	// of areas (ListRollChanges). UNIT_NOT_FOUND for a unit not on the roll
+	// (ImportUnits adds units).
 	CorrectUnitAreas(ctx context.Context, in *CorrectUnitAreasRequest, opts ...grpc.CallOption) (*CorrectUnitAreasResponse, error)
 	// WithdrawUnit removes a unit imported by mistake from a community's roll
 	// (a row twice under two numbers, another community's unit, a parking
@@ -76,13 +75,14 @@ type RollServiceClient interface {
 	// count in every later assembly's totals. The roll's figures are updated
 	// at once; its owners stay owners of record, of their other units or of
 	// none. Assemblies already published keep the unit on their frozen
-	// rolls. Recorded as an area correction with withdrawn set, with the
-	// unit's areas, kind and owners (ListAreaCorrections).
+	// rolls. Recorded with the unit's areas, kind and owners, the token and
+	// the reason (ListRollChanges).
 	WithdrawUnit(ctx context.Context, in *WithdrawUnitRequest, opts ...grpc.CallOption) (*WithdrawUnitResponse, error)
-	// ListAreaCorrections lists a community's recorded area corrections and
-	// unit withdrawals, oldest first. For street admins, community staff,
-	// committee members and auditors.
-	ListAreaCorrections(ctx context.Context, in *ListAreaCorrectionsRequest, opts ...grpc.CallOption) (*ListAreaCorrectionsResponse, error)
+	// ListRollChanges lists the recorded changes of a community's roll other
+	// than imports, oldest first: areas corrected, units withdrawn, owners'
+	// details corrected. Names only to street admins and community staff.
+	// For street admins, community staff, committee members and auditors.
+	ListRollChanges(ctx context.Context, in *ListRollChangesRequest, opts ...grpc.CallOption) (*ListRollChangesResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
 	GetRollFigures(ctx context.Context, in *GetRollFiguresRequest, opts ...grpc.CallOption) (*RollFigures, error)
 	// ListOwners lists a community's owners of record.
@@ -102,12 +102,9 @@ type RollServiceClient interface {
 	// identity number cannot be corrected: the owner id derives from it, and
 	// another number is another person (a sale: AmendRoll). Each correction
 	// is recorded with the token, the reason, the names before and after and
-	// the phone numbers masked (ListOwnerCorrections). OWNER_NOT_FOUND for an
+	// the phone numbers masked (ListRollChanges). OWNER_NOT_FOUND for an
 	// owner not on the roll.
 	CorrectOwner(ctx context.Context, in *CorrectOwnerRequest, opts ...grpc.CallOption) (*CorrectOwnerResponse, error)
-	// ListOwnerCorrections lists a community's recorded owner corrections,
-	// oldest first; the names only to street admins and community staff.
-	ListOwnerCorrections(ctx context.Context, in *ListOwnerCorrectionsRequest, opts ...grpc.CallOption) (*ListOwnerCorrectionsResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason. A token reveals at most the
 	// server's daily quota of owners' numbers (200 by default) a day, China
@@ -216,10 +213,10 @@ func (c *rollServiceClient) WithdrawUnit(ctx context.Context, in *WithdrawUnitRe
 	return out, nil
 }
 
-func (c *rollServiceClient) ListAreaCorrections(ctx context.Context, in *ListAreaCorrectionsRequest, opts ...grpc.CallOption) (*ListAreaCorrectionsResponse, error) {
+func (c *rollServiceClient) ListRollChanges(ctx context.Context, in *ListRollChangesRequest, opts ...grpc.CallOption) (*ListRollChangesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListAreaCorrectionsResponse)
-	err := c.cc.Invoke(ctx, RollService_ListAreaCorrections_FullMethodName, in, out, cOpts...)
+	out := new(ListRollChangesResponse)
+	err := c.cc.Invoke(ctx, RollService_ListRollChanges_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,16 +257,6 @@ func (c *rollServiceClient) CorrectOwner(ctx context.Context, in *CorrectOwnerRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CorrectOwnerResponse)
 	err := c.cc.Invoke(ctx, RollService_CorrectOwner_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *rollServiceClient) ListOwnerCorrections(ctx context.Context, in *ListOwnerCorrectionsRequest, opts ...grpc.CallOption) (*ListOwnerCorrectionsResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListOwnerCorrectionsResponse)
-	err := c.cc.Invoke(ctx, RollService_ListOwnerCorrections_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -372,8 +359,8 @@ type RollServiceServer interface {
 	// frozen rolls of assemblies already published keep the areas they were
 	// published with; an assembly published later takes the corrected ones.
 	// Each correction is recorded with the token, the reason and both sets
-	// of areas (ListAreaCorrections). UNIT_NOT_FOUND for a unit not on the
-	// roll (ImportUnits adds units).
+	// of areas (ListRollChanges). UNIT_NOT_FOUND for a unit not on the roll
+	// (ImportUnits adds units).
 	CorrectUnitAreas(context.Context, *CorrectUnitAreasRequest) (*CorrectUnitAreasResponse, error)
 	// WithdrawUnit removes a unit imported by mistake from a community's roll
 	// (a row twice under two numbers, another community's unit, a parking
@@ -381,13 +368,14 @@ type RollServiceServer interface {
 	// count in every later assembly's totals. The roll's figures are updated
 	// at once; its owners stay owners of record, of their other units or of
 	// none. Assemblies already published keep the unit on their frozen
-	// rolls. Recorded as an area correction with withdrawn set, with the
-	// unit's areas, kind and owners (ListAreaCorrections).
+	// rolls. Recorded with the unit's areas, kind and owners, the token and
+	// the reason (ListRollChanges).
 	WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error)
-	// ListAreaCorrections lists a community's recorded area corrections and
-	// unit withdrawals, oldest first. For street admins, community staff,
-	// committee members and auditors.
-	ListAreaCorrections(context.Context, *ListAreaCorrectionsRequest) (*ListAreaCorrectionsResponse, error)
+	// ListRollChanges lists the recorded changes of a community's roll other
+	// than imports, oldest first: areas corrected, units withdrawn, owners'
+	// details corrected. Names only to street admins and community staff.
+	// For street admins, community staff, committee members and auditors.
+	ListRollChanges(context.Context, *ListRollChangesRequest) (*ListRollChangesResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
 	GetRollFigures(context.Context, *GetRollFiguresRequest) (*RollFigures, error)
 	// ListOwners lists a community's owners of record.
@@ -407,12 +395,9 @@ type RollServiceServer interface {
 	// identity number cannot be corrected: the owner id derives from it, and
 	// another number is another person (a sale: AmendRoll). Each correction
 	// is recorded with the token, the reason, the names before and after and
-	// the phone numbers masked (ListOwnerCorrections). OWNER_NOT_FOUND for an
+	// the phone numbers masked (ListRollChanges). OWNER_NOT_FOUND for an
 	// owner not on the roll.
 	CorrectOwner(context.Context, *CorrectOwnerRequest) (*CorrectOwnerResponse, error)
-	// ListOwnerCorrections lists a community's recorded owner corrections,
-	// oldest first; the names only to street admins and community staff.
-	ListOwnerCorrections(context.Context, *ListOwnerCorrectionsRequest) (*ListOwnerCorrectionsResponse, error)
 	// RevealOwnerPhone returns an owner's full phone number; every reveal is
 	// recorded with the caller and the reason. A token reveals at most the
 	// server's daily quota of owners' numbers (200 by default) a day, China
@@ -472,8 +457,8 @@ func (UnimplementedRollServiceServer) CorrectUnitAreas(context.Context, *Correct
 func (UnimplementedRollServiceServer) WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawUnit not implemented")
 }
-func (UnimplementedRollServiceServer) ListAreaCorrections(context.Context, *ListAreaCorrectionsRequest) (*ListAreaCorrectionsResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method ListAreaCorrections not implemented")
+func (UnimplementedRollServiceServer) ListRollChanges(context.Context, *ListRollChangesRequest) (*ListRollChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRollChanges not implemented")
 }
 func (UnimplementedRollServiceServer) GetRollFigures(context.Context, *GetRollFiguresRequest) (*RollFigures, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRollFigures not implemented")
@@ -486,9 +471,6 @@ func (UnimplementedRollServiceServer) FindOwner(context.Context, *FindOwnerReque
 }
 func (UnimplementedRollServiceServer) CorrectOwner(context.Context, *CorrectOwnerRequest) (*CorrectOwnerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CorrectOwner not implemented")
-}
-func (UnimplementedRollServiceServer) ListOwnerCorrections(context.Context, *ListOwnerCorrectionsRequest) (*ListOwnerCorrectionsResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method ListOwnerCorrections not implemented")
 }
 func (UnimplementedRollServiceServer) RevealOwnerPhone(context.Context, *RevealOwnerPhoneRequest) (*RevealOwnerPhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevealOwnerPhone not implemented")
@@ -658,20 +640,20 @@ func _RollService_WithdrawUnit_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
-func _RollService_ListAreaCorrections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListAreaCorrectionsRequest)
+func _RollService_ListRollChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRollChangesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(RollServiceServer).ListAreaCorrections(ctx, in)
+		return srv.(RollServiceServer).ListRollChanges(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: RollService_ListAreaCorrections_FullMethodName,
+		FullMethod: RollService_ListRollChanges_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RollServiceServer).ListAreaCorrections(ctx, req.(*ListAreaCorrectionsRequest))
+		return srv.(RollServiceServer).ListRollChanges(ctx, req.(*ListRollChangesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -744,24 +726,6 @@ func _RollService_CorrectOwner_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RollServiceServer).CorrectOwner(ctx, req.(*CorrectOwnerRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _RollService_ListOwnerCorrections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListOwnerCorrectionsRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RollServiceServer).ListOwnerCorrections(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RollService_ListOwnerCorrections_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RollServiceServer).ListOwnerCorrections(ctx, req.(*ListOwnerCorrectionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -928,8 +892,8 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _RollService_WithdrawUnit_Handler,
 		},
 		{
-			MethodName: "ListAreaCorrections",
-			Handler:    _RollService_ListAreaCorrections_Handler,
+			MethodName: "ListRollChanges",
+			Handler:    _RollService_ListRollChanges_Handler,
 		},
 		{
 			MethodName: "GetRollFigures",
@@ -946,10 +910,6 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CorrectOwner",
 			Handler:    _RollService_CorrectOwner_Handler,
-		},
-		{
-			MethodName: "ListOwnerCorrections",
-			Handler:    _RollService_ListOwnerCorrections_Handler,
 		},
 		{
 			MethodName: "RevealOwnerPhone",

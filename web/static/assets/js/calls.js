@@ -178,7 +178,7 @@ export async function callsPage(ctx) {
           const r = await post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body);
           dialog.close();
           replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.corrected'), ' ', nv.unit_ids.join('、'), ' · ',
-            r.correction.masked_phone_after || t('calls.noPhone')));
+            r.change.masked_phone_after || t('calls.noPhone')));
           await load();
         } catch (e) {
           replace(err, errorBox(e));
