@@ -2,9 +2,11 @@ package assembly
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ownervote/ownervote/audit"
@@ -185,4 +187,49 @@ func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok b
 		return w, false, err
 	}
 	return vr.firstWaiting(tx, a.ID)
+}
+
+// TransferUnit records on a community's roll, outside a vote, that a unit
+// changed hands (book.TransferRecordedTx: the new owners validated as an
+// import's, the transfer registration's SHA-256 kept), so that the next
+// assembly's frozen roll has the buyer. It is refused (ErrWrongState) while
+// an assembly under way - published, not yet closed - has the unit on its
+// frozen roll: the sale is recorded there (Amend), which also settles the
+// unit's vote, and the roll with it.
+func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityID, unitID string, owners []roll.OwnerInput, docSHA256 string, actor roll.Actor) (roll.AccessEntry, roll.Figures, error) {
+	if !ballot.IsSHA256Hex(docSHA256) {
+		return roll.AccessEntry{}, roll.Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid), "过户登记文件的 SHA-256 须为64位小写十六进制")
+	}
+	var e roll.AccessEntry
+	var f roll.Figures
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := roll.CommunityTx(tx, communityID); err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		var busy []string
+		err := tx.Scan(store.Assemblies, nil, nil, func(_, v []byte) (bool, error) {
+			var rec record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return false, fmt.Errorf("assembly: corrupt assembly: %w", err)
+			}
+			if s := rec.StateAt(now); rec.CommunityID == communityID && (s == Published || s == Open) && tx.Get(store.AssemblyUnits, store.Key(rec.ID, unitID)) != nil {
+				busy = append(busy, rec.ID)
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(busy) > 0 {
+			return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way: record the sale there (AmendRoll), which also settles the unit's vote", ErrWrongState, unitID, strings.Join(busy, ", ")),
+				"该房屋在进行中的会议（"+strings.Join(busy, "、")+"）冻结的名册上：请在该会议中登记过户，以便同时处理该房屋的表决")
+		}
+		e, f, err = book.TransferRecordedTx(tx, communityID, unitID, owners, actor, docSHA256)
+		return err
+	})
+	if err != nil {
+		return roll.AccessEntry{}, roll.Figures{}, err
+	}
+	return e, f, nil
 }

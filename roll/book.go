@@ -144,9 +144,11 @@ type accessRecord struct {
 	Document string `json:"document_sha256,omitempty"`
 	// An owner correction's (OwnerCorrectionAction).
 	Owner *OwnerChange `json:"owner_change,omitempty"`
-	// A withdrawn unit's (UnitWithdrawalAction): its kind and owners.
-	Kind   Kind     `json:"kind,omitempty"`
-	Owners []string `json:"owners,omitempty"`
+	// A withdrawn unit's (UnitWithdrawalAction): its kind and owners; a
+	// transferred unit's (UnitTransferAction): the owners before and after.
+	Kind      Kind     `json:"kind,omitempty"`
+	Owners    []string `json:"owners,omitempty"`
+	NewOwners []string `json:"new_owners,omitempty"`
 }
 
 var communityIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
@@ -990,9 +992,11 @@ type AccessEntry struct {
 	Document      string
 	// An owner correction's.
 	Owner OwnerChange
-	// A withdrawn unit's: its kind and owners (Before: its areas).
-	Kind   Kind
-	Owners []string
+	// A withdrawn unit's: its kind and owners (Before: its areas); a
+	// transferred unit's: the owners before and after.
+	Kind      Kind
+	Owners    []string
+	NewOwners []string
 }
 
 // PhoneReveals returns the recorded phone reveals of a community's owners
@@ -1114,7 +1118,7 @@ func scanAccessLog(tx store.Tx, after uint64, fn func(AccessEntry) bool) error {
 			return false, err
 		}
 		e := AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document, Kind: r.Kind, Owners: r.Owners}
+			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document, Kind: r.Kind, Owners: r.Owners, NewOwners: r.NewOwners}
 		if r.Before != nil {
 			e.Before = *r.Before
 		}

@@ -106,7 +106,46 @@ var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surve
 // community's roll other than imports (Action says which: areas corrected,
 // a unit withdrawn, an owner corrected).
 func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
-	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, OwnerCorrectionAction}, after, limit)
+	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, UnitTransferAction, OwnerCorrectionAction}, after, limit)
+}
+
+// UnitTransferAction is the access log's action of a unit's sale recorded
+// on a community's roll outside a vote (TransferRecordedTx).
+const UnitTransferAction = "unit_transfer"
+
+// TransferRecordedTx is TransferTx that also records, in the caller's
+// transaction, who recorded the sale, the owners before and after, and
+// the SHA-256 of the transfer registration; it returns the record and the
+// roll's figures after. (assembly.Registry.TransferUnit checks first that
+// no assembly under way has the unit.)
+func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owners []OwnerInput, actor Actor, document string) (AccessEntry, Figures, error) {
+	var old unitRecord
+	switch ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &old); {
+	case err != nil:
+		return AccessEntry{}, Figures{}, err
+	case !ok:
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
+	}
+	nu, err := b.TransferTx(tx, communityID, unitID, owners)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	cr, err := getCommunity(tx, communityID)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	var before, after []string
+	for _, o := range old.Owners {
+		before = append(before, o.OwnerID)
+	}
+	for _, o := range nu.Owners {
+		after = append(after, o.OwnerID)
+	}
+	e := AccessEntry{Time: b.now().UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
+		CommunityID: communityID, UnitID: unitID, Owners: before, NewOwners: after, Document: document}
+	e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
+		CommunityID: communityID, UnitID: unitID, Owners: before, NewOwners: after, Document: document})
+	return e, cr.community().Figures, err
 }
 
 // UnitWithdrawalAction is the access log's action of a unit withdrawn from

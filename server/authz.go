@@ -59,6 +59,7 @@ var policy = map[string]access{
 	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
 	ov.RollService_CorrectUnitAreas_FullMethodName: {staff, scopeRequest},
 	ov.RollService_WithdrawUnit_FullMethodName:     {staff, scopeRequest},
+	ov.RollService_TransferUnit_FullMethodName:     {staff, scopeRequest},
 	ov.RollService_CorrectOwner_FullMethodName:     {staff, scopeRequest},
 	// Changes of the roll that counts are for whoever oversees it or
 	// certifies a result to read.

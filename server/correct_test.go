@@ -237,3 +237,85 @@ func TestCorrectOwnerOverAPI(t *testing.T) {
 		t.Error("the server log lacks the correction or holds the new number")
 	}
 }
+
+// A sale between votes goes on the roll for the next assembly; a unit an
+// assembly under way has on its frozen roll is sold there (AmendRoll)
+// until that assembly closes.
+func TestTransferUnitOverAPI(t *testing.T) {
+	v := newVote(t, nil)
+	e := v.e
+	doc := strings.Repeat("ab", 32)
+	buyer := map[string]any{"name": "新业主", "id_number": idNumberN(900), "phone": "13912345678"}
+	path := func(unit string) string { return "/v1/communities/" + v.community + "/units/" + unit + ":transfer" }
+	var ae apiError
+	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &ae); code != http.StatusBadRequest && code != http.StatusPreconditionFailed ||
+		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.Message, v.assembly) || !strings.Contains(ae.zh(), "请在该会议中登记过户") {
+		t.Errorf("a unit of the assembly under way: HTTP %d %s %q %q, want WRONG_STATE naming %s", code, ae.reason(), ae.Message, ae.zh(), v.assembly)
+	}
+
+	// A unit imported after the assembly was published is on no frozen roll.
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
+		map[string]any{"unit_id": "9-1-101", "registered_area_m2": "75.00", "owners": []any{map[string]any{"name": "原业主", "id_number": idNumberN(901)}}},
+	}}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	for _, tc := range []struct {
+		name   string
+		unit   string
+		body   map[string]any
+		code   int
+		reason string
+	}{
+		{"no transfer registration", "9-1-101", map[string]any{"new_owners": []any{buyer}}, http.StatusBadRequest, "INVALID_ARGUMENT"},
+		{"a unit not on the roll", "9-9-909", map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, http.StatusNotFound, "UNIT_NOT_FOUND"},
+		{"a buyer on the roll under another name", "9-1-101", map[string]any{"new_owners": []any{map[string]any{"name": "冒名", "id_number": idNumberN(5)}}, "document_sha256": doc}, http.StatusBadRequest, "INVALID_IMPORT"},
+	} {
+		var ae apiError
+		if code := e.do("POST", path(tc.unit), v.staffTok, tc.body, &ae); code != tc.code || ae.reason() != tc.reason {
+			t.Errorf("%s: HTTP %d %s, want %d %s", tc.name, code, ae.reason(), tc.code, tc.reason)
+		}
+	}
+	matches, err := v.rs.ListIdentityMatches(v.ctx(e.admin), &ov.ListIdentityMatchesRequest{CommunityId: v.community})
+	if err != nil || len(matches.GetMatches()) != 1 || matches.GetMatches()[0].GetMethod() != "TransferUnit" {
+		t.Errorf("identity matches after the refused transfer: %v, %v; want it recorded", matches, err)
+	}
+
+	var resp struct {
+		Change struct {
+			Kind      string   `json:"kind"`
+			Owners    []string `json:"owner_ids"`
+			NewOwners []string `json:"new_owner_ids"`
+			Document  string   `json:"document_sha256"`
+		} `json:"change"`
+		Figures struct {
+			Head int `json:"total_head"`
+		} `json:"figures"`
+	}
+	if code := e.do("POST", path("9-1-101"), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &resp); code != http.StatusOK {
+		t.Fatalf("transfer: HTTP %d", code)
+	}
+	units, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Building: "9"})
+	if err != nil || len(units.GetUnits()) != 1 {
+		t.Fatalf("ListUnits: %v, %v", units, err)
+	}
+	c := resp.Change
+	if c.Kind != "ROLL_CHANGE_KIND_UNIT_TRANSFERRED" || len(c.Owners) != 1 || len(c.NewOwners) != 1 || c.NewOwners[0] != units.GetUnits()[0].GetVoterOwnerId() ||
+		c.Owners[0] == c.NewOwners[0] || c.Document != doc || resp.Figures.Head != 167 {
+		t.Errorf("transfer = %+v; unit now %v", resp, units.GetUnits()[0])
+	}
+	var list struct {
+		Changes []struct {
+			Kind string `json:"kind"`
+		} `json:"changes"`
+	}
+	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK ||
+		len(list.Changes) != 1 || list.Changes[0].Kind != "ROLL_CHANGE_KIND_UNIT_TRANSFERRED" {
+		t.Errorf("rollChanges: HTTP %d %+v", code, list)
+	}
+
+	// Once the assembly has closed, its units are sold on the roll too.
+	e.clock.Set(closesAt.Add(time.Hour))
+	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &resp); code != http.StatusOK {
+		t.Errorf("a unit of a closed assembly: HTTP %d", code)
+	}
+}

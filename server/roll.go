@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/l10n"
@@ -82,6 +83,7 @@ func decodePageToken(list, tok string) (string, error) {
 type rollService struct {
 	ov.UnsafeRollServiceServer
 	book *roll.Book
+	reg  *assembly.Registry // the assemblies under way, which a transfer must not bypass
 	log  *slog.Logger
 }
 
@@ -212,6 +214,20 @@ func (s *rollService) WithdrawUnit(ctx context.Context, req *ov.WithdrawUnitRequ
 	return &ov.WithdrawUnitResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
 }
 
+func (s *rollService) TransferUnit(ctx context.Context, req *ov.TransferUnitRequest) (*ov.TransferUnitResponse, error) {
+	tok := tokenFrom(ctx)
+	var owners []roll.OwnerInput
+	for _, o := range req.GetNewOwners() {
+		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
+	}
+	e, f, err := s.reg.TransferUnit(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tok))
+	if err != nil {
+		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "TransferUnit", err))
+	}
+	s.log.InfoContext(ctx, "unit transferred", "community", req.GetCommunityId(), "unit", req.GetUnitId(), "token", tok.ID)
+	return &ov.TransferUnitResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
+}
+
 func (s *rollService) CorrectOwner(ctx context.Context, req *ov.CorrectOwnerRequest) (*ov.CorrectOwnerResponse, error) {
 	tok := tokenFrom(ctx)
 	fix := roll.OwnerFix{Name: req.GetName(), Phone: req.GetPhone(), RemovePhone: req.GetRemovePhone()}
@@ -252,6 +268,8 @@ func rollChangeProto(e roll.AccessEntry, showNames bool) *ov.RollChange {
 		c.Kind, c.AreasBefore, c.AreasAfter = ov.RollChangeKind_ROLL_CHANGE_KIND_AREAS_CORRECTED, areas(e.Before), areas(e.After)
 	case roll.UnitWithdrawalAction:
 		c.Kind, c.AreasBefore, c.UnitKind, c.OwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN, areas(e.Before), kindProto(e.Kind), e.Owners
+	case roll.UnitTransferAction:
+		c.Kind, c.OwnerIds, c.NewOwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED, e.Owners, e.NewOwners
 	case roll.OwnerCorrectionAction:
 		c.Kind, c.OwnerId, c.NameChanged = ov.RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED, e.OwnerID, e.Owner.NameBefore != e.Owner.NameAfter
 		c.MaskedPhoneBefore, c.MaskedPhoneAfter, c.PhoneChanged = e.Owner.MaskedPhoneBefore, e.Owner.MaskedPhoneAfter, e.Owner.PhoneChanged

@@ -89,6 +89,9 @@ const (
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN RollChangeKind = 2
 	// CorrectOwner: owner_id, the names and the masked phone numbers.
 	RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED RollChangeKind = 3
+	// TransferUnit: unit_id, owner_ids (before), new_owner_ids,
+	// document_sha256.
+	RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED RollChangeKind = 4
 )
 
 // Enum value maps for RollChangeKind.
@@ -98,12 +101,14 @@ var (
 		1: "ROLL_CHANGE_KIND_AREAS_CORRECTED",
 		2: "ROLL_CHANGE_KIND_UNIT_WITHDRAWN",
 		3: "ROLL_CHANGE_KIND_OWNER_CORRECTED",
+		4: "ROLL_CHANGE_KIND_UNIT_TRANSFERRED",
 	}
 	RollChangeKind_value = map[string]int32{
-		"ROLL_CHANGE_KIND_UNSPECIFIED":     0,
-		"ROLL_CHANGE_KIND_AREAS_CORRECTED": 1,
-		"ROLL_CHANGE_KIND_UNIT_WITHDRAWN":  2,
-		"ROLL_CHANGE_KIND_OWNER_CORRECTED": 3,
+		"ROLL_CHANGE_KIND_UNSPECIFIED":      0,
+		"ROLL_CHANGE_KIND_AREAS_CORRECTED":  1,
+		"ROLL_CHANGE_KIND_UNIT_WITHDRAWN":   2,
+		"ROLL_CHANGE_KIND_OWNER_CORRECTED":  3,
+		"ROLL_CHANGE_KIND_UNIT_TRANSFERRED": 4,
 	}
 )
 
@@ -1413,6 +1418,130 @@ func (x *WithdrawUnitResponse) GetFigures() *RollFigures {
 	return nil
 }
 
+type TransferUnitRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The new owners of record (exactly one representative if several).
+	NewOwners []*OwnerInput `protobuf:"bytes,3,rep,name=new_owners,json=newOwners,proto3" json:"new_owners,omitempty"`
+	// SHA-256 (64 lowercase hex digits) of the transfer registration on
+	// file. Required.
+	DocumentSha256 string `protobuf:"bytes,4,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TransferUnitRequest) Reset() {
+	*x = TransferUnitRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferUnitRequest) ProtoMessage() {}
+
+func (x *TransferUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferUnitRequest.ProtoReflect.Descriptor instead.
+func (*TransferUnitRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TransferUnitRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *TransferUnitRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *TransferUnitRequest) GetNewOwners() []*OwnerInput {
+	if x != nil {
+		return x.NewOwners
+	}
+	return nil
+}
+
+func (x *TransferUnitRequest) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+type TransferUnitResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Change *RollChange            `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
+	// The roll's figures after the transfer.
+	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferUnitResponse) Reset() {
+	*x = TransferUnitResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferUnitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferUnitResponse) ProtoMessage() {}
+
+func (x *TransferUnitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferUnitResponse.ProtoReflect.Descriptor instead.
+func (*TransferUnitResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TransferUnitResponse) GetChange() *RollChange {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *TransferUnitResponse) GetFigures() *RollFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
 // UnitAreas are a unit's areas at one time.
 type UnitAreas struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -1427,7 +1556,7 @@ type UnitAreas struct {
 
 func (x *UnitAreas) Reset() {
 	*x = UnitAreas{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1568,7 @@ func (x *UnitAreas) String() string {
 func (*UnitAreas) ProtoMessage() {}
 
 func (x *UnitAreas) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1581,7 @@ func (x *UnitAreas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitAreas.ProtoReflect.Descriptor instead.
 func (*UnitAreas) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UnitAreas) GetRegisteredAreaM2() string {
@@ -1491,7 +1620,7 @@ type RollChange struct {
 	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
 	AreasBefore *UnitAreas             `protobuf:"bytes,3,opt,name=areas_before,json=areasBefore,proto3" json:"areas_before,omitempty"`
 	AreasAfter  *UnitAreas             `protobuf:"bytes,4,opt,name=areas_after,json=areasAfter,proto3" json:"areas_after,omitempty"`
-	// A withdrawn unit's kind and owners.
+	// A withdrawn unit's kind and owners; a transferred unit's owners before.
 	UnitKind UnitKind `protobuf:"varint,5,opt,name=unit_kind,json=unitKind,proto3,enum=ownervote.v1.UnitKind" json:"unit_kind,omitempty"`
 	OwnerIds []string `protobuf:"bytes,6,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
 	// The owner whose details were corrected. The names before and after go
@@ -1508,16 +1637,18 @@ type RollChange struct {
 	DocumentSha256    string `protobuf:"bytes,14,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
 	Reason            string `protobuf:"bytes,15,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The token that made it and its label (who holds it).
-	TokenId       string                 `protobuf:"bytes,16,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
-	TokenLabel    string                 `protobuf:"bytes,17,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	ChangeTime    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`
+	TokenId    string                 `protobuf:"bytes,16,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	TokenLabel string                 `protobuf:"bytes,17,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
+	ChangeTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`
+	// A transferred unit's owners after.
+	NewOwnerIds   []string `protobuf:"bytes,19,rep,name=new_owner_ids,json=newOwnerIds,proto3" json:"new_owner_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RollChange) Reset() {
 	*x = RollChange{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1660,7 @@ func (x *RollChange) String() string {
 func (*RollChange) ProtoMessage() {}
 
 func (x *RollChange) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1673,7 @@ func (x *RollChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollChange.ProtoReflect.Descriptor instead.
 func (*RollChange) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RollChange) GetKind() RollChangeKind {
@@ -1671,6 +1802,13 @@ func (x *RollChange) GetChangeTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RollChange) GetNewOwnerIds() []string {
+	if x != nil {
+		return x.NewOwnerIds
+	}
+	return nil
+}
+
 type ListRollChangesRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1687,7 +1825,7 @@ type ListRollChangesRequest struct {
 
 func (x *ListRollChangesRequest) Reset() {
 	*x = ListRollChangesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1837,7 @@ func (x *ListRollChangesRequest) String() string {
 func (*ListRollChangesRequest) ProtoMessage() {}
 
 func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1850,7 @@ func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesRequest.ProtoReflect.Descriptor instead.
 func (*ListRollChangesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListRollChangesRequest) GetCommunityId() string {
@@ -1746,7 +1884,7 @@ type ListRollChangesResponse struct {
 
 func (x *ListRollChangesResponse) Reset() {
 	*x = ListRollChangesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +1896,7 @@ func (x *ListRollChangesResponse) String() string {
 func (*ListRollChangesResponse) ProtoMessage() {}
 
 func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +1909,7 @@ func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesResponse.ProtoReflect.Descriptor instead.
 func (*ListRollChangesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListRollChangesResponse) GetChanges() []*RollChange {
@@ -1806,7 +1944,7 @@ type ListUnitsRequest struct {
 
 func (x *ListUnitsRequest) Reset() {
 	*x = ListUnitsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +1956,7 @@ func (x *ListUnitsRequest) String() string {
 func (*ListUnitsRequest) ProtoMessage() {}
 
 func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +1969,7 @@ func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListUnitsRequest) GetCommunityId() string {
@@ -1875,7 +2013,7 @@ type ListUnitsResponse struct {
 
 func (x *ListUnitsResponse) Reset() {
 	*x = ListUnitsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2025,7 @@ func (x *ListUnitsResponse) String() string {
 func (*ListUnitsResponse) ProtoMessage() {}
 
 func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2038,7 @@ func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUnitsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListUnitsResponse) GetUnits() []*Unit {
@@ -1933,7 +2071,7 @@ type GetRollFiguresRequest struct {
 
 func (x *GetRollFiguresRequest) Reset() {
 	*x = GetRollFiguresRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2083,7 @@ func (x *GetRollFiguresRequest) String() string {
 func (*GetRollFiguresRequest) ProtoMessage() {}
 
 func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2096,7 @@ func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollFiguresRequest.ProtoReflect.Descriptor instead.
 func (*GetRollFiguresRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetRollFiguresRequest) GetCommunityId() string {
@@ -1984,7 +2122,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2134,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2147,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListOwnersRequest) GetCommunityId() string {
@@ -2047,7 +2185,7 @@ type FindOwnerRequest struct {
 
 func (x *FindOwnerRequest) Reset() {
 	*x = FindOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2197,7 @@ func (x *FindOwnerRequest) String() string {
 func (*FindOwnerRequest) ProtoMessage() {}
 
 func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2210,7 @@ func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
 func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FindOwnerRequest) GetCommunityId() string {
@@ -2109,7 +2247,7 @@ type FindOwnerResponse struct {
 
 func (x *FindOwnerResponse) Reset() {
 	*x = FindOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2259,7 @@ func (x *FindOwnerResponse) String() string {
 func (*FindOwnerResponse) ProtoMessage() {}
 
 func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2272,7 @@ func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
 func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *FindOwnerResponse) GetOwnerId() string {
@@ -2168,7 +2306,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2180,7 +2318,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2193,7 +2331,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -2231,7 +2369,7 @@ type CorrectOwnerRequest struct {
 
 func (x *CorrectOwnerRequest) Reset() {
 	*x = CorrectOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2381,7 @@ func (x *CorrectOwnerRequest) String() string {
 func (*CorrectOwnerRequest) ProtoMessage() {}
 
 func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2256,7 +2394,7 @@ func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerRequest.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CorrectOwnerRequest) GetCommunityId() string {
@@ -2310,7 +2448,7 @@ type CorrectOwnerResponse struct {
 
 func (x *CorrectOwnerResponse) Reset() {
 	*x = CorrectOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2460,7 @@ func (x *CorrectOwnerResponse) String() string {
 func (*CorrectOwnerResponse) ProtoMessage() {}
 
 func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2335,7 +2473,7 @@ func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerResponse.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CorrectOwnerResponse) GetChange() *RollChange {
@@ -2357,7 +2495,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2507,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2520,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2415,7 +2553,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2565,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2578,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2466,7 +2604,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2616,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2629,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2530,7 +2668,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2542,7 +2680,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2555,7 +2693,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -2603,7 +2741,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2753,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2766,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -2661,7 +2799,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2673,7 +2811,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2686,7 +2824,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -2719,7 +2857,7 @@ type IdentityMatch struct {
 	// The token that got the answer and its label (who holds it).
 	TokenId    string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	TokenLabel string `protobuf:"bytes,3,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	// ImportUnits, AmendRoll, RecordProxy or FindOwner.
+	// ImportUnits, AmendRoll, TransferUnit, RecordProxy or FindOwner.
 	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
 	MatchTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=match_time,json=matchTime,proto3" json:"match_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2728,7 +2866,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2740,7 +2878,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2753,7 +2891,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -2801,7 +2939,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +2951,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +2964,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -2865,7 +3003,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2877,7 +3015,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2890,7 +3028,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -2967,7 +3105,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2979,7 +3117,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2992,7 +3130,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -3029,7 +3167,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3041,7 +3179,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3054,7 +3192,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -3097,7 +3235,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3247,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3260,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -3163,7 +3301,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3175,7 +3313,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3188,7 +3326,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -3214,7 +3352,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3364,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3377,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3346,12 +3484,21 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"}\n" +
 	"\x14WithdrawUnitResponse\x120\n" +
 	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
+	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb3\x01\n" +
+	"\x13TransferUnitRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x127\n" +
+	"\n" +
+	"new_owners\x18\x03 \x03(\v2\x18.ownervote.v1.OwnerInputR\tnewOwners\x12'\n" +
+	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\"}\n" +
+	"\x14TransferUnitResponse\x120\n" +
+	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
 	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb9\x01\n" +
 	"\tUnitAreas\x12,\n" +
 	"\x12registered_area_m2\x18\x01 \x01(\tR\x10registeredAreaM2\x12(\n" +
 	"\x10surveyed_area_m2\x18\x02 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
 	"\x10contract_area_m2\x18\x03 \x01(\tR\x0econtractAreaM2\x12*\n" +
-	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xda\x05\n" +
+	"\x11effective_area_m2\x18\x04 \x01(\tR\x0feffectiveAreaM2\"\xfe\x05\n" +
 	"\n" +
 	"RollChange\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.ownervote.v1.RollChangeKindR\x04kind\x12\x17\n" +
@@ -3377,7 +3524,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\vtoken_label\x18\x11 \x01(\tR\n" +
 	"tokenLabel\x12;\n" +
 	"\vchange_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"changeTime\"w\n" +
+	"changeTime\x12\"\n" +
+	"\rnew_owner_ids\x18\x13 \x03(\tR\vnewOwnerIds\"w\n" +
 	"\x16ListRollChangesRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -3500,16 +3648,17 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x15UNIT_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10UNIT_KIND_PERSON\x10\x01\x12\x1e\n" +
 	"\x1aUNIT_KIND_DEVELOPER_UNSOLD\x10\x02\x12\x1e\n" +
-	"\x1aUNIT_KIND_SOLD_UNDELIVERED\x10\x03*\xa3\x01\n" +
+	"\x1aUNIT_KIND_SOLD_UNDELIVERED\x10\x03*\xca\x01\n" +
 	"\x0eRollChangeKind\x12 \n" +
 	"\x1cROLL_CHANGE_KIND_UNSPECIFIED\x10\x00\x12$\n" +
 	" ROLL_CHANGE_KIND_AREAS_CORRECTED\x10\x01\x12#\n" +
 	"\x1fROLL_CHANGE_KIND_UNIT_WITHDRAWN\x10\x02\x12$\n" +
-	" ROLL_CHANGE_KIND_OWNER_CORRECTED\x10\x03*V\n" +
+	" ROLL_CHANGE_KIND_OWNER_CORRECTED\x10\x03\x12%\n" +
+	"!ROLL_CHANGE_KIND_UNIT_TRANSFERRED\x10\x04*V\n" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\x8c\r\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xe3\r\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -3517,7 +3666,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\vImportUnits\x12 .ownervote.v1.ImportUnitsRequest\x1a!.ownervote.v1.ImportUnitsResponse\x12L\n" +
 	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12a\n" +
 	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12U\n" +
-	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12^\n" +
+	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12U\n" +
+	"\fTransferUnit\x12!.ownervote.v1.TransferUnitRequest\x1a\".ownervote.v1.TransferUnitResponse\x12^\n" +
 	"\x0fListRollChanges\x12$.ownervote.v1.ListRollChangesRequest\x1a%.ownervote.v1.ListRollChangesResponse\x12P\n" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
@@ -3545,7 +3695,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
 	(RollChangeKind)(0),                 // 1: ownervote.v1.RollChangeKind
@@ -3567,37 +3717,39 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*CorrectUnitAreasResponse)(nil),    // 17: ownervote.v1.CorrectUnitAreasResponse
 	(*WithdrawUnitRequest)(nil),         // 18: ownervote.v1.WithdrawUnitRequest
 	(*WithdrawUnitResponse)(nil),        // 19: ownervote.v1.WithdrawUnitResponse
-	(*UnitAreas)(nil),                   // 20: ownervote.v1.UnitAreas
-	(*RollChange)(nil),                  // 21: ownervote.v1.RollChange
-	(*ListRollChangesRequest)(nil),      // 22: ownervote.v1.ListRollChangesRequest
-	(*ListRollChangesResponse)(nil),     // 23: ownervote.v1.ListRollChangesResponse
-	(*ListUnitsRequest)(nil),            // 24: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),           // 25: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),       // 26: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),           // 27: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),            // 28: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),           // 29: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),          // 30: ownervote.v1.ListOwnersResponse
-	(*CorrectOwnerRequest)(nil),         // 31: ownervote.v1.CorrectOwnerRequest
-	(*CorrectOwnerResponse)(nil),        // 32: ownervote.v1.CorrectOwnerResponse
-	(*RevealOwnerPhoneRequest)(nil),     // 33: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),    // 34: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),     // 35: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                 // 36: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),    // 37: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),  // 38: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),               // 39: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil), // 40: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                    // 41: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),     // 42: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),       // 43: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),       // 44: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),        // 45: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),       // 46: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),       // 47: google.protobuf.Timestamp
+	(*TransferUnitRequest)(nil),         // 20: ownervote.v1.TransferUnitRequest
+	(*TransferUnitResponse)(nil),        // 21: ownervote.v1.TransferUnitResponse
+	(*UnitAreas)(nil),                   // 22: ownervote.v1.UnitAreas
+	(*RollChange)(nil),                  // 23: ownervote.v1.RollChange
+	(*ListRollChangesRequest)(nil),      // 24: ownervote.v1.ListRollChangesRequest
+	(*ListRollChangesResponse)(nil),     // 25: ownervote.v1.ListRollChangesResponse
+	(*ListUnitsRequest)(nil),            // 26: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),           // 27: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),       // 28: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),           // 29: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),            // 30: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),           // 31: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),          // 32: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),         // 33: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),        // 34: ownervote.v1.CorrectOwnerResponse
+	(*RevealOwnerPhoneRequest)(nil),     // 35: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),    // 36: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),     // 37: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                 // 38: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),    // 39: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),  // 40: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),               // 41: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil), // 42: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                    // 43: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),     // 44: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),       // 45: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),       // 46: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),        // 47: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),       // 48: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),       // 49: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	47, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	49, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	6,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -3607,70 +3759,75 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	13, // 7: ownervote.v1.UnitInput.owners:type_name -> ownervote.v1.OwnerInput
 	12, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
 	4,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
-	21, // 10: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
+	23, // 10: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
-	21, // 12: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
+	23, // 12: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 13: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	1,  // 14: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
-	20, // 15: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
-	20, // 16: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
-	0,  // 17: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
-	47, // 18: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
-	21, // 19: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
-	5,  // 20: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	7,  // 21: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	21, // 22: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
-	47, // 23: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	36, // 24: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	47, // 25: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	39, // 26: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	2,  // 27: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	47, // 28: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	47, // 29: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	41, // 30: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	8,  // 31: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	9,  // 32: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	10, // 33: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	14, // 34: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	24, // 35: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	16, // 36: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	18, // 37: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
-	22, // 38: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
-	26, // 39: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	27, // 40: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	28, // 41: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	31, // 42: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
-	33, // 43: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	35, // 44: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	38, // 45: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	42, // 46: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	43, // 47: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	44, // 48: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	45, // 49: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	3,  // 50: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	3,  // 51: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	11, // 52: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	15, // 53: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	25, // 54: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	17, // 55: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	19, // 56: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
-	23, // 57: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
-	4,  // 58: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	30, // 59: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	29, // 60: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	32, // 61: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
-	34, // 62: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	37, // 63: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	40, // 64: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	41, // 65: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	41, // 66: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	41, // 67: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	46, // 68: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	50, // [50:69] is the sub-list for method output_type
-	31, // [31:50] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	13, // 14: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	23, // 15: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 16: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
+	1,  // 17: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
+	22, // 18: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
+	22, // 19: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
+	0,  // 20: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
+	49, // 21: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
+	23, // 22: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
+	5,  // 23: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	7,  // 24: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	23, // 25: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
+	49, // 26: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	38, // 27: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	49, // 28: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	41, // 29: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	2,  // 30: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	49, // 31: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	49, // 32: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	43, // 33: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	8,  // 34: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	9,  // 35: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	10, // 36: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	14, // 37: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	26, // 38: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	16, // 39: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	18, // 40: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
+	20, // 41: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
+	24, // 42: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
+	28, // 43: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	29, // 44: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	30, // 45: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	33, // 46: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	35, // 47: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	37, // 48: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	40, // 49: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	44, // 50: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	45, // 51: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	46, // 52: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	47, // 53: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	3,  // 54: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	3,  // 55: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	11, // 56: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	15, // 57: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	27, // 58: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	17, // 59: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	19, // 60: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
+	21, // 61: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
+	25, // 62: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
+	4,  // 63: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	32, // 64: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	31, // 65: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	34, // 66: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	36, // 67: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	39, // 68: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	42, // 69: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	43, // 70: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	43, // 71: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	43, // 72: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	48, // 73: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	54, // [54:74] is the sub-list for method output_type
+	34, // [34:54] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -3684,7 +3841,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
 	RollService_CorrectUnitAreas_FullMethodName    = "/ownervote.v1.RollService/CorrectUnitAreas"
 	RollService_WithdrawUnit_FullMethodName        = "/ownervote.v1.RollService/WithdrawUnit"
+	RollService_TransferUnit_FullMethodName        = "/ownervote.v1.RollService/TransferUnit"
 	RollService_ListRollChanges_FullMethodName     = "/ownervote.v1.RollService/ListRollChanges"
 	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
 	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
@@ -78,9 +79,19 @@ type RollServiceClient interface {
 	// rolls. Recorded with the unit's areas, kind and owners, the token and
 	// the reason (ListRollChanges).
 	WithdrawUnit(ctx context.Context, in *WithdrawUnitRequest, opts ...grpc.CallOption) (*WithdrawUnitResponse, error)
+	// TransferUnit records on a community's roll that a unit changed hands
+	// between votes, so that the next assembly's frozen roll has the buyer:
+	// the new owners (validated as at import, exactly one representative if
+	// several) and the SHA-256 of the transfer registration on file. The
+	// previous owners no longer hold it. Refused (WRONG_STATE) while an
+	// assembly under way (published, not yet closed) has the unit on its
+	// frozen roll: record the sale there (AssemblyService.AmendRoll), which
+	// also settles the unit's vote. Recorded with the owners before and after
+	// (ListRollChanges).
+	TransferUnit(ctx context.Context, in *TransferUnitRequest, opts ...grpc.CallOption) (*TransferUnitResponse, error)
 	// ListRollChanges lists the recorded changes of a community's roll other
-	// than imports, oldest first: areas corrected, units withdrawn, owners'
-	// details corrected. Names only to street admins and community staff.
+	// than imports, oldest first: areas corrected, units withdrawn or
+	// transferred, owners' details corrected. Names only to street admins and community staff.
 	// For street admins, community staff, committee members and auditors.
 	ListRollChanges(ctx context.Context, in *ListRollChangesRequest, opts ...grpc.CallOption) (*ListRollChangesResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
@@ -117,12 +128,12 @@ type RollServiceClient interface {
 	ListPhoneReveals(ctx context.Context, in *ListPhoneRevealsRequest, opts ...grpc.CallOption) (*ListPhoneRevealsResponse, error)
 	// ListIdentityMatches lists, oldest first, the answers that told that an
 	// identity number given is an owner's on the roll: a refused import or
-	// sale (ImportUnits, AmendRoll: under another name or phone, or the same
-	// co-owners under another representative) and a proxy whose holder is an
-	// owner (RecordProxy, whose holder_id is then the owner id). Checking
-	// numbers against the roll lets whoever may give them test them, so each
-	// such answer is recorded, with the token that got it. For street admins
-	// and auditors.
+	// sale (ImportUnits, AmendRoll, TransferUnit: under another name or
+	// phone, or the same co-owners under another representative) and a proxy
+	// whose holder is an owner (RecordProxy, whose holder_id is then the
+	// owner id). Checking numbers against the roll lets whoever may give
+	// them test them, so each such answer is recorded, with the token that
+	// got it. For street admins and auditors.
 	ListIdentityMatches(ctx context.Context, in *ListIdentityMatchesRequest, opts ...grpc.CallOption) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
@@ -207,6 +218,16 @@ func (c *rollServiceClient) WithdrawUnit(ctx context.Context, in *WithdrawUnitRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WithdrawUnitResponse)
 	err := c.cc.Invoke(ctx, RollService_WithdrawUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) TransferUnit(ctx context.Context, in *TransferUnitRequest, opts ...grpc.CallOption) (*TransferUnitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferUnitResponse)
+	err := c.cc.Invoke(ctx, RollService_TransferUnit_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -371,9 +392,19 @@ type RollServiceServer interface {
 	// rolls. Recorded with the unit's areas, kind and owners, the token and
 	// the reason (ListRollChanges).
 	WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error)
+	// TransferUnit records on a community's roll that a unit changed hands
+	// between votes, so that the next assembly's frozen roll has the buyer:
+	// the new owners (validated as at import, exactly one representative if
+	// several) and the SHA-256 of the transfer registration on file. The
+	// previous owners no longer hold it. Refused (WRONG_STATE) while an
+	// assembly under way (published, not yet closed) has the unit on its
+	// frozen roll: record the sale there (AssemblyService.AmendRoll), which
+	// also settles the unit's vote. Recorded with the owners before and after
+	// (ListRollChanges).
+	TransferUnit(context.Context, *TransferUnitRequest) (*TransferUnitResponse, error)
 	// ListRollChanges lists the recorded changes of a community's roll other
-	// than imports, oldest first: areas corrected, units withdrawn, owners'
-	// details corrected. Names only to street admins and community staff.
+	// than imports, oldest first: areas corrected, units withdrawn or
+	// transferred, owners' details corrected. Names only to street admins and community staff.
 	// For street admins, community staff, committee members and auditors.
 	ListRollChanges(context.Context, *ListRollChangesRequest) (*ListRollChangesResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
@@ -410,12 +441,12 @@ type RollServiceServer interface {
 	ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error)
 	// ListIdentityMatches lists, oldest first, the answers that told that an
 	// identity number given is an owner's on the roll: a refused import or
-	// sale (ImportUnits, AmendRoll: under another name or phone, or the same
-	// co-owners under another representative) and a proxy whose holder is an
-	// owner (RecordProxy, whose holder_id is then the owner id). Checking
-	// numbers against the roll lets whoever may give them test them, so each
-	// such answer is recorded, with the token that got it. For street admins
-	// and auditors.
+	// sale (ImportUnits, AmendRoll, TransferUnit: under another name or
+	// phone, or the same co-owners under another representative) and a proxy
+	// whose holder is an owner (RecordProxy, whose holder_id is then the
+	// owner id). Checking numbers against the roll lets whoever may give
+	// them test them, so each such answer is recorded, with the token that
+	// got it. For street admins and auditors.
 	ListIdentityMatches(context.Context, *ListIdentityMatchesRequest) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
@@ -456,6 +487,9 @@ func (UnimplementedRollServiceServer) CorrectUnitAreas(context.Context, *Correct
 }
 func (UnimplementedRollServiceServer) WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawUnit not implemented")
+}
+func (UnimplementedRollServiceServer) TransferUnit(context.Context, *TransferUnitRequest) (*TransferUnitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferUnit not implemented")
 }
 func (UnimplementedRollServiceServer) ListRollChanges(context.Context, *ListRollChangesRequest) (*ListRollChangesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRollChanges not implemented")
@@ -636,6 +670,24 @@ func _RollService_WithdrawUnit_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RollServiceServer).WithdrawUnit(ctx, req.(*WithdrawUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_TransferUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).TransferUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_TransferUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).TransferUnit(ctx, req.(*TransferUnitRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -890,6 +942,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WithdrawUnit",
 			Handler:    _RollService_WithdrawUnit_Handler,
+		},
+		{
+			MethodName: "TransferUnit",
+			Handler:    _RollService_TransferUnit_Handler,
 		},
 		{
 			MethodName: "ListRollChanges",
