@@ -206,25 +206,14 @@ func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityI
 		if _, err := roll.CommunityTx(tx, communityID); err != nil {
 			return err
 		}
-		now := r.now().UTC()
-		var busy []string
-		err := tx.Scan(store.Assemblies, nil, nil, func(_, v []byte) (bool, error) {
-			var rec record
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return false, fmt.Errorf("assembly: corrupt assembly: %w", err)
-			}
-			if s := rec.StateAt(now); rec.CommunityID == communityID && (s == Published || s == Open) && tx.Get(store.AssemblyUnits, store.Key(rec.ID, unitID)) != nil {
-				busy = append(busy, rec.ID)
-			}
-			return true, nil
-		})
-		if err != nil {
+		switch busy, err := r.underWay(tx, communityID, unitID); {
+		case err != nil:
 			return err
-		}
-		if len(busy) > 0 {
+		case len(busy) > 0:
 			return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way: record the sale there (AmendRoll), which also settles the unit's vote", ErrWrongState, unitID, strings.Join(busy, ", ")),
 				"该房屋在进行中的会议（"+strings.Join(busy, "、")+"）冻结的名册上：请在该会议中登记过户，以便同时处理该房屋的表决")
 		}
+		var err error
 		e, f, err = book.TransferRecordedTx(tx, communityID, unitID, owners, actor, docSHA256)
 		return err
 	})
@@ -232,4 +221,51 @@ func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityI
 		return roll.AccessEntry{}, roll.Figures{}, err
 	}
 	return e, f, nil
+}
+
+// WithdrawUnit removes a unit imported by mistake from a community's roll
+// (book.WithdrawUnitTx). It is refused (ErrWrongState) while an assembly
+// under way has the unit on its frozen roll: that assembly counts it, a
+// sale of it is recorded there (Amend, which needs the unit on the roll),
+// and it is withdrawn once that assembly has closed.
+func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityID, unitID string, actor roll.Actor, reason string) (roll.AccessEntry, roll.Figures, error) {
+	var e roll.AccessEntry
+	var f roll.Figures
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := roll.CommunityTx(tx, communityID); err != nil {
+			return err
+		}
+		switch busy, err := r.underWay(tx, communityID, unitID); {
+		case err != nil:
+			return err
+		case len(busy) > 0:
+			return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way, which counts it: withdraw it once that has closed", ErrWrongState, unitID, strings.Join(busy, ", ")),
+				"该房屋在进行中的会议（"+strings.Join(busy, "、")+"）冻结的名册上，该会议按其计票：请在会议结束后再撤回")
+		}
+		var err error
+		e, f, err = book.WithdrawUnitTx(tx, communityID, unitID, actor, reason)
+		return err
+	})
+	if err != nil {
+		return roll.AccessEntry{}, roll.Figures{}, err
+	}
+	return e, f, nil
+}
+
+// underWay returns the assemblies of a community under way (published, not
+// yet closed) that have the unit on their frozen rolls.
+func (r *Registry) underWay(tx store.Tx, communityID, unitID string) ([]string, error) {
+	now := r.now().UTC()
+	var busy []string
+	err := tx.Scan(store.Assemblies, nil, nil, func(_, v []byte) (bool, error) {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return false, fmt.Errorf("assembly: corrupt assembly: %w", err)
+		}
+		if s := rec.StateAt(now); rec.CommunityID == communityID && (s == Published || s == Open) && tx.Get(store.AssemblyUnits, store.Key(rec.ID, unitID)) != nil {
+			busy = append(busy, rec.ID)
+		}
+		return true, nil
+	})
+	return busy, err
 }

@@ -1176,7 +1176,11 @@ func (b *Book) addKey(tx store.Tx, communityID string, owner ownerRecord, pub []
 	if err != nil {
 		return Key{}, err
 	}
-	if len(e.VotingUnits) == 0 {
+	switch {
+	case len(e.Units) == 0:
+		// A unit withdrawn or sold (WithdrawUnit, TransferUnit, AmendRoll).
+		return Key{}, fmt.Errorf("%w: owner %s holds no unit on the roll", ErrNotVoter, owner.ID)
+	case len(e.VotingUnits) == 0:
 		return Key{}, fmt.Errorf("%w: owner %s is a co-owner but not the representative of any unit; register the representative instead", ErrNotVoter, owner.ID)
 	}
 	h := sha256.Sum256(pub)

@@ -139,10 +139,10 @@ const maxNameLen = 64
 // a line break typed with Alt-Enter.
 const nameSeparators = "、，,；;/／\n\r\t"
 
-// hanNames reports whether name is Chinese names apart, as 张三 李四: two
-// or more words of two to four Han characters each. (A Han name is written
-// without a space; other names, John Smith or 阿依古丽·买买提, are not
-// taken for lists.)
+// hanNames reports whether name is Chinese names apart, as 张三 李四 (two
+// people) or 欧阳 娜娜 (one name, a space typed into it): two or more words
+// of two to four Han characters each. A Han name is written without a
+// space; other names, John Smith or 阿依古丽·买买提, are taken as they are.
 func hanNames(name string) bool {
 	words := strings.Fields(name)
 	if len(words) < 2 {
@@ -372,9 +372,12 @@ func nameProblem(name string) (zh, en string, err error) {
 		return "业主姓名为空", "owner's name is empty", ErrMissingOwner
 	case len([]rune(name)) > maxNameLen:
 		return fmt.Sprintf("业主姓名超过%d个字", maxNameLen), fmt.Sprintf("owner's name is longer than %d characters", maxNameLen), ErrInvalid
-	case strings.ContainsAny(name, nameSeparators) || hanNames(name):
+	case hanNames(name):
+		// One name with a space typed into it (欧阳 娜娜), or two people.
+		return "姓名中有空格：一位业主请删去空格；多位共有人请各占一行（填同一房号和面积），并在代表列注明", "owner's name holds Chinese names apart (a space): one owner's name without the space; co-owners a row each, with the unit's id and area, and the representative marked", ErrInvalid
+	case strings.ContainsAny(name, nameSeparators):
 		// Two people in one cell: the second would be on no roll.
-		return "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / a line break, or Chinese names apart): give each co-owner a row of their own, with the unit's id and area, and mark the representative", ErrInvalid
+		return "一格只填一位业主：共有人各占一行（填同一房号和面积），并在代表列注明", "owner's name holds a list (、 , ; / or a line break): give each co-owner a row of their own, with the unit's id and area, and mark the representative", ErrInvalid
 	case ballot.PersonalNumber(name) >= 0:
 		// Staff would read it in every owner list.
 		return "姓名中有长数字（证件号或电话？）：姓名列只填姓名，号码填在各自的列", "owner's name holds a long number (an identity or phone number?): the name only; the numbers have columns of their own", ErrInvalid

@@ -57,14 +57,14 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 		if err != nil {
 			return err
 		}
-		var u unitRecord
-		switch ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &u); {
-		case err != nil:
+		u, err := getUnit(tx, communityID, unitID)
+		if err != nil {
 			return err
-		case !ok:
-			return l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
 		}
-		before := Areas{Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract}
+		if err := reasonNamesNoOwner(tx, communityID, u.ownerIDs(), reason); err != nil {
+			return err
+		}
+		before := u.areas()
 		for _, f := range []struct {
 			name   string
 			before *tally.Area
@@ -104,7 +104,7 @@ var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surve
 
 // RollChanges lists, like PhoneReveals, the recorded changes of a
 // community's roll other than imports (Action says which: areas corrected,
-// a unit withdrawn, an owner corrected).
+// a unit withdrawn or transferred, an owner corrected).
 func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
 	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, UnitTransferAction, OwnerCorrectionAction}, after, limit)
 }
@@ -114,37 +114,37 @@ func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64
 const UnitTransferAction = "unit_transfer"
 
 // TransferRecordedTx is TransferTx that also records, in the caller's
-// transaction, who recorded the sale, the owners before and after, and
-// the SHA-256 of the transfer registration; it returns the record and the
-// roll's figures after. (assembly.Registry.TransferUnit checks first that
+// transaction, who recorded the sale, the unit's kind and owners before,
+// the owners after, and the SHA-256 of the transfer registration; it
+// returns the record and the roll's figures after. A transfer to the
+// owners it has is refused. (assembly.Registry.TransferUnit checks first that
 // no assembly under way has the unit.)
 func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owners []OwnerInput, actor Actor, document string) (AccessEntry, Figures, error) {
-	var old unitRecord
-	switch ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &old); {
-	case err != nil:
+	old, err := getUnit(tx, communityID, unitID)
+	if err != nil {
 		return AccessEntry{}, Figures{}, err
-	case !ok:
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
 	}
 	nu, err := b.TransferTx(tx, communityID, unitID, owners)
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
+	var after []string
+	for _, o := range nu.Owners {
+		after = append(after, o.OwnerID)
+	}
+	if old.Kind == nu.Kind && slices.Equal(slices.Sorted(slices.Values(old.ownerIDs())), slices.Sorted(slices.Values(after))) {
+		// (The caller's transaction is not committed.)
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %s is held by these owners already: nothing to transfer (a new representative of the same co-owners is not a sale)", ErrInvalid, unitID),
+			"房屋"+unitID+"已登记为这些业主所有，无需过户")
+	}
 	cr, err := getCommunity(tx, communityID)
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	var before, after []string
-	for _, o := range old.Owners {
-		before = append(before, o.OwnerID)
-	}
-	for _, o := range nu.Owners {
-		after = append(after, o.OwnerID)
-	}
 	e := AccessEntry{Time: b.now().UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
-		CommunityID: communityID, UnitID: unitID, Owners: before, NewOwners: after, Document: document}
+		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: old.ownerIDs(), NewOwners: after, Document: document}
 	e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
-		CommunityID: communityID, UnitID: unitID, Owners: before, NewOwners: after, Document: document})
+		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: e.Owners, NewOwners: after, Document: document})
 	return e, cr.community().Figures, err
 }
 
@@ -152,62 +152,99 @@ func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owner
 // a community's roll (WithdrawUnit).
 const UnitWithdrawalAction = "unit_withdrawal"
 
-// WithdrawUnit removes a unit from a community's roll: one imported by
-// mistake (a row twice under two numbers, a unit of another community, a
-// parking space that is no exclusive unit), which would count in every
-// later assembly's totals. The roll's figures are updated; its owners no
-// longer hold it, and stay owners of record (of their other units, or of
-// none: an assembly already published may have them on its frozen roll,
-// which keeps the unit). The withdrawal is recorded, with the unit's areas,
-// kind and owners, the token and the reason, in the same transaction.
-func (b *Book) WithdrawUnit(ctx context.Context, communityID, unitID string, actor Actor, reason string) (AccessEntry, Figures, error) {
+// WithdrawUnitTx removes a unit from a community's roll, in the caller's
+// transaction: one imported by mistake (a row twice under two numbers, a
+// unit of another community, a parking space that is no exclusive unit),
+// which would count in every later assembly's totals. The roll's figures
+// are updated; its owners no longer hold it, and stay owners of record (of
+// their other units, or of none). The withdrawal is recorded, with the
+// unit's areas, kind and owners, the token and the reason. (Assemblies
+// already published keep the unit on their frozen rolls;
+// assembly.Registry.WithdrawUnit refuses while one under way has it.)
+func (b *Book) WithdrawUnitTx(tx store.Tx, communityID, unitID string, actor Actor, reason string) (AccessEntry, Figures, error) {
 	reason = strings.TrimSpace(reason)
 	if en, zh := ballot.ReasonProblem(reason, "撤回房屋的理由"); en != "" {
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the unit is withdrawn; it is recorded): %s", ErrInvalid, en), zh)
 	}
-	var e AccessEntry
-	var f Figures
-	err := b.st.Update(ctx, func(tx store.Tx) error {
-		cr, err := getCommunity(tx, communityID)
-		if err != nil {
-			return err
-		}
-		var u unitRecord
-		switch ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &u); {
-		case err != nil:
-			return err
-		case !ok:
-			return l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
-		}
-		var owners []string
-		for _, uo := range u.Owners {
-			o, err := getOwner(tx, communityID, uo.OwnerID)
-			if err != nil {
-				return err
-			}
-			o.Units = slices.DeleteFunc(o.Units, func(id string) bool { return id == unitID })
-			if err := store.PutJSON(tx, store.Owners, store.Key(communityID, o.ID), o); err != nil {
-				return err
-			}
-			owners = append(owners, o.ID)
-		}
-		if err := tx.Delete(store.Units, store.Key(communityID, unitID)); err != nil {
-			return err
-		}
-		if f, err = refreshFigures(tx, cr); err != nil {
-			return err
-		}
-		before := Areas{Registered: u.Registered, Surveyed: u.Surveyed, Contract: u.Contract}
-		e = AccessEntry{Time: b.now().UTC(), Action: UnitWithdrawalAction, TokenID: actor.TokenID, Label: actor.Label,
-			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: before, Kind: u.Kind, Owners: owners}
-		e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
-			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: &before, Kind: u.Kind, Owners: owners})
-		return err
-	})
+	cr, err := getCommunity(tx, communityID)
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	return e, f, nil
+	u, err := getUnit(tx, communityID, unitID)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	if err := reasonNamesNoOwner(tx, communityID, u.ownerIDs(), reason); err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	for _, id := range u.ownerIDs() {
+		o, err := getOwner(tx, communityID, id)
+		if err != nil {
+			return AccessEntry{}, Figures{}, err
+		}
+		o.Units = slices.DeleteFunc(o.Units, func(id string) bool { return id == unitID })
+		if err := store.PutJSON(tx, store.Owners, store.Key(communityID, o.ID), o); err != nil {
+			return AccessEntry{}, Figures{}, err
+		}
+	}
+	if err := tx.Delete(store.Units, store.Key(communityID, unitID)); err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	f, err := refreshFigures(tx, cr)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	before := u.areas()
+	e := AccessEntry{Time: b.now().UTC(), Action: UnitWithdrawalAction, TokenID: actor.TokenID, Label: actor.Label,
+		CommunityID: communityID, Reason: reason, UnitID: unitID, Before: before, Kind: u.Kind, Owners: u.ownerIDs()}
+	e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
+		CommunityID: communityID, Reason: reason, UnitID: unitID, Before: &before, Kind: u.Kind, Owners: e.Owners})
+	return e, f, err
+}
+
+// getUnit reads a unit of a community's roll.
+func getUnit(tx store.Tx, communityID, unitID string) (unitRecord, error) {
+	var u unitRecord
+	switch ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &u); {
+	case err != nil:
+		return u, err
+	case !ok:
+		return u, l10n.ZH(fmt.Errorf("%w: unit %q is not on the roll of %s", ErrUnitNotFound, unitID, communityID), "房屋"+unitID+"不在本小区名册上")
+	}
+	return u, nil
+}
+
+func (r unitRecord) ownerIDs() []string {
+	var ids []string
+	for _, o := range r.Owners {
+		ids = append(ids, o.OwnerID)
+	}
+	return ids
+}
+
+func (r unitRecord) areas() Areas {
+	return Areas{Registered: r.Registered, Surveyed: r.Surveyed, Contract: r.Contract}
+}
+
+// reasonNamesNoOwner refuses a reason that holds the name of one of the
+// owners: committee members and auditors read the reasons of the roll's
+// changes, and owners' names are not shown to them.
+func reasonNamesNoOwner(tx store.Tx, communityID string, ownerIDs []string, reason string, more ...string) error {
+	names := more
+	for _, id := range ownerIDs {
+		o, err := getOwner(tx, communityID, id)
+		if err != nil {
+			return err
+		}
+		names = append(names, o.Name)
+	}
+	for _, n := range names {
+		if n != "" && strings.Contains(reason, n) {
+			return l10n.ZH(fmt.Errorf("%w: reason: it holds an owner's name, which those who read the roll's changes may not see", ErrInvalid),
+				"理由中不要写业主姓名（查阅名册变更记录的委员、审计人员不能看到姓名）")
+		}
+	}
+	return nil
 }
 
 // OwnerCorrectionAction is the access log's action of a correction of an
@@ -271,13 +308,9 @@ func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fi
 		if err != nil {
 			return err
 		}
-		// The reason is read by committee members and auditors, to whom
-		// owners' names are not shown.
-		for _, n := range []string{o.Name, name} {
-			if n != "" && strings.Contains(reason, n) {
-				return l10n.ZH(fmt.Errorf("%w: reason: it holds the owner's name, which those who read corrections may not see; the names are recorded apart", ErrInvalid),
-					"理由中不要写业主姓名（查阅更正记录的委员、审计人员不能看到姓名）：更正前后的姓名另有记录")
-			}
+		// (The names before and after are recorded apart.)
+		if err := reasonNamesNoOwner(tx, communityID, []string{ownerID}, reason, name); err != nil {
+			return err
 		}
 		ch := OwnerChange{NameBefore: o.Name, NameAfter: o.Name, MaskedPhoneBefore: MaskPhone(o.Phone)}
 		if name != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
+	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -91,6 +92,7 @@ func TestCorrectAreas(t *testing.T) {
 		{"a phone number in the reason", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "业主13812345678来电", "", roll.ErrInvalid, ""},
 		{"a bad document hash", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "录入错误", "ABCD", roll.ErrInvalid, "SHA-256"},
 		{"the areas it has", "cm1", "1-1-101", roll.AreasInput{Registered: "85.5"}, "录入错误", "", roll.ErrInvalid, "无需更正"},
+		{"an owner's name in the reason", "cm1", "1-1-101", roll.AreasInput{Registered: "86.00"}, "业主甲提供房产证", "", roll.ErrInvalid, "理由中不要写业主姓名"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := b.CorrectAreas(ctx, tc.community, tc.unit, tc.in, staff, tc.reason, tc.doc)
@@ -184,6 +186,7 @@ func TestCorrectOwner(t *testing.T) {
 		{"a phone and its removal", zhang, roll.OwnerFix{Phone: "13912345678", RemovePhone: true}, "换号", roll.ErrInvalid, "只能选一项"},
 		{"a phone that is none", zhang, roll.OwnerFix{Phone: "12345"}, "换号", roll.ErrInvalid, "联系电话格式不正确"},
 		{"two people in a name", zhang, roll.OwnerFix{Name: "张三、李四"}, "姓名录入错误", roll.ErrInvalid, "一格只填一位业主"},
+		{"a space in a name", zhang, roll.OwnerFix{Name: "欧阳 娜娜"}, "姓名录入错误", roll.ErrInvalid, "姓名中有空格：一位业主请删去空格"},
 		{"no reason", zhang, roll.OwnerFix{Name: "张三"}, "", roll.ErrInvalid, "更正业主信息的理由"},
 		{"what it has", zhang, roll.OwnerFix{Name: "张叁", RemovePhone: true}, "核对", roll.ErrInvalid, "无需更正"},
 		{"the name before in the reason", zhang, roll.OwnerFix{Name: "张三丰"}, "张叁应为张三丰", roll.ErrInvalid, "理由中不要写业主姓名"},
@@ -212,7 +215,7 @@ func TestCorrectOwner(t *testing.T) {
 
 func TestWithdrawUnit(t *testing.T) {
 	ctx := context.Background()
-	b, _ := newBook(t)
+	b, st := newBook(t)
 	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +237,16 @@ func TestWithdrawUnit(t *testing.T) {
 	}
 	staff := roll.Actor{TokenID: "tok-s", Label: "社区 甲"}
 	bing, jiaID := roll.OwnerID(ident(t).Hash(idNumber(3))), roll.OwnerID(ident(t).Hash(idNumber(1)))
+	withdraw := func(unit, reason string) (e roll.AccessEntry, f roll.Figures, err error) {
+		err = st.Update(ctx, func(tx store.Tx) error {
+			var err error
+			e, f, err = b.WithdrawUnitTx(tx, "cm1", unit, staff, reason)
+			return err
+		})
+		return e, f, err
+	}
 
-	e, f, err := b.WithdrawUnit(ctx, "cm1", "P-001", staff, "车位误录为专有部分")
+	e, f, err := withdraw("P-001", "车位误录为专有部分")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +262,7 @@ func TestWithdrawUnit(t *testing.T) {
 		t.Errorf("the withdrawn unit's owner: %+v, %v; want on record with no unit", o, err)
 	}
 	// An owner of several keeps the others.
-	if _, _, err := b.WithdrawUnit(ctx, "cm1", "1-1-102", staff, "重复录入"); err != nil {
+	if _, _, err := withdraw("1-1-102", "重复录入"); err != nil {
 		t.Fatal(err)
 	}
 	if o, err := b.Owner(ctx, "cm1", jiaID); err != nil || fmt.Sprint(o.Units) != "[1-1-101]" {
@@ -266,8 +277,9 @@ func TestWithdrawUnit(t *testing.T) {
 	}{
 		{"a unit not on the roll", "P-001", "再次撤回", roll.ErrUnitNotFound},
 		{"no reason", "1-1-103", "", roll.ErrInvalid},
+		{"an owner's name in the reason", "1-1-103", "乙的房屋重复录入", roll.ErrInvalid},
 	} {
-		if _, _, err := b.WithdrawUnit(ctx, "cm1", tc.unit, staff, tc.reason); !errors.Is(err, tc.want) {
+		if _, _, err := withdraw(tc.unit, tc.reason); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
@@ -281,5 +293,109 @@ func TestWithdrawUnit(t *testing.T) {
 	// A unit withdrawn may be imported again, its owner found as before.
 	if res, err := b.Import(ctx, "cm1", []roll.UnitInput{parking}); err != nil || res.NewOwners != 0 {
 		t.Errorf("the unit imported again: %+v, %v", res, err)
+	}
+}
+
+// A developer-held unit and a co-owned one are withdrawn as others are:
+// the figures follow the statutory rules (developer units one person
+// together, co-owners one).
+func TestWithdrawDeveloperAndCoOwnedUnits(t *testing.T) {
+	ctx := context.Background()
+	b, st := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := owner(2, "乙")
+	rep.Representative = true
+	_, err := b.Import(ctx, "cm1", []roll.UnitInput{
+		person("1-1-101", "80.00", owner(1, "甲")),
+		person("1-1-201", "90.00", rep, owner(3, "丙")),
+		{ID: "2-1-101", Registered: "50.00", Kind: roll.DeveloperUnsold},
+		{ID: "2-1-102", Registered: "55.00", Kind: roll.SoldUndelivered},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := roll.Actor{TokenID: "tok-s", Label: "社区 甲"}
+	withdraw := func(unit string) roll.Figures {
+		t.Helper()
+		var f roll.Figures
+		if err := st.Update(ctx, func(tx store.Tx) error {
+			var err error
+			_, f, err = b.WithdrawUnitTx(tx, "cm1", unit, staff, "误录")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if f := withdraw("2-1-101"); f.Total.Head != 3 || f.DeveloperUnits != 1 || f.DeveloperArea != 5500 || f.Total.Area != 22500 {
+		t.Errorf("after a developer unit: %+v; the other still one person", f)
+	}
+	if f := withdraw("2-1-102"); f.Total.Head != 2 || f.DeveloperUnits != 0 || f.Total.Area != 17000 {
+		t.Errorf("after the last developer unit: %+v", f)
+	}
+	if f := withdraw("1-1-201"); f.Total.Head != 1 || f.CoOwnedUnits != 0 || f.Total.Area != 8000 {
+		t.Errorf("after the co-owned unit: %+v", f)
+	}
+	for _, n := range []int{2, 3} {
+		if o, err := b.Owner(ctx, "cm1", roll.OwnerID(ident(t).Hash(idNumber(n)))); err != nil || len(o.Units) != 0 {
+			t.Errorf("co-owner %d after the withdrawal: %+v, %v", n, o, err)
+		}
+	}
+	// An owner of no unit is told so when a key is registered for them.
+	pub := make([]byte, 32)
+	pub[0] = 1
+	if _, err := b.RegisterKey(ctx, "cm1", roll.OwnerID(ident(t).Hash(idNumber(2))), pub, staff); !errors.Is(err, roll.ErrNotVoter) || !strings.Contains(err.Error(), "holds no unit") {
+		t.Errorf("RegisterKey for an owner of no unit: %v", err)
+	}
+}
+
+// A sale recorded on the roll: the previous owners no longer hold the
+// unit, a developer's sale shows what the unit was, and a "sale" to the
+// owners it has is refused with nothing written.
+func TestTransferRecordedTx(t *testing.T) {
+	ctx := context.Background()
+	b, st := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", owner(1, "甲")), {ID: "2-1-101", Registered: "50.00", Kind: roll.DeveloperUnsold}}); err != nil {
+		t.Fatal(err)
+	}
+	staff := roll.Actor{TokenID: "tok-s", Label: "社区 甲"}
+	doc := strings.Repeat("cd", 32)
+	transfer := func(unit string, owners ...roll.OwnerInput) (e roll.AccessEntry, f roll.Figures, err error) {
+		err = st.Update(ctx, func(tx store.Tx) error {
+			var err error
+			e, f, err = b.TransferRecordedTx(tx, "cm1", unit, owners, staff, doc)
+			return err
+		})
+		return e, f, err
+	}
+	jia, yi := roll.OwnerID(ident(t).Hash(idNumber(1))), roll.OwnerID(ident(t).Hash(idNumber(2)))
+	if _, _, err := transfer("1-1-101", owner(1, "甲")); !errors.Is(err, roll.ErrInvalid) || !strings.Contains(l10n.Of(err), "无需过户") {
+		t.Errorf("a transfer to the owner it has: %v", err)
+	}
+	e, f, err := transfer("1-1-101", owner(2, "乙"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Kind != roll.Person || fmt.Sprint(e.Owners) != "["+jia+"]" || fmt.Sprint(e.NewOwners) != "["+yi+"]" || e.Document != doc || f.Total.Head != 2 {
+		t.Errorf("transfer = %+v, figures %+v", e, f)
+	}
+	if o, err := b.Owner(ctx, "cm1", jia); err != nil || len(o.Units) != 0 {
+		t.Errorf("the seller: %+v, %v; want no unit", o, err)
+	}
+	e, f, err = transfer("2-1-101", owner(1, "甲"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Kind != roll.DeveloperUnsold || len(e.Owners) != 0 || fmt.Sprint(e.NewOwners) != "["+jia+"]" || f.Total.Head != 2 || f.DeveloperUnits != 0 {
+		t.Errorf("the developer's sale = %+v, figures %+v", e, f)
+	}
+	list, _, err := b.RollChanges(ctx, "cm1", 0, 10)
+	if err != nil || len(list) != 2 || list[0].Action != roll.UnitTransferAction {
+		t.Errorf("RollChanges = %+v, %v; want the two sales, and not the one refused", list, err)
 	}
 }

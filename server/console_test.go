@@ -520,6 +520,14 @@ func TestConsoleCampaign(t *testing.T) {
 		typeInto(tab, `[data-testid=correct-reason]`, "业主更换手机号码")
 		click(tab, `dialog[open] [data-testid=correct-save]`)
 		wait(tab, "asked for a number", `document.querySelector('dialog[open] [role=alert]') !== null`)
+		// The server's refusal stays in the dialog, which can be sent again.
+		typeInto(tab, `[data-testid=new-phone]`, "12345")
+		click(tab, `dialog[open] [data-testid=correct-save]`)
+		wait(tab, "refused", `(document.querySelector('dialog[open]') || {textContent: ''}).textContent.includes('联系电话格式不正确')`)
+		if eval[bool](tab, "button enabled again", `document.querySelector('dialog[open] [data-testid=correct-save]').disabled`) {
+			t.Error("the correction's button stays disabled after a refusal")
+		}
+		eval[string](tab, "clear the number", `document.querySelector('[data-testid=new-phone]').value = ''`)
 		typeInto(tab, `[data-testid=new-phone]`, "139 1234 5678")
 		tab.ScreenshotView("console-correct-phone")
 		click(tab, `dialog[open] [data-testid=correct-save]`)

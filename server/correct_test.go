@@ -126,31 +126,38 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 		t.Error("the correction is not in the server's log")
 	}
 
-	// A unit withdrawn leaves the roll's figures, not the frozen roll of
-	// the assembly under way: its owner still votes there.
-	withdrawn, voter := v.units[1], v.owners[1]
+	// A unit on the frozen roll of an assembly under way is not withdrawn
+	// while that counts it; one on no frozen roll leaves the figures.
+	var ae apiError
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units/"+v.units[1]+":withdraw", v.staffTok, map[string]any{"reason": "重复录入"}, &ae); code != http.StatusPreconditionFailed && code != http.StatusBadRequest ||
+		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.Message, v.assembly) || !strings.Contains(ae.zh(), "请在会议结束后再撤回") {
+		t.Errorf("withdrawing a unit of the assembly under way: HTTP %d %s %q", code, ae.reason(), ae.zh())
+	}
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
+		map[string]any{"unit_id": "P-001", "registered_area_m2": "12.00", "owners": []any{map[string]any{"name": "赵某某", "id_number": idNumberN(902)}}},
+	}}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
 	var wresp struct {
-		Correction struct {
+		Change struct {
 			Kind   string   `json:"kind"`
 			Owners []string `json:"owner_ids"`
 			Before areas    `json:"areas_before"`
-			After  areas    `json:"areas_after"`
+			After  *areas   `json:"areas_after"`
 		} `json:"change"`
 		Figures struct {
 			Units     int    `json:"unit_count"`
 			TotalArea string `json:"total_area_m2"`
 		} `json:"figures"`
 	}
-	if code := e.do("POST", "/v1/communities/"+v.community+"/units/"+withdrawn+":withdraw", v.staffTok, map[string]any{"reason": "重复录入"}, &wresp); code != http.StatusOK {
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units/P-001:withdraw", v.staffTok, map[string]any{"reason": "车位误录为专有部分"}, &wresp); code != http.StatusOK {
 		t.Fatalf("withdraw: HTTP %d", code)
 	}
-	if c := wresp.Correction; c.Kind != "ROLL_CHANGE_KIND_UNIT_WITHDRAWN" || len(c.Owners) != 1 || c.Owners[0] != voter || c.Before.Effective != "80.00" || c.After.Effective != "" || c.After.Registered != "" ||
-		wresp.Figures.Units != 165 || wresp.Figures.TotalArea != "13205.50" {
+	if c := wresp.Change; c.Kind != "ROLL_CHANGE_KIND_UNIT_WITHDRAWN" || len(c.Owners) != 1 || c.Before.Effective != "12.00" || c.After != nil ||
+		wresp.Figures.Units != 166 || wresp.Figures.TotalArea != "13285.50" {
 		t.Errorf("withdrawal = %+v", wresp)
 	}
-	if r := v.cast(t, 1, channelOf(1), "AGREE"); r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
-		t.Errorf("the withdrawn unit's owner votes on the frozen roll: %v", r.GetStatus())
-	}
+	withdrawn := "P-001"
 	if _, err := v.rs.WithdrawUnit(v.ctx(v.platTok), &ov.WithdrawUnitRequest{CommunityId: v.community, UnitId: unit, Reason: "x"}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("WithdrawUnit by the platform = %v, want PermissionDenied", err)
 	}
@@ -313,8 +320,26 @@ func TestTransferUnitOverAPI(t *testing.T) {
 		t.Errorf("rollChanges: HTTP %d %+v", code, list)
 	}
 
-	// Once the assembly has closed, its units are sold on the roll too.
-	e.clock.Set(closesAt.Add(time.Hour))
+	// The next assembly's frozen roll has the buyer.
+	next, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "fund-2026", Title: "关于使用专项维修资金的业主大会会议",
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "使用专项维修资金更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
+	}})
+	if err == nil {
+		_, err = v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: next.GetAssemblyId()})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: "fund-2026", Building: "9"})
+	if err != nil || len(nv.GetNonVoters()) != 1 || nv.GetNonVoters()[0].GetVoter() != c.NewOwners[0] {
+		t.Errorf("the next assembly's voter of 9-1-101: %v, %v; want the buyer %s", nv, err, c.NewOwners[0])
+	}
+
+	// Once the assemblies have closed, their units are sold on the roll too.
+	e.clock.Set(duringVote.Add(26 * 24 * time.Hour))
 	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &resp); code != http.StatusOK {
 		t.Errorf("a unit of a closed assembly: HTTP %d", code)
 	}

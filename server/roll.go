@@ -205,7 +205,7 @@ func (s *rollService) CorrectUnitAreas(ctx context.Context, req *ov.CorrectUnitA
 
 func (s *rollService) WithdrawUnit(ctx context.Context, req *ov.WithdrawUnitRequest) (*ov.WithdrawUnitResponse, error) {
 	tok := tokenFrom(ctx)
-	e, f, err := s.book.WithdrawUnit(ctx, req.GetCommunityId(), req.GetUnitId(), actorOf(tok), req.GetReason())
+	e, f, err := s.reg.WithdrawUnit(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), actorOf(tok), req.GetReason())
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
@@ -269,7 +269,7 @@ func rollChangeProto(e roll.AccessEntry, showNames bool) *ov.RollChange {
 	case roll.UnitWithdrawalAction:
 		c.Kind, c.AreasBefore, c.UnitKind, c.OwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN, areas(e.Before), kindProto(e.Kind), e.Owners
 	case roll.UnitTransferAction:
-		c.Kind, c.OwnerIds, c.NewOwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED, e.Owners, e.NewOwners
+		c.Kind, c.UnitKind, c.OwnerIds, c.NewOwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED, kindProto(e.Kind), e.Owners, e.NewOwners
 	case roll.OwnerCorrectionAction:
 		c.Kind, c.OwnerId, c.NameChanged = ov.RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED, e.OwnerID, e.Owner.NameBefore != e.Owner.NameAfter
 		c.MaskedPhoneBefore, c.MaskedPhoneAfter, c.PhoneChanged = e.Owner.MaskedPhoneBefore, e.Owner.MaskedPhoneAfter, e.Owner.PhoneChanged

@@ -89,8 +89,8 @@ const (
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN RollChangeKind = 2
 	// CorrectOwner: owner_id, the names and the masked phone numbers.
 	RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED RollChangeKind = 3
-	// TransferUnit: unit_id, owner_ids (before), new_owner_ids,
-	// document_sha256.
+	// TransferUnit: unit_id, unit_kind and owner_ids (before),
+	// new_owner_ids, document_sha256.
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED RollChangeKind = 4
 )
 
@@ -1620,7 +1620,8 @@ type RollChange struct {
 	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
 	AreasBefore *UnitAreas             `protobuf:"bytes,3,opt,name=areas_before,json=areasBefore,proto3" json:"areas_before,omitempty"`
 	AreasAfter  *UnitAreas             `protobuf:"bytes,4,opt,name=areas_after,json=areasAfter,proto3" json:"areas_after,omitempty"`
-	// A withdrawn unit's kind and owners; a transferred unit's owners before.
+	// A withdrawn unit's kind and owners; a transferred unit's kind and
+	// owners before (a developer-held unit has none).
 	UnitKind UnitKind `protobuf:"varint,5,opt,name=unit_kind,json=unitKind,proto3,enum=ownervote.v1.UnitKind" json:"unit_kind,omitempty"`
 	OwnerIds []string `protobuf:"bytes,6,rep,name=owner_ids,json=ownerIds,proto3" json:"owner_ids,omitempty"`
 	// The owner whose details were corrected. The names before and after go

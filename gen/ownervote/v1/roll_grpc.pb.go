@@ -75,9 +75,11 @@ type RollServiceClient interface {
 	// space that is no exclusive unit), with the reason; it would otherwise
 	// count in every later assembly's totals. The roll's figures are updated
 	// at once; its owners stay owners of record, of their other units or of
-	// none. Assemblies already published keep the unit on their frozen
-	// rolls. Recorded with the unit's areas, kind and owners, the token and
-	// the reason (ListRollChanges).
+	// none. Assemblies already closed keep the unit on their frozen rolls;
+	// while one under way (published, not yet closed) has it, WRONG_STATE:
+	// that assembly counts it, and it is withdrawn once that has closed.
+	// Recorded with the unit's areas, kind and owners, the token and the
+	// reason (ListRollChanges). The reason may not name an owner.
 	WithdrawUnit(ctx context.Context, in *WithdrawUnitRequest, opts ...grpc.CallOption) (*WithdrawUnitResponse, error)
 	// TransferUnit records on a community's roll that a unit changed hands
 	// between votes, so that the next assembly's frozen roll has the buyer:
@@ -388,9 +390,11 @@ type RollServiceServer interface {
 	// space that is no exclusive unit), with the reason; it would otherwise
 	// count in every later assembly's totals. The roll's figures are updated
 	// at once; its owners stay owners of record, of their other units or of
-	// none. Assemblies already published keep the unit on their frozen
-	// rolls. Recorded with the unit's areas, kind and owners, the token and
-	// the reason (ListRollChanges).
+	// none. Assemblies already closed keep the unit on their frozen rolls;
+	// while one under way (published, not yet closed) has it, WRONG_STATE:
+	// that assembly counts it, and it is withdrawn once that has closed.
+	// Recorded with the unit's areas, kind and owners, the token and the
+	// reason (ListRollChanges). The reason may not name an owner.
 	WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error)
 	// TransferUnit records on a community's roll that a unit changed hands
 	// between votes, so that the next assembly's frozen roll has the buyer:

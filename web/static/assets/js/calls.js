@@ -160,6 +160,7 @@ export async function callsPage(ctx) {
     const remove = h('input', { id: ids.remove, type: 'checkbox', 'data-testid': 'remove-phone', onchange: () => { phone.disabled = remove.checked; } });
     const reason = h('input', { id: ids.reason, required: true, maxlength: 200, placeholder: t('calls.correctReasonPlaceholder'), 'data-testid': 'correct-reason' });
     const err = h('div', { 'aria-live': 'polite' });
+    const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'correct-save' }, t('calls.correctSubmit'));
     replace(dialog, h('form', {
       method: 'dialog',
       onsubmit: async (ev) => {
@@ -174,14 +175,24 @@ export async function callsPage(ctx) {
           replace(err, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
           return;
         }
+        // One request at a time: a second click would be refused (nothing
+        // to correct) into a dialog already closed.
+        save.disabled = true;
+        let r;
         try {
-          const r = await post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body);
-          dialog.close();
-          replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.corrected'), ' ', nv.unit_ids.join('、'), ' · ',
-            r.change.masked_phone_after || t('calls.noPhone')));
-          await load();
+          r = await post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body);
         } catch (e) {
           replace(err, errorBox(e));
+          save.disabled = false;
+          return;
+        }
+        dialog.close();
+        replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.corrected'), ' ', nv.unit_ids.join('、'), ' · ',
+          r.change.masked_phone_after || t('calls.noPhone')));
+        try {
+          await load();
+        } catch (e) {
+          msg.append(errorBox(e));
         }
       },
     }, h('h2', {}, t('calls.correctTitle')), h('p', {}, nv.unit_ids.join('、'), ' · ', nv.masked_phone || t('calls.noPhone')),
@@ -189,7 +200,7 @@ export async function callsPage(ctx) {
     h('label', { for: ids.phone }, t('calls.newPhone')), phone,
     h('div', { class: 'radio' }, remove, h('label', { for: ids.remove }, t('calls.removePhone'))),
     h('label', { for: ids.reason }, t('calls.reason')), reason, err,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'correct-save' }, t('calls.correctSubmit')),
+    h('div', { class: 'actions' }, save,
       h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
     dialog.showModal();
     phone.focus();
