@@ -107,7 +107,9 @@ type RollServiceClient interface {
 	// voter, and the units the owner votes for; for staff at the desk. Both
 	// must match the roll; otherwise OWNER_NOT_FOUND, whichever did not. Each
 	// answer that finds an owner is recorded as an identity match
-	// (ListIdentityMatches) before it is given.
+	// (ListIdentityMatches) before it is given. An owner whose units were all
+	// sold or withdrawn is still an owner of record, found with no unit_ids
+	// (an assembly's frozen roll may still have them as a voter).
 	FindOwner(ctx context.Context, in *FindOwnerRequest, opts ...grpc.CallOption) (*FindOwnerResponse, error)
 	// CorrectOwner corrects an owner of record's name (mistyped at import:
 	// it must be as the identity document gives it, which FindOwner
@@ -422,7 +424,9 @@ type RollServiceServer interface {
 	// voter, and the units the owner votes for; for staff at the desk. Both
 	// must match the roll; otherwise OWNER_NOT_FOUND, whichever did not. Each
 	// answer that finds an owner is recorded as an identity match
-	// (ListIdentityMatches) before it is given.
+	// (ListIdentityMatches) before it is given. An owner whose units were all
+	// sold or withdrawn is still an owner of record, found with no unit_ids
+	// (an assembly's frozen roll may still have them as a voter).
 	FindOwner(context.Context, *FindOwnerRequest) (*FindOwnerResponse, error)
 	// CorrectOwner corrects an owner of record's name (mistyped at import:
 	// it must be as the identity document gives it, which FindOwner
