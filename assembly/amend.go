@@ -55,8 +55,8 @@ var ErrBallotWaiting = errors.New("assembly: a ballot of the unit's voter waits 
 // an owner who already votes). docSHA256 is the hash of the transfer
 // registration on file.
 func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256, by string) (Amendment, error) {
-	if !ballot.IsSHA256Hex(docSHA256) {
-		return Amendment{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid), "过户登记文件的 SHA-256 须为64位小写十六进制")
+	if err := transferDocument(docSHA256); err != nil {
+		return Amendment{}, err
 	}
 	var am Amendment
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -197,30 +197,15 @@ func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok b
 // frozen roll: the sale is recorded there (Amend), which also settles the
 // unit's vote, and the roll with it.
 func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityID, unitID string, owners []roll.OwnerInput, docSHA256 string, actor roll.Actor) (roll.AccessEntry, roll.Figures, error) {
-	if !ballot.IsSHA256Hex(docSHA256) {
-		return roll.AccessEntry{}, roll.Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid), "过户登记文件的 SHA-256 须为64位小写十六进制")
-	}
-	var e roll.AccessEntry
-	var f roll.Figures
-	err := r.st.Update(ctx, func(tx store.Tx) error {
-		if _, err := roll.CommunityTx(tx, communityID); err != nil {
-			return err
-		}
-		switch busy, err := r.underWay(tx, communityID, unitID); {
-		case err != nil:
-			return err
-		case len(busy) > 0:
-			return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way: record the sale there (AmendRoll), which also settles the unit's vote", ErrWrongState, unitID, strings.Join(busy, ", ")),
-				"该房屋在进行中的会议（"+strings.Join(busy, "、")+"）冻结的名册上：请在该会议中登记过户，以便同时处理该房屋的表决")
-		}
-		var err error
-		e, f, err = book.TransferRecordedTx(tx, communityID, unitID, owners, actor, docSHA256)
-		return err
-	})
-	if err != nil {
+	if err := transferDocument(docSHA256); err != nil {
 		return roll.AccessEntry{}, roll.Figures{}, err
 	}
-	return e, f, nil
+	return r.betweenVotes(ctx, communityID, unitID, func(busy string) error {
+		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way: record the sale there (AmendRoll), which also settles the unit's vote", ErrWrongState, unitID, busy),
+			"该房屋在进行中的会议（"+busy+"）冻结的名册上：请在该会议中登记过户，以便同时处理该房屋的表决")
+	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
+		return book.TransferRecordedTx(tx, communityID, unitID, owners, actor, docSHA256)
+	})
 }
 
 // WithdrawUnit removes a unit imported by mistake from a community's roll
@@ -229,6 +214,18 @@ func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityI
 // sale of it is recorded there (Amend, which needs the unit on the roll),
 // and it is withdrawn once that assembly has closed.
 func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityID, unitID string, actor roll.Actor, reason string) (roll.AccessEntry, roll.Figures, error) {
+	return r.betweenVotes(ctx, communityID, unitID, func(busy string) error {
+		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way, which counts it: withdraw it once that has closed", ErrWrongState, unitID, busy),
+			"该房屋在进行中的会议（"+busy+"）冻结的名册上，该会议按其计票：请在会议结束后再撤回")
+	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
+		return book.WithdrawUnitTx(tx, communityID, unitID, actor, reason)
+	})
+}
+
+// betweenVotes makes change, a change of a unit on a community's roll, in
+// one transaction with the check that no assembly under way has the unit
+// on its frozen roll; if one has, the answer is refused(the assemblies).
+func (r *Registry) betweenVotes(ctx context.Context, communityID, unitID string, refused func(busy string) error, change func(store.Tx) (roll.AccessEntry, roll.Figures, error)) (roll.AccessEntry, roll.Figures, error) {
 	var e roll.AccessEntry
 	var f roll.Figures
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -239,17 +236,24 @@ func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityI
 		case err != nil:
 			return err
 		case len(busy) > 0:
-			return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way, which counts it: withdraw it once that has closed", ErrWrongState, unitID, strings.Join(busy, ", ")),
-				"该房屋在进行中的会议（"+strings.Join(busy, "、")+"）冻结的名册上，该会议按其计票：请在会议结束后再撤回")
+			return refused(strings.Join(busy, ", "))
 		}
 		var err error
-		e, f, err = book.WithdrawUnitTx(tx, communityID, unitID, actor, reason)
+		e, f, err = change(tx)
 		return err
 	})
 	if err != nil {
 		return roll.AccessEntry{}, roll.Figures{}, err
 	}
 	return e, f, nil
+}
+
+// transferDocument checks the SHA-256 of a sale's transfer registration.
+func transferDocument(docSHA256 string) error {
+	if ballot.IsSHA256Hex(docSHA256) {
+		return nil
+	}
+	return l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the transfer registration", ErrInvalid), "过户登记文件的 SHA-256 须为64位小写十六进制")
 }
 
 // underWay returns the assemblies of a community under way (published, not

@@ -65,18 +65,7 @@ func TestCorrectUnitAreasOverAPI(t *testing.T) {
 		t.Errorf("roll figures after the correction: %v, %v", fig, err)
 	}
 	// An assembly published after it freezes the corrected areas.
-	next, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
-		AssemblyId: "fund-2026", Title: "关于使用专项维修资金的业主大会会议",
-		Motions: []*ov.Motion{{MotionId: "m1", Title: "使用专项维修资金更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
-		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
-		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if next, err = v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: next.GetAssemblyId()}); err != nil {
-		t.Fatal(err)
-	}
+	next := v.publishFund(t)
 	if next.GetRollTotal().GetAreaM2() != "13285.50" {
 		t.Errorf("an assembly published after the correction froze %v, want 13285.50 m²", next.GetRollTotal())
 	}
@@ -321,18 +310,7 @@ func TestTransferUnitOverAPI(t *testing.T) {
 	}
 
 	// The next assembly's frozen roll has the buyer.
-	next, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
-		AssemblyId: "fund-2026", Title: "关于使用专项维修资金的业主大会会议",
-		Motions: []*ov.Motion{{MotionId: "m1", Title: "使用专项维修资金更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
-		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
-		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
-	}})
-	if err == nil {
-		_, err = v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: next.GetAssemblyId()})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	v.publishFund(t)
 	nv, err := v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: "fund-2026", Building: "9"})
 	if err != nil || len(nv.GetNonVoters()) != 1 || nv.GetNonVoters()[0].GetVoter() != c.NewOwners[0] {
 		t.Errorf("the next assembly's voter of 9-1-101: %v, %v; want the buyer %s", nv, err, c.NewOwners[0])
@@ -343,4 +321,23 @@ func TestTransferUnitOverAPI(t *testing.T) {
 	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &resp); code != http.StatusOK {
 		t.Errorf("a unit of a closed assembly: HTTP %d", code)
 	}
+}
+
+// publishFund creates and publishes a second assembly of v's community,
+// fund-2026, opening twenty days after duringVote, and returns it.
+func (v *vote) publishFund(t *testing.T) *ov.Assembly {
+	t.Helper()
+	a, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: &ov.Assembly{
+		AssemblyId: "fund-2026", Title: "关于使用专项维修资金的业主大会会议",
+		Motions: []*ov.Motion{{MotionId: "m1", Title: "使用专项维修资金更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
+	}})
+	if err == nil {
+		a, err = v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: a.GetAssemblyId()})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
