@@ -539,6 +539,19 @@ func TestConsoleCampaign(t *testing.T) {
 		if len(fixes) != 1 || fixes[0].OwnerID != other || fixes[0].Reason != "业主更换手机号码" || fixes[0].Owner.MaskedPhoneAfter != "139****5678" || fixes[0].Label != "惠都社区 王工作人员" {
 			t.Errorf("owner corrections after the console's = %+v", fixes)
 		}
+		// A number that is no longer the owner's, with no new one, is
+		// removed; the developer's row has nothing to correct.
+		click(tab, fmt.Sprintf(`[data-correct-phone=%q]`, other))
+		click(tab, `dialog[open] [data-testid=remove-phone]`)
+		typeInto(tab, `[data-testid=correct-reason]`, "号码已停用")
+		click(tab, `dialog[open] [data-testid=correct-save]`)
+		wait(tab, "no number listed", fmt.Sprintf(`document.querySelector('[data-voter=%q] .phone').textContent.includes('未登记电话')`, other))
+		if fixes, _, _ := c.e.book.RollChanges(context.Background(), c.cid, 0, 10); len(fixes) != 2 || fixes[1].Owner.MaskedPhoneAfter != "" || !fixes[1].Owner.PhoneChanged {
+			t.Errorf("owner corrections after the number was removed = %+v", fixes)
+		}
+		if !eval[bool](tab, "developer's row", `document.querySelector('[data-voter=developer]') !== null && document.querySelector('[data-voter=developer] [data-correct-phone]') === null`) {
+			t.Error("the developer's row is not listed, or offers a number correction")
+		}
 	}
 
 	admin := c.tab()
