@@ -56,6 +56,7 @@ var policy = map[string]access{
 	ov.RollService_GetCommunity_FullMethodName:     {everyone, scopeRequest},
 	ov.RollService_ListCommunities_FullMethodName:  {everyone, scopeFiltered},
 	ov.RollService_ImportUnits_FullMethodName:      {staff, scopeRequest},
+	ov.RollService_ImportRosterFile_FullMethodName: {staff, scopeRequest},
 	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
 	ov.RollService_CorrectUnitAreas_FullMethodName: {staff, scopeRequest},
 	ov.RollService_WithdrawUnit_FullMethodName:     {staff, scopeRequest},

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -1448,5 +1449,63 @@ func TestConsoleCommunityScope(t *testing.T) {
 		if s.GetSignerId() == "spy" {
 			t.Errorf("a signer was enrolled in west: %v", s)
 		}
+	}
+}
+
+// TestConsoleImportsARoster: staff send a roster file from the community's
+// page; the server checks it alone, refuses it with every problem by row
+// and column, and imports it once it is right, the figures shown with it.
+// Committee members are not offered the form.
+func TestConsoleImportsARoster(t *testing.T) {
+	c := newConsole(t)
+	c.e.createCommunity("east")
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("花名册.csv", "房号,登记面积,业主姓名,身份证号\n1-1-101,80.00,甲,110101199003071233\n1-1-102,80.123,乙,"+idNumber(2)+"\n")
+	good := write("花名册-改.csv", "房号,登记面积(㎡),业主姓名,身份证号\n1-1-101,80.00,甲,110101199003071233\n1-1-102,60.50,乙,"+idNumber(2)+"\n")
+	tab := c.tab()
+	c.signIn(tab, c.e.token(auth.CommunityStaff, "east"))
+	c.open(tab, "#/c/east")
+	wait(tab, "the roster form", `document.querySelector('[data-testid=roster-file]') !== null`)
+	click(tab, `[data-testid=roster-import]`)
+	wait(tab, "asked for a file", `document.querySelector('[data-testid=roster-result]').textContent.includes('请先选择花名册文件')`)
+
+	tab.Run("choose the bad file", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=roster-file]`), []string{bad}))
+	click(tab, `[data-testid=roster-import]`)
+	wait(tab, "problems listed", `document.querySelector('[data-testid=roster-problems]') !== null`)
+	rows := eval[[]string](tab, "problems", `[...document.querySelectorAll('[data-testid=roster-problems] tbody tr')].map((r) => r.textContent)`)
+	if len(rows) != 1 || !strings.Contains(rows[0], "花名册.csv:3: column 登记面积") || !strings.Contains(rows[0], "面积须为平方米数") {
+		t.Errorf("problems shown: %q", rows)
+	}
+	tab.ScreenshotView("console-roster-problems")
+	if n := c.e.unitCount("east"); n != 0 {
+		t.Fatalf("%d units imported from a refused roster", n)
+	}
+
+	tab.Run("choose the right file", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=roster-file]`), []string{good}))
+	click(tab, `[data-testid=roster-check]`)
+	wait(tab, "checked", `document.querySelector('[data-testid=roster-result]').textContent.includes('文件无误：共 2 套房屋，尚未导入')`)
+	if n := c.e.unitCount("east"); n != 0 {
+		t.Fatalf("%d units imported by a check", n)
+	}
+	click(tab, `[data-testid=roster-import]`)
+	wait(tab, "imported", `document.querySelector('[data-testid=roster-result]').textContent.includes('已导入 2 套房屋')`)
+	wait(tab, "the figures shown", `document.querySelector('.figures').textContent.includes('140.5')`)
+	if n := c.e.unitCount("east"); n != 2 {
+		t.Errorf("%d units on the roll after the import, want 2", n)
+	}
+
+	member := c.tab()
+	c.signIn(member, c.e.token(auth.CommitteeMember, "east"))
+	c.open(member, "#/c/east")
+	wait(member, "the community page", `document.querySelector('.figures') !== null`)
+	if eval[bool](member, "the roster form", `document.querySelector('[data-testid=roster]') !== null`) {
+		t.Error("a committee member is offered the roster import")
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -129,6 +130,15 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		log.ErrorContext(ctx, "internal error", "err", err)
 		return withReason(status.New(codes.Internal, "internal error"), "INTERNAL", "服务器内部错误，请稍后重试").Err()
 	}
+	var fe *roll.FileError
+	if errors.As(err, &fe) {
+		// A roster file's problems, each with its row and column.
+		br := &errdetails.BadRequest{}
+		for _, p := range fe.Problems {
+			br.FieldViolations = append(br.FieldViolations, violation(p.Place.String(), p.Reason, p.ZH, p.Err))
+		}
+		return refusedImport(m, fmt.Sprintf("roster refused, nothing written: %d problem(s), see the field violations", len(fe.Problems)), br)
+	}
 	var ie *roll.ImportError
 	if !errors.As(err, &ie) {
 		zh := m.zh
@@ -163,13 +173,23 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	br := &errdetails.BadRequest{}
 	for _, p := range ie.Problems {
-		fv := &errdetails.BadRequest_FieldViolation{Field: p.Path(), Description: p.Reason, Reason: reasonOf(p.Err)}
-		if p.ZH != "" {
-			fv.LocalizedMessage = &errdetails.LocalizedMessage{Locale: "zh-CN", Message: p.ZH}
-		}
-		br.FieldViolations = append(br.FieldViolations, fv)
+		br.FieldViolations = append(br.FieldViolations, violation(p.Path(), p.Reason, p.ZH, p.Err))
 	}
-	st := withReason(status.New(m.code, "import refused, nothing written: see the field violations"), m.reason, m.zh)
+	return refusedImport(m, "import refused, nothing written: see the field violations", br)
+}
+
+// violation is one problem of a refused import.
+func violation(field, reason, zh string, err error) *errdetails.BadRequest_FieldViolation {
+	fv := &errdetails.BadRequest_FieldViolation{Field: field, Description: reason, Reason: reasonOf(err)}
+	if zh != "" {
+		fv.LocalizedMessage = &errdetails.LocalizedMessage{Locale: "zh-CN", Message: zh}
+	}
+	return fv
+}
+
+// refusedImport is the status of a refused import, with its problems.
+func refusedImport(m errorMapping, msg string, br *errdetails.BadRequest) error {
+	st := withReason(status.New(m.code, msg), m.reason, m.zh)
 	if withBR, derr := st.WithDetails(br); derr == nil {
 		st = withBR
 	}

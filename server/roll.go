@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -155,6 +156,29 @@ func (s *rollService) ImportUnits(ctx context.Context, req *ov.ImportUnitsReques
 	}
 	s.log.InfoContext(ctx, "units imported", "community", req.GetCommunityId(), "units", res.Units, "new_owners", res.NewOwners, "token", tokenFrom(ctx).ID)
 	return &ov.ImportUnitsResponse{ImportedUnits: int32(res.Units), NewOwners: int32(res.NewOwners), Figures: figuresProto(res.Figures)}, nil
+}
+
+func (s *rollService) ImportRosterFile(ctx context.Context, req *ov.ImportRosterFileRequest) (*ov.ImportRosterFileResponse, error) {
+	if n := utf8.RuneCountInString(req.GetFileName()); n == 0 || n > 200 {
+		// (It names every problem's place.)
+		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: file_name: 1 to 200 characters, ending .xlsx or .csv", roll.ErrInvalid), "文件名须为1至200个字符，以 .xlsx 或 .csv 结尾"))
+	}
+	ro, err := roll.CheckFile(req.GetFileName(), bytes.NewReader(req.GetContent()))
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ImportRosterFileResponse{Units: int32(len(ro.Units))}
+	if req.GetCheckOnly() {
+		return resp, nil
+	}
+	res, err := s.book.Import(ctx, req.GetCommunityId(), ro.Units)
+	if err != nil {
+		// The problems against the roll, as rows of the file.
+		return nil, s.err(ctx, ro.FileErrorFor(recordMatches(ctx, s.book, req.GetCommunityId(), "ImportRosterFile", err)))
+	}
+	s.log.InfoContext(ctx, "roster imported", "community", req.GetCommunityId(), "units", res.Units, "new_owners", res.NewOwners, "token", tokenFrom(ctx).ID)
+	resp.Imported, resp.NewOwners, resp.Figures = true, int32(res.NewOwners), figuresProto(res.Figures)
+	return resp, nil
 }
 
 func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (*ov.ListUnitsResponse, error) {

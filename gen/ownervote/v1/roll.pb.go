@@ -1152,6 +1152,147 @@ func (x *ImportUnitsResponse) GetFigures() *RollFigures {
 	return nil
 }
 
+type ImportRosterFileRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// The file's name, e.g. "花名册.xlsx": its extension says the format.
+	FileName string `protobuf:"bytes,2,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// The file (in JSON, base64). At most the server's request size.
+	Content       []byte `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	CheckOnly     bool   `protobuf:"varint,4,opt,name=check_only,json=checkOnly,proto3" json:"check_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRosterFileRequest) Reset() {
+	*x = ImportRosterFileRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRosterFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRosterFileRequest) ProtoMessage() {}
+
+func (x *ImportRosterFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRosterFileRequest.ProtoReflect.Descriptor instead.
+func (*ImportRosterFileRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ImportRosterFileRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ImportRosterFileRequest) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *ImportRosterFileRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ImportRosterFileRequest) GetCheckOnly() bool {
+	if x != nil {
+		return x.CheckOnly
+	}
+	return false
+}
+
+type ImportRosterFileResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The units the file holds.
+	Units int32 `protobuf:"varint,1,opt,name=units,proto3" json:"units,omitempty"`
+	// False for check_only.
+	Imported  bool  `protobuf:"varint,2,opt,name=imported,proto3" json:"imported,omitempty"`
+	NewOwners int32 `protobuf:"varint,3,opt,name=new_owners,json=newOwners,proto3" json:"new_owners,omitempty"`
+	// The roll's figures after the import (none for check_only).
+	Figures       *RollFigures `protobuf:"bytes,4,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRosterFileResponse) Reset() {
+	*x = ImportRosterFileResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRosterFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRosterFileResponse) ProtoMessage() {}
+
+func (x *ImportRosterFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRosterFileResponse.ProtoReflect.Descriptor instead.
+func (*ImportRosterFileResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ImportRosterFileResponse) GetUnits() int32 {
+	if x != nil {
+		return x.Units
+	}
+	return 0
+}
+
+func (x *ImportRosterFileResponse) GetImported() bool {
+	if x != nil {
+		return x.Imported
+	}
+	return false
+}
+
+func (x *ImportRosterFileResponse) GetNewOwners() int32 {
+	if x != nil {
+		return x.NewOwners
+	}
+	return 0
+}
+
+func (x *ImportRosterFileResponse) GetFigures() *RollFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
 type CorrectUnitAreasRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1173,7 +1314,7 @@ type CorrectUnitAreasRequest struct {
 
 func (x *CorrectUnitAreasRequest) Reset() {
 	*x = CorrectUnitAreasRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1185,7 +1326,7 @@ func (x *CorrectUnitAreasRequest) String() string {
 func (*CorrectUnitAreasRequest) ProtoMessage() {}
 
 func (x *CorrectUnitAreasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[13]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1198,7 +1339,7 @@ func (x *CorrectUnitAreasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectUnitAreasRequest.ProtoReflect.Descriptor instead.
 func (*CorrectUnitAreasRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{13}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CorrectUnitAreasRequest) GetCommunityId() string {
@@ -1261,7 +1402,7 @@ type CorrectUnitAreasResponse struct {
 
 func (x *CorrectUnitAreasResponse) Reset() {
 	*x = CorrectUnitAreasResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1414,7 @@ func (x *CorrectUnitAreasResponse) String() string {
 func (*CorrectUnitAreasResponse) ProtoMessage() {}
 
 func (x *CorrectUnitAreasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[14]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1427,7 @@ func (x *CorrectUnitAreasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectUnitAreasResponse.ProtoReflect.Descriptor instead.
 func (*CorrectUnitAreasResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{14}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CorrectUnitAreasResponse) GetChange() *RollChange {
@@ -1316,7 +1457,7 @@ type WithdrawUnitRequest struct {
 
 func (x *WithdrawUnitRequest) Reset() {
 	*x = WithdrawUnitRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1469,7 @@ func (x *WithdrawUnitRequest) String() string {
 func (*WithdrawUnitRequest) ProtoMessage() {}
 
 func (x *WithdrawUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[15]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1341,7 +1482,7 @@ func (x *WithdrawUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawUnitRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawUnitRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{15}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WithdrawUnitRequest) GetCommunityId() string {
@@ -1376,7 +1517,7 @@ type WithdrawUnitResponse struct {
 
 func (x *WithdrawUnitResponse) Reset() {
 	*x = WithdrawUnitResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1529,7 @@ func (x *WithdrawUnitResponse) String() string {
 func (*WithdrawUnitResponse) ProtoMessage() {}
 
 func (x *WithdrawUnitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[16]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1542,7 @@ func (x *WithdrawUnitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawUnitResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawUnitResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{16}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WithdrawUnitResponse) GetChange() *RollChange {
@@ -1433,7 +1574,7 @@ type TransferUnitRequest struct {
 
 func (x *TransferUnitRequest) Reset() {
 	*x = TransferUnitRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1586,7 @@ func (x *TransferUnitRequest) String() string {
 func (*TransferUnitRequest) ProtoMessage() {}
 
 func (x *TransferUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[17]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1599,7 @@ func (x *TransferUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferUnitRequest.ProtoReflect.Descriptor instead.
 func (*TransferUnitRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{17}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TransferUnitRequest) GetCommunityId() string {
@@ -1500,7 +1641,7 @@ type TransferUnitResponse struct {
 
 func (x *TransferUnitResponse) Reset() {
 	*x = TransferUnitResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1653,7 @@ func (x *TransferUnitResponse) String() string {
 func (*TransferUnitResponse) ProtoMessage() {}
 
 func (x *TransferUnitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[18]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1666,7 @@ func (x *TransferUnitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferUnitResponse.ProtoReflect.Descriptor instead.
 func (*TransferUnitResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{18}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TransferUnitResponse) GetChange() *RollChange {
@@ -1556,7 +1697,7 @@ type UnitAreas struct {
 
 func (x *UnitAreas) Reset() {
 	*x = UnitAreas{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1568,7 +1709,7 @@ func (x *UnitAreas) String() string {
 func (*UnitAreas) ProtoMessage() {}
 
 func (x *UnitAreas) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1581,7 +1722,7 @@ func (x *UnitAreas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitAreas.ProtoReflect.Descriptor instead.
 func (*UnitAreas) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UnitAreas) GetRegisteredAreaM2() string {
@@ -1649,7 +1790,7 @@ type RollChange struct {
 
 func (x *RollChange) Reset() {
 	*x = RollChange{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +1802,7 @@ func (x *RollChange) String() string {
 func (*RollChange) ProtoMessage() {}
 
 func (x *RollChange) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +1815,7 @@ func (x *RollChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollChange.ProtoReflect.Descriptor instead.
 func (*RollChange) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RollChange) GetKind() RollChangeKind {
@@ -1826,7 +1967,7 @@ type ListRollChangesRequest struct {
 
 func (x *ListRollChangesRequest) Reset() {
 	*x = ListRollChangesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +1979,7 @@ func (x *ListRollChangesRequest) String() string {
 func (*ListRollChangesRequest) ProtoMessage() {}
 
 func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +1992,7 @@ func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesRequest.ProtoReflect.Descriptor instead.
 func (*ListRollChangesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListRollChangesRequest) GetCommunityId() string {
@@ -1885,7 +2026,7 @@ type ListRollChangesResponse struct {
 
 func (x *ListRollChangesResponse) Reset() {
 	*x = ListRollChangesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +2038,7 @@ func (x *ListRollChangesResponse) String() string {
 func (*ListRollChangesResponse) ProtoMessage() {}
 
 func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2051,7 @@ func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesResponse.ProtoReflect.Descriptor instead.
 func (*ListRollChangesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListRollChangesResponse) GetChanges() []*RollChange {
@@ -1945,7 +2086,7 @@ type ListUnitsRequest struct {
 
 func (x *ListUnitsRequest) Reset() {
 	*x = ListUnitsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2098,7 @@ func (x *ListUnitsRequest) String() string {
 func (*ListUnitsRequest) ProtoMessage() {}
 
 func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2111,7 @@ func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListUnitsRequest) GetCommunityId() string {
@@ -2014,7 +2155,7 @@ type ListUnitsResponse struct {
 
 func (x *ListUnitsResponse) Reset() {
 	*x = ListUnitsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2026,7 +2167,7 @@ func (x *ListUnitsResponse) String() string {
 func (*ListUnitsResponse) ProtoMessage() {}
 
 func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2039,7 +2180,7 @@ func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUnitsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListUnitsResponse) GetUnits() []*Unit {
@@ -2072,7 +2213,7 @@ type GetRollFiguresRequest struct {
 
 func (x *GetRollFiguresRequest) Reset() {
 	*x = GetRollFiguresRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2084,7 +2225,7 @@ func (x *GetRollFiguresRequest) String() string {
 func (*GetRollFiguresRequest) ProtoMessage() {}
 
 func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2097,7 +2238,7 @@ func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollFiguresRequest.ProtoReflect.Descriptor instead.
 func (*GetRollFiguresRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetRollFiguresRequest) GetCommunityId() string {
@@ -2123,7 +2264,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2135,7 +2276,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2148,7 +2289,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListOwnersRequest) GetCommunityId() string {
@@ -2186,7 +2327,7 @@ type FindOwnerRequest struct {
 
 func (x *FindOwnerRequest) Reset() {
 	*x = FindOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2339,7 @@ func (x *FindOwnerRequest) String() string {
 func (*FindOwnerRequest) ProtoMessage() {}
 
 func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2352,7 @@ func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
 func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FindOwnerRequest) GetCommunityId() string {
@@ -2248,7 +2389,7 @@ type FindOwnerResponse struct {
 
 func (x *FindOwnerResponse) Reset() {
 	*x = FindOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2260,7 +2401,7 @@ func (x *FindOwnerResponse) String() string {
 func (*FindOwnerResponse) ProtoMessage() {}
 
 func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2273,7 +2414,7 @@ func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
 func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *FindOwnerResponse) GetOwnerId() string {
@@ -2307,7 +2448,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2460,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2473,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -2370,7 +2511,7 @@ type CorrectOwnerRequest struct {
 
 func (x *CorrectOwnerRequest) Reset() {
 	*x = CorrectOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2382,7 +2523,7 @@ func (x *CorrectOwnerRequest) String() string {
 func (*CorrectOwnerRequest) ProtoMessage() {}
 
 func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2395,7 +2536,7 @@ func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerRequest.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CorrectOwnerRequest) GetCommunityId() string {
@@ -2449,7 +2590,7 @@ type CorrectOwnerResponse struct {
 
 func (x *CorrectOwnerResponse) Reset() {
 	*x = CorrectOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2602,7 @@ func (x *CorrectOwnerResponse) String() string {
 func (*CorrectOwnerResponse) ProtoMessage() {}
 
 func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2615,7 @@ func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerResponse.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CorrectOwnerResponse) GetChange() *RollChange {
@@ -2496,7 +2637,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2508,7 +2649,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2521,7 +2662,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2554,7 +2695,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2707,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2720,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2605,7 +2746,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2617,7 +2758,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2630,7 +2771,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2669,7 +2810,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2681,7 +2822,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2694,7 +2835,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -2742,7 +2883,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2754,7 +2895,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2767,7 +2908,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -2800,7 +2941,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2812,7 +2953,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2825,7 +2966,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -2858,7 +2999,8 @@ type IdentityMatch struct {
 	// The token that got the answer and its label (who holds it).
 	TokenId    string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	TokenLabel string `protobuf:"bytes,3,opt,name=token_label,json=tokenLabel,proto3" json:"token_label,omitempty"`
-	// ImportUnits, AmendRoll, TransferUnit, RecordProxy or FindOwner.
+	// ImportUnits, ImportRosterFile, AmendRoll, TransferUnit, RecordProxy or
+	// FindOwner.
 	Method        string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
 	MatchTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=match_time,json=matchTime,proto3" json:"match_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2867,7 +3009,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2879,7 +3021,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2892,7 +3034,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -2940,7 +3082,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2952,7 +3094,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2965,7 +3107,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -3004,7 +3146,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3016,7 +3158,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3029,7 +3171,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -3106,7 +3248,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3118,7 +3260,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3131,7 +3273,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -3168,7 +3310,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3180,7 +3322,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3193,7 +3335,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -3236,7 +3378,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3248,7 +3390,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3261,7 +3403,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -3302,7 +3444,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3314,7 +3456,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3327,7 +3469,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -3353,7 +3495,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3365,7 +3507,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3378,7 +3520,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3467,7 +3609,19 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x0eimported_units\x18\x01 \x01(\x05R\rimportedUnits\x12\x1d\n" +
 	"\n" +
 	"new_owners\x18\x02 \x01(\x05R\tnewOwners\x123\n" +
-	"\afigures\x18\x03 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\x98\x02\n" +
+	"\afigures\x18\x03 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\x92\x01\n" +
+	"\x17ImportRosterFileRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1b\n" +
+	"\tfile_name\x18\x02 \x01(\tR\bfileName\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\x12\x1d\n" +
+	"\n" +
+	"check_only\x18\x04 \x01(\bR\tcheckOnly\"\xa0\x01\n" +
+	"\x18ImportRosterFileResponse\x12\x14\n" +
+	"\x05units\x18\x01 \x01(\x05R\x05units\x12\x1a\n" +
+	"\bimported\x18\x02 \x01(\bR\bimported\x12\x1d\n" +
+	"\n" +
+	"new_owners\x18\x03 \x01(\x05R\tnewOwners\x123\n" +
+	"\afigures\x18\x04 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\x98\x02\n" +
 	"\x17CorrectUnitAreasRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x17\n" +
 	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12,\n" +
@@ -3659,12 +3813,13 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xe3\r\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xc6\x0e\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
 	"\x0fListCommunities\x12$.ownervote.v1.ListCommunitiesRequest\x1a%.ownervote.v1.ListCommunitiesResponse\x12R\n" +
-	"\vImportUnits\x12 .ownervote.v1.ImportUnitsRequest\x1a!.ownervote.v1.ImportUnitsResponse\x12L\n" +
+	"\vImportUnits\x12 .ownervote.v1.ImportUnitsRequest\x1a!.ownervote.v1.ImportUnitsResponse\x12a\n" +
+	"\x10ImportRosterFile\x12%.ownervote.v1.ImportRosterFileRequest\x1a&.ownervote.v1.ImportRosterFileResponse\x12L\n" +
 	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12a\n" +
 	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12U\n" +
 	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12U\n" +
@@ -3696,7 +3851,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
 	(RollChangeKind)(0),                 // 1: ownervote.v1.RollChangeKind
@@ -3714,43 +3869,45 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*OwnerInput)(nil),                  // 13: ownervote.v1.OwnerInput
 	(*ImportUnitsRequest)(nil),          // 14: ownervote.v1.ImportUnitsRequest
 	(*ImportUnitsResponse)(nil),         // 15: ownervote.v1.ImportUnitsResponse
-	(*CorrectUnitAreasRequest)(nil),     // 16: ownervote.v1.CorrectUnitAreasRequest
-	(*CorrectUnitAreasResponse)(nil),    // 17: ownervote.v1.CorrectUnitAreasResponse
-	(*WithdrawUnitRequest)(nil),         // 18: ownervote.v1.WithdrawUnitRequest
-	(*WithdrawUnitResponse)(nil),        // 19: ownervote.v1.WithdrawUnitResponse
-	(*TransferUnitRequest)(nil),         // 20: ownervote.v1.TransferUnitRequest
-	(*TransferUnitResponse)(nil),        // 21: ownervote.v1.TransferUnitResponse
-	(*UnitAreas)(nil),                   // 22: ownervote.v1.UnitAreas
-	(*RollChange)(nil),                  // 23: ownervote.v1.RollChange
-	(*ListRollChangesRequest)(nil),      // 24: ownervote.v1.ListRollChangesRequest
-	(*ListRollChangesResponse)(nil),     // 25: ownervote.v1.ListRollChangesResponse
-	(*ListUnitsRequest)(nil),            // 26: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),           // 27: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),       // 28: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),           // 29: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),            // 30: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),           // 31: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),          // 32: ownervote.v1.ListOwnersResponse
-	(*CorrectOwnerRequest)(nil),         // 33: ownervote.v1.CorrectOwnerRequest
-	(*CorrectOwnerResponse)(nil),        // 34: ownervote.v1.CorrectOwnerResponse
-	(*RevealOwnerPhoneRequest)(nil),     // 35: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),    // 36: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),     // 37: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                 // 38: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),    // 39: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),  // 40: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),               // 41: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil), // 42: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                    // 43: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),     // 44: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),       // 45: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),       // 46: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),        // 47: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),       // 48: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),       // 49: google.protobuf.Timestamp
+	(*ImportRosterFileRequest)(nil),     // 16: ownervote.v1.ImportRosterFileRequest
+	(*ImportRosterFileResponse)(nil),    // 17: ownervote.v1.ImportRosterFileResponse
+	(*CorrectUnitAreasRequest)(nil),     // 18: ownervote.v1.CorrectUnitAreasRequest
+	(*CorrectUnitAreasResponse)(nil),    // 19: ownervote.v1.CorrectUnitAreasResponse
+	(*WithdrawUnitRequest)(nil),         // 20: ownervote.v1.WithdrawUnitRequest
+	(*WithdrawUnitResponse)(nil),        // 21: ownervote.v1.WithdrawUnitResponse
+	(*TransferUnitRequest)(nil),         // 22: ownervote.v1.TransferUnitRequest
+	(*TransferUnitResponse)(nil),        // 23: ownervote.v1.TransferUnitResponse
+	(*UnitAreas)(nil),                   // 24: ownervote.v1.UnitAreas
+	(*RollChange)(nil),                  // 25: ownervote.v1.RollChange
+	(*ListRollChangesRequest)(nil),      // 26: ownervote.v1.ListRollChangesRequest
+	(*ListRollChangesResponse)(nil),     // 27: ownervote.v1.ListRollChangesResponse
+	(*ListUnitsRequest)(nil),            // 28: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),           // 29: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),       // 30: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),           // 31: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),            // 32: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),           // 33: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),          // 34: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),         // 35: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),        // 36: ownervote.v1.CorrectOwnerResponse
+	(*RevealOwnerPhoneRequest)(nil),     // 37: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),    // 38: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),     // 39: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                 // 40: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),    // 41: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),  // 42: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),               // 43: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil), // 44: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                    // 45: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),     // 46: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),       // 47: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),       // 48: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),        // 49: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),       // 50: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),       // 51: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	49, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	51, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	6,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -3760,75 +3917,78 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	13, // 7: ownervote.v1.UnitInput.owners:type_name -> ownervote.v1.OwnerInput
 	12, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
 	4,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
-	23, // 10: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
-	4,  // 11: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
-	23, // 12: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
-	4,  // 13: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	13, // 14: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	23, // 15: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
-	4,  // 16: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	1,  // 17: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
-	22, // 18: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
-	22, // 19: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
-	0,  // 20: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
-	49, // 21: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
-	23, // 22: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
-	5,  // 23: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	7,  // 24: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	23, // 25: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
-	49, // 26: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	38, // 27: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	49, // 28: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	41, // 29: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	2,  // 30: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	49, // 31: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	49, // 32: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	43, // 33: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	8,  // 34: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	9,  // 35: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	10, // 36: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	14, // 37: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	26, // 38: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	16, // 39: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	18, // 40: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
-	20, // 41: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
-	24, // 42: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
-	28, // 43: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	29, // 44: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	30, // 45: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	33, // 46: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
-	35, // 47: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	37, // 48: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	40, // 49: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	44, // 50: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	45, // 51: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	46, // 52: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	47, // 53: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	3,  // 54: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	3,  // 55: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	11, // 56: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	15, // 57: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	27, // 58: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	17, // 59: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	19, // 60: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
-	21, // 61: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
-	25, // 62: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
-	4,  // 63: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	32, // 64: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	31, // 65: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	34, // 66: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
-	36, // 67: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	39, // 68: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	42, // 69: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	43, // 70: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	43, // 71: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	43, // 72: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	48, // 73: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	54, // [54:74] is the sub-list for method output_type
-	34, // [34:54] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	4,  // 10: ownervote.v1.ImportRosterFileResponse.figures:type_name -> ownervote.v1.RollFigures
+	25, // 11: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 12: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
+	25, // 13: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 14: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
+	13, // 15: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	25, // 16: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 17: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
+	1,  // 18: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
+	24, // 19: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
+	24, // 20: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
+	0,  // 21: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
+	51, // 22: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
+	25, // 23: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
+	5,  // 24: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	7,  // 25: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	25, // 26: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
+	51, // 27: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	40, // 28: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	51, // 29: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	43, // 30: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	2,  // 31: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	51, // 32: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	51, // 33: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	45, // 34: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	8,  // 35: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	9,  // 36: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	10, // 37: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	14, // 38: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	16, // 39: ownervote.v1.RollService.ImportRosterFile:input_type -> ownervote.v1.ImportRosterFileRequest
+	28, // 40: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	18, // 41: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	20, // 42: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
+	22, // 43: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
+	26, // 44: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
+	30, // 45: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	31, // 46: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	32, // 47: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	35, // 48: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	37, // 49: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	39, // 50: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	42, // 51: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	46, // 52: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	47, // 53: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	48, // 54: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	49, // 55: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	3,  // 56: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	3,  // 57: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	11, // 58: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	15, // 59: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	17, // 60: ownervote.v1.RollService.ImportRosterFile:output_type -> ownervote.v1.ImportRosterFileResponse
+	29, // 61: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	19, // 62: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	21, // 63: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
+	23, // 64: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
+	27, // 65: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
+	4,  // 66: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	34, // 67: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	33, // 68: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	36, // 69: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	38, // 70: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	41, // 71: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	44, // 72: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	45, // 73: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	45, // 74: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	45, // 75: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	50, // 76: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	56, // [56:77] is the sub-list for method output_type
+	35, // [35:56] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -3842,7 +4002,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

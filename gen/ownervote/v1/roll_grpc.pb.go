@@ -23,6 +23,7 @@ const (
 	RollService_GetCommunity_FullMethodName        = "/ownervote.v1.RollService/GetCommunity"
 	RollService_ListCommunities_FullMethodName     = "/ownervote.v1.RollService/ListCommunities"
 	RollService_ImportUnits_FullMethodName         = "/ownervote.v1.RollService/ImportUnits"
+	RollService_ImportRosterFile_FullMethodName    = "/ownervote.v1.RollService/ImportRosterFile"
 	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
 	RollService_CorrectUnitAreas_FullMethodName    = "/ownervote.v1.RollService/CorrectUnitAreas"
 	RollService_WithdrawUnit_FullMethodName        = "/ownervote.v1.RollService/WithdrawUnit"
@@ -57,6 +58,15 @@ type RollServiceClient interface {
 	// ImportUnits adds units and their owners to a community's roll. The import
 	// is all-or-nothing: every bad unit is reported and nothing is written.
 	ImportUnits(ctx context.Context, in *ImportUnitsRequest, opts ...grpc.CallOption) (*ImportUnitsResponse, error)
+	// ImportRosterFile imports a roster file as `ownervote roll import` does:
+	// an Excel workbook (.xlsx, its first sheet) or a CSV file (UTF-8), named
+	// by its extension, with the columns the README lists. All-or-nothing:
+	// every problem is reported at once (INVALID_IMPORT), each as a BadRequest
+	// field violation whose field is "FILE:ROW: column NAME", and nothing is
+	// written. With check_only the file alone is checked and nothing is
+	// imported (as `roll import --check`); an import also checks it against
+	// the roll.
+	ImportRosterFile(ctx context.Context, in *ImportRosterFileRequest, opts ...grpc.CallOption) (*ImportRosterFileResponse, error)
 	// ListUnits lists a community's units in unit-id order.
 	ListUnits(ctx context.Context, in *ListUnitsRequest, opts ...grpc.CallOption) (*ListUnitsResponse, error)
 	// CorrectUnitAreas corrects the areas of a unit on a community's roll: a
@@ -132,12 +142,12 @@ type RollServiceClient interface {
 	ListPhoneReveals(ctx context.Context, in *ListPhoneRevealsRequest, opts ...grpc.CallOption) (*ListPhoneRevealsResponse, error)
 	// ListIdentityMatches lists, oldest first, the answers that told that an
 	// identity number given is an owner's on the roll: a refused import or
-	// sale (ImportUnits, AmendRoll, TransferUnit: under another name or
-	// phone, or the same co-owners under another representative) and a proxy
-	// whose holder is an owner (RecordProxy, whose holder_id is then the
-	// owner id). Checking numbers against the roll lets whoever may give
-	// them test them, so each such answer is recorded, with the token that
-	// got it. For street admins and auditors.
+	// sale (ImportUnits, ImportRosterFile, AmendRoll, TransferUnit: under
+	// another name or phone, or the same co-owners under another
+	// representative) and a proxy whose holder is an owner (RecordProxy,
+	// whose holder_id is then the owner id). Checking numbers against the
+	// roll lets whoever may give them test them, so each such answer is
+	// recorded, with the token that got it. For street admins and auditors.
 	ListIdentityMatches(ctx context.Context, in *ListIdentityMatchesRequest, opts ...grpc.CallOption) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
@@ -192,6 +202,16 @@ func (c *rollServiceClient) ImportUnits(ctx context.Context, in *ImportUnitsRequ
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ImportUnitsResponse)
 	err := c.cc.Invoke(ctx, RollService_ImportUnits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) ImportRosterFile(ctx context.Context, in *ImportRosterFileRequest, opts ...grpc.CallOption) (*ImportRosterFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportRosterFileResponse)
+	err := c.cc.Invoke(ctx, RollService_ImportRosterFile_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +394,15 @@ type RollServiceServer interface {
 	// ImportUnits adds units and their owners to a community's roll. The import
 	// is all-or-nothing: every bad unit is reported and nothing is written.
 	ImportUnits(context.Context, *ImportUnitsRequest) (*ImportUnitsResponse, error)
+	// ImportRosterFile imports a roster file as `ownervote roll import` does:
+	// an Excel workbook (.xlsx, its first sheet) or a CSV file (UTF-8), named
+	// by its extension, with the columns the README lists. All-or-nothing:
+	// every problem is reported at once (INVALID_IMPORT), each as a BadRequest
+	// field violation whose field is "FILE:ROW: column NAME", and nothing is
+	// written. With check_only the file alone is checked and nothing is
+	// imported (as `roll import --check`); an import also checks it against
+	// the roll.
+	ImportRosterFile(context.Context, *ImportRosterFileRequest) (*ImportRosterFileResponse, error)
 	// ListUnits lists a community's units in unit-id order.
 	ListUnits(context.Context, *ListUnitsRequest) (*ListUnitsResponse, error)
 	// CorrectUnitAreas corrects the areas of a unit on a community's roll: a
@@ -449,12 +478,12 @@ type RollServiceServer interface {
 	ListPhoneReveals(context.Context, *ListPhoneRevealsRequest) (*ListPhoneRevealsResponse, error)
 	// ListIdentityMatches lists, oldest first, the answers that told that an
 	// identity number given is an owner's on the roll: a refused import or
-	// sale (ImportUnits, AmendRoll, TransferUnit: under another name or
-	// phone, or the same co-owners under another representative) and a proxy
-	// whose holder is an owner (RecordProxy, whose holder_id is then the
-	// owner id). Checking numbers against the roll lets whoever may give
-	// them test them, so each such answer is recorded, with the token that
-	// got it. For street admins and auditors.
+	// sale (ImportUnits, ImportRosterFile, AmendRoll, TransferUnit: under
+	// another name or phone, or the same co-owners under another
+	// representative) and a proxy whose holder is an owner (RecordProxy,
+	// whose holder_id is then the owner id). Checking numbers against the
+	// roll lets whoever may give them test them, so each such answer is
+	// recorded, with the token that got it. For street admins and auditors.
 	ListIdentityMatches(context.Context, *ListIdentityMatchesRequest) (*ListIdentityMatchesResponse, error)
 	// RegisterOwnerKey binds an ed25519 public key to an owner who votes for a
 	// unit (owner of record or a co-owned unit's representative).
@@ -486,6 +515,9 @@ func (UnimplementedRollServiceServer) ListCommunities(context.Context, *ListComm
 }
 func (UnimplementedRollServiceServer) ImportUnits(context.Context, *ImportUnitsRequest) (*ImportUnitsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportUnits not implemented")
+}
+func (UnimplementedRollServiceServer) ImportRosterFile(context.Context, *ImportRosterFileRequest) (*ImportRosterFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportRosterFile not implemented")
 }
 func (UnimplementedRollServiceServer) ListUnits(context.Context, *ListUnitsRequest) (*ListUnitsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUnits not implemented")
@@ -624,6 +656,24 @@ func _RollService_ImportUnits_Handler(srv interface{}, ctx context.Context, dec 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RollServiceServer).ImportUnits(ctx, req.(*ImportUnitsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_ImportRosterFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportRosterFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).ImportRosterFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_ImportRosterFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).ImportRosterFile(ctx, req.(*ImportRosterFileRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -938,6 +988,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ImportUnits",
 			Handler:    _RollService_ImportUnits_Handler,
+		},
+		{
+			MethodName: "ImportRosterFile",
+			Handler:    _RollService_ImportRosterFile_Handler,
 		},
 		{
 			MethodName: "ListUnits",

@@ -197,15 +197,56 @@ async function communityPage(ctx, cid) {
   replace(ctx.main, loading());
   const [c, resp] = await Promise.all([get('/communities/' + seg(cid)), get('/communities/' + seg(cid) + '/assemblies')]);
   const list = resp.assemblies || [];
+  const figures = communityFigures(c);
   replace(ctx.main,
     h('h1', {}, c.name || c.community_id),
     h('p', { class: 'muted' }, [c.street_office, c.residents_committee, c.community_id].filter(Boolean).join(' · ')),
-    communityFigures(c),
+    figures,
     h('h2', {}, t('assemblies.title')),
     list.length === 0 ? h('p', {}, t('assemblies.none')) : h('ul', { class: 'cards' }, list.map((a) => h('li', { class: 'card', 'data-assembly': a.assembly_id },
       h('h3', {}, h('a', { href: `#/c/${seg(cid)}/a/${seg(a.assembly_id)}` }, a.title || a.assembly_id), ' ', stateBadge(a.state)),
       h('p', { class: 'muted' }, a.assembly_id, ' · ', t('assembly.window', { from: fmtTime(a.opens_at), to: fmtTime(a.closes_at) })),
-      assemblyTabs(ctx.me, cid, a, null)))));
+      assemblyTabs(ctx.me, cid, a, null)))),
+    can(ctx.me, 'roll') ? rosterImport(cid, (f) => replace(figures, ...communityFigures({ figures: f }).childNodes)) : null);
+}
+
+// rosterImport is the form that sends a roster file (an Excel workbook or
+// a CSV file) to the server, which reads it by the rules of `ownervote roll
+// import`: checked alone, or imported all or nothing, every problem told by
+// its row and column. figuresChanged is given the roll's figures after an
+// import.
+function rosterImport(cid, figuresChanged) {
+  const fid = uid('roster');
+  const file = h('input', { id: fid, type: 'file', accept: '.xlsx,.csv', 'data-testid': 'roster-file' });
+  const out = h('div', { 'aria-live': 'polite', 'data-testid': 'roster-result' });
+  const send = async (checkOnly, button) => {
+    const f = file.files[0];
+    if (!f) {
+      replace(out, h('p', { class: 'alert error', role: 'alert' }, t('roster.choose')));
+      return;
+    }
+    button.disabled = true;
+    try {
+      const content = toBase64(new Uint8Array(await f.arrayBuffer()));
+      const r = await post(`/communities/${seg(cid)}/units:importFile`, { file_name: f.name, content, check_only: checkOnly });
+      replace(out, h('p', { class: 'alert ok', role: 'status' }, t(r.imported ? 'roster.imported' : 'roster.checked', { n: fmtInt(r.units || 0) })));
+      if (r.imported) figuresChanged(r.figures || {});
+    } catch (e) {
+      replace(out, errorBox(e), e.violations && e.violations.length ? h('table', { class: 'problems', 'data-testid': 'roster-problems' },
+        h('thead', {}, h('tr', {}, h('th', {}, t('roster.where')), h('th', {}, t('roster.problem')))),
+        h('tbody', {}, e.violations.map((v) => h('tr', {}, h('td', { class: 'mono small' }, v.field),
+          h('td', {}, (lang() === 'zh' && v.localized_message && v.localized_message.message) || v.description))))) : null);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const check = h('button', { type: 'button', 'data-testid': 'roster-check', onclick: () => send(true, check) }, t('roster.check'));
+  const load = h('button', { type: 'button', class: 'primary', 'data-testid': 'roster-import', onclick: () => send(false, load) }, t('roster.import'));
+  return h('section', { class: 'roster', 'data-testid': 'roster' },
+    h('h2', {}, t('roster.title')),
+    h('p', { class: 'muted' }, t('roster.intro')),
+    h('label', { for: fid }, t('roster.file')), file,
+    h('div', { class: 'actions' }, check, load), out);
 }
 
 async function keysPage(ctx) {

@@ -14,6 +14,7 @@ export function role(me) {
 // server decides; this only hides what would be refused.
 const CAN = {
   calls: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  roll: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   record: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   respond: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   object: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
