@@ -273,6 +273,20 @@ type ImportResult struct {
 // already there, an owner whose name or phone differs from the record), is
 // reported at once in an *ImportError and nothing is written.
 func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInput) (ImportResult, error) {
+	return b.importUnits(ctx, communityID, inputs, false)
+}
+
+// CheckImport checks an import as Import does, against the stored roll
+// too, and writes nothing: it answers what Import would answer now, the
+// figures included.
+func (b *Book) CheckImport(ctx context.Context, communityID string, inputs []UnitInput) (ImportResult, error) {
+	return b.importUnits(ctx, communityID, inputs, true)
+}
+
+// errDryRun ends CheckImport's transaction without writing.
+var errDryRun = errors.New("roll: checked, not written")
+
+func (b *Book) importUnits(ctx context.Context, communityID string, inputs []UnitInput, dryRun bool) (ImportResult, error) {
 	if len(inputs) == 0 {
 		return ImportResult{}, fmt.Errorf("%w: units: nothing to import", ErrInvalid)
 	}
@@ -306,9 +320,12 @@ func (b *Book) Import(ctx context.Context, communityID string, inputs []UnitInpu
 			}
 		}
 		res, err = storeBatch(tx, communityID, batch, index, probs)
+		if err == nil && dryRun {
+			return errDryRun
+		}
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errDryRun) {
 		return ImportResult{}, err
 	}
 	return res, nil

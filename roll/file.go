@@ -1,6 +1,7 @@
 package roll
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/rand"
 	"encoding/csv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/l10n"
 )
 
@@ -170,8 +172,18 @@ func (r *Roster) Place(p Problem) Place {
 }
 
 // FileErrorFor converts an *ImportError about r.Units into a *FileError
-// naming file rows and columns; other errors are returned as they are.
+// naming file rows and columns, at most MaxFileProblems of them; other
+// errors are returned as they are.
 func (r *Roster) FileErrorFor(err error) error {
+	err = r.fileErrorFor(err)
+	if fe, ok := err.(*FileError); ok {
+		fe.cap(r.File)
+	}
+	return err
+}
+
+// fileErrorFor is FileErrorFor without the bound.
+func (r *Roster) fileErrorFor(err error) error {
 	var ie *ImportError
 	if !errors.As(err, &ie) {
 		return err
@@ -210,7 +222,7 @@ func CheckFile(name string, r io.Reader) (*Roster, error) {
 	ident, _ := NewIdentifier(secret)
 	if _, berr := Build(ident, ro.Units); berr != nil {
 		var bfe *FileError
-		if !errors.As(ro.FileErrorFor(berr), &bfe) {
+		if !errors.As(ro.fileErrorFor(berr), &bfe) {
 			return nil, berr
 		}
 		fe.Problems = append(fe.Problems, bfe.Problems...)
@@ -219,7 +231,22 @@ func CheckFile(name string, r io.Reader) (*Roster, error) {
 		return ro, nil
 	}
 	slices.SortStableFunc(fe.Problems, func(a, b FileProblem) int { return a.Place.Row - b.Place.Row })
+	fe.cap(name)
 	return nil, fe
+}
+
+// MaxFileProblems bounds the problems a FileError lists: a file that has
+// more is fixed and checked again (the answer to a crafted file stays
+// small).
+const MaxFileProblems = 500
+
+// cap keeps the first MaxFileProblems problems and says how many more
+// there are.
+func (e *FileError) cap(file string) {
+	if n := len(e.Problems) - MaxFileProblems; n > 0 {
+		e.Problems = append(e.Problems[:MaxFileProblems:MaxFileProblems], FileProblem{Place: Place{File: file, Column: "-"}, Err: ErrInvalid,
+			Reason: fmt.Sprintf("and %d more problems: fix these and check the file again", n), ZH: fmt.Sprintf("另有%d个问题未列出：请先修改以上问题，再重新检查", n)})
+	}
 }
 
 // ParseFile reads a roster from CSV (UTF-8, optionally with a BOM) or Excel
@@ -262,11 +289,27 @@ func readCSV(r io.Reader) ([][]string, error) {
 	}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
-	rows, err := cr.ReadAll()
-	if err != nil {
-		return nil, l10n.ZH(fmt.Errorf("CSV: %v", err), "CSV 文件格式有误（如引号不成对）：请在 Excel 或 WPS 中重新另存为 CSV，或直接导入 .xlsx 工作簿")
+	var rows [][]string
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, l10n.ZH(fmt.Errorf("CSV: %v", err), "CSV 文件格式有误（如引号不成对）：请在 Excel 或 WPS 中重新另存为 CSV，或直接导入 .xlsx 工作簿")
+		}
+		// A record is the row of the line it starts on: the reader passes
+		// over blank lines, which a spreadsheet numbers.
+		line, _ := cr.FieldPos(0)
+		if line > maxXLSXRows {
+			return nil, l10n.ZH(fmt.Errorf("line %d: a roster has at most %d rows", line, maxXLSXRows),
+				fmt.Sprintf("第%d行：花名册最多%d行，请删除多余的内容", line, maxXLSXRows))
+		}
+		for len(rows) < line-1 {
+			rows = append(rows, nil)
+		}
+		rows = append(rows, rec)
 	}
-	return rows, nil
 }
 
 // Bounds of a roster workbook, far above any community's roll, so that a
@@ -287,9 +330,31 @@ func readXLSX(r io.Reader) ([][]string, error) {
 	return rows, err
 }
 
+// maxSharedStrings bounds a workbook's table of shared strings, which the
+// reader decodes whole into memory: a roster of 100,000 rows holds a few
+// MiB of them.
+const maxSharedStrings = 16 << 20
+
 // readWorkbook is readXLSX that also returns unitIDsShownOtherwise's
 // finds.
 func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxXLSXUnzipped+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > maxXLSXUnzipped {
+		return nil, nil, l10n.ZH(fmt.Errorf("the workbook is larger than %d MiB; a roster is far smaller", maxXLSXUnzipped>>20),
+			"工作簿过大：花名册远小于此，请只保留花名册这一个工作表")
+	}
+	if zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err == nil {
+		for _, f := range zr.File {
+			if strings.EqualFold(f.Name, "xl/sharedStrings.xml") && f.UncompressedSize64 > maxSharedStrings {
+				return nil, nil, l10n.ZH(fmt.Errorf("the workbook's shared strings are larger than %d MiB unzipped; a roster's are far smaller", maxSharedStrings>>20),
+					"工作簿中的文字内容过大：花名册远小于此，请只保留花名册这一个工作表后重新保存")
+			}
+		}
+	}
+	r = bytes.NewReader(data)
 	// (zh-CN: the Chinese built-in date formats, such as m月d日, are then
 	// rendered, which unitIDsShownOtherwise compares.)
 	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: 16 << 20, CultureInfo: excelize.CultureNameZhCN})
@@ -541,8 +606,8 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		}
 		id := cell(row, "unit_id")
 		if v, ok := shown[[2]int{n + 1, colIdx["unit_id"]}]; ok {
-			add(line, ro.header["unit_id"], fmt.Sprintf("房号单元格显示为「%s」，但 Excel 存的是数值 %s（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '", v, id),
-				"the unit id cell shows %q but holds the number %s (Excel took the unit number typed for a date or a number): format the column as text and type the unit numbers again, or start each with an apostrophe", ErrInvalid, v, id)
+			add(line, ro.header["unit_id"], fmt.Sprintf("房号单元格显示为「%s」，但 Excel 存的是数值 %s（输入的房号被当作了日期或数字）：请把房号列设置为“文本”格式后重新输入房号，或在房号前加英文单引号 '", echo(v), echo(id)),
+				"the unit id cell shows %q but holds the number %s (Excel took the unit number typed for a date or a number): format the column as text and type the unit numbers again, or start each with an apostrophe", ErrInvalid, echo(v), echo(id))
 			continue
 		}
 		kindText := cell(row, "kind")
@@ -551,13 +616,13 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 			kind, ok = kindNames[kindText]
 		}
 		if !ok {
-			add(line, ro.header["kind"], "类型须为 个人、未售 或 已售未交付", "kind %q is not PERSON/个人, DEVELOPER_UNSOLD/未售 or SOLD_UNDELIVERED/已售未交付", ErrInvalid, kindText)
+			add(line, ro.header["kind"], "类型须为 个人、未售 或 已售未交付", "kind %q is not PERSON/个人, DEVELOPER_UNSOLD/未售 or SOLD_UNDELIVERED/已售未交付", ErrInvalid, echo(kindText))
 			continue
 		}
 		rep := cell(row, "representative")
 		isRep, okRep := parseYesNo(rep)
 		if !okRep {
-			add(line, ro.header["representative"], "代表列须填 是 或 否", "representative %q is not 是/否 (yes/no)", ErrInvalid, rep)
+			add(line, ro.header["representative"], "代表列须填 是 或 否", "representative %q is not 是/否 (yes/no)", ErrInvalid, echo(rep))
 			continue
 		}
 		var owner *OwnerInput
@@ -568,23 +633,23 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		if i, seen := byID[id]; seen && id != "" {
 			prev := &ro.Units[i]
 			if owner == nil && rep != "" && repFlag[i][0] != "" {
-				add(line, ro.header["name"], "共有房屋"+id+"的这一行没有业主：每行填一位共有人", "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, line, id)
+				add(line, ro.header["name"], "共有房屋"+echo(id)+"的这一行没有业主：每行填一位共有人", "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, line, echo(id))
 				continue
 			}
 			if rep == "" || repFlag[i][0] == "" || owner == nil {
-				add(line, ro.header["unit_id"], fmt.Sprintf("房号%s重复（首次在第%d行）；共有房屋请在每一行填写代表列", id, ro.unitRow[i]), "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, id, ro.unitRow[i])
+				add(line, ro.header["unit_id"], fmt.Sprintf("房号%s重复（首次在第%d行）；共有房屋请在每一行填写代表列", echo(id), ro.unitRow[i]), "duplicate unit id %s (first at row %d); for a co-owned unit fill the representative column on each of its rows", ErrDuplicateUnit, echo(id), ro.unitRow[i])
 				continue
 			}
 			if len(prev.Owners) == 0 {
 				// A co-owner would be lost, and owners' rows miscounted.
 				if !ownerless[i] {
-					add(ro.unitRow[i], ro.header["name"], "共有房屋"+id+"的这一行没有业主：每行填一位共有人", "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, ro.unitRow[i], id)
+					add(ro.unitRow[i], ro.header["name"], "共有房屋"+echo(id)+"的这一行没有业主：每行填一位共有人", "row %d of co-owned unit %s names no owner: each of its rows gives one co-owner", ErrInvalid, ro.unitRow[i], echo(id))
 				}
 				ownerless[i] = true
 				continue
 			}
 			if prev.Registered != in.Registered || prev.Surveyed != in.Surveyed || prev.Contract != in.Contract || prev.Kind != in.Kind {
-				add(line, ro.header["unit_id"], fmt.Sprintf("房屋%s共有人这一行的面积或类型与第%d行不同", id, ro.unitRow[i]), "co-owner row of unit %s has other areas or kind than row %d", ErrDuplicateUnit, id, ro.unitRow[i])
+				add(line, ro.header["unit_id"], fmt.Sprintf("房屋%s共有人这一行的面积或类型与第%d行不同", echo(id), ro.unitRow[i]), "co-owner row of unit %s has other areas or kind than row %d", ErrDuplicateUnit, echo(id), ro.unitRow[i])
 				continue
 			}
 			prev.Owners = append(prev.Owners, *owner)
@@ -608,6 +673,16 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		return ro, fe
 	}
 	return ro, nil
+}
+
+// echo is a cell's value as a message may repeat it: not one that reads as
+// a phone or identity number (a column mislabelled, an identity number
+// under 房号), which answers and logs never hold.
+func echo(v string) string {
+	if ballot.PersonalNumber(v) >= 0 {
+		return "(号码不予显示 withheld: it reads as a phone or identity number)"
+	}
+	return v
 }
 
 func columnNames(field string) []string {

@@ -1,8 +1,11 @@
 package roll_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"runtime"
@@ -204,5 +207,74 @@ func TestXLSXUnitIDsExcelTookForNumbers(t *testing.T) {
 	}
 	if got[3][0] != "0101" || !strings.Contains(got[6][0], "月") || !strings.Contains(got[7][0], "年") || len(got) != 4 {
 		t.Errorf("problems: %v; want rows 2, 3, 6 and 7, 0101 shown in row 3 and Chinese dates in 6 and 7", got)
+	}
+}
+
+// What a roster file sent over the network may not make the server do:
+// hold a workbook's bloated table of shared strings, read a CSV file of
+// endless rows, or answer with every one of a crafted file's problems. A
+// CSV row is numbered by its line, blank lines included.
+func TestRosterFileBounds(t *testing.T) {
+	// A workbook whose shared strings unzip past the bound.
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"房号", "登记面积", "业主姓名", "身份证号"})
+	b, err := f.WriteToBuffer()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, e := range zr.File {
+		w, err := zw.Create(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name == "xl/sharedStrings.xml" {
+			w.Write([]byte(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + strings.Repeat(" ", 17<<20) + `</sst>`))
+			continue
+		}
+		rc, _ := e.Open()
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	zw.Close()
+	if _, err := roll.ParseFile("r.xlsx", bytes.NewReader(out.Bytes())); err == nil || !strings.Contains(err.Error(), "shared strings are larger than 16 MiB") {
+		t.Errorf("a workbook with 17 MiB of shared strings: %v, want it refused", err)
+	}
+
+	// A CSV file's rows end at the bound.
+	endless := "房号,登记面积,业主姓名,身份证号\n" + strings.Repeat("\n", 100_000) + "1-1-101,80.00,甲," + idNumber(1) + "\n"
+	if _, err := roll.ParseFile("r.csv", strings.NewReader(endless)); err == nil || !strings.Contains(err.Error(), "line 100002: a roster has at most 100000 rows") {
+		t.Errorf("a CSV row past the bound: %v", err)
+	}
+
+	// A blank line counts.
+	_, err = roll.CheckFile("r.csv", strings.NewReader("房号,登记面积,业主姓名,身份证号\n1-1-101,80.00,甲,"+idNumber(1)+"\n\n1-1-102,80.123,乙,"+idNumber(2)+"\n"))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 1 || fe.Problems[0].Place.Row != 4 {
+		t.Errorf("a problem after a blank line: %v, want it at row 4", err)
+	}
+
+	// 600 bad rows: the first 500 problems, and how many more.
+	var rows strings.Builder
+	rows.WriteString("房号,登记面积,业主姓名,身份证号\n")
+	for i := range 600 {
+		fmt.Fprintf(&rows, "1-1-%d,x,业主,%s\n", 1000+i, idNumber(i%900))
+	}
+	_, err = roll.CheckFile("r.csv", strings.NewReader(rows.String()))
+	if !errors.As(err, &fe) || len(fe.Problems) != roll.MaxFileProblems+1 || !strings.Contains(fe.Problems[roll.MaxFileProblems].ZH, "另有100个问题未列出") {
+		t.Errorf("600 bad rows: %d problems listed, the last %+v", len(fe.Problems), fe.Problems[len(fe.Problems)-1])
+	}
+
+	// A column mislabelled puts numbers where a message repeats the cell:
+	// they are not repeated.
+	_, err = roll.CheckFile("r.csv", strings.NewReader("身份证号,登记面积,业主姓名,房号,类型\n1-1-101,80.00,甲,13912345678,"+idNumber(1)+"\n1-1-102,80.00,乙,13912345678,个人\n"))
+	if err == nil || strings.Contains(err.Error(), "13912345678") || strings.Contains(err.Error(), idNumber(1)) {
+		t.Errorf("a mislabelled roster's problems repeat a number: %v", err)
 	}
 }

@@ -1490,7 +1490,7 @@ func TestConsoleImportsARoster(t *testing.T) {
 
 	tab.Run("choose the right file", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=roster-file]`), []string{good}))
 	click(tab, `[data-testid=roster-check]`)
-	wait(tab, "checked", `document.querySelector('[data-testid=roster-result]').textContent.includes('文件无误：共 2 套房屋，尚未导入')`)
+	wait(tab, "checked", `document.querySelector('[data-testid=roster-result]').textContent.includes('文件无误，与名册核对也无冲突：共 2 套房屋，尚未导入')`)
 	if n := c.e.unitCount("east"); n != 0 {
 		t.Fatalf("%d units imported by a check", n)
 	}

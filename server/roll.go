@@ -86,6 +86,10 @@ type rollService struct {
 	book *roll.Book
 	reg  *assembly.Registry // the assemblies under way, which a transfer must not bypass
 	log  *slog.Logger
+	// files holds a place for each roster file being read: a workbook
+	// takes up to a few hundred MiB for a moment, so at most
+	// cap(files) at a time.
+	files chan struct{}
 }
 
 func (s *rollService) err(ctx context.Context, err error) error { return toStatus(ctx, s.log, err) }
@@ -163,22 +167,29 @@ func (s *rollService) ImportRosterFile(ctx context.Context, req *ov.ImportRoster
 		// (It names every problem's place.)
 		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: file_name: 1 to 200 characters, ending .xlsx or .csv", roll.ErrInvalid), "文件名须为1至200个字符，以 .xlsx 或 .csv 结尾"))
 	}
+	select {
+	case s.files <- struct{}{}:
+		defer func() { <-s.files }()
+	case <-ctx.Done():
+		return nil, s.err(ctx, ctx.Err())
+	}
 	ro, err := roll.CheckFile(req.GetFileName(), bytes.NewReader(req.GetContent()))
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	resp := &ov.ImportRosterFileResponse{Units: int32(len(ro.Units))}
+	importer := s.book.Import
 	if req.GetCheckOnly() {
-		return resp, nil
+		importer = s.book.CheckImport
 	}
-	res, err := s.book.Import(ctx, req.GetCommunityId(), ro.Units)
+	res, err := importer(ctx, req.GetCommunityId(), ro.Units)
 	if err != nil {
 		// The problems against the roll, as rows of the file.
 		return nil, s.err(ctx, ro.FileErrorFor(recordMatches(ctx, s.book, req.GetCommunityId(), "ImportRosterFile", err)))
 	}
-	s.log.InfoContext(ctx, "roster imported", "community", req.GetCommunityId(), "units", res.Units, "new_owners", res.NewOwners, "token", tokenFrom(ctx).ID)
-	resp.Imported, resp.NewOwners, resp.Figures = true, int32(res.NewOwners), figuresProto(res.Figures)
-	return resp, nil
+	if !req.GetCheckOnly() {
+		s.log.InfoContext(ctx, "roster imported", "community", req.GetCommunityId(), "units", res.Units, "new_owners", res.NewOwners, "token", tokenFrom(ctx).ID)
+	}
+	return &ov.ImportRosterFileResponse{Units: int32(len(ro.Units)), Imported: !req.GetCheckOnly(), NewOwners: int32(res.NewOwners), Figures: figuresProto(res.Figures)}, nil
 }
 
 func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (*ov.ListUnitsResponse, error) {

@@ -59,17 +59,23 @@ func TestImportRosterFileOverAPI(t *testing.T) {
 		} `json:"figures"`
 	}
 	if code := e.do("POST", "/v1/communities/east/units:importFile", staff, map[string]any{"file_name": "花名册.csv", "content": base64.StdEncoding.EncodeToString([]byte(good)), "check_only": true}, &resp); code != http.StatusOK ||
-		resp.Units != 2 || resp.Imported || e.unitCount("east") != 0 {
+		resp.Units != 2 || resp.Imported || resp.Figures.Area != "140.50" || e.unitCount("east") != 0 {
 		t.Errorf("check only: HTTP %d %+v, %d units on the roll", code, resp, e.unitCount("east"))
+	}
+	if _, err := rs.ImportRosterFile(e.ctx(e.admin), &ov.ImportRosterFileRequest{CommunityId: "nosuch", FileName: "花名册.csv", Content: []byte(good), CheckOnly: true}); status.Code(err) != codes.NotFound {
+		t.Errorf("a check against a community that does not exist: %v, want NotFound", err)
 	}
 	if code := e.do("POST", "/v1/communities/east/units:importFile", staff, map[string]any{"file_name": "花名册.csv", "content": base64.StdEncoding.EncodeToString([]byte(good))}, &resp); code != http.StatusOK ||
 		resp.Units != 2 || !resp.Imported || resp.Figures.Area != "140.50" || e.unitCount("east") != 2 {
 		t.Errorf("import: HTTP %d %+v", code, resp)
 	}
-	// Problems against the roll are rows of the file too.
-	_, err = rs.ImportRosterFile(e.ctx(staff), &ov.ImportRosterFileRequest{CommunityId: "east", FileName: "花名册.csv", Content: []byte(good)})
-	if v := violations(err); len(v) != 2 || !strings.HasPrefix(v[0], "花名册.csv:2: column 房号: 房屋1-1-101已在本小区名册上") {
-		t.Errorf("the roster imported again: %q", v)
+	// Problems against the roll are rows of the file too, checked or
+	// imported.
+	for _, check := range []bool{true, false} {
+		_, err = rs.ImportRosterFile(e.ctx(staff), &ov.ImportRosterFileRequest{CommunityId: "east", FileName: "花名册.csv", Content: []byte(good), CheckOnly: check})
+		if v := violations(err); len(v) != 2 || !strings.HasPrefix(v[0], "花名册.csv:2: column 房号: 房屋1-1-101已在本小区名册上") {
+			t.Errorf("the roster again (check only %v): %q", check, v)
+		}
 	}
 
 	// An Excel workbook, as the console uploads it.

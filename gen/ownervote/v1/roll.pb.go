@@ -1227,9 +1227,10 @@ type ImportRosterFileResponse struct {
 	// The units the file holds.
 	Units int32 `protobuf:"varint,1,opt,name=units,proto3" json:"units,omitempty"`
 	// False for check_only.
-	Imported  bool  `protobuf:"varint,2,opt,name=imported,proto3" json:"imported,omitempty"`
-	NewOwners int32 `protobuf:"varint,3,opt,name=new_owners,json=newOwners,proto3" json:"new_owners,omitempty"`
-	// The roll's figures after the import (none for check_only).
+	Imported bool `protobuf:"varint,2,opt,name=imported,proto3" json:"imported,omitempty"`
+	// The owners new to the roll, and the roll's figures after the import
+	// (for check_only, what they would be).
+	NewOwners     int32        `protobuf:"varint,3,opt,name=new_owners,json=newOwners,proto3" json:"new_owners,omitempty"`
 	Figures       *RollFigures `protobuf:"bytes,4,opt,name=figures,proto3" json:"figures,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

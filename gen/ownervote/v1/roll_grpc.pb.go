@@ -63,9 +63,10 @@ type RollServiceClient interface {
 	// by its extension, with the columns the README lists. All-or-nothing:
 	// every problem is reported at once (INVALID_IMPORT), each as a BadRequest
 	// field violation whose field is "FILE:ROW: column NAME", and nothing is
-	// written. With check_only the file alone is checked and nothing is
-	// imported (as `roll import --check`); an import also checks it against
-	// the roll.
+	// written. With check_only the file is checked as an import would be,
+	// against the roll too, and nothing is written (a problem that tells an
+	// identity number is on the roll is recorded all the same, as for an
+	// import). At most two roster files are read at a time; others wait.
 	ImportRosterFile(ctx context.Context, in *ImportRosterFileRequest, opts ...grpc.CallOption) (*ImportRosterFileResponse, error)
 	// ListUnits lists a community's units in unit-id order.
 	ListUnits(ctx context.Context, in *ListUnitsRequest, opts ...grpc.CallOption) (*ListUnitsResponse, error)
@@ -399,9 +400,10 @@ type RollServiceServer interface {
 	// by its extension, with the columns the README lists. All-or-nothing:
 	// every problem is reported at once (INVALID_IMPORT), each as a BadRequest
 	// field violation whose field is "FILE:ROW: column NAME", and nothing is
-	// written. With check_only the file alone is checked and nothing is
-	// imported (as `roll import --check`); an import also checks it against
-	// the roll.
+	// written. With check_only the file is checked as an import would be,
+	// against the roll too, and nothing is written (a problem that tells an
+	// identity number is on the roll is recorded all the same, as for an
+	// import). At most two roster files are read at a time; others wait.
 	ImportRosterFile(context.Context, *ImportRosterFileRequest) (*ImportRosterFileResponse, error)
 	// ListUnits lists a community's units in unit-id order.
 	ListUnits(context.Context, *ListUnitsRequest) (*ListUnitsResponse, error)

@@ -210,6 +210,10 @@ async function communityPage(ctx, cid) {
     can(ctx.me, 'roll') ? rosterImport(cid, (f) => replace(figures, ...communityFigures({ figures: f }).childNodes)) : null);
 }
 
+// MAX_ROSTER_BYTES is the largest roster file sent: as base64 in JSON it
+// stays within the server's default request size (16 MiB).
+const MAX_ROSTER_BYTES = 12 << 20;
+
 // rosterImport is the form that sends a roster file (an Excel workbook or
 // a CSV file) to the server, which reads it by the rules of `ownervote roll
 // import`: checked alone, or imported all or nothing, every problem told by
@@ -221,8 +225,8 @@ function rosterImport(cid, figuresChanged) {
   const out = h('div', { 'aria-live': 'polite', 'data-testid': 'roster-result' });
   const send = async (checkOnly, button) => {
     const f = file.files[0];
-    if (!f) {
-      replace(out, h('p', { class: 'alert error', role: 'alert' }, t('roster.choose')));
+    if (!f || f.size > MAX_ROSTER_BYTES) {
+      replace(out, h('p', { class: 'alert error', role: 'alert' }, t(f ? 'roster.tooLarge' : 'roster.choose')));
       return;
     }
     button.disabled = true;

@@ -299,9 +299,12 @@ export function fromHex(hex) {
 // toBase64 and fromBase64 are the standard base64 with padding that the
 // JSON API uses for bytes fields.
 export function toBase64(bytes) {
-  let s = '';
-  for (const x of new Uint8Array(bytes)) s += String.fromCharCode(x);
-  return btoa(s);
+  const b = new Uint8Array(bytes);
+  const parts = [];
+  // In pieces: a roster file is megabytes, and fromCharCode takes its
+  // arguments on the stack.
+  for (let i = 0; i < b.length; i += 0x8000) parts.push(String.fromCharCode.apply(null, b.subarray(i, i + 0x8000)));
+  return btoa(parts.join(''));
 }
 
 export function fromBase64(b64) {
