@@ -553,6 +553,18 @@ func TestConsoleCampaign(t *testing.T) {
 		if !eval[bool](tab, "developer's row", `document.querySelector('[data-voter=developer]') !== null && document.querySelector('[data-voter=developer] [data-correct-phone]') === null`) {
 			t.Error("the developer's row is not listed, or offers a number correction")
 		}
+		// Both corrections are listed on the community's page, for a
+		// committee member too: what changed, by whom, why.
+		member := c.tab()
+		c.signIn(member, c.e.token(auth.CommitteeMember, c.cid))
+		c.open(member, "#/c/"+c.cid)
+		wait(member, "the roll's changes", `document.querySelectorAll('[data-testid=roll-changes] li').length === 2`)
+		changes := eval[[]string](member, "changes", `[...document.querySelectorAll('[data-testid=roll-changes] li')].map((li) => li.textContent)`)
+		if !strings.Contains(changes[0], "业主信息更正") || !strings.Contains(changes[0], "139****5678") || !strings.Contains(changes[0], "业主更换手机号码") ||
+			!strings.Contains(changes[0], "王工作人员") || !strings.Contains(changes[0], other) || !strings.Contains(changes[1], "未登记电话") {
+			t.Errorf("the roll's changes as a committee member sees them: %q", changes)
+		}
+		member.ScreenshotView("console-roll-changes")
 	}
 
 	admin := c.tab()

@@ -207,7 +207,49 @@ async function communityPage(ctx, cid) {
       h('h3', {}, h('a', { href: `#/c/${seg(cid)}/a/${seg(a.assembly_id)}` }, a.title || a.assembly_id), ' ', stateBadge(a.state)),
       h('p', { class: 'muted' }, a.assembly_id, ' · ', t('assembly.window', { from: fmtTime(a.opens_at), to: fmtTime(a.closes_at) })),
       assemblyTabs(ctx.me, cid, a, null)))),
-    can(ctx.me, 'roll') ? rosterImport(cid, (f) => replace(figures, ...communityFigures({ figures: f }).childNodes)) : null);
+    can(ctx.me, 'roll') ? rosterImport(cid, (f) => replace(figures, ...communityFigures({ figures: f }).childNodes)) : null,
+    can(ctx.me, 'rollChanges') ? rollChanges(cid) : null);
+}
+
+// rollChanges lists the recorded changes of the roll, oldest first, a page
+// at a time: areas corrected, units withdrawn or sold between votes,
+// owners' names or phone numbers corrected (names for staff only, numbers
+// masked). Those who certify a result can see what changed, by whom and
+// why.
+function rollChanges(cid) {
+  const list = h('ol', { class: 'changes', 'data-testid': 'roll-changes' });
+  const more = h('div', {});
+  const areas = (a) => (a && a.effective_area_m2 ? fmtArea(a.effective_area_m2) + ' m²' : '—');
+  const detail = (c) => {
+    switch (c.kind) {
+      case 'ROLL_CHANGE_KIND_AREAS_CORRECTED': return `${c.unit_id} · ${areas(c.areas_before)} → ${areas(c.areas_after)}`;
+      case 'ROLL_CHANGE_KIND_UNIT_WITHDRAWN': return `${c.unit_id} · ${areas(c.areas_before)}`;
+      case 'ROLL_CHANGE_KIND_UNIT_TRANSFERRED': return `${c.unit_id} · ${t('changes.owners', { n: fmtInt((c.new_owner_ids || []).length) })}`;
+      case 'ROLL_CHANGE_KIND_OWNER_CORRECTED': return [
+        // Whose: the name for staff, the owner id for others.
+        c.name_changed ? (c.name_before ? `${c.name_before} → ${c.name_after}` : `${c.owner_id} · ${t('changes.nameChanged')}`) : (c.name_after || c.owner_id),
+        c.phone_changed ? `${c.masked_phone_before || t('calls.noPhone')} → ${c.masked_phone_after || t('calls.noPhone')}` : '',
+      ].filter(Boolean).join(' · ');
+      default: return '';
+    }
+  };
+  const load = async (token) => {
+    replace(more);
+    try {
+      const r = await get(`/communities/${seg(cid)}/rollChanges?page_size=100${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
+      for (const c of r.changes || []) {
+        list.append(h('li', { 'data-kind': c.kind },
+          h('strong', {}, t('changes.' + String(c.kind).replace('ROLL_CHANGE_KIND_', ''))), ' ', detail(c),
+          h('div', { class: 'muted small' }, `${fmtTime(c.change_time)} · ${c.token_label || c.token_id}${c.reason ? ' · ' + c.reason : ''}`)));
+      }
+      if (!list.firstChild) replace(more, h('p', { class: 'muted' }, t('changes.none')));
+      else if (r.next_page_token) replace(more, h('button', { type: 'button', class: 'link', onclick: () => load(r.next_page_token) }, t('changes.more')));
+    } catch (e) {
+      replace(more, errorBox(e));
+    }
+  };
+  load('');
+  return h('section', { class: 'roster', 'data-testid': 'changes' }, h('h2', {}, t('changes.title')), h('p', { class: 'muted' }, t('changes.intro')), list, more);
 }
 
 // MAX_ROSTER_BYTES is the largest roster file sent: as base64 in JSON it

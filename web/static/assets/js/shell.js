@@ -15,6 +15,7 @@ export function role(me) {
 const CAN = {
   calls: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   roll: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  rollChanges: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER', 'AUDITOR'],
   record: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   respond: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   object: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
