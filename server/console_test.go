@@ -1521,3 +1521,66 @@ func TestConsoleImportsARoster(t *testing.T) {
 		t.Error("a committee member is offered the roster import")
 	}
 }
+
+// TestConsoleRollPage: staff page through the roll and put it right from
+// the console - a unit's areas corrected, a sale between votes - and a
+// withdrawal of a unit the open assembly counts is refused in the dialog,
+// with the server's reason. A committee member sees the roll and no
+// action.
+func TestConsoleRollPage(t *testing.T) {
+	c := newConsole(t)
+	c.openAssembly("select-2026", nil, nil)
+	rs := ov.NewRollServiceClient(c.e.conn)
+	if _, err := rs.ImportUnits(c.e.ctx(c.e.admin), &ov.ImportUnitsRequest{CommunityId: c.cid, Units: []*ov.UnitInput{
+		{UnitId: "9-1-101", RegisteredAreaM2: "75.00", Owners: []*ov.OwnerInput{{Name: "原业主", IdNumber: idNumberN(901)}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	tab := c.tab()
+	c.signIn(tab, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.open(tab, "#/c/"+c.cid)
+	click(tab, `[data-testid=roll-link]`)
+	wait(tab, "the first page", `document.querySelectorAll('[data-unit]').length === 100`)
+	if got := eval[string](tab, "count", `document.querySelector('[data-testid=unit-count]').textContent`); got != "已显示 100 套，共 167 套" {
+		t.Errorf("count shown: %q", got)
+	}
+	click(tab, `[data-testid=unit-count] + button`)
+	wait(tab, "the next page", `document.querySelector('[data-unit="9-1-101"]') !== null`)
+
+	// A unit the open assembly counts is not withdrawn: the dialog says why.
+	first := eval[string](tab, "a unit of the assembly", `document.querySelector('[data-unit]').dataset.unit`)
+	click(tab, fmt.Sprintf(`[data-withdraw=%q]`, first))
+	typeInto(tab, `dialog[open] [data-testid=roll-reason]`, "重复录入")
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "refused", `(document.querySelector('dialog[open]') || {textContent: ''}).textContent.includes('请在会议结束后再撤回')`)
+	click(tab, `dialog[open] button[type=button]`)
+
+	click(tab, `[data-correct-areas="9-1-101"]`)
+	eval[string](tab, "clear the area", `document.querySelector('[data-testid=area-registered]').value = ''`)
+	typeInto(tab, `[data-testid=area-registered]`, "76.00")
+	typeInto(tab, `dialog[open] [data-testid=roll-reason]`, "登记面积录入错误")
+	tab.ScreenshotView("console-roll-correct")
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "corrected", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已更正 9-1-101 的面积：现按 76.00 m² 计')`)
+
+	wait(tab, "the list again", `document.querySelectorAll('[data-unit]').length === 100`)
+	click(tab, `[data-testid=unit-count] + button`)
+	click(tab, `[data-transfer="9-1-101"]`)
+	typeInto(tab, `[data-testid=buyer-name]`, "新业主")
+	typeInto(tab, `[data-testid=buyer-id]`, idNumberN(902))
+	typeInto(tab, `[data-testid=transfer-doc]`, strings.Repeat("ab", 32))
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "sold", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已登记 9-1-101 过户')`)
+	units, err := rs.ListUnits(c.e.ctx(c.e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, Building: "9"})
+	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetEffectiveAreaM2() != "76.00" || units.GetUnits()[0].GetOwners()[0].GetName() != "新业主" {
+		t.Errorf("9-1-101 after the console's changes: %v, %v", units, err)
+	}
+
+	member := c.tab()
+	c.signIn(member, c.e.token(auth.CommitteeMember, c.cid))
+	c.open(member, "#/c/"+c.cid+"/roll")
+	wait(member, "the roll", `document.querySelectorAll('[data-unit]').length === 100`)
+	if eval[bool](member, "actions", `document.querySelector('[data-correct-areas], [data-transfer], [data-withdraw]') !== null`) {
+		t.Error("a committee member is offered the roll's corrections")
+	}
+}

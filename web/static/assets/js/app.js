@@ -12,6 +12,7 @@ import { dashboardPage } from './dashboard.js';
 import { callsPage } from './calls.js';
 import { recordPage } from './record.js';
 import { committeePage } from './committee.js';
+import { rollPage } from './roll.js';
 
 const app = {
   me: null,
@@ -105,6 +106,7 @@ async function render() {
     if (parts.length === 0) await communitiesPage(ctx);
     else if (parts[0] === 'keys') await keysPage(ctx);
     else if (parts[0] === 'c' && parts.length === 2) await communityPage(ctx, parts[1]);
+    else if (parts[0] === 'c' && parts.length === 3 && parts[2] === 'roll') await rollPage({ ...ctx, cid: parts[1] });
     else if (parts[0] === 'c' && parts[2] === 'a' && parts.length >= 4) {
       const page = { undefined: dashboardPage, calls: callsPage, record: recordPage, committee: committeePage }[parts[4]];
       if (!page) replace(main, h('p', {}, t('notfound')));
@@ -202,6 +204,7 @@ async function communityPage(ctx, cid) {
     h('h1', {}, c.name || c.community_id),
     h('p', { class: 'muted' }, [c.street_office, c.residents_committee, c.community_id].filter(Boolean).join(' · ')),
     figures,
+    h('p', {}, h('a', { href: `#/c/${seg(cid)}/roll`, 'data-testid': 'roll-link' }, t('roll.open'))),
     h('h2', {}, t('assemblies.title')),
     list.length === 0 ? h('p', {}, t('assemblies.none')) : h('ul', { class: 'cards' }, list.map((a) => h('li', { class: 'card', 'data-assembly': a.assembly_id },
       h('h3', {}, h('a', { href: `#/c/${seg(cid)}/a/${seg(a.assembly_id)}` }, a.title || a.assembly_id), ' ', stateBadge(a.state)),

@@ -1,0 +1,137 @@
+// The roll page: a community's units with their areas and owners, a page
+// at a time, and for staff the corrections of the roll: a unit's areas, a
+// unit imported by mistake withdrawn, a sale between votes. Every change
+// asks for a reason (a sale, the transfer registration's SHA-256) and is
+// recorded (名册变更记录 on the community page).
+
+import { get, post, seg } from './api.js';
+import { longNumber } from './ballot.js';
+import { errorBox, fmtArea, fmtInt, h, loading, replace, uid } from './dom.js';
+import { t } from './i18n.js';
+import { can } from './shell.js';
+
+export async function rollPage(ctx) {
+  const { cid } = ctx;
+  replace(ctx.main, loading());
+  const c = await get('/communities/' + seg(cid));
+  const staff = can(ctx.me, 'roll');
+  const list = h('ol', { class: 'cards units', 'data-testid': 'units' });
+  const more = h('div', {});
+  const msg = h('div', { 'aria-live': 'polite' });
+  const dialog = h('dialog', { class: 'dialog' });
+  replace(ctx.main,
+    h('p', {}, h('a', { href: '#/c/' + seg(cid) }, c.name || cid)),
+    h('h1', {}, t('roll.title')), h('p', { class: 'muted' }, t(staff ? 'roll.introStaff' : 'roll.intro')),
+    msg, list, more, dialog);
+
+  const kindText = (k) => t('unitKind.' + String(k || 'UNIT_KIND_PERSON').replace('UNIT_KIND_', ''));
+  const card = (u) => h('li', { class: 'card', 'data-unit': u.unit_id },
+    h('p', {}, h('strong', {}, u.unit_id), ' · ', fmtArea(u.effective_area_m2), ' m² · ', kindText(u.kind)),
+    h('p', { class: 'muted small' }, [['roll.registered', u.registered_area_m2], ['roll.surveyed', u.surveyed_area_m2], ['roll.contract', u.contract_area_m2]]
+      .filter((x) => x[1]).map((x) => `${t(x[0])} ${fmtArea(x[1])}`).join(' · ')),
+    (u.owners || []).length ? h('p', { class: 'small' }, u.owners.map((o) =>
+      [o.name || o.owner_id, o.masked_phone ? ' ' + o.masked_phone : '', o.representative ? ' (' + t('roll.representative') + ')' : ''].join('')).join('、')) : null,
+    staff ? h('div', { class: 'actions' },
+      h('button', { type: 'button', 'data-correct-areas': u.unit_id, onclick: () => correctAreas(u) }, t('roll.correctAreas')),
+      h('button', { type: 'button', 'data-transfer': u.unit_id, onclick: () => transfer(u) }, t('roll.transfer')),
+      h('button', { type: 'button', 'data-withdraw': u.unit_id, onclick: () => withdraw(u) }, t('roll.withdraw'))) : null);
+
+  let shown = [];
+  const load = async (token) => {
+    replace(more);
+    const r = await get(`/communities/${seg(cid)}/units?page_size=100${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
+    shown = shown.concat(r.units || []);
+    for (const u of r.units || []) list.append(card(u));
+    replace(more, h('p', { class: 'muted', 'data-testid': 'unit-count' }, t('roll.count', { n: fmtInt(shown.length), total: fmtInt(r.total_size || 0) })),
+      r.next_page_token ? h('button', { type: 'button', class: 'link', onclick: () => load(r.next_page_token) }, t('changes.more')) : null);
+  };
+  // After a change, the list from the start again (the unit's card, the
+  // total).
+  const reload = async (done) => {
+    dialog.close();
+    replace(msg, h('p', { class: 'alert ok', role: 'status' }, done));
+    shown = [];
+    replace(list);
+    try {
+      await load('');
+    } catch (e) {
+      msg.append(errorBox(e));
+    }
+  };
+
+  // form opens the dialog with fields and sends what body() gives to path,
+  // one request at a time; a refusal stays in the dialog.
+  const form = (title, intro, fields, path, body, done) => {
+    const err = h('div', { 'aria-live': 'polite' });
+    const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'roll-save' }, t('roll.save'));
+    replace(dialog, h('form', {
+      method: 'dialog',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const b = body();
+        if (typeof b === 'string') {
+          replace(err, h('p', { class: 'alert error', role: 'alert' }, b));
+          return;
+        }
+        save.disabled = true;
+        let r;
+        try {
+          r = await post(path, b);
+        } catch (e) {
+          replace(err, errorBox(e));
+          save.disabled = false;
+          return;
+        }
+        await reload(done(r));
+      },
+    }, h('h2', {}, title), h('p', { class: 'muted' }, intro), fields, err,
+    h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
+    dialog.showModal();
+  };
+  const field = (label, attrs) => {
+    const id = uid('f');
+    const input = h('input', { id, ...attrs });
+    return [input, [h('label', { for: id }, label), input]];
+  };
+  // reasonOf checks a reason as the server would, before it is sent.
+  const reasonOf = (input) => {
+    const r = input.value.trim();
+    if (!r) return t('roll.reasonMissing');
+    if (longNumber(r)) return t('text.longNumber');
+    return { reason: r };
+  };
+
+  const correctAreas = (u) => {
+    const [reg, regF] = field(t('roll.registered'), { value: u.registered_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-registered' });
+    const [sur, surF] = field(t('roll.surveyed'), { value: u.surveyed_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-surveyed' });
+    const [con, conF] = field(t('roll.contract'), { value: u.contract_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-contract' });
+    const [doc, docF] = field(t('roll.document'), { maxlength: 64, autocomplete: 'off', spellcheck: 'false' });
+    const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'roll-reason' });
+    form(t('roll.correctAreasTitle', { u: u.unit_id }), t('roll.correctAreasIntro'), [regF, surF, conF, reasonF, docF],
+      `/communities/${seg(cid)}/units/${seg(u.unit_id)}:correctAreas`, () => {
+        const r = reasonOf(reason);
+        if (typeof r === 'string') return r;
+        return { ...r, registered_area_m2: reg.value.trim(), surveyed_area_m2: sur.value.trim(), contract_area_m2: con.value.trim(), document_sha256: doc.value.trim() };
+      }, (r) => t('roll.areasCorrected', { u: u.unit_id, a: fmtArea(r.change.areas_after.effective_area_m2) }));
+  };
+
+  const withdraw = (u) => {
+    const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'roll-reason' });
+    form(t('roll.withdrawTitle', { u: u.unit_id }), t('roll.withdrawIntro'), [reasonF],
+      `/communities/${seg(cid)}/units/${seg(u.unit_id)}:withdraw`, () => reasonOf(reason), () => t('roll.withdrawn', { u: u.unit_id }));
+  };
+
+  const transfer = (u) => {
+    const [name, nameF] = field(t('roll.ownerName'), { maxlength: 50, required: true, autocomplete: 'off', 'data-testid': 'buyer-name' });
+    const [idn, idnF] = field(t('roll.ownerID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'buyer-id' });
+    const [phone, phoneF] = field(t('calls.newPhone'), { type: 'tel', maxlength: 20, autocomplete: 'off' });
+    const [doc, docF] = field(t('roll.transferDocument'), { maxlength: 64, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'transfer-doc' });
+    form(t('roll.transferTitle', { u: u.unit_id }), t('roll.transferIntro'), [nameF, idnF, phoneF, docF],
+      `/communities/${seg(cid)}/units/${seg(u.unit_id)}:transfer`, () => ({
+        new_owners: [{ name: name.value.trim(), id_number: idn.value.trim(), phone: phone.value.trim() }],
+        document_sha256: doc.value.trim(),
+      }), () => t('roll.transferred', { u: u.unit_id }));
+  };
+
+  await load('');
+}
