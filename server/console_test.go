@@ -1490,8 +1490,8 @@ func TestConsoleImportsARoster(t *testing.T) {
 
 	tab.Run("choose the bad file", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=roster-file]`), []string{bad}))
 	click(tab, `[data-testid=roster-import]`)
-	wait(tab, "problems listed", `document.querySelector('[data-testid=roster-problems]') !== null`)
-	rows := eval[[]string](tab, "problems", `[...document.querySelectorAll('[data-testid=roster-problems] tbody tr')].map((r) => r.textContent)`)
+	wait(tab, "problems listed", `document.querySelector('[data-testid=problems]') !== null`)
+	rows := eval[[]string](tab, "problems", `[...document.querySelectorAll('[data-testid=problems] tbody tr')].map((r) => r.textContent)`)
 	if len(rows) != 1 || !strings.Contains(rows[0], "花名册.csv:3: column 登记面积") || !strings.Contains(rows[0], "面积须为平方米数") {
 		t.Errorf("problems shown: %q", rows)
 	}
@@ -1567,13 +1567,23 @@ func TestConsoleRollPage(t *testing.T) {
 	click(tab, `[data-testid=unit-count] + button`)
 	click(tab, `[data-transfer="9-1-101"]`)
 	typeInto(tab, `[data-testid=buyer-name]`, "新业主")
-	typeInto(tab, `[data-testid=buyer-id]`, idNumberN(902))
-	typeInto(tab, `[data-testid=transfer-doc]`, strings.Repeat("ab", 32))
+	// A wrong check digit first: the refusal's problem is listed.
+	good := idNumberN(902)
+	bad := good[:17] + map[bool]string{true: "1", false: "0"}[good[17] == '0']
+	typeInto(tab, `[data-testid=buyer-id]`, bad)
+	typeInto(tab, `[data-testid=transfer-doc]`, strings.Repeat("AB", 32)) // as Windows prints a hash
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "the buyer refused", `(document.querySelector('dialog[open] [data-testid=problems]') || {textContent: ''}).textContent.includes('证件号码有误')`)
+	eval[string](tab, "the number again", fmt.Sprintf(`document.querySelector('[data-testid=buyer-id]').value = %q`, good))
 	click(tab, `dialog[open] [data-testid=roll-save]`)
 	wait(tab, "sold", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已登记 9-1-101 过户')`)
 	units, err := rs.ListUnits(c.e.ctx(c.e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, Building: "9"})
 	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetEffectiveAreaM2() != "76.00" || units.GetUnits()[0].GetOwners()[0].GetName() != "新业主" {
 		t.Errorf("9-1-101 after the console's changes: %v, %v", units, err)
+	}
+
+	if got := eval[string](tab, "the closed dialog", `document.querySelector('dialog').innerHTML`); strings.Contains(got, good) {
+		t.Error("the buyer's identity number stays in the page")
 	}
 
 	member := c.tab()
@@ -1582,5 +1592,13 @@ func TestConsoleRollPage(t *testing.T) {
 	wait(member, "the roll", `document.querySelectorAll('[data-unit]').length === 100`)
 	if eval[bool](member, "actions", `document.querySelector('[data-correct-areas], [data-transfer], [data-withdraw]') !== null`) {
 		t.Error("a committee member is offered the roll's corrections")
+	}
+	// The changes as the committee member reads them: no names.
+	c.open(member, "#/c/"+c.cid)
+	wait(member, "the roll's changes", `document.querySelectorAll('[data-testid=roll-changes] li').length === 2`)
+	changes := eval[[]string](member, "changes", `[...document.querySelectorAll('[data-testid=roll-changes] li')].map((li) => li.textContent)`)
+	if !strings.Contains(changes[0], "面积更正 9-1-101 · 75.00 m² → 76.00 m²") || !strings.Contains(changes[0], "登记面积录入错误") ||
+		!strings.Contains(changes[1], "过户 9-1-101 · 新业主 1 人") || strings.Contains(strings.Join(changes, " "), "原业主") {
+		t.Errorf("the roll's changes: %q", changes)
 	}
 }

@@ -3,7 +3,7 @@
 // assembly live in dashboard.js, calls.js, record.js and committee.js.
 
 import { clearToken, get, post, seg, setToken, token, whenUnauthenticated } from './api.js';
-import { errorBox, errorText, fmtArea, fmtInt, fmtTime, h, loading, replace, stateBadge, uid } from './dom.js';
+import { errorBox, errorText, fmtArea, fmtInt, fmtTime, h, loading, problemsBox, replace, stateBadge, uid } from './dom.js';
 import { fromHex, toBase64 } from './ballot.js';
 import { lang, setLang, t } from './i18n.js';
 import { createKey, deleteKey, listKeys, shownTo, signerStatus, supported } from './keys.js';
@@ -281,10 +281,7 @@ function rosterImport(cid, figuresChanged) {
       replace(out, h('p', { class: 'alert ok', role: 'status' }, t(r.imported ? 'roster.imported' : 'roster.checked', { n: fmtInt(r.units || 0) })));
       if (r.imported) figuresChanged(r.figures || {});
     } catch (e) {
-      replace(out, errorBox(e), e.violations && e.violations.length ? h('table', { class: 'problems', 'data-testid': 'roster-problems' },
-        h('thead', {}, h('tr', {}, h('th', {}, t('roster.where')), h('th', {}, t('roster.problem')))),
-        h('tbody', {}, e.violations.map((v) => h('tr', {}, h('td', { class: 'mono small' }, v.field),
-          h('td', {}, (lang() === 'zh' && v.localized_message && v.localized_message.message) || v.description))))) : null);
+      replace(out, problemsBox(e));
     } finally {
       button.disabled = false;
     }

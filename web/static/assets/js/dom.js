@@ -128,6 +128,17 @@ export function errorBox(err) {
   return h('p', { class: 'alert error', role: 'alert' }, errorText(err));
 }
 
+// problemsBox is errorBox with the refusal's problems one per row (a
+// roster's, or a sale's new owners'): where, and what, in the page's
+// language.
+export function problemsBox(err) {
+  const vs = (err && err.violations) || [];
+  return [errorBox(err), vs.length ? h('table', { class: 'problems', 'data-testid': 'problems' },
+    h('thead', {}, h('tr', {}, h('th', {}, t('roster.where')), h('th', {}, t('roster.problem')))),
+    h('tbody', {}, vs.map((v) => h('tr', {}, h('td', { class: 'mono small' }, v.field),
+      h('td', {}, (lang() === 'zh' && v.localized_message && v.localized_message.message) || v.description))))) : null];
+}
+
 // loading is the placeholder while a page loads.
 export function loading() {
   return h('p', { class: 'muted', role: 'status' }, t('loading'));

@@ -5,8 +5,8 @@
 // recorded (名册变更记录 on the community page).
 
 import { get, post, seg } from './api.js';
-import { longNumber } from './ballot.js';
-import { errorBox, fmtArea, fmtInt, h, loading, replace, uid } from './dom.js';
+import { longNumber, sha256Hex } from './ballot.js';
+import { errorBox, fmtArea, fmtInt, h, loading, problemsBox, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { can } from './shell.js';
 
@@ -17,8 +17,11 @@ export async function rollPage(ctx) {
   const staff = can(ctx.me, 'roll');
   const list = h('ol', { class: 'cards units', 'data-testid': 'units' });
   const more = h('div', {});
-  const msg = h('div', { 'aria-live': 'polite' });
-  const dialog = h('dialog', { class: 'dialog' });
+  const msg = h('div', { 'aria-live': 'polite', tabindex: '-1' });
+  const titleId = uid('dlg');
+  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId });
+  // What was typed (a buyer's identity number) does not stay in the page.
+  dialog.addEventListener('close', () => replace(dialog));
   replace(ctx.main,
     h('p', {}, h('a', { href: '#/c/' + seg(cid) }, c.name || cid)),
     h('h1', {}, t('roll.title')), h('p', { class: 'muted' }, t(staff ? 'roll.introStaff' : 'roll.intro')),
@@ -32,31 +35,41 @@ export async function rollPage(ctx) {
     (u.owners || []).length ? h('p', { class: 'small' }, u.owners.map((o) =>
       [o.name || o.owner_id, o.masked_phone ? ' ' + o.masked_phone : '', o.representative ? ' (' + t('roll.representative') + ')' : ''].join('')).join('、')) : null,
     staff ? h('div', { class: 'actions' },
-      h('button', { type: 'button', 'data-correct-areas': u.unit_id, onclick: () => correctAreas(u) }, t('roll.correctAreas')),
-      h('button', { type: 'button', 'data-transfer': u.unit_id, onclick: () => transfer(u) }, t('roll.transfer')),
-      h('button', { type: 'button', 'data-withdraw': u.unit_id, onclick: () => withdraw(u) }, t('roll.withdraw'))) : null);
+      [['data-correct-areas', 'roll.correctAreas', correctAreas], ['data-transfer', 'roll.transfer', transfer], ['data-withdraw', 'roll.withdraw', withdraw]].map(([attr, label, open]) =>
+        h('button', { type: 'button', [attr]: u.unit_id, 'aria-label': `${t(label)} ${u.unit_id}`, onclick: () => open(u) }, t(label)))) : null);
 
-  let shown = [];
+  let shown = 0;
+  let generation = 0; // a page still loading when the list starts again is dropped
   const load = async (token) => {
-    replace(more);
-    const r = await get(`/communities/${seg(cid)}/units?page_size=100${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
-    shown = shown.concat(r.units || []);
-    for (const u of r.units || []) list.append(card(u));
-    replace(more, h('p', { class: 'muted', 'data-testid': 'unit-count' }, t('roll.count', { n: fmtInt(shown.length), total: fmtInt(r.total_size || 0) })),
+    const g = generation;
+    const retry = more.firstChild ? [...more.childNodes] : [];
+    replace(more, loading());
+    let r;
+    try {
+      r = await get(`/communities/${seg(cid)}/units?page_size=100${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
+    } catch (e) {
+      if (g === generation) replace(more, errorBox(e), ...retry);
+      return;
+    }
+    if (g !== generation) return;
+    const cards = (r.units || []).map(card);
+    list.append(...cards);
+    shown += cards.length;
+    replace(more, h('p', { class: 'muted', 'data-testid': 'unit-count' }, t('roll.count', { n: fmtInt(shown), total: fmtInt(r.total_size || 0) })),
       r.next_page_token ? h('button', { type: 'button', class: 'link', onclick: () => load(r.next_page_token) }, t('changes.more')) : null);
+    if (token && cards.length) cards[0].querySelector('button, strong').focus?.();
   };
   // After a change, the list from the start again (the unit's card, the
   // total).
   const reload = async (done) => {
     dialog.close();
     replace(msg, h('p', { class: 'alert ok', role: 'status' }, done));
-    shown = [];
+    msg.focus();
+    generation++;
+    shown = 0;
     replace(list);
-    try {
-      await load('');
-    } catch (e) {
-      msg.append(errorBox(e));
-    }
+    replace(more);
+    await load('');
   };
 
   // form opens the dialog with fields and sends what body() gives to path,
@@ -78,13 +91,13 @@ export async function rollPage(ctx) {
         try {
           r = await post(path, b);
         } catch (e) {
-          replace(err, errorBox(e));
+          replace(err, problemsBox(e));
           save.disabled = false;
           return;
         }
         await reload(done(r));
       },
-    }, h('h2', {}, title), h('p', { class: 'muted' }, intro), fields, err,
+    }, h('h2', { id: titleId }, title), h('p', { class: 'muted' }, intro), fields, err,
     h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
     dialog.showModal();
   };
@@ -93,6 +106,20 @@ export async function rollPage(ctx) {
     const input = h('input', { id, ...attrs });
     return [input, [h('label', { for: id }, label), input]];
   };
+  // docField is a document's SHA-256, typed or computed here from the file
+  // (which is not sent).
+  const docField = (label, attrs) => {
+    const [input, labelled] = field(label, { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', ...attrs });
+    const fid = uid('file');
+    const file = h('input', {
+      id: fid, type: 'file',
+      onchange: async () => {
+        if (file.files[0]) input.value = await sha256Hex(await file.files[0].arrayBuffer());
+      },
+    });
+    return [input, [labelled, h('label', { for: fid, class: 'small' }, t('roll.hashFile')), file]];
+  };
+  const hex = (input) => input.value.trim().toLowerCase();
   // reasonOf checks a reason as the server would, before it is sent.
   const reasonOf = (input) => {
     const r = input.value.trim();
@@ -105,13 +132,13 @@ export async function rollPage(ctx) {
     const [reg, regF] = field(t('roll.registered'), { value: u.registered_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-registered' });
     const [sur, surF] = field(t('roll.surveyed'), { value: u.surveyed_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-surveyed' });
     const [con, conF] = field(t('roll.contract'), { value: u.contract_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-contract' });
-    const [doc, docF] = field(t('roll.document'), { maxlength: 64, autocomplete: 'off', spellcheck: 'false' });
+    const [doc, docF] = docField(t('roll.document'), {});
     const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'roll-reason' });
     form(t('roll.correctAreasTitle', { u: u.unit_id }), t('roll.correctAreasIntro'), [regF, surF, conF, reasonF, docF],
       `/communities/${seg(cid)}/units/${seg(u.unit_id)}:correctAreas`, () => {
         const r = reasonOf(reason);
         if (typeof r === 'string') return r;
-        return { ...r, registered_area_m2: reg.value.trim(), surveyed_area_m2: sur.value.trim(), contract_area_m2: con.value.trim(), document_sha256: doc.value.trim() };
+        return { ...r, registered_area_m2: reg.value.trim(), surveyed_area_m2: sur.value.trim(), contract_area_m2: con.value.trim(), document_sha256: hex(doc) };
       }, (r) => t('roll.areasCorrected', { u: u.unit_id, a: fmtArea(r.change.areas_after.effective_area_m2) }));
   };
 
@@ -124,12 +151,12 @@ export async function rollPage(ctx) {
   const transfer = (u) => {
     const [name, nameF] = field(t('roll.ownerName'), { maxlength: 50, required: true, autocomplete: 'off', 'data-testid': 'buyer-name' });
     const [idn, idnF] = field(t('roll.ownerID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'buyer-id' });
-    const [phone, phoneF] = field(t('calls.newPhone'), { type: 'tel', maxlength: 20, autocomplete: 'off' });
-    const [doc, docF] = field(t('roll.transferDocument'), { maxlength: 64, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'transfer-doc' });
+    const [phone, phoneF] = field(t('roll.ownerPhone'), { type: 'tel', maxlength: 20, autocomplete: 'off' });
+    const [doc, docF] = docField(t('roll.transferDocument'), { required: true, 'data-testid': 'transfer-doc' });
     form(t('roll.transferTitle', { u: u.unit_id }), t('roll.transferIntro'), [nameF, idnF, phoneF, docF],
       `/communities/${seg(cid)}/units/${seg(u.unit_id)}:transfer`, () => ({
         new_owners: [{ name: name.value.trim(), id_number: idn.value.trim(), phone: phone.value.trim() }],
-        document_sha256: doc.value.trim(),
+        document_sha256: hex(doc),
       }), () => t('roll.transferred', { u: u.unit_id }));
   };
 
