@@ -65,13 +65,13 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 			return err
 		}
 		before := u.areas()
-		for _, f := range []struct {
+		for _, a := range []struct {
 			name   string
 			before *tally.Area
 			after  *tally.Area
 		}{{"registered_area_m2", before.Registered, after.Registered}, {"surveyed_area_m2", before.Surveyed, after.Surveyed}, {"contract_area_m2", before.Contract, after.Contract}} {
-			if f.after != nil && *f.after > maxUnitArea && (f.before == nil || *f.before != *f.after) {
-				problem(f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %s m² is more than one exclusive unit can have (%s): check the decimal point", f.after, maxUnitArea)
+			if a.after != nil && *a.after > maxUnitArea && (a.before == nil || *a.before != *a.after) {
+				problem(a.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %s m² is more than one exclusive unit can have (%s): check the decimal point", a.after, maxUnitArea)
 			}
 		}
 		if len(ens) > 0 {
@@ -87,16 +87,33 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 		if f, err = refreshFigures(tx, cr); err != nil {
 			return err
 		}
-		e = AccessEntry{Time: b.now().UTC(), Action: AreaCorrectionAction, TokenID: actor.TokenID, Label: actor.Label,
-			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: before, After: after, Document: document}
-		e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
-			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: &before, After: &after, Document: document})
+		e, err = appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: AreaCorrectionAction, TokenID: actor.TokenID, Label: actor.Label,
+			CommunityID: communityID, Reason: reason, UnitID: unitID, Before: before, After: after, Document: document})
 		return err
 	})
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
 	return e, f, nil
+}
+
+// appendChange records a change of the roll in the access log and returns
+// it with its sequence number.
+func appendChange(tx store.Tx, e AccessEntry) (AccessEntry, error) {
+	r := accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label, CommunityID: e.CommunityID, OwnerID: e.OwnerID,
+		Reason: e.Reason, UnitID: e.UnitID, Document: e.Document, Kind: e.Kind, Owners: e.Owners, NewOwners: e.NewOwners}
+	if e.Before != (Areas{}) {
+		r.Before = &e.Before
+	}
+	if e.After != (Areas{}) {
+		r.After = &e.After
+	}
+	if e.Owner != (OwnerChange{}) {
+		r.Owner = &e.Owner
+	}
+	var err error
+	e.Seq, err = appendAccessSeq(tx, r)
+	return e, err
 }
 
 // areaNamesZH names the area fields for staff.
@@ -141,10 +158,8 @@ func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owner
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	e := AccessEntry{Time: b.now().UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
-		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: old.ownerIDs(), NewOwners: after, Document: document}
-	e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
-		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: e.Owners, NewOwners: after, Document: document})
+	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
+		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: old.ownerIDs(), NewOwners: after, Document: document})
 	return e, cr.community().Figures, err
 }
 
@@ -194,11 +209,8 @@ func (b *Book) WithdrawUnitTx(tx store.Tx, communityID, unitID string, actor Act
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	before := u.areas()
-	e := AccessEntry{Time: b.now().UTC(), Action: UnitWithdrawalAction, TokenID: actor.TokenID, Label: actor.Label,
-		CommunityID: communityID, Reason: reason, UnitID: unitID, Before: before, Kind: u.Kind, Owners: u.ownerIDs()}
-	e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
-		CommunityID: communityID, Reason: reason, UnitID: unitID, Before: &before, Kind: u.Kind, Owners: e.Owners})
+	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: UnitWithdrawalAction, TokenID: actor.TokenID, Label: actor.Label,
+		CommunityID: communityID, Reason: reason, UnitID: unitID, Before: u.areas(), Kind: u.Kind, Owners: u.ownerIDs()})
 	return e, f, err
 }
 
@@ -327,10 +339,8 @@ func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fi
 		if err := store.PutJSON(tx, store.Owners, store.Key(communityID, ownerID), o); err != nil {
 			return err
 		}
-		e = AccessEntry{Time: b.now().UTC(), Action: OwnerCorrectionAction, TokenID: actor.TokenID, Label: actor.Label,
-			CommunityID: communityID, OwnerID: ownerID, Reason: reason, Owner: ch}
-		e.Seq, err = appendAccessSeq(tx, accessRecord{Time: e.Time, Action: e.Action, TokenID: e.TokenID, Label: e.Label,
-			CommunityID: communityID, OwnerID: ownerID, Reason: reason, Owner: &ch})
+		e, err = appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: OwnerCorrectionAction, TokenID: actor.TokenID, Label: actor.Label,
+			CommunityID: communityID, OwnerID: ownerID, Reason: reason, Owner: ch})
 		return err
 	})
 	if err != nil {
