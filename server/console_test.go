@@ -1555,6 +1555,11 @@ func TestConsoleRollPage(t *testing.T) {
 	wait(tab, "refused", `(document.querySelector('dialog[open]') || {textContent: ''}).textContent.includes('请在会议结束后再撤回')`)
 	click(tab, `dialog[open] button[type=button]`)
 
+	// One building's units.
+	typeInto(tab, `[data-testid=roll-building]`, "9")
+	click(tab, `.filter button[type=submit]`)
+	wait(tab, "building 9", `document.querySelectorAll('[data-unit]').length === 1 && document.querySelector('[data-unit="9-1-101"]') !== null`)
+
 	click(tab, `[data-correct-areas="9-1-101"]`)
 	eval[string](tab, "clear the area", `document.querySelector('[data-testid=area-registered]').value = ''`)
 	typeInto(tab, `[data-testid=area-registered]`, "76.00")
@@ -1563,8 +1568,7 @@ func TestConsoleRollPage(t *testing.T) {
 	click(tab, `dialog[open] [data-testid=roll-save]`)
 	wait(tab, "corrected", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已更正 9-1-101 的面积：现按 76.00 m² 计')`)
 
-	wait(tab, "the list again", `document.querySelectorAll('[data-unit]').length === 100`)
-	click(tab, `[data-testid=unit-count] + button`)
+	wait(tab, "the building again", `document.querySelectorAll('[data-unit]').length === 1`)
 	click(tab, `[data-transfer="9-1-101"]`)
 	typeInto(tab, `[data-testid=buyer-name]`, "新业主")
 	// A wrong check digit first: the refusal's problem is listed.
@@ -1575,11 +1579,21 @@ func TestConsoleRollPage(t *testing.T) {
 	click(tab, `dialog[open] [data-testid=roll-save]`)
 	wait(tab, "the buyer refused", `(document.querySelector('dialog[open] [data-testid=problems]') || {textContent: ''}).textContent.includes('证件号码有误')`)
 	eval[string](tab, "the number again", fmt.Sprintf(`document.querySelector('[data-testid=buyer-id]').value = %q`, good))
+	// Two buyers together: co-owners, the second their representative.
+	click(tab, `[data-testid=add-owner]`)
+	eval[string](tab, "the co-owner", fmt.Sprintf(`(() => { const n = document.querySelectorAll('[data-testid=buyer-name]')[1], i = document.querySelectorAll('[data-testid=buyer-id]')[1];
+		n.value = '共有人'; i.value = %q; document.querySelectorAll('[data-testid=buyer-rep]')[1].click(); return ''; })()`, idNumberN(903)))
+	tab.ScreenshotView("console-roll-sale")
 	click(tab, `dialog[open] [data-testid=roll-save]`)
 	wait(tab, "sold", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已登记 9-1-101 过户')`)
 	units, err := rs.ListUnits(c.e.ctx(c.e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, Building: "9"})
-	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetEffectiveAreaM2() != "76.00" || units.GetUnits()[0].GetOwners()[0].GetName() != "新业主" {
-		t.Errorf("9-1-101 after the console's changes: %v, %v", units, err)
+	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetEffectiveAreaM2() != "76.00" || len(units.GetUnits()[0].GetOwners()) != 2 {
+		t.Fatalf("9-1-101 after the console's changes: %v, %v", units, err)
+	}
+	for _, o := range units.GetUnits()[0].GetOwners() {
+		if o.GetRepresentative() != (o.GetName() == "共有人") {
+			t.Errorf("9-1-101's owners: %v; want 共有人 the representative", units.GetUnits()[0].GetOwners())
+		}
 	}
 
 	if got := eval[string](tab, "the closed dialog", `document.querySelector('dialog').innerHTML`); strings.Contains(got, good) {
@@ -1598,7 +1612,7 @@ func TestConsoleRollPage(t *testing.T) {
 	wait(member, "the roll's changes", `document.querySelectorAll('[data-testid=roll-changes] li').length === 2`)
 	changes := eval[[]string](member, "changes", `[...document.querySelectorAll('[data-testid=roll-changes] li')].map((li) => li.textContent)`)
 	if !strings.Contains(changes[0], "面积更正 9-1-101 · 75.00 m² → 76.00 m²") || !strings.Contains(changes[0], "登记面积录入错误") ||
-		!strings.Contains(changes[1], "过户 9-1-101 · 新业主 1 人") || strings.Contains(strings.Join(changes, " "), "原业主") {
+		!strings.Contains(changes[1], "过户 9-1-101 · 新业主 2 人") || strings.Contains(strings.Join(changes, " "), "原业主") {
 		t.Errorf("the roll's changes: %q", changes)
 	}
 }

@@ -22,10 +22,23 @@ export async function rollPage(ctx) {
   const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId });
   // What was typed (a buyer's identity number) does not stay in the page.
   dialog.addEventListener('close', () => replace(dialog));
+  // The units of one building (the part of the unit id before its first
+  // "-"), or all.
+  let building = ctx.query.get('building') || '';
+  const bid = uid('building');
+  const buildingInput = h('input', { id: bid, value: building, maxlength: 40, size: 6, 'data-testid': 'roll-building' });
+  const filter = h('form', {
+    class: 'filter',
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      building = buildingInput.value.trim();
+      restart();
+    },
+  }, h('label', { for: bid }, t('calls.building')), buildingInput, h('button', { type: 'submit' }, t('roll.show')));
   replace(ctx.main,
     h('p', {}, h('a', { href: '#/c/' + seg(cid) }, c.name || cid)),
     h('h1', {}, t('roll.title')), h('p', { class: 'muted' }, t(staff ? 'roll.introStaff' : 'roll.intro')),
-    msg, list, more, dialog);
+    filter, msg, list, more, dialog);
 
   const kindText = (k) => t('unitKind.' + String(k || 'UNIT_KIND_PERSON').replace('UNIT_KIND_', ''));
   const card = (u) => h('li', { class: 'card', 'data-unit': u.unit_id },
@@ -46,7 +59,7 @@ export async function rollPage(ctx) {
     replace(more, loading());
     let r;
     try {
-      r = await get(`/communities/${seg(cid)}/units?page_size=100${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
+      r = await get(`/communities/${seg(cid)}/units?page_size=100${building ? '&building=' + encodeURIComponent(building) : ''}${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
     } catch (e) {
       if (g === generation) replace(more, errorBox(e), ...retry);
       return;
@@ -61,15 +74,18 @@ export async function rollPage(ctx) {
   };
   // After a change, the list from the start again (the unit's card, the
   // total).
-  const reload = async (done) => {
-    dialog.close();
-    replace(msg, h('p', { class: 'alert ok', role: 'status' }, done));
-    msg.focus();
+  const restart = () => {
     generation++;
     shown = 0;
     replace(list);
     replace(more);
-    await load('');
+    return load('');
+  };
+  const reload = async (done) => {
+    dialog.close();
+    replace(msg, h('p', { class: 'alert ok', role: 'status' }, done));
+    msg.focus();
+    await restart();
   };
 
   // form opens the dialog with fields and sends what body() gives to path,
@@ -149,13 +165,27 @@ export async function rollPage(ctx) {
   };
 
   const transfer = (u) => {
-    const [name, nameF] = field(t('roll.ownerName'), { maxlength: 50, required: true, autocomplete: 'off', 'data-testid': 'buyer-name' });
-    const [idn, idnF] = field(t('roll.ownerID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'buyer-id' });
-    const [phone, phoneF] = field(t('roll.ownerPhone'), { type: 'tel', maxlength: 20, autocomplete: 'off' });
+    // One row per new owner; with several, one is their representative.
+    const owners = h('div', {});
+    const rows = [];
+    const group = uid('rep');
+    const addOwner = () => {
+      const n = rows.length + 1;
+      const [name, nameF] = field(t('roll.ownerName', { n }), { maxlength: 50, required: true, autocomplete: 'off', 'data-testid': 'buyer-name' });
+      const [idn, idnF] = field(t('roll.ownerID', { n }), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'buyer-id' });
+      const [phone, phoneF] = field(t('roll.ownerPhone', { n }), { type: 'tel', maxlength: 20, autocomplete: 'off' });
+      const rid = uid('r');
+      const rep = h('input', { id: rid, type: 'radio', name: group, checked: n === 1, 'data-testid': 'buyer-rep' });
+      rows.push({ name, idn, phone, rep });
+      owners.append(h('fieldset', {}, h('legend', {}, t('roll.owner', { n })), nameF, idnF, phoneF,
+        h('div', { class: 'radio' }, rep, h('label', { for: rid }, t('roll.representative')))));
+    };
+    addOwner();
+    const add = h('button', { type: 'button', class: 'link', 'data-testid': 'add-owner', onclick: addOwner }, t('roll.addOwner'));
     const [doc, docF] = docField(t('roll.transferDocument'), { required: true, 'data-testid': 'transfer-doc' });
-    form(t('roll.transferTitle', { u: u.unit_id }), t('roll.transferIntro'), [nameF, idnF, phoneF, docF],
+    form(t('roll.transferTitle', { u: u.unit_id }), t('roll.transferIntro'), [owners, add, docF],
       `/communities/${seg(cid)}/units/${seg(u.unit_id)}:transfer`, () => ({
-        new_owners: [{ name: name.value.trim(), id_number: idn.value.trim(), phone: phone.value.trim() }],
+        new_owners: rows.map((r) => ({ name: r.name.value.trim(), id_number: r.idn.value.trim(), phone: r.phone.value.trim(), representative: rows.length > 1 && r.rep.checked })),
         document_sha256: hex(doc),
       }), () => t('roll.transferred', { u: u.unit_id }));
   };
