@@ -1616,3 +1616,65 @@ func TestConsoleRollPage(t *testing.T) {
 		t.Errorf("the roll's changes: %q", changes)
 	}
 }
+
+// TestConsoleEndsAnAssembly: staff cancel an assembly not yet open, after
+// a confirmation; only a street admin closes an open vote early (or
+// cancels it), and staff are not offered either there.
+func TestConsoleEndsAnAssembly(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("select-2026", nil, nil)
+	if _, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+		AssemblyId: "soon-2026", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(c.base.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: a.GetCommittee(),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.as.PublishAssembly(c.e.ctx(c.e.admin), &ov.PublishAssemblyRequest{CommunityId: c.cid, AssemblyId: "soon-2026"}); err != nil {
+		t.Fatal(err)
+	}
+	state := func(id string) ov.AssemblyState {
+		t.Helper()
+		got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetState()
+	}
+
+	staff := c.tab()
+	c.signIn(staff, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.open(staff, "#/c/"+c.cid+"/a/select-2026")
+	wait(staff, "the dashboard", `document.querySelector('[data-testid=dashboard] *') !== null`)
+	if eval[bool](staff, "end buttons", `document.querySelector('[data-testid=close-early], [data-testid=cancel-assembly]') !== null`) {
+		t.Error("staff are offered to end an open vote")
+	}
+	c.open(staff, "#/c/"+c.cid+"/a/soon-2026")
+	click(staff, `[data-testid=cancel-assembly]`)
+	typeInto(staff, `[data-testid=end-reason]`, "物业合同纠纷已和解")
+	click(staff, `[data-testid=end-save]`)
+	wait(staff, "asked to confirm", `(document.querySelector('dialog[open]') || {textContent: ''}).textContent.includes('请勾选确认')`)
+	if state("soon-2026") != ov.AssemblyState_ASSEMBLY_STATE_PUBLISHED {
+		t.Fatal("cancelled without the confirmation")
+	}
+	click(staff, `[data-testid=end-confirm]`)
+	click(staff, `[data-testid=end-save]`)
+	wait(staff, "cancelled", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('会议已取消')`)
+	if got := state("soon-2026"); got != ov.AssemblyState_ASSEMBLY_STATE_CANCELLED {
+		t.Errorf("soon-2026 is %v after the console's cancellation", got)
+	}
+
+	admin := c.tab()
+	c.signIn(admin, c.e.admin)
+	c.open(admin, "#/c/"+c.cid+"/a/select-2026")
+	click(admin, `[data-testid=close-early]`)
+	typeInto(admin, `[data-testid=end-reason]`, "参与已超过三分之二，业主委员会申请提前结束")
+	click(admin, `[data-testid=end-confirm]`)
+	admin.ScreenshotView("console-close-early")
+	click(admin, `[data-testid=end-save]`)
+	wait(admin, "closed", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('投票已结束')`)
+	if got := state("select-2026"); got == ov.AssemblyState_ASSEMBLY_STATE_OPEN {
+		t.Errorf("select-2026 is still open after the console's early close")
+	}
+	wait(admin, "the buttons gone", `document.querySelector('[data-testid=close-early]') === null`)
+}

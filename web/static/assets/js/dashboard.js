@@ -3,10 +3,11 @@
 // threshold, with exactly what is still missing; turnout by hour and counts
 // by channel. It polls GetProgress every 2 s.
 
-import { asmPath, get } from './api.js';
-import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, hundredths, loading, replace, share } from './dom.js';
+import { asmPath, get, post } from './api.js';
+import { longNumber } from './ballot.js';
+import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, hundredths, loading, replace, share, uid } from './dom.js';
 import { t } from './i18n.js';
-import { assemblyHeader, loadAssembly } from './shell.js';
+import { assemblyHeader, can, loadAssembly } from './shell.js';
 
 const POLL_MS = 2000;
 const FINAL = ['ASSEMBLY_STATE_PRELIMINARY', 'ASSEMBLY_STATE_CERTIFIED', 'ASSEMBLY_STATE_CANCELLED'];
@@ -17,7 +18,9 @@ export async function dashboardPage(ctx) {
   const body = h('div', { 'data-testid': 'dashboard' });
   const live = h('p', { class: 'muted small', role: 'status', 'data-testid': 'live' });
   let header = assemblyHeader(ctx, a, 'dashboard');
-  replace(ctx.main, header, live, body);
+  const done = h('div', { 'aria-live': 'polite' });
+  let actions = stateActions(ctx, a, done);
+  replace(ctx.main, header, actions, done, live, body);
 
   let version = null;
   let stopped = false;
@@ -39,6 +42,9 @@ export async function dashboardPage(ctx) {
           const fresh = assemblyHeader(ctx, a, 'dashboard');
           header.replaceWith(fresh);
           header = fresh;
+          const freshActions = stateActions(ctx, a, done);
+          actions.replaceWith(freshActions);
+          actions = freshActions;
         }
         const key = `${p.version}/${p.state}`;
         if (key !== version) {
@@ -59,6 +65,59 @@ export async function dashboardPage(ctx) {
     timer = setTimeout(tick, POLL_MS);
   };
   await tick();
+}
+
+// stateActions are the buttons that end an assembly before its time, as
+// the server's policy allows them: cancelling it (staff until voting
+// opens, a street admin after) and closing its vote early (a street
+// admin). Each asks for a reason and a confirmation: neither is undone.
+function stateActions(ctx, a, done) {
+  const open = a.state === 'ASSEMBLY_STATE_OPEN';
+  const cancel = (['ASSEMBLY_STATE_DRAFT', 'ASSEMBLY_STATE_PUBLISHED'].includes(a.state) && can(ctx.me, 'cancel')) || (open && can(ctx.me, 'close'));
+  const close = open && can(ctx.me, 'close');
+  if (!cancel && !close) return h('div', {});
+  const dialog = h('dialog', { class: 'dialog' });
+  dialog.addEventListener('close', () => replace(dialog));
+  const ask = (what) => {
+    const ids = { reason: uid('reason'), ok: uid('ok'), title: uid('t') };
+    const reason = h('input', { id: ids.reason, maxlength: 200, required: true, 'data-testid': 'end-reason' });
+    const ok = h('input', { id: ids.ok, type: 'checkbox', 'data-testid': 'end-confirm' });
+    const err = h('div', { 'aria-live': 'polite' });
+    const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'end-save' }, t(`asm.${what}`));
+    dialog.setAttribute('aria-labelledby', ids.title);
+    replace(dialog, h('form', {
+      method: 'dialog',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const r = reason.value.trim();
+        const problem = !r ? t('roll.reasonMissing') : longNumber(r) ? t('text.longNumber') : !ok.checked ? t('asm.confirmMissing') : '';
+        if (problem) {
+          replace(err, h('p', { class: 'alert error', role: 'alert' }, problem));
+          return;
+        }
+        save.disabled = true;
+        try {
+          await post(asmPath(ctx.cid, ctx.aid, ':' + what), { reason: r });
+        } catch (e) {
+          replace(err, errorBox(e));
+          save.disabled = false;
+          return;
+        }
+        dialog.close();
+        // The page's header and figures follow at its next poll.
+        replace(done, h('p', { class: 'alert ok', role: 'status' }, t(`asm.${what}Done`)));
+      },
+    }, h('h2', { id: ids.title }, t(`asm.${what}Title`)), h('p', {}, t(`asm.${what}Intro`)),
+    h('label', { for: ids.reason }, t('calls.reason')), reason,
+    h('div', { class: 'radio' }, ok, h('label', { for: ids.ok }, t('asm.confirm'))), err,
+    h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
+    dialog.showModal();
+    reason.focus();
+  };
+  return h('div', { class: 'actions asm-end' },
+    close ? h('button', { type: 'button', 'data-testid': 'close-early', onclick: () => ask('close') }, t('asm.close')) : null,
+    cancel ? h('button', { type: 'button', 'data-testid': 'cancel-assembly', onclick: () => ask('cancel') }, t('asm.cancel')) : null,
+    dialog);
 }
 
 function choiceLabel(a, motionId, choice) {

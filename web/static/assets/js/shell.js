@@ -15,6 +15,10 @@ export function role(me) {
 const CAN = {
   calls: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   roll: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  // Cancelling before voting opens; a street admin also after, and closes
+  // a vote early.
+  cancel: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  close: ['STREET_ADMIN'],
   rollChanges: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER', 'AUDITOR'],
   record: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   respond: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
