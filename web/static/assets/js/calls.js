@@ -4,7 +4,7 @@
 // number, and the call attempts of each household.
 
 import { asmPath, get, post, seg } from './api.js';
-import { errorBox, fmtArea, fmtInt, fmtTime, fromLocalInput, h, hundredths, loading, localInputValue, replace, uid } from './dom.js';
+import { errorBox, fmtArea, fmtInt, fmtTime, formDialog, fromLocalInput, h, hundredths, loading, localInputValue, replace, uid } from './dom.js';
 import { longNumber } from './ballot.js';
 import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
@@ -159,34 +159,22 @@ export async function callsPage(ctx) {
     const phone = h('input', { id: ids.phone, type: 'tel', maxlength: 20, autocomplete: 'off', 'data-testid': 'new-phone' });
     const remove = h('input', { id: ids.remove, type: 'checkbox', 'data-testid': 'remove-phone', onchange: () => { phone.disabled = remove.checked; } });
     const reason = h('input', { id: ids.reason, required: true, maxlength: 200, placeholder: t('calls.correctReasonPlaceholder'), 'data-testid': 'correct-reason' });
-    const err = h('div', { 'aria-live': 'polite' });
-    const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'correct-save' }, t('calls.correctSubmit'));
-    replace(dialog, h('form', {
-      method: 'dialog',
-      onsubmit: async (ev) => {
-        ev.preventDefault();
+    formDialog(dialog, {
+      title: t('calls.correctTitle'),
+      intro: [h('p', {}, nv.unit_ids.join('、'), ' · ', nv.masked_phone || t('calls.noPhone')), h('p', { class: 'muted' }, t('calls.correctIntro'))],
+      fields: [h('label', { for: ids.phone }, t('calls.newPhone')), phone,
+        h('div', { class: 'radio' }, remove, h('label', { for: ids.remove }, t('calls.removePhone'))),
+        h('label', { for: ids.reason }, t('calls.reason')), reason],
+      submit: t('calls.correctSubmit'),
+      testid: 'correct-save',
+      check: () => {
         const body = { reason: reason.value.trim() };
         if (remove.checked) body.remove_phone = true; else body.phone = phone.value.trim();
-        if (!body.remove_phone && !body.phone) {
-          replace(err, h('p', { class: 'alert error', role: 'alert' }, t('calls.phoneOrRemove')));
-          return;
-        }
-        if (longNumber(body.reason)) {
-          replace(err, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
-          return;
-        }
-        // One request at a time: a second click would be refused (nothing
-        // to correct) into a dialog already closed.
-        save.disabled = true;
-        let r;
-        try {
-          r = await post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body);
-        } catch (e) {
-          replace(err, errorBox(e));
-          save.disabled = false;
-          return;
-        }
-        dialog.close();
+        if (!body.remove_phone && !body.phone) return t('calls.phoneOrRemove');
+        return longNumber(body.reason) ? t('text.longNumber') : body;
+      },
+      send: (body) => post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body),
+      done: async (r) => {
         replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.corrected'), ' ', nv.unit_ids.join('、'), ' · ',
           r.change.masked_phone_after || t('calls.noPhone')));
         try {
@@ -195,14 +183,7 @@ export async function callsPage(ctx) {
           msg.append(errorBox(e));
         }
       },
-    }, h('h2', {}, t('calls.correctTitle')), h('p', {}, nv.unit_ids.join('、'), ' · ', nv.masked_phone || t('calls.noPhone')),
-    h('p', { class: 'muted' }, t('calls.correctIntro')),
-    h('label', { for: ids.phone }, t('calls.newPhone')), phone,
-    h('div', { class: 'radio' }, remove, h('label', { for: ids.remove }, t('calls.removePhone'))),
-    h('label', { for: ids.reason }, t('calls.reason')), reason, err,
-    h('div', { class: 'actions' }, save,
-      h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
-    dialog.showModal();
+    });
     phone.focus();
   };
 

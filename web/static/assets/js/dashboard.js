@@ -5,7 +5,7 @@
 
 import { asmPath, get, post } from './api.js';
 import { longNumber } from './ballot.js';
-import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, hundredths, loading, replace, share, uid } from './dom.js';
+import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, formDialog, h, hundredths, loading, replace, share, uid } from './dom.js';
 import { t } from './i18n.js';
 import { assemblyHeader, can, loadAssembly } from './shell.js';
 
@@ -79,39 +79,23 @@ function stateActions(ctx, a, done) {
   const dialog = h('dialog', { class: 'dialog' });
   dialog.addEventListener('close', () => replace(dialog));
   const ask = (what) => {
-    const ids = { reason: uid('reason'), ok: uid('ok'), title: uid('t') };
+    const ids = { reason: uid('reason'), ok: uid('ok') };
     const reason = h('input', { id: ids.reason, maxlength: 200, required: true, 'data-testid': 'end-reason' });
     const ok = h('input', { id: ids.ok, type: 'checkbox', 'data-testid': 'end-confirm' });
-    const err = h('div', { 'aria-live': 'polite' });
-    const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'end-save' }, t(`asm.${what}`));
-    dialog.setAttribute('aria-labelledby', ids.title);
-    replace(dialog, h('form', {
-      method: 'dialog',
-      onsubmit: async (ev) => {
-        ev.preventDefault();
+    formDialog(dialog, {
+      title: t(`asm.${what}Title`), intro: h('p', {}, t(`asm.${what}Intro`)),
+      fields: [h('label', { for: ids.reason }, t('calls.reason')), reason, h('div', { class: 'radio' }, ok, h('label', { for: ids.ok }, t('asm.confirm')))],
+      submit: t(`asm.${what}`), testid: 'end-save',
+      check: () => {
         const r = reason.value.trim();
-        const problem = !r ? t('roll.reasonMissing') : longNumber(r) ? t('text.longNumber') : !ok.checked ? t('asm.confirmMissing') : '';
-        if (problem) {
-          replace(err, h('p', { class: 'alert error', role: 'alert' }, problem));
-          return;
-        }
-        save.disabled = true;
-        try {
-          await post(asmPath(ctx.cid, ctx.aid, ':' + what), { reason: r });
-        } catch (e) {
-          replace(err, errorBox(e));
-          save.disabled = false;
-          return;
-        }
-        dialog.close();
-        // The page's header and figures follow at its next poll.
-        replace(done, h('p', { class: 'alert ok', role: 'status' }, t(`asm.${what}Done`)));
+        if (!r) return t('roll.reasonMissing');
+        if (longNumber(r)) return t('text.longNumber');
+        return ok.checked ? { reason: r } : t('asm.confirmMissing');
       },
-    }, h('h2', { id: ids.title }, t(`asm.${what}Title`)), h('p', {}, t(`asm.${what}Intro`)),
-    h('label', { for: ids.reason }, t('calls.reason')), reason,
-    h('div', { class: 'radio' }, ok, h('label', { for: ids.ok }, t('asm.confirm'))), err,
-    h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
-    dialog.showModal();
+      send: (body) => post(asmPath(ctx.cid, ctx.aid, ':' + what), body),
+      // The page's header and figures follow at its next poll.
+      done: () => replace(done, h('p', { class: 'alert ok', role: 'status' }, t(`asm.${what}Done`))),
+    });
     reason.focus();
   };
   return h('div', { class: 'actions asm-end' },

@@ -156,3 +156,40 @@ export function bilingual(s) {
   if (i < 0) return s || '';
   return lang() === 'zh' ? s.slice(0, i) : s.slice(i + 3);
 }
+
+// formDialog shows in dialog a form: a title, an intro, fields, and a
+// submit button (submit, testid) beside Cancel. On submit, check() gives
+// the request's body, or a problem to show; send(body) sends it, one
+// request at a time, a refusal staying in the dialog with its problems;
+// done(reply) runs once the dialog has closed.
+export function formDialog(dialog, { title, intro, fields, submit, testid, check, send, done }) {
+  const titleId = uid('dlg');
+  const err = h('div', { 'aria-live': 'polite' });
+  const save = h('button', { type: 'submit', class: 'primary', 'data-testid': testid }, submit);
+  dialog.setAttribute('aria-labelledby', titleId);
+  replace(dialog, h('form', {
+    method: 'dialog',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const body = check();
+      if (typeof body === 'string') {
+        replace(err, h('p', { class: 'alert error', role: 'alert' }, body));
+        return;
+      }
+      // A second click would send it again into a dialog about to close.
+      save.disabled = true;
+      let r;
+      try {
+        r = await send(body);
+      } catch (e) {
+        replace(err, problemsBox(e));
+        save.disabled = false;
+        return;
+      }
+      dialog.close();
+      await done(r);
+    },
+  }, h('h2', { id: titleId }, title), intro, fields, err,
+  h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
+  dialog.showModal();
+}

@@ -6,7 +6,7 @@
 
 import { get, post, seg } from './api.js';
 import { longNumber, sha256Hex } from './ballot.js';
-import { errorBox, fmtArea, fmtInt, h, loading, problemsBox, replace, uid } from './dom.js';
+import { errorBox, fmtArea, fmtInt, formDialog, h, loading, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { can } from './shell.js';
 
@@ -18,8 +18,7 @@ export async function rollPage(ctx) {
   const list = h('ol', { class: 'cards units', 'data-testid': 'units' });
   const more = h('div', {});
   const msg = h('div', { 'aria-live': 'polite', tabindex: '-1' });
-  const titleId = uid('dlg');
-  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId });
+  const dialog = h('dialog', { class: 'dialog' });
   // What was typed (a buyer's identity number) does not stay in the page.
   dialog.addEventListener('close', () => replace(dialog));
   // The units of one building (the part of the unit id before its first
@@ -82,41 +81,17 @@ export async function rollPage(ctx) {
     return load('');
   };
   const reload = async (done) => {
-    dialog.close();
     replace(msg, h('p', { class: 'alert ok', role: 'status' }, done));
     msg.focus();
     await restart();
   };
 
-  // form opens the dialog with fields and sends what body() gives to path,
-  // one request at a time; a refusal stays in the dialog.
-  const form = (title, intro, fields, path, body, done) => {
-    const err = h('div', { 'aria-live': 'polite' });
-    const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'roll-save' }, t('roll.save'));
-    replace(dialog, h('form', {
-      method: 'dialog',
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        const b = body();
-        if (typeof b === 'string') {
-          replace(err, h('p', { class: 'alert error', role: 'alert' }, b));
-          return;
-        }
-        save.disabled = true;
-        let r;
-        try {
-          r = await post(path, b);
-        } catch (e) {
-          replace(err, problemsBox(e));
-          save.disabled = false;
-          return;
-        }
-        await reload(done(r));
-      },
-    }, h('h2', { id: titleId }, title), h('p', { class: 'muted' }, intro), fields, err,
-    h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
-    dialog.showModal();
-  };
+  // form opens the dialog with fields and sends what body() gives to path
+  // (formDialog); the list starts again with done's message.
+  const form = (title, intro, fields, path, body, done) => formDialog(dialog, {
+    title, intro: h('p', { class: 'muted' }, intro), fields, submit: t('roll.save'), testid: 'roll-save',
+    check: body, send: (b) => post(path, b), done: (r) => reload(done(r)),
+  });
   const field = (label, attrs) => {
     const id = uid('f');
     const input = h('input', { id, ...attrs });
