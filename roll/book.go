@@ -563,14 +563,16 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 // the previous owners no longer hold it, and the community's figures are
 // updated. It returns the unit as it is now.
 func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []OwnerInput) (Unit, error) {
-	var old unitRecord
-	ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, unitID), &old)
+	old, err := getUnit(tx, communityID, unitID)
 	if err != nil {
 		return Unit{}, err
 	}
-	if !ok {
-		return Unit{}, fmt.Errorf("%w: unit %q is not on the roll of %s", ErrInvalid, unitID, communityID)
-	}
+	return b.transfer(tx, communityID, old, owners)
+}
+
+// transfer is TransferTx of the unit of record old.
+func (b *Book) transfer(tx store.Tx, communityID string, old unitRecord, owners []OwnerInput) (Unit, error) {
+	unitID := old.ID
 	area := func(a *tally.Area) string {
 		if a == nil {
 			return ""

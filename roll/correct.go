@@ -61,7 +61,15 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 		if err != nil {
 			return err
 		}
-		if err := reasonNamesNoOwner(tx, communityID, u.ownerIDs(), reason); err != nil {
+		var names []string
+		for _, id := range u.ownerIDs() {
+			o, err := getOwner(tx, communityID, id)
+			if err != nil {
+				return err
+			}
+			names = append(names, o.Name)
+		}
+		if err := reasonNamesNoOwner(reason, names...); err != nil {
 			return err
 		}
 		before := u.areas()
@@ -141,7 +149,7 @@ func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owner
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	nu, err := b.TransferTx(tx, communityID, unitID, owners)
+	nu, err := b.transfer(tx, communityID, old, owners)
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
@@ -189,12 +197,14 @@ func (b *Book) WithdrawUnitTx(tx store.Tx, communityID, unitID string, actor Act
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	if err := reasonNamesNoOwner(tx, communityID, u.ownerIDs(), reason); err != nil {
-		return AccessEntry{}, Figures{}, err
-	}
+	// (A refusal below leaves nothing written: the caller's transaction
+	// fails.)
 	for _, id := range u.ownerIDs() {
 		o, err := getOwner(tx, communityID, id)
 		if err != nil {
+			return AccessEntry{}, Figures{}, err
+		}
+		if err := reasonNamesNoOwner(reason, o.Name); err != nil {
 			return AccessEntry{}, Figures{}, err
 		}
 		o.Units = slices.DeleteFunc(o.Units, func(id string) bool { return id == unitID })
@@ -238,18 +248,10 @@ func (r unitRecord) areas() Areas {
 	return Areas{Registered: r.Registered, Surveyed: r.Surveyed, Contract: r.Contract}
 }
 
-// reasonNamesNoOwner refuses a reason that holds the name of one of the
-// owners: committee members and auditors read the reasons of the roll's
-// changes, and owners' names are not shown to them.
-func reasonNamesNoOwner(tx store.Tx, communityID string, ownerIDs []string, reason string, more ...string) error {
-	names := more
-	for _, id := range ownerIDs {
-		o, err := getOwner(tx, communityID, id)
-		if err != nil {
-			return err
-		}
-		names = append(names, o.Name)
-	}
+// reasonNamesNoOwner refuses a reason that holds one of the owners' names:
+// committee members and auditors read the reasons of the roll's changes,
+// and owners' names are not shown to them.
+func reasonNamesNoOwner(reason string, names ...string) error {
 	for _, n := range names {
 		if n != "" && strings.Contains(reason, n) {
 			return l10n.ZH(fmt.Errorf("%w: reason: it holds an owner's name, which those who read the roll's changes may not see", ErrInvalid),
@@ -321,7 +323,7 @@ func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fi
 			return err
 		}
 		// (The names before and after are recorded apart.)
-		if err := reasonNamesNoOwner(tx, communityID, []string{ownerID}, reason, name); err != nil {
+		if err := reasonNamesNoOwner(reason, o.Name, name); err != nil {
 			return err
 		}
 		ch := OwnerChange{NameBefore: o.Name, NameAfter: o.Name, MaskedPhoneBefore: MaskPhone(o.Phone)}

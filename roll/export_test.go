@@ -2,15 +2,19 @@ package roll
 
 import (
 	"context"
+	"io"
 	"maps"
 	"strings"
 
 	"github.com/ownervote/ownervote/store"
 )
 
-// ReadXLSX is readXLSX, for the tests that compare it with excelize's
-// GetRows.
-var ReadXLSX = readXLSX
+// ReadXLSX is readWorkbook's rows, for the tests that compare them with
+// excelize's GetRows.
+func ReadXLSX(r io.Reader) ([][]string, error) {
+	rows, _, err := readWorkbook(r)
+	return rows, err
+}
 
 // ImportAsBefore imports units as a server did before identity numbers
 // were normalised as now, and before areas were bounded: owners under the

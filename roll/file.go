@@ -322,21 +322,14 @@ const (
 	maxXLSXColumns  = 64
 )
 
-// readXLSX reads the first sheet's rows as GetRows would (raw cell
-// values; empty rows between filled ones kept, trailing ones dropped),
-// within the bounds above.
-func readXLSX(r io.Reader) ([][]string, error) {
-	rows, _, err := readWorkbook(r)
-	return rows, err
-}
-
 // maxSharedStrings bounds a workbook's table of shared strings, which the
 // reader decodes whole into memory: a roster of 100,000 rows holds a few
 // MiB of them.
 const maxSharedStrings = 16 << 20
 
-// readWorkbook is readXLSX that also returns unitIDsShownOtherwise's
-// finds.
+// readWorkbook reads the first sheet's rows as GetRows would (raw cell
+// values; empty rows between filled ones kept, trailing ones dropped),
+// within the bounds above, and unitIDsShownOtherwise's finds.
 func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxXLSXUnzipped+1))
 	if err != nil {
