@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -1677,4 +1678,134 @@ func TestConsoleEndsAnAssembly(t *testing.T) {
 		t.Errorf("select-2026 is still open after the console's early close")
 	}
 	wait(admin, "the buttons gone", `document.querySelector('[data-testid=close-early]') === null`)
+}
+
+// TestConsolePaperBallot: staff enter a returned paper ballot - its serial,
+// the SHA-256 of its scan computed in the browser, a motion the paper
+// leaves invalid - checked against the paper instead of read back, and a
+// second staff member checks the scan before counting it. Only a paper
+// ballot may say INVALID.
+func TestConsolePaperBallot(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("paper-2026", &ov.Settings{MakerChecker: true}, nil,
+		&ov.Motion{MotionId: "m2", Title: "修订管理规约", Matter: ov.Matter_MATTER_OWNERS_COVENANT})
+	dir := t.TempDir()
+	scanFile, otherFile := filepath.Join(dir, "P-0057.jpg"), filepath.Join(dir, "P-0058.jpg")
+	scan := []byte("\xff\xd8\xff\xe0 scan of paper ballot P-0057")
+	for p, data := range map[string][]byte{scanFile: scan, otherFile: []byte("\xff\xd8\xff\xe0 another scan")} {
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scanSum := fmt.Sprintf("%x", sha256.Sum256(scan))
+	voter := c.voters[7]
+
+	maker, checker, admin := c.tab(), c.tab(), c.tab()
+	c.signIn(maker, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.signIn(checker, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 刘工作人员"))
+	c.signIn(admin, c.e.admin)
+	c.enrolKey(maker, "STAFF", "staff-wang", "王工作人员")
+	c.enrolKey(checker, "STAFF", "staff-liu", "刘工作人员")
+	c.approveAll(admin, 2)
+
+	c.open(maker, "#/c/"+c.cid+"/a/paper-2026/record?voter="+voter)
+	maker.Run("vote form", chromedp.WaitVisible(chromedp.CSS(`[data-testid=vote-form]`)))
+	visible := func(sel string) bool {
+		return eval[bool](maker, "is "+sel+" shown", fmt.Sprintf(`document.querySelector(%q).checkVisibility()`, sel))
+	}
+	if visible(`[data-testid=paper-fields]`) || visible(`[data-choice="m1:INVALID"]`) {
+		t.Error("a phone vote is offered the paper's fields or INVALID")
+	}
+	click(maker, `[data-channel=PAPER]`)
+	if !visible(`[data-testid=paper-fields]`) || !visible(`[data-choice="m1:INVALID"]`) || visible(`[data-testid=att-note]`) {
+		t.Error("a paper ballot is not offered its serial, scan and INVALID, or is offered a note")
+	}
+	click(maker, `[data-choice="m1:INVALID"]`)
+	click(maker, `[data-choice="m2:AGREE"]`)
+	click(maker, `[data-testid=next]`)
+	wait(maker, "asked for the serial", `document.querySelector('[data-testid=vote-form]').textContent.includes('请填写纸质表决票的编号')`)
+	typeInto(maker, `[data-testid=paper-serial]`, "P 0057")
+	click(maker, `[data-testid=next]`)
+	wait(maker, "asked for the scan", `document.querySelector('[data-testid=vote-form]').textContent.includes('请选择表决票扫描件')`)
+	maker.Run("choose the scan", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=paper-scan-file]`), []string{scanFile}))
+	wait(maker, "the scan's SHA-256", fmt.Sprintf(`document.querySelector('[data-testid=paper-scan]').value === %q`, scanSum))
+	click(maker, `[data-testid=next]`)
+	wait(maker, "a serial that is not an id refused", `document.querySelector('[data-testid=vote-form]').textContent.includes('表决票编号：1至64位字母')`)
+	maker.Run("fix the serial", chromedp.SetValue(chromedp.CSS(`[data-testid=paper-serial]`), "P-0057"))
+	click(maker, `[data-testid=next]`)
+	maker.Run("checked against the paper", chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirmed]`)))
+	if got := eval[string](maker, "the check", `document.querySelector('[data-testid=readback]').textContent`); !strings.Contains(got, "请与纸质表决票逐项核对") ||
+		!strings.Contains(got, "P-0057") || !strings.Contains(got, scanSum) || !strings.Contains(got, "无效") {
+		t.Errorf("the check against the paper reads %q", got)
+	}
+	maker.ScreenshotView("console-record-paper")
+	click(maker, `[data-testid=confirmed]`)
+	click(maker, `[data-testid=sign]`)
+	wait(maker, "recorded", `document.querySelector('[data-status]') !== null || document.querySelector('[data-testid=result] .error') !== null`)
+	if got := eval[string](maker, "status", `(document.querySelector('[data-status]') || {}).dataset?.status || document.querySelector('[data-testid=result]').textContent`); got != "PENDING_CONFIRMATION" {
+		t.Fatalf("paper ballot status in the page = %q, want PENDING_CONFIRMATION (maker-checker)", got)
+	}
+	ballotID := eval[string](maker, "ballot id", `document.querySelector('[data-status]').dataset.ballot`)
+
+	list, err := c.as.ListBallots(c.e.ctx(c.e.admin), &ov.ListBallotsRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(list.GetBallots(), func(b *ov.BallotEntry) bool { return b.GetBallotId() == ballotID })
+	if i < 0 {
+		t.Fatalf("ballot %s not listed", ballotID)
+	}
+	b, err := ballot.Verify(list.GetBallots()[i].GetBallot(), list.GetBallots()[i].GetSignature(), c.signerByID("staff-wang").GetPublicKey())
+	if err != nil {
+		t.Fatalf("the browser's paper ballot does not verify: %v", err)
+	}
+	if b.Voter != voter || b.Channel != ballot.Paper || b.Attestation.StaffID != "staff-wang" || b.Attestation.PaperSerial != "P-0057" ||
+		b.Attestation.ScanSHA256 != scanSum || b.Attestation.Note != "" || b.Attestation.MaskedPhone != "" ||
+		len(b.Choices) != 2 || b.Choices[0].Values[0] != "INVALID" || b.Choices[1].Values[0] != "AGREE" {
+		t.Errorf("paper ballot as signed = %+v %+v", b, b.Attestation)
+	}
+	calls, err := c.as.ListCallAttempts(c.e.ctx(c.e.admin), &ov.ListCallAttemptsRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Voter: voter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(calls.GetCallAttempts()); n != 0 {
+		t.Errorf("a paper ballot recorded %d calls of its voter", n)
+	}
+
+	// The next ballot is a paper one too; INVALID goes when the channel
+	// changes.
+	click(maker, `[data-testid=another]`)
+	wait(maker, "the next form", `(document.querySelector('[data-testid=paper-serial]') || {disabled: true}).disabled === false`)
+	if !eval[bool](maker, "paper kept", `document.querySelector('[data-channel=PAPER]').checked`) {
+		t.Error("the next ballot's form does not keep the paper channel")
+	}
+	click(maker, `[data-choice="m1:INVALID"]`)
+	click(maker, `[data-channel=PHONE]`)
+	if eval[bool](maker, "INVALID kept", `document.querySelector('[data-choice="m1:INVALID"]').checked`) || visible(`[data-choice="m1:INVALID"]`) {
+		t.Error("INVALID stays chosen, or offered, on a phone vote")
+	}
+
+	// The checker compares the scan with the one the ballot names.
+	c.open(checker, "#/c/"+c.cid+"/a/paper-2026/record")
+	card := fmt.Sprintf(`[data-pending=%q]`, ballotID)
+	checker.Run("pending paper ballot", chromedp.WaitVisible(chromedp.CSS(card+` [data-testid=scan-check-file]`)))
+	if got := eval[string](checker, "the card", `document.querySelector(`+jsString(card)+`).textContent`); !strings.Contains(got, "P-0057") || !strings.Contains(got, "纸质") {
+		t.Errorf("the pending paper ballot's card reads %q", got)
+	}
+	checker.Run("another scan", chromedp.SetUploadFiles(chromedp.CSS(card+` [data-testid=scan-check-file]`), []string{otherFile}))
+	wait(checker, "the scan differs", `document.querySelector(`+jsString(card+` [data-testid=scan-check]`)+`).dataset.same === 'false'`)
+	checker.Run("the scan", chromedp.SetUploadFiles(chromedp.CSS(card+` [data-testid=scan-check-file]`), []string{scanFile}))
+	wait(checker, "the scan matches", `document.querySelector(`+jsString(card+` [data-testid=scan-check]`)+`).dataset.same === 'true'`)
+	eval[bool](checker, "scroll to the card", `(document.querySelector(`+jsString(card)+`).scrollIntoView(), true)`)
+	checker.ScreenshotView("console-confirm-paper")
+	click(checker, fmt.Sprintf(`[data-confirm=%q]`, ballotID))
+	wait(checker, "confirmed", `document.querySelector('[data-testid=settled-confirm]') !== null || document.querySelector('[data-testid=confirmations] .alert.error') !== null`)
+	r, err := c.as.GetBallotReceipt(c.e.ctx(c.e.admin), &ov.GetBallotReceiptRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), BallotId: ballotID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Errorf("after its check the paper ballot is %v (the page: %q)", r.GetStatus(),
+			eval[string](checker, "the list", `document.querySelector('[data-testid=confirmations]').textContent`))
+	}
 }

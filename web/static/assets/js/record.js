@@ -1,6 +1,7 @@
-// Recording a vote taken on the phone or at the door: choose the owner,
-// record the choices, read them back, and sign the ballot's canonical bytes
-// in this browser with the staff member's own Ed25519 key. The server
+// Recording a vote taken on the phone or at the door, or entering a
+// returned paper ballot: choose the owner, record the choices, read them
+// back (to the owner, or against the paper), and sign the ballot's
+// canonical bytes in this browser with the staff member's own Ed25519 key. The server
 // verifies the signature and answers with a signed receipt, which is
 // checked here too. Where the assembly requires maker-checker, a second
 // staff member confirms the pending ballots below the form.
@@ -48,7 +49,7 @@ export async function recordPage(ctx) {
       h('p', {}, h('a', { href: '#/keys' }, t('record.goKeys'))));
     return;
   }
-  if (!(a.channels || []).some((c) => c === 'CHANNEL_PHONE' || c === 'CHANNEL_VISIT')) {
+  if (!(a.channels || []).some((c) => STAFF_CHANNELS.includes(c.replace('CHANNEL_', '')))) {
     section.append(h('p', { class: 'alert' }, t('record.noChannel')));
     return;
   }
@@ -61,8 +62,14 @@ export async function recordPage(ctx) {
   section.append(...voteForm(ctx, a, key, nonVoters, serverKeys, refresh));
 }
 
+// STAFF_CHANNELS are the channels whose ballots staff sign.
+const STAFF_CHANNELS = ['PHONE', 'VISIT', 'PAPER'];
+
 function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
-  const ids = { search: uid('search'), voter: uid('voter'), time: uid('time'), note: uid('note'), file: uid('file'), hash: uid('hash'), phone: uid('phone') };
+  const ids = {
+    search: uid('search'), voter: uid('voter'), time: uid('time'), note: uid('note'), file: uid('file'), hash: uid('hash'), phone: uid('phone'),
+    serial: uid('serial'), scanFile: uid('scanfile'), scan: uid('scan'),
+  };
   const want = ctx.query.get('voter') || '';
   const voterSel = h('select', { id: ids.voter, required: true, 'data-testid': 'voter' },
     h('option', { value: '' }, t('record.choose')),
@@ -92,26 +99,33 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   voterSel.addEventListener('change', showPhone);
   showPhone();
 
-  const channels = ['PHONE', 'VISIT'].filter((c) => (a.channels || []).includes('CHANNEL_' + c));
+  const channels = STAFF_CHANNELS.filter((c) => (a.channels || []).includes('CHANNEL_' + c));
+  // The channel chosen for the last ballot entered (a pile of paper
+  // ballots is entered one after the other), else the first.
+  const first = channels.includes(ctx.query.get('channel')) ? ctx.query.get('channel') : channels[0];
   const noteLabel = h('label', { for: ids.note }, t('record.note'));
-  const channelSet = h('fieldset', {}, h('legend', {}, t('record.channel')), channels.map((c, i) => {
+  const timeLabel = h('label', { for: ids.time }, t('record.time'));
+  const channelSet = h('fieldset', {}, h('legend', {}, t('record.channel')), channels.map((c) => {
     const id = uid('ch');
     return h('div', { class: 'radio' }, h('input', {
-      type: 'radio', name: 'channel', id, value: c, checked: i === 0, 'data-channel': c,
-      onchange: () => replace(noteLabel, c === 'VISIT' ? t('record.noteVisit') : t('record.note')),
+      type: 'radio', name: 'channel', id, value: c, checked: c === first, 'data-channel': c, onchange: () => setChannel(c),
     }), h('label', { for: id }, t('channel.' + c)));
   }));
-  if (channels[0] === 'VISIT') replace(noteLabel, t('record.noteVisit'));
 
   const motionSets = (a.motions || []).map((m) => {
     const multi = (m.seats || 0) > 1;
+    // INVALID is for a returned paper ballot that cannot be read for this
+    // motion (more marks than allowed, none legible); it is offered for
+    // paper ballots only.
     const values = (m.options || []).length ? [...m.options.map((o) => [o.option_id, o.name || o.option_id]), ['ABSTAIN', t('choice.ABSTAIN')]]
       : [['AGREE', t('choice.AGREE')], ['OPPOSE', t('choice.OPPOSE')], ['ABSTAIN', t('choice.ABSTAIN')]];
+    values.push(['INVALID', t('record.invalid')]);
     return h('fieldset', { class: 'motion-choice', 'data-motion': m.motion_id },
       h('legend', {}, m.title || m.motion_id, multi ? ` (${t('record.atMost', { n: m.seats })})` : ''),
       values.map(([v, label]) => {
         const id = uid('c');
-        return h('div', { class: 'radio' }, h('input', { type: multi ? 'checkbox' : 'radio', name: 'm:' + m.motion_id, id, value: v, 'data-choice': `${m.motion_id}:${v}` }),
+        return h('div', { class: 'radio', 'data-paper-only': v === 'INVALID' ? '' : null },
+          h('input', { type: multi ? 'checkbox' : 'radio', name: 'm:' + m.motion_id, id, value: v, 'data-choice': `${m.motion_id}:${v}` }),
           h('label', { for: id }, label));
       }));
   });
@@ -132,6 +146,44 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       if (f) hash.value = await sha256Hex(await f.arrayBuffer());
     },
   });
+  // A returned paper ballot: the serial printed on it and its scan, whose
+  // SHA-256 is computed here (the scan itself is not uploaded).
+  const serial = h('input', { id: ids.serial, maxlength: 64, autocomplete: 'off', class: 'mono', 'data-testid': 'paper-serial', 'aria-describedby': ids.serial + '-hint' });
+  const scan = h('input', { id: ids.scan, pattern: '[0-9a-fA-F]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'paper-scan' });
+  const scanFile = h('input', {
+    id: ids.scanFile, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'paper-scan-file',
+    onchange: async () => {
+      const f = scanFile.files[0];
+      if (f) scan.value = await sha256Hex(await f.arrayBuffer());
+    },
+  });
+  const paperFields = h('div', { 'data-testid': 'paper-fields' },
+    h('label', { for: ids.serial }, t('record.serial')), serial,
+    h('p', { class: 'muted small', id: ids.serial + '-hint' }, t('record.serialHint')),
+    h('label', { for: ids.scanFile }, t('record.scanFile')), scanFile,
+    h('label', { for: ids.scan }, t('record.scanHash')), scan);
+  // What a call or visit records, and a paper ballot never does.
+  const callFields = h('div', { 'data-testid': 'call-fields' },
+    noteLabel, note, noteHint,
+    h('label', { for: ids.file }, t('record.recording')), file,
+    h('label', { for: ids.hash }, t('record.recordingHash')), hash);
+  const phoneLine = h('p', {}, h('label', { for: ids.phone }, t('record.phone')), ' ', phoneOut);
+  const paperOnly = motionSets.flatMap((fs) => [...fs.querySelectorAll('[data-paper-only]')]);
+  // setChannel shows the fields of the chosen channel; a choice made
+  // INVALID on paper is cleared when the channel changes.
+  const setChannel = (c) => {
+    replace(noteLabel, c === 'VISIT' ? t('record.noteVisit') : t('record.note'));
+    replace(timeLabel, c === 'PAPER' ? t('record.timePaper') : t('record.time'));
+    paperFields.hidden = c !== 'PAPER';
+    callFields.hidden = c === 'PAPER';
+    phoneLine.hidden = c === 'PAPER';
+    replace(next, t(c === 'PAPER' ? 'record.nextPaper' : 'record.next'));
+    for (const el of paperOnly) {
+      el.hidden = c !== 'PAPER';
+      if (c !== 'PAPER') el.querySelector('input').checked = false;
+    }
+  };
+  const next = h('button', { type: 'submit', class: 'primary', 'data-testid': 'next' });
   const msg = h('div', { 'aria-live': 'polite' });
   const readback = h('div', { 'data-testid': 'readback' });
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'result' });
@@ -139,15 +191,15 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   const form = h('form', { 'data-testid': 'vote-form', novalidate: true },
     h('label', { for: ids.search }, t('record.search')), search,
     h('label', { for: ids.voter }, t('record.household')), voterSel,
-    h('p', {}, h('label', { for: ids.phone }, t('record.phone')), ' ', phoneOut),
+    phoneLine,
     channelSet,
     h('h3', {}, t('record.choices')), motionSets,
-    h('label', { for: ids.time }, t('record.time')), time,
-    noteLabel, note, noteHint,
-    h('label', { for: ids.file }, t('record.recording')), file,
-    h('label', { for: ids.hash }, t('record.recordingHash')), hash,
+    timeLabel, time,
+    paperFields, callFields,
     msg,
-    h('button', { type: 'submit', class: 'primary', 'data-testid': 'next' }, t('record.next')));
+    next);
+
+  setChannel(first);
 
   // collect reads the form into the parts of a ballot, or throws a message.
   const collect = () => {
@@ -161,12 +213,22 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       if (vals.length > Math.max(1, m.seats || 0)) throw new Error(t('record.atMost', { n: m.seats }));
       choice[m.motion_id] = vals;
     }
+    const paper = channel === 'PAPER';
     const at = fromLocalInput(time.value);
-    if (!at) throw new Error(t('record.badTime'));
+    if (!at) throw new Error(t(paper ? 'record.badTimePaper' : 'record.badTime'));
     // The server refuses, and keeps refused, a vote dated before the
     // opening (EARLY_BALLOT): said here before anything is signed.
-    if (a.opens_at && at < new Date(a.opens_at)) throw new Error(t('record.beforeOpening', { t: fmtTime(a.opens_at) }));
+    if (a.opens_at && at < new Date(a.opens_at)) throw new Error(t(paper ? 'record.beforeOpeningPaper' : 'record.beforeOpening', { t: fmtTime(a.opens_at) }));
     const att = { staff: key.signerId, time: utcSeconds(at > serverNow() ? serverNow() : at) };
+    if (paper) {
+      const s = serial.value.trim();
+      if (!s) throw new Error(t('record.needSerial'));
+      const sum = scan.value.trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(sum)) throw new Error(t('record.needScan'));
+      att.paper_serial = s;
+      att.scan = sum;
+      return { nv, channel, choice, att };
+    }
     if (channel === 'PHONE') {
       if (!nv.masked_phone) throw new Error(t('record.noPhoneForPhone'));
       att.phone = nv.masked_phone;
@@ -232,13 +294,16 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       sign.disabled = false;
       back.disabled = false;
     });
+    const paper = parts.channel === 'PAPER';
+    const units = parts.nv.unit_ids.join('、');
     replace(readback, h('div', { class: 'readback', role: 'group', 'aria-labelledby': confirmId + '-h' },
-      h('h3', { id: confirmId + '-h' }, t('record.readback')),
-      h('p', {}, t('record.script', { units: parts.nv.unit_ids.join('、') })),
+      h('h3', { id: confirmId + '-h' }, t(paper ? 'record.readbackPaper' : 'record.readback')),
+      h('p', {}, paper ? t('record.scriptPaper', { units, serial: parts.att.paper_serial }) : t('record.script', { units })),
       h('ul', {}, (a.motions || []).map((m) => h('li', { 'data-readback': m.motion_id }, `${m.title || m.motion_id}：`,
         h('strong', {}, parts.choice[m.motion_id].map((v) => optionLabel(m, v)).join('、'))))),
       h('p', { class: 'muted small' }, `${t('channel.' + parts.channel)} · ${fmtTime(new Date(parts.att.time))}${parts.att.note ? ' · ' + parts.att.note : ''}`),
-      h('div', { class: 'radio' }, confirm, h('label', { for: confirmId }, t('record.confirmed'))),
+      paper ? h('p', { class: 'mono small', 'data-testid': 'readback-scan' }, `${t('record.scanHash')}: ${parts.att.scan}`) : null,
+      h('div', { class: 'radio' }, confirm, h('label', { for: confirmId }, t(paper ? 'record.confirmedPaper' : 'record.confirmed'))),
       h('div', { class: 'actions' }, sign, back)));
     confirm.focus();
   });
@@ -295,9 +360,10 @@ async function submit(ctx, parts, { canonical, signature, id }, serverKeys, resu
       h('p', {}, h('strong', {}, status === 'PENDING_CONFIRMATION' ? t('record.pendingBallot') : status === 'ACCEPTED' ? t('record.accepted') : t('record.status.' + status))),
       h('p', { class: 'mono small' }, `${t('record.ballotId')} ${r.ballot_id} · ${t('record.seq')} ${r.seq}`),
       receiptOk === null ? null : h('p', { 'data-receipt': receiptOk ? 'verified' : 'bad' }, receiptOk ? t('record.receiptOk') : t('record.receiptBad')),
-      h('p', {}, h('a', { href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?n=${Date.now()}`, 'data-testid': 'another' }, t('record.another')))));
-    // The call list shows that this owner voted on the call (best effort).
-    if (taken) post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
+      h('p', {}, h('a', { href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?channel=${parts.channel}&n=${Date.now()}`, 'data-testid': 'another' }, t('record.another')))));
+    // The call list shows that this owner voted on the call (best effort);
+    // a paper ballot came back by hand.
+    if (taken && parts.channel !== 'PAPER') post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
     return taken;
   } catch (err) {
     replace(result, errorBox(err));
@@ -397,13 +463,38 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
       const chosen = (a.motions || []).filter((m) => d.choice[m.motion_id]).map((m) =>
         h('li', { 'data-chosen': m.motion_id }, `${m.title || m.motion_id}：`, h('strong', {}, d.choice[m.motion_id].map((v) => optionLabel(m, v)).join('、'))));
       const own = me && att.staff === me.signerId;
+      // A paper ballot's checker compares the paper with its scan: the
+      // scan picked here must be the one the ballot names.
+      const scanCheck = att.scan ? paperScanCheck(att) : null;
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
         h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
         h('ul', { class: 'chosen' }, chosen),
         att.note ? h('p', { class: 'muted small' }, att.note) : null,
+        scanCheck,
         h('p', { class: 'mono small' }, b.ballot_id),
         // The staff member who took a ballot does not check it: the server
         // would refuse (SAME_STAFF).
         own ? h('p', { class: 'muted', 'data-testid': 'own-ballot' }, t('confirm.own')) : [h('div', { class: 'actions' }, confirm, toggle), form]);
     })));
+}
+
+// paperScanCheck shows a paper ballot's serial and scan digest, and checks
+// a scan file picked by the checker against the digest (in this browser;
+// nothing is uploaded).
+function paperScanCheck(att) {
+  const id = uid('chk');
+  const said = h('output', { for: id, 'data-testid': 'scan-check' });
+  const file = h('input', {
+    id, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'scan-check-file',
+    onchange: async () => {
+      const f = file.files[0];
+      if (!f) return replace(said);
+      const same = (await sha256Hex(await f.arrayBuffer())) === att.scan;
+      said.dataset.same = String(same);
+      replace(said, h('span', { class: same ? 'ok' : 'error' }, t(same ? 'confirm.scanSame' : 'confirm.scanDiffers')));
+    },
+  });
+  return h('div', { class: 'small' },
+    h('p', { class: 'mono' }, `${t('record.serial')}: ${att.paper_serial} · ${t('record.scanHash')}: ${att.scan}`),
+    h('label', { for: id }, t('confirm.scanFile')), file, ' ', said);
 }
