@@ -54,7 +54,7 @@ var refusalCodes = map[string]error{
 	"ROLL_MISMATCH": ErrRollMismatch, "NOT_ON_ROLL": ErrNotOnRoll, "NO_RIGHT": ErrNoRight, "KEY_REVOKED": ErrKeyRevoked,
 	"NOT_ON_AGENDA": ErrNotOnAgenda, "BAD_CHOICE": ErrBadChoice, "ALREADY_VOTED": ErrAlreadyVoted, "FUTURE_BALLOT": ErrFutureBallot, "EARLY_BALLOT": ErrEarlyBallot,
 	"NOT_CONFIRMED": ErrNotConfirmed, "NOT_YOUR_KEY": ErrNotYourKey, "REJECTED_AT_CHECK": ErrRejectedAtCheck,
-	"BALLOT_WAITING": ErrVoterWaiting,
+	"BALLOT_WAITING": ErrVoterWaiting, "PAPER_REUSED": ErrPaperReused,
 }
 
 // RefusalOf is a refused ballot's reason as its sentinel error (ErrAlreadyVoted, ErrNotConfirmed…):
@@ -619,6 +619,11 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 			return err
 		}
 	}
+	if br.Status != Refused {
+		if err := indexPaper(tx, &rec.Assembly, b, br.Seq); err != nil {
+			return err
+		}
+	}
 	if err := putBallot(tx, s.Assembly, &br); err != nil {
 		return err
 	}
@@ -692,6 +697,9 @@ func (r *Registry) admissible(tx store.Tx, a *Assembly, b *ballot.Ballot, by str
 	vr, reason, detail, err = r.check(tx, a, b, by, now)
 	if err == nil && reason == nil {
 		reason, detail, err = vr.another(tx, a, b.Voter)
+	}
+	if err == nil && reason == nil {
+		reason, detail, err = paperHeld(tx, a, b)
 	}
 	return vr, reason, detail, err
 }
@@ -809,6 +817,9 @@ func checkChoices(a *Assembly, b *ballot.Ballot) (error, string) {
 		m, ok := a.Motion(c.Motion)
 		if !ok {
 			return ErrNotOnAgenda, fmt.Sprintf("motion %q", c.Motion)
+		}
+		if len(c.Values) == 1 && c.Values[0] == string(tally.Invalid) && b.Channel != ballot.Paper && a.Rules >= paperRules {
+			return ErrBadChoice, fmt.Sprintf("motion %s: INVALID is for a returned paper ballot (it cannot be read for the motion), not a %s ballot; an owner who does not choose abstains (ABSTAIN)", m.ID, b.Channel)
 		}
 		if len(c.Values) == 1 && (c.Values[0] == string(tally.Abstain) || c.Values[0] == string(tally.Invalid)) {
 			continue

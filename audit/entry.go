@@ -103,6 +103,15 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // voter, the first deciding where votes may not be changed); for logs of earlier rules the verifier also accepts what the
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
+//   - 5: a paper ballot is one voter's: a PAPER ballot is refused
+//     (PAPER_REUSED) when its serial, or its scan's digest, is carried by
+//     a ballot of another voter that was taken (counted, or waiting for
+//     its check) and is not refused since; counted then superseded by its
+//     voter's later ballot, it still holds them. The server applies this
+//     to assemblies of rules 5 on only: it keeps the index that decides
+//     it from their publication. INVALID is a returned paper ballot's
+//     choice only: another channel's ballot saying it is refused
+//     (BAD_CHOICE).
 //   - 4: where votes may not be changed, no ballot staff take (PHONE,
 //     VISIT, PAPER) is taken while another of the voter's waits for
 //     confirmation (it is refused, BALLOT_WAITING), so that the order of
@@ -126,7 +135,7 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //   - 0: the window counted from the close to the second (days × 24 h);
 //     ballots could be left waiting at the close; a seller could change a
 //     kept ballot where votes may be changed.
-const Rules = 4
+const Rules = 5
 
 // EarlyWording tells whether an assembly of these procedure rules has its
 // result's explanations worded as before rules 3 (tally.Assembly's

@@ -153,6 +153,7 @@ type verifier struct {
 	counted map[string]uint64
 	kept    map[string]string   // voter → a unit they sold after voting: their ballot stays as cast
 	waiting map[string][]uint64 // voter → their ballots waiting for confirmation
+	papers  map[string][]uint64 // "serial "/"scan " + value → the paper ballots taken that carry it (rules 5 on)
 	// withdrawn are the withdrawn proxy authorisations that name a holder.
 	withdrawn []*ProxyEntry
 	closing   bool         // unconfirmed ballots are being refused: CLOSE comes next
@@ -208,6 +209,7 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	}
 	v := &verifier{b: b, rep: &Report{Assembly: b.Keys.Assembly}, roll: map[string]tally.Unit{}, units: map[string]int{}, keys: map[string]*KeyEntry{},
 		proxy: map[string]*ProxyEntry{}, proxyKeys: map[string]string{}, proxyHolders: map[string]int{}, ballots: map[uint64]*verifiedBallot{}, counted: map[string]uint64{}, kept: map[string]string{}, waiting: map[string][]uint64{},
+		papers: map[string][]uint64{},
 		people: map[string]bool{}, retired: map[string]bool{}, revoked: map[string]time.Time{}, objections: map[string]bool{}, unanswered: map[string]bool{}}
 	entries, err := v.parseEntries()
 	if err != nil {
@@ -671,6 +673,12 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		if err := validChoice(m, c.Values); err != nil {
 			return fail("choice", i, "ballot %d, motion %s: %v", be.Seq, m.ID, err)
 		}
+		if len(c.Values) == 1 && c.Values[0] == string(tally.Invalid) && b.Channel != ballot.Paper && v.agenda.Rules >= 5 {
+			return fail("choice", i, "ballot %d, motion %s: INVALID on a %s ballot; from rules 5 on, only a returned paper ballot is invalid", be.Seq, m.ID, b.Channel)
+		}
+	}
+	if err := v.paperOnce(i, be.Seq, b); err != nil {
+		return err
 	}
 	switch be.Status {
 	case "ACCEPTED":
@@ -692,6 +700,30 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		return nil
 	}
 	return fail("status", i, "ballot %d has status %q", be.Seq, be.Status)
+}
+
+// paperOnce checks, from rules 5 on, that a paper ballot taken (counted,
+// or waiting for its check) carries no serial or scan that a ballot of
+// another voter carries that was taken and is not refused since (one
+// sheet of paper is one household's vote), and notes the ballot as one
+// that carries them.
+func (v *verifier) paperOnce(i int, seq uint64, b *ballot.Ballot) error {
+	if b.Channel != ballot.Paper || v.agenda.Rules < 5 {
+		return nil
+	}
+	marks := []string{"serial " + b.Attestation.PaperSerial, "scan " + b.Attestation.ScanSHA256}
+	for _, m := range marks {
+		for _, other := range v.papers[m] {
+			if ob := v.ballots[other]; ob.b.Voter != b.Voter && ob.status != "REFUSED" {
+				return fail("paper", i, "paper ballot %d of voter %s carries the %s of ballot %d of voter %s, %s: one paper ballot is one voter's",
+					seq, b.Voter, m, other, ob.b.Voter, ob.status)
+			}
+		}
+	}
+	for _, m := range marks {
+		v.papers[m] = append(v.papers[m], seq)
+	}
+	return nil
 }
 
 // right checks the signer's right to sign for the ballot's voter.

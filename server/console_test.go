@@ -184,7 +184,7 @@ func (c *console) apiBallot(a *ov.Assembly, voter string, ch ballot.Channel, cho
 		b.Attestation = &ballot.Attestation{StaffID: key.id, At: b.Time, MaskedPhone: "138****0215", Note: "业主本人接听"}
 	case ballot.Paper:
 		key, tok = c.clerk, c.e.admin
-		b.Attestation = &ballot.Attestation{StaffID: c.clerk.id, At: b.Time, PaperSerial: "P-" + voter, ScanSHA256: strings.Repeat("5c", 32)}
+		b.Attestation = &ballot.Attestation{StaffID: c.clerk.id, At: b.Time, PaperSerial: "P-" + voter, ScanSHA256: fmt.Sprintf("%x", sha256.Sum256([]byte("表决票扫描件 "+voter)))}
 	case ballot.Online:
 		k, ok := c.owners[voter]
 		if !ok {
@@ -1688,7 +1688,9 @@ func TestConsoleEndsAnAssembly(t *testing.T) {
 func TestConsolePaperBallot(t *testing.T) {
 	c := newConsole(t)
 	a := c.openAssembly("paper-2026", &ov.Settings{MakerChecker: true}, nil,
-		&ov.Motion{MotionId: "m2", Title: "修订管理规约", Matter: ov.Matter_MATTER_OWNERS_COVENANT})
+		&ov.Motion{MotionId: "m2", Title: "修订管理规约", Matter: ov.Matter_MATTER_OWNERS_COVENANT},
+		&ov.Motion{MotionId: "m3", Title: "选举业主委员会委员", Matter: ov.Matter_MATTER_ELECT_COMMITTEE, Seats: 2,
+			Options: []*ov.Option{{OptionId: "c1", Name: "张三"}, {OptionId: "c2", Name: "李四"}, {OptionId: "c3", Name: "王五"}}})
 	dir := t.TempDir()
 	scanFile, otherFile := filepath.Join(dir, "P-0057.jpg"), filepath.Join(dir, "P-0058.jpg")
 	scan := []byte("\xff\xd8\xff\xe0 scan of paper ballot P-0057")
@@ -1713,15 +1715,29 @@ func TestConsolePaperBallot(t *testing.T) {
 	visible := func(sel string) bool {
 		return eval[bool](maker, "is "+sel+" shown", fmt.Sprintf(`document.querySelector(%q).checkVisibility()`, sel))
 	}
-	if visible(`[data-testid=paper-fields]`) || visible(`[data-choice="m1:INVALID"]`) {
+	if visible(`[data-testid=paper-fields]`) || visible(`[data-choice="m1:INVALID"]`) || visible(`[data-testid=invalid-hint]`) {
 		t.Error("a phone vote is offered the paper's fields or INVALID")
 	}
+	// What was typed for a call is not signed into a paper ballot.
+	typeInto(maker, `[data-testid=att-note]`, "业主本人接听")
+	typeInto(maker, `[data-testid=att-recording]`, strings.Repeat("0e", 32))
 	click(maker, `[data-channel=PAPER]`)
-	if !visible(`[data-testid=paper-fields]`) || !visible(`[data-choice="m1:INVALID"]`) || visible(`[data-testid=att-note]`) {
+	if !visible(`[data-testid=paper-fields]`) || !visible(`[data-choice="m1:INVALID"]`) || visible(`[data-testid=att-note]`) || !visible(`[data-testid=invalid-hint]`) {
 		t.Error("a paper ballot is not offered its serial, scan and INVALID, or is offered a note")
 	}
 	click(maker, `[data-choice="m1:INVALID"]`)
 	click(maker, `[data-choice="m2:AGREE"]`)
+	// Where two candidates may be ticked, INVALID stands alone.
+	click(maker, `[data-choice="m3:c1"]`)
+	click(maker, `[data-choice="m3:c2"]`)
+	click(maker, `[data-choice="m3:INVALID"]`)
+	if got := eval[string](maker, "m3 ticked", `[...document.querySelectorAll('[data-motion=m3] input:checked')].map((x) => x.value).join()`); got != "INVALID" {
+		t.Errorf("after INVALID, the election's ticks are %q, want INVALID alone", got)
+	}
+	click(maker, `[data-choice="m3:c3"]`)
+	if got := eval[string](maker, "m3 ticked", `[...document.querySelectorAll('[data-motion=m3] input:checked')].map((x) => x.value).join()`); got != "c3" {
+		t.Errorf("after a candidate, the election's ticks are %q, want c3 alone", got)
+	}
 	click(maker, `[data-testid=next]`)
 	wait(maker, "asked for the serial", `document.querySelector('[data-testid=vote-form]').textContent.includes('请填写纸质表决票的编号')`)
 	typeInto(maker, `[data-testid=paper-serial]`, "P 0057")
@@ -1731,7 +1747,15 @@ func TestConsolePaperBallot(t *testing.T) {
 	wait(maker, "the scan's SHA-256", fmt.Sprintf(`document.querySelector('[data-testid=paper-scan]').value === %q`, scanSum))
 	click(maker, `[data-testid=next]`)
 	wait(maker, "a serial that is not an id refused", `document.querySelector('[data-testid=vote-form]').textContent.includes('表决票编号：1至64位字母')`)
-	maker.Run("fix the serial", chromedp.SetValue(chromedp.CSS(`[data-testid=paper-serial]`), "P-0057"))
+	maker.Run("the serial typed full-width", chromedp.SetValue(chromedp.CSS(`[data-testid=paper-serial]`), "Ｐ－００５７"))
+	// Received an hour after voting opened.
+	received := eval[string](maker, "the received time", `(() => {
+		const i = document.querySelector('[data-testid=att-time]');
+		const d = new Date(new Date(i.min).getTime() + 3600e3);
+		const p = (n) => String(n).padStart(2, '0');
+		i.value = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+		return i.value;
+	})()`)
 	click(maker, `[data-testid=next]`)
 	maker.Run("checked against the paper", chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirmed]`)))
 	if got := eval[string](maker, "the check", `document.querySelector('[data-testid=readback]').textContent`); !strings.Contains(got, "请与纸质表决票逐项核对") ||
@@ -1761,15 +1785,9 @@ func TestConsolePaperBallot(t *testing.T) {
 	}
 	if b.Voter != voter || b.Channel != ballot.Paper || b.Attestation.StaffID != "staff-wang" || b.Attestation.PaperSerial != "P-0057" ||
 		b.Attestation.ScanSHA256 != scanSum || b.Attestation.Note != "" || b.Attestation.MaskedPhone != "" ||
-		len(b.Choices) != 2 || b.Choices[0].Values[0] != "INVALID" || b.Choices[1].Values[0] != "AGREE" {
+		b.Attestation.RecordingSHA256 != "" || !b.Attestation.At.Equal(a.GetOpensAt().AsTime().Truncate(time.Minute).Add(time.Hour)) || len(b.Choices) != 3 || b.Choices[0].Values[0] != "INVALID" || b.Choices[1].Values[0] != "AGREE" ||
+		!slices.Equal(b.Choices[2].Values, []string{"c3"}) {
 		t.Errorf("paper ballot as signed = %+v %+v", b, b.Attestation)
-	}
-	calls, err := c.as.ListCallAttempts(c.e.ctx(c.e.admin), &ov.ListCallAttemptsRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Voter: voter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(calls.GetCallAttempts()); n != 0 {
-		t.Errorf("a paper ballot recorded %d calls of its voter", n)
 	}
 
 	// The next ballot is a paper one too; INVALID goes when the channel
@@ -1779,10 +1797,14 @@ func TestConsolePaperBallot(t *testing.T) {
 	if !eval[bool](maker, "paper kept", `document.querySelector('[data-channel=PAPER]').checked`) {
 		t.Error("the next ballot's form does not keep the paper channel")
 	}
+	// Received with the last one, unless said otherwise.
+	if got := eval[string](maker, "received", `document.querySelector('[data-testid=att-time]').value`); got != received {
+		t.Errorf("the next paper ballot's received time is %q, want the last one's, %q", got, received)
+	}
 	click(maker, `[data-choice="m1:INVALID"]`)
 	click(maker, `[data-channel=PHONE]`)
-	if eval[bool](maker, "INVALID kept", `document.querySelector('[data-choice="m1:INVALID"]').checked`) || visible(`[data-choice="m1:INVALID"]`) {
-		t.Error("INVALID stays chosen, or offered, on a phone vote")
+	if eval[bool](maker, "INVALID kept", `document.querySelector('[data-choice="m1:INVALID"]').checked`) || visible(`[data-choice="m1:INVALID"]`) || visible(`[data-testid=paper-fields]`) {
+		t.Error("INVALID stays chosen, or INVALID or the paper's fields are offered, on a phone vote")
 	}
 
 	// The checker compares the scan with the one the ballot names.
@@ -1792,10 +1814,17 @@ func TestConsolePaperBallot(t *testing.T) {
 	if got := eval[string](checker, "the card", `document.querySelector(`+jsString(card)+`).textContent`); !strings.Contains(got, "P-0057") || !strings.Contains(got, "纸质") {
 		t.Errorf("the pending paper ballot's card reads %q", got)
 	}
+	confirmButton := fmt.Sprintf(`document.querySelector('[data-confirm=%q]').disabled`, ballotID)
 	checker.Run("another scan", chromedp.SetUploadFiles(chromedp.CSS(card+` [data-testid=scan-check-file]`), []string{otherFile}))
 	wait(checker, "the scan differs", `document.querySelector(`+jsString(card+` [data-testid=scan-check]`)+`).dataset.same === 'false'`)
+	if !eval[bool](checker, "confirm offered?", confirmButton) {
+		t.Error("a paper ballot whose scan differs may be confirmed")
+	}
 	checker.Run("the scan", chromedp.SetUploadFiles(chromedp.CSS(card+` [data-testid=scan-check-file]`), []string{scanFile}))
 	wait(checker, "the scan matches", `document.querySelector(`+jsString(card+` [data-testid=scan-check]`)+`).dataset.same === 'true'`)
+	if eval[bool](checker, "confirm offered?", confirmButton) {
+		t.Error("a paper ballot whose scan matches cannot be confirmed")
+	}
 	eval[bool](checker, "scroll to the card", `(document.querySelector(`+jsString(card)+`).scrollIntoView(), true)`)
 	checker.ScreenshotView("console-confirm-paper")
 	click(checker, fmt.Sprintf(`[data-confirm=%q]`, ballotID))
@@ -1807,5 +1836,13 @@ func TestConsolePaperBallot(t *testing.T) {
 	if r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Errorf("after its check the paper ballot is %v (the page: %q)", r.GetStatus(),
 			eval[string](checker, "the list", `document.querySelector('[data-testid=confirmations]').textContent`))
+	}
+	// (Checked last: the page records a call without waiting.)
+	calls, err := c.as.ListCallAttempts(c.e.ctx(c.e.admin), &ov.ListCallAttemptsRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Voter: voter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(calls.GetCallAttempts()); n != 0 {
+		t.Errorf("a paper ballot recorded %d calls of its voter", n)
 	}
 }

@@ -209,7 +209,7 @@ func (v *vote) ballotFor(i int, c ballot.Channel, choice string) (*ballot.Ballot
 		b.Attestation = &ballot.Attestation{StaffID: s.id, At: at, Note: "入户走访，业主本人当面表决"}
 	case ballot.Paper:
 		s = v.staff
-		b.Attestation = &ballot.Attestation{StaffID: s.id, At: at, PaperSerial: fmt.Sprintf("P-%04d", i), ScanSHA256: strings.Repeat("cd", 32)}
+		b.Attestation = &ballot.Attestation{StaffID: s.id, At: at, PaperSerial: fmt.Sprintf("P-%04d", i), ScanSHA256: scanOf(i)}
 	case ballot.Proxy:
 		s = newSigner("holder", byte(100+i%50))
 		b.ProxyAuthorization = proxyDoc(i)
@@ -235,6 +235,12 @@ func (v *vote) pendingPhone(t *testing.T, i int) *ov.BallotReceipt {
 func (v *vote) confirmation(ballotID string, s signer) *ov.ConfirmBallotRequest {
 	return &ov.ConfirmBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballotID, KeyId: s.keyID(),
 		Signature: ed25519.Sign(s.priv, audit.ConfirmationStatement(v.assembly, ballotID))}
+}
+
+// scanOf is the digest of the scan of voter i's paper ballot.
+func scanOf(i int) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("表决票扫描件 P-%04d", i)))
+	return hex.EncodeToString(h[:])
 }
 
 func proxyDoc(i int) string {
@@ -1888,6 +1894,123 @@ func TestAWaitingBallotDecides(t *testing.T) {
 func (v *vote) rejection(ballotID, reason string, s signer) *ov.RejectBallotRequest {
 	return &ov.RejectBallotRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballotID, Reason: reason, KeyId: s.keyID(),
 		Signature: ed25519.Sign(s.priv, audit.RejectionStatement(v.assembly, ballotID, reason))}
+}
+
+// TestAPaperBallotIsOneVoters: one sheet of paper is one household's vote
+// (procedure rules 5). A paper ballot whose serial, or whose scan, a
+// ballot of another voter carries - waiting for its check, counted, or
+// superseded by its voter's later ballot - is refused PAPER_REUSED (stored
+// and logged); once the entry that held it is rejected at its check, the
+// sheet is entered for the right household. Offline, a log in which such a
+// ballot was taken fails, and the same log under rules 4 replays.
+func TestAPaperBallotIsOneVoters(t *testing.T) {
+	v := newVote(t, &ov.Settings{MakerChecker: true})
+	paperOf := func(i int, serial, scan string) ([]byte, []byte) {
+		b, s := v.ballotFor(i, ballot.Paper, "AGREE")
+		b.Attestation.PaperSerial, b.Attestation.ScanSHA256 = serial, scan
+		return v.sign(t, b, s)
+	}
+	wrong, wrongSig := paperOf(60, "P-0061", scanOf(61)) // voter 61's sheet, entered for voter 60
+	held, err := v.submit(t, wrong, wrongSig, ballot.Paper)
+	if err != nil || held.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("the first entry of sheet P-0061: %v %v, want it waiting for its check", held.GetStatus(), err)
+	}
+	for _, c := range []struct{ serial, scan, what string }{
+		{"P-0061", scanOf(62), "serial P-0061"},
+		{"P-0062", scanOf(61), "scan " + scanOf(61)},
+	} {
+		again, sig := paperOf(61, c.serial, c.scan)
+		_, err := v.submit(t, again, sig, ballot.Paper)
+		if server.ReasonOf(err) != "PAPER_REUSED" || status.Code(err) != codes.FailedPrecondition || metadataOf(err)["ballot_id"] != ballot.ID(again) ||
+			!strings.Contains(err.Error(), c.what) || !strings.Contains(err.Error(), held.GetBallotId()) || !strings.Contains(server.ZhOf(err), "一张表决票只计一户") {
+			t.Fatalf("a paper ballot with the %s of another voter's waiting ballot: %v (%s), want PAPER_REUSED naming it and %s", c.what, err, server.ZhOf(err), held.GetBallotId())
+		}
+	}
+	reused, _ := paperOf(61, "P-0061", scanOf(62))
+
+	// Offline: the refusals are logged; a log in which one of them was
+	// taken does not verify, and replays under rules 4.
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify(export with PAPER_REUSED refusals) = %v", err)
+	}
+	taken := cloneFiles(files)
+	editEntries(taken, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindBallot && e.Ballot.Status == "REFUSED" && strings.Contains(e.Ballot.Reason, "serial P-0061") {
+			e.Ballot.Status, e.Ballot.Reason = "PENDING_CONFIRMATION", ""
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, taken, "paper", "carries the serial P-0061 of ballot", "a paper ballot taken for a second voter")
+	underRules(taken, 4)
+	wantDiscrepancy(t, taken, "merkle-root", "an entry was changed", "the same log under procedure rules 4")
+
+	// The wrong entry rejected at its check, the sheet is entered for its
+	// household (a new ballot: the refused one stays refused).
+	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(held.GetBallotId(), "核对扫描件：系61号表决票，录入户号有误", v.staff2)); err != nil {
+		t.Fatal(err)
+	}
+	right, rightSig := paperOf(61, "P-0061", scanOf(61))
+	if r, err := v.submit(t, right, rightSig, ballot.Paper); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+		t.Fatalf("sheet P-0061 entered for its household after the wrong entry's rejection: %v %v", r.GetStatus(), err)
+	}
+	if _, err := v.submit(t, reused, nil, ballot.Paper); err == nil {
+		t.Fatal("a ballot without its signature was taken")
+	}
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify(export after the sheet went to its household) = %v", err)
+	}
+}
+
+// TestASupersededPaperBallotHoldsItsSheet: where votes may be changed, a
+// counted paper ballot superseded by its voter's later ballot still holds
+// its sheet: entered for another household, the sheet is refused.
+func TestASupersededPaperBallotHoldsItsSheet(t *testing.T) {
+	v := newVote(t, &ov.Settings{AllowRevote: true})
+	v.cast(t, 60, ballot.Paper, "AGREE")
+	v.cast(t, 60, ballot.Platform, "OPPOSE")
+	b, s := v.ballotFor(61, ballot.Paper, "AGREE")
+	b.Attestation.PaperSerial = "P-0060"
+	c, sig := v.sign(t, b, s)
+	if _, err := v.submit(t, c, sig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "SUPERSEDED") {
+		t.Fatalf("a sheet whose ballot was superseded, entered for another household: %v, want PAPER_REUSED", err)
+	}
+	// The voter's own sheet entered again is no other voter's.
+	b, s = v.ballotFor(60, ballot.Paper, "ABSTAIN")
+	c, sig = v.sign(t, b, s)
+	if r, err := v.submit(t, c, sig, ballot.Paper); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("voter 60's sheet entered again: %v %v, want it counted (votes may be changed)", r.GetStatus(), err)
+	}
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify = %v", err)
+	}
+}
+
+// TestInvalidIsAPaperChoice: INVALID is the choice of a returned paper
+// ballot that cannot be read for a motion (procedure rules 5); another
+// channel's ballot saying it is refused BAD_CHOICE (stored and logged),
+// and a log in which one counted fails offline.
+func TestInvalidIsAPaperChoice(t *testing.T) {
+	v := newVote(t, nil)
+	v.cast(t, 60, ballot.Paper, "INVALID")
+	b, s := v.ballotFor(61, ballot.Phone, "INVALID")
+	c, sig := v.sign(t, b, s)
+	if _, err := v.submit(t, c, sig, ballot.Phone); server.ReasonOf(err) != "BAD_CHOICE" || !strings.Contains(err.Error(), "INVALID is for a returned paper ballot") {
+		t.Fatalf("a phone ballot saying INVALID: %v, want BAD_CHOICE", err)
+	}
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Fatalf("verify = %v", err)
+	}
+	editEntries(files, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindBallot && e.Ballot.ID == ballot.ID(c) {
+			e.Ballot.Status, e.Ballot.Reason = "ACCEPTED", ""
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, files, "choice", "only a returned paper ballot is invalid", "a phone ballot saying INVALID, counted")
 }
 
 // TestRejectAtCheckAndSaleOfAWaitingBallot: the second staff member may

@@ -84,6 +84,12 @@ const (
 	// seconds, big-endian). A token's reveals of a day are the keys with
 	// its prefix.
 	RevealIndex Bucket = "reveal_index"
+	// PaperIndex lists, for each paper ballot serial and each scan digest
+	// of an assembly, the ballots that carry it and were taken (counted or
+	// waiting for their check): Key(assembly id, "serial", serial) and
+	// Key(assembly id, "scan", hex digest) map to a JSON array of sequence
+	// numbers. Kept for assemblies of procedure rules 5 on.
+	PaperIndex Bucket = "paper_index"
 )
 
 // ProxyKey is the KeyIndex value of a proxy holder's key.
@@ -99,14 +105,15 @@ var ProxyKey = []byte("proxy")
 // instead of the ballots and a program that reads version 3 would not keep.
 // Version 5 adds RevealIndex, which a program that reads version 4 would
 // neither keep up to date nor, finding its writes in the journal, open.
-const SchemaVersion = 5
+// Version 6 adds PaperIndex, for the same reasons.
+const SchemaVersion = 6
 
 var schemaVersionKey = []byte("schema_version")
 
 // buckets lists every bucket of SchemaVersion; Open creates missing ones.
 var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog,
 	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog,
-	LogEntries, LogNodes, LogState, LogKeys, RevealIndex}
+	LogEntries, LogNodes, LogState, LogKeys, RevealIndex, PaperIndex}
 
 // migrations[v] upgrades a database from version v to v+1 inside one
 // transaction. Version 0 is an empty file.
@@ -120,6 +127,9 @@ var migrations = map[uint64]func(Tx) error{
 	// RevealIndex starts empty: reveals made before the upgrade do not
 	// count against the day's quota.
 	4: func(Tx) error { return nil },
+	// PaperIndex starts empty: it serves assemblies of procedure rules 5
+	// on, which are published after the upgrade.
+	5: func(Tx) error { return nil },
 }
 
 // indexWaitingBallots lists, in each voter's AssemblyVoters record, the

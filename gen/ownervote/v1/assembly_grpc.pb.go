@@ -86,7 +86,12 @@ type AssemblyServiceClient interface {
 	// BALLOT_WAITING, naming that one (waiting_ballot_id, while it waits):
 	// it decides among the ballots staff take, and if it is rejected, staff
 	// may take a new one. The voter's own ballot (ONLINE, PLATFORM, PROXY) is
-	// taken and counts; the waiting one is then refused at its check. Refusals that concern the bytes
+	// taken and counts; the waiting one is then refused at its check. In an
+	// assembly of procedure rules 5 on, one paper sheet is one voter's: a
+	// PAPER ballot whose paper_serial or scan another voter's ballot carries
+	// (counted, waiting for its check, or superseded) is refused
+	// PAPER_REUSED; and INVALID is a PAPER ballot's choice only (BAD_CHOICE
+	// on another channel). Refusals that concern the bytes
 	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
 	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
 	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again
@@ -519,7 +524,12 @@ type AssemblyServiceServer interface {
 	// BALLOT_WAITING, naming that one (waiting_ballot_id, while it waits):
 	// it decides among the ballots staff take, and if it is rejected, staff
 	// may take a new one. The voter's own ballot (ONLINE, PLATFORM, PROXY) is
-	// taken and counts; the waiting one is then refused at its check. Refusals that concern the bytes
+	// taken and counts; the waiting one is then refused at its check. In an
+	// assembly of procedure rules 5 on, one paper sheet is one voter's: a
+	// PAPER ballot whose paper_serial or scan another voter's ballot carries
+	// (counted, waiting for its check, or superseded) is refused
+	// PAPER_REUSED; and INVALID is a PAPER ballot's choice only (BAD_CHOICE
+	// on another channel). Refusals that concern the bytes
 	// themselves (MALFORMED_BALLOT, WRONG_ASSEMBLY, BAD_SIGNATURE,
 	// UNKNOWN_SIGNER_KEY) and those of a moment (VOTING_NOT_OPEN before the
 	// opening, VOTING_CLOSED) are not stored: the same bytes may be sent again

@@ -103,6 +103,10 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   // The channel chosen for the last ballot entered (a pile of paper
   // ballots is entered one after the other), else the first.
   const first = channels.includes(ctx.query.get('channel')) ? ctx.query.get('channel') : channels[0];
+  // A pile of paper ballots received together is dated once: the time
+  // the last one gave is the next one's.
+  const receivedAt = first === 'PAPER' && ctx.query.get('received') ? new Date(ctx.query.get('received')) : null;
+  const received = receivedAt && !Number.isNaN(receivedAt.getTime()) ? receivedAt : null;
   const noteLabel = h('label', { for: ids.note }, t('record.note'));
   const timeLabel = h('label', { for: ids.time }, t('record.time'));
   const channelSet = h('fieldset', {}, h('legend', {}, t('record.channel')), channels.map((c) => {
@@ -120,7 +124,17 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     const values = (m.options || []).length ? [...m.options.map((o) => [o.option_id, o.name || o.option_id]), ['ABSTAIN', t('choice.ABSTAIN')]]
       : [['AGREE', t('choice.AGREE')], ['OPPOSE', t('choice.OPPOSE')], ['ABSTAIN', t('choice.ABSTAIN')]];
     values.push(['INVALID', t('record.invalid')]);
-    return h('fieldset', { class: 'motion-choice', 'data-motion': m.motion_id },
+    // Where several candidates may be ticked, ABSTAIN and INVALID stand
+    // alone: ticking one unticks the rest, and a candidate unticks them.
+    const alone = (v) => KEYWORDS.includes(v);
+    const onchange = multi ? (ev) => {
+      const x = ev.target;
+      if (!x.checked) return;
+      for (const y of ev.currentTarget.querySelectorAll('input')) {
+        if (y !== x && (alone(x.value) || alone(y.value))) y.checked = false;
+      }
+    } : null;
+    return h('fieldset', { class: 'motion-choice', 'data-motion': m.motion_id, onchange },
       h('legend', {}, m.title || m.motion_id, multi ? ` (${t('record.atMost', { n: m.seats })})` : ''),
       values.map(([v, label]) => {
         const id = uid('c');
@@ -131,7 +145,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   });
 
   const time = h('input', {
-    id: ids.time, type: 'datetime-local', required: true, value: localInputValue(serverNow()), 'data-testid': 'att-time',
+    id: ids.time, type: 'datetime-local', required: true, value: localInputValue(received || serverNow()), 'data-testid': 'att-time',
     // (No max: the form may stay open through a call; a later time is
     // taken as now when signed.)
     min: a.opens_at ? localInputValue(new Date(a.opens_at)) : null,
@@ -139,24 +153,12 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   const noteHint = h('p', { class: 'muted small', id: ids.note + '-hint' }, t('record.notePublic'));
   const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note', 'aria-describedby': ids.note + '-hint' });
   const hash = h('input', { id: ids.hash, pattern: '[0-9a-f]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'att-recording' });
-  const file = h('input', {
-    id: ids.file, type: 'file', accept: 'audio/*',
-    onchange: async () => {
-      const f = file.files[0];
-      if (f) hash.value = await sha256Hex(await f.arrayBuffer());
-    },
-  });
+  const file = h('input', { id: ids.file, type: 'file', accept: 'audio/*' });
   // A returned paper ballot: the serial printed on it and its scan, whose
   // SHA-256 is computed here (the scan itself is not uploaded).
   const serial = h('input', { id: ids.serial, maxlength: 64, autocomplete: 'off', class: 'mono', 'data-testid': 'paper-serial', 'aria-describedby': ids.serial + '-hint' });
   const scan = h('input', { id: ids.scan, pattern: '[0-9a-fA-F]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'paper-scan' });
-  const scanFile = h('input', {
-    id: ids.scanFile, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'paper-scan-file',
-    onchange: async () => {
-      const f = scanFile.files[0];
-      if (f) scan.value = await sha256Hex(await f.arrayBuffer());
-    },
-  });
+  const scanFile = h('input', { id: ids.scanFile, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'paper-scan-file' });
   const paperFields = h('div', { 'data-testid': 'paper-fields' },
     h('label', { for: ids.serial }, t('record.serial')), serial,
     h('p', { class: 'muted small', id: ids.serial + '-hint' }, t('record.serialHint')),
@@ -168,6 +170,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     h('label', { for: ids.file }, t('record.recording')), file,
     h('label', { for: ids.hash }, t('record.recordingHash')), hash);
   const phoneLine = h('p', {}, h('label', { for: ids.phone }, t('record.phone')), ' ', phoneOut);
+  const invalidHint = h('p', { class: 'muted small', 'data-testid': 'invalid-hint' }, t('record.invalidHint'));
   const paperOnly = motionSets.flatMap((fs) => [...fs.querySelectorAll('[data-paper-only]')]);
   // setChannel shows the fields of the chosen channel; a choice made
   // INVALID on paper is cleared when the channel changes.
@@ -177,6 +180,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     paperFields.hidden = c !== 'PAPER';
     callFields.hidden = c === 'PAPER';
     phoneLine.hidden = c === 'PAPER';
+    invalidHint.hidden = c !== 'PAPER';
     replace(next, t(c === 'PAPER' ? 'record.nextPaper' : 'record.next'));
     for (const el of paperOnly) {
       el.hidden = c !== 'PAPER';
@@ -185,6 +189,14 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   };
   const next = h('button', { type: 'submit', class: 'primary', 'data-testid': 'next' });
   const msg = h('div', { 'aria-live': 'polite' });
+  // Nothing goes on while a file's digest is computed.
+  const hashing = h('p', { class: 'muted small', role: 'status', 'data-testid': 'hashing' });
+  const busy = (on) => {
+    next.disabled = on;
+    replace(hashing, on ? t('record.hashing') : '');
+  };
+  digestOf(file, hash, busy);
+  digestOf(scanFile, scan, busy);
   const readback = h('div', { 'data-testid': 'readback' });
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'result' });
 
@@ -193,10 +205,10 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     h('label', { for: ids.voter }, t('record.household')), voterSel,
     phoneLine,
     channelSet,
-    h('h3', {}, t('record.choices')), motionSets,
+    h('h3', {}, t('record.choices')), invalidHint, motionSets,
     timeLabel, time,
     paperFields, callFields,
-    msg,
+    hashing, msg,
     next);
 
   setChannel(first);
@@ -221,7 +233,8 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     if (a.opens_at && at < new Date(a.opens_at)) throw new Error(t(paper ? 'record.beforeOpeningPaper' : 'record.beforeOpening', { t: fmtTime(a.opens_at) }));
     const att = { staff: key.signerId, time: utcSeconds(at > serverNow() ? serverNow() : at) };
     if (paper) {
-      const s = serial.value.trim();
+      // Typed through a Chinese input method, Ｐ－００５７ is P-0057.
+      const s = serial.value.trim().replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
       if (!s) throw new Error(t('record.needSerial'));
       const sum = scan.value.trim().toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(sum)) throw new Error(t('record.needScan'));
@@ -301,7 +314,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       h('p', {}, paper ? t('record.scriptPaper', { units, serial: parts.att.paper_serial }) : t('record.script', { units })),
       h('ul', {}, (a.motions || []).map((m) => h('li', { 'data-readback': m.motion_id }, `${m.title || m.motion_id}：`,
         h('strong', {}, parts.choice[m.motion_id].map((v) => optionLabel(m, v)).join('、'))))),
-      h('p', { class: 'muted small' }, `${t('channel.' + parts.channel)} · ${fmtTime(new Date(parts.att.time))}${parts.att.note ? ' · ' + parts.att.note : ''}`),
+      h('p', { class: 'muted small' }, `${t('channel.' + parts.channel)} · ${paper ? t('record.receivedAt') + ' ' : ''}${fmtTime(new Date(parts.att.time))}${parts.att.note ? ' · ' + parts.att.note : ''}`),
       paper ? h('p', { class: 'mono small', 'data-testid': 'readback-scan' }, `${t('record.scanHash')}: ${parts.att.scan}`) : null,
       h('div', { class: 'radio' }, confirm, h('label', { for: confirmId }, t(paper ? 'record.confirmedPaper' : 'record.confirmed'))),
       h('div', { class: 'actions' }, sign, back)));
@@ -348,6 +361,7 @@ async function submit(ctx, parts, { canonical, signature, id }, serverKeys, resu
   try {
     const r = await post(asmPath(ctx.cid, ctx.aid, '/ballots'), { ballot: toBase64(canonical), signature: toBase64(signature) });
     const status = String(r.status).replace('BALLOT_STATUS_', '');
+    const paper = parts.channel === 'PAPER';
     let receiptOk = null;
     if (r.receipt) {
       const receipt = fromBase64(r.receipt);
@@ -360,10 +374,13 @@ async function submit(ctx, parts, { canonical, signature, id }, serverKeys, resu
       h('p', {}, h('strong', {}, status === 'PENDING_CONFIRMATION' ? t('record.pendingBallot') : status === 'ACCEPTED' ? t('record.accepted') : t('record.status.' + status))),
       h('p', { class: 'mono small' }, `${t('record.ballotId')} ${r.ballot_id} · ${t('record.seq')} ${r.seq}`),
       receiptOk === null ? null : h('p', { 'data-receipt': receiptOk ? 'verified' : 'bad' }, receiptOk ? t('record.receiptOk') : t('record.receiptBad')),
-      h('p', {}, h('a', { href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?channel=${parts.channel}&n=${Date.now()}`, 'data-testid': 'another' }, t('record.another')))));
+      h('p', {}, h('a', {
+        href: `#/c/${seg(ctx.cid)}/a/${seg(ctx.aid)}/record?channel=${parts.channel}${paper ? '&received=' + encodeURIComponent(parts.att.time) : ''}&n=${Date.now()}`,
+        'data-testid': 'another',
+      }, t(paper ? 'record.anotherPaper' : 'record.another')))));
     // The call list shows that this owner voted on the call (best effort);
     // a paper ballot came back by hand.
-    if (taken && parts.channel !== 'PAPER') post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
+    if (taken && !paper) post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
     return taken;
   } catch (err) {
     replace(result, errorBox(err));
@@ -465,7 +482,7 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
       const own = me && att.staff === me.signerId;
       // A paper ballot's checker compares the paper with its scan: the
       // scan picked here must be the one the ballot names.
-      const scanCheck = att.scan ? paperScanCheck(att) : null;
+      const scanCheck = att.scan ? paperScanCheck(att, (same) => { confirm.disabled = same === false; }) : null;
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
         h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
         h('ul', { class: 'chosen' }, chosen),
@@ -480,21 +497,48 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
 
 // paperScanCheck shows a paper ballot's serial and scan digest, and checks
 // a scan file picked by the checker against the digest (in this browser;
-// nothing is uploaded).
-function paperScanCheck(att) {
+// nothing is uploaded), telling result whether it is the same (null while
+// none is picked).
+function paperScanCheck(att, result) {
   const id = uid('chk');
   const said = h('output', { for: id, 'data-testid': 'scan-check' });
-  const file = h('input', {
-    id, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'scan-check-file',
-    onchange: async () => {
-      const f = file.files[0];
-      if (!f) return replace(said);
-      const same = (await sha256Hex(await f.arrayBuffer())) === att.scan;
-      said.dataset.same = String(same);
-      replace(said, h('span', { class: same ? 'ok' : 'error' }, t(same ? 'confirm.scanSame' : 'confirm.scanDiffers')));
-    },
+  const file = h('input', { id, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'scan-check-file' });
+  const digest = h('input', { type: 'hidden' });
+  digestOf(file, digest, (on) => {
+    delete said.dataset.same;
+    replace(said, on ? t('record.hashing') : '');
+    result(null);
+    if (on || !digest.value) return;
+    const same = digest.value === att.scan;
+    said.dataset.same = String(same);
+    replace(said, h('span', { class: same ? 'ok' : 'error' }, t(same ? 'confirm.scanSame' : 'confirm.scanDiffers')));
+    result(same);
   });
   return h('div', { class: 'small' },
     h('p', { class: 'mono' }, `${t('record.serial')}: ${att.paper_serial} · ${t('record.scanHash')}: ${att.scan}`),
     h('label', { for: id }, t('confirm.scanFile')), file, ' ', said);
+}
+
+// digestOf has hashInput follow the SHA-256 (hex) of the file chosen in
+// fileInput: emptied as soon as the choice changes, filled once the digest
+// of the file still chosen is ready (a file chosen meanwhile wins), with
+// busy(true) while it is computed and busy(false) after.
+function digestOf(fileInput, hashInput, busy) {
+  let turn = 0;
+  fileInput.addEventListener('change', async () => {
+    const mine = ++turn;
+    hashInput.value = '';
+    const f = fileInput.files[0];
+    if (!f) {
+      busy(false);
+      return;
+    }
+    busy(true);
+    try {
+      const d = await sha256Hex(await f.arrayBuffer());
+      if (mine === turn) hashInput.value = d;
+    } finally {
+      if (mine === turn) busy(false);
+    }
+  });
 }
