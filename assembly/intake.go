@@ -524,6 +524,15 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 					p.refusal.Waiting = w.ID
 				}
 			}
+			if p.refusal.Reason == ErrPaperReused {
+				still, _, err := paperHeld(tx, &rec.Assembly, b)
+				if err != nil {
+					return err
+				}
+				if still == nil {
+					p.refusal.Detail += "; the ballot that held the sheet has since been refused: the sheet may be entered again, as a new ballot"
+				}
+			}
 		}
 		return nil
 	}

@@ -1,37 +1,31 @@
 package assembly
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/store"
 )
 
 // ErrPaperReused: from procedure rules 5 on, a paper ballot whose serial
-// or scan another voter's ballot in the assembly carries (one that counts,
-// waits for its check, or was superseded by its voter's later ballot).
-// One sheet of paper is one household's vote.
+// or scan (audit.PaperMarks) another voter's ballot in the assembly carries
+// (one that counts, waits for its check, or was superseded by its voter's
+// later ballot). One sheet of paper is one household's vote.
 var ErrPaperReused = errors.New("the paper ballot is another voter's")
 
 // paperRules is the first version of the procedure rules under which a
 // paper ballot is one voter's (audit.Rules).
 const paperRules = 5
 
-// paperMarks are a paper ballot's PaperIndex keys, each with what it
-// stands for: its serial, and its scan's digest.
-func paperMarks(assemblyID string, a *ballot.Attestation) [2]struct {
-	key  []byte
-	what string
-} {
-	return [2]struct {
-		key  []byte
-		what string
-	}{
-		{store.Key(assemblyID, "serial", a.PaperSerial), "serial " + a.PaperSerial},
-		{store.Key(assemblyID, "scan", a.ScanSHA256), "scan " + a.ScanSHA256},
-	}
+// paperHolder is what paperHeld reads of a ballot that carries a sheet.
+type paperHolder struct {
+	Seq    uint64       `json:"seq"`
+	ID     string       `json:"id"`
+	Voter  string       `json:"voter"`
+	Status BallotStatus `json:"status"`
 }
 
 // paperHeld refuses, in an assembly of procedure rules 5 on, a paper
@@ -40,24 +34,30 @@ func paperMarks(assemblyID string, a *ballot.Attestation) [2]struct {
 // holds nothing: a sheet entered for the wrong household and rejected at
 // its check is entered again for the right one. The voter's own ballots
 // may carry it again (a sheet entered twice meets the one-ballot rule).
+// (The index is kept for assemblies of rules 5 on only: in another, no
+// sheet is held.)
 func paperHeld(tx store.Tx, a *Assembly, b *ballot.Ballot) (reason error, detail string, err error) {
-	if b.Channel != ballot.Paper || a.Rules < paperRules {
+	if b.Channel != ballot.Paper {
 		return nil, "", nil
 	}
-	for _, m := range paperMarks(a.ID, b.Attestation) {
+	for _, m := range audit.PaperMarks(b.Attestation) {
 		var seqs []uint64
-		if _, err := store.GetJSON(tx, store.PaperIndex, m.key, &seqs); err != nil {
+		if _, err := store.GetJSON(tx, store.PaperIndex, store.Key(a.ID, m), &seqs); err != nil {
 			return nil, "", err
 		}
 		for _, seq := range seqs {
-			br, err := getBallot(tx, a.ID, seq)
-			if err != nil {
-				return nil, "", err
+			var h paperHolder
+			if ok, err := store.GetJSON(tx, store.Ballots, ballotKey(a.ID, seq), &h); err != nil || !ok {
+				return nil, "", cmp.Or(err, fmt.Errorf("assembly: ballot %d of %s, in the paper index, is missing", seq, a.ID))
 			}
-			if br.Voter != b.Voter && br.Status != Refused {
-				return ErrPaperReused, fmt.Sprintf("its %s is on ballot %d (%s) of %s, %s: one paper ballot is one voter's; "+
-					"if that entry is wrong and still waits for its check, have it rejected there, then enter the sheet again", m.what, br.Seq, br.ID, br.Voter, br.Status), nil
+			if h.Voter == b.Voter || h.Status == Refused {
+				continue
 			}
+			remedy := "if that entry is wrong, have it rejected at its check, then enter the sheet again"
+			if h.Status != Pending {
+				remedy = "that ballot has counted: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
+			}
+			return ErrPaperReused, fmt.Sprintf("its %s is on ballot %d (%s) of %s, %s: one paper ballot is one voter's; %s", m, h.Seq, h.ID, h.Voter, h.Status, remedy), nil
 		}
 	}
 	return nil, "", nil
@@ -69,15 +69,13 @@ func indexPaper(tx store.Tx, a *Assembly, b *ballot.Ballot, seq uint64) error {
 	if b.Channel != ballot.Paper || a.Rules < paperRules {
 		return nil
 	}
-	for _, m := range paperMarks(a.ID, b.Attestation) {
+	for _, m := range audit.PaperMarks(b.Attestation) {
+		key := store.Key(a.ID, m)
 		var seqs []uint64
-		if _, err := store.GetJSON(tx, store.PaperIndex, m.key, &seqs); err != nil {
+		if _, err := store.GetJSON(tx, store.PaperIndex, key, &seqs); err != nil {
 			return err
 		}
-		if slices.Contains(seqs, seq) {
-			continue
-		}
-		if err := store.PutJSON(tx, store.PaperIndex, m.key, append(seqs, seq)); err != nil {
+		if err := store.PutJSON(tx, store.PaperIndex, key, append(seqs, seq)); err != nil {
 			return err
 		}
 	}

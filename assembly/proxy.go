@@ -248,3 +248,24 @@ func proxyOf(tx store.Tx, assemblyID, voter, keyID string) (p Proxy, ok bool, er
 	})
 	return p, ok, err
 }
+
+// Proxies are the assembly's proxy authorisations, standing and withdrawn,
+// in the order they were recorded.
+func (r *Registry) Proxies(ctx context.Context, assemblyID string) ([]Proxy, error) {
+	var out []Proxy
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		if _, err := getRecord(tx, assemblyID); err != nil {
+			return err
+		}
+		return tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
+			var p Proxy
+			if err := json.Unmarshal(v, &p); err != nil {
+				return false, fmt.Errorf("assembly: corrupt proxy authorisation %q: %w", k, err)
+			}
+			out = append(out, p)
+			return true, nil
+		})
+	})
+	slices.SortStableFunc(out, func(a, b Proxy) int { return a.Recorded.Compare(b.Recorded) })
+	return out, err
+}

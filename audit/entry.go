@@ -104,10 +104,10 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
 //   - 5: a paper ballot is one voter's: a PAPER ballot is refused
-//     (PAPER_REUSED) when its serial, or its scan's digest, is carried by
-//     a ballot of another voter that was taken (counted, or waiting for
-//     its check) and is not refused since; counted then superseded by its
-//     voter's later ballot, it still holds them. The server applies this
+//     (PAPER_REUSED) when its serial (whatever its case) or its scan's
+//     digest (PaperMarks) is carried by a ballot of another voter that
+//     was taken (counted, or waiting for its check) and is not refused
+//     since; superseded by its voter's later ballot, it still holds them. The server applies this
 //     to assemblies of rules 5 on only: it keeps the index that decides
 //     it from their publication. INVALID is a returned paper ballot's
 //     choice only: another channel's ballot saying it is refused
@@ -136,6 +136,14 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     ballots could be left waiting at the close; a seller could change a
 //     kept ballot where votes may be changed.
 const Rules = 5
+
+// PaperMarks are what makes a paper ballot's sheet one voter's from
+// procedure rules 5 on: its serial, compared without regard to case (P-0061
+// and p-0061 are one sheet), and its scan's digest: "serial P-0061" and
+// "scan <hex>".
+func PaperMarks(a *ballot.Attestation) [2]string {
+	return [2]string{"serial " + strings.ToUpper(a.PaperSerial), "scan " + strings.ToLower(a.ScanSHA256)}
+}
 
 // EarlyWording tells whether an assembly of these procedure rules has its
 // result's explanations worded as before rules 3 (tally.Assembly's

@@ -703,15 +703,15 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 }
 
 // paperOnce checks, from rules 5 on, that a paper ballot taken (counted,
-// or waiting for its check) carries no serial or scan that a ballot of
-// another voter carries that was taken and is not refused since (one
-// sheet of paper is one household's vote), and notes the ballot as one
-// that carries them.
+// or waiting for its check) carries no paper mark (PaperMarks) that a
+// ballot of another voter carries that was taken and is not refused since
+// (one sheet of paper is one household's vote), and notes the ballot as
+// one that carries them.
 func (v *verifier) paperOnce(i int, seq uint64, b *ballot.Ballot) error {
 	if b.Channel != ballot.Paper || v.agenda.Rules < 5 {
 		return nil
 	}
-	marks := []string{"serial " + b.Attestation.PaperSerial, "scan " + b.Attestation.ScanSHA256}
+	marks := PaperMarks(b.Attestation)
 	for _, m := range marks {
 		for _, other := range v.papers[m] {
 			if ob := v.ballots[other]; ob.b.Voter != b.Voter && ob.status != "REFUSED" {

@@ -266,6 +266,25 @@ func proxyProto(p assembly.Proxy) *ov.ProxyAuthorization {
 	return pp
 }
 
+func (s *assemblyService) ListProxies(ctx context.Context, req *ov.ListProxiesRequest) (*ov.ListProxiesResponse, error) {
+	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
+		return nil, s.err(ctx, err)
+	}
+	list, err := s.reg.Proxies(ctx, req.GetAssemblyId())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	resp := &ov.ListProxiesResponse{}
+	for _, p := range list {
+		pp := proxyProto(p)
+		// Whether a holder is an owner is told once, to the sign-in that
+		// recorded the proxy, as an identity match (RecordProxy).
+		pp.HolderId = ""
+		resp.Proxies = append(resp.Proxies, pp)
+	}
+	return resp, nil
+}
+
 func (s *assemblyService) WithdrawProxy(ctx context.Context, req *ov.WithdrawProxyRequest) (*ov.ProxyAuthorization, error) {
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)

@@ -90,6 +90,7 @@ var policy = map[string]access{
 	ov.AssemblyService_ListBallots_FullMethodName:      {overseers, scopeRequest},
 	ov.AssemblyService_RecordProxy_FullMethodName:      {staff, scopeRequest},
 	ov.AssemblyService_WithdrawProxy_FullMethodName:    {staff, scopeRequest},
+	ov.AssemblyService_ListProxies_FullMethodName:      {staff, scopeRequest},
 	ov.AssemblyService_AmendRoll_FullMethodName:        {staff, scopeRequest},
 	ov.AssemblyService_GetProgress_FullMethodName:      {everyone, scopeRequest},
 	ov.AssemblyService_WatchProgress_FullMethodName:    {everyone, scopeRequest},

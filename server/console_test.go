@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -1844,5 +1846,130 @@ func TestConsolePaperBallot(t *testing.T) {
 	}
 	if n := len(calls.GetCallAttempts()); n != 0 {
 		t.Errorf("a paper ballot recorded %d calls of its voter", n)
+	}
+}
+
+// TestConsoleProxies: staff record a written proxy authorisation in the
+// console (the holder's key as `ownervote ballot keygen` prints it, the
+// authorisation's SHA-256 computed from its scan in the browser), the
+// holder's ballot signed with that key counts, and a standing
+// authorisation is withdrawn with a reason; a refusal (a holder's number
+// with a wrong check digit) stays in the dialog. Committee members are
+// not offered the page.
+func TestConsoleProxies(t *testing.T) {
+	c := newConsole(t)
+	c.e.clock.Set(c.base.Add(-3 * 24 * time.Hour))
+	member := newSigner("member-zhao", 211)
+	if _, err := c.ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: member.id,
+		Name: "赵委员", CommunityId: c.cid, PublicKey: member.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+		AssemblyId: "proxy-2026", Title: "续聘物业服务企业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(c.base.Add(-2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(3 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_PROXY}, ShortNoticeReason: "测试：公告期缩短",
+		Committee: &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err = c.as.PublishAssembly(c.e.ctx(c.e.admin), &ov.PublishAssemblyRequest{CommunityId: c.cid, AssemblyId: "proxy-2026"}); err != nil {
+		t.Fatal(err)
+	}
+	c.now()
+	dir := t.TempDir()
+	scan := filepath.Join(dir, "委托书.pdf")
+	if err := os.WriteFile(scan, []byte("%PDF-1.4 委托书 扫描件"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scanSum := fmt.Sprintf("%x", sha256.Sum256([]byte("%PDF-1.4 委托书 扫描件")))
+	holder, other := newSigner("holder-zhao", 190), newSigner("holder-qian", 191)
+	voter, voter2 := c.voters[5], c.voters[6]
+	list := func() []*ov.ProxyAuthorization {
+		t.Helper()
+		r, err := c.as.ListProxies(c.e.ctx(c.e.admin), &ov.ListProxiesRequest{CommunityId: c.cid, AssemblyId: "proxy-2026"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetProxies()
+	}
+
+	staff := c.tab()
+	c.signIn(staff, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.open(staff, "#/c/"+c.cid+"/a/proxy-2026")
+	click(staff, `[data-tab=proxies]`)
+	wait(staff, "no proxy yet", `document.querySelector('[data-testid=proxy-none]') !== null`)
+
+	// recordIn fills the dialog for voter v.
+	recordIn := func(v, name, idNumber string, key []byte, file string) {
+		click(staff, `[data-testid=proxy-new]`)
+		selectValue(staff, `[data-testid=proxy-voter]`, v)
+		typeInto(staff, `[data-testid=proxy-name]`, name)
+		typeInto(staff, `[data-testid=proxy-id]`, idNumber)
+		typeInto(staff, `[data-testid=proxy-key]`, "not a key")
+		click(staff, `[data-testid=proxy-save]`)
+		wait(staff, "the key refused", `document.querySelector('dialog[open]').textContent.includes('受托人公钥须为')`)
+		staff.Run("the key", chromedp.SetValue(chromedp.CSS(`[data-testid=proxy-key]`), string(key)))
+		staff.Run("the scan", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=proxy-doc-file]`), []string{file}))
+		wait(staff, "the scan's SHA-256", fmt.Sprintf(`document.querySelector('[data-testid=proxy-doc]').value === %q`, scanSum))
+	}
+	recordIn(voter, "赵受托人", idNumberN(930), []byte(hex.EncodeToString(holder.pub())), scan)
+	staff.ScreenshotView("console-proxy-record")
+	click(staff, `[data-testid=proxy-save]`)
+	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q]') !== null && document.querySelector('dialog[open]') === null`, voter))
+	if got := eval[string](staff, "the card", fmt.Sprintf(`document.querySelector('[data-proxy=%q]').textContent`, voter)); !strings.Contains(got, "赵受托人") ||
+		!strings.Contains(got, holder.keyID()) || !strings.Contains(got, scanSum) {
+		t.Errorf("the proxy's card reads %q", got)
+	}
+	if eval[bool](staff, "the number kept?", `[...document.querySelectorAll('input')].some((i) => i.value === `+jsString(idNumberN(930))+`)`) {
+		t.Error("the holder's identity number stays in the page")
+	}
+	ps := list()
+	if len(ps) != 1 || ps[0].GetVoter() != voter || ps[0].GetHolderName() != "赵受托人" || ps[0].GetHolderKeyId() != holder.keyID() ||
+		ps[0].GetDocumentSha256() != scanSum || ps[0].GetWithdrawTime() != nil {
+		t.Fatalf("proxies after the console's record = %v", ps)
+	}
+
+	// The holder votes with their key under the authorisation.
+	b := &ballot.Ballot{Assembly: "proxy-2026", RollDigest: a.GetRollDigest(), Voter: voter, Channel: ballot.Proxy, Signer: ballot.SignerProxy,
+		KeyID: holder.keyID(), Nonce: nonce(), Time: c.e.clock.Now().UTC().Add(-time.Minute).Truncate(time.Second), ProxyAuthorization: scanSum,
+		Choices: []ballot.Choice{{Motion: "m1", Values: []string{"AGREE"}}}}
+	canonical, sig, err := ballot.Sign(b, holder.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.as.SubmitBallot(c.e.ctx(c.e.admin), &ov.SubmitBallotRequest{CommunityId: c.cid, AssemblyId: "proxy-2026", Ballot: canonical, Signature: sig}); err != nil ||
+		r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("the holder's ballot: %v %v", r.GetStatus(), err)
+	}
+
+	// A refusal stays in the dialog.
+	bad := idNumberN(931)
+	bad = bad[:17] + map[bool]string{true: "1", false: "2"}[bad[17] != '1']
+	c.open(staff, "#/c/"+c.cid+"/a/proxy-2026/proxies")
+	recordIn(voter2, "钱受托人", bad, []byte(base64.StdEncoding.EncodeToString(other.pub())), scan)
+	click(staff, `[data-testid=proxy-save]`)
+	wait(staff, "refused", `document.querySelector('dialog[open]') !== null && document.querySelector('dialog[open]').textContent.includes('受托人证件号码有误')`)
+	staff.Run("the number", chromedp.SetValue(chromedp.CSS(`[data-testid=proxy-id]`), idNumberN(931)))
+	click(staff, `[data-testid=proxy-save]`)
+	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q]') !== null`, voter2))
+
+	// Withdrawn with a reason.
+	click(staff, fmt.Sprintf(`[data-withdraw-proxy=%q]`, voter2))
+	typeInto(staff, `[data-testid=proxy-reason]`, "业主本人撤销委托")
+	click(staff, `[data-testid=proxy-withdraw-save]`)
+	wait(staff, "withdrawn", fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=true]') !== null`, voter2))
+	staff.ScreenshotView("console-proxies")
+	ps = list()
+	if len(ps) != 2 || ps[1].GetVoter() != voter2 || ps[1].GetWithdrawTime() == nil || ps[1].GetWithdrawReason() != "业主本人撤销委托" {
+		t.Errorf("proxies after the console's withdrawal = %v", ps)
+	}
+
+	committee := c.tab()
+	c.signIn(committee, c.e.token(auth.CommitteeMember, c.cid))
+	c.open(committee, "#/c/"+c.cid+"/a/proxy-2026")
+	wait(committee, "the dashboard", `document.querySelector('[data-tab=dashboard]') !== null`)
+	if eval[bool](committee, "proxies tab", `document.querySelector('[data-tab=proxies]') !== null`) {
+		t.Error("a committee member is offered the proxies page")
 	}
 }

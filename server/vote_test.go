@@ -37,6 +37,7 @@ import (
 	"github.com/ownervote/ownervote/recount"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/server"
+	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -762,6 +763,54 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 	p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil || p.GetCounted() != 2 {
 		t.Errorf("progress after the two ballots sent again: %d counted (%v), want 2", p.GetCounted(), err)
+	}
+}
+
+// TestListProxies: staff list an assembly's proxy authorisations,
+// standing and withdrawn, in the order they were recorded, without the
+// holder id (whether a holder is an owner is told once, at RecordProxy);
+// other roles read none.
+func TestListProxies(t *testing.T) {
+	v := newVote(t, nil)
+	h1, h2, h3 := newSigner("h1", 180), newSigner("h2", 181), newSigner("h3", 182)
+	step := func() { v.e.clock.Set(v.e.clock.Now().Add(time.Minute)) }
+	record := func(i int, holder signer, name string, id int) {
+		t.Helper()
+		step()
+		if _, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[i],
+			HolderName: name, HolderPublicKey: holder.pub(), DocumentSha256: proxyDoc(i), HolderIdNumber: idNumberN(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(70, h1, "受托人甲", 910)
+	step()
+	if _, err := v.as.WithdrawProxy(v.ctx(v.staffTok), &ov.WithdrawProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70], Reason: "委托书有误"}); err != nil {
+		t.Fatal(err)
+	}
+	record(70, h2, "受托人乙", 911)
+	record(71, h3, "受托人丙", 912)
+	list, err := v.as.ListProxies(v.ctx(v.staffTok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range list.GetProxies() {
+		got = append(got, fmt.Sprintf("%s %s %s withdrawn=%t %q holder_id=%q", p.GetVoter(), p.GetHolderName(), p.GetHolderKeyId(), p.GetWithdrawTime() != nil, p.GetWithdrawReason(), p.GetHolderId()))
+	}
+	want := []string{
+		fmt.Sprintf("%s 受托人甲 %s withdrawn=true %q holder_id=\"\"", v.owners[70], h1.keyID(), "委托书有误"),
+		fmt.Sprintf("%s 受托人乙 %s withdrawn=false \"\" holder_id=\"\"", v.owners[70], h2.keyID()),
+		fmt.Sprintf("%s 受托人丙 %s withdrawn=false \"\" holder_id=\"\"", v.owners[71], h3.keyID()),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ListProxies =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	v.e.createCommunity("elsewhere")
+	for role, tok := range map[string]string{"a committee member": v.e.token(auth.CommitteeMember, v.community), "an auditor": v.e.token(auth.Auditor, ""),
+		"another community's staff": v.e.token(auth.CommunityStaff, "elsewhere")} {
+		if _, err := v.as.ListProxies(v.ctx(tok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly}); status.Code(err) != codes.PermissionDenied {
+			t.Errorf("ListProxies by %s = %v, want PermissionDenied", role, err)
+		}
 	}
 }
 
@@ -1926,7 +1975,15 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 			t.Fatalf("a paper ballot with the %s of another voter's waiting ballot: %v (%s), want PAPER_REUSED naming it and %s", c.what, err, server.ZhOf(err), held.GetBallotId())
 		}
 	}
-	reused, _ := paperOf(61, "P-0061", scanOf(62))
+	reused, reusedSig := paperOf(61, "P-0061", scanOf(62))
+	if _, err := v.submit(t, reused, reusedSig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" {
+		t.Fatalf("the sheet for a second voter: %v, want PAPER_REUSED", err)
+	}
+	// The serial is one whatever its case.
+	lower, lowerSig := paperOf(62, "p-0061", scanOf(63))
+	if _, err := v.submit(t, lower, lowerSig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "serial P-0061") {
+		t.Fatalf("the sheet's serial in lower case for a third voter: %v, want PAPER_REUSED", err)
+	}
 
 	// Offline: the refusals are logged; a log in which one of them was
 	// taken does not verify, and replays under rules 4.
@@ -1936,7 +1993,7 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 	}
 	taken := cloneFiles(files)
 	editEntries(taken, func(_ int, e *audit.Entry) bool {
-		if e.Kind == audit.KindBallot && e.Ballot.Status == "REFUSED" && strings.Contains(e.Ballot.Reason, "serial P-0061") {
+		if e.Kind == audit.KindBallot && e.Ballot.Status == "REFUSED" && strings.Contains(e.Ballot.Reason, "serial P-0061") && e.Ballot.Seq == 2 {
 			e.Ballot.Status, e.Ballot.Reason = "PENDING_CONFIRMATION", ""
 			return true
 		}
@@ -1945,18 +2002,33 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 	wantDiscrepancy(t, taken, "paper", "carries the serial P-0061 of ballot", "a paper ballot taken for a second voter")
 	underRules(taken, 4)
 	wantDiscrepancy(t, taken, "merkle-root", "an entry was changed", "the same log under procedure rules 4")
+	taken = cloneFiles(files)
+	editEntries(taken, func(_ int, e *audit.Entry) bool {
+		if e.Kind == audit.KindBallot && e.Ballot.Status == "REFUSED" && strings.Contains(e.Ballot.Reason, "scan "+scanOf(61)) {
+			e.Ballot.Status, e.Ballot.Reason = "PENDING_CONFIRMATION", ""
+			return true
+		}
+		return false
+	})
+	wantDiscrepancy(t, taken, "paper", "carries the scan "+scanOf(61)+" of ballot", "a paper ballot with another voter's scan taken")
 
 	// The wrong entry rejected at its check, the sheet is entered for its
 	// household (a new ballot: the refused one stays refused).
 	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(held.GetBallotId(), "核对扫描件：系61号表决票，录入户号有误", v.staff2)); err != nil {
 		t.Fatal(err)
 	}
+	// The refused entry sent again gets its answer, saying the sheet is free.
+	if _, err := v.submit(t, reused, reusedSig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || metadataOf(err)["replayed"] != "true" ||
+		!strings.Contains(err.Error(), "has since been refused: the sheet may be entered again") {
+		t.Errorf("the refused entry sent again after the rejection: %v (metadata %v)", err, metadataOf(err))
+	}
 	right, rightSig := paperOf(61, "P-0061", scanOf(61))
-	if r, err := v.submit(t, right, rightSig, ballot.Paper); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
+	r, err := v.submit(t, right, rightSig, ballot.Paper)
+	if err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_PENDING_CONFIRMATION {
 		t.Fatalf("sheet P-0061 entered for its household after the wrong entry's rejection: %v %v", r.GetStatus(), err)
 	}
-	if _, err := v.submit(t, reused, nil, ballot.Paper); err == nil {
-		t.Fatal("a ballot without its signature was taken")
+	if c, err := v.as.ConfirmBallot(v.ctx(v.staff2Tok), v.confirmation(r.GetBallotId(), v.staff2)); err != nil || c.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("confirming sheet P-0061 for its household: %v %v", c.GetStatus(), err)
 	}
 	if _, err := verifyFiles(v.export(t)); err != nil {
 		t.Errorf("verify(export after the sheet went to its household) = %v", err)
@@ -1973,7 +2045,8 @@ func TestASupersededPaperBallotHoldsItsSheet(t *testing.T) {
 	b, s := v.ballotFor(61, ballot.Paper, "AGREE")
 	b.Attestation.PaperSerial = "P-0060"
 	c, sig := v.sign(t, b, s)
-	if _, err := v.submit(t, c, sig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "SUPERSEDED") {
+	if _, err := v.submit(t, c, sig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "SUPERSEDED") ||
+		!strings.Contains(err.Error(), "a matter for an objection") {
 		t.Fatalf("a sheet whose ballot was superseded, entered for another household: %v, want PAPER_REUSED", err)
 	}
 	// The voter's own sheet entered again is no other voter's.
@@ -2011,6 +2084,81 @@ func TestInvalidIsAPaperChoice(t *testing.T) {
 		return false
 	})
 	wantDiscrepancy(t, files, "choice", "only a returned paper ballot is invalid", "a phone ballot saying INVALID, counted")
+	underRules(files, 4)
+	wantDiscrepancy(t, files, "merkle-root", "an entry was changed", "the same log under procedure rules 4")
+}
+
+// TestRulesFourTakesASheetTwice: an assembly published before procedure
+// rules 5 (its stored record says rules 4) keeps its rules: a sheet is
+// taken for a second voter, and INVALID from a phone call.
+func TestRulesFourTakesASheetTwice(t *testing.T) {
+	v := newVote(t, nil)
+	if err := v.e.st.Update(context.Background(), func(tx store.Tx) error {
+		var rec map[string]json.RawMessage
+		if _, err := store.GetJSON(tx, store.Assemblies, []byte(v.assembly), &rec); err != nil {
+			return err
+		}
+		rec["rules"] = json.RawMessage("4")
+		return store.PutJSON(tx, store.Assemblies, []byte(v.assembly), rec)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.e.restart()
+	v.rs, v.as = ov.NewRollServiceClient(v.e.conn), ov.NewAssemblyServiceClient(v.e.conn)
+	for _, i := range []int{60, 61} {
+		b, s := v.ballotFor(i, ballot.Paper, "AGREE")
+		b.Attestation.PaperSerial, b.Attestation.ScanSHA256 = "P-0060", scanOf(60)
+		c, sig := v.sign(t, b, s)
+		if r, err := v.submit(t, c, sig, ballot.Paper); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+			t.Fatalf("sheet P-0060 for voter %d under rules 4: %v %v, want it counted", i, r.GetStatus(), err)
+		}
+	}
+	b, s := v.ballotFor(62, ballot.Phone, "INVALID")
+	c, sig := v.sign(t, b, s)
+	if r, err := v.submit(t, c, sig, ballot.Phone); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
+		t.Fatalf("INVALID from a phone call under rules 4: %v %v, want it counted", r.GetStatus(), err)
+	}
+}
+
+// TestOneSheetInOneGroup: a sheet entered for two voters at once, the
+// ballots arriving together (one group commit), counts for one of them.
+func TestOneSheetInOneGroup(t *testing.T) {
+	v := newVote(t, nil)
+	type sent struct{ c, sig []byte }
+	var all []sent
+	for sheet := range 10 {
+		for _, i := range []int{60 + 2*sheet, 61 + 2*sheet} {
+			b, s := v.ballotFor(i, ballot.Paper, "AGREE")
+			b.Attestation.PaperSerial, b.Attestation.ScanSHA256 = fmt.Sprintf("S-%02d", sheet), scanOf(1000+sheet)
+			c, sig := v.sign(t, b, s)
+			all = append(all, sent{c, sig})
+		}
+	}
+	var wg sync.WaitGroup
+	results := make([]error, len(all))
+	for k, x := range all {
+		wg.Go(func() {
+			_, results[k] = v.submit(t, x.c, x.sig, ballot.Paper)
+		})
+	}
+	wg.Wait()
+	taken, reused := 0, 0
+	for _, err := range results {
+		switch {
+		case err == nil:
+			taken++
+		case server.ReasonOf(err) == "PAPER_REUSED":
+			reused++
+		default:
+			t.Errorf("a sheet sent twice at once: %v", err)
+		}
+	}
+	if taken != 10 || reused != 10 {
+		t.Errorf("10 sheets each sent for two voters at once: %d taken, %d PAPER_REUSED; want 10 and 10", taken, reused)
+	}
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify = %v", err)
+	}
 }
 
 // TestRejectAtCheckAndSaleOfAWaitingBallot: the second staff member may

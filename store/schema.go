@@ -86,9 +86,10 @@ const (
 	RevealIndex Bucket = "reveal_index"
 	// PaperIndex lists, for each paper ballot serial and each scan digest
 	// of an assembly, the ballots that carry it and were taken (counted or
-	// waiting for their check): Key(assembly id, "serial", serial) and
-	// Key(assembly id, "scan", hex digest) map to a JSON array of sequence
-	// numbers. Kept for assemblies of procedure rules 5 on.
+	// waiting for their check): Key(assembly id, mark), the mark being
+	// audit.PaperMarks' "serial P-0061" or "scan <hex>", maps to a JSON
+	// array of sequence numbers. Kept for assemblies of procedure rules 5
+	// on.
 	PaperIndex Bucket = "paper_index"
 )
 

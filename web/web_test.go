@@ -85,7 +85,8 @@ func TestNoRemoteAssets(t *testing.T) {
 	srv := httptest.NewServer(web.Handler())
 	defer srv.Close()
 	for _, path := range []string{"/", "/assets/app.css", "/assets/js/app.js", "/assets/js/api.js", "/assets/js/dashboard.js", "/assets/js/calls.js",
-		"/assets/js/record.js", "/assets/js/committee.js", "/assets/js/keys.js", "/assets/js/dom.js", "/assets/js/i18n.js", "/assets/js/shell.js"} {
+		"/assets/js/record.js", "/assets/js/committee.js", "/assets/js/keys.js", "/assets/js/dom.js", "/assets/js/i18n.js", "/assets/js/shell.js",
+		"/assets/js/roll.js", "/assets/js/proxies.js", "/assets/js/ballot.js"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

@@ -32,6 +32,7 @@ const (
 	AssemblyService_ListBallots_FullMethodName         = "/ownervote.v1.AssemblyService/ListBallots"
 	AssemblyService_RecordProxy_FullMethodName         = "/ownervote.v1.AssemblyService/RecordProxy"
 	AssemblyService_WithdrawProxy_FullMethodName       = "/ownervote.v1.AssemblyService/WithdrawProxy"
+	AssemblyService_ListProxies_FullMethodName         = "/ownervote.v1.AssemblyService/ListProxies"
 	AssemblyService_AmendRoll_FullMethodName           = "/ownervote.v1.AssemblyService/AmendRoll"
 	AssemblyService_GetProgress_FullMethodName         = "/ownervote.v1.AssemblyService/GetProgress"
 	AssemblyService_WatchProgress_FullMethodName       = "/ownervote.v1.AssemblyService/WatchProgress"
@@ -125,6 +126,10 @@ type AssemblyServiceClient interface {
 	// no more, and another may be recorded. Logged; a ballot already cast
 	// through it stays. Staff only, between publication and closing.
 	WithdrawProxy(ctx context.Context, in *WithdrawProxyRequest, opts ...grpc.CallOption) (*ProxyAuthorization, error)
+	// ListProxies lists the assembly's proxy authorisations, standing and
+	// withdrawn, in the order they were recorded (staff only: the holders'
+	// names; holder_id is left out).
+	ListProxies(ctx context.Context, in *ListProxiesRequest, opts ...grpc.CallOption) (*ListProxiesResponse, error)
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
@@ -313,6 +318,16 @@ func (c *assemblyServiceClient) WithdrawProxy(ctx context.Context, in *WithdrawP
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ProxyAuthorization)
 	err := c.cc.Invoke(ctx, AssemblyService_WithdrawProxy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assemblyServiceClient) ListProxies(ctx context.Context, in *ListProxiesRequest, opts ...grpc.CallOption) (*ListProxiesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProxiesResponse)
+	err := c.cc.Invoke(ctx, AssemblyService_ListProxies_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -563,6 +578,10 @@ type AssemblyServiceServer interface {
 	// no more, and another may be recorded. Logged; a ballot already cast
 	// through it stays. Staff only, between publication and closing.
 	WithdrawProxy(context.Context, *WithdrawProxyRequest) (*ProxyAuthorization, error)
+	// ListProxies lists the assembly's proxy authorisations, standing and
+	// withdrawn, in the order they were recorded (staff only: the holders'
+	// names; holder_id is left out).
+	ListProxies(context.Context, *ListProxiesRequest) (*ListProxiesResponse, error)
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
@@ -665,6 +684,9 @@ func (UnimplementedAssemblyServiceServer) RecordProxy(context.Context, *RecordPr
 }
 func (UnimplementedAssemblyServiceServer) WithdrawProxy(context.Context, *WithdrawProxyRequest) (*ProxyAuthorization, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawProxy not implemented")
+}
+func (UnimplementedAssemblyServiceServer) ListProxies(context.Context, *ListProxiesRequest) (*ListProxiesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProxies not implemented")
 }
 func (UnimplementedAssemblyServiceServer) AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error) {
 	return nil, status.Error(codes.Unimplemented, "method AmendRoll not implemented")
@@ -965,6 +987,24 @@ func _AssemblyService_WithdrawProxy_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AssemblyServiceServer).WithdrawProxy(ctx, req.(*WithdrawProxyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssemblyService_ListProxies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProxiesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssemblyServiceServer).ListProxies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssemblyService_ListProxies_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssemblyServiceServer).ListProxies(ctx, req.(*ListProxiesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1308,6 +1348,10 @@ var AssemblyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WithdrawProxy",
 			Handler:    _AssemblyService_WithdrawProxy_Handler,
+		},
+		{
+			MethodName: "ListProxies",
+			Handler:    _AssemblyService_ListProxies_Handler,
 		},
 		{
 			MethodName: "AmendRoll",

@@ -1,6 +1,7 @@
 // The console's shell: sign-in, the router, the header, the lists of
 // communities and assemblies, and the signing-key page. The pages of one
-// assembly live in dashboard.js, calls.js, record.js and committee.js.
+// assembly live in dashboard.js, calls.js, record.js, proxies.js and
+// committee.js.
 
 import { clearToken, get, post, seg, setToken, token, whenUnauthenticated } from './api.js';
 import { errorBox, errorText, fmtArea, fmtInt, fmtTime, h, loading, problemsBox, replace, stateBadge, uid } from './dom.js';
@@ -13,6 +14,7 @@ import { callsPage } from './calls.js';
 import { recordPage } from './record.js';
 import { committeePage } from './committee.js';
 import { rollPage } from './roll.js';
+import { proxiesPage } from './proxies.js';
 
 const app = {
   me: null,
@@ -108,7 +110,7 @@ async function render() {
     else if (parts[0] === 'c' && parts.length === 2) await communityPage(ctx, parts[1]);
     else if (parts[0] === 'c' && parts.length === 3 && parts[2] === 'roll') await rollPage({ ...ctx, cid: parts[1] });
     else if (parts[0] === 'c' && parts[2] === 'a' && parts.length >= 4) {
-      const page = { undefined: dashboardPage, calls: callsPage, record: recordPage, committee: committeePage }[parts[4]];
+      const page = { undefined: dashboardPage, calls: callsPage, record: recordPage, proxies: proxiesPage, committee: committeePage }[parts[4]];
       if (!page) replace(main, h('p', {}, t('notfound')));
       else await page({ ...ctx, cid: parts[1], aid: parts[3] });
     } else replace(main, h('p', {}, t('notfound')));

@@ -2,6 +2,7 @@
 // in as text nodes, never as HTML, and styles are set through the CSSOM
 // (the Content-Security-Policy allows no inline styles or scripts).
 
+import { sha256Hex } from './ballot.js';
 import { lang, t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -192,4 +193,28 @@ export function formDialog(dialog, { title, intro, fields, submit, testid, check
   }, h('h2', { id: titleId }, title), intro, fields, err,
   h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
   dialog.showModal();
+}
+
+// digestOf has hashInput follow the SHA-256 (hex) of the file chosen in
+// fileInput: emptied as soon as the choice changes, filled once the digest
+// of the file still chosen is ready (a file chosen meanwhile wins), with
+// busy(true) while it is computed and busy(false) after.
+export function digestOf(fileInput, hashInput, busy) {
+  let turn = 0;
+  fileInput.addEventListener('change', async () => {
+    const mine = ++turn;
+    hashInput.value = '';
+    const f = fileInput.files[0];
+    if (!f) {
+      busy(false);
+      return;
+    }
+    busy(true);
+    try {
+      const d = await sha256Hex(await f.arrayBuffer());
+      if (mine === turn) hashInput.value = d;
+    } finally {
+      if (mine === turn) busy(false);
+    }
+  });
 }

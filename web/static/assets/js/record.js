@@ -8,10 +8,10 @@
 
 import { ApiError, asmPath, get, post, seg, serverNow } from './api.js';
 import {
-  BallotError, ballotId, canonicalBallot, checkNote, fromBase64, longNumber, parseCanonical, randomNonce, sha256Hex, signEd25519,
+  BallotError, ballotId, canonicalBallot, checkNote, fromBase64, longNumber, parseCanonical, randomNonce, signEd25519,
   toBase64, utcSeconds, verifyEd25519,
 } from './ballot.js';
-import { errorBox, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
+import { digestOf, errorBox, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { listKeys, ownedBy, signerStatus, supported, usableKey } from './keys.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
@@ -517,28 +517,4 @@ function paperScanCheck(att, result) {
   return h('div', { class: 'small' },
     h('p', { class: 'mono' }, `${t('record.serial')}: ${att.paper_serial} · ${t('record.scanHash')}: ${att.scan}`),
     h('label', { for: id }, t('confirm.scanFile')), file, ' ', said);
-}
-
-// digestOf has hashInput follow the SHA-256 (hex) of the file chosen in
-// fileInput: emptied as soon as the choice changes, filled once the digest
-// of the file still chosen is ready (a file chosen meanwhile wins), with
-// busy(true) while it is computed and busy(false) after.
-function digestOf(fileInput, hashInput, busy) {
-  let turn = 0;
-  fileInput.addEventListener('change', async () => {
-    const mine = ++turn;
-    hashInput.value = '';
-    const f = fileInput.files[0];
-    if (!f) {
-      busy(false);
-      return;
-    }
-    busy(true);
-    try {
-      const d = await sha256Hex(await f.arrayBuffer());
-      if (mine === turn) hashInput.value = d;
-    } finally {
-      if (mine === turn) busy(false);
-    }
-  });
 }

@@ -5,8 +5,8 @@
 // recorded (名册变更记录 on the community page).
 
 import { get, post, seg } from './api.js';
-import { longNumber, sha256Hex } from './ballot.js';
-import { errorBox, fmtArea, fmtInt, formDialog, h, loading, replace, uid } from './dom.js';
+import { longNumber } from './ballot.js';
+import { digestOf, errorBox, fmtArea, fmtInt, formDialog, h, loading, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { can } from './shell.js';
 
@@ -102,12 +102,8 @@ export async function rollPage(ctx) {
   const docField = (label, attrs) => {
     const [input, labelled] = field(label, { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', ...attrs });
     const fid = uid('file');
-    const file = h('input', {
-      id: fid, type: 'file',
-      onchange: async () => {
-        if (file.files[0]) input.value = await sha256Hex(await file.files[0].arrayBuffer());
-      },
-    });
+    const file = h('input', { id: fid, type: 'file' });
+    digestOf(file, input, () => {});
     return [input, [labelled, h('label', { for: fid, class: 'small' }, t('roll.hashFile')), file]];
   };
   const hex = (input) => input.value.trim().toLowerCase();

@@ -21,6 +21,7 @@ const CAN = {
   close: ['STREET_ADMIN'],
   rollChanges: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER', 'AUDITOR'],
   record: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  proxies: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   respond: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   object: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
   certify: ['STREET_ADMIN', 'COMMITTEE_MEMBER'],
@@ -49,7 +50,7 @@ const CLOSED_STATES = ['ASSEMBLY_STATE_CLOSED', 'ASSEMBLY_STATE_PRELIMINARY', 'A
 export function assemblyTabs(me, cid, a, active) {
   const base = `#/c/${seg(cid)}/a/${seg(a.assembly_id)}`;
   const tabs = [['dashboard', base, true], ['calls', base + '/calls', can(me, 'calls')], ['record', base + '/record', can(me, 'record')],
-    ['committee', base + '/committee', true]];
+    ['proxies', base + '/proxies', can(me, 'proxies') && (a.channels || []).includes('CHANNEL_PROXY')], ['committee', base + '/committee', true]];
   return h('nav', { class: 'tabs', 'aria-label': a.title || a.assembly_id },
     tabs.filter((x) => x[2]).map(([name, href]) => h('a', { href, 'aria-current': name === active ? 'page' : null, 'data-tab': name }, t('tab.' + name))),
     CLOSED_STATES.includes(a.state) ? h('a', { href: '/notices/' + seg(a.assembly_id), target: '_blank', rel: 'noopener', 'data-tab': 'notice' }, t('tab.notice') + ' ↗') : null);

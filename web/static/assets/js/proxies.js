@@ -1,0 +1,153 @@
+// An assembly's proxy authorisations (委托书), for staff: record one before
+// the holder votes (the voter, the holder's name and identity number, the
+// holder's own public key for proxy ballots, the SHA-256 of the signed
+// authorisation, computed here from its scan, which is not uploaded), list
+// them, standing and withdrawn, and withdraw one with a public reason.
+
+import { asmPath, get, post, seg } from './api.js';
+import { fromBase64, fromHex, longNumber, toBase64 } from './ballot.js';
+import { digestOf, errorBox, fmtTime, formDialog, h, loading, replace, uid } from './dom.js';
+import { t } from './i18n.js';
+import { assemblyHeader, loadAssembly } from './shell.js';
+
+export async function proxiesPage(ctx) {
+  replace(ctx.main, loading());
+  const a = await loadAssembly(ctx.cid, ctx.aid);
+  const section = h('section', { class: 'card', 'data-testid': 'proxies' });
+  const dialog = h('dialog', { class: 'dialog' });
+  // What was typed (a holder's identity number) does not stay in the page.
+  dialog.addEventListener('close', () => replace(dialog));
+  replace(ctx.main, assemblyHeader(ctx, a, 'proxies'), section, dialog);
+  const msg = h('div', { 'aria-live': 'polite', tabindex: '-1' });
+  const open = a.state === 'ASSEMBLY_STATE_PUBLISHED' || a.state === 'ASSEMBLY_STATE_OPEN';
+
+  // draw shows the list as the server has it now, with said above it.
+  const draw = async (said) => {
+    replace(section, h('h2', {}, t('proxy.title')), h('p', { class: 'muted' }, t('proxy.intro')), msg, loading());
+    const [r, nv, unitsOf] = await Promise.all([
+      get(asmPath(ctx.cid, ctx.aid, '/proxies')),
+      open ? get(asmPath(ctx.cid, ctx.aid, '/nonvoters')) : { non_voters: [] },
+      voterUnits(ctx.cid),
+    ]);
+    const proxies = r.proxies || [];
+    const units = (voter) => unitsOf.get(voter) || voter;
+    const nonVoters = (nv.non_voters || []).slice().sort((x, y) =>
+      (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
+    const standing = new Set(proxies.filter((p) => !p.withdraw_time).map((p) => p.voter));
+    replace(msg, said || '');
+    replace(section, h('h2', {}, t('proxy.title')), h('p', { class: 'muted' }, t('proxy.intro')), msg,
+      !(a.channels || []).includes('CHANNEL_PROXY') ? h('p', { class: 'alert' }, t('proxy.noChannel'))
+        : open ? h('p', {}, h('button', {
+          type: 'button', class: 'primary', 'data-testid': 'proxy-new',
+          onclick: () => record(nonVoters.filter((x) => !standing.has(x.voter))),
+        }, t('proxy.new'))) : h('p', { class: 'muted' }, t('proxy.closed')),
+      proxies.length === 0 ? h('p', { 'data-testid': 'proxy-none' }, t('proxy.none')) : h('ul', { class: 'cards', 'data-testid': 'proxy-list' }, proxies.map((p) => h('li', {
+        class: 'card', 'data-proxy': p.voter, 'data-withdrawn': p.withdraw_time ? 'true' : 'false',
+      },
+      h('p', {}, h('strong', {}, units(p.voter)), ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
+        p.withdraw_time ? h('span', { class: 'badge' }, t('proxy.withdrawnBadge')) : null),
+      h('p', { class: 'muted small' }, `${t('proxy.recorded')} ${fmtTime(p.record_time)} · ${t('proxy.key')} `, h('span', { class: 'mono' }, p.holder_key_id)),
+      h('p', { class: 'muted small mono' }, `${t('proxy.document')}: ${p.document_sha256}`),
+      p.withdraw_time ? h('p', { class: 'small' }, `${t('proxy.withdrawnAt')} ${fmtTime(p.withdraw_time)}：${p.withdraw_reason}`) : null,
+      !p.withdraw_time && open ? h('div', { class: 'actions' }, h('button', {
+        type: 'button', 'data-withdraw-proxy': p.voter, 'aria-label': `${t('proxy.withdraw')} ${units(p.voter)}`, onclick: () => withdraw(p, units(p.voter)),
+      }, t('proxy.withdraw'))) : null))));
+  };
+  // redraw draws the list again after a change, saying done.
+  const redraw = async (done) => {
+    const said = h('p', { class: 'alert ok', role: 'status' }, done);
+    try {
+      await draw(said);
+    } catch (err) {
+      replace(section, said, errorBox(err));
+    }
+    msg.focus();
+  };
+
+  const field = (label, attrs, hint) => {
+    const id = uid('f');
+    const hintEl = hint ? h('p', { class: 'muted small', id: id + '-hint' }, hint) : null;
+    const input = h('input', { id, 'aria-describedby': hint ? id + '-hint' : null, ...attrs });
+    return [input, [h('label', { for: id }, label), input, hintEl]];
+  };
+
+  const record = (nonVoters) => {
+    const vid = uid('voter');
+    const voter = h('select', { id: vid, required: true, 'data-testid': 'proxy-voter' }, h('option', { value: '' }, t('record.choose')),
+      nonVoters.map((nv) => h('option', { value: nv.voter }, nv.unit_ids.join('、'))));
+    const [name, nameF] = field(t('proxy.holderName'), { maxlength: 64, required: true, autocomplete: 'off', 'data-testid': 'proxy-name' });
+    const [idn, idnF] = field(t('proxy.holderID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'proxy-id' }, t('proxy.holderIDHint'));
+    const [key, keyF] = field(t('proxy.holderKey'), { maxlength: 100, required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'proxy-key' }, t('proxy.holderKeyHint'));
+    const [doc, docF] = field(t('proxy.documentHash'), { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'proxy-doc' });
+    const fid = uid('file');
+    const file = h('input', { id: fid, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'proxy-doc-file' });
+    const hashing = h('p', { class: 'muted small', role: 'status' });
+    digestOf(file, doc, (on) => replace(hashing, on ? t('record.hashing') : ''));
+    formDialog(dialog, {
+      title: t('proxy.newTitle'), intro: h('p', { class: 'muted' }, t('proxy.newIntro')),
+      fields: [h('label', { for: vid }, t('record.household')), voter, nameF, idnF, keyF,
+        h('label', { for: fid }, t('proxy.documentFile')), file, docF, hashing],
+      submit: t('proxy.save'), testid: 'proxy-save',
+      check: () => {
+        if (!voter.value) return t('record.needVoter');
+        if (!name.value.trim()) return t('proxy.needName');
+        if (!idn.value.trim()) return t('proxy.needID');
+        const pub = publicKey(key.value);
+        if (!pub) return t('proxy.badKey');
+        const sum = doc.value.trim().toLowerCase();
+        if (!/^[0-9a-f]{64}$/.test(sum)) return t('proxy.badDocument');
+        return { voter: voter.value, holder_name: name.value.trim(), holder_id_number: idn.value.trim(), holder_public_key: toBase64(pub), document_sha256: sum };
+      },
+      send: (body) => post(asmPath(ctx.cid, ctx.aid, '/proxies'), body),
+      done: (p) => redraw(t('proxy.recordedDone', { u: voter.selectedOptions[0]?.textContent || p.voter, name: p.holder_name })),
+    });
+  };
+
+  const withdraw = (p, units) => {
+    const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'proxy-reason' }, t('proxy.reasonHint'));
+    formDialog(dialog, {
+      title: t('proxy.withdrawTitle', { u: units }), intro: h('p', { class: 'muted' }, t('proxy.withdrawIntro')), fields: [reasonF],
+      submit: t('proxy.withdraw'), testid: 'proxy-withdraw-save',
+      check: () => {
+        const r = reason.value.trim();
+        if (!r) return t('roll.reasonMissing');
+        if (longNumber(r)) return t('text.longNumber');
+        return { reason: r };
+      },
+      send: (body) => post(asmPath(ctx.cid, ctx.aid, `/proxies/${seg(p.voter)}:withdraw`), body),
+      done: () => redraw(t('proxy.withdrawnDone', { u: units })),
+    });
+  };
+
+  await draw();
+}
+
+// publicKey reads an Ed25519 public key given as 64 hex digits or base64
+// (as `ownervote ballot keygen` prints it); null if it is neither, or not
+// 32 bytes.
+function publicKey(s) {
+  const v = s.trim();
+  let bytes = null;
+  try {
+    bytes = /^[0-9a-fA-F]{64}$/.test(v) ? fromHex(v.toLowerCase()) : fromBase64(v);
+  } catch {
+    return null;
+  }
+  return bytes && bytes.length === 32 ? bytes : null;
+}
+
+// voterUnits maps each voter of the community's roll (an owner id, or
+// "developer") to their units, as the roll has them now.
+async function voterUnits(cid) {
+  const m = new Map();
+  let tok = '';
+  do {
+    const r = await get(`/communities/${seg(cid)}/units?page_size=1000${tok ? '&page_token=' + encodeURIComponent(tok) : ''}`);
+    for (const u of r.units || []) {
+      const v = u.voter_owner_id || 'developer';
+      m.set(v, m.has(v) ? m.get(v) + '、' + u.unit_id : u.unit_id);
+    }
+    tok = r.next_page_token || '';
+  } while (tok);
+  return m;
+}
