@@ -222,6 +222,19 @@ func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityI
 	})
 }
 
+// SetRepresentative makes a co-owner the representative of a co-owned
+// unit (book.SetRepresentativeTx). It is refused (ErrWrongState) while an
+// assembly under way has the unit on its frozen roll, which counts the
+// unit through the representative it froze.
+func (r *Registry) SetRepresentative(ctx context.Context, book *roll.Book, communityID, unitID, ownerID string, actor roll.Actor, reason, document string) (roll.AccessEntry, roll.Figures, error) {
+	return r.betweenVotes(ctx, communityID, unitID, func(busy string) error {
+		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way, which counts it through its representative then: change the representative once that has closed", ErrWrongState, unitID, busy),
+			"该房屋在进行中的会议（"+busy+"）冻结的名册上，该会议按原代表计票：请在会议结束后再更换代表")
+	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
+		return book.SetRepresentativeTx(tx, communityID, unitID, ownerID, actor, reason, document)
+	})
+}
+
 // betweenVotes makes change, a change of a unit on a community's roll, in
 // one transaction with the check that no assembly under way has the unit
 // on its frozen roll; if one has, the answer is refused(the assemblies).

@@ -93,7 +93,8 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 		if ok, err := store.GetJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), &old); err != nil {
 			return err
 		} else if ok && old.Revoked.IsZero() {
-			return fmt.Errorf("%w: voter %s already has a proxy on record (withdraw it first, WithdrawProxy)", ErrExists, p.Voter)
+			return l10n.ZH(fmt.Errorf("%w: voter %s already has a proxy on record (withdraw it first, WithdrawProxy)", ErrExists, p.Voter),
+				"该业主已有一份有效的委托：如需更换受托人，请先撤销原委托")
 		} else if ok {
 			// The withdrawn one is kept aside: it still says whose its key
 			// is. (Its time orders it; a counter keeps two of one instant.)
@@ -249,23 +250,49 @@ func proxyOf(tx store.Tx, assemblyID, voter, keyID string) (p Proxy, ok bool, er
 	return p, ok, err
 }
 
+// ProxyView is a proxy authorisation as staff see it in the list: with the
+// voter's units on the assembly's frozen roll (none once the voter sold
+// them during the vote), and whether the voter's counted ballot, if any,
+// is the holder's.
+type ProxyView struct {
+	Proxy
+	Units         []string
+	Voted         bool
+	VotedByHolder bool
+}
+
 // Proxies are the assembly's proxy authorisations, standing and withdrawn,
 // in the order they were recorded.
-func (r *Registry) Proxies(ctx context.Context, assemblyID string) ([]Proxy, error) {
-	var out []Proxy
+func (r *Registry) Proxies(ctx context.Context, assemblyID string) ([]ProxyView, error) {
+	var out []ProxyView
 	err := r.st.View(ctx, func(tx store.Tx) error {
 		if _, err := getRecord(tx, assemblyID); err != nil {
 			return err
 		}
-		return tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
-			var p Proxy
-			if err := json.Unmarshal(v, &p); err != nil {
+		err := tx.Scan(store.Proxies, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
+			var p ProxyView
+			if err := json.Unmarshal(v, &p.Proxy); err != nil {
 				return false, fmt.Errorf("assembly: corrupt proxy authorisation %q: %w", k, err)
 			}
 			out = append(out, p)
 			return true, nil
 		})
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			p := &out[i]
+			var vr voterRecord
+			if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, p.Voter), &vr); err != nil {
+				return err
+			}
+			p.Units, p.Voted = vr.Units, vr.Counted != 0
+			if p.VotedByHolder, err = holderBallotCounts(tx, assemblyID, &p.Proxy); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	slices.SortStableFunc(out, func(a, b Proxy) int { return a.Recorded.Compare(b.Recorded) })
+	slices.SortStableFunc(out, func(a, b ProxyView) int { return a.Recorded.Compare(b.Recorded) })
 	return out, err
 }

@@ -145,7 +145,9 @@ type accessRecord struct {
 	// An owner correction's (OwnerCorrectionAction).
 	Owner *OwnerChange `json:"owner_change,omitempty"`
 	// A withdrawn unit's (UnitWithdrawalAction): its kind and owners; a
-	// transferred unit's (UnitTransferAction): the owners before and after.
+	// transferred unit's (UnitTransferAction): the owners before and after;
+	// a co-owned unit's new representative (RepresentativeAction): the
+	// representative before (and OwnerID, after).
 	Kind      Kind     `json:"kind,omitempty"`
 	Owners    []string `json:"owners,omitempty"`
 	NewOwners []string `json:"new_owners,omitempty"`

@@ -131,7 +131,7 @@ var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surve
 // community's roll other than imports (Action says which: areas corrected,
 // a unit withdrawn or transferred, an owner corrected).
 func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
-	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, UnitTransferAction, OwnerCorrectionAction}, after, limit)
+	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, UnitTransferAction, OwnerCorrectionAction, RepresentativeAction}, after, limit)
 }
 
 // UnitTransferAction is the access log's action of a unit's sale recorded
@@ -221,6 +221,79 @@ func (b *Book) WithdrawUnitTx(tx store.Tx, communityID, unitID string, actor Act
 	}
 	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: UnitWithdrawalAction, TokenID: actor.TokenID, Label: actor.Label,
 		CommunityID: communityID, Reason: reason, UnitID: unitID, Before: u.areas(), Kind: u.Kind, Owners: u.ownerIDs()})
+	return e, f, err
+}
+
+// RepresentativeAction is the access log's action of a co-owned unit's
+// representative changed (SetRepresentativeTx).
+const RepresentativeAction = "unit_representative"
+
+// SetRepresentativeTx makes ownerID, a co-owner of the unit, its
+// representative, in the caller's transaction: the co-owners designated
+// another of them to vote for the unit (a co-owned unit votes through one
+// representative). The change is recorded with the representative before
+// (Owners) and after (OwnerID), the reason, and the SHA-256 of the
+// co-owners' written designation if there is one; the roll's figures are
+// refreshed, since the voters change (a representative who holds another
+// unit alone is one voter for both). (assembly.Registry.SetRepresentative
+// refuses while an assembly under way has the unit.)
+func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID string, actor Actor, reason, document string) (AccessEntry, Figures, error) {
+	reason = strings.TrimSpace(reason)
+	if en, zh := ballot.ReasonProblem(reason, "更换代表的理由"); en != "" {
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the representative changes; it is recorded): %s", ErrInvalid, en), zh)
+	}
+	if document != "" && !ballot.IsSHA256Hex(document) {
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the co-owners' written designation, or empty", ErrInvalid),
+			"共有人书面指定文件的 SHA-256 须为64位小写十六进制（没有可不填）")
+	}
+	cr, err := getCommunity(tx, communityID)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	u, err := getUnit(tx, communityID, unitID)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	if len(u.Owners) < 2 {
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %s has no co-owners: its owner votes for it", ErrInvalid, unitID), "房屋"+unitID+"没有共有人，由业主本人表决，无需指定代表")
+	}
+	var before string
+	var names []string
+	found := false
+	for i, o := range u.Owners {
+		if o.Representative {
+			before = o.OwnerID
+		}
+		found = found || o.OwnerID == ownerID
+		u.Owners[i].Representative = o.OwnerID == ownerID
+		or, err := getOwner(tx, communityID, o.OwnerID)
+		if err != nil {
+			return AccessEntry{}, Figures{}, err
+		}
+		names = append(names, or.Name)
+	}
+	switch {
+	case !found:
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: owner_id: %s is no co-owner of unit %s", ErrInvalid, ownerID, unitID), "该业主不是房屋"+unitID+"的共有人")
+	case before == ownerID:
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: owner_id: %s represents unit %s already", ErrInvalid, ownerID, unitID), "该业主已是房屋"+unitID+"的代表")
+	}
+	if err := reasonNamesNoOwner(reason, names...); err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	if err := store.PutJSON(tx, store.Units, store.Key(communityID, unitID), u); err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	f, err := refreshFigures(tx, cr)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	var was []string
+	if before != "" {
+		was = []string{before}
+	}
+	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: RepresentativeAction, TokenID: actor.TokenID, Label: actor.Label,
+		CommunityID: communityID, Reason: reason, UnitID: unitID, OwnerID: ownerID, Owners: was, Document: document})
 	return e, f, err
 }
 

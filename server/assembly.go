@@ -276,10 +276,11 @@ func (s *assemblyService) ListProxies(ctx context.Context, req *ov.ListProxiesRe
 	}
 	resp := &ov.ListProxiesResponse{}
 	for _, p := range list {
-		pp := proxyProto(p)
+		pp := proxyProto(p.Proxy)
 		// Whether a holder is an owner is told once, to the sign-in that
 		// recorded the proxy, as an identity match (RecordProxy).
 		pp.HolderId = ""
+		pp.UnitIds, pp.Voted, pp.VotedByHolder = p.Units, p.Voted, p.VotedByHolder
 		resp.Proxies = append(resp.Proxies, pp)
 	}
 	return resp, nil
@@ -297,7 +298,9 @@ func (s *assemblyService) WithdrawProxy(ctx context.Context, req *ov.WithdrawPro
 		return nil, s.err(ctx, err)
 	}
 	s.log.InfoContext(ctx, "proxy withdrawn", "assembly", req.GetAssemblyId(), "voter", p.Voter, "holder_key", p.HolderKeyID, "token", tokenFrom(ctx).ID)
-	return proxyProto(p), nil
+	pp := proxyProto(p)
+	pp.HolderId = "" // told at RecordProxy only, as an identity match
+	return pp, nil
 }
 
 func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollRequest) (*ov.RollAmendment, error) {

@@ -52,16 +52,17 @@ var (
 // policy is the one table of which roles may call which RPC. A method
 // missing here is refused to everyone.
 var policy = map[string]access{
-	ov.RollService_CreateCommunity_FullMethodName:  {adminOnly, scopeAll},
-	ov.RollService_GetCommunity_FullMethodName:     {everyone, scopeRequest},
-	ov.RollService_ListCommunities_FullMethodName:  {everyone, scopeFiltered},
-	ov.RollService_ImportUnits_FullMethodName:      {staff, scopeRequest},
-	ov.RollService_ImportRosterFile_FullMethodName: {staff, scopeRequest},
-	ov.RollService_ListUnits_FullMethodName:        {everyone, scopeRequest},
-	ov.RollService_CorrectUnitAreas_FullMethodName: {staff, scopeRequest},
-	ov.RollService_WithdrawUnit_FullMethodName:     {staff, scopeRequest},
-	ov.RollService_TransferUnit_FullMethodName:     {staff, scopeRequest},
-	ov.RollService_CorrectOwner_FullMethodName:     {staff, scopeRequest},
+	ov.RollService_CreateCommunity_FullMethodName:       {adminOnly, scopeAll},
+	ov.RollService_GetCommunity_FullMethodName:          {everyone, scopeRequest},
+	ov.RollService_ListCommunities_FullMethodName:       {everyone, scopeFiltered},
+	ov.RollService_ImportUnits_FullMethodName:           {staff, scopeRequest},
+	ov.RollService_ImportRosterFile_FullMethodName:      {staff, scopeRequest},
+	ov.RollService_ListUnits_FullMethodName:             {everyone, scopeRequest},
+	ov.RollService_CorrectUnitAreas_FullMethodName:      {staff, scopeRequest},
+	ov.RollService_WithdrawUnit_FullMethodName:          {staff, scopeRequest},
+	ov.RollService_TransferUnit_FullMethodName:          {staff, scopeRequest},
+	ov.RollService_SetUnitRepresentative_FullMethodName: {staff, scopeRequest},
+	ov.RollService_CorrectOwner_FullMethodName:          {staff, scopeRequest},
 	// Changes of the roll that counts are for whoever oversees it or
 	// certifies a result to read.
 	ov.RollService_ListRollChanges_FullMethodName:  {overseers, scopeRequest},

@@ -1603,6 +1603,27 @@ func TestConsoleRollPage(t *testing.T) {
 		t.Error("the buyer's identity number stays in the page")
 	}
 
+	// The co-owners designate the first of them to vote for the unit.
+	click(tab, `[data-representative="9-1-101"]`)
+	typeInto(tab, `dialog[open] [data-testid=roll-reason]`, "协商一致更换代表")
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "asked for a new one", `document.querySelector('dialog[open]').textContent.includes('请选定一位新的代表')`)
+	eval[bool](tab, "the other co-owner", `([...document.querySelectorAll('dialog[open] [data-testid=co-owner]')].find((x) => !x.checked).click(), true)`)
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "changed", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已登记 9-1-101 更换代表')`)
+	units, err = rs.ListUnits(c.e.ctx(c.e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, Building: "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range units.GetUnits()[0].GetOwners() {
+		if o.GetRepresentative() == (o.GetName() == "共有人") {
+			t.Errorf("9-1-101's owners after the change: %v; want the other co-owner the representative", units.GetUnits()[0].GetOwners())
+		}
+	}
+	if eval[bool](tab, "a single owner's unit", `document.querySelector('[data-unit]:not([data-unit="9-1-101"]) [data-representative]') !== null`) {
+		t.Error("a unit of one owner is offered a new representative")
+	}
+
 	member := c.tab()
 	c.signIn(member, c.e.token(auth.CommitteeMember, c.cid))
 	c.open(member, "#/c/"+c.cid+"/roll")
@@ -1612,10 +1633,11 @@ func TestConsoleRollPage(t *testing.T) {
 	}
 	// The changes as the committee member reads them: no names.
 	c.open(member, "#/c/"+c.cid)
-	wait(member, "the roll's changes", `document.querySelectorAll('[data-testid=roll-changes] li').length === 2`)
+	wait(member, "the roll's changes", `document.querySelectorAll('[data-testid=roll-changes] li').length === 3`)
 	changes := eval[[]string](member, "changes", `[...document.querySelectorAll('[data-testid=roll-changes] li')].map((li) => li.textContent)`)
 	if !strings.Contains(changes[0], "面积更正 9-1-101 · 75.00 m² → 76.00 m²") || !strings.Contains(changes[0], "登记面积录入错误") ||
-		!strings.Contains(changes[1], "过户 9-1-101 · 新业主 2 人") || strings.Contains(strings.Join(changes, " "), "原业主") {
+		!strings.Contains(changes[1], "过户 9-1-101 · 新业主 2 人") || strings.Contains(strings.Join(changes, " "), "原业主") ||
+		!strings.Contains(changes[2], "更换代表 9-1-101 · ") || !strings.Contains(changes[2], "协商一致更换代表") {
 		t.Errorf("the roll's changes: %q", changes)
 	}
 }
@@ -1916,7 +1938,7 @@ func TestConsoleProxies(t *testing.T) {
 	recordIn(voter, "赵受托人", idNumberN(930), []byte(hex.EncodeToString(holder.pub())), scan)
 	staff.ScreenshotView("console-proxy-record")
 	click(staff, `[data-testid=proxy-save]`)
-	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q]') !== null && document.querySelector('dialog[open]') === null`, voter))
+	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=false]') !== null && document.querySelector('dialog[open]') === null`, voter))
 	if got := eval[string](staff, "the card", fmt.Sprintf(`document.querySelector('[data-proxy=%q]').textContent`, voter)); !strings.Contains(got, "赵受托人") ||
 		!strings.Contains(got, holder.keyID()) || !strings.Contains(got, scanSum) {
 		t.Errorf("the proxy's card reads %q", got)
@@ -1926,9 +1948,23 @@ func TestConsoleProxies(t *testing.T) {
 	}
 	ps := list()
 	if len(ps) != 1 || ps[0].GetVoter() != voter || ps[0].GetHolderName() != "赵受托人" || ps[0].GetHolderKeyId() != holder.keyID() ||
-		ps[0].GetDocumentSha256() != scanSum || ps[0].GetWithdrawTime() != nil {
+		ps[0].GetDocumentSha256() != scanSum || ps[0].GetWithdrawTime() != nil || len(ps[0].GetUnitIds()) == 0 {
 		t.Fatalf("proxies after the console's record = %v", ps)
 	}
+	if got := eval[string](staff, "the card's units", fmt.Sprintf(`document.querySelector('[data-proxy=%q] [data-testid=proxy-units]').textContent`, voter)); got != strings.Join(ps[0].GetUnitIds(), "、") {
+		t.Errorf("the proxy's card names %q, want the voter's units %v", got, ps[0].GetUnitIds())
+	}
+	// The household has a standing authorisation: it is not offered again;
+	// and what was typed into a cancelled dialog does not stay.
+	click(staff, `[data-testid=proxy-new]`)
+	if eval[bool](staff, "the voter offered again", fmt.Sprintf(`[...document.querySelectorAll('[data-testid=proxy-voter] option')].some((o) => o.value === %q)`, voter)) {
+		t.Error("a household with a standing authorisation is offered another")
+	}
+	typeInto(staff, `[data-testid=proxy-id]`, idNumberN(932))
+	staff.Run("cancel", chromedp.Click(chromedp.CSS(`dialog[open] .actions button[type=button]`)))
+	wait(staff, "closed", `document.querySelector('dialog[open]') === null`)
+	// (The dialog is emptied by its close event, which comes after.)
+	wait(staff, "the number gone", `![...document.querySelectorAll('input')].some((i) => i.value === `+jsString(idNumberN(932))+`)`)
 
 	// The holder votes with their key under the authorisation.
 	b := &ballot.Ballot{Assembly: "proxy-2026", RollDigest: a.GetRollDigest(), Voter: voter, Channel: ballot.Proxy, Signer: ballot.SignerProxy,
@@ -1943,6 +1979,9 @@ func TestConsoleProxies(t *testing.T) {
 		t.Fatalf("the holder's ballot: %v %v", r.GetStatus(), err)
 	}
 
+	c.open(staff, "#/c/"+c.cid+"/a/proxy-2026/proxies")
+	wait(staff, "the vote shown", fmt.Sprintf(`(document.querySelector('[data-proxy=%q] [data-testid=proxy-vote]') || {textContent: ''}).textContent.includes('受托人已代为投票')`, voter))
+
 	// A refusal stays in the dialog.
 	bad := idNumberN(931)
 	bad = bad[:17] + map[bool]string{true: "1", false: "2"}[bad[17] != '1']
@@ -1952,7 +1991,7 @@ func TestConsoleProxies(t *testing.T) {
 	wait(staff, "refused", `document.querySelector('dialog[open]') !== null && document.querySelector('dialog[open]').textContent.includes('受托人证件号码有误')`)
 	staff.Run("the number", chromedp.SetValue(chromedp.CSS(`[data-testid=proxy-id]`), idNumberN(931)))
 	click(staff, `[data-testid=proxy-save]`)
-	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q]') !== null`, voter2))
+	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=false]') !== null`, voter2))
 
 	// Withdrawn with a reason.
 	click(staff, fmt.Sprintf(`[data-withdraw-proxy=%q]`, voter2))

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -340,4 +341,108 @@ func (v *vote) publishFund(t *testing.T) *ov.Assembly {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestSetUnitRepresentativeOverAPI: the co-owners of a unit designate
+// another of them to vote for it; the change is recorded, the voters and
+// the figures follow (a representative who holds another unit alone is one
+// voter for both), and it waits while an assembly under way has the unit.
+func TestSetUnitRepresentativeOverAPI(t *testing.T) {
+	v := newVote(t, nil)
+	e := v.e
+	path := func(unit string) string {
+		return "/v1/communities/" + v.community + "/units/" + unit + ":setRepresentative"
+	}
+	var ae apiError
+	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"owner_id": v.owners[0], "reason": "共有人协商更换代表"}, &ae); code != http.StatusPreconditionFailed && code != http.StatusBadRequest ||
+		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.zh(), "该会议按原代表计票") {
+		t.Errorf("a unit of the assembly under way: HTTP %d %s %q, want WRONG_STATE", code, ae.reason(), ae.zh())
+	}
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
+		map[string]any{"unit_id": "9-1-102", "registered_area_m2": "90.00", "owners": []any{
+			map[string]any{"name": "甲共有人", "id_number": idNumberN(902), "representative": true},
+			map[string]any{"name": "乙共有人", "id_number": idNumberN(903)},
+		}},
+		map[string]any{"unit_id": "9-1-103", "registered_area_m2": "60.00", "owners": []any{map[string]any{"name": "乙共有人", "id_number": idNumberN(903)}}},
+	}}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	voterOf := func(unit string) (string, []*ov.UnitOwner) {
+		t.Helper()
+		units, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Building: "9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range units.GetUnits() {
+			if u.GetUnitId() == unit {
+				return u.GetVoterOwnerId(), u.GetOwners()
+			}
+		}
+		t.Fatalf("no unit %s", unit)
+		return "", nil
+	}
+	a, owners := voterOf("9-1-102")
+	b, _ := voterOf("9-1-103")
+	if len(owners) != 2 || b == a {
+		t.Fatalf("9-1-102 has %v, voted by %s; 9-1-103 by %s", owners, a, b)
+	}
+	figures, err := v.rs.GetRollFigures(v.ctx(v.staffTok), &ov.GetRollFiguresRequest{CommunityId: v.community})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Repeat("cd", 32)
+	for _, tc := range []struct {
+		name, unit, owner, reason, doc, zh string
+	}{
+		{"no co-owners", "9-1-103", b, "共有人协商更换代表", "", "没有共有人"},
+		{"no co-owner of the unit", "9-1-102", v.owners[1], "共有人协商更换代表", "", "不是房屋9-1-102的共有人"},
+		{"the representative already", "9-1-102", a, "共有人协商更换代表", "", "已是房屋9-1-102的代表"},
+		{"no reason", "9-1-102", b, "", "", "理由"},
+		{"a reason naming a co-owner", "9-1-102", b, "乙共有人接替", "", "不要写业主姓名"},
+		{"a document that is no SHA-256", "9-1-102", b, "共有人协商更换代表", "abc", "SHA-256"},
+	} {
+		var ae apiError
+		if code := e.do("POST", path(tc.unit), v.staffTok, map[string]any{"owner_id": tc.owner, "reason": tc.reason, "document_sha256": tc.doc}, &ae); code != http.StatusBadRequest ||
+			ae.reason() != "INVALID_ARGUMENT" || !strings.Contains(ae.zh(), tc.zh) {
+			t.Errorf("%s: HTTP %d %s %q, want INVALID_ARGUMENT saying %q", tc.name, code, ae.reason(), ae.zh(), tc.zh)
+		}
+	}
+	if code := e.do("POST", path("9-1-102"), e.token(auth.CommitteeMember, v.community), map[string]any{"owner_id": b, "reason": "共有人协商更换代表"}, nil); code != http.StatusForbidden {
+		t.Errorf("a committee member: HTTP %d, want 403", code)
+	}
+
+	var resp struct {
+		Change struct {
+			Kind     string   `json:"kind"`
+			UnitID   string   `json:"unit_id"`
+			Owner    string   `json:"owner_id"`
+			Owners   []string `json:"owner_ids"`
+			Document string   `json:"document_sha256"`
+			Reason   string   `json:"reason"`
+		} `json:"change"`
+		Figures struct {
+			Head int `json:"total_head"`
+		} `json:"figures"`
+	}
+	if code := e.do("POST", path("9-1-102"), v.staffTok, map[string]any{"owner_id": b, "reason": "共有人协商更换代表", "document_sha256": doc}, &resp); code != http.StatusOK {
+		t.Fatalf("setRepresentative: HTTP %d", code)
+	}
+	c := resp.Change
+	if c.Kind != "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED" || c.UnitID != "9-1-102" || c.Owner != b || !slices.Equal(c.Owners, []string{a}) || c.Document != doc ||
+		c.Reason != "共有人协商更换代表" || resp.Figures.Head != int(figures.GetTotalHead())-1 {
+		t.Errorf("setRepresentative = %+v, want %s after %s, %d heads", resp, b, a, figures.GetTotalHead()-1)
+	}
+	if now, _ := voterOf("9-1-102"); now != b {
+		t.Errorf("9-1-102 is voted by %s after the change, want %s", now, b)
+	}
+	var list struct {
+		Changes []struct {
+			Kind  string `json:"kind"`
+			Owner string `json:"owner_id"`
+		} `json:"changes"`
+	}
+	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK ||
+		len(list.Changes) != 1 || list.Changes[0].Kind != "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED" || list.Changes[0].Owner != b {
+		t.Errorf("rollChanges: HTTP %d %+v", code, list)
+	}
 }

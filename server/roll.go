@@ -263,6 +263,16 @@ func (s *rollService) TransferUnit(ctx context.Context, req *ov.TransferUnitRequ
 	return &ov.TransferUnitResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
 }
 
+func (s *rollService) SetUnitRepresentative(ctx context.Context, req *ov.SetUnitRepresentativeRequest) (*ov.SetUnitRepresentativeResponse, error) {
+	tok := tokenFrom(ctx)
+	e, f, err := s.reg.SetRepresentative(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), req.GetOwnerId(), actorOf(tok), req.GetReason(), req.GetDocumentSha256())
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
+	s.log.InfoContext(ctx, "unit representative changed", "community", req.GetCommunityId(), "unit", req.GetUnitId(), "owner", req.GetOwnerId(), "token", tok.ID)
+	return &ov.SetUnitRepresentativeResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
+}
+
 func (s *rollService) CorrectOwner(ctx context.Context, req *ov.CorrectOwnerRequest) (*ov.CorrectOwnerResponse, error) {
 	tok := tokenFrom(ctx)
 	fix := roll.OwnerFix{Name: req.GetName(), Phone: req.GetPhone(), RemovePhone: req.GetRemovePhone()}
@@ -305,6 +315,8 @@ func rollChangeProto(e roll.AccessEntry, showNames bool) *ov.RollChange {
 		c.Kind, c.AreasBefore, c.UnitKind, c.OwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN, areas(e.Before), kindProto(e.Kind), e.Owners
 	case roll.UnitTransferAction:
 		c.Kind, c.UnitKind, c.OwnerIds, c.NewOwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED, kindProto(e.Kind), e.Owners, e.NewOwners
+	case roll.RepresentativeAction:
+		c.Kind, c.OwnerId, c.OwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED, e.OwnerID, e.Owners
 	case roll.OwnerCorrectionAction:
 		c.Kind, c.OwnerId, c.NameChanged = ov.RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED, e.OwnerID, e.Owner.NameBefore != e.Owner.NameAfter
 		c.MaskedPhoneBefore, c.MaskedPhoneAfter, c.PhoneChanged = e.Owner.MaskedPhoneBefore, e.Owner.MaskedPhoneAfter, e.Owner.PhoneChanged

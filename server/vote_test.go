@@ -784,23 +784,38 @@ func TestListProxies(t *testing.T) {
 	}
 	record(70, h1, "受托人甲", 910)
 	step()
-	if _, err := v.as.WithdrawProxy(v.ctx(v.staffTok), &ov.WithdrawProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70], Reason: "委托书有误"}); err != nil {
-		t.Fatal(err)
+	if w, err := v.as.WithdrawProxy(v.ctx(v.staffTok), &ov.WithdrawProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70], Reason: "委托书有误"}); err != nil || w.GetHolderId() != "" {
+		t.Fatalf("WithdrawProxy = %v, %v; want it without the holder id", w, err)
 	}
 	record(70, h2, "受托人乙", 911)
 	record(71, h3, "受托人丙", 912)
+	// Voter 72 sells during the vote: the buyer votes, and the proxy names
+	// no unit of the frozen roll any more.
+	record(72, newSigner("h4", 183), "受托人丁", 913)
+	if _, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: v.assembly, UnitId: v.units[72],
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(572)}}, DocumentSha256: strings.Repeat("ef", 32)}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := v.ballotFor(71, ballot.Proxy, "AGREE")
+	b.KeyID = h3.keyID()
+	c, sig := v.sign(t, b, h3)
+	if _, err := v.submit(t, c, sig, ballot.Proxy); err != nil {
+		t.Fatal(err)
+	}
 	list, err := v.as.ListProxies(v.ctx(v.staffTok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, p := range list.GetProxies() {
-		got = append(got, fmt.Sprintf("%s %s %s withdrawn=%t %q holder_id=%q", p.GetVoter(), p.GetHolderName(), p.GetHolderKeyId(), p.GetWithdrawTime() != nil, p.GetWithdrawReason(), p.GetHolderId()))
+		got = append(got, fmt.Sprintf("%s %v %s %s withdrawn=%t %q holder_id=%q voted=%t/%t", p.GetVoter(), p.GetUnitIds(), p.GetHolderName(), p.GetHolderKeyId(),
+			p.GetWithdrawTime() != nil, p.GetWithdrawReason(), p.GetHolderId(), p.GetVoted(), p.GetVotedByHolder()))
 	}
 	want := []string{
-		fmt.Sprintf("%s 受托人甲 %s withdrawn=true %q holder_id=\"\"", v.owners[70], h1.keyID(), "委托书有误"),
-		fmt.Sprintf("%s 受托人乙 %s withdrawn=false \"\" holder_id=\"\"", v.owners[70], h2.keyID()),
-		fmt.Sprintf("%s 受托人丙 %s withdrawn=false \"\" holder_id=\"\"", v.owners[71], h3.keyID()),
+		fmt.Sprintf("%s [%s] 受托人甲 %s withdrawn=true %q holder_id=\"\" voted=false/false", v.owners[70], v.units[70], h1.keyID(), "委托书有误"),
+		fmt.Sprintf("%s [%s] 受托人乙 %s withdrawn=false \"\" holder_id=\"\" voted=false/false", v.owners[70], v.units[70], h2.keyID()),
+		fmt.Sprintf("%s [%s] 受托人丙 %s withdrawn=false \"\" holder_id=\"\" voted=true/true", v.owners[71], v.units[71], h3.keyID()),
+		fmt.Sprintf("%s [] 受托人丁 %s withdrawn=false \"\" holder_id=\"\" voted=false/false", v.owners[72], newSigner("h4", 183).keyID()),
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ListProxies =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -2718,8 +2718,15 @@ type ProxyAuthorization struct {
 	// When the authorisation was withdrawn, and why; unset while it stands.
 	WithdrawTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
 	WithdrawReason string                 `protobuf:"bytes,8,opt,name=withdraw_reason,json=withdrawReason,proto3" json:"withdraw_reason,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// In ListProxies only: the voter's units on the assembly's frozen roll
+	// (sales recorded in it applied; none once the voter sold them), whether
+	// the voter has a counted ballot, and whether that ballot is this
+	// holder's.
+	UnitIds       []string `protobuf:"bytes,9,rep,name=unit_ids,json=unitIds,proto3" json:"unit_ids,omitempty"`
+	Voted         bool     `protobuf:"varint,10,opt,name=voted,proto3" json:"voted,omitempty"`
+	VotedByHolder bool     `protobuf:"varint,11,opt,name=voted_by_holder,json=votedByHolder,proto3" json:"voted_by_holder,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProxyAuthorization) Reset() {
@@ -2806,6 +2813,27 @@ func (x *ProxyAuthorization) GetWithdrawReason() string {
 		return x.WithdrawReason
 	}
 	return ""
+}
+
+func (x *ProxyAuthorization) GetUnitIds() []string {
+	if x != nil {
+		return x.UnitIds
+	}
+	return nil
+}
+
+func (x *ProxyAuthorization) GetVoted() bool {
+	if x != nil {
+		return x.Voted
+	}
+	return false
+}
+
+func (x *ProxyAuthorization) GetVotedByHolder() bool {
+	if x != nil {
+		return x.VotedByHolder
+	}
+	return false
 }
 
 type WithdrawProxyRequest struct {
@@ -6267,7 +6295,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"holderName\x12*\n" +
 	"\x11holder_public_key\x18\x05 \x01(\fR\x0fholderPublicKey\x12'\n" +
 	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\x12(\n" +
-	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xdc\x02\n" +
+	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xb5\x03\n" +
 	"\x12ProxyAuthorization\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1f\n" +
 	"\vholder_name\x18\x02 \x01(\tR\n" +
@@ -6278,7 +6306,11 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"recordTime\x12\x1b\n" +
 	"\tholder_id\x18\x06 \x01(\tR\bholderId\x12?\n" +
 	"\rwithdraw_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x12'\n" +
-	"\x0fwithdraw_reason\x18\b \x01(\tR\x0ewithdrawReason\"\x88\x01\n" +
+	"\x0fwithdraw_reason\x18\b \x01(\tR\x0ewithdrawReason\x12\x19\n" +
+	"\bunit_ids\x18\t \x03(\tR\aunitIds\x12\x14\n" +
+	"\x05voted\x18\n" +
+	" \x01(\bR\x05voted\x12&\n" +
+	"\x0fvoted_by_holder\x18\v \x01(\bR\rvotedByHolder\"\x88\x01\n" +
 	"\x14WithdrawProxyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +

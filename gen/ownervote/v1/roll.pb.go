@@ -92,6 +92,9 @@ const (
 	// TransferUnit: unit_id, unit_kind and owner_ids (before),
 	// new_owner_ids, document_sha256.
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED RollChangeKind = 4
+	// SetUnitRepresentative: unit_id, owner_id (the representative after),
+	// owner_ids (the representative before), document_sha256.
+	RollChangeKind_ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED RollChangeKind = 5
 )
 
 // Enum value maps for RollChangeKind.
@@ -102,13 +105,15 @@ var (
 		2: "ROLL_CHANGE_KIND_UNIT_WITHDRAWN",
 		3: "ROLL_CHANGE_KIND_OWNER_CORRECTED",
 		4: "ROLL_CHANGE_KIND_UNIT_TRANSFERRED",
+		5: "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED",
 	}
 	RollChangeKind_value = map[string]int32{
-		"ROLL_CHANGE_KIND_UNSPECIFIED":      0,
-		"ROLL_CHANGE_KIND_AREAS_CORRECTED":  1,
-		"ROLL_CHANGE_KIND_UNIT_WITHDRAWN":   2,
-		"ROLL_CHANGE_KIND_OWNER_CORRECTED":  3,
-		"ROLL_CHANGE_KIND_UNIT_TRANSFERRED": 4,
+		"ROLL_CHANGE_KIND_UNSPECIFIED":            0,
+		"ROLL_CHANGE_KIND_AREAS_CORRECTED":        1,
+		"ROLL_CHANGE_KIND_UNIT_WITHDRAWN":         2,
+		"ROLL_CHANGE_KIND_OWNER_CORRECTED":        3,
+		"ROLL_CHANGE_KIND_UNIT_TRANSFERRED":       4,
+		"ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED": 5,
 	}
 )
 
@@ -1560,6 +1565,138 @@ func (x *WithdrawUnitResponse) GetFigures() *RollFigures {
 	return nil
 }
 
+type SetUnitRepresentativeRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	UnitId      string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The co-owner who represents the unit from now on.
+	OwnerId string `protobuf:"bytes,3,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// Why, e.g. "共有人协商更换代表". Required; it is recorded.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// SHA-256 (hex) of the co-owners' written designation, if there is one.
+	DocumentSha256 string `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetUnitRepresentativeRequest) Reset() {
+	*x = SetUnitRepresentativeRequest{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetUnitRepresentativeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetUnitRepresentativeRequest) ProtoMessage() {}
+
+func (x *SetUnitRepresentativeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetUnitRepresentativeRequest.ProtoReflect.Descriptor instead.
+func (*SetUnitRepresentativeRequest) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SetUnitRepresentativeRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *SetUnitRepresentativeRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *SetUnitRepresentativeRequest) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *SetUnitRepresentativeRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SetUnitRepresentativeRequest) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+type SetUnitRepresentativeResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Change *RollChange            `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
+	// The roll's figures after the change.
+	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetUnitRepresentativeResponse) Reset() {
+	*x = SetUnitRepresentativeResponse{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetUnitRepresentativeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetUnitRepresentativeResponse) ProtoMessage() {}
+
+func (x *SetUnitRepresentativeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetUnitRepresentativeResponse.ProtoReflect.Descriptor instead.
+func (*SetUnitRepresentativeResponse) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SetUnitRepresentativeResponse) GetChange() *RollChange {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *SetUnitRepresentativeResponse) GetFigures() *RollFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
 type TransferUnitRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -1575,7 +1712,7 @@ type TransferUnitRequest struct {
 
 func (x *TransferUnitRequest) Reset() {
 	*x = TransferUnitRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1724,7 @@ func (x *TransferUnitRequest) String() string {
 func (*TransferUnitRequest) ProtoMessage() {}
 
 func (x *TransferUnitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[19]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1737,7 @@ func (x *TransferUnitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferUnitRequest.ProtoReflect.Descriptor instead.
 func (*TransferUnitRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{19}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TransferUnitRequest) GetCommunityId() string {
@@ -1642,7 +1779,7 @@ type TransferUnitResponse struct {
 
 func (x *TransferUnitResponse) Reset() {
 	*x = TransferUnitResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1791,7 @@ func (x *TransferUnitResponse) String() string {
 func (*TransferUnitResponse) ProtoMessage() {}
 
 func (x *TransferUnitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[20]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1804,7 @@ func (x *TransferUnitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferUnitResponse.ProtoReflect.Descriptor instead.
 func (*TransferUnitResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{20}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TransferUnitResponse) GetChange() *RollChange {
@@ -1698,7 +1835,7 @@ type UnitAreas struct {
 
 func (x *UnitAreas) Reset() {
 	*x = UnitAreas{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1847,7 @@ func (x *UnitAreas) String() string {
 func (*UnitAreas) ProtoMessage() {}
 
 func (x *UnitAreas) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[21]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1860,7 @@ func (x *UnitAreas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitAreas.ProtoReflect.Descriptor instead.
 func (*UnitAreas) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{21}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UnitAreas) GetRegisteredAreaM2() string {
@@ -1791,7 +1928,7 @@ type RollChange struct {
 
 func (x *RollChange) Reset() {
 	*x = RollChange{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1940,7 @@ func (x *RollChange) String() string {
 func (*RollChange) ProtoMessage() {}
 
 func (x *RollChange) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[22]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1953,7 @@ func (x *RollChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollChange.ProtoReflect.Descriptor instead.
 func (*RollChange) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{22}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RollChange) GetKind() RollChangeKind {
@@ -1968,7 +2105,7 @@ type ListRollChangesRequest struct {
 
 func (x *ListRollChangesRequest) Reset() {
 	*x = ListRollChangesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1980,7 +2117,7 @@ func (x *ListRollChangesRequest) String() string {
 func (*ListRollChangesRequest) ProtoMessage() {}
 
 func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1993,7 +2130,7 @@ func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesRequest.ProtoReflect.Descriptor instead.
 func (*ListRollChangesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListRollChangesRequest) GetCommunityId() string {
@@ -2027,7 +2164,7 @@ type ListRollChangesResponse struct {
 
 func (x *ListRollChangesResponse) Reset() {
 	*x = ListRollChangesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2176,7 @@ func (x *ListRollChangesResponse) String() string {
 func (*ListRollChangesResponse) ProtoMessage() {}
 
 func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2189,7 @@ func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesResponse.ProtoReflect.Descriptor instead.
 func (*ListRollChangesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListRollChangesResponse) GetChanges() []*RollChange {
@@ -2087,7 +2224,7 @@ type ListUnitsRequest struct {
 
 func (x *ListUnitsRequest) Reset() {
 	*x = ListUnitsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2236,7 @@ func (x *ListUnitsRequest) String() string {
 func (*ListUnitsRequest) ProtoMessage() {}
 
 func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2249,7 @@ func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListUnitsRequest) GetCommunityId() string {
@@ -2156,7 +2293,7 @@ type ListUnitsResponse struct {
 
 func (x *ListUnitsResponse) Reset() {
 	*x = ListUnitsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2305,7 @@ func (x *ListUnitsResponse) String() string {
 func (*ListUnitsResponse) ProtoMessage() {}
 
 func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2318,7 @@ func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUnitsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListUnitsResponse) GetUnits() []*Unit {
@@ -2214,7 +2351,7 @@ type GetRollFiguresRequest struct {
 
 func (x *GetRollFiguresRequest) Reset() {
 	*x = GetRollFiguresRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2226,7 +2363,7 @@ func (x *GetRollFiguresRequest) String() string {
 func (*GetRollFiguresRequest) ProtoMessage() {}
 
 func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2239,7 +2376,7 @@ func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollFiguresRequest.ProtoReflect.Descriptor instead.
 func (*GetRollFiguresRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetRollFiguresRequest) GetCommunityId() string {
@@ -2265,7 +2402,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2414,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2427,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListOwnersRequest) GetCommunityId() string {
@@ -2328,7 +2465,7 @@ type FindOwnerRequest struct {
 
 func (x *FindOwnerRequest) Reset() {
 	*x = FindOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2477,7 @@ func (x *FindOwnerRequest) String() string {
 func (*FindOwnerRequest) ProtoMessage() {}
 
 func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2490,7 @@ func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
 func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *FindOwnerRequest) GetCommunityId() string {
@@ -2390,7 +2527,7 @@ type FindOwnerResponse struct {
 
 func (x *FindOwnerResponse) Reset() {
 	*x = FindOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2539,7 @@ func (x *FindOwnerResponse) String() string {
 func (*FindOwnerResponse) ProtoMessage() {}
 
 func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2552,7 @@ func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
 func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FindOwnerResponse) GetOwnerId() string {
@@ -2449,7 +2586,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2598,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2611,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -2512,7 +2649,7 @@ type CorrectOwnerRequest struct {
 
 func (x *CorrectOwnerRequest) Reset() {
 	*x = CorrectOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2524,7 +2661,7 @@ func (x *CorrectOwnerRequest) String() string {
 func (*CorrectOwnerRequest) ProtoMessage() {}
 
 func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2537,7 +2674,7 @@ func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerRequest.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CorrectOwnerRequest) GetCommunityId() string {
@@ -2591,7 +2728,7 @@ type CorrectOwnerResponse struct {
 
 func (x *CorrectOwnerResponse) Reset() {
 	*x = CorrectOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2603,7 +2740,7 @@ func (x *CorrectOwnerResponse) String() string {
 func (*CorrectOwnerResponse) ProtoMessage() {}
 
 func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2616,7 +2753,7 @@ func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerResponse.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CorrectOwnerResponse) GetChange() *RollChange {
@@ -2638,7 +2775,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +2787,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +2800,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2696,7 +2833,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2845,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2858,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2747,7 +2884,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2759,7 +2896,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2772,7 +2909,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2811,7 +2948,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2823,7 +2960,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2836,7 +2973,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -2884,7 +3021,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2896,7 +3033,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2909,7 +3046,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -2942,7 +3079,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2954,7 +3091,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2967,7 +3104,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -3010,7 +3147,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3159,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3172,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -3083,7 +3220,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3095,7 +3232,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3108,7 +3245,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -3147,7 +3284,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3296,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3309,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -3249,7 +3386,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3261,7 +3398,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3274,7 +3411,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -3311,7 +3448,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3323,7 +3460,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3336,7 +3473,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -3379,7 +3516,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3391,7 +3528,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3541,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -3445,7 +3582,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3457,7 +3594,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3470,7 +3607,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -3496,7 +3633,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +3645,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,7 +3658,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3639,6 +3776,15 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"}\n" +
 	"\x14WithdrawUnitResponse\x120\n" +
+	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
+	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb6\x01\n" +
+	"\x1cSetUnitRepresentativeRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12\x19\n" +
+	"\bowner_id\x18\x03 \x01(\tR\aownerId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12'\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\"\x86\x01\n" +
+	"\x1dSetUnitRepresentativeResponse\x120\n" +
 	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
 	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb3\x01\n" +
 	"\x13TransferUnitRequest\x12!\n" +
@@ -3804,17 +3950,18 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\x15UNIT_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10UNIT_KIND_PERSON\x10\x01\x12\x1e\n" +
 	"\x1aUNIT_KIND_DEVELOPER_UNSOLD\x10\x02\x12\x1e\n" +
-	"\x1aUNIT_KIND_SOLD_UNDELIVERED\x10\x03*\xca\x01\n" +
+	"\x1aUNIT_KIND_SOLD_UNDELIVERED\x10\x03*\xf7\x01\n" +
 	"\x0eRollChangeKind\x12 \n" +
 	"\x1cROLL_CHANGE_KIND_UNSPECIFIED\x10\x00\x12$\n" +
 	" ROLL_CHANGE_KIND_AREAS_CORRECTED\x10\x01\x12#\n" +
 	"\x1fROLL_CHANGE_KIND_UNIT_WITHDRAWN\x10\x02\x12$\n" +
 	" ROLL_CHANGE_KIND_OWNER_CORRECTED\x10\x03\x12%\n" +
-	"!ROLL_CHANGE_KIND_UNIT_TRANSFERRED\x10\x04*V\n" +
+	"!ROLL_CHANGE_KIND_UNIT_TRANSFERRED\x10\x04\x12+\n" +
+	"'ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED\x10\x05*V\n" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_REVOKED\x10\x022\xc6\x0e\n" +
+	"\x12KEY_STATUS_REVOKED\x10\x022\xb8\x0f\n" +
 	"\vRollService\x12P\n" +
 	"\x0fCreateCommunity\x12$.ownervote.v1.CreateCommunityRequest\x1a\x17.ownervote.v1.Community\x12J\n" +
 	"\fGetCommunity\x12!.ownervote.v1.GetCommunityRequest\x1a\x17.ownervote.v1.Community\x12^\n" +
@@ -3824,7 +3971,8 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\tListUnits\x12\x1e.ownervote.v1.ListUnitsRequest\x1a\x1f.ownervote.v1.ListUnitsResponse\x12a\n" +
 	"\x10CorrectUnitAreas\x12%.ownervote.v1.CorrectUnitAreasRequest\x1a&.ownervote.v1.CorrectUnitAreasResponse\x12U\n" +
 	"\fWithdrawUnit\x12!.ownervote.v1.WithdrawUnitRequest\x1a\".ownervote.v1.WithdrawUnitResponse\x12U\n" +
-	"\fTransferUnit\x12!.ownervote.v1.TransferUnitRequest\x1a\".ownervote.v1.TransferUnitResponse\x12^\n" +
+	"\fTransferUnit\x12!.ownervote.v1.TransferUnitRequest\x1a\".ownervote.v1.TransferUnitResponse\x12p\n" +
+	"\x15SetUnitRepresentative\x12*.ownervote.v1.SetUnitRepresentativeRequest\x1a+.ownervote.v1.SetUnitRepresentativeResponse\x12^\n" +
 	"\x0fListRollChanges\x12$.ownervote.v1.ListRollChangesRequest\x1a%.ownervote.v1.ListRollChangesResponse\x12P\n" +
 	"\x0eGetRollFigures\x12#.ownervote.v1.GetRollFiguresRequest\x1a\x19.ownervote.v1.RollFigures\x12O\n" +
 	"\n" +
@@ -3852,63 +4000,65 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_ownervote_v1_roll_proto_goTypes = []any{
-	(UnitKind)(0),                       // 0: ownervote.v1.UnitKind
-	(RollChangeKind)(0),                 // 1: ownervote.v1.RollChangeKind
-	(KeyStatus)(0),                      // 2: ownervote.v1.KeyStatus
-	(*Community)(nil),                   // 3: ownervote.v1.Community
-	(*RollFigures)(nil),                 // 4: ownervote.v1.RollFigures
-	(*Unit)(nil),                        // 5: ownervote.v1.Unit
-	(*UnitOwner)(nil),                   // 6: ownervote.v1.UnitOwner
-	(*Owner)(nil),                       // 7: ownervote.v1.Owner
-	(*CreateCommunityRequest)(nil),      // 8: ownervote.v1.CreateCommunityRequest
-	(*GetCommunityRequest)(nil),         // 9: ownervote.v1.GetCommunityRequest
-	(*ListCommunitiesRequest)(nil),      // 10: ownervote.v1.ListCommunitiesRequest
-	(*ListCommunitiesResponse)(nil),     // 11: ownervote.v1.ListCommunitiesResponse
-	(*UnitInput)(nil),                   // 12: ownervote.v1.UnitInput
-	(*OwnerInput)(nil),                  // 13: ownervote.v1.OwnerInput
-	(*ImportUnitsRequest)(nil),          // 14: ownervote.v1.ImportUnitsRequest
-	(*ImportUnitsResponse)(nil),         // 15: ownervote.v1.ImportUnitsResponse
-	(*ImportRosterFileRequest)(nil),     // 16: ownervote.v1.ImportRosterFileRequest
-	(*ImportRosterFileResponse)(nil),    // 17: ownervote.v1.ImportRosterFileResponse
-	(*CorrectUnitAreasRequest)(nil),     // 18: ownervote.v1.CorrectUnitAreasRequest
-	(*CorrectUnitAreasResponse)(nil),    // 19: ownervote.v1.CorrectUnitAreasResponse
-	(*WithdrawUnitRequest)(nil),         // 20: ownervote.v1.WithdrawUnitRequest
-	(*WithdrawUnitResponse)(nil),        // 21: ownervote.v1.WithdrawUnitResponse
-	(*TransferUnitRequest)(nil),         // 22: ownervote.v1.TransferUnitRequest
-	(*TransferUnitResponse)(nil),        // 23: ownervote.v1.TransferUnitResponse
-	(*UnitAreas)(nil),                   // 24: ownervote.v1.UnitAreas
-	(*RollChange)(nil),                  // 25: ownervote.v1.RollChange
-	(*ListRollChangesRequest)(nil),      // 26: ownervote.v1.ListRollChangesRequest
-	(*ListRollChangesResponse)(nil),     // 27: ownervote.v1.ListRollChangesResponse
-	(*ListUnitsRequest)(nil),            // 28: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),           // 29: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),       // 30: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),           // 31: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),            // 32: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),           // 33: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),          // 34: ownervote.v1.ListOwnersResponse
-	(*CorrectOwnerRequest)(nil),         // 35: ownervote.v1.CorrectOwnerRequest
-	(*CorrectOwnerResponse)(nil),        // 36: ownervote.v1.CorrectOwnerResponse
-	(*RevealOwnerPhoneRequest)(nil),     // 37: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),    // 38: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),     // 39: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                 // 40: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),    // 41: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),  // 42: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),               // 43: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil), // 44: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                    // 45: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),     // 46: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),       // 47: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),       // 48: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),        // 49: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),       // 50: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),       // 51: google.protobuf.Timestamp
+	(UnitKind)(0),                         // 0: ownervote.v1.UnitKind
+	(RollChangeKind)(0),                   // 1: ownervote.v1.RollChangeKind
+	(KeyStatus)(0),                        // 2: ownervote.v1.KeyStatus
+	(*Community)(nil),                     // 3: ownervote.v1.Community
+	(*RollFigures)(nil),                   // 4: ownervote.v1.RollFigures
+	(*Unit)(nil),                          // 5: ownervote.v1.Unit
+	(*UnitOwner)(nil),                     // 6: ownervote.v1.UnitOwner
+	(*Owner)(nil),                         // 7: ownervote.v1.Owner
+	(*CreateCommunityRequest)(nil),        // 8: ownervote.v1.CreateCommunityRequest
+	(*GetCommunityRequest)(nil),           // 9: ownervote.v1.GetCommunityRequest
+	(*ListCommunitiesRequest)(nil),        // 10: ownervote.v1.ListCommunitiesRequest
+	(*ListCommunitiesResponse)(nil),       // 11: ownervote.v1.ListCommunitiesResponse
+	(*UnitInput)(nil),                     // 12: ownervote.v1.UnitInput
+	(*OwnerInput)(nil),                    // 13: ownervote.v1.OwnerInput
+	(*ImportUnitsRequest)(nil),            // 14: ownervote.v1.ImportUnitsRequest
+	(*ImportUnitsResponse)(nil),           // 15: ownervote.v1.ImportUnitsResponse
+	(*ImportRosterFileRequest)(nil),       // 16: ownervote.v1.ImportRosterFileRequest
+	(*ImportRosterFileResponse)(nil),      // 17: ownervote.v1.ImportRosterFileResponse
+	(*CorrectUnitAreasRequest)(nil),       // 18: ownervote.v1.CorrectUnitAreasRequest
+	(*CorrectUnitAreasResponse)(nil),      // 19: ownervote.v1.CorrectUnitAreasResponse
+	(*WithdrawUnitRequest)(nil),           // 20: ownervote.v1.WithdrawUnitRequest
+	(*WithdrawUnitResponse)(nil),          // 21: ownervote.v1.WithdrawUnitResponse
+	(*SetUnitRepresentativeRequest)(nil),  // 22: ownervote.v1.SetUnitRepresentativeRequest
+	(*SetUnitRepresentativeResponse)(nil), // 23: ownervote.v1.SetUnitRepresentativeResponse
+	(*TransferUnitRequest)(nil),           // 24: ownervote.v1.TransferUnitRequest
+	(*TransferUnitResponse)(nil),          // 25: ownervote.v1.TransferUnitResponse
+	(*UnitAreas)(nil),                     // 26: ownervote.v1.UnitAreas
+	(*RollChange)(nil),                    // 27: ownervote.v1.RollChange
+	(*ListRollChangesRequest)(nil),        // 28: ownervote.v1.ListRollChangesRequest
+	(*ListRollChangesResponse)(nil),       // 29: ownervote.v1.ListRollChangesResponse
+	(*ListUnitsRequest)(nil),              // 30: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),             // 31: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),         // 32: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),             // 33: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),              // 34: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),             // 35: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),            // 36: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),           // 37: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),          // 38: ownervote.v1.CorrectOwnerResponse
+	(*RevealOwnerPhoneRequest)(nil),       // 39: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),      // 40: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),       // 41: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                   // 42: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),      // 43: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),    // 44: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),                 // 45: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil),   // 46: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                      // 47: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),       // 48: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),         // 49: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),         // 50: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),          // 51: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),         // 52: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),         // 53: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	51, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	53, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	6,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -3919,77 +4069,81 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	12, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
 	4,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
 	4,  // 10: ownervote.v1.ImportRosterFileResponse.figures:type_name -> ownervote.v1.RollFigures
-	25, // 11: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
+	27, // 11: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 12: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
-	25, // 13: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
+	27, // 13: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 14: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	13, // 15: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	25, // 16: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
-	4,  // 17: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	1,  // 18: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
-	24, // 19: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
-	24, // 20: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
-	0,  // 21: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
-	51, // 22: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
-	25, // 23: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
-	5,  // 24: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	7,  // 25: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	25, // 26: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
-	51, // 27: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	40, // 28: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	51, // 29: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	43, // 30: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	2,  // 31: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	51, // 32: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	51, // 33: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	45, // 34: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	8,  // 35: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	9,  // 36: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	10, // 37: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	14, // 38: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	16, // 39: ownervote.v1.RollService.ImportRosterFile:input_type -> ownervote.v1.ImportRosterFileRequest
-	28, // 40: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	18, // 41: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	20, // 42: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
-	22, // 43: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
-	26, // 44: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
-	30, // 45: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	31, // 46: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	32, // 47: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	35, // 48: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
-	37, // 49: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	39, // 50: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	42, // 51: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	46, // 52: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	47, // 53: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	48, // 54: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	49, // 55: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	3,  // 56: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	3,  // 57: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	11, // 58: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	15, // 59: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	17, // 60: ownervote.v1.RollService.ImportRosterFile:output_type -> ownervote.v1.ImportRosterFileResponse
-	29, // 61: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	19, // 62: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	21, // 63: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
-	23, // 64: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
-	27, // 65: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
-	4,  // 66: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	34, // 67: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	33, // 68: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	36, // 69: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
-	38, // 70: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	41, // 71: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	44, // 72: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	45, // 73: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	45, // 74: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	45, // 75: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	50, // 76: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	56, // [56:77] is the sub-list for method output_type
-	35, // [35:56] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	27, // 15: ownervote.v1.SetUnitRepresentativeResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 16: ownervote.v1.SetUnitRepresentativeResponse.figures:type_name -> ownervote.v1.RollFigures
+	13, // 17: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
+	27, // 18: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
+	4,  // 19: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
+	1,  // 20: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
+	26, // 21: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
+	26, // 22: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
+	0,  // 23: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
+	53, // 24: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
+	27, // 25: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
+	5,  // 26: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	7,  // 27: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	27, // 28: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
+	53, // 29: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	42, // 30: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	53, // 31: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	45, // 32: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	2,  // 33: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	53, // 34: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	53, // 35: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	47, // 36: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	8,  // 37: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	9,  // 38: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	10, // 39: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	14, // 40: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	16, // 41: ownervote.v1.RollService.ImportRosterFile:input_type -> ownervote.v1.ImportRosterFileRequest
+	30, // 42: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	18, // 43: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	20, // 44: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
+	24, // 45: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
+	22, // 46: ownervote.v1.RollService.SetUnitRepresentative:input_type -> ownervote.v1.SetUnitRepresentativeRequest
+	28, // 47: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
+	32, // 48: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	33, // 49: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	34, // 50: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	37, // 51: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	39, // 52: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	41, // 53: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	44, // 54: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	48, // 55: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	49, // 56: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	50, // 57: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	51, // 58: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	3,  // 59: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	3,  // 60: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	11, // 61: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	15, // 62: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	17, // 63: ownervote.v1.RollService.ImportRosterFile:output_type -> ownervote.v1.ImportRosterFileResponse
+	31, // 64: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	19, // 65: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	21, // 66: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
+	25, // 67: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
+	23, // 68: ownervote.v1.RollService.SetUnitRepresentative:output_type -> ownervote.v1.SetUnitRepresentativeResponse
+	29, // 69: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
+	4,  // 70: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	36, // 71: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	35, // 72: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	38, // 73: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	40, // 74: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	43, // 75: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	46, // 76: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	47, // 77: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	47, // 78: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	47, // 79: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	52, // 80: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	59, // [59:81] is the sub-list for method output_type
+	37, // [37:59] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -4003,7 +4157,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   48,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -462,6 +462,67 @@ func local_request_RollService_TransferUnit_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
+func request_RollService_SetUnitRepresentative_0(ctx context.Context, marshaler runtime.Marshaler, client RollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq SetUnitRepresentativeRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["community_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "community_id")
+	}
+	protoReq.CommunityId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "community_id", err)
+	}
+	val, ok = pathParams["unit_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "unit_id")
+	}
+	protoReq.UnitId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "unit_id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.SetUnitRepresentative(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_RollService_SetUnitRepresentative_0(ctx context.Context, marshaler runtime.Marshaler, server RollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq SetUnitRepresentativeRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["community_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "community_id")
+	}
+	protoReq.CommunityId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "community_id", err)
+	}
+	val, ok = pathParams["unit_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "unit_id")
+	}
+	protoReq.UnitId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "unit_id", err)
+	}
+	msg, err := server.SetUnitRepresentative(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_RollService_ListRollChanges_0 = &utilities.DoubleArray{Encoding: map[string]int{"community_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_RollService_ListRollChanges_0(ctx context.Context, marshaler runtime.Marshaler, client RollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -1336,6 +1397,26 @@ func RegisterRollServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_RollService_TransferUnit_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_RollService_SetUnitRepresentative_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/ownervote.v1.RollService/SetUnitRepresentative", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/units/{unit_id}:setRepresentative"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_RollService_SetUnitRepresentative_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_RollService_SetUnitRepresentative_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_RollService_ListRollChanges_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1769,6 +1850,23 @@ func RegisterRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_RollService_TransferUnit_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_RollService_SetUnitRepresentative_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/ownervote.v1.RollService/SetUnitRepresentative", runtime.WithHTTPPathPattern("/v1/communities/{community_id}/units/{unit_id}:setRepresentative"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_RollService_SetUnitRepresentative_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_RollService_SetUnitRepresentative_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_RollService_ListRollChanges_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1977,49 +2075,51 @@ func RegisterRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 }
 
 var (
-	pattern_RollService_CreateCommunity_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
-	pattern_RollService_GetCommunity_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "communities", "community_id"}, ""))
-	pattern_RollService_ListCommunities_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
-	pattern_RollService_ImportUnits_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, "import"))
-	pattern_RollService_ImportRosterFile_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, "importFile"))
-	pattern_RollService_ListUnits_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, ""))
-	pattern_RollService_CorrectUnitAreas_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "correctAreas"))
-	pattern_RollService_WithdrawUnit_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "withdraw"))
-	pattern_RollService_TransferUnit_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "transfer"))
-	pattern_RollService_ListRollChanges_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "rollChanges"}, ""))
-	pattern_RollService_GetRollFigures_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "figures"}, ""))
-	pattern_RollService_ListOwners_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, ""))
-	pattern_RollService_FindOwner_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, "find"))
-	pattern_RollService_CorrectOwner_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "correct"))
-	pattern_RollService_RevealOwnerPhone_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "revealPhone"))
-	pattern_RollService_ListPhoneReveals_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "phoneReveals"}, ""))
-	pattern_RollService_ListIdentityMatches_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "identityMatches"}, ""))
-	pattern_RollService_RegisterOwnerKey_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
-	pattern_RollService_RotateOwnerKey_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "rotate"))
-	pattern_RollService_RevokeOwnerKey_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "revoke"))
-	pattern_RollService_ListOwnerKeys_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
+	pattern_RollService_CreateCommunity_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
+	pattern_RollService_GetCommunity_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "communities", "community_id"}, ""))
+	pattern_RollService_ListCommunities_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "communities"}, ""))
+	pattern_RollService_ImportUnits_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, "import"))
+	pattern_RollService_ImportRosterFile_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, "importFile"))
+	pattern_RollService_ListUnits_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "units"}, ""))
+	pattern_RollService_CorrectUnitAreas_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "correctAreas"))
+	pattern_RollService_WithdrawUnit_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "withdraw"))
+	pattern_RollService_TransferUnit_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "transfer"))
+	pattern_RollService_SetUnitRepresentative_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "units", "unit_id"}, "setRepresentative"))
+	pattern_RollService_ListRollChanges_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "rollChanges"}, ""))
+	pattern_RollService_GetRollFigures_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "figures"}, ""))
+	pattern_RollService_ListOwners_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, ""))
+	pattern_RollService_FindOwner_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "owners"}, "find"))
+	pattern_RollService_CorrectOwner_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "correct"))
+	pattern_RollService_RevealOwnerPhone_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "communities", "community_id", "owners", "owner_id"}, "revealPhone"))
+	pattern_RollService_ListPhoneReveals_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "phoneReveals"}, ""))
+	pattern_RollService_ListIdentityMatches_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "communities", "community_id", "identityMatches"}, ""))
+	pattern_RollService_RegisterOwnerKey_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
+	pattern_RollService_RotateOwnerKey_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "rotate"))
+	pattern_RollService_RevokeOwnerKey_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys", "key_id"}, "revoke"))
+	pattern_RollService_ListOwnerKeys_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "communities", "community_id", "owners", "owner_id", "keys"}, ""))
 )
 
 var (
-	forward_RollService_CreateCommunity_0     = runtime.ForwardResponseMessage
-	forward_RollService_GetCommunity_0        = runtime.ForwardResponseMessage
-	forward_RollService_ListCommunities_0     = runtime.ForwardResponseMessage
-	forward_RollService_ImportUnits_0         = runtime.ForwardResponseMessage
-	forward_RollService_ImportRosterFile_0    = runtime.ForwardResponseMessage
-	forward_RollService_ListUnits_0           = runtime.ForwardResponseMessage
-	forward_RollService_CorrectUnitAreas_0    = runtime.ForwardResponseMessage
-	forward_RollService_WithdrawUnit_0        = runtime.ForwardResponseMessage
-	forward_RollService_TransferUnit_0        = runtime.ForwardResponseMessage
-	forward_RollService_ListRollChanges_0     = runtime.ForwardResponseMessage
-	forward_RollService_GetRollFigures_0      = runtime.ForwardResponseMessage
-	forward_RollService_ListOwners_0          = runtime.ForwardResponseMessage
-	forward_RollService_FindOwner_0           = runtime.ForwardResponseMessage
-	forward_RollService_CorrectOwner_0        = runtime.ForwardResponseMessage
-	forward_RollService_RevealOwnerPhone_0    = runtime.ForwardResponseMessage
-	forward_RollService_ListPhoneReveals_0    = runtime.ForwardResponseMessage
-	forward_RollService_ListIdentityMatches_0 = runtime.ForwardResponseMessage
-	forward_RollService_RegisterOwnerKey_0    = runtime.ForwardResponseMessage
-	forward_RollService_RotateOwnerKey_0      = runtime.ForwardResponseMessage
-	forward_RollService_RevokeOwnerKey_0      = runtime.ForwardResponseMessage
-	forward_RollService_ListOwnerKeys_0       = runtime.ForwardResponseMessage
+	forward_RollService_CreateCommunity_0       = runtime.ForwardResponseMessage
+	forward_RollService_GetCommunity_0          = runtime.ForwardResponseMessage
+	forward_RollService_ListCommunities_0       = runtime.ForwardResponseMessage
+	forward_RollService_ImportUnits_0           = runtime.ForwardResponseMessage
+	forward_RollService_ImportRosterFile_0      = runtime.ForwardResponseMessage
+	forward_RollService_ListUnits_0             = runtime.ForwardResponseMessage
+	forward_RollService_CorrectUnitAreas_0      = runtime.ForwardResponseMessage
+	forward_RollService_WithdrawUnit_0          = runtime.ForwardResponseMessage
+	forward_RollService_TransferUnit_0          = runtime.ForwardResponseMessage
+	forward_RollService_SetUnitRepresentative_0 = runtime.ForwardResponseMessage
+	forward_RollService_ListRollChanges_0       = runtime.ForwardResponseMessage
+	forward_RollService_GetRollFigures_0        = runtime.ForwardResponseMessage
+	forward_RollService_ListOwners_0            = runtime.ForwardResponseMessage
+	forward_RollService_FindOwner_0             = runtime.ForwardResponseMessage
+	forward_RollService_CorrectOwner_0          = runtime.ForwardResponseMessage
+	forward_RollService_RevealOwnerPhone_0      = runtime.ForwardResponseMessage
+	forward_RollService_ListPhoneReveals_0      = runtime.ForwardResponseMessage
+	forward_RollService_ListIdentityMatches_0   = runtime.ForwardResponseMessage
+	forward_RollService_RegisterOwnerKey_0      = runtime.ForwardResponseMessage
+	forward_RollService_RotateOwnerKey_0        = runtime.ForwardResponseMessage
+	forward_RollService_RevokeOwnerKey_0        = runtime.ForwardResponseMessage
+	forward_RollService_ListOwnerKeys_0         = runtime.ForwardResponseMessage
 )

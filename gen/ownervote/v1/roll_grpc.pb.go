@@ -19,27 +19,28 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RollService_CreateCommunity_FullMethodName     = "/ownervote.v1.RollService/CreateCommunity"
-	RollService_GetCommunity_FullMethodName        = "/ownervote.v1.RollService/GetCommunity"
-	RollService_ListCommunities_FullMethodName     = "/ownervote.v1.RollService/ListCommunities"
-	RollService_ImportUnits_FullMethodName         = "/ownervote.v1.RollService/ImportUnits"
-	RollService_ImportRosterFile_FullMethodName    = "/ownervote.v1.RollService/ImportRosterFile"
-	RollService_ListUnits_FullMethodName           = "/ownervote.v1.RollService/ListUnits"
-	RollService_CorrectUnitAreas_FullMethodName    = "/ownervote.v1.RollService/CorrectUnitAreas"
-	RollService_WithdrawUnit_FullMethodName        = "/ownervote.v1.RollService/WithdrawUnit"
-	RollService_TransferUnit_FullMethodName        = "/ownervote.v1.RollService/TransferUnit"
-	RollService_ListRollChanges_FullMethodName     = "/ownervote.v1.RollService/ListRollChanges"
-	RollService_GetRollFigures_FullMethodName      = "/ownervote.v1.RollService/GetRollFigures"
-	RollService_ListOwners_FullMethodName          = "/ownervote.v1.RollService/ListOwners"
-	RollService_FindOwner_FullMethodName           = "/ownervote.v1.RollService/FindOwner"
-	RollService_CorrectOwner_FullMethodName        = "/ownervote.v1.RollService/CorrectOwner"
-	RollService_RevealOwnerPhone_FullMethodName    = "/ownervote.v1.RollService/RevealOwnerPhone"
-	RollService_ListPhoneReveals_FullMethodName    = "/ownervote.v1.RollService/ListPhoneReveals"
-	RollService_ListIdentityMatches_FullMethodName = "/ownervote.v1.RollService/ListIdentityMatches"
-	RollService_RegisterOwnerKey_FullMethodName    = "/ownervote.v1.RollService/RegisterOwnerKey"
-	RollService_RotateOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RotateOwnerKey"
-	RollService_RevokeOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RevokeOwnerKey"
-	RollService_ListOwnerKeys_FullMethodName       = "/ownervote.v1.RollService/ListOwnerKeys"
+	RollService_CreateCommunity_FullMethodName       = "/ownervote.v1.RollService/CreateCommunity"
+	RollService_GetCommunity_FullMethodName          = "/ownervote.v1.RollService/GetCommunity"
+	RollService_ListCommunities_FullMethodName       = "/ownervote.v1.RollService/ListCommunities"
+	RollService_ImportUnits_FullMethodName           = "/ownervote.v1.RollService/ImportUnits"
+	RollService_ImportRosterFile_FullMethodName      = "/ownervote.v1.RollService/ImportRosterFile"
+	RollService_ListUnits_FullMethodName             = "/ownervote.v1.RollService/ListUnits"
+	RollService_CorrectUnitAreas_FullMethodName      = "/ownervote.v1.RollService/CorrectUnitAreas"
+	RollService_WithdrawUnit_FullMethodName          = "/ownervote.v1.RollService/WithdrawUnit"
+	RollService_TransferUnit_FullMethodName          = "/ownervote.v1.RollService/TransferUnit"
+	RollService_SetUnitRepresentative_FullMethodName = "/ownervote.v1.RollService/SetUnitRepresentative"
+	RollService_ListRollChanges_FullMethodName       = "/ownervote.v1.RollService/ListRollChanges"
+	RollService_GetRollFigures_FullMethodName        = "/ownervote.v1.RollService/GetRollFigures"
+	RollService_ListOwners_FullMethodName            = "/ownervote.v1.RollService/ListOwners"
+	RollService_FindOwner_FullMethodName             = "/ownervote.v1.RollService/FindOwner"
+	RollService_CorrectOwner_FullMethodName          = "/ownervote.v1.RollService/CorrectOwner"
+	RollService_RevealOwnerPhone_FullMethodName      = "/ownervote.v1.RollService/RevealOwnerPhone"
+	RollService_ListPhoneReveals_FullMethodName      = "/ownervote.v1.RollService/ListPhoneReveals"
+	RollService_ListIdentityMatches_FullMethodName   = "/ownervote.v1.RollService/ListIdentityMatches"
+	RollService_RegisterOwnerKey_FullMethodName      = "/ownervote.v1.RollService/RegisterOwnerKey"
+	RollService_RotateOwnerKey_FullMethodName        = "/ownervote.v1.RollService/RotateOwnerKey"
+	RollService_RevokeOwnerKey_FullMethodName        = "/ownervote.v1.RollService/RevokeOwnerKey"
+	RollService_ListOwnerKeys_FullMethodName         = "/ownervote.v1.RollService/ListOwnerKeys"
 )
 
 // RollServiceClient is the client API for RollService service.
@@ -102,6 +103,15 @@ type RollServiceClient interface {
 	// also settles the unit's vote. Recorded with the owners before and after
 	// (ListRollChanges).
 	TransferUnit(ctx context.Context, in *TransferUnitRequest, opts ...grpc.CallOption) (*TransferUnitResponse, error)
+	// SetUnitRepresentative makes one of a co-owned unit's owners its
+	// representative, who votes for it: the co-owners designated another of
+	// them. Needs a reason (1 to 200 characters, no phone or identity number,
+	// no owner's name); the SHA-256 of the co-owners' written designation is
+	// recorded if given. Refused (WRONG_STATE) while an assembly under way
+	// (published, not yet closed) has the unit on its frozen roll, which
+	// counts the unit through the representative it froze. Recorded
+	// (ListRollChanges); the roll's figures are those after.
+	SetUnitRepresentative(ctx context.Context, in *SetUnitRepresentativeRequest, opts ...grpc.CallOption) (*SetUnitRepresentativeResponse, error)
 	// ListRollChanges lists the recorded changes of a community's roll other
 	// than imports, oldest first: areas corrected, units withdrawn or
 	// transferred, owners' details corrected. Names only to street admins and community staff.
@@ -253,6 +263,16 @@ func (c *rollServiceClient) TransferUnit(ctx context.Context, in *TransferUnitRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TransferUnitResponse)
 	err := c.cc.Invoke(ctx, RollService_TransferUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rollServiceClient) SetUnitRepresentative(ctx context.Context, in *SetUnitRepresentativeRequest, opts ...grpc.CallOption) (*SetUnitRepresentativeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetUnitRepresentativeResponse)
+	err := c.cc.Invoke(ctx, RollService_SetUnitRepresentative_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +459,15 @@ type RollServiceServer interface {
 	// also settles the unit's vote. Recorded with the owners before and after
 	// (ListRollChanges).
 	TransferUnit(context.Context, *TransferUnitRequest) (*TransferUnitResponse, error)
+	// SetUnitRepresentative makes one of a co-owned unit's owners its
+	// representative, who votes for it: the co-owners designated another of
+	// them. Needs a reason (1 to 200 characters, no phone or identity number,
+	// no owner's name); the SHA-256 of the co-owners' written designation is
+	// recorded if given. Refused (WRONG_STATE) while an assembly under way
+	// (published, not yet closed) has the unit on its frozen roll, which
+	// counts the unit through the representative it froze. Recorded
+	// (ListRollChanges); the roll's figures are those after.
+	SetUnitRepresentative(context.Context, *SetUnitRepresentativeRequest) (*SetUnitRepresentativeResponse, error)
 	// ListRollChanges lists the recorded changes of a community's roll other
 	// than imports, oldest first: areas corrected, units withdrawn or
 	// transferred, owners' details corrected. Names only to street admins and community staff.
@@ -532,6 +561,9 @@ func (UnimplementedRollServiceServer) WithdrawUnit(context.Context, *WithdrawUni
 }
 func (UnimplementedRollServiceServer) TransferUnit(context.Context, *TransferUnitRequest) (*TransferUnitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TransferUnit not implemented")
+}
+func (UnimplementedRollServiceServer) SetUnitRepresentative(context.Context, *SetUnitRepresentativeRequest) (*SetUnitRepresentativeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetUnitRepresentative not implemented")
 }
 func (UnimplementedRollServiceServer) ListRollChanges(context.Context, *ListRollChangesRequest) (*ListRollChangesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRollChanges not implemented")
@@ -748,6 +780,24 @@ func _RollService_TransferUnit_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RollServiceServer).TransferUnit(ctx, req.(*TransferUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RollService_SetUnitRepresentative_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetUnitRepresentativeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RollServiceServer).SetUnitRepresentative(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RollService_SetUnitRepresentative_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RollServiceServer).SetUnitRepresentative(ctx, req.(*SetUnitRepresentativeRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1010,6 +1060,10 @@ var RollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TransferUnit",
 			Handler:    _RollService_TransferUnit_Handler,
+		},
+		{
+			MethodName: "SetUnitRepresentative",
+			Handler:    _RollService_SetUnitRepresentative_Handler,
 		},
 		{
 			MethodName: "ListRollChanges",

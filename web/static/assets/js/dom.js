@@ -169,7 +169,7 @@ export function formDialog(dialog, { title, intro, fields, submit, testid, check
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': testid }, submit);
   dialog.setAttribute('aria-labelledby', titleId);
   replace(dialog, h('form', {
-    method: 'dialog',
+    method: 'dialog', novalidate: true,
     onsubmit: async (ev) => {
       ev.preventDefault();
       const body = check();

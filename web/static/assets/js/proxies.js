@@ -12,25 +12,27 @@ import { assemblyHeader, loadAssembly } from './shell.js';
 
 export async function proxiesPage(ctx) {
   replace(ctx.main, loading());
-  const a = await loadAssembly(ctx.cid, ctx.aid);
+  let a = await loadAssembly(ctx.cid, ctx.aid);
   const section = h('section', { class: 'card', 'data-testid': 'proxies' });
   const dialog = h('dialog', { class: 'dialog' });
   // What was typed (a holder's identity number) does not stay in the page.
   dialog.addEventListener('close', () => replace(dialog));
   replace(ctx.main, assemblyHeader(ctx, a, 'proxies'), section, dialog);
-  const msg = h('div', { 'aria-live': 'polite', tabindex: '-1' });
-  const open = a.state === 'ASSEMBLY_STATE_PUBLISHED' || a.state === 'ASSEMBLY_STATE_OPEN';
+  const msg = h('div', {});
 
   // draw shows the list as the server has it now, with said above it.
   const draw = async (said) => {
     replace(section, h('h2', {}, t('proxy.title')), h('p', { class: 'muted' }, t('proxy.intro')), msg, loading());
-    const [r, nv, unitsOf] = await Promise.all([
+    a = await loadAssembly(ctx.cid, ctx.aid);
+    const open = a.state === 'ASSEMBLY_STATE_PUBLISHED' || a.state === 'ASSEMBLY_STATE_OPEN';
+    const [r, nv] = await Promise.all([
       get(asmPath(ctx.cid, ctx.aid, '/proxies')),
       open ? get(asmPath(ctx.cid, ctx.aid, '/nonvoters')) : { non_voters: [] },
-      voterUnits(ctx.cid),
     ]);
     const proxies = r.proxies || [];
-    const units = (voter) => unitsOf.get(voter) || voter;
+    // The voter's units on the assembly's frozen roll: none once they sold.
+    const units = (p) => (p.unit_ids || []).join('、') || t('proxy.sold');
+    const voteText = (p) => t(p.voted ? (p.voted_by_holder ? 'proxy.votedByHolder' : 'proxy.votedOtherwise') : 'proxy.notVoted');
     const nonVoters = (nv.non_voters || []).slice().sort((x, y) =>
       (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
     const standing = new Set(proxies.filter((p) => !p.withdraw_time).map((p) => p.voter));
@@ -44,24 +46,25 @@ export async function proxiesPage(ctx) {
       proxies.length === 0 ? h('p', { 'data-testid': 'proxy-none' }, t('proxy.none')) : h('ul', { class: 'cards', 'data-testid': 'proxy-list' }, proxies.map((p) => h('li', {
         class: 'card', 'data-proxy': p.voter, 'data-withdrawn': p.withdraw_time ? 'true' : 'false',
       },
-      h('p', {}, h('strong', {}, units(p.voter)), ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
+      h('p', {}, h('strong', { 'data-testid': 'proxy-units' }, units(p)), ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
         p.withdraw_time ? h('span', { class: 'badge' }, t('proxy.withdrawnBadge')) : null),
+      h('p', { class: 'small', 'data-testid': 'proxy-vote' }, voteText(p)),
       h('p', { class: 'muted small' }, `${t('proxy.recorded')} ${fmtTime(p.record_time)} · ${t('proxy.key')} `, h('span', { class: 'mono' }, p.holder_key_id)),
       h('p', { class: 'muted small mono' }, `${t('proxy.document')}: ${p.document_sha256}`),
-      p.withdraw_time ? h('p', { class: 'small' }, `${t('proxy.withdrawnAt')} ${fmtTime(p.withdraw_time)}：${p.withdraw_reason}`) : null,
+      p.withdraw_time ? h('p', { class: 'small' }, t('proxy.withdrawnWhy', { t: fmtTime(p.withdraw_time), why: p.withdraw_reason })) : null,
       !p.withdraw_time && open ? h('div', { class: 'actions' }, h('button', {
-        type: 'button', 'data-withdraw-proxy': p.voter, 'aria-label': `${t('proxy.withdraw')} ${units(p.voter)}`, onclick: () => withdraw(p, units(p.voter)),
+        type: 'button', 'data-withdraw-proxy': p.voter, 'aria-label': `${t('proxy.withdraw')} ${units(p)}`, onclick: () => withdraw(p, units(p)),
       }, t('proxy.withdraw'))) : null))));
   };
-  // redraw draws the list again after a change, saying done.
+  // redraw draws the list again after a change, saying done, focused.
   const redraw = async (done) => {
-    const said = h('p', { class: 'alert ok', role: 'status' }, done);
+    const said = h('p', { class: 'alert ok', role: 'status', tabindex: '-1' }, done);
     try {
       await draw(said);
     } catch (err) {
       replace(section, said, errorBox(err));
     }
-    msg.focus();
+    said.focus();
   };
 
   const field = (label, attrs, hint) => {
@@ -85,7 +88,7 @@ export async function proxiesPage(ctx) {
     digestOf(file, doc, (on) => replace(hashing, on ? t('record.hashing') : ''));
     formDialog(dialog, {
       title: t('proxy.newTitle'), intro: h('p', { class: 'muted' }, t('proxy.newIntro')),
-      fields: [h('label', { for: vid }, t('record.household')), voter, nameF, idnF, keyF,
+      fields: [h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF,
         h('label', { for: fid }, t('proxy.documentFile')), file, docF, hashing],
       submit: t('proxy.save'), testid: 'proxy-save',
       check: () => {
@@ -134,20 +137,4 @@ function publicKey(s) {
     return null;
   }
   return bytes && bytes.length === 32 ? bytes : null;
-}
-
-// voterUnits maps each voter of the community's roll (an owner id, or
-// "developer") to their units, as the roll has them now.
-async function voterUnits(cid) {
-  const m = new Map();
-  let tok = '';
-  do {
-    const r = await get(`/communities/${seg(cid)}/units?page_size=1000${tok ? '&page_token=' + encodeURIComponent(tok) : ''}`);
-    for (const u of r.units || []) {
-      const v = u.voter_owner_id || 'developer';
-      m.set(v, m.has(v) ? m.get(v) + '、' + u.unit_id : u.unit_id);
-    }
-    tok = r.next_page_token || '';
-  } while (tok);
-  return m;
 }

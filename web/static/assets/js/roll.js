@@ -47,7 +47,9 @@ export async function rollPage(ctx) {
     (u.owners || []).length ? h('p', { class: 'small' }, u.owners.map((o) =>
       [o.name || o.owner_id, o.masked_phone ? ' ' + o.masked_phone : '', o.representative ? ' (' + t('roll.representative') + ')' : ''].join('')).join('、')) : null,
     staff ? h('div', { class: 'actions' },
-      [['data-correct-areas', 'roll.correctAreas', correctAreas], ['data-transfer', 'roll.transfer', transfer], ['data-withdraw', 'roll.withdraw', withdraw]].map(([attr, label, open]) =>
+      [['data-correct-areas', 'roll.correctAreas', correctAreas], ['data-transfer', 'roll.transfer', transfer],
+        (u.owners || []).length > 1 ? ['data-representative', 'roll.changeRepresentative', representative] : null,
+        ['data-withdraw', 'roll.withdraw', withdraw]].filter(Boolean).map(([attr, label, open]) =>
         h('button', { type: 'button', [attr]: u.unit_id, 'aria-label': `${t(label)} ${u.unit_id}`, onclick: () => open(u) }, t(label)))) : null);
 
   let shown = 0;
@@ -133,6 +135,29 @@ export async function rollPage(ctx) {
     const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'roll-reason' });
     form(t('roll.withdrawTitle', { u: u.unit_id }), t('roll.withdrawIntro'), [reasonF],
       `/communities/${seg(cid)}/units/${seg(u.unit_id)}:withdraw`, () => reasonOf(reason), () => t('roll.withdrawn', { u: u.unit_id }));
+  };
+
+  // representative: the co-owners of a unit designate another of them to
+  // vote for it.
+  const representative = (u) => {
+    const group = uid('rep');
+    const choices = u.owners.map((o) => {
+      const id = uid('o');
+      return [o, h('div', { class: 'radio' },
+        h('input', { id, type: 'radio', name: group, value: o.owner_id, checked: o.representative, 'data-testid': 'co-owner' }),
+        h('label', { for: id }, (o.name || o.owner_id) + (o.representative ? ` (${t('roll.representativeNow')})` : '')))];
+    });
+    const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'roll-reason' });
+    const [doc, docF] = docField(t('roll.designation'), {});
+    form(t('roll.representativeTitle', { u: u.unit_id }), t('roll.representativeIntro'),
+      [h('fieldset', {}, h('legend', {}, t('roll.coOwners')), choices.map((c) => c[1])), reasonF, docF],
+      `/communities/${seg(cid)}/units/${seg(u.unit_id)}:setRepresentative`, () => {
+        const chosen = choices.find((c) => c[1].querySelector('input').checked);
+        if (!chosen || chosen[0].representative) return t('roll.chooseRepresentative');
+        const r = reasonOf(reason);
+        if (typeof r === 'string') return r;
+        return { ...r, owner_id: chosen[0].owner_id, document_sha256: hex(doc) };
+      }, () => t('roll.representativeChanged', { u: u.unit_id }));
   };
 
   const transfer = (u) => {
