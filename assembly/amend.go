@@ -200,7 +200,7 @@ func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityI
 	if err := transferDocument(docSHA256); err != nil {
 		return roll.AccessEntry{}, roll.Figures{}, err
 	}
-	return r.betweenVotes(ctx, communityID, unitID, func(busy string) error {
+	return r.betweenVotes(ctx, communityID, only(unitID), func(busy string) error {
 		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way: record the sale there (AmendRoll), which also settles the unit's vote", ErrWrongState, unitID, busy),
 			"该房屋在进行中的会议（"+busy+"）冻结的名册上：请在该会议中登记过户，以便同时处理该房屋的表决")
 	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
@@ -214,7 +214,7 @@ func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityI
 // sale of it is recorded there (Amend, which needs the unit on the roll),
 // and it is withdrawn once that assembly has closed.
 func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityID, unitID string, actor roll.Actor, reason string) (roll.AccessEntry, roll.Figures, error) {
-	return r.betweenVotes(ctx, communityID, unitID, func(busy string) error {
+	return r.betweenVotes(ctx, communityID, only(unitID), func(busy string) error {
 		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way, which counts it: withdraw it once that has closed", ErrWrongState, unitID, busy),
 			"该房屋在进行中的会议（"+busy+"）冻结的名册上，该会议按其计票：请在会议结束后再撤回")
 	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
@@ -223,11 +223,13 @@ func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityI
 }
 
 // SetRepresentative makes a co-owner the representative of a co-owned
-// unit (book.SetRepresentativeTx). It is refused (ErrWrongState) while an
-// assembly under way has the unit on its frozen roll, which counts the
-// unit through the representative it froze.
+// unit, and of the other units its co-owners hold together
+// (book.SetRepresentativeTx). It is refused (ErrWrongState) while an
+// assembly under way has one of them on its frozen roll, which counts it
+// through the representative it froze.
 func (r *Registry) SetRepresentative(ctx context.Context, book *roll.Book, communityID, unitID, ownerID string, actor roll.Actor, reason, document string) (roll.AccessEntry, roll.Figures, error) {
-	return r.betweenVotes(ctx, communityID, unitID, func(busy string) error {
+	together := func(tx store.Tx) ([]string, error) { return roll.CoOwnedTogetherTx(tx, communityID, unitID) }
+	return r.betweenVotes(ctx, communityID, together, func(busy string) error {
 		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way, which counts it through its representative then: change the representative once that has closed", ErrWrongState, unitID, busy),
 			"该房屋在进行中的会议（"+busy+"）冻结的名册上，该会议按原代表计票：请在会议结束后再更换代表")
 	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
@@ -235,23 +237,29 @@ func (r *Registry) SetRepresentative(ctx context.Context, book *roll.Book, commu
 	})
 }
 
-// betweenVotes makes change, a change of a unit on a community's roll, in
-// one transaction with the check that no assembly under way has the unit
-// on its frozen roll; if one has, the answer is refused(the assemblies).
-func (r *Registry) betweenVotes(ctx context.Context, communityID, unitID string, refused func(busy string) error, change func(store.Tx) (roll.AccessEntry, roll.Figures, error)) (roll.AccessEntry, roll.Figures, error) {
+// betweenVotes makes change, a change of units on a community's roll, in
+// one transaction with the check that no assembly under way has one of the
+// units on its frozen roll; if one has, the answer is refused(the
+// assemblies).
+func (r *Registry) betweenVotes(ctx context.Context, communityID string, units func(store.Tx) ([]string, error), refused func(busy string) error, change func(store.Tx) (roll.AccessEntry, roll.Figures, error)) (roll.AccessEntry, roll.Figures, error) {
 	var e roll.AccessEntry
 	var f roll.Figures
 	err := r.st.Update(ctx, func(tx store.Tx) error {
 		if _, err := roll.CommunityTx(tx, communityID); err != nil {
 			return err
 		}
-		switch busy, err := r.underWay(tx, communityID, unitID); {
-		case err != nil:
+		ids, err := units(tx)
+		if err != nil {
 			return err
-		case len(busy) > 0:
-			return refused(strings.Join(busy, ", "))
 		}
-		var err error
+		for _, id := range ids {
+			switch busy, err := r.underWay(tx, communityID, id); {
+			case err != nil:
+				return err
+			case len(busy) > 0:
+				return refused(strings.Join(busy, ", "))
+			}
+		}
 		e, f, err = change(tx)
 		return err
 	})
@@ -259,6 +267,11 @@ func (r *Registry) betweenVotes(ctx context.Context, communityID, unitID string,
 		return roll.AccessEntry{}, roll.Figures{}, err
 	}
 	return e, f, nil
+}
+
+// only is the unit unitID alone, for betweenVotes.
+func only(unitID string) func(store.Tx) ([]string, error) {
+	return func(store.Tx) ([]string, error) { return []string{unitID}, nil }
 }
 
 // transferDocument checks the SHA-256 of a sale's transfer registration.

@@ -586,6 +586,14 @@ func (b *Book) transfer(tx store.Tx, communityID string, old unitRecord, owners 
 	if err != nil {
 		return Unit{}, asTransfer(err)
 	}
+	var after []string
+	for _, o := range batch.Units[0].Owners {
+		after = append(after, o.OwnerID)
+	}
+	if old.Kind == Person && slices.Equal(slices.Sorted(slices.Values(old.ownerIDs())), slices.Sorted(slices.Values(after))) {
+		return Unit{}, l10n.ZH(fmt.Errorf("%w: unit %s is held by these owners already: nothing to transfer (a new representative of the same co-owners is no sale: SetUnitRepresentative, between votes)", ErrInvalid, unitID),
+			"房屋"+unitID+"已登记为这些业主所有，无需过户（共有人更换代表不是过户，请在会议之外登记更换代表）")
+	}
 	for _, o := range old.Owners {
 		rec, err := getOwner(tx, communityID, o.OwnerID)
 		if err != nil {

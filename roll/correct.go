@@ -3,6 +3,7 @@ package roll
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -129,7 +130,8 @@ var areaNamesZH = map[string]string{"registered_area_m2": "登记面积", "surve
 
 // RollChanges lists, like PhoneReveals, the recorded changes of a
 // community's roll other than imports (Action says which: areas corrected,
-// a unit withdrawn or transferred, an owner corrected).
+// a unit withdrawn or transferred, an owner corrected, a co-owned unit's
+// representative changed).
 func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64, limit int) ([]AccessEntry, uint64, error) {
 	return b.accessEntriesOf(ctx, communityID, []string{AreaCorrectionAction, UnitWithdrawalAction, UnitTransferAction, OwnerCorrectionAction, RepresentativeAction}, after, limit)
 }
@@ -156,11 +158,6 @@ func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owner
 	var after []string
 	for _, o := range nu.Owners {
 		after = append(after, o.OwnerID)
-	}
-	if old.Kind == nu.Kind && slices.Equal(slices.Sorted(slices.Values(old.ownerIDs())), slices.Sorted(slices.Values(after))) {
-		// (The caller's transaction is not committed.)
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %s is held by these owners already: nothing to transfer (a new representative of the same co-owners is not a sale)", ErrInvalid, unitID),
-			"房屋"+unitID+"已登记为这些业主所有，无需过户")
 	}
 	cr, err := getCommunity(tx, communityID)
 	if err != nil {
@@ -230,21 +227,24 @@ const RepresentativeAction = "unit_representative"
 
 // SetRepresentativeTx makes ownerID, a co-owner of the unit, its
 // representative, in the caller's transaction: the co-owners designated
-// another of them to vote for the unit (a co-owned unit votes through one
-// representative). The change is recorded with the representative before
-// (Owners) and after (OwnerID), the reason, and the SHA-256 of the
-// co-owners' written designation if there is one; the roll's figures are
+// another of them, in writing (document: the designation's SHA-256), to
+// vote for the unit. Co-owners who hold several units together are one
+// voter through one representative, so the change is made for every unit
+// they hold together (CoOwnedTogetherTx), each recorded with the
+// representative before (Owners, and the name in Owner) and after
+// (OwnerID), the reason and the document. The roll's figures are
 // refreshed, since the voters change (a representative who holds another
-// unit alone is one voter for both). (assembly.Registry.SetRepresentative
-// refuses while an assembly under way has the unit.)
+// unit alone is one voter for all). It returns the record of unitID.
+// (assembly.Registry.SetRepresentative refuses while an assembly under
+// way has one of the units.)
 func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID string, actor Actor, reason, document string) (AccessEntry, Figures, error) {
-	reason = strings.TrimSpace(reason)
+	reason, document = strings.TrimSpace(reason), strings.TrimSpace(document)
 	if en, zh := ballot.ReasonProblem(reason, "更换代表的理由"); en != "" {
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the representative changes; it is recorded): %s", ErrInvalid, en), zh)
 	}
-	if document != "" && !ballot.IsSHA256Hex(document) {
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the co-owners' written designation, or empty", ErrInvalid),
-			"共有人书面指定文件的 SHA-256 须为64位小写十六进制（没有可不填）")
+	if !ballot.IsSHA256Hex(document) {
+		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the co-owners' written designation of their representative", ErrInvalid),
+			"须填写共有人书面推举（指定）代表文件的 SHA-256（64位小写十六进制）")
 	}
 	cr, err := getCommunity(tx, communityID)
 	if err != nil {
@@ -258,33 +258,27 @@ func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID str
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %s has no co-owners: its owner votes for it", ErrInvalid, unitID), "房屋"+unitID+"没有共有人，由业主本人表决，无需指定代表")
 	}
 	var before string
-	var names []string
-	found := false
-	for i, o := range u.Owners {
+	names := map[string]string{}
+	for _, o := range u.Owners {
 		if o.Representative {
 			before = o.OwnerID
 		}
-		found = found || o.OwnerID == ownerID
-		u.Owners[i].Representative = o.OwnerID == ownerID
 		or, err := getOwner(tx, communityID, o.OwnerID)
 		if err != nil {
 			return AccessEntry{}, Figures{}, err
 		}
-		names = append(names, or.Name)
+		names[o.OwnerID] = or.Name
 	}
-	switch {
+	switch _, found := names[ownerID]; {
 	case !found:
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: owner_id: %s is no co-owner of unit %s", ErrInvalid, ownerID, unitID), "该业主不是房屋"+unitID+"的共有人")
 	case before == ownerID:
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: owner_id: %s represents unit %s already", ErrInvalid, ownerID, unitID), "该业主已是房屋"+unitID+"的代表")
 	}
-	if err := reasonNamesNoOwner(reason, names...); err != nil {
+	if err := reasonNamesNoOwner(reason, slices.Collect(maps.Values(names))...); err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	if err := store.PutJSON(tx, store.Units, store.Key(communityID, unitID), u); err != nil {
-		return AccessEntry{}, Figures{}, err
-	}
-	f, err := refreshFigures(tx, cr)
+	together, err := coOwnedTogether(tx, communityID, u)
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
@@ -292,9 +286,69 @@ func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID str
 	if before != "" {
 		was = []string{before}
 	}
-	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: RepresentativeAction, TokenID: actor.TokenID, Label: actor.Label,
-		CommunityID: communityID, Reason: reason, UnitID: unitID, OwnerID: ownerID, Owners: was, Document: document})
-	return e, f, err
+	var asked AccessEntry
+	for _, v := range together {
+		for i, o := range v.Owners {
+			v.Owners[i].Representative = o.OwnerID == ownerID
+		}
+		if err := store.PutJSON(tx, store.Units, store.Key(communityID, v.ID), v); err != nil {
+			return AccessEntry{}, Figures{}, err
+		}
+		e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: RepresentativeAction, TokenID: actor.TokenID, Label: actor.Label,
+			CommunityID: communityID, Reason: reason, UnitID: v.ID, OwnerID: ownerID, Owners: was, Document: document,
+			Owner: OwnerChange{NameBefore: names[before], NameAfter: names[ownerID]}})
+		if err != nil {
+			return AccessEntry{}, Figures{}, err
+		}
+		if v.ID == unitID {
+			asked = e
+		}
+	}
+	f, err := refreshFigures(tx, cr)
+	return asked, f, err
+}
+
+// CoOwnedTogetherTx returns the ids of the units held by exactly the owners
+// of unitID, unitID among them: co-owners who hold several units together
+// are one voter, through one representative.
+func CoOwnedTogetherTx(tx store.Tx, communityID, unitID string) ([]string, error) {
+	u, err := getUnit(tx, communityID, unitID)
+	if err != nil {
+		return nil, err
+	}
+	together, err := coOwnedTogether(tx, communityID, u)
+	var ids []string
+	for _, v := range together {
+		ids = append(ids, v.ID)
+	}
+	return ids, err
+}
+
+// coOwnedTogether returns the units held by exactly u's owners (u among
+// them), in the order of its first owner's units.
+func coOwnedTogether(tx store.Tx, communityID string, u unitRecord) ([]unitRecord, error) {
+	if len(u.Owners) == 0 {
+		return []unitRecord{u}, nil
+	}
+	first, err := getOwner(tx, communityID, u.Owners[0].OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	want := slices.Sorted(slices.Values(u.ownerIDs()))
+	var out []unitRecord
+	for _, id := range first.Units {
+		v, err := getUnit(tx, communityID, id)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Equal(slices.Sorted(slices.Values(v.ownerIDs())), want) {
+			out = append(out, v)
+		}
+	}
+	if !slices.ContainsFunc(out, func(v unitRecord) bool { return v.ID == u.ID }) {
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 // getUnit reads a unit of a community's roll.

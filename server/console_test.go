@@ -1610,6 +1610,9 @@ func TestConsoleRollPage(t *testing.T) {
 	wait(tab, "asked for a new one", `document.querySelector('dialog[open]').textContent.includes('请选定一位新的代表')`)
 	eval[bool](tab, "the other co-owner", `([...document.querySelectorAll('dialog[open] [data-testid=co-owner]')].find((x) => !x.checked).click(), true)`)
 	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "asked for the designation", `document.querySelector('dialog[open]').textContent.includes('请选择文件或填写其 SHA-256')`)
+	typeInto(tab, `dialog[open] [data-testid=designation-doc]`, strings.Repeat("cd", 32))
+	click(tab, `dialog[open] [data-testid=roll-save]`)
 	wait(tab, "changed", `document.querySelector('[role=status]') !== null && document.querySelector('[role=status]').textContent.includes('已登记 9-1-101 更换代表')`)
 	units, err = rs.ListUnits(c.e.ctx(c.e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, Building: "9"})
 	if err != nil {
@@ -1620,8 +1623,16 @@ func TestConsoleRollPage(t *testing.T) {
 			t.Errorf("9-1-101's owners after the change: %v; want the other co-owner the representative", units.GetUnits()[0].GetOwners())
 		}
 	}
-	if eval[bool](tab, "a single owner's unit", `document.querySelector('[data-unit]:not([data-unit="9-1-101"]) [data-representative]') !== null`) {
-		t.Error("a unit of one owner is offered a new representative")
+	// Only co-owned units are offered it (the whole roll: 100 cards).
+	c.open(tab, "#/c/"+c.cid+"/roll")
+	wait(tab, "the roll", `document.querySelectorAll('[data-unit]').length === 100`)
+	if got := eval[string](tab, "the offers", `(() => {
+		const cards = [...document.querySelectorAll('[data-unit]')];
+		const offered = cards.filter((c) => c.querySelector('[data-representative]'));
+		const wrong = offered.filter((c) => !c.textContent.includes('、'));
+		return offered.length + ' offered, ' + wrong.length + ' of one owner, ' + (cards.length - offered.length) + ' not';
+	})()`); !strings.HasPrefix(got, "1 offered, 0 of one owner") {
+		t.Errorf("new representatives offered: %s; want only the co-owned unit", got)
 	}
 
 	member := c.tab()

@@ -346,24 +346,25 @@ func (v *vote) publishFund(t *testing.T) *ov.Assembly {
 // TestSetUnitRepresentativeOverAPI: the co-owners of a unit designate
 // another of them to vote for it; the change is recorded, the voters and
 // the figures follow (a representative who holds another unit alone is one
-// voter for both), and it waits while an assembly under way has the unit.
+// voter for both; co-owners who hold several units together change them
+// all), and it waits while an assembly under way has the unit, where a
+// "sale" to the same co-owners is refused too.
 func TestSetUnitRepresentativeOverAPI(t *testing.T) {
 	v := newVote(t, nil)
 	e := v.e
 	path := func(unit string) string {
 		return "/v1/communities/" + v.community + "/units/" + unit + ":setRepresentative"
 	}
-	var ae apiError
-	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"owner_id": v.owners[0], "reason": "共有人协商更换代表"}, &ae); code != http.StatusPreconditionFailed && code != http.StatusBadRequest ||
-		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.zh(), "该会议按原代表计票") {
-		t.Errorf("a unit of the assembly under way: HTTP %d %s %q, want WRONG_STATE", code, ae.reason(), ae.zh())
-	}
+	doc := strings.Repeat("cd", 32)
+	jia := map[string]any{"name": "甲共有人", "id_number": idNumberN(902), "representative": true}
+	yi := map[string]any{"name": "乙共有人", "id_number": idNumberN(903)}
+	bing := map[string]any{"name": "丙共有人", "id_number": idNumberN(904), "representative": true}
+	ding := map[string]any{"name": "丁共有人", "id_number": idNumberN(905)}
 	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
-		map[string]any{"unit_id": "9-1-102", "registered_area_m2": "90.00", "owners": []any{
-			map[string]any{"name": "甲共有人", "id_number": idNumberN(902), "representative": true},
-			map[string]any{"name": "乙共有人", "id_number": idNumberN(903)},
-		}},
+		map[string]any{"unit_id": "9-1-102", "registered_area_m2": "90.00", "owners": []any{jia, yi}},
 		map[string]any{"unit_id": "9-1-103", "registered_area_m2": "60.00", "owners": []any{map[string]any{"name": "乙共有人", "id_number": idNumberN(903)}}},
+		map[string]any{"unit_id": "9-1-104", "registered_area_m2": "70.00", "owners": []any{bing, ding}},
+		map[string]any{"unit_id": "9-1-105", "registered_area_m2": "71.00", "owners": []any{bing, ding}},
 	}}, nil); code != http.StatusOK {
 		t.Fatalf("import: HTTP %d", code)
 	}
@@ -383,23 +384,30 @@ func TestSetUnitRepresentativeOverAPI(t *testing.T) {
 	}
 	a, owners := voterOf("9-1-102")
 	b, _ := voterOf("9-1-103")
-	if len(owners) != 2 || b == a {
+	c, _ := voterOf("9-1-104")
+	var d string
+	for _, o := range func() []*ov.UnitOwner { _, os := voterOf("9-1-104"); return os }() {
+		if o.GetOwnerId() != c {
+			d = o.GetOwnerId()
+		}
+	}
+	if len(owners) != 2 || b == a || d == "" {
 		t.Fatalf("9-1-102 has %v, voted by %s; 9-1-103 by %s", owners, a, b)
 	}
 	figures, err := v.rs.GetRollFigures(v.ctx(v.staffTok), &ov.GetRollFiguresRequest{CommunityId: v.community})
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := strings.Repeat("cd", 32)
 	for _, tc := range []struct {
 		name, unit, owner, reason, doc, zh string
 	}{
-		{"no co-owners", "9-1-103", b, "共有人协商更换代表", "", "没有共有人"},
-		{"no co-owner of the unit", "9-1-102", v.owners[1], "共有人协商更换代表", "", "不是房屋9-1-102的共有人"},
-		{"the representative already", "9-1-102", a, "共有人协商更换代表", "", "已是房屋9-1-102的代表"},
-		{"no reason", "9-1-102", b, "", "", "理由"},
-		{"a reason naming a co-owner", "9-1-102", b, "乙共有人接替", "", "不要写业主姓名"},
-		{"a document that is no SHA-256", "9-1-102", b, "共有人协商更换代表", "abc", "SHA-256"},
+		{"no co-owners", "9-1-103", b, "共有人协商更换代表", doc, "没有共有人"},
+		{"no co-owner of the unit", "9-1-102", v.owners[1], "共有人协商更换代表", doc, "不是房屋9-1-102的共有人"},
+		{"the representative already", "9-1-102", a, "共有人协商更换代表", doc, "已是房屋9-1-102的代表"},
+		{"no reason", "9-1-102", b, "", doc, "理由"},
+		{"a reason naming a co-owner", "9-1-102", b, "乙共有人接替", doc, "不要写业主姓名"},
+		{"no written designation", "9-1-102", b, "共有人协商更换代表", "", "书面推举"},
+		{"a designation that is no SHA-256", "9-1-102", b, "共有人协商更换代表", "abc", "SHA-256"},
 	} {
 		var ae apiError
 		if code := e.do("POST", path(tc.unit), v.staffTok, map[string]any{"owner_id": tc.owner, "reason": tc.reason, "document_sha256": tc.doc}, &ae); code != http.StatusBadRequest ||
@@ -407,42 +415,80 @@ func TestSetUnitRepresentativeOverAPI(t *testing.T) {
 			t.Errorf("%s: HTTP %d %s %q, want INVALID_ARGUMENT saying %q", tc.name, code, ae.reason(), ae.zh(), tc.zh)
 		}
 	}
-	if code := e.do("POST", path("9-1-102"), e.token(auth.CommitteeMember, v.community), map[string]any{"owner_id": b, "reason": "共有人协商更换代表"}, nil); code != http.StatusForbidden {
+	if code := e.do("POST", path("9-1-102"), e.token(auth.CommitteeMember, v.community), map[string]any{"owner_id": b, "reason": "共有人协商更换代表", "document_sha256": doc}, nil); code != http.StatusForbidden {
 		t.Errorf("a committee member: HTTP %d, want 403", code)
 	}
 
-	var resp struct {
+	type answer struct {
 		Change struct {
-			Kind     string   `json:"kind"`
-			UnitID   string   `json:"unit_id"`
-			Owner    string   `json:"owner_id"`
-			Owners   []string `json:"owner_ids"`
-			Document string   `json:"document_sha256"`
-			Reason   string   `json:"reason"`
+			Kind      string   `json:"kind"`
+			UnitID    string   `json:"unit_id"`
+			Owner     string   `json:"owner_id"`
+			Owners    []string `json:"owner_ids"`
+			Document  string   `json:"document_sha256"`
+			Reason    string   `json:"reason"`
+			NameAfter string   `json:"name_after"`
 		} `json:"change"`
 		Figures struct {
 			Head int `json:"total_head"`
 		} `json:"figures"`
 	}
+	var resp answer
 	if code := e.do("POST", path("9-1-102"), v.staffTok, map[string]any{"owner_id": b, "reason": "共有人协商更换代表", "document_sha256": doc}, &resp); code != http.StatusOK {
 		t.Fatalf("setRepresentative: HTTP %d", code)
 	}
-	c := resp.Change
-	if c.Kind != "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED" || c.UnitID != "9-1-102" || c.Owner != b || !slices.Equal(c.Owners, []string{a}) || c.Document != doc ||
-		c.Reason != "共有人协商更换代表" || resp.Figures.Head != int(figures.GetTotalHead())-1 {
+	ch := resp.Change
+	if ch.Kind != "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED" || ch.UnitID != "9-1-102" || ch.Owner != b || !slices.Equal(ch.Owners, []string{a}) || ch.Document != doc ||
+		ch.Reason != "共有人协商更换代表" || ch.NameAfter != "乙共有人" || resp.Figures.Head != int(figures.GetTotalHead())-1 {
 		t.Errorf("setRepresentative = %+v, want %s after %s, %d heads", resp, b, a, figures.GetTotalHead()-1)
 	}
 	if now, _ := voterOf("9-1-102"); now != b {
 		t.Errorf("9-1-102 is voted by %s after the change, want %s", now, b)
 	}
+	// Co-owners who hold two units together: both change, and they stay
+	// one voter.
+	if code := e.do("POST", path("9-1-104"), v.staffTok, map[string]any{"owner_id": d, "reason": "共有人协商更换代表", "document_sha256": doc}, &resp); code != http.StatusOK {
+		t.Fatalf("setRepresentative of 9-1-104: HTTP %d", code)
+	}
+	if now104, _ := voterOf("9-1-104"); now104 != d {
+		t.Errorf("9-1-104 is voted by %s, want %s", now104, d)
+	}
+	if now105, _ := voterOf("9-1-105"); now105 != d {
+		t.Errorf("9-1-105, held by the same co-owners, is voted by %s, want %s with 9-1-104", now105, d)
+	}
+	if resp.Figures.Head != int(figures.GetTotalHead())-1 {
+		t.Errorf("%d heads after the second change, want %d", resp.Figures.Head, figures.GetTotalHead()-1)
+	}
 	var list struct {
 		Changes []struct {
-			Kind  string `json:"kind"`
-			Owner string `json:"owner_id"`
+			Kind      string `json:"kind"`
+			Unit      string `json:"unit_id"`
+			Owner     string `json:"owner_id"`
+			NameAfter string `json:"name_after"`
 		} `json:"changes"`
 	}
-	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK ||
-		len(list.Changes) != 1 || list.Changes[0].Kind != "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED" || list.Changes[0].Owner != b {
-		t.Errorf("rollChanges: HTTP %d %+v", code, list)
+	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK || len(list.Changes) != 3 ||
+		list.Changes[0].Kind != "ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED" || list.Changes[0].Owner != b || list.Changes[0].NameAfter != "" ||
+		list.Changes[1].Unit != "9-1-104" || list.Changes[2].Unit != "9-1-105" {
+		t.Errorf("rollChanges as an auditor reads them: HTTP %d %+v", code, list)
+	}
+
+	// An assembly published now has the units on its frozen roll: the
+	// representative waits until it closes, and a "sale" to the same
+	// co-owners in it is refused.
+	v.publishFund(t)
+	var ae apiError
+	if code := e.do("POST", path("9-1-102"), v.staffTok, map[string]any{"owner_id": a, "reason": "共有人协商更换代表", "document_sha256": doc}, &ae); code != http.StatusPreconditionFailed && code != http.StatusBadRequest ||
+		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.Message, "fund-2026") || !strings.Contains(ae.zh(), "该会议按原代表计票") {
+		t.Errorf("a co-owned unit of an assembly under way: HTTP %d %s %q, want WRONG_STATE naming fund-2026", code, ae.reason(), ae.zh())
+	}
+	jia["representative"], yi["representative"] = true, false
+	if code := e.do("POST", "/v1/communities/"+v.community+"/assemblies/fund-2026/amendments", v.staffTok, map[string]any{"unit_id": "9-1-102",
+		"new_owners": []any{jia, yi}, "document_sha256": doc}, &ae); code != http.StatusBadRequest || !strings.Contains(ae.zh(), "共有人更换代表不是过户") {
+		t.Errorf("a sale of 9-1-102 to its co-owners in fund-2026: HTTP %d %s %q, want it refused", code, ae.reason(), ae.zh())
+	}
+	e.clock.Set(duringVote.Add(26 * 24 * time.Hour))
+	if code := e.do("POST", path("9-1-102"), v.staffTok, map[string]any{"owner_id": a, "reason": "共有人协商更换代表", "document_sha256": doc}, nil); code != http.StatusOK {
+		t.Errorf("once the assemblies have closed: HTTP %d", code)
 	}
 }

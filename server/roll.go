@@ -317,6 +317,9 @@ func rollChangeProto(e roll.AccessEntry, showNames bool) *ov.RollChange {
 		c.Kind, c.UnitKind, c.OwnerIds, c.NewOwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED, kindProto(e.Kind), e.Owners, e.NewOwners
 	case roll.RepresentativeAction:
 		c.Kind, c.OwnerId, c.OwnerIds = ov.RollChangeKind_ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED, e.OwnerID, e.Owners
+		if showNames {
+			c.NameBefore, c.NameAfter = e.Owner.NameBefore, e.Owner.NameAfter
+		}
 	case roll.OwnerCorrectionAction:
 		c.Kind, c.OwnerId, c.NameChanged = ov.RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED, e.OwnerID, e.Owner.NameBefore != e.Owner.NameAfter
 		c.MaskedPhoneBefore, c.MaskedPhoneAfter, c.PhoneChanged = e.Owner.MaskedPhoneBefore, e.Owner.MaskedPhoneAfter, e.Owner.PhoneChanged

@@ -93,7 +93,9 @@ const (
 	// new_owner_ids, document_sha256.
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED RollChangeKind = 4
 	// SetUnitRepresentative: unit_id, owner_id (the representative after),
-	// owner_ids (the representative before), document_sha256.
+	// owner_ids (the representative before), document_sha256; for staff,
+	// name_before and name_after. One per unit of co-owners who hold
+	// several together.
 	RollChangeKind_ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED RollChangeKind = 5
 )
 
@@ -1573,7 +1575,7 @@ type SetUnitRepresentativeRequest struct {
 	OwnerId string `protobuf:"bytes,3,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// Why, e.g. "共有人协商更换代表". Required; it is recorded.
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	// SHA-256 (hex) of the co-owners' written designation, if there is one.
+	// SHA-256 (hex) of the co-owners' written designation. Required.
 	DocumentSha256 string `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

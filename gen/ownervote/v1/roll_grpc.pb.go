@@ -105,16 +105,20 @@ type RollServiceClient interface {
 	TransferUnit(ctx context.Context, in *TransferUnitRequest, opts ...grpc.CallOption) (*TransferUnitResponse, error)
 	// SetUnitRepresentative makes one of a co-owned unit's owners its
 	// representative, who votes for it: the co-owners designated another of
-	// them. Needs a reason (1 to 200 characters, no phone or identity number,
-	// no owner's name); the SHA-256 of the co-owners' written designation is
-	// recorded if given. Refused (WRONG_STATE) while an assembly under way
-	// (published, not yet closed) has the unit on its frozen roll, which
-	// counts the unit through the representative it froze. Recorded
-	// (ListRollChanges); the roll's figures are those after.
+	// them in writing. Needs a reason (1 to 200 characters, no phone or
+	// identity number, no owner's name) and the SHA-256 of the co-owners'
+	// written designation. Co-owners who hold several units together are one
+	// voter: the change is made for all of those units. Refused
+	// (WRONG_STATE) while an assembly under way (published, not yet closed)
+	// has one of them on its frozen roll, which counts it through the
+	// representative it froze. Recorded (ListRollChanges); the roll's
+	// figures are those after. The new representative votes online with a
+	// key registered to them (RegisterOwnerKey).
 	SetUnitRepresentative(ctx context.Context, in *SetUnitRepresentativeRequest, opts ...grpc.CallOption) (*SetUnitRepresentativeResponse, error)
 	// ListRollChanges lists the recorded changes of a community's roll other
 	// than imports, oldest first: areas corrected, units withdrawn or
-	// transferred, owners' details corrected. Names only to street admins and community staff.
+	// transferred, owners' details corrected, co-owned units' representatives
+	// changed. Names only to street admins and community staff.
 	// For street admins, community staff, committee members and auditors.
 	ListRollChanges(ctx context.Context, in *ListRollChangesRequest, opts ...grpc.CallOption) (*ListRollChangesResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.
@@ -461,16 +465,20 @@ type RollServiceServer interface {
 	TransferUnit(context.Context, *TransferUnitRequest) (*TransferUnitResponse, error)
 	// SetUnitRepresentative makes one of a co-owned unit's owners its
 	// representative, who votes for it: the co-owners designated another of
-	// them. Needs a reason (1 to 200 characters, no phone or identity number,
-	// no owner's name); the SHA-256 of the co-owners' written designation is
-	// recorded if given. Refused (WRONG_STATE) while an assembly under way
-	// (published, not yet closed) has the unit on its frozen roll, which
-	// counts the unit through the representative it froze. Recorded
-	// (ListRollChanges); the roll's figures are those after.
+	// them in writing. Needs a reason (1 to 200 characters, no phone or
+	// identity number, no owner's name) and the SHA-256 of the co-owners'
+	// written designation. Co-owners who hold several units together are one
+	// voter: the change is made for all of those units. Refused
+	// (WRONG_STATE) while an assembly under way (published, not yet closed)
+	// has one of them on its frozen roll, which counts it through the
+	// representative it froze. Recorded (ListRollChanges); the roll's
+	// figures are those after. The new representative votes online with a
+	// key registered to them (RegisterOwnerKey).
 	SetUnitRepresentative(context.Context, *SetUnitRepresentativeRequest) (*SetUnitRepresentativeResponse, error)
 	// ListRollChanges lists the recorded changes of a community's roll other
 	// than imports, oldest first: areas corrected, units withdrawn or
-	// transferred, owners' details corrected. Names only to street admins and community staff.
+	// transferred, owners' details corrected, co-owned units' representatives
+	// changed. Names only to street admins and community staff.
 	// For street admins, community staff, committee members and auditors.
 	ListRollChanges(context.Context, *ListRollChangesRequest) (*ListRollChangesResponse, error)
 	// GetRollFigures returns total area and headcount under the statutory rules.

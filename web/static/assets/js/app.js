@@ -230,7 +230,8 @@ function rollChanges(cid) {
       case 'ROLL_CHANGE_KIND_AREAS_CORRECTED': return `${c.unit_id} · ${areas(c.areas_before)} → ${areas(c.areas_after)}`;
       case 'ROLL_CHANGE_KIND_UNIT_WITHDRAWN': return `${c.unit_id} · ${areas(c.areas_before)}`;
       case 'ROLL_CHANGE_KIND_UNIT_TRANSFERRED': return `${c.unit_id} · ${t('changes.owners', { n: fmtInt((c.new_owner_ids || []).length) })}`;
-      case 'ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED': return `${c.unit_id} · ${(c.owner_ids || [])[0] || '—'} → ${c.owner_id}`;
+      // Names for staff; for others, that the co-owners chose another.
+      case 'ROLL_CHANGE_KIND_REPRESENTATIVE_CHANGED': return `${c.unit_id} · ${c.name_after ? `${c.name_before || '—'} → ${c.name_after}` : t('changes.coOwnersChose')}`;
       case 'ROLL_CHANGE_KIND_OWNER_CORRECTED': return [
         // Whose: the name for staff, the owner id for others.
         c.name_changed ? (c.name_before ? `${c.name_before} → ${c.name_after}` : `${c.owner_id} · ${t('changes.nameChanged')}`) : (c.name_after || c.owner_id),

@@ -171,6 +171,7 @@ export async function callsPage(ctx) {
         const body = { reason: reason.value.trim() };
         if (remove.checked) body.remove_phone = true; else body.phone = phone.value.trim();
         if (!body.remove_phone && !body.phone) return t('calls.phoneOrRemove');
+        if (!body.reason) return t('roll.reasonMissing');
         return longNumber(body.reason) ? t('text.longNumber') : body;
       },
       send: (body) => post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body),

@@ -31,7 +31,7 @@ export async function proxiesPage(ctx) {
     ]);
     const proxies = r.proxies || [];
     // The voter's units on the assembly's frozen roll: none once they sold.
-    const units = (p) => (p.unit_ids || []).join('、') || t('proxy.sold');
+    const units = (p) => (p.unit_ids || []).join('、') || `${t('proxy.sold')} · ${p.voter}`;
     const voteText = (p) => t(p.voted ? (p.voted_by_holder ? 'proxy.votedByHolder' : 'proxy.votedOtherwise') : 'proxy.notVoted');
     const nonVoters = (nv.non_voters || []).slice().sort((x, y) =>
       (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));

@@ -105,8 +105,18 @@ export async function rollPage(ctx) {
     const [input, labelled] = field(label, { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', ...attrs });
     const fid = uid('file');
     const file = h('input', { id: fid, type: 'file' });
-    digestOf(file, input, () => {});
-    return [input, [labelled, h('label', { for: fid, class: 'small' }, t('roll.hashFile')), file]];
+    const hashing = h('p', { class: 'muted small', role: 'status' });
+    digestOf(file, input, (on) => {
+      input.dataset.hashing = on ? 'true' : '';
+      replace(hashing, on ? t('record.hashing') : '');
+    });
+    return [input, [labelled, h('label', { for: fid, class: 'small' }, t('roll.hashFile')), file, hashing]];
+  };
+  // docProblem is what keeps a document's SHA-256 from being sent: its
+  // file still being read, or, where one is required, none.
+  const docProblem = (input, required) => {
+    if (input.dataset.hashing) return t('record.hashing');
+    return required && !input.value.trim() ? t('roll.docMissing') : '';
   };
   const hex = (input) => input.value.trim().toLowerCase();
   // reasonOf checks a reason as the server would, before it is sent.
@@ -127,7 +137,7 @@ export async function rollPage(ctx) {
       `/communities/${seg(cid)}/units/${seg(u.unit_id)}:correctAreas`, () => {
         const r = reasonOf(reason);
         if (typeof r === 'string') return r;
-        return { ...r, registered_area_m2: reg.value.trim(), surveyed_area_m2: sur.value.trim(), contract_area_m2: con.value.trim(), document_sha256: hex(doc) };
+        return docProblem(doc, false) || { ...r, registered_area_m2: reg.value.trim(), surveyed_area_m2: sur.value.trim(), contract_area_m2: con.value.trim(), document_sha256: hex(doc) };
       }, (r) => t('roll.areasCorrected', { u: u.unit_id, a: fmtArea(r.change.areas_after.effective_area_m2) }));
   };
 
@@ -148,7 +158,7 @@ export async function rollPage(ctx) {
         h('label', { for: id }, (o.name || o.owner_id) + (o.representative ? ` (${t('roll.representativeNow')})` : '')))];
     });
     const [reason, reasonF] = field(t('calls.reason'), { maxlength: 200, required: true, 'data-testid': 'roll-reason' });
-    const [doc, docF] = docField(t('roll.designation'), {});
+    const [doc, docF] = docField(t('roll.designation'), { 'data-testid': 'designation-doc' });
     form(t('roll.representativeTitle', { u: u.unit_id }), t('roll.representativeIntro'),
       [h('fieldset', {}, h('legend', {}, t('roll.coOwners')), choices.map((c) => c[1])), reasonF, docF],
       `/communities/${seg(cid)}/units/${seg(u.unit_id)}:setRepresentative`, () => {
@@ -156,7 +166,7 @@ export async function rollPage(ctx) {
         if (!chosen || chosen[0].representative) return t('roll.chooseRepresentative');
         const r = reasonOf(reason);
         if (typeof r === 'string') return r;
-        return { ...r, owner_id: chosen[0].owner_id, document_sha256: hex(doc) };
+        return docProblem(doc, true) || { ...r, owner_id: chosen[0].owner_id, document_sha256: hex(doc) };
       }, () => t('roll.representativeChanged', { u: u.unit_id }));
   };
 
@@ -180,10 +190,13 @@ export async function rollPage(ctx) {
     const add = h('button', { type: 'button', class: 'link', 'data-testid': 'add-owner', onclick: addOwner }, t('roll.addOwner'));
     const [doc, docF] = docField(t('roll.transferDocument'), { required: true, 'data-testid': 'transfer-doc' });
     form(t('roll.transferTitle', { u: u.unit_id }), t('roll.transferIntro'), [owners, add, docF],
-      `/communities/${seg(cid)}/units/${seg(u.unit_id)}:transfer`, () => ({
-        new_owners: rows.map((r) => ({ name: r.name.value.trim(), id_number: r.idn.value.trim(), phone: r.phone.value.trim(), representative: rows.length > 1 && r.rep.checked })),
-        document_sha256: hex(doc),
-      }), () => t('roll.transferred', { u: u.unit_id }));
+      `/communities/${seg(cid)}/units/${seg(u.unit_id)}:transfer`, () => {
+        if (rows.some((r) => !r.name.value.trim() || !r.idn.value.trim())) return t('roll.ownerMissing');
+        return docProblem(doc, true) || {
+          new_owners: rows.map((r) => ({ name: r.name.value.trim(), id_number: r.idn.value.trim(), phone: r.phone.value.trim(), representative: rows.length > 1 && r.rep.checked })),
+          document_sha256: hex(doc),
+        };
+      }, () => t('roll.transferred', { u: u.unit_id }));
   };
 
   await load('');
