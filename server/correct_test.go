@@ -482,10 +482,24 @@ func TestSetUnitRepresentativeOverAPI(t *testing.T) {
 		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.Message, "fund-2026") || !strings.Contains(ae.zh(), "该会议按原代表计票") {
 		t.Errorf("a co-owned unit of an assembly under way: HTTP %d %s %q, want WRONG_STATE naming fund-2026", code, ae.reason(), ae.zh())
 	}
+	// 9-1-106, bought by the co-owners of 9-1-104 and 9-1-105 after the
+	// publication, is on no frozen roll; its representative is theirs, and
+	// waits with theirs.
+	bing["representative"], ding["representative"] = false, true
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
+		map[string]any{"unit_id": "9-1-106", "registered_area_m2": "72.00", "owners": []any{bing, ding}},
+	}}, &ae); code != http.StatusOK {
+		t.Fatalf("import of 9-1-106: HTTP %d %s", code, ae.Message)
+	}
+	var busy apiError
+	if code := e.do("POST", path("9-1-106"), v.staffTok, map[string]any{"owner_id": c, "reason": "共有人协商更换代表", "document_sha256": doc}, &busy); busy.reason() != "WRONG_STATE" {
+		t.Errorf("9-1-106, whose co-owners' other units are under way: HTTP %d %s, want WRONG_STATE", code, ae.reason())
+	}
 	jia["representative"], yi["representative"] = true, false
+	var same apiError
 	if code := e.do("POST", "/v1/communities/"+v.community+"/assemblies/fund-2026/amendments", v.staffTok, map[string]any{"unit_id": "9-1-102",
-		"new_owners": []any{jia, yi}, "document_sha256": doc}, &ae); code != http.StatusBadRequest || !strings.Contains(ae.zh(), "共有人更换代表不是过户") {
-		t.Errorf("a sale of 9-1-102 to its co-owners in fund-2026: HTTP %d %s %q, want it refused", code, ae.reason(), ae.zh())
+		"new_owners": []any{jia, yi}, "document_sha256": doc}, &same); code != http.StatusBadRequest || !strings.Contains(same.zh(), "共有人更换代表不是过户") {
+		t.Errorf("a sale of 9-1-102 to its co-owners in fund-2026: HTTP %d %s %q, want it refused", code, same.reason(), same.zh())
 	}
 	e.clock.Set(duringVote.Add(26 * 24 * time.Hour))
 	if code := e.do("POST", path("9-1-102"), v.staffTok, map[string]any{"owner_id": a, "reason": "共有人协商更换代表", "document_sha256": doc}, nil); code != http.StatusOK {
