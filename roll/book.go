@@ -698,26 +698,78 @@ type UnitPage struct {
 	Total  int64 // units on all pages
 }
 
-// UnitPage lists a community's units after the unit id after, at most limit,
-// of one building if building is not empty. Total counts the units listed
-// on all pages: the community's, or the building's.
-func (b *Book) UnitPage(ctx context.Context, communityID, building, after string, limit int) (UnitPage, error) {
+// UnitFilter chooses the units UnitPage lists: of one building, if
+// Building is set; whose id contains Query, or, if Names, one of whose
+// owners' names contains it, if Query is set (letters compared without
+// regard to case).
+type UnitFilter struct {
+	Building string
+	Query    string
+	Names    bool
+}
+
+// UnitPage lists a community's units after the unit id after, at most
+// limit, those the filter chooses. Total counts the units listed on all
+// pages: the community's, or those the filter chooses.
+func (b *Book) UnitPage(ctx context.Context, communityID string, f UnitFilter, after string, limit int) (UnitPage, error) {
 	p := UnitPage{Owners: make(map[string]Owner)}
+	query := strings.ToLower(strings.TrimSpace(f.Query))
 	err := b.st.View(ctx, func(tx store.Tx) error {
 		cr, err := getCommunity(tx, communityID)
 		if err != nil {
 			return err
 		}
-		p.Total = cr.Figures.Units
+		// owner reads an owner's record once per page.
+		owner := func(id string) (Owner, error) {
+			if o, ok := p.Owners[id]; ok {
+				return o, nil
+			}
+			rec, err := getOwner(tx, communityID, id)
+			if err != nil {
+				return Owner{}, err
+			}
+			p.Owners[id] = rec.owner()
+			return p.Owners[id], nil
+		}
+		chosen := func(r unitRecord) (bool, error) {
+			if f.Building != "" && BuildingOf(r.ID) != f.Building {
+				return false, nil
+			}
+			if query == "" || strings.Contains(strings.ToLower(r.ID), query) {
+				return true, nil
+			}
+			if !f.Names {
+				return false, nil
+			}
+			for _, o := range r.Owners {
+				rec, err := owner(o.OwnerID)
+				if err != nil {
+					return false, err
+				}
+				if strings.Contains(strings.ToLower(rec.Name), query) {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
 		prefix := store.Prefix(communityID)
-		if building != "" {
-			// The building's units on every page, counted from the keys.
+		p.Total = cr.Figures.Units
+		if f.Building != "" || query != "" {
+			// The chosen units on every page, counted.
 			p.Total = 0
-			if err := tx.Scan(store.Units, prefix, nil, func(k, _ []byte) (bool, error) {
-				if BuildingOf(string(k[len(prefix):])) == building {
+			if err := tx.Scan(store.Units, prefix, nil, func(k, v []byte) (bool, error) {
+				if f.Building != "" && BuildingOf(string(k[len(prefix):])) != f.Building {
+					return true, nil
+				}
+				var r unitRecord
+				if err := json.Unmarshal(v, &r); err != nil {
+					return false, fmt.Errorf("roll: corrupt unit %q: %w", k, err)
+				}
+				ok, err := chosen(r)
+				if ok {
 					p.Total++
 				}
-				return true, nil
+				return err == nil, err
 			}); err != nil {
 				return err
 			}
@@ -731,8 +783,8 @@ func (b *Book) UnitPage(ctx context.Context, communityID, building, after string
 			if err := json.Unmarshal(v, &r); err != nil {
 				return false, fmt.Errorf("roll: corrupt unit %q: %w", k, err)
 			}
-			if building != "" && BuildingOf(r.ID) != building {
-				return true, nil
+			if ok, err := chosen(r); err != nil || !ok {
+				return err == nil, err
 			}
 			if len(p.Units) == limit {
 				p.Next = p.Units[len(p.Units)-1].ID
@@ -741,14 +793,9 @@ func (b *Book) UnitPage(ctx context.Context, communityID, building, after string
 			u := r.unit()
 			p.Units = append(p.Units, u)
 			for _, o := range u.Owners {
-				if _, ok := p.Owners[o.OwnerID]; ok {
-					continue
-				}
-				rec, err := getOwner(tx, communityID, o.OwnerID)
-				if err != nil {
+				if _, err := owner(o.OwnerID); err != nil {
 					return false, err
 				}
-				p.Owners[o.OwnerID] = rec.owner()
 			}
 			return true, nil
 		})

@@ -1634,9 +1634,15 @@ func TestConsoleRollPage(t *testing.T) {
 	})()`); !strings.HasPrefix(got, "1 offered, 0 of one owner") {
 		t.Errorf("new representatives offered: %s; want only the co-owned unit", got)
 	}
+	// Found by an owner's name.
+	typeInto(tab, `[data-testid=roll-query]`, "共有人")
+	click(tab, `.filter button[type=submit]`)
+	wait(tab, "found by name", `document.querySelectorAll('[data-unit]').length === 1 && document.querySelector('[data-unit="9-1-101"]') !== null`)
 
 	member := c.tab()
 	c.signIn(member, c.e.token(auth.CommitteeMember, c.cid))
+	c.open(member, "#/c/"+c.cid+"/roll?q=%E5%85%B1%E6%9C%89%E4%BA%BA")
+	wait(member, "no name found", `(document.querySelector('[data-testid=unit-count]') || {textContent: ''}).textContent.includes('共 0 套') && document.querySelectorAll('[data-unit]').length === 0`)
 	c.open(member, "#/c/"+c.cid+"/roll")
 	wait(member, "the roll", `document.querySelectorAll('[data-unit]').length === 100`)
 	if eval[bool](member, "actions", `document.querySelector('[data-correct-areas], [data-transfer], [data-withdraw]') !== null`) {

@@ -506,3 +506,61 @@ func TestSetUnitRepresentativeOverAPI(t *testing.T) {
 		t.Errorf("once the assemblies have closed: HTTP %d", code)
 	}
 }
+
+// TestListUnitsQuery: the roll is searched by a piece of a unit id, or, by
+// street admins and staff, of an owner's name; other roles' searches never
+// match a name.
+func TestListUnitsQuery(t *testing.T) {
+	v := newVote(t, nil)
+	e := v.e
+	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
+		map[string]any{"unit_id": "9-2-1501", "registered_area_m2": "90.00", "owners": []any{map[string]any{"name": "欧阳查询", "id_number": idNumberN(906)}}},
+		map[string]any{"unit_id": "9-2-1502", "registered_area_m2": "90.00", "owners": []any{map[string]any{"name": "Zhang Query", "id_number": idNumberN(907)}}},
+	}}, nil); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d", code)
+	}
+	find := func(tok, building, query string, pageSize int32) ([]string, int32, string) {
+		t.Helper()
+		r, err := v.rs.ListUnits(v.ctx(tok), &ov.ListUnitsRequest{CommunityId: v.community, Building: building, Query: query, PageSize: pageSize})
+		if err != nil {
+			t.Fatalf("ListUnits(%q, %q): %v", building, query, err)
+		}
+		var ids []string
+		for _, u := range r.GetUnits() {
+			ids = append(ids, u.GetUnitId())
+		}
+		return ids, r.GetTotalSize(), r.GetNextPageToken()
+	}
+	member := e.token(auth.CommitteeMember, v.community)
+	for _, tc := range []struct {
+		tok, building, query string
+		want                 []string
+	}{
+		{v.staffTok, "", "2-150", []string{"9-2-1501", "9-2-1502"}},
+		{v.staffTok, "", "欧阳", []string{"9-2-1501"}},
+		{v.staffTok, "", "zhang q", []string{"9-2-1502"}},
+		{v.staffTok, "9", "1502", []string{"9-2-1502"}},
+		{v.staffTok, "1", "1502", nil},
+		{member, "", "2-1501", []string{"9-2-1501"}},
+		{member, "", "欧阳", nil},
+	} {
+		if got, total, _ := find(tc.tok, tc.building, tc.query, 100); !slices.Equal(got, tc.want) || int(total) != len(tc.want) {
+			t.Errorf("ListUnits(building %q, query %q) = %v (total %d), want %v", tc.building, tc.query, got, total, tc.want)
+		}
+	}
+	// Pages of a search: one at a time, the token bound to the search.
+	first, total, next := find(v.staffTok, "", "2-150", 1)
+	if len(first) != 1 || total != 2 || next == "" {
+		t.Fatalf("first page of one: %v, total %d, next %q", first, total, next)
+	}
+	r, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: "2-150", PageSize: 1, PageToken: next})
+	if err != nil || len(r.GetUnits()) != 1 || r.GetUnits()[0].GetUnitId() != "9-2-1502" {
+		t.Errorf("second page: %v, %v", r, err)
+	}
+	if _, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: "欧阳", PageSize: 1, PageToken: next}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a page token of another search: %v, want INVALID_ARGUMENT", err)
+	}
+	if _, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: strings.Repeat("查", 51)}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a query of 51 characters: %v, want INVALID_ARGUMENT", err)
+	}
+}

@@ -197,16 +197,21 @@ func (s *rollService) ListUnits(ctx context.Context, req *ov.ListUnitsRequest) (
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	list := pageList("ListUnits", req.GetCommunityId(), req.GetBuilding())
+	if len([]rune(req.GetQuery())) > 50 {
+		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: query: at most 50 characters", roll.ErrInvalid), "查询内容不超过50字"))
+	}
+	list := pageList("ListUnits", req.GetCommunityId(), req.GetBuilding(), req.GetQuery())
 	after, err := decodePageToken(list, req.GetPageToken())
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	p, err := s.book.UnitPage(ctx, req.GetCommunityId(), req.GetBuilding(), after, n)
+	// Names are shown, and searched, for staff only: a match would tell
+	// another role a name.
+	showNames := tokenFrom(ctx).Role.Staff()
+	p, err := s.book.UnitPage(ctx, req.GetCommunityId(), roll.UnitFilter{Building: req.GetBuilding(), Query: req.GetQuery(), Names: showNames}, after, n)
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
-	showNames := tokenFrom(ctx).Role.Staff()
 	resp := &ov.ListUnitsResponse{NextPageToken: encodePageToken(list, p.Next), TotalSize: int32(p.Total)}
 	for _, u := range p.Units {
 		pu := &ov.Unit{

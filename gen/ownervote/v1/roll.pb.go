@@ -2219,7 +2219,11 @@ type ListUnitsRequest struct {
 	// path and filters), or none for the first page. A token the server did
 	// not return for this list is refused (INVALID_ARGUMENT), as is any token
 	// after an upgrade from a version that wrote them otherwise.
-	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only units whose id contains it, or, for street admins and community
+	// staff (who see the names), one of whose owners' names does; letters
+	// compared without regard to case. At most 50 characters.
+	Query         string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2278,6 +2282,13 @@ func (x *ListUnitsRequest) GetPageSize() int32 {
 func (x *ListUnitsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListUnitsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
 	}
 	return ""
 }
@@ -3837,13 +3848,14 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"u\n" +
 	"\x17ListRollChangesResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.ownervote.v1.RollChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa3\x01\n" +
 	"\x10ListUnitsRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1a\n" +
 	"\bbuilding\x18\x02 \x01(\tR\bbuilding\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x84\x01\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05query\x18\x05 \x01(\tR\x05query\"\x84\x01\n" +
 	"\x11ListUnitsResponse\x12(\n" +
 	"\x05units\x18\x01 \x03(\v2\x12.ownervote.v1.UnitR\x05units\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +

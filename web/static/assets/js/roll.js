@@ -22,18 +22,24 @@ export async function rollPage(ctx) {
   // What was typed (a buyer's identity number) does not stay in the page.
   dialog.addEventListener('close', () => replace(dialog));
   // The units of one building (the part of the unit id before its first
-  // "-"), or all.
+  // "-"), or all; those whose id, or (for staff) an owner's name, holds
+  // the words searched.
   let building = ctx.query.get('building') || '';
+  let query = ctx.query.get('q') || '';
   const bid = uid('building');
+  const qid = uid('q');
   const buildingInput = h('input', { id: bid, value: building, maxlength: 40, size: 6, 'data-testid': 'roll-building' });
+  const queryInput = h('input', { id: qid, type: 'search', value: query, maxlength: 50, size: 14, 'data-testid': 'roll-query' });
   const filter = h('form', {
     class: 'filter',
     onsubmit: (ev) => {
       ev.preventDefault();
       building = buildingInput.value.trim();
+      query = queryInput.value.trim();
       restart();
     },
-  }, h('label', { for: bid }, t('calls.building')), buildingInput, h('button', { type: 'submit' }, t('roll.show')));
+  }, h('label', { for: bid }, t('calls.building')), buildingInput,
+  h('label', { for: qid }, t(staff ? 'roll.queryStaff' : 'roll.query')), queryInput, h('button', { type: 'submit' }, t('roll.show')));
   replace(ctx.main,
     h('p', {}, h('a', { href: '#/c/' + seg(cid) }, c.name || cid)),
     h('h1', {}, t('roll.title')), h('p', { class: 'muted' }, t(staff ? 'roll.introStaff' : 'roll.intro')),
@@ -60,7 +66,7 @@ export async function rollPage(ctx) {
     replace(more, loading());
     let r;
     try {
-      r = await get(`/communities/${seg(cid)}/units?page_size=100${building ? '&building=' + encodeURIComponent(building) : ''}${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
+      r = await get(`/communities/${seg(cid)}/units?page_size=100${building ? '&building=' + encodeURIComponent(building) : ''}${query ? '&query=' + encodeURIComponent(query) : ''}${token ? '&page_token=' + encodeURIComponent(token) : ''}`);
     } catch (e) {
       if (g === generation) replace(more, errorBox(e), ...retry);
       return;
