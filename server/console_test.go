@@ -1838,6 +1838,12 @@ func TestConsolePaperBallot(t *testing.T) {
 	if !eval[bool](maker, "paper kept", `document.querySelector('[data-channel=PAPER]').checked`) {
 		t.Error("the next ballot's form does not keep the paper channel")
 	}
+	// The household is found by its unit.
+	third := eval[[]string](maker, "an option", `(() => { const o = [...document.querySelectorAll('[data-testid=voter] option')].filter((o) => o.value && !o.disabled)[2]; return [o.value, o.textContent.split(' · ')[0]]; })()`)
+	typeInto(maker, `[data-testid=voter-search]`, third[1])
+	if got := eval[string](maker, "the household found", `document.querySelector('[data-testid=voter]').value`); got != third[0] {
+		t.Errorf("searching %q chose %q, want %q", third[1], got, third[0])
+	}
 	// Received with the last one, unless said otherwise.
 	if got := eval[string](maker, "received", `document.querySelector('[data-testid=att-time]').value`); got != received {
 		t.Errorf("the next paper ballot's received time is %q, want the last one's, %q", got, received)
@@ -1942,6 +1948,12 @@ func TestConsoleProxies(t *testing.T) {
 	// recordIn fills the dialog for voter v.
 	recordIn := func(v, name, idNumber string, key []byte, file string) {
 		click(staff, `[data-testid=proxy-new]`)
+		// Found by its unit.
+		unit := eval[string](staff, "the voter's unit", fmt.Sprintf(`[...document.querySelectorAll('[data-testid=proxy-voter] option')].find((o) => o.value === %q).textContent`, v))
+		typeInto(staff, `[data-testid=proxy-voter-search]`, unit)
+		if got := eval[string](staff, "the voter found", `document.querySelector('[data-testid=proxy-voter]').value`); got != v {
+			t.Errorf("searching %q chose %q, want %q", unit, got, v)
+		}
 		selectValue(staff, `[data-testid=proxy-voter]`, v)
 		typeInto(staff, `[data-testid=proxy-name]`, name)
 		typeInto(staff, `[data-testid=proxy-id]`, idNumber)

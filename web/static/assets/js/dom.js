@@ -7,6 +7,8 @@ import { lang, t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+const BOOLEAN_ATTRS = new Set(['disabled', 'checked', 'selected', 'hidden', 'required', 'readonly', 'multiple', 'open', 'novalidate']);
+
 // h creates an element: h('p', {class: 'x', onclick: f}, 'text', child…).
 // A tag 'svg:rect' is made in the SVG namespace.
 export function h(tag, attrs, ...children) {
@@ -14,6 +16,9 @@ export function h(tag, attrs, ...children) {
   const el = svg ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
+    // A boolean attribute is there or not: an empty string (a field the
+    // API gives empty) leaves it out.
+    if (BOOLEAN_ATTRS.has(k) && !v) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'style') Object.assign(el.style, v);
     else if (k === 'dataset') Object.assign(el.dataset, v);

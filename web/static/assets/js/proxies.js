@@ -76,8 +76,19 @@ export async function proxiesPage(ctx) {
 
   const record = (nonVoters) => {
     const vid = uid('voter');
+    const sid = uid('search');
     const voter = h('select', { id: vid, required: true, 'data-testid': 'proxy-voter' }, h('option', { value: '' }, t('record.choose')),
       nonVoters.map((nv) => h('option', { value: nv.voter }, nv.unit_ids.join('、'))));
+    // A long list is filtered by unit, as on the record page.
+    const search = h('input', {
+      id: sid, type: 'search', autocomplete: 'off', 'data-testid': 'proxy-voter-search',
+      oninput: () => {
+        const q = search.value.trim();
+        for (const o of voter.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
+        const first = [...voter.options].find((o) => o.value && !o.hidden);
+        if (q && first && (!voter.value || voter.selectedOptions[0]?.hidden)) voter.value = first.value;
+      },
+    });
     const [name, nameF] = field(t('proxy.holderName'), { maxlength: 64, required: true, autocomplete: 'off', 'data-testid': 'proxy-name' });
     const [idn, idnF] = field(t('proxy.holderID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'proxy-id' }, t('proxy.holderIDHint'));
     const [key, keyF] = field(t('proxy.holderKey'), { maxlength: 100, required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'proxy-key' }, t('proxy.holderKeyHint'));
@@ -88,7 +99,7 @@ export async function proxiesPage(ctx) {
     digestOf(file, doc, (on) => replace(hashing, on ? t('record.hashing') : ''));
     formDialog(dialog, {
       title: t('proxy.newTitle'), intro: h('p', { class: 'muted' }, t('proxy.newIntro')),
-      fields: [h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF,
+      fields: [h('label', { for: sid }, t('record.search')), search, h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF,
         h('label', { for: fid }, t('proxy.documentFile')), file, docF, hashing],
       submit: t('proxy.save'), testid: 'proxy-save',
       check: () => {

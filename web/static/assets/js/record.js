@@ -76,7 +76,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     nonVoters.map((nv) => {
       // Where votes may not be changed, a ballot waiting for its check is
       // the voter's: the server refuses another (BALLOT_WAITING).
-      const waiting = nv.waiting_ballot_id && !(a.settings && a.settings.allow_revote);
+      const waiting = Boolean(nv.waiting_ballot_id) && !(a.settings && a.settings.allow_revote);
       return h('option', { value: nv.voter, selected: nv.voter === want && !waiting, disabled: waiting, 'data-waiting': waiting ? nv.waiting_ballot_id : null },
         `${nv.unit_ids.join('、')} · ${fmtArea(nv.figures.area_m2)} m²${waiting ? ' · ' + t('record.waiting') : ''}`);
     }));
@@ -86,7 +86,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       const q = search.value.trim();
       for (const o of voterSel.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
       const first = [...voterSel.options].find((o) => o.value && !o.hidden && !o.disabled);
-      if (q && first && voterSel.selectedOptions[0]?.hidden !== false) voterSel.value = first.value;
+      if (q && first && (!voterSel.value || voterSel.selectedOptions[0]?.hidden)) voterSel.value = first.value;
       showPhone();
     },
   });
