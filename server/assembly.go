@@ -258,7 +258,7 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 }
 
 func proxyProto(p assembly.Proxy) *ov.ProxyAuthorization {
-	pp := &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
+	pp := &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderTag: p.HolderTag, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
 		RecordTime: timestamppb.New(p.Recorded), WithdrawReason: p.RevokeReason}
 	if !p.Revoked.IsZero() {
 		pp.WithdrawTime = timestamppb.New(p.Revoked)

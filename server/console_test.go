@@ -1913,7 +1913,7 @@ func TestConsoleProxies(t *testing.T) {
 		AssemblyId: "proxy-2026", Title: "续聘物业服务企业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
 		OpensAt: timestamppb.New(c.base.Add(-2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(3 * 24 * time.Hour)),
 		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_PROXY}, ShortNoticeReason: "测试：公告期缩短",
-		Committee: &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1},
+		Committee: &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1}, Settings: &ov.Settings{ProxyCap: 2},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -2018,15 +2018,22 @@ func TestConsoleProxies(t *testing.T) {
 	recordIn(voter2, "钱受托人", bad, []byte(base64.StdEncoding.EncodeToString(other.pub())), scan)
 	click(staff, `[data-testid=proxy-save]`)
 	wait(staff, "refused", `document.querySelector('dialog[open]') !== null && document.querySelector('dialog[open]').textContent.includes('受托人证件号码有误')`)
-	staff.Run("the number", chromedp.SetValue(chromedp.CSS(`[data-testid=proxy-id]`), idNumberN(931)))
+	// The same person as the first proxy, with another key.
+	staff.Run("the number", chromedp.SetValue(chromedp.CSS(`[data-testid=proxy-id]`), idNumberN(930)))
 	click(staff, `[data-testid=proxy-save]`)
 	wait(staff, "recorded", fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=false]') !== null`, voter2))
+	if got := eval[string](staff, "acts for", fmt.Sprintf(`document.querySelector('[data-proxy=%q] [data-testid=proxy-acts]').textContent`, voter)); got != "该受托人在本次会议代理 2 户（上限 2 户）" {
+		t.Errorf("the first proxy acts for %q, want 2 households of 2", got)
+	}
 
 	// Withdrawn with a reason.
 	click(staff, fmt.Sprintf(`[data-withdraw-proxy=%q]`, voter2))
 	typeInto(staff, `[data-testid=proxy-reason]`, "业主本人撤销委托")
 	click(staff, `[data-testid=proxy-withdraw-save]`)
 	wait(staff, "withdrawn", fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=true]') !== null`, voter2))
+	if got := eval[string](staff, "acts for", fmt.Sprintf(`document.querySelector('[data-proxy=%q] [data-testid=proxy-acts]').textContent`, voter)); got != "该受托人在本次会议代理 1 户（上限 2 户）" {
+		t.Errorf("after the withdrawal, the first proxy acts for %q, want 1 household of 2", got)
+	}
 	staff.ScreenshotView("console-proxies")
 	ps = list()
 	if len(ps) != 2 || ps[1].GetVoter() != voter2 || ps[1].GetWithdrawTime() == nil || ps[1].GetWithdrawReason() != "业主本人撤销委托" {

@@ -807,7 +807,9 @@ func TestListProxies(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
+	tags := map[string]bool{}
 	for _, p := range list.GetProxies() {
+		tags[p.GetHolderTag()] = true
 		got = append(got, fmt.Sprintf("%s %v %s %s withdrawn=%t %q holder_id=%q voted=%t/%t", p.GetVoter(), p.GetUnitIds(), p.GetHolderName(), p.GetHolderKeyId(),
 			p.GetWithdrawTime() != nil, p.GetWithdrawReason(), p.GetHolderId(), p.GetVoted(), p.GetVotedByHolder()))
 	}
@@ -819,6 +821,9 @@ func TestListProxies(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ListProxies =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(tags) != 4 || tags[""] {
+		t.Errorf("holder tags %v, want one for each of the four holders", tags)
 	}
 	v.e.createCommunity("elsewhere")
 	for role, tok := range map[string]string{"a committee member": v.e.token(auth.CommitteeMember, v.community), "an auditor": v.e.token(auth.Auditor, ""),

@@ -2725,6 +2725,10 @@ type ProxyAuthorization struct {
 	UnitIds       []string `protobuf:"bytes,9,rep,name=unit_ids,json=unitIds,proto3" json:"unit_ids,omitempty"`
 	Voted         bool     `protobuf:"varint,10,opt,name=voted,proto3" json:"voted,omitempty"`
 	VotedByHolder bool     `protobuf:"varint,11,opt,name=voted_by_holder,json=votedByHolder,proto3" json:"voted_by_holder,omitempty"`
+	// The holder's pseudonym in this assembly's public log (the PROXY
+	// entry's holder), by which the proxy cap counts people; empty for a
+	// proxy recorded before it was kept (such proxies count by their key).
+	HolderTag     string `protobuf:"bytes,12,opt,name=holder_tag,json=holderTag,proto3" json:"holder_tag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2834,6 +2838,13 @@ func (x *ProxyAuthorization) GetVotedByHolder() bool {
 		return x.VotedByHolder
 	}
 	return false
+}
+
+func (x *ProxyAuthorization) GetHolderTag() string {
+	if x != nil {
+		return x.HolderTag
+	}
+	return ""
 }
 
 type WithdrawProxyRequest struct {
@@ -6295,7 +6306,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"holderName\x12*\n" +
 	"\x11holder_public_key\x18\x05 \x01(\fR\x0fholderPublicKey\x12'\n" +
 	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\x12(\n" +
-	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xb5\x03\n" +
+	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xd4\x03\n" +
 	"\x12ProxyAuthorization\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1f\n" +
 	"\vholder_name\x18\x02 \x01(\tR\n" +
@@ -6310,7 +6321,9 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\bunit_ids\x18\t \x03(\tR\aunitIds\x12\x14\n" +
 	"\x05voted\x18\n" +
 	" \x01(\bR\x05voted\x12&\n" +
-	"\x0fvoted_by_holder\x18\v \x01(\bR\rvotedByHolder\"\x88\x01\n" +
+	"\x0fvoted_by_holder\x18\v \x01(\bR\rvotedByHolder\x12\x1d\n" +
+	"\n" +
+	"holder_tag\x18\f \x01(\tR\tholderTag\"\x88\x01\n" +
 	"\x14WithdrawProxyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +

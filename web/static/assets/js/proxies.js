@@ -36,6 +36,16 @@ export async function proxiesPage(ctx) {
     const nonVoters = (nv.non_voters || []).slice().sort((x, y) =>
       (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
     const standing = new Set(proxies.filter((p) => !p.withdraw_time).map((p) => p.voter));
+    // The households each holder acts for, as the proxy cap counts them:
+    // standing authorisations, and withdrawn ones whose ballot by the
+    // holder counts.
+    const holderOf = (p) => p.holder_tag || p.holder_key_id;
+    const acting = new Map();
+    for (const p of proxies) {
+      if (!p.withdraw_time || p.voted_by_holder) acting.set(holderOf(p), (acting.get(holderOf(p)) || 0) + 1);
+    }
+    const cap = (a.settings && a.settings.proxy_cap) || 0;
+    const actsFor = (p) => t(cap ? 'proxy.actsForCap' : 'proxy.actsFor', { n: acting.get(holderOf(p)) || 0, cap });
     replace(msg, said || '');
     replace(section, h('h2', {}, t('proxy.title')), h('p', { class: 'muted' }, t('proxy.intro')), msg,
       !(a.channels || []).includes('CHANNEL_PROXY') ? h('p', { class: 'alert' }, t('proxy.noChannel'))
@@ -48,7 +58,7 @@ export async function proxiesPage(ctx) {
       },
       h('p', {}, h('strong', { 'data-testid': 'proxy-units' }, units(p)), ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
         p.withdraw_time ? h('span', { class: 'badge' }, t('proxy.withdrawnBadge')) : null),
-      h('p', { class: 'small', 'data-testid': 'proxy-vote' }, voteText(p)),
+      h('p', { class: 'small', 'data-testid': 'proxy-vote' }, voteText(p), ' · ', h('span', { 'data-testid': 'proxy-acts' }, actsFor(p))),
       h('p', { class: 'muted small' }, `${t('proxy.recorded')} ${fmtTime(p.record_time)} · ${t('proxy.key')} `, h('span', { class: 'mono' }, p.holder_key_id)),
       h('p', { class: 'muted small mono' }, `${t('proxy.document')}: ${p.document_sha256}`),
       p.withdraw_time ? h('p', { class: 'small' }, t('proxy.withdrawnWhy', { t: fmtTime(p.withdraw_time), why: p.withdraw_reason })) : null,
