@@ -827,7 +827,7 @@ func checkChoices(a *Assembly, b *ballot.Ballot) (error, string) {
 		if !ok {
 			return ErrNotOnAgenda, fmt.Sprintf("motion %q", c.Motion)
 		}
-		if len(c.Values) == 1 && c.Values[0] == string(tally.Invalid) && b.Channel != ballot.Paper && a.Rules >= paperRules {
+		if len(c.Values) == 1 && c.Values[0] == string(tally.Invalid) && b.Channel != ballot.Paper && a.Rules >= audit.PaperRules {
 			return ErrBadChoice, fmt.Sprintf("motion %s: INVALID is for a returned paper ballot (it cannot be read for the motion), not a %s ballot; an owner who does not choose abstains (ABSTAIN)", m.ID, b.Channel)
 		}
 		if len(c.Values) == 1 && (c.Values[0] == string(tally.Abstain) || c.Values[0] == string(tally.Invalid)) {

@@ -16,10 +16,6 @@ import (
 // later ballot). One sheet of paper is one household's vote.
 var ErrPaperReused = errors.New("the paper ballot is another voter's")
 
-// paperRules is the first version of the procedure rules under which a
-// paper ballot is one voter's (audit.Rules).
-const paperRules = 5
-
 // paperHolder is what paperHeld reads of a ballot that carries a sheet.
 type paperHolder struct {
 	Seq    uint64       `json:"seq"`
@@ -53,9 +49,14 @@ func paperHeld(tx store.Tx, a *Assembly, b *ballot.Ballot) (reason error, detail
 			if h.Voter == b.Voter || h.Status == Refused {
 				continue
 			}
-			remedy := "if that entry is wrong, have it rejected at its check, then enter the sheet again"
-			if h.Status != Pending {
-				remedy = "that ballot has counted: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
+			var remedy string
+			switch h.Status {
+			case Pending:
+				remedy = "if that entry is wrong, have it rejected at its check, then enter the sheet again"
+			case Superseded:
+				remedy = "that ballot counted until its voter's later ballot replaced it, and the sheet stays theirs: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
+			default:
+				remedy = "that ballot counts: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
 			}
 			return ErrPaperReused, fmt.Sprintf("its %s is on ballot %d (%s) of %s, %s: one paper ballot is one voter's; %s", m, h.Seq, h.ID, h.Voter, h.Status, remedy), nil
 		}
@@ -66,7 +67,7 @@ func paperHeld(tx store.Tx, a *Assembly, b *ballot.Ballot) (reason error, detail
 // indexPaper adds a paper ballot taken (counted, or waiting for its
 // check) in an assembly of procedure rules 5 on to PaperIndex.
 func indexPaper(tx store.Tx, a *Assembly, b *ballot.Ballot, seq uint64) error {
-	if b.Channel != ballot.Paper || a.Rules < paperRules {
+	if b.Channel != ballot.Paper || a.Rules < audit.PaperRules {
 		return nil
 	}
 	for _, m := range audit.PaperMarks(b.Attestation) {

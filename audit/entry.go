@@ -137,6 +137,11 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //     kept ballot where votes may be changed.
 const Rules = 5
 
+// PaperRules is the first version of the procedure rules under which a
+// paper sheet is one voter's (PaperMarks) and INVALID a paper ballot's
+// choice only.
+const PaperRules = 5
+
 // PaperMarks are what makes a paper ballot's sheet one voter's from
 // procedure rules 5 on: its serial, compared without regard to case (P-0061
 // and p-0061 are one sheet), and its scan's digest: "serial P-0061" and

@@ -673,7 +673,7 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 		if err := validChoice(m, c.Values); err != nil {
 			return fail("choice", i, "ballot %d, motion %s: %v", be.Seq, m.ID, err)
 		}
-		if len(c.Values) == 1 && c.Values[0] == string(tally.Invalid) && b.Channel != ballot.Paper && v.agenda.Rules >= 5 {
+		if len(c.Values) == 1 && c.Values[0] == string(tally.Invalid) && b.Channel != ballot.Paper && v.agenda.Rules >= PaperRules {
 			return fail("choice", i, "ballot %d, motion %s: INVALID on a %s ballot; from rules 5 on, only a returned paper ballot is invalid", be.Seq, m.ID, b.Channel)
 		}
 	}
@@ -708,7 +708,7 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 // (one sheet of paper is one household's vote), and notes the ballot as
 // one that carries them.
 func (v *verifier) paperOnce(i int, seq uint64, b *ballot.Ballot) error {
-	if b.Channel != ballot.Paper || v.agenda.Rules < 5 {
+	if b.Channel != ballot.Paper || v.agenda.Rules < PaperRules {
 		return nil
 	}
 	marks := PaperMarks(b.Attestation)

@@ -497,6 +497,34 @@ func coOwners(owners []UnitOwner) (set string, rep int, repID string) {
 	return strings.Join(ids, ","), rep, repID
 }
 
+// coOwners is coOwners of a stored unit's owners.
+func (r unitRecord) coOwners() (set string, rep int, repID string) {
+	return coOwners(r.unit().Owners)
+}
+
+// unitsHeldBy returns the units on the roll held by exactly the set of
+// owners set (coOwners' key), ownerID among them, read through ownerID's
+// record (none if there is no such owner).
+func unitsHeldBy(tx store.Tx, communityID, ownerID, set string) ([]unitRecord, error) {
+	var rec ownerRecord
+	if ok, err := store.GetJSON(tx, store.Owners, store.Key(communityID, ownerID), &rec); err != nil || !ok {
+		return nil, err
+	}
+	var out []unitRecord
+	for _, id := range rec.Units {
+		var ur unitRecord
+		if ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, id), &ur); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
+		if s, _, _ := ur.coOwners(); s == set {
+			out = append(out, ur)
+		}
+	}
+	return out, nil
+}
+
 // sameBuyerProblems refuses co-owned units of the batch whose owners hold
 // another unit together on the roll under another representative (the
 // batch's own units are checked by build). The same co-owners are one
@@ -516,33 +544,18 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 			continue // build compared the batch's units of one set
 		}
 		checked[set] = true
-		// The units on the roll that one of the co-owners holds (all of
-		// them hold a unit of the same set), minus any the batch replaces
-		// (a transfer's unit).
-		var rec ownerRecord
-		ok, err := store.GetJSON(tx, store.Owners, store.Key(communityID, u.Owners[0].OwnerID), &rec)
+		// The set's units on the roll, minus any the batch replaces (a
+		// transfer's unit).
+		held, err := unitsHeldBy(tx, communityID, u.Owners[0].OwnerID, set)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			continue
-		}
 		var reps []string // the set's representatives on the roll
-		for _, id := range rec.Units {
-			if _, inBatch := index[id]; inBatch {
+		for _, ur := range held {
+			if _, inBatch := index[ur.ID]; inBatch {
 				continue
 			}
-			var ur unitRecord
-			if ok, err := store.GetJSON(tx, store.Units, store.Key(communityID, id), &ur); err != nil {
-				return nil, err
-			} else if !ok || len(ur.Owners) != len(u.Owners) {
-				continue
-			}
-			stored := make([]UnitOwner, len(ur.Owners))
-			for i, o := range ur.Owners {
-				stored[i] = UnitOwner{OwnerID: o.OwnerID, Representative: o.Representative}
-			}
-			if s, _, r := coOwners(stored); s == set && !slices.Contains(reps, r) {
+			if _, _, r := ur.coOwners(); !slices.Contains(reps, r) {
 				reps = append(reps, r)
 			}
 		}
@@ -586,11 +599,8 @@ func (b *Book) transfer(tx store.Tx, communityID string, old unitRecord, owners 
 	if err != nil {
 		return Unit{}, asTransfer(err)
 	}
-	var after []string
-	for _, o := range batch.Units[0].Owners {
-		after = append(after, o.OwnerID)
-	}
-	if old.Kind == Person && slices.Equal(slices.Sorted(slices.Values(old.ownerIDs())), slices.Sorted(slices.Values(after))) {
+	before, _, _ := old.coOwners()
+	if after, _, _ := coOwners(batch.Units[0].Owners); old.Kind == Person && before == after {
 		return Unit{}, l10n.ZH(fmt.Errorf("%w: unit %s is held by these owners already: nothing to transfer (a new representative of the same co-owners is no sale: SetUnitRepresentative, between votes)", ErrInvalid, unitID),
 			"房屋"+unitID+"已登记为这些业主所有，无需过户（共有人更换代表不是过户，请在会议之外登记更换代表）")
 	}
@@ -719,17 +729,19 @@ func (b *Book) UnitPage(ctx context.Context, communityID string, f UnitFilter, a
 		if err != nil {
 			return err
 		}
-		// owner reads an owner's record once per page.
+		// owner reads an owner's record once per request; p.Owners gets
+		// only the page's units' owners.
+		read := make(map[string]Owner)
 		owner := func(id string) (Owner, error) {
-			if o, ok := p.Owners[id]; ok {
+			if o, ok := read[id]; ok {
 				return o, nil
 			}
 			rec, err := getOwner(tx, communityID, id)
 			if err != nil {
 				return Owner{}, err
 			}
-			p.Owners[id] = rec.owner()
-			return p.Owners[id], nil
+			read[id] = rec.owner()
+			return read[id], nil
 		}
 		chosen := func(r unitRecord) (bool, error) {
 			if f.Building != "" && BuildingOf(r.ID) != f.Building {
@@ -793,9 +805,11 @@ func (b *Book) UnitPage(ctx context.Context, communityID string, f UnitFilter, a
 			u := r.unit()
 			p.Units = append(p.Units, u)
 			for _, o := range u.Owners {
-				if _, err := owner(o.OwnerID); err != nil {
+				rec, err := owner(o.OwnerID)
+				if err != nil {
 					return false, err
 				}
+				p.Owners[o.OwnerID] = rec
 			}
 			return true, nil
 		})

@@ -282,21 +282,28 @@ func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID str
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	var was []string
-	if before != "" {
-		was = []string{before}
-	}
 	var asked AccessEntry
 	for _, v := range together {
+		// Each unit's own representative before (a roll stored before one
+		// was required for all the units of a set may name two); one
+		// represented by ownerID already is left as it is.
+		_, _, was := v.coOwners()
+		if was == ownerID {
+			continue
+		}
 		for i, o := range v.Owners {
 			v.Owners[i].Representative = o.OwnerID == ownerID
 		}
 		if err := store.PutJSON(tx, store.Units, store.Key(communityID, v.ID), v); err != nil {
 			return AccessEntry{}, Figures{}, err
 		}
+		var wasList []string
+		if was != "" {
+			wasList = []string{was}
+		}
 		e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: RepresentativeAction, TokenID: actor.TokenID, Label: actor.Label,
-			CommunityID: communityID, Reason: reason, UnitID: v.ID, OwnerID: ownerID, Owners: was, Document: document,
-			Owner: OwnerChange{NameBefore: names[before], NameAfter: names[ownerID]}})
+			CommunityID: communityID, Reason: reason, UnitID: v.ID, OwnerID: ownerID, Owners: wasList, Document: document,
+			Owner: OwnerChange{NameBefore: names[was], NameAfter: names[ownerID]}})
 		if err != nil {
 			return AccessEntry{}, Figures{}, err
 		}
@@ -325,30 +332,17 @@ func CoOwnedTogetherTx(tx store.Tx, communityID, unitID string) ([]string, error
 }
 
 // coOwnedTogether returns the units held by exactly u's owners (u among
-// them), in the order of its first owner's units.
+// them).
 func coOwnedTogether(tx store.Tx, communityID string, u unitRecord) ([]unitRecord, error) {
 	if len(u.Owners) == 0 {
 		return []unitRecord{u}, nil
 	}
-	first, err := getOwner(tx, communityID, u.Owners[0].OwnerID)
-	if err != nil {
-		return nil, err
-	}
-	want := slices.Sorted(slices.Values(u.ownerIDs()))
-	var out []unitRecord
-	for _, id := range first.Units {
-		v, err := getUnit(tx, communityID, id)
-		if err != nil {
-			return nil, err
-		}
-		if slices.Equal(slices.Sorted(slices.Values(v.ownerIDs())), want) {
-			out = append(out, v)
-		}
-	}
-	if !slices.ContainsFunc(out, func(v unitRecord) bool { return v.ID == u.ID }) {
+	set, _, _ := u.coOwners()
+	out, err := unitsHeldBy(tx, communityID, u.Owners[0].OwnerID, set)
+	if err == nil && !slices.ContainsFunc(out, func(v unitRecord) bool { return v.ID == u.ID }) {
 		out = append(out, u)
 	}
-	return out, nil
+	return out, err
 }
 
 // getUnit reads a unit of a community's roll.

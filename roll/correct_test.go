@@ -399,3 +399,59 @@ func TestTransferRecordedTx(t *testing.T) {
 		t.Errorf("RollChanges = %+v, %v; want the two sales, and not the one refused", list, err)
 	}
 }
+
+// TestSetRepresentativeOfAnOlderRoll: co-owners who hold two units, which
+// a roll stored before one representative was required names with two,
+// get one; each unit's change records its own representative before, and
+// the unit that had the new one already is left as it was.
+func TestSetRepresentativeOfAnOlderRoll(t *testing.T) {
+	ctx := context.Background()
+	b, st := newBook(t)
+	if _, err := b.CreateCommunity(ctx, roll.Community{ID: "cm1", Name: "测试小区", StreetOffice: "街道"}); err != nil {
+		t.Fatal(err)
+	}
+	jiaRep, yi := owner(1, "甲"), owner(2, "乙")
+	jiaRep.Representative = true
+	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("1-1-101", "80.00", jiaRep, yi), person("1-1-102", "60.00", jiaRep, yi)}); err != nil {
+		t.Fatal(err)
+	}
+	jia, yiID := roll.OwnerID(ident(t).Hash(idNumber(1))), roll.OwnerID(ident(t).Hash(idNumber(2)))
+	// 1-1-102 as an older roll could have it: 乙 its representative.
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		var u map[string]any
+		if _, err := store.GetJSON(tx, store.Units, store.Key("cm1", "1-1-102"), &u); err != nil {
+			return err
+		}
+		for _, o := range u["owners"].([]any) {
+			o := o.(map[string]any)
+			if o["owner_id"] == yiID {
+				o["representative"] = true
+			} else {
+				delete(o, "representative")
+			}
+		}
+		return store.PutJSON(tx, store.Units, store.Key("cm1", "1-1-102"), u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		_, _, err := b.SetRepresentativeTx(tx, "cm1", "1-1-101", yiID, roll.Actor{TokenID: "tok-s", Label: "社区"}, "协商一致", strings.Repeat("ab", 32))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := b.RollChanges(ctx, "cm1", 0, 10)
+	if err != nil || len(list) != 1 || list[0].UnitID != "1-1-101" || fmt.Sprint(list[0].Owners) != "["+jia+"]" || list[0].OwnerID != yiID ||
+		list[0].Owner.NameBefore != "甲" || list[0].Owner.NameAfter != "乙" {
+		t.Errorf("RollChanges = %+v, %v; want 1-1-101's change from 甲 alone", list, err)
+	}
+	units, err := b.Units(ctx, "cm1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units {
+		if u.Voter() != yiID {
+			t.Errorf("%s is voted by %s, want 乙", u.ID, u.Voter())
+		}
+	}
+}

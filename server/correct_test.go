@@ -554,8 +554,12 @@ func TestListUnitsQuery(t *testing.T) {
 		t.Fatalf("first page of one: %v, total %d, next %q", first, total, next)
 	}
 	r, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: "2-150", PageSize: 1, PageToken: next})
-	if err != nil || len(r.GetUnits()) != 1 || r.GetUnits()[0].GetUnitId() != "9-2-1502" {
-		t.Errorf("second page: %v, %v", r, err)
+	if err != nil || len(r.GetUnits()) != 1 || r.GetUnits()[0].GetUnitId() != "9-2-1502" || r.GetNextPageToken() != "" || len(r.GetUnits()[0].GetOwners()) != 1 {
+		t.Errorf("second page: %v, %v; want 9-2-1502 with its owner, the last", r, err)
+	}
+	// A building and a search together, a page at a time.
+	if got, total, next := find(v.staffTok, "9", "150", 1); !slices.Equal(got, []string{"9-2-1501"}) || total != 2 || next == "" {
+		t.Errorf("building 9, query 150, page of one: %v, total %d, next %q", got, total, next)
 	}
 	if _, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: "欧阳", PageSize: 1, PageToken: next}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a page token of another search: %v, want INVALID_ARGUMENT", err)

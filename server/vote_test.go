@@ -2061,17 +2061,24 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 func TestASupersededPaperBallotHoldsItsSheet(t *testing.T) {
 	v := newVote(t, &ov.Settings{AllowRevote: true})
 	v.cast(t, 60, ballot.Paper, "AGREE")
+	sheetFor61 := func() error {
+		b, s := v.ballotFor(61, ballot.Paper, "AGREE")
+		b.Attestation.PaperSerial = "P-0060"
+		c, sig := v.sign(t, b, s)
+		_, err := v.submit(t, c, sig, ballot.Paper)
+		return err
+	}
+	if err := sheetFor61(); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "ACCEPTED: one paper ballot is one voter's; that ballot counts") {
+		t.Fatalf("a sheet whose ballot counts, entered for another household: %v, want PAPER_REUSED", err)
+	}
 	v.cast(t, 60, ballot.Platform, "OPPOSE")
-	b, s := v.ballotFor(61, ballot.Paper, "AGREE")
-	b.Attestation.PaperSerial = "P-0060"
-	c, sig := v.sign(t, b, s)
-	if _, err := v.submit(t, c, sig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "SUPERSEDED") ||
-		!strings.Contains(err.Error(), "a matter for an objection") {
+	if err := sheetFor61(); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "SUPERSEDED") ||
+		!strings.Contains(err.Error(), "until its voter's later ballot replaced it") || !strings.Contains(err.Error(), "a matter for an objection") {
 		t.Fatalf("a sheet whose ballot was superseded, entered for another household: %v, want PAPER_REUSED", err)
 	}
 	// The voter's own sheet entered again is no other voter's.
-	b, s = v.ballotFor(60, ballot.Paper, "ABSTAIN")
-	c, sig = v.sign(t, b, s)
+	b, s := v.ballotFor(60, ballot.Paper, "ABSTAIN")
+	c, sig := v.sign(t, b, s)
 	if r, err := v.submit(t, c, sig, ballot.Paper); err != nil || r.GetStatus() != ov.BallotStatus_BALLOT_STATUS_ACCEPTED {
 		t.Fatalf("voter 60's sheet entered again: %v %v, want it counted (votes may be changed)", r.GetStatus(), err)
 	}

@@ -40,12 +40,12 @@ export async function proxiesPage(ctx) {
     // standing authorisations, and withdrawn ones whose ballot by the
     // holder counts.
     const holderOf = (p) => p.holder_tag || p.holder_key_id;
-    const acting = new Map();
+    const acting = new Map(); // holder → the voters they act for
     for (const p of proxies) {
-      if (!p.withdraw_time || p.voted_by_holder) acting.set(holderOf(p), (acting.get(holderOf(p)) || 0) + 1);
+      if (!p.withdraw_time || p.voted_by_holder) acting.set(holderOf(p), (acting.get(holderOf(p)) || new Set()).add(p.voter));
     }
     const cap = (a.settings && a.settings.proxy_cap) || 0;
-    const actsFor = (p) => t(cap ? 'proxy.actsForCap' : 'proxy.actsFor', { n: acting.get(holderOf(p)) || 0, cap });
+    const actsFor = (p) => t(cap ? 'proxy.actsForCap' : 'proxy.actsFor', { n: (acting.get(holderOf(p)) || new Set()).size, cap });
     replace(msg, said || '');
     replace(section, h('h2', {}, t('proxy.title')), h('p', { class: 'muted' }, t('proxy.intro')), msg,
       !(a.channels || []).includes('CHANNEL_PROXY') ? h('p', { class: 'alert' }, t('proxy.noChannel'))
@@ -106,7 +106,11 @@ export async function proxiesPage(ctx) {
     const fid = uid('file');
     const file = h('input', { id: fid, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'proxy-doc-file' });
     const hashing = h('p', { class: 'muted small', role: 'status' });
-    digestOf(file, doc, (on) => replace(hashing, on ? t('record.hashing') : ''));
+    let busy = false;
+    digestOf(file, doc, (on) => {
+      busy = on;
+      replace(hashing, on ? t('record.hashing') : '');
+    });
     formDialog(dialog, {
       title: t('proxy.newTitle'), intro: h('p', { class: 'muted' }, t('proxy.newIntro')),
       fields: [h('label', { for: sid }, t('record.search')), search, h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF,
@@ -118,6 +122,7 @@ export async function proxiesPage(ctx) {
         if (!idn.value.trim()) return t('proxy.needID');
         const pub = publicKey(key.value);
         if (!pub) return t('proxy.badKey');
+        if (busy) return t('record.hashing');
         const sum = doc.value.trim().toLowerCase();
         if (!/^[0-9a-f]{64}$/.test(sum)) return t('proxy.badDocument');
         return { voter: voter.value, holder_name: name.value.trim(), holder_id_number: idn.value.trim(), holder_public_key: toBase64(pub), document_sha256: sum };

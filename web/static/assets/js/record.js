@@ -189,14 +189,17 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   };
   const next = h('button', { type: 'submit', class: 'primary', 'data-testid': 'next' });
   const msg = h('div', { 'aria-live': 'polite' });
-  // Nothing goes on while a file's digest is computed.
+  // Nothing goes on while a file's digest is computed (the recording's or
+  // the scan's: the page waits for both).
   const hashing = h('p', { class: 'muted small', role: 'status', 'data-testid': 'hashing' });
-  const busy = (on) => {
-    next.disabled = on;
-    replace(hashing, on ? t('record.hashing') : '');
+  const computing = new Set();
+  const busyWith = (what) => (on) => {
+    if (on) computing.add(what); else computing.delete(what);
+    next.disabled = computing.size > 0;
+    replace(hashing, computing.size > 0 ? t('record.hashing') : '');
   };
-  digestOf(file, hash, busy);
-  digestOf(scanFile, scan, busy);
+  digestOf(file, hash, busyWith('recording'));
+  digestOf(scanFile, scan, busyWith('scan'));
   const readback = h('div', { 'data-testid': 'readback' });
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'result' });
 
@@ -442,7 +445,7 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
         await redrawSaying(errorBox(err));
         return;
       }
-      buttons.forEach((x) => { x.disabled = false; });
+      buttons.forEach((x) => { x.disabled = x.dataset.blocked === 'true'; });
       replace(msg, errorBox(err));
       button.focus();
     }
@@ -482,7 +485,10 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
       const own = me && att.staff === me.signerId;
       // A paper ballot's checker compares the paper with its scan: the
       // scan picked here must be the one the ballot names.
-      const scanCheck = att.scan ? paperScanCheck(att, (same) => { confirm.disabled = same === false; }) : null;
+      const scanCheck = att.scan ? paperScanCheck(att, (same) => {
+        confirm.dataset.blocked = String(same === false);
+        confirm.disabled = same === false;
+      }) : null;
       return h('li', { class: 'card', 'data-pending': b.ballot_id },
         h('p', {}, h('strong', {}, units[b.voter] || b.voter), ` · ${t('channel.' + d.channel)} · ${fmtTime(att.time)} · ${t('confirm.staff', { s: att.staff || '' })}`),
         h('ul', { class: 'chosen' }, chosen),
