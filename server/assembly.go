@@ -281,6 +281,10 @@ func (s *assemblyService) ListProxies(ctx context.Context, req *ov.ListProxiesRe
 		// recorded the proxy, as an identity match (RecordProxy).
 		pp.HolderId = ""
 		pp.UnitIds, pp.Voted, pp.VotedByHolder = p.Units, p.Voted, p.VotedByHolder
+		// (ListProxies is for staff, who see owners' names.)
+		if o, err := s.book.Owner(ctx, req.GetCommunityId(), p.Voter); err == nil {
+			pp.VoterName = o.Name
+		}
 		resp.Proxies = append(resp.Proxies, pp)
 	}
 	return resp, nil

@@ -1983,6 +1983,9 @@ func TestConsoleProxies(t *testing.T) {
 	if got := eval[string](staff, "the card's units", fmt.Sprintf(`document.querySelector('[data-proxy=%q] [data-testid=proxy-units]').textContent`, voter)); got != strings.Join(ps[0].GetUnitIds(), "、") {
 		t.Errorf("the proxy's card names %q, want the voter's units %v", got, ps[0].GetUnitIds())
 	}
+	if got := eval[string](staff, "the card", fmt.Sprintf(`document.querySelector('[data-proxy=%q]').textContent`, voter)); ps[0].GetVoterName() == "" || !strings.Contains(got, "委托人 "+ps[0].GetVoterName()) {
+		t.Errorf("the proxy's card reads %q, want the voter's name %q", got, ps[0].GetVoterName())
+	}
 	// The household has a standing authorisation: it is not offered again;
 	// and what was typed into a cancelled dialog does not stay.
 	click(staff, `[data-testid=proxy-new]`)

@@ -825,6 +825,9 @@ func TestListProxies(t *testing.T) {
 	if len(tags) != 4 || tags[""] {
 		t.Errorf("holder tags %v, want one for each of the four holders", tags)
 	}
+	if p := list.GetProxies()[2]; p.GetVoterName() == "" || p.GetVoterName() != v.ownerName(t, v.owners[71]) {
+		t.Errorf("voter 71's proxy names the voter %q, want their name on the roll", p.GetVoterName())
+	}
 	v.e.createCommunity("elsewhere")
 	for role, tok := range map[string]string{"a committee member": v.e.token(auth.CommitteeMember, v.community), "an auditor": v.e.token(auth.Auditor, ""),
 		"another community's staff": v.e.token(auth.CommunityStaff, "elsewhere")} {

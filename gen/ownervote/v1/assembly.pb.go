@@ -2728,7 +2728,10 @@ type ProxyAuthorization struct {
 	// The holder's pseudonym in this assembly's public log (the PROXY
 	// entry's holder), by which the proxy cap counts people; empty for a
 	// proxy recorded before it was kept (such proxies count by their key).
-	HolderTag     string `protobuf:"bytes,12,opt,name=holder_tag,json=holderTag,proto3" json:"holder_tag,omitempty"`
+	HolderTag string `protobuf:"bytes,12,opt,name=holder_tag,json=holderTag,proto3" json:"holder_tag,omitempty"`
+	// In ListProxies only: the voter's name as the roll has it now, to check
+	// against the written authorisation (empty for the developer).
+	VoterName     string `protobuf:"bytes,13,opt,name=voter_name,json=voterName,proto3" json:"voter_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2843,6 +2846,13 @@ func (x *ProxyAuthorization) GetVotedByHolder() bool {
 func (x *ProxyAuthorization) GetHolderTag() string {
 	if x != nil {
 		return x.HolderTag
+	}
+	return ""
+}
+
+func (x *ProxyAuthorization) GetVoterName() string {
+	if x != nil {
+		return x.VoterName
 	}
 	return ""
 }
@@ -6306,7 +6316,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"holderName\x12*\n" +
 	"\x11holder_public_key\x18\x05 \x01(\fR\x0fholderPublicKey\x12'\n" +
 	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\x12(\n" +
-	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xd4\x03\n" +
+	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xf3\x03\n" +
 	"\x12ProxyAuthorization\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1f\n" +
 	"\vholder_name\x18\x02 \x01(\tR\n" +
@@ -6323,7 +6333,9 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	" \x01(\bR\x05voted\x12&\n" +
 	"\x0fvoted_by_holder\x18\v \x01(\bR\rvotedByHolder\x12\x1d\n" +
 	"\n" +
-	"holder_tag\x18\f \x01(\tR\tholderTag\"\x88\x01\n" +
+	"holder_tag\x18\f \x01(\tR\tholderTag\x12\x1d\n" +
+	"\n" +
+	"voter_name\x18\r \x01(\tR\tvoterName\"\x88\x01\n" +
 	"\x14WithdrawProxyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +

@@ -56,7 +56,8 @@ export async function proxiesPage(ctx) {
       proxies.length === 0 ? h('p', { 'data-testid': 'proxy-none' }, t('proxy.none')) : h('ul', { class: 'cards', 'data-testid': 'proxy-list' }, proxies.map((p) => h('li', {
         class: 'card', 'data-proxy': p.voter, 'data-withdrawn': p.withdraw_time ? 'true' : 'false',
       },
-      h('p', {}, h('strong', { 'data-testid': 'proxy-units' }, units(p)), ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
+      h('p', {}, h('strong', { 'data-testid': 'proxy-units' }, units(p)), p.voter_name ? ` · ${t('proxy.principal')} ${p.voter_name}` : '',
+        ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
         p.withdraw_time ? h('span', { class: 'badge' }, t('proxy.withdrawnBadge')) : null),
       h('p', { class: 'small', 'data-testid': 'proxy-vote' }, voteText(p), ' · ', h('span', { 'data-testid': 'proxy-acts' }, actsFor(p))),
       h('p', { class: 'muted small' }, `${t('proxy.recorded')} ${fmtTime(p.record_time)} · ${t('proxy.key')} `, h('span', { class: 'mono' }, p.holder_key_id)),
