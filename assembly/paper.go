@@ -54,7 +54,7 @@ func paperHeld(tx store.Tx, a *Assembly, b *ballot.Ballot) (reason error, detail
 			case Pending:
 				remedy = "if that entry is wrong, have it rejected at its check, then enter the sheet again"
 			case Superseded:
-				remedy = "that ballot counted until its voter's later ballot replaced it, and the sheet stays theirs: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
+				remedy = "its voter's later ballot replaced that one, and the sheet stays theirs: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
 			default:
 				remedy = "that ballot counts: if its entry was wrong, it is a matter for an objection to the result; the household may vote on a new sheet (a new serial and scan)"
 			}

@@ -2076,7 +2076,7 @@ func TestASupersededPaperBallotHoldsItsSheet(t *testing.T) {
 	}
 	v.cast(t, 60, ballot.Platform, "OPPOSE")
 	if err := sheetFor61(); server.ReasonOf(err) != "PAPER_REUSED" || !strings.Contains(err.Error(), "SUPERSEDED") ||
-		!strings.Contains(err.Error(), "until its voter's later ballot replaced it") || !strings.Contains(err.Error(), "a matter for an objection") {
+		!strings.Contains(err.Error(), "its voter's later ballot replaced that one") || !strings.Contains(err.Error(), "a matter for an objection") {
 		t.Fatalf("a sheet whose ballot was superseded, entered for another household: %v, want PAPER_REUSED", err)
 	}
 	// The voter's own sheet entered again is no other voter's.
