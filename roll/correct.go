@@ -257,12 +257,9 @@ func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID str
 	if len(u.Owners) < 2 {
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %s has no co-owners: its owner votes for it", ErrInvalid, unitID), "房屋"+unitID+"没有共有人，由业主本人表决，无需指定代表")
 	}
-	var before string
+	_, _, before := u.coOwners()
 	names := map[string]string{}
 	for _, o := range u.Owners {
-		if o.Representative {
-			before = o.OwnerID
-		}
 		or, err := getOwner(tx, communityID, o.OwnerID)
 		if err != nil {
 			return AccessEntry{}, Figures{}, err
