@@ -118,6 +118,9 @@ type Refusal struct {
 	// Received is set on the refusal of a ballot sent again: when it was
 	// first received and refused (the answer is that one's, replayed).
 	Received time.Time
+	// ZH, when set, is a sentence in Chinese about this very refusal, sent
+	// in place of its reason's general one (a replay whose cause has gone).
+	ZH string
 }
 
 func (e *Refusal) Error() string {
@@ -303,6 +306,9 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		r.notify(s.Assembly)
 	}
 	if p.refusal != nil {
+		if p.refusal.ZH != "" {
+			return out, l10n.ZH(p.refusal, p.refusal.ZH)
+		}
 		return out, p.refusal
 	}
 	if err := r.finishOutcome(ctx, &out, s.Assembly, p.seen); err != nil {
@@ -513,6 +519,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 				}
 				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) == 0 && vr.Counted == 0 {
 					p.refusal.Detail += "; that ballot has since been settled without counting: a new ballot may be taken"
+					p.refusal.ZH = "本票当时因该业主另有一张选票待复核而不计入；那张选票已复核完毕且未计入，可以重新录入（作为新的选票）"
 				}
 				// The waiting ballot while it waits; once confirmed, the
 				// replay names it as the one that counts.
@@ -531,6 +538,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 				}
 				if still == nil {
 					p.refusal.Detail += "; the ballot that held the sheet has since been refused: the sheet may be entered again, as a new ballot"
+					p.refusal.ZH = "本票当时因这张纸质表决票已为另一户录入而不计入；那次录入已被驳回，这张表决票现在可以重新录入（作为新的选票）"
 				}
 			}
 		}

@@ -1934,7 +1934,8 @@ func TestAWaitingBallotDecides(t *testing.T) {
 	if _, err := v.as.RejectBallot(v.ctx(v.staff2Tok), v.rejection(wrong.GetBallotId(), "业主称未接到电话", v.staff2)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := submit2(visit63, visit63Sig); server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(err.Error(), "since been settled without counting: a new ballot may be taken") {
+	if _, err := submit2(visit63, visit63Sig); server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(err.Error(), "since been settled without counting: a new ballot may be taken") ||
+		!strings.Contains(server.ZhOf(err), "那张选票已复核完毕且未计入") {
 		t.Errorf("the refused visit ballot sent again after the rejection: %v, want it to say a new one may be taken", err)
 	}
 	v.pendingPhone(t, 63)
@@ -2042,7 +2043,7 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 	}
 	// The refused entry sent again gets its answer, saying the sheet is free.
 	if _, err := v.submit(t, reused, reusedSig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || metadataOf(err)["replayed"] != "true" ||
-		!strings.Contains(err.Error(), "has since been refused: the sheet may be entered again") {
+		!strings.Contains(err.Error(), "has since been refused: the sheet may be entered again") || !strings.Contains(server.ZhOf(err), "这张表决票现在可以重新录入") {
 		t.Errorf("the refused entry sent again after the rejection: %v (metadata %v)", err, metadataOf(err))
 	}
 	right, rightSig := paperOf(61, "P-0061", scanOf(61))
