@@ -2043,6 +2043,16 @@ func TestConsoleProxies(t *testing.T) {
 		t.Errorf("proxies after the console's withdrawal = %v", ps)
 	}
 
+	// Once the vote has closed, the list stays, and nothing is offered.
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: "proxy-2026", Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	c.open(staff, "#/c/"+c.cid+"/a/proxy-2026/proxies")
+	wait(staff, "the closed page", `document.querySelectorAll('[data-proxy]').length === 2 && document.querySelector('[data-testid=proxies]').textContent.includes('不能登记或撤销委托')`)
+	if eval[bool](staff, "actions", `document.querySelector('[data-testid=proxy-new], [data-withdraw-proxy]') !== null`) {
+		t.Error("a closed assembly's proxies page offers to record or withdraw one")
+	}
+
 	committee := c.tab()
 	c.signIn(committee, c.e.token(auth.CommitteeMember, c.cid))
 	c.open(committee, "#/c/"+c.cid+"/a/proxy-2026")
