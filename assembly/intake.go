@@ -118,8 +118,9 @@ type Refusal struct {
 	// Received is set on the refusal of a ballot sent again: when it was
 	// first received and refused (the answer is that one's, replayed).
 	Received time.Time
-	// ZH, when set, is a sentence in Chinese about this very refusal, sent
-	// in place of its reason's general one (a replay whose cause has gone).
+	// ZH, when set, is a sentence in Chinese about this very refusal, to be
+	// sent in place of its reason's general one (a replay whose cause has
+	// gone, while voting is open).
 	ZH string
 }
 
@@ -306,9 +307,6 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (Outcome, error) {
 		r.notify(s.Assembly)
 	}
 	if p.refusal != nil {
-		if p.refusal.ZH != "" {
-			return out, l10n.ZH(p.refusal, p.refusal.ZH)
-		}
 		return out, p.refusal
 	}
 	if err := r.finishOutcome(ctx, &out, s.Assembly, p.seen); err != nil {
@@ -517,7 +515,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 				if p.refusal.Counted, err = countedBallot(tx, s.Assembly, vr.Counted); err != nil {
 					return err
 				}
-				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) == 0 && vr.Counted == 0 {
+				if p.refusal.Reason == ErrVoterWaiting && len(vr.Waiting) == 0 && vr.Counted == 0 && rec.StateAt(now) == Open {
 					p.refusal.Detail += "; that ballot has since been settled without counting: a new ballot may be taken"
 					p.refusal.ZH = "本票当时因该业主另有一张选票待复核而不计入；那张选票已复核完毕且未计入，可以重新录入（作为新的选票）"
 				}
@@ -531,14 +529,14 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 					p.refusal.Waiting = w.ID
 				}
 			}
-			if p.refusal.Reason == ErrPaperReused {
+			if p.refusal.Reason == ErrPaperReused && rec.StateAt(now) == Open {
 				still, _, err := paperHeld(tx, &rec.Assembly, b)
 				if err != nil {
 					return err
 				}
 				if still == nil {
 					p.refusal.Detail += "; the ballot that held the sheet has since been refused: the sheet may be entered again, as a new ballot"
-					p.refusal.ZH = "本票当时因这张纸质表决票已为另一户录入而不计入；那次录入已被驳回，这张表决票现在可以重新录入（作为新的选票）"
+					p.refusal.ZH = "本票当时因这张纸质表决票已为另一户录入而不计入；那次录入现已不计入，这张表决票可以重新录入（作为新的选票）"
 				}
 			}
 		}

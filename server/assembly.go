@@ -281,9 +281,13 @@ func (s *assemblyService) ListProxies(ctx context.Context, req *ov.ListProxiesRe
 		// recorded the proxy, as an identity match (RecordProxy).
 		pp.HolderId = ""
 		pp.UnitIds, pp.Voted, pp.VotedByHolder = p.Units, p.Voted, p.VotedByHolder
-		// (ListProxies is for staff, who see owners' names.)
-		if o, err := s.book.Owner(ctx, req.GetCommunityId(), p.Voter); err == nil {
+		// (ListProxies is for staff, who see owners' names. The developer
+		// is no owner of record.)
+		switch o, err := s.book.Owner(ctx, req.GetCommunityId(), p.Voter); {
+		case err == nil:
 			pp.VoterName = o.Name
+		case !errors.Is(err, roll.ErrOwnerNotFound):
+			return nil, s.err(ctx, err)
 		}
 		resp.Proxies = append(resp.Proxies, pp)
 	}

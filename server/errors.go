@@ -149,7 +149,10 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		// A refusal names its ballot, and ALREADY_VOTED the ballot that
 		// counts, as metadata an integrator need not parse from the text.
 		var ref *assembly.Refusal
-		if errors.As(err, &ref) && ref.BallotID != "" {
+		if errors.As(err, &ref) && ref.ZH != "" {
+			zh = ref.ZH
+		}
+		if ref != nil && ref.BallotID != "" {
 			md := map[string]string{"ballot_id": ref.BallotID}
 			if ref.Waiting != "" {
 				md["waiting_ballot_id"] = ref.Waiting

@@ -1943,7 +1943,17 @@ func TestAWaitingBallotDecides(t *testing.T) {
 	// A ballot left waiting is refused at the close, and the voter's
 	// record no longer holds it.
 	left := v.pendingPhone(t, 64)
+	visit64, visit64Sig := visitOf(64)
+	if _, err := submit2(visit64, visit64Sig); server.ReasonOf(err) != "BALLOT_WAITING" {
+		t.Fatalf("a visit ballot while voter 64's phone ballot waits: %v, want BALLOT_WAITING", err)
+	}
 	v.closeAndResult(t)
+	// Sent again after the close, it does not say a new ballot may be
+	// taken: none may.
+	if _, err := submit2(visit64, visit64Sig); server.ReasonOf(err) != "BALLOT_WAITING" || strings.Contains(err.Error(), "a new ballot may be taken") ||
+		strings.Contains(server.ZhOf(err), "可以重新录入") {
+		t.Errorf("the refused visit ballot sent again after the close: %v (%s)", err, server.ZhOf(err))
+	}
 	if r, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: left.GetBallotId()}); err != nil || r.GetReasonCode() != "NOT_CONFIRMED" {
 		t.Errorf("the ballot left waiting: %v %v, want refused NOT_CONFIRMED", r.GetReasonCode(), err)
 	}
@@ -2043,7 +2053,7 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 	}
 	// The refused entry sent again gets its answer, saying the sheet is free.
 	if _, err := v.submit(t, reused, reusedSig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || metadataOf(err)["replayed"] != "true" ||
-		!strings.Contains(err.Error(), "has since been refused: the sheet may be entered again") || !strings.Contains(server.ZhOf(err), "这张表决票现在可以重新录入") {
+		!strings.Contains(err.Error(), "has since been refused: the sheet may be entered again") || !strings.Contains(server.ZhOf(err), "这张表决票可以重新录入") {
 		t.Errorf("the refused entry sent again after the rejection: %v (metadata %v)", err, metadataOf(err))
 	}
 	right, rightSig := paperOf(61, "P-0061", scanOf(61))
@@ -2056,6 +2066,15 @@ func TestAPaperBallotIsOneVoters(t *testing.T) {
 	}
 	if _, err := verifyFiles(v.export(t)); err != nil {
 		t.Errorf("verify(export after the sheet went to its household) = %v", err)
+	}
+	// Once voting has closed, no sheet may be entered: a refusal sent again
+	// no longer says so.
+	if _, err := v.as.CloseAssembly(v.ctx(v.e.admin), &ov.CloseAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly, Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.submit(t, reused, reusedSig, ballot.Paper); server.ReasonOf(err) != "PAPER_REUSED" || strings.Contains(err.Error(), "may be entered again") ||
+		strings.Contains(server.ZhOf(err), "可以重新录入") {
+		t.Errorf("the refused entry sent again after the close: %v (%s), want PAPER_REUSED without the note", err, server.ZhOf(err))
 	}
 }
 
