@@ -110,8 +110,16 @@ func (c *console) labelledToken(role auth.Role, community, label string) string 
 }
 
 // openAssembly creates and publishes an assembly that opened two days ago
-// (the clock is moved for it) and leaves the clock at the real time.
+// (the clock is moved for it), taking votes through every channel staff
+// and the platform use, and leaves the clock at the real time.
 func (c *console) openAssembly(id string, settings *ov.Settings, committee *ov.Committee, more ...*ov.Motion) *ov.Assembly {
+	c.t.Helper()
+	return c.openAssemblyThrough([]ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PAPER},
+		id, settings, committee, more...)
+}
+
+// openAssemblyThrough is openAssembly with the channels given.
+func (c *console) openAssemblyThrough(channels []ov.Channel, id string, settings *ov.Settings, committee *ov.Committee, more ...*ov.Motion) *ov.Assembly {
 	c.t.Helper()
 	c.e.clock.Set(c.base.Add(-3 * 24 * time.Hour))
 	if committee == nil {
@@ -126,8 +134,7 @@ func (c *console) openAssembly(id string, settings *ov.Settings, committee *ov.C
 		AssemblyId: id, Title: "北宅王哥庄机关宿舍楼业主大会：选聘物业服务企业",
 		Motions: append([]*ov.Motion{{MotionId: "m1", Title: "选聘青岛天泰爱家物业服务有限公司为本小区物业服务企业", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}}, more...),
 		OpensAt: timestamppb.New(c.base.Add(-2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(3 * 24 * time.Hour)),
-		Channels: []ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PAPER},
-		Settings: settings, Committee: committee, ShortNoticeReason: "测试：公告期缩短",
+		Channels: channels, Settings: settings, Committee: committee, ShortNoticeReason: "测试：公告期缩短",
 	}})
 	if err != nil {
 		c.t.Fatal(err)
@@ -1904,25 +1911,7 @@ func TestConsolePaperBallot(t *testing.T) {
 // not offered the page.
 func TestConsoleProxies(t *testing.T) {
 	c := newConsole(t)
-	c.e.clock.Set(c.base.Add(-3 * 24 * time.Hour))
-	member := newSigner("member-zhao", 211)
-	if _, err := c.ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: member.id,
-		Name: "赵委员", CommunityId: c.cid, PublicKey: member.pub()}}); err != nil {
-		t.Fatal(err)
-	}
-	a, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
-		AssemblyId: "proxy-2026", Title: "续聘物业服务企业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
-		OpensAt: timestamppb.New(c.base.Add(-2 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(3 * 24 * time.Hour)),
-		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_PROXY}, ShortNoticeReason: "测试：公告期缩短",
-		Committee: &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1}, Settings: &ov.Settings{ProxyCap: 2},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, err = c.as.PublishAssembly(c.e.ctx(c.e.admin), &ov.PublishAssemblyRequest{CommunityId: c.cid, AssemblyId: "proxy-2026"}); err != nil {
-		t.Fatal(err)
-	}
-	c.now()
+	a := c.openAssemblyThrough([]ov.Channel{ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_PROXY}, "proxy-2026", &ov.Settings{ProxyCap: 2}, nil)
 	dir := t.TempDir()
 	scan := filepath.Join(dir, "委托书.pdf")
 	if err := os.WriteFile(scan, []byte("%PDF-1.4 委托书 扫描件"), 0o600); err != nil {
