@@ -765,32 +765,21 @@ func (b *Book) UnitPage(ctx context.Context, communityID string, f UnitFilter, a
 			return false, nil
 		}
 		prefix := store.Prefix(communityID)
+		// Unfiltered, the page is read from after on, and the roll's
+		// figures count it. Filtered, one pass over the community counts
+		// the chosen units and takes the page's from them.
+		filtered := f.Building != "" || query != ""
 		p.Total = cr.Figures.Units
-		if f.Building != "" || query != "" {
-			// The chosen units on every page, counted.
+		var from []byte
+		if filtered {
 			p.Total = 0
-			if err := tx.Scan(store.Units, prefix, nil, func(k, v []byte) (bool, error) {
-				if f.Building != "" && BuildingOf(string(k[len(prefix):])) != f.Building {
-					return true, nil
-				}
-				var r unitRecord
-				if err := json.Unmarshal(v, &r); err != nil {
-					return false, fmt.Errorf("roll: corrupt unit %q: %w", k, err)
-				}
-				ok, err := chosen(r)
-				if ok {
-					p.Total++
-				}
-				return err == nil, err
-			}); err != nil {
-				return err
+		} else if after != "" {
+			from = store.Key(communityID, after)
+		}
+		return tx.Scan(store.Units, prefix, from, func(k, v []byte) (bool, error) {
+			if f.Building != "" && BuildingOf(string(k[len(prefix):])) != f.Building {
+				return true, nil
 			}
-		}
-		var afterKey []byte
-		if after != "" {
-			afterKey = store.Key(communityID, after)
-		}
-		return tx.Scan(store.Units, prefix, afterKey, func(k, v []byte) (bool, error) {
 			var r unitRecord
 			if err := json.Unmarshal(v, &r); err != nil {
 				return false, fmt.Errorf("roll: corrupt unit %q: %w", k, err)
@@ -798,9 +787,17 @@ func (b *Book) UnitPage(ctx context.Context, communityID string, f UnitFilter, a
 			if ok, err := chosen(r); err != nil || !ok {
 				return err == nil, err
 			}
+			if filtered {
+				p.Total++
+				if after != "" && r.ID <= after {
+					return true, nil // on an earlier page
+				}
+			}
 			if len(p.Units) == limit {
-				p.Next = p.Units[len(p.Units)-1].ID
-				return false, nil
+				if p.Next == "" {
+					p.Next = p.Units[len(p.Units)-1].ID
+				}
+				return filtered, nil // (a filtered list counts on)
 			}
 			u := r.unit()
 			p.Units = append(p.Units, u)
