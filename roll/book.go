@@ -992,13 +992,13 @@ func appendAccessSeq(tx store.Tx, r accessRecord) (uint64, error) {
 // time), counted in store.RevealIndex; beyond it, a *RetryError wrapping
 // ErrRevealQuota, and nothing is recorded.
 func (b *Book) RevealPhone(ctx context.Context, communityID, ownerID string, actor Actor, reason string) (string, error) {
-	reason = strings.TrimSpace(reason)
 	// The reason is recorded and read back (PhoneReveals).
-	if en, zh := ballot.ReasonProblem(reason, "查看完整号码的理由"); en != "" {
-		return "", l10n.ZH(fmt.Errorf("%w: reason (why the full number is needed; it is recorded): %s", ErrInvalid, en), zh)
+	reason, err := recordedReason(reason, "查看完整号码的理由", "why the full number is needed")
+	if err != nil {
+		return "", err
 	}
 	var phone string
-	err := b.st.Update(ctx, func(tx store.Tx) error {
+	err = b.st.Update(ctx, func(tx store.Tx) error {
 		r, err := getOwner(tx, communityID, ownerID)
 		if err != nil {
 			return err

@@ -3,7 +3,6 @@ package roll
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -28,9 +27,9 @@ const AreaCorrectionAction = "area_correction"
 // they keep the areas they were published with. An assembly published
 // later takes the corrected ones.
 func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in AreasInput, actor Actor, reason, document string) (AccessEntry, Figures, error) {
-	reason = strings.TrimSpace(reason)
-	if en, zh := ballot.ReasonProblem(reason, "更正面积的理由"); en != "" {
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the areas are corrected; it is recorded): %s", ErrInvalid, en), zh)
+	reason, err := recordedReason(reason, "更正面积的理由", "why the areas are corrected")
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
 	}
 	document = strings.TrimSpace(document)
 	if document != "" && !ballot.IsSHA256Hex(document) {
@@ -53,7 +52,7 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 	}
 	var e AccessEntry
 	var f Figures
-	err := b.st.Update(ctx, func(tx store.Tx) error {
+	err = b.st.Update(ctx, func(tx store.Tx) error {
 		cr, err := getCommunity(tx, communityID)
 		if err != nil {
 			return err
@@ -62,15 +61,11 @@ func (b *Book) CorrectAreas(ctx context.Context, communityID, unitID string, in 
 		if err != nil {
 			return err
 		}
-		var names []string
-		for _, id := range u.ownerIDs() {
-			o, err := getOwner(tx, communityID, id)
-			if err != nil {
-				return err
-			}
-			names = append(names, o.Name)
+		owners, err := ownersOf(tx, communityID, u)
+		if err != nil {
+			return err
 		}
-		if err := reasonNamesNoOwner(reason, names...); err != nil {
+		if err := reasonNamesNoOwner(reason, namesOf(owners)...); err != nil {
 			return err
 		}
 		before := u.areas()
@@ -182,9 +177,9 @@ const UnitWithdrawalAction = "unit_withdrawal"
 // already published keep the unit on their frozen rolls;
 // assembly.Registry.WithdrawUnit refuses while one under way has it.)
 func (b *Book) WithdrawUnitTx(tx store.Tx, communityID, unitID string, actor Actor, reason string) (AccessEntry, Figures, error) {
-	reason = strings.TrimSpace(reason)
-	if en, zh := ballot.ReasonProblem(reason, "撤回房屋的理由"); en != "" {
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the unit is withdrawn; it is recorded): %s", ErrInvalid, en), zh)
+	reason, err := recordedReason(reason, "撤回房屋的理由", "why the unit is withdrawn")
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
 	}
 	cr, err := getCommunity(tx, communityID)
 	if err != nil {
@@ -194,16 +189,14 @@ func (b *Book) WithdrawUnitTx(tx store.Tx, communityID, unitID string, actor Act
 	if err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
-	// (A refusal below leaves nothing written: the caller's transaction
-	// fails.)
-	for _, id := range u.ownerIDs() {
-		o, err := getOwner(tx, communityID, id)
-		if err != nil {
-			return AccessEntry{}, Figures{}, err
-		}
-		if err := reasonNamesNoOwner(reason, o.Name); err != nil {
-			return AccessEntry{}, Figures{}, err
-		}
+	owners, err := ownersOf(tx, communityID, u)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	if err := reasonNamesNoOwner(reason, namesOf(owners)...); err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
+	for _, o := range owners {
 		o.Units = slices.DeleteFunc(o.Units, func(id string) bool { return id == unitID })
 		if err := store.PutJSON(tx, store.Owners, store.Key(communityID, o.ID), o); err != nil {
 			return AccessEntry{}, Figures{}, err
@@ -238,10 +231,11 @@ const RepresentativeAction = "unit_representative"
 // (assembly.Registry.SetRepresentative refuses while an assembly under
 // way has one of the units.)
 func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID string, actor Actor, reason, document string) (AccessEntry, Figures, error) {
-	reason, document = strings.TrimSpace(reason), strings.TrimSpace(document)
-	if en, zh := ballot.ReasonProblem(reason, "更换代表的理由"); en != "" {
-		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: reason (why the representative changes; it is recorded): %s", ErrInvalid, en), zh)
+	reason, err := recordedReason(reason, "更换代表的理由", "why the representative changes")
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
 	}
+	document = strings.TrimSpace(document)
 	if !ballot.IsSHA256Hex(document) {
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: document_sha256: 64 lowercase hex digits, the SHA-256 of the co-owners' written designation of their representative", ErrInvalid),
 			"须填写共有人书面推举（指定）代表文件的 SHA-256（64位小写十六进制）")
@@ -258,13 +252,13 @@ func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID str
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: unit %s has no co-owners: its owner votes for it", ErrInvalid, unitID), "房屋"+unitID+"没有共有人，由业主本人表决，无需指定代表")
 	}
 	_, _, before := u.coOwners()
+	owners, err := ownersOf(tx, communityID, u)
+	if err != nil {
+		return AccessEntry{}, Figures{}, err
+	}
 	names := map[string]string{}
-	for _, o := range u.Owners {
-		or, err := getOwner(tx, communityID, o.OwnerID)
-		if err != nil {
-			return AccessEntry{}, Figures{}, err
-		}
-		names[o.OwnerID] = or.Name
+	for _, o := range owners {
+		names[o.ID] = o.Name
 	}
 	switch _, found := names[ownerID]; {
 	case !found:
@@ -272,7 +266,7 @@ func (b *Book) SetRepresentativeTx(tx store.Tx, communityID, unitID, ownerID str
 	case before == ownerID:
 		return AccessEntry{}, Figures{}, l10n.ZH(fmt.Errorf("%w: owner_id: %s represents unit %s already", ErrInvalid, ownerID, unitID), "该业主已是房屋"+unitID+"的代表")
 	}
-	if err := reasonNamesNoOwner(reason, slices.Collect(maps.Values(names))...); err != nil {
+	if err := reasonNamesNoOwner(reason, namesOf(owners)...); err != nil {
 		return AccessEntry{}, Figures{}, err
 	}
 	together, err := coOwnedTogether(tx, communityID, u)
@@ -366,6 +360,39 @@ func (r unitRecord) areas() Areas {
 	return Areas{Registered: r.Registered, Surveyed: r.Surveyed, Contract: r.Contract}
 }
 
+// recordedReason is a reason that is recorded and read back, trimmed, or
+// what is wrong with it (ballot.ReasonProblem): whatZH names it for staff
+// (更正面积的理由), why says in English what it is for.
+func recordedReason(reason, whatZH, why string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if en, zh := ballot.ReasonProblem(reason, whatZH); en != "" {
+		return "", l10n.ZH(fmt.Errorf("%w: reason (%s; it is recorded): %s", ErrInvalid, why, en), zh)
+	}
+	return reason, nil
+}
+
+// ownersOf reads the records of a unit's owners, in the unit's order.
+func ownersOf(tx store.Tx, communityID string, u unitRecord) ([]ownerRecord, error) {
+	out := make([]ownerRecord, 0, len(u.Owners))
+	for _, o := range u.Owners {
+		r, err := getOwner(tx, communityID, o.OwnerID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// namesOf are the owners' names.
+func namesOf(owners []ownerRecord) []string {
+	names := make([]string, len(owners))
+	for i, o := range owners {
+		names[i] = o.Name
+	}
+	return names
+}
+
 // reasonNamesNoOwner refuses a reason that holds one of the owners' names:
 // committee members and auditors read the reasons of the roll's changes,
 // and owners' names are not shown to them.
@@ -408,9 +435,9 @@ type OwnerChange struct {
 // numbers masked. The identity number is not corrected here: the owner id
 // derives from it, and another number is another person.
 func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fix OwnerFix, actor Actor, reason string) (AccessEntry, error) {
-	reason = strings.TrimSpace(reason)
-	if en, zh := ballot.ReasonProblem(reason, "更正业主信息的理由"); en != "" {
-		return AccessEntry{}, l10n.ZH(fmt.Errorf("%w: reason (why the owner's details are corrected; it is recorded): %s", ErrInvalid, en), zh)
+	reason, err := recordedReason(reason, "更正业主信息的理由", "why the owner's details are corrected")
+	if err != nil {
+		return AccessEntry{}, err
 	}
 	name, phone := strings.TrimSpace(fix.Name), strings.TrimSpace(fix.Phone)
 	switch {
@@ -432,7 +459,7 @@ func (b *Book) CorrectOwner(ctx context.Context, communityID, ownerID string, fi
 		phone = p
 	}
 	var e AccessEntry
-	err := b.st.Update(ctx, func(tx store.Tx) error {
+	err = b.st.Update(ctx, func(tx store.Tx) error {
 		if _, err := getCommunity(tx, communityID); err != nil {
 			return err
 		}
