@@ -891,6 +891,26 @@ func ownerEntry(tx store.Tx, communityID string, r ownerRecord) (OwnerEntry, err
 	return e, nil
 }
 
+// OwnerNames returns the names of the owners of record among ids, in one
+// read (an id that is no owner of record, such as "developer", has none).
+func (b *Book) OwnerNames(ctx context.Context, communityID string, ids []string) (map[string]string, error) {
+	names := make(map[string]string, len(ids))
+	err := b.st.View(ctx, func(tx store.Tx) error {
+		for _, id := range ids {
+			r, err := getOwner(tx, communityID, id)
+			switch {
+			case errors.Is(err, ErrOwnerNotFound):
+			case err != nil:
+				return err
+			default:
+				names[id] = r.Name
+			}
+		}
+		return nil
+	})
+	return names, err
+}
+
 // Owner returns one owner with voting units and active keys.
 func (b *Book) Owner(ctx context.Context, communityID, ownerID string) (OwnerEntry, error) {
 	var e OwnerEntry

@@ -274,21 +274,22 @@ func (s *assemblyService) ListProxies(ctx context.Context, req *ov.ListProxiesRe
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
+	voters := make([]string, len(list))
+	for i, p := range list {
+		voters[i] = p.Voter
+	}
+	// (ListProxies is for staff, who see owners' names.)
+	names, err := s.book.OwnerNames(ctx, req.GetCommunityId(), voters)
+	if err != nil {
+		return nil, s.err(ctx, err)
+	}
 	resp := &ov.ListProxiesResponse{}
 	for _, p := range list {
 		pp := proxyProto(p.Proxy)
 		// Whether a holder is an owner is told once, to the sign-in that
 		// recorded the proxy, as an identity match (RecordProxy).
 		pp.HolderId = ""
-		pp.UnitIds, pp.Voted, pp.VotedByHolder = p.Units, p.Voted, p.VotedByHolder
-		// (ListProxies is for staff, who see owners' names. The developer
-		// is no owner of record.)
-		switch o, err := s.book.Owner(ctx, req.GetCommunityId(), p.Voter); {
-		case err == nil:
-			pp.VoterName = o.Name
-		case !errors.Is(err, roll.ErrOwnerNotFound):
-			return nil, s.err(ctx, err)
-		}
+		pp.UnitIds, pp.Voted, pp.VotedByHolder, pp.VoterName = p.Units, p.Voted, p.VotedByHolder, names[p.Voter]
 		resp.Proxies = append(resp.Proxies, pp)
 	}
 	return resp, nil
