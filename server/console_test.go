@@ -1938,6 +1938,7 @@ func TestConsoleProxies(t *testing.T) {
 	// recordIn fills the dialog for voter v.
 	recordIn := func(v, name, idNumber string, key []byte, file string) {
 		click(staff, `[data-testid=proxy-new]`)
+		wait(staff, "the dialog", `document.querySelector('dialog[open] [data-testid=proxy-voter]') !== null`)
 		// Found by its unit.
 		unit := eval[string](staff, "the voter's unit", fmt.Sprintf(`[...document.querySelectorAll('[data-testid=proxy-voter] option')].find((o) => o.value === %q).textContent`, v))
 		typeInto(staff, `[data-testid=proxy-voter-search]`, unit)
@@ -1979,6 +1980,7 @@ func TestConsoleProxies(t *testing.T) {
 	// The household has a standing authorisation: it is not offered again;
 	// and what was typed into a cancelled dialog does not stay.
 	click(staff, `[data-testid=proxy-new]`)
+	wait(staff, "the dialog", `document.querySelector('dialog[open] [data-testid=proxy-voter]') !== null`)
 	if eval[bool](staff, "the voter offered again", fmt.Sprintf(`[...document.querySelectorAll('[data-testid=proxy-voter] option')].some((o) => o.value === %q)`, voter)) {
 		t.Error("a household with a standing authorisation is offered another")
 	}

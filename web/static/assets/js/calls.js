@@ -4,7 +4,7 @@
 // number, and the call attempts of each household.
 
 import { asmPath, get, post, seg } from './api.js';
-import { errorBox, fmtArea, fmtInt, fmtTime, formDialog, fromLocalInput, h, hundredths, loading, localInputValue, replace, uid } from './dom.js';
+import { errorBox, fmtArea, fmtInt, fmtTime, formDialog, fromLocalInput, h, hundredths, loading, localInputValue, reasonOf, replace, uid } from './dom.js';
 import { longNumber } from './ballot.js';
 import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
@@ -168,11 +168,10 @@ export async function callsPage(ctx) {
       submit: t('calls.correctSubmit'),
       testid: 'correct-save',
       check: () => {
-        const body = { reason: reason.value.trim() };
+        const body = reasonOf(reason);
+        if (typeof body === 'string') return body;
         if (remove.checked) body.remove_phone = true; else body.phone = phone.value.trim();
-        if (!body.remove_phone && !body.phone) return t('calls.phoneOrRemove');
-        if (!body.reason) return t('roll.reasonMissing');
-        return longNumber(body.reason) ? t('text.longNumber') : body;
+        return body.remove_phone || body.phone ? body : t('calls.phoneOrRemove');
       },
       send: (body) => post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:correct`, body),
       done: async (r) => {

@@ -4,8 +4,7 @@
 // by channel. It polls GetProgress every 2 s.
 
 import { asmPath, get, post } from './api.js';
-import { longNumber } from './ballot.js';
-import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, formDialog, h, hundredths, loading, replace, share, uid } from './dom.js';
+import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, formDialog, h, hundredths, loading, reasonOf, replace, share, uid } from './dom.js';
 import { t } from './i18n.js';
 import { assemblyHeader, can, loadAssembly } from './shell.js';
 
@@ -87,10 +86,8 @@ function stateActions(ctx, a, done) {
       fields: [h('label', { for: ids.reason }, t('calls.reason')), reason, h('div', { class: 'radio' }, ok, h('label', { for: ids.ok }, t('asm.confirm')))],
       submit: t(`asm.${what}`), testid: 'end-save',
       check: () => {
-        const r = reason.value.trim();
-        if (!r) return t('roll.reasonMissing');
-        if (longNumber(r)) return t('text.longNumber');
-        return ok.checked ? { reason: r } : t('asm.confirmMissing');
+        const r = reasonOf(reason);
+        return typeof r === 'string' || ok.checked ? r : t('asm.confirmMissing');
       },
       send: (body) => post(asmPath(ctx.cid, ctx.aid, ':' + what), body),
       // The page's header and figures follow at its next poll.

@@ -2,7 +2,7 @@
 // in as text nodes, never as HTML, and styles are set through the CSSOM
 // (the Content-Security-Policy allows no inline styles or scripts).
 
-import { sha256Hex } from './ballot.js';
+import { longNumber, sha256Hex } from './ballot.js';
 import { lang, t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -206,20 +206,84 @@ export function formDialog(dialog, { title, intro, fields, submit, testid, check
 // busy(true) while it is computed and busy(false) after.
 export function digestOf(fileInput, hashInput, busy) {
   let turn = 0;
+  // (hashInput.dataset.hashing says it too, for docProblem.)
+  const set = (on) => {
+    hashInput.dataset.hashing = on ? 'true' : '';
+    busy(on);
+  };
   fileInput.addEventListener('change', async () => {
     const mine = ++turn;
     hashInput.value = '';
     const f = fileInput.files[0];
     if (!f) {
-      busy(false);
+      set(false);
       return;
     }
-    busy(true);
+    set(true);
     try {
       const d = await sha256Hex(await f.arrayBuffer());
       if (mine === turn) hashInput.value = d;
     } finally {
-      if (mine === turn) busy(false);
+      if (mine === turn) set(false);
     }
+  });
+}
+
+// field is a labelled input, with a hint under it if one is given:
+// [the input, its nodes].
+export function field(label, attrs, hint) {
+  const id = uid('f');
+  const hintEl = hint ? h('p', { class: 'muted small', id: id + '-hint' }, hint) : null;
+  const input = h('input', { id, 'aria-describedby': hint ? id + '-hint' : null, ...attrs });
+  return [input, [h('label', { for: id }, label), input, hintEl]];
+}
+
+// docField is a document's SHA-256, typed or computed here from a file
+// (which is not sent), with a word while it is computed: [the input, its
+// nodes].
+export function docField(label, attrs, fileLabel = t('roll.hashFile'), accept = null) {
+  const [input, labelled] = field(label, { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', ...attrs });
+  const fid = uid('file');
+  const file = h('input', { id: fid, type: 'file', accept, 'data-testid': attrs['data-testid'] ? attrs['data-testid'] + '-file' : null });
+  const hashing = h('p', { class: 'muted small', role: 'status' });
+  digestOf(file, input, (on) => replace(hashing, on ? t('record.hashing') : ''));
+  return [input, [labelled, h('label', { for: fid, class: 'small' }, fileLabel), file, hashing]];
+}
+
+// docProblem is what keeps a document's SHA-256 from being sent: its file
+// still being read, none where one is required, or one that is no SHA-256.
+export function docProblem(input, required) {
+  if (input.dataset.hashing) return t('record.hashing');
+  const v = input.value.trim();
+  if (!v) return required ? t('roll.docMissing') : '';
+  return /^[0-9a-fA-F]{64}$/.test(v) ? '' : t('roll.docBad');
+}
+
+// cleanText is a line of text as the server takes it: the invisible
+// characters a paste brings along dropped (the server refuses them),
+// spaces collapsed.
+export function cleanText(s) {
+  return s.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]/g, '').trim().replace(/\s+/g, ' ');
+}
+
+// reasonOf reads a recorded reason from input: { reason }, or what is
+// wrong with it (a string), as the server would say.
+export function reasonOf(input) {
+  const r = cleanText(input.value);
+  if (!r) return t('roll.reasonMissing');
+  if (longNumber(r)) return t('text.longNumber');
+  return { reason: r };
+}
+
+// filterSelect has search filter select's options by their text, and
+// choose the first match (not disabled) when none is chosen, or the chosen
+// one is filtered out; then onChange().
+export function filterSelect(search, select, onChange = () => {}) {
+  search.addEventListener('input', () => {
+    const q = search.value.trim();
+    for (const o of select.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
+    const first = [...select.options].find((o) => o.value && !o.hidden && !o.disabled);
+    if (q && first && (!select.value || select.selectedOptions[0]?.hidden)) select.value = first.value;
+    onChange();
   });
 }

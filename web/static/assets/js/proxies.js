@@ -5,8 +5,8 @@
 // them, standing and withdrawn, and withdraw one with a public reason.
 
 import { asmPath, get, post, seg } from './api.js';
-import { fromBase64, fromHex, longNumber, toBase64 } from './ballot.js';
-import { digestOf, errorBox, fmtTime, formDialog, h, loading, replace, uid } from './dom.js';
+import { fromBase64, fromHex, toBase64 } from './ballot.js';
+import { docField, docProblem, errorBox, field, filterSelect, fmtTime, formDialog, h, loading, reasonOf, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
 
@@ -20,21 +20,18 @@ export async function proxiesPage(ctx) {
   replace(ctx.main, assemblyHeader(ctx, a, 'proxies'), section, dialog);
   const msg = h('div', {});
 
-  // draw shows the list as the server has it now, with said above it.
+  // draw shows the list as the server has it now, with said above it
+  // (after a change, for which the assembly is read again: it may have
+  // closed meanwhile).
   const draw = async (said) => {
     replace(section, h('h2', {}, t('proxy.title')), h('p', { class: 'muted' }, t('proxy.intro')), msg, loading());
-    a = await loadAssembly(ctx.cid, ctx.aid);
+    const [r, now] = await Promise.all([get(asmPath(ctx.cid, ctx.aid, '/proxies')), said ? loadAssembly(ctx.cid, ctx.aid) : a]);
+    a = now;
     const open = a.state === 'ASSEMBLY_STATE_PUBLISHED' || a.state === 'ASSEMBLY_STATE_OPEN';
-    const [r, nv] = await Promise.all([
-      get(asmPath(ctx.cid, ctx.aid, '/proxies')),
-      open ? get(asmPath(ctx.cid, ctx.aid, '/nonvoters')) : { non_voters: [] },
-    ]);
     const proxies = r.proxies || [];
     // The voter's units on the assembly's frozen roll: none once they sold.
     const units = (p) => (p.unit_ids || []).join('、') || `${t('proxy.sold')} · ${p.voter}`;
     const voteText = (p) => t(p.voted ? (p.voted_by_holder ? 'proxy.votedByHolder' : 'proxy.votedOtherwise') : 'proxy.notVoted');
-    const nonVoters = (nv.non_voters || []).slice().sort((x, y) =>
-      (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
     const standing = new Set(proxies.filter((p) => !p.withdraw_time).map((p) => p.voter));
     // The households each holder acts for, as the proxy cap counts them:
     // standing authorisations, and withdrawn ones whose ballot by the
@@ -51,7 +48,7 @@ export async function proxiesPage(ctx) {
       !(a.channels || []).includes('CHANNEL_PROXY') ? h('p', { class: 'alert' }, t('proxy.noChannel'))
         : open ? h('p', {}, h('button', {
           type: 'button', class: 'primary', 'data-testid': 'proxy-new',
-          onclick: () => record(nonVoters.filter((x) => !standing.has(x.voter))),
+          onclick: (ev) => record(ev.currentTarget, standing),
         }, t('proxy.new'))) : h('p', { class: 'muted' }, t('proxy.closed')),
       proxies.length === 0 ? h('p', { 'data-testid': 'proxy-none' }, t('proxy.none')) : h('ul', { class: 'cards', 'data-testid': 'proxy-list' }, proxies.map((p) => h('li', {
         class: 'card', 'data-proxy': p.voter, 'data-withdrawn': p.withdraw_time ? 'true' : 'false',
@@ -78,44 +75,36 @@ export async function proxiesPage(ctx) {
     said.focus();
   };
 
-  const field = (label, attrs, hint) => {
-    const id = uid('f');
-    const hintEl = hint ? h('p', { class: 'muted small', id: id + '-hint' }, hint) : null;
-    const input = h('input', { id, 'aria-describedby': hint ? id + '-hint' : null, ...attrs });
-    return [input, [h('label', { for: id }, label), input, hintEl]];
-  };
 
-  const record = (nonVoters) => {
+  // record asks the households that have not voted, less those with a
+  // standing authorisation, and opens the dialog.
+  const record = async (button, standing) => {
+    button.disabled = true;
+    let nv;
+    try {
+      nv = await get(asmPath(ctx.cid, ctx.aid, '/nonvoters'));
+    } catch (err) {
+      replace(msg, errorBox(err));
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    const nonVoters = (nv.non_voters || []).filter((x) => !standing.has(x.voter)).sort((x, y) =>
+      (x.unit_ids[0] || '').localeCompare(y.unit_ids[0] || '', undefined, { numeric: true }));
     const vid = uid('voter');
     const sid = uid('search');
     const voter = h('select', { id: vid, required: true, 'data-testid': 'proxy-voter' }, h('option', { value: '' }, t('record.choose')),
-      nonVoters.map((nv) => h('option', { value: nv.voter }, nv.unit_ids.join('、'))));
+      nonVoters.map((x) => h('option', { value: x.voter }, x.unit_ids.join('、'))));
     // A long list is filtered by unit, as on the record page.
-    const search = h('input', {
-      id: sid, type: 'search', autocomplete: 'off', 'data-testid': 'proxy-voter-search',
-      oninput: () => {
-        const q = search.value.trim();
-        for (const o of voter.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
-        const first = [...voter.options].find((o) => o.value && !o.hidden);
-        if (q && first && (!voter.value || voter.selectedOptions[0]?.hidden)) voter.value = first.value;
-      },
-    });
+    const search = h('input', { id: sid, type: 'search', autocomplete: 'off', 'data-testid': 'proxy-voter-search' });
+    filterSelect(search, voter);
     const [name, nameF] = field(t('proxy.holderName'), { maxlength: 64, required: true, autocomplete: 'off', 'data-testid': 'proxy-name' });
     const [idn, idnF] = field(t('proxy.holderID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'proxy-id' }, t('proxy.holderIDHint'));
     const [key, keyF] = field(t('proxy.holderKey'), { maxlength: 100, required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'proxy-key' }, t('proxy.holderKeyHint'));
-    const [doc, docF] = field(t('proxy.documentHash'), { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'proxy-doc' });
-    const fid = uid('file');
-    const file = h('input', { id: fid, type: 'file', accept: 'image/*,application/pdf', 'data-testid': 'proxy-doc-file' });
-    const hashing = h('p', { class: 'muted small', role: 'status' });
-    let busy = false;
-    digestOf(file, doc, (on) => {
-      busy = on;
-      replace(hashing, on ? t('record.hashing') : '');
-    });
+    const [doc, docF] = docField(t('proxy.documentHash'), { 'data-testid': 'proxy-doc' }, t('proxy.documentFile'), 'image/*,application/pdf');
     formDialog(dialog, {
       title: t('proxy.newTitle'), intro: h('p', { class: 'muted' }, t('proxy.newIntro')),
-      fields: [h('label', { for: sid }, t('record.search')), search, h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF,
-        h('label', { for: fid }, t('proxy.documentFile')), file, docF, hashing],
+      fields: [h('label', { for: sid }, t('record.search')), search, h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF, docF],
       submit: t('proxy.save'), testid: 'proxy-save',
       check: () => {
         if (!voter.value) return t('record.needVoter');
@@ -123,10 +112,8 @@ export async function proxiesPage(ctx) {
         if (!idn.value.trim()) return t('proxy.needID');
         const pub = publicKey(key.value);
         if (!pub) return t('proxy.badKey');
-        if (busy) return t('record.hashing');
-        const sum = doc.value.trim().toLowerCase();
-        if (!/^[0-9a-f]{64}$/.test(sum)) return t('proxy.badDocument');
-        return { voter: voter.value, holder_name: name.value.trim(), holder_id_number: idn.value.trim(), holder_public_key: toBase64(pub), document_sha256: sum };
+        return docProblem(doc, true) || { voter: voter.value, holder_name: name.value.trim(), holder_id_number: idn.value.trim(),
+          holder_public_key: toBase64(pub), document_sha256: doc.value.trim().toLowerCase() };
       },
       send: (body) => post(asmPath(ctx.cid, ctx.aid, '/proxies'), body),
       done: (p) => redraw(t('proxy.recordedDone', { u: voter.selectedOptions[0]?.textContent || p.voter, name: p.holder_name })),
@@ -138,12 +125,7 @@ export async function proxiesPage(ctx) {
     formDialog(dialog, {
       title: t('proxy.withdrawTitle', { u: units }), intro: h('p', { class: 'muted' }, t('proxy.withdrawIntro')), fields: [reasonF],
       submit: t('proxy.withdraw'), testid: 'proxy-withdraw-save',
-      check: () => {
-        const r = reason.value.trim();
-        if (!r) return t('roll.reasonMissing');
-        if (longNumber(r)) return t('text.longNumber');
-        return { reason: r };
-      },
+      check: () => reasonOf(reason),
       send: (body) => post(asmPath(ctx.cid, ctx.aid, `/proxies/${seg(p.voter)}:withdraw`), body),
       done: () => redraw(t('proxy.withdrawnDone', { u: units })),
     });

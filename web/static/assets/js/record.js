@@ -11,7 +11,7 @@ import {
   BallotError, ballotId, canonicalBallot, checkNote, fromBase64, longNumber, parseCanonical, randomNonce, signEd25519,
   toBase64, utcSeconds, verifyEd25519,
 } from './ballot.js';
-import { digestOf, errorBox, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
+import { cleanText, digestOf, errorBox, filterSelect, fmtArea, fmtTime, fromLocalInput, h, loading, localInputValue, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { listKeys, ownedBy, signerStatus, supported, usableKey } from './keys.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
@@ -80,16 +80,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       return h('option', { value: nv.voter, selected: nv.voter === want && !waiting, disabled: waiting, 'data-waiting': waiting ? nv.waiting_ballot_id : null },
         `${nv.unit_ids.join('、')} · ${fmtArea(nv.figures.area_m2)} m²${waiting ? ' · ' + t('record.waiting') : ''}`);
     }));
-  const search = h('input', {
-    id: ids.search, type: 'search', autocomplete: 'off', 'data-testid': 'voter-search',
-    oninput: () => {
-      const q = search.value.trim();
-      for (const o of voterSel.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
-      const first = [...voterSel.options].find((o) => o.value && !o.hidden && !o.disabled);
-      if (q && first && (!voterSel.value || voterSel.selectedOptions[0]?.hidden)) voterSel.value = first.value;
-      showPhone();
-    },
-  });
+  const search = h('input', { id: ids.search, type: 'search', autocomplete: 'off', 'data-testid': 'voter-search' });
   const phoneOut = h('output', { id: ids.phone, class: 'mono', 'data-testid': 'masked-phone' });
   const nvOf = (v) => nonVoters.find((nv) => nv.voter === v);
   const showPhone = () => {
@@ -97,6 +88,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     replace(phoneOut, nv ? nv.masked_phone || t('calls.noPhone') : '');
   };
   voterSel.addEventListener('change', showPhone);
+  filterSelect(search, voterSel, showPhone);
   showPhone();
 
   const channels = STAFF_CHANNELS.filter((c) => (a.channels || []).includes('CHANNEL_' + c));
@@ -192,14 +184,13 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   // Nothing goes on while a file's digest is computed (the recording's or
   // the scan's: the page waits for both).
   const hashing = h('p', { class: 'muted small', role: 'status', 'data-testid': 'hashing' });
-  const computing = new Set();
-  const busyWith = (what) => (on) => {
-    if (on) computing.add(what); else computing.delete(what);
-    next.disabled = computing.size > 0;
-    replace(hashing, computing.size > 0 ? t('record.hashing') : '');
+  const busy = () => {
+    const on = Boolean(hash.dataset.hashing || scan.dataset.hashing);
+    next.disabled = on;
+    replace(hashing, on ? t('record.hashing') : '');
   };
-  digestOf(file, hash, busyWith('recording'));
-  digestOf(scanFile, scan, busyWith('scan'));
+  digestOf(file, hash, busy);
+  digestOf(scanFile, scan, busy);
   const readback = h('div', { 'data-testid': 'readback' });
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'result' });
 
@@ -466,7 +457,7 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
       form.onsubmit = pressed(send, () => {
         // Invisible characters a paste brings along are dropped: the server
         // refuses them.
-        const text = reason.value.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]/g, '').trim().replace(/\s+/g, ' ');
+        const text = cleanText(reason.value);
         if (longNumber(text)) throw new Error(t('text.longNumber'));
         return settle(b, 'reject', `ownervote-rejection/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\nreason=${text}\n`, { reason: text }, t('reject.done'));
       });

@@ -5,8 +5,7 @@
 // recorded (名册变更记录 on the community page).
 
 import { get, post, seg } from './api.js';
-import { longNumber } from './ballot.js';
-import { digestOf, errorBox, fmtArea, fmtInt, formDialog, h, loading, replace, uid } from './dom.js';
+import { docField, docProblem, errorBox, field, fmtArea, fmtInt, formDialog, h, loading, reasonOf, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { can } from './shell.js';
 
@@ -100,38 +99,7 @@ export async function rollPage(ctx) {
     title, intro: h('p', { class: 'muted' }, intro), fields, submit: t('roll.save'), testid: 'roll-save',
     check: body, send: (b) => post(path, b), done: (r) => reload(done(r)),
   });
-  const field = (label, attrs) => {
-    const id = uid('f');
-    const input = h('input', { id, ...attrs });
-    return [input, [h('label', { for: id }, label), input]];
-  };
-  // docField is a document's SHA-256, typed or computed here from the file
-  // (which is not sent).
-  const docField = (label, attrs) => {
-    const [input, labelled] = field(label, { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', ...attrs });
-    const fid = uid('file');
-    const file = h('input', { id: fid, type: 'file' });
-    const hashing = h('p', { class: 'muted small', role: 'status' });
-    digestOf(file, input, (on) => {
-      input.dataset.hashing = on ? 'true' : '';
-      replace(hashing, on ? t('record.hashing') : '');
-    });
-    return [input, [labelled, h('label', { for: fid, class: 'small' }, t('roll.hashFile')), file, hashing]];
-  };
-  // docProblem is what keeps a document's SHA-256 from being sent: its
-  // file still being read, or, where one is required, none.
-  const docProblem = (input, required) => {
-    if (input.dataset.hashing) return t('record.hashing');
-    return required && !input.value.trim() ? t('roll.docMissing') : '';
-  };
   const hex = (input) => input.value.trim().toLowerCase();
-  // reasonOf checks a reason as the server would, before it is sent.
-  const reasonOf = (input) => {
-    const r = input.value.trim();
-    if (!r) return t('roll.reasonMissing');
-    if (longNumber(r)) return t('text.longNumber');
-    return { reason: r };
-  };
 
   const correctAreas = (u) => {
     const [reg, regF] = field(t('roll.registered'), { value: u.registered_area_m2 || '', inputmode: 'decimal', 'data-testid': 'area-registered' });
