@@ -4,7 +4,7 @@
 // number, and the call attempts of each household.
 
 import { asmPath, get, post, seg } from './api.js';
-import { errorBox, fmtArea, fmtInt, fmtTime, formDialog, fromLocalInput, h, hundredths, loading, localInputValue, reasonOf, replace, uid } from './dom.js';
+import { cleanText, errorBox, field, fmtArea, fmtInt, fmtTime, formDialog, fromLocalInput, h, hundredths, loading, localInputValue, reasonOf, replace, uid } from './dom.js';
 import { longNumber } from './ballot.js';
 import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
@@ -129,28 +129,17 @@ export async function callsPage(ctx) {
   };
 
   const reveal = (nv, cell) => {
-    const rid = uid('reason');
     // No reason given in advance: the reveal is recorded with the reason
     // the staff member writes.
-    const reason = h('input', { id: rid, required: true, maxlength: 200, placeholder: t('calls.reasonPlaceholder'), 'data-testid': 'reveal-reason' });
-    const err = h('div', { 'aria-live': 'polite' });
-    replace(dialog, h('form', {
-      method: 'dialog',
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        try {
-          const r = await post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:revealPhone`, { reason: reason.value.trim() });
-          replace(cell, h('span', { class: 'sr-only' }, t('calls.revealed')), h('a', { href: 'tel:' + r.phone, 'data-revealed': nv.voter }, r.phone));
-          dialog.close();
-        } catch (e) {
-          replace(err, errorBox(e));
-        }
-      },
-    }, h('h2', {}, t('calls.revealTitle')), h('p', {}, nv.unit_ids.join('、'), ' · ', nv.masked_phone), h('p', { class: 'muted' }, t('calls.revealIntro')),
-    h('label', { for: rid }, t('calls.reason')), reason, err,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('calls.revealSubmit')),
-      h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
-    dialog.showModal();
+    const [reason, reasonF] = field(t('calls.reason'), { required: true, maxlength: 200, placeholder: t('calls.reasonPlaceholder'), 'data-testid': 'reveal-reason' });
+    formDialog(dialog, {
+      title: t('calls.revealTitle'),
+      intro: [h('p', {}, nv.unit_ids.join('、'), ' · ', nv.masked_phone), h('p', { class: 'muted' }, t('calls.revealIntro'))],
+      fields: reasonF, submit: t('calls.revealSubmit'), testid: 'reveal-save',
+      check: () => reasonOf(reason),
+      send: (body) => post(`/communities/${seg(ctx.cid)}/owners/${seg(nv.voter)}:revealPhone`, body),
+      done: (r) => replace(cell, h('span', { class: 'sr-only' }, t('calls.revealed')), h('a', { href: 'tel:' + r.phone, 'data-revealed': nv.voter }, r.phone)),
+    });
     reason.select();
   };
 
@@ -193,7 +182,6 @@ export async function callsPage(ctx) {
     const cbWrap = h('div', { hidden: true }, h('label', { for: ids.cb }, t('calls.callback')), callback);
     const channel = h('select', { id: ids.ch }, h('option', { value: 'CHANNEL_PHONE' }, t('channel.PHONE')), h('option', { value: 'CHANNEL_VISIT' }, t('channel.VISIT')));
     const note = h('textarea', { id: ids.note, maxlength: 500, rows: 2, 'data-testid': 'call-note' });
-    const err = h('div', { 'aria-live': 'polite' });
     const radios = h('fieldset', {}, h('legend', {}, t('calls.outcome')), OUTCOMES.map((o, i) => {
       const id = uid('o');
       return h('div', { class: 'radio' }, h('input', {
@@ -201,35 +189,30 @@ export async function callsPage(ctx) {
         onchange: () => { cbWrap.hidden = o !== 'CALL_BACK'; callback.required = o === 'CALL_BACK'; },
       }), h('label', { for: id }, t('outcome.' + o)));
     }));
-    replace(dialog, h('form', {
-      method: 'dialog',
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        const outcome = ev.target.querySelector('input[name=outcome]:checked').value;
-        const body = { voter: nv.voter, outcome: 'CALL_OUTCOME_' + outcome, channel: channel.value, note: note.value.trim() };
-        if (longNumber(body.note)) {
-          replace(err, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
-          return;
-        }
+    formDialog(dialog, {
+      title: [t('calls.record'), ' · ', nv.unit_ids.join('、')], intro: null,
+      fields: [radios, cbWrap, h('label', { for: ids.ch }, t('calls.channel')), channel, h('label', { for: ids.note }, t('calls.note')), note],
+      submit: t('calls.save'), testid: 'call-save',
+      check: () => {
+        const outcome = radios.querySelector('input[name=outcome]:checked').value;
+        const body = { voter: nv.voter, outcome: 'CALL_OUTCOME_' + outcome, channel: channel.value, note: cleanText(note.value) };
+        if (longNumber(body.note)) return t('text.longNumber');
         if (outcome === 'CALL_BACK') {
           const at = fromLocalInput(callback.value);
           if (at) body.callback_time = at.toISOString();
         }
+        return body;
+      },
+      send: (body) => post(asmPath(ctx.cid, ctx.aid, '/calls'), body),
+      done: async () => {
+        replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.saved'), ' ', nv.unit_ids.join('、')));
         try {
-          await post(asmPath(ctx.cid, ctx.aid, '/calls'), body);
-          dialog.close();
-          replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.saved'), ' ', nv.unit_ids.join('、')));
           await load();
         } catch (e) {
-          replace(err, errorBox(e));
+          msg.append(errorBox(e));
         }
       },
-    }, h('h2', {}, t('calls.record'), ' · ', nv.unit_ids.join('、')), radios, cbWrap,
-    h('label', { for: ids.ch }, t('calls.channel')), channel,
-    h('label', { for: ids.note }, t('calls.note')), note, err,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'call-save' }, t('calls.save')),
-      h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
-    dialog.showModal();
+    });
   };
 
   await load();
