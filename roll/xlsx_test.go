@@ -277,4 +277,16 @@ func TestRosterFileBounds(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "13912345678") || strings.Contains(err.Error(), idNumber(1)) {
 		t.Errorf("a mislabelled roster's problems repeat a number: %v", err)
 	}
+	// Two rows of the same "unit id", a phone number: the duplicate is
+	// reported, without the number.
+	_, err = roll.CheckFile("r.csv", strings.NewReader("身份证号,登记面积,业主姓名,房号,类型\n"+idNumber(1)+",80.00,甲,13912345678,个人\n"+idNumber(2)+",80.00,乙,13912345678,个人\n"))
+	dup := false
+	if errors.As(err, &fe) {
+		for _, p := range fe.Problems {
+			dup = dup || (p.Place.Row == 3 && strings.Contains(p.ZH, "重复"))
+		}
+	}
+	if !dup || strings.Contains(err.Error(), "13912345678") || strings.Contains(fmt.Sprint(fe.Problems), "13912345678") {
+		t.Errorf("a phone number in 房号 twice: %v, want the duplicate on row 3 without the number", err)
+	}
 }
