@@ -293,56 +293,61 @@ func publicTexts(a *Assembly) error {
 }
 
 func (a *Assembly) validate() error {
-	bad := func(field, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+	// Each refusal names the field, in English for integrators and in
+	// Chinese for the staff who fill in the console's form.
+	bad := func(field, zh, format string, args ...any) error {
+		return l10n.ZH(fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...)), zh)
 	}
+	const idRule = "1 to 64 of A-Z a-z 0-9 . _ : -"
+	const idRuleZH = "须为 1 至 64 个英文字母、数字或 . _ : -"
 	a.Title = strings.TrimSpace(a.Title)
 	switch {
 	case a.ID != "" && !ballot.ValidID(a.ID):
-		return bad("assembly_id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", a.ID)
+		return bad("assembly_id", "会议编号"+idRuleZH, "%q: want %s", a.ID, idRule)
 	case a.Title == "":
-		return bad("title", "the assembly needs a title")
+		return bad("title", "请填写会议名称", "the assembly needs a title")
 	case len([]rune(a.Title)) > 200:
-		return bad("title", "at most 200 characters")
+		return bad("title", "会议名称至多 200 字", "at most 200 characters")
 	case len(a.Motions) == 0:
-		return bad("motions", "the agenda has no motion")
+		return bad("motions", "议程中至少要有一项表决事项", "the agenda has no motion")
 	case len(a.Motions) > 50:
-		return bad("motions", "at most 50 motions")
+		return bad("motions", "一次会议至多 50 项表决事项", "at most 50 motions")
 	case a.Opens.IsZero() || a.Closes.IsZero():
-		return bad("opens_at", "the voting window needs an opening and a closing time")
+		return bad("opens_at", "请填写投票开始和截止时间", "the voting window needs an opening and a closing time")
 	case !a.Closes.After(a.Opens):
-		return bad("closes_at", "closing (%s) must be after opening (%s)", audit.FormatChinaTime(a.Closes), audit.FormatChinaTime(a.Opens))
+		return bad("closes_at", fmt.Sprintf("投票截止时间（%s）须晚于开始时间（%s）", audit.FormatChinaTime(a.Closes), audit.FormatChinaTime(a.Opens)),
+			"closing (%s) must be after opening (%s)", audit.FormatChinaTime(a.Closes), audit.FormatChinaTime(a.Opens))
 	case len(a.Channels) == 0:
-		return bad("channels", "accept at least one channel")
+		return bad("channels", "请至少选择一种表决方式", "accept at least one channel")
 	case a.Settings.ProxyCap < 0:
-		return bad("settings.proxy_cap", "must not be negative")
+		return bad("settings.proxy_cap", "每名受托人代理户数上限不能为负数", "must not be negative")
 	case a.Settings.RefuseShortNotice && a.ShortNoticeReason != "":
-		return bad("short_notice_reason", "settings.refuse_short_notice admits no short notice, whatever the reason")
+		return bad("short_notice_reason", "已设定“不得缩短公告期”，不能再填写缩短理由", "settings.refuse_short_notice admits no short notice, whatever the reason")
 	case a.ObjectionDays < 0 || a.ObjectionDays > 30:
-		return bad("objection_days", "0 to 30 days")
+		return bad("objection_days", "询异期须为 0 至 30 日", "0 to 30 days")
 	}
 	for i, c := range a.Channels {
 		if !slices.Contains(allChannels, c) {
-			return bad(fmt.Sprintf("channels[%d]", i), "%q is not one of %v", c, allChannels)
+			return bad(fmt.Sprintf("channels[%d]", i), "未知的表决方式："+string(c), "%q is not one of %v", c, allChannels)
 		}
 		if slices.Index(a.Channels, c) != i {
-			return bad(fmt.Sprintf("channels[%d]", i), "%s listed twice", c)
+			return bad(fmt.Sprintf("channels[%d]", i), "表决方式重复："+string(c), "%s listed twice", c)
 		}
 	}
 	for i, m := range a.Motions {
 		f := fmt.Sprintf("motions[%d]", i)
 		if !ballot.ValidID(m.ID) {
-			return bad(f+".motion_id", "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", m.ID)
+			return bad(f+".motion_id", fmt.Sprintf("第%d项议题的编号%s", i+1, idRuleZH), "%q: want %s", m.ID, idRule)
 		}
 		if strings.TrimSpace(m.Title) == "" {
-			return bad(f+".title", "the motion needs a title (what owners vote on)")
+			return bad(f+".title", fmt.Sprintf("请填写第%d项议题的内容（业主表决的事项）", i+1), "the motion needs a title (what owners vote on)")
 		}
 		for j, o := range m.Options {
 			if !ballot.ValidID(o.ID) {
-				return bad(fmt.Sprintf("%s.options[%d].option_id", f, j), "%q: want 1 to 64 of A-Z a-z 0-9 . _ : -", o.ID)
+				return bad(fmt.Sprintf("%s.options[%d].option_id", f, j), fmt.Sprintf("第%d项议题第%d个候选的编号%s", i+1, j+1, idRuleZH), "%q: want %s", o.ID, idRule)
 			}
 			if strings.TrimSpace(o.Name) == "" {
-				return bad(fmt.Sprintf("%s.options[%d].name", f, j), "the candidate needs a name")
+				return bad(fmt.Sprintf("%s.options[%d].name", f, j), fmt.Sprintf("请填写第%d项议题第%d个候选的名称", i+1, j+1), "the candidate needs a name")
 			}
 		}
 	}
@@ -350,23 +355,28 @@ func (a *Assembly) validate() error {
 		return err
 	}
 	if err := a.TallyAssembly().Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		// The counting rules' own refusal, with its Chinese where it has one.
+		wrapped := fmt.Errorf("%w: %v", ErrInvalid, err)
+		if zh := l10n.Of(err); zh != "" {
+			return l10n.ZH(wrapped, zh)
+		}
+		return wrapped
 	}
 	switch a.Convener.Kind {
 	case OwnersCommittee, ResidentsCommittee:
 	default:
-		return bad("convener.kind", "%q is not OWNERS_COMMITTEE or RESIDENTS_COMMITTEE", a.Convener.Kind)
+		return bad("convener.kind", "召集人须为业主委员会，或代行其职责的居民委员会", "%q is not OWNERS_COMMITTEE or RESIDENTS_COMMITTEE", a.Convener.Kind)
 	}
 	c := a.Committee
 	switch {
 	case len(c.Members) == 0:
-		return bad("committee.member_key_ids", "name the committee members who will certify the result (their signer key ids)")
+		return bad("committee.member_key_ids", "请选择认证表决结果的委员（其已生效的委员密钥）", "name the committee members who will certify the result (their signer key ids)")
 	case c.K < 1 || c.K > len(c.Members):
-		return bad("committee.k", "%d signatures of %d members: want 1 ≤ k ≤ n", c.K, len(c.Members))
+		return bad("committee.k", fmt.Sprintf("认证所需签名数须在 1 至 %d（委员人数）之间，现为 %d", len(c.Members), c.K), "%d signatures of %d members: want 1 ≤ k ≤ n", c.K, len(c.Members))
 	}
 	for i, m := range c.Members {
 		if slices.Index(c.Members, m) != i {
-			return bad(fmt.Sprintf("committee.member_key_ids[%d]", i), "%s listed twice", m)
+			return bad(fmt.Sprintf("committee.member_key_ids[%d]", i), "认证委员密钥重复："+m, "%s listed twice", m)
 		}
 	}
 	return nil

@@ -320,7 +320,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 			signIns[s.RegisteredBy] = i
 		}
 		if tx.Get(store.Assemblies, []byte(a.ID)) != nil {
-			return fmt.Errorf("%w: %s", ErrExists, a.ID)
+			return l10n.ZH(fmt.Errorf("%w: %s", ErrExists, a.ID), fmt.Sprintf("会议编号 %s 已被使用：请换一个，或留空由系统生成", a.ID))
 		}
 		a.State = Draft
 		a.Created = r.now().UTC()
@@ -438,6 +438,19 @@ func (vr *voterRecord) another(tx store.Tx, a *Assembly, voter string) (reason e
 	return ErrAlreadyVoted, fmt.Sprintf("ballot %d (%s) counts for %s", vr.Counted, counted, voter), nil
 }
 
+// noticeZH writes a notice period for people: days and hours.
+func noticeZH(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, minutes := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d 日 %d 小时", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%d 小时 %d 分钟", hours, minutes)
+	}
+	return fmt.Sprintf("%d 分钟", minutes)
+}
+
 // Publish freezes the roll and the agenda and publishes the notice. The
 // vote must open at least audit.MinNotice later, unless the assembly records why
 // the notice is shorter and its settings do not refuse a short notice.
@@ -452,22 +465,26 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			return fmt.Errorf("%w: %s is %s; only a DRAFT can be published", ErrWrongState, id, rec.State)
 		}
 		now := r.now().UTC()
+		// A draft's window is not changed: one whose time has passed, or
+		// whose notice would be too short, is cancelled and made again.
 		if !rec.Opens.After(now) {
-			return fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, audit.FormatChinaTime(rec.Opens))
+			return l10n.ZH(fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, audit.FormatChinaTime(rec.Opens)),
+				fmt.Sprintf("投票开始时间（%s）已过，不能发布：请取消本草稿，按新的投票时间重新创建", audit.FormatChinaTime(rec.Opens)))
 		}
 		if p := audit.NoticeProblem(rec.Opens.Sub(now), rec.ShortNoticeReason, rec.Settings.RefuseShortNotice); p != "" {
-			hint := "record short_notice_reason to publish anyway"
+			hint, zh := "record short_notice_reason to publish anyway", "本草稿未记录缩短公告期的理由"
 			if rec.Settings.RefuseShortNotice {
-				hint = "set a later opens_at"
+				hint, zh = "set a later opens_at", "本会议设定不得缩短公告期"
 			}
-			return fmt.Errorf("%w: %s; %s", ErrShortNotice, p, hint)
+			return l10n.ZH(fmt.Errorf("%w: %s; %s", ErrShortNotice, p, hint),
+				fmt.Sprintf("现在发布，公告期只有 %s，不足 15 日，且%s，不能发布：请取消本草稿，按更晚的投票开始时间（或记录理由）重新创建", noticeZH(rec.Opens.Sub(now)), zh))
 		}
 		units, err := roll.UnitsTx(tx, rec.CommunityID)
 		if err != nil {
 			return err
 		}
 		if len(units) == 0 {
-			return fmt.Errorf("%w: %s", ErrEmptyRoll, rec.CommunityID)
+			return l10n.ZH(fmt.Errorf("%w: %s", ErrEmptyRoll, rec.CommunityID), "本小区的业主名册为空，不能发布：请先导入名册")
 		}
 		tu := make([]tally.Unit, len(units))
 		for i, u := range units {

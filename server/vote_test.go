@@ -3064,3 +3064,111 @@ func TestFindOwner(t *testing.T) {
 		t.Error("the server's log holds an identity number")
 	}
 }
+
+// localized is the zh-CN message a refusal carries.
+func localized(err error) string {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if lm, ok := d.(*errdetails.LocalizedMessage); ok {
+			return lm.GetMessage()
+		}
+	}
+	return ""
+}
+
+// TestAssemblyRefusalsInChinese: what staff get wrong in a new assembly,
+// and why a draft cannot be published, is told in Chinese about that very
+// case (the console shows it), with the English detail unchanged.
+func TestAssemblyRefusalsInChinese(t *testing.T) {
+	v := newVote(t, nil)
+	ctx := v.ctx(v.staffTok)
+	v.e.clock.Set(publishAt)
+	good := func() *ov.Assembly {
+		return &ov.Assembly{Title: "选聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "选聘", Matter: ov.Matter_MATTER_SELECT_PROPERTY_FIRM}},
+			OpensAt: timestamppb.New(publishAt.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(publishAt.Add(25 * 24 * time.Hour)),
+			Channels: []ov.Channel{ov.Channel_CHANNEL_PLATFORM}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1}}
+	}
+	for _, tc := range []struct {
+		name    string
+		change  func(*ov.Assembly)
+		english string
+		zh      string
+	}{
+		{"no title", func(a *ov.Assembly) { a.Title = " " }, "title: the assembly needs a title", "请填写会议名称"},
+		{"closes first", func(a *ov.Assembly) { a.ClosesAt = timestamppb.New(publishAt.Add(19 * 24 * time.Hour)) }, "closes_at: closing", "须晚于开始时间"},
+		{"no channel", func(a *ov.Assembly) { a.Channels = nil }, "channels: accept at least one channel", "请至少选择一种表决方式"},
+		{"k above n", func(a *ov.Assembly) { a.Committee.K = 2 }, "committee.k: 2 signatures of 1 members", "须在 1 至 1（委员人数）之间"},
+		{"no motion text", func(a *ov.Assembly) { a.Motions[0].Title = "" }, "motions[0].title", "请填写第1项议题的内容"},
+		{"one candidate", func(a *ov.Assembly) { a.Motions[0].Options = []*ov.Option{{OptionId: "c1", Name: "甲公司"}} },
+			"a choice among candidates needs at least two options", "第1项议题：在候选中选择至少要有两个候选"},
+		{"more seats than candidates", func(a *ov.Assembly) {
+			a.Motions = append(a.Motions, &ov.Motion{MotionId: "m2", Title: "选举业委会", Matter: ov.Matter_MATTER_ELECT_COMMITTEE, Seats: 3,
+				Options: []*ov.Option{{OptionId: "c1", Name: "王"}, {OptionId: "c2", Name: "李"}}})
+		}, "3 seats but 2 candidates", "第2项议题：应选 3 人，候选人只有 2 名"},
+		{"a motion id twice", func(a *ov.Assembly) {
+			a.Motions = append(a.Motions, &ov.Motion{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM})
+		}, `motion ID "m1" used twice`, "第2项议题的编号 m1 与前面的议题重复"},
+		{"reason and no short notice", func(a *ov.Assembly) {
+			a.Settings, a.ShortNoticeReason = &ov.Settings{RefuseShortNotice: true}, "应急"
+		}, "short_notice_reason: settings.refuse_short_notice", "不能再填写缩短理由"},
+	} {
+		a := good()
+		tc.change(a)
+		_, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), tc.english) || !strings.Contains(localized(err), tc.zh) {
+			t.Errorf("%s: %v (%q), want InvalidArgument with %q and %q", tc.name, err, localized(err), tc.english, tc.zh)
+		}
+	}
+	a := good()
+	a.AssemblyId = "taken"
+	for i, want := range []string{"", "会议编号 taken 已被使用"} {
+		_, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a})
+		if got := localized(err); (want == "") != (err == nil) || !strings.Contains(got, want) {
+			t.Errorf("create %q the %d. time: %v (%q), want %q", a.AssemblyId, i+1, err, got, want)
+		}
+	}
+
+	publish := func(id string, change func(*ov.Assembly)) error {
+		t.Helper()
+		a := good()
+		a.AssemblyId = id
+		change(a)
+		if _, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: id})
+		return err
+	}
+	tenDays := func(a *ov.Assembly) { a.OpensAt = timestamppb.New(publishAt.Add(10*24*time.Hour + 5*time.Hour)) }
+	err := publish("no-reason", tenDays)
+	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(localized(err), "公告期只有 10 日 5 小时") || !strings.Contains(localized(err), "未记录缩短公告期的理由") {
+		t.Errorf("a short notice without its reason: %v (%q)", err, localized(err))
+	}
+	err = publish("strict", func(a *ov.Assembly) { tenDays(a); a.Settings = &ov.Settings{RefuseShortNotice: true} })
+	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(localized(err), "设定不得缩短公告期") {
+		t.Errorf("a short notice where none is admitted: %v (%q)", err, localized(err))
+	}
+	err = publish("passed", func(a *ov.Assembly) {
+		a.OpensAt = timestamppb.New(publishAt.Add(-time.Hour))
+		a.ShortNoticeReason = "应急"
+	})
+	if server.ReasonOf(err) != "WRONG_STATE" || !strings.Contains(err.Error(), "has passed") || !strings.Contains(localized(err), "投票开始时间（2026-04-20T08:00:00+08:00）已过") {
+		t.Errorf("an opening passed: %v (%q)", err, localized(err))
+	}
+	// A community whose roll is empty yet.
+	v.e.createCommunity("empty")
+	member := newSigner("member-qian", 204)
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE",
+		SignerId: member.id, Name: member.id, CommunityId: "empty", PublicKey: member.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	a = good()
+	a.AssemblyId, a.Committee = "nobody", &ov.Committee{MemberKeyIds: []string{member.keyID()}, K: 1}
+	if _, err := v.as.CreateAssembly(v.ctx(v.e.admin), &ov.CreateAssemblyRequest{CommunityId: "empty", Assembly: a}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.as.PublishAssembly(v.ctx(v.e.admin), &ov.PublishAssemblyRequest{CommunityId: "empty", AssemblyId: "nobody"})
+	if server.ReasonOf(err) != "EMPTY_ROLL" || !strings.Contains(localized(err), "请先导入名册") {
+		t.Errorf("publish on an empty roll: %v (%q)", err, localized(err))
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/ownervote/ownervote/l10n"
 )
 
 // Choice is what a ballot says on a motion: Agree, Oppose, Abstain, Invalid,
@@ -136,10 +138,14 @@ func (a Assembly) Validate() error {
 	ids := map[string]bool{}
 	for i, m := range a.Motions {
 		if err := m.Validate(); err != nil {
-			return fmt.Errorf("motion %d: %w", i, err)
+			wrapped := fmt.Errorf("motion %d: %w", i, err)
+			if zh := l10n.Of(err); zh != "" {
+				return l10n.ZH(wrapped, fmt.Sprintf("第%d项议题：%s", i+1, zh))
+			}
+			return wrapped
 		}
 		if ids[m.ID] {
-			return fmt.Errorf("%w: motion ID %q used twice", ErrBadMotion, m.ID)
+			return l10n.ZH(fmt.Errorf("%w: motion ID %q used twice", ErrBadMotion, m.ID), fmt.Sprintf("第%d项议题的编号 %s 与前面的议题重复", i+1, m.ID))
 		}
 		ids[m.ID] = true
 	}
@@ -157,23 +163,25 @@ func (m Motion) Validate() error {
 	case !m.Matter.Valid():
 		return fmt.Errorf("%w: motion %q: unknown matter %q", ErrBadMotion, m.ID, m.Matter)
 	case m.Seats < 0:
-		return fmt.Errorf("%w: motion %q: negative seats", ErrBadMotion, m.ID)
+		return l10n.ZH(fmt.Errorf("%w: motion %q: negative seats", ErrBadMotion, m.ID), "应选人数不能为负数")
 	case m.Seats > 0 && m.Matter != ElectCommittee:
-		return fmt.Errorf("%w: motion %q: seats on a %s motion; only %s motions have seats", ErrBadMotion, m.ID, m.Matter, ElectCommittee)
+		return l10n.ZH(fmt.Errorf("%w: motion %q: seats on a %s motion; only %s motions have seats", ErrBadMotion, m.ID, m.Matter, ElectCommittee), "只有选举业主委员会的议题有应选人数")
 	case m.Seats > len(m.Options):
-		return fmt.Errorf("%w: motion %q: %d seats but %d candidates", ErrBadMotion, m.ID, m.Seats, len(m.Options))
+		return l10n.ZH(fmt.Errorf("%w: motion %q: %d seats but %d candidates", ErrBadMotion, m.ID, m.Seats, len(m.Options)),
+			fmt.Sprintf("应选 %d 人，候选人只有 %d 名：候选人不能少于应选人数", m.Seats, len(m.Options)))
 	case m.Seats == 0 && len(m.Options) == 1:
-		return fmt.Errorf("%w: motion %q: a choice among candidates needs at least two options (vote AGREE/OPPOSE on a single one)", ErrBadMotion, m.ID)
+		return l10n.ZH(fmt.Errorf("%w: motion %q: a choice among candidates needs at least two options (vote AGREE/OPPOSE on a single one)", ErrBadMotion, m.ID),
+			"在候选中选择至少要有两个候选；只有一个的，请不列候选，由业主表决同意或反对")
 	}
 	seen := map[string]bool{}
 	for _, o := range m.Options {
 		switch {
 		case o == "":
-			return fmt.Errorf("%w: motion %q: empty option ID", ErrBadMotion, m.ID)
+			return l10n.ZH(fmt.Errorf("%w: motion %q: empty option ID", ErrBadMotion, m.ID), "候选的编号不能为空")
 		case reservedChoice(Choice(o)):
-			return fmt.Errorf("%w: motion %q: option ID %q is a reserved choice", ErrBadMotion, m.ID, o)
+			return l10n.ZH(fmt.Errorf("%w: motion %q: option ID %q is a reserved choice", ErrBadMotion, m.ID, o), fmt.Sprintf("候选的编号不能用 %s（保留给同意、反对、弃权、无效）", o))
 		case seen[o]:
-			return fmt.Errorf("%w: motion %q: option %q listed twice", ErrBadMotion, m.ID, o)
+			return l10n.ZH(fmt.Errorf("%w: motion %q: option %q listed twice", ErrBadMotion, m.ID, o), fmt.Sprintf("候选编号 %s 重复", o))
 		}
 		seen[o] = true
 	}
