@@ -13,6 +13,7 @@ import { dashboardPage } from './dashboard.js';
 import { callsPage } from './calls.js';
 import { recordPage } from './record.js';
 import { committeePage } from './committee.js';
+import { newAssemblyPage } from './agenda.js';
 import { rollPage } from './roll.js';
 import { proxiesPage } from './proxies.js';
 
@@ -109,6 +110,7 @@ async function render() {
     else if (parts[0] === 'keys') await keysPage(ctx);
     else if (parts[0] === 'c' && parts.length === 2) await communityPage(ctx, parts[1]);
     else if (parts[0] === 'c' && parts.length === 3 && parts[2] === 'roll') await rollPage({ ...ctx, cid: parts[1] });
+    else if (parts[0] === 'c' && parts.length === 3 && parts[2] === 'new' && can(ctx.me, 'create')) await newAssemblyPage({ ...ctx, cid: parts[1] });
     else if (parts[0] === 'c' && parts[2] === 'a' && parts.length >= 4) {
       const page = { undefined: dashboardPage, calls: callsPage, record: recordPage, proxies: proxiesPage, committee: committeePage }[parts[4]];
       if (!page) replace(main, h('p', {}, t('notfound')));
@@ -208,6 +210,7 @@ async function communityPage(ctx, cid) {
     figures,
     h('p', {}, h('a', { href: `#/c/${seg(cid)}/roll`, 'data-testid': 'roll-link' }, t('roll.open'))),
     h('h2', {}, t('assemblies.title')),
+    can(ctx.me, 'create') ? h('p', {}, h('a', { class: 'button primary', href: `#/c/${seg(cid)}/new`, 'data-testid': 'new-assembly-link' }, t('new.button'))) : null,
     list.length === 0 ? h('p', {}, t('assemblies.none')) : h('ul', { class: 'cards' }, list.map((a) => h('li', { class: 'card', 'data-assembly': a.assembly_id },
       h('h3', {}, h('a', { href: `#/c/${seg(cid)}/a/${seg(a.assembly_id)}` }, a.title || a.assembly_id), ' ', stateBadge(a.state)),
       h('p', { class: 'muted' }, a.assembly_id, ' · ', t('assembly.window', { from: fmtTime(a.opens_at), to: fmtTime(a.closes_at) })),

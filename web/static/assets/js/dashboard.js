@@ -3,7 +3,8 @@
 // threshold, with exactly what is still missing; turnout by hour and counts
 // by channel. It polls GetProgress every 2 s.
 
-import { asmPath, get, post } from './api.js';
+import { asmPath, get, post, seg, serverNow } from './api.js';
+import { agendaCard, MIN_NOTICE_MS, noticeText } from './agenda.js';
 import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, formDialog, h, hundredths, loading, reasonOf, replace, share, uid } from './dom.js';
 import { t } from './i18n.js';
 import { assemblyHeader, can, loadAssembly } from './shell.js';
@@ -13,13 +14,21 @@ const FINAL = ['ASSEMBLY_STATE_PRELIMINARY', 'ASSEMBLY_STATE_CERTIFIED', 'ASSEMB
 
 export async function dashboardPage(ctx) {
   replace(ctx.main, loading());
-  let a = await loadAssembly(ctx.cid, ctx.aid);
+  // The committee's names for the agenda (a list the role may not read
+  // leaves their key ids).
+  const [first, signers] = await Promise.all([loadAssembly(ctx.cid, ctx.aid),
+    get('/signers?community_id=' + seg(ctx.cid)).then((r) => r.signers || [], () => [])]);
+  let a = first;
   const body = h('div', { 'data-testid': 'dashboard' });
   const live = h('p', { class: 'muted small', role: 'status', 'data-testid': 'live' });
   let header = assemblyHeader(ctx, a, 'dashboard');
-  const done = h('div', { 'aria-live': 'polite' });
+  // A draft just made says so, and where it goes from here.
+  const done = h('div', { 'aria-live': 'polite' },
+    ctx.query.get('created') && a.state === 'ASSEMBLY_STATE_DRAFT' ? h('p', { class: 'alert ok', role: 'status', 'data-testid': 'created' }, t('new.created')) : null);
   let actions = stateActions(ctx, a, done);
-  replace(ctx.main, header, actions, done, live, body);
+  // The agenda is unfolded while it can still be checked before publication.
+  let agenda = agendaCard(a, signers, a.state === 'ASSEMBLY_STATE_DRAFT');
+  replace(ctx.main, header, actions, done, live, body, agenda);
 
   let version = null;
   let stopped = false;
@@ -44,6 +53,9 @@ export async function dashboardPage(ctx) {
           const freshActions = stateActions(ctx, a, done);
           actions.replaceWith(freshActions);
           actions = freshActions;
+          const freshAgenda = agendaCard(a, signers, a.state === 'ASSEMBLY_STATE_DRAFT');
+          agenda.replaceWith(freshAgenda);
+          agenda = freshAgenda;
         }
         const key = `${p.version}/${p.state}`;
         if (key !== version) {
@@ -66,15 +78,17 @@ export async function dashboardPage(ctx) {
   await tick();
 }
 
-// stateActions are the buttons that end an assembly before its time, as
-// the server's policy allows them: cancelling it (staff until voting
-// opens, a street admin after) and closing its vote early (a street
-// admin). Each asks for a reason and a confirmation: neither is undone.
+// stateActions are the buttons that move an assembly on, as the server's
+// policy allows them: publishing a draft (staff), cancelling it (staff
+// until voting opens, a street admin after) and closing its vote early (a
+// street admin). Each asks for a confirmation, and the last two for a
+// reason: none is undone.
 function stateActions(ctx, a, done) {
   const open = a.state === 'ASSEMBLY_STATE_OPEN';
+  const publish = a.state === 'ASSEMBLY_STATE_DRAFT' && can(ctx.me, 'publish');
   const cancel = (['ASSEMBLY_STATE_DRAFT', 'ASSEMBLY_STATE_PUBLISHED'].includes(a.state) && can(ctx.me, 'cancel')) || (open && can(ctx.me, 'close'));
   const close = open && can(ctx.me, 'close');
-  if (!cancel && !close) return h('div', {});
+  if (!publish && !cancel && !close) return h('div', {});
   const dialog = h('dialog', { class: 'dialog' });
   dialog.addEventListener('close', () => replace(dialog));
   const ask = (what) => {
@@ -95,7 +109,44 @@ function stateActions(ctx, a, done) {
     });
     reason.focus();
   };
+  // publishDraft says what publication freezes and the notice it leaves,
+  // with the roll as it stands now.
+  const publishDraft = async (button) => {
+    button.disabled = true;
+    let c;
+    try {
+      c = await get('/communities/' + seg(ctx.cid));
+    } catch (err) {
+      replace(done, errorBox(err));
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    const f = c.figures || {};
+    const opens = new Date(a.opens_at);
+    const short = opens.getTime() - serverNow().getTime() < MIN_NOTICE_MS;
+    const refused = short && (!a.short_notice_reason || (a.settings || {}).refuse_short_notice);
+    const id = uid('ok');
+    const ok = h('input', { id, type: 'checkbox', 'data-testid': 'publish-confirm' });
+    formDialog(dialog, {
+      title: t('asm.publishTitle'),
+      intro: [
+        h('p', {}, t('asm.publishIntro', { u: fmtInt(f.unit_count || 0), a: fmtArea(f.total_area_m2 || '0'), n: fmtInt(f.total_head || 0) })),
+        h('p', { class: short ? 'warn' : '', 'data-testid': 'publish-notice' }, t('asm.publishNotice', { n: noticeText(opens) }),
+          short && !refused ? [' ', t('agenda.shortReason', { r: a.short_notice_reason })] : null),
+        refused ? h('p', { class: 'alert error', 'data-testid': 'publish-short' }, t('asm.publishShort')) : null,
+      ],
+      fields: [h('div', { class: 'radio' }, ok, h('label', { for: id }, t('asm.confirm')))],
+      submit: t('asm.publish'), testid: 'publish-save',
+      check: () => (ok.checked ? {} : t('asm.confirmMissing')),
+      send: (body) => post(asmPath(ctx.cid, ctx.aid, ':publish'), body),
+      // The page's header, agenda and figures follow at its next poll.
+      done: () => replace(done, h('p', { class: 'alert ok', role: 'status', 'data-testid': 'published' }, t('asm.publishDone'))),
+    });
+    ok.focus();
+  };
   return h('div', { class: 'actions asm-end' },
+    publish ? h('button', { type: 'button', class: 'primary', 'data-testid': 'publish', onclick: (ev) => publishDraft(ev.currentTarget) }, t('asm.publish')) : null,
     close ? h('button', { type: 'button', 'data-testid': 'close-early', onclick: () => ask('close') }, t('asm.close')) : null,
     cancel ? h('button', { type: 'button', 'data-testid': 'cancel-assembly', onclick: () => ask('cancel') }, t('asm.cancel')) : null,
     dialog);

@@ -15,6 +15,9 @@ export function role(me) {
 const CAN = {
   calls: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   roll: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  // Making an assembly, and publishing it.
+  create: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
+  publish: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   // Cancelling before voting opens; a street admin also after, and closes
   // a vote early.
   cancel: ['STREET_ADMIN', 'COMMUNITY_STAFF'],

@@ -1,0 +1,252 @@
+package server_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/auth"
+	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+)
+
+// TestConsoleNewAssembly: staff make an assembly in the console - its
+// motions (a choice among firms, a committee election), window, channels,
+// settings and committee - saved as a draft exactly as entered, refused in
+// the page (in Chinese) where it is incomplete and where the server
+// refuses it, then publish it from its dashboard after a confirmation. A
+// draft whose notice is too short cannot be published, and says why.
+// Committee members are offered neither.
+func TestConsoleNewAssembly(t *testing.T) {
+	c := newConsole(t)
+	c.now()
+	ss := c.ss
+	var members []string
+	for i, name := range []string{"赵委员", "钱委员", "李委员", "孙委员"} {
+		m := newSigner(fmt.Sprintf("member-%d", i), byte(221+i))
+		if _, err := ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: m.id,
+			Name: name, CommunityId: c.cid, PublicKey: m.pub()}}); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m.keyID())
+	}
+	// A member's lost key is not offered.
+	if _, err := ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: members[3], Reason: "手机遗失"}); err != nil {
+		t.Fatal(err)
+	}
+	// An id already taken, by a draft whose notice is too short and records
+	// no reason.
+	if _, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+		AssemblyId: "taken-2026", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(c.base.Add(5 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(9 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: &ov.Committee{MemberKeyIds: members[:1], K: 1},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		r, err := c.as.ListAssemblies(c.e.ctx(c.e.admin), &ov.ListAssembliesRequest{CommunityId: c.cid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r.GetAssemblies())
+	}
+	staff := c.tab()
+	c.signIn(staff, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.open(staff, "#/c/"+c.cid)
+	click(staff, `[data-testid=new-assembly-link]`)
+	wait(staff, "the form", `document.querySelector('[data-testid=new-assembly]') !== null`)
+	// Only the three active members are offered.
+	if got := eval[[]string](staff, "members offered", `[...document.querySelectorAll('[data-member]')].map((x) => x.value)`); !slices.Equal(got, members[:3]) {
+		t.Errorf("members offered %v, want %v", got, members[:3])
+	}
+	saysInForm := func(what, text string) {
+		t.Helper()
+		wait(staff, what, fmt.Sprintf(`document.querySelector('[data-testid=new-msg]').textContent.includes(%s)`, jsString(text)))
+	}
+	local := func(at time.Time) string { return at.In(audit.ChinaTime).Format("2006-01-02T15:04") }
+	setTime := func(sel string, at time.Time) {
+		t.Helper()
+		eval[bool](staff, "set "+sel, fmt.Sprintf(`(() => { const i = document.querySelector(%q); i.value = %q;
+			i.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`, sel, local(at)))
+	}
+
+	// An empty form is refused in the page, in Chinese.
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("no title", "请填写会议名称")
+	typeInto(staff, `[data-testid=new-title]`, "2026年第一次业主大会")
+	// A short notice needs its reason.
+	opens := time.Now().Add(5 * 24 * time.Hour).Truncate(time.Minute)
+	setTime(`[data-testid=new-opens]`, opens)
+	setTime(`[data-testid=new-closes]`, opens.Add(7*24*time.Hour))
+	wait(staff, "the short notice told", `document.querySelector('[data-testid=new-notice]').textContent.includes('不足 15 日') &&
+		!document.querySelector('[data-testid=new-short-reason]').closest('[hidden]')`)
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("no reason for the short notice", "请填写缩短的理由")
+	// A notice of 20 days needs none; the reason box goes.
+	opens = time.Now().Add(20 * 24 * time.Hour).Truncate(time.Minute)
+	closes := opens.Add(7 * 24 * time.Hour)
+	setTime(`[data-testid=new-opens]`, opens)
+	setTime(`[data-testid=new-closes]`, closes)
+	wait(staff, "the notice long enough", `!document.querySelector('[data-testid=new-notice]').textContent.includes('不足') &&
+		document.querySelector('[data-testid=new-short-reason]').closest('[hidden]') !== null`)
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("no motion text", "请填写第 1 项议题的内容")
+	typeInto(staff, `[data-testid=motion-title]`, "从两家物业服务企业中选聘一家")
+	selectValue(staff, `[data-testid=motion-matter]`, "SELECT_PROPERTY_FIRM")
+	click(staff, `[data-testid=motion-choose]`)
+	typeInto(staff, `[data-testid=motion-candidates]`, "青岛天泰爱家物业服务有限公司\n青岛海信物业服务有限公司\n青岛天泰爱家物业服务有限公司")
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("a candidate twice", "写了两次")
+	eval[bool](staff, "fix the candidates", `(() => { const x = document.querySelector('[data-testid=motion-candidates]');
+		x.value = '青岛天泰爱家物业服务有限公司\n青岛海信物业服务有限公司'; return true; })()`)
+
+	// A second motion, a committee election, and a third removed again.
+	click(staff, `[data-testid=motion-add]`)
+	click(staff, `[data-testid=motion-add]`)
+	const nth = `[data-testid=motion]:nth-child(%d) [data-testid=%s]`
+	typeInto(staff, fmt.Sprintf(nth, 3, "motion-title"), "筹集维修资金")
+	click(staff, fmt.Sprintf(nth, 3, "motion-remove"))
+	typeInto(staff, fmt.Sprintf(nth, 2, "motion-title"), "选举第一届业主委员会委员")
+	selectValue(staff, fmt.Sprintf(nth, 2, "motion-matter"), "ELECT_COMMITTEE")
+	typeInto(staff, fmt.Sprintf(nth, 2, "motion-candidates"), "王建国\n李秀英\n张伟（3号楼）")
+	typeInto(staff, fmt.Sprintf(nth, 2, "motion-seats"), "4")
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("more seats than candidates", "候选不能少于应选人数")
+	eval[bool](staff, "three seats", fmt.Sprintf(`(() => { const x = document.querySelector(%q); x.value = '2'; return true; })()`, fmt.Sprintf(nth, 2, "motion-seats")))
+	if n := eval[int](staff, "motions", `document.querySelectorAll('[data-testid=motion]').length`); n != 2 {
+		t.Fatalf("%d motions in the form after one removed, want 2", n)
+	}
+
+	// Channels: proxies too, and no paper.
+	click(staff, `[data-channel=PAPER]`)
+	click(staff, `[data-channel=PROXY]`)
+	click(staff, `[data-testid=new-revote]`)
+	eval[bool](staff, "proxy cap and objection days", `(() => {
+		document.querySelector('[data-testid=new-proxy-cap]').value = '2';
+		document.querySelector('[data-testid=new-objection-days]').value = '5'; return true; })()`)
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("no committee", "请选择认证结果的委员")
+	// k follows the members chosen: a majority of them.
+	for _, m := range members[:3] {
+		click(staff, fmt.Sprintf(`[data-member=%q]`, m))
+	}
+	if k := eval[string](staff, "k", `document.querySelector('[data-testid=new-k]').value`); k != "2" {
+		t.Errorf("k is %q for three members, want their majority 2", k)
+	}
+	click(staff, fmt.Sprintf(`[data-member=%q]`, members[2]))
+	if k := eval[string](staff, "k", `document.querySelector('[data-testid=new-k]').value`); k != "2" {
+		t.Errorf("k is %q for two members, want their majority 2", k)
+	}
+	// The server's refusal stays in the page, in Chinese: an id taken.
+	typeInto(staff, `[data-testid=new-id]`, "taken-2026")
+	before := count()
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("the id taken", "会议编号 taken-2026 已被使用")
+	if count() != before {
+		t.Fatal("an assembly was made from a refused form")
+	}
+	eval[bool](staff, "a new id", `(() => { document.querySelector('[data-testid=new-id]').value = 'wx-2026-01'; return true; })()`)
+	staff.Screenshot("console-new-assembly")
+	click(staff, `[data-testid=new-save]`)
+	wait(staff, "the draft's dashboard", `location.hash.includes('/a/wx-2026-01') && document.querySelector('[data-testid=created]') !== null`)
+
+	a, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "wx-2026-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_DRAFT || a.GetTitle() != "2026年第一次业主大会" {
+		t.Errorf("made %v %q", a.GetState(), a.GetTitle())
+	}
+	if !a.GetOpensAt().AsTime().Equal(opens) || !a.GetClosesAt().AsTime().Equal(closes) {
+		t.Errorf("window %v – %v, want %v – %v (Beijing time as typed)", a.GetOpensAt().AsTime(), a.GetClosesAt().AsTime(), opens, closes)
+	}
+	ms := a.GetMotions()
+	if len(ms) != 2 || ms[0].GetMotionId() != "m1" || ms[0].GetMatter() != ov.Matter_MATTER_SELECT_PROPERTY_FIRM || ms[0].GetSeats() != 0 ||
+		len(ms[0].GetOptions()) != 2 || ms[0].GetOptions()[1].GetOptionId() != "c2" || ms[0].GetOptions()[1].GetName() != "青岛海信物业服务有限公司" ||
+		ms[1].GetMotionId() != "m2" || ms[1].GetMatter() != ov.Matter_MATTER_ELECT_COMMITTEE || ms[1].GetSeats() != 2 || len(ms[1].GetOptions()) != 3 ||
+		ms[1].GetOptions()[2].GetName() != "张伟（3号楼）" || ms[1].GetTitle() != "选举第一届业主委员会委员" {
+		t.Errorf("motions %v", ms)
+	}
+	wantCh := []ov.Channel{ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE, ov.Channel_CHANNEL_VISIT, ov.Channel_CHANNEL_PROXY}
+	if !slices.Equal(a.GetChannels(), wantCh) {
+		t.Errorf("channels %v, want %v", a.GetChannels(), wantCh)
+	}
+	s := a.GetSettings()
+	if !s.GetMakerChecker() || !s.GetAllowRevote() || s.GetDeemedConsent() || s.GetProxyCap() != 2 || s.GetRefuseShortNotice() ||
+		s.GetAbstention() != ov.Abstention_ABSTENTION_PARTICIPATES || a.GetObjectionDays() != 5 || a.GetShortNoticeReason() != "" {
+		t.Errorf("settings %v, objection days %d, short notice %q", s, a.GetObjectionDays(), a.GetShortNoticeReason())
+	}
+	if !slices.Equal(a.GetCommittee().GetMemberKeyIds(), members[:2]) || a.GetCommittee().GetK() != 2 || a.GetRuleSet().GetName() != "civil-code-2021" {
+		t.Errorf("committee %v, rules %q", a.GetCommittee(), a.GetRuleSet().GetName())
+	}
+	if a.GetConvener().GetKind() == "" || a.GetConvener().GetName() == "" {
+		t.Errorf("convener %v: the community's own was not filled in", a.GetConvener())
+	}
+	// The agenda, unfolded on the draft: the majority each motion needs.
+	agenda := eval[string](staff, "the agenda", `(() => { const d = document.querySelector('[data-testid=agenda]'); return d.open ? d.textContent : ''; })()`)
+	for _, want := range []string{"从两家物业服务企业中选聘一家", "一般事项", "须经参与表决专有部分面积过半数的业主", "应选 2 人，候选 3 名；候选人各须达到上述多数",
+		"王建国、李秀英、张伟（3号楼）", "三分之二以上", "2 名委员中 2 人签名", "赵委员", "钱委员", "草稿，尚未发布", "委托代理"} {
+		if !strings.Contains(agenda, want) {
+			t.Errorf("the agenda does not say %q:\n%s", want, agenda)
+		}
+	}
+
+	staff.Screenshot("console-draft-agenda")
+	// Published after a confirmation.
+	click(staff, `[data-testid=publish]`)
+	wait(staff, "the publish dialog", `document.querySelector('[data-testid=publish-notice]') !== null`)
+	if eval[bool](staff, "short notice warning", `document.querySelector('[data-testid=publish-short]') !== null`) {
+		t.Error("a 20-day notice is said to be too short")
+	}
+	staff.ScreenshotView("console-publish")
+	click(staff, `[data-testid=publish-save]`)
+	wait(staff, "asked to confirm", `document.querySelector('dialog[open]').textContent.includes('请勾选确认')`)
+	if a, _ := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "wx-2026-01"}); a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_DRAFT {
+		t.Fatal("published without the confirmation")
+	}
+	click(staff, `[data-testid=publish-confirm]`)
+	click(staff, `[data-testid=publish-save]`)
+	wait(staff, "published", `document.querySelector('[data-testid=published]') !== null`)
+	if a, _ := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "wx-2026-01"}); a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_PUBLISHED {
+		t.Fatalf("the console's publication left it %v", a.GetState())
+	}
+	wait(staff, "the page follows", `document.querySelector('[data-testid=publish]') === null &&
+		!document.querySelector('[data-testid=agenda]').open && document.querySelector('[data-testid=agenda]').textContent.includes('发布')`)
+
+	// A draft whose notice is too short: the dialog says so, and the
+	// server's refusal, in Chinese, stays in it.
+	c.open(staff, "#/c/"+c.cid+"/a/taken-2026")
+	click(staff, `[data-testid=publish]`)
+	wait(staff, "the short notice", `document.querySelector('[data-testid=publish-short]') !== null`)
+	click(staff, `[data-testid=publish-confirm]`)
+	click(staff, `[data-testid=publish-save]`)
+	wait(staff, "the server's refusal", `document.querySelector('dialog[open]').textContent.includes('不足 15 日') &&
+		document.querySelector('dialog[open]').textContent.includes('SHORT_NOTICE')`)
+	if a, _ := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "taken-2026"}); a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_DRAFT {
+		t.Errorf("the short-notice draft is %v", a.GetState())
+	}
+
+	// A committee member makes and publishes nothing.
+	member := c.tab()
+	c.signIn(member, c.labelledToken(auth.CommitteeMember, c.cid, "赵委员"))
+	c.open(member, "#/c/"+c.cid)
+	wait(member, "the community", `document.querySelector('[data-testid=roll-link]') !== null`)
+	if eval[bool](member, "new link", `document.querySelector('[data-testid=new-assembly-link]') !== null`) {
+		t.Error("a committee member is offered to make an assembly")
+	}
+	c.open(member, "#/c/"+c.cid+"/a/taken-2026")
+	wait(member, "the draft", `document.querySelector('[data-testid=agenda]') !== null`)
+	if eval[bool](member, "publish button", `document.querySelector('[data-testid=publish]') !== null`) {
+		t.Error("a committee member is offered to publish")
+	}
+	c.open(member, "#/c/"+c.cid+"/new")
+	wait(member, "no such page", `document.querySelector('main').textContent.includes('没有这个页面') || document.querySelector('[data-testid=new-assembly]') === null`)
+	if eval[bool](member, "the form", `document.querySelector('[data-testid=new-assembly]') !== null`) {
+		t.Error("a committee member gets the new assembly form")
+	}
+}
