@@ -15,6 +15,7 @@ import (
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/l10n"
+	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 )
 
@@ -40,18 +41,23 @@ type Proxy struct {
 	DocumentSHA256  string    `json:"document_sha256"`
 	Recorded        time.Time `json:"recorded"`
 	RecordedBy      string    `json:"recorded_by"`
+	// RecordedByLabel and RevokedByLabel are the labels of the sign-ins
+	// (who holds them), for staff; proxies recorded before they were kept
+	// have none.
+	RecordedByLabel string `json:"recorded_by_label,omitempty"`
 	// Revoked is when the authorisation was withdrawn (WithdrawProxy), by
 	// whom and why.
-	Revoked      time.Time `json:"revoked,omitzero"`
-	RevokedBy    string    `json:"revoked_by,omitempty"`
-	RevokeReason string    `json:"revoke_reason,omitempty"`
+	Revoked        time.Time `json:"revoked,omitzero"`
+	RevokedBy      string    `json:"revoked_by,omitempty"`
+	RevokeReason   string    `json:"revoke_reason,omitempty"`
+	RevokedByLabel string    `json:"revoked_by_label,omitempty"`
 }
 
 // RecordProxy records a proxy authorisation for a voter of a published
 // assembly. A voter has at most one proxy; a holder (by HolderID, whatever
 // keys they use) acts for at most the assembly's proxy cap of voters, and a
 // holder's key is theirs alone.
-func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, by string) (Proxy, error) {
+func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, by roll.Actor) (Proxy, error) {
 	p.HolderName = strings.TrimSpace(p.HolderName)
 	switch {
 	case p.HolderName == "" || len([]rune(p.HolderName)) > 64:
@@ -163,12 +169,12 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 			return l10n.ZH(fmt.Errorf("%w: %s already acts for %s (cap %d; a withdrawn authorisation counts while the holder's ballot under it counts)",
 				ErrProxyCap, p.HolderName, voters(len(acts)), limit), fmt.Sprintf("该受托人已代理%d位业主，达到上限%d位（已撤销的委托，受托人据此所投的选票仍计票时，仍计入上限）", len(acts), limit))
 		}
-		p.Recorded, p.RecordedBy = now, by
+		p.Recorded, p.RecordedBy, p.RecordedByLabel = now, by.TokenID, by.Label
 		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, p.Voter), p); err != nil {
 			return err
 		}
 		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxy, Proxy: &audit.ProxyEntry{Voter: p.Voter,
-			Holder: p.HolderTag, HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by}})
+			Holder: p.HolderTag, HolderKeyID: p.HolderKeyID, DocumentSHA256: p.DocumentSHA256, RecordedBy: by.TokenID}})
 	})
 	return p, err
 }
@@ -199,7 +205,7 @@ func voters(n int) string {
 // proxy may be recorded. A ballot the holder cast before stays as it is.
 // The reason goes in the public log, so it holds no phone or identity
 // number. Taken between publication and closing.
-func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason, by string) (Proxy, error) {
+func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason string, by roll.Actor) (Proxy, error) {
 	reason = strings.TrimSpace(reason)
 	if en, zh := ballot.ReasonProblem(reason, "撤销委托的理由"); en != "" {
 		return Proxy{}, l10n.ZH(fmt.Errorf("%w: reason (why the authorisation is withdrawn; public): %s", ErrInvalid, en), zh)
@@ -217,12 +223,12 @@ func (r *Registry) WithdrawProxy(ctx context.Context, assemblyID, voter, reason,
 		case !ok || !p.Revoked.IsZero():
 			return fmt.Errorf("%w: voter %s has no proxy on record to withdraw", ErrProxyNotFound, voter)
 		}
-		p.Revoked, p.RevokedBy, p.RevokeReason = now, by, reason
+		p.Revoked, p.RevokedBy, p.RevokedByLabel, p.RevokeReason = now, by.TokenID, by.Label, reason
 		if err := store.PutJSON(tx, store.Proxies, store.Key(assemblyID, voter), p); err != nil {
 			return err
 		}
 		return r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindProxyWithdrawn, ProxyWithdrawn: &audit.ProxyWithdrawnEntry{
-			Voter: voter, HolderKeyID: p.HolderKeyID, Reason: reason, By: by}})
+			Voter: voter, HolderKeyID: p.HolderKeyID, Reason: reason, By: by.TokenID}})
 	})
 	return p, err
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -249,7 +250,7 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 	}
 	p, err := s.reg.RecordProxy(ctx, req.GetAssemblyId(), assembly.Proxy{
 		Voter: req.GetVoter(), HolderName: req.GetHolderName(), HolderID: holder, HolderTag: tag, LegacyHolderIDs: legacy, HolderPublicKey: req.GetHolderPublicKey(), DocumentSHA256: req.GetDocumentSha256(),
-	}, tokenFrom(ctx).ID)
+	}, actorOf(tokenFrom(ctx)))
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
@@ -259,9 +260,10 @@ func (s *assemblyService) RecordProxy(ctx context.Context, req *ov.RecordProxyRe
 
 func proxyProto(p assembly.Proxy) *ov.ProxyAuthorization {
 	pp := &ov.ProxyAuthorization{Voter: p.Voter, HolderName: p.HolderName, HolderId: p.HolderID, HolderTag: p.HolderTag, HolderKeyId: p.HolderKeyID, DocumentSha256: p.DocumentSHA256,
-		RecordTime: timestamppb.New(p.Recorded), WithdrawReason: p.RevokeReason}
+		RecordTime: timestamppb.New(p.Recorded), WithdrawReason: p.RevokeReason, RecordedBy: cmp.Or(p.RecordedByLabel, p.RecordedBy)}
 	if !p.Revoked.IsZero() {
 		pp.WithdrawTime = timestamppb.New(p.Revoked)
+		pp.WithdrawnBy = cmp.Or(p.RevokedByLabel, p.RevokedBy)
 	}
 	return pp
 }
@@ -302,7 +304,7 @@ func (s *assemblyService) WithdrawProxy(ctx context.Context, req *ov.WithdrawPro
 	if err := s.namesNoVoter(ctx, req.GetCommunityId(), req.GetVoter(), req.GetReason(), "撤销委托的理由"); err != nil {
 		return nil, s.err(ctx, err)
 	}
-	p, err := s.reg.WithdrawProxy(ctx, req.GetAssemblyId(), req.GetVoter(), req.GetReason(), tokenFrom(ctx).ID)
+	p, err := s.reg.WithdrawProxy(ctx, req.GetAssemblyId(), req.GetVoter(), req.GetReason(), actorOf(tokenFrom(ctx)))
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}

@@ -2029,6 +2029,12 @@ func TestConsoleProxies(t *testing.T) {
 	if got := eval[string](staff, "acts for", fmt.Sprintf(`document.querySelector('[data-proxy=%q] [data-testid=proxy-acts]').textContent`, voter)); got != "该受托人在本次会议代理 1 户（上限 2 户）" {
 		t.Errorf("after the withdrawal, the first proxy acts for %q, want 1 household of 2", got)
 	}
+	// Who recorded it, and who withdrew it.
+	for _, tc := range [][2]string{{"proxy-recorded", "(惠都社区 王工作人员)"}, {"proxy-withdrawn", "业主本人撤销委托 (惠都社区 王工作人员)"}} {
+		if got := eval[string](staff, tc[0], fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=true] [data-testid=%s]').textContent`, voter2, tc[0])); !strings.Contains(got, tc[1]) {
+			t.Errorf("%s says %q, want %q", tc[0], got, tc[1])
+		}
+	}
 	staff.ScreenshotView("console-proxies")
 	ps = list()
 	if len(ps) != 2 || ps[1].GetVoter() != voter2 || ps[1].GetWithdrawTime() == nil || ps[1].GetWithdrawReason() != "业主本人撤销委托" {

@@ -784,7 +784,12 @@ func TestListProxies(t *testing.T) {
 	}
 	record(70, h1, "受托人甲", 910)
 	step()
-	if w, err := v.as.WithdrawProxy(v.ctx(v.staffTok), &ov.WithdrawProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70], Reason: "委托书有误"}); err != nil || w.GetHolderId() != "" {
+	// Withdrawn by another member of staff.
+	_, li, err := v.e.tokens.Create(context.Background(), auth.CommunityStaff, v.community, "惠都社区 李工作人员")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := v.as.WithdrawProxy(v.ctx(li), &ov.WithdrawProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[70], Reason: "委托书有误"}); err != nil || w.GetHolderId() != "" {
 		t.Fatalf("WithdrawProxy = %v, %v; want it without the holder id", w, err)
 	}
 	record(70, h2, "受托人乙", 911)
@@ -810,14 +815,16 @@ func TestListProxies(t *testing.T) {
 	tags := map[string]bool{}
 	for _, p := range list.GetProxies() {
 		tags[p.GetHolderTag()] = true
-		got = append(got, fmt.Sprintf("%s %v %s %s withdrawn=%t %q holder_id=%q voted=%t/%t", p.GetVoter(), p.GetUnitIds(), p.GetHolderName(), p.GetHolderKeyId(),
-			p.GetWithdrawTime() != nil, p.GetWithdrawReason(), p.GetHolderId(), p.GetVoted(), p.GetVotedByHolder()))
+		got = append(got, fmt.Sprintf("%s %v %s %s withdrawn=%t %q holder_id=%q voted=%t/%t by %q/%q", p.GetVoter(), p.GetUnitIds(), p.GetHolderName(), p.GetHolderKeyId(),
+			p.GetWithdrawTime() != nil, p.GetWithdrawReason(), p.GetHolderId(), p.GetVoted(), p.GetVotedByHolder(), p.GetRecordedBy(), p.GetWithdrawnBy()))
 	}
+	// Who recorded and withdrew each: the sign-ins' labels.
+	staff := fmt.Sprintf("%q/", string(auth.CommunityStaff)+" "+v.community)
 	want := []string{
-		fmt.Sprintf("%s [%s] 受托人甲 %s withdrawn=true %q holder_id=\"\" voted=false/false", v.owners[70], v.units[70], h1.keyID(), "委托书有误"),
-		fmt.Sprintf("%s [%s] 受托人乙 %s withdrawn=false \"\" holder_id=\"\" voted=false/false", v.owners[70], v.units[70], h2.keyID()),
-		fmt.Sprintf("%s [%s] 受托人丙 %s withdrawn=false \"\" holder_id=\"\" voted=true/true", v.owners[71], v.units[71], h3.keyID()),
-		fmt.Sprintf("%s [] 受托人丁 %s withdrawn=false \"\" holder_id=\"\" voted=false/false", v.owners[72], newSigner("h4", 183).keyID()),
+		fmt.Sprintf("%s [%s] 受托人甲 %s withdrawn=true %q holder_id=\"\" voted=false/false by %s%q", v.owners[70], v.units[70], h1.keyID(), "委托书有误", staff, "惠都社区 李工作人员"),
+		fmt.Sprintf("%s [%s] 受托人乙 %s withdrawn=false \"\" holder_id=\"\" voted=false/false by %s\"\"", v.owners[70], v.units[70], h2.keyID(), staff),
+		fmt.Sprintf("%s [%s] 受托人丙 %s withdrawn=false \"\" holder_id=\"\" voted=true/true by %s\"\"", v.owners[71], v.units[71], h3.keyID(), staff),
+		fmt.Sprintf("%s [] 受托人丁 %s withdrawn=false \"\" holder_id=\"\" voted=false/false by %s\"\"", v.owners[72], newSigner("h4", 183).keyID(), staff),
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ListProxies =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -1137,13 +1144,17 @@ func TestProxyHolderRecordedUnderAnEarlierForm(t *testing.T) {
 	holder := newSigner("h", 183)
 	// As the server of the time recorded it.
 	if _, err := v.e.reg.RecordProxy(context.Background(), v.assembly, assembly.Proxy{Voter: v.owners[70], HolderName: "受托人",
-		HolderID: roll.OwnerID(id.Hash(grouped)), HolderTag: id.Tag(v.assembly, grouped), HolderPublicKey: holder.pub(), DocumentSHA256: proxyDoc(70)}, "before"); err != nil {
+		HolderID: roll.OwnerID(id.Hash(grouped)), HolderTag: id.Tag(v.assembly, grouped), HolderPublicKey: holder.pub(), DocumentSHA256: proxyDoc(70)}, roll.Actor{TokenID: "before"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[71],
 		HolderName: "受托人", HolderPublicKey: newSigner("h2", 184).pub(), DocumentSha256: proxyDoc(71), HolderIdNumber: grouped})
 	if server.ReasonOf(err) != "PROXY_CAP" {
 		t.Errorf("the same holder with another key, cap 1: %v, want PROXY_CAP", err)
+	}
+	// Who recorded it: its token id, as no label was kept then.
+	if list, err := v.as.ListProxies(v.ctx(v.staffTok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || list.GetProxies()[0].GetRecordedBy() != "before" {
+		t.Errorf("ListProxies = %v, %v; want the proxy recorded by \"before\"", list, err)
 	}
 	// (Written without hyphens, the number cannot be told to be the one
 	// recorded with them: the holder's key is then another holder's.)
@@ -3065,17 +3076,6 @@ func TestFindOwner(t *testing.T) {
 	}
 }
 
-// localized is the zh-CN message a refusal carries.
-func localized(err error) string {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if lm, ok := d.(*errdetails.LocalizedMessage); ok {
-			return lm.GetMessage()
-		}
-	}
-	return ""
-}
-
 // TestAssemblyRefusalsInChinese: what staff get wrong in a new assembly,
 // and why a draft cannot be published, is told in Chinese about that very
 // case (the console shows it), with the English detail unchanged.
@@ -3115,15 +3115,15 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 		a := good()
 		tc.change(a)
 		_, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a})
-		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), tc.english) || !strings.Contains(localized(err), tc.zh) {
-			t.Errorf("%s: %v (%q), want InvalidArgument with %q and %q", tc.name, err, localized(err), tc.english, tc.zh)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), tc.english) || !strings.Contains(server.ZhOf(err), tc.zh) {
+			t.Errorf("%s: %v (%q), want InvalidArgument with %q and %q", tc.name, err, server.ZhOf(err), tc.english, tc.zh)
 		}
 	}
 	a := good()
 	a.AssemblyId = "taken"
 	for i, want := range []string{"", "会议编号 taken 已被使用"} {
 		_, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a})
-		if got := localized(err); (want == "") != (err == nil) || !strings.Contains(got, want) {
+		if got := server.ZhOf(err); (want == "") != (err == nil) || !strings.Contains(got, want) {
 			t.Errorf("create %q the %d. time: %v (%q), want %q", a.AssemblyId, i+1, err, got, want)
 		}
 	}
@@ -3141,19 +3141,19 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 	}
 	tenDays := func(a *ov.Assembly) { a.OpensAt = timestamppb.New(publishAt.Add(10*24*time.Hour + 5*time.Hour)) }
 	err := publish("no-reason", tenDays)
-	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(localized(err), "公告期只有 10 日 5 小时") || !strings.Contains(localized(err), "未记录缩短公告期的理由") {
-		t.Errorf("a short notice without its reason: %v (%q)", err, localized(err))
+	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(server.ZhOf(err), "公告期只有 10 日 5 小时") || !strings.Contains(server.ZhOf(err), "未记录缩短公告期的理由") {
+		t.Errorf("a short notice without its reason: %v (%q)", err, server.ZhOf(err))
 	}
 	err = publish("strict", func(a *ov.Assembly) { tenDays(a); a.Settings = &ov.Settings{RefuseShortNotice: true} })
-	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(localized(err), "设定不得缩短公告期") {
-		t.Errorf("a short notice where none is admitted: %v (%q)", err, localized(err))
+	if server.ReasonOf(err) != "SHORT_NOTICE" || !strings.Contains(server.ZhOf(err), "设定不得缩短公告期") {
+		t.Errorf("a short notice where none is admitted: %v (%q)", err, server.ZhOf(err))
 	}
 	err = publish("passed", func(a *ov.Assembly) {
 		a.OpensAt = timestamppb.New(publishAt.Add(-time.Hour))
 		a.ShortNoticeReason = "应急"
 	})
-	if server.ReasonOf(err) != "WRONG_STATE" || !strings.Contains(err.Error(), "has passed") || !strings.Contains(localized(err), "投票开始时间（2026-04-20T08:00:00+08:00）已过") {
-		t.Errorf("an opening passed: %v (%q)", err, localized(err))
+	if server.ReasonOf(err) != "WRONG_STATE" || !strings.Contains(err.Error(), "has passed") || !strings.Contains(server.ZhOf(err), "投票开始时间（2026-04-20T08:00:00+08:00）已过") {
+		t.Errorf("an opening passed: %v (%q)", err, server.ZhOf(err))
 	}
 	// A community whose roll is empty yet.
 	v.e.createCommunity("empty")
@@ -3168,7 +3168,7 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = v.as.PublishAssembly(v.ctx(v.e.admin), &ov.PublishAssemblyRequest{CommunityId: "empty", AssemblyId: "nobody"})
-	if server.ReasonOf(err) != "EMPTY_ROLL" || !strings.Contains(localized(err), "请先导入名册") {
-		t.Errorf("publish on an empty roll: %v (%q)", err, localized(err))
+	if server.ReasonOf(err) != "EMPTY_ROLL" || !strings.Contains(server.ZhOf(err), "请先导入名册") {
+		t.Errorf("publish on an empty roll: %v (%q)", err, server.ZhOf(err))
 	}
 }

@@ -2731,7 +2731,11 @@ type ProxyAuthorization struct {
 	HolderTag string `protobuf:"bytes,12,opt,name=holder_tag,json=holderTag,proto3" json:"holder_tag,omitempty"`
 	// In ListProxies only: the voter's name as the roll has it now, to check
 	// against the written authorisation (empty for the developer).
-	VoterName     string `protobuf:"bytes,13,opt,name=voter_name,json=voterName,proto3" json:"voter_name,omitempty"`
+	VoterName string `protobuf:"bytes,13,opt,name=voter_name,json=voterName,proto3" json:"voter_name,omitempty"`
+	// Who recorded the authorisation, and who withdrew it: the sign-in's
+	// label (its token id for those recorded before labels were kept).
+	RecordedBy    string `protobuf:"bytes,14,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	WithdrawnBy   string `protobuf:"bytes,15,opt,name=withdrawn_by,json=withdrawnBy,proto3" json:"withdrawn_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2853,6 +2857,20 @@ func (x *ProxyAuthorization) GetHolderTag() string {
 func (x *ProxyAuthorization) GetVoterName() string {
 	if x != nil {
 		return x.VoterName
+	}
+	return ""
+}
+
+func (x *ProxyAuthorization) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *ProxyAuthorization) GetWithdrawnBy() string {
+	if x != nil {
+		return x.WithdrawnBy
 	}
 	return ""
 }
@@ -6316,7 +6334,7 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"holderName\x12*\n" +
 	"\x11holder_public_key\x18\x05 \x01(\fR\x0fholderPublicKey\x12'\n" +
 	"\x0fdocument_sha256\x18\x06 \x01(\tR\x0edocumentSha256\x12(\n" +
-	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xf3\x03\n" +
+	"\x10holder_id_number\x18\a \x01(\tR\x0eholderIdNumber\"\xb7\x04\n" +
 	"\x12ProxyAuthorization\x12\x14\n" +
 	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1f\n" +
 	"\vholder_name\x18\x02 \x01(\tR\n" +
@@ -6335,7 +6353,10 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\n" +
 	"holder_tag\x18\f \x01(\tR\tholderTag\x12\x1d\n" +
 	"\n" +
-	"voter_name\x18\r \x01(\tR\tvoterName\"\x88\x01\n" +
+	"voter_name\x18\r \x01(\tR\tvoterName\x12\x1f\n" +
+	"\vrecorded_by\x18\x0e \x01(\tR\n" +
+	"recordedBy\x12!\n" +
+	"\fwithdrawn_by\x18\x0f \x01(\tR\vwithdrawnBy\"\x88\x01\n" +
 	"\x14WithdrawProxyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
