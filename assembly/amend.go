@@ -34,6 +34,9 @@ const (
 
 // Amendment is a recorded change of a unit's owner during a vote.
 type Amendment struct {
+	// AssemblyID is the assembly it was recorded in (not stored: the
+	// assembly's record holds its amendments).
+	AssemblyID     string          `json:"-"`
 	UnitID         string          `json:"unit_id"`
 	PreviousVoter  string          `json:"previous_voter"`
 	NewVoter       string          `json:"new_voter"`
@@ -47,112 +50,197 @@ type Amendment struct {
 // voter waits for confirmation, whose outcome the sale would decide.
 var ErrBallotWaiting = errors.New("assembly: a ballot of the unit's voter waits for confirmation")
 
-// Amend records that a unit of the frozen roll was sold during the vote.
-// The community's roll takes the new owners at once. For this assembly, the
-// unit keeps the previous owner's counted ballot if there is one, and that
-// ballot can no longer be changed (whatever AllowRevote says); otherwise
-// the new owner becomes the unit's voter (one more voter, or more area for
-// an owner who already votes). docSHA256 is the hash of the transfer
-// registration on file.
-func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256, by string) (Amendment, error) {
-	if err := transferDocument(docSHA256); err != nil {
+// Amend records that a unit of the frozen roll of assembly assemblyID was
+// sold during the vote: RecordSale, which the assembly must take part in
+// (it is under way and has the unit on its frozen roll). It returns that
+// assembly's amendment; every other assembly under way with the unit has
+// its own.
+func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256 string, by roll.Actor) (Amendment, error) {
+	var communityID string
+	err := r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := getRecord(tx, assemblyID)
+		communityID = rec.CommunityID
+		return err
+	})
+	if err != nil {
 		return Amendment{}, err
 	}
-	var am Amendment
-	err := r.st.Update(ctx, func(tx store.Tx) error {
-		rec, now, err := r.beforeClose(tx, assemblyID, "the frozen roll is amended")
-		if err != nil {
-			return err
-		}
-		var u tally.Unit
-		ok, err := store.GetJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), &u)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
-		}
-		prev := audit.BallotVoter(tally.VoterOf(u))
-		switch w, ok, err := waitingBallot(tx, &rec.Assembly, prev); {
-		case err != nil:
-			return err
-		case ok:
-			return l10n.ZH(fmt.Errorf("%w: ballot %s (no. %d) of unit %s's voter waits for a second staff member's check; confirm or reject it, then record the sale",
-				ErrBallotWaiting, w.ID, w.Seq, unitID), fmt.Sprintf("该房屋业主有一张待复核的选票（第%d号）：请先由第二名工作人员复核计入或驳回，再登记过户", w.Seq))
-		}
-		nu, err := book.TransferTx(tx, rec.CommunityID, unitID, owners)
-		if err != nil {
-			return err
-		}
-		am = Amendment{UnitID: unitID, PreviousVoter: prev, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by}
-		var pv voterRecord
-		if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
-			return err
-		}
-		if pv.Counted != 0 || am.NewVoter == prev {
-			// The seller owns the unit no more: their ballot stays as cast,
-			// even where votes may be changed (voterRecord.another).
-			am.Effect = BallotKept
-			return r.saveAmendment(tx, rec, am)
-		}
-		am.Effect = VoterChanged
-		area := Figures{Area: int64(u.Area)}
-		// The previous voter gives up the unit, and is no voter any more
-		// without another one.
-		pv.Units = slices.DeleteFunc(pv.Units, func(id string) bool { return id == unitID })
-		pv.Figures = pv.Figures.sub(area)
-		if len(pv.Units) == 0 {
-			if err := tx.Delete(store.AssemblyVoters, store.Key(assemblyID, prev)); err != nil {
-				return err
-			}
-			rec.RollTotal.Head--
-		} else if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
-			return err
-		}
-		var nv voterRecord
-		ok, err = store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), &nv)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			nv.Figures.Head = 1
-			rec.RollTotal.Head++
-		}
-		nv.Units = append(nv.Units, unitID)
-		nv.Figures = nv.Figures.add(area)
-		if nv.Counted != 0 {
-			// The new owner already voted for another unit: their ballot now
-			// carries this unit's area as well.
-			p, err := getProgress(tx, &rec.Assembly)
-			if err != nil {
-				return err
-			}
-			br, err := getBallot(tx, assemblyID, nv.Counted)
-			if err != nil {
-				return err
-			}
-			b, err := ballot.Parse(br.Canonical)
-			if err != nil {
-				return err
-			}
-			p.applyFigures(b, area, +1)
-			if err := putProgress(tx, assemblyID, p); err != nil {
-				return err
-			}
-		}
-		if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), nv); err != nil {
-			return err
-		}
-		u.OwnerID, u.Developer = am.NewVoter, false
-		if err := store.PutJSON(tx, store.AssemblyUnits, store.Key(assemblyID, unitID), u); err != nil {
-			return err
-		}
-		return r.saveAmendment(tx, rec, am)
-	})
-	if err == nil {
-		r.notify(assemblyID)
+	sale, err := r.RecordSale(ctx, book, communityID, unitID, owners, docSHA256, by, assemblyID)
+	if err != nil {
+		return Amendment{}, err
 	}
-	return am, err
+	for _, am := range sale.Amendments {
+		if am.AssemblyID == assemblyID {
+			return am, nil
+		}
+	}
+	return Amendment{}, fmt.Errorf("assembly: the sale of %s was recorded without %s's amendment", unitID, assemblyID)
+}
+
+// Sale is a unit's sale as recorded: the roll's change and its figures
+// after, and the amendment of each assembly under way that has the unit on
+// its frozen roll.
+type Sale struct {
+	Change     roll.AccessEntry
+	Figures    roll.Figures
+	Amendments []Amendment
+}
+
+// RecordSale records that a unit changed hands (the new owners validated
+// as an import's; docSHA256 the SHA-256 of the transfer registration on
+// file). The community's roll takes the new owners at once, so that the
+// next assembly's frozen roll has the buyer (book.TransferRecordedTx,
+// recorded with the sign-in). In each assembly under way - published, not
+// yet closed - that has the unit on its frozen roll (DESIGN §2), the unit
+// keeps the previous owner's counted ballot if there is one, and that
+// ballot can no longer be changed (whatever AllowRevote says); otherwise
+// the new owner becomes the unit's voter (one more voter, or more area for
+// an owner who already votes). It is refused (ErrBallotWaiting) while a
+// ballot of the unit's voter waits for confirmation in one of them, whose
+// outcome the sale would decide. With in, the sale is recorded only if
+// assembly in is one of them (AmendRoll).
+func (r *Registry) RecordSale(ctx context.Context, book *roll.Book, communityID, unitID string, owners []roll.OwnerInput, docSHA256 string, by roll.Actor, in string) (Sale, error) {
+	if err := transferDocument(docSHA256); err != nil {
+		return Sale{}, err
+	}
+	var sale Sale
+	var busy []string
+	err := r.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := roll.CommunityTx(tx, communityID); err != nil {
+			return err
+		}
+		if in != "" {
+			rec, _, err := r.beforeClose(tx, in, "the frozen roll is amended")
+			if err != nil {
+				return err
+			}
+			if tx.Get(store.AssemblyUnits, store.Key(rec.ID, unitID)) == nil {
+				return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
+			}
+		}
+		var err error
+		if busy, err = r.underWay(tx, communityID, unitID); err != nil {
+			return err
+		}
+		// Each assembly's unit and voter as it froze them, and no ballot of
+		// the voter waiting.
+		type frozen struct {
+			rec  *record
+			unit tally.Unit
+			prev string
+		}
+		var all []frozen
+		for _, id := range busy {
+			rec, err := getRecord(tx, id)
+			if err != nil {
+				return err
+			}
+			f := frozen{rec: rec}
+			if _, err := store.GetJSON(tx, store.AssemblyUnits, store.Key(id, unitID), &f.unit); err != nil {
+				return err
+			}
+			f.prev = audit.BallotVoter(tally.VoterOf(f.unit))
+			switch w, ok, err := waitingBallot(tx, &rec.Assembly, f.prev); {
+			case err != nil:
+				return err
+			case ok:
+				return l10n.ZH(fmt.Errorf("%w: ballot %s (no. %d) of unit %s's voter in %s waits for a second staff member's check; confirm or reject it, then record the sale",
+					ErrBallotWaiting, w.ID, w.Seq, unitID, id), fmt.Sprintf("该房屋业主在会议 %s 中有一张待复核的选票（第%d号）：请先由第二名工作人员复核计入或驳回，再登记过户", id, w.Seq))
+			}
+			all = append(all, f)
+		}
+		e, figures, nu, err := book.TransferRecordedTx(tx, communityID, unitID, owners, by, docSHA256)
+		if err != nil {
+			return err
+		}
+		sale = Sale{Change: e, Figures: figures}
+		now := r.now().UTC()
+		for _, f := range all {
+			am, err := r.amendTx(tx, f.rec, f.unit, f.prev, Amendment{UnitID: unitID, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by.TokenID})
+			if err != nil {
+				return err
+			}
+			sale.Amendments = append(sale.Amendments, am)
+		}
+		return nil
+	})
+	if err != nil {
+		return Sale{}, err
+	}
+	for _, id := range busy {
+		r.notify(id)
+	}
+	return sale, nil
+}
+
+// amendTx records sale am in the assembly of rec, whose frozen roll has the
+// unit u with voter prev, and returns it with its effect.
+func (r *Registry) amendTx(tx store.Tx, rec *record, u tally.Unit, prev string, am Amendment) (Amendment, error) {
+	assemblyID := rec.ID
+	am.AssemblyID, am.PreviousVoter = assemblyID, prev
+	var pv voterRecord
+	if _, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), &pv); err != nil {
+		return am, err
+	}
+	if pv.Counted != 0 || am.NewVoter == prev {
+		// The seller owns the unit no more: their ballot stays as cast,
+		// even where votes may be changed (voterRecord.another).
+		am.Effect = BallotKept
+		return am, r.saveAmendment(tx, rec, am)
+	}
+	am.Effect = VoterChanged
+	area := Figures{Area: int64(u.Area)}
+	// The previous voter gives up the unit, and is no voter any more
+	// without another one.
+	pv.Units = slices.DeleteFunc(pv.Units, func(id string) bool { return id == u.ID })
+	pv.Figures = pv.Figures.sub(area)
+	if len(pv.Units) == 0 {
+		if err := tx.Delete(store.AssemblyVoters, store.Key(assemblyID, prev)); err != nil {
+			return am, err
+		}
+		rec.RollTotal.Head--
+	} else if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, prev), pv); err != nil {
+		return am, err
+	}
+	var nv voterRecord
+	ok, err := store.GetJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), &nv)
+	if err != nil {
+		return am, err
+	}
+	if !ok {
+		nv.Figures.Head = 1
+		rec.RollTotal.Head++
+	}
+	nv.Units = append(nv.Units, u.ID)
+	nv.Figures = nv.Figures.add(area)
+	if nv.Counted != 0 {
+		// The new owner already voted for another unit: their ballot now
+		// carries this unit's area as well.
+		p, err := getProgress(tx, &rec.Assembly)
+		if err != nil {
+			return am, err
+		}
+		br, err := getBallot(tx, assemblyID, nv.Counted)
+		if err != nil {
+			return am, err
+		}
+		b, err := ballot.Parse(br.Canonical)
+		if err != nil {
+			return am, err
+		}
+		p.applyFigures(b, area, +1)
+		if err := putProgress(tx, assemblyID, p); err != nil {
+			return am, err
+		}
+	}
+	if err := store.PutJSON(tx, store.AssemblyVoters, store.Key(assemblyID, am.NewVoter), nv); err != nil {
+		return am, err
+	}
+	u.OwnerID, u.Developer = am.NewVoter, false
+	if err := store.PutJSON(tx, store.AssemblyUnits, store.Key(assemblyID, u.ID), u); err != nil {
+		return am, err
+	}
+	return am, r.saveAmendment(tx, rec, am)
 }
 
 func (r *Registry) saveAmendment(tx store.Tx, rec *record, am Amendment) error {
@@ -187,25 +275,6 @@ func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok b
 		return w, false, err
 	}
 	return vr.firstWaiting(tx, a.ID)
-}
-
-// TransferUnit records on a community's roll, outside a vote, that a unit
-// changed hands (book.TransferRecordedTx: the new owners validated as an
-// import's, the transfer registration's SHA-256 kept), so that the next
-// assembly's frozen roll has the buyer. It is refused (ErrWrongState) while
-// an assembly under way - published, not yet closed - has the unit on its
-// frozen roll: the sale is recorded there (Amend), which also settles the
-// unit's vote, and the roll with it.
-func (r *Registry) TransferUnit(ctx context.Context, book *roll.Book, communityID, unitID string, owners []roll.OwnerInput, docSHA256 string, actor roll.Actor) (roll.AccessEntry, roll.Figures, error) {
-	if err := transferDocument(docSHA256); err != nil {
-		return roll.AccessEntry{}, roll.Figures{}, err
-	}
-	return r.betweenVotes(ctx, communityID, only(unitID), func(busy string) error {
-		return l10n.ZH(fmt.Errorf("%w: unit %s is on the frozen roll of %s, under way: record the sale there (AmendRoll), which also settles the unit's vote", ErrWrongState, unitID, busy),
-			"该房屋在进行中的会议（"+busy+"）冻结的名册上：请在该会议中登记过户，以便同时处理该房屋的表决")
-	}, func(tx store.Tx) (roll.AccessEntry, roll.Figures, error) {
-		return book.TransferRecordedTx(tx, communityID, unitID, owners, actor, docSHA256)
-	})
 }
 
 // WithdrawUnit removes a unit imported by mistake from a community's roll

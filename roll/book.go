@@ -572,20 +572,8 @@ func sameBuyerProblems(tx store.Tx, communityID string, batch *Batch, index map[
 	return probs, nil
 }
 
-// TransferTx records, inside a transaction of the caller's, that a unit
-// changed hands: the unit becomes person-owned by the new owners (validated
-// like an import; problems come back as an *ImportError about units[0]),
-// the previous owners no longer hold it, and the community's figures are
-// updated. It returns the unit as it is now.
-func (b *Book) TransferTx(tx store.Tx, communityID, unitID string, owners []OwnerInput) (Unit, error) {
-	old, err := getUnit(tx, communityID, unitID)
-	if err != nil {
-		return Unit{}, err
-	}
-	return b.transfer(tx, communityID, old, owners)
-}
-
-// transfer is TransferTx of the unit of record old.
+// transfer is TransferRecordedTx's change of the unit of record old, not
+// yet recorded as a roll change.
 func (b *Book) transfer(tx store.Tx, communityID string, old unitRecord, owners []OwnerInput) (Unit, error) {
 	unitID := old.ID
 	area := func(a *tally.Area) string {

@@ -50,7 +50,7 @@ type Problem struct {
 	// Err is the sentinel error for the kind of problem.
 	Err error
 	// transfer: the problem is of a unit's transfer to new owners
-	// (Book.TransferTx), not of an import.
+	// (Book.TransferRecordedTx), not of an import.
 	transfer bool
 	// Other is the other place a conflict names in Reason (as its Path),
 	// for a file's rows to replace.

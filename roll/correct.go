@@ -132,23 +132,27 @@ func (b *Book) RollChanges(ctx context.Context, communityID string, after uint64
 }
 
 // UnitTransferAction is the access log's action of a unit's sale recorded
-// on a community's roll outside a vote (TransferRecordedTx).
+// on a community's roll (TransferRecordedTx).
 const UnitTransferAction = "unit_transfer"
 
-// TransferRecordedTx is TransferTx that also records, in the caller's
-// transaction, who recorded the sale, the unit's kind and owners before,
-// the owners after, and the SHA-256 of the transfer registration; it
-// returns the record and the roll's figures after. A transfer to the
-// owners it has is refused. (assembly.Registry.TransferUnit checks first that
-// no assembly under way has the unit.)
-func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owners []OwnerInput, actor Actor, document string) (AccessEntry, Figures, error) {
+// TransferRecordedTx records, inside a transaction of the caller's, that a
+// unit changed hands: it becomes person-owned by the new owners (validated
+// like an import; problems come back as an *ImportError about units[0]),
+// the previous owners no longer hold it, and the community's figures are
+// updated. It records who recorded the sale, the unit's kind and owners
+// before, the owners after, and the SHA-256 of the transfer registration,
+// and returns the record, the roll's figures after and the unit as it is
+// now.
+// A transfer to the owners it has is refused. (assembly.Registry.RecordSale
+// records the sale in the assemblies under way that have the unit too.)
+func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owners []OwnerInput, actor Actor, document string) (AccessEntry, Figures, Unit, error) {
 	old, err := getUnit(tx, communityID, unitID)
 	if err != nil {
-		return AccessEntry{}, Figures{}, err
+		return AccessEntry{}, Figures{}, Unit{}, err
 	}
 	nu, err := b.transfer(tx, communityID, old, owners)
 	if err != nil {
-		return AccessEntry{}, Figures{}, err
+		return AccessEntry{}, Figures{}, Unit{}, err
 	}
 	var after []string
 	for _, o := range nu.Owners {
@@ -156,11 +160,11 @@ func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owner
 	}
 	cr, err := getCommunity(tx, communityID)
 	if err != nil {
-		return AccessEntry{}, Figures{}, err
+		return AccessEntry{}, Figures{}, Unit{}, err
 	}
 	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
 		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: old.ownerIDs(), NewOwners: after, Document: document})
-	return e, cr.community().Figures, err
+	return e, cr.community().Figures, nu, err
 }
 
 // UnitWithdrawalAction is the access log's action of a unit withdrawn from

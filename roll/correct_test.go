@@ -368,7 +368,7 @@ func TestTransferRecordedTx(t *testing.T) {
 	transfer := func(unit string, owners ...roll.OwnerInput) (e roll.AccessEntry, f roll.Figures, err error) {
 		err = st.Update(ctx, func(tx store.Tx) error {
 			var err error
-			e, f, err = b.TransferRecordedTx(tx, "cm1", unit, owners, staff, doc)
+			e, f, _, err = b.TransferRecordedTx(tx, "cm1", unit, owners, staff, doc)
 			return err
 		})
 		return e, f, err

@@ -322,7 +322,7 @@ func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollReques
 	for _, o := range req.GetNewOwners() {
 		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
 	}
-	am, err := s.reg.Amend(ctx, s.book, req.GetAssemblyId(), req.GetUnitId(), owners, req.GetDocumentSha256(), tokenFrom(ctx).ID)
+	am, err := s.reg.Amend(ctx, s.book, req.GetAssemblyId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tokenFrom(ctx)))
 	if err != nil {
 		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "AmendRoll", err))
 	}
@@ -332,7 +332,7 @@ func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollReques
 
 func amendmentProto(am assembly.Amendment) *ov.RollAmendment {
 	return &ov.RollAmendment{UnitId: am.UnitID, PreviousVoter: am.PreviousVoter, NewVoter: am.NewVoter, Effect: string(am.Effect),
-		DocumentSha256: am.DocumentSHA256, RecordTime: timestamppb.New(am.Recorded)}
+		DocumentSha256: am.DocumentSHA256, RecordTime: timestamppb.New(am.Recorded), AssemblyId: am.AssemblyID}
 }
 
 func (s *assemblyService) GetProgress(ctx context.Context, req *ov.GetProgressRequest) (*ov.Progress, error) {
@@ -532,6 +532,7 @@ func (s *assemblyService) assemblyProto(a assembly.Assembly) *ov.Assembly {
 		pa.Channels = append(pa.Channels, channelProto(c))
 	}
 	for _, am := range a.Amendments {
+		am.AssemblyID = a.ID
 		pa.Amendments = append(pa.Amendments, amendmentProto(am))
 	}
 	for _, o := range a.Objections {

@@ -1665,6 +1665,21 @@ func TestConsoleRollPage(t *testing.T) {
 		!strings.Contains(changes[2], "更换代表 9-1-101 · ") || !strings.Contains(changes[2], "协商一致更换代表") {
 		t.Errorf("the roll's changes: %q", changes)
 	}
+
+	// A unit the open assembly counts, sold: the sale goes into it, and the
+	// page says what it did there.
+	c.open(tab, "#/c/"+c.cid+"/roll?q="+first)
+	click(tab, fmt.Sprintf(`[data-transfer=%q]`, first))
+	typeInto(tab, `[data-testid=buyer-name]`, "买受人")
+	typeInto(tab, `[data-testid=buyer-id]`, idNumberN(904))
+	typeInto(tab, `[data-testid=transfer-doc]`, strings.Repeat("ef", 32))
+	click(tab, `dialog[open] [data-testid=roll-save]`)
+	wait(tab, "sold during the vote", `document.querySelector('[role=status]') !== null &&
+		document.querySelector('[role=status]').textContent.includes('会议 select-2026：原业主未投票，改由新业主为该房屋投票')`)
+	a, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "select-2026"})
+	if err != nil || len(a.GetAmendments()) != 1 || a.GetAmendments()[0].GetUnitId() != first || a.GetAmendments()[0].GetEffect() != "VOTER_CHANGED" {
+		t.Errorf("select-2026's amendments after the console's sale: %v, %v", a.GetAmendments(), err)
+	}
 }
 
 // TestConsoleEndsAnAssembly: staff cancel an assembly not yet open, after

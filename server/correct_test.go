@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 )
 
@@ -235,20 +239,15 @@ func TestCorrectOwnerOverAPI(t *testing.T) {
 	}
 }
 
-// A sale between votes goes on the roll for the next assembly; a unit an
-// assembly under way has on its frozen roll is sold there (AmendRoll)
-// until that assembly closes.
+// A sale goes on the roll for the next assembly, and into each assembly
+// under way that has the unit on its frozen roll: there the seller's
+// counted ballot stays, or the buyer votes.
 func TestTransferUnitOverAPI(t *testing.T) {
 	v := newVote(t, nil)
 	e := v.e
 	doc := strings.Repeat("ab", 32)
 	buyer := map[string]any{"name": "新业主", "id_number": idNumberN(900), "phone": "13912345678"}
 	path := func(unit string) string { return "/v1/communities/" + v.community + "/units/" + unit + ":transfer" }
-	var ae apiError
-	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &ae); code != http.StatusBadRequest && code != http.StatusPreconditionFailed ||
-		ae.reason() != "WRONG_STATE" || !strings.Contains(ae.Message, v.assembly) || !strings.Contains(ae.zh(), "请在该会议中登记过户") {
-		t.Errorf("a unit of the assembly under way: HTTP %d %s %q %q, want WRONG_STATE naming %s", code, ae.reason(), ae.Message, ae.zh(), v.assembly)
-	}
 
 	// A unit imported after the assembly was published is on no frozen roll.
 	if code := e.do("POST", "/v1/communities/"+v.community+"/units:import", v.staffTok, map[string]any{"units": []any{
@@ -317,11 +316,61 @@ func TestTransferUnitOverAPI(t *testing.T) {
 		t.Errorf("the next assembly's voter of 9-1-101: %v, %v; want the buyer %s", nv, err, c.NewOwners[0])
 	}
 
-	// Once the assemblies have closed, their units are sold on the roll too.
-	e.clock.Set(duringVote.Add(26 * 24 * time.Hour))
-	if code := e.do("POST", path(v.units[0]), v.staffTok, map[string]any{"new_owners": []any{buyer}, "document_sha256": doc}, &resp); code != http.StatusOK {
-		t.Errorf("a unit of a closed assembly: HTTP %d", code)
+	// A unit both assemblies under way have on their frozen rolls, whose
+	// owner has voted in the open one: the sale goes into each, with its
+	// effect there.
+	seller := v.owners[0]
+	v.cast(t, 0, ballot.Online, "AGREE")
+	sale, err := v.rsTransfer(v.units[0], doc, 950)
+	if err != nil {
+		t.Fatal(err)
 	}
+	effects := map[string]string{}
+	for _, am := range sale.GetAmendments() {
+		if am.GetUnitId() != v.units[0] || am.GetPreviousVoter() != seller || am.GetNewVoter() == seller || am.GetDocumentSha256() != doc {
+			t.Errorf("amendment %v", am)
+		}
+		effects[am.GetAssemblyId()] = am.GetEffect()
+	}
+	if want := map[string]string{v.assembly: "BALLOT_KEPT", "fund-2026": "VOTER_CHANGED"}; !maps.Equal(effects, want) {
+		t.Errorf("the sale's amendments %v, want %v", effects, want)
+	}
+	for id, effect := range effects {
+		a, err := v.as.GetAssembly(v.ctx(v.staffTok), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: id})
+		if err != nil || len(a.GetAmendments()) != 1 || a.GetAmendments()[0].GetEffect() != effect || a.GetAmendments()[0].GetAssemblyId() != id {
+			t.Errorf("%s's amendments: %v, %v", id, a.GetAmendments(), err)
+		}
+	}
+	nv, err = v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: "fund-2026"})
+	if err != nil || !slices.ContainsFunc(nv.GetNonVoters(), func(x *ov.NonVoter) bool { return x.GetVoter() == sale.GetAmendments()[0].GetNewVoter() }) {
+		t.Errorf("the buyer is no voter of fund-2026: %v", err)
+	}
+	if code := e.do("GET", "/v1/communities/"+v.community+"/rollChanges", e.token(auth.Auditor, ""), nil, &list); code != http.StatusOK || len(list.Changes) != 2 {
+		t.Errorf("rollChanges after a sale during the votes: HTTP %d %+v", code, list)
+	}
+	// Both assemblies' logs verify offline with it.
+	for _, id := range []string{v.assembly, "fund-2026"} {
+		exp, err := v.as.ExportAssembly(v.ctx(e.admin), &ov.ExportAssemblyRequest{CommunityId: v.community, AssemblyId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := verifyFiles(exp.GetFiles()); err != nil {
+			t.Errorf("verify %s: %v", id, err)
+		}
+	}
+
+	// Once the assemblies have closed, a sale touches no vote.
+	e.clock.Set(duringVote.Add(26 * 24 * time.Hour))
+	if sale, err := v.rsTransfer(v.units[1], doc, 951); err != nil || len(sale.GetAmendments()) != 0 {
+		t.Errorf("a unit of closed assemblies: %v, %v", sale.GetAmendments(), err)
+	}
+}
+
+// rsTransfer sells unit to the owner of identity number n through
+// RollService.TransferUnit.
+func (v *vote) rsTransfer(unit, doc string, n int) (*ov.TransferUnitResponse, error) {
+	return v.rs.TransferUnit(v.ctx(v.staffTok), &ov.TransferUnitRequest{CommunityId: v.community, UnitId: unit, DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: fmt.Sprintf("买受人%d", n), IdNumber: idNumberN(n)}}})
 }
 
 // publishFund creates and publishes a second assembly of v's community,
@@ -568,5 +617,27 @@ func TestListUnitsQuery(t *testing.T) {
 	}
 	if _, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: strings.Repeat("查", 51)}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a query of 51 characters: %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// TestASaleWakesTheDashboards: a sale recorded in an assembly under way is
+// sent at once to those who watch its progress (the console's dashboard,
+// the city platform), not at the next heartbeat.
+func TestASaleWakesTheDashboards(t *testing.T) {
+	v := newVote(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // well within the 15 s heartbeat
+	defer cancel()
+	stream, err := v.as.WatchProgress(metadataCtx(ctx, v.e.admin), &ov.WatchProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.rsTransfer(v.units[3], strings.Repeat("ab", 32), 960); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Errorf("no progress sent after the sale: %v", err)
 	}
 }

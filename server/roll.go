@@ -260,12 +260,17 @@ func (s *rollService) TransferUnit(ctx context.Context, req *ov.TransferUnitRequ
 	for _, o := range req.GetNewOwners() {
 		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
 	}
-	e, f, err := s.reg.TransferUnit(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tok))
+	sale, err := s.reg.RecordSale(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tok), "")
 	if err != nil {
 		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "TransferUnit", err))
 	}
+	resp := &ov.TransferUnitResponse{Change: rollChangeProto(sale.Change, true), Figures: figuresProto(sale.Figures)}
+	for _, am := range sale.Amendments {
+		resp.Amendments = append(resp.Amendments, amendmentProto(am))
+		s.log.InfoContext(ctx, "roll amended", "assembly", am.AssemblyID, "unit", am.UnitID, "effect", am.Effect, "token", tok.ID)
+	}
 	s.log.InfoContext(ctx, "unit transferred", "community", req.GetCommunityId(), "unit", req.GetUnitId(), "token", tok.ID)
-	return &ov.TransferUnitResponse{Change: rollChangeProto(e, true), Figures: figuresProto(f)}, nil
+	return resp, nil
 }
 
 func (s *rollService) SetUnitRepresentative(ctx context.Context, req *ov.SetUnitRepresentativeRequest) (*ov.SetUnitRepresentativeResponse, error) {

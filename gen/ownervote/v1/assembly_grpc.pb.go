@@ -133,8 +133,11 @@ type AssemblyServiceClient interface {
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
-	// Refused (BALLOT_WAITING) while a ballot of the unit's voter waits for
-	// confirmation: it is confirmed or rejected first.
+	// It is RollService.TransferUnit for a unit this assembly has on its
+	// frozen roll: the community's roll and every other assembly under way
+	// that has the unit take the sale too. It answers this assembly's
+	// amendment. Refused (BALLOT_WAITING) while a ballot of the unit's voter
+	// waits for confirmation: it is confirmed or rejected first.
 	AmendRoll(ctx context.Context, in *AmendRollRequest, opts ...grpc.CallOption) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(ctx context.Context, in *GetProgressRequest, opts ...grpc.CallOption) (*Progress, error)
@@ -585,8 +588,11 @@ type AssemblyServiceServer interface {
 	// AmendRoll records that a unit of the frozen roll was sold during the
 	// vote: it keeps its earlier ballot, which the seller can then no longer
 	// change, or, if none was cast, the new owner may vote for it from now on.
-	// Refused (BALLOT_WAITING) while a ballot of the unit's voter waits for
-	// confirmation: it is confirmed or rejected first.
+	// It is RollService.TransferUnit for a unit this assembly has on its
+	// frozen roll: the community's roll and every other assembly under way
+	// that has the unit take the sale too. It answers this assembly's
+	// amendment. Refused (BALLOT_WAITING) while a ballot of the unit's voter
+	// waits for confirmation: it is confirmed or rejected first.
 	AmendRoll(context.Context, *AmendRollRequest) (*RollAmendment, error)
 	// GetProgress returns the live figures of every motion.
 	GetProgress(context.Context, *GetProgressRequest) (*Progress, error)

@@ -1774,7 +1774,10 @@ type TransferUnitResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Change *RollChange            `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The roll's figures after the transfer.
-	Figures       *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
+	Figures *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
+	// The sale as each assembly under way that has the unit on its frozen
+	// roll recorded it; none outside a vote.
+	Amendments    []*RollAmendment `protobuf:"bytes,3,rep,name=amendments,proto3" json:"amendments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1823,6 +1826,109 @@ func (x *TransferUnitResponse) GetFigures() *RollFigures {
 	return nil
 }
 
+func (x *TransferUnitResponse) GetAmendments() []*RollAmendment {
+	if x != nil {
+		return x.Amendments
+	}
+	return nil
+}
+
+// RollAmendment is a unit's sale recorded in an assembly under way.
+type RollAmendment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UnitId        string                 `protobuf:"bytes,1,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	PreviousVoter string                 `protobuf:"bytes,2,opt,name=previous_voter,json=previousVoter,proto3" json:"previous_voter,omitempty"`
+	NewVoter      string                 `protobuf:"bytes,3,opt,name=new_voter,json=newVoter,proto3" json:"new_voter,omitempty"`
+	// BALLOT_KEPT (the seller's counted ballot stays, and can no longer be
+	// changed) or VOTER_CHANGED (the buyer votes for the unit from now on).
+	Effect         string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"`
+	DocumentSha256 string                 `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The assembly it was recorded in.
+	AssemblyId    string `protobuf:"bytes,7,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollAmendment) Reset() {
+	*x = RollAmendment{}
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollAmendment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollAmendment) ProtoMessage() {}
+
+func (x *RollAmendment) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
+func (*RollAmendment) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RollAmendment) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetPreviousVoter() string {
+	if x != nil {
+		return x.PreviousVoter
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetNewVoter() string {
+	if x != nil {
+		return x.NewVoter
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *RollAmendment) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
 // UnitAreas are a unit's areas at one time.
 type UnitAreas struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -1837,7 +1943,7 @@ type UnitAreas struct {
 
 func (x *UnitAreas) Reset() {
 	*x = UnitAreas{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +1955,7 @@ func (x *UnitAreas) String() string {
 func (*UnitAreas) ProtoMessage() {}
 
 func (x *UnitAreas) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +1968,7 @@ func (x *UnitAreas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitAreas.ProtoReflect.Descriptor instead.
 func (*UnitAreas) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UnitAreas) GetRegisteredAreaM2() string {
@@ -1930,7 +2036,7 @@ type RollChange struct {
 
 func (x *RollChange) Reset() {
 	*x = RollChange{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2048,7 @@ func (x *RollChange) String() string {
 func (*RollChange) ProtoMessage() {}
 
 func (x *RollChange) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[24]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2061,7 @@ func (x *RollChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollChange.ProtoReflect.Descriptor instead.
 func (*RollChange) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{24}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RollChange) GetKind() RollChangeKind {
@@ -2107,7 +2213,7 @@ type ListRollChangesRequest struct {
 
 func (x *ListRollChangesRequest) Reset() {
 	*x = ListRollChangesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2225,7 @@ func (x *ListRollChangesRequest) String() string {
 func (*ListRollChangesRequest) ProtoMessage() {}
 
 func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[25]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2238,7 @@ func (x *ListRollChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesRequest.ProtoReflect.Descriptor instead.
 func (*ListRollChangesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{25}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListRollChangesRequest) GetCommunityId() string {
@@ -2166,7 +2272,7 @@ type ListRollChangesResponse struct {
 
 func (x *ListRollChangesResponse) Reset() {
 	*x = ListRollChangesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2178,7 +2284,7 @@ func (x *ListRollChangesResponse) String() string {
 func (*ListRollChangesResponse) ProtoMessage() {}
 
 func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[26]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2191,7 +2297,7 @@ func (x *ListRollChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollChangesResponse.ProtoReflect.Descriptor instead.
 func (*ListRollChangesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{26}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListRollChangesResponse) GetChanges() []*RollChange {
@@ -2230,7 +2336,7 @@ type ListUnitsRequest struct {
 
 func (x *ListUnitsRequest) Reset() {
 	*x = ListUnitsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2242,7 +2348,7 @@ func (x *ListUnitsRequest) String() string {
 func (*ListUnitsRequest) ProtoMessage() {}
 
 func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[27]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,7 +2361,7 @@ func (x *ListUnitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUnitsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{27}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListUnitsRequest) GetCommunityId() string {
@@ -2306,7 +2412,7 @@ type ListUnitsResponse struct {
 
 func (x *ListUnitsResponse) Reset() {
 	*x = ListUnitsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2318,7 +2424,7 @@ func (x *ListUnitsResponse) String() string {
 func (*ListUnitsResponse) ProtoMessage() {}
 
 func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[28]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2331,7 +2437,7 @@ func (x *ListUnitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUnitsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{28}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListUnitsResponse) GetUnits() []*Unit {
@@ -2364,7 +2470,7 @@ type GetRollFiguresRequest struct {
 
 func (x *GetRollFiguresRequest) Reset() {
 	*x = GetRollFiguresRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2376,7 +2482,7 @@ func (x *GetRollFiguresRequest) String() string {
 func (*GetRollFiguresRequest) ProtoMessage() {}
 
 func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[29]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2389,7 +2495,7 @@ func (x *GetRollFiguresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollFiguresRequest.ProtoReflect.Descriptor instead.
 func (*GetRollFiguresRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{29}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetRollFiguresRequest) GetCommunityId() string {
@@ -2415,7 +2521,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2533,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[30]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2546,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{30}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListOwnersRequest) GetCommunityId() string {
@@ -2478,7 +2584,7 @@ type FindOwnerRequest struct {
 
 func (x *FindOwnerRequest) Reset() {
 	*x = FindOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2490,7 +2596,7 @@ func (x *FindOwnerRequest) String() string {
 func (*FindOwnerRequest) ProtoMessage() {}
 
 func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[31]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2503,7 +2609,7 @@ func (x *FindOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerRequest.ProtoReflect.Descriptor instead.
 func (*FindOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{31}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FindOwnerRequest) GetCommunityId() string {
@@ -2540,7 +2646,7 @@ type FindOwnerResponse struct {
 
 func (x *FindOwnerResponse) Reset() {
 	*x = FindOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2552,7 +2658,7 @@ func (x *FindOwnerResponse) String() string {
 func (*FindOwnerResponse) ProtoMessage() {}
 
 func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[32]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +2671,7 @@ func (x *FindOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindOwnerResponse.ProtoReflect.Descriptor instead.
 func (*FindOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{32}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FindOwnerResponse) GetOwnerId() string {
@@ -2599,7 +2705,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2611,7 +2717,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[33]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2624,7 +2730,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{33}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -2662,7 +2768,7 @@ type CorrectOwnerRequest struct {
 
 func (x *CorrectOwnerRequest) Reset() {
 	*x = CorrectOwnerRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2674,7 +2780,7 @@ func (x *CorrectOwnerRequest) String() string {
 func (*CorrectOwnerRequest) ProtoMessage() {}
 
 func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[34]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2687,7 +2793,7 @@ func (x *CorrectOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerRequest.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CorrectOwnerRequest) GetCommunityId() string {
@@ -2741,7 +2847,7 @@ type CorrectOwnerResponse struct {
 
 func (x *CorrectOwnerResponse) Reset() {
 	*x = CorrectOwnerResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2859,7 @@ func (x *CorrectOwnerResponse) String() string {
 func (*CorrectOwnerResponse) ProtoMessage() {}
 
 func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[35]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2872,7 @@ func (x *CorrectOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectOwnerResponse.ProtoReflect.Descriptor instead.
 func (*CorrectOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CorrectOwnerResponse) GetChange() *RollChange {
@@ -2788,7 +2894,7 @@ type RevealOwnerPhoneRequest struct {
 
 func (x *RevealOwnerPhoneRequest) Reset() {
 	*x = RevealOwnerPhoneRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2800,7 +2906,7 @@ func (x *RevealOwnerPhoneRequest) String() string {
 func (*RevealOwnerPhoneRequest) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[36]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2813,7 +2919,7 @@ func (x *RevealOwnerPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneRequest.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RevealOwnerPhoneRequest) GetCommunityId() string {
@@ -2846,7 +2952,7 @@ type RevealOwnerPhoneResponse struct {
 
 func (x *RevealOwnerPhoneResponse) Reset() {
 	*x = RevealOwnerPhoneResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2858,7 +2964,7 @@ func (x *RevealOwnerPhoneResponse) String() string {
 func (*RevealOwnerPhoneResponse) ProtoMessage() {}
 
 func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[37]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2871,7 +2977,7 @@ func (x *RevealOwnerPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealOwnerPhoneResponse.ProtoReflect.Descriptor instead.
 func (*RevealOwnerPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RevealOwnerPhoneResponse) GetPhone() string {
@@ -2897,7 +3003,7 @@ type ListPhoneRevealsRequest struct {
 
 func (x *ListPhoneRevealsRequest) Reset() {
 	*x = ListPhoneRevealsRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2909,7 +3015,7 @@ func (x *ListPhoneRevealsRequest) String() string {
 func (*ListPhoneRevealsRequest) ProtoMessage() {}
 
 func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[38]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2922,7 +3028,7 @@ func (x *ListPhoneRevealsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsRequest.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListPhoneRevealsRequest) GetCommunityId() string {
@@ -2961,7 +3067,7 @@ type PhoneReveal struct {
 
 func (x *PhoneReveal) Reset() {
 	*x = PhoneReveal{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2973,7 +3079,7 @@ func (x *PhoneReveal) String() string {
 func (*PhoneReveal) ProtoMessage() {}
 
 func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[39]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2986,7 +3092,7 @@ func (x *PhoneReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneReveal.ProtoReflect.Descriptor instead.
 func (*PhoneReveal) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PhoneReveal) GetOwnerId() string {
@@ -3034,7 +3140,7 @@ type ListPhoneRevealsResponse struct {
 
 func (x *ListPhoneRevealsResponse) Reset() {
 	*x = ListPhoneRevealsResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3046,7 +3152,7 @@ func (x *ListPhoneRevealsResponse) String() string {
 func (*ListPhoneRevealsResponse) ProtoMessage() {}
 
 func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[40]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3059,7 +3165,7 @@ func (x *ListPhoneRevealsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPhoneRevealsResponse.ProtoReflect.Descriptor instead.
 func (*ListPhoneRevealsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListPhoneRevealsResponse) GetReveals() []*PhoneReveal {
@@ -3092,7 +3198,7 @@ type ListIdentityMatchesRequest struct {
 
 func (x *ListIdentityMatchesRequest) Reset() {
 	*x = ListIdentityMatchesRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3210,7 @@ func (x *ListIdentityMatchesRequest) String() string {
 func (*ListIdentityMatchesRequest) ProtoMessage() {}
 
 func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[41]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3223,7 @@ func (x *ListIdentityMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListIdentityMatchesRequest) GetCommunityId() string {
@@ -3160,7 +3266,7 @@ type IdentityMatch struct {
 
 func (x *IdentityMatch) Reset() {
 	*x = IdentityMatch{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3172,7 +3278,7 @@ func (x *IdentityMatch) String() string {
 func (*IdentityMatch) ProtoMessage() {}
 
 func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[42]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3185,7 +3291,7 @@ func (x *IdentityMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdentityMatch.ProtoReflect.Descriptor instead.
 func (*IdentityMatch) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *IdentityMatch) GetOwnerId() string {
@@ -3233,7 +3339,7 @@ type ListIdentityMatchesResponse struct {
 
 func (x *ListIdentityMatchesResponse) Reset() {
 	*x = ListIdentityMatchesResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3245,7 +3351,7 @@ func (x *ListIdentityMatchesResponse) String() string {
 func (*ListIdentityMatchesResponse) ProtoMessage() {}
 
 func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[43]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3258,7 +3364,7 @@ func (x *ListIdentityMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentityMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentityMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListIdentityMatchesResponse) GetMatches() []*IdentityMatch {
@@ -3297,7 +3403,7 @@ type OwnerKey struct {
 
 func (x *OwnerKey) Reset() {
 	*x = OwnerKey{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3415,7 @@ func (x *OwnerKey) String() string {
 func (*OwnerKey) ProtoMessage() {}
 
 func (x *OwnerKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[44]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3322,7 +3428,7 @@ func (x *OwnerKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerKey.ProtoReflect.Descriptor instead.
 func (*OwnerKey) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *OwnerKey) GetKeyId() string {
@@ -3399,7 +3505,7 @@ type RegisterOwnerKeyRequest struct {
 
 func (x *RegisterOwnerKeyRequest) Reset() {
 	*x = RegisterOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3411,7 +3517,7 @@ func (x *RegisterOwnerKeyRequest) String() string {
 func (*RegisterOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[45]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3424,7 +3530,7 @@ func (x *RegisterOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RegisterOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RegisterOwnerKeyRequest) GetCommunityId() string {
@@ -3461,7 +3567,7 @@ type RotateOwnerKeyRequest struct {
 
 func (x *RotateOwnerKeyRequest) Reset() {
 	*x = RotateOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3473,7 +3579,7 @@ func (x *RotateOwnerKeyRequest) String() string {
 func (*RotateOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[46]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3486,7 +3592,7 @@ func (x *RotateOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RotateOwnerKeyRequest) GetCommunityId() string {
@@ -3529,7 +3635,7 @@ type RevokeOwnerKeyRequest struct {
 
 func (x *RevokeOwnerKeyRequest) Reset() {
 	*x = RevokeOwnerKeyRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3541,7 +3647,7 @@ func (x *RevokeOwnerKeyRequest) String() string {
 func (*RevokeOwnerKeyRequest) ProtoMessage() {}
 
 func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[47]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3554,7 +3660,7 @@ func (x *RevokeOwnerKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOwnerKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeOwnerKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RevokeOwnerKeyRequest) GetCommunityId() string {
@@ -3595,7 +3701,7 @@ type ListOwnerKeysRequest struct {
 
 func (x *ListOwnerKeysRequest) Reset() {
 	*x = ListOwnerKeysRequest{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[48]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3607,7 +3713,7 @@ func (x *ListOwnerKeysRequest) String() string {
 func (*ListOwnerKeysRequest) ProtoMessage() {}
 
 func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[48]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3620,7 +3726,7 @@ func (x *ListOwnerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListOwnerKeysRequest) GetCommunityId() string {
@@ -3646,7 +3752,7 @@ type ListOwnerKeysResponse struct {
 
 func (x *ListOwnerKeysResponse) Reset() {
 	*x = ListOwnerKeysResponse{}
-	mi := &file_ownervote_v1_roll_proto_msgTypes[49]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3658,7 +3764,7 @@ func (x *ListOwnerKeysResponse) String() string {
 func (*ListOwnerKeysResponse) ProtoMessage() {}
 
 func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_roll_proto_msgTypes[49]
+	mi := &file_ownervote_v1_roll_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3671,7 +3777,7 @@ func (x *ListOwnerKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnerKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnerKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{49}
+	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListOwnerKeysResponse) GetKeys() []*OwnerKey {
@@ -3805,10 +3911,23 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x127\n" +
 	"\n" +
 	"new_owners\x18\x03 \x03(\v2\x18.ownervote.v1.OwnerInputR\tnewOwners\x12'\n" +
-	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\"}\n" +
+	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\"\xba\x01\n" +
 	"\x14TransferUnitResponse\x120\n" +
 	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
-	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\"\xb9\x01\n" +
+	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\x12;\n" +
+	"\n" +
+	"amendments\x18\x03 \x03(\v2\x1b.ownervote.v1.RollAmendmentR\n" +
+	"amendments\"\x8b\x02\n" +
+	"\rRollAmendment\x12\x17\n" +
+	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12%\n" +
+	"\x0eprevious_voter\x18\x02 \x01(\tR\rpreviousVoter\x12\x1b\n" +
+	"\tnew_voter\x18\x03 \x01(\tR\bnewVoter\x12\x16\n" +
+	"\x06effect\x18\x04 \x01(\tR\x06effect\x12'\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\x12;\n" +
+	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\x12\x1f\n" +
+	"\vassembly_id\x18\a \x01(\tR\n" +
+	"assemblyId\"\xb9\x01\n" +
 	"\tUnitAreas\x12,\n" +
 	"\x12registered_area_m2\x18\x01 \x01(\tR\x10registeredAreaM2\x12(\n" +
 	"\x10surveyed_area_m2\x18\x02 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
@@ -4014,7 +4133,7 @@ func file_ownervote_v1_roll_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_roll_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_ownervote_v1_roll_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_ownervote_v1_roll_proto_goTypes = []any{
 	(UnitKind)(0),                         // 0: ownervote.v1.UnitKind
 	(RollChangeKind)(0),                   // 1: ownervote.v1.RollChangeKind
@@ -4042,37 +4161,38 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*SetUnitRepresentativeResponse)(nil), // 23: ownervote.v1.SetUnitRepresentativeResponse
 	(*TransferUnitRequest)(nil),           // 24: ownervote.v1.TransferUnitRequest
 	(*TransferUnitResponse)(nil),          // 25: ownervote.v1.TransferUnitResponse
-	(*UnitAreas)(nil),                     // 26: ownervote.v1.UnitAreas
-	(*RollChange)(nil),                    // 27: ownervote.v1.RollChange
-	(*ListRollChangesRequest)(nil),        // 28: ownervote.v1.ListRollChangesRequest
-	(*ListRollChangesResponse)(nil),       // 29: ownervote.v1.ListRollChangesResponse
-	(*ListUnitsRequest)(nil),              // 30: ownervote.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),             // 31: ownervote.v1.ListUnitsResponse
-	(*GetRollFiguresRequest)(nil),         // 32: ownervote.v1.GetRollFiguresRequest
-	(*ListOwnersRequest)(nil),             // 33: ownervote.v1.ListOwnersRequest
-	(*FindOwnerRequest)(nil),              // 34: ownervote.v1.FindOwnerRequest
-	(*FindOwnerResponse)(nil),             // 35: ownervote.v1.FindOwnerResponse
-	(*ListOwnersResponse)(nil),            // 36: ownervote.v1.ListOwnersResponse
-	(*CorrectOwnerRequest)(nil),           // 37: ownervote.v1.CorrectOwnerRequest
-	(*CorrectOwnerResponse)(nil),          // 38: ownervote.v1.CorrectOwnerResponse
-	(*RevealOwnerPhoneRequest)(nil),       // 39: ownervote.v1.RevealOwnerPhoneRequest
-	(*RevealOwnerPhoneResponse)(nil),      // 40: ownervote.v1.RevealOwnerPhoneResponse
-	(*ListPhoneRevealsRequest)(nil),       // 41: ownervote.v1.ListPhoneRevealsRequest
-	(*PhoneReveal)(nil),                   // 42: ownervote.v1.PhoneReveal
-	(*ListPhoneRevealsResponse)(nil),      // 43: ownervote.v1.ListPhoneRevealsResponse
-	(*ListIdentityMatchesRequest)(nil),    // 44: ownervote.v1.ListIdentityMatchesRequest
-	(*IdentityMatch)(nil),                 // 45: ownervote.v1.IdentityMatch
-	(*ListIdentityMatchesResponse)(nil),   // 46: ownervote.v1.ListIdentityMatchesResponse
-	(*OwnerKey)(nil),                      // 47: ownervote.v1.OwnerKey
-	(*RegisterOwnerKeyRequest)(nil),       // 48: ownervote.v1.RegisterOwnerKeyRequest
-	(*RotateOwnerKeyRequest)(nil),         // 49: ownervote.v1.RotateOwnerKeyRequest
-	(*RevokeOwnerKeyRequest)(nil),         // 50: ownervote.v1.RevokeOwnerKeyRequest
-	(*ListOwnerKeysRequest)(nil),          // 51: ownervote.v1.ListOwnerKeysRequest
-	(*ListOwnerKeysResponse)(nil),         // 52: ownervote.v1.ListOwnerKeysResponse
-	(*timestamppb.Timestamp)(nil),         // 53: google.protobuf.Timestamp
+	(*RollAmendment)(nil),                 // 26: ownervote.v1.RollAmendment
+	(*UnitAreas)(nil),                     // 27: ownervote.v1.UnitAreas
+	(*RollChange)(nil),                    // 28: ownervote.v1.RollChange
+	(*ListRollChangesRequest)(nil),        // 29: ownervote.v1.ListRollChangesRequest
+	(*ListRollChangesResponse)(nil),       // 30: ownervote.v1.ListRollChangesResponse
+	(*ListUnitsRequest)(nil),              // 31: ownervote.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),             // 32: ownervote.v1.ListUnitsResponse
+	(*GetRollFiguresRequest)(nil),         // 33: ownervote.v1.GetRollFiguresRequest
+	(*ListOwnersRequest)(nil),             // 34: ownervote.v1.ListOwnersRequest
+	(*FindOwnerRequest)(nil),              // 35: ownervote.v1.FindOwnerRequest
+	(*FindOwnerResponse)(nil),             // 36: ownervote.v1.FindOwnerResponse
+	(*ListOwnersResponse)(nil),            // 37: ownervote.v1.ListOwnersResponse
+	(*CorrectOwnerRequest)(nil),           // 38: ownervote.v1.CorrectOwnerRequest
+	(*CorrectOwnerResponse)(nil),          // 39: ownervote.v1.CorrectOwnerResponse
+	(*RevealOwnerPhoneRequest)(nil),       // 40: ownervote.v1.RevealOwnerPhoneRequest
+	(*RevealOwnerPhoneResponse)(nil),      // 41: ownervote.v1.RevealOwnerPhoneResponse
+	(*ListPhoneRevealsRequest)(nil),       // 42: ownervote.v1.ListPhoneRevealsRequest
+	(*PhoneReveal)(nil),                   // 43: ownervote.v1.PhoneReveal
+	(*ListPhoneRevealsResponse)(nil),      // 44: ownervote.v1.ListPhoneRevealsResponse
+	(*ListIdentityMatchesRequest)(nil),    // 45: ownervote.v1.ListIdentityMatchesRequest
+	(*IdentityMatch)(nil),                 // 46: ownervote.v1.IdentityMatch
+	(*ListIdentityMatchesResponse)(nil),   // 47: ownervote.v1.ListIdentityMatchesResponse
+	(*OwnerKey)(nil),                      // 48: ownervote.v1.OwnerKey
+	(*RegisterOwnerKeyRequest)(nil),       // 49: ownervote.v1.RegisterOwnerKeyRequest
+	(*RotateOwnerKeyRequest)(nil),         // 50: ownervote.v1.RotateOwnerKeyRequest
+	(*RevokeOwnerKeyRequest)(nil),         // 51: ownervote.v1.RevokeOwnerKeyRequest
+	(*ListOwnerKeysRequest)(nil),          // 52: ownervote.v1.ListOwnerKeysRequest
+	(*ListOwnerKeysResponse)(nil),         // 53: ownervote.v1.ListOwnerKeysResponse
+	(*timestamppb.Timestamp)(nil),         // 54: google.protobuf.Timestamp
 }
 var file_ownervote_v1_roll_proto_depIdxs = []int32{
-	53, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
+	54, // 0: ownervote.v1.Community.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 1: ownervote.v1.Community.figures:type_name -> ownervote.v1.RollFigures
 	0,  // 2: ownervote.v1.Unit.kind:type_name -> ownervote.v1.UnitKind
 	6,  // 3: ownervote.v1.Unit.owners:type_name -> ownervote.v1.UnitOwner
@@ -4083,81 +4203,83 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	12, // 8: ownervote.v1.ImportUnitsRequest.units:type_name -> ownervote.v1.UnitInput
 	4,  // 9: ownervote.v1.ImportUnitsResponse.figures:type_name -> ownervote.v1.RollFigures
 	4,  // 10: ownervote.v1.ImportRosterFileResponse.figures:type_name -> ownervote.v1.RollFigures
-	27, // 11: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
+	28, // 11: ownervote.v1.CorrectUnitAreasResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 12: ownervote.v1.CorrectUnitAreasResponse.figures:type_name -> ownervote.v1.RollFigures
-	27, // 13: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
+	28, // 13: ownervote.v1.WithdrawUnitResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 14: ownervote.v1.WithdrawUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	27, // 15: ownervote.v1.SetUnitRepresentativeResponse.change:type_name -> ownervote.v1.RollChange
+	28, // 15: ownervote.v1.SetUnitRepresentativeResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 16: ownervote.v1.SetUnitRepresentativeResponse.figures:type_name -> ownervote.v1.RollFigures
 	13, // 17: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	27, // 18: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
+	28, // 18: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 19: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	1,  // 20: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
-	26, // 21: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
-	26, // 22: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
-	0,  // 23: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
-	53, // 24: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
-	27, // 25: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
-	5,  // 26: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
-	7,  // 27: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
-	27, // 28: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
-	53, // 29: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
-	42, // 30: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
-	53, // 31: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
-	45, // 32: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
-	2,  // 33: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
-	53, // 34: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
-	53, // 35: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
-	47, // 36: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
-	8,  // 37: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
-	9,  // 38: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
-	10, // 39: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
-	14, // 40: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
-	16, // 41: ownervote.v1.RollService.ImportRosterFile:input_type -> ownervote.v1.ImportRosterFileRequest
-	30, // 42: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
-	18, // 43: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
-	20, // 44: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
-	24, // 45: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
-	22, // 46: ownervote.v1.RollService.SetUnitRepresentative:input_type -> ownervote.v1.SetUnitRepresentativeRequest
-	28, // 47: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
-	32, // 48: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
-	33, // 49: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
-	34, // 50: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
-	37, // 51: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
-	39, // 52: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
-	41, // 53: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
-	44, // 54: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
-	48, // 55: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
-	49, // 56: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
-	50, // 57: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
-	51, // 58: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
-	3,  // 59: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
-	3,  // 60: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
-	11, // 61: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
-	15, // 62: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
-	17, // 63: ownervote.v1.RollService.ImportRosterFile:output_type -> ownervote.v1.ImportRosterFileResponse
-	31, // 64: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
-	19, // 65: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
-	21, // 66: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
-	25, // 67: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
-	23, // 68: ownervote.v1.RollService.SetUnitRepresentative:output_type -> ownervote.v1.SetUnitRepresentativeResponse
-	29, // 69: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
-	4,  // 70: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
-	36, // 71: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
-	35, // 72: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
-	38, // 73: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
-	40, // 74: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
-	43, // 75: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
-	46, // 76: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
-	47, // 77: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
-	47, // 78: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
-	47, // 79: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
-	52, // 80: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
-	59, // [59:81] is the sub-list for method output_type
-	37, // [37:59] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	26, // 20: ownervote.v1.TransferUnitResponse.amendments:type_name -> ownervote.v1.RollAmendment
+	54, // 21: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	1,  // 22: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
+	27, // 23: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
+	27, // 24: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas
+	0,  // 25: ownervote.v1.RollChange.unit_kind:type_name -> ownervote.v1.UnitKind
+	54, // 26: ownervote.v1.RollChange.change_time:type_name -> google.protobuf.Timestamp
+	28, // 27: ownervote.v1.ListRollChangesResponse.changes:type_name -> ownervote.v1.RollChange
+	5,  // 28: ownervote.v1.ListUnitsResponse.units:type_name -> ownervote.v1.Unit
+	7,  // 29: ownervote.v1.ListOwnersResponse.owners:type_name -> ownervote.v1.Owner
+	28, // 30: ownervote.v1.CorrectOwnerResponse.change:type_name -> ownervote.v1.RollChange
+	54, // 31: ownervote.v1.PhoneReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	43, // 32: ownervote.v1.ListPhoneRevealsResponse.reveals:type_name -> ownervote.v1.PhoneReveal
+	54, // 33: ownervote.v1.IdentityMatch.match_time:type_name -> google.protobuf.Timestamp
+	46, // 34: ownervote.v1.ListIdentityMatchesResponse.matches:type_name -> ownervote.v1.IdentityMatch
+	2,  // 35: ownervote.v1.OwnerKey.status:type_name -> ownervote.v1.KeyStatus
+	54, // 36: ownervote.v1.OwnerKey.create_time:type_name -> google.protobuf.Timestamp
+	54, // 37: ownervote.v1.OwnerKey.revoke_time:type_name -> google.protobuf.Timestamp
+	48, // 38: ownervote.v1.ListOwnerKeysResponse.keys:type_name -> ownervote.v1.OwnerKey
+	8,  // 39: ownervote.v1.RollService.CreateCommunity:input_type -> ownervote.v1.CreateCommunityRequest
+	9,  // 40: ownervote.v1.RollService.GetCommunity:input_type -> ownervote.v1.GetCommunityRequest
+	10, // 41: ownervote.v1.RollService.ListCommunities:input_type -> ownervote.v1.ListCommunitiesRequest
+	14, // 42: ownervote.v1.RollService.ImportUnits:input_type -> ownervote.v1.ImportUnitsRequest
+	16, // 43: ownervote.v1.RollService.ImportRosterFile:input_type -> ownervote.v1.ImportRosterFileRequest
+	31, // 44: ownervote.v1.RollService.ListUnits:input_type -> ownervote.v1.ListUnitsRequest
+	18, // 45: ownervote.v1.RollService.CorrectUnitAreas:input_type -> ownervote.v1.CorrectUnitAreasRequest
+	20, // 46: ownervote.v1.RollService.WithdrawUnit:input_type -> ownervote.v1.WithdrawUnitRequest
+	24, // 47: ownervote.v1.RollService.TransferUnit:input_type -> ownervote.v1.TransferUnitRequest
+	22, // 48: ownervote.v1.RollService.SetUnitRepresentative:input_type -> ownervote.v1.SetUnitRepresentativeRequest
+	29, // 49: ownervote.v1.RollService.ListRollChanges:input_type -> ownervote.v1.ListRollChangesRequest
+	33, // 50: ownervote.v1.RollService.GetRollFigures:input_type -> ownervote.v1.GetRollFiguresRequest
+	34, // 51: ownervote.v1.RollService.ListOwners:input_type -> ownervote.v1.ListOwnersRequest
+	35, // 52: ownervote.v1.RollService.FindOwner:input_type -> ownervote.v1.FindOwnerRequest
+	38, // 53: ownervote.v1.RollService.CorrectOwner:input_type -> ownervote.v1.CorrectOwnerRequest
+	40, // 54: ownervote.v1.RollService.RevealOwnerPhone:input_type -> ownervote.v1.RevealOwnerPhoneRequest
+	42, // 55: ownervote.v1.RollService.ListPhoneReveals:input_type -> ownervote.v1.ListPhoneRevealsRequest
+	45, // 56: ownervote.v1.RollService.ListIdentityMatches:input_type -> ownervote.v1.ListIdentityMatchesRequest
+	49, // 57: ownervote.v1.RollService.RegisterOwnerKey:input_type -> ownervote.v1.RegisterOwnerKeyRequest
+	50, // 58: ownervote.v1.RollService.RotateOwnerKey:input_type -> ownervote.v1.RotateOwnerKeyRequest
+	51, // 59: ownervote.v1.RollService.RevokeOwnerKey:input_type -> ownervote.v1.RevokeOwnerKeyRequest
+	52, // 60: ownervote.v1.RollService.ListOwnerKeys:input_type -> ownervote.v1.ListOwnerKeysRequest
+	3,  // 61: ownervote.v1.RollService.CreateCommunity:output_type -> ownervote.v1.Community
+	3,  // 62: ownervote.v1.RollService.GetCommunity:output_type -> ownervote.v1.Community
+	11, // 63: ownervote.v1.RollService.ListCommunities:output_type -> ownervote.v1.ListCommunitiesResponse
+	15, // 64: ownervote.v1.RollService.ImportUnits:output_type -> ownervote.v1.ImportUnitsResponse
+	17, // 65: ownervote.v1.RollService.ImportRosterFile:output_type -> ownervote.v1.ImportRosterFileResponse
+	32, // 66: ownervote.v1.RollService.ListUnits:output_type -> ownervote.v1.ListUnitsResponse
+	19, // 67: ownervote.v1.RollService.CorrectUnitAreas:output_type -> ownervote.v1.CorrectUnitAreasResponse
+	21, // 68: ownervote.v1.RollService.WithdrawUnit:output_type -> ownervote.v1.WithdrawUnitResponse
+	25, // 69: ownervote.v1.RollService.TransferUnit:output_type -> ownervote.v1.TransferUnitResponse
+	23, // 70: ownervote.v1.RollService.SetUnitRepresentative:output_type -> ownervote.v1.SetUnitRepresentativeResponse
+	30, // 71: ownervote.v1.RollService.ListRollChanges:output_type -> ownervote.v1.ListRollChangesResponse
+	4,  // 72: ownervote.v1.RollService.GetRollFigures:output_type -> ownervote.v1.RollFigures
+	37, // 73: ownervote.v1.RollService.ListOwners:output_type -> ownervote.v1.ListOwnersResponse
+	36, // 74: ownervote.v1.RollService.FindOwner:output_type -> ownervote.v1.FindOwnerResponse
+	39, // 75: ownervote.v1.RollService.CorrectOwner:output_type -> ownervote.v1.CorrectOwnerResponse
+	41, // 76: ownervote.v1.RollService.RevealOwnerPhone:output_type -> ownervote.v1.RevealOwnerPhoneResponse
+	44, // 77: ownervote.v1.RollService.ListPhoneReveals:output_type -> ownervote.v1.ListPhoneRevealsResponse
+	47, // 78: ownervote.v1.RollService.ListIdentityMatches:output_type -> ownervote.v1.ListIdentityMatchesResponse
+	48, // 79: ownervote.v1.RollService.RegisterOwnerKey:output_type -> ownervote.v1.OwnerKey
+	48, // 80: ownervote.v1.RollService.RotateOwnerKey:output_type -> ownervote.v1.OwnerKey
+	48, // 81: ownervote.v1.RollService.RevokeOwnerKey:output_type -> ownervote.v1.OwnerKey
+	53, // 82: ownervote.v1.RollService.ListOwnerKeys:output_type -> ownervote.v1.ListOwnerKeysResponse
+	61, // [61:83] is the sub-list for method output_type
+	39, // [39:61] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_roll_proto_init() }
@@ -4171,7 +4293,7 @@ func file_ownervote_v1_roll_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_roll_proto_rawDesc), len(file_ownervote_v1_roll_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   50,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -93,15 +93,17 @@ type RollServiceClient interface {
 	// Recorded with the unit's areas, kind and owners, the token and the
 	// reason (ListRollChanges). The reason may not name an owner.
 	WithdrawUnit(ctx context.Context, in *WithdrawUnitRequest, opts ...grpc.CallOption) (*WithdrawUnitResponse, error)
-	// TransferUnit records on a community's roll that a unit changed hands
-	// between votes, so that the next assembly's frozen roll has the buyer:
-	// the new owners (validated as at import, exactly one representative if
-	// several) and the SHA-256 of the transfer registration on file. The
-	// previous owners no longer hold it. Refused (WRONG_STATE) while an
-	// assembly under way (published, not yet closed) has the unit on its
-	// frozen roll: record the sale there (AssemblyService.AmendRoll), which
-	// also settles the unit's vote. Recorded with the owners before and after
-	// (ListRollChanges).
+	// TransferUnit records that a unit changed hands on the community's
+	// roll, so that the next assembly's frozen roll has the
+	// buyer: the new owners (validated as at import, exactly one
+	// representative if several) and the SHA-256 of the transfer registration
+	// on file. The previous owners no longer hold it. Recorded with the owners
+	// before and after (ListRollChanges). Each assembly under way (published,
+	// not yet closed) that has the unit on its frozen roll records the sale
+	// too (a RollAmendment in its log): the unit keeps the seller's counted
+	// ballot there, which can no longer be changed, or, if none was cast, the
+	// buyer votes for it from now on. Refused (BALLOT_WAITING) while a ballot
+	// of the unit's voter waits for confirmation in one of them.
 	TransferUnit(ctx context.Context, in *TransferUnitRequest, opts ...grpc.CallOption) (*TransferUnitResponse, error)
 	// SetUnitRepresentative makes one of a co-owned unit's owners its
 	// representative, who votes for it: the co-owners designated another of
@@ -453,15 +455,17 @@ type RollServiceServer interface {
 	// Recorded with the unit's areas, kind and owners, the token and the
 	// reason (ListRollChanges). The reason may not name an owner.
 	WithdrawUnit(context.Context, *WithdrawUnitRequest) (*WithdrawUnitResponse, error)
-	// TransferUnit records on a community's roll that a unit changed hands
-	// between votes, so that the next assembly's frozen roll has the buyer:
-	// the new owners (validated as at import, exactly one representative if
-	// several) and the SHA-256 of the transfer registration on file. The
-	// previous owners no longer hold it. Refused (WRONG_STATE) while an
-	// assembly under way (published, not yet closed) has the unit on its
-	// frozen roll: record the sale there (AssemblyService.AmendRoll), which
-	// also settles the unit's vote. Recorded with the owners before and after
-	// (ListRollChanges).
+	// TransferUnit records that a unit changed hands on the community's
+	// roll, so that the next assembly's frozen roll has the
+	// buyer: the new owners (validated as at import, exactly one
+	// representative if several) and the SHA-256 of the transfer registration
+	// on file. The previous owners no longer hold it. Recorded with the owners
+	// before and after (ListRollChanges). Each assembly under way (published,
+	// not yet closed) that has the unit on its frozen roll records the sale
+	// too (a RollAmendment in its log): the unit keeps the seller's counted
+	// ballot there, which can no longer be changed, or, if none was cast, the
+	// buyer votes for it from now on. Refused (BALLOT_WAITING) while a ballot
+	// of the unit's voter waits for confirmation in one of them.
 	TransferUnit(context.Context, *TransferUnitRequest) (*TransferUnitResponse, error)
 	// SetUnitRepresentative makes one of a co-owned unit's owners its
 	// representative, who votes for it: the co-owners designated another of

@@ -170,7 +170,9 @@ export async function rollPage(ctx) {
           new_owners: rows.map((r) => ({ name: r.name.value.trim(), id_number: r.idn.value.trim(), phone: r.phone.value.trim(), representative: rows.length > 1 && r.rep.checked })),
           document_sha256: hex(doc),
         };
-      }, () => t('roll.transferred', { u: u.unit_id }));
+      }, (r) => [t('roll.transferred', { u: u.unit_id }),
+        // Its effect in each assembly under way that has the unit.
+        ...(r.amendments || []).map((am) => ' ' + t(am.effect === 'BALLOT_KEPT' ? 'roll.saleKept' : 'roll.saleVoter', { a: am.assembly_id }))].join(''));
   };
 
   await load('');
