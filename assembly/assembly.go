@@ -324,7 +324,7 @@ func (a *Assembly) validate() error {
 	case a.Settings.RefuseShortNotice && a.ShortNoticeReason != "":
 		return bad("short_notice_reason", "已设定“不得缩短公告期”，不能再填写缩短理由", "settings.refuse_short_notice admits no short notice, whatever the reason")
 	case a.ObjectionDays < 0 || a.ObjectionDays > 30:
-		return bad("objection_days", "询异期须为 0 至 30 日", "0 to 30 days")
+		return bad("objection_days", "询异期须为 1 至 30 日（不填或 0 为默认的 3 日）", "0 to 30 days (0 for the default, 3)")
 	}
 	for i, c := range a.Channels {
 		if !slices.Contains(allChannels, c) {

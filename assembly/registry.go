@@ -293,7 +293,7 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 			s, err := getSigner(tx, m)
 			switch {
 			case errors.Is(err, ErrSignerNotFound):
-				return fmt.Errorf("%w: committee.member_key_ids[%d]: no signer with key id %q", ErrInvalid, i, m)
+				return l10n.ZH(fmt.Errorf("%w: committee.member_key_ids[%d]: no signer with key id %q", ErrInvalid, i, m), "没有这个委员密钥："+m)
 			case err != nil:
 				return err
 			case s.Kind != CommitteeSigner || !s.Active() || !s.InScope(a.CommunityID):
@@ -301,7 +301,8 @@ func (r *Registry) Create(ctx context.Context, a Assembly, by string) (Assembly,
 			}
 			// k of n counts people: one member with two keys is one member.
 			if j, dup := people[s.ID]; dup {
-				return fmt.Errorf("%w: committee.member_key_ids[%d]: %s is the same member (%s) as committee.member_key_ids[%d]", ErrInvalid, i, m, s.ID, j)
+				return l10n.ZH(fmt.Errorf("%w: committee.member_key_ids[%d]: %s is the same member (%s) as committee.member_key_ids[%d]", ErrInvalid, i, m, s.ID, j),
+					fmt.Sprintf("第%d个认证委员密钥与第%d个是同一位委员（%s）的：k/n 按人计，每位委员只选一个密钥", i+1, j+1, s.ID))
 			}
 			people[s.ID] = i
 			// And one sign-in is one person: keys enrolled through the same
@@ -462,7 +463,7 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			return err
 		}
 		if rec.State != Draft {
-			return fmt.Errorf("%w: %s is %s; only a DRAFT can be published", ErrWrongState, id, rec.State)
+			return l10n.ZH(fmt.Errorf("%w: %s is %s; only a DRAFT can be published", ErrWrongState, id, rec.State), "本会议已不是草稿（已发布或已取消），不能再次发布")
 		}
 		now := r.now().UTC()
 		// A draft's window is not changed: one whose time has passed, or
@@ -472,12 +473,12 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 				fmt.Sprintf("投票开始时间（%s）已过，不能发布：请取消本草稿，按新的投票时间重新创建", audit.FormatChinaTime(rec.Opens)))
 		}
 		if p := audit.NoticeProblem(rec.Opens.Sub(now), rec.ShortNoticeReason, rec.Settings.RefuseShortNotice); p != "" {
-			hint, zh := "record short_notice_reason to publish anyway", "本草稿未记录缩短公告期的理由"
+			hint, zh := "record short_notice_reason to publish anyway", "本草稿未记录缩短公告期的理由，不能发布：请取消本草稿，按更晚的投票开始时间（或记录缩短的理由）重新创建"
 			if rec.Settings.RefuseShortNotice {
-				hint, zh = "set a later opens_at", "本会议设定不得缩短公告期"
+				hint, zh = "set a later opens_at", "本会议设定不得缩短公告期，不能发布：请取消本草稿，按更晚的投票开始时间重新创建"
 			}
 			return l10n.ZH(fmt.Errorf("%w: %s; %s", ErrShortNotice, p, hint),
-				fmt.Sprintf("现在发布，公告期只有 %s，不足 15 日，且%s，不能发布：请取消本草稿，按更晚的投票开始时间（或记录理由）重新创建", noticeZH(rec.Opens.Sub(now)), zh))
+				fmt.Sprintf("现在发布，公告期只有 %s，不足 15 日，且%s", noticeZH(rec.Opens.Sub(now)), zh))
 		}
 		units, err := roll.UnitsTx(tx, rec.CommunityID)
 		if err != nil {

@@ -38,12 +38,19 @@ func TestConsoleNewAssembly(t *testing.T) {
 	if _, err := ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: members[3], Reason: "手机遗失"}); err != nil {
 		t.Fatal(err)
 	}
+	// A member with a second key: one of them counts.
+	second := newSigner("member-0", 229)
+	if _, err := ss.RegisterSigner(c.e.ctx(c.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE", SignerId: second.id,
+		Name: "赵委员", CommunityId: c.cid, PublicKey: second.pub()}}); err != nil {
+		t.Fatal(err)
+	}
 	// An id already taken, by a draft whose notice is too short and records
 	// no reason.
 	if _, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
 		AssemblyId: "taken-2026", Title: "续聘物业", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
 		OpensAt: timestamppb.New(c.base.Add(5 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(9 * 24 * time.Hour)),
 		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: &ov.Committee{MemberKeyIds: members[:1], K: 1},
+		RuleSet: &ov.RuleSet{Name: "property-law-2007"},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +67,9 @@ func TestConsoleNewAssembly(t *testing.T) {
 	c.open(staff, "#/c/"+c.cid)
 	click(staff, `[data-testid=new-assembly-link]`)
 	wait(staff, "the form", `document.querySelector('[data-testid=new-assembly]') !== null`)
-	// Only the three active members are offered.
-	if got := eval[[]string](staff, "members offered", `[...document.querySelectorAll('[data-member]')].map((x) => x.value)`); !slices.Equal(got, members[:3]) {
-		t.Errorf("members offered %v, want %v", got, members[:3])
+	// Only the active keys are offered.
+	if got, want := eval[[]string](staff, "members offered", `[...document.querySelectorAll('[data-member]')].map((x) => x.value)`), append(members[:3:3], second.keyID()); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("members offered %v, want %v and %s", got, members[:3], second.keyID())
 	}
 	saysInForm := func(what, text string) {
 		t.Helper()
@@ -87,15 +94,23 @@ func TestConsoleNewAssembly(t *testing.T) {
 		!document.querySelector('[data-testid=new-short-reason]').closest('[hidden]')`)
 	click(staff, `[data-testid=new-save]`)
 	saysInForm("no reason for the short notice", "请填写缩短的理由")
-	// A notice of 20 days needs none; the reason box goes.
+	// Where no short notice is admitted, the page says to open later, and
+	// asks no reason.
+	click(staff, `[data-testid=new-refuse-short]`)
+	wait(staff, "no short notice admitted", `document.querySelector('[data-testid=new-notice]').textContent.includes('不得缩短公告期') &&
+		document.querySelector('[data-testid=new-short-reason]').closest('[hidden]') !== null`)
+	click(staff, `[data-testid=new-refuse-short]`)
+	// A notice of 20 days needs none; a reason may still be given ahead,
+	// for a draft published late.
 	opens = time.Now().Add(20 * 24 * time.Hour).Truncate(time.Minute)
 	closes := opens.Add(7 * 24 * time.Hour)
 	setTime(`[data-testid=new-opens]`, opens)
 	setTime(`[data-testid=new-closes]`, closes)
-	wait(staff, "the notice long enough", `!document.querySelector('[data-testid=new-notice]').textContent.includes('不足') &&
-		document.querySelector('[data-testid=new-short-reason]').closest('[hidden]') !== null`)
+	wait(staff, "the notice long enough", `document.querySelector('[data-testid=new-notice]').textContent.includes('若今天发布，公告期为 19 日') &&
+		!document.querySelector('[data-testid=new-short-reason]').closest('[hidden]')`)
+	typeInto(staff, `[data-testid=new-short-reason]`, "原物业合同月底到期")
 	click(staff, `[data-testid=new-save]`)
-	saysInForm("no motion text", "请填写第 1 项议题的内容")
+	saysInForm("no motion text", "请填写第1项议题的内容")
 	typeInto(staff, `[data-testid=motion-title]`, "从两家物业服务企业中选聘一家")
 	selectValue(staff, `[data-testid=motion-matter]`, "SELECT_PROPERTY_FIRM")
 	click(staff, `[data-testid=motion-choose]`)
@@ -105,19 +120,23 @@ func TestConsoleNewAssembly(t *testing.T) {
 	eval[bool](staff, "fix the candidates", `(() => { const x = document.querySelector('[data-testid=motion-candidates]');
 		x.value = '青岛天泰爱家物业服务有限公司\n青岛海信物业服务有限公司'; return true; })()`)
 
-	// A second motion, a committee election, and a third removed again.
+	// Two more motions, the first of them removed again: the committee
+	// election takes its place and number.
 	click(staff, `[data-testid=motion-add]`)
 	click(staff, `[data-testid=motion-add]`)
 	const nth = `[data-testid=motion]:nth-child(%d) [data-testid=%s]`
-	typeInto(staff, fmt.Sprintf(nth, 3, "motion-title"), "筹集维修资金")
-	click(staff, fmt.Sprintf(nth, 3, "motion-remove"))
-	typeInto(staff, fmt.Sprintf(nth, 2, "motion-title"), "选举第一届业主委员会委员")
-	selectValue(staff, fmt.Sprintf(nth, 2, "motion-matter"), "ELECT_COMMITTEE")
-	typeInto(staff, fmt.Sprintf(nth, 2, "motion-candidates"), "王建国\n李秀英\n张伟（3号楼）")
-	typeInto(staff, fmt.Sprintf(nth, 2, "motion-seats"), "4")
+	typeInto(staff, fmt.Sprintf(nth, 2, "motion-title"), "筹集维修资金")
+	typeInto(staff, fmt.Sprintf(nth, 3, "motion-title"), "选举第一届业主委员会委员")
+	selectValue(staff, fmt.Sprintf(nth, 3, "motion-matter"), "ELECT_COMMITTEE")
+	typeInto(staff, fmt.Sprintf(nth, 3, "motion-candidates"), "王建国\n李秀英\n张伟（3号楼）")
+	typeInto(staff, fmt.Sprintf(nth, 3, "motion-seats"), "4")
+	click(staff, fmt.Sprintf(nth, 2, "motion-remove"))
+	if got := eval[string](staff, "the second legend", `document.querySelector('[data-testid=motion]:nth-child(2) legend').textContent`); got != "第2项议题" {
+		t.Errorf("the election's legend after a removal: %q", got)
+	}
 	click(staff, `[data-testid=new-save]`)
-	saysInForm("more seats than candidates", "候选不能少于应选人数")
-	eval[bool](staff, "three seats", fmt.Sprintf(`(() => { const x = document.querySelector(%q); x.value = '2'; return true; })()`, fmt.Sprintf(nth, 2, "motion-seats")))
+	saysInForm("more seats than candidates", "第2项议题应选 4 人，候选人只有 3 名")
+	eval[bool](staff, "two seats", fmt.Sprintf(`(() => { const x = document.querySelector(%q); x.value = '2'; return true; })()`, fmt.Sprintf(nth, 2, "motion-seats")))
 	if n := eval[int](staff, "motions", `document.querySelectorAll('[data-testid=motion]').length`); n != 2 {
 		t.Fatalf("%d motions in the form after one removed, want 2", n)
 	}
@@ -131,6 +150,13 @@ func TestConsoleNewAssembly(t *testing.T) {
 		document.querySelector('[data-testid=new-objection-days]').value = '5'; return true; })()`)
 	click(staff, `[data-testid=new-save]`)
 	saysInForm("no committee", "请选择认证结果的委员")
+	// One member's two keys are one person.
+	click(staff, fmt.Sprintf(`[data-member=%q]`, members[0]))
+	click(staff, fmt.Sprintf(`[data-member=%q]`, second.keyID()))
+	click(staff, `[data-testid=new-save]`)
+	saysInForm("a member twice", "委员 member-0 选了两个密钥")
+	click(staff, fmt.Sprintf(`[data-member=%q]`, members[0]))
+	click(staff, fmt.Sprintf(`[data-member=%q]`, second.keyID()))
 	// k follows the members chosen: a majority of them.
 	for _, m := range members[:3] {
 		click(staff, fmt.Sprintf(`[data-member=%q]`, m))
@@ -178,19 +204,21 @@ func TestConsoleNewAssembly(t *testing.T) {
 	}
 	s := a.GetSettings()
 	if !s.GetMakerChecker() || !s.GetAllowRevote() || s.GetDeemedConsent() || s.GetProxyCap() != 2 || s.GetRefuseShortNotice() ||
-		s.GetAbstention() != ov.Abstention_ABSTENTION_PARTICIPATES || a.GetObjectionDays() != 5 || a.GetShortNoticeReason() != "" {
+		s.GetAbstention() != ov.Abstention_ABSTENTION_PARTICIPATES || a.GetObjectionDays() != 5 {
 		t.Errorf("settings %v, objection days %d, short notice %q", s, a.GetObjectionDays(), a.GetShortNoticeReason())
 	}
 	if !slices.Equal(a.GetCommittee().GetMemberKeyIds(), members[:2]) || a.GetCommittee().GetK() != 2 || a.GetRuleSet().GetName() != "civil-code-2021" {
 		t.Errorf("committee %v, rules %q", a.GetCommittee(), a.GetRuleSet().GetName())
 	}
-	if a.GetConvener().GetKind() == "" || a.GetConvener().GetName() == "" {
-		t.Errorf("convener %v: the community's own was not filled in", a.GetConvener())
+	// The demo community has no owners' committee: its residents'
+	// committee convenes, by the name on record.
+	if a.GetConvener().GetKind() != "RESIDENTS_COMMITTEE" || a.GetConvener().GetName() != "惠都社区" || a.GetShortNoticeReason() != "原物业合同月底到期" {
+		t.Errorf("convener %v, short notice reason %q", a.GetConvener(), a.GetShortNoticeReason())
 	}
 	// The agenda, unfolded on the draft: the majority each motion needs.
 	agenda := eval[string](staff, "the agenda", `(() => { const d = document.querySelector('[data-testid=agenda]'); return d.open ? d.textContent : ''; })()`)
-	for _, want := range []string{"从两家物业服务企业中选聘一家", "一般事项", "须经参与表决专有部分面积过半数的业主", "应选 2 人，候选 3 名；候选人各须达到上述多数",
-		"王建国、李秀英、张伟（3号楼）", "三分之二以上", "2 名委员中 2 人签名", "赵委员", "钱委员", "草稿，尚未发布", "委托代理"} {
+	for _, want := range []string{"从两家物业服务企业中选聘一家", "一般事项", "须经参与表决专有部分面积过半数的业主", "应选 2 人，候选人 3 名；候选人各须达到上述多数",
+		"王建国、李秀英、张伟（3号楼）", "三分之二以上", "2 名委员中 2 人签名：赵委员", "钱委员", "草稿，尚未发布", "委托代理", "缩短公告期的理由：原物业合同月底到期"} {
 		if !strings.Contains(agenda, want) {
 			t.Errorf("the agenda does not say %q:\n%s", want, agenda)
 		}
@@ -215,17 +243,20 @@ func TestConsoleNewAssembly(t *testing.T) {
 	if a, _ := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "wx-2026-01"}); a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_PUBLISHED {
 		t.Fatalf("the console's publication left it %v", a.GetState())
 	}
-	wait(staff, "the page follows", `document.querySelector('[data-testid=publish]') === null &&
-		!document.querySelector('[data-testid=agenda]').open && document.querySelector('[data-testid=agenda]').textContent.includes('发布')`)
+	wait(staff, "the page follows", `document.querySelector('[data-testid=publish]') === null && !document.querySelector('[data-testid=agenda]').open &&
+		!document.querySelector('[data-testid=agenda]').textContent.includes('尚未发布') && document.querySelector('[data-testid=agenda]').textContent.includes(' 发布')`)
 
 	// A draft whose notice is too short: the dialog says so, and the
-	// server's refusal, in Chinese, stays in it.
+	// server's refusal, in Chinese, stays in it. (Its agenda follows the
+	// Property Law: majorities of all owners.)
 	c.open(staff, "#/c/"+c.cid+"/a/taken-2026")
+	wait(staff, "the agenda by the Property Law", `document.querySelector('[data-testid=agenda]').textContent.includes('须经全体业主中专有部分面积过半数的业主') &&
+		document.querySelector('[data-testid=agenda]').textContent.includes('物权法')`)
 	click(staff, `[data-testid=publish]`)
 	wait(staff, "the short notice", `document.querySelector('[data-testid=publish-short]') !== null`)
 	click(staff, `[data-testid=publish-confirm]`)
 	click(staff, `[data-testid=publish-save]`)
-	wait(staff, "the server's refusal", `document.querySelector('dialog[open]').textContent.includes('不足 15 日') &&
+	wait(staff, "the server's refusal", `document.querySelector('dialog[open]').textContent.includes('现在发布，公告期只有') &&
 		document.querySelector('dialog[open]').textContent.includes('SHORT_NOTICE')`)
 	if a, _ := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "taken-2026"}); a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_DRAFT {
 		t.Errorf("the short-notice draft is %v", a.GetState())
@@ -245,7 +276,7 @@ func TestConsoleNewAssembly(t *testing.T) {
 		t.Error("a committee member is offered to publish")
 	}
 	c.open(member, "#/c/"+c.cid+"/new")
-	wait(member, "no such page", `document.querySelector('main').textContent.includes('没有这个页面') || document.querySelector('[data-testid=new-assembly]') === null`)
+	wait(member, "no such page", `document.querySelector('main').textContent.includes('页面不存在')`)
 	if eval[bool](member, "the form", `document.querySelector('[data-testid=new-assembly]') !== null`) {
 		t.Error("a committee member gets the new assembly form")
 	}

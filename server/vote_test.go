@@ -3155,6 +3155,27 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 	if server.ReasonOf(err) != "WRONG_STATE" || !strings.Contains(err.Error(), "has passed") || !strings.Contains(server.ZhOf(err), "投票开始时间（2026-04-20T08:00:00+08:00）已过") {
 		t.Errorf("an opening passed: %v (%q)", err, server.ZhOf(err))
 	}
+	// Published once only.
+	if err := publish("once", func(*ov.Assembly) {}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.as.PublishAssembly(ctx, &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "once"})
+	if server.ReasonOf(err) != "WRONG_STATE" || !strings.Contains(server.ZhOf(err), "已不是草稿") {
+		t.Errorf("published twice: %v (%q)", err, server.ZhOf(err))
+	}
+	// Two keys of one member are one member.
+	again := newSigner(v.committee.id, 205)
+	if _, err := ov.NewSignerServiceClient(v.e.conn).RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "COMMITTEE",
+		SignerId: again.id, Name: again.id, CommunityId: v.community, PublicKey: again.pub()}}); err != nil {
+		t.Fatal(err)
+	}
+	a = good()
+	a.Committee = &ov.Committee{MemberKeyIds: []string{v.committee.keyID(), again.keyID()}, K: 1}
+	if _, err := v.as.CreateAssembly(ctx, &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: a}); status.Code(err) != codes.InvalidArgument ||
+		!strings.Contains(server.ZhOf(err), "第2个认证委员密钥与第1个是同一位委员") {
+		t.Errorf("two keys of one member: %v (%q)", err, server.ZhOf(err))
+	}
+
 	// A community whose roll is empty yet.
 	v.e.createCommunity("empty")
 	member := newSigner("member-qian", 204)

@@ -5,7 +5,6 @@
 // committee that certifies the result).
 
 import { get, post, seg, serverNow } from './api.js';
-import { longNumber } from './ballot.js';
 import { cleanText, field, fmtTime, fromLocalInput, h, loading, problemsBox, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 
@@ -64,7 +63,7 @@ export async function newAssemblyPage(ctx) {
   // The window, in Beijing time, and the notice it leaves if published now.
   const [opens, opensF] = field(t('new.opens'), { type: 'datetime-local', required: true, 'data-testid': 'new-opens' });
   const [closes, closesF] = field(t('new.closes'), { type: 'datetime-local', required: true, 'data-testid': 'new-closes' });
-  const notice = h('p', { class: 'small', 'data-testid': 'new-notice', 'aria-live': 'polite' });
+  const notice = h('p', { class: 'small', 'data-testid': 'new-notice' });
   const [reason, reasonF] = field(t('new.shortReason'), { maxlength: 500, autocomplete: 'off', 'data-testid': 'new-short-reason' }, t('new.shortReasonHint'));
   const reasonBox = h('div', { hidden: true }, reasonF);
 
@@ -77,8 +76,8 @@ export async function newAssemblyPage(ctx) {
   showRule();
   const check = (name, testid, checked = false) => {
     const id = uid('chk');
-    const box = h('input', { id, type: 'checkbox', checked, 'data-testid': testid });
-    return [box, h('div', { class: 'radio' }, box, h('label', { for: id }, t(name)), h('span', { class: 'muted small' }, ' ', t(name + 'Hint')))];
+    const box = h('input', { id, type: 'checkbox', checked, 'data-testid': testid, 'aria-describedby': id + '-hint' });
+    return [box, h('div', { class: 'radio' }, box, h('label', { for: id }, t(name)), h('span', { class: 'muted small', id: id + '-hint' }, ' ', t(name + 'Hint')))];
   };
   const channelBoxes = CHANNELS.map((ch) => {
     const id = uid('ch');
@@ -95,10 +94,15 @@ export async function newAssemblyPage(ctx) {
   const [proxyCap, proxyCapF] = field(t('new.proxyCap'), { type: 'number', min: 0, max: 1000, step: 1, value: '0', 'data-testid': 'new-proxy-cap' }, t('new.proxyCapHint'));
   const [objection, objectionF] = field(t('new.objectionDays'), { type: 'number', min: 1, max: 30, step: 1, value: '3', 'data-testid': 'new-objection-days' }, t('new.objectionHint'));
 
+  // The notice runs from publication, so the reason may be given ahead,
+  // for a draft published late; it is required when the notice would be
+  // short today, and has no place where the assembly admits no short
+  // notice.
   const noticeShown = () => {
     const o = fromLocalInput(opens.value);
     const short = o !== null && o.getTime() - serverNow().getTime() < MIN_NOTICE_MS;
-    reasonBox.hidden = !short || refuseShort.checked;
+    reasonBox.hidden = refuseShort.checked;
+    reason.required = short && !refuseShort.checked;
     if (o === null) {
       replace(notice, t('new.noticeRule', { t: fmtTime(new Date(serverNow().getTime() + MIN_NOTICE_MS)) }));
       notice.className = 'small muted';
@@ -106,10 +110,12 @@ export async function newAssemblyPage(ctx) {
       replace(notice, t('new.opensPast'));
       notice.className = 'small warn';
     } else {
-      replace(notice, t(short ? (refuseShort.checked ? 'new.noticeRefused' : 'new.noticeShort') : 'new.noticeOk', { n: noticeText(o) }));
+      const by = fmtTime(new Date(o.getTime() - MIN_NOTICE_MS));
+      replace(notice, t(short ? (refuseShort.checked ? 'new.noticeRefused' : 'new.noticeShort') : 'new.noticeOk', { n: noticeText(o), t: by }));
       notice.className = short ? 'small warn' : 'small muted';
     }
   };
+  opens.setAttribute('aria-describedby', notice.id = uid('notice'));
   opens.addEventListener('input', noticeShown);
   refuseShort.addEventListener('change', noticeShown);
   noticeShown();
@@ -140,10 +146,12 @@ export async function newAssemblyPage(ctx) {
     shape();
     const item = {};
     const remove = h('button', { type: 'button', class: 'link', 'data-testid': 'motion-remove', onclick: () => {
-      motions.splice(motions.indexOf(item), 1);
+      const at = motions.indexOf(item);
+      motions.splice(at, 1);
       li.remove();
       renumber();
-      motions[0].title.focus();
+      // Focus goes to the motion that took its place, or the one before.
+      motions[Math.min(at, motions.length - 1)].title.focus();
     } }, t('new.removeMotion'));
     const legend = h('legend', {});
     const li = h('li', { 'data-testid': 'motion' }, h('fieldset', {}, legend, mtF, h('label', { for: matterId }, t('new.matter')), matter, chooseBox, seatsBox, candBox, remove));
@@ -211,9 +219,11 @@ export async function newAssemblyPage(ctx) {
 
   // read gives the request's body, or what is wrong with the form.
   const read = () => {
+    // (What is published - the title, the motions, the candidates, the
+    // reason - may name a tender or a contract by its number, but no
+    // person's phone or identity number: the server tells which.)
     const name = cleanText(title.value);
     if (!name) return t('new.needTitle');
-    for (const s of [name, cleanText(convener.value), cleanText(reason.value)]) if (longNumber(s)) return t('text.longNumber');
     const id = aid.value.trim();
     if (id && !/^[A-Za-z0-9._:-]{1,64}$/.test(id)) return t('new.badId');
     const o = fromLocalInput(opens.value);
@@ -223,7 +233,7 @@ export async function newAssemblyPage(ctx) {
     if (e.getTime() <= o.getTime()) return t('new.closesBeforeOpens');
     const short = o.getTime() - serverNow().getTime() < MIN_NOTICE_MS;
     if (short && refuseShort.checked) return t('new.noticeRefused', { n: noticeText(o) });
-    const why = short ? cleanText(reason.value) : '';
+    const why = refuseShort.checked ? '' : cleanText(reason.value);
     if (short && !why) return t('new.needShortReason');
     const channels = channelBoxes.filter(([b]) => b.checked).map(([b]) => 'CHANNEL_' + b.value);
     if (!channels.length) return t('new.needChannel');
@@ -231,11 +241,14 @@ export async function newAssemblyPage(ctx) {
     for (const [i, m] of motions.entries()) {
       const r = m.read(i + 1);
       if (typeof r === 'string') return r;
-      if (longNumber(r.title) || r.options.some((x) => longNumber(x.name))) return t('text.longNumber');
       ms.push(r);
     }
     const members = memberBoxes.filter(([b]) => b.checked).map(([b]) => b.value);
     if (!members.length) return t(keys.length ? 'new.needMembers' : 'new.noMembers');
+    // k of n counts people: one key of each member.
+    const people = members.map((id) => keys.find((x) => x.key_id === id).signer_id);
+    const twice = people.find((p, i) => people.indexOf(p) !== i);
+    if (twice) return t('new.memberTwice', { id: twice });
     const kn = Number(k.value);
     if (!Number.isInteger(kn) || kn < 1 || kn > members.length) return t('new.badK', { n: members.length });
     const cap = Number(proxyCap.value || 0);
@@ -357,7 +370,7 @@ export function agendaCard(a, signers, open) {
       row(t('new.channels'), (a.channels || []).map((c) => t('channel.' + String(c).replace('CHANNEL_', ''))).join('、')),
       row(t('new.ruleSet'), RULE_SETS[rs.name] ? t('rules.' + RULE_SETS[rs.name]) : rs.name, h('br', {}), t('rule.quorum', { f: fracText(rs.quorum) })),
       row(t('agenda.settings'), settings.join('；')),
-      row(t('new.committee'), t('agenda.kOfN', { k: com.k || 0, n: members.length }), ': ', members.map(nameOf).join('、'))),
+      row(t('new.committee'), t('agenda.kOfN', { k: com.k || 0, n: members.length }), t('punct.colon'), members.map(nameOf).join('、'))),
     h('h3', {}, t('new.motions')),
     h('ol', { class: 'agenda-motions' }, (a.motions || []).map((m) => {
       const matter = String(m.matter).replace('MATTER_', '');
@@ -365,7 +378,7 @@ export function agendaCard(a, signers, open) {
       return h('li', { 'data-motion': m.motion_id },
         h('p', {}, h('strong', {}, m.title)),
         h('p', { class: 'small' }, t('matter.' + matter), ' · ', requirementText(rs, m.matter)),
-        options.length ? h('p', { class: 'small' }, t(m.seats ? 'agenda.seats' : 'agenda.choose', { s: m.seats || 0, n: options.length }), ': ',
+        options.length ? h('p', { class: 'small' }, t(m.seats ? 'agenda.seats' : 'agenda.choose', { s: m.seats || 0, n: options.length }), t('punct.colon'),
           options.map((o) => o.name).join('、')) : h('p', { class: 'small muted' }, t('agenda.agreeOppose')));
     })));
 }

@@ -124,7 +124,10 @@ function stateActions(ctx, a, done) {
     }
     const f = c.figures || {};
     const opens = new Date(a.opens_at);
-    const short = opens.getTime() - serverNow().getTime() < MIN_NOTICE_MS;
+    // An opening passed, or a notice too short without a reason: the
+    // server refuses; the dialog says why first.
+    const passed = opens.getTime() <= serverNow().getTime();
+    const short = !passed && opens.getTime() - serverNow().getTime() < MIN_NOTICE_MS;
     const refused = short && (!a.short_notice_reason || (a.settings || {}).refuse_short_notice);
     const id = uid('ok');
     const ok = h('input', { id, type: 'checkbox', 'data-testid': 'publish-confirm' });
@@ -132,8 +135,9 @@ function stateActions(ctx, a, done) {
       title: t('asm.publishTitle'),
       intro: [
         h('p', {}, t('asm.publishIntro', { u: fmtInt(f.unit_count || 0), a: fmtArea(f.total_area_m2 || '0'), n: fmtInt(f.total_head || 0) })),
-        h('p', { class: short ? 'warn' : '', 'data-testid': 'publish-notice' }, t('asm.publishNotice', { n: noticeText(opens) }),
-          short && !refused ? [' ', t('agenda.shortReason', { r: a.short_notice_reason })] : null),
+        passed ? h('p', { class: 'alert error', 'data-testid': 'publish-passed' }, t('asm.publishPassed'))
+          : h('p', { class: short ? 'warn' : '', 'data-testid': 'publish-notice' }, t('asm.publishNotice', { n: noticeText(opens) }),
+            short && !refused ? [' ', t('agenda.shortReason', { r: a.short_notice_reason })] : null),
         refused ? h('p', { class: 'alert error', 'data-testid': 'publish-short' }, t('asm.publishShort')) : null,
       ],
       fields: [h('div', { class: 'radio' }, ok, h('label', { for: id }, t('asm.confirm')))],
