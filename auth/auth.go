@@ -186,20 +186,20 @@ func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, s
 		return Token{}, "", l10n.ZH(fmt.Errorf("%w: expire_time: %s is not in the future (at least a minute from now)", ErrInvalid, expires.UTC().Format(time.RFC3339)),
 			"令牌的失效时间须至少在一分钟之后")
 	case signerID != "" && !ballot.ValidID(signerID):
-		return Token{}, "", fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID)
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID), "工号或委员编号须为 1 至 64 个英文字母、数字或 . _ : -")
 	case signerID != "" && role != StreetAdmin && role != CommunityStaff && role != CommitteeMember:
-		return Token{}, "", fmt.Errorf("%w: signer_id: a %s token enrols no key of a person", ErrInvalid, role)
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: signer_id: a %s token enrols no key of a person", ErrInvalid, role), "该角色的凭证不属于某个人，不填工号或委员编号")
 	case !role.Valid():
 		return Token{}, "", fmt.Errorf("%w: role %q is not one of %v", ErrInvalid, role, Roles())
 	case label == "":
-		return Token{}, "", fmt.Errorf("%w: label: say who holds the token", ErrInvalid)
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: label: say who holds the token", ErrInvalid), "请填写凭证的持有人")
 	case len([]rune(label)) > 100:
-		return Token{}, "", fmt.Errorf("%w: label: at most 100 characters", ErrInvalid)
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: label: at most 100 characters", ErrInvalid), "持有人至多 100 字")
 	case ballot.LongNumber(label) >= 0:
 		// Auditors read labels (who revealed a phone).
-		return Token{}, "", fmt.Errorf("%w: label: %s", ErrInvalid, ballot.LongNumberRule)
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: label: %s", ErrInvalid, ballot.LongNumberRule), "持有人一栏会出现在记录和审计中，不能含完整的电话、证件或银行卡号码")
 	case communityID == "" && (role == CommunityStaff || role == CommitteeMember):
-		return Token{}, "", fmt.Errorf("%w: community_id: a %s token acts in one community; name it", ErrInvalid, role)
+		return Token{}, "", l10n.ZH(fmt.Errorf("%w: community_id: a %s token acts in one community; name it", ErrInvalid, role), "社区工作人员和委员会成员的凭证只在一个小区使用，请指定小区")
 	}
 	var raw [32]byte
 	rand.Read(raw[:])
@@ -212,7 +212,7 @@ func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, s
 	}
 	err := t.st.Update(ctx, func(tx store.Tx) error {
 		if communityID != "" && tx.Get(store.Communities, []byte(communityID)) == nil {
-			return fmt.Errorf("%w: community_id: no community %q", ErrInvalid, communityID)
+			return l10n.ZH(fmt.Errorf("%w: community_id: no community %q", ErrInvalid, communityID), "没有这个小区："+communityID)
 		}
 		rec, err := json.Marshal(tokenRecord(tok))
 		if err != nil {

@@ -8,7 +8,8 @@ import { errorBox, errorText, fmtArea, fmtInt, fmtTime, h, loading, problemsBox,
 import { fromHex, toBase64 } from './ballot.js';
 import { lang, setLang, t } from './i18n.js';
 import { createKey, deleteKey, listKeys, shownTo, signerStatus, supported } from './keys.js';
-import { can, enrolKinds, role, assemblyTabs } from './shell.js';
+import { allCommunities, can, enrolKinds, role, assemblyTabs } from './shell.js';
+import { tokensPage } from './tokens.js';
 import { dashboardPage } from './dashboard.js';
 import { callsPage } from './calls.js';
 import { recordPage } from './record.js';
@@ -41,7 +42,8 @@ function header() {
     h('button', { type: 'button', class: 'link', onclick: signOut, 'data-testid': 'signout' }, t('signout'))) : null;
   const nav = me ? h('nav', { 'aria-label': t('app.short') },
     h('a', { href: '#/' }, t('nav.communities')),
-    enrolKinds(me).length || can(me, 'approve') ? h('a', { href: '#/keys', 'data-testid': 'nav-keys' }, t('nav.keys')) : null) : null;
+    enrolKinds(me).length || can(me, 'approve') ? h('a', { href: '#/keys', 'data-testid': 'nav-keys' }, t('nav.keys')) : null,
+    can(me, 'tokens') ? h('a', { href: '#/tokens', 'data-testid': 'nav-tokens' }, t('nav.tokens')) : null) : null;
   return h('header', { class: 'top' },
     h('a', { class: 'skip', href: '#main' }, t('skip')),
     h('a', { class: 'brand', href: '#/' }, t('app.title')),
@@ -108,6 +110,7 @@ async function render() {
   try {
     if (parts.length === 0) await communitiesPage(ctx);
     else if (parts[0] === 'keys') await keysPage(ctx);
+    else if (parts[0] === 'tokens' && parts.length === 1 && can(ctx.me, 'tokens')) await tokensPage(ctx);
     else if (parts[0] === 'c' && parts.length === 2) await communityPage(ctx, parts[1]);
     else if (parts[0] === 'c' && parts.length === 3 && parts[2] === 'roll') await rollPage({ ...ctx, cid: parts[1] });
     else if (parts[0] === 'c' && parts.length === 3 && parts[2] === 'new' && can(ctx.me, 'create')) await newAssemblyPage({ ...ctx, cid: parts[1] });
@@ -160,18 +163,6 @@ function signInPage(main) {
   h('p', { class: 'muted small' }, t('signin.public')));
   replace(main, form);
   input.focus();
-}
-
-// allCommunities reads every community the token sees, page by page.
-async function allCommunities() {
-  const out = [];
-  let tok = '';
-  do {
-    const r = await get('/communities?page_size=1000' + (tok ? '&page_token=' + encodeURIComponent(tok) : ''));
-    out.push(...(r.communities || []));
-    tok = r.next_page_token || '';
-  } while (tok);
-  return out;
 }
 
 async function communitiesPage(ctx) {

@@ -30,10 +30,14 @@ const CAN = {
   certify: ['STREET_ADMIN', 'COMMITTEE_MEMBER'],
   enrol: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
   approve: ['STREET_ADMIN'],
+  // Issuing and revoking sign-ins (tokens).
+  tokens: ['STREET_ADMIN'],
 };
 
 export function can(me, action) {
-  if (action === 'approve' && me.community_id) return false;
+  // A street admin of one community neither approves keys nor issues
+  // sign-ins: the server takes them from an admin of every community.
+  if ((action === 'approve' || action === 'tokens') && me.community_id) return false;
   return CAN[action].includes(role(me));
 }
 
@@ -66,6 +70,18 @@ export function assemblyHeader(ctx, a, active) {
     h('h1', {}, a.title || a.assembly_id, ' ', stateBadge(a.state)),
     h('p', { class: 'muted' }, t('assembly.window', { from: fmtTime(a.opens_at), to: fmtTime(a.closes_at) })),
     assemblyTabs(ctx.me, ctx.cid, a, active));
+}
+
+// allCommunities reads every community the token sees, page by page.
+export async function allCommunities() {
+  const out = [];
+  let tok = '';
+  do {
+    const r = await get('/communities?page_size=1000' + (tok ? '&page_token=' + encodeURIComponent(tok) : ''));
+    out.push(...(r.communities || []));
+    tok = r.next_page_token || '';
+  } while (tok);
+  return out;
 }
 
 // loadAssembly reads an assembly.
