@@ -50,33 +50,6 @@ type Amendment struct {
 // voter waits for confirmation, whose outcome the sale would decide.
 var ErrBallotWaiting = errors.New("assembly: a ballot of the unit's voter waits for confirmation")
 
-// Amend records that a unit of the frozen roll of assembly assemblyID was
-// sold during the vote: RecordSale, which the assembly must take part in
-// (it is under way and has the unit on its frozen roll). It returns that
-// assembly's amendment; every other assembly under way with the unit has
-// its own.
-func (r *Registry) Amend(ctx context.Context, book *roll.Book, assemblyID, unitID string, owners []roll.OwnerInput, docSHA256 string, by roll.Actor) (Amendment, error) {
-	var communityID string
-	err := r.st.View(ctx, func(tx store.Tx) error {
-		rec, err := getRecord(tx, assemblyID)
-		communityID = rec.CommunityID
-		return err
-	})
-	if err != nil {
-		return Amendment{}, err
-	}
-	sale, err := r.RecordSale(ctx, book, communityID, unitID, owners, docSHA256, by, assemblyID)
-	if err != nil {
-		return Amendment{}, err
-	}
-	for _, am := range sale.Amendments {
-		if am.AssemblyID == assemblyID {
-			return am, nil
-		}
-	}
-	return Amendment{}, fmt.Errorf("assembly: the sale of %s was recorded without %s's amendment", unitID, assemblyID)
-}
-
 // Sale is a unit's sale as recorded: the roll's change and its figures
 // after, and the amendment of each assembly under way that has the unit on
 // its frozen roll.
@@ -98,7 +71,9 @@ type Sale struct {
 // an owner who already votes). It is refused (ErrBallotWaiting) while a
 // ballot of the unit's voter waits for confirmation in one of them, whose
 // outcome the sale would decide. With in, the sale is recorded only if
-// assembly in is one of them (AmendRoll).
+// assembly in is one of them (AmendRoll). All of it is decided at one
+// time: an assembly under way then takes the sale, one closed by then
+// does not.
 func (r *Registry) RecordSale(ctx context.Context, book *roll.Book, communityID, unitID string, owners []roll.OwnerInput, docSHA256 string, by roll.Actor, in string) (Sale, error) {
 	if err := transferDocument(docSHA256); err != nil {
 		return Sale{}, err
@@ -109,18 +84,22 @@ func (r *Registry) RecordSale(ctx context.Context, book *roll.Book, communityID,
 		if _, err := roll.CommunityTx(tx, communityID); err != nil {
 			return err
 		}
-		if in != "" {
-			rec, _, err := r.beforeClose(tx, in, "the frozen roll is amended")
-			if err != nil {
-				return err
-			}
-			if tx.Get(store.AssemblyUnits, store.Key(rec.ID, unitID)) == nil {
-				return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
-			}
-		}
+		now := r.now().UTC()
 		var err error
-		if busy, err = r.underWay(tx, communityID, unitID); err != nil {
+		if busy, err = r.underWay(tx, communityID, unitID, now); err != nil {
 			return err
+		}
+		if in != "" && !slices.Contains(busy, in) {
+			rec, err := getRecord(tx, in)
+			switch {
+			case err != nil:
+				return err
+			case rec.CommunityID != communityID:
+				return fmt.Errorf("%w: assembly %q in community %q", ErrNotFound, in, communityID)
+			case rec.StateAt(now) != Published && rec.StateAt(now) != Open:
+				return fmt.Errorf("%w: %s is %s; the frozen roll is amended between publication and closing", ErrWrongState, in, rec.StateAt(now))
+			}
+			return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
 		}
 		// Each assembly's unit and voter as it froze them, and no ballot of
 		// the voter waiting.
@@ -154,7 +133,6 @@ func (r *Registry) RecordSale(ctx context.Context, book *roll.Book, communityID,
 			return err
 		}
 		sale = Sale{Change: e, Figures: figures}
-		now := r.now().UTC()
 		for _, f := range all {
 			am, err := r.amendTx(tx, f.rec, f.unit, f.prev, Amendment{UnitID: unitID, NewVoter: nu.Voter(), DocumentSHA256: docSHA256, Recorded: now, RecordedBy: by.TokenID})
 			if err != nil {
@@ -322,7 +300,7 @@ func (r *Registry) betweenVotes(ctx context.Context, communityID string, units f
 			return err
 		}
 		for _, id := range ids {
-			switch busy, err := r.underWay(tx, communityID, id); {
+			switch busy, err := r.underWay(tx, communityID, id, r.now().UTC()); {
 			case err != nil:
 				return err
 			case len(busy) > 0:
@@ -352,9 +330,8 @@ func transferDocument(docSHA256 string) error {
 }
 
 // underWay returns the assemblies of a community under way (published, not
-// yet closed) that have the unit on their frozen rolls.
-func (r *Registry) underWay(tx store.Tx, communityID, unitID string) ([]string, error) {
-	now := r.now().UTC()
+// yet closed) at now that have the unit on their frozen rolls.
+func (r *Registry) underWay(tx store.Tx, communityID, unitID string, now time.Time) ([]string, error) {
 	var busy []string
 	err := tx.Scan(store.Assemblies, nil, nil, func(_, v []byte) (bool, error) {
 		var rec record

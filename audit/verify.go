@@ -524,6 +524,12 @@ func (v *verifier) replay(e *Entry) error {
 	case KindRejection:
 		return v.reject(i, e.Time, e.Rejection)
 	case KindAmendment:
+		// A sale is recorded in a vote under way: the server never logs one
+		// at or after its closing (where a buyer's counted ballot would
+		// gain area after the vote).
+		if !e.Time.Before(v.agenda.Closes) {
+			return fail("amendment", i, "recorded %s, at or after the vote's closing %s", FormatChinaTime(e.Time), FormatChinaTime(v.agenda.Closes))
+		}
 		return v.amend(i, e.Amendment)
 	case KindClose:
 		if e.Time.Before(v.agenda.Closes) && (!e.Close.Early || e.Close.Reason == "" || e.Close.By == "") {

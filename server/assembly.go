@@ -322,12 +322,27 @@ func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollReques
 	for _, o := range req.GetNewOwners() {
 		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
 	}
-	am, err := s.reg.Amend(ctx, s.book, req.GetAssemblyId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tokenFrom(ctx)))
+	// The sale itself, asked through this assembly: every assembly under
+	// way that has the unit records it.
+	sale, err := s.reg.RecordSale(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tokenFrom(ctx)), req.GetAssemblyId())
 	if err != nil {
 		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "AmendRoll", err))
 	}
-	s.log.InfoContext(ctx, "roll amended", "assembly", req.GetAssemblyId(), "unit", am.UnitID, "effect", am.Effect, "token", tokenFrom(ctx).ID)
-	return amendmentProto(am), nil
+	logSale(ctx, s.log, req.GetCommunityId(), req.GetUnitId(), sale)
+	for _, am := range sale.Amendments {
+		if am.AssemblyID == req.GetAssemblyId() {
+			return amendmentProto(am), nil
+		}
+	}
+	return nil, s.err(ctx, fmt.Errorf("the sale of %s was recorded without %s's amendment", req.GetUnitId(), req.GetAssemblyId()))
+}
+
+// logSale logs a unit's sale and what it did in each assembly under way.
+func logSale(ctx context.Context, log *slog.Logger, communityID, unitID string, sale assembly.Sale) {
+	for _, am := range sale.Amendments {
+		log.InfoContext(ctx, "roll amended", "assembly", am.AssemblyID, "unit", am.UnitID, "effect", am.Effect, "token", tokenFrom(ctx).ID)
+	}
+	log.InfoContext(ctx, "unit transferred", "community", communityID, "unit", unitID, "token", tokenFrom(ctx).ID)
 }
 
 func amendmentProto(am assembly.Amendment) *ov.RollAmendment {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,11 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/auth"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/server"
 )
 
 // A unit's areas are corrected through the JSON API: the roll's figures
@@ -327,7 +330,7 @@ func TestTransferUnitOverAPI(t *testing.T) {
 	}
 	effects := map[string]string{}
 	for _, am := range sale.GetAmendments() {
-		if am.GetUnitId() != v.units[0] || am.GetPreviousVoter() != seller || am.GetNewVoter() == seller || am.GetDocumentSha256() != doc {
+		if am.GetPreviousVoter() != seller || am.GetNewVoter() == seller || am.GetRecordTime() == nil {
 			t.Errorf("amendment %v", am)
 		}
 		effects[am.GetAssemblyId()] = am.GetEffect()
@@ -340,6 +343,9 @@ func TestTransferUnitOverAPI(t *testing.T) {
 		if err != nil || len(a.GetAmendments()) != 1 || a.GetAmendments()[0].GetEffect() != effect || a.GetAmendments()[0].GetAssemblyId() != id {
 			t.Errorf("%s's amendments: %v, %v", id, a.GetAmendments(), err)
 		}
+	}
+	if len(sale.GetAmendments()) != 2 {
+		t.FailNow()
 	}
 	nv, err = v.as.ListNonVoters(v.ctx(v.staffTok), &ov.ListNonVotersRequest{CommunityId: v.community, AssemblyId: "fund-2026"})
 	if err != nil || !slices.ContainsFunc(nv.GetNonVoters(), func(x *ov.NonVoter) bool { return x.GetVoter() == sale.GetAmendments()[0].GetNewVoter() }) {
@@ -356,6 +362,21 @@ func TestTransferUnitOverAPI(t *testing.T) {
 		}
 		if _, err := verifyFiles(exp.GetFiles()); err != nil {
 			t.Errorf("verify %s: %v", id, err)
+		}
+		if id != v.assembly {
+			continue
+		}
+		// A sale logged as of the closing would move area into a counted
+		// ballot after the vote: refused offline.
+		late := cloneFiles(exp.GetFiles())
+		editEntries(late, func(_ int, e *audit.Entry) bool {
+			if e.Kind == audit.KindAmendment {
+				e.Time = closesAt
+			}
+			return e.Kind == audit.KindAmendment
+		})
+		if _, err := verifyFiles(late); err == nil || !strings.Contains(err.Error(), "at or after the vote's closing") {
+			t.Errorf("verify %s with its sale at the closing: %v", id, err)
 		}
 	}
 
@@ -639,5 +660,118 @@ func TestASaleWakesTheDashboards(t *testing.T) {
 	}
 	if _, err := stream.Recv(); err != nil {
 		t.Errorf("no progress sent after the sale: %v", err)
+	}
+}
+
+// TestASaleInTwoOpenVotes: a unit sold while two votes are open, whose
+// seller voted in one and not in the other, to an owner who voted in the
+// other: the first keeps the seller's ballot, the second moves the unit's
+// area into the buyer's counted ballot, one voter fewer. A ballot waiting
+// for its check in either refuses the sale in both, whichever assembly it
+// is asked through, and leaves everything as it was. Both logs verify
+// with their results.
+func TestASaleInTwoOpenVotes(t *testing.T) {
+	v := newVote(t, nil)
+	first := v.assembly
+	v.openAnother(t, &ov.Assembly{
+		AssemblyId: "second-2026", Title: "使用维修资金", Motions: []*ov.Motion{{MotionId: "m1", Title: "更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt: timestamppb.New(opensAt), ClosesAt: timestamppb.New(closesAt),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_ONLINE, ov.Channel_CHANNEL_PLATFORM, ov.Channel_CHANNEL_PHONE}, Settings: &ov.Settings{MakerChecker: true},
+		Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
+	})
+	second := v.assembly
+	seller, buyer := 10, 50
+	v.assembly = first
+	v.cast(t, seller, ballot.Online, "AGREE")
+	v.assembly = second
+	v.cast(t, buyer, ballot.Platform, "AGREE")
+	v.pendingPhone(t, 11) // waits for its check in the second vote only
+	progress := func(id string) *ov.Progress {
+		t.Helper()
+		p, err := v.as.GetProgress(v.ctx(v.staffTok), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	amendments := func(id string) int {
+		t.Helper()
+		a, err := v.as.GetAssembly(v.ctx(v.staffTok), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(a.GetAmendments())
+	}
+	doc := strings.Repeat("cd", 32)
+
+	// Asked through the first vote, refused for the ballot waiting in the
+	// second: nothing changes anywhere.
+	_, err := v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: first, UnitId: v.units[11], DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(970)}}})
+	if server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(server.ZhOf(err), second) {
+		t.Errorf("a sale while a ballot waits in the other vote: %v (%q)", err, server.ZhOf(err))
+	}
+	units, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: v.units[11]})
+	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetVoterOwnerId() != v.owners[11] || amendments(first)+amendments(second) != 0 {
+		t.Errorf("after the refused sale: %v, %v; %d and %d amendments", units.GetUnits(), err, amendments(first), amendments(second))
+	}
+
+	// A unit imported after both were published is on neither frozen roll:
+	// asked through one of them, the sale is refused, and not written.
+	if _, err := v.rs.ImportUnits(v.ctx(v.staffTok), &ov.ImportUnitsRequest{CommunityId: v.community, Units: []*ov.UnitInput{
+		{UnitId: "9-1-101", RegisteredAreaM2: "75.00", Owners: []*ov.OwnerInput{{Name: "原业主", IdNumber: idNumberN(901)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: first, UnitId: "9-1-101", DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(971)}}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(server.ZhOf(err), "不在本次会议冻结的业主名册上") {
+		t.Errorf("a sale through a vote that does not have the unit: %v", err)
+	}
+	if units, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Building: "9"}); err != nil || units.GetUnits()[0].GetOwners()[0].GetName() != "原业主" {
+		t.Errorf("9-1-101 after the refused sale: %v, %v", units.GetUnits(), err)
+	}
+
+	// The buyer is the owner of record who voted in the second vote (their
+	// identity number is the one of the import's row their name numbers).
+	name := v.ownerName(t, v.owners[buyer])
+	row, _ := strconv.Atoi(strings.TrimPrefix(name, "业主"))
+	before := progress(second)
+	_, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: second, UnitId: v.units[seller], DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: name, IdNumber: idNumberN(row), Phone: fmt.Sprintf("138%08d", row)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{first: "BALLOT_KEPT", second: "VOTER_CHANGED"} {
+		a, err := v.as.GetAssembly(v.ctx(v.staffTok), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: id})
+		if err != nil || len(a.GetAmendments()) != 1 || a.GetAmendments()[0].GetEffect() != want || a.GetAmendments()[0].GetNewVoter() != v.owners[buyer] {
+			t.Errorf("%s's amendments %v, %v; want %s to the buyer", id, a.GetAmendments(), err, want)
+		}
+	}
+	after := progress(second)
+	agree := func(p *ov.Progress) string { return p.GetMotions()[0].GetChoices()[0].GetFigures().GetAreaM2() }
+	if agree(before) != "80.00" || agree(after) != "160.00" || after.GetMotions()[0].GetTotal().GetHead() != before.GetMotions()[0].GetTotal().GetHead()-1 {
+		t.Errorf("the second vote's agreement %s → %s m², heads %d → %d; want the unit's 80 m² in the buyer's ballot and one voter fewer",
+			agree(before), agree(after), before.GetMotions()[0].GetTotal().GetHead(), after.GetMotions()[0].GetTotal().GetHead())
+	}
+
+	// Both logs verify offline, with their results.
+	v.e.clock.Set(closesAt)
+	if _, err := v.e.reg.CloseDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Closed, a vote takes no sale.
+	_, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: first, UnitId: v.units[12], DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(972)}}})
+	if server.ReasonOf(err) != "WRONG_STATE" {
+		t.Errorf("a sale through a closed vote: %v, want WRONG_STATE", err)
+	}
+	for _, id := range []string{first, second} {
+		exp, err := v.as.ExportAssembly(v.ctx(v.e.admin), &ov.ExportAssemblyRequest{CommunityId: v.community, AssemblyId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := verifyFiles(exp.GetFiles()); err != nil {
+			t.Errorf("verify %s: %v", id, err)
+		}
 	}
 }

@@ -264,12 +264,12 @@ func (s *rollService) TransferUnit(ctx context.Context, req *ov.TransferUnitRequ
 	if err != nil {
 		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "TransferUnit", err))
 	}
+	logSale(ctx, s.log, req.GetCommunityId(), req.GetUnitId(), sale)
 	resp := &ov.TransferUnitResponse{Change: rollChangeProto(sale.Change, true), Figures: figuresProto(sale.Figures)}
 	for _, am := range sale.Amendments {
-		resp.Amendments = append(resp.Amendments, amendmentProto(am))
-		s.log.InfoContext(ctx, "roll amended", "assembly", am.AssemblyID, "unit", am.UnitID, "effect", am.Effect, "token", tok.ID)
+		resp.Amendments = append(resp.Amendments, &ov.SaleInAssembly{AssemblyId: am.AssemblyID, PreviousVoter: am.PreviousVoter, NewVoter: am.NewVoter,
+			Effect: string(am.Effect), RecordTime: timestamppb.New(am.Recorded)})
 	}
-	s.log.InfoContext(ctx, "unit transferred", "community", req.GetCommunityId(), "unit", req.GetUnitId(), "token", tok.ID)
 	return resp, nil
 }
 

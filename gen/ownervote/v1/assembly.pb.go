@@ -3119,6 +3119,103 @@ func (x *AmendRollRequest) GetDocumentSha256() string {
 	return ""
 }
 
+type RollAmendment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UnitId        string                 `protobuf:"bytes,1,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	PreviousVoter string                 `protobuf:"bytes,2,opt,name=previous_voter,json=previousVoter,proto3" json:"previous_voter,omitempty"`
+	NewVoter      string                 `protobuf:"bytes,3,opt,name=new_voter,json=newVoter,proto3" json:"new_voter,omitempty"`
+	// BALLOT_KEPT (the unit keeps its voter's counted ballot, which can no
+	// longer be changed, or keeps its voter: the new owners are represented
+	// by the same person) or VOTER_CHANGED (the new owners' representative
+	// votes for the unit from now on).
+	Effect         string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"`
+	DocumentSha256 string                 `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The assembly it was recorded in.
+	AssemblyId    string `protobuf:"bytes,7,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollAmendment) Reset() {
+	*x = RollAmendment{}
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollAmendment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollAmendment) ProtoMessage() {}
+
+func (x *RollAmendment) ProtoReflect() protoreflect.Message {
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
+func (*RollAmendment) Descriptor() ([]byte, []int) {
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RollAmendment) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetPreviousVoter() string {
+	if x != nil {
+		return x.PreviousVoter
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetNewVoter() string {
+	if x != nil {
+		return x.NewVoter
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
+func (x *RollAmendment) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *RollAmendment) GetAssemblyId() string {
+	if x != nil {
+		return x.AssemblyId
+	}
+	return ""
+}
+
 type GetProgressRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
@@ -3129,7 +3226,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3141,7 +3238,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[34]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3154,7 +3251,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{34}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetProgressRequest) GetCommunityId() string {
@@ -3181,7 +3278,7 @@ type WatchProgressRequest struct {
 
 func (x *WatchProgressRequest) Reset() {
 	*x = WatchProgressRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3193,7 +3290,7 @@ func (x *WatchProgressRequest) String() string {
 func (*WatchProgressRequest) ProtoMessage() {}
 
 func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[35]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3206,7 +3303,7 @@ func (x *WatchProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgressRequest.ProtoReflect.Descriptor instead.
 func (*WatchProgressRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{35}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WatchProgressRequest) GetCommunityId() string {
@@ -3236,7 +3333,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3248,7 +3345,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[36]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3261,7 +3358,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{36}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Line) GetRequired() *Figures {
@@ -3298,7 +3395,7 @@ type ChoiceProgress struct {
 
 func (x *ChoiceProgress) Reset() {
 	*x = ChoiceProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3310,7 +3407,7 @@ func (x *ChoiceProgress) String() string {
 func (*ChoiceProgress) ProtoMessage() {}
 
 func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[37]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3323,7 +3420,7 @@ func (x *ChoiceProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceProgress.ProtoReflect.Descriptor instead.
 func (*ChoiceProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{37}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChoiceProgress) GetChoice() string {
@@ -3366,7 +3463,7 @@ type MotionProgress struct {
 
 func (x *MotionProgress) Reset() {
 	*x = MotionProgress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3475,7 @@ func (x *MotionProgress) String() string {
 func (*MotionProgress) ProtoMessage() {}
 
 func (x *MotionProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[38]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3488,7 @@ func (x *MotionProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionProgress.ProtoReflect.Descriptor instead.
 func (*MotionProgress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{38}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *MotionProgress) GetMotionId() string {
@@ -3474,7 +3571,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3486,7 +3583,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[39]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3499,7 +3596,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{39}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChannelCount) GetChannel() Channel {
@@ -3526,7 +3623,7 @@ type HourCount struct {
 
 func (x *HourCount) Reset() {
 	*x = HourCount{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3538,7 +3635,7 @@ func (x *HourCount) String() string {
 func (*HourCount) ProtoMessage() {}
 
 func (x *HourCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[40]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3551,7 +3648,7 @@ func (x *HourCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HourCount.ProtoReflect.Descriptor instead.
 func (*HourCount) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{40}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *HourCount) GetHour() *timestamppb.Timestamp {
@@ -3587,7 +3684,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3599,7 +3696,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[41]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3612,7 +3709,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{41}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Progress) GetAssemblyId() string {
@@ -3697,7 +3794,7 @@ type ListNonVotersRequest struct {
 
 func (x *ListNonVotersRequest) Reset() {
 	*x = ListNonVotersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3709,7 +3806,7 @@ func (x *ListNonVotersRequest) String() string {
 func (*ListNonVotersRequest) ProtoMessage() {}
 
 func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[42]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3722,7 +3819,7 @@ func (x *ListNonVotersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersRequest.ProtoReflect.Descriptor instead.
 func (*ListNonVotersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{42}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListNonVotersRequest) GetCommunityId() string {
@@ -3762,7 +3859,7 @@ type NonVoter struct {
 
 func (x *NonVoter) Reset() {
 	*x = NonVoter{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3774,7 +3871,7 @@ func (x *NonVoter) String() string {
 func (*NonVoter) ProtoMessage() {}
 
 func (x *NonVoter) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[43]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3787,7 +3884,7 @@ func (x *NonVoter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NonVoter.ProtoReflect.Descriptor instead.
 func (*NonVoter) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{43}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *NonVoter) GetVoter() string {
@@ -3834,7 +3931,7 @@ type ListNonVotersResponse struct {
 
 func (x *ListNonVotersResponse) Reset() {
 	*x = ListNonVotersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3846,7 +3943,7 @@ func (x *ListNonVotersResponse) String() string {
 func (*ListNonVotersResponse) ProtoMessage() {}
 
 func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[44]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3859,7 +3956,7 @@ func (x *ListNonVotersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNonVotersResponse.ProtoReflect.Descriptor instead.
 func (*ListNonVotersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{44}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListNonVotersResponse) GetNonVoters() []*NonVoter {
@@ -3879,7 +3976,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3891,7 +3988,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[45]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3904,7 +4001,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{45}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetResultRequest) GetCommunityId() string {
@@ -3931,7 +4028,7 @@ type ChoiceTally struct {
 
 func (x *ChoiceTally) Reset() {
 	*x = ChoiceTally{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3943,7 +4040,7 @@ func (x *ChoiceTally) String() string {
 func (*ChoiceTally) ProtoMessage() {}
 
 func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[46]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3956,7 +4053,7 @@ func (x *ChoiceTally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChoiceTally.ProtoReflect.Descriptor instead.
 func (*ChoiceTally) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{46}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ChoiceTally) GetChoice() string {
@@ -3989,7 +4086,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4001,7 +4098,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[47]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4014,7 +4111,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{47}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -4084,7 +4181,7 @@ type MotionResult struct {
 
 func (x *MotionResult) Reset() {
 	*x = MotionResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4096,7 +4193,7 @@ func (x *MotionResult) String() string {
 func (*MotionResult) ProtoMessage() {}
 
 func (x *MotionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[48]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4109,7 +4206,7 @@ func (x *MotionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MotionResult.ProtoReflect.Descriptor instead.
 func (*MotionResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{48}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *MotionResult) GetMotionId() string {
@@ -4195,7 +4292,7 @@ type AssemblyResult struct {
 
 func (x *AssemblyResult) Reset() {
 	*x = AssemblyResult{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4207,7 +4304,7 @@ func (x *AssemblyResult) String() string {
 func (*AssemblyResult) ProtoMessage() {}
 
 func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[49]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4220,7 +4317,7 @@ func (x *AssemblyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssemblyResult.ProtoReflect.Descriptor instead.
 func (*AssemblyResult) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{49}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AssemblyResult) GetAssemblyId() string {
@@ -4303,7 +4400,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4315,7 +4412,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[50]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4328,7 +4425,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{50}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetCheckpointRequest) GetCommunityId() string {
@@ -4358,7 +4455,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4370,7 +4467,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[51]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4383,7 +4480,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{51}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Checkpoint) GetCheckpoint() string {
@@ -4419,7 +4516,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4431,7 +4528,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[52]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4444,7 +4541,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{52}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetInclusionProofRequest) GetCommunityId() string {
@@ -4487,7 +4584,7 @@ type InclusionProof struct {
 
 func (x *InclusionProof) Reset() {
 	*x = InclusionProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4499,7 +4596,7 @@ func (x *InclusionProof) String() string {
 func (*InclusionProof) ProtoMessage() {}
 
 func (x *InclusionProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[53]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4512,7 +4609,7 @@ func (x *InclusionProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InclusionProof.ProtoReflect.Descriptor instead.
 func (*InclusionProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{53}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *InclusionProof) GetIndex() uint64 {
@@ -4555,7 +4652,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4567,7 +4664,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[54]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4580,7 +4677,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{54}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetConsistencyProofRequest) GetCommunityId() string {
@@ -4622,7 +4719,7 @@ type ConsistencyProof struct {
 
 func (x *ConsistencyProof) Reset() {
 	*x = ConsistencyProof{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4634,7 +4731,7 @@ func (x *ConsistencyProof) String() string {
 func (*ConsistencyProof) ProtoMessage() {}
 
 func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[55]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4647,7 +4744,7 @@ func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
 func (*ConsistencyProof) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{55}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ConsistencyProof) GetSize1() uint64 {
@@ -4683,7 +4780,7 @@ type ListLogEntriesRequest struct {
 
 func (x *ListLogEntriesRequest) Reset() {
 	*x = ListLogEntriesRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4695,7 +4792,7 @@ func (x *ListLogEntriesRequest) String() string {
 func (*ListLogEntriesRequest) ProtoMessage() {}
 
 func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[56]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4708,7 +4805,7 @@ func (x *ListLogEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{56}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListLogEntriesRequest) GetCommunityId() string {
@@ -4748,7 +4845,7 @@ type ListLogEntriesResponse struct {
 
 func (x *ListLogEntriesResponse) Reset() {
 	*x = ListLogEntriesResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4760,7 +4857,7 @@ func (x *ListLogEntriesResponse) String() string {
 func (*ListLogEntriesResponse) ProtoMessage() {}
 
 func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[57]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4773,7 +4870,7 @@ func (x *ListLogEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLogEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListLogEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{57}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListLogEntriesResponse) GetEntries() [][]byte {
@@ -4794,7 +4891,7 @@ type RecordObjectionRequest struct {
 
 func (x *RecordObjectionRequest) Reset() {
 	*x = RecordObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4806,7 +4903,7 @@ func (x *RecordObjectionRequest) String() string {
 func (*RecordObjectionRequest) ProtoMessage() {}
 
 func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[58]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4819,7 +4916,7 @@ func (x *RecordObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RecordObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{58}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RecordObjectionRequest) GetCommunityId() string {
@@ -4855,7 +4952,7 @@ type RespondObjectionRequest struct {
 
 func (x *RespondObjectionRequest) Reset() {
 	*x = RespondObjectionRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4867,7 +4964,7 @@ func (x *RespondObjectionRequest) String() string {
 func (*RespondObjectionRequest) ProtoMessage() {}
 
 func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[59]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4880,7 +4977,7 @@ func (x *RespondObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondObjectionRequest.ProtoReflect.Descriptor instead.
 func (*RespondObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{59}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RespondObjectionRequest) GetCommunityId() string {
@@ -4925,7 +5022,7 @@ type CertifyResultRequest struct {
 
 func (x *CertifyResultRequest) Reset() {
 	*x = CertifyResultRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4937,7 +5034,7 @@ func (x *CertifyResultRequest) String() string {
 func (*CertifyResultRequest) ProtoMessage() {}
 
 func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[60]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4950,7 +5047,7 @@ func (x *CertifyResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertifyResultRequest.ProtoReflect.Descriptor instead.
 func (*CertifyResultRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{60}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CertifyResultRequest) GetCommunityId() string {
@@ -5002,7 +5099,7 @@ type ReplaceCommitteeKeyRequest struct {
 
 func (x *ReplaceCommitteeKeyRequest) Reset() {
 	*x = ReplaceCommitteeKeyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5014,7 +5111,7 @@ func (x *ReplaceCommitteeKeyRequest) String() string {
 func (*ReplaceCommitteeKeyRequest) ProtoMessage() {}
 
 func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[61]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5027,7 +5124,7 @@ func (x *ReplaceCommitteeKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplaceCommitteeKeyRequest.ProtoReflect.Descriptor instead.
 func (*ReplaceCommitteeKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{61}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReplaceCommitteeKeyRequest) GetCommunityId() string {
@@ -5082,7 +5179,7 @@ type ExportAssemblyRequest struct {
 
 func (x *ExportAssemblyRequest) Reset() {
 	*x = ExportAssemblyRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5094,7 +5191,7 @@ func (x *ExportAssemblyRequest) String() string {
 func (*ExportAssemblyRequest) ProtoMessage() {}
 
 func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[62]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5107,7 +5204,7 @@ func (x *ExportAssemblyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyRequest.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{62}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ExportAssemblyRequest) GetCommunityId() string {
@@ -5134,7 +5231,7 @@ type ExportAssemblyResponse struct {
 
 func (x *ExportAssemblyResponse) Reset() {
 	*x = ExportAssemblyResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5146,7 +5243,7 @@ func (x *ExportAssemblyResponse) String() string {
 func (*ExportAssemblyResponse) ProtoMessage() {}
 
 func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[63]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5159,7 +5256,7 @@ func (x *ExportAssemblyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportAssemblyResponse.ProtoReflect.Descriptor instead.
 func (*ExportAssemblyResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{63}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ExportAssemblyResponse) GetFiles() map[string][]byte {
@@ -5200,7 +5297,7 @@ type Signer struct {
 
 func (x *Signer) Reset() {
 	*x = Signer{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5212,7 +5309,7 @@ func (x *Signer) String() string {
 func (*Signer) ProtoMessage() {}
 
 func (x *Signer) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[64]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5225,7 +5322,7 @@ func (x *Signer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signer.ProtoReflect.Descriptor instead.
 func (*Signer) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{64}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Signer) GetKeyId() string {
@@ -5328,7 +5425,7 @@ type RegisterSignerRequest struct {
 
 func (x *RegisterSignerRequest) Reset() {
 	*x = RegisterSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5340,7 +5437,7 @@ func (x *RegisterSignerRequest) String() string {
 func (*RegisterSignerRequest) ProtoMessage() {}
 
 func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[65]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5353,7 +5450,7 @@ func (x *RegisterSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSignerRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{65}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *RegisterSignerRequest) GetSigner() *Signer {
@@ -5372,7 +5469,7 @@ type ListSignersRequest struct {
 
 func (x *ListSignersRequest) Reset() {
 	*x = ListSignersRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5384,7 +5481,7 @@ func (x *ListSignersRequest) String() string {
 func (*ListSignersRequest) ProtoMessage() {}
 
 func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[66]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5397,7 +5494,7 @@ func (x *ListSignersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersRequest.ProtoReflect.Descriptor instead.
 func (*ListSignersRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{66}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListSignersRequest) GetCommunityId() string {
@@ -5416,7 +5513,7 @@ type ListSignersResponse struct {
 
 func (x *ListSignersResponse) Reset() {
 	*x = ListSignersResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5428,7 +5525,7 @@ func (x *ListSignersResponse) String() string {
 func (*ListSignersResponse) ProtoMessage() {}
 
 func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[67]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5441,7 +5538,7 @@ func (x *ListSignersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignersResponse.ProtoReflect.Descriptor instead.
 func (*ListSignersResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{67}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListSignersResponse) GetSigners() []*Signer {
@@ -5461,7 +5558,7 @@ type RevokeSignerRequest struct {
 
 func (x *RevokeSignerRequest) Reset() {
 	*x = RevokeSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5473,7 +5570,7 @@ func (x *RevokeSignerRequest) String() string {
 func (*RevokeSignerRequest) ProtoMessage() {}
 
 func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[68]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5486,7 +5583,7 @@ func (x *RevokeSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSignerRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{68}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RevokeSignerRequest) GetKeyId() string {
@@ -5511,7 +5608,7 @@ type GetServerKeysRequest struct {
 
 func (x *GetServerKeysRequest) Reset() {
 	*x = GetServerKeysRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5523,7 +5620,7 @@ func (x *GetServerKeysRequest) String() string {
 func (*GetServerKeysRequest) ProtoMessage() {}
 
 func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[69]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5536,7 +5633,7 @@ func (x *GetServerKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerKeysRequest.ProtoReflect.Descriptor instead.
 func (*GetServerKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{69}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
 }
 
 type ServerKeys struct {
@@ -5552,7 +5649,7 @@ type ServerKeys struct {
 
 func (x *ServerKeys) Reset() {
 	*x = ServerKeys{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5564,7 +5661,7 @@ func (x *ServerKeys) String() string {
 func (*ServerKeys) ProtoMessage() {}
 
 func (x *ServerKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[70]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5577,7 +5674,7 @@ func (x *ServerKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerKeys.ProtoReflect.Descriptor instead.
 func (*ServerKeys) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{70}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ServerKeys) GetReceiptPublicKey() []byte {
@@ -5619,7 +5716,7 @@ type EnrolSignerRequest struct {
 
 func (x *EnrolSignerRequest) Reset() {
 	*x = EnrolSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5631,7 +5728,7 @@ func (x *EnrolSignerRequest) String() string {
 func (*EnrolSignerRequest) ProtoMessage() {}
 
 func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[71]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5644,7 +5741,7 @@ func (x *EnrolSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolSignerRequest.ProtoReflect.Descriptor instead.
 func (*EnrolSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{71}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *EnrolSignerRequest) GetKind() string {
@@ -5691,7 +5788,7 @@ type ApproveSignerRequest struct {
 
 func (x *ApproveSignerRequest) Reset() {
 	*x = ApproveSignerRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5703,7 +5800,7 @@ func (x *ApproveSignerRequest) String() string {
 func (*ApproveSignerRequest) ProtoMessage() {}
 
 func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[72]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5716,7 +5813,7 @@ func (x *ApproveSignerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveSignerRequest.ProtoReflect.Descriptor instead.
 func (*ApproveSignerRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{72}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ApproveSignerRequest) GetKeyId() string {
@@ -5750,7 +5847,7 @@ type CallAttempt struct {
 
 func (x *CallAttempt) Reset() {
 	*x = CallAttempt{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5762,7 +5859,7 @@ func (x *CallAttempt) String() string {
 func (*CallAttempt) ProtoMessage() {}
 
 func (x *CallAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[73]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5775,7 +5872,7 @@ func (x *CallAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
 func (*CallAttempt) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{73}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CallAttempt) GetAssemblyId() string {
@@ -5856,7 +5953,7 @@ type RecordCallAttemptRequest struct {
 
 func (x *RecordCallAttemptRequest) Reset() {
 	*x = RecordCallAttemptRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5868,7 +5965,7 @@ func (x *RecordCallAttemptRequest) String() string {
 func (*RecordCallAttemptRequest) ProtoMessage() {}
 
 func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[74]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5881,7 +5978,7 @@ func (x *RecordCallAttemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCallAttemptRequest.ProtoReflect.Descriptor instead.
 func (*RecordCallAttemptRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{74}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *RecordCallAttemptRequest) GetCommunityId() string {
@@ -5945,7 +6042,7 @@ type ListCallAttemptsRequest struct {
 
 func (x *ListCallAttemptsRequest) Reset() {
 	*x = ListCallAttemptsRequest{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[75]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5957,7 +6054,7 @@ func (x *ListCallAttemptsRequest) String() string {
 func (*ListCallAttemptsRequest) ProtoMessage() {}
 
 func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[75]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5970,7 +6067,7 @@ func (x *ListCallAttemptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsRequest.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsRequest) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{75}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListCallAttemptsRequest) GetCommunityId() string {
@@ -6003,7 +6100,7 @@ type ListCallAttemptsResponse struct {
 
 func (x *ListCallAttemptsResponse) Reset() {
 	*x = ListCallAttemptsResponse{}
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[76]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6015,7 +6112,7 @@ func (x *ListCallAttemptsResponse) String() string {
 func (*ListCallAttemptsResponse) ProtoMessage() {}
 
 func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ownervote_v1_assembly_proto_msgTypes[76]
+	mi := &file_ownervote_v1_assembly_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6028,7 +6125,7 @@ func (x *ListCallAttemptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCallAttemptsResponse.ProtoReflect.Descriptor instead.
 func (*ListCallAttemptsResponse) Descriptor() ([]byte, []int) {
-	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{76}
+	return file_ownervote_v1_assembly_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ListCallAttemptsResponse) GetCallAttempts() []*CallAttempt {
@@ -6291,7 +6388,17 @@ const file_ownervote_v1_assembly_proto_rawDesc = "" +
 	"\aunit_id\x18\x03 \x01(\tR\x06unitId\x127\n" +
 	"\n" +
 	"new_owners\x18\x04 \x03(\v2\x18.ownervote.v1.OwnerInputR\tnewOwners\x12'\n" +
-	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\"X\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\"\x8b\x02\n" +
+	"\rRollAmendment\x12\x17\n" +
+	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12%\n" +
+	"\x0eprevious_voter\x18\x02 \x01(\tR\rpreviousVoter\x12\x1b\n" +
+	"\tnew_voter\x18\x03 \x01(\tR\bnewVoter\x12\x16\n" +
+	"\x06effect\x18\x04 \x01(\tR\x06effect\x12'\n" +
+	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\x12;\n" +
+	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\x12\x1f\n" +
+	"\vassembly_id\x18\a \x01(\tR\n" +
+	"assemblyId\"X\n" +
 	"\x12GetProgressRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
 	"\vassembly_id\x18\x02 \x01(\tR\n" +
@@ -6647,7 +6754,7 @@ func file_ownervote_v1_assembly_proto_rawDescGZIP() []byte {
 }
 
 var file_ownervote_v1_assembly_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
+var file_ownervote_v1_assembly_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(Matter)(0),                        // 0: ownervote.v1.Matter
 	(Channel)(0),                       // 1: ownervote.v1.Channel
@@ -6689,52 +6796,52 @@ var file_ownervote_v1_assembly_proto_goTypes = []any{
 	(*ListProxiesRequest)(nil),         // 37: ownervote.v1.ListProxiesRequest
 	(*ListProxiesResponse)(nil),        // 38: ownervote.v1.ListProxiesResponse
 	(*AmendRollRequest)(nil),           // 39: ownervote.v1.AmendRollRequest
-	(*GetProgressRequest)(nil),         // 40: ownervote.v1.GetProgressRequest
-	(*WatchProgressRequest)(nil),       // 41: ownervote.v1.WatchProgressRequest
-	(*Line)(nil),                       // 42: ownervote.v1.Line
-	(*ChoiceProgress)(nil),             // 43: ownervote.v1.ChoiceProgress
-	(*MotionProgress)(nil),             // 44: ownervote.v1.MotionProgress
-	(*ChannelCount)(nil),               // 45: ownervote.v1.ChannelCount
-	(*HourCount)(nil),                  // 46: ownervote.v1.HourCount
-	(*Progress)(nil),                   // 47: ownervote.v1.Progress
-	(*ListNonVotersRequest)(nil),       // 48: ownervote.v1.ListNonVotersRequest
-	(*NonVoter)(nil),                   // 49: ownervote.v1.NonVoter
-	(*ListNonVotersResponse)(nil),      // 50: ownervote.v1.ListNonVotersResponse
-	(*GetResultRequest)(nil),           // 51: ownervote.v1.GetResultRequest
-	(*ChoiceTally)(nil),                // 52: ownervote.v1.ChoiceTally
-	(*Decision)(nil),                   // 53: ownervote.v1.Decision
-	(*MotionResult)(nil),               // 54: ownervote.v1.MotionResult
-	(*AssemblyResult)(nil),             // 55: ownervote.v1.AssemblyResult
-	(*GetCheckpointRequest)(nil),       // 56: ownervote.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),                 // 57: ownervote.v1.Checkpoint
-	(*GetInclusionProofRequest)(nil),   // 58: ownervote.v1.GetInclusionProofRequest
-	(*InclusionProof)(nil),             // 59: ownervote.v1.InclusionProof
-	(*GetConsistencyProofRequest)(nil), // 60: ownervote.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 61: ownervote.v1.ConsistencyProof
-	(*ListLogEntriesRequest)(nil),      // 62: ownervote.v1.ListLogEntriesRequest
-	(*ListLogEntriesResponse)(nil),     // 63: ownervote.v1.ListLogEntriesResponse
-	(*RecordObjectionRequest)(nil),     // 64: ownervote.v1.RecordObjectionRequest
-	(*RespondObjectionRequest)(nil),    // 65: ownervote.v1.RespondObjectionRequest
-	(*CertifyResultRequest)(nil),       // 66: ownervote.v1.CertifyResultRequest
-	(*ReplaceCommitteeKeyRequest)(nil), // 67: ownervote.v1.ReplaceCommitteeKeyRequest
-	(*ExportAssemblyRequest)(nil),      // 68: ownervote.v1.ExportAssemblyRequest
-	(*ExportAssemblyResponse)(nil),     // 69: ownervote.v1.ExportAssemblyResponse
-	(*Signer)(nil),                     // 70: ownervote.v1.Signer
-	(*RegisterSignerRequest)(nil),      // 71: ownervote.v1.RegisterSignerRequest
-	(*ListSignersRequest)(nil),         // 72: ownervote.v1.ListSignersRequest
-	(*ListSignersResponse)(nil),        // 73: ownervote.v1.ListSignersResponse
-	(*RevokeSignerRequest)(nil),        // 74: ownervote.v1.RevokeSignerRequest
-	(*GetServerKeysRequest)(nil),       // 75: ownervote.v1.GetServerKeysRequest
-	(*ServerKeys)(nil),                 // 76: ownervote.v1.ServerKeys
-	(*EnrolSignerRequest)(nil),         // 77: ownervote.v1.EnrolSignerRequest
-	(*ApproveSignerRequest)(nil),       // 78: ownervote.v1.ApproveSignerRequest
-	(*CallAttempt)(nil),                // 79: ownervote.v1.CallAttempt
-	(*RecordCallAttemptRequest)(nil),   // 80: ownervote.v1.RecordCallAttemptRequest
-	(*ListCallAttemptsRequest)(nil),    // 81: ownervote.v1.ListCallAttemptsRequest
-	(*ListCallAttemptsResponse)(nil),   // 82: ownervote.v1.ListCallAttemptsResponse
-	nil,                                // 83: ownervote.v1.ExportAssemblyResponse.FilesEntry
-	(*timestamppb.Timestamp)(nil),      // 84: google.protobuf.Timestamp
-	(*RollAmendment)(nil),              // 85: ownervote.v1.RollAmendment
+	(*RollAmendment)(nil),              // 40: ownervote.v1.RollAmendment
+	(*GetProgressRequest)(nil),         // 41: ownervote.v1.GetProgressRequest
+	(*WatchProgressRequest)(nil),       // 42: ownervote.v1.WatchProgressRequest
+	(*Line)(nil),                       // 43: ownervote.v1.Line
+	(*ChoiceProgress)(nil),             // 44: ownervote.v1.ChoiceProgress
+	(*MotionProgress)(nil),             // 45: ownervote.v1.MotionProgress
+	(*ChannelCount)(nil),               // 46: ownervote.v1.ChannelCount
+	(*HourCount)(nil),                  // 47: ownervote.v1.HourCount
+	(*Progress)(nil),                   // 48: ownervote.v1.Progress
+	(*ListNonVotersRequest)(nil),       // 49: ownervote.v1.ListNonVotersRequest
+	(*NonVoter)(nil),                   // 50: ownervote.v1.NonVoter
+	(*ListNonVotersResponse)(nil),      // 51: ownervote.v1.ListNonVotersResponse
+	(*GetResultRequest)(nil),           // 52: ownervote.v1.GetResultRequest
+	(*ChoiceTally)(nil),                // 53: ownervote.v1.ChoiceTally
+	(*Decision)(nil),                   // 54: ownervote.v1.Decision
+	(*MotionResult)(nil),               // 55: ownervote.v1.MotionResult
+	(*AssemblyResult)(nil),             // 56: ownervote.v1.AssemblyResult
+	(*GetCheckpointRequest)(nil),       // 57: ownervote.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 58: ownervote.v1.Checkpoint
+	(*GetInclusionProofRequest)(nil),   // 59: ownervote.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 60: ownervote.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 61: ownervote.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 62: ownervote.v1.ConsistencyProof
+	(*ListLogEntriesRequest)(nil),      // 63: ownervote.v1.ListLogEntriesRequest
+	(*ListLogEntriesResponse)(nil),     // 64: ownervote.v1.ListLogEntriesResponse
+	(*RecordObjectionRequest)(nil),     // 65: ownervote.v1.RecordObjectionRequest
+	(*RespondObjectionRequest)(nil),    // 66: ownervote.v1.RespondObjectionRequest
+	(*CertifyResultRequest)(nil),       // 67: ownervote.v1.CertifyResultRequest
+	(*ReplaceCommitteeKeyRequest)(nil), // 68: ownervote.v1.ReplaceCommitteeKeyRequest
+	(*ExportAssemblyRequest)(nil),      // 69: ownervote.v1.ExportAssemblyRequest
+	(*ExportAssemblyResponse)(nil),     // 70: ownervote.v1.ExportAssemblyResponse
+	(*Signer)(nil),                     // 71: ownervote.v1.Signer
+	(*RegisterSignerRequest)(nil),      // 72: ownervote.v1.RegisterSignerRequest
+	(*ListSignersRequest)(nil),         // 73: ownervote.v1.ListSignersRequest
+	(*ListSignersResponse)(nil),        // 74: ownervote.v1.ListSignersResponse
+	(*RevokeSignerRequest)(nil),        // 75: ownervote.v1.RevokeSignerRequest
+	(*GetServerKeysRequest)(nil),       // 76: ownervote.v1.GetServerKeysRequest
+	(*ServerKeys)(nil),                 // 77: ownervote.v1.ServerKeys
+	(*EnrolSignerRequest)(nil),         // 78: ownervote.v1.EnrolSignerRequest
+	(*ApproveSignerRequest)(nil),       // 79: ownervote.v1.ApproveSignerRequest
+	(*CallAttempt)(nil),                // 80: ownervote.v1.CallAttempt
+	(*RecordCallAttemptRequest)(nil),   // 81: ownervote.v1.RecordCallAttemptRequest
+	(*ListCallAttemptsRequest)(nil),    // 82: ownervote.v1.ListCallAttemptsRequest
+	(*ListCallAttemptsResponse)(nil),   // 83: ownervote.v1.ListCallAttemptsResponse
+	nil,                                // 84: ownervote.v1.ExportAssemblyResponse.FilesEntry
+	(*timestamppb.Timestamp)(nil),      // 85: google.protobuf.Timestamp
 	(*OwnerInput)(nil),                 // 86: ownervote.v1.OwnerInput
 }
 var file_ownervote_v1_assembly_proto_depIdxs = []int32{
@@ -6748,163 +6855,164 @@ var file_ownervote_v1_assembly_proto_depIdxs = []int32{
 	3,   // 7: ownervote.v1.Settings.abstention:type_name -> ownervote.v1.Abstention
 	14,  // 8: ownervote.v1.Committee.replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
 	14,  // 9: ownervote.v1.Committee.pending_replacements:type_name -> ownervote.v1.CommitteeKeyReplacement
-	84,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
+	85,  // 10: ownervote.v1.CommitteeKeyReplacement.replace_time:type_name -> google.protobuf.Timestamp
 	7,   // 11: ownervote.v1.Assembly.motions:type_name -> ownervote.v1.Motion
-	84,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
-	84,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
+	85,  // 12: ownervote.v1.Assembly.opens_at:type_name -> google.protobuf.Timestamp
+	85,  // 13: ownervote.v1.Assembly.closes_at:type_name -> google.protobuf.Timestamp
 	1,   // 14: ownervote.v1.Assembly.channels:type_name -> ownervote.v1.Channel
 	10,  // 15: ownervote.v1.Assembly.rule_set:type_name -> ownervote.v1.RuleSet
 	11,  // 16: ownervote.v1.Assembly.settings:type_name -> ownervote.v1.Settings
 	12,  // 17: ownervote.v1.Assembly.convener:type_name -> ownervote.v1.Convener
 	13,  // 18: ownervote.v1.Assembly.committee:type_name -> ownervote.v1.Committee
 	2,   // 19: ownervote.v1.Assembly.state:type_name -> ownervote.v1.AssemblyState
-	84,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
-	84,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
+	85,  // 20: ownervote.v1.Assembly.create_time:type_name -> google.protobuf.Timestamp
+	85,  // 21: ownervote.v1.Assembly.publish_time:type_name -> google.protobuf.Timestamp
 	15,  // 22: ownervote.v1.Assembly.roll_total:type_name -> ownervote.v1.Figures
-	84,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
-	84,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
-	85,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
+	85,  // 23: ownervote.v1.Assembly.close_time:type_name -> google.protobuf.Timestamp
+	85,  // 24: ownervote.v1.Assembly.cancel_time:type_name -> google.protobuf.Timestamp
+	40,  // 25: ownervote.v1.Assembly.amendments:type_name -> ownervote.v1.RollAmendment
 	17,  // 26: ownervote.v1.Assembly.objections:type_name -> ownervote.v1.Objection
 	18,  // 27: ownervote.v1.Assembly.certificate:type_name -> ownervote.v1.CertificationSignature
-	84,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
-	84,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
-	84,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
-	84,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
+	85,  // 28: ownervote.v1.Assembly.certify_time:type_name -> google.protobuf.Timestamp
+	85,  // 29: ownervote.v1.Objection.record_time:type_name -> google.protobuf.Timestamp
+	85,  // 30: ownervote.v1.Objection.response_time:type_name -> google.protobuf.Timestamp
+	85,  // 31: ownervote.v1.CertificationSignature.sign_time:type_name -> google.protobuf.Timestamp
 	16,  // 32: ownervote.v1.CreateAssemblyRequest.assembly:type_name -> ownervote.v1.Assembly
 	16,  // 33: ownervote.v1.ListAssembliesResponse.assemblies:type_name -> ownervote.v1.Assembly
 	4,   // 34: ownervote.v1.BallotReceipt.status:type_name -> ownervote.v1.BallotStatus
-	84,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
+	85,  // 35: ownervote.v1.BallotReceipt.receive_time:type_name -> google.protobuf.Timestamp
 	4,   // 36: ownervote.v1.ListBallotsRequest.status:type_name -> ownervote.v1.BallotStatus
 	1,   // 37: ownervote.v1.BallotEntry.channel:type_name -> ownervote.v1.Channel
 	4,   // 38: ownervote.v1.BallotEntry.status:type_name -> ownervote.v1.BallotStatus
-	84,  // 39: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
+	85,  // 39: ownervote.v1.BallotEntry.receive_time:type_name -> google.protobuf.Timestamp
 	32,  // 40: ownervote.v1.ListBallotsResponse.ballots:type_name -> ownervote.v1.BallotEntry
-	84,  // 41: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
-	84,  // 42: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
+	85,  // 41: ownervote.v1.ProxyAuthorization.record_time:type_name -> google.protobuf.Timestamp
+	85,  // 42: ownervote.v1.ProxyAuthorization.withdraw_time:type_name -> google.protobuf.Timestamp
 	35,  // 43: ownervote.v1.ListProxiesResponse.proxies:type_name -> ownervote.v1.ProxyAuthorization
 	86,  // 44: ownervote.v1.AmendRollRequest.new_owners:type_name -> ownervote.v1.OwnerInput
-	15,  // 45: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
-	15,  // 46: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
-	15,  // 47: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
-	42,  // 48: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
-	15,  // 49: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
-	15,  // 50: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
-	42,  // 51: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
-	43,  // 52: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
-	15,  // 53: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
-	15,  // 54: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
-	15,  // 55: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
-	1,   // 56: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
-	84,  // 57: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
-	2,   // 58: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
-	45,  // 59: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
-	46,  // 60: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
-	44,  // 61: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
-	15,  // 62: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
-	49,  // 63: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
-	15,  // 64: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
-	15,  // 65: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
-	15,  // 66: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
-	15,  // 67: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
-	52,  // 68: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
-	53,  // 69: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
-	53,  // 70: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
-	2,   // 71: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
-	15,  // 72: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
-	54,  // 73: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
-	84,  // 74: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
-	84,  // 75: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	83,  // 76: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
-	84,  // 77: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
-	84,  // 78: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
-	84,  // 79: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
-	70,  // 80: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
-	70,  // 81: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
-	5,   // 82: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 83: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
-	84,  // 84: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
-	84,  // 85: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
-	5,   // 86: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
-	1,   // 87: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
-	84,  // 88: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
-	79,  // 89: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
-	19,  // 90: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
-	20,  // 91: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
-	21,  // 92: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
-	23,  // 93: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
-	24,  // 94: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
-	25,  // 95: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
-	26,  // 96: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
-	28,  // 97: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
-	29,  // 98: ownervote.v1.AssemblyService.RejectBallot:input_type -> ownervote.v1.RejectBallotRequest
-	30,  // 99: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
-	31,  // 100: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
-	34,  // 101: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
-	36,  // 102: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
-	37,  // 103: ownervote.v1.AssemblyService.ListProxies:input_type -> ownervote.v1.ListProxiesRequest
-	39,  // 104: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
-	40,  // 105: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
-	41,  // 106: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
-	48,  // 107: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
-	51,  // 108: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
-	56,  // 109: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
-	58,  // 110: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
-	60,  // 111: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
-	62,  // 112: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
-	64,  // 113: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
-	65,  // 114: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
-	66,  // 115: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
-	67,  // 116: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
-	68,  // 117: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
-	80,  // 118: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
-	81,  // 119: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
-	71,  // 120: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
-	72,  // 121: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
-	74,  // 122: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
-	75,  // 123: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
-	77,  // 124: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
-	78,  // 125: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
-	16,  // 126: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 127: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
-	22,  // 128: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
-	16,  // 129: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 130: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
-	16,  // 131: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
-	27,  // 132: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 133: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 134: ownervote.v1.AssemblyService.RejectBallot:output_type -> ownervote.v1.BallotReceipt
-	27,  // 135: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
-	33,  // 136: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
-	35,  // 137: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
-	35,  // 138: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
-	38,  // 139: ownervote.v1.AssemblyService.ListProxies:output_type -> ownervote.v1.ListProxiesResponse
-	85,  // 140: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
-	47,  // 141: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
-	47,  // 142: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
-	50,  // 143: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
-	55,  // 144: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
-	57,  // 145: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
-	59,  // 146: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
-	61,  // 147: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
-	63,  // 148: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
-	17,  // 149: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
-	17,  // 150: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
-	16,  // 151: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
-	16,  // 152: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
-	69,  // 153: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
-	79,  // 154: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
-	82,  // 155: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
-	70,  // 156: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
-	73,  // 157: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
-	70,  // 158: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
-	76,  // 159: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
-	70,  // 160: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
-	70,  // 161: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
-	126, // [126:162] is the sub-list for method output_type
-	90,  // [90:126] is the sub-list for method input_type
-	90,  // [90:90] is the sub-list for extension type_name
-	90,  // [90:90] is the sub-list for extension extendee
-	0,   // [0:90] is the sub-list for field type_name
+	85,  // 45: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	15,  // 46: ownervote.v1.Line.required:type_name -> ownervote.v1.Figures
+	15,  // 47: ownervote.v1.Line.remaining:type_name -> ownervote.v1.Figures
+	15,  // 48: ownervote.v1.ChoiceProgress.figures:type_name -> ownervote.v1.Figures
+	43,  // 49: ownervote.v1.ChoiceProgress.approval:type_name -> ownervote.v1.Line
+	15,  // 50: ownervote.v1.MotionProgress.total:type_name -> ownervote.v1.Figures
+	15,  // 51: ownervote.v1.MotionProgress.participating:type_name -> ownervote.v1.Figures
+	43,  // 52: ownervote.v1.MotionProgress.quorum:type_name -> ownervote.v1.Line
+	44,  // 53: ownervote.v1.MotionProgress.choices:type_name -> ownervote.v1.ChoiceProgress
+	15,  // 54: ownervote.v1.MotionProgress.abstain:type_name -> ownervote.v1.Figures
+	15,  // 55: ownervote.v1.MotionProgress.invalid:type_name -> ownervote.v1.Figures
+	15,  // 56: ownervote.v1.MotionProgress.not_voted:type_name -> ownervote.v1.Figures
+	1,   // 57: ownervote.v1.ChannelCount.channel:type_name -> ownervote.v1.Channel
+	85,  // 58: ownervote.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	2,   // 59: ownervote.v1.Progress.state:type_name -> ownervote.v1.AssemblyState
+	46,  // 60: ownervote.v1.Progress.by_channel:type_name -> ownervote.v1.ChannelCount
+	47,  // 61: ownervote.v1.Progress.by_hour:type_name -> ownervote.v1.HourCount
+	45,  // 62: ownervote.v1.Progress.motions:type_name -> ownervote.v1.MotionProgress
+	15,  // 63: ownervote.v1.NonVoter.figures:type_name -> ownervote.v1.Figures
+	50,  // 64: ownervote.v1.ListNonVotersResponse.non_voters:type_name -> ownervote.v1.NonVoter
+	15,  // 65: ownervote.v1.ChoiceTally.figures:type_name -> ownervote.v1.Figures
+	15,  // 66: ownervote.v1.Decision.base:type_name -> ownervote.v1.Figures
+	15,  // 67: ownervote.v1.MotionResult.total:type_name -> ownervote.v1.Figures
+	15,  // 68: ownervote.v1.MotionResult.participating:type_name -> ownervote.v1.Figures
+	53,  // 69: ownervote.v1.MotionResult.tallies:type_name -> ownervote.v1.ChoiceTally
+	54,  // 70: ownervote.v1.MotionResult.decision:type_name -> ownervote.v1.Decision
+	54,  // 71: ownervote.v1.MotionResult.without_deemed_consent:type_name -> ownervote.v1.Decision
+	2,   // 72: ownervote.v1.AssemblyResult.state:type_name -> ownervote.v1.AssemblyState
+	15,  // 73: ownervote.v1.AssemblyResult.total:type_name -> ownervote.v1.Figures
+	55,  // 74: ownervote.v1.AssemblyResult.motions:type_name -> ownervote.v1.MotionResult
+	85,  // 75: ownervote.v1.AssemblyResult.close_time:type_name -> google.protobuf.Timestamp
+	85,  // 76: ownervote.v1.AssemblyResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	84,  // 77: ownervote.v1.ExportAssemblyResponse.files:type_name -> ownervote.v1.ExportAssemblyResponse.FilesEntry
+	85,  // 78: ownervote.v1.Signer.create_time:type_name -> google.protobuf.Timestamp
+	85,  // 79: ownervote.v1.Signer.revoke_time:type_name -> google.protobuf.Timestamp
+	85,  // 80: ownervote.v1.Signer.approve_time:type_name -> google.protobuf.Timestamp
+	71,  // 81: ownervote.v1.RegisterSignerRequest.signer:type_name -> ownervote.v1.Signer
+	71,  // 82: ownervote.v1.ListSignersResponse.signers:type_name -> ownervote.v1.Signer
+	5,   // 83: ownervote.v1.CallAttempt.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 84: ownervote.v1.CallAttempt.channel:type_name -> ownervote.v1.Channel
+	85,  // 85: ownervote.v1.CallAttempt.callback_time:type_name -> google.protobuf.Timestamp
+	85,  // 86: ownervote.v1.CallAttempt.record_time:type_name -> google.protobuf.Timestamp
+	5,   // 87: ownervote.v1.RecordCallAttemptRequest.outcome:type_name -> ownervote.v1.CallOutcome
+	1,   // 88: ownervote.v1.RecordCallAttemptRequest.channel:type_name -> ownervote.v1.Channel
+	85,  // 89: ownervote.v1.RecordCallAttemptRequest.callback_time:type_name -> google.protobuf.Timestamp
+	80,  // 90: ownervote.v1.ListCallAttemptsResponse.call_attempts:type_name -> ownervote.v1.CallAttempt
+	19,  // 91: ownervote.v1.AssemblyService.CreateAssembly:input_type -> ownervote.v1.CreateAssemblyRequest
+	20,  // 92: ownervote.v1.AssemblyService.GetAssembly:input_type -> ownervote.v1.GetAssemblyRequest
+	21,  // 93: ownervote.v1.AssemblyService.ListAssemblies:input_type -> ownervote.v1.ListAssembliesRequest
+	23,  // 94: ownervote.v1.AssemblyService.PublishAssembly:input_type -> ownervote.v1.PublishAssemblyRequest
+	24,  // 95: ownervote.v1.AssemblyService.CancelAssembly:input_type -> ownervote.v1.CancelAssemblyRequest
+	25,  // 96: ownervote.v1.AssemblyService.CloseAssembly:input_type -> ownervote.v1.CloseAssemblyRequest
+	26,  // 97: ownervote.v1.AssemblyService.SubmitBallot:input_type -> ownervote.v1.SubmitBallotRequest
+	28,  // 98: ownervote.v1.AssemblyService.ConfirmBallot:input_type -> ownervote.v1.ConfirmBallotRequest
+	29,  // 99: ownervote.v1.AssemblyService.RejectBallot:input_type -> ownervote.v1.RejectBallotRequest
+	30,  // 100: ownervote.v1.AssemblyService.GetBallotReceipt:input_type -> ownervote.v1.GetBallotReceiptRequest
+	31,  // 101: ownervote.v1.AssemblyService.ListBallots:input_type -> ownervote.v1.ListBallotsRequest
+	34,  // 102: ownervote.v1.AssemblyService.RecordProxy:input_type -> ownervote.v1.RecordProxyRequest
+	36,  // 103: ownervote.v1.AssemblyService.WithdrawProxy:input_type -> ownervote.v1.WithdrawProxyRequest
+	37,  // 104: ownervote.v1.AssemblyService.ListProxies:input_type -> ownervote.v1.ListProxiesRequest
+	39,  // 105: ownervote.v1.AssemblyService.AmendRoll:input_type -> ownervote.v1.AmendRollRequest
+	41,  // 106: ownervote.v1.AssemblyService.GetProgress:input_type -> ownervote.v1.GetProgressRequest
+	42,  // 107: ownervote.v1.AssemblyService.WatchProgress:input_type -> ownervote.v1.WatchProgressRequest
+	49,  // 108: ownervote.v1.AssemblyService.ListNonVoters:input_type -> ownervote.v1.ListNonVotersRequest
+	52,  // 109: ownervote.v1.AssemblyService.GetResult:input_type -> ownervote.v1.GetResultRequest
+	57,  // 110: ownervote.v1.AssemblyService.GetCheckpoint:input_type -> ownervote.v1.GetCheckpointRequest
+	59,  // 111: ownervote.v1.AssemblyService.GetInclusionProof:input_type -> ownervote.v1.GetInclusionProofRequest
+	61,  // 112: ownervote.v1.AssemblyService.GetConsistencyProof:input_type -> ownervote.v1.GetConsistencyProofRequest
+	63,  // 113: ownervote.v1.AssemblyService.ListLogEntries:input_type -> ownervote.v1.ListLogEntriesRequest
+	65,  // 114: ownervote.v1.AssemblyService.RecordObjection:input_type -> ownervote.v1.RecordObjectionRequest
+	66,  // 115: ownervote.v1.AssemblyService.RespondObjection:input_type -> ownervote.v1.RespondObjectionRequest
+	67,  // 116: ownervote.v1.AssemblyService.CertifyResult:input_type -> ownervote.v1.CertifyResultRequest
+	68,  // 117: ownervote.v1.AssemblyService.ReplaceCommitteeKey:input_type -> ownervote.v1.ReplaceCommitteeKeyRequest
+	69,  // 118: ownervote.v1.AssemblyService.ExportAssembly:input_type -> ownervote.v1.ExportAssemblyRequest
+	81,  // 119: ownervote.v1.AssemblyService.RecordCallAttempt:input_type -> ownervote.v1.RecordCallAttemptRequest
+	82,  // 120: ownervote.v1.AssemblyService.ListCallAttempts:input_type -> ownervote.v1.ListCallAttemptsRequest
+	72,  // 121: ownervote.v1.SignerService.RegisterSigner:input_type -> ownervote.v1.RegisterSignerRequest
+	73,  // 122: ownervote.v1.SignerService.ListSigners:input_type -> ownervote.v1.ListSignersRequest
+	75,  // 123: ownervote.v1.SignerService.RevokeSigner:input_type -> ownervote.v1.RevokeSignerRequest
+	76,  // 124: ownervote.v1.SignerService.GetServerKeys:input_type -> ownervote.v1.GetServerKeysRequest
+	78,  // 125: ownervote.v1.SignerService.EnrolSigner:input_type -> ownervote.v1.EnrolSignerRequest
+	79,  // 126: ownervote.v1.SignerService.ApproveSigner:input_type -> ownervote.v1.ApproveSignerRequest
+	16,  // 127: ownervote.v1.AssemblyService.CreateAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 128: ownervote.v1.AssemblyService.GetAssembly:output_type -> ownervote.v1.Assembly
+	22,  // 129: ownervote.v1.AssemblyService.ListAssemblies:output_type -> ownervote.v1.ListAssembliesResponse
+	16,  // 130: ownervote.v1.AssemblyService.PublishAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 131: ownervote.v1.AssemblyService.CancelAssembly:output_type -> ownervote.v1.Assembly
+	16,  // 132: ownervote.v1.AssemblyService.CloseAssembly:output_type -> ownervote.v1.Assembly
+	27,  // 133: ownervote.v1.AssemblyService.SubmitBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 134: ownervote.v1.AssemblyService.ConfirmBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 135: ownervote.v1.AssemblyService.RejectBallot:output_type -> ownervote.v1.BallotReceipt
+	27,  // 136: ownervote.v1.AssemblyService.GetBallotReceipt:output_type -> ownervote.v1.BallotReceipt
+	33,  // 137: ownervote.v1.AssemblyService.ListBallots:output_type -> ownervote.v1.ListBallotsResponse
+	35,  // 138: ownervote.v1.AssemblyService.RecordProxy:output_type -> ownervote.v1.ProxyAuthorization
+	35,  // 139: ownervote.v1.AssemblyService.WithdrawProxy:output_type -> ownervote.v1.ProxyAuthorization
+	38,  // 140: ownervote.v1.AssemblyService.ListProxies:output_type -> ownervote.v1.ListProxiesResponse
+	40,  // 141: ownervote.v1.AssemblyService.AmendRoll:output_type -> ownervote.v1.RollAmendment
+	48,  // 142: ownervote.v1.AssemblyService.GetProgress:output_type -> ownervote.v1.Progress
+	48,  // 143: ownervote.v1.AssemblyService.WatchProgress:output_type -> ownervote.v1.Progress
+	51,  // 144: ownervote.v1.AssemblyService.ListNonVoters:output_type -> ownervote.v1.ListNonVotersResponse
+	56,  // 145: ownervote.v1.AssemblyService.GetResult:output_type -> ownervote.v1.AssemblyResult
+	58,  // 146: ownervote.v1.AssemblyService.GetCheckpoint:output_type -> ownervote.v1.Checkpoint
+	60,  // 147: ownervote.v1.AssemblyService.GetInclusionProof:output_type -> ownervote.v1.InclusionProof
+	62,  // 148: ownervote.v1.AssemblyService.GetConsistencyProof:output_type -> ownervote.v1.ConsistencyProof
+	64,  // 149: ownervote.v1.AssemblyService.ListLogEntries:output_type -> ownervote.v1.ListLogEntriesResponse
+	17,  // 150: ownervote.v1.AssemblyService.RecordObjection:output_type -> ownervote.v1.Objection
+	17,  // 151: ownervote.v1.AssemblyService.RespondObjection:output_type -> ownervote.v1.Objection
+	16,  // 152: ownervote.v1.AssemblyService.CertifyResult:output_type -> ownervote.v1.Assembly
+	16,  // 153: ownervote.v1.AssemblyService.ReplaceCommitteeKey:output_type -> ownervote.v1.Assembly
+	70,  // 154: ownervote.v1.AssemblyService.ExportAssembly:output_type -> ownervote.v1.ExportAssemblyResponse
+	80,  // 155: ownervote.v1.AssemblyService.RecordCallAttempt:output_type -> ownervote.v1.CallAttempt
+	83,  // 156: ownervote.v1.AssemblyService.ListCallAttempts:output_type -> ownervote.v1.ListCallAttemptsResponse
+	71,  // 157: ownervote.v1.SignerService.RegisterSigner:output_type -> ownervote.v1.Signer
+	74,  // 158: ownervote.v1.SignerService.ListSigners:output_type -> ownervote.v1.ListSignersResponse
+	71,  // 159: ownervote.v1.SignerService.RevokeSigner:output_type -> ownervote.v1.Signer
+	77,  // 160: ownervote.v1.SignerService.GetServerKeys:output_type -> ownervote.v1.ServerKeys
+	71,  // 161: ownervote.v1.SignerService.EnrolSigner:output_type -> ownervote.v1.Signer
+	71,  // 162: ownervote.v1.SignerService.ApproveSigner:output_type -> ownervote.v1.Signer
+	127, // [127:163] is the sub-list for method output_type
+	91,  // [91:127] is the sub-list for method input_type
+	91,  // [91:91] is the sub-list for extension type_name
+	91,  // [91:91] is the sub-list for extension extendee
+	0,   // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_ownervote_v1_assembly_proto_init() }
@@ -6919,7 +7027,7 @@ func file_ownervote_v1_assembly_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ownervote_v1_assembly_proto_rawDesc), len(file_ownervote_v1_assembly_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   78,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -89,8 +89,8 @@ const (
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_WITHDRAWN RollChangeKind = 2
 	// CorrectOwner: owner_id, the names and the masked phone numbers.
 	RollChangeKind_ROLL_CHANGE_KIND_OWNER_CORRECTED RollChangeKind = 3
-	// TransferUnit: unit_id, unit_kind and owner_ids (before),
-	// new_owner_ids, document_sha256.
+	// TransferUnit or AmendRoll: unit_id, unit_kind and owner_ids
+	// (before), new_owner_ids, document_sha256.
 	RollChangeKind_ROLL_CHANGE_KIND_UNIT_TRANSFERRED RollChangeKind = 4
 	// SetUnitRepresentative: unit_id, owner_id (the representative after),
 	// owner_ids (the representative before), document_sha256; for staff,
@@ -1776,8 +1776,9 @@ type TransferUnitResponse struct {
 	// The roll's figures after the transfer.
 	Figures *RollFigures `protobuf:"bytes,2,opt,name=figures,proto3" json:"figures,omitempty"`
 	// The sale as each assembly under way that has the unit on its frozen
-	// roll recorded it; none outside a vote.
-	Amendments    []*RollAmendment `protobuf:"bytes,3,rep,name=amendments,proto3" json:"amendments,omitempty"`
+	// roll recorded it (AssemblyService's RollAmendment); none outside a
+	// vote.
+	Amendments    []*SaleInAssembly `protobuf:"bytes,3,rep,name=amendments,proto3" json:"amendments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1826,44 +1827,44 @@ func (x *TransferUnitResponse) GetFigures() *RollFigures {
 	return nil
 }
 
-func (x *TransferUnitResponse) GetAmendments() []*RollAmendment {
+func (x *TransferUnitResponse) GetAmendments() []*SaleInAssembly {
 	if x != nil {
 		return x.Amendments
 	}
 	return nil
 }
 
-// RollAmendment is a unit's sale recorded in an assembly under way.
-type RollAmendment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UnitId        string                 `protobuf:"bytes,1,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
-	PreviousVoter string                 `protobuf:"bytes,2,opt,name=previous_voter,json=previousVoter,proto3" json:"previous_voter,omitempty"`
-	NewVoter      string                 `protobuf:"bytes,3,opt,name=new_voter,json=newVoter,proto3" json:"new_voter,omitempty"`
-	// BALLOT_KEPT (the seller's counted ballot stays, and can no longer be
-	// changed) or VOTER_CHANGED (the buyer votes for the unit from now on).
-	Effect         string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"`
-	DocumentSha256 string                 `protobuf:"bytes,5,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
-	RecordTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
-	// The assembly it was recorded in.
-	AssemblyId    string `protobuf:"bytes,7,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+// SaleInAssembly is a unit's sale as an assembly under way recorded it.
+type SaleInAssembly struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	AssemblyId string                 `protobuf:"bytes,1,opt,name=assembly_id,json=assemblyId,proto3" json:"assembly_id,omitempty"`
+	// The unit's voter in that assembly before and after.
+	PreviousVoter string `protobuf:"bytes,2,opt,name=previous_voter,json=previousVoter,proto3" json:"previous_voter,omitempty"`
+	NewVoter      string `protobuf:"bytes,3,opt,name=new_voter,json=newVoter,proto3" json:"new_voter,omitempty"`
+	// BALLOT_KEPT: the unit keeps its voter's counted ballot, which can no
+	// longer be changed, or keeps its voter (the new owners are represented
+	// by the same person); VOTER_CHANGED: the new owners' representative
+	// votes for the unit from now on.
+	Effect        string                 `protobuf:"bytes,4,opt,name=effect,proto3" json:"effect,omitempty"`
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *RollAmendment) Reset() {
-	*x = RollAmendment{}
+func (x *SaleInAssembly) Reset() {
+	*x = SaleInAssembly{}
 	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *RollAmendment) String() string {
+func (x *SaleInAssembly) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*RollAmendment) ProtoMessage() {}
+func (*SaleInAssembly) ProtoMessage() {}
 
-func (x *RollAmendment) ProtoReflect() protoreflect.Message {
+func (x *SaleInAssembly) ProtoReflect() protoreflect.Message {
 	mi := &file_ownervote_v1_roll_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1875,58 +1876,44 @@ func (x *RollAmendment) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use RollAmendment.ProtoReflect.Descriptor instead.
-func (*RollAmendment) Descriptor() ([]byte, []int) {
+// Deprecated: Use SaleInAssembly.ProtoReflect.Descriptor instead.
+func (*SaleInAssembly) Descriptor() ([]byte, []int) {
 	return file_ownervote_v1_roll_proto_rawDescGZIP(), []int{23}
 }
 
-func (x *RollAmendment) GetUnitId() string {
+func (x *SaleInAssembly) GetAssemblyId() string {
 	if x != nil {
-		return x.UnitId
+		return x.AssemblyId
 	}
 	return ""
 }
 
-func (x *RollAmendment) GetPreviousVoter() string {
+func (x *SaleInAssembly) GetPreviousVoter() string {
 	if x != nil {
 		return x.PreviousVoter
 	}
 	return ""
 }
 
-func (x *RollAmendment) GetNewVoter() string {
+func (x *SaleInAssembly) GetNewVoter() string {
 	if x != nil {
 		return x.NewVoter
 	}
 	return ""
 }
 
-func (x *RollAmendment) GetEffect() string {
+func (x *SaleInAssembly) GetEffect() string {
 	if x != nil {
 		return x.Effect
 	}
 	return ""
 }
 
-func (x *RollAmendment) GetDocumentSha256() string {
-	if x != nil {
-		return x.DocumentSha256
-	}
-	return ""
-}
-
-func (x *RollAmendment) GetRecordTime() *timestamppb.Timestamp {
+func (x *SaleInAssembly) GetRecordTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.RecordTime
 	}
 	return nil
-}
-
-func (x *RollAmendment) GetAssemblyId() string {
-	if x != nil {
-		return x.AssemblyId
-	}
-	return ""
 }
 
 // UnitAreas are a unit's areas at one time.
@@ -3911,23 +3898,21 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x127\n" +
 	"\n" +
 	"new_owners\x18\x03 \x03(\v2\x18.ownervote.v1.OwnerInputR\tnewOwners\x12'\n" +
-	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\"\xba\x01\n" +
+	"\x0fdocument_sha256\x18\x04 \x01(\tR\x0edocumentSha256\"\xbb\x01\n" +
 	"\x14TransferUnitResponse\x120\n" +
 	"\x06change\x18\x01 \x01(\v2\x18.ownervote.v1.RollChangeR\x06change\x123\n" +
-	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\x12;\n" +
+	"\afigures\x18\x02 \x01(\v2\x19.ownervote.v1.RollFiguresR\afigures\x12<\n" +
 	"\n" +
-	"amendments\x18\x03 \x03(\v2\x1b.ownervote.v1.RollAmendmentR\n" +
-	"amendments\"\x8b\x02\n" +
-	"\rRollAmendment\x12\x17\n" +
-	"\aunit_id\x18\x01 \x01(\tR\x06unitId\x12%\n" +
+	"amendments\x18\x03 \x03(\v2\x1c.ownervote.v1.SaleInAssemblyR\n" +
+	"amendments\"\xca\x01\n" +
+	"\x0eSaleInAssembly\x12\x1f\n" +
+	"\vassembly_id\x18\x01 \x01(\tR\n" +
+	"assemblyId\x12%\n" +
 	"\x0eprevious_voter\x18\x02 \x01(\tR\rpreviousVoter\x12\x1b\n" +
 	"\tnew_voter\x18\x03 \x01(\tR\bnewVoter\x12\x16\n" +
-	"\x06effect\x18\x04 \x01(\tR\x06effect\x12'\n" +
-	"\x0fdocument_sha256\x18\x05 \x01(\tR\x0edocumentSha256\x12;\n" +
-	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\x12\x1f\n" +
-	"\vassembly_id\x18\a \x01(\tR\n" +
-	"assemblyId\"\xb9\x01\n" +
+	"\x06effect\x18\x04 \x01(\tR\x06effect\x12;\n" +
+	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\"\xb9\x01\n" +
 	"\tUnitAreas\x12,\n" +
 	"\x12registered_area_m2\x18\x01 \x01(\tR\x10registeredAreaM2\x12(\n" +
 	"\x10surveyed_area_m2\x18\x02 \x01(\tR\x0esurveyedAreaM2\x12(\n" +
@@ -4161,7 +4146,7 @@ var file_ownervote_v1_roll_proto_goTypes = []any{
 	(*SetUnitRepresentativeResponse)(nil), // 23: ownervote.v1.SetUnitRepresentativeResponse
 	(*TransferUnitRequest)(nil),           // 24: ownervote.v1.TransferUnitRequest
 	(*TransferUnitResponse)(nil),          // 25: ownervote.v1.TransferUnitResponse
-	(*RollAmendment)(nil),                 // 26: ownervote.v1.RollAmendment
+	(*SaleInAssembly)(nil),                // 26: ownervote.v1.SaleInAssembly
 	(*UnitAreas)(nil),                     // 27: ownervote.v1.UnitAreas
 	(*RollChange)(nil),                    // 28: ownervote.v1.RollChange
 	(*ListRollChangesRequest)(nil),        // 29: ownervote.v1.ListRollChangesRequest
@@ -4212,8 +4197,8 @@ var file_ownervote_v1_roll_proto_depIdxs = []int32{
 	13, // 17: ownervote.v1.TransferUnitRequest.new_owners:type_name -> ownervote.v1.OwnerInput
 	28, // 18: ownervote.v1.TransferUnitResponse.change:type_name -> ownervote.v1.RollChange
 	4,  // 19: ownervote.v1.TransferUnitResponse.figures:type_name -> ownervote.v1.RollFigures
-	26, // 20: ownervote.v1.TransferUnitResponse.amendments:type_name -> ownervote.v1.RollAmendment
-	54, // 21: ownervote.v1.RollAmendment.record_time:type_name -> google.protobuf.Timestamp
+	26, // 20: ownervote.v1.TransferUnitResponse.amendments:type_name -> ownervote.v1.SaleInAssembly
+	54, // 21: ownervote.v1.SaleInAssembly.record_time:type_name -> google.protobuf.Timestamp
 	1,  // 22: ownervote.v1.RollChange.kind:type_name -> ownervote.v1.RollChangeKind
 	27, // 23: ownervote.v1.RollChange.areas_before:type_name -> ownervote.v1.UnitAreas
 	27, // 24: ownervote.v1.RollChange.areas_after:type_name -> ownervote.v1.UnitAreas

@@ -142,7 +142,7 @@ type RollServiceClient interface {
 	// it must be as the identity document gives it, which FindOwner
 	// compares) or phone number (a new one, or none), with the reason. The
 	// identity number cannot be corrected: the owner id derives from it, and
-	// another number is another person (a sale: AmendRoll). Each correction
+	// another number is another person (a sale: TransferUnit). Each correction
 	// is recorded with the token, the reason, the names before and after and
 	// the phone numbers masked (ListRollChanges). OWNER_NOT_FOUND for an
 	// owner not on the roll.
@@ -504,7 +504,7 @@ type RollServiceServer interface {
 	// it must be as the identity document gives it, which FindOwner
 	// compares) or phone number (a new one, or none), with the reason. The
 	// identity number cannot be corrected: the owner id derives from it, and
-	// another number is another person (a sale: AmendRoll). Each correction
+	// another number is another person (a sale: TransferUnit). Each correction
 	// is recorded with the token, the reason, the names before and after and
 	// the phone numbers masked (ListRollChanges). OWNER_NOT_FOUND for an
 	// owner not on the roll.

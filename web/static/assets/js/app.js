@@ -211,7 +211,7 @@ async function communityPage(ctx, cid) {
 }
 
 // rollChanges lists the recorded changes of the roll, oldest first, a page
-// at a time: areas corrected, units withdrawn or sold between votes,
+// at a time: areas corrected, units withdrawn or sold,
 // owners' names or phone numbers corrected (names for staff only, numbers
 // masked). Those who certify a result can see what changed, by whom and
 // why.

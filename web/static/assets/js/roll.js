@@ -1,6 +1,7 @@
 // The roll page: a community's units with their areas and owners, a page
 // at a time, and for staff the corrections of the roll: a unit's areas, a
-// unit imported by mistake withdrawn, a sale between votes. Every change
+// unit imported by mistake withdrawn, a sale (which also goes into the
+// assemblies under way that have the unit). Every change
 // asks for a reason (a sale, the transfer registration's SHA-256) and is
 // recorded (名册变更记录 on the community page).
 
@@ -172,7 +173,8 @@ export async function rollPage(ctx) {
         };
       }, (r) => [t('roll.transferred', { u: u.unit_id }),
         // Its effect in each assembly under way that has the unit.
-        ...(r.amendments || []).map((am) => ' ' + t(am.effect === 'BALLOT_KEPT' ? 'roll.saleKept' : 'roll.saleVoter', { a: am.assembly_id }))].join(''));
+        ...(r.amendments || []).map((am) => ' ' + t(am.previous_voter === am.new_voter ? 'roll.saleSame'
+          : am.effect === 'BALLOT_KEPT' ? 'roll.saleKept' : 'roll.saleVoter', { a: am.assembly_id }))].join(''));
   };
 
   await load('');
