@@ -167,22 +167,23 @@ func (b *Book) CreateCommunity(ctx context.Context, c Community) (Community, err
 	}
 	switch {
 	case !communityIDPattern.MatchString(c.ID):
-		return Community{}, fmt.Errorf("%w: community_id %q: want 3 to 40 of a-z, 0-9 and '-', not starting or ending with '-'", ErrInvalid, c.ID)
+		return Community{}, l10n.ZH(fmt.Errorf("%w: community_id %q: want 3 to 40 of a-z, 0-9 and '-', not starting or ending with '-'", ErrInvalid, c.ID),
+			"小区编号须为 3 至 40 个小写英文字母、数字或 -（不以 - 开头或结尾），如 huidu-1")
 	case c.Name == "":
-		return Community{}, fmt.Errorf("%w: name: the community's name is required", ErrInvalid)
+		return Community{}, l10n.ZH(fmt.Errorf("%w: name: the community's name is required", ErrInvalid), "请填写小区名称")
 	case len([]rune(c.Name)) > 100:
-		return Community{}, fmt.Errorf("%w: name: at most 100 characters", ErrInvalid)
+		return Community{}, l10n.ZH(fmt.Errorf("%w: name: at most 100 characters", ErrInvalid), "小区名称至多 100 字")
 	case c.StreetOffice == "":
-		return Community{}, fmt.Errorf("%w: street_office: the street office (街道) is required", ErrInvalid)
+		return Community{}, l10n.ZH(fmt.Errorf("%w: street_office: the street office (街道) is required", ErrInvalid), "请填写组织表决的街道办事处")
 	case len([]rune(c.StreetOffice)) > 100 || len([]rune(c.ResidentsCommittee)) > 100:
-		return Community{}, fmt.Errorf("%w: street_office, residents_committee: at most 100 characters", ErrInvalid)
+		return Community{}, l10n.ZH(fmt.Errorf("%w: street_office, residents_committee: at most 100 characters", ErrInvalid), "街道和社区名称各至多 100 字")
 	}
 	c.Created = b.now().UTC()
 	c.Figures = Figures{}
 	err := b.st.Update(ctx, func(tx store.Tx) error {
 		key := []byte(c.ID)
 		if tx.Get(store.Communities, key) != nil {
-			return fmt.Errorf("%w: %s", ErrCommunityExists, c.ID)
+			return l10n.ZH(fmt.Errorf("%w: %s", ErrCommunityExists, c.ID), "小区编号 "+c.ID+" 已被使用：请换一个，或留空由系统生成")
 		}
 		return store.PutJSON(tx, store.Communities, key, toCommunityRecord(c))
 	})

@@ -281,3 +281,48 @@ func TestConsoleNewAssembly(t *testing.T) {
 		t.Error("a committee member gets the new assembly form")
 	}
 }
+
+// TestConsoleNewCommunity: a street admin of every community registers a
+// community in the console - refused in the page and by the server, in
+// Chinese, where it is wrong - and lands on its page to import its
+// roster. Nobody else is offered it.
+func TestConsoleNewCommunity(t *testing.T) {
+	c := newConsole(t)
+	admin := c.tab()
+	c.signIn(admin, c.e.admin)
+	c.open(admin, "#/")
+	// With one community, the admin stays on the list, which offers more.
+	wait(admin, "the list", `document.querySelector('[data-testid=new-community]') !== null`)
+	click(admin, `[data-testid=new-community] summary`)
+	says := func(what, text string) {
+		t.Helper()
+		wait(admin, what, fmt.Sprintf(`document.querySelector('[data-testid=community-msg]').textContent.includes(%s)`, jsString(text)))
+	}
+	click(admin, `[data-testid=community-save]`)
+	says("no name", "请填写小区名称")
+	typeInto(admin, `[data-testid=community-name]`, "惠都花园")
+	typeInto(admin, `[data-testid=community-id]`, "Huidu")
+	click(admin, `[data-testid=community-save]`)
+	says("a bad id", "小区编号须为 3 至 40 个小写英文字母")
+	eval[bool](admin, "an id taken", fmt.Sprintf(`(() => { document.querySelector('[data-testid=community-id]').value = %q; return true; })()`, c.cid))
+	typeInto(admin, `[data-testid=community-street]`, "金家岭街道")
+	click(admin, `[data-testid=community-save]`)
+	says("the id taken", "小区编号 "+c.cid+" 已被使用")
+	eval[bool](admin, "a new id", `(() => { document.querySelector('[data-testid=community-id]').value = 'huidu-garden'; return true; })()`)
+	typeInto(admin, `[data-testid=community-rc]`, "惠都社区")
+	click(admin, `[data-testid=community-oc]`)
+	click(admin, `[data-testid=community-save]`)
+	wait(admin, "its page", `location.hash === '#/c/huidu-garden' && document.querySelector('[data-testid=roster]') !== null`)
+	got, err := ov.NewRollServiceClient(c.e.conn).GetCommunity(c.e.ctx(c.e.admin), &ov.GetCommunityRequest{CommunityId: "huidu-garden"})
+	if err != nil || got.GetName() != "惠都花园" || got.GetStreetOffice() != "金家岭街道" || got.GetResidentsCommittee() != "惠都社区" || !got.GetHasOwnersCommittee() {
+		t.Errorf("the community registered: %v, %v", got, err)
+	}
+
+	staff := c.tab()
+	c.signIn(staff, c.labelledToken(auth.StreetAdmin, c.cid, "惠都社区 管理员"))
+	c.open(staff, "#/?all=1")
+	wait(staff, "the list", `document.querySelector('main h1') !== null`)
+	if eval[bool](staff, "the form", `document.querySelector('[data-testid=new-community]') !== null`) {
+		t.Error("a street admin of one community is offered to register communities")
+	}
+}

@@ -4,7 +4,7 @@
 // committee.js.
 
 import { clearToken, get, post, seg, setToken, token, whenUnauthenticated } from './api.js';
-import { errorBox, errorText, fmtArea, fmtInt, fmtTime, h, loading, problemsBox, replace, stateBadge, uid } from './dom.js';
+import { errorBox, errorText, field, fmtArea, fmtInt, fmtTime, h, loading, problemsBox, replace, stateBadge, uid } from './dom.js';
 import { fromHex, toBase64 } from './ballot.js';
 import { lang, setLang, t } from './i18n.js';
 import { createKey, deleteKey, listKeys, shownTo, signerStatus, supported } from './keys.js';
@@ -170,16 +170,54 @@ async function communitiesPage(ctx) {
   const list = await allCommunities();
   // The user may have gone elsewhere while the list loaded: leave them there.
   if (!ctx.current()) return;
-  if (list.length === 1 && !ctx.query.get('all')) {
+  const creates = can(ctx.me, 'createCommunity');
+  // One community: straight to it (but a street admin who adds
+  // communities stays on the list).
+  if (list.length === 1 && !ctx.query.get('all') && !creates) {
     location.replace('#/c/' + seg(list[0].community_id));
     return;
   }
   replace(ctx.main,
     h('h1', {}, t('communities.title')),
+    creates ? newCommunity() : null,
     list.length === 0 ? h('p', {}, t('communities.none')) : h('ul', { class: 'cards' }, list.map((c) => h('li', { class: 'card' },
       h('h2', {}, h('a', { href: '#/c/' + seg(c.community_id) }, c.name || c.community_id)),
       h('p', { class: 'muted' }, [c.street_office, c.residents_committee, c.community_id].filter(Boolean).join(' · ')),
       communityFigures(c)))));
+}
+
+// newCommunity is a street admin's form that registers a community; its
+// page follows, where its roster is imported.
+function newCommunity() {
+  const [name, nameF] = field(t('community.name'), { maxlength: 100, required: true, autocomplete: 'off', 'data-testid': 'community-name' }, t('community.nameHint'));
+  const [id, idF] = field(t('community.id'), { maxlength: 40, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'community-id' }, t('community.idHint'));
+  const [street, streetF] = field(t('community.street'), { maxlength: 100, required: true, autocomplete: 'off', 'data-testid': 'community-street' }, t('community.streetHint'));
+  const [rc, rcF] = field(t('community.rc'), { maxlength: 100, autocomplete: 'off', 'data-testid': 'community-rc' }, t('community.rcHint'));
+  const oc = h('input', { id: uid('oc'), type: 'checkbox', 'data-testid': 'community-oc' });
+  const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'community-msg' });
+  const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'community-save' }, t('community.save'));
+  const problem = (text) => replace(msg, h('p', { class: 'alert error', role: 'alert' }, text));
+  return h('details', { class: 'card', 'data-testid': 'new-community' },
+    h('summary', {}, h('strong', {}, t('community.new'))),
+    h('form', {
+      novalidate: true,
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const body = { name: name.value.trim(), community_id: id.value.trim(), street_office: street.value.trim(), residents_committee: rc.value.trim(), has_owners_committee: oc.checked };
+        if (!body.name) return problem(t('community.needName'));
+        if (body.community_id && !/^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/.test(body.community_id)) return problem(t('community.badId'));
+        if (!body.street_office) return problem(t('community.needStreet'));
+        save.disabled = true;
+        try {
+          const c = await post('/communities', body);
+          location.hash = '#/c/' + seg(c.community_id);
+        } catch (err) {
+          save.disabled = false;
+          replace(msg, problemsBox(err));
+        }
+      },
+    }, nameF, idF, streetF, rcF, h('div', { class: 'radio' }, oc, h('label', { for: oc.id }, t('community.oc'))), msg,
+    h('div', { class: 'actions' }, save)));
 }
 
 function communityFigures(c) {

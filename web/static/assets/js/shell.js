@@ -30,14 +30,16 @@ const CAN = {
   certify: ['STREET_ADMIN', 'COMMITTEE_MEMBER'],
   enrol: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
   approve: ['STREET_ADMIN'],
-  // Issuing and revoking sign-ins (tokens).
+  // Issuing and revoking sign-ins (tokens), and adding communities.
   tokens: ['STREET_ADMIN'],
+  createCommunity: ['STREET_ADMIN'],
 };
 
 export function can(me, action) {
-  // A street admin of one community neither approves keys nor issues
-  // sign-ins: the server takes them from an admin of every community.
-  if ((action === 'approve' || action === 'tokens') && me.community_id) return false;
+  // A street admin of one community neither approves keys, issues
+  // sign-ins nor adds communities: the server takes them from an admin of
+  // every community.
+  if (['approve', 'tokens', 'createCommunity'].includes(action) && me.community_id) return false;
   return CAN[action].includes(role(me));
 }
 
