@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -324,5 +328,68 @@ func TestConsoleNewCommunity(t *testing.T) {
 	wait(staff, "the list", `document.querySelector('main h1') !== null`)
 	if eval[bool](staff, "the form", `document.querySelector('[data-testid=new-community]') !== null`) {
 		t.Error("a street admin of one community is offered to register communities")
+	}
+}
+
+// TestConsoleExportDownload: once a vote has closed, an auditor downloads
+// its export from the console as a ZIP archive, which verifies offline
+// with the log key the page names.
+func TestConsoleExportDownload(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("select-2026", nil, nil)
+	c.castMany(a, 0, 20)
+	if _, err := c.as.CloseAssembly(c.e.ctx(c.e.admin), &ov.CloseAssemblyRequest{CommunityId: c.cid, AssemblyId: "select-2026", Reason: "测试：提前结束"}); err != nil {
+		t.Fatal(err)
+	}
+	tab := c.tab()
+	c.signIn(tab, c.labelledToken(auth.Auditor, "", "市住建局 审计"))
+	c.open(tab, "#/c/"+c.cid+"/a/select-2026/committee")
+	wait(tab, "the export card", `document.querySelector('[data-testid=export-download]') !== null`)
+	// The archive the page makes, as the browser downloads it.
+	eval[bool](tab, "watch the download", `(() => { window.zips = []; const make = URL.createObjectURL;
+		URL.createObjectURL = (b) => { window.zips.push(b); return make.call(URL, b); }; return true; })()`)
+	click(tab, `[data-testid=export-download]`)
+	wait(tab, "ready", `document.querySelector('[data-testid=export-link]') !== null && window.zips.length === 1`)
+	b64 := eval[string](tab, "the archive", `window.zips[0].arrayBuffer().then((b) => { let s = ''; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); return btoa(s); })`)
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatalf("the console's archive is no ZIP archive: %v", err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name], err = io.ReadAll(rc) // checked against its CRC-32
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+	}
+	exp, err := c.as.ExportAssembly(c.e.ctx(c.e.admin), &ov.ExportAssemblyRequest{CommunityId: c.cid, AssemblyId: "select-2026"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(exp.GetFiles()) {
+		t.Errorf("the archive has %d files, the export %d", len(files), len(exp.GetFiles()))
+	}
+	for name, want := range exp.GetFiles() {
+		if !bytes.Equal(files[name], want) {
+			t.Errorf("%s in the archive differs from the export's", name)
+		}
+	}
+	if _, err := verifyFiles(files); err != nil {
+		t.Errorf("the archive does not verify: %v", err)
+	}
+	keys, err := c.ss.GetServerKeys(c.e.ctx(c.e.admin), &ov.GetServerKeysRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](tab, "the command", `document.querySelector('[data-testid=export-command]').textContent`); got != "ownervote verify --log-verifier '"+keys.GetLogVerifierKey()+"' export-select-2026.zip" {
+		t.Errorf("the page says to run %q", got)
 	}
 }

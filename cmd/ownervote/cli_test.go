@@ -83,7 +83,8 @@ func TestCommandLineMistakes(t *testing.T) {
 		args []string
 		says string
 	}{
-		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "is not a directory"},
+		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "is neither a directory nor a file"},
+		{[]string{"verify", writeFile(t, filepath.Join(t.TempDir(), "export.zip"), "not a zip")}, "is neither a directory nor a ZIP archive"},
 		{[]string{"token", "create", "--data", t.TempDir(), "--role", "auditor"}, "--label"},
 		{[]string{"token", "list", "--data", t.TempDir(), "extra"}, "unexpected argument"},
 		{[]string{"demo", "vote", "--token", "--api", "http://127.0.0.1:7780"}, "unexpected argument \"http://127.0.0.1:7780\""},

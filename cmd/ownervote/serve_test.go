@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -291,6 +292,22 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
 		t.Fatalf("verify: exit %d: %s %s", code, out.String(), errOut.String())
 	}
+	// The same files in a ZIP archive (the console's download), at its top
+	// level or in one folder, verify too; an archive with anything else in
+	// it does not.
+	for _, tc := range []struct {
+		name, folder string
+		extra        string
+		ok           bool
+	}{{"top level", "", "", true}, {"in a folder", "export-x/", "", true}, {"with another file", "", "notes.txt", false}} {
+		zipped := zipExport(t, dir, tc.folder, tc.extra)
+		out.Reset()
+		errOut.Reset()
+		code := run(context.Background(), []string{"verify", zipped}, &out, &errOut)
+		if tc.ok != (code == 0 && strings.Contains(out.String(), "OK")) || !tc.ok && !strings.Contains(errOut.String(), `"notes.txt" is no file of an export`) {
+			t.Errorf("verify a ZIP archive %s: exit %d: %s %s", tc.name, code, out.String(), errOut.String())
+		}
+	}
 	// An export goes into a new directory, never over another.
 	errOut.Reset()
 	if code := run(context.Background(), []string{"export", "--server", ds.grpcAddr, "--token", ds.token, "--community", "beizhai-jiguan", "--out", dir, asm[1]}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "exists") {
@@ -305,6 +322,10 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	errOut.Reset()
 	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "roll-digest") {
 		t.Errorf("verify of a tampered export: exit %d: %s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"verify", zipExport(t, dir, "", "")}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "roll-digest") {
+		t.Errorf("verify of a tampered export's ZIP archive: exit %d: %s", code, errOut.String())
 	}
 
 	// Receipt check with the receipt as the JSON API returns it.
@@ -373,4 +394,42 @@ func fetch(t *testing.T, url, token string) []byte {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return b
+}
+
+// zipExport puts the files of the export directory dir into a ZIP archive,
+// under folder ("" for the top level), with a file named extra if one is
+// given, and returns its path.
+func zipExport(t *testing.T, dir, folder, extra string) string {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "export.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{}
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if extra != "" {
+		names = append(names, extra)
+	}
+	for _, name := range names {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		w, err := zw.Create(folder + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }

@@ -4,7 +4,8 @@
 // k of n signatures make the result final.
 
 import { asmPath, get, post, seg, serverNow } from './api.js';
-import { longNumber, signEd25519, toBase64 } from './ballot.js';
+import { fromBase64, longNumber, signEd25519, toBase64 } from './ballot.js';
+import { zipStored } from './zip.js';
 import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { listKeys, ownedBy, signerStatus } from './keys.js';
@@ -30,7 +31,38 @@ export async function committeePage(ctx) {
     h('p', { class: 'mono small' }, t('committee.digest', { d: res.result_digest })),
     objectionsCard(ctx, a, res, redraw),
     await certCard(ctx, a, res, signers, redraw),
+    exportCard(ctx),
     h('p', {}, h('a', { href: '/notices/' + seg(a.assembly_id), target: '_blank', rel: 'noopener', 'data-testid': 'notice-link' }, t('committee.notice'), ' ↗')));
+}
+
+// exportCard downloads the assembly's export as a ZIP archive, which anyone
+// checks offline with `ownervote verify` against the log key the street
+// office publishes.
+function exportCard(ctx) {
+  const out = h('div', { 'aria-live': 'polite', 'data-testid': 'export-msg' });
+  const name = `export-${ctx.aid}.zip`;
+  const button = h('button', {
+    type: 'button', 'data-testid': 'export-download',
+    onclick: async () => {
+      button.disabled = true;
+      replace(out, h('p', { class: 'muted', role: 'status' }, t('export.preparing')));
+      try {
+        const [exp, keys] = await Promise.all([get(asmPath(ctx.cid, ctx.aid, '/export')), get('/server/keys')]);
+        const files = Object.keys(exp.files || {}).sort().map((n) => ({ name: n, bytes: fromBase64(exp.files[n]) }));
+        const url = URL.createObjectURL(new Blob([zipStored(files)], { type: 'application/zip' }));
+        const link = h('a', { href: url, download: name, 'data-testid': 'export-link' }, name);
+        replace(out, h('p', { class: 'alert ok', role: 'status' }, t('export.ready', { n: files.length }), ' ', link),
+          h('p', { class: 'small' }, t('export.verify')),
+          h('pre', { class: 'mono small', 'data-testid': 'export-command' }, `ownervote verify --log-verifier '${keys.log_verifier_key}' ${name}`));
+        link.click();
+      } catch (err) {
+        replace(out, errorBox(err));
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, t('export.download'));
+  return h('section', { class: 'card', 'data-testid': 'export' }, h('h3', {}, t('export.title')), h('p', { class: 'muted small' }, t('export.intro')), button, out);
 }
 
 function choiceLabel(m, c) {
