@@ -97,6 +97,10 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 		return Signer{}, fmt.Errorf("%w: kind: %q is not PLATFORM, STAFF or COMMITTEE", ErrInvalid, s.Kind)
 	case !ballot.ValidID(s.ID):
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, s.ID), "签名人编号须为1至64个英文字母、数字或 . _ : - 符号")
+	case ballot.PersonalNumber(s.ID) >= 0:
+		// A staff id is written in the attestations of the public log.
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: a phone or identity number is no staff or member id (it is published in ballots' attestations)", ErrInvalid),
+			"签名人编号会写入公开的选票记录，不能用电话或身份证号码，请用工号或委员编号")
 	case s.Name == "" || len([]rune(s.Name)) > 100:
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid), "请填写姓名（1至100字）")
 	case len(s.PublicKey) != ed25519.PublicKeySize:

@@ -316,7 +316,7 @@ func TestTokenWithAnExpiry(t *testing.T) {
 	}
 	for _, later := range []*timestamppb.Timestamp{nil, timestamppb.New(until.Add(time.Hour))} {
 		if _, err := tc.CreateToken(e.ctx(admin.GetSecret()), &ov.CreateTokenRequest{Role: ov.Role_ROLE_AUDITOR, Label: "审计", ExpireTime: later}); server.ReasonOf(err) != "INVALID_ARGUMENT" ||
-			!strings.Contains(server.ZhOf(err), "签发的令牌须在此之前失效") {
+			!strings.Contains(server.ZhOf(err), "签发的凭证须在此之前失效") {
 			t.Errorf("an expiring admin issuing a token expiring %v: %v (%s), want INVALID_ARGUMENT", later, err, server.ZhOf(err))
 		}
 	}

@@ -2045,7 +2045,7 @@ func TestConsoleProxies(t *testing.T) {
 		t.Errorf("after the withdrawal, the first proxy acts for %q, want 1 household of 2", got)
 	}
 	// Who recorded it, and who withdrew it.
-	for _, tc := range [][2]string{{"proxy-recorded", "(惠都社区 王工作人员)"}, {"proxy-withdrawn", "业主本人撤销委托 (惠都社区 王工作人员)"}} {
+	for _, tc := range [][2]string{{"proxy-recorded", "经办：惠都社区 王工作人员"}, {"proxy-withdrawn", "业主本人撤销委托 · 经办：惠都社区 王工作人员"}} {
 		if got := eval[string](staff, tc[0], fmt.Sprintf(`document.querySelector('[data-proxy=%q][data-withdrawn=true] [data-testid=%s]').textContent`, voter2, tc[0])); !strings.Contains(got, tc[1]) {
 			t.Errorf("%s says %q, want %q", tc[0], got, tc[1])
 		}

@@ -37,9 +37,9 @@ var errorTable = []errorMapping{
 	// what was not made durable.
 	{store.ErrWriteFailed, codes.Unavailable, "STORAGE_FAILED", "服务器磁盘写入失败，本次操作未获确认；服务重启后请重试（同一张选票重复提交只计一次）"},
 	{store.ErrUnavailable, codes.Unavailable, "STORAGE_UNAVAILABLE", "服务器暂时无法写入（如磁盘已满），本次操作未保存，请稍后重试"},
-	{auth.ErrUnauthenticated, codes.Unauthenticated, "UNAUTHENTICATED", "未提供令牌，或令牌无效、已吊销、已过期"},
-	{auth.ErrPermissionDenied, codes.PermissionDenied, "PERMISSION_DENIED", "当前令牌的角色或所属小区无权执行此操作"},
-	{auth.ErrTokenNotFound, codes.NotFound, "TOKEN_NOT_FOUND", "令牌不存在"},
+	{auth.ErrUnauthenticated, codes.Unauthenticated, "UNAUTHENTICATED", "未提供登录凭证（访问令牌），或凭证无效、已吊销、已过期"},
+	{auth.ErrPermissionDenied, codes.PermissionDenied, "PERMISSION_DENIED", "当前登录凭证的角色或所属小区无权执行此操作"},
+	{auth.ErrTokenNotFound, codes.NotFound, "TOKEN_NOT_FOUND", "登录凭证不存在"},
 	{auth.ErrInvalid, codes.InvalidArgument, "INVALID_ARGUMENT", "请求参数有误"},
 	{roll.ErrInvalidImport, codes.InvalidArgument, "INVALID_IMPORT", "导入被拒绝，未写入任何数据，请按逐条说明修改后重新导入"},
 	{roll.ErrInvalid, codes.InvalidArgument, "INVALID_ARGUMENT", "请求参数有误"},

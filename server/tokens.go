@@ -53,7 +53,7 @@ func tokenProto(t auth.Token) *ov.Token {
 func (s *tokenService) CreateToken(ctx context.Context, req *ov.CreateTokenRequest) (*ov.CreateTokenResponse, error) {
 	role, ok := roles[req.GetRole()]
 	if !ok {
-		return nil, s.err(ctx, fmt.Errorf("%w: role is required: one of ROLE_STREET_ADMIN, ROLE_COMMUNITY_STAFF, ROLE_COMMITTEE_MEMBER, ROLE_PLATFORM, ROLE_AUDITOR", auth.ErrInvalid))
+		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: role is required: one of ROLE_STREET_ADMIN, ROLE_COMMUNITY_STAFF, ROLE_COMMITTEE_MEMBER, ROLE_PLATFORM, ROLE_AUDITOR", auth.ErrInvalid), "请选择凭证的角色"))
 	}
 	var expires time.Time
 	if req.GetExpireTime() != nil {
@@ -65,7 +65,7 @@ func (s *tokenService) CreateToken(ctx context.Context, req *ov.CreateTokenReque
 	// A token that expires issues none that outlives it.
 	if by := tokenFrom(ctx); !by.Expires.IsZero() && (expires.IsZero() || expires.After(by.Expires)) {
 		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: expire_time: this sign-in expires %s and issues tokens that expire no later", auth.ErrInvalid, by.Expires.Format(time.RFC3339)),
-			"当前登录凭证将于 "+audit.FormatChinaTime(by.Expires)+" 失效，签发的令牌须在此之前失效"))
+			"当前登录凭证将于 "+audit.FormatChinaTime(by.Expires)+" 失效，签发的凭证须在此之前失效"))
 	}
 	t, secret, err := s.tokens.CreateFor(ctx, role, req.GetCommunityId(), req.GetLabel(), req.GetSignerId(), expires)
 	if err != nil {

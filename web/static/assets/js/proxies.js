@@ -57,11 +57,11 @@ export async function proxiesPage(ctx) {
         ' · ', t('proxy.holder'), ' ', p.holder_name, ' ',
         p.withdraw_time ? h('span', { class: 'badge' }, t('proxy.withdrawnBadge')) : null),
       h('p', { class: 'small', 'data-testid': 'proxy-vote' }, voteText(p), ' · ', h('span', { 'data-testid': 'proxy-acts' }, actsFor(p))),
-      h('p', { class: 'muted small', 'data-testid': 'proxy-recorded' }, `${t('proxy.recorded')} ${fmtTime(p.record_time)}${p.recorded_by ? ` (${p.recorded_by})` : ''} · ${t('proxy.key')} `,
+      h('p', { class: 'muted small', 'data-testid': 'proxy-recorded' }, `${t('proxy.recorded')} ${fmtTime(p.record_time)}${p.recorded_by ? ` · ${t('proxy.by', { who: p.recorded_by })}` : ''} · ${t('proxy.key')} `,
         h('span', { class: 'mono' }, p.holder_key_id)),
       h('p', { class: 'muted small mono' }, `${t('proxy.document')}: ${p.document_sha256}`),
       p.withdraw_time ? h('p', { class: 'small', 'data-testid': 'proxy-withdrawn' }, t('proxy.withdrawnWhy', { t: fmtTime(p.withdraw_time), why: p.withdraw_reason }),
-        p.withdrawn_by ? ` (${p.withdrawn_by})` : '') : null,
+        p.withdrawn_by ? ` · ${t('proxy.by', { who: p.withdrawn_by })}` : '') : null,
       !p.withdraw_time && open ? h('div', { class: 'actions' }, h('button', {
         type: 'button', 'data-withdraw-proxy': p.voter, 'aria-label': `${t('proxy.withdraw')} ${units(p)}`, onclick: () => withdraw(p, units(p)),
       }, t('proxy.withdraw'))) : null))));

@@ -3,7 +3,7 @@
 // staff or committee member id), shown once and then gone from the page;
 // list them; revoke a lost one.
 
-import { get, post, seg } from './api.js';
+import { get, post, seg, serverNow } from './api.js';
 import { errorBox, field, fmtTime, formDialog, h, loading, problemsBox, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { allCommunities } from './shell.js';
@@ -30,7 +30,7 @@ export async function tokensPage(ctx) {
 
   const status = (tok) => {
     if (tok.revoke_time) return 'revoked';
-    if (tok.expire_time && new Date(tok.expire_time) <= new Date()) return 'expired';
+    if (tok.expire_time && new Date(tok.expire_time) <= serverNow()) return 'expired';
     return 'active';
   };
   const draw = async () => {
@@ -38,12 +38,17 @@ export async function tokensPage(ctx) {
     const all = (r.tokens || []).slice().reverse(); // newest first
     const shown = showAll ? all : all.filter((x) => status(x) === 'active');
     const toggle = h('input', { id: uid('all'), type: 'checkbox', checked: showAll, 'data-testid': 'tokens-all' });
-    toggle.addEventListener('change', () => { showAll = toggle.checked; redraw(); });
+    // (The list is drawn again: the box keeps the focus.)
+    toggle.addEventListener('change', async () => {
+      showAll = toggle.checked;
+      await redraw();
+      list.querySelector('[data-testid=tokens-all]')?.focus();
+    });
     replace(list,
       h('div', { class: 'radio' }, toggle, h('label', { for: toggle.id }, t('tokens.showAll', { n: all.length - all.filter((x) => status(x) === 'active').length }))),
-      shown.length === 0 ? h('p', {}, t('tokens.none')) : h('table', { class: 'tokens', 'data-testid': 'tokens' },
-        h('thead', {}, h('tr', {}, ['tokens.holder', 'tokens.role', 'tokens.community', 'tokens.signerId', 'tokens.issued', 'tokens.expires', 'tokens.status', ''].map((k) =>
-          h('th', { scope: 'col' }, k ? t(k) : '')))),
+      shown.length === 0 ? h('p', {}, t(showAll ? 'tokens.noneAtAll' : 'tokens.none')) : h('table', { class: 'tokens', 'data-testid': 'tokens' },
+        h('thead', {}, h('tr', {}, ['tokens.holder', 'tokens.role', 'tokens.community', 'tokens.signerId', 'tokens.issued', 'tokens.expires', 'tokens.status', 'tokens.action'].map((k) =>
+          h('th', { scope: 'col' }, t(k))))),
         h('tbody', {}, shown.map((tok) => {
           const st = status(tok);
           const mine = tok.token_id === ctx.me.token_id;
@@ -53,11 +58,11 @@ export async function tokensPage(ctx) {
             h('td', {}, tok.community_id ? names[tok.community_id] || tok.community_id : t('who.all')),
             h('td', { class: 'mono' }, tok.signer_id || '—'),
             h('td', {}, fmtTime(tok.create_time)),
-            h('td', {}, tok.expire_time ? fmtTime(tok.expire_time) : t('tokens.never')),
+            h('td', {}, tok.expire_time ? fmtTime(tok.expire_time) : t('tokens.noEnd')),
             h('td', {}, h('span', { class: `badge key-${st === 'active' ? 'active' : 'revoked'}` }, t('tokens.' + st))),
             h('td', {}, st !== 'revoked' && !mine ? h('button', {
               type: 'button', 'data-revoke-token': tok.token_id, 'aria-label': `${t('tokens.revoke')} ${tok.label}`, onclick: () => revoke(tok),
-            }, t('tokens.revoke')) : mine ? h('span', { class: 'muted small' }, t('tokens.yours')) : null));
+            }, t('tokens.revoke')) : mine ? h('span', { class: 'muted small', 'data-testid': 'token-yours' }, t('tokens.yours')) : null));
         }))));
   };
   const redraw = async () => {
@@ -81,12 +86,18 @@ export async function tokensPage(ctx) {
   const [label, labelF] = field(t('tokens.label'), { maxlength: 100, required: true, autocomplete: 'off', 'data-testid': 'token-label' }, t('tokens.labelHint'));
   const [signer, signerF] = field(t('tokens.signerId'), { maxlength: 64, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'token-signer' }, t('tokens.signerHint'));
   const signerBox = h('div', {}, signerF);
-  const [days, daysF] = field(t('tokens.days'), { type: 'number', min: 1, max: 3650, step: 1, 'data-testid': 'token-days' }, t('tokens.daysHint'));
+  // A sign-in that expires issues none that outlives it (the server's
+  // rule): then a number of days is required, up to its own end.
+  const ownEnd = ctx.me.expire_time ? new Date(ctx.me.expire_time) : null;
+  const maxDays = ownEnd ? Math.max(0, Math.floor((ownEnd.getTime() - serverNow().getTime()) / DAY_MS)) : 3650;
+  const [days, daysF] = field(t(ownEnd ? 'tokens.daysRequired' : 'tokens.days'), { type: 'number', min: 1, max: maxDays, step: 1, 'data-testid': 'token-days' },
+    ownEnd ? t('tokens.daysUntil', { t: fmtTime(ownEnd), n: maxDays }) : t('tokens.daysHint'));
   // A role of one community names it; the others may act in all.
   const shape = () => {
     const one = ONE_COMMUNITY.includes(roleSel.value);
     const chosen = commSel.value;
-    replace(commSel, one ? null : h('option', { value: '' }, t('who.all')),
+    // One community is chosen, never taken for granted.
+    replace(commSel, h('option', { value: '' }, t(one ? 'tokens.chooseCommunity' : 'who.all')),
       comms.map((c) => h('option', { value: c.community_id }, c.name || c.community_id)));
     commSel.value = [...commSel.options].some((o) => o.value === chosen) ? chosen : commSel.options[0]?.value || '';
     signerBox.hidden = !PERSONAL.includes(roleSel.value);
@@ -105,10 +116,13 @@ export async function tokensPage(ctx) {
       if (ONE_COMMUNITY.includes(roleSel.value) && !commSel.value) return problem(t('tokens.needCommunity'));
       const sid = signerBox.hidden ? '' : signer.value.trim();
       if (sid && !/^[A-Za-z0-9._:-]{1,64}$/.test(sid)) return problem(t('tokens.badSigner'));
-      const n = days.value.trim() === '' ? 0 : Number(days.value);
-      if (!Number.isInteger(n) || n < 0 || n > 3650) return problem(t('tokens.badDays'));
+      // (What the browser cannot read as a number is no "never".)
+      const none = days.value.trim() === '' && !days.validity.badInput;
+      const n = none ? 0 : Number(days.value);
+      if (none && ownEnd) return problem(t('tokens.daysUntil', { t: fmtTime(ownEnd), n: maxDays }));
+      if (!none && (!Number.isInteger(n) || n < 1 || n > maxDays)) return problem(t('tokens.badDays', { n: maxDays }));
       const body = { role: 'ROLE_' + roleSel.value, community_id: commSel.value, label: holder, signer_id: sid };
-      if (n > 0) body.expire_time = new Date(Date.now() + n * DAY_MS).toISOString();
+      if (n > 0) body.expire_time = new Date(serverNow().getTime() + n * DAY_MS).toISOString();
       issue.disabled = true;
       replace(issueMsg);
       let r;
@@ -122,8 +136,11 @@ export async function tokensPage(ctx) {
       }
       label.value = '';
       signer.value = '';
+      // Shown where it was asked, even if the admin has moved on meanwhile
+      // (the secret exists once: it must not be lost unseen).
+      if (!dialog.isConnected) document.body.append(dialog);
       showSecret(r);
-      redraw();
+      if (ctx.current()) redraw();
     },
   },
   h('h2', {}, t('tokens.issueTitle')),
@@ -150,17 +167,27 @@ export async function tokensPage(ctx) {
         }
       },
     }, t('tokens.copy'));
+    const titleId = uid('dlg');
+    dialog.setAttribute('aria-labelledby', titleId);
     replace(dialog, h('form', { method: 'dialog' },
-      h('h2', {}, t('tokens.issuedTitle', { who: tok.label })),
+      h('h2', { id: titleId }, t('tokens.issuedTitle', { who: tok.label })),
       h('p', {}, t('tokens.issuedWhat', {
         role: t('role.' + String(tok.role).replace('ROLE_', '')),
         c: tok.community_id ? names[tok.community_id] || tok.community_id : t('who.all'),
-        until: tok.expire_time ? fmtTime(tok.expire_time) : t('tokens.never'),
+        until: tok.expire_time ? t('tokens.validUntil', { t: fmtTime(tok.expire_time) }) : t('tokens.never'),
       })),
       h('p', { class: 'warn' }, t('tokens.once')),
       h('label', { for: sid }, t('tokens.secret')), secret,
       h('div', { class: 'actions' }, copy, copied),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'token-done' }, t('tokens.done')))));
+    // Escape does not close it: only 我已转交, so that a secret is not lost
+    // to a stray key, leaving a sign-in in force that nobody holds.
+    const keep = (ev) => ev.preventDefault();
+    dialog.addEventListener('cancel', keep);
+    dialog.addEventListener('close', () => {
+      dialog.removeEventListener('cancel', keep);
+      if (!ctx.current()) dialog.remove();
+    }, { once: true });
     dialog.showModal();
     secret.select();
   };
