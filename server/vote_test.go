@@ -3176,6 +3176,13 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 		t.Errorf("two keys of one member: %v (%q)", err, server.ZhOf(err))
 	}
 
+	// A staff id goes into the public attestations: no identity number.
+	_, err = ov.NewSignerServiceClient(v.e.conn).RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "STAFF",
+		SignerId: idNumberN(3), Name: "王工作人员", CommunityId: v.community, PublicKey: newSigner("x", 206).pub()}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(server.ZhOf(err), "不能用电话或身份证号码") || strings.Contains(err.Error(), idNumberN(3)) {
+		t.Errorf("an identity number as a staff id: %v (%q)", err, server.ZhOf(err))
+	}
+
 	// A community whose roll is empty yet.
 	v.e.createCommunity("empty")
 	member := newSigner("member-qian", 204)
