@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -391,5 +392,94 @@ func TestConsoleExportDownload(t *testing.T) {
 	}
 	if got := eval[string](tab, "the command", `document.querySelector('[data-testid=export-command]').textContent`); got != "ownervote verify --log-verifier '"+keys.GetLogVerifierKey()+"' export-select-2026.zip" {
 		t.Errorf("the page says to run %q", got)
+	}
+}
+
+// TestConsoleOwnerKeys: staff register, on the roll page, the public key
+// an owner made on their own device for online voting; replace it with a
+// new one, and revoke it; a key used before is refused, in Chinese.
+func TestConsoleOwnerKeys(t *testing.T) {
+	c := newConsole(t)
+	rs := ov.NewRollServiceClient(c.e.conn)
+	units, err := rs.ListUnits(c.e.ctx(c.e.admin), &ov.ListUnitsRequest{CommunityId: c.cid, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unit *ov.Unit
+	for _, u := range units.GetUnits() {
+		if u.GetVoterOwnerId() != "" && len(u.GetOwners()) == 1 {
+			unit = u
+			break
+		}
+	}
+	owner := unit.GetVoterOwnerId()
+	keys := func() []*ov.OwnerKey {
+		t.Helper()
+		r, err := rs.ListOwnerKeys(c.e.ctx(c.e.admin), &ov.ListOwnerKeysRequest{CommunityId: c.cid, OwnerId: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetKeys()
+	}
+	tab := c.tab()
+	c.signIn(tab, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	open := func() {
+		t.Helper()
+		c.open(tab, "#/c/"+c.cid+"/roll?q="+unit.GetUnitId())
+		click(tab, fmt.Sprintf(`[data-owner-keys=%q]`, unit.GetUnitId()))
+		wait(tab, "the dialog", `document.querySelector('dialog[open] [data-testid=owner-key-save]') !== null`)
+	}
+	says := func(what, text string) {
+		t.Helper()
+		wait(tab, what, fmt.Sprintf(`(document.querySelector('dialog[open]') || document.querySelector('[role=status]') || {textContent: ''}).textContent.includes(%s)`, jsString(text)))
+	}
+	first, second := newSigner("owner-phone", 231), newSigner("owner-new-phone", 232)
+	open()
+	says("none yet", "尚未登记密钥")
+	typeInto(tab, `[data-testid=owner-key]`, "not a key")
+	click(tab, `[data-testid=owner-key-save]`)
+	says("a bad key", "公钥须为 32 字节的 Ed25519 公钥")
+	eval[bool](tab, "the key", fmt.Sprintf(`(() => { document.querySelector('[data-testid=owner-key]').value = %q; return true; })()`, hex.EncodeToString(first.pub())))
+	click(tab, `[data-testid=owner-key-save]`)
+	wait(tab, "registered", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, first.keyID()))
+	if ks := keys(); len(ks) != 1 || ks[0].GetKeyId() != first.keyID() || ks[0].GetStatus() != ov.KeyStatus_KEY_STATUS_ACTIVE || ks[0].GetRegisteredBy() != "惠都社区 王工作人员" {
+		t.Fatalf("keys after the registration: %v", ks)
+	}
+
+	// A new phone: the key in force is replaced (base64 this time).
+	open()
+	says("the key in force", first.keyID())
+	typeInto(tab, `[data-testid=owner-key]`, base64.StdEncoding.EncodeToString(second.pub()))
+	click(tab, `[data-testid=owner-key-save]`)
+	wait(tab, "replaced", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, second.keyID()))
+	ks := keys()
+	if len(ks) != 2 {
+		t.Fatalf("keys after the replacement: %v", ks)
+	}
+	for _, k := range ks {
+		if (k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE) != (k.GetKeyId() == second.keyID()) {
+			t.Errorf("after the replacement, key %s is %v", k.GetKeyId(), k.GetStatus())
+		}
+	}
+
+	// Lost: revoked with a reason.
+	open()
+	click(tab, `[data-action=revoke]`)
+	typeInto(tab, `[data-testid=owner-key-reason]`, "业主手机丢失")
+	click(tab, `[data-testid=owner-key-save]`)
+	wait(tab, "revoked", `document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes('已吊销')`)
+	for _, k := range keys() {
+		if k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE {
+			t.Errorf("key %s still in force after its revocation", k.GetKeyId())
+		}
+	}
+	// A key used before is not registered again.
+	open()
+	says("listed as replaced and revoked", "已更换")
+	typeInto(tab, `[data-testid=owner-key]`, hex.EncodeToString(first.pub()))
+	click(tab, `[data-testid=owner-key-save]`)
+	says("refused", "该公钥已登记，不能重复使用")
+	if len(keys()) != 2 {
+		t.Errorf("a key registered twice: %v", keys())
 	}
 }

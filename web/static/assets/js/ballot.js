@@ -344,3 +344,17 @@ export async function verifyEd25519(publicKey, signature, bytes) {
   const key = await crypto.subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
   return crypto.subtle.verify({ name: 'Ed25519' }, key, signature, bytes);
 }
+
+// publicKey reads an Ed25519 public key given as 64 hex digits or base64
+// (as `ownervote ballot keygen` prints it); null if it is neither, or not
+// 32 bytes.
+export function publicKey(s) {
+  const v = s.trim();
+  let bytes = null;
+  try {
+    bytes = /^[0-9a-fA-F]{64}$/.test(v) ? fromHex(v.toLowerCase()) : fromBase64(v);
+  } catch {
+    return null;
+  }
+  return bytes && bytes.length === 32 ? bytes : null;
+}

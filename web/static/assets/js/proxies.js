@@ -5,7 +5,7 @@
 // them, standing and withdrawn, and withdraw one with a public reason.
 
 import { asmPath, get, post, seg } from './api.js';
-import { fromBase64, fromHex, toBase64 } from './ballot.js';
+import { publicKey, toBase64 } from './ballot.js';
 import { docField, docProblem, errorBox, field, filterSelect, fmtTime, formDialog, h, loading, reasonOf, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
@@ -134,18 +134,4 @@ export async function proxiesPage(ctx) {
   };
 
   await draw();
-}
-
-// publicKey reads an Ed25519 public key given as 64 hex digits or base64
-// (as `ownervote ballot keygen` prints it); null if it is neither, or not
-// 32 bytes.
-function publicKey(s) {
-  const v = s.trim();
-  let bytes = null;
-  try {
-    bytes = /^[0-9a-fA-F]{64}$/.test(v) ? fromHex(v.toLowerCase()) : fromBase64(v);
-  } catch {
-    return null;
-  }
-  return bytes && bytes.length === 32 ? bytes : null;
 }

@@ -6,7 +6,8 @@
 // recorded (名册变更记录 on the community page).
 
 import { get, post, seg } from './api.js';
-import { docField, docProblem, errorBox, field, fmtArea, fmtInt, formDialog, h, loading, reasonOf, replace, uid } from './dom.js';
+import { publicKey, toBase64 } from './ballot.js';
+import { docField, docProblem, errorBox, field, fmtArea, fmtInt, fmtTime, formDialog, h, loading, reasonOf, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { can } from './shell.js';
 
@@ -55,6 +56,7 @@ export async function rollPage(ctx) {
     staff ? h('div', { class: 'actions' },
       [['data-correct-areas', 'roll.correctAreas', correctAreas], ['data-transfer', 'roll.transfer', transfer],
         (u.owners || []).length > 1 ? ['data-representative', 'roll.changeRepresentative', representative] : null,
+        u.voter_owner_id ? ['data-owner-keys', 'roll.ownerKeys', ownerKeys] : null,
         ['data-withdraw', 'roll.withdraw', withdraw]].filter(Boolean).map(([attr, label, open]) =>
         h('button', { type: 'button', [attr]: u.unit_id, 'aria-label': `${t(label)} ${u.unit_id}`, onclick: () => open(u) }, t(label)))) : null);
 
@@ -143,6 +145,63 @@ export async function rollPage(ctx) {
         if (typeof r === 'string') return r;
         return docProblem(doc, true) || { ...r, owner_id: chosen[0].owner_id, document_sha256: hex(doc) };
       }, () => t('roll.representativeChanged', { u: u.unit_id }));
+  };
+
+  // ownerKeys shows the keys the unit's voter signs online ballots with,
+  // and registers one, replaces the one in force or revokes it: a key the
+  // owner made on their own device, whose public half staff register after
+  // checking who they are.
+  const ownerKeys = async (u) => {
+    const owner = u.voter_owner_id;
+    const who = (u.owners || []).find((o) => o.owner_id === owner);
+    const path = `/communities/${seg(cid)}/owners/${seg(owner)}/keys`;
+    let keys;
+    try {
+      keys = (await get(path)).keys || [];
+    } catch (e) {
+      replace(msg, errorBox(e));
+      return;
+    }
+    const active = keys.find((k) => k.status === 'KEY_STATUS_ACTIVE');
+    const list = keys.length === 0 ? h('p', { class: 'muted' }, t('ownerKeys.none')) : h('ul', { class: 'small', 'data-testid': 'owner-keys' }, keys.map((k) => h('li', { 'data-key': k.key_id },
+      h('span', { class: 'mono' }, k.key_id), ' · ',
+      h('span', { class: `badge key-${k.status === 'KEY_STATUS_ACTIVE' ? 'active' : 'revoked'}` }, t(k.status === 'KEY_STATUS_ACTIVE' ? 'ownerKeys.active' : k.replaced_by ? 'ownerKeys.replaced' : 'ownerKeys.revoked')),
+      ' · ', t('ownerKeys.registered', { t: fmtTime(k.create_time), who: k.registered_by || '—' }),
+      k.revoke_time ? ` · ${t('ownerKeys.revokedWhy', { t: fmtTime(k.revoke_time), why: k.revoke_reason || '' })}` : '')));
+    const [key, keyF] = field(t(active ? 'ownerKeys.newKey' : 'ownerKeys.key'), { maxlength: 100, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'owner-key' }, t('ownerKeys.keyHint'));
+    const [reason, reasonF] = field(t('ownerKeys.reason'), { maxlength: 200, autocomplete: 'off', 'data-testid': 'owner-key-reason' }, t('ownerKeys.reasonHint'));
+    // With a key in force: replace it, or revoke it.
+    const group = uid('act');
+    const choice = (value, label) => {
+      const id = uid('a');
+      return h('div', { class: 'radio' }, h('input', { id, type: 'radio', name: group, value, checked: value === 'rotate', 'data-action': value }), h('label', { for: id }, t(label)));
+    };
+    const actions = active ? h('fieldset', {}, h('legend', {}, t('ownerKeys.what')), choice('rotate', 'ownerKeys.rotate'), choice('revoke', 'ownerKeys.revoke')) : null;
+    const chosen = () => (active ? actions.querySelector('input:checked').value : 'register');
+    const keyBox = h('div', {}, keyF);
+    const reasonBox = h('div', { hidden: true }, reasonF);
+    actions?.addEventListener('change', () => {
+      keyBox.hidden = chosen() === 'revoke';
+      reasonBox.hidden = chosen() !== 'revoke';
+    });
+    formDialog(dialog, {
+      title: t('ownerKeys.title', { u: u.unit_id, name: (who && who.name) || owner }),
+      intro: [h('p', { class: 'muted' }, t('ownerKeys.intro')), list],
+      fields: [actions, keyBox, reasonBox],
+      submit: t('roll.save'), testid: 'owner-key-save',
+      check: () => {
+        if (chosen() === 'revoke') {
+          const r = reasonOf(reason);
+          return typeof r === 'string' ? r : { path: `${path}/${seg(active.key_id)}:revoke`, body: r };
+        }
+        const pub = publicKey(key.value);
+        if (!pub) return t('ownerKeys.badKey');
+        return chosen() === 'rotate' ? { path: `${path}/${seg(active.key_id)}:rotate`, body: { new_public_key: toBase64(pub) } }
+          : { path, body: { public_key: toBase64(pub) } };
+      },
+      send: (b) => post(b.path, b.body),
+      done: (k) => reload(t(k.status === 'KEY_STATUS_ACTIVE' ? 'ownerKeys.done' : 'ownerKeys.revokedDone', { u: u.unit_id, id: k.key_id })),
+    });
   };
 
   const transfer = (u) => {
