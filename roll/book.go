@@ -127,6 +127,7 @@ type keyRecord struct {
 	RevokeReason string    `json:"revoke_reason,omitempty"`
 	ReplacedBy   string    `json:"replaced_by,omitempty"`
 	RegisteredBy string    `json:"registered_by,omitempty"`
+	RevokedBy    string    `json:"revoked_by,omitempty"`
 }
 
 type accessRecord struct {
@@ -1364,7 +1365,7 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 		if err != nil {
 			return err
 		}
-		old.Revoked, old.RevokeReason, old.ReplacedBy = now, "rotated", nk.ID
+		old.Revoked, old.RevokeReason, old.ReplacedBy, old.RevokedBy = now, "rotated", nk.ID, actor.Label
 		if err := b.revoked(tx, keyID); err != nil {
 			return err
 		}
@@ -1374,7 +1375,7 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 }
 
 // RevokeKey revokes a key; it stays in the history.
-func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reason string) (Key, error) {
+func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reason string, actor Actor) (Key, error) {
 	reason = strings.TrimSpace(reason)
 	if en, zh := ballot.ReasonProblem(reason, "注销密钥的理由"); en != "" {
 		return Key{}, l10n.ZH(fmt.Errorf("%w: reason (why the key is revoked; other roles read it): %s", ErrInvalid, en), zh)
@@ -1392,7 +1393,7 @@ func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reaso
 		if !k.Active() {
 			return fmt.Errorf("%w: %s", ErrKeyRevoked, keyID)
 		}
-		k.Revoked, k.RevokeReason = b.now().UTC(), reason
+		k.Revoked, k.RevokeReason, k.RevokedBy = b.now().UTC(), reason, actor.Label
 		if err := b.revoked(tx, keyID); err != nil {
 			return err
 		}

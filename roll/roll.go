@@ -118,7 +118,10 @@ type Key struct {
 	Revoked      time.Time // zero while active
 	RevokeReason string
 	ReplacedBy   string
+	// RegisteredBy and RevokedBy are the labels of the sign-ins that
+	// registered and revoked (or replaced) it.
 	RegisteredBy string
+	RevokedBy    string
 }
 
 // Active reports whether the key may sign.

@@ -520,10 +520,10 @@ func TestBookKeys(t *testing.T) {
 	if _, err := b.RotateKey(ctx, "cm1", repID, k1.ID, pub1, actor); !errors.Is(err, roll.ErrKeyRevoked) {
 		t.Errorf("RotateKey(revoked key) = %v, want ErrKeyRevoked", err)
 	}
-	if _, err := b.RevokeKey(ctx, "cm1", repID, k2.ID, ""); !errors.Is(err, roll.ErrInvalid) {
+	if _, err := b.RevokeKey(ctx, "cm1", repID, k2.ID, "", roll.Actor{}); !errors.Is(err, roll.ErrInvalid) {
 		t.Errorf("RevokeKey(no reason) = %v, want ErrInvalid", err)
 	}
-	if _, err := b.RevokeKey(ctx, "cm1", repID, k2.ID, "手机丢失"); err != nil {
+	if _, err := b.RevokeKey(ctx, "cm1", repID, k2.ID, "手机丢失", roll.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := b.Keys(ctx, "cm1", repID)

@@ -469,8 +469,8 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	click(tab, `[data-testid=owner-key-save]`)
 	wait(tab, "revoked", `document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes('已吊销')`)
 	for _, k := range keys() {
-		if k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE {
-			t.Errorf("key %s still in force after its revocation", k.GetKeyId())
+		if k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE || k.GetRevokedBy() != "惠都社区 王工作人员" {
+			t.Errorf("key %s after its revocation: %v, revoked by %q", k.GetKeyId(), k.GetStatus(), k.GetRevokedBy())
 		}
 	}
 	// A key used before is not registered again.

@@ -487,7 +487,7 @@ func (s *rollService) RotateOwnerKey(ctx context.Context, req *ov.RotateOwnerKey
 }
 
 func (s *rollService) RevokeOwnerKey(ctx context.Context, req *ov.RevokeOwnerKeyRequest) (*ov.OwnerKey, error) {
-	k, err := s.book.RevokeKey(ctx, req.GetCommunityId(), req.GetOwnerId(), req.GetKeyId(), req.GetReason())
+	k, err := s.book.RevokeKey(ctx, req.GetCommunityId(), req.GetOwnerId(), req.GetKeyId(), req.GetReason(), actorOf(tokenFrom(ctx)))
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
@@ -531,7 +531,7 @@ func figuresProto(f roll.Figures) *ov.RollFigures {
 func keyProto(k roll.Key) *ov.OwnerKey {
 	pk := &ov.OwnerKey{
 		KeyId: k.ID, OwnerId: k.OwnerID, PublicKey: k.PublicKey, Status: ov.KeyStatus_KEY_STATUS_ACTIVE,
-		CreateTime: timestamppb.New(k.Created), RevokeReason: k.RevokeReason, ReplacedBy: k.ReplacedBy, RegisteredBy: k.RegisteredBy,
+		CreateTime: timestamppb.New(k.Created), RevokeReason: k.RevokeReason, ReplacedBy: k.ReplacedBy, RegisteredBy: k.RegisteredBy, RevokedBy: k.RevokedBy,
 	}
 	if !k.Active() {
 		pk.Status = ov.KeyStatus_KEY_STATUS_REVOKED

@@ -3383,7 +3383,10 @@ type OwnerKey struct {
 	// The key that replaced this one at a rotation.
 	ReplacedBy string `protobuf:"bytes,8,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
 	// Who registered the key: the token's label.
-	RegisteredBy  string `protobuf:"bytes,9,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	RegisteredBy string `protobuf:"bytes,9,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	// Who revoked or replaced it: the token's label (empty for keys revoked
+	// before it was kept).
+	RevokedBy     string `protobuf:"bytes,10,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3477,6 +3480,13 @@ func (x *OwnerKey) GetReplacedBy() string {
 func (x *OwnerKey) GetRegisteredBy() string {
 	if x != nil {
 		return x.RegisteredBy
+	}
+	return ""
+}
+
+func (x *OwnerKey) GetRevokedBy() string {
+	if x != nil {
+		return x.RevokedBy
 	}
 	return ""
 }
@@ -4029,7 +4039,7 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"match_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tmatchTime\"|\n" +
 	"\x1bListIdentityMatchesResponse\x125\n" +
 	"\amatches\x18\x01 \x03(\v2\x1b.ownervote.v1.IdentityMatchR\amatches\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf1\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x03\n" +
 	"\bOwnerKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +
@@ -4043,7 +4053,10 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\rrevoke_reason\x18\a \x01(\tR\frevokeReason\x12\x1f\n" +
 	"\vreplaced_by\x18\b \x01(\tR\n" +
 	"replacedBy\x12#\n" +
-	"\rregistered_by\x18\t \x01(\tR\fregisteredBy\"v\n" +
+	"\rregistered_by\x18\t \x01(\tR\fregisteredBy\x12\x1d\n" +
+	"\n" +
+	"revoked_by\x18\n" +
+	" \x01(\tR\trevokedBy\"v\n" +
 	"\x17RegisterOwnerKeyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +

@@ -167,7 +167,7 @@ export async function rollPage(ctx) {
       h('span', { class: 'mono' }, k.key_id), ' · ',
       h('span', { class: `badge key-${k.status === 'KEY_STATUS_ACTIVE' ? 'active' : 'revoked'}` }, t(k.status === 'KEY_STATUS_ACTIVE' ? 'ownerKeys.active' : k.replaced_by ? 'ownerKeys.replaced' : 'ownerKeys.revoked')),
       ' · ', t('ownerKeys.registered', { t: fmtTime(k.create_time), who: k.registered_by || '—' }),
-      k.revoke_time ? ` · ${t('ownerKeys.revokedWhy', { t: fmtTime(k.revoke_time), why: k.revoke_reason || '' })}` : '')));
+      k.revoke_time ? ` · ${t('ownerKeys.revokedWhy', { t: fmtTime(k.revoke_time), who: k.revoked_by || '—', why: k.replaced_by ? t('ownerKeys.rotated') : k.revoke_reason || '' })}` : '')));
     const [key, keyF] = field(t(active ? 'ownerKeys.newKey' : 'ownerKeys.key'), { maxlength: 100, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'owner-key' }, t('ownerKeys.keyHint'));
     const [reason, reasonF] = field(t('ownerKeys.reason'), { maxlength: 200, autocomplete: 'off', 'data-testid': 'owner-key-reason' }, t('ownerKeys.reasonHint'));
     // With a key in force: replace it, or revoke it.
