@@ -1,12 +1,11 @@
 package server_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -356,20 +355,10 @@ func TestConsoleExportDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	// As ownervote verify reads it.
+	files, err := audit.ReadArchive(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
-		t.Fatalf("the console's archive is no ZIP archive: %v", err)
-	}
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[f.Name], err = io.ReadAll(rc) // checked against its CRC-32
-		if err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
+		t.Fatalf("the console's archive: %v", err)
 	}
 	exp, err := c.as.ExportAssembly(c.e.ctx(c.e.admin), &ov.ExportAssemblyRequest{CommunityId: c.cid, AssemblyId: "select-2026"})
 	if err != nil {
@@ -390,8 +379,16 @@ func TestConsoleExportDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := eval[string](tab, "the command", `document.querySelector('[data-testid=export-command]').textContent`); got != "ownervote verify --log-verifier '"+keys.GetLogVerifierKey()+"' export-select-2026.zip" {
+	if got := eval[string](tab, "the command", `document.querySelector('[data-testid=export-command]').textContent`); got != "ownervote verify --log-verifier "+keys.GetLogVerifierKey()+" export-select-2026.zip" {
 		t.Errorf("the page says to run %q", got)
+	}
+	// The city platform, which may not export, is not offered it.
+	platform := c.tab()
+	c.signIn(platform, c.platTok)
+	c.open(platform, "#/c/"+c.cid+"/a/select-2026/committee")
+	wait(platform, "the result", `document.querySelector('[data-testid=committee] h2') !== null`)
+	if eval[bool](platform, "the export card", `document.querySelector('[data-testid=export]') !== null`) {
+		t.Error("the city platform is offered the export")
 	}
 }
 
@@ -446,31 +443,51 @@ func TestConsoleOwnerKeys(t *testing.T) {
 		t.Fatalf("keys after the registration: %v", ks)
 	}
 
-	// A new phone: the key in force is replaced (base64 this time).
+	// A second device: one more key, both in force.
+	third := newSigner("owner-tablet", 233)
 	open()
 	says("the key in force", first.keyID())
+	click(tab, `[data-action=register]`)
+	typeInto(tab, `[data-testid=owner-key]`, hex.EncodeToString(third.pub()))
+	click(tab, `[data-testid=owner-key-save]`)
+	wait(tab, "another", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, third.keyID()))
+	status := func() map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, k := range keys() {
+			out[k.GetKeyId()] = fmt.Sprintf("%v/%s/%s", k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE, k.GetReplacedBy(), k.GetRevokedBy())
+		}
+		return out
+	}
+	// That one is lost: it is revoked, the other stays.
+	open()
+	click(tab, fmt.Sprintf(`[data-action="revoke:%s"]`, third.keyID()))
+	typeInto(tab, `[data-testid=owner-key-reason]`, "平板电脑丢失")
+	click(tab, `[data-testid=owner-key-save]`)
+	wait(tab, "revoked", `document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes('已注销')`)
+	staffLabel := "惠都社区 王工作人员"
+	if got, want := status(), map[string]string{first.keyID(): "true//", third.keyID(): "false//" + staffLabel}; !maps.Equal(got, want) {
+		t.Errorf("keys after one of two was revoked: %v, want %v", got, want)
+	}
+	// A new phone: the first is replaced (base64 this time).
+	open()
 	typeInto(tab, `[data-testid=owner-key]`, base64.StdEncoding.EncodeToString(second.pub()))
 	click(tab, `[data-testid=owner-key-save]`)
 	wait(tab, "replaced", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, second.keyID()))
-	ks := keys()
-	if len(ks) != 2 {
-		t.Fatalf("keys after the replacement: %v", ks)
+	if got, want := status(), map[string]string{first.keyID(): "false/" + second.keyID() + "/" + staffLabel, second.keyID(): "true//", third.keyID(): "false//" + staffLabel}; !maps.Equal(got, want) {
+		t.Errorf("keys after the replacement: %v, want %v", got, want)
 	}
-	for _, k := range ks {
-		if (k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE) != (k.GetKeyId() == second.keyID()) {
-			t.Errorf("after the replacement, key %s is %v", k.GetKeyId(), k.GetStatus())
-		}
-	}
-
-	// Lost: revoked with a reason.
+	// Lost too: revoked, none in force.
 	open()
-	click(tab, `[data-action=revoke]`)
+	says("each key's history", "更换为新的密钥")
+	says("who ended them", "停用（惠都社区 王工作人员）")
+	click(tab, fmt.Sprintf(`[data-action="revoke:%s"]`, second.keyID()))
 	typeInto(tab, `[data-testid=owner-key-reason]`, "业主手机丢失")
 	click(tab, `[data-testid=owner-key-save]`)
-	wait(tab, "revoked", `document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes('已吊销')`)
+	wait(tab, "revoked", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, second.keyID()))
 	for _, k := range keys() {
-		if k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE || k.GetRevokedBy() != "惠都社区 王工作人员" {
-			t.Errorf("key %s after its revocation: %v, revoked by %q", k.GetKeyId(), k.GetStatus(), k.GetRevokedBy())
+		if k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE {
+			t.Errorf("key %s still in force after every key was ended", k.GetKeyId())
 		}
 	}
 	// A key used before is not registered again.
@@ -479,7 +496,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	typeInto(tab, `[data-testid=owner-key]`, hex.EncodeToString(first.pub()))
 	click(tab, `[data-testid=owner-key-save]`)
 	says("refused", "该公钥已登记，不能重复使用")
-	if len(keys()) != 2 {
+	if len(keys()) != 3 {
 		t.Errorf("a key registered twice: %v", keys())
 	}
 }

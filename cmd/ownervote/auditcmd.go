@@ -1,18 +1,16 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -130,12 +128,17 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fi, err := os.Stat(arg)
 	var files map[string][]byte
 	switch {
-	case err == nil && fi.IsDir():
+	case err != nil:
+		// The auditor's mistake, not a bad export.
+		return fmt.Errorf("%w: %v (verify DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, err)
+	case fi.IsDir():
 		files, err = exportDir(arg)
-	case err == nil && fi.Mode().IsRegular():
-		files, err = exportZip(arg)
+	case fi.Mode().IsRegular():
+		files, err = exportZip(arg, stdout)
+		if errors.Is(err, audit.ErrArchive) {
+			return fmt.Errorf("核验未通过 / verification failed: %w", err)
+		}
 	default:
-		// Neither is the auditor's mistake, not a bad export.
 		return fmt.Errorf("%w: %s is neither a directory nor a file (verify DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, arg)
 	}
 	if err != nil {
@@ -153,13 +156,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return fmt.Errorf("核验未通过 / verification failed: %w", err)
 }
 
-// exportFiles are the files of an export, as ownervote export writes them.
-var exportFiles = []string{audit.FileKeys, audit.FileAgenda, audit.FileRoll, audit.FileLog, audit.FileCheckpoints, audit.FileResult, audit.FileCertificate}
-
 // exportDir reads an export's files from a directory.
 func exportDir(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	for _, name := range exportFiles {
+	for _, name := range audit.ExportFiles {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -172,52 +172,28 @@ func exportDir(dir string) (map[string][]byte, error) {
 	return files, nil
 }
 
-// maxExportFile bounds a file read from an export's ZIP archive: an
-// assembly of a million ballots has a log of about 2 GB.
-const maxExportFile = 4 << 30
-
-// exportZip reads an export's files from a ZIP archive (the console's
-// download): its files at the top level, or all in one folder (an
-// export's directory zipped). Anything else in it is refused, by name: an
-// archive is not checked by halves.
-func exportZip(file string) (map[string][]byte, error) {
-	zr, err := zip.OpenReader(file)
+// exportZip reads an export's files from a ZIP archive (audit.ReadArchive)
+// and says which it read, with their SHA-256: what another tool unpacks
+// from the archive can be compared with them.
+func exportZip(file string, stdout io.Writer) (map[string][]byte, error) {
+	f, err := os.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is neither a directory nor a ZIP archive that can be read (%v)", errUsage, file, err)
+		return nil, err
 	}
-	defer zr.Close()
-	files := map[string][]byte{}
-	folder, first := "", true
-	for _, f := range zr.File {
-		if f.FileInfo().IsDir() {
-			continue // a folder holds nothing by itself
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	files, err := audit.ReadArchive(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	fmt.Fprintf(stdout, "从 %s 读取 / read from %s:\n", file, file)
+	for _, name := range audit.ExportFiles {
+		if b, ok := files[name]; ok {
+			fmt.Fprintf(stdout, "  %-17s %x\n", name, sha256.Sum256(b))
 		}
-		dir, name := path.Split(f.Name)
-		if first {
-			folder, first = dir, false
-		}
-		switch {
-		case dir != folder || strings.Count(dir, "/") > 1 || !slices.Contains(exportFiles, name):
-			return nil, fmt.Errorf("%s: %q is no file of an export (want %s, all in one folder)", file, f.Name, strings.Join(exportFiles, ", "))
-		case files[name] != nil:
-			return nil, fmt.Errorf("%s: %s is in it twice", file, name)
-		case f.UncompressedSize64 > maxExportFile:
-			return nil, fmt.Errorf("%s: %s says it is %d bytes, more than an export's file can be", file, name, f.UncompressedSize64)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", file, name, err)
-		}
-		// (The reader checks the data against the CRC-32 of its header.)
-		b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", file, name, err)
-		}
-		if uint64(len(b)) != f.UncompressedSize64 {
-			return nil, fmt.Errorf("%s: %s holds %d bytes, its header says %d", file, name, len(b), f.UncompressedSize64)
-		}
-		files[name] = b
 	}
 	return files, nil
 }

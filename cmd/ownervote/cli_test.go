@@ -83,8 +83,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		args []string
 		says string
 	}{
-		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "is neither a directory nor a file"},
-		{[]string{"verify", writeFile(t, filepath.Join(t.TempDir(), "export.zip"), "not a zip")}, "is neither a directory nor a ZIP archive"},
+		{[]string{"verify", filepath.Join(t.TempDir(), "no-such-export")}, "no such file or directory"},
 		{[]string{"token", "create", "--data", t.TempDir(), "--role", "auditor"}, "--label"},
 		{[]string{"token", "list", "--data", t.TempDir(), "extra"}, "unexpected argument"},
 		{[]string{"demo", "vote", "--token", "--api", "http://127.0.0.1:7780"}, "unexpected argument \"http://127.0.0.1:7780\""},
@@ -96,6 +95,11 @@ func TestCommandLineMistakes(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, c.says) {
 			t.Errorf("ownervote %s: exit %d %q; want 2 saying %q", strings.Join(c.args, " "), code, errOut, c.says)
 		}
+	}
+	// A file that is no export's archive fails verification, saying why.
+	if code, _, errOut := runCmd("verify", writeFile(t, filepath.Join(t.TempDir(), "export.zip"), "not a zip")); code != 1 ||
+		!strings.Contains(errOut, "核验未通过 / verification failed: ") || !strings.Contains(errOut, "not an export's ZIP archive: zip: not a valid zip file") {
+		t.Errorf("verify a file that is no ZIP archive: exit %d %q", code, errOut)
 	}
 }
 

@@ -5,7 +5,7 @@
 
 import { asmPath, get, post, seg, serverNow } from './api.js';
 import { fromBase64, longNumber, signEd25519, toBase64 } from './ballot.js';
-import { zipStored } from './zip.js';
+import { TooLarge, zipParts } from './zip.js';
 import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { listKeys, ownedBy, signerStatus } from './keys.js';
@@ -31,7 +31,7 @@ export async function committeePage(ctx) {
     h('p', { class: 'mono small' }, t('committee.digest', { d: res.result_digest })),
     objectionsCard(ctx, a, res, redraw),
     await certCard(ctx, a, res, signers, redraw),
-    exportCard(ctx),
+    can(ctx.me, 'export') ? exportCard(ctx) : null,
     h('p', {}, h('a', { href: '/notices/' + seg(a.assembly_id), target: '_blank', rel: 'noopener', 'data-testid': 'notice-link' }, t('committee.notice'), ' ↗')));
 }
 
@@ -40,7 +40,9 @@ export async function committeePage(ctx) {
 // office publishes.
 function exportCard(ctx) {
   const out = h('div', { 'aria-live': 'polite', 'data-testid': 'export-msg' });
-  const name = `export-${ctx.aid}.zip`;
+  // A name every system keeps as it is (an assembly id may hold ':').
+  const name = `export-${ctx.aid.replace(/[^A-Za-z0-9._-]/g, '-')}.zip`;
+  let url = null;
   const button = h('button', {
     type: 'button', 'data-testid': 'export-download',
     onclick: async () => {
@@ -49,14 +51,19 @@ function exportCard(ctx) {
       try {
         const [exp, keys] = await Promise.all([get(asmPath(ctx.cid, ctx.aid, '/export')), get('/server/keys')]);
         const files = Object.keys(exp.files || {}).sort().map((n) => ({ name: n, bytes: fromBase64(exp.files[n]) }));
-        const url = URL.createObjectURL(new Blob([zipStored(files)], { type: 'application/zip' }));
+        // One archive kept at a time: the last one's memory is given back.
+        if (url) URL.revokeObjectURL(url);
+        url = URL.createObjectURL(new Blob(zipParts(files), { type: 'application/zip' }));
         const link = h('a', { href: url, download: name, 'data-testid': 'export-link' }, name);
         replace(out, h('p', { class: 'alert ok', role: 'status' }, t('export.ready', { n: files.length }), ' ', link),
           h('p', { class: 'small' }, t('export.verify')),
-          h('pre', { class: 'mono small', 'data-testid': 'export-command' }, `ownervote verify --log-verifier '${keys.log_verifier_key}' ${name}`));
+          // (The key holds no character a shell treats specially, and
+          // Windows' cmd.exe would keep quotes around it.)
+          h('pre', { class: 'mono small', 'data-testid': 'export-command' }, `ownervote verify --log-verifier ${keys.log_verifier_key} ${name}`));
         link.click();
       } catch (err) {
-        replace(out, errorBox(err));
+        // (A string longer than the browser holds ends the same way.)
+        replace(out, err instanceof TooLarge || err instanceof RangeError ? h('p', { class: 'alert error', role: 'alert' }, t('export.tooLarge')) : errorBox(err));
       } finally {
         button.disabled = false;
       }

@@ -162,27 +162,32 @@ export async function rollPage(ctx) {
       replace(msg, errorBox(e));
       return;
     }
-    const active = keys.find((k) => k.status === 'KEY_STATUS_ACTIVE');
+    // Keys in force (the server takes more than one: a second device):
+    // each may be replaced or revoked, or one more registered.
+    const active = keys.filter((k) => k.status === 'KEY_STATUS_ACTIVE');
     const list = keys.length === 0 ? h('p', { class: 'muted' }, t('ownerKeys.none')) : h('ul', { class: 'small', 'data-testid': 'owner-keys' }, keys.map((k) => h('li', { 'data-key': k.key_id },
       h('span', { class: 'mono' }, k.key_id), ' · ',
       h('span', { class: `badge key-${k.status === 'KEY_STATUS_ACTIVE' ? 'active' : 'revoked'}` }, t(k.status === 'KEY_STATUS_ACTIVE' ? 'ownerKeys.active' : k.replaced_by ? 'ownerKeys.replaced' : 'ownerKeys.revoked')),
       ' · ', t('ownerKeys.registered', { t: fmtTime(k.create_time), who: k.registered_by || '—' }),
       k.revoke_time ? ` · ${t('ownerKeys.revokedWhy', { t: fmtTime(k.revoke_time), who: k.revoked_by || '—', why: k.replaced_by ? t('ownerKeys.rotated') : k.revoke_reason || '' })}` : '')));
-    const [key, keyF] = field(t(active ? 'ownerKeys.newKey' : 'ownerKeys.key'), { maxlength: 100, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'owner-key' }, t('ownerKeys.keyHint'));
+    const [key, keyF] = field(t(active.length ? 'ownerKeys.newKey' : 'ownerKeys.key'), { maxlength: 100, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'owner-key' }, t('ownerKeys.keyHint'));
     const [reason, reasonF] = field(t('ownerKeys.reason'), { maxlength: 200, autocomplete: 'off', 'data-testid': 'owner-key-reason' }, t('ownerKeys.reasonHint'));
-    // With a key in force: replace it, or revoke it.
     const group = uid('act');
-    const choice = (value, label) => {
+    const choice = (value, label, checked) => {
       const id = uid('a');
-      return h('div', { class: 'radio' }, h('input', { id, type: 'radio', name: group, value, checked: value === 'rotate', 'data-action': value }), h('label', { for: id }, t(label)));
+      return h('div', { class: 'radio' }, h('input', { id, type: 'radio', name: group, value, checked, 'data-action': value }), h('label', { for: id }, label));
     };
-    const actions = active ? h('fieldset', {}, h('legend', {}, t('ownerKeys.what')), choice('rotate', 'ownerKeys.rotate'), choice('revoke', 'ownerKeys.revoke')) : null;
-    const chosen = () => (active ? actions.querySelector('input:checked').value : 'register');
+    const short = (k) => k.key_id.slice(0, 12) + '…';
+    const actions = active.length ? h('fieldset', {}, h('legend', {}, t('ownerKeys.what')),
+      active.flatMap((k, i) => [choice('rotate:' + k.key_id, t('ownerKeys.rotate', { id: short(k) }), i === 0),
+        choice('revoke:' + k.key_id, t('ownerKeys.revoke', { id: short(k) }), false)]),
+      choice('register', t('ownerKeys.another'), false)) : null;
+    const chosen = () => (actions ? actions.querySelector('input:checked').value : 'register');
     const keyBox = h('div', {}, keyF);
     const reasonBox = h('div', { hidden: true }, reasonF);
     actions?.addEventListener('change', () => {
-      keyBox.hidden = chosen() === 'revoke';
-      reasonBox.hidden = chosen() !== 'revoke';
+      keyBox.hidden = chosen().startsWith('revoke:');
+      reasonBox.hidden = !keyBox.hidden;
     });
     formDialog(dialog, {
       title: t('ownerKeys.title', { u: u.unit_id, name: (who && who.name) || owner }),
@@ -190,17 +195,18 @@ export async function rollPage(ctx) {
       fields: [actions, keyBox, reasonBox],
       submit: t('roll.save'), testid: 'owner-key-save',
       check: () => {
-        if (chosen() === 'revoke') {
+        const [what, id] = chosen().split(':');
+        if (what === 'revoke') {
           const r = reasonOf(reason);
-          return typeof r === 'string' ? r : { path: `${path}/${seg(active.key_id)}:revoke`, body: r };
+          return typeof r === 'string' ? r : { path: `${path}/${seg(id)}:revoke`, body: r };
         }
         const pub = publicKey(key.value);
         if (!pub) return t('ownerKeys.badKey');
-        return chosen() === 'rotate' ? { path: `${path}/${seg(active.key_id)}:rotate`, body: { new_public_key: toBase64(pub) } }
+        return what === 'rotate' ? { path: `${path}/${seg(id)}:rotate`, body: { new_public_key: toBase64(pub) } }
           : { path, body: { public_key: toBase64(pub) } };
       },
       send: (b) => post(b.path, b.body),
-      done: (k) => reload(t(k.status === 'KEY_STATUS_ACTIVE' ? 'ownerKeys.done' : 'ownerKeys.revokedDone', { u: u.unit_id, id: k.key_id })),
+      done: (k) => reload(t(k.status === 'KEY_STATUS_ACTIVE' ? 'ownerKeys.done' : 'ownerKeys.revokedDone', { u: u.unit_id, name: (who && who.name) || owner, id: k.key_id })),
     });
   };
 

@@ -28,6 +28,8 @@ const CAN = {
   respond: ['STREET_ADMIN', 'COMMUNITY_STAFF'],
   object: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
   certify: ['STREET_ADMIN', 'COMMITTEE_MEMBER'],
+  // An assembly's export (ExportAssembly).
+  export: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER', 'AUDITOR'],
   enrol: ['STREET_ADMIN', 'COMMUNITY_STAFF', 'COMMITTEE_MEMBER'],
   approve: ['STREET_ADMIN'],
   // Issuing and revoking sign-ins (tokens), and adding communities.

@@ -21,9 +21,14 @@ export function crc32(bytes) {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-// zipStored makes the archive of files ([{ name, bytes }], in that order),
-// dated at (a Date; ZIP keeps local time to 2 s).
-export function zipStored(files, at = new Date()) {
+// TooLarge is what zipParts throws for an archive beyond ZIP's 4 GiB (or
+// 65,535 files) without its 64-bit extension.
+export class TooLarge extends Error {}
+
+// zipParts makes the archive of files ([{ name, bytes }], in that order),
+// dated at (a Date; ZIP keeps local time to 2 s), as the parts of a Blob:
+// the files' bytes are not copied.
+export function zipParts(files, at = new Date()) {
   const enc = new TextEncoder();
   const time = (at.getHours() << 11) | (at.getMinutes() << 5) | Math.floor(at.getSeconds() / 2);
   const date = ((Math.max(at.getFullYear(), 1980) - 1980) << 9) | ((at.getMonth() + 1) << 5) | at.getDate();
@@ -34,7 +39,7 @@ export function zipStored(files, at = new Date()) {
     const name = enc.encode(f.name);
     const crc = crc32(f.bytes);
     const size = f.bytes.length;
-    if (size >= 0xffffffff || offset >= 0xffffffff) throw new Error('zip: an export this large needs ownervote export');
+    if (size >= 0xffffffff || offset + 30 + name.length + size >= 0xffffffff || files.length > 0xffff) throw new TooLarge('zip: beyond 4 GiB');
     const local = new DataView(new ArrayBuffer(30));
     local.setUint32(0, 0x04034b50, true); // local file header
     local.setUint16(4, 20, true); // version needed: 2.0
@@ -66,18 +71,12 @@ export function zipStored(files, at = new Date()) {
     offset += 30 + name.length + size;
   }
   const cdSize = central.reduce((n, p) => n + p.length, 0);
+  if (offset + cdSize >= 0xffffffff) throw new TooLarge('zip: beyond 4 GiB');
   const end = new DataView(new ArrayBuffer(22));
   end.setUint32(0, 0x06054b50, true); // end of central directory
   end.setUint16(8, files.length, true);
   end.setUint16(10, files.length, true);
   end.setUint32(12, cdSize, true);
   end.setUint32(16, offset, true);
-  const all = [...parts, ...central, new Uint8Array(end.buffer)];
-  const out = new Uint8Array(all.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of all) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return [...parts, ...central, new Uint8Array(end.buffer)];
 }
