@@ -266,6 +266,28 @@ func TestConsoleNewAssembly(t *testing.T) {
 		t.Errorf("the short-notice draft is %v", a.GetState())
 	}
 
+	// The draft is mended in a copy: the form comes filled in from it.
+	c.open(staff, "#/c/"+c.cid+"/a/taken-2026")
+	click(staff, `[data-testid=copy-assembly]`)
+	wait(staff, "the copy", `document.querySelector('[data-testid=new-from]') !== null && document.querySelector('[data-testid=new-title]').value === '续聘物业'`)
+	if got := eval[string](staff, "the copy's fields", `[document.querySelector('[data-testid=motion-title]').value, document.querySelector('[data-testid=motion-matter]').value,
+		document.querySelector('[data-testid=new-rules]').value, [...document.querySelectorAll('[data-channel]')].filter((b) => b.checked).map((b) => b.value).join(','),
+		[...document.querySelectorAll('[data-member]')].filter((b) => b.checked).map((b) => b.value).join(','), document.querySelector('[data-testid=new-k]').value,
+		document.querySelector('[data-testid=new-id]').value].join('|')`); got != "续聘|RENEW_PROPERTY_FIRM|property-law-2007|PHONE|"+members[0]+"|1|" {
+		t.Errorf("the copy's form: %q", got)
+	}
+	opens = time.Now().Add(20 * 24 * time.Hour).Truncate(time.Minute)
+	setTime(`[data-testid=new-opens]`, opens)
+	setTime(`[data-testid=new-closes]`, opens.Add(5*24*time.Hour))
+	typeInto(staff, `[data-testid=new-id]`, "taken-2026-b")
+	click(staff, `[data-testid=new-save]`)
+	wait(staff, "the copy saved", `location.hash.includes('/a/taken-2026-b') && document.querySelector('[data-testid=created]') !== null`)
+	copy, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "taken-2026-b"})
+	if err != nil || copy.GetRuleSet().GetName() != "property-law-2007" || len(copy.GetMotions()) != 1 || copy.GetMotions()[0].GetMatter() != ov.Matter_MATTER_RENEW_PROPERTY_FIRM ||
+		!slices.Equal(copy.GetChannels(), []ov.Channel{ov.Channel_CHANNEL_PHONE}) || !copy.GetOpensAt().AsTime().Equal(opens) {
+		t.Errorf("the copy: %v, %v", copy, err)
+	}
+
 	// A committee member makes and publishes nothing.
 	member := c.tab()
 	c.signIn(member, c.labelledToken(auth.CommitteeMember, c.cid, "赵委员"))
@@ -276,8 +298,8 @@ func TestConsoleNewAssembly(t *testing.T) {
 	}
 	c.open(member, "#/c/"+c.cid+"/a/taken-2026")
 	wait(member, "the draft", `document.querySelector('[data-testid=agenda]') !== null`)
-	if eval[bool](member, "publish button", `document.querySelector('[data-testid=publish]') !== null`) {
-		t.Error("a committee member is offered to publish")
+	if eval[bool](member, "publish or copy", `document.querySelector('[data-testid=publish], [data-testid=copy-assembly]') !== null`) {
+		t.Error("a committee member is offered to publish or copy")
 	}
 	c.open(member, "#/c/"+c.cid+"/new")
 	wait(member, "no such page", `document.querySelector('main').textContent.includes('页面不存在')`)

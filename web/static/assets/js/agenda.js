@@ -5,7 +5,7 @@
 // committee that certifies the result).
 
 import { get, post, seg, serverNow } from './api.js';
-import { cleanText, field, fmtTime, fromLocalInput, h, loading, problemsBox, replace, uid } from './dom.js';
+import { cleanText, field, fmtTime, fromLocalInput, h, loading, localInputValue, problemsBox, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 
 // The matters a motion may decide (the API's Matter, without its prefix).
@@ -41,7 +41,11 @@ export function noticeText(opens) {
 
 export async function newAssemblyPage(ctx) {
   replace(ctx.main, loading());
-  const [c, sr] = await Promise.all([get('/communities/' + seg(ctx.cid)), get('/signers?community_id=' + seg(ctx.cid))]);
+  // ?from= an assembly of the community: its definition fills the form
+  // (a draft to mend, which is not edited, or last year's agenda).
+  const from = ctx.query.get('from');
+  const [c, sr, src] = await Promise.all([get('/communities/' + seg(ctx.cid)), get('/signers?community_id=' + seg(ctx.cid)),
+    from ? get(`/communities/${seg(ctx.cid)}/assemblies/${seg(from)}`) : null]);
   if (!ctx.current()) return;
   const keys = committeeKeys(sr.signers || [], ctx.cid);
 
@@ -124,7 +128,7 @@ export async function newAssemblyPage(ctx) {
   // given by their order (m1, m2, …) and their candidates' by theirs.
   const motions = [];
   const list = h('ol', { class: 'motion-edit', 'data-testid': 'new-motions' });
-  const addMotion = () => {
+  const addMotion = (from) => {
     const [mt, mtF] = field(t('new.motionTitle'), { maxlength: 500, autocomplete: 'off', 'data-testid': 'motion-title' }, t('new.motionTitleHint'));
     const matterId = uid('matter');
     const matter = h('select', { id: matterId, 'data-testid': 'motion-matter' }, MATTERS.map((m) => h('option', { value: m }, t('matter.' + m))));
@@ -141,6 +145,14 @@ export async function newAssemblyPage(ctx) {
       chooseBox.hidden = elect;
       candBox.hidden = !elect && !choose.checked;
     };
+    if (from) {
+      mt.value = from.title || '';
+      matter.value = String(from.matter || '').replace('MATTER_', '') || MATTERS[0];
+      const names = (from.options || []).map((o) => o.name);
+      candidates.value = names.join('\n');
+      choose.checked = names.length > 0 && !from.seats;
+      if (from.seats) seats.value = String(from.seats);
+    }
     matter.addEventListener('change', shape);
     choose.addEventListener('change', shape);
     shape();
@@ -186,7 +198,7 @@ export async function newAssemblyPage(ctx) {
     replace(m.legend, t('new.motionN', { i: i + 1 }));
     m.remove.hidden = motions.length === 1;
   });
-  addMotion();
+  for (const m of (src && src.motions && src.motions.length ? src.motions : [null])) addMotion(m);
   const more = h('button', { type: 'button', 'data-testid': 'motion-add', onclick: () => {
     addMotion();
     motions[motions.length - 1].title.focus();
@@ -209,6 +221,8 @@ export async function newAssemblyPage(ctx) {
       if (!kTyped) k.value = n ? String(Math.floor(n / 2) + 1) : '';
     });
   }
+
+  if (src) fillFrom(src);
 
   const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'new-msg' });
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'new-save' }, t('new.save'));
@@ -309,8 +323,48 @@ export async function newAssemblyPage(ctx) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/c/' + seg(ctx.cid) }, c.name || ctx.cid), ' / ', t('new.crumb')),
     h('h1', {}, t('new.heading')),
     h('p', { class: 'muted' }, t('new.intro')),
+    src ? h('p', { class: 'alert', 'data-testid': 'new-from' }, t('new.from', { a: src.title || src.assembly_id, id: src.assembly_id })) : null,
     form);
   title.focus();
+
+  // fillFrom fills the form with assembly a's definition: everything but
+  // its id and a window that has passed; committee keys no longer in force
+  // are left out (their members choose again), and k follows.
+  function fillFrom(a) {
+    title.value = a.title || '';
+    const conv = a.convener || {};
+    if (conv.kind) kind.value = conv.kind;
+    namePlaceholder();
+    if (conv.name && conv.name !== defaultName()) convener.value = conv.name;
+    const now = serverNow().getTime();
+    if (a.opens_at && new Date(a.opens_at).getTime() > now) {
+      opens.value = localInputValue(new Date(a.opens_at));
+      closes.value = localInputValue(new Date(a.closes_at));
+    }
+    reason.value = a.short_notice_reason || '';
+    for (const [box] of channelBoxes) box.checked = (a.channels || []).includes('CHANNEL_' + box.value);
+    const rs = (a.rule_set || {}).name;
+    if (['civil-code-2021', 'property-law-2007'].includes(rs)) ruleSet.value = rs;
+    showRule();
+    const st = a.settings || {};
+    const ab = String(st.abstention || '').replace('ABSTENTION_', '');
+    if (ABSTENTIONS.includes(ab)) abstention.value = ab;
+    makerChecker.checked = Boolean(st.maker_checker);
+    revote.checked = Boolean(st.allow_revote);
+    invalidQuorum.checked = Boolean(st.invalid_counts_toward_quorum);
+    deemed.checked = Boolean(st.deemed_consent);
+    refuseShort.checked = Boolean(st.refuse_short_notice);
+    proxyCap.value = String(st.proxy_cap || 0);
+    objection.value = String(a.objection_days || 3);
+    const members = (a.committee || {}).member_key_ids || [];
+    for (const [box] of memberBoxes) {
+      box.checked = members.includes(box.value);
+      box.dispatchEvent(new Event('change'));
+    }
+    const kept = memberBoxes.filter(([b]) => b.checked).length;
+    if (kept === members.length && a.committee && a.committee.k) k.value = String(a.committee.k);
+    noticeShown();
+  }
 }
 
 // CN are the numerals a fraction is written with in Chinese.
@@ -337,8 +391,9 @@ function requirementText(rs, matter) {
 
 // agendaCard shows what assembly a decides and by which rules: open
 // unfolded (a draft, before it is published), folded otherwise. signers
-// name the committee's keys.
-export function agendaCard(a, signers, open) {
+// name the committee's keys; copy, if given, is where the form that copies
+// it into a new draft is.
+export function agendaCard(a, signers, open, copy) {
   const rs = a.rule_set || {};
   const s = a.settings || {};
   const com = a.committee || {};
@@ -380,5 +435,7 @@ export function agendaCard(a, signers, open) {
         h('p', { class: 'small' }, t('matter.' + matter), ' · ', requirementText(rs, m.matter)),
         options.length ? h('p', { class: 'small' }, t(m.seats ? 'agenda.seats' : 'agenda.choose', { s: m.seats || 0, n: options.length }), t('punct.colon'),
           options.map((o) => o.name).join('、')) : h('p', { class: 'small muted' }, t('agenda.agreeOppose')));
-    })));
+    })),
+    copy ? h('p', {}, h('a', { class: 'button', href: copy, 'data-testid': 'copy-assembly' }, t('agenda.copy')), ' ',
+      h('span', { class: 'muted small' }, t('agenda.copyHint'))) : null);
 }

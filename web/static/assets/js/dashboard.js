@@ -27,7 +27,8 @@ export async function dashboardPage(ctx) {
     ctx.query.get('created') && a.state === 'ASSEMBLY_STATE_DRAFT' ? h('p', { class: 'alert ok', role: 'status', 'data-testid': 'created' }, t('new.created')) : null);
   let actions = stateActions(ctx, a, done);
   // The agenda is unfolded while it can still be checked before publication.
-  let agenda = agendaCard(a, signers, a.state === 'ASSEMBLY_STATE_DRAFT');
+  const copy = can(ctx.me, 'create') ? `#/c/${seg(ctx.cid)}/new?from=${seg(ctx.aid)}` : null;
+  let agenda = agendaCard(a, signers, a.state === 'ASSEMBLY_STATE_DRAFT', copy);
   replace(ctx.main, header, actions, done, live, body, agenda);
 
   let version = null;
@@ -53,7 +54,7 @@ export async function dashboardPage(ctx) {
           const freshActions = stateActions(ctx, a, done);
           actions.replaceWith(freshActions);
           actions = freshActions;
-          const freshAgenda = agendaCard(a, signers, a.state === 'ASSEMBLY_STATE_DRAFT');
+          const freshAgenda = agendaCard(a, signers, a.state === 'ASSEMBLY_STATE_DRAFT', copy);
           agenda.replaceWith(freshAgenda);
           agenda = freshAgenda;
         }
