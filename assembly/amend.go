@@ -97,7 +97,8 @@ func (r *Registry) RecordSale(ctx context.Context, book *roll.Book, communityID,
 			case rec.CommunityID != communityID:
 				return fmt.Errorf("%w: assembly %q in community %q", ErrNotFound, in, communityID)
 			case rec.StateAt(now) != Published && rec.StateAt(now) != Open:
-				return fmt.Errorf("%w: %s is %s; the frozen roll is amended between publication and closing", ErrWrongState, in, rec.StateAt(now))
+				return l10n.ZH(fmt.Errorf("%w: %s is %s; the frozen roll is amended between publication and closing", ErrWrongState, in, rec.StateAt(now)),
+					"该会议不在发布后、投票结束前，不再登记过户：请在小区名册上登记")
 			}
 			return l10n.ZH(fmt.Errorf("%w: unit_id: %q is not on the frozen roll", ErrInvalid, unitID), "该房屋不在本次会议冻结的业主名册上")
 		}
@@ -128,7 +129,7 @@ func (r *Registry) RecordSale(ctx context.Context, book *roll.Book, communityID,
 			}
 			all = append(all, f)
 		}
-		e, figures, nu, err := book.TransferRecordedTx(tx, communityID, unitID, owners, by, docSHA256)
+		e, figures, nu, err := book.TransferRecordedTx(tx, communityID, unitID, owners, by, docSHA256, now)
 		if err != nil {
 			return err
 		}
@@ -231,7 +232,7 @@ func (r *Registry) saveAmendment(tx store.Tx, rec *record, am Amendment) error {
 }
 
 // beforeClose loads an assembly for a change made between its publication
-// and its closing (the roll amended, proxies recorded or withdrawn: what),
+// and its closing (proxies recorded or withdrawn: what),
 // and returns it with the time of the change.
 func (r *Registry) beforeClose(tx store.Tx, assemblyID, what string) (*record, time.Time, error) {
 	rec, err := getRecord(tx, assemblyID)
@@ -258,7 +259,8 @@ func waitingBallot(tx store.Tx, a *Assembly, voter string) (w BallotRecord, ok b
 // WithdrawUnit removes a unit imported by mistake from a community's roll
 // (book.WithdrawUnitTx). It is refused (ErrWrongState) while an assembly
 // under way has the unit on its frozen roll: that assembly counts it, a
-// sale of it is recorded there (Amend, which needs the unit on the roll),
+// sale of it goes into that assembly too (RecordSale, which needs the unit
+// on the roll),
 // and it is withdrawn once that assembly has closed.
 func (r *Registry) WithdrawUnit(ctx context.Context, book *roll.Book, communityID, unitID string, actor roll.Actor, reason string) (roll.AccessEntry, roll.Figures, error) {
 	return r.betweenVotes(ctx, communityID, only(unitID), func(busy string) error {

@@ -298,8 +298,7 @@ func (a *Assembly) validate() error {
 	bad := func(field, zh, format string, args ...any) error {
 		return l10n.ZH(fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...)), zh)
 	}
-	const idRule = "1 to 64 of A-Z a-z 0-9 . _ : -"
-	const idRuleZH = "须为 1 至 64 个英文字母、数字或 . _ : -"
+	idRule, idRuleZH := ballot.IDRule, ballot.IDRuleZH
 	a.Title = strings.TrimSpace(a.Title)
 	switch {
 	case a.ID != "" && !ballot.ValidID(a.ID):

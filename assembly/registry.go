@@ -441,7 +441,8 @@ func (vr *voterRecord) another(tx store.Tx, a *Assembly, voter string) (reason e
 
 // noticeZH writes a notice period for people: days and hours.
 func noticeZH(d time.Duration) string {
-	d = d.Round(time.Minute)
+	// (Cut, not rounded: 14 days and 23 hours 59.9 minutes is no 15 days.)
+	d = d.Truncate(time.Minute)
 	days, hours, minutes := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
 	switch {
 	case days > 0:
@@ -463,19 +464,19 @@ func (r *Registry) Publish(ctx context.Context, id string) (Assembly, error) {
 			return err
 		}
 		if rec.State != Draft {
-			return l10n.ZH(fmt.Errorf("%w: %s is %s; only a DRAFT can be published", ErrWrongState, id, rec.State), "本会议已不是草稿（已发布或已取消），不能再次发布")
+			return l10n.ZH(fmt.Errorf("%w: %s is %s; only a DRAFT can be published", ErrWrongState, id, rec.State), "本会议已不是草稿（已发布或已取消），不能发布")
 		}
 		now := r.now().UTC()
 		// A draft's window is not changed: one whose time has passed, or
 		// whose notice would be too short, is cancelled and made again.
 		if !rec.Opens.After(now) {
-			return l10n.ZH(fmt.Errorf("%w: opens_at %s has passed; set a new window", ErrWrongState, audit.FormatChinaTime(rec.Opens)),
+			return l10n.ZH(fmt.Errorf("%w: opens_at %s has passed; cancel this draft and create the assembly again with a new window", ErrWrongState, audit.FormatChinaTime(rec.Opens)),
 				fmt.Sprintf("投票开始时间（%s）已过，不能发布：请取消本草稿，按新的投票时间重新创建", audit.FormatChinaTime(rec.Opens)))
 		}
 		if p := audit.NoticeProblem(rec.Opens.Sub(now), rec.ShortNoticeReason, rec.Settings.RefuseShortNotice); p != "" {
-			hint, zh := "record short_notice_reason to publish anyway", "本草稿未记录缩短公告期的理由，不能发布：请取消本草稿，按更晚的投票开始时间（或记录缩短的理由）重新创建"
+			hint, zh := "cancel this draft and create it again with a later opens_at or a short_notice_reason", "本草稿未记录缩短公告期的理由，不能发布：请取消本草稿，按更晚的投票开始时间（或记录缩短的理由）重新创建"
 			if rec.Settings.RefuseShortNotice {
-				hint, zh = "set a later opens_at", "本会议设定不得缩短公告期，不能发布：请取消本草稿，按更晚的投票开始时间重新创建"
+				hint, zh = "cancel this draft and create it again with a later opens_at", "本会议设定不得缩短公告期，不能发布：请取消本草稿，按更晚的投票开始时间重新创建"
 			}
 			return l10n.ZH(fmt.Errorf("%w: %s; %s", ErrShortNotice, p, hint),
 				fmt.Sprintf("现在发布，公告期只有 %s，不足 15 日，且%s", noticeZH(rec.Opens.Sub(now)), zh))

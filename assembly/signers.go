@@ -95,12 +95,8 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 	switch {
 	case s.Kind != PlatformSigner && s.Kind != StaffSigner && s.Kind != CommitteeSigner:
 		return Signer{}, fmt.Errorf("%w: kind: %q is not PLATFORM, STAFF or COMMITTEE", ErrInvalid, s.Kind)
-	case !ballot.ValidID(s.ID):
-		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, s.ID), "签名人编号须为1至64个英文字母、数字或 . _ : - 符号")
-	case ballot.PersonalNumber(s.ID) >= 0:
-		// A staff id is written in the attestations of the public log.
-		return Signer{}, l10n.ZH(fmt.Errorf("%w: signer_id: a phone or identity number is no staff or member id (it is published in ballots' attestations)", ErrInvalid),
-			"签名人编号会写入公开的选票记录，不能用电话或身份证号码，请用工号或委员编号")
+	case signerIDProblem(s.ID) != nil:
+		return Signer{}, signerIDProblem(s.ID)
 	case s.Name == "" || len([]rune(s.Name)) > 100:
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid), "请填写姓名（1至100字）")
 	case len(s.PublicKey) != ed25519.PublicKeySize:
@@ -231,6 +227,15 @@ func (r *Registry) LogKeyRevoked(tx store.Tx, keyID string) error {
 		if err := r.appendEntry(tx, id, at, audit.Entry{Kind: audit.KindKeyRevoked, KeyRevoked: &audit.KeyRevokedEntry{KeyID: keyID}}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// signerIDProblem is what is wrong with a signer id (ballot.SignerIDProblem:
+// a staff id is written in the attestations of the public log), or nil.
+func signerIDProblem(id string) error {
+	if en, zh := ballot.SignerIDProblem(id); en != "" {
+		return l10n.ZH(fmt.Errorf("%w: signer_id: %s", ErrInvalid, en), zh)
 	}
 	return nil
 }

@@ -41,10 +41,13 @@ func ReadArchive(r io.ReaderAt, size int64) (map[string][]byte, error) {
 	}
 	var total uint64
 	for _, f := range zr.File {
-		total += f.UncompressedSize64
-	}
-	if total > MaxArchiveTotal {
-		return nil, fmt.Errorf("%w: its files say they hold %d bytes in all, more than an export can", ErrArchive, total)
+		// Each size bounded before it is added: the sum cannot wrap.
+		if f.UncompressedSize64 > MaxArchiveFile {
+			return nil, fmt.Errorf("%w: %s says it holds %d bytes, more than an export's file can", ErrArchive, f.Name, f.UncompressedSize64)
+		}
+		if total += f.UncompressedSize64; total > MaxArchiveTotal {
+			return nil, fmt.Errorf("%w: its files say they hold more than %d bytes in all, more than an export can", ErrArchive, uint64(MaxArchiveTotal))
+		}
 	}
 	files := map[string][]byte{}
 	folder, first := "", true
@@ -65,8 +68,6 @@ func ReadArchive(r io.ReaderAt, size int64) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%w: %q is not in the folder %q of the others", ErrArchive, f.Name, folder)
 		case files[name] != nil:
 			return nil, fmt.Errorf("%w: %s is in it twice", ErrArchive, f.Name)
-		case f.UncompressedSize64 > MaxArchiveFile:
-			return nil, fmt.Errorf("%w: %s says it holds %d bytes, more than an export's file can", ErrArchive, f.Name, f.UncompressedSize64)
 		}
 		rc, err := f.Open()
 		if err != nil {

@@ -87,7 +87,11 @@ func TestReadArchive(t *testing.T) {
 		{"two folders", append(inFolder("a/"), entry{name: "b/" + audit.FileResult, data: "r"}), `"b/result.json" is not in the folder "a/" of the others`},
 		{"a folder in a folder", inFolder("a/b/"), `"a/b/keys.json" is no file of an export`},
 		{"a parent folder", inFolder("../"), `"../keys.json" is no file of an export`},
-		{"more than an export holds", append(export, entry{name: audit.FileResult, data: "r", size: audit.MaxArchiveTotal}), "more than an export can"},
+		{"more than an export holds", append(export, entry{name: audit.FileResult, data: "r", size: audit.MaxArchiveFile}, entry{name: audit.FileCertificate, data: "c", size: audit.MaxArchiveFile}),
+			"more than an export can"},
+		{"a file larger than an export's", append(export, entry{name: audit.FileResult, data: "r", size: audit.MaxArchiveFile + 1}), "more than an export's file can"},
+		// A size that would wrap the sum, after a file that would be read.
+		{"a size that wraps", append(export, entry{name: "zzz", data: "z", size: -1}), "more than an export's file can"},
 		{"a size that lies", append(export, entry{name: audit.FileResult, data: "r", size: 100}), "result.json: "},
 		{"no archive", nil, "not a valid zip file"},
 	} {

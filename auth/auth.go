@@ -185,10 +185,8 @@ func (t *Tokens) CreateFor(ctx context.Context, role Role, communityID, label, s
 	case !expires.IsZero() && !expires.After(now.Add(time.Minute)):
 		return Token{}, "", l10n.ZH(fmt.Errorf("%w: expire_time: %s is not in the future (at least a minute from now)", ErrInvalid, expires.UTC().Format(time.RFC3339)),
 			"登录凭证的失效时间须至少在一分钟之后")
-	case signerID != "" && !ballot.ValidID(signerID):
-		return Token{}, "", l10n.ZH(fmt.Errorf("%w: signer_id: %q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrInvalid, signerID), "工号或委员编号须为 1 至 64 个英文字母、数字或 . _ : -")
-	case signerID != "" && ballot.PersonalNumber(signerID) >= 0:
-		return Token{}, "", l10n.ZH(fmt.Errorf("%w: signer_id: a phone or identity number is no staff or member id", ErrInvalid), "工号或委员编号不能用电话或身份证号码")
+	case signerID != "" && signerIDProblem(signerID) != nil:
+		return Token{}, "", signerIDProblem(signerID)
 	case signerID != "" && role != StreetAdmin && role != CommunityStaff && role != CommitteeMember:
 		return Token{}, "", l10n.ZH(fmt.Errorf("%w: signer_id: a %s token enrols no key of a person", ErrInvalid, role), "该角色的凭证不属于某个人，不填工号或委员编号")
 	case !role.Valid():
@@ -348,4 +346,13 @@ func (t *Tokens) Revoke(ctx context.Context, id string) (Token, error) {
 		}
 	}
 	return tok, err
+}
+
+// signerIDProblem is what is wrong with a signer id (ballot.SignerIDProblem),
+// or nil.
+func signerIDProblem(id string) error {
+	if en, zh := ballot.SignerIDProblem(id); en != "" {
+		return l10n.ZH(fmt.Errorf("%w: signer_id: %s", ErrInvalid, en), zh)
+	}
+	return nil
 }

@@ -34,6 +34,26 @@ func checkID(s string) string {
 // A-Z a-z 0-9 . _ : -.
 func ValidID(s string) bool { return checkID(s) == "" }
 
+// IDRule and IDRuleZH say what ValidID takes, in English and in Chinese.
+const (
+	IDRule   = "1 to 64 of A-Z a-z 0-9 . _ : -"
+	IDRuleZH = "须为 1 至 64 个英文字母、数字或 . _ : -"
+)
+
+// SignerIDProblem says what is wrong with id as the id of a member of staff
+// or of a committee (written in the attestations of the public log), in
+// English and in Chinese, or "" if nothing is. A phone or identity number
+// is refused (and not echoed) before the id's form is checked.
+func SignerIDProblem(id string) (en, zh string) {
+	switch {
+	case PersonalNumber(id) >= 0:
+		return "a phone or identity number is no staff or member id (it is published in ballots' attestations)", "工号或委员编号会写入公开的选票记录，不能用电话或身份证号码"
+	case !ValidID(id):
+		return fmt.Sprintf("%q: want %s", id, IDRule), "工号或委员编号" + IDRuleZH
+	}
+	return "", ""
+}
+
 func isIDByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '.' || c == '_' || c == ':' || c == '-'

@@ -119,15 +119,17 @@ type ownerRecord struct {
 }
 
 type keyRecord struct {
-	ID           string    `json:"id"`
-	OwnerID      string    `json:"owner_id"`
-	PublicKey    []byte    `json:"public_key"`
-	Created      time.Time `json:"created"`
-	Revoked      time.Time `json:"revoked,omitzero"`
-	RevokeReason string    `json:"revoke_reason,omitempty"`
-	ReplacedBy   string    `json:"replaced_by,omitempty"`
-	RegisteredBy string    `json:"registered_by,omitempty"`
-	RevokedBy    string    `json:"revoked_by,omitempty"`
+	ID                string    `json:"id"`
+	OwnerID           string    `json:"owner_id"`
+	PublicKey         []byte    `json:"public_key"`
+	Created           time.Time `json:"created"`
+	Revoked           time.Time `json:"revoked,omitzero"`
+	RevokeReason      string    `json:"revoke_reason,omitempty"`
+	ReplacedBy        string    `json:"replaced_by,omitempty"`
+	RegisteredBy      string    `json:"registered_by,omitempty"`
+	RevokedBy         string    `json:"revoked_by,omitempty"`
+	RegisteredByToken string    `json:"registered_by_token,omitempty"`
+	RevokedByToken    string    `json:"revoked_by_token,omitempty"`
 }
 
 type accessRecord struct {
@@ -1284,7 +1286,7 @@ func (b *Book) addKey(tx store.Tx, communityID string, owner ownerRecord, pub []
 	if tx.Get(store.KeyIndex, h[:]) != nil || tx.Get(store.Signers, []byte(KeyID(pub))) != nil {
 		return Key{}, fmt.Errorf("%w: key %s", ErrKeyInUse, KeyID(pub))
 	}
-	k := Key{ID: KeyID(pub), OwnerID: owner.ID, PublicKey: slices.Clone(pub), Created: now, RegisteredBy: actor.Label}
+	k := Key{ID: KeyID(pub), OwnerID: owner.ID, PublicKey: slices.Clone(pub), Created: now, RegisteredBy: actor.Label, RegisteredByToken: actor.TokenID}
 	if err := store.PutJSON(tx, store.OwnerKeys, store.Key(communityID, owner.ID, k.ID), keyRecord(k)); err != nil {
 		return Key{}, err
 	}
@@ -1365,7 +1367,7 @@ func (b *Book) RotateKey(ctx context.Context, communityID, ownerID, keyID string
 		if err != nil {
 			return err
 		}
-		old.Revoked, old.RevokeReason, old.ReplacedBy, old.RevokedBy = now, "rotated", nk.ID, actor.Label
+		old.Revoked, old.RevokeReason, old.ReplacedBy, old.RevokedBy, old.RevokedByToken = now, "rotated", nk.ID, actor.Label, actor.TokenID
 		if err := b.revoked(tx, keyID); err != nil {
 			return err
 		}
@@ -1393,7 +1395,7 @@ func (b *Book) RevokeKey(ctx context.Context, communityID, ownerID, keyID, reaso
 		if !k.Active() {
 			return fmt.Errorf("%w: %s", ErrKeyRevoked, keyID)
 		}
-		k.Revoked, k.RevokeReason, k.RevokedBy = b.now().UTC(), reason, actor.Label
+		k.Revoked, k.RevokeReason, k.RevokedBy, k.RevokedByToken = b.now().UTC(), reason, actor.Label, actor.TokenID
 		if err := b.revoked(tx, keyID); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/l10n"
@@ -139,13 +140,13 @@ const UnitTransferAction = "unit_transfer"
 // unit changed hands: it becomes person-owned by the new owners (validated
 // like an import; problems come back as an *ImportError about units[0]),
 // the previous owners no longer hold it, and the community's figures are
-// updated. It records who recorded the sale, the unit's kind and owners
-// before, the owners after, and the SHA-256 of the transfer registration,
-// and returns the record, the roll's figures after and the unit as it is
-// now.
-// A transfer to the owners it has is refused. (assembly.Registry.RecordSale
-// records the sale in the assemblies under way that have the unit too.)
-func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owners []OwnerInput, actor Actor, document string) (AccessEntry, Figures, Unit, error) {
+// updated. It records, as of at, who recorded the sale, the unit's kind
+// and owners before, the owners after, and the SHA-256 of the transfer
+// registration, and returns the record, the roll's figures after and the
+// unit as it is now. A transfer to the owners it has is refused.
+// (assembly.Registry.RecordSale records the sale in the assemblies under
+// way that have the unit too, at the same time.)
+func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owners []OwnerInput, actor Actor, document string, at time.Time) (AccessEntry, Figures, Unit, error) {
 	old, err := getUnit(tx, communityID, unitID)
 	if err != nil {
 		return AccessEntry{}, Figures{}, Unit{}, err
@@ -162,7 +163,7 @@ func (b *Book) TransferRecordedTx(tx store.Tx, communityID, unitID string, owner
 	if err != nil {
 		return AccessEntry{}, Figures{}, Unit{}, err
 	}
-	e, err := appendChange(tx, AccessEntry{Time: b.now().UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
+	e, err := appendChange(tx, AccessEntry{Time: at.UTC(), Action: UnitTransferAction, TokenID: actor.TokenID, Label: actor.Label,
 		CommunityID: communityID, UnitID: unitID, Kind: old.Kind, Owners: old.ownerIDs(), NewOwners: after, Document: document})
 	return e, cr.community().Figures, nu, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
@@ -368,7 +369,7 @@ func TestTransferRecordedTx(t *testing.T) {
 	transfer := func(unit string, owners ...roll.OwnerInput) (e roll.AccessEntry, f roll.Figures, err error) {
 		err = st.Update(ctx, func(tx store.Tx) error {
 			var err error
-			e, f, _, err = b.TransferRecordedTx(tx, "cm1", unit, owners, staff, doc)
+			e, f, _, err = b.TransferRecordedTx(tx, "cm1", unit, owners, staff, doc, time.Now())
 			return err
 		})
 		return e, f, err

@@ -119,9 +119,13 @@ type Key struct {
 	RevokeReason string
 	ReplacedBy   string
 	// RegisteredBy and RevokedBy are the labels of the sign-ins that
-	// registered and revoked (or replaced) it.
-	RegisteredBy string
-	RevokedBy    string
+	// registered and revoked (or replaced) it, and RegisteredByToken and
+	// RevokedByToken their ids (labels need not be unique); empty for keys
+	// registered or revoked before they were kept.
+	RegisteredBy      string
+	RevokedBy         string
+	RegisteredByToken string
+	RevokedByToken    string
 }
 
 // Active reports whether the key may sign.

@@ -832,7 +832,7 @@ func TestTransferOfABigUnitOnRoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := st.Update(ctx, func(tx store.Tx) error {
-		_, _, _, err := b.TransferRecordedTx(tx, "cm1", "S-1", []roll.OwnerInput{owner(2, "乙")}, roll.Actor{}, "")
+		_, _, _, err := b.TransferRecordedTx(tx, "cm1", "S-1", []roll.OwnerInput{owner(2, "乙")}, roll.Actor{}, "", time.Now())
 		return err
 	})
 	if err != nil {
@@ -848,7 +848,7 @@ func TestTransferOfABigUnitOnRoll(t *testing.T) {
 		{[]roll.OwnerInput{owner(3, "")}, "new_owners[0].name"},
 	} {
 		err := st.Update(ctx, func(tx store.Tx) error {
-			_, _, _, err := b.TransferRecordedTx(tx, "cm1", "S-1", tc.owners, roll.Actor{}, "")
+			_, _, _, err := b.TransferRecordedTx(tx, "cm1", "S-1", tc.owners, roll.Actor{}, "", time.Now())
 			return err
 		})
 		var ie *roll.ImportError
@@ -920,14 +920,14 @@ func TestSameCoOwnersOneRepresentative(t *testing.T) {
 	}
 	// A sale to the same co-owners under another representative.
 	err = st.Update(ctx, func(tx store.Tx) error {
-		_, _, _, err := b.TransferRecordedTx(tx, "cm1", "1-1-104", []roll.OwnerInput{rep(yi), jia}, roll.Actor{}, "")
+		_, _, _, err := b.TransferRecordedTx(tx, "cm1", "1-1-104", []roll.OwnerInput{rep(yi), jia}, roll.Actor{}, "", time.Now())
 		return err
 	})
 	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Field != "representative" {
 		t.Errorf("a transfer to the same co-owners under another representative: %v", err)
 	}
 	err = st.Update(ctx, func(tx store.Tx) error {
-		_, _, _, err := b.TransferRecordedTx(tx, "cm1", "1-1-104", []roll.OwnerInput{rep(jia), yi}, roll.Actor{}, "")
+		_, _, _, err := b.TransferRecordedTx(tx, "cm1", "1-1-104", []roll.OwnerInput{rep(jia), yi}, roll.Actor{}, "", time.Now())
 		return err
 	})
 	if err != nil {

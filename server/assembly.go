@@ -318,10 +318,7 @@ func (s *assemblyService) AmendRoll(ctx context.Context, req *ov.AmendRollReques
 	if _, err := s.get(ctx, req.GetCommunityId(), req.GetAssemblyId()); err != nil {
 		return nil, s.err(ctx, err)
 	}
-	var owners []roll.OwnerInput
-	for _, o := range req.GetNewOwners() {
-		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
-	}
+	owners := ownerInputs(req.GetNewOwners())
 	// The sale itself, asked through this assembly: every assembly under
 	// way that has the unit records it.
 	sale, err := s.reg.RecordSale(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tokenFrom(ctx)), req.GetAssemblyId())

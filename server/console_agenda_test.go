@@ -461,7 +461,8 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	eval[bool](tab, "the key", fmt.Sprintf(`(() => { document.querySelector('[data-testid=owner-key]').value = %q; return true; })()`, hex.EncodeToString(first.pub())))
 	click(tab, `[data-testid=owner-key-save]`)
 	wait(tab, "registered", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, first.keyID()))
-	if ks := keys(); len(ks) != 1 || ks[0].GetKeyId() != first.keyID() || ks[0].GetStatus() != ov.KeyStatus_KEY_STATUS_ACTIVE || ks[0].GetRegisteredBy() != "惠都社区 王工作人员" {
+	if ks := keys(); len(ks) != 1 || ks[0].GetKeyId() != first.keyID() || ks[0].GetStatus() != ov.KeyStatus_KEY_STATUS_ACTIVE || ks[0].GetRegisteredBy() != "惠都社区 王工作人员" ||
+		!strings.HasPrefix(ks[0].GetRegisteredByTokenId(), "tok-") {
 		t.Fatalf("keys after the registration: %v", ks)
 	}
 
@@ -477,7 +478,11 @@ func TestConsoleOwnerKeys(t *testing.T) {
 		t.Helper()
 		out := map[string]string{}
 		for _, k := range keys() {
-			out[k.GetKeyId()] = fmt.Sprintf("%v/%s/%s", k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE, k.GetReplacedBy(), k.GetRevokedBy())
+			by := k.GetRevokedBy()
+			if (by == "") != (k.GetRevokedByTokenId() == "") {
+				by += " without its token id"
+			}
+			out[k.GetKeyId()] = fmt.Sprintf("%v/%s/%s", k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE, k.GetReplacedBy(), by)
 		}
 		return out
 	}

@@ -1533,10 +1533,11 @@ func TestConsoleImportsARoster(t *testing.T) {
 }
 
 // TestConsoleRollPage: staff page through the roll and put it right from
-// the console - a unit's areas corrected, a sale between votes - and a
-// withdrawal of a unit the open assembly counts is refused in the dialog,
-// with the server's reason. A committee member sees the roll and no
-// action.
+// the console - a unit's areas corrected, a sale between votes, a new
+// representative - and a withdrawal of a unit the open assembly counts is
+// refused in the dialog, with the server's reason; a unit the open
+// assembly counts, sold, goes into it with the effect the page says. A
+// committee member sees the roll and no action.
 func TestConsoleRollPage(t *testing.T) {
 	c := newConsole(t)
 	c.openAssembly("select-2026", nil, nil)

@@ -711,6 +711,15 @@ func TestASaleInTwoOpenVotes(t *testing.T) {
 	if server.ReasonOf(err) != "BALLOT_WAITING" || !strings.Contains(server.ZhOf(err), second) {
 		t.Errorf("a sale while a ballot waits in the other vote: %v (%q)", err, server.ZhOf(err))
 	}
+	// Likewise through the second, and on the roll.
+	_, err = v.as.AmendRoll(v.ctx(v.staffTok), &ov.AmendRollRequest{CommunityId: v.community, AssemblyId: second, UnitId: v.units[11], DocumentSha256: doc,
+		NewOwners: []*ov.OwnerInput{{Name: "买受人", IdNumber: idNumberN(970)}}})
+	if server.ReasonOf(err) != "BALLOT_WAITING" {
+		t.Errorf("the same sale through the second vote: %v", err)
+	}
+	if _, err := v.rsTransfer(v.units[11], doc, 970); server.ReasonOf(err) != "BALLOT_WAITING" {
+		t.Errorf("the same sale on the roll: %v", err)
+	}
 	units, err := v.rs.ListUnits(v.ctx(v.staffTok), &ov.ListUnitsRequest{CommunityId: v.community, Query: v.units[11]})
 	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetVoterOwnerId() != v.owners[11] || amendments(first)+amendments(second) != 0 {
 		t.Errorf("after the refused sale: %v, %v; %d and %d amendments", units.GetUnits(), err, amendments(first), amendments(second))

@@ -148,11 +148,8 @@ func (s *rollService) ImportUnits(ctx context.Context, req *ov.ImportUnitsReques
 		if err != nil {
 			return nil, s.err(ctx, fmt.Errorf("%w: units[%d].kind: %v", roll.ErrInvalid, i, err))
 		}
-		in := roll.UnitInput{ID: u.GetUnitId(), Registered: u.GetRegisteredAreaM2(), Surveyed: u.GetSurveyedAreaM2(), Contract: u.GetContractAreaM2(), Kind: kind}
-		for _, o := range u.GetOwners() {
-			in.Owners = append(in.Owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
-		}
-		inputs[i] = in
+		inputs[i] = roll.UnitInput{ID: u.GetUnitId(), Registered: u.GetRegisteredAreaM2(), Surveyed: u.GetSurveyedAreaM2(), Contract: u.GetContractAreaM2(), Kind: kind,
+			Owners: ownerInputs(u.GetOwners())}
 	}
 	res, err := s.book.Import(ctx, req.GetCommunityId(), inputs)
 	if err != nil {
@@ -256,11 +253,7 @@ func (s *rollService) WithdrawUnit(ctx context.Context, req *ov.WithdrawUnitRequ
 
 func (s *rollService) TransferUnit(ctx context.Context, req *ov.TransferUnitRequest) (*ov.TransferUnitResponse, error) {
 	tok := tokenFrom(ctx)
-	var owners []roll.OwnerInput
-	for _, o := range req.GetNewOwners() {
-		owners = append(owners, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
-	}
-	sale, err := s.reg.RecordSale(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), owners, req.GetDocumentSha256(), actorOf(tok), "")
+	sale, err := s.reg.RecordSale(ctx, s.book, req.GetCommunityId(), req.GetUnitId(), ownerInputs(req.GetNewOwners()), req.GetDocumentSha256(), actorOf(tok), "")
 	if err != nil {
 		return nil, s.err(ctx, recordMatches(ctx, s.book, req.GetCommunityId(), "TransferUnit", err))
 	}
@@ -414,6 +407,15 @@ func (s *rollService) ListPhoneReveals(ctx context.Context, req *ov.ListPhoneRev
 
 func actorOf(t auth.Token) roll.Actor { return roll.Actor{TokenID: t.ID, Label: t.Label} }
 
+// ownerInputs are owners (an import's, a sale's) as the roll takes them.
+func ownerInputs(in []*ov.OwnerInput) []roll.OwnerInput {
+	var out []roll.OwnerInput
+	for _, o := range in {
+		out = append(out, roll.OwnerInput{Name: o.GetName(), IDNumber: o.GetIdNumber(), Phone: o.GetPhone(), Representative: o.GetRepresentative()})
+	}
+	return out
+}
+
 // recordMatches records, before a refused roll change is answered, whose
 // identity numbers on the roll the refusal tells of (roll.ImportError's
 // OwnersMatched), and returns err; or the recording's error, so that no
@@ -532,6 +534,7 @@ func keyProto(k roll.Key) *ov.OwnerKey {
 	pk := &ov.OwnerKey{
 		KeyId: k.ID, OwnerId: k.OwnerID, PublicKey: k.PublicKey, Status: ov.KeyStatus_KEY_STATUS_ACTIVE,
 		CreateTime: timestamppb.New(k.Created), RevokeReason: k.RevokeReason, ReplacedBy: k.ReplacedBy, RegisteredBy: k.RegisteredBy, RevokedBy: k.RevokedBy,
+		RegisteredByTokenId: k.RegisteredByToken, RevokedByTokenId: k.RevokedByToken,
 	}
 	if !k.Active() {
 		pk.Status = ov.KeyStatus_KEY_STATUS_REVOKED

@@ -1188,7 +1188,7 @@ func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
 		req  *ov.EnrolSignerRequest
 		want string
 	}{
-		{"a signer id with spaces", &ov.EnrolSignerRequest{Kind: "STAFF", SignerId: "wang gong", Name: "王工", CommunityId: v.community, PublicKey: newSigner("w", 190).pub()}, "签名人编号须为1至64个英文字母、数字或 . _ : - 符号"},
+		{"a signer id with spaces", &ov.EnrolSignerRequest{Kind: "STAFF", SignerId: "wang gong", Name: "王工", CommunityId: v.community, PublicKey: newSigner("w", 190).pub()}, "工号或委员编号须为 1 至 64 个英文字母、数字或 . _ : -"},
 		{"no name", &ov.EnrolSignerRequest{Kind: "STAFF", SignerId: "staff-wang2", Name: " ", CommunityId: v.community, PublicKey: newSigner("w", 191).pub()}, "请填写姓名（1至100字）"},
 	} {
 		if _, err := ss.EnrolSigner(v.ctx(v.e.admin), tc.req); server.ZhOf(err) != tc.want {

@@ -3386,9 +3386,13 @@ type OwnerKey struct {
 	RegisteredBy string `protobuf:"bytes,9,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
 	// Who revoked or replaced it: the token's label (empty for keys revoked
 	// before it was kept).
-	RevokedBy     string `protobuf:"bytes,10,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RevokedBy string `protobuf:"bytes,10,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
+	// The ids of those tokens (labels need not be unique); empty for keys
+	// registered or revoked before they were kept.
+	RegisteredByTokenId string `protobuf:"bytes,11,opt,name=registered_by_token_id,json=registeredByTokenId,proto3" json:"registered_by_token_id,omitempty"`
+	RevokedByTokenId    string `protobuf:"bytes,12,opt,name=revoked_by_token_id,json=revokedByTokenId,proto3" json:"revoked_by_token_id,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *OwnerKey) Reset() {
@@ -3487,6 +3491,20 @@ func (x *OwnerKey) GetRegisteredBy() string {
 func (x *OwnerKey) GetRevokedBy() string {
 	if x != nil {
 		return x.RevokedBy
+	}
+	return ""
+}
+
+func (x *OwnerKey) GetRegisteredByTokenId() string {
+	if x != nil {
+		return x.RegisteredByTokenId
+	}
+	return ""
+}
+
+func (x *OwnerKey) GetRevokedByTokenId() string {
+	if x != nil {
+		return x.RevokedByTokenId
 	}
 	return ""
 }
@@ -4039,7 +4057,7 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"match_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tmatchTime\"|\n" +
 	"\x1bListIdentityMatchesResponse\x125\n" +
 	"\amatches\x18\x01 \x03(\v2\x1b.ownervote.v1.IdentityMatchR\amatches\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf4\x03\n" +
 	"\bOwnerKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +
@@ -4056,7 +4074,9 @@ const file_ownervote_v1_roll_proto_rawDesc = "" +
 	"\rregistered_by\x18\t \x01(\tR\fregisteredBy\x12\x1d\n" +
 	"\n" +
 	"revoked_by\x18\n" +
-	" \x01(\tR\trevokedBy\"v\n" +
+	" \x01(\tR\trevokedBy\x123\n" +
+	"\x16registered_by_token_id\x18\v \x01(\tR\x13registeredByTokenId\x12-\n" +
+	"\x13revoked_by_token_id\x18\f \x01(\tR\x10revokedByTokenId\"v\n" +
 	"\x17RegisterOwnerKeyRequest\x12!\n" +
 	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +

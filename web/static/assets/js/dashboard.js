@@ -5,7 +5,7 @@
 
 import { asmPath, get, post, seg, serverNow } from './api.js';
 import { agendaCard, MIN_NOTICE_MS, noticeText } from './agenda.js';
-import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, formDialog, h, hundredths, loading, reasonOf, replace, share, uid } from './dom.js';
+import { bilingual, confirmField, errorBox, fmtArea, fmtInt, fmtTime, formDialog, h, hundredths, loading, reasonOf, replace, share, uid } from './dom.js';
 import { t } from './i18n.js';
 import { assemblyHeader, can, loadAssembly } from './shell.js';
 
@@ -93,12 +93,12 @@ function stateActions(ctx, a, done) {
   const dialog = h('dialog', { class: 'dialog' });
   dialog.addEventListener('close', () => replace(dialog));
   const ask = (what) => {
-    const ids = { reason: uid('reason'), ok: uid('ok') };
+    const ids = { reason: uid('reason') };
     const reason = h('input', { id: ids.reason, maxlength: 200, required: true, 'data-testid': 'end-reason' });
-    const ok = h('input', { id: ids.ok, type: 'checkbox', 'data-testid': 'end-confirm' });
+    const [ok, okF] = confirmField('end-confirm');
     formDialog(dialog, {
       title: t(`asm.${what}Title`), intro: h('p', {}, t(`asm.${what}Intro`)),
-      fields: [h('label', { for: ids.reason }, t('calls.reason')), reason, h('div', { class: 'radio' }, ok, h('label', { for: ids.ok }, t('asm.confirm')))],
+      fields: [h('label', { for: ids.reason }, t('calls.reason')), reason, okF],
       submit: t(`asm.${what}`), testid: 'end-save',
       check: () => {
         const r = reasonOf(reason);
@@ -130,8 +130,7 @@ function stateActions(ctx, a, done) {
     const passed = opens.getTime() <= serverNow().getTime();
     const short = !passed && opens.getTime() - serverNow().getTime() < MIN_NOTICE_MS;
     const refused = short && (!a.short_notice_reason || (a.settings || {}).refuse_short_notice);
-    const id = uid('ok');
-    const ok = h('input', { id, type: 'checkbox', 'data-testid': 'publish-confirm' });
+    const [ok, okF] = confirmField('publish-confirm');
     formDialog(dialog, {
       title: t('asm.publishTitle'),
       intro: [
@@ -141,12 +140,16 @@ function stateActions(ctx, a, done) {
             short && !refused ? [' ', t('agenda.shortReason', { r: a.short_notice_reason })] : null),
         refused ? h('p', { class: 'alert error', 'data-testid': 'publish-short' }, t('asm.publishShort')) : null,
       ],
-      fields: [h('div', { class: 'radio' }, ok, h('label', { for: id }, t('asm.confirm')))],
+      fields: [okF],
       submit: t('asm.publish'), testid: 'publish-save',
       check: () => (ok.checked ? {} : t('asm.confirmMissing')),
       send: (body) => post(asmPath(ctx.cid, ctx.aid, ':publish'), body),
       // The page's header, agenda and figures follow at its next poll.
-      done: () => replace(done, h('p', { class: 'alert ok', role: 'status', 'data-testid': 'published' }, t('asm.publishDone'))),
+      done: () => {
+        const said = h('p', { class: 'alert ok', role: 'status', tabindex: '-1', 'data-testid': 'published' }, t('asm.publishDone'));
+        replace(done, said);
+        said.focus();
+      },
     });
     ok.focus();
   };

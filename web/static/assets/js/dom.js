@@ -129,9 +129,22 @@ export function errorText(err) {
   return String((err && err.message) || err);
 }
 
+// alertBox is an alert with a problem's text.
+export function alertBox(text) {
+  return h('p', { class: 'alert error', role: 'alert' }, text);
+}
+
 // errorBox is an alert with an error's text.
 export function errorBox(err) {
-  return h('p', { class: 'alert error', role: 'alert' }, errorText(err));
+  return alertBox(errorText(err));
+}
+
+// confirmField is the box ticked to confirm what cannot be undone: [the
+// box, its nodes].
+export function confirmField(testid) {
+  const id = uid('ok');
+  const box = h('input', { id, type: 'checkbox', 'data-testid': testid });
+  return [box, h('div', { class: 'radio' }, box, h('label', { for: id }, t('asm.confirm')))];
 }
 
 // problemsBox is errorBox with the refusal's problems one per row (a
@@ -170,16 +183,20 @@ export function bilingual(s) {
 // done(reply) runs once the dialog has closed.
 export function formDialog(dialog, { title, intro, fields, submit, testid, check, send, done }) {
   const titleId = uid('dlg');
+  const introId = uid('intro');
   const err = h('div', { 'aria-live': 'polite' });
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': testid }, submit);
+  // Named by its title and described by its intro (what it does, what it
+  // freezes), which focus on its first field would skip.
   dialog.setAttribute('aria-labelledby', titleId);
+  dialog.setAttribute('aria-describedby', introId);
   replace(dialog, h('form', {
     method: 'dialog', novalidate: true,
     onsubmit: async (ev) => {
       ev.preventDefault();
       const body = check();
       if (typeof body === 'string') {
-        replace(err, h('p', { class: 'alert error', role: 'alert' }, body));
+        replace(err, alertBox(body));
         return;
       }
       // A second click would send it again into a dialog about to close.
@@ -195,7 +212,7 @@ export function formDialog(dialog, { title, intro, fields, submit, testid, check
       dialog.close();
       await done(r);
     },
-  }, h('h2', { id: titleId }, title), intro, fields, err,
+  }, h('h2', { id: titleId }, title), h('div', { id: introId }, intro), fields, err,
   h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => dialog.close() }, t('calls.cancel')))));
   dialog.showModal();
 }

@@ -4,7 +4,7 @@
 // list them; revoke a lost one.
 
 import { get, post, seg, serverNow } from './api.js';
-import { errorBox, field, fmtTime, formDialog, h, loading, problemsBox, replace, uid } from './dom.js';
+import { alertBox, confirmField, errorBox, field, fmtTime, formDialog, h, loading, problemsBox, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { allCommunities } from './shell.js';
 
@@ -21,7 +21,7 @@ export async function tokensPage(ctx) {
   const comms = await allCommunities();
   if (!ctx.current()) return;
   const names = Object.fromEntries(comms.map((c) => [c.community_id, c.name || c.community_id]));
-  const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'tokens-msg' });
+  const msg = h('div', { 'aria-live': 'polite', tabindex: '-1', 'data-testid': 'tokens-msg' });
   const list = h('div', {});
   const dialog = h('dialog', { class: 'dialog', 'data-testid': 'token-dialog' });
   // Nothing typed or shown (a secret) stays in the page once it closes.
@@ -47,7 +47,7 @@ export async function tokensPage(ctx) {
     replace(list,
       h('div', { class: 'radio' }, toggle, h('label', { for: toggle.id }, t('tokens.showAll', { n: all.length - all.filter((x) => status(x) === 'active').length }))),
       shown.length === 0 ? h('p', {}, t(showAll ? 'tokens.noneAtAll' : 'tokens.none')) : h('table', { class: 'tokens', 'data-testid': 'tokens' },
-        h('thead', {}, h('tr', {}, ['tokens.holder', 'tokens.role', 'tokens.community', 'tokens.signerId', 'tokens.issued', 'tokens.expires', 'tokens.status', 'tokens.action'].map((k) =>
+        h('thead', {}, h('tr', {}, ['tokens.holder', 'tokens.role', 'tokens.community', 'tokens.signerIdCol', 'tokens.issued', 'tokens.expires', 'tokens.status', 'tokens.action'].map((k) =>
           h('th', { scope: 'col' }, t(k))))),
         h('tbody', {}, shown.map((tok) => {
           const st = status(tok);
@@ -110,7 +110,7 @@ export async function tokensPage(ctx) {
     class: 'card', novalidate: true, 'data-testid': 'token-form',
     onsubmit: async (ev) => {
       ev.preventDefault();
-      const problem = (text) => replace(issueMsg, h('p', { class: 'alert error', role: 'alert' }, text));
+      const problem = (text) => replace(issueMsg, alertBox(text));
       const holder = label.value.trim();
       if (!holder) return problem(t('tokens.needLabel'));
       if (ONE_COMMUNITY.includes(roleSel.value) && !commSel.value) return problem(t('tokens.needCommunity'));
@@ -136,9 +136,8 @@ export async function tokensPage(ctx) {
       }
       label.value = '';
       signer.value = '';
-      // Shown where it was asked, even if the admin has moved on meanwhile
-      // (the secret exists once: it must not be lost unseen).
-      if (!dialog.isConnected) document.body.append(dialog);
+      // Shown even if the admin has moved on meanwhile: the secret exists
+      // once, and must not be lost unseen.
       showSecret(r);
       if (ctx.current()) redraw();
     },
@@ -149,10 +148,15 @@ export async function tokensPage(ctx) {
   labelF, signerBox, daysF, issueMsg,
   h('div', { class: 'actions' }, issue));
 
-  // showSecret shows a new sign-in's secret, this once.
+  // showSecret shows a new sign-in's secret, this once, in a dialog of
+  // its own that only 我已转交 closes: Escape (which the page may refuse
+  // once only) reopens it, so that no sign-in is left in force that nobody
+  // holds. Once closed, it leaves the page, and the secret with it.
   const showSecret = (r) => {
     const tok = r.token || {};
     const sid = uid('secret');
+    const titleId = uid('dlg');
+    const box = h('dialog', { class: 'dialog', 'aria-labelledby': titleId, 'data-testid': 'secret-dialog' });
     const secret = h('input', { id: sid, readonly: true, value: r.secret, class: 'mono', spellcheck: 'false', autocomplete: 'off', 'data-testid': 'token-secret' });
     const copied = h('span', { class: 'muted small', role: 'status' });
     const copy = h('button', {
@@ -167,9 +171,7 @@ export async function tokensPage(ctx) {
         }
       },
     }, t('tokens.copy'));
-    const titleId = uid('dlg');
-    dialog.setAttribute('aria-labelledby', titleId);
-    replace(dialog, h('form', { method: 'dialog' },
+    replace(box, h('form', { method: 'dialog' },
       h('h2', { id: titleId }, t('tokens.issuedTitle', { who: tok.label })),
       h('p', {}, t('tokens.issuedWhat', {
         role: t('role.' + String(tok.role).replace('ROLE_', '')),
@@ -179,27 +181,29 @@ export async function tokensPage(ctx) {
       h('p', { class: 'warn' }, t('tokens.once')),
       h('label', { for: sid }, t('tokens.secret')), secret,
       h('div', { class: 'actions' }, copy, copied),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'token-done' }, t('tokens.done')))));
-    // Escape does not close it: only 我已转交, so that a secret is not lost
-    // to a stray key, leaving a sign-in in force that nobody holds.
-    const keep = (ev) => ev.preventDefault();
-    dialog.addEventListener('cancel', keep);
-    dialog.addEventListener('close', () => {
-      dialog.removeEventListener('cancel', keep);
-      if (!ctx.current()) dialog.remove();
-    }, { once: true });
-    dialog.showModal();
+      h('div', { class: 'actions' }, h('button', { type: 'submit', value: 'done', class: 'primary', 'data-testid': 'token-done' }, t('tokens.done')))));
+    box.addEventListener('cancel', (ev) => ev.preventDefault());
+    box.addEventListener('close', () => {
+      if (box.returnValue !== 'done') {
+        box.showModal();
+        return;
+      }
+      replace(box);
+      box.remove();
+      if (ctx.current()) msg.focus();
+    });
+    document.body.append(box);
+    box.showModal();
     secret.select();
   };
 
   // revoke asks for a confirmation, then revokes tok at once.
   const revoke = (tok) => {
-    const id = uid('ok');
-    const ok = h('input', { id, type: 'checkbox', 'data-testid': 'token-revoke-confirm' });
+    const [ok, okF] = confirmField('token-revoke-confirm');
     formDialog(dialog, {
       title: t('tokens.revokeTitle', { who: tok.label }),
       intro: h('p', {}, t('tokens.revokeIntro')),
-      fields: [h('div', { class: 'radio' }, ok, h('label', { for: id }, t('asm.confirm')))],
+      fields: [okF],
       submit: t('tokens.revoke'), testid: 'token-revoke-save',
       check: () => (ok.checked ? {} : t('asm.confirmMissing')),
       send: () => post(`/tokens/${seg(tok.token_id)}:revoke`, {}),
