@@ -11,6 +11,7 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"github.com/chromedp/cdproto/emulation"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,12 +139,17 @@ func (tab *Tab) Fatalf(format string, args ...any) {
 
 // Profile opens a tab in a new browser context: its own cookies, session
 // storage and IndexedDB, as if it were another person's browser.
+// Timezone is the time zone the pages run in: not Beijing's.
+const Timezone = "America/Los_Angeles"
+
 func (b *Browser) Profile(t testing.TB) *Tab {
 	t.Helper()
 	tab := &Tab{t: t, log: &pageLog{t: t}}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tab.log.listen))
 	tab.Ctx = ctx
-	if err := chromedp.Do(ctx); err != nil {
+	// Pages run far from Beijing: a time read or written as the browser's
+	// local time instead of Beijing time shows in every test.
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: Timezone}); err != nil {
 		cancel()
 		t.Fatalf("opening a browser context: %v", err)
 	}

@@ -38,6 +38,18 @@ func TestConsoleNewAssembly(t *testing.T) {
 		}
 		members = append(members, m.keyID())
 	}
+	// Last year's assembly, by a custom rule set and with a member whose
+	// key is lost since: its window has passed.
+	if _, err := c.as.CreateAssembly(c.e.ctx(c.e.admin), &ov.CreateAssemblyRequest{CommunityId: c.cid, Assembly: &ov.Assembly{
+		AssemblyId: "custom-2025", Title: "使用维修资金", Motions: []*ov.Motion{{MotionId: "m1", Title: "更换电梯", Matter: ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+		OpensAt: timestamppb.New(c.base.Add(-30 * 24 * time.Hour)), ClosesAt: timestamppb.New(c.base.Add(-25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: &ov.Committee{MemberKeyIds: []string{members[0], members[3]}, K: 2},
+		RuleSet: &ov.RuleSet{Name: "custom", Quorum: &ov.Fraction{Numerator: 1, Denominator: 2, Strict: true},
+			Ordinary: &ov.Requirement{Fraction: &ov.Fraction{Numerator: 1, Denominator: 2, Strict: true}},
+			Special:  &ov.Requirement{Fraction: &ov.Fraction{Numerator: 2, Denominator: 3}}, SpecialMatters: []ov.Matter{ov.Matter_MATTER_USE_MAINTENANCE_FUND}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	// A member's lost key is not offered.
 	if _, err := ss.RevokeSigner(c.e.ctx(c.e.admin), &ov.RevokeSignerRequest{KeyId: members[3], Reason: "手机遗失"}); err != nil {
 		t.Fatal(err)
@@ -169,6 +181,11 @@ func TestConsoleNewAssembly(t *testing.T) {
 		t.Errorf("k is %q for three members, want their majority 2", k)
 	}
 	click(staff, fmt.Sprintf(`[data-member=%q]`, members[2]))
+	click(staff, fmt.Sprintf(`[data-member=%q]`, members[1]))
+	if k := eval[string](staff, "k", `document.querySelector('[data-testid=new-k]').value`); k != "1" {
+		t.Errorf("k is %q for one member, want 1", k)
+	}
+	click(staff, fmt.Sprintf(`[data-member=%q]`, members[1]))
 	if k := eval[string](staff, "k", `document.querySelector('[data-testid=new-k]').value`); k != "2" {
 		t.Errorf("k is %q for two members, want their majority 2", k)
 	}
@@ -286,6 +303,26 @@ func TestConsoleNewAssembly(t *testing.T) {
 	if err != nil || copy.GetRuleSet().GetName() != "property-law-2007" || len(copy.GetMotions()) != 1 || copy.GetMotions()[0].GetMatter() != ov.Matter_MATTER_RENEW_PROPERTY_FIRM ||
 		!slices.Equal(copy.GetChannels(), []ov.Channel{ov.Channel_CHANNEL_PHONE}) || !copy.GetOpensAt().AsTime().Equal(opens) {
 		t.Errorf("the copy: %v, %v", copy, err)
+	}
+
+	// Last year's assembly copied: its custom rules whole, no window (it
+	// has passed), the member whose key is lost left out and k following
+	// the one left.
+	c.open(staff, "#/c/"+c.cid+"/new?from=custom-2025")
+	wait(staff, "the copy", `document.querySelector('[data-testid=new-from]') !== null && document.querySelector('[data-testid=new-title]').value === '使用维修资金'`)
+	if got := eval[string](staff, "the copy's fields", `[document.querySelector('[data-testid=new-rules]').value, document.querySelector('[data-testid=new-opens]').value,
+		[...document.querySelectorAll('[data-member]')].filter((b) => b.checked).map((b) => b.value).join(','), document.querySelector('[data-testid=new-k]').value].join('|')`); got != "custom||"+members[0]+"|1" {
+		t.Errorf("the copy of last year's: %q", got)
+	}
+	setTime(`[data-testid=new-opens]`, opens)
+	setTime(`[data-testid=new-closes]`, opens.Add(5*24*time.Hour))
+	click(staff, `[data-testid=new-save]`)
+	wait(staff, "saved", `location.hash.includes('?created=1')`)
+	copied := strings.TrimSuffix(strings.TrimPrefix(eval[string](staff, "the new id", `location.hash`), "#/c/"+c.cid+"/a/"), "?created=1")
+	if got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: copied}); err != nil ||
+		got.GetRuleSet().GetName() != "custom" || got.GetRuleSet().GetQuorum().GetDenominator() != 2 || !got.GetRuleSet().GetQuorum().GetStrict() ||
+		got.GetRuleSet().GetSpecial().GetFraction().GetNumerator() != 2 || len(got.GetRuleSet().GetSpecialMatters()) != 1 {
+		t.Errorf("the copy's rules: %v, %v", got.GetRuleSet(), err)
 	}
 
 	// A committee member makes and publishes nothing.
@@ -507,7 +544,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	// Lost too: revoked, none in force.
 	open()
 	says("each key's history", "更换为新的密钥")
-	says("who ended them", "停用（惠都社区 王工作人员）")
+	says("who ended them", "注销（惠都社区 王工作人员）")
 	click(tab, fmt.Sprintf(`[data-action="revoke:%s"]`, second.keyID()))
 	typeInto(tab, `[data-testid=owner-key-reason]`, "业主手机丢失")
 	click(tab, `[data-testid=owner-key-save]`)

@@ -5,7 +5,7 @@
 // committee that certifies the result).
 
 import { get, post, seg, serverNow } from './api.js';
-import { cleanText, field, fmtTime, fromLocalInput, h, loading, localInputValue, problemsBox, replace, uid } from './dom.js';
+import { alertBox, cleanText, DAY_MS, field, fmtTime, fromLocalInput, h, loading, localInputValue, problemsBox, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 
 // The matters a motion may decide (the API's Matter, without its prefix).
@@ -19,7 +19,7 @@ const ABSTENTIONS = ['PARTICIPATES', 'EXCLUDED_FROM_DENOMINATOR', 'NOT_PARTICIPA
 // The rule sets offered here, and the key of each one's texts; a custom
 // rule set is made through the API.
 const RULE_SETS = { 'civil-code-2021': 'civil', 'property-law-2007': 'property', custom: 'custom' };
-const DAY_MS = 24 * 3600 * 1000;
+const BUILT_IN = ['civil-code-2021', 'property-law-2007'];
 // The shortest notice without a recorded reason (DESIGN §2): 15 days from
 // publication to the opening.
 export const MIN_NOTICE_MS = 15 * DAY_MS;
@@ -73,9 +73,12 @@ export async function newAssemblyPage(ctx) {
 
   // Rules and settings.
   const rulesId = uid('rules');
-  const ruleSet = h('select', { id: rulesId, 'data-testid': 'new-rules' }, ['civil-code-2021', 'property-law-2007'].map((r) => h('option', { value: r }, t('rules.' + RULE_SETS[r]))));
+  const ruleSet = h('select', { id: rulesId, 'data-testid': 'new-rules' }, BUILT_IN.map((r) => h('option', { value: r }, t('rules.' + RULE_SETS[r]))));
   const ruleHint = h('p', { class: 'muted small' });
-  const showRule = () => replace(ruleHint, t('rules.' + RULE_SETS[ruleSet.value] + 'Summary'));
+  // A custom rule set (made through the API) is offered only as the one of
+  // an assembly copied, whole: its fractions are shown, not edited here.
+  let custom = null;
+  const showRule = () => replace(ruleHint, ruleSet.value === 'custom' && custom ? customText(custom) : t('rules.' + RULE_SETS[ruleSet.value] + 'Summary'));
   ruleSet.addEventListener('change', showRule);
   showRule();
   const check = (name, testid, checked = false) => {
@@ -115,7 +118,7 @@ export async function newAssemblyPage(ctx) {
       notice.className = 'small warn';
     } else {
       const by = fmtTime(new Date(o.getTime() - MIN_NOTICE_MS));
-      replace(notice, t(short ? (refuseShort.checked ? 'new.noticeRefused' : 'new.noticeShort') : 'new.noticeOk', { n: noticeText(o), t: by }));
+      replace(notice, t(short ? (refuseShort.checked ? 'new.noticeRefused' : 'new.noticeShort') : refuseShort.checked ? 'new.noticeOkStrict' : 'new.noticeOk', { n: noticeText(o), t: by }));
       notice.className = short ? 'small warn' : 'small muted';
     }
   };
@@ -227,7 +230,7 @@ export async function newAssemblyPage(ctx) {
   const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'new-msg' });
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'new-save' }, t('new.save'));
   const fail = (text) => {
-    replace(msg, h('p', { class: 'alert error', role: 'alert' }, text));
+    replace(msg, alertBox(text));
     msg.scrollIntoView({ block: 'nearest' });
   };
 
@@ -265,13 +268,14 @@ export async function newAssemblyPage(ctx) {
     if (twice) return t('new.memberTwice', { id: twice });
     const kn = Number(k.value);
     if (!Number.isInteger(kn) || kn < 1 || kn > members.length) return t('new.badK', { n: members.length });
-    const cap = Number(proxyCap.value || 0);
+    // (What the browser cannot read as a number is no "no cap".)
+    const cap = proxyCap.validity.badInput ? NaN : Number(proxyCap.value || 0);
     if (!Number.isInteger(cap) || cap < 0) return t('new.badCap');
     const days = Number(objection.value);
     if (!Number.isInteger(days) || days < 1 || days > 30) return t('new.badObjectionDays');
     return {
       assembly_id: id, title: name, motions: ms, opens_at: o.toISOString(), closes_at: e.toISOString(), channels,
-      rule_set: { name: ruleSet.value },
+      rule_set: ruleSet.value === 'custom' ? custom : { name: ruleSet.value },
       settings: {
         abstention: 'ABSTENTION_' + abstention.value, invalid_counts_toward_quorum: invalidQuorum.checked, deemed_consent: deemed.checked,
         allow_revote: revote.checked, maker_checker: makerChecker.checked, proxy_cap: cap, refuse_short_notice: refuseShort.checked,
@@ -295,7 +299,8 @@ export async function newAssemblyPage(ctx) {
       replace(msg);
       try {
         const a = await post(`/communities/${seg(ctx.cid)}/assemblies`, body);
-        location.hash = `#/c/${seg(ctx.cid)}/a/${seg(a.assembly_id)}?created=1`;
+        // (In place of the form: Back does not bring the form back.)
+        if (ctx.current()) location.replace(`#/c/${seg(ctx.cid)}/a/${seg(a.assembly_id)}?created=1`);
       } catch (err) {
         save.disabled = false;
         replace(msg, problemsBox(err));
@@ -344,7 +349,12 @@ export async function newAssemblyPage(ctx) {
     reason.value = a.short_notice_reason || '';
     for (const [box] of channelBoxes) box.checked = (a.channels || []).includes('CHANNEL_' + box.value);
     const rs = (a.rule_set || {}).name;
-    if (['civil-code-2021', 'property-law-2007'].includes(rs)) ruleSet.value = rs;
+    if (BUILT_IN.includes(rs)) ruleSet.value = rs;
+    if (rs === 'custom') {
+      custom = a.rule_set;
+      ruleSet.append(h('option', { value: 'custom' }, t('rules.custom')));
+      ruleSet.value = 'custom';
+    }
     showRule();
     const st = a.settings || {};
     const ab = String(st.abstention || '').replace('ABSTENTION_', '');
@@ -362,7 +372,10 @@ export async function newAssemblyPage(ctx) {
       box.dispatchEvent(new Event('change'));
     }
     const kept = memberBoxes.filter(([b]) => b.checked).length;
-    if (kept === members.length && a.committee && a.committee.k) k.value = String(a.committee.k);
+    if (kept === members.length && a.committee && a.committee.k) {
+      k.value = String(a.committee.k);
+      kTyped = true;
+    }
     noticeShown();
   }
 }
@@ -379,6 +392,13 @@ export function fracText(f) {
   const cn = (x) => (x >= 0 && x <= 10 ? CN[x] : String(x));
   const x = lang() === 'zh' ? `${cn(d)}分之${cn(n)}` : `${n}/${d}`;
   return t(f && f.strict ? 'frac.more' : 'frac.atLeast', { x });
+}
+
+// customText says what a custom rule set requires.
+function customText(rs) {
+  const req = (r) => t(r && r.of_all_owners ? 'rule.needAll' : 'rule.needPart', { f: fracText((r || {}).fraction) });
+  return [t('rule.quorum', { f: fracText(rs.quorum) }), t('agenda.ordinary') + t('punct.colon') + req(rs.ordinary),
+    t('agenda.special') + t('punct.colon') + req(rs.special)].join('；');
 }
 
 // requirementText is the agreement a motion of matter needs under rule set

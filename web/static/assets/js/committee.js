@@ -6,7 +6,7 @@
 import { asmPath, get, post, seg, serverNow } from './api.js';
 import { fromBase64, longNumber, signEd25519, toBase64 } from './ballot.js';
 import { TooLarge, zipParts } from './zip.js';
-import { bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
+import { alertBox, bilingual, errorBox, fmtArea, fmtInt, fmtTime, h, loading, replace, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { listKeys, ownedBy, signerStatus } from './keys.js';
 import { assemblyHeader, can, loadAssembly } from './shell.js';
@@ -63,9 +63,10 @@ function exportCard(ctx) {
         link.click();
       } catch (err) {
         // (A string longer than the browser holds ends the same way.)
-        replace(out, err instanceof TooLarge || err instanceof RangeError ? h('p', { class: 'alert error', role: 'alert' }, t('export.tooLarge')) : errorBox(err));
+        replace(out, err instanceof TooLarge || err instanceof RangeError ? alertBox(t('export.tooLarge')) : errorBox(err));
       } finally {
         button.disabled = false;
+        button.focus(); // (disabled, it had lost the focus)
       }
     },
   }, t('export.download'));

@@ -93,6 +93,9 @@ export function pct(a, b) {
 
 const ZONE = 'Asia/Shanghai';
 
+// DAY_MS is a day in milliseconds.
+export const DAY_MS = 24 * 3600 * 1000;
+
 // fmtTime writes a timestamp in Beijing time.
 export function fmtTime(ts, opts = { dateStyle: 'medium', timeStyle: 'short' }) {
   if (!ts) return '';

@@ -4,7 +4,7 @@
 // list them; revoke a lost one.
 
 import { get, post, seg, serverNow } from './api.js';
-import { alertBox, confirmField, errorBox, field, fmtTime, formDialog, h, loading, problemsBox, replace, uid } from './dom.js';
+import { alertBox, confirmField, DAY_MS, errorBox, field, fmtTime, formDialog, h, loading, problemsBox, replace, uid } from './dom.js';
 import { t } from './i18n.js';
 import { allCommunities } from './shell.js';
 
@@ -14,7 +14,6 @@ const ROLES = ['COMMUNITY_STAFF', 'COMMITTEE_MEMBER', 'STREET_ADMIN', 'AUDITOR',
 const ONE_COMMUNITY = ['COMMUNITY_STAFF', 'COMMITTEE_MEMBER'];
 // Roles whose sign-in belongs to a person, who enrols signing keys through it.
 const PERSONAL = ['COMMUNITY_STAFF', 'COMMITTEE_MEMBER', 'STREET_ADMIN'];
-const DAY_MS = 24 * 3600 * 1000;
 
 export async function tokensPage(ctx) {
   replace(ctx.main, loading());
