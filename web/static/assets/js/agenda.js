@@ -200,6 +200,7 @@ export async function newAssemblyPage(ctx) {
   const renumber = () => motions.forEach((m, i) => {
     replace(m.legend, t('new.motionN', { i: i + 1 }));
     m.remove.hidden = motions.length === 1;
+    m.remove.setAttribute('aria-label', `${t('new.removeMotion')} · ${t('new.motionN', { i: i + 1 })}`);
   });
   for (const m of (src && src.motions && src.motions.length ? src.motions : [null])) addMotion(m);
   const more = h('button', { type: 'button', 'data-testid': 'motion-add', onclick: () => {

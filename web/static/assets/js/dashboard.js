@@ -123,6 +123,8 @@ function stateActions(ctx, a, done) {
     } finally {
       button.disabled = false;
     }
+    // (The user may have left the page meanwhile.)
+    if (!dialog.isConnected) return;
     const f = c.figures || {};
     const opens = new Date(a.opens_at);
     // An opening passed, or a notice too short without a reason: the

@@ -162,6 +162,8 @@ export async function rollPage(ctx) {
       replace(msg, errorBox(e));
       return;
     }
+    // (The user may have left the page meanwhile, or opened it twice.)
+    if (!dialog.isConnected || dialog.open) return;
     // Keys in force (the server takes more than one: a second device):
     // each may be replaced or revoked, or one more registered.
     const active = keys.filter((k) => k.status === 'KEY_STATUS_ACTIVE');

@@ -51,14 +51,17 @@ export async function tokensPage(ctx) {
         h('tbody', {}, shown.map((tok) => {
           const st = status(tok);
           const mine = tok.token_id === ctx.me.token_id;
+          // (Each cell says what it is, for small screens without the
+          // header row.)
+          const cell = (k, attrs, ...c) => h('td', { 'data-label': t(k), ...attrs }, ...c);
           return h('tr', { 'data-token': tok.token_id, 'data-status': st },
-            h('td', {}, tok.label),
-            h('td', {}, t('role.' + String(tok.role).replace('ROLE_', ''))),
-            h('td', {}, tok.community_id ? names[tok.community_id] || tok.community_id : t('who.all')),
-            h('td', { class: 'mono' }, tok.signer_id || '—'),
-            h('td', {}, fmtTime(tok.create_time)),
-            h('td', {}, tok.expire_time ? fmtTime(tok.expire_time) : t('tokens.noEnd')),
-            h('td', {}, h('span', { class: `badge key-${st === 'active' ? 'active' : 'revoked'}` }, t('tokens.' + st))),
+            cell('tokens.holder', {}, tok.label),
+            cell('tokens.role', {}, t('role.' + String(tok.role).replace('ROLE_', ''))),
+            cell('tokens.community', {}, tok.community_id ? names[tok.community_id] || tok.community_id : t('who.all')),
+            cell('tokens.signerIdCol', { class: 'mono' }, tok.signer_id || '—'),
+            cell('tokens.issued', {}, fmtTime(tok.create_time)),
+            cell('tokens.expires', {}, tok.expire_time ? fmtTime(tok.expire_time) : t('tokens.noEnd')),
+            cell('tokens.status', {}, h('span', { class: `badge key-${st === 'active' ? 'active' : 'revoked'}` }, t('tokens.' + st))),
             h('td', {}, st !== 'revoked' && !mine ? h('button', {
               type: 'button', 'data-revoke-token': tok.token_id, 'aria-label': `${t('tokens.revoke')} ${tok.label}`, onclick: () => revoke(tok),
             }, t('tokens.revoke')) : mine ? h('span', { class: 'muted small', 'data-testid': 'token-yours' }, t('tokens.yours')) : null));
