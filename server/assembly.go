@@ -25,9 +25,10 @@ import (
 
 type assemblyService struct {
 	ov.UnsafeAssemblyServiceServer
-	reg  *assembly.Registry
-	book *roll.Book
-	log  *slog.Logger
+	reg    *assembly.Registry
+	book   *roll.Book
+	tokens *auth.Tokens
+	log    *slog.Logger
 }
 
 func (s *assemblyService) err(ctx context.Context, err error) error { return toStatus(ctx, s.log, err) }
@@ -285,9 +286,36 @@ func (s *assemblyService) ListProxies(ctx context.Context, req *ov.ListProxiesRe
 	if err != nil {
 		return nil, s.err(ctx, err)
 	}
+	// Proxies recorded before the sign-ins' labels were kept name the
+	// sign-ins by their labels all the same (labels do not change).
+	var labels map[string]string
+	label := func(by, kept string) (string, error) {
+		if kept != "" || by == "" {
+			return kept, nil
+		}
+		if labels == nil {
+			ts, err := s.tokens.List(ctx)
+			if err != nil {
+				return "", err
+			}
+			labels = map[string]string{}
+			for _, t := range ts {
+				labels[t.ID] = t.Label
+			}
+		}
+		return cmp.Or(labels[by], by), nil
+	}
 	resp := &ov.ListProxiesResponse{}
 	for _, p := range list {
 		pp := proxyProto(p.Proxy)
+		if pp.RecordedBy, err = label(p.RecordedBy, p.RecordedByLabel); err != nil {
+			return nil, s.err(ctx, err)
+		}
+		if !p.Revoked.IsZero() {
+			if pp.WithdrawnBy, err = label(p.RevokedBy, p.RevokedByLabel); err != nil {
+				return nil, s.err(ctx, err)
+			}
+		}
 		// Whether a holder is an owner is told once, to the sign-in that
 		// recorded the proxy, as an identity match (RecordProxy).
 		pp.HolderId = ""

@@ -126,7 +126,7 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 	reg := registrar{grpc: s.grpc, local: s.local}
 	ov.RegisterRollServiceServer(reg, &rollService{book: cfg.Book, reg: cfg.Registry, log: s.log, files: make(chan struct{}, 2)})
 	ov.RegisterTokenServiceServer(reg, &tokenService{tokens: cfg.Tokens, log: s.log})
-	ov.RegisterAssemblyServiceServer(reg, &assemblyService{reg: cfg.Registry, book: cfg.Book, log: s.log})
+	ov.RegisterAssemblyServiceServer(reg, &assemblyService{reg: cfg.Registry, book: cfg.Book, tokens: cfg.Tokens, log: s.log})
 	ov.RegisterSignerServiceServer(reg, &signerService{reg: cfg.Registry, log: s.log})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)

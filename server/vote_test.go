@@ -1142,19 +1142,25 @@ func TestProxyHolderRecordedUnderAnEarlierForm(t *testing.T) {
 	grouped := n[:6] + "-" + n[6:14] + "-" + n[14:]
 	id := v.e.book.Identifier()
 	holder := newSigner("h", 183)
-	// As the server of the time recorded it.
-	if _, err := v.e.reg.RecordProxy(context.Background(), v.assembly, assembly.Proxy{Voter: v.owners[70], HolderName: "受托人",
-		HolderID: roll.OwnerID(id.Hash(grouped)), HolderTag: id.Tag(v.assembly, grouped), HolderPublicKey: holder.pub(), DocumentSHA256: proxyDoc(70)}, roll.Actor{TokenID: "before"}); err != nil {
+	// As the server of the time recorded it (by a token id, no label).
+	staff, err := v.e.tokens.Authenticate(context.Background(), v.staffTok)
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[71],
+	if _, err := v.e.reg.RecordProxy(context.Background(), v.assembly, assembly.Proxy{Voter: v.owners[70], HolderName: "受托人",
+		HolderID: roll.OwnerID(id.Hash(grouped)), HolderTag: id.Tag(v.assembly, grouped), HolderPublicKey: holder.pub(), DocumentSHA256: proxyDoc(70)}, roll.Actor{TokenID: staff.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[71],
 		HolderName: "受托人", HolderPublicKey: newSigner("h2", 184).pub(), DocumentSha256: proxyDoc(71), HolderIdNumber: grouped})
 	if server.ReasonOf(err) != "PROXY_CAP" {
 		t.Errorf("the same holder with another key, cap 1: %v, want PROXY_CAP", err)
 	}
-	// Who recorded it: its token id, as no label was kept then.
-	if list, err := v.as.ListProxies(v.ctx(v.staffTok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || list.GetProxies()[0].GetRecordedBy() != "before" {
-		t.Errorf("ListProxies = %v, %v; want the proxy recorded by \"before\"", list, err)
+	// Who recorded it: the label the token store has for it, as none was
+	// kept with the proxy then.
+	if list, err := v.as.ListProxies(v.ctx(v.staffTok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || len(list.GetProxies()) == 0 ||
+		list.GetProxies()[0].GetRecordedBy() != staff.Label || staff.Label == "" {
+		t.Errorf("ListProxies = %v, %v; want the proxy recorded by %q", list, err, staff.Label)
 	}
 	// (Written without hyphens, the number cannot be told to be the one
 	// recorded with them: the holder's key is then another holder's.)

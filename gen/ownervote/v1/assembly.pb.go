@@ -2733,7 +2733,8 @@ type ProxyAuthorization struct {
 	// against the written authorisation (empty for the developer).
 	VoterName string `protobuf:"bytes,13,opt,name=voter_name,json=voterName,proto3" json:"voter_name,omitempty"`
 	// Who recorded the authorisation, and who withdrew it: the sign-in's
-	// label (its token id for those recorded before labels were kept).
+	// label (for proxies recorded before labels were kept, the label the
+	// token store has for it, or else the token id).
 	RecordedBy    string `protobuf:"bytes,14,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	WithdrawnBy   string `protobuf:"bytes,15,opt,name=withdrawn_by,json=withdrawnBy,proto3" json:"withdrawn_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
