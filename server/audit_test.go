@@ -1326,3 +1326,70 @@ func TestVerifyRefusesForgedStructure(t *testing.T) {
 		t.Errorf("verify(two signed roots of one size) = %v, want a checkpoint-order discrepancy", err)
 	}
 }
+
+// TestAgendaNotice: from its publication, an assembly's convening notice
+// (会议公告) is public: the motions and the majority each needs, the window,
+// the channels, the rules and settings, the frozen roll's figures and
+// digest - no owner of the roll named, no phone or identity number. A
+// draft has none, and answers as an unknown assembly does; a cancelled
+// assembly's says so, with its reason.
+func TestAgendaNotice(t *testing.T) {
+	v := newVote(t, nil)
+	base := "http://" + v.e.srv.HTTPAddr() + "/notices/"
+	code, page := getPublic(t, base+v.assembly+"/agenda")
+	if code != http.StatusOK {
+		t.Fatalf("the agenda notice: HTTP %d %s", code, page)
+	}
+	a, err := v.as.GetAssembly(v.ctx(v.staffTok), &ov.GetAssemblyRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"业主大会会议公告", a.GetTitle(), a.GetMotions()[0].GetTitle(), "投票时间：<strong>2026年05月08日 00:00 至 2026年05月13日 00:00</strong>",
+		"一般事项 · 须经参与表决专有部分面积和人数均超过1/2同意", "计票规则：民法典（2021年起施行）；参与表决的业主须占全体业主专有部分面积和人数均2/3以上",
+		fmt.Sprintf("%d 套专有部分", households), a.GetRollDigest(), "投票进行中"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the agenda notice lacks %q", want)
+		}
+	}
+	for _, never := range []string{v.ownerName(t, v.owners[0]), "138000000", idNumberN(0)[:10]} {
+		if strings.Contains(page, never) {
+			t.Errorf("the agenda notice holds %q", never)
+		}
+	}
+	resp, err := http.Get(base + v.assembly + "/agenda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'sha256-") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("the agenda notice's CSP %q", csp)
+	}
+	var n server.AgendaNotice
+	if code, body := getPublic(t, base+v.assembly+"/agenda.json"); code != http.StatusOK || json.Unmarshal([]byte(body), &n) != nil ||
+		n.RollUnits != households || len(n.Motions) != len(a.GetMotions()) || n.LogVerifier == "" || len(n.Channels) != len(a.GetChannels()) {
+		t.Errorf("the agenda notice as JSON: HTTP %d %+v", code, n)
+	}
+
+	// A draft has none: as an unknown assembly.
+	draft := &ov.Assembly{AssemblyId: "draft-2026", Title: "草稿", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1}}
+	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: draft}); err != nil {
+		t.Fatal(err)
+	}
+	code, ofDraft := getPublic(t, base+"draft-2026/agenda")
+	if _, ofNone := getPublic(t, base+"nope/agenda"); code != http.StatusNotFound || ofDraft != ofNone || !strings.Contains(ofDraft, "会议在发布后公告") {
+		t.Errorf("a draft's agenda notice: HTTP %d %q (an unknown one's %q)", code, ofDraft, ofNone)
+	}
+
+	// Published, then cancelled: said, with the reason.
+	if _, err := v.as.PublishAssembly(v.ctx(v.staffTok), &ov.PublishAssemblyRequest{CommunityId: v.community, AssemblyId: "draft-2026"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: "draft-2026", Reason: "物业合同纠纷已和解"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, page := getPublic(t, base+"draft-2026/agenda"); code != http.StatusOK || !strings.Contains(page, "会议已取消：物业合同纠纷已和解") {
+		t.Errorf("a cancelled assembly's agenda notice: HTTP %d", code)
+	}
+}

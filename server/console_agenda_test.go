@@ -265,6 +265,7 @@ func TestConsoleNewAssembly(t *testing.T) {
 		t.Fatalf("the console's publication left it %v", a.GetState())
 	}
 	wait(staff, "the page follows", `document.querySelector('[data-testid=publish]') === null && !document.querySelector('[data-testid=agenda]').open &&
+		document.querySelector('[data-testid=agenda-notice]')?.getAttribute('href') === '/notices/wx-2026-01/agenda' &&
 		!document.querySelector('[data-testid=agenda]').textContent.includes('尚未发布') && document.querySelector('[data-testid=agenda]').textContent.includes(' 发布')`)
 
 	// A draft whose notice is too short: the dialog says so, and the

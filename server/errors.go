@@ -108,6 +108,7 @@ var errorTable = []errorMapping{
 	{ErrRequestTooLarge, codes.ResourceExhausted, "REQUEST_TOO_LARGE", "请求内容过大"},
 	{ErrMalformedRequest, codes.InvalidArgument, "MALFORMED_REQUEST", "请求无法解析：JSON 正文、路径参数或查询参数的格式不正确（文字须为 UTF-8）"},
 	{errNoPublishedResult, codes.NotFound, "NO_PUBLISHED_RESULT", "没有这次会议的表决结果：结果在表决结束后公布"},
+	{errNoPublishedAgenda, codes.NotFound, "NO_PUBLISHED_AGENDA", "没有这次会议的公告：会议在发布后公告"},
 	{ErrShuttingDown, codes.Unavailable, "SHUTTING_DOWN", "服务器正在停止，请稍后重试"},
 	// A refusal whose reason no row above names.
 	{assembly.ErrRefused, codes.FailedPrecondition, "REFUSED", "选票被拒收，已登记"},

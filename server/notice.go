@@ -24,34 +24,41 @@ import (
 // areas and channels, the certificate and the log checkpoint — never an
 // owner's name, identity number or phone.
 
-//go:embed templates/notice.html
+//go:embed templates/notice.html templates/agenda.html
 var templates embed.FS
 
-var noticeTemplate = template.Must(template.New("notice.html").Funcs(template.FuncMap{
+// noticeFuncs are the public notices' template functions.
+var noticeFuncs = template.FuncMap{
 	"cst": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
 		return t.In(audit.ChinaTime).Format("2006年01月02日 15:04")
 	},
-}).ParseFS(templates, "templates/notice.html"))
+}
 
-// noticeCSP lets the notice page use its own style block and nothing else:
-// no script, no other origin, not framed. The style is allowed by its hash,
-// taken from the template (it holds no template action).
-var noticeCSP = func() string {
-	page, err := templates.ReadFile("templates/notice.html")
+var noticeTemplate = template.Must(template.New("notice.html").Funcs(noticeFuncs).ParseFS(templates, "templates/notice.html"))
+
+// noticeCSP lets the notice page use its own style block and nothing else.
+var noticeCSP = styleCSP("templates/notice.html")
+
+// styleCSP is the Content-Security-Policy of a public page that uses its
+// template's style block and nothing else: no script, no other origin, not
+// framed. The style is allowed by its hash, taken from the template (it
+// holds no template action).
+func styleCSP(file string) string {
+	page, err := templates.ReadFile(file)
 	if err != nil {
-		panic("server: notice template: " + err.Error()) // embedded at build time
+		panic("server: " + file + ": " + err.Error()) // embedded at build time
 	}
 	_, rest, ok1 := strings.Cut(string(page), "<style>")
 	style, _, ok2 := strings.Cut(rest, "</style>")
 	if !ok1 || !ok2 || strings.Contains(style, "{{") {
-		panic("server: the notice template's style block is missing or not static")
+		panic("server: " + file + ": the style block is missing or not static")
 	}
 	sum := sha256.Sum256([]byte(style))
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-}()
+}
 
 // Notice is the public result notice.
 type Notice struct {
@@ -266,47 +273,58 @@ func noticeDecision(d tally.Decision, names map[string]string) NoticeDecision {
 // exist or whose vote has not closed.
 var errNoPublishedResult = errors.New("no published result for this assembly: results are published when the vote has closed")
 
-// noticeHandler serves GET /notices/{id} (printable HTML, zh-CN) and
-// GET /notices/{id}.json without login.
+// noticeHandler serves, without login, GET /notices/{id} (the result
+// notice, printable HTML, zh-CN) and GET /notices/{id}/agenda (the
+// convening notice), each also as JSON (….json).
 func (s *Server) noticeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := strings.TrimPrefix(r.URL.Path, "/notices/")
 		asJSON := strings.HasSuffix(id, ".json")
 		id = strings.TrimSuffix(id, ".json")
-		// Never cached, not even a 404: the result is published at the close.
-		w.Header().Set("Cache-Control", "no-store")
-		// As the console's: no framing, no sniffing, no referrer.
-		w.Header().Set("Content-Security-Policy", noticeCSP)
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		n, err := s.notice(r, id)
-		if err != nil {
-			// An assembly that does not exist and one whose vote has not
-			// closed get the same answer: this page tells nothing but
-			// published results.
-			if errors.Is(err, assembly.ErrNotFound) || errors.Is(err, assembly.ErrWrongState) {
-				err = errNoPublishedResult
-			}
-			st := status.Convert(toStatus(r.Context(), s.log, err))
-			code := runtime.HTTPStatusFromCode(st.Code())
-			if asJSON {
-				writeHTTPError(w, r, code, st.Err())
-				return
-			}
-			http.Error(w, localizedOf(st)+" / "+st.Message(), code)
+		// (An assembly id has no "/".)
+		if agendaID, ok := strings.CutSuffix(id, "/agenda"); ok {
+			s.servePublic(w, r, asJSON, agendaCSP, agendaTemplate, errNoPublishedAgenda, func() (any, error) { return s.agendaNotice(r, agendaID) })
 			return
 		}
-		if asJSON {
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			enc.Encode(n)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := noticeTemplate.Execute(w, n); err != nil {
-			s.log.ErrorContext(r.Context(), "notice template", "err", err)
-		}
+		s.servePublic(w, r, asJSON, noticeCSP, noticeTemplate, errNoPublishedResult, func() (any, error) { return s.notice(r, id) })
 	})
+}
+
+// servePublic answers a public notice that build makes, as JSON or as the
+// template's page under csp. An assembly that does not exist and one that
+// has nothing to publish yet get the same answer, unpublished: the page
+// tells nothing but what is published.
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request, asJSON bool, csp string, tmpl *template.Template, unpublished error, build func() (any, error)) {
+	// Never cached, not even a 404: what is published changes.
+	w.Header().Set("Cache-Control", "no-store")
+	// As the console's: no framing, no sniffing, no referrer.
+	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	n, err := build()
+	if err != nil {
+		if errors.Is(err, assembly.ErrNotFound) || errors.Is(err, assembly.ErrWrongState) {
+			err = unpublished
+		}
+		st := status.Convert(toStatus(r.Context(), s.log, err))
+		code := runtime.HTTPStatusFromCode(st.Code())
+		if asJSON {
+			writeHTTPError(w, r, code, st.Err())
+			return
+		}
+		http.Error(w, localizedOf(st)+" / "+st.Message(), code)
+		return
+	}
+	if asJSON {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(n)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := tmpl.Execute(w, n); err != nil {
+		s.log.ErrorContext(r.Context(), "notice template", "template", tmpl.Name(), "err", err)
+	}
 }

@@ -457,6 +457,9 @@ export function agendaCard(a, signers, open, copy) {
         options.length ? h('p', { class: 'small' }, t(m.seats ? 'agenda.seats' : 'agenda.choose', { s: m.seats || 0, n: options.length }), t('punct.colon'),
           options.map((o) => o.name).join('、')) : h('p', { class: 'small muted' }, t('agenda.agreeOppose')));
     })),
+    // The convening notice, public from publication, to print and post.
+    published ? h('p', {}, h('a', { href: `/notices/${encodeURIComponent(a.assembly_id)}/agenda`, target: '_blank', rel: 'noopener', 'data-testid': 'agenda-notice' },
+      t('agenda.notice.print'), ' ↗')) : null,
     copy ? h('p', {}, h('a', { class: 'button', href: copy, 'data-testid': 'copy-assembly' }, t('agenda.copy')), ' ',
       h('span', { class: 'muted small' }, t('agenda.copyHint'))) : null);
 }
