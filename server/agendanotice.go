@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ownervote/ownervote/assembly"
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -15,8 +16,8 @@ import (
 // publication: what it decides and how - the motions and the majority
 // each needs, the voting window, the channels, the rules and settings, the
 // frozen roll's figures - as the street office posts it in the community
-// at least 15 days before voting opens. It names no owner of the roll
-// (candidates are named, as the agenda names them).
+// at least 15 days before voting opens. It names the candidates (as the
+// agenda and every ballot do) and the convener, and no other owner.
 
 var agendaTemplate = template.Must(template.New("agenda.html").Funcs(noticeFuncs).ParseFS(templates, "templates/agenda.html"))
 
@@ -28,24 +29,30 @@ var errNoPublishedAgenda = fmt.Errorf("no published notice for this assembly: an
 
 // AgendaNotice is the convening notice of a published assembly.
 type AgendaNotice struct {
-	AssemblyID         string         `json:"assembly_id"`
-	Title              string         `json:"title"`
-	Community          string         `json:"community"`
-	StreetOffice       string         `json:"street_office"`
-	ResidentsCommittee string         `json:"residents_committee"`
-	Convener           string         `json:"convener"`
-	ConvenerKind       string         `json:"convener_kind"`
-	Published          time.Time      `json:"published"`
-	Opens              time.Time      `json:"opens"`
-	Closes             time.Time      `json:"closes"`
-	ShortNoticeReason  string         `json:"short_notice_reason,omitempty"`
-	State              string         `json:"state"`
-	CancelReason       string         `json:"cancel_reason,omitempty"`
-	Channels           []string       `json:"channels"`
-	RuleSet            string         `json:"rule_set"`
-	Quorum             string         `json:"quorum"`
-	Settings           []string       `json:"settings"`
-	Motions            []AgendaMotion `json:"motions"`
+	AssemblyID         string    `json:"assembly_id"`
+	Title              string    `json:"title"`
+	Community          string    `json:"community"`
+	StreetOffice       string    `json:"street_office"`
+	ResidentsCommittee string    `json:"residents_committee"`
+	Convener           string    `json:"convener"`
+	ConvenerKind       string    `json:"convener_kind"`
+	Published          time.Time `json:"published"`
+	Opens              time.Time `json:"opens"`
+	Closes             time.Time `json:"closes"`
+	ShortNoticeReason  string    `json:"short_notice_reason,omitempty"`
+	// State is the assembly's state (PUBLISHED, OPEN, …), StateZH it in
+	// words.
+	State        string   `json:"state"`
+	StateZH      string   `json:"state_zh"`
+	CancelReason string   `json:"cancel_reason,omitempty"`
+	Channels     []string `json:"channels"`
+	// RuleSet is the rule set's name (civil-code-2021, …), RuleSetZH it in
+	// words.
+	RuleSet   string         `json:"rule_set"`
+	RuleSetZH string         `json:"rule_set_zh"`
+	Quorum    string         `json:"quorum"`
+	Settings  []string       `json:"settings"`
+	Motions   []AgendaMotion `json:"motions"`
 	// The frozen roll: its units, area and headcount, and its digest,
 	// which every ballot names.
 	RollUnits     int          `json:"roll_units"`
@@ -61,16 +68,23 @@ type AgendaNotice struct {
 
 // AgendaMotion is a motion as the notice states it.
 type AgendaMotion struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Matter      string   `json:"matter"`
-	Special     bool     `json:"special"`
-	Requirement string   `json:"requirement"`
-	Candidates  []string `json:"candidates,omitempty"`
-	Seats       int      `json:"seats,omitempty"`
+	ID string `json:"id"`
+	// Matter is the matter (SELECT_PROPERTY_FIRM, …), MatterZH it in words.
+	Title       string `json:"title"`
+	Matter      string `json:"matter"`
+	MatterZH    string `json:"matter_zh"`
+	Special     bool   `json:"special"`
+	Requirement string `json:"requirement"`
+	// Candidates are the options a ballot names, by their ids.
+	Candidates []AgendaCandidate `json:"candidates,omitempty"`
+	Seats      int               `json:"seats,omitempty"`
 }
 
-var convenerZH = map[assembly.ConvenerKind]string{assembly.OwnersCommittee: "业主委员会", assembly.ResidentsCommittee: "居民委员会（代行业主委员会职责）"}
+// AgendaCandidate is an option of a motion.
+type AgendaCandidate struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
 
 var agendaStateZH = map[assembly.State]string{assembly.Published: "已公告，投票尚未开始", assembly.Open: "投票进行中", assembly.Closed: "投票已结束",
 	assembly.Preliminary: "投票已结束，初步结果已公布", assembly.Certified: "结果已认证", assembly.Cancelled: "会议已取消"}
@@ -87,8 +101,10 @@ func (s *Server) agendaNotice(r *http.Request, id string) (*AgendaNotice, error)
 		return nil, err
 	}
 	st := a.StateAt(reg.Now())
-	if st == assembly.Draft {
-		return nil, fmt.Errorf("%w: %s is a draft", assembly.ErrNotFound, id)
+	// Never published (a draft, or one cancelled as a draft): nothing was
+	// announced.
+	if a.Published.IsZero() {
+		return nil, fmt.Errorf("%w: %s was never published", assembly.ErrNotFound, id)
 	}
 	c, err := s.cfg.Book.Community(ctx, a.CommunityID)
 	if err != nil {
@@ -96,24 +112,31 @@ func (s *Server) agendaNotice(r *http.Request, id string) (*AgendaNotice, error)
 	}
 	rs := a.RuleSet
 	n := &AgendaNotice{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
-		Convener: a.Convener.Name, ConvenerKind: convenerZH[a.Convener.Kind], Published: a.Published, Opens: a.Opens, Closes: a.Closes,
-		ShortNoticeReason: a.ShortNoticeReason, State: agendaStateZH[st], CancelReason: a.CancelReason, RuleSet: ruleSetZH(rs.Name),
-		Quorum: "参与表决的业主须占全体业主专有部分面积和人数均" + thresholdZH(rs.Quorum), RollUnits: a.RollUnits, RollTotal: fig(a.RollTotal.Tally()),
+		Convener: a.Convener.Name, ConvenerKind: string(a.Convener.Kind), Published: a.Published, Opens: a.Opens, Closes: a.Closes,
+		ShortNoticeReason: a.ShortNoticeReason, State: string(st), StateZH: agendaStateZH[st], CancelReason: a.CancelReason, RuleSet: rs.Name, RuleSetZH: ruleSetZH(rs.Name),
+		Quorum: "参与表决的业主须占全体业主专有部分面积" + thresholdZH(rs.Quorum) + "、且占人数" + thresholdZH(rs.Quorum), RollUnits: a.RollUnits, RollTotal: fig(a.RollTotal.Tally()),
 		RollDigest: a.RollDigest, ObjectionDays: a.ObjectionDays, CommitteeK: a.Committee.K, CommitteeN: len(a.Committee.Members), LogVerifier: reg.LogVerifierKey()}
 	for _, ch := range a.Channels {
 		n.Channels = append(n.Channels, channelZH[string(ch)])
 	}
-	n.Settings = append(n.Settings, abstentionZH[a.Settings.Abstention])
+	ofAll := rs.Ordinary.Of == tally.OfAll || rs.Special.Of == tally.OfAll
+	abst := abstentionZH[a.Settings.Abstention]
+	if ofAll && a.Settings.Abstention != tally.AbstentionNotParticipating {
+		abst += "（须经全体业主同意的事项，同意比例按全体业主计算）"
+	}
+	n.Settings = append(n.Settings, abst)
+	takes := func(c ballot.Channel) bool { return slices.Contains(a.Channels, c) }
 	for _, x := range []struct {
 		on bool
 		zh string
 	}{
-		{a.Settings.MakerChecker, "工作人员录入的电话、上门、纸质表决须经第二名工作人员复核后计票"},
-		{a.Settings.AllowRevote, "业主可在投票截止前改票，以最后一票为准"},
-		{!a.Settings.AllowRevote, "每户只计第一张有效选票，之后的选票不计并登记在案"},
-		{a.Settings.InvalidCountsTowardQuorum, "交回的无效票计入参与表决（从不计为同意）"},
-		{a.Settings.DeemedConsent, "依管理规约或议事规则，未参与表决的业主视为同意多数意见（结果同时列出不计视为同意时的票数）"},
-		{a.Settings.ProxyCap > 0, fmt.Sprintf("每名受托人最多代理 %d 户", a.Settings.ProxyCap)},
+		{a.Settings.MakerChecker && (takes(ballot.Phone) || takes(ballot.Visit) || takes(ballot.Paper)), "工作人员录入的电话、上门、纸质表决须经第二名工作人员复核后计票"},
+		{a.Settings.AllowRevote, "投票人可在投票截止前改票，以最后一票为准"},
+		{!a.Settings.AllowRevote, "每名投票人（一人有多套房屋的，只投一票）以第一张计票的选票为准（须复核的，以复核计入的为准），之后的选票不计并登记在案"},
+		{a.Settings.InvalidCountsTowardQuorum, "交回的无效票计入参与表决，并计入同意比例的分母（从不计为同意）"},
+		{!a.Settings.InvalidCountsTowardQuorum, "交回的无效票不计入参与表决"},
+		{a.Settings.DeemedConsent, "依管理规约或议事规则，未交回选票的业主视为同意多数意见：不计入参与表决，不用于选举议题；结果同时列出不计视为同意时的决定"},
+		{a.Settings.ProxyCap > 0 && takes(ballot.Proxy), fmt.Sprintf("每名受托人最多代理 %d 位业主", a.Settings.ProxyCap)},
 	} {
 		if x.on {
 			n.Settings = append(n.Settings, x.zh)
@@ -121,9 +144,10 @@ func (s *Server) agendaNotice(r *http.Request, id string) (*AgendaNotice, error)
 	}
 	for _, m := range a.Motions {
 		special := slices.Contains(rs.SpecialMatters, m.Matter)
-		am := AgendaMotion{ID: m.ID, Title: m.Title, Matter: m.Matter.ZH(), Special: special, Requirement: requirementZH(rs.RequirementFor(m.Matter)), Seats: m.Seats}
+		am := AgendaMotion{ID: m.ID, Title: m.Title, Matter: string(m.Matter), MatterZH: m.Matter.ZH(), Special: special,
+			Requirement: agreementZH(rs.RequirementFor(m.Matter)), Seats: m.Seats}
 		for _, o := range m.Options {
-			am.Candidates = append(am.Candidates, o.Name)
+			am.Candidates = append(am.Candidates, AgendaCandidate{ID: o.ID, Name: o.Name})
 		}
 		n.Motions = append(n.Motions, am)
 	}
@@ -136,18 +160,36 @@ func ruleSetZH(name string) string {
 	case tally.CivilCode2021Name:
 		return "民法典（2021年起施行）"
 	case tally.PropertyLaw2007Name:
-		return "物权法（2007年）"
+		return "物权法（2007年，2021年1月1日起废止）"
 	}
 	return "自定义（地方规定）"
 }
 
-// thresholdZH writes a threshold as the law does: 过半数, 2/3以上, 超过2/3.
+// agreementZH is the agreement a requirement asks, as the law words it.
+func agreementZH(r tally.Requirement) string {
+	f := thresholdZH(r.Threshold)
+	if r.Of == tally.OfAll {
+		return "须经全体业主中专有部分面积" + f + "的业主、且人数" + f + "的业主同意"
+	}
+	return "须经参与表决专有部分面积" + f + "的业主、且参与表决人数" + f + "的业主同意"
+}
+
+// thresholdZH writes a threshold as the law does: 过半数, 三分之二以上,
+// 超过三分之二.
 func thresholdZH(t tally.Threshold) string {
+	numerals := []string{"零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
+	cn := func(x int64) string {
+		if x >= 0 && x <= 10 {
+			return numerals[x]
+		}
+		return fmt.Sprint(x)
+	}
+	f := cn(t.Den) + "分之" + cn(t.Num)
 	switch {
 	case t.Strict && t.Num*2 == t.Den:
 		return "过半数"
 	case t.Strict:
-		return "超过" + t.Fraction()
+		return "超过" + f
 	}
-	return t.Fraction() + "以上"
+	return f + "以上"
 }

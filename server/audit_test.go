@@ -1345,7 +1345,9 @@ func TestAgendaNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"业主大会会议公告", a.GetTitle(), a.GetMotions()[0].GetTitle(), "投票时间：<strong>2026年05月08日 00:00 至 2026年05月13日 00:00</strong>",
-		"一般事项 · 须经参与表决专有部分面积和人数均超过1/2同意", "计票规则：民法典（2021年起施行）；参与表决的业主须占全体业主专有部分面积和人数均2/3以上",
+		"一般事项 · 须经参与表决专有部分面积过半数的业主、且参与表决人数过半数的业主同意",
+		"计票规则：民法典（2021年起施行）；参与表决的业主须占全体业主专有部分面积三分之二以上、且占人数三分之二以上",
+		"召集人：惠都社区（居民委员会代行业主委员会职责）", "交回的无效票不计入参与表决", "以第一张计票的选票为准",
 		fmt.Sprintf("%d 套专有部分", households), a.GetRollDigest(), "投票进行中"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the agenda notice lacks %q", want)
@@ -1356,24 +1358,50 @@ func TestAgendaNotice(t *testing.T) {
 			t.Errorf("the agenda notice holds %q", never)
 		}
 	}
+	// Its style allowed by the hash of its own style block, and nothing else.
 	resp, err := http.Get(base + v.assembly + "/agenda")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'sha256-") || !strings.Contains(csp, "default-src 'none'") {
-		t.Errorf("the agenda notice's CSP %q", csp)
+	_, rest, _ := strings.Cut(page, "<style>")
+	style, _, _ := strings.Cut(rest, "</style>")
+	sum := sha256.Sum256([]byte(style))
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") ||
+		!strings.Contains(csp, "default-src 'none'") || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("the agenda notice's headers: %v", resp.Header)
 	}
 	var n server.AgendaNotice
 	if code, body := getPublic(t, base+v.assembly+"/agenda.json"); code != http.StatusOK || json.Unmarshal([]byte(body), &n) != nil ||
-		n.RollUnits != households || len(n.Motions) != len(a.GetMotions()) || n.LogVerifier == "" || len(n.Channels) != len(a.GetChannels()) {
+		n.RollUnits != households || len(n.Motions) != len(a.GetMotions()) || n.LogVerifier == "" || n.State != "OPEN" || n.RuleSet != "civil-code-2021" ||
+		n.Motions[0].Matter != "SELECT_PROPERTY_FIRM" || len(n.Channels) != len(a.GetChannels()) || slices.Contains(n.Channels, "") {
 		t.Errorf("the agenda notice as JSON: HTTP %d %+v", code, n)
 	}
 
-	// A draft has none: as an unknown assembly.
-	draft := &ov.Assembly{AssemblyId: "draft-2026", Title: "草稿", Motions: []*ov.Motion{{MotionId: "m1", Title: "续聘", Matter: ov.Matter_MATTER_RENEW_PROPERTY_FIRM}},
+	// A draft has none, nor one cancelled as a draft: as an unknown
+	// assembly.
+	mistaken := &ov.Assembly{AssemblyId: "mistaken-2026", Title: "选举", Motions: []*ov.Motion{{MotionId: "m1", Title: "选举业委会", Matter: ov.Matter_MATTER_ELECT_COMMITTEE,
+		Seats: 1, Options: []*ov.Option{{OptionId: "c1", Name: "张三"}, {OptionId: "c2", Name: "李四"}}}},
 		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
 		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1}}
+	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: mistaken}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: "mistaken-2026", Reason: "录入有误"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"/agenda", "/agenda.json"} {
+		_, ofNone := getPublic(t, base+"nope"+suffix)
+		if code, page := getPublic(t, base+"mistaken-2026"+suffix); code != http.StatusNotFound || page != ofNone || strings.Contains(page, "张三") {
+			t.Errorf("a draft cancelled unpublished: %s: HTTP %d %q (an unknown one's %q)", suffix, code, page, ofNone)
+		}
+	}
+	// (An election under the Property Law.)
+	draft := &ov.Assembly{AssemblyId: "draft-2026", Title: "草稿", Motions: []*ov.Motion{{MotionId: "m1", Title: "选举业委会", Matter: ov.Matter_MATTER_ELECT_COMMITTEE,
+		Seats: 1, Options: []*ov.Option{{OptionId: "c1", Name: "王五"}, {OptionId: "c2", Name: "赵六"}}}},
+		OpensAt: timestamppb.New(duringVote.Add(20 * 24 * time.Hour)), ClosesAt: timestamppb.New(duringVote.Add(25 * 24 * time.Hour)),
+		Channels: []ov.Channel{ov.Channel_CHANNEL_PHONE}, Committee: &ov.Committee{MemberKeyIds: []string{v.committee.keyID()}, K: 1},
+		RuleSet: &ov.RuleSet{Name: "property-law-2007"}}
 	if _, err := v.as.CreateAssembly(v.ctx(v.staffTok), &ov.CreateAssemblyRequest{CommunityId: v.community, Assembly: draft}); err != nil {
 		t.Fatal(err)
 	}
@@ -1389,7 +1417,11 @@ func TestAgendaNotice(t *testing.T) {
 	if _, err := v.as.CancelAssembly(v.ctx(v.staffTok), &ov.CancelAssemblyRequest{CommunityId: v.community, AssemblyId: "draft-2026", Reason: "物业合同纠纷已和解"}); err != nil {
 		t.Fatal(err)
 	}
-	if code, page := getPublic(t, base+"draft-2026/agenda"); code != http.StatusOK || !strings.Contains(page, "会议已取消：物业合同纠纷已和解") {
-		t.Errorf("a cancelled assembly's agenda notice: HTTP %d", code)
+	code, page = getPublic(t, base+"draft-2026/agenda")
+	for _, want := range []string{"会议已取消：物业合同纠纷已和解", "应选 1 人，候选人：王五、赵六（每张选票可选 1 至 1 人", "物权法（2007年，2021年1月1日起废止）",
+		"须经全体业主中专有部分面积过半数的业主", "同意比例按全体业主计算"} {
+		if code != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("a cancelled election's agenda notice: HTTP %d, lacks %q", code, want)
+		}
 	}
 }
