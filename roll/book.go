@@ -995,7 +995,10 @@ func appendAccessSeq(tx store.Tx, r accessRecord) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return seq, store.PutJSON(tx, store.AccessLog, store.Seq(seq), r)
+	if err := store.PutJSON(tx, store.AccessLog, store.Seq(seq), r); err != nil {
+		return 0, err
+	}
+	return seq, tx.Put(store.AccessIndex, store.AccessIndexKey(r.CommunityID, r.Action, seq), store.AccessIndexValue)
 }
 
 // RevealPhone returns an owner's full phone number and records, in the same
@@ -1119,13 +1122,29 @@ func (b *Book) accessEntriesOf(ctx context.Context, communityID string, actions 
 		if _, err := getCommunity(tx, communityID); err != nil {
 			return err
 		}
-		return scanAccessLog(tx, after, func(e AccessEntry) bool {
-			if e.CommunityID != communityID || !slices.Contains(actions, e.Action) {
-				return true
+		// The community's records of these actions after after, by the
+		// index: up to limit+1 of each, merged in sequence order.
+		var seqs []uint64
+		for _, action := range actions {
+			prefix := store.Prefix(communityID, action)
+			n := 0
+			if err := tx.Scan(store.AccessIndex, prefix, append(slices.Clone(prefix), store.Seq(after)...), func(k, _ []byte) (bool, error) {
+				seqs = append(seqs, beUint64(k[len(prefix):]))
+				n++
+				return n <= limit, nil
+			}); err != nil {
+				return err
+			}
+		}
+		slices.Sort(seqs)
+		for _, seq := range seqs {
+			e, err := accessEntryAt(tx, seq)
+			if err != nil {
+				return err
 			}
 			if len(out) == limit {
 				next = out[len(out)-1].Seq
-				return false
+				return nil
 			}
 			// Recorded before such reasons and labels were refused.
 			if ballot.LongNumber(e.Reason) >= 0 {
@@ -1135,8 +1154,8 @@ func (b *Book) accessEntriesOf(ctx context.Context, communityID string, actions 
 				e.Label = "（标签含电话或证件号码，不予显示 withheld: it holds a phone or identity number）"
 			}
 			out = append(out, e)
-			return true
-		})
+		}
+		return nil
 	})
 	return out, next, err
 }
@@ -1212,23 +1231,41 @@ func scanAccessLog(tx store.Tx, after uint64, fn func(AccessEntry) bool) error {
 		from = store.Seq(after)
 	}
 	return tx.Scan(store.AccessLog, nil, from, func(k, v []byte) (bool, error) {
-		var r accessRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		e, err := accessEntry(beUint64(k), v)
+		if err != nil {
 			return false, err
-		}
-		e := AccessEntry{Seq: beUint64(k), Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
-			CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document, Kind: r.Kind, Owners: r.Owners, NewOwners: r.NewOwners}
-		if r.Before != nil {
-			e.Before = *r.Before
-		}
-		if r.After != nil {
-			e.After = *r.After
-		}
-		if r.Owner != nil {
-			e.Owner = *r.Owner
 		}
 		return fn(e), nil
 	})
+}
+
+// accessEntryAt reads the access log's record seq.
+func accessEntryAt(tx store.Tx, seq uint64) (AccessEntry, error) {
+	v := tx.Get(store.AccessLog, store.Seq(seq))
+	if v == nil {
+		return AccessEntry{}, fmt.Errorf("roll: the access index names record %d, which the access log lacks", seq)
+	}
+	return accessEntry(seq, v)
+}
+
+// accessEntry is the access log's record seq, stored as v.
+func accessEntry(seq uint64, v []byte) (AccessEntry, error) {
+	var r accessRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return AccessEntry{}, err
+	}
+	e := AccessEntry{Seq: seq, Time: r.Time, Action: r.Action, TokenID: r.TokenID, Label: r.Label,
+		CommunityID: r.CommunityID, OwnerID: r.OwnerID, Reason: r.Reason, UnitID: r.UnitID, Document: r.Document, Kind: r.Kind, Owners: r.Owners, NewOwners: r.NewOwners}
+	if r.Before != nil {
+		e.Before = *r.Before
+	}
+	if r.After != nil {
+		e.After = *r.After
+	}
+	if r.Owner != nil {
+		e.Owner = *r.Owner
+	}
+	return e, nil
 }
 
 func beUint64(b []byte) uint64 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -1067,5 +1068,52 @@ func TestImportRefusesAUnitSpelledTwoWays(t *testing.T) {
 	}
 	if _, err := b.Import(ctx, "cm1", []roll.UnitInput{person("A-1010", "80.00", owner(2, "乙")), person("A1-01", "80.00", owner(3, "丙"))}); err != nil {
 		t.Errorf("units whose ids differ otherwise: %v", err)
+	}
+}
+
+// TestAccessRecordsPageByTheIndex: a community's roll changes and reveals
+// are read by the access index, a page at a time in the order they were
+// recorded, past other communities' records and other actions.
+func TestAccessRecordsPageByTheIndex(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newBook(t)
+	for _, id := range []string{"cm1", "cm2"} {
+		if _, err := b.CreateCommunity(ctx, roll.Community{ID: id, Name: "测试小区", StreetOffice: "街道"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range [][3]string{{"cm1", "reveal_phone", "a"}, {"cm2", roll.UnitTransferAction, "b"}, {"cm1", roll.UnitTransferAction, "c"},
+		{"cm1", "reveal_phone", "d"}, {"cm1", roll.UnitWithdrawalAction, "e"}, {"cm2", "reveal_phone", "f"}, {"cm1", roll.UnitTransferAction, "g"}} {
+		if err := roll.RecordAccess(ctx, b, r[0], r[1], r[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages := func(read func(after uint64) ([]roll.AccessEntry, uint64, error)) []string {
+		t.Helper()
+		var out []string
+		for after, n := uint64(0), 0; n < 10; n++ {
+			got, next, err := read(after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page []string
+			for _, e := range got {
+				page = append(page, e.UnitID)
+			}
+			out = append(out, strings.Join(page, ""))
+			if after = next; next == 0 {
+				break
+			}
+		}
+		return out
+	}
+	if got := pages(func(after uint64) ([]roll.AccessEntry, uint64, error) { return b.RollChanges(ctx, "cm1", after, 2) }); !slices.Equal(got, []string{"ce", "g"}) {
+		t.Errorf("cm1's roll changes by pages of 2: %q, want [ce g]", got)
+	}
+	if got := pages(func(after uint64) ([]roll.AccessEntry, uint64, error) { return b.PhoneReveals(ctx, "cm1", after, 1) }); !slices.Equal(got, []string{"a", "d"}) {
+		t.Errorf("cm1's reveals by pages of 1: %q, want [a d]", got)
+	}
+	if got := pages(func(after uint64) ([]roll.AccessEntry, uint64, error) { return b.RollChanges(ctx, "cm2", after, 10) }); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("cm2's roll changes: %q, want [b]", got)
 	}
 }

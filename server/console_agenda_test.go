@@ -264,7 +264,7 @@ func TestConsoleNewAssembly(t *testing.T) {
 	if a, _ := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "wx-2026-01"}); a.GetState() != ov.AssemblyState_ASSEMBLY_STATE_PUBLISHED {
 		t.Fatalf("the console's publication left it %v", a.GetState())
 	}
-	wait(staff, "the page follows", `document.querySelector('[data-testid=publish]') === null && !document.querySelector('[data-testid=agenda]').open &&
+	wait(staff, "the page follows", `document.querySelector('[data-testid=publish]') === null && document.querySelector('[data-testid=agenda]') !== null && !document.querySelector('[data-testid=agenda]').open &&
 		document.querySelector('[data-testid=agenda-notice]')?.getAttribute('href') === '/notices/wx-2026-01/agenda' &&
 		!document.querySelector('[data-testid=agenda]').textContent.includes('尚未发布') && document.querySelector('[data-testid=agenda]').textContent.includes(' 发布')`)
 
@@ -272,7 +272,7 @@ func TestConsoleNewAssembly(t *testing.T) {
 	// server's refusal, in Chinese, stays in it. (Its agenda follows the
 	// Property Law: majorities of all owners.)
 	c.open(staff, "#/c/"+c.cid+"/a/taken-2026")
-	wait(staff, "the agenda by the Property Law", `document.querySelector('[data-testid=agenda]').textContent.includes('须经全体业主中专有部分面积过半数的业主') &&
+	wait(staff, "the agenda by the Property Law", `(document.querySelector('[data-testid=agenda]')?.textContent || '').includes('须经全体业主中专有部分面积过半数的业主') &&
 		document.querySelector('[data-testid=agenda]').textContent.includes('物权法')`)
 	click(staff, `[data-testid=publish]`)
 	wait(staff, "the short notice", `document.querySelector('[data-testid=publish-short]') !== null`)
@@ -498,7 +498,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	says("a bad key", "公钥须为 32 字节的 Ed25519 公钥")
 	eval[bool](tab, "the key", fmt.Sprintf(`(() => { document.querySelector('[data-testid=owner-key]').value = %q; return true; })()`, hex.EncodeToString(first.pub())))
 	click(tab, `[data-testid=owner-key-save]`)
-	wait(tab, "registered", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, first.keyID()))
+	wait(tab, "registered", fmt.Sprintf(`document.querySelector('dialog[open]') === null && (document.querySelector('[role=status]')?.textContent || '').includes(%q)`, first.keyID()))
 	if ks := keys(); len(ks) != 1 || ks[0].GetKeyId() != first.keyID() || ks[0].GetStatus() != ov.KeyStatus_KEY_STATUS_ACTIVE || ks[0].GetRegisteredBy() != "惠都社区 王工作人员" ||
 		!strings.HasPrefix(ks[0].GetRegisteredByTokenId(), "tok-") {
 		t.Fatalf("keys after the registration: %v", ks)
@@ -511,7 +511,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	click(tab, `[data-action=register]`)
 	typeInto(tab, `[data-testid=owner-key]`, hex.EncodeToString(third.pub()))
 	click(tab, `[data-testid=owner-key-save]`)
-	wait(tab, "another", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, third.keyID()))
+	wait(tab, "another", fmt.Sprintf(`document.querySelector('dialog[open]') === null && (document.querySelector('[role=status]')?.textContent || '').includes(%q)`, third.keyID()))
 	status := func() map[string]string {
 		t.Helper()
 		out := map[string]string{}
@@ -529,7 +529,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	click(tab, fmt.Sprintf(`[data-action="revoke:%s"]`, third.keyID()))
 	typeInto(tab, `[data-testid=owner-key-reason]`, "平板电脑丢失")
 	click(tab, `[data-testid=owner-key-save]`)
-	wait(tab, "revoked", `document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes('已注销')`)
+	wait(tab, "revoked", `document.querySelector('dialog[open]') === null && (document.querySelector('[role=status]')?.textContent || '').includes('已注销')`)
 	staffLabel := "惠都社区 王工作人员"
 	if got, want := status(), map[string]string{first.keyID(): "true//", third.keyID(): "false//" + staffLabel}; !maps.Equal(got, want) {
 		t.Errorf("keys after one of two was revoked: %v, want %v", got, want)
@@ -538,7 +538,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	open()
 	typeInto(tab, `[data-testid=owner-key]`, base64.StdEncoding.EncodeToString(second.pub()))
 	click(tab, `[data-testid=owner-key-save]`)
-	wait(tab, "replaced", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, second.keyID()))
+	wait(tab, "replaced", fmt.Sprintf(`document.querySelector('dialog[open]') === null && (document.querySelector('[role=status]')?.textContent || '').includes(%q)`, second.keyID()))
 	if got, want := status(), map[string]string{first.keyID(): "false/" + second.keyID() + "/" + staffLabel, second.keyID(): "true//", third.keyID(): "false//" + staffLabel}; !maps.Equal(got, want) {
 		t.Errorf("keys after the replacement: %v, want %v", got, want)
 	}
@@ -549,7 +549,7 @@ func TestConsoleOwnerKeys(t *testing.T) {
 	click(tab, fmt.Sprintf(`[data-action="revoke:%s"]`, second.keyID()))
 	typeInto(tab, `[data-testid=owner-key-reason]`, "业主手机丢失")
 	click(tab, `[data-testid=owner-key-save]`)
-	wait(tab, "revoked", fmt.Sprintf(`document.querySelector('dialog[open]') === null && document.querySelector('[role=status]').textContent.includes(%q)`, second.keyID()))
+	wait(tab, "revoked", fmt.Sprintf(`document.querySelector('dialog[open]') === null && (document.querySelector('[role=status]')?.textContent || '').includes(%q)`, second.keyID()))
 	for _, k := range keys() {
 		if k.GetStatus() == ov.KeyStatus_KEY_STATUS_ACTIVE {
 			t.Errorf("key %s still in force after every key was ended", k.GetKeyId())

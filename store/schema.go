@@ -91,7 +91,21 @@ const (
 	// array of sequence numbers. Kept for assemblies of procedure rules 5
 	// on.
 	PaperIndex Bucket = "paper_index"
+	// AccessIndex lists the access log's records by community and action:
+	// AccessIndexKey(community, action, seq), with AccessIndexValue, so that
+	// a community's roll changes, reveals or identity matches are read
+	// without scanning every community's.
+	AccessIndex Bucket = "access_index"
 )
+
+// AccessIndexValue is every AccessIndex value: the key says it all.
+var AccessIndexValue = []byte{1}
+
+// AccessIndexKey is the AccessIndex key of the access log's record seq, of
+// the community and the action: Prefix(community, action) and Seq(seq).
+func AccessIndexKey(community, action string, seq uint64) []byte {
+	return append(Prefix(community, action), Seq(seq)...)
+}
 
 // ProxyKey is the KeyIndex value of a proxy holder's key.
 var ProxyKey = []byte("proxy")
@@ -106,15 +120,17 @@ var ProxyKey = []byte("proxy")
 // instead of the ballots and a program that reads version 3 would not keep.
 // Version 5 adds RevealIndex, which a program that reads version 4 would
 // neither keep up to date nor, finding its writes in the journal, open.
-// Version 6 adds PaperIndex, for the same reasons.
-const SchemaVersion = 6
+// Version 6 adds PaperIndex, for the same reasons. Version 7 adds
+// AccessIndex, for the same reasons, built at the upgrade from the access
+// log.
+const SchemaVersion = 7
 
 var schemaVersionKey = []byte("schema_version")
 
 // buckets lists every bucket of SchemaVersion; Open creates missing ones.
 var buckets = []Bucket{Meta, Communities, Units, Owners, OwnerKeys, KeyIndex, Tokens, TokenIDs, AccessLog,
 	Signers, Assemblies, AssemblyUnits, AssemblyVoters, Ballots, BallotIDs, Progress, Proxies, CallLog,
-	LogEntries, LogNodes, LogState, LogKeys, RevealIndex, PaperIndex}
+	LogEntries, LogNodes, LogState, LogKeys, RevealIndex, PaperIndex, AccessIndex}
 
 // migrations[v] upgrades a database from version v to v+1 inside one
 // transaction. Version 0 is an empty file.
@@ -131,6 +147,25 @@ var migrations = map[uint64]func(Tx) error{
 	// PaperIndex starts empty: it serves assemblies of procedure rules 5
 	// on, which are published after the upgrade.
 	5: func(Tx) error { return nil },
+	6: indexAccessLog,
+}
+
+// indexAccessLog lists every record of the access log in AccessIndex, by
+// its community and action.
+func indexAccessLog(tx Tx) error {
+	return tx.Scan(AccessLog, nil, nil, func(k, v []byte) (bool, error) {
+		var r struct {
+			Community string `json:"community_id"`
+			Action    string `json:"action"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return false, fmt.Errorf("access log record %x: %w", k, err)
+		}
+		if len(k) != 8 {
+			return false, fmt.Errorf("access log key %x is no sequence number", k)
+		}
+		return true, tx.Put(AccessIndex, AccessIndexKey(r.Community, r.Action, binary.BigEndian.Uint64(k)), AccessIndexValue)
+	})
 }
 
 // indexWaitingBallots lists, in each voter's AssemblyVoters record, the

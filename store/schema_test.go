@@ -107,6 +107,37 @@ func TestUpgradeIndexesWaitingBallots(t *testing.T) {
 	}
 }
 
+// TestUpgradeIndexesTheAccessLog: the upgrade from schema 6 lists every
+// record of the access log - in the file and still in the old program's
+// journal - under its community and action.
+func TestUpgradeIndexesTheAccessLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, AccessLog,
+		string(Seq(1)), `{"action":"reveal_phone","community_id":"cm1","owner_id":"o1"}`,
+		string(Seq(2)), `{"action":"unit_transfer","community_id":"cm2","unit_id":"u1"}`)
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, AccessLog, string(Seq(3)), `{"action":"reveal_phone","community_id":"cm1","owner_id":"o2"}`)
+	b.crash(t)
+	setSchema(t, path, 6)
+
+	r := openJournaled(t, path, false)
+	var got []string
+	if err := r.View(t.Context(), func(tx Tx) error {
+		return tx.Scan(AccessIndex, nil, nil, func(k, _ []byte) (bool, error) {
+			got = append(got, strings.ReplaceAll(string(k[:len(k)-8]), "\x00", "/")+"#"+string(rune('0'+binary.BigEndian.Uint64(k[len(k)-8:]))))
+			return true, nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"cm1/reveal_phone/#1", "cm1/reveal_phone/#3", "cm2/unit_transfer/#2"}; !slices.Equal(got, want) {
+		t.Errorf("the access index after the upgrade: %q, want %q", got, want)
+	}
+}
+
 // An upgrade whose journal cannot be read writes nothing: the file stays
 // in the schema of the program that wrote it, for that program or a
 // person to look at.
