@@ -1129,6 +1129,9 @@ func (b *Book) accessEntriesOf(ctx context.Context, communityID string, actions 
 			prefix := store.Prefix(communityID, action)
 			n := 0
 			if err := tx.Scan(store.AccessIndex, prefix, append(slices.Clone(prefix), store.Seq(after)...), func(k, _ []byte) (bool, error) {
+				if len(k) != len(prefix)+8 {
+					return false, fmt.Errorf("roll: access index key %x is no sequence number", k)
+				}
 				seqs = append(seqs, beUint64(k[len(prefix):]))
 				n++
 				return n <= limit, nil
@@ -1138,13 +1141,17 @@ func (b *Book) accessEntriesOf(ctx context.Context, communityID string, actions 
 		}
 		slices.Sort(seqs)
 		for _, seq := range seqs {
+			if len(out) == limit {
+				next = out[len(out)-1].Seq
+				return nil
+			}
 			e, err := accessEntryAt(tx, seq)
 			if err != nil {
 				return err
 			}
-			if len(out) == limit {
-				next = out[len(out)-1].Seq
-				return nil
+			// (The index names what the record says: checked, as cheap.)
+			if e.CommunityID != communityID || !slices.Contains(actions, e.Action) {
+				return fmt.Errorf("roll: the access index lists record %d under %s, which is of %s %s", seq, communityID, e.CommunityID, e.Action)
 			}
 			// Recorded before such reasons and labels were refused.
 			if ballot.LongNumber(e.Reason) >= 0 {

@@ -142,7 +142,7 @@ const PackedFill = 0.95
 
 // packed lists the buckets whose pages the applier packs (PackedFill).
 var packed = map[Bucket]bool{Ballots: true, LogEntries: true, LogNodes: true, Progress: true, AccessLog: true,
-	AssemblyUnits: true, AssemblyVoters: true}
+	AssemblyUnits: true, AssemblyVoters: true, AccessIndex: true}
 
 // applyRecords writes recs, in order, to their buckets and notes the last
 // as applied. Only the last write of each key is applied, in key order.

@@ -151,9 +151,13 @@ var migrations = map[uint64]func(Tx) error{
 }
 
 // indexAccessLog lists every record of the access log in AccessIndex, by
-// its community and action.
+// its community and action. The keys are written in key order: bbolt
+// shifts a growing node at every out-of-order insert within a transaction,
+// which for a large log would keep the upgrade (and the server's start)
+// busy for minutes.
 func indexAccessLog(tx Tx) error {
-	return tx.Scan(AccessLog, nil, nil, func(k, v []byte) (bool, error) {
+	var keys [][]byte
+	err := tx.Scan(AccessLog, nil, nil, func(k, v []byte) (bool, error) {
 		var r struct {
 			Community string `json:"community_id"`
 			Action    string `json:"action"`
@@ -164,8 +168,19 @@ func indexAccessLog(tx Tx) error {
 		if len(k) != 8 {
 			return false, fmt.Errorf("access log key %x is no sequence number", k)
 		}
-		return true, tx.Put(AccessIndex, AccessIndexKey(r.Community, r.Action, binary.BigEndian.Uint64(k)), AccessIndexValue)
+		keys = append(keys, AccessIndexKey(r.Community, r.Action, binary.BigEndian.Uint64(k)))
+		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for _, k := range keys {
+		if err := tx.Put(AccessIndex, k, AccessIndexValue); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexWaitingBallots lists, in each voter's AssemblyVoters record, the
