@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -25,7 +26,7 @@ var agendaCSP = styleCSP("templates/agenda.html")
 
 // errNoPublishedAgenda: the convening notice of an assembly that does not
 // exist or is not published.
-var errNoPublishedAgenda = fmt.Errorf("no published notice for this assembly: an assembly is announced when it is published")
+var errNoPublishedAgenda = errors.New("no published notice for this assembly: an assembly is announced when it is published")
 
 // AgendaNotice is the convening notice of a published assembly.
 type AgendaNotice struct {

@@ -471,26 +471,15 @@ func figures(f tally.Figures) *ov.Figures { return &ov.Figures{AreaM2: f.Area.St
 
 // requirementText says a majority in words, zh-CN first.
 func requirementText(r tally.Requirement) string {
-	ofEN, en := "of participating", "at least"
+	of, ofEN := "参与表决", "of participating"
 	if r.Of == tally.OfAll {
-		ofEN = "of all owners'"
+		of, ofEN = "全体业主", "of all owners'"
 	}
+	zh, en := "均达到"+r.Fraction()+"以上", "at least"
 	if r.Strict {
-		en = "more than"
+		zh, en = "均超过"+r.Fraction(), "more than"
 	}
-	return fmt.Sprintf("%s / %s %s area and headcount", requirementZH(r), en, r.Fraction()+" "+ofEN)
-}
-
-// requirementZH is a requirement in Chinese: 参与表决专有部分面积和人数均超过1/2.
-func requirementZH(r tally.Requirement) string {
-	of, zh := "参与表决", "均达到"+r.Fraction()+"以上"
-	if r.Of == tally.OfAll {
-		of = "全体业主"
-	}
-	if r.Strict {
-		zh = "均超过" + r.Fraction()
-	}
-	return of + "专有部分面积和人数" + zh
+	return fmt.Sprintf("%s专有部分面积和人数%s / %s %s area and headcount", of, zh, en, r.Fraction()+" "+ofEN)
 }
 
 func receiptProto(out assembly.Outcome) *ov.BallotReceipt {

@@ -386,7 +386,7 @@ const CN = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'
 
 // fracText writes a threshold as the law does: 过半数, 三分之二以上, 超过
 // 三分之二 (more than half, at least 2/3, more than 2/3).
-export function fracText(f) {
+function fracText(f) {
   const n = Number((f && f.numerator) || 0);
   const d = Number((f && f.denominator) || 0);
   if (f && f.strict && n * 2 === d) return t('frac.half');
@@ -395,19 +395,22 @@ export function fracText(f) {
   return t(f && f.strict ? 'frac.more' : 'frac.atLeast', { x });
 }
 
+// agreementText is the agreement requirement r asks.
+function agreementText(r) {
+  return t(r && r.of_all_owners ? 'rule.needAll' : 'rule.needPart', { f: fracText((r || {}).fraction) });
+}
+
 // customText says what a custom rule set requires.
 function customText(rs) {
-  const req = (r) => t(r && r.of_all_owners ? 'rule.needAll' : 'rule.needPart', { f: fracText((r || {}).fraction) });
-  return [t('rule.quorum', { f: fracText(rs.quorum) }), t('agenda.ordinary') + t('punct.colon') + req(rs.ordinary),
-    t('agenda.special') + t('punct.colon') + req(rs.special)].join('；');
+  return [t('rule.quorum', { f: fracText(rs.quorum) }), t('agenda.ordinary') + t('punct.colon') + agreementText(rs.ordinary),
+    t('agenda.special') + t('punct.colon') + agreementText(rs.special)].join('；');
 }
 
 // requirementText is the agreement a motion of matter needs under rule set
 // rs.
 function requirementText(rs, matter) {
   const special = (rs.special_matters || []).includes(matter);
-  const r = (special ? rs.special : rs.ordinary) || {};
-  return [t(special ? 'agenda.special' : 'agenda.ordinary'), ' · ', t(r.of_all_owners ? 'rule.needAll' : 'rule.needPart', { f: fracText(r.fraction) })];
+  return [t(special ? 'agenda.special' : 'agenda.ordinary'), ' · ', agreementText(special ? rs.special : rs.ordinary)];
 }
 
 // agendaCard shows what assembly a decides and by which rules: open
