@@ -736,8 +736,8 @@ func (r *Registry) check(tx store.Tx, a *Assembly, b *ballot.Ballot, by string, 
 	if b.RollDigest != a.RollDigest {
 		return nil, ErrRollMismatch, "", nil
 	}
-	if b.Time.After(now.Add(audit.ClockSkew)) {
-		return nil, ErrFutureBallot, fmt.Sprintf("ballot time %s, server time %s", audit.FormatChinaTime(b.Time), audit.FormatChinaTime(now)), nil
+	if p := audit.FutureProblem(b, now, audit.Rules); p != "" {
+		return nil, ErrFutureBallot, p, nil
 	}
 	if p := audit.BallotTimeProblem(b, a.Opens); p != "" {
 		return nil, ErrEarlyBallot, p, nil

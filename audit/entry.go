@@ -103,6 +103,9 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // voter, the first deciding where votes may not be changed); for logs of earlier rules the verifier also accepts what the
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
+//   - 6: a ballot recording a call, visit or paper dated more than
+//     ClockSkew after the server's clock is refused (FUTURE_BALLOT), as a
+//     ballot so dated itself always was (FutureProblem).
 //   - 5: a paper ballot is one voter's: a PAPER ballot is refused
 //     (PAPER_REUSED) when its serial (whatever its case) or its scan's
 //     digest (PaperMarks) is carried by a ballot of another voter that
@@ -135,7 +138,7 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //   - 0: the window counted from the close to the second (days × 24 h);
 //     ballots could be left waiting at the close; a seller could change a
 //     kept ballot where votes may be changed.
-const Rules = 5
+const Rules = 6
 
 // PaperRules is the first version of the procedure rules under which a
 // paper sheet is one voter's (PaperMarks) and INVALID a paper ballot's
@@ -161,6 +164,27 @@ func EarlyWording(rules int) bool { return rules < 3 }
 // from the future, one dated earlier than the opening by more as from
 // before the vote (BallotTimeProblem).
 const ClockSkew = 5 * time.Minute
+
+// FutureRules is the first version of the procedure rules under which a
+// ballot's attestation may not be dated after the server's clock (by more
+// than ClockSkew).
+const FutureRules = 6
+
+// FutureProblem says why a ballot received at now is from the future, or
+// "": it is dated, or the call, visit or paper its attestation records is
+// dated, more than ClockSkew after now. The server refuses such a ballot
+// (the attestation's time from rules 6 on, FutureRules; it applies both to
+// every assembly), and the verifier a logged ballot taken so.
+func FutureProblem(b *ballot.Ballot, now time.Time, rules int) string {
+	late := now.Add(ClockSkew)
+	switch {
+	case b.Time.After(late):
+		return fmt.Sprintf("ballot time %s, server time %s", FormatChinaTime(b.Time), FormatChinaTime(now))
+	case b.Attestation != nil && b.Attestation.At.After(late) && rules >= FutureRules:
+		return fmt.Sprintf("attestation time %s (of the call, visit or paper), server time %s", FormatChinaTime(b.Attestation.At), FormatChinaTime(now))
+	}
+	return ""
+}
 
 // BallotTimeProblem says why a ballot's own time, or that of the call,
 // visit or paper its attestation records, is not in the vote that opened

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -87,6 +88,19 @@ type Report struct {
 	Replacements []Replacement
 	// Rules is the version of the procedure rules the agenda names (Rules).
 	Rules int
+	// Hands are the platform and staff keys whose ballots count, by the
+	// number they count, most first: the log does not pin them (the server
+	// logs a key as it first signs), so the platform's is to be compared
+	// with the key the city platform publishes.
+	Hands []Hand
+}
+
+// Hand is a platform or staff key and the number of counted ballots it
+// signed.
+type Hand struct {
+	Role, Holder, KeyID string
+	PublicKey           []byte
+	Counted             int
 }
 
 func (r *Report) String() string {
@@ -116,6 +130,9 @@ func (r *Report) String() string {
 	}
 	for _, x := range r.Replacements {
 		fmt.Fprintf(&b, "committee key of %s replaced: %s by %s, vouched for by %s\n", x.Member, x.Replaces, x.KeyID, strings.Join(x.Vouchers, ", "))
+	}
+	for _, h := range r.Hands {
+		fmt.Fprintf(&b, "%s key of %s: %s (%s), %d counted ballot(s)\n", strings.ToLower(h.Role), h.Holder, h.KeyID, base64.StdEncoding.EncodeToString(h.PublicKey), h.Counted)
 	}
 	fmt.Fprintf(&b, "log key: %s\n", r.LogVerifier)
 	fmt.Fprintf(&b, "newest checkpoint: %d entries, root %s: compare it with the checkpoint of the public notice or of GetCheckpoint; an export cut short is otherwise complete in itself\n",
@@ -151,6 +168,8 @@ type verifier struct {
 	// ballots by sequence number; counted by voter
 	ballots map[uint64]*verifiedBallot
 	counted map[string]uint64
+	// latest is the latest time logged so far (inOrder).
+	latest  time.Time
 	kept    map[string]string   // voter → a unit they sold after voting: their ballot stays as cast
 	waiting map[string][]uint64 // voter → their ballots waiting for confirmation
 	papers  map[string][]uint64 // "serial "/"scan " + value → the paper ballots taken that carry it (rules 5 on)
@@ -218,7 +237,14 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	if err := v.rollAndAgenda(entries); err != nil {
 		return nil, err
 	}
-	for _, e := range entries[2:] {
+	v.latest = entries[0].Time
+	for _, e := range entries[1:] {
+		if err := v.inOrder(e); err != nil {
+			return nil, err
+		}
+		if e.Kind == KindAgenda {
+			continue
+		}
 		if err := v.replay(e); err != nil {
 			return nil, err
 		}
@@ -239,10 +265,14 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 	v.rep.LogVerifier, v.rep.Pinned = b.Keys.LogVerifier, trust.LogVerifier != ""
 	v.rep.ReceiptKey = b.Keys.ReceiptPublicKey
 	v.rep.Committee = v.committee
+	hands := map[string]int{}
 	for _, vb := range v.ballots {
 		switch vb.status {
 		case "ACCEPTED":
 			v.rep.Counted++
+			if s := vb.b.Signer; s == ballot.SignerPlatform || s == ballot.SignerStaff {
+				hands[vb.b.KeyID]++
+			}
 		case "SUPERSEDED":
 			v.rep.Superseded++
 		case "REFUSED":
@@ -250,6 +280,11 @@ func VerifyWith(b *Bundle, trust Trust) (*Report, error) {
 		}
 	}
 	v.rep.Ballots = len(v.ballots)
+	for id, n := range hands {
+		k := v.keys[id]
+		v.rep.Hands = append(v.rep.Hands, Hand{Role: k.Role, Holder: k.Holder, KeyID: id, PublicKey: k.PublicKey, Counted: n})
+	}
+	slices.SortFunc(v.rep.Hands, func(a, b Hand) int { return cmp.Or(b.Counted-a.Counted, strings.Compare(a.KeyID, b.KeyID)) })
 	return v.rep, nil
 }
 
@@ -351,6 +386,10 @@ func (v *verifier) parseEntries() ([]*Entry, error) {
 		if e.Index != uint64(i) {
 			return nil, fail("entry-order", i, "the line holds entry %d: an entry is missing, added or out of order", e.Index)
 		}
+		// The server logs each entry at its clock's time, in UTC.
+		if e.Time.Location() != time.UTC {
+			return nil, fail("entry-time", i, "time %s is not in UTC", e.Time.Format(time.RFC3339))
+		}
 		if e.Assembly != v.b.Keys.Assembly {
 			return nil, fail("entry-malformed", i, "entry of assembly %q in the export of %q", e.Assembly, v.b.Keys.Assembly)
 		}
@@ -414,6 +453,21 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 	return nil
 }
 
+// inOrder checks that e is not dated well before an entry logged earlier:
+// the windows are checked by these times. Two transactions may read the
+// server's clock in one order and commit in the other, and a clock may be
+// set back a little, hence ClockSkew's allowance.
+func (v *verifier) inOrder(e *Entry) error {
+	if e.Time.Before(v.latest.Add(-ClockSkew)) {
+		return fail("entry-time", int(e.Index), "logged %s, more than %v before an earlier entry (%s): log times do not go back",
+			FormatChinaTime(e.Time), ClockSkew, FormatChinaTime(v.latest))
+	}
+	if e.Time.After(v.latest) {
+		v.latest = e.Time
+	}
+	return nil
+}
+
 // isVoter reports whether voter votes for a unit of the current roll.
 func (v *verifier) isVoter(voter string) bool { return v.units[voter] > 0 }
 
@@ -430,8 +484,11 @@ func (v *verifier) replay(e *Entry) error {
 	i := int(e.Index)
 	if v.expectSS != nil {
 		s := e.Status
-		if e.Kind != KindStatus || s.Status != "SUPERSEDED" || s.Seq != v.expectSS.Seq {
+		if e.Kind != KindStatus || s.Status != "SUPERSEDED" || s.Seq != v.expectSS.Seq || s.KeyID != "" {
 			return fail("one-ballot", i, "a voter's second counted ballot without the supersession of ballot %d: one counted ballot per voter", v.expectSS.Seq)
+		}
+		if id := v.ballots[s.Seq].id; s.ID != id {
+			return fail("one-ballot", i, "the supersession of ballot %d names ballot %s; ballot %d is %s", s.Seq, s.ID, s.Seq, id)
 		}
 		v.ballots[s.Seq].status = "SUPERSEDED"
 		v.expectSS = nil
@@ -497,9 +554,15 @@ func (v *verifier) replay(e *Entry) error {
 			return nil
 		}
 		// The confirmation is signed by another staff member than the one
-		// who took the ballot, with a staff key logged before.
+		// who took the ballot, with a staff key logged before. It counts
+		// the ballot, refuses it for a rule its check found broken, or
+		// finds it superseded by a later ballot of the voter that counts.
 		k := v.keys[e.Status.KeyID]
 		switch {
+		case e.Status.Status != "ACCEPTED" && e.Status.Status != "REFUSED" && e.Status.Status != "SUPERSEDED":
+			return fail("status", i, "ballot %d changed to %q on its confirmation: a confirmation counts a ballot (ACCEPTED), refuses it (REFUSED) or finds it superseded (SUPERSEDED)", e.Status.Seq, e.Status.Status)
+		case e.Status.Status == "SUPERSEDED" && (!v.agenda.AllowRevote || v.counted[vb.b.Voter] < e.Status.Seq):
+			return fail("status", i, "ballot %d superseded on its confirmation, but no later ballot of voter %s counts where votes may be changed", e.Status.Seq, vb.b.Voter)
 		case k == nil || k.Role != string(ballot.SignerStaff) || (k.Community != "" && k.Community != v.agenda.CommunityID):
 			return fail("right-to-sign", i, "ballot %d confirmed with key %q, not a staff key of this community logged before", e.Status.Seq, e.Status.KeyID)
 		case vb.b.Attestation != nil && k.Holder == vb.b.Attestation.StaffID:
@@ -665,6 +728,11 @@ func (v *verifier) ballot(i int, at time.Time, be *BallotEntry) error {
 	}
 	if p := BallotTimeProblem(b, v.agenda.Opens); p != "" && v.agenda.Rules >= 2 {
 		return fail("status", i, "ballot %d: %s", be.Seq, p)
+	}
+	// Logged at the time it was taken: a ballot dated later (a call after
+	// the closing, say) was refused as from the future.
+	if p := FutureProblem(b, at, v.agenda.Rules); p != "" {
+		return fail("status", i, "ballot %d taken at %s is from the future: %s", be.Seq, FormatChinaTime(at), p)
 	}
 	for _, m := range v.agenda.Motions {
 		if !slices.ContainsFunc(b.Choices, func(c ballot.Choice) bool { return c.Motion == m.ID }) {

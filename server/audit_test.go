@@ -315,6 +315,7 @@ func editEntries(f map[string][]byte, edit func(n int, e *audit.Entry) bool) {
 	for n, l := range ls {
 		var e audit.Entry
 		if json.Unmarshal(l, &e) == nil && edit(n, &e) {
+			e.Time = e.Time.UTC() // as the server writes it
 			ls[n], _ = e.Marshal()
 		}
 	}
@@ -325,7 +326,7 @@ func editEntries(f map[string][]byte, edit func(n int, e *audit.Entry) bool) {
 // and every entry after it.
 func insertEntry(f map[string][]byte, at int, e audit.Entry) {
 	ls := logLines(f)
-	e.Index = uint64(at)
+	e.Index, e.Time = uint64(at), e.Time.UTC()
 	line, _ := e.Marshal()
 	rest := append([][]byte{line}, ls[at:]...)
 	for j := 1; j < len(rest); j++ {
@@ -387,6 +388,21 @@ func TestExportTamperDetected(t *testing.T) {
 	}
 	if !rep.Certified || rep.Counted != 115 || rep.Superseded != 1 || len(rep.Signers) != 2 {
 		t.Errorf("report = %+v; want certified, 115 counted, 1 superseded, 2 signers", rep)
+	}
+	// The platform's and staff's keys are named, to be compared with the
+	// published ones: the log does not pin them.
+	var platform *audit.Hand
+	for i, h := range rep.Hands {
+		if h.Role != "PLATFORM" && h.Role != "STAFF" {
+			t.Errorf("hand %+v: only platform and staff keys are listed", h)
+		}
+		if h.KeyID == v.platform.keyID() {
+			platform = &rep.Hands[i]
+		}
+	}
+	if platform == nil || platform.Role != "PLATFORM" || platform.Counted == 0 || !bytes.Equal(platform.PublicKey, v.platform.priv.Public().(ed25519.PublicKey)) ||
+		!strings.Contains(rep.String(), "platform key of "+platform.Holder+": "+platform.KeyID) {
+		t.Errorf("the platform's key in the report: %+v\n%s", platform, rep)
 	}
 
 	ballotLine := func(ls [][]byte, n int) int {
@@ -478,11 +494,12 @@ func TestExportTamperDetected(t *testing.T) {
 			})
 		}, "committee-signature: before the objection window closed"},
 		{"a committee signature while an objection waited for its answer", func(f map[string][]byte) {
+			// An objection made just after the result, never answered.
 			ls := logLines(f)
-			at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"CERT_SIGNATURE"`)) })
+			at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"RESULT"`)) })
 			var result audit.Entry
-			json.Unmarshal(ls[slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"RESULT"`)) })], &result)
-			insertEntry(f, at, audit.Entry{Kind: audit.KindObjection, Assembly: v.assembly, Time: result.Time.Add(time.Minute),
+			json.Unmarshal(ls[at], &result)
+			insertEntry(f, at+1, audit.Entry{Kind: audit.KindObjection, Assembly: v.assembly, Time: result.Time.Add(time.Minute),
 				Objection: &audit.ObjectionEntry{ID: "obj-late", Text: "未答复的异议", By: "staff"}})
 		}, "committee-signature: had no response"},
 		{"a committee signature forged", func(f map[string][]byte) {
@@ -511,10 +528,16 @@ func TestExportTamperDetected(t *testing.T) {
 			f[audit.FileCertificate], _ = audit.IndentedJSON(c)
 		}, "committee-signature"},
 		{"a ballot taken before voting opened", func(f map[string][]byte) {
-			editEntry(f, ballotLine(logLines(f), 5), func(e *audit.Entry) {
+			// The first ballot, and the key logged with it, an hour early.
+			first := ballotLine(logLines(f), 0)
+			editEntries(f, func(n int, e *audit.Entry) bool {
+				if n < 2 || n > first {
+					return false
+				}
 				e.Time = opensAt.Add(-time.Hour)
+				return true
 			})
-		}, "status"},
+		}, "status: outside the voting window"},
 		{"the vote closed before its time without an early close's reason", func(f map[string][]byte) {
 			editEntries(f, func(_ int, e *audit.Entry) bool {
 				if e.Kind == audit.KindClose {
@@ -547,6 +570,51 @@ func TestExportTamperDetected(t *testing.T) {
 				return e.Kind == audit.KindCertified
 			})
 		}, "certified"},
+		{"a ballot signed two days after the vote closed, logged inside it", func(f map[string][]byte) {
+			ls := logLines(f)
+			at := slices.IndexFunc(ls, func(l []byte) bool { return bytes.Contains(l, []byte(`"kind":"CLOSE"`)) })
+			var last audit.Entry
+			json.Unmarshal(ls[at-1], &last)
+			b, s := v.ballotFor(150, ballot.Platform, "AGREE")
+			b.Time = closesAt.Add(48 * time.Hour).UTC()
+			canonical, sig := v.sign(t, b, s)
+			insertEntry(f, at, audit.Entry{Kind: audit.KindBallot, Assembly: v.assembly, Time: last.Time,
+				Ballot: &audit.BallotEntry{Seq: 9999, ID: ballot.ID(canonical), Ballot: canonical, Signature: sig, Status: "ACCEPTED"}})
+		}, "status: is from the future: ballot time"},
+		{"the result dated before the close", func(f map[string][]byte) {
+			editEntries(f, func(_ int, e *audit.Entry) bool {
+				if e.Kind == audit.KindResult {
+					e.Time = closesAt.Add(-24 * time.Hour)
+				}
+				return e.Kind == audit.KindResult
+			})
+		}, "entry-time: log times do not go back"},
+		{"an entry dated a minute before the one logged before it", func(f map[string][]byte) {
+			// Within the clock's allowance: found by the checkpoints only.
+			ls := logLines(f)
+			i := ballotLine(ls, 30)
+			var prev audit.Entry
+			json.Unmarshal(ls[i-1], &prev)
+			editEntry(f, i, func(e *audit.Entry) { e.Time = prev.Time.Add(-time.Minute) })
+		}, "merkle-root"},
+		{"an entry's time written in China time", func(f map[string][]byte) {
+			ls := logLines(f)
+			i := ballotLine(ls, 3)
+			var e audit.Entry
+			json.Unmarshal(ls[i], &e)
+			e.Time = e.Time.In(cst)
+			ls[i], _ = e.Marshal()
+			setLogLines(f, ls)
+		}, "entry-time: not in UTC"},
+		{"the supersession of a ballot naming another", func(f map[string][]byte) {
+			editEntries(f, func(_ int, e *audit.Entry) bool {
+				if e.Kind == audit.KindStatus && e.Status.Status == "SUPERSEDED" {
+					e.Status.ID = strings.Repeat("0", 64)
+					return true
+				}
+				return false
+			})
+		}, "one-ballot: names ballot"},
 		{"an entry's content changed and re-serialised", func(f map[string][]byte) {
 			editEntry(f, ballotLine(logLines(f), 40), func(e *audit.Entry) {
 				e.Ballot.SubmittedBy = "someone-else"

@@ -63,7 +63,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrNotOnAgenda, codes.InvalidArgument, "NOT_ON_AGENDA", "选票含有未列入已公告议程的事项"},
 	{assembly.ErrBadChoice, codes.InvalidArgument, "BAD_CHOICE", "选票中的选择不符合该事项"},
 	{assembly.ErrAlreadyVoted, codes.AlreadyExists, "ALREADY_VOTED", "该业主已有计票的选票，本票不计入并已登记"},
-	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票时间晚于服务器时间"},
+	{assembly.ErrFutureBallot, codes.InvalidArgument, "FUTURE_BALLOT", "选票（或电话、走访、纸质表决）的时间晚于服务器当前时间，本票不计入并已登记"},
 	{assembly.ErrEarlyBallot, codes.InvalidArgument, "EARLY_BALLOT", "选票（或电话、走访、纸质表决）的时间早于投票开始时间，本票不计入并已登记"},
 	{assembly.ErrObjectionsClosed, codes.FailedPrecondition, "OBJECTION_WINDOW_CLOSED", "询异期已结束，不再受理异议"},
 	{assembly.ErrNotYourKey, codes.PermissionDenied, "NOT_YOUR_KEY", "该签名密钥由他人登录时登记，只能由其本人使用"},

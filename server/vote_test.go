@@ -1210,6 +1210,43 @@ func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
 	}
 }
 
+// TestFutureBallotRefused: a ballot dated after the server's clock, or
+// recording a call dated then (after the closing, say), is refused and
+// logged (FUTURE_BALLOT), with five minutes allowed for clocks.
+func TestFutureBallotRefused(t *testing.T) {
+	v := newVote(t, nil)
+	submit := func(i int, c ballot.Channel, edit func(b *ballot.Ballot)) (*ov.BallotReceipt, error) {
+		b, s := v.ballotFor(i, c, "AGREE")
+		edit(b)
+		canonical, sig := v.sign(t, b, s)
+		return v.submit(t, canonical, sig, c)
+	}
+	now := v.e.clock.Now().UTC().Truncate(time.Second)
+	if _, err := submit(1, ballot.Online, func(b *ballot.Ballot) { b.Time = now.Add(6 * time.Minute) }); server.ReasonOf(err) != "FUTURE_BALLOT" || !strings.Contains(err.Error(), "ballot time") {
+		t.Errorf("a ballot dated 6 minutes ahead: %v, want FUTURE_BALLOT", err)
+	}
+	_, err := submit(2, ballot.Phone, func(b *ballot.Ballot) { b.Attestation.At = closesAt.Add(24 * time.Hour).UTC() })
+	if server.ReasonOf(err) != "FUTURE_BALLOT" || !strings.Contains(err.Error(), "attestation time") || !strings.Contains(server.ZhOf(err), "晚于服务器当前时间") {
+		t.Errorf("a call dated a day after the closing: %v (%s), want FUTURE_BALLOT", err, server.ZhOf(err))
+	}
+	if r, err := submit(3, ballot.Phone, func(b *ballot.Ballot) { b.Time, b.Attestation.At = now, now.Add(4*time.Minute) }); err != nil || r.GetStatus() == ov.BallotStatus_BALLOT_STATUS_REFUSED {
+		t.Errorf("a call dated 4 minutes ahead (clocks differ): %v, %v; want it taken", r.GetStatus(), err)
+	}
+	resp, err := v.as.ListBallots(v.ctx(v.e.admin), &ov.ListBallotsRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused []string
+	for _, b := range resp.GetBallots() {
+		if b.GetStatus() == ov.BallotStatus_BALLOT_STATUS_REFUSED {
+			refused = append(refused, b.GetReason())
+		}
+	}
+	if len(refused) != 2 {
+		t.Errorf("refused ballots listed: %q, want the 2 from the future", refused)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
@@ -1310,6 +1347,34 @@ func TestMakerCheckerRevoteAndProxyCap(t *testing.T) {
 	if _, err := verifyFiles(files); err != nil {
 		t.Fatalf("verify(export with a confirmed and a pending ballot) = %v", err)
 	}
+	// A confirmation counts the ballot, refuses it, or finds it superseded
+	// by a later ballot of the voter that counts: nothing else.
+	for _, st := range []string{"BOGUS", "PENDING_CONFIRMATION", "SUPERSEDED"} {
+		changed := cloneFiles(files)
+		editEntries(changed, func(_ int, e *audit.Entry) bool {
+			confirmation := e.Kind == audit.KindStatus && e.Status.KeyID != ""
+			if confirmation {
+				e.Status.Status = st
+			}
+			return confirmation
+		})
+		wantDiscrepancy(t, changed, "status", "on its confirmation", "a confirmation logged as "+st)
+	}
+	// A call dated after the ballot was logged (after the closing, even)
+	// is from the future, from procedure rules 6 on.
+	future := cloneFiles(files)
+	b2.Attestation.At = closesAt.Add(24 * time.Hour).UTC()
+	canonical3, sig3 := v.sign(t, b2, s2)
+	editEntries(future, func(_ int, e *audit.Entry) bool {
+		ours := e.Kind == audit.KindBallot && e.Ballot.Seq == unconfirmed.GetSeq()
+		if ours {
+			e.Ballot.Ballot, e.Ballot.Signature, e.Ballot.ID = canonical3, sig3, ballot.ID(canonical3)
+		}
+		return ours
+	})
+	wantDiscrepancy(t, future, "status", "from the future: attestation time", "a call dated after the ballot was logged")
+	underRules(future, 5)
+	wantDiscrepancy(t, future, "merkle-root", "", "the same call under procedure rules 5")
 	// Nor does a confirmation dated after the close count.
 	late := cloneFiles(files)
 	editEntries(late, func(_ int, e *audit.Entry) bool {
@@ -2437,14 +2502,15 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 	sold := cloneFiles(files)
 	at := -1
 	var prev string
+	var when time.Time
 	for n, l := range logLines(sold) {
 		var e audit.Entry
 		if json.Unmarshal(l, &e) == nil && e.Kind == audit.KindBallot && e.Ballot.Seq == left.GetSeq() {
 			b, _ := ballot.Parse(e.Ballot.Ballot)
-			at, prev = n+1, b.Voter
+			at, prev, when = n+1, b.Voter, e.Time
 		}
 	}
-	insertEntry(sold, at, audit.Entry{Kind: audit.KindAmendment, Assembly: v.assembly, Time: opensAt.Add(2 * time.Hour), Amendment: &audit.AmendmentEntry{
+	insertEntry(sold, at, audit.Entry{Kind: audit.KindAmendment, Assembly: v.assembly, Time: when, Amendment: &audit.AmendmentEntry{
 		UnitID: v.units[66], PreviousVoter: prev, NewVoter: "buyer-66", Effect: "VOTER_CHANGED", DocumentSHA256: doc, By: "t"}})
 	wantDiscrepancy(t, sold, "amendment", "waiting for confirmation", "a sale logged while the voter's ballot waited")
 	// Procedure rules 2 did not have the rule: the replay takes the sale

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: export --community ID --out DIR [--server ADDR] ASSEMBLY", errUsage)
 	}
 	// A new directory: files left from another export would be read
-	// with this one's (verify reads every file of the directory).
+	// with this one's (verify reads every export file the directory holds).
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%w: --out %s exists; name a new directory", errUsage, *out)
 	}
@@ -132,7 +133,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// The auditor's mistake, not a bad export.
 		return fmt.Errorf("%w: %v (verify DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, err)
 	case fi.IsDir():
-		files, err = exportDir(arg)
+		files, err = exportDir(arg, stdout)
 	case fi.Mode().IsRegular():
 		files, err = exportZip(arg, stdout)
 		if errors.Is(err, audit.ErrArchive) {
@@ -156,8 +157,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return fmt.Errorf("核验未通过 / verification failed: %w", err)
 }
 
-// exportDir reads an export's files from a directory.
-func exportDir(dir string) (map[string][]byte, error) {
+// exportDir reads an export's files from a directory, and says which
+// others it holds: they are not part of the export, and nothing in them
+// was verified.
+func exportDir(dir string, stdout io.Writer) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, name := range audit.ExportFiles {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -168,6 +171,19 @@ func exportDir(dir string) (map[string][]byte, error) {
 			return nil, err
 		}
 		files[name] = b
+	}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var others []string
+	for _, de := range des {
+		if !slices.Contains(audit.ExportFiles, de.Name()) {
+			others = append(others, de.Name())
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(stdout, "未核验（不属于导出文件）/ not part of an export, not verified: %s\n", strings.Join(others, ", "))
 	}
 	return files, nil
 }

@@ -289,9 +289,17 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 		t.Errorf("export did not say it removed %s: %s", stale, errOut.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
+	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") || strings.Contains(out.String(), "not verified") {
 		t.Fatalf("verify: exit %d: %s %s", code, out.String(), errOut.String())
 	}
+	// Another file beside the export's is named as not verified.
+	notes := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notes, []byte("result: FAILED"), 0o644)
+	out.Reset()
+	if code := run(context.Background(), []string{"verify", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "not part of an export, not verified: notes.txt") {
+		t.Errorf("verify with another file in the directory: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	os.Remove(notes)
 	// The same files in a ZIP archive (the console's download), at its top
 	// level or in one folder, verify too; an archive with anything else in
 	// it does not.
