@@ -62,6 +62,8 @@ func (r *Registry) RecordProxy(ctx context.Context, assemblyID string, p Proxy, 
 	switch {
 	case p.HolderName == "" || len([]rune(p.HolderName)) > 64:
 		return Proxy{}, l10n.ZH(fmt.Errorf("%w: holder_name: 1 to 64 characters", ErrInvalid), "请填写受托人姓名（1至64字）")
+	case ballot.LongNumber(p.HolderName) >= 0:
+		return Proxy{}, l10n.ZH(fmt.Errorf("%w: holder_name: %s (the identity number goes in holder_id_number)", ErrInvalid, ballot.LongNumberRule), "受托人姓名"+ballot.LongNumberRuleZH+"（证件号码请填在证件号码一栏）")
 	case p.HolderID == "" || p.HolderTag == "":
 		return Proxy{}, l10n.ZH(fmt.Errorf("%w: holder_id_number: the holder's identity document number, as the authorisation gives it, is required", ErrInvalid), "请填写委托书上受托人的证件号码")
 	case len(p.HolderPublicKey) != ed25519.PublicKeySize:

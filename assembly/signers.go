@@ -99,6 +99,9 @@ func (r *Registry) register(ctx context.Context, s Signer, by string, check func
 		return Signer{}, signerIDProblem(s.ID)
 	case s.Name == "" || len([]rune(s.Name)) > 100:
 		return Signer{}, l10n.ZH(fmt.Errorf("%w: name: 1 to 100 characters", ErrInvalid), "请填写姓名（1至100字）")
+	case ballot.LongNumber(s.Name) >= 0:
+		// Published: a committee member's in the agenda and on notices.
+		return Signer{}, l10n.ZH(fmt.Errorf("%w: name (published with the key): %s", ErrInvalid, ballot.LongNumberRule), "姓名会随密钥公开，"+ballot.LongNumberRuleZH)
 	case len(s.PublicKey) != ed25519.PublicKeySize:
 		return Signer{}, fmt.Errorf("%w: public_key: an ed25519 public key is %d bytes, got %d", ErrInvalid, ed25519.PublicKeySize, len(s.PublicKey))
 	case s.Kind == CommitteeSigner && s.CommunityID == "":

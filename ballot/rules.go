@@ -42,12 +42,14 @@ const (
 
 // SignerIDProblem says what is wrong with id as the id of a member of staff
 // or of a committee (written in the attestations of the public log), in
-// English and in Chinese, or "" if nothing is. A phone or identity number
-// is refused (and not echoed) before the id's form is checked.
+// English and in Chinese, or "" if nothing is. A number that may be a
+// phone or identity number (LongNumber: 11 or more digits, whether or not
+// its check digit is right) is refused (and not echoed) before the id's
+// form is checked.
 func SignerIDProblem(id string) (en, zh string) {
 	switch {
-	case PersonalNumber(id) >= 0:
-		return "a phone or identity number is no staff or member id (it is published in ballots' attestations)", "工号或委员编号会写入公开的选票记录，不能用电话或身份证号码"
+	case LongNumber(id) >= 0:
+		return "a phone or identity number, or any number of 11 or more digits, is no staff or member id (it is published in ballots' attestations)", "工号或委员编号会写入公开的选票记录，不能用电话、身份证号码或11位以上的数字"
 	case !ValidID(id):
 		return fmt.Sprintf("%q: want %s", id, IDRule), "工号或委员编号" + IDRuleZH
 	}

@@ -181,6 +181,12 @@ func (b *Book) CreateCommunity(ctx context.Context, c Community) (Community, err
 	case len([]rune(c.StreetOffice)) > 100 || len([]rune(c.ResidentsCommittee)) > 100:
 		return Community{}, l10n.ZH(fmt.Errorf("%w: street_office, residents_committee: at most 100 characters", ErrInvalid), "街道和社区名称各至多 100 字")
 	}
+	// Printed on the public notices.
+	for _, f := range []struct{ name, zh, v string }{{"name", "小区名称", c.Name}, {"street_office", "街道名称", c.StreetOffice}, {"residents_committee", "社区名称", c.ResidentsCommittee}} {
+		if ballot.LongNumber(f.v) >= 0 {
+			return Community{}, l10n.ZH(fmt.Errorf("%w: %s (printed on public notices): %s", ErrInvalid, f.name, ballot.LongNumberRule), f.zh+"会印在公开的公告上，"+ballot.LongNumberRuleZH)
+		}
+	}
 	c.Created = b.now().UTC()
 	c.Figures = Figures{}
 	err := b.st.Update(ctx, func(tx store.Tx) error {

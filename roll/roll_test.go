@@ -994,6 +994,10 @@ func TestCreateCommunityChecksItsFields(t *testing.T) {
 		{"no street office", func(c *roll.Community) { c.StreetOffice = "" }},
 		{"a street office of 101 characters", func(c *roll.Community) { c.StreetOffice = long }},
 		{"a residents' committee of 101 characters", func(c *roll.Community) { c.ResidentsCommittee = long }},
+		// Printed on the public notices: no phone or identity number.
+		{"a phone number in the name", func(c *roll.Community) { c.Name = "北宅机关宿舍楼 13812345678" }},
+		{"an identity number in the street office", func(c *roll.Community) { c.StreetOffice = "金家岭街道 11010519491231002X" }},
+		{"a phone number in groups in the residents' committee", func(c *roll.Community) { c.ResidentsCommittee = "惠都社区 张 138 1234 5678" }},
 	} {
 		c := good
 		tc.edit(&c)

@@ -74,7 +74,7 @@ func TestConsoleTokens(t *testing.T) {
 	// A member id that is an identity number is refused by the server.
 	typeInto(admin, `[data-testid=token-signer]`, idNumberN(7))
 	click(admin, `[data-testid=token-issue]`)
-	saysInForm("an identity number as the member id", "不能用电话或身份证号码")
+	saysInForm("an identity number as the member id", "不能用电话、身份证号码")
 	eval[bool](admin, "no member id", `(() => { document.querySelector('[data-testid=token-signer]').value = ''; document.querySelector('[data-testid=token-label]').value = ''; return true; })()`)
 	// The server refuses a holder named with a phone number, in Chinese.
 	typeInto(admin, `[data-testid=token-label]`, "赵委员 13812345678")

@@ -1156,6 +1156,12 @@ func TestProxyHolderRecordedUnderAnEarlierForm(t *testing.T) {
 	if server.ReasonOf(err) != "PROXY_CAP" {
 		t.Errorf("the same holder with another key, cap 1: %v, want PROXY_CAP", err)
 	}
+	// A number typed into the holder's name is refused, not kept.
+	_, err = v.as.RecordProxy(v.ctx(v.staffTok), &ov.RecordProxyRequest{CommunityId: v.community, AssemblyId: v.assembly, Voter: v.owners[72],
+		HolderName: "李四 13812345678", HolderPublicKey: newSigner("h3", 185).pub(), DocumentSha256: proxyDoc(72), HolderIdNumber: idNumberN(921)})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(server.ZhOf(err), "受托人姓名不能含电话") || strings.Contains(err.Error(), "13812345678") {
+		t.Errorf("a phone number in the holder's name: %v (%q)", err, server.ZhOf(err))
+	}
 	// Who recorded it: the label the token store has for it, as none was
 	// kept with the proxy then.
 	if list, err := v.as.ListProxies(v.ctx(v.staffTok), &ov.ListProxiesRequest{CommunityId: v.community, AssemblyId: v.assembly}); err != nil || len(list.GetProxies()) == 0 ||
@@ -3251,8 +3257,24 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 	// A staff id goes into the public attestations: no identity number.
 	_, err = ov.NewSignerServiceClient(v.e.conn).RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: "STAFF",
 		SignerId: idNumberN(3), Name: "王工作人员", CommunityId: v.community, PublicKey: newSigner("x", 206).pub()}})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(server.ZhOf(err), "不能用电话或身份证号码") || strings.Contains(err.Error(), idNumberN(3)) {
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(server.ZhOf(err), "不能用电话、身份证号码") || strings.Contains(err.Error(), idNumberN(3)) {
 		t.Errorf("an identity number as a staff id: %v (%q)", err, server.ZhOf(err))
+	}
+	// Nor one shaped like it whose check digit is wrong, nor a long
+	// number; nor a number in a name, which is published with the key.
+	for _, tc := range []struct{ what, id, name, zh string }{
+		{"an identity number with a wrong check digit as a staff id", "370202199001011234", "王工作人员", "不能用电话、身份证号码或11位以上的数字"},
+		{"a phone number in a committee member's name", "member-zhou", "周委员 13812345678", "姓名会随密钥公开，不能含电话"},
+	} {
+		kind := "STAFF"
+		if strings.HasPrefix(tc.id, "member") {
+			kind = "COMMITTEE"
+		}
+		_, err = ov.NewSignerServiceClient(v.e.conn).RegisterSigner(v.ctx(v.e.admin), &ov.RegisterSignerRequest{Signer: &ov.Signer{Kind: kind,
+			SignerId: tc.id, Name: tc.name, CommunityId: v.community, PublicKey: newSigner("y", 207).pub()}})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(server.ZhOf(err), tc.zh) || strings.Contains(err.Error(), "1234") {
+			t.Errorf("%s: %v (%q)", tc.what, err, server.ZhOf(err))
+		}
 	}
 
 	// A community whose roll is empty yet.
