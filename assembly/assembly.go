@@ -301,6 +301,9 @@ func (a *Assembly) validate() error {
 	idRule, idRuleZH := ballot.IDRule, ballot.IDRuleZH
 	a.Title = strings.TrimSpace(a.Title)
 	switch {
+	case ballot.PersonalNumber(a.ID) >= 0:
+		// Published on every ballot and notice; not echoed.
+		return bad("assembly_id", "会议编号会公开，不能用电话或身份证号码", "a phone or identity number is no assembly id (it is published)")
 	case a.ID != "" && !ballot.ValidID(a.ID):
 		return bad("assembly_id", "会议编号"+idRuleZH, "%q: want %s", a.ID, idRule)
 	case a.Title == "":

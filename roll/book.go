@@ -169,6 +169,9 @@ func (b *Book) CreateCommunity(ctx context.Context, c Community) (Community, err
 		c.ID = "c-" + hex.EncodeToString(r[:])
 	}
 	switch {
+	case ballot.PersonalNumber(c.ID) >= 0:
+		// In the public notices' addresses; not echoed.
+		return Community{}, l10n.ZH(fmt.Errorf("%w: community_id: a phone or identity number is no community id (it is published)", ErrInvalid), "小区编号会公开，不能用电话或身份证号码")
 	case !communityIDPattern.MatchString(c.ID):
 		return Community{}, l10n.ZH(fmt.Errorf("%w: community_id %q: want 3 to 40 of a-z, 0-9 and '-', not starting or ending with '-'", ErrInvalid, c.ID),
 			"小区编号须为 3 至 40 个小写英文字母、数字或 -（不以 - 开头或结尾），如 huidu-1")

@@ -430,13 +430,13 @@ func parseAreas(in AreasInput, onRoll bool, add func(field string, err error, zh
 		v, err := tally.ParseArea(s)
 		switch {
 		case err != nil:
-			add(f.name, ErrBadArea, "面积须为平方米数，最多两位小数，不带单位和千位分隔符（如 89.50）", "area %q is not a decimal number of m² with at most two decimals", s)
+			add(f.name, ErrBadArea, "面积须为平方米数，最多两位小数，不带单位和千位分隔符（如 89.50）", "area %q is not a decimal number of m² with at most two decimals", echo(s))
 			ok = false
 		case v <= 0:
-			add(f.name, ErrBadArea, "面积须大于零", "area %q must be greater than zero", s)
+			add(f.name, ErrBadArea, "面积须大于零", "area %q must be greater than zero", echo(s))
 			ok = false
 		case v > maxUnitArea && !onRoll:
-			add(f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %q m² is more than one exclusive unit can have (%s): check the decimal point", s, maxUnitArea)
+			add(f.name, ErrBadArea, "面积超过一套专有部分可能的面积：请检查小数点", "area %q m² is more than one exclusive unit can have (%s): check the decimal point", echo(s), maxUnitArea)
 			ok = false
 		default:
 			*f.out = &v

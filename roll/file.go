@@ -560,10 +560,10 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		case unsourcedArea[strings.ToLower(name)]:
 			// Which area counts depends on where it comes from (DESIGN §2):
 			// the column must say.
-			add(1, h, "「"+h+"」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列，测绘实测的填「实测面积」列，购房合同记载的填「合同面积」列",
-				"column %q is not an area column a roster takes: votes count the exclusive part's area, and the column's name must say what it rests on - the property register's in registered_area_m2 (登记面积), a survey's in surveyed_area_m2 (实测面积), the sale contract's in contract_area_m2 (合同面积)", ErrInvalid, h)
+			add(1, echo(h), "「"+echo(h)+"」不是可用的面积列：表决按专有部分面积计，列名须写明面积的依据——不动产登记簿记载的填「登记面积」列，测绘实测的填「实测面积」列，购房合同记载的填「合同面积」列",
+				"column %q is not an area column a roster takes: votes count the exclusive part's area, and the column's name must say what it rests on - the property register's in registered_area_m2 (登记面积), a survey's in surveyed_area_m2 (实测面积), the sale contract's in contract_area_m2 (合同面积)", ErrInvalid, echo(h))
 		default:
-			add(1, h, "不认识的列「"+h+"」：可用的列为 房号、登记面积、实测面积、合同面积、类型、业主姓名、身份证号、联系电话、代表（序号、备注不读）", "unknown column %q", ErrInvalid, h)
+			add(1, echo(h), "不认识的列「"+echo(h)+"」：可用的列为 房号、登记面积、实测面积、合同面积、类型、业主姓名、身份证号、联系电话、代表（序号、备注不读）", "unknown column %q", ErrInvalid, echo(h))
 		}
 	}
 	for _, need := range []string{"unit_id", "name", "id_number"} {

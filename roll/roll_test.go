@@ -353,6 +353,25 @@ func TestParseFileHeaderProblems(t *testing.T) {
 			t.Errorf("a roster with column %s: %v, want %q", header, err, want)
 		}
 	}
+	// A header or an area that reads as a phone or identity number (a row
+	// of data taken for the header, columns shifted) is not repeated.
+	for what, csv := range map[string]string{
+		"a phone number as a header":    "房号,13812345678,业主姓名,身份证号\n1-1-101,95.00,甲,110101199003071233\n",
+		"an identity number under 登记面积": "房号,登记面积,业主姓名,身份证号\n1-1-101,11010519491231002X,甲,110101199003071233\n",
+		"a phone number under 实测面积":     "房号,实测面积,业主姓名,身份证号\n1-1-101,13812345678,甲,110101199003071233\n",
+	} {
+		_, err := roll.CheckFile("r.csv", strings.NewReader(csv))
+		var fe *roll.FileError
+		if !errors.As(err, &fe) || len(fe.Problems) == 0 {
+			t.Errorf("%s: %v, want it refused", what, err)
+			continue
+		}
+		for _, p := range fe.Problems {
+			if all := fmt.Sprint(p.Place, p.Reason, p.ZH, err); strings.Contains(all, "13812345678") || strings.Contains(all, "11010519491231002X") {
+				t.Errorf("%s: the number repeated: %s", what, all)
+			}
+		}
+	}
 	// An area column's header may name the unit, square metres.
 	for _, header := range []string{"登记面积(㎡)", "登记面积（平方米）", "登记面积 (m²)", "registered_area_m2 (m2)", "登记面积/㎡", "登记面积㎡"} {
 		r, err := roll.CheckFile("r.csv", strings.NewReader("房号,"+header+",业主姓名,身份证号\n1-1-101,80.00,甲,110101199003071233\n"))
@@ -995,6 +1014,7 @@ func TestCreateCommunityChecksItsFields(t *testing.T) {
 		{"a street office of 101 characters", func(c *roll.Community) { c.StreetOffice = long }},
 		{"a residents' committee of 101 characters", func(c *roll.Community) { c.ResidentsCommittee = long }},
 		// Printed on the public notices: no phone or identity number.
+		{"a phone number as the id", func(c *roll.Community) { c.ID = "13812345678" }},
 		{"a phone number in the name", func(c *roll.Community) { c.Name = "北宅机关宿舍楼 13812345678" }},
 		{"an identity number in the street office", func(c *roll.Community) { c.StreetOffice = "金家岭街道 11010519491231002X" }},
 		{"a phone number in groups in the residents' committee", func(c *roll.Community) { c.ResidentsCommittee = "惠都社区 张 138 1234 5678" }},

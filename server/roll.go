@@ -16,6 +16,7 @@ import (
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/auth"
+	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
 	"github.com/ownervote/ownervote/l10n"
 	"github.com/ownervote/ownervote/roll"
@@ -163,6 +164,10 @@ func (s *rollService) ImportRosterFile(ctx context.Context, req *ov.ImportRoster
 	if n := utf8.RuneCountInString(req.GetFileName()); n == 0 || n > 200 {
 		// (It names every problem's place.)
 		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: file_name: 1 to 200 characters, ending .xlsx or .csv", roll.ErrInvalid), "文件名须为1至200个字符，以 .xlsx 或 .csv 结尾"))
+	}
+	if ballot.PersonalNumber(req.GetFileName()) >= 0 {
+		// (Nor would every answer repeat it.)
+		return nil, s.err(ctx, l10n.ZH(fmt.Errorf("%w: file_name: it holds a phone or identity number; rename the file", roll.ErrInvalid), "文件名含电话或身份证号码，请给文件改名后再上传"))
 	}
 	select {
 	case s.files <- struct{}{}:

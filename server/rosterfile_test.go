@@ -13,6 +13,7 @@ import (
 
 	"github.com/ownervote/ownervote/auth"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
+	"github.com/ownervote/ownervote/server"
 )
 
 // violations are a refused import's problems, as "field: zh-CN message".
@@ -61,6 +62,12 @@ func TestImportRosterFileOverAPI(t *testing.T) {
 	if code := e.do("POST", "/v1/communities/east/units:importFile", staff, map[string]any{"file_name": "花名册.csv", "content": base64.StdEncoding.EncodeToString([]byte(good)), "check_only": true}, &resp); code != http.StatusOK ||
 		resp.Units != 2 || resp.Imported || resp.Figures.Area != "140.50" || e.unitCount("east") != 0 {
 		t.Errorf("check only: HTTP %d %+v, %d units on the roll", code, resp, e.unitCount("east"))
+	}
+	// A file named with a phone number: renamed first, as every problem's
+	// place would repeat it.
+	if _, err := rs.ImportRosterFile(e.ctx(staff), &ov.ImportRosterFileRequest{CommunityId: "east", FileName: "王五13812345678花名册.csv", Content: []byte(good), CheckOnly: true}); status.Code(err) != codes.InvalidArgument ||
+		!strings.Contains(server.ZhOf(err), "请给文件改名") || strings.Contains(err.Error(), "13812345678") {
+		t.Errorf("a file named with a phone number: %v (%q)", err, server.ZhOf(err))
 	}
 	if _, err := rs.ImportRosterFile(e.ctx(e.admin), &ov.ImportRosterFileRequest{CommunityId: "nosuch", FileName: "花名册.csv", Content: []byte(good), CheckOnly: true}); status.Code(err) != codes.NotFound {
 		t.Errorf("a check against a community that does not exist: %v, want NotFound", err)

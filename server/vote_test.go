@@ -3173,6 +3173,7 @@ func TestAssemblyRefusalsInChinese(t *testing.T) {
 		zh      string
 	}{
 		{"no title", func(a *ov.Assembly) { a.Title = " " }, "title: the assembly needs a title", "请填写会议名称"},
+		{"a phone number as the id", func(a *ov.Assembly) { a.AssemblyId = "13812345678" }, "assembly_id: a phone or identity number is no assembly id", "会议编号会公开，不能用电话或身份证号码"},
 		{"closes first", func(a *ov.Assembly) { a.ClosesAt = timestamppb.New(publishAt.Add(19 * 24 * time.Hour)) }, "closes_at: closing", "须晚于开始时间"},
 		{"no channel", func(a *ov.Assembly) { a.Channels = nil }, "channels: accept at least one channel", "请至少选择一种表决方式"},
 		{"k above n", func(a *ov.Assembly) { a.Committee.K = 2 }, "committee.k: 2 signatures of 1 members", "须在 1 至 1（委员人数）之间"},
