@@ -25,7 +25,7 @@ func TestOpenAPIPlainHTTP(t *testing.T) {
 	if err := json.Unmarshal(ownervote.OpenAPI(), &spec); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/healthz", server.BackupPath, "/notices/{assembly_id}", "/notices/{assembly_id}.json", "/v1/tokens"} {
+	for _, path := range []string{"/healthz", server.BackupPath, "/notices/{assembly_id}", "/notices/{assembly_id}.json", "/notices/{assembly_id}/agenda", "/notices/{assembly_id}/agenda.json", "/v1/tokens"} {
 		if spec.Paths[path]["get"] == nil && spec.Paths[path]["post"] == nil {
 			t.Errorf("the OpenAPI description has no %s", path)
 		}
@@ -38,6 +38,9 @@ func TestOpenAPIPlainHTTP(t *testing.T) {
 		"NoticeTally":          reflect.TypeFor[server.NoticeTally](),
 		"NoticeUnit":           reflect.TypeFor[server.NoticeUnit](),
 		"NoticeKeyReplacement": reflect.TypeFor[server.NoticeKeyReplacement](),
+		"AgendaNotice":         reflect.TypeFor[server.AgendaNotice](),
+		"AgendaMotion":         reflect.TypeFor[server.AgendaMotion](),
+		"AgendaCandidate":      reflect.TypeFor[server.AgendaCandidate](),
 	} {
 		var want []string
 		var fields func(reflect.Type)

@@ -335,6 +335,9 @@ func TestGatewayOwnErrors(t *testing.T) {
 		{"a body cut short", "POST", "/v1/tokens", `{"role":`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
 		{"an unknown enum value", "POST", "/v1/tokens", `{"role": "ROLE_KING"}`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
 		{"an unknown field", "POST", "/v1/tokens", `{"rank": 1}`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"more after the body's JSON", "POST", "/v1/communities", `{"community_id": "x-1"} garbage`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"two objects in a row", "POST", "/v1/tokens", `{"role": "STAFF"}{"role": "STREET_ADMIN"}`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
+		{"a brace too many", "POST", "/v1/tokens", `{"role": "STAFF"}}`, http.StatusBadRequest, "MALFORMED_REQUEST", ""},
 		{"a query value that is no number", "GET", "/v1/communities/dorm/units?page_size=abc", "", http.StatusBadRequest, "MALFORMED_REQUEST", ""},
 		{"an unknown path", "GET", "/v1/nothing", "", http.StatusNotFound, "NO_SUCH_ENDPOINT", ""},
 		{"a method the path does not take", "DELETE", "/v1/communities/dorm", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET"},
@@ -389,6 +392,23 @@ func TestMalformedJSONRequest(t *testing.T) {
 		var ae apiError
 		if code := e.do("GET", path, e.admin, nil, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" || !strings.Contains(ae.Message, "unknown query parameter") {
 			t.Errorf("GET %s: HTTP %d %s (%s), want 400 MALFORMED_REQUEST naming the parameter", path, code, ae.reason(), ae.Message)
+		}
+	}
+	// So on a call whose fields are all in the path, where the gateway
+	// reads no query, and on a stream; a parameter that repeats the path's
+	// is refused too, and any on a call with a body.
+	for _, tc := range []struct{ method, path, says string }{
+		{"GET", "/v1/whoami?x=1", "unknown query parameter \"x\""},
+		{"GET", "/v1/communities/dorm?bogus=1", "unknown query parameter \"bogus\""},
+		{"GET", "/v1/server/keys?pagesize=5", "unknown query parameter"},
+		{"GET", "/v1/communities/dorm/assemblies/none/progress:watch?bogus=1", "unknown query parameter \"bogus\""},
+		{"GET", "/v1/communities/other/units?community_id=dorm", "is given by the path"},
+		{"GET", "/v1/communities/other/units?communityId=dorm", "is given by the path"},
+		{"POST", "/v1/communities/dorm/units:import?dry_run=1", "not in the query"},
+	} {
+		var ae apiError
+		if code := e.do(tc.method, tc.path, e.admin, map[string]any{}, &ae); code != http.StatusBadRequest || ae.reason() != "MALFORMED_REQUEST" || !strings.Contains(ae.Message, tc.says) {
+			t.Errorf("%s %s: HTTP %d %s (%s), want 400 MALFORMED_REQUEST saying %q", tc.method, tc.path, code, ae.reason(), ae.Message, tc.says)
 		}
 	}
 	// Proto and JSON names both name a field.

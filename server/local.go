@@ -97,6 +97,9 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 		return toStatus(ctx, c.log, ErrShuttingDown)
 	}
 	in, out := args.(proto.Message), reply.(proto.Message) // generated clients pass messages
+	if err := queryProblem(ctx, in); err != nil {
+		return toStatus(ctx, c.log, err)
+	}
 	if n := proto.Size(in); n > c.maxRequest {
 		return status.Errorf(codes.ResourceExhausted, "grpc: trying to send message larger than max (%d vs. %d)", n, c.maxRequest)
 	}
@@ -147,6 +150,37 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	}
 	proto.Merge(out, r)
 	return nil
+}
+
+// NewStream opens a stream over the connection to the gRPC server (streams
+// are not run in process), refusing on its request the query parameters
+// that name none of its fields, as Invoke does.
+func (c *localConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := c.ClientConn.NewStream(ctx, desc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &queryCheckedStream{ClientStream: cs, log: c.log}, nil
+}
+
+// queryCheckedStream checks a stream's request against the JSON call's
+// query parameters before it is sent.
+type queryCheckedStream struct {
+	grpc.ClientStream
+	log  *slog.Logger
+	sent bool
+}
+
+func (s *queryCheckedStream) SendMsg(m any) error {
+	if !s.sent {
+		s.sent = true
+		if msg, ok := m.(proto.Message); ok {
+			if err := queryProblem(s.Context(), msg); err != nil {
+				return toStatus(s.Context(), s.log, err)
+			}
+		}
+	}
+	return s.ClientStream.SendMsg(m)
 }
 
 // dropReserved removes from md (a copy: metadata.FromOutgoingContext makes
