@@ -116,6 +116,15 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	gatewayError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 
+// onlyGet answers a method other than GET on a plain HTTP page (the
+// notices, the OpenAPI description) as routingError does on the gateway's
+// paths: 405 METHOD_NOT_ALLOWED, with Allow.
+func onlyGet(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", http.MethodGet)
+	st := withReason(status.New(codes.Unimplemented, fmt.Sprintf("%s %s: the endpoint takes GET", r.Method, r.URL.Path)), "METHOD_NOT_ALLOWED", "这个接口不接受该请求方法")
+	writeHTTPError(w, r, http.StatusMethodNotAllowed, st.Err())
+}
+
 // endpoints are the JSON API's path templates with their methods, read once
 // from the OpenAPI description: a variable ({community_id}) matches one
 // path segment.

@@ -181,6 +181,10 @@ func Start(ctx context.Context, cfg Config) (srv *Server, err error) {
 	mux.Handle("/healthz", gw)
 	mux.Handle("GET /notices/", s.noticeHandler())
 	mux.Handle("/", s.consoleHandler())
+	// Another method on a public page is answered as the gateway answers
+	// one on its paths, not by the console's 404.
+	mux.HandleFunc("/notices/", onlyGet)
+	mux.HandleFunc("/openapi.json", onlyGet)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(ownervote.OpenAPI())
