@@ -193,7 +193,7 @@ func build(ident *Identifier, inputs []UnitInput, onRoll bool) (*Batch, error) {
 			add(i, -1, "unit_id", ErrInvalid, "房号为空", "unit id is empty")
 			okUnit = false
 		case !validUnitID(u.ID):
-			add(i, -1, "unit_id", ErrInvalid, "房号只能包含字母、数字和 - _ .，最多40个字符", "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", u.ID)
+			add(i, -1, "unit_id", ErrInvalid, "房号只能包含字母、数字和 - _ .，最多40个字符", "unit id %q may hold only letters, digits, '-', '_' and '.', at most 40", echo(u.ID))
 			okUnit = false
 		case !onRoll && ballot.PersonalNumber(u.ID) >= 0:
 			// Unit numbers are published on the notice; the id itself is

@@ -668,11 +668,12 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 	return ro, nil
 }
 
-// echo is a cell's value as a message may repeat it: not one that reads as
-// a phone or identity number (a column mislabelled, an identity number
-// under 房号), which answers and logs never hold.
+// echo is a cell's value as a message may repeat it: not one that holds
+// what may be a phone or identity number (ballot.LongNumber: a column
+// mislabelled, an identity number under 房号, one typed with a space), which
+// answers and logs never hold.
 func echo(v string) string {
-	if ballot.PersonalNumber(v) >= 0 {
+	if ballot.LongNumber(v) >= 0 {
 		return "(号码不予显示 withheld: it reads as a phone or identity number)"
 	}
 	return v

@@ -356,9 +356,12 @@ func TestParseFileHeaderProblems(t *testing.T) {
 	// A header or an area that reads as a phone or identity number (a row
 	// of data taken for the header, columns shifted) is not repeated.
 	for what, csv := range map[string]string{
-		"a phone number as a header":    "房号,13812345678,业主姓名,身份证号\n1-1-101,95.00,甲,110101199003071233\n",
-		"an identity number under 登记面积": "房号,登记面积,业主姓名,身份证号\n1-1-101,11010519491231002X,甲,110101199003071233\n",
-		"a phone number under 实测面积":     "房号,实测面积,业主姓名,身份证号\n1-1-101,13812345678,甲,110101199003071233\n",
+		"a phone number as a header":                           "房号,13812345678,业主姓名,身份证号\n1-1-101,95.00,甲,110101199003071233\n",
+		"an identity number under 登记面积":                        "房号,登记面积,业主姓名,身份证号\n1-1-101,11010519491231002X,甲,110101199003071233\n",
+		"a phone number under 实测面积":                            "房号,实测面积,业主姓名,身份证号\n1-1-101,13812345678,甲,110101199003071233\n",
+		"an identity number with a space under 房号":             "房号,实测面积,业主姓名,身份证号\n110105 19491231002X,80.00,甲,110101199003071233\n",
+		"an identity number with a wrong check digit under 房号": "房号,实测面积,业主姓名,身份证号\n990000 198001010071,80.00,甲,110101199003071233\n",
+		"a phone number in groups under 房号":                    "房号,实测面积,业主姓名,身份证号\n\"138 1234 5678\",80.00,甲,110101199003071233\n",
 	} {
 		_, err := roll.CheckFile("r.csv", strings.NewReader(csv))
 		var fe *roll.FileError
@@ -367,7 +370,7 @@ func TestParseFileHeaderProblems(t *testing.T) {
 			continue
 		}
 		for _, p := range fe.Problems {
-			if all := fmt.Sprint(p.Place, p.Reason, p.ZH, err); strings.Contains(all, "13812345678") || strings.Contains(all, "11010519491231002X") {
+			if all := fmt.Sprint(p.Place, p.Reason, p.ZH, err); strings.Contains(all, "13812345678") || strings.Contains(all, "1949123") || strings.Contains(all, "1234 5678") || strings.Contains(all, "19800101") {
 				t.Errorf("%s: the number repeated: %s", what, all)
 			}
 		}
