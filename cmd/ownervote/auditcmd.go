@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/transparency-dev/formats/log"
+
 	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/ballot"
 	ov "github.com/ownervote/ownervote/gen/ownervote/v1"
@@ -23,7 +27,7 @@ import (
 )
 
 // receiptUsage is the command's usage line (its flags: --help).
-const receiptUsage = "receipt check --keys KEYS.json RECEIPT.json"
+const receiptUsage = "receipt check --keys KEYS.json [--log-verifier KEY] [--export DIR|FILE.zip] RECEIPT.json"
 
 func init() {
 	commands["export"] = command{summary: "export an assembly for offline verification", run: runExport}
@@ -217,6 +221,8 @@ func exportZip(file string, stdout io.Writer) (map[string][]byte, error) {
 // receiptFile is a BallotReceipt as the JSON API returns it.
 type receiptFile struct {
 	BallotID         string   `json:"ballot_id"`
+	Status           string   `json:"status"`
+	Reason           string   `json:"reason"`
 	Receipt          []byte   `json:"receipt"`
 	ReceiptSignature []byte   `json:"receipt_signature"`
 	LogEntry         []byte   `json:"log_entry"`
@@ -234,6 +240,9 @@ type keysFile struct {
 	LogVerifier      string `json:"log_verifier"`
 }
 
+// logKey is the log verifier key the file gives, by either name.
+func (k keysFile) logKey() string { return cmp.Or(k.LogVerifierKey, k.LogVerifier) }
+
 func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := groupHelp(args, stderr, receiptUsage); err != nil {
 		return err
@@ -244,6 +253,8 @@ func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fl := flag.NewFlagSet("receipt check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	keysPath := fl.String("keys", "", "the server's public keys: GET /v1/server/keys saved to a file, or an export's keys.json")
+	pin := fl.String("log-verifier", "", "the server's log verifier key as the street office publishes it (the public notice); the receipt's checkpoint, and the export's, must be signed with it")
+	exportPath := fl.String("export", "", "the assembly's export (a directory written by ownervote export, or the console's ZIP archive), later than the receipt: checks that it holds the log the receipt's checkpoint signed, and whether the ballot still counts in it")
 	if err := parseFlags(fl, args[1:]); err != nil {
 		return err
 	}
@@ -257,18 +268,38 @@ func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(keys.ReceiptPublicKey) == 0 {
 		return fmt.Errorf("%w: --keys %s has no receipt_public_key: give the server's keys (GET /v1/server/keys saved to a file, or an export's keys.json), and the receipt as the argument", errUsage, *keysPath)
 	}
+	if *pin != "" && keys.logKey() != *pin {
+		return fmt.Errorf("回执核验未通过 / receipt check failed: the log key of %s, %q, is not the pinned %q: these keys are not that server's", *keysPath, keys.logKey(), *pin)
+	}
 	var rf receiptFile
 	if err := readJSON(fl.Arg(0), &rf); err != nil {
 		return err
 	}
 	if len(rf.Receipt) == 0 {
+		if st := strings.TrimPrefix(rf.Status, "BALLOT_STATUS_"); st != "" && st != "ACCEPTED" {
+			// The answer for a ballot that does not count.
+			why := ""
+			if rf.Reason != "" {
+				why = " (" + rf.Reason + ")"
+			}
+			return fmt.Errorf("%s holds no receipt: ballot %s is %s%s: a receipt is signed for a counted ballot only", fl.Arg(0), rf.BallotID, st, why)
+		}
 		return fmt.Errorf("%w: %s holds no receipt: give the receipt (GET …/ballots/{id}/receipt saved to a file) as the argument", errUsage, fl.Arg(0))
 	}
-	summary, err := checkReceipt(rf, keys)
+	rc, err := checkReceipt(rf, keys)
+	if err == nil && *exportPath != "" {
+		err = rc.againstExport(*exportPath, stdout)
+	}
 	if err != nil {
 		return fmt.Errorf("回执核验未通过 / receipt check failed: %w", err)
 	}
-	fmt.Fprintln(stdout, summary)
+	fmt.Fprintln(stdout, rc.summary)
+	if *pin == "" {
+		fmt.Fprintln(stdout, "note: the log key comes from the keys file; compare it with the key the street office publishes (the public notice), or pass --log-verifier")
+	}
+	if *exportPath == "" {
+		fmt.Fprintln(stdout, "note: a receipt shows the ballot as the log held it then; where owners may change their vote, a later ballot of the voter supersedes it, and a server could show its log differently to others: check the receipt against the assembly's export (--export), which also proves the export holds this log")
+	}
 	return nil
 }
 
@@ -285,60 +316,148 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
+// supersession finds, among the log entries after entry from, the one
+// that supersedes ballot seq: its index and reason, or 0.
+func supersession(entries [][]byte, from, seq uint64) (uint64, string, error) {
+	for i := from + 1; i < uint64(len(entries)); i++ {
+		e, err := audit.ParseEntry(entries[i])
+		if err != nil {
+			return 0, "", err
+		}
+		if e.Status != nil && e.Status.Seq == seq && e.Status.Status == "SUPERSEDED" {
+			return i, e.Status.Reason, nil
+		}
+	}
+	return 0, "", nil
+}
+
+// receiptCheck is a receipt checked: what it says and what proves it.
+type receiptCheck struct {
+	r       *ballot.Receipt
+	rf      receiptFile
+	cp      *log.Checkpoint
+	logKey  string
+	summary string
+}
+
 // checkReceipt verifies, offline: the server's signature of the receipt,
 // the log checkpoint's signature, the inclusion of the ballot's log entry
-// in that checkpoint, and that the entry records this ballot as counted.
-func checkReceipt(rf receiptFile, keys keysFile) (string, error) {
-	vkey := keys.LogVerifierKey
-	if vkey == "" {
-		vkey = keys.LogVerifier
-	}
+// in that checkpoint, and that the entry records this ballot (of this
+// assembly, under its number) as counted.
+func checkReceipt(rf receiptFile, keys keysFile) (*receiptCheck, error) {
+	vkey := keys.logKey()
 	r, err := ballot.VerifyReceipt(rf.Receipt, rf.ReceiptSignature, keys.ReceiptPublicKey)
 	if err != nil {
-		return "", fmt.Errorf("receipt signature: %w", err)
+		return nil, fmt.Errorf("receipt signature: %w", err)
 	}
 	if rf.BallotID != "" && rf.BallotID != r.BallotID {
-		return "", fmt.Errorf("the receipt is for ballot %s, not %s", r.BallotID, rf.BallotID)
+		return nil, fmt.Errorf("the receipt is for ballot %s, not %s", r.BallotID, rf.BallotID)
 	}
 	if vkey == "" {
-		return "", fmt.Errorf("the keys file has no log_verifier_key: give GET /v1/server/keys saved to a file, or an export's keys.json")
+		return nil, fmt.Errorf("the keys file has no log_verifier_key: give GET /v1/server/keys saved to a file, or an export's keys.json")
 	}
 	cp, err := audit.OpenCheckpoint([]byte(rf.Checkpoint), vkey, r.Assembly)
 	if err != nil {
-		return "", fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("the receipt's checkpoint is not one of assembly %s's log signed with the log key %s: %w", r.Assembly, vkey, err)
 	}
 	if len(rf.LogEntry) == 0 {
-		return "", fmt.Errorf("the receipt has no log_entry: the server gives it to the sign-in that submitted the ballot, the city platform for its channels, and log readers (staff, committee, auditors): fetch the receipt as one of them (GET …/ballots/{id}/receipt)")
+		return nil, fmt.Errorf("the receipt has no log_entry: the server gives it to the sign-in that submitted the ballot, the city platform for its channels, and log readers (staff, committee, auditors): fetch the receipt as one of them (GET …/ballots/{id}/receipt)")
 	}
 	if err := audit.VerifyInclusion(rf.LogEntry, rf.LogIndex, cp.Size, rf.InclusionProof, cp.Hash); err != nil {
-		return "", fmt.Errorf("inclusion proof: log entry %d with its proof of %d hashes does not lead to the signed root %x of %d entries: the receipt's log_entry, log_index or inclusion_proof is not what the server logged",
+		return nil, fmt.Errorf("inclusion proof: log entry %d with its proof of %d hashes does not lead to the signed root %x of %d entries: the receipt's log_entry, log_index or inclusion_proof is not what the server logged",
 			rf.LogIndex, len(rf.InclusionProof), cp.Hash, cp.Size)
 	}
 	e, err := audit.ParseEntry(rf.LogEntry)
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	// What the server signed in the receipt is what it logged.
+	if e.Index != rf.LogIndex || e.Assembly != r.Assembly {
+		return nil, fmt.Errorf("log entry %d is entry %d of assembly %s, the receipt names entry %d of assembly %s", rf.LogIndex, e.Index, e.Assembly, rf.LogIndex, r.Assembly)
 	}
 	recorded := ""
 	switch {
 	case e.Ballot != nil && e.Ballot.ID == r.BallotID && e.Ballot.Status == "ACCEPTED":
 		// The entry's bytes are the ballot's: its id is their hash.
 		if ballot.ID(e.Ballot.Ballot) != r.BallotID {
-			return "", fmt.Errorf("log entry %d names ballot %s, but the ballot it holds is %s: the log holds another ballot under this one's id", rf.LogIndex, r.BallotID, ballot.ID(e.Ballot.Ballot))
+			return nil, fmt.Errorf("log entry %d names ballot %s, but the ballot it holds is %s: the log holds another ballot under this one's id", rf.LogIndex, r.BallotID, ballot.ID(e.Ballot.Ballot))
 		}
 		b, err := ballot.Parse(e.Ballot.Ballot)
 		if err != nil {
-			return "", fmt.Errorf("log entry %d: the ballot it holds: %w", rf.LogIndex, err)
+			return nil, fmt.Errorf("log entry %d: the ballot it holds: %w", rf.LogIndex, err)
+		}
+		if b.Assembly != r.Assembly || e.Ballot.Seq != r.Seq {
+			return nil, fmt.Errorf("log entry %d holds ballot %d of assembly %s, the receipt names ballot %d of assembly %s", rf.LogIndex, e.Ballot.Seq, b.Assembly, r.Seq, r.Assembly)
 		}
 		var cs []string
 		for _, c := range b.Choices {
 			cs = append(cs, c.Motion+"="+strings.Join(c.Values, "+"))
 		}
 		recorded = "\n记录的选择 / choices recorded: " + strings.Join(cs, ", ")
-	case e.Status != nil && e.Status.ID == r.BallotID && e.Status.Status == "ACCEPTED":
+	case e.Status != nil && e.Status.ID == r.BallotID && e.Status.Status == "ACCEPTED" && e.Status.Seq == r.Seq:
 		recorded = "\n(counted on a second staff member's confirmation: the ballot's own bytes are in the log entry of ballot #" + fmt.Sprint(r.Seq) + ")"
 	default:
-		return "", fmt.Errorf("log entry %d does not record ballot %s as counted", rf.LogIndex, r.BallotID)
+		return nil, fmt.Errorf("log entry %d does not record ballot %s (#%d) as counted", rf.LogIndex, r.BallotID, r.Seq)
 	}
-	return fmt.Sprintf("OK: ballot %s (assembly %s, #%d, received %s) is counted: log entry %d of %d, under the signed checkpoint%s",
-		r.BallotID, r.Assembly, r.Seq, r.Received.Format(time.RFC3339), rf.LogIndex, cp.Size, recorded), nil
+	summary := fmt.Sprintf("OK: ballot %s (assembly %s, #%d, received %s) was counted when the log held %d entries: log entry %d, under the signed checkpoint%s\n"+
+		"receipt key: %s\nlog key: %s\ncheckpoint: %d entries, root %s (compare it with a later checkpoint of the public notice or the export)",
+		r.BallotID, r.Assembly, r.Seq, r.Received.Format(time.RFC3339), cp.Size, rf.LogIndex, recorded,
+		r.ServerKeyID, vkey, cp.Size, base64.StdEncoding.EncodeToString(cp.Hash))
+	return &receiptCheck{r: r, rf: rf, cp: cp, logKey: vkey, summary: summary}, nil
+}
+
+// againstExport checks the receipt against a later export of its
+// assembly, verified under the receipt's log key: the export's log must
+// begin with the very entries the receipt's checkpoint signed (else the
+// server showed two versions of the log), and the ballot must still count
+// in it (not superseded by a later ballot of its voter, the assembly not
+// cancelled).
+func (rc *receiptCheck) againstExport(path string, stdout io.Writer) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("--export: %w", err)
+	}
+	var files map[string][]byte
+	if fi.IsDir() {
+		files, err = exportDir(path, stdout)
+	} else {
+		files, err = exportZip(path, stdout)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := audit.ReadBundle(files)
+	if err != nil {
+		return fmt.Errorf("the export %s: %w", path, err)
+	}
+	if b.Keys.Assembly != rc.r.Assembly {
+		return fmt.Errorf("the export %s is of assembly %s, the receipt of %s", path, b.Keys.Assembly, rc.r.Assembly)
+	}
+	rep, err := audit.VerifyWith(b, audit.Trust{LogVerifier: rc.logKey})
+	if err != nil {
+		return fmt.Errorf("the export %s does not verify under the receipt's log key: %w", path, err)
+	}
+	n := rc.cp.Size
+	if uint64(len(b.Entries)) < n {
+		return fmt.Errorf("the export %s holds %d log entries, fewer than the receipt's checkpoint (%d): it is older than the receipt; export the assembly again", path, len(b.Entries), n)
+	}
+	root, err := audit.RootOf(b.Entries[:n])
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(root, rc.cp.Hash) {
+		return fmt.Errorf("two versions of the log: the export's first %d entries have the root %s, the receipt's checkpoint, signed with the same log key, %s for the same size: the server showed the receipt a log the export does not hold; keep both files, they prove it",
+			n, base64.StdEncoding.EncodeToString(root), base64.StdEncoding.EncodeToString(rc.cp.Hash))
+	}
+	if at, why, err := supersession(b.Entries, rc.rf.LogIndex, rc.r.Seq); err != nil || at != 0 {
+		return cmp.Or(err, fmt.Errorf("ballot %s no longer counts: log entry %d of the export records it superseded (%s) by a later ballot of its voter", rc.r.BallotID, at, why))
+	}
+	if rep.Cancelled {
+		return fmt.Errorf("the assembly was cancelled (the export's last log entry): no ballot of it counts")
+	}
+	rc.summary += fmt.Sprintf("\nthe export (%d log entries, verified under the same log key) holds the log the receipt's checkpoint signed, and the ballot still counts in it", len(b.Entries))
+	if rep.Result != nil {
+		rc.summary += fmt.Sprintf(": the result recomputed from it, digest %s, counts it", rep.Digest)
+	}
+	return nil
 }

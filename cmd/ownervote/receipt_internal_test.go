@@ -56,9 +56,39 @@ func TestReceiptCheckBindsTheBallotBytes(t *testing.T) {
 		}
 		return receiptFile{BallotID: ballot.ID(agree), Receipt: rc, ReceiptSignature: rs, LogEntry: line, LogSize: 1, Checkpoint: string(cp)}
 	}
-	out, err := checkReceipt(receiptFor(agree, agreeSig), keys)
-	if err != nil || !strings.Contains(out, "is counted") || !strings.Contains(out, "choices recorded: m1=AGREE") {
-		t.Fatalf("checkReceipt(the logged ballot is the owner's) = %q, %v; want counted, with the choices", out, err)
+	got, err := checkReceipt(receiptFor(agree, agreeSig), keys)
+	if err != nil || !strings.Contains(got.summary, "was counted when the log held 1 entries") || !strings.Contains(got.summary, "choices recorded: m1=AGREE") ||
+		!strings.Contains(got.summary, "log key: "+logVerifier) {
+		t.Fatalf("checkReceipt(the logged ballot is the owner's) = %+v, %v; want counted, with the choices and the log key", got, err)
+	}
+	// What the receipt signs is what the log holds: the entry's own
+	// number, assembly and the ballot's number.
+	for _, tc := range []struct {
+		what string
+		edit func(e *audit.Entry)
+		says string
+	}{
+		{"an entry of another assembly", func(e *audit.Entry) { e.Assembly = "other-asm" }, "of assembly other-asm"},
+		{"an entry numbered otherwise", func(e *audit.Entry) { e.Index = 999 }, "is entry 999"},
+		{"another ballot number", func(e *audit.Entry) { e.Ballot.Seq = 77 }, "holds ballot 77"},
+	} {
+		rf := receiptFor(agree, agreeSig)
+		e, err := audit.ParseEntry(rf.LogEntry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.edit(e)
+		if rf.LogEntry, err = e.Marshal(); err != nil {
+			t.Fatal(err)
+		}
+		cp, err := audit.SignCheckpoint(logSigner, asm, 1, audit.LeafHash(rf.LogEntry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rf.Checkpoint = string(cp)
+		if _, err := checkReceipt(rf, keys); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("checkReceipt(%s) = %v, want it refused saying %q", tc.what, err, tc.says)
+		}
 	}
 	if _, err := checkReceipt(receiptFor(oppose, opposeSig), keys); err == nil || !strings.Contains(err.Error(), "another ballot under this one's id") {
 		t.Errorf("checkReceipt(another ballot logged under the owner's ballot id) = %v, want refused", err)
@@ -72,5 +102,30 @@ func TestReceiptCheckBindsTheBallotBytes(t *testing.T) {
 	wrongIndex.LogIndex = 1
 	if _, err := checkReceipt(wrongIndex, keys); err == nil || !strings.Contains(err.Error(), "does not lead to the signed root") || strings.Contains(err.Error(), "[") {
 		t.Errorf("checkReceipt(another index) = %v, want the root named in hex", err)
+	}
+}
+
+// TestSupersession: a receipt checked against an export finds the entry
+// that supersedes its ballot, after the ballot's own, and no other.
+func TestSupersession(t *testing.T) {
+	at := time.Date(2026, 5, 9, 8, 0, 0, 0, time.UTC)
+	var entries [][]byte
+	add := func(e audit.Entry) {
+		e.Index, e.Assembly, e.Time = uint64(len(entries)), "a", at
+		line, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, line)
+	}
+	add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: 3, ID: "x", Status: "SUPERSEDED", Reason: "before"}})
+	add(audit.Entry{Kind: audit.KindBallot, Ballot: &audit.BallotEntry{Seq: 3, ID: "x", Status: "ACCEPTED"}})
+	add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: 4, ID: "y", Status: "SUPERSEDED", Reason: "another ballot"}})
+	if i, _, err := supersession(entries, 1, 3); err != nil || i != 0 {
+		t.Errorf("supersession(none of ballot 3 after it) = %d, %v; want none", i, err)
+	}
+	add(audit.Entry{Kind: audit.KindStatus, Status: &audit.StatusEntry{Seq: 3, ID: "x", Status: "SUPERSEDED", Reason: "superseded by ballot 9"}})
+	if i, why, err := supersession(entries, 1, 3); err != nil || i != 3 || why != "superseded by ballot 9" {
+		t.Errorf("supersession(ballot 3 superseded at entry 3) = %d, %q, %v", i, why, err)
 	}
 }

@@ -11,16 +11,19 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
 	"github.com/xuri/excelize/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/ownervote/ownervote/audit"
 	"github.com/ownervote/ownervote/roll"
 )
 
@@ -258,7 +261,8 @@ func TestRollImportCLI(t *testing.T) {
 // the seed story through the JSON API from several channels, closed and
 // tallied.
 func TestDemoVoteWalkthrough(t *testing.T) {
-	ds := startDemo(t, t.TempDir())
+	dataDir := t.TempDir()
+	ds := startDemo(t, dataDir)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"demo", "vote", "--api", "http://" + ds.httpAddr, "--token", ds.token}, &out, &errOut)
 	if code != 0 {
@@ -359,7 +363,8 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	os.WriteFile(rp, receipt, 0o644)
 	os.WriteFile(kp, keys, 0o644)
 	out.Reset()
-	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, rp}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "is counted") {
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, rp}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "was counted when the log held") ||
+		!strings.Contains(out.String(), "compare it with the key the street office publishes") {
 		t.Fatalf("receipt check of a phone ballot: exit %d: %s %s", code, out.String(), errOut.String())
 	}
 	// Verify pinned to the log key the server publishes, and refused under
@@ -379,6 +384,78 @@ func TestDemoVoteWalkthrough(t *testing.T) {
 	errOut.Reset()
 	if code := run(context.Background(), []string{"verify", "--log-verifier", "ownervote-log+00000000+AUxY0TQUTXyXeLNsTvvqaRFJg2ezsd2+gYR5C+6Wnlv5", dir2}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "log-key") {
 		t.Errorf("verify pinned to another key: exit %d: %s", code, errOut.String())
+	}
+
+	// The receipt against the export, later than it: the export holds the
+	// log the receipt's checkpoint signed, and the ballot still counts.
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, "--log-verifier", published.LogVerifierKey, "--export", dir2, rp}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "the ballot still counts in it") || strings.Contains(out.String(), "note:") {
+		t.Errorf("receipt check against the export: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, "--log-verifier", "ownervote-log+00000000+AUxY0TQUTXyXeLNsTvvqaRFJg2ezsd2+gYR5C+6Wnlv5", rp}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "is not the pinned") {
+		t.Errorf("receipt check pinned to another log key: exit %d: %s", code, errOut.String())
+	}
+	// Two versions of the log: the server (its log key) shows the receipt a
+	// log of the same size that differs from the export's in another entry.
+	var rf receiptFile
+	json.Unmarshal(receipt, &rf)
+	seed, err := os.ReadFile(filepath.Join(dataDir, logKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logSigner, _, err := audit.LogKey(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := exportDir(dir2, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := audit.ReadBundle(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := slices.Clone(bundle.Entries[:rf.LogSize])
+	other[0] = append(slices.Clone(other[0][:len(other[0])-1]), ' ', '}')
+	var tree audit.Tree
+	nodes := map[compact.NodeID][]byte{}
+	for _, l := range other {
+		if err := tree.Append(audit.LeafHash(l), func(id compact.NodeID, h []byte) { nodes[id] = h }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, l := range other {
+		nodes[compact.NewNodeID(0, uint64(i))] = audit.LeafHash(l)
+	}
+	root, _ := tree.Root()
+	rf.InclusionProof, err = audit.InclusionProof(rf.LogIndex, rf.LogSize, func(ids []compact.NodeID) ([][]byte, error) {
+		var hs [][]byte
+		for _, id := range ids {
+			hs = append(hs, nodes[id])
+		}
+		return hs, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := audit.SignCheckpoint(logSigner, asm[1], rf.LogSize, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf.Checkpoint = string(cp)
+	split, _ := json.Marshal(rf)
+	sp := filepath.Join(t.TempDir(), "split-receipt.json")
+	os.WriteFile(sp, split, 0o644)
+	out.Reset()
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, sp}, &out, &errOut); code != 0 {
+		t.Fatalf("the receipt under the other log's checkpoint, alone: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"receipt", "check", "--keys", kp, "--export", dir2, sp}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "two versions of the log") {
+		t.Errorf("the receipt under the other log's checkpoint, against the export: exit %d: %s", code, errOut.String())
 	}
 
 	bad := strings.Replace(string(receipt), `"log_index":"`, `"log_index":"1`, 1)
