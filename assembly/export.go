@@ -2,13 +2,14 @@ package assembly
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/recount"
 	"github.com/ownervote/ownervote/store"
 	"github.com/ownervote/ownervote/tally"
@@ -124,10 +125,28 @@ type VotedUnit struct {
 }
 
 // VotedUnits lists the units whose voters have a counted ballot, in unit
-// order, with the channel of the ballot; never names.
+// order, with the channel of the ballot; never names. Once the vote has
+// closed its ballots never change, and the list (which the public notice
+// shows at every request) is kept: the slice returned is shared, and not
+// to be changed.
 func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUnit, error) {
+	r.votedMu.Lock()
+	kept, ok := r.voted[assemblyID]
+	r.votedMu.Unlock()
+	if ok {
+		return kept, nil
+	}
 	var out []VotedUnit
+	var final bool
 	err := r.st.View(ctx, func(tx store.Tx) error {
+		rec, err := r.records.view(tx, assemblyID)
+		if err != nil {
+			return err
+		}
+		switch rec.StateAt(r.now()) {
+		case Closed, Preliminary, Certified:
+			final = true
+		}
 		units, err := frozenUnits(tx, assemblyID)
 		if err != nil {
 			return err
@@ -135,15 +154,18 @@ func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUn
 		channel := map[string]string{}
 		err = tx.Scan(store.AssemblyVoters, store.Prefix(assemblyID), nil, func(k, v []byte) (bool, error) {
 			var vr voterRecord
-			if err := json.Unmarshal(v, &vr); err != nil {
-				return false, err
+			if err := vr.DecodeJSON(v); err != nil {
+				return false, fmt.Errorf("assembly: voter record %q: %w", k, err)
 			}
 			if vr.Counted == 0 {
 				return true, nil
 			}
-			br, err := getBallot(tx, assemblyID, vr.Counted)
-			if err != nil {
-				return false, err
+			// The channel alone: the ballot's bytes stay in its log entry.
+			var br struct {
+				Channel ballot.Channel `json:"channel"`
+			}
+			if ok, err := store.GetJSON(tx, store.Ballots, ballotKey(assemblyID, vr.Counted), &br); err != nil || !ok {
+				return false, cmp.Or(err, fmt.Errorf("%w: %s #%d", ErrBallotNotFound, assemblyID, vr.Counted))
 			}
 			channel[string(k[len(assemblyID)+1:])] = string(br.Channel)
 			return true, nil
@@ -159,5 +181,16 @@ func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUn
 		return nil
 	})
 	slices.SortFunc(out, func(a, b VotedUnit) int { return strings.Compare(a.UnitID, b.UnitID) })
+	if err == nil && final {
+		r.votedMu.Lock()
+		if len(r.voted) >= maxVotedKept {
+			clear(r.voted) // (a city's closed votes come and go; the next request reads it again)
+		}
+		r.voted[assemblyID] = out
+		r.votedMu.Unlock()
+	}
 	return out, err
 }
+
+// maxVotedKept bounds the closed votes whose voted units are kept.
+const maxVotedKept = 64

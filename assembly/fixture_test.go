@@ -178,3 +178,35 @@ func TestResultBeforeTheCloserRan(t *testing.T) {
 		t.Errorf("Result after CloseDue = %v", err)
 	}
 }
+
+// TestVotedUnitsKeptOnceClosed: the units that voted follow the ballots
+// while the vote is open, and once it has closed (when they no longer
+// change) are what they were at the close.
+func TestVotedUnitsKeptOnceClosed(t *testing.T) {
+	f := newFixture(t, 4, assembly.Settings{})
+	ctx := context.Background()
+	voted := func(when string, want int) []assembly.VotedUnit {
+		t.Helper()
+		us, err := f.reg.VotedUnits(ctx, f.Assembly.ID)
+		if err != nil || len(us) != want {
+			t.Fatalf("VotedUnits %s = %d units, %v; want %d", when, len(us), err, want)
+		}
+		return us
+	}
+	voted("before any ballot", 0)
+	for i := range 2 {
+		if _, err := f.reg.Submit(ctx, f.signed(t, i, "AGREE")); err != nil {
+			t.Fatal(err)
+		}
+		voted("during the vote", i+1)
+	}
+	closes := f.Assembly.Closes
+	f.now.Store(&closes)
+	if _, err := f.reg.CloseDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := voted("after the close", 2)
+	if again := voted("asked again", 2); &again[0] != &first[0] || again[0].Channel != "PLATFORM" {
+		t.Errorf("VotedUnits asked again after the close: %+v, want the list kept (%p, %p)", again, &again[0], &first[0])
+	}
+}

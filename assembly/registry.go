@@ -66,6 +66,9 @@ type Registry struct {
 	treesMu sync.Mutex
 	trees   map[string]audit.Tree // the last committed tree of each assembly's log (logState)
 
+	votedMu sync.Mutex
+	voted   map[string][]VotedUnit // of closed votes (VotedUnits)
+
 	// The intake's group commit (see enqueue).
 	qmu        sync.Mutex
 	queue      []*pendingBallot
@@ -85,7 +88,7 @@ func NewRegistry(st store.Store, cfg Config) (*Registry, error) {
 	}
 	r := &Registry{st: st, now: cfg.Now, receiptKey: cfg.ReceiptKey, logSigner: cfg.LogSigner, logVKey: cfg.LogVerifierKey,
 		log: cfg.Logger, watchers: make(map[string]chan struct{}), checkpoints: make(map[string]signedCheckpoint), cpSigning: make(map[string]*signing),
-		trees: make(map[string]audit.Tree)}
+		trees: make(map[string]audit.Tree), voted: make(map[string][]VotedUnit)}
 	if r.now == nil {
 		r.now = time.Now
 	}
