@@ -2076,3 +2076,53 @@ func TestConsoleProxies(t *testing.T) {
 		t.Error("a committee member is offered the proxies page")
 	}
 }
+
+// TestConsoleCallListPages: a large call list is drawn a hundred
+// households at a time, the rest one click away, and a call recorded joins
+// the list drawn without losing the households shown.
+func TestConsoleCallListPages(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("select-2026", nil, nil)
+	nv, err := c.as.ListNonVoters(c.e.ctx(c.e.admin), &ov.ListNonVotersRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(nv.GetNonVoters())
+	if n <= 100 || n > 200 {
+		t.Fatalf("%d households to call; the test wants 101 to 200", n)
+	}
+	tab := c.tab()
+	c.signIn(tab, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.open(tab, "#/c/"+c.cid+"/a/select-2026/calls")
+	wait(tab, "call list", `document.querySelectorAll('[data-voter]').length > 0`)
+	rows := func() int {
+		return eval[int](tab, "rows", `document.querySelectorAll('[data-testid=calllist] [data-voter]').length`)
+	}
+	if got := rows(); got != 100 {
+		t.Errorf("%d households drawn at first, want 100 of %d", got, n)
+	}
+	more := eval[string](tab, "more", `document.querySelector('[data-testid=call-more]')?.textContent || ''`)
+	if want := fmt.Sprintf("再显示 %d 户（还有 %d 户）", n-100, n-100); more != want {
+		t.Errorf("the more button says %q, want %q", more, want)
+	}
+	click(tab, `[data-testid=call-more]`)
+	wait(tab, "all drawn", fmt.Sprintf(`document.querySelectorAll('[data-testid=calllist] [data-voter]').length === %d`, n))
+	if eval[bool](tab, "no more button", `document.querySelector('[data-testid=call-more]') !== null`) {
+		t.Error("a more button with every household drawn")
+	}
+	// The last household drawn: a call recorded there updates its row,
+	// and every household stays drawn.
+	last := eval[string](tab, "last row", `[...document.querySelectorAll('[data-testid=calllist] [data-voter]')].pop().dataset.voter`)
+	eval[bool](tab, "count the list's reads", `(() => { window.listReads = 0; const f = window.fetch;
+		window.fetch = (u, o) => { if (String(u).includes('/nonvoters')) window.listReads++; return f(u, o); }; return true; })()`)
+	click(tab, fmt.Sprintf(`[data-record-call=%q]`, last))
+	click(tab, `dialog[open] [data-outcome=NO_ANSWER]`)
+	click(tab, `dialog[open] [data-testid=call-save]`)
+	wait(tab, "history updated", fmt.Sprintf(`document.querySelector('[data-voter=%q] .call-last')?.textContent.includes('无人接听')`, last))
+	if got := rows(); got != n {
+		t.Errorf("%d households drawn after the call, want all %d still", got, n)
+	}
+	if got := eval[int](tab, "list reads", `window.listReads`); got != 0 {
+		t.Errorf("the list of %d households read %d times again for one call, want none (it was read just now)", n, got)
+	}
+}

@@ -10,6 +10,12 @@ import { t } from './i18n.js';
 import { assemblyHeader, loadAssembly } from './shell.js';
 
 const OUTCOMES = ['NO_ANSWER', 'REFUSED', 'CALL_BACK', 'WILL_VOTE_ONLINE', 'WRONG_NUMBER', 'VOTED'];
+// The households drawn at first, and at each "more": a large community's
+// list (tens of thousands) is not drawn whole on a phone.
+const PAGE = 100;
+// After this long, recording a call reads the list again (others' calls,
+// votes cast meanwhile); sooner, the call is added to the list drawn.
+const STALE_MS = 2 * 60 * 1000;
 const VOTING = ['ASSEMBLY_STATE_PUBLISHED', 'ASSEMBLY_STATE_OPEN'];
 
 // buildingOf is the building of a unit id: the part before the first "-".
@@ -58,7 +64,7 @@ export function rank(nonVoters, progress) {
 export async function callsPage(ctx) {
   replace(ctx.main, loading());
   const a = await loadAssembly(ctx.cid, ctx.aid);
-  const state = { building: ctx.query.get('building') || '' };
+  const state = { building: ctx.query.get('building') || '', limit: PAGE, loadedAt: 0, data: null };
   const list = h('div', { 'data-testid': 'calllist' });
   const msg = h('div', { 'aria-live': 'polite' });
   replace(ctx.main, assemblyHeader(ctx, a, 'calls'), h('h2', {}, t('calls.title')), h('p', { class: 'muted' }, t('calls.intro')), msg, list);
@@ -73,7 +79,9 @@ export async function callsPage(ctx) {
     ]);
     const calls = {};
     for (const c of callsResp.call_attempts || []) (calls[c.voter] ||= []).push(c);
-    draw(p, nvResp.non_voters || [], calls);
+    state.loadedAt = Date.now();
+    state.data = [p, nvResp.non_voters || [], calls];
+    draw(...state.data);
   };
 
   const draw = (p, all, calls) => {
@@ -90,13 +98,18 @@ export async function callsPage(ctx) {
       h('label', { for: selId }, t('calls.building')),
       h('select', {
         id: selId, 'data-testid': 'building',
-        onchange: (ev) => { state.building = ev.target.value; draw(p, all, calls); },
+        onchange: (ev) => { state.building = ev.target.value; state.limit = PAGE; draw(p, all, calls); },
       }, h('option', { value: '' }, t('calls.allBuildings')), buildings.map((b) => h('option', { value: b, selected: b === state.building }, b))),
       h('span', { class: 'muted', 'data-testid': 'callcount' }, t('calls.count', { n: fmtInt(shown.length) })),
       waiting > 0 ? h('span', { class: 'muted', 'data-testid': 'callwaiting' }, ' · ', t('calls.waiting', { n: fmtInt(waiting) })) : null);
     const canAct = VOTING.includes(a.state);
+    const rest = ranked.length - state.limit;
     replace(list, filter, canAct ? null : h('p', { class: 'alert' }, t('calls.closed')),
-      h('ol', { class: 'calls' }, ranked.map((r, i) => row(r, i + 1, calls[r.nv.voter] || [], firstGap, canAct))));
+      h('ol', { class: 'calls' }, ranked.slice(0, state.limit).map((r, i) => row(r, i + 1, calls[r.nv.voter] || [], firstGap, canAct))),
+      rest > 0 ? h('p', {}, h('button', {
+        type: 'button', 'data-testid': 'call-more',
+        onclick: () => { state.limit += PAGE; draw(p, all, calls); },
+      }, t('calls.more', { n: fmtInt(Math.min(PAGE, rest)), rest: fmtInt(rest) }))) : null);
   };
 
   const row = ({ nv, area }, n, history, firstGap, canAct) => {
@@ -204,8 +217,16 @@ export async function callsPage(ctx) {
         return body;
       },
       send: (body) => post(asmPath(ctx.cid, ctx.aid, '/calls'), body),
-      done: async () => {
+      done: async (attempt) => {
         replace(msg, h('p', { class: 'alert ok', role: 'status' }, t('calls.saved'), ' ', nv.unit_ids.join('、')));
+        // The call joins the list drawn; the whole list is read again only
+        // once it is a while old (it is large in a large community).
+        if (Date.now() - state.loadedAt < STALE_MS && state.data) {
+          const [p, all, calls] = state.data;
+          (calls[nv.voter] ||= []).push(attempt);
+          draw(p, all, calls);
+          return;
+        }
         try {
           await load();
         } catch (e) {
