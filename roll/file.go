@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -423,47 +424,60 @@ func readWorkbook(r io.Reader) ([][]string, map[[2]int]string, error) {
 			sheets[0], strings.Join(quoteAll(others), ", ")),
 			fmt.Sprintf("花名册只读第一个工作表「%s」，但工作表「%s」也有内容：请把所有房屋放在第一个工作表中，或删除其他工作表", sheets[0], strings.Join(others, "」「")))
 	}
-	shown, err := unitIDsShownOtherwise(f, sheets[0], out)
+	shown, err := cellsShownOtherwise(f, sheets[0], out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sheet %q: %v", sheets[0], err)
 	}
 	return out, shown, nil
 }
 
-// unitIDsShownOtherwise finds the unit ids that a sheet holds as numbers
-// but shows otherwise: Excel takes 1-12 typed into a cell for a date (12
-// January, held as 45669), and 0101 for the number 101, which a number
-// format may show as 0101. The roster would take the number held: another
-// unit's id, or none's. It maps a row of rows (the sheet's row i+1: rows
-// keeps the empty ones) and the unit id's column to what the cell shows,
-// for at most maxShownOtherwise cells (the roster is refused anyway).
-func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string) (map[[2]int]string, error) {
+// cellsShownOtherwise finds the unit ids and areas that a sheet holds as
+// numbers but shows otherwise. Excel takes 1-12 typed into a cell for a
+// date (12 January, held as 45669), and 0101 for the number 101, which a
+// number format may show as 0101; an area in a cell formatted as a date
+// or a percentage shows 1900/3/1 or 8050% for the 61 or 80.5 it holds, and
+// one rounded by its format shows 81 for 80.5. The roster would take the
+// number held: another unit's id, or none's, or an area nobody saw. It
+// maps a row of rows (the sheet's row i+1: rows keeps the empty ones) and
+// a column to what the cell shows, for at most maxShownOtherwise cells (the
+// roster is refused anyway).
+func cellsShownOtherwise(f *excelize.File, sheet string, rows [][]string) (map[[2]int]string, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	col := slices.IndexFunc(rows[0], func(h string) bool {
-		return slices.ContainsFunc(columnNames("unit_id"), func(n string) bool { return strings.EqualFold(strings.TrimSpace(h), n) })
-	})
-	if col < 0 {
-		return nil, nil
+	isUnitID := map[int]bool{} // the columns to look at: the unit id's, and the areas'
+	for c, h := range rows[0] {
+		switch fieldOf(h) {
+		case "unit_id":
+			isUnitID[c] = true
+		case "registered_area_m2", "surveyed_area_m2", "contract_area_m2":
+			isUnitID[c] = false
+		}
 	}
-	held := func(i int) bool {
+	held := func(i, col int) bool {
 		if i < 1 || i >= len(rows) || col >= len(rows[i]) {
 			return false
 		}
 		_, err := strconv.ParseFloat(strings.TrimSpace(rows[i][col]), 64)
 		return err == nil
 	}
+	anyHeld := func(i int) bool {
+		for col := range isUnitID {
+			if held(i, col) {
+				return true
+			}
+		}
+		return false
+	}
 	some := false
 	for i := range rows {
-		some = some || held(i)
+		some = some || anyHeld(i)
 	}
 	if !some {
 		return nil, nil // no second pass
 	}
 	// What the cells show, read as the rows were: streamed, not the whole
-	// sheet in memory at once, and only the rows that hold a number there
-	// formatted (Next passes over the others' cells).
+	// sheet in memory at once.
 	it, err := f.Rows(sheet)
 	if err != nil {
 		return nil, err
@@ -471,25 +485,54 @@ func unitIDsShownOtherwise(f *excelize.File, sheet string, rows [][]string) (map
 	defer it.Close()
 	shown := make(map[[2]int]string)
 	for i := 0; i < len(rows) && len(shown) < maxShownOtherwise && it.Next(); i++ {
-		if !held(i) {
+		if !anyHeld(i) {
 			continue
 		}
 		row, err := it.Columns()
 		if err != nil {
 			return nil, err
 		}
-		v := ""
-		if col < len(row) {
-			v = strings.TrimSpace(row[col])
-		}
-		if v != strings.TrimSpace(rows[i][col]) {
-			shown[[2]int{i, col}] = v
+		for col, unitID := range isUnitID {
+			if !held(i, col) {
+				continue
+			}
+			v, raw := "", strings.TrimSpace(rows[i][col])
+			if col < len(row) {
+				v = strings.TrimSpace(row[col])
+			}
+			if unitID && v != raw || !unitID && !sameArea(v, raw) {
+				shown[[2]int{i, col}] = v
+			}
 		}
 	}
 	if err := it.Error(); err != nil {
 		return nil, err
 	}
 	return shown, nil
+}
+
+// sameArea tells whether an area cell that holds the number raw shows that
+// number (to the hundredth, with thousands separators or a unit of m² if
+// its format adds them).
+func sameArea(shown, raw string) bool {
+	s := strings.NewReplacer(",", "", "，", "", "㎡", "", "m²", "", "m2", "", "平方米", "", " ", "").Replace(shown)
+	a, errA := strconv.ParseFloat(s, 64)
+	b, errB := strconv.ParseFloat(raw, 64)
+	return errA == nil && errB == nil && math.Abs(a-b) < 0.005
+}
+
+// fieldOf is the roster field a header names, as parseRows reads the
+// header, or "".
+func fieldOf(header string) string {
+	name := withoutAreaUnit(strings.TrimSpace(header))
+	for _, c := range columns {
+		for _, n := range c.names {
+			if strings.EqualFold(name, n) {
+				return c.field
+			}
+		}
+	}
+	return ""
 }
 
 // maxShownOtherwise bounds the cells unitIDsShownOtherwise reports.
@@ -621,6 +664,18 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 		var owner *OwnerInput
 		if cell(row, "name") != "" || cell(row, "id_number") != "" || cell(row, "phone") != "" {
 			owner = &OwnerInput{Name: cell(row, "name"), IDNumber: cell(row, "id_number"), Phone: cell(row, "phone"), Representative: isRep}
+		}
+		shownArea := false
+		for _, field := range []string{"registered_area_m2", "surveyed_area_m2", "contract_area_m2"} {
+			col, ok := colIdx[field]
+			if v, shownOtherwise := shown[[2]int{n + 1, col}]; ok && shownOtherwise {
+				add(line, ro.header[field], fmt.Sprintf("面积单元格显示为「%s」，但 Excel 存的是数值 %s（单元格格式为日期、百分比或舍入了小数）：请把面积列设置为“数值”格式（两位小数），核对后重新输入", echo(v), echo(cell(row, field))),
+					"the area cell shows %q but holds the number %s (the cell is formatted as a date or a percentage, or rounds the decimals): format the column as a number with two decimals, check the areas and type them again", ErrBadArea, echo(v), echo(cell(row, field)))
+				shownArea = true
+			}
+		}
+		if shownArea {
+			continue
 		}
 		in := UnitInput{ID: id, Registered: cell(row, "registered_area_m2"), Surveyed: cell(row, "surveyed_area_m2"), Contract: cell(row, "contract_area_m2"), Kind: kind}
 		if i, seen := byID[id]; seen && id != "" {

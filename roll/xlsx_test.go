@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,6 +208,81 @@ func TestXLSXUnitIDsExcelTookForNumbers(t *testing.T) {
 	}
 	if got[3][0] != "0101" || !strings.Contains(got[6][0], "月") || !strings.Contains(got[7][0], "年") || len(got) != 4 {
 		t.Errorf("problems: %v; want rows 2, 3, 6 and 7, 0101 shown in row 3 and Chinese dates in 6 and 7", got)
+	}
+}
+
+// An area in a cell formatted as a date or a percentage, or rounded by its
+// format, is refused with what the cell shows and what it holds, not taken
+// as the number nobody saw; an area shown as it is held (with two
+// decimals, thousands separators or m² added by the format) is taken.
+func TestXLSXAreasShownOtherwise(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"房号", "登记面积（㎡）", "实测面积", "业主姓名", "身份证号"})
+	style := func(s excelize.Style) int {
+		id, err := f.NewStyle(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	square := `#,##0.00" ㎡"`
+	for _, c := range []struct {
+		row      int
+		area     float64
+		style    int
+		surveyed bool // the area in 实测面积 instead
+	}{
+		{2, 61, style(excelize.Style{NumFmt: 14}), false},    // a date: refused
+		{3, 0.805, style(excelize.Style{NumFmt: 10}), false}, // 0.00%: refused
+		{4, 80.5, style(excelize.Style{NumFmt: 1}), true},    // 0, rounded to 81: refused
+		{5, 80.5, style(excelize.Style{NumFmt: 2}), false},   // 0.00
+		{6, 1280.5, style(excelize.Style{NumFmt: 4}), false}, // #,##0.00
+		{7, 95.25, style(excelize.Style{CustomNumFmt: &square}), true},
+		{8, 70, 0, false},
+	} {
+		row := strconv.Itoa(c.row)
+		areas := []any{c.area, nil}
+		col := "B"
+		if c.surveyed {
+			areas, col = []any{nil, c.area}, "C"
+		}
+		f.SetSheetRow("Sheet1", "A"+row, &[]any{"1-1-" + row, areas[0], areas[1], "业主" + row, idNumber(c.row)})
+		if c.style != 0 {
+			f.SetCellStyle("Sheet1", col+row, col+row, c.style)
+		}
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := roll.ParseFile("r.xlsx", bytes.NewReader(b.Bytes()))
+	var fe *roll.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("ParseFile = %v, want a FileError", err)
+	}
+	shows := regexp.MustCompile(`^面积单元格显示为「(.+)」，但 Excel 存的是数值 ([0-9.]+)（`)
+	got := map[int]string{}
+	for _, p := range fe.Problems {
+		m := shows.FindStringSubmatch(p.ZH)
+		if m == nil || !errors.Is(p.Err, roll.ErrBadArea) {
+			t.Errorf("row %d column %s: %s", p.Place.Row, p.Place.Column, p.ZH)
+			continue
+		}
+		got[p.Place.Row] = m[1]
+		if p.Place.Row == 4 && p.Place.Column != "实测面积" {
+			t.Errorf("row 4's problem is in column %s, want 实测面积", p.Place.Column)
+		}
+	}
+	if len(got) != 3 || got[2] == "" || got[2] == "61" || !strings.Contains(got[3], "%") || got[4] != "81" {
+		t.Errorf("areas refused: %v; want rows 2 (a date), 3 (a percentage) and 4 (81 for 80.5)", got)
+	}
+	var taken []string
+	for _, u := range r.Units {
+		taken = append(taken, u.ID+"="+u.Registered+u.Surveyed)
+	}
+	if want := []string{"1-1-5=80.5", "1-1-6=1280.5", "1-1-7=95.25", "1-1-8=70"}; !slices.Equal(taken, want) {
+		t.Errorf("units taken: %v, want %v", taken, want)
 	}
 }
 
