@@ -143,10 +143,10 @@ func (r *Registry) VotedUnits(ctx context.Context, assemblyID string) ([]VotedUn
 		if err != nil {
 			return err
 		}
-		switch rec.StateAt(r.now()) {
-		case Closed, Preliminary, Certified:
-			final = true
-		}
+		// Final once the close has been written (the closer's transaction
+		// follows every group that could still count a ballot): not by the
+		// clock alone, which passes the closing time before that.
+		final = rec.State == Preliminary || rec.State == Certified
 		units, err := frozenUnits(tx, assemblyID)
 		if err != nil {
 			return err

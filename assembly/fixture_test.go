@@ -202,11 +202,55 @@ func TestVotedUnitsKeptOnceClosed(t *testing.T) {
 	}
 	closes := f.Assembly.Closes
 	f.now.Store(&closes)
+	// Past the closing time, before the close is written: not kept yet (a
+	// group that read the clock before the closing may still commit).
+	early := voted("past the closing time", 2)
+	if again := voted("asked again before the close", 2); &again[0] == &early[0] {
+		t.Error("VotedUnits kept before the close was written")
+	}
 	if _, err := f.reg.CloseDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	first := voted("after the close", 2)
 	if again := voted("asked again", 2); &again[0] != &first[0] || again[0].Channel != "PLATFORM" {
 		t.Errorf("VotedUnits asked again after the close: %+v, want the list kept (%p, %p)", again, &again[0], &first[0])
+	}
+}
+
+// TestLogTimesNeverGoBack: a clock set back does not date a log entry
+// before the one logged before it (the verifier refuses that from
+// procedure rules 6 on), and the export verifies.
+func TestLogTimesNeverGoBack(t *testing.T) {
+	f := newFixture(t, 3, assembly.Settings{})
+	ctx := context.Background()
+	if _, err := f.reg.Submit(ctx, f.signed(t, 0, "AGREE")); err != nil {
+		t.Fatal(err)
+	}
+	back := f.clock().Add(-10 * time.Minute)
+	f.now.Store(&back)
+	if _, err := f.reg.Submit(ctx, f.signed(t, 1, "AGREE")); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := f.reg.LogEntries(ctx, f.Assembly.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	for i, l := range lines {
+		e, err := audit.ParseEntry(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Time.Before(last) {
+			t.Errorf("entry %d (%s) dated %s, before the one before it (%s)", i, e.Kind, e.Time, last)
+		}
+		last = e.Time
+	}
+	b, err := f.reg.Export(ctx, f.Assembly.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Verify(b); err != nil {
+		t.Errorf("verify after the clock was set back: %v", err)
 	}
 }

@@ -1,9 +1,11 @@
 package assembly
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -85,12 +87,44 @@ func (s *seenLog) rootHash() ([]byte, error) {
 	return s.root, s.rootErr
 }
 
+// logWriter returns a writer of an assembly's log inside tx, dating its
+// entries now, or at the last entry's time if that is later: the log's
+// times never go back (procedure rules 6 on, the verifier requires it),
+// though two transactions may read the clock in one order and commit in
+// the other, and a clock may be set back.
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
 	st, err := r.logState(tx, assemblyID)
 	if err != nil {
 		return nil, err
 	}
+	if st.Tree.Size > 0 {
+		raw := tx.Get(store.LogEntries, seqKey(assemblyID, st.Tree.Size-1))
+		last, err := loggedTime(raw)
+		if err != nil {
+			return nil, fmt.Errorf("assembly: log entry %d of %s: %w", st.Tree.Size-1, assemblyID, err)
+		}
+		if last.After(now) {
+			now = last
+		}
+	}
 	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st}, nil
+}
+
+// loggedTime reads the time of a log entry as written (audit.Entry's
+// Marshal: its "time" comes before any body, which alone could hold the
+// same characters), without decoding the rest.
+func loggedTime(raw []byte) (time.Time, error) {
+	const key = `"time":"`
+	i := bytes.Index(raw, []byte(key))
+	if i < 0 {
+		return time.Time{}, errors.New("no time")
+	}
+	rest := raw[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return time.Time{}, errors.New("time not ended")
+	}
+	return time.Parse(time.RFC3339Nano, string(rest[:j]))
 }
 
 // logState is getLogState with the compact range, taken from the last tree

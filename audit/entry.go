@@ -104,8 +104,10 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // server did before, and the objection window of an assembly published
 // under rules 0 stays as announced:
 //   - 6: a ballot recording a call, visit or paper dated more than
-//     ClockSkew after the server's clock is refused (FUTURE_BALLOT), as a
-//     ballot so dated itself always was (FutureProblem).
+//     ClockSkew after the server's clock is refused (FUTURE_BALLOT), as
+//     one whose own time is so dated always was (FutureProblem; the server
+//     refuses such calls in every assembly, whatever its rules); and each
+//     log entry is dated no earlier than the one before it.
 //   - 5: a paper ballot is one voter's: a PAPER ballot is refused
 //     (PAPER_REUSED) when its serial (whatever its case) or its scan's
 //     digest (PaperMarks) is carried by a ballot of another voter that
@@ -167,14 +169,14 @@ const ClockSkew = 5 * time.Minute
 
 // FutureRules is the first version of the procedure rules under which a
 // ballot's attestation may not be dated after the server's clock (by more
-// than ClockSkew).
+// than ClockSkew), and a log entry not before the one logged before it.
 const FutureRules = 6
 
 // FutureProblem says why a ballot received at now is from the future, or
 // "": it is dated, or the call, visit or paper its attestation records is
 // dated, more than ClockSkew after now. The server refuses such a ballot
-// (the attestation's time from rules 6 on, FutureRules; it applies both to
-// every assembly), and the verifier a logged ballot taken so.
+// in every assembly, whatever its rules; the verifier refuses a logged
+// ballot taken so, by its attestation's time from rules 6 on (FutureRules).
 func FutureProblem(b *ballot.Ballot, now time.Time, rules int) string {
 	late := now.Add(ClockSkew)
 	switch {

@@ -2107,6 +2107,9 @@ func TestConsoleCallListPages(t *testing.T) {
 	}
 	click(tab, `[data-testid=call-more]`)
 	wait(tab, "all drawn", fmt.Sprintf(`document.querySelectorAll('[data-testid=calllist] [data-voter]').length === %d`, n))
+	if got := eval[int](tab, "focus", `[...document.querySelectorAll('[data-testid=calllist] [data-voter]')].findIndex((li) => li.contains(document.activeElement))`); got != 100 {
+		t.Errorf("after more, the focus is in household %d, want the first drawn anew (100)", got)
+	}
 	if eval[bool](tab, "no more button", `document.querySelector('[data-testid=call-more]') !== null`) {
 		t.Error("a more button with every household drawn")
 	}
@@ -2122,6 +2125,7 @@ func TestConsoleCallListPages(t *testing.T) {
 	if got := rows(); got != n {
 		t.Errorf("%d households drawn after the call, want all %d still", got, n)
 	}
+	wait(tab, "focus back on the household's button", fmt.Sprintf(`document.activeElement?.dataset.recordCall === %q`, last))
 	if got := eval[int](tab, "list reads", `window.listReads`); got != 0 {
 		t.Errorf("the list of %d households read %d times again for one call, want none (it was read just now)", n, got)
 	}

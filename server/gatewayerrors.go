@@ -120,7 +120,7 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 // notices, the OpenAPI description) as routingError does on the gateway's
 // paths: 405 METHOD_NOT_ALLOWED, with Allow.
 func onlyGet(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", http.MethodGet)
+	w.Header().Set("Allow", "GET, HEAD")
 	st := withReason(status.New(codes.Unimplemented, fmt.Sprintf("%s %s: the endpoint takes GET", r.Method, r.URL.Path)), "METHOD_NOT_ALLOWED", "这个接口不接受该请求方法")
 	writeHTTPError(w, r, http.StatusMethodNotAllowed, st.Err())
 }

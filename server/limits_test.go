@@ -343,8 +343,8 @@ func TestGatewayOwnErrors(t *testing.T) {
 		{"a method the path does not take", "DELETE", "/v1/communities/dorm", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET"},
 		{"a method a custom verb does not take", "DELETE", "/v1/communities/dorm/assemblies/a1:certify", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "POST"},
 		{"a method a collection does not take", "DELETE", "/v1/communities/dorm/assemblies", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET, POST"},
-		{"a POST of the OpenAPI description", "POST", "/openapi.json", "{}", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET"},
-		{"a POST of a public notice", "POST", "/notices/x.json", "{}", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET"},
+		{"a POST of the OpenAPI description", "POST", "/openapi.json", "{}", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET, HEAD"},
+		{"a POST of a public notice", "POST", "/notices/x.json", "{}", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET, HEAD"},
 	} {
 		req, err := http.NewRequest(c.method, "http://"+e.srv.HTTPAddr()+c.path, strings.NewReader(c.body))
 		if err != nil {

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // localConn is the JSON gateway's connection to the gRPC services. A unary
@@ -153,34 +155,37 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 }
 
 // NewStream opens a stream over the connection to the gRPC server (streams
-// are not run in process), refusing on its request the query parameters
-// that name none of its fields, as Invoke does.
+// are not run in process), once the JSON call's query parameters are
+// found to name fields of the method's request, as Invoke does: before the
+// stream is opened, so that a call refused takes no stream's place.
 func (c *localConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	cs, err := c.ClientConn.NewStream(ctx, desc, method, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &queryCheckedStream{ClientStream: cs, log: c.log}, nil
-}
-
-// queryCheckedStream checks a stream's request against the JSON call's
-// query parameters before it is sent.
-type queryCheckedStream struct {
-	grpc.ClientStream
-	log  *slog.Logger
-	sent bool
-}
-
-func (s *queryCheckedStream) SendMsg(m any) error {
-	if !s.sent {
-		s.sent = true
-		if msg, ok := m.(proto.Message); ok {
-			if err := queryProblem(s.Context(), msg); err != nil {
-				return toStatus(s.Context(), s.log, err)
-			}
+	if req, ok := requestOf(method); ok {
+		if err := queryProblem(ctx, req); err != nil {
+			return nil, toStatus(ctx, c.log, err)
 		}
 	}
-	return s.ClientStream.SendMsg(m)
+	return c.ClientConn.NewStream(ctx, desc, method, opts...)
+}
+
+// requestOf is a new request of a gRPC method (/package.Service/Method).
+func requestOf(method string) (proto.Message, bool) {
+	service, name, ok := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	if !ok {
+		return nil, false
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	if err != nil {
+		return nil, false
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok || sd.Methods().ByName(protoreflect.Name(name)) == nil {
+		return nil, false
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(sd.Methods().ByName(protoreflect.Name(name)).Input().FullName())
+	if err != nil {
+		return nil, false
+	}
+	return mt.New().Interface(), true
 }
 
 // dropReserved removes from md (a copy: metadata.FromOutgoingContext makes

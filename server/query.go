@@ -65,17 +65,17 @@ func strictParams(log *slog.Logger) runtime.Middleware {
 				return
 			}
 			q := r.URL.Query()
+			keys := slices.Sorted(maps.Keys(q))
 			var err error
-			for key := range q {
+			for _, key := range keys {
 				name, _, _ := strings.Cut(key, ".")
-				for param := range pathParams {
-					if name == param || name == jsonName(param) {
+				for _, param := range slices.Sorted(maps.Keys(pathParams)) {
+					if err == nil && (name == param || name == jsonName(param)) {
 						err = fmt.Errorf("%w: query parameter %q: %s is given by the path", ErrMalformedRequest, key, param)
 					}
 				}
 			}
 			if err == nil && len(q) > 0 && r.Method != http.MethodGet {
-				keys := slices.Sorted(maps.Keys(q))
 				err = fmt.Errorf("%w: query parameters %s: a %s takes its fields in the path and the JSON body, not in the query", ErrMalformedRequest, strings.Join(keys, ", "), r.Method)
 			}
 			if err != nil {

@@ -2591,7 +2591,7 @@ func TestRejectAtCheckAndSaleOfAWaitingBallot(t *testing.T) {
 	if i < 0 {
 		t.Fatal("no rejection is its key's last use")
 	}
-	insertEntry(revoked, rejections[i].at, audit.Entry{Kind: audit.KindKeyRevoked, Assembly: v.assembly, Time: rejections[i].t.Add(-time.Minute),
+	insertEntry(revoked, rejections[i].at, audit.Entry{Kind: audit.KindKeyRevoked, Assembly: v.assembly, Time: rejections[i].t,
 		KeyRevoked: &audit.KeyRevokedEntry{KeyID: rejections[i].key}})
 	wantDiscrepancy(t, revoked, "right-to-sign", "revoked", "a rejection by a key revoked before it")
 	// A confirmation checked the same ways: by a staff key logged before,

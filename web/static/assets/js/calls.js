@@ -84,7 +84,9 @@ export async function callsPage(ctx) {
     draw(...state.data);
   };
 
-  const draw = (p, all, calls) => {
+  // draw draws the list; focus, when given, then puts the focus where
+  // the one who acted is (the list is drawn anew).
+  const draw = (p, all, calls, focus) => {
     // A voter whose ballot waits for its check has voted: not one to call.
     const nonVoters = all.filter((nv) => !nv.waiting_ballot_id);
     const waiting = all.length - nonVoters.length;
@@ -108,8 +110,13 @@ export async function callsPage(ctx) {
       h('ol', { class: 'calls' }, ranked.slice(0, state.limit).map((r, i) => row(r, i + 1, calls[r.nv.voter] || [], firstGap, canAct))),
       rest > 0 ? h('p', {}, h('button', {
         type: 'button', 'data-testid': 'call-more',
-        onclick: () => { state.limit += PAGE; draw(p, all, calls); },
+        onclick: () => {
+          const first = state.limit; // the first household drawn anew
+          state.limit += PAGE;
+          draw(p, all, calls, () => list.querySelectorAll('[data-voter]')[first]?.querySelector('button, a')?.focus());
+        },
       }, t('calls.more', { n: fmtInt(Math.min(PAGE, rest)), rest: fmtInt(rest) }))) : null);
+    if (focus) focus();
   };
 
   const row = ({ nv, area }, n, history, firstGap, canAct) => {
@@ -224,7 +231,7 @@ export async function callsPage(ctx) {
         if (Date.now() - state.loadedAt < STALE_MS && state.data) {
           const [p, all, calls] = state.data;
           (calls[nv.voter] ||= []).push(attempt);
-          draw(p, all, calls);
+          draw(p, all, calls, () => list.querySelector(`[data-record-call="${CSS.escape(nv.voter)}"]`)?.focus());
           return;
         }
         try {
