@@ -61,10 +61,11 @@ type CertSignature struct {
 }
 
 // ObjectionDeadline is when the objection window of a closed assembly
-// ends: at 24:00 China time of its last calendar day (audit.ObjectionDeadline).
-// Objections are taken before it, certification from it on.
+// ends: at 24:00 China time of its last calendar day (audit.ObjectionDeadline),
+// counted from its close (audit.ObjectionStart). Objections are taken
+// before it, certification from it on.
 func (a *Assembly) ObjectionDeadline() time.Time {
-	return audit.ObjectionDeadline(a.ClosedAt, a.ObjectionDays, a.Rules)
+	return audit.ObjectionDeadline(audit.ObjectionStart(a.ClosedAt, a.Closes, a.Rules), a.ObjectionDays, a.Rules)
 }
 
 // Statement is what committee members sign to certify the result.

@@ -106,8 +106,11 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 //   - 6: a ballot recording a call, visit or paper dated more than
 //     ClockSkew after the server's clock is refused (FUTURE_BALLOT), as
 //     one whose own time is so dated always was (FutureProblem; the server
-//     refuses such calls in every assembly, whatever its rules); and each
-//     log entry is dated no earlier than the one before it.
+//     refuses such calls in every assembly, whatever its rules); each log
+//     entry is dated no earlier than the one before it; and the objection
+//     window of a vote closed on schedule counts from its scheduled
+//     closing, not from the moment the server wrote the close
+//     (ObjectionStart).
 //   - 5: a paper ballot is one voter's: a PAPER ballot is refused
 //     (PAPER_REUSED) when its serial (whatever its case) or its scan's
 //     digest (PaperMarks) is carried by a ballot of another voter that
@@ -167,22 +170,38 @@ func EarlyWording(rules int) bool { return rules < 3 }
 // before the vote (BallotTimeProblem).
 const ClockSkew = 5 * time.Minute
 
-// FutureRules is the first version of the procedure rules under which a
+// TimeRules is the first version of the procedure rules (6) under which a
 // ballot's attestation may not be dated after the server's clock (by more
-// than ClockSkew), and a log entry not before the one logged before it.
-const FutureRules = 6
+// than ClockSkew), a log entry not before the one logged before it, and an
+// objection window counts from the scheduled closing of a vote closed on
+// schedule (ObjectionStart).
+const TimeRules = 6
+
+// ObjectionStart is the close an objection window counts from: the close
+// as logged, or, from procedure rules 6 on, the scheduled closing where the
+// vote closed on schedule, that is up to ClockSkew after it: the server's
+// closer writes a close at 24:00 a moment into the next day, which is not
+// the day the vote closed. A close written later (the server was down)
+// counts from itself, so that the window is not shortened after the result
+// appears; an early close, from itself.
+func ObjectionStart(closed, scheduled time.Time, rules int) time.Time {
+	if rules >= TimeRules && !closed.Before(scheduled) && closed.Sub(scheduled) <= ClockSkew {
+		return scheduled
+	}
+	return closed
+}
 
 // FutureProblem says why a ballot received at now is from the future, or
 // "": it is dated, or the call, visit or paper its attestation records is
 // dated, more than ClockSkew after now. The server refuses such a ballot
 // in every assembly, whatever its rules; the verifier refuses a logged
-// ballot taken so, by its attestation's time from rules 6 on (FutureRules).
+// ballot taken so, by its attestation's time from rules 6 on (TimeRules).
 func FutureProblem(b *ballot.Ballot, now time.Time, rules int) string {
 	late := now.Add(ClockSkew)
 	switch {
 	case b.Time.After(late):
 		return fmt.Sprintf("ballot time %s, server time %s", FormatChinaTime(b.Time), FormatChinaTime(now))
-	case b.Attestation != nil && b.Attestation.At.After(late) && rules >= FutureRules:
+	case b.Attestation != nil && b.Attestation.At.After(late) && rules >= TimeRules:
 		return fmt.Sprintf("attestation time %s (of the call, visit or paper), server time %s", FormatChinaTime(b.Attestation.At), FormatChinaTime(now))
 	}
 	return ""

@@ -460,7 +460,7 @@ func (v *verifier) rollAndAgenda(entries []*Entry) error {
 // set back a little, hence ClockSkew's allowance for earlier logs.
 func (v *verifier) inOrder(e *Entry) error {
 	allowed := ClockSkew
-	if v.agenda.Rules >= FutureRules {
+	if v.agenda.Rules >= TimeRules {
 		allowed = 0
 	}
 	if e.Time.Before(v.latest.Add(-allowed)) {
@@ -622,7 +622,7 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		return v.recount(i, e.Result)
 	case KindObjection:
-		switch deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays, v.agenda.Rules); {
+		switch deadline := v.objectionDeadline(); {
 		case v.result == nil:
 			return fail("status", i, "an objection before the preliminary result")
 		case !e.Time.Before(deadline):
@@ -639,7 +639,7 @@ func (v *verifier) replay(e *Entry) error {
 		}
 		delete(v.unanswered, e.Response.ObjectionID)
 	case KindCertSignature:
-		deadline := ObjectionDeadline(v.closedAt, v.agenda.ObjectionDays, v.agenda.Rules)
+		deadline := v.objectionDeadline()
 		switch {
 		case e.Time.Before(deadline):
 			return fail("committee-signature", i, "signed %s, before the objection window closed %s", FormatChinaTime(e.Time), FormatChinaTime(deadline))
@@ -676,6 +676,12 @@ func (v *verifier) replay(e *Entry) error {
 		return fail("entry-malformed", i, "unexpected %s entry", e.Kind)
 	}
 	return nil
+}
+
+// objectionDeadline is the end of the objection window, as the server
+// computes it (assembly.Assembly's ObjectionDeadline).
+func (v *verifier) objectionDeadline() time.Time {
+	return ObjectionDeadline(ObjectionStart(v.closedAt, v.agenda.Closes, v.agenda.Rules), v.agenda.ObjectionDays, v.agenda.Rules)
 }
 
 // voting tells whether t is inside the voting window, as the server's

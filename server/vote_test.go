@@ -1619,6 +1619,41 @@ func TestObjectionWindowInCalendarDays(t *testing.T) {
 	}
 }
 
+// TestObjectionWindowOfAVoteClosedAtMidnight: a vote scheduled to close at
+// 24:00 is closed by the server's closer a moment into the next day; its
+// three-day window counts from the day it closed (13–15 May), not from the
+// moment the close was written, on the server and offline; under earlier
+// procedure rules the verifier keeps the window as it was then.
+func TestObjectionWindowOfAVoteClosedAtMidnight(t *testing.T) {
+	v := newVote(t, nil)
+	v.cast(t, 3, ballot.Platform, "AGREE")
+	v.e.clock.Set(closesAt.Add(300 * time.Millisecond)) // the closer's tick
+	if _, err := v.e.reg.CloseDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Date(2026, 5, 16, 0, 0, 0, 0, cst)
+	res, err := v.as.GetResult(v.ctx(v.e.admin), &ov.GetResultRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil || !res.GetObjectionDeadline().AsTime().Equal(deadline) {
+		t.Fatalf("objection deadline %v, %v; want %s", res.GetObjectionDeadline().AsTime().In(cst), err, deadline)
+	}
+	v.e.clock.Set(deadline.Add(10 * time.Hour))
+	if _, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "窗口外的异议"}); server.ReasonOf(err) != "OBJECTION_WINDOW_CLOSED" {
+		t.Errorf("an objection on 16 May: %v, want OBJECTION_WINDOW_CLOSED", err)
+	}
+	if _, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: v.committee.keyID(),
+		Signature: ed25519.Sign(v.committee.priv, []byte(res.GetCertificationStatement()))}); err != nil {
+		t.Fatalf("certify on 16 May: %v", err)
+	}
+	files := v.export(t)
+	if _, err := verifyFiles(files); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	// Under rules 5 the window counted from the close as written: the
+	// certification on 16 May came before it ended.
+	underRules(files, 5)
+	wantDiscrepancy(t, files, "committee-signature", "before the objection window closed", "the same log under procedure rules 5")
+}
+
 func TestNoticeAndLifecycle(t *testing.T) {
 	v := newVote(t, nil)
 	ctx := v.ctx(v.staffTok)
