@@ -177,6 +177,10 @@ type Assembly struct {
 	// k of them are in.
 	Certificate []CertSignature `json:"certificate,omitempty"`
 	CertifiedAt time.Time       `json:"certified_at,omitzero"`
+	// Uncounted are the keys of Certificate whose signatures did not count
+	// when k were in (revoked since they signed): logged then as revoked
+	// (KEY_REVOKED), and left out of the certificate exported.
+	Uncounted []string `json:"uncounted,omitempty"`
 }
 
 // Figures are an area (0.01 m²) and a headcount, as stored.

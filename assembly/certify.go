@@ -232,9 +232,23 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 			return err
 		}
 		if valid >= rec.Committee.K {
+			// The certification names the signatures that count; a key
+			// revoked since it signed is logged as revoked first, so that
+			// the log shows why its signature does not.
 			var signers []string
 			for _, c := range rec.Certificate {
-				signers = append(signers, c.KeyID)
+				cs, err := getSigner(tx, c.KeyID)
+				if err != nil {
+					return err
+				}
+				if cs.Counts(time.Time{}) {
+					signers = append(signers, c.KeyID)
+					continue
+				}
+				if _, err := lw.add(audit.Entry{Kind: audit.KindKeyRevoked, KeyRevoked: &audit.KeyRevokedEntry{KeyID: c.KeyID}}); err != nil {
+					return err
+				}
+				rec.Uncounted = append(rec.Uncounted, c.KeyID)
 			}
 			if _, err := lw.add(audit.Entry{Kind: audit.KindCertified, Certified: &audit.CertifiedEntry{ResultDigest: rec.ResultDigest, Signers: signers}}); err != nil {
 				return err

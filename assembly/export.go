@@ -74,6 +74,9 @@ func (r *Registry) Export(ctx context.Context, assemblyID string) (*audit.Bundle
 			c := audit.Certificate{Statement: string(rec.Statement(rec.ResultDigest))}
 			// A member by the agenda's name, whichever of their keys signed.
 			for _, s := range rec.Certificate {
+				if slices.Contains(rec.Uncounted, s.KeyID) {
+					continue // revoked since it signed (KEY_REVOKED before CERTIFIED)
+				}
 				name := s.KeyID
 				for _, m := range ag.Committee {
 					if m.KeyID == rec.Committee.Original(s.KeyID) {

@@ -506,7 +506,7 @@ func (v *verifier) replay(e *Entry) error {
 		return fail("status", i, "%s entry after the assembly was cancelled", e.Kind)
 	}
 	if v.closed && e.Kind != KindObjection && e.Kind != KindResponse && e.Kind != KindCertSignature && e.Kind != KindCertified && e.Kind != KindResult &&
-		e.Kind != KindCommitteeKey {
+		e.Kind != KindCommitteeKey && (e.Kind != KindKeyRevoked || v.member(e.KeyRevoked.KeyID) == nil) {
 		return fail("status", i, "%s entry after the vote closed", e.Kind)
 	}
 	// (From rules 4 on, a CANCEL ends them as a CLOSE does.)
@@ -535,13 +535,21 @@ func (v *verifier) replay(e *Entry) error {
 			v.withdrawn = append(v.withdrawn, p)
 		}
 	case KindKeyRevoked:
-		if v.keys[e.KeyRevoked.KeyID] == nil {
-			return fail("unregistered-key", i, "key %s revoked, but not logged before", e.KeyRevoked.KeyID)
+		id := e.KeyRevoked.KeyID
+		if v.keys[id] == nil && v.member(id) == nil {
+			return fail("unregistered-key", i, "key %s revoked, but not logged before", id)
 		}
-		if _, dup := v.revoked[e.KeyRevoked.KeyID]; dup {
-			return fail("unregistered-key", i, "key %s revoked twice", e.KeyRevoked.KeyID)
+		if _, dup := v.revoked[id]; dup {
+			return fail("unregistered-key", i, "key %s revoked twice", id)
 		}
-		v.revoked[e.KeyRevoked.KeyID] = e.Time
+		v.revoked[id] = e.Time
+		// A committee key revoked since it signed (logged at the
+		// certification): its signature no longer counts.
+		if j := slices.IndexFunc(v.certs, func(c CertificateEntry) bool { return c.KeyID == id }); j >= 0 {
+			v.certs = slices.Delete(v.certs, j, j+1)
+			v.rep.Signers = slices.Delete(v.rep.Signers, j, j+1)
+			delete(v.people, v.member(id).ID)
+		}
 	case KindBallot:
 		return v.ballot(i, e.Time, e.Ballot)
 	case KindStatus:
@@ -1131,6 +1139,9 @@ func (v *verifier) certSignature(i int, cs *CertSignatureEntry) error {
 	m := v.member(cs.KeyID)
 	if m == nil {
 		return fail("committee-signature", i, "key %s is not a committee member of this assembly", cs.KeyID)
+	}
+	if v.isRevoked(cs.KeyID) {
+		return fail("committee-signature", i, "key %s of %s signed after it was revoked %s", cs.KeyID, m.Name, FormatChinaTime(v.revoked[cs.KeyID]))
 	}
 	if v.people[m.ID] {
 		return fail("committee-signature", i, "member %s signed twice", m.Name)

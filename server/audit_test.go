@@ -811,6 +811,43 @@ func TestNoticeOfAnElection(t *testing.T) {
 	if n.State != "PRELIMINARY" || n.StateZH != "初步结果（询异期已满，待认证）" || !slices.Equal(n.Signers, []string{members[1].id}) {
 		t.Errorf("notice after a revoked signature: state %s %q, signers %v; want PRELIMINARY after the objection window, only %s", n.State, n.StateZH, n.Signers, members[1].id)
 	}
+	// The third signature certifies. The log names the two that count,
+	// after logging the first key's revocation; the notice, the exported
+	// certificate and the verifier agree.
+	if _, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: members[2].keyID(),
+		Signature: ed25519.Sign(members[2].priv, stmt)}); err != nil {
+		t.Fatal(err)
+	}
+	files := v.export(t)
+	ls := logLines(files)
+	var last2 [2]audit.Entry
+	json.Unmarshal(ls[len(ls)-2], &last2[0])
+	json.Unmarshal(ls[len(ls)-1], &last2[1])
+	if last2[0].Kind != audit.KindKeyRevoked || last2[0].KeyRevoked.KeyID != members[0].keyID() || last2[1].Kind != audit.KindCertified ||
+		!slices.Equal(last2[1].Certified.Signers, []string{members[1].keyID(), members[2].keyID()}) {
+		t.Errorf("the log ends %s %+v, %s %+v; want the first key's revocation, then the certification by the other two", last2[0].Kind, last2[0].KeyRevoked, last2[1].Kind, last2[1].Certified)
+	}
+	var cert audit.Certificate
+	json.Unmarshal(files[audit.FileCertificate], &cert)
+	if len(cert.Signatures) != 2 || cert.Signatures[0].KeyID != members[1].keyID() {
+		t.Errorf("certificate.json lists %+v, want the two signatures that count", cert.Signatures)
+	}
+	rep, err := verifyFiles(files)
+	if err != nil || !rep.Certified || !slices.Equal(rep.Signers, []string{members[1].id, members[2].id}) {
+		t.Errorf("verify = %+v, %v; want certified by %s and %s", rep, err, members[1].id, members[2].id)
+	}
+	_, body = getPublic(t, base+".json")
+	n = server.Notice{}
+	json.Unmarshal([]byte(body), &n)
+	if n.State != "CERTIFIED" || !slices.Equal(n.Signers, []string{members[1].id, members[2].id}) {
+		t.Errorf("notice after the certification: %s, signers %v", n.State, n.Signers)
+	}
+	// A signature by the revoked key after its revocation is refused
+	// offline (the server refuses it).
+	forged := cloneFiles(files)
+	insertEntry(forged, len(ls)-1, audit.Entry{Kind: audit.KindCertSignature, Assembly: v.assembly, Time: last2[1].Time,
+		CertSignature: &audit.CertSignatureEntry{KeyID: members[0].keyID(), Signature: ed25519.Sign(members[0].priv, stmt)}})
+	wantDiscrepancy(t, forged, "committee-signature", "signed after it was revoked", "a signature by a committee key after its revocation")
 }
 
 // TestCommitteeKeyReplaced: with k = 3 of n = 4, a member whose committee
