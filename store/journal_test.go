@@ -497,6 +497,11 @@ func TestJournalDamageThatLooksLikeATornEnd(t *testing.T) {
 			data[offs[1]+frameHeadLen+9] ^= 1
 			data[offs[2]+frameHeadLen+9] ^= 1
 		}},
+		{"a length that ends in the zeros after the last frame", func(data []byte, offs []int) {
+			// (One bit flipped in a length can do it: the frames that
+			// follow are then inside the length, and zeros after it.)
+			binary.BigEndian.PutUint32(data[offs[1]:], uint32(len(data)-offs[1]-frameHeadLen-16))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "j.db")
@@ -522,6 +527,8 @@ func TestJournalDamageThatLooksLikeATornEnd(t *testing.T) {
 			if len(offs) != 5 {
 				t.Fatalf("test setup: %d frames in the segment, want 5", len(offs))
 			}
+			// As a segment prepared as zeros is (the spare).
+			data = append(data, make([]byte, 1<<20)...)
 			tc.damage(data, offs)
 			if err := os.WriteFile(seg, data, 0o600); err != nil {
 				t.Fatal(err)

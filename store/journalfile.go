@@ -195,10 +195,16 @@ func allZero(b []byte) bool {
 // written, and a segment is prepared as zeros (or ends at its last write).
 //
 // Where the frame's length fits the segment, a crash cut the frame short
-// within that length, and nothing but zeros follows it. A frame's own
-// bytes are not searched: a record's value may hold bytes shaped like a
-// frame. Anything else after it is damage - the next frame, or the rest of
-// a frame whose length was damaged to a shorter one.
+// within that length, and nothing but zeros follows it: anything else after
+// it is damage - the next frame, or the rest of a frame whose length was
+// damaged to a shorter one.
+//
+// Nor is a frame whose length was damaged to a larger one that still fits
+// (a segment prepared as zeros has room for one bit flipped there, and the
+// frames that follow are then within it): its payload, read to a shorter
+// length, is its record, checksum and all, which a frame cut short is not.
+// A frame's own bytes are not searched for frames: a record's value may
+// hold bytes shaped like one.
 //
 // Where the length does not fit (a length damaged to a larger one, or a
 // first page that never reached the disk), any readable frame of the
@@ -208,7 +214,7 @@ func allZero(b []byte) bool {
 func notTheEnd(rest []byte, seq uint64) bool {
 	if len(rest) >= frameHeadLen {
 		if n := int(binary.BigEndian.Uint32(rest)); n >= 8 && n <= len(rest)-frameHeadLen {
-			return !allZero(rest[frameHeadLen+n:])
+			return !allZero(rest[frameHeadLen+n:]) || shorterFrame(rest, n, seq)
 		}
 	}
 	for i := 1; i+frameHeadLen+8 <= len(rest); i++ {
@@ -228,6 +234,27 @@ func notTheEnd(rest []byte, seq uint64) bool {
 		}
 		if _, _, ok := readFrame(rest[i:]); ok {
 			return true
+		}
+	}
+	return false
+}
+
+// shorterFrame reports whether the frame at the start of rest, of stated
+// length n, is a readable frame of record seq at a shorter length: its
+// length was damaged. (One checksum per length, kept as it goes.)
+func shorterFrame(rest []byte, n int, seq uint64) bool {
+	payload := rest[frameHeadLen : frameHeadLen+n]
+	if binary.BigEndian.Uint64(payload) != seq {
+		return false
+	}
+	want := binary.BigEndian.Uint32(rest[4:])
+	sum := crc32.Update(0, castagnoli, payload[:8])
+	for m := 9; m < n; m++ {
+		sum = crc32.Update(sum, castagnoli, payload[m-1:m])
+		if sum == want {
+			if _, err := decodeRecord(seq, payload[8:m]); err == nil {
+				return true
+			}
 		}
 	}
 	return false
