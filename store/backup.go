@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,9 +30,25 @@ var (
 // file that OpenBolt and VerifyFile accept. Backup stops with ctx's error
 // when ctx ends, e.g. when an HTTP client goes away. It returns the number
 // of bytes written.
+//
+// The read transaction ends before w is written: the copy goes first to a
+// file without a name beside the database (as fast as the disk), and is
+// sent from there. Held while a slow or stalled client reads, it would
+// stop the journal's applier as soon as the database file had to grow
+// (bbolt remaps it only when no read transaction is open), and every
+// transaction after it.
+//
+// A store opened read-only has no writers to stop, and a disk without room
+// for the copy leaves no choice: the copy is then sent as it is read.
 func (b *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	if !b.readOnly {
+		n, err := b.spooledBackup(ctx, w)
+		if !errors.Is(err, syscall.ENOSPC) {
+			return n, err
+		}
 	}
 	tx, err := b.snapshot()
 	if err != nil {
@@ -38,6 +56,37 @@ func (b *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	}
 	defer tx.Rollback()
 	return tx.WriteTo(ctxWriter{ctx: ctx, w: w})
+}
+
+// spooledBackup is Backup through a file without a name beside the
+// database; nothing is sent to w unless the copy was written whole.
+func (b *Bolt) spooledBackup(ctx context.Context, w io.Writer) (int64, error) {
+	spool, err := os.CreateTemp(filepath.Dir(b.Path()), ".backup-*")
+	if err != nil {
+		return 0, fmt.Errorf("store: backup: the copy's file beside the database: %w", err)
+	}
+	defer spool.Close()
+	// Nothing is left behind, whatever happens next.
+	if err := os.Remove(spool.Name()); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	tx, err := b.snapshot()
+	if err != nil {
+		return 0, err
+	}
+	n, err := tx.WriteTo(ctxWriter{ctx: ctx, w: spool})
+	tx.Rollback()
+	if err != nil {
+		return 0, fmt.Errorf("store: backup: writing the copy beside the database: %w", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	sent, err := io.Copy(ctxWriter{ctx: ctx, w: w}, spool)
+	if err == nil && sent != n {
+		err = fmt.Errorf("store: backup: sent %d bytes of the %d copied", sent, n)
+	}
+	return sent, err
 }
 
 // snapshot returns a read transaction over buckets that hold every

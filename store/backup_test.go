@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -145,5 +146,64 @@ func TestVerifyFileRefusesWhatIsNotADatabase(t *testing.T) {
 	}
 	if _, err := store.VerifyFile(write("good.db", good.Bytes())); err != nil {
 		t.Errorf("VerifyFile(good copy) = %v", err)
+	}
+}
+
+// stallWriter is a backup's client that stops reading: its first Write
+// says so and waits until released.
+type stallWriter struct {
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (w *stallWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.started) })
+	<-w.release
+	return len(p), nil
+}
+
+// TestBackupToAStalledClientStopsNoWriter: while a backup's client stops
+// reading, writes go on, the journal is applied to a database file that
+// has to grow, and reads go on; the copy, once read, is whole.
+func TestBackupToAStalledClientStopsNoWriter(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	sw := &stallWriter{started: make(chan struct{}), release: make(chan struct{})}
+	var release sync.Once
+	// (Before the store closes, which waits for the backup, if the test fails.)
+	t.Cleanup(func() { release.Do(func() { close(sw.release) }) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.Backup(ctx, sw)
+		done <- err
+	}()
+	<-sw.started
+	within := func(what string, f func() error) {
+		t.Helper()
+		errc := make(chan error, 1)
+		go func() { errc <- f() }()
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s is held up by the stalled backup", what)
+		}
+	}
+	big := bytes.Repeat([]byte{'v'}, 1<<20)
+	within("64 MiB of writes", func() error {
+		for i := range 64 {
+			if err := st.Update(ctx, func(tx store.Tx) error { return tx.Put(store.Units, fmt.Appendf(nil, "big%03d", i), big) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	within("applying the journal (the file grows)", st.Flush)
+	within("a read", func() error { return st.View(ctx, func(store.Tx) error { return nil }) })
+	release.Do(func() { close(sw.release) })
+	if err := <-done; err != nil {
+		t.Errorf("the backup, once read: %v", err)
 	}
 }
