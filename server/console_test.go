@@ -1869,6 +1869,29 @@ func TestConsolePaperBallot(t *testing.T) {
 	if got := eval[string](maker, "the household found", `document.querySelector('[data-testid=voter]').value`); got != third[0] {
 		t.Errorf("searching %q chose %q, want %q", third[1], got, third[0])
 	}
+	// A unit number not on the list (its household has voted, say) chooses
+	// nobody, not the household chosen before nor one of a like number,
+	// and says why.
+	typeInto(maker, `[data-testid=voter-search]`, "-99")
+	if got := eval[string](maker, "nobody chosen", `document.querySelector('[data-testid=voter]').value`); got != "" {
+		t.Errorf("searching %q-99, not on the list, chose %q, want nobody", third[1], got)
+	}
+	if got := eval[string](maker, "the note", `document.querySelector('[data-testid=voter-match]').textContent`); !strings.Contains(got, "已投票或表决待复核的住户不在名单中") {
+		t.Errorf("searching a unit not on the list says %q", got)
+	}
+	// Part of a number chooses nobody: the household wanted may not be on
+	// the list.
+	eval[string](maker, "clear the search", `document.querySelector('[data-testid=voter-search]').value = ''`)
+	typeInto(maker, `[data-testid=voter-search]`, third[1][:len(third[1])-1])
+	if got := eval[string](maker, "nobody chosen by a part", `document.querySelector('[data-testid=voter]').value`); got != "" {
+		t.Errorf("searching %q, part of a number, chose %q, want nobody", third[1][:len(third[1])-1], got)
+	}
+	// Typed whole again, the household is chosen again.
+	eval[string](maker, "clear the search", `document.querySelector('[data-testid=voter-search]').value = ''`)
+	typeInto(maker, `[data-testid=voter-search]`, third[1])
+	if got := eval[string](maker, "the household found again", `document.querySelector('[data-testid=voter]').value`); got != third[0] {
+		t.Errorf("searching %q again chose %q, want %q", third[1], got, third[0])
+	}
 	// Received with the last one, unless said otherwise.
 	if got := eval[string](maker, "received", `document.querySelector('[data-testid=att-time]').value`); got != received {
 		t.Errorf("the next paper ballot's received time is %q, want the last one's, %q", got, received)

@@ -295,15 +295,28 @@ export function reasonOf(input) {
   return { reason: r };
 }
 
-// filterSelect has search filter select's options by their text, and
-// choose the first match (not disabled) when none is chosen, or the chosen
-// one is filtered out; then onChange().
-export function filterSelect(search, select, onChange = () => {}) {
+// filterSelect has search filter select's options by their unit numbers
+// (an option's data-units, space separated), never by anything else its
+// text shows (an area). A household whose unit number is typed whole is
+// chosen; one filtered out is no longer chosen, and no other is chosen in
+// its place: the household wanted may not be on the list at all (it has
+// voted, or its ballot waits for its check), which note then says, with
+// how many match. Then onChange().
+export function filterSelect(search, select, note, onChange = () => {}) {
   search.addEventListener('input', () => {
     const q = search.value.trim();
-    for (const o of select.options) if (o.value) o.hidden = q !== '' && !o.textContent.includes(q);
-    const first = [...select.options].find((o) => o.value && !o.hidden && !o.disabled);
-    if (q && first && (!select.value || select.selectedOptions[0]?.hidden)) select.value = first.value;
+    const units = (o) => (o.dataset.units || '').split(' ');
+    let shown = 0;
+    let exact = null;
+    for (const o of select.options) {
+      if (!o.value) continue;
+      o.hidden = q !== '' && !units(o).some((u) => u.includes(q));
+      if (!o.hidden) shown++;
+      if (q && !o.disabled && units(o).includes(q)) exact = o;
+    }
+    if (exact) select.value = exact.value;
+    else if (select.selectedOptions[0]?.hidden) select.value = '';
+    replace(note, !q ? '' : shown === 0 ? t('record.noMatch', { q }) : t('record.matches', { n: shown }));
     onChange();
   });
 }

@@ -96,17 +96,18 @@ export async function proxiesPage(ctx) {
     const vid = uid('voter');
     const sid = uid('search');
     const voter = h('select', { id: vid, required: true, 'data-testid': 'proxy-voter' }, h('option', { value: '' }, t('record.choose')),
-      nonVoters.map((x) => h('option', { value: x.voter }, x.unit_ids.join('、'))));
+      nonVoters.map((x) => h('option', { value: x.voter, 'data-units': x.unit_ids.join(' ') }, x.unit_ids.join('、'))));
     // A long list is filtered by unit, as on the record page.
-    const search = h('input', { id: sid, type: 'search', autocomplete: 'off', 'data-testid': 'proxy-voter-search' });
-    filterSelect(search, voter);
+    const search = h('input', { id: sid, type: 'search', autocomplete: 'off', 'data-testid': 'proxy-voter-search', 'aria-describedby': sid + '-note' });
+    const searchNote = h('p', { id: sid + '-note', class: 'muted small', 'aria-live': 'polite' });
+    filterSelect(search, voter, searchNote);
     const [name, nameF] = field(t('proxy.holderName'), { maxlength: 64, required: true, autocomplete: 'off', 'data-testid': 'proxy-name' });
     const [idn, idnF] = field(t('proxy.holderID'), { maxlength: 30, required: true, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'proxy-id' }, t('proxy.holderIDHint'));
     const [key, keyF] = field(t('proxy.holderKey'), { maxlength: 100, required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono', 'data-testid': 'proxy-key' }, t('proxy.holderKeyHint'));
     const [doc, docF] = docField(t('proxy.documentHash'), { 'data-testid': 'proxy-doc' }, t('proxy.documentFile'), 'image/*,application/pdf');
     formDialog(dialog, {
       title: t('proxy.newTitle'), intro: h('p', { class: 'muted' }, t('proxy.newIntro')),
-      fields: [h('label', { for: sid }, t('record.search')), search, h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF, docF],
+      fields: [h('label', { for: sid }, t('record.search')), search, searchNote, h('label', { for: vid }, t('proxy.voter')), voter, nameF, idnF, keyF, docF],
       submit: t('proxy.save'), testid: 'proxy-save',
       check: () => {
         if (!voter.value) return t('record.needVoter');

@@ -77,10 +77,11 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       // Where votes may not be changed, a ballot waiting for its check is
       // the voter's: the server refuses another (BALLOT_WAITING).
       const waiting = Boolean(nv.waiting_ballot_id) && !(a.settings && a.settings.allow_revote);
-      return h('option', { value: nv.voter, selected: nv.voter === want && !waiting, disabled: waiting, 'data-waiting': waiting ? nv.waiting_ballot_id : null },
+      return h('option', { value: nv.voter, selected: nv.voter === want && !waiting, disabled: waiting, 'data-waiting': waiting ? nv.waiting_ballot_id : null, 'data-units': nv.unit_ids.join(' ') },
         `${nv.unit_ids.join('、')} · ${fmtArea(nv.figures.area_m2)} m²${waiting ? ' · ' + t('record.waiting') : ''}`);
     }));
-  const search = h('input', { id: ids.search, type: 'search', autocomplete: 'off', 'data-testid': 'voter-search' });
+  const search = h('input', { id: ids.search, type: 'search', autocomplete: 'off', 'data-testid': 'voter-search', 'aria-describedby': ids.search + '-note' });
+  const searchNote = h('p', { id: ids.search + '-note', class: 'muted small', 'aria-live': 'polite', 'data-testid': 'voter-match' });
   const phoneOut = h('output', { id: ids.phone, class: 'mono', 'data-testid': 'masked-phone' });
   const nvOf = (v) => nonVoters.find((nv) => nv.voter === v);
   const showPhone = () => {
@@ -88,7 +89,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
     replace(phoneOut, nv ? nv.masked_phone || t('calls.noPhone') : '');
   };
   voterSel.addEventListener('change', showPhone);
-  filterSelect(search, voterSel, showPhone);
+  filterSelect(search, voterSel, searchNote, showPhone);
   showPhone();
 
   const channels = STAFF_CHANNELS.filter((c) => (a.channels || []).includes('CHANNEL_' + c));
@@ -195,7 +196,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'result' });
 
   const form = h('form', { 'data-testid': 'vote-form', novalidate: true },
-    h('label', { for: ids.search }, t('record.search')), search,
+    h('label', { for: ids.search }, t('record.search')), search, searchNote,
     h('label', { for: ids.voter }, t('record.household')), voterSel,
     phoneLine,
     channelSet,
