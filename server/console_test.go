@@ -933,8 +933,12 @@ func TestConsoleCommittee(t *testing.T) {
 		t.Error("no explanation shown")
 	}
 	typeInto(zhao, `[data-testid=objection-text]`, "请核对3号楼上门走访的选票")
-	click(zhao, `[data-testid=objections] button[type=submit]`)
+	// Sent twice at once (a double click): logged once.
+	eval[bool](zhao, "submit twice", `(() => { const f = document.querySelector('[data-testid=objection-text]').form; f.requestSubmit(); f.requestSubmit(); return true; })()`)
 	wait(zhao, "objection listed", `document.querySelector('[data-objection]') !== null`)
+	if got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "select-2026-c"}); err != nil || len(got.GetObjections()) != 1 {
+		t.Errorf("objections after a double submit: %v, %v; want one", got.GetObjections(), err)
+	}
 	c.open(staffTab, "#/c/"+c.cid+"/a/select-2026-c/committee")
 	typeInto(staffTab, `[data-objection] textarea`, "已核对：该票有走访记录和业主签字，计票无误")
 	click(staffTab, `[data-objection] button[type=submit]`)
@@ -957,6 +961,23 @@ func TestConsoleCommittee(t *testing.T) {
 				t.Error("after the objection window the page still offers to record an objection")
 			}
 			m.Screenshot("console-committee")
+			// A statement from the server other than the one the page makes
+			// itself is not signed.
+			eval[bool](m, "another statement", `(() => { const orig = window.fetch;
+				window.fetch = (u, o) => !String(u).endsWith('/result') ? orig(u, o) : orig(u, o).then((r) => r.json()).then((j) => {
+					j.certification_statement = j.certification_statement.replace('result=', 'result=00');
+					return new Response(JSON.stringify(j), { status: 200, headers: { 'Content-Type': 'application/json' } }); });
+				location.hash = '#/c/`+c.cid+`/a/select-2026-c/committee?again=1'; return true; })()`)
+			wait(m, "the statement shown again", `document.querySelector('[data-testid=statement]')?.textContent.includes('result=00')`)
+			click(m, `[data-testid=certify]`)
+			wait(m, "refused", `document.querySelector('[data-testid=certification]')?.textContent.includes('不一致，未签名')`)
+			if got, err := c.as.GetAssembly(c.e.ctx(c.e.admin), &ov.GetAssemblyRequest{CommunityId: c.cid, AssemblyId: "select-2026-c"}); err != nil || len(got.GetCertificate()) != 0 {
+				t.Errorf("signatures after another statement: %v, %v; want none", got.GetCertificate(), err)
+			}
+			// (A reload: the page's own fetch again.)
+			eval[bool](m, "back", `(() => { location.hash = '#/c/`+c.cid+`/a/select-2026-c/committee'; return true; })()`)
+			m.Run("reload", chromedp.Reload())
+			wait(m, "the certification card again", `document.querySelector('[data-testid=certify]') !== null && !document.querySelector('[data-testid=statement]').textContent.includes('result=00')`)
 		}
 		click(m, `[data-testid=certify]`)
 		wait(m, "signed", fmt.Sprintf(`document.querySelector('[data-testid=certification]')?.dataset.signed === '%d'`, i+1))

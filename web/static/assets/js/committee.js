@@ -120,6 +120,21 @@ function objectionsCard(ctx, a, res, redraw) {
   const prelim = a.state === 'ASSEMBLY_STATE_PRELIMINARY';
   // Objections are taken until the deadline (the server refuses them after).
   const windowOpen = prelim && serverNow() < new Date(res.objection_deadline);
+  // once sends a form's text once: its button is disabled until the
+  // answer (an objection is logged for good; a double click made two).
+  const once = async (ev, send) => {
+    ev.preventDefault();
+    const button = ev.currentTarget.querySelector('button[type=submit]');
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await send();
+    } catch (err) {
+      replace(msg, errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  };
   const noNumber = (text) => {
     if (!longNumber(text)) return true;
     replace(msg, h('p', { class: 'alert error', role: 'alert' }, t('text.longNumber')));
@@ -130,17 +145,12 @@ function objectionsCard(ctx, a, res, redraw) {
     const id = uid('obj');
     const text = h('textarea', { id, rows: 2, maxlength: 2000, required: true, 'data-testid': 'objection-text' });
     form = h('form', {
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        try {
-          if (!noNumber(text.value)) return;
-          await post(asmPath(ctx.cid, ctx.aid, '/objections'), { text: text.value.trim() });
-          await redraw();
-        } catch (err) {
-          replace(msg, errorBox(err));
-        }
-      },
-    }, h('label', { for: id }, t('committee.objectionText')), text, h('button', { type: 'submit' }, t('committee.object')));
+      onsubmit: (ev) => once(ev, async () => {
+        if (!noNumber(text.value)) return;
+        await post(asmPath(ctx.cid, ctx.aid, '/objections'), { text: text.value.trim() });
+        await redraw();
+      }),
+    }, h('label', { for: id }, t('committee.objectionText')), text, h('button', { type: 'submit', 'data-testid': 'objection-submit' }, t('committee.object')));
   }
   return h('section', { class: 'card', 'data-testid': 'objections' },
     h('h3', {}, t('committee.objections')),
@@ -151,16 +161,11 @@ function objectionsCard(ctx, a, res, redraw) {
         const id = uid('resp');
         const text = h('textarea', { id, rows: 2, maxlength: 2000, required: true });
         respond = h('form', {
-          onsubmit: async (ev) => {
-            ev.preventDefault();
-            try {
-              if (!noNumber(text.value)) return;
-              await post(asmPath(ctx.cid, ctx.aid, `/objections/${seg(o.objection_id)}:respond`), { text: text.value.trim() });
-              await redraw();
-            } catch (err) {
-              replace(msg, errorBox(err));
-            }
-          },
+          onsubmit: (ev) => once(ev, async () => {
+            if (!noNumber(text.value)) return;
+            await post(asmPath(ctx.cid, ctx.aid, `/objections/${seg(o.objection_id)}:respond`), { text: text.value.trim() });
+            await redraw();
+          }),
         }, h('label', { for: id }, t('committee.response')), text, h('button', { type: 'submit' }, t('committee.respond')));
       }
       return h('li', { 'data-objection': o.objection_id },
@@ -208,8 +213,14 @@ async function certCard(ctx, a, res, signers, redraw) {
     card.append(h('p', { class: 'muted', 'data-testid': 'nokey' }, t('committee.noKey')));
     return card;
   }
+  // The statement is made here, from the assembly, its frozen roll and
+  // the result's digest the page shows (audit.CertificationStatement), and
+  // signed only if it is the one the server gives: a signature over other
+  // text is never asked of a member.
+  const statement = `ownervote-certificate/1\nassembly=${a.assembly_id}\nroll=${a.roll_digest}\nresult=${res.result_digest}\n`;
   const sign = signingButton({ class: 'primary', 'data-testid': 'certify' }, t('committee.signButton'), msg, redraw, async () => {
-    const sig = await signEd25519(mine.privateKey, new TextEncoder().encode(res.certification_statement));
+    if (statement !== res.certification_statement) throw new Error(t('committee.statementDiffers'));
+    const sig = await signEd25519(mine.privateKey, new TextEncoder().encode(statement));
     await post(asmPath(ctx.cid, ctx.aid, ':certify'), { key_id: mine.keyId, signature: toBase64(sig) });
     return { testid: 'signed-ok', text: t('committee.signedOk') };
   });
