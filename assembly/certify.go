@@ -112,7 +112,10 @@ func (r *Registry) Object(ctx context.Context, assemblyID, text, by string) (Obj
 		if err != nil {
 			return err
 		}
-		now := r.now().UTC()
+		now, err := r.logClock(tx, assemblyID, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		if rec.State != Preliminary {
 			return fmt.Errorf("%w: %s is %s; objections are taken on a preliminary result", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
@@ -151,7 +154,10 @@ func (r *Registry) Respond(ctx context.Context, assemblyID, objectionID, text, b
 			return l10n.ZH(fmt.Errorf("%w: objection %s has a response already (%s)", ErrWrongState, objectionID, audit.FormatChinaTime(rec.Objections[i].RespondedAt)),
 				"该异议已于 "+audit.FormatChinaTime(rec.Objections[i].RespondedAt)+" 答复，不能再次答复")
 		}
-		now := r.now().UTC()
+		now, err := r.logClock(tx, assemblyID, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		rec.Objections[i].Response, rec.Objections[i].RespondedBy, rec.Objections[i].RespondedAt = text, by, now
 		o = rec.Objections[i]
 		if err := r.appendEntry(tx, assemblyID, now, audit.Entry{Kind: audit.KindResponse, Response: &audit.ResponseEntry{ObjectionID: objectionID, Text: text, By: by}}); err != nil {
@@ -178,7 +184,10 @@ func (r *Registry) Certify(ctx context.Context, assemblyID, keyID string, sig []
 		if err != nil {
 			return err
 		}
-		now := r.now().UTC()
+		now, err := r.logClock(tx, assemblyID, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		if rec.State != Preliminary {
 			return fmt.Errorf("%w: %s is %s; only a preliminary result is certified", ErrWrongState, assemblyID, rec.StateAt(now))
 		}
@@ -291,7 +300,10 @@ func (r *Registry) ReplaceCommitteeKey(ctx context.Context, assemblyID, oldKeyID
 		if err != nil {
 			return err
 		}
-		now := r.now().UTC()
+		now, err := r.logClock(tx, assemblyID, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		if rec.Published.IsZero() || rec.State == Cancelled {
 			return fmt.Errorf("%w: %s is %s; a committee key is replaced between publication and certification", ErrWrongState, assemblyID, rec.StateAt(now))
 		}

@@ -217,18 +217,29 @@ func TestVotedUnitsKeptOnceClosed(t *testing.T) {
 	}
 }
 
-// TestLogTimesNeverGoBack: a clock set back does not date a log entry
-// before the one logged before it (the verifier refuses that from
-// procedure rules 6 on), and the export verifies.
+// TestLogTimesNeverGoBack: a clock set back a little does not date a log
+// entry before the one logged before it (the verifier refuses that from
+// procedure rules 6 on); one set back more than audit.ClockSkew writes
+// nothing until it is right; the export verifies.
 func TestLogTimesNeverGoBack(t *testing.T) {
-	f := newFixture(t, 3, assembly.Settings{})
+	f := newFixture(t, 4, assembly.Settings{})
 	ctx := context.Background()
 	if _, err := f.reg.Submit(ctx, f.signed(t, 0, "AGREE")); err != nil {
 		t.Fatal(err)
 	}
-	back := f.clock().Add(-10 * time.Minute)
+	right := f.clock()
+	back := right.Add(-3 * time.Minute)
 	f.now.Store(&back)
 	if _, err := f.reg.Submit(ctx, f.signed(t, 1, "AGREE")); err != nil {
+		t.Fatal(err)
+	}
+	wrong := right.Add(-10 * time.Minute)
+	f.now.Store(&wrong)
+	if _, err := f.reg.Submit(ctx, f.signed(t, 2, "AGREE")); !errors.Is(err, assembly.ErrClockBehind) {
+		t.Errorf("a ballot with the clock 10 minutes behind the log: %v, want ErrClockBehind", err)
+	}
+	f.now.Store(&right)
+	if _, err := f.reg.Submit(ctx, f.signed(t, 3, "AGREE")); err != nil {
 		t.Fatal(err)
 	}
 	lines, err := f.reg.LogEntries(ctx, f.Assembly.ID, 0, 100)

@@ -402,10 +402,14 @@ type pipeliner interface {
 
 // txAssembly caches one assembly's state inside an intake transaction.
 type txAssembly struct {
-	rec   *record
-	p     *progressRecord
-	lw    *logWriter
-	dirty bool
+	rec *record
+	// now is the group's time for this assembly (logClock), or clockErr
+	// why there is none.
+	now      time.Time
+	clockErr error
+	p        *progressRecord
+	lw       *logWriter
+	dirty    bool
 }
 
 // commitGroup decides and stores a group of ballots in one transaction,
@@ -495,10 +499,15 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		if err != nil {
 			return err
 		}
-		c = &txAssembly{rec: rec}
+		at, err := r.logClock(tx, s.Assembly, now)
+		if err != nil && !errors.Is(err, ErrClockBehind) {
+			return err
+		}
+		c = &txAssembly{rec: rec, now: at, clockErr: err}
 		cache[s.Assembly] = c
 	}
-	rec := c.rec
+	// One time for the assembly's decisions and entries in this group.
+	rec, now := c.rec, c.now
 	if raw := tx.Get(store.BallotIDs, store.Key(s.Assembly, id)); raw != nil {
 		br, err := getBallot(tx, s.Assembly, binary.BigEndian.Uint64(raw))
 		if err != nil {
@@ -542,6 +551,10 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		}
 		return nil
 	}
+	if c.clockErr != nil {
+		p.err = c.clockErr // nothing of this assembly is written (the others' are)
+		return nil
+	}
 	if p.noteErr != nil {
 		// Never stored, as the log would keep the number for good (a
 		// ballot stored before this rule got its first answer above).
@@ -571,7 +584,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 			return err
 		}
 		c.p = p
-		lw, err := r.logWriter(tx, s.Assembly, now)
+		lw, err := r.logWriterAt(tx, s.Assembly, now)
 		if err != nil {
 			return err
 		}
@@ -1042,7 +1055,10 @@ func (r *Registry) settle(ctx context.Context, assemblyID, ballotID string, c Co
 			return ErrSameStaff
 		}
 		// One reading of the clock for the state and the entry's time.
-		now := r.now().UTC()
+		now, err := r.logClock(tx, assemblyID, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		if st := rec.StateAt(now); st != Open {
 			return fmt.Errorf("%w: %s is %s; ballots are confirmed or rejected while voting is open", ErrWrongState, assemblyID, st)
 		}

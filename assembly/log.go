@@ -87,25 +87,58 @@ func (s *seenLog) rootHash() ([]byte, error) {
 	return s.root, s.rootErr
 }
 
+// ErrClockBehind means the server's clock reads more than
+// audit.ClockSkew before the last entry of an assembly's log: the clock
+// was set back, or ran ahead when that entry was dated. Nothing is written
+// to the log until the clock is right: its times are what the verifier
+// checks the windows by.
+var ErrClockBehind = errors.New("assembly: the server's clock is behind the assembly's log")
+
+// logClock is the time of a write to an assembly's log inside tx, for its
+// entries and for every decision and record the write makes by the clock
+// (a state, a deadline, a close, a certification): now, or the last
+// entry's time if that is later, so that the log's times never go back
+// (procedure rules 6 on, the verifier requires it) though two transactions
+// may read the clock in one order and commit in the other, or a clock be
+// set back a little. A clock more than audit.ClockSkew behind is refused
+// (ErrClockBehind).
+func (r *Registry) logClock(tx store.Tx, assemblyID string, now time.Time) (time.Time, error) {
+	st, err := getLogState(tx, assemblyID)
+	if err != nil || st.Tree.Size == 0 {
+		return now, err
+	}
+	last, err := loggedTime(tx.Get(store.LogEntries, seqKey(assemblyID, st.Tree.Size-1)))
+	if err != nil {
+		return now, fmt.Errorf("assembly: log entry %d of %s: %w", st.Tree.Size-1, assemblyID, err)
+	}
+	switch {
+	case !last.After(now):
+		return now, nil
+	case last.Sub(now) > audit.ClockSkew:
+		r.log.Error("the server's clock is behind an assembly's log: nothing is written to it until the clock is right", "assembly", assemblyID,
+			"clock", now, "last_entry", last)
+		return now, fmt.Errorf("%w: its last entry is dated %s, the clock reads %s (more than %v before): set the server's clock right",
+			ErrClockBehind, audit.FormatChinaTime(last), audit.FormatChinaTime(now), audit.ClockSkew)
+	}
+	return last, nil
+}
+
 // logWriter returns a writer of an assembly's log inside tx, dating its
-// entries now, or at the last entry's time if that is later: the log's
-// times never go back (procedure rules 6 on, the verifier requires it),
-// though two transactions may read the clock in one order and commit in
-// the other, and a clock may be set back.
+// entries at logClock's time.
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
-	st, err := r.logState(tx, assemblyID)
+	now, err := r.logClock(tx, assemblyID, now)
 	if err != nil {
 		return nil, err
 	}
-	if st.Tree.Size > 0 {
-		raw := tx.Get(store.LogEntries, seqKey(assemblyID, st.Tree.Size-1))
-		last, err := loggedTime(raw)
-		if err != nil {
-			return nil, fmt.Errorf("assembly: log entry %d of %s: %w", st.Tree.Size-1, assemblyID, err)
-		}
-		if last.After(now) {
-			now = last
-		}
+	return r.logWriterAt(tx, assemblyID, now)
+}
+
+// logWriterAt is logWriter for a time logClock gave in the same
+// transaction.
+func (r *Registry) logWriterAt(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
+	st, err := r.logState(tx, assemblyID)
+	if err != nil {
+		return nil, err
 	}
 	return &logWriter{r: r, tx: tx, asm: assemblyID, now: now, st: st}, nil
 }

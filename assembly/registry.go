@@ -568,7 +568,10 @@ func (r *Registry) Cancel(ctx context.Context, id, reason string, byAdmin bool) 
 		if err != nil {
 			return err
 		}
-		now := r.now().UTC()
+		now, err := r.logClock(tx, id, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		switch s := rec.StateAt(now); {
 		case s != Draft && s != Published && s != Open:
 			return fmt.Errorf("%w: %s is %s; only an assembly that has not closed can be cancelled", ErrWrongState, id, s)
@@ -616,7 +619,10 @@ func (r *Registry) CloseEarly(ctx context.Context, id, reason, by string) (Assem
 		if err != nil {
 			return err
 		}
-		now := r.now().UTC()
+		now, err := r.logClock(tx, id, r.now().UTC())
+		if err != nil {
+			return err
+		}
 		if s := rec.StateAt(now); s != Open {
 			return fmt.Errorf("%w: %s is %s; only an OPEN vote can be closed early", ErrWrongState, id, s)
 		}
@@ -664,7 +670,11 @@ func (r *Registry) CloseDue(ctx context.Context) ([]string, error) {
 			if rec.StateAt(now) != Closed {
 				return nil // closed meanwhile
 			}
-			return r.closeTx(tx, rec, now)
+			at, err := r.logClock(tx, id, now)
+			if err != nil {
+				return err
+			}
+			return r.closeTx(tx, rec, at)
 		})
 		if err != nil {
 			// The others are still closed; this one is tried again next time.
@@ -680,7 +690,7 @@ func (r *Registry) CloseDue(ctx context.Context) ([]string, error) {
 // closeTx refuses the ballots still waiting for confirmation, tallies the
 // counted ballots and stores the preliminary result.
 func (r *Registry) closeTx(tx store.Tx, rec *record, now time.Time) error {
-	lw, err := r.logWriter(tx, rec.ID, now)
+	lw, err := r.logWriterAt(tx, rec.ID, now) // now is logClock's
 	if err != nil {
 		return err
 	}

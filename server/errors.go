@@ -98,6 +98,7 @@ var errorTable = []errorMapping{
 	{assembly.ErrVoterWaiting, codes.FailedPrecondition, "BALLOT_WAITING", "该业主已有一张选票待第二名工作人员复核，以该票为准：本票不计入并已登记；该票若被驳回，业主可重新投票"},
 	{assembly.ErrPaperReused, codes.FailedPrecondition, "PAPER_REUSED", "这张纸质表决票（编号或扫描件相同）已作为另一户的选票录入，一张表决票只计一户：本票不计入并已登记。如那次录入有误：仍待复核的，请由第二名工作人员驳回后再录入；已计票的，请通过异议程序处理，该户可另领新编号的表决票表决"},
 	{assembly.ErrObjectionWindow, codes.FailedPrecondition, "OBJECTION_WINDOW_OPEN", "询异期尚未结束，暂不能认证"},
+	{assembly.ErrClockBehind, codes.Unavailable, "CLOCK_BEHIND", "服务器时钟比该会议日志的最后时间慢了5分钟以上，暂不能写入：请管理员校准服务器时间后重试"},
 	{assembly.ErrOpenObjections, codes.FailedPrecondition, "OBJECTIONS_UNANSWERED", "尚有异议未答复，暂不能认证"},
 	{assembly.ErrNotMember, codes.PermissionDenied, "NOT_COMMITTEE_MEMBER", "该密钥不属于本次会议的认证委员"},
 	{assembly.ErrDuplicateSigner, codes.AlreadyExists, "ALREADY_SIGNED", "该委员已签名"},

@@ -424,7 +424,7 @@ func TestBallotChecks(t *testing.T) {
 
 	// refused submits a ballot for the first time and wants it refused,
 	// its answer naming it by the id of its bytes, stored or not.
-	refused := func(t *testing.T, canonical, sig []byte, c ballot.Channel, wantCode codes.Code, wantReason string) {
+	refusedBy := func(t *testing.T, v *vote, canonical, sig []byte, c ballot.Channel, wantCode codes.Code, wantReason string) {
 		t.Helper()
 		_, err := v.submit(t, canonical, sig, c)
 		if status.Code(err) != wantCode || server.ReasonOf(err) != wantReason {
@@ -433,6 +433,10 @@ func TestBallotChecks(t *testing.T) {
 		if md := metadataOf(err); md["ballot_id"] != ballot.ID(canonical) || md["replayed"] != "" {
 			t.Errorf("%s: metadata %v, want ballot_id %s and no replayed", wantReason, md, ballot.ID(canonical))
 		}
+	}
+	refused := func(t *testing.T, canonical, sig []byte, c ballot.Channel, wantCode codes.Code, wantReason string) {
+		t.Helper()
+		refusedBy(t, v, canonical, sig, c, wantCode, wantReason)
 	}
 	t.Run("bytes that are no ballot", func(t *testing.T) {
 		b, s := v.ballotFor(112, ballot.Platform, "AGREE")
@@ -648,6 +652,8 @@ func TestBallotChecks(t *testing.T) {
 		}
 	})
 	t.Run("outside the window", func(t *testing.T) {
+		// (A vote of its own: the clock does not go back past its log.)
+		v := newVote(t, nil)
 		// Sent a minute early: refused and not stored, so that the same
 		// bytes count when sent again once voting opens (its time is
 		// within the clock skew a ballot may have before the opening).
@@ -662,7 +668,7 @@ func TestBallotChecks(t *testing.T) {
 		before := refusedSoFar()
 		b, s := v.ballotFor(115, ballot.Platform, "AGREE")
 		canonical, sig := v.sign(t, b, s)
-		refused(t, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_NOT_OPEN")
+		refusedBy(t, v, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_NOT_OPEN")
 		if _, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); status.Code(err) != codes.NotFound || refusedSoFar() != before {
 			t.Errorf("a ballot sent before the opening: GetBallotReceipt = %v, refused %d → %d; want it not stored", err, before, refusedSoFar())
 		}
@@ -673,7 +679,7 @@ func TestBallotChecks(t *testing.T) {
 		v.e.clock.Set(closesAt.Add(time.Second))
 		b, s = v.ballotFor(116, ballot.Platform, "AGREE")
 		canonical, sig = v.sign(t, b, s)
-		refused(t, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_CLOSED")
+		refusedBy(t, v, canonical, sig, ballot.Platform, codes.FailedPrecondition, "VOTING_CLOSED")
 		// A closed assembly's log takes no more entries: the message does
 		// not say the ballot was recorded, and it is not.
 		_, err := v.submit(t, canonical, sig, ballot.Platform)
@@ -683,7 +689,6 @@ func TestBallotChecks(t *testing.T) {
 		if _, err := v.as.GetBallotReceipt(v.ctx(v.e.admin), &ov.GetBallotReceiptRequest{CommunityId: v.community, AssemblyId: v.assembly, BallotId: ballot.ID(canonical)}); status.Code(err) != codes.NotFound {
 			t.Errorf("a ballot refused after the close: GetBallotReceipt = %v, want NotFound", err)
 		}
-		v.e.clock.Set(duringVote)
 	})
 }
 
@@ -1652,6 +1657,50 @@ func TestObjectionWindowOfAVoteClosedAtMidnight(t *testing.T) {
 	// certification on 16 May came before it ended.
 	underRules(files, 5)
 	wantDiscrepancy(t, files, "committee-signature", "before the objection window closed", "the same log under procedure rules 5")
+}
+
+// TestObjectionsJudgedAtTheLogsTime: with the server's clock a little
+// behind its log (set back, or the last entry dated by a clock running
+// ahead), objections and signatures are judged at the log's time, as the
+// verifier judges them; more than five minutes behind, nothing is
+// written.
+func TestObjectionsJudgedAtTheLogsTime(t *testing.T) {
+	v := newVote(t, nil)
+	v.cast(t, 3, ballot.Platform, "AGREE")
+	res := v.closeAndResult(t)
+	deadline := audit.ObjectionDeadline(closesAt, 3, audit.Rules)
+	object := func() error {
+		_, err := v.as.RecordObjection(v.ctx(v.staffTok), &ov.RecordObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, Text: "请核对计票"})
+		return err
+	}
+	v.e.clock.Set(deadline.Add(-2 * time.Minute))
+	if err := object(); err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(deadline.Add(time.Minute)) // the response, by a clock running ahead
+	if _, err := v.as.RespondObjection(v.ctx(v.staffTok), &ov.RespondObjectionRequest{CommunityId: v.community, AssemblyId: v.assembly, ObjectionId: "obj-1", Text: "已核对"}); err != nil {
+		t.Fatal(err)
+	}
+	v.e.clock.Set(deadline.Add(-time.Minute)) // set right
+	if err := object(); server.ReasonOf(err) != "OBJECTION_WINDOW_CLOSED" {
+		t.Errorf("an objection by the clock a minute before the deadline, the log's a minute after: %v, want OBJECTION_WINDOW_CLOSED", err)
+	}
+	certify := func() error {
+		_, err := v.as.CertifyResult(v.ctx(v.e.admin), &ov.CertifyResultRequest{CommunityId: v.community, AssemblyId: v.assembly, KeyId: v.committee.keyID(),
+			Signature: ed25519.Sign(v.committee.priv, []byte(res.GetCertificationStatement()))})
+		return err
+	}
+	v.e.clock.Set(deadline.Add(-10 * time.Minute))
+	if err := certify(); server.ReasonOf(err) != "CLOCK_BEHIND" || status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "set the server's clock right") {
+		t.Errorf("a signature with the clock ten minutes behind the log: %v, want it refused", err)
+	}
+	v.e.clock.Set(deadline.Add(-time.Minute))
+	if err := certify(); err != nil {
+		t.Errorf("a signature at the log's time, past the deadline: %v", err)
+	}
+	if _, err := verifyFiles(v.export(t)); err != nil {
+		t.Errorf("verify: %v", err)
+	}
 }
 
 func TestNoticeAndLifecycle(t *testing.T) {
