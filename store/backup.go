@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -38,17 +37,23 @@ var (
 // (bbolt remaps it only when no read transaction is open), and every
 // transaction after it.
 //
-// A store opened read-only has no writers to stop, and a disk without room
-// for the copy leaves no choice: the copy is then sent as it is read.
+// The copy takes the database's size on its disk while the client reads:
+// it is made only with room for it and for the journal to go on (twice its
+// segments, and a tenth more), and one at a time. Otherwise, where the
+// copy cannot be made (on a file system that cannot remove an open file,
+// say), and on a store opened read-only, which has no writers to stop, the
+// copy is sent as it is read.
 func (b *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if !b.readOnly {
-		n, err := b.spooledBackup(ctx, w)
-		if !errors.Is(err, syscall.ENOSPC) {
+	if !b.readOnly && b.spooling.TryLock() {
+		n, sent, err := b.spooledBackup(ctx, w)
+		b.spooling.Unlock()
+		if err == nil || sent || ctx.Err() != nil {
 			return n, err
 		}
+		// Nothing sent yet: sent as it is read instead.
 	}
 	tx, err := b.snapshot()
 	if err != nil {
@@ -59,34 +64,42 @@ func (b *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
 }
 
 // spooledBackup is Backup through a file without a name beside the
-// database; nothing is sent to w unless the copy was written whole.
-func (b *Bolt) spooledBackup(ctx context.Context, w io.Writer) (int64, error) {
-	spool, err := os.CreateTemp(filepath.Dir(b.Path()), ".backup-*")
+// database; nothing is sent to w (sent is false) unless the copy was
+// written whole.
+func (b *Bolt) spooledBackup(ctx context.Context, w io.Writer) (n int64, sent bool, err error) {
+	dir := filepath.Dir(b.Path())
+	if fi, err := os.Stat(b.Path()); err == nil {
+		need := uint64(fi.Size()) + uint64(fi.Size())/10 + 2*segmentBytes
+		if free, ok := freeSpace(dir); ok && free < need {
+			return 0, false, fmt.Errorf("store: backup: %d bytes free beside the database, %d wanted for a copy", free, need)
+		}
+	}
+	spool, err := os.CreateTemp(dir, ".backup-*")
 	if err != nil {
-		return 0, fmt.Errorf("store: backup: the copy's file beside the database: %w", err)
+		return 0, false, fmt.Errorf("store: backup: the copy's file beside the database: %w", err)
 	}
 	defer spool.Close()
 	// Nothing is left behind, whatever happens next.
 	if err := os.Remove(spool.Name()); err != nil {
-		return 0, fmt.Errorf("store: backup: %w", err)
+		return 0, false, fmt.Errorf("store: backup: %w", err)
 	}
 	tx, err := b.snapshot()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	n, err := tx.WriteTo(ctxWriter{ctx: ctx, w: spool})
+	copied, err := tx.WriteTo(ctxWriter{ctx: ctx, w: spool})
 	tx.Rollback()
 	if err != nil {
-		return 0, fmt.Errorf("store: backup: writing the copy beside the database: %w", err)
+		return 0, false, fmt.Errorf("store: backup: writing the copy beside the database: %w", err)
 	}
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	sent, err := io.Copy(ctxWriter{ctx: ctx, w: w}, spool)
-	if err == nil && sent != n {
-		err = fmt.Errorf("store: backup: sent %d bytes of the %d copied", sent, n)
+	n, err = io.Copy(ctxWriter{ctx: ctx, w: w}, spool)
+	if err == nil && n != copied {
+		err = fmt.Errorf("store: backup: sent %d bytes of the %d copied", n, copied)
 	}
-	return sent, err
+	return n, true, err
 }
 
 // snapshot returns a read transaction over buckets that hold every

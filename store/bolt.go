@@ -41,6 +41,8 @@ type Bolt struct {
 
 	wmu sync.Mutex // serialises Updates: journal order is commit order
 
+	spooling sync.Mutex // held by the one backup copied beside the database (Backup)
+
 	amu      sync.Mutex // one apply at a time
 	applyErr error      // the last apply's failure, nil after a success; under amu
 	failing  atomic.Bool

@@ -1507,3 +1507,30 @@ func TestPeekMetaReadsTheJournal(t *testing.T) {
 		t.Error("PeekMeta of no file: no error")
 	}
 }
+
+// TestBackupWithoutRoomForACopy: where the disk has no room for the copy
+// beside the database, the backup is sent as it is read, whole.
+func TestBackupWithoutRoomForACopy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	b := openJournaled(t, path, false)
+	put(t, b, Units, "k1", strings.Repeat("v", 5000))
+	was := freeSpace
+	t.Cleanup(func() { freeSpace = was })
+	asked := false
+	freeSpace = func(string) (uint64, bool) { asked = true; return 1 << 20, true }
+	var out bytes.Buffer
+	n, err := b.Backup(context.Background(), &out)
+	if err != nil || n != int64(out.Len()) || !asked {
+		t.Fatalf("Backup without room for a copy = %d, %v (room asked: %v)", n, err, asked)
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(copyPath, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyFile(copyPath); err != nil {
+		t.Errorf("the copy sent as read: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".backup-*")); len(left) != 0 {
+		t.Errorf("left beside the database: %v", left)
+	}
+}
