@@ -258,6 +258,15 @@ func (v *vote) sign(t testing.TB, b *ballot.Ballot, s signer) (canonical, sig []
 	return c, sg
 }
 
+// submitEdited signs voter i's AGREE ballot through channel c, as edit
+// changes it, and sends it.
+func (v *vote) submitEdited(t *testing.T, i int, c ballot.Channel, edit func(b *ballot.Ballot)) (*ov.BallotReceipt, error) {
+	b, s := v.ballotFor(i, c, "AGREE")
+	edit(b)
+	canonical, sig := v.sign(t, b, s)
+	return v.submit(t, canonical, sig, c)
+}
+
 // submit sends a ballot over gRPC with the token that fits its channel.
 func (v *vote) submit(t *testing.T, canonical, sig []byte, c ballot.Channel) (*ov.BallotReceipt, error) {
 	tok := v.staffTok
@@ -1227,10 +1236,7 @@ func TestChineseMessagesSayWhatIsWrong(t *testing.T) {
 func TestFutureBallotRefused(t *testing.T) {
 	v := newVote(t, nil)
 	submit := func(i int, c ballot.Channel, edit func(b *ballot.Ballot)) (*ov.BallotReceipt, error) {
-		b, s := v.ballotFor(i, c, "AGREE")
-		edit(b)
-		canonical, sig := v.sign(t, b, s)
-		return v.submit(t, canonical, sig, c)
+		return v.submitEdited(t, i, c, edit)
 	}
 	now := v.e.clock.Now().UTC().Truncate(time.Second)
 	if _, err := submit(1, ballot.Online, func(b *ballot.Ballot) { b.Time = now.Add(6 * time.Minute) }); server.ReasonOf(err) != "FUTURE_BALLOT" || !strings.Contains(err.Error(), "ballot time") {
@@ -1265,10 +1271,7 @@ func TestFutureBallotRefused(t *testing.T) {
 func TestEarlyBallotRefused(t *testing.T) {
 	v := newVote(t, nil)
 	submit := func(i int, c ballot.Channel, edit func(b *ballot.Ballot)) (*ov.BallotReceipt, error) {
-		b, s := v.ballotFor(i, c, "AGREE")
-		edit(b)
-		canonical, sig := v.sign(t, b, s)
-		return v.submit(t, canonical, sig, c)
+		return v.submitEdited(t, i, c, edit)
 	}
 	if _, err := submit(1, ballot.Online, func(b *ballot.Ballot) { b.Time = opensAt.Add(-time.Hour).UTC() }); server.ReasonOf(err) != "EARLY_BALLOT" || !strings.Contains(err.Error(), "before voting opened") {
 		t.Errorf("a ballot dated an hour before the opening: %v, want EARLY_BALLOT", err)
