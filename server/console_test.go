@@ -614,7 +614,7 @@ func TestConsoleCampaign(t *testing.T) {
 		}
 		click(tab, `[data-choice="m1:AGREE"]`)
 		typeInto(tab, `[data-testid=att-note]`, "业主本人接听，同意选聘")
-		typeInto(tab, `[data-testid=att-recording]`, strings.Repeat("0e", 32))
+		typeInto(tab, `[data-testid=att-recording]`, strings.Repeat("0E", 32)) // as Windows' Get-FileHash writes it
 		// A call dated before voting opened is refused here, before
 		// anything is signed or sent (the server would keep it refused).
 		now := eval[string](tab, "the call's time", `document.querySelector('[data-testid=att-time]').value`)

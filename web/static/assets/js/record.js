@@ -145,7 +145,7 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
   });
   const noteHint = h('p', { class: 'muted small', id: ids.note + '-hint' }, t('record.notePublic'));
   const note = h('textarea', { id: ids.note, rows: 2, 'data-testid': 'att-note', 'aria-describedby': ids.note + '-hint' });
-  const hash = h('input', { id: ids.hash, pattern: '[0-9a-f]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'att-recording' });
+  const hash = h('input', { id: ids.hash, pattern: '[0-9a-fA-F]{64}', autocomplete: 'off', class: 'mono', 'data-testid': 'att-recording' });
   const file = h('input', { id: ids.file, type: 'file', accept: 'audio/*' });
   // A returned paper ballot: the serial printed on it and its scan, whose
   // SHA-256 is computed here (the scan itself is not uploaded).
@@ -248,7 +248,9 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
       if (longNumber(n)) throw new Error(t('text.longNumber'));
       att.note = n;
     }
-    const rec = hash.value.trim();
+    // (Windows' Get-FileHash writes it in capitals; the ballot takes it in
+    // lower case, as the scan's.)
+    const rec = hash.value.trim().toLowerCase();
     if (rec) {
       if (!/^[0-9a-f]{64}$/.test(rec)) throw new Error(t('record.badRecording'));
       att.recording = rec;
