@@ -1158,6 +1158,24 @@ func TestConsoleRetrySendsTheSameBallot(t *testing.T) {
 	if p.GetCounted() != 1 || p.GetRefused() != 0 {
 		t.Errorf("after a retry: %d counted, %d refused; want the one ballot counted once", p.GetCounted(), p.GetRefused())
 	}
+	// A refusal is final (the same bytes get it again): no retry is
+	// offered, and the focus goes to changing the ballot.
+	c.open(staff, "#/c/"+c.cid+"/a/"+a.GetAssemblyId()+"/record?channel=VISIT&n=2")
+	wait(staff, "the form", `document.querySelector('[data-testid=voter] option[value=`+strconv.Quote(c.voters[131])+`]') !== null`)
+	selectValue(staff, `[data-testid=voter]`, c.voters[131])
+	click(staff, `[data-channel=VISIT]`)
+	click(staff, `[data-choice="m1:AGREE"]`)
+	typeInto(staff, `[data-testid=att-note]`, "上门走访")
+	click(staff, `[data-testid=next]`)
+	click(staff, `[data-testid=confirmed]`)
+	if _, err := c.as.CancelAssembly(c.e.ctx(c.e.admin), &ov.CancelAssemblyRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), Reason: "测试：会议取消"}); err != nil {
+		t.Fatal(err)
+	}
+	click(staff, `[data-testid=sign]`)
+	wait(staff, "the refusal", `document.querySelector('[data-testid=result] .error') !== null`)
+	if got := eval[string](staff, "after a refusal", `(() => { const s = document.querySelector('[data-testid=sign]'); return s.disabled + ' ' + s.textContent + ' ' + document.activeElement?.dataset.testid; })()`); got != "true 签名并提交 back" {
+		t.Errorf("after a final refusal: sign button disabled, its text, the focus = %q; want true, not a retry, and the focus on going back", got)
+	}
 	if errs := staff.Errors(); len(errs) > 0 {
 		t.Errorf("browser errors: %v", errs)
 	}

@@ -295,14 +295,22 @@ function voteForm(ctx, a, key, nonVoters, serverKeys, refresh) {
         back.disabled = false;
         return;
       }
-      if (await submit(ctx, parts, signed, serverKeys, result)) {
+      const outcome = await submit(ctx, parts, signed, serverKeys, result);
+      if (outcome === 'taken') {
         replace(readback);
         refresh();
         return;
       }
+      back.disabled = false;
+      if (outcome === 'final') {
+        // The server's answer to these bytes does not change: sent again,
+        // they get it again. What is wrong is changed by going back.
+        back.focus();
+        return;
+      }
       replace(sign, t('record.retry'));
       sign.disabled = false;
-      back.disabled = false;
+      sign.focus();
     });
     const paper = parts.channel === 'PAPER';
     const units = parts.nv.unit_ids.join('、');
@@ -353,6 +361,10 @@ async function signDraft(a, key, parts) {
 
 // submit sends a signed ballot and shows the answer; it reports whether the
 // server took it (counted, or waiting for confirmation).
+// submit sends the signed ballot and shows what became of it: 'taken'
+// (counted, or waiting for its check), 'final' (refused: the same bytes
+// sent again get the same answer) or 'retry' (not answered: the network,
+// or the server unavailable).
 async function submit(ctx, parts, { canonical, signature, id }, serverKeys, result) {
   replace(result, h('p', { class: 'muted' }, t('loading')));
   try {
@@ -378,10 +390,10 @@ async function submit(ctx, parts, { canonical, signature, id }, serverKeys, resu
     // The call list shows that this owner voted on the call (best effort);
     // a paper ballot came back by hand.
     if (taken && !paper) post(asmPath(ctx.cid, ctx.aid, '/calls'), { voter: parts.nv.voter, outcome: 'CALL_OUTCOME_VOTED', channel: 'CHANNEL_' + parts.channel }).catch(() => {});
-    return taken;
+    return taken ? 'taken' : 'final';
   } catch (err) {
     replace(result, errorBox(err));
-    return false;
+    return err instanceof ApiError && err.status < 500 && err.status !== 429 ? 'final' : 'retry';
   }
 }
 
