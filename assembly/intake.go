@@ -561,6 +561,14 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		p.refusal = &Refusal{Reason: ErrMalformedBallot, Detail: fmt.Sprintf("%v: %v; the ballot was not stored", ErrMalformedBallot, p.noteErr), BallotID: id}
 		return nil
 	}
+	if namesItsOwner(tx, rec.CommunityID, b) {
+		// Nor a note naming the owner (业主张三本人接听): publications
+		// never name owners, and the log keeps the note for good.
+		p.refusal = &Refusal{Reason: ErrMalformedBallot, BallotID: id,
+			Detail: fmt.Sprintf("%v: attestation.note names the owner by their name on the roll, and the log is public: write the unit's number instead; the ballot was not stored", ErrMalformedBallot),
+			ZH:     "走访或电话说明会随选票公开，不能写业主姓名（可写房号）；本票未保存，请修改说明后重新签名提交"}
+		return nil
+	}
 	switch st := rec.StateAt(now); st {
 	case Open:
 	case Draft:
@@ -657,6 +665,17 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	}
 	p.out.Record = br
 	return nil
+}
+
+// namesItsOwner reports whether a staff ballot's note names its voter by
+// their name on the roll (of two characters or more; other names are not
+// found, and the console's hint asks for none).
+func namesItsOwner(tx store.Tx, communityID string, b *ballot.Ballot) bool {
+	if b.Attestation == nil || b.Attestation.Note == "" {
+		return false
+	}
+	name, err := roll.OwnerNameTx(tx, communityID, b.Voter)
+	return err == nil && len([]rune(name)) >= 2 && strings.Contains(b.Attestation.Note, name)
 }
 
 // waitingDetail is ErrVoterWaiting's particulars: the voter's ballot w

@@ -681,6 +681,13 @@ func OwnerPhoneTx(tx store.Tx, communityID, ownerID string) (string, error) {
 	return o.Phone, err
 }
 
+// OwnerNameTx returns an owner's name on the roll inside a transaction of
+// the caller's.
+func OwnerNameTx(tx store.Tx, communityID, ownerID string) (string, error) {
+	o, err := getOwner(tx, communityID, ownerID)
+	return o.Name, err
+}
+
 // CommunityTx returns a community inside a transaction of the caller's.
 func CommunityTx(tx store.Tx, id string) (Community, error) {
 	r, err := getCommunity(tx, id)

@@ -1264,6 +1264,30 @@ func TestFutureBallotRefused(t *testing.T) {
 	}
 }
 
+// TestNoteNamingTheOwnerRefused: a staff ballot whose note names the owner
+// by their name on the roll is refused and not stored (the log is public);
+// the same ballot with the unit's number in the note is taken.
+func TestNoteNamingTheOwnerRefused(t *testing.T) {
+	v := newVote(t, nil)
+	o, err := v.e.book.Owner(context.Background(), v.community, v.owners[7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.submitEdited(t, 7, ballot.Visit, func(b *ballot.Ballot) { b.Attestation.Note = "入户走访，" + o.Name + "本人当面表决" })
+	if server.ReasonOf(err) != "MALFORMED_BALLOT" || !strings.Contains(err.Error(), "names the owner") || !strings.Contains(server.ZhOf(err), "不能写业主姓名") {
+		t.Errorf("a note naming the owner: %v (%q), want MALFORMED_BALLOT", err, server.ZhOf(err))
+	}
+	p, err := v.as.GetProgress(v.ctx(v.e.admin), &ov.GetProgressRequest{CommunityId: v.community, AssemblyId: v.assembly})
+	if err != nil || p.GetRefused() != 0 || p.GetCounted() != 0 {
+		t.Errorf("after the refusal: %v, %v; want nothing stored", p, err)
+	}
+	if _, err := v.submitEdited(t, 7, ballot.Visit, func(b *ballot.Ballot) {
+		b.Attestation.Note = "入户走访，" + v.units[7] + "业主本人当面表决"
+	}); err != nil {
+		t.Errorf("a note naming the unit: %v", err)
+	}
+}
+
 // TestEarlyBallotRefused: a ballot dated before voting opened, or
 // recording a call dated then, was not cast in this vote: it is refused and
 // logged (EARLY_BALLOT), with five minutes allowed for clocks; and the
