@@ -671,9 +671,12 @@ func TestConsoleCampaign(t *testing.T) {
 	// A second staff member confirms the ballot, and rejects another one
 	// (taken by a third).
 	{
-		other := c.voters[len(c.voters)-1]
-		if other == called {
-			other = c.voters[len(c.voters)-2]
+		// (An owner of record: the developer has no name to write.)
+		var other string
+		for i := len(c.voters) - 1; other == ""; i-- {
+			if v := c.voters[i]; v != called && v != "developer" {
+				other = v
+			}
 		}
 		wrong := c.apiBallot(a, other, ballot.Phone, "OPPOSE", c.now()).GetBallotId()
 		c.now()
@@ -723,6 +726,32 @@ func TestConsoleCampaign(t *testing.T) {
 
 		const why = "回拨核实：业主称同意，录入有误"
 		click(tabB, fmt.Sprintf(`[data-reject=%q]`, wrong))
+		// A reason the server does not take (it names the owner, and is
+		// public) is said beside the card, which keeps what was typed.
+		wr, err := c.as.GetBallotReceipt(c.e.ctx(c.e.admin), &ov.GetBallotReceiptRequest{CommunityId: c.cid, AssemblyId: a.GetAssemblyId(), BallotId: wrong})
+		if err != nil {
+			t.Fatal(err)
+		}
+		we, err := audit.ParseEntry(wr.GetLogEntry())
+		if err != nil || we.Ballot == nil {
+			t.Fatalf("the wrong ballot's entry: %+v, %v", we, err)
+		}
+		wb, err := ballot.Parse(we.Ballot.Ballot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner, err := c.e.book.Owner(context.Background(), c.cid, wb.Voter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naming := "回拨核实：" + owner.Name + "称同意"
+		typeInto(tabB, fmt.Sprintf(`[data-pending=%q] [data-testid=reject-reason]`, wrong), naming)
+		click(tabB, fmt.Sprintf(`[data-pending=%q] [data-testid=reject-send]`, wrong))
+		wait(tabB, "refused", `document.querySelector('[data-testid=confirmations] .error')?.textContent.includes('请勿写业主姓名')`)
+		if got := eval[string](tabB, "the reason kept", fmt.Sprintf(`(() => { const r = document.querySelector('[data-pending=%q] [data-testid=reject-reason]'); return r.value + '|' + (document.activeElement === r); })()`, wrong)); got != naming+"|true" {
+			t.Errorf("after the server refused the reason: %q, want it kept and focused", got)
+		}
+		eval[string](tabB, "clear the reason", fmt.Sprintf(`document.querySelector('[data-pending=%q] [data-testid=reject-reason]').value = ''`, wrong))
 		typeInto(tabB, fmt.Sprintf(`[data-pending=%q] [data-testid=reject-reason]`, wrong), "  "+why+" ")
 		tabB.Screenshot("console-reject")
 		click(tabB, fmt.Sprintf(`[data-pending=%q] [data-testid=reject-send]`, wrong))

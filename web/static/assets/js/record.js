@@ -437,23 +437,26 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
     await redrawSaying(h('p', { class: 'alert ok', role: 'status', 'data-testid': 'settled-' + action }, done));
   };
   // pressed runs act for a card's button, its buttons disabled meanwhile.
-  // What the server answers with an error (the ballot refused at the
+  // What the server answers with an error about the ballot (refused at the
   // check, or checked already by a colleague) is shown over the list
-  // redrawn as the server now has it; another error beside the card.
-  const pressed = (button, act) => async (ev) => {
+  // redrawn as the server now has it; an error in what was sent (a
+  // rejection's reason the server does not take), or another error, beside
+  // the card, which keeps what was typed; focus goes back to fix it.
+  const pressed = (button, act, fix = button) => async (ev) => {
     ev.preventDefault();
     const buttons = [...(button.closest('li') || button).querySelectorAll('button')];
     buttons.forEach((x) => { x.disabled = true; });
+    replace(msg); // an earlier error is not this one's
     try {
       await act();
     } catch (err) {
-      if (err instanceof ApiError) {
+      if (err instanceof ApiError && err.status !== 400) {
         await redrawSaying(errorBox(err));
         return;
       }
       buttons.forEach((x) => { x.disabled = x.dataset.blocked === 'true'; });
       replace(msg, errorBox(err));
-      button.focus();
+      fix.focus();
     }
   };
   replace(section, h('h2', {}, t('confirm.title')), h('p', { class: 'muted' }, t('confirm.intro')), msg,
@@ -475,7 +478,7 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
         const text = cleanText(reason.value);
         if (longNumber(text)) throw new Error(t('text.longNumber'));
         return settle(b, 'reject', `ownervote-rejection/1\nassembly=${ctx.aid}\nballot=${b.ballot_id}\nreason=${text}\n`, { reason: text }, t('reject.done'));
-      });
+      }, reason);
       const toggle = h('button', {
         type: 'button', 'data-reject': b.ballot_id, 'aria-expanded': 'false', 'aria-controls': form.id,
         onclick: () => {
