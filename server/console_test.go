@@ -2221,3 +2221,28 @@ func TestConsoleCallListPages(t *testing.T) {
 		t.Errorf("the list of %d households read %d times again for one call, want none (it was read just now)", n, got)
 	}
 }
+
+// TestConsoleCheckedByAColleague: a ballot checked by a colleague while
+// it was listed is refused when checked again (NOT_PENDING, which the
+// gateway answers with 400 like a bad argument), and the list is drawn
+// anew without it, saying why.
+func TestConsoleCheckedByAColleague(t *testing.T) {
+	c := newConsole(t)
+	a := c.openAssembly("check-2026", &ov.Settings{MakerChecker: true}, nil)
+	admin, wang, li := c.tab(), c.tab(), c.tab()
+	c.signIn(admin, c.e.admin)
+	c.signIn(wang, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 王工作人员"))
+	c.signIn(li, c.labelledToken(auth.CommunityStaff, c.cid, "惠都社区 李工作人员"))
+	c.enrolKey(wang, "STAFF", "staff-wang", "王工作人员")
+	c.enrolKey(li, "STAFF", "staff-li", "李工作人员")
+	c.approveAll(admin, 2)
+	pending := c.apiBallot(a, c.voters[5], ballot.Phone, "AGREE", c.now()).GetBallotId()
+	for _, tab := range []*browsertest.Tab{wang, li} {
+		c.open(tab, "#/c/"+c.cid+"/a/"+a.GetAssemblyId()+"/record")
+		tab.Run("the ballot listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-confirm=%q]`, pending))))
+	}
+	click(wang, fmt.Sprintf(`[data-confirm=%q]`, pending))
+	wait(wang, "confirmed", `document.querySelector('[data-testid=confirmations] .ok') !== null`)
+	click(li, fmt.Sprintf(`[data-confirm=%q]`, pending))
+	wait(li, "drawn anew without it", fmt.Sprintf(`document.querySelector('[data-pending=%q]') === null && document.querySelector('[data-testid=confirmations] .error') !== null`, pending))
+}

@@ -450,7 +450,9 @@ async function drawConfirmations(ctx, a, section, nonVoters) {
     try {
       await act();
     } catch (err) {
-      if (err instanceof ApiError && err.status !== 400) {
+      // (Only a bad argument is what was sent: the gateway answers a
+      // failed precondition, the ballot checked by a colleague, with 400 too.)
+      if (err instanceof ApiError && err.reason !== 'INVALID_ARGUMENT') {
         await redrawSaying(errorBox(err));
         return;
       }
