@@ -3,6 +3,7 @@ package assembly_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/assembly/assemblytest"
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/ballot"
 	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/store"
 )
@@ -263,5 +265,18 @@ func TestLogTimesNeverGoBack(t *testing.T) {
 	}
 	if _, err := audit.Verify(b); err != nil {
 		t.Errorf("verify after the clock was set back: %v", err)
+	}
+	// A key is revoked whatever the clock: its KEY_REVOKED is dated at
+	// the log's last time.
+	f.now.Store(&wrong)
+	if _, err := f.reg.RevokeSigner(ctx, ballot.KeyID(f.Platform.Public().(ed25519.PublicKey)), "密钥泄露"); err != nil {
+		t.Fatalf("a revocation with the clock 10 minutes behind the log: %v", err)
+	}
+	lines, err = f.reg.LogEntries(ctx, f.Assembly.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := audit.ParseEntry(lines[len(lines)-1]); err != nil || e.Kind != audit.KindKeyRevoked || e.Time.Before(last) {
+		t.Errorf("the log's last entry after the revocation: %+v, %v; want KEY_REVOKED, not before %s", e, err, last)
 	}
 }

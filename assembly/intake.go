@@ -551,10 +551,6 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		}
 		return nil
 	}
-	if c.clockErr != nil {
-		p.err = c.clockErr // nothing of this assembly is written (the others' are)
-		return nil
-	}
 	if p.noteErr != nil {
 		// Never stored, as the log would keep the number for good (a
 		// ballot stored before this rule got its first answer above).
@@ -584,6 +580,11 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 	default:
 		// The log of a closed assembly takes no more ballots.
 		p.refusal = &Refusal{Reason: ErrVotingClosed, Detail: fmt.Sprintf("%v: assembly is %s; the ballot was not stored", ErrVotingClosed, st), BallotID: id}
+		return nil
+	}
+	// (Refusals that write nothing are answered whatever the clock.)
+	if c.clockErr != nil {
+		p.err = c.clockErr // nothing of this assembly is written (the others' are)
 		return nil
 	}
 	if c.p == nil {

@@ -103,13 +103,9 @@ var ErrClockBehind = errors.New("assembly: the server's clock is behind the asse
 // set back a little. A clock more than audit.ClockSkew behind is refused
 // (ErrClockBehind).
 func (r *Registry) logClock(tx store.Tx, assemblyID string, now time.Time) (time.Time, error) {
-	st, err := getLogState(tx, assemblyID)
-	if err != nil || st.Tree.Size == 0 {
-		return now, err
-	}
-	last, err := loggedTime(tx.Get(store.LogEntries, seqKey(assemblyID, st.Tree.Size-1)))
+	last, err := lastLogged(tx, assemblyID)
 	if err != nil {
-		return now, fmt.Errorf("assembly: log entry %d of %s: %w", st.Tree.Size-1, assemblyID, err)
+		return now, err
 	}
 	switch {
 	case !last.After(now):
@@ -119,6 +115,20 @@ func (r *Registry) logClock(tx store.Tx, assemblyID string, now time.Time) (time
 			"clock", now, "last_entry", last)
 		return now, fmt.Errorf("%w: its last entry is dated %s, the clock reads %s (more than %v before): set the server's clock right",
 			ErrClockBehind, audit.FormatChinaTime(last), audit.FormatChinaTime(now), audit.ClockSkew)
+	}
+	return last, nil
+}
+
+// lastLogged is the time of an assembly's last log entry, zero before
+// the first.
+func lastLogged(tx store.Tx, assemblyID string) (time.Time, error) {
+	st, err := getLogState(tx, assemblyID)
+	if err != nil || st.Tree.Size == 0 {
+		return time.Time{}, err
+	}
+	last, err := loggedTime(tx.Get(store.LogEntries, seqKey(assemblyID, st.Tree.Size-1)))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("assembly: log entry %d of %s: %w", st.Tree.Size-1, assemblyID, err)
 	}
 	return last, nil
 }

@@ -227,7 +227,24 @@ func (r *Registry) LogKeyRevoked(tx store.Tx, keyID string) error {
 		return err
 	}
 	for _, id := range ids {
-		if err := r.appendEntry(tx, id, at, audit.Entry{Kind: audit.KindKeyRevoked, KeyRevoked: &audit.KeyRevokedEntry{KeyID: keyID}}); err != nil {
+		// Dated no earlier than the log's last entry, however far the clock
+		// is behind it: a revocation (a key lost, misused) is not held up by
+		// a wrong clock, and a later date only narrows what the key may
+		// still have signed.
+		when := at
+		if last, err := lastLogged(tx, id); err != nil {
+			return err
+		} else if last.After(when) {
+			when = last
+		}
+		lw, err := r.logWriterAt(tx, id, when)
+		if err != nil {
+			return err
+		}
+		if _, err := lw.add(audit.Entry{Kind: audit.KindKeyRevoked, KeyRevoked: &audit.KeyRevokedEntry{KeyID: keyID}}); err != nil {
+			return err
+		}
+		if err := lw.finish(); err != nil {
 			return err
 		}
 	}
