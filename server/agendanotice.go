@@ -30,17 +30,12 @@ var errNoPublishedAgenda = errors.New("no published notice for this assembly: an
 
 // AgendaNotice is the convening notice of a published assembly.
 type AgendaNotice struct {
-	AssemblyID         string    `json:"assembly_id"`
-	Title              string    `json:"title"`
-	Community          string    `json:"community"`
-	StreetOffice       string    `json:"street_office"`
-	ResidentsCommittee string    `json:"residents_committee"`
-	Convener           string    `json:"convener"`
-	ConvenerKind       string    `json:"convener_kind"`
-	Published          time.Time `json:"published"`
-	Opens              time.Time `json:"opens"`
-	Closes             time.Time `json:"closes"`
-	ShortNoticeReason  string    `json:"short_notice_reason,omitempty"`
+	NoticeHeading
+	ConvenerKind      string    `json:"convener_kind"`
+	Published         time.Time `json:"published"`
+	Opens             time.Time `json:"opens"`
+	Closes            time.Time `json:"closes"`
+	ShortNoticeReason string    `json:"short_notice_reason,omitempty"`
 	// State is the assembly's state (PUBLISHED, OPEN, …), StateZH it in
 	// words.
 	State        string   `json:"state"`
@@ -112,8 +107,7 @@ func (s *Server) agendaNotice(r *http.Request, id string) (*AgendaNotice, error)
 		return nil, err
 	}
 	rs := a.RuleSet
-	n := &AgendaNotice{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
-		Convener: a.Convener.Name, ConvenerKind: string(a.Convener.Kind), Published: a.Published, Opens: a.Opens, Closes: a.Closes,
+	n := &AgendaNotice{NoticeHeading: heading(a, c), ConvenerKind: string(a.Convener.Kind), Published: a.Published, Opens: a.Opens, Closes: a.Closes,
 		ShortNoticeReason: a.ShortNoticeReason, State: string(st), StateZH: agendaStateZH[st], CancelReason: a.CancelReason, RuleSet: rs.Name, RuleSetZH: ruleSetZH(rs.Name),
 		Quorum: "参与表决的业主须占全体业主专有部分面积" + thresholdZH(rs.Quorum) + "、且占人数" + thresholdZH(rs.Quorum), RollUnits: a.RollUnits, RollTotal: fig(a.RollTotal.Tally()),
 		RollDigest: a.RollDigest, ObjectionDays: a.ObjectionDays, CommitteeK: a.Committee.K, CommitteeN: len(a.Committee.Members), LogVerifier: reg.LogVerifierKey()}

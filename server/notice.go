@@ -16,6 +16,7 @@ import (
 
 	"github.com/ownervote/ownervote/assembly"
 	"github.com/ownervote/ownervote/audit"
+	"github.com/ownervote/ownervote/roll"
 	"github.com/ownervote/ownervote/tally"
 )
 
@@ -60,27 +61,38 @@ func styleCSP(file string) string {
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
+// NoticeHeading is what both public notices open with: the assembly, its
+// community and who convened it.
+type NoticeHeading struct {
+	AssemblyID         string `json:"assembly_id"`
+	Title              string `json:"title"`
+	Community          string `json:"community"`
+	StreetOffice       string `json:"street_office"`
+	ResidentsCommittee string `json:"residents_committee"`
+	Convener           string `json:"convener"`
+}
+
+func heading(a assembly.Assembly, c roll.Community) NoticeHeading {
+	return NoticeHeading{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
+		Convener: a.Convener.Name}
+}
+
 // Notice is the public result notice.
 type Notice struct {
-	AssemblyID         string         `json:"assembly_id"`
-	Title              string         `json:"title"`
-	Community          string         `json:"community"`
-	StreetOffice       string         `json:"street_office"`
-	ResidentsCommittee string         `json:"residents_committee"`
-	Convener           string         `json:"convener"`
-	Opens              time.Time      `json:"opens"`
-	Closes             time.Time      `json:"closes"`
-	Published          time.Time      `json:"published"`
-	State              string         `json:"state"`
-	StateZH            string         `json:"state_zh"`
-	RuleSet            string         `json:"rule_set"`
-	Motions            []NoticeMotion `json:"motions"`
-	Units              []NoticeUnit   `json:"units"`
-	ObjectionDeadline  time.Time      `json:"objection_deadline"`
-	Objections         int            `json:"objections"`
-	Certified          time.Time      `json:"certified,omitzero"`
-	Signers            []string       `json:"signers"`
-	CommitteeK         int            `json:"committee_k"`
+	NoticeHeading
+	Opens             time.Time      `json:"opens"`
+	Closes            time.Time      `json:"closes"`
+	Published         time.Time      `json:"published"`
+	State             string         `json:"state"`
+	StateZH           string         `json:"state_zh"`
+	RuleSet           string         `json:"rule_set"`
+	Motions           []NoticeMotion `json:"motions"`
+	Units             []NoticeUnit   `json:"units"`
+	ObjectionDeadline time.Time      `json:"objection_deadline"`
+	Objections        int            `json:"objections"`
+	Certified         time.Time      `json:"certified,omitzero"`
+	Signers           []string       `json:"signers"`
+	CommitteeK        int            `json:"committee_k"`
 	// KeyReplacements are the committee keys replaced since publication
 	// (a member's lost key, on other members' word).
 	KeyReplacements []NoticeKeyReplacement `json:"key_replacements,omitempty"`
@@ -184,8 +196,7 @@ func (s *Server) notice(r *http.Request, id string) (*Notice, error) {
 	}
 	now := reg.Now()
 	st := a.StateAt(now)
-	n := &Notice{AssemblyID: a.ID, Title: a.Title, Community: c.Name, StreetOffice: c.StreetOffice, ResidentsCommittee: c.ResidentsCommittee,
-		Convener: a.Convener.Name, Opens: a.Opens, Closes: a.Closes, Published: a.ClosedAt, State: string(st), StateZH: stateZH[st],
+	n := &Notice{NoticeHeading: heading(a, c), Opens: a.Opens, Closes: a.Closes, Published: a.ClosedAt, State: string(st), StateZH: stateZH[st],
 		RuleSet: res.RuleSet.Name, ObjectionDeadline: a.ObjectionDeadline(), Objections: len(a.Objections), Certified: a.CertifiedAt,
 		CommitteeK: a.Committee.K, ResultDigest: digest, RollDigest: a.RollDigest, Checkpoint: string(cp), LogVerifier: reg.LogVerifierKey()}
 	if st == assembly.Preliminary && !now.Before(a.ObjectionDeadline()) {
