@@ -403,8 +403,10 @@ type pipeliner interface {
 // txAssembly caches one assembly's state inside an intake transaction.
 type txAssembly struct {
 	rec *record
-	// now is the group's time for this assembly (logClock), or clockErr
-	// why there is none.
+	// ls is its log's stored state as the group found it; now the
+	// group's time for this assembly (logClock), or clockErr why there is
+	// none.
+	ls       logState
 	now      time.Time
 	clockErr error
 	p        *progressRecord
@@ -499,11 +501,15 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 		if err != nil {
 			return err
 		}
-		at, err := r.logClock(tx, s.Assembly, now)
+		ls, err := getLogState(tx, s.Assembly)
+		if err != nil {
+			return err
+		}
+		at, err := r.logClockOf(tx, s.Assembly, ls, now)
 		if err != nil && !errors.Is(err, ErrClockBehind) {
 			return err
 		}
-		c = &txAssembly{rec: rec, now: at, clockErr: err}
+		c = &txAssembly{rec: rec, ls: ls, now: at, clockErr: err}
 		cache[s.Assembly] = c
 	}
 	// One time for the assembly's decisions and entries in this group.
@@ -593,7 +599,7 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 			return err
 		}
 		c.p = p
-		lw, err := r.logWriterAt(tx, s.Assembly, now)
+		lw, err := r.logWriterOf(tx, s.Assembly, c.ls, now)
 		if err != nil {
 			return err
 		}

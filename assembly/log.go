@@ -103,7 +103,17 @@ var ErrClockBehind = errors.New("assembly: the server's clock is behind the asse
 // set back a little. A clock more than audit.ClockSkew behind is refused
 // (ErrClockBehind).
 func (r *Registry) logClock(tx store.Tx, assemblyID string, now time.Time) (time.Time, error) {
-	last, err := lastLogged(tx, assemblyID)
+	st, err := getLogState(tx, assemblyID)
+	if err != nil {
+		return now, err
+	}
+	return r.logClockOf(tx, assemblyID, st, now)
+}
+
+// logClockOf is logClock for the log whose stored state (its size) the
+// caller read in tx.
+func (r *Registry) logClockOf(tx store.Tx, assemblyID string, st logState, now time.Time) (time.Time, error) {
+	last, err := lastLoggedOf(tx, assemblyID, st)
 	if err != nil {
 		return now, err
 	}
@@ -123,8 +133,15 @@ func (r *Registry) logClock(tx store.Tx, assemblyID string, now time.Time) (time
 // the first.
 func lastLogged(tx store.Tx, assemblyID string) (time.Time, error) {
 	st, err := getLogState(tx, assemblyID)
-	if err != nil || st.Tree.Size == 0 {
+	if err != nil {
 		return time.Time{}, err
+	}
+	return lastLoggedOf(tx, assemblyID, st)
+}
+
+func lastLoggedOf(tx store.Tx, assemblyID string, st logState) (time.Time, error) {
+	if st.Tree.Size == 0 {
+		return time.Time{}, nil
 	}
 	last, err := loggedTime(tx.Get(store.LogEntries, seqKey(assemblyID, st.Tree.Size-1)))
 	if err != nil {
@@ -136,17 +153,30 @@ func lastLogged(tx store.Tx, assemblyID string) (time.Time, error) {
 // logWriter returns a writer of an assembly's log inside tx, dating its
 // entries at logClock's time.
 func (r *Registry) logWriter(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
-	now, err := r.logClock(tx, assemblyID, now)
+	st, err := getLogState(tx, assemblyID)
 	if err != nil {
 		return nil, err
 	}
-	return r.logWriterAt(tx, assemblyID, now)
+	if now, err = r.logClockOf(tx, assemblyID, st, now); err != nil {
+		return nil, err
+	}
+	return r.logWriterOf(tx, assemblyID, st, now)
 }
 
 // logWriterAt is logWriter for a time logClock gave in the same
 // transaction.
 func (r *Registry) logWriterAt(tx store.Tx, assemblyID string, now time.Time) (*logWriter, error) {
-	st, err := r.logState(tx, assemblyID)
+	st, err := getLogState(tx, assemblyID)
+	if err != nil {
+		return nil, err
+	}
+	return r.logWriterOf(tx, assemblyID, st, now)
+}
+
+// logWriterOf is logWriterAt for the log whose stored state the caller
+// read in tx (the intake reads it once per assembly and group).
+func (r *Registry) logWriterOf(tx store.Tx, assemblyID string, st logState, now time.Time) (*logWriter, error) {
+	st, err := r.withTree(tx, assemblyID, st)
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +206,19 @@ func loggedTime(raw []byte) (time.Time, error) {
 // per ballot.
 func (r *Registry) logState(tx store.Tx, assemblyID string) (logState, error) {
 	st, err := getLogState(tx, assemblyID)
-	if err != nil || st.Tree.Size == 0 || st.Tree.Hashes != nil {
+	if err != nil {
 		return st, err
 	}
+	return r.withTree(tx, assemblyID, st)
+}
+
+// withTree completes a stored log state (getLogState) with its compact
+// range, as logState does.
+func (r *Registry) withTree(tx store.Tx, assemblyID string, st logState) (logState, error) {
+	if st.Tree.Size == 0 || st.Tree.Hashes != nil {
+		return st, nil
+	}
+	var err error
 	r.treesMu.Lock()
 	t, ok := r.trees[assemblyID]
 	r.treesMu.Unlock()
