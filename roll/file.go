@@ -585,18 +585,14 @@ func parseRows(name string, rows [][]string, shown map[[2]int]string) (*Roster, 
 			continue
 		}
 		name := withoutAreaUnit(h) // matched; h, as written, names the column
-		found := false
-		for _, c := range columns {
-			for _, n := range c.names {
-				if strings.EqualFold(name, n) {
-					if _, dup := colIdx[c.field]; dup {
-						add(1, h, "表头中该列出现了两次", "column for %s appears twice", ErrInvalid, c.field)
-					}
-					colIdx[c.field] = i
-					ro.header[c.field] = h
-					found = true
-				}
+		field := fieldOf(h)
+		found := field != ""
+		if found {
+			if _, dup := colIdx[field]; dup {
+				add(1, h, "表头中该列出现了两次", "column for %s appears twice", ErrInvalid, field)
 			}
+			colIdx[field] = i
+			ro.header[field] = h
 		}
 		switch {
 		case found || ignoredColumns[strings.ToLower(h)]:
