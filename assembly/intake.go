@@ -675,14 +675,14 @@ func (r *Registry) decide(tx store.Tx, cache map[string]*txAssembly, p *pendingB
 }
 
 // namesItsOwner reports whether a staff ballot's note names its voter by
-// their name on the roll (of two characters or more; other names are not
-// found, and the console's hint asks for none).
+// their name on the roll (roll.NamesOwner; the console's hint asks for no
+// name at all).
 func namesItsOwner(tx store.Tx, communityID string, b *ballot.Ballot) bool {
 	if b.Attestation == nil || b.Attestation.Note == "" {
 		return false
 	}
 	name, err := roll.OwnerNameTx(tx, communityID, b.Voter)
-	return err == nil && len([]rune(name)) >= 2 && strings.Contains(b.Attestation.Note, name)
+	return err == nil && roll.NamesOwner(b.Attestation.Note, name)
 }
 
 // waitingDetail is ErrVoterWaiting's particulars: the voter's ballot w

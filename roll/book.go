@@ -681,6 +681,13 @@ func OwnerPhoneTx(tx store.Tx, communityID, ownerID string) (string, error) {
 	return o.Phone, err
 }
 
+// NamesOwner reports whether text, to be published, names an owner by
+// their name on the roll (of two characters or more: one alone is found in
+// too many words). Other names are not found.
+func NamesOwner(text, name string) bool {
+	return len([]rune(name)) >= 2 && strings.Contains(text, name)
+}
+
 // OwnerNameTx returns an owner's name on the roll inside a transaction of
 // the caller's.
 func OwnerNameTx(tx store.Tx, communityID, ownerID string) (string, error) {

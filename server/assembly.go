@@ -166,7 +166,7 @@ func (s *assemblyService) RejectBallot(ctx context.Context, req *ov.RejectBallot
 // Other names are not found; the console's hints ask for none.
 func (s *assemblyService) namesNoVoter(ctx context.Context, communityID, voter, text, whatZH string) error {
 	o, err := s.book.Owner(ctx, communityID, voter)
-	if err != nil || len([]rune(o.Name)) < 2 || !strings.Contains(text, o.Name) {
+	if err != nil || !roll.NamesOwner(text, o.Name) {
 		return nil
 	}
 	return l10n.ZH(fmt.Errorf("%w: reason: it names the owner; it is public: write the unit's number instead", assembly.ErrInvalid), whatZH+"将公开，请勿写业主姓名（可写房号）")
