@@ -129,22 +129,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fl.NArg() != 1 {
 		return fmt.Errorf("%w: verify [--log-verifier KEY] DIR|FILE.zip (a directory written by ownervote export, or the ZIP archive the console downloads; KEY: the log verifier key the street office publishes)", errUsage)
 	}
-	arg := fl.Arg(0)
-	fi, err := os.Stat(arg)
-	var files map[string][]byte
-	switch {
-	case err != nil:
-		// The auditor's mistake, not a bad export.
-		return fmt.Errorf("%w: %v (verify DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, err)
-	case fi.IsDir():
-		files, err = exportDir(arg, stdout)
-	case fi.Mode().IsRegular():
-		files, err = exportZip(arg, stdout)
-		if errors.Is(err, audit.ErrArchive) {
-			return fmt.Errorf("核验未通过 / verification failed: %w", err)
-		}
-	default:
-		return fmt.Errorf("%w: %s is neither a directory nor a file (verify DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, arg)
+	files, err := readExport(fl.Arg(0), stdout)
+	if errors.Is(err, audit.ErrArchive) {
+		return fmt.Errorf("核验未通过 / verification failed: %w", err)
 	}
 	if err != nil {
 		return err
@@ -159,6 +146,22 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	return fmt.Errorf("核验未通过 / verification failed: %w", err)
+}
+
+// readExport reads an export's files from a directory written by
+// ownervote export, or from the console's ZIP archive.
+func readExport(arg string, stdout io.Writer) (map[string][]byte, error) {
+	fi, err := os.Stat(arg)
+	switch {
+	case err != nil:
+		// The auditor's mistake, not a bad export.
+		return nil, fmt.Errorf("%w: %v (DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, err)
+	case fi.IsDir():
+		return exportDir(arg, stdout)
+	case fi.Mode().IsRegular():
+		return exportZip(arg, stdout)
+	}
+	return nil, fmt.Errorf("%w: %s is neither a directory nor a file (DIR|FILE.zip: a directory written by ownervote export, or the console's ZIP archive)", errUsage, arg)
 }
 
 // exportDir reads an export's files from a directory, and says which
@@ -413,18 +416,9 @@ func checkReceipt(rf receiptFile, keys keysFile) (*receiptCheck, error) {
 // in it (not superseded by a later ballot of its voter, the assembly not
 // cancelled).
 func (rc *receiptCheck) againstExport(path string, stdout io.Writer) error {
-	fi, err := os.Stat(path)
+	files, err := readExport(path, stdout)
 	if err != nil {
 		return fmt.Errorf("--export: %w", err)
-	}
-	var files map[string][]byte
-	if fi.IsDir() {
-		files, err = exportDir(path, stdout)
-	} else {
-		files, err = exportZip(path, stdout)
-	}
-	if err != nil {
-		return err
 	}
 	b, err := audit.ReadBundle(files)
 	if err != nil {
